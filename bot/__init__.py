@@ -1,0 +1,1 @@
+"""The presswatch application: config, pipeline, Telegram, scheduler and CLI."""

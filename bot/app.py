@@ -1,0 +1,103 @@
+"""The composition root: the one place that builds the HTTP client, the archive and the Telegram bot."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from scrapers.fetch import Fetcher, make_client
+from storage import InstanceLock, RunRecord, Store
+
+from .config import Config
+from .pipeline import PollContext, poll_source
+from .publish import Relay, RelayReport
+from .telegram import ConsoleSender, Sender, TelegramSender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class App:
+    """The live collaborators of one presswatch process."""
+
+    config: Config
+    store: Store
+    fetcher: Fetcher
+    sender: Sender
+    relay: Relay
+
+    @property
+    def poll_context(self) -> PollContext:
+        """Return what a poll needs."""
+        return PollContext(fetcher=self.fetcher, store=self.store, channels=self.config.channels)
+
+    def due_sources(self, now: datetime):
+        """Return the sources whose backoff (if any) has passed."""
+        due = []
+        for source in self.config.sources:
+            state = self.store.source_state(source.key)
+            if state.next_poll_at is None or state.next_poll_at <= now:
+                due.append(source)
+            else:
+                log.info("%s: backing off after %d failures until %s", source.key,
+                         state.consecutive_failures, state.next_poll_at.isoformat(timespec="seconds"))
+        return due
+
+
+@asynccontextmanager
+async def open_app(config: Config, *, lock: bool = True, console: TextIO | None = None
+                   ) -> AsyncIterator[App]:
+    """Build every collaborator from config, and close them all on exit."""
+    instance_lock = InstanceLock(config.storage_path)
+    if lock:
+        instance_lock.acquire()
+    store = Store.open(config.storage_path)
+    client = make_client(config.fetch)
+    sender = _make_sender(config, console=console)
+    try:
+        if isinstance(sender, TelegramSender):
+            await sender.start()
+        recovered = store.recover_interrupted(now=datetime.now(UTC))
+        if recovered:
+            log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
+        relay = Relay(store=store, sender=sender, config=config)
+        yield App(config=config, store=store, fetcher=Fetcher(client, config.fetch), sender=sender,
+                  relay=relay)
+    finally:
+        await client.aclose()
+        if isinstance(sender, TelegramSender):
+            await sender.close()
+        store.close()
+        instance_lock.release()
+
+
+def _make_sender(config: Config, *, console: TextIO | None) -> Sender:
+    """Return a Telegram sender when a token is set, else the console."""
+    if not config.telegram.token:
+        log.info("no %s set: posts go to the console", "PRESSWATCH_TELEGRAM_TOKEN")
+        return ConsoleSender(console)
+    return TelegramSender.create(token=config.telegram.token,
+                                 api_base_url=config.telegram.api_base_url,
+                                 timeout=config.telegram.request_timeout)
+
+
+async def run_once(app: App) -> tuple[list[RunRecord], RelayReport]:
+    """Poll every due source once, then deliver everything that is due."""
+    now = datetime.now(UTC)
+    runs = list(await asyncio.gather(*(poll_source(s, app.poll_context)
+                                       for s in app.due_sources(now))))
+    total = RelayReport()
+    while True:
+        report = await app.relay.deliver_due()
+        total.sent += report.sent
+        total.retried += report.retried
+        total.uncertain += report.uncertain
+        total.failed += report.failed
+        total.failed_chats |= report.failed_chats
+        if report.sent == 0 and report.failed == 0 and report.uncertain == 0:
+            return runs, total

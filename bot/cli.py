@@ -1,0 +1,220 @@
+"""The `presswatch` command line: a thin shell over the application.
+
+Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapers import ScrapeError, Source, extract_article
+from scrapers.encoding import decode_html
+from scrapers.fetch import FetchPolicy, Fetcher, make_client
+from storage import AlreadyRunning, StorageError, Store
+
+from .app import open_app, run_once
+from .config import TOKEN_ENV, Config, ConfigError, load_config
+from .logs import setup_logging
+from .render import local_time
+from .service import Service
+from .summarize import summarize
+
+DEFAULT_CONFIG = "presswatch.toml"
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message is shown as is."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line and return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_CONFIG
+    setup_logging(verbose=args.verbose - args.quiet, as_json=args.log_json,
+                  secrets=(os.environ.get(TOKEN_ENV, ""),))
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"presswatch: config error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
+        print(f"presswatch: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="presswatch",
+        description="Watch press releases, archive them in SQLite, post summaries to Telegram.",
+        epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name, summary, example, add_args, handler in COMMANDS:
+        sub = commands.add_parser(
+            name, help=summary, description=f"{summary}\n\nexample:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter)
+        sub.add_argument("--config", metavar="PATH",
+                         default=os.environ.get("PRESSWATCH_CONFIG", DEFAULT_CONFIG),
+                         help=f"config file (default: $PRESSWATCH_CONFIG or {DEFAULT_CONFIG})")
+        sub.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+        sub.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
+        sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
+        add_args(sub)
+        sub.set_defaults(handler=handler)
+    return parser
+
+
+# -- once / run ---------------------------------------------------------------------------------
+
+
+def _cmd_once(args: argparse.Namespace) -> int:
+    """Poll every due source once, publish what is pending, exit."""
+    config = load_config(args.config)
+
+    async def go() -> int:
+        async with open_app(config) as app:
+            runs, report = await run_once(app)
+        failed = [r for r in runs if r.status == "error"]
+        for run in failed:
+            print(f"{run.source_key}: {run.error}", file=sys.stderr)
+        print(f"polled {len(runs)} source(s): {sum(r.new_articles for r in runs)} new article(s); "
+              f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
+              f"failed {report.failed}", file=sys.stderr)
+        return EXIT_FAILED if failed or report.failed else EXIT_OK
+
+    return asyncio.run(go())
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run the service until SIGINT or SIGTERM."""
+    config = load_config(args.config)
+
+    async def go() -> int:
+        async with open_app(config) as app:
+            await Service(app).run()
+        return EXIT_OK
+
+    return asyncio.run(go())
+
+
+# -- extract --------------------------------------------------------------------------------------
+
+
+def _args_extract(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("target", metavar="URL_OR_FILE", help="an article URL or a saved HTML file")
+    sub.add_argument("--url", help="the page's address when TARGET is a file")
+    sub.add_argument("--source", metavar="KEY", help="apply this configured source's rules")
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    """Print one extracted article as JSON without touching the archive or Telegram."""
+    config = load_config(args.config) if (args.source or Path(args.config).exists()) else None
+    source = config.source(args.source) if (config and args.source) else None
+    html, url = asyncio.run(_read_target(args.target, url=args.url, config=config, source=source))
+    article = extract_article(html, url=url, source=source)
+    summary = summarize(title=article.title, lead=article.lead, body=article.body, lang=article.lang)
+    zone = source.timezone if source else "UTC"
+    print(json.dumps({
+        "url": article.url, "canonical_url": article.canonical_url, "title": article.title,
+        "published": article.published.isoformat() if article.published else None,
+        "published_local": local_time(article.published, zone) if article.published else None,
+        "author": article.author, "lang": article.lang, "lead": article.lead,
+        "summary": summary, "body": article.body,
+    }, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+async def _read_target(target: str, *, url: str | None, config: Config | None,
+                       source: Source | None) -> tuple[str, str]:
+    """Return (html, url) from a file or by fetching a URL."""
+    path = Path(target)
+    if not target.startswith(("http://", "https://")):
+        if not path.is_file():
+            raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
+        return decode_html(path.read_bytes()), url or path.resolve().as_uri()
+    policy = config.fetch if config else FetchPolicy()
+    async with make_client(policy) as client:
+        page = await Fetcher(client, policy).get(target, robots=source.robots if source else True)
+    return page.text, page.url
+
+
+# -- sources ---------------------------------------------------------------------------------------
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    """List each source with its last poll, last success, last error and article count."""
+    config = load_config(args.config)
+    store = Store.open(config.storage_path)
+    try:
+        states = {row["key"]: row for row in store.source_overview()}
+        counts = store.article_counts()
+    finally:
+        store.close()
+    rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
+    for source in config.sources:
+        state = states.get(source.key, {})
+        failing = state.get("consecutive_failures") or 0
+        error = f"[failed {failing}x in a row] {state.get('last_error')}" if failing else ""
+        rows.append((source.key, source.kind, _every(source.every_seconds),
+                     _when(state.get("last_poll_at")), _when(state.get("last_success_at")),
+                     str(counts.get(source.key, 0)), error))
+    print(_table(rows))
+    return EXIT_OK
+
+
+def _every(seconds: int) -> str:
+    """Return a poll interval as '10m' or '1h'."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _when(stamp: str | None) -> str:
+    """Return a stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC', or '-'."""
+    if not stamp:
+        return "-"
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _table(rows: list[tuple[str, ...]]) -> str:
+    """Return rows as aligned columns (the last column is not padded)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip()
+                     for r in rows)
+
+
+def _no_args(sub: argparse.ArgumentParser) -> None:
+    """A command with no arguments of its own."""
+
+
+Handler = Callable[[argparse.Namespace], int]
+COMMANDS: list[tuple[str, str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
+    ("once", "poll every due source once, publish what is pending, and exit",
+     "presswatch once --config presswatch.toml", _no_args, _cmd_once),
+    ("run", "run the service: poll each source on its interval and publish, until SIGTERM",
+     "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml", _no_args, _cmd_run),
+    ("extract", "print one article's extracted fields as JSON (no archive, no Telegram)",
+     "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
+     _args_extract, _cmd_extract),
+    ("sources", "list sources with last poll, last success, last error and article count",
+     "presswatch sources --config presswatch.toml", _no_args, _cmd_sources),
+]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Pure rendering of an article into a Telegram post (HTML parse mode, within Telegram's limits)."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from scrapers.models import Article
+
+# Telegram's sendMessage limit, counted in UTF-16 code units after entity parsing (PTB:
+# MessageLimit.MAX_TEXT_LENGTH); we stay a little under it.
+MAX_MESSAGE_UNITS = 4096
+_BUDGET = 4000
+_MAX_TITLE_UNITS = 400
+_MAX_LINK_LABEL = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A rendered message: HTML for Telegram and the same words as plain text."""
+
+    html: str
+    plain: str
+    url: str
+
+
+def utf16_len(text: str) -> int:
+    """Return the length of text in UTF-16 code units, as Telegram counts it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def render_post(
+    article: Article, *, source_name: str, zone: str = "UTC", summary: str = "",
+    hashtags: tuple[str, ...] = (), also: tuple[str, ...] = (),
+) -> Post:
+    """Render title in bold, source and local time, summary, link and hashtags, within the limit."""
+    title = _fit(article.title or article.url, _MAX_TITLE_UNITS)
+    meta_line = source_name + (f" · {local_time(article.published, zone)}" if article.published else "")
+    link_label = _link_label(article.url)
+    tail = [("also", "Also: " + ", ".join(also))] if also else []
+    tail += [("tags", " ".join(hashtags))] if hashtags else []
+    fixed = utf16_len(title + meta_line + link_label + "".join(t for _, t in tail)) + 12
+    summary_text = _fit(summary, max(0, _BUDGET - fixed)) if summary else ""
+    segments = [
+        f"<b>{_esc(title)}</b>",
+        _esc(meta_line),
+        *([_esc(summary_text)] if summary_text else []),
+        f'<a href="{html.escape(article.url, quote=True)}">{_esc(link_label)}</a>',
+        *[_esc(text) for _, text in tail],
+    ]
+    plain_parts = [title, meta_line, *([summary_text] if summary_text else []), article.url,
+                   *[text for _, text in tail]]
+    return Post(html="\n\n".join(_join_head(segments)), plain="\n\n".join(_join_head(plain_parts)),
+                url=article.url)
+
+
+def render_plain(post: Post) -> str:
+    """Return the post as plain text, for a chat that rejects our HTML."""
+    return post.plain
+
+
+def local_time(moment: datetime, zone: str) -> str:
+    """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone."""
+    local = moment.astimezone(ZoneInfo(zone))
+    name = local.tzname() or ""
+    # zoneinfo names some zones only by offset ("+03" for Minsk); spell those as UTC+3.
+    if name[:1] in "+-":
+        hours = int(name[:3])
+        name = f"UTC{hours:+d}" + (f":{name[3:5]}" if len(name) > 3 and name[3:5] != "00" else "")
+    return f"{local:%d.%m.%Y %H:%M} {name}".rstrip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return text within `limit` UTF-16 units, cut at a word boundary with an ellipsis."""
+    return _fit(text, limit)
+
+
+def _join_head(parts: list[str]) -> list[str]:
+    """Keep the title and its meta line together on consecutive lines."""
+    return [parts[0] + "\n" + parts[1], *parts[2:]]
+
+
+def _fit(text: str, limit: int) -> str:
+    """Cut text to `limit` UTF-16 units at the last word boundary, adding an ellipsis."""
+    if utf16_len(text) <= limit:
+        return text
+    if limit <= 1:
+        return ""
+    units, end = 0, 0
+    for end, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit - 1:
+            break
+    cut = text[:end]
+    space = cut.rfind(" ")
+    if not text[end].isspace() and space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _link_label(url: str) -> str:
+    """Return a short readable form of the URL: host and the start of the path."""
+    parts = urlsplit(url)
+    label = (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
+    return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
+
+
+def _esc(text: str) -> str:
+    """Escape scraped text for Telegram HTML (only &, < and > need it outside attributes)."""
+    return html.escape(text, quote=False)

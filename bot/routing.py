@@ -1,0 +1,42 @@
+"""Pure routing: which channels an article goes to."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from scrapers.models import Article
+
+from .config import Channel
+
+
+def channels_for(article: Article, *, source_key: str, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
+    """Return every channel whose filter the article passes."""
+    return tuple(c for c in channels if passes(article, source_key=source_key, channel=c))
+
+
+def passes(article: Article, *, source_key: str, channel: Channel) -> bool:
+    """Return True when the article fits the channel's sources, languages, topics and keywords."""
+    if channel.sources and source_key not in channel.sources:
+        return False
+    if channel.languages and article.lang not in channel.languages:
+        return False
+    if channel.topics and not set(channel.topics) & set(article.topics):
+        return False
+    text = f"{article.title}\n{article.lead}\n{article.body}"
+    if channel.include and not any(_keyword(k).search(text) for k in channel.include):
+        return False
+    return not any(_keyword(k).search(text) for k in channel.exclude)
+
+
+@lru_cache(maxsize=1024)
+def _keyword(phrase: str) -> re.Pattern[str]:
+    """Compile a keyword as a literal, case-insensitive phrase starting at a word boundary.
+
+    A trailing '*' matches any word ending ("санкци*"). Phrases are escaped, so hostile input
+    cannot build a pattern that backtracks catastrophically.
+    """
+    stem = phrase.strip()
+    wildcard = stem.endswith("*")
+    body = r"\s+".join(re.escape(w) for w in stem.rstrip("*").split())
+    return re.compile(rf"(?<!\w){body}" + (r"\w*" if wildcard else r"(?!\w)"), re.IGNORECASE)

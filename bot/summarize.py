@@ -1,0 +1,228 @@
+"""Summarise a press release: the publisher's real lead, else the body's leading sentences.
+
+Pure and stdlib-only. Nothing here raises for odd text: when neither the lead nor the body
+gives anything (both empty, or only a title repeat), ``summarize`` returns "" and the
+renderer shows the title alone. A bad ``max_chars`` (< 1) raises ``ValueError``.
+
+The summary is one paragraph (whitespace collapsed), a prefix of the cleaned source text made
+of whole sentences; only a first sentence longer than the budget is cut, at a word boundary,
+and then ends with "…" (counted in the budget).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+
+_SPACE = re.compile(r"\s+")
+_INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_WORD = re.compile(r"\w+")
+
+# Datelines. TASS: "MOSCOW, May 16. /TASS/.", "IGORA /Leningrad Region/, December 26. /TASS/.",
+# "МОСКВА, 27 декабря. /Корр. ТАСС Михаил Тимофеев/."; BelTA: "MOSCOW, 1 July (BelTA) - ",
+# "МИНСК, 2 февраля (БЕЛТА) - ", and with a byline "2 февраля, Москва /Эдуард Пивовар - БЕЛТА/.".
+# Every repetition is bounded and each class excludes the delimiter after it: no backtracking.
+_EN_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November"
+             r"|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
+_RU_MONTH = r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+_DATE = (rf"(?:{_EN_MONTH}\s{{1,3}}\d{{1,2}}|\d{{1,2}}\s{{1,3}}(?:{_EN_MONTH}|{_RU_MONTH}))"
+         r"(?:,?\s\d{4})?")
+# An upper-case city, optionally with a sub-place in slashes.
+_PLACE = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'.\- ]{1,40}(?:/[^/\n]{1,60}/)?"
+_SLASH_TAG = r"\s{0,3}/[^/\n]{2,80}/\s{0,3}\."  # "/TASS/." or "/Корр. ТАСС Имя Фамилия/."
+_PAREN_TAG = r"\s{0,3}\([^()\n]{2,40}\)\s{0,3}[-–—]"  # "(BelTA) -"
+_DATELINE = re.compile(
+    rf"\s*(?:{_PLACE},\s{{1,3}}{_DATE}(?:\.?{_SLASH_TAG}|{_PAREN_TAG})"
+    rf"|{_DATE},\s{{1,3}}[^\W\d_][^,/\n]{{0,40}}{_SLASH_TAG})\s*"
+)
+
+# Abbreviations keyed by their casefolded text without the final dot. NEVER ones precede a name
+# or a number and never end a sentence; SOFT ones may end one, so they split only before a capital.
+_NEVER = {
+    "en": frozenset("gen lt col maj capt sgt adm mr mrs ms dr prof st sen rep gov amb no nos vs "
+                    "approx e.g i.e cf jan feb mar apr jun jul aug sep sept oct nov dec "
+                    "u.s u.n u.k".split()),
+    "ru": frozenset("т.е т.к т.н т.ч им ул пр просп пл д ст п ч см напр проф ген акад рис "
+                    "тел".split()),
+}
+_SOFT = {
+    "en": frozenset("etc inc ltd co corp jr sr a.m p.m bln mln bn".split()),
+    "ru": frozenset("т.д т.п гг тыс млн млрд трлн руб долл коп обл др".split()),
+}
+_INITIALS = re.compile(r"(?:[A-ZА-ЯЁ]\.){0,3}[A-ZА-ЯЁ]")  # "S", "В.В", "U.S"
+_CANDIDATE = re.compile(r"([.?!…]+[»”\"’')\]]*)\s+")
+_OPENERS = "«“„\"'(["
+_CLOSERS = "»”\"’')]"
+
+# Leads that describe the site or advertise instead of summarising (og:description defaults,
+# TASS's "Подписывайтесь на ТАСС" trailer, BelTA's "Follow us on", CSTO's "Go back").
+_BOILERPLATE = re.compile(
+    r"(?:(?:tass|тасс|belta|белта|ria novosti|риа новости|sputnik|interfax|интерфакс)"
+    r"\s+(?:is\b|[-–—])|read (?:more|also)|more on|subscribe|follow us|click here|see also"
+    r"|go back|back to (?:the )?all"
+    r"|all rights reserved|we use cookies|(?:latest|breaking|top|recent) news"
+    r"|official (?:web)?site|an archive photo|(?:photo|фото)\s?:"
+    r"|подписывайтесь|подпишитесь|читайте (?:также|далее|подробнее|нас)|подробнее|смотрите также"
+    r"|все права защищены|последние новости|новости (?:россии|беларуси|дня)"
+    r"|официальн\w{0,3} (?:интернет-)?(?:сайт|портал))",
+    re.IGNORECASE,
+)
+_LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
+_MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+
+
+def summarize(*, title: str, lead: str, body: str, lang: str = "", max_chars: int = 600) -> str:
+    """Return a summary of at most max_chars characters, or "" when there is nothing to say."""
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be positive, got {max_chars}")
+    title = _collapse(title)
+    if is_real_lead(lead, title=title, body=body):
+        text = _clean(lead, title)
+    else:
+        # Only the start of a long body can reach the summary; don't scan the rest.
+        text = _clean(body[: 4 * max_chars + 2 * len(title) + 400], title)
+    sentences = _iter_sentences(text, _language(text, lang))
+    return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
+
+
+def split_sentences(text: str, *, lang: str = "") -> list[str]:
+    """Split text into sentences, keeping abbreviations, initials and decimals intact."""
+    text = _collapse(text)
+    return list(_iter_sentences(text, _language(text, lang)))
+
+
+def strip_dateline(text: str) -> str:
+    """Remove a leading agency dateline (TASS, BelTA or 'CITY, Month Day (Agency) -')."""
+    match = _DATELINE.match(text)
+    return text[match.end():] if match else text
+
+
+def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
+    """Tell whether lead is a publisher's summary rather than a title, dateline or boilerplate."""
+    text = strip_dateline(_collapse(lead))
+    if not text or _BOILERPLATE.match(text) or _LINKISH.search(text):
+        return False
+    if _is_title(text, _collapse(title)):
+        return False
+    if len(text) < _MIN_LEAD and not _is_full_sentence(text):
+        return False
+    return not _is_cut_excerpt(text, body, title)
+
+
+def _collapse(text: str) -> str:
+    """Join text into one paragraph with single spaces."""
+    return _SPACE.sub(" ", _INVISIBLE.sub("", text)).strip()
+
+
+def _clean(text: str, title: str) -> str:
+    """Collapse text after dropping a repeated title line and a leading dateline."""
+    first, newline, rest = text.lstrip().partition("\n")
+    # CSTO pages repeat the title on its own line with the date glued on: "<title> 12.03.2024".
+    if newline and _is_title(first, title):
+        text = rest
+    return strip_dateline(_collapse(text)).strip()
+
+
+def _key(text: str) -> str:
+    """Reduce text to casefolded words for comparison."""
+    return " ".join(_WORD.findall(text.casefold()))
+
+
+def _is_title(text: str, title: str) -> bool:
+    """Tell whether text is the title, possibly followed by a bare date."""
+    want, got = _key(title), _key(text)
+    if not want or not got.startswith(want):
+        return False
+    tail = got[len(want):]
+    return not tail or (tail[0] == " " and tail.replace(" ", "").isdigit())
+
+
+def _is_full_sentence(text: str) -> bool:
+    """Tell whether text looks like a complete sentence of at least two words."""
+    first = text.lstrip(_OPENERS)[:1]
+    return (len(text.split()) >= 2 and (first.isupper() or first.isdigit())
+            and text.rstrip(_CLOSERS)[-1:] in ".!?…")
+
+
+def _is_cut_excerpt(lead: str, body: str, title: str) -> bool:
+    """Tell whether lead is the body's opening cut off mid-sentence (an auto-made excerpt)."""
+    stem = lead.removesuffix("…").removesuffix("...").rstrip()
+    if not body or not stem or stem.rstrip(_CLOSERS)[-1:] in ".!?":
+        return False
+    head = _clean(body[: 2 * len(lead) + 400], title)
+    return len(head) > len(stem) and head.casefold().startswith(stem.casefold())
+
+
+def _language(text: str, lang: str) -> str:
+    """Return the language code, guessing ru or en from the script when lang is empty."""
+    if lang:
+        return lang.split("-")[0].lower()
+    sample = text[:400].casefold()
+    cyrillic = sum("а" <= ch <= "я" or ch == "ё" for ch in sample)
+    latin = sum("a" <= ch <= "z" for ch in sample)
+    return "ru" if cyrillic > latin else "en"
+
+
+def _iter_sentences(text: str, lang: str) -> Iterator[str]:
+    """Yield the sentences of whitespace-collapsed text lazily, in order."""
+    never = _NEVER.get(lang) or _NEVER["en"] | _NEVER["ru"]
+    soft = _SOFT.get(lang) or _SOFT["en"] | _SOFT["ru"]
+    start = 0
+    for match in _CANDIDATE.finditer(text):
+        if _is_boundary(text, match, never, soft, russian=lang != "en"):
+            yield text[start:match.end(1)]
+            start = match.end()
+    if start < len(text):
+        yield text[start:]
+
+
+def _is_boundary(text: str, match: re.Match[str], never: frozenset[str], soft: frozenset[str],
+                 *, russian: bool) -> bool:
+    """Tell whether the punctuation in match ends a sentence."""
+    following = text[match.end():match.end() + 4].lstrip(_OPENERS)[:1]
+    if not following.isupper() and not following.isdigit():
+        return False  # a lower-case word, a dash or a comma continues the sentence
+    if match.group(1).rstrip(_CLOSERS) != ".":
+        return following.isupper()  # "?", "!", "…", "..."
+    word = text[text.rfind(" ", 0, match.start()) + 1:match.start()].lstrip(_OPENERS)
+    kind = _abbreviation(word, text, match.start() - len(word), never, soft, russian=russian)
+    if kind == "never":
+        return False
+    return following.isupper() if kind == "soft" else True
+
+
+def _abbreviation(word: str, text: str, at: int, never: frozenset[str], soft: frozenset[str],
+                  *, russian: bool) -> str:
+    """Classify the word before a full stop as a "never", "soft" or "" (no) abbreviation."""
+    if _INITIALS.fullmatch(word):
+        return "never"  # "K. I. Kosachev", "В.В. Путин", "U.S."
+    key = word.casefold()
+    if russian and key.lstrip("0123456789") == "г":
+        # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город" ("г. Минск").
+        previous = text[max(0, at - 24):at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
+        return "soft" if key != "г" or previous.isdigit() else "never"
+    return "never" if key in never else "soft" if key in soft else ""
+
+
+def _fit(sentences: Iterable[str], max_chars: int) -> str:
+    """Join leading sentences within max_chars, cutting the first at a word when it is too long."""
+    parts: list[str] = []
+    used = 0
+    for sentence in sentences:
+        if parts and sentence.rstrip(_CLOSERS)[-1:] not in ".!?…":
+            break  # an unpunctuated tail is a caption or trailer ("Follow us on: X"), not prose
+        extra = len(sentence) + (1 if parts else 0)
+        if used + extra > max_chars:
+            return " ".join(parts) if parts else _cut_words(sentence, max_chars)
+        parts.append(sentence)
+        used += extra
+    return " ".join(parts)
+
+
+def _cut_words(sentence: str, max_chars: int) -> str:
+    """Cut sentence at the last word boundary so that it and "…" fit in max_chars."""
+    room = max_chars - 1  # the ellipsis counts
+    cut = sentence.rfind(" ", 0, room + 1)
+    kept = sentence[:cut].rstrip(" ,;:-–—" + _OPENERS) if cut > 0 else ""
+    return kept + "…" if kept else ""

@@ -1,0 +1,209 @@
+"""Sending to Telegram through python-telegram-bot, every answer mapped to one outcome.
+
+The outcomes follow reliability.md §6: a send either surely happened (`Delivered`), surely did
+not and may be retried (`RetryLater`), may or may not have happened (`Uncertain`), or cannot
+succeed as is (`BadMarkup`, `TooLong`, `ChatMigrated`, `Rejected`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Protocol, TextIO
+
+import httpx
+from telegram import Bot, LinkPreviewOptions
+from telegram import error as tg
+from telegram.constants import ParseMode
+from telegram.request import HTTPXRequest
+
+log = logging.getLogger(__name__)
+
+# Transport failures that prove the request never reached Telegram, so a retry cannot double it.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_CHAT_PROBLEMS = ("chat not found", "kicked", "not a member", "rights", "bot was blocked",
+                  "user is deactivated", "have no rights", "chat_write_forbidden",
+                  "topic_closed", "message thread not found")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Telegram accepted the message."""
+
+    message_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """The message surely was not delivered; try again after `after` seconds."""
+
+    after: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Uncertain:
+    """The message may or may not have been delivered."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadMarkup:
+    """Telegram could not parse our HTML."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TooLong:
+    """Telegram found the message too long."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMoved:
+    """The group became a supergroup with a new id."""
+
+    new_chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A permanent refusal; `chat_problem` when the chat itself is unusable (kicked, not found)."""
+
+    reason: str
+    chat_problem: bool = False
+
+
+Outcome = Delivered | RetryLater | Uncertain | BadMarkup | TooLong | ChatMoved | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What to send to one chat."""
+
+    chat_id: str
+    text: str
+    plain: str = ""
+    html: bool = True
+    thread_id: int | None = None
+    silent: bool = False
+    preview_url: str | None = None
+    reply_to: int | None = None
+    edit_message_id: int | None = None
+
+
+class Sender(Protocol):
+    """Anything that can deliver a Message."""
+
+    async def send(self, message: Message) -> Outcome:
+        """Deliver one message and say what happened."""
+
+
+class TelegramSender:
+    """Deliver messages through a python-telegram-bot `Bot` (no Application needed)."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    @classmethod
+    def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
+        """Build a sender whose Bot talks to `api_base_url` with the given timeouts."""
+        request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
+                               write_timeout=timeout, connect_timeout=min(timeout, 5.0),
+                               pool_timeout=2.0)
+        return cls(Bot(token, base_url=api_base_url, request=request))
+
+    @property
+    def bot(self) -> Bot:
+        """Return the underlying Bot."""
+        return self._bot
+
+    async def start(self) -> None:
+        """Initialise the Bot (PTB calls getMe); failures surface as errors of the first send."""
+        try:
+            await self._bot.initialize()
+        except tg.TelegramError as exc:
+            log.warning("telegram: could not initialise the bot yet: %s", exc)
+
+    async def close(self) -> None:
+        """Close the Bot's connections."""
+        await self._bot.shutdown()
+
+    async def send(self, message: Message) -> Outcome:
+        """Send or edit one message; never raises for Telegram or network errors."""
+        try:
+            if message.edit_message_id is not None:
+                result = await self._bot.edit_message_text(
+                    chat_id=message.chat_id, message_id=message.edit_message_id,
+                    text=message.text, parse_mode=ParseMode.HTML if message.html else None,
+                    link_preview_options=_preview(message))
+                return Delivered(getattr(result, "message_id", message.edit_message_id))
+            sent = await self._bot.send_message(
+                chat_id=message.chat_id, text=message.text,
+                parse_mode=ParseMode.HTML if message.html else None,
+                message_thread_id=message.thread_id, disable_notification=message.silent,
+                link_preview_options=_preview(message),
+                reply_to_message_id=message.reply_to)
+            return Delivered(sent.message_id)
+        except tg.TelegramError as exc:
+            return classify_error(exc, editing=message.edit_message_id is not None)
+
+
+def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:
+    """Map a python-telegram-bot exception to an outcome (order matters: BadRequest is a NetworkError)."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, tg.RetryAfter):
+        wait = exc.retry_after
+        return RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait),
+                          f"flood wait: {text}")
+    if isinstance(exc, tg.ChatMigrated):
+        return ChatMoved(int(exc.new_chat_id))
+    if isinstance(exc, tg.BadRequest):
+        if editing and "not modified" in lowered:
+            return Delivered(None)
+        if "parse entities" in lowered or "unsupported start tag" in lowered:
+            return BadMarkup(text)
+        if "too long" in lowered:
+            return TooLong(text)
+        return Rejected(text, chat_problem=any(p in lowered for p in _CHAT_PROBLEMS))
+    if isinstance(exc, tg.Forbidden):
+        return Rejected(text, chat_problem=True)
+    if isinstance(exc, tg.InvalidToken):
+        # Every post would fail the same way; keep them queued until the operator fixes the token.
+        return RetryLater(600.0, f"Telegram refused the bot token: {text}")
+    if isinstance(exc.__cause__, _NEVER_SENT):
+        return RetryLater(30.0, f"network: {text}")
+    return Uncertain(f"{type(exc).__name__}: {text}")
+
+
+class ConsoleSender:
+    """Print posts to standard output when no Telegram token is configured."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+        self._next_id = 0
+
+    async def send(self, message: Message) -> Outcome:
+        """Print the message as plain text with its target chat."""
+        stream = self._stream or sys.stdout
+        self._next_id += 1
+        action = "edit" if message.edit_message_id is not None else "post"
+        text = message.plain or message.text
+        stream.write(f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n"
+                     f"{text}\n\n")
+        stream.flush()
+        return Delivered(None)
+
+
+def _preview(message: Message) -> LinkPreviewOptions | None:
+    """Return link preview options for the article link, small media preferred."""
+    if not message.preview_url:
+        return None
+    return LinkPreviewOptions(url=message.preview_url, prefer_small_media=True)
+

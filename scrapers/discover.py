@@ -1,0 +1,115 @@
+"""Pure discovery: article links from RSS/Atom feeds and from HTML listing pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import feedparser
+from bs4 import BeautifulSoup, Tag
+
+from .dates import parse_machine_date
+from .errors import NoLinksFound, NotAFeed
+from .models import Link, Source
+from .normalize import canonical_url, clean_inline, url_key
+
+
+def links_from_feed(content: bytes, *, source: Source) -> tuple[Link, ...]:
+    """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound."""
+    head = content.lstrip()[:512].lower()
+    if not head.startswith(b"<") or b"<html" in head:
+        raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
+    parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
+    if parsed.get("bozo") and not parsed.entries:
+        reason = parsed.get("bozo_exception")
+        raise NotAFeed(f"{source.url}: not a valid RSS or Atom feed ({reason})")
+    if not parsed.get("version") and not parsed.entries:
+        raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
+    zone = ZoneInfo(source.timezone)
+    links = _unique(
+        _feed_link(entry, source=source, zone=zone) for entry in parsed.entries
+        if entry.get("link")
+    )
+    links = tuple(link for link in links if _matches(link.canonical_url, source.link_pattern)
+                  or _matches(link.url, source.link_pattern))
+    if not links:
+        raise NoLinksFound(f"{source.url}: the feed has no items"
+                           + (" matching link_pattern" if source.link_pattern else ""))
+    return links
+
+
+def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Link, ...]:
+    """Return the article links of a listing page in page order. Raises NoLinksFound."""
+    if not source.link_pattern:
+        raise NoLinksFound(f"{source.url}: an html source needs a link_pattern")
+    soup = BeautifulSoup(html, "lxml")
+    titles: dict[str, str] = {}
+    for anchor in soup.find_all("a", href=True):
+        url = urljoin(base_url, str(anchor["href"]).strip()).split("#", 1)[0]
+        if not (_matches(url, source.link_pattern)
+                or _matches(canonical_url(url, rewrites=source.url_rewrites), source.link_pattern)):
+            continue
+        text = _anchor_text(anchor)
+        # Listings link one article several times (picture, headline, "more"); keep the longest text.
+        if url not in titles or len(text) > len(titles[url]):
+            titles[url] = text
+    links = _unique(
+        Link(url=url, canonical_url=canonical_url(url, rewrites=source.url_rewrites), title=title)
+        for url, title in titles.items()
+    )
+    if not links:
+        raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
+    return links
+
+
+def _feed_link(entry, *, source: Source, zone: ZoneInfo) -> Link:
+    """Turn one feedparser entry into a Link."""
+    url = str(entry.get("link", "")).strip()
+    content = ""
+    if entry.get("content"):
+        content = str(entry["content"][0].get("value", ""))
+    # tass.ru's aggregator feed carries the whole article in <yandex:full-text>.
+    content = str(entry.get("yandex_full-text", "")) or content
+    return Link(
+        url=url,
+        canonical_url=canonical_url(url, rewrites=source.url_rewrites),
+        title=clean_inline(str(entry.get("title", ""))),
+        published=_entry_date(entry, source=source, zone=zone),
+        summary=str(entry.get("summary", "")),
+        author=clean_inline(str(entry.get("author", ""))),
+        content_html=content,
+    )
+
+
+def _entry_date(entry, *, source: Source, zone: ZoneInfo) -> datetime | None:
+    """Return the entry's publication time, read from the raw string so a bad offset can be fixed."""
+    for field in ("published", "updated", "created"):
+        raw = entry.get(field)
+        if raw:
+            try:
+                return parse_machine_date(str(raw), zone=zone, trust_offset=source.trust_offset)
+            except ValueError:
+                continue
+    return None
+
+
+def _anchor_text(anchor: Tag) -> str:
+    """Return an anchor's visible text, or its title attribute when it wraps only an image."""
+    return clean_inline(anchor.get_text(" ")) or clean_inline(str(anchor.get("title") or ""))
+
+
+def _matches(url: str, pattern: str | None) -> bool:
+    """Return True when the URL is http(s) and matches the pattern (if any)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return False
+    return pattern is None or re.search(pattern, url) is not None
+
+
+def _unique(links) -> tuple[Link, ...]:
+    """Return links once per URL identity, first occurrence kept."""
+    seen: dict[str, Link] = {}
+    for link in links:
+        seen.setdefault(url_key(link.canonical_url), link)
+    return tuple(seen.values())

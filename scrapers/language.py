@@ -1,0 +1,26 @@
+"""Pure language detection for the scripts our sources write in."""
+
+from __future__ import annotations
+
+# Letters that only some Cyrillic languages use, checked before falling back to Russian.
+_CYRILLIC_MARKERS = (("uk", set("їєґ")), ("be", set("ўі")), ("kk", set("әғқңөұүһ")))
+_LATIN_LANGS = {"en", "fr", "de", "es", "it", "pt", "tr", "uz", "az", "tk", "pl", "ro"}
+
+
+def detect_language(text: str, *, declared: str = "") -> str:
+    """Return an ISO 639-1 code guessed from the script of `text`, trusting `declared` when it fits."""
+    sample = text[:4000]
+    cyrillic = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
+    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    declared = declared.split("-")[0].split("_")[0].lower()
+    if cyrillic + latin < 20:
+        return declared
+    if cyrillic > latin:
+        if declared and declared not in _LATIN_LANGS:
+            return declared
+        lowered = sample.lower()
+        for code, letters in _CYRILLIC_MARKERS:
+            if sum(lowered.count(ch) for ch in letters) > max(3, cyrillic // 200):
+                return code
+        return "ru"
+    return declared if declared in _LATIN_LANGS else "en"

@@ -1,0 +1,115 @@
+"""The scrapers' vocabulary: what a source is, what discovery yields, what extraction returns."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+SourceKind = Literal["html", "feed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """Optional CSS selectors that override generic extraction for one site."""
+
+    title: str | None = None
+    date: str | None = None
+    author: str | None = None
+    lead: str | None = None
+    body: str | None = None
+    remove: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One watched site or feed and the rules for reading its pages."""
+
+    key: str
+    url: str
+    name: str = ""
+    kind: SourceKind = "html"
+    link_pattern: str | None = None
+    lang: str | None = None
+    timezone: str = "UTC"
+    every_seconds: int = 600
+    backfill: int = 0
+    fetch_pages: bool = True
+    robots: bool = True
+    # A regular expression with named groups (day, month, year, hour, minute, author) that finds
+    # the publication line in the page text; it wins over page metadata when it matches.
+    dateline: str | None = None
+    # False where a site prints a wrong UTC offset: the wall time is read in `timezone` instead.
+    trust_offset: bool = True
+    trailers: tuple[str, ...] = ()
+    drop_lines: tuple[str, ...] = ()
+    url_rewrites: tuple[tuple[str, str], ...] = ()
+    selectors: Selectors = field(default_factory=Selectors)
+    max_silence_seconds: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        """Return the name readers see, falling back to the key."""
+        return self.name or self.key
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One candidate article found on a listing page or in a feed."""
+
+    url: str
+    canonical_url: str
+    title: str = ""
+    published: datetime | None = None
+    summary: str = ""
+    author: str = ""
+    # Full article HTML when the feed carries it (Atom content, yandex:full-text).
+    content_html: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A fetched HTTP response, decoded, with what conditional GET needs next time."""
+
+    url: str
+    status: int
+    content: bytes
+    text: str
+    content_type: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """Return True when the server answered 304 Not Modified."""
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One extracted article; every datetime is timezone-aware UTC."""
+
+    url: str
+    canonical_url: str
+    title: str
+    published: datetime | None = None
+    author: str = ""
+    lang: str = ""
+    lead: str = ""
+    body: str = ""
+    topics: tuple[str, ...] = ()
+    summary: str = ""
+
+    @property
+    def content_hash(self) -> str:
+        """Return the SHA-256 of the normalised body (the title when there is no body)."""
+        return text_fingerprint(self.body or self.title)
+
+
+def text_fingerprint(text: str) -> str:
+    """Return a hash that ignores case, Unicode form and whitespace differences."""
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()

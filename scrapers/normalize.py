@@ -1,0 +1,95 @@
+"""Pure normalisation of URLs and article text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# Query parameters that never change what a page says: analytics trackers, plus
+# 1C-Bitrix's AJAX marker (odkb-csto.org) and the desktop switch of interaffairs.ru.
+_TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|yclid|dclid|msclkid|mc_cid|mc_eid|_ga|_openstat|from|ref|"
+    r"rss|bxajaxid|show_desktop_mode)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str:
+    """Return the URL with a lower-case host, no fragment, no trackers and sorted query."""
+    for pattern, replacement in rewrites:
+        url = re.sub(pattern, replacement, url)
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    query = sorted(
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _TRACKING_PARAMS.match(k)
+    )
+    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def url_key(url: str) -> str:
+    """Return the identity of a URL: canonical, with http/https, www. and a final slash unified."""
+    parts = urlsplit(canonical_url(url))
+    host = parts.netloc.removeprefix("www.")
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("", host, path, parts.query, "")).removeprefix("//")
+
+
+def clean_text(text: str) -> str:
+    """Return NFC text with spaces collapsed inside lines and at most one blank line between paragraphs."""
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\u00a0", " ").replace("\u200b", "")
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    paragraphs: list[str] = []
+    current: list[str] = []
+    for line in lines + [""]:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append("\n".join(current))
+            current = []
+    return "\n\n".join(paragraphs)
+
+
+def clean_inline(text: str) -> str:
+    """Return text on one line with whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+
+
+def strip_lines(
+    text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()
+) -> str:
+    """Remove trailer lines from the end and lines matching any `drop` pattern anywhere."""
+    drop_res = [re.compile(p, re.IGNORECASE) for p in drop]
+    lines = [
+        line for line in text.split("\n")
+        if not any(r.fullmatch(line.strip()) for r in drop_res)
+    ]
+    folded_trailers = tuple(t.casefold().strip() for t in trailers if t.strip())
+    while lines and (
+        not lines[-1].strip()
+        or any(lines[-1].strip().casefold().startswith(t) for t in folded_trailers)
+    ):
+        lines.pop()
+    return clean_text("\n".join(lines))
+
+
+def normalize_author(raw: str) -> str:
+    """Return the person's name from a byline such as 'Yuri Menshikov , editor'."""
+    raw = clean_inline(raw).strip(" •|-–—/")
+    raw = re.sub(r"^(by|автор:?)\s+", "", raw, flags=re.IGNORECASE)
+    name, _, role = (part.strip() for part in raw.partition(","))
+    # A role after the comma is lower-case words ("editor", "корреспондент"); keep the name only.
+    if role and role == role.lower():
+        return name
+    return raw if not role else f"{name}, {role}"
+
+
+def same_text(a: str, b: str) -> bool:
+    """Return True when two strings are equal after case and whitespace folding."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())

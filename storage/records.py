@@ -1,0 +1,73 @@
+"""Plain records the store reads and writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from scrapers.models import Article
+
+# Outbox states (reliability.md §6): a row is `sent` only after Telegram returned a message id.
+PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    """What the archive remembers about one source between polls."""
+
+    key: str
+    etag: str | None = None
+    last_modified: str | None = None
+    baseline_at: datetime | None = None
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """One poll of one source."""
+
+    source_key: str
+    started_at: datetime
+    finished_at: datetime
+    status: str  # "ok", "not_modified" or "error"
+    links_found: int = 0
+    new_articles: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A channel an article is queued for."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One article queued for one channel, with the stored article it renders."""
+
+    id: int
+    article_id: int
+    source_key: str
+    channel: str
+    chat_id: str
+    state: str
+    attempts: int
+    article: Article
+    message_id: int | None = None
+    last_error: str | None = None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """Return a UTC timestamp as sortable ISO text."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
+
+
+def from_iso(text: str | None) -> datetime | None:
+    """Parse ISO text written by `iso`."""
+    return datetime.fromisoformat(text) if text else None

@@ -1,0 +1,292 @@
+"""The SQLite archive: source state, runs, articles and the Telegram outbox.
+
+    StorageError             the database cannot be opened or used
+    └── AlreadyRunning       another presswatch process holds the database's lock
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from scrapers.models import Article
+from scrapers.normalize import url_key
+
+from .migrations import migrations
+from .records import (
+    FAILED, PENDING, SENDING, SENT, UNCERTAIN, Delivery, OutboxItem, RunRecord, SourceState,
+    from_iso, iso,
+)
+
+
+class StorageError(Exception):
+    """The database cannot be opened or used."""
+
+
+class AlreadyRunning(StorageError):
+    """Another presswatch process holds the database's lock."""
+
+
+class Store:
+    """All reads and writes of the archive, through one connection."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=10)
+            db = Database(conn)
+            db.enable_wal()
+            # FULL: a lost "sent" mark after a power cut would mean a duplicate post.
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(db)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
+        return cls(db)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.close()
+
+    # -- sources and runs -------------------------------------------------------------------
+
+    def source_state(self, key: str) -> SourceState:
+        """Return what is remembered about a source (defaults for a new one)."""
+        row = next(self.db.query("select * from sources where key = ?", [key]), None)
+        if row is None:
+            return SourceState(key=key)
+        return SourceState(
+            key=key, etag=row["etag"], last_modified=row["last_modified"],
+            baseline_at=from_iso(row["baseline_at"]), last_poll_at=from_iso(row["last_poll_at"]),
+            last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
+            consecutive_failures=row["consecutive_failures"] or 0,
+            next_poll_at=from_iso(row["next_poll_at"]),
+        )
+
+    def record_run(
+        self, run: RunRecord, *, etag: str | None = None, last_modified: str | None = None,
+        baseline: bool = False, next_poll_at: datetime | None = None,
+    ) -> None:
+        """Store one poll and update the source's state in one transaction."""
+        with self.db.atomic():
+            self.db["runs"].insert({
+                "source_key": run.source_key, "started_at": iso(run.started_at),
+                "finished_at": iso(run.finished_at), "status": run.status,
+                "links_found": run.links_found, "new_articles": run.new_articles,
+                "error": run.error,
+            })
+            state = self.source_state(run.source_key)
+            update: dict = {"key": run.source_key, "last_poll_at": iso(run.finished_at),
+                            "next_poll_at": iso(next_poll_at)}
+            if run.status == "error":
+                update |= {"last_error": run.error, "last_error_at": iso(run.finished_at),
+                           "consecutive_failures": state.consecutive_failures + 1}
+            else:
+                update |= {"last_success_at": iso(run.finished_at), "consecutive_failures": 0}
+                validators = {"etag": etag, "last_modified": last_modified}
+                # A 304 may omit the validators; keep the ones we had.
+                update |= validators if run.status == "ok" else {
+                    k: v for k, v in validators.items() if v is not None}
+                if baseline and state.baseline_at is None:
+                    update["baseline_at"] = iso(run.finished_at)
+            self.db["sources"].upsert(update, pk="key")
+
+    def recent_runs(self, key: str, *, limit: int = 10) -> list[dict]:
+        """Return the latest runs of a source, newest first."""
+        return list(self.db.query(
+            "select * from runs where source_key = ? order by id desc limit ?", [key, limit]))
+
+    def source_overview(self) -> list[dict]:
+        """Return each known source's state with its article count."""
+        return list(self.db.query(
+            """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
+               from sources s order by s.key"""))
+
+    def article_counts(self) -> dict[str, int]:
+        """Return the number of stored articles per source key."""
+        return {r["source_key"]: r["n"] for r in self.db.query(
+            "select source_key, count(*) as n from articles group by source_key")}
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def known_url_keys(self, urls: Iterable[str]) -> set[str]:
+        """Return the URL identities among `urls` that are already archived."""
+        keys = {url_key(u) for u in urls}
+        found: set[str] = set()
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {r["url_key"] for r in self.db.query(
+                f"select url_key from articles where url_key in ({marks})", chunk)}
+        return found
+
+    def article_with_hash(self, content_hash: str) -> int | None:
+        """Return the id of the first original article with this content hash, if any."""
+        row = next(self.db.query(
+            "select id from articles where content_hash = ? and duplicate_of is null "
+            "order by id limit 1", [content_hash]), None)
+        return row["id"] if row else None
+
+    def add_article(
+        self, article: Article, *, source_key: str, now: datetime,
+        deliveries: Sequence[Delivery] = (), duplicate_of: int | None = None, silent: bool = False,
+    ) -> int:
+        """Store an article and queue it for each delivery, all in one transaction."""
+        with self.db.atomic():
+            table = self.db["articles"]
+            table.insert({
+                "source_key": source_key, "url": article.url,
+                "canonical_url": article.canonical_url, "url_key": url_key(article.canonical_url),
+                "title": article.title, "published_at": iso(article.published),
+                "author": article.author, "lang": article.lang, "lead": article.lead,
+                "body": article.body, "summary": article.summary,
+                "content_hash": article.content_hash, "discovered_at": iso(now),
+                "duplicate_of": duplicate_of, "silent": int(silent),
+            })
+            article_id = table.last_pk
+            self.db["outbox"].insert_all(
+                {"article_id": article_id, "channel": d.channel, "chat_id": d.chat_id,
+                 "state": PENDING, "created_at": iso(now), "updated_at": iso(now)}
+                for d in deliveries
+            )
+        return int(article_id)
+
+    def article(self, article_id: int) -> tuple[str, Article]:
+        """Return (source key, article) for a stored article id."""
+        row = self.db["articles"].get(article_id)
+        return row["source_key"], _article_from_row(row)
+
+    # -- outbox -----------------------------------------------------------------------------
+
+    def due_outbox(self, now: datetime, *, limit: int = 100) -> list[OutboxItem]:
+        """Return pending deliveries whose time has come, oldest first."""
+        rows = self.db.query(
+            """select o.*, a.source_key, a.url, a.canonical_url, a.title, a.published_at,
+                      a.author, a.lang, a.lead, a.body, a.summary
+               from outbox o join articles a on a.id = o.article_id
+               where o.state = ? and (o.next_attempt_at is null or o.next_attempt_at <= ?)
+               order by o.id limit ?""",
+            [PENDING, iso(now), limit])
+        return [_outbox_from_row(r) for r in rows]
+
+    def outbox_counts(self) -> dict[tuple[str, str], int]:
+        """Return the number of outbox rows per (channel, state)."""
+        return {(r["channel"], r["state"]): r["n"] for r in self.db.query(
+            "select channel, state, count(*) as n from outbox group by channel, state")}
+
+    def mark_sending(self, item_id: int, *, now: datetime) -> None:
+        """Record that a Telegram call for this row is about to start."""
+        self._set_state(item_id, SENDING, now=now, bump_attempts=True)
+
+    def mark_sent(self, item_id: int, *, message_id: int | None, now: datetime) -> None:
+        """Record that Telegram accepted the message."""
+        self._set_state(item_id, SENT, now=now, message_id=message_id, sent_at=iso(now),
+                        last_error=None)
+
+    def mark_retry(self, item_id: int, *, error: str, at: datetime, now: datetime) -> None:
+        """Put a row back to pending, to be tried again at `at`."""
+        self._set_state(item_id, PENDING, now=now, last_error=error, next_attempt_at=iso(at))
+
+    def mark_failed(self, item_id: int, *, error: str, now: datetime) -> None:
+        """Record a permanent failure."""
+        self._set_state(item_id, FAILED, now=now, last_error=error)
+
+    def mark_uncertain(self, item_id: int, *, error: str, now: datetime) -> None:
+        """Record that the message may or may not have been delivered."""
+        self._set_state(item_id, UNCERTAIN, now=now, last_error=error)
+
+    def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
+        """Point unsent rows of a migrated chat at its new id; return how many moved."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update outbox set chat_id = ?, state = ?, updated_at = ? "
+                "where chat_id = ? and state in (?, ?)",
+                [new_chat_id, PENDING, iso(now), old_chat_id, PENDING, SENDING])
+        return cursor.rowcount
+
+    def recover_interrupted(self, *, now: datetime) -> int:
+        """Mark rows left `sending` by a crash as uncertain; return how many."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update outbox set state = ?, last_error = ?, updated_at = ? where state = ?",
+                [UNCERTAIN, "interrupted while sending (process stopped)", iso(now), SENDING])
+        return cursor.rowcount
+
+    def _set_state(self, item_id: int, state: str, *, now: datetime, bump_attempts: bool = False,
+                   **fields) -> None:
+        """Update one outbox row and commit at once."""
+        with self.db.atomic():
+            self.db["outbox"].update(item_id, {"state": state, "updated_at": iso(now), **fields})
+            if bump_attempts:
+                self.db.execute("update outbox set attempts = attempts + 1 where id = ?", [item_id])
+
+
+def _article_from_row(row: dict) -> Article:
+    """Rebuild an Article from its stored columns."""
+    return Article(
+        url=row["url"], canonical_url=row["canonical_url"], title=row["title"],
+        published=from_iso(row["published_at"]), author=row["author"] or "",
+        lang=row["lang"] or "", lead=row["lead"] or "", body=row["body"] or "",
+        summary=row["summary"] or "",
+    )
+
+
+def _outbox_from_row(row: dict) -> OutboxItem:
+    """Build an OutboxItem from a joined outbox/articles row."""
+    return OutboxItem(
+        id=row["id"], article_id=row["article_id"], source_key=row["source_key"],
+        channel=row["channel"], chat_id=row["chat_id"], state=row["state"],
+        attempts=row["attempts"] or 0, article=_article_from_row(row),
+        message_id=row["message_id"], last_error=row["last_error"],
+    )
+
+
+class InstanceLock:
+    """An OS-level lock beside the database so two processes never post from one archive."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(f"{db_path}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise AlreadyRunning with the holder's process id."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
+                " stop it first") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        """Release the lock."""
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> InstanceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

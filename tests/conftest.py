@@ -1,0 +1,59 @@
+"""Shared fixtures; and a guard that fails any test reaching beyond the loopback interface."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _loopback_only(address) -> None:
+    """Raise when a socket address is not on the loopback interface (or a Unix socket)."""
+    if not isinstance(address, tuple):
+        return
+    host = address[0]
+    try:
+        if ipaddress.ip_address(host.split("%", 1)[0]).is_loopback:
+            return
+    except ValueError:
+        if host == "localhost":
+            return
+    raise RuntimeError(f"network access disallowed in tests: {address!r}")
+
+
+def _guarded_connect(self, address):
+    _loopback_only(address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _loopback_only(address)
+    return _real_connect_ex(self, address)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Install the network guard for the whole session."""
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    """Return the folder of saved pages."""
+    return FIXTURES
+
+
+@pytest.fixture
+def sites():
+    """A loopback server playing the source sites."""
+    from tests.fakes.sites import FakeSites
+
+    with FakeSites() as server:
+        yield server

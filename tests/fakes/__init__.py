@@ -1,0 +1,1 @@
+"""Fake external services (loopback servers) for end-to-end tests."""

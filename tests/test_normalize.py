@@ -1,0 +1,120 @@
+"""URL identity, text cleaning and date parsing: small pure functions, table-driven."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scrapers.dates import month_number, parse_dateline, parse_machine_date
+from scrapers.language import detect_language
+from scrapers.normalize import (
+    canonical_url, clean_text, normalize_author, strip_lines, url_key,
+)
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("raw", "canonical"), [
+    ("https://TASS.com/politics/1451110?utm_source=rss&utm_medium=feed#top", "https://tass.com/politics/1451110"),
+    ("https://interaffairs.ru/news/show/36162?show_desktop_mode=true", "https://interaffairs.ru/news/show/36162"),
+    ("https://en.odkb-csto.org/news/?bxajaxid=abc123&PAGEN_1=2", "https://en.odkb-csto.org/news/?PAGEN_1=2"),
+    ("https://example.org:443/a?b=2&a=1", "https://example.org/a?a=1&b=2"),
+    ("http://example.org:8080/x", "http://example.org:8080/x"),
+])
+def test_canonical_url(raw: str, canonical: str) -> None:
+    assert canonical_url(raw) == canonical
+
+
+def test_canonical_url_applies_source_rewrites() -> None:
+    rewrites = ((r"//(www\.)?belta\.by/special/", "//belta.by/"),)
+    assert canonical_url("https://www.belta.by/special/politics/view/x-426756-2021",
+                         rewrites=rewrites) == "https://belta.by/politics/view/x-426756-2021"
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("https://www.mid.ru/en/foreign_policy/news/1958539/", "http://mid.ru/en/foreign_policy/news/1958539"),
+    ("https://eng.belta.by/politics/view/x-141354-2021/", "https://eng.belta.by/politics/view/x-141354-2021"),
+])
+def test_url_key_unifies_scheme_www_and_final_slash(a: str, b: str) -> None:
+    assert url_key(a) == url_key(b)
+
+
+def test_url_key_keeps_distinct_articles_apart() -> None:
+    assert url_key("https://tass.com/politics/1") != url_key("https://tass.com/world/1")
+
+
+def test_clean_text_collapses_spaces_and_keeps_paragraphs() -> None:
+    assert clean_text("The  Secretary\u00a0General\n\n\n\nsaid   so.\r\nNext") == \
+        "The Secretary General\n\nsaid so.\nNext"
+
+
+def test_strip_lines_removes_trailers_only_at_the_end_and_drop_lines_anywhere() -> None:
+    text = "Go back is a phrase here.\n\nBody.\n\nDSC_4960.JPG\n\nGo back\n\nBack to the all news"
+    cleaned = strip_lines(text, trailers=("Go back", "Back to the all news"),
+                          drop=(r"[\w-]+\.(jpe?g|png)",))
+    assert cleaned == "Go back is a phrase here.\n\nBody."
+
+
+@pytest.mark.parametrize(("raw", "name"), [
+    ("Yuri Menshikov , editor", "Yuri Menshikov"),
+    ("Konstantin Kosachev", "Konstantin Kosachev"),
+    ("By Jane Doe", "Jane Doe"),
+    ("", ""),
+    ("Ivan Petrov, TASS", "Ivan Petrov, TASS"),
+])
+def test_normalize_author(raw: str, name: str) -> None:
+    assert normalize_author(raw) == name
+
+
+@pytest.mark.parametrize(("raw", "utc"), [
+    ("2022-05-16T15:40:12+03:00", datetime(2022, 5, 16, 12, 40, 12, tzinfo=UTC)),
+    ("Mon, 16 May 2022 15:40:12 +0300", datetime(2022, 5, 16, 12, 40, 12, tzinfo=UTC)),
+    ("2021-02-08 11:12", datetime(2021, 2, 8, 8, 12, tzinfo=UTC)),  # naive: Moscow wall time
+    ("2022-05-16T12:40:12Z", datetime(2022, 5, 16, 12, 40, 12, tzinfo=UTC)),
+    ("1652704812", datetime(2022, 5, 16, 12, 40, 12, tzinfo=UTC)),
+])
+def test_parse_machine_date(raw: str, utc: datetime) -> None:
+    assert parse_machine_date(raw, zone=MOSCOW) == utc
+
+
+def test_untrusted_offset_is_read_as_local_time() -> None:
+    # en.kremlin.ru labels Moscow time with the pre-2014 offset +04:00.
+    moment = parse_machine_date("2020-12-02T15:30:00+04:00", zone=MOSCOW, trust_offset=False)
+    assert moment == datetime(2020, 12, 2, 12, 30, tzinfo=UTC)
+
+
+def test_parse_machine_date_rejects_garbage() -> None:
+    with pytest.raises(ValueError):
+        parse_machine_date("yesterday", zone=MOSCOW)
+
+
+@pytest.mark.parametrize(("name", "number"), [("May", 5), ("декабря", 12), ("Sept.", 9), ("07", 7)])
+def test_month_number(name: str, number: int) -> None:
+    assert month_number(name) == number
+
+
+def test_dateline_without_year_takes_the_latest_past_year() -> None:
+    pattern = r"(?P<city>[A-Z]+), (?P<month>[A-Za-z]+) (?P<day>\d{1,2})\. /TASS/"
+    found = parse_dateline("MOSCOW, December 27. /TASS/. Text", pattern, zone=MOSCOW, now=NOW)
+    assert found == (datetime(2025, 12, 26, 21, 0, tzinfo=UTC), "")
+    found = parse_dateline("MOSCOW, November 27. /TASS/. Text", pattern, zone=MOSCOW, now=NOW)
+    assert found is not None and found[0].year == 2026
+
+
+def test_dateline_reads_author_group() -> None:
+    pattern = r"(?P<hour>\d\d):(?P<minute>\d\d) (?P<day>\d\d)\.(?P<month>\d\d)\.(?P<year>\d{4}) •\s*(?P<author>[^\n]*)"
+    assert parse_dateline("11:12 08.02.2021 • Yuri Menshikov , editor", pattern, zone=MOSCOW, now=NOW) == \
+        (datetime(2021, 2, 8, 8, 12, tzinfo=UTC), "Yuri Menshikov , editor")
+
+
+@pytest.mark.parametrize(("text", "declared", "lang"), [
+    ("Генеральный секретарь ОДКБ провёл брифинг для журналистов в Москве", "", "ru"),
+    ("Annotation of magazine number 5, May, 2022: the statement of the leaders", "ru", "en"),
+    ("The CSTO Secretary General held a briefing for journalists", "", "en"),
+    ("Генеральны сакратар АДКБ правёў брыфінг і сустрэўся з журналістамі ў Мінску і ў Брэсце", "", "be"),
+])
+def test_detect_language(text: str, declared: str, lang: str) -> None:
+    assert detect_language(text, declared=declared) == lang

@@ -1,0 +1,129 @@
+"""The archive on a real SQLite file: migrations, one-transaction writes, outbox states."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from scrapers.models import Article
+from storage import (
+    FAILED, PENDING, SENT, UNCERTAIN, AlreadyRunning, Delivery, InstanceLock, RunRecord,
+    StorageError, Store,
+)
+from storage.migrations import migrations
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+def _article(n: int, body: str = "") -> Article:
+    return Article(url=f"https://tass.com/politics/{n}?utm_source=rss", canonical_url=f"https://tass.com/politics/{n}",
+                   title=f"Title {n}", published=NOW - timedelta(hours=n), body=body or f"Body number {n}.")
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = Store.open(tmp_path / "sub" / "archive.db")
+    yield s
+    s.close()
+
+
+def test_open_creates_the_folder_uses_wal_and_full_sync(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "deep" / "dir" / "a.db")
+    assert (tmp_path / "deep" / "dir" / "a.db").exists()
+    assert store.db.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("pragma synchronous").fetchone()[0] == 2
+    store.close()
+
+
+def test_migrations_apply_once(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    Store.open(path).close()
+    store = Store.open(path)
+    names = [m.name for m in migrations.applied(store.db)]
+    assert names == sorted(set(names), key=names.index) and "m001_initial" in names
+    store.close()
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError, match="cannot open the archive"):
+        Store.open(path)
+
+
+def test_article_and_its_outbox_rows_are_written_together(store: Store) -> None:
+    article_id = store.add_article(_article(1), source_key="tass-com", now=NOW,
+                                   deliveries=[Delivery("main", "@a"), Delivery("alerts", "-1001")])
+    rows = list(store.db.query("select channel, state from outbox where article_id = ?", [article_id]))
+    assert sorted((r["channel"], r["state"]) for r in rows) == [("alerts", PENDING), ("main", PENDING)]
+    assert store.known_url_keys(["http://www.tass.com/politics/1/"]) == {"tass.com/politics/1"}
+
+
+def test_a_failed_outbox_insert_rolls_back_the_article(store: Store) -> None:
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_article(_article(2), source_key="tass-com", now=NOW,
+                          deliveries=[Delivery("main", "@a"), Delivery("main", "@a")])
+    assert store.db["articles"].count == 0 and store.db["outbox"].count == 0
+
+
+def test_the_same_url_cannot_be_stored_twice(store: Store) -> None:
+    store.add_article(_article(3), source_key="tass-com", now=NOW)
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_article(_article(3), source_key="tass-com", now=NOW)
+
+
+def test_content_hash_finds_the_original(store: Store) -> None:
+    first = store.add_article(_article(4, body="Same  text here."), source_key="a", now=NOW)
+    assert store.article_with_hash(_article(5, body="same text HERE.").content_hash) == first
+
+
+def test_outbox_lifecycle(store: Store) -> None:
+    store.add_article(_article(6), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")])
+    [item] = store.due_outbox(NOW)
+    assert item.article.title == "Title 6" and item.source_key == "tass-com"
+    store.mark_sending(item.id, now=NOW)
+    assert store.due_outbox(NOW) == []
+    store.mark_retry(item.id, error="flood wait", at=NOW + timedelta(seconds=30), now=NOW)
+    assert store.due_outbox(NOW) == [] and len(store.due_outbox(NOW + timedelta(seconds=31))) == 1
+    store.mark_sent(item.id, message_id=77, now=NOW)
+    row = store.db["outbox"].get(item.id)
+    assert (row["state"], row["message_id"], row["attempts"]) == (SENT, 77, 1)
+
+
+def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:
+    store.add_article(_article(7), source_key="s", now=NOW, deliveries=[Delivery("main", "@a")])
+    [item] = store.due_outbox(NOW)
+    store.mark_sending(item.id, now=NOW)
+    assert store.recover_interrupted(now=NOW) == 1
+    assert store.db["outbox"].get(item.id)["state"] == UNCERTAIN
+
+
+def test_failed_rows_keep_their_reason(store: Store) -> None:
+    store.add_article(_article(8), source_key="s", now=NOW, deliveries=[Delivery("main", "@a")])
+    [item] = store.due_outbox(NOW)
+    store.mark_failed(item.id, error="Forbidden: bot was kicked", now=NOW)
+    row = store.db["outbox"].get(item.id)
+    assert (row["state"], row["last_error"]) == (FAILED, "Forbidden: bot was kicked")
+
+
+def test_runs_update_source_state(store: Store) -> None:
+    store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
+    store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
+    assert store.source_state("tass-com").consecutive_failures == 2
+    store.record_run(RunRecord("tass-com", NOW, NOW, "ok", links_found=3), etag='"e"', baseline=True)
+    state = store.source_state("tass-com")
+    assert (state.consecutive_failures, state.etag, state.baseline_at) == (0, '"e"', NOW)
+    assert [r["status"] for r in store.recent_runs("tass-com")] == ["ok", "error", "error"]
+
+
+def test_instance_lock_refuses_a_second_holder(tmp_path: Path) -> None:
+    first = InstanceLock(tmp_path / "a.db")
+    first.acquire()
+    with pytest.raises(AlreadyRunning, match="another presswatch process"):
+        InstanceLock(tmp_path / "a.db").acquire()
+    first.release()
+    with InstanceLock(tmp_path / "a.db"):
+        pass
