@@ -58,8 +58,8 @@ def extract_article(
     dated = _dateline(soup, source, title=title, now=now)
     body = _body(soup, html, url=url, source=source, title=title)
     lead = _lead(soup, meta, source, title=title)
-    if lead and body.split("\n\n", 1)[0] and same_text(body.split("\n\n", 1)[0], lead):
-        body = body.split("\n\n", 1)[1] if "\n\n" in body else ""
+    if lead and _folded(body).startswith(_folded(lead).rstrip(".…")):
+        lead = ""  # An excerpt of the body's opening, not a standfirst of its own.
     published = dated[0] if dated else _metadata_date(meta, source, now=now)
     author = (dated[1] if dated else "") or _select_text(soup, source.selectors.author)
     author = normalize_author(author or next(iter(meta.authors), ""))
@@ -208,6 +208,11 @@ def _lead(soup: BeautifulSoup, meta: Metadata, source: Source, *, title: str) ->
     if " ".join(lead.casefold().split()) in " ".join(chrome_text(soup).casefold().split()):
         return ""
     return lead
+
+
+def _folded(text: str) -> str:
+    """Return text casefolded with whitespace collapsed, for prefix comparisons."""
+    return " ".join(text.casefold().split())
 
 
 def _canonical(declared: str, *, url: str, source: Source) -> str:

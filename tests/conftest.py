@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# python-telegram-bot 22 warns (an error under filterwarnings=error) when RetryAfter.retry_after
+# is an int; its opt-in makes it a timedelta, which bot/telegram.py accepts too.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
 

@@ -1,0 +1,175 @@
+"""The command line as a user runs it: a subprocess against loopback sites and a fake Telegram."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.cli import COMMANDS
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.world import World, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+CHANNEL = "@presswatch_test"
+
+
+def presswatch(*args: str, token: str | None = DEFAULT_TOKEN, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run `presswatch ARGS` in a child process, as a user would."""
+    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
+    if token:
+        env["PRESSWATCH_TELEGRAM_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def world():
+    with World() as w:
+        yield w
+
+
+@pytest.fixture
+def telegram():
+    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
+        yield fake
+
+
+def test_once_posts_each_article_once_across_two_runs(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    first = presswatch("once", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    titles = [m.plain.split("\n", 1)[0] for m in telegram.messages_for(CHANNEL)]
+    assert sorted(titles) == sorted([
+        "Briefing by CSTO Secretary General Stanislav Zas",
+        "Greeting from Deputy Chairman of Federation Council K.I. Kosachev on the centenary of International Affairs",
+        "The world after the pandemic is still a world of states",
+        "CSTO summit participants adopt statement on 30th anniversary of Collective Security Treaty",
+        "Putin arrives in Kremlin for CSTO anniversary summit",
+        "Weather forecast: warm week ahead in central Russia",
+    ])
+    second = presswatch("once", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert len(telegram.messages_for(CHANNEL)) == 6
+
+
+def test_posts_are_html_with_title_source_time_summary_and_link(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    presswatch("once", "--config", str(config))
+    [post] = [m for m in telegram.messages_for(CHANNEL) if "Stanislav Zas</b>" in m.text]
+    assert post.parse_mode == "HTML"
+    assert post.text.startswith("<b>Briefing by CSTO Secretary General Stanislav Zas</b>\n"
+                                "International Affairs · 08.02.2021 11:12 MSK\n\n"
+                                "On February 2, 2021, the press center of the TASS news agency hosted")
+    assert f'<a href="{world.url("interaffairs-en", "/article/briefing-by-csto-secretary-general-stanislav-zas/")}">' in post.text
+
+
+def test_first_run_records_silently_then_posts_only_what_is_new(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url)
+    assert presswatch("once", "--config", str(config)).returncode == 0
+    assert telegram.messages_for(CHANNEL) == []
+    site = world.site("tass-com")
+    feed = site.routes["/rss/v2.xml"].body.decode()
+    item = feed.split("<item>")[1].split("</item>")[0]
+    site.add("/rss/v2.xml", feed.replace("<item>", "<item>" + item.replace("1451189", "1451999")
+                                         .replace("adopt statement", "sign declaration") + "</item><item>", 1))
+    site.add("/politics/1451999", site.routes["/politics/1451189"].body.replace(b"1451189", b"1451999")
+             .replace(b"adopt statement", b"sign declaration").replace(b"have adopted", b"have signed"))
+    assert presswatch("once", "--config", str(config)).returncode == 0
+    [post] = telegram.messages_for(CHANNEL)
+    assert "CSTO summit participants sign declaration" in post.text
+
+
+def test_without_a_token_posts_go_to_the_console(world, tmp_path) -> None:
+    config = write_config(tmp_path, world, backfill=1)
+    result = presswatch("once", "--config", str(config), token=None)
+    assert result.returncode == 0, result.stderr
+    assert "(console: no Telegram token)" in result.stdout
+    assert "CSTO summit participants adopt statement" in result.stdout
+
+
+def test_one_broken_source_exits_1_and_the_other_still_posts(world, telegram, tmp_path) -> None:
+    world.site("tass-com").add("/rss/v2.xml", "<html>maintenance</html>", content_type="text/html")
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    result = presswatch("once", "--config", str(config))
+    assert result.returncode == 1
+    assert "tass-com: " in result.stderr and "not an RSS or Atom feed" in result.stderr
+    assert len(telegram.messages_for(CHANNEL)) == 3
+
+
+def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=1)
+    result = presswatch("once", "--config", str(config), "-vv")
+    assert result.returncode == 0
+    assert DEFAULT_TOKEN not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[fetch]\ntimeout = -1\n", "fetch.timeout: invalid value -1"),
+    ("[storage]\npath = 3\n", "storage.path: expected str"),
+    ("[[sources]]\nkey = \"x\"\nurl = \"ftp://x\"\n", "sources[0].url: invalid value"),
+    ("nonsense = [\n", "not valid TOML"),
+])
+def test_bad_config_exits_2_naming_the_key(tmp_path, text: str, message: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    result = presswatch("once", "--config", str(path))
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "presswatch.db").exists()
+
+
+def test_missing_config_exits_2(tmp_path) -> None:
+    result = presswatch("once", "--config", str(tmp_path / "nope.toml"))
+    assert result.returncode == 2 and "config file not found" in result.stderr
+
+
+def test_extract_prints_the_seed_briefing() -> None:
+    result = presswatch("extract", str(FIXTURES / "interaffairs-en" / "article-zas-briefing.html"),
+                        "--url", "https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
+                        "--source", "interaffairs-en", "--config", "config.example.toml")
+    assert result.returncode == 0, result.stderr
+    article = json.loads(result.stdout)
+    assert article["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
+    assert article["published"] == "2021-02-08T08:12:00+00:00"
+    assert article["published_local"] == "08.02.2021 11:12 MSK"
+    assert article["author"] == "Yuri Menshikov"
+    assert "read more in our Telegram-channel" not in article["body"]
+    assert article["summary"].startswith("On February 2, 2021")
+    assert set(article) >= {"url", "canonical_url", "title", "published", "author", "lang", "lead", "body", "summary"}
+
+
+def test_extract_of_a_missing_file_is_one_clear_line() -> None:
+    result = presswatch("extract", "no-such-page.html")
+    assert result.returncode == 1 and result.stderr.strip() == \
+        "presswatch: no-such-page.html: no such file (give a URL or a saved HTML file)"
+
+
+def test_sources_lists_polls_errors_and_counts(world, telegram, tmp_path) -> None:
+    world.site("tass-com").add("/rss/v2.xml", "oops", content_type="text/plain")
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url)
+    presswatch("once", "--config", str(config))
+    result = presswatch("sources", "--config", str(config))
+    assert result.returncode == 0
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
+    assert lines["interaffairs-en"].split()[-1] == "3"
+    assert "not an RSS or Atom feed" in lines["tass-com"]
+    assert "[failed 1x in a row]" in lines["tass-com"]
+
+
+@pytest.mark.parametrize("name", [c[0] for c in COMMANDS])
+def test_every_command_has_help_with_an_example(name: str) -> None:
+    result = presswatch(name, "--help")
+    assert result.returncode == 0 and "example:" in result.stdout and "--config" in result.stdout
+
+
+def test_console_script_points_at_the_cli() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["presswatch"] == "bot.cli:main"

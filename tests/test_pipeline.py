@@ -1,0 +1,152 @@
+"""One poll against loopback copies of the sites, into a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.pipeline import PollContext, poll_source
+from scrapers.fetch import Fetcher, make_client
+from storage import Store
+from tests.fakes.world import World, write_config
+
+IA = "interaffairs-en"
+TASS = "tass-com"
+LISTING = "/"
+BRIEFING = "/article/briefing-by-csto-secretary-general-stanislav-zas/"
+
+
+def poll(config_path: Path, key: str):
+    """Poll one source once and return (run, store rows)."""
+    config = load_config(config_path, environ={})
+
+    async def go():
+        store = Store.open(config.storage_path)
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, channels=config.channels)
+                return await poll_source(config.source(key), ctx)
+        finally:
+            store.close()
+
+    return asyncio.run(go())
+
+
+def rows(config_path: Path, sql: str) -> list[dict]:
+    config = load_config(config_path, environ={})
+    store = Store.open(config.storage_path)
+    try:
+        return list(store.db.query(sql))
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def world():
+    with World() as w:
+        yield w
+
+
+def test_first_run_records_without_posting(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    run = poll(config, IA)
+    assert (run.status, run.links_found, run.new_articles) == ("ok", 3, 3)
+    assert rows(config, "select count(*) n from articles where silent = 1")[0]["n"] == 3
+    assert rows(config, "select count(*) n from outbox")[0]["n"] == 0
+
+
+def test_first_run_posts_only_the_newest_backfill_items(world, tmp_path) -> None:
+    config = write_config(tmp_path, world, backfill=1)
+    poll(config, TASS)
+    queued = rows(config, "select a.url from outbox o join articles a on a.id = o.article_id")
+    assert [r["url"] for r in queued] == [world.url("tass-com", "/politics/1451189")]
+
+
+def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    poll(config, IA)
+    site = world.site(IA)
+    hits_before = site.hits(BRIEFING)
+    listing = site.routes[LISTING].body.decode()
+    new_item = ('<div class="item"><div class="date">10:00 28.11.2026 •</div>'
+                '<a class="title" href="/article/new-release/">New release</a></div>')
+    site.add(LISTING, listing.replace('<section class="news-list">', '<section class="news-list">' + new_item))
+    site.add("/article/new-release/", site.routes[BRIEFING].body.replace(
+        b"Briefing by CSTO Secretary General Stanislav Zas", b"New release on CSTO exercises").replace(
+        b"hosted an online briefing", b"hosted a press conference on the exercises"))
+    run = poll(config, IA)
+    assert (run.links_found, run.new_articles) == (4, 1)
+    queued = rows(config, "select a.title from outbox o join articles a on a.id = o.article_id")
+    assert [r["title"] for r in queued] == ["New release on CSTO exercises"]
+    assert site.hits(BRIEFING) == hits_before
+
+
+def test_same_text_under_a_new_url_is_stored_but_not_posted(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    poll(config, IA)
+    site = world.site(IA)
+    listing = site.routes[LISTING].body.decode()
+    site.add(LISTING, listing.replace('<section class="news-list">',
+                                      '<section class="news-list"><a href="/article/copy/">Copy</a>'))
+    site.add("/article/copy/", site.routes[BRIEFING].body)
+    poll(config, IA)
+    [copy] = rows(config, "select duplicate_of from articles where url like '%/copy/'")
+    assert copy["duplicate_of"] is not None
+    assert rows(config, "select count(*) n from outbox")[0]["n"] == 0
+
+
+def test_conditional_get_ends_an_unchanged_poll_early(world, tmp_path) -> None:
+    site = world.site(TASS)
+    site.routes["/rss/v2.xml"].etag = '"feed-v1"'
+    config = write_config(tmp_path, world)
+    poll(config, TASS)
+    run = poll(config, TASS)
+    assert run.status == "not_modified"
+    assert site.requests[-1].headers.get("if-none-match") == '"feed-v1"'
+
+
+def test_an_article_page_gone_for_good_is_stored_from_the_feed(world, tmp_path) -> None:
+    world.site(TASS).remove("/politics/1451110")
+    config = write_config(tmp_path, world, backfill=5)
+    run = poll(config, TASS)
+    assert run.status == "partial" and "HTTP 404" in run.error
+    [stub] = rows(config, "select title, body from articles where url like '%1451110%'")
+    assert stub == {"title": "Putin arrives in Kremlin for CSTO anniversary summit", "body": ""}
+
+
+def test_a_temporarily_failing_article_is_tried_again_next_poll(world, tmp_path) -> None:
+    page = world.site(TASS).routes["/politics/1451110"]
+    page.status = 503
+    config = write_config(tmp_path, world)
+    assert poll(config, TASS).new_articles == 2
+    page.status = 200
+    assert poll(config, TASS).new_articles == 1
+
+
+@pytest.mark.parametrize(("key", "path", "body", "content_type", "reason"), [
+    (TASS, "/rss/v2.xml", "<html><body>Service unavailable</body></html>", "text/html", "not an RSS or Atom feed"),
+    (TASS, "/rss/v2.xml", "this is plain text", "text/plain", "not an RSS or Atom feed"),
+    (TASS, "/rss/v2.xml", '<?xml version="1.0"?><rss><channel><item><title>broken', "application/xml", "no items"),
+    (IA, "/", "<html><body><p>We are redesigning.</p></body></html>", "text/html", "no links match link_pattern"),
+])
+def test_broken_sources_are_recorded_and_the_others_carry_on(world, tmp_path, key, path, body, content_type,
+                                                             reason) -> None:
+    world.site(key).add(path, body, content_type=content_type)
+    config = write_config(tmp_path, world)
+    other = IA if key == TASS else TASS
+    run = poll(config, key)
+    assert run.status == "error" and reason in run.error
+    assert poll(config, other).status == "ok"
+    assert rows(config, f"select count(*) n from articles where source_key = '{key}'")[0]["n"] == 0
+    [state] = rows(config, f"select consecutive_failures, last_error from sources where key = '{key}'")
+    assert state["consecutive_failures"] == 1 and reason in state["last_error"]
+
+
+def test_an_unreachable_source_is_an_error_with_a_reason(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    config.write_text(config.read_text().replace(world.url(TASS, "/rss/v2.xml"), "http://127.0.0.1:9/rss.xml"))
+    run = poll(config, TASS)
+    assert run.status == "error" and "connection failed" in run.error
