@@ -34,7 +34,7 @@ class App:
     @property
     def poll_context(self) -> PollContext:
         """Return what a poll needs."""
-        return PollContext(fetcher=self.fetcher, store=self.store, channels=self.config.channels)
+        return PollContext(fetcher=self.fetcher, store=self.store, config=self.config)
 
     def due_sources(self, now: datetime):
         """Return the sources whose backoff (if any) has passed."""
@@ -62,7 +62,7 @@ async def open_app(config: Config, *, lock: bool = True, console: TextIO | None 
     try:
         if isinstance(sender, TelegramSender):
             await sender.start()
-        recovered = store.recover_interrupted(now=datetime.now(UTC))
+        recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
         if recovered:
             log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
         relay = Relay(store=store, sender=sender, config=config)

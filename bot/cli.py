@@ -10,16 +10,15 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapers import ScrapeError, Source, extract_article
 from scrapers.encoding import decode_html
 from scrapers.fetch import FetchPolicy, Fetcher, make_client
-from storage import AlreadyRunning, StorageError, Store
+from storage import AlreadyRunning, StorageError
 
 from .app import open_app, run_once
+from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
 from .config import TOKEN_ENV, Config, ConfigError, load_config
 from .logs import setup_logging
 from .render import local_time
@@ -27,11 +26,6 @@ from .service import Service
 from .summarize import summarize
 
 DEFAULT_CONFIG = "presswatch.toml"
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
-
-
-class CommandError(Exception):
-    """A command cannot do what was asked; the message is shown as is."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,9 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for name, summary, example, add_args, handler in COMMANDS:
+    for command in all_commands():
         sub = commands.add_parser(
-            name, help=summary, description=f"{summary}\n\nexample:\n  {example}",
+            command.name, help=command.summary,
+            description=f"{command.summary}\n\nexample:\n  {command.example}",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("--config", metavar="PATH",
                          default=os.environ.get("PRESSWATCH_CONFIG", DEFAULT_CONFIG),
@@ -73,9 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
         sub.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
-        add_args(sub)
-        sub.set_defaults(handler=handler)
+        command.add_arguments(sub)
+        sub.set_defaults(handler=command.handler)
     return parser
+
+
+def all_commands() -> list[Command]:
+    """Return every subcommand, core ones first."""
+    from . import cli_archive, cli_classify, cli_outbox, cli_sources, cli_status
+
+    return [*CORE_COMMANDS, *cli_sources.COMMANDS, *cli_classify.COMMANDS, *cli_outbox.COMMANDS,
+            *cli_archive.COMMANDS, *cli_status.COMMANDS]
 
 
 # -- once / run ---------------------------------------------------------------------------------
@@ -158,21 +161,18 @@ async def _read_target(target: str, *, url: str | None, config: Config | None,
 def _cmd_sources(args: argparse.Namespace) -> int:
     """List each source with its last poll, last success, last error and article count."""
     config = load_config(args.config)
-    store = Store.open(config.storage_path)
-    try:
+    with open_store(config) as store:
         states = {row["key"]: row for row in store.source_overview()}
         counts = store.article_counts()
-    finally:
-        store.close()
     rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.key, {})
         failing = state.get("consecutive_failures") or 0
         error = f"[failed {failing}x in a row] {state.get('last_error')}" if failing else ""
         rows.append((source.key, source.kind, _every(source.every_seconds),
-                     _when(state.get("last_poll_at")), _when(state.get("last_success_at")),
+                     when(state.get("last_poll_at")), when(state.get("last_success_at")),
                      str(counts.get(source.key, 0)), error))
-    print(_table(rows))
+    print(table(rows))
     return EXIT_OK
 
 
@@ -184,35 +184,16 @@ def _every(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def _when(stamp: str | None) -> str:
-    """Return a stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC', or '-'."""
-    if not stamp:
-        return "-"
-    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _table(rows: list[tuple[str, ...]]) -> str:
-    """Return rows as aligned columns (the last column is not padded)."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip()
-                     for r in rows)
-
-
-def _no_args(sub: argparse.ArgumentParser) -> None:
-    """A command with no arguments of its own."""
-
-
-Handler = Callable[[argparse.Namespace], int]
-COMMANDS: list[tuple[str, str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
-    ("once", "poll every due source once, publish what is pending, and exit",
-     "presswatch once --config presswatch.toml", _no_args, _cmd_once),
-    ("run", "run the service: poll each source on its interval and publish, until SIGTERM",
-     "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml", _no_args, _cmd_run),
-    ("extract", "print one article's extracted fields as JSON (no archive, no Telegram)",
-     "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
-     _args_extract, _cmd_extract),
-    ("sources", "list sources with last poll, last success, last error and article count",
-     "presswatch sources --config presswatch.toml", _no_args, _cmd_sources),
+CORE_COMMANDS = [
+    Command("once", "poll every due source once, publish what is pending, and exit",
+            "presswatch once --config presswatch.toml", _cmd_once),
+    Command("run", "run the service: poll each source on its interval and publish, until SIGTERM",
+            "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml", _cmd_run),
+    Command("extract", "print one article's extracted fields as JSON (no archive, no Telegram)",
+            "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
+            _cmd_extract, _args_extract),
+    Command("sources", "list sources with last poll, last success, last error and article count",
+            "presswatch sources --config presswatch.toml", _cmd_sources),
 ]
 
 

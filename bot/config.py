@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from scrapers.fetch import FetchPolicy
 from scrapers.models import Selectors, Source
 
+from .classify import Taxonomy, taxonomy_from_dict
+
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 _MISSING = object()
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
@@ -41,6 +43,11 @@ class Channel:
     exclude: tuple[str, ...] = ()
     message_thread_id: int | None = None
     disable_notification: bool = False
+    # Collect posts for this many seconds and send one digest message instead.
+    digest_seconds: int | None = None
+    # Hold posts between these local times ("23:00", "07:00") and send them after, oldest first.
+    quiet_hours: tuple[str, str] | None = None
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +62,40 @@ class TelegramConfig:
     uncertain: str = "hold"
     per_chat_per_minute: int = 20
     per_chat_interval: float = 3.0
+    per_second: int = 25
     request_timeout: float = 15.0
+    # What a changed article does to its post: "edit" it, "reply" with a short update, or "ignore".
+    corrections: str = "edit"
+    # Chat commands (/latest, /search, /subscribe…) answered by long polling while `run` serves.
+    commands: bool = False
+    admin_user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """How the long-running service exposes itself."""
+
+    http: tuple[str, int] | None = None  # host and port of /healthz and /metrics
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """When a source counts as failing or silent, and how far it backs off."""
+
+    alert_after_failures: int = 3
+    alert_after_empty_polls: int = 3
+    max_backoff_seconds: int = 6 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Near-duplicate detection: shingles, MinHash-LSH candidates, exact confirmation."""
+
+    shingle: int = 3
+    num_perm: int = 128
+    candidate_threshold: float = 0.5
+    threshold: float = 0.8
+    window_seconds: int = 30 * 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +108,11 @@ class Config:
     telegram: TelegramConfig
     channels: tuple[Channel, ...]
     sources: tuple[Source, ...]
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
+    taxonomy: Taxonomy = field(default_factory=lambda: Taxonomy(topics=(), entities=()))
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    summary_chars: int = 600
 
     def source(self, key: str) -> Source:
         """Return the source with this key or raise ConfigError."""
@@ -106,14 +150,17 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
     _unique([c.name for c in channels], "channels", "name")
     sources = tuple(_source(t) for t in root.tables("sources"))
     _unique([s.key for s in sources], "sources", "key")
-    for section in ("service", "topics", "entities", "logging"):
-        root.table(section).accept_rest()  # Validated by the modules that own them.
-    root.finish()
-    return Config(
+    taxonomy = _taxonomy(root)
+    _check_channel_filters(channels, sources, taxonomy)
+    config = Config(
         path=path,
         storage_path=raw_path if raw_path.is_absolute() else path.parent / raw_path,
-        fetch=fetch, telegram=telegram, channels=channels, sources=sources, raw=data,
+        fetch=fetch, telegram=telegram, channels=channels, sources=sources, taxonomy=taxonomy,
+        service=_service(root.table("service")), health=_health(root.table("health")),
+        dedup=_dedup(root.table("dedup")), summary_chars=_summary(root.table("summary")),
     )
+    root.finish()
+    return config
 
 
 def parse_duration(value: Any, where: str) -> int:
@@ -165,8 +212,13 @@ def _telegram(t: _Table, *, token: str) -> TelegramConfig:
                                 check=lambda v: 0 <= v <= 3600),
         request_timeout=t.get("request_timeout", float, default.request_timeout,
                               check=lambda v: 1 <= v <= 300),
+        per_second=t.get("per_second", int, default.per_second, check=lambda v: 1 <= v <= 30),
+        corrections=t.get("corrections", str, default.corrections,
+                          check=_one_of("edit", "reply", "ignore")),
+        commands=t.get("commands", bool, default.commands),
+        admin_user_ids=tuple(t.get("admin_user_ids", list, [], check=lambda v: all(
+            isinstance(i, int) and not isinstance(i, bool) for i in v) or _fail("expected a list of numeric user ids"))),
     )
-    t.accept("admin_user_ids", "digest")  # Read by the chat commands and digests.
     t.finish()
     return config
 
@@ -186,8 +238,14 @@ def _channel(t: _Table) -> Channel:
         exclude=tuple(t.get("exclude", list, [])),
         message_thread_id=t.get("message_thread_id", int, None),
         disable_notification=t.get("disable_notification", bool, False),
+        digest_seconds=(parse_duration(t.data.pop("digest"), f"{t.path}.digest")
+                        if "digest" in t.data else None),
+        quiet_hours=_quiet_hours(t.get("quiet_hours", str, None), f"{t.path}.quiet_hours"),
+        timezone=t.get("timezone", str, "UTC", check=_zone),
     )
-    t.accept("digest", "quiet_hours")
+    if channel.message_thread_id is not None and channel.chat_id.startswith("@"):
+        raise ConfigError(f"{t.path}.message_thread_id: forum topics exist only in supergroups; "
+                          "give the group's numeric chat_id")
     t.finish()
     return channel
 
@@ -215,11 +273,101 @@ def _source(t: _Table) -> Source:
         selectors=_selectors(t.table("selectors")),
         max_silence_seconds=(parse_duration(t.data.pop("max_silence"), f"{t.path}.max_silence")
                              if "max_silence" in t.data else None),
+        pages=t.get("pages", str, None, check=lambda v: "{page}" in v or _fail(
+            "expected a URL template containing {page}")),
     )
     if kind == "html" and not source.link_pattern:
         raise ConfigError(f"{t.path}.link_pattern: required for kind = \"html\"")
     t.finish()
     return source
+
+
+def _taxonomy(root: _Table) -> Taxonomy:
+    """Compile the [topics.*] and [entities.*] tables."""
+    tables = {name: root.data.pop(name) for name in ("topics", "entities") if name in root.data}
+    try:
+        return taxonomy_from_dict(tables)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def _check_channel_filters(channels: tuple[Channel, ...], sources: tuple[Source, ...],
+                           taxonomy: Taxonomy) -> None:
+    """Refuse channel filters that name unknown sources or topics (a typo would silence a channel)."""
+    source_keys, topic_keys = {s.key for s in sources}, {t.key for t in taxonomy.topics}
+    for i, channel in enumerate(channels):
+        for key in channel.sources:
+            if key not in source_keys:
+                raise ConfigError(f"channels[{i}].sources: unknown source {key!r}")
+        for key in channel.topics:
+            if key not in topic_keys:
+                raise ConfigError(f"channels[{i}].topics: unknown topic {key!r}")
+
+
+def _service(t: _Table) -> ServiceConfig:
+    """Read [service]."""
+    http = t.get("http", str, None)
+    t.finish()
+    if http is None:
+        return ServiceConfig()
+    host, _, port = http.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"service.http: expected 'host:port' such as '127.0.0.1:9108', got {http!r}")
+    return ServiceConfig(http=(host.strip("[]"), int(port)))
+
+
+def _health(t: _Table) -> HealthConfig:
+    """Read [health]."""
+    default = HealthConfig()
+    config = HealthConfig(
+        alert_after_failures=t.get("alert_after_failures", int, default.alert_after_failures,
+                                   check=lambda v: v >= 1),
+        alert_after_empty_polls=t.get("alert_after_empty_polls", int, default.alert_after_empty_polls,
+                                      check=lambda v: v >= 1),
+        max_backoff_seconds=(parse_duration(t.data.pop("max_backoff"), "health.max_backoff")
+                             if "max_backoff" in t.data else default.max_backoff_seconds),
+    )
+    t.finish()
+    return config
+
+
+def _dedup(t: _Table) -> DedupConfig:
+    """Read [dedup]."""
+    default = DedupConfig()
+    config = DedupConfig(
+        shingle=t.get("shingle", int, default.shingle, check=lambda v: 1 <= v <= 10),
+        num_perm=t.get("num_perm", int, default.num_perm, check=lambda v: 16 <= v <= 512),
+        candidate_threshold=t.get("candidate_threshold", float, default.candidate_threshold,
+                                  check=lambda v: 0 < v < 1),
+        threshold=t.get("threshold", float, default.threshold, check=lambda v: 0 < v <= 1),
+        window_seconds=(parse_duration(t.data.pop("window"), "dedup.window")
+                        if "window" in t.data else default.window_seconds),
+    )
+    t.finish()
+    return config
+
+
+def _summary(t: _Table) -> int:
+    """Read [summary]."""
+    chars = t.get("max_chars", int, 600, check=lambda v: 100 <= v <= 3000)
+    t.finish()
+    return chars
+
+
+def _quiet_hours(value: str | None, where: str) -> tuple[str, str] | None:
+    """Parse 'HH:MM-HH:MM' into a pair of times."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+    if not match:
+        raise ConfigError(f"{where}: expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
+    h1, m1, h2, m2 = match.groups()
+    return f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
+
+
+def _fail(message: str) -> bool:
+    """Raise a ValueError (for use inside check lambdas)."""
+    raise ValueError(message)
 
 
 def _selectors(t: _Table) -> Selectors:

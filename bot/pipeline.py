@@ -1,7 +1,8 @@
 """One poll of one source: fetch, discover, skip the known, extract, enrich, store and enqueue.
 
 Failures stay with their source: every poll ends in a RunRecord, and nothing but
-cancellation escapes `poll_source`.
+cancellation escapes `poll_source`. The building blocks (`discover`, `read_article`,
+`store_links`, `preview_source`) also serve `check-source` and `backfill`.
 """
 
 from __future__ import annotations
@@ -9,35 +10,39 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from scrapers import (
-    Article, FetchError, Link, ScrapeError, Source, article_from_link, extract_article,
+    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, extract_article,
     links_from_feed, links_from_listing, merge_link, url_key,
 )
 from scrapers.errors import HTTPStatusError
 from scrapers.fetch import Fetcher
-from storage import Delivery, RunRecord, Store
+from storage import RunRecord, Store
 
-from .config import Channel
-from .routing import channels_for
-from .summarize import summarize
+from .config import Config
+from .enrich import Enricher
+from .health import record_health
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-_MAX_BACKOFF = timedelta(hours=6)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PollContext:
     """The collaborators one poll needs."""
 
     fetcher: Fetcher
     store: Store
-    channels: tuple[Channel, ...]
+    config: Config
     clock: Clock = lambda: datetime.now(UTC)
+    enricher: Enricher | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.enricher is None:
+            self.enricher = Enricher(self.config, self.store)
 
 
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
@@ -45,67 +50,70 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
     started = ctx.clock()
     state = ctx.store.source_state(source.key)
     try:
-        page = await ctx.fetcher.get(source.url, etag=state.etag, last_modified=state.last_modified,
-                                     robots=source.robots, headers=source.headers)
+        page, links = await discover(source, ctx, etag=state.etag, last_modified=state.last_modified)
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), "not_modified")
             ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
+            record_health(source, run, ctx)
             log.info("%s: not modified since last poll", source.key)
             return run
-        links = await asyncio.to_thread(_discover, source, page.content, page.text, page.url)
         first_run = state.baseline_at is None
-        new, problems = await _collect(source, links, ctx, first_run=first_run)
+        fresh = unseen(links, ctx.store)
+        to_post = {link.url for link in (_newest(fresh, source.backfill) if first_run else fresh)}
+        new, problems = await store_links(source, fresh, ctx, post=lambda link: link.url in to_post)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return _record_failure(source, ctx, started=started, exc=exc, failures=state.consecutive_failures)
-    status = "partial" if problems else "ok"
-    run = RunRecord(source.key, started, ctx.clock(), status, links_found=len(links),
-                    new_articles=new, error="; ".join(problems[:5]) or None)
+    run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
+                    links_found=len(links), new_articles=new, error="; ".join(problems[:5]) or None)
     ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified, baseline=True)
+    record_health(source, run, ctx)
     log.info("%s: %d links, %d new%s", source.key, len(links), new,
              _run_notes(source, first_run=first_run, problems=len(problems)))
     return run
 
 
-def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
-    """Return the parenthetical notes of a poll's log line."""
-    notes = []
-    if first_run:
-        notes.append(f"first run: recorded silently except the newest {source.backfill}")
-    if problems:
-        notes.append(f"{problems} article(s) failed")
-    return f" ({'; '.join(notes)})" if notes else ""
+async def discover(
+    source: Source, ctx: PollContext, *, url: str | None = None, etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[Page, tuple[Link, ...]]:
+    """Fetch a source's feed or listing page (or another page of it) and return its links."""
+    page = await ctx.fetcher.get(url or source.url, etag=etag, last_modified=last_modified,
+                                 robots=source.robots, headers=source.headers)
+    if page.not_modified:
+        return page, ()
+    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url)
+    return page, links
 
 
-def _discover(source: Source, content: bytes, text: str, base_url: str) -> tuple[Link, ...]:
-    """Return the source's links from a feed or a listing page."""
-    if source.kind == "feed":
-        return links_from_feed(content, source=source)
-    return links_from_listing(text, base_url=base_url, source=source)
+def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
+    """Return the links whose URL is not archived yet, in page order."""
+    known = store.known_url_keys(link.canonical_url for link in links)
+    return [link for link in links if url_key(link.canonical_url) not in known]
 
 
-async def _collect(
-    source: Source, links: tuple[Link, ...], ctx: PollContext, *, first_run: bool
+async def store_links(
+    source: Source, links: list[Link], ctx: PollContext, *, post: Callable[[Link], bool],
 ) -> tuple[int, list[str]]:
-    """Store every unseen link's article; return (how many were stored, per-article problems)."""
-    known = ctx.store.known_url_keys(link.canonical_url for link in links)
-    fresh = [link for link in links if url_key(link.canonical_url) not in known]
-    to_post = {link.url for link in (_newest(fresh, source.backfill) if first_run else fresh)}
+    """Read, enrich and store each link's article, oldest first; return (stored, problems).
+
+    A page that fails for good (a 4xx, not HTML) is stored from what the listing said, so it is
+    not retried forever; a transient failure leaves the link unseen for the next poll.
+    """
     stored, problems = 0, []
-    # Oldest first, so posts reach the channel in publication order.
-    for link in reversed(fresh):
+    for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
-            article = await _article(source, link, ctx)
+            article = await read_article(source, link, ctx)
         except ScrapeError as exc:
             problems.append(str(exc))
             log.warning("%s: %s", source.key, exc)
             if not _permanent(exc):
-                continue  # Transient: the link stays unseen and is tried again next poll.
+                continue
             article = _from_link_only(link)
-        stored += _store(source, article, ctx, post=link.url in to_post)
+        stored += ctx.enricher.store(source, article, post=post(link), now=ctx.clock())
     return stored, problems
 
 
-async def _article(source: Source, link: Link, ctx: PollContext) -> Article:
+async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
     """Fetch and extract one article, or build it from the feed item when that is enough."""
     now = ctx.clock()
     if link.content_html or not source.fetch_pages:
@@ -118,21 +126,34 @@ async def _article(source: Source, link: Link, ctx: PollContext) -> Article:
     return replace(article, published=article.published or link.published or now)
 
 
-def _store(source: Source, article: Article, ctx: PollContext, *, post: bool) -> int:
-    """Enrich and store one article with its deliveries; return 1 if stored, 0 if already known."""
-    if ctx.store.known_url_keys([article.canonical_url]):
-        return 0  # The page's canonical URL names an article we already have.
-    article = replace(article, summary=summarize(
-        title=article.title, lead=article.lead, body=article.body, lang=article.lang))
-    duplicate_of = ctx.store.article_with_hash(article.content_hash) if article.body else None
-    targets = channels_for(article, source_key=source.key, channels=ctx.channels)
-    deliveries = [Delivery(c.name, c.chat_id) for c in targets] if post and not duplicate_of else []
-    ctx.store.add_article(article, source_key=source.key, now=ctx.clock(), deliveries=deliveries,
-                          duplicate_of=duplicate_of, silent=not post)
-    log.info("%s: stored %s%s", source.key, article.url,
-             f" (same text as article {duplicate_of})" if duplicate_of else
-             f", queued for {', '.join(c.name for c in targets)}" if deliveries else " (silently)")
-    return 1
+async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5
+                         ) -> tuple[tuple[Link, ...], list[Article | ScrapeError]]:
+    """Return a source's links and its first `limit` articles (or their errors), writing nothing."""
+    _, links = await discover(source, ctx)
+    articles: list[Article | ScrapeError] = []
+    for link in links[:limit]:
+        try:
+            articles.append(ctx.enricher.enrich(await read_article(source, link, ctx)))
+        except ScrapeError as exc:
+            articles.append(exc)
+    return links, articles
+
+
+def _links(source: Source, content: bytes, text: str, base_url: str) -> tuple[Link, ...]:
+    """Return the source's links from a feed or a listing page."""
+    if source.kind == "feed":
+        return links_from_feed(content, source=source)
+    return links_from_listing(text, base_url=base_url, source=source)
+
+
+def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
+    """Return the parenthetical notes of a poll's log line."""
+    notes = []
+    if first_run:
+        notes.append(f"first run: recorded silently except the newest {source.backfill}")
+    if problems:
+        notes.append(f"{problems} article(s) failed")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _newest(links: list[Link], count: int) -> list[Link]:
@@ -164,8 +185,11 @@ def _record_failure(source: Source, ctx: PollContext, *, started: datetime, exc:
     if not isinstance(exc, ScrapeError):
         log.error("%s: poll crashed", source.key, exc_info=exc)
     finished = ctx.clock()
-    backoff = min(timedelta(seconds=source.every_seconds) * 2 ** failures, _MAX_BACKOFF)
+    # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
+    backoff = min(timedelta(seconds=source.every_seconds) * 2 ** failures,
+                  timedelta(seconds=ctx.config.health.max_backoff_seconds))
     run = RunRecord(source.key, started, finished, "error", error=reason)
     ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
+    record_health(source, run, ctx)
     log.warning("%s: poll failed: %s", source.key, reason)
     return run

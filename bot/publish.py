@@ -64,7 +64,7 @@ class Relay:
         """Send every due row (up to `limit`), chats in parallel, each chat paced in order."""
         report = RelayReport()
         by_chat: dict[str, list[OutboxItem]] = {}
-        for item in self._store.due_outbox(self._clock(), limit=limit):
+        for item in self._store.outbox.due(self._clock(), limit=limit):
             by_chat.setdefault(item.chat_id, []).append(item)
         await asyncio.gather(*(self._deliver_chat(items, report) for items in by_chat.values()))
         return report
@@ -85,7 +85,7 @@ class Relay:
         """Send one row and record the outcome; return False when the chat should pause."""
         post = self._render(item)
         message = self._message(item, post)
-        self._store.mark_sending(item.id, now=self._clock())
+        self._store.outbox.mark_sending(item.id, now=self._clock())
         outcome = await self._sender.send(message)
         # Content problems heal themselves: plain text for bad markup, a shorter text if too long.
         if isinstance(outcome, BadMarkup):
@@ -102,28 +102,28 @@ class Relay:
         now, label = self._clock(), f"{item.channel} <- {item.article.url}"
         match outcome:
             case Delivered(message_id):
-                self._store.mark_sent(item.id, message_id=message_id, now=now)
+                self._store.outbox.mark_sent(item.id, message_id=message_id, now=now)
                 report.sent += 1
                 log.info("posted %s (message %s)", label, message_id)
                 return True
             case RetryLater(after, reason):
-                self._store.mark_retry(item.id, error=reason, at=now + timedelta(seconds=after), now=now)
+                self._store.outbox.mark_retry(item.id, error=reason, at=now + timedelta(seconds=after), now=now)
                 self._pacer.block(item.chat_id, self._monotonic() + after)
                 report.retried += 1
                 log.warning("retry %s in %.0fs: %s", label, after, reason)
                 return False
             case Uncertain(reason):
-                self._store.mark_uncertain(item.id, error=reason, now=now)
+                self._store.outbox.mark_uncertain(item.id, error=reason, now=now)
                 report.uncertain += 1
                 log.warning("uncertain %s: %s", label, reason)
                 return True
             case ChatMoved(new_chat_id):
-                self._store.move_chat(item.chat_id, str(new_chat_id), now=now)
+                self._store.outbox.move_chat(item.chat_id, str(new_chat_id), now=now)
                 report.retried += 1
                 log.warning("chat %s became %s; update chat_id of channel %r in the config",
                             item.chat_id, new_chat_id, item.channel)
                 return False
-        self._store.mark_failed(item.id, error=outcome.reason, now=now)
+        self._store.outbox.mark_failed(item.id, error=outcome.reason, now=now)
         report.failed += 1
         chat_problem = isinstance(outcome, Rejected) and outcome.chat_problem
         if chat_problem:

@@ -48,6 +48,8 @@ class Source:
     url_rewrites: tuple[tuple[str, str], ...] = ()
     selectors: Selectors = field(default_factory=Selectors)
     max_silence_seconds: int | None = None
+    # Older listing or feed pages, for backfill: a URL template with {page} (e.g. "?PAGEN_1={page}").
+    pages: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
 
     @property

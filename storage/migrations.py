@@ -53,3 +53,66 @@ def m001_initial(db: Database) -> None:
     )
     db["outbox"].create_index(["article_id", "channel"], unique=True)
     db["outbox"].create_index(["state", "next_attempt_at"])
+
+
+@migrations()
+def m002_stories_topics_health(db: Database) -> None:
+    """Add topics and their reasons, versions, near-duplicate signatures, channel and source health,
+    alerts, personal subscriptions, and outbox rows that edit or reply to an earlier post."""
+    db["articles"].add_column("similarity", float)
+    db["articles"].add_column("topics", str)  # JSON list of topic keys, for display and filters
+    db["articles"].add_column("entities", str)  # JSON list of entity keys
+    db["articles"].add_column("version", int, not_null_default=1)
+    db["articles"].add_column("updated_at", str)
+    db["article_topics"].create(
+        {"article_id": int, "key": str, "kind": str, "score": float, "rules": str},
+        pk=("article_id", "key"), foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_topics"].create_index(["key", "kind"])
+    db["article_versions"].create(
+        {"id": int, "article_id": int, "version": int, "title": str, "lead": str, "body": str,
+         "content_hash": str, "seen_at": str},
+        pk="id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_versions"].create_index(["article_id", "version"], unique=True)
+    db["signatures"].create(
+        {"article_id": int, "source_key": str, "minhash": bytes, "created_at": str},
+        pk="article_id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["signatures"].create_index(["created_at"])
+    # Outbox rows may now edit or reply to the post of an earlier row of the same channel.
+    db["outbox"].add_column("kind", str, not_null_default="post")
+    db["outbox"].add_column("target_message_id", int)
+    db.execute("DROP INDEX idx_outbox_article_id_channel")
+    db.execute("CREATE UNIQUE INDEX idx_outbox_one_post ON outbox (article_id, channel) WHERE kind = 'post'")
+    db["channels"].create(
+        {"name": str, "chat_id": str, "state": str, "reason": str, "since": str, "updated_at": str},
+        pk="name", defaults={"state": "ok"},
+    )
+    db["alerts"].create(
+        {"id": int, "chat_id": str, "subject": str, "kind": str, "text": str, "state": str,
+         "attempts": int, "next_attempt_at": str, "last_error": str, "created_at": str,
+         "sent_at": str},
+        pk="id", not_null={"chat_id", "text", "state", "created_at"}, defaults={"attempts": 0},
+    )
+    db["alerts"].create_index(["state", "next_attempt_at"])
+    db["subscriptions"].create(
+        {"id": int, "user_id": int, "chat_id": str, "kind": str, "value": str, "created_at": str},
+        pk="id", not_null={"user_id", "chat_id", "kind", "value", "created_at"},
+    )
+    db["subscriptions"].create_index(["user_id", "kind", "value"], unique=True)
+    db["sources"].add_column("empty_polls", int, not_null_default=0)
+    db["sources"].add_column("health", str, not_null_default="ok")  # ok, failing or silent
+    db["sources"].add_column("paused", int, not_null_default=0)
+    db["sources"].add_column("last_new_at", str)
+
+
+@migrations()
+def m003_full_text_search(db: Database) -> None:
+    """Index title, lead and body with FTS5, kept in sync by triggers.
+
+    unicode61 folds case for Latin and Cyrillic alike and, with remove_diacritics 2, treats ё as е;
+    Russian endings are handled at query time by prefix terms (storage/search.py).
+    """
+    db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
+                              tokenize="unicode61 remove_diacritics 2")

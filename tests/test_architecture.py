@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import COMMANDS
+from bot.cli import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -54,7 +54,7 @@ def test_quick_start_runs_the_service_on_the_example_config() -> None:
     assert first.endswith("presswatch run --config config.example.toml")
 
 
-@pytest.mark.parametrize("name", [c[0] for c in COMMANDS])
+@pytest.mark.parametrize("name", [c.name for c in all_commands()])
 def test_every_command_is_documented(name: str) -> None:
     assert f"`presswatch {name}" in README
 

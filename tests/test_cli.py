@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import COMMANDS
+from bot.cli import all_commands
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.fakes.world import World, write_config
 
@@ -164,7 +164,7 @@ def test_sources_lists_polls_errors_and_counts(world, telegram, tmp_path) -> Non
     assert "[failed 1x in a row]" in lines["tass-com"]
 
 
-@pytest.mark.parametrize("name", [c[0] for c in COMMANDS])
+@pytest.mark.parametrize("name", [c.name for c in all_commands()])
 def test_every_command_has_help_with_an_example(name: str) -> None:
     result = presswatch(name, "--help")
     assert result.returncode == 0 and "example:" in result.stdout and "--config" in result.stdout

@@ -27,7 +27,7 @@ def poll(config_path: Path, key: str):
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, channels=config.channels)
+                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
                 return await poll_source(config.source(key), ctx)
         finally:
             store.close()

@@ -82,29 +82,29 @@ def test_content_hash_finds_the_original(store: Store) -> None:
 
 def test_outbox_lifecycle(store: Store) -> None:
     store.add_article(_article(6), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")])
-    [item] = store.due_outbox(NOW)
+    [item] = store.outbox.due(NOW)
     assert item.article.title == "Title 6" and item.source_key == "tass-com"
-    store.mark_sending(item.id, now=NOW)
-    assert store.due_outbox(NOW) == []
-    store.mark_retry(item.id, error="flood wait", at=NOW + timedelta(seconds=30), now=NOW)
-    assert store.due_outbox(NOW) == [] and len(store.due_outbox(NOW + timedelta(seconds=31))) == 1
-    store.mark_sent(item.id, message_id=77, now=NOW)
+    store.outbox.mark_sending(item.id, now=NOW)
+    assert store.outbox.due(NOW) == []
+    store.outbox.mark_retry(item.id, error="flood wait", at=NOW + timedelta(seconds=30), now=NOW)
+    assert store.outbox.due(NOW) == [] and len(store.outbox.due(NOW + timedelta(seconds=31))) == 1
+    store.outbox.mark_sent(item.id, message_id=77, now=NOW)
     row = store.db["outbox"].get(item.id)
     assert (row["state"], row["message_id"], row["attempts"]) == (SENT, 77, 1)
 
 
 def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:
     store.add_article(_article(7), source_key="s", now=NOW, deliveries=[Delivery("main", "@a")])
-    [item] = store.due_outbox(NOW)
-    store.mark_sending(item.id, now=NOW)
-    assert store.recover_interrupted(now=NOW) == 1
+    [item] = store.outbox.due(NOW)
+    store.outbox.mark_sending(item.id, now=NOW)
+    assert store.outbox.recover_interrupted(now=NOW) == 1
     assert store.db["outbox"].get(item.id)["state"] == UNCERTAIN
 
 
 def test_failed_rows_keep_their_reason(store: Store) -> None:
     store.add_article(_article(8), source_key="s", now=NOW, deliveries=[Delivery("main", "@a")])
-    [item] = store.due_outbox(NOW)
-    store.mark_failed(item.id, error="Forbidden: bot was kicked", now=NOW)
+    [item] = store.outbox.due(NOW)
+    store.outbox.mark_failed(item.id, error="Forbidden: bot was kicked", now=NOW)
     row = store.db["outbox"].get(item.id)
     assert (row["state"], row["last_error"]) == (FAILED, "Forbidden: bot was kicked")
 

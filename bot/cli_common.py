@@ -1,0 +1,54 @@
+"""What every command module shares: exit codes, errors, a command record, table output."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from storage import Store
+
+from .config import Config
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message is shown as is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One subcommand: its name, a one-line summary, an example, its arguments and its handler."""
+
+    name: str
+    summary: str
+    example: str
+    handler: Callable[[argparse.Namespace], int]
+    add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+@contextmanager
+def open_store(config: Config) -> Iterator[Store]:
+    """Open the archive for a short command and close it afterwards."""
+    store = Store.open(config.storage_path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def when(stamp: str | None) -> str:
+    """Return a stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC', or '-'."""
+    if not stamp:
+        return "-"
+    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def table(rows: list[tuple[str, ...]]) -> str:
+    """Return rows as aligned columns (the last column is not padded)."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip()
+                     for r in rows)
