@@ -103,6 +103,7 @@ class Article:
     lead: str = ""
     body: str = ""
     topics: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
     summary: str = ""
 
     @property

@@ -19,7 +19,9 @@ from scrapers.models import Article
 from scrapers.normalize import url_key
 
 from .migrations import migrations
+from .alerts import Alerts
 from .outbox import Outbox, article_from_row
+from .subscriptions import Subscriptions
 from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
 
 
@@ -37,6 +39,8 @@ class Store:
     def __init__(self, db: Database) -> None:
         self.db = db
         self.outbox = Outbox(db)
+        self.alerts = Alerts(db)
+        self.subscriptions = Subscriptions(db)
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -53,6 +57,13 @@ class Store:
             migrations.apply(db)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
+        return cls(db)
+
+    @classmethod
+    def in_memory(cls) -> Store:
+        """Return a migrated throwaway archive in memory (dry runs, tests)."""
+        db = Database(memory=True)
+        migrations.apply(db)
         return cls(db)
 
     def close(self) -> None:
@@ -162,6 +173,11 @@ class Store:
                 for d in deliveries
             )
         return int(article_id)
+
+    def story_sources(self, article_id: int) -> list[str]:
+        """Return the source keys of an original article's reprints, in the order they were stored."""
+        return [r["source_key"] for r in self.db.query(
+            "select source_key from articles where duplicate_of = ? order by id", [article_id])]
 
     def article(self, article_id: int) -> tuple[str, Article]:
         """Return (source key, article) for a stored article id."""

@@ -1,0 +1,61 @@
+"""Personal alerts: a reader's subscriptions to a topic, a source or a phrase."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from .records import iso
+
+KINDS = ("topic", "source", "phrase")
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One reader's wish to hear about a topic, a source or a phrase in their private chat."""
+
+    id: int
+    user_id: int
+    chat_id: str
+    kind: str
+    value: str
+
+
+class Subscriptions:
+    """The subscriptions table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, *, user_id: int, chat_id: str, kind: str, value: str, now: datetime) -> bool:
+        """Subscribe; return False when the reader already had this subscription."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown subscription kind {kind!r}")
+        before = self.db["subscriptions"].count
+        self.db["subscriptions"].insert(
+            {"user_id": user_id, "chat_id": chat_id, "kind": kind, "value": value,
+             "created_at": iso(now)}, ignore=True)
+        return self.db["subscriptions"].count > before
+
+    def remove(self, *, user_id: int, kind: str, value: str) -> bool:
+        """Unsubscribe; return False when there was no such subscription."""
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "delete from subscriptions where user_id = ? and kind = ? and value = ?",
+                [user_id, kind, value])
+        return cursor.rowcount > 0
+
+    def of_user(self, user_id: int) -> list[Subscription]:
+        """Return one reader's subscriptions."""
+        return self._select("where user_id = ? order by id", [user_id])
+
+    def all(self) -> list[Subscription]:
+        """Return every subscription (matched against each new article)."""
+        return self._select("order by id", [])
+
+    def _select(self, clause: str, params: list) -> list[Subscription]:
+        """Run a query over the table."""
+        return [Subscription(r["id"], r["user_id"], r["chat_id"], r["kind"], r["value"])
+                for r in self.db.query(f"select * from subscriptions {clause}", params)]
