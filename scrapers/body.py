@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 
 import trafilatura
-from lxml.etree import _Element, strip_tags
+from lxml.etree import _Element
 from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 
@@ -42,7 +42,8 @@ def extract_body(html: str, *, url: str = "") -> str:
         tree = load_html(html) if html and html.strip() else None
         if tree is None:
             return ""
-        body = _choose(_run(tree, url, favor_precision=True), _run(tree, url, favor_recall=True, fast=True))
+        precise = _run(tree, url, favor_precision=True)
+        body = _choose(precise, _run(tree, url, favor_recall=True, fast=True))
         if body is None:
             return ""
         links = _link_shares(tree)
@@ -50,7 +51,6 @@ def extract_body(html: str, *, url: str = "") -> str:
         _drop_link_blocks(body, links)
         _drop_trailer(body)
         kept = {_key(_text(p)) for p in body.iter("p")}
-        strip_tags(body, "ref")
         lines = xmltotxt(body, False).splitlines() + _continuations(tree, kept, links)
     except Exception as exc:  # noqa: BLE001 - odd HTML must never break a source's run
         log.warning("body extraction failed for %s: %r", url or "<no url>", exc)
@@ -67,7 +67,7 @@ def _run(tree: _Element, url: str, **options: bool) -> _Element | None:
 def _choose(precise: _Element | None, broad: _Element | None) -> _Element | None:
     """Prefer the precision run unless its size shows it failed, judged against the recall run."""
     p, b = _words(precise), _words(broad)
-    # Far shorter: precision pruned the article itself (a paywall notice was all that was left).
+    # Far shorter: precision pruned the article itself and kept a fragment (a reprint notice).
     if p < b / _SIZE_RATIO:
         return broad
     # Far longer: precision fell back to readability/jusText, which grabbed a whole listing of
@@ -92,15 +92,25 @@ def _drop_link_blocks(body: _Element, links: dict[str, float]) -> None:
     """Remove short blocks that are mostly link text in the page, and lists left empty."""
     for block in list(body.iter("p", "item", "head")):
         text = _text(block)
-        if links.get(_key(text), 0.0) >= _LINK_SHARE and len(text.split()) <= _LINK_MAX_WORDS:
+        if len(text.split()) <= _LINK_MAX_WORDS and _link_share(block, links) >= _LINK_SHARE:
             _remove(block)
     for lst in list(body.iter("list")):
         if not _text(lst):
             _remove(lst)
 
 
+def _link_share(block: _Element, links: dict[str, float]) -> float:
+    """Return the link share of the page element with the block's text, else of its lines."""
+    whole = _key(_text(block))
+    if not whole or whole in links:
+        return links.get(whole, 0.0)
+    # trafilatura's baseline fallback joins a whole menu into one block, one link per line.
+    lines = [_key(line) for line in "\n".join(block.itertext()).splitlines()]
+    return sum(len(line) * links.get(line, 0.0) for line in lines) / len(whole)
+
+
 def _drop_trailer(body: _Element) -> None:
-    """Remove closing paragraphs that are subscription, social, comment or copyright lines."""
+    """Remove closing paragraphs that are subscription, social, comment or copyright notices."""
     blocks = list(body)
     while blocks and blocks[-1].tag in ("p", "head") and (
         not _text(blocks[-1])
@@ -143,9 +153,13 @@ def _same_story(tree: _Element, first: _Element, later: _Element) -> bool:
 def _link_shares(tree: _Element) -> dict[str, float]:
     """Map the text of each short element around a link to the share of it that is link text."""
     shares: dict[str, float] = {}
+    seen: set[_Element] = set()
     for anchor in tree.iter("a"):
-        # The nearest few ancestors: the link's paragraph or list item, however it is wrapped.
-        for el in list(anchor.iterancestors())[:4]:
+        # The link itself and its nearest ancestors: its paragraph or list item, however wrapped.
+        for el in [anchor, *list(anchor.iterancestors())[:4]]:
+            if el in seen:
+                break
+            seen.add(el)
             key = _key(el.text_content())
             if len(key) > 400:
                 break

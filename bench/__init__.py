@@ -1,0 +1,1 @@
+"""Benchmarks of presswatch: extraction quality and speed; results go to BENCHMARKS.md."""
