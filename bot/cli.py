@@ -18,6 +18,7 @@ from scrapers.fetch import FetchPolicy, Fetcher, make_client
 from storage import AlreadyRunning, StorageError
 
 from .app import open_app, run_once
+from .cli_classify import explain
 from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
 from .config import TOKEN_ENV, Config, ConfigError, load_config
 from .logs import setup_logging
@@ -129,14 +130,17 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     source = config.source(args.source) if (config and args.source) else None
     html, url = asyncio.run(_read_target(args.target, url=args.url, config=config, source=source))
     article = extract_article(html, url=url, source=source)
-    summary = summarize(title=article.title, lead=article.lead, body=article.body, lang=article.lang)
+    summary = summarize(title=article.title, lead=article.lead, body=article.body, lang=article.lang,
+                        max_chars=config.summary_chars if config else 600)
+    tags = explain(article.title, f"{article.lead}\n{article.body}", config.taxonomy,
+                   lang=article.lang) if config else {"topics": [], "entities": [], "explain": {}}
     zone = source.timezone if source else "UTC"
     print(json.dumps({
         "url": article.url, "canonical_url": article.canonical_url, "title": article.title,
         "published": article.published.isoformat() if article.published else None,
         "published_local": local_time(article.published, zone) if article.published else None,
         "author": article.author, "lang": article.lang, "lead": article.lead,
-        "summary": summary, "body": article.body,
+        "summary": summary, **tags, "body": article.body,
     }, ensure_ascii=False, indent=2))
     return EXIT_OK
 

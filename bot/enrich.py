@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from scrapers.models import Article, Source
 from storage import Delivery, Store
+from storage.neardup import NearDuplicate, shingles, signature, similarity
+from storage.store import TopicReason
 
-from .classify import classify, tag_entities
+from .classify import Match, classify, tag_entities
 from .config import Config
-from .routing import channels_for
+from .routing import channels_for, subscribers_for
 from .summarize import summarize
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Enriched:
+    """An article with its summary and tags, and why it got them."""
+
+    article: Article
+    reasons: tuple[TopicReason, ...]
 
 
 class Enricher:
@@ -23,35 +33,97 @@ class Enricher:
     def __init__(self, config: Config, store: Store) -> None:
         self._config, self._store = config, store
 
-    def enrich(self, article: Article) -> Article:
-        """Return the article with its summary and topics."""
-        topics = classify(title=article.title, body=f"{article.lead}\n{article.body}",
-                          taxonomy=self._config.taxonomy, lang=article.lang)
-        return replace(
-            article,
-            summary=summarize(title=article.title, lead=article.lead, body=article.body,
-                              lang=article.lang, max_chars=self._config.summary_chars),
-            topics=tuple(m.topic for m in topics),
+    def enrich(self, article: Article) -> Enriched:
+        """Return the article with its summary, topics and entity tags."""
+        text = f"{article.lead}\n{article.body}"
+        taxonomy = self._config.taxonomy
+        topics = classify(title=article.title, body=text, taxonomy=taxonomy, lang=article.lang)
+        entities = tag_entities(title=article.title, body=text, taxonomy=taxonomy)
+        summary = summarize(title=article.title, lead=article.lead, body=article.body,
+                            lang=article.lang, max_chars=self._config.summary_chars)
+        return Enriched(
+            replace(article, summary=summary, topics=tuple(m.topic for m in topics),
+                    entities=tuple(m.topic for m in entities)),
+            tuple(_reason(m, "topic") for m in topics) + tuple(_reason(m, "entity") for m in entities),
         )
 
     def store(self, source: Source, article: Article, *, post: bool, now: datetime) -> int:
         """Enrich and store one article with its deliveries; return 1 if stored, 0 if already known."""
         if self._store.known_url_keys([article.canonical_url]):
             return 0  # The page's canonical URL names an article we already have.
-        article = self.enrich(article)
-        duplicate_of = self._store.article_with_hash(article.content_hash) if article.body else None
-        targets = channels_for(article, source_key=source.key, channels=self._config.channels)
-        deliveries = [Delivery(c.name, c.chat_id) for c in targets] if post and not duplicate_of else []
-        self._store.add_article(article, source_key=source.key, now=now, deliveries=deliveries,
-                                duplicate_of=duplicate_of, silent=not post)
-        log.info("%s: stored %s%s", source.key, article.url, _fate(duplicate_of, deliveries))
+        enriched = self.enrich(article)
+        article = enriched.article
+        minhash = self.signature(article)
+        original = self.find_original(article, minhash, now=now)
+        deliveries = self._deliveries(source, article) if post and not original else []
+        self._store.add_article(
+            article, source_key=source.key, now=now, deliveries=deliveries, silent=not post,
+            duplicate_of=original.article_id if original else None,
+            similarity=original.similarity if original else None,
+            reasons=enriched.reasons, minhash=minhash)
+        if original:
+            # The story's post now names one more source ("Also: …").
+            self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
+        log.info("%s: stored %s%s", source.key, article.url, _fate(original, deliveries))
         return 1
 
+    def update(self, article_id: int, article: Article, *, now: datetime) -> int:
+        """Store a changed text as a new version and queue the correction; return the version."""
+        enriched = self.enrich(article)
+        version = self._store.update_article(article_id, enriched.article, now=now,
+                                             reasons=enriched.reasons)
+        mode = self._config.telegram.corrections
+        if mode != "ignore":
+            self._store.outbox.enqueue_update(article_id, kind=mode, now=now)
+        log.info("article %d changed at %s: stored version %d%s", article_id, article.url, version,
+                 "" if mode == "ignore" else f", post to be {'edited' if mode == 'edit' else 'answered'}")
+        return version
 
-def _fate(duplicate_of: int | None, deliveries: list[Delivery]) -> str:
+    def signature(self, article: Article):
+        """Return the MinHash signature near-duplicate detection indexes."""
+        return signature(self._shingles(article), num_perm=self._config.dedup.num_perm)
+
+    def _shingles(self, article: Article) -> frozenset[str]:
+        """Return the shingles near-duplicate detection compares."""
+        return shingles(f"{article.lead}\n{article.body}" if article.body else article.title,
+                        size=self._config.dedup.shingle)
+
+    def find_original(self, article: Article, minhash, *, now: datetime) -> NearDuplicate | None:
+        """Return the stored article this one repeats (same text, or nearly), if any."""
+        exact = self._store.article_with_hash(article.content_hash) if article.body else None
+        if exact:
+            return NearDuplicate(self._store.root_of(exact), 1.0)
+        dedup = self._config.dedup
+        index = self._store.near_duplicates(now=now, num_perm=dedup.num_perm,
+                                            candidate_threshold=dedup.candidate_threshold,
+                                            window_seconds=dedup.window_seconds)
+        mine = self._shingles(article)
+        best = None
+        for candidate, text in self._store.texts(index.candidates(minhash)).items():
+            score = similarity(mine, shingles(text, size=dedup.shingle))
+            if score >= dedup.threshold and (best is None or score > best.similarity):
+                best = NearDuplicate(self._store.root_of(candidate), score)
+        return best
+
+    def _deliveries(self, source: Source, article: Article) -> list[Delivery]:
+        """Return the channels and subscribed readers an article goes to."""
+        channels = channels_for(article, source_key=source.key, channels=self._config.channels)
+        readers = subscribers_for(article, source_key=source.key,
+                                  subscriptions=self._store.subscriptions.all())
+        return ([Delivery(c.name, c.chat_id) for c in channels]
+                + [Delivery(f"user:{user_id}", chat_id) for user_id, chat_id in readers])
+
+
+def _reason(match: Match, kind: str) -> TopicReason:
+    """Return what the archive keeps of a classifier match."""
+    return TopicReason(key=match.topic, kind=kind, score=match.score, rules=match.rules)
+
+
+def _fate(original: NearDuplicate | None, deliveries: list[Delivery]) -> str:
     """Describe what happens to a stored article, for the log."""
-    if duplicate_of:
-        return f" (same text as article {duplicate_of}; not posted)"
+    if original:
+        return (f" (reprint of article {original.article_id}, similarity {original.similarity:.2f};"
+                " not posted, the story's post will name this source)")
     if deliveries:
         return f", queued for {', '.join(d.channel for d in deliveries)}"
     return " (recorded silently)"

@@ -28,6 +28,8 @@ from .health import record_health
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+_RECHECKS_PER_POLL = 3
+_RECHECK_SPACING = 1800  # seconds between two re-reads of one article
 
 
 @dataclass(slots=True)
@@ -61,6 +63,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
         fresh = unseen(links, ctx.store)
         to_post = {link.url for link in (_newest(fresh, source.backfill) if first_run else fresh)}
         new, problems = await store_links(source, fresh, ctx, post=lambda link: link.url in to_post)
+        await recheck_known(source, links, ctx)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return _record_failure(source, ctx, started=started, exc=exc, failures=state.consecutive_failures)
     run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
@@ -113,6 +116,35 @@ async def store_links(
     return stored, problems
 
 
+async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContext) -> int:
+    """Re-read a few recent known articles still listed, storing changed texts as new versions.
+
+    Corrections to a release usually come within hours, so only articles first seen within the
+    source's `recheck` window are re-read, each at most every half hour, three per poll.
+    """
+    if not source.recheck_seconds:
+        return 0
+    now = ctx.clock()
+    by_key = {url_key(link.canonical_url): link for link in links}
+    due = ctx.store.recheck_candidates(
+        source.key, by_key, discovered_since=now - timedelta(seconds=source.recheck_seconds),
+        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
+        limit=_RECHECKS_PER_POLL)
+    changed = 0
+    for article_id, key, stored_hash in due:
+        try:
+            article = await read_article(source, by_key[key], ctx)
+        except ScrapeError as exc:
+            log.info("%s: re-reading %s failed: %s", source.key, by_key[key].url, exc)
+            continue
+        if article.body and article.content_hash != stored_hash:
+            ctx.enricher.update(article_id, article, now=ctx.clock())
+            changed += 1
+        else:
+            ctx.store.mark_checked(article_id, now=ctx.clock())
+    return changed
+
+
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
     """Fetch and extract one article, or build it from the feed item when that is enough."""
     now = ctx.clock()
@@ -133,7 +165,7 @@ async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5
     articles: list[Article | ScrapeError] = []
     for link in links[:limit]:
         try:
-            articles.append(ctx.enricher.enrich(await read_article(source, link, ctx)))
+            articles.append(ctx.enricher.enrich(await read_article(source, link, ctx)).article)
         except ScrapeError as exc:
             articles.append(exc)
     return links, articles

@@ -40,3 +40,15 @@ def _keyword(phrase: str) -> re.Pattern[str]:
     wildcard = stem.endswith("*")
     body = r"\s+".join(re.escape(w) for w in stem.rstrip("*").split())
     return re.compile(rf"(?<!\w){body}" + (r"\w*" if wildcard else r"(?!\w)"), re.IGNORECASE)
+
+
+def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list[tuple[int, str]]:
+    """Return (user id, chat id) of every reader whose topic, source or phrase the article matches."""
+    text = f"{article.title}\n{article.lead}\n{article.body}"
+    found: dict[int, str] = {}
+    for sub in subscriptions:
+        if (sub.kind == "topic" and sub.value in article.topics
+                or sub.kind == "source" and sub.value == source_key
+                or sub.kind == "phrase" and _keyword(sub.value).search(text)):
+            found.setdefault(sub.user_id, sub.chat_id)
+    return list(found.items())

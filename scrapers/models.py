@@ -50,6 +50,8 @@ class Source:
     max_silence_seconds: int | None = None
     # Older listing or feed pages, for backfill: a URL template with {page} (e.g. "?PAGEN_1={page}").
     pages: str | None = None
+    # How long after discovery an article is re-read now and then to catch corrections (0: never).
+    recheck_seconds: int = 6 * 3600
     headers: tuple[tuple[str, str], ...] = ()
 
     @property

@@ -116,3 +116,10 @@ def m003_full_text_search(db: Database) -> None:
     """
     db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
                               tokenize="unicode61 remove_diacritics 2")
+
+
+@migrations()
+def m004_recheck(db: Database) -> None:
+    """Remember when a stored article was last re-read, so corrections are found politely."""
+    db["articles"].add_column("checked_at", str)
+    db["articles"].create_index(["source_key", "discovered_at"])

@@ -7,9 +7,11 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -19,10 +21,23 @@ from scrapers.models import Article
 from scrapers.normalize import url_key
 
 from .migrations import migrations
+from datasketch import MinHash
+
 from .alerts import Alerts
+from .neardup import NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .subscriptions import Subscriptions
 from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
+
+
+@dataclass(frozen=True, slots=True)
+class TopicReason:
+    """Why an article got a topic or an entity tag: the rules that matched and their score."""
+
+    key: str
+    kind: str  # "topic" or "entity"
+    score: float
+    rules: tuple[str, ...]
 
 
 class StorageError(Exception):
@@ -41,6 +56,17 @@ class Store:
         self.outbox = Outbox(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
+        self._neardup: NearDuplicateIndex | None = None
+
+    def near_duplicates(self, *, now: datetime, num_perm: int = 128, candidate_threshold: float = 0.5,
+                        window_seconds: int = 30 * 86400) -> NearDuplicateIndex:
+        """Return the near-duplicate index, loading the recent window on first use."""
+        if self._neardup is None:
+            self._neardup = NearDuplicateIndex(self.db, num_perm=num_perm,
+                                               candidate_threshold=candidate_threshold,
+                                               window_seconds=window_seconds)
+            self._neardup.load(now=now)
+        return self._neardup
 
     @classmethod
     def open(cls, path: str | Path) -> Store:
@@ -153,26 +179,87 @@ class Store:
     def add_article(
         self, article: Article, *, source_key: str, now: datetime,
         deliveries: Sequence[Delivery] = (), duplicate_of: int | None = None, silent: bool = False,
+        reasons: Sequence[TopicReason] = (), minhash: MinHash | None = None,
+        similarity: float | None = None,
     ) -> int:
-        """Store an article and queue it for each delivery, all in one transaction."""
+        """Store an article, why it got its topics, its signature and its deliveries in one transaction."""
         with self.db.atomic():
             table = self.db["articles"]
             table.insert({
-                "source_key": source_key, "url": article.url,
+                **_article_columns(article), "source_key": source_key, "url": article.url,
                 "canonical_url": article.canonical_url, "url_key": url_key(article.canonical_url),
-                "title": article.title, "published_at": iso(article.published),
-                "author": article.author, "lang": article.lang, "lead": article.lead,
-                "body": article.body, "summary": article.summary,
-                "content_hash": article.content_hash, "discovered_at": iso(now),
-                "duplicate_of": duplicate_of, "silent": int(silent),
+                "published_at": iso(article.published), "discovered_at": iso(now),
+                "checked_at": iso(now), "duplicate_of": duplicate_of, "silent": int(silent),
+                "similarity": similarity,
             })
-            article_id = table.last_pk
+            article_id = int(table.last_pk)
+            self._save_reasons(article_id, reasons)
+            if minhash is not None and self._neardup is not None:
+                self._neardup.add(article_id, minhash, source_key=source_key, now=now)
             self.db["outbox"].insert_all(
                 {"article_id": article_id, "channel": d.channel, "chat_id": d.chat_id,
                  "state": PENDING, "created_at": iso(now), "updated_at": iso(now)}
                 for d in deliveries
             )
-        return int(article_id)
+        return article_id
+
+    def update_article(self, article_id: int, article: Article, *, now: datetime,
+                       reasons: Sequence[TopicReason] = ()) -> int:
+        """Keep the stored text as a version and store the new one; return the new version number."""
+        with self.db.atomic():
+            old = self.db["articles"].get(article_id)
+            version = (old["version"] or 1)
+            self.db["article_versions"].insert({
+                "article_id": article_id, "version": version, "title": old["title"],
+                "lead": old["lead"], "body": old["body"], "content_hash": old["content_hash"],
+                "seen_at": old["updated_at"] or old["discovered_at"]})
+            self.db["articles"].update(article_id, {
+                **_article_columns(article), "version": version + 1, "updated_at": iso(now),
+                "checked_at": iso(now)})
+            self.db.execute("delete from article_topics where article_id = ?", [article_id])
+            self._save_reasons(article_id, reasons)
+        return version + 1
+
+    def recheck_candidates(self, source_key: str, urls: Iterable[str], *, discovered_since: datetime,
+                           checked_before: datetime, limit: int) -> list[tuple[int, str, str]]:
+        """Return (id, url key, content hash) of recent articles among `urls` due for a re-read."""
+        keys = sorted({url_key(u) for u in urls})
+        if not keys or limit <= 0:
+            return []
+        marks = ",".join("?" * len(keys))
+        rows = self.db.query(
+            f"""select id, url_key, content_hash from articles
+                where source_key = ? and url_key in ({marks}) and discovered_at >= ?
+                  and (checked_at is null or checked_at < ?) and duplicate_of is null
+                order by coalesce(checked_at, discovered_at) limit ?""",
+            [source_key, *keys, iso(discovered_since), iso(checked_before), limit])
+        return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
+
+    def mark_checked(self, article_id: int, *, now: datetime) -> None:
+        """Record that an article was re-read and found unchanged."""
+        with self.db.atomic():
+            self.db["articles"].update(article_id, {"checked_at": iso(now)})
+
+    def root_of(self, article_id: int) -> int:
+        """Return the original article of a story (an article that is nobody's reprint)."""
+        row = self.db["articles"].get(article_id)
+        return row["duplicate_of"] or article_id
+
+    def texts(self, article_ids: Iterable[int]) -> dict[int, str]:
+        """Return title, lead and body of articles, for exact near-duplicate confirmation."""
+        ids = list(article_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return {r["id"]: f"{r['title']}\n{r['lead'] or ''}\n{r['body'] or ''}" for r in self.db.query(
+            f"select id, title, lead, body from articles where id in ({marks})", ids)}
+
+    def _save_reasons(self, article_id: int, reasons: Sequence[TopicReason]) -> None:
+        """Store why each topic and entity tag was given."""
+        self.db["article_topics"].insert_all(
+            ({"article_id": article_id, "key": r.key, "kind": r.kind, "score": round(r.score, 3),
+              "rules": json.dumps(list(r.rules), ensure_ascii=False)} for r in reasons),
+            replace=True)
 
     def story_sources(self, article_id: int) -> list[str]:
         """Return the source keys of an original article's reprints, in the order they were stored."""
@@ -183,6 +270,17 @@ class Store:
         """Return (source key, article) for a stored article id."""
         row = self.db["articles"].get(article_id)
         return row["source_key"], article_from_row(row)
+
+def _article_columns(article: Article) -> dict:
+    """Return the columns that describe an article's content."""
+    return {
+        "title": article.title, "author": article.author, "lang": article.lang,
+        "lead": article.lead, "body": article.body, "summary": article.summary,
+        "content_hash": article.content_hash,
+        "topics": json.dumps(list(article.topics), ensure_ascii=False),
+        "entities": json.dumps(list(article.entities), ensure_ascii=False),
+    }
+
 
 class InstanceLock:
     """An OS-level lock beside the database so two processes never post from one archive."""

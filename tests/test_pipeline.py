@@ -44,6 +44,14 @@ def rows(config_path: Path, sql: str) -> list[dict]:
         store.close()
 
 
+NEW_RELEASE = """<html><body><h1>New release on CSTO exercises</h1>
+<div class="article-info">10:00 28.11.2026 • Press service</div>
+<p>The command and staff exercise of the CSTO Collective Rapid Reaction Forces will be held in
+Kyrgyzstan in September, the Joint Staff said on Friday.</p>
+<p>More than two thousand servicemen from all member states are expected to take part, together
+with aviation and units of radiological, chemical and biological protection.</p></body></html>"""
+
+
 @pytest.fixture
 def world():
     with World() as w:
@@ -74,9 +82,7 @@ def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(wor
     new_item = ('<div class="item"><div class="date">10:00 28.11.2026 •</div>'
                 '<a class="title" href="/article/new-release/">New release</a></div>')
     site.add(LISTING, listing.replace('<section class="news-list">', '<section class="news-list">' + new_item))
-    site.add("/article/new-release/", site.routes[BRIEFING].body.replace(
-        b"Briefing by CSTO Secretary General Stanislav Zas", b"New release on CSTO exercises").replace(
-        b"hosted an online briefing", b"hosted a press conference on the exercises"))
+    site.add("/article/new-release/", NEW_RELEASE)
     run = poll(config, IA)
     assert (run.links_found, run.new_articles) == (4, 1)
     queued = rows(config, "select a.title from outbox o join articles a on a.id = o.article_id")
@@ -92,7 +98,7 @@ def test_same_text_under_a_new_url_is_stored_but_not_posted(world, tmp_path) -> 
     site.add(LISTING, listing.replace('<section class="news-list">',
                                       '<section class="news-list"><a href="/article/copy/">Copy</a>'))
     site.add("/article/copy/", site.routes[BRIEFING].body)
-    poll(config, IA)
+    assert poll(config, IA).status == "ok"
     [copy] = rows(config, "select duplicate_of from articles where url like '%/copy/'")
     assert copy["duplicate_of"] is not None
     assert rows(config, "select count(*) n from outbox")[0]["n"] == 0

@@ -1,0 +1,123 @@
+"""Near-duplicate detection: word shingles, MinHash-LSH candidates, exact confirmation.
+
+Signatures are persisted in the `signatures` table; the in-memory LSH index holds only the
+recent window (rebuilt from SQLite at start-up), so its cost stays flat as the archive grows.
+Short press releases need small shingles and a low candidate threshold (reliability.md §7):
+3-word shingles, LSH at ~0.5, then confirmation on the exact shingle sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from sqlite_utils import Database
+
+from .records import from_iso, iso
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True, slots=True)
+class NearDuplicate:
+    """An archived article that a new text repeats."""
+
+    article_id: int
+    similarity: float
+
+
+def shingles(text: str, *, size: int = 3) -> frozenset[str]:
+    """Return the set of `size`-word shingles of text, case and Unicode form folded."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("ё", "е"))
+    if len(words) <= size:
+        return frozenset([" ".join(words)]) if words else frozenset()
+    return frozenset(" ".join(words[i:i + size]) for i in range(len(words) - size + 1))
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Return how much two shingle sets overlap: Jaccard, or containment of the smaller one.
+
+    Containment catches a reprint that adds an introduction or drops a closing paragraph.
+    """
+    if not a or not b:
+        return 0.0
+    common = len(a & b)
+    jaccard = common / len(a | b)
+    containment = common / min(len(a), len(b))
+    # Containment alone would match a one-line text inside any long one; require substance.
+    return max(jaccard, containment if min(len(a), len(b)) >= 20 else 0.0)
+
+
+def signature(shingle_set: frozenset[str], *, num_perm: int = 128) -> MinHash:
+    """Return the MinHash of a shingle set."""
+    minhash = MinHash(num_perm=num_perm, hashfunc=_hash32, permutations=_permutations(num_perm),
+                      scheme="affine32")
+    if shingle_set:
+        minhash.update_batch([s.encode("utf-8") for s in shingle_set])
+    return minhash
+
+
+def _hash32(data: bytes) -> int:
+    """Hash a shingle to 32 bits (blake2b: fast, well mixed, in the standard library)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+@lru_cache(maxsize=8)
+def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the MinHash permutations once per size (building them per text is the slow part)."""
+    return MinHash(num_perm=num_perm, hashfunc=_hash32).permutations
+
+
+class NearDuplicateIndex:
+    """An LSH index over the signatures of recent articles, backed by the signatures table."""
+
+    def __init__(self, db: Database, *, num_perm: int = 128, candidate_threshold: float = 0.5,
+                 window_seconds: int = 30 * 86400) -> None:
+        self.db, self.num_perm, self.window = db, num_perm, window_seconds
+        self._lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm)
+        self._order: deque[tuple[datetime, int]] = deque()
+        self._ids: set[int] = set()
+
+    def load(self, *, now: datetime) -> int:
+        """Fill the index with the signatures of the window ending `now`; return how many."""
+        since = iso(datetime.fromtimestamp(now.timestamp() - self.window, now.tzinfo))
+        count = 0
+        for row in self.db.query("select article_id, minhash, created_at from signatures "
+                                 "where created_at >= ? order by created_at", [since]):
+            values = np.frombuffer(row["minhash"], dtype=np.uint32)
+            if len(values) == self.num_perm:
+                self._insert(row["article_id"], MinHash(hashvalues=values, scheme="affine32"),
+                             from_iso(row["created_at"]))
+                count += 1
+        return count
+
+    def candidates(self, minhash: MinHash) -> list[int]:
+        """Return ids of indexed articles whose estimated similarity passes the candidate threshold."""
+        return sorted(self._lsh.query(minhash))
+
+    def add(self, article_id: int, minhash: MinHash, *, source_key: str, now: datetime) -> None:
+        """Persist a signature (inside the caller's transaction) and index it."""
+        self.db["signatures"].insert({
+            "article_id": article_id, "source_key": source_key,
+            "minhash": minhash.hashvalues.astype(np.uint32).tobytes(), "created_at": iso(now),
+        }, replace=True)
+        self._insert(article_id, minhash, now)
+
+    def _insert(self, article_id: int, minhash: MinHash, created: datetime) -> None:
+        """Index one signature and drop those that left the window."""
+        if article_id in self._ids:
+            return
+        self._lsh.insert(article_id, minhash, check_duplication=False)
+        self._ids.add(article_id)
+        self._order.append((created, article_id))
+        while self._order and (created - self._order[0][0]).total_seconds() > self.window:
+            _, old = self._order.popleft()
+            self._lsh.remove(old)
+            self._ids.discard(old)

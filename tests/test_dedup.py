@@ -1,0 +1,74 @@
+"""Near-duplicate detection on labelled pairs of press texts, and the LSH index on SQLite."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import DedupConfig
+from storage import Store
+from storage.neardup import NearDuplicateIndex, shingles, signature, similarity
+
+PAIRS = [json.loads(line) for line in
+         (Path(__file__).parent / "data" / "reprints.jsonl").read_text(encoding="utf-8").splitlines()]
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
+DEFAULT = DedupConfig()
+
+
+@pytest.mark.parametrize("pair", PAIRS, ids=[p["note"] for p in PAIRS])
+def test_reprints_pass_the_threshold_and_distinct_releases_do_not(pair: dict) -> None:
+    score = similarity(shingles(pair["a"], size=DEFAULT.shingle), shingles(pair["b"], size=DEFAULT.shingle))
+    assert (score >= DEFAULT.threshold) is pair["duplicate"], score
+
+
+def _index(store: Store, **kwargs) -> NearDuplicateIndex:
+    return store.near_duplicates(now=NOW, num_perm=DEFAULT.num_perm,
+                                 candidate_threshold=DEFAULT.candidate_threshold, **kwargs)
+
+
+def _insert(store: Store, index: NearDuplicateIndex, article_id: int, text: str, when: datetime) -> None:
+    store.db["articles"].insert({"id": article_id, "source_key": "s", "url": f"https://x/{article_id}",
+                                 "url_key": f"x/{article_id}", "title": "t", "discovered_at": when.isoformat()})
+    index.add(article_id, signature(shingles(text)), source_key="s", now=when)
+
+
+def test_lsh_finds_every_labelled_reprint_as_a_candidate() -> None:
+    store = Store.in_memory()
+    index = _index(store)
+    positives = [p for p in PAIRS if p["duplicate"]]
+    for i, pair in enumerate(positives, start=1):
+        _insert(store, index, i, pair["a"], NOW)
+    for i, pair in enumerate(positives, start=1):
+        assert i in index.candidates(signature(shingles(pair["b"])))
+
+
+def test_signatures_persist_and_reload_within_the_window(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "a.db")
+    index = _index(store)
+    text = PAIRS[0]["a"]
+    _insert(store, index, 1, text, NOW - timedelta(days=40))
+    _insert(store, index, 2, text, NOW - timedelta(days=1))
+    store.close()
+    reloaded = _index(Store.open(tmp_path / "a.db"))
+    assert reloaded.candidates(signature(shingles(text))) == [2]
+
+
+def test_old_signatures_leave_the_in_memory_index() -> None:
+    store = Store.in_memory()
+    index = _index(store, window_seconds=86400)
+    text = PAIRS[0]["a"]
+    _insert(store, index, 1, text, NOW)
+    _insert(store, index, 2, "an unrelated text about something else entirely " * 3, NOW + timedelta(days=2))
+    assert index.candidates(signature(shingles(text))) == []
+
+
+@pytest.mark.parametrize(("a", "b", "expected"), [
+    ("", "anything", 0.0),
+    ("same words here", "Same  words HERE", 1.0),
+    ("ёлка зелёная стоит", "елка зеленая стоит", 1.0),
+])
+def test_similarity_edges(a: str, b: str, expected: float) -> None:
+    assert similarity(shingles(a), shingles(b)) == expected
