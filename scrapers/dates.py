@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +24,7 @@ _MONTHS = {
          "декабря").split(), start=1)},
     **{m: i for i, m in enumerate(
         "янв фев мар апр май июн июл авг сен окт ноя дек".split(), start=1)},
+    "февр": 2, "сент": 9, "нояб": 11,
 }
 
 # A stamp more than this far in the future is a site error, or a dateline whose year we guessed
@@ -87,14 +89,20 @@ def parse_dateline(
     month are optional. A line without a year (TASS, BelTA listings) takes the latest year that
     does not put it in the future.
     """
+    return next(iter_datelines(text, pattern, zone=zone, now=now), None)
+
+
+def iter_datelines(
+    text: str, pattern: str, *, zone: ZoneInfo, now: datetime
+) -> Iterator[tuple[datetime, str]]:
+    """Yield (UTC time, author) for every match of `pattern` in `text` that forms a valid date."""
     for match in re.finditer(pattern, text, flags=re.MULTILINE | re.IGNORECASE):
         parts = match.groupdict()
         try:
             moment = _moment_from_groups(parts, zone=zone, now=now)
         except (ValueError, KeyError):
             continue
-        return moment, (parts.get("author") or "").strip()
-    return None
+        yield moment, (parts.get("author") or "").strip()
 
 
 def _moment_from_groups(parts: dict[str, str | None], *, zone: ZoneInfo, now: datetime) -> datetime:

@@ -45,20 +45,19 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
     if not source.link_pattern:
         raise NoLinksFound(f"{source.url}: an html source needs a link_pattern")
     soup = BeautifulSoup(html, "lxml")
-    titles: dict[str, str] = {}
+    found: dict[str, Link] = {}
     for anchor in soup.find_all("a", href=True):
         url = urljoin(base_url, str(anchor["href"]).strip()).split("#", 1)[0]
-        if not (_matches(url, source.link_pattern)
-                or _matches(canonical_url(url, rewrites=source.url_rewrites), source.link_pattern)):
+        canonical = canonical_url(url, rewrites=source.url_rewrites)
+        if not (_matches(url, source.link_pattern) or _matches(canonical, source.link_pattern)):
             continue
-        text = _anchor_text(anchor)
-        # Listings link one article several times (picture, headline, "more"); keep the longest text.
-        if url not in titles or len(text) > len(titles[url]):
-            titles[url] = text
-    links = _unique(
-        Link(url=url, canonical_url=canonical_url(url, rewrites=source.url_rewrites), title=title)
-        for url, title in titles.items()
-    )
+        text, key = _anchor_text(anchor), url_key(canonical)
+        # Listings link one article several times (picture, headline, "more"), even under
+        # several spellings (http://www. and https:// on odkb-csto.org); keep the longest text.
+        if key not in found or len(text) > len(found[key].title):
+            found[key] = Link(url=found[key].url if key in found else url,
+                              canonical_url=canonical, title=text)
+    links = tuple(found.values())
     if not links:
         raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
     return links

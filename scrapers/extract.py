@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 
 from .body import extract_body
-from .dates import parse_dateline, parse_machine_date, plausible
+from .dates import iter_datelines, parse_machine_date, plausible
 from .errors import NotHTML
 from .language import detect_language
 from .metadata import Metadata, chrome_text, content_text, page_title, read_metadata
@@ -36,6 +37,7 @@ GENERIC_DATELINES = (
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 _TRAILING_DATE = re.compile(r"\s+\d{1,2}\.\d{1,2}\.\d{4}$")
 _MIN_LEAD = 25
+_MAX_FEED_LEAD = 600
 
 
 def extract_article(
@@ -85,9 +87,7 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
         body = ""
         article = Article(url=link.url, canonical_url=link.canonical_url, title=link.title)
     summary = clean_text(_html_to_text(link.summary)) if link.summary else ""
-    lead = summary if summary and not same_text(summary, link.title) else ""
-    if lead and body.startswith(lead):
-        body = body[len(lead):].lstrip()
+    lead, body = _feed_lead(summary, title=link.title, body=body)
     return Article(
         url=link.url,
         canonical_url=link.canonical_url,
@@ -98,6 +98,21 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
         lead=lead,
         body=strip_lines(body, trailers=source.trailers, drop=source.drop_lines),
     )
+
+
+def _feed_lead(summary: str, *, title: str, body: str) -> tuple[str, str]:
+    """Split a feed item's text into (lead, body): its summary, else its opening paragraph."""
+    first, _, rest = body.partition("\n\n")
+    if not summary:
+        # Full-text items with an empty summary (en.kremlin.ru): the opening paragraph is the lead.
+        return (first, rest) if rest and len(first) <= _MAX_FEED_LEAD else ("", body)
+    if same_text(summary, title):
+        return "", body
+    if same_text(first, summary):
+        return summary, rest  # The standfirst repeated as the first paragraph (tass.ru).
+    if body and _folded(body).startswith(_folded(summary).rstrip(".… ")):
+        return "", body  # An excerpt of the opening paragraph, not a lead of its own.
+    return summary, body
 
 
 def merge_link(article: Article, link: Link) -> Article:
@@ -114,6 +129,9 @@ def merge_link(article: Article, link: Link) -> Article:
 def _parse(html: str, *, url: str) -> BeautifulSoup:
     """Parse HTML, refusing documents that are not HTML at all."""
     head = html.lstrip()[:1024].lower()
+    # A feed quotes article HTML (tass.ru's yandex:full-text) but is no page to extract.
+    if re.match(r"(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:rdf)\b", head, re.DOTALL):
+        raise NotHTML(f"{url}: an RSS or Atom feed, not an HTML page")
     if not head or not ("<html" in head or "<!doctype html" in head or "<head" in head
                         or "<body" in head or re.search(r"<(div|p|article|h1)\b", head)):
         raise NotHTML(f"{url}: not an HTML document")
@@ -136,8 +154,9 @@ def _dateline(
 ) -> tuple[datetime, str] | None:
     """Return (time, author) from the source's date selector or date-line pattern, if either matches.
 
-    Without a selector the pattern is searched in the text outside page chrome, from the
-    headline on: sidebars of latest news carry other stories' dates (odkb-csto.org).
+    Without a selector the pattern is searched in the text outside page chrome from the headline
+    on, since sidebars of latest news carry other stories' dates (odkb-csto.org); failing that,
+    the nearest match above the headline (eng.belta.by prints the date over the title).
     """
     zone = ZoneInfo(source.timezone)
     if source.selectors.date:
@@ -151,17 +170,26 @@ def _dateline(
             except ValueError:
                 pass
         text = clean_text(found.get_text("\n"))
-    elif source.dateline:
-        text = content_text(soup)
-        start = text.find(title) if title else -1
-        text = text[start:] if start >= 0 else text
-    else:
+        for pattern in (source.dateline,) if source.dateline else GENERIC_DATELINES:
+            hit = next(_plausible(text, pattern, zone=zone, now=now), None)
+            if hit:
+                return hit
         return None
-    for pattern in (source.dateline,) if source.dateline else GENERIC_DATELINES:
-        hit = parse_dateline(text, pattern, zone=zone, now=now)
-        if hit and plausible(hit[0], now=now):
-            return hit
-    return None
+    if not source.dateline:
+        return None
+    text = content_text(soup)
+    start = max(text.find(title), 0) if title else 0
+    after = next(_plausible(text[start:], source.dateline, zone=zone, now=now), None)
+    before = list(_plausible(text[:start], source.dateline, zone=zone, now=now))
+    return after or (before[-1] if before else None)
+
+
+def _plausible(
+    text: str, pattern: str, *, zone: ZoneInfo, now: datetime
+) -> Iterator[tuple[datetime, str]]:
+    """Yield the date lines in `text` whose time is plausible, in page order."""
+    return (hit for hit in iter_datelines(text, pattern, zone=zone, now=now)
+            if plausible(hit[0], now=now))
 
 
 def _metadata_date(meta: Metadata, source: Source, *, now: datetime) -> datetime | None:
@@ -179,13 +207,17 @@ def _metadata_date(meta: Metadata, source: Source, *, now: datetime) -> datetime
 
 def _body(soup: BeautifulSoup, html: str, *, url: str, source: Source, title: str) -> str:
     """Return the article body as paragraphs, cleaned of titles, date lines and trailers."""
-    if source.selectors.body:
-        node = soup.select_one(source.selectors.body)
-        text = _node_text(node) if node else ""
+    node = soup.select_one(source.selectors.body) if source.selectors.body else None
+    # A body selector that finds nothing means another template of the site (belta.by's
+    # /special/ pages), not an empty article: generic extraction takes over.
+    if node is not None:
+        text = _node_text(node)
     else:
         text = extract_body(str(soup) if source.selectors.remove else html, url=url)
     text = clean_text(text)
-    drop = source.drop_lines + ((f"(?:{source.dateline}).{{0,80}}",) if source.dateline else ())
+    # A line that is only the date line goes; a paragraph that opens with one ("МОСКВА,
+    # 27 декабря. /ТАСС/. …", however short) is the story.
+    drop = source.drop_lines + ((f"(?:{source.dateline})\\W*",) if source.dateline else ())
     text = strip_lines(text, trailers=source.trailers, drop=drop)
     first, _, rest = text.partition("\n\n")
     if title and (same_text(first, title) or same_text(_TRAILING_DATE.sub("", first), title)):
@@ -195,7 +227,10 @@ def _body(soup: BeautifulSoup, html: str, *, url: str, source: Source, title: st
 
 def _lead(soup: BeautifulSoup, meta: Metadata, source: Source, *, title: str) -> str:
     """Return the publisher's standfirst when it is a real lead, not the title or boilerplate."""
-    lead = _select_text(soup, source.selectors.lead) or next(iter(meta.descriptions), "")
+    # A source that names its standfirst element has no lead where that element is missing; its
+    # description is then the site's self-description (interaffairs.ru).
+    lead = (_select_text(soup, source.selectors.lead) if source.selectors.lead
+            else next(iter(meta.descriptions), ""))
     lead = strip_lines(clean_text(lead), trailers=source.trailers, drop=source.drop_lines)
     if len(lead) < _MIN_LEAD or same_text(lead, title) or title.casefold().startswith(
         lead.rstrip(".… ").casefold()

@@ -70,9 +70,12 @@ def read_metadata(soup: BeautifulSoup) -> Metadata:
 
 def content_text(soup: BeautifulSoup) -> str:
     """Return the page's visible text outside navigation, sidebars and footers, one block per line."""
+    # <title> is not on the page: counting it would put the headline before a sidebar that
+    # precedes the article (odkb-csto.org), where "from the headline on" starts too early.
     strings = [
         str(s) for s in soup.find_all(string=True)
-        if s.parent is not None and s.parent.name not in ("script", "style", "noscript", "template")
+        if s.parent is not None
+        and s.parent.name not in ("script", "style", "noscript", "template", "title")
         and not in_chrome(s.parent) and str(s).strip()
     ]
     return "\n".join(clean_inline(s) for s in strings)

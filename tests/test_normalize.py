@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from scrapers.dates import month_number, parse_dateline, parse_machine_date
+from bot.config import load_config
+from scrapers.dates import iter_datelines, month_number, parse_dateline, parse_machine_date
+from scrapers.encoding import decode_html
 from scrapers.language import detect_language
 from scrapers.normalize import (
     canonical_url, clean_text, normalize_author, strip_lines, url_key,
@@ -15,6 +18,7 @@ from scrapers.normalize import (
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+SHIPPED = load_config(Path(__file__).resolve().parent.parent / "config.example.toml", environ={})
 
 
 @pytest.mark.parametrize(("raw", "canonical"), [
@@ -91,7 +95,10 @@ def test_parse_machine_date_rejects_garbage() -> None:
         parse_machine_date("yesterday", zone=MOSCOW)
 
 
-@pytest.mark.parametrize(("name", "number"), [("May", 5), ("декабря", 12), ("Sept.", 9), ("07", 7)])
+@pytest.mark.parametrize(("name", "number"), [
+    ("May", 5), ("декабря", 12), ("Sept.", 9), ("07", 7), ("января", 1), ("Февраля", 2),
+    ("мая", 5), ("май", 5), ("сент.", 9), ("нояб.", 11), ("февр", 2), ("июл", 7), ("July", 7),
+])
 def test_month_number(name: str, number: int) -> None:
     assert month_number(name) == number
 
@@ -115,6 +122,73 @@ def test_dateline_reads_author_group() -> None:
     ("Annotation of magazine number 5, May, 2022: the statement of the leaders", "ru", "en"),
     ("The CSTO Secretary General held a briefing for journalists", "", "en"),
     ("Генеральны сакратар АДКБ правёў брыфінг і сустрэўся з журналістамі ў Мінску і ў Брэсце", "", "be"),
+    ("Ответственность за слово: дипломатия в эпоху информационных войн", "ru", "ru"),
+    ("The May issue of the journal opens with the Statement of the Collective Security Council", "ru", "en"),
 ])
 def test_detect_language(text: str, declared: str, lang: str) -> None:
     assert detect_language(text, declared=declared) == lang
+
+
+def test_month_number_rejects_words_that_are_not_months() -> None:
+    with pytest.raises(ValueError):
+        month_number("Москва")
+
+
+def test_iter_datelines_yields_every_valid_match_in_order() -> None:
+    pattern = r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})"
+    text = "27.11.2026 sidebar\n31.02.2021 impossible\nHeadline 02.02.2021"
+    assert [m for m, _ in iter_datelines(text, pattern, zone=MOSCOW, now=NOW)] == [
+        datetime(2026, 11, 26, 21, 0, tzinfo=UTC), datetime(2021, 2, 1, 21, 0, tzinfo=UTC)]
+
+
+def test_moscow_wall_time_before_2014_is_utc_plus_4() -> None:
+    # interaffairs.ru's "14:15 04.04.2012": Moscow kept UTC+4 from 2011 to October 2014.
+    pattern = r"(?P<hour>\d\d):(?P<minute>\d\d) (?P<day>\d\d)\.(?P<month>\d\d)\.(?P<year>\d{4})"
+    assert parse_dateline("14:15 04.04.2012 •", pattern, zone=MOSCOW, now=NOW) == \
+        (datetime(2012, 4, 4, 10, 15, tzinfo=UTC), "")
+
+
+@pytest.mark.parametrize(("key", "raw", "canonical"), [
+    # belta.by: the accessible /special/ copy is the same article.
+    ("belta-ru", "https://www.belta.by/special/politics/view/zas-pandemija-426756-2021",
+     "https://www.belta.by/politics/view/zas-pandemija-426756-2021"),
+    ("belta-ru", "http://belta.by/special/politics/view/zas-pandemija-426756-2021",
+     "http://www.belta.by/politics/view/zas-pandemija-426756-2021"),
+    ("belta-ru", "https://www.belta.by/politics/view/zas-pandemija-426756-2021",
+     "https://www.belta.by/politics/view/zas-pandemija-426756-2021"),
+    ("belta-ru", "https://www.belta.by/special/", "https://www.belta.by/"),
+    # mid.ru: the Russian path with ?lang=en is the English article.
+    ("mid-en", "https://www.mid.ru/ru/foreign_policy/news/1958539/?lang=en",
+     "https://mid.ru/en/foreign_policy/news/1958539/"),
+    ("mid-en", "https://mid.ru/ru/foreign_policy/news/1958539/", "https://mid.ru/ru/foreign_policy/news/1958539/"),
+    # odkb-csto.org: http://, www. and Bitrix's AJAX marker.
+    ("odkb-csto-ru", "http://www.odkb-csto.org/news/news_odkb/slug/?bxajaxid=91d04ac7e2",
+     "https://odkb-csto.org/news/news_odkb/slug/"),
+    ("odkb-csto-en", "https://en.odkb-csto.org/news/news_odkb/?PAGEN_1=2&bxajaxid=5c1b3e2f0a",
+     "https://en.odkb-csto.org/news/news_odkb/?PAGEN_1=2"),
+    ("interaffairs-ru", "https://interaffairs.ru/news/show/39594?show_desktop_mode=true",
+     "https://interaffairs.ru/news/show/39594"),
+    ("tass-ru", "https://tass.ru/politika/26031600?utm_source=yandex.ru&utm_medium=organic",
+     "https://tass.ru/politika/26031600"),
+])
+def test_shipped_url_rewrites(key: str, raw: str, canonical: str) -> None:
+    assert canonical_url(raw, rewrites=SHIPPED.source(key).url_rewrites) == canonical
+
+
+RUSSIAN_PAGE = ("<html><head><title>Новости</title></head><body><h1>Генсек ОДКБ провёл брифинг</h1>"
+                "<p>Журнал «Международная жизнь» отмечает юбилей – 90 лет.</p></body></html>")
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    (RUSSIAN_PAGE.encode("cp1251"), ""),                        # no charset anywhere: guessed
+    (RUSSIAN_PAGE.encode("cp1251"), "text/html"),               # a header without a charset
+    (RUSSIAN_PAGE.replace("<head>", '<head><meta http-equiv="Content-Type" '
+                          'content="text/html; charset=windows-1251">').encode("cp1251"), ""),
+    (RUSSIAN_PAGE.encode("cp1251"), "text/html; charset=windows-1251"),
+    (RUSSIAN_PAGE.encode("utf-8"), ""),
+    (RUSSIAN_PAGE.replace("«", '"').replace("»", '"').replace("–", "-").encode("koi8_r"), ""),
+])
+def test_decode_html_reads_russian_pages_without_a_declared_charset(content: bytes, content_type: str) -> None:
+    text = decode_html(content, content_type=content_type)
+    assert "Генсек ОДКБ провёл брифинг" in text
+    assert "Международная жизнь" in text
