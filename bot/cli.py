@@ -12,7 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-from scrapers import ScrapeError, Source, extract_article
+from scrapers import (
+    Article, ScrapeError, Source, article_from_link, extract_article, links_from_feed,
+)
 from scrapers.encoding import decode_html
 from scrapers.fetch import FetchPolicy, Fetcher, make_client
 from storage import AlreadyRunning, StorageError
@@ -119,17 +121,23 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _args_extract(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("target", metavar="URL_OR_FILE", help="an article URL or a saved HTML file")
+    sub.add_argument("target", metavar="URL_OR_FILE", help="an article URL or a saved HTML or feed file")
     sub.add_argument("--url", help="the page's address when TARGET is a file")
     sub.add_argument("--source", metavar="KEY", help="apply this configured source's rules")
+    sub.add_argument("--item", metavar="URL", help="when TARGET is a feed with full text: the item "
+                     "to extract (default: the first)")
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     """Print one extracted article as JSON without touching the archive or Telegram."""
     config = load_config(args.config) if (args.source or Path(args.config).exists()) else None
     source = config.source(args.source) if (config and args.source) else None
-    html, url = asyncio.run(_read_target(args.target, url=args.url, config=config, source=source))
-    article = extract_article(html, url=url, source=source)
+    content, text, url = asyncio.run(_read_target(args.target, url=args.url, config=config,
+                                                  source=source))
+    if _looks_like_feed(content):
+        article = _article_from_feed(content, url=url, source=source, item=args.item)
+    else:
+        article = extract_article(text, url=url, source=source)
     summary = summarize(title=article.title, lead=article.lead, body=article.body, lang=article.lang,
                         max_chars=config.summary_chars if config else 600)
     tags = explain(article.title, f"{article.lead}\n{article.body}", config.taxonomy,
@@ -145,18 +153,39 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _looks_like_feed(content: bytes) -> bool:
+    """Return True for RSS or Atom content."""
+    head = content.lstrip()[:1024].lower()
+    return head.startswith(b"<?xml") and (b"<rss" in head or b"<feed" in head) or head.startswith(
+        (b"<rss", b"<feed"))
+
+
+def _article_from_feed(content: bytes, *, url: str, source: Source | None, item: str | None) -> Article:
+    """Return the article a full-text feed carries for one item (tass.ru, en.kremlin.ru)."""
+    source = source or Source(key="feed", url=url, kind="feed")
+    links = links_from_feed(content, source=source)
+    chosen = next((link for link in links if item in (link.url, link.canonical_url)), None) if item \
+        else links[0]
+    if chosen is None:
+        raise CommandError(f"no item {item!r} in the feed ({len(links)} items)")
+    if not chosen.content_html and not chosen.summary:
+        raise CommandError(f"{chosen.url}: the feed carries no text for this item; extract its page instead")
+    return article_from_link(chosen, source=source)
+
+
 async def _read_target(target: str, *, url: str | None, config: Config | None,
-                       source: Source | None) -> tuple[str, str]:
-    """Return (html, url) from a file or by fetching a URL."""
+                       source: Source | None) -> tuple[bytes, str, str]:
+    """Return (bytes, decoded text, url) from a file or by fetching a URL."""
     path = Path(target)
     if not target.startswith(("http://", "https://")):
         if not path.is_file():
             raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
-        return decode_html(path.read_bytes()), url or path.resolve().as_uri()
+        content = path.read_bytes()
+        return content, decode_html(content), url or path.resolve().as_uri()
     policy = config.fetch if config else FetchPolicy()
     async with make_client(policy) as client:
         page = await Fetcher(client, policy).get(target, robots=source.robots if source else True)
-    return page.text, page.url
+    return page.content, page.text, page.url
 
 
 # -- sources ---------------------------------------------------------------------------------------

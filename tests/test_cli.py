@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli import all_commands
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.sites import rebase
 from tests.fakes.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -70,20 +71,29 @@ def test_posts_are_html_with_title_source_time_summary_and_link(world, telegram,
     assert f'<a href="{world.url("interaffairs-en", "/article/briefing-by-csto-secretary-general-stanislav-zas/")}">' in post.text
 
 
+NEW_ITEM = """<item><title>CSTO Joint Staff chief briefs on exercise plans</title>
+<link>https://tass.com/defense/1451999</link><guid>https://tass.com/defense/1451999</guid>
+<pubDate>Tue, 17 May 2022 10:15:00 +0300</pubDate></item>"""
+NEW_PAGE = """<html><head><meta property="og:title" content="CSTO Joint Staff chief briefs on exercise plans">
+<meta property="article:published_time" content="2022-05-17T10:15:00+03:00"></head><body><main><div class="news">
+<h1>CSTO Joint Staff chief briefs on exercise plans</h1><div class="text-content"><div class="text-block">
+<p>MOSCOW, May 17. /TASS/. Three joint exercises of the collective forces will be held in Kazakhstan this
+autumn, the Chief of the CSTO Joint Staff told reporters on Tuesday.</p>
+<p>He said the drills would involve reconnaissance units, aviation and logistics support, with observers
+invited from partner countries.</p></div></div></div></main></body></html>"""
+
+
 def test_first_run_records_silently_then_posts_only_what_is_new(world, telegram, tmp_path) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url)
     assert presswatch("once", "--config", str(config)).returncode == 0
     assert telegram.messages_for(CHANNEL) == []
     site = world.site("tass-com")
     feed = site.routes["/rss/v2.xml"].body.decode()
-    item = feed.split("<item>")[1].split("</item>")[0]
-    site.add("/rss/v2.xml", feed.replace("<item>", "<item>" + item.replace("1451189", "1451999")
-                                         .replace("adopt statement", "sign declaration") + "</item><item>", 1))
-    site.add("/politics/1451999", site.routes["/politics/1451189"].body.replace(b"1451189", b"1451999")
-             .replace(b"adopt statement", b"sign declaration").replace(b"have adopted", b"have signed"))
+    site.add("/rss/v2.xml", feed.replace("<item>", rebase(NEW_ITEM, world.origins()) + "<item>", 1))
+    site.add("/defense/1451999", NEW_PAGE)
     assert presswatch("once", "--config", str(config)).returncode == 0
     [post] = telegram.messages_for(CHANNEL)
-    assert "CSTO summit participants sign declaration" in post.text
+    assert "CSTO Joint Staff chief briefs on exercise plans" in post.text
 
 
 def test_without_a_token_posts_go_to_the_console(world, tmp_path) -> None:
@@ -173,3 +183,16 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 def test_console_script_points_at_the_cli() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert project["scripts"]["presswatch"] == "bot.cli:main"
+
+
+def test_extract_reads_an_item_of_a_full_text_feed() -> None:
+    feed = FIXTURES / "tass-ru" / "yandex.xml"
+    first = json.loads(presswatch("extract", str(feed), "--source", "tass-ru", "--config", "config.example.toml").stdout)
+    items = tomllib.loads((FIXTURES / "tass-ru" / "expected.toml").read_text())["feed"]["links"]
+    chosen = json.loads(presswatch("extract", str(feed), "--item", items[1], "--source", "tass-ru",
+                                   "--config", "config.example.toml").stdout)
+    assert first["canonical_url"] == items[0] and chosen["canonical_url"] == items[1]
+    assert chosen["body"] and chosen["published"].endswith("+00:00")
+    missing = presswatch("extract", str(feed), "--item", "https://tass.ru/x/1", "--source", "tass-ru",
+                         "--config", "config.example.toml")
+    assert missing.returncode == 1 and "no item" in missing.stderr

@@ -88,7 +88,10 @@ def write_config(
 
 
 def _only_sources(text: str, keys: tuple[str, ...]) -> str:
-    """Drop [[sources]] blocks whose key is not in `keys`."""
+    """Drop [[sources]] blocks whose key is not in `keys`, keeping what follows the last one."""
     head, *blocks = text.split("\n[[sources]]\n")
+    # The last block runs into the topic and entity tables after the next "# ----" rule.
+    last, rule, tail = blocks[-1].partition("\n# ----")
+    blocks[-1] = last
     kept = [b for b in blocks if re.search(r'^key = "([^"]+)"', b, re.M).group(1) in keys]
-    return "\n[[sources]]\n".join([head, *kept])
+    return "\n[[sources]]\n".join([head, *kept]) + rule + tail
