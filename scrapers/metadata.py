@@ -38,21 +38,22 @@ class Metadata:
 
 def read_metadata(soup: BeautifulSoup) -> Metadata:
     """Collect title, date, author and description candidates from the page head and body."""
+    meta = _meta_index(soup)
     ld = _json_ld_articles(soup)
     titles = [_ld_text(i.get("headline")) for i in ld]
-    titles += [_meta(soup, "og:title"), _meta(soup, "twitter:title")]
+    titles += [meta("og:title"), meta("twitter:title")]
     h1 = soup.find("h1")
     titles.append(clean_inline(h1.get_text(" ")) if h1 else "")
     dates = [_ld_text(i.get("datePublished")) for i in ld]
-    dates += [_meta(soup, n) for n in (
+    dates += [meta(n) for n in (
         "article:published_time", "og:article:published_time", "datePublished",
         "date", "pubdate", "publishdate", "dc.date", "dc.date.issued", "sailthru.date")]
     dates += _time_tags(soup)
     authors = [_ld_author(i.get("author")) for i in ld]
-    authors += [_meta(soup, "author"), _meta(soup, "article:author"), _meta(soup, "dc.creator")]
+    authors += [meta("author"), meta("article:author"), meta("dc.creator")]
     descriptions = [_ld_text(i.get("description")) for i in ld]
-    descriptions += [_meta(soup, "og:description"), _meta(soup, "description"),
-                     _meta(soup, "twitter:description")]
+    descriptions += [meta("og:description"), meta("description"),
+                     meta("twitter:description")]
     link = soup.find("link", rel="canonical")
     canonical = str(link.get("href") or "") if isinstance(link, Tag) else ""
     html_tag = soup.find("html")
@@ -62,9 +63,9 @@ def read_metadata(soup: BeautifulSoup) -> Metadata:
         dates=_present(dates),
         authors=_present(a for a in authors if not a.startswith("http")),
         descriptions=_present(descriptions),
-        canonical=canonical or _meta(soup, "og:url"),
-        lang=lang or _meta(soup, "og:locale"),
-        site_name=_meta(soup, "og:site_name"),
+        canonical=canonical or meta("og:url"),
+        lang=lang or meta("og:locale"),
+        site_name=meta("og:site_name"),
     )
 
 
@@ -100,13 +101,26 @@ def _present(values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _meta(soup: BeautifulSoup, name: str) -> str:
-    """Return the content of <meta property|name|itemprop=name>, or ''."""
-    for attr in ("property", "name", "itemprop"):
-        tag = soup.find("meta", attrs={attr: re.compile(f"^{re.escape(name)}$", re.IGNORECASE)})
-        if isinstance(tag, Tag) and tag.get("content"):
-            return clean_inline(str(tag["content"]))
-    return ""
+def _meta_index(soup: BeautifulSoup):
+    """Return a lookup of <meta property|name|itemprop> contents, built in one pass over the page.
+
+    Searching the tree once per key made metadata cost more than the body extraction.
+    """
+    found: dict[tuple[str, str], str] = {}
+    for tag in soup.find_all("meta", content=True):
+        for attr in ("property", "name", "itemprop"):
+            key = str(tag.get(attr) or "").strip().lower()
+            if key and str(tag["content"]).strip():
+                found.setdefault((attr, key), clean_inline(str(tag["content"])))
+
+    def meta(name: str) -> str:
+        """Return the first non-empty content for `name`, by property, then name, then itemprop."""
+        for attr in ("property", "name", "itemprop"):
+            if (attr, name.lower()) in found:
+                return found[(attr, name.lower())]
+        return ""
+
+    return meta
 
 
 def _json_ld_articles(soup: BeautifulSoup) -> list[dict]:
