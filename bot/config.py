@@ -23,6 +23,7 @@ TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 _MISSING = object()
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_ITEM_NAMES = {str: "strings", int: "numbers", list: "lists"}
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
@@ -218,8 +219,7 @@ def _telegram(t: _Table, *, token: str) -> TelegramConfig:
         corrections=t.get("corrections", str, default.corrections,
                           check=_one_of("edit", "reply", "ignore")),
         commands=t.get("commands", bool, default.commands),
-        admin_user_ids=tuple(t.get("admin_user_ids", list, [], check=lambda v: all(
-            isinstance(i, int) and not isinstance(i, bool) for i in v) or _fail("expected a list of numeric user ids"))),
+        admin_user_ids=tuple(t.get("admin_user_ids", list, [], items=int)),
     )
     t.finish()
     return config
@@ -394,7 +394,7 @@ def _selectors(t: _Table) -> Selectors:
 
 def _rewrites(t: _Table) -> tuple[tuple[str, str], ...]:
     """Read url_rewrites = [["pattern", "replacement"], ...]."""
-    pairs = t.get("url_rewrites", list, [])
+    pairs = t.get("url_rewrites", list, [], items=list)
     for i, pair in enumerate(pairs):
         if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
                 and _regex(pair[0])):
@@ -449,7 +449,7 @@ class _Table:
     def _where(self, key: str) -> str:
         return f"{self.path}.{key}" if self.path else key
 
-    def get(self, key: str, kind, default: Any = _MISSING, *, check=None) -> Any:
+    def get(self, key: str, kind, default: Any = _MISSING, *, check=None, items: type = str) -> Any:
         """Pop and type-check one key; `check` returns falsy or raises ValueError when invalid."""
         if key not in self.data:
             if default is _MISSING:
@@ -462,8 +462,8 @@ class _Table:
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise ConfigError(f"{self._where(key)}: expected {names}, got {value!r}")
-        if kind is list and not all(isinstance(v, (str, list)) for v in value):
-            raise ConfigError(f"{self._where(key)}: expected a list of strings")
+        if kind is list and not all(isinstance(v, items) and not isinstance(v, bool) for v in value):
+            raise ConfigError(f"{self._where(key)}: expected a list of {_ITEM_NAMES.get(items, items.__name__)}")
         try:
             ok = check(value) if check else True
         except ValueError as exc:

@@ -76,3 +76,15 @@ def test_parse_duration(text, seconds: int) -> None:
 def test_parse_duration_rejects(bad) -> None:
     with pytest.raises(ConfigError):
         parse_duration(bad, "x")
+
+
+def test_admin_user_ids_are_numbers(tmp_path: Path) -> None:
+    config = _load(tmp_path, EXAMPLE.replace("[telegram]\n", "[telegram]\nadmin_user_ids = [123, 456]\n"))
+    assert config.telegram.admin_user_ids == (123, 456)
+    with pytest.raises(ConfigError, match="telegram.admin_user_ids: expected a list of numbers"):
+        _load(tmp_path, EXAMPLE.replace("[telegram]\n", "[telegram]\nadmin_user_ids = [\"me\"]\n"))
+
+
+def test_list_items_are_type_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"sources\[0\].drop_lines: expected a list of strings"):
+        _load(tmp_path, EXAMPLE.replace('trailers = ["read more', 'drop_lines = [5]\ntrailers = ["read more', 1))
