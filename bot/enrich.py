@@ -64,7 +64,7 @@ class Enricher:
         if original:
             # The story's post now names one more source ("Also: …").
             self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
-        log.info("%s: stored %s%s", source.key, article.url, _fate(original, deliveries))
+        log.info("article %s %s: stored%s", source.key, article.url, _fate(original, deliveries))
         return 1
 
     def update(self, article_id: int, article: Article, *, now: datetime) -> int:
@@ -75,7 +75,7 @@ class Enricher:
         mode = self._config.telegram.corrections
         if mode != "ignore":
             self._store.outbox.enqueue_update(article_id, kind=mode, now=now)
-        log.info("article %d changed at %s: stored version %d%s", article_id, article.url, version,
+        log.info("article %d %s: changed, stored version %d%s", article_id, article.url, version,
                  "" if mode == "ignore" else f", post to be {'edited' if mode == 'edit' else 'answered'}")
         return version
 

@@ -57,7 +57,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
             run = RunRecord(source.key, started, ctx.clock(), "not_modified")
             ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
             record_health(source, run, ctx)
-            log.info("%s: not modified since last poll", source.key)
+            log.info("poll %s %s: not modified", source.key, source.url)
             return run
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store)
@@ -70,7 +70,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
                     links_found=len(links), new_articles=new, error="; ".join(problems[:5]) or None)
     ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified, baseline=True)
     record_health(source, run, ctx)
-    log.info("%s: %d links, %d new%s", source.key, len(links), new,
+    log.info("poll %s %s: %s, %d links, %d new%s", source.key, source.url, run.status, len(links), new,
              _run_notes(source, first_run=first_run, problems=len(problems)))
     return run
 
@@ -108,7 +108,7 @@ async def store_links(
             article = await read_article(source, link, ctx)
         except ScrapeError as exc:
             problems.append(str(exc))
-            log.warning("%s: %s", source.key, exc)
+            log.warning("article %s %s: failed: %s", source.key, link.url, exc)
             if not _permanent(exc):
                 continue
             article = _from_link_only(link)
@@ -135,7 +135,7 @@ async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContex
         try:
             article = await read_article(source, by_key[key], ctx)
         except ScrapeError as exc:
-            log.info("%s: re-reading %s failed: %s", source.key, by_key[key].url, exc)
+            log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
             continue
         if article.body and article.content_hash != stored_hash:
             ctx.enricher.update(article_id, article, now=ctx.clock())
@@ -215,7 +215,7 @@ def _record_failure(source: Source, ctx: PollContext, *, started: datetime, exc:
     """Record a failed poll with a reason a person can act on, and back the source off."""
     reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
     if not isinstance(exc, ScrapeError):
-        log.error("%s: poll crashed", source.key, exc_info=exc)
+        log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
     finished = ctx.clock()
     # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
     backoff = min(timedelta(seconds=source.every_seconds) * 2 ** failures,
@@ -223,5 +223,5 @@ def _record_failure(source: Source, ctx: PollContext, *, started: datetime, exc:
     run = RunRecord(source.key, started, finished, "error", error=reason)
     ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
     record_health(source, run, ctx)
-    log.warning("%s: poll failed: %s", source.key, reason)
+    log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
