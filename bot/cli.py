@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -110,8 +111,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
 
     async def go() -> int:
+        # A stop that arrives while the archive and the bot are still opening ends the start-up
+        # cleanly; once serving, the service installs its own handlers.
+        early_stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, early_stop.set)
         async with open_app(config) as app:
-            await Service(app).run()
+            if not early_stop.is_set():
+                await Service(app).run()
         return EXIT_OK
 
     return asyncio.run(go())
