@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -14,6 +14,7 @@ from scrapers.fetch import Fetcher, make_client
 from storage import InstanceLock, RunRecord, Store
 
 from .config import Config
+from .monitor import Counters, MeteredSender
 from .pipeline import PollContext, poll_source
 from .publish import Relay, RelayReport
 from .telegram import ConsoleSender, Sender, TelegramSender
@@ -30,23 +31,35 @@ class App:
     fetcher: Fetcher
     sender: Sender
     relay: Relay
+    counters: Counters = field(default_factory=Counters)
 
     @property
     def poll_context(self) -> PollContext:
         """Return what a poll needs."""
         return PollContext(fetcher=self.fetcher, store=self.store, config=self.config)
 
-    def due_sources(self, now: datetime):
-        """Return the sources whose backoff (if any) has passed."""
+    def due_sources(self, now: datetime) -> list:
+        """Return the sources that are neither paused nor backing off."""
         due = []
         for source in self.config.sources:
-            state = self.store.source_state(source.key)
-            if state.next_poll_at is None or state.next_poll_at <= now:
-                due.append(source)
+            reason = self.skip_reason(source.key, now)
+            if reason:
+                log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
             else:
-                log.info("%s: backing off after %d failures until %s", source.key,
-                         state.consecutive_failures, state.next_poll_at.isoformat(timespec="seconds"))
+                due.append(source)
         return due
+
+    def skip_reason(self, key: str, now: datetime) -> str | None:
+        """Return why a source must not be polled now (paused, backing off), or None."""
+        row = next(self.store.db.query(
+            "select paused, next_poll_at, consecutive_failures from sources where key = ?", [key]),
+            None) or {}
+        if row.get("paused"):
+            return f"paused; /resume {key} to poll it again"
+        until = row.get("next_poll_at")
+        if until and datetime.fromisoformat(until) > now:
+            return f"backing off after {row['consecutive_failures']} failure(s) until {until}"
+        return None
 
 
 @asynccontextmanager
@@ -65,15 +78,26 @@ async def open_app(config: Config, *, lock: bool = True, console: TextIO | None 
         recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
         if recovered:
             log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
-        relay = Relay(store=store, sender=sender, config=config)
+        counters = Counters()
+        # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
+        metered = MeteredSender(sender, counters, channels=_channel_names(config))
+        relay = Relay(store=store, sender=metered, config=config)
         yield App(config=config, store=store, fetcher=Fetcher(client, config.fetch), sender=sender,
-                  relay=relay)
+                  relay=relay, counters=counters)
     finally:
         await client.aclose()
         if isinstance(sender, TelegramSender):
             await sender.close()
         store.close()
         instance_lock.release()
+
+
+def _channel_names(config: Config) -> dict[str, str]:
+    """Map chat ids to the channel names metrics use."""
+    names = {c.chat_id: c.name for c in config.channels}
+    if config.telegram.admin_chat_id:
+        names.setdefault(config.telegram.admin_chat_id, "admin")
+    return names
 
 
 def _make_sender(config: Config, *, console: TextIO | None) -> Sender:

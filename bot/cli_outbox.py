@@ -1,7 +1,110 @@
-"""The `outbox` command: list and act on pending, uncertain and failed posts."""
+"""The `outbox` command: list and act on pending, uncertain and failed posts.
+
+The service may be running meanwhile: each change is one short BEGIN IMMEDIATE transaction (in
+WAL mode the service keeps reading), and the relay claims a row only while it is still pending,
+so a row the operator dropped is never sent.
+"""
 
 from __future__ import annotations
 
-from .cli_common import Command
+import argparse
+import sys
+from datetime import UTC, datetime
 
-COMMANDS: list[Command] = []
+from storage.records import FAILED, PENDING, UNCERTAIN
+
+from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table, when
+from .config import load_config
+from .render import shorten
+
+_LISTED = (PENDING, UNCERTAIN, FAILED)
+_EXAMPLE = "\n  ".join([
+    "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
+    "presswatch outbox retry 12 15 --config presswatch.toml  # send rows 12 and 15 again",
+    "presswatch outbox retry --all-failed --config presswatch.toml",
+    "presswatch outbox drop 12 --config presswatch.toml     # it arrived after all: stop trying",
+])
+
+
+def _args(sub: argparse.ArgumentParser) -> None:
+    """Add the outbox command's arguments."""
+    sub.add_argument("action", nargs="?", choices=("list", "retry", "drop"), default="list",
+                     help="list (default), retry failed or uncertain rows, or drop rows")
+    sub.add_argument("ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them")
+    sub.add_argument("--all-failed", action="store_true", help="retry every failed row")
+    sub.add_argument("--all-uncertain", action="store_true",
+                     help="retry every uncertain row (each may then arrive twice)")
+    sub.add_argument("--state", action="append", choices=_LISTED,
+                     help="list only rows in this state (repeatable)")
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    """List the outbox, or retry or drop rows."""
+    config = load_config(args.config)
+    if args.action == "list":
+        return _list(config, states=tuple(args.state or _LISTED))
+    bulk = args.all_failed or args.all_uncertain
+    if args.action == "drop" and bulk:
+        return _usage("drop takes row ids only; --all-failed and --all-uncertain go with retry")
+    if not args.ids and not bulk:
+        return _usage(f"{args.action}: give row ids (see 'presswatch outbox') or --all-failed")
+    return _change(config, args)
+
+
+def _list(config, *, states: tuple[str, ...]) -> int:
+    """Print the rows in `states` and every failing channel."""
+    with open_store(config) as store:
+        rows = store.outbox.listing(states)
+        channels = [c for c in store.outbox.channels.all() if c["state"] == "failing"]
+    lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
+    for row in rows:
+        lines.append((str(row["id"]), row["channel"], row["kind"] or "post", row["state"],
+                      str(row["attempts"] or 0), when(row["next_attempt_at"]),
+                      shorten(row["last_error"] or "-", 60), shorten(row["title"] or "", 60)))
+    print(table(lines) if rows else "the outbox has nothing pending, uncertain or failed")
+    counts = {s: sum(1 for r in rows if r["state"] == s) for s in states}
+    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    for channel in channels:
+        print(f"channel {channel['name']} ({channel['chat_id']}) failing since "
+              f"{when(channel['since'])}: {channel['reason']}")
+    if counts.get(UNCERTAIN):
+        print("uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
+              "did, or 'outbox retry ID' if it did not")
+    return EXIT_OK
+
+
+def _change(config, args: argparse.Namespace) -> int:
+    """Retry or drop rows; report ids that were not in a state that allows it."""
+    now = datetime.now(UTC)
+    with open_store(config) as store:
+        ids = list(args.ids)
+        if args.all_failed:
+            ids += store.outbox.ids_in(FAILED)
+        if args.all_uncertain:
+            ids += store.outbox.ids_in(UNCERTAIN)
+        ids = sorted(set(ids))
+        if not ids:
+            print(f"nothing to {args.action}")
+            return EXIT_OK
+        act = store.outbox.retry if args.action == "retry" else store.outbox.drop
+        changed = act(ids, now=now)
+    verb = "queued again" if args.action == "retry" else "dropped"
+    print(f"{changed} row(s) {verb}")
+    if changed < len(ids):
+        allowed = "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"
+        print(f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}; "
+              "see 'presswatch outbox'", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _usage(message: str) -> int:
+    """Print a usage error and return the usage exit status."""
+    print(f"presswatch outbox: {message}", file=sys.stderr)
+    return EXIT_CONFIG
+
+
+COMMANDS: list[Command] = [
+    Command("outbox", "list pending, uncertain and failed posts; retry or drop them",
+            _EXAMPLE, _cmd_outbox, _args),
+]

@@ -1,7 +1,117 @@
-"""The `status` command: the service's health at a glance."""
+"""The `status` command: the service's health at a glance, read from the archive.
+
+It reads through a read-only connection, so it works while `presswatch run` writes (WAL readers
+don't block the writer). Exit status 1 when a source is failing or a channel has failed posts.
+"""
 
 from __future__ import annotations
 
-from .cli_common import Command
+import argparse
+import json
+import sqlite3
+import urllib.error
+import urllib.request
 
-COMMANDS: list[Command] = []
+from .cli_common import EXIT_FAILED, EXIT_OK, Command, table, when
+from .config import Config, load_config
+from .monitor import PERSONAL, Counters, Snapshot, failed_channels, failing_sources, read_snapshot, source_state
+
+_MARKS = {"ok": "✅", "failing": "❌", "silent": "🔇", "paused": "⏸", "new": "🆕"}
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    """Print sources, channels and the service's state; exit 1 when something failed."""
+    config = load_config(args.config)
+    if not config.storage_path.exists():
+        print(f"no archive at {config.storage_path} yet: run `presswatch once` or `presswatch run` first")
+        return EXIT_FAILED
+    try:
+        snapshot = read_snapshot(config.storage_path, full=True, deadline=10.0)
+    except sqlite3.Error as exc:
+        print(f"cannot read {config.storage_path}: {exc}")
+        return EXIT_FAILED
+    print(f"archive: {config.storage_path}\nservice: {_service_line(config)}\n")
+    print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
+    problems = failing_sources(snapshot, config) + [f"channel {c}" for c in failed_channels(snapshot)]
+    if problems:
+        print(f"\nneeds attention: {', '.join(problems)}")
+    return EXIT_FAILED if problems else EXIT_OK
+
+
+def source_table(config: Config, snapshot: Snapshot) -> str:
+    """Return one aligned row per configured source."""
+    rows = [("SOURCE", "STATE", "LAST POLL", "LAST SUCCESS", "POLLS/24H", "ERRORS/24H", "ARTICLES", "NOTE")]
+    for source in config.sources:
+        row = snapshot.sources.get(source.key) or {}
+        polls = sum(n for (key, _), n in snapshot.polls.items() if key == source.key)
+        rows.append((source.key, source_state(row or None), when(row.get("last_poll_at")),
+                     when(row.get("last_success_at")), str(polls),
+                     str(snapshot.polls.get((source.key, "error"), 0)),
+                     str(snapshot.articles.get(source.key, 0)), _note(row)))
+    return table(rows)
+
+
+def channel_table(config: Config, snapshot: Snapshot) -> str:
+    """Return one aligned row per channel (personal alerts folded into one row)."""
+    names = [c.name for c in config.channels]
+    names += sorted({ch for ch, _ in snapshot.outbox} - set(names))
+    rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING")]
+    for name in names:
+        counts = [str(snapshot.outbox.get((name, st), 0)) for st in ("sent", "pending", "uncertain", "failed")]
+        rows.append((name, *counts, str(snapshot.flood_waiting.get(name, 0))))
+    return table(rows)
+
+
+def status_lines(config: Config, snapshot: Snapshot, counters: Counters | None = None) -> list[str]:
+    """Return short lines for a chat: one per source, one per channel."""
+    lines = []
+    for source in config.sources:
+        row = snapshot.sources.get(source.key) or {}
+        state = source_state(row or None)
+        extra = _note(row) or f"last success {when(row.get('last_success_at'))}"
+        missed = counters and (counters.value("jobs_missed", source=source.key)
+                               + counters.value("jobs_skipped", source=source.key))
+        lines.append(f"{_MARKS[state]} {source.key}: {state}, {snapshot.articles.get(source.key, 0)} "
+                     f"articles; {extra}" + (f"; {missed:.0f} missed/skipped polls" if missed else ""))
+    channels = [c.name for c in config.channels] + ([PERSONAL] if any(
+        ch == PERSONAL for ch, _ in snapshot.outbox) else [])
+    for name in channels:
+        sent, pending, unsure, failed = (snapshot.outbox.get((name, st), 0)
+                                         for st in ("sent", "pending", "uncertain", "failed"))
+        mark = "❌" if failed and name != PERSONAL else "✅"
+        lines.append(f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed")
+    return lines
+
+
+def _note(row: dict) -> str:
+    """Return why a source needs attention, or ''."""
+    failures = row.get("consecutive_failures") or 0
+    if row.get("paused"):
+        return "paused"
+    if failures:
+        until = f"; next try {when(row['next_poll_at'])}" if row.get("next_poll_at") else ""
+        return f"failed {failures}x in a row: {row.get('last_error')}{until}"
+    return ""
+
+
+def _service_line(config: Config) -> str:
+    """Ask the running service's /healthz (when configured) how it is."""
+    if not config.service.http:
+        return "unknown (set [service] http to let `status` ask the running service)"
+    host, port = config.service.http
+    url = f"http://{host}:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - a configured local URL
+            body = json.load(answer)
+    except urllib.error.HTTPError as exc:
+        body = json.load(exc) if exc.headers.get_content_type() == "application/json" else {}
+        return f"{', '.join(body.get('reasons', [])) or f'HTTP {exc.code}'} ({url})"
+    except (OSError, ValueError) as exc:
+        return f"not answering at {url} ({getattr(exc, 'reason', exc)})"
+    return f"{body.get('status')}, scheduler {body.get('scheduler')} ({url})"
+
+
+COMMANDS: list[Command] = [
+    Command("status", "show each source's and channel's health at a glance; exit 1 if any failed",
+            "presswatch status --config presswatch.toml", _cmd_status),
+]

@@ -1,15 +1,209 @@
-"""Source health: failing and silent sources are noticed, alerted once, and their recovery told."""
+"""Source health: failing and silent sources are noticed, alerted once, and their recovery told.
+
+`assess` decides from plain facts (pure); `record_health` reads those facts from the archive after
+each recorded run and writes the decision with its alert in one transaction.
+
+    ok ─(alert_after_failures failed polls in a row)──────► failing ─┐
+    ok ─(alert_after_empty_polls polls finding no links)──► silent   ├─(a poll works)─► ok
+    ok ─(newest article older than max_silence)───────────► silent  ─┘
+    One alert on leaving ok, one on coming back; moves between failing and silent stay quiet.
+"""
 
 from __future__ import annotations
 
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from scrapers.models import Source
 from storage import RunRecord
+from storage.alerts import HealthState
+
+from .config import HealthConfig
 
 if TYPE_CHECKING:
     from .pipeline import PollContext
 
+log = logging.getLogger(__name__)
+
+OK, FAILING, SILENT = "ok", "failing", "silent"
+# What an operator can do about each kind of failure, first match wins.
+_ADVICE = (
+    (r"HTTP (?:404|410)\b", "the address no longer exists: open the site, find where its news "
+     "moved and update url (`presswatch add URL` proposes a new block)."),
+    (r"HTTP (?:401|403)\b", "the site refuses our requests: it may block automated readers or our "
+     "address; check from a browser on this machine and set fetch.user_agent to name you."),
+    (r"robots\.txt", "the site's robots.txt now forbids this URL for our user agent: ask the site, "
+     "or set robots = false for the source only if you have permission."),
+    (r"HTTP 429\b", "the site asks us to slow down: raise `every` for this source."),
+    (r"HTTP 5\d\d|timed out|no complete answer|connection failed|cannot resolve",
+     "the site is down, slow or unreachable: usually nothing to do; if it lasts, check the site "
+     "in a browser and this machine's network and DNS."),
+    (r"not (?:a valid )?(?:an )?RSS", "the feed URL now returns something else (often an error "
+     "page): find the site's current feed, or switch the source to kind = \"html\"."),
+    (r"non-public address", "the host resolves to a private address: check the URL's host name."),
+    (r"larger than", "the page is larger than fetch.max_bytes: raise it if the page is genuine."),
+    (r"redirects", "the URL redirects too often (a loop?): open it in a browser and use the "
+     "final address."),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A source's new health and empty-poll count, with the alert that tells the operator, if any."""
+
+    health: str
+    empty_polls: int
+    alert_kind: str | None = None
+    alert_text: str | None = None
+
+
+def assess(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
+           now: datetime) -> Change | None:
+    """Decide a source's health after one run; None when nothing changes.
+
+    `facts` is what the archive holds after the run was recorded but before health is updated.
+    """
+    empty = is_empty(run)
+    # Another kind of failure says nothing about the link pattern: it neither adds nor resets.
+    empty_polls = facts.empty_polls + 1 if empty else facts.empty_polls if run.status == "error" else 0
+    health, why = _diagnose(source, run, facts, policy, empty_polls=empty_polls, now=now)
+    if health == facts.health and empty_polls == facts.empty_polls:
+        return None
+    if (facts.health == OK) == (health == OK):
+        return Change(health, empty_polls)  # Still well, or still unwell: nothing new to say.
+    if health == OK:
+        return Change(health, empty_polls, "source_recovered", _recovered_text(source, run, facts))
+    texts = {"failing": _failing_text, "empty": _empty_text, "stale": _stale_text}
+    kind = "source_failing" if health == FAILING else "source_silent"
+    return Change(health, empty_polls, kind, texts[why](source, run, facts, policy, now=now))
+
+
+def is_empty(run: RunRecord) -> bool:
+    """Return True when a run failed because the page or feed yielded no article links."""
+    # NoLinksFound: the site answered, but the link pattern or the feed found nothing.
+    return run.status == "error" and run.error_kind == "NoLinksFound"
+
+
+def advice(error: str) -> str:
+    """Return what an operator can do about a poll error."""
+    for pattern, text in _ADVICE:
+        if re.search(pattern, error):
+            return text
+    return "open the source's URL in a browser and compare it with what presswatch expects."
+
 
 def record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
     """Update the source's health after a poll and queue an alert when it changes."""
+    try:
+        _record(source, run, ctx)
+    except Exception:  # noqa: BLE001 - health bookkeeping must never fail the poll it follows
+        log.exception("%s: could not update source health", source.key)
+
+
+def _record(source: Source, run: RunRecord, ctx: PollContext) -> None:
+    """Read the facts, assess them, and store the change with its alert."""
+    table = ctx.store.health
+    facts = table.read(source.key)
+    change = assess(source, run, facts, ctx.config.health, now=run.finished_at)
+    new_at = run.finished_at if run.new_articles else None
+    if change is None and new_at is None:
+        return
+    change = change or Change(facts.health, facts.empty_polls)
+    alert = None
+    if change.alert_kind:
+        admin = ctx.config.telegram.admin_chat_id
+        if admin:
+            alert = (admin, change.alert_kind, change.alert_text)
+            log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
+        else:
+            log.warning("%s (no telegram.admin_chat_id to send this to)", change.alert_text)
+    table.save(source.key, health=change.health, empty_polls=change.empty_polls, new_at=new_at,
+               alert=alert, now=run.finished_at)
+
+
+def _diagnose(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
+              empty_polls: int, now: datetime) -> tuple[str, str]:
+    """Return the health a run leads to, and why ('failing', 'empty', 'stale', 'ok' or 'kept')."""
+    if run.status == "error":
+        # An empty page is also a failure; "redesigned" is the more useful diagnosis.
+        if empty_polls >= policy.alert_after_empty_polls:
+            return SILENT, "empty"
+        if facts.consecutive_failures >= policy.alert_after_failures:
+            return FAILING, "failing"
+        return facts.health, "kept"  # Too early to judge: one failure is not an outage.
+    newest = max(filter(None, (facts.newest_at, run.finished_at if run.new_articles else None)),
+                 default=None)
+    limit = source.max_silence_seconds
+    if limit and newest and now - newest > timedelta(seconds=limit):
+        return SILENT, "stale"
+    return OK, "ok"
+
+
+def _failing_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
+                  now: datetime) -> str:
+    """Say that a source keeps failing, since when, why, and what to do."""
+    error = run.error or "unknown error"
+    return (f"presswatch: source {source.key} ({source.display_name}) is failing: "
+            f"{facts.consecutive_failures} polls in a row have failed since "
+            f"{_when(facts.failing_since)}.\n"
+            f"Last error: {_clip(error)}\n"
+            f"What to do: {advice(error)}\n"
+            f"presswatch keeps trying, backing off up to {_span(policy.max_backoff_seconds)} "
+            f"between polls, and will say when it recovers. "
+            f"`presswatch check-source {source.key}` shows what it sees.")
+
+
+def _empty_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
+                now: datetime) -> str:
+    """Say that a source's page answers but yields no article links any more."""
+    return (f"presswatch: source {source.key} ({source.display_name}) is silent: "
+            f"{policy.alert_after_empty_polls} polls in a row found no article links, "
+            f"since {_when(facts.failing_since)}.\n"
+            f"Last error: {_clip(run.error or '')}\n"
+            f"The site may have been redesigned. What to do: open {source.url} ; "
+            f"`presswatch add {source.url}` proposes a new link_pattern (or finds a feed); "
+            f"try the change with `presswatch check-source {source.key}`.")
+
+
+def _stale_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
+                now: datetime) -> str:
+    """Say that a source has brought nothing new for longer than its max_silence."""
+    newest = facts.newest_at
+    age = _span(int((now - newest).total_seconds())) if newest else "?"
+    limit = _span(source.max_silence_seconds or 0)
+    return (f"presswatch: source {source.key} ({source.display_name}) is silent: no new article "
+            f"since {_when(newest)} ({age}; max_silence is {limit}).\n"
+            f"Its polls still work, so the site may have been redesigned (new article addresses "
+            f"that link_pattern misses) or moved its news elsewhere.\n"
+            f"What to do: open {source.url} and compare its newest item with the archive's; "
+            f"`presswatch check-source {source.key}` shows what presswatch finds there.")
+
+
+def _recovered_text(source: Source, run: RunRecord, facts: HealthState) -> str:
+    """Say that a source works again."""
+    was = "failing" if facts.health == FAILING else "silent"
+    found = ("not modified" if run.status == "not_modified"
+             else f"{run.links_found} links, {run.new_articles} new")
+    return (f"presswatch: source {source.key} ({source.display_name}) has recovered (it was {was}): "
+            f"the poll at {_when(run.finished_at)} worked ({found}).")
+
+
+def _when(moment: datetime | None) -> str:
+    """Return a time as 'YYYY-MM-DD HH:MM UTC'."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if moment else "an unknown time"
+
+
+def _span(seconds: int) -> str:
+    """Return a duration in its largest whole unit: '6h', '3d', '45m'."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _clip(text: str, limit: int = 400) -> str:
+    """Return text cut to `limit` characters (an error can quote a whole page)."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -1,13 +1,21 @@
-"""Logging set-up for the CLI: readable or JSON lines, with the bot token always redacted."""
+"""Logging set-up for the CLI: readable or JSON lines, with the bot token always redacted.
+
+The token is scrubbed from the finished text of every record (message, arguments, traceback,
+stack), in its plain and URL-encoded forms, and uncaught exceptions go through the same
+formatter instead of the interpreter's own traceback printer.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 _QUIET = ("httpx", "httpcore", "apscheduler", "telegram", "trafilatura", "htmldate", "charset_normalizer")
+REDACTED = "[redacted]"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -15,27 +23,36 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, *, secrets: tuple[str, ...], as_json: bool) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-        self._secrets = tuple(s for s in secrets if s)
+        # A token travels in URLs too (PTB puts it in the path), where ':' may be encoded.
+        variants = {form for s in secrets if s for form in (s, quote(s, safe=""), quote(s))}
+        self._secrets = tuple(sorted(variants, key=len, reverse=True))
         self._json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
         """Render the record, tracebacks included, then scrub secrets from the result."""
-        if self._json:
-            payload = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                       "level": record.levelname.lower(), "logger": record.name,
-                       "message": record.getMessage()}
-            if record.exc_info:
-                payload["traceback"] = self.formatException(record.exc_info)
-            text = json.dumps(payload, ensure_ascii=False)
-        else:
-            text = super().format(record)
+        if not self._json:
+            return self.redact(super().format(record))
+        payload = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+                   "level": record.levelname.lower(), "logger": record.name,
+                   "message": self.redact(record.getMessage())}
+        if record.exc_info:
+            payload["traceback"] = self.redact(self.formatException(record.exc_info))
+        # Scrub again after encoding: JSON escaping must not hide a secret from the first pass.
+        return self.redact(json.dumps(payload, ensure_ascii=False))
+
+    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+        """Render a traceback with secrets scrubbed (it is cached on the record as such)."""
+        return self.redact(super().formatException(ei))
+
+    def redact(self, text: str) -> str:
+        """Replace every secret in `text`."""
         for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
+            text = text.replace(secret, REDACTED)
         return text
 
 
 def setup_logging(*, verbose: int = 0, as_json: bool = False, secrets: tuple[str, ...] = ()) -> None:
-    """Send logs to stderr; libraries stay at WARNING unless -vv."""
+    """Send logs to stderr; libraries stay at WARNING unless -vv; uncaught errors are logged too."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets=secrets, as_json=as_json))
     root = logging.getLogger()
@@ -43,3 +60,13 @@ def setup_logging(*, verbose: int = 0, as_json: bool = False, secrets: tuple[str
     root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose >= 0 else logging.WARNING)
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda args: _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def _log_uncaught(exc_type, exc_value, traceback) -> None:
+    """Log an exception nobody caught through the redacting handler."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc_value, traceback)
+        return
+    logging.getLogger("presswatch").critical("uncaught exception", exc_info=(exc_type, exc_value, traceback))

@@ -61,7 +61,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
             return run
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store)
-        to_post = {link.url for link in (_newest(fresh, source.backfill) if first_run else fresh)}
+        to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         new, problems = await store_links(source, fresh, ctx, post=lambda link: link.url in to_post)
         await recheck_known(source, links, ctx)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
@@ -109,7 +109,7 @@ async def store_links(
         except ScrapeError as exc:
             problems.append(str(exc))
             log.warning("article %s %s: failed: %s", source.key, link.url, exc)
-            if not _permanent(exc):
+            if not permanent_failure(exc):
                 continue
             article = _from_link_only(link)
         stored += ctx.enricher.store(source, article, post=post(link), now=ctx.clock())
@@ -188,7 +188,7 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _newest(links: list[Link], count: int) -> list[Link]:
+def newest(links: list[Link], count: int) -> list[Link]:
     """Return the `count` newest links: by date when every link has one, else in page order."""
     if count <= 0:
         return []
@@ -197,7 +197,7 @@ def _newest(links: list[Link], count: int) -> list[Link]:
     return links[:count]
 
 
-def _permanent(exc: ScrapeError) -> bool:
+def permanent_failure(exc: ScrapeError) -> bool:
     """Return True for article errors that retrying will not fix (a 4xx, a page that is not HTML)."""
     if isinstance(exc, HTTPStatusError):
         return 400 <= exc.status < 500 and exc.status != 429
@@ -220,7 +220,7 @@ def _record_failure(source: Source, ctx: PollContext, *, started: datetime, exc:
     # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
     backoff = min(timedelta(seconds=source.every_seconds) * 2 ** failures,
                   timedelta(seconds=ctx.config.health.max_backoff_seconds))
-    run = RunRecord(source.key, started, finished, "error", error=reason)
+    run = RunRecord(source.key, started, finished, "error", error=reason, error_kind=type(exc).__name__)
     ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
     record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)

@@ -1,7 +1,9 @@
-"""The outbox relay: send due posts chat by chat, paced, recording every outcome durably.
+"""The outbox relay: send due rows and alerts chat by chat, paced and fair, recording every outcome.
 
 State is committed before and after every Telegram call (`sending`, then the outcome), so a
-crash leaves at worst a row in `sending`, which start-up turns into `uncertain`.
+crash leaves at worst a row in `sending`, which start-up turns into `uncertain`. Chats are served
+round-robin with one send in flight per chat, so a chat that hangs, floods or refuses us never
+delays another chat.
 """
 
 from __future__ import annotations
@@ -11,37 +13,61 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from storage import OutboxItem, Store
+from storage.alerts import Alert
+from storage.records import EDIT, POST
 
-from .config import Config
-from .render import Post, render_post
-from .pacing import Pacer
-from .telegram import (
-    BadMarkup, ChatMoved, Delivered, Message, Outcome, Rejected, RetryLater, Sender, TooLong,
-    Uncertain,
-)
+from .compose import Composer, NothingToEdit, alert_message
+from .config import Channel, Config
+from .digest import hold_until
+from .outcomes import Outcomes, RelayReport
+from .pacing import Lanes, Pacer
+from .telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-_BACKOFF_CAP = 3600.0
+_REFILL_EVERY = 1.0  # seconds between looks for new due rows while a round is busy
+_PER_CHAT = 50  # due rows taken per chat per look (a digest packs up to 40 in one message)
+
+__all__ = ["Relay", "RelayReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One send: an outbox row, the rows of one digest message, or an alert."""
+
+    chat_id: str
+    items: tuple[OutboxItem, ...] = ()
+    message: Message | None = None  # composed up front for digests only
+    alert: Alert | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """How a send ended: whether its chat should pause, and when the answer came (monotonic)."""
+
+    pause: bool
+    answered: float | None
 
 
 @dataclass(slots=True)
-class RelayReport:
-    """What one relay round did."""
+class _Round:
+    """The state of one `deliver_due` call."""
 
-    sent: int = 0
-    retried: int = 0
-    uncertain: int = 0
-    failed: int = 0
-    failed_chats: set[str] = field(default_factory=set)
+    report: RelayReport
+    lanes: Lanes[Job] = field(default_factory=Lanes)
+    inflight: dict[asyncio.Task, tuple[str, float, Job]] = field(default_factory=dict)
+    queued: set[int] = field(default_factory=set)
+    alerts: set[int] = field(default_factory=set)
+    paused: set[str] = field(default_factory=set)
+    refilled: float = float("-inf")
 
 
 class Relay:
-    """Deliver due outbox rows; one chat's trouble never delays another chat."""
+    """Deliver due outbox rows and alerts; one chat's trouble never delays another chat."""
 
     def __init__(
         self, *, store: Store, sender: Sender, config: Config, pacer: Pacer | None = None,
@@ -50,109 +76,190 @@ class Relay:
     ) -> None:
         self._store, self._sender, self._config = store, sender, config
         tg = config.telegram
-        self._pacer = pacer or Pacer(per_minute=tg.per_chat_per_minute, interval=tg.per_chat_interval)
+        self._pacer = pacer or Pacer(per_minute=tg.per_chat_per_minute,
+                                     interval=tg.per_chat_interval, per_second=tg.per_second)
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
-        self._sources = {s.key: s for s in config.sources}
-        self._channels = {c.name: c for c in config.channels}
+        self._composer = Composer(config, store)
+        self._outcomes = Outcomes(store=store, config=config, pacer=self._pacer, clock=clock,
+                                  monotonic=monotonic)
+        self._resend = tg.uncertain == "resend"
         self._stopping = False
 
     def stop(self) -> None:
-        """Finish the send in flight, then start no new one."""
+        """Finish the sends in flight, then start no new one."""
         self._stopping = True
 
     async def deliver_due(self, *, limit: int = 200) -> RelayReport:
-        """Send every due row (up to `limit`), chats in parallel, each chat paced in order."""
-        report = RelayReport()
-        by_chat: dict[str, list[OutboxItem]] = {}
-        for item in self._store.outbox.due(self._clock(), limit=limit):
-            by_chat.setdefault(item.chat_id, []).append(item)
-        await asyncio.gather(*(self._deliver_chat(items, report) for items in by_chat.values()))
-        return report
+        """Send everything due now (and what falls due while sending), then return."""
+        rnd = _Round(RelayReport())
+        try:
+            await self._serve(rnd, limit)
+        except asyncio.CancelledError:
+            # Stopped hard: sends cut off now stay `sending` and become `uncertain` at start-up.
+            for task in rnd.inflight:
+                task.cancel()
+            raise
+        await self._drain(rnd)
+        return rnd.report
 
-    async def _deliver_chat(self, items: list[OutboxItem], report: RelayReport) -> None:
-        """Send one chat's rows in order; stop the chat at the first flood wait or refusal."""
+    async def _serve(self, rnd: _Round, limit: int) -> None:
+        """Dispatch jobs as the pacer allows until nothing is left or the relay stops."""
+        while not self._stopping:
+            self._reap(rnd)
+            now = self._monotonic()
+            if rnd.lanes.idle or now - rnd.refilled >= _REFILL_EVERY:
+                added = self._refill(rnd, limit)
+                if rnd.lanes.idle and not added:
+                    return
+            taken = rnd.lanes.take(self._pacer, now)
+            if taken:
+                self._dispatch(rnd, *taken)
+            else:
+                await self._wait(rnd, now)
+
+    def _dispatch(self, rnd: _Round, chat: str, job: Job) -> None:
+        """Start one send as a task; the chat stays busy until it ends."""
+        started = self._monotonic()
+        self._pacer.record(chat, started)
+        task = asyncio.create_task(self._run(job, rnd.report), name=f"send to {chat}")
+        rnd.inflight[task] = (chat, started, job)
+
+    async def _wait(self, rnd: _Round, now: float) -> None:
+        """Wait until a send ends, the pacer lets the next chat go, or it is time to look again."""
+        wake = rnd.lanes.wake_at(self._pacer, now)
+        # Never longer than a refill: a new row for an idle chat must not wait for a slow one.
+        delay = _REFILL_EVERY if wake is None else min(max(0.0, wake - now), _REFILL_EVERY)
+        nap = asyncio.ensure_future(self._sleep(delay))
+        await asyncio.wait({nap, *rnd.inflight}, return_when=asyncio.FIRST_COMPLETED)
+        if not nap.done():
+            nap.cancel()
+
+    def _reap(self, rnd: _Round) -> None:
+        """Book every finished send: free its chat, pause the chat if it asked to."""
+        for task in [t for t in rnd.inflight if t.done()]:
+            chat, started, job = rnd.inflight.pop(task)
+            rnd.lanes.done(chat)
+            rnd.queued -= {item.id for item in job.items}
+            if task.cancelled() or task.exception() is not None:
+                log.error("send to %s did not finish", chat,
+                          exc_info=None if task.cancelled() else task.exception())
+                done = _Done(pause=True, answered=self._monotonic())
+            else:
+                done = task.result()
+            # Counted from the answer: Telegram stamped the message before we heard back.
+            self._pacer.settle(chat, started, done.answered or started)
+            if done.pause:
+                rnd.paused.add(chat)
+                for dropped in rnd.lanes.clear(chat):
+                    rnd.queued -= {item.id for item in dropped.items}
+
+    async def _drain(self, rnd: _Round) -> None:
+        """Let the sends in flight finish and book them."""
+        if rnd.inflight:
+            await asyncio.wait(list(rnd.inflight))
+        self._reap(rnd)
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _refill(self, rnd: _Round, limit: int) -> int:
+        """Queue newly due rows and alerts; return how many jobs were added."""
+        now = self._clock()
+        rnd.refilled = self._monotonic()
+        items = self._store.outbox.due(now, limit=limit, per_chat=_PER_CHAT,
+                                       resend_uncertain=self._resend, exclude=rnd.queued)
+        items = [self._follow_moves(item, now) for item in items]
+        jobs = self._plan([i for i in items if i.chat_id not in rnd.paused], now)
+        jobs += [Job(a.chat_id, alert=a) for a in self._store.alerts.due(now)
+                 if a.id not in rnd.alerts and a.chat_id not in rnd.paused]
+        for job in jobs:
+            rnd.lanes.add(job.chat_id, job)
+            rnd.queued |= {item.id for item in job.items}
+            if job.alert:
+                rnd.alerts.add(job.alert.id)
+        return len(jobs)
+
+    def _plan(self, items: list[OutboxItem], now: datetime) -> list[Job]:
+        """Turn due rows into jobs: hold quiet and digest rows, pack digests, one job per row."""
+        jobs: list[Job] = []
+        digests: dict[str, list[OutboxItem]] = {}
+        held: dict[datetime, list[int]] = {}
         for item in items:
-            wait = self._pacer.ready_at(item.chat_id, self._monotonic()) - self._monotonic()
-            if wait > 0:
-                await self._sleep(wait)
-            if self._stopping:
-                return
-            self._pacer.record(item.chat_id, self._monotonic())
-            if not await self._deliver_one(item, report):
-                return
+            channel = self._composer.channel(item.channel)
+            if channel and channel.digest_seconds and item.kind != POST:
+                self._store.outbox.drop([item.id], now=now)
+                log.info("%s is a digest channel: its posts are not edited or answered", item.channel)
+                continue
+            until = self._hold(item, channel, now)
+            if until is not None:
+                held.setdefault(until, []).append(item.id)
+            elif channel and channel.digest_seconds:
+                digests.setdefault(item.channel, []).append(item)
+            else:
+                jobs.append(Job(item.chat_id, (item,)))
+        for until, ids in held.items():
+            self._store.outbox.defer(ids, until=until, now=now)
+        for group in digests.values():
+            jobs += [Job(group[0].chat_id, part, message) for part, message in self._composer.digest(group)]
+        return jobs
 
-    async def _deliver_one(self, item: OutboxItem, report: RelayReport) -> bool:
-        """Send one row and record the outcome; return False when the chat should pause."""
-        post = self._render(item)
-        message = self._message(item, post)
-        self._store.outbox.mark_sending(item.id, now=self._clock())
-        outcome = await self._sender.send(message)
-        # Content problems heal themselves: plain text for bad markup, a shorter text if too long.
+    def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
+        """Return until when a row waits for its channel's digest or quiet hours, if it does."""
+        if channel is None or item.kind == EDIT:
+            return None  # An edit makes no sound; it may go at night.
+        return hold_until(created=item.created_at or now, now=now, quiet=channel.quiet_hours,
+                          digest_seconds=channel.digest_seconds if item.kind == POST else None,
+                          zone=channel.timezone)
+
+    def _follow_moves(self, item: OutboxItem, now: datetime) -> OutboxItem:
+        """Send rows queued for a chat that moved to its new id."""
+        new = self._outcomes.moved.get(item.chat_id)
+        if new is None:
+            return item
+        self._store.outbox.move_chat(item.chat_id, new, now=now)
+        return replace(item, chat_id=new)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _run(self, job: Job, report: RelayReport) -> _Done:
+        """Send one job and record the outcome; say whether its chat should pause."""
+        if job.alert is not None:
+            outcome = await self._attempt(alert_message(job.alert))
+            answered = self._monotonic()
+            return _Done(self._outcomes.record_alert(job.alert, outcome, report), answered)
+        now, ids = self._clock(), [item.id for item in job.items]
+        try:
+            message = job.message or self._composer.message(job.items[0])
+        except NothingToEdit as exc:
+            self._store.outbox.mark_failed(ids, error=str(exc), now=now)
+            report.failed += len(ids)
+            return _Done(pause=False, answered=None)
+        if not self._store.outbox.claim(ids, now=now):
+            log.info("outbox %s changed state before sending (the operator?); skipped", ids)
+            return _Done(pause=False, answered=None)
+        message, outcome = await self._send(job, message)
+        answered = self._monotonic()
+        return _Done(self._outcomes.record(job.items, message, outcome, report), answered)
+
+    async def _send(self, job: Job, message: Message) -> tuple[Message, Outcome]:
+        """Send, healing content errors: plain text for bad markup, shorter text if too long."""
+        outcome = await self._attempt(message)
         if isinstance(outcome, BadMarkup):
-            log.warning("outbox %s: Telegram rejected our HTML (%s); sending plain text",
-                        item.id, outcome.reason)
-            outcome = await self._sender.send(_replace_text(message, post.plain, html=False))
-        if isinstance(outcome, TooLong):
-            shorter = self._render(item, summary_limit=300)
-            outcome = await self._sender.send(_replace_text(message, shorter.html, html=True))
-        return self._record(item, outcome, report)
+            log.warning("%s: Telegram rejected our HTML (%s); sending plain text",
+                        job.chat_id, outcome.reason)
+            message = replace(message, text=message.plain, html=False)
+            outcome = await self._attempt(message)
+        level = 0
+        while isinstance(outcome, TooLong) and level < 2:
+            level += 1
+            log.warning("%s: %s; sending a shorter text", job.chat_id, outcome.reason)
+            message = self._composer.shorter(job.items, message, level)
+            outcome = await self._attempt(message)
+        return message, outcome
 
-    def _record(self, item: OutboxItem, outcome: Outcome, report: RelayReport) -> bool:
-        """Store the outcome of one send; return False when the chat should pause."""
-        now, label = self._clock(), f"{item.channel} <- {item.article.url}"
-        match outcome:
-            case Delivered(message_id):
-                self._store.outbox.mark_sent(item.id, message_id=message_id, now=now)
-                report.sent += 1
-                log.info("posted %s (message %s)", label, message_id)
-                return True
-            case RetryLater(after, reason):
-                self._store.outbox.mark_retry(item.id, error=reason, at=now + timedelta(seconds=after), now=now)
-                self._pacer.block(item.chat_id, self._monotonic() + after)
-                report.retried += 1
-                log.warning("retry %s in %.0fs: %s", label, after, reason)
-                return False
-            case Uncertain(reason):
-                self._store.outbox.mark_uncertain(item.id, error=reason, now=now)
-                report.uncertain += 1
-                log.warning("uncertain %s: %s", label, reason)
-                return True
-            case ChatMoved(new_chat_id):
-                self._store.outbox.move_chat(item.chat_id, str(new_chat_id), now=now)
-                report.retried += 1
-                log.warning("chat %s became %s; update chat_id of channel %r in the config",
-                            item.chat_id, new_chat_id, item.channel)
-                return False
-        self._store.outbox.mark_failed(item.id, error=outcome.reason, now=now)
-        report.failed += 1
-        chat_problem = isinstance(outcome, Rejected) and outcome.chat_problem
-        if chat_problem:
-            report.failed_chats.add(item.channel)
-        log.error("failed %s: %s", label, outcome.reason)
-        return not chat_problem
-
-    def _render(self, item: OutboxItem, *, summary_limit: int | None = None) -> Post:
-        """Render the row's article for its channel."""
-        source = self._sources.get(item.source_key)
-        summary = item.article.summary or item.article.lead
-        if summary_limit is not None:
-            summary = summary[:summary_limit]
-        return render_post(
-            item.article, source_name=source.display_name if source else item.source_key,
-            zone=source.timezone if source else "UTC", summary=summary,
-        )
-
-    def _message(self, item: OutboxItem, post: Post) -> Message:
-        """Build the Telegram message for a row's channel settings."""
-        channel = self._channels.get(item.channel)
-        return Message(
-            chat_id=item.chat_id, text=post.html, plain=post.plain, html=True,
-            thread_id=channel.message_thread_id if channel else None,
-            silent=channel.disable_notification if channel else False,
-            preview_url=post.url,
-        )
-
-
-def _replace_text(message: Message, text: str, *, html: bool) -> Message:
-    """Return the message with new text."""
-    return replace(message, text=text, html=html)
+    async def _attempt(self, message: Message) -> Outcome:
+        """Call the sender; an unexpected error may have happened after sending, so it is uncertain."""
+        try:
+            return await self._sender.send(message)
+        except Exception as exc:  # noqa: BLE001 - the relay must record every send it claimed
+            log.exception("sending to %s failed unexpectedly", message.chat_id)
+            return Uncertain(f"unexpected {type(exc).__name__}: {exc}")

@@ -1,96 +1,169 @@
-"""The long-running service: APScheduler polls each source, a relay task delivers posts."""
+"""The long-running service: APScheduler polls each source, a relay task delivers posts.
+
+Beside them, when configured, a local HTTP endpoint answers /healthz and /metrics
+(bot/monitor.py) and a python-telegram-bot Application answers chat commands (bot/chat.py).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
 from scrapers.models import Source
+from storage import RunRecord
 
 from .app import App
+from .monitor import Monitor, MonitorServer
 from .pipeline import poll_source
 
 log = logging.getLogger(__name__)
 
 _RELAY_IDLE = 5.0  # seconds between outbox checks when nothing wakes the relay sooner
-_STOP_DEADLINE = 8.0  # seconds in-flight work may take to finish after SIGTERM
-
-
-@dataclass(slots=True)
-class ServiceStats:
-    """Counters an operator can read: jobs APScheduler missed or skipped."""
-
-    missed: dict[str, int] = field(default_factory=dict)
-    skipped: dict[str, int] = field(default_factory=dict)
-    timeouts: dict[str, int] = field(default_factory=dict)
+# After SIGTERM, in-flight polls and sends get this long; then they are cancelled, which every
+# stage survives (the outbox commits `sending` before each call). The total stays well under
+# the 10 s a container runtime or a test allows, and under systemd's default 90 s.
+STOP_DEADLINE = 6.0
+_CANCEL_GRACE = 1.0
+_EVENTS = {EVENT_JOB_MISSED: "jobs_missed", EVENT_JOB_MAX_INSTANCES: "jobs_skipped",
+           EVENT_JOB_ERROR: "jobs_crashed"}
 
 
 class Service:
     """Run polls on their schedules and deliver posts until asked to stop."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: App, *, stop_deadline: float = STOP_DEADLINE,
+                 poll_timeout: float | None = None) -> None:
         self.app = app
-        self.stats = ServiceStats()
+        self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self.monitor = Monitor(app.config, app.counters, scheduler_state=self.scheduler_state)
+        self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
+        self.started = asyncio.Event()  # set once polls are scheduled (tests and readiness wait on it)
         self._stop = asyncio.Event()
         self._wake_relay = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
 
     async def run(self) -> None:
-        """Serve until SIGINT or SIGTERM, then stop gracefully."""
+        """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
+        server = await self._start_http()
         for source in self.app.config.sources:
             self._schedule(source)
-        self.scheduler.add_listener(self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._on_job_event,
+                                    EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
         self.scheduler.start()
+        self.started.set()
         log.info("service started: %d source(s), %d channel(s)", len(self.app.config.sources),
                  len(self.app.config.channels))
-        relay = asyncio.create_task(self._relay_loop(), name="relay")
-        await self._stop.wait()
-        await self._shutdown(relay)
+        tasks = [asyncio.create_task(self._relay_loop(), name="relay")]
+        if self.app.config.telegram.commands:
+            if self.app.config.telegram.token:
+                tasks.append(asyncio.create_task(self._serve_chat(), name="chat"))
+            else:
+                log.warning("telegram.commands is on, but without a bot token there is no chat")
+        try:
+            await self._stop.wait()
+            await self._shutdown(tasks)
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            if server:
+                await server.close()
+            self.monitor.close()
+        log.info("service stopped")
 
     def stop(self) -> None:
         """Ask the service to stop (safe to call from a signal handler)."""
         if not self._stop.is_set():
-            log.info("stop requested; finishing in-flight work")
+            log.info("stop requested; finishing in-flight work (at most %gs)", self._stop_deadline)
         self._stop.set()
+        self._wake_relay.set()
+
+    def scheduler_state(self) -> str:
+        """Return 'running', 'paused' (stopping) or 'stopped'."""
+        if self.scheduler.state == STATE_RUNNING and not self._stop.is_set():
+            return "running"
+        return "paused" if self.scheduler.state == STATE_PAUSED else "stopped"
+
+    async def _start_http(self) -> MonitorServer | None:
+        """Serve /healthz and /metrics when `[service] http` is set; a taken port is logged, not fatal."""
+        if not self.app.config.service.http:
+            return None
+        host, port = self.app.config.service.http
+        server = MonitorServer(self.monitor, host=host, port=port)
+        try:
+            await server.start()
+        except OSError as exc:
+            log.error("service.http: cannot listen on %s:%d (%s); no health endpoint", host, port, exc)
+            return None
+        return server
 
     def _schedule(self, source: Source) -> None:
-        """Add the source's interval job, first run now, spread by jitter."""
+        """Add the source's interval job, spread by jitter; never sooner than one interval after its last poll."""
         every = source.every_seconds
+        last = self.app.store.source_state(source.key).last_poll_at
+        # A restart (or a crash loop) must not re-poll every site at once.
+        first = max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
         self.scheduler.add_job(
             self._poll_job, IntervalTrigger(seconds=every, jitter=min(every * 0.1, 60), timezone=UTC),
-            args=[source], id=source.key, name=source.key, next_run_time=datetime.now(UTC),
+            args=[source], id=source.key, name=source.key, next_run_time=first,
             coalesce=True, max_instances=1, misfire_grace_time=max(60, every // 2),
         )
+        log.info("%s: every %ds, first poll at %s", source.key, every, first.isoformat(timespec="seconds"))
 
     async def _poll_job(self, source: Source) -> None:
         """Poll one source under a deadline shorter than its interval, then wake the relay."""
-        state = self.app.store.source_state(source.key)
-        if state.next_poll_at and state.next_poll_at > datetime.now(UTC):
-            return  # Backing off after failures.
+        if self._stop.is_set():
+            return
+        if self._skip(source):
+            self.counters.inc("polls", source=source.key, status="skipped")
+            return
         task = asyncio.current_task()
-        if task:
-            self._inflight.add(task)
+        task.set_name(f"poll {source.key}")  # names the task in the shutdown log
+        self._inflight.add(task)
+        deadline = self._poll_timeout or max(30.0, source.every_seconds * 0.9)
         try:
-            async with asyncio.timeout(max(30.0, source.every_seconds * 0.9)):
-                await poll_source(source, self.app.poll_context)
+            async with asyncio.timeout(deadline):
+                run = await poll_source(source, self.app.poll_context)
+            self.counters.inc("polls", source=source.key, status=run.status)
         except TimeoutError:
-            self.stats.timeouts[source.key] = self.stats.timeouts.get(source.key, 0) + 1
-            log.error("%s: poll took longer than its deadline and was stopped", source.key)
+            self._record_timeout(source, deadline)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            # Cancelled by our own shutdown: nothing crashed; the next start polls it again.
+            log.warning("poll %s %s: cancelled at shutdown", source.key, source.url)
+            return
         finally:
-            if task:
-                self._inflight.discard(task)
+            self._inflight.discard(task)
         self._wake_relay.set()
+
+    def _skip(self, source: Source) -> bool:
+        """Return True (and say why) when the source is paused or backing off."""
+        reason = self.app.skip_reason(source.key, datetime.now(UTC))
+        if reason:
+            log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
+        return reason is not None
+
+    def _record_timeout(self, source: Source, deadline: float) -> None:
+        """Count a poll stopped at its deadline and record it as a failed run."""
+        self.counters.inc("poll_timeouts", source=source.key)
+        self.counters.inc("polls", source=source.key, status="error")
+        now = datetime.now(UTC)
+        error = f"poll took longer than {deadline:g}s and was stopped"
+        self.app.store.record_run(RunRecord(source.key, now, now, "error", error=error))
+        log.error("poll %s %s: failed: %s", source.key, source.url, error)
 
     async def _relay_loop(self) -> None:
         """Deliver due posts whenever a poll finishes, and every few seconds for retries."""
@@ -106,25 +179,40 @@ class Service:
             except TimeoutError:
                 pass
 
-    async def _shutdown(self, relay: asyncio.Task) -> None:
-        """Stop scheduling, let in-flight work finish within a deadline, then cancel the rest."""
+    async def _serve_chat(self) -> None:
+        """Answer chat commands until the service stops; a broken chat never stops the posts."""
+        try:
+            from .chat import Chat  # noqa: PLC0415 - PTB's Application is loaded only when enabled
+
+            chat = Chat(config=self.app.config, store=self.app.store, counters=self.counters,
+                        snapshot=self.monitor.snapshot)
+            if await chat.start_when_reachable(self._stop):
+                await self._stop.wait()
+                await chat.stop()
+        except Exception:  # noqa: BLE001 - logged; polls and posts go on
+            log.exception("chat commands failed and are off")
+
+    async def _shutdown(self, tasks: list[asyncio.Task]) -> None:
+        """Stop scheduling, let in-flight work finish within the deadline, then cancel the rest."""
         self.scheduler.pause()
         self.app.relay.stop()
-        pending = [*self._inflight, relay]
-        self._wake_relay.set()
-        done, still = await asyncio.wait(pending, timeout=_STOP_DEADLINE)
-        for task in still:
+        pending = [*self._inflight, *tasks]
+        _, late = await asyncio.wait(pending, timeout=self._stop_deadline)
+        for task in late:
             task.cancel()
-        if still:
-            await asyncio.wait(still, timeout=2.0)
-            log.warning("stopped %d task(s) that did not finish in time", len(still))
+        if late:
+            await asyncio.wait(late, timeout=_CANCEL_GRACE)
+            log.warning("stopped %d task(s) that did not finish in time: %s", len(late),
+                        ", ".join(sorted(t.get_name() for t in late)))
         self.scheduler.shutdown(wait=False)
-        log.info("service stopped")
 
-    def _on_job_event(self, event: JobEvent) -> None:
-        """Count jobs APScheduler missed or skipped, so they are never silent."""
-        counter = self.stats.missed if event.code == EVENT_JOB_MISSED else self.stats.skipped
-        counter[event.job_id] = counter.get(event.job_id, 0) + 1
-        log.warning("%s: poll %s", event.job_id,
-                    "missed its time" if event.code == EVENT_JOB_MISSED else
-                    "skipped: the previous one is still running")
+    def _on_job_event(self, event: JobExecutionEvent) -> None:
+        """Count jobs APScheduler missed, skipped or saw crash, so they are never silent."""
+        name = _EVENTS[event.code]
+        self.counters.inc(name, source=event.job_id)
+        if event.code == EVENT_JOB_ERROR:  # APScheduler logs the traceback itself
+            log.error("poll %s: crashed: %r", event.job_id, event.exception)
+        else:
+            log.warning("poll %s: %s", event.job_id, "missed its time (the loop was busy)"
+                        if event.code == EVENT_JOB_MISSED else
+                        "skipped: the previous one is still running")

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Protocol, TextIO
 
 import httpx
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.request import HTTPXRequest
@@ -95,6 +95,7 @@ class Message:
     preview_url: str | None = None
     reply_to: int | None = None
     edit_message_id: int | None = None
+    no_preview: bool = False  # a digest links many articles: no preview of the first
 
 
 class Sender(Protocol):
@@ -136,19 +137,19 @@ class TelegramSender:
 
     async def send(self, message: Message) -> Outcome:
         """Send or edit one message; never raises for Telegram or network errors."""
+        parse_mode = ParseMode.HTML if message.html else None
         try:
             if message.edit_message_id is not None:
                 result = await self._bot.edit_message_text(
                     chat_id=message.chat_id, message_id=message.edit_message_id,
-                    text=message.text, parse_mode=ParseMode.HTML if message.html else None,
-                    link_preview_options=_preview(message))
+                    text=message.text, parse_mode=parse_mode, link_preview_options=_preview(message))
                 return Delivered(getattr(result, "message_id", message.edit_message_id))
+            reply = (ReplyParameters(message.reply_to, allow_sending_without_reply=True)
+                     if message.reply_to is not None else None)
             sent = await self._bot.send_message(
-                chat_id=message.chat_id, text=message.text,
-                parse_mode=ParseMode.HTML if message.html else None,
+                chat_id=message.chat_id, text=message.text, parse_mode=parse_mode,
                 message_thread_id=message.thread_id, disable_notification=message.silent,
-                link_preview_options=_preview(message),
-                reply_to_message_id=message.reply_to)
+                link_preview_options=_preview(message), reply_parameters=reply)
             return Delivered(sent.message_id)
         except tg.TelegramError as exc:
             return classify_error(exc, editing=message.edit_message_id is not None)
@@ -160,8 +161,8 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:
     lowered = text.lower()
     if isinstance(exc, tg.RetryAfter):
         wait = exc.retry_after
-        return RetryLater(wait.total_seconds() if isinstance(wait, timedelta) else float(wait),
-                          f"flood wait: {text}")
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return RetryLater(seconds, f"flood wait of {seconds:.0f}s (429 Too Many Requests)")
     if isinstance(exc, tg.ChatMigrated):
         return ChatMoved(int(exc.new_chat_id))
     if isinstance(exc, tg.BadRequest):
@@ -193,7 +194,8 @@ class ConsoleSender:
         """Print the message as plain text with its target chat."""
         stream = self._stream or sys.stdout
         self._next_id += 1
-        action = "edit" if message.edit_message_id is not None else "post"
+        action = ("edit" if message.edit_message_id is not None
+                  else "reply" if message.reply_to is not None else "post")
         text = message.plain or message.text
         stream.write(f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n"
                      f"{text}\n\n")
@@ -203,6 +205,8 @@ class ConsoleSender:
 
 def _preview(message: Message) -> LinkPreviewOptions | None:
     """Return link preview options for the article link, small media preferred."""
+    if message.no_preview:
+        return LinkPreviewOptions(is_disabled=True)
     if not message.preview_url:
         return None
     return LinkPreviewOptions(url=message.preview_url, prefer_small_media=True)

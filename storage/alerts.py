@@ -1,4 +1,4 @@
-"""Messages to the operator's admin chat (a source failing or recovering, a channel failing)."""
+"""Alerts for the operator's admin chat, and the source health they report."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import FAILED, PENDING, SENT, iso
+from .records import FAILED, PENDING, SENT, from_iso, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,3 +60,60 @@ class Alerts:
         with self.db.atomic():
             self.db["alerts"].update(alert_id, fields)
             self.db.execute("update alerts set attempts = attempts + 1 where id = ?", [alert_id])
+
+
+@dataclass(frozen=True, slots=True)
+class HealthState:
+    """What source health is judged on, as the archive has it after the latest run."""
+
+    key: str
+    health: str = "ok"  # ok, failing or silent
+    empty_polls: int = 0
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    failing_since: datetime | None = None  # start of the current run of failed polls
+    newest_at: datetime | None = None  # the later of last_new_at and the newest publication time
+
+
+class SourceHealth:
+    """Source health in the `sources` table, written together with the alert it causes."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.alerts = Alerts(db)
+
+    def read(self, key: str) -> HealthState:
+        """Return a source's health facts (defaults for a source never polled)."""
+        row = next(self.db.query(
+            "select health, empty_polls, consecutive_failures, last_error, last_new_at "
+            "from sources where key = ?", [key]), None)
+        if row is None:
+            return HealthState(key=key)
+        newest = next(self.db.query(
+            "select max(published_at) as at from articles where source_key = ?", [key]))["at"]
+        return HealthState(
+            key=key, health=row["health"] or "ok", empty_polls=row["empty_polls"] or 0,
+            consecutive_failures=row["consecutive_failures"] or 0, last_error=row["last_error"],
+            failing_since=from_iso(self._failing_since(key)),
+            newest_at=from_iso(max(filter(None, (newest, row["last_new_at"])), default=None)),
+        )
+
+    def save(self, key: str, *, health: str, empty_polls: int, new_at: datetime | None = None,
+             alert: tuple[str, str, str] | None = None, now: datetime) -> None:
+        """Store health (and when articles last arrived) and queue (chat, kind, text) in one transaction."""
+        with self.db.atomic():
+            fields = {"health": health, "empty_polls": empty_polls}
+            if new_at is not None:
+                fields["last_new_at"] = iso(new_at)
+            self.db["sources"].upsert({"key": key, **fields}, pk="key")
+            if alert is not None:
+                chat_id, kind, text = alert
+                self.alerts.enqueue(chat_id=chat_id, subject=key, kind=kind, text=text, now=now)
+
+    def _failing_since(self, key: str) -> str | None:
+        """Return when the source's current run of failed polls began (None if its last poll worked)."""
+        row = next(self.db.query(
+            "select min(started_at) as since from runs where source_key = ? and status = 'error' "
+            "and id > coalesce((select max(id) from runs where source_key = ? and status != 'error'), 0)",
+            [key, key]))
+        return row["since"]

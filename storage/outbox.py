@@ -1,21 +1,41 @@
-"""The Telegram outbox: one row per article and channel, moved through its states durably.
+"""The Telegram outbox: one row per article and channel (or per edit of, or reply to, its post),
+moved through its states durably (reliability.md §6).
 
     pending ─► sending ─► sent
-       ▲          ├─► pending (retry later: flood wait, or the request provably never left)
-       │          ├─► uncertain (may have been delivered: read timeout, 5xx, crash mid-send)
-       │          └─► failed (permanent: bot kicked, chat not found, no rights)
-       └── chat migrated: rows follow the new chat id
+       ▲          ├─► pending    retry later: a flood wait, or the request provably never left
+       │          ├─► uncertain  may have arrived: read timeout, 5xx, a crash mid-send
+       │          │      └─► pending   policy "resend", or the operator's `outbox retry`
+       │          └─► failed     permanent: bot kicked, chat not found, no rights
+       │                 └─► pending   the operator's `outbox retry`
+       └─ any unsent row ─► dropped    the operator's `outbox drop`
+
+Writes that read before they write use BEGIN IMMEDIATE, so a second process (the operator's CLI
+while the service runs) waits for the write lock instead of failing with SQLITE_BUSY.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlite_utils import Database
 
 from scrapers.models import Article
 
-from .records import FAILED, PENDING, SENDING, SENT, UNCERTAIN, OutboxItem, from_iso, iso
+from .channels import ChannelHealth
+from .records import (
+    DROPPED, FAILED, PENDING, POST, SENDING, SENT, UNCERTAIN, OutboxItem, from_iso, iso,
+)
+from .transaction import immediate
+
+_ARTICLE_COLUMNS = ("a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
+                    "a.lang, a.lead, a.body, a.summary, a.topics, a.entities")
+_UPDATE_KINDS = ("edit", "reply")
+
+
+class _Conflict(Exception):
+    """A claimed row changed state under us (the operator acted); undo the claim."""
 
 
 class Outbox:
@@ -23,18 +43,27 @@ class Outbox:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.channels = ChannelHealth(db)
 
-    # -- outbox -----------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------
 
-    def due(self, now: datetime, *, limit: int = 100) -> list[OutboxItem]:
-        """Return pending deliveries whose time has come, oldest first."""
+    def due(self, now: datetime, *, limit: int = 100, per_chat: int | None = None,
+            resend_uncertain: bool = False, exclude: Iterable[int] = ()) -> list[OutboxItem]:
+        """Return rows whose time has come, oldest first, at most `per_chat` per chat."""
+        states = (PENDING, UNCERTAIN) if resend_uncertain else (PENDING,)
+        skip = sorted(set(exclude))
+        not_skipped = f"and id not in ({_marks(skip)})" if skip else ""
         rows = self.db.query(
-            """select o.*, a.source_key, a.url, a.canonical_url, a.title, a.published_at,
-                      a.author, a.lang, a.lead, a.body, a.summary
-               from outbox o join articles a on a.id = o.article_id
-               where o.state = ? and (o.next_attempt_at is null or o.next_attempt_at <= ?)
-               order by o.id limit ?""",
-            [PENDING, iso(now), limit])
+            f"""with ranked as (
+                  select id, row_number() over (partition by chat_id order by id) as rank
+                  from outbox
+                  where state in ({_marks(states)})
+                    and (next_attempt_at is null or next_attempt_at <= ?)
+                    {not_skipped})
+                select o.*, {_ARTICLE_COLUMNS}
+                from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
+                where r.rank <= ? order by o.id limit ?""",
+            [*states, iso(now), *skip, per_chat or limit, limit])
         return [_outbox_from_row(r) for r in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
@@ -42,52 +71,180 @@ class Outbox:
         return {(r["channel"], r["state"]): r["n"] for r in self.db.query(
             "select channel, state, count(*) as n from outbox group by channel, state")}
 
+    def sent_post(self, article_id: int, channel: str) -> int | None:
+        """Return the message id of the channel's sent post of an article, if any."""
+        row = next(self.db.query(
+            "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
+            "and state = ?", [article_id, channel, POST, SENT]), None)
+        return row["message_id"] if row else None
+
+    def listing(self, states: Iterable[str]) -> list[dict]:
+        """Return rows in these states with their article's title, oldest first (for operators)."""
+        states = tuple(states)
+        return list(self.db.query(
+            f"""select o.id, o.channel, o.chat_id, o.kind, o.state, o.attempts, o.next_attempt_at,
+                       o.last_error, a.title from outbox o join articles a on a.id = o.article_id
+                where o.state in ({_marks(states)}) order by o.id""", list(states)))
+
+    # -- the relay's transitions ------------------------------------------------------------
+
+    def claim(self, ids: Iterable[int], *, now: datetime) -> bool:
+        """Move rows to `sending` before a Telegram call; False (and no change) if any moved on."""
+        ids = list(ids)
+        try:
+            with immediate(self.db):
+                cursor = self.db.execute(
+                    f"update outbox set state = ?, attempts = attempts + 1, updated_at = ? "
+                    f"where id in ({_marks(ids)}) and state in (?, ?)",
+                    [SENDING, iso(now), *ids, PENDING, UNCERTAIN])
+                if cursor.rowcount != len(ids):
+                    raise _Conflict
+        except _Conflict:
+            return False
+        return True
+
     def mark_sending(self, item_id: int, *, now: datetime) -> None:
         """Record that a Telegram call for this row is about to start."""
-        self._set_state(item_id, SENDING, now=now, bump_attempts=True)
+        self.claim([item_id], now=now)
 
-    def mark_sent(self, item_id: int, *, message_id: int | None, now: datetime) -> None:
-        """Record that Telegram accepted the message."""
-        self._set_state(item_id, SENT, now=now, message_id=message_id, sent_at=iso(now),
-                        last_error=None)
+    def mark_sent(self, item_id: int | Iterable[int], *, message_id: int | None,
+                  now: datetime) -> None:
+        """Record that Telegram accepted the message (one row, or every row of a digest)."""
+        self._set(item_id, now=now, state=SENT, message_id=message_id, sent_at=iso(now),
+                  last_error=None, next_attempt_at=None)
 
-    def mark_retry(self, item_id: int, *, error: str, at: datetime, now: datetime) -> None:
-        """Put a row back to pending, to be tried again at `at`."""
-        self._set_state(item_id, PENDING, now=now, last_error=error, next_attempt_at=iso(at))
+    def mark_retry(self, item_id: int | Iterable[int], *, error: str, at: datetime,
+                   now: datetime) -> None:
+        """Put rows back to pending, to be tried again at `at`."""
+        self._set(item_id, now=now, state=PENDING, last_error=error, next_attempt_at=iso(at))
 
-    def mark_failed(self, item_id: int, *, error: str, now: datetime) -> None:
+    def mark_failed(self, item_id: int | Iterable[int], *, error: str, now: datetime) -> None:
         """Record a permanent failure."""
-        self._set_state(item_id, FAILED, now=now, last_error=error)
+        self._set(item_id, now=now, state=FAILED, last_error=error)
 
-    def mark_uncertain(self, item_id: int, *, error: str, now: datetime) -> None:
+    def mark_uncertain(self, item_id: int | Iterable[int], *, error: str, now: datetime,
+                       retry_at: datetime | None = None) -> None:
         """Record that the message may or may not have been delivered."""
-        self._set_state(item_id, UNCERTAIN, now=now, last_error=error)
+        self._set(item_id, now=now, state=UNCERTAIN, last_error=error, next_attempt_at=iso(retry_at))
+
+    def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
+        """Hold unsent rows until `until` (quiet hours, the next digest)."""
+        ids = list(ids)
+        with immediate(self.db):
+            self.db.execute(
+                f"update outbox set next_attempt_at = ?, updated_at = ? "
+                f"where id in ({_marks(ids)}) and state in (?, ?)",
+                [iso(until), iso(now), *ids, PENDING, UNCERTAIN])
+
+    def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
+        """Hold every pending row of a chat until `until` (a flood wait covers the whole chat)."""
+        with immediate(self.db):
+            cursor = self.db.execute(
+                "update outbox set next_attempt_at = ?, updated_at = ? where chat_id = ? "
+                "and state = ? and (next_attempt_at is null or next_attempt_at < ?)",
+                [iso(until), iso(now), chat_id, PENDING, iso(until)])
+        return cursor.rowcount
+
+    def fail_chat(self, chat_id: str, *, error: str, now: datetime) -> int:
+        """Fail every pending row of a chat Telegram refuses for good; return how many."""
+        with immediate(self.db):
+            cursor = self.db.execute(
+                "update outbox set state = ?, last_error = ?, updated_at = ? "
+                "where chat_id = ? and state = ?", [FAILED, error, iso(now), chat_id, PENDING])
+        return cursor.rowcount
 
     def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
         """Point unsent rows of a migrated chat at its new id; return how many moved."""
-        with self.db.atomic():
+        with immediate(self.db):
             cursor = self.db.execute(
-                "update outbox set chat_id = ?, state = ?, updated_at = ? "
-                "where chat_id = ? and state in (?, ?)",
-                [new_chat_id, PENDING, iso(now), old_chat_id, PENDING, SENDING])
+                "update outbox set chat_id = ?, updated_at = ?, "
+                "state = case when state = ? then ? else state end "
+                "where chat_id = ? and state in (?, ?, ?, ?)",
+                [new_chat_id, iso(now), SENDING, PENDING, old_chat_id,
+                 PENDING, SENDING, UNCERTAIN, FAILED])
+            self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
     def recover_interrupted(self, *, now: datetime) -> int:
         """Mark rows left `sending` by a crash as uncertain; return how many."""
-        with self.db.atomic():
+        with immediate(self.db):
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? where state = ?",
                 [UNCERTAIN, "interrupted while sending (process stopped)", iso(now), SENDING])
         return cursor.rowcount
 
-    def _set_state(self, item_id: int, state: str, *, now: datetime, bump_attempts: bool = False,
-                   **fields) -> None:
-        """Update one outbox row and commit at once."""
-        with self.db.atomic():
-            self.db["outbox"].update(item_id, {"state": state, "updated_at": iso(now), **fields})
-            if bump_attempts:
-                self.db.execute("update outbox set attempts = attempts + 1 where id = ?", [item_id])
+    # -- the pipeline's corrections ---------------------------------------------------------
 
+    def enqueue_update(self, article_id: int, *, kind: str, now: datetime) -> int:
+        """Queue an edit of (or reply to) every sent post of an article; return how many queued.
+
+        A post shares its message with other rows only in a digest, which is never edited. A
+        pending update of the same kind is not doubled: the relay renders the latest text anyway.
+        """
+        if kind not in _UPDATE_KINDS:
+            raise ValueError(f"kind must be one of {_UPDATE_KINDS}, got {kind!r}")
+        queued = 0
+        with immediate(self.db):
+            for post in self._single_posts(article_id):
+                if self._has_pending(article_id, post["channel"], kind):
+                    continue
+                self.db["outbox"].insert({
+                    "article_id": article_id, "channel": post["channel"], "chat_id": post["chat_id"],
+                    "kind": kind, "target_message_id": post["message_id"], "state": PENDING,
+                    "created_at": iso(now), "updated_at": iso(now)})
+                queued += 1
+        return queued
+
+    def _single_posts(self, article_id: int) -> list[dict]:
+        """Return the sent posts of an article that have a message of their own."""
+        return list(self.db.query(
+            """select o.channel, o.chat_id, o.message_id from outbox o
+               where o.article_id = ? and o.kind = ? and o.state = ? and o.message_id is not null
+                 and not exists (select 1 from outbox d where d.channel = o.channel
+                                 and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
+               order by o.id""",
+            [article_id, POST, SENT, POST]))
+
+    def _has_pending(self, article_id: int, channel: str, kind: str) -> bool:
+        """Return True when an update of this kind already waits for the article's post."""
+        return bool(next(self.db.query(
+            "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
+            [article_id, channel, kind, PENDING]), None))
+
+    # -- the operator's actions -------------------------------------------------------------
+
+    def retry(self, ids: Iterable[int], *, now: datetime) -> int:
+        """Send failed or uncertain rows again; return how many were changed."""
+        ids = list(ids)
+        with immediate(self.db):
+            cursor = self.db.execute(
+                f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
+                f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "
+                f"where id in ({_marks(ids)}) and state in (?, ?)",
+                [PENDING, iso(now), *ids, FAILED, UNCERTAIN])
+        return cursor.rowcount
+
+    def ids_in(self, state: str) -> list[int]:
+        """Return the ids of every row in a state."""
+        return [r["id"] for r in self.db.query("select id from outbox where state = ?", [state])]
+
+    def drop(self, ids: Iterable[int], *, now: datetime) -> int:
+        """Stop trying rows (they arrived after all, or are unwanted); return how many."""
+        ids = list(ids)
+        with immediate(self.db):
+            cursor = self.db.execute(
+                f"update outbox set state = ?, updated_at = ?, next_attempt_at = null "
+                f"where id in ({_marks(ids)}) and state in (?, ?, ?)",
+                [DROPPED, iso(now), *ids, PENDING, UNCERTAIN, FAILED])
+        return cursor.rowcount
+
+    def _set(self, item_id: int | Iterable[int], *, now: datetime, **fields) -> None:
+        """Update rows and commit at once."""
+        ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        names = ", ".join(f"{name} = ?" for name in fields)
+        with immediate(self.db):
+            self.db.execute(f"update outbox set {names}, updated_at = ? where id in ({_marks(ids)})",
+                            [*fields.values(), iso(now), *ids])
 
 
 def article_from_row(row: dict) -> Article:
@@ -96,8 +253,26 @@ def article_from_row(row: dict) -> Article:
         url=row["url"], canonical_url=row["canonical_url"], title=row["title"],
         published=from_iso(row["published_at"]), author=row["author"] or "",
         lang=row["lang"] or "", lead=row["lead"] or "", body=row["body"] or "",
-        summary=row["summary"] or "",
+        summary=row["summary"] or "", topics=_keys(row.get("topics")),
+        entities=_keys(row.get("entities")),
     )
+
+
+def _keys(text: str | None) -> tuple[str, ...]:
+    """Parse a stored JSON list of keys; tolerate the empty and the malformed."""
+    if not text:
+        return ()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+def _marks(values: Iterable[object]) -> str:
+    """Return SQL placeholders for a list (an impossible NULL for an empty one)."""
+    count = len(list(values))
+    return ",".join("?" * count) if count else "null"
 
 
 def _outbox_from_row(row: dict) -> OutboxItem:
@@ -106,5 +281,8 @@ def _outbox_from_row(row: dict) -> OutboxItem:
         id=row["id"], article_id=row["article_id"], source_key=row["source_key"],
         channel=row["channel"], chat_id=row["chat_id"], state=row["state"],
         attempts=row["attempts"] or 0, article=article_from_row(row),
-        message_id=row["message_id"], last_error=row["last_error"],
+        message_id=row["message_id"], last_error=row["last_error"], kind=row["kind"] or POST,
+        target_message_id=row["target_message_id"],
+        next_attempt_at=from_iso(row["next_attempt_at"]), created_at=from_iso(row["created_at"]),
     )
+

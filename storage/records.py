@@ -9,6 +9,10 @@ from scrapers.models import Article
 
 # Outbox states (reliability.md §6): a row is `sent` only after Telegram returned a message id.
 PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
+# The operator closed the row by hand (`presswatch outbox drop`): it had arrived, or is unwanted.
+DROPPED = "dropped"
+# Outbox kinds: a new post, an edit of the channel's post of the article, or a reply to it.
+POST, EDIT, REPLY = "post", "edit", "reply"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +41,7 @@ class RunRecord:
     links_found: int = 0
     new_articles: int = 0
     error: str | None = None
+    error_kind: str | None = None  # the exception class, e.g. "NoLinksFound"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +54,7 @@ class Delivery:
 
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One article queued for one channel, with the stored article it renders."""
+    """One article queued for one channel (a post, or an edit of or reply to its post)."""
 
     id: int
     article_id: int
@@ -61,6 +66,10 @@ class OutboxItem:
     article: Article
     message_id: int | None = None
     last_error: str | None = None
+    kind: str = POST
+    target_message_id: int | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -23,7 +23,7 @@ from scrapers.normalize import url_key
 from .migrations import migrations
 from datasketch import MinHash
 
-from .alerts import Alerts
+from .alerts import Alerts, SourceHealth
 from .neardup import NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .subscriptions import Subscriptions
@@ -56,6 +56,7 @@ class Store:
         self.outbox = Outbox(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
+        self.health = SourceHealth(db)
         self._neardup: NearDuplicateIndex | None = None
 
     def near_duplicates(self, *, now: datetime, num_perm: int = 128, candidate_threshold: float = 0.5,
@@ -84,6 +85,16 @@ class Store:
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
         return cls(db)
+
+    @classmethod
+    def open_read_only(cls, path: str | Path) -> Store:
+        """Open an existing archive so that nothing can be written (dry runs while the service runs)."""
+        try:
+            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+            conn.execute("select 1 from articles limit 1")
+        except sqlite3.Error as exc:
+            raise StorageError(f"{path}: cannot read the archive ({exc})") from exc
+        return cls(Database(conn, execute_plugins=False))
 
     @classmethod
     def in_memory(cls) -> Store:

@@ -47,6 +47,12 @@ class Subscriptions:
                 [user_id, kind, value])
         return cursor.rowcount > 0
 
+    def remove_all(self, *, user_id: int) -> int:
+        """Remove every subscription of one reader; return how many there were."""
+        with self.db.atomic():
+            cursor = self.db.execute("delete from subscriptions where user_id = ?", [user_id])
+        return cursor.rowcount
+
     def of_user(self, user_id: int) -> list[Subscription]:
         """Return one reader's subscriptions."""
         return self._select("where user_id = ? order by id", [user_id])

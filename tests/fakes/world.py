@@ -79,6 +79,8 @@ def write_config(
     text = re.sub(r"(?m)^backfill = .*$", f"backfill = {backfill}", text)
     if telegram_url:
         text = text.replace('api_base_url = "https://api.telegram.org/bot"', f'api_base_url = "{telegram_url}"')
+    for key in re.findall(r"(?m)^(\w+)\s*=", extra_telegram):
+        text = re.sub(rf"(?m)^{key} = .*\n", "", text)  # the extra setting replaces the example's
     text = text.replace("[telegram]\n", f"[telegram]\n{extra_telegram}")
     text = re.sub(r"(?ms)^\[\[channels\]\]\nname = \"main\"\nchat_id = \"@my_channel\"[^\n]*\n", channels, text)
     text = _only_sources(text, world.keys)

@@ -1,0 +1,472 @@
+"""Chat commands: a python-telegram-bot Application, long polling beside the service.
+
+Handlers stay thin: each parses its words, runs one query of the archive and returns escaped
+HTML that fits Telegram's 4096-unit limit; one place sends it. A per-user rate limit answers a
+flood once ("slow down") and then ignores it until the window passes. Nothing a user types can
+crash a handler: every failure becomes a short answer and a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import sqlite3
+import time
+import unicodedata
+from collections import deque
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import error as tg
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application, ApplicationBuilder, ApplicationHandlerStop, CommandHandler, ContextTypes,
+    MessageHandler, TypeHandler, filters,
+)
+from telegram.request import HTTPXRequest
+
+from storage import FAILED, UNCERTAIN, Store
+from storage.search import latest, search
+from storage.transaction import immediate
+
+from .config import Config
+from .monitor import Counters, Snapshot
+from .render import shorten, utf16_len
+
+log = logging.getLogger(__name__)
+
+PUBLIC = (
+    ("latest", "newest articles: /latest [N] [topic]"),
+    ("search", "search the archive: /search words"),
+    ("topics", "the topics articles are sorted into"),
+    ("sources", "the sites I follow"),
+    ("subscribe", "alerts here: /subscribe topic, source or \"phrase\""),
+    ("unsubscribe", "stop an alert (or: /unsubscribe all)"),
+    ("mysubs", "your alerts"),
+    ("help", "what I can do"),
+)
+ADMIN = (("status", "health at a glance"), ("pause", "KEY: stop polling a source"),
+         ("resume", "KEY: poll it again"), ("retry", "queue failed and uncertain posts again"))
+MAX_UNITS = 4000  # UTF-16 units; Telegram allows 4096 after entity parsing, raw HTML is longer
+MAX_QUERY, MAX_PHRASE, MAX_SUBS, MAX_LATEST, SEARCH_LIMIT = 200, 100, 20, 10, 5
+POLL_TIMEOUT = 10  # seconds of one getUpdates long poll
+_QUOTES = "\"'“”«»„‘’"
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who asked, and where."""
+
+    user_id: int
+    chat_id: int
+    private: bool
+    admin: bool
+    command: str = ""  # as typed, "/search@presswatch_bot" included
+
+
+class RateLimiter:
+    """Allow each user `limit` messages per `window` seconds; say 'slow down' once per window."""
+
+    def __init__(self, limit: int = 10, window: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self._clock = limit, window, clock
+        self._hits: dict[int, deque[float]] = {}
+        self._warned: set[int] = set()
+
+    def check(self, user_id: int) -> str:
+        """Return 'ok', 'warn' (first message over the limit) or 'drop'."""
+        now = self._clock()
+        if len(self._hits) > 10_000:  # forget idle users so a crowd cannot grow memory forever
+            self._hits = {u: h for u, h in self._hits.items() if h and h[-1] > now - self.window}
+        hits = self._hits.setdefault(user_id, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if len(hits) < self.limit:
+            hits.append(now)
+            self._warned.discard(user_id)
+            return "ok"
+        if user_id in self._warned:
+            return "drop"
+        self._warned.add(user_id)
+        return "warn"
+
+
+class Chat:
+    """Build, start and stop the chat-command Application; answer each command from the archive."""
+
+    def __init__(self, *, config: Config, store: Store, counters: Counters,
+                 snapshot: Callable[[], Awaitable[Snapshot]], limiter: RateLimiter | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.config, self.store, self.counters = config, store, counters
+        self._snapshot, self._clock = snapshot, clock
+        self._limiter = limiter or RateLimiter()
+        self.app: Application | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start_when_reachable(self, stopping: asyncio.Event, *, delay: float = 5.0) -> bool:
+        """Start, retrying while Telegram is unreachable; False when stopped first or the token is refused."""
+        while not stopping.is_set():
+            try:
+                await self.start()
+                return True
+            except tg.InvalidToken as exc:
+                log.error("chat commands off: Telegram refused the bot token (%s)", exc)
+                return False
+            except tg.TelegramError as exc:
+                log.warning("chat commands: Telegram unreachable (%s); trying again in %.0fs", exc, delay)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), delay)
+            delay = min(delay * 2, 300.0)
+        return False
+
+    async def start(self) -> None:
+        """Connect, publish the command list, drop stale updates and start long polling."""
+        app = self.app = self._build()
+        try:
+            await app.initialize()
+            await app.bot.set_my_commands([BotCommand(name, text) for name, text in PUBLIC])
+            await app.updater.start_polling(
+                timeout=POLL_TIMEOUT, drop_pending_updates=True, allowed_updates=["message"],
+                error_callback=lambda exc: log.warning("chat commands: polling failed: %s", exc))
+            await app.start()
+        except BaseException:
+            self.app = None
+            await _close(app)
+            raise
+        log.info("chat commands on as @%s", app.bot.username)
+
+    async def stop(self) -> None:
+        """Stop polling, finish the update in hand and close the connections."""
+        if self.app:
+            await _close(self.app)
+            self.app = None
+            log.info("chat commands off")
+
+    def _build(self) -> Application:
+        """Return the Application with every handler, talking to the configured Bot API."""
+        tg_config = self.config.telegram
+        request = HTTPXRequest(connection_pool_size=8, read_timeout=tg_config.request_timeout,
+                               write_timeout=tg_config.request_timeout, connect_timeout=5.0,
+                               pool_timeout=2.0)
+        updates = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10.0,
+                               connect_timeout=5.0, pool_timeout=2.0)
+        app = (ApplicationBuilder().token(tg_config.token).base_url(tg_config.api_base_url)
+               .request(request).get_updates_request(updates).job_queue(None).build())
+        app.add_handler(TypeHandler(Update, self._throttle), group=-1)
+        commands = {name: getattr(self, f"_cmd_{name}") for name, _ in (*PUBLIC, *ADMIN)}
+        commands["start"] = self._cmd_help
+        for name, answer in commands.items():
+            app.add_handler(CommandHandler(name, self._handler(name, answer)))
+        app.add_handler(MessageHandler(filters.COMMAND, self._handler("unknown", self._cmd_unknown)))
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE, self._handler("text", self._cmd_text)))
+        app.add_error_handler(self._on_error)
+        return app
+
+    # -- the one path every answer takes -------------------------------------------------------
+
+    def _handler(self, name: str, answer: Callable[[str, Who], Awaitable[str | None]]):
+        """Wrap an answer function: count it, check admin rights, send its text as HTML."""
+        admin_only = name in dict(ADMIN)
+
+        async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            message, who = update.effective_message, self._who(update)
+            self.counters.inc("chat_commands", command=name)
+            if admin_only and not who.admin:
+                return await _send(update, "That command is for the operator.")
+            words = (message.text or "").split(maxsplit=1)
+            text = await answer(words[1] if len(words) > 1 else "", who)
+            if text:
+                await _send(update, text)
+        return handle
+
+    async def _throttle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stop a user's flood: answer the first message over the limit, ignore the rest."""
+        user = update.effective_user
+        if user is None or update.effective_message is None:
+            raise ApplicationHandlerStop
+        verdict = self._limiter.check(user.id)
+        if verdict == "ok":
+            return
+        self.counters.inc("chat_rate_limited")
+        if verdict == "warn":
+            await _send(update, f"Slow down, please: at most {self._limiter.limit} messages in "
+                                f"{self._limiter.window:g} seconds. I will answer again after that.")
+        raise ApplicationHandlerStop
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a handler's failure and tell the user briefly."""
+        log.error("chat: a command failed: %r", context.error, exc_info=context.error)
+        if isinstance(update, Update) and update.effective_message:
+            with suppress(tg.TelegramError):
+                await _send(update, "Sorry, that went wrong on my side. Please try again later.")
+
+    def _who(self, update: Update) -> Who:
+        """Return who sent the update."""
+        user_id = update.effective_user.id if update.effective_user else 0
+        chat = update.effective_chat
+        text = update.effective_message.text or "" if update.effective_message else ""
+        return Who(user_id=user_id, chat_id=chat.id if chat else 0,
+                   private=bool(chat and chat.type == "private"),
+                   admin=user_id in self.config.telegram.admin_user_ids,
+                   command=(text.split(maxsplit=1) or [""])[0])
+
+    # -- answers ---------------------------------------------------------------------------------
+
+    async def _cmd_help(self, words: str, who: Who) -> str:
+        """List the commands."""
+        lines = [f"/{name} — {esc(text)}" for name, text in PUBLIC]
+        if who.admin:
+            lines += ["", "<b>Operator</b>", *(f"/{name} — {esc(text)}" for name, text in ADMIN)]
+        return "<b>presswatch</b> follows official press releases and keeps an archive.\n\n" + "\n".join(lines)
+
+    async def _cmd_latest(self, words: str, who: Who) -> str:
+        """Show the newest articles, optionally of one topic."""
+        count, topic = 5, None
+        for word in words.split()[:3]:
+            if word.isascii() and word.isdigit():
+                count = max(1, min(int(word), MAX_LATEST))
+            elif (topic := self.topic(word)) is None:
+                return f"No topic is called “{echo(word)}”. /topics lists them."
+        hits = latest(self.store.db, limit=count, topic=topic.key if topic else None)
+        about = f" on {esc(topic.label)}" if topic else ""
+        if not hits:
+            return f"No articles{about} yet."
+        return fit(f"<b>Latest{about}</b>", [self._hit(h) for h in hits])
+
+    async def _cmd_search(self, words: str, who: Who) -> str:
+        """Search the archive."""
+        query = " ".join(words.split())
+        usage = "Tell me what to look for, e.g. <code>/search CSTO summit</code>."
+        if len(query) > MAX_QUERY:
+            return f"That query is too long: {MAX_QUERY} characters at most."
+        try:
+            hits = search(self.store.db, query, limit=SEARCH_LIMIT) if query else None
+        except ValueError:
+            hits = None
+        except (sqlite3.Error, RuntimeError) as exc:  # the archive's problem, not the user's words
+            log.warning("chat: search for %r failed: %s", query, exc)
+            return "I could not run that search; try plain words."
+        if hits is None:
+            return usage
+        if not hits:
+            return f"Nothing found for “{echo(query)}”."
+        return fit(f"<b>Found for “{echo(query)}”</b>", [self._hit(h) for h in hits])
+
+    async def _cmd_topics(self, words: str, who: Who) -> str:
+        """List the topics."""
+        items = [f"• <code>{esc(t.key)}</code> — {esc(t.label)}" for t in self.config.taxonomy.topics]
+        if not items:
+            return "No topics are configured."
+        return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
+
+    async def _cmd_sources(self, words: str, who: Who) -> str:
+        """List the sources with their article counts."""
+        counts = self.store.article_counts()
+        items = [f"• <b>{esc(s.display_name)}</b> <code>{esc(s.key)}</code> — "
+                 f"{counts.get(s.key, 0)} articles" for s in self.config.sources]
+        return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
+
+    async def _cmd_unknown(self, words: str, who: Who) -> str | None:
+        """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
+        name, _, bot = who.command.partition("@")
+        if not who.private and bot.casefold() != self.app.bot.username.casefold():
+            return None
+        return f"I don't know {echo(name, 40)}. /help lists what I can do."
+
+    async def _cmd_text(self, words: str, who: Who) -> str:
+        """Answer plain text in a private chat."""
+        return "Send me a command: /help lists them. To search, send /search and some words."
+
+    async def _cmd_subscribe(self, words: str, who: Who) -> str:
+        """Follow a topic, a source or a phrase in this private chat."""
+        if not who.private:
+            return "Alerts arrive in a private chat: message me directly and send /subscribe there."
+        target = self._target(words)
+        if isinstance(target, str):
+            return target
+        kind, value, label = target
+        subs = self.store.subscriptions
+        if len(subs.of_user(who.user_id)) >= MAX_SUBS:
+            return f"You have {MAX_SUBS} alerts, the most I keep. /unsubscribe one first."
+        added = subs.add(user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value,
+                         now=self._clock())
+        return (f"Subscribed to {label}. New articles will arrive here." if added
+                else f"You already follow {label}.")
+
+    async def _cmd_unsubscribe(self, words: str, who: Who) -> str:
+        """Stop one alert, or all of them."""
+        subs = self.store.subscriptions
+        if not words.strip():
+            return await self._cmd_mysubs(words, who) + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
+        if words.strip().casefold() == "all":
+            return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
+        wanted = " ".join(words.split()).strip(_QUOTES).casefold()
+        mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
+        target = (mine.kind, mine.value, esc(mine.value)) if mine else self._target(words)
+        if isinstance(target, str):
+            return target
+        kind, value, label = target
+        removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
+        return f"Unsubscribed from {label}." if removed else f"You did not follow {label}."
+
+    async def _cmd_mysubs(self, words: str, who: Who) -> str:
+        """List this user's alerts."""
+        subs = self.store.subscriptions.of_user(who.user_id)
+        if not subs:
+            return "You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe \"border guards\"</code>."
+        return fit("<b>Your alerts</b>", [f"• {s.kind}: {esc(s.value)}" for s in subs], sep="\n")
+
+    def _target(self, words: str) -> tuple[str, str, str] | str:
+        """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
+        text = " ".join(words.split())
+        if not text:
+            return ("Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
+                    "<code>/subscribe tass-com</code>, <code>/subscribe \"border guards\"</code>.")
+        if text[0] in _QUOTES:
+            phrase = visible(text.strip(_QUOTES))
+            if not 2 <= len(phrase) <= MAX_PHRASE:
+                return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
+            return "phrase", phrase, f"the phrase “{esc(phrase)}”"
+        if topic := self.topic(text):
+            return "topic", topic.key, f"the topic {esc(topic.label)}"
+        if source := self.source(text):
+            return "source", source.key, f"the source {esc(source.display_name)}"
+        return (f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
+                f"put a phrase in quotes: <code>/subscribe \"{echo(text)}\"</code>.")
+
+    async def _cmd_status(self, words: str, who: Who) -> str:
+        """Show sources and channels at a glance (operator)."""
+        from .cli_status import status_lines  # noqa: PLC0415 - shared with `presswatch status`
+
+        try:
+            snapshot = await self._snapshot()
+        except (sqlite3.Error, TimeoutError, OSError) as exc:
+            return f"The archive does not answer: {esc(exc)}"
+        return fit("<b>Status</b>", [esc(line) for line in status_lines(self.config, snapshot, self.counters)],
+                   sep="\n")
+
+    async def _cmd_pause(self, words: str, who: Who) -> str:
+        """Stop polling a source until /resume (operator)."""
+        return self._set_paused(words, who, paused=True)
+
+    async def _cmd_resume(self, words: str, who: Who) -> str:
+        """Poll a paused source again (operator)."""
+        return self._set_paused(words, who, paused=False)
+
+    def _set_paused(self, words: str, who: Who, *, paused: bool) -> str:
+        """Set sources.paused for a configured source."""
+        source = self.source(words.strip()) if words.strip() else None
+        if source is None:
+            keys = ", ".join(s.key for s in self.config.sources)
+            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {esc(keys)})."
+        with immediate(self.store.db):
+            self.store.db.execute(
+                "insert into sources (key, paused) values (?, ?) "
+                "on conflict(key) do update set paused = excluded.paused", [source.key, int(paused)])
+        log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
+        return (f"Paused {esc(source.key)}: no polls until /resume {esc(source.key)}." if paused
+                else f"Resumed {esc(source.key)}: it is polled at its next turn.")
+
+    async def _cmd_retry(self, words: str, who: Who) -> str:
+        """Queue failed and uncertain posts again (operator)."""
+        outbox = self.store.outbox
+        count = outbox.retry(outbox.ids_in(FAILED) + outbox.ids_in(UNCERTAIN), now=self._clock())
+        log.info("chat: user %d queued %d post(s) again", who.user_id, count)
+        return (f"Queued {count} post(s) again. Uncertain ones may arrive twice." if count
+                else "Nothing to retry: no failed or uncertain posts.")
+
+    # -- helpers used by the answers -------------------------------------------------------------
+
+    def topic(self, word: str):
+        """Return the topic whose key or label is `word` (any case, '_' or '-'), or None."""
+        wanted = word.strip(_QUOTES).casefold().replace("_", "-")
+        return next((t for t in self.config.taxonomy.topics
+                     if wanted in (t.key.casefold(), t.label.casefold())), None)
+
+    def source(self, word: str):
+        """Return the source whose key or name is `word` (any case), or None."""
+        wanted = word.strip(_QUOTES).casefold()
+        return next((s for s in self.config.sources
+                     if wanted in (s.key.casefold(), s.display_name.casefold())), None)
+
+    def _hit(self, hit) -> str:
+        """Format one search hit: linked title, source and date, snippet."""
+        names = {s.key: s.display_name for s in self.config.sources}
+        title = esc(shorten(hit.title or hit.url, 200))
+        link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
+        meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at)) if x)
+        snippet = esc(shorten(" ".join(str(hit.snippet or "").split()), 240))
+        return f"{link}\n<i>{esc(meta)}</i>" + (f"\n{snippet}" if snippet else "")
+
+
+# -- text helpers (pure) ------------------------------------------------------------------------
+
+
+def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS) -> str:
+    """Join items under a head, dropping the tail (and saying how many) to stay within `limit`."""
+    text = head
+    for i, item in enumerate(items):
+        candidate = f"{text}{sep}{item}"
+        if utf16_len(candidate) > limit - 40:
+            return f"{text}{sep}…and {len(items) - i} more"
+        text = candidate
+    return text
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def visible(text: str) -> str:
+    """Return text without control, format or unpaired surrogate characters, spaces collapsed."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
+    return " ".join(kept.split())
+
+
+def echo(text: str, limit: int = 60) -> str:
+    """Return user input safe to quote back: visible characters only, short, escaped."""
+    return esc(shorten(visible(text), limit))
+
+
+def _web(url: str) -> bool:
+    """Return True for an http(s) URL (the only links we make clickable)."""
+    return str(url).startswith(("http://", "https://"))
+
+
+def _day(value) -> str:
+    """Return a stored date (ISO text or datetime) as DD.MM.YYYY, or ''."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return moment.strftime("%d.%m.%Y")
+
+
+async def _send(update: Update, text: str) -> None:
+    """Reply with HTML; a lone surrogate or other unencodable character becomes '?'."""
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    await update.effective_message.reply_text(
+        clean, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=False)
+
+
+async def _close(app: Application) -> None:
+    """Stop whatever of the Application is running, then shut it down; never raises."""
+    with suppress(Exception):
+        if app.updater and app.updater.running:
+            await app.updater.stop()
+    with suppress(Exception):
+        if app.running:
+            await app.stop()
+    with suppress(Exception):
+        await app.shutdown()
+    with suppress(Exception):  # a failed initialize() leaves the Bot's connections to close
+        await app.bot.shutdown()

@@ -1,0 +1,135 @@
+"""Turn outbox rows and alerts into Telegram messages: posts, edits, replies, digests.
+
+    NothingToEdit    an edit or reply row whose channel has no sent post of the article
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import replace
+
+from storage import OutboxItem, Store
+from storage.alerts import Alert
+from storage.records import EDIT, REPLY
+
+from .config import Channel, Config
+from .digest import digest_entry, pack_digest
+from .render import Post, render_post, shorten
+from .telegram import Message
+
+MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
+_ALERT_BUDGET = 4000
+_SHORT_SUMMARY = 300
+
+
+class NothingToEdit(Exception):
+    """An edit or reply has no sent post of its article to refer to."""
+
+
+class Composer:
+    """Render rows for their channel: hashtags from the taxonomy, "Also:" from the story."""
+
+    def __init__(self, config: Config, store: Store) -> None:
+        self._store = store
+        self._sources = {s.key: s for s in config.sources}
+        self._channels = {c.name: c for c in config.channels}
+        self._topic_tags = {t.key: t.hashtag for t in config.taxonomy.topics}
+        self._entity_tags = {t.key: t.hashtag for t in config.taxonomy.entities}
+
+    def channel(self, name: str) -> Channel | None:
+        """Return a channel's config (None for a personal alert row such as 'user:42')."""
+        return self._channels.get(name)
+
+    def message(self, item: OutboxItem, *, level: int = 0) -> Message:
+        """Compose a row's message; level 1 and 2 are shorter (after "message is too long")."""
+        channel = self.channel(item.channel)
+        thread = channel.message_thread_id if channel else None
+        silent = channel.disable_notification if channel else False
+        if item.kind == REPLY:
+            return self._reply(item, thread=thread, silent=silent)
+        post = self.post(item, level=level)
+        message = Message(chat_id=item.chat_id, text=post.html, plain=post.plain, html=True,
+                          thread_id=thread, silent=silent, preview_url=post.url)
+        if item.kind == EDIT:
+            message = replace(message, edit_message_id=self.target(item), thread_id=None)
+        return message
+
+    def target(self, item: OutboxItem) -> int:
+        """Return the message an edit or reply refers to, or raise NothingToEdit."""
+        target = item.target_message_id or self._store.outbox.sent_post(item.article_id, item.channel)
+        if target is None:
+            raise NothingToEdit(f"no sent post of article {item.article_id} in {item.channel}")
+        return target
+
+    def post(self, item: OutboxItem, *, level: int = 0) -> Post:
+        """Render the row's article: full, with a short summary (1), or bare (2)."""
+        source = self._sources.get(item.source_key)
+        summary = item.article.summary or item.article.lead
+        if level == 1:
+            summary = shorten(summary, _SHORT_SUMMARY)
+        bare = level >= 2
+        return render_post(
+            item.article, source_name=source.display_name if source else item.source_key,
+            zone=source.timezone if source else "UTC", summary="" if bare else summary,
+            hashtags=() if bare else self.hashtags(item), also=() if bare else self.also(item),
+        )
+
+    def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
+        """Return the article's topic and entity hashtags, each once; unknown keys are skipped."""
+        tags = [self._topic_tags.get(k) for k in item.article.topics]
+        tags += [self._entity_tags.get(k) for k in item.article.entities]
+        return tuple(dict.fromkeys(f"#{tag}" for tag in tags if tag))
+
+    def also(self, item: OutboxItem) -> tuple[str, ...]:
+        """Return the other sources of the article's story, at most MAX_ALSO named."""
+        names: list[str] = []
+        for key in self._store.story_sources(item.article_id):
+            source = self._sources.get(key)
+            name = source.display_name if source else key
+            if key != item.source_key and name not in names:
+                names.append(name)
+        if len(names) > MAX_ALSO:
+            names = [*names[:MAX_ALSO], f"+{len(names) - MAX_ALSO} more"]
+        return tuple(names)
+
+    def digest(self, items: Sequence[OutboxItem]) -> list[tuple[tuple[OutboxItem, ...], Message]]:
+        """Pack a digest channel's rows into messages, splitting between articles."""
+        first = items[0]
+        channel = self.channel(first.channel)
+        entries = []
+        for item in items:
+            source = self._sources.get(item.source_key)
+            entries.append(digest_entry(
+                item.article, source_name=source.display_name if source else item.source_key,
+                zone=source.timezone if source else "UTC"))
+        return [(tuple(items[i] for i in part.indexes), Message(
+            chat_id=first.chat_id, text=part.html, plain=part.plain, html=True,
+            thread_id=channel.message_thread_id if channel else None,
+            silent=channel.disable_notification if channel else False, no_preview=True))
+            for part in pack_digest(entries)]
+
+    def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
+        """Return a shorter version of a message Telegram found too long."""
+        if len(items) == 1 and items[0].kind != REPLY:
+            shorter = self.message(items[0], level=level)
+            return shorter if message.html else replace(shorter, text=shorter.plain, html=False)
+        # A digest is packed under the limit already; as a last resort send its text cut short.
+        cut = shorten(message.plain, _ALERT_BUDGET // level)
+        return replace(message, text=cut, plain=cut, html=False)
+
+    def _reply(self, item: OutboxItem, *, thread: int | None, silent: bool) -> Message:
+        """Compose the short "Updated: <title>" reply to the channel's post."""
+        target = self.target(item)
+        title = shorten(item.article.title or item.article.url, 300)
+        url = item.article.url
+        text = (f"Updated: <b>{html.escape(title, quote=False)}</b>\n"
+                f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>')
+        return Message(chat_id=item.chat_id, text=text, plain=f"Updated: {title}\n{url}", html=True,
+                       thread_id=thread, silent=silent, preview_url=url, reply_to=target)
+
+
+def alert_message(alert: Alert) -> Message:
+    """Compose an alert for the admin chat: plain text, no link preview."""
+    text = shorten(alert.text, _ALERT_BUDGET)
+    return Message(chat_id=alert.chat_id, text=text, plain=text, html=False, no_preview=True)

@@ -1,0 +1,56 @@
+"""Channel health: whether each chat takes posts, and since when it does not."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlite_utils import Database
+
+from .records import iso
+from .transaction import immediate
+
+
+class ChannelHealth:
+    """The `channels` table: whether each chat takes posts, and since when it does not."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def failing(self, name: str, chat_id: str, *, reason: str, now: datetime) -> bool:
+        """Mark a channel failing; return True if it was not failing before (alert once)."""
+        with immediate(self.db):
+            was = self._state(name)
+            if was == "failing":
+                return False
+            self._put(name, chat_id, state="failing", reason=reason, since=iso(now), now=now)
+        return True
+
+    def ok(self, name: str, chat_id: str, *, now: datetime) -> bool:
+        """Mark a channel working; return True if it was failing before (it recovered)."""
+        if self._state(name) == "ok":
+            return False  # The common case: no write per post.
+        with immediate(self.db):
+            was = self._state(name)
+            self._put(name, chat_id, state="ok", reason=None, since=iso(now), now=now)
+        return was == "failing"
+
+    def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> None:
+        """Record a chat's new id (a group became a supergroup)."""
+        self.db.execute("update channels set chat_id = ?, updated_at = ? where chat_id = ?",
+                        [new_chat_id, iso(now), old_chat_id])
+
+    def all(self) -> list[dict]:
+        """Return every channel's recorded health."""
+        return list(self.db.query("select * from channels order by name"))
+
+    def _state(self, name: str) -> str | None:
+        """Return a channel's recorded state, None if never recorded."""
+        row = next(self.db.query("select state from channels where name = ?", [name]), None)
+        return row["state"] if row else None
+
+    def _put(self, name: str, chat_id: str, *, state: str, reason: str | None, since: str | None,
+             now: datetime) -> None:
+        """Write a channel's row."""
+        self.db["channels"].upsert({"name": name, "chat_id": chat_id, "state": state,
+                                    "reason": reason, "since": since, "updated_at": iso(now)},
+                                   pk="name")

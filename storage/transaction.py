@@ -1,0 +1,26 @@
+"""Write transactions that take SQLite's write lock up front."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlite_utils import Database
+
+
+@contextmanager
+def immediate(db: Database) -> Iterator[None]:
+    """Run a block in a BEGIN IMMEDIATE transaction (a savepoint inside an open one)."""
+    conn = db.conn
+    if conn.in_transaction:
+        with db.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

@@ -1,0 +1,113 @@
+"""Crashes, restarts and the operator's tools: SIGKILL mid-send loses nothing, a second instance
+refuses to start, and `presswatch outbox` lists, retries and drops rows."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.crash import feed, presswatch, run_crash
+from scrapers.models import Article
+from storage import Delivery, InstanceLock, Store
+from storage.records import DROPPED, FAILED, PENDING, SENT, UNCERTAIN
+from tests.fakes.sites import FakeSites
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("policy", ["hold", "resend"])
+def test_sigkill_at_random_moments_loses_no_post(tmp_path, policy) -> None:
+    report = run_crash(tmp_path, articles=20, kills=3, policy=policy, seed=7, max_delay=0.3,
+                       timeout=120)
+    assert report.lost == 0 and report.delivered == report.expected == 40
+    if policy == "hold":
+        assert report.duplicates == 0
+        assert report.listed_uncertain == report.dropped + report.retried
+    else:
+        assert report.duplicates <= report.interrupted
+
+
+def _config(tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml") -> Path:
+    path = tmp_path / "presswatch.toml"
+    path.write_text(
+        f'[storage]\npath = "{tmp_path / "archive.db"}"\n\n'
+        "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n\n"
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        f'[[sources]]\nkey = "wire-a"\nkind = "feed"\nurl = "{feed_url}"\nfetch_pages = false\n'
+        "robots = false\n", encoding="utf-8")
+    return path
+
+
+def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
+    with FakeSites() as sites:
+        sites.add("/wire-a.xml", feed(sites.base_url, "wire-a", 2, random.Random(1)),
+                  content_type="application/atom+xml")
+        config = _config(tmp_path, f"{sites.base_url}/wire-a.xml")
+        with InstanceLock(tmp_path / "archive.db"):
+            refused = presswatch("once", "--config", str(config))
+        allowed = presswatch("once", "--config", str(config))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"presswatch: another presswatch process (pid {os.getpid()}) is using "
+        f"{tmp_path / 'archive.db'}; stop it first")
+    assert allowed.returncode == 0, allowed.stderr
+
+
+@pytest.fixture
+def outbox_rows(tmp_path):
+    """A config and an archive with one row in each state."""
+    config = _config(tmp_path)
+    store = Store.open(tmp_path / "archive.db")
+    for n, title in enumerate(["Waiting", "Unsure", "Refused", "Done"]):
+        store.add_article(Article(url=f"https://tass.com/{n}", canonical_url=f"https://tass.com/{n}",
+                                  title=title), source_key="wire-a", now=NOW,
+                          deliveries=[Delivery("main", "@presswatch_test")])
+    store.outbox.mark_uncertain(2, error="TimedOut: timed out", now=NOW)
+    store.outbox.mark_failed(3, error="Forbidden: bot was kicked from the channel chat", now=NOW)
+    store.outbox.mark_sent(4, message_id=8, now=NOW)
+    yield config, store
+    store.close()
+
+
+def _states(store: Store) -> dict[int, str]:
+    return {r["id"]: r["state"] for r in store.db.query("select id, state from outbox")}
+
+
+def test_outbox_lists_what_waits_is_unsure_or_failed(outbox_rows) -> None:
+    config, _ = outbox_rows
+    result = presswatch("outbox", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT", "ATTEMPT",
+                                "LAST", "ERROR", "TITLE"]
+    rows = {line.split()[0]: line for line in lines[1:4]}
+    assert set(rows) == {"1", "2", "3"}
+    assert "uncertain" in rows["2"] and "TimedOut" in rows["2"] and rows["2"].endswith("Unsure")
+    assert "failed" in rows["3"] and "bot was kicked" in rows["3"]
+    assert "1 pending, 1 uncertain, 1 failed" in result.stdout
+    assert "outbox drop ID" in result.stdout
+
+
+def test_outbox_retry_and_drop_change_only_rows_that_allow_it(outbox_rows) -> None:
+    config, store = outbox_rows
+    retried = presswatch("outbox", "retry", "--all-failed", "--config", str(config))
+    dropped = presswatch("outbox", "drop", "2", "--config", str(config))
+    refused = presswatch("outbox", "retry", "4", "--config", str(config))
+    assert (retried.returncode, dropped.returncode, refused.returncode) == (0, 0, 1)
+    assert "1 row(s) queued again" in retried.stdout and "1 row(s) dropped" in dropped.stdout
+    assert "were not failed or uncertain" in refused.stderr
+    assert _states(store) == {1: PENDING, 2: DROPPED, 3: PENDING, 4: SENT}
+    assert store.db["outbox"].get(3)["last_error"].startswith("retry requested by the operator")
+
+
+@pytest.mark.parametrize("args", [["retry"], ["drop", "--all-failed"]])
+def test_outbox_usage_errors_exit_2(outbox_rows, args) -> None:
+    config, store = outbox_rows
+    result = presswatch("outbox", *args, "--config", str(config))
+    assert result.returncode == 2 and result.stderr.startswith("presswatch outbox: ")
+    assert _states(store) == {1: PENDING, 2: UNCERTAIN, 3: FAILED, 4: SENT}
