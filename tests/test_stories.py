@@ -1,0 +1,138 @@
+"""One story once, end to end: a reprint edits the story's post, a correction becomes a version.
+
+Polls run in this process on loopback copies of the sites, with a clock the test moves; posts go
+through the real relay and python-telegram-bot to the loopback fake of the Bot API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.pipeline import PollContext, poll_source
+from bot.publish import Relay
+from bot.telegram import TelegramSender
+from scrapers.fetch import Fetcher, make_client
+from storage import Store
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.world import World, write_config
+
+CHANNEL = "@presswatch_test"
+SUMMIT = "/politics/1451189"
+REPRINT_PAGE = """<html><head><title>Statement of the CSTO leaders - International Affairs</title></head>
+<body><div class="content"><h1>CSTO leaders adopt anniversary statement</h1>
+<div class="article-info">18:30 16.05.2022 • Editorial</div>
+<div class="article-text">{paragraphs}</div></div></body></html>"""
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world():
+    with World() as w:
+        yield w
+
+
+@pytest.fixture
+def telegram():
+    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)) as fake:
+        yield fake
+
+
+def cycle(config_path: Path, clock: Clock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")) -> None:
+    """Poll the sources once and deliver everything due, as one `once` round does."""
+    config = load_config(config_path, environ={"PRESSWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN})
+
+    async def go() -> None:
+        store = Store.open(config.storage_path)
+        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=config.telegram.api_base_url,
+                                       timeout=5)
+        await sender.start()
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config,
+                                  clock=clock)
+                for key in keys:
+                    await poll_source(config.source(key), ctx)
+            await Relay(store=store, sender=sender, config=config, clock=clock).deliver_due()
+        finally:
+            await sender.close()
+            store.close()
+
+    asyncio.run(go())
+
+
+def _tass_paragraphs(world: World) -> str:
+    page = world.site("tass-com").routes[SUMMIT].body.decode()
+    return page.split('<div class="text-block">', 1)[1].split("</div>", 1)[0]
+
+
+def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = Clock()
+    cycle(config, clock)
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+    sent_before = len(telegram.messages)
+
+    site = world.site("interaffairs-en")
+    listing = site.routes["/"].body.decode()
+    site.add("/", listing.replace('<section class="news-list">', '<section class="news-list">'
+                                  '<a href="/article/csto-leaders-adopt-anniversary-statement/">Statement</a>'))
+    site.add("/article/csto-leaders-adopt-anniversary-statement/",
+             REPRINT_PAGE.format(paragraphs="<p>The International Affairs editorial office publishes the "
+                                 "report of the TASS agency.</p>" + _tass_paragraphs(world)))
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+
+    assert len(telegram.messages) == sent_before, "a reprint must not be posted again"
+    [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
+    assert "Also: International Affairs" in edit.text
+    assert "CSTO summit participants adopt statement" in edit.text
+
+
+def test_a_changed_article_is_stored_as_a_new_version_and_its_post_edited(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = Clock()
+    cycle(config, clock, keys=("tass-com",))
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+
+    site = world.site("tass-com")
+    site.add(SUMMIT, site.routes[SUMMIT].body.replace(
+        b"adopt statement on 30th anniversary", b"adopt joint statement on 30th anniversary").replace(
+        b"have adopted a statement", b"have adopted a joint statement"))
+    clock.now += timedelta(minutes=40)  # past the half-hour spacing of re-reads
+    cycle(config, clock, keys=("tass-com",))
+
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        article = next(store.db.query("select id, title, version from articles where url like '%1451189'"))
+        versions = list(store.db.query("select version, title from article_versions where article_id = ?",
+                                       [article["id"]]))
+    finally:
+        store.close()
+    assert article["version"] == 2 and "joint statement" in article["title"]
+    assert versions == [{"version": 1, "title": "CSTO summit participants adopt statement on 30th "
+                                                 "anniversary of Collective Security Treaty"}]
+    [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
+    assert "adopt joint statement" in edit.text
+
+
+def test_an_unchanged_article_is_not_edited(world, telegram, tmp_path) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = Clock()
+    cycle(config, clock, keys=("tass-com",))
+    clock.now += timedelta(minutes=40)
+    cycle(config, clock, keys=("tass-com",))
+    assert telegram.edits == []
