@@ -2,6 +2,392 @@
 
 from __future__ import annotations
 
-from .cli_common import Command
+import argparse
+import asyncio
+import csv
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TextIO
 
-COMMANDS: list[Command] = []
+from scrapers import ScrapeError, Source
+from scrapers.errors import HTTPStatusError, NoLinksFound
+from scrapers.fetch import Fetcher, make_client
+from storage import InstanceLock, Store
+from storage.search import SearchHit, search
+
+from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
+from .config import Config, load_config
+from .pipeline import PollContext, discover, store_links, unseen
+
+EXPORT_COLUMNS = ("id", "source_key", "url", "canonical_url", "title", "published_at", "author",
+                  "lang", "topics", "entities", "lead", "summary", "body", "duplicate_of",
+                  "discovered_at")
+SEARCH_COLUMNS = ("id", "published_at", "source_key", "lang", "title", "url", "topics",
+                  "reprint_of", "rank", "snippet")
+
+
+# -- progress ---------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line textual progress bar, redrawn at most every `every` seconds, and a summary line."""
+
+    def __init__(self, total: int, *, stream: TextIO, enabled: bool, label: str,
+                 clock: Callable[[], float] = time.monotonic, every: float = 0.25) -> None:
+        self.total, self.count, self.note = total, 0, ""
+        self._stream, self._enabled, self._label = stream, enabled, label
+        self._clock, self._every = clock, every
+        self._started = clock()
+        self._drawn_at: float | None = None
+
+    def advance(self, n: int = 1, *, note: str = "") -> None:
+        """Count `n` more done and redraw if the last drawing is old enough."""
+        self.count += n
+        self.note = note or self.note
+        now = self._clock()
+        if self._enabled and (self._drawn_at is None or now - self._drawn_at >= self._every):
+            self._draw(now)
+
+    def finish(self, summary: str) -> None:
+        """Draw the bar one last time, end its line, and print the summary line (always)."""
+        if self._enabled:
+            self._draw(self._clock())
+            self._stream.write("\n")
+        self._stream.write(summary + "\n")
+        self._stream.flush()
+
+    @property
+    def rate(self) -> float:
+        """Return items per second so far."""
+        return self.count / max(self._clock() - self._started, 1e-9)
+
+    def line(self, now: float) -> str:
+        """Return the bar as text: label, bar, count/total, percent, rate and note."""
+        share = min(self.count / self.total, 1.0) if self.total else 1.0
+        bar = "#" * round(share * 30)
+        rate = self.count / max(now - self._started, 1e-9)
+        note = f"  {self.note}" if self.note else ""
+        return (f"{self._label} [{bar:<30}] {self.count:,}/{self.total:,} {share:4.0%} "
+                f"{rate:,.1f}/s{note}")
+
+    def _draw(self, now: float) -> None:
+        """Overwrite the current terminal line with the bar."""
+        self._drawn_at = now
+        self._stream.write("\r" + self.line(now) + "\033[K")
+        self._stream.flush()
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    """Return True when a bar belongs on stderr: a terminal, or asked for with --progress."""
+    return args.progress or sys.stderr.isatty()
+
+
+# -- search ---------------------------------------------------------------------------------------
+
+
+def _day(text: str) -> datetime:
+    """Parse YYYY-MM-DD as midnight UTC (argparse type)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    """Parse a positive integer (argparse type)."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def _args_search(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("query", nargs="+", metavar="QUERY",
+                     help='words (all must appear, any word form); "quoted words" form a phrase')
+    sub.add_argument("--source", metavar="KEY", help="only this source")
+    sub.add_argument("--topic", metavar="KEY", help="only articles with this topic")
+    sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
+    sub.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)")
+    sub.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)")
+    sub.add_argument("--limit", type=_positive, default=20, help="at most this many results (default 20)")
+    sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    """Print the articles that match a full-text query."""
+    config = load_config(args.config)
+    until = args.until + timedelta(days=1) if args.until else None  # the whole last day
+    with open_store(config) as store:
+        try:
+            hits = search(store.db, " ".join(args.query), source=args.source, topic=args.topic,
+                          lang=args.lang, since=args.since, until=until, limit=args.limit)
+        except ValueError as exc:
+            raise CommandError(f"search: {exc}: give at least one word") from exc
+    _print_hits(hits, args.format, sys.stdout)
+    if not hits and args.format == "table":
+        print("no article matches", file=sys.stderr)
+    return EXIT_OK
+
+
+def _hit_record(hit: SearchHit) -> dict:
+    """Return a hit as a plain record for JSON and CSV."""
+    return {"id": hit.id, "published_at": hit.published_at, "source_key": hit.source_key,
+            "lang": hit.lang, "title": hit.title, "url": hit.url, "topics": list(hit.topics),
+            "reprint_of": hit.duplicate_of, "rank": round(hit.rank, 6), "snippet": hit.snippet}
+
+
+def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
+    """Write hits as an aligned table, a JSON array or CSV."""
+    if fmt == "json":
+        out.write(json.dumps([_hit_record(h) for h in hits], ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SEARCH_COLUMNS)
+        for hit in hits:
+            record = _hit_record(hit) | {"topics": ";".join(hit.topics)}
+            writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
+    elif hits:
+        rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
+        for hit in hits:
+            reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
+            rows.append((str(hit.id), when(hit.published_at), hit.source_key,
+                         _clip(reprint + hit.title, 70), hit.snippet))
+        out.write(table(rows) + "\n")
+
+
+def _clip(text: str, width: int) -> str:
+    """Return text cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def _args_export(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    sub.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only articles published on or after this day (UTC)")
+    sub.add_argument("--output", type=Path, metavar="FILE", help="write here (default: standard output)")
+    sub.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    """Stream every archived article, oldest id first, as JSON lines or CSV."""
+    config = load_config(args.config)
+    started = time.monotonic()
+    with open_store(config) as store:
+        where, params = ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
+        total = store.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
+        progress = Progress(total, stream=sys.stderr, enabled=_show_progress(args), label="export")
+        rows = _article_rows(store, where, params)
+        if args.output:
+            count = _export_to_file(rows, args.output, args.format, progress)
+        else:
+            count = _write_export(rows, sys.stdout, args.format, progress)
+    target = args.output or "standard output"
+    progress.finish(f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s")
+    return EXIT_OK
+
+
+def _article_rows(store: Store, where: str, params: list) -> Iterator[dict]:
+    """Yield article rows one at a time from a cursor: memory stays constant however big the archive."""
+    cursor = store.db.execute(f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id",
+                              params)
+    for row in cursor:
+        yield dict(zip(EXPORT_COLUMNS, row))
+
+
+def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progress) -> int:
+    """Write to a temporary file beside `path` and rename it, so a failed export leaves no half file."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            count = _write_export(rows, out, fmt, progress)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CommandError(f"export: cannot write {path} ({exc.strerror or exc})") from exc
+    return count
+
+
+def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress) -> int:
+    """Write rows as JSON lines or CSV; return how many."""
+    writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
+    if writer:
+        writer.writerow(EXPORT_COLUMNS)
+    count = 0
+    for row in rows:
+        row |= {"topics": _json_list(row["topics"]), "entities": _json_list(row["entities"])}
+        if writer:
+            row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
+            writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
+        else:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+        progress.advance()
+    return count
+
+
+def _json_list(text: str | None) -> list[str]:
+    """Return a stored JSON list of keys (empty for a missing or broken value)."""
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+# -- stats ------------------------------------------------------------------------------------------
+
+_STATS = {
+    "sources": """select source_key as key, count(*) as articles,
+                         sum(duplicate_of is not null) as reprints,
+                         min(published_at) as first, max(published_at) as last
+                  from articles group by source_key order by articles desc, key""",
+    # A broken topics value counts as no topic rather than failing the whole report.
+    "topics": """select coalesce(t.value, '(none)') as key, count(*) as articles
+                 from articles a left join json_each(
+                     case when json_valid(a.topics) then a.topics else '[]' end) t
+                 group by t.value order by t.value is null, articles desc, key""",
+    "months": """select coalesce(substr(published_at, 1, 7), '(unknown)') as key,
+                        count(*) as articles
+                 from articles group by key order by key""",
+}
+
+
+def _args_stats(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--format", choices=("table", "json"), default="table")
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    """Print article counts by source, by topic and by month."""
+    config = load_config(args.config)
+    with open_store(config) as store:
+        report = {name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
+                  for name, cur in ((n, store.db.execute(sql)) for n, sql in _STATS.items())}
+        total = store.db.execute("select count(*) from articles").fetchone()[0]
+    if args.format == "json":
+        print(json.dumps({"articles": total, **report}, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"{total:,} article(s)\n")
+    print(table([("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"), *(
+        (r["key"], str(r["articles"]), str(r["reprints"]), when(r["first"]), when(r["last"]))
+        for r in report["sources"])]))
+    for name, heading in (("topics", "TOPIC"), ("months", "MONTH")):
+        print()
+        print(table([(heading, "ARTICLES"), *((r["key"], str(r["articles"])) for r in report[name])]))
+    return EXIT_OK
+
+
+# -- backfill -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    """What one backfill did."""
+
+    pages: int = 0
+    links: int = 0
+    stored: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""
+
+    def summary(self, key: str) -> str:
+        """Return the one-line summary."""
+        end = f"; stopped: {self.stopped}" if self.stopped else ""
+        return (f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
+                f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}")
+
+
+def _args_backfill(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("key", metavar="KEY", help="the source to backfill")
+    sub.add_argument("--pages", type=_positive, required=True,
+                     help="how many older pages to read: pages 2 to N+1 of the source's `pages` template")
+    sub.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+
+
+def _cmd_backfill(args: argparse.Namespace) -> int:
+    """Walk a source's older pages and store their articles silently."""
+    config = load_config(args.config)
+    source = config.source(args.key)
+    if not source.pages:
+        raise CommandError(
+            f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
+            f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"')
+    progress = Progress(args.pages, stream=sys.stderr, enabled=_show_progress(args), label="backfill")
+    report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
+    for error in report.errors:
+        print(f"{source.key}: {error}", file=sys.stderr)
+    progress.finish(report.summary(source.key))
+    return EXIT_FAILED if report.errors else EXIT_OK
+
+
+async def _backfill(config: Config, source: Source, *, pages: int, progress: Progress) -> BackfillReport:
+    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    with InstanceLock(config.storage_path):
+        store = Store.open(config.storage_path)
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
+                return await walk_pages(source, ctx, pages=pages, progress=progress)
+        finally:
+            store.close()
+
+
+async def walk_pages(source: Source, ctx: PollContext, *, pages: int, progress: Progress) -> BackfillReport:
+    """Read pages 2..pages+1 (page 1 is `source.url`, which polls read) and store what is new, unposted.
+
+    The walk stops early past the end of the archive: a 404/410, a page without article links, or
+    a page that repeats the one before (sites that answer any page number with the last page).
+    The source's poll state (baseline, validators, failures) is left alone, so a source never
+    polled still has its quiet first run, and nothing stored here is ever posted.
+    """
+    report, previous = BackfillReport(), None
+    for number in range(2, pages + 2):
+        url = source.pages.replace("{page}", str(number))
+        try:
+            _, links = await discover(source, ctx, url=url)
+        except ScrapeError as exc:
+            if _past_the_end(exc):
+                report.stopped = f"page {number}: {exc}"
+                break
+            report.errors.append(f"page {number}: {exc}")
+            progress.advance(note=f"page {number} failed")
+            continue
+        identities = {link.canonical_url for link in links}
+        if identities == previous:
+            report.stopped = f"page {number} repeats page {number - 1}"
+            break
+        previous = identities
+        report.pages += 1
+        report.links += len(links)
+        for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
+            stored, problems = await store_links(source, [link], ctx, post=lambda link: False)
+            report.stored += stored
+            report.errors.extend(problems)
+        progress.advance(note=f"{report.links} links, {report.stored} new")
+    return report
+
+
+def _past_the_end(exc: ScrapeError) -> bool:
+    """Return True for the errors that mean there are no more pages."""
+    return isinstance(exc, NoLinksFound) or (isinstance(exc, HTTPStatusError) and exc.status in (404, 410))
+
+
+COMMANDS: list[Command] = [
+    Command("search", "search the archive's full text (any word form, English and Russian)",
+            'presswatch search санкции "collective security" --since 2024-01-01 --format table '
+            "--config presswatch.toml", _cmd_search, _args_search),
+    Command("export", "stream the whole archive as JSON lines or CSV, with a progress bar",
+            "presswatch export --format jsonl --since 2024-01-01 --output archive.jsonl "
+            "--config presswatch.toml", _cmd_export, _args_export),
+    Command("stats", "count archived articles by source, by topic and by month",
+            "presswatch stats --config presswatch.toml", _cmd_stats, _args_stats),
+    Command("backfill", "store a source's older listing or feed pages without posting them",
+            "presswatch backfill interaffairs-en --pages 5 --config presswatch.toml",
+            _cmd_backfill, _args_backfill),
+]

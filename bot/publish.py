@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from storage import OutboxItem, Store
 from storage.alerts import Alert
@@ -84,6 +84,7 @@ class Relay:
                                   monotonic=monotonic)
         self._resend = tg.uncertain == "resend"
         self._stopping = False
+        self._seeded = False
 
     def stop(self) -> None:
         """Finish the sends in flight, then start no new one."""
@@ -91,6 +92,8 @@ class Relay:
 
     async def deliver_due(self, *, limit: int = 200) -> RelayReport:
         """Send everything due now (and what falls due while sending), then return."""
+        if not self._seeded:
+            self._seed_pacer()
         rnd = _Round(RelayReport())
         try:
             await self._serve(rnd, limit)
@@ -101,6 +104,18 @@ class Relay:
             raise
         await self._drain(rnd)
         return rnd.report
+
+    def _seed_pacer(self) -> None:
+        """Count the last minute's sends from the archive, so a restart cannot break the pace.
+
+        Telegram remembers what a chat received in the last minute even when this process is new;
+        without this, a service restarted after a crash would earn a flood wait at once.
+        """
+        now, mono = self._clock(), self._monotonic()
+        for chat, at in sorted(self._store.outbox.recent_sends(now - timedelta(seconds=60)),
+                               key=lambda pair: pair[1]):
+            self._pacer.record(chat, mono - (now - at).total_seconds())
+        self._seeded = True
 
     async def _serve(self, rnd: _Round, limit: int) -> None:
         """Dispatch jobs as the pacer allows until nothing is left or the relay stops."""

@@ -111,8 +111,8 @@ def m002_stories_topics_health(db: Database) -> None:
 def m003_full_text_search(db: Database) -> None:
     """Index title, lead and body with FTS5, kept in sync by triggers.
 
-    unicode61 folds case for Latin and Cyrillic alike and, with remove_diacritics 2, treats ё as е;
-    Russian endings are handled at query time by prefix terms (storage/search.py).
+    unicode61 folds case for Latin and Cyrillic alike (it does not fold ё into е); Russian endings
+    and ё/е are handled at query time (storage/search.py).
     """
     db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
                               tokenize="unicode61 remove_diacritics 2")
@@ -123,3 +123,10 @@ def m004_recheck(db: Database) -> None:
     """Remember when a stored article was last re-read, so corrections are found politely."""
     db["articles"].add_column("checked_at", str)
     db["articles"].create_index(["source_key", "discovered_at"])
+
+
+@migrations()
+def m005_archive_indexes(db: Database) -> None:
+    """Index publication time (newest-first listings) and topic keys (filtered search)."""
+    db["articles"].create_index(["published_at"])
+    db["article_topics"].create_index(["key", "article_id"])

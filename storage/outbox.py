@@ -71,6 +71,14 @@ class Outbox:
         return {(r["channel"], r["state"]): r["n"] for r in self.db.query(
             "select channel, state, count(*) as n from outbox group by channel, state")}
 
+    def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
+        """Return (chat id, time) of the sends since `since` that reached or may have reached Telegram."""
+        rows = self.db.query(
+            "select chat_id, coalesce(sent_at, updated_at) as at from outbox "
+            "where (state = ? and sent_at >= ?) or (state = ? and updated_at >= ?)",
+            [SENT, iso(since), UNCERTAIN, iso(since)])
+        return [(r["chat_id"], from_iso(r["at"])) for r in rows]
+
     def sent_post(self, article_id: int, channel: str) -> int | None:
         """Return the message id of the channel's sent post of an article, if any."""
         row = next(self.db.query(

@@ -170,9 +170,12 @@ class FakeTelegram:
     def __init__(
         self, *, token: str = DEFAULT_TOKEN, host: str = "127.0.0.1", port: int = 0,
         rate_limit: RateLimit | None = RateLimit(), clock=time.monotonic, now=time.time,
-        strict_html: bool = True, bot_username: str = "presswatch_test_bot",
+        strict_html: bool = True, bot_username: str = "presswatch_test_bot", latency: float = 0.0,
     ) -> None:  # fmt: skip
         self.token, self._clock, self._now, self._strict = token, clock, now, strict_html
+        # Network round trip of a send, split before and after Telegram processes it, so a client
+        # killed mid-send can leave a message either undelivered or delivered but unconfirmed.
+        self._latency = latency
         self._limiter = _Limiter(rate_limit, clock) if rate_limit else None
         self._cond = threading.Condition(threading.RLock())  # guards all state below
         self._stopping = threading.Event()
@@ -423,7 +426,9 @@ class FakeTelegram:
                     raise fault.error
                 if chat in self._blocked:
                     raise self._blocked[chat]
+                self._delay(method)
                 result = handler(params, chat)
+                self._delay(method)
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
         except _ApiError as error:
@@ -438,6 +443,11 @@ class FakeTelegram:
             self._cond.notify_all()
         logger.debug("%s -> %s", method, status or "no answer")
         return status, payload
+
+    def _delay(self, method: str) -> None:
+        """Spend half the configured round trip of a send (emulated network time)."""
+        if self._latency and method in ("sendMessage", "editMessageText"):
+            self._stopping.wait(self._latency / 2)
 
     def _route(self, path: str) -> tuple[str, object]:
         prefix, _, method = path.rpartition("/")

@@ -1,0 +1,286 @@
+"""Full-text search of the archive: safe query building, morphology, ranking, filters, latest."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from scrapers.models import Article
+from storage import Store
+from storage.search import MARK_CLOSE, MARK_OPEN, SearchHit, build_match, latest, search
+
+JAN, FEB, MAR = (datetime(2024, m, 10, 12, 0, tzinfo=UTC) for m in (1, 2, 3))
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store.open(tmp_path / "archive.db")
+    yield store
+    store.close()
+
+
+def add(store: Store, title: str, body: str = "", *, source: str = "tass-com", lang: str = "en",
+        published: datetime | None = JAN, topics: tuple[str, ...] = (), summary: str = "",
+        duplicate_of: int | None = None, lead: str = "") -> int:
+    """Store one article with a URL made from its title and date."""
+    url = f"https://{source}.example/{abs(hash((title, body, published, source)))}"
+    article = Article(url=url, canonical_url=url, title=title, body=body, lead=lead, lang=lang,
+                      published=published, topics=topics, summary=summary)
+    return store.add_article(article, source_key=source, now=published or JAN, duplicate_of=duplicate_of)
+
+
+def titles(hits: list[SearchHit]) -> list[str]:
+    return [h.title for h in hits]
+
+
+# -- build_match ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("санкциями", '"санкци"*'),
+    ("sanctions", '"sanction"*'),
+    ("Russia's talks", '"russia"* AND "talk"*'),
+    ('"collective security" treaty', '"collective security" AND "treat"*'),
+    ("UN war 2021", '"un" AND "war" AND "2021"'),
+    ("военно-технический", '"военно техническ"*'),
+    ("COVID-19", '"covid 19"'),
+    ("press status", '"press"* AND "status"*'),
+    ("отчёт", '("отчёт"* OR "отчет"*)'),
+    ("Straße", '"straß"*'),
+    ('"ещё раз"', '("ещё раз" OR "еще раз")'),
+    ("summit summit SUMMIT", '"summit"*'),
+])
+def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) -> None:
+    assert build_match(query) == expected
+
+
+@pytest.mark.parametrize("query", [
+    'announce."', "AND(", "NOT summit", "summit OR talks", "NEAR(a b)", "title:sanctions",
+    "{title}: x", "^start", "word*", "-minus", "+plus", 'a"b', '"""x', "((x))",
+])
+def test_operators_and_punctuation_become_plain_words(query: str) -> None:
+    match = build_match(query)
+    outside_quotes = "".join(match.split('"')[::2])
+    assert set(outside_quotes) <= set(" ANDOR()*"), match
+    assert all(op not in outside_quotes for op in ("NOT", "NEAR", ":", "^", "+", "{"))
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", "***", '""', "- : ( )", "\x00\x00"])
+def test_a_query_without_words_is_an_empty_query(query: str) -> None:
+    with pytest.raises(ValueError, match="empty query"):
+        build_match(query)
+
+
+def test_a_pasted_text_keeps_only_its_first_words() -> None:
+    match = build_match(" ".join(f"word{i}" for i in range(500)))
+    assert match.count(" AND ") < 20
+
+
+# -- hostile input never breaks the query --------------------------------------------------------
+
+HOSTILE = [
+    '"', '""', '"""unbalanced', "'single'", 'he said "announce."', "AND", "OR", "NOT", "AND(",
+    "NEAR(", ")", "* * *", "-", "--", ":", "col:val", "{title lead}: x", "^", "x^y", "\\", "%", "_",
+    "'; DROP TABLE articles; --", "\x00", "sanctions\x00Russia", "\x00" * 100, "🙂 санкции 🙂",
+    "مرحبا", "שלום", "e\u0301", "\u200b\u200b", "\ud800", "a\ud800b", "\ufeffsummit", "Ⅻ ½ ²",
+    "x" * 10_000, "санкции " * 2_000, '"' * 10_001, "word " * 3_000 + '"open phrase',
+    "\r\n\t", "ǅemal İstanbul ß", "NULL", "rowid = 1", "articles_fts",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_input_never_raises_except_empty_query(store, query: str) -> None:
+    add(store, "Sanctions against Russia", "The summit discussed санкции and announce. AND OR")
+    try:
+        hits = search(store.db, query, source="x'; --", topic='"', lang="\x00",
+                      since=datetime(2000, 1, 1), until=datetime(2100, 1, 1))
+        hits += search(store.db, query)
+        latest(store.db, topic=query[:100], source=query[:100])
+    except ValueError as exc:
+        assert str(exc) == "empty query"
+    else:
+        assert all(isinstance(h, SearchHit) for h in hits)
+
+
+# -- what it finds ----------------------------------------------------------------------------------
+
+
+def test_russian_word_forms_find_each_other(store) -> None:
+    add(store, "Новые санкции против России", lang="ru")
+    add(store, "Встреча министров", "Обсудили вопросы, связанные с санкциями и торговлей.", lang="ru")
+    add(store, "Погода в Москве", "Тепло.", lang="ru")
+    assert sorted(titles(search(store.db, "санкциями"))) == ["Встреча министров", "Новые санкции против России"]
+    assert titles(search(store.db, "санкций против России")) == ["Новые санкции против России"]
+
+
+def test_yo_and_ye_find_each_other(store) -> None:
+    add(store, "Отчет о работе", lang="ru")
+    add(store, "Ещё одно заявление", lang="ru")
+    add(store, "Годовой отчёт опубликован", lang="ru")
+    assert sorted(titles(search(store.db, "отчётом"))) == ["Годовой отчёт опубликован", "Отчет о работе"]
+    assert sorted(titles(search(store.db, "отчета"))) == ["Годовой отчёт опубликован", "Отчет о работе"]
+    assert titles(search(store.db, "еще")) == ["Ещё одно заявление"]
+
+
+def test_english_plurals_and_case_are_folded(store) -> None:
+    add(store, "EU extends SANCTIONS", "Ministers agreed.")
+    add(store, "A sanction lifted", "")
+    assert len(search(store.db, "Sanctions")) == 2
+    assert titles(search(store.db, "sanction ministers")) == ["EU extends SANCTIONS"]
+
+
+def test_a_quoted_phrase_needs_its_words_together_and_in_order(store) -> None:
+    add(store, "Collective security summit", "")
+    add(store, "Security of the collective", "")
+    assert titles(search(store.db, '"collective security"')) == ["Collective security summit"]
+    assert len(search(store.db, "collective security")) == 2
+
+
+def test_every_word_must_appear(store) -> None:
+    add(store, "Summit in Minsk", "")
+    add(store, "Summit in Astana", "")
+    assert titles(search(store.db, "summit astana")) == ["Summit in Astana"]
+
+
+def test_a_title_match_outranks_a_body_match(store) -> None:
+    # Unweighted, the short body that says "border" twice would win; the title weighs more.
+    filler = " ".join(["The delegations discussed plans for cooperation."] * 6)
+    add(store, "Border guards meet", filler, published=JAN)
+    add(store, "Weather report", "The border stays calm. Border posts are quiet.", published=MAR)
+    assert titles(search(store.db, "border")) == ["Border guards meet", "Weather report"]
+
+
+def test_equal_ranks_are_newest_first_and_reprints_are_marked(store) -> None:
+    body = "The joint staff held a command post exercise."
+    original = add(store, "Joint staff exercise", body, published=JAN)
+    add(store, "Joint staff exercise", body, source="belta-en", published=MAR, duplicate_of=original)
+    add(store, "Joint staff exercise", body, source="mid-en", published=FEB, duplicate_of=original)
+    hits = search(store.db, "joint staff")
+    assert [h.source_key for h in hits] == ["belta-en", "mid-en", "tass-com"]
+    assert [h.duplicate_of for h in hits] == [original, original, None]
+
+
+def test_snippet_marks_the_matched_words(store) -> None:
+    add(store, "Talks", "In Minsk the delegations discussed border protection at length.")
+    [hit] = search(store.db, "border")
+    assert f"{MARK_OPEN}border{MARK_CLOSE}" in hit.snippet
+
+
+def test_hit_fields(store) -> None:
+    article_id = add(store, "Summit", "Text.", source="kremlin-en", lang="en", published=FEB,
+                     topics=("politics-diplomacy", "economy"))
+    [hit] = search(store.db, "summit")
+    assert (hit.id, hit.source_key, hit.title, hit.lang, hit.topics) == (
+        article_id, "kremlin-en", "Summit", "en", ("politics-diplomacy", "economy"))
+    assert hit.url.startswith("https://kremlin-en.example/")
+    assert hit.published_at == "2024-02-10T12:00:00+00:00"
+    assert isinstance(hit.rank, float) and hit.rank < 0
+
+
+# -- filters --------------------------------------------------------------------------------------
+
+
+def test_filters_by_source_lang_and_dates(store) -> None:
+    add(store, "Summit one", source="tass-com", lang="en", published=JAN)
+    add(store, "Summit two", source="mid-en", lang="en", published=FEB)
+    add(store, "Summit three", source="mid-en", lang="fr", published=MAR)
+    add(store, "Summit undated", source="mid-en", lang="en", published=None)
+    assert titles(search(store.db, "summit", source="tass-com")) == ["Summit one"]
+    assert titles(search(store.db, "summit", lang="fr")) == ["Summit three"]
+    # since is inclusive, until exclusive; an undated article has no place in a date range.
+    assert sorted(titles(search(store.db, "summit", since=FEB))) == ["Summit three", "Summit two"]
+    assert titles(search(store.db, "summit", since=JAN, until=FEB)) == ["Summit one"]
+    naive = datetime(2024, 2, 10, 12, 0)  # taken as UTC
+    assert sorted(titles(search(store.db, "summit", since=naive))) == ["Summit three", "Summit two"]
+    assert len(search(store.db, "summit")) == 4
+
+
+def test_filters_by_topic_from_the_json_list_or_the_reasons(store) -> None:
+    add(store, "Summit on trade", topics=("economy",))
+    add(store, "Summit on peace", topics=("peacekeeping", "economy-watch"))
+    reasoned = add(store, "Summit on gas", topics=())
+    # An article whose topics came with reasons (article_topics) is filtered by those.
+    store.db["article_topics"].insert({"article_id": reasoned, "key": "economy", "kind": "topic",
+                                       "score": 2.0, "rules": "[]"})
+    assert sorted(titles(search(store.db, "summit", topic="economy"))) == ["Summit on gas", "Summit on trade"]
+    assert titles(search(store.db, "summit", topic="econ")) == []
+
+
+def test_a_broken_topics_value_is_no_topic(store) -> None:
+    article_id = add(store, "Summit", topics=("economy",))
+    store.db.execute("update articles set topics = '{not json' where id = ?", [article_id])
+    [hit] = search(store.db, "summit")
+    assert hit.topics == ()
+    assert search(store.db, "summit", topic="economy") == []
+
+
+def test_filters_that_let_many_through_give_the_same_answer(store, monkeypatch) -> None:
+    for i in range(30):
+        add(store, f"Summit number {i}", source="tass-com" if i % 3 else "mid-en",
+            published=datetime(2024, 1, 1 + i, tzinfo=UTC))
+    narrow = search(store.db, "summit", source="mid-en", limit=50)
+    monkeypatch.setattr("storage.search.MAX_CANDIDATES", 3)  # too many for a list: a join
+    assert search(store.db, "summit", source="mid-en", limit=50) == narrow
+    assert len(narrow) == 10
+
+
+def test_limit(store) -> None:
+    for i in range(5):
+        add(store, f"Summit {i}", published=datetime(2024, 1, 1 + i, tzinfo=UTC))
+    assert len(search(store.db, "summit", limit=2)) == 2
+    assert search(store.db, "summit", limit=0) == []
+
+
+def test_nothing_found_is_an_empty_list(store) -> None:
+    add(store, "Summit", "")
+    assert search(store.db, "nonexistentword") == []
+    assert search(store.db, "summit", source="nobody") == []
+
+
+# -- latest ---------------------------------------------------------------------------------------
+
+
+def test_latest_is_newest_by_publication_with_the_summary(store) -> None:
+    add(store, "Old", published=JAN, summary="Old summary.")
+    add(store, "New", published=MAR, summary="New summary.", source="mid-en", topics=("economy",))
+    add(store, "Middle", published=FEB, lead="Middle lead.")
+    add(store, "Undated", published=None)
+    hits = latest(store.db, limit=2)
+    assert titles(hits) == ["New", "Middle"]
+    assert [h.snippet for h in hits] == ["New summary.", "Middle lead."]
+    assert hits[0].rank == 0.0 and hits[0].topics == ("economy",)
+    assert titles(latest(store.db, topic="economy")) == ["New"]
+    assert titles(latest(store.db, source="tass-com")) == ["Middle", "Old"]
+    assert latest(store.db, limit=0) == []
+
+
+def test_search_reads_an_archive_it_did_not_write(tmp_path) -> None:
+    path = tmp_path / "archive.db"
+    writer = Store.open(path)
+    add(writer, "Summit in Minsk", "")
+    writer.close()
+    reader = Store.open(path)
+    try:
+        assert titles(search(reader.db, "minsk")) == ["Summit in Minsk"]
+        assert json.loads(reader.db.execute("select topics from articles").fetchone()[0]) == []
+    finally:
+        reader.close()
+
+
+def test_search_spells_out_inflections_but_not_derived_words(store) -> None:
+    add(store, "Санкционный режим продлен", lang="ru")
+    add(store, "Новые санкции", "Связанные с санкциями вопросы.", lang="ru")
+    add(store, "Café society", "Naïve summit.")
+    add(store, "Sanctioned banks", "")
+    assert titles(search(store.db, "санкциях")) == ["Новые санкции"]
+    assert titles(search(store.db, "sanctions")) == ["Sanctioned banks"]
+    # Words with Latin diacritics stay prefix terms: FTS5 folds them on both sides.
+    assert titles(search(store.db, "cafe naive")) == titles(search(store.db, "Café naïve")) == ["Café society"]
+
+
+def test_a_word_the_archive_never_saw_finds_nothing(store) -> None:
+    add(store, "Summit in Minsk", "")
+    assert search(store.db, "summit zzzyzx") == []
+    assert search(store.db, "отчёт") == []
