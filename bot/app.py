@@ -14,7 +14,7 @@ from scrapers.fetch import Fetcher, make_client
 from storage import InstanceLock, RunRecord, Store
 
 from .config import Config
-from .monitor import Counters, MeteredSender
+from .metrics import Counters, MeteredSender
 from .pipeline import PollContext, poll_source
 from .publish import Relay, RelayReport
 from .telegram import ConsoleSender, Sender, TelegramSender

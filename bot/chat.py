@@ -1,7 +1,7 @@
 """Chat commands: a python-telegram-bot Application, long polling beside the service.
 
-Handlers stay thin: each parses its words, runs one query of the archive and returns escaped
-HTML that fits Telegram's 4096-unit limit; one place sends it. A per-user rate limit answers a
+Handlers stay thin: each parses its words, runs one query of the archive and has its reply
+written by bot/chat_answers.py (escaped HTML within Telegram's 4096-unit limit); one place sends it. A per-user rate limit answers a
 flood once ("slow down") and then ignores it until the window passes. Nothing a user types can
 crash a handler: every failure becomes a short answer and a log line.
 """
@@ -9,11 +9,9 @@ crash a handler: every failure becomes a short answer and a log line.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import sqlite3
 import time
-import unicodedata
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
@@ -33,9 +31,13 @@ from storage import FAILED, UNCERTAIN, Store
 from storage.search import latest, search
 from storage.transaction import immediate
 
+from .chat_answers import (
+    QUOTES, echo, esc, find_source, help_text, latest_request, latest_text, mysubs_text, search_text,
+    sources_text, status_text, subscription_target, topics_text,
+)
 from .config import Config
-from .monitor import Counters, Snapshot
-from .render import shorten, utf16_len
+from .metrics import Counters
+from .snapshot import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,8 @@ PUBLIC = (
 )
 ADMIN = (("status", "health at a glance"), ("pause", "KEY: stop polling a source"),
          ("resume", "KEY: poll it again"), ("retry", "queue failed and uncertain posts again"))
-MAX_UNITS = 4000  # UTF-16 units; Telegram allows 4096 after entity parsing, raw HTML is longer
-MAX_QUERY, MAX_PHRASE, MAX_SUBS, MAX_LATEST, SEARCH_LIMIT = 200, 100, 20, 10, 5
+MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5
 POLL_TIMEOUT = 10  # seconds of one getUpdates long poll
-_QUOTES = "\"'“”«»„‘’"
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,29 +219,20 @@ class Chat:
 
     async def _cmd_help(self, words: str, who: Who) -> str:
         """List the commands."""
-        lines = [f"/{name} — {esc(text)}" for name, text in PUBLIC]
-        if who.admin:
-            lines += ["", "<b>Operator</b>", *(f"/{name} — {esc(text)}" for name, text in ADMIN)]
-        return "<b>presswatch</b> follows official press releases and keeps an archive.\n\n" + "\n".join(lines)
+        return help_text(PUBLIC, ADMIN if who.admin else ())
 
     async def _cmd_latest(self, words: str, who: Who) -> str:
         """Show the newest articles, optionally of one topic."""
-        count, topic = 5, None
-        for word in words.split()[:3]:
-            if word.isascii() and word.isdigit():
-                count = max(1, min(int(word), MAX_LATEST))
-            elif (topic := self.topic(word)) is None:
-                return f"No topic is called “{echo(word)}”. /topics lists them."
+        request = latest_request(words, self.config.taxonomy.topics)
+        if isinstance(request, str):
+            return request
+        count, topic = request
         hits = latest(self.store.db, limit=count, topic=topic.key if topic else None)
-        about = f" on {esc(topic.label)}" if topic else ""
-        if not hits:
-            return f"No articles{about} yet."
-        return fit(f"<b>Latest{about}</b>", [self._hit(h) for h in hits])
+        return latest_text(hits, topic=topic, sources=self.config.sources)
 
     async def _cmd_search(self, words: str, who: Who) -> str:
         """Search the archive."""
         query = " ".join(words.split())
-        usage = "Tell me what to look for, e.g. <code>/search CSTO summit</code>."
         if len(query) > MAX_QUERY:
             return f"That query is too long: {MAX_QUERY} characters at most."
         try:
@@ -251,25 +242,15 @@ class Chat:
         except (sqlite3.Error, RuntimeError) as exc:  # the archive's problem, not the user's words
             log.warning("chat: search for %r failed: %s", query, exc)
             return "I could not run that search; try plain words."
-        if hits is None:
-            return usage
-        if not hits:
-            return f"Nothing found for “{echo(query)}”."
-        return fit(f"<b>Found for “{echo(query)}”</b>", [self._hit(h) for h in hits])
+        return search_text(query, hits, sources=self.config.sources)
 
     async def _cmd_topics(self, words: str, who: Who) -> str:
         """List the topics."""
-        items = [f"• <code>{esc(t.key)}</code> — {esc(t.label)}" for t in self.config.taxonomy.topics]
-        if not items:
-            return "No topics are configured."
-        return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
+        return topics_text(self.config.taxonomy.topics)
 
     async def _cmd_sources(self, words: str, who: Who) -> str:
         """List the sources with their article counts."""
-        counts = self.store.article_counts()
-        items = [f"• <b>{esc(s.display_name)}</b> <code>{esc(s.key)}</code> — "
-                 f"{counts.get(s.key, 0)} articles" for s in self.config.sources]
-        return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
+        return sources_text(self.config.sources, self.store.article_counts())
 
     async def _cmd_unknown(self, words: str, who: Who) -> str | None:
         """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
@@ -305,7 +286,7 @@ class Chat:
             return await self._cmd_mysubs(words, who) + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
         if words.strip().casefold() == "all":
             return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
-        wanted = " ".join(words.split()).strip(_QUOTES).casefold()
+        wanted = " ".join(words.split()).strip(QUOTES).casefold()
         mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
         target = (mine.kind, mine.value, esc(mine.value)) if mine else self._target(words)
         if isinstance(target, str):
@@ -316,28 +297,11 @@ class Chat:
 
     async def _cmd_mysubs(self, words: str, who: Who) -> str:
         """List this user's alerts."""
-        subs = self.store.subscriptions.of_user(who.user_id)
-        if not subs:
-            return "You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe \"border guards\"</code>."
-        return fit("<b>Your alerts</b>", [f"• {s.kind}: {esc(s.value)}" for s in subs], sep="\n")
+        return mysubs_text(self.store.subscriptions.of_user(who.user_id))
 
     def _target(self, words: str) -> tuple[str, str, str] | str:
-        """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
-        text = " ".join(words.split())
-        if not text:
-            return ("Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
-                    "<code>/subscribe tass-com</code>, <code>/subscribe \"border guards\"</code>.")
-        if text[0] in _QUOTES:
-            phrase = visible(text.strip(_QUOTES))
-            if not 2 <= len(phrase) <= MAX_PHRASE:
-                return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
-            return "phrase", phrase, f"the phrase “{esc(phrase)}”"
-        if topic := self.topic(text):
-            return "topic", topic.key, f"the topic {esc(topic.label)}"
-        if source := self.source(text):
-            return "source", source.key, f"the source {esc(source.display_name)}"
-        return (f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
-                f"put a phrase in quotes: <code>/subscribe \"{echo(text)}\"</code>.")
+        """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
+        return subscription_target(words, topics=self.config.taxonomy.topics, sources=self.config.sources)
 
     async def _cmd_status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""
@@ -347,8 +311,7 @@ class Chat:
             snapshot = await self._snapshot()
         except (sqlite3.Error, TimeoutError, OSError) as exc:
             return f"The archive does not answer: {esc(exc)}"
-        return fit("<b>Status</b>", [esc(line) for line in status_lines(self.config, snapshot, self.counters)],
-                   sep="\n")
+        return status_text(status_lines(self.config, snapshot, self.counters))
 
     async def _cmd_pause(self, words: str, who: Who) -> str:
         """Stop polling a source until /resume (operator)."""
@@ -360,7 +323,7 @@ class Chat:
 
     def _set_paused(self, words: str, who: Who, *, paused: bool) -> str:
         """Set sources.paused for a configured source."""
-        source = self.source(words.strip()) if words.strip() else None
+        source = find_source(self.config.sources, words.strip()) if words.strip() else None
         if source is None:
             keys = ", ".join(s.key for s in self.config.sources)
             return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {esc(keys)})."
@@ -379,75 +342,6 @@ class Chat:
         log.info("chat: user %d queued %d post(s) again", who.user_id, count)
         return (f"Queued {count} post(s) again. Uncertain ones may arrive twice." if count
                 else "Nothing to retry: no failed or uncertain posts.")
-
-    # -- helpers used by the answers -------------------------------------------------------------
-
-    def topic(self, word: str):
-        """Return the topic whose key or label is `word` (any case, '_' or '-'), or None."""
-        wanted = word.strip(_QUOTES).casefold().replace("_", "-")
-        return next((t for t in self.config.taxonomy.topics
-                     if wanted in (t.key.casefold(), t.label.casefold())), None)
-
-    def source(self, word: str):
-        """Return the source whose key or name is `word` (any case), or None."""
-        wanted = word.strip(_QUOTES).casefold()
-        return next((s for s in self.config.sources
-                     if wanted in (s.key.casefold(), s.display_name.casefold())), None)
-
-    def _hit(self, hit) -> str:
-        """Format one search hit: linked title, source and date, snippet."""
-        names = {s.key: s.display_name for s in self.config.sources}
-        title = esc(shorten(hit.title or hit.url, 200))
-        link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
-        meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at)) if x)
-        snippet = esc(shorten(" ".join(str(hit.snippet or "").split()), 240))
-        return f"{link}\n<i>{esc(meta)}</i>" + (f"\n{snippet}" if snippet else "")
-
-
-# -- text helpers (pure) ------------------------------------------------------------------------
-
-
-def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS) -> str:
-    """Join items under a head, dropping the tail (and saying how many) to stay within `limit`."""
-    text = head
-    for i, item in enumerate(items):
-        candidate = f"{text}{sep}{item}"
-        if utf16_len(candidate) > limit - 40:
-            return f"{text}{sep}…and {len(items) - i} more"
-        text = candidate
-    return text
-
-
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML."""
-    return html.escape(str(text), quote=False)
-
-
-def visible(text: str) -> str:
-    """Return text without control, format or unpaired surrogate characters, spaces collapsed."""
-    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
-    return " ".join(kept.split())
-
-
-def echo(text: str, limit: int = 60) -> str:
-    """Return user input safe to quote back: visible characters only, short, escaped."""
-    return esc(shorten(visible(text), limit))
-
-
-def _web(url: str) -> bool:
-    """Return True for an http(s) URL (the only links we make clickable)."""
-    return str(url).startswith(("http://", "https://"))
-
-
-def _day(value) -> str:
-    """Return a stored date (ISO text or datetime) as DD.MM.YYYY, or ''."""
-    if not value:
-        return ""
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    except ValueError:
-        return ""
-    return moment.strftime("%d.%m.%Y")
 
 
 async def _send(update: Update, text: str) -> None:

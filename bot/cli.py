@@ -39,8 +39,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_CONFIG
+    token = os.environ.get(TOKEN_ENV, "")
+    # The config strips the token; redact both spellings so stray whitespace cannot leak it.
     setup_logging(verbose=args.verbose - args.quiet, as_json=args.log_json,
-                  secrets=(os.environ.get(TOKEN_ENV, ""),))
+                  secrets=tuple({token, token.strip()} - {""}))
     try:
         return args.handler(args)
     except ConfigError as exc:
@@ -201,7 +203,7 @@ async def _read_target(target: str, *, url: str | None, config: Config | None,
 def _cmd_sources(args: argparse.Namespace) -> int:
     """List each source with its last poll, last success, last error and article count."""
     config = load_config(args.config)
-    with open_store(config) as store:
+    with open_store(config, read_only=True) as store:
         states = {row["key"]: row for row in store.source_overview()}
         counts = store.article_counts()
     rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]

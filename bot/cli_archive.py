@@ -9,83 +9,24 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from scrapers import ScrapeError, Source
-from scrapers.errors import HTTPStatusError, NoLinksFound
-from scrapers.fetch import Fetcher, make_client
-from storage import InstanceLock, Store
+from storage import Store
 from storage.search import SearchHit, search
 
+from .backfill import backfill
 from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
-from .config import Config, load_config
-from .pipeline import PollContext, discover, store_links, unseen
+from .config import load_config
+from .progress import Progress, show_progress
 
 EXPORT_COLUMNS = ("id", "source_key", "url", "canonical_url", "title", "published_at", "author",
                   "lang", "topics", "entities", "lead", "summary", "body", "duplicate_of",
                   "discovered_at")
 SEARCH_COLUMNS = ("id", "published_at", "source_key", "lang", "title", "url", "topics",
                   "reprint_of", "rank", "snippet")
-
-
-# -- progress ---------------------------------------------------------------------------------------
-
-
-class Progress:
-    """A one-line textual progress bar, redrawn at most every `every` seconds, and a summary line."""
-
-    def __init__(self, total: int, *, stream: TextIO, enabled: bool, label: str,
-                 clock: Callable[[], float] = time.monotonic, every: float = 0.25) -> None:
-        self.total, self.count, self.note = total, 0, ""
-        self._stream, self._enabled, self._label = stream, enabled, label
-        self._clock, self._every = clock, every
-        self._started = clock()
-        self._drawn_at: float | None = None
-
-    def advance(self, n: int = 1, *, note: str = "") -> None:
-        """Count `n` more done and redraw if the last drawing is old enough."""
-        self.count += n
-        self.note = note or self.note
-        now = self._clock()
-        if self._enabled and (self._drawn_at is None or now - self._drawn_at >= self._every):
-            self._draw(now)
-
-    def finish(self, summary: str) -> None:
-        """Draw the bar one last time, end its line, and print the summary line (always)."""
-        if self._enabled:
-            self._draw(self._clock())
-            self._stream.write("\n")
-        self._stream.write(summary + "\n")
-        self._stream.flush()
-
-    @property
-    def rate(self) -> float:
-        """Return items per second so far."""
-        return self.count / max(self._clock() - self._started, 1e-9)
-
-    def line(self, now: float) -> str:
-        """Return the bar as text: label, bar, count/total, percent, rate and note."""
-        share = min(self.count / self.total, 1.0) if self.total else 1.0
-        bar = "#" * round(share * 30)
-        rate = self.count / max(now - self._started, 1e-9)
-        note = f"  {self.note}" if self.note else ""
-        return (f"{self._label} [{bar:<30}] {self.count:,}/{self.total:,} {share:4.0%} "
-                f"{rate:,.1f}/s{note}")
-
-    def _draw(self, now: float) -> None:
-        """Overwrite the current terminal line with the bar."""
-        self._drawn_at = now
-        self._stream.write("\r" + self.line(now) + "\033[K")
-        self._stream.flush()
-
-
-def _show_progress(args: argparse.Namespace) -> bool:
-    """Return True when a bar belongs on stderr: a terminal, or asked for with --progress."""
-    return args.progress or sys.stderr.isatty()
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -182,7 +123,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with open_store(config) as store:
         where, params = ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
         total = store.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
-        progress = Progress(total, stream=sys.stderr, enabled=_show_progress(args), label="export")
+        progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
         rows = _article_rows(store, where, params)
         if args.output:
             count = _export_to_file(rows, args.output, args.format, progress)
@@ -286,23 +227,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 # -- backfill -------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class BackfillReport:
-    """What one backfill did."""
-
-    pages: int = 0
-    links: int = 0
-    stored: int = 0
-    errors: list[str] = field(default_factory=list)
-    stopped: str = ""
-
-    def summary(self, key: str) -> str:
-        """Return the one-line summary."""
-        end = f"; stopped: {self.stopped}" if self.stopped else ""
-        return (f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
-                f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}")
-
-
 def _args_backfill(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("key", metavar="KEY", help="the source to backfill")
     sub.add_argument("--pages", type=_positive, required=True,
@@ -318,64 +242,12 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
         raise CommandError(
             f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
             f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"')
-    progress = Progress(args.pages, stream=sys.stderr, enabled=_show_progress(args), label="backfill")
-    report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
+    progress = Progress(args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill")
+    report = asyncio.run(backfill(config, source, pages=args.pages, progress=progress))
     for error in report.errors:
         print(f"{source.key}: {error}", file=sys.stderr)
     progress.finish(report.summary(source.key))
     return EXIT_FAILED if report.errors else EXIT_OK
-
-
-async def _backfill(config: Config, source: Source, *, pages: int, progress: Progress) -> BackfillReport:
-    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
-    with InstanceLock(config.storage_path):
-        store = Store.open(config.storage_path)
-        try:
-            async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
-                return await walk_pages(source, ctx, pages=pages, progress=progress)
-        finally:
-            store.close()
-
-
-async def walk_pages(source: Source, ctx: PollContext, *, pages: int, progress: Progress) -> BackfillReport:
-    """Read pages 2..pages+1 (page 1 is `source.url`, which polls read) and store what is new, unposted.
-
-    The walk stops early past the end of the archive: a 404/410, a page without article links, or
-    a page that repeats the one before (sites that answer any page number with the last page).
-    The source's poll state (baseline, validators, failures) is left alone, so a source never
-    polled still has its quiet first run, and nothing stored here is ever posted.
-    """
-    report, previous = BackfillReport(), None
-    for number in range(2, pages + 2):
-        url = source.pages.replace("{page}", str(number))
-        try:
-            _, links = await discover(source, ctx, url=url)
-        except ScrapeError as exc:
-            if _past_the_end(exc):
-                report.stopped = f"page {number}: {exc}"
-                break
-            report.errors.append(f"page {number}: {exc}")
-            progress.advance(note=f"page {number} failed")
-            continue
-        identities = {link.canonical_url for link in links}
-        if identities == previous:
-            report.stopped = f"page {number} repeats page {number - 1}"
-            break
-        previous = identities
-        report.pages += 1
-        report.links += len(links)
-        for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
-            stored, problems = await store_links(source, [link], ctx, post=lambda link: False)
-            report.stored += stored
-            report.errors.extend(problems)
-        progress.advance(note=f"{report.links} links, {report.stored} new")
-    return report
-
-
-def _past_the_end(exc: ScrapeError) -> bool:
-    """Return True for the errors that mean there are no more pages."""
-    return isinstance(exc, NoLinksFound) or (isinstance(exc, HTTPStatusError) and exc.status in (404, 410))
 
 
 COMMANDS: list[Command] = [

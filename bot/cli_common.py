@@ -31,9 +31,14 @@ class Command:
 
 
 @contextmanager
-def open_store(config: Config) -> Iterator[Store]:
-    """Open the archive for a short command and close it afterwards."""
-    store = Store.open(config.storage_path)
+def open_store(config: Config, *, read_only: bool = False) -> Iterator[Store]:
+    """Open the archive for a short command and close it afterwards.
+
+    A read-only command never creates or migrates the archive (a service may be running on it).
+    """
+    if read_only and not config.storage_path.exists():
+        raise CommandError(f"no archive at {config.storage_path} yet: run `presswatch once` first")
+    store = Store.open_read_only(config.storage_path) if read_only else Store.open(config.storage_path)
     try:
         yield store
     finally:

@@ -14,7 +14,8 @@ import urllib.request
 
 from .cli_common import EXIT_FAILED, EXIT_OK, Command, table, when
 from .config import Config, load_config
-from .monitor import PERSONAL, Counters, Snapshot, failed_channels, failing_sources, read_snapshot, source_state
+from .metrics import Counters
+from .snapshot import PERSONAL, Snapshot, failed_channels, failing_sources, read_snapshot, source_state
 
 _MARKS = {"ok": "✅", "failing": "❌", "silent": "🔇", "paused": "⏸", "new": "🆕"}
 

@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import soupsieve
+
 from scrapers.fetch import FetchPolicy
 from scrapers.models import Selectors, Source
 
@@ -385,8 +387,8 @@ def _recheck(t: _Table) -> int:
 def _selectors(t: _Table) -> Selectors:
     """Read a source's [sources.selectors] table."""
     selectors = Selectors(
-        **{name: t.get(name, str, None) for name in ("title", "date", "author", "lead", "body")},
-        remove=tuple(t.get("remove", list, [])),
+        **{name: t.get(name, str, None, check=_css) for name in ("title", "date", "author", "lead", "body")},
+        remove=tuple(t.get("remove", list, [], check=lambda v: all(map(_css, v)))),
     )
     t.finish()
     return selectors
@@ -400,6 +402,15 @@ def _rewrites(t: _Table) -> tuple[tuple[str, str], ...]:
                 and _regex(pair[0])):
             raise ConfigError(f"{t.path}.url_rewrites[{i}]: expected [\"regex\", \"replacement\"]")
     return tuple((p, r) for p, r in pairs)
+
+
+def _css(value: str) -> bool:
+    """Return True for a valid CSS selector, else raise a ValueError for the caller."""
+    try:
+        soupsieve.compile(value)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ValueError(f"not a valid CSS selector ({str(exc).splitlines()[0]})") from exc
+    return True
 
 
 def _one_of(*allowed: str):

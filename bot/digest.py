@@ -68,11 +68,13 @@ def next_digest_at(moment: datetime, period: int, zone: str) -> datetime:
         return datetime.fromtimestamp((math.floor(stamp / period) + 1) * period, UTC)
     tz = ZoneInfo(zone)
     local = moment.astimezone(tz)
-    midnight = datetime.combine(local.date(), time(0), tzinfo=tz)
-    next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz)
-    elapsed = (moment - midnight).total_seconds()
+    # Arithmetic in UTC: aware datetimes of one zone add and subtract wall-clock time, which is
+    # an hour off on the days clocks change.
+    midnight = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
+    next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    elapsed = (moment.astimezone(UTC) - midnight).total_seconds()
     boundary = midnight + timedelta(seconds=(math.floor(elapsed / period) + 1) * period)
-    return min(boundary, next_midnight).astimezone(UTC)
+    return min(boundary, next_midnight)
 
 
 def hold_until(*, created: datetime, now: datetime, digest_seconds: int | None,

@@ -47,7 +47,8 @@ class Enricher:
             tuple(_reason(m, "topic") for m in topics) + tuple(_reason(m, "entity") for m in entities),
         )
 
-    def store(self, source: Source, article: Article, *, post: bool, now: datetime) -> int:
+    def store(self, source: Source, article: Article, *, post: bool, now: datetime,
+              aliases: tuple[str, ...] = ()) -> int:
         """Enrich and store one article with its deliveries; return 1 if stored, 0 if already known."""
         if self._store.known_url_keys([article.canonical_url]):
             return 0  # The page's canonical URL names an article we already have.
@@ -55,15 +56,22 @@ class Enricher:
         article = enriched.article
         minhash = self.signature(article)
         original = self.find_original(article, minhash, now=now)
-        deliveries = self._deliveries(source, article) if post and not original else []
-        self._store.add_article(
-            article, source_key=source.key, now=now, deliveries=deliveries, silent=not post,
-            duplicate_of=original.article_id if original else None,
-            similarity=original.similarity if original else None,
-            reasons=enriched.reasons, minhash=minhash)
+        deliveries = self._deliveries(source, article) if post else []
         if original:
-            # The story's post now names one more source ("Also: …").
-            self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
+            # One story once per chat: only channels that never got the story get the reprint;
+            # a story recorded silently (a first run's old news) stays unposted everywhere.
+            told = self._store.outbox.channels_with_post(original.article_id)
+            deliveries = [] if self._store.is_silent(original.article_id) else [
+                d for d in deliveries if d.channel not in told]
+        with self._store.db.atomic():
+            self._store.add_article(
+                article, source_key=source.key, now=now, deliveries=deliveries, silent=not post,
+                duplicate_of=original.article_id if original else None,
+                similarity=original.similarity if original else None,
+                reasons=enriched.reasons, minhash=minhash, aliases=aliases)
+            if original:
+                # The story's post now names one more source ("Also: …").
+                self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
         log.info("article %s %s: stored%s", source.key, article.url, _fate(original, deliveries))
         return 1
 
@@ -122,8 +130,9 @@ def _reason(match: Match, kind: str) -> TopicReason:
 def _fate(original: NearDuplicate | None, deliveries: list[Delivery]) -> str:
     """Describe what happens to a stored article, for the log."""
     if original:
+        where = f"; posted only to {', '.join(d.channel for d in deliveries)}" if deliveries else ""
         return (f" (reprint of article {original.article_id}, similarity {original.similarity:.2f};"
-                " not posted, the story's post will name this source)")
+                f" the story's post will name this source{where})")
     if deliveries:
         return f", queued for {', '.join(d.channel for d in deliveries)}"
     return " (recorded silently)"

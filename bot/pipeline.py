@@ -17,7 +17,6 @@ from scrapers import (
     Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, extract_article,
     links_from_feed, links_from_listing, merge_link, url_key,
 )
-from scrapers.errors import HTTPStatusError
 from scrapers.fetch import Fetcher
 from storage import RunRecord, Store
 
@@ -50,6 +49,16 @@ class PollContext:
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
     """Poll one source once and record the run; never raises except on cancellation."""
     started = ctx.clock()
+    try:
+        return await _poll(source, ctx, started=started)
+    except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop the service
+        log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
+        return RunRecord(source.key, started, ctx.clock(), "error", error=f"archive error: {exc}",
+                         error_kind=type(exc).__name__)
+
+
+async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRecord:
+    """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = ctx.store.source_state(source.key)
     try:
         page, links = await discover(source, ctx, etag=state.etag, last_modified=state.last_modified)
@@ -62,13 +71,18 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
-        new, problems = await store_links(source, fresh, ctx, post=lambda link: link.url in to_post)
+        new, problems, skipped = await store_links(source, fresh, ctx,
+                                                   post=lambda link: link.url in to_post)
         await recheck_known(source, links, ctx)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return _record_failure(source, ctx, started=started, exc=exc, failures=state.consecutive_failures)
     run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
                     links_found=len(links), new_articles=new, error="; ".join(problems[:5]) or None)
-    ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified, baseline=True)
+    # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
+    # them) and, on a first run, no baseline yet (they would be posted as new next time).
+    ctx.store.record_run(run, etag=None if skipped else page.etag,
+                         last_modified=None if skipped else page.last_modified,
+                         baseline=not (first_run and skipped))
     record_health(source, run, ctx)
     log.info("poll %s %s: %s, %d links, %d new%s", source.key, source.url, run.status, len(links), new,
              _run_notes(source, first_run=first_run, problems=len(problems)))
@@ -96,24 +110,39 @@ def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
 
 async def store_links(
     source: Source, links: list[Link], ctx: PollContext, *, post: Callable[[Link], bool],
-) -> tuple[int, list[str]]:
-    """Read, enrich and store each link's article, oldest first; return (stored, problems).
+) -> tuple[int, list[str], int]:
+    """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped).
 
     A page that fails for good (a 4xx, not HTML) is stored from what the listing said, so it is
-    not retried forever; a transient failure leaves the link unseen for the next poll.
+    not retried forever; a transient failure leaves the link unseen for the next poll (skipped).
     """
-    stored, problems = 0, []
+    stored, problems, skipped = 0, [], 0
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
-            article = await read_article(source, link, ctx)
-        except ScrapeError as exc:
-            problems.append(str(exc))
-            log.warning("article %s %s: failed: %s", source.key, link.url, exc)
-            if not permanent_failure(exc):
-                continue
-            article = _from_link_only(link)
-        stored += ctx.enricher.store(source, article, post=post(link), now=ctx.clock())
-    return stored, problems
+            article = await _read_or_stub(source, link, ctx, problems)
+            # The listing's URL is remembered too, when the page names another canonical URL.
+            stored += ctx.enricher.store(source, article, post=post(link), now=ctx.clock(),
+                                         aliases=(link.canonical_url,))
+        except ScrapeError:
+            skipped += 1  # Transient: the link stays unseen and is tried again next poll.
+        except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
+            problems.append(f"{link.url}: unexpected {type(exc).__name__}: {exc}")
+            log.error("article %s %s: failed", source.key, link.url, exc_info=exc)
+            skipped += 1
+    return stored, problems, skipped
+
+
+async def _read_or_stub(source: Source, link: Link, ctx: PollContext, problems: list[str]) -> Article:
+    """Read a link's article; a page gone for good becomes a stub from the link, a transient
+    failure is raised. Either failure is noted in `problems`."""
+    try:
+        return await read_article(source, link, ctx)
+    except ScrapeError as exc:
+        problems.append(str(exc))
+        log.warning("article %s %s: failed: %s", source.key, link.url, exc)
+        if not permanent_failure(exc):
+            raise
+        return _from_link_only(link)
 
 
 async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContext) -> int:
@@ -198,10 +227,10 @@ def newest(links: list[Link], count: int) -> list[Link]:
 
 
 def permanent_failure(exc: ScrapeError) -> bool:
-    """Return True for article errors that retrying will not fix (a 4xx, a page that is not HTML)."""
-    if isinstance(exc, HTTPStatusError):
-        return 400 <= exc.status < 500 and exc.status != 429
-    return not isinstance(exc, FetchError)
+    """Return True for article errors that retrying will not fix (a 4xx, robots, not HTML…)."""
+    if isinstance(exc, FetchError):
+        return not exc.retryable
+    return True
 
 
 def _from_link_only(link: Link) -> Article:

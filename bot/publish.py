@@ -27,6 +27,7 @@ from .pacing import Lanes, Pacer
 from .telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
 
 log = logging.getLogger(__name__)
+_STALE_SENDING = 600  # seconds; a Telegram call times out long before
 
 Clock = Callable[[], datetime]
 _REFILL_EVERY = 1.0  # seconds between looks for new due rows while a round is busy
@@ -94,6 +95,11 @@ class Relay:
         """Send everything due now (and what falls due while sending), then return."""
         if not self._seeded:
             self._seed_pacer()
+        # A row still `sending` long after any call could last lost its outcome to a failed write.
+        stale = self._store.outbox.recover_interrupted(
+            now=self._clock(), before=self._clock() - timedelta(seconds=_STALE_SENDING))
+        if stale:
+            log.warning("%d post(s) stuck mid-send for %d s marked uncertain", stale, _STALE_SENDING)
         rnd = _Round(RelayReport())
         try:
             await self._serve(rnd, limit)

@@ -22,7 +22,8 @@ from scrapers.models import Source
 from storage import RunRecord
 
 from .app import App
-from .monitor import Monitor, MonitorServer
+from .http_endpoint import MonitorServer
+from .monitor import Monitor
 from .pipeline import poll_source
 
 log = logging.getLogger(__name__)

@@ -130,3 +130,10 @@ def m005_archive_indexes(db: Database) -> None:
     """Index publication time (newest-first listings) and topic keys (filtered search)."""
     db["articles"].create_index(["published_at"])
     db["article_topics"].create_index(["key", "article_id"])
+
+
+@migrations()
+def m006_url_aliases(db: Database) -> None:
+    """Remember the listing's URL of an article whose page names another canonical URL."""
+    db["article_urls"].create({"url_key": str, "article_id": int}, pk="url_key",
+                              foreign_keys=[("article_id", "articles", "id")])

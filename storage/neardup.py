@@ -103,11 +103,19 @@ class NearDuplicateIndex:
         return sorted(self._lsh.query(minhash))
 
     def add(self, article_id: int, minhash: MinHash, *, source_key: str, now: datetime) -> None:
-        """Persist a signature (inside the caller's transaction) and index it."""
+        """Persist a signature and index it."""
+        self.save(article_id, minhash, source_key=source_key, now=now)
+        self.index(article_id, minhash, now=now)
+
+    def save(self, article_id: int, minhash: MinHash, *, source_key: str, now: datetime) -> None:
+        """Persist a signature (inside the caller's transaction)."""
         self.db["signatures"].insert({
             "article_id": article_id, "source_key": source_key,
             "minhash": minhash.hashvalues.astype(np.uint32).tobytes(), "created_at": iso(now),
         }, replace=True)
+
+    def index(self, article_id: int, minhash: MinHash, *, now: datetime) -> None:
+        """Make a committed signature findable."""
         self._insert(article_id, minhash, now)
 
     def _insert(self, article_id: int, minhash: MinHash, created: datetime) -> None:

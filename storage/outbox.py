@@ -71,6 +71,12 @@ class Outbox:
         return {(r["channel"], r["state"]): r["n"] for r in self.db.query(
             "select channel, state, count(*) as n from outbox group by channel, state")}
 
+    def channels_with_post(self, article_id: int) -> set[str]:
+        """Return the channels that have (or will have) a post of an article."""
+        return {r["channel"] for r in self.db.query(
+            "select channel from outbox where article_id = ? and kind = ? and state != ?",
+            [article_id, POST, DROPPED])}
+
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """Return (chat id, time) of the sends since `since` that reached or may have reached Telegram."""
         rows = self.db.query(
@@ -173,12 +179,19 @@ class Outbox:
             self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
-    def recover_interrupted(self, *, now: datetime) -> int:
-        """Mark rows left `sending` by a crash as uncertain; return how many."""
+    def recover_interrupted(self, *, now: datetime, before: datetime | None = None) -> int:
+        """Mark rows left `sending` (by a crash, or last changed before `before`) as uncertain."""
+        stale = iso(before or now)
         with immediate(self.db):
+            # An edit may safely be made twice: it goes back to pending rather than to the operator.
+            self.db.execute(
+                "update outbox set state = ?, updated_at = ? "
+                "where state = ? and kind = 'edit' and updated_at <= ?",
+                [PENDING, iso(now), SENDING, stale])
             cursor = self.db.execute(
-                "update outbox set state = ?, last_error = ?, updated_at = ? where state = ?",
-                [UNCERTAIN, "interrupted while sending (process stopped)", iso(now), SENDING])
+                "update outbox set state = ?, last_error = ?, updated_at = ? "
+                "where state = ? and updated_at <= ?",
+                [UNCERTAIN, "interrupted while sending (process stopped)", iso(now), SENDING, stale])
         return cursor.rowcount
 
     # -- the pipeline's corrections ---------------------------------------------------------

@@ -177,7 +177,8 @@ class Store:
             chunk = ordered[start:start + 500]
             marks = ",".join("?" * len(chunk))
             found |= {r["url_key"] for r in self.db.query(
-                f"select url_key from articles where url_key in ({marks})", chunk)}
+                f"select url_key from articles where url_key in ({marks}) union "
+                f"select url_key from article_urls where url_key in ({marks})", chunk + chunk)}
         return found
 
     def article_with_hash(self, content_hash: str) -> int | None:
@@ -191,7 +192,7 @@ class Store:
         self, article: Article, *, source_key: str, now: datetime,
         deliveries: Sequence[Delivery] = (), duplicate_of: int | None = None, silent: bool = False,
         reasons: Sequence[TopicReason] = (), minhash: MinHash | None = None,
-        similarity: float | None = None,
+        similarity: float | None = None, aliases: Iterable[str] = (),
     ) -> int:
         """Store an article, why it got its topics, its signature and its deliveries in one transaction."""
         with self.db.atomic():
@@ -205,13 +206,20 @@ class Store:
             })
             article_id = int(table.last_pk)
             self._save_reasons(article_id, reasons)
+            own = url_key(article.canonical_url)
+            self.db["article_urls"].insert_all(
+                ({"url_key": key, "article_id": article_id} for key in {url_key(u) for u in aliases}
+                 if key != own), ignore=True)
             if minhash is not None and self._neardup is not None:
-                self._neardup.add(article_id, minhash, source_key=source_key, now=now)
+                self._neardup.save(article_id, minhash, source_key=source_key, now=now)
             self.db["outbox"].insert_all(
                 {"article_id": article_id, "channel": d.channel, "chat_id": d.chat_id,
                  "state": PENDING, "created_at": iso(now), "updated_at": iso(now)}
                 for d in deliveries
             )
+        if minhash is not None and self._neardup is not None:
+            # Indexed only once committed: a rolled-back id could later name another article.
+            self._neardup.index(article_id, minhash, now=now)
         return article_id
 
     def update_article(self, article_id: int, article: Article, *, now: datetime,
@@ -250,6 +258,10 @@ class Store:
         """Record that an article was re-read and found unchanged."""
         with self.db.atomic():
             self.db["articles"].update(article_id, {"checked_at": iso(now)})
+
+    def is_silent(self, article_id: int) -> bool:
+        """Return True for an article recorded without posting (a first run's old news)."""
+        return bool(self.db["articles"].get(article_id)["silent"])
 
     def root_of(self, article_id: int) -> int:
         """Return the original article of a story (an article that is nobody's reprint)."""

@@ -23,4 +23,11 @@ def immediate(db: Database) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        # A failed COMMIT (disk full, I/O error) must not leave the transaction open: every later
+        # write would nest inside it and nothing would ever be committed again.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise

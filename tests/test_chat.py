@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from telegram import error as tg
 
-from bot.chat import MAX_UNITS, Chat, RateLimiter, fit
+from bot.chat import Chat, RateLimiter
+from bot.chat_answers import MAX_UNITS, fit
 from bot.render import utf16_len as units
 from bot.config import config_from_dict
-from bot.monitor import Counters, Monitor
+from bot.metrics import Counters
+from bot.monitor import Monitor
 from scrapers.models import Article
 from storage import Delivery, Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram

@@ -88,3 +88,9 @@ def test_admin_user_ids_are_numbers(tmp_path: Path) -> None:
 def test_list_items_are_type_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"sources\[0\].drop_lines: expected a list of strings"):
         _load(tmp_path, EXAMPLE.replace('trailers = ["read more', 'drop_lines = [5]\ntrailers = ["read more', 1))
+
+
+def test_css_selectors_are_checked(tmp_path: Path) -> None:
+    bad = EXAMPLE.replace('trailers = ["read more', '[sources.selectors]\nbody = "div[[bad"\n\n#', 1)
+    with pytest.raises(ConfigError, match=r"sources\[0\].selectors.body: not a valid CSS selector"):
+        _load(tmp_path, bad)

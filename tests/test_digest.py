@@ -150,3 +150,12 @@ def test_edits_go_at_night_and_digest_channels_get_no_updates(tmp_path, store) -
     assert [(m.chat_id, m.edit_message_id) for _, m in sender.sent] == [("-1001", 3)]
     updates = store.db.query("select channel, state from outbox where kind = 'edit' order by channel")
     assert [(r["channel"], r["state"]) for r in updates] == [("digest", "dropped"), ("night", SENT)]
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2024, 3, 31, 3, 30, tzinfo=UTC),   # Berlin springs forward at 01:00 UTC
+    datetime(2024, 10, 27, 1, 30, tzinfo=UTC),  # and falls back at 01:00 UTC
+])
+def test_digest_boundaries_stay_ahead_on_days_clocks_change(moment) -> None:
+    boundary = next_digest_at(moment, 3600, "Europe/Berlin")
+    assert moment < boundary <= moment + timedelta(hours=1)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot import monitor
+from bot import http_endpoint
 from bot.config import Config, config_from_dict
-from bot.monitor import (
-    Counters, LagHistogram, MeteredSender, Monitor, MonitorServer, read_snapshot, render_metrics,
-)
+from bot.http_endpoint import MonitorServer
+from bot.metrics import LAG_BUCKETS, Counters, LagHistogram, MeteredSender, render_metrics
+from bot.monitor import Monitor
+from bot.snapshot import Snapshot, read_snapshot
 from bot.telegram import Delivered, Message, RetryLater
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
@@ -90,7 +91,7 @@ def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None
     lag = LagHistogram()
     buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
     assert count == 2 and total == pytest.approx(4090)
-    assert [dict(zip(monitor.LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
+    assert [dict(zip(LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
     assert read_snapshot(config.storage_path, lag=lag).lag["alpha"][2] == 2  # not counted again
     store.db.execute("update outbox set state = 'sent', sent_at = ? where state = 'pending'",
                      [(T0 + timedelta(seconds=30)).isoformat()])
@@ -187,7 +188,7 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
 def test_label_values_are_escaped(tmp_path) -> None:
     counters = Counters()
     counters.inc("chat_commands", command='a"b\\c\nd')
-    text = render_metrics(make_config(tmp_path), monitor.Snapshot(), counters,
+    text = render_metrics(make_config(tmp_path), Snapshot(), counters,
                           scheduler_running=False, db_ok=False)
     _families(text)
     assert 'presswatch_chat_commands_total{command="a\\"b\\\\c\\nd"} 1' in text
@@ -309,7 +310,7 @@ def test_a_stopping_service_answers_503(archive) -> None:
 
 def test_a_silent_client_is_cut_off_and_blocks_nobody(archive, monkeypatch) -> None:
     config, _ = archive
-    monkeypatch.setattr(monitor, "_CLIENT_DEADLINE", 0.3)
+    monkeypatch.setattr(http_endpoint, "_CLIENT_DEADLINE", 0.3)
 
     async def scenario(port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)

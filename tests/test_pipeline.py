@@ -156,3 +156,53 @@ def test_an_unreachable_source_is_an_error_with_a_reason(world, tmp_path) -> Non
     config.write_text(config.read_text().replace(world.url(TASS, "/rss/v2.xml"), "http://127.0.0.1:9/rss.xml"))
     run = poll(config, TASS)
     assert run.status == "error" and "connection failed" in run.error
+
+
+def test_a_first_run_with_transient_failures_never_floods_the_channel_later(world, tmp_path) -> None:
+    page = world.site(TASS).routes["/politics/1451110"]
+    page.status = 503
+    config = write_config(tmp_path, world)
+    assert poll(config, TASS).status == "partial"
+    page.status = 200
+    poll(config, TASS)
+    assert rows(config, "select count(*) n from outbox")[0]["n"] == 0
+    assert rows(config, "select count(*) n from articles where silent = 1")[0]["n"] == 3
+
+
+def test_a_partial_poll_keeps_no_validators_so_skipped_links_come_back(world, tmp_path) -> None:
+    site = world.site(TASS)
+    site.routes["/rss/v2.xml"].etag = '"v1"'
+    site.routes["/politics/1451110"].status = 503
+    config = write_config(tmp_path, world)
+    poll(config, TASS)
+    site.routes["/politics/1451110"].status = 200
+    run = poll(config, TASS)
+    assert (run.status, run.new_articles) == ("ok", 1)
+
+
+def test_a_page_naming_another_canonical_url_is_fetched_once(world, tmp_path) -> None:
+    site = world.site(IA)
+    page = site.routes[BRIEFING].body.replace(
+        b"<head>", b'<head><link rel="canonical" href="/article/briefing-canonical/">')
+    site.add(BRIEFING, page)
+    config = write_config(tmp_path, world)
+    poll(config, IA)
+    poll(config, IA)
+    assert site.hits(BRIEFING) == 1
+
+
+def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch) -> None:
+    from bot import enrich
+
+    real = enrich.Enricher.store
+
+    def explode(self, source, article, **kwargs):
+        if "kosachev" in article.url:
+            raise KeyError("boom")
+        return real(self, source, article, **kwargs)
+
+    monkeypatch.setattr(enrich.Enricher, "store", explode)
+    config = write_config(tmp_path, world)
+    run = poll(config, IA)
+    assert run.status == "partial" and "unexpected KeyError" in run.error
+    assert run.new_articles == 2

@@ -136,3 +136,24 @@ def test_an_unchanged_article_is_not_edited(world, telegram, tmp_path) -> None:
     clock.now += timedelta(minutes=40)
     cycle(config, clock, keys=("tass-com",))
     assert telegram.edits == []
+
+
+def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, tmp_path) -> None:
+    channels = ('[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+                '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n')
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels)
+    clock = Clock()
+    cycle(config, clock)
+    journal_before = len(telegram.messages_for("@journal_only"))
+    main_before = len(telegram.messages_for(CHANNEL))
+    site = world.site("interaffairs-en")
+    site.add("/", site.routes["/"].body.decode().replace(
+        '<section class="news-list">',
+        '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>'))
+    site.add("/article/csto-leaders-adopt-anniversary-statement/",
+             REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)))
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+    assert len(telegram.messages_for(CHANNEL)) == main_before
+    [new] = telegram.messages_for("@journal_only")[journal_before:]
+    assert "CSTO leaders adopt anniversary statement" in new.text

@@ -1,0 +1,83 @@
+"""Backfill: walk a source's older listing or feed pages and store their articles without posting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from scrapers import ScrapeError, Source
+from scrapers.errors import HTTPStatusError, NoLinksFound
+from scrapers.fetch import Fetcher, make_client
+from storage import InstanceLock, Store
+
+from .config import Config
+from .pipeline import PollContext, discover, store_links, unseen
+from .progress import Progress
+
+
+@dataclass(slots=True)
+class BackfillReport:
+    """What one backfill did."""
+
+    pages: int = 0
+    links: int = 0
+    stored: int = 0
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""
+
+    def summary(self, key: str) -> str:
+        """Return the one-line summary."""
+        end = f"; stopped: {self.stopped}" if self.stopped else ""
+        return (f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
+                f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}")
+
+
+async def backfill(config: Config, source: Source, *, pages: int, progress: Progress) -> BackfillReport:
+    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    with InstanceLock(config.storage_path):
+        store = Store.open(config.storage_path)
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
+                return await walk_pages(source, ctx, pages=pages, progress=progress)
+        finally:
+            store.close()
+
+
+async def walk_pages(source: Source, ctx: PollContext, *, pages: int, progress: Progress) -> BackfillReport:
+    """Read pages 2..pages+1 (page 1 is `source.url`, which polls read) and store what is new, unposted.
+
+    The walk stops early past the end of the archive: a 404/410, a page without article links, or
+    a page that repeats the one before (sites that answer any page number with the last page).
+    The source's poll state (baseline, validators, failures) is left alone, so a source never
+    polled still has its quiet first run, and nothing stored here is ever posted.
+    """
+    report, previous = BackfillReport(), None
+    for number in range(2, pages + 2):
+        url = source.pages.replace("{page}", str(number))
+        try:
+            _, links = await discover(source, ctx, url=url)
+        except ScrapeError as exc:
+            if _past_the_end(exc):
+                report.stopped = f"page {number}: {exc}"
+                break
+            report.errors.append(f"page {number}: {exc}")
+            progress.advance(note=f"page {number} failed")
+            continue
+        identities = {link.canonical_url for link in links}
+        if identities == previous:
+            report.stopped = f"page {number} repeats page {number - 1}"
+            break
+        previous = identities
+        report.pages += 1
+        report.links += len(links)
+        for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
+            stored, problems, _ = await store_links(source, [link], ctx, post=lambda link: False)
+            report.stored += stored
+            report.errors.extend(problems)
+        progress.advance(note=f"{report.links} links, {report.stored} new")
+    return report
+
+
+def _past_the_end(exc: ScrapeError) -> bool:
+    """Return True for the errors that mean there are no more pages."""
+    return isinstance(exc, NoLinksFound) or (isinstance(exc, HTTPStatusError) and exc.status in (404, 410))

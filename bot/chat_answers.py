@@ -1,0 +1,183 @@
+"""Chat answers: the text of each command's reply, from data already read from the archive (pure).
+
+Every string a user typed or a site wrote is escaped for Telegram HTML, and every list is cut to
+stay under Telegram's 4096-unit message limit, saying how many items were left out.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from scrapers.models import Source
+
+from .classify import Topic
+from .render import shorten, utf16_len
+
+if TYPE_CHECKING:  # types only: answers never touch the archive themselves
+    from storage.search import SearchHit
+    from storage.subscriptions import Subscription
+
+MAX_UNITS = 4000  # UTF-16 units; Telegram allows 4096 after entity parsing, raw HTML is longer
+MAX_PHRASE, MAX_LATEST = 100, 10
+QUOTES = "\"'“”«»„‘’"
+
+
+def help_text(commands: Sequence[tuple[str, str]], operator_commands: Sequence[tuple[str, str]] = ()) -> str:
+    """Answer /help: the commands, and the operator's when given."""
+    lines = [f"/{name} — {esc(text)}" for name, text in commands]
+    if operator_commands:
+        lines += ["", "<b>Operator</b>", *(f"/{name} — {esc(text)}" for name, text in operator_commands)]
+    return "<b>presswatch</b> follows official press releases and keeps an archive.\n\n" + "\n".join(lines)
+
+
+def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | None] | str:
+    """Return (count, topic) asked of /latest, or the reply to a topic that does not exist."""
+    count, topic = 5, None
+    for word in words.split()[:3]:
+        if word.isascii() and word.isdigit():
+            count = max(1, min(int(word), MAX_LATEST))
+        elif (topic := find_topic(topics, word)) is None:
+            return f"No topic is called “{echo(word)}”. /topics lists them."
+    return count, topic
+
+
+def latest_text(hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]) -> str:
+    """Answer /latest with the newest articles, of one topic when given."""
+    about = f" on {esc(topic.label)}" if topic else ""
+    if not hits:
+        return f"No articles{about} yet."
+    names = _names(sources)
+    return fit(f"<b>Latest{about}</b>", [hit_text(h, names) for h in hits])
+
+
+def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source]) -> str:
+    """Answer /search with its hits; `hits` is None when the query holds no word to look for."""
+    if hits is None:
+        return "Tell me what to look for, e.g. <code>/search CSTO summit</code>."
+    if not hits:
+        return f"Nothing found for “{echo(query)}”."
+    names = _names(sources)
+    return fit(f"<b>Found for “{echo(query)}”</b>", [hit_text(h, names) for h in hits])
+
+
+def topics_text(topics: Sequence[Topic]) -> str:
+    """Answer /topics."""
+    items = [f"• <code>{esc(t.key)}</code> — {esc(t.label)}" for t in topics]
+    if not items:
+        return "No topics are configured."
+    return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
+
+
+def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
+    """Answer /sources with each source's article count."""
+    items = [f"• <b>{esc(s.display_name)}</b> <code>{esc(s.key)}</code> — "
+             f"{counts.get(s.key, 0)} articles" for s in sources]
+    return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
+
+
+def mysubs_text(subs: Sequence[Subscription]) -> str:
+    """Answer /mysubs."""
+    if not subs:
+        return "You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe \"border guards\"</code>."
+    return fit("<b>Your alerts</b>", [f"• {s.kind}: {esc(s.value)}" for s in subs], sep="\n")
+
+
+def status_text(lines: Iterable[str]) -> str:
+    """Answer /status with the lines `presswatch status` prints."""
+    return fit("<b>Status</b>", [esc(line) for line in lines], sep="\n")
+
+
+def subscription_target(words: str, *, topics: Sequence[Topic],
+                        sources: Sequence[Source]) -> tuple[str, str, str] | str:
+    """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
+    text = " ".join(words.split())
+    if not text:
+        return ("Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
+                "<code>/subscribe tass-com</code>, <code>/subscribe \"border guards\"</code>.")
+    if text[0] in QUOTES:
+        phrase = visible(text.strip(QUOTES))
+        if not 2 <= len(phrase) <= MAX_PHRASE:
+            return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
+        return "phrase", phrase, f"the phrase “{esc(phrase)}”"
+    if topic := find_topic(topics, text):
+        return "topic", topic.key, f"the topic {esc(topic.label)}"
+    if source := find_source(sources, text):
+        return "source", source.key, f"the source {esc(source.display_name)}"
+    return (f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
+            f"put a phrase in quotes: <code>/subscribe \"{echo(text)}\"</code>.")
+
+
+def find_topic(topics: Sequence[Topic], word: str) -> Topic | None:
+    """Return the topic whose key or label is `word` (any case, '_' or '-'), or None."""
+    wanted = word.strip(QUOTES).casefold().replace("_", "-")
+    return next((t for t in topics if wanted in (t.key.casefold(), t.label.casefold())), None)
+
+
+def find_source(sources: Sequence[Source], word: str) -> Source | None:
+    """Return the source whose key or name is `word` (any case), or None."""
+    wanted = word.strip(QUOTES).casefold()
+    return next((s for s in sources if wanted in (s.key.casefold(), s.display_name.casefold())), None)
+
+
+def hit_text(hit: SearchHit, names: Mapping[str, str]) -> str:
+    """Format one search hit: linked title, source and date, snippet."""
+    title = esc(shorten(hit.title or hit.url, 200))
+    link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
+    meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at)) if x)
+    snippet = esc(shorten(" ".join(str(hit.snippet or "").split()), 240))
+    return f"{link}\n<i>{esc(meta)}</i>" + (f"\n{snippet}" if snippet else "")
+
+
+# -- text helpers ---------------------------------------------------------------------------------
+
+
+def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS) -> str:
+    """Join items under a head, dropping the tail (and saying how many) to stay within `limit`."""
+    text = head
+    for i, item in enumerate(items):
+        candidate = f"{text}{sep}{item}"
+        if utf16_len(candidate) > limit - 40:
+            return f"{text}{sep}…and {len(items) - i} more"
+        text = candidate
+    return text
+
+
+def esc(text: str) -> str:
+    """Escape text for Telegram HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def visible(text: str) -> str:
+    """Return text without control, format or unpaired surrogate characters, spaces collapsed."""
+    kept = "".join(c for c in text if c.isspace() or unicodedata.category(c)[0] != "C")
+    return " ".join(kept.split())
+
+
+def echo(text: str, limit: int = 60) -> str:
+    """Return user input safe to quote back: visible characters only, short, escaped."""
+    return esc(shorten(visible(text), limit))
+
+
+def _names(sources: Sequence[Source]) -> dict[str, str]:
+    """Return each source's display name by key."""
+    return {s.key: s.display_name for s in sources}
+
+
+def _web(url: str) -> bool:
+    """Return True for an http(s) URL (the only links we make clickable)."""
+    return str(url).startswith(("http://", "https://"))
+
+
+def _day(value) -> str:
+    """Return a stored date (ISO text or datetime) as DD.MM.YYYY, or ''."""
+    if not value:
+        return ""
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return ""
+    return moment.strftime("%d.%m.%Y")
