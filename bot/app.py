@@ -103,7 +103,9 @@ def _channel_names(config: Config) -> dict[str, str]:
 def _make_sender(config: Config, *, console: TextIO | None) -> Sender:
     """Return a Telegram sender when a token is set, else the console."""
     if not config.telegram.token:
-        log.info("no %s set: posts go to the console", "PRESSWATCH_TELEGRAM_TOKEN")
+        # Loud on purpose: a service whose env file went missing would otherwise mark posts sent.
+        log.warning("PRESSWATCH_TELEGRAM_TOKEN is not set: posts are printed to the console and "
+                    "recorded as delivered, never sent to Telegram")
         return ConsoleSender(console)
     return TelegramSender.create(token=config.telegram.token,
                                  api_base_url=config.telegram.api_base_url,

@@ -10,6 +10,7 @@ import html
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
 
 from scrapers.models import Source
@@ -50,8 +51,8 @@ def latest_text(hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequ
     about = f" on {esc(topic.label)}" if topic else ""
     if not hits:
         return f"No articles{about} yet."
-    names = _names(sources)
-    return fit(f"<b>Latest{about}</b>", [hit_text(h, names) for h in hits])
+    names, zones = _names(sources), _zones(sources)
+    return fit(f"<b>Latest{about}</b>", [hit_text(h, names, zones) for h in hits])
 
 
 def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source]) -> str:
@@ -60,8 +61,8 @@ def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequen
         return "Tell me what to look for, e.g. <code>/search CSTO summit</code>."
     if not hits:
         return f"Nothing found for “{echo(query)}”."
-    names = _names(sources)
-    return fit(f"<b>Found for “{echo(query)}”</b>", [hit_text(h, names) for h in hits])
+    names, zones = _names(sources), _zones(sources)
+    return fit(f"<b>Found for “{echo(query)}”</b>", [hit_text(h, names, zones) for h in hits])
 
 
 def topics_text(topics: Sequence[Topic]) -> str:
@@ -123,11 +124,11 @@ def find_source(sources: Sequence[Source], word: str) -> Source | None:
     return next((s for s in sources if wanted in (s.key.casefold(), s.display_name.casefold())), None)
 
 
-def hit_text(hit: SearchHit, names: Mapping[str, str]) -> str:
+def hit_text(hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None) -> str:
     """Format one search hit: linked title, source and date, snippet."""
     title = esc(shorten(hit.title or hit.url, 200))
     link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
-    meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at)) if x)
+    meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC"))) if x)
     snippet = esc(shorten(" ".join(str(hit.snippet or "").split()), 240))
     return f"{link}\n<i>{esc(meta)}</i>" + (f"\n{snippet}" if snippet else "")
 
@@ -172,12 +173,19 @@ def _web(url: str) -> bool:
     return str(url).startswith(("http://", "https://"))
 
 
-def _day(value) -> str:
-    """Return a stored date (ISO text or datetime) as DD.MM.YYYY, or ''."""
+def _zones(sources: Sequence[Source]) -> dict[str, str]:
+    """Map source keys to their time zones (dates are shown as the source's posts show them)."""
+    return {s.key: s.timezone for s in sources}
+
+
+def _day(value, zone: str = "UTC") -> str:
+    """Return a stored UTC time (ISO text or datetime) as DD.MM.YYYY in `zone`, or ''."""
     if not value:
         return ""
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(ZoneInfo(zone))
     return moment.strftime("%d.%m.%Y")

@@ -63,7 +63,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
-    with open_store(config) as store:
+    with open_store(config, read_only=True) as store:
         try:
             hits = search(store.db, " ".join(args.query), source=args.source, topic=args.topic,
                           lang=args.lang, since=args.since, until=until, limit=args.limit)
@@ -120,7 +120,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
     config = load_config(args.config)
     started = time.monotonic()
-    with open_store(config) as store:
+    with open_store(config, read_only=True) as store:
         where, params = ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
         total = store.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
@@ -207,7 +207,7 @@ def _args_stats(sub: argparse.ArgumentParser) -> None:
 def _cmd_stats(args: argparse.Namespace) -> int:
     """Print article counts by source, by topic and by month."""
     config = load_config(args.config)
-    with open_store(config) as store:
+    with open_store(config, read_only=True) as store:
         report = {name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
                   for name, cur in ((n, store.db.execute(sql)) for n, sql in _STATS.items())}
         total = store.db.execute("select count(*) from articles").fetchone()[0]

@@ -53,7 +53,7 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
-    with open_store(config) as store:
+    with open_store(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == "failing"]
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]

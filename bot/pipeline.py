@@ -75,7 +75,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
                                                    post=lambda link: link.url in to_post)
         await recheck_known(source, links, ctx)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
-        return _record_failure(source, ctx, started=started, exc=exc, failures=state.consecutive_failures)
+        return record_failure(source, ctx, started=started, exc=exc)
     run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
                     links_found=len(links), new_articles=new, error="; ".join(problems[:5]) or None)
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
@@ -239,9 +239,9 @@ def _from_link_only(link: Link) -> Article:
                    published=link.published)
 
 
-def _record_failure(source: Source, ctx: PollContext, *, started: datetime, exc: BaseException,
-                    failures: int) -> RunRecord:
-    """Record a failed poll with a reason a person can act on, and back the source off."""
+def record_failure(source: Source, ctx: PollContext, *, started: datetime, exc: BaseException) -> RunRecord:
+    """Record a failed poll with a reason a person can act on, back the source off, update health."""
+    failures = ctx.store.source_state(source.key).consecutive_failures
     reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
     if not isinstance(exc, ScrapeError):
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)

@@ -18,13 +18,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
+from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-from storage import RunRecord
 
 from .app import App
 from .http_endpoint import MonitorServer
 from .monitor import Monitor
-from .pipeline import poll_source
+from .pipeline import poll_source, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -162,9 +162,10 @@ class Service:
         self.counters.inc("poll_timeouts", source=source.key)
         self.counters.inc("polls", source=source.key, status="error")
         now = datetime.now(UTC)
-        error = f"poll took longer than {deadline:g}s and was stopped"
-        self.app.store.record_run(RunRecord(source.key, now, now, "error", error=error))
-        log.error("poll %s %s: failed: %s", source.key, source.url, error)
+        error = DeadlineExceeded(f"{source.url}: poll took longer than {deadline:g}s and was stopped")
+        # The same path as any failed poll: a runs row, backoff, and source health (alerts).
+        record_failure(source, self.app.poll_context, started=now - timedelta(seconds=deadline),
+                       exc=error)
 
     async def _relay_loop(self) -> None:
         """Deliver due posts whenever a poll finishes, and every few seconds for retries."""

@@ -114,7 +114,9 @@ def source_state(row: dict | None) -> str:
         return "paused" if row and row.get("paused") else "new"
     if row.get("paused"):
         return "paused"
-    if (row.get("consecutive_failures") or 0) > 0 or row.get("health") == "failing":
+    # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
+    # single transient error.
+    if row.get("health") == "failing":
         return "failing"
     return "silent" if row.get("health") == "silent" else "ok"
 

@@ -51,6 +51,7 @@ def archive(tmp_path):
     store.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
     store.record_run(RunRecord("alpha", T0, T0, "not_modified"))
     store.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
+    store.db.execute("update sources set health = 'failing' where key = 'beta'")  # past the threshold
     main = [Delivery("main", "@presswatch_test")]
     for n, state in enumerate(["sent", "sent", "pending", "failed", "uncertain"]):
         article_id = store.add_article(article(n, T0), source_key="alpha", now=T0, deliveries=main)
@@ -368,6 +369,7 @@ def test_status_of_a_healthy_archive_exits_0(world, tmp_path) -> None:
 def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) -> None:
     world.site("tass-com").add("/rss/v2.xml", "<html>maintenance</html>", content_type="text/html")
     config = write_config(tmp_path, world)
+    config.write_text(config.read_text() + "\n[health]\nalert_after_failures = 1\n")
     presswatch("once", "--config", str(config), token=None)
     result = presswatch("status", "--config", str(config))
     assert result.returncode == 1
@@ -377,7 +379,7 @@ def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) ->
 
     world.site("tass-com").remove("/rss/v2.xml")
     store = Store.open(tmp_path / "archive.db")
-    store.db.execute("update sources set consecutive_failures = 0 where key = 'tass-com'")
+    store.db.execute("update sources set consecutive_failures = 0, health = 'ok' where key = 'tass-com'")
     article_id = store.add_article(article(1, T0), source_key="tass-com", now=T0,
                                    deliveries=[Delivery("main", "@presswatch_test")])
     store.db.execute("update outbox set state = 'failed' where article_id = ?", [article_id])
