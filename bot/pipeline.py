@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 _RECHECKS_PER_POLL = 3
 _RECHECK_SPACING = 1800  # seconds between two re-reads of one article
+_FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; beyond that a date is wrong
 
 
 @dataclass(slots=True)
@@ -184,7 +185,13 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
         article = await asyncio.to_thread(extract_article, page.text, url=page.url, source=source,
                                           now=now)
         article = merge_link(article, link)
-    return replace(article, published=article.published or link.published or now)
+    published = article.published or link.published or now
+    if published > now + _FUTURE_SLACK:
+        # A site's clock or a typo ("2062" for "2026"): the article is new now, not in years.
+        log.warning("article %s %s: publication time %s is in the future; using the time it was "
+                    "found", source.key, link.url, published.isoformat())
+        published = now
+    return replace(article, published=published)
 
 
 async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5

@@ -65,22 +65,26 @@ class CappedDecoder:
 
 
 def decode_html(content: bytes, *, content_type: str = "") -> str:
-    """Decode an HTML body: header charset, then BOM, then <meta charset>, then UTF-8, then a guess.
+    """Decode an HTML body: BOM, then valid UTF-8, then the declared charsets, then a guess.
 
-    Russian sites often serve windows-1251 with no charset in the header; the meta tag or the
-    statistical guess finds it.
+    Valid UTF-8 wins over a declaration because a site's header or meta tag is often wrong (a
+    CMS template says utf-8 while the page is windows-1251, or the other way round), whereas
+    text in another encoding is almost never valid UTF-8 by accident. Russian sites often serve
+    windows-1251 with no charset at all; the statistical guess finds it.
     """
-    for name in (_charset_from_header(content_type), _charset_from_bom(content),
-                 _charset_from_meta(content)):
-        if name:
-            try:
-                return content.decode(_python_codec(name), errors="replace").lstrip("\ufeff")
-            except LookupError:
-                continue
+    bom = _charset_from_bom(content)
+    if bom:
+        return content.decode(bom, errors="replace").lstrip("\ufeff")
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    for name in (_charset_from_header(content_type), _charset_from_meta(content)):
+        if name and _python_codec(name) not in ("utf-8", "utf8"):
+            try:
+                return content.decode(_python_codec(name))
+            except (LookupError, UnicodeDecodeError):
+                continue
     best = from_bytes(content, cp_isolation=["cp1251", "koi8_r", "cp1252", "latin_1"]).best()
     return str(best) if best is not None else content.decode("cp1251", errors="replace")
 

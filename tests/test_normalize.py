@@ -192,3 +192,14 @@ def test_decode_html_reads_russian_pages_without_a_declared_charset(content: byt
     text = decode_html(content, content_type=content_type)
     assert "Генсек ОДКБ провёл брифинг" in text
     assert "Международная жизнь" in text
+
+
+@pytest.mark.parametrize(("encoding", "declared"), [
+    ("cp1251", "text/html; charset=utf-8"),      # a template that lies about the charset
+    ("utf-8", "text/html; charset=windows-1251"),
+])
+def test_a_wrong_charset_declaration_does_not_garble_the_text(encoding: str, declared: str) -> None:
+    from scrapers.encoding import decode_html
+
+    text = "<html><body><p>Генеральный секретарь ОДКБ провёл брифинг для журналистов.</p></body></html>"
+    assert "Генеральный секретарь ОДКБ провёл брифинг" in decode_html(text.encode(encoding), content_type=declared)

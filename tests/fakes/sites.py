@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ class Route:
     etag: str | None = None
     gzip: bool = False
     drip: float = 0.0  # seconds between 1-byte writes: a slow-drip server
+    cut: int | None = None  # reset the connection after this many bytes of the body
 
 
 @dataclass(frozen=True)
@@ -108,14 +111,23 @@ def _handler_for(sites: FakeSites) -> type[BaseHTTPRequestHandler]:
                 headers["ETag"] = route.etag
             if route.gzip:
                 body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
-            self._send(route.status, body, headers, drip=route.drip)
+            self._send(route.status, body, headers, drip=route.drip, cut=route.cut)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str], *, drip: float = 0.0) -> None:
+        def _send(self, status: int, body: bytes, headers: dict[str, str], *, drip: float = 0.0,
+                  cut: int | None = None) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
+            if cut is not None:
+                self.wfile.write(body[:cut])
+                self.wfile.flush()
+                # SO_LINGER 0: close with a TCP reset, as a crashing server or a proxy would.
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                self.close_connection = True
+                return
             if not drip:
                 self.wfile.write(body)
                 return
