@@ -31,8 +31,9 @@ from storage import FAILED, UNCERTAIN, Store
 from storage.search import latest, search
 from storage.transaction import immediate
 
+from .render import escape_html
 from .chat_answers import (
-    QUOTES, echo, esc, find_source, help_text, latest_request, latest_text, mysubs_text, search_text,
+    QUOTES, echo, find_source, help_text, latest_request, latest_text, mysubs_text, search_text,
     sources_text, status_text, subscription_target, topics_text,
 )
 from .config import Config
@@ -288,7 +289,7 @@ class Chat:
             return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
         mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
-        target = (mine.kind, mine.value, esc(mine.value)) if mine else self._target(words)
+        target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
         if isinstance(target, str):
             return target
         kind, value, label = target
@@ -310,7 +311,7 @@ class Chat:
         try:
             snapshot = await self._snapshot()
         except (sqlite3.Error, TimeoutError, OSError) as exc:
-            return f"The archive does not answer: {esc(exc)}"
+            return f"The archive does not answer: {escape_html(exc)}"
         return status_text(status_lines(self.config, snapshot, self.counters))
 
     async def _cmd_pause(self, words: str, who: Who) -> str:
@@ -326,14 +327,14 @@ class Chat:
         source = find_source(self.config.sources, words.strip()) if words.strip() else None
         if source is None:
             keys = ", ".join(s.key for s in self.config.sources)
-            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {esc(keys)})."
+            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {escape_html(keys)})."
         with immediate(self.store.db):
             self.store.db.execute(
                 "insert into sources (key, paused) values (?, ?) "
                 "on conflict(key) do update set paused = excluded.paused", [source.key, int(paused)])
         log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
-        return (f"Paused {esc(source.key)}: no polls until /resume {esc(source.key)}." if paused
-                else f"Resumed {esc(source.key)}: it is polled at its next turn.")
+        return (f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}." if paused
+                else f"Resumed {escape_html(source.key)}: it is polled at its next turn.")
 
     async def _cmd_retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""

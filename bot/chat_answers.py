@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from scrapers.models import Source
 
 from .classify import Topic
-from .render import shorten, utf16_len
+from .render import escape_html, shorten, utf16_len
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
     from storage.search import SearchHit
@@ -29,9 +29,9 @@ QUOTES = "\"'“”«»„‘’"
 
 def help_text(commands: Sequence[tuple[str, str]], operator_commands: Sequence[tuple[str, str]] = ()) -> str:
     """Answer /help: the commands, and the operator's when given."""
-    lines = [f"/{name} — {esc(text)}" for name, text in commands]
+    lines = [f"/{name} — {escape_html(text)}" for name, text in commands]
     if operator_commands:
-        lines += ["", "<b>Operator</b>", *(f"/{name} — {esc(text)}" for name, text in operator_commands)]
+        lines += ["", "<b>Operator</b>", *(f"/{name} — {escape_html(text)}" for name, text in operator_commands)]
     return "<b>presswatch</b> follows official press releases and keeps an archive.\n\n" + "\n".join(lines)
 
 
@@ -48,7 +48,7 @@ def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | No
 
 def latest_text(hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]) -> str:
     """Answer /latest with the newest articles, of one topic when given."""
-    about = f" on {esc(topic.label)}" if topic else ""
+    about = f" on {escape_html(topic.label)}" if topic else ""
     if not hits:
         return f"No articles{about} yet."
     names, zones = _names(sources), _zones(sources)
@@ -67,7 +67,7 @@ def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequen
 
 def topics_text(topics: Sequence[Topic]) -> str:
     """Answer /topics."""
-    items = [f"• <code>{esc(t.key)}</code> — {esc(t.label)}" for t in topics]
+    items = [f"• <code>{escape_html(t.key)}</code> — {escape_html(t.label)}" for t in topics]
     if not items:
         return "No topics are configured."
     return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
@@ -75,7 +75,7 @@ def topics_text(topics: Sequence[Topic]) -> str:
 
 def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
     """Answer /sources with each source's article count."""
-    items = [f"• <b>{esc(s.display_name)}</b> <code>{esc(s.key)}</code> — "
+    items = [f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
              f"{counts.get(s.key, 0)} articles" for s in sources]
     return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
 
@@ -84,12 +84,12 @@ def mysubs_text(subs: Sequence[Subscription]) -> str:
     """Answer /mysubs."""
     if not subs:
         return "You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe \"border guards\"</code>."
-    return fit("<b>Your alerts</b>", [f"• {s.kind}: {esc(s.value)}" for s in subs], sep="\n")
+    return fit("<b>Your alerts</b>", [f"• {s.kind}: {escape_html(s.value)}" for s in subs], sep="\n")
 
 
 def status_text(lines: Iterable[str]) -> str:
     """Answer /status with the lines `presswatch status` prints."""
-    return fit("<b>Status</b>", [esc(line) for line in lines], sep="\n")
+    return fit("<b>Status</b>", [escape_html(line) for line in lines], sep="\n")
 
 
 def subscription_target(words: str, *, topics: Sequence[Topic],
@@ -103,11 +103,11 @@ def subscription_target(words: str, *, topics: Sequence[Topic],
         phrase = visible(text.strip(QUOTES))
         if not 2 <= len(phrase) <= MAX_PHRASE:
             return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
-        return "phrase", phrase, f"the phrase “{esc(phrase)}”"
+        return "phrase", phrase, f"the phrase “{escape_html(phrase)}”"
     if topic := find_topic(topics, text):
-        return "topic", topic.key, f"the topic {esc(topic.label)}"
+        return "topic", topic.key, f"the topic {escape_html(topic.label)}"
     if source := find_source(sources, text):
-        return "source", source.key, f"the source {esc(source.display_name)}"
+        return "source", source.key, f"the source {escape_html(source.display_name)}"
     return (f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
             f"put a phrase in quotes: <code>/subscribe \"{echo(text)}\"</code>.")
 
@@ -126,11 +126,11 @@ def find_source(sources: Sequence[Source], word: str) -> Source | None:
 
 def hit_text(hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None) -> str:
     """Format one search hit: linked title, source and date, snippet."""
-    title = esc(shorten(hit.title or hit.url, 200))
+    title = escape_html(shorten(hit.title or hit.url, 200))
     link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
     meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC"))) if x)
-    snippet = esc(shorten(" ".join(str(hit.snippet or "").split()), 240))
-    return f"{link}\n<i>{esc(meta)}</i>" + (f"\n{snippet}" if snippet else "")
+    snippet = escape_html(shorten(" ".join(str(hit.snippet or "").split()), 240))
+    return f"{link}\n<i>{escape_html(meta)}</i>" + (f"\n{snippet}" if snippet else "")
 
 
 # -- text helpers ---------------------------------------------------------------------------------
@@ -147,9 +147,7 @@ def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNIT
     return text
 
 
-def esc(text: str) -> str:
-    """Escape text for Telegram HTML."""
-    return html.escape(str(text), quote=False)
+
 
 
 def visible(text: str) -> str:
@@ -160,7 +158,7 @@ def visible(text: str) -> str:
 
 def echo(text: str, limit: int = 60) -> str:
     """Return user input safe to quote back: visible characters only, short, escaped."""
-    return esc(shorten(visible(text), limit))
+    return escape_html(shorten(visible(text), limit))
 
 
 def _names(sources: Sequence[Source]) -> dict[str, str]:

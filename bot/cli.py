@@ -25,6 +25,7 @@ from .cli_classify import explain
 from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
 from .config import TOKEN_ENV, Config, ConfigError, load_config
 from .logs import setup_logging
+from .discovery import is_feed
 from .render import local_time
 from .service import Service
 from .summarize import summarize
@@ -143,7 +144,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     source = config.source(args.source) if (config and args.source) else None
     content, text, url = asyncio.run(_read_target(args.target, url=args.url, config=config,
                                                   source=source))
-    if _looks_like_feed(content):
+    if is_feed(content):
         article = _article_from_feed(content, url=url, source=source, item=args.item)
     else:
         article = extract_article(text, url=url, source=source)
@@ -160,13 +161,6 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         "summary": summary, **tags, "body": article.body,
     }, ensure_ascii=False, indent=2))
     return EXIT_OK
-
-
-def _looks_like_feed(content: bytes) -> bool:
-    """Return True for RSS or Atom content."""
-    head = content.lstrip()[:1024].lower()
-    return head.startswith(b"<?xml") and (b"<rss" in head or b"<feed" in head) or head.startswith(
-        (b"<rss", b"<feed"))
 
 
 def _article_from_feed(content: bytes, *, url: str, source: Source | None, item: str | None) -> Article:

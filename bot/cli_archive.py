@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from storage import Store
+from storage.records import json_keys
 from storage.search import SearchHit, search
 
 from .backfill import backfill
@@ -162,7 +163,7 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
         writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in rows:
-        row |= {"topics": _json_list(row["topics"]), "entities": _json_list(row["entities"])}
+        row |= {"topics": list(json_keys(row["topics"])), "entities": list(json_keys(row["entities"]))}
         if writer:
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
@@ -171,15 +172,6 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
         count += 1
         progress.advance()
     return count
-
-
-def _json_list(text: str | None) -> list[str]:
-    """Return a stored JSON list of keys (empty for a missing or broken value)."""
-    try:
-        value = json.loads(text) if text else []
-    except ValueError:
-        return []
-    return [str(v) for v in value] if isinstance(value, list) else []
 
 
 # -- stats ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from scrapers.models import Article
 
-from .render import local_time, shorten, utf16_len
+from .render import escape_html, local_time, shorten, utf16_len
 
 DAY = 86400
 DIGEST_BUDGET = 4000  # UTF-16 units of parsed text; Telegram's limit is 4096
@@ -93,7 +93,7 @@ def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntr
     href = html.escape(article.url, quote=True)
     label = shorten(article.url.split("://", 1)[-1], 80)
     return DigestEntry(
-        html=f"<b>{_esc(title)}</b>\n{_esc(meta)}\n<a href=\"{href}\">{_esc(label)}</a>",
+        html=f"<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href=\"{href}\">{escape_html(label)}</a>",
         plain=f"{title}\n{meta}\n{label}",
     )
 
@@ -128,8 +128,3 @@ def _hhmm(text: str) -> time:
     """Parse 'HH:MM'."""
     hours, minutes = text.split(":")
     return time(int(hours), int(minutes))
-
-
-def _esc(text: str) -> str:
-    """Escape text for Telegram HTML."""
-    return html.escape(text, quote=False)

@@ -45,11 +45,11 @@ def render_post(
     fixed = utf16_len(title + meta_line + link_label + "".join(t for _, t in tail)) + 12
     summary_text = _fit(summary, max(0, _BUDGET - fixed)) if summary else ""
     segments = [
-        f"<b>{_esc(title)}</b>",
-        _esc(meta_line),
-        *([_esc(summary_text)] if summary_text else []),
-        f'<a href="{html.escape(article.url, quote=True)}">{_esc(link_label)}</a>',
-        *[_esc(text) for _, text in tail],
+        f"<b>{escape_html(title)}</b>",
+        escape_html(meta_line),
+        *([escape_html(summary_text)] if summary_text else []),
+        f'<a href="{html.escape(article.url, quote=True)}">{escape_html(link_label)}</a>',
+        *[escape_html(text) for _, text in tail],
     ]
     plain_parts = [title, meta_line, *([summary_text] if summary_text else []), article.url,
                    *[text for _, text in tail]]
@@ -108,6 +108,6 @@ def _link_label(url: str) -> str:
     return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
 
 
-def _esc(text: str) -> str:
+def escape_html(text: str) -> str:
     """Escape scraped text for Telegram HTML (only &, < and > need it outside attributes)."""
-    return html.escape(text, quote=False)
+    return html.escape(str(text), quote=False)

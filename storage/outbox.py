@@ -25,7 +25,7 @@ from scrapers.models import Article
 
 from .channels import ChannelHealth
 from .records import (
-    DROPPED, FAILED, PENDING, POST, SENDING, SENT, UNCERTAIN, OutboxItem, from_iso, iso,
+    DROPPED, FAILED, PENDING, POST, SENDING, SENT, UNCERTAIN, OutboxItem, from_iso, iso, json_keys,
 )
 from .transaction import immediate
 
@@ -274,20 +274,9 @@ def article_from_row(row: dict) -> Article:
         url=row["url"], canonical_url=row["canonical_url"], title=row["title"],
         published=from_iso(row["published_at"]), author=row["author"] or "",
         lang=row["lang"] or "", lead=row["lead"] or "", body=row["body"] or "",
-        summary=row["summary"] or "", topics=_keys(row.get("topics")),
-        entities=_keys(row.get("entities")),
+        summary=row["summary"] or "", topics=json_keys(row.get("topics")),
+        entities=json_keys(row.get("entities")),
     )
-
-
-def _keys(text: str | None) -> tuple[str, ...]:
-    """Parse a stored JSON list of keys; tolerate the empty and the malformed."""
-    if not text:
-        return ()
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return ()
-    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _marks(values: Iterable[object]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -70,6 +71,15 @@ class OutboxItem:
     target_message_id: int | None = None
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None
+
+
+def json_keys(text: str | None) -> tuple[str, ...]:
+    """Parse a stored JSON list of keys (topics, entities); empty for a missing or broken value."""
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        return ()
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .records import json_keys
+
 # Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML).
 MARK_OPEN, MARK_CLOSE = "[", "]"
 # bm25 weights of title, lead and body: a word in the title says more than one in the body.
@@ -367,18 +369,9 @@ def _hit(row: dict[str, Any], *, snippet: str, rank: float) -> SearchHit:
     return SearchHit(
         id=row["id"], source_key=row["source_key"], url=row["url"], title=row["title"],
         published_at=row["published_at"], lang=row["lang"] or "",
-        topics=_topics(row["topics"]), snippet=" ".join((snippet or "").split()),
+        topics=json_keys(row["topics"]), snippet=" ".join((snippet or "").split()),
         rank=float(rank), duplicate_of=row["duplicate_of"],
     )
-
-
-def _topics(text: str | None) -> tuple[str, ...]:
-    """Return the topic keys of a stored JSON list (nothing for a missing or broken value)."""
-    try:
-        value = json.loads(text) if text else []
-    except ValueError:
-        return ()
-    return tuple(str(t) for t in value) if isinstance(value, list) else ()
 
 
 def _storable(*values: str | None) -> bool:
