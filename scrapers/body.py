@@ -1,7 +1,8 @@
 """Pure main-content extraction: the article body of an HTML page as plain paragraphs.
 
-trafilatura does the extraction; this module picks between two of its runs and removes the
-boilerplate it still lets through. Every heuristic is generic (no site rules) and was checked on
+trafilatura does the extraction: one fast precision-first run, and only when that comes out
+suspiciously short, its slower runs to choose from. This module then removes the boilerplate it
+still lets through. Every heuristic is generic (no site rules) and was checked on
 the Zyte article-extraction benchmark (`python -m bench.extraction`, results in BENCHMARKS.md).
 """
 
@@ -10,15 +11,21 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from itertools import islice
 
 import trafilatura
-from lxml.etree import _Element
-from trafilatura.utils import load_html
+from lxml.etree import XPath, _Element
+from lxml.html import HtmlElement
+from trafilatura import load_html
 from trafilatura.xml import xmltotxt
 
 log = logging.getLogger(__name__)
 
 _WORD = re.compile(r"\w+")
+# A fast precision run shorter than this may have failed (pruned the article to a reprint notice,
+# or found nothing): only then are the slower runs made (see extract_body). Every such failure on
+# the Zyte set kept at most 51 words; articles are mostly far longer, so the extra runs are rare.
+_SUSPECT_WORDS = 100
 # A precision run this far below or above the recall run means one of them failed (see _choose).
 _SIZE_RATIO = 2.0
 # Below this many words the recall run is itself a failure and cannot veto the precision run.
@@ -34,24 +41,46 @@ _TRAILER = re.compile(
     re.IGNORECASE,
 )
 _TRAILER_MAX_WORDS = 40
+# Link shares are measured on elements of at most this many characters (whitespace excluded).
+_MAX_LINKED = 400
+# A container may continue the story when it holds two paragraphs longer than this (no spaces).
+_MIN_PARAGRAPH = 40
+# What str.split() treats as whitespace and XPath may hold, for whitespace-free keys in XPath.
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and (c >= " " or c in "\t\n\r"))
+# The links with text that is part of a wanted text (whitespace-free texts joined by newlines).
+_LINKS_WITHIN = XPath("//a[contains($hay, translate(., $ws, ''))][translate(., $ws, '') != '']")
+# What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Containers with a class and at least two paragraphs, found without a Python call per element.
+_PARAGRAPH_CONTAINERS = XPath(
+    "//p[2]/parent::*[@class != ''][self::div or self::section or self::article]"
+)
 
 
-def extract_body(html: str, *, url: str = "") -> str:
-    """Return the main text of a page, paragraphs separated by blank lines ('' when none)."""
+def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
+    """Return the main text of a page, paragraphs separated by blank lines ('' when none).
+
+    `html` is the page's text or its tree from `trafilatura.load_html` (parse once, share it);
+    the tree is read, never changed.
+    """
     try:
-        tree = load_html(html) if html and html.strip() else None
+        tree = html if isinstance(html, HtmlElement) else (
+            load_html(html) if html and html.strip() else None)
         if tree is None:
             return ""
-        precise = _run(tree, url, favor_precision=True)
-        body = _choose(precise, _run(tree, url, favor_recall=True, fast=True))
+        # fast=True skips trafilatura's readability/jusText fallbacks, its most expensive part.
+        body = _run(tree, url, favor_precision=True, fast=True)
+        if _words(body) < _SUSPECT_WORDS:
+            # Short: redo it with the fallbacks, and judge that against a recall run.
+            precise = _run(tree, url, favor_precision=True)
+            body = _choose(precise, _run(tree, url, favor_recall=True, fast=True))
         if body is None:
             return ""
-        links = _link_shares(tree)
         _drop_headline(body)
-        _drop_link_blocks(body, links)
+        _drop_link_blocks(body, tree)
         _drop_trailer(body)
         kept = {_key(_text(p)) for p in body.iter("p")}
-        lines = xmltotxt(body, False).splitlines() + _continuations(tree, kept, links)
+        lines = xmltotxt(body, False).splitlines() + _continuations(tree, kept)
     except Exception as exc:  # noqa: BLE001 - odd HTML must never break a source's run
         log.warning("body extraction failed for %s: %r", url or "<no url>", exc)
         return ""
@@ -60,7 +89,11 @@ def extract_body(html: str, *, url: str = "") -> str:
 
 def _run(tree: _Element, url: str, **options: bool) -> _Element | None:
     """Return trafilatura's extracted body tree (it copies the input tree), or None."""
-    document = trafilatura.bare_extraction(tree, url=url or None, include_comments=False, **options)
+    # The "txt" format skips bare_extraction's own text rendering of the body: the body is
+    # rendered here, after the clean-up.
+    document = trafilatura.bare_extraction(
+        tree, url=url or None, include_comments=False, output_format="txt", **options
+    )
     return None if document is None else document.body
 
 
@@ -88,11 +121,12 @@ def _drop_headline(body: _Element) -> None:
             return
 
 
-def _drop_link_blocks(body: _Element, links: dict[str, float]) -> None:
+def _drop_link_blocks(body: _Element, tree: _Element) -> None:
     """Remove short blocks that are mostly link text in the page, and lists left empty."""
-    for block in list(body.iter("p", "item", "head")):
-        text = _text(block)
-        if len(text.split()) <= _LINK_MAX_WORDS and _link_share(block, links) >= _LINK_SHARE:
+    short = [b for b in body.iter("p", "item", "head") if len(_text(b).split()) <= _LINK_MAX_WORDS]
+    links = _link_shares(tree, {key for block in short for key in _keys(block)})
+    for block in short:
+        if _link_share(block, links) >= _LINK_SHARE:
             _remove(block)
     for lst in list(body.iter("list")):
         if not _text(lst):
@@ -101,12 +135,17 @@ def _drop_link_blocks(body: _Element, links: dict[str, float]) -> None:
 
 def _link_share(block: _Element, links: dict[str, float]) -> float:
     """Return the link share of the page element with the block's text, else of its lines."""
-    whole = _key(_text(block))
+    whole, *lines = _keys(block)
     if not whole or whole in links:
         return links.get(whole, 0.0)
-    # trafilatura's baseline fallback joins a whole menu into one block, one link per line.
-    lines = [_key(line) for line in "\n".join(block.itertext()).splitlines()]
     return sum(len(line) * links.get(line, 0.0) for line in lines) / len(whole)
+
+
+def _keys(block: _Element) -> list[str]:
+    """Return the keys of a block's whole text and of each of its lines."""
+    # trafilatura's baseline fallback joins a whole menu into one block, one link per line.
+    lines = "\n".join(block.itertext()).splitlines()
+    return [_key(_text(block)), *(_key(line) for line in lines)]
 
 
 def _drop_trailer(body: _Element) -> None:
@@ -119,26 +158,27 @@ def _drop_trailer(body: _Element) -> None:
         _remove(blocks.pop())
 
 
-def _continuations(tree: _Element, kept: set[str], links: dict[str, float]) -> list[str]:
+def _continuations(tree: _Element, kept: set[str]) -> list[str]:
     """Return paragraphs of later same-class containers of the story the extraction covered.
 
     Some sites split one article into several sibling containers (around ads or paywall
     prompts); trafilatura keeps only the first.
     """
-    groups: dict[tuple[str, str], list[tuple[_Element, list[str]]]] = defaultdict(list)
-    for el in tree.iter("div", "section", "article"):
-        paras = [_text(p) for p in el if p.tag == "p" and len(_key(_text(p))) > 40]
-        if len(paras) >= 2 and el.get("class"):
+    groups: dict[tuple[str, str], list[tuple[_Element, list[_Element]]]] = defaultdict(list)
+    for el in _PARAGRAPH_CONTAINERS(tree):
+        paras = [p for p in el if p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH]
+        if len(paras) >= 2:
             groups[(el.tag, el.get("class", ""))].append((el, paras))
     extra: list[str] = []
     for members in groups.values():
-        covered = [sum(_key(p) in kept for p in paras) * 2 >= len(paras) for _, paras in members]
+        covered = [sum(_key(_text(p)) in kept for p in paras) * 2 >= len(paras)
+                   for _, paras in members]
         if len(members) < 2 or not any(covered):
             continue
         first = members[covered.index(True)][0]
         for el, paras in members[covered.index(True) + 1:]:
-            if not any(_key(p) in kept for p in paras) and _same_story(tree, first, el):
-                extra += [p for p in paras if links.get(_key(p), 0.0) < _LINK_SHARE]
+            if not any(_key(_text(p)) in kept for p in paras) and _same_story(tree, first, el):
+                extra += [_text(p) for p in paras if _own_link_share(p) < _LINK_SHARE]
     return extra
 
 
@@ -150,23 +190,38 @@ def _same_story(tree: _Element, first: _Element, later: _Element) -> bool:
     return not any(order[first] < order[h] < order[later] for h in tree.iter("h1"))
 
 
-def _link_shares(tree: _Element) -> dict[str, float]:
-    """Map the text of each short element around a link to the share of it that is link text."""
+def _link_shares(tree: _Element, wanted: set[str]) -> dict[str, float]:
+    """Map each wanted text to the link share of the page element around a link with that text.
+
+    The elements around a link are the link and its four nearest ancestors (its paragraph or
+    list item, however wrapped), up to 400 characters of text. Only those whose text is part of
+    a wanted text are visited: walking every link of the page cost more than trafilatura's run.
+    """
+    wanted = {key for key in wanted if 0 < len(key) <= _MAX_LINKED}
+    if not wanted:
+        return {}
     shares: dict[str, float] = {}
     seen: set[_Element] = set()
-    for anchor in tree.iter("a"):
-        # The link itself and its nearest ancestors: its paragraph or list item, however wrapped.
-        for el in [anchor, *list(anchor.iterancestors())[:4]]:
+    hay = _NOT_XML.sub("", "\n".join(wanted))
+    for anchor in _LINKS_WITHIN(tree, hay=hay, ws=_SPACES):
+        for el in (anchor, *islice(anchor.iterancestors(), 4)):
             if el in seen:
                 break
             seen.add(el)
             key = _key(el.text_content())
-            if len(key) > 400:
-                break
-            if key and key not in shares:
-                linked = sum(len(_key(a.text_content())) for a in el.iter("a"))
-                shares[key] = linked / len(key)
+            if len(key) > _MAX_LINKED:
+                break  # and so are its ancestors
+            if key in wanted and key not in shares:
+                shares[key] = _own_link_share(el)
     return shares
+
+
+def _own_link_share(el: _Element) -> float:
+    """Return the share of an element's text that is link text (0 above 400 characters)."""
+    key = _key(el.text_content())
+    if not key or len(key) > _MAX_LINKED:
+        return 0.0
+    return sum(len(_key(a.text_content())) for a in el.iter("a")) / len(key)
 
 
 def _remove(el: _Element) -> None:

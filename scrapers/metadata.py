@@ -1,19 +1,30 @@
-"""Pure reading of page metadata: JSON-LD, OpenGraph, meta tags, <time> and the page title."""
+"""Pure reading of page metadata: JSON-LD, OpenGraph, meta tags, <time> and the page title.
+
+Everything here reads an lxml tree (the one the body extraction gets too, so a page is parsed
+once); nothing changes it.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
+from html import unescape
 
-from bs4 import BeautifulSoup, Tag
+from lxml.etree import XPath, _Element, iterwalk
 
 from .normalize import clean_inline
 
-_ARTICLE_TYPES = {
-    "article", "newsarticle", "reportage", "blogposting", "report", "webpage", "pressrelease",
-    "analysisnewsarticle", "opinionnewsarticle", "backgroundnewsarticle",
-}
+# JSON-LD types that describe the page's text: schema.org's Article and its subtypes
+# (NewsArticle, ReportageNewsArticle, TechArticle, ...), postings, and these.
+_ARTICLE_TYPES = {"reportage", "report", "webpage", "pressrelease"}
+# Meta tags that carry the publication time, in order of trust.
+_DATE_METAS = (
+    "article:published_time", "og:article:published_time", "article:published",
+    "article.published", "datePublished", "date", "pubdate", "publishdate", "publish-date",
+    "pub_date", "published_at", "parsely-pub-date", "dc.date", "dc.date.issued",
+    "dcterms.date", "dcterms.created", "sailthru.date",
+)
 # Page chrome where a <time> is the crawl date or another story's date, never the article's
 # (the BelTA header, the CSTO sidebar of latest news).
 _CHROME = ("nav", "aside", "footer")
@@ -21,11 +32,22 @@ _CHROME_CLASS = re.compile(
     r"(^|[\s_-])(sidebar|side-bar|aside|widget|related|latest|popular|footer|site-header|menu)",
     re.IGNORECASE,
 )
+_INVISIBLE = {"script", "style", "noscript", "template"}
+_VISIBLE = "not(parent::script or parent::style or parent::noscript or parent::template)"
+_VISIBLE_STRINGS = XPath(f".//text()[{_VISIBLE}]", smart_strings=False)
+_STRINGS_WITH = XPath("//text()[contains(., $word)]")
+_STRINGS_WITH_EITHER = XPath("//text()[contains(., $word) or contains(., $lower)]")
+# What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    """Everything the page says about itself, as raw strings in order of trust."""
+    """Everything the page says about itself, as raw strings in order of trust.
+
+    `titles` are the headlines declared for machines (JSON-LD, OpenGraph, Twitter), not the
+    page's own headings (see `headings`).
+    """
 
     titles: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
@@ -34,30 +56,32 @@ class Metadata:
     canonical: str = ""
     lang: str = ""
     site_name: str = ""
+    page_title: str = ""  # <title>
 
 
-def read_metadata(soup: BeautifulSoup) -> Metadata:
+def read_metadata(tree: _Element) -> Metadata:
     """Collect title, date, author and description candidates from the page head and body."""
-    meta = _meta_index(soup)
-    ld = _json_ld_articles(soup)
+    root = tree.getroottree().getroot()
+    # One walk over the page collects every tag read below.
+    tags: dict[str, list[_Element]] = {
+        "meta": [], "script": [], "link": [], "time": [], "title": []}
+    for el in root.iter(*tags):
+        tags[el.tag].append(el)
+    meta = _meta_index(tags["meta"])
+    ld = _json_ld_articles(tags["script"])
     titles = [_ld_text(i.get("headline")) for i in ld]
     titles += [meta("og:title"), meta("twitter:title")]
-    h1 = soup.find("h1")
-    titles.append(clean_inline(h1.get_text(" ")) if h1 else "")
     dates = [_ld_text(i.get("datePublished")) for i in ld]
-    dates += [meta(n) for n in (
-        "article:published_time", "og:article:published_time", "datePublished",
-        "date", "pubdate", "publishdate", "dc.date", "dc.date.issued", "sailthru.date")]
-    dates += _time_tags(soup)
+    dates += [meta(name) for name in _DATE_METAS]
+    dates += _time_tags(tags["time"])
     authors = [_ld_author(i.get("author")) for i in ld]
     authors += [meta("author"), meta("article:author"), meta("dc.creator")]
     descriptions = [_ld_text(i.get("description")) for i in ld]
     descriptions += [meta("og:description"), meta("description"),
                      meta("twitter:description")]
-    link = soup.find("link", rel="canonical")
-    canonical = str(link.get("href") or "") if isinstance(link, Tag) else ""
-    html_tag = soup.find("html")
-    lang = str(html_tag.get("lang") or "") if isinstance(html_tag, Tag) else ""
+    canonical = next((str(link.get("href") or "") for link in tags["link"]
+                      if "canonical" in str(link.get("rel") or "").lower().split()), "")
+    lang = str(root.get("lang") or "") if root.tag == "html" else ""
     return Metadata(
         titles=_present(titles),
         dates=_present(dates),
@@ -66,34 +90,110 @@ def read_metadata(soup: BeautifulSoup) -> Metadata:
         canonical=canonical or meta("og:url"),
         lang=lang or meta("og:locale"),
         site_name=meta("og:site_name"),
+        page_title=clean_inline("".join(tags["title"][0].itertext())) if tags["title"] else "",
     )
 
 
-def content_text(soup: BeautifulSoup) -> str:
+def content_text(tree: _Element) -> str:
     """Return the page's visible text outside navigation, sidebars and footers, one block per line."""
     # <title> is not on the page: counting it would put the headline before a sidebar that
     # precedes the article (odkb-csto.org), where "from the headline on" starts too early.
-    strings = [
-        str(s) for s in soup.find_all(string=True)
-        if s.parent is not None
-        and s.parent.name not in ("script", "style", "noscript", "template", "title")
-        and not in_chrome(s.parent) and str(s).strip()
-    ]
-    return "\n".join(clean_inline(s) for s in strings)
+    hidden = _INVISIBLE | {"title"}
+    strings: list[str] = []
+    articles = 0  # open <article> elements: a <header> inside one is the article's own
+    walker = iterwalk(tree.getroottree().getroot(), events=("start", "end"))
+    for event, el in walker:
+        if not isinstance(el.tag, str):  # a comment or processing instruction
+            if event == "end" and el.tail:
+                strings.append(el.tail)
+        elif event == "start":
+            articles += el.tag == "article"
+            if el.tag in _CHROME or (el.tag == "header" and not articles) or _chrome_class(el):
+                walker.skip_subtree()  # its tail is still read, at its end
+            elif el.text and el.tag not in hidden:
+                strings.append(el.text)
+        else:
+            articles -= el.tag == "article"
+            if el.tail and (parent := el.getparent()) is not None and parent.tag not in hidden:
+                strings.append(el.tail)
+    return "\n".join(clean_inline(s) for s in strings if s.strip())
 
 
-def chrome_text(soup: BeautifulSoup) -> str:
-    """Return the text of the site's header, navigation, sidebars and footer."""
-    return "\n".join(
-        clean_inline(str(s)) for s in soup.find_all(string=True)
-        if s.parent is not None and s.parent.name not in ("script", "style", "noscript")
-        and str(s).strip() and in_chrome(s.parent)
-    )
+def shown_in_chrome(tree: _Element, text: str) -> bool:
+    """Tell whether `text` is shown in the site's header, navigation, a sidebar or the footer.
+
+    Only the chrome around the page's strings with the text's longest word (as written, or in
+    lower case) is read: finding all the page's chrome costs more than extracting the article.
+    """
+    folded = _fold(text)
+    if not folded:
+        return False
+    word = max(xml_safe(clean_inline(text)).split(), key=len)
+    seen: set[_Element] = set()
+    found = (_STRINGS_WITH(tree, word=word) if word == word.lower()
+             else _STRINGS_WITH_EITHER(tree, word=word, lower=word.lower()))
+    for string in found:
+        parent = string.getparent()
+        if string.is_tail:
+            parent = parent.getparent()
+        root = None if parent is None or parent.tag in _INVISIBLE else _outermost_chrome(parent)
+        if root is None or root in seen:
+            continue
+        seen.add(root)
+        if folded in _fold("\n".join(clean_inline(s) for s in _VISIBLE_STRINGS(root))):
+            return True
+    return False
 
 
-def page_title(soup: BeautifulSoup) -> str:
-    """Return the text of <title>, whitespace collapsed."""
-    return clean_inline(soup.title.get_text()) if soup.title else ""
+def headings(tree: _Element) -> list[_Element]:
+    """Return the page's <h1> elements, then its <h2> elements, each in page order."""
+    found = list(tree.getroottree().getroot().iter("h1", "h2"))
+    return [h for h in found if h.tag == "h1"] + [h for h in found if h.tag == "h2"]
+
+
+def xml_safe(text: str) -> str:
+    """Return text without the characters an XPath variable may not hold."""
+    return _NOT_XML.sub("", text)
+
+
+def text_of(el: _Element) -> str:
+    """Return an element's visible text on one line, its strings separated by spaces."""
+    return clean_inline(" ".join(_VISIBLE_STRINGS(el)))
+
+
+def _modified(time_tag: _Element) -> bool:
+    """Tell whether a <time> is marked as the update time only (WordPress's "entry-updated")."""
+    marks = f"{time_tag.get('class') or ''} {time_tag.get('itemprop') or ''}".lower()
+    return ("updated" in marks or "modified" in marks) and "publish" not in marks
+
+
+def in_chrome(el: _Element) -> bool:
+    """Return True when an element sits in the site's header, navigation, a sidebar or the footer."""
+    return any(_is_chrome(node) for node in (el, *el.iterancestors()))
+
+
+def _is_chrome(el: _Element) -> bool:
+    """Tell whether an element is itself the site's header, navigation, a sidebar or the footer."""
+    # A <header> inside <article> is the article's own; elsewhere it is the site's.
+    if el.tag == "header":
+        return next(el.iterancestors("article"), None) is None or _chrome_class(el)
+    return el.tag in _CHROME or _chrome_class(el)
+
+
+def _outermost_chrome(el: _Element) -> _Element | None:
+    """Return the outermost element of page chrome that holds `el`, or None."""
+    chrome = [node for node in (el, *el.iterancestors()) if _is_chrome(node)]
+    return chrome[-1] if chrome else None
+
+
+def _chrome_class(el: _Element) -> bool:
+    """Tell whether an element's class or id names page chrome."""
+    return bool(_CHROME_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
+
+
+def _fold(text: str) -> str:
+    """Return text casefolded, NFC-normalised, with whitespace collapsed."""
+    return " ".join(clean_inline(text).casefold().split())
 
 
 def _present(values) -> tuple[str, ...]:
@@ -101,17 +201,20 @@ def _present(values) -> tuple[str, ...]:
     return tuple(dict.fromkeys(v for v in values if v))
 
 
-def _meta_index(soup: BeautifulSoup):
-    """Return a lookup of <meta property|name|itemprop> contents, built in one pass over the page.
+def _meta_index(metas: list[_Element]):
+    """Return a lookup of <meta property|name|itemprop> contents, built in one pass over them.
 
     Searching the tree once per key made metadata cost more than the body extraction.
     """
     found: dict[tuple[str, str], str] = {}
-    for tag in soup.find_all("meta", content=True):
+    for tag in metas:
+        content = tag.get("content")
+        if not content or not content.strip():
+            continue
         for attr in ("property", "name", "itemprop"):
             key = str(tag.get(attr) or "").strip().lower()
-            if key and str(tag["content"]).strip():
-                found.setdefault((attr, key), clean_inline(str(tag["content"])))
+            if key:
+                found.setdefault((attr, key), clean_inline(content))
 
     def meta(name: str) -> str:
         """Return the first non-empty content for `name`, by property, then name, then itemprop."""
@@ -123,12 +226,14 @@ def _meta_index(soup: BeautifulSoup):
     return meta
 
 
-def _json_ld_articles(soup: BeautifulSoup) -> list[dict]:
+def _json_ld_articles(scripts: list[_Element]) -> list[dict]:
     """Return the JSON-LD objects that describe an article, best first."""
     found: list[dict] = []
-    for script in soup.find_all("script", type=re.compile("ld\\+json", re.IGNORECASE)):
+    for script in scripts:
+        if "ld+json" not in str(script.get("type") or "").lower():
+            continue
         try:
-            data = json.loads(script.string or "")
+            data = json.loads(script.text or "")
         except (json.JSONDecodeError, TypeError):
             continue  # Broken JSON-LD is common; the other metadata still counts.
         found.extend(_walk_ld(data))
@@ -144,8 +249,9 @@ def _walk_ld(data) -> list[dict]:
     if "@graph" in data:
         return _walk_ld(data["@graph"])
     types = data.get("@type", "")
-    types = types if isinstance(types, list) else [types]
-    return [data] if any(str(t).lower() in _ARTICLE_TYPES for t in types) else []
+    types = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
+    return [data] if any(t.endswith(("article", "posting")) or t in _ARTICLE_TYPES
+                         for t in types) else []
 
 
 def _ld_text(value) -> str:
@@ -154,7 +260,8 @@ def _ld_text(value) -> str:
         value = value[0] if value else ""
     if isinstance(value, dict):
         value = value.get("name") or value.get("@value") or ""
-    return clean_inline(str(value or ""))
+    # Many sites put HTML-escaped text in JSON-LD ("&#8216;", "&amp;").
+    return clean_inline(unescape(str(value or "")))
 
 
 def _ld_author(value) -> str:
@@ -163,26 +270,12 @@ def _ld_author(value) -> str:
     return ", ".join(n for n in (_ld_text(i) for i in items) if n)
 
 
-def _time_tags(soup: BeautifulSoup) -> list[str]:
+def _time_tags(times: list[_Element]) -> list[str]:
     """Return datetime attributes of <time> tags outside page chrome, article ones first."""
     inside, outside = [], []
-    for tag in soup.find_all("time"):
+    for tag in times:
         stamp = str(tag.get("datetime") or "")
-        if not stamp or in_chrome(tag):
+        if not stamp or _modified(tag) or in_chrome(tag):
             continue
-        (inside if tag.find_parent("article") else outside).append(stamp)
+        (inside if next(tag.iterancestors("article"), None) is not None else outside).append(stamp)
     return inside + outside
-
-
-def in_chrome(tag: Tag) -> bool:
-    """Return True when a tag sits in the site's header, navigation, a sidebar or the footer."""
-    for parent in (tag, *tag.parents):
-        if parent.name in _CHROME:
-            return True
-        # A <header> inside <article> is the article's own; elsewhere it is the site's.
-        if parent.name == "header" and not parent.find_parent("article"):
-            return True
-        classes = " ".join(parent.get("class") or []) + " " + str(parent.get("id") or "")
-        if _CHROME_CLASS.search(classes):
-            return True
-    return False

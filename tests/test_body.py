@@ -1,10 +1,14 @@
-"""Offline tests of the article-body extractor on small hand-written pages."""
+"""Offline tests of article extraction on small hand-written pages: the body, and the headline
+and publication time chosen beside it."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from scrapers.body import extract_body
+from scrapers.extract import extract_article
 
 P1 = ("The city council approved the new budget on Tuesday after a debate that lasted more than "
       "six hours, with eleven members voting in favour and four against the proposal.")
@@ -126,3 +130,100 @@ def test_does_not_append_the_next_story_of_an_endless_page() -> None:
         story = story.replace(old, new)
     page = SPLIT.replace("</main>", story[story.index("<article>"):story.index("</main>")] + "</main>")
     assert extract_body(page).split("\n\n") == [P1, P2, P3, P4]
+
+
+# -- The headline and dateline chosen beside the body (scrapers.headline, scrapers.datelines) ----
+
+def _page(head: str, body: str) -> str:
+    return f"<!DOCTYPE html><html><head>{head}</head><body>{body}<article><p>{P1}</p><p>{P2}</p></article></body></html>"
+
+
+def _article(html: str, url: str = "https://news.example/story"):
+    return extract_article(html, url=url, now=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def test_the_printed_dateline_picks_the_metadata_stamp_with_the_right_offset() -> None:
+    # slashgear.com: JSON-LD repeats the UTC wall time with the site's offset; the page prints CST.
+    html = _page(
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget passed",'
+        ' "datePublished": "2019-11-20T04:31:13-06:00"}</script>'
+        '<meta property="article:published_time" content="2019-11-20T04:31:13+00:00">',
+        "<h1>Budget passed</h1><div>Chris Davies - Nov 19, 2019, 10:31 pm CST</div>")
+    assert _article(html).published == datetime(2019, 11, 20, 4, 31, 13, tzinfo=UTC)
+
+
+def test_a_printed_time_with_its_zone_beats_a_stamp_it_contradicts() -> None:
+    # macrumors.com: datePublished is Eastern time labelled as UTC.
+    html = _page(
+        '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2019-11-18T10:45:00Z"}</script>',
+        "<h1>Budget passed</h1><p>Monday November 18, 2019 7:45 am PST by Joe</p>")
+    assert _article(html).published == datetime(2019, 11, 18, 15, 45, tzinfo=UTC)
+
+
+def test_a_printed_time_without_zone_confirms_the_stamp_in_some_offset() -> None:
+    html = _page('<meta property="article:published_time" content="2019-11-19T07:03:25+00:00">',
+                 "<h1>Budget passed</h1><div>Reuters</div><div>November 18, 2019 11:03 PM</div>")
+    assert _article(html).published == datetime(2019, 11, 19, 7, 3, 25, tzinfo=UTC)
+
+
+def test_an_update_line_does_not_replace_the_publication_time() -> None:
+    html = _page(
+        '<meta property="article:published_time" content="2019-11-08T15:30:00-05:00">',
+        '<h1>Budget passed</h1><p>Updated <time datetime="2019-11-13T15:28:18">Nov 13, 2019, 10:28am EST</time></p>')
+    assert _article(html).published == datetime(2019, 11, 8, 20, 30, tzinfo=UTC)
+
+
+def test_a_date_printed_above_the_headline_serves_a_page_without_metadata() -> None:
+    html = _page("<title>Budget passed</title>",
+                 "<div>publiziert am 25. September 2018</div><h1>Budget passed</h1>"
+                 "<p>Bis zum 01.01.2019 sollen alle Ärzte angeschlossen sein.</p>")
+    assert _article(html).published == datetime(2018, 9, 25, tzinfo=UTC)
+
+
+def test_a_bare_date_that_no_stamp_confirms_is_not_trusted() -> None:
+    # A photo caption's date right under the headline (gizmodo.com, reuters.com).
+    html = _page('<meta property="article:published_time" content="2019-11-18T17:30:00-05:00">',
+                 "<h1>Budget passed</h1><p>(Photo taken 11/12/19)</p>")
+    assert _article(html).published == datetime(2019, 11, 18, 22, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "utc"), [
+    ("Published 11:11 PM EST Nov 19, 2019", datetime(2019, 11, 20, 4, 11, tzinfo=UTC)),
+    ("11/18/19 11:04 PM EST", datetime(2019, 11, 19, 4, 4, tzinfo=UTC)),
+    ("Mon 18 Nov 2019 18.54 GMT", datetime(2019, 11, 18, 18, 54, tzinfo=UTC)),
+    ("Nov 20 2019, 11:06am ist", datetime(2019, 11, 20, 5, 36, tzinfo=UTC)),
+    ("PUBLISHED: 10:48, Tue, Nov 19, 2019", datetime(2019, 11, 19, 10, 48, tzinfo=UTC)),
+    ("2019-11-19T12:48:14Z", datetime(2019, 11, 19, 12, 48, tzinfo=UTC)),
+    ("Monday, November 18, 2019, 04:05 pm PT (07:05 pm ET)", datetime(2019, 11, 19, 0, 5, tzinfo=UTC)),
+    ("24 сентября 2018", datetime(2018, 9, 24, tzinfo=UTC)),
+    ("27/09/2018", datetime(2018, 9, 27, tzinfo=UTC)),
+    ("06.11.2019", None),  # the 6th of November or the 11th of June: not a date to print alone
+])
+def test_printed_datelines_are_read(text: str, utc: datetime | None) -> None:
+    assert _article(_page("", f"<h1>Budget passed</h1><p>{text}</p>")).published == utc
+
+
+def test_the_heading_a_declared_title_contains_is_the_headline() -> None:
+    html = _page('<meta property="og:title" content="Opinion | Budget passed after a long debate">',
+                 "<h1>Budget passed after a long debate</h1>")
+    assert _article(html).title == "Budget passed after a long debate"
+
+
+def test_an_h2_headline_wins_over_another_storys_h1() -> None:
+    html = _page('<meta property="og:title" content="Council approves budget - Digg">',
+                 "<aside><h1>Why Don't You Go Fight For The Reindeer?</h1></aside>"
+                 "<h2>Council approves budget</h2>")
+    assert _article(html, "https://digg.com/2019/budget").title == "Council approves budget"
+
+
+def test_a_logo_heading_gives_way_to_the_declared_title() -> None:
+    html = _page('<meta property="og:title" content="Council approves budget">', "<h1>City News</h1>")
+    assert _article(html).title == "Council approves budget"
+
+
+def test_json_ld_text_is_unescaped() -> None:
+    html = _page('<script type="application/ld+json">{"@type": "ReportageNewsArticle",'
+                 ' "headline": "Lynn: &#8220;We needed to win&#8221;", "datePublished": "2019-11-19T09:44:09+00:00"}</script>',
+                 "<div>No heading here</div>")
+    article = _article(html)
+    assert (article.title, article.published) == ("Lynn: “We needed to win”", datetime(2019, 11, 19, 9, 44, 9, tzinfo=UTC))

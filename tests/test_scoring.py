@@ -1,12 +1,16 @@
-"""Hand-computed cases for the benchmark scorer (4-token shingles, per-page normalisation)."""
+"""Hand-computed cases for the benchmark scorer: bodies (4-token shingles), titles and dates."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bench.scoring import PageCounts, aggregate, page_counts, shingles, tokens
+from bench.scoring import (
+    DateLabel, PageCounts, aggregate, page_counts, same_day, same_minute, same_title, shingles,
+    title_contains, tokens,
+)
 
 
 def test_tokens_are_unicode_word_runs_with_case_kept() -> None:
@@ -79,3 +83,50 @@ def test_long_pages_weigh_no_more_than_short_ones() -> None:
     long_truth = " ".join(f"w{i}" for i in range(1000))
     scores = aggregate([page_counts(long_truth, long_truth), page_counts("a b c d e", "x y z w v")])
     assert scores.precision == pytest.approx(0.5)
+
+
+# -- Titles and dates against hand labels ---------------------------------------------------------
+
+def test_titles_match_whatever_the_case_spacing_and_quotes() -> None:
+    assert same_title("‘We had some issues,’ exec  says", "'We had some issues,' exec says")
+    assert same_title("OPINION", "opinion")
+    assert not same_title("Republicans Are Following Trump", "Opinion | Republicans Are Following Trump")
+    assert not same_title(None, "A title")
+
+
+def test_a_title_with_the_site_name_still_contains_the_headline() -> None:
+    assert title_contains("Opinion | Republicans Are Following Trump", "Republicans are following Trump")
+    assert not title_contains("Republicans", "Republicans Are Following Trump")
+    assert not title_contains("", "")
+
+
+def test_date_labels_with_and_without_time() -> None:
+    assert DateLabel.parse("2019-11-19") == DateLabel(date(2019, 11, 19))
+    with_offset = DateLabel.parse("2019-11-19", "-05:00")
+    assert with_offset.moment is None and with_offset.zone.utcoffset(None) == timedelta(hours=-5)
+    timed = DateLabel.parse("2019-11-18T23:03-08:00")
+    assert timed.day == date(2019, 11, 18)
+    assert timed.moment == datetime(2019, 11, 19, 7, 3, tzinfo=timezone.utc)
+
+
+def test_an_instant_counts_on_the_day_of_the_pages_offset() -> None:
+    late_evening = datetime(2019, 11, 19, 4, 31, tzinfo=timezone.utc)  # 22:31 CST on the 18th
+    assert same_day(late_evening, DateLabel.parse("2019-11-18T22:31-06:00"))
+    assert same_day(late_evening, DateLabel.parse("2019-11-18", "-06:00"))
+    assert not same_day(late_evening, DateLabel.parse("2019-11-18"))  # no offset: UTC
+    assert same_day(late_evening, DateLabel.parse("2019-11-19"))
+
+
+def test_a_day_string_is_the_pages_own_day() -> None:
+    assert same_day("2019-11-19", DateLabel.parse("2019-11-19T22:31-06:00"))
+    assert same_day("2019-11-19T22:31:00", DateLabel.parse("2019-11-19"))
+    assert not same_day("2019-11-20", DateLabel.parse("2019-11-19T22:31-06:00"))
+    assert not same_day(None, DateLabel.parse("2019-11-19"))
+
+
+def test_instants_match_to_the_minute() -> None:
+    label = DateLabel.parse("2019-11-19T08:03-05:00")
+    assert same_minute(datetime(2019, 11, 19, 13, 3, 59, tzinfo=timezone.utc), label)
+    assert not same_minute(datetime(2019, 11, 19, 13, 4, tzinfo=timezone.utc), label)
+    assert not same_minute(None, label)
+    assert not same_minute(datetime(2019, 11, 19, tzinfo=timezone.utc), DateLabel.parse("2019-11-19"))
