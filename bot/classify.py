@@ -12,6 +12,7 @@ Errors::
 from __future__ import annotations
 
 import re
+import re._casefix as _casefix  # private: the extra case pairs re.IGNORECASE treats as equal
 import re._parser as _sre  # private, but the only stdlib regex parser; used to vet regexes
 import tomllib
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,11 @@ _SEPARATORS = re.compile(r"[\s\-]+")
 _GAP = r"[\s-]+"  # what a space or hyphen inside a phrase matches in the text
 _REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
 _WIDE = 10  # a repeat allowing more than this many rounds counts as unbounded
+_FOLD_MAP = str.maketrans(
+    # re.IGNORECASE also equates pairs such as s/ſ and i/ı that lower() keeps apart; send each
+    # pair to one letter, and drop the dot lower() leaves on İ, so folded text finds what re finds.
+    {chr(code): chr(min(code, *others)) for code, others in _casefix._EXTRA_CASES.items()}
+    | {"\u0307": None})
 _CHAR_MAP = str.maketrans({"ё": "е", "Ё": "Е", "\u00ad": None, "\u2010": "-",
                            "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
 
@@ -42,15 +48,26 @@ class Rule:
     pattern: str
     weight: float = 1.0
     compiled: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    # Text every match contains, looked up in Text.exact or Text.folded before the regex runs.
+    needle: str = field(init=False, repr=False, compare=False, default="")
+    needle_folded: bool = field(init=False, repr=False, compare=False, default=True)
 
     def __post_init__(self) -> None:
         if self.kind == "phrase":
             compiled = _compile_phrase(self.pattern)
+            first = _phrase_words(self.pattern)[0]
+            exact = not compiled.flags & re.IGNORECASE
+            object.__setattr__(self, "needle", first if exact else fold(first))
+            object.__setattr__(self, "needle_folded", not exact)
         elif self.kind == "regex":
             compiled = _compile_regex(self.pattern)
         else:
             raise ValueError(f"unknown rule kind {self.kind!r}")
         object.__setattr__(self, "compiled", compiled)
+
+    def may_match(self, text: Text) -> bool:
+        """Tell cheaply whether the regex could match: False only when its needle is absent."""
+        return self.needle in (text.folded if self.needle_folded else text.exact)
 
     def describe(self) -> str:
         """Name the rule for the archive's record of why a topic was given."""
@@ -88,16 +105,41 @@ class Match:
     rules: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A normalised title or body, and its case-folded copy for needle look-ups."""
+
+    exact: str
+    folded: str
+
+    @classmethod
+    def of(cls, raw: str) -> Text:
+        """Normalise raw text once for all the rules that read it."""
+        exact = normalize(raw)
+        return cls(exact, fold(exact))
+
+
 def normalize(text: str) -> str:
     """Fold ё into е, unify dashes and collapse whitespace; case is kept for acronyms."""
     return " ".join(text.translate(_CHAR_MAP).split())
 
 
-def _compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile a phrase whose every word matches the start of a word."""
+def fold(text: str) -> str:
+    """Lower-case text the way re.IGNORECASE compares it, so a substring test agrees with re."""
+    return text.lower().translate(_FOLD_MAP)
+
+
+def _phrase_words(phrase: str) -> list[str]:
+    """Split a phrase into its words, refusing an empty one."""
     words = [w for w in _SEPARATORS.split(normalize(phrase)) if w]
     if not words:
         raise ValueError("empty phrase")
+    return words
+
+
+def _compile_phrase(phrase: str) -> re.Pattern[str]:
+    """Compile a phrase whose every word matches the start of a word."""
+    words = _phrase_words(phrase)
     # An all-capitals phrase is an acronym: exact case, whole word, so "UN" never
     # matches "un-" or "UNESCO", and "ЕС" never matches the syllable "ес".
     if phrase.upper() == phrase and phrase.lower() != phrase:
@@ -247,12 +289,12 @@ def classify(*, title: str, body: str, taxonomy: Taxonomy, lang: str = "") -> tu
     # lang is accepted for the pipeline's convenience; the rules of both languages
     # run on every text because Russian items quote Latin acronyms (COVID-19, PROXY).
     del lang
-    return _score_all(taxonomy.topics, normalize(title), normalize(body))
+    return _score_all(taxonomy.topics, Text.of(title), Text.of(body))
 
 
 def tag_entities(*, title: str, body: str, taxonomy: Taxonomy) -> tuple[Match, ...]:
     """Return the named entities (states, organisations) an article mentions."""
-    return _score_all(taxonomy.entities, normalize(title), normalize(body))
+    return _score_all(taxonomy.entities, Text.of(title), Text.of(body))
 
 
 def hashtags(matches: Iterable[Match]) -> tuple[str, ...]:
@@ -260,19 +302,19 @@ def hashtags(matches: Iterable[Match]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"#{m.hashtag}" for m in matches))
 
 
-def _score_all(topics: tuple[Topic, ...], title: str, body: str) -> tuple[Match, ...]:
+def _score_all(topics: tuple[Topic, ...], title: Text, body: Text) -> tuple[Match, ...]:
     """Score every topic on normalised text and keep those over their threshold."""
     found = [m for topic in topics if (m := _score(topic, title, body)) is not None]
     return tuple(sorted(found, key=lambda m: (-m.score, m.topic)))
 
 
-def _score(topic: Topic, title: str, body: str) -> Match | None:
+def _score(topic: Topic, title: Text, body: Text) -> Match | None:
     """Add up a topic's rule scores, or give nothing when an exclusion matches."""
-    if any(rule.compiled.search(title) or rule.compiled.search(body) for rule in topic.exclude):
+    if any(_count(rule, title) or _count(rule, body) for rule in topic.exclude):
         return None
     score, why = 0.0, []
     for rule in topic.rules:
-        points = rule.weight * _hits_value(rule.compiled, title, body)
+        points = rule.weight * _hits_value(rule, title, body)
         if points:
             score += points
             why.append(rule.describe())
@@ -282,17 +324,21 @@ def _score(topic: Topic, title: str, body: str) -> Match | None:
                  score=round(score, 3), rules=tuple(why))
 
 
-def _hits_value(pattern: re.Pattern[str], title: str, body: str) -> float:
+def _hits_value(rule: Rule, title: Text, body: Text) -> float:
     """Value a rule's hits with diminishing returns, title hits first."""
     # Repetition is evidence, but a word said ten times is not ten topics' worth.
-    values = [TITLE_HIT] * _count(pattern, title) + [1.0] * _count(pattern, body)
+    values = [TITLE_HIT] * _count(rule, title) + [1.0] * _count(rule, body)
     return sum(v * DECAY**i for i, v in enumerate(values[:MAX_HITS]))
 
 
-def _count(pattern: re.Pattern[str], text: str) -> int:
-    """Count non-overlapping matches, stopping once more would not matter."""
+def _count(rule: Rule, text: Text) -> int:
+    """Count a rule's non-overlapping matches, stopping once more would not matter."""
+    # Most of the hundreds of phrases are absent from any one text; a substring test says so
+    # far faster than scanning the text with each phrase's regex.
+    if not rule.may_match(text):
+        return 0
     count = 0
-    for count, _ in enumerate(pattern.finditer(text), start=1):
+    for count, _ in enumerate(rule.compiled.finditer(text.exact), start=1):
         if count >= MAX_HITS:
             break
     return count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -299,3 +300,51 @@ def test_default_taxonomy_meets_the_agreed_floor(default, split):
         p, r, f = prf(c)
         print(f"  {topic:28} {p:5.2f} {r:5.2f} {f:5.2f}  {c['tp']:2} {c['fp']:2} {c['fn']:2}")
     assert f1 >= FLOORS[split], f"{split} micro-F1 {f1:.3f} < {FLOORS[split]}"
+
+
+# --- the needle pre-check ------------------------------------------------------
+
+
+def test_folding_agrees_with_re_ignorecase_on_every_case_pair():
+    # The pre-check may only skip a regex when the regex could not match; that holds when
+    # every pair of characters re.IGNORECASE equates folds to one string.
+    from bot.classify import fold
+    pairs = 0
+    for char in map(chr, range(0x10000)):
+        if 0xD800 <= ord(char) < 0xE000:
+            continue
+        for other in {char.lower(), char.upper(), char.title(), char.casefold()}:
+            if len(other) == 1 and re.fullmatch(re.escape(other), char, re.IGNORECASE):
+                pairs += 1
+                assert fold(other) == fold(char), (hex(ord(char)), hex(ord(other)))
+    assert pairs > 60_000
+
+
+@pytest.mark.parametrize("title, body", [
+    ("İstanbul talks", "Delegations met in İSTANBUL and istanbul."),
+    ("ſanctions", "The ſanctions regime; SANCTIONS; ſanction relief."),
+    ("ΟΔΟΣ", "σ and ς and Σ: Κελβιν with the Kelvin sign \u212a."),
+])
+def test_rare_case_pairs_are_found_as_re_finds_them(title, body):
+    taxonomy = small(phrases=["istanbul", "sanction", "кελβιν", "σ"], threshold=0.1)
+    with_check = classify(title=title, body=body, taxonomy=taxonomy)
+    assert with_check == _without_precheck(classify, title=title, body=body, taxonomy=taxonomy)
+    assert with_check, "the rare spellings should still earn the topic"
+
+
+def test_the_precheck_never_changes_a_result_on_the_eval_set(default):
+    for item in load_eval_set():
+        for tag in (classify, tag_entities):
+            fast = tag(title=item["title"], body=item["body"], taxonomy=default)
+            assert fast == _without_precheck(tag, title=item["title"], body=item["body"],
+                                             taxonomy=default), item["id"]
+
+
+def _without_precheck(tag, **text):
+    """Run a tagger with every rule's needle test forced to pass."""
+    original = Rule.may_match
+    Rule.may_match = lambda rule, text: True
+    try:
+        return tag(**text)
+    finally:
+        Rule.may_match = original
