@@ -19,6 +19,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import feedparser
 from bs4 import BeautifulSoup
 
+from scrapers.feedscan import feed_head
 from scrapers.language import detect_language
 from scrapers.normalize import canonical_url, clean_inline, url_key
 
@@ -83,7 +84,7 @@ class _Anchor:
 
 def is_feed(content: bytes) -> bool:
     """Return True when a body is an RSS or Atom document rather than a web page."""
-    head = content.lstrip()[:1024].lower()
+    head = feed_head(content)
     if not head.startswith(b"<") or b"<html" in head or b"<!doctype html" in head:
         return False
     return any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf"))

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from scrapers import (
-    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, extract_article,
-    links_from_feed, links_from_listing, merge_link, url_key,
+    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, canonical_url,
+    extract_article, links_from_feed, links_from_listing, merge_link, url_key,
 )
+from scrapers.feedscan import item_urls
 from scrapers.fetch import Fetcher
 from storage import RunRecord, Store
 
@@ -62,7 +63,8 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = ctx.store.source_state(source.key)
     try:
-        page, links = await discover(source, ctx, etag=state.etag, last_modified=state.last_modified)
+        page, links = await discover(source, ctx, etag=state.etag, last_modified=state.last_modified,
+                                     settled_at=started)
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), "not_modified")
             ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
@@ -74,7 +76,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         new, problems, skipped = await store_links(source, fresh, ctx,
                                                    post=lambda link: link.url in to_post)
-        await recheck_known(source, links, ctx)
+        await recheck_known(source, links, ctx, now=started)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
     run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
@@ -92,15 +94,34 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
 
 async def discover(
     source: Source, ctx: PollContext, *, url: str | None = None, etag: str | None = None,
-    last_modified: str | None = None,
+    last_modified: str | None = None, settled_at: datetime | None = None,
 ) -> tuple[Page, tuple[Link, ...]]:
-    """Fetch a source's feed or listing page (or another page of it) and return its links."""
+    """Fetch a source's feed or listing page (or another page of it) and return its links.
+
+    With `settled_at`, a feed's items that are archived and not due for a re-read at that
+    time come back as bare links (url only), unread: polls need only the new items in full.
+    """
     page = await ctx.fetcher.get(url or source.url, etag=etag, last_modified=last_modified,
                                  robots=source.robots, headers=source.headers)
     if page.not_modified:
         return page, ()
-    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url)
+    skip = frozenset()
+    if settled_at is not None and source.kind == "feed":
+        skip = await _settled_items(source, page.content, ctx, now=settled_at)
+    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url, skip)
     return page, links
+
+
+async def _settled_items(source: Source, content: bytes, ctx: PollContext, *,
+                         now: datetime) -> frozenset[str]:
+    """Return the URL identities of a feed's items that are archived and not due for a re-read."""
+    urls = await asyncio.to_thread(item_urls, content)
+    canonical = [canonical_url(url, rewrites=source.url_rewrites) for url in urls or () if url]
+    if not canonical:
+        return frozenset()
+    due = {key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now,
+                                                  limit=len(canonical))}
+    return frozenset(ctx.store.known_url_keys(canonical) - due)
 
 
 def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
@@ -146,20 +167,15 @@ async def _read_or_stub(source: Source, link: Link, ctx: PollContext, problems: 
         return _from_link_only(link)
 
 
-async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContext) -> int:
+async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContext, *,
+                        now: datetime | None = None) -> int:
     """Re-read a few recent known articles still listed, storing changed texts as new versions.
 
     Corrections to a release usually come within hours, so only articles first seen within the
     source's `recheck` window are re-read, each at most every half hour, three per poll.
     """
-    if not source.recheck_seconds:
-        return 0
-    now = ctx.clock()
     by_key = {url_key(link.canonical_url): link for link in links}
-    due = ctx.store.recheck_candidates(
-        source.key, by_key, discovered_since=now - timedelta(seconds=source.recheck_seconds),
-        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=_RECHECKS_PER_POLL)
+    due = _due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
     changed = 0
     for article_id, key, stored_hash in due:
         try:
@@ -173,6 +189,17 @@ async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContex
         else:
             ctx.store.mark_checked(article_id, now=ctx.clock())
     return changed
+
+
+def _due_for_recheck(source: Source, urls, ctx: PollContext, *, now: datetime,
+                     limit: int) -> list[tuple[int, str, str]]:
+    """Return (id, url key, content hash) of the listed articles due for a re-read at `now`."""
+    if not source.recheck_seconds:
+        return []
+    return ctx.store.recheck_candidates(
+        source.key, urls, discovered_since=now - timedelta(seconds=source.recheck_seconds),
+        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
+        limit=limit)
 
 
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
@@ -207,10 +234,11 @@ async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5
     return links, articles
 
 
-def _links(source: Source, content: bytes, text: str, base_url: str) -> tuple[Link, ...]:
+def _links(source: Source, content: bytes, text: str, base_url: str,
+           skip: frozenset[str] = frozenset()) -> tuple[Link, ...]:
     """Return the source's links from a feed or a listing page."""
     if source.kind == "feed":
-        return links_from_feed(content, source=source)
+        return links_from_feed(content, source=source, skip=skip)
     return links_from_listing(text, base_url=base_url, source=source)
 
 

@@ -12,28 +12,39 @@ from bs4 import BeautifulSoup, Tag
 
 from .dates import parse_machine_date
 from .errors import NoLinksFound, NotAFeed
+from .feedscan import PrunedFeed, as_utf8, feed_head, prune_feed
 from .models import Link, Source
 from .normalize import canonical_url, clean_inline, url_key
 
 
-def links_from_feed(content: bytes, *, source: Source) -> tuple[Link, ...]:
-    """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound."""
-    head = content.lstrip()[:512].lower()
+def links_from_feed(content: bytes, *, source: Source,
+                    skip: frozenset[str] = frozenset()) -> tuple[Link, ...]:
+    """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound.
+
+    Items whose URL identity is in `skip` (already archived) come back as bare links, url
+    only, without feedparser reading them: a changed feed usually adds one item to fifty.
+    """
+    content = as_utf8(content)
+    head = feed_head(content, 512)
     if not head.startswith(b"<") or b"<html" in head:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
-    parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
-    if parsed.get("bozo") and not parsed.entries:
+    pruned = _pruned(content, source=source, skip=skip)
+    parsed = feedparser.parse(pruned.document if pruned else content,
+                              sanitize_html=False, resolve_relative_uris=False)
+    if pruned and len(parsed.entries) != pruned.kept:
+        # feedparser saw the items otherwise than lxml did: read the whole feed after all.
+        pruned = None
+        parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
+    if parsed.get("bozo") and not parsed.entries and not pruned:
         reason = parsed.get("bozo_exception")
         raise NotAFeed(f"{source.url}: not a valid RSS or Atom feed ({reason})")
-    if not parsed.get("version") and not parsed.entries:
+    if not parsed.get("version") and not parsed.entries and not pruned:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
     zone = ZoneInfo(source.timezone)
-    links = _unique(
-        _feed_link(entry, source=source, zone=zone) for entry in parsed.entries
-        if entry.get("link")
-    )
-    links = tuple(link for link in links if _matches(link.canonical_url, source.link_pattern)
-                  or _matches(link.url, source.link_pattern))
+    read = (_feed_link(entry, source=source, zone=zone) if entry.get("link") else None
+            for entry in parsed.entries)
+    links = _unique(link for link in _in_feed_order(read, pruned, source=source) if link)
+    links = tuple(link for link in links if _wanted(link.url, link.canonical_url, source))
     if not links:
         raise NoLinksFound(f"{source.url}: the feed has no items"
                            + (" matching link_pattern" if source.link_pattern else ""))
@@ -61,6 +72,36 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
     if not links:
         raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
     return links
+
+
+def _pruned(content: bytes, *, source: Source, skip: frozenset[str]) -> PrunedFeed | None:
+    """Cut the skipped items out of the feed, and those link_pattern would drop anyway; give
+    None when nothing is to be cut."""
+    if not skip:
+        return None
+
+    def settled(url: str) -> bool:
+        canonical = canonical_url(url, rewrites=source.url_rewrites)
+        return url_key(canonical) in skip or not _wanted(url, canonical, source)
+
+    pruned = prune_feed(content, settled)
+    return pruned if pruned and pruned.kept < len(pruned.order) else None
+
+
+def _in_feed_order(read, pruned: PrunedFeed | None, *, source: Source):
+    """Yield what feedparser read (None for an item without a link), with bare links for the
+    cut items in their places."""
+    if pruned is None:
+        yield from read
+        return
+    for url in pruned.order:
+        yield next(read) if url is None else Link(
+            url=url, canonical_url=canonical_url(url, rewrites=source.url_rewrites))
+
+
+def _wanted(url: str, canonical: str, source: Source) -> bool:
+    """Tell whether a feed item's link is an article link by the source's link_pattern."""
+    return _matches(canonical, source.link_pattern) or _matches(url, source.link_pattern)
 
 
 def _feed_link(entry, *, source: Source, zone: ZoneInfo) -> Link:

@@ -280,3 +280,9 @@ def test_check_source_of_a_broken_source_exits_1_with_the_reason(world, tmp_path
 def test_check_source_of_an_unknown_key_is_a_config_error(world, tmp_path) -> None:
     result = presswatch("check-source", "nope", "--config", str(write_config(tmp_path, world)))
     assert result.returncode == 2 and "unknown source 'nope'" in result.stderr
+
+
+def test_is_feed_looks_past_a_byte_order_mark() -> None:
+    atom = '<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>K</title></feed>'
+    assert is_feed(b"\xef\xbb\xbf" + atom.encode())
+    assert is_feed(atom.encode("utf-16"))

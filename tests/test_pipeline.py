@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import feedparser
 import pytest
 
 from bot.config import load_config
@@ -88,6 +89,27 @@ def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(wor
     queued = rows(config, "select a.title from outbox o join articles a on a.id = o.article_id")
     assert [r["title"] for r in queued] == ["New release on CSTO exercises"]
     assert site.hits(BRIEFING) == hits_before
+
+
+def test_a_changed_feed_has_only_its_new_item_read_by_feedparser(world, tmp_path, monkeypatch) -> None:
+    config = write_config(tmp_path, world)
+    first = poll(config, TASS)
+    site = world.site(TASS)
+    new_url = world.url(TASS, "/politics/1460000")
+    item = (f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
+            f"<pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>")
+    site.add("/rss/v2.xml", site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1))
+    site.add("/politics/1460000", NEW_RELEASE)
+    parsed = []
+    real_parse = feedparser.parse
+    monkeypatch.setattr(feedparser, "parse", lambda *a, **k: parsed.append(real_parse(*a, **k)) or parsed[-1])
+
+    run = poll(config, TASS)
+
+    assert [[e.link for e in result.entries] for result in parsed] == [[new_url]], "known items must be cut out unread"
+    assert (run.links_found, run.new_articles) == (first.links_found + 1, 1)
+    [stored] = rows(config, "select title, body from articles where url like '%1460000'")
+    assert stored["title"] == "New release on CSTO exercises" and "two thousand" in stored["body"]
 
 
 def test_same_text_under_a_new_url_is_stored_but_not_posted(world, tmp_path) -> None:

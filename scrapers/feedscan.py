@@ -1,0 +1,121 @@
+"""A fast first look at a feed: each item's link, and the feed without the items already known.
+
+feedparser is thorough and lenient but slow (8-16 ms for a 50-item full-text feed), and most
+polls of a changed feed bring one new item among fifty known ones. lxml reads the item links
+in well under a millisecond, so the known items can be cut out before feedparser runs.
+
+An item's link is read only when it is unambiguous (one plain ``<link>`` in RSS, one
+``rel="alternate"`` link in Atom, absolute http(s)); any other item is always kept, so a
+doubt costs speed, never an article. A document lxml cannot read gives None and the caller
+parses the whole feed as before.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lxml import etree
+
+_ATOM = "{http://www.w3.org/2005/Atom}"
+_RSS_NAMESPACES = ("", "{http://purl.org/rss/1.0/}", "{http://my.netscape.com/rdf/simple/0.9/}")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_ITEM_TAGS = {f"{ns}item" for ns in _RSS_NAMESPACES} | {f"{_ATOM}entry"}
+# No entities fetched or expanded, no network: a feed is untrusted input.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+
+
+# UTF-32 first: its little-endian mark starts like UTF-16's.
+_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_DECLARED_ENCODING = re.compile(r"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
+
+
+@dataclass(frozen=True, slots=True)
+class PrunedFeed:
+    """A feed re-serialised without some items, and what stood where in the original."""
+
+    document: bytes
+    # One entry per original item, in order: its URL when it was cut out, None when kept.
+    order: tuple[str | None, ...]
+
+    @property
+    def kept(self) -> int:
+        """Count the items left in the document."""
+        return sum(url is None for url in self.order)
+
+
+def feed_head(content: bytes, size: int = 1024) -> bytes:
+    """Return the lower-cased start of a document past any byte-order mark and leading blanks."""
+    return as_utf8(content[:4 * size]).removeprefix(codecs.BOM_UTF8).lstrip()[:size].lower()
+
+
+def as_utf8(content: bytes) -> bytes:
+    """Re-encode a UTF-16 or UTF-32 document (known by its byte-order mark) as UTF-8.
+
+    feedparser reads such a feed only when its prolog names the encoding; as UTF-8, with the
+    declaration dropped, it reads it either way. Other documents are returned unchanged.
+    """
+    for bom, codec in _WIDE_BOMS:
+        if content.startswith(bom):
+            text = content.decode(codec, errors="replace")
+            return _DECLARED_ENCODING.sub(r"\1", text, count=1).encode("utf-8")
+    return content
+
+
+def item_urls(content: bytes) -> tuple[str | None, ...] | None:
+    """Return each item's unambiguous link (None where there is none), or None if unreadable."""
+    root = _root(content)
+    return None if root is None else tuple(_item_url(item) for item in _items(root))
+
+
+def prune_feed(content: bytes, drop: Callable[[str], bool]) -> PrunedFeed | None:
+    """Return the feed without the items whose link `drop` accepts, or None if unreadable."""
+    root = _root(content)
+    if root is None:
+        return None
+    order = []
+    for item in _items(root):
+        url = _item_url(item)
+        if url is not None and drop(url):
+            item.getparent().remove(item)
+            order.append(url)
+        else:
+            order.append(None)
+    document = etree.tostring(root.getroottree(), encoding="utf-8", xml_declaration=True)
+    return PrunedFeed(document, tuple(order))
+
+
+def _root(content: bytes) -> etree._Element | None:
+    """Parse a feed strictly; anything lxml refuses is left to feedparser's lenient parser."""
+    try:
+        return etree.fromstring(content, _PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _items(root: etree._Element) -> list[etree._Element]:
+    """Return the RSS items or Atom entries in document order."""
+    return list(root.iter(*_ITEM_TAGS))
+
+
+def _item_url(item: etree._Element) -> str | None:
+    """Return the link feedparser would give this item, when it can be told for sure."""
+    if item.tag == f"{_ATOM}entry":
+        # feedparser's entry link is the alternate link of an HTML type.
+        links = [link.get("href", "") for link in item.iterchildren(f"{_ATOM}link")
+                 if link.get("rel", "alternate") == "alternate"
+                 and link.get("type", "text/html") in _HTML_TYPES]
+    else:
+        namespace = item.tag[:-len("item")]
+        plain = list(item.iterchildren(f"{namespace}link"))
+        if any(True for _ in item.iterchildren(f"{_ATOM}link")) or any(
+                "href" in link.attrib for link in plain):
+            return None  # feedparser may take an href link over the text; let it decide
+        links = [link.text or "" for link in plain]
+    if len(links) != 1:
+        return None
+    url = links[0].strip()
+    return url if url.startswith(("http://", "https://")) else None

@@ -1,0 +1,122 @@
+"""The fast first look at feeds: item links by lxml, known items cut before feedparser runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from scrapers import Link, Source, links_from_feed, url_key
+from scrapers.feedscan import item_urls, prune_feed
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+CONFIG = load_config(ROOT / "config.example.toml", environ={})
+FEEDS = sorted(FIXTURES.glob("*/feed.xml"))
+SOURCE = Source(key="t", name="t", kind="feed", url="https://example.org/feed.xml")
+
+
+def _rss(*items: str) -> bytes:
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+            'xmlns:atom="http://www.w3.org/2005/Atom"><channel><title>T</title>'
+            + "".join(items) + "</channel></rss>").encode()
+
+
+def _item(url: str, title: str = "A title", extra: str = "") -> str:
+    return (f"<item><title>{title}</title><link>{url}</link>"
+            f"<pubDate>Tue, 01 Dec 2026 10:00:00 +0000</pubDate>"
+            f"<description>Lead of {title}</description>{extra}</item>")
+
+
+def _keys(links: tuple[Link, ...]) -> list[str]:
+    return [url_key(link.canonical_url) for link in links]
+
+
+def test_every_shipped_feed_fixture_is_read_by_the_fast_scan():
+    assert len(FEEDS) >= 6
+    for feed in FEEDS:
+        urls = item_urls(feed.read_bytes())
+        assert urls is not None and any(urls), feed.parent.name
+
+
+@pytest.mark.parametrize("feed", FEEDS, ids=lambda p: p.parent.name)
+def test_skipping_known_items_changes_nothing_but_what_is_read(feed):
+    # Every item but the newest is "archived": the result must list the same links in the same
+    # order, the newest read in full exactly as before, the rest bare.
+    source = CONFIG.source(feed.parent.name)
+    content = feed.read_bytes()
+    full = links_from_feed(content, source=source)
+    skip = frozenset(_keys(full[1:]))
+    fast = links_from_feed(content, source=source, skip=skip)
+    assert _keys(fast) == _keys(full)
+    assert fast[0] == full[0]
+    scanned = {url_key(link.canonical_url) for link in fast[1:] if not link.title}
+    assert scanned, "at least some known items should have been cut out unread"
+    for bare, whole in zip(fast[1:], full[1:]):
+        assert bare == whole or (bare.url, bare.canonical_url, bare.title) == (
+            whole.url, whole.canonical_url, "")
+
+
+def test_the_pruned_document_holds_only_the_kept_items():
+    content = _rss(_item("https://example.org/a"), _item("https://example.org/b"),
+                   _item("https://example.org/c"))
+    pruned = prune_feed(content, lambda url: url != "https://example.org/b")
+    assert pruned.order == ("https://example.org/a", None, "https://example.org/c")
+    assert pruned.kept == 1
+    assert item_urls(pruned.document) == ("https://example.org/b",)
+
+
+@pytest.mark.parametrize("item", [
+    _item("/relative/path"),  # feedparser resolves it against the feed; lxml cannot tell
+    "<item><title>guid only</title><guid>https://example.org/a</guid></item>",
+    _item("https://example.org/a", extra='<atom:link rel="alternate" href="https://example.org/z"/>'),
+    _item("https://example.org/a", extra="<link>https://example.org/second</link>"),
+    '<item><title>href link</title><link href="https://example.org/a"/></item>',
+])
+def test_an_item_whose_link_is_ambiguous_is_always_read(item):
+    assert item_urls(_rss(item)) == (None,)
+    links = links_from_feed(_rss(item, _item("https://example.org/new")), source=SOURCE,
+                            skip=frozenset({url_key("https://example.org/a")}))
+    assert all(link.title for link in links)
+
+
+def test_atom_entries_are_read_by_their_html_alternate_link():
+    entry = ('<entry><title>E</title><id>urn:e</id><updated>2026-12-01T10:00:00Z</updated>'
+             '<link rel="alternate" type="text/html" href="https://example.org/e"/>'
+             '<link rel="enclosure" href="https://example.org/e.mp3"/></entry>')
+    pdf = ('<entry><title>P</title><id>urn:p</id><updated>2026-12-01T10:00:00Z</updated>'
+           '<link rel="alternate" type="application/pdf" href="https://example.org/p.pdf"/></entry>')
+    content = (f'<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>{entry}{pdf}'
+               '</feed>').encode()
+    assert item_urls(content) == ("https://example.org/e", None)
+
+
+@pytest.mark.parametrize("content", [
+    _rss(_item("https://example.org/a"))[:-40],  # truncated
+    b"\xef\xbb\xbf  " + _rss(_item("https://example.org/a")),  # BOM and blanks before the prolog
+    _rss(_item("https://example.org/a")).replace(b"A title", b"Caf\xe9"),  # not the declared UTF-8
+])
+def test_a_feed_lxml_refuses_is_read_whole_by_feedparser(content):
+    known = frozenset({url_key("https://example.org/a")})
+    assert item_urls(content) is None
+    assert links_from_feed(content, source=SOURCE, skip=known) == links_from_feed(
+        content, source=SOURCE)
+
+
+def test_everything_known_still_lists_every_item():
+    content = _rss(_item("https://example.org/a"), _item("https://example.org/b"))
+    known = frozenset({url_key("https://example.org/a"), url_key("https://example.org/b")})
+    links = links_from_feed(content, source=SOURCE, skip=known)
+    assert [link.url for link in links] == ["https://example.org/a", "https://example.org/b"]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: b"\xef\xbb\xbf" + text.encode("utf-8"),
+    lambda text: text.encode("utf-16"),  # with its byte-order mark
+    lambda text: text.encode("utf-32"),
+], ids=["utf-8 bom", "utf-16", "utf-32"])
+def test_a_feed_behind_a_byte_order_mark_is_still_a_feed(encode):
+    text = _rss(_item("https://example.org/a")).decode().replace('encoding="utf-8"', "")
+    links = links_from_feed(encode(text), source=SOURCE)
+    assert [link.url for link in links] == ["https://example.org/a"]
