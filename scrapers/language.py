@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 # Letters that only some Cyrillic languages use, checked before falling back to Russian.
 _CYRILLIC_MARKERS = (("uk", set("їєґ")), ("be", set("ўі")), ("kk", set("әғқңөұүһ")))
+_CYRILLIC = re.compile("[\u0400-\u04ff]+")
+_LATIN = re.compile("[A-Za-z]+")
 _LATIN_LANGS = {"en", "fr", "de", "es", "it", "pt", "tr", "uz", "az", "tk", "pl", "ro"}
 
 
 def detect_language(text: str, *, declared: str = "") -> str:
     """Return an ISO 639-1 code guessed from the script of `text`, trusting `declared` when it fits."""
     sample = text[:4000]
-    cyrillic = sum(1 for ch in sample if "\u0400" <= ch <= "\u04ff")
-    latin = sum(1 for ch in sample if ch.isascii() and ch.isalpha())
+    cyrillic = _letters(_CYRILLIC, sample)
+    latin = _letters(_LATIN, sample)
     declared = declared.split("-")[0].split("_")[0].lower()
     if cyrillic + latin < 20:
         return declared
@@ -24,3 +28,8 @@ def detect_language(text: str, *, declared: str = "") -> str:
                 return code
         return "ru"
     return declared if declared in _LATIN_LANGS else "en"
+
+
+def _letters(script: re.Pattern[str], text: str) -> int:
+    """Count the characters of one script (a regex sub runs in C; a Python loop does not)."""
+    return len(text) - len(script.sub("", text))

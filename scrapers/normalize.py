@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # Query parameters that never change what a page says: analytics trackers, plus
@@ -14,8 +15,12 @@ _TRACKING_PARAMS = re.compile(
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A poll looks up each of a feed's ~50 links several times (discovery, archive look-ups,
+# re-reads); a bounded cache makes the repeats free and stays far below a megabyte.
+_URL_CACHE = 4096
 
 
+@lru_cache(maxsize=_URL_CACHE)
 def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str:
     """Return the URL with a lower-case host, no fragment, no trackers and sorted query."""
     for pattern, replacement in rewrites:
@@ -32,6 +37,7 @@ def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> st
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 
+@lru_cache(maxsize=_URL_CACHE)
 def url_key(url: str) -> str:
     """Return the identity of a URL: canonical, with http/https, www. and a final slash unified."""
     parts = urlsplit(canonical_url(url))
