@@ -195,7 +195,7 @@ def serve(specs: list[tuple[int, str, bool, str]], conn, core: int | None) -> No
 
 # -- the measured process (core 0) --------------------------------------------------------------
 
-def _config(db: Path, origins: list[tuple[str, int]], changing: list[bool]):
+def _config(db: Path, origins: list[tuple[str, int]], changing: list[bool], dedup_window: str | None):
     """Return a Config: the example's taxonomy, one channel, and one feed source per site."""
     from bot.config import config_from_dict
 
@@ -211,6 +211,7 @@ def _config(db: Path, origins: list[tuple[str, int]], changing: list[bool]):
         "fetch": {"min_delay_per_host": 0.0, "allow_private_addresses": True},
         "channels": [{"name": "main", "chat_id": "@presswatch_bench"}],
         "sources": sources,
+        **({"dedup": {"window": dedup_window}} if dedup_window else {}),
         **{k: example[k] for k in ("topics", "entities") if k in example},
     }
     return config_from_dict(data, path=db.parent / "presswatch.toml")
@@ -321,18 +322,18 @@ async def _measure(config, *, same: list, changed: list, rounds: int, polls: dic
 
 
 def run(*, sources: int, rounds: int, polls: dict[str, int], memory_polls: int, db: Path,
-        log: bool = True, mix: str = "changed") -> dict:
+        log: bool = True, mix: str = "changed", dedup_window: str | None = None) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything."""
     cores = os.sched_getaffinity(0)
     try:
         return _run(sorted(cores), sources=sources, rounds=rounds, polls=polls,
-                    memory_polls=memory_polls, db=db, log=log, mix=mix)
+                    memory_polls=memory_polls, db=db, log=log, mix=mix, dedup_window=dedup_window)
     finally:
         os.sched_setaffinity(0, cores)
 
 
 def _run(cores: list[int], *, sources: int, rounds: int, polls: dict[str, int], memory_polls: int,
-         db: Path, log: bool, mix: str) -> dict:
+         db: Path, log: bool, mix: str, dedup_window: str | None) -> dict:
     """Run the measurement with this process pinned to one core."""
     bench_core, site_core = cores[0], (cores[1] if len(cores) > 1 else None)
     os.sched_setaffinity(0, {bench_core})  # before the bench starts threads: they inherit it
@@ -349,7 +350,7 @@ def _run(cores: list[int], *, sources: int, rounds: int, polls: dict[str, int], 
         *origins, sizes = parent.recv()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
-        config = _config(db, origins, changing)
+        config = _config(db, origins, changing, dedup_window)
         if log:
             from bot.logs import setup_logging  # the service's logging, written to /dev/null
             setup_logging(verbose=0)
@@ -441,17 +442,23 @@ def main() -> None:
     parser.add_argument("--mix", choices=("changed", "rebuilt"), default="changed",
                         help="what the changed half serves in the mixed run: one new item per poll "
                              "(default) or the same items under a new ETag")
+    parser.add_argument("--dedup-window", metavar="DURATION",
+                        help="[dedup] window, e.g. 30s: how long signatures stay in the in-memory "
+                             "near-duplicate index (default the config's 30d); a short one shows "
+                             "that memory levels off once articles leave it")
     parser.add_argument("--no-log", action="store_true", help="leave logging unconfigured")
     args = parser.parse_args()
     if args.sources < 2:
         parser.error("--sources: at least 2 (one of each kind)")
     polls = {"304": args.polls_304, "changed": args.polls_changed, "rebuilt": args.polls_changed}
     measured = run(sources=args.sources, rounds=args.rounds, polls=polls,
-                   memory_polls=args.memory_polls, db=args.db, log=not args.no_log, mix=args.mix)
+                   memory_polls=args.memory_polls, db=args.db, log=not args.no_log, mix=args.mix,
+                   dedup_window=args.dedup_window)
     command = (f"python -m bench.polling --sources {args.sources} --rounds {args.rounds} "
                f"--polls-304 {args.polls_304} --polls-changed {args.polls_changed} "
                f"--memory-polls {args.memory_polls} --db {args.db}"
                + (f" --mix {args.mix}" if args.mix != "changed" else "")
+               + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
                + (" --no-log" if args.no_log else ""))
     print(report(measured, sources=args.sources, rounds=args.rounds, polls=polls, command=command))
 
