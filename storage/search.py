@@ -30,9 +30,11 @@ RANK_WEIGHTS = "10.0, 4.0, 1.0"
 # Relevance is ranked among at most this many matches, newest first (see `_ranked`).
 RANK_WINDOW = 2000
 # A source's articles (in the date range), up to this many, are applied as a list of ids;
-# other filters are checked row by row while walking the matches, which then rank among fewer:
-# a row-by-row check costs a lookup of the article, and a selective filter means many of them.
+# otherwise the filters are checked row by row while walking the matches.
 MAX_CANDIDATES = 50_000
+# A filtered query ranks among fewer matches: with selective filters few matches pass, and the
+# walk newest first only ends once this many have, or at the start of the range. The newest 300
+# matches of one source (and topic, and period) are a deep enough pool for a page of results.
 FILTERED_WINDOW = 300
 MAX_TERMS = 12  # More terms ANDed add nothing but cost; the rest of a pasted text is ignored.
 SNIPPET_TOKENS = 24
@@ -97,7 +99,7 @@ def search(
 
     `since` is inclusive and `until` exclusive, both compared with the UTC publication time.
     Relevance is ranked among the newest RANK_WINDOW matches (all of them for most queries), or
-    the newest FILTERED_WINDOW when filters without a narrow source must be checked row by row.
+    the newest FILTERED_WINDOW when any filter applies.
     """
     terms = _terms(query)
     if limit <= 0 or not _storable(source, topic, lang):
@@ -288,22 +290,15 @@ def _filters(*, source: str | None = None, topic: str | None = None, lang: str |
         args.append(_iso(until))
     if topic:
         where.append(_TOPIC)
-        args += _topic_args(topic)
+        args.append(topic)
     return "".join(f" and {w}" for w in where), args
 
 
-# article_topics says why an article has each topic (its primary key makes this an index lookup).
-# An article stored without any such reasons falls back to its topics JSON list, where instr
-# finds '"key"' exactly (keys are [a-z0-9_-], never escaped) and never fails on a malformed
-# value. Topic and entity keys share the table: the config keeps them apart.
-_TOPIC = ("(exists (select 1 from article_topics t where t.article_id = a.id and t.key = ?)"
-          " or (not exists (select 1 from article_topics t where t.article_id = a.id)"
-          " and instr(a.topics, ?) > 0))")
-
-
-def _topic_args(topic: str) -> list[str]:
-    """Return the arguments of _TOPIC."""
-    return [topic, json.dumps(topic, ensure_ascii=False)]
+# article_topics holds a row for every topic and entity an article has (the archive adds a bare
+# one for a listed topic that came without reasons; migration m007 did so for older archives),
+# so a topic filter is one lookup in its primary key. Topic and entity keys share the table: the
+# config keeps them apart.
+_TOPIC = "exists (select 1 from article_topics t where t.article_id = a.id and t.key = ?)"
 
 
 def _candidates(db: Database, where: tuple[str, list]) -> list[int] | None:
@@ -317,7 +312,7 @@ def _candidates(db: Database, where: tuple[str, list]) -> list[int] | None:
 def _ranked(db: Database, match: str, limit: int, *, among: list[int] | None = None,
             where: tuple[str, list] = ("", [])) -> list[tuple[int, float]]:
     """Return (rowid, bm25 rank) of the best matches among the newest RANK_WINDOW (or
-    FILTERED_WINDOW, with `where`) ones.
+    FILTERED_WINDOW, with `among` or `where`) ones.
 
     Ranking every match of a common word means a bm25 call per matching row (hundreds of
     thousands in a big archive); FTS5 walks its matches newest first cheaply and stops at the
@@ -335,7 +330,7 @@ def _ranked(db: Database, match: str, limit: int, *, among: list[int] | None = N
             return []
         sql += " and f.rowid between ? and ? and +f.rowid in (select value from json_each(?))"
         args += [min(among), max(among), json.dumps(among)]
-    window = FILTERED_WINDOW if where[0] else RANK_WINDOW
+    window = FILTERED_WINDOW if where[0] or among is not None else RANK_WINDOW
     sql = f"select id, r from ({sql} {where[0]} order by f.rowid desc limit ?) order by r, id desc limit ?"
     try:
         return [(r[0], r[1]) for r in db.execute(sql, [*args, *where[1], window, limit])]

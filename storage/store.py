@@ -40,6 +40,13 @@ class TopicReason:
     rules: tuple[str, ...]
 
 
+def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -> list[TopicReason]:
+    """Add a bare reason for each listed topic that came without one: filters read only reasons."""
+    given = {reason.key for reason in reasons}
+    return [*reasons, *(TopicReason(key, "topic", 0.0, ()) for key in dict.fromkeys(topics)
+                        if key not in given)]
+
+
 class StorageError(Exception):
     """The database cannot be opened or used."""
 
@@ -205,7 +212,7 @@ class Store:
                 "similarity": similarity,
             })
             article_id = int(table.last_pk)
-            self._save_reasons(article_id, reasons)
+            self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
             own = url_key(article.canonical_url)
             self.db["article_urls"].insert_all(
                 ({"url_key": key, "article_id": article_id} for key in {url_key(u) for u in aliases}
@@ -236,7 +243,7 @@ class Store:
                 **_article_columns(article), "version": version + 1, "updated_at": iso(now),
                 "checked_at": iso(now)})
             self.db.execute("delete from article_topics where article_id = ?", [article_id])
-            self._save_reasons(article_id, reasons)
+            self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
         return version + 1
 
     def recheck_candidates(self, source_key: str, urls: Iterable[str], *, discovered_since: datetime,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -48,10 +47,8 @@ def add(store: Store, n: int, title: str, *, body: str = "", topics: tuple[str, 
     url = f"https://{source}.example/news/{n}"
     article_id = store.add_article(
         Article(url=url, canonical_url=url, title=title, published=T0 + timedelta(hours=n),
-                lead=body[:100], body=body, summary=body[:100]),
+                lead=body[:100], body=body, summary=body[:100], topics=topics),
         source_key=source, now=T0, deliveries=deliveries)
-    store.db.execute("update articles set topics = ? where id = ?", [json.dumps(list(topics)), article_id])
-    store.db.conn.commit()
     return article_id
 
 

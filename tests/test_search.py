@@ -197,7 +197,7 @@ def test_filters_by_source_lang_and_dates(store) -> None:
     assert len(search(store.db, "summit")) == 4
 
 
-def test_filters_by_topic_from_the_json_list_or_the_reasons(store) -> None:
+def test_filters_by_topic_from_the_reasons_or_the_listed_topics(store) -> None:
     add(store, "Summit on trade", topics=("economy",))
     add(store, "Summit on peace", topics=("peacekeeping", "economy-watch"))
     reasoned = add(store, "Summit on gas", topics=())
@@ -208,12 +208,39 @@ def test_filters_by_topic_from_the_json_list_or_the_reasons(store) -> None:
     assert titles(search(store.db, "summit", topic="econ")) == []
 
 
-def test_a_broken_topics_value_is_no_topic(store) -> None:
+def test_a_broken_topics_value_shows_no_topic_and_filters_still_work(store) -> None:
+    # The topics list is for display; filters read the topic rows stored with the article.
     article_id = add(store, "Summit", topics=("economy",))
     store.db.execute("update articles set topics = '{not json' where id = ?", [article_id])
     [hit] = search(store.db, "summit")
     assert hit.topics == ()
-    assert search(store.db, "summit", topic="economy") == []
+    assert titles(search(store.db, "summit", topic="economy")) == ["Summit"]
+
+
+def test_an_archive_from_before_topic_rows_is_filtered_by_its_listed_topics(tmp_path) -> None:
+    # Archives written before every listed topic had a row: m007 adds the rows, so the topic
+    # filter (now an index lookup only) still finds those articles.
+    path = tmp_path / "archive.db"
+    store = Store.open(path)
+    listed = add(store, "Summit on trade", topics=("economy", "politics-diplomacy"))
+    reasoned = add(store, "Summit on gas", topics=("economy",))
+    broken = add(store, "Summit on oil", topics=("economy",))
+    store.db.execute("delete from article_topics where article_id in (?, ?)", [listed, broken])
+    store.db.execute("update articles set topics = '{not json' where id = ?", [broken])
+    store.db.execute("delete from _sqlite_migrations where name = 'm007_topic_rows_for_listed_topics'")
+    store.db.conn.commit()
+    store.close()
+
+    reopened = Store.open(path)
+    try:
+        assert sorted(titles(search(reopened.db, "summit", topic="economy"))) == [
+            "Summit on gas", "Summit on trade"]
+        assert titles(search(reopened.db, "summit", topic="politics-diplomacy")) == ["Summit on trade"]
+        rows = {r["article_id"]: r["kind"] for r in reopened.db.query(
+            "select article_id, kind from article_topics where key = 'economy'")}
+        assert rows == {listed: "topic", reasoned: "topic"}
+    finally:
+        reopened.close()
 
 
 def test_filters_that_let_many_through_give_the_same_answer(store, monkeypatch) -> None:
