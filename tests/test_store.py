@@ -127,3 +127,12 @@ def test_instance_lock_refuses_a_second_holder(tmp_path: Path) -> None:
     first.release()
     with InstanceLock(tmp_path / "a.db"):
         pass
+
+
+def test_the_full_text_index_gathers_large_segments(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        config = dict(store.db.execute("select k, v from articles_fts_config").fetchall())
+    finally:
+        store.close()
+    assert config["hashsize"] == 64 * 1024 * 1024
