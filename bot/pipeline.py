@@ -17,7 +17,7 @@ from scrapers import (
     Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, canonical_url,
     extract_article, links_from_feed, links_from_listing, merge_link, url_key,
 )
-from scrapers.feedscan import item_urls
+from scrapers.feedscan import listed_links
 from scrapers.fetch import Fetcher
 from storage import RunRecord, Store
 
@@ -107,16 +107,15 @@ async def discover(
         return page, ()
     skip = frozenset()
     if settled_at is not None and source.kind == "feed":
-        skip = await _settled_items(source, page.content, ctx, now=settled_at)
+        skip = _settled_items(source, page.content, ctx, now=settled_at)
     links = await asyncio.to_thread(_links, source, page.content, page.text, page.url, skip)
     return page, links
 
 
-async def _settled_items(source: Source, content: bytes, ctx: PollContext, *,
-                         now: datetime) -> frozenset[str]:
+def _settled_items(source: Source, content: bytes, ctx: PollContext, *,
+                   now: datetime) -> frozenset[str]:
     """Return the URL identities of a feed's items that are archived and not due for a re-read."""
-    urls = await asyncio.to_thread(item_urls, content)
-    canonical = [canonical_url(url, rewrites=source.url_rewrites) for url in urls or () if url]
+    canonical = [canonical_url(url, rewrites=source.url_rewrites) for url in listed_links(content)]
     if not canonical:
         return frozenset()
     due = {key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now,

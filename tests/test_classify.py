@@ -341,10 +341,32 @@ def test_the_precheck_never_changes_a_result_on_the_eval_set(default):
 
 
 def _without_precheck(tag, **text):
-    """Run a tagger with every rule's needle test forced to pass."""
-    original = Rule.may_match
-    Rule.may_match = lambda rule, text: True
+    """Run a tagger counting every rule's matches with a plain finditer over the whole text."""
+    import bot.classify as module
+
+    def plain_count(rule, text):
+        count = 0
+        for count, _ in enumerate(rule.compiled.finditer(text.exact), start=1):
+            if count >= module.MAX_HITS:
+                break
+        return count
+
+    original = module._count
+    module._count = plain_count
     try:
         return tag(**text)
     finally:
-        Rule.may_match = original
+        module._count = original
+
+
+@pytest.mark.parametrize("phrase, text", [
+    ("state", "statestate state, STATE-owned; the state's estate"),  # repeats, hyphens, inside words
+    ("state border", "state  border state-border stateborder statesborder state border"),
+    ("UN", "UN UNESCO un UN-led (UN)"),  # an acronym: exact case
+    ("border", "border " * 10),  # more hits than are counted
+    ("state state", "state state state"),  # a match's own words cannot start the next one
+])
+def test_counting_at_needles_agrees_with_a_full_scan(phrase, text):
+    taxonomy = small(phrases=[phrase], threshold=0.1)
+    assert classify(title=text, body=text, taxonomy=taxonomy) == _without_precheck(
+        classify, title=text, body=text, taxonomy=taxonomy)

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_config
 from scrapers import Link, Source, links_from_feed, url_key
-from scrapers.feedscan import item_urls, prune_feed
+from scrapers.feedscan import listed_links, prune_feed
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -29,6 +29,13 @@ def _item(url: str, title: str = "A title", extra: str = "") -> str:
             f"<description>Lead of {title}</description>{extra}</item>")
 
 
+def item_urls(content: bytes) -> tuple[str, ...] | None:
+    """Return the links prune_feed reads from the items (None when lxml refuses the feed)."""
+    seen: list[str] = []
+    pruned = prune_feed(content, lambda url: seen.append(url) or False)
+    return None if pruned is None else tuple(seen)
+
+
 def _keys(links: tuple[Link, ...]) -> list[str]:
     return [url_key(link.canonical_url) for link in links]
 
@@ -36,8 +43,21 @@ def _keys(links: tuple[Link, ...]) -> list[str]:
 def test_every_shipped_feed_fixture_is_read_by_the_fast_scan():
     assert len(FEEDS) >= 6
     for feed in FEEDS:
-        urls = item_urls(feed.read_bytes())
-        assert urls is not None and any(urls), feed.parent.name
+        content = feed.read_bytes()
+        urls = item_urls(content)
+        assert urls, feed.parent.name
+        # The quick byte scan must list every link prune_feed can cut, or nothing is skipped.
+        assert set(urls) <= set(listed_links(content)), feed.parent.name
+
+
+def test_the_quick_scan_reads_rss_atom_cdata_and_entities():
+    content = (b'<rss><channel><link>https://example.org/</link><item><link><![CDATA[ '
+               b'https://example.org/a?x=1&y=2 ]]></link></item><item><link>'
+               b'https://example.org/b?x=1&amp;y=2</link></item></channel></rss>'
+               b'<feed xmlns:atom="http://www.w3.org/2005/Atom"><atom:link rel="alternate" '
+               b"href='https://example.org/c'/><link href=\"/relative\"/></feed>")
+    assert listed_links(content) == ("https://example.org/", "https://example.org/a?x=1&y=2",
+                                     "https://example.org/b?x=1&y=2", "https://example.org/c")
 
 
 @pytest.mark.parametrize("feed", FEEDS, ids=lambda p: p.parent.name)
@@ -75,7 +95,7 @@ def test_the_pruned_document_holds_only_the_kept_items():
     '<item><title>href link</title><link href="https://example.org/a"/></item>',
 ])
 def test_an_item_whose_link_is_ambiguous_is_always_read(item):
-    assert item_urls(_rss(item)) == (None,)
+    assert item_urls(_rss(item)) == ()
     links = links_from_feed(_rss(item, _item("https://example.org/new")), source=SOURCE,
                             skip=frozenset({url_key("https://example.org/a")}))
     assert all(link.title for link in links)
@@ -89,7 +109,7 @@ def test_atom_entries_are_read_by_their_html_alternate_link():
            '<link rel="alternate" type="application/pdf" href="https://example.org/p.pdf"/></entry>')
     content = (f'<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>{entry}{pdf}'
                '</feed>').encode()
-    assert item_urls(content) == ("https://example.org/e", None)
+    assert item_urls(content) == ("https://example.org/e",)
 
 
 @pytest.mark.parametrize("content", [
