@@ -75,14 +75,15 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
 
 
 def _pruned(content: bytes, *, source: Source, skip: frozenset[str]) -> PrunedFeed | None:
-    """Cut the skipped items out of the feed, and those link_pattern would drop anyway; give
-    None when nothing is to be cut."""
+    """Cut the skipped items out of the feed; give None when nothing is to be cut."""
     if not skip:
         return None
 
     def settled(url: str) -> bool:
-        canonical = canonical_url(url, rewrites=source.url_rewrites)
-        return url_key(canonical) in skip or not _wanted(url, canonical, source)
+        try:
+            return url_key(canonical_url(url, rewrites=source.url_rewrites)) in skip
+        except ValueError:  # a bad port or host: feedparser's reading decides what it is
+            return False
 
     pruned = prune_feed(content, settled)
     return pruned if pruned and pruned.kept < len(pruned.order) else None

@@ -35,6 +35,7 @@ _WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 # <link>URL</link> (RSS, maybe in CDATA) or <link … href="URL"> (Atom, any prefix).
 _LINKS = re.compile(rb"<link>\s*(?:<!\[CDATA\[\s*)?(https?://[^<\s\]]+)"
                     rb"|<(?:[\w.-]+:)?link\b[^>]*?\bhref\s*=\s*[\"'](https?://[^\"']+)[\"']")
+_ENTITY_LIKE = re.compile(r"&[A-Za-z0-9_]+;")
 _DECLARED_ENCODING = re.compile(r"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
 
 
@@ -98,11 +99,16 @@ def prune_feed(content: bytes, drop: Callable[[str], bool]) -> PrunedFeed | None
 
 
 def _root(content: bytes) -> etree._Element | None:
-    """Parse a feed strictly; anything lxml refuses is left to feedparser's lenient parser."""
+    """Parse a feed strictly, or give None for one to be left whole to feedparser."""
+    if b"xml:base" in content:
+        return None  # feedparser resolves links against it; lxml's reading would differ
     try:
-        return etree.fromstring(content, _PARSER)
+        root = etree.fromstring(content, _PARSER)
     except (etree.XMLSyntaxError, ValueError):
         return None
+    # A DOCTYPE may define entities (RSS 0.91's &laquo;): lxml would write the kept items back
+    # otherwise than feedparser reads the original.
+    return None if root.getroottree().docinfo.doctype else root
 
 
 def _items(root: etree._Element) -> list[etree._Element]:
@@ -112,19 +118,41 @@ def _items(root: etree._Element) -> list[etree._Element]:
 
 def _item_url(item: etree._Element) -> str | None:
     """Return the link feedparser would give this item, when it can be told for sure."""
-    if item.tag == f"{_ATOM}entry":
-        # feedparser's entry link is the alternate link of an HTML type.
-        links = [link.get("href", "") for link in item.iterchildren(f"{_ATOM}link")
-                 if link.get("rel", "alternate") == "alternate"
-                 and link.get("type", "text/html") in _HTML_TYPES]
-    else:
-        namespace = item.tag[:-len("item")]
-        plain = list(item.iterchildren(f"{namespace}link"))
-        if any(True for _ in item.iterchildren(f"{_ATOM}link")) or any(
-                "href" in link.attrib for link in plain):
-            return None  # feedparser may take an href link over the text; let it decide
-        links = [link.text or "" for link in plain]
-    if len(links) != 1:
+    if _is_tangled(item):
         return None
-    url = links[0].strip()
+    if item.tag == f"{_ATOM}entry":
+        # feedparser's entry link is the alternate link of an HTML type (it lower-cases both).
+        links = [link for link in item.iterchildren(f"{_ATOM}link")
+                 if link.get("rel", "alternate").lower() == "alternate"
+                 and link.get("type", "text/html").lower() in _HTML_TYPES]
+        texts = [link.get("href", "") for link in links]
+    else:
+        links = list(item.iterchildren(item.tag[:-len("item")] + "link"))
+        if any("href" in link.attrib or len(link) for link in links):
+            return None  # an href, or a comment or entity inside the text: let feedparser decide
+        texts = [link.text or "" for link in links]
+    if len(texts) != 1 or not texts[0].isascii() or _ENTITY_LIKE.search(texts[0]):
+        # feedparser rewrites "&name;" in link text and repairs non-ASCII mojibake; its reading
+        # of such a link could differ.
+        return None
+    url = texts[0].strip()
     return url if url.startswith(("http://", "https://")) else None
+
+
+def _is_tangled(item: etree._Element) -> bool:
+    """Tell whether an item holds or sits in another item, or holds a link element of another
+    namespace."""
+    if any(True for _ in item.iterancestors(*_ITEM_TAGS)):
+        return True  # feedparser gives the outer item's later fields to the inner entry
+    own = f"{_ATOM}link" if item.tag == f"{_ATOM}entry" else item.tag[:-len("item")] + "link"
+    for element in item.iterdescendants():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue  # comments and processing instructions
+        if tag in _ITEM_TAGS:
+            return True
+        # feedparser takes link elements of other namespaces (a differently spelled Atom URI,
+        # Atom 0.3) as the item's link too.
+        if tag != own and etree.QName(tag).localname.lower() == "link":
+            return True
+    return False

@@ -140,3 +140,67 @@ def test_a_feed_behind_a_byte_order_mark_is_still_a_feed(encode):
     text = _rss(_item("https://example.org/a")).decode().replace('encoding="utf-8"', "")
     links = links_from_feed(encode(text), source=SOURCE)
     assert [link.url for link in links] == ["https://example.org/a"]
+
+
+# --- cases where lxml's reading of an item could differ from feedparser's: never cut them -------
+
+NEW, OLD = "https://example.org/new", "https://example.org/old"
+
+
+def _both(content: bytes, source: Source = SOURCE, known: tuple[str, ...] = (OLD,)):
+    """Return (full parse, parse with `known` skipped)."""
+    skip = frozenset(url_key(url) for url in known)
+    return links_from_feed(content, source=source), links_from_feed(content, source=source, skip=skip)
+
+
+@pytest.mark.parametrize("item", [
+    _item(f"{NEW}<!-- id -->7"),  # .text would stop at the comment
+    _item("https://example.org/n/?a=1&amp;amp;b=2"),  # feedparser rewrites '&' in link text
+    _item(OLD, extra=f'<atom:link href="{NEW}"/>'),  # an Atom link beside the plain one
+    _item(OLD).replace("<link>", '<other:link xmlns:other="http://www.w3.org/2005/atom" '
+                       f'href="{NEW}"/><link>'),  # the Atom URI spelled in lower case
+    f"<item><title>outer</title><item><title>inner</title><link>{NEW}</link></item>"
+    f"<link>{OLD}</link></item>",  # an item nested in an item
+])
+def test_an_item_lxml_might_read_otherwise_is_never_cut(item):
+    assert item_urls(_rss(item)) == ()
+    full, fast = _both(_rss(item, _item("https://example.org/other")))
+    assert fast == full
+
+
+def test_a_plain_query_string_link_is_still_read():
+    url = "https://example.org/politics/1?utm_source=rss&amp;utm_medium=feed"
+    assert item_urls(_rss(_item(url))) == ("https://example.org/politics/1?utm_source=rss&utm_medium=feed",)
+    assert item_urls(_rss(_item("https://example.org/новости/1"))) == ()  # not ASCII: left whole
+
+
+def test_an_atom_link_is_compared_in_lower_case_as_feedparser_does():
+    entry = ('<entry><title>E</title><id>urn:e</id><updated>2026-12-01T10:00:00Z</updated>'
+             f'<link rel="Alternate" type="Text/HTML" href="{NEW}"/></entry>')
+    content = f'<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title>{entry}</feed>'.encode()
+    assert item_urls(content) == (NEW,)
+
+
+@pytest.mark.parametrize("content", [
+    # RSS 0.91's DOCTYPE defines &laquo;: lxml would write the kept item back differently.
+    (b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN" '
+     b'"http://my.netscape.com/publish/formats/rss-0.91.dtd"><rss version="0.91"><channel>'
+     b'<title>T</title><item><title>&laquo;New&raquo; item</title><link>https://example.org/new'
+     b'</link></item><item><title>Old</title><link>https://example.org/old</link></item>'
+     b'</channel></rss>'),
+    _rss(_item(NEW), _item(OLD)).replace(b"<channel>", b'<channel xml:base="https://example.org/">'),
+])
+def test_a_feed_with_a_doctype_or_xml_base_is_read_whole(content):
+    assert item_urls(content) is None
+    full, fast = _both(content)
+    assert fast == full
+
+
+def test_a_new_item_outside_link_pattern_is_not_confused_with_a_known_one():
+    source = Source(key="t", name="t", kind="feed", url="https://example.org/feed.xml",
+                    link_pattern=r"[?&]ID=\d+")
+    content = _rss(_item("https://example.org/news/?SECTION=1&amp;amp;ID=7"),
+                   _item("https://example.org/news/?ID=6"))
+    full, fast = _both(content, source, known=("https://example.org/news/?ID=6",))
+    assert [link.url for link in fast] == [link.url for link in full]
+    assert fast[0] == full[0]

@@ -106,10 +106,26 @@ def test_a_changed_feed_has_only_its_new_item_read_by_feedparser(world, tmp_path
 
     run = poll(config, TASS)
 
-    assert [[e.link for e in result.entries] for result in parsed] == [[new_url]], "known items must be cut out unread"
+    # Archived items are cut out unread; the one item link_pattern rejects is never archived.
+    assert [[e.link for e in result.entries] for result in parsed] == [
+        [new_url, world.url(TASS, "/spec/csto30")]]
     assert (run.links_found, run.new_articles) == (first.links_found + 1, 1)
     [stored] = rows(config, "select title, body from articles where url like '%1460000'")
     assert stored["title"] == "New release on CSTO exercises" and "two thousand" in stored["body"]
+
+
+def test_a_link_with_a_bad_port_inside_embedded_html_does_not_fail_the_poll(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    poll(config, TASS)
+    site = world.site(TASS)
+    new_url = world.url(TASS, "/politics/1460000")
+    item = (f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
+            "<description><![CDATA[<link rel='stylesheet' href='https://cdn.example:99999/s.css'>"
+            "Lead.]]></description><pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>")
+    site.add("/rss/v2.xml", site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1))
+    site.add("/politics/1460000", NEW_RELEASE)
+    run = poll(config, TASS)
+    assert (run.status, run.new_articles) == ("ok", 1), run.error
 
 
 def test_same_text_under_a_new_url_is_stored_but_not_posted(world, tmp_path) -> None:
