@@ -11,15 +11,15 @@ import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import partial
 from datetime import UTC, datetime, timedelta
 
 from scrapers import (
-    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, canonical_url,
-    extract_article, links_from_feed, links_from_listing, merge_link, url_key,
+    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, extract_article,
+    links_from_feed, links_from_listing, merge_link, url_key,
 )
 from scrapers.feedscan import listed_links
 from scrapers.fetch import Fetcher
+from scrapers.normalize import canonical_or_none
 from storage import RunRecord, Store
 
 from .config import Config
@@ -116,7 +116,9 @@ async def discover(
 def _settled_items(source: Source, content: bytes, ctx: PollContext, *,
                    now: datetime) -> frozenset[str]:
     """Return the URL identities of a feed's items that are archived and not due for a re-read."""
-    canonical = [url for url in map(partial(_canonical_or_none, source), listed_links(content)) if url]
+    # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
+    canonical = [found for url in listed_links(content)
+                 if (found := canonical_or_none(url, rewrites=source.url_rewrites))]
     if not canonical:
         return frozenset()
     due = {key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now,
@@ -189,14 +191,6 @@ async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContex
         else:
             ctx.store.mark_checked(article_id, now=ctx.clock())
     return changed
-
-
-def _canonical_or_none(source: Source, url: str) -> str | None:
-    """Return a URL's canonical form, or None for one that cannot be parsed (a bad port)."""
-    try:
-        return canonical_url(url, rewrites=source.url_rewrites)
-    except ValueError:  # the scan also sees links inside embedded HTML; none may stop the poll
-        return None
 
 
 def _due_for_recheck(source: Source, urls, ctx: PollContext, *, now: datetime,

@@ -117,7 +117,7 @@ def _drop_headline(body: _Element) -> None:
         if block.tag == "head" and block.get("rend") == "h1":
             if all(_words(b) <= 4 for b in blocks[:n]):
                 for b in blocks[: n + 1]:
-                    _remove(b)
+                    remove_keeping_tail(b)
             return
 
 
@@ -127,10 +127,10 @@ def _drop_link_blocks(body: _Element, tree: _Element) -> None:
     links = _link_shares(tree, {key for block in short for key in _keys(block)})
     for block in short:
         if _link_share(block, links) >= _LINK_SHARE:
-            _remove(block)
+            remove_keeping_tail(block)
     for lst in list(body.iter("list")):
         if not _text(lst):
-            _remove(lst)
+            remove_keeping_tail(lst)
 
 
 def _link_share(block: _Element, links: dict[str, float]) -> float:
@@ -155,7 +155,7 @@ def _drop_trailer(body: _Element) -> None:
         not _text(blocks[-1])
         or (_TRAILER.search(_text(blocks[-1])) and _words(blocks[-1]) <= _TRAILER_MAX_WORDS)
     ):
-        _remove(blocks.pop())
+        remove_keeping_tail(blocks.pop())
 
 
 def _continuations(tree: _Element, kept: set[str]) -> list[str]:
@@ -224,7 +224,7 @@ def _own_link_share(el: _Element) -> float:
     return sum(len(_key(a.text_content())) for a in el.iter("a")) / len(key)
 
 
-def _remove(el: _Element) -> None:
+def remove_keeping_tail(el: _Element) -> None:
     """Remove an element from its tree, keeping the text that follows it."""
     parent = el.getparent()
     if parent is None:

@@ -14,7 +14,7 @@ from .dates import parse_machine_date
 from .errors import NoLinksFound, NotAFeed
 from .feedscan import PrunedFeed, as_utf8, feed_head, prune_feed
 from .models import Link, Source
-from .normalize import canonical_url, clean_inline, url_key
+from .normalize import canonical_or_none, canonical_url, clean_inline, url_key
 
 
 def links_from_feed(content: bytes, *, source: Source,
@@ -80,10 +80,9 @@ def _pruned(content: bytes, *, source: Source, skip: frozenset[str]) -> PrunedFe
         return None
 
     def settled(url: str) -> bool:
-        try:
-            return url_key(canonical_url(url, rewrites=source.url_rewrites)) in skip
-        except ValueError:  # a bad port or host: feedparser's reading decides what it is
-            return False
+        # An unparseable URL is left to feedparser's reading.
+        canonical = canonical_or_none(url, rewrites=source.url_rewrites)
+        return canonical is not None and url_key(canonical) in skip
 
     pruned = prune_feed(content, settled)
     return pruned if pruned and pruned.kept < len(pruned.order) else None

@@ -15,7 +15,7 @@ from lxml.etree import ParserError
 from lxml.html import HtmlElement, HTMLParser, document_fromstring
 from trafilatura import load_html
 
-from .body import extract_body
+from .body import extract_body, remove_keeping_tail
 from .datelines import Dateline, fixed_zone, pick_time, read_dateline
 from .dates import iter_datelines, parse_machine_date, plausible
 from .errors import NotHTML
@@ -175,16 +175,7 @@ def _drop_code(tree: HtmlElement) -> None:
     """
     for el in list(tree.getroottree().getroot().iter("script", "style")):
         if el.tag == "style" or "json" not in str(el.get("type") or "").lower():
-            parent = el.getparent()
-            if parent is None:
-                continue
-            if el.tail and el.tail.strip():  # text after a script is page text
-                previous = el.getprevious()
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + el.tail
-                else:
-                    parent.text = (parent.text or "") + el.tail
-            parent.remove(el)
+            remove_keeping_tail(el)  # text after a script is page text
 
 
 def _title(raw: str, meta: Metadata, source: Source, *, url: str) -> str:

@@ -37,6 +37,14 @@ def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> st
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 
 
+def canonical_or_none(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """Return canonical_url(url), or None for a URL that cannot be parsed (a bad port or host)."""
+    try:
+        return canonical_url(url, rewrites=rewrites)
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=_URL_CACHE)
 def url_key(url: str) -> str:
     """Return the identity of a URL: canonical, with http/https, www. and a final slash unified."""
