@@ -26,12 +26,30 @@ from pathlib import Path
 from storage import Store
 from storage.search import latest, search
 
-SOURCES = (("tass-com", "en"), ("tass-ru", "ru"), ("kremlin-en", "en"), ("kremlin-ru", "ru"),
-           ("mid-ru", "ru"), ("mid-en", "en"), ("belta-ru", "ru"), ("belta-en", "en"),
-           ("odkb-ru", "ru"), ("interaffairs-en", "en"))
-TOPICS = ("military-cooperation", "peacekeeping", "terrorism-extremism", "pandemic-health",
-          "border-security", "drugs-crime", "politics-diplomacy", "economy",
-          "cyber-information-security", "emergencies")
+SOURCES = (
+    ("tass-com", "en"),
+    ("tass-ru", "ru"),
+    ("kremlin-en", "en"),
+    ("kremlin-ru", "ru"),
+    ("mid-ru", "ru"),
+    ("mid-en", "en"),
+    ("belta-ru", "ru"),
+    ("belta-en", "en"),
+    ("odkb-ru", "ru"),
+    ("interaffairs-en", "en"),
+)
+TOPICS = (
+    "military-cooperation",
+    "peacekeeping",
+    "terrorism-extremism",
+    "pandemic-health",
+    "border-security",
+    "drugs-crime",
+    "politics-diplomacy",
+    "economy",
+    "cyber-information-security",
+    "emergencies",
+)
 START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=5 * 365)
 REPRINT_SHARE = 0.02
@@ -63,9 +81,20 @@ enterprises production exports imports tariffs customs market markets growth rec
 agenda priorities results outcome documents signed adopted approved discussed noted stressed
 emphasized expressed welcomed condemned called urged announced reported confirmed stated
 agreed decided continued held took place week month year today yesterday tomorrow""".split()
-EN_PHRASES = ("collective security", "foreign ministers", "joint staff", "peacekeeping forces",
-              "secretary general", "member states", "drug trafficking", "information security",
-              "border protection", "security council", "rapid reaction forces", "press conference")
+EN_PHRASES = (
+    "collective security",
+    "foreign ministers",
+    "joint staff",
+    "peacekeeping forces",
+    "secretary general",
+    "member states",
+    "drug trafficking",
+    "information security",
+    "border protection",
+    "security council",
+    "rapid reaction forces",
+    "press conference",
+)
 
 RU_FUNCTION = """и в на с по о что не для как к из за от это также при его их был была были будет а
 но до между во со об так все который которые которых этом этой года году он она они мы наш""".split()
@@ -94,21 +123,60 @@ RU_STEMS = {
 RU_WORDS = """Россия России Беларусь Армения Казахстан Кыргызстан Таджикистан Москва Минск
 ОДКБ ООН ОБСЕ СНГ ШОС НАТО ЕАЭС БРИКС коронавирус пандемия вакцина заявил заявила отметил
 подчеркнул сообщил провел состоялась приняли обсудили""".split()
-RU_PHRASES = ("коллективной безопасности", "министров иностранных дел", "генеральный секретарь",
-              "государств-членов", "миротворческих сил", "информационной безопасности",
-              "незаконного оборота наркотиков", "Совета Безопасности", "объединенного штаба")
+RU_PHRASES = (
+    "коллективной безопасности",
+    "министров иностранных дел",
+    "генеральный секретарь",
+    "государств-членов",
+    "миротворческих сил",
+    "информационной безопасности",
+    "незаконного оборота наркотиков",
+    "Совета Безопасности",
+    "объединенного штаба",
+)
 
 QUERIES = {
-    "one-word": ["security", "sanctions", "summit", "peacekeeping", "vaccine", "Kyrgyzstan",
-                 "railway", "hackers", "санкции", "безопасности", "учения", "саммит",
-                 "пограничной", "ОДКБ", "миграции", "вакцина"],
-    "phrase": ['"collective security"', '"foreign ministers"', '"joint staff"',
-               '"rapid reaction forces"', '"drug trafficking"', '"press conference"',
-               '"коллективной безопасности"', '"генеральный секретарь"',
-               '"министров иностранных дел"', '"объединенного штаба"'],
+    "one-word": [
+        "security",
+        "sanctions",
+        "summit",
+        "peacekeeping",
+        "vaccine",
+        "Kyrgyzstan",
+        "railway",
+        "hackers",
+        "санкции",
+        "безопасности",
+        "учения",
+        "саммит",
+        "пограничной",
+        "ОДКБ",
+        "миграции",
+        "вакцина",
+    ],
+    "phrase": [
+        '"collective security"',
+        '"foreign ministers"',
+        '"joint staff"',
+        '"rapid reaction forces"',
+        '"drug trafficking"',
+        '"press conference"',
+        '"коллективной безопасности"',
+        '"генеральный секретарь"',
+        '"министров иностранных дел"',
+        '"объединенного штаба"',
+    ],
     # Each with a source in its language, the last year and a topic.
-    "filtered": ["security", "sanctions", "summit", "exercises", "санкции", "безопасности",
-                 "учения", "саммит"],
+    "filtered": [
+        "security",
+        "sanctions",
+        "summit",
+        "exercises",
+        "санкции",
+        "безопасности",
+        "учения",
+        "саммит",
+    ],
 }
 
 
@@ -153,8 +221,12 @@ def language(code: str, rng: random.Random, *, size: int = 3000) -> Language:
     words = [*head, *content]
     words += pseudo_words(rng, syllables, max(0, size - len(words)))
     weights = [1 / (rank + 2.7) for rank in range(len(words))]  # Zipf–Mandelbrot, s = 1
-    return Language(code, tuple(words), tuple(itertools.accumulate(weights)),
-                    tuple(key for key, lang in SOURCES if lang == code))
+    return Language(
+        code,
+        tuple(words),
+        tuple(itertools.accumulate(weights)),
+        tuple(key for key, lang in SOURCES if lang == code),
+    )
 
 
 def sentences(words: list[str], rng: random.Random) -> str:
@@ -162,7 +234,7 @@ def sentences(words: list[str], rng: random.Random) -> str:
     out, i = [], 0
     while i < len(words):
         n = rng.randint(8, 20)
-        chunk = words[i:i + n]
+        chunk = words[i : i + n]
         out.append(chunk[0][:1].upper() + chunk[0][1:] + " " + " ".join(chunk[1:]) + ".")
         i += n
     return " ".join(out)
@@ -178,22 +250,37 @@ def articles(count: int, *, seed: int = 1) -> Iterator[tuple]:
         lang = langs[i % 2] if rng.random() < 0.9 else langs[rng.random() < 0.5]
         published = START + step * i + timedelta(seconds=rng.randint(0, 3600))
         source = rng.choice(lang.sources)
-        topics = tuple(sorted(set(rng.choices(TOPICS, weights=range(10, 0, -1), k=rng.choice((0, 1, 1, 2, 2, 3))))))
+        topics = tuple(
+            sorted(
+                set(rng.choices(TOPICS, weights=range(10, 0, -1), k=rng.choice((0, 1, 1, 2, 2, 3))))
+            )
+        )
         if previous and rng.random() < REPRINT_SHARE:
             original = rng.choice(previous)  # a reprint: the same text under another source
             title, lead, body, dup = original[0], original[1], original[2], original[3]
         else:
-            pick = lambda k: rng.choices(lang.words, cum_weights=lang.cum_weights, k=k)  # noqa: E731
+            pick = lambda k: rng.choices(lang.words, cum_weights=lang.cum_weights, k=k)  # noqa: E731, B023 (used in this iteration only)
             title = sentences(pick(rng.randint(8, 15)), rng).rstrip(".")
             body = sentences(pick(rng.randint(80, 300)), rng)
-            lead = body[:body.find(".", 120) + 1] if "." in body[120:] else body[:200]
+            lead = body[: body.find(".", 120) + 1] if "." in body[120:] else body[:200]
             dup = i + 1
             previous = (previous + [(title, lead, body, dup)])[-1000:]
-        yield (i + 1, source, lang.code, title, lead, body, published, topics,
-               None if dup == i + 1 else dup)
+        yield (
+            i + 1,
+            source,
+            lang.code,
+            title,
+            lead,
+            body,
+            published,
+            topics,
+            None if dup == i + 1 else dup,
+        )
 
 
-def fill(store: Store, count: int, *, batch: int, report: Callable[[int], None]) -> tuple[float, float]:
+def fill(
+    store: Store, count: int, *, batch: int, report: Callable[[int], None]
+) -> tuple[float, float]:
     """Insert `count` articles in transactions of `batch`; return (database seconds, wall seconds).
 
     Database seconds count only the inserts and commits, not the making of synthetic text.
@@ -212,12 +299,28 @@ def fill(store: Store, count: int, *, batch: int, report: Callable[[int], None])
     done, in_db = 0, 0.0
     while chunk := list(itertools.islice(rows, batch)):
         values, topic_rows = [], []
-        for (id_, source, lang, title, lead, body, published, topics, dup) in chunk:
+        for id_, source, lang, title, lead, body, published, topics, dup in chunk:
             url = f"https://{source}.example/news/{id_}"
             stamp = published.isoformat(timespec="seconds")
-            values.append((id_, source, url, url, url[8:], title, stamp, lang, lead, body, lead,
-                           hashlib.sha256(body.encode()).hexdigest(), stamp, dup,
-                           json.dumps(list(topics))))
+            values.append(
+                (
+                    id_,
+                    source,
+                    url,
+                    url,
+                    url[8:],
+                    title,
+                    stamp,
+                    lang,
+                    lead,
+                    body,
+                    lead,
+                    hashlib.sha256(body.encode()).hexdigest(),
+                    stamp,
+                    dup,
+                    json.dumps(list(topics)),
+                )
+            )
             topic_rows.extend((id_, t) for t in topics)
         batch_started = time.perf_counter()
         with conn:  # one transaction per batch; the FTS5 triggers index every row
@@ -246,14 +349,29 @@ def latencies(store: Store, *, runs: int) -> dict[str, list[float]]:
     calls: dict[str, list[Callable[[], object]]] = {
         "one-word": [lambda q=q: search(db, q) for q in QUERIES["one-word"]],
         "phrase": [lambda q=q: search(db, q) for q in QUERIES["phrase"]],
-        "filtered": [lambda q=q, s=s, t=t: search(db, q, source=s, since=since, topic=t)
-                     for q, (s, t) in zip(QUERIES["filtered"], itertools.cycle(
-                         [("tass-com", "politics-diplomacy"), ("kremlin-en", "economy"),
-                          ("mid-en", "military-cooperation"), ("belta-en", "peacekeeping"),
-                          ("tass-ru", "politics-diplomacy"), ("kremlin-ru", "economy"),
-                          ("mid-ru", "military-cooperation"), ("odkb-ru", "peacekeeping")]))],
-        "latest": [lambda: latest(db, limit=5), lambda: latest(db, limit=5, topic="economy"),
-                   lambda: latest(db, limit=5, source="tass-ru")],
+        "filtered": [
+            lambda q=q, s=s, t=t: search(db, q, source=s, since=since, topic=t)
+            for q, (s, t) in zip(
+                QUERIES["filtered"],
+                itertools.cycle(
+                    [
+                        ("tass-com", "politics-diplomacy"),
+                        ("kremlin-en", "economy"),
+                        ("mid-en", "military-cooperation"),
+                        ("belta-en", "peacekeeping"),
+                        ("tass-ru", "politics-diplomacy"),
+                        ("kremlin-ru", "economy"),
+                        ("mid-ru", "military-cooperation"),
+                        ("odkb-ru", "peacekeeping"),
+                    ]
+                ),
+            )
+        ],
+        "latest": [
+            lambda: latest(db, limit=5),
+            lambda: latest(db, limit=5, topic="economy"),
+            lambda: latest(db, limit=5, source="tass-ru"),
+        ],
     }
     results = {}
     for kind, fns in calls.items():
@@ -270,12 +388,20 @@ def p95(values: list[float]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print a Markdown table."""
-    parser = argparse.ArgumentParser(prog="python -m bench.archive", description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=1_000_000, help="articles to insert (default 1,000,000)")
-    parser.add_argument("--db", type=Path, default=Path("bench-archive.db"), help="SQLite file to create")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.archive", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--articles", type=int, default=1_000_000, help="articles to insert (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--db", type=Path, default=Path("bench-archive.db"), help="SQLite file to create"
+    )
     parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
-    parser.add_argument("--reuse", action="store_true", help="skip the fill: time queries on an existing --db")
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip the fill: time queries on an existing --db"
+    )
     args = parser.parse_args(argv)
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.reuse and args.db.exists():
@@ -283,12 +409,20 @@ def main(argv: list[str] | None = None) -> int:
     store = Store.open(args.db)
     rates = None
     if not args.reuse:
-        in_db, wall = fill(store, args.articles, batch=args.batch,
-                           report=lambda n: print(f"\rinserted {n:,}", end="", file=sys.stderr, flush=True))
+        in_db, wall = fill(
+            store,
+            args.articles,
+            batch=args.batch,
+            report=lambda n: print(f"\rinserted {n:,}", end="", file=sys.stderr, flush=True),
+        )
         rates = (args.articles / in_db, args.articles / wall)
         # Printed at once: the query timings that follow can take a while on a big archive.
-        print(f"\nfilled {args.articles:,} articles: {in_db:,.0f} s in the database "
-              f"({rates[0]:,.0f}/s), {wall:,.0f} s wall ({rates[1]:,.0f}/s)", file=sys.stderr, flush=True)
+        print(
+            f"\nfilled {args.articles:,} articles: {in_db:,.0f} s in the database "
+            f"({rates[0]:,.0f}/s), {wall:,.0f} s wall ({rates[1]:,.0f}/s)",
+            file=sys.stderr,
+            flush=True,
+        )
     store.db.execute("pragma wal_checkpoint(truncate)")
     count = store.db.execute("select count(*) from articles").fetchone()[0]
     size = os.path.getsize(args.db)
@@ -298,19 +432,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def table(*, count: int, size: int, rates: tuple[float, float] | None,
-          times: dict[str, list[float]], command: str) -> str:
+def table(
+    *,
+    count: int,
+    size: int,
+    rates: tuple[float, float] | None,
+    times: dict[str, list[float]],
+    command: str,
+) -> str:
     """Return the results as Markdown."""
-    lines = [f"`{command}` ({count:,} articles, SQLite {_sqlite_version()})", "",
-             "| measure | value | goal |", "|---|---|---|"]
+    lines = [
+        f"`{command}` ({count:,} articles, SQLite {_sqlite_version()})",
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+    ]
     if rates is not None:
         lines.append(f"| insert rate (database time) | {rates[0]:,.0f} articles/s | ≥ 5,000/s |")
-        lines.append(f"| insert rate (wall, text generation included) | {rates[1]:,.0f} articles/s | |")
-    lines.append(f"| database size | {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article | |")
+        lines.append(
+            f"| insert rate (wall, text generation included) | {rates[1]:,.0f} articles/s | |"
+        )
+    lines.append(
+        f"| database size | {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article | |"
+    )
     for kind, values in times.items():
         goal = "p95 < 50 ms" if kind != "latest" else ""
-        lines.append(f"| `{'latest' if kind == 'latest' else 'search'}` {kind}: median / p95 "
-                     f"({len(values)} runs) | {statistics.median(values):.1f} / {p95(values):.1f} ms | {goal} |")
+        lines.append(
+            f"| `{'latest' if kind == 'latest' else 'search'}` {kind}: median / p95 "
+            f"({len(values)} runs) | {statistics.median(values):.1f} / {p95(values):.1f} ms | {goal} |"
+        )
     return "\n".join(lines)
 
 

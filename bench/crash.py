@@ -35,9 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 CHATS = ("-1001000000001", "-1001000000002")
 SOURCES = ("wire-a", "wire-b")
 _POST = re.compile(r"/(wire-[ab])/(\d+)")
-_WORDS = ("ministry statement council summit treaty security cooperation defence meeting "
-          "delegation agreement region border forces talks minister secretary president "
-          "parliament economy trade energy grain exercise peacekeeping union assembly").split()
+_WORDS = (
+    "ministry statement council summit treaty security cooperation defence meeting "
+    "delegation agreement region border forces talks minister secretary president "
+    "parliament economy trade energy grain exercise peacekeeping union assembly"
+).split()
 
 
 @dataclass(slots=True)
@@ -70,10 +72,14 @@ def feed(base_url: str, key: str, count: int, rng: random.Random) -> bytes:
         entries.append(
             f"<entry><id>urn:{key}:{n}</id><title>{key} release {n}: {words[:60]}</title>"
             f'<link href="{base_url}/{key}/{n}"/><updated>{stamp}</updated><published>{stamp}</published>'
-            f'<content type="html">&lt;p&gt;{key} {n}. {words}.&lt;/p&gt;&lt;p&gt;{words[::-1]}.&lt;/p&gt;</content></entry>')
-    return (f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-            f"<title>{key}</title><id>urn:{key}</id><updated>{start.isoformat()}</updated>"
-            + "".join(entries) + "</feed>").encode()
+            f'<content type="html">&lt;p&gt;{key} {n}. {words}.&lt;/p&gt;&lt;p&gt;{words[::-1]}.&lt;/p&gt;</content></entry>'
+        )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+        f"<title>{key}</title><id>urn:{key}</id><updated>{start.isoformat()}</updated>"
+        + "".join(entries)
+        + "</feed>"
+    ).encode()
 
 
 def write_config(folder: Path, *, sites: FakeSites, telegram: FakeTelegram, policy: str) -> Path:
@@ -81,32 +87,50 @@ def write_config(folder: Path, *, sites: FakeSites, telegram: FakeTelegram, poli
     sources = "".join(
         f'[[sources]]\nkey = "{key}"\nname = "Wire {key[-1].upper()}"\nkind = "feed"\n'
         f'url = "{sites.base_url}/{key}.xml"\nlang = "en"\nevery = "1h"\nbackfill = 1000\n'
-        f"fetch_pages = false\nrobots = false\n\n" for key in SOURCES)
-    channels = "".join(f'[[channels]]\nname = "ch{i}"\nchat_id = "{chat}"\n\n'
-                       for i, chat in enumerate(CHATS))
+        f"fetch_pages = false\nrobots = false\n\n"
+        for key in SOURCES
+    )
+    channels = "".join(
+        f'[[channels]]\nname = "ch{i}"\nchat_id = "{chat}"\n\n' for i, chat in enumerate(CHATS)
+    )
     path = folder / "presswatch.toml"
     path.write_text(
         f'[storage]\npath = "{folder / "archive.db"}"\n\n'
-        '[fetch]\nmin_delay_per_host = 0\nallow_private_addresses = true\nretries = 0\ntimeout = 10\n\n'
+        "[fetch]\nmin_delay_per_host = 0\nallow_private_addresses = true\nretries = 0\ntimeout = 10\n\n"
         f'[telegram]\napi_base_url = "{telegram.base_url}"\nuncertain = "{policy}"\n'
         # Below the fake's 60 a minute: a restarted relay cannot know of sends it was killed in.
         "per_chat_per_minute = 50\nper_chat_interval = 0\nrequest_timeout = 5\n\n"
-        + channels + sources, encoding="utf-8")
+        + channels
+        + sources,
+        encoding="utf-8",
+    )
     return path
 
 
 def presswatch(*args: str) -> subprocess.CompletedProcess:
     """Run a short `presswatch` command as the operator would."""
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          env=_env(), cwd=ROOT, timeout=120, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        cwd=ROOT,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def start_service(config: Path, log: Path) -> subprocess.Popen:
     """Start `presswatch run` as a child process, its log appended to `log`."""
     with log.open("ab") as sink:
-        return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)],
-                                env=_env(), cwd=ROOT, stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=sink)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            env=_env(),
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=sink,
+        )
 
 
 def _env() -> dict[str, str]:
@@ -151,8 +175,17 @@ def sends(telegram: FakeTelegram) -> int:
     return sum(1 for call in telegram.requests if call.method == "sendMessage")
 
 
-def kill_repeatedly(config: Path, telegram: FakeTelegram, *, kills: int, rng: random.Random,
-                    max_delay: float, log: Path, expected: int, policy: str) -> tuple[int, int, int]:
+def kill_repeatedly(
+    config: Path,
+    telegram: FakeTelegram,
+    *,
+    kills: int,
+    rng: random.Random,
+    max_delay: float,
+    log: Path,
+    expected: int,
+    policy: str,
+) -> tuple[int, int, int]:
     """Start, wait for the next send, wait a random while, SIGKILL; return (kills made, kills that
     landed inside a send, rows they interrupted). Stops early once everything is delivered."""
     db, made, landed, inside = config.parent / "archive.db", 0, 0, 0
@@ -160,8 +193,10 @@ def kill_repeatedly(config: Path, telegram: FakeTelegram, *, kills: int, rng: ra
         before = sends(telegram)
         proc = start_service(config, log)
         # Either a new send starts (the moment to aim at) or nothing is left to send.
-        telegram.wait_for(lambda: sends(telegram) > before or finished(db, expected, policy=policy),
-                          timeout=90)
+        telegram.wait_for(
+            lambda: sends(telegram) > before or finished(db, expected, policy=policy),  # noqa: B023
+            timeout=90,  # the lambda is called within this iteration only
+        )
         if sends(telegram) == before:
             proc.terminate()
             proc.wait(timeout=30)
@@ -180,8 +215,9 @@ def finish(config: Path, *, expected: int, policy: str, log: Path, timeout: floa
     """Run the service until the outbox has no work left, then stop it with SIGTERM."""
     proc = start_service(config, log)
     try:
-        if not wait_until(lambda: finished(config.parent / "archive.db", expected, policy=policy),
-                          timeout=timeout):
+        if not wait_until(
+            lambda: finished(config.parent / "archive.db", expected, policy=policy), timeout=timeout
+        ):
             raise RuntimeError(f"the service did not finish within {timeout:.0f}s; see {log}")
     finally:
         proc.terminate()
@@ -193,8 +229,10 @@ def resolve_uncertain(config: Path, telegram: FakeTelegram) -> tuple[int, int, i
     listing = presswatch("outbox", "--state", "uncertain", "--config", str(config))
     listed = len(re.findall(r"^\d+\s+\S+\s+post\s+uncertain", listing.stdout, re.M))
     conn = sqlite3.connect(config.parent / "archive.db", timeout=10)
-    rows = conn.execute("select o.id, o.chat_id, a.url from outbox o join articles a "
-                        "on a.id = o.article_id where o.state = 'uncertain'").fetchall()
+    rows = conn.execute(
+        "select o.id, o.chat_id, a.url from outbox o join articles a "
+        "on a.id = o.article_id where o.state = 'uncertain'"
+    ).fetchall()
     conn.close()
     got = delivered(telegram)
     arrived = [str(i) for i, chat, url in rows if got[(chat, _key(url))]]
@@ -223,8 +261,16 @@ def _key(url: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def run_crash(folder: Path, *, articles: int = 200, kills: int = 20, policy: str = "hold",
-              seed: int = 1, max_delay: float = 0.3, timeout: float = 600) -> CrashReport:
+def run_crash(
+    folder: Path,
+    *,
+    articles: int = 200,
+    kills: int = 20,
+    policy: str = "hold",
+    seed: int = 1,
+    max_delay: float = 0.3,
+    timeout: float = 600,
+) -> CrashReport:
     """Run one crash experiment in `folder` and return its report."""
     rng, began = random.Random(seed), time.monotonic()
     per_source = articles // len(SOURCES)
@@ -232,57 +278,111 @@ def run_crash(folder: Path, *, articles: int = 200, kills: int = 20, policy: str
     # 40 ms per send, as from a server near Telegram: kills then land inside sends as they would.
     with FakeSites() as sites, FakeTelegram(rate_limit=limits, latency=0.04) as telegram:
         for key in SOURCES:
-            sites.add(f"/{key}.xml", feed(sites.base_url, key, per_source, rng),
-                      content_type="application/atom+xml")
+            sites.add(
+                f"/{key}.xml",
+                feed(sites.base_url, key, per_source, rng),
+                content_type="application/atom+xml",
+            )
         config = write_config(folder, sites=sites, telegram=telegram, policy=policy)
         log, expected = folder / "service.log", per_source * len(SOURCES) * len(CHATS)
-        made, landed, inside = kill_repeatedly(config, telegram, kills=kills, rng=rng, max_delay=max_delay,
-                                               log=log, expected=expected, policy=policy)
+        made, landed, inside = kill_repeatedly(
+            config,
+            telegram,
+            kills=kills,
+            rng=rng,
+            max_delay=max_delay,
+            log=log,
+            expected=expected,
+            policy=policy,
+        )
         finish(config, expected=expected, policy=policy, log=log, timeout=timeout)
-        listed, dropped, retried = (resolve_uncertain(config, telegram) if policy == "hold"
-                                    else (0, 0, 0))
+        listed, dropped, retried = (
+            resolve_uncertain(config, telegram) if policy == "hold" else (0, 0, 0)
+        )
         got = delivered(telegram)
-        wanted = {(chat, (key, str(n))) for chat in CHATS for key in SOURCES for n in range(per_source)}
+        wanted = {
+            (chat, (key, str(n))) for chat in CHATS for key in SOURCES for n in range(per_source)
+        }
         return CrashReport(
-            policy=policy, articles=per_source * len(SOURCES), expected=expected, kills=made,
-            kills_in_send=landed, interrupted=inside, delivered=sum(1 for k in wanted if got[k]),
-            lost=sum(1 for k in wanted if not got[k]), duplicates=sum(n - 1 for n in got.values() if n > 1),
-            dropped=dropped, retried=retried, throttled=sum(telegram.throttled.values()),
-            seconds=time.monotonic() - began, listed_uncertain=listed)
+            policy=policy,
+            articles=per_source * len(SOURCES),
+            expected=expected,
+            kills=made,
+            kills_in_send=landed,
+            interrupted=inside,
+            delivered=sum(1 for k in wanted if got[k]),
+            lost=sum(1 for k in wanted if not got[k]),
+            duplicates=sum(n - 1 for n in got.values() if n > 1),
+            dropped=dropped,
+            retried=retried,
+            throttled=sum(telegram.throttled.values()),
+            seconds=time.monotonic() - began,
+            listed_uncertain=listed,
+        )
 
 
 def table(reports: list[CrashReport]) -> str:
     """Return the reports as a Markdown table."""
-    head = ("| policy | articles | posts expected | kills | kills inside a send | sends interrupted "
-            "| delivered | lost | duplicates | uncertain: dropped / retried by the operator | 429s "
-            "| seconds |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
-    rows = [f"| {r.policy} | {r.articles} | {r.expected} | {r.kills} | {r.kills_in_send} | {r.interrupted} | "
-            f"{r.delivered} | {r.lost} | {r.duplicates} | {r.dropped} / {r.retried} | "
-            f"{r.throttled} | {r.seconds:.0f} |" for r in reports]
+    head = (
+        "| policy | articles | posts expected | kills | kills inside a send | sends interrupted "
+        "| delivered | lost | duplicates | uncertain: dropped / retried by the operator | 429s "
+        "| seconds |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+    )
+    rows = [
+        f"| {r.policy} | {r.articles} | {r.expected} | {r.kills} | {r.kills_in_send} | {r.interrupted} | "
+        f"{r.delivered} | {r.lost} | {r.duplicates} | {r.dropped} / {r.retried} | "
+        f"{r.throttled} | {r.seconds:.0f} |"
+        for r in reports
+    ]
     return "\n".join([head, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the crash experiment for each policy and print a Markdown report."""
-    parser = argparse.ArgumentParser(prog="python -m bench.crash", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.crash", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--policy", choices=("hold", "resend", "both"), default="both")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--max-delay", type=float, default=0.3,
-                        help="longest random wait (s) between the first send after a start and the kill")
+    parser.add_argument(
+        "--max-delay",
+        type=float,
+        default=0.3,
+        help="longest random wait (s) between the first send after a start and the kill",
+    )
     args = parser.parse_args(argv)
     reports = []
-    for policy in (("hold", "resend") if args.policy == "both" else (args.policy,)):
+    for policy in ("hold", "resend") if args.policy == "both" else (args.policy,):
         with TemporaryDirectory(prefix=f"crash-{policy}-") as folder:
-            reports.append(run_crash(Path(folder), articles=args.articles, kills=args.kills,
-                                     policy=policy, seed=args.seed, max_delay=args.max_delay))
+            reports.append(
+                run_crash(
+                    Path(folder),
+                    articles=args.articles,
+                    kills=args.kills,
+                    policy=policy,
+                    seed=args.seed,
+                    max_delay=args.max_delay,
+                )
+            )
         print(table(reports[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
-    print(f"`python -m bench.crash {' '.join(argv if argv is not None else sys.argv[1:])}`".replace(" `", "`"))
+    print(
+        f"`python -m bench.crash {' '.join(argv if argv is not None else sys.argv[1:])}`".replace(
+            " `", "`"
+        )
+    )
     print()
     print(table(reports))
-    return 0 if all(r.lost == 0 and (r.duplicates == 0 if r.policy == "hold" else
-                                      r.duplicates <= r.interrupted) for r in reports) else 1
+    return (
+        0
+        if all(
+            r.lost == 0
+            and (r.duplicates == 0 if r.policy == "hold" else r.duplicates <= r.interrupted)
+            for r in reports
+        )
+        else 1
+    )
 
 
 if __name__ == "__main__":

@@ -119,13 +119,24 @@ class Result:
 
 def make_config(folder: Path, base_url: str, channels: int):
     """Return a config with `channels` channels and Telegram's default limits."""
-    return config_from_dict({
-        "storage": {"path": str(folder / "archive.db")},
-        "telegram": {"api_base_url": base_url, "per_chat_per_minute": PER_MINUTE,
-                     "per_chat_interval": INTERVAL, "per_second": PER_SECOND},
-        "channels": [{"name": f"ch{i}", "chat_id": f"-100100000000{i}"} for i in range(channels)],
-        "sources": [{"key": "wire", "name": "Wire", "kind": "feed", "url": "http://127.0.0.1/f"}],
-    }, path=folder / "presswatch.toml")
+    return config_from_dict(
+        {
+            "storage": {"path": str(folder / "archive.db")},
+            "telegram": {
+                "api_base_url": base_url,
+                "per_chat_per_minute": PER_MINUTE,
+                "per_chat_interval": INTERVAL,
+                "per_second": PER_SECOND,
+            },
+            "channels": [
+                {"name": f"ch{i}", "chat_id": f"-100100000000{i}"} for i in range(channels)
+            ],
+            "sources": [
+                {"key": "wire", "name": "Wire", "kind": "feed", "url": "http://127.0.0.1/f"}
+            ],
+        },
+        path=folder / "presswatch.toml",
+    )
 
 
 def enqueue(store: Store, config, posts: int) -> None:
@@ -133,36 +144,59 @@ def enqueue(store: Store, config, posts: int) -> None:
     channels = config.channels
     for n in range(posts):
         target = channels[n % len(channels)]
-        store.add_article(Article(url=f"https://wire.example/{n}", canonical_url=f"https://wire.example/{n}",
-                                  title=f"Release {n}", published=BASE, summary="A short summary."),
-                          source_key="wire", now=BASE, deliveries=[Delivery(target.name, target.chat_id)])
+        store.add_article(
+            Article(
+                url=f"https://wire.example/{n}",
+                canonical_url=f"https://wire.example/{n}",
+                title=f"Release {n}",
+                published=BASE,
+                summary="A short summary.",
+            ),
+            source_key="wire",
+            now=BASE,
+            deliveries=[Delivery(target.name, target.chat_id)],
+        )
 
 
 async def deliver_all(store: Store, relay: Relay, clock, posts: int) -> None:
     """Run relay rounds until every row is sent, waiting out any stored flood wait."""
-    while store.db.execute("select count(*) from outbox where state = 'sent'").fetchone()[0] < posts:
+    while (
+        store.db.execute("select count(*) from outbox where state = 'sent'").fetchone()[0] < posts
+    ):
         await relay.deliver_due()
         await clock.sleep(1.0)
 
 
-def run(*, posts: int = 1000, channels: int = 5, clock_kind: str = "scaled", scale: float = 10.0) -> Result:
+def run(
+    *, posts: int = 1000, channels: int = 5, clock_kind: str = "scaled", scale: float = 10.0
+) -> Result:
     """Send `posts` posts and measure each channel's pace at the fake."""
     clock = ScaledClock(scale) if clock_kind == "scaled" else None
     with TemporaryDirectory(prefix="delivery-") as folder:
+
         async def go():
             nonlocal clock
             clock = clock or VirtualClock()
-            limits = RateLimit(per_chat_per_minute=20, per_chat_min_interval=0, global_per_second=30)
+            limits = RateLimit(
+                per_chat_per_minute=20, per_chat_min_interval=0, global_per_second=30
+            )
             with FakeTelegram(rate_limit=limits, clock=clock.monotonic) as fake:
                 config = make_config(Path(folder), fake.base_url, channels)
                 store = Store.open(config.storage_path)
                 enqueue(store, config, posts)
-                sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=10)
+                sender = TelegramSender.create(
+                    token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=10
+                )
                 await sender.start()  # PTB closes only the connections of an initialised Bot
                 counting = CountingSender(sender, clock)
-                relay = Relay(store=store, sender=counting, config=config, monotonic=clock.monotonic,
-                              sleep=clock.sleep,
-                              clock=lambda: BASE + timedelta(seconds=clock.monotonic()))
+                relay = Relay(
+                    store=store,
+                    sender=counting,
+                    config=config,
+                    monotonic=clock.monotonic,
+                    sleep=clock.sleep,
+                    clock=lambda: BASE + timedelta(seconds=clock.monotonic()),
+                )
                 began = time.monotonic()
                 try:
                     await deliver_all(store, relay, clock, posts)
@@ -170,6 +204,7 @@ def run(*, posts: int = 1000, channels: int = 5, clock_kind: str = "scaled", sca
                     await sender.close()
                     store.close()
                 return fake.messages, fake.throttled, time.monotonic() - began, counting.latencies
+
         messages, throttled, real, latencies = asyncio.run(go())
     return _result(messages, throttled, real, latencies)
 
@@ -179,42 +214,65 @@ def _result(messages, throttled, real: float, latencies: list[float]) -> Result:
     times: dict[int, list[float]] = defaultdict(list)
     for message in messages:
         times[message.chat].append(message.at)
-    per_channel = {str(chat): (len(ts), (len(ts) - 1) / (max(ts) - min(ts)) * 60 if len(ts) > 1 else 0.0)
-                   for chat, ts in sorted(times.items(), key=lambda kv: -kv[0])}
-    return Result(per_channel, sum(throttled.values()),
-                  max(m.at for m in messages) - min(m.at for m in messages), real,
-                  statistics.median(latencies) * 1000)
+    per_channel = {
+        str(chat): (len(ts), (len(ts) - 1) / (max(ts) - min(ts)) * 60 if len(ts) > 1 else 0.0)
+        for chat, ts in sorted(times.items(), key=lambda kv: -kv[0])
+    }
+    return Result(
+        per_channel,
+        sum(throttled.values()),
+        max(m.at for m in messages) - min(m.at for m in messages),
+        real,
+        statistics.median(latencies) * 1000,
+    )
 
 
 def report(result: Result, *, clock_text: str, command: str, scale: float | None) -> str:
     """Return a Markdown report."""
-    lines = [f"`{command}` ({clock_text})", "",
-             "| channel | posts | posts per minute | pace vs the 20/min limit |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        f"`{command}` ({clock_text})",
+        "",
+        "| channel | posts | posts per minute | pace vs the 20/min limit |",
+        "|---|---:|---:|---:|",
+    ]
     for chat, (count, rate) in result.per_channel.items():
         lines.append(f"| {chat} | {count} | {rate:.2f} | {rate / PER_MINUTE:.1%} |")
     total = sum(c for c, _ in result.per_channel.values())
-    lines += ["", f"{total} posts in {result.simulated_seconds / 60:.1f} simulated minutes "
-              f"({result.real_seconds:.1f} s real); 429 answers: {result.throttled}; "
-              f"median request round trip {result.median_latency_ms:.1f} ms real"
-              + (f", {result.median_latency_ms * scale:.0f} ms as the relay saw it." if scale else ".")]
+    lines += [
+        "",
+        f"{total} posts in {result.simulated_seconds / 60:.1f} simulated minutes "
+        f"({result.real_seconds:.1f} s real); 429 answers: {result.throttled}; "
+        f"median request round trip {result.median_latency_ms:.1f} ms real"
+        + (f", {result.median_latency_ms * scale:.0f} ms as the relay saw it." if scale else "."),
+    ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print the table."""
-    parser = argparse.ArgumentParser(prog="python -m bench.delivery", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.delivery", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--channels", type=int, default=5)
     parser.add_argument("--clock", choices=("scaled", "virtual"), default="scaled")
     parser.add_argument("--scale", type=float, default=10.0)
     args = parser.parse_args(argv)
     result = run(posts=args.posts, channels=args.channels, clock_kind=args.clock, scale=args.scale)
-    clock_text = (ScaledClock(args.scale).describe() if args.clock == "scaled"
-                  else "virtual clock: time moves only while the relay waits; requests take no time")
+    clock_text = (
+        ScaledClock(args.scale).describe()
+        if args.clock == "scaled"
+        else "virtual clock: time moves only while the relay waits; requests take no time"
+    )
     command = "python -m bench.delivery " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(report(result, clock_text=clock_text, command=command.strip(),
-                 scale=args.scale if args.clock == "scaled" else None))
+    print(
+        report(
+            result,
+            clock_text=clock_text,
+            command=command.strip(),
+            scale=args.scale if args.clock == "scaled" else None,
+        )
+    )
     return 0
 
 

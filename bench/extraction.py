@@ -31,7 +31,14 @@ from pathlib import Path
 import trafilatura
 
 from bench.scoring import (
-    DateLabel, Scores, aggregate, page_counts, same_day, same_minute, same_title, title_contains,
+    DateLabel,
+    Scores,
+    aggregate,
+    page_counts,
+    same_day,
+    same_minute,
+    same_title,
+    title_contains,
 )
 from scrapers.body import extract_body
 from scrapers.errors import NotHTML
@@ -156,21 +163,25 @@ def run_all(pages: list[Page], *, runs: int) -> list[Result]:
     for page in pages:
         times: dict[str, list[float]] = {name: [] for name in names}
         for n in range(runs):
-            for name in names[n % len(names):] + names[:n % len(names)]:
+            for name in names[n % len(names) :] + names[: n % len(names)]:
                 start = time.perf_counter()
                 EXTRACTORS[name](page)
                 times[name].append(time.perf_counter() - start)
         for name in names:
             per_page[name].append(statistics.median(times[name]))
     return [
-        Result(name, aggregate(page_counts(p.truth, t) for p, t in zip(pages, texts[name])),
-               1000 * statistics.median(per_page[name]))
+        Result(
+            name,
+            aggregate(page_counts(p.truth, t) for p, t in zip(pages, texts[name])),
+            1000 * statistics.median(per_page[name]),
+        )
         for name in names
     ]
 
 
-def accuracy(name: str, extractor: Callable[[Page], Meta], pages: list[Page],
-             labels: dict[str, dict]) -> Accuracy:
+def accuracy(
+    name: str, extractor: Callable[[Page], Meta], pages: list[Page], labels: dict[str, dict]
+) -> Accuracy:
     """Count the labelled pages whose title, day and (where labelled) minute an extractor gets."""
     titles = contained = days = dated = minutes = timed = 0
     any_time = False
@@ -188,8 +199,9 @@ def accuracy(name: str, extractor: Callable[[Page], Meta], pages: list[Page],
                 timed += 1
                 timely = isinstance(meta.published, datetime)
                 minutes += timely and same_minute(meta.published, truth)
-    return Accuracy(name, titles, contained, len(pages), days, dated,
-                    minutes if any_time else None, timed)
+    return Accuracy(
+        name, titles, contained, len(pages), days, dated, minutes if any_time else None, timed
+    )
 
 
 def table(results: list[Result], *, baseline: Result) -> str:
@@ -210,6 +222,7 @@ def table(results: list[Result], *, baseline: Result) -> str:
 
 def accuracy_table(rows: list[tuple[str, Accuracy]]) -> str:
     """Return title and date accuracies as a Markdown table, one row per (pages, extractor)."""
+
     def share(hits: int | None, total: int) -> str:
         return "—" if hits is None else f"{hits}/{total} ({hits / total:.3f})" if total else "—"
 
@@ -242,18 +255,24 @@ def main(argv: list[str] | None = None) -> int:
     labelled = [p for p in pages if p.key in labels]
     held_out = [p for p in labelled if labels[p.key].get("heldout")]
     rows = []
-    for subset, chosen in ((f"all {len(labelled)} labelled", labelled),
-                           (f"{len(held_out)} held out", held_out)):
+    for subset, chosen in (
+        (f"all {len(labelled)} labelled", labelled),
+        (f"{len(held_out)} held out", held_out),
+    ):
         if chosen:
-            rows += [(subset, accuracy(name, fn, chosen, labels))
-                     for name, fn in META_EXTRACTORS.items()]
+            rows += [
+                (subset, accuracy(name, fn, chosen, labels)) for name, fn in META_EXTRACTORS.items()
+            ]
     command = "python -m bench.extraction " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(f"Zyte article-extraction benchmark, {len(pages)} pages, "
-          f"{args.runs} timed runs per page.\n")
+    print(
+        f"Zyte article-extraction benchmark, {len(pages)} pages, {args.runs} timed runs per page.\n"
+    )
     print(table(results, baseline=results[-1]))
-    print(f"\nTitle and publication date on the {len(labelled)} pages labelled by hand "
-          f"({args.labels.name}); held out: labelled after the title and date logic was written, "
-          "as a check on pages it was not tuned on.\n")
+    print(
+        f"\nTitle and publication date on the {len(labelled)} pages labelled by hand "
+        f"({args.labels.name}); held out: labelled after the title and date logic was written, "
+        "as a check on pages it was not tuned on.\n"
+    )
     print(accuracy_table(rows))
     print(f"\nCommand: `{command.strip()}`")
     return 0

@@ -48,21 +48,26 @@ ROOT = Path(__file__).resolve().parent.parent
 ITEMS = 50
 GOALS = {"304": 300.0, "changed": 100.0, "rebuilt": 100.0}
 FIRST_HOST = ipaddress.IPv4Address("127.0.0.2")
-EN = ("security cooperation organization member states secretary general council ministers defence "
-      "foreign affairs meeting summit statement briefing delegation agreement exercises forces "
-      "peacekeeping border terrorism drug trafficking information pandemic economy trade region "
-      "collective treaty session declaration president government parliament agency press service "
-      "development relations partners military joint staff training mission situation stability "
-      "the of and to in on for with that by was as at from has will this its their which").split()
-RU = ("безопасность сотрудничество организация государства генеральный секретарь совет министры "
-      "оборона иностранные дела встреча саммит заявление брифинг делегация соглашение учения силы "
-      "миротворческие граница терроризм наркотрафик информационная пандемия экономика торговля регион "
-      "коллективный договор сессия декларация президент правительство парламент агентство "
-      "развитие отношения партнеры военный объединенный штаб подготовка миссия ситуация "
-      "и в на по с что для от не как о к за").split()
+EN = (
+    "security cooperation organization member states secretary general council ministers defence "
+    "foreign affairs meeting summit statement briefing delegation agreement exercises forces "
+    "peacekeeping border terrorism drug trafficking information pandemic economy trade region "
+    "collective treaty session declaration president government parliament agency press service "
+    "development relations partners military joint staff training mission situation stability "
+    "the of and to in on for with that by was as at from has will this its their which"
+).split()
+RU = (
+    "безопасность сотрудничество организация государства генеральный секретарь совет министры "
+    "оборона иностранные дела встреча саммит заявление брифинг делегация соглашение учения силы "
+    "миротворческие граница терроризм наркотрафик информационная пандемия экономика торговля регион "
+    "коллективный договор сессия декларация президент правительство парламент агентство "
+    "развитие отношения партнеры военный объединенный штаб подготовка миссия ситуация "
+    "и в на по с что для от не как о к за"
+).split()
 
 
 # -- the sites (run in their own process, on the other core) ------------------------------------
+
 
 @dataclass
 class _Site:
@@ -103,19 +108,23 @@ class _Site:
             return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
         elif _header(head, b"if-none-match") == self.etag.encode():
             return f"HTTP/1.1 304 Not Modified\r\nETag: {self.etag}\r\n\r\n".encode()
-        return (f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
-                f"Content-Encoding: gzip\r\nETag: {self.etag}\r\nContent-Length: {len(self.body)}\r\n"
-                f"\r\n").encode() + self.body
+        return (
+            f"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml; charset=utf-8\r\n"
+            f"Content-Encoding: gzip\r\nETag: {self.etag}\r\nContent-Length: {len(self.body)}\r\n"
+            f"\r\n"
+        ).encode() + self.body
 
     def _render(self) -> None:
         """Build the feed of the 50 newest items, gzipped, with a new ETag."""
         self.etag = f'"s{self.index}-{self.newest}-{self.served}"'
         built = format_datetime(datetime.now(UTC), usegmt=True)
-        xml = (f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
-               f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-               f"<title>Bench source {self.index}</title><link>http://{self.host}:{self.port}/</link>"
-               f"<description>Press releases</description><lastBuildDate>{built}</lastBuildDate>"
-               f"{''.join(self.items)}</channel></rss>")
+        xml = (
+            f'<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+            f'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
+            f"<title>Bench source {self.index}</title><link>http://{self.host}:{self.port}/</link>"
+            f"<description>Press releases</description><lastBuildDate>{built}</lastBuildDate>"
+            f"{''.join(self.items)}</channel></rss>"
+        )
         self.body = gzip.compress(xml.encode("utf-8"), compresslevel=6)
 
     def _item(self, n: int) -> str:
@@ -130,13 +139,17 @@ class _Site:
 
         title = sentence(6, 12).rstrip(".")
         lead = sentence(18, 28)
-        paragraphs = "".join(f"<p>{' '.join(sentence(12, 24) for _ in range(2))}</p>" for _ in range(5))
+        paragraphs = "".join(
+            f"<p>{' '.join(sentence(12, 24) for _ in range(2))}</p>" for _ in range(5)
+        )
         published = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=10 * n)
         url = f"http://{self.host}:{self.port}/news/{n}"
-        return (f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
-                f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
-                f"<description>{escape(lead)}</description>"
-                f"<content:encoded><![CDATA[<p>{lead}</p>{paragraphs}]]></content:encoded></item>")
+        return (
+            f"<item><title>{escape(title)}</title><link>{url}</link><guid>{url}</guid>"
+            f"<pubDate>{format_datetime(published, usegmt=True)}</pubDate>"
+            f"<description>{escape(lead)}</description>"
+            f"<content:encoded><![CDATA[<p>{lead}</p>{paragraphs}]]></content:encoded></item>"
+        )
 
 
 def _header(head: bytes, name: bytes) -> bytes | None:
@@ -195,17 +208,28 @@ def serve(specs: list[tuple[int, str, bool, str]], conn, core: int | None) -> No
 
 # -- the measured process (core 0) --------------------------------------------------------------
 
-def _config(db: Path, origins: list[tuple[str, int]], changing: list[bool], dedup_window: str | None):
+
+def _config(
+    db: Path, origins: list[tuple[str, int]], changing: list[bool], dedup_window: str | None
+):
     """Return a Config: the example's taxonomy, one channel, and one feed source per site."""
     from bot.config import config_from_dict
 
     example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
-    sources = [{
-        "key": f"{'changed' if ch else 'same'}-{i}", "kind": "feed",
-        "url": f"http://{host}:{port}/feed.xml", "link_pattern": r"^http://127\.[\d.]+:\d+/news/\d+$",
-        "lang": "en" if i % 2 == 0 else "ru", "every": "10m", "backfill": 0,
-        "fetch_pages": False, "robots": False,
-    } for i, ((host, port), ch) in enumerate(zip(origins, changing))]
+    sources = [
+        {
+            "key": f"{'changed' if ch else 'same'}-{i}",
+            "kind": "feed",
+            "url": f"http://{host}:{port}/feed.xml",
+            "link_pattern": r"^http://127\.[\d.]+:\d+/news/\d+$",
+            "lang": "en" if i % 2 == 0 else "ru",
+            "every": "10m",
+            "backfill": 0,
+            "fetch_pages": False,
+            "robots": False,
+        }
+        for i, ((host, port), ch) in enumerate(zip(origins, changing))
+    ]
     data = {
         "storage": {"path": str(db)},
         "fetch": {"min_delay_per_host": 0.0, "allow_private_addresses": True},
@@ -246,8 +270,11 @@ def _cpu_ticks() -> dict[str, tuple[int, int]]:
     return ticks
 
 
-PATHS = {"304": "304 Not Modified", "changed": f"changed: 1 new of {ITEMS} items",
-         "rebuilt": f"changed: new ETag, same {ITEMS} items"}
+PATHS = {
+    "304": "304 Not Modified",
+    "changed": f"changed: 1 new of {ITEMS} items",
+    "rebuilt": f"changed: new ETag, same {ITEMS} items",
+}
 
 
 @dataclass
@@ -259,8 +286,16 @@ class _Results:
     mixed_cpu: float = 0.0
 
 
-async def _measure(config, *, same: list, changed: list, rounds: int, polls: dict[str, int],
-                   memory_polls: int, mix: str) -> _Results:
+async def _measure(
+    config,
+    *,
+    same: list,
+    changed: list,
+    rounds: int,
+    polls: dict[str, int],
+    memory_polls: int,
+    mix: str,
+) -> _Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
     from bot.pipeline import PollContext, poll_source
     from scrapers.fetch import Fetcher, make_client
@@ -276,13 +311,19 @@ async def _measure(config, *, same: list, changed: list, rounds: int, polls: dic
     async def one_round(sources: list, path: str | None = None) -> int:
         """Poll each source once, together; check that each poll did what its path means."""
         # As run_once: one PollContext per poll, all sources of the round gathered at once.
-        runs = await asyncio.gather(*(poll_source(s, PollContext(fetcher=fetcher, store=store,
-                                                                  config=config)) for s in sources))
+        runs = await asyncio.gather(
+            *(
+                poll_source(s, PollContext(fetcher=fetcher, store=store, config=config))
+                for s in sources
+            )
+        )
         for source, run in zip(sources, runs):
             wanted = expect[path or path_of[source.key]]
             if (run.status, run.new_articles) != wanted:
-                raise SystemExit(f"{source.key} {source.url}: expected {wanted}, got {run.status} "
-                                 f"with {run.new_articles} new ({run.error})")
+                raise SystemExit(
+                    f"{source.key} {source.url}: expected {wanted}, got {run.status} "
+                    f"with {run.new_articles} new ({run.error})"
+                )
         return len(runs)
 
     async def timed(sources: list, path: str) -> tuple[float, float]:
@@ -294,9 +335,15 @@ async def _measure(config, *, same: list, changed: list, rounds: int, polls: dic
     articles = lambda: store.db.execute("select count(*) from articles").fetchone()[0]  # noqa: E731
     results = _Results()
     try:
-        _progress(f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)")
-        await asyncio.gather(*(poll_source(s, PollContext(fetcher=fetcher, store=store, config=config))
-                               for s in same + changed))
+        _progress(
+            f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)"
+        )
+        await asyncio.gather(
+            *(
+                poll_source(s, PollContext(fetcher=fetcher, store=store, config=config))
+                for s in same + changed
+            )
+        )
         await one_round(same + changed)
         for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
             _progress(f"timing {PATHS[path]}: {rounds} rounds of {polls[path]} polls")
@@ -305,7 +352,9 @@ async def _measure(config, *, same: list, changed: list, rounds: int, polls: dic
                 results.rates.setdefault(path, []).append(rate)
                 results.cpu_per_poll.setdefault(path, []).append(cpu)
         results.memory.append((0, _rss_mb(), _peak_mb(), articles()))
-        _progress(f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000")
+        _progress(
+            f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000"
+        )
         path_of |= {s.key: mix for s in changed}
         done, began, cpu, mark = 0, time.perf_counter(), time.process_time(), 1000
         while done < memory_polls:
@@ -321,28 +370,59 @@ async def _measure(config, *, same: list, changed: list, rounds: int, polls: dic
     return results
 
 
-def run(*, sources: int, rounds: int, polls: dict[str, int], memory_polls: int, db: Path,
-        log: bool = True, mix: str = "changed", dedup_window: str | None = None) -> dict:
+def run(
+    *,
+    sources: int,
+    rounds: int,
+    polls: dict[str, int],
+    memory_polls: int,
+    db: Path,
+    log: bool = True,
+    mix: str = "changed",
+    dedup_window: str | None = None,
+) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything."""
     cores = os.sched_getaffinity(0)
     try:
-        return _run(sorted(cores), sources=sources, rounds=rounds, polls=polls,
-                    memory_polls=memory_polls, db=db, log=log, mix=mix, dedup_window=dedup_window)
+        return _run(
+            sorted(cores),
+            sources=sources,
+            rounds=rounds,
+            polls=polls,
+            memory_polls=memory_polls,
+            db=db,
+            log=log,
+            mix=mix,
+            dedup_window=dedup_window,
+        )
     finally:
         os.sched_setaffinity(0, cores)
 
 
-def _run(cores: list[int], *, sources: int, rounds: int, polls: dict[str, int], memory_polls: int,
-         db: Path, log: bool, mix: str, dedup_window: str | None) -> dict:
+def _run(
+    cores: list[int],
+    *,
+    sources: int,
+    rounds: int,
+    polls: dict[str, int],
+    memory_polls: int,
+    db: Path,
+    log: bool,
+    mix: str,
+    dedup_window: str | None,
+) -> dict:
     """Run the measurement with this process pinned to one core."""
     bench_core, site_core = cores[0], (cores[1] if len(cores) > 1 else None)
     os.sched_setaffinity(0, {bench_core})  # before the bench starts threads: they inherit it
     hosts = [str(FIRST_HOST + i) for i in range(sources)]
     changing = [i % 2 == 1 for i in range(sources)]
-    specs = [(i, h, ch, "en" if i % 2 == 0 else "ru") for i, (h, ch) in enumerate(zip(hosts, changing))]
+    specs = [
+        (i, h, ch, "en" if i % 2 == 0 else "ru") for i, (h, ch) in enumerate(zip(hosts, changing))
+    ]
     parent, child = multiprocessing.Pipe()
     process = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(specs, child, site_core), daemon=True)
+        target=serve, args=(specs, child, site_core), daemon=True
+    )
     process.start()
     try:
         if not parent.poll(60):
@@ -353,14 +433,24 @@ def _run(cores: list[int], *, sources: int, rounds: int, polls: dict[str, int], 
         config = _config(db, origins, changing, dedup_window)
         if log:
             from bot.logs import setup_logging  # the service's logging, written to /dev/null
+
             setup_logging(verbose=0)
             logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115
         same = [s for s, ch in zip(config.sources, changing) if not ch]
         changed = [s for s, ch in zip(config.sources, changing) if ch]
         load_before, ticks_before, wall = os.getloadavg(), _cpu_ticks(), time.perf_counter()
         cpu_before = time.process_time()
-        results = asyncio.run(_measure(config, same=same, changed=changed, rounds=rounds,
-                                       polls=polls, memory_polls=memory_polls, mix=mix))
+        results = asyncio.run(
+            _measure(
+                config,
+                same=same,
+                changed=changed,
+                rounds=rounds,
+                polls=polls,
+                memory_polls=memory_polls,
+                mix=mix,
+            )
+        )
         wall, own_cpu = time.perf_counter() - wall, time.process_time() - cpu_before
         ticks_after, load_after = _cpu_ticks(), os.getloadavg()
         parent.send("stop")
@@ -370,31 +460,50 @@ def _run(cores: list[int], *, sources: int, rounds: int, polls: dict[str, int], 
         if process.is_alive():
             process.terminate()
     hz = os.sysconf("SC_CLK_TCK")
-    busy = {name: (ticks_after[name][0] - ticks_before[name][0]) / max(1, ticks_after[name][1]
-                                                                        - ticks_before[name][1])
-            for name in ticks_after if name in ticks_before}
-    return {"results": results, "mix": mix, "wall": wall, "own_cpu": own_cpu, "server": server, "busy": busy,
-            "load": (load_before, load_after), "cores": (bench_core, site_core), "hz": hz,
-            "feed_bytes": (sizes[0], sizes[1] if len(sizes) > 1 else sizes[0]),
-            "db_bytes": db.stat().st_size + Path(f"{db}-wal").stat().st_size
-            if Path(f"{db}-wal").exists() else db.stat().st_size}
+    busy = {
+        name: (ticks_after[name][0] - ticks_before[name][0])
+        / max(1, ticks_after[name][1] - ticks_before[name][1])
+        for name in ticks_after
+        if name in ticks_before
+    }
+    return {
+        "results": results,
+        "mix": mix,
+        "wall": wall,
+        "own_cpu": own_cpu,
+        "server": server,
+        "busy": busy,
+        "load": (load_before, load_after),
+        "cores": (bench_core, site_core),
+        "hz": hz,
+        "feed_bytes": (sizes[0], sizes[1] if len(sizes) > 1 else sizes[0]),
+        "db_bytes": db.stat().st_size + Path(f"{db}-wal").stat().st_size
+        if Path(f"{db}-wal").exists()
+        else db.stat().st_size,
+    }
 
 
 def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command: str) -> str:
     """Return the Markdown report."""
     r: _Results = m["results"]
     half = {"304": sources - sources // 2, "changed": sources // 2, "rebuilt": sources // 2}
-    rows = ["| path | sources | polls × rounds | polls/s (median) | min–max | CPU ms/poll | goal | met |",
-            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    rows = [
+        "| path | sources | polls × rounds | polls/s (median) | min–max | CPU ms/poll | goal | met |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for path in PATHS:
         rates = r.rates[path]
         median = statistics.median(rates)
-        rows.append(f"| {PATHS[path]} | {half[path]} | {polls[path]:,} × {rounds} | {median:.0f} | "
-                    f"{min(rates):.0f}–{max(rates):.0f} | {statistics.median(r.cpu_per_poll[path]):.2f} | "
-                    f"≥ {GOALS[path]:.0f}/s | {'yes' if median >= GOALS[path] else '**no**'} |")
+        rows.append(
+            f"| {PATHS[path]} | {half[path]} | {polls[path]:,} × {rounds} | {median:.0f} | "
+            f"{min(rates):.0f}–{max(rates):.0f} | {statistics.median(r.cpu_per_poll[path]):.2f} | "
+            f"≥ {GOALS[path]:.0f}/s | {'yes' if median >= GOALS[path] else '**no**'} |"
+        )
     mixed = r.memory[-1][0]
-    rows.append(f"| mixed: 304 + {PATHS[m['mix']].removeprefix('changed: ')} | {sources} | {mixed:,} × 1 | {r.mixed_rate:.0f} | – | "
-                f"{r.mixed_cpu:.2f} | – | – |")
+    rows.append(
+        f"| mixed: 304 + {PATHS[m['mix']].removeprefix('changed: ')} | {sources} | {mixed:,} × 1 | {r.mixed_rate:.0f} | – | "
+        f"{r.mixed_cpu:.2f} | – | – |"
+    )
     mem = ["| polls | RSS MB | peak RSS MB | articles archived |", "|---:|---:|---:|---:|"]
     mem += [f"| {n:,} | {rss:.1f} | {peak:.1f} | {arts:,} |" for n, rss, peak, arts in r.memory]
     first, last = r.memory[1] if len(r.memory) > 1 else r.memory[0], r.memory[-1]
@@ -402,64 +511,105 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
     per_article = ((last[1] - first[1]) * 1e6 / (last[3] - first[3])) if last[3] > first[3] else 0.0
     busy, (load0, load1), server = m["busy"], m["load"], m["server"]
     bench_core, site_core = m["cores"]
-    core_note = (f"this process pinned to core {bench_core}, the sites (one asyncio process) to core "
-                 f"{site_core}" if site_core is not None else
-                 f"only one core available: this process and the sites share core {bench_core}")
+    core_note = (
+        f"this process pinned to core {bench_core}, the sites (one asyncio process) to core "
+        f"{site_core}"
+        if site_core is not None
+        else f"only one core available: this process and the sites share core {bench_core}"
+    )
     machine = ", ".join(f"{name} {100 * value:.0f}% busy" for name, value in sorted(busy.items()))
-    return "\n".join([
-        f"Polling throughput: {sources} feed sources on loopback (each its own 127.0.0.x host), "
-        f"real pipeline and archive (WAL, synchronous=FULL); {core_note}.",
-        f"Feeds: RSS 2.0, {ITEMS} items with full text (content:encoded), about "
-        f"{m['feed_bytes'][1] / 1e3:.0f} kB gzipped. Changed: a new ETag per poll and one new item "
-        f"(archived and queued for one channel), or the same items rebuilt (new lastBuildDate). "
-        f"Mixed run: the 304 and the {PATHS[m['mix']].removeprefix('changed: ')} sources polled together.",
-        "", *rows, "",
-        f"Memory over the mixed run (RSS sampled every 1,000 polls; peak RSS of the process "
-        f"{_peak_mb():.1f} MB):", "", *mem, "",
-        f"RSS change from {first[0]:,} to {last[0]:,} polls: {last[1] - first[1]:+.1f} MB "
-        f"({growth:+.2f} MB per 1,000 polls"
-        + (f"; {per_article / 1e3:.1f} kB per archived article)" if per_article else ")"),
-        f"Machine during the run ({m['wall']:.0f} s): load average {load0[0]:.2f} before, "
-        f"{load1[0]:.2f} after; {machine}; this process used {m['own_cpu']:.0f} s CPU "
-        f"({100 * m['own_cpu'] / m['wall']:.0f}% of core {bench_core}), the sites "
-        f"{server['cpu']:.0f} s for {server['requests']:,} requests.",
-        f"Archive at the end: {m['db_bytes'] / 1e6:.1f} MB.",
-        "", f"Command: `{command}`",
-    ])
+    return "\n".join(
+        [
+            f"Polling throughput: {sources} feed sources on loopback (each its own 127.0.0.x host), "
+            f"real pipeline and archive (WAL, synchronous=FULL); {core_note}.",
+            f"Feeds: RSS 2.0, {ITEMS} items with full text (content:encoded), about "
+            f"{m['feed_bytes'][1] / 1e3:.0f} kB gzipped. Changed: a new ETag per poll and one new item "
+            f"(archived and queued for one channel), or the same items rebuilt (new lastBuildDate). "
+            f"Mixed run: the 304 and the {PATHS[m['mix']].removeprefix('changed: ')} sources polled together.",
+            "",
+            *rows,
+            "",
+            f"Memory over the mixed run (RSS sampled every 1,000 polls; peak RSS of the process "
+            f"{_peak_mb():.1f} MB):",
+            "",
+            *mem,
+            "",
+            f"RSS change from {first[0]:,} to {last[0]:,} polls: {last[1] - first[1]:+.1f} MB "
+            f"({growth:+.2f} MB per 1,000 polls"
+            + (f"; {per_article / 1e3:.1f} kB per archived article)" if per_article else ")"),
+            f"Machine during the run ({m['wall']:.0f} s): load average {load0[0]:.2f} before, "
+            f"{load1[0]:.2f} after; {machine}; this process used {m['own_cpu']:.0f} s CPU "
+            f"({100 * m['own_cpu'] / m['wall']:.0f}% of core {bench_core}), the sites "
+            f"{server['cpu']:.0f} s for {server['requests']:,} requests.",
+            f"Archive at the end: {m['db_bytes'] / 1e6:.1f} MB.",
+            "",
+            f"Command: `{command}`",
+        ]
+    )
 
 
 def main() -> None:
     """Parse arguments, run the benchmark, print the report."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sources", type=int, default=20, help="sources, half of each kind (default 20)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sources", type=int, default=20, help="sources, half of each kind (default 20)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds per path (default 3)")
-    parser.add_argument("--polls-304", type=int, default=1000, help="polls per 304 round (default 1000)")
-    parser.add_argument("--polls-changed", type=int, default=150,
-                        help="polls per round of each changed-feed path (default 150)")
-    parser.add_argument("--memory-polls", type=int, default=10_000,
-                        help="polls of the mixed run that samples RSS (default 10000)")
+    parser.add_argument(
+        "--polls-304", type=int, default=1000, help="polls per 304 round (default 1000)"
+    )
+    parser.add_argument(
+        "--polls-changed",
+        type=int,
+        default=150,
+        help="polls per round of each changed-feed path (default 150)",
+    )
+    parser.add_argument(
+        "--memory-polls",
+        type=int,
+        default=10_000,
+        help="polls of the mixed run that samples RSS (default 10000)",
+    )
     parser.add_argument("--db", type=Path, default=Path("/tmp/presswatch-polling-bench.db"))
-    parser.add_argument("--mix", choices=("changed", "rebuilt"), default="changed",
-                        help="what the changed half serves in the mixed run: one new item per poll "
-                             "(default) or the same items under a new ETag")
-    parser.add_argument("--dedup-window", metavar="DURATION",
-                        help="[dedup] window, e.g. 30s: how long signatures stay in the in-memory "
-                             "near-duplicate index (default the config's 30d); a short one shows "
-                             "that memory levels off once articles leave it")
+    parser.add_argument(
+        "--mix",
+        choices=("changed", "rebuilt"),
+        default="changed",
+        help="what the changed half serves in the mixed run: one new item per poll "
+        "(default) or the same items under a new ETag",
+    )
+    parser.add_argument(
+        "--dedup-window",
+        metavar="DURATION",
+        help="[dedup] window, e.g. 30s: how long signatures stay in the in-memory "
+        "near-duplicate index (default the config's 30d); a short one shows "
+        "that memory levels off once articles leave it",
+    )
     parser.add_argument("--no-log", action="store_true", help="leave logging unconfigured")
     args = parser.parse_args()
     if args.sources < 2:
         parser.error("--sources: at least 2 (one of each kind)")
     polls = {"304": args.polls_304, "changed": args.polls_changed, "rebuilt": args.polls_changed}
-    measured = run(sources=args.sources, rounds=args.rounds, polls=polls,
-                   memory_polls=args.memory_polls, db=args.db, log=not args.no_log, mix=args.mix,
-                   dedup_window=args.dedup_window)
-    command = (f"python -m bench.polling --sources {args.sources} --rounds {args.rounds} "
-               f"--polls-304 {args.polls_304} --polls-changed {args.polls_changed} "
-               f"--memory-polls {args.memory_polls} --db {args.db}"
-               + (f" --mix {args.mix}" if args.mix != "changed" else "")
-               + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
-               + (" --no-log" if args.no_log else ""))
+    measured = run(
+        sources=args.sources,
+        rounds=args.rounds,
+        polls=polls,
+        memory_polls=args.memory_polls,
+        db=args.db,
+        log=not args.no_log,
+        mix=args.mix,
+        dedup_window=args.dedup_window,
+    )
+    command = (
+        f"python -m bench.polling --sources {args.sources} --rounds {args.rounds} "
+        f"--polls-304 {args.polls_304} --polls-changed {args.polls_changed} "
+        f"--memory-polls {args.memory_polls} --db {args.db}"
+        + (f" --mix {args.mix}" if args.mix != "changed" else "")
+        + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
+        + (" --no-log" if args.no_log else "")
+    )
     print(report(measured, sources=args.sources, rounds=args.rounds, polls=polls, command=command))
 
 

@@ -19,7 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 
 SHINGLE = 4
 _TOKEN = re.compile(r"\w+")
@@ -55,7 +55,7 @@ def shingles(words: list[str], n: int = SHINGLE) -> Counter[tuple[str, ...]]:
     """Return the multiset of n-token runs; a shorter non-empty list is one shingle of itself."""
     if not words:
         return Counter()
-    return Counter(tuple(words[i:i + n]) for i in range(max(1, len(words) - n + 1)))
+    return Counter(tuple(words[i : i + n]) for i in range(max(1, len(words) - n + 1)))
 
 
 def page_counts(true: str, pred: str) -> PageCounts:
@@ -100,8 +100,22 @@ def aggregate(counts: Iterable[PageCounts]) -> Scores:
 # -- Title and publication date against hand labels (bench/labels.json) --------------------------
 
 # Quotes typed differently in a headline and its copies: all compare as straight quotes.
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "“": '"', "”": '"',
-                         "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"'})
+_QUOTES = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "‛": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "‟": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+    }
+)
 
 
 def fold_title(text: str | None) -> str:
@@ -147,12 +161,13 @@ def same_day(predicted: datetime | str | None, label: DateLabel) -> bool:
         return False
     if isinstance(predicted, str):
         return predicted[:10] == label.day.isoformat()
-    return predicted.astimezone(label.zone or timezone.utc).date() == label.day
+    return predicted.astimezone(label.zone or UTC).date() == label.day
 
 
 def same_minute(predicted: datetime | None, label: DateLabel) -> bool:
     """Tell whether a predicted instant is the labelled one, to the minute."""
     if predicted is None or label.moment is None:
         return False
-    return (predicted.replace(second=0, microsecond=0)
-            == label.moment.replace(second=0, microsecond=0))
+    return predicted.replace(second=0, microsecond=0) == label.moment.replace(
+        second=0, microsecond=0
+    )

@@ -51,9 +51,16 @@ class App:
 
     def skip_reason(self, key: str, now: datetime) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
-        row = next(self.store.db.query(
-            "select paused, next_poll_at, consecutive_failures from sources where key = ?", [key]),
-            None) or {}
+        row = (
+            next(
+                self.store.db.query(
+                    "select paused, next_poll_at, consecutive_failures from sources where key = ?",
+                    [key],
+                ),
+                None,
+            )
+            or {}
+        )
         if row.get("paused"):
             return f"paused; /resume {key} to poll it again"
         until = row.get("next_poll_at")
@@ -63,8 +70,9 @@ class App:
 
 
 @asynccontextmanager
-async def open_app(config: Config, *, lock: bool = True, console: TextIO | None = None
-                   ) -> AsyncIterator[App]:
+async def open_app(
+    config: Config, *, lock: bool = True, console: TextIO | None = None
+) -> AsyncIterator[App]:
     """Build every collaborator from config, and close them all on exit."""
     instance_lock = InstanceLock(config.storage_path)
     if lock:
@@ -77,13 +85,21 @@ async def open_app(config: Config, *, lock: bool = True, console: TextIO | None 
             await sender.start()
         recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
         if recovered:
-            log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
+            log.warning(
+                "%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered
+            )
         counters = Counters()
         # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
         metered = MeteredSender(sender, counters, channels=_channel_names(config))
         relay = Relay(store=store, sender=metered, config=config)
-        yield App(config=config, store=store, fetcher=Fetcher(client, config.fetch), sender=sender,
-                  relay=relay, counters=counters)
+        yield App(
+            config=config,
+            store=store,
+            fetcher=Fetcher(client, config.fetch),
+            sender=sender,
+            relay=relay,
+            counters=counters,
+        )
     finally:
         await client.aclose()
         if isinstance(sender, TelegramSender):
@@ -104,19 +120,24 @@ def _make_sender(config: Config, *, console: TextIO | None) -> Sender:
     """Return a Telegram sender when a token is set, else the console."""
     if not config.telegram.token:
         # Loud on purpose: a service whose env file went missing would otherwise mark posts sent.
-        log.warning("PRESSWATCH_TELEGRAM_TOKEN is not set: posts are printed to the console and "
-                    "recorded as delivered, never sent to Telegram")
+        log.warning(
+            "PRESSWATCH_TELEGRAM_TOKEN is not set: posts are printed to the console and "
+            "recorded as delivered, never sent to Telegram"
+        )
         return ConsoleSender(console)
-    return TelegramSender.create(token=config.telegram.token,
-                                 api_base_url=config.telegram.api_base_url,
-                                 timeout=config.telegram.request_timeout)
+    return TelegramSender.create(
+        token=config.telegram.token,
+        api_base_url=config.telegram.api_base_url,
+        timeout=config.telegram.request_timeout,
+    )
 
 
 async def run_once(app: App) -> tuple[list[RunRecord], RelayReport]:
     """Poll every due source once, then deliver everything that is due."""
     now = datetime.now(UTC)
-    runs = list(await asyncio.gather(*(poll_source(s, app.poll_context)
-                                       for s in app.due_sources(now))))
+    runs = list(
+        await asyncio.gather(*(poll_source(s, app.poll_context) for s in app.due_sources(now)))
+    )
     total = RelayReport()
     while True:
         report = await app.relay.deliver_due()

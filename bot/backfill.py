@@ -27,11 +27,15 @@ class BackfillReport:
     def summary(self, key: str) -> str:
         """Return the one-line summary."""
         end = f"; stopped: {self.stopped}" if self.stopped else ""
-        return (f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
-                f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}")
+        return (
+            f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
+            f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}"
+        )
 
 
-async def backfill(config: Config, source: Source, *, pages: int, progress: Progress) -> BackfillReport:
+async def backfill(
+    config: Config, source: Source, *, pages: int, progress: Progress
+) -> BackfillReport:
     """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
     with InstanceLock(config.storage_path):
         store = Store.open(config.storage_path)
@@ -43,7 +47,9 @@ async def backfill(config: Config, source: Source, *, pages: int, progress: Prog
             store.close()
 
 
-async def walk_pages(source: Source, ctx: PollContext, *, pages: int, progress: Progress) -> BackfillReport:
+async def walk_pages(
+    source: Source, ctx: PollContext, *, pages: int, progress: Progress
+) -> BackfillReport:
     """Read pages 2..pages+1 (page 1 is `source.url`, which polls read) and store what is new, unposted.
 
     The walk stops early past the end of the archive: a 404/410, a page without article links, or
@@ -80,4 +86,6 @@ async def walk_pages(source: Source, ctx: PollContext, *, pages: int, progress: 
 
 def _past_the_end(exc: ScrapeError) -> bool:
     """Return True for the errors that mean there are no more pages."""
-    return isinstance(exc, NoLinksFound) or (isinstance(exc, HTTPStatusError) and exc.status in (404, 410))
+    return isinstance(exc, NoLinksFound) or (
+        isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
+    )

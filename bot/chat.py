@@ -22,8 +22,14 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application, ApplicationBuilder, ApplicationHandlerStop, CommandHandler, ContextTypes,
-    MessageHandler, TypeHandler, filters,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
 )
 from telegram.request import HTTPXRequest
 
@@ -31,13 +37,23 @@ from storage import FAILED, UNCERTAIN, Store
 from storage.search import latest, search
 from storage.transaction import immediate
 
-from .render import escape_html
 from .chat_answers import (
-    QUOTES, echo, find_source, help_text, latest_request, latest_text, mysubs_text, search_text,
-    sources_text, status_text, subscription_target, topics_text,
+    QUOTES,
+    echo,
+    find_source,
+    help_text,
+    latest_request,
+    latest_text,
+    mysubs_text,
+    search_text,
+    sources_text,
+    status_text,
+    subscription_target,
+    topics_text,
 )
 from .config import Config
 from .metrics import Counters
+from .render import escape_html
 from .snapshot import Snapshot
 
 log = logging.getLogger(__name__)
@@ -47,13 +63,17 @@ PUBLIC = (
     ("search", "search the archive: /search words"),
     ("topics", "the topics articles are sorted into"),
     ("sources", "the sites I follow"),
-    ("subscribe", "alerts here: /subscribe topic, source or \"phrase\""),
+    ("subscribe", 'alerts here: /subscribe topic, source or "phrase"'),
     ("unsubscribe", "stop an alert (or: /unsubscribe all)"),
     ("mysubs", "your alerts"),
     ("help", "what I can do"),
 )
-ADMIN = (("status", "health at a glance"), ("pause", "KEY: stop polling a source"),
-         ("resume", "KEY: poll it again"), ("retry", "queue failed and uncertain posts again"))
+ADMIN = (
+    ("status", "health at a glance"),
+    ("pause", "KEY: stop polling a source"),
+    ("resume", "KEY: poll it again"),
+    ("retry", "queue failed and uncertain posts again"),
+)
 MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5
 POLL_TIMEOUT = 10  # seconds of one getUpdates long poll
 
@@ -72,8 +92,9 @@ class Who:
 class RateLimiter:
     """Allow each user `limit` messages per `window` seconds; say 'slow down' once per window."""
 
-    def __init__(self, limit: int = 10, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int = 10, window: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit, self.window, self._clock = limit, window, clock
         self._hits: dict[int, deque[float]] = {}
         self._warned: set[int] = set()
@@ -99,9 +120,16 @@ class RateLimiter:
 class Chat:
     """Build, start and stop the chat-command Application; answer each command from the archive."""
 
-    def __init__(self, *, config: Config, store: Store, counters: Counters,
-                 snapshot: Callable[[], Awaitable[Snapshot]], limiter: RateLimiter | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        counters: Counters,
+        snapshot: Callable[[], Awaitable[Snapshot]],
+        limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.config, self.store, self.counters = config, store, counters
         self._snapshot, self._clock = snapshot, clock
         self._limiter = limiter or RateLimiter()
@@ -119,7 +147,9 @@ class Chat:
                 log.error("chat commands off: Telegram refused the bot token (%s)", exc)
                 return False
             except tg.TelegramError as exc:
-                log.warning("chat commands: Telegram unreachable (%s); trying again in %.0fs", exc, delay)
+                log.warning(
+                    "chat commands: Telegram unreachable (%s); trying again in %.0fs", exc, delay
+                )
             with suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(), delay)
             delay = min(delay * 2, 300.0)
@@ -132,8 +162,11 @@ class Chat:
             await app.initialize()
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in PUBLIC])
             await app.updater.start_polling(
-                timeout=POLL_TIMEOUT, drop_pending_updates=True, allowed_updates=["message"],
-                error_callback=lambda exc: log.warning("chat commands: polling failed: %s", exc))
+                timeout=POLL_TIMEOUT,
+                drop_pending_updates=True,
+                allowed_updates=["message"],
+                error_callback=lambda exc: log.warning("chat commands: polling failed: %s", exc),
+            )
             await app.start()
         except BaseException:
             self.app = None
@@ -151,20 +184,39 @@ class Chat:
     def _build(self) -> Application:
         """Return the Application with every handler, talking to the configured Bot API."""
         tg_config = self.config.telegram
-        request = HTTPXRequest(connection_pool_size=8, read_timeout=tg_config.request_timeout,
-                               write_timeout=tg_config.request_timeout, connect_timeout=5.0,
-                               pool_timeout=2.0)
-        updates = HTTPXRequest(connection_pool_size=1, read_timeout=POLL_TIMEOUT + 10.0,
-                               connect_timeout=5.0, pool_timeout=2.0)
-        app = (ApplicationBuilder().token(tg_config.token).base_url(tg_config.api_base_url)
-               .request(request).get_updates_request(updates).job_queue(None).build())
+        request = HTTPXRequest(
+            connection_pool_size=8,
+            read_timeout=tg_config.request_timeout,
+            write_timeout=tg_config.request_timeout,
+            connect_timeout=5.0,
+            pool_timeout=2.0,
+        )
+        updates = HTTPXRequest(
+            connection_pool_size=1,
+            read_timeout=POLL_TIMEOUT + 10.0,
+            connect_timeout=5.0,
+            pool_timeout=2.0,
+        )
+        app = (
+            ApplicationBuilder()
+            .token(tg_config.token)
+            .base_url(tg_config.api_base_url)
+            .request(request)
+            .get_updates_request(updates)
+            .job_queue(None)
+            .build()
+        )
         app.add_handler(TypeHandler(Update, self._throttle), group=-1)
         commands = {name: getattr(self, f"_cmd_{name}") for name, _ in (*PUBLIC, *ADMIN)}
         commands["start"] = self._cmd_help
         for name, answer in commands.items():
             app.add_handler(CommandHandler(name, self._handler(name, answer)))
-        app.add_handler(MessageHandler(filters.COMMAND, self._handler("unknown", self._cmd_unknown)))
-        app.add_handler(MessageHandler(filters.ChatType.PRIVATE, self._handler("text", self._cmd_text)))
+        app.add_handler(
+            MessageHandler(filters.COMMAND, self._handler("unknown", self._cmd_unknown))
+        )
+        app.add_handler(
+            MessageHandler(filters.ChatType.PRIVATE, self._handler("text", self._cmd_text))
+        )
         app.add_error_handler(self._on_error)
         return app
 
@@ -183,6 +235,7 @@ class Chat:
             text = await answer(words[1] if len(words) > 1 else "", who)
             if text:
                 await _send(update, text)
+
         return handle
 
     async def _throttle(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -195,8 +248,11 @@ class Chat:
             return
         self.counters.inc("chat_rate_limited")
         if verdict == "warn":
-            await _send(update, f"Slow down, please: at most {self._limiter.limit} messages in "
-                                f"{self._limiter.window:g} seconds. I will answer again after that.")
+            await _send(
+                update,
+                f"Slow down, please: at most {self._limiter.limit} messages in "
+                f"{self._limiter.window:g} seconds. I will answer again after that.",
+            )
         raise ApplicationHandlerStop
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,10 +267,13 @@ class Chat:
         user_id = update.effective_user.id if update.effective_user else 0
         chat = update.effective_chat
         text = update.effective_message.text or "" if update.effective_message else ""
-        return Who(user_id=user_id, chat_id=chat.id if chat else 0,
-                   private=bool(chat and chat.type == "private"),
-                   admin=user_id in self.config.telegram.admin_user_ids,
-                   command=(text.split(maxsplit=1) or [""])[0])
+        return Who(
+            user_id=user_id,
+            chat_id=chat.id if chat else 0,
+            private=bool(chat and chat.type == "private"),
+            admin=user_id in self.config.telegram.admin_user_ids,
+            command=(text.split(maxsplit=1) or [""])[0],
+        )
 
     # -- answers ---------------------------------------------------------------------------------
 
@@ -275,16 +334,23 @@ class Chat:
         subs = self.store.subscriptions
         if len(subs.of_user(who.user_id)) >= MAX_SUBS:
             return f"You have {MAX_SUBS} alerts, the most I keep. /unsubscribe one first."
-        added = subs.add(user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value,
-                         now=self._clock())
-        return (f"Subscribed to {label}. New articles will arrive here." if added
-                else f"You already follow {label}.")
+        added = subs.add(
+            user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value, now=self._clock()
+        )
+        return (
+            f"Subscribed to {label}. New articles will arrive here."
+            if added
+            else f"You already follow {label}."
+        )
 
     async def _cmd_unsubscribe(self, words: str, who: Who) -> str:
         """Stop one alert, or all of them."""
         subs = self.store.subscriptions
         if not words.strip():
-            return await self._cmd_mysubs(words, who) + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
+            return (
+                await self._cmd_mysubs(words, who)
+                + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
+            )
         if words.strip().casefold() == "all":
             return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
@@ -302,7 +368,9 @@ class Chat:
 
     def _target(self, words: str) -> tuple[str, str, str] | str:
         """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
-        return subscription_target(words, topics=self.config.taxonomy.topics, sources=self.config.sources)
+        return subscription_target(
+            words, topics=self.config.taxonomy.topics, sources=self.config.sources
+        )
 
     async def _cmd_status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""
@@ -331,26 +399,37 @@ class Chat:
         with immediate(self.store.db):
             self.store.db.execute(
                 "insert into sources (key, paused) values (?, ?) "
-                "on conflict(key) do update set paused = excluded.paused", [source.key, int(paused)])
+                "on conflict(key) do update set paused = excluded.paused",
+                [source.key, int(paused)],
+            )
         log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
-        return (f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}." if paused
-                else f"Resumed {escape_html(source.key)}: it is polled at its next turn.")
+        return (
+            f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}."
+            if paused
+            else f"Resumed {escape_html(source.key)}: it is polled at its next turn."
+        )
 
     async def _cmd_retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""
         outbox = self.store.outbox
         count = outbox.retry(outbox.ids_in(FAILED) + outbox.ids_in(UNCERTAIN), now=self._clock())
         log.info("chat: user %d queued %d post(s) again", who.user_id, count)
-        return (f"Queued {count} post(s) again. Uncertain ones may arrive twice." if count
-                else "Nothing to retry: no failed or uncertain posts.")
+        return (
+            f"Queued {count} post(s) again. Uncertain ones may arrive twice."
+            if count
+            else "Nothing to retry: no failed or uncertain posts."
+        )
 
 
 async def _send(update: Update, text: str) -> None:
     """Reply with HTML; a lone surrogate or other unencodable character becomes '?'."""
     clean = text.encode("utf-8", "replace").decode("utf-8")
     await update.effective_message.reply_text(
-        clean, parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True),
-        do_quote=False)
+        clean,
+        parse_mode=ParseMode.HTML,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+        do_quote=False,
+    )
 
 
 async def _close(app: Application) -> None:

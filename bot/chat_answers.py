@@ -10,8 +10,8 @@ import html
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from scrapers.models import Source
 
@@ -27,12 +27,21 @@ MAX_PHRASE, MAX_LATEST = 100, 10
 QUOTES = "\"'“”«»„‘’"
 
 
-def help_text(commands: Sequence[tuple[str, str]], operator_commands: Sequence[tuple[str, str]] = ()) -> str:
+def help_text(
+    commands: Sequence[tuple[str, str]], operator_commands: Sequence[tuple[str, str]] = ()
+) -> str:
     """Answer /help: the commands, and the operator's when given."""
     lines = [f"/{name} — {escape_html(text)}" for name, text in commands]
     if operator_commands:
-        lines += ["", "<b>Operator</b>", *(f"/{name} — {escape_html(text)}" for name, text in operator_commands)]
-    return "<b>presswatch</b> follows official press releases and keeps an archive.\n\n" + "\n".join(lines)
+        lines += [
+            "",
+            "<b>Operator</b>",
+            *(f"/{name} — {escape_html(text)}" for name, text in operator_commands),
+        ]
+    return (
+        "<b>presswatch</b> follows official press releases and keeps an archive.\n\n"
+        + "\n".join(lines)
+    )
 
 
 def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | None] | str:
@@ -46,7 +55,9 @@ def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | No
     return count, topic
 
 
-def latest_text(hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]) -> str:
+def latest_text(
+    hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]
+) -> str:
     """Answer /latest with the newest articles, of one topic when given."""
     about = f" on {escape_html(topic.label)}" if topic else ""
     if not hits:
@@ -75,16 +86,21 @@ def topics_text(topics: Sequence[Topic]) -> str:
 
 def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
     """Answer /sources with each source's article count."""
-    items = [f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
-             f"{counts.get(s.key, 0)} articles" for s in sources]
+    items = [
+        f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
+        f"{counts.get(s.key, 0)} articles"
+        for s in sources
+    ]
     return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
 
 
 def mysubs_text(subs: Sequence[Subscription]) -> str:
     """Answer /mysubs."""
     if not subs:
-        return "You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe \"border guards\"</code>."
-    return fit("<b>Your alerts</b>", [f"• {s.kind}: {escape_html(s.value)}" for s in subs], sep="\n")
+        return 'You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe "border guards"</code>.'
+    return fit(
+        "<b>Your alerts</b>", [f"• {s.kind}: {escape_html(s.value)}" for s in subs], sep="\n"
+    )
 
 
 def status_text(lines: Iterable[str]) -> str:
@@ -92,13 +108,16 @@ def status_text(lines: Iterable[str]) -> str:
     return fit("<b>Status</b>", [escape_html(line) for line in lines], sep="\n")
 
 
-def subscription_target(words: str, *, topics: Sequence[Topic],
-                        sources: Sequence[Source]) -> tuple[str, str, str] | str:
+def subscription_target(
+    words: str, *, topics: Sequence[Topic], sources: Sequence[Source]
+) -> tuple[str, str, str] | str:
     """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
     text = " ".join(words.split())
     if not text:
-        return ("Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
-                "<code>/subscribe tass-com</code>, <code>/subscribe \"border guards\"</code>.")
+        return (
+            "Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
+            '<code>/subscribe tass-com</code>, <code>/subscribe "border guards"</code>.'
+        )
     if text[0] in QUOTES:
         phrase = visible(text.strip(QUOTES))
         if not 2 <= len(phrase) <= MAX_PHRASE:
@@ -108,8 +127,10 @@ def subscription_target(words: str, *, topics: Sequence[Topic],
         return "topic", topic.key, f"the topic {escape_html(topic.label)}"
     if source := find_source(sources, text):
         return "source", source.key, f"the source {escape_html(source.display_name)}"
-    return (f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
-            f"put a phrase in quotes: <code>/subscribe \"{echo(text)}\"</code>.")
+    return (
+        f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
+        f'put a phrase in quotes: <code>/subscribe "{echo(text)}"</code>.'
+    )
 
 
 def find_topic(topics: Sequence[Topic], word: str) -> Topic | None:
@@ -121,14 +142,25 @@ def find_topic(topics: Sequence[Topic], word: str) -> Topic | None:
 def find_source(sources: Sequence[Source], word: str) -> Source | None:
     """Return the source whose key or name is `word` (any case), or None."""
     wanted = word.strip(QUOTES).casefold()
-    return next((s for s in sources if wanted in (s.key.casefold(), s.display_name.casefold())), None)
+    return next(
+        (s for s in sources if wanted in (s.key.casefold(), s.display_name.casefold())), None
+    )
 
 
-def hit_text(hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None) -> str:
+def hit_text(
+    hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None
+) -> str:
     """Format one search hit: linked title, source and date, snippet."""
     title = escape_html(shorten(hit.title or hit.url, 200))
     link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
-    meta = " · ".join(x for x in (names.get(hit.source_key, hit.source_key), _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC"))) if x)
+    meta = " · ".join(
+        x
+        for x in (
+            names.get(hit.source_key, hit.source_key),
+            _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
+        )
+        if x
+    )
     snippet = escape_html(shorten(" ".join(str(hit.snippet or "").split()), 240))
     return f"{link}\n<i>{escape_html(meta)}</i>" + (f"\n{snippet}" if snippet else "")
 
@@ -145,9 +177,6 @@ def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNIT
             return f"{text}{sep}…and {len(items) - i} more"
         text = candidate
     return text
-
-
-
 
 
 def visible(text: str) -> str:

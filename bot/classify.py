@@ -24,8 +24,17 @@ MAX_HITS = 6  # later hits add less than 2% each; stop counting
 TOPIC_THRESHOLD = 2.0
 ENTITY_THRESHOLD = 1.0
 _SECTIONS = {"topics": TOPIC_THRESHOLD, "entities": ENTITY_THRESHOLD}
-_KEYS = {"label", "hashtag", "description", "threshold", "phrases", "regex",
-         "weights", "exclude", "exclude_regex"}
+_KEYS = {
+    "label",
+    "hashtag",
+    "description",
+    "threshold",
+    "phrases",
+    "regex",
+    "weights",
+    "exclude",
+    "exclude_regex",
+}
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _SEPARATORS = re.compile(r"[\s\-]+")
 _GAP = r"[\s-]+"  # what a space or hyphen inside a phrase matches in the text
@@ -35,9 +44,20 @@ _FOLD_MAP = str.maketrans(
     # re.IGNORECASE also equates pairs such as s/ſ and i/ı that lower() keeps apart; send each
     # pair to one letter, and drop the dot lower() leaves on İ, so folded text finds what re finds.
     {chr(code): chr(min(code, *others)) for code, others in _casefix._EXTRA_CASES.items()}
-    | {"\u0307": None})
-_CHAR_MAP = str.maketrans({"ё": "е", "Ё": "Е", "\u00ad": None, "\u2010": "-",
-                           "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-"})
+    | {"\u0307": None}
+)
+_CHAR_MAP = str.maketrans(
+    {
+        "ё": "е",
+        "Ё": "Е",
+        "\u00ad": None,
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,8 +183,10 @@ def _compile_regex(pattern: str) -> re.Pattern[str]:
     except re.error as exc:
         raise ValueError(f"not a valid regular expression ({exc})") from exc
     if _nested_repeat(parsed.data, inside=False):
-        raise ValueError("nested quantifiers such as (a+)+ can backtrack catastrophically;"
-                         " use one quantifier or a bounded inner repeat")
+        raise ValueError(
+            "nested quantifiers such as (a+)+ can backtrack catastrophically;"
+            " use one quantifier or a bounded inner repeat"
+        )
     if parsed.getwidth()[0] == 0:
         raise ValueError("the regular expression can match an empty string")
     return compiled
@@ -212,8 +234,10 @@ def taxonomy_from_dict(data: Mapping, *, path: str = "") -> Taxonomy:
     for section, threshold in _SECTIONS.items():
         where = _join(path, section)
         tables = _expect(data.get(section, {}), dict, where, "a table")
-        built[section] = tuple(_topic(key, table, path=_join(where, key), threshold=threshold)
-                               for key, table in tables.items())
+        built[section] = tuple(
+            _topic(key, table, path=_join(where, key), threshold=threshold)
+            for key, table in tables.items()
+        )
     return Taxonomy(topics=built["topics"], entities=built["entities"])
 
 
@@ -233,12 +257,19 @@ def _topic(key: str, table: object, *, path: str, threshold: float) -> Topic:
     if not rules:
         raise ValueError(f"{path}: needs at least one of phrases, regex")
     exclude = _rules(table, ("exclude", "exclude_regex"), path, {})
-    return Topic(key=key, label=label, hashtag=_hashtag(table, key, path),
-                 threshold=threshold, rules=rules, exclude=exclude)
+    return Topic(
+        key=key,
+        label=label,
+        hashtag=_hashtag(table, key, path),
+        threshold=threshold,
+        rules=rules,
+        exclude=exclude,
+    )
 
 
-def _rules(table: dict, names: tuple[str, str], path: str,
-           weights: dict[str, float]) -> tuple[Rule, ...]:
+def _rules(
+    table: dict, names: tuple[str, str], path: str, weights: dict[str, float]
+) -> tuple[Rule, ...]:
     """Build the phrase rules, then the regex rules, of one topic."""
     rules = []
     for name, kind in zip(names, ("phrase", "regex")):
@@ -326,8 +357,13 @@ def _score(topic: Topic, title: Text, body: Text) -> Match | None:
             why.append(rule.describe())
     if score < topic.threshold:
         return None
-    return Match(topic=topic.key, label=topic.label, hashtag=topic.hashtag,
-                 score=round(score, 3), rules=tuple(why))
+    return Match(
+        topic=topic.key,
+        label=topic.label,
+        hashtag=topic.hashtag,
+        score=round(score, 3),
+        rules=tuple(why),
+    )
 
 
 def _hits_value(rule: Rule, title: Text, body: Text) -> float:

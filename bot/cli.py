@@ -14,18 +14,32 @@ import sys
 from pathlib import Path
 
 from scrapers import (
-    Article, ScrapeError, Source, article_from_link, extract_article, links_from_feed,
+    Article,
+    ScrapeError,
+    Source,
+    article_from_link,
+    extract_article,
+    links_from_feed,
 )
 from scrapers.encoding import decode_html
-from scrapers.fetch import FetchPolicy, Fetcher, make_client
+from scrapers.fetch import Fetcher, FetchPolicy, make_client
 from storage import AlreadyRunning, StorageError
 
 from .app import open_app, run_once
 from .cli_classify import explain
-from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
+from .cli_common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    CommandError,
+    open_store,
+    table,
+    when,
+)
 from .config import TOKEN_ENV, Config, ConfigError, load_config
-from .logs import setup_logging
 from .discovery import is_feed
+from .logs import setup_logging
 from .render import local_time
 from .service import Service
 from .summarize import summarize
@@ -42,8 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     token = os.environ.get(TOKEN_ENV, "")
     # The config strips the token; redact both spellings so stray whitespace cannot leak it.
-    setup_logging(verbose=args.verbose - args.quiet, as_json=args.log_json,
-                  secrets=tuple({token, token.strip()} - {""}))
+    setup_logging(
+        verbose=args.verbose - args.quiet,
+        as_json=args.log_json,
+        secrets=tuple({token, token.strip()} - {""}),
+    )
     try:
         return args.handler(args)
     except ConfigError as exc:
@@ -66,14 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in all_commands():
         sub = commands.add_parser(
-            command.name, help=command.summary,
+            command.name,
+            help=command.summary,
             description=f"{command.summary}\n\nexample:\n  {command.example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
-        sub.add_argument("--config", metavar="PATH",
-                         default=os.environ.get("PRESSWATCH_CONFIG", DEFAULT_CONFIG),
-                         help=f"config file (default: $PRESSWATCH_CONFIG or {DEFAULT_CONFIG})")
-        sub.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
-        sub.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument(
+            "--config",
+            metavar="PATH",
+            default=os.environ.get("PRESSWATCH_CONFIG", DEFAULT_CONFIG),
+            help=f"config file (default: $PRESSWATCH_CONFIG or {DEFAULT_CONFIG})",
+        )
+        sub.add_argument(
+            "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+        )
+        sub.add_argument(
+            "-q", "--quiet", action="count", default=0, help="only warnings and errors"
+        )
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
         command.add_arguments(sub)
         sub.set_defaults(handler=command.handler)
@@ -84,8 +110,14 @@ def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
     from . import cli_archive, cli_classify, cli_outbox, cli_sources, cli_status
 
-    return [*CORE_COMMANDS, *cli_sources.COMMANDS, *cli_classify.COMMANDS, *cli_outbox.COMMANDS,
-            *cli_archive.COMMANDS, *cli_status.COMMANDS]
+    return [
+        *CORE_COMMANDS,
+        *cli_sources.COMMANDS,
+        *cli_classify.COMMANDS,
+        *cli_outbox.COMMANDS,
+        *cli_archive.COMMANDS,
+        *cli_status.COMMANDS,
+    ]
 
 
 # -- once / run ---------------------------------------------------------------------------------
@@ -101,9 +133,12 @@ def _cmd_once(args: argparse.Namespace) -> int:
         failed = [r for r in runs if r.status == "error"]
         for run in failed:
             print(f"{run.source_key}: {run.error}", file=sys.stderr)
-        print(f"polled {len(runs)} source(s): {sum(r.new_articles for r in runs)} new article(s); "
-              f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
-              f"failed {report.failed}", file=sys.stderr)
+        print(
+            f"polled {len(runs)} source(s): {sum(r.new_articles for r in runs)} new article(s); "
+            f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
+            f"failed {report.failed}",
+            file=sys.stderr,
+        )
         return EXIT_FAILED if failed or report.failed else EXIT_OK
 
     return asyncio.run(go())
@@ -131,53 +166,91 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _args_extract(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("target", metavar="URL_OR_FILE", help="an article URL or a saved HTML or feed file")
+    sub.add_argument(
+        "target", metavar="URL_OR_FILE", help="an article URL or a saved HTML or feed file"
+    )
     sub.add_argument("--url", help="the page's address when TARGET is a file")
     sub.add_argument("--source", metavar="KEY", help="apply this configured source's rules")
-    sub.add_argument("--item", metavar="URL", help="when TARGET is a feed with full text: the item "
-                     "to extract (default: the first)")
+    sub.add_argument(
+        "--item",
+        metavar="URL",
+        help="when TARGET is a feed with full text: the item to extract (default: the first)",
+    )
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
     """Print one extracted article as JSON without touching the archive or Telegram."""
     config = load_config(args.config) if (args.source or Path(args.config).exists()) else None
     source = config.source(args.source) if (config and args.source) else None
-    content, text, url = asyncio.run(_read_target(args.target, url=args.url, config=config,
-                                                  source=source))
+    content, text, url = asyncio.run(
+        _read_target(args.target, url=args.url, config=config, source=source)
+    )
     if is_feed(content):
         article = _article_from_feed(content, url=url, source=source, item=args.item)
     else:
         article = extract_article(text, url=url, source=source)
-    summary = summarize(title=article.title, lead=article.lead, body=article.body, lang=article.lang,
-                        max_chars=config.summary_chars if config else 600)
-    tags = explain(article.title, f"{article.lead}\n{article.body}", config.taxonomy,
-                   lang=article.lang) if config else {"topics": [], "entities": [], "explain": {}}
+    summary = summarize(
+        title=article.title,
+        lead=article.lead,
+        body=article.body,
+        lang=article.lang,
+        max_chars=config.summary_chars if config else 600,
+    )
+    tags = (
+        explain(
+            article.title, f"{article.lead}\n{article.body}", config.taxonomy, lang=article.lang
+        )
+        if config
+        else {"topics": [], "entities": [], "explain": {}}
+    )
     zone = source.timezone if source else "UTC"
-    print(json.dumps({
-        "url": article.url, "canonical_url": article.canonical_url, "title": article.title,
-        "published": article.published.isoformat() if article.published else None,
-        "published_local": local_time(article.published, zone) if article.published else None,
-        "author": article.author, "lang": article.lang, "lead": article.lead,
-        "summary": summary, **tags, "body": article.body,
-    }, ensure_ascii=False, indent=2))
+    print(
+        json.dumps(
+            {
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "title": article.title,
+                "published": article.published.isoformat() if article.published else None,
+                "published_local": local_time(article.published, zone)
+                if article.published
+                else None,
+                "author": article.author,
+                "lang": article.lang,
+                "lead": article.lead,
+                "summary": summary,
+                **tags,
+                "body": article.body,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
     return EXIT_OK
 
 
-def _article_from_feed(content: bytes, *, url: str, source: Source | None, item: str | None) -> Article:
+def _article_from_feed(
+    content: bytes, *, url: str, source: Source | None, item: str | None
+) -> Article:
     """Return the article a full-text feed carries for one item (tass.ru, en.kremlin.ru)."""
     source = source or Source(key="feed", url=url, kind="feed")
     links = links_from_feed(content, source=source)
-    chosen = next((link for link in links if item in (link.url, link.canonical_url)), None) if item \
+    chosen = (
+        next((link for link in links if item in (link.url, link.canonical_url)), None)
+        if item
         else links[0]
+    )
     if chosen is None:
         raise CommandError(f"no item {item!r} in the feed ({len(links)} items)")
     if not chosen.content_html and not chosen.summary:
-        raise CommandError(f"{chosen.url}: the feed carries no text for this item; extract its page instead")
+        raise CommandError(
+            f"{chosen.url}: the feed carries no text for this item; extract its page instead"
+        )
     return article_from_link(chosen, source=source)
 
 
-async def _read_target(target: str, *, url: str | None, config: Config | None,
-                       source: Source | None) -> tuple[bytes, str, str]:
+async def _read_target(
+    target: str, *, url: str | None, config: Config | None, source: Source | None
+) -> tuple[bytes, str, str]:
     """Return (bytes, decoded text, url) from a file or by fetching a URL."""
     path = Path(target)
     if not target.startswith(("http://", "https://")):
@@ -205,9 +278,17 @@ def _cmd_sources(args: argparse.Namespace) -> int:
         state = states.get(source.key, {})
         failing = state.get("consecutive_failures") or 0
         error = f"[failed {failing}x in a row] {state.get('last_error')}" if failing else ""
-        rows.append((source.key, source.kind, _every(source.every_seconds),
-                     when(state.get("last_poll_at")), when(state.get("last_success_at")),
-                     str(counts.get(source.key, 0)), error))
+        rows.append(
+            (
+                source.key,
+                source.kind,
+                _every(source.every_seconds),
+                when(state.get("last_poll_at")),
+                when(state.get("last_success_at")),
+                str(counts.get(source.key, 0)),
+                error,
+            )
+        )
     print(table(rows))
     return EXIT_OK
 
@@ -221,15 +302,31 @@ def _every(seconds: int) -> str:
 
 
 CORE_COMMANDS = [
-    Command("once", "poll every due source once, publish what is pending, and exit",
-            "presswatch once --config presswatch.toml", _cmd_once),
-    Command("run", "run the service: poll each source on its interval and publish, until SIGTERM",
-            "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml", _cmd_run),
-    Command("extract", "print one article's extracted fields as JSON (no archive, no Telegram)",
-            "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
-            _cmd_extract, _args_extract),
-    Command("sources", "list sources with last poll, last success, last error and article count",
-            "presswatch sources --config presswatch.toml", _cmd_sources),
+    Command(
+        "once",
+        "poll every due source once, publish what is pending, and exit",
+        "presswatch once --config presswatch.toml",
+        _cmd_once,
+    ),
+    Command(
+        "run",
+        "run the service: poll each source on its interval and publish, until SIGTERM",
+        "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml",
+        _cmd_run,
+    ),
+    Command(
+        "extract",
+        "print one article's extracted fields as JSON (no archive, no Telegram)",
+        "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
+        _cmd_extract,
+        _args_extract,
+    ),
+    Command(
+        "sources",
+        "list sources with last poll, last success, last error and article count",
+        "presswatch sources --config presswatch.toml",
+        _cmd_sources,
+    ),
 ]
 
 

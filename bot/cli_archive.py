@@ -23,11 +23,35 @@ from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store,
 from .config import load_config
 from .progress import Progress, show_progress
 
-EXPORT_COLUMNS = ("id", "source_key", "url", "canonical_url", "title", "published_at", "author",
-                  "lang", "topics", "entities", "lead", "summary", "body", "duplicate_of",
-                  "discovered_at")
-SEARCH_COLUMNS = ("id", "published_at", "source_key", "lang", "title", "url", "topics",
-                  "reprint_of", "rank", "snippet")
+EXPORT_COLUMNS = (
+    "id",
+    "source_key",
+    "url",
+    "canonical_url",
+    "title",
+    "published_at",
+    "author",
+    "lang",
+    "topics",
+    "entities",
+    "lead",
+    "summary",
+    "body",
+    "duplicate_of",
+    "discovered_at",
+)
+SEARCH_COLUMNS = (
+    "id",
+    "published_at",
+    "source_key",
+    "lang",
+    "title",
+    "url",
+    "topics",
+    "reprint_of",
+    "rank",
+    "snippet",
+)
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -49,14 +73,24 @@ def _positive(text: str) -> int:
 
 
 def _args_search(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("query", nargs="+", metavar="QUERY",
-                     help='words (all must appear, any word form); "quoted words" form a phrase')
+    sub.add_argument(
+        "query",
+        nargs="+",
+        metavar="QUERY",
+        help='words (all must appear, any word form); "quoted words" form a phrase',
+    )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument("--topic", metavar="KEY", help="only articles with this topic")
     sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
-    sub.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)")
-    sub.add_argument("--until", type=_day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)")
-    sub.add_argument("--limit", type=_positive, default=20, help="at most this many results (default 20)")
+    sub.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
+    )
+    sub.add_argument(
+        "--until", type=_day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
+    )
+    sub.add_argument(
+        "--limit", type=_positive, default=20, help="at most this many results (default 20)"
+    )
     sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
 
@@ -66,8 +100,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
     with open_store(config, read_only=True) as store:
         try:
-            hits = search(store.db, " ".join(args.query), source=args.source, topic=args.topic,
-                          lang=args.lang, since=args.since, until=until, limit=args.limit)
+            hits = search(
+                store.db,
+                " ".join(args.query),
+                source=args.source,
+                topic=args.topic,
+                lang=args.lang,
+                since=args.since,
+                until=until,
+                limit=args.limit,
+            )
         except ValueError as exc:
             raise CommandError(f"search: {exc}: give at least one word") from exc
     _print_hits(hits, args.format, sys.stdout)
@@ -78,9 +120,18 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 def _hit_record(hit: SearchHit) -> dict:
     """Return a hit as a plain record for JSON and CSV."""
-    return {"id": hit.id, "published_at": hit.published_at, "source_key": hit.source_key,
-            "lang": hit.lang, "title": hit.title, "url": hit.url, "topics": list(hit.topics),
-            "reprint_of": hit.duplicate_of, "rank": round(hit.rank, 6), "snippet": hit.snippet}
+    return {
+        "id": hit.id,
+        "published_at": hit.published_at,
+        "source_key": hit.source_key,
+        "lang": hit.lang,
+        "title": hit.title,
+        "url": hit.url,
+        "topics": list(hit.topics),
+        "reprint_of": hit.duplicate_of,
+        "rank": round(hit.rank, 6),
+        "snippet": hit.snippet,
+    }
 
 
 def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
@@ -97,8 +148,15 @@ def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
         rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
         for hit in hits:
             reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
-            rows.append((str(hit.id), when(hit.published_at), hit.source_key,
-                         _clip(reprint + hit.title, 70), hit.snippet))
+            rows.append(
+                (
+                    str(hit.id),
+                    when(hit.published_at),
+                    hit.source_key,
+                    _clip(reprint + hit.title, 70),
+                    hit.snippet,
+                )
+            )
         out.write(table(rows) + "\n")
 
 
@@ -112,9 +170,20 @@ def _clip(text: str, width: int) -> str:
 
 def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--format", choices=("jsonl", "csv"), required=True)
-    sub.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="only articles published on or after this day (UTC)")
-    sub.add_argument("--output", type=Path, metavar="FILE", help="write here (default: standard output)")
-    sub.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+    sub.add_argument(
+        "--since",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="only articles published on or after this day (UTC)",
+    )
+    sub.add_argument(
+        "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+    )
+    sub.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even when stderr is not a terminal",
+    )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -122,7 +191,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     started = time.monotonic()
     with open_store(config, read_only=True) as store:
-        where, params = ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
+        where, params = (
+            ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
+        )
         total = store.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
         rows = _article_rows(store, where, params)
@@ -131,14 +202,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             count = _write_export(rows, sys.stdout, args.format, progress)
     target = args.output or "standard output"
-    progress.finish(f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s")
+    progress.finish(
+        f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s"
+    )
     return EXIT_OK
 
 
 def _article_rows(store: Store, where: str, params: list) -> Iterator[dict]:
     """Yield article rows one at a time from a cursor: memory stays constant however big the archive."""
-    cursor = store.db.execute(f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id",
-                              params)
+    cursor = store.db.execute(
+        f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id", params
+    )
     for row in cursor:
         yield dict(zip(EXPORT_COLUMNS, row))
 
@@ -163,7 +237,10 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
         writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in rows:
-        row |= {"topics": list(json_keys(row["topics"])), "entities": list(json_keys(row["entities"]))}
+        row |= {
+            "topics": list(json_keys(row["topics"])),
+            "entities": list(json_keys(row["entities"])),
+        }
         if writer:
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
@@ -200,19 +277,37 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     """Print article counts by source, by topic and by month."""
     config = load_config(args.config)
     with open_store(config, read_only=True) as store:
-        report = {name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
-                  for name, cur in ((n, store.db.execute(sql)) for n, sql in _STATS.items())}
+        report = {
+            name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
+            for name, cur in ((n, store.db.execute(sql)) for n, sql in _STATS.items())
+        }
         total = store.db.execute("select count(*) from articles").fetchone()[0]
     if args.format == "json":
         print(json.dumps({"articles": total, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
     print(f"{total:,} article(s)\n")
-    print(table([("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"), *(
-        (r["key"], str(r["articles"]), str(r["reprints"]), when(r["first"]), when(r["last"]))
-        for r in report["sources"])]))
+    print(
+        table(
+            [
+                ("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"),
+                *(
+                    (
+                        r["key"],
+                        str(r["articles"]),
+                        str(r["reprints"]),
+                        when(r["first"]),
+                        when(r["last"]),
+                    )
+                    for r in report["sources"]
+                ),
+            ]
+        )
+    )
     for name, heading in (("topics", "TOPIC"), ("months", "MONTH")):
         print()
-        print(table([(heading, "ARTICLES"), *((r["key"], str(r["articles"])) for r in report[name])]))
+        print(
+            table([(heading, "ARTICLES"), *((r["key"], str(r["articles"])) for r in report[name])])
+        )
     return EXIT_OK
 
 
@@ -221,9 +316,17 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 def _args_backfill(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("key", metavar="KEY", help="the source to backfill")
-    sub.add_argument("--pages", type=_positive, required=True,
-                     help="how many older pages to read: pages 2 to N+1 of the source's `pages` template")
-    sub.add_argument("--progress", action="store_true", help="show the progress bar even when stderr is not a terminal")
+    sub.add_argument(
+        "--pages",
+        type=_positive,
+        required=True,
+        help="how many older pages to read: pages 2 to N+1 of the source's `pages` template",
+    )
+    sub.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even when stderr is not a terminal",
+    )
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
@@ -233,8 +336,11 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     if not source.pages:
         raise CommandError(
             f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
-            f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"')
-    progress = Progress(args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill")
+            f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"'
+        )
+    progress = Progress(
+        args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill"
+    )
     report = asyncio.run(backfill(config, source, pages=args.pages, progress=progress))
     for error in report.errors:
         print(f"{source.key}: {error}", file=sys.stderr)
@@ -243,15 +349,34 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
 
 
 COMMANDS: list[Command] = [
-    Command("search", "search the archive's full text (any word form, English and Russian)",
-            'presswatch search санкции "collective security" --since 2024-01-01 --format table '
-            "--config presswatch.toml", _cmd_search, _args_search),
-    Command("export", "stream the whole archive as JSON lines or CSV, with a progress bar",
-            "presswatch export --format jsonl --since 2024-01-01 --output archive.jsonl "
-            "--config presswatch.toml", _cmd_export, _args_export),
-    Command("stats", "count archived articles by source, by topic and by month",
-            "presswatch stats --config presswatch.toml", _cmd_stats, _args_stats),
-    Command("backfill", "store a source's older listing or feed pages without posting them",
-            "presswatch backfill interaffairs-en --pages 5 --config presswatch.toml",
-            _cmd_backfill, _args_backfill),
+    Command(
+        "search",
+        "search the archive's full text (any word form, English and Russian)",
+        'presswatch search санкции "collective security" --since 2024-01-01 --format table '
+        "--config presswatch.toml",
+        _cmd_search,
+        _args_search,
+    ),
+    Command(
+        "export",
+        "stream the whole archive as JSON lines or CSV, with a progress bar",
+        "presswatch export --format jsonl --since 2024-01-01 --output archive.jsonl "
+        "--config presswatch.toml",
+        _cmd_export,
+        _args_export,
+    ),
+    Command(
+        "stats",
+        "count archived articles by source, by topic and by month",
+        "presswatch stats --config presswatch.toml",
+        _cmd_stats,
+        _args_stats,
+    ),
+    Command(
+        "backfill",
+        "store a source's older listing or feed pages without posting them",
+        "presswatch backfill interaffairs-en --pages 5 --config presswatch.toml",
+        _cmd_backfill,
+        _args_backfill,
+    ),
 ]

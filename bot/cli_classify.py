@@ -36,22 +36,29 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             continue
         try:
             item = json.loads(line)
-            if not isinstance(item, dict) or not isinstance(item.get("title", ""), str) \
-                    or not isinstance(item.get("body", ""), str):
+            if (
+                not isinstance(item, dict)
+                or not isinstance(item.get("title", ""), str)
+                or not isinstance(item.get("body", ""), str)
+            ):
                 raise ValueError("expected an object with string fields title and body")
         except ValueError as exc:
             print(f"presswatch: line {number}: {exc}", file=sys.stderr)
             bad += 1
             continue
-        result = explain(item.get("title", ""), item.get("body", ""), taxonomy,
-                         lang=str(item.get("lang", "")))
+        result = explain(
+            item.get("title", ""), item.get("body", ""), taxonomy, lang=str(item.get("lang", ""))
+        )
         print(json.dumps({**item, **result}, ensure_ascii=False), flush=True)
     return EXIT_FAILED if bad else EXIT_OK
 
 
 COMMANDS: list[Command] = [
-    Command("classify", "read JSON Lines (title, body, optional lang) on stdin; print each with its "
-            "topics and why",
-            "echo '{\"title\": \"CSTO peacekeepers\", \"body\": \"...\"}' | presswatch classify "
-            "--config presswatch.toml", _cmd_classify),
+    Command(
+        "classify",
+        "read JSON Lines (title, body, optional lang) on stdin; print each with its topics and why",
+        'echo \'{"title": "CSTO peacekeepers", "body": "..."}\' | presswatch classify '
+        "--config presswatch.toml",
+        _cmd_classify,
+    ),
 ]

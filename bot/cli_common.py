@@ -38,7 +38,9 @@ def open_store(config: Config, *, read_only: bool = False) -> Iterator[Store]:
     """
     if read_only and not config.storage_path.exists():
         raise CommandError(f"no archive at {config.storage_path} yet: run `presswatch once` first")
-    store = Store.open_read_only(config.storage_path) if read_only else Store.open(config.storage_path)
+    store = (
+        Store.open_read_only(config.storage_path) if read_only else Store.open(config.storage_path)
+    )
     try:
         yield store
     finally:
@@ -55,5 +57,6 @@ def when(stamp: str | None) -> str:
 def table(rows: list[tuple[str, ...]]) -> str:
     """Return rows as aligned columns (the last column is not padded)."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join("  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip()
-                     for r in rows)
+    return "\n".join(
+        "  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in rows
+    )

@@ -18,24 +18,40 @@ from .config import load_config
 from .render import shorten
 
 _LISTED = (PENDING, UNCERTAIN, FAILED)
-_EXAMPLE = "\n  ".join([
-    "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
-    "presswatch outbox retry 12 15 --config presswatch.toml  # send rows 12 and 15 again",
-    "presswatch outbox retry --all-failed --config presswatch.toml",
-    "presswatch outbox drop 12 --config presswatch.toml     # it arrived after all: stop trying",
-])
+_EXAMPLE = "\n  ".join(
+    [
+        "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
+        "presswatch outbox retry 12 15 --config presswatch.toml  # send rows 12 and 15 again",
+        "presswatch outbox retry --all-failed --config presswatch.toml",
+        "presswatch outbox drop 12 --config presswatch.toml     # it arrived after all: stop trying",
+    ]
+)
 
 
 def _args(sub: argparse.ArgumentParser) -> None:
     """Add the outbox command's arguments."""
-    sub.add_argument("action", nargs="?", choices=("list", "retry", "drop"), default="list",
-                     help="list (default), retry failed or uncertain rows, or drop rows")
-    sub.add_argument("ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them")
+    sub.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "retry", "drop"),
+        default="list",
+        help="list (default), retry failed or uncertain rows, or drop rows",
+    )
+    sub.add_argument(
+        "ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them"
+    )
     sub.add_argument("--all-failed", action="store_true", help="retry every failed row")
-    sub.add_argument("--all-uncertain", action="store_true",
-                     help="retry every uncertain row (each may then arrive twice)")
-    sub.add_argument("--state", action="append", choices=_LISTED,
-                     help="list only rows in this state (repeatable)")
+    sub.add_argument(
+        "--all-uncertain",
+        action="store_true",
+        help="retry every uncertain row (each may then arrive twice)",
+    )
+    sub.add_argument(
+        "--state",
+        action="append",
+        choices=_LISTED,
+        help="list only rows in this state (repeatable)",
+    )
 
 
 def _cmd_outbox(args: argparse.Namespace) -> int:
@@ -58,18 +74,31 @@ def _list(config, *, states: tuple[str, ...]) -> int:
         channels = [c for c in store.outbox.channels.all() if c["state"] == "failing"]
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
-        lines.append((str(row["id"]), row["channel"], row["kind"] or "post", row["state"],
-                      str(row["attempts"] or 0), when(row["next_attempt_at"]),
-                      shorten(row["last_error"] or "-", 60), shorten(row["title"] or "", 60)))
+        lines.append(
+            (
+                str(row["id"]),
+                row["channel"],
+                row["kind"] or "post",
+                row["state"],
+                str(row["attempts"] or 0),
+                when(row["next_attempt_at"]),
+                shorten(row["last_error"] or "-", 60),
+                shorten(row["title"] or "", 60),
+            )
+        )
     print(table(lines) if rows else "the outbox has nothing pending, uncertain or failed")
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in states}
     print(", ".join(f"{n} {s}" for s, n in counts.items()))
     for channel in channels:
-        print(f"channel {channel['name']} ({channel['chat_id']}) failing since "
-              f"{when(channel['since'])}: {channel['reason']}")
+        print(
+            f"channel {channel['name']} ({channel['chat_id']}) failing since "
+            f"{when(channel['since'])}: {channel['reason']}"
+        )
     if counts.get(UNCERTAIN):
-        print("uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
-              "did, or 'outbox retry ID' if it did not")
+        print(
+            "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
+            "did, or 'outbox retry ID' if it did not"
+        )
     return EXIT_OK
 
 
@@ -91,9 +120,14 @@ def _change(config, args: argparse.Namespace) -> int:
     verb = "queued again" if args.action == "retry" else "dropped"
     print(f"{changed} row(s) {verb}")
     if changed < len(ids):
-        allowed = "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"
-        print(f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}; "
-              "see 'presswatch outbox'", file=sys.stderr)
+        allowed = (
+            "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"
+        )
+        print(
+            f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}; "
+            "see 'presswatch outbox'",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     return EXIT_OK
 
@@ -105,6 +139,11 @@ def _usage(message: str) -> int:
 
 
 COMMANDS: list[Command] = [
-    Command("outbox", "list pending, uncertain and failed posts; retry or drop them",
-            _EXAMPLE, _cmd_outbox, _args),
+    Command(
+        "outbox",
+        "list pending, uncertain and failed posts; retry or drop them",
+        _EXAMPLE,
+        _cmd_outbox,
+        _args,
+    ),
 ]

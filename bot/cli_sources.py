@@ -11,17 +11,33 @@ from pathlib import Path
 
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
 from scrapers.fetch import Fetcher, make_client
-from storage import PENDING, OutboxItem, StorageError, Store
+from storage import PENDING, OutboxItem, Store
 
 from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError
 from .compose import Composer
 from .config import Config, config_from_dict, load_config
 from .discovery import (
-    DiscoveryError, LinkGroup, PageFacts, feed_facts, group_links, guess_timezone,
-    infer_link_pattern, is_feed, link_groups, page_facts, source_key, toml_block,
+    DiscoveryError,
+    LinkGroup,
+    PageFacts,
+    feed_facts,
+    group_links,
+    guess_timezone,
+    infer_link_pattern,
+    is_feed,
+    link_groups,
+    page_facts,
+    source_key,
+    toml_block,
 )
 from .pipeline import (
-    PollContext, discover, newest, permanent_failure, preview_source, read_article, unseen,
+    PollContext,
+    discover,
+    newest,
+    permanent_failure,
+    preview_source,
+    read_article,
+    unseen,
 )
 from .render import local_time, shorten
 from .routing import channels_for, subscribers_for
@@ -43,8 +59,13 @@ class _Proposal:
 def _args_add(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("url", metavar="URL", help="a listing page, a site's home page, or a feed")
     sub.add_argument("--key", help="the new source's key (default: made from the host name)")
-    sub.add_argument("--preview", type=int, default=5, metavar="N",
-                     help="read the first N articles as a preview (default 5; 0 for none)")
+    sub.add_argument(
+        "--preview",
+        type=int,
+        default=5,
+        metavar="N",
+        help="read the first N articles as a preview (default 5; 0 for none)",
+    )
 
 
 def _cmd_add(args: argparse.Namespace) -> int:
@@ -63,8 +84,11 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         proposal = await _propose(url, fetcher, key=key, taken=tuple(s.key for s in config.sources))
         block = toml_block(proposal.fields)
         source = _source_from_toml(block)
-        notes = proposal.notes + [f"Already configured as source {s.key}." for s in config.sources
-                                  if url_key(s.url) == url_key(source.url)]
+        notes = proposal.notes + [
+            f"Already configured as source {s.key}."
+            for s in config.sources
+            if url_key(s.url) == url_key(source.url)
+        ]
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK
@@ -83,13 +107,19 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
     return EXIT_OK if any(isinstance(a, Article) for a in articles) else EXIT_FAILED
 
 
-async def _propose(url: str, fetcher: Fetcher, *, key: str | None, taken: tuple[str, ...]) -> _Proposal:
+async def _propose(
+    url: str, fetcher: Fetcher, *, key: str | None, taken: tuple[str, ...]
+) -> _Proposal:
     """Return a feed source when the URL is or advertises a usable feed, else an html source."""
     page = await fetcher.get(url)
     if is_feed(page.content):
-        notes = [f"{page.url} is a feed.", *_feed_notes(_feed_links(page.content, page.url), page.url)]
-        return _Proposal(_fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken),
-                         notes)
+        notes = [
+            f"{page.url} is a feed.",
+            *_feed_notes(_feed_links(page.content, page.url), page.url),
+        ]
+        return _Proposal(
+            _fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken), notes
+        )
     facts, notes = page_facts(page.text, base_url=page.url), []
     for feed_url in facts.feeds[:3]:
         try:
@@ -100,15 +130,21 @@ async def _propose(url: str, fetcher: Fetcher, *, key: str | None, taken: tuple[
             continue
         found = feed_facts(feed.content)
         merged = PageFacts(name=facts.name or found.name, lang=facts.lang or found.lang)
-        notes.append(f"{page.url} advertises this feed ({len(items)} items); a feed outlasts redesigns.")
-        return _Proposal(_fields(feed.url, merged, kind="feed", key=key, taken=taken),
-                         notes + _feed_notes(items, feed.url))
+        notes.append(
+            f"{page.url} advertises this feed ({len(items)} items); a feed outlasts redesigns."
+        )
+        return _Proposal(
+            _fields(feed.url, merged, kind="feed", key=key, taken=taken),
+            notes + _feed_notes(items, feed.url),
+        )
     try:
         group = infer_link_pattern(page.text, base_url=page.url)
     except DiscoveryError as exc:
         raise CommandError(str(exc)) from exc
     notes += _pattern_notes(group, link_groups(page.text, base_url=page.url)[1:3])
-    return _Proposal(_fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes)
+    return _Proposal(
+        _fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes
+    )
 
 
 def _feed_links(content: bytes, url: str) -> tuple[Link, ...]:
@@ -125,12 +161,25 @@ def _feed_notes(items: tuple[Link, ...], url: str) -> list[str]:
         return []
     group = groups[0]
     others = [link.url for link in items if link.canonical_url not in group.urls]
-    return [f"{len(group.urls)} of the {len(items)} items are shaped {group.shape}; to skip the "
-            f"others (e.g. {others[0]}) add: link_pattern = '{group.pattern}'"] if others else []
+    return (
+        [
+            f"{len(group.urls)} of the {len(items)} items are shaped {group.shape}; to skip the "
+            f"others (e.g. {others[0]}) add: link_pattern = '{group.pattern}'"
+        ]
+        if others
+        else []
+    )
 
 
-def _fields(url: str, facts: PageFacts, *, kind: str, key: str | None, taken: tuple[str, ...],
-            group: LinkGroup | None = None) -> list[tuple[str, object, str]]:
+def _fields(
+    url: str,
+    facts: PageFacts,
+    *,
+    kind: str,
+    key: str | None,
+    taken: tuple[str, ...],
+    group: LinkGroup | None = None,
+) -> list[tuple[str, object, str]]:
     """Return the rows of a proposed [[sources]] block."""
     zone, why = guess_timezone(url, lang=facts.lang)
     key = key or source_key(url, taken=taken)
@@ -139,8 +188,11 @@ def _fields(url: str, facts: PageFacts, *, kind: str, key: str | None, taken: tu
         ("name", facts.name or key, "the name readers see"),
         ("kind", kind, "a listing page" if kind == "html" else "an RSS or Atom feed"),
         ("url", url, ""),
-        ("link_pattern", group.pattern if group else None,
-         f"{len(group.urls)} links shaped {group.shape}" if group else ""),
+        (
+            "link_pattern",
+            group.pattern if group else None,
+            f"{len(group.urls)} links shaped {group.shape}" if group else "",
+        ),
         ("lang", facts.lang or None, "the language the site writes in"),
         ("timezone", zone, why),
         ("every", "10m", "poll interval"),
@@ -150,11 +202,15 @@ def _fields(url: str, facts: PageFacts, *, kind: str, key: str | None, taken: tu
 
 def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
     """Explain the inferred link_pattern and name the runner-up shapes."""
-    notes = [f"link_pattern matches {len(group.urls)} links of the page shaped {group.shape}, "
-             f"e.g. {group.urls[0]}"]
+    notes = [
+        f"link_pattern matches {len(group.urls)} links of the page shaped {group.shape}, "
+        f"e.g. {group.urls[0]}"
+    ]
     for other in others:
-        notes.append(f"Another shape on the page: {other.shape} ({len(other.urls)} links), "
-                     f"pattern {other.pattern}")
+        notes.append(
+            f"Another shape on the page: {other.shape} ({len(other.urls)} links), "
+            f"pattern {other.pattern}"
+        )
     return notes
 
 
@@ -168,8 +224,11 @@ def _preview_lines(number: int, item: Article | ScrapeError, *, now: datetime) -
     if isinstance(item, ScrapeError):
         return [f"{number}. ERROR {item}"]
     when = _utc(item.published, now=now)
-    lines = [f"{number}. {item.title}", f"   {when}" + (f" · {item.author}" if item.author else ""),
-             f"   {item.url}"]
+    lines = [
+        f"{number}. {item.title}",
+        f"   {when}" + (f" · {item.author}" if item.author else ""),
+        f"   {item.url}",
+    ]
     summary = shorten(" ".join((item.summary or item.lead).split()), 300)
     return lines + ([f"   {summary}"] if summary else [])
 
@@ -187,8 +246,13 @@ def _utc(published: datetime | None, *, now: datetime) -> str:
 
 def _args_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("key", metavar="KEY", help="a configured source's key")
-    sub.add_argument("--limit", type=int, default=10, metavar="N",
-                     help="read at most N new articles (default 10)")
+    sub.add_argument(
+        "--limit",
+        type=int,
+        default=10,
+        metavar="N",
+        help="read at most N new articles (default 10)",
+    )
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -197,8 +261,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     source = config.source(args.key)
     store = Store.open_read_only(config.storage_path) if config.storage_path.exists() else None
     print(f"{source.key} ({source.display_name}): {source.kind} {source.url}")
-    print(f"archive: {config.storage_path}" + (", opened read-only" if store else
-                                                " does not exist yet: every link is new"))
+    print(
+        f"archive: {config.storage_path}"
+        + (", opened read-only" if store else " does not exist yet: every link is new")
+    )
     store = store or Store.in_memory()
     try:
         return asyncio.run(_check(source, config=config, store=store, limit=args.limit))
@@ -210,8 +276,9 @@ async def _check(source: Source, *, config: Config, store: Store, limit: int) ->
     """Discover the source's links and show each new one as it would be stored and posted."""
     now = datetime.now(UTC)
     async with make_client(config.fetch) as client:
-        ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config,
-                          clock=lambda: now)
+        ctx = PollContext(
+            fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=lambda: now
+        )
         try:
             _, links = await discover(source, ctx)
         except ScrapeError as exc:
@@ -230,35 +297,58 @@ async def _check(source: Source, *, config: Config, store: Store, limit: int) ->
             except ScrapeError as exc:
                 print(f"\nNEW {link.url}\n  ERROR {exc}\n  {_error_fate(exc)}")
                 continue
-            print("\n" + _article_report(source, article, ctx=ctx, now=now, post=link.url in to_post))
+            print(
+                "\n" + _article_report(source, article, ctx=ctx, now=now, post=link.url in to_post)
+            )
     _print_archived([link for link in links if link not in fresh])
     return EXIT_OK
 
 
-def _summary_line(links: tuple[Link, ...], fresh: list[Link], *, first_run: bool, backfill: int) -> str:
+def _summary_line(
+    links: tuple[Link, ...], fresh: list[Link], *, first_run: bool, backfill: int
+) -> str:
     """Describe the links found and what the first-run baseline does with them."""
-    line = f"links: {len(links)} found, {len(fresh)} new, {len(links) - len(fresh)} already archived"
+    line = (
+        f"links: {len(links)} found, {len(fresh)} new, {len(links) - len(fresh)} already archived"
+    )
     if first_run:
-        line += (f"\nfirst run: the baseline posts only the newest {backfill} (backfill) and records"
-                 " the rest silently")
+        line += (
+            f"\nfirst run: the baseline posts only the newest {backfill} (backfill) and records"
+            " the rest silently"
+        )
     return line
 
 
-def _article_report(source: Source, article: Article, *, ctx: PollContext, now: datetime,
-                    post: bool) -> str:
+def _article_report(
+    source: Source, article: Article, *, ctx: PollContext, now: datetime, post: bool
+) -> str:
     """Return what a poll would store for one article, its fate and its rendered post."""
     when = _utc(article.published, now=now)
     if article.published and article.published != now:
         when += f" ({local_time(article.published, source.timezone)})"
     fate = _fate(source, article, ctx=ctx, now=now, post=post)
-    rows = [("title", article.title), ("published", when), ("author", article.author or "-"),
-            ("lead", shorten(article.lead, 300) or "-"), ("summary", article.summary or "-"),
-            ("topics", ", ".join(article.topics + article.entities) or "-"), ("would be", fate)]
+    rows = [
+        ("title", article.title),
+        ("published", when),
+        ("author", article.author or "-"),
+        ("lead", shorten(article.lead, 300) or "-"),
+        ("summary", article.summary or "-"),
+        ("topics", ", ".join(article.topics + article.entities) or "-"),
+        ("would be", fate),
+    ]
     lines = [f"NEW {article.url}", *(f"  {name + ':':<11}{value}" for name, value in rows)]
     # Rendered by the relay's own composer, so hashtags and layout match the real post; the
     # article is not stored, so it has no id and no other sources yet.
-    draft = OutboxItem(id=0, article_id=0, source_key=source.key, channel="", chat_id="",
-                       state=PENDING, attempts=0, article=article)
+    draft = OutboxItem(
+        id=0,
+        article_id=0,
+        source_key=source.key,
+        channel="",
+        chat_id="",
+        state=PENDING,
+        attempts=0,
+        article=article,
+    )
     rendered = Composer(ctx.config, ctx.store).post(draft)
     lines.append("  post (Telegram HTML):")
     lines += [f"    | {line}" for line in rendered.html.split("\n")]
@@ -271,17 +361,22 @@ def _fate(source: Source, article: Article, *, ctx: PollContext, now: datetime, 
         return f"skipped: its canonical URL {article.canonical_url} is already archived"
     original = ctx.enricher.find_original(article, ctx.enricher.signature(article), now=now)
     if original:
-        return (f"stored as a reprint of archived article {original.article_id} "
-                f"(similarity {original.similarity:.2f}), not posted")
+        return (
+            f"stored as a reprint of archived article {original.article_id} "
+            f"(similarity {original.similarity:.2f}), not posted"
+        )
     if not post:
         return "recorded silently (held back by the first-run baseline)"
     channels = channels_for(article, source_key=source.key, channels=ctx.config.channels)
-    readers = subscribers_for(article, source_key=source.key,
-                              subscriptions=ctx.store.subscriptions.all())
+    readers = subscribers_for(
+        article, source_key=source.key, subscriptions=ctx.store.subscriptions.all()
+    )
     if not channels and not readers:
         return "stored; no channel or subscriber takes it"
     targets = [f"{c.name} ({c.chat_id})" for c in channels]
-    return "posted to " + ", ".join(targets + ([f"{len(readers)} subscribed reader(s)"] if readers else []))
+    return "posted to " + ", ".join(
+        targets + ([f"{len(readers)} subscribed reader(s)"] if readers else [])
+    )
 
 
 def _error_fate(exc: ScrapeError) -> str:
@@ -303,10 +398,18 @@ def _print_archived(links: list[Link]) -> None:
 
 
 COMMANDS: list[Command] = [
-    Command("add", "propose a [[sources]] block for a page or feed, with a preview (writes nothing)",
-            "presswatch add https://en.interaffairs.ru/ --config presswatch.toml >> presswatch.toml",
-            _cmd_add, _args_add),
-    Command("check-source", "fetch one source live and show what would be stored and posted (writes nothing)",
-            "presswatch check-source interaffairs-en --config presswatch.toml",
-            _cmd_check, _args_check),
+    Command(
+        "add",
+        "propose a [[sources]] block for a page or feed, with a preview (writes nothing)",
+        "presswatch add https://en.interaffairs.ru/ --config presswatch.toml >> presswatch.toml",
+        _cmd_add,
+        _args_add,
+    ),
+    Command(
+        "check-source",
+        "fetch one source live and show what would be stored and posted (writes nothing)",
+        "presswatch check-source interaffairs-en --config presswatch.toml",
+        _cmd_check,
+        _args_check,
+    ),
 ]

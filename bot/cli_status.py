@@ -15,7 +15,14 @@ import urllib.request
 from .cli_common import EXIT_FAILED, EXIT_OK, Command, table, when
 from .config import Config, load_config
 from .metrics import Counters
-from .snapshot import PERSONAL, Snapshot, failed_channels, failing_sources, read_snapshot, source_state
+from .snapshot import (
+    PERSONAL,
+    Snapshot,
+    failed_channels,
+    failing_sources,
+    read_snapshot,
+    source_state,
+)
 
 _MARKS = {"ok": "✅", "failing": "❌", "silent": "🔇", "paused": "⏸", "new": "🆕"}
 
@@ -24,7 +31,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
     """Print sources, channels and the service's state; exit 1 when something failed."""
     config = load_config(args.config)
     if not config.storage_path.exists():
-        print(f"no archive at {config.storage_path} yet: run `presswatch once` or `presswatch run` first")
+        print(
+            f"no archive at {config.storage_path} yet: run `presswatch once` or `presswatch run` first"
+        )
         return EXIT_FAILED
     try:
         snapshot = read_snapshot(config.storage_path, full=True, deadline=10.0)
@@ -33,7 +42,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"archive: {config.storage_path}\nservice: {_service_line(config)}\n")
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
-    problems = failing_sources(snapshot, config) + [f"channel {c}" for c in failed_channels(snapshot)]
+    problems = failing_sources(snapshot, config) + [
+        f"channel {c}" for c in failed_channels(snapshot)
+    ]
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
     return EXIT_FAILED if problems else EXIT_OK
@@ -41,14 +52,33 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def source_table(config: Config, snapshot: Snapshot) -> str:
     """Return one aligned row per configured source."""
-    rows = [("SOURCE", "STATE", "LAST POLL", "LAST SUCCESS", "POLLS/24H", "ERRORS/24H", "ARTICLES", "NOTE")]
+    rows = [
+        (
+            "SOURCE",
+            "STATE",
+            "LAST POLL",
+            "LAST SUCCESS",
+            "POLLS/24H",
+            "ERRORS/24H",
+            "ARTICLES",
+            "NOTE",
+        )
+    ]
     for source in config.sources:
         row = snapshot.sources.get(source.key) or {}
         polls = sum(n for (key, _), n in snapshot.polls.items() if key == source.key)
-        rows.append((source.key, source_state(row or None), when(row.get("last_poll_at")),
-                     when(row.get("last_success_at")), str(polls),
-                     str(snapshot.polls.get((source.key, "error"), 0)),
-                     str(snapshot.articles.get(source.key, 0)), _note(row)))
+        rows.append(
+            (
+                source.key,
+                source_state(row or None),
+                when(row.get("last_poll_at")),
+                when(row.get("last_success_at")),
+                str(polls),
+                str(snapshot.polls.get((source.key, "error"), 0)),
+                str(snapshot.articles.get(source.key, 0)),
+                _note(row),
+            )
+        )
     return table(rows)
 
 
@@ -58,7 +88,10 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     names += sorted({ch for ch, _ in snapshot.outbox} - set(names))
     rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING")]
     for name in names:
-        counts = [str(snapshot.outbox.get((name, st), 0)) for st in ("sent", "pending", "uncertain", "failed")]
+        counts = [
+            str(snapshot.outbox.get((name, st), 0))
+            for st in ("sent", "pending", "uncertain", "failed")
+        ]
         rows.append((name, *counts, str(snapshot.flood_waiting.get(name, 0))))
     return table(rows)
 
@@ -70,17 +103,25 @@ def status_lines(config: Config, snapshot: Snapshot, counters: Counters | None =
         row = snapshot.sources.get(source.key) or {}
         state = source_state(row or None)
         extra = _note(row) or f"last success {when(row.get('last_success_at'))}"
-        missed = counters and (counters.value("jobs_missed", source=source.key)
-                               + counters.value("jobs_skipped", source=source.key))
-        lines.append(f"{_MARKS[state]} {source.key}: {state}, {snapshot.articles.get(source.key, 0)} "
-                     f"articles; {extra}" + (f"; {missed:.0f} missed/skipped polls" if missed else ""))
-    channels = [c.name for c in config.channels] + ([PERSONAL] if any(
-        ch == PERSONAL for ch, _ in snapshot.outbox) else [])
+        missed = counters and (
+            counters.value("jobs_missed", source=source.key)
+            + counters.value("jobs_skipped", source=source.key)
+        )
+        lines.append(
+            f"{_MARKS[state]} {source.key}: {state}, {snapshot.articles.get(source.key, 0)} "
+            f"articles; {extra}" + (f"; {missed:.0f} missed/skipped polls" if missed else "")
+        )
+    channels = [c.name for c in config.channels] + (
+        [PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else []
+    )
     for name in channels:
-        sent, pending, unsure, failed = (snapshot.outbox.get((name, st), 0)
-                                         for st in ("sent", "pending", "uncertain", "failed"))
+        sent, pending, unsure, failed = (
+            snapshot.outbox.get((name, st), 0) for st in ("sent", "pending", "uncertain", "failed")
+        )
         mark = "❌" if failed and name != PERSONAL else "✅"
-        lines.append(f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed")
+        lines.append(
+            f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed"
+        )
     return lines
 
 
@@ -113,6 +154,10 @@ def _service_line(config: Config) -> str:
 
 
 COMMANDS: list[Command] = [
-    Command("status", "show each source's and channel's health at a glance; exit 1 if any failed",
-            "presswatch status --config presswatch.toml", _cmd_status),
+    Command(
+        "status",
+        "show each source's and channel's health at a glance; exit 1 if any failed",
+        "presswatch status --config presswatch.toml",
+        _cmd_status,
+    ),
 ]

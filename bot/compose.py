@@ -1,6 +1,6 @@
 """Turn outbox rows and alerts into Telegram messages: posts, edits, replies, digests.
 
-    NothingToEdit    an edit or reply row whose channel has no sent post of the article
+NothingToEdit    an edit or reply row whose channel has no sent post of the article
 """
 
 from __future__ import annotations
@@ -49,15 +49,24 @@ class Composer:
         if item.kind == REPLY:
             return self._reply(item, thread=thread, silent=silent)
         post = self.post(item, level=level)
-        message = Message(chat_id=item.chat_id, text=post.html, plain=post.plain, html=True,
-                          thread_id=thread, silent=silent, preview_url=post.url)
+        message = Message(
+            chat_id=item.chat_id,
+            text=post.html,
+            plain=post.plain,
+            html=True,
+            thread_id=thread,
+            silent=silent,
+            preview_url=post.url,
+        )
         if item.kind == EDIT:
             message = replace(message, edit_message_id=self.target(item), thread_id=None)
         return message
 
     def target(self, item: OutboxItem) -> int:
         """Return the message an edit or reply refers to, or raise NothingToEdit."""
-        target = item.target_message_id or self._store.outbox.sent_post(item.article_id, item.channel)
+        target = item.target_message_id or self._store.outbox.sent_post(
+            item.article_id, item.channel
+        )
         if target is None:
             raise NothingToEdit(f"no sent post of article {item.article_id} in {item.channel}")
         return target
@@ -70,9 +79,12 @@ class Composer:
             summary = shorten(summary, _SHORT_SUMMARY)
         bare = level >= 2
         return render_post(
-            item.article, source_name=source.display_name if source else item.source_key,
-            zone=source.timezone if source else "UTC", summary="" if bare else summary,
-            hashtags=() if bare else self.hashtags(item), also=() if bare else self.also(item),
+            item.article,
+            source_name=source.display_name if source else item.source_key,
+            zone=source.timezone if source else "UTC",
+            summary="" if bare else summary,
+            hashtags=() if bare else self.hashtags(item),
+            also=() if bare else self.also(item),
         )
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
@@ -100,14 +112,28 @@ class Composer:
         entries = []
         for item in items:
             source = self._sources.get(item.source_key)
-            entries.append(digest_entry(
-                item.article, source_name=source.display_name if source else item.source_key,
-                zone=source.timezone if source else "UTC"))
-        return [(tuple(items[i] for i in part.indexes), Message(
-            chat_id=first.chat_id, text=part.html, plain=part.plain, html=True,
-            thread_id=channel.message_thread_id if channel else None,
-            silent=channel.disable_notification if channel else False, no_preview=True))
-            for part in pack_digest(entries)]
+            entries.append(
+                digest_entry(
+                    item.article,
+                    source_name=source.display_name if source else item.source_key,
+                    zone=source.timezone if source else "UTC",
+                )
+            )
+        return [
+            (
+                tuple(items[i] for i in part.indexes),
+                Message(
+                    chat_id=first.chat_id,
+                    text=part.html,
+                    plain=part.plain,
+                    html=True,
+                    thread_id=channel.message_thread_id if channel else None,
+                    silent=channel.disable_notification if channel else False,
+                    no_preview=True,
+                ),
+            )
+            for part in pack_digest(entries)
+        ]
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
         """Return a shorter version of a message Telegram found too long."""
@@ -123,10 +149,20 @@ class Composer:
         target = self.target(item)
         title = shorten(item.article.title or item.article.url, 300)
         url = item.article.url
-        text = (f"Updated: <b>{html.escape(title, quote=False)}</b>\n"
-                f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>')
-        return Message(chat_id=item.chat_id, text=text, plain=f"Updated: {title}\n{url}", html=True,
-                       thread_id=thread, silent=silent, preview_url=url, reply_to=target)
+        text = (
+            f"Updated: <b>{html.escape(title, quote=False)}</b>\n"
+            f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>'
+        )
+        return Message(
+            chat_id=item.chat_id,
+            text=text,
+            plain=f"Updated: {title}\n{url}",
+            html=True,
+            thread_id=thread,
+            silent=silent,
+            preview_url=url,
+            reply_to=target,
+        )
 
 
 def alert_message(alert: Alert) -> Message:

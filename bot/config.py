@@ -160,9 +160,15 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
     config = Config(
         path=path,
         storage_path=raw_path if raw_path.is_absolute() else path.parent / raw_path,
-        fetch=fetch, telegram=telegram, channels=channels, sources=sources, taxonomy=taxonomy,
-        service=_service(root.table("service")), health=_health(root.table("health")),
-        dedup=_dedup(root.table("dedup")), summary_chars=_summary(root.table("summary")),
+        fetch=fetch,
+        telegram=telegram,
+        channels=channels,
+        sources=sources,
+        taxonomy=taxonomy,
+        service=_service(root.table("service")),
+        health=_health(root.table("health")),
+        dedup=_dedup(root.table("dedup")),
+        summary_chars=_summary(root.table("summary")),
     )
     root.finish()
     return config
@@ -188,8 +194,9 @@ def _fetch_policy(t: _Table) -> FetchPolicy:
     policy = FetchPolicy(
         user_agent=t.get("user_agent", str, default.user_agent, check=bool),
         timeout=t.get("timeout", float, default.timeout, check=lambda v: 0 < v <= 600),
-        min_delay_per_host=t.get("min_delay_per_host", float, default.min_delay_per_host,
-                                 check=lambda v: 0 <= v <= 3600),
+        min_delay_per_host=t.get(
+            "min_delay_per_host", float, default.min_delay_per_host, check=lambda v: 0 <= v <= 3600
+        ),
         allow_private_addresses=t.get("allow_private_addresses", bool, False),
         max_bytes=t.get("max_bytes", int, default.max_bytes, check=lambda v: v >= 10_000),
         retries=t.get("retries", int, default.retries, check=lambda v: 0 <= v <= 10),
@@ -201,25 +208,35 @@ def _fetch_policy(t: _Table) -> FetchPolicy:
 def _telegram(t: _Table, *, token: str) -> TelegramConfig:
     """Read [telegram]; refuse a token in the file."""
     if "token" in t.data:
-        raise ConfigError(f"telegram.token: put the bot token in the environment variable "
-                          f"{TOKEN_ENV}, never in the config file")
+        raise ConfigError(
+            f"telegram.token: put the bot token in the environment variable "
+            f"{TOKEN_ENV}, never in the config file"
+        )
     default = TelegramConfig()
     admin = t.get("admin_chat_id", (str, int), None)
     config = TelegramConfig(
-        api_base_url=t.get("api_base_url", str, default.api_base_url,
-                           check=lambda v: v.startswith(("http://", "https://"))),
+        api_base_url=t.get(
+            "api_base_url",
+            str,
+            default.api_base_url,
+            check=lambda v: v.startswith(("http://", "https://")),
+        ),
         token=token,
         admin_chat_id=str(admin) if admin is not None else None,
         uncertain=t.get("uncertain", str, default.uncertain, check=_one_of("hold", "resend")),
-        per_chat_per_minute=t.get("per_chat_per_minute", int, default.per_chat_per_minute,
-                                  check=lambda v: 1 <= v <= 60),
-        per_chat_interval=t.get("per_chat_interval", float, default.per_chat_interval,
-                                check=lambda v: 0 <= v <= 3600),
-        request_timeout=t.get("request_timeout", float, default.request_timeout,
-                              check=lambda v: 1 <= v <= 300),
+        per_chat_per_minute=t.get(
+            "per_chat_per_minute", int, default.per_chat_per_minute, check=lambda v: 1 <= v <= 60
+        ),
+        per_chat_interval=t.get(
+            "per_chat_interval", float, default.per_chat_interval, check=lambda v: 0 <= v <= 3600
+        ),
+        request_timeout=t.get(
+            "request_timeout", float, default.request_timeout, check=lambda v: 1 <= v <= 300
+        ),
         per_second=t.get("per_second", int, default.per_second, check=lambda v: 1 <= v <= 30),
-        corrections=t.get("corrections", str, default.corrections,
-                          check=_one_of("edit", "reply", "ignore")),
+        corrections=t.get(
+            "corrections", str, default.corrections, check=_one_of("edit", "reply", "ignore")
+        ),
         commands=t.get("commands", bool, default.commands),
         admin_user_ids=tuple(t.get("admin_user_ids", list, [], items=int)),
     )
@@ -231,7 +248,9 @@ def _channel(t: _Table) -> Channel:
     """Read one [[channels]] entry."""
     chat = t.get("chat_id", (str, int))
     if isinstance(chat, str) and not re.fullmatch(r"@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+", chat):
-        raise ConfigError(f"{t.path}.chat_id: expected '@channelname' or a numeric id, got {chat!r}")
+        raise ConfigError(
+            f"{t.path}.chat_id: expected '@channelname' or a numeric id, got {chat!r}"
+        )
     channel = Channel(
         name=t.get("name", str, check=_KEY.match),
         chat_id=str(chat),
@@ -242,14 +261,17 @@ def _channel(t: _Table) -> Channel:
         exclude=tuple(t.get("exclude", list, [])),
         message_thread_id=t.get("message_thread_id", int, None),
         disable_notification=t.get("disable_notification", bool, False),
-        digest_seconds=(parse_duration(t.data.pop("digest"), f"{t.path}.digest")
-                        if "digest" in t.data else None),
+        digest_seconds=(
+            parse_duration(t.data.pop("digest"), f"{t.path}.digest") if "digest" in t.data else None
+        ),
         quiet_hours=_quiet_hours(t.get("quiet_hours", str, None), f"{t.path}.quiet_hours"),
         timezone=t.get("timezone", str, "UTC", check=_zone),
     )
     if channel.message_thread_id is not None and channel.chat_id.startswith("@"):
-        raise ConfigError(f"{t.path}.message_thread_id: forum topics exist only in supergroups; "
-                          "give the group's numeric chat_id")
+        raise ConfigError(
+            f"{t.path}.message_thread_id: forum topics exist only in supergroups; "
+            "give the group's numeric chat_id"
+        )
     t.finish()
     return channel
 
@@ -275,14 +297,21 @@ def _source(t: _Table) -> Source:
         drop_lines=tuple(t.get("drop_lines", list, [], check=lambda v: all(map(_regex, v)))),
         url_rewrites=_rewrites(t),
         selectors=_selectors(t.table("selectors")),
-        max_silence_seconds=(parse_duration(t.data.pop("max_silence"), f"{t.path}.max_silence")
-                             if "max_silence" in t.data else None),
+        max_silence_seconds=(
+            parse_duration(t.data.pop("max_silence"), f"{t.path}.max_silence")
+            if "max_silence" in t.data
+            else None
+        ),
         recheck_seconds=_recheck(t),
-        pages=t.get("pages", str, None, check=lambda v: "{page}" in v or _fail(
-            "expected a URL template containing {page}")),
+        pages=t.get(
+            "pages",
+            str,
+            None,
+            check=lambda v: "{page}" in v or _fail("expected a URL template containing {page}"),
+        ),
     )
     if kind == "html" and not source.link_pattern:
-        raise ConfigError(f"{t.path}.link_pattern: required for kind = \"html\"")
+        raise ConfigError(f'{t.path}.link_pattern: required for kind = "html"')
     t.finish()
     return source
 
@@ -299,8 +328,9 @@ def _taxonomy(root: _Table) -> Taxonomy:
         raise ConfigError(str(exc)) from exc
 
 
-def _check_channel_filters(channels: tuple[Channel, ...], sources: tuple[Source, ...],
-                           taxonomy: Taxonomy) -> None:
+def _check_channel_filters(
+    channels: tuple[Channel, ...], sources: tuple[Source, ...], taxonomy: Taxonomy
+) -> None:
     """Refuse channel filters that name unknown sources or topics (a typo would silence a channel)."""
     source_keys, topic_keys = {s.key for s in sources}, {t.key for t in taxonomy.topics}
     for i, channel in enumerate(channels):
@@ -320,7 +350,9 @@ def _service(t: _Table) -> ServiceConfig:
         return ServiceConfig()
     host, _, port = http.rpartition(":")
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"service.http: expected 'host:port' such as '127.0.0.1:9108', got {http!r}")
+        raise ConfigError(
+            f"service.http: expected 'host:port' such as '127.0.0.1:9108', got {http!r}"
+        )
     return ServiceConfig(http=(host.strip("[]"), int(port)))
 
 
@@ -328,12 +360,17 @@ def _health(t: _Table) -> HealthConfig:
     """Read [health]."""
     default = HealthConfig()
     config = HealthConfig(
-        alert_after_failures=t.get("alert_after_failures", int, default.alert_after_failures,
-                                   check=lambda v: v >= 1),
-        alert_after_empty_polls=t.get("alert_after_empty_polls", int, default.alert_after_empty_polls,
-                                      check=lambda v: v >= 1),
-        max_backoff_seconds=(parse_duration(t.data.pop("max_backoff"), "health.max_backoff")
-                             if "max_backoff" in t.data else default.max_backoff_seconds),
+        alert_after_failures=t.get(
+            "alert_after_failures", int, default.alert_after_failures, check=lambda v: v >= 1
+        ),
+        alert_after_empty_polls=t.get(
+            "alert_after_empty_polls", int, default.alert_after_empty_polls, check=lambda v: v >= 1
+        ),
+        max_backoff_seconds=(
+            parse_duration(t.data.pop("max_backoff"), "health.max_backoff")
+            if "max_backoff" in t.data
+            else default.max_backoff_seconds
+        ),
     )
     t.finish()
     return config
@@ -345,11 +382,15 @@ def _dedup(t: _Table) -> DedupConfig:
     config = DedupConfig(
         shingle=t.get("shingle", int, default.shingle, check=lambda v: 1 <= v <= 10),
         num_perm=t.get("num_perm", int, default.num_perm, check=lambda v: 16 <= v <= 512),
-        candidate_threshold=t.get("candidate_threshold", float, default.candidate_threshold,
-                                  check=lambda v: 0 < v < 1),
+        candidate_threshold=t.get(
+            "candidate_threshold", float, default.candidate_threshold, check=lambda v: 0 < v < 1
+        ),
         threshold=t.get("threshold", float, default.threshold, check=lambda v: 0 < v <= 1),
-        window_seconds=(parse_duration(t.data.pop("window"), "dedup.window")
-                        if "window" in t.data else default.window_seconds),
+        window_seconds=(
+            parse_duration(t.data.pop("window"), "dedup.window")
+            if "window" in t.data
+            else default.window_seconds
+        ),
     )
     t.finish()
     return config
@@ -366,7 +407,9 @@ def _quiet_hours(value: str | None, where: str) -> tuple[str, str] | None:
     """Parse 'HH:MM-HH:MM' into a pair of times."""
     if value is None:
         return None
-    match = re.fullmatch(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value)
+    match = re.fullmatch(
+        r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*", value
+    )
     if not match:
         raise ConfigError(f"{where}: expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
     h1, m1, h2, m2 = match.groups()
@@ -387,7 +430,10 @@ def _recheck(t: _Table) -> int:
 def _selectors(t: _Table) -> Selectors:
     """Read a source's [sources.selectors] table."""
     selectors = Selectors(
-        **{name: t.get(name, str, None, check=_css) for name in ("title", "date", "author", "lead", "body")},
+        **{
+            name: t.get(name, str, None, check=_css)
+            for name in ("title", "date", "author", "lead", "body")
+        },
         remove=tuple(t.get("remove", list, [], check=lambda v: all(map(_css, v)))),
     )
     t.finish()
@@ -398,9 +444,13 @@ def _rewrites(t: _Table) -> tuple[tuple[str, str], ...]:
     """Read url_rewrites = [["pattern", "replacement"], ...]."""
     pairs = t.get("url_rewrites", list, [], items=list)
     for i, pair in enumerate(pairs):
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
-                and _regex(pair[0])):
-            raise ConfigError(f"{t.path}.url_rewrites[{i}]: expected [\"regex\", \"replacement\"]")
+        if not (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(p, str) for p in pair)
+            and _regex(pair[0])
+        ):
+            raise ConfigError(f'{t.path}.url_rewrites[{i}]: expected ["regex", "replacement"]')
     return tuple((p, r) for p, r in pairs)
 
 
@@ -415,10 +465,12 @@ def _css(value: str) -> bool:
 
 def _one_of(*allowed: str):
     """Return a check that accepts only the given strings."""
+
     def check(value: str) -> bool:
         if value not in allowed:
             raise ValueError(f"expected {' or '.join(map(repr, allowed))}, got {value!r}")
         return True
+
     return check
 
 
@@ -436,7 +488,9 @@ def _zone(value: str) -> bool:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)") from exc
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
+        ) from exc
     return True
 
 
@@ -473,8 +527,12 @@ class _Table:
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
             raise ConfigError(f"{self._where(key)}: expected {names}, got {value!r}")
-        if kind is list and not all(isinstance(v, items) and not isinstance(v, bool) for v in value):
-            raise ConfigError(f"{self._where(key)}: expected a list of {_ITEM_NAMES.get(items, items.__name__)}")
+        if kind is list and not all(
+            isinstance(v, items) and not isinstance(v, bool) for v in value
+        ):
+            raise ConfigError(
+                f"{self._where(key)}: expected a list of {_ITEM_NAMES.get(items, items.__name__)}"
+            )
         try:
             ok = check(value) if check else True
         except ValueError as exc:

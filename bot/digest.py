@@ -71,14 +71,22 @@ def next_digest_at(moment: datetime, period: int, zone: str) -> datetime:
     # Arithmetic in UTC: aware datetimes of one zone add and subtract wall-clock time, which is
     # an hour off on the days clocks change.
     midnight = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
-    next_midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    next_midnight = datetime.combine(
+        local.date() + timedelta(days=1), time(0), tzinfo=tz
+    ).astimezone(UTC)
     elapsed = (moment.astimezone(UTC) - midnight).total_seconds()
     boundary = midnight + timedelta(seconds=(math.floor(elapsed / period) + 1) * period)
     return min(boundary, next_midnight)
 
 
-def hold_until(*, created: datetime, now: datetime, digest_seconds: int | None,
-               quiet: tuple[str, str] | None, zone: str) -> datetime | None:
+def hold_until(
+    *,
+    created: datetime,
+    now: datetime,
+    digest_seconds: int | None,
+    quiet: tuple[str, str] | None,
+    zone: str,
+) -> datetime | None:
     """Return when a row created at `created` may be sent, or None if it may go now."""
     release = next_digest_at(created, digest_seconds, zone) if digest_seconds else now
     release = max(release, now)
@@ -93,13 +101,14 @@ def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntr
     href = html.escape(article.url, quote=True)
     label = shorten(article.url.split("://", 1)[-1], 80)
     return DigestEntry(
-        html=f"<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href=\"{href}\">{escape_html(label)}</a>",
+        html=f'<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href="{href}">{escape_html(label)}</a>',
         plain=f"{title}\n{meta}\n{label}",
     )
 
 
-def pack_digest(entries: list[DigestEntry], *, budget: int = DIGEST_BUDGET,
-                max_entries: int = MAX_ENTRIES) -> list[DigestPart]:
+def pack_digest(
+    entries: list[DigestEntry], *, budget: int = DIGEST_BUDGET, max_entries: int = MAX_ENTRIES
+) -> list[DigestPart]:
     """Pack entries in order into messages under `budget` units, splitting only between entries."""
     parts: list[DigestPart] = []
     current: list[int] = []
@@ -120,8 +129,9 @@ def pack_digest(entries: list[DigestEntry], *, budget: int = DIGEST_BUDGET,
 def _part(entries: list[DigestEntry], indexes: list[int]) -> DigestPart:
     """Join the chosen entries into one message."""
     chosen = [entries[i] for i in indexes]
-    return DigestPart(tuple(indexes), "\n\n".join(e.html for e in chosen),
-                      "\n\n".join(e.plain for e in chosen))
+    return DigestPart(
+        tuple(indexes), "\n\n".join(e.html for e in chosen), "\n\n".join(e.plain for e in chosen)
+    )
 
 
 def _hhmm(text: str) -> time:

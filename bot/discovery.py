@@ -27,19 +27,61 @@ _FEED_TYPES = {"application/rss+xml", "application/atom+xml"}
 _PAGE_EXTENSIONS = re.compile(r"\.(?:s?html?|php|aspx?|jsp)$", re.IGNORECASE)
 # Path segments of pages that are never articles: tag, author and section indexes, paging, feeds,
 # accounts, and AMP copies (tass.com serves /world/1451611/amp beside /world/1451611).
-_NAV_SEGMENTS = frozenset({
-    "tag", "tags", "author", "authors", "category", "categories", "rubric", "rubrics", "topic",
-    "topics", "search", "page", "pages", "feed", "rss", "login", "logout", "register", "user",
-    "users", "profile", "about", "contact", "contacts", "subscribe", "print", "amp", "persons",
-})
+_NAV_SEGMENTS = frozenset(
+    {
+        "tag",
+        "tags",
+        "author",
+        "authors",
+        "category",
+        "categories",
+        "rubric",
+        "rubrics",
+        "topic",
+        "topics",
+        "search",
+        "page",
+        "pages",
+        "feed",
+        "rss",
+        "login",
+        "logout",
+        "register",
+        "user",
+        "users",
+        "profile",
+        "about",
+        "contact",
+        "contacts",
+        "subscribe",
+        "print",
+        "amp",
+        "persons",
+    }
+)
 # Top-level domains whose sites print local times in one zone (sources.md: Moscow and Minsk are
 # UTC+3 all year), then the zone a language most often implies; both only a first guess.
-_ZONE_BY_TLD = {"ru": "Europe/Moscow", "su": "Europe/Moscow", "by": "Europe/Minsk",
-                "kz": "Asia/Almaty", "kg": "Asia/Bishkek", "tj": "Asia/Dushanbe",
-                "am": "Asia/Yerevan", "uz": "Asia/Tashkent", "az": "Asia/Baku",
-                "ge": "Asia/Tbilisi", "ua": "Europe/Kyiv", "md": "Europe/Chisinau"}
-_ZONE_BY_LANG = {"ru": "Europe/Moscow", "be": "Europe/Minsk", "kk": "Asia/Almaty",
-                 "hy": "Asia/Yerevan", "uk": "Europe/Kyiv"}
+_ZONE_BY_TLD = {
+    "ru": "Europe/Moscow",
+    "su": "Europe/Moscow",
+    "by": "Europe/Minsk",
+    "kz": "Asia/Almaty",
+    "kg": "Asia/Bishkek",
+    "tj": "Asia/Dushanbe",
+    "am": "Asia/Yerevan",
+    "uz": "Asia/Tashkent",
+    "az": "Asia/Baku",
+    "ge": "Asia/Tbilisi",
+    "ua": "Europe/Kyiv",
+    "md": "Europe/Chisinau",
+}
+_ZONE_BY_LANG = {
+    "ru": "Europe/Moscow",
+    "be": "Europe/Minsk",
+    "kk": "Asia/Almaty",
+    "hy": "Asia/Yerevan",
+    "uk": "Europe/Kyiv",
+}
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu"}
 _NUMERIC = ("id", "number")
 
@@ -114,17 +156,25 @@ def page_facts(html: str, *, base_url: str) -> PageFacts:
 
 def feed_facts(content: bytes) -> PageFacts:
     """Return a feed's title and declared language."""
-    feed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False).get("feed", {})
-    return PageFacts(name=clean_inline(str(feed.get("title", ""))),
-                     lang=_short_lang(str(feed.get("language", ""))))
+    feed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False).get(
+        "feed", {}
+    )
+    return PageFacts(
+        name=clean_inline(str(feed.get("title", ""))),
+        lang=_short_lang(str(feed.get("language", ""))),
+    )
 
 
 def link_groups(html: str, *, base_url: str) -> list[LinkGroup]:
     """Return the page's same-site links grouped by path shape, the likeliest articles first."""
     # An anchor that wraps only an image says what it is in its title attribute, if anywhere.
-    links = ((urljoin(base_url, str(tag["href"]).strip()),
-              clean_inline(tag.get_text(" ") or str(tag.get("title") or "")))
-             for tag in BeautifulSoup(html, "lxml").find_all("a", href=True))
+    links = (
+        (
+            urljoin(base_url, str(tag["href"]).strip()),
+            clean_inline(tag.get_text(" ") or str(tag.get("title") or "")),
+        )
+        for tag in BeautifulSoup(html, "lxml").find_all("a", href=True)
+    )
     return group_links(links, base_url=base_url)
 
 
@@ -133,7 +183,9 @@ def group_links(links: Iterable[tuple[str, str]], *, base_url: str) -> list[Link
     anchors = [a for a in _anchors(links, base_url=base_url) if _articleness(a) >= 1.5]
     by_shape: dict[tuple, list[_Anchor]] = {}
     for anchor in anchors:
-        by_shape.setdefault((tuple(map(_kind, anchor.segments)), anchor.extension), []).append(anchor)
+        by_shape.setdefault((tuple(map(_kind, anchor.segments)), anchor.extension), []).append(
+            anchor
+        )
     groups = [_group(members) for members in by_shape.values() if len(members) >= 2]
     return sorted((g for g in groups if g is not None), key=lambda g: -g.score)
 
@@ -144,7 +196,8 @@ def infer_link_pattern(html: str, *, base_url: str) -> LinkGroup:
     if not groups:
         raise NoArticleLinks(
             f"{base_url}: no group of links on this page looks like articles (the listing may be "
-            "filled in by JavaScript: look for a feed, a sitemap or another listing page)")
+            "filled in by JavaScript: look for a feed, a sitemap or another listing page)"
+        )
     return groups[0]
 
 
@@ -199,8 +252,11 @@ def _anchors(links: Iterable[tuple[str, str]], *, base_url: str) -> list[_Anchor
         parts = urlsplit(url)
         path = parts.path.rstrip("/")
         # The listing itself, its parents (breadcrumbs) and its paging are never articles.
-        if (parts.scheme not in ("http", "https") or parts.netloc.removeprefix("www.") != site
-                or f"{base_path}/".startswith(f"{path}/")):
+        if (
+            parts.scheme not in ("http", "https")
+            or parts.netloc.removeprefix("www.") != site
+            or f"{base_path}/".startswith(f"{path}/")
+        ):
             continue
         anchor = _anchor(url, parts.netloc, path, text)
         if anchor is None:
@@ -219,7 +275,7 @@ def _anchor(url: str, netloc: str, path: str, text: str) -> _Anchor | None:
         match = _PAGE_EXTENSIONS.search(segments[-1])
         if not match:
             return None  # An image, a PDF, a document: not a page.
-        extension, segments[-1] = match.group(0), segments[-1][:match.start()]
+        extension, segments[-1] = match.group(0), segments[-1][: match.start()]
     if not segments or any(unquote(s).lower() in _NAV_SEGMENTS for s in segments):
         return None
     return _Anchor(url, netloc, tuple(segments), extension, text)
@@ -262,8 +318,9 @@ def _group(members: list[_Anchor]) -> LinkGroup | None:
         return None
     pattern, shape = _pattern(members)
     score = sum(map(_articleness, members)) * _text_bonus(members)
-    return LinkGroup(pattern=pattern, shape=shape, urls=tuple(m.url for m in members),
-                     score=round(score, 2))
+    return LinkGroup(
+        pattern=pattern, shape=shape, urls=tuple(m.url for m in members), score=round(score, 2)
+    )
 
 
 def _main_section(members: list[_Anchor]) -> list[_Anchor]:
@@ -293,13 +350,21 @@ def _pattern(members: list[_Anchor]) -> tuple[str, str]:
         fixed_before = fixed_before or same or kind in _NUMERIC
     extension = members[0].extension
     query = r"(?:\?[^#]*)?" if any(urlsplit(m.url).query for m in members) else ""
-    pattern = (f"^https?://{_host_regex(members)}/{'/'.join(parts)}"
-               f"{_escape(extension) if extension else '/?'}{query}$")
+    pattern = (
+        f"^https?://{_host_regex(members)}/{'/'.join(parts)}"
+        f"{_escape(extension) if extension else '/?'}{query}$"
+    )
     return pattern, "/" + "/".join(shape) + (extension or "/")
 
 
-_SHAPE_NAMES = {"id": "<id>", "number": "<n>", "slug-id-year": "<slug>-<id>-<year>",
-                "slug-id": "<slug>-<id>", "slug": "<slug>", "word": "<section>"}
+_SHAPE_NAMES = {
+    "id": "<id>",
+    "number": "<n>",
+    "slug-id-year": "<slug>-<id>-<year>",
+    "slug-id": "<slug>-<id>",
+    "slug": "<slug>",
+    "word": "<section>",
+}
 
 
 def _segment_regex(kind: str, *, anchored: bool) -> str:

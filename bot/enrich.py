@@ -39,16 +39,33 @@ class Enricher:
         taxonomy = self._config.taxonomy
         topics = classify(title=article.title, body=text, taxonomy=taxonomy, lang=article.lang)
         entities = tag_entities(title=article.title, body=text, taxonomy=taxonomy)
-        summary = summarize(title=article.title, lead=article.lead, body=article.body,
-                            lang=article.lang, max_chars=self._config.summary_chars)
+        summary = summarize(
+            title=article.title,
+            lead=article.lead,
+            body=article.body,
+            lang=article.lang,
+            max_chars=self._config.summary_chars,
+        )
         return Enriched(
-            replace(article, summary=summary, topics=tuple(m.topic for m in topics),
-                    entities=tuple(m.topic for m in entities)),
-            tuple(_reason(m, "topic") for m in topics) + tuple(_reason(m, "entity") for m in entities),
+            replace(
+                article,
+                summary=summary,
+                topics=tuple(m.topic for m in topics),
+                entities=tuple(m.topic for m in entities),
+            ),
+            tuple(_reason(m, "topic") for m in topics)
+            + tuple(_reason(m, "entity") for m in entities),
         )
 
-    def store(self, source: Source, article: Article, *, post: bool, now: datetime,
-              aliases: tuple[str, ...] = ()) -> int:
+    def store(
+        self,
+        source: Source,
+        article: Article,
+        *,
+        post: bool,
+        now: datetime,
+        aliases: tuple[str, ...] = (),
+    ) -> int:
         """Enrich and store one article with its deliveries; return 1 if stored, 0 if already known."""
         if self._store.known_url_keys([article.canonical_url]):
             return 0  # The page's canonical URL names an article we already have.
@@ -61,14 +78,24 @@ class Enricher:
             # One story once per chat: only channels that never got the story get the reprint;
             # a story recorded silently (a first run's old news) stays unposted everywhere.
             told = self._store.outbox.channels_with_post(original.article_id)
-            deliveries = [] if self._store.is_silent(original.article_id) else [
-                d for d in deliveries if d.channel not in told]
+            deliveries = (
+                []
+                if self._store.is_silent(original.article_id)
+                else [d for d in deliveries if d.channel not in told]
+            )
         with self._store.db.atomic():
             self._store.add_article(
-                article, source_key=source.key, now=now, deliveries=deliveries, silent=not post,
+                article,
+                source_key=source.key,
+                now=now,
+                deliveries=deliveries,
+                silent=not post,
                 duplicate_of=original.article_id if original else None,
                 similarity=original.similarity if original else None,
-                reasons=enriched.reasons, minhash=minhash, aliases=aliases)
+                reasons=enriched.reasons,
+                minhash=minhash,
+                aliases=aliases,
+            )
             if original:
                 # The story's post now names one more source ("Also: …").
                 self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
@@ -78,13 +105,21 @@ class Enricher:
     def update(self, article_id: int, article: Article, *, now: datetime) -> int:
         """Store a changed text as a new version and queue the correction; return the version."""
         enriched = self.enrich(article)
-        version = self._store.update_article(article_id, enriched.article, now=now,
-                                             reasons=enriched.reasons)
+        version = self._store.update_article(
+            article_id, enriched.article, now=now, reasons=enriched.reasons
+        )
         mode = self._config.telegram.corrections
         if mode != "ignore":
             self._store.outbox.enqueue_update(article_id, kind=mode, now=now)
-        log.info("article %d %s: changed, stored version %d%s", article_id, article.url, version,
-                 "" if mode == "ignore" else f", post to be {'edited' if mode == 'edit' else 'answered'}")
+        log.info(
+            "article %d %s: changed, stored version %d%s",
+            article_id,
+            article.url,
+            version,
+            ""
+            if mode == "ignore"
+            else f", post to be {'edited' if mode == 'edit' else 'answered'}",
+        )
         return version
 
     def signature(self, article: Article):
@@ -93,8 +128,10 @@ class Enricher:
 
     def _shingles(self, article: Article) -> frozenset[str]:
         """Return the shingles near-duplicate detection compares."""
-        return shingles(f"{article.lead}\n{article.body}" if article.body else article.title,
-                        size=self._config.dedup.shingle)
+        return shingles(
+            f"{article.lead}\n{article.body}" if article.body else article.title,
+            size=self._config.dedup.shingle,
+        )
 
     def find_original(self, article: Article, minhash, *, now: datetime) -> NearDuplicate | None:
         """Return the stored article this one repeats (same text, or nearly), if any."""
@@ -102,9 +139,12 @@ class Enricher:
         if exact:
             return NearDuplicate(self._store.root_of(exact), 1.0)
         dedup = self._config.dedup
-        index = self._store.near_duplicates(now=now, num_perm=dedup.num_perm,
-                                            candidate_threshold=dedup.candidate_threshold,
-                                            window_seconds=dedup.window_seconds)
+        index = self._store.near_duplicates(
+            now=now,
+            num_perm=dedup.num_perm,
+            candidate_threshold=dedup.candidate_threshold,
+            window_seconds=dedup.window_seconds,
+        )
         mine = self._shingles(article)
         best = None
         for candidate, text in self._store.texts(index.candidates(minhash)).items():
@@ -116,10 +156,12 @@ class Enricher:
     def _deliveries(self, source: Source, article: Article) -> list[Delivery]:
         """Return the channels and subscribed readers an article goes to."""
         channels = channels_for(article, source_key=source.key, channels=self._config.channels)
-        readers = subscribers_for(article, source_key=source.key,
-                                  subscriptions=self._store.subscriptions.all())
-        return ([Delivery(c.name, c.chat_id) for c in channels]
-                + [Delivery(f"user:{user_id}", chat_id) for user_id, chat_id in readers])
+        readers = subscribers_for(
+            article, source_key=source.key, subscriptions=self._store.subscriptions.all()
+        )
+        return [Delivery(c.name, c.chat_id) for c in channels] + [
+            Delivery(f"user:{user_id}", chat_id) for user_id, chat_id in readers
+        ]
 
 
 def _reason(match: Match, kind: str) -> TopicReason:
@@ -131,8 +173,10 @@ def _fate(original: NearDuplicate | None, deliveries: list[Delivery]) -> str:
     """Describe what happens to a stored article, for the log."""
     if original:
         where = f"; posted only to {', '.join(d.channel for d in deliveries)}" if deliveries else ""
-        return (f" (reprint of article {original.article_id}, similarity {original.similarity:.2f};"
-                f" the story's post will name this source{where})")
+        return (
+            f" (reprint of article {original.article_id}, similarity {original.similarity:.2f};"
+            f" the story's post will name this source{where})"
+        )
     if deliveries:
         return f", queued for {', '.join(d.channel for d in deliveries)}"
     return " (recorded silently)"

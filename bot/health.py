@@ -31,22 +31,38 @@ log = logging.getLogger(__name__)
 OK, FAILING, SILENT = "ok", "failing", "silent"
 # What an operator can do about each kind of failure, first match wins.
 _ADVICE = (
-    (r"HTTP (?:404|410)\b", "the address no longer exists: open the site, find where its news "
-     "moved and update url (`presswatch add URL` proposes a new block)."),
-    (r"HTTP (?:401|403)\b", "the site refuses our requests: it may block automated readers or our "
-     "address; check from a browser on this machine and set fetch.user_agent to name you."),
-    (r"robots\.txt", "the site's robots.txt now forbids this URL for our user agent: ask the site, "
-     "or set robots = false for the source only if you have permission."),
+    (
+        r"HTTP (?:404|410)\b",
+        "the address no longer exists: open the site, find where its news "
+        "moved and update url (`presswatch add URL` proposes a new block).",
+    ),
+    (
+        r"HTTP (?:401|403)\b",
+        "the site refuses our requests: it may block automated readers or our "
+        "address; check from a browser on this machine and set fetch.user_agent to name you.",
+    ),
+    (
+        r"robots\.txt",
+        "the site's robots.txt now forbids this URL for our user agent: ask the site, "
+        "or set robots = false for the source only if you have permission.",
+    ),
     (r"HTTP 429\b", "the site asks us to slow down: raise `every` for this source."),
-    (r"HTTP 5\d\d|timed out|no complete answer|connection failed|cannot resolve",
-     "the site is down, slow or unreachable: usually nothing to do; if it lasts, check the site "
-     "in a browser and this machine's network and DNS."),
-    (r"not (?:a valid )?(?:an )?RSS", "the feed URL now returns something else (often an error "
-     "page): find the site's current feed, or switch the source to kind = \"html\"."),
+    (
+        r"HTTP 5\d\d|timed out|no complete answer|connection failed|cannot resolve",
+        "the site is down, slow or unreachable: usually nothing to do; if it lasts, check the site "
+        "in a browser and this machine's network and DNS.",
+    ),
+    (
+        r"not (?:a valid )?(?:an )?RSS",
+        "the feed URL now returns something else (often an error "
+        'page): find the site\'s current feed, or switch the source to kind = "html".',
+    ),
     (r"non-public address", "the host resolves to a private address: check the URL's host name."),
     (r"larger than", "the page is larger than fetch.max_bytes: raise it if the page is genuine."),
-    (r"redirects", "the URL redirects too often (a loop?): open it in a browser and use the "
-     "final address."),
+    (
+        r"redirects",
+        "the URL redirects too often (a loop?): open it in a browser and use the final address.",
+    ),
 )
 
 
@@ -60,15 +76,18 @@ class Change:
     alert_text: str | None = None
 
 
-def assess(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
-           now: datetime) -> Change | None:
+def assess(
+    source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *, now: datetime
+) -> Change | None:
     """Decide a source's health after one run; None when nothing changes.
 
     `facts` is what the archive holds after the run was recorded but before health is updated.
     """
     empty = is_empty(run)
     # Another kind of failure says nothing about the link pattern: it neither adds nor resets.
-    empty_polls = facts.empty_polls + 1 if empty else facts.empty_polls if run.status == "error" else 0
+    empty_polls = (
+        facts.empty_polls + 1 if empty else facts.empty_polls if run.status == "error" else 0
+    )
     health, why = _diagnose(source, run, facts, policy, empty_polls=empty_polls, now=now)
     if health == facts.health and empty_polls == facts.empty_polls:
         return None
@@ -120,12 +139,25 @@ def _record(source: Source, run: RunRecord, ctx: PollContext) -> None:
             log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
         else:
             log.warning("%s (no telegram.admin_chat_id to send this to)", change.alert_text)
-    table.save(source.key, health=change.health, empty_polls=change.empty_polls, new_at=new_at,
-               alert=alert, now=run.finished_at)
+    table.save(
+        source.key,
+        health=change.health,
+        empty_polls=change.empty_polls,
+        new_at=new_at,
+        alert=alert,
+        now=run.finished_at,
+    )
 
 
-def _diagnose(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
-              empty_polls: int, now: datetime) -> tuple[str, str]:
+def _diagnose(
+    source: Source,
+    run: RunRecord,
+    facts: HealthState,
+    policy: HealthConfig,
+    *,
+    empty_polls: int,
+    now: datetime,
+) -> tuple[str, str]:
     """Return the health a run leads to, and why ('failing', 'empty', 'stale', 'ok' or 'kept')."""
     if run.status == "error":
         # An empty page is also a failure; "redesigned" is the more useful diagnosis.
@@ -134,61 +166,76 @@ def _diagnose(source: Source, run: RunRecord, facts: HealthState, policy: Health
         if facts.consecutive_failures >= policy.alert_after_failures:
             return FAILING, "failing"
         return facts.health, "kept"  # Too early to judge: one failure is not an outage.
-    newest = max(filter(None, (facts.newest_at, run.finished_at if run.new_articles else None)),
-                 default=None)
+    newest = max(
+        filter(None, (facts.newest_at, run.finished_at if run.new_articles else None)), default=None
+    )
     limit = source.max_silence_seconds
     if limit and newest and now - newest > timedelta(seconds=limit):
         return SILENT, "stale"
     return OK, "ok"
 
 
-def _failing_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
-                  now: datetime) -> str:
+def _failing_text(
+    source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *, now: datetime
+) -> str:
     """Say that a source keeps failing, since when, why, and what to do."""
     error = run.error or "unknown error"
-    return (f"presswatch: source {source.key} ({source.display_name}) is failing: "
-            f"{facts.consecutive_failures} polls in a row have failed since "
-            f"{_when(facts.failing_since)}.\n"
-            f"Last error: {_clip(error)}\n"
-            f"What to do: {advice(error)}\n"
-            f"presswatch keeps trying, backing off up to {_span(policy.max_backoff_seconds)} "
-            f"between polls, and will say when it recovers. "
-            f"`presswatch check-source {source.key}` shows what it sees.")
+    return (
+        f"presswatch: source {source.key} ({source.display_name}) is failing: "
+        f"{facts.consecutive_failures} polls in a row have failed since "
+        f"{_when(facts.failing_since)}.\n"
+        f"Last error: {_clip(error)}\n"
+        f"What to do: {advice(error)}\n"
+        f"presswatch keeps trying, backing off up to {_span(policy.max_backoff_seconds)} "
+        f"between polls, and will say when it recovers. "
+        f"`presswatch check-source {source.key}` shows what it sees."
+    )
 
 
-def _empty_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
-                now: datetime) -> str:
+def _empty_text(
+    source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *, now: datetime
+) -> str:
     """Say that a source's page answers but yields no article links any more."""
-    return (f"presswatch: source {source.key} ({source.display_name}) is silent: "
-            f"{policy.alert_after_empty_polls} polls in a row found no article links, "
-            f"since {_when(facts.failing_since)}.\n"
-            f"Last error: {_clip(run.error or '')}\n"
-            f"The site may have been redesigned. What to do: open {source.url} ; "
-            f"`presswatch add {source.url}` proposes a new link_pattern (or finds a feed); "
-            f"try the change with `presswatch check-source {source.key}`.")
+    return (
+        f"presswatch: source {source.key} ({source.display_name}) is silent: "
+        f"{policy.alert_after_empty_polls} polls in a row found no article links, "
+        f"since {_when(facts.failing_since)}.\n"
+        f"Last error: {_clip(run.error or '')}\n"
+        f"The site may have been redesigned. What to do: open {source.url} ; "
+        f"`presswatch add {source.url}` proposes a new link_pattern (or finds a feed); "
+        f"try the change with `presswatch check-source {source.key}`."
+    )
 
 
-def _stale_text(source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *,
-                now: datetime) -> str:
+def _stale_text(
+    source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *, now: datetime
+) -> str:
     """Say that a source has brought nothing new for longer than its max_silence."""
     newest = facts.newest_at
     age = _span(int((now - newest).total_seconds())) if newest else "?"
     limit = _span(source.max_silence_seconds or 0)
-    return (f"presswatch: source {source.key} ({source.display_name}) is silent: no new article "
-            f"since {_when(newest)} ({age}; max_silence is {limit}).\n"
-            f"Its polls still work, so the site may have been redesigned (new article addresses "
-            f"that link_pattern misses) or moved its news elsewhere.\n"
-            f"What to do: open {source.url} and compare its newest item with the archive's; "
-            f"`presswatch check-source {source.key}` shows what presswatch finds there.")
+    return (
+        f"presswatch: source {source.key} ({source.display_name}) is silent: no new article "
+        f"since {_when(newest)} ({age}; max_silence is {limit}).\n"
+        f"Its polls still work, so the site may have been redesigned (new article addresses "
+        f"that link_pattern misses) or moved its news elsewhere.\n"
+        f"What to do: open {source.url} and compare its newest item with the archive's; "
+        f"`presswatch check-source {source.key}` shows what presswatch finds there."
+    )
 
 
 def _recovered_text(source: Source, run: RunRecord, facts: HealthState) -> str:
     """Say that a source works again."""
     was = "failing" if facts.health == FAILING else "silent"
-    found = ("not modified" if run.status == "not_modified"
-             else f"{run.links_found} links, {run.new_articles} new")
-    return (f"presswatch: source {source.key} ({source.display_name}) has recovered (it was {was}): "
-            f"the poll at {_when(run.finished_at)} worked ({found}).")
+    found = (
+        "not modified"
+        if run.status == "not_modified"
+        else f"{run.links_found} links, {run.new_articles} new"
+    )
+    return (
+        f"presswatch: source {source.key} ({source.display_name}) has recovered (it was {was}): "
+        f"the poll at {_when(run.finished_at)} worked ({found})."
+    )
 
 
 def _when(moment: datetime | None) -> str:
@@ -206,4 +253,4 @@ def _span(seconds: int) -> str:
 
 def _clip(text: str, limit: int = 400) -> str:
     """Return text cut to `limit` characters (an error can quote a whole page)."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -16,8 +16,13 @@ log = logging.getLogger(__name__)
 
 _MAX_CLIENTS = 8
 _CLIENT_DEADLINE = 5.0  # seconds a client gets to send its request and read the answer
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
-            503: "Service Unavailable"}
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    503: "Service Unavailable",
+}
 
 
 class MonitorServer:
@@ -57,10 +62,15 @@ class MonitorServer:
                 async with asyncio.timeout(_CLIENT_DEADLINE):
                     head = await reader.readuntil(b"\r\n\r\n")
                     status, ctype, body, method = await self._answer(head)
-                    await self._finish(writer, status, ctype, b"" if method == "HEAD" else body,
-                                       length=len(body))
-            except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
-                    ConnectionError):
+                    await self._finish(
+                        writer, status, ctype, b"" if method == "HEAD" else body, length=len(body)
+                    )
+            except (
+                TimeoutError,
+                asyncio.IncompleteReadError,
+                asyncio.LimitOverrunError,
+                ConnectionError,
+            ):
                 writer.close()
             finally:
                 self._open.discard(writer)
@@ -82,12 +92,20 @@ class MonitorServer:
         return 200, "text/plain; version=0.0.4; charset=utf-8", text.encode(), method
 
     @staticmethod
-    async def _finish(writer: asyncio.StreamWriter, status: int, ctype: str, body: bytes, *,
-                      length: int | None = None) -> None:
+    async def _finish(
+        writer: asyncio.StreamWriter,
+        status: int,
+        ctype: str,
+        body: bytes,
+        *,
+        length: int | None = None,
+    ) -> None:
         """Write the answer and close the connection."""
-        head = (f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {ctype}\r\n"
-                f"Content-Length: {len(body) if length is None else length}\r\n"
-                "Cache-Control: no-store\r\nConnection: close\r\n\r\n")
+        head = (
+            f"HTTP/1.1 {status} {_REASONS[status]}\r\nContent-Type: {ctype}\r\n"
+            f"Content-Length: {len(body) if length is None else length}\r\n"
+            "Cache-Control: no-store\r\nConnection: close\r\n\r\n"
+        )
         try:
             writer.write(head.encode() + body)
             await asyncio.wait_for(writer.drain(), _CLIENT_DEADLINE)

@@ -14,7 +14,15 @@ import threading
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-_QUIET = ("httpx", "httpcore", "apscheduler", "telegram", "trafilatura", "htmldate", "charset_normalizer")
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "apscheduler",
+    "telegram",
+    "trafilatura",
+    "htmldate",
+    "charset_normalizer",
+)
 REDACTED = "[redacted]"
 
 
@@ -32,9 +40,12 @@ class RedactingFormatter(logging.Formatter):
         """Render the record, tracebacks included, then scrub secrets from the result."""
         if not self._json:
             return self.redact(super().format(record))
-        payload = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-                   "level": record.levelname.lower(), "logger": record.name,
-                   "message": self.redact(record.getMessage())}
+        payload = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": self.redact(record.getMessage()),
+        }
         if record.exc_info:
             payload["traceback"] = self.redact(self.formatException(record.exc_info))
         # Scrub again after encoding: JSON escaping must not hide a secret from the first pass.
@@ -51,17 +62,23 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
-def setup_logging(*, verbose: int = 0, as_json: bool = False, secrets: tuple[str, ...] = ()) -> None:
+def setup_logging(
+    *, verbose: int = 0, as_json: bool = False, secrets: tuple[str, ...] = ()
+) -> None:
     """Send logs to stderr; libraries stay at WARNING unless -vv; uncaught errors are logged too."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter(secrets=secrets, as_json=as_json))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose >= 0 else logging.WARNING)
+    root.setLevel(
+        logging.DEBUG if verbose > 1 else logging.INFO if verbose >= 0 else logging.WARNING
+    )
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     sys.excepthook = _log_uncaught
-    threading.excepthook = lambda args: _log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+    threading.excepthook = lambda args: _log_uncaught(
+        args.exc_type, args.exc_value, args.exc_traceback
+    )
 
 
 def _log_uncaught(exc_type, exc_value, traceback) -> None:
@@ -69,4 +86,6 @@ def _log_uncaught(exc_type, exc_value, traceback) -> None:
     if issubclass(exc_type, KeyboardInterrupt):
         sys.__excepthook__(exc_type, exc_value, traceback)
         return
-    logging.getLogger("presswatch").critical("uncaught exception", exc_info=(exc_type, exc_value, traceback))
+    logging.getLogger("presswatch").critical(
+        "uncaught exception", exc_info=(exc_type, exc_value, traceback)
+    )

@@ -54,7 +54,9 @@ class MeteredSender:
         """Send and count."""
         outcome = await self._inner.send(message)
         channel = self._channels.get(str(message.chat_id), PERSONAL)
-        self._counters.inc("telegram_sends", channel=channel, outcome=type(outcome).__name__.lower())
+        self._counters.inc(
+            "telegram_sends", channel=channel, outcome=type(outcome).__name__.lower()
+        )
         if isinstance(outcome, Delivered):
             self._counters.inc("posts_sent", channel=channel)
         elif isinstance(outcome, RetryLater) and outcome.reason.startswith("flood wait"):
@@ -96,7 +98,10 @@ class LagHistogram:
                 if settled_so_far:  # rows still pending keep the window open behind them
                     self._settled = row_id
             self._counted = {i for i in self._counted if i > self._settled}
-            return {k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1])) for k, v in self._series.items()}
+            return {
+                k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1]))
+                for k, v in self._series.items()
+            }
 
     def _observe(self, source: str, lag: float) -> None:
         """Add one post's lag to its source's buckets."""
@@ -116,31 +121,40 @@ class _Exposition:
     def __init__(self) -> None:
         self.lines: list[str] = []
 
-    def family(self, name: str, kind: str, text: str,
-               samples: Iterable[tuple[dict[str, str], float]]) -> None:
+    def family(
+        self, name: str, kind: str, text: str, samples: Iterable[tuple[dict[str, str], float]]
+    ) -> None:
         """Add one metric family and its samples."""
         escaped = text.replace("\\", "\\\\").replace("\n", "\\n")
         self.lines += [f"# HELP {name} {escaped}", f"# TYPE {name} {kind}"]
         self.lines += [f"{name}{_labels(labels)} {_number(value)}" for labels, value in samples]
 
-    def histogram(self, name: str, text: str, series: dict[str, tuple[tuple[int, ...], float, int]]) -> None:
+    def histogram(
+        self, name: str, text: str, series: dict[str, tuple[tuple[int, ...], float, int]]
+    ) -> None:
         """Add a histogram family with one series per source."""
         samples: list[tuple[str, dict[str, str], float]] = []
         for source, (buckets, total, count) in sorted(series.items()):
             bounds = [*(str(b) for b in LAG_BUCKETS), "+Inf"]
-            samples += [("_bucket", {"source": source, "le": le}, n)
-                        for le, n in zip(bounds, [*buckets, count])]
+            samples += [
+                ("_bucket", {"source": source, "le": le}, n)
+                for le, n in zip(bounds, [*buckets, count])
+            ]
             samples += [("_sum", {"source": source}, total), ("_count", {"source": source}, count)]
         self.lines += [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
-        self.lines += [f"{name}{suffix}{_labels(labels)} {_number(v)}" for suffix, labels, v in samples]
+        self.lines += [
+            f"{name}{suffix}{_labels(labels)} {_number(v)}" for suffix, labels, v in samples
+        ]
 
 
 def _labels(labels: dict[str, str]) -> str:
     """Return {a="x",b="y"} with backslash, quote and newline escaped, or '' without labels."""
     if not labels:
         return ""
-    esc = {k: str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-           for k, v in labels.items()}
+    esc = {
+        k: str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        for k, v in labels.items()
+    }
     return "{" + ",".join(f'{k}="{v}"' for k, v in esc.items()) + "}"
 
 
@@ -156,68 +170,147 @@ def _stamp(text: str | None) -> float | None:
     return datetime.fromisoformat(text).timestamp() if text else None
 
 
-def render_metrics(config: Config, snapshot: Snapshot, counters: Counters, *,
-                   scheduler_running: bool, db_ok: bool) -> str:
+def render_metrics(
+    config: Config, snapshot: Snapshot, counters: Counters, *, scheduler_running: bool, db_ok: bool
+) -> str:
     """Return every metric as Prometheus text."""
     out = _Exposition()
-    out.family("presswatch_scheduler_running", "gauge", "1 while the scheduler runs polls.",
-               [({}, scheduler_running)])
-    out.family("presswatch_database_ok", "gauge", "1 when the archive answered this scrape.", [({}, db_ok)])
+    out.family(
+        "presswatch_scheduler_running",
+        "gauge",
+        "1 while the scheduler runs polls.",
+        [({}, scheduler_running)],
+    )
+    out.family(
+        "presswatch_database_ok", "gauge", "1 when the archive answered this scrape.", [({}, db_ok)]
+    )
     _source_metrics(out, config, snapshot, counters)
     _channel_metrics(out, config, snapshot, counters)
-    out.family("presswatch_chat_commands_total", "counter", "Chat commands answered, by command.",
-               counters.samples("chat_commands"))
-    out.family("presswatch_chat_rate_limited_total", "counter",
-               "Chat messages ignored because one user sent too many.",
-               [({}, counters.value("chat_rate_limited"))])
+    out.family(
+        "presswatch_chat_commands_total",
+        "counter",
+        "Chat commands answered, by command.",
+        counters.samples("chat_commands"),
+    )
+    out.family(
+        "presswatch_chat_rate_limited_total",
+        "counter",
+        "Chat messages ignored because one user sent too many.",
+        [({}, counters.value("chat_rate_limited"))],
+    )
     return "\n".join(out.lines) + "\n"
 
 
-def _source_metrics(out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters) -> None:
+def _source_metrics(
+    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters
+) -> None:
     """Add the per-source families."""
     keys = [s.key for s in config.sources]
     rows = {k: snapshot.sources.get(k) or {} for k in keys}
     statuses = sorted(set(_POLL_STATUSES) | {lb["status"] for lb, _ in counters.samples("polls")})
-    out.family("presswatch_polls_total", "counter", "Polls of a source since start, by outcome.",
-               [({"source": k, "status": st}, counters.value("polls", source=k, status=st))
-                for k in keys for st in statuses])
-    out.family("presswatch_poll_errors_total", "counter", "Polls of a source that failed, since start.",
-               [({"source": k}, counters.value("polls", source=k, status="error")) for k in keys])
-    for name, column, text in (("last_success", "last_success_at", "Last successful poll"),
-                               ("last_poll", "last_poll_at", "Last poll")):
-        out.family(f"presswatch_{name}_timestamp_seconds", "gauge", f"{text}, Unix time.",
-                   [({"source": k}, _stamp(rows[k][column])) for k in keys if rows[k].get(column)])
-    out.family("presswatch_articles_stored_total", "counter", "Articles archived from a source.",
-               [({"source": k}, snapshot.articles.get(k, 0)) for k in keys])
-    out.family("presswatch_source_state", "gauge", "1 for the state a source is in.",
-               [({"source": k, "state": st}, source_state(rows[k] or None) == st)
-                for k in keys for st in _SOURCE_STATES])
-    out.family("presswatch_source_consecutive_failures", "gauge", "Failed polls in a row.",
-               [({"source": k}, rows[k].get("consecutive_failures") or 0) for k in keys])
-    for name, text in (("jobs_missed", "Polls the scheduler ran too late to start (misfire)."),
-                       ("jobs_skipped", "Polls skipped because the previous one was still running."),
-                       ("jobs_crashed", "Polls that raised instead of recording a failed run."),
-                       ("poll_timeouts", "Polls stopped at their deadline.")):
-        out.family(f"presswatch_{name}_total", "counter", text,
-                   [({"source": k}, counters.value(name, source=k)) for k in keys])
-    out.histogram("presswatch_post_lag_seconds",
-                  "Seconds from an article's publication to its post, posts sent.", snapshot.lag)
+    out.family(
+        "presswatch_polls_total",
+        "counter",
+        "Polls of a source since start, by outcome.",
+        [
+            ({"source": k, "status": st}, counters.value("polls", source=k, status=st))
+            for k in keys
+            for st in statuses
+        ],
+    )
+    out.family(
+        "presswatch_poll_errors_total",
+        "counter",
+        "Polls of a source that failed, since start.",
+        [({"source": k}, counters.value("polls", source=k, status="error")) for k in keys],
+    )
+    for name, column, text in (
+        ("last_success", "last_success_at", "Last successful poll"),
+        ("last_poll", "last_poll_at", "Last poll"),
+    ):
+        out.family(
+            f"presswatch_{name}_timestamp_seconds",
+            "gauge",
+            f"{text}, Unix time.",
+            [({"source": k}, _stamp(rows[k][column])) for k in keys if rows[k].get(column)],
+        )
+    out.family(
+        "presswatch_articles_stored_total",
+        "counter",
+        "Articles archived from a source.",
+        [({"source": k}, snapshot.articles.get(k, 0)) for k in keys],
+    )
+    out.family(
+        "presswatch_source_state",
+        "gauge",
+        "1 for the state a source is in.",
+        [
+            ({"source": k, "state": st}, source_state(rows[k] or None) == st)
+            for k in keys
+            for st in _SOURCE_STATES
+        ],
+    )
+    out.family(
+        "presswatch_source_consecutive_failures",
+        "gauge",
+        "Failed polls in a row.",
+        [({"source": k}, rows[k].get("consecutive_failures") or 0) for k in keys],
+    )
+    for name, text in (
+        ("jobs_missed", "Polls the scheduler ran too late to start (misfire)."),
+        ("jobs_skipped", "Polls skipped because the previous one was still running."),
+        ("jobs_crashed", "Polls that raised instead of recording a failed run."),
+        ("poll_timeouts", "Polls stopped at their deadline."),
+    ):
+        out.family(
+            f"presswatch_{name}_total",
+            "counter",
+            text,
+            [({"source": k}, counters.value(name, source=k)) for k in keys],
+        )
+    out.histogram(
+        "presswatch_post_lag_seconds",
+        "Seconds from an article's publication to its post, posts sent.",
+        snapshot.lag,
+    )
 
 
-def _channel_metrics(out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters) -> None:
+def _channel_metrics(
+    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters
+) -> None:
     """Add the per-channel families."""
     channels = sorted({c.name for c in config.channels} | {ch for ch, _ in snapshot.outbox})
-    out.family("presswatch_outbox_posts", "gauge", "Unsent outbox rows of a channel, by state.",
-               [({"channel": ch, "state": st}, snapshot.outbox.get((ch, st), 0))
-                for ch in channels for st in BACKLOG])
-    out.family("presswatch_posts_sent_total", "counter", "Messages Telegram accepted since start, per channel.",
-               [({"channel": ch}, counters.value("posts_sent", channel=ch)) for ch in channels])
-    out.family("presswatch_outbox_flood_waiting", "gauge",
-               "Pending posts waiting out a Telegram flood wait (429).",
-               [({"channel": ch}, snapshot.flood_waiting.get(ch, 0)) for ch in channels])
-    out.family("presswatch_telegram_flood_waits_total", "counter",
-               "429 answers received since start, per channel.",
-               [({"channel": ch}, counters.value("telegram_flood_waits", channel=ch)) for ch in channels])
-    out.family("presswatch_telegram_sends_total", "counter",
-               "Telegram send attempts since start, per channel and outcome.",
-               counters.samples("telegram_sends"))
+    out.family(
+        "presswatch_outbox_posts",
+        "gauge",
+        "Unsent outbox rows of a channel, by state.",
+        [
+            ({"channel": ch, "state": st}, snapshot.outbox.get((ch, st), 0))
+            for ch in channels
+            for st in BACKLOG
+        ],
+    )
+    out.family(
+        "presswatch_posts_sent_total",
+        "counter",
+        "Messages Telegram accepted since start, per channel.",
+        [({"channel": ch}, counters.value("posts_sent", channel=ch)) for ch in channels],
+    )
+    out.family(
+        "presswatch_outbox_flood_waiting",
+        "gauge",
+        "Pending posts waiting out a Telegram flood wait (429).",
+        [({"channel": ch}, snapshot.flood_waiting.get(ch, 0)) for ch in channels],
+    )
+    out.family(
+        "presswatch_telegram_flood_waits_total",
+        "counter",
+        "429 answers received since start, per channel.",
+        [({"channel": ch}, counters.value("telegram_flood_waits", channel=ch)) for ch in channels],
+    )
+    out.family(
+        "presswatch_telegram_sends_total",
+        "counter",
+        "Telegram send attempts since start, per channel and outcome.",
+        counters.samples("telegram_sends"),
+    )

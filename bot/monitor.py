@@ -15,20 +15,31 @@ from functools import partial
 
 from .config import Config
 from .metrics import Counters, LagHistogram, render_metrics
-from .snapshot import READ_DEADLINE, Snapshot, failing_sources, read_snapshot, read_sources, source_state
+from .snapshot import (
+    READ_DEADLINE,
+    Snapshot,
+    failing_sources,
+    read_snapshot,
+    read_sources,
+    source_state,
+)
 
 
 class Monitor:
     """Answer health and metrics questions from the archive, the scheduler and the counters."""
 
-    def __init__(self, config: Config, counters: Counters, *, scheduler_state: Callable[[], str]) -> None:
+    def __init__(
+        self, config: Config, counters: Counters, *, scheduler_state: Callable[[], str]
+    ) -> None:
         self.config, self.counters, self._scheduler_state = config, counters, scheduler_state
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="monitor")
         self._lag = LagHistogram()
 
     async def snapshot(self, *, full: bool = True, lag: bool = False) -> Snapshot:
         """Read the archive in the monitor's own threads, under a deadline."""
-        read = partial(read_snapshot, self.config.storage_path, full=full, lag=self._lag if lag else None)
+        read = partial(
+            read_snapshot, self.config.storage_path, full=full, lag=self._lag if lag else None
+        )
         return await self._read(read)
 
     async def _read(self, read: Callable):
@@ -45,10 +56,13 @@ class Monitor:
         except (sqlite3.Error, TimeoutError, OSError) as exc:
             rows = {}
             body["database"] = {"ok": False, "error": str(exc) or type(exc).__name__}
-        body["sources"] = {s.key: _source_health(rows.get(s.key), self.counters, s.key)
-                           for s in self.config.sources}
+        body["sources"] = {
+            s.key: _source_health(rows.get(s.key), self.counters, s.key)
+            for s in self.config.sources
+        }
         reasons = ([] if scheduler == "running" else [f"scheduler is {scheduler}"]) + (
-            [] if body["database"]["ok"] else ["database does not answer"])
+            [] if body["database"]["ok"] else ["database does not answer"]
+        )
         if reasons:
             body |= {"status": "down", "reasons": reasons}
         elif failing_sources(Snapshot(sources=rows), self.config):
@@ -62,8 +76,13 @@ class Monitor:
             snapshot, db_ok = await self.snapshot(full=False, lag=True), True
         except (sqlite3.Error, TimeoutError, OSError):
             snapshot, db_ok = Snapshot(), False
-        return render_metrics(self.config, snapshot, self.counters,
-                              scheduler_running=self._scheduler_state() == "running", db_ok=db_ok)
+        return render_metrics(
+            self.config,
+            snapshot,
+            self.counters,
+            scheduler_running=self._scheduler_state() == "running",
+            db_ok=db_ok,
+        )
 
     def close(self) -> None:
         """Release the reader threads."""
@@ -73,9 +92,14 @@ class Monitor:
 def _source_health(row: dict | None, counters: Counters, key: str) -> dict:
     """Return one source's health summary for /healthz."""
     row = row or {}
-    return {"state": source_state(row or None), "last_success_at": row.get("last_success_at"),
-            "consecutive_failures": row.get("consecutive_failures") or 0,
-            "last_error": row.get("last_error") if row.get("consecutive_failures") else None,
-            "next_poll_at": row.get("next_poll_at"),
-            **{name: int(counters.value(name, source=key))
-               for name in ("jobs_missed", "jobs_skipped", "poll_timeouts")}}
+    return {
+        "state": source_state(row or None),
+        "last_success_at": row.get("last_success_at"),
+        "consecutive_failures": row.get("consecutive_failures") or 0,
+        "last_error": row.get("last_error") if row.get("consecutive_failures") else None,
+        "next_poll_at": row.get("next_poll_at"),
+        **{
+            name: int(counters.value(name, source=key))
+            for name in ("jobs_missed", "jobs_skipped", "poll_timeouts")
+        },
+    }

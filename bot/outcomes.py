@@ -19,7 +19,15 @@ from storage.records import EDIT
 from .config import Config
 from .pacing import Pacer
 from .telegram import (
-    BadMarkup, ChatMoved, Delivered, Message, Outcome, Rejected, RetryLater, TooLong, Uncertain,
+    BadMarkup,
+    ChatMoved,
+    Delivered,
+    Message,
+    Outcome,
+    Rejected,
+    RetryLater,
+    TooLong,
+    Uncertain,
 )
 
 log = logging.getLogger(__name__)
@@ -44,21 +52,31 @@ class RelayReport:
 class Outcomes:
     """Apply send outcomes to the archive, following the `telegram.uncertain` policy."""
 
-    def __init__(self, *, store: Store, config: Config, pacer: Pacer, clock: Clock,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        config: Config,
+        pacer: Pacer,
+        clock: Clock,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store, self._pacer, self._clock, self._monotonic = store, pacer, clock, monotonic
         self._resend = config.telegram.uncertain == "resend"
         self._admin = config.telegram.admin_chat_id
         self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
 
-    def record(self, items: Sequence[OutboxItem], message: Message, outcome: Outcome,
-               report: RelayReport) -> bool:
+    def record(
+        self, items: Sequence[OutboxItem], message: Message, outcome: Outcome, report: RelayReport
+    ) -> bool:
         """Record the outcome of sending `message` for `items`; True pauses the chat."""
         now, ids, first = self._clock(), [i.id for i in items], items[0]
         label = f"{first.channel} <- {first.kind} {', '.join(str(i) for i in ids)}"
         match outcome:
             case Delivered(message_id):
-                kept = message.edit_message_id if message.edit_message_id is not None else message_id
+                kept = (
+                    message.edit_message_id if message.edit_message_id is not None else message_id
+                )
                 self._store.outbox.mark_sent(ids, message_id=kept, now=now)
                 report.sent += len(ids)
                 self._channel_ok(first, now)
@@ -78,7 +96,9 @@ class Outcomes:
             case Rejected(reason, chat_problem) if chat_problem:
                 self._chat_refuses(first, ids, reason, report, now)
                 return True
-        reason = outcome.reason if isinstance(outcome, (Rejected, BadMarkup, TooLong)) else str(outcome)
+        reason = (
+            outcome.reason if isinstance(outcome, (Rejected, BadMarkup, TooLong)) else str(outcome)
+        )
         self._store.outbox.mark_failed(ids, error=reason, now=now)
         report.failed += len(ids)
         log.error("failed %s: %s", label, reason)
@@ -93,12 +113,15 @@ class Outcomes:
                 report.alerts += 1
                 return False
             case RetryLater(after, reason):
-                self._store.alerts.mark_retry(alert.id, error=reason, at=now + timedelta(seconds=after))
+                self._store.alerts.mark_retry(
+                    alert.id, error=reason, at=now + timedelta(seconds=after)
+                )
                 self._pacer.block(alert.chat_id, self._monotonic() + after)
                 return True
             case Uncertain(reason):
-                self._store.alerts.mark_retry(alert.id, error=reason,
-                                              at=now + timedelta(seconds=_ALERT_RETRY))
+                self._store.alerts.mark_retry(
+                    alert.id, error=reason, at=now + timedelta(seconds=_ALERT_RETRY)
+                )
                 return False
             case ChatMoved(new_chat_id):
                 error = f"the admin chat moved to {new_chat_id}: set telegram.admin_chat_id to it"
@@ -108,8 +131,15 @@ class Outcomes:
         log.error("alert %s to %s failed: %s", alert.id, alert.chat_id, error)
         return True
 
-    def _retry_later(self, first: OutboxItem, ids: list[int], after: float, reason: str,
-                     report: RelayReport, now: datetime) -> bool:
+    def _retry_later(
+        self,
+        first: OutboxItem,
+        ids: list[int],
+        after: float,
+        reason: str,
+        report: RelayReport,
+        now: datetime,
+    ) -> bool:
         """Put the rows back and hold the whole chat: a flood wait applies to every post."""
         at = now + timedelta(seconds=after)
         self._store.outbox.mark_retry(ids, error=reason, at=at, now=now)
@@ -119,8 +149,9 @@ class Outcomes:
         log.warning("retry %s in %s in %.0fs: %s", first.channel, first.chat_id, after, reason)
         return True
 
-    def _uncertain(self, items: Sequence[OutboxItem], ids: list[int], reason: str,
-                   now: datetime) -> None:
+    def _uncertain(
+        self, items: Sequence[OutboxItem], ids: list[int], reason: str, now: datetime
+    ) -> None:
         """Hold or re-queue rows that may have arrived; an edit is always safe to repeat."""
         delay = min(_BACKOFF_FIRST * 2 ** max(0, items[0].attempts), _BACKOFF_CAP)
         retry_at = now + timedelta(seconds=delay)
@@ -136,37 +167,60 @@ class Outcomes:
         """Follow a group that became a supergroup, and tell the operator to update the config."""
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
-        log.warning("chat %s of channel %r became %s: %d queued post(s) follow it; set chat_id = "
-                    "\"%s\" for this channel in the config", first.chat_id, first.channel,
-                    new_chat_id, moved, new_chat_id)
+        log.warning(
+            "chat %s of channel %r became %s: %d queued post(s) follow it; set chat_id = "
+            '"%s" for this channel in the config',
+            first.chat_id,
+            first.channel,
+            new_chat_id,
+            moved,
+            new_chat_id,
+        )
 
-    def _chat_refuses(self, first: OutboxItem, ids: list[int], reason: str, report: RelayReport,
-                      now: datetime) -> None:
+    def _chat_refuses(
+        self, first: OutboxItem, ids: list[int], reason: str, report: RelayReport, now: datetime
+    ) -> None:
         """Fail the chat's queued rows, mark the channel failing and alert the operator once."""
         self._store.outbox.mark_failed(ids, error=reason, now=now)
         others = self._store.outbox.fail_chat(first.chat_id, error=reason, now=now)
         report.failed += len(ids) + others
         report.failed_chats.add(first.channel)
-        newly = self._store.outbox.channels.failing(first.channel, first.chat_id, reason=reason, now=now)
-        log.error("channel %s (%s) refuses posts: %s; %d queued post(s) failed", first.channel,
-                  first.chat_id, reason, len(ids) + others)
+        newly = self._store.outbox.channels.failing(
+            first.channel, first.chat_id, reason=reason, now=now
+        )
+        log.error(
+            "channel %s (%s) refuses posts: %s; %d queued post(s) failed",
+            first.channel,
+            first.chat_id,
+            reason,
+            len(ids) + others,
+        )
         if newly:
-            self._alert(first, "channel_failing", now,
-                        f"presswatch: channel {first.channel} ({first.chat_id}) refuses posts: "
-                        f"{reason}. Its posts are marked failed. Fix the bot's rights in the chat, "
-                        "then run: presswatch outbox retry --all-failed")
+            self._alert(
+                first,
+                "channel_failing",
+                now,
+                f"presswatch: channel {first.channel} ({first.chat_id}) refuses posts: "
+                f"{reason}. Its posts are marked failed. Fix the bot's rights in the chat, "
+                "then run: presswatch outbox retry --all-failed",
+            )
 
     def _channel_ok(self, first: OutboxItem, now: datetime) -> None:
         """Mark the channel working; tell the operator when it recovered."""
         if self._store.outbox.channels.ok(first.channel, first.chat_id, now=now):
             log.info("channel %s (%s) takes posts again", first.channel, first.chat_id)
-            self._alert(first, "channel_recovered", now,
-                        f"presswatch: channel {first.channel} ({first.chat_id}) takes posts again.")
+            self._alert(
+                first,
+                "channel_recovered",
+                now,
+                f"presswatch: channel {first.channel} ({first.chat_id}) takes posts again.",
+            )
 
     def _alert(self, first: OutboxItem, kind: str, now: datetime, text: str) -> None:
         """Queue an alert for the admin chat, unless there is none or it is the chat in trouble."""
         # A reader who blocked the bot ("user:42") is no news for the operator.
         if not self._admin or self._admin == first.chat_id or first.channel.startswith("user:"):
             return
-        self._store.alerts.enqueue(chat_id=self._admin, subject=f"channel:{first.channel}",
-                                   kind=kind, text=text, now=now)
+        self._store.alerts.enqueue(
+            chat_id=self._admin, subject=f"channel:{first.channel}", kind=kind, text=text, now=now
+        )

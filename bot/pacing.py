@@ -110,8 +110,11 @@ class Lanes(Generic[Job]):
 
     def wake_at(self, pacer: Pacer, now: float) -> float | None:
         """Return when the next idle chat with work may send, or None if none is waiting."""
-        times = [pacer.ready_at(str(chat), now) for chat, queue in self._queues.items()
-                 if queue and chat not in self._busy]
+        times = [
+            pacer.ready_at(str(chat), now)
+            for chat, queue in self._queues.items()
+            if queue and chat not in self._busy
+        ]
         return min(times) if times else None
 
     def queued(self) -> Iterable[Job]:

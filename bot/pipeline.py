@@ -14,8 +14,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from scrapers import (
-    Article, FetchError, Link, Page, ScrapeError, Source, article_from_link, extract_article,
-    links_from_feed, links_from_listing, merge_link, url_key,
+    Article,
+    FetchError,
+    Link,
+    Page,
+    ScrapeError,
+    Source,
+    article_from_link,
+    extract_article,
+    links_from_feed,
+    links_from_listing,
+    merge_link,
+    url_key,
 )
 from scrapers.feedscan import listed_links
 from scrapers.fetch import Fetcher
@@ -56,16 +66,23 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
         return await _poll(source, ctx, started=started)
     except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop the service
         log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
-        return RunRecord(source.key, started, ctx.clock(), "error", error=f"archive error: {exc}",
-                         error_kind=type(exc).__name__)
+        return RunRecord(
+            source.key,
+            started,
+            ctx.clock(),
+            "error",
+            error=f"archive error: {exc}",
+            error_kind=type(exc).__name__,
+        )
 
 
 async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRecord:
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = ctx.store.source_state(source.key)
     try:
-        page, links = await discover(source, ctx, etag=state.etag, last_modified=state.last_modified,
-                                     settled_at=started)
+        page, links = await discover(
+            source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
+        )
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), "not_modified")
             ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
@@ -75,35 +92,63 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
-        new, problems, skipped = await store_links(source, fresh, ctx,
-                                                   post=lambda link: link.url in to_post)
+        new, problems, skipped = await store_links(
+            source, fresh, ctx, post=lambda link: link.url in to_post
+        )
         await recheck_known(source, links, ctx, now=started)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
-    run = RunRecord(source.key, started, ctx.clock(), "partial" if problems else "ok",
-                    links_found=len(links), new_articles=new, error="; ".join(problems[:5]) or None)
+    run = RunRecord(
+        source.key,
+        started,
+        ctx.clock(),
+        "partial" if problems else "ok",
+        links_found=len(links),
+        new_articles=new,
+        error="; ".join(problems[:5]) or None,
+    )
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
     # them) and, on a first run, no baseline yet (they would be posted as new next time).
-    ctx.store.record_run(run, etag=None if skipped else page.etag,
-                         last_modified=None if skipped else page.last_modified,
-                         baseline=not (first_run and skipped))
+    ctx.store.record_run(
+        run,
+        etag=None if skipped else page.etag,
+        last_modified=None if skipped else page.last_modified,
+        baseline=not (first_run and skipped),
+    )
     record_health(source, run, ctx)
-    log.info("poll %s %s: %s, %d links, %d new%s", source.key, source.url, run.status, len(links), new,
-             _run_notes(source, first_run=first_run, problems=len(problems)))
+    log.info(
+        "poll %s %s: %s, %d links, %d new%s",
+        source.key,
+        source.url,
+        run.status,
+        len(links),
+        new,
+        _run_notes(source, first_run=first_run, problems=len(problems)),
+    )
     return run
 
 
 async def discover(
-    source: Source, ctx: PollContext, *, url: str | None = None, etag: str | None = None,
-    last_modified: str | None = None, settled_at: datetime | None = None,
+    source: Source,
+    ctx: PollContext,
+    *,
+    url: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    settled_at: datetime | None = None,
 ) -> tuple[Page, tuple[Link, ...]]:
     """Fetch a source's feed or listing page (or another page of it) and return its links.
 
     With `settled_at`, a feed's items that are archived and not due for a re-read at that
     time come back as bare links (url only), unread: polls need only the new items in full.
     """
-    page = await ctx.fetcher.get(url or source.url, etag=etag, last_modified=last_modified,
-                                 robots=source.robots, headers=source.headers)
+    page = await ctx.fetcher.get(
+        url or source.url,
+        etag=etag,
+        last_modified=last_modified,
+        robots=source.robots,
+        headers=source.headers,
+    )
     if page.not_modified:
         return page, ()
     skip = frozenset()
@@ -113,16 +158,21 @@ async def discover(
     return page, links
 
 
-def _settled_items(source: Source, content: bytes, ctx: PollContext, *,
-                   now: datetime) -> frozenset[str]:
+def _settled_items(
+    source: Source, content: bytes, ctx: PollContext, *, now: datetime
+) -> frozenset[str]:
     """Return the URL identities of a feed's items that are archived and not due for a re-read."""
     # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
-    canonical = [found for url in listed_links(content)
-                 if (found := canonical_or_none(url, rewrites=source.url_rewrites))]
+    canonical = [
+        found
+        for url in listed_links(content)
+        if (found := canonical_or_none(url, rewrites=source.url_rewrites))
+    ]
     if not canonical:
         return frozenset()
-    due = {key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now,
-                                                  limit=len(canonical))}
+    due = {
+        key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now, limit=len(canonical))
+    }
     return frozenset(ctx.store.known_url_keys(canonical) - due)
 
 
@@ -133,7 +183,11 @@ def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
 
 
 async def store_links(
-    source: Source, links: list[Link], ctx: PollContext, *, post: Callable[[Link], bool],
+    source: Source,
+    links: list[Link],
+    ctx: PollContext,
+    *,
+    post: Callable[[Link], bool],
 ) -> tuple[int, list[str], int]:
     """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped).
 
@@ -145,8 +199,9 @@ async def store_links(
         try:
             article = await _read_or_stub(source, link, ctx, problems)
             # The listing's URL is remembered too, when the page names another canonical URL.
-            stored += ctx.enricher.store(source, article, post=post(link), now=ctx.clock(),
-                                         aliases=(link.canonical_url,))
+            stored += ctx.enricher.store(
+                source, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
+            )
         except ScrapeError:
             skipped += 1  # Transient: the link stays unseen and is tried again next poll.
         except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
@@ -156,7 +211,9 @@ async def store_links(
     return stored, problems, skipped
 
 
-async def _read_or_stub(source: Source, link: Link, ctx: PollContext, problems: list[str]) -> Article:
+async def _read_or_stub(
+    source: Source, link: Link, ctx: PollContext, problems: list[str]
+) -> Article:
     """Read a link's article; a page gone for good becomes a stub from the link, a transient
     failure is raised. Either failure is noted in `problems`."""
     try:
@@ -169,8 +226,9 @@ async def _read_or_stub(source: Source, link: Link, ctx: PollContext, problems: 
         return _from_link_only(link)
 
 
-async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContext, *,
-                        now: datetime | None = None) -> int:
+async def recheck_known(
+    source: Source, links: tuple[Link, ...], ctx: PollContext, *, now: datetime | None = None
+) -> int:
     """Re-read a few recent known articles still listed, storing changed texts as new versions.
 
     Corrections to a release usually come within hours, so only articles first seen within the
@@ -193,15 +251,19 @@ async def recheck_known(source: Source, links: tuple[Link, ...], ctx: PollContex
     return changed
 
 
-def _due_for_recheck(source: Source, urls, ctx: PollContext, *, now: datetime,
-                     limit: int) -> list[tuple[int, str, str]]:
+def _due_for_recheck(
+    source: Source, urls, ctx: PollContext, *, now: datetime, limit: int
+) -> list[tuple[int, str, str]]:
     """Return (id, url key, content hash) of the listed articles due for a re-read at `now`."""
     if not source.recheck_seconds:
         return []
     return ctx.store.recheck_candidates(
-        source.key, urls, discovered_since=now - timedelta(seconds=source.recheck_seconds),
+        source.key,
+        urls,
+        discovered_since=now - timedelta(seconds=source.recheck_seconds),
         checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=limit)
+        limit=limit,
+    )
 
 
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
@@ -211,20 +273,26 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
         article = article_from_link(link, source=source, now=now)
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
-        article = await asyncio.to_thread(extract_article, page.text, url=page.url, source=source,
-                                          now=now)
+        article = await asyncio.to_thread(
+            extract_article, page.text, url=page.url, source=source, now=now
+        )
         article = merge_link(article, link)
     published = article.published or link.published or now
     if published > now + _FUTURE_SLACK:
         # A site's clock or a typo ("2062" for "2026"): the article is new now, not in years.
-        log.warning("article %s %s: publication time %s is in the future; using the time it was "
-                    "found", source.key, link.url, published.isoformat())
+        log.warning(
+            "article %s %s: publication time %s is in the future; using the time it was found",
+            source.key,
+            link.url,
+            published.isoformat(),
+        )
         published = now
     return replace(article, published=published)
 
 
-async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5
-                         ) -> tuple[tuple[Link, ...], list[Article | ScrapeError]]:
+async def preview_source(
+    source: Source, ctx: PollContext, *, limit: int = 5
+) -> tuple[tuple[Link, ...], list[Article | ScrapeError]]:
     """Return a source's links and its first `limit` articles (or their errors), writing nothing."""
     _, links = await discover(source, ctx)
     articles: list[Article | ScrapeError] = []
@@ -236,8 +304,9 @@ async def preview_source(source: Source, ctx: PollContext, *, limit: int = 5
     return links, articles
 
 
-def _links(source: Source, content: bytes, text: str, base_url: str,
-           skip: frozenset[str] = frozenset()) -> tuple[Link, ...]:
+def _links(
+    source: Source, content: bytes, text: str, base_url: str, skip: frozenset[str] = frozenset()
+) -> tuple[Link, ...]:
     """Return the source's links from a feed or a listing page."""
     if source.kind == "feed":
         return links_from_feed(content, source=source, skip=skip)
@@ -272,11 +341,17 @@ def permanent_failure(exc: ScrapeError) -> bool:
 
 def _from_link_only(link: Link) -> Article:
     """Return an article made of what the listing or feed said, when its page cannot be read."""
-    return Article(url=link.url, canonical_url=link.canonical_url, title=link.title or link.url,
-                   published=link.published)
+    return Article(
+        url=link.url,
+        canonical_url=link.canonical_url,
+        title=link.title or link.url,
+        published=link.published,
+    )
 
 
-def record_failure(source: Source, ctx: PollContext, *, started: datetime, exc: BaseException) -> RunRecord:
+def record_failure(
+    source: Source, ctx: PollContext, *, started: datetime, exc: BaseException
+) -> RunRecord:
     """Record a failed poll with a reason a person can act on, back the source off, update health."""
     failures = ctx.store.source_state(source.key).consecutive_failures
     reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
@@ -284,9 +359,13 @@ def record_failure(source: Source, ctx: PollContext, *, started: datetime, exc: 
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
     finished = ctx.clock()
     # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
-    backoff = min(timedelta(seconds=source.every_seconds) * 2 ** failures,
-                  timedelta(seconds=ctx.config.health.max_backoff_seconds))
-    run = RunRecord(source.key, started, finished, "error", error=reason, error_kind=type(exc).__name__)
+    backoff = min(
+        timedelta(seconds=source.every_seconds) * 2**failures,
+        timedelta(seconds=ctx.config.health.max_backoff_seconds),
+    )
+    run = RunRecord(
+        source.key, started, finished, "error", error=reason, error_kind=type(exc).__name__
+    )
     ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
     record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)

@@ -12,8 +12,16 @@ from typing import TextIO
 class Progress:
     """A one-line textual progress bar, redrawn at most every `every` seconds, and a summary line."""
 
-    def __init__(self, total: int, *, stream: TextIO, enabled: bool, label: str,
-                 clock: Callable[[], float] = time.monotonic, every: float = 0.25) -> None:
+    def __init__(
+        self,
+        total: int,
+        *,
+        stream: TextIO,
+        enabled: bool,
+        label: str,
+        clock: Callable[[], float] = time.monotonic,
+        every: float = 0.25,
+    ) -> None:
         self.total, self.count, self.note = total, 0, ""
         self._stream, self._enabled, self._label = stream, enabled, label
         self._clock, self._every = clock, every
@@ -47,8 +55,10 @@ class Progress:
         bar = "#" * round(share * 30)
         rate = self.count / max(now - self._started, 1e-9)
         note = f"  {self.note}" if self.note else ""
-        return (f"{self._label} [{bar:<30}] {self.count:,}/{self.total:,} {share:4.0%} "
-                f"{rate:,.1f}/s{note}")
+        return (
+            f"{self._label} [{bar:<30}] {self.count:,}/{self.total:,} {share:4.0%} "
+            f"{rate:,.1f}/s{note}"
+        )
 
     def _draw(self, now: float) -> None:
         """Overwrite the current terminal line with the bar."""

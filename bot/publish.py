@@ -71,18 +71,28 @@ class Relay:
     """Deliver due outbox rows and alerts; one chat's trouble never delays another chat."""
 
     def __init__(
-        self, *, store: Store, sender: Sender, config: Config, pacer: Pacer | None = None,
-        clock: Clock = lambda: datetime.now(UTC), monotonic: Callable[[], float] = time.monotonic,
+        self,
+        *,
+        store: Store,
+        sender: Sender,
+        config: Config,
+        pacer: Pacer | None = None,
+        clock: Clock = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
         self._store, self._sender, self._config = store, sender, config
         tg = config.telegram
-        self._pacer = pacer or Pacer(per_minute=tg.per_chat_per_minute,
-                                     interval=tg.per_chat_interval, per_second=tg.per_second)
+        self._pacer = pacer or Pacer(
+            per_minute=tg.per_chat_per_minute,
+            interval=tg.per_chat_interval,
+            per_second=tg.per_second,
+        )
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._composer = Composer(config, store)
-        self._outcomes = Outcomes(store=store, config=config, pacer=self._pacer, clock=clock,
-                                  monotonic=monotonic)
+        self._outcomes = Outcomes(
+            store=store, config=config, pacer=self._pacer, clock=clock, monotonic=monotonic
+        )
         self._resend = tg.uncertain == "resend"
         self._stopping = False
         self._seeded = False
@@ -97,9 +107,12 @@ class Relay:
             self._seed_pacer()
         # A row still `sending` long after any call could last lost its outcome to a failed write.
         stale = self._store.outbox.recover_interrupted(
-            now=self._clock(), before=self._clock() - timedelta(seconds=_STALE_SENDING))
+            now=self._clock(), before=self._clock() - timedelta(seconds=_STALE_SENDING)
+        )
         if stale:
-            log.warning("%d post(s) stuck mid-send for %d s marked uncertain", stale, _STALE_SENDING)
+            log.warning(
+                "%d post(s) stuck mid-send for %d s marked uncertain", stale, _STALE_SENDING
+            )
         rnd = _Round(RelayReport())
         try:
             await self._serve(rnd, limit)
@@ -118,8 +131,9 @@ class Relay:
         without this, a service restarted after a crash would earn a flood wait at once.
         """
         now, mono = self._clock(), self._monotonic()
-        for chat, at in sorted(self._store.outbox.recent_sends(now - timedelta(seconds=60)),
-                               key=lambda pair: pair[1]):
+        for chat, at in sorted(
+            self._store.outbox.recent_sends(now - timedelta(seconds=60)), key=lambda pair: pair[1]
+        ):
             self._pacer.record(chat, mono - (now - at).total_seconds())
         self._seeded = True
 
@@ -162,8 +176,11 @@ class Relay:
             rnd.lanes.done(chat)
             rnd.queued -= {item.id for item in job.items}
             if task.cancelled() or task.exception() is not None:
-                log.error("send to %s did not finish", chat,
-                          exc_info=None if task.cancelled() else task.exception())
+                log.error(
+                    "send to %s did not finish",
+                    chat,
+                    exc_info=None if task.cancelled() else task.exception(),
+                )
                 done = _Done(pause=True, answered=self._monotonic())
             else:
                 done = task.result()
@@ -186,12 +203,16 @@ class Relay:
         """Queue newly due rows and alerts; return how many jobs were added."""
         now = self._clock()
         rnd.refilled = self._monotonic()
-        items = self._store.outbox.due(now, limit=limit, per_chat=_PER_CHAT,
-                                       resend_uncertain=self._resend, exclude=rnd.queued)
+        items = self._store.outbox.due(
+            now, limit=limit, per_chat=_PER_CHAT, resend_uncertain=self._resend, exclude=rnd.queued
+        )
         items = [self._follow_moves(item, now) for item in items]
         jobs = self._plan([i for i in items if i.chat_id not in rnd.paused], now)
-        jobs += [Job(a.chat_id, alert=a) for a in self._store.alerts.due(now)
-                 if a.id not in rnd.alerts and a.chat_id not in rnd.paused]
+        jobs += [
+            Job(a.chat_id, alert=a)
+            for a in self._store.alerts.due(now)
+            if a.id not in rnd.alerts and a.chat_id not in rnd.paused
+        ]
         for job in jobs:
             rnd.lanes.add(job.chat_id, job)
             rnd.queued |= {item.id for item in job.items}
@@ -208,7 +229,9 @@ class Relay:
             channel = self._composer.channel(item.channel)
             if channel and channel.digest_seconds and item.kind != POST:
                 self._store.outbox.drop([item.id], now=now)
-                log.info("%s is a digest channel: its posts are not edited or answered", item.channel)
+                log.info(
+                    "%s is a digest channel: its posts are not edited or answered", item.channel
+                )
                 continue
             until = self._hold(item, channel, now)
             if until is not None:
@@ -220,16 +243,23 @@ class Relay:
         for until, ids in held.items():
             self._store.outbox.defer(ids, until=until, now=now)
         for group in digests.values():
-            jobs += [Job(group[0].chat_id, part, message) for part, message in self._composer.digest(group)]
+            jobs += [
+                Job(group[0].chat_id, part, message)
+                for part, message in self._composer.digest(group)
+            ]
         return jobs
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
         """Return until when a row waits for its channel's digest or quiet hours, if it does."""
         if channel is None or item.kind == EDIT:
             return None  # An edit makes no sound; it may go at night.
-        return hold_until(created=item.created_at or now, now=now, quiet=channel.quiet_hours,
-                          digest_seconds=channel.digest_seconds if item.kind == POST else None,
-                          zone=channel.timezone)
+        return hold_until(
+            created=item.created_at or now,
+            now=now,
+            quiet=channel.quiet_hours,
+            digest_seconds=channel.digest_seconds if item.kind == POST else None,
+            zone=channel.timezone,
+        )
 
     def _follow_moves(self, item: OutboxItem, now: datetime) -> OutboxItem:
         """Send rows queued for a chat that moved to its new id."""
@@ -265,8 +295,11 @@ class Relay:
         """Send, healing content errors: plain text for bad markup, shorter text if too long."""
         outcome = await self._attempt(message)
         if isinstance(outcome, BadMarkup):
-            log.warning("%s: Telegram rejected our HTML (%s); sending plain text",
-                        job.chat_id, outcome.reason)
+            log.warning(
+                "%s: Telegram rejected our HTML (%s); sending plain text",
+                job.chat_id,
+                outcome.reason,
+            )
             message = replace(message, text=message.plain, html=False)
             outcome = await self._attempt(message)
         level = 0

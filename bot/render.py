@@ -33,12 +33,19 @@ def utf16_len(text: str) -> int:
 
 
 def render_post(
-    article: Article, *, source_name: str, zone: str = "UTC", summary: str = "",
-    hashtags: tuple[str, ...] = (), also: tuple[str, ...] = (),
+    article: Article,
+    *,
+    source_name: str,
+    zone: str = "UTC",
+    summary: str = "",
+    hashtags: tuple[str, ...] = (),
+    also: tuple[str, ...] = (),
 ) -> Post:
     """Render title in bold, source and local time, summary, link and hashtags, within the limit."""
     title = _fit(article.title or article.url, _MAX_TITLE_UNITS)
-    meta_line = source_name + (f" · {local_time(article.published, zone)}" if article.published else "")
+    meta_line = source_name + (
+        f" · {local_time(article.published, zone)}" if article.published else ""
+    )
     link_label = _link_label(article.url)
     tail = [("also", "Also: " + ", ".join(also))] if also else []
     tail += [("tags", " ".join(hashtags))] if hashtags else []
@@ -51,10 +58,18 @@ def render_post(
         f'<a href="{html.escape(article.url, quote=True)}">{escape_html(link_label)}</a>',
         *[escape_html(text) for _, text in tail],
     ]
-    plain_parts = [title, meta_line, *([summary_text] if summary_text else []), article.url,
-                   *[text for _, text in tail]]
-    return Post(html="\n\n".join(_join_head(segments)), plain="\n\n".join(_join_head(plain_parts)),
-                url=article.url)
+    plain_parts = [
+        title,
+        meta_line,
+        *([summary_text] if summary_text else []),
+        article.url,
+        *[text for _, text in tail],
+    ]
+    return Post(
+        html="\n\n".join(_join_head(segments)),
+        plain="\n\n".join(_join_head(plain_parts)),
+        url=article.url,
+    )
 
 
 def render_plain(post: Post) -> str:
@@ -90,7 +105,7 @@ def _fit(text: str, limit: int) -> str:
     if limit <= 1:
         return ""
     units, end = 0, 0
-    for end, char in enumerate(text):
+    for end, char in enumerate(text):  # noqa: B007 (end is read after the loop)
         units += 2 if ord(char) > 0xFFFF else 1
         if units > limit - 1:
             break

@@ -10,7 +10,9 @@ from scrapers.models import Article
 from .config import Channel
 
 
-def channels_for(article: Article, *, source_key: str, channels: tuple[Channel, ...]) -> tuple[Channel, ...]:
+def channels_for(
+    article: Article, *, source_key: str, channels: tuple[Channel, ...]
+) -> tuple[Channel, ...]:
     """Return every channel whose filter the article passes."""
     return tuple(c for c in channels if passes(article, source_key=source_key, channel=c))
 
@@ -47,8 +49,13 @@ def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list
     text = f"{article.title}\n{article.lead}\n{article.body}"
     found: dict[int, str] = {}
     for sub in subscriptions:
-        if (sub.kind == "topic" and sub.value in article.topics
-                or sub.kind == "source" and sub.value == source_key
-                or sub.kind == "phrase" and _keyword(sub.value).search(text)):
+        if (
+            sub.kind == "topic"
+            and sub.value in article.topics
+            or sub.kind == "source"
+            and sub.value == source_key
+            or sub.kind == "phrase"
+            and _keyword(sub.value).search(text)
+        ):
             found.setdefault(sub.user_id, sub.chat_id)
     return list(found.items())

@@ -12,7 +12,10 @@ import signal
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.events import (
-    EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent,
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
@@ -34,21 +37,27 @@ _RELAY_IDLE = 5.0  # seconds between outbox checks when nothing wakes the relay 
 # the 10 s a container runtime or a test allows, and under systemd's default 90 s.
 STOP_DEADLINE = 6.0
 _CANCEL_GRACE = 1.0
-_EVENTS = {EVENT_JOB_MISSED: "jobs_missed", EVENT_JOB_MAX_INSTANCES: "jobs_skipped",
-           EVENT_JOB_ERROR: "jobs_crashed"}
+_EVENTS = {
+    EVENT_JOB_MISSED: "jobs_missed",
+    EVENT_JOB_MAX_INSTANCES: "jobs_skipped",
+    EVENT_JOB_ERROR: "jobs_crashed",
+}
 
 
 class Service:
     """Run polls on their schedules and deliver posts until asked to stop."""
 
-    def __init__(self, app: App, *, stop_deadline: float = STOP_DEADLINE,
-                 poll_timeout: float | None = None) -> None:
+    def __init__(
+        self, app: App, *, stop_deadline: float = STOP_DEADLINE, poll_timeout: float | None = None
+    ) -> None:
         self.app = app
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor = Monitor(app.config, app.counters, scheduler_state=self.scheduler_state)
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
-        self.started = asyncio.Event()  # set once polls are scheduled (tests and readiness wait on it)
+        self.started = (
+            asyncio.Event()
+        )  # set once polls are scheduled (tests and readiness wait on it)
         self._stop = asyncio.Event()
         self._wake_relay = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
@@ -61,12 +70,16 @@ class Service:
         server = await self._start_http()
         for source in self.app.config.sources:
             self._schedule(source)
-        self.scheduler.add_listener(self._on_job_event,
-                                    EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR)
+        self.scheduler.add_listener(
+            self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
+        )
         self.scheduler.start()
         self.started.set()
-        log.info("service started: %d source(s), %d channel(s)", len(self.app.config.sources),
-                 len(self.app.config.channels))
+        log.info(
+            "service started: %d source(s), %d channel(s)",
+            len(self.app.config.sources),
+            len(self.app.config.channels),
+        )
         tasks = [asyncio.create_task(self._relay_loop(), name="relay")]
         if self.app.config.telegram.commands:
             if self.app.config.telegram.token:
@@ -106,7 +119,9 @@ class Service:
         try:
             await server.start()
         except OSError as exc:
-            log.error("service.http: cannot listen on %s:%d (%s); no health endpoint", host, port, exc)
+            log.error(
+                "service.http: cannot listen on %s:%d (%s); no health endpoint", host, port, exc
+            )
             return None
         return server
 
@@ -115,13 +130,26 @@ class Service:
         every = source.every_seconds
         last = self.app.store.source_state(source.key).last_poll_at
         # A restart (or a crash loop) must not re-poll every site at once.
-        first = max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
-        self.scheduler.add_job(
-            self._poll_job, IntervalTrigger(seconds=every, jitter=min(every * 0.1, 60), timezone=UTC),
-            args=[source], id=source.key, name=source.key, next_run_time=first,
-            coalesce=True, max_instances=1, misfire_grace_time=max(60, every // 2),
+        first = (
+            max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
         )
-        log.info("%s: every %ds, first poll at %s", source.key, every, first.isoformat(timespec="seconds"))
+        self.scheduler.add_job(
+            self._poll_job,
+            IntervalTrigger(seconds=every, jitter=min(every * 0.1, 60), timezone=UTC),
+            args=[source],
+            id=source.key,
+            name=source.key,
+            next_run_time=first,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(60, every // 2),
+        )
+        log.info(
+            "%s: every %ds, first poll at %s",
+            source.key,
+            every,
+            first.isoformat(timespec="seconds"),
+        )
 
     async def _poll_job(self, source: Source) -> None:
         """Poll one source under a deadline shorter than its interval, then wake the relay."""
@@ -162,10 +190,13 @@ class Service:
         self.counters.inc("poll_timeouts", source=source.key)
         self.counters.inc("polls", source=source.key, status="error")
         now = datetime.now(UTC)
-        error = DeadlineExceeded(f"{source.url}: poll took longer than {deadline:g}s and was stopped")
+        error = DeadlineExceeded(
+            f"{source.url}: poll took longer than {deadline:g}s and was stopped"
+        )
         # The same path as any failed poll: a runs row, backoff, and source health (alerts).
-        record_failure(source, self.app.poll_context, started=now - timedelta(seconds=deadline),
-                       exc=error)
+        record_failure(
+            source, self.app.poll_context, started=now - timedelta(seconds=deadline), exc=error
+        )
 
     async def _relay_loop(self) -> None:
         """Deliver due posts whenever a poll finishes, and every few seconds for retries."""
@@ -186,8 +217,12 @@ class Service:
         try:
             from .chat import Chat  # noqa: PLC0415 - PTB's Application is loaded only when enabled
 
-            chat = Chat(config=self.app.config, store=self.app.store, counters=self.counters,
-                        snapshot=self.monitor.snapshot)
+            chat = Chat(
+                config=self.app.config,
+                store=self.app.store,
+                counters=self.counters,
+                snapshot=self.monitor.snapshot,
+            )
             if await chat.start_when_reachable(self._stop):
                 await self._stop.wait()
                 await chat.stop()
@@ -204,8 +239,11 @@ class Service:
             task.cancel()
         if late:
             await asyncio.wait(late, timeout=_CANCEL_GRACE)
-            log.warning("stopped %d task(s) that did not finish in time: %s", len(late),
-                        ", ".join(sorted(t.get_name() for t in late)))
+            log.warning(
+                "stopped %d task(s) that did not finish in time: %s",
+                len(late),
+                ", ".join(sorted(t.get_name() for t in late)),
+            )
         self.scheduler.shutdown(wait=False)
 
     def _on_job_event(self, event: JobExecutionEvent) -> None:
@@ -215,6 +253,10 @@ class Service:
         if event.code == EVENT_JOB_ERROR:  # APScheduler logs the traceback itself
             log.error("poll %s: crashed: %r", event.job_id, event.exception)
         else:
-            log.warning("poll %s: %s", event.job_id, "missed its time (the loop was busy)"
-                        if event.code == EVENT_JOB_MISSED else
-                        "skipped: the previous one is still running")
+            log.warning(
+                "poll %s: %s",
+                event.job_id,
+                "missed its time (the loop was busy)"
+                if event.code == EVENT_JOB_MISSED
+                else "skipped: the previous one is still running",
+            )

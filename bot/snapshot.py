@@ -32,11 +32,18 @@ class Snapshot:
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, state) -> rows
     flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
-    lag: dict[str, tuple[tuple[int, ...], float, int]] = field(default_factory=dict)  # buckets, sum, n
+    lag: dict[str, tuple[tuple[int, ...], float, int]] = field(
+        default_factory=dict
+    )  # buckets, sum, n
 
 
-def read_snapshot(path: str | Path, *, deadline: float = READ_DEADLINE, full: bool = False,
-                  lag: LagHistogram | None = None) -> Snapshot:
+def read_snapshot(
+    path: str | Path,
+    *,
+    deadline: float = READ_DEADLINE,
+    full: bool = False,
+    lag: LagHistogram | None = None,
+) -> Snapshot:
     """Read a Snapshot (`full`: sent counts and the last day's polls too); raise sqlite3.Error past `deadline`.
 
     Every query is an index search or a covering-index scan, except `full`'s sent counts, which
@@ -48,12 +55,24 @@ def read_snapshot(path: str | Path, *, deadline: float = READ_DEADLINE, full: bo
         conn.execute("begin")  # one read transaction: every number comes from the same moment
         return Snapshot(
             sources=_sources(conn),
-            articles=dict(conn.execute("select source_key, count(*) from articles group by 1").fetchall()),
-            outbox=_by_channel(conn, f"select {{ch}}, state, count(*) from outbox where state in "
-                                     f"({','.join('?' * len(states))}) group by 1, 2", states),
-            flood_waiting={ch: n for (ch, _), n in _by_channel(
-                conn, "select {ch}, '', count(*) from outbox where state = 'pending' "
-                      "and last_error like 'flood wait%' group by 1", ()).items()},
+            articles=dict(
+                conn.execute("select source_key, count(*) from articles group by 1").fetchall()
+            ),
+            outbox=_by_channel(
+                conn,
+                f"select {{ch}}, state, count(*) from outbox where state in "
+                f"({','.join('?' * len(states))}) group by 1, 2",
+                states,
+            ),
+            flood_waiting={
+                ch: n
+                for (ch, _), n in _by_channel(
+                    conn,
+                    "select {ch}, '', count(*) from outbox where state = 'pending' "
+                    "and last_error like 'flood wait%' group by 1",
+                    (),
+                ).items()
+            },
             polls=_recent_polls(conn) if full else {},
             lag=lag.update(conn) if lag else {},
         )
@@ -99,8 +118,10 @@ def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     since = datetime.fromtimestamp(time.time() - 86400, UTC).isoformat(timespec="seconds")
     polls: dict[tuple[str, str], int] = {}
     for (key,) in conn.execute("select key from sources").fetchall():
-        for status, n in conn.execute("select status, count(*) from runs where source_key = ? "
-                                      "and started_at >= ? group by 1", [key, since]):
+        for status, n in conn.execute(
+            "select status, count(*) from runs where source_key = ? and started_at >= ? group by 1",
+            [key, since],
+        ):
             polls[(key, status)] = n
     return polls
 
@@ -128,5 +149,10 @@ def failing_sources(snapshot: Snapshot, config: Config) -> list[str]:
 
 def failed_channels(snapshot: Snapshot) -> list[str]:
     """Return the channels with failed posts (readers who blocked the bot are not the operator's)."""
-    return sorted({ch for (ch, state), n in snapshot.outbox.items()
-                   if state == "failed" and n and ch != PERSONAL})
+    return sorted(
+        {
+            ch
+            for (ch, state), n in snapshot.outbox.items()
+            if state == "failed" and n and ch != PERSONAL
+        }
+    )

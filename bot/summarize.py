@@ -23,11 +23,15 @@ _WORD = re.compile(r"\w+")
 # "МОСКВА, 27 декабря. /Корр. ТАСС Михаил Тимофеев/."; BelTA: "MOSCOW, 1 July (BelTA) - ",
 # "МИНСК, 2 февраля (БЕЛТА) - ", and with a byline "2 февраля, Москва /Эдуард Пивовар - БЕЛТА/.".
 # Every repetition is bounded and each class excludes the delimiter after it: no backtracking.
-_EN_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November"
-             r"|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)")
+_EN_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
+)
 _RU_MONTH = r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
-_DATE = (rf"(?:{_EN_MONTH}\s{{1,3}}\d{{1,2}}|\d{{1,2}}\s{{1,3}}(?:{_EN_MONTH}|{_RU_MONTH}))"
-         r"(?:,?\s\d{4})?")
+_DATE = (
+    rf"(?:{_EN_MONTH}\s{{1,3}}\d{{1,2}}|\d{{1,2}}\s{{1,3}}(?:{_EN_MONTH}|{_RU_MONTH}))"
+    r"(?:,?\s\d{4})?"
+)
 # An upper-case city, optionally with a sub-place in slashes.
 _PLACE = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'.\- ]{1,40}(?:/[^/\n]{1,60}/)?"
 _SLASH_TAG = r"\s{0,3}/[^/\n]{2,80}/\s{0,3}\."  # "/TASS/." or "/Корр. ТАСС Имя Фамилия/."
@@ -40,11 +44,14 @@ _DATELINE = re.compile(
 # Abbreviations keyed by their casefolded text without the final dot. NEVER ones precede a name
 # or a number and never end a sentence; SOFT ones may end one, so they split only before a capital.
 _NEVER = {
-    "en": frozenset("gen lt col maj capt sgt adm mr mrs ms dr prof st sen rep gov amb no nos vs "
-                    "approx e.g i.e cf jan feb mar apr jun jul aug sep sept oct nov dec "
-                    "u.s u.n u.k".split()),
-    "ru": frozenset("т.е т.к т.н т.ч им ул пр просп пл д ст п ч см напр проф ген акад рис "
-                    "тел".split()),
+    "en": frozenset(
+        "gen lt col maj capt sgt adm mr mrs ms dr prof st sen rep gov amb no nos vs "
+        "approx e.g i.e cf jan feb mar apr jun jul aug sep sept oct nov dec "
+        "u.s u.n u.k".split()
+    ),
+    "ru": frozenset(
+        "т.е т.к т.н т.ч им ул пр просп пл д ст п ч см напр проф ген акад рис тел".split()
+    ),
 }
 _SOFT = {
     "en": frozenset("etc inc ltd co corp jr sr a.m p.m bln mln bn".split()),
@@ -95,7 +102,7 @@ def split_sentences(text: str, *, lang: str = "") -> list[str]:
 def strip_dateline(text: str) -> str:
     """Remove a leading agency dateline (TASS, BelTA or 'CITY, Month Day (Agency) -')."""
     match = _DATELINE.match(text)
-    return text[match.end():] if match else text
+    return text[match.end() :] if match else text
 
 
 def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
@@ -134,15 +141,18 @@ def _is_title(text: str, title: str) -> bool:
     want, got = _key(title), _key(text)
     if not want or not got.startswith(want):
         return False
-    tail = got[len(want):]
+    tail = got[len(want) :]
     return not tail or (tail[0] == " " and tail.replace(" ", "").isdigit())
 
 
 def _is_full_sentence(text: str) -> bool:
     """Tell whether text looks like a complete sentence of at least two words."""
     first = text.lstrip(_OPENERS)[:1]
-    return (len(text.split()) >= 2 and (first.isupper() or first.isdigit())
-            and text.rstrip(_CLOSERS)[-1:] in ".!?…")
+    return (
+        len(text.split()) >= 2
+        and (first.isupper() or first.isdigit())
+        and text.rstrip(_CLOSERS)[-1:] in ".!?…"
+    )
 
 
 def _is_cut_excerpt(lead: str, body: str, title: str) -> bool:
@@ -171,36 +181,38 @@ def _iter_sentences(text: str, lang: str) -> Iterator[str]:
     start = 0
     for match in _CANDIDATE.finditer(text):
         if _is_boundary(text, match, never, soft, russian=lang != "en"):
-            yield text[start:match.end(1)]
+            yield text[start : match.end(1)]
             start = match.end()
     if start < len(text):
         yield text[start:]
 
 
-def _is_boundary(text: str, match: re.Match[str], never: frozenset[str], soft: frozenset[str],
-                 *, russian: bool) -> bool:
+def _is_boundary(
+    text: str, match: re.Match[str], never: frozenset[str], soft: frozenset[str], *, russian: bool
+) -> bool:
     """Tell whether the punctuation in match ends a sentence."""
-    following = text[match.end():match.end() + 4].lstrip(_OPENERS)[:1]
+    following = text[match.end() : match.end() + 4].lstrip(_OPENERS)[:1]
     if not following.isupper() and not following.isdigit():
         return False  # a lower-case word, a dash or a comma continues the sentence
     if match.group(1).rstrip(_CLOSERS) != ".":
         return following.isupper()  # "?", "!", "…", "..."
-    word = text[text.rfind(" ", 0, match.start()) + 1:match.start()].lstrip(_OPENERS)
+    word = text[text.rfind(" ", 0, match.start()) + 1 : match.start()].lstrip(_OPENERS)
     kind = _abbreviation(word, text, match.start() - len(word), never, soft, russian=russian)
     if kind == "never":
         return False
     return following.isupper() if kind == "soft" else True
 
 
-def _abbreviation(word: str, text: str, at: int, never: frozenset[str], soft: frozenset[str],
-                  *, russian: bool) -> str:
+def _abbreviation(
+    word: str, text: str, at: int, never: frozenset[str], soft: frozenset[str], *, russian: bool
+) -> str:
     """Classify the word before a full stop as a "never", "soft" or "" (no) abbreviation."""
     if _INITIALS.fullmatch(word):
         return "never"  # "K. I. Kosachev", "В.В. Путин", "U.S."
     key = word.casefold()
     if russian and key.lstrip("0123456789") == "г":
         # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город" ("г. Минск").
-        previous = text[max(0, at - 24):at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
+        previous = text[max(0, at - 24) : at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
         return "soft" if key != "г" or previous.isdigit() else "never"
     return "never" if key in never else "soft" if key in soft else ""
 

@@ -23,9 +23,18 @@ log = logging.getLogger(__name__)
 
 # Transport failures that prove the request never reached Telegram, so a retry cannot double it.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
-_CHAT_PROBLEMS = ("chat not found", "kicked", "not a member", "rights", "bot was blocked",
-                  "user is deactivated", "have no rights", "chat_write_forbidden",
-                  "topic_closed", "message thread not found")
+_CHAT_PROBLEMS = (
+    "chat not found",
+    "kicked",
+    "not a member",
+    "rights",
+    "bot was blocked",
+    "user is deactivated",
+    "have no rights",
+    "chat_write_forbidden",
+    "topic_closed",
+    "message thread not found",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +123,13 @@ class TelegramSender:
     @classmethod
     def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
         """Build a sender whose Bot talks to `api_base_url` with the given timeouts."""
-        request = HTTPXRequest(connection_pool_size=16, read_timeout=timeout,
-                               write_timeout=timeout, connect_timeout=min(timeout, 5.0),
-                               pool_timeout=2.0)
+        request = HTTPXRequest(
+            connection_pool_size=16,
+            read_timeout=timeout,
+            write_timeout=timeout,
+            connect_timeout=min(timeout, 5.0),
+            pool_timeout=2.0,
+        )
         return cls(Bot(token, base_url=api_base_url, request=request))
 
     @property
@@ -141,15 +154,27 @@ class TelegramSender:
         try:
             if message.edit_message_id is not None:
                 result = await self._bot.edit_message_text(
-                    chat_id=message.chat_id, message_id=message.edit_message_id,
-                    text=message.text, parse_mode=parse_mode, link_preview_options=_preview(message))
+                    chat_id=message.chat_id,
+                    message_id=message.edit_message_id,
+                    text=message.text,
+                    parse_mode=parse_mode,
+                    link_preview_options=_preview(message),
+                )
                 return Delivered(getattr(result, "message_id", message.edit_message_id))
-            reply = (ReplyParameters(message.reply_to, allow_sending_without_reply=True)
-                     if message.reply_to is not None else None)
+            reply = (
+                ReplyParameters(message.reply_to, allow_sending_without_reply=True)
+                if message.reply_to is not None
+                else None
+            )
             sent = await self._bot.send_message(
-                chat_id=message.chat_id, text=message.text, parse_mode=parse_mode,
-                message_thread_id=message.thread_id, disable_notification=message.silent,
-                link_preview_options=_preview(message), reply_parameters=reply)
+                chat_id=message.chat_id,
+                text=message.text,
+                parse_mode=parse_mode,
+                message_thread_id=message.thread_id,
+                disable_notification=message.silent,
+                link_preview_options=_preview(message),
+                reply_parameters=reply,
+            )
             return Delivered(sent.message_id)
         except tg.TelegramError as exc:
             return classify_error(exc, editing=message.edit_message_id is not None)
@@ -194,11 +219,17 @@ class ConsoleSender:
         """Print the message as plain text with its target chat."""
         stream = self._stream or sys.stdout
         self._next_id += 1
-        action = ("edit" if message.edit_message_id is not None
-                  else "reply" if message.reply_to is not None else "post")
+        action = (
+            "edit"
+            if message.edit_message_id is not None
+            else "reply"
+            if message.reply_to is not None
+            else "post"
+        )
         text = message.plain or message.text
-        stream.write(f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n"
-                     f"{text}\n\n")
+        stream.write(
+            f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n{text}\n\n"
+        )
         stream.flush()
         return Delivered(None)
 
@@ -210,4 +241,3 @@ def _preview(message: Message) -> LinkPreviewOptions | None:
     if not message.preview_url:
         return None
     return LinkPreviewOptions(url=message.preview_url, prefer_small_media=True)
-

@@ -64,8 +64,11 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
     the tree is read, never changed.
     """
     try:
-        tree = html if isinstance(html, HtmlElement) else (
-            load_html(html) if html and html.strip() else None)
+        tree = (
+            html
+            if isinstance(html, HtmlElement)
+            else (load_html(html) if html and html.strip() else None)
+        )
         if tree is None:
             return ""
         # fast=True skips trafilatura's readability/jusText fallbacks, its most expensive part.
@@ -151,9 +154,13 @@ def _keys(block: _Element) -> list[str]:
 def _drop_trailer(body: _Element) -> None:
     """Remove closing paragraphs that are subscription, social, comment or copyright notices."""
     blocks = list(body)
-    while blocks and blocks[-1].tag in ("p", "head") and (
-        not _text(blocks[-1])
-        or (_TRAILER.search(_text(blocks[-1])) and _words(blocks[-1]) <= _TRAILER_MAX_WORDS)
+    while (
+        blocks
+        and blocks[-1].tag in ("p", "head")
+        and (
+            not _text(blocks[-1])
+            or (_TRAILER.search(_text(blocks[-1])) and _words(blocks[-1]) <= _TRAILER_MAX_WORDS)
+        )
     ):
         remove_keeping_tail(blocks.pop())
 
@@ -171,12 +178,13 @@ def _continuations(tree: _Element, kept: set[str]) -> list[str]:
             groups[(el.tag, el.get("class", ""))].append((el, paras))
     extra: list[str] = []
     for members in groups.values():
-        covered = [sum(_key(_text(p)) in kept for p in paras) * 2 >= len(paras)
-                   for _, paras in members]
+        covered = [
+            sum(_key(_text(p)) in kept for p in paras) * 2 >= len(paras) for _, paras in members
+        ]
         if len(members) < 2 or not any(covered):
             continue
         first = members[covered.index(True)][0]
-        for el, paras in members[covered.index(True) + 1:]:
+        for el, paras in members[covered.index(True) + 1 :]:
             if not any(_key(_text(p)) in kept for p in paras) and _same_story(tree, first, el):
                 extra += [_text(p) for p in paras if _own_link_share(p) < _LINK_SHARE]
     return extra

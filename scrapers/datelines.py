@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from lxml.etree import _Element, iterwalk
@@ -29,32 +29,62 @@ _MONTH = r"(?P<month>[^\W\d_]{3,9})\.?"
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _DATE = re.compile(
-    rf"\b(?:{_MONTH}\s+{_DAY},?\s+{_YEAR}"            # Nov. 19, 2019 / Nov 20 2019
+    rf"\b(?:{_MONTH}\s+{_DAY},?\s+{_YEAR}"  # Nov. 19, 2019 / Nov 20 2019
     # 19 Nov 2019 / 25. September 2018
     rf"|(?P<day2>\d{{1,2}})\.?\s+(?P<month2>[^\W\d_]{{3,9}})\.?,?\s+(?P<year2>(?:19|20)\d\d)"
-    r"|(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d)"   # 2019-11-19
+    r"|(?P<iy>(?:19|20)\d\d)-(?P<im>\d\d)-(?P<id>\d\d)"  # 2019-11-19
     # 19.11.2019, 11/19/19
     r"|(?P<n1>\d{1,2})(?P<sep>[./])(?P<n2>\d{1,2})(?P=sep)(?P<ny>(?:19|20)?\d\d))(?!\d)"
 )
 # Every date form has a year: four digits, or two at the end of a numeric date.
 _YEARISH = re.compile(r"(?:19|20)\d\d(?!\d)|\d[./]\d{1,2}[./]\d\d(?!\d)")
-_TIME = (r"(?P<hour>\d{1,2})[:.h](?P<minute>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?"
-         r"\s*(?P<ampm>[ap]\.?\s?m\.?)?")
+_TIME = (
+    r"(?P<hour>\d{1,2})[:.h](?P<minute>[0-5]\d)(?::[0-5]\d(?:\.\d+)?)?"
+    r"\s*(?P<ampm>[ap]\.?\s?m\.?)?"
+)
 _ZONE = r"(?:\s*\(?(?:(?P<zone>[A-Z]{1,5})\b|(?P<offset>[+-]\d\d:?\d\d)))?"
-_TIME_AFTER = re.compile(
-    rf"(?:\s|[,|/@T-]|at\b|um\b|в\b|à\b){{0,6}}{_TIME}{_ZONE}", re.IGNORECASE)
+_TIME_AFTER = re.compile(rf"(?:\s|[,|/@T-]|at\b|um\b|в\b|à\b){{0,6}}{_TIME}{_ZONE}", re.IGNORECASE)
 # A time before the date may have the weekday between them ("10:48, Tue, Nov 19, 2019").
 _TIME_BEFORE = re.compile(
-    rf"{_TIME}{_ZONE}(?:\s|[,|/-])*(?:[^\W\d_]{{3,9}}\.?,?\s*)?$", re.IGNORECASE)
+    rf"{_TIME}{_ZONE}(?:\s|[,|/-])*(?:[^\W\d_]{{3,9}}\.?,?\s*)?$", re.IGNORECASE
+)
 # A date the words just before it call an update, not the publication.
 _UPDATED = re.compile(r"updated|modified|edited|обновлено|aktualisiert", re.IGNORECASE)
-_US = {"E": "America/New_York", "C": "America/Chicago", "M": "America/Denver",
-       "P": "America/Los_Angeles"}
+_US = {
+    "E": "America/New_York",
+    "C": "America/Chicago",
+    "M": "America/Denver",
+    "P": "America/Los_Angeles",
+}
 _OFFSETS = {
-    "Z": 0, "GMT": 0, "UTC": 0, "WET": 0, "BST": 60, "CET": 60, "WAT": 60, "CEST": 120,
-    "EET": 120, "CAT": 120, "SAST": 120, "EEST": 180, "MSK": 180, "EAT": 180, "IST": 330,
-    "PKT": 300, "ICT": 420, "WIB": 420, "HKT": 480, "SGT": 480, "PHT": 480, "AWST": 480,
-    "JST": 540, "KST": 540, "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780,
+    "Z": 0,
+    "GMT": 0,
+    "UTC": 0,
+    "WET": 0,
+    "BST": 60,
+    "CET": 60,
+    "WAT": 60,
+    "CEST": 120,
+    "EET": 120,
+    "CAT": 120,
+    "SAST": 120,
+    "EEST": 180,
+    "MSK": 180,
+    "EAT": 180,
+    "IST": 330,
+    "PKT": 300,
+    "ICT": 420,
+    "WIB": 420,
+    "HKT": 480,
+    "SGT": 480,
+    "PHT": 480,
+    "AWST": 480,
+    "JST": 540,
+    "KST": 540,
+    "AEST": 600,
+    "AEDT": 660,
+    "NZST": 720,
+    "NZDT": 780,
 }
 
 
@@ -72,7 +102,7 @@ class Dateline:
         if len(self.days) != 1:
             return None
         wall = datetime.combine(self.days[0], self.at or time())
-        return wall.replace(tzinfo=self.zone or zone).astimezone(timezone.utc)
+        return wall.replace(tzinfo=self.zone or zone).astimezone(UTC)
 
 
 def read_dateline(headline: _Element) -> Dateline | None:
@@ -194,8 +224,9 @@ def _first(found: list[tuple[int, Dateline]]) -> tuple[int, Dateline] | None:
     return first
 
 
-def pick_time(dateline: Dateline | None, stamps: list[tuple[datetime, datetime]], *,
-              zone: tzinfo) -> datetime | None:
+def pick_time(
+    dateline: Dateline | None, stamps: list[tuple[datetime, datetime]], *, zone: tzinfo
+) -> datetime | None:
     """Return the publication time: the stamp the dateline confirms best, else the dateline's.
 
     `stamps` are the metadata's (UTC time, time as written) in order of trust. A printed time
@@ -222,7 +253,7 @@ def _confirms(dateline: Dateline, moment: datetime, local: datetime) -> int:
     """
     if dateline.at is not None:
         if dateline.zone is not None and len(dateline.days) == 1:
-            if abs(dateline.moment(timezone.utc) - moment) < timedelta(minutes=1):
+            if abs(dateline.moment(UTC) - moment) < timedelta(minutes=1):
                 return 3
         elif any(_same_wall(day, dateline.at, local, moment) for day in dateline.days):
             return 2
@@ -230,8 +261,12 @@ def _confirms(dateline: Dateline, moment: datetime, local: datetime) -> int:
         return 1
     # Some offset from UTC-12 to UTC+14 puts the stamp on the printed day.
     naive = moment.replace(tzinfo=None)
-    return int(any(timedelta(hours=-14) <= naive - datetime.combine(day, time()) < timedelta(hours=36)
-                   for day in dateline.days))
+    return int(
+        any(
+            timedelta(hours=-14) <= naive - datetime.combine(day, time()) < timedelta(hours=36)
+            for day in dateline.days
+        )
+    )
 
 
 def _same_wall(day: date, at: time, local: datetime, moment: datetime) -> bool:
@@ -249,8 +284,9 @@ def _dateline(match: re.Match, text: str) -> Dateline | None:
     days = _days(match)
     if not days:
         return None
-    clock = (_TIME_AFTER.match(text, match.end())
-             or _TIME_BEFORE.search(text[max(0, match.start() - _CLOCK_REACH):match.start()]))
+    clock = _TIME_AFTER.match(text, match.end()) or _TIME_BEFORE.search(
+        text[max(0, match.start() - _CLOCK_REACH) : match.start()]
+    )
     if clock is None:
         return Dateline(days)
     at = _clock(clock)
@@ -293,7 +329,7 @@ def _clock(m: re.Match) -> time | None:
 def fixed_zone(offset: str) -> tzinfo:
     """Return the fixed zone of an ISO offset ("Z", "+05:30", "-0800")."""
     if offset.upper() == "Z":
-        return timezone.utc
+        return UTC
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
     return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))

@@ -9,22 +9,47 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 _MONTHS = {
-    **{m: i for i, m in enumerate(
-        ("january february march april may june july august september october november "
-         "december").split(), start=1)},
-    **{m: i for i, m in enumerate(
-        "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)},
+    **{
+        m: i
+        for i, m in enumerate(
+            (
+                "january february march april may june july august september october november "
+                "december"
+            ).split(),
+            start=1,
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)
+    },
     "sept": 9,
     # Russian: nominative, genitive ("27 декабря") and the usual abbreviations.
-    **{m: i for i, m in enumerate(
-        ("январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь "
-         "декабрь").split(), start=1)},
-    **{m: i for i, m in enumerate(
-        ("января февраля марта апреля мая июня июля августа сентября октября ноября "
-         "декабря").split(), start=1)},
-    **{m: i for i, m in enumerate(
-        "янв фев мар апр май июн июл авг сен окт ноя дек".split(), start=1)},
-    "февр": 2, "сент": 9, "нояб": 11,
+    **{
+        m: i
+        for i, m in enumerate(
+            (
+                "январь февраль март апрель май июнь июль август сентябрь октябрь ноябрь декабрь"
+            ).split(),
+            start=1,
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate(
+            (
+                "января февраля марта апреля мая июня июля августа сентября октября ноября декабря"
+            ).split(),
+            start=1,
+        )
+    },
+    **{
+        m: i
+        for i, m in enumerate("янв фев мар апр май июн июл авг сен окт ноя дек".split(), start=1)
+    },
+    "февр": 2,
+    "сент": 9,
+    "нояб": 11,
 }
 
 # A stamp more than this far in the future is a site error, or a dateline whose year we guessed

@@ -17,8 +17,9 @@ from .models import Link, Source
 from .normalize import canonical_or_none, canonical_url, clean_inline, url_key
 
 
-def links_from_feed(content: bytes, *, source: Source,
-                    skip: frozenset[str] = frozenset()) -> tuple[Link, ...]:
+def links_from_feed(
+    content: bytes, *, source: Source, skip: frozenset[str] = frozenset()
+) -> tuple[Link, ...]:
     """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound.
 
     Items whose URL identity is in `skip` (already archived) come back as bare links, url
@@ -29,8 +30,9 @@ def links_from_feed(content: bytes, *, source: Source,
     if not head.startswith(b"<") or b"<html" in head:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
     pruned = _pruned(content, source=source, skip=skip)
-    parsed = feedparser.parse(pruned.document if pruned else content,
-                              sanitize_html=False, resolve_relative_uris=False)
+    parsed = feedparser.parse(
+        pruned.document if pruned else content, sanitize_html=False, resolve_relative_uris=False
+    )
     if pruned and len(parsed.entries) != pruned.kept:
         # feedparser saw the items otherwise than lxml did: read the whole feed after all.
         pruned = None
@@ -41,13 +43,17 @@ def links_from_feed(content: bytes, *, source: Source,
     if not parsed.get("version") and not parsed.entries and not pruned:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
     zone = ZoneInfo(source.timezone)
-    read = (_feed_link(entry, source=source, zone=zone) if entry.get("link") else None
-            for entry in parsed.entries)
+    read = (
+        _feed_link(entry, source=source, zone=zone) if entry.get("link") else None
+        for entry in parsed.entries
+    )
     links = _unique(link for link in _in_feed_order(read, pruned, source=source) if link)
     links = tuple(link for link in links if _wanted(link.url, link.canonical_url, source))
     if not links:
-        raise NoLinksFound(f"{source.url}: the feed has no items"
-                           + (" matching link_pattern" if source.link_pattern else ""))
+        raise NoLinksFound(
+            f"{source.url}: the feed has no items"
+            + (" matching link_pattern" if source.link_pattern else "")
+        )
     return links
 
 
@@ -66,8 +72,9 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
         # Listings link one article several times (picture, headline, "more"), even under
         # several spellings (http://www. and https:// on odkb-csto.org); keep the longest text.
         if key not in found or len(text) > len(found[key].title):
-            found[key] = Link(url=found[key].url if key in found else url,
-                              canonical_url=canonical, title=text)
+            found[key] = Link(
+                url=found[key].url if key in found else url, canonical_url=canonical, title=text
+            )
     links = tuple(found.values())
     if not links:
         raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
@@ -95,8 +102,11 @@ def _in_feed_order(read, pruned: PrunedFeed | None, *, source: Source):
         yield from read
         return
     for url in pruned.order:
-        yield next(read) if url is None else Link(
-            url=url, canonical_url=canonical_url(url, rewrites=source.url_rewrites))
+        yield (
+            next(read)
+            if url is None
+            else Link(url=url, canonical_url=canonical_url(url, rewrites=source.url_rewrites))
+        )
 
 
 def _wanted(url: str, canonical: str, source: Source) -> bool:

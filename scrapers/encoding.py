@@ -44,7 +44,9 @@ class CappedDecoder:
             try:
                 out = self._inflater.decompress(data, self._limit - self._size + 1)
             except zlib.error as exc:
-                raise FetchError(f"{self._url}: corrupt compressed body ({exc})", url=self._url) from exc
+                raise FetchError(
+                    f"{self._url}: corrupt compressed body ({exc})", url=self._url
+                ) from exc
             self._keep(out)
             data = self._inflater.unconsumed_tail
 
@@ -59,7 +61,8 @@ class CappedDecoder:
         self._size += len(data)
         if self._size > self._limit:
             raise ResponseTooLarge(
-                f"{self._url}: body is larger than {self._limit} bytes after decoding", url=self._url
+                f"{self._url}: body is larger than {self._limit} bytes after decoding",
+                url=self._url,
             )
         self._chunks.append(data)
 
@@ -97,8 +100,11 @@ def _charset_from_header(content_type: str) -> str:
 
 def _charset_from_bom(content: bytes) -> str:
     """Return the encoding a byte-order mark announces, or ''."""
-    for bom, name in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16"),
-                      (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if content.startswith(bom):
             return name
     return ""
@@ -113,4 +119,6 @@ def _charset_from_meta(content: bytes) -> str:
 def _python_codec(name: str) -> str:
     """Map web charset labels to Python codecs (WHATWG treats latin-1 labels as windows-1252)."""
     lowered = name.lower()
-    return "cp1252" if lowered in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii") else lowered
+    return (
+        "cp1252" if lowered in ("iso-8859-1", "latin1", "latin-1", "us-ascii", "ascii") else lowered
+    )

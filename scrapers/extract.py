@@ -19,12 +19,17 @@ from .body import extract_body, remove_keeping_tail
 from .datelines import Dateline, fixed_zone, pick_time, read_dateline
 from .dates import iter_datelines, parse_machine_date, plausible
 from .errors import NotHTML
-from .language import detect_language
 from .headline import choose_headline, find_heading
+from .language import detect_language
 from .metadata import Metadata, content_text, read_metadata, shown_in_chrome
 from .models import Article, Link, Source
 from .normalize import (
-    canonical_url, clean_inline, clean_text, normalize_author, same_text, strip_lines,
+    canonical_url,
+    clean_inline,
+    clean_text,
+    normalize_author,
+    same_text,
+    strip_lines,
 )
 from .selection import Picked, html_to_text, pick
 
@@ -153,8 +158,13 @@ def _parse(html: str, *, url: str) -> tuple[HtmlElement, bool]:
     # A feed quotes article HTML (tass.ru's yandex:full-text) but is no page to extract.
     if re.match(r"(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:rdf)\b", head, re.DOTALL):
         raise NotHTML(f"{url}: an RSS or Atom feed, not an HTML page")
-    if not head or not ("<html" in head or "<!doctype html" in head or "<head" in head
-                        or "<body" in head or re.search(r"<(div|p|article|h1)\b", head)):
+    if not head or not (
+        "<html" in head
+        or "<!doctype html" in head
+        or "<head" in head
+        or "<body" in head
+        or re.search(r"<(div|p|article|h1)\b", head)
+    ):
         raise NotHTML(f"{url}: not an HTML document")
     tree = load_html(html)
     if tree is not None:
@@ -208,7 +218,8 @@ def _dateline(
         if picked.date_stamp:
             try:
                 return parse_machine_date(
-                    picked.date_stamp, zone=zone, trust_offset=source.trust_offset), ""
+                    picked.date_stamp, zone=zone, trust_offset=source.trust_offset
+                ), ""
             except ValueError:
                 pass
         for pattern in (source.dateline,) if source.dateline else GENERIC_DATELINES:
@@ -229,8 +240,11 @@ def _plausible(
     text: str, pattern: str, *, zone: ZoneInfo, now: datetime
 ) -> Iterator[tuple[datetime, str]]:
     """Yield the date lines in `text` whose time is plausible, in page order."""
-    return (hit for hit in iter_datelines(text, pattern, zone=zone, now=now)
-            if plausible(hit[0], now=now))
+    return (
+        hit
+        for hit in iter_datelines(text, pattern, zone=zone, now=now)
+        if plausible(hit[0], now=now)
+    )
 
 
 def _published(
@@ -255,9 +269,7 @@ def _published(
     return moment
 
 
-def _body(
-    tree: HtmlElement | None, picked: Picked, *, url: str, source: Source, title: str
-) -> str:
+def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source, title: str) -> str:
     """Return the article body as paragraphs, cleaned of titles, date lines and trailers."""
     # A body selector that finds nothing means another template of the site (belta.by's
     # /special/ pages), not an empty article: generic extraction takes over.
@@ -284,8 +296,10 @@ def _lead(
     # description is then the site's self-description (interaffairs.ru).
     lead = picked.lead if source.selectors.lead else next(iter(meta.descriptions), "")
     lead = strip_lines(clean_text(lead), trailers=source.trailers, drop=source.drop_lines)
-    if len(lead) < _MIN_LEAD or same_text(lead, title) or title.casefold().startswith(
-        lead.rstrip(".… ").casefold()
+    if (
+        len(lead) < _MIN_LEAD
+        or same_text(lead, title)
+        or title.casefold().startswith(lead.rstrip(".… ").casefold())
     ):
         return ""
     if meta.site_name and same_text(lead, meta.site_name):

@@ -30,11 +30,17 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 
 
 # UTF-32 first: its little-endian mark starts like UTF-16's.
-_WIDE_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-              (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 # <link>URL</link> (RSS, maybe in CDATA) or <link … href="URL"> (Atom, any prefix).
-_LINKS = re.compile(rb"<link>\s*(?:<!\[CDATA\[\s*)?(https?://[^<\s\]]+)"
-                    rb"|<(?:[\w.-]+:)?link\b[^>]*?\bhref\s*=\s*[\"'](https?://[^\"']+)[\"']")
+_LINKS = re.compile(
+    rb"<link>\s*(?:<!\[CDATA\[\s*)?(https?://[^<\s\]]+)"
+    rb"|<(?:[\w.-]+:)?link\b[^>]*?\bhref\s*=\s*[\"'](https?://[^\"']+)[\"']"
+)
 _ENTITY_LIKE = re.compile(r"&[A-Za-z0-9_]+;")
 _DECLARED_ENCODING = re.compile(r"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
 
@@ -55,7 +61,7 @@ class PrunedFeed:
 
 def feed_head(content: bytes, size: int = 1024) -> bytes:
     """Return the lower-cased start of a document past any byte-order mark and leading blanks."""
-    return as_utf8(content[:4 * size]).removeprefix(codecs.BOM_UTF8).lstrip()[:size].lower()
+    return as_utf8(content[: 4 * size]).removeprefix(codecs.BOM_UTF8).lstrip()[:size].lower()
 
 
 def as_utf8(content: bytes) -> bytes:
@@ -122,12 +128,15 @@ def _item_url(item: etree._Element) -> str | None:
         return None
     if item.tag == f"{_ATOM}entry":
         # feedparser's entry link is the alternate link of an HTML type (it lower-cases both).
-        links = [link for link in item.iterchildren(f"{_ATOM}link")
-                 if link.get("rel", "alternate").lower() == "alternate"
-                 and link.get("type", "text/html").lower() in _HTML_TYPES]
+        links = [
+            link
+            for link in item.iterchildren(f"{_ATOM}link")
+            if link.get("rel", "alternate").lower() == "alternate"
+            and link.get("type", "text/html").lower() in _HTML_TYPES
+        ]
         texts = [link.get("href", "") for link in links]
     else:
-        links = list(item.iterchildren(item.tag[:-len("item")] + "link"))
+        links = list(item.iterchildren(item.tag[: -len("item")] + "link"))
         if any("href" in link.attrib or len(link) for link in links):
             return None  # an href, or a comment or entity inside the text: let feedparser decide
         texts = [link.text or "" for link in links]
@@ -144,7 +153,7 @@ def _is_tangled(item: etree._Element) -> bool:
     namespace."""
     if any(True for _ in item.iterancestors(*_ITEM_TAGS)):
         return True  # feedparser gives the outer item's later fields to the inner entry
-    own = f"{_ATOM}link" if item.tag == f"{_ATOM}entry" else item.tag[:-len("item")] + "link"
+    own = f"{_ATOM}link" if item.tag == f"{_ATOM}entry" else item.tag[: -len("item")] + "link"
     for element in item.iterdescendants():
         tag = element.tag
         if not isinstance(tag, str):

@@ -22,7 +22,11 @@ from protego import Protego
 
 from .encoding import CappedDecoder, decode_html
 from .errors import (
-    BlockedAddress, DeadlineExceeded, FetchError, HTTPStatusError, RobotsDisallowed,
+    BlockedAddress,
+    DeadlineExceeded,
+    FetchError,
+    HTTPStatusError,
+    RobotsDisallowed,
 )
 from .models import Page
 
@@ -140,15 +144,22 @@ class Fetcher:
                 return await self._stream(url, headers)
         except TimeoutError as exc:
             raise DeadlineExceeded(
-                f"{url}: no complete answer within {self._policy.timeout:g}s", url=url, retryable=True
+                f"{url}: no complete answer within {self._policy.timeout:g}s",
+                url=url,
+                retryable=True,
             ) from exc
         except httpx.TooManyRedirects as exc:
-            raise FetchError(f"{url}: more than {self._policy.max_redirects} redirects", url=url) from exc
+            raise FetchError(
+                f"{url}: more than {self._policy.max_redirects} redirects", url=url
+            ) from exc
         except httpx.TimeoutException as exc:
-            raise FetchError(f"{url}: timed out ({type(exc).__name__})", url=url, retryable=True) from exc
+            raise FetchError(
+                f"{url}: timed out ({type(exc).__name__})", url=url, retryable=True
+            ) from exc
         except httpx.TransportError as exc:
-            raise FetchError(f"{url}: connection failed ({exc or type(exc).__name__})", url=url,
-                             retryable=True) from exc
+            raise FetchError(
+                f"{url}: connection failed ({exc or type(exc).__name__})", url=url, retryable=True
+            ) from exc
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url}: invalid URL ({exc})", url=url) from exc
 
@@ -157,25 +168,36 @@ class Fetcher:
         async with self._client.stream("GET", url, headers=headers) as response:
             final_url = str(response.url)
             if response.status_code == 304:
-                return Page(url=final_url, status=304, content=b"", text="",
-                            etag=response.headers.get("etag"),
-                            last_modified=response.headers.get("last-modified"))
+                return Page(
+                    url=final_url,
+                    status=304,
+                    content=b"",
+                    text="",
+                    etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                )
             if response.status_code >= 400:
                 raise HTTPStatusError(
                     f"{url}: HTTP {response.status_code} {response.reason_phrase}".rstrip(),
-                    url=url, status=response.status_code,
+                    url=url,
+                    status=response.status_code,
                     retry_after=_retry_after(response.headers.get("retry-after")),
                 )
-            decoder = CappedDecoder(response.headers.get("content-encoding", ""),
-                                    limit=self._policy.max_bytes, url=url)
+            decoder = CappedDecoder(
+                response.headers.get("content-encoding", ""), limit=self._policy.max_bytes, url=url
+            )
             async for chunk in response.aiter_raw():
                 decoder.feed(chunk)
             content = decoder.finish()
         content_type = response.headers.get("content-type", "")
         return Page(
-            url=final_url, status=response.status_code, content=content,
-            text=decode_html(content, content_type=content_type), content_type=content_type,
-            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            url=final_url,
+            status=response.status_code,
+            content=content,
+            text=decode_html(content, content_type=content_type),
+            content_type=content_type,
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
         )
 
     async def _check_robots(self, url: str) -> None:
@@ -196,8 +218,11 @@ class Fetcher:
         except HTTPStatusError as exc:
             if 400 <= exc.status < 500:
                 return None
-            raise FetchError(f"{robots_url}: robots.txt unavailable (HTTP {exc.status})",
-                             url=robots_url, retryable=True) from exc
+            raise FetchError(
+                f"{robots_url}: robots.txt unavailable (HTTP {exc.status})",
+                url=robots_url,
+                retryable=True,
+            ) from exc
         return Protego.parse(page.content.decode("utf-8", errors="replace"))
 
 
@@ -218,7 +243,9 @@ class _AddressGuard:
             if not address.is_global:
                 raise BlockedAddress(
                     f"{url}: {url.host} resolves to non-public address {address} "
-                    "(set fetch.allow_private_addresses = true to allow)", url=str(url))
+                    "(set fetch.allow_private_addresses = true to allow)",
+                    url=str(url),
+                )
 
 
 async def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

@@ -14,8 +14,22 @@ from lxml.etree import XPath, _Element
 from .metadata import Metadata, headings, in_chrome, text_of, xml_safe
 
 # Quotes and dashes typed differently in a heading and its declared title.
-_FOLD = str.maketrans({"‘": "'", "’": "'", "‚": "'", "′": "'", "“": '"', "”": '"', "„": '"',
-                       "″": '"', "«": '"', "»": '"', "–": "-", "—": "-"})
+_FOLD = str.maketrans(
+    {
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "′": "'",
+        "“": '"',
+        "”": '"',
+        "„": '"',
+        "″": '"',
+        "«": '"',
+        "»": '"',
+        "–": "-",
+        "—": "-",
+    }
+)
 _STRING_EQUAL = XPath("//body//text()[normalize-space(.) = $text]")
 
 

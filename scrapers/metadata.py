@@ -20,10 +20,23 @@ from .normalize import clean_inline
 _ARTICLE_TYPES = {"reportage", "report", "webpage", "pressrelease"}
 # Meta tags that carry the publication time, in order of trust.
 _DATE_METAS = (
-    "article:published_time", "og:article:published_time", "article:published",
-    "article.published", "datePublished", "date", "pubdate", "publishdate", "publish-date",
-    "pub_date", "published_at", "parsely-pub-date", "dc.date", "dc.date.issued",
-    "dcterms.date", "dcterms.created", "sailthru.date",
+    "article:published_time",
+    "og:article:published_time",
+    "article:published",
+    "article.published",
+    "datePublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "pub_date",
+    "published_at",
+    "parsely-pub-date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.date",
+    "dcterms.created",
+    "sailthru.date",
 )
 # Page chrome where a <time> is the crawl date or another story's date, never the article's
 # (the BelTA header, the CSTO sidebar of latest news).
@@ -64,7 +77,12 @@ def read_metadata(tree: _Element) -> Metadata:
     root = tree.getroottree().getroot()
     # One walk over the page collects every tag read below.
     tags: dict[str, list[_Element]] = {
-        "meta": [], "script": [], "link": [], "time": [], "title": []}
+        "meta": [],
+        "script": [],
+        "link": [],
+        "time": [],
+        "title": [],
+    }
     for el in root.iter(*tags):
         tags[el.tag].append(el)
     meta = _meta_index(tags["meta"])
@@ -77,10 +95,15 @@ def read_metadata(tree: _Element) -> Metadata:
     authors = [_ld_author(i.get("author")) for i in ld]
     authors += [meta("author"), meta("article:author"), meta("dc.creator")]
     descriptions = [_ld_text(i.get("description")) for i in ld]
-    descriptions += [meta("og:description"), meta("description"),
-                     meta("twitter:description")]
-    canonical = next((str(link.get("href") or "") for link in tags["link"]
-                      if "canonical" in str(link.get("rel") or "").lower().split()), "")
+    descriptions += [meta("og:description"), meta("description"), meta("twitter:description")]
+    canonical = next(
+        (
+            str(link.get("href") or "")
+            for link in tags["link"]
+            if "canonical" in str(link.get("rel") or "").lower().split()
+        ),
+        "",
+    )
     lang = str(root.get("lang") or "") if root.tag == "html" else ""
     return Metadata(
         titles=_present(titles),
@@ -130,8 +153,11 @@ def shown_in_chrome(tree: _Element, text: str) -> bool:
         return False
     word = max(xml_safe(clean_inline(text)).split(), key=len)
     seen: set[_Element] = set()
-    found = (_STRINGS_WITH(tree, word=word) if word == word.lower()
-             else _STRINGS_WITH_EITHER(tree, word=word, lower=word.lower()))
+    found = (
+        _STRINGS_WITH(tree, word=word)
+        if word == word.lower()
+        else _STRINGS_WITH_EITHER(tree, word=word, lower=word.lower())
+    )
     for string in found:
         parent = string.getparent()
         if string.is_tail:
@@ -250,8 +276,11 @@ def _walk_ld(data) -> list[dict]:
         return _walk_ld(data["@graph"])
     types = data.get("@type", "")
     types = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
-    return [data] if any(t.endswith(("article", "posting")) or t in _ARTICLE_TYPES
-                         for t in types) else []
+    return (
+        [data]
+        if any(t.endswith(("article", "posting")) or t in _ARTICLE_TYPES for t in types)
+        else []
+    )
 
 
 def _ld_text(value) -> str:

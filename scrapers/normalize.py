@@ -31,7 +31,8 @@ def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> st
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not _TRACKING_PARAMS.match(k)
     )
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
@@ -75,14 +76,11 @@ def clean_inline(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
 
 
-def strip_lines(
-    text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()
-) -> str:
+def strip_lines(text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
     """Remove trailer lines from the end and lines matching any `drop` pattern anywhere."""
     drop_res = [re.compile(p, re.IGNORECASE) for p in drop]
     lines = [
-        line for line in text.split("\n")
-        if not any(r.fullmatch(line.strip()) for r in drop_res)
+        line for line in text.split("\n") if not any(r.fullmatch(line.strip()) for r in drop_res)
     ]
     folded_trailers = tuple(t.casefold().strip() for t in trailers if t.strip())
     while lines and (

@@ -34,8 +34,14 @@ class Picked:
 
 def pick(html: str, selectors: Selectors) -> Picked:
     """Apply `selectors` to a page: remove what they remove, read what they name."""
-    if not (selectors.remove or selectors.title or selectors.date or selectors.author
-            or selectors.lead or selectors.body):
+    if not (
+        selectors.remove
+        or selectors.title
+        or selectors.date
+        or selectors.author
+        or selectors.lead
+        or selectors.body
+    ):
         return Picked()
     soup = BeautifulSoup(html, "lxml")
     for selector in selectors.remove:
@@ -66,8 +72,11 @@ def node_text(node: Tag) -> str:
         br.replace_with("\n")
     blocks = node.find_all(["p", "li", "h2", "h3", "h4", "blockquote"])
     if blocks:
-        return "\n\n".join(clean_inline(b.get_text(" ")) for b in blocks
-                           if not b.find_parent(["p", "li", "blockquote"]) or b.name == "p")
+        return "\n\n".join(
+            clean_inline(b.get_text(" "))
+            for b in blocks
+            if not b.find_parent(["p", "li", "blockquote"]) or b.name == "p"
+        )
     return clean_text(node.get_text("\n"))
 
 

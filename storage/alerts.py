@@ -31,17 +31,36 @@ class Alerts:
     def enqueue(self, *, chat_id: str, subject: str, kind: str, text: str, now: datetime) -> int:
         """Queue an alert (plain text) for the admin chat; return its id."""
         table = self.db["alerts"]
-        table.insert({"chat_id": chat_id, "subject": subject, "kind": kind, "text": text,
-                      "state": PENDING, "created_at": iso(now)})
+        table.insert(
+            {
+                "chat_id": chat_id,
+                "subject": subject,
+                "kind": kind,
+                "text": text,
+                "state": PENDING,
+                "created_at": iso(now),
+            }
+        )
         return int(table.last_pk)
 
     def due(self, now: datetime, *, limit: int = 20) -> list[Alert]:
         """Return pending alerts whose time has come, oldest first."""
         rows = self.db.query(
             "select * from alerts where state = ? and (next_attempt_at is null or next_attempt_at <= ?) "
-            "order by id limit ?", [PENDING, iso(now), limit])
-        return [Alert(r["id"], r["chat_id"], r["subject"] or "", r["kind"] or "", r["text"],
-                      r["attempts"] or 0) for r in rows]
+            "order by id limit ?",
+            [PENDING, iso(now), limit],
+        )
+        return [
+            Alert(
+                r["id"],
+                r["chat_id"],
+                r["subject"] or "",
+                r["kind"] or "",
+                r["text"],
+                r["attempts"] or 0,
+            )
+            for r in rows
+        ]
 
     def mark_sent(self, alert_id: int, *, now: datetime) -> None:
         """Record that Telegram accepted the alert."""
@@ -84,22 +103,41 @@ class SourceHealth:
 
     def read(self, key: str) -> HealthState:
         """Return a source's health facts (defaults for a source never polled)."""
-        row = next(self.db.query(
-            "select health, empty_polls, consecutive_failures, last_error, last_new_at "
-            "from sources where key = ?", [key]), None)
+        row = next(
+            self.db.query(
+                "select health, empty_polls, consecutive_failures, last_error, last_new_at "
+                "from sources where key = ?",
+                [key],
+            ),
+            None,
+        )
         if row is None:
             return HealthState(key=key)
-        newest = next(self.db.query(
-            "select max(published_at) as at from articles where source_key = ?", [key]))["at"]
+        newest = next(
+            self.db.query(
+                "select max(published_at) as at from articles where source_key = ?", [key]
+            )
+        )["at"]
         return HealthState(
-            key=key, health=row["health"] or "ok", empty_polls=row["empty_polls"] or 0,
-            consecutive_failures=row["consecutive_failures"] or 0, last_error=row["last_error"],
+            key=key,
+            health=row["health"] or "ok",
+            empty_polls=row["empty_polls"] or 0,
+            consecutive_failures=row["consecutive_failures"] or 0,
+            last_error=row["last_error"],
             failing_since=from_iso(self._failing_since(key)),
             newest_at=from_iso(max(filter(None, (newest, row["last_new_at"])), default=None)),
         )
 
-    def save(self, key: str, *, health: str, empty_polls: int, new_at: datetime | None = None,
-             alert: tuple[str, str, str] | None = None, now: datetime) -> None:
+    def save(
+        self,
+        key: str,
+        *,
+        health: str,
+        empty_polls: int,
+        new_at: datetime | None = None,
+        alert: tuple[str, str, str] | None = None,
+        now: datetime,
+    ) -> None:
         """Store health (and when articles last arrived) and queue (chat, kind, text) in one transaction."""
         with self.db.atomic():
             fields = {"health": health, "empty_polls": empty_polls}
@@ -112,8 +150,11 @@ class SourceHealth:
 
     def _failing_since(self, key: str) -> str | None:
         """Return when the source's current run of failed polls began (None if its last poll worked)."""
-        row = next(self.db.query(
-            "select min(started_at) as since from runs where source_key = ? and status = 'error' "
-            "and id > coalesce((select max(id) from runs where source_key = ? and status != 'error'), 0)",
-            [key, key]))
+        row = next(
+            self.db.query(
+                "select min(started_at) as since from runs where source_key = ? and status = 'error' "
+                "and id > coalesce((select max(id) from runs where source_key = ? and status != 'error'), 0)",
+                [key, key],
+            )
+        )
         return row["since"]

@@ -36,8 +36,10 @@ class ChannelHealth:
 
     def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> None:
         """Record a chat's new id (a group became a supergroup)."""
-        self.db.execute("update channels set chat_id = ?, updated_at = ? where chat_id = ?",
-                        [new_chat_id, iso(now), old_chat_id])
+        self.db.execute(
+            "update channels set chat_id = ?, updated_at = ? where chat_id = ?",
+            [new_chat_id, iso(now), old_chat_id],
+        )
 
     def all(self) -> list[dict]:
         """Return every channel's recorded health."""
@@ -48,9 +50,25 @@ class ChannelHealth:
         row = next(self.db.query("select state from channels where name = ?", [name]), None)
         return row["state"] if row else None
 
-    def _put(self, name: str, chat_id: str, *, state: str, reason: str | None, since: str | None,
-             now: datetime) -> None:
+    def _put(
+        self,
+        name: str,
+        chat_id: str,
+        *,
+        state: str,
+        reason: str | None,
+        since: str | None,
+        now: datetime,
+    ) -> None:
         """Write a channel's row."""
-        self.db["channels"].upsert({"name": name, "chat_id": chat_id, "state": state,
-                                    "reason": reason, "since": since, "updated_at": iso(now)},
-                                   pk="name")
+        self.db["channels"].upsert(
+            {
+                "name": name,
+                "chat_id": chat_id,
+                "state": state,
+                "reason": reason,
+                "since": since,
+                "updated_at": iso(now),
+            },
+            pk="name",
+        )

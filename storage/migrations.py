@@ -13,28 +13,57 @@ def m001_initial(db: Database) -> None:
     """Create source state, runs, articles and the outbox."""
     db["sources"].create(
         {
-            "key": str, "etag": str, "last_modified": str, "baseline_at": str,
-            "last_poll_at": str, "last_success_at": str, "last_error": str,
-            "last_error_at": str, "consecutive_failures": int, "next_poll_at": str,
+            "key": str,
+            "etag": str,
+            "last_modified": str,
+            "baseline_at": str,
+            "last_poll_at": str,
+            "last_success_at": str,
+            "last_error": str,
+            "last_error_at": str,
+            "consecutive_failures": int,
+            "next_poll_at": str,
         },
-        pk="key", not_null={"key"}, defaults={"consecutive_failures": 0},
+        pk="key",
+        not_null={"key"},
+        defaults={"consecutive_failures": 0},
     )
     db["runs"].create(
         {
-            "id": int, "source_key": str, "started_at": str, "finished_at": str,
-            "status": str, "links_found": int, "new_articles": int, "error": str,
+            "id": int,
+            "source_key": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "links_found": int,
+            "new_articles": int,
+            "error": str,
         },
-        pk="id", not_null={"source_key", "started_at", "status"},
+        pk="id",
+        not_null={"source_key", "started_at", "status"},
     )
     db["runs"].create_index(["source_key", "started_at"])
     db["articles"].create(
         {
-            "id": int, "source_key": str, "url": str, "canonical_url": str, "url_key": str,
-            "title": str, "published_at": str, "author": str, "lang": str, "lead": str,
-            "body": str, "summary": str, "content_hash": str, "discovered_at": str,
-            "duplicate_of": int, "silent": int,
+            "id": int,
+            "source_key": str,
+            "url": str,
+            "canonical_url": str,
+            "url_key": str,
+            "title": str,
+            "published_at": str,
+            "author": str,
+            "lang": str,
+            "lead": str,
+            "body": str,
+            "summary": str,
+            "content_hash": str,
+            "discovered_at": str,
+            "duplicate_of": int,
+            "silent": int,
         },
-        pk="id", not_null={"source_key", "url", "url_key", "title", "discovered_at"},
+        pk="id",
+        not_null={"source_key", "url", "url_key", "title", "discovered_at"},
         defaults={"silent": 0},
         foreign_keys=[("duplicate_of", "articles", "id")],
     )
@@ -43,11 +72,21 @@ def m001_initial(db: Database) -> None:
     db["articles"].create_index(["source_key", "published_at"])
     db["outbox"].create(
         {
-            "id": int, "article_id": int, "channel": str, "chat_id": str, "state": str,
-            "message_id": int, "attempts": int, "next_attempt_at": str, "last_error": str,
-            "created_at": str, "updated_at": str, "sent_at": str,
+            "id": int,
+            "article_id": int,
+            "channel": str,
+            "chat_id": str,
+            "state": str,
+            "message_id": int,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "updated_at": str,
+            "sent_at": str,
         },
-        pk="id", not_null={"article_id", "channel", "chat_id", "state", "created_at"},
+        pk="id",
+        not_null={"article_id", "channel", "chat_id", "state", "created_at"},
         defaults={"attempts": 0},
         foreign_keys=[("article_id", "articles", "id")],
     )
@@ -66,39 +105,66 @@ def m002_stories_topics_health(db: Database) -> None:
     db["articles"].add_column("updated_at", str)
     db["article_topics"].create(
         {"article_id": int, "key": str, "kind": str, "score": float, "rules": str},
-        pk=("article_id", "key"), foreign_keys=[("article_id", "articles", "id")],
+        pk=("article_id", "key"),
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["article_topics"].create_index(["key", "kind"])
     db["article_versions"].create(
-        {"id": int, "article_id": int, "version": int, "title": str, "lead": str, "body": str,
-         "content_hash": str, "seen_at": str},
-        pk="id", foreign_keys=[("article_id", "articles", "id")],
+        {
+            "id": int,
+            "article_id": int,
+            "version": int,
+            "title": str,
+            "lead": str,
+            "body": str,
+            "content_hash": str,
+            "seen_at": str,
+        },
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["article_versions"].create_index(["article_id", "version"], unique=True)
     db["signatures"].create(
         {"article_id": int, "source_key": str, "minhash": bytes, "created_at": str},
-        pk="article_id", foreign_keys=[("article_id", "articles", "id")],
+        pk="article_id",
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["signatures"].create_index(["created_at"])
     # Outbox rows may now edit or reply to the post of an earlier row of the same channel.
     db["outbox"].add_column("kind", str, not_null_default="post")
     db["outbox"].add_column("target_message_id", int)
     db.execute("DROP INDEX idx_outbox_article_id_channel")
-    db.execute("CREATE UNIQUE INDEX idx_outbox_one_post ON outbox (article_id, channel) WHERE kind = 'post'")
+    db.execute(
+        "CREATE UNIQUE INDEX idx_outbox_one_post ON outbox (article_id, channel) WHERE kind = 'post'"
+    )
     db["channels"].create(
         {"name": str, "chat_id": str, "state": str, "reason": str, "since": str, "updated_at": str},
-        pk="name", defaults={"state": "ok"},
+        pk="name",
+        defaults={"state": "ok"},
     )
     db["alerts"].create(
-        {"id": int, "chat_id": str, "subject": str, "kind": str, "text": str, "state": str,
-         "attempts": int, "next_attempt_at": str, "last_error": str, "created_at": str,
-         "sent_at": str},
-        pk="id", not_null={"chat_id", "text", "state", "created_at"}, defaults={"attempts": 0},
+        {
+            "id": int,
+            "chat_id": str,
+            "subject": str,
+            "kind": str,
+            "text": str,
+            "state": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"chat_id", "text", "state", "created_at"},
+        defaults={"attempts": 0},
     )
     db["alerts"].create_index(["state", "next_attempt_at"])
     db["subscriptions"].create(
         {"id": int, "user_id": int, "chat_id": str, "kind": str, "value": str, "created_at": str},
-        pk="id", not_null={"user_id", "chat_id", "kind", "value", "created_at"},
+        pk="id",
+        not_null={"user_id", "chat_id", "kind", "value", "created_at"},
     )
     db["subscriptions"].create_index(["user_id", "kind", "value"], unique=True)
     db["sources"].add_column("empty_polls", int, not_null_default=0)
@@ -114,8 +180,12 @@ def m003_full_text_search(db: Database) -> None:
     unicode61 folds case for Latin and Cyrillic alike (it does not fold ё into е); Russian endings
     and ё/е are handled at query time (storage/search.py).
     """
-    db["articles"].enable_fts(["title", "lead", "body"], fts_version="FTS5", create_triggers=True,
-                              tokenize="unicode61 remove_diacritics 2")
+    db["articles"].enable_fts(
+        ["title", "lead", "body"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+    )
 
 
 @migrations()
@@ -135,8 +205,11 @@ def m005_archive_indexes(db: Database) -> None:
 @migrations()
 def m006_url_aliases(db: Database) -> None:
     """Remember the listing's URL of an article whose page names another canonical URL."""
-    db["article_urls"].create({"url_key": str, "article_id": int}, pk="url_key",
-                              foreign_keys=[("article_id", "articles", "id")])
+    db["article_urls"].create(
+        {"url_key": str, "article_id": int},
+        pk="url_key",
+        foreign_keys=[("article_id", "articles", "id")],
+    )
 
 
 @migrations()

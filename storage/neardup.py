@@ -38,7 +38,7 @@ def shingles(text: str, *, size: int = 3) -> frozenset[str]:
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold().replace("ё", "е"))
     if len(words) <= size:
         return frozenset([" ".join(words)]) if words else frozenset()
-    return frozenset(" ".join(words[i:i + size]) for i in range(len(words) - size + 1))
+    return frozenset(" ".join(words[i : i + size]) for i in range(len(words) - size + 1))
 
 
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
@@ -57,8 +57,9 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 def signature(shingle_set: frozenset[str], *, num_perm: int = 128) -> MinHash:
     """Return the MinHash of a shingle set."""
-    minhash = MinHash(num_perm=num_perm, hashfunc=_hash32, permutations=_permutations(num_perm),
-                      scheme="affine32")
+    minhash = MinHash(
+        num_perm=num_perm, hashfunc=_hash32, permutations=_permutations(num_perm), scheme="affine32"
+    )
     if shingle_set:
         minhash.update_batch([s.encode("utf-8") for s in shingle_set])
     return minhash
@@ -78,8 +79,14 @@ def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
 class NearDuplicateIndex:
     """An LSH index over the signatures of recent articles, backed by the signatures table."""
 
-    def __init__(self, db: Database, *, num_perm: int = 128, candidate_threshold: float = 0.5,
-                 window_seconds: int = 30 * 86400) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        num_perm: int = 128,
+        candidate_threshold: float = 0.5,
+        window_seconds: int = 30 * 86400,
+    ) -> None:
         self.db, self.num_perm, self.window = db, num_perm, window_seconds
         self._lsh = MinHashLSH(threshold=candidate_threshold, num_perm=num_perm)
         self._order: deque[tuple[datetime, int]] = deque()
@@ -89,12 +96,18 @@ class NearDuplicateIndex:
         """Fill the index with the signatures of the window ending `now`; return how many."""
         since = iso(datetime.fromtimestamp(now.timestamp() - self.window, now.tzinfo))
         count = 0
-        for row in self.db.query("select article_id, minhash, created_at from signatures "
-                                 "where created_at >= ? order by created_at", [since]):
+        for row in self.db.query(
+            "select article_id, minhash, created_at from signatures "
+            "where created_at >= ? order by created_at",
+            [since],
+        ):
             values = np.frombuffer(row["minhash"], dtype=np.uint32)
             if len(values) == self.num_perm:
-                self._insert(row["article_id"], MinHash(hashvalues=values, scheme="affine32"),
-                             from_iso(row["created_at"]))
+                self._insert(
+                    row["article_id"],
+                    MinHash(hashvalues=values, scheme="affine32"),
+                    from_iso(row["created_at"]),
+                )
                 count += 1
         return count
 
@@ -109,10 +122,15 @@ class NearDuplicateIndex:
 
     def save(self, article_id: int, minhash: MinHash, *, source_key: str, now: datetime) -> None:
         """Persist a signature (inside the caller's transaction)."""
-        self.db["signatures"].insert({
-            "article_id": article_id, "source_key": source_key,
-            "minhash": minhash.hashvalues.astype(np.uint32).tobytes(), "created_at": iso(now),
-        }, replace=True)
+        self.db["signatures"].insert(
+            {
+                "article_id": article_id,
+                "source_key": source_key,
+                "minhash": minhash.hashvalues.astype(np.uint32).tobytes(),
+                "created_at": iso(now),
+            },
+            replace=True,
+        )
 
     def index(self, article_id: int, minhash: MinHash, *, now: datetime) -> None:
         """Make a committed signature findable."""

@@ -15,7 +15,6 @@ while the service runs) waits for the write lock instead of failing with SQLITE_
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -25,12 +24,24 @@ from scrapers.models import Article
 
 from .channels import ChannelHealth
 from .records import (
-    DROPPED, FAILED, PENDING, POST, SENDING, SENT, UNCERTAIN, OutboxItem, from_iso, iso, json_keys,
+    DROPPED,
+    FAILED,
+    PENDING,
+    POST,
+    SENDING,
+    SENT,
+    UNCERTAIN,
+    OutboxItem,
+    from_iso,
+    iso,
+    json_keys,
 )
 from .transaction import immediate
 
-_ARTICLE_COLUMNS = ("a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
-                    "a.lang, a.lead, a.body, a.summary, a.topics, a.entities")
+_ARTICLE_COLUMNS = (
+    "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
+    "a.lang, a.lead, a.body, a.summary, a.topics, a.entities"
+)
 _UPDATE_KINDS = ("edit", "reply")
 
 
@@ -47,8 +58,15 @@ class Outbox:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def due(self, now: datetime, *, limit: int = 100, per_chat: int | None = None,
-            resend_uncertain: bool = False, exclude: Iterable[int] = ()) -> list[OutboxItem]:
+    def due(
+        self,
+        now: datetime,
+        *,
+        limit: int = 100,
+        per_chat: int | None = None,
+        resend_uncertain: bool = False,
+        exclude: Iterable[int] = (),
+    ) -> list[OutboxItem]:
         """Return rows whose time has come, oldest first, at most `per_chat` per chat."""
         states = (PENDING, UNCERTAIN) if resend_uncertain else (PENDING,)
         skip = sorted(set(exclude))
@@ -63,42 +81,61 @@ class Outbox:
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
                 where r.rank <= ? order by o.id limit ?""",
-            [*states, iso(now), *skip, per_chat or limit, limit])
+            [*states, iso(now), *skip, per_chat or limit, limit],
+        )
         return [_outbox_from_row(r) for r in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Return the number of outbox rows per (channel, state)."""
-        return {(r["channel"], r["state"]): r["n"] for r in self.db.query(
-            "select channel, state, count(*) as n from outbox group by channel, state")}
+        return {
+            (r["channel"], r["state"]): r["n"]
+            for r in self.db.query(
+                "select channel, state, count(*) as n from outbox group by channel, state"
+            )
+        }
 
     def channels_with_post(self, article_id: int) -> set[str]:
         """Return the channels that have (or will have) a post of an article."""
-        return {r["channel"] for r in self.db.query(
-            "select channel from outbox where article_id = ? and kind = ? and state != ?",
-            [article_id, POST, DROPPED])}
+        return {
+            r["channel"]
+            for r in self.db.query(
+                "select channel from outbox where article_id = ? and kind = ? and state != ?",
+                [article_id, POST, DROPPED],
+            )
+        }
 
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """Return (chat id, time) of the sends since `since` that reached or may have reached Telegram."""
         rows = self.db.query(
             "select chat_id, coalesce(sent_at, updated_at) as at from outbox "
             "where (state = ? and sent_at >= ?) or (state = ? and updated_at >= ?)",
-            [SENT, iso(since), UNCERTAIN, iso(since)])
+            [SENT, iso(since), UNCERTAIN, iso(since)],
+        )
         return [(r["chat_id"], from_iso(r["at"])) for r in rows]
 
     def sent_post(self, article_id: int, channel: str) -> int | None:
         """Return the message id of the channel's sent post of an article, if any."""
-        row = next(self.db.query(
-            "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
-            "and state = ?", [article_id, channel, POST, SENT]), None)
+        row = next(
+            self.db.query(
+                "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
+                "and state = ?",
+                [article_id, channel, POST, SENT],
+            ),
+            None,
+        )
         return row["message_id"] if row else None
 
     def listing(self, states: Iterable[str]) -> list[dict]:
         """Return rows in these states with their article's title, oldest first (for operators)."""
         states = tuple(states)
-        return list(self.db.query(
-            f"""select o.id, o.channel, o.chat_id, o.kind, o.state, o.attempts, o.next_attempt_at,
+        return list(
+            self.db.query(
+                f"""select o.id, o.channel, o.chat_id, o.kind, o.state, o.attempts, o.next_attempt_at,
                        o.last_error, a.title from outbox o join articles a on a.id = o.article_id
-                where o.state in ({_marks(states)}) order by o.id""", list(states)))
+                where o.state in ({_marks(states)}) order by o.id""",
+                list(states),
+            )
+        )
 
     # -- the relay's transitions ------------------------------------------------------------
 
@@ -110,7 +147,8 @@ class Outbox:
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ? "
                     f"where id in ({_marks(ids)}) and state in (?, ?)",
-                    [SENDING, iso(now), *ids, PENDING, UNCERTAIN])
+                    [SENDING, iso(now), *ids, PENDING, UNCERTAIN],
+                )
                 if cursor.rowcount != len(ids):
                     raise _Conflict
         except _Conflict:
@@ -121,14 +159,23 @@ class Outbox:
         """Record that a Telegram call for this row is about to start."""
         self.claim([item_id], now=now)
 
-    def mark_sent(self, item_id: int | Iterable[int], *, message_id: int | None,
-                  now: datetime) -> None:
+    def mark_sent(
+        self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime
+    ) -> None:
         """Record that Telegram accepted the message (one row, or every row of a digest)."""
-        self._set(item_id, now=now, state=SENT, message_id=message_id, sent_at=iso(now),
-                  last_error=None, next_attempt_at=None)
+        self._set(
+            item_id,
+            now=now,
+            state=SENT,
+            message_id=message_id,
+            sent_at=iso(now),
+            last_error=None,
+            next_attempt_at=None,
+        )
 
-    def mark_retry(self, item_id: int | Iterable[int], *, error: str, at: datetime,
-                   now: datetime) -> None:
+    def mark_retry(
+        self, item_id: int | Iterable[int], *, error: str, at: datetime, now: datetime
+    ) -> None:
         """Put rows back to pending, to be tried again at `at`."""
         self._set(item_id, now=now, state=PENDING, last_error=error, next_attempt_at=iso(at))
 
@@ -136,10 +183,18 @@ class Outbox:
         """Record a permanent failure."""
         self._set(item_id, now=now, state=FAILED, last_error=error)
 
-    def mark_uncertain(self, item_id: int | Iterable[int], *, error: str, now: datetime,
-                       retry_at: datetime | None = None) -> None:
+    def mark_uncertain(
+        self,
+        item_id: int | Iterable[int],
+        *,
+        error: str,
+        now: datetime,
+        retry_at: datetime | None = None,
+    ) -> None:
         """Record that the message may or may not have been delivered."""
-        self._set(item_id, now=now, state=UNCERTAIN, last_error=error, next_attempt_at=iso(retry_at))
+        self._set(
+            item_id, now=now, state=UNCERTAIN, last_error=error, next_attempt_at=iso(retry_at)
+        )
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
         """Hold unsent rows until `until` (quiet hours, the next digest)."""
@@ -148,7 +203,8 @@ class Outbox:
             self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ? "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [iso(until), iso(now), *ids, PENDING, UNCERTAIN])
+                [iso(until), iso(now), *ids, PENDING, UNCERTAIN],
+            )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
         """Hold every pending row of a chat until `until` (a flood wait covers the whole chat)."""
@@ -156,7 +212,8 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set next_attempt_at = ?, updated_at = ? where chat_id = ? "
                 "and state = ? and (next_attempt_at is null or next_attempt_at < ?)",
-                [iso(until), iso(now), chat_id, PENDING, iso(until)])
+                [iso(until), iso(now), chat_id, PENDING, iso(until)],
+            )
         return cursor.rowcount
 
     def fail_chat(self, chat_id: str, *, error: str, now: datetime) -> int:
@@ -164,7 +221,9 @@ class Outbox:
         with immediate(self.db):
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
-                "where chat_id = ? and state = ?", [FAILED, error, iso(now), chat_id, PENDING])
+                "where chat_id = ? and state = ?",
+                [FAILED, error, iso(now), chat_id, PENDING],
+            )
         return cursor.rowcount
 
     def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
@@ -174,8 +233,18 @@ class Outbox:
                 "update outbox set chat_id = ?, updated_at = ?, "
                 "state = case when state = ? then ? else state end "
                 "where chat_id = ? and state in (?, ?, ?, ?)",
-                [new_chat_id, iso(now), SENDING, PENDING, old_chat_id,
-                 PENDING, SENDING, UNCERTAIN, FAILED])
+                [
+                    new_chat_id,
+                    iso(now),
+                    SENDING,
+                    PENDING,
+                    old_chat_id,
+                    PENDING,
+                    SENDING,
+                    UNCERTAIN,
+                    FAILED,
+                ],
+            )
             self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
@@ -187,11 +256,19 @@ class Outbox:
             self.db.execute(
                 "update outbox set state = ?, updated_at = ? "
                 "where state = ? and kind = 'edit' and updated_at <= ?",
-                [PENDING, iso(now), SENDING, stale])
+                [PENDING, iso(now), SENDING, stale],
+            )
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where state = ? and updated_at <= ?",
-                [UNCERTAIN, "interrupted while sending (process stopped)", iso(now), SENDING, stale])
+                [
+                    UNCERTAIN,
+                    "interrupted while sending (process stopped)",
+                    iso(now),
+                    SENDING,
+                    stale,
+                ],
+            )
         return cursor.rowcount
 
     # -- the pipeline's corrections ---------------------------------------------------------
@@ -209,28 +286,45 @@ class Outbox:
             for post in self._single_posts(article_id):
                 if self._has_pending(article_id, post["channel"], kind):
                     continue
-                self.db["outbox"].insert({
-                    "article_id": article_id, "channel": post["channel"], "chat_id": post["chat_id"],
-                    "kind": kind, "target_message_id": post["message_id"], "state": PENDING,
-                    "created_at": iso(now), "updated_at": iso(now)})
+                self.db["outbox"].insert(
+                    {
+                        "article_id": article_id,
+                        "channel": post["channel"],
+                        "chat_id": post["chat_id"],
+                        "kind": kind,
+                        "target_message_id": post["message_id"],
+                        "state": PENDING,
+                        "created_at": iso(now),
+                        "updated_at": iso(now),
+                    }
+                )
                 queued += 1
         return queued
 
     def _single_posts(self, article_id: int) -> list[dict]:
         """Return the sent posts of an article that have a message of their own."""
-        return list(self.db.query(
-            """select o.channel, o.chat_id, o.message_id from outbox o
+        return list(
+            self.db.query(
+                """select o.channel, o.chat_id, o.message_id from outbox o
                where o.article_id = ? and o.kind = ? and o.state = ? and o.message_id is not null
                  and not exists (select 1 from outbox d where d.channel = o.channel
                                  and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
                order by o.id""",
-            [article_id, POST, SENT, POST]))
+                [article_id, POST, SENT, POST],
+            )
+        )
 
     def _has_pending(self, article_id: int, channel: str, kind: str) -> bool:
         """Return True when an update of this kind already waits for the article's post."""
-        return bool(next(self.db.query(
-            "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
-            [article_id, channel, kind, PENDING]), None))
+        return bool(
+            next(
+                self.db.query(
+                    "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
+                    [article_id, channel, kind, PENDING],
+                ),
+                None,
+            )
+        )
 
     # -- the operator's actions -------------------------------------------------------------
 
@@ -242,7 +336,8 @@ class Outbox:
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [PENDING, iso(now), *ids, FAILED, UNCERTAIN])
+                [PENDING, iso(now), *ids, FAILED, UNCERTAIN],
+            )
         return cursor.rowcount
 
     def ids_in(self, state: str) -> list[int]:
@@ -256,7 +351,8 @@ class Outbox:
             cursor = self.db.execute(
                 f"update outbox set state = ?, updated_at = ?, next_attempt_at = null "
                 f"where id in ({_marks(ids)}) and state in (?, ?, ?)",
-                [DROPPED, iso(now), *ids, PENDING, UNCERTAIN, FAILED])
+                [DROPPED, iso(now), *ids, PENDING, UNCERTAIN, FAILED],
+            )
         return cursor.rowcount
 
     def _set(self, item_id: int | Iterable[int], *, now: datetime, **fields) -> None:
@@ -264,17 +360,25 @@ class Outbox:
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
         names = ", ".join(f"{name} = ?" for name in fields)
         with immediate(self.db):
-            self.db.execute(f"update outbox set {names}, updated_at = ? where id in ({_marks(ids)})",
-                            [*fields.values(), iso(now), *ids])
+            self.db.execute(
+                f"update outbox set {names}, updated_at = ? where id in ({_marks(ids)})",
+                [*fields.values(), iso(now), *ids],
+            )
 
 
 def article_from_row(row: dict) -> Article:
     """Rebuild an Article from its stored columns."""
     return Article(
-        url=row["url"], canonical_url=row["canonical_url"], title=row["title"],
-        published=from_iso(row["published_at"]), author=row["author"] or "",
-        lang=row["lang"] or "", lead=row["lead"] or "", body=row["body"] or "",
-        summary=row["summary"] or "", topics=json_keys(row.get("topics")),
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        published=from_iso(row["published_at"]),
+        author=row["author"] or "",
+        lang=row["lang"] or "",
+        lead=row["lead"] or "",
+        body=row["body"] or "",
+        summary=row["summary"] or "",
+        topics=json_keys(row.get("topics")),
         entities=json_keys(row.get("entities")),
     )
 
@@ -288,11 +392,18 @@ def _marks(values: Iterable[object]) -> str:
 def _outbox_from_row(row: dict) -> OutboxItem:
     """Build an OutboxItem from a joined outbox/articles row."""
     return OutboxItem(
-        id=row["id"], article_id=row["article_id"], source_key=row["source_key"],
-        channel=row["channel"], chat_id=row["chat_id"], state=row["state"],
-        attempts=row["attempts"] or 0, article=article_from_row(row),
-        message_id=row["message_id"], last_error=row["last_error"], kind=row["kind"] or POST,
+        id=row["id"],
+        article_id=row["article_id"],
+        source_key=row["source_key"],
+        channel=row["channel"],
+        chat_id=row["chat_id"],
+        state=row["state"],
+        attempts=row["attempts"] or 0,
+        article=article_from_row(row),
+        message_id=row["message_id"],
+        last_error=row["last_error"],
+        kind=row["kind"] or POST,
         target_message_id=row["target_message_id"],
-        next_attempt_at=from_iso(row["next_attempt_at"]), created_at=from_iso(row["created_at"]),
+        next_attempt_at=from_iso(row["next_attempt_at"]),
+        created_at=from_iso(row["created_at"]),
     )
-

@@ -50,18 +50,91 @@ _PLAIN = re.compile(r"[a-z0-9а-яё]+")
 Term = tuple[tuple[str, bool], ...]  # alternatives: (words, prefix on the last word)
 
 # Common Russian inflections, longest first; one is cut (crude, but enough to find word forms).
-_RU_ENDINGS = tuple(sorted((
-    "ами", "ями", "ыми", "ими", "ого", "его", "ому", "ему", "ая", "яя", "ое", "ее", "ые", "ие",
-    "ых", "их", "ым", "им", "ой", "ей", "ий", "ый", "ом", "ем", "ую", "юю", "ов", "ев", "ах",
-    "ях", "ам", "ям", "а", "я", "о", "е", "и", "ы", "у", "ю", "ь", "й",
-), key=len, reverse=True))
+_RU_ENDINGS = tuple(
+    sorted(
+        (
+            "ами",
+            "ями",
+            "ыми",
+            "ими",
+            "ого",
+            "его",
+            "ому",
+            "ему",
+            "ая",
+            "яя",
+            "ое",
+            "ее",
+            "ые",
+            "ие",
+            "ых",
+            "их",
+            "ым",
+            "им",
+            "ой",
+            "ей",
+            "ий",
+            "ый",
+            "ом",
+            "ем",
+            "ую",
+            "юю",
+            "ов",
+            "ев",
+            "ах",
+            "ях",
+            "ам",
+            "ям",
+            "а",
+            "я",
+            "о",
+            "е",
+            "и",
+            "ы",
+            "у",
+            "ю",
+            "ь",
+            "й",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 _EN_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
 # The forms a search spells out for a stem: no ending, or one of these.
 # A stem cut before и or ь ("санкций" → "санкц") needs those letters back in its forms.
-_RU_FORMS = tuple(dict.fromkeys(("", *_RU_ENDINGS, *(v + e for v in "иь" for e in ("", *_RU_ENDINGS)
-                                                    if len(e) <= 2))))
-_EN_FORMS = ("", "s", "es", "ed", "d", "ing", "ings", "e", "er", "ers", "y", "ys", "ies", "ied",
-             "ation", "ations", "ion", "ions", "ment", "ments", "al", "ly", "ity", "ities", "ive")
+_RU_FORMS = tuple(
+    dict.fromkeys(
+        ("", *_RU_ENDINGS, *(v + e for v in "иь" for e in ("", *_RU_ENDINGS) if len(e) <= 2))
+    )
+)
+_EN_FORMS = (
+    "",
+    "s",
+    "es",
+    "ed",
+    "d",
+    "ing",
+    "ings",
+    "e",
+    "er",
+    "ers",
+    "y",
+    "ys",
+    "ies",
+    "ied",
+    "ation",
+    "ations",
+    "ion",
+    "ions",
+    "ment",
+    "ments",
+    "al",
+    "ly",
+    "ity",
+    "ities",
+    "ive",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +164,14 @@ def build_match(query: str) -> str:
 
 
 def search(
-    db: Database, query: str, *, source: str | None = None, topic: str | None = None,
-    lang: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    db: Database,
+    query: str,
+    *,
+    source: str | None = None,
+    topic: str | None = None,
+    lang: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
     """Return the articles matching `query`, most relevant first (newest first among equals).
@@ -116,15 +195,19 @@ def search(
     if not ranked:
         return []
     rows = _rows_with_snippets(db, match, [rowid for rowid, _ in ranked])
-    hits = [_hit(rows[rowid], snippet=rows[rowid]["snippet"], rank=rank)
-            for rowid, rank in ranked if rowid in rows]
+    hits = [
+        _hit(rows[rowid], snippet=rows[rowid]["snippet"], rank=rank)
+        for rowid, rank in ranked
+        if rowid in rows
+    ]
     hits.sort(key=lambda h: h.published_at or "", reverse=True)  # stable: the tie-break first
     hits.sort(key=lambda h: h.rank)
     return hits[:limit]
 
 
-def latest(db: Database, *, limit: int = 5, topic: str | None = None,
-           source: str | None = None) -> list[SearchHit]:
+def latest(
+    db: Database, *, limit: int = 5, topic: str | None = None, source: str | None = None
+) -> list[SearchHit]:
     """Return the newest articles by publication time, their summary as the snippet."""
     if limit <= 0 or not _storable(source, topic):
         return []
@@ -134,7 +217,8 @@ def latest(db: Database, *, limit: int = 5, topic: str | None = None,
                    a.duplicate_of, coalesce(nullif(a.summary, ''), a.lead, '') as snippet
             from articles a where a.published_at is not null {where}
             order by a.published_at desc, a.id desc limit ?""",
-        [*args, limit])
+        [*args, limit],
+    )
     return [_hit(row, snippet=row["snippet"], rank=0.0) for row in _dicts(rows)]
 
 
@@ -146,7 +230,7 @@ def _pieces(text: str) -> list[tuple[str | None, str]]:
     pieces: list[tuple[str | None, str]] = []
     last = 0
     for found in _PHRASE.finditer(text):
-        pieces.append((None, text[last:found.start()]))
+        pieces.append((None, text[last : found.start()]))
         pieces.append((found.group(1), ""))
         last = found.end()
     # An unbalanced quote is just punctuation: the rest is loose words.
@@ -191,7 +275,9 @@ def _render(terms: list[Term]) -> str:
     groups = []
     for term in terms:
         alternatives = [_quote(text) + ("*" if prefix else "") for text, prefix in term]
-        groups.append(alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})")
+        groups.append(
+            alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
+        )
     return " AND ".join(groups)
 
 
@@ -209,7 +295,9 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
         alternatives: list[tuple[str, bool]] = []
         for i, (text, prefix) in enumerate(term):
             if prefix and _PLAIN.fullmatch(text):
-                forms = [text + ending for ending in (_RU_FORMS if _CYRILLIC.search(text) else _EN_FORMS)]
+                forms = [
+                    text + ending for ending in (_RU_FORMS if _CYRILLIC.search(text) else _EN_FORMS)
+                ]
                 if i:  # a ё/е respelling: few of its forms exist, and bm25 pays for each it names
                     forms = _indexed(db, forms)
                 alternatives += [(form, False) for form in forms]
@@ -221,11 +309,17 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
 
 def _indexed(db: Database, words: list[str]) -> list[str]:
     """Return the words the full-text index holds (one index lookup each)."""
-    db.execute("create virtual table if not exists temp.articles_fts_words "
-               "using fts5vocab(main, 'articles_fts', 'row')")
+    db.execute(
+        "create virtual table if not exists temp.articles_fts_words "
+        "using fts5vocab(main, 'articles_fts', 'row')"
+    )
     marks = ",".join("?" * len(words))
-    found = {r[0] for r in db.execute(
-        f"select term from temp.articles_fts_words where term in ({marks})", words)}
+    found = {
+        r[0]
+        for r in db.execute(
+            f"select term from temp.articles_fts_words where term in ({marks})", words
+        )
+    }
     return [w for w in words if w in found]
 
 
@@ -241,7 +335,7 @@ def _yo_variants(words: list[str]) -> list[str]:
     if "ё" in text:
         variants.append(text.replace("ё", "е"))
     elif 0 < text.count("е") <= 2:
-        variants += [text[:i] + "ё" + text[i + 1:] for i, c in enumerate(text) if c == "е"]
+        variants += [text[:i] + "ё" + text[i + 1 :] for i, c in enumerate(text) if c == "е"]
     return variants
 
 
@@ -272,8 +366,14 @@ def _quote(text: str) -> str:
 # -- SQL ------------------------------------------------------------------------------------------
 
 
-def _filters(*, source: str | None = None, topic: str | None = None, lang: str | None = None,
-             since: datetime | None = None, until: datetime | None = None) -> tuple[str, list]:
+def _filters(
+    *,
+    source: str | None = None,
+    topic: str | None = None,
+    lang: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[str, list]:
     """Return the 'and …' SQL of the filters on articles `a`, and its arguments."""
     where, args = [], []
     if source:
@@ -304,13 +404,24 @@ _TOPIC = "exists (select 1 from article_topics t where t.article_id = a.id and t
 def _candidates(db: Database, where: tuple[str, list]) -> list[int] | None:
     """Return the ids of the articles that pass the filters (one of them a source), or None when
     more than MAX_CANDIDATES do."""
-    ids = [r[0] for r in db.execute(f"select a.id from articles a where 1 {where[0]} limit ?",
-                                    [*where[1], MAX_CANDIDATES + 1])]
+    ids = [
+        r[0]
+        for r in db.execute(
+            f"select a.id from articles a where 1 {where[0]} limit ?",
+            [*where[1], MAX_CANDIDATES + 1],
+        )
+    ]
     return None if len(ids) > MAX_CANDIDATES else ids
 
 
-def _ranked(db: Database, match: str, limit: int, *, among: list[int] | None = None,
-            where: tuple[str, list] = ("", [])) -> list[tuple[int, float]]:
+def _ranked(
+    db: Database,
+    match: str,
+    limit: int,
+    *,
+    among: list[int] | None = None,
+    where: tuple[str, list] = ("", []),
+) -> list[tuple[int, float]]:
     """Return (rowid, bm25 rank) of the best matches among the newest RANK_WINDOW (or
     FILTERED_WINDOW, with `among` or `where`) ones.
 
@@ -349,7 +460,8 @@ def _rows_with_snippets(db: Database, match: str, ids: list[int]) -> dict[int, d
             from articles_fts f cross join articles a on a.id = f.rowid
             where articles_fts match ? and f.rowid between ? and ?
               and +f.rowid in (select value from json_each(?))""",
-        [MARK_OPEN, MARK_CLOSE, match, min(ids), max(ids), json.dumps(ids)])
+        [MARK_OPEN, MARK_CLOSE, match, min(ids), max(ids), json.dumps(ids)],
+    )
     return {row["id"]: row for row in _dicts(rows)}
 
 
@@ -362,10 +474,16 @@ def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
 def _hit(row: dict[str, Any], *, snippet: str, rank: float) -> SearchHit:
     """Build a SearchHit from an articles row."""
     return SearchHit(
-        id=row["id"], source_key=row["source_key"], url=row["url"], title=row["title"],
-        published_at=row["published_at"], lang=row["lang"] or "",
-        topics=json_keys(row["topics"]), snippet=" ".join((snippet or "").split()),
-        rank=float(rank), duplicate_of=row["duplicate_of"],
+        id=row["id"],
+        source_key=row["source_key"],
+        url=row["url"],
+        title=row["title"],
+        published_at=row["published_at"],
+        lang=row["lang"] or "",
+        topics=json_keys(row["topics"]),
+        snippet=" ".join((snippet or "").split()),
+        rank=float(rank),
+        duplicate_of=row["duplicate_of"],
     )
 
 

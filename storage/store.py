@@ -1,7 +1,7 @@
 """The SQLite archive: source state, runs, articles and the Telegram outbox.
 
-    StorageError             the database cannot be opened or used
-    └── AlreadyRunning       another presswatch process holds the database's lock
+StorageError             the database cannot be opened or used
+└── AlreadyRunning       another presswatch process holds the database's lock
 """
 
 from __future__ import annotations
@@ -15,19 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from datasketch import MinHash
 from sqlite_utils import Database
 
 from scrapers.models import Article
 from scrapers.normalize import url_key
 
-from .migrations import migrations
-from datasketch import MinHash
-
 from .alerts import Alerts, SourceHealth
+from .migrations import migrations
 from .neardup import NearDuplicateIndex
 from .outbox import Outbox, article_from_row
-from .subscriptions import Subscriptions
 from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
+from .subscriptions import Subscriptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +42,10 @@ class TopicReason:
 def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -> list[TopicReason]:
     """Add a bare reason for each listed topic that came without one: filters read only reasons."""
     given = {reason.key for reason in reasons}
-    return [*reasons, *(TopicReason(key, "topic", 0.0, ()) for key in dict.fromkeys(topics)
-                        if key not in given)]
+    return [
+        *reasons,
+        *(TopicReason(key, "topic", 0.0, ()) for key in dict.fromkeys(topics) if key not in given),
+    ]
 
 
 class StorageError(Exception):
@@ -66,13 +67,22 @@ class Store:
         self.health = SourceHealth(db)
         self._neardup: NearDuplicateIndex | None = None
 
-    def near_duplicates(self, *, now: datetime, num_perm: int = 128, candidate_threshold: float = 0.5,
-                        window_seconds: int = 30 * 86400) -> NearDuplicateIndex:
+    def near_duplicates(
+        self,
+        *,
+        now: datetime,
+        num_perm: int = 128,
+        candidate_threshold: float = 0.5,
+        window_seconds: int = 30 * 86400,
+    ) -> NearDuplicateIndex:
         """Return the near-duplicate index, loading the recent window on first use."""
         if self._neardup is None:
-            self._neardup = NearDuplicateIndex(self.db, num_perm=num_perm,
-                                               candidate_threshold=candidate_threshold,
-                                               window_seconds=window_seconds)
+            self._neardup = NearDuplicateIndex(
+                self.db,
+                num_perm=num_perm,
+                candidate_threshold=candidate_threshold,
+                window_seconds=window_seconds,
+            )
             self._neardup.load(now=now)
         return self._neardup
 
@@ -122,56 +132,89 @@ class Store:
         if row is None:
             return SourceState(key=key)
         return SourceState(
-            key=key, etag=row["etag"], last_modified=row["last_modified"],
-            baseline_at=from_iso(row["baseline_at"]), last_poll_at=from_iso(row["last_poll_at"]),
-            last_success_at=from_iso(row["last_success_at"]), last_error=row["last_error"],
+            key=key,
+            etag=row["etag"],
+            last_modified=row["last_modified"],
+            baseline_at=from_iso(row["baseline_at"]),
+            last_poll_at=from_iso(row["last_poll_at"]),
+            last_success_at=from_iso(row["last_success_at"]),
+            last_error=row["last_error"],
             consecutive_failures=row["consecutive_failures"] or 0,
             next_poll_at=from_iso(row["next_poll_at"]),
         )
 
     def record_run(
-        self, run: RunRecord, *, etag: str | None = None, last_modified: str | None = None,
-        baseline: bool = False, next_poll_at: datetime | None = None,
+        self,
+        run: RunRecord,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        baseline: bool = False,
+        next_poll_at: datetime | None = None,
     ) -> None:
         """Store one poll and update the source's state in one transaction."""
         with self.db.atomic():
-            self.db["runs"].insert({
-                "source_key": run.source_key, "started_at": iso(run.started_at),
-                "finished_at": iso(run.finished_at), "status": run.status,
-                "links_found": run.links_found, "new_articles": run.new_articles,
-                "error": run.error,
-            })
+            self.db["runs"].insert(
+                {
+                    "source_key": run.source_key,
+                    "started_at": iso(run.started_at),
+                    "finished_at": iso(run.finished_at),
+                    "status": run.status,
+                    "links_found": run.links_found,
+                    "new_articles": run.new_articles,
+                    "error": run.error,
+                }
+            )
             state = self.source_state(run.source_key)
-            update: dict = {"key": run.source_key, "last_poll_at": iso(run.finished_at),
-                            "next_poll_at": iso(next_poll_at)}
+            update: dict = {
+                "key": run.source_key,
+                "last_poll_at": iso(run.finished_at),
+                "next_poll_at": iso(next_poll_at),
+            }
             if run.status == "error":
-                update |= {"last_error": run.error, "last_error_at": iso(run.finished_at),
-                           "consecutive_failures": state.consecutive_failures + 1}
+                update |= {
+                    "last_error": run.error,
+                    "last_error_at": iso(run.finished_at),
+                    "consecutive_failures": state.consecutive_failures + 1,
+                }
             else:
                 update |= {"last_success_at": iso(run.finished_at), "consecutive_failures": 0}
                 validators = {"etag": etag, "last_modified": last_modified}
                 # A 304 may omit the validators; keep the ones we had.
-                update |= validators if run.status == "ok" else {
-                    k: v for k, v in validators.items() if v is not None}
+                update |= (
+                    validators
+                    if run.status == "ok"
+                    else {k: v for k, v in validators.items() if v is not None}
+                )
                 if baseline and state.baseline_at is None:
                     update["baseline_at"] = iso(run.finished_at)
             self.db["sources"].upsert(update, pk="key")
 
     def recent_runs(self, key: str, *, limit: int = 10) -> list[dict]:
         """Return the latest runs of a source, newest first."""
-        return list(self.db.query(
-            "select * from runs where source_key = ? order by id desc limit ?", [key, limit]))
+        return list(
+            self.db.query(
+                "select * from runs where source_key = ? order by id desc limit ?", [key, limit]
+            )
+        )
 
     def source_overview(self) -> list[dict]:
         """Return each known source's state with its article count."""
-        return list(self.db.query(
-            """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
-               from sources s order by s.key"""))
+        return list(
+            self.db.query(
+                """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
+               from sources s order by s.key"""
+            )
+        )
 
     def article_counts(self) -> dict[str, int]:
         """Return the number of stored articles per source key."""
-        return {r["source_key"]: r["n"] for r in self.db.query(
-            "select source_key, count(*) as n from articles group by source_key")}
+        return {
+            r["source_key"]: r["n"]
+            for r in self.db.query(
+                "select source_key, count(*) as n from articles group by source_key"
+            )
+        }
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -181,47 +224,84 @@ class Store:
         found: set[str] = set()
         ordered = sorted(keys)
         for start in range(0, len(ordered), 500):
-            chunk = ordered[start:start + 500]
+            chunk = ordered[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            found |= {r["url_key"] for r in self.db.query(
-                f"select url_key from articles where url_key in ({marks}) union "
-                f"select url_key from article_urls where url_key in ({marks})", chunk + chunk)}
+            found |= {
+                r["url_key"]
+                for r in self.db.query(
+                    f"select url_key from articles where url_key in ({marks}) union "
+                    f"select url_key from article_urls where url_key in ({marks})",
+                    chunk + chunk,
+                )
+            }
         return found
 
     def article_with_hash(self, content_hash: str) -> int | None:
         """Return the id of the first original article with this content hash, if any."""
-        row = next(self.db.query(
-            "select id from articles where content_hash = ? and duplicate_of is null "
-            "order by id limit 1", [content_hash]), None)
+        row = next(
+            self.db.query(
+                "select id from articles where content_hash = ? and duplicate_of is null "
+                "order by id limit 1",
+                [content_hash],
+            ),
+            None,
+        )
         return row["id"] if row else None
 
     def add_article(
-        self, article: Article, *, source_key: str, now: datetime,
-        deliveries: Sequence[Delivery] = (), duplicate_of: int | None = None, silent: bool = False,
-        reasons: Sequence[TopicReason] = (), minhash: MinHash | None = None,
-        similarity: float | None = None, aliases: Iterable[str] = (),
+        self,
+        article: Article,
+        *,
+        source_key: str,
+        now: datetime,
+        deliveries: Sequence[Delivery] = (),
+        duplicate_of: int | None = None,
+        silent: bool = False,
+        reasons: Sequence[TopicReason] = (),
+        minhash: MinHash | None = None,
+        similarity: float | None = None,
+        aliases: Iterable[str] = (),
     ) -> int:
         """Store an article, why it got its topics, its signature and its deliveries in one transaction."""
         with self.db.atomic():
             table = self.db["articles"]
-            table.insert({
-                **_article_columns(article), "source_key": source_key, "url": article.url,
-                "canonical_url": article.canonical_url, "url_key": url_key(article.canonical_url),
-                "published_at": iso(article.published), "discovered_at": iso(now),
-                "checked_at": iso(now), "duplicate_of": duplicate_of, "silent": int(silent),
-                "similarity": similarity,
-            })
+            table.insert(
+                {
+                    **_article_columns(article),
+                    "source_key": source_key,
+                    "url": article.url,
+                    "canonical_url": article.canonical_url,
+                    "url_key": url_key(article.canonical_url),
+                    "published_at": iso(article.published),
+                    "discovered_at": iso(now),
+                    "checked_at": iso(now),
+                    "duplicate_of": duplicate_of,
+                    "silent": int(silent),
+                    "similarity": similarity,
+                }
+            )
             article_id = int(table.last_pk)
             self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
             own = url_key(article.canonical_url)
             self.db["article_urls"].insert_all(
-                ({"url_key": key, "article_id": article_id} for key in {url_key(u) for u in aliases}
-                 if key != own), ignore=True)
+                (
+                    {"url_key": key, "article_id": article_id}
+                    for key in {url_key(u) for u in aliases}
+                    if key != own
+                ),
+                ignore=True,
+            )
             if minhash is not None and self._neardup is not None:
                 self._neardup.save(article_id, minhash, source_key=source_key, now=now)
             self.db["outbox"].insert_all(
-                {"article_id": article_id, "channel": d.channel, "chat_id": d.chat_id,
-                 "state": PENDING, "created_at": iso(now), "updated_at": iso(now)}
+                {
+                    "article_id": article_id,
+                    "channel": d.channel,
+                    "chat_id": d.chat_id,
+                    "state": PENDING,
+                    "created_at": iso(now),
+                    "updated_at": iso(now),
+                }
                 for d in deliveries
             )
         if minhash is not None and self._neardup is not None:
@@ -229,25 +309,51 @@ class Store:
             self._neardup.index(article_id, minhash, now=now)
         return article_id
 
-    def update_article(self, article_id: int, article: Article, *, now: datetime,
-                       reasons: Sequence[TopicReason] = ()) -> int:
+    def update_article(
+        self,
+        article_id: int,
+        article: Article,
+        *,
+        now: datetime,
+        reasons: Sequence[TopicReason] = (),
+    ) -> int:
         """Keep the stored text as a version and store the new one; return the new version number."""
         with self.db.atomic():
             old = self.db["articles"].get(article_id)
-            version = (old["version"] or 1)
-            self.db["article_versions"].insert({
-                "article_id": article_id, "version": version, "title": old["title"],
-                "lead": old["lead"], "body": old["body"], "content_hash": old["content_hash"],
-                "seen_at": old["updated_at"] or old["discovered_at"]})
-            self.db["articles"].update(article_id, {
-                **_article_columns(article), "version": version + 1, "updated_at": iso(now),
-                "checked_at": iso(now)})
+            version = old["version"] or 1
+            self.db["article_versions"].insert(
+                {
+                    "article_id": article_id,
+                    "version": version,
+                    "title": old["title"],
+                    "lead": old["lead"],
+                    "body": old["body"],
+                    "content_hash": old["content_hash"],
+                    "seen_at": old["updated_at"] or old["discovered_at"],
+                }
+            )
+            self.db["articles"].update(
+                article_id,
+                {
+                    **_article_columns(article),
+                    "version": version + 1,
+                    "updated_at": iso(now),
+                    "checked_at": iso(now),
+                },
+            )
             self.db.execute("delete from article_topics where article_id = ?", [article_id])
             self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
         return version + 1
 
-    def recheck_candidates(self, source_key: str, urls: Iterable[str], *, discovered_since: datetime,
-                           checked_before: datetime, limit: int) -> list[tuple[int, str, str]]:
+    def recheck_candidates(
+        self,
+        source_key: str,
+        urls: Iterable[str],
+        *,
+        discovered_since: datetime,
+        checked_before: datetime,
+        limit: int,
+    ) -> list[tuple[int, str, str]]:
         """Return (id, url key, content hash) of recent articles among `urls` due for a re-read."""
         keys = sorted({url_key(u) for u in urls})
         if not keys or limit <= 0:
@@ -258,7 +364,8 @@ class Store:
                 where source_key = ? and url_key in ({marks}) and discovered_at >= ?
                   and (checked_at is null or checked_at < ?) and duplicate_of is null
                 order by coalesce(checked_at, discovered_at) limit ?""",
-            [source_key, *keys, iso(discovered_since), iso(checked_before), limit])
+            [source_key, *keys, iso(discovered_since), iso(checked_before), limit],
+        )
         return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
 
     def mark_checked(self, article_id: int, *, now: datetime) -> None:
@@ -281,31 +388,53 @@ class Store:
         if not ids:
             return {}
         marks = ",".join("?" * len(ids))
-        return {r["id"]: f"{r['title']}\n{r['lead'] or ''}\n{r['body'] or ''}" for r in self.db.query(
-            f"select id, title, lead, body from articles where id in ({marks})", ids)}
+        return {
+            r["id"]: f"{r['title']}\n{r['lead'] or ''}\n{r['body'] or ''}"
+            for r in self.db.query(
+                f"select id, title, lead, body from articles where id in ({marks})", ids
+            )
+        }
 
     def _save_reasons(self, article_id: int, reasons: Sequence[TopicReason]) -> None:
         """Store why each topic and entity tag was given."""
         self.db["article_topics"].insert_all(
-            ({"article_id": article_id, "key": r.key, "kind": r.kind, "score": round(r.score, 3),
-              "rules": json.dumps(list(r.rules), ensure_ascii=False)} for r in reasons),
-            replace=True)
+            (
+                {
+                    "article_id": article_id,
+                    "key": r.key,
+                    "kind": r.kind,
+                    "score": round(r.score, 3),
+                    "rules": json.dumps(list(r.rules), ensure_ascii=False),
+                }
+                for r in reasons
+            ),
+            replace=True,
+        )
 
     def story_sources(self, article_id: int) -> list[str]:
         """Return the source keys of an original article's reprints, in the order they were stored."""
-        return [r["source_key"] for r in self.db.query(
-            "select source_key from articles where duplicate_of = ? order by id", [article_id])]
+        return [
+            r["source_key"]
+            for r in self.db.query(
+                "select source_key from articles where duplicate_of = ? order by id", [article_id]
+            )
+        ]
 
     def article(self, article_id: int) -> tuple[str, Article]:
         """Return (source key, article) for a stored article id."""
         row = self.db["articles"].get(article_id)
         return row["source_key"], article_from_row(row)
 
+
 def _article_columns(article: Article) -> dict:
     """Return the columns that describe an article's content."""
     return {
-        "title": article.title, "author": article.author, "lang": article.lang,
-        "lead": article.lead, "body": article.body, "summary": article.summary,
+        "title": article.title,
+        "author": article.author,
+        "lang": article.lang,
+        "lead": article.lead,
+        "body": article.body,
+        "summary": article.summary,
         "content_hash": article.content_hash,
         "topics": json.dumps(list(article.topics), ensure_ascii=False),
         "entities": json.dumps(list(article.entities), ensure_ascii=False),
@@ -330,7 +459,8 @@ class InstanceLock:
             os.close(fd)
             raise AlreadyRunning(
                 f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
-                " stop it first") from exc
+                " stop it first"
+            ) from exc
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._fd = fd

@@ -35,8 +35,15 @@ class Subscriptions:
             raise ValueError(f"unknown subscription kind {kind!r}")
         before = self.db["subscriptions"].count
         self.db["subscriptions"].insert(
-            {"user_id": user_id, "chat_id": chat_id, "kind": kind, "value": value,
-             "created_at": iso(now)}, ignore=True)
+            {
+                "user_id": user_id,
+                "chat_id": chat_id,
+                "kind": kind,
+                "value": value,
+                "created_at": iso(now),
+            },
+            ignore=True,
+        )
         return self.db["subscriptions"].count > before
 
     def remove(self, *, user_id: int, kind: str, value: str) -> bool:
@@ -44,7 +51,8 @@ class Subscriptions:
         with self.db.atomic():
             cursor = self.db.execute(
                 "delete from subscriptions where user_id = ? and kind = ? and value = ?",
-                [user_id, kind, value])
+                [user_id, kind, value],
+            )
         return cursor.rowcount > 0
 
     def remove_all(self, *, user_id: int) -> int:
@@ -63,5 +71,7 @@ class Subscriptions:
 
     def _select(self, clause: str, params: list) -> list[Subscription]:
         """Run a query over the table."""
-        return [Subscription(r["id"], r["user_id"], r["chat_id"], r["kind"], r["value"])
-                for r in self.db.query(f"select * from subscriptions {clause}", params)]
+        return [
+            Subscription(r["id"], r["user_id"], r["chat_id"], r["kind"], r["value"])
+            for r in self.db.query(f"select * from subscriptions {clause}", params)
+        ]

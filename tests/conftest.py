@@ -62,3 +62,13 @@ def sites():
 
     with FakeSites() as server:
         yield server
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    """An archive in a fresh SQLite file, closed after the test."""
+    from storage import Store
+
+    archive = Store.open(tmp_path / "archive.db")
+    yield archive
+    archive.close()

@@ -14,10 +14,25 @@ from bot.cli import all_commands
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 # bot may import storage and scrapers; storage only scrapers; scrapers nothing of ours.
-ALLOWED = {"bot": {"bot", "storage", "scrapers"}, "storage": {"storage", "scrapers"}, "scrapers": {"scrapers"}}
+ALLOWED = {
+    "bot": {"bot", "storage", "scrapers"},
+    "storage": {"storage", "scrapers"},
+    "scrapers": {"scrapers"},
+}
 # Pure stages never do I/O against the outside world.
-PURE = ["scrapers/extract.py", "scrapers/discover.py", "scrapers/normalize.py", "scrapers/dates.py",
-        "scrapers/metadata.py", "bot/discovery.py", "bot/digest.py", "bot/render.py", "bot/summarize.py", "bot/routing.py", "bot/pacing.py"]
+PURE = [
+    "scrapers/extract.py",
+    "scrapers/discover.py",
+    "scrapers/normalize.py",
+    "scrapers/dates.py",
+    "scrapers/metadata.py",
+    "bot/discovery.py",
+    "bot/digest.py",
+    "bot/render.py",
+    "bot/summarize.py",
+    "bot/routing.py",
+    "bot/pacing.py",
+]
 
 
 def _imports(path: Path) -> set[str]:
@@ -35,7 +50,9 @@ def _imports(path: Path) -> set[str]:
 def test_imports_point_one_way(package: str) -> None:
     for path in (ROOT / package).rglob("*.py"):
         ours = _imports(path) & set(ALLOWED)
-        assert ours <= ALLOWED[package], f"{path.relative_to(ROOT)} imports {ours - ALLOWED[package]}"
+        assert ours <= ALLOWED[package], (
+            f"{path.relative_to(ROOT)} imports {ours - ALLOWED[package]}"
+        )
 
 
 @pytest.mark.parametrize("module", PURE)
@@ -83,5 +100,9 @@ def test_every_example_config_key_is_documented() -> None:
         parent = names[0].rsplit(".", 1)[0]
         # "`sources[].selectors.title`, `.date`" documents sources[].selectors.date too.
         documented |= {parent + n if n.startswith(".") else n for n in names}
-    missing = sorted(k for k in _keys(example) if k not in documented and not k.startswith(("topics.", "entities.")))
+    missing = sorted(
+        k
+        for k in _keys(example)
+        if k not in documented and not k.startswith(("topics.", "entities."))
+    )
     assert missing == []

@@ -27,22 +27,64 @@ ROOT = Path(__file__).resolve().parent.parent
 def presswatch(*args: str) -> subprocess.CompletedProcess:
     """Run `presswatch ARGS` in a child process without a Telegram token."""
     env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          timeout=120, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 ARTICLES = [
     # (source, lang, title, body, published, topics, reprint of the article with this index)
-    ("tass-com", "en", "EU extends sanctions against Russia", "Brussels extended the sanctions.",
-     datetime(2023, 5, 2, 9, 0, tzinfo=UTC), ("economy",), None),
-    ("tass-ru", "ru", "Новые санкции против России", "Евросоюз продлил санкции на полгода.",
-     datetime(2024, 1, 15, 10, 30, tzinfo=UTC), ("economy", "politics-diplomacy"), None),
-    ("mid-ru", "ru", "Брифинг официального представителя", "Вопросы, связанные с санкциями.",
-     datetime(2024, 1, 31, 23, 59, tzinfo=UTC), (), None),
-    ("belta-en", "en", "EU extends sanctions against Russia", "Brussels extended the sanctions.",
-     datetime(2024, 2, 1, 0, 0, tzinfo=UTC), ("economy",), 0),
-    ("tass-com", "en", "Collective security summit in Minsk", "Leaders met in Minsk.",
-     datetime(2024, 2, 10, 8, 0, tzinfo=UTC), ("politics-diplomacy",), None),
+    (
+        "tass-com",
+        "en",
+        "EU extends sanctions against Russia",
+        "Brussels extended the sanctions.",
+        datetime(2023, 5, 2, 9, 0, tzinfo=UTC),
+        ("economy",),
+        None,
+    ),
+    (
+        "tass-ru",
+        "ru",
+        "Новые санкции против России",
+        "Евросоюз продлил санкции на полгода.",
+        datetime(2024, 1, 15, 10, 30, tzinfo=UTC),
+        ("economy", "politics-diplomacy"),
+        None,
+    ),
+    (
+        "mid-ru",
+        "ru",
+        "Брифинг официального представителя",
+        "Вопросы, связанные с санкциями.",
+        datetime(2024, 1, 31, 23, 59, tzinfo=UTC),
+        (),
+        None,
+    ),
+    (
+        "belta-en",
+        "en",
+        "EU extends sanctions against Russia",
+        "Brussels extended the sanctions.",
+        datetime(2024, 2, 1, 0, 0, tzinfo=UTC),
+        ("economy",),
+        0,
+    ),
+    (
+        "tass-com",
+        "en",
+        "Collective security summit in Minsk",
+        "Leaders met in Minsk.",
+        datetime(2024, 2, 10, 8, 0, tzinfo=UTC),
+        ("politics-diplomacy",),
+        None,
+    ),
 ]
 
 
@@ -55,10 +97,23 @@ def config(tmp_path) -> Path:
     ids: list[int] = []
     for i, (source, lang, title, body, published, topics, reprint) in enumerate(ARTICLES):
         url = f"https://{source}.example/{i}"
-        ids.append(store.add_article(
-            Article(url=url, canonical_url=url, title=title, body=body, lang=lang,
-                    published=published, topics=topics, summary=body),
-            source_key=source, now=published, duplicate_of=None if reprint is None else ids[reprint]))
+        ids.append(
+            store.add_article(
+                Article(
+                    url=url,
+                    canonical_url=url,
+                    title=title,
+                    body=body,
+                    lang=lang,
+                    published=published,
+                    topics=topics,
+                    summary=body,
+                ),
+                source_key=source,
+                now=published,
+                duplicate_of=None if reprint is None else ids[reprint],
+            )
+        )
     store.close()
     return path
 
@@ -84,20 +139,45 @@ def test_search_json_finds_russian_word_forms_and_filters(config) -> None:
     assert set(hits[0]) == set(SEARCH_COLUMNS)
     [hit] = [h for h in hits if h["source_key"] == "tass-ru"]
     assert hit["topics"] == ["economy", "politics-diplomacy"] and hit["reprint_of"] is None
-    only = json.loads(presswatch("search", "санкции", "--source", "mid-ru", "--format", "json",
-                                 "--config", str(config)).stdout)
+    only = json.loads(
+        presswatch(
+            "search", "санкции", "--source", "mid-ru", "--format", "json", "--config", str(config)
+        ).stdout
+    )
     assert [h["title"] for h in only] == ["Брифинг официального представителя"]
 
 
 def test_search_until_includes_the_whole_day(config) -> None:
-    result = presswatch("search", "санкции", "--since", "2024-01-31", "--until", "2024-01-31",
-                        "--lang", "ru", "--format", "json", "--config", str(config))
+    result = presswatch(
+        "search",
+        "санкции",
+        "--since",
+        "2024-01-31",
+        "--until",
+        "2024-01-31",
+        "--lang",
+        "ru",
+        "--format",
+        "json",
+        "--config",
+        str(config),
+    )
     assert [h["source_key"] for h in json.loads(result.stdout)] == ["mid-ru"]
 
 
 def test_search_csv_and_topic_and_limit(config) -> None:
-    result = presswatch("search", "sanctions", "--topic", "economy", "--limit", "1",
-                        "--format", "csv", "--config", str(config))
+    result = presswatch(
+        "search",
+        "sanctions",
+        "--topic",
+        "economy",
+        "--limit",
+        "1",
+        "--format",
+        "csv",
+        "--config",
+        str(config),
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0]) == list(SEARCH_COLUMNS) and len(rows) == 1
@@ -126,7 +206,9 @@ def test_search_rejects_a_bad_date(config) -> None:
 def test_export_jsonl_to_a_file_streams_every_article(config, tmp_path) -> None:
     out = tmp_path / "out" / "archive.jsonl"
     out.parent.mkdir()
-    result = presswatch("export", "--format", "jsonl", "--output", str(out), "--config", str(config))
+    result = presswatch(
+        "export", "--format", "jsonl", "--output", str(out), "--config", str(config)
+    )
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["title"] for r in records] == [a[2] for a in ARTICLES]
@@ -141,19 +223,34 @@ def test_export_jsonl_to_a_file_streams_every_article(config, tmp_path) -> None:
 
 
 def test_export_csv_since_to_stdout_with_a_forced_progress_bar(config) -> None:
-    result = presswatch("export", "--format", "csv", "--since", "2024-01-31", "--progress",
-                        "--config", str(config))
+    result = presswatch(
+        "export", "--format", "csv", "--since", "2024-01-31", "--progress", "--config", str(config)
+    )
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [r["source_key"] for r in rows] == ["mid-ru", "belta-en", "tass-com"]
-    assert rows[0]["body"] == "Вопросы, связанные с санкциями." and rows[2]["topics"] == "politics-diplomacy"
+    assert (
+        rows[0]["body"] == "Вопросы, связанные с санкциями."
+        and rows[2]["topics"] == "politics-diplomacy"
+    )
     assert "export [####" in result.stderr and "3/3 100%" in result.stderr
-    assert result.stderr.rstrip().splitlines()[-1].startswith("exported 3 article(s) to standard output")
+    assert (
+        result.stderr.rstrip()
+        .splitlines()[-1]
+        .startswith("exported 3 article(s) to standard output")
+    )
 
 
 def test_export_to_an_unwritable_place_fails_cleanly(config, tmp_path) -> None:
-    result = presswatch("export", "--format", "jsonl", "--output", str(tmp_path / "no" / "dir" / "x.jsonl"),
-                        "--config", str(config))
+    result = presswatch(
+        "export",
+        "--format",
+        "jsonl",
+        "--output",
+        str(tmp_path / "no" / "dir" / "x.jsonl"),
+        "--config",
+        str(config),
+    )
     assert result.returncode == 1 and "export: cannot write" in result.stderr
 
 
@@ -166,11 +263,22 @@ def test_stats_counts_by_source_topic_and_month(config) -> None:
     stats = json.loads(result.stdout)
     assert stats["articles"] == 5
     by_source = {r["key"]: (r["articles"], r["reprints"]) for r in stats["sources"]}
-    assert by_source == {"tass-com": (2, 0), "tass-ru": (1, 0), "mid-ru": (1, 0), "belta-en": (1, 1)}
+    assert by_source == {
+        "tass-com": (2, 0),
+        "tass-ru": (1, 0),
+        "mid-ru": (1, 0),
+        "belta-en": (1, 1),
+    }
     assert {r["key"]: r["articles"] for r in stats["topics"]} == {
-        "economy": 3, "politics-diplomacy": 2, "(none)": 1}
+        "economy": 3,
+        "politics-diplomacy": 2,
+        "(none)": 1,
+    }
     assert [(r["key"], r["articles"]) for r in stats["months"]] == [
-        ("2023-05", 1), ("2024-01", 2), ("2024-02", 2)]
+        ("2023-05", 1),
+        ("2024-01", 2),
+        ("2024-02", 2),
+    ]
     table = presswatch("stats", "--config", str(config)).stdout
     assert table.startswith("5 article(s)")
     assert any(line.split()[:3] == ["belta-en", "1", "1"] for line in table.splitlines())
@@ -183,9 +291,14 @@ def test_archive_commands_on_an_archive_filled_by_a_poll(tmp_path) -> None:
         assert presswatch("once", "--config", str(config)).returncode == 0
     result = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(config))
     # The briefing has the name in its title; a TASS report mentions him in its text.
-    assert json.loads(result.stdout)[0]["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
+    assert (
+        json.loads(result.stdout)[0]["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
+    )
     stats = json.loads(presswatch("stats", "--format", "json", "--config", str(config)).stdout)
-    assert {r["key"]: r["articles"] for r in stats["sources"]} == {"interaffairs-en": 3, "tass-com": 3}
+    assert {r["key"]: r["articles"] for r in stats["sources"]} == {
+        "interaffairs-en": 3,
+        "tass-com": 3,
+    }
 
 
 # -- the progress bar -----------------------------------------------------------------------------
@@ -255,9 +368,13 @@ def test_datasette_metadata_names_real_columns_and_runs_its_queries(metadata, tm
     hidden = {name for name, table in database["tables"].items() if table.get("hidden")}
     assert {"_sqlite_migrations", "signatures"} <= hidden
     assert {t for t in db.table_names() if t.startswith("articles_fts_")} <= hidden
-    assert {"latest", "per_source_per_month", "reprints", "failing_sources", "outbox"} <= set(database["queries"])
-    for name, query in database["queries"].items():
+    assert {"latest", "per_source_per_month", "reprints", "failing_sources", "outbox"} <= set(
+        database["queries"]
+    )
+    for _name, query in database["queries"].items():
         sql = query["sql"]
         params = {p: "" for p in query.get("params", [])}
-        sqlite3.connect(tmp_path / "presswatch.db").execute(sql, params).fetchall()  # raises if wrong
+        sqlite3.connect(tmp_path / "presswatch.db").execute(
+            sql, params
+        ).fetchall()  # raises if wrong
     store.close()

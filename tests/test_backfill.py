@@ -28,24 +28,40 @@ def presswatch(*args: str, token: str | None = DEFAULT_TOKEN) -> subprocess.Comp
     env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
     if token:
         env["PRESSWATCH_TELEGRAM_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          timeout=120, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def article_page(title: str, day: int) -> str:
     """Return a small article page with its date in OpenGraph metadata."""
     paragraphs = "".join(
         f"<p>{title} — paragraph {i}: the delegations discussed cooperation, security and the "
-        f"plans of the organisation for the coming year in considerable detail.</p>" for i in range(4))
-    return (f'<html><head><title>{title}</title><meta property="og:title" content="{title}">'
-            f'<meta property="article:published_time" content="2020-03-{day:02d}T10:00:00+03:00">'
-            f"</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>")
+        f"plans of the organisation for the coming year in considerable detail.</p>"
+        for i in range(4)
+    )
+    return (
+        f'<html><head><title>{title}</title><meta property="og:title" content="{title}">'
+        f'<meta property="article:published_time" content="2020-03-{day:02d}T10:00:00+03:00">'
+        f"</head><body><article><h1>{title}</h1>{paragraphs}</article></body></html>"
+    )
 
 
 def listing(*slugs: str) -> str:
     """Return a listing page linking to /article/SLUG/ for each slug."""
-    return "<html><body>" + "".join(
-        f'<div><a href="/article/{s}/">{s.replace("-", " ").title()}</a></div>' for s in slugs) + "</body></html>"
+    return (
+        "<html><body>"
+        + "".join(
+            f'<div><a href="/article/{s}/">{s.replace("-", " ").title()}</a></div>' for s in slugs
+        )
+        + "</body></html>"
+    )
 
 
 @pytest.fixture
@@ -63,16 +79,22 @@ def telegram():
 def with_pages(config: Path, template: str) -> Path:
     """Give the interaffairs-en source of a config a `pages` template."""
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace('key = "interaffairs-en"\n', f'key = "interaffairs-en"\npages = "{template}"\n', 1),
-                      encoding="utf-8")
+    config.write_text(
+        text.replace(
+            'key = "interaffairs-en"\n', f'key = "interaffairs-en"\npages = "{template}"\n', 1
+        ),
+        encoding="utf-8",
+    )
     return config
 
 
 def older_pages(world: World) -> None:
     """Serve pages 2 and 3 of the archive (page 4 answers 404); page 2 repeats one front-page article."""
     site = world.site("interaffairs-en")
-    site.add("/page/2/", listing("old-summit", "old-exercise",
-                                 "briefing-by-csto-secretary-general-stanislav-zas"))
+    site.add(
+        "/page/2/",
+        listing("old-summit", "old-exercise", "briefing-by-csto-secretary-general-stanislav-zas"),
+    )
     site.add("/page/3/", listing("oldest-statement"))
     for day, slug in enumerate(("old-summit", "old-exercise", "oldest-statement"), start=1):
         site.add(f"/article/{slug}/", article_page(slug.replace("-", " ").title(), day))
@@ -91,16 +113,21 @@ def outbox_rows(tmp_path: Path) -> int:
 
 def test_backfill_stores_older_pages_silently_and_reports(world, telegram, tmp_path) -> None:
     older_pages(world)
-    config = with_pages(write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10),
-                        world.url("interaffairs-en", "/page/{page}/"))
+    config = with_pages(
+        write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10),
+        world.url("interaffairs-en", "/page/{page}/"),
+    )
     result = presswatch("backfill", "interaffairs-en", "--pages", "5", "--config", str(config))
     assert result.returncode == 0, result.stderr
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("backfill interaffairs-en: read 2 page(s), saw 4 link(s), stored 4 new "
-                              "article(s) without posting, 0 error(s); stopped: page 4: ")
+    assert summary.startswith(
+        "backfill interaffairs-en: read 2 page(s), saw 4 link(s), stored 4 new "
+        "article(s) without posting, 0 error(s); stopped: page 4: "
+    )
     assert "404" in summary
-    assert sorted(archived(tmp_path)) == sorted([
-        ("Old Summit", 1), ("Old Exercise", 1), ("Oldest Statement", 1), (PAGE_ONE[0], 1)])
+    assert sorted(archived(tmp_path)) == sorted(
+        [("Old Summit", 1), ("Old Exercise", 1), ("Oldest Statement", 1), (PAGE_ONE[0], 1)]
+    )
     assert outbox_rows(tmp_path) == 0
     assert telegram.requests == []  # backfill never talks to Telegram
     # Pages in order, each followed by its new articles, oldest (last listed) first; page 1 untouched.
@@ -110,11 +137,20 @@ def test_backfill_stores_older_pages_silently_and_reports(world, telegram, tmp_p
     assert "/" not in paths
 
 
-def test_the_first_poll_after_a_backfill_posts_only_what_backfill_did_not_store(world, telegram, tmp_path) -> None:
+def test_the_first_poll_after_a_backfill_posts_only_what_backfill_did_not_store(
+    world, telegram, tmp_path
+) -> None:
     older_pages(world)
-    config = with_pages(write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10),
-                        world.url("interaffairs-en", "/page/{page}/"))
-    assert presswatch("backfill", "interaffairs-en", "--pages", "3", "--config", str(config)).returncode == 0
+    config = with_pages(
+        write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10),
+        world.url("interaffairs-en", "/page/{page}/"),
+    )
+    assert (
+        presswatch(
+            "backfill", "interaffairs-en", "--pages", "3", "--config", str(config)
+        ).returncode
+        == 0
+    )
     assert presswatch("once", "--config", str(config)).returncode == 0
     # Still a first run (newest `backfill` posted), and the front-page article backfill already
     # stored is known, so it is not posted; nothing from the older pages is.
@@ -127,8 +163,10 @@ def test_the_first_poll_after_a_backfill_posts_only_what_backfill_did_not_store(
 
 def test_a_never_polled_source_stays_quiet_after_a_backfill(world, telegram, tmp_path) -> None:
     older_pages(world)
-    config = with_pages(write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=0),
-                        world.url("interaffairs-en", "/page/{page}/"))
+    config = with_pages(
+        write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=0),
+        world.url("interaffairs-en", "/page/{page}/"),
+    )
     presswatch("backfill", "interaffairs-en", "--pages", "2", "--config", str(config))
     assert presswatch("once", "--config", str(config)).returncode == 0
     assert telegram.messages_for(CHANNEL) == []
@@ -138,9 +176,19 @@ def test_a_never_polled_source_stays_quiet_after_a_backfill(world, telegram, tmp
 
 def test_a_site_that_repeats_its_last_page_stops_the_walk(world, tmp_path) -> None:
     # The loopback site answers "/?page=N" with its front page, whatever N is.
-    config = with_pages(write_config(tmp_path, world), world.url("interaffairs-en", "/?page={page}"))
-    result = presswatch("backfill", "interaffairs-en", "--pages", "10", "--progress", "--config", str(config),
-                        token=None)
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/?page={page}")
+    )
+    result = presswatch(
+        "backfill",
+        "interaffairs-en",
+        "--pages",
+        "10",
+        "--progress",
+        "--config",
+        str(config),
+        token=None,
+    )
     assert result.returncode == 0, result.stderr
     assert "read 1 page(s), saw 3 link(s), stored 3 new article(s)" in result.stderr
     assert "stopped: page 3 repeats page 2" in result.stderr
@@ -150,28 +198,40 @@ def test_a_site_that_repeats_its_last_page_stops_the_walk(world, tmp_path) -> No
 def test_a_failing_page_is_reported_and_the_walk_goes_on(world, tmp_path) -> None:
     older_pages(world)
     world.site("interaffairs-en").add("/page/2/", "down for maintenance", status=500)
-    config = with_pages(write_config(tmp_path, world), world.url("interaffairs-en", "/page/{page}/"))
-    result = presswatch("backfill", "interaffairs-en", "--pages", "5", "--config", str(config), token=None)
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/page/{page}/")
+    )
+    result = presswatch(
+        "backfill", "interaffairs-en", "--pages", "5", "--config", str(config), token=None
+    )
     assert result.returncode == 1
     assert re.search(r"interaffairs-en: page 2: .*500", result.stderr)
-    assert "read 1 page(s), saw 1 link(s), stored 1 new article(s) without posting, 1 error(s)" in result.stderr
+    assert (
+        "read 1 page(s), saw 1 link(s), stored 1 new article(s) without posting, 1 error(s)"
+        in result.stderr
+    )
     assert archived(tmp_path) == [("Oldest Statement", 1)]
 
 
 def test_a_source_without_pages_is_a_clear_error(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
-    result = presswatch("backfill", "interaffairs-en", "--pages", "2", "--config", str(config), token=None)
+    result = presswatch(
+        "backfill", "interaffairs-en", "--pages", "2", "--config", str(config), token=None
+    )
     assert result.returncode == 1
     assert "source 'interaffairs-en' has no `pages` setting" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert world.site("interaffairs-en").requests == []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("nope", "--pages", "2"), "unknown source 'nope'"),
-    (("interaffairs-en", "--pages", "0"), "expected a positive whole number"),
-    (("interaffairs-en",), "--pages"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("nope", "--pages", "2"), "unknown source 'nope'"),
+        (("interaffairs-en", "--pages", "0"), "expected a positive whole number"),
+        (("interaffairs-en",), "--pages"),
+    ],
+)
 def test_bad_backfill_usage_exits_2(world, tmp_path, args, message) -> None:
     config = write_config(tmp_path, world)
     result = presswatch("backfill", *args, "--config", str(config), token=None)

@@ -57,13 +57,24 @@ def bad():
         yield server
 
 
-def configure(tmp_path: Path, world: World, bad: FakeSites, *, kind: str, path: str,
-              pattern: str = r"/news/\d+$", max_bytes: int | None = None, private: bool = True) -> Path:
+def configure(
+    tmp_path: Path,
+    world: World,
+    bad: FakeSites,
+    *,
+    kind: str,
+    path: str,
+    pattern: str = r"/news/\d+$",
+    max_bytes: int | None = None,
+    private: bool = True,
+) -> Path:
     """Write a config with the healthy source and a faulty one named 'bad'."""
     config = write_config(tmp_path, world)
     text = config.read_text(encoding="utf-8")
-    block = (f'\n[[sources]]\nkey = "bad"\nkind = "{kind}"\nurl = "{bad.base_url}{path}"\n'
-             f"link_pattern = '{pattern}'\ntimezone = \"UTC\"\nrobots = false\n")
+    block = (
+        f'\n[[sources]]\nkey = "bad"\nkind = "{kind}"\nurl = "{bad.base_url}{path}"\n'
+        f"link_pattern = '{pattern}'\ntimezone = \"UTC\"\nrobots = false\n"
+    )
     text = text.replace("\n# ----", block + "\n# ----", 1)
     if max_bytes:
         text = text.replace("max_bytes = 5000000", f"max_bytes = {max_bytes}")
@@ -82,8 +93,12 @@ def poll_both(config_path: Path):
         try:
             async with make_client(config.fetch) as client:
                 ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
-                runs = await asyncio.gather(*(poll_source(config.source(k), ctx) for k in (GOOD, "bad")))
-            articles = list(store.db.query("select source_key, title, published_at, body from articles"))
+                runs = await asyncio.gather(
+                    *(poll_source(config.source(k), ctx) for k in (GOOD, "bad"))
+                )
+            articles = list(
+                store.db.query("select source_key, title, published_at, body from articles")
+            )
             return {run.source_key: run for run in runs}, articles
         finally:
             store.close()
@@ -99,8 +114,12 @@ def assert_isolated(runs: dict, *, status: str, reason: str) -> None:
 
 
 def test_connection_reset_mid_body(tmp_path, world, bad) -> None:
-    bad.add("/feed.xml", RSS_FUTURE.format(base=bad.base_url) * 20, content_type="application/rss+xml",
-            cut=100)
+    bad.add(
+        "/feed.xml",
+        RSS_FUTURE.format(base=bad.base_url) * 20,
+        content_type="application/rss+xml",
+        cut=100,
+    )
     runs, _ = poll_both(configure(tmp_path, world, bad, kind="feed", path="/feed.xml"))
     assert_isolated(runs, status="error", reason="connection failed")
 
@@ -119,7 +138,9 @@ def test_redirect_to_loopback_with_the_guard_on(tmp_path, world, bad, monkeypatc
 
     monkeypatch.setattr("scrapers.fetch._resolve", resolve)
     config = configure(tmp_path, world, bad, kind="html", path="/", private=False)
-    config.write_text(config.read_text().replace(bad.base_url, "http://bad.example"), encoding="utf-8")
+    config.write_text(
+        config.read_text().replace(bad.base_url, "http://bad.example"), encoding="utf-8"
+    )
     # Only the bad source is polled here: with the guard on, no loopback copy can be reached at all.
     cfg = load_config(config, environ={})
 
@@ -133,8 +154,9 @@ def test_redirect_to_loopback_with_the_guard_on(tmp_path, world, bad, monkeypatc
             store.close()
 
     with respx.mock:
-        respx.get("http://bad.example/").mock(return_value=httpx.Response(
-            302, headers={"Location": "http://127.0.0.1:1/admin"}))
+        respx.get("http://bad.example/").mock(
+            return_value=httpx.Response(302, headers={"Location": "http://127.0.0.1:1/admin"})
+        )
         run = asyncio.run(go())
     assert run.status == "error" and "non-public address 127.0.0.1" in run.error
 
@@ -170,26 +192,35 @@ def test_malformed_html_still_yields_the_article(tmp_path, world, bad) -> None:
 
 
 def test_a_truncated_rss_document(tmp_path, world, bad) -> None:
-    bad.add("/feed.xml", '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title><item><ti',
-            content_type="application/rss+xml")
+    bad.add(
+        "/feed.xml",
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>A</title><item><ti',
+        content_type="application/rss+xml",
+    )
     runs, _ = poll_both(configure(tmp_path, world, bad, kind="feed", path="/feed.xml"))
     assert_isolated(runs, status="error", reason="the feed has no items")
 
 
 def test_an_atom_feed_without_dates_is_stored_with_the_time_found(tmp_path, world, bad) -> None:
-    bad.add("/feed.xml", ATOM_NO_DATES.format(base=bad.base_url), content_type="application/atom+xml")
+    bad.add(
+        "/feed.xml", ATOM_NO_DATES.format(base=bad.base_url), content_type="application/atom+xml"
+    )
     before = datetime.now(UTC)
     runs, articles = poll_both(configure(tmp_path, world, bad, kind="feed", path="/feed.xml"))
     assert_isolated(runs, status="ok", reason="")
     mine = [a for a in articles if a["source_key"] == "bad"]
-    assert len(mine) == 2 and all(datetime.fromisoformat(a["published_at"]) >= before.replace(microsecond=0)
-                                  for a in mine)
+    assert len(mine) == 2 and all(
+        datetime.fromisoformat(a["published_at"]) >= before.replace(microsecond=0) for a in mine
+    )
 
 
 def test_an_item_dated_in_the_future_is_dated_when_found(tmp_path, world, bad) -> None:
     bad.add("/feed.xml", RSS_FUTURE.format(base=bad.base_url), content_type="application/rss+xml")
-    bad.add("/news/7", "<html><body><h1>Report from the summit</h1><p>The leaders of the member "
-                       "states adopted a statement on collective security.</p></body></html>")
+    bad.add(
+        "/news/7",
+        "<html><body><h1>Report from the summit</h1><p>The leaders of the member "
+        "states adopted a statement on collective security.</p></body></html>",
+    )
     runs, articles = poll_both(configure(tmp_path, world, bad, kind="feed", path="/feed.xml"))
     assert_isolated(runs, status="ok", reason="")
     [article] = [a for a in articles if a["source_key"] == "bad"]
@@ -197,9 +228,11 @@ def test_an_item_dated_in_the_future_is_dated_when_found(tmp_path, world, bad) -
 
 
 def test_a_page_with_a_lying_charset_is_read_correctly(tmp_path, world, bad) -> None:
-    page = ("<html><head><title>Брифинг</title></head><body><h1>Брифинг генерального секретаря</h1>"
-            "<p>Генеральный секретарь ОДКБ провёл брифинг для журналистов в Москве и ответил на "
-            "вопросы о подготовке учений.</p></body></html>")
+    page = (
+        "<html><head><title>Брифинг</title></head><body><h1>Брифинг генерального секретаря</h1>"
+        "<p>Генеральный секретарь ОДКБ провёл брифинг для журналистов в Москве и ответил на "
+        "вопросы о подготовке учений.</p></body></html>"
+    )
     bad.add("/", '<html><body><a href="/news/1">Брифинг</a></body></html>')
     bad.add("/news/1", page.encode("cp1251"), content_type="text/html; charset=utf-8")
     runs, articles = poll_both(configure(tmp_path, world, bad, kind="html", path="/"))

@@ -10,14 +10,22 @@ import pytest
 from scrapers.body import extract_body
 from scrapers.extract import extract_article
 
-P1 = ("The city council approved the new budget on Tuesday after a debate that lasted more than "
-      "six hours, with eleven members voting in favour and four against the proposal.")
-P2 = ("Under the plan, spending on public transport rises by twelve percent next year, while the "
-      "road maintenance fund is cut back to the level it had before the pandemic began.")
-P3 = ("The mayor said the decision would let the city hire forty more bus drivers and extend night "
-      "services to the northern districts, which residents have long asked for.")
-P4 = ("Opposition members argued that the transport plan relies on fare revenue that has not yet "
-      "recovered, and asked the finance office for a new forecast before the spring session.")
+P1 = (
+    "The city council approved the new budget on Tuesday after a debate that lasted more than "
+    "six hours, with eleven members voting in favour and four against the proposal."
+)
+P2 = (
+    "Under the plan, spending on public transport rises by twelve percent next year, while the "
+    "road maintenance fund is cut back to the level it had before the pandemic began."
+)
+P3 = (
+    "The mayor said the decision would let the city hire forty more bus drivers and extend night "
+    "services to the northern districts, which residents have long asked for."
+)
+P4 = (
+    "Opposition members argued that the transport plan relies on fare revenue that has not yet "
+    "recovered, and asked the finance office for a new forecast before the spring session."
+)
 
 ARTICLE = f"""<!DOCTYPE html>
 <html lang="en"><head><title>Council approves budget | City News</title></head>
@@ -77,8 +85,18 @@ def test_keeps_article_paragraphs_separated_by_blank_lines() -> None:
 
 @pytest.mark.parametrize(
     "chrome",
-    ["Home", "About us", "Council approves budget", "Mayor opens new library", "newsletter",
-     "Comments", "Great news", "waste of money", "Copyright", "Privacy policy"],
+    [
+        "Home",
+        "About us",
+        "Council approves budget",
+        "Mayor opens new library",
+        "newsletter",
+        "Comments",
+        "Great news",
+        "waste of money",
+        "Copyright",
+        "Privacy policy",
+    ],
 )
 def test_drops_navigation_headline_related_links_comments_and_footer(chrome: str) -> None:
     assert chrome not in extract_body(ARTICLE, url="https://news.example/budget")
@@ -113,7 +131,6 @@ def test_odd_html_never_raises(html: str) -> None:
     assert isinstance(extract_body(html), str)
 
 
-
 def test_does_not_append_the_next_story_of_an_endless_page() -> None:
     paragraphs = (
         "The harbour bridge reopened to traffic on Friday morning after eight months of repairs "
@@ -128,11 +145,14 @@ def test_does_not_append_the_next_story_of_an_endless_page() -> None:
     story = SPLIT.replace("Council approves budget", "Harbour bridge reopens")
     for old, new in zip((P1, P2, P3, P4), paragraphs):
         story = story.replace(old, new)
-    page = SPLIT.replace("</main>", story[story.index("<article>"):story.index("</main>")] + "</main>")
+    page = SPLIT.replace(
+        "</main>", story[story.index("<article>") : story.index("</main>")] + "</main>"
+    )
     assert extract_body(page).split("\n\n") == [P1, P2, P3, P4]
 
 
 # -- The headline and dateline chosen beside the body (scrapers.headline, scrapers.datelines) ----
+
 
 def _page(head: str, body: str) -> str:
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}<article><p>{P1}</p><p>{P2}</p></article></body></html>"
@@ -148,7 +168,8 @@ def test_the_printed_dateline_picks_the_metadata_stamp_with_the_right_offset() -
         '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "Budget passed",'
         ' "datePublished": "2019-11-20T04:31:13-06:00"}</script>'
         '<meta property="article:published_time" content="2019-11-20T04:31:13+00:00">',
-        "<h1>Budget passed</h1><div>Chris Davies - Nov 19, 2019, 10:31 pm CST</div>")
+        "<h1>Budget passed</h1><div>Chris Davies - Nov 19, 2019, 10:31 pm CST</div>",
+    )
     assert _article(html).published == datetime(2019, 11, 20, 4, 31, 13, tzinfo=UTC)
 
 
@@ -156,74 +177,99 @@ def test_a_printed_time_with_its_zone_beats_a_stamp_it_contradicts() -> None:
     # macrumors.com: datePublished is Eastern time labelled as UTC.
     html = _page(
         '<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": "2019-11-18T10:45:00Z"}</script>',
-        "<h1>Budget passed</h1><p>Monday November 18, 2019 7:45 am PST by Joe</p>")
+        "<h1>Budget passed</h1><p>Monday November 18, 2019 7:45 am PST by Joe</p>",
+    )
     assert _article(html).published == datetime(2019, 11, 18, 15, 45, tzinfo=UTC)
 
 
 def test_a_printed_time_without_zone_confirms_the_stamp_in_some_offset() -> None:
-    html = _page('<meta property="article:published_time" content="2019-11-19T07:03:25+00:00">',
-                 "<h1>Budget passed</h1><div>Reuters</div><div>November 18, 2019 11:03 PM</div>")
+    html = _page(
+        '<meta property="article:published_time" content="2019-11-19T07:03:25+00:00">',
+        "<h1>Budget passed</h1><div>Reuters</div><div>November 18, 2019 11:03 PM</div>",
+    )
     assert _article(html).published == datetime(2019, 11, 19, 7, 3, 25, tzinfo=UTC)
 
 
 def test_an_update_line_does_not_replace_the_publication_time() -> None:
     html = _page(
         '<meta property="article:published_time" content="2019-11-08T15:30:00-05:00">',
-        '<h1>Budget passed</h1><p>Updated <time datetime="2019-11-13T15:28:18">Nov 13, 2019, 10:28am EST</time></p>')
+        '<h1>Budget passed</h1><p>Updated <time datetime="2019-11-13T15:28:18">Nov 13, 2019, 10:28am EST</time></p>',
+    )
     assert _article(html).published == datetime(2019, 11, 8, 20, 30, tzinfo=UTC)
 
 
 def test_a_date_printed_above_the_headline_serves_a_page_without_metadata() -> None:
-    html = _page("<title>Budget passed</title>",
-                 "<div>publiziert am 25. September 2018</div><h1>Budget passed</h1>"
-                 "<p>Bis zum 01.01.2019 sollen alle Ärzte angeschlossen sein.</p>")
+    html = _page(
+        "<title>Budget passed</title>",
+        "<div>publiziert am 25. September 2018</div><h1>Budget passed</h1>"
+        "<p>Bis zum 01.01.2019 sollen alle Ärzte angeschlossen sein.</p>",
+    )
     assert _article(html).published == datetime(2018, 9, 25, tzinfo=UTC)
 
 
 def test_a_bare_date_that_no_stamp_confirms_is_not_trusted() -> None:
     # A photo caption's date right under the headline (gizmodo.com, reuters.com).
-    html = _page('<meta property="article:published_time" content="2019-11-18T17:30:00-05:00">',
-                 "<h1>Budget passed</h1><p>(Photo taken 11/12/19)</p>")
+    html = _page(
+        '<meta property="article:published_time" content="2019-11-18T17:30:00-05:00">',
+        "<h1>Budget passed</h1><p>(Photo taken 11/12/19)</p>",
+    )
     assert _article(html).published == datetime(2019, 11, 18, 22, 30, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("text", "utc"), [
-    ("Published 11:11 PM EST Nov 19, 2019", datetime(2019, 11, 20, 4, 11, tzinfo=UTC)),
-    ("11/18/19 11:04 PM EST", datetime(2019, 11, 19, 4, 4, tzinfo=UTC)),
-    ("Mon 18 Nov 2019 18.54 GMT", datetime(2019, 11, 18, 18, 54, tzinfo=UTC)),
-    ("Nov 20 2019, 11:06am ist", datetime(2019, 11, 20, 5, 36, tzinfo=UTC)),
-    ("PUBLISHED: 10:48, Tue, Nov 19, 2019", datetime(2019, 11, 19, 10, 48, tzinfo=UTC)),
-    ("2019-11-19T12:48:14Z", datetime(2019, 11, 19, 12, 48, tzinfo=UTC)),
-    ("Monday, November 18, 2019, 04:05 pm PT (07:05 pm ET)", datetime(2019, 11, 19, 0, 5, tzinfo=UTC)),
-    ("24 сентября 2018", datetime(2018, 9, 24, tzinfo=UTC)),
-    ("27/09/2018", datetime(2018, 9, 27, tzinfo=UTC)),
-    ("06.11.2019", None),  # the 6th of November or the 11th of June: not a date to print alone
-])
+@pytest.mark.parametrize(
+    ("text", "utc"),
+    [
+        ("Published 11:11 PM EST Nov 19, 2019", datetime(2019, 11, 20, 4, 11, tzinfo=UTC)),
+        ("11/18/19 11:04 PM EST", datetime(2019, 11, 19, 4, 4, tzinfo=UTC)),
+        ("Mon 18 Nov 2019 18.54 GMT", datetime(2019, 11, 18, 18, 54, tzinfo=UTC)),
+        ("Nov 20 2019, 11:06am ist", datetime(2019, 11, 20, 5, 36, tzinfo=UTC)),
+        ("PUBLISHED: 10:48, Tue, Nov 19, 2019", datetime(2019, 11, 19, 10, 48, tzinfo=UTC)),
+        ("2019-11-19T12:48:14Z", datetime(2019, 11, 19, 12, 48, tzinfo=UTC)),
+        (
+            "Monday, November 18, 2019, 04:05 pm PT (07:05 pm ET)",
+            datetime(2019, 11, 19, 0, 5, tzinfo=UTC),
+        ),
+        ("24 сентября 2018", datetime(2018, 9, 24, tzinfo=UTC)),
+        ("27/09/2018", datetime(2018, 9, 27, tzinfo=UTC)),
+        ("06.11.2019", None),  # the 6th of November or the 11th of June: not a date to print alone
+    ],
+)
 def test_printed_datelines_are_read(text: str, utc: datetime | None) -> None:
     assert _article(_page("", f"<h1>Budget passed</h1><p>{text}</p>")).published == utc
 
 
 def test_the_heading_a_declared_title_contains_is_the_headline() -> None:
-    html = _page('<meta property="og:title" content="Opinion | Budget passed after a long debate">',
-                 "<h1>Budget passed after a long debate</h1>")
+    html = _page(
+        '<meta property="og:title" content="Opinion | Budget passed after a long debate">',
+        "<h1>Budget passed after a long debate</h1>",
+    )
     assert _article(html).title == "Budget passed after a long debate"
 
 
 def test_an_h2_headline_wins_over_another_storys_h1() -> None:
-    html = _page('<meta property="og:title" content="Council approves budget - Digg">',
-                 "<aside><h1>Why Don't You Go Fight For The Reindeer?</h1></aside>"
-                 "<h2>Council approves budget</h2>")
+    html = _page(
+        '<meta property="og:title" content="Council approves budget - Digg">',
+        "<aside><h1>Why Don't You Go Fight For The Reindeer?</h1></aside>"
+        "<h2>Council approves budget</h2>",
+    )
     assert _article(html, "https://digg.com/2019/budget").title == "Council approves budget"
 
 
 def test_a_logo_heading_gives_way_to_the_declared_title() -> None:
-    html = _page('<meta property="og:title" content="Council approves budget">', "<h1>City News</h1>")
+    html = _page(
+        '<meta property="og:title" content="Council approves budget">', "<h1>City News</h1>"
+    )
     assert _article(html).title == "Council approves budget"
 
 
 def test_json_ld_text_is_unescaped() -> None:
-    html = _page('<script type="application/ld+json">{"@type": "ReportageNewsArticle",'
-                 ' "headline": "Lynn: &#8220;We needed to win&#8221;", "datePublished": "2019-11-19T09:44:09+00:00"}</script>',
-                 "<div>No heading here</div>")
+    html = _page(
+        '<script type="application/ld+json">{"@type": "ReportageNewsArticle",'
+        ' "headline": "Lynn: &#8220;We needed to win&#8221;", "datePublished": "2019-11-19T09:44:09+00:00"}</script>',
+        "<div>No heading here</div>",
+    )
     article = _article(html)
-    assert (article.title, article.published) == ("Lynn: “We needed to win”", datetime(2019, 11, 19, 9, 44, 9, tzinfo=UTC))
+    assert (article.title, article.published) == (
+        "Lynn: “We needed to win”",
+        datetime(2019, 11, 19, 9, 44, 9, tzinfo=UTC),
+    )

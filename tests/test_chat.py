@@ -13,10 +13,10 @@ from telegram import error as tg
 
 from bot.chat import Chat, RateLimiter
 from bot.chat_answers import MAX_UNITS, fit
-from bot.render import utf16_len as units
 from bot.config import config_from_dict
 from bot.metrics import Counters
 from bot.monitor import Monitor
+from bot.render import utf16_len as units
 from scrapers.models import Article
 from storage import Delivery, Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
@@ -24,31 +24,62 @@ from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 ADMIN, READER, OTHER = 1001, 2002, 3003
 GROUP = -4004
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-TOPICS = {"peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]},
-          "border-security": {"label": "Border security", "phrases": ["border guard"]}}
+TOPICS = {
+    "peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]},
+    "border-security": {"label": "Border security", "phrases": ["border guard"]},
+}
 
 
 def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
-    config = config_from_dict({
-        "storage": {"path": str(tmp_path / "archive.db")},
-        "telegram": {"api_base_url": base_url, "commands": True},
-        "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
-        "sources": [{"key": "alpha", "name": "Alpha Ministry", "url": "https://alpha.example/feed",
-                     "kind": "feed"},
-                    {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"}],
-        "topics": TOPICS,
-    }, path=tmp_path / "presswatch.toml", token=token)
+    config = config_from_dict(
+        {
+            "storage": {"path": str(tmp_path / "archive.db")},
+            "telegram": {"api_base_url": base_url, "commands": True},
+            "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
+            "sources": [
+                {
+                    "key": "alpha",
+                    "name": "Alpha Ministry",
+                    "url": "https://alpha.example/feed",
+                    "kind": "feed",
+                },
+                {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"},
+            ],
+            "topics": TOPICS,
+        },
+        path=tmp_path / "presswatch.toml",
+        token=token,
+    )
     # Set here, not in the dict: bot/config.py refuses a list of numbers (see the report).
     return replace(config, telegram=replace(config.telegram, admin_user_ids=(ADMIN,)))
 
 
-def add(store: Store, n: int, title: str, *, body: str = "", topics: tuple[str, ...] = (),
-        source: str = "alpha", deliveries=()) -> int:
+def add(
+    store: Store,
+    n: int,
+    title: str,
+    *,
+    body: str = "",
+    topics: tuple[str, ...] = (),
+    source: str = "alpha",
+    deliveries=(),
+) -> int:
     url = f"https://{source}.example/news/{n}"
     article_id = store.add_article(
-        Article(url=url, canonical_url=url, title=title, published=T0 + timedelta(hours=n),
-                lead=body[:100], body=body, summary=body[:100], topics=topics),
-        source_key=source, now=T0, deliveries=deliveries)
+        Article(
+            url=url,
+            canonical_url=url,
+            title=title,
+            published=T0 + timedelta(hours=n),
+            lead=body[:100],
+            body=body,
+            summary=body[:100],
+            topics=topics,
+        ),
+        source_key=source,
+        now=T0,
+        deliveries=deliveries,
+    )
     return article_id
 
 
@@ -61,10 +92,21 @@ def fake():
 @pytest.fixture
 def store(tmp_path):
     store = Store.open(tmp_path / "archive.db")
-    add(store, 1, "Peacekeepers finish their exercise", body="The peacekeeping contingent trained.",
-        topics=("peacekeeping",))
-    add(store, 2, "Talks on <b>border</b> & security", body="Border guards met at the post.",
-        topics=("border-security",), source="beta")
+    add(
+        store,
+        1,
+        "Peacekeepers finish their exercise",
+        body="The peacekeeping contingent trained.",
+        topics=("peacekeeping",),
+    )
+    add(
+        store,
+        2,
+        "Talks on <b>border</b> & security",
+        body="Border guards met at the post.",
+        topics=("border-security",),
+        source="beta",
+    )
     add(store, 3, "Summit statement adopted", body="Leaders adopted a statement at the summit.")
     yield store
     store.close()
@@ -76,21 +118,30 @@ class Session:
     def __init__(self, fake: FakeTelegram, chat: Chat) -> None:
         self.fake, self.chat = fake, chat
 
-    async def ask(self, text: str, *, user: int = READER, chat: int | None = None,
-                  chat_type: str = "private") -> str:
+    async def ask(
+        self, text: str, *, user: int = READER, chat: int | None = None, chat_type: str = "private"
+    ) -> str:
         """Send a message and return the bot's one reply to that chat."""
         [reply] = await self.exchange([text], user=user, chat=chat, chat_type=chat_type, replies=1)
         return reply
 
-    async def exchange(self, texts: list[str], *, user: int = READER, chat: int | None = None,
-                       chat_type: str = "private", replies: int) -> list[str]:
+    async def exchange(
+        self,
+        texts: list[str],
+        *,
+        user: int = READER,
+        chat: int | None = None,
+        chat_type: str = "private",
+        replies: int,
+    ) -> list[str]:
         """Send messages, wait for `replies` answers in that chat, and return their raw HTML."""
         chat = chat or user
         before = len(self.fake.messages_for(chat))
         for text in texts:
             self.fake.push_message(chat_id=chat, user_id=user, text=text, chat_type=chat_type)
         arrived = await asyncio.to_thread(
-            self.fake.wait_for, lambda: len(self.fake.messages_for(chat)) >= before + replies, 10)
+            self.fake.wait_for, lambda: len(self.fake.messages_for(chat)) >= before + replies, 10
+        )
         assert arrived, f"no reply to {texts!r}"
         return [m.text for m in self.fake.messages_for(chat)[before:]]
 
@@ -102,18 +153,26 @@ def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, t
 
     async def main():
         monitor = Monitor(config, counters, scheduler_state=lambda: "running")
-        chat = Chat(config=config, store=store, counters=counters, snapshot=monitor.snapshot,
-                    limiter=limiter)
+        chat = Chat(
+            config=config,
+            store=store,
+            counters=counters,
+            snapshot=monitor.snapshot,
+            limiter=limiter,
+        )
         await chat.start()
         try:
             return await script(Session(fake, chat))
         finally:
             await chat.stop()
             monitor.close()
+
     return asyncio.run(main()), counters
 
 
-def test_start_publishes_commands_drops_stale_updates_and_answers_help(fake, store, tmp_path) -> None:
+def test_start_publishes_commands_drops_stale_updates_and_answers_help(
+    fake, store, tmp_path
+) -> None:
     fake.push_message(chat_id=READER, user_id=READER, text="/help sent while the bot was down")
 
     async def script(s):
@@ -129,8 +188,12 @@ def test_start_publishes_commands_drops_stale_updates_and_answers_help(fake, sto
 
 def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
     async def script(s):
-        return (await s.ask("/search border"), await s.ask("/search"),
-                await s.ask("/search nothingmatcheshere"), await s.ask('/search "*:()'))
+        return (
+            await s.ask("/search border"),
+            await s.ask("/search"),
+            await s.ask("/search nothingmatcheshere"),
+            await s.ask('/search "*:()'),
+        )
 
     (found, empty, nothing, punctuation), counters = talk(fake, store, tmp_path, script)
     assert "Talks on &lt;b&gt;border&lt;/b&gt; &amp; security" in found
@@ -143,10 +206,12 @@ def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
 
 def test_hostile_input_gets_short_escaped_answers(fake, store, tmp_path) -> None:
     async def script(s):
-        return (await s.ask("/search " + "x" * 10_000),
-                await s.ask("/search \u202e<script>alert(1)</script>\x00😀 zzzq\u0301"),
-                await s.ask("/latest <b>"),
-                await s.ask("/subscribe <i>oops"))
+        return (
+            await s.ask("/search " + "x" * 10_000),
+            await s.ask("/search \u202e<script>alert(1)</script>\x00😀 zzzq\u0301"),
+            await s.ask("/latest <b>"),
+            await s.ask("/subscribe <i>oops"),
+        )
 
     (long, odd, latest, subscribe), _ = talk(fake, store, tmp_path, script)
     assert "too long" in long and units(long) < 200
@@ -160,12 +225,20 @@ def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
         add(store, n, f"Routine note {n} " + "word " * 60, body="long text " * 200)
 
     async def script(s):
-        return (await s.ask("/latest 2"), await s.ask("/latest peacekeeping"),
-                await s.ask("/latest 500"), await s.ask("/latest Border_Security 3"))
+        return (
+            await s.ask("/latest 2"),
+            await s.ask("/latest peacekeeping"),
+            await s.ask("/latest 500"),
+            await s.ask("/latest Border_Security 3"),
+        )
 
     (two, topic, capped, border), _ = talk(fake, store, tmp_path, script)
     assert two.count("<a href=") == 2 and "Routine note 19" in two
-    assert topic.count("<a href=") == 1 and "Peacekeepers finish" in topic and "Latest on Peacekeeping" in topic
+    assert (
+        topic.count("<a href=") == 1
+        and "Peacekeepers finish" in topic
+        and "Latest on Peacekeeping" in topic
+    )
     assert capped.count("<a href=") == 10 and units(capped) <= MAX_UNITS
     assert "Talks on" in border
 
@@ -181,12 +254,21 @@ def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
 
 def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     async def script(s):
-        return [await s.ask(text) for text in (
-            "/subscribe peacekeeping", "/subscribe Peacekeeping", "/subscribe alpha",
-            '/subscribe "border guards"', "/subscribe frobnicate", "/mysubs",
-            "/unsubscribe peacekeeping", "/unsubscribe border guards", "/unsubscribe peacekeeping",
-            "/unsubscribe all")] + [await s.ask("/subscribe alpha", user=OTHER, chat=GROUP,
-                                                chat_type="group")]
+        return [
+            await s.ask(text)
+            for text in (
+                "/subscribe peacekeeping",
+                "/subscribe Peacekeeping",
+                "/subscribe alpha",
+                '/subscribe "border guards"',
+                "/subscribe frobnicate",
+                "/mysubs",
+                "/unsubscribe peacekeeping",
+                "/unsubscribe border guards",
+                "/unsubscribe peacekeeping",
+                "/unsubscribe all",
+            )
+        ] + [await s.ask("/subscribe alpha", user=OTHER, chat=GROUP, chat_type="group")]
 
     answers, _ = talk(fake, store, tmp_path, script)
     (topic, again, source, phrase, unknown, mine, off, off_phrase, not_on, all_off, group) = answers
@@ -194,8 +276,14 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     assert "You already follow the topic Peacekeeping" in again
     assert "Subscribed to the source Alpha Ministry" in source
     assert "Subscribed to the phrase “border guards”" in phrase
-    assert "no topic or source called “frobnicate”" in unknown and "/subscribe \"frobnicate\"" in unknown
-    assert "topic: peacekeeping" in mine and "source: alpha" in mine and "phrase: border guards" in mine
+    assert (
+        "no topic or source called “frobnicate”" in unknown and '/subscribe "frobnicate"' in unknown
+    )
+    assert (
+        "topic: peacekeeping" in mine
+        and "source: alpha" in mine
+        and "phrase: border guards" in mine
+    )
     assert "Unsubscribed" in off and "Unsubscribed" in off_phrase and "did not follow" in not_on
     assert "Removed 1 alert(s)" in all_off
     assert "private chat" in group
@@ -213,8 +301,13 @@ def test_unknown_commands_and_plain_text(fake, store, tmp_path) -> None:
         unknown = await s.ask("/frobnicate now")
         text = await s.ask("hello there")
         # In a group, a command for another bot is not ours; the barrier proves it was read.
-        group = await s.exchange(["/frobnicate@other_bot", "/frobnicate@presswatch_test_bot"],
-                                 user=OTHER, chat=GROUP, chat_type="group", replies=1)
+        group = await s.exchange(
+            ["/frobnicate@other_bot", "/frobnicate@presswatch_test_bot"],
+            user=OTHER,
+            chat=GROUP,
+            chat_type="group",
+            replies=1,
+        )
         return unknown, text, group
 
     (unknown, text, group), _ = talk(fake, store, tmp_path, script)
@@ -229,9 +322,20 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
     store.db.conn.commit()
 
     async def script(s):
-        return [await s.ask("/pause alpha"),
-                *[await s.ask(text, user=ADMIN) for text in (
-                    "/pause alpha", "/pause nosuch", "/status", "/retry", "/retry", "/resume ALPHA")]]
+        return [
+            await s.ask("/pause alpha"),
+            *[
+                await s.ask(text, user=ADMIN)
+                for text in (
+                    "/pause alpha",
+                    "/pause nosuch",
+                    "/status",
+                    "/retry",
+                    "/retry",
+                    "/resume ALPHA",
+                )
+            ],
+        ]
 
     answers, _ = talk(fake, store, tmp_path, script)
     refused, paused, unknown, status, retried, nothing, resumed = answers
@@ -241,17 +345,23 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
     assert "Queued 1 post(s) again" in retried and "Nothing to retry" in nothing
     assert "Resumed alpha" in resumed
     assert next(store.db.query("select paused from sources where key = 'alpha'"))["paused"] == 0
-    assert next(store.db.query("select state from outbox where article_id = ?", [failed]))["state"] == "pending"
+    assert (
+        next(store.db.query("select state from outbox where article_id = ?", [failed]))["state"]
+        == "pending"
+    )
 
 
-def test_a_flood_from_one_user_gets_one_slow_down_and_others_are_served(fake, store, tmp_path) -> None:
+def test_a_flood_from_one_user_gets_one_slow_down_and_others_are_served(
+    fake, store, tmp_path
+) -> None:
     async def script(s):
         flood = await s.exchange(["/help"] * 13, replies=11)
         barrier = await s.ask("/help", user=OTHER)  # answered only after the whole flood was read
         return flood, barrier, len(s.fake.messages_for(READER))
 
-    (flood, barrier, total), counters = talk(fake, store, tmp_path, script,
-                                             limiter=RateLimiter(limit=10, window=3600))
+    (flood, barrier, total), counters = talk(
+        fake, store, tmp_path, script, limiter=RateLimiter(limit=10, window=3600)
+    )
     assert sum("Slow down" in m for m in flood) == 1 and "Slow down" in flood[-1]
     assert total == 11 and "/search" in barrier
     assert counters.value("chat_rate_limited") == 3
@@ -295,8 +405,12 @@ def test_a_refused_token_turns_commands_off(fake, store, tmp_path, caplog) -> No
 
 
 def test_an_unreachable_telegram_is_retried_until_stop(store, tmp_path, caplog) -> None:
-    chat = Chat(config=make_config(tmp_path, "http://127.0.0.1:9/bot"), store=store,
-                counters=Counters(), snapshot=None)
+    chat = Chat(
+        config=make_config(tmp_path, "http://127.0.0.1:9/bot"),
+        store=store,
+        counters=Counters(),
+        snapshot=None,
+    )
 
     async def main():
         stopping, calls = asyncio.Event(), []

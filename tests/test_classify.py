@@ -27,9 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
 EVAL_SET = ROOT / "tests" / "data" / "topics_eval.jsonl"
 DEFAULT_TOPICS = {
-    "military-cooperation", "peacekeeping", "terrorism-extremism", "pandemic-health",
-    "international-cooperation", "border-security", "drugs-crime", "politics-diplomacy",
-    "economy", "cyber-information-security",
+    "military-cooperation",
+    "peacekeeping",
+    "terrorism-extremism",
+    "pandemic-health",
+    "international-cooperation",
+    "border-security",
+    "drugs-crime",
+    "politics-diplomacy",
+    "economy",
+    "cyber-information-security",
 }
 # Floors agreed in the issue: the goal is micro-F1 >= 0.85 on the whole set; the
 # held-out third, never looked at while tuning rules, must stay above 0.80.
@@ -60,9 +67,23 @@ def entities_of(taxonomy: Taxonomy, text: str) -> set[str]:
 
 def test_example_taxonomy_has_the_default_topics_and_entities(default):
     assert {t.key for t in default.topics} == DEFAULT_TOPICS
-    assert {"armenia", "belarus", "kazakhstan", "kyrgyzstan", "russia", "tajikistan", "csto",
-            "un", "osce", "cis", "sco", "nato", "eaeu", "eu", "brics"} <= {
-        e.key for e in default.entities}
+    assert {
+        "armenia",
+        "belarus",
+        "kazakhstan",
+        "kyrgyzstan",
+        "russia",
+        "tajikistan",
+        "csto",
+        "un",
+        "osce",
+        "cis",
+        "sco",
+        "nato",
+        "eaeu",
+        "eu",
+        "brics",
+    } <= {e.key for e in default.entities}
     assert all(t.label and t.threshold > 0 for t in default.topics)
 
 
@@ -74,8 +95,10 @@ def test_example_config_carries_topic_and_entity_tables():
 @pytest.mark.parametrize(
     ("topic", "message"),
     [
-        ({"phrases": ["x"], "regex": ["(unclosed"]},
-         "topics.t.regex[0]: not a valid regular expression"),
+        (
+            {"phrases": ["x"], "regex": ["(unclosed"]},
+            "topics.t.regex[0]: not a valid regular expression",
+        ),
         ({"regex": ["ok", "(a+)+b"]}, "topics.t.regex[1]: nested quantifiers"),
         ({"regex": [r"(?:\w+\s?)*end"]}, "topics.t.regex[0]: nested quantifiers"),
         ({"regex": [r"\b"]}, "topics.t.regex[0]: the regular expression can match an empty string"),
@@ -87,8 +110,14 @@ def test_example_config_carries_topic_and_entity_tables():
         ({"phrases": ["x", 3]}, "topics.t.phrases[1]: expected a string"),
         ({"phrases": ["  "]}, "topics.t.phrases[0]: empty phrase"),
         ({"phrases": ["x"], "weights": {"y": 2}}, "topics.t.weights.y: no such phrase or regex"),
-        ({"phrases": ["x"], "weights": {"x": -1}}, "topics.t.weights.x: expected a positive number"),
-        ({"phrases": ["x"], "hashtag": "two words"}, "topics.t.hashtag: 'two words' is not a usable"),
+        (
+            {"phrases": ["x"], "weights": {"x": -1}},
+            "topics.t.weights.x: expected a positive number",
+        ),
+        (
+            {"phrases": ["x"], "hashtag": "two words"},
+            "topics.t.hashtag: 'two words' is not a usable",
+        ),
         ({"phrases": ["x"], "hashtag": "2024"}, "topics.t.hashtag: '2024' is not a usable"),
         ({"label": "Nothing"}, "topics.t: needs at least one of phrases, regex"),
         ({"phrases": ["x"], "exclude_regex": ["[z"]}, "topics.t.exclude_regex[0]: not a valid"),
@@ -171,33 +200,49 @@ def test_repeated_hits_have_diminishing_returns():
 
 
 def test_weights_and_why_are_recorded():
-    taxonomy = small(phrases=["cyber", "virus"], regex=[r"\bhack(?:er|ers|ed)\b"],
-                     weights={"cyber": 2.0}, threshold=2.5)
+    taxonomy = small(
+        phrases=["cyber", "virus"],
+        regex=[r"\bhack(?:er|ers|ed)\b"],
+        weights={"cyber": 2.0},
+        threshold=2.5,
+    )
     (match,) = classify(title="", body="Hackers used a cyber weapon", taxonomy=taxonomy)
     assert match.score == 3.0
     assert match.rules == ("phrase:cyber", r"regex:\bhack(?:er|ers|ed)\b")
 
 
 def test_matches_are_sorted_by_score(default):
-    matches = classify(title="Terrorist attack foiled",
-                       body="Counter-terrorism units and border guards stopped the terrorists "
-                            "at the state border.", taxonomy=default)
+    matches = classify(
+        title="Terrorist attack foiled",
+        body="Counter-terrorism units and border guards stopped the terrorists "
+        "at the state border.",
+        taxonomy=default,
+    )
     assert [m.topic for m in matches] == ["terrorism-extremism", "border-security"]
     assert matches[0].score >= matches[1].score
 
 
 def test_near_miss_vocabulary_stays_out(default):
     assert topics_of(default, body="A new computer virus encrypts files on servers.") == [
-        "cyber-information-security"]
-    assert "peacekeeping" not in topics_of(default, body="The peace formula has nothing to do "
-                                                         "with peace, the spokeswoman said.")
-    assert "border-security" not in topics_of(default, body="Cooperation beyond borders "
-                                                            "and across borders of the EAEU.")
+        "cyber-information-security"
+    ]
+    assert "peacekeeping" not in topics_of(
+        default, body="The peace formula has nothing to do with peace, the spokeswoman said."
+    )
+    assert "border-security" not in topics_of(
+        default, body="Cooperation beyond borders and across borders of the EAEU."
+    )
 
 
 def test_greetings_get_no_topic(default):
-    assert topics_of(default, title="Putin congratulates Tokayev on his birthday",
-                     body="The President wished his colleague good health and success.") == []
+    assert (
+        topics_of(
+            default,
+            title="Putin congratulates Tokayev on his birthday",
+            body="The President wished his colleague good health and success.",
+        )
+        == []
+    )
 
 
 def test_normalize_collapses_space_and_unifies_dashes():
@@ -216,16 +261,32 @@ def test_acronyms_are_exact_whole_words(default):
 
 def test_russian_case_forms_are_tagged(default):
     assert entities_of(default, "делегация Армении встретилась с Казахстаном") == {
-        "armenia", "kazakhstan"}
+        "armenia",
+        "kazakhstan",
+    }
     assert entities_of(default, "Киргизией, Таджикистане, Белоруссии и Российской Федерацией") == {
-        "kyrgyzstan", "tajikistan", "belarus", "russia"}
+        "kyrgyzstan",
+        "tajikistan",
+        "belarus",
+        "russia",
+    }
     assert entities_of(default, "в ООН, ОДКБ, ШОС, СНГ, ОБСЕ, ЕАЭС и НАТО, а также БРИКС") == {
-        "un", "csto", "sco", "cis", "osce", "eaeu", "nato", "brics"}
+        "un",
+        "csto",
+        "sco",
+        "cis",
+        "osce",
+        "eaeu",
+        "nato",
+        "brics",
+    }
 
 
 def test_english_entity_names_are_tagged(default):
-    text = ("The Collective Security Treaty Organization, the United Nations, the Commonwealth "
-            "of Independent States and the Eurasian Economic Union met in Kyrgyzstan.")
+    text = (
+        "The Collective Security Treaty Organization, the United Nations, the Commonwealth "
+        "of Independent States and the Eurasian Economic Union met in Kyrgyzstan."
+    )
     assert entities_of(default, text) == {"csto", "un", "cis", "eaeu", "kyrgyzstan"}
 
 
@@ -238,12 +299,17 @@ def test_hashtags_are_telegram_safe_and_unique():
     (topic,) = taxonomy_from_dict({"topics": {"drugs-crime": {"phrases": ["x"]}}}).topics
     assert topic.hashtag == "drugs_crime"
     assert hashtags([match("a", "drugs_crime"), match("b", "UN"), match("c", "UN")]) == (
-        "#drugs_crime", "#UN")
+        "#drugs_crime",
+        "#UN",
+    )
 
 
 def test_default_topics_render_as_hashtags(default):
-    matches = classify(title="Peacekeepers and cyber attacks",
-                       body="The peacekeeping contingent faced cyber attacks.", taxonomy=default)
+    matches = classify(
+        title="Peacekeepers and cyber attacks",
+        body="The peacekeeping contingent faced cyber attacks.",
+        taxonomy=default,
+    )
     assert set(hashtags(matches)) == {"#peacekeeping", "#cyber_information_security"}
 
 
@@ -273,8 +339,12 @@ def score_pairs(items: list[dict], taxonomy: Taxonomy) -> dict[str, Counter]:
     """Count true positives, false positives and false negatives per topic."""
     counts: dict[str, Counter] = {topic: Counter() for topic in sorted(DEFAULT_TOPICS)}
     for item in items:
-        got = {m.topic for m in classify(title=item["title"], body=item["body"],
-                                         taxonomy=taxonomy, lang=item["lang"])}
+        got = {
+            m.topic
+            for m in classify(
+                title=item["title"], body=item["body"], taxonomy=taxonomy, lang=item["lang"]
+            )
+        }
         gold = set(item["topics"])
         for topic in got | gold:
             counts[topic]["tp" if topic in got & gold else "fp" if topic in got else "fn"] += 1
@@ -309,6 +379,7 @@ def test_folding_agrees_with_re_ignorecase_on_every_case_pair():
     # The pre-check may only skip a regex when the regex could not match; that holds when
     # every pair of characters re.IGNORECASE equates folds to one string.
     from bot.classify import fold
+
     pairs = 0
     for char in map(chr, range(0x10000)):
         if 0xD800 <= ord(char) < 0xE000:
@@ -320,11 +391,14 @@ def test_folding_agrees_with_re_ignorecase_on_every_case_pair():
     assert pairs > 60_000
 
 
-@pytest.mark.parametrize("title, body", [
-    ("İstanbul talks", "Delegations met in İSTANBUL and istanbul."),
-    ("ſanctions", "The ſanctions regime; SANCTIONS; ſanction relief."),
-    ("ΟΔΟΣ", "σ and ς and Σ: Κελβιν with the Kelvin sign \u212a."),
-])
+@pytest.mark.parametrize(
+    "title, body",
+    [
+        ("İstanbul talks", "Delegations met in İSTANBUL and istanbul."),
+        ("ſanctions", "The ſanctions regime; SANCTIONS; ſanction relief."),
+        ("ΟΔΟΣ", "σ and ς and Σ: Κελβιν with the Kelvin sign \u212a."),
+    ],
+)
 def test_rare_case_pairs_are_found_as_re_finds_them(title, body):
     taxonomy = small(phrases=["istanbul", "sanction", "кελβιν", "σ"], threshold=0.1)
     with_check = classify(title=title, body=body, taxonomy=taxonomy)
@@ -336,8 +410,9 @@ def test_the_precheck_never_changes_a_result_on_the_eval_set(default):
     for item in load_eval_set():
         for tag in (classify, tag_entities):
             fast = tag(title=item["title"], body=item["body"], taxonomy=default)
-            assert fast == _without_precheck(tag, title=item["title"], body=item["body"],
-                                             taxonomy=default), item["id"]
+            assert fast == _without_precheck(
+                tag, title=item["title"], body=item["body"], taxonomy=default
+            ), item["id"]
 
 
 def _without_precheck(tag, **text):
@@ -359,14 +434,21 @@ def _without_precheck(tag, **text):
         module._count = original
 
 
-@pytest.mark.parametrize("phrase, text", [
-    ("state", "statestate state, STATE-owned; the state's estate"),  # repeats, hyphens, inside words
-    ("state border", "state  border state-border stateborder statesborder state border"),
-    ("UN", "UN UNESCO un UN-led (UN)"),  # an acronym: exact case
-    ("border", "border " * 10),  # more hits than are counted
-    ("state state", "state state state"),  # a match's own words cannot start the next one
-])
+@pytest.mark.parametrize(
+    "phrase, text",
+    [
+        (
+            "state",
+            "statestate state, STATE-owned; the state's estate",
+        ),  # repeats, hyphens, inside words
+        ("state border", "state  border state-border stateborder statesborder state border"),
+        ("UN", "UN UNESCO un UN-led (UN)"),  # an acronym: exact case
+        ("border", "border " * 10),  # more hits than are counted
+        ("state state", "state state state"),  # a match's own words cannot start the next one
+    ],
+)
 def test_counting_at_needles_agrees_with_a_full_scan(phrase, text):
     taxonomy = small(phrases=[phrase], threshold=0.1)
     assert classify(title=text, body=text, taxonomy=taxonomy) == _without_precheck(
-        classify, title=text, body=text, taxonomy=taxonomy)
+        classify, title=text, body=text, taxonomy=taxonomy
+    )

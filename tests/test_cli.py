@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import all_commands
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.fakes.sites import rebase
+from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.fakes.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,13 +21,22 @@ FIXTURES = ROOT / "tests" / "fixtures"
 CHANNEL = "@presswatch_test"
 
 
-def presswatch(*args: str, token: str | None = DEFAULT_TOKEN, timeout: float = 120) -> subprocess.CompletedProcess:
+def presswatch(
+    *args: str, token: str | None = DEFAULT_TOKEN, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run `presswatch ARGS` in a child process, as a user would."""
     env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
     if token:
         env["PRESSWATCH_TELEGRAM_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "bot", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.fixture
@@ -47,14 +56,16 @@ def test_once_posts_each_article_once_across_two_runs(world, telegram, tmp_path)
     first = presswatch("once", "--config", str(config))
     assert first.returncode == 0, first.stderr
     titles = [m.plain.split("\n", 1)[0] for m in telegram.messages_for(CHANNEL)]
-    assert sorted(titles) == sorted([
-        "Briefing by CSTO Secretary General Stanislav Zas",
-        "Greeting from Deputy Chairman of Federation Council K.I. Kosachev on the centenary of International Affairs",
-        "The world after the pandemic is still a world of states",
-        "CSTO summit participants adopt statement on 30th anniversary of Collective Security Treaty",
-        "Putin arrives in Kremlin for CSTO anniversary summit",
-        "Weather forecast: warm week ahead in central Russia",
-    ])
+    assert sorted(titles) == sorted(
+        [
+            "Briefing by CSTO Secretary General Stanislav Zas",
+            "Greeting from Deputy Chairman of Federation Council K.I. Kosachev on the centenary of International Affairs",
+            "The world after the pandemic is still a world of states",
+            "CSTO summit participants adopt statement on 30th anniversary of Collective Security Treaty",
+            "Putin arrives in Kremlin for CSTO anniversary summit",
+            "Weather forecast: warm week ahead in central Russia",
+        ]
+    )
     second = presswatch("once", "--config", str(config))
     assert second.returncode == 0, second.stderr
     assert len(telegram.messages_for(CHANNEL)) == 6
@@ -65,10 +76,15 @@ def test_posts_are_html_with_title_source_time_summary_and_link(world, telegram,
     presswatch("once", "--config", str(config))
     [post] = [m for m in telegram.messages_for(CHANNEL) if "Stanislav Zas</b>" in m.text]
     assert post.parse_mode == "HTML"
-    assert post.text.startswith("<b>Briefing by CSTO Secretary General Stanislav Zas</b>\n"
-                                "International Affairs · 08.02.2021 11:12 MSK\n\n"
-                                "On February 2, 2021, the press center of the TASS news agency hosted")
-    assert f'<a href="{world.url("interaffairs-en", "/article/briefing-by-csto-secretary-general-stanislav-zas/")}">' in post.text
+    assert post.text.startswith(
+        "<b>Briefing by CSTO Secretary General Stanislav Zas</b>\n"
+        "International Affairs · 08.02.2021 11:12 MSK\n\n"
+        "On February 2, 2021, the press center of the TASS news agency hosted"
+    )
+    assert (
+        f'<a href="{world.url("interaffairs-en", "/article/briefing-by-csto-secretary-general-stanislav-zas/")}">'
+        in post.text
+    )
 
 
 NEW_ITEM = """<item><title>CSTO Joint Staff chief briefs on exercise plans</title>
@@ -120,12 +136,15 @@ def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
     assert DEFAULT_TOKEN not in result.stderr + result.stdout
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[fetch]\ntimeout = -1\n", "fetch.timeout: invalid value -1"),
-    ("[storage]\npath = 3\n", "storage.path: expected str"),
-    ("[[sources]]\nkey = \"x\"\nurl = \"ftp://x\"\n", "sources[0].url: invalid value"),
-    ("nonsense = [\n", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[fetch]\ntimeout = -1\n", "fetch.timeout: invalid value -1"),
+        ("[storage]\npath = 3\n", "storage.path: expected str"),
+        ('[[sources]]\nkey = "x"\nurl = "ftp://x"\n', "sources[0].url: invalid value"),
+        ("nonsense = [\n", "not valid TOML"),
+    ],
+)
 def test_bad_config_exits_2_naming_the_key(tmp_path, text: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -142,9 +161,16 @@ def test_missing_config_exits_2(tmp_path) -> None:
 
 
 def test_extract_prints_the_seed_briefing() -> None:
-    result = presswatch("extract", str(FIXTURES / "interaffairs-en" / "article-zas-briefing.html"),
-                        "--url", "https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
-                        "--source", "interaffairs-en", "--config", "config.example.toml")
+    result = presswatch(
+        "extract",
+        str(FIXTURES / "interaffairs-en" / "article-zas-briefing.html"),
+        "--url",
+        "https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
+        "--source",
+        "interaffairs-en",
+        "--config",
+        "config.example.toml",
+    )
     assert result.returncode == 0, result.stderr
     article = json.loads(result.stdout)
     assert article["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
@@ -153,13 +179,26 @@ def test_extract_prints_the_seed_briefing() -> None:
     assert article["author"] == "Yuri Menshikov"
     assert "read more in our Telegram-channel" not in article["body"]
     assert article["summary"].startswith("On February 2, 2021")
-    assert set(article) >= {"url", "canonical_url", "title", "published", "author", "lang", "lead", "body", "summary"}
+    assert set(article) >= {
+        "url",
+        "canonical_url",
+        "title",
+        "published",
+        "author",
+        "lang",
+        "lead",
+        "body",
+        "summary",
+    }
 
 
 def test_extract_of_a_missing_file_is_one_clear_line() -> None:
     result = presswatch("extract", "no-such-page.html")
-    assert result.returncode == 1 and result.stderr.strip() == \
-        "presswatch: no-such-page.html: no such file (give a URL or a saved HTML file)"
+    assert (
+        result.returncode == 1
+        and result.stderr.strip()
+        == "presswatch: no-such-page.html: no such file (give a URL or a saved HTML file)"
+    )
 
 
 def test_sources_lists_polls_errors_and_counts(world, telegram, tmp_path) -> None:
@@ -187,12 +226,34 @@ def test_console_script_points_at_the_cli() -> None:
 
 def test_extract_reads_an_item_of_a_full_text_feed() -> None:
     feed = FIXTURES / "tass-ru" / "yandex.xml"
-    first = json.loads(presswatch("extract", str(feed), "--source", "tass-ru", "--config", "config.example.toml").stdout)
+    first = json.loads(
+        presswatch(
+            "extract", str(feed), "--source", "tass-ru", "--config", "config.example.toml"
+        ).stdout
+    )
     items = tomllib.loads((FIXTURES / "tass-ru" / "expected.toml").read_text())["feed"]["links"]
-    chosen = json.loads(presswatch("extract", str(feed), "--item", items[1], "--source", "tass-ru",
-                                   "--config", "config.example.toml").stdout)
+    chosen = json.loads(
+        presswatch(
+            "extract",
+            str(feed),
+            "--item",
+            items[1],
+            "--source",
+            "tass-ru",
+            "--config",
+            "config.example.toml",
+        ).stdout
+    )
     assert first["canonical_url"] == items[0] and chosen["canonical_url"] == items[1]
     assert chosen["body"] and chosen["published"].endswith("+00:00")
-    missing = presswatch("extract", str(feed), "--item", "https://tass.ru/x/1", "--source", "tass-ru",
-                         "--config", "config.example.toml")
+    missing = presswatch(
+        "extract",
+        str(feed),
+        "--item",
+        "https://tass.ru/x/1",
+        "--source",
+        "tass-ru",
+        "--config",
+        "config.example.toml",
+    )
     assert missing.returncode == 1 and "no item" in missing.stderr

@@ -28,7 +28,12 @@ def test_example_config_loads_with_the_documented_values(tmp_path: Path) -> None
     assert config.telegram.token == ""
     assert [c.chat_id for c in config.channels] == ["@my_channel"]
     source = config.source("interaffairs-en")
-    assert (source.kind, source.timezone, source.every_seconds, source.backfill) == ("html", "Europe/Moscow", 600, 0)
+    assert (source.kind, source.timezone, source.every_seconds, source.backfill) == (
+        "html",
+        "Europe/Moscow",
+        600,
+        0,
+    )
 
 
 def test_example_fetch_defaults_match_the_code(tmp_path: Path) -> None:
@@ -42,18 +47,42 @@ def test_token_comes_from_the_environment(tmp_path: Path) -> None:
     assert "123:abc" not in repr(config.telegram)
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (("[fetch]\n", "[fetch]\ntimeot = 5\n"), "fetch.timeot: unknown key"),
-    (("timeout = 20 ", "timeout = \"fast\" "), "fetch.timeout: expected float"),
-    (("link_pattern = '^https://tass", "link_pattern = '^(https://tass"), "sources[1].link_pattern: not a valid regular expression"),
-    (('timezone = "Europe/Moscow"\nevery = "10m"\nbackfill = 0\nfetch_pages', 'timezone = "Mars/Olympus"\nevery = "10m"\nbackfill = 0\nfetch_pages'), "sources[1].timezone: unknown time zone"),
-    (('every = "10m"                          # poll', 'every = "often"   # poll'), "sources[0].every: expected a duration"),
-    (('chat_id = "@my_channel"', 'chat_id = "my channel"'), "channels[0].chat_id"),
-    (("[telegram]\n", "[telegram]\ntoken = \"123:abc\"\n"), "telegram.token: put the bot token in the environment"),
-    (('key = "tass-com"', 'key = "interaffairs-en"'), "sources[1].key: duplicate key"),
-    (("link_pattern = '^https://en", "# link_pattern = '^https://en"), "sources[0].link_pattern: required"),
-    (('kind = "feed"\nurl', 'kind = "rss"\nurl'), "sources[1].kind: expected .html. or .feed., got .rss."),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("[fetch]\n", "[fetch]\ntimeot = 5\n"), "fetch.timeot: unknown key"),
+        (("timeout = 20 ", 'timeout = "fast" '), "fetch.timeout: expected float"),
+        (
+            ("link_pattern = '^https://tass", "link_pattern = '^(https://tass"),
+            "sources[1].link_pattern: not a valid regular expression",
+        ),
+        (
+            (
+                'timezone = "Europe/Moscow"\nevery = "10m"\nbackfill = 0\nfetch_pages',
+                'timezone = "Mars/Olympus"\nevery = "10m"\nbackfill = 0\nfetch_pages',
+            ),
+            "sources[1].timezone: unknown time zone",
+        ),
+        (
+            ('every = "10m"                          # poll', 'every = "often"   # poll'),
+            "sources[0].every: expected a duration",
+        ),
+        (('chat_id = "@my_channel"', 'chat_id = "my channel"'), "channels[0].chat_id"),
+        (
+            ("[telegram]\n", '[telegram]\ntoken = "123:abc"\n'),
+            "telegram.token: put the bot token in the environment",
+        ),
+        (('key = "tass-com"', 'key = "interaffairs-en"'), "sources[1].key: duplicate key"),
+        (
+            ("link_pattern = '^https://en", "# link_pattern = '^https://en"),
+            "sources[0].link_pattern: required",
+        ),
+        (
+            ('kind = "feed"\nurl', 'kind = "rss"\nurl'),
+            "sources[1].kind: expected .html. or .feed., got .rss.",
+        ),
+    ],
+)
 def test_errors_name_the_key_path(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     assert change[0] in EXAMPLE
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -67,7 +96,9 @@ def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
         _load(tmp_path, "[storage\npath = 1")
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10m", 600), ("1h30m", 5400), ("45s", 45), ("2d", 172800), (90, 90)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10m", 600), ("1h30m", 5400), ("45s", 45), ("2d", 172800), (90, 90)]
+)
 def test_parse_duration(text, seconds: int) -> None:
     assert parse_duration(text, "x") == seconds
 
@@ -79,18 +110,27 @@ def test_parse_duration_rejects(bad) -> None:
 
 
 def test_admin_user_ids_are_numbers(tmp_path: Path) -> None:
-    config = _load(tmp_path, EXAMPLE.replace("[telegram]\n", "[telegram]\nadmin_user_ids = [123, 456]\n"))
+    config = _load(
+        tmp_path, EXAMPLE.replace("[telegram]\n", "[telegram]\nadmin_user_ids = [123, 456]\n")
+    )
     assert config.telegram.admin_user_ids == (123, 456)
     with pytest.raises(ConfigError, match="telegram.admin_user_ids: expected a list of numbers"):
-        _load(tmp_path, EXAMPLE.replace("[telegram]\n", "[telegram]\nadmin_user_ids = [\"me\"]\n"))
+        _load(tmp_path, EXAMPLE.replace("[telegram]\n", '[telegram]\nadmin_user_ids = ["me"]\n'))
 
 
 def test_list_items_are_type_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"sources\[0\].drop_lines: expected a list of strings"):
-        _load(tmp_path, EXAMPLE.replace('trailers = ["read more', 'drop_lines = [5]\ntrailers = ["read more', 1))
+        _load(
+            tmp_path,
+            EXAMPLE.replace(
+                'trailers = ["read more', 'drop_lines = [5]\ntrailers = ["read more', 1
+            ),
+        )
 
 
 def test_css_selectors_are_checked(tmp_path: Path) -> None:
-    bad = EXAMPLE.replace('trailers = ["read more', '[sources.selectors]\nbody = "div[[bad"\n\n#', 1)
+    bad = EXAMPLE.replace(
+        'trailers = ["read more', '[sources.selectors]\nbody = "div[[bad"\n\n#', 1
+    )
     with pytest.raises(ConfigError, match=r"sources\[0\].selectors.body: not a valid CSS selector"):
         _load(tmp_path, bad)

@@ -22,8 +22,9 @@ NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 @pytest.mark.slow
 @pytest.mark.parametrize("policy", ["hold", "resend"])
 def test_sigkill_at_random_moments_loses_no_post(tmp_path, policy) -> None:
-    report = run_crash(tmp_path, articles=40, kills=3, policy=policy, seed=7, max_delay=0.3,
-                       timeout=120)
+    report = run_crash(
+        tmp_path, articles=40, kills=3, policy=policy, seed=7, max_delay=0.3, timeout=120
+    )
     assert report.kills >= 1, "no kill landed before everything was delivered"
     assert report.lost == 0 and report.delivered == report.expected == 80
     if policy == "hold":
@@ -40,14 +41,19 @@ def _config(tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml") -> Pa
         "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n\n"
         '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
         f'[[sources]]\nkey = "wire-a"\nkind = "feed"\nurl = "{feed_url}"\nfetch_pages = false\n'
-        "robots = false\n", encoding="utf-8")
+        "robots = false\n",
+        encoding="utf-8",
+    )
     return path
 
 
 def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
     with FakeSites() as sites:
-        sites.add("/wire-a.xml", feed(sites.base_url, "wire-a", 2, random.Random(1)),
-                  content_type="application/atom+xml")
+        sites.add(
+            "/wire-a.xml",
+            feed(sites.base_url, "wire-a", 2, random.Random(1)),
+            content_type="application/atom+xml",
+        )
         config = _config(tmp_path, f"{sites.base_url}/wire-a.xml")
         with InstanceLock(tmp_path / "archive.db"):
             refused = presswatch("once", "--config", str(config))
@@ -55,7 +61,8 @@ def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines()[-1] == (
         f"presswatch: another presswatch process (pid {os.getpid()}) is using "
-        f"{tmp_path / 'archive.db'}; stop it first")
+        f"{tmp_path / 'archive.db'}; stop it first"
+    )
     assert allowed.returncode == 0, allowed.stderr
 
 
@@ -65,9 +72,14 @@ def outbox_rows(tmp_path):
     config = _config(tmp_path)
     store = Store.open(tmp_path / "archive.db")
     for n, title in enumerate(["Waiting", "Unsure", "Refused", "Done"]):
-        store.add_article(Article(url=f"https://tass.com/{n}", canonical_url=f"https://tass.com/{n}",
-                                  title=title), source_key="wire-a", now=NOW,
-                          deliveries=[Delivery("main", "@presswatch_test")])
+        store.add_article(
+            Article(
+                url=f"https://tass.com/{n}", canonical_url=f"https://tass.com/{n}", title=title
+            ),
+            source_key="wire-a",
+            now=NOW,
+            deliveries=[Delivery("main", "@presswatch_test")],
+        )
     store.outbox.mark_uncertain(2, error="TimedOut: timed out", now=NOW)
     store.outbox.mark_failed(3, error="Forbidden: bot was kicked from the channel chat", now=NOW)
     store.outbox.mark_sent(4, message_id=8, now=NOW)
@@ -84,8 +96,18 @@ def test_outbox_lists_what_waits_is_unsure_or_failed(outbox_rows) -> None:
     result = presswatch("outbox", "--config", str(config))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT", "ATTEMPT",
-                                "LAST", "ERROR", "TITLE"]
+    assert lines[0].split() == [
+        "ID",
+        "CHANNEL",
+        "KIND",
+        "STATE",
+        "ATTEMPTS",
+        "NEXT",
+        "ATTEMPT",
+        "LAST",
+        "ERROR",
+        "TITLE",
+    ]
     rows = {line.split()[0]: line for line in lines[1:4]}
     assert set(rows) == {"1", "2", "3"}
     assert "uncertain" in rows["2"] and "TimedOut" in rows["2"] and rows["2"].endswith("Unsure")

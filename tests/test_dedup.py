@@ -12,26 +12,46 @@ from bot.config import DedupConfig
 from storage import Store
 from storage.neardup import NearDuplicateIndex, shingles, signature, similarity
 
-PAIRS = [json.loads(line) for line in
-         (Path(__file__).parent / "data" / "reprints.jsonl").read_text(encoding="utf-8").splitlines()]
+PAIRS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "reprints.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+]
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 DEFAULT = DedupConfig()
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=[p["note"] for p in PAIRS])
 def test_reprints_pass_the_threshold_and_distinct_releases_do_not(pair: dict) -> None:
-    score = similarity(shingles(pair["a"], size=DEFAULT.shingle), shingles(pair["b"], size=DEFAULT.shingle))
+    score = similarity(
+        shingles(pair["a"], size=DEFAULT.shingle), shingles(pair["b"], size=DEFAULT.shingle)
+    )
     assert (score >= DEFAULT.threshold) is pair["duplicate"], score
 
 
 def _index(store: Store, **kwargs) -> NearDuplicateIndex:
-    return store.near_duplicates(now=NOW, num_perm=DEFAULT.num_perm,
-                                 candidate_threshold=DEFAULT.candidate_threshold, **kwargs)
+    return store.near_duplicates(
+        now=NOW,
+        num_perm=DEFAULT.num_perm,
+        candidate_threshold=DEFAULT.candidate_threshold,
+        **kwargs,
+    )
 
 
-def _insert(store: Store, index: NearDuplicateIndex, article_id: int, text: str, when: datetime) -> None:
-    store.db["articles"].insert({"id": article_id, "source_key": "s", "url": f"https://x/{article_id}",
-                                 "url_key": f"x/{article_id}", "title": "t", "discovered_at": when.isoformat()})
+def _insert(
+    store: Store, index: NearDuplicateIndex, article_id: int, text: str, when: datetime
+) -> None:
+    store.db["articles"].insert(
+        {
+            "id": article_id,
+            "source_key": "s",
+            "url": f"https://x/{article_id}",
+            "url_key": f"x/{article_id}",
+            "title": "t",
+            "discovered_at": when.isoformat(),
+        }
+    )
     index.add(article_id, signature(shingles(text)), source_key="s", now=when)
 
 
@@ -61,14 +81,23 @@ def test_old_signatures_leave_the_in_memory_index() -> None:
     index = _index(store, window_seconds=86400)
     text = PAIRS[0]["a"]
     _insert(store, index, 1, text, NOW)
-    _insert(store, index, 2, "an unrelated text about something else entirely " * 3, NOW + timedelta(days=2))
+    _insert(
+        store,
+        index,
+        2,
+        "an unrelated text about something else entirely " * 3,
+        NOW + timedelta(days=2),
+    )
     assert index.candidates(signature(shingles(text))) == []
 
 
-@pytest.mark.parametrize(("a", "b", "expected"), [
-    ("", "anything", 0.0),
-    ("same words here", "Same  words HERE", 1.0),
-    ("ёлка зелёная стоит", "елка зеленая стоит", 1.0),
-])
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("", "anything", 0.0),
+        ("same words here", "Same  words HERE", 1.0),
+        ("ёлка зелёная стоит", "елка зеленая стоит", 1.0),
+    ],
+)
 def test_similarity_edges(a: str, b: str, expected: float) -> None:
     assert similarity(shingles(a), shingles(b)) == expected

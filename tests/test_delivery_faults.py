@@ -29,11 +29,23 @@ _ARTICLE = re.compile(r"https://tass\.com/politics/(\d+)")
 class Harness:
     """A store, a config pointed at the fake, and relay rounds that each build a real PTB Bot."""
 
-    def __init__(self, tmp_path: Path, fake: FakeTelegram, time: FakeTime, *, channels: list[tuple],
-                 timeout: float = 5.0, **telegram) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        fake: FakeTelegram,
+        time: FakeTime,
+        *,
+        channels: list[tuple],
+        timeout: float = 5.0,
+        **telegram,
+    ) -> None:
         self.fake, self.time, self.timeout = fake, time, timeout
-        self.config = make_config(tmp_path, channels=[channel(*c) for c in channels],
-                                  api_base_url=fake.base_url, **telegram)
+        self.config = make_config(
+            tmp_path,
+            channels=[channel(*c) for c in channels],
+            api_base_url=fake.base_url,
+            **telegram,
+        )
         self.store = Store.open(self.config.storage_path)
 
     def post(self, count: int, *targets: tuple[str, str]) -> None:
@@ -42,9 +54,11 @@ class Harness:
 
     def run(self, rounds: int = 1, *, advance: float = 0.0) -> list[RelayReport]:
         """Run relay rounds (one process lifetime), moving the clock `advance` s after each."""
+
         async def go() -> list[RelayReport]:
-            sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=self.fake.base_url,
-                                           timeout=self.timeout)
+            sender = TelegramSender.create(
+                token=DEFAULT_TOKEN, api_base_url=self.fake.base_url, timeout=self.timeout
+            )
             await sender.start()
             relay = relay_for(self.store, self.config, sender, self.time)
             reports = []
@@ -55,6 +69,7 @@ class Harness:
             finally:
                 await sender.close()
             return reports
+
         return asyncio.run(go())
 
     def states(self, chat: str | None = None) -> Counter:
@@ -64,15 +79,18 @@ class Harness:
         return Counter(r["state"] for r in self.store.db.query(sql, args))
 
     def row(self, chat: str, n: int) -> dict:
-        return next(self.store.db.query(
-            "select o.* from outbox o join articles a on a.id = o.article_id "
-            "where o.chat_id = ? and a.url = ?", [chat, f"https://tass.com/politics/{n}"]))
+        return next(
+            self.store.db.query(
+                "select o.* from outbox o join articles a on a.id = o.article_id "
+                "where o.chat_id = ? and a.url = ?",
+                [chat, f"https://tass.com/politics/{n}"],
+            )
+        )
 
 
 def copies(fake: FakeTelegram, chat: str) -> Counter:
     """Count the messages a chat received per article number."""
-    return Counter(n for m in fake.messages_for(int(chat))
-                   for n in set(_ARTICLE.findall(m.text)))
+    return Counter(n for m in fake.messages_for(int(chat)) for n in set(_ARTICLE.findall(m.text)))
 
 
 @pytest.fixture
@@ -120,7 +138,9 @@ def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, f
     assert [m.chat for m in fake.messages[:2]] == [int(A[1]), int(B[1])]  # B did not wait for A
 
 
-def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others(harness, fake) -> None:
+def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others(
+    harness, fake
+) -> None:
     fake.forbid_chat(int(A[1]))
     h = harness(channels=[A, B], admin_chat_id=ADMIN)
     h.post(3, A, B)
@@ -143,7 +163,9 @@ def test_a_flood_wait_is_stored_and_other_chats_continue(harness, fake, time) ->
     h = harness(channels=[A, B])
     h.post(3, A, B)
     h.run()
-    assert copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1}) and copies(fake, A[1]) == Counter()
+    assert (
+        copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1}) and copies(fake, A[1]) == Counter()
+    )
     row = h.row(A[1], 0)
     assert row["state"] == PENDING and "flood wait of 25s" in row["last_error"]
     assert row["next_attempt_at"] is not None
@@ -156,7 +178,10 @@ def test_a_server_error_is_uncertain_and_held(harness, fake) -> None:
     h = harness(channels=[A])
     h.post(2, A)
     h.run(rounds=2, advance=3600)
-    assert h.row(A[1], 0)["state"] == UNCERTAIN and "Internal Server Error" in h.row(A[1], 0)["last_error"]
+    assert (
+        h.row(A[1], 0)["state"] == UNCERTAIN
+        and "Internal Server Error" in h.row(A[1], 0)["last_error"]
+    )
     assert copies(fake, A[1]) == Counter({"1": 1})
 
 
@@ -171,9 +196,12 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, fake) ->
     assert copies(fake, A[1]) == Counter({"1": 1, "2": 1})
 
 
-@pytest.mark.parametrize(("policy", "times", "state"), [("hold", 1, UNCERTAIN), ("resend", 2, SENT)])
-def test_an_accepted_then_dropped_send_is_doubled_only_with_resend(harness, fake, policy, times,
-                                                                   state) -> None:
+@pytest.mark.parametrize(
+    ("policy", "times", "state"), [("hold", 1, UNCERTAIN), ("resend", 2, SENT)]
+)
+def test_an_accepted_then_dropped_send_is_doubled_only_with_resend(
+    harness, fake, policy, times, state
+) -> None:
     fake.drop_after_accept_next(1, chat=int(A[1]))
     h = harness(channels=[A], uncertain=policy)
     h.post(2, A)
@@ -218,7 +246,9 @@ def test_story_edits_name_new_sources_and_not_modified_is_success(harness, fake)
     assert h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now()) == 1
     h.run(advance=10)  # the same text: Telegram answers "message is not modified"
     assert fake.edits == [] and h.states() == {SENT: 2}
-    h.store.add_article(add_article_body(1), source_key="belta", now=h.time.now(), duplicate_of=original)
+    h.store.add_article(
+        add_article_body(1), source_key="belta", now=h.time.now(), duplicate_of=original
+    )
     h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now())
     h.run()
     [edit] = fake.edits
@@ -232,11 +262,14 @@ def test_a_correction_reply_answers_the_channels_post(harness, fake) -> None:
     h.store.outbox.enqueue_update(original, kind="reply", now=h.time.now())
     h.run()
     post, reply = fake.messages
-    assert reply.reply_to_message_id == post.message_id and reply.plain.startswith("Updated: Title 0")
+    assert reply.reply_to_message_id == post.message_id and reply.plain.startswith(
+        "Updated: Title 0"
+    )
 
 
 def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_one_doubles(
-        harness, fake) -> None:
+    harness, fake
+) -> None:
     fake.drop_after_accept_next(1, chat=int(A[1]))  # delivered, but we cannot know: one double
     fake.fail_next(1, status=500, chat=int(B[1]))  # not delivered, yet uncertain: resent once
     fake.flood_next(1, retry_after=20, chat=int(C[1]))
@@ -245,7 +278,10 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
     h.post(4, A, B, C, D)
     h.run(rounds=6, advance=600)
     assert h.states() == {SENT: 12, FAILED: 4}
-    assert all(r["last_error"] for r in h.store.db.query("select last_error from outbox where state = 'failed'"))
+    assert all(
+        r["last_error"]
+        for r in h.store.db.query("select last_error from outbox where state = 'failed'")
+    )
     once = Counter({"0": 1, "1": 1, "2": 1, "3": 1})
     assert copies(fake, A[1]) == once + Counter({"0": 1})
     assert copies(fake, B[1]) == copies(fake, C[1]) == once
@@ -254,11 +290,13 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 def add_article_body(n: int):
     from tests.test_publish import article
+
     return article(100 + n, body="A reprint of the same story.")
 
 
 def test_the_delivery_benchmark_runs_clean_in_its_short_form() -> None:
     from bench.delivery import run
+
     result = run(posts=24, channels=3, clock_kind="virtual")
     assert result.throttled == 0
     assert sorted(n for n, _ in result.per_channel.values()) == [8, 8, 8]

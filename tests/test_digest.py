@@ -6,11 +6,26 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest import DigestEntry, digest_entry, hold_until, next_digest_at, pack_digest, quiet_until
+from bot.digest import (
+    DigestEntry,
+    digest_entry,
+    hold_until,
+    next_digest_at,
+    pack_digest,
+    quiet_until,
+)
 from bot.render import utf16_len
 from storage.records import PENDING, SENT
 from tests.test_publish import (
-    START, FakeTime, ScriptedSender, add, channel, deliver, make_config, relay_for, states, store,
+    START,
+    FakeTime,
+    ScriptedSender,
+    add,
+    channel,
+    deliver,
+    make_config,
+    relay_for,
+    states,
 )
 
 MSK = "Europe/Moscow"  # UTC+3, no DST
@@ -20,48 +35,64 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("moment", "quiet", "zone", "until"), [
-    ("2026-11-28 20:30", ("23:00", "07:00"), "UTC", None),
-    ("2026-11-28 23:00", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
-    ("2026-11-28 23:59", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
-    ("2026-11-29 03:10", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
-    ("2026-11-29 07:00", ("23:00", "07:00"), "UTC", None),
-    ("2026-11-28 12:00", ("12:00", "14:30"), "UTC", "2026-11-28 14:30"),
-    ("2026-11-28 14:30", ("12:00", "14:30"), "UTC", None),
-    ("2026-11-28 20:30", ("23:00", "07:00"), MSK, "2026-11-29 04:00"),  # 23:30 in Moscow
-    ("2026-11-28 04:30", ("23:00", "07:00"), MSK, None),  # 07:30 in Moscow
-    ("2026-11-28 12:00", ("08:00", "08:00"), "UTC", None),  # an empty period
-    ("2026-03-29 00:30", ("01:00", "04:00"), "Europe/Berlin", "2026-03-29 02:00"),  # DST starts
-])
+@pytest.mark.parametrize(
+    ("moment", "quiet", "zone", "until"),
+    [
+        ("2026-11-28 20:30", ("23:00", "07:00"), "UTC", None),
+        ("2026-11-28 23:00", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
+        ("2026-11-28 23:59", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
+        ("2026-11-29 03:10", ("23:00", "07:00"), "UTC", "2026-11-29 07:00"),
+        ("2026-11-29 07:00", ("23:00", "07:00"), "UTC", None),
+        ("2026-11-28 12:00", ("12:00", "14:30"), "UTC", "2026-11-28 14:30"),
+        ("2026-11-28 14:30", ("12:00", "14:30"), "UTC", None),
+        ("2026-11-28 20:30", ("23:00", "07:00"), MSK, "2026-11-29 04:00"),  # 23:30 in Moscow
+        ("2026-11-28 04:30", ("23:00", "07:00"), MSK, None),  # 07:30 in Moscow
+        ("2026-11-28 12:00", ("08:00", "08:00"), "UTC", None),  # an empty period
+        ("2026-03-29 00:30", ("01:00", "04:00"), "Europe/Berlin", "2026-03-29 02:00"),  # DST starts
+    ],
+)
 def test_quiet_until(moment, quiet, zone, until) -> None:
     assert quiet_until(utc(moment), quiet, zone) == (utc(until) if until else None)
 
 
-@pytest.mark.parametrize(("moment", "period", "zone", "expected"), [
-    ("2026-11-28 10:20", 3600, "UTC", "2026-11-28 11:00"),
-    ("2026-11-28 11:00", 3600, "UTC", "2026-11-28 12:00"),  # strictly after
-    ("2026-11-28 10:20", 1800, "UTC", "2026-11-28 10:30"),
-    ("2026-11-28 10:20", 86400, "UTC", "2026-11-29 00:00"),
-    ("2026-11-28 10:20", 86400, MSK, "2026-11-28 21:00"),  # Moscow midnight
-    ("2026-11-28 22:20", 7 * 3600, "UTC", "2026-11-29 00:00"),  # periods restart at midnight
-    ("2026-11-28 10:20", 10800, MSK, "2026-11-28 12:00"),  # 15:00 Moscow
-    ("2026-11-28 10:20", 7 * 86400, "UTC", "2026-12-03 00:00"),  # a week, counted from the epoch
-])
+@pytest.mark.parametrize(
+    ("moment", "period", "zone", "expected"),
+    [
+        ("2026-11-28 10:20", 3600, "UTC", "2026-11-28 11:00"),
+        ("2026-11-28 11:00", 3600, "UTC", "2026-11-28 12:00"),  # strictly after
+        ("2026-11-28 10:20", 1800, "UTC", "2026-11-28 10:30"),
+        ("2026-11-28 10:20", 86400, "UTC", "2026-11-29 00:00"),
+        ("2026-11-28 10:20", 86400, MSK, "2026-11-28 21:00"),  # Moscow midnight
+        ("2026-11-28 22:20", 7 * 3600, "UTC", "2026-11-29 00:00"),  # periods restart at midnight
+        ("2026-11-28 10:20", 10800, MSK, "2026-11-28 12:00"),  # 15:00 Moscow
+        (
+            "2026-11-28 10:20",
+            7 * 86400,
+            "UTC",
+            "2026-12-03 00:00",
+        ),  # a week, counted from the epoch
+    ],
+)
 def test_next_digest_at(moment, period, zone, expected) -> None:
     assert next_digest_at(utc(moment), period, zone) == utc(expected)
 
 
-@pytest.mark.parametrize(("created", "now", "digest", "quiet", "expected"), [
-    ("2026-11-28 10:20", "2026-11-28 10:30", None, None, None),
-    ("2026-11-28 10:20", "2026-11-28 10:30", 3600, None, "2026-11-28 11:00"),
-    ("2026-11-28 10:20", "2026-11-28 11:00", 3600, None, None),  # the digest is due
-    ("2026-11-28 10:20", "2026-11-28 15:00", 3600, None, None),  # overdue after a stop: now
-    ("2026-11-28 22:20", "2026-11-28 22:30", 3600, ("23:00", "07:00"), "2026-11-29 07:00"),
-    ("2026-11-28 23:20", "2026-11-28 23:30", None, ("23:00", "07:00"), "2026-11-29 07:00"),
-    ("2026-11-28 23:20", "2026-11-29 07:00", None, ("23:00", "07:00"), None),
-])
+@pytest.mark.parametrize(
+    ("created", "now", "digest", "quiet", "expected"),
+    [
+        ("2026-11-28 10:20", "2026-11-28 10:30", None, None, None),
+        ("2026-11-28 10:20", "2026-11-28 10:30", 3600, None, "2026-11-28 11:00"),
+        ("2026-11-28 10:20", "2026-11-28 11:00", 3600, None, None),  # the digest is due
+        ("2026-11-28 10:20", "2026-11-28 15:00", 3600, None, None),  # overdue after a stop: now
+        ("2026-11-28 22:20", "2026-11-28 22:30", 3600, ("23:00", "07:00"), "2026-11-29 07:00"),
+        ("2026-11-28 23:20", "2026-11-28 23:30", None, ("23:00", "07:00"), "2026-11-29 07:00"),
+        ("2026-11-28 23:20", "2026-11-29 07:00", None, ("23:00", "07:00"), None),
+    ],
+)
 def test_hold_until(created, now, digest, quiet, expected) -> None:
-    held = hold_until(created=utc(created), now=utc(now), digest_seconds=digest, quiet=quiet, zone="UTC")
+    held = hold_until(
+        created=utc(created), now=utc(now), digest_seconds=digest, quiet=quiet, zone="UTC"
+    )
     assert held == (utc(expected) if expected else None)
 
 
@@ -69,14 +100,17 @@ def _entries(sizes: list[int]) -> list[DigestEntry]:
     return [DigestEntry(html=f"<b>{'x' * n}</b>", plain="x" * n) for n in sizes]
 
 
-@pytest.mark.parametrize(("sizes", "budget", "max_entries", "parts"), [
-    ([10, 10, 10], 100, 40, [(0, 1, 2)]),
-    ([40, 40, 40], 100, 40, [(0, 1), (2,)]),  # 40 + 2 + 40 = 82; a third would be 124
-    ([49, 49], 100, 40, [(0, 1)]),  # exactly the budget
-    ([50, 49], 100, 40, [(0,), (1,)]),
-    ([1] * 5, 100, 2, [(0, 1), (2, 3), (4,)]),
-    ([], 100, 40, []),
-])
+@pytest.mark.parametrize(
+    ("sizes", "budget", "max_entries", "parts"),
+    [
+        ([10, 10, 10], 100, 40, [(0, 1, 2)]),
+        ([40, 40, 40], 100, 40, [(0, 1), (2,)]),  # 40 + 2 + 40 = 82; a third would be 124
+        ([49, 49], 100, 40, [(0, 1)]),  # exactly the budget
+        ([50, 49], 100, 40, [(0,), (1,)]),
+        ([1] * 5, 100, 2, [(0, 1), (2, 3), (4,)]),
+        ([], 100, 40, []),
+    ],
+)
 def test_pack_digest_splits_only_between_articles(sizes, budget, max_entries, parts) -> None:
     packed = pack_digest(_entries(sizes), budget=budget, max_entries=max_entries)
     assert [p.indexes for p in packed] == parts
@@ -85,12 +119,18 @@ def test_pack_digest_splits_only_between_articles(sizes, budget, max_entries, pa
 
 def test_a_full_digest_stays_under_telegrams_limit_in_utf16_units() -> None:
     from tests.test_publish import article
-    entries = [digest_entry(article(n, title="𝐀 emoji 😀 title " * 12), source_name="TASS", zone=MSK)
-               for n in range(60)]
+
+    entries = [
+        digest_entry(article(n, title="𝐀 emoji 😀 title " * 12), source_name="TASS", zone=MSK)
+        for n in range(60)
+    ]
     packed = pack_digest(entries)
     assert len(packed) > 1 and sum(len(p.indexes) for p in packed) == 60
     assert all(utf16_len(p.plain) <= 4000 for p in packed)
-    assert packed[0].html.startswith("<b>𝐀 emoji") and '<a href="https://tass.com/politics/0">' in packed[0].html
+    assert (
+        packed[0].html.startswith("<b>𝐀 emoji")
+        and '<a href="https://tass.com/politics/0">' in packed[0].html
+    )
 
 
 # -- the relay -----------------------------------------------------------------------------------
@@ -107,8 +147,12 @@ def test_a_digest_channel_sends_its_posts_as_one_message_at_the_full_hour(tmp_pa
     time.advance(25 * 60)  # 09:25
     deliver(relay)
     assert len(sender.to("-1002")) == 5 and sender.to("-1001") == []
-    held = list(store.db.query("select next_attempt_at, state from outbox where channel = 'digest'"))
-    assert {(r["next_attempt_at"], r["state"]) for r in held} == {("2026-11-28T10:00:00+00:00", PENDING)}
+    held = list(
+        store.db.query("select next_attempt_at, state from outbox where channel = 'digest'")
+    )
+    assert {(r["next_attempt_at"], r["state"]) for r in held} == {
+        ("2026-11-28T10:00:00+00:00", PENDING)
+    }
     time.advance(35 * 60)  # 10:00
     deliver(relay)
     [message] = sender.to("-1001")
@@ -122,7 +166,9 @@ def test_quiet_hours_hold_posts_and_send_them_after_oldest_first(tmp_path, store
     time = FakeTime()
     time.advance(14 * 3600 + 30 * 60)  # 23:30 UTC = 02:30 in Moscow
     night = ("night", "-1001")
-    config = make_config(tmp_path, channels=[channel(*night, quiet_hours="01:00-07:00", timezone=MSK)])
+    config = make_config(
+        tmp_path, channels=[channel(*night, quiet_hours="01:00-07:00", timezone=MSK)]
+    )
     for n in range(3):
         add(store, n, night, now=time.now())
     sender = ScriptedSender(time)
@@ -140,22 +186,32 @@ def test_quiet_hours_hold_posts_and_send_them_after_oldest_first(tmp_path, store
 def test_edits_go_at_night_and_digest_channels_get_no_updates(tmp_path, store) -> None:
     time = FakeTime()
     time.advance(15 * 3600)  # 00:00 UTC
-    config = make_config(tmp_path, channels=[
-        channel("night", "-1001", quiet_hours="23:00-07:00"), channel("digest", "-1002", digest="1h")])
+    config = make_config(
+        tmp_path,
+        channels=[
+            channel("night", "-1001", quiet_hours="23:00-07:00"),
+            channel("digest", "-1002", digest="1h"),
+        ],
+    )
     article_id = add(store, 1, ("night", "-1001"), ("digest", "-1002"))
     store.outbox.mark_sent([1, 2], message_id=3, now=START)
     assert store.outbox.enqueue_update(article_id, kind="edit", now=time.now()) == 2
     sender = ScriptedSender(time)
     deliver(relay_for(store, config, sender, time))
     assert [(m.chat_id, m.edit_message_id) for _, m in sender.sent] == [("-1001", 3)]
-    updates = store.db.query("select channel, state from outbox where kind = 'edit' order by channel")
+    updates = store.db.query(
+        "select channel, state from outbox where kind = 'edit' order by channel"
+    )
     assert [(r["channel"], r["state"]) for r in updates] == [("digest", "dropped"), ("night", SENT)]
 
 
-@pytest.mark.parametrize("moment", [
-    datetime(2024, 3, 31, 3, 30, tzinfo=UTC),   # Berlin springs forward at 01:00 UTC
-    datetime(2024, 10, 27, 1, 30, tzinfo=UTC),  # and falls back at 01:00 UTC
-])
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 3, 31, 3, 30, tzinfo=UTC),  # Berlin springs forward at 01:00 UTC
+        datetime(2024, 10, 27, 1, 30, tzinfo=UTC),  # and falls back at 01:00 UTC
+    ],
+)
 def test_digest_boundaries_stay_ahead_on_days_clocks_change(moment) -> None:
     boundary = next_digest_at(moment, 3600, "Europe/Berlin")
     assert moment < boundary <= moment + timedelta(hours=1)

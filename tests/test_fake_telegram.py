@@ -72,7 +72,12 @@ def stops_within(fake, seconds: float = 10.0) -> bool:
 
 def test_get_me_returns_a_full_bot_user(fake):
     me = with_bot(fake, lambda bot: bot.get_me())
-    assert (me.id, me.is_bot, me.username, me.can_join_groups) == (123456789, True, "presswatch_test_bot", True)
+    assert (me.id, me.is_bot, me.username, me.can_join_groups) == (
+        123456789,
+        True,
+        "presswatch_test_bot",
+        True,
+    )
 
 
 def test_send_message_returns_a_full_message_and_is_recorded(fake):
@@ -87,9 +92,17 @@ def test_send_message_returns_a_full_message_and_is_recorded(fake):
     assert [(e.type, e.offset, e.length, e.url) for e in message.entities] == [
         ("bold", 0, 6, None), ("text_link", 9, 4, "https://gov.example/pr/1")]  # fmt: skip
     (sent,) = fake.messages
-    assert (sent.chat_id, sent.chat, sent.text, sent.plain) == (str(CHANNEL), CHANNEL, text, "Budget & read")
+    assert (sent.chat_id, sent.chat, sent.text, sent.plain) == (
+        str(CHANNEL),
+        CHANNEL,
+        text,
+        "Budget & read",
+    )
     assert (sent.parse_mode, sent.disable_notification, sent.date) == ("HTML", True, int(NOW))
-    assert sent.link_preview_options == {"url": "https://gov.example/pr/1", "prefer_small_media": True}
+    assert sent.link_preview_options == {
+        "url": "https://gov.example/pr/1",
+        "prefer_small_media": True,
+    }
 
 
 def test_ids_count_per_chat_usernames_resolve_and_options_are_recorded(fake):
@@ -99,7 +112,9 @@ def test_ids_count_per_chat_usernames_resolve_and_options_are_recorded(fake):
         first = await bot.send_message("@gov_news", "one")
         second = await bot.send_message("@Gov_News", "two")
         private = await bot.send_message(42, "three")
-        reply = await bot.send_message(42, "four", reply_parameters=ReplyParameters(private.message_id))
+        reply = await bot.send_message(
+            42, "four", reply_parameters=ReplyParameters(private.message_id)
+        )
         topic = await bot.send_message(CHANNEL - 1, "five", message_thread_id=7)
         return first, second, private, reply, topic
 
@@ -203,7 +218,9 @@ def test_default_limit_is_twenty_per_minute_per_chat():
 
 def test_flood_next_injects_429_with_telegrams_envelope(fake):
     fake.flood_next(1, retry_after=7)
-    raw = httpx.post(f"{fake.base_url}{DEFAULT_TOKEN}/sendMessage", data={"chat_id": CHANNEL, "text": "hi"})
+    raw = httpx.post(
+        f"{fake.base_url}{DEFAULT_TOKEN}/sendMessage", data={"chat_id": CHANNEL, "text": "hi"}
+    )
     assert raw.status_code == 429
     assert raw.json() == {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 7",
                           "parameters": {"retry_after": 7}}  # fmt: skip
@@ -320,7 +337,11 @@ def test_get_updates_long_poll_wakes_up_for_a_pushed_command(fake):
 
     update, post, confirmed = with_bot(fake, action)
     message = update.message
-    assert (message.text, message.from_user.id, message.chat.type) == ("/search budget", 42, "private")
+    assert (message.text, message.from_user.id, message.chat.type) == (
+        "/search budget",
+        42,
+        "private",
+    )
     assert list(message.parse_entities(["bot_command"]).values()) == ["/search"]
     assert (post.channel_post.chat.type, post.channel_post.text) == ("channel", "post")
     assert confirmed == ()
@@ -354,7 +375,9 @@ def test_edits_are_validated_and_kept_as_history(fake):
         sent = await bot.send_message(CHANNEL, "<b>Draft</b>", parse_mode="HTML")
         edit = dict(chat_id=CHANNEL, message_id=sent.message_id, parse_mode="HTML")
         edited = await bot.edit_message_text("<b>Final</b>", **edit)
-        with pytest.raises(BadRequest, match="Message is not modified: specified new message content"):
+        with pytest.raises(
+            BadRequest, match="Message is not modified: specified new message content"
+        ):
             await bot.edit_message_text("<b>Final</b>", **edit)
         with pytest.raises(BadRequest, match="Can't parse entities"):
             await bot.edit_message_text("<p>Final</p>", **edit)
@@ -380,7 +403,11 @@ def test_bot_is_a_channel_admin_until_its_rights_are_taken(fake):
         return before, after, await bot.get_chat(CHANNEL)
 
     before, after, chat = with_bot(fake, action)
-    assert (before.status, before.can_post_messages, after.can_post_messages) == ("administrator", True, False)
+    assert (before.status, before.can_post_messages, after.can_post_messages) == (
+        "administrator",
+        True,
+        False,
+    )
     assert (chat.id, chat.type) == (CHANNEL, "channel")
 
 
@@ -420,7 +447,10 @@ def test_json_bodies_get_queries_and_error_envelopes(fake):
         bad_token = client.get(f"{fake.base_url}0:WRONG/getMe")
     assert sent.json()["result"]["entities"] == [{"type": "italic", "offset": 0, "length": 4}]
     assert queried.json()["result"]["message_id"] == 2
-    assert (unknown.status_code, unknown.json()) == (404, {"ok": False, "error_code": 404, "description": "Not Found"})
+    assert (unknown.status_code, unknown.json()) == (
+        404,
+        {"ok": False, "error_code": 404, "description": "Not Found"},
+    )
     assert (bad_token.status_code, bad_token.json()["description"]) == (401, "Unauthorized")
     assert fake.messages[0].link_preview_options == {"is_disabled": True}
     assert [c.method for c in fake.requests[:2]] == ["sendMessage", "sendMessage"]
@@ -433,7 +463,9 @@ def test_concurrent_sends_get_unique_ids_per_chat():
     ids: dict[int, list[int]] = {}
     for message in messages:
         ids.setdefault(message.chat.id, []).append(message.message_id)
-    assert {chat: sorted(found) for chat, found in ids.items()} == {-1000 - k: list(range(1, 16)) for k in range(4)}
+    assert {chat: sorted(found) for chat, found in ids.items()} == {
+        -1000 - k: list(range(1, 16)) for k in range(4)
+    }
     assert len(fake.messages) == 60
 
 
@@ -444,7 +476,9 @@ def test_wait_for_gives_up_with_false(fake):
 def test_cli_prints_its_base_url_and_serves_until_terminated():
     root = Path(__file__).resolve().parents[1]
     command = [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0", "--token", "42:CLI"]
-    with subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+    with subprocess.Popen(
+        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    ) as proc:
         try:
             base_url = proc.stdout.readline().strip()
             me = httpx.get(f"{base_url}42:CLI/getMe").json()

@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from scrapers import errors
-from scrapers.fetch import FetchPolicy, Fetcher, make_client
+from scrapers.fetch import Fetcher, FetchPolicy, make_client
 
 URL = "https://site.example/news/1"
 
@@ -27,7 +27,9 @@ class Sleeps:
         self.calls.append(seconds)
 
 
-def fetch(url: str = URL, *, policy: FetchPolicy | None = None, sleeps: Sleeps | None = None, **kwargs):
+def fetch(
+    url: str = URL, *, policy: FetchPolicy | None = None, sleeps: Sleeps | None = None, **kwargs
+):
     """Run one Fetcher.get with a fresh client."""
     policy = policy or FetchPolicy(allow_private_addresses=True, min_delay_per_host=0)
 
@@ -51,8 +53,14 @@ def test_conditional_get_sends_validators_and_reports_304() -> None:
 @respx.mock
 def test_user_agent_and_accept_encoding_are_sent() -> None:
     route = respx.get(URL).mock(return_value=httpx.Response(200, text="<html></html>"))
-    fetch(policy=FetchPolicy(user_agent="presswatch/9 (+ops@example.org)", allow_private_addresses=True,
-                             min_delay_per_host=0), robots=False)
+    fetch(
+        policy=FetchPolicy(
+            user_agent="presswatch/9 (+ops@example.org)",
+            allow_private_addresses=True,
+            min_delay_per_host=0,
+        ),
+        robots=False,
+    )
     headers = route.calls.last.request.headers
     assert headers["User-Agent"] == "presswatch/9 (+ops@example.org)"
     assert headers["Accept-Encoding"] == "gzip, deflate"
@@ -61,16 +69,22 @@ def test_user_agent_and_accept_encoding_are_sent() -> None:
 @respx.mock
 def test_gzip_body_is_decoded() -> None:
     body = "<html><body>Привет</body></html>".encode()
-    respx.get(URL).mock(return_value=httpx.Response(
-        200, content=gzip.compress(body), headers={"Content-Encoding": "gzip",
-                                                   "Content-Type": "text/html; charset=utf-8"}))
+    respx.get(URL).mock(
+        return_value=httpx.Response(
+            200,
+            content=gzip.compress(body),
+            headers={"Content-Encoding": "gzip", "Content-Type": "text/html; charset=utf-8"},
+        )
+    )
     assert "Привет" in fetch(robots=False).text
 
 
 @respx.mock
 def test_compression_bomb_stops_at_the_cap() -> None:
     bomb = zlib.compress(b"\0" * 50_000_000, 9)  # 50 MB of zeros in about 50 KB
-    respx.get(URL).mock(return_value=httpx.Response(200, content=bomb, headers={"Content-Encoding": "deflate"}))
+    respx.get(URL).mock(
+        return_value=httpx.Response(200, content=bomb, headers={"Content-Encoding": "deflate"})
+    )
     policy = FetchPolicy(max_bytes=1_000_000, allow_private_addresses=True, min_delay_per_host=0)
     with pytest.raises(errors.ResponseTooLarge, match="larger than 1000000 bytes"):
         fetch(policy=policy, robots=False)
@@ -87,16 +101,26 @@ def test_plain_body_over_the_cap_is_refused() -> None:
 @respx.mock
 def test_windows_1251_without_charset_header_is_decoded() -> None:
     html = '<html><head><meta charset="windows-1251"></head><body>Генеральный секретарь ОДКБ</body></html>'
-    respx.get(URL).mock(return_value=httpx.Response(200, content=html.encode("cp1251"),
-                                                    headers={"Content-Type": "text/html"}))
+    respx.get(URL).mock(
+        return_value=httpx.Response(
+            200, content=html.encode("cp1251"), headers={"Content-Type": "text/html"}
+        )
+    )
     assert "Генеральный секретарь ОДКБ" in fetch(robots=False).text
 
 
 @respx.mock
 def test_windows_1251_without_any_declaration_is_guessed() -> None:
-    text = "Генеральный секретарь ОДКБ провёл брифинг для журналистов в пресс-центре агентства. " * 5
-    respx.get(URL).mock(return_value=httpx.Response(200, content=f"<html><body>{text}</body></html>".encode("cp1251"),
-                                                    headers={"Content-Type": "text/html"}))
+    text = (
+        "Генеральный секретарь ОДКБ провёл брифинг для журналистов в пресс-центре агентства. " * 5
+    )
+    respx.get(URL).mock(
+        return_value=httpx.Response(
+            200,
+            content=f"<html><body>{text}</body></html>".encode("cp1251"),
+            headers={"Content-Type": "text/html"},
+        )
+    )
     assert "Генеральный секретарь ОДКБ" in fetch(robots=False).text
 
 
@@ -104,7 +128,8 @@ def test_windows_1251_without_any_declaration_is_guessed() -> None:
 def test_more_than_five_redirects_fail() -> None:
     for i in range(7):
         respx.get(f"https://site.example/r{i}").mock(
-            return_value=httpx.Response(302, headers={"Location": f"https://site.example/r{i + 1}"}))
+            return_value=httpx.Response(302, headers={"Location": f"https://site.example/r{i + 1}"})
+        )
     with pytest.raises(errors.FetchError, match="more than 5 redirects"):
         fetch("https://site.example/r0", robots=False)
 
@@ -112,10 +137,16 @@ def test_more_than_five_redirects_fail() -> None:
 @respx.mock
 def test_redirect_to_a_private_address_is_refused_on_the_hop(monkeypatch) -> None:
     async def fake_resolve(host: str, port: int):
-        return [ipaddress.ip_address("169.254.169.254" if host == "metadata.example" else "93.184.216.34")]
+        return [
+            ipaddress.ip_address(
+                "169.254.169.254" if host == "metadata.example" else "93.184.216.34"
+            )
+        ]
 
     monkeypatch.setattr("scrapers.fetch._resolve", fake_resolve)
-    respx.get(URL).mock(return_value=httpx.Response(302, headers={"Location": "http://metadata.example/latest"}))
+    respx.get(URL).mock(
+        return_value=httpx.Response(302, headers={"Location": "http://metadata.example/latest"})
+    )
     metadata = respx.get("http://metadata.example/latest").mock(return_value=httpx.Response(200))
     with pytest.raises(errors.BlockedAddress, match="non-public address 169.254.169.254"):
         fetch(policy=FetchPolicy(min_delay_per_host=0), robots=False)
@@ -134,8 +165,13 @@ def test_non_http_scheme_is_refused() -> None:
 
 @respx.mock
 def test_server_errors_are_retried_with_backoff_then_succeed() -> None:
-    route = respx.get(URL).mock(side_effect=[httpx.Response(503), httpx.Response(502),
-                                             httpx.Response(200, text="<html>ok</html>")])
+    route = respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(503),
+            httpx.Response(502),
+            httpx.Response(200, text="<html>ok</html>"),
+        ]
+    )
     sleeps = Sleeps()
     page = fetch(sleeps=sleeps, robots=False)
     assert page.status == 200 and route.call_count == 3
@@ -152,8 +188,12 @@ def test_client_errors_are_not_retried() -> None:
 
 @respx.mock
 def test_retry_after_is_honoured() -> None:
-    respx.get(URL).mock(side_effect=[httpx.Response(429, headers={"Retry-After": "7"}),
-                                     httpx.Response(200, text="<html></html>")])
+    respx.get(URL).mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "7"}),
+            httpx.Response(200, text="<html></html>"),
+        ]
+    )
     sleeps = Sleeps()
     fetch(sleeps=sleeps, robots=False)
     assert sleeps.calls and sleeps.calls[0] >= 7
@@ -169,14 +209,19 @@ def test_a_very_long_retry_after_gives_up_at_once() -> None:
 
 @respx.mock
 def test_connection_errors_are_retried() -> None:
-    route = respx.get(URL).mock(side_effect=[httpx.ConnectError("refused"), httpx.Response(200, text="<p>x</p>")])
+    route = respx.get(URL).mock(
+        side_effect=[httpx.ConnectError("refused"), httpx.Response(200, text="<p>x</p>")]
+    )
     assert fetch(robots=False).status == 200 and route.call_count == 2
 
 
 @respx.mock
 def test_robots_txt_disallow_is_honoured_and_cached() -> None:
-    robots = respx.get("https://site.example/robots.txt").mock(return_value=httpx.Response(
-        200, text="User-agent: *\nDisallow: /news/\nAllow: /news/public/\n"))
+    robots = respx.get("https://site.example/robots.txt").mock(
+        return_value=httpx.Response(
+            200, text="User-agent: *\nDisallow: /news/\nAllow: /news/public/\n"
+        )
+    )
     page = respx.get(URL).mock(return_value=httpx.Response(200))
     policy = FetchPolicy(allow_private_addresses=True, min_delay_per_host=0)
 

@@ -78,26 +78,44 @@ def world():
 @pytest.fixture
 def faulty():
     with SequencedSites() as server:
-        server.add("/press/2001", ARTICLE.format(title="Foreign ministers of the CSTO meet in Almaty"))
+        server.add(
+            "/press/2001", ARTICLE.format(title="Foreign ministers of the CSTO meet in Almaty")
+        )
         server.add("/press/2002", ARTICLE.format(title="Secretary General briefs the press"))
         yield server
 
 
-def make_config(tmp_path: Path, world: World, faulty: FakeSites, *, path: str = "/press/",
-                **fetch) -> Config:
+def make_config(
+    tmp_path: Path, world: World, faulty: FakeSites, *, path: str = "/press/", **fetch
+) -> Config:
     """Return a config with the faulty source and a healthy loopback copy of en.interaffairs.ru."""
     ia = world.url(IA, "")
-    return config_from_dict({
-        "storage": {"path": str(tmp_path / "archive.db")},
-        "fetch": {"allow_private_addresses": True, "min_delay_per_host": 0, "retries": 2, "timeout": 5,
-                  **fetch},
-        "sources": [
-            {"key": "faulty", "url": faulty.base_url + path,
-             "link_pattern": "^" + re.escape(faulty.base_url) + r"/press/\d+$"},
-            {"key": IA, "url": ia + "/", "link_pattern": "^" + re.escape(ia) + "/article/[^/]+/$",
-             "timezone": "Europe/Moscow"},
-        ],
-    }, path=tmp_path / "presswatch.toml")
+    return config_from_dict(
+        {
+            "storage": {"path": str(tmp_path / "archive.db")},
+            "fetch": {
+                "allow_private_addresses": True,
+                "min_delay_per_host": 0,
+                "retries": 2,
+                "timeout": 5,
+                **fetch,
+            },
+            "sources": [
+                {
+                    "key": "faulty",
+                    "url": faulty.base_url + path,
+                    "link_pattern": "^" + re.escape(faulty.base_url) + r"/press/\d+$",
+                },
+                {
+                    "key": IA,
+                    "url": ia + "/",
+                    "link_pattern": "^" + re.escape(ia) + "/article/[^/]+/$",
+                    "timezone": "Europe/Moscow",
+                },
+            ],
+        },
+        path=tmp_path / "presswatch.toml",
+    )
 
 
 def poll_round(config: Config, sleeps: Sleeps) -> Round:
@@ -107,8 +125,9 @@ def poll_round(config: Config, sleeps: Sleeps) -> Round:
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch, sleep=sleeps), store=store,
-                                  config=config)
+                ctx = PollContext(
+                    fetcher=Fetcher(client, config.fetch, sleep=sleeps), store=store, config=config
+                )
                 runs = await asyncio.gather(*(poll_source(s, ctx) for s in config.sources))
                 return {run.source_key: run for run in runs}
         finally:
@@ -117,7 +136,9 @@ def poll_round(config: Config, sleeps: Sleeps) -> Round:
     runs = asyncio.run(go())
     store = Store.open(config.storage_path)
     try:
-        rows = list(store.db.query("select source_key, status, links_found, new_articles, error from runs"))
+        rows = list(
+            store.db.query("select source_key, status, links_found, new_articles, error from runs")
+        )
     finally:
         store.close()
     return Round(runs, rows)
@@ -150,8 +171,11 @@ def test_a_500_then_200_listing_is_retried_and_succeeds(world, faulty, tmp_path)
 
 
 def test_a_429_with_retry_after_waits_as_the_server_asks(world, faulty, tmp_path) -> None:
-    faulty.answer("/press/", Route(b"slow down", status=429, headers={"Retry-After": "7"}),
-                  Route(LISTING.encode()))
+    faulty.answer(
+        "/press/",
+        Route(b"slow down", status=429, headers={"Retry-After": "7"}),
+        Route(LISTING.encode()),
+    )
     sleeps = Sleeps()
     result = poll_round(make_config(tmp_path, world, faulty), sleeps)
     assert row(result, "faulty")["status"] == "ok"
@@ -160,21 +184,49 @@ def test_a_429_with_retry_after_waits_as_the_server_asks(world, faulty, tmp_path
     assert_healthy_source_carried_on(result)
 
 
-@pytest.mark.parametrize(("setup", "fetch", "reason", "requests"), [
-    pytest.param(lambda s: s.add("/press/", "missing", status=404), {},
-                 "/press/: HTTP 404 Not Found", 1, id="404 is final"),
-    pytest.param(lambda s: s.add("/press/", "down", status=503), {},
-                 "/press/: HTTP 503 Service Unavailable", 3, id="503 after two retries"),
-    pytest.param(lambda s: s.add("/press/", LISTING + " " * 4000, drip=0.01), {"timeout": 0.5, "retries": 0},
-                 "/press/: no complete answer within 0.5s", 1, id="slow drip hits the deadline"),
-    pytest.param(lambda s: s.add("/press/", "<html>" + " " * 5_000_000 + "</html>", gzip=True),
-                 {"max_bytes": 100_000}, "/press/: body is larger than 100000 bytes after decoding", 1,
-                 id="gzip bomb stops at the cap"),
-    pytest.param(lambda s: redirect_chain(s, hops=6), {}, "/r0: more than 5 redirects", 1,
-                 id="six redirects"),
-])
+@pytest.mark.parametrize(
+    ("setup", "fetch", "reason", "requests"),
+    [
+        pytest.param(
+            lambda s: s.add("/press/", "missing", status=404),
+            {},
+            "/press/: HTTP 404 Not Found",
+            1,
+            id="404 is final",
+        ),
+        pytest.param(
+            lambda s: s.add("/press/", "down", status=503),
+            {},
+            "/press/: HTTP 503 Service Unavailable",
+            3,
+            id="503 after two retries",
+        ),
+        pytest.param(
+            lambda s: s.add("/press/", LISTING + " " * 4000, drip=0.01),
+            {"timeout": 0.5, "retries": 0},
+            "/press/: no complete answer within 0.5s",
+            1,
+            id="slow drip hits the deadline",
+        ),
+        pytest.param(
+            lambda s: s.add("/press/", "<html>" + " " * 5_000_000 + "</html>", gzip=True),
+            {"max_bytes": 100_000},
+            "/press/: body is larger than 100000 bytes after decoding",
+            1,
+            id="gzip bomb stops at the cap",
+        ),
+        pytest.param(
+            lambda s: redirect_chain(s, hops=6),
+            {},
+            "/r0: more than 5 redirects",
+            1,
+            id="six redirects",
+        ),
+    ],
+)
 def test_a_failure_is_recorded_with_its_reason_and_the_other_source_carries_on(
-        world, faulty, tmp_path, setup, fetch, reason, requests) -> None:
+    world, faulty, tmp_path, setup, fetch, reason, requests
+) -> None:
     setup(faulty)
     path = "/r0" if "redirects" in reason else "/press/"
     sleeps = Sleeps()
@@ -182,7 +234,9 @@ def test_a_failure_is_recorded_with_its_reason_and_the_other_source_carries_on(
     failed = row(result, "faulty")
     assert failed["status"] == "error" and failed["error"] == faulty.base_url + reason
     assert faulty.hits(path) == requests
-    assert len(sleeps.calls) == requests - 1  # A retry waits (recorded, not slept); a final error does not.
+    assert (
+        len(sleeps.calls) == requests - 1
+    )  # A retry waits (recorded, not slept); a final error does not.
     assert_healthy_source_carried_on(result)
 
 
@@ -196,13 +250,17 @@ def test_a_redirect_to_a_private_address_is_refused(world, faulty, tmp_path, mon
         return await real_resolve(host, port)
 
     monkeypatch.setattr(scrapers.fetch, "_resolve", resolve)
-    faulty.add("/press/", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+    faulty.add(
+        "/press/", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"}
+    )
     config = make_config(tmp_path, world, faulty, allow_private_addresses=False)
     result = poll_round(config, Sleeps())
     failed = row(result, "faulty")
     assert failed["status"] == "error"
-    assert failed["error"] == ("http://169.254.169.254/latest/meta-data/: 169.254.169.254 resolves to "
-                               "non-public address 169.254.169.254 (set fetch.allow_private_addresses = "
-                               "true to allow)")
+    assert failed["error"] == (
+        "http://169.254.169.254/latest/meta-data/: 169.254.169.254 resolves to "
+        "non-public address 169.254.169.254 (set fetch.allow_private_addresses = "
+        "true to allow)"
+    )
     assert faulty.hits("/press/") == 1
     assert_healthy_source_carried_on(result)  # Its loopback host passes for public here too.

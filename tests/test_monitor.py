@@ -24,18 +24,25 @@ from tests.fakes.world import World, write_config
 from tests.test_cli import presswatch
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? '
-                    r"(-?[0-9.e+]+|\+Inf|NaN)$")
+SAMPLE = re.compile(
+    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? '
+    r"(-?[0-9.e+]+|\+Inf|NaN)$"
+)
 
 
 def make_config(tmp_path: Path) -> Config:
     """Two sources, one channel, the archive in tmp_path."""
-    return config_from_dict({
-        "storage": {"path": str(tmp_path / "archive.db")},
-        "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
-        "sources": [{"key": "alpha", "url": "https://alpha.example/feed", "kind": "feed"},
-                    {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"}],
-    }, path=tmp_path / "presswatch.toml")
+    return config_from_dict(
+        {
+            "storage": {"path": str(tmp_path / "archive.db")},
+            "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
+            "sources": [
+                {"key": "alpha", "url": "https://alpha.example/feed", "kind": "feed"},
+                {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"},
+            ],
+        },
+        path=tmp_path / "presswatch.toml",
+    )
 
 
 def article(n: int, published: datetime) -> Article:
@@ -51,16 +58,32 @@ def archive(tmp_path):
     store.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
     store.record_run(RunRecord("alpha", T0, T0, "not_modified"))
     store.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
-    store.db.execute("update sources set health = 'failing' where key = 'beta'")  # past the threshold
+    store.db.execute(
+        "update sources set health = 'failing' where key = 'beta'"
+    )  # past the threshold
     main = [Delivery("main", "@presswatch_test")]
     for n, state in enumerate(["sent", "sent", "pending", "failed", "uncertain"]):
         article_id = store.add_article(article(n, T0), source_key="alpha", now=T0, deliveries=main)
-        sent_at = (T0 + timedelta(seconds=90 if n == 0 else 4000)).isoformat() if state == "sent" else None
-        store.db.execute("update outbox set state = ?, sent_at = ?, last_error = ? where article_id = ?",
-                         [state, sent_at, "flood wait: retry after 5" if state == "pending" else None,
-                          article_id])
-    personal = store.add_article(article(9, T0), source_key="alpha", now=T0,
-                                 deliveries=[Delivery("user:42", "42"), Delivery("user:43", "43")])
+        sent_at = (
+            (T0 + timedelta(seconds=90 if n == 0 else 4000)).isoformat()
+            if state == "sent"
+            else None
+        )
+        store.db.execute(
+            "update outbox set state = ?, sent_at = ?, last_error = ? where article_id = ?",
+            [
+                state,
+                sent_at,
+                "flood wait: retry after 5" if state == "pending" else None,
+                article_id,
+            ],
+        )
+    personal = store.add_article(
+        article(9, T0),
+        source_key="alpha",
+        now=T0,
+        deliveries=[Delivery("user:42", "42"), Delivery("user:43", "43")],
+    )
     store.db.execute("update outbox set state = 'failed' where article_id = ?", [personal])
     store.db.conn.commit()
     yield config, store
@@ -71,8 +94,12 @@ def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(arc
     config, _ = archive
     snap = read_snapshot(config.storage_path)
     assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lag == {}
-    assert snap.outbox == {("main", "pending"): 1, ("main", "failed"): 1, ("main", "uncertain"): 1,
-                           ("personal", "failed"): 2}
+    assert snap.outbox == {
+        ("main", "pending"): 1,
+        ("main", "failed"): 1,
+        ("main", "uncertain"): 1,
+        ("personal", "failed"): 2,
+    }
     assert snap.flood_waiting == {"main": 1}
     full = read_snapshot(config.storage_path, full=True)
     assert full.outbox[("main", "sent")] == 2
@@ -84,7 +111,10 @@ def test_status_counts_the_last_days_polls(archive) -> None:
     now = datetime.now(UTC)
     store.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
     store.record_run(RunRecord("beta", now, now, "ok"))
-    assert read_snapshot(config.storage_path, full=True).polls == {("beta", "error"): 1, ("beta", "ok"): 1}
+    assert read_snapshot(config.storage_path, full=True).polls == {
+        ("beta", "error"): 1,
+        ("beta", "ok"): 1,
+    }
 
 
 def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None:
@@ -94,8 +124,10 @@ def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None
     assert count == 2 and total == pytest.approx(4090)
     assert [dict(zip(LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
     assert read_snapshot(config.storage_path, lag=lag).lag["alpha"][2] == 2  # not counted again
-    store.db.execute("update outbox set state = 'sent', sent_at = ? where state = 'pending'",
-                     [(T0 + timedelta(seconds=30)).isoformat()])
+    store.db.execute(
+        "update outbox set state = 'sent', sent_at = ? where state = 'pending'",
+        [(T0 + timedelta(seconds=30)).isoformat()],
+    )
     store.db.conn.commit()
     buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
     assert count == 3 and buckets[0] == 1 and total == pytest.approx(4120)
@@ -104,19 +136,25 @@ def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None
 def test_snapshot_reads_while_the_writer_holds_an_open_transaction(archive) -> None:
     config, store = archive
     store.db.conn.execute("BEGIN IMMEDIATE")
-    store.db.conn.execute("insert into runs (source_key, started_at, status) values ('beta', 'x', 'ok')")
+    store.db.conn.execute(
+        "insert into runs (source_key, started_at, status) values ('beta', 'x', 'ok')"
+    )
     try:
         snap = read_snapshot(config.storage_path, deadline=1.0)
     finally:
         store.db.conn.rollback()
-    assert ("beta", "ok") not in snap.polls  # WAL: the reader sees the last commit, and waits for nothing
+    assert (
+        "beta",
+        "ok",
+    ) not in snap.polls  # WAL: the reader sees the last commit, and waits for nothing
 
 
 def test_a_read_past_its_deadline_is_interrupted(archive) -> None:
     config, store = archive
     store.db.conn.executemany(
         "insert into articles (source_key, url, url_key, title, discovered_at) values (?, ?, ?, ?, ?)",
-        [("alpha", f"u{i}", f"k{i}", "t", "x") for i in range(50_000)])
+        [("alpha", f"u{i}", f"k{i}", "t", "x") for i in range(50_000)],
+    )
     store.db.conn.commit()
     with pytest.raises(sqlite3.OperationalError, match="interrupted"):
         read_snapshot(config.storage_path, deadline=0.0)
@@ -146,7 +184,9 @@ def _families(text: str) -> dict[str, str]:
             match = SAMPLE.match(line)
             assert match, f"not a valid sample line: {line!r}"
             base = re.sub(r"_(bucket|sum|count)$", "", match.group(1))
-            assert match.group(1) == current or (families[current] == "histogram" and base == current)
+            assert match.group(1) == current or (
+                families[current] == "histogram" and base == current
+            )
     return families
 
 
@@ -158,30 +198,37 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
     counters.inc("polls", source="alpha", status="ok")
     counters.inc("polls", source="beta", status="error")
     counters.inc("posts_sent", by=2, channel="main")
-    text = render_metrics(config, read_snapshot(config.storage_path, lag=LagHistogram()), counters,
-                          scheduler_running=True, db_ok=True)
+    text = render_metrics(
+        config,
+        read_snapshot(config.storage_path, lag=LagHistogram()),
+        counters,
+        scheduler_running=True,
+        db_ok=True,
+    )
     families = _families(text)
     assert families["presswatch_polls_total"] == "counter"
     assert families["presswatch_post_lag_seconds"] == "histogram"
-    for line in ['presswatch_polls_total{source="alpha",status="ok"} 1',
-                 'presswatch_polls_total{source="beta",status="ok"} 0',
-                 'presswatch_poll_errors_total{source="beta"} 1',
-                 'presswatch_articles_stored_total{source="alpha"} 6',
-                 f'presswatch_last_success_timestamp_seconds{{source="alpha"}} {int(T0.timestamp())}',
-                 'presswatch_source_state{source="beta",state="failing"} 1',
-                 'presswatch_source_state{source="alpha",state="ok"} 1',
-                 'presswatch_jobs_skipped_total{source="beta"} 1',
-                 'presswatch_jobs_missed_total{source="alpha"} 0',
-                 'presswatch_post_lag_seconds_bucket{source="alpha",le="60"} 0',
-                 'presswatch_post_lag_seconds_bucket{source="alpha",le="+Inf"} 2',
-                 'presswatch_post_lag_seconds_count{source="alpha"} 2',
-                 'presswatch_posts_sent_total{channel="main"} 2',
-                 'presswatch_outbox_posts{channel="main",state="uncertain"} 1',
-                 'presswatch_polls_total{source="alpha",status="skipped"} 0',
-                 'presswatch_outbox_posts{channel="personal",state="failed"} 2',
-                 'presswatch_outbox_flood_waiting{channel="main"} 1',
-                 'presswatch_telegram_flood_waits_total{channel="main"} 1',
-                 "presswatch_scheduler_running 1"]:
+    for line in [
+        'presswatch_polls_total{source="alpha",status="ok"} 1',
+        'presswatch_polls_total{source="beta",status="ok"} 0',
+        'presswatch_poll_errors_total{source="beta"} 1',
+        'presswatch_articles_stored_total{source="alpha"} 6',
+        f'presswatch_last_success_timestamp_seconds{{source="alpha"}} {int(T0.timestamp())}',
+        'presswatch_source_state{source="beta",state="failing"} 1',
+        'presswatch_source_state{source="alpha",state="ok"} 1',
+        'presswatch_jobs_skipped_total{source="beta"} 1',
+        'presswatch_jobs_missed_total{source="alpha"} 0',
+        'presswatch_post_lag_seconds_bucket{source="alpha",le="60"} 0',
+        'presswatch_post_lag_seconds_bucket{source="alpha",le="+Inf"} 2',
+        'presswatch_post_lag_seconds_count{source="alpha"} 2',
+        'presswatch_posts_sent_total{channel="main"} 2',
+        'presswatch_outbox_posts{channel="main",state="uncertain"} 1',
+        'presswatch_polls_total{source="alpha",status="skipped"} 0',
+        'presswatch_outbox_posts{channel="personal",state="failed"} 2',
+        'presswatch_outbox_flood_waiting{channel="main"} 1',
+        'presswatch_telegram_flood_waits_total{channel="main"} 1',
+        "presswatch_scheduler_running 1",
+    ]:
         assert line in text.splitlines(), line
     assert "user:42" not in text
 
@@ -189,8 +236,9 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
 def test_label_values_are_escaped(tmp_path) -> None:
     counters = Counters()
     counters.inc("chat_commands", command='a"b\\c\nd')
-    text = render_metrics(make_config(tmp_path), Snapshot(), counters,
-                          scheduler_running=False, db_ok=False)
+    text = render_metrics(
+        make_config(tmp_path), Snapshot(), counters, scheduler_running=False, db_ok=False
+    )
     _families(text)
     assert 'presswatch_chat_commands_total{command="a\\"b\\\\c\\nd"} 1' in text
     assert "presswatch_database_ok 0" in text
@@ -211,10 +259,13 @@ def test_healthz_is_200_when_running_and_the_database_answers(archive) -> None:
     assert body["sources"]["alpha"]["state"] == "ok"
 
 
-@pytest.mark.parametrize(("state", "database", "reason"), [
-    ("paused", True, "scheduler is paused"),
-    ("running", False, "database does not answer"),
-])
+@pytest.mark.parametrize(
+    ("state", "database", "reason"),
+    [
+        ("paused", True, "scheduler is paused"),
+        ("running", False, "database does not answer"),
+    ],
+)
 def test_healthz_is_503_with_the_reason(archive, tmp_path, state, database, reason) -> None:
     config, _ = archive
     if not database:
@@ -233,9 +284,17 @@ def test_metered_sender_counts_outcomes_and_flood_waits() -> None:
             return self.outcomes.pop(0)
 
     counters = Counters()
-    sender = MeteredSender(Script([RetryLater(5, "flood wait: Too Many Requests"), Delivered(7),
-                                   RetryLater(30, "network: refused")]),
-                           counters, channels={"@presswatch_test": "main"})
+    sender = MeteredSender(
+        Script(
+            [
+                RetryLater(5, "flood wait: Too Many Requests"),
+                Delivered(7),
+                RetryLater(30, "network: refused"),
+            ]
+        ),
+        counters,
+        channels={"@presswatch_test": "main"},
+    )
     for chat in ("@presswatch_test", "@presswatch_test", "42"):
         run(sender.send(Message(chat_id=chat, text="x")))
     assert counters.value("telegram_flood_waits", channel="main") == 1
@@ -263,14 +322,17 @@ async def request(port: int, raw: bytes) -> tuple[int, dict[str, str], bytes]:
 
 def serve(config: Config, scenario, *, state: str = "running"):
     """Run `scenario(port)` against a MonitorServer on a free loopback port."""
+
     async def main():
-        server = MonitorServer(Monitor(config, Counters(), scheduler_state=lambda: state),
-                               host="127.0.0.1", port=0)
+        server = MonitorServer(
+            Monitor(config, Counters(), scheduler_state=lambda: state), host="127.0.0.1", port=0
+        )
         await server.start()
         try:
             return await scenario(server.port)
         finally:
             await server.close()
+
     return run(main())
 
 
@@ -292,11 +354,14 @@ def test_server_answers_healthz_and_metrics(archive) -> None:
     assert head[0] == 200 and head[2] == b"" and int(head[1]["Content-Length"]) > 0
 
 
-@pytest.mark.parametrize(("raw", "status"), [
-    (b"GET /admin HTTP/1.1\r\n\r\n", 404),
-    (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405),
-    (b"\x16\x03\x01 garbage\r\n\r\n", 400),
-])
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b"GET /admin HTTP/1.1\r\n\r\n", 404),
+        (b"POST /healthz HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 405),
+        (b"\x16\x03\x01 garbage\r\n\r\n", 400),
+    ],
+)
 def test_server_refuses_what_it_does_not_serve(archive, raw, status) -> None:
     config, _ = archive
     assert serve(config, lambda port: request(port, raw))[0] == status
@@ -304,8 +369,9 @@ def test_server_refuses_what_it_does_not_serve(archive, raw, status) -> None:
 
 def test_a_stopping_service_answers_503(archive) -> None:
     config, _ = archive
-    status, _, body = serve(config, lambda port: request(port, b"GET /healthz HTTP/1.1\r\n\r\n"),
-                            state="paused")
+    status, _, body = serve(
+        config, lambda port: request(port, b"GET /healthz HTTP/1.1\r\n\r\n"), state="paused"
+    )
     assert status == 503 and json.loads(body)["reasons"] == ["scheduler is paused"]
 
 
@@ -374,16 +440,26 @@ def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) ->
     result = presswatch("status", "--config", str(config))
     assert result.returncode == 1
     tass = next(line for line in result.stdout.splitlines() if line.startswith("tass-com"))
-    assert " failing " in tass and "failed 1x in a row: " in tass and "not an RSS or Atom feed" in tass
+    assert (
+        " failing " in tass and "failed 1x in a row: " in tass and "not an RSS or Atom feed" in tass
+    )
     assert result.stdout.rstrip().endswith("needs attention: tass-com")
 
     world.site("tass-com").remove("/rss/v2.xml")
     store = Store.open(tmp_path / "archive.db")
-    store.db.execute("update sources set consecutive_failures = 0, health = 'ok' where key = 'tass-com'")
-    article_id = store.add_article(article(1, T0), source_key="tass-com", now=T0,
-                                   deliveries=[Delivery("main", "@presswatch_test")])
+    store.db.execute(
+        "update sources set consecutive_failures = 0, health = 'ok' where key = 'tass-com'"
+    )
+    article_id = store.add_article(
+        article(1, T0),
+        source_key="tass-com",
+        now=T0,
+        deliveries=[Delivery("main", "@presswatch_test")],
+    )
     store.db.execute("update outbox set state = 'failed' where article_id = ?", [article_id])
     store.db.conn.commit()
     store.close()
     result = presswatch("status", "--config", str(config))
-    assert result.returncode == 1 and result.stdout.rstrip().endswith("needs attention: channel main")
+    assert result.returncode == 1 and result.stdout.rstrip().endswith(
+        "needs attention: channel main"
+    )

@@ -74,15 +74,22 @@ def test_first_run_posts_only_the_newest_backfill_items(world, tmp_path) -> None
     assert [r["url"] for r in queued] == [world.url("tass-com", "/politics/1451189")]
 
 
-def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(world, tmp_path) -> None:
+def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(
+    world, tmp_path
+) -> None:
     config = write_config(tmp_path, world)
     poll(config, IA)
     site = world.site(IA)
     hits_before = site.hits(BRIEFING)
     listing = site.routes[LISTING].body.decode()
-    new_item = ('<div class="item"><div class="date">10:00 28.11.2026 •</div>'
-                '<a class="title" href="/article/new-release/">New release</a></div>')
-    site.add(LISTING, listing.replace('<section class="news-list">', '<section class="news-list">' + new_item))
+    new_item = (
+        '<div class="item"><div class="date">10:00 28.11.2026 •</div>'
+        '<a class="title" href="/article/new-release/">New release</a></div>'
+    )
+    site.add(
+        LISTING,
+        listing.replace('<section class="news-list">', '<section class="news-list">' + new_item),
+    )
     site.add("/article/new-release/", NEW_RELEASE)
     run = poll(config, IA)
     assert (run.links_found, run.new_articles) == (4, 1)
@@ -91,38 +98,55 @@ def test_second_run_posts_only_new_articles_and_does_not_refetch_known_pages(wor
     assert site.hits(BRIEFING) == hits_before
 
 
-def test_a_changed_feed_has_only_its_new_item_read_by_feedparser(world, tmp_path, monkeypatch) -> None:
+def test_a_changed_feed_has_only_its_new_item_read_by_feedparser(
+    world, tmp_path, monkeypatch
+) -> None:
     config = write_config(tmp_path, world)
     first = poll(config, TASS)
     site = world.site(TASS)
     new_url = world.url(TASS, "/politics/1460000")
-    item = (f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
-            f"<pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>")
-    site.add("/rss/v2.xml", site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1))
+    item = (
+        f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
+        f"<pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>"
+    )
+    site.add(
+        "/rss/v2.xml",
+        site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1),
+    )
     site.add("/politics/1460000", NEW_RELEASE)
     parsed = []
     real_parse = feedparser.parse
-    monkeypatch.setattr(feedparser, "parse", lambda *a, **k: parsed.append(real_parse(*a, **k)) or parsed[-1])
+    monkeypatch.setattr(
+        feedparser, "parse", lambda *a, **k: parsed.append(real_parse(*a, **k)) or parsed[-1]
+    )
 
     run = poll(config, TASS)
 
     # Archived items are cut out unread; the one item link_pattern rejects is never archived.
     assert [[e.link for e in result.entries] for result in parsed] == [
-        [new_url, world.url(TASS, "/spec/csto30")]]
+        [new_url, world.url(TASS, "/spec/csto30")]
+    ]
     assert (run.links_found, run.new_articles) == (first.links_found + 1, 1)
     [stored] = rows(config, "select title, body from articles where url like '%1460000'")
     assert stored["title"] == "New release on CSTO exercises" and "two thousand" in stored["body"]
 
 
-def test_a_link_with_a_bad_port_inside_embedded_html_does_not_fail_the_poll(world, tmp_path) -> None:
+def test_a_link_with_a_bad_port_inside_embedded_html_does_not_fail_the_poll(
+    world, tmp_path
+) -> None:
     config = write_config(tmp_path, world)
     poll(config, TASS)
     site = world.site(TASS)
     new_url = world.url(TASS, "/politics/1460000")
-    item = (f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
-            "<description><![CDATA[<link rel='stylesheet' href='https://cdn.example:99999/s.css'>"
-            "Lead.]]></description><pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>")
-    site.add("/rss/v2.xml", site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1))
+    item = (
+        f"<item><title>New release on CSTO exercises</title><link>{new_url}</link>"
+        "<description><![CDATA[<link rel='stylesheet' href='https://cdn.example:99999/s.css'>"
+        "Lead.]]></description><pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>"
+    )
+    site.add(
+        "/rss/v2.xml",
+        site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1),
+    )
     site.add("/politics/1460000", NEW_RELEASE)
     run = poll(config, TASS)
     assert (run.status, run.new_articles) == ("ok", 1), run.error
@@ -133,8 +157,13 @@ def test_same_text_under_a_new_url_is_stored_but_not_posted(world, tmp_path) -> 
     poll(config, IA)
     site = world.site(IA)
     listing = site.routes[LISTING].body.decode()
-    site.add(LISTING, listing.replace('<section class="news-list">',
-                                      '<section class="news-list"><a href="/article/copy/">Copy</a>'))
+    site.add(
+        LISTING,
+        listing.replace(
+            '<section class="news-list">',
+            '<section class="news-list"><a href="/article/copy/">Copy</a>',
+        ),
+    )
     site.add("/article/copy/", site.routes[BRIEFING].body)
     assert poll(config, IA).status == "ok"
     [copy] = rows(config, "select duplicate_of from articles where url like '%/copy/'")
@@ -170,14 +199,36 @@ def test_a_temporarily_failing_article_is_tried_again_next_poll(world, tmp_path)
     assert poll(config, TASS).new_articles == 1
 
 
-@pytest.mark.parametrize(("key", "path", "body", "content_type", "reason"), [
-    (TASS, "/rss/v2.xml", "<html><body>Service unavailable</body></html>", "text/html", "not an RSS or Atom feed"),
-    (TASS, "/rss/v2.xml", "this is plain text", "text/plain", "not an RSS or Atom feed"),
-    (TASS, "/rss/v2.xml", '<?xml version="1.0"?><rss><channel><item><title>broken', "application/xml", "no items"),
-    (IA, "/", "<html><body><p>We are redesigning.</p></body></html>", "text/html", "no links match link_pattern"),
-])
-def test_broken_sources_are_recorded_and_the_others_carry_on(world, tmp_path, key, path, body, content_type,
-                                                             reason) -> None:
+@pytest.mark.parametrize(
+    ("key", "path", "body", "content_type", "reason"),
+    [
+        (
+            TASS,
+            "/rss/v2.xml",
+            "<html><body>Service unavailable</body></html>",
+            "text/html",
+            "not an RSS or Atom feed",
+        ),
+        (TASS, "/rss/v2.xml", "this is plain text", "text/plain", "not an RSS or Atom feed"),
+        (
+            TASS,
+            "/rss/v2.xml",
+            '<?xml version="1.0"?><rss><channel><item><title>broken',
+            "application/xml",
+            "no items",
+        ),
+        (
+            IA,
+            "/",
+            "<html><body><p>We are redesigning.</p></body></html>",
+            "text/html",
+            "no links match link_pattern",
+        ),
+    ],
+)
+def test_broken_sources_are_recorded_and_the_others_carry_on(
+    world, tmp_path, key, path, body, content_type, reason
+) -> None:
     world.site(key).add(path, body, content_type=content_type)
     config = write_config(tmp_path, world)
     other = IA if key == TASS else TASS
@@ -185,18 +236,24 @@ def test_broken_sources_are_recorded_and_the_others_carry_on(world, tmp_path, ke
     assert run.status == "error" and reason in run.error
     assert poll(config, other).status == "ok"
     assert rows(config, f"select count(*) n from articles where source_key = '{key}'")[0]["n"] == 0
-    [state] = rows(config, f"select consecutive_failures, last_error from sources where key = '{key}'")
+    [state] = rows(
+        config, f"select consecutive_failures, last_error from sources where key = '{key}'"
+    )
     assert state["consecutive_failures"] == 1 and reason in state["last_error"]
 
 
 def test_an_unreachable_source_is_an_error_with_a_reason(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
-    config.write_text(config.read_text().replace(world.url(TASS, "/rss/v2.xml"), "http://127.0.0.1:9/rss.xml"))
+    config.write_text(
+        config.read_text().replace(world.url(TASS, "/rss/v2.xml"), "http://127.0.0.1:9/rss.xml")
+    )
     run = poll(config, TASS)
     assert run.status == "error" and "connection failed" in run.error
 
 
-def test_a_first_run_with_transient_failures_never_floods_the_channel_later(world, tmp_path) -> None:
+def test_a_first_run_with_transient_failures_never_floods_the_channel_later(
+    world, tmp_path
+) -> None:
     page = world.site(TASS).routes["/politics/1451110"]
     page.status = 503
     config = write_config(tmp_path, world)
@@ -221,7 +278,8 @@ def test_a_partial_poll_keeps_no_validators_so_skipped_links_come_back(world, tm
 def test_a_page_naming_another_canonical_url_is_fetched_once(world, tmp_path) -> None:
     site = world.site(IA)
     page = site.routes[BRIEFING].body.replace(
-        b"<head>", b'<head><link rel="canonical" href="/article/briefing-canonical/">')
+        b"<head>", b'<head><link rel="canonical" href="/article/briefing-canonical/">'
+    )
     site.add(BRIEFING, page)
     config = write_config(tmp_path, world)
     poll(config, IA)

@@ -14,8 +14,9 @@ def test_the_polling_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
     affinity = os.sched_getaffinity(0)
     polls = {"304": 4, "changed": 2, "rebuilt": 2}
     # run() checks each poll's outcome (304, one new article, nothing new) and exits otherwise.
-    measured = run(sources=2, rounds=1, polls=polls, memory_polls=4, db=tmp_path / "bench.db",
-                   log=False)
+    measured = run(
+        sources=2, rounds=1, polls=polls, memory_polls=4, db=tmp_path / "bench.db", log=False
+    )
     results = measured["results"]
     assert set(results.rates) == set(PATHS)
     assert all(rate > 0 for rates in results.rates.values() for rate in rates)

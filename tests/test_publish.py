@@ -16,7 +16,15 @@ from bot.config import Config, config_from_dict
 from bot.pacing import Lanes, Pacer
 from bot.publish import Relay
 from bot.telegram import (
-    BadMarkup, ChatMoved, Delivered, Message, Outcome, Rejected, RetryLater, TooLong, Uncertain,
+    BadMarkup,
+    ChatMoved,
+    Delivered,
+    Message,
+    Outcome,
+    Rejected,
+    RetryLater,
+    TooLong,
+    Uncertain,
 )
 from scrapers.models import Article
 from storage import Delivery, Store
@@ -81,8 +89,13 @@ class ScriptedSender:
 
 def make_config(tmp_path: Path, *, channels: list[dict], **telegram) -> Config:
     """Build a validated config with three sources and a small taxonomy."""
-    data = {"storage": {"path": str(tmp_path / "archive.db")}, "telegram": telegram,
-            "channels": channels, "sources": SOURCES, **TAXONOMY}
+    data = {
+        "storage": {"path": str(tmp_path / "archive.db")},
+        "telegram": telegram,
+        "channels": channels,
+        "sources": SOURCES,
+        **TAXONOMY,
+    }
     return config_from_dict(data, path=tmp_path / "presswatch.toml", token="")
 
 
@@ -91,28 +104,39 @@ def channel(name: str, chat_id: str, **extra) -> dict:
 
 
 def article(n: int, **extra) -> Article:
-    fields = {"title": f"Title {n}", "published": START, "body": f"Body of article number {n}.",
-              "summary": f"Summary {n}."} | extra
-    return Article(url=f"https://tass.com/politics/{n}", canonical_url=f"https://tass.com/politics/{n}",
-                   **fields)
+    fields = {
+        "title": f"Title {n}",
+        "published": START,
+        "body": f"Body of article number {n}.",
+        "summary": f"Summary {n}.",
+    } | extra
+    return Article(
+        url=f"https://tass.com/politics/{n}",
+        canonical_url=f"https://tass.com/politics/{n}",
+        **fields,
+    )
 
 
-def add(store: Store, n: int, *targets: tuple[str, str], source: str = "tass-com", now=START,
-        **extra) -> int:
-    return store.add_article(article(n, **extra), source_key=source, now=now,
-                             deliveries=[Delivery(name, chat) for name, chat in targets])
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.open(tmp_path / "archive.db")
-    yield s
-    s.close()
+def add(
+    store: Store, n: int, *targets: tuple[str, str], source: str = "tass-com", now=START, **extra
+) -> int:
+    return store.add_article(
+        article(n, **extra),
+        source_key=source,
+        now=now,
+        deliveries=[Delivery(name, chat) for name, chat in targets],
+    )
 
 
 def relay_for(store: Store, config: Config, sender, time: FakeTime) -> Relay:
-    return Relay(store=store, sender=sender, config=config, clock=time.now,
-                 monotonic=time.monotonic, sleep=time.sleep)
+    return Relay(
+        store=store,
+        sender=sender,
+        config=config,
+        clock=time.now,
+        monotonic=time.monotonic,
+        sleep=time.sleep,
+    )
 
 
 def states(store: Store) -> dict[int, str]:
@@ -142,12 +166,15 @@ def test_a_row_is_sending_during_the_call_and_sent_with_the_message_id(tmp_path,
     assert (row["state"], row["message_id"], row["attempts"], report.sent) == (SENT, 1, 1, 1)
 
 
-@pytest.mark.parametrize(("outcome", "state"), [
-    (RetryLater(30, "flood wait: retry after 30"), PENDING),
-    (Uncertain("TimedOut: timed out"), UNCERTAIN),
-    (Rejected("Bad Request: message to edit not found"), FAILED),
-    (Rejected("Forbidden: bot was kicked from the channel chat", chat_problem=True), FAILED),
-])
+@pytest.mark.parametrize(
+    ("outcome", "state"),
+    [
+        (RetryLater(30, "flood wait: retry after 30"), PENDING),
+        (Uncertain("TimedOut: timed out"), UNCERTAIN),
+        (Rejected("Bad Request: message to edit not found"), FAILED),
+        (Rejected("Forbidden: bot was kicked from the channel chat", chat_problem=True), FAILED),
+    ],
+)
 def test_each_outcome_has_its_state_and_reason(tmp_path, store, outcome, state) -> None:
     time = FakeTime()
     add(store, 1, A)
@@ -249,7 +276,9 @@ def test_a_refusing_chat_fails_its_rows_alerts_once_and_recovers(tmp_path, store
 def test_a_reader_who_blocked_the_bot_is_not_news_for_the_operator(tmp_path, store) -> None:
     time = FakeTime()
     add(store, 1, ("user:7", "7"))
-    sender = ScriptedSender(time, script={"7": [Rejected("Forbidden: bot was blocked by the user", True)]})
+    sender = ScriptedSender(
+        time, script={"7": [Rejected("Forbidden: bot was blocked by the user", True)]}
+    )
     deliver(relay_for(store, make_config(tmp_path, channels=TWO, admin_chat_id="42"), sender, time))
     assert store.db["outbox"].get(1)["state"] == FAILED and sender.to("42") == []
 
@@ -259,7 +288,9 @@ def test_a_migrated_chat_is_followed_with_its_queued_rows(tmp_path, store) -> No
     for n in range(2):
         add(store, n, ("group", "-4001"))
     sender = ScriptedSender(time, script={"-4001": [ChatMoved(-1009)]})
-    deliver(relay_for(store, make_config(tmp_path, channels=[channel("group", "-4001")]), sender, time))
+    deliver(
+        relay_for(store, make_config(tmp_path, channels=[channel("group", "-4001")]), sender, time)
+    )
     assert len(sender.to("-1009")) == 2
     assert {r["chat_id"] for r in store.db.query("select chat_id from outbox")} == {"-1009"}
     assert set(states(store).values()) == {SENT}
@@ -303,8 +334,10 @@ def test_posts_carry_hashtags_from_the_taxonomy_and_skip_unknown_keys(tmp_path, 
 def test_channel_settings_apply_but_a_personal_alert_is_plain(tmp_path, store) -> None:
     time = FakeTime()
     add(store, 1, ("forum", "-1005"), ("user:7", "7"))
-    config = make_config(tmp_path, channels=[channel("forum", "-1005", message_thread_id=12,
-                                                      disable_notification=True)])
+    config = make_config(
+        tmp_path,
+        channels=[channel("forum", "-1005", message_thread_id=12, disable_notification=True)],
+    )
     sender = ScriptedSender(time)
     deliver(relay_for(store, config, sender, time))
     [forum], [user] = sender.to("-1005"), sender.to("7")
@@ -334,7 +367,9 @@ def test_a_correction_reply_answers_the_post(tmp_path, store) -> None:
     store.outbox.mark_sent(1, message_id=9, now=START)
     store.outbox.enqueue_update(article_id, kind="reply", now=START)
     sender = ScriptedSender(time)
-    deliver(relay_for(store, make_config(tmp_path, channels=TWO, corrections="reply"), sender, time))
+    deliver(
+        relay_for(store, make_config(tmp_path, channels=TWO, corrections="reply"), sender, time)
+    )
     [reply] = sender.to(A[1])
     assert reply.reply_to == 9 and reply.plain == "Updated: Title 1\nhttps://tass.com/politics/1"
 
@@ -349,9 +384,13 @@ def test_enqueue_update_only_for_sent_posts_and_never_twice(store) -> None:
     assert store.outbox.enqueue_update(article_id, kind="edit", now=START) == 0
     assert store.outbox.enqueue_update(article_id, kind="reply", now=START) == 1
     assert store.outbox.enqueue_update(other, kind="edit", now=START) == 0
-    rows = list(store.db.query("select channel, kind, target_message_id from outbox where kind != 'post'"))
-    assert rows == [{"channel": "main", "kind": "edit", "target_message_id": 3},
-                    {"channel": "main", "kind": "reply", "target_message_id": 3}]
+    rows = list(
+        store.db.query("select channel, kind, target_message_id from outbox where kind != 'post'")
+    )
+    assert rows == [
+        {"channel": "main", "kind": "edit", "target_message_id": 3},
+        {"channel": "main", "kind": "reply", "target_message_id": 3},
+    ]
 
 
 # -- pacing and fairness ---------------------------------------------------------------------------
@@ -377,17 +416,30 @@ def test_chats_take_turns_so_a_busy_one_cannot_starve_the_others(tmp_path, store
     add(store, 11, C)
     sender = ScriptedSender(time)
     channels = [channel(*A), channel(*B), channel(*C)]
-    deliver(relay_for(store, make_config(tmp_path, channels=channels, per_second=1,
-                                         per_chat_interval=0), sender, time))
+    deliver(
+        relay_for(
+            store,
+            make_config(tmp_path, channels=channels, per_second=1, per_chat_interval=0),
+            sender,
+            time,
+        )
+    )
     assert [m.chat_id for _, m in sender.sent][:4] == ["-1001", "-1002", "-1003", "-1001"]
 
 
 def test_alerts_go_through_the_same_relay_as_plain_text(tmp_path, store) -> None:
     time = FakeTime()
-    store.alerts.enqueue(chat_id="42", subject="source:tass", kind="source_failing",
-                         text="tass-com: HTTP 503 <for 3 polls>", now=START)
+    store.alerts.enqueue(
+        chat_id="42",
+        subject="source:tass",
+        kind="source_failing",
+        text="tass-com: HTTP 503 <for 3 polls>",
+        now=START,
+    )
     sender = ScriptedSender(time)
-    report = deliver(relay_for(store, make_config(tmp_path, channels=TWO, admin_chat_id="42"), sender, time))
+    report = deliver(
+        relay_for(store, make_config(tmp_path, channels=TWO, admin_chat_id="42"), sender, time)
+    )
     [alert] = sender.to("42")
     assert (alert.text, alert.html, report.alerts) == ("tass-com: HTTP 503 <for 3 polls>", False, 1)
     assert store.db["alerts"].get(1)["state"] == SENT

@@ -16,9 +16,12 @@ PUBLISHED = datetime(2021, 2, 8, 8, 12, tzinfo=UTC)
 
 
 def _article(**fields) -> Article:
-    base = dict(url="https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
-                canonical_url="https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
-                title="Briefing by CSTO Secretary General Stanislav Zas", published=PUBLISHED)
+    base = dict(
+        url="https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
+        canonical_url="https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
+        title="Briefing by CSTO Secretary General Stanislav Zas",
+        published=PUBLISHED,
+    )
     return Article(**{**base, **fields})
 
 
@@ -32,17 +35,26 @@ def test_our_limit_is_telegrams() -> None:
 
 
 def test_post_layout() -> None:
-    post = render_post(_article(), source_name="International Affairs", zone="Europe/Moscow",
-                       summary="The Secretary General spoke about the pandemic.")
-    assert post.html.startswith("<b>Briefing by CSTO Secretary General Stanislav Zas</b>\n"
-                                "International Affairs · 08.02.2021 11:12 MSK\n\n"
-                                "The Secretary General spoke about the pandemic.\n\n"
-                                '<a href="https://en.interaffairs.ru/article/')
+    post = render_post(
+        _article(),
+        source_name="International Affairs",
+        zone="Europe/Moscow",
+        summary="The Secretary General spoke about the pandemic.",
+    )
+    assert post.html.startswith(
+        "<b>Briefing by CSTO Secretary General Stanislav Zas</b>\n"
+        "International Affairs · 08.02.2021 11:12 MSK\n\n"
+        "The Secretary General spoke about the pandemic.\n\n"
+        '<a href="https://en.interaffairs.ru/article/'
+    )
 
 
 def test_scraped_text_is_escaped() -> None:
-    post = render_post(_article(title="<script>alert(1)</script> & Co", url='https://x.example/a?b=1&c="2"'),
-                       source_name="A <b>site</b>", summary="1 < 2 && 3 > 2")
+    post = render_post(
+        _article(title="<script>alert(1)</script> & Co", url='https://x.example/a?b=1&c="2"'),
+        source_name="A <b>site</b>",
+        summary="1 < 2 && 3 > 2",
+    )
     tags = re.findall(r"</?([a-z]+)", post.html)
     assert set(tags) <= {"b", "a"}
     assert "&lt;script&gt;" in post.html and "1 &lt; 2 &amp;&amp; 3 &gt; 2" in post.html
@@ -66,12 +78,15 @@ def test_a_huge_title_is_shortened_too() -> None:
     assert "href=" in post.html
 
 
-@pytest.mark.parametrize(("zone", "text"), [
-    ("Europe/Moscow", "08.02.2021 11:12 MSK"),
-    ("Europe/Minsk", "08.02.2021 11:12 UTC+3"),
-    ("UTC", "08.02.2021 08:12 UTC"),
-    ("Asia/Kolkata", "08.02.2021 13:42 IST"),
-])
+@pytest.mark.parametrize(
+    ("zone", "text"),
+    [
+        ("Europe/Moscow", "08.02.2021 11:12 MSK"),
+        ("Europe/Minsk", "08.02.2021 11:12 UTC+3"),
+        ("UTC", "08.02.2021 08:12 UTC"),
+        ("Asia/Kolkata", "08.02.2021 13:42 IST"),
+    ],
+)
 def test_local_time(zone: str, text: str) -> None:
     assert local_time(PUBLISHED, zone) == text
 

@@ -21,14 +21,35 @@ def store(tmp_path):
     store.close()
 
 
-def add(store: Store, title: str, body: str = "", *, source: str = "tass-com", lang: str = "en",
-        published: datetime | None = JAN, topics: tuple[str, ...] = (), summary: str = "",
-        duplicate_of: int | None = None, lead: str = "") -> int:
+def add(
+    store: Store,
+    title: str,
+    body: str = "",
+    *,
+    source: str = "tass-com",
+    lang: str = "en",
+    published: datetime | None = JAN,
+    topics: tuple[str, ...] = (),
+    summary: str = "",
+    duplicate_of: int | None = None,
+    lead: str = "",
+) -> int:
     """Store one article with a URL made from its title and date."""
     url = f"https://{source}.example/{abs(hash((title, body, published, source)))}"
-    article = Article(url=url, canonical_url=url, title=title, body=body, lead=lead, lang=lang,
-                      published=published, topics=topics, summary=summary)
-    return store.add_article(article, source_key=source, now=published or JAN, duplicate_of=duplicate_of)
+    article = Article(
+        url=url,
+        canonical_url=url,
+        title=title,
+        body=body,
+        lead=lead,
+        lang=lang,
+        published=published,
+        topics=topics,
+        summary=summary,
+    )
+    return store.add_article(
+        article, source_key=source, now=published or JAN, duplicate_of=duplicate_of
+    )
 
 
 def titles(hits: list[SearchHit]) -> list[str]:
@@ -38,28 +59,46 @@ def titles(hits: list[SearchHit]) -> list[str]:
 # -- build_match ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("санкциями", '"санкци"*'),
-    ("sanctions", '"sanction"*'),
-    ("Russia's talks", '"russia"* AND "talk"*'),
-    ('"collective security" treaty', '"collective security" AND "treat"*'),
-    ("UN war 2021", '"un" AND "war" AND "2021"'),
-    ("военно-технический", '"военно техническ"*'),
-    ("COVID-19", '"covid 19"'),
-    ("press status", '"press"* AND "status"*'),
-    ("отчёт", '("отчёт"* OR "отчет"*)'),
-    ("Straße", '"straß"*'),
-    ('"ещё раз"', '("ещё раз" OR "еще раз")'),
-    ("summit summit SUMMIT", '"summit"*'),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("санкциями", '"санкци"*'),
+        ("sanctions", '"sanction"*'),
+        ("Russia's talks", '"russia"* AND "talk"*'),
+        ('"collective security" treaty', '"collective security" AND "treat"*'),
+        ("UN war 2021", '"un" AND "war" AND "2021"'),
+        ("военно-технический", '"военно техническ"*'),
+        ("COVID-19", '"covid 19"'),
+        ("press status", '"press"* AND "status"*'),
+        ("отчёт", '("отчёт"* OR "отчет"*)'),
+        ("Straße", '"straß"*'),
+        ('"ещё раз"', '("ещё раз" OR "еще раз")'),
+        ("summit summit SUMMIT", '"summit"*'),
+    ],
+)
 def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) -> None:
     assert build_match(query) == expected
 
 
-@pytest.mark.parametrize("query", [
-    'announce."', "AND(", "NOT summit", "summit OR talks", "NEAR(a b)", "title:sanctions",
-    "{title}: x", "^start", "word*", "-minus", "+plus", 'a"b', '"""x', "((x))",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        'announce."',
+        "AND(",
+        "NOT summit",
+        "summit OR talks",
+        "NEAR(a b)",
+        "title:sanctions",
+        "{title}: x",
+        "^start",
+        "word*",
+        "-minus",
+        "+plus",
+        'a"b',
+        '"""x',
+        "((x))",
+    ],
+)
 def test_operators_and_punctuation_become_plain_words(query: str) -> None:
     match = build_match(query)
     outside_quotes = "".join(match.split('"')[::2])
@@ -81,12 +120,50 @@ def test_a_pasted_text_keeps_only_its_first_words() -> None:
 # -- hostile input never breaks the query --------------------------------------------------------
 
 HOSTILE = [
-    '"', '""', '"""unbalanced', "'single'", 'he said "announce."', "AND", "OR", "NOT", "AND(",
-    "NEAR(", ")", "* * *", "-", "--", ":", "col:val", "{title lead}: x", "^", "x^y", "\\", "%", "_",
-    "'; DROP TABLE articles; --", "\x00", "sanctions\x00Russia", "\x00" * 100, "🙂 санкции 🙂",
-    "مرحبا", "שלום", "e\u0301", "\u200b\u200b", "\ud800", "a\ud800b", "\ufeffsummit", "Ⅻ ½ ²",
-    "x" * 10_000, "санкции " * 2_000, '"' * 10_001, "word " * 3_000 + '"open phrase',
-    "\r\n\t", "ǅemal İstanbul ß", "NULL", "rowid = 1", "articles_fts",
+    '"',
+    '""',
+    '"""unbalanced',
+    "'single'",
+    'he said "announce."',
+    "AND",
+    "OR",
+    "NOT",
+    "AND(",
+    "NEAR(",
+    ")",
+    "* * *",
+    "-",
+    "--",
+    ":",
+    "col:val",
+    "{title lead}: x",
+    "^",
+    "x^y",
+    "\\",
+    "%",
+    "_",
+    "'; DROP TABLE articles; --",
+    "\x00",
+    "sanctions\x00Russia",
+    "\x00" * 100,
+    "🙂 санкции 🙂",
+    "مرحبا",
+    "שלום",
+    "e\u0301",
+    "\u200b\u200b",
+    "\ud800",
+    "a\ud800b",
+    "\ufeffsummit",
+    "Ⅻ ½ ²",
+    "x" * 10_000,
+    "санкции " * 2_000,
+    '"' * 10_001,
+    "word " * 3_000 + '"open phrase',
+    "\r\n\t",
+    "ǅemal İstanbul ß",
+    "NULL",
+    "rowid = 1",
+    "articles_fts",
 ]
 
 
@@ -94,8 +171,15 @@ HOSTILE = [
 def test_hostile_input_never_raises_except_empty_query(store, query: str) -> None:
     add(store, "Sanctions against Russia", "The summit discussed санкции and announce. AND OR")
     try:
-        hits = search(store.db, query, source="x'; --", topic='"', lang="\x00",
-                      since=datetime(2000, 1, 1), until=datetime(2100, 1, 1))
+        hits = search(
+            store.db,
+            query,
+            source="x'; --",
+            topic='"',
+            lang="\x00",
+            since=datetime(2000, 1, 1),
+            until=datetime(2100, 1, 1),
+        )
         hits += search(store.db, query)
         latest(store.db, topic=query[:100], source=query[:100])
     except ValueError as exc:
@@ -109,9 +193,17 @@ def test_hostile_input_never_raises_except_empty_query(store, query: str) -> Non
 
 def test_russian_word_forms_find_each_other(store) -> None:
     add(store, "Новые санкции против России", lang="ru")
-    add(store, "Встреча министров", "Обсудили вопросы, связанные с санкциями и торговлей.", lang="ru")
+    add(
+        store,
+        "Встреча министров",
+        "Обсудили вопросы, связанные с санкциями и торговлей.",
+        lang="ru",
+    )
     add(store, "Погода в Москве", "Тепло.", lang="ru")
-    assert sorted(titles(search(store.db, "санкциями"))) == ["Встреча министров", "Новые санкции против России"]
+    assert sorted(titles(search(store.db, "санкциями"))) == [
+        "Встреча министров",
+        "Новые санкции против России",
+    ]
     assert titles(search(store.db, "санкций против России")) == ["Новые санкции против России"]
 
 
@@ -119,8 +211,14 @@ def test_yo_and_ye_find_each_other(store) -> None:
     add(store, "Отчет о работе", lang="ru")
     add(store, "Ещё одно заявление", lang="ru")
     add(store, "Годовой отчёт опубликован", lang="ru")
-    assert sorted(titles(search(store.db, "отчётом"))) == ["Годовой отчёт опубликован", "Отчет о работе"]
-    assert sorted(titles(search(store.db, "отчета"))) == ["Годовой отчёт опубликован", "Отчет о работе"]
+    assert sorted(titles(search(store.db, "отчётом"))) == [
+        "Годовой отчёт опубликован",
+        "Отчет о работе",
+    ]
+    assert sorted(titles(search(store.db, "отчета"))) == [
+        "Годовой отчёт опубликован",
+        "Отчет о работе",
+    ]
     assert titles(search(store.db, "еще")) == ["Ещё одно заявление"]
 
 
@@ -155,7 +253,9 @@ def test_a_title_match_outranks_a_body_match(store) -> None:
 def test_equal_ranks_are_newest_first_and_reprints_are_marked(store) -> None:
     body = "The joint staff held a command post exercise."
     original = add(store, "Joint staff exercise", body, published=JAN)
-    add(store, "Joint staff exercise", body, source="belta-en", published=MAR, duplicate_of=original)
+    add(
+        store, "Joint staff exercise", body, source="belta-en", published=MAR, duplicate_of=original
+    )
     add(store, "Joint staff exercise", body, source="mid-en", published=FEB, duplicate_of=original)
     hits = search(store.db, "joint staff")
     assert [h.source_key for h in hits] == ["belta-en", "mid-en", "tass-com"]
@@ -169,11 +269,23 @@ def test_snippet_marks_the_matched_words(store) -> None:
 
 
 def test_hit_fields(store) -> None:
-    article_id = add(store, "Summit", "Text.", source="kremlin-en", lang="en", published=FEB,
-                     topics=("politics-diplomacy", "economy"))
+    article_id = add(
+        store,
+        "Summit",
+        "Text.",
+        source="kremlin-en",
+        lang="en",
+        published=FEB,
+        topics=("politics-diplomacy", "economy"),
+    )
     [hit] = search(store.db, "summit")
     assert (hit.id, hit.source_key, hit.title, hit.lang, hit.topics) == (
-        article_id, "kremlin-en", "Summit", "en", ("politics-diplomacy", "economy"))
+        article_id,
+        "kremlin-en",
+        "Summit",
+        "en",
+        ("politics-diplomacy", "economy"),
+    )
     assert hit.url.startswith("https://kremlin-en.example/")
     assert hit.published_at == "2024-02-10T12:00:00+00:00"
     assert isinstance(hit.rank, float) and hit.rank < 0
@@ -202,9 +314,13 @@ def test_filters_by_topic_from_the_reasons_or_the_listed_topics(store) -> None:
     add(store, "Summit on peace", topics=("peacekeeping", "economy-watch"))
     reasoned = add(store, "Summit on gas", topics=())
     # An article whose topics came with reasons (article_topics) is filtered by those.
-    store.db["article_topics"].insert({"article_id": reasoned, "key": "economy", "kind": "topic",
-                                       "score": 2.0, "rules": "[]"})
-    assert sorted(titles(search(store.db, "summit", topic="economy"))) == ["Summit on gas", "Summit on trade"]
+    store.db["article_topics"].insert(
+        {"article_id": reasoned, "key": "economy", "kind": "topic", "score": 2.0, "rules": "[]"}
+    )
+    assert sorted(titles(search(store.db, "summit", topic="economy"))) == [
+        "Summit on gas",
+        "Summit on trade",
+    ]
     assert titles(search(store.db, "summit", topic="econ")) == []
 
 
@@ -227,17 +343,27 @@ def test_an_archive_from_before_topic_rows_is_filtered_by_its_listed_topics(tmp_
     broken = add(store, "Summit on oil", topics=("economy",))
     store.db.execute("delete from article_topics where article_id in (?, ?)", [listed, broken])
     store.db.execute("update articles set topics = '{not json' where id = ?", [broken])
-    store.db.execute("delete from _sqlite_migrations where name = 'm007_topic_rows_for_listed_topics'")
+    store.db.execute(
+        "delete from _sqlite_migrations where name = 'm007_topic_rows_for_listed_topics'"
+    )
     store.db.conn.commit()
     store.close()
 
     reopened = Store.open(path)
     try:
         assert sorted(titles(search(reopened.db, "summit", topic="economy"))) == [
-            "Summit on gas", "Summit on trade"]
-        assert titles(search(reopened.db, "summit", topic="politics-diplomacy")) == ["Summit on trade"]
-        rows = {r["article_id"]: r["kind"] for r in reopened.db.query(
-            "select article_id, kind from article_topics where key = 'economy'")}
+            "Summit on gas",
+            "Summit on trade",
+        ]
+        assert titles(search(reopened.db, "summit", topic="politics-diplomacy")) == [
+            "Summit on trade"
+        ]
+        rows = {
+            r["article_id"]: r["kind"]
+            for r in reopened.db.query(
+                "select article_id, kind from article_topics where key = 'economy'"
+            )
+        }
         assert rows == {listed: "topic", reasoned: "topic"}
     finally:
         reopened.close()
@@ -245,8 +371,12 @@ def test_an_archive_from_before_topic_rows_is_filtered_by_its_listed_topics(tmp_
 
 def test_filters_that_let_many_through_give_the_same_answer(store, monkeypatch) -> None:
     for i in range(30):
-        add(store, f"Summit number {i}", source="tass-com" if i % 3 else "mid-en",
-            published=datetime(2024, 1, 1 + i, tzinfo=UTC))
+        add(
+            store,
+            f"Summit number {i}",
+            source="tass-com" if i % 3 else "mid-en",
+            published=datetime(2024, 1, 1 + i, tzinfo=UTC),
+        )
     narrow = search(store.db, "summit", source="mid-en", limit=50)
     monkeypatch.setattr("storage.search.MAX_CANDIDATES", 3)  # too many for a list: a join
     assert search(store.db, "summit", source="mid-en", limit=50) == narrow
@@ -304,7 +434,11 @@ def test_search_spells_out_inflections_but_not_derived_words(store) -> None:
     assert titles(search(store.db, "санкциях")) == ["Новые санкции"]
     assert titles(search(store.db, "sanctions")) == ["Sanctioned banks"]
     # Words with Latin diacritics stay prefix terms: FTS5 folds them on both sides.
-    assert titles(search(store.db, "cafe naive")) == titles(search(store.db, "Café naïve")) == ["Café society"]
+    assert (
+        titles(search(store.db, "cafe naive"))
+        == titles(search(store.db, "Café naïve"))
+        == ["Café society"]
+    )
 
 
 def test_a_word_the_archive_never_saw_finds_nothing(store) -> None:

@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pytest
 from apscheduler.events import (
-    EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
 )
 from telegram import Bot
 
@@ -48,9 +51,11 @@ def set_source(path: Path, key: str, **columns) -> None:
     """Write columns of a source's row before the service starts."""
     conn = sqlite3.connect(path)
     names = ", ".join(columns)
-    conn.execute(f"insert into sources (key, {names}) values (?, {', '.join('?' * len(columns))}) "
-                 f"on conflict(key) do update set " + ", ".join(f"{c} = excluded.{c}" for c in columns),
-                 [key, *columns.values()])
+    conn.execute(
+        f"insert into sources (key, {names}) values (?, {', '.join('?' * len(columns))}) "
+        f"on conflict(key) do update set " + ", ".join(f"{c} = excluded.{c}" for c in columns),
+        [key, *columns.values()],
+    )
     conn.commit()
     conn.close()
 
@@ -69,6 +74,7 @@ def serve(config_path: Path, scenario, **service_options):
             finally:
                 service.stop()
                 await asyncio.wait_for(running, 15)
+
     return asyncio.run(main())
 
 
@@ -80,6 +86,7 @@ def events(service: Service, code: int, count: int = 1) -> asyncio.Event:
         seen.append(event)
         if len(seen) >= count:
             done.set()
+
     service.scheduler.add_listener(listener, code)
     return done
 
@@ -88,8 +95,12 @@ def test_paused_and_backing_off_sources_are_not_polled(world, tmp_path, caplog) 
     config = write_config(tmp_path, world)
     Store.open(tmp_path / "archive.db").close()  # migrated, so the rows can be written
     set_source(tmp_path / "archive.db", IA, paused=1)
-    set_source(tmp_path / "archive.db", TASS, consecutive_failures=2,
-               next_poll_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds"))
+    set_source(
+        tmp_path / "archive.db",
+        TASS,
+        consecutive_failures=2,
+        next_poll_at=(datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds"),
+    )
 
     async def scenario(service):
         done = events(service, EVENT_JOB_EXECUTED, 2)
@@ -128,9 +139,13 @@ def test_a_hung_poll_is_stopped_at_its_deadline_and_recorded(tmp_path) -> None:
 
         assert serve(config, scenario, poll_timeout=0.5) == 1
     conn = sqlite3.connect(tmp_path / "archive.db")
-    [(status, error)] = conn.execute("select status, error from runs where source_key = ?", [IA]).fetchall()
+    [(status, error)] = conn.execute(
+        "select status, error from runs where source_key = ?", [IA]
+    ).fetchall()
     assert status == "error" and error.endswith(": poll took longer than 0.5s and was stopped")
-    assert conn.execute("select consecutive_failures from sources where key = ?", [IA]).fetchone() == (1,)
+    assert conn.execute(
+        "select consecutive_failures from sources where key = ?", [IA]
+    ).fetchone() == (1,)
 
 
 def test_an_overlapping_poll_is_skipped_and_counted_and_stop_cancels_it(tmp_path, caplog) -> None:
@@ -159,7 +174,9 @@ def test_missed_jobs_are_counted_not_silent(world, tmp_path, caplog) -> None:
     async def scenario(service):
         service.scheduler.pause()  # keep the real polls out of this
         service._on_job_event(JobExecutionEvent(EVENT_JOB_MISSED, IA, "default", datetime.now(UTC)))
-        return service.counters.value("jobs_missed", source=IA), (await service.monitor.healthz())[1]
+        return service.counters.value("jobs_missed", source=IA), (await service.monitor.healthz())[
+            1
+        ]
 
     missed, health = serve(config, scenario)
     assert missed == 1 and health["sources"][IA]["jobs_missed"] == 1
@@ -172,8 +189,13 @@ def test_missed_jobs_are_counted_not_silent(world, tmp_path, caplog) -> None:
 @pytest.fixture
 def restore_logging():
     root = logging.getLogger()
-    saved = (root.handlers[:], root.level, sys.excepthook, threading.excepthook,
-             {n: logging.getLogger(n).level for n in ("httpx", "httpcore", "telegram")})
+    saved = (
+        root.handlers[:],
+        root.level,
+        sys.excepthook,
+        threading.excepthook,
+        {n: logging.getLogger(n).level for n in ("httpx", "httpcore", "telegram")},
+    )
     yield
     root.handlers[:], root.level = saved[0], saved[1]
     sys.excepthook, threading.excepthook = saved[2], saved[3]
@@ -185,11 +207,14 @@ def restore_logging():
 def test_the_token_is_redacted_from_messages_and_tracebacks(as_json) -> None:
     formatter = RedactingFormatter(secrets=(DEFAULT_TOKEN,), as_json=as_json)
     try:
-        raise RuntimeError(f"POST https://api.telegram.org/bot{DEFAULT_TOKEN}/sendMessage failed "
-                           f"(encoded: {DEFAULT_TOKEN.replace(':', '%3A')})")
+        raise RuntimeError(
+            f"POST https://api.telegram.org/bot{DEFAULT_TOKEN}/sendMessage failed "
+            f"(encoded: {DEFAULT_TOKEN.replace(':', '%3A')})"
+        )
     except RuntimeError:
-        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token %s", (DEFAULT_TOKEN,),
-                                   sys.exc_info())
+        record = logging.LogRecord(
+            "x", logging.ERROR, __file__, 1, "token %s", (DEFAULT_TOKEN,), sys.exc_info()
+        )
     text = formatter.format(record)
     assert DEFAULT_TOKEN not in text and DEFAULT_TOKEN.replace(":", "%3A") not in text
     assert text.count("[redacted]") == 3 and "RuntimeError" in text
@@ -243,9 +268,15 @@ def get(url: str) -> tuple[int, str, str]:
 def start_service(config: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
     env["PRESSWATCH_TELEGRAM_TOKEN"] = DEFAULT_TOKEN
-    return subprocess.Popen([sys.executable, "-m", "bot", "run", "--config", str(config)], cwd=ROOT,
-                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def ask(fake: FakeTelegram, text: str) -> str:
@@ -259,14 +290,23 @@ def ask(fake: FakeTelegram, text: str) -> str:
 def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path) -> None:
     port = free_port()
     with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
-        config = write_config(tmp_path, world, telegram_url=fake.base_url, backfill=10,
-                              extra_telegram="commands = true\n")
+        config = write_config(
+            tmp_path,
+            world,
+            telegram_url=fake.base_url,
+            backfill=10,
+            extra_telegram="commands = true\n",
+        )
         config.write_text(config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n')
         proc = start_service(config)
         try:
             # Ready: the six backfilled posts are out and the bot is long-polling for commands.
-            ready = fake.wait_for(lambda: len(fake.messages_for(CHANNEL)) == 6 and fake.polling > 0, 60)
-            assert ready and proc.poll() is None, proc.stderr.read() if proc.poll() is not None else ""
+            ready = fake.wait_for(
+                lambda: len(fake.messages_for(CHANNEL)) == 6 and fake.polling > 0, 60
+            )
+            assert ready and proc.poll() is None, (
+                proc.stderr.read() if proc.poll() is not None else ""
+            )
 
             status, ctype, body = get(f"http://127.0.0.1:{port}/healthz")
             health = json.loads(body)
@@ -278,24 +318,33 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path
             status, ctype, metrics = get(f"http://127.0.0.1:{port}/metrics")
             assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
             lines = metrics.splitlines()
-            for line in (f'presswatch_polls_total{{source="{TASS}",status="ok"}} 1',
-                         f'presswatch_articles_stored_total{{source="{IA}"}} 3',
-                         'presswatch_posts_sent_total{channel="main"} 6',
-                         'presswatch_outbox_posts{channel="main",state="failed"} 0',
-                         'presswatch_telegram_sends_total{channel="main",outcome="delivered"} 6',
-                         f'presswatch_post_lag_seconds_count{{source="{IA}"}} 3',
-                         "presswatch_scheduler_running 1"):
+            for line in (
+                f'presswatch_polls_total{{source="{TASS}",status="ok"}} 1',
+                f'presswatch_articles_stored_total{{source="{IA}"}} 3',
+                'presswatch_posts_sent_total{channel="main"} 6',
+                'presswatch_outbox_posts{channel="main",state="failed"} 0',
+                'presswatch_telegram_sends_total{channel="main",outcome="delivered"} 6',
+                f'presswatch_post_lag_seconds_count{{source="{IA}"}} 3',
+                "presswatch_scheduler_running 1",
+            ):
                 assert line in lines, line
             assert "# TYPE presswatch_post_lag_seconds histogram" in lines
 
             found = ask(fake, "/search Zas briefing")
-            assert "Briefing by CSTO Secretary General Stanislav Zas" in found and "<a href=" in found
+            assert (
+                "Briefing by CSTO Secretary General Stanislav Zas" in found and "<a href=" in found
+            )
             assert "Subscribed to the source TASS" in ask(fake, "/subscribe tass-com")
             assert "source: tass-com" in ask(fake, "/mysubs")
             assert {c["command"] for c in fake.commands} >= {"search", "subscribe"}
 
-            status_cli = subprocess.run([sys.executable, "-m", "bot", "status", "--config", str(config)],
-                                        cwd=ROOT, capture_output=True, text=True, timeout=60)
+            status_cli = subprocess.run(
+                [sys.executable, "-m", "bot", "status", "--config", str(config)],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             assert status_cli.returncode == 0, status_cli.stdout + status_cli.stderr
             assert "service: ok, scheduler running" in status_cli.stdout
         finally:
@@ -307,4 +356,5 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path
     assert DEFAULT_TOKEN not in stderr + stdout
     conn = sqlite3.connect(tmp_path / "archive.db")
     assert conn.execute("select user_id, kind, value from subscriptions").fetchall() == [
-        (READER, "source", TASS)]
+        (READER, "source", TASS)
+    ]

@@ -11,7 +11,13 @@ import pytest
 
 from bot.config import load_config
 from scrapers import (
-    Link, NotHTML, Selectors, Source, article_from_link, extract_article, links_from_feed,
+    Link,
+    NotHTML,
+    Selectors,
+    Source,
+    article_from_link,
+    extract_article,
+    links_from_feed,
     links_from_listing,
 )
 from scrapers.dates import parse_dateline
@@ -51,7 +57,9 @@ def test_discovery_finds_exactly_the_article_links(key: str) -> None:
     assert [link.canonical_url for link in links] == want
 
 
-@pytest.mark.parametrize(("key", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v["file"])
+@pytest.mark.parametrize(
+    ("key", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v["file"]
+)
 def test_article_fields(key: str, case: dict) -> None:
     source = CONFIG.source(key)
     raw = (FIXTURES / key / case["file"]).read_bytes()
@@ -75,25 +83,55 @@ def test_article_fields(key: str, case: dict) -> None:
 
 # -- The shipped date-line patterns, on the lines their sites print ------------------------------
 
-@pytest.mark.parametrize(("key", "text", "utc", "author"), [
-    ("interaffairs-ru", "90 лет\n14:15 04.04.2012 •\nЖурнал", "2012-04-04T10:15:00+00:00", ""),
-    ("interaffairs-ru", "16:40 14.03.2023 • Армен Оганесян, главный редактор", "2023-03-14T13:40:00+00:00",
-     "Армен Оганесян, главный редактор"),
-    ("odkb-csto-en", "Online briefing of the CSTO Secretary General\n02.02.2021", "2021-02-01T21:00:00+00:00", ""),
-    ("tass-ru", "МОСКВА, 27 декабря. /ТАСС/. Текст", "2025-12-26T21:00:00+00:00", ""),
-    ("tass-ru", "ЕРЕВАН, 29 ноября. / Корр.ТАСС Михаил Тимофеев /. Текст", "2026-11-28T21:00:00+00:00",
-     "Михаил Тимофеев"),
-    ("tass-ru", "ИГОРА /Ленинградская область/, 26 декабря. /Корр. ТАСС Анна Петрова/. Текст",
-     "2025-12-25T21:00:00+00:00", "Анна Петрова"),
-    ("belta-en", "Politics\n01 July 2021, 18:22\nZas: CSTO", "2021-07-01T15:22:00+00:00", ""),
-    ("belta-en", "Flag Thursday, 21 November 2024\nMinsk Overcast sky +10°C", None, ""),
-    ("belta-ru", "08 января 2026, 19:51\nМИНСК, 8 января (БЕЛТА) - Текст", "2026-01-08T16:51:00+00:00", ""),
-    ("belta-ru", "02.02.2021 | 13:51\n2 февраля, Москва /Эдуард Пивовар - БЕЛТА/. Текст",
-     "2021-02-02T10:51:00+00:00", "Эдуард Пивовар"),
-    ("belta-ru", "Четверг, 21 ноября 2024", None, ""),
-    ("mid-en", "11 September 202103:43", "2021-09-11T00:43:00+00:00", ""),
-    ("mid-en", "21.06.2024 17:40", None, ""),
-])
+
+@pytest.mark.parametrize(
+    ("key", "text", "utc", "author"),
+    [
+        ("interaffairs-ru", "90 лет\n14:15 04.04.2012 •\nЖурнал", "2012-04-04T10:15:00+00:00", ""),
+        (
+            "interaffairs-ru",
+            "16:40 14.03.2023 • Армен Оганесян, главный редактор",
+            "2023-03-14T13:40:00+00:00",
+            "Армен Оганесян, главный редактор",
+        ),
+        (
+            "odkb-csto-en",
+            "Online briefing of the CSTO Secretary General\n02.02.2021",
+            "2021-02-01T21:00:00+00:00",
+            "",
+        ),
+        ("tass-ru", "МОСКВА, 27 декабря. /ТАСС/. Текст", "2025-12-26T21:00:00+00:00", ""),
+        (
+            "tass-ru",
+            "ЕРЕВАН, 29 ноября. / Корр.ТАСС Михаил Тимофеев /. Текст",
+            "2026-11-28T21:00:00+00:00",
+            "Михаил Тимофеев",
+        ),
+        (
+            "tass-ru",
+            "ИГОРА /Ленинградская область/, 26 декабря. /Корр. ТАСС Анна Петрова/. Текст",
+            "2025-12-25T21:00:00+00:00",
+            "Анна Петрова",
+        ),
+        ("belta-en", "Politics\n01 July 2021, 18:22\nZas: CSTO", "2021-07-01T15:22:00+00:00", ""),
+        ("belta-en", "Flag Thursday, 21 November 2024\nMinsk Overcast sky +10°C", None, ""),
+        (
+            "belta-ru",
+            "08 января 2026, 19:51\nМИНСК, 8 января (БЕЛТА) - Текст",
+            "2026-01-08T16:51:00+00:00",
+            "",
+        ),
+        (
+            "belta-ru",
+            "02.02.2021 | 13:51\n2 февраля, Москва /Эдуард Пивовар - БЕЛТА/. Текст",
+            "2021-02-02T10:51:00+00:00",
+            "Эдуард Пивовар",
+        ),
+        ("belta-ru", "Четверг, 21 ноября 2024", None, ""),
+        ("mid-en", "11 September 202103:43", "2021-09-11T00:43:00+00:00", ""),
+        ("mid-en", "21.06.2024 17:40", None, ""),
+    ],
+)
 def test_shipped_dateline(key: str, text: str, utc: str | None, author: str) -> None:
     source = CONFIG.source(key)
     found = parse_dateline(text, source.dateline, zone=ZoneInfo(source.timezone), now=NOW)
@@ -101,6 +139,7 @@ def test_shipped_dateline(key: str, text: str, utc: str | None, author: str) -> 
 
 
 # -- Generic extraction rules the shipped sources rely on -----------------------------------------
+
 
 def _page(body: str, *, head: str = "") -> str:
     return f"<!DOCTYPE html><html><head>{head}</head><body>{body}</body></html>"
@@ -110,19 +149,31 @@ SIDEBAR_FIRST = _page(
     '<div class="col-news"><div>27.11.2026</div><a href="/n/1">Newer story with a long enough title</a></div>'
     "<h1>The headline</h1><div>The headline <span>02.02.2021</span></div>"
     "<p>First paragraph of the story, long enough to be a paragraph of an article body.</p>",
-    head="<title>The headline</title>")
+    head="<title>The headline</title>",
+)
 DATE_ABOVE = _page(
     "<div>Thursday, 21 November 2024</div><div>Politics</div><div>01 July 2021, 18:22</div>"
-    "<h1>The headline</h1><p>MOSCOW, 1 July (BelTA) - The story, long enough to be a body paragraph.</p>")
+    "<h1>The headline</h1><p>MOSCOW, 1 July (BelTA) - The story, long enough to be a body paragraph.</p>"
+)
 
 
-@pytest.mark.parametrize(("html", "pattern", "utc"), [
-    # The date after the headline wins over a sidebar above it; <title> is not the headline.
-    (SIDEBAR_FIRST, r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})", "2021-02-01T21:00:00+00:00"),
-    # Nothing after the headline: the nearest date line above it.
-    (DATE_ABOVE, r"(?P<day>\d{1,2}) (?P<month>[a-z]+) (?P<year>\d{4}), (?P<hour>\d\d):(?P<minute>\d\d)",
-     "2021-07-01T15:22:00+00:00"),
-])
+@pytest.mark.parametrize(
+    ("html", "pattern", "utc"),
+    [
+        # The date after the headline wins over a sidebar above it; <title> is not the headline.
+        (
+            SIDEBAR_FIRST,
+            r"(?P<day>\d{2})\.(?P<month>\d{2})\.(?P<year>\d{4})",
+            "2021-02-01T21:00:00+00:00",
+        ),
+        # Nothing after the headline: the nearest date line above it.
+        (
+            DATE_ABOVE,
+            r"(?P<day>\d{1,2}) (?P<month>[a-z]+) (?P<year>\d{4}), (?P<hour>\d\d):(?P<minute>\d\d)",
+            "2021-07-01T15:22:00+00:00",
+        ),
+    ],
+)
 def test_dateline_search_around_the_headline(html: str, pattern: str, utc: str) -> None:
     source = Source(key="t", url="https://example.org/", dateline=pattern, timezone="Europe/Moscow")
     article = extract_article(html, url="https://example.org/a", source=source, now=NOW)
@@ -130,18 +181,28 @@ def test_dateline_search_around_the_headline(html: str, pattern: str, utc: str) 
 
 
 def test_a_line_that_is_only_a_date_line_is_dropped_but_a_short_story_after_one_is_kept() -> None:
-    source = Source(key="t", url="https://example.org/", timezone="Europe/Moscow",
-                    dateline=r"(?:[А-Я]+, )?(?P<day>\d{1,2}) (?P<month>[а-я]+)\. /ТАСС/\.",
-                    selectors=Selectors(body="article"))
-    html = _page("<h1>Совещание</h1><article><p>27 декабря. /ТАСС/.</p>"
-                 "<p>МОСКВА, 27 декабря. /ТАСС/. Путин провел совещание.</p></article>")
+    source = Source(
+        key="t",
+        url="https://example.org/",
+        timezone="Europe/Moscow",
+        dateline=r"(?:[А-Я]+, )?(?P<day>\d{1,2}) (?P<month>[а-я]+)\. /ТАСС/\.",
+        selectors=Selectors(body="article"),
+    )
+    html = _page(
+        "<h1>Совещание</h1><article><p>27 декабря. /ТАСС/.</p>"
+        "<p>МОСКВА, 27 декабря. /ТАСС/. Путин провел совещание.</p></article>"
+    )
     article = extract_article(html, url="https://example.org/a", source=source, now=NOW)
     assert article.body == "МОСКВА, 27 декабря. /ТАСС/. Путин провел совещание."
 
 
 def test_a_body_selector_that_finds_nothing_falls_back_to_generic_extraction() -> None:
-    source = Source(key="t", url="https://example.org/", selectors=Selectors(body='div[itemprop="articleBody"]'))
-    story = "Пандемия коронавируса не способствовала снижению напряженности в мире, заявил генсек. " * 3
+    source = Source(
+        key="t", url="https://example.org/", selectors=Selectors(body='div[itemprop="articleBody"]')
+    )
+    story = (
+        "Пандемия коронавируса не способствовала снижению напряженности в мире, заявил генсек. " * 3
+    )
     html = _page(f"<h1>Зась</h1><div class='text'><p>{story}</p><p>{story}</p></div>")
     article = extract_article(html, url="https://example.org/a", source=source, now=NOW)
     assert article.body.startswith("Пандемия коронавируса")
@@ -150,37 +211,58 @@ def test_a_body_selector_that_finds_nothing_falls_back_to_generic_extraction() -
 def test_a_lead_selector_that_finds_nothing_means_no_lead() -> None:
     slogan = "International Affairs is a journal on foreign policy, diplomacy and national security"
     source = Source(key="t", url="https://example.org/", selectors=Selectors(lead=".subtitle"))
-    html = _page("<h1>Annotation</h1><p>" + "The May issue opens with the Statement. " * 5 + "</p>",
-                 head=f'<meta name="description" content="{slogan}">')
+    html = _page(
+        "<h1>Annotation</h1><p>" + "The May issue opens with the Statement. " * 5 + "</p>",
+        head=f'<meta name="description" content="{slogan}">',
+    )
     assert extract_article(html, url="https://example.org/a", source=source, now=NOW).lead == ""
 
 
-@pytest.mark.parametrize(("summary", "lead", "body_starts"), [
-    # en.kremlin.ru: an empty summary makes the first paragraph the lead.
-    ("", "Vladimir Putin took part in a session of the Council.", "The session discussed"),
-    # tass.ru: the standfirst repeated as the first paragraph.
-    ("Vladimir Putin took part in a session of the Council.",
-     "Vladimir Putin took part in a session of the Council.", "The session discussed"),
-    # An excerpt of the opening paragraph is no lead.
-    ("Vladimir Putin took part…", "", "Vladimir Putin took part in a session of the Council."),
-    # A summary that only repeats the title.
-    ("Session of the Council", "", "Vladimir Putin took part in a session of the Council."),
-])
+@pytest.mark.parametrize(
+    ("summary", "lead", "body_starts"),
+    [
+        # en.kremlin.ru: an empty summary makes the first paragraph the lead.
+        ("", "Vladimir Putin took part in a session of the Council.", "The session discussed"),
+        # tass.ru: the standfirst repeated as the first paragraph.
+        (
+            "Vladimir Putin took part in a session of the Council.",
+            "Vladimir Putin took part in a session of the Council.",
+            "The session discussed",
+        ),
+        # An excerpt of the opening paragraph is no lead.
+        ("Vladimir Putin took part…", "", "Vladimir Putin took part in a session of the Council."),
+        # A summary that only repeats the title.
+        ("Session of the Council", "", "Vladimir Putin took part in a session of the Council."),
+    ],
+)
 def test_lead_of_a_full_text_feed_item(summary: str, lead: str, body_starts: str) -> None:
     source = Source(key="t", url="https://example.org/feed", kind="feed", fetch_pages=False)
-    content = ("<p>Vladimir Putin took part in a session of the Council.</p>"
-               "<p>The session discussed the state of collective security in the region and more.</p>")
-    link = Link(url="https://example.org/a/1", canonical_url="https://example.org/a/1",
-                title="Session of the Council", summary=summary, content_html=content)
+    content = (
+        "<p>Vladimir Putin took part in a session of the Council.</p>"
+        "<p>The session discussed the state of collective security in the region and more.</p>"
+    )
+    link = Link(
+        url="https://example.org/a/1",
+        canonical_url="https://example.org/a/1",
+        title="Session of the Council",
+        summary=summary,
+        content_html=content,
+    )
     article = article_from_link(link, source=source, now=NOW)
-    assert (article.lead, article.body[:len(body_starts)]) == (lead, body_starts)
+    assert (article.lead, article.body[: len(body_starts)]) == (lead, body_starts)
 
 
 def test_listing_merges_spellings_of_one_link_and_keeps_the_headline() -> None:
-    source = Source(key="t", url="https://odkb-csto.org/news/", link_pattern=r"^https://odkb-csto\.org/n/[a-z]+/$",
-                    url_rewrites=((r"^https?://(?:www\.)?odkb-csto\.org/", "https://odkb-csto.org/"),))
-    html = _page('<a href="http://www.odkb-csto.org/n/story/"><img src="x.jpg"></a>'
-                 '<a href="https://odkb-csto.org/n/story/?bxajaxid=abc">The headline</a>')
+    source = Source(
+        key="t",
+        url="https://odkb-csto.org/news/",
+        link_pattern=r"^https://odkb-csto\.org/n/[a-z]+/$",
+        url_rewrites=((r"^https?://(?:www\.)?odkb-csto\.org/", "https://odkb-csto.org/"),),
+    )
+    html = _page(
+        '<a href="http://www.odkb-csto.org/n/story/"><img src="x.jpg"></a>'
+        '<a href="https://odkb-csto.org/n/story/?bxajaxid=abc">The headline</a>'
+    )
     [link] = links_from_listing(html, base_url=source.url, source=source)
     assert (link.canonical_url, link.title) == ("https://odkb-csto.org/n/story/", "The headline")
 

@@ -10,8 +10,16 @@ import pytest
 
 from scrapers.models import Article
 from storage import (
-    FAILED, PENDING, SENT, UNCERTAIN, AlreadyRunning, Delivery, InstanceLock, RunRecord,
-    StorageError, Store,
+    FAILED,
+    PENDING,
+    SENT,
+    UNCERTAIN,
+    AlreadyRunning,
+    Delivery,
+    InstanceLock,
+    RunRecord,
+    StorageError,
+    Store,
 )
 from storage.migrations import migrations
 
@@ -19,8 +27,13 @@ NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
 def _article(n: int, body: str = "") -> Article:
-    return Article(url=f"https://tass.com/politics/{n}?utm_source=rss", canonical_url=f"https://tass.com/politics/{n}",
-                   title=f"Title {n}", published=NOW - timedelta(hours=n), body=body or f"Body number {n}.")
+    return Article(
+        url=f"https://tass.com/politics/{n}?utm_source=rss",
+        canonical_url=f"https://tass.com/politics/{n}",
+        title=f"Title {n}",
+        published=NOW - timedelta(hours=n),
+        body=body or f"Body number {n}.",
+    )
 
 
 @pytest.fixture
@@ -55,17 +68,30 @@ def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_article_and_its_outbox_rows_are_written_together(store: Store) -> None:
-    article_id = store.add_article(_article(1), source_key="tass-com", now=NOW,
-                                   deliveries=[Delivery("main", "@a"), Delivery("alerts", "-1001")])
-    rows = list(store.db.query("select channel, state from outbox where article_id = ?", [article_id]))
-    assert sorted((r["channel"], r["state"]) for r in rows) == [("alerts", PENDING), ("main", PENDING)]
+    article_id = store.add_article(
+        _article(1),
+        source_key="tass-com",
+        now=NOW,
+        deliveries=[Delivery("main", "@a"), Delivery("alerts", "-1001")],
+    )
+    rows = list(
+        store.db.query("select channel, state from outbox where article_id = ?", [article_id])
+    )
+    assert sorted((r["channel"], r["state"]) for r in rows) == [
+        ("alerts", PENDING),
+        ("main", PENDING),
+    ]
     assert store.known_url_keys(["http://www.tass.com/politics/1/"]) == {"tass.com/politics/1"}
 
 
 def test_a_failed_outbox_insert_rolls_back_the_article(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
-        store.add_article(_article(2), source_key="tass-com", now=NOW,
-                          deliveries=[Delivery("main", "@a"), Delivery("main", "@a")])
+        store.add_article(
+            _article(2),
+            source_key="tass-com",
+            now=NOW,
+            deliveries=[Delivery("main", "@a"), Delivery("main", "@a")],
+        )
     assert store.db["articles"].count == 0 and store.db["outbox"].count == 0
 
 
@@ -81,7 +107,9 @@ def test_content_hash_finds_the_original(store: Store) -> None:
 
 
 def test_outbox_lifecycle(store: Store) -> None:
-    store.add_article(_article(6), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")])
+    store.add_article(
+        _article(6), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")]
+    )
     [item] = store.outbox.due(NOW)
     assert item.article.title == "Title 6" and item.source_key == "tass-com"
     store.outbox.mark_sending(item.id, now=NOW)
@@ -113,7 +141,9 @@ def test_runs_update_source_state(store: Store) -> None:
     store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
     store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
     assert store.source_state("tass-com").consecutive_failures == 2
-    store.record_run(RunRecord("tass-com", NOW, NOW, "ok", links_found=3), etag='"e"', baseline=True)
+    store.record_run(
+        RunRecord("tass-com", NOW, NOW, "ok", links_found=3), etag='"e"', baseline=True
+    )
     state = store.source_state("tass-com")
     assert (state.consecutive_failures, state.etag, state.baseline_at) == (0, '"e"', NOW)
     assert [r["status"] for r in store.recent_runs("tass-com")] == ["ok", "error", "error"]

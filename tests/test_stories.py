@@ -47,23 +47,29 @@ def world():
 
 @pytest.fixture
 def telegram():
-    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)) as fake:
+    with FakeTelegram(
+        rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)
+    ) as fake:
         yield fake
 
 
-def cycle(config_path: Path, clock: Clock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")) -> None:
+def cycle(
+    config_path: Path, clock: Clock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
+) -> None:
     """Poll the sources once and deliver everything due, as one `once` round does."""
     config = load_config(config_path, environ={"PRESSWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN})
 
     async def go() -> None:
         store = Store.open(config.storage_path)
-        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=config.telegram.api_base_url,
-                                       timeout=5)
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=config.telegram.api_base_url, timeout=5
+        )
         await sender.start()
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config,
-                                  clock=clock)
+                ctx = PollContext(
+                    fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=clock
+                )
                 for key in keys:
                     await poll_source(config.source(key), ctx)
             await Relay(store=store, sender=sender, config=config, clock=clock).deliver_due()
@@ -79,7 +85,9 @@ def _tass_paragraphs(world: World) -> str:
     return page.split('<div class="text-block">', 1)[1].split("</div>", 1)[0]
 
 
-def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(world, telegram, tmp_path) -> None:
+def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(
+    world, telegram, tmp_path
+) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
     clock = Clock()
     cycle(config, clock)
@@ -88,11 +96,21 @@ def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(world, te
 
     site = world.site("interaffairs-en")
     listing = site.routes["/"].body.decode()
-    site.add("/", listing.replace('<section class="news-list">', '<section class="news-list">'
-                                  '<a href="/article/csto-leaders-adopt-anniversary-statement/">Statement</a>'))
-    site.add("/article/csto-leaders-adopt-anniversary-statement/",
-             REPRINT_PAGE.format(paragraphs="<p>The International Affairs editorial office publishes the "
-                                 "report of the TASS agency.</p>" + _tass_paragraphs(world)))
+    site.add(
+        "/",
+        listing.replace(
+            '<section class="news-list">',
+            '<section class="news-list">'
+            '<a href="/article/csto-leaders-adopt-anniversary-statement/">Statement</a>',
+        ),
+    )
+    site.add(
+        "/article/csto-leaders-adopt-anniversary-statement/",
+        REPRINT_PAGE.format(
+            paragraphs="<p>The International Affairs editorial office publishes the "
+            "report of the TASS agency.</p>" + _tass_paragraphs(world)
+        ),
+    )
     clock.now += timedelta(minutes=10)
     cycle(config, clock)
 
@@ -102,29 +120,46 @@ def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(world, te
     assert "CSTO summit participants adopt statement" in edit.text
 
 
-def test_a_changed_article_is_stored_as_a_new_version_and_its_post_edited(world, telegram, tmp_path) -> None:
+def test_a_changed_article_is_stored_as_a_new_version_and_its_post_edited(
+    world, telegram, tmp_path
+) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
     clock = Clock()
     cycle(config, clock, keys=("tass-com",))
     [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
 
     site = world.site("tass-com")
-    site.add(SUMMIT, site.routes[SUMMIT].body.replace(
-        b"adopt statement on 30th anniversary", b"adopt joint statement on 30th anniversary").replace(
-        b"have adopted a statement", b"have adopted a joint statement"))
+    site.add(
+        SUMMIT,
+        site.routes[SUMMIT]
+        .body.replace(
+            b"adopt statement on 30th anniversary", b"adopt joint statement on 30th anniversary"
+        )
+        .replace(b"have adopted a statement", b"have adopted a joint statement"),
+    )
     clock.now += timedelta(minutes=40)  # past the half-hour spacing of re-reads
     cycle(config, clock, keys=("tass-com",))
 
     store = Store.open(tmp_path / "archive.db")
     try:
-        article = next(store.db.query("select id, title, version from articles where url like '%1451189'"))
-        versions = list(store.db.query("select version, title from article_versions where article_id = ?",
-                                       [article["id"]]))
+        article = next(
+            store.db.query("select id, title, version from articles where url like '%1451189'")
+        )
+        versions = list(
+            store.db.query(
+                "select version, title from article_versions where article_id = ?", [article["id"]]
+            )
+        )
     finally:
         store.close()
     assert article["version"] == 2 and "joint statement" in article["title"]
-    assert versions == [{"version": 1, "title": "CSTO summit participants adopt statement on 30th "
-                                                 "anniversary of Collective Security Treaty"}]
+    assert versions == [
+        {
+            "version": 1,
+            "title": "CSTO summit participants adopt statement on 30th "
+            "anniversary of Collective Security Treaty",
+        }
+    ]
     [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
     assert "adopt joint statement" in edit.text
 
@@ -139,19 +174,31 @@ def test_an_unchanged_article_is_not_edited(world, telegram, tmp_path) -> None:
 
 
 def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, tmp_path) -> None:
-    channels = ('[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
-                '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n')
-    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels)
+    channels = (
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
+    )
+    config = write_config(
+        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
+    )
     clock = Clock()
     cycle(config, clock)
     journal_before = len(telegram.messages_for("@journal_only"))
     main_before = len(telegram.messages_for(CHANNEL))
     site = world.site("interaffairs-en")
-    site.add("/", site.routes["/"].body.decode().replace(
-        '<section class="news-list">',
-        '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>'))
-    site.add("/article/csto-leaders-adopt-anniversary-statement/",
-             REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)))
+    site.add(
+        "/",
+        site.routes["/"]
+        .body.decode()
+        .replace(
+            '<section class="news-list">',
+            '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>',
+        ),
+    )
+    site.add(
+        "/article/csto-leaders-adopt-anniversary-statement/",
+        REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)),
+    )
     clock.now += timedelta(minutes=10)
     cycle(config, clock)
     assert len(telegram.messages_for(CHANNEL)) == main_before

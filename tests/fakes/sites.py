@@ -46,8 +46,9 @@ class FakeSites:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll interval lets shutdown() return quickly at the end of each test.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -113,8 +114,15 @@ def _handler_for(sites: FakeSites) -> type[BaseHTTPRequestHandler]:
                 body, headers["Content-Encoding"] = gzip.compress(body), "gzip"
             self._send(route.status, body, headers, drip=route.drip, cut=route.cut)
 
-        def _send(self, status: int, body: bytes, headers: dict[str, str], *, drip: float = 0.0,
-                  cut: int | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            headers: dict[str, str],
+            *,
+            drip: float = 0.0,
+            cut: int | None = None,
+        ) -> None:
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -124,7 +132,9 @@ def _handler_for(sites: FakeSites) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body[:cut])
                 self.wfile.flush()
                 # SO_LINGER 0: close with a TCP reset, as a crashing server or a proxy would.
-                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
                 self.connection.close()
                 self.close_connection = True
                 return
@@ -133,7 +143,7 @@ def _handler_for(sites: FakeSites) -> type[BaseHTTPRequestHandler]:
                 return
             for i in range(len(body)):
                 try:
-                    self.wfile.write(body[i:i + 1])
+                    self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
                 except OSError:
                     return
@@ -152,12 +162,17 @@ def rebase(text: str, origins: dict[str, str]) -> str:
     return text
 
 
-def serve_fixture(sites: FakeSites, fixture_dir: Path, *, files: dict[str, str],
-                  origins: dict[str, str]) -> None:
+def serve_fixture(
+    sites: FakeSites, fixture_dir: Path, *, files: dict[str, str], origins: dict[str, str]
+) -> None:
     """Serve saved fixture files at loopback paths, with real origins rewritten to loopback ones."""
     for path, name in files.items():
         raw = (fixture_dir / name).read_bytes()
-        content_type = ("application/rss+xml; charset=utf-8" if name.endswith(".xml")
-                        else "text/html; charset=utf-8")
-        sites.add(path, rebase(raw.decode("utf-8"), origins).encode("utf-8"),
-                  content_type=content_type)
+        content_type = (
+            "application/rss+xml; charset=utf-8"
+            if name.endswith(".xml")
+            else "text/html; charset=utf-8"
+        )
+        sites.add(
+            path, rebase(raw.decode("utf-8"), origins).encode("utf-8"), content_type=content_type
+        )

@@ -468,7 +468,9 @@ class FakeTelegram:
         if str(raw).startswith("@"):
             with self._cond:
                 name = raw[1:]
-                self._chats.setdefault(chat, {"id": chat, "type": "channel", "title": name, "username": name})
+                self._chats.setdefault(
+                    chat, {"id": chat, "type": "channel", "title": name, "username": name}
+                )
         return chat
 
     def _hang(self, method: str, chat: int | None) -> bool:
@@ -501,8 +503,14 @@ class FakeTelegram:
             message_id = self._ids[chat]
             message = self._message_object(chat, message_id, parsed, p)
             markup = _json(p, "reply_markup")
-            self._live[(chat, message_id)] = {"message": message, "raw": p["text"], "markup": markup}
-            reply_to = _int(p, "reply_to_message_id") or (_json(p, "reply_parameters") or {}).get("message_id")
+            self._live[(chat, message_id)] = {
+                "message": message,
+                "raw": p["text"],
+                "markup": markup,
+            }
+            reply_to = _int(p, "reply_to_message_id") or (_json(p, "reply_parameters") or {}).get(
+                "message_id"
+            )
             self._messages.append(SentMessage(
                 chat_id=p["chat_id"], chat=chat, message_id=message_id, text=p["text"], plain=parsed.text,
                 parse_mode=p.get("parse_mode"), message_thread_id=_int(p, "message_thread_id"),
@@ -526,13 +534,19 @@ class FakeTelegram:
                 raise _ApiError(400, NOT_MODIFIED)
             self._throttle(chat)
             message = self._message_object(chat, message_id, parsed, p) | {
-                "date": old["date"], "edit_date": int(self._now())}
+                "date": old["date"],
+                "edit_date": int(self._now()),
+            }
             if "message_thread_id" in old:  # an edit keeps the message in its topic
                 message["message_thread_id"] = old["message_thread_id"]
             self._edits.append(Edit(
                 chat=chat, message_id=message_id, text=p["text"], plain=parsed.text,
                 parse_mode=p.get("parse_mode"), previous=live["raw"], at=self._clock()))  # fmt: skip
-            self._live[(chat, message_id)] = {"message": message, "raw": p["text"], "markup": markup}
+            self._live[(chat, message_id)] = {
+                "message": message,
+                "raw": p["text"],
+                "markup": markup,
+            }
             return message
 
     def _delete_message(self, p: dict, chat: int | None) -> bool:
@@ -547,7 +561,10 @@ class FakeTelegram:
         gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts",
                                "premium_subscription", "gifts_from_channels"), False)  # fmt: skip
         return self._chat_object(_require_chat(chat)) | {
-            "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
+            "accent_color_id": 0,
+            "max_reaction_count": 11,
+            "accepted_gift_types": gifts,
+        }
 
     def _get_chat_member(self, p: dict, chat: int | None) -> dict:
         chat, user_id = _require_chat(chat), _int(p, "user_id")
@@ -561,7 +578,7 @@ class FakeTelegram:
     def _set_my_commands(self, p: dict, chat: int | None) -> bool:
         commands = _json(p, "commands")
         if not isinstance(commands, list):
-            raise _ApiError(400, "Bad Request: parameter \"commands\" is required")
+            raise _ApiError(400, 'Bad Request: parameter "commands" is required')
         self.commands = commands
         return True
 
@@ -649,7 +666,9 @@ class FakeTelegram:
         optional = {"entities": list(parsed.entities), "message_thread_id": _int(p, "message_thread_id"),
                     "link_preview_options": _json(p, "link_preview_options")}  # fmt: skip
         markup = _json(p, "reply_markup")
-        if isinstance(markup, dict) and "inline_keyboard" in markup:  # only inline keyboards echo back
+        if (
+            isinstance(markup, dict) and "inline_keyboard" in markup
+        ):  # only inline keyboards echo back
             optional["reply_markup"] = markup
         return message | {key: value for key, value in optional.items() if value}
 
@@ -788,7 +807,8 @@ class _Handler(BaseHTTPRequestHandler):
 def main(argv: list[str] | None = None) -> int:
     """Serve a fake Bot API until interrupted, printing its base URL first."""
     parser = argparse.ArgumentParser(
-        prog="python -m tests.fakes.telegram_api", description=__doc__.splitlines()[0])
+        prog="python -m tests.fakes.telegram_api", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--token", default=DEFAULT_TOKEN)

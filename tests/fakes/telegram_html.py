@@ -221,7 +221,7 @@ class _Parser:
         tag, argument, offset, out_index = self.stack.pop()
         if name and name != tag:
             raise self.error(
-                f'Unmatched end tag at byte offset {self.byte(begin)}, '
+                f"Unmatched end tag at byte offset {self.byte(begin)}, "
                 f'expected "</{tag}>", found "</{name}>"'
             )
         if self.utf16 > offset:  # tdlib drops empty entities silently

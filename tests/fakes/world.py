@@ -12,19 +12,24 @@ FIXTURES = ROOT / "tests" / "fixtures"
 
 # Each shipped source's real origin and which saved page answers which path on its loopback copy.
 MOUNTS: dict[str, tuple[str, dict[str, str]]] = {
-    "interaffairs-en": ("https://en.interaffairs.ru", {
-        "/": "listing.html",
-        "/article/briefing-by-csto-secretary-general-stanislav-zas/": "article-zas-briefing.html",
-        "/article/greeting-from-deputy-chairman-of-federation-council-k-i-kosachev-on-the-centenary-of-international-a/":
-            "article-kosachev-greeting.html",
-        "/article/the-world-after-the-pandemic-is-still-a-world-of-states/": "article-world-after-pandemic.html",
-    }),
-    "tass-com": ("https://tass.com", {
-        "/rss/v2.xml": "feed.xml",
-        "/politics/1451189": "article-1451189.html",
-        "/politics/1451110": "article-1451110.html",
-        "/society/1451077": "article-1451077.html",
-    }),
+    "interaffairs-en": (
+        "https://en.interaffairs.ru",
+        {
+            "/": "listing.html",
+            "/article/briefing-by-csto-secretary-general-stanislav-zas/": "article-zas-briefing.html",
+            "/article/greeting-from-deputy-chairman-of-federation-council-k-i-kosachev-on-the-centenary-of-international-a/": "article-kosachev-greeting.html",
+            "/article/the-world-after-the-pandemic-is-still-a-world-of-states/": "article-world-after-pandemic.html",
+        },
+    ),
+    "tass-com": (
+        "https://tass.com",
+        {
+            "/rss/v2.xml": "feed.xml",
+            "/politics/1451189": "article-1451189.html",
+            "/politics/1451110": "article-1451110.html",
+            "/society/1451077": "article-1451077.html",
+        },
+    ),
 }
 
 
@@ -62,7 +67,11 @@ class World:
 
 
 def write_config(
-    tmp_path: Path, world: World, *, telegram_url: str | None = None, backfill: int = 0,
+    tmp_path: Path,
+    world: World,
+    *,
+    telegram_url: str | None = None,
+    backfill: int = 0,
     channels: str = '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n',
     extra_telegram: str = "",
 ) -> Path:
@@ -78,11 +87,17 @@ def write_config(
     text = re.sub(r"(?m)^per_chat_per_minute = .*$", "per_chat_per_minute = 60", text)
     text = re.sub(r"(?m)^backfill = .*$", f"backfill = {backfill}", text)
     if telegram_url:
-        text = text.replace('api_base_url = "https://api.telegram.org/bot"', f'api_base_url = "{telegram_url}"')
+        text = text.replace(
+            'api_base_url = "https://api.telegram.org/bot"', f'api_base_url = "{telegram_url}"'
+        )
     for key in re.findall(r"(?m)^(\w+)\s*=", extra_telegram):
         text = re.sub(rf"(?m)^{key} = .*\n", "", text)  # the extra setting replaces the example's
     text = text.replace("[telegram]\n", f"[telegram]\n{extra_telegram}")
-    text = re.sub(r"(?ms)^\[\[channels\]\]\nname = \"main\"\nchat_id = \"@my_channel\"[^\n]*\n", channels, text)
+    text = re.sub(
+        r"(?ms)^\[\[channels\]\]\nname = \"main\"\nchat_id = \"@my_channel\"[^\n]*\n",
+        channels,
+        text,
+    )
     text = _only_sources(text, world.keys)
     path = tmp_path / "presswatch.toml"
     path.write_text(text, encoding="utf-8")
