@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import config_from_dict
-from bot.enrich import Enricher
+from bot.ingest.enrich import Enricher
 from scrapers.models import Article
 from storage import Store
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from bot.config import config_from_dict
-from bot.publish import Relay
-from bot.telegram import Message, Outcome, TelegramSender
+from bot.delivery.publish import Relay
+from bot.delivery.telegram import Message, Outcome, TelegramSender
 from scrapers.models import Article
 from storage import Delivery, Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit

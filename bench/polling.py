@@ -1,7 +1,7 @@
 """Polling throughput: polls per second through the real pipeline on one core, and memory over time.
 
 Polls N feed sources served by loopback sites in another process, through the product's own path:
-`bot.pipeline.poll_source` with the client from `make_client`, a `Fetcher`, and a real archive file
+`bot.ingest.poll.poll_source` with the client from `make_client`, a `Fetcher`, and a real archive file
 (`Store.open`: migrations, WAL, synchronous=FULL). Half the sources answer 304 to the stored ETag;
 the other half publish one new release per request: each poll gets a new ETag and a gzipped RSS
 feed of the 50 newest items (full text in content:encoded, as feeds polled with fetch_pages =
@@ -297,7 +297,7 @@ async def _measure(
     mix: str,
 ) -> _Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
-    from bot.pipeline import PollContext, poll_source
+    from bot.ingest.poll import PollContext, poll_source
     from scrapers.fetch import Fetcher, make_client
     from storage import Store
 
@@ -432,7 +432,7 @@ def _run(
             Path(f"{db}{suffix}").unlink(missing_ok=True)
         config = _config(db, origins, changing, dedup_window)
         if log:
-            from bot.logs import setup_logging  # the service's logging, written to /dev/null
+            from bot.cli.logs import setup_logging  # the service's logging, written to /dev/null
 
             setup_logging(verbose=0)
             logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115

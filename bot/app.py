@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
+from bot.config import Config
+from bot.delivery.publish import Relay, RelayReport
+from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
+from bot.ingest.poll import PollContext, poll_source
+from bot.service.metrics import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from storage import InstanceLock, RunRecord, Store
-
-from .config import Config
-from .metrics import Counters, MeteredSender
-from .pipeline import PollContext, poll_source
-from .publish import Relay, RelayReport
-from .telegram import ConsoleSender, Sender, TelegramSender
 
 log = logging.getLogger(__name__)
 

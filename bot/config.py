@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import soupsieve
 
+from bot.text.classify import Taxonomy, taxonomy_from_dict
 from scrapers.fetch import FetchPolicy
 from scrapers.models import Selectors, Source
-
-from .classify import Taxonomy, taxonomy_from_dict
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 _MISSING = object()

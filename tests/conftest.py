@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # python-telegram-bot 22 warns (an error under filterwarnings=error) when RetryAfter.retry_after
-# is an int; its opt-in makes it a timedelta, which bot/telegram.py accepts too.
+# is an int; its opt-in makes it a timedelta, which bot/delivery/telegram.py accepts too.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 _real_connect = socket.socket.connect

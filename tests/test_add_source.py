@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.discovery import (
+from bot.ingest.discovery import (
     NoArticleLinks,
     group_links,
     guess_timezone,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import all_commands
+from bot.cli.main import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -26,12 +26,12 @@ PURE = [
     "scrapers/normalize.py",
     "scrapers/dates.py",
     "scrapers/metadata.py",
-    "bot/discovery.py",
-    "bot/digest.py",
-    "bot/render.py",
-    "bot/summarize.py",
-    "bot/routing.py",
-    "bot/pacing.py",
+    "bot/ingest/discovery.py",
+    "bot/delivery/digest.py",
+    "bot/delivery/render.py",
+    "bot/text/summarize.py",
+    "bot/ingest/routing.py",
+    "bot/delivery/pacing.py",
 ]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli_archive import EXPORT_COLUMNS, SEARCH_COLUMNS
-from bot.progress import Progress
+from bot.cli.archive import EXPORT_COLUMNS, SEARCH_COLUMNS
+from bot.cli.progress import Progress
 from scrapers.models import Article
 from storage import Store
 from tests.fakes.world import World, write_config

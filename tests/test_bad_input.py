@@ -17,7 +17,7 @@ import pytest
 import respx
 
 from bot.config import load_config
-from bot.pipeline import PollContext, poll_source
+from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.sites import FakeSites

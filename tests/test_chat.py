@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from telegram import error as tg
 
-from bot.chat import Chat, RateLimiter
-from bot.chat_answers import MAX_UNITS, fit
+from bot.chat.answers import MAX_UNITS, fit
+from bot.chat.application import Chat, RateLimiter
 from bot.config import config_from_dict
-from bot.metrics import Counters
-from bot.monitor import Monitor
-from bot.render import utf16_len as units
+from bot.delivery.render import utf16_len as units
+from bot.service.metrics import Counters
+from bot.service.monitor import Monitor
 from scrapers.models import Article
 from storage import Delivery, Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram

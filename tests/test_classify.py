@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.classify import (
+from bot.text.classify import (
     Match,
     Rule,
     Taxonomy,
@@ -378,7 +378,7 @@ def test_default_taxonomy_meets_the_agreed_floor(default, split):
 def test_folding_agrees_with_re_ignorecase_on_every_case_pair():
     # The pre-check may only skip a regex when the regex could not match; that holds when
     # every pair of characters re.IGNORECASE equates folds to one string.
-    from bot.classify import fold
+    from bot.text.classify import fold
 
     pairs = 0
     for char in map(chr, range(0x10000)):
@@ -417,7 +417,7 @@ def test_the_precheck_never_changes_a_result_on_the_eval_set(default):
 
 def _without_precheck(tag, **text):
     """Run a tagger counting every rule's matches with a plain finditer over the whole text."""
-    import bot.classify as module
+    import bot.text.classify as module
 
     def plain_count(rule, text):
         count = 0

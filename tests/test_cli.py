@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import all_commands
+from bot.cli.main import all_commands
 from tests.fakes.sites import rebase
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.fakes.world import World, write_config
@@ -221,7 +221,7 @@ def test_every_command_has_help_with_an_example(name: str) -> None:
 
 def test_console_script_points_at_the_cli() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["presswatch"] == "bot.cli:main"
+    assert project["scripts"]["presswatch"] == "bot.cli.main:main"
 
 
 def test_extract_reads_an_item_of_a_full_text_feed() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.publish import RelayReport
-from bot.telegram import TelegramSender
+from bot.delivery.publish import RelayReport
+from bot.delivery.telegram import TelegramSender
 from storage import Store
 from storage.records import FAILED, PENDING, SENT, UNCERTAIN
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
@@ -232,7 +232,7 @@ def test_a_migrated_group_is_followed_and_the_operator_told(harness, fake, caplo
     fake.migrate_chat(-4001, -1004001)
     h = harness(channels=[("group", "-4001")])
     h.post(2, ("group", "-4001"))
-    with caplog.at_level(logging.WARNING, logger="bot.outcomes"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
         h.run()
     assert copies(fake, "-1004001") == Counter({"0": 1, "1": 1}) and h.states() == {SENT: 2}
     assert [c["chat_id"] for c in h.store.outbox.channels.all()] == ["-1004001"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.digest import (
+from bot.delivery.digest import (
     DigestEntry,
     digest_entry,
     hold_until,
@@ -14,7 +14,7 @@ from bot.digest import (
     pack_digest,
     quiet_until,
 )
-from bot.render import utf16_len
+from bot.delivery.render import utf16_len
 from storage.records import PENDING, SENT
 from tests.test_publish import (
     START,

@@ -16,7 +16,7 @@ import pytest
 
 import scrapers.fetch
 from bot.config import Config, config_from_dict
-from bot.pipeline import PollContext, poll_source
+from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
 from tests.fakes.sites import FakeSites, Route

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import HealthConfig, config_from_dict
-from bot.health import Change, advice, assess
-from bot.pipeline import PollContext, poll_source
+from bot.ingest.health import Change, advice, assess
+from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from storage import RunRecord, Store
@@ -407,9 +407,9 @@ def test_a_source_with_nothing_new_beyond_max_silence_is_silent_once(site, tmp_p
 def test_without_an_admin_chat_the_alert_is_logged(site, tmp_path, caplog) -> None:
     config, clock = make_config(tmp_path, site, admin=None), Clock()
     site.add("/news/", "gone", status=404)
-    with caplog.at_level(logging.WARNING, logger="bot.health"):
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.health"):
         poll_times(config, clock, 3)
-    [record] = [r for r in caplog.records if r.name == "bot.health"]
+    [record] = [r for r in caplog.records if r.name == "bot.ingest.health"]
     assert record.levelno == logging.WARNING
     assert "is failing: 3 polls in a row" in record.getMessage()
     assert "no telegram.admin_chat_id" in record.getMessage()

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import http_endpoint
 from bot.config import Config, config_from_dict
-from bot.http_endpoint import MonitorServer
-from bot.metrics import LAG_BUCKETS, Counters, LagHistogram, MeteredSender, render_metrics
-from bot.monitor import Monitor
-from bot.snapshot import Snapshot, read_snapshot
-from bot.telegram import Delivered, Message, RetryLater
+from bot.delivery.telegram import Delivered, Message, RetryLater
+from bot.service import endpoint as http_endpoint
+from bot.service.endpoint import MonitorServer
+from bot.service.metrics import LAG_BUCKETS, Counters, LagHistogram, MeteredSender, render_metrics
+from bot.service.monitor import Monitor
+from bot.service.snapshot import Snapshot, read_snapshot
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
 from tests.fakes.world import World, write_config

@@ -9,7 +9,7 @@ import feedparser
 import pytest
 
 from bot.config import load_config
-from bot.pipeline import PollContext, poll_source
+from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.world import World, write_config
@@ -288,7 +288,7 @@ def test_a_page_naming_another_canonical_url_is_fetched_once(world, tmp_path) ->
 
 
 def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch) -> None:
-    from bot import enrich
+    from bot.ingest import enrich
 
     real = enrich.Enricher.store
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config, config_from_dict
-from bot.pacing import Lanes, Pacer
-from bot.publish import Relay
-from bot.telegram import (
+from bot.delivery.pacing import Lanes, Pacer
+from bot.delivery.publish import Relay
+from bot.delivery.telegram import (
     BadMarkup,
     ChatMoved,
     Delivered,

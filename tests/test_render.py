@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram.constants import MessageLimit
 
-from bot.render import MAX_MESSAGE_UNITS, local_time, render_post, utf16_len
+from bot.delivery.render import MAX_MESSAGE_UNITS, local_time, render_post, utf16_len
 from scrapers.models import Article
 
 PUBLISHED = datetime(2021, 2, 8, 8, 12, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Channel
-from bot.routing import channels_for, passes, subscribers_for
+from bot.ingest.routing import channels_for, passes, subscribers_for
 from scrapers.models import Article
 from storage.subscriptions import Subscription
 

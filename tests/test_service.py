@@ -28,9 +28,9 @@ from apscheduler.events import (
 from telegram import Bot
 
 from bot.app import open_app
+from bot.cli.logs import RedactingFormatter, setup_logging
 from bot.config import load_config
-from bot.logs import RedactingFormatter, setup_logging
-from bot.service import Service
+from bot.service.scheduler import Service
 from storage import Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.fakes.world import World, write_config

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.pipeline import PollContext, poll_source
-from bot.publish import Relay
-from bot.telegram import TelegramSender
+from bot.delivery.publish import Relay
+from bot.delivery.telegram import TelegramSender
+from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit

@@ -1,10 +1,10 @@
-"""Tests for bot.summarize: sentence splitting, datelines, lead choice and the length budget."""
+"""Tests for bot.text.summarize: sentence splitting, datelines, lead choice and the length budget."""
 
 import re
 
 import pytest
 
-from bot.summarize import is_real_lead, split_sentences, strip_dateline, summarize
+from bot.text.summarize import is_real_lead, split_sentences, strip_dateline, summarize
 
 # --- sentence splitting ------------------------------------------------------------------------
 

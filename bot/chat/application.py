@@ -1,7 +1,7 @@
 """Chat commands: a python-telegram-bot Application, long polling beside the service.
 
 Handlers stay thin: each parses its words, runs one query of the archive and has its reply
-written by bot/chat_answers.py (escaped HTML within Telegram's 4096-unit limit); one place sends it. A per-user rate limit answers a
+written by bot/chat/answers.py (escaped HTML within Telegram's 4096-unit limit); one place sends it. A per-user rate limit answers a
 flood once ("slow down") and then ignores it until the window passes. Nothing a user types can
 crash a handler: every failure becomes a short answer and a log line.
 """
@@ -33,11 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from storage import FAILED, UNCERTAIN, Store
-from storage.search import latest, search
-from storage.transaction import immediate
-
-from .chat_answers import (
+from bot.chat.answers import (
     QUOTES,
     echo,
     find_source,
@@ -51,10 +47,13 @@ from .chat_answers import (
     subscription_target,
     topics_text,
 )
-from .config import Config
-from .metrics import Counters
-from .render import escape_html
-from .snapshot import Snapshot
+from bot.config import Config
+from bot.delivery.render import escape_html
+from bot.service.metrics import Counters
+from bot.service.snapshot import Snapshot
+from storage import FAILED, UNCERTAIN, Store
+from storage.search import latest, search
+from storage.transaction import immediate
 
 log = logging.getLogger(__name__)
 
@@ -374,7 +373,7 @@ class Chat:
 
     async def _cmd_status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""
-        from .cli_status import status_lines  # noqa: PLC0415 - shared with `presswatch status`
+        from bot.cli.status import status_lines  # noqa: PLC0415 - shared with `presswatch status`
 
         try:
             snapshot = await self._snapshot()

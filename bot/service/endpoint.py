@@ -10,7 +10,7 @@ import asyncio
 import json
 import logging
 
-from .monitor import Monitor
+from bot.service.monitor import Monitor
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.delivery.render import escape_html, shorten, utf16_len
+from bot.text.classify import Topic
 from scrapers.models import Source
-
-from .classify import Topic
-from .render import escape_html, shorten, utf16_len
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
     from storage.search import SearchHit

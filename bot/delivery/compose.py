@@ -9,14 +9,13 @@ import html
 from collections.abc import Sequence
 from dataclasses import replace
 
+from bot.config import Channel, Config
+from bot.delivery.digest import digest_entry, pack_digest
+from bot.delivery.render import Post, render_post, shorten
+from bot.delivery.telegram import Message
 from storage import OutboxItem, Store
 from storage.alerts import Alert
 from storage.records import EDIT, REPLY
-
-from .config import Channel, Config
-from .digest import digest_entry, pack_digest
-from .render import Post, render_post, shorten
-from .telegram import Message
 
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
 _ALERT_BUDGET = 4000

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import Config
+from bot.config import Config
 
 if TYPE_CHECKING:
-    from .metrics import LagHistogram
+    from bot.service.metrics import LagHistogram
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
 READ_DEADLINE = 2.0

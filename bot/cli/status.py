@@ -12,10 +12,10 @@ import sqlite3
 import urllib.error
 import urllib.request
 
-from .cli_common import EXIT_FAILED, EXIT_OK, Command, table, when
-from .config import Config, load_config
-from .metrics import Counters
-from .snapshot import (
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, table, when
+from bot.config import Config, load_config
+from bot.service.metrics import Counters
+from bot.service.snapshot import (
     PERSONAL,
     Snapshot,
     failed_channels,

@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from bot.config import HealthConfig
 from scrapers.models import Source
 from storage import RunRecord
 from storage.alerts import HealthState
 
-from .config import HealthConfig
-
 if TYPE_CHECKING:
-    from .pipeline import PollContext
+    from bot.ingest.poll import PollContext
 
 log = logging.getLogger(__name__)
 

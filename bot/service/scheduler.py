@@ -1,7 +1,7 @@
 """The long-running service: APScheduler polls each source, a relay task delivers posts.
 
 Beside them, when configured, a local HTTP endpoint answers /healthz and /metrics
-(bot/monitor.py) and a python-telegram-bot Application answers chat commands (bot/chat.py).
+(bot/service/monitor.py) and a python-telegram-bot Application answers chat commands (bot/chat/application.py).
 """
 
 from __future__ import annotations
@@ -21,13 +21,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.app import App
+from bot.ingest.poll import poll_source, record_failure
+from bot.service.endpoint import MonitorServer
+from bot.service.monitor import Monitor
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-
-from .app import App
-from .http_endpoint import MonitorServer
-from .monitor import Monitor
-from .pipeline import poll_source, record_failure
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +214,7 @@ class Service:
     async def _serve_chat(self) -> None:
         """Answer chat commands until the service stops; a broken chat never stops the posts."""
         try:
-            from .chat import Chat  # noqa: PLC0415 - PTB's Application is loaded only when enabled
+            from bot.chat.application import Chat  # noqa: PLC0415 - PTB's Application is loaded only when enabled
 
             chat = Chat(
                 config=self.app.config,

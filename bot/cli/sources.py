@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
-from scrapers.fetch import Fetcher, make_client
-from storage import PENDING, OutboxItem, Store
-
-from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError
-from .compose import Composer
-from .config import Config, config_from_dict, load_config
-from .discovery import (
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError
+from bot.config import Config, config_from_dict, load_config
+from bot.delivery.compose import Composer
+from bot.delivery.render import local_time, shorten
+from bot.ingest.discovery import (
     DiscoveryError,
     LinkGroup,
     PageFacts,
@@ -30,7 +27,7 @@ from .discovery import (
     source_key,
     toml_block,
 )
-from .pipeline import (
+from bot.ingest.poll import (
     PollContext,
     discover,
     newest,
@@ -39,8 +36,10 @@ from .pipeline import (
     read_article,
     unseen,
 )
-from .render import local_time, shorten
-from .routing import channels_for, subscribers_for
+from bot.ingest.routing import channels_for, subscribers_for
+from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
+from scrapers.fetch import Fetcher, make_client
+from storage import PENDING, OutboxItem, Store
 
 _SHOWN_ARCHIVED = 10
 

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from .classify import Match, Taxonomy, classify, tag_entities
-from .cli_common import EXIT_FAILED, EXIT_OK, Command
-from .config import load_config
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command
+from bot.config import load_config
+from bot.text.classify import Match, Taxonomy, classify, tag_entities
 
 
 def explain(title: str, body: str, taxonomy: Taxonomy, *, lang: str = "") -> dict:

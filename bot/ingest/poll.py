@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from bot.config import Config
+from bot.ingest.enrich import Enricher
+from bot.ingest.health import record_health
 from scrapers import (
     Article,
     FetchError,
@@ -31,10 +34,6 @@ from scrapers.feedscan import listed_links
 from scrapers.fetch import Fetcher
 from scrapers.normalize import canonical_or_none
 from storage import RunRecord, Store
-
-from .config import Config
-from .enrich import Enricher
-from .health import record_health
 
 log = logging.getLogger(__name__)
 

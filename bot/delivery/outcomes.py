@@ -12,13 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from storage import OutboxItem, Store
-from storage.alerts import Alert
-from storage.records import EDIT
-
-from .config import Config
-from .pacing import Pacer
-from .telegram import (
+from bot.config import Config
+from bot.delivery.pacing import Pacer
+from bot.delivery.telegram import (
     BadMarkup,
     ChatMoved,
     Delivered,
@@ -29,6 +25,9 @@ from .telegram import (
     TooLong,
     Uncertain,
 )
+from storage import OutboxItem, Store
+from storage.alerts import Alert
+from storage.records import EDIT
 
 log = logging.getLogger(__name__)
 

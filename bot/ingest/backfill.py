@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.cli.progress import Progress
+from bot.config import Config
+from bot.ingest.poll import PollContext, discover, store_links, unseen
 from scrapers import ScrapeError, Source
 from scrapers.errors import HTTPStatusError, NoLinksFound
 from scrapers.fetch import Fetcher, make_client
 from storage import InstanceLock, Store
-
-from .config import Config
-from .pipeline import PollContext, discover, store_links, unseen
-from .progress import Progress
 
 
 @dataclass(slots=True)

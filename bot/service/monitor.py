@@ -1,8 +1,8 @@
 """Health and metrics: what `/healthz` and `/metrics` answer, composed from the archive and the service.
 
-The archive is read through a Snapshot (bot/snapshot.py) in the monitor's own small thread pool,
+The archive is read through a Snapshot (bot/service/snapshot.py) in the monitor's own small thread pool,
 under a deadline: a scrape never starves the pool that parses pages. The text of `/metrics` comes
-from bot/metrics.py; bot/http_endpoint.py serves both on a local port.
+from bot/service/metrics.py; bot/service/endpoint.py serves both on a local port.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from .config import Config
-from .metrics import Counters, LagHistogram, render_metrics
-from .snapshot import (
+from bot.config import Config
+from bot.service.metrics import Counters, LagHistogram, render_metrics
+from bot.service.snapshot import (
     READ_DEADLINE,
     Snapshot,
     failing_sources,

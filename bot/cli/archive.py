@@ -14,14 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
+from bot.cli.progress import Progress, show_progress
+from bot.config import load_config
+from bot.ingest.backfill import backfill
 from storage import Store
 from storage.records import json_keys
 from storage.search import SearchHit, search
-
-from .backfill import backfill
-from .cli_common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
-from .config import load_config
-from .progress import Progress, show_progress
 
 EXPORT_COLUMNS = (
     "id",

@@ -13,6 +13,24 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.app import open_app, run_once
+from bot.cli.classify import explain
+from bot.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    CommandError,
+    open_store,
+    table,
+    when,
+)
+from bot.cli.logs import setup_logging
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config
+from bot.delivery.render import local_time
+from bot.ingest.discovery import is_feed
+from bot.service.scheduler import Service
+from bot.text.summarize import summarize
 from scrapers import (
     Article,
     ScrapeError,
@@ -24,25 +42,6 @@ from scrapers import (
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher, FetchPolicy, make_client
 from storage import AlreadyRunning, StorageError
-
-from .app import open_app, run_once
-from .cli_classify import explain
-from .cli_common import (
-    EXIT_CONFIG,
-    EXIT_FAILED,
-    EXIT_OK,
-    Command,
-    CommandError,
-    open_store,
-    table,
-    when,
-)
-from .config import TOKEN_ENV, Config, ConfigError, load_config
-from .discovery import is_feed
-from .logs import setup_logging
-from .render import local_time
-from .service import Service
-from .summarize import summarize
 
 DEFAULT_CONFIG = "presswatch.toml"
 
@@ -108,15 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from . import cli_archive, cli_classify, cli_outbox, cli_sources, cli_status
+    from bot.cli import archive, classify, outbox, sources, status
 
     return [
         *CORE_COMMANDS,
-        *cli_sources.COMMANDS,
-        *cli_classify.COMMANDS,
-        *cli_outbox.COMMANDS,
-        *cli_archive.COMMANDS,
-        *cli_status.COMMANDS,
+        *sources.COMMANDS,
+        *classify.COMMANDS,
+        *outbox.COMMANDS,
+        *archive.COMMANDS,
+        *status.COMMANDS,
     ]
 
 

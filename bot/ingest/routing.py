@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from bot.config import Channel
 from scrapers.models import Article
-
-from .config import Channel
 
 
 def channels_for(

@@ -6,15 +6,14 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.config import Config
+from bot.ingest.routing import channels_for, subscribers_for
+from bot.text.classify import Match, classify, tag_entities
+from bot.text.summarize import summarize
 from scrapers.models import Article, Source
 from storage import Delivery, Store
 from storage.neardup import NearDuplicate, shingles, signature, similarity
 from storage.store import TopicReason
-
-from .classify import Match, classify, tag_entities
-from .config import Config
-from .routing import channels_for, subscribers_for
-from .summarize import summarize
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from .config import Config
-from .snapshot import BACKLOG, PERSONAL, Snapshot, source_state
-from .telegram import Delivered, Message, Outcome, RetryLater, Sender
+from bot.config import Config
+from bot.delivery.telegram import Delivered, Message, Outcome, RetryLater, Sender
+from bot.service.snapshot import BACKLOG, PERSONAL, Snapshot, source_state
 
 LAG_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 21600, 86400, 604800)  # seconds, publication → post
 _POLL_STATUSES = ("ok", "partial", "not_modified", "error", "skipped")

@@ -15,16 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from bot.config import Channel, Config
+from bot.delivery.compose import Composer, NothingToEdit, alert_message
+from bot.delivery.digest import hold_until
+from bot.delivery.outcomes import Outcomes, RelayReport
+from bot.delivery.pacing import Lanes, Pacer
+from bot.delivery.telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
 from storage import OutboxItem, Store
 from storage.alerts import Alert
 from storage.records import EDIT, POST
-
-from .compose import Composer, NothingToEdit, alert_message
-from .config import Channel, Config
-from .digest import hold_until
-from .outcomes import Outcomes, RelayReport
-from .pacing import Lanes, Pacer
-from .telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
 
 log = logging.getLogger(__name__)
 _STALE_SENDING = 600  # seconds; a Telegram call times out long before

@@ -11,11 +11,10 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table, when
+from bot.config import load_config
+from bot.delivery.render import shorten
 from storage.records import FAILED, PENDING, UNCERTAIN
-
-from .cli_common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table, when
-from .config import load_config
-from .render import shorten
 
 _LISTED = (PENDING, UNCERTAIN, FAILED)
 _EXAMPLE = "\n  ".join(

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.delivery.render import escape_html, local_time, shorten, utf16_len
 from scrapers.models import Article
-
-from .render import escape_html, local_time, shorten, utf16_len
 
 DAY = 86400
 DIGEST_BUDGET = 4000  # UTF-16 units of parsed text; Telegram's limit is 4096

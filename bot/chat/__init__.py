@@ -1,0 +1,1 @@
+"""Chat commands: answer readers and the operator in Telegram while the service runs."""

@@ -1,0 +1,5 @@
+"""The `presswatch` command line: a thin shell over the application."""
+
+from bot.cli.main import main
+
+__all__ = ["main"]

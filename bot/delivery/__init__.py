@@ -1,0 +1,1 @@
+"""Delivery: render posts, pace them under Telegram's limits, and relay the outbox to Telegram."""

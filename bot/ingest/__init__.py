@@ -1,0 +1,1 @@
+"""Ingest: one poll of a source, enrichment, the storage decision, source health and backfill."""

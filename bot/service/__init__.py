@@ -1,0 +1,1 @@
+"""The long-running service: the scheduler, the health and metrics endpoint, and what it reports."""

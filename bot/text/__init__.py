@@ -1,0 +1,1 @@
+"""Text analysis: topics and entity tags, and the summary a post shows."""
