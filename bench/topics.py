@@ -1,0 +1,245 @@
+"""Measure the topic classifier on real texts: python -m bench.topics [train].
+
+The real development set (bench/data/topics_real/dev.jsonl) is split once, before any error was
+looked at, into a TUNING part (~70%) and a HELD-OUT part (~30%): records are grouped by site
+(the host's registrable domain), sites are ordered by the SHA-256 of their name, and a site goes
+to the held-out part while that keeps each language's held-out count within 30% of its records.
+Rules and features may be improved by reading tuning texts; held-out texts are only ever scored.
+
+A learned model is scored by grouped k-fold cross-validation on the tuning part (each fold
+trained on the others), then trained on the whole tuning part and scored on the held-out part.
+The written set (tests/data/topics_eval.jsonl) is shown beside, never as accuracy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT / "bench" / "data" / "topics_real" / "dev.jsonl"
+WRITTEN = ROOT / "tests" / "data" / "topics_eval.jsonl"
+EXAMPLE = ROOT / "config.example.toml"
+HELDOUT_SHARE = 0.30
+FOLDS = 5
+SHORT = 600  # characters of body a feed item or a post shows
+TOPICS = (
+    "military-cooperation",
+    "peacekeeping",
+    "terrorism-extremism",
+    "pandemic-health",
+    "international-cooperation",
+    "border-security",
+    "drugs-crime",
+    "politics-diplomacy",
+    "economy",
+    "cyber-information-security",
+)
+_SECOND_LEVEL = {"co", "com", "org", "gov", "ac", "net"}
+
+Record = dict
+Predict = Callable[[str, str, str], set[str]]  # (title, body, lang) -> topics
+
+
+def load(path: Path = DEV) -> list[Record]:
+    """Read a JSON Lines set of labelled texts."""
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def site(host: str) -> str:
+    """Return the registrable domain of a host: all pages of one publisher stay together."""
+    parts = host.lower().removeprefix("www.").split(".")
+    keep = 3 if len(parts) > 2 and parts[-2] in _SECOND_LEVEL else 2
+    return ".".join(parts[-keep:])
+
+
+def _site_order(sites: Iterable[str]) -> list[str]:
+    """Order sites by a stable hash of their name (the same on every machine and run)."""
+    return sorted(set(sites), key=lambda s: hashlib.sha256(s.encode()).hexdigest())
+
+
+def split(records: Sequence[Record]) -> tuple[list[Record], list[Record]]:
+    """Split into (tuning, held-out): whole sites, ~30% of each language held out."""
+    by_site: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        by_site[site(record["source"])].append(record)
+    total = Counter(r["lang"] for r in records)
+    held, held_sites = Counter(), set()
+    for name in _site_order(by_site):
+        langs = Counter(r["lang"] for r in by_site[name])
+        if all(held[lang] + n <= round(HELDOUT_SHARE * total[lang]) for lang, n in langs.items()):
+            held += langs
+            held_sites.add(name)
+    tuning = [r for r in records if site(r["source"]) not in held_sites]
+    heldout = [r for r in records if site(r["source"]) in held_sites]
+    return tuning, heldout
+
+
+def folds(records: Sequence[Record], k: int = FOLDS) -> list[list[Record]]:
+    """Deal whole sites into k folds of similar size, biggest site first, ties by hash."""
+    by_site: dict[str, list[Record]] = defaultdict(list)
+    for record in records:
+        by_site[site(record["source"])].append(record)
+    order = _site_order(by_site)
+    dealt: list[list[Record]] = [[] for _ in range(k)]
+    for name in sorted(order, key=lambda s: -len(by_site[s])):  # stable: hash order in ties
+        min(dealt, key=len).extend(by_site[name])
+    return dealt
+
+
+def view(record: Record, chars: int | None) -> tuple[str, str]:
+    """Return (title, body) as a reader sees it: the whole body, or its first chars."""
+    body = record["body"] if chars is None else record["body"][:chars]
+    return record["title"], body
+
+
+# --- scoring -----------------------------------------------------------------------------
+
+
+def count(records: Sequence[Record], predicted: Sequence[set[str]]) -> dict[str, Counter]:
+    """Count tp, fp and fn per topic."""
+    counts: dict[str, Counter] = {topic: Counter() for topic in TOPICS}
+    for record, got in zip(records, predicted):
+        gold = set(record["topics"])
+        for topic in (got | gold) & set(TOPICS):
+            counts[topic]["tp" if topic in got & gold else "fp" if topic in got else "fn"] += 1
+    return counts
+
+
+def prf(c: Counter) -> tuple[float, float, float]:
+    """Return precision, recall and F1 of a tp/fp/fn counter."""
+    precision = c["tp"] / (c["tp"] + c["fp"]) if c["tp"] + c["fp"] else 0.0
+    recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def micro(counts: dict[str, Counter]) -> tuple[float, float, float]:
+    """Return micro-averaged precision, recall and F1."""
+    return prf(sum(counts.values(), Counter()))
+
+
+def predict_all(predict: Predict, records: Sequence[Record], chars: int | None) -> list[set]:
+    """Run a predictor over records seen through one view."""
+    return [predict(*view(r, chars), r["lang"]) for r in records]
+
+
+def ms_per_article(predict: Predict, records: Sequence[Record], *, runs: int = 5) -> float:
+    """Return the median over runs of the mean time per article, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for record in records:
+            predict(record["title"], record["body"], record["lang"])
+        times.append((time.perf_counter() - start) / len(records) * 1000)
+    return statistics.median(times)
+
+
+# --- reporting ---------------------------------------------------------------------------
+
+
+def row(name: str, counts: dict[str, Counter], n: int) -> str:
+    """Format one micro-averaged table row."""
+    p, r, f = micro(counts)
+    return f"| {name} | {n} | {p:.3f} | {r:.3f} | **{f:.3f}** |"
+
+
+def language_rows(name: str, records: Sequence[Record], predicted: Sequence[set]) -> list[str]:
+    """Format micro rows for each language."""
+    rows = []
+    for lang in ("en", "ru"):
+        pairs = [(r, p) for r, p in zip(records, predicted) if r["lang"] == lang]
+        subset = [r for r, _ in pairs]
+        rows.append(row(f"{name}, {lang}", count(subset, [p for _, p in pairs]), len(subset)))
+    return rows
+
+
+def topic_table(columns: dict[str, dict[str, Counter]]) -> list[str]:
+    """Format per-topic P/R/F1 with one group of columns per named count set."""
+    head = "| topic | " + " | ".join(f"{name} P | R | F1" for name in columns) + " |"
+    rule = "|---|" + "---:|---:|---:|" * len(columns)
+    lines = [head, rule]
+    for topic in TOPICS:
+        cells = []
+        for counts in columns.values():
+            p, r, f = prf(counts[topic])
+            cells.append(f"{p:.2f} | {r:.2f} | {f:.2f}")
+        lines.append(f"| {topic} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def rules_predictor() -> Predict:
+    """Return the example taxonomy's classifier as a predictor."""
+    import tomllib
+
+    from bot.text.classify import classify, taxonomy_from_dict
+
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    taxonomy = taxonomy_from_dict({"topics": data["topics"]})
+
+    def predict(title: str, body: str, lang: str) -> set[str]:
+        return {m.topic for m in classify(title=title, body=body, taxonomy=taxonomy, lang=lang)}
+
+    return predict
+
+
+def report_fixed(name: str, predict: Predict) -> list[str]:
+    """Report a predictor that learns nothing: held-out, tuning, per language, views, timing."""
+    records = load()
+    tuning, heldout = split(records)
+    written = load(WRITTEN)
+    out = [
+        f"### {name}",
+        "",
+        "| set | texts | precision | recall | micro-F1 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    by_part = {}
+    for label, chars in (("title + 600", SHORT), ("full text", None)):
+        for part_name, part in (("held-out", heldout), ("tuning", tuning), ("all real", records)):
+            predicted = predict_all(predict, part, chars)
+            by_part[(label, part_name)] = count(part, predicted)
+            out.append(row(f"{part_name}, {label}", by_part[(label, part_name)], len(part)))
+            if part_name == "held-out":
+                out.extend(language_rows(f"{part_name}, {label}", part, predicted))
+    out.append(
+        row(
+            "written set (not accuracy)",
+            count(written, predict_all(predict, written, None)),
+            len(written),
+        )
+    )
+    out += [
+        "",
+        *topic_table(
+            {
+                "held-out, title+600": by_part[("title + 600", "held-out")],
+                "all real, title+600": by_part[("title + 600", "all real")],
+            }
+        ),
+    ]
+    out += [
+        "",
+        f"ms per article (full text, median of 5 runs): {ms_per_article(predict, records):.3f}",
+    ]
+    return out
+
+
+def main(argv: Sequence[str]) -> int:
+    """Print the topic benchmark as Markdown."""
+    records = load()
+    tuning, heldout = split(records)
+    print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}")
+    print("\n".join(report_fixed("rules", rules_predictor())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
