@@ -1,0 +1,200 @@
+"""Compile taxonomy phrases and operators' regexes so that no pattern can stall a poll.
+
+Phrases are escaped words, compiled with ``re``. An operator's regex is compiled with the
+``regex`` module, whose matching takes a timeout, after a small scanner of the pattern's text
+refuses nested quantifiers (the shape that backtracks catastrophically) and patterns that can
+match an empty string. Errors are ValueError with a message for the key path.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import regex
+
+REGEX_TIMEOUT = 0.05  # seconds one operator regex may spend on one text
+_WIDE = 10  # a repeat allowing more than this many rounds counts as unbounded
+_SEPARATORS = re.compile(r"[\s\-]+")
+_GAP = r"[\s-]+"  # what a space or hyphen inside a phrase matches in the text
+_QUANTIFIER = re.compile(r"(?:[*+?]|\{(\d*)(?:(,)(\d*))?\})[?+]?")
+_ZERO_WIDTH_ESCAPES = set("bBAZzGKmM")
+# Case pairs that lower() keeps apart but re.IGNORECASE treats as one letter (s/ſ, i/ı, σ/ς,
+# Cyrillic and Greek variants...), from Unicode's case data; tests check the table against re
+# over the whole Basic Multilingual Plane. The dot lower() leaves on İ is dropped too.
+_FOLD_MAP = str.maketrans(
+    {
+        0x0131: 0x0069, 0x017F: 0x0073, 0x03B9: 0x0345, 0x03BC: 0x00B5, 0x03C3: 0x03C2,
+        0x03D0: 0x03B2, 0x03D1: 0x03B8, 0x03D5: 0x03C6, 0x03D6: 0x03C0, 0x03F0: 0x03BA,
+        0x03F1: 0x03C1, 0x03F5: 0x03B5, 0x1C80: 0x0432, 0x1C81: 0x0434, 0x1C82: 0x043E,
+        0x1C83: 0x0441, 0x1C84: 0x0442, 0x1C85: 0x0442, 0x1C86: 0x044A, 0x1C87: 0x0463,
+        0x1E9B: 0x1E61, 0x1FBE: 0x0345, 0x1FD3: 0x0390, 0x1FE3: 0x03B0, 0xA64B: 0x1C88,
+        0xFB06: 0xFB05, 0x0307: None,
+    }
+)  # fmt: skip
+_CHAR_MAP = str.maketrans(
+    {"ё": "е", "Ё": "Е", "\u00ad": None} | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014", "-")
+)
+
+
+def normalize(text: str) -> str:
+    """Fold ё into е, unify dashes and collapse whitespace; case is kept for acronyms."""
+    return " ".join(text.translate(_CHAR_MAP).split())
+
+
+def fold(text: str) -> str:
+    """Lower-case text the way re.IGNORECASE compares it, so a substring test agrees with re."""
+    return text.lower().translate(_FOLD_MAP)
+
+
+def phrase_words(phrase: str) -> list[str]:
+    """Split a phrase into its words, refusing an empty one."""
+    words = [w for w in _SEPARATORS.split(normalize(phrase)) if w]
+    if not words:
+        raise ValueError("empty phrase")
+    return words
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """Compile a phrase whose every word matches the start of a word."""
+    words = phrase_words(phrase)
+    # An all-capitals phrase is an acronym: exact case, whole word, so "UN" never
+    # matches "un-" or "UNESCO", and "ЕС" never matches the syllable "ес".
+    if phrase.upper() == phrase and phrase.lower() != phrase:
+        return re.compile(rf"(?<!\w){_GAP.join(map(re.escape, words))}(?!\w)")
+    # Otherwise each word is a stem: "государственн границ" finds "государственной границы".
+    body = (r"\w*" + _GAP).join(map(re.escape, words))
+    return re.compile(rf"(?<!\w){body}", re.IGNORECASE)
+
+
+def compile_regex(pattern: str) -> regex.Pattern[str]:
+    """Compile an operator's regex, refusing ones that could hang the matcher."""
+    try:
+        compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+    except regex.error as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from exc
+    if compiled.flags & regex.VERBOSE:
+        raise ValueError("verbose (?x) patterns are not supported; write the regex on one line")
+    shape = _Scanner(pattern).sequence()
+    if shape.nested:
+        raise ValueError(
+            "nested quantifiers such as (a+)+ can backtrack catastrophically;"
+            " use one quantifier or a bounded inner repeat"
+        )
+    if shape.min_width == 0:
+        raise ValueError("the regular expression can match an empty string")
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What the vetting needs to know of a piece of pattern."""
+
+    min_width: int  # the fewest characters a match of it consumes
+    repeats: bool  # it holds a quantifier with a variable count
+    nested: bool  # a variable repeat sits inside a wide variable repeat
+
+
+class _Scanner:
+    """Read a valid pattern's text left to right into the shape of its pieces."""
+
+    def __init__(self, pattern: str) -> None:
+        self.text, self.at = pattern, 0
+
+    def sequence(self) -> _Shape:
+        """Scan alternatives up to a closing parenthesis or the end."""
+        branches, width, repeats, nested = [], 0, False, False
+        while self.at < len(self.text) and self.text[self.at] != ")":
+            if self.text[self.at] == "|":
+                self.at += 1
+                branches.append(width)
+                width = 0
+                continue
+            atom = self._quantified(self._atom())
+            width += atom.min_width
+            repeats, nested = repeats or atom.repeats, nested or atom.nested
+        return _Shape(min(branches + [width]), repeats, nested)
+
+    def _quantified(self, atom: _Shape) -> _Shape:
+        """Apply a quantifier that follows an atom, if there is one."""
+        found = _QUANTIFIER.match(self.text, self.at)
+        if not found:
+            return atom
+        self.at = found.end()
+        low, high = _bounds(found)
+        variable = high is None or high > low
+        wide = variable and (high is None or high > _WIDE)
+        nested = atom.nested or (wide and atom.repeats)
+        return _Shape(atom.min_width * low, atom.repeats or variable, nested)
+
+    def _atom(self) -> _Shape:
+        """Scan one atom: a group, a class, an escape or a character."""
+        char = self.text[self.at]
+        self.at += 1
+        if char == "(":
+            return self._group()
+        if char == "[":
+            self._skip_class()
+            return _Shape(1, False, False)
+        if char == "\\":
+            return self._escape()
+        return _Shape(0 if char in "^$" else 1, False, False)
+
+    def _group(self) -> _Shape:
+        """Scan a group after its "("; lookarounds, flags and comments consume nothing."""
+        head = self.text[self.at : self.at + 4]
+        if head.startswith("?#"):
+            self.at = self.text.index(")", self.at) + 1
+            return _Shape(0, False, False)
+        zero = head.startswith(("?=", "?!", "?<=", "?<!", "?P=", "?(")) or _is_flag_group(head)
+        if head.startswith("?"):
+            self.at = _group_body_start(self.text, self.at)
+        inner = self.sequence()
+        self.at += 1  # the closing parenthesis
+        return _Shape(0 if zero else inner.min_width, inner.repeats, inner.nested)
+
+    def _skip_class(self) -> None:
+        """Move past a character class, whose "]" may come first or be escaped."""
+        at = self.at + (self.text[self.at] == "^")
+        at += self.text[at] == "]"
+        while self.text[at] != "]":
+            at += 2 if self.text[at] == "\\" else 1
+        self.at = at + 1
+
+    def _escape(self) -> _Shape:
+        """Scan an escape: anchors and back-references may consume nothing."""
+        char = self.text[self.at]
+        self.at += 1
+        if char.isdigit() or char == "g":
+            while self.at < len(self.text) and (
+                self.text[self.at].isalnum() or self.text[self.at] in "<>"
+            ):
+                self.at += 1
+            return _Shape(0, False, False)
+        if char in "pPN" and self.text.startswith("{", self.at):
+            self.at = self.text.index("}", self.at) + 1
+        return _Shape(0 if char in _ZERO_WIDTH_ESCAPES else 1, False, False)
+
+
+def _bounds(found: re.Match[str]) -> tuple[int, int | None]:
+    """Return the least and most rounds a quantifier allows (None: no limit)."""
+    symbol = found.group()[0]
+    if symbol != "{":
+        return {"*": (0, None), "+": (1, None), "?": (0, 1)}[symbol]
+    low, comma, high = found.groups()
+    least = int(low or 0)
+    return least, (int(high) if high else None) if comma else least
+
+
+def _is_flag_group(head: str) -> bool:
+    """Tell whether a group is an inline flag setting such as (?i) or (?-i:...)."""
+    return bool(re.match(r"\?[a-zA-Z-]+\)", head))
+
+
+def _group_body_start(text: str, at: int) -> int:
+    """Return where a group's content starts after its "(?...:" or "(?P<name>" head."""
+    found = re.compile(r"\?(?:P?<[^>]*>|[a-zA-Z-]*[:)]|[=!>|]|<[=!]|P=\w+|\(\w+\))").match(text, at)
+    if not found:
+        return at + 1
+    end = found.end()
+    return end - 1 if text[end - 1] == ")" else end

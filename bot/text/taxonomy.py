@@ -1,0 +1,257 @@
+"""Read a taxonomy of topics and entity tags from TOML tables into frozen, compiled values.
+
+Errors::
+
+    ValueError  a bad taxonomy; the message starts with the key path,
+                e.g. "topics.peacekeeping.regex[0]: not a valid regular expression"
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import regex
+
+from bot.text.patterns import (
+    compile_phrase,
+    compile_regex,
+    fold,
+    normalize,
+    phrase_words,
+)
+from bot.text.topic_model import TopicModel, shipped_model
+
+TOPIC_THRESHOLD = 2.0
+ENTITY_THRESHOLD = 1.0
+_SECTIONS = {"topics": TOPIC_THRESHOLD, "entities": ENTITY_THRESHOLD}
+_KEYS = {
+    "label",
+    "hashtag",
+    "description",
+    "threshold",
+    "phrases",
+    "regex",
+    "weights",
+    "exclude",
+    "exclude_regex",
+    "model",
+}
+_KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_WORD = re.compile(r"\w+")
+_START = 7  # the longest word beginning kept in Text.starts: enough to tell stems apart
+_LENGTHS = range(1, _START + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One phrase or regular expression and what a match of it is worth."""
+
+    kind: str  # 'phrase' | 'regex'
+    pattern: str
+    weight: float = 1.0
+    compiled: re.Pattern[str] | regex.Pattern[str] = field(init=False, repr=False, compare=False)
+    # Text every match contains, looked up in Text.exact or Text.folded before the regex runs.
+    needle: str = field(init=False, repr=False, compare=False, default="")
+    needle_folded: bool = field(init=False, repr=False, compare=False, default=True)
+    # The folded needle's start when it is one word: a match needs a word of the text that
+    # starts with it (Text.starts).
+    word: str = field(init=False, repr=False, compare=False, default="")
+
+    def __post_init__(self) -> None:
+        if self.kind == "phrase":
+            compiled = compile_phrase(self.pattern)
+            first = phrase_words(self.pattern)[0]
+            exact = not compiled.flags & re.IGNORECASE
+            object.__setattr__(self, "needle", first if exact else fold(first))
+            object.__setattr__(self, "needle_folded", not exact)
+            if _WORD.fullmatch(fold(first)):
+                object.__setattr__(self, "word", fold(first)[:_START])
+        elif self.kind == "regex":
+            compiled = compile_regex(self.pattern)
+        else:
+            raise ValueError(f"unknown rule kind {self.kind!r}")
+        object.__setattr__(self, "compiled", compiled)
+
+    def may_match(self, text: Text) -> bool:
+        """Tell cheaply whether the regex could match: False only when its needle is absent."""
+        if self.word and self.word not in text.starts:
+            return False
+        return self.needle in (text.folded if self.needle_folded else text.exact)
+
+    def describe(self) -> str:
+        """Name the rule for the archive's record of why a topic was given."""
+        return f"{self.kind}:{self.pattern}"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic or an entity: rules that add up to a score, and vetoes."""
+
+    key: str
+    label: str
+    hashtag: str
+    threshold: float
+    rules: tuple[Rule, ...]
+    exclude: tuple[Rule, ...] = ()
+    model: bool = False  # the shipped topic model decides, with these rules among its inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Taxonomy:
+    """The topics and the named entities an article is checked against."""
+
+    topics: tuple[Topic, ...]
+    entities: tuple[Topic, ...] = ()
+    model: TopicModel | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A normalised title or body, and its case-folded copy for needle look-ups."""
+
+    exact: str
+    folded: str
+    starts: frozenset[str] = frozenset()  # the beginnings of the folded text's words
+
+    @classmethod
+    def of(cls, raw: str) -> Text:
+        """Normalise raw text once for all the rules that read it."""
+        exact = normalize(raw)
+        folded = fold(exact)
+        # Hundreds of phrases are tried on each text and few occur: a set look-up of a
+        # phrase's first word rules most out faster than a substring search could.
+        words = set(_WORD.findall(folded))
+        starts = frozenset(w[:k] for w in words for k in _LENGTHS)
+        return cls(exact, folded, starts)
+
+    @property
+    def aligned(self) -> bool:
+        """Tell whether a position in the folded text is the same position in the exact one."""
+        # Folding keeps every character's place except İ's (and a lone combining dot).
+        return len(self.exact) == len(self.folded)
+
+
+def taxonomy_from_toml(text: str, *, path: str = "") -> Taxonomy:
+    """Parse TOML text with [topics.*] and [entities.*] tables into a taxonomy."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path or 'taxonomy'}: not valid TOML ({exc})") from exc
+    return taxonomy_from_dict(data, path=path)
+
+
+def taxonomy_from_dict(
+    data: Mapping, *, path: str = "", model: TopicModel | None = None
+) -> Taxonomy:
+    """Validate a mapping of "topics" and "entities" tables and compile it."""
+    for key in data:
+        if key not in _SECTIONS:
+            raise ValueError(f"{_join(path, key)}: unknown key (expected topics, entities)")
+    if "topics" not in data:
+        raise ValueError(f"{_join(path, 'topics')}: missing")
+    model = model or shipped_model()
+    built = {}
+    for section, threshold in _SECTIONS.items():
+        where = _join(path, section)
+        tables = _expect(data.get(section, {}), dict, where, "a table")
+        known = model.topics if section == "topics" else ()
+        built[section] = tuple(
+            _topic(key, table, path=_join(where, key), threshold=threshold, modelled=known)
+            for key, table in tables.items()
+        )
+    used = any(t.model for t in built["topics"])
+    return Taxonomy(built["topics"], built["entities"], model if used else None)
+
+
+def _topic(
+    key: str, table: object, *, path: str, threshold: float, modelled: tuple[str, ...]
+) -> Topic:
+    """Build one topic from its TOML table, naming the path of any error."""
+    if not _KEY_RE.fullmatch(key):
+        raise ValueError(f"{path}: key must be lower-case letters, digits, '-' or '_'")
+    table = _expect(table, dict, path, "a table")
+    for name in table:
+        if name not in _KEYS:
+            raise ValueError(f"{path}.{name}: unknown key")
+    label = _expect(table.get("label", key), str, f"{path}.label", "a string")
+    _expect(table.get("description", ""), str, f"{path}.description", "a string")
+    threshold = _number(table.get("threshold", threshold), f"{path}.threshold")
+    weights = _weights(table, path)
+    rules = _rules(table, ("phrases", "regex"), path, weights)
+    if not rules:
+        raise ValueError(f"{path}: needs at least one of phrases, regex")
+    return Topic(
+        key=key,
+        label=label,
+        hashtag=_hashtag(table, key, path),
+        threshold=threshold,
+        rules=rules,
+        exclude=_rules(table, ("exclude", "exclude_regex"), path, {}),
+        model=_uses_model(table, key, path, modelled),
+    )
+
+
+def _uses_model(table: dict, key: str, path: str, modelled: tuple[str, ...]) -> bool:
+    """Say whether the shipped model decides this topic: by default when it knows the key."""
+    use = _expect(table.get("model", key in modelled), bool, f"{path}.model", "true or false")
+    if use and key not in modelled:
+        known = ", ".join(modelled) or "none"
+        raise ValueError(f"{path}.model: the shipped model has no topic {key!r} (it has {known})")
+    return use
+
+
+def _rules(
+    table: dict, names: tuple[str, str], path: str, weights: dict[str, float]
+) -> tuple[Rule, ...]:
+    """Build the phrase rules, then the regex rules, of one topic."""
+    rules = []
+    for name, kind in zip(names, ("phrase", "regex")):
+        patterns = _expect(table.get(name, []), list, f"{path}.{name}", "a list of strings")
+        for i, pattern in enumerate(patterns):
+            where = f"{path}.{name}[{i}]"
+            _expect(pattern, str, where, "a string")
+            try:
+                rules.append(Rule(kind, pattern, weights.get(pattern, 1.0)))
+            except ValueError as exc:
+                raise ValueError(f"{where}: {exc}") from exc
+    unused = set(weights) - {rule.pattern for rule in rules}
+    if unused:
+        raise ValueError(f"{path}.weights.{sorted(unused)[0]}: no such phrase or regex")
+    return tuple(rules)
+
+
+def _weights(table: dict, path: str) -> dict[str, float]:
+    """Read the optional per-rule weights, each a positive number."""
+    weights = _expect(table.get("weights", {}), dict, f"{path}.weights", "a table")
+    return {key: _number(value, f"{path}.weights.{key}") for key, value in weights.items()}
+
+
+def _hashtag(table: dict, key: str, path: str) -> str:
+    """Return the hashtag text; Telegram allows only letters, digits and '_'."""
+    raw = _expect(table.get("hashtag", key), str, f"{path}.hashtag", "a string")
+    tag = raw.lstrip("#").replace("-", "_")
+    if not re.fullmatch(r"\w+", tag) or tag.isdigit():
+        raise ValueError(f"{path}.hashtag: {raw!r} is not a usable Telegram hashtag")
+    return tag
+
+
+def _number(value: object, path: str) -> float:
+    """Check that a value is a positive number (TOML booleans are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{path}: expected a positive number, got {value!r}")
+    return float(value)
+
+
+def _expect(value: object, kind: type, path: str, what: str):
+    """Return the value if it has the expected type, else name the path."""
+    if not isinstance(value, kind):
+        raise ValueError(f"{path}: expected {what}, got {type(value).__name__}")
+    return value
+
+
+def _join(path: str, key: str) -> str:
+    """Extend a dotted key path."""
+    return f"{path}.{key}" if path else key

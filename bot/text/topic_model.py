@@ -1,0 +1,110 @@
+"""Score the default topics with a linear model over lemmas and rule scores, in numpy.
+
+The model is one logistic regression per topic, trained offline (``python -m bench.topics
+train``) and shipped as ``topics_model.json`` beside this module. Its inputs are the damped,
+position-weighted lemma counts of :mod:`bot.text.lemmas` and, for each topic of the taxonomy,
+the damped points its rules earned; so a topic's own phrases still count, and what decided is
+told as the lemmas and rule scores that added most.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.text.lemmas import lemma_features
+
+MODEL_PATH = Path(__file__).with_name("topics_model.json")
+FORMAT = 1
+RULE_WEIGHT = 2.0  # rule points are few and strong; this puts them on the lemmas' scale
+EXPLAIN_TOP = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The model's verdict on one topic: probability and the inputs that added most."""
+
+    topic: str
+    probability: float
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicModel:
+    """Weights of one logistic regression per topic, over a shared feature vocabulary."""
+
+    topics: tuple[str, ...]
+    threshold: float = 0.5
+    vocabulary: Mapping[str, int] = field(default_factory=dict, repr=False)
+    weights: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False)
+    bias: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
+    source: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> TopicModel:
+        """Build a model from its JSON form, refusing another format."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"topic model format {data.get('format')!r}, expected {FORMAT}")
+        topics = tuple(data["topics"])
+        names = sorted({name for t in topics for name in data["topics"][t]["weights"]})
+        vocabulary = {name: i for i, name in enumerate(names)}
+        weights = np.zeros((len(names), len(topics)))
+        for j, topic in enumerate(topics):
+            for name, value in data["topics"][topic]["weights"].items():
+                weights[vocabulary[name], j] = value
+        bias = np.array([data["topics"][t]["bias"] for t in topics], dtype=float)
+        return cls(topics, float(data["threshold"]), vocabulary, weights, bias, data["source"])
+
+    def decide(
+        self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
+    ) -> list[Decision]:
+        """Return a decision for each topic in only that the model scores at its threshold."""
+        found = features(title, body, rule_points)
+        names = [name for name in found if name in self.vocabulary]
+        if not names:
+            return []
+        rows = self.weights[[self.vocabulary[n] for n in names]]
+        values = np.array([found[n] for n in names])
+        parts = rows * values[:, None]  # each feature's contribution to each topic
+        logits = self.bias + parts.sum(axis=0)
+        decisions = []
+        for j, topic in enumerate(self.topics):
+            probability = 1.0 / (1.0 + math.exp(-logits[j]))
+            if topic in only and probability >= self.threshold:
+                decisions.append(Decision(topic, probability, _reasons(names, parts[:, j])))
+        return decisions
+
+
+def features(title: str, body: str, rule_points: Mapping[str, float]) -> dict[str, float]:
+    """Return the model's inputs: lemma features and each topic's damped rule points."""
+    found = lemma_features(title, body)
+    for key, points in rule_points.items():
+        if points > 0:
+            found["r:" + key] = RULE_WEIGHT * math.log1p(points)
+    return found
+
+
+def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
+    """Name the inputs that raised a topic's score most, e.g. "lemma:миротворец+1.52"."""
+    order = np.argsort(-parts)[:EXPLAIN_TOP]
+    return tuple(_describe(names[i], parts[i]) for i in order if parts[i] > 0)
+
+
+def _describe(name: str, part: float) -> str:
+    """Render one feature and its contribution."""
+    kind, _, what = name.partition(":")
+    return f"{'lemma' if kind == 'w' else 'rules'}:{what}{part:+.2f}"
+
+
+@cache
+def shipped_model() -> TopicModel:
+    """Load the model shipped with the package, or an empty one if there is none."""
+    if not MODEL_PATH.exists():
+        return TopicModel(topics=())
+    return TopicModel.from_dict(json.loads(MODEL_PATH.read_text(encoding="utf-8")))
