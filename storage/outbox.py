@@ -155,10 +155,6 @@ class Outbox:
             return False
         return True
 
-    def mark_sending(self, item_id: int, *, now: datetime) -> None:
-        """Record that a Telegram call for this row is about to start."""
-        self.claim([item_id], now=now)
-
     def mark_sent(
         self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime
     ) -> None:

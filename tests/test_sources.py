@@ -20,7 +20,7 @@ from scrapers import (
     links_from_feed,
     links_from_listing,
 )
-from scrapers.dates import parse_dateline
+from scrapers.dates import iter_datelines
 from scrapers.encoding import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,9 @@ def test_article_fields(key: str, case: dict) -> None:
 )
 def test_shipped_dateline(key: str, text: str, utc: str | None, author: str) -> None:
     source = CONFIG.source(key)
-    found = parse_dateline(text, source.dateline, zone=ZoneInfo(source.timezone), now=NOW)
+    found = next(
+        iter_datelines(text, source.dateline, zone=ZoneInfo(source.timezone), now=NOW), None
+    )
     assert (found and (found[0].isoformat(), found[1])) == ((utc, author) if utc else None)
 
 

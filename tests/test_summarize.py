@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bot.text.summarize import is_real_lead, split_sentences, strip_dateline, summarize
+from bot.text.summarize import is_real_lead, strip_dateline, summarize
 
 # --- sentence splitting ------------------------------------------------------------------------
 
@@ -186,12 +186,17 @@ SPLIT_CASES = [
 
 
 @pytest.mark.parametrize(("text", "lang", "expected"), SPLIT_CASES)
-def test_split_sentences(text, lang, expected):
-    assert split_sentences(text, lang=lang) == expected
+def test_sentences_split_where_a_summary_may_end(text, lang, expected):
+    # A budget of exactly the first k sentences gives those sentences (a missed boundary gives
+    # less); one character less gives the first k - 1 (a boundary inside sentence k gives more).
+    def summary(max_chars: int) -> str:
+        return summarize(title="", lead="", body=text, lang=lang, max_chars=max_chars)
 
-
-def test_split_sentences_empty_text_gives_no_sentences():
-    assert split_sentences(" \n ") == []
+    for k in range(1, len(expected) + 1):
+        first = " ".join(expected[:k])
+        assert summary(len(first)) == first
+        shorter = summary(len(first) - 1)
+        assert shorter == " ".join(expected[: k - 1]) if k > 1 else shorter.endswith("…")
 
 
 # --- datelines ---------------------------------------------------------------------------------
@@ -432,7 +437,15 @@ LONG_BODY = (
     "proposed strengthening the border with additional equipment. The Committee approved "
     "a joint statement. The next meeting will be held in Yerevan in 2022."
 )
-LONG_SENTENCES = split_sentences(LONG_BODY, lang="en")
+LONG_SENTENCES = [
+    "The Collective Security Treaty Organization held a meeting of the Committee of "
+    "Secretaries of Security Councils in Moscow on Tuesday.",
+    "Lt. Gen. Anatoly Sidorov reported on the situation on the Tajik-Afghan border, which "
+    "remains tense, and proposed strengthening the border with additional equipment.",
+    "The Committee approved a joint statement.",
+    "The next meeting will be held in Yerevan in 2022.",
+]
+assert " ".join(LONG_SENTENCES) == LONG_BODY
 
 
 @pytest.mark.parametrize(

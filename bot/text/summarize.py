@@ -93,12 +93,6 @@ def summarize(*, title: str, lead: str, body: str, lang: str = "", max_chars: in
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
 
-def split_sentences(text: str, *, lang: str = "") -> list[str]:
-    """Split text into sentences, keeping abbreviations, initials and decimals intact."""
-    text = _collapse(text)
-    return list(_iter_sentences(text, _language(text, lang)))
-
-
 def strip_dateline(text: str) -> str:
     """Remove a leading agency dateline (TASS, BelTA or 'CITY, Month Day (Agency) -')."""
     match = _DATELINE.match(text)
