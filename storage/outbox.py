@@ -1,5 +1,5 @@
 """The Telegram outbox: one row per article and channel (or per edit of, or reply to, its post),
-moved through its states durably (reliability.md §6).
+moved through its states durably.
 
     pending ─► sending ─► sent
        ▲          ├─► pending    retry later: a flood wait, or the request provably never left
