@@ -307,6 +307,16 @@ LEAD_CASES = [
         False,
         id="tass-ru-site-description",
     ),
+    pytest.param(
+        "Sputnik — международное информационное агентство и радио.",
+        False,
+        id="any-agency-self-description",
+    ),
+    pytest.param(
+        "The CSTO Secretary General gave an interview to the TASS news agency in Moscow.",
+        True,
+        id="a-lead-that-names-an-agency",
+    ),
     pytest.param("Read more in our Telegram channel about the CSTO summit.", False, id="read-more"),
     pytest.param("Subscribe to our newsletter to get the latest CSTO news.", False, id="subscribe"),
     pytest.param(
