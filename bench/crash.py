@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from tests.fakes.sites import FakeSites
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from fakes.sites import FakeSites
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = ("-1001000000001", "-1001000000002")

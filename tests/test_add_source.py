@@ -25,7 +25,7 @@ from bot.ingest.discovery import (
     toml_block,
 )
 from scrapers import Source, links_from_listing, url_key
-from tests.fakes.world import World, write_config
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

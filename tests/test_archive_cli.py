@@ -19,7 +19,7 @@ from bot.cli.archive import EXPORT_COLUMNS, SEARCH_COLUMNS
 from bot.cli.progress import Progress
 from scrapers.models import Article
 from storage import Store
-from tests.fakes.world import World, write_config
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
-from tests.fakes.world import World, write_config
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL = "@presswatch_test"

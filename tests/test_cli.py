@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import all_commands
-from tests.fakes.sites import rebase
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.world import World, write_config
+from fakes.sites import rebase
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

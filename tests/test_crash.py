@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bench.crash import feed, presswatch, run_crash
+from fakes.sites import FakeSites
 from scrapers.models import Article
 from storage import Delivery, InstanceLock, Store
 from storage.records import DROPPED, FAILED, PENDING, SENT, UNCERTAIN
-from tests.fakes.sites import FakeSites
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 

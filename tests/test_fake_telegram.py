@@ -21,8 +21,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.telegram_html import HtmlParseError, parse_html
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, HtmlParseError, RateLimit, parse_html
 
 CHANNEL = -1001234567890
 GROUP = -4001
@@ -475,7 +474,7 @@ def test_wait_for_gives_up_with_false(fake):
 
 def test_cli_prints_its_base_url_and_serves_until_terminated():
     root = Path(__file__).resolve().parents[1]
-    command = [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0", "--token", "42:CLI"]
+    command = [sys.executable, "-m", "fakes.telegram", "--port", "0", "--token", "42:CLI"]
     with subprocess.Popen(
         command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:

@@ -12,7 +12,7 @@ from bot.config import load_config
 from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
-from tests.fakes.world import World, write_config
+from tests.support.world import World, write_config
 
 IA = "interaffairs-en"
 TASS = "tass-com"
