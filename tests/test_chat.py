@@ -90,8 +90,8 @@ def fake():
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store.open(tmp_path / "archive.db")
+def store(store):
+    """The shared empty archive (conftest), with three articles."""
     add(
         store,
         1,
@@ -108,8 +108,7 @@ def store(tmp_path):
         source="beta",
     )
     add(store, 3, "Summit statement adopted", body="Leaders adopted a statement at the summit.")
-    yield store
-    store.close()
+    return store
 
 
 class Session:

@@ -19,7 +19,7 @@ from bot.delivery.telegram import TelegramSender
 from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from storage import Store
 from storage.records import FAILED, PENDING, SENT, UNCERTAIN
-from tests.test_publish import FakeTime, add, channel, make_config, relay_for
+from tests.support.relay import FakeTime, add, article, channel, make_config, relay_for
 
 A, B, C, D = ("a", "-1001001"), ("b", "-1001002"), ("c", "-1001003"), ("d", "-1001004")
 ADMIN = "555"
@@ -289,8 +289,6 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 
 def add_article_body(n: int):
-    from tests.test_publish import article
-
     return article(100 + n, body="A reprint of the same story.")
 
 

@@ -22,6 +22,7 @@ from telegram.error import (
 )
 
 from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, HtmlParseError, RateLimit, parse_html
+from tests.support.clocks import HandClock
 
 CHANNEL = -1001234567890
 GROUP = -4001
@@ -39,16 +40,6 @@ def _ptb_timedelta(monkeypatch):
 def fake():
     with FakeTelegram(now=lambda: NOW) as fake:
         yield fake
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def with_bot(fake, action):
@@ -157,21 +148,21 @@ def test_length_is_counted_in_utf16_units_after_parsing(fake):
 
 
 def test_per_chat_flood_limit_answers_429_with_the_real_wait():
-    clock = Clock()
+    clock = HandClock(1000.0)
     limit = RateLimit(per_chat_per_minute=2, global_per_second=None)
     with FakeTelegram(clock=clock, rate_limit=limit) as fake:
 
         async def action(bot):
             await bot.send_message(CHANNEL, "1")
-            clock.t += 10
+            clock.now += 10
             await bot.send_message(CHANNEL, "2")
             with pytest.raises(RetryAfter) as first:
                 await bot.send_message(CHANNEL, "3")
             await bot.send_message(GROUP, "another chat is not held up")
-            clock.t += 45  # the first slot frees 60 s after message 1
+            clock.now += 45  # the first slot frees 60 s after message 1
             with pytest.raises(RetryAfter) as second:
                 await bot.send_message(CHANNEL, "3")
-            clock.t += 5
+            clock.now += 5
             await bot.send_message(CHANNEL, "3")
             return first.value.retry_after, second.value.retry_after
 
@@ -181,20 +172,20 @@ def test_per_chat_flood_limit_answers_429_with_the_real_wait():
 
 
 def test_min_interval_and_global_limits():
-    clock = Clock()
+    clock = HandClock(1000.0)
     limit = RateLimit(per_chat_per_minute=None, per_chat_min_interval=3.0, global_per_second=2)
     with FakeTelegram(clock=clock, rate_limit=limit) as fake:
 
         async def action(bot):
             await bot.send_message(1, "a")
-            clock.t += 2.5
+            clock.now += 2.5
             with pytest.raises(RetryAfter) as interval:  # 0.5 s left, rounded up to 1
                 await bot.send_message(1, "b")
             await bot.send_message(2, "c")
             await bot.send_message(3, "d")
             with pytest.raises(RetryAfter) as overall:  # a third send within one second
                 await bot.send_message(4, "e")
-            clock.t += 1
+            clock.now += 1
             await bot.send_message(4, "e")
             return interval.value.retry_after, overall.value.retry_after
 
@@ -203,7 +194,7 @@ def test_min_interval_and_global_limits():
 
 
 def test_default_limit_is_twenty_per_minute_per_chat():
-    with FakeTelegram(clock=Clock()) as fake:
+    with FakeTelegram(clock=HandClock(1000.0)) as fake:
 
         async def action(bot):
             for n in range(20):

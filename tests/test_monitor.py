@@ -20,8 +20,8 @@ from bot.service.monitor import Monitor
 from bot.service.snapshot import Snapshot, read_snapshot
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
+from tests.support.cli import presswatch
 from tests.support.world import World, write_config
-from tests.test_cli import presswatch
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SAMPLE = re.compile(

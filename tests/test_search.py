@@ -15,13 +15,6 @@ from storage.search import MARK_CLOSE, MARK_OPEN, SearchHit, latest, search
 JAN, FEB, MAR = (datetime(2024, m, 10, 12, 0, tzinfo=UTC) for m in (1, 2, 3))
 
 
-@pytest.fixture
-def store(tmp_path):
-    store = Store.open(tmp_path / "archive.db")
-    yield store
-    store.close()
-
-
 def add(
     store: Store,
     title: str,

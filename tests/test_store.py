@@ -36,13 +36,6 @@ def _article(n: int, body: str = "") -> Article:
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    s = Store.open(tmp_path / "sub" / "archive.db")
-    yield s
-    s.close()
-
-
 def test_open_creates_the_folder_uses_wal_and_full_sync(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "deep" / "dir" / "a.db")
     assert (tmp_path / "deep" / "dir" / "a.db").exists()
