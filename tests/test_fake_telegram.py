@@ -21,7 +21,14 @@ from telegram.error import (
     TimedOut,
 )
 
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, HtmlParseError, RateLimit, parse_html
+from fakes.telegram import (
+    DEFAULT_TOKEN,
+    FakeTelegram,
+    HtmlParseError,
+    InFlight,
+    RateLimit,
+    parse_html,
+)
 from tests.support.clocks import HandClock
 
 CHANNEL = -1001234567890
@@ -457,6 +464,29 @@ def test_concurrent_sends_get_unique_ids_per_chat():
         -1000 - k: list(range(1, 16)) for k in range(4)
     }
     assert len(fake.messages) == 60
+
+
+def test_a_send_in_flight_is_seen_and_held_between_carrying_out_and_answering():
+    # A round trip of 1 s, half after the message is in the chat: the moment a crash test aims at.
+    with FakeTelegram(rate_limit=None, latency=1.0) as fake:
+        answered = threading.Event()
+        client = threading.Thread(
+            target=lambda: (
+                with_bot(fake, lambda bot: bot.send_message(CHANNEL, "x")),
+                answered.set(),
+            )
+        )
+        assert fake.sends_in_flight() == InFlight(received=0, accepted=0)
+        with fake.frozen():
+            client.start()
+            assert fake.wait_for(lambda: fake.sends_in_flight().accepted == 1)
+            # Frozen: the message is in the chat, and its answer cannot leave until the block ends.
+            assert [m.text for m in fake.messages] == ["x"]
+            assert (
+                fake.sends_in_flight() == InFlight(received=1, accepted=1) and not answered.is_set()
+            )
+        client.join(10)
+        assert answered.is_set() and fake.sends_in_flight() == InFlight(received=0, accepted=0)
 
 
 def test_wait_for_gives_up_with_false(fake):

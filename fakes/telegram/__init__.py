@@ -2,7 +2,7 @@
 
 from .api import FakeTelegram
 from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
-from .records import DEFAULT_TOKEN, Call, Edit, RateLimit, SentMessage
+from .records import DEFAULT_TOKEN, Call, Edit, InFlight, RateLimit, SentMessage
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -10,6 +10,7 @@ __all__ = [
     "Edit",
     "FakeTelegram",
     "HtmlParseError",
+    "InFlight",
     "ParsedText",
     "RateLimit",
     "SentMessage",

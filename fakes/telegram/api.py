@@ -15,11 +15,11 @@ a chat id that is neither a number nor an @username) raises ValueError.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
 import time
 
-from .entities import utf16_len
 from .methods import BotMethods
 from .params import resolve_chat
 from .records import (
@@ -30,7 +30,9 @@ from .records import (
     Call,
     Edit,
     Fault,
+    InFlight,
     Limiter,
+    Pending,
     RateLimit,
     SentMessage,
     flood,
@@ -64,6 +66,7 @@ class FakeTelegram(BotMethods):
         self._updates: list[dict] = []
         self._last_update_id, self._polling, self._held = 0, 0, 0
         self._faults: list[Fault] = []
+        self._pending: list[Pending] = []
         self._blocked: dict[int, ApiError] = {}
         self._chats: dict[int, dict] = {}
         self._rights: dict[int, dict] = {}
@@ -171,6 +174,22 @@ class FakeTelegram(BotMethods):
         with self._cond:
             return self._held
 
+    def sends_in_flight(self) -> InFlight:
+        """Count sendMessage calls received and not yet answered, and those already carried out."""
+        with self._cond:
+            sends = [c for c in self._pending if c.method == SEND]
+            return InFlight(received=len(sends), accepted=sum(c.accepted for c in sends))
+
+    @contextlib.contextmanager
+    def frozen(self):
+        """Hold every call where it is while the block runs: none starts, is carried out or answered.
+
+        ``wait_for`` inside the block lets calls move while it waits and freezes them again once
+        its predicate holds, so the block acts at a moment the predicate describes.
+        """
+        with self._cond:
+            yield self
+
     def wait_for(self, predicate, timeout: float = 10.0) -> bool:
         """Block until ``predicate()`` is true (re-checked on every change); False on timeout."""
         with self._cond:
@@ -256,46 +275,21 @@ class FakeTelegram(BotMethods):
                     return fault
         return None
 
-    # -- user side ---------------------------------------------------------------------------
-
-    def push_message(self, *, chat_id: int | str, user_id: int, text: str,
-                     chat_type: str = "private") -> dict:  # fmt: skip
-        """Queue a user's message (a channel_post in channels) for getUpdates; return the update."""
-        chat = resolve_chat(chat_id)
-        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
-                "username": f"user{user_id}", "language_code": "en"}  # fmt: skip
-        chat_obj = {"id": chat, "type": chat_type, "title": f"Test {chat_type} {chat}"}
-        if chat_type == "private":
-            chat_obj = {"id": chat, "type": "private", "first_name": user["first_name"],
-                        "username": user["username"]}  # fmt: skip
-        with self._cond:
-            self._chats[chat] = chat_obj  # later sends see the same chat type
-            self._ids[chat] += 1
-            message = {"message_id": self._ids[chat], "date": int(self._now()), "chat": chat_obj,
-                       "text": text}  # fmt: skip
-            message |= {"sender_chat": chat_obj} if chat_type == "channel" else {"from": user}
-            if text.startswith("/"):  # Telegram marks a leading command, "/search@bot" included
-                length = utf16_len(text.split(maxsplit=1)[0])
-                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-            kind = "channel_post" if chat_type == "channel" else "message"
-            return self.push_update({kind: message})
-
-    def push_update(self, update: dict) -> dict:
-        """Queue any update for getUpdates, numbering it; return it."""
-        with self._cond:
-            self._last_update_id += 1
-            update = {"update_id": self._last_update_id} | update
-            self._updates.append(update)
-            self._cond.notify_all()
-            return update
-
     # -- request path ------------------------------------------------------------------------
 
-    def _serve(self, path: str, params: dict) -> tuple[int | None, dict | None]:
-        """Answer one call; a None payload means: close the socket without a byte of answer."""
+    def _serve(self, path: str, params: dict) -> tuple[int | None, dict | None, Pending]:
+        """Answer one call; a None payload means: close the socket without a byte of answer.
+
+        The call stays pending until the handler calls ``_answering`` just before writing.
+        """
         method, chat, status, payload = path.rpartition("/")[2], None, None, None
+        call = Pending(method)
+        with self._cond:
+            self._pending.append(call)
+            self._cond.notify_all()
         try:
             method, handler = self._route(path)
+            call.method = method
             chat = self._target(params)
             if self._hang(method, chat):  # else: held, then closed without an answer
                 fault = self._take("fail", method, chat)
@@ -305,6 +299,9 @@ class FakeTelegram(BotMethods):
                     raise self._blocked[chat]
                 self._delay(method)
                 result = handler(params, chat)
+                with self._cond:
+                    call.accepted = True
+                    self._cond.notify_all()
                 self._delay(method)
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
@@ -319,7 +316,13 @@ class FakeTelegram(BotMethods):
             self._calls.append(Call(method, dict(params), status, self._clock()))
             self._cond.notify_all()
         logger.debug("%s -> %s", method, status or "no answer")
-        return status, payload
+        return status, payload, call
+
+    def _answering(self, call: Pending) -> None:
+        """Mark a call answered: its answer (or the closed socket) is about to reach the client."""
+        with self._cond:
+            self._pending.remove(call)
+            self._cond.notify_all()
 
     def _delay(self, method: str) -> None:
         """Spend half the configured round trip of a send (emulated network time)."""

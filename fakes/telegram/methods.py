@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
-from .params import bool_param, int_param, json_param, require_chat
+from .params import bool_param, int_param, json_param, require_chat, resolve_chat
 from .records import ADMIN_RIGHTS, MAX_TEXT_UTF16, NOT_MODIFIED, ApiError, Edit, SentMessage, flood
 
 
 class BotMethods:
-    """Telegram's methods over the state FakeTelegram keeps (guarded by its condition)."""
+    """Telegram's methods, and a user's side of getUpdates, over the state FakeTelegram keeps."""
+
+    # -- user side ---------------------------------------------------------------------------
+
+    def push_message(self, *, chat_id: int | str, user_id: int, text: str,
+                     chat_type: str = "private") -> dict:  # fmt: skip
+        """Queue a user's message (a channel_post in channels) for getUpdates; return the update."""
+        chat = resolve_chat(chat_id)
+        user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
+                "username": f"user{user_id}", "language_code": "en"}  # fmt: skip
+        chat_obj = {"id": chat, "type": chat_type, "title": f"Test {chat_type} {chat}"}
+        if chat_type == "private":
+            chat_obj = {"id": chat, "type": "private", "first_name": user["first_name"],
+                        "username": user["username"]}  # fmt: skip
+        with self._cond:
+            self._chats[chat] = chat_obj  # later sends see the same chat type
+            self._ids[chat] += 1
+            message = {"message_id": self._ids[chat], "date": int(self._now()), "chat": chat_obj,
+                       "text": text}  # fmt: skip
+            message |= {"sender_chat": chat_obj} if chat_type == "channel" else {"from": user}
+            if text.startswith("/"):  # Telegram marks a leading command, "/search@bot" included
+                length = utf16_len(text.split(maxsplit=1)[0])
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+            kind = "channel_post" if chat_type == "channel" else "message"
+            return self.push_update({kind: message})
+
+    def push_update(self, update: dict) -> dict:
+        """Queue any update for getUpdates, numbering it; return it."""
+        with self._cond:
+            self._last_update_id += 1
+            update = {"update_id": self._last_update_id} | update
+            self._updates.append(update)
+            self._cond.notify_all()
+            return update
+
+    # -- methods -----------------------------------------------------------------------------
 
     def _true(self, params: dict, chat: int | None) -> bool:
         return True

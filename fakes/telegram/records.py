@@ -73,6 +73,22 @@ class Call:
     at: float
 
 
+@dataclasses.dataclass(slots=True, eq=False)
+class Pending:
+    """One call received and not yet answered; `accepted` once the fake has carried it out."""
+
+    method: str
+    accepted: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class InFlight:
+    """sendMessage calls received and not yet answered, and how many of them are in the chat."""
+
+    received: int
+    accepted: int
+
+
 class ApiError(ValueError):
     """An error answer: HTTP status, Telegram's description and optional parameters."""
 

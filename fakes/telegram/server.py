@@ -86,7 +86,8 @@ class Handler(BaseHTTPRequestHandler):
         return dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
 
     def _answer(self, params: dict) -> None:
-        status, payload = self.server.fake._serve(urlsplit(self.path).path, params)
+        status, payload, call = self.server.fake._serve(urlsplit(self.path).path, params)
+        self.server.fake._answering(call)  # not before: `frozen` may be holding the answer back
         if payload is None:  # hang or drop: the client gets a closed socket and nothing else
             self.close_connection = True
             with contextlib.suppress(OSError):
