@@ -290,11 +290,3 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 def add_article_body(n: int):
     return article(100 + n, body="A reprint of the same story.")
-
-
-def test_the_delivery_benchmark_runs_clean_in_its_short_form() -> None:
-    from bench.delivery import run
-
-    result = run(posts=24, channels=3, clock_kind="virtual")
-    assert result.throttled == 0
-    assert sorted(n for n, _ in result.per_channel.values()) == [8, 8, 8]
