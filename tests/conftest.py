@@ -65,6 +65,15 @@ def sites():
 
 
 @pytest.fixture
+def world():
+    """A loopback copy of every shipped source's site (a module may narrow it to a few)."""
+    from tests.support.world import World
+
+    with World() as copy:
+        yield copy
+
+
+@pytest.fixture
 def store(tmp_path: Path):
     """An archive in a fresh SQLite file, closed after the test."""
     from storage import Store

@@ -23,7 +23,7 @@ from bot.ingest.discovery import (
 )
 from scrapers import Source, links_from_listing, url_key
 from tests.support.cli import presswatch
-from tests.support.world import World, write_config
+from tests.support.world import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -251,12 +251,6 @@ NEW_ARTICLE = """<html lang="en"><head><title>CSTO foreign ministers meet in Alm
 <body><article><h1>CSTO foreign ministers meet in Almaty</h1><p>ALMATY, June 21. /TASS/. The Council of
 Foreign Ministers of the Collective Security Treaty Organization opened its meeting in Almaty on Friday
 to discuss the situation on the Tajik-Afghan border.</p></article></body></html>"""
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 def test_add_proposes_an_html_source_with_a_preview(world, tmp_path) -> None:

@@ -13,19 +13,13 @@ from bot.cli.main import all_commands
 from fakes.sites import rebase
 from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import presswatch as run_presswatch
-from tests.support.world import World, write_config
+from tests.support.world import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 # Every run here has the fake Bot API's token unless a test takes it away (token=None).
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 @pytest.fixture

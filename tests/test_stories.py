@@ -31,12 +31,6 @@ REPRINT_PAGE = """<html><head><title>Statement of the CSTO leaders - Internation
 
 
 @pytest.fixture
-def world():
-    with World() as w:
-        yield w
-
-
-@pytest.fixture
 def telegram():
     with FakeTelegram(
         rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)
