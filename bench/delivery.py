@@ -11,6 +11,7 @@ At real limits this takes 10 minutes (200 posts per channel at 20 a minute), so 
 
     python -m bench.delivery                   # scaled x10: about 70 s
     python -m bench.delivery --clock virtual   # about 25 s
+    python -m bench.delivery --json ...        # the result as JSON (tests read it)
 
 Scaling stretches local costs too: a 10 ms loopback round trip plus a 5 ms SQLite commit at x10
 look like a 150 ms trip to Telegram, and the relay counts each send from its answer (the only
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import statistics
 import sys
 import time
@@ -33,9 +36,9 @@ from tempfile import TemporaryDirectory
 from bot.config import config_from_dict
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import Message, Outcome, TelegramSender
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from scrapers.models import Article
 from storage import Delivery, Store
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 BASE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PER_MINUTE, INTERVAL, PER_SECOND = 20, 3.0, 25
@@ -257,8 +260,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=5)
     parser.add_argument("--clock", choices=("scaled", "virtual"), default="scaled")
     parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     result = run(posts=args.posts, channels=args.channels, clock_kind=args.clock, scale=args.scale)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(result), indent=2))
+        return 0
     clock_text = (
         ScaledClock(args.scale).describe()
         if args.clock == "scaled"

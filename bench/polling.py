@@ -20,6 +20,7 @@ with the rebuilt ones: `--mix rebuilt`, where nothing is archived). The polls ar
 poll must end not_modified, a changed one ok with exactly one (or no) new article.
 
     python -m bench.polling [--sources 20] [--rounds 3] [--memory-polls 10000] [--mix rebuilt]
+    python -m bench.polling --json ...   # rates, memory samples and the report as JSON (tests read it)
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import argparse
 import asyncio
 import gzip
 import ipaddress
+import json
 import logging
 import multiprocessing
 import os
@@ -588,6 +590,7 @@ def main() -> None:
         "that memory levels off once articles leave it",
     )
     parser.add_argument("--no-log", action="store_true", help="leave logging unconfigured")
+    parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     args = parser.parse_args()
     if args.sources < 2:
         parser.error("--sources: at least 2 (one of each kind)")
@@ -610,7 +613,22 @@ def main() -> None:
         + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
         + (" --no-log" if args.no_log else "")
     )
-    print(report(measured, sources=args.sources, rounds=args.rounds, polls=polls, command=command))
+    text = report(measured, sources=args.sources, rounds=args.rounds, polls=polls, command=command)
+    if args.json:
+        results = measured["results"]
+        print(
+            json.dumps(
+                {
+                    "rates": results.rates,
+                    "memory": results.memory,
+                    "server_requests": measured["server"]["requests"],
+                    "report": text,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(text)
 
 
 if __name__ == "__main__":

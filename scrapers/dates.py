@@ -105,22 +105,15 @@ def _parse_any(text: str) -> datetime:
         raise ValueError(f"unrecognised date: {text!r}") from exc
 
 
-def parse_dateline(
+def iter_datelines(
     text: str, pattern: str, *, zone: ZoneInfo, now: datetime
-) -> tuple[datetime, str] | None:
-    """Find the first date line matching `pattern` in `text`; return (UTC time, author) or None.
+) -> Iterator[tuple[datetime, str]]:
+    """Yield (UTC time, author) for every match of `pattern` in `text` that forms a valid date.
 
     The pattern's named groups are day, month, year, hour, minute and author; all but day and
     month are optional. A line without a year (TASS, BelTA listings) takes the latest year that
     does not put it in the future.
     """
-    return next(iter_datelines(text, pattern, zone=zone, now=now), None)
-
-
-def iter_datelines(
-    text: str, pattern: str, *, zone: ZoneInfo, now: datetime
-) -> Iterator[tuple[datetime, str]]:
-    """Yield (UTC time, author) for every match of `pattern` in `text` that forms a valid date."""
     for match in re.finditer(pattern, text, flags=re.MULTILINE | re.IGNORECASE):
         parts = match.groupdict()
         try:

@@ -117,7 +117,8 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
         published=link.published or article.published,
         author=normalize_author(link.author) if link.author else article.author,
         lang=detect_language(f"{link.title}\n{body or lead}", declared=source.lang or ""),
-        lead=lead,
+        # The site's own lines are cut from the feed's lead as from a page's (extract_article).
+        lead=strip_lines(lead, trailers=source.trailers, drop=source.drop_lines),
         body=strip_lines(body, trailers=source.trailers, drop=source.drop_lines),
     )
 

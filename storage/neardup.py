@@ -2,8 +2,9 @@
 
 Signatures are persisted in the `signatures` table; the in-memory LSH index holds only the
 recent window (rebuilt from SQLite at start-up), so its cost stays flat as the archive grows.
-Short press releases need small shingles and a low candidate threshold (reliability.md §7):
-3-word shingles, LSH at ~0.5, then confirmation on the exact shingle sets.
+Short press releases need small shingles and a low candidate threshold (a reprint with a new
+title and dateline shares little of a 100-word text): 3-word shingles, LSH at ~0.5, then
+confirmation on the exact shingle sets.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The Telegram outbox: one row per article and channel (or per edit of, or reply to, its post),
-moved through its states durably (reliability.md §6).
+moved through its states durably.
 
     pending ─► sending ─► sent
        ▲          ├─► pending    retry later: a flood wait, or the request provably never left
@@ -154,10 +154,6 @@ class Outbox:
         except _Conflict:
             return False
         return True
-
-    def mark_sending(self, item_id: int, *, now: datetime) -> None:
-        """Record that a Telegram call for this row is about to start."""
-        self.claim([item_id], now=now)
 
     def mark_sent(
         self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from scrapers.models import Article
 
-# Outbox states (reliability.md §6): a row is `sent` only after Telegram returned a message id.
+# Outbox states: a row is `sent` only after Telegram returned a message id.
 PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
 # The operator closed the row by hand (`presswatch outbox drop`): it had arrived, or is unwanted.
 DROPPED = "dropped"

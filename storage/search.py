@@ -1,11 +1,8 @@
 """Full-text search of the archive (FTS5 over title, lead and body) and the newest articles.
 
-User words never reach FTS5's query syntax unquoted: `build_match` turns any text into a safe
-MATCH expression of quoted terms, all ANDed. Morphology is handled at query time, since the
-index's unicode61 tokenizer folds case and Latin diacritics but knows no language (and keeps ё
-apart from е): each word becomes a crude stem ("санкциями" → "санкци", "sanctions" → "sanction"),
-a prefix term in `build_match`, and in `search` the stem with its language's common endings
-spelled out, which finds the same inflected forms many times faster in a big archive.
+`storage.match` turns the user's text into quoted terms; here each word that takes its forms is
+spelled out as those forms (`storage.wordforms`), which finds the same inflected words many
+times faster in a big archive than a prefix query, and the matches are ranked and filtered.
 
     ValueError("empty query")     the text holds no word to search for
 """
@@ -21,7 +18,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .match import Term, render
+from .match import terms as match_terms
 from .records import json_keys
+from .wordforms import word_forms
 
 # Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML).
 MARK_OPEN, MARK_CLOSE = "[", "]"
@@ -36,105 +36,11 @@ MAX_CANDIDATES = 50_000
 # walk newest first only ends once this many have, or at the start of the range. The newest 300
 # matches of one source (and topic, and period) are a deep enough pool for a page of results.
 FILTERED_WINDOW = 300
-MAX_TERMS = 12  # More terms ANDed add nothing but cost; the rest of a pasted text is ignored.
 SNIPPET_TOKENS = 24
 
-_PHRASE = re.compile(r'"([^"]*)"')
-_WORD = re.compile(r"[^\W_]+")  # unicode61's token characters: letters and digits
-_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b", re.IGNORECASE)
-_CYRILLIC = re.compile(r"[а-яё]")
 # Words whose case folding Python and unicode61 agree on (no Latin diacritics), so their forms
 # can be spelled out exactly as the index holds them.
 _PLAIN = re.compile(r"[a-z0-9а-яё]+")
-
-Term = tuple[tuple[str, bool], ...]  # alternatives: (words, prefix on the last word)
-
-# Common Russian inflections, longest first; one is cut (crude, but enough to find word forms).
-_RU_ENDINGS = tuple(
-    sorted(
-        (
-            "ами",
-            "ями",
-            "ыми",
-            "ими",
-            "ого",
-            "его",
-            "ому",
-            "ему",
-            "ая",
-            "яя",
-            "ое",
-            "ее",
-            "ые",
-            "ие",
-            "ых",
-            "их",
-            "ым",
-            "им",
-            "ой",
-            "ей",
-            "ий",
-            "ый",
-            "ом",
-            "ем",
-            "ую",
-            "юю",
-            "ов",
-            "ев",
-            "ах",
-            "ях",
-            "ам",
-            "ям",
-            "а",
-            "я",
-            "о",
-            "е",
-            "и",
-            "ы",
-            "у",
-            "ю",
-            "ь",
-            "й",
-        ),
-        key=len,
-        reverse=True,
-    )
-)
-_EN_SUFFIXES = ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s", "e", "y")
-# The forms a search spells out for a stem: no ending, or one of these.
-# A stem cut before и or ь ("санкций" → "санкц") needs those letters back in its forms.
-_RU_FORMS = tuple(
-    dict.fromkeys(
-        ("", *_RU_ENDINGS, *(v + e for v in "иь" for e in ("", *_RU_ENDINGS) if len(e) <= 2))
-    )
-)
-_EN_FORMS = (
-    "",
-    "s",
-    "es",
-    "ed",
-    "d",
-    "ing",
-    "ings",
-    "e",
-    "er",
-    "ers",
-    "y",
-    "ys",
-    "ies",
-    "ied",
-    "ation",
-    "ations",
-    "ion",
-    "ions",
-    "ment",
-    "ments",
-    "al",
-    "ly",
-    "ity",
-    "ities",
-    "ive",
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,11 +64,6 @@ class SearchHit:
     duplicate_of: int | None = None
 
 
-def build_match(query: str) -> str:
-    """Return a safe FTS5 MATCH expression: every term quoted, phrases kept, all ANDed."""
-    return _render(_terms(query))
-
-
 def search(
     db: Database,
     query: str,
@@ -180,10 +81,10 @@ def search(
     Relevance is ranked among the newest RANK_WINDOW matches (all of them for most queries), or
     the newest FILTERED_WINDOW when any filter applies.
     """
-    terms = _terms(query)
+    terms = match_terms(query)
     if limit <= 0 or not _storable(source, topic, lang):
         return []
-    match = _render(_inflected(db, terms))
+    match = render(_inflected(db, terms))
     # Over-fetch a little so equal ranks (reprints of one text) can be ordered newest first.
     wanted = limit + max(10, limit // 2)
     where = _filters(source=source, topic=topic, lang=lang, since=since, until=until)
@@ -225,84 +126,26 @@ def latest(
 # -- the query ----------------------------------------------------------------------------------
 
 
-def _pieces(text: str) -> list[tuple[str | None, str]]:
-    """Split text into (phrase, None) for "quoted" parts and (None, loose) for the rest."""
-    pieces: list[tuple[str | None, str]] = []
-    last = 0
-    for found in _PHRASE.finditer(text):
-        pieces.append((None, text[last : found.start()]))
-        pieces.append((found.group(1), ""))
-        last = found.end()
-    # An unbalanced quote is just punctuation: the rest is loose words.
-    pieces.append((None, text[last:]))
-    return pieces
-
-
-def _words(text: str) -> list[str]:
-    """Return the words of text as the index sees them (letters and digits, lower case)."""
-    # lower(), as unicode61 does: casefold() would turn "ß" into "ss", which the index never holds.
-    return [w.lower() for w in _WORD.findall(_POSSESSIVE.sub("", text))]
-
-
-def _terms(query: str) -> list[Term]:
-    """Return the query's terms (ANDed), each a tuple of alternatives (ORed)."""
-    terms: list[Term] = []
-    for phrase, loose in _pieces(query.replace("\x00", " ")):
-        if phrase is not None:
-            if words := _words(phrase):
-                terms.append(tuple((v, False) for v in _yo_variants(words)))
-        else:
-            terms.extend(t for t in map(_loose_term, loose.split()) if t)
-    unique = list(dict.fromkeys(terms))[:MAX_TERMS]
-    if not unique:
-        raise ValueError("empty query")
-    return unique
-
-
-def _loose_term(chunk: str) -> Term | None:
-    """Return one unquoted chunk as a prefix term on its stem, or a phrase if it had inner marks."""
-    words = _words(chunk)
-    if not words:
-        return None
-    # "военно-технический", "COVID-19": the index holds the parts as adjacent tokens.
-    *head, last = words
-    prefix = len(last) > 3 and not last.isdigit()  # "UN", "war", "2021" stay whole words
-    return tuple((v, prefix) for v in _yo_variants([*head, stem_word(last)]))
-
-
-def _render(terms: list[Term]) -> str:
-    """Return terms as an FTS5 expression: alternatives ORed in parentheses, terms ANDed."""
-    groups = []
-    for term in terms:
-        alternatives = [_quote(text) + ("*" if prefix else "") for text, prefix in term]
-        groups.append(
-            alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
-        )
-    return " AND ".join(groups)
-
-
 def _inflected(db: Database, terms: list[Term]) -> list[Term]:
-    """Return terms with each one-word prefix replaced by its stem's inflected forms, named one by one.
+    """Return terms with each one-word alternative that takes its forms replaced by those forms.
 
     FTS5 answers a prefix query by merging the whole posting lists of every word it covers, and
     again for bm25's statistics and for the snippets (tens of milliseconds for a common Russian
-    stem in a million articles); the same stem with its language's endings, each a plain word,
-    is merged lazily, so a search stops at its window. The forms cover inflection ("санкци" →
-    санкции, санкциями; "sanction" → sanctions, sanctioned), not derived words ("санкционный").
+    stem in a million articles); the forms, each a plain word, are merged lazily, so a search
+    stops at its window. The forms cover inflection ("санкциях" → санкции, санкциями;
+    "sanctions" → sanction, sanctioned), not derived words ("санкционный").
     """
     out: list[Term] = []
     for term in terms:
         alternatives: list[tuple[str, bool]] = []
-        for i, (text, prefix) in enumerate(term):
-            if prefix and _PLAIN.fullmatch(text):
-                forms = [
-                    text + ending for ending in (_RU_FORMS if _CYRILLIC.search(text) else _EN_FORMS)
-                ]
+        for i, (text, takes_forms) in enumerate(term):
+            if takes_forms and _PLAIN.fullmatch(text):
+                forms = list(word_forms(text))
                 if i:  # a ё/е respelling: few of its forms exist, and bm25 pays for each it names
                     forms = _indexed(db, forms)
                 alternatives += [(form, False) for form in forms]
             else:
-                alternatives.append((text, prefix))
+                alternatives.append((text, takes_forms))
         out.append(tuple(dict.fromkeys(alternatives)))
     return out
 
@@ -321,46 +164,6 @@ def _indexed(db: Database, words: list[str]) -> list[str]:
         )
     }
     return [w for w in words if w in found]
-
-
-def _yo_variants(words: list[str]) -> list[str]:
-    """Return the words (joined) with ё and е swapped where a text may spell them either way.
-
-    unicode61 does not fold ё into е (remove_diacritics covers Latin letters only), and Russian
-    texts write "ещё" or "еще" as they please: a term with ё also looks for е, and a term with
-    one or two е also looks for ё in each of those places.
-    """
-    text = " ".join(words)
-    variants = [text]
-    if "ё" in text:
-        variants.append(text.replace("ё", "е"))
-    elif 0 < text.count("е") <= 2:
-        variants += [text[:i] + "ё" + text[i + 1 :] for i, c in enumerate(text) if c == "е"]
-    return variants
-
-
-def stem_word(word: str) -> str:
-    """Return a crude stem of a case-folded word: a common ending cut, a short stem kept whole."""
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if _CYRILLIC.search(word):
-        return _cut(word, _RU_ENDINGS, min_stem=3)
-    if word.endswith(("ss", "us", "is")):  # "press", "status", "analysis" are not plurals
-        return word
-    return _cut(word, _EN_SUFFIXES, min_stem=4)
-
-
-def _cut(word: str, endings: tuple[str, ...], *, min_stem: int) -> str:
-    """Return word without its longest listed ending, if enough of it stays."""
-    for ending in endings:
-        if word.endswith(ending) and len(word) - len(ending) >= min_stem:
-            return word[: -len(ending)]
-    return word
-
-
-def _quote(text: str) -> str:
-    """Return text as an FTS5 string (double quotes doubled)."""
-    return '"' + text.replace('"', '""') + '"' if text else ""
 
 
 # -- SQL ------------------------------------------------------------------------------------------

@@ -190,14 +190,6 @@ class Store:
                     update["baseline_at"] = iso(run.finished_at)
             self.db["sources"].upsert(update, pk="key")
 
-    def recent_runs(self, key: str, *, limit: int = 10) -> list[dict]:
-        """Return the latest runs of a source, newest first."""
-        return list(
-            self.db.query(
-                "select * from runs where source_key = ? order by id desc limit ?", [key, limit]
-            )
-        )
-
     def source_overview(self) -> list[dict]:
         """Return each known source's state with its article count."""
         return list(

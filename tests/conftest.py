@@ -58,10 +58,19 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def sites():
     """A loopback server playing the source sites."""
-    from tests.fakes.sites import FakeSites
+    from fakes.sites import FakeSites
 
     with FakeSites() as server:
         yield server
+
+
+@pytest.fixture
+def world():
+    """A loopback copy of every shipped source's site (a module may narrow it to a few)."""
+    from tests.support.world import World
+
+    with World() as copy:
+        yield copy
 
 
 @pytest.fixture

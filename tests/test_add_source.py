@@ -4,9 +4,6 @@ as a user runs them against loopback copies of the sites."""
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -25,7 +22,8 @@ from bot.ingest.discovery import (
     toml_block,
 )
 from scrapers import Source, links_from_listing, url_key
-from tests.fakes.world import World, write_config
+from tests.support.cli import presswatch
+from tests.support.world import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -253,26 +251,6 @@ NEW_ARTICLE = """<html lang="en"><head><title>CSTO foreign ministers meet in Alm
 <body><article><h1>CSTO foreign ministers meet in Almaty</h1><p>ALMATY, June 21. /TASS/. The Council of
 Foreign Ministers of the Collective Security Treaty Organization opened its meeting in Almaty on Friday
 to discuss the situation on the Tajik-Afghan border.</p></article></body></html>"""
-
-
-def presswatch(*args: str) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` in a child process, without a Telegram token."""
-    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 def test_add_proposes_an_html_source_with_a_preview(world, tmp_path) -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,23 +16,11 @@ from bot.cli.archive import EXPORT_COLUMNS, SEARCH_COLUMNS
 from bot.cli.progress import Progress
 from scrapers.models import Article
 from storage import Store
-from tests.fakes.world import World, write_config
+from tests.support.cli import presswatch
+from tests.support.clocks import HandClock
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def presswatch(*args: str) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` in a child process without a Telegram token."""
-    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 ARTICLES = [
@@ -304,16 +289,8 @@ def test_archive_commands_on_an_archive_filled_by_a_poll(tmp_path) -> None:
 # -- the progress bar -----------------------------------------------------------------------------
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_progress_redraws_at_most_every_quarter_second() -> None:
-    clock, stream = Clock(), io.StringIO()
+    clock, stream = HandClock(100.0), io.StringIO()
     progress = Progress(1000, stream=stream, enabled=True, label="export", clock=clock)
     for _ in range(500):
         progress.advance()
@@ -325,7 +302,7 @@ def test_progress_redraws_at_most_every_quarter_second() -> None:
 
 
 def test_progress_shows_the_rate_and_always_ends_with_the_summary() -> None:
-    clock, stream = Clock(), io.StringIO()
+    clock, stream = HandClock(100.0), io.StringIO()
     progress = Progress(10, stream=stream, enabled=True, label="backfill", clock=clock)
     clock.now += 2.0
     progress.advance(4, note="4 links")
@@ -337,7 +314,7 @@ def test_progress_shows_the_rate_and_always_ends_with_the_summary() -> None:
 
 def test_a_disabled_progress_bar_prints_only_the_summary() -> None:
     stream = io.StringIO()
-    progress = Progress(3, stream=stream, enabled=False, label="export", clock=Clock())
+    progress = Progress(3, stream=stream, enabled=False, label="export", clock=HandClock(100.0))
     for _ in range(3):
         progress.advance()
     progress.finish("exported 3 article(s)")

@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import subprocess
-import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
-from tests.fakes.world import World, write_config
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.cli import presswatch as run_presswatch
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every run here has the fake Bot API's token unless a test takes it away (token=None).
+presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
 PAGE_ONE = [  # the titles on the loopback copy of en.interaffairs.ru's front page
     "Briefing by CSTO Secretary General Stanislav Zas",
     "Greeting from Deputy Chairman of Federation Council K.I. Kosachev on the centenary of International Affairs",
     "The world after the pandemic is still a world of states",
 ]
-
-
-def presswatch(*args: str, token: str | None = DEFAULT_TOKEN) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` in a child process, as a user would."""
-    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    if token:
-        env["PRESSWATCH_TELEGRAM_TOKEN"] = token
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def article_page(title: str, day: int) -> str:

@@ -18,10 +18,10 @@ import respx
 
 from bot.config import load_config
 from bot.ingest.poll import PollContext, poll_source
+from fakes.sites import FakeSites
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
-from tests.fakes.sites import FakeSites
-from tests.fakes.world import World, write_config
+from tests.support.world import World, write_config
 
 GOOD = "interaffairs-en"
 ATOM_NO_DATES = """<?xml version="1.0" encoding="utf-8"?>

@@ -17,9 +17,9 @@ from bot.config import config_from_dict
 from bot.delivery.render import utf16_len as units
 from bot.service.metrics import Counters
 from bot.service.monitor import Monitor
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from scrapers.models import Article
 from storage import Delivery, Store
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN, READER, OTHER = 1001, 2002, 3003
 GROUP = -4004
@@ -90,8 +90,8 @@ def fake():
 
 
 @pytest.fixture
-def store(tmp_path):
-    store = Store.open(tmp_path / "archive.db")
+def store(store):
+    """The shared empty archive (conftest), with three articles."""
     add(
         store,
         1,
@@ -108,8 +108,7 @@ def store(tmp_path):
         source="beta",
     )
     add(store, 3, "Summit statement adopted", body="Leaders adopted a statement at the summit.")
-    yield store
-    store.close()
+    return store
 
 
 class Session:

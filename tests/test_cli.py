@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tomllib
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import all_commands
-from tests.fakes.sites import rebase
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.world import World, write_config
+from fakes.sites import rebase
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import presswatch as run_presswatch
+from tests.support.world import write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
+# Every run here has the fake Bot API's token unless a test takes it away (token=None).
+presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
-
-
-def presswatch(
-    *args: str, token: str | None = DEFAULT_TOKEN, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` in a child process, as a user would."""
-    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    if token:
-        env["PRESSWATCH_TELEGRAM_TOKEN"] = token
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 @pytest.fixture

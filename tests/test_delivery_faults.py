@@ -16,10 +16,10 @@ import pytest
 
 from bot.delivery.publish import RelayReport
 from bot.delivery.telegram import TelegramSender
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from storage import Store
 from storage.records import FAILED, PENDING, SENT, UNCERTAIN
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.test_publish import FakeTime, add, channel, make_config, relay_for
+from tests.support.relay import FakeTime, add, article, channel, make_config, relay_for
 
 A, B, C, D = ("a", "-1001001"), ("b", "-1001002"), ("c", "-1001003"), ("d", "-1001004")
 ADMIN = "555"
@@ -289,14 +289,4 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 
 def add_article_body(n: int):
-    from tests.test_publish import article
-
     return article(100 + n, body="A reprint of the same story.")
-
-
-def test_the_delivery_benchmark_runs_clean_in_its_short_form() -> None:
-    from bench.delivery import run
-
-    result = run(posts=24, channels=3, clock_kind="virtual")
-    assert result.throttled == 0
-    assert sorted(n for n, _ in result.per_channel.values()) == [8, 8, 8]

@@ -16,11 +16,12 @@ from bot.delivery.digest import (
 )
 from bot.delivery.render import utf16_len
 from storage.records import PENDING, SENT
-from tests.test_publish import (
+from tests.support.relay import (
     START,
     FakeTime,
     ScriptedSender,
     add,
+    article,
     channel,
     deliver,
     make_config,
@@ -118,8 +119,6 @@ def test_pack_digest_splits_only_between_articles(sizes, budget, max_entries, pa
 
 
 def test_a_full_digest_stays_under_telegrams_limit_in_utf16_units() -> None:
-    from tests.test_publish import article
-
     entries = [
         digest_entry(article(n, title="𝐀 emoji 😀 title " * 12), source_name="TASS", zone=MSK)
         for n in range(60)

@@ -2,10 +2,7 @@
 
 import asyncio
 import datetime as dt
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,11 +18,12 @@ from telegram.error import (
     TimedOut,
 )
 
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.telegram_html import HtmlParseError, parse_html
+from fakes.telegram import (
+    DEFAULT_TOKEN,
+    FakeTelegram,
+)
+from tests.support.telegram import CHANNEL, GROUP, stops_within, with_bot
 
-CHANNEL = -1001234567890
-GROUP = -4001
 NOW = 1_700_000_000.0
 
 
@@ -40,34 +38,6 @@ def _ptb_timedelta(monkeypatch):
 def fake():
     with FakeTelegram(now=lambda: NOW) as fake:
         yield fake
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
-
-
-def with_bot(fake, action):
-    """Run ``action(bot)`` with an initialized PTB Bot pointed at the fake; return its result."""
-
-    async def main():
-        async with Bot(DEFAULT_TOKEN, base_url=fake.base_url) as bot:
-            return await action(bot)
-
-    return asyncio.run(main())
-
-
-def stops_within(fake, seconds: float = 10.0) -> bool:
-    """Stop the fake from another thread; True if it finished in time."""
-    stopper = threading.Thread(target=fake.stop)
-    stopper.start()
-    stopper.join(seconds)
-    return not stopper.is_alive()
 
 
 def test_get_me_returns_a_full_bot_user(fake):
@@ -155,65 +125,6 @@ def test_length_is_counted_in_utf16_units_after_parsing(fake):
 
     assert len(with_bot(fake, action).text) == 2048
     assert len(fake.messages) == 1
-
-
-def test_per_chat_flood_limit_answers_429_with_the_real_wait():
-    clock = Clock()
-    limit = RateLimit(per_chat_per_minute=2, global_per_second=None)
-    with FakeTelegram(clock=clock, rate_limit=limit) as fake:
-
-        async def action(bot):
-            await bot.send_message(CHANNEL, "1")
-            clock.t += 10
-            await bot.send_message(CHANNEL, "2")
-            with pytest.raises(RetryAfter) as first:
-                await bot.send_message(CHANNEL, "3")
-            await bot.send_message(GROUP, "another chat is not held up")
-            clock.t += 45  # the first slot frees 60 s after message 1
-            with pytest.raises(RetryAfter) as second:
-                await bot.send_message(CHANNEL, "3")
-            clock.t += 5
-            await bot.send_message(CHANNEL, "3")
-            return first.value.retry_after, second.value.retry_after
-
-        assert with_bot(fake, action) == (dt.timedelta(seconds=50), dt.timedelta(seconds=5))
-        assert fake.throttled == {CHANNEL: 2}
-        assert [m.text for m in fake.messages_for(CHANNEL)] == ["1", "2", "3"]
-
-
-def test_min_interval_and_global_limits():
-    clock = Clock()
-    limit = RateLimit(per_chat_per_minute=None, per_chat_min_interval=3.0, global_per_second=2)
-    with FakeTelegram(clock=clock, rate_limit=limit) as fake:
-
-        async def action(bot):
-            await bot.send_message(1, "a")
-            clock.t += 2.5
-            with pytest.raises(RetryAfter) as interval:  # 0.5 s left, rounded up to 1
-                await bot.send_message(1, "b")
-            await bot.send_message(2, "c")
-            await bot.send_message(3, "d")
-            with pytest.raises(RetryAfter) as overall:  # a third send within one second
-                await bot.send_message(4, "e")
-            clock.t += 1
-            await bot.send_message(4, "e")
-            return interval.value.retry_after, overall.value.retry_after
-
-        assert with_bot(fake, action) == (dt.timedelta(seconds=1), dt.timedelta(seconds=1))
-        assert fake.throttled == {1: 1, 4: 1}
-
-
-def test_default_limit_is_twenty_per_minute_per_chat():
-    with FakeTelegram(clock=Clock()) as fake:
-
-        async def action(bot):
-            for n in range(20):
-                await bot.send_message(CHANNEL, f"post {n}")
-            with pytest.raises(RetryAfter) as info:
-                await bot.send_message(CHANNEL, "post 21")
-            return info.value.retry_after
-
-        assert with_bot(fake, action) == dt.timedelta(seconds=60)
 
 
 def test_flood_next_injects_429_with_telegrams_envelope(fake):
@@ -456,67 +367,5 @@ def test_json_bodies_get_queries_and_error_envelopes(fake):
     assert [c.method for c in fake.requests[:2]] == ["sendMessage", "sendMessage"]
 
 
-def test_concurrent_sends_get_unique_ids_per_chat():
-    with FakeTelegram(rate_limit=None) as fake:
-        messages = with_bot(fake, lambda bot: asyncio.gather(
-            *(bot.send_message(-1000 - n % 4, f"m{n}") for n in range(60))))  # fmt: skip
-    ids: dict[int, list[int]] = {}
-    for message in messages:
-        ids.setdefault(message.chat.id, []).append(message.message_id)
-    assert {chat: sorted(found) for chat, found in ids.items()} == {
-        -1000 - k: list(range(1, 16)) for k in range(4)
-    }
-    assert len(fake.messages) == 60
-
-
 def test_wait_for_gives_up_with_false(fake):
     assert fake.wait_for(lambda: fake.messages, timeout=0.01) is False
-
-
-def test_cli_prints_its_base_url_and_serves_until_terminated():
-    root = Path(__file__).resolve().parents[1]
-    command = [sys.executable, "-m", "tests.fakes.telegram_api", "--port", "0", "--token", "42:CLI"]
-    with subprocess.Popen(
-        command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    ) as proc:
-        try:
-            base_url = proc.stdout.readline().strip()
-            me = httpx.get(f"{base_url}42:CLI/getMe").json()
-        finally:
-            proc.terminate()
-            proc.communicate(timeout=10)
-    assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
-    assert (me["ok"], me["result"]["id"]) == (True, 42)
-    assert proc.returncode == 0
-
-
-@pytest.mark.parametrize(("markup", "text", "entities"), [
-    ("😀 <b>x</b>", "😀 x", [{"type": "bold", "offset": 3, "length": 1}]),
-    ('<pre><code class="language-python">a=1</code></pre>', "a=1",
-     [{"type": "pre", "offset": 0, "length": 3, "language": "python"}]),
-    ('<span class="tg-spoiler">s</span><blockquote expandable>q</blockquote>', "sq",
-     [{"type": "spoiler", "offset": 0, "length": 1}, {"type": "expandable_blockquote", "offset": 1, "length": 1}]),
-    ("&lt;&#60;&#x3C;&quot;&gt;", '<<<">', []),
-    ("<b>a<i>b</i></b>", "ab", [{"type": "bold", "offset": 0, "length": 2}, {"type": "italic", "offset": 1, "length": 1}]),
-])  # fmt: skip
-def test_html_parser_text_and_entities(markup, text, entities):
-    parsed = parse_html(markup)
-    assert (parsed.text, list(parsed.entities)) == (text, entities)
-
-
-@pytest.mark.parametrize(("markup", "error"), [
-    ("é<p>", 'Unsupported start tag "p" at byte offset 2'),
-    ("&nbsp;", 'Unescaped "&" (write "&amp;") at byte offset 0'),
-    ("</b>", "Unexpected end tag at byte offset 0"),
-    ("<b", "Unclosed start tag at byte offset 0"),
-    ("<span>x</span>", 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-    ('<tg-emoji emoji-id="x">👍</tg-emoji>', "Invalid custom emoji identifier specified"),
-])  # fmt: skip
-def test_html_parser_errors(markup, error):
-    with pytest.raises(HtmlParseError) as info:
-        parse_html(markup)
-    assert str(info.value) == error
-
-
-def test_html_parser_can_be_as_lenient_as_telegram_with_ampersands():
-    assert parse_html("AT&T &nbsp;", strict=False).text == "AT&T &nbsp;"

@@ -16,6 +16,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from storage import RunRecord, Store
 from storage.alerts import HealthState
+from tests.support.clocks import HandClock
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
 POLICY = HealthConfig(
@@ -258,16 +259,6 @@ on the borders and plans for joint exercises of the collective forces later this
 </article></body></html>"""
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def site(sites):
     sites.add("/news/", LISTING)
@@ -306,7 +297,7 @@ def make_config(
 
 
 def poll_times(
-    config, clock: Clock, times: int = 1, *, step: timedelta = timedelta(minutes=10)
+    config, clock: HandClock, times: int = 1, *, step: timedelta = timedelta(minutes=10)
 ) -> list[RunRecord]:
     """Poll the one source `times` times, the clock moving `step` before each poll."""
 
@@ -337,7 +328,7 @@ def query(config, sql: str) -> list[dict]:
 
 
 def test_a_failing_source_is_alerted_once_then_its_recovery(site, tmp_path) -> None:
-    config, clock = make_config(tmp_path, site), Clock()
+    config, clock = make_config(tmp_path, site), HandClock(NOW)
     poll_times(config, clock)
     site.add("/news/", "overloaded", status=503)
     runs = poll_times(config, clock, 4)
@@ -359,7 +350,7 @@ def test_a_failing_source_is_alerted_once_then_its_recovery(site, tmp_path) -> N
 
 
 def test_a_redesigned_listing_makes_the_source_silent(site, tmp_path) -> None:
-    config, clock = make_config(tmp_path, site), Clock()
+    config, clock = make_config(tmp_path, site), HandClock(NOW)
     poll_times(config, clock)
     site.add(
         "/news/", "<html><body><div id='app'></div><script src='/app.js'></script></body></html>"
@@ -378,7 +369,7 @@ def test_a_redesigned_listing_makes_the_source_silent(site, tmp_path) -> None:
 
 
 def test_a_source_with_nothing_new_beyond_max_silence_is_silent_once(site, tmp_path) -> None:
-    config, clock = make_config(tmp_path, site, max_silence="1d"), Clock()
+    config, clock = make_config(tmp_path, site, max_silence="1d"), HandClock(NOW)
     poll_times(config, clock)  # The first run stores two articles: the source has just yielded.
     assert query(config, "select health from sources") == [{"health": "ok"}]
     poll_times(config, clock, 3, step=timedelta(hours=12))
@@ -405,7 +396,7 @@ def test_a_source_with_nothing_new_beyond_max_silence_is_silent_once(site, tmp_p
 
 
 def test_without_an_admin_chat_the_alert_is_logged(site, tmp_path, caplog) -> None:
-    config, clock = make_config(tmp_path, site, admin=None), Clock()
+    config, clock = make_config(tmp_path, site, admin=None), HandClock(NOW)
     site.add("/news/", "gone", status=404)
     with caplog.at_level(logging.WARNING, logger="bot.ingest.health"):
         poll_times(config, clock, 3)

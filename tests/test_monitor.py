@@ -20,8 +20,8 @@ from bot.service.monitor import Monitor
 from bot.service.snapshot import Snapshot, read_snapshot
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
-from tests.fakes.world import World, write_config
-from tests.test_cli import presswatch
+from tests.support.cli import presswatch
+from tests.support.world import write_config
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SAMPLE = re.compile(
@@ -406,12 +406,6 @@ def test_an_oversized_request_head_is_dropped(archive) -> None:
 
 
 # -- `presswatch status` -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 def test_status_without_an_archive_says_so_and_exits_1(world, tmp_path) -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.config import load_config
-from scrapers.dates import iter_datelines, month_number, parse_dateline, parse_machine_date
+from scrapers.dates import iter_datelines, month_number, parse_machine_date
 from scrapers.encoding import decode_html
 from scrapers.language import detect_language
 from scrapers.normalize import (
@@ -153,19 +153,25 @@ def test_month_number(name: str, number: int) -> None:
     assert month_number(name) == number
 
 
+def _first_dateline(text: str, pattern: str) -> tuple[datetime, str] | None:
+    """Return the first valid date line in text, read in Moscow time."""
+    return next(iter_datelines(text, pattern, zone=MOSCOW, now=NOW), None)
+
+
 def test_dateline_without_year_takes_the_latest_past_year() -> None:
     pattern = r"(?P<city>[A-Z]+), (?P<month>[A-Za-z]+) (?P<day>\d{1,2})\. /TASS/"
-    found = parse_dateline("MOSCOW, December 27. /TASS/. Text", pattern, zone=MOSCOW, now=NOW)
+    found = _first_dateline("MOSCOW, December 27. /TASS/. Text", pattern)
     assert found == (datetime(2025, 12, 26, 21, 0, tzinfo=UTC), "")
-    found = parse_dateline("MOSCOW, November 27. /TASS/. Text", pattern, zone=MOSCOW, now=NOW)
+    found = _first_dateline("MOSCOW, November 27. /TASS/. Text", pattern)
     assert found is not None and found[0].year == 2026
 
 
 def test_dateline_reads_author_group() -> None:
     pattern = r"(?P<hour>\d\d):(?P<minute>\d\d) (?P<day>\d\d)\.(?P<month>\d\d)\.(?P<year>\d{4}) •\s*(?P<author>[^\n]*)"
-    assert parse_dateline(
-        "11:12 08.02.2021 • Yuri Menshikov , editor", pattern, zone=MOSCOW, now=NOW
-    ) == (datetime(2021, 2, 8, 8, 12, tzinfo=UTC), "Yuri Menshikov , editor")
+    assert _first_dateline("11:12 08.02.2021 • Yuri Menshikov , editor", pattern) == (
+        datetime(2021, 2, 8, 8, 12, tzinfo=UTC),
+        "Yuri Menshikov , editor",
+    )
 
 
 @pytest.mark.parametrize(
@@ -208,7 +214,7 @@ def test_iter_datelines_yields_every_valid_match_in_order() -> None:
 def test_moscow_wall_time_before_2014_is_utc_plus_4() -> None:
     # interaffairs.ru's "14:15 04.04.2012": Moscow kept UTC+4 from 2011 to October 2014.
     pattern = r"(?P<hour>\d\d):(?P<minute>\d\d) (?P<day>\d\d)\.(?P<month>\d\d)\.(?P<year>\d{4})"
-    assert parse_dateline("14:15 04.04.2012 •", pattern, zone=MOSCOW, now=NOW) == (
+    assert _first_dateline("14:15 04.04.2012 •", pattern) == (
         datetime(2012, 4, 4, 10, 15, tzinfo=UTC),
         "",
     )

@@ -12,7 +12,7 @@ from bot.config import load_config
 from bot.ingest.poll import PollContext, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
-from tests.fakes.world import World, write_config
+from tests.support.world import write_config
 
 IA = "interaffairs-en"
 TASS = "tass-com"
@@ -51,12 +51,6 @@ NEW_RELEASE = """<html><body><h1>New release on CSTO exercises</h1>
 Kyrgyzstan in September, the Joint Staff said on Friday.</p>
 <p>More than two thousand servicemen from all member states are expected to take part, together
 with aviation and units of radiological, chemical and biological protection.</p></body></html>"""
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 def test_first_run_records_without_posting(world, tmp_path) -> None:

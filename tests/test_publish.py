@@ -3,149 +3,33 @@ pacing, fairness, rendering of posts, edits and replies, alerts and channel heal
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
 
-from bot.config import Config, config_from_dict
 from bot.delivery.pacing import Lanes, Pacer
-from bot.delivery.publish import Relay
 from bot.delivery.telegram import (
     BadMarkup,
     ChatMoved,
-    Delivered,
-    Message,
-    Outcome,
     Rejected,
     RetryLater,
     TooLong,
     Uncertain,
 )
-from scrapers.models import Article
-from storage import Delivery, Store
 from storage.records import DROPPED, FAILED, PENDING, SENDING, SENT, UNCERTAIN
-
-START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-SOURCES = [
-    {"key": "tass-com", "name": "TASS", "kind": "feed", "url": "https://tass.com/rss/v2.xml"},
-    {"key": "belta", "name": "BelTA", "kind": "feed", "url": "https://belta.by/rss"},
-    {"key": "kremlin", "name": "Kremlin", "kind": "feed", "url": "https://kremlin.ru/rss"},
-]
-TAXONOMY = {
-    "topics": {"peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]}},
-    "entities": {"csto": {"label": "CSTO", "hashtag": "CSTO", "phrases": ["CSTO"]}},
-}
-
-
-class FakeTime:
-    """A clock the relay reads and advances by sleeping; `real` adds a real pause per sleep,
-    so sends in flight over a socket get the CPU."""
-
-    def __init__(self, *, real: float = 0.0) -> None:
-        self.t, self.real = 0.0, real
-
-    def now(self) -> datetime:
-        return START + timedelta(seconds=self.t)
-
-    def monotonic(self) -> float:
-        return self.t
-
-    async def sleep(self, seconds: float) -> None:
-        self.t += seconds
-        await asyncio.sleep(self.real)
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@dataclass
-class ScriptedSender:
-    """Deliver everything (ids count per chat) unless a chat has outcomes queued for it."""
-
-    time: FakeTime
-    script: dict[str, list[Outcome]] = field(default_factory=dict)
-    sent: list[tuple[float, Message]] = field(default_factory=list)
-    on_send: object = None
-    _ids: Counter = field(default_factory=Counter)
-
-    async def send(self, message: Message) -> Outcome:
-        if self.on_send:
-            self.on_send(message)
-        self.sent.append((self.time.monotonic(), message))
-        queued = self.script.get(message.chat_id)
-        if queued:
-            return queued.pop(0)
-        self._ids[message.chat_id] += 1
-        return Delivered(self._ids[message.chat_id])
-
-    def to(self, chat_id: str) -> list[Message]:
-        return [m for _, m in self.sent if m.chat_id == chat_id]
-
-
-def make_config(tmp_path: Path, *, channels: list[dict], **telegram) -> Config:
-    """Build a validated config with three sources and a small taxonomy."""
-    data = {
-        "storage": {"path": str(tmp_path / "archive.db")},
-        "telegram": telegram,
-        "channels": channels,
-        "sources": SOURCES,
-        **TAXONOMY,
-    }
-    return config_from_dict(data, path=tmp_path / "presswatch.toml", token="")
-
-
-def channel(name: str, chat_id: str, **extra) -> dict:
-    return {"name": name, "chat_id": chat_id, **extra}
-
-
-def article(n: int, **extra) -> Article:
-    fields = {
-        "title": f"Title {n}",
-        "published": START,
-        "body": f"Body of article number {n}.",
-        "summary": f"Summary {n}.",
-    } | extra
-    return Article(
-        url=f"https://tass.com/politics/{n}",
-        canonical_url=f"https://tass.com/politics/{n}",
-        **fields,
-    )
-
-
-def add(
-    store: Store, n: int, *targets: tuple[str, str], source: str = "tass-com", now=START, **extra
-) -> int:
-    return store.add_article(
-        article(n, **extra),
-        source_key=source,
-        now=now,
-        deliveries=[Delivery(name, chat) for name, chat in targets],
-    )
-
-
-def relay_for(store: Store, config: Config, sender, time: FakeTime) -> Relay:
-    return Relay(
-        store=store,
-        sender=sender,
-        config=config,
-        clock=time.now,
-        monotonic=time.monotonic,
-        sleep=time.sleep,
-    )
-
-
-def states(store: Store) -> dict[int, str]:
-    return {r["id"]: r["state"] for r in store.db.query("select id, state from outbox")}
-
-
-def deliver(relay: Relay):
-    return asyncio.run(relay.deliver_due())
-
+from tests.support.relay import (
+    START,
+    FakeTime,
+    ScriptedSender,
+    add,
+    article,
+    channel,
+    deliver,
+    make_config,
+    relay_for,
+    states,
+)
 
 A, B, C = ("main", "-1001"), ("second", "-1002"), ("third", "-1003")
 TWO = [channel(*A), channel(*B)]

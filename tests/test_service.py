@@ -31,9 +31,9 @@ from bot.app import open_app
 from bot.cli.logs import RedactingFormatter, setup_logging
 from bot.config import load_config
 from bot.service.scheduler import Service
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from storage import Store
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.world import World, write_config
+from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHANNEL = "@presswatch_test"

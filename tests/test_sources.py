@@ -20,7 +20,7 @@ from scrapers import (
     links_from_feed,
     links_from_listing,
 )
-from scrapers.dates import parse_dateline
+from scrapers.dates import iter_datelines
 from scrapers.encoding import decode_html
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +134,9 @@ def test_article_fields(key: str, case: dict) -> None:
 )
 def test_shipped_dateline(key: str, text: str, utc: str | None, author: str) -> None:
     source = CONFIG.source(key)
-    found = parse_dateline(text, source.dateline, zone=ZoneInfo(source.timezone), now=NOW)
+    found = next(
+        iter_datelines(text, source.dateline, zone=ZoneInfo(source.timezone), now=NOW), None
+    )
     assert (found and (found[0].isoformat(), found[1])) == ((utc, author) if utc else None)
 
 
@@ -250,6 +252,30 @@ def test_lead_of_a_full_text_feed_item(summary: str, lead: str, body_starts: str
     )
     article = article_from_link(link, source=source, now=NOW)
     assert (article.lead, article.body[: len(body_starts)]) == (lead, body_starts)
+
+
+def test_a_sources_drop_lines_and_trailers_clean_a_feed_items_lead() -> None:
+    # Site strings are the source's data, not generic code: BelTA's captions, CSTO's "Go back".
+    source = Source(
+        key="t",
+        url="https://example.org/feed",
+        kind="feed",
+        fetch_pages=False,
+        drop_lines=(r"(?:[^\n]{0,80}\. )?An archive photo\.?", "Go back"),
+        trailers=("Follow us on",),
+    )
+    content = "<p>The session discussed the state of collective security in the region.</p>"
+    leads = []
+    for summary in ["Stanislav Zas. An archive photo", "Go back", "Follow us on: X"]:
+        link = Link(
+            url="https://example.org/a/1",
+            canonical_url="https://example.org/a/1",
+            title="Session of the Council",
+            summary=summary,
+            content_html=content,
+        )
+        leads.append(article_from_link(link, source=source, now=NOW).lead)
+    assert leads == ["", "", ""]
 
 
 def test_listing_merges_spellings_of_one_link_and_keeps_the_headline() -> None:

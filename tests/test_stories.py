@@ -16,10 +16,11 @@ from bot.config import load_config
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import TelegramSender
 from bot.ingest.poll import PollContext, poll_source
+from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
-from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.fakes.world import World, write_config
+from tests.support.clocks import HandClock
+from tests.support.world import World, write_config
 
 CHANNEL = "@presswatch_test"
 SUMMIT = "/politics/1451189"
@@ -27,22 +28,6 @@ REPRINT_PAGE = """<html><head><title>Statement of the CSTO leaders - Internation
 <body><div class="content"><h1>CSTO leaders adopt anniversary statement</h1>
 <div class="article-info">18:30 16.05.2022 • Editorial</div>
 <div class="article-text">{paragraphs}</div></div></body></html>"""
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
 
 
 @pytest.fixture
@@ -54,7 +39,7 @@ def telegram():
 
 
 def cycle(
-    config_path: Path, clock: Clock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
+    config_path: Path, clock: HandClock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
 ) -> None:
     """Poll the sources once and deliver everything due, as one `once` round does."""
     config = load_config(config_path, environ={"PRESSWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN})
@@ -89,7 +74,7 @@ def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(
     world, telegram, tmp_path
 ) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
-    clock = Clock()
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock)
     [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
     sent_before = len(telegram.messages)
@@ -124,7 +109,7 @@ def test_a_changed_article_is_stored_as_a_new_version_and_its_post_edited(
     world, telegram, tmp_path
 ) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
-    clock = Clock()
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock, keys=("tass-com",))
     [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
 
@@ -166,7 +151,7 @@ def test_a_changed_article_is_stored_as_a_new_version_and_its_post_edited(
 
 def test_an_unchanged_article_is_not_edited(world, telegram, tmp_path) -> None:
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
-    clock = Clock()
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock, keys=("tass-com",))
     clock.now += timedelta(minutes=40)
     cycle(config, clock, keys=("tass-com",))
@@ -181,7 +166,7 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
     config = write_config(
         tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
     )
-    clock = Clock()
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock)
     journal_before = len(telegram.messages_for("@journal_only"))
     main_before = len(telegram.messages_for(CHANNEL))

@@ -72,11 +72,6 @@ def render_post(
     )
 
 
-def render_plain(post: Post) -> str:
-    """Return the post as plain text, for a chat that rejects our HTML."""
-    return post.plain
-
-
 def local_time(moment: datetime, zone: str) -> str:
     """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone."""
     local = moment.astimezone(ZoneInfo(zone))

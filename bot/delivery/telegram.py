@@ -1,8 +1,8 @@
 """Sending to Telegram through python-telegram-bot, every answer mapped to one outcome.
 
-The outcomes follow reliability.md §6: a send either surely happened (`Delivered`), surely did
-not and may be retried (`RetryLater`), may or may not have happened (`Uncertain`), or cannot
-succeed as is (`BadMarkup`, `TooLong`, `ChatMigrated`, `Rejected`).
+A send either surely happened (`Delivered`), surely did not and may be retried (`RetryLater`),
+may or may not have happened (`Uncertain`), or cannot succeed as is (`BadMarkup`, `TooLong`,
+`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to.
 """
 
 from __future__ import annotations

@@ -59,8 +59,8 @@ _NAV_SEGMENTS = frozenset(
         "persons",
     }
 )
-# Top-level domains whose sites print local times in one zone (sources.md: Moscow and Minsk are
-# UTC+3 all year), then the zone a language most often implies; both only a first guess.
+# Top-level domains whose sites print local times in one zone (Moscow and Minsk are UTC+3 all
+# year), then the zone a language most often implies; both only a first guess.
 _ZONE_BY_TLD = {
     "ru": "Europe/Moscow",
     "su": "Europe/Moscow",

@@ -1,0 +1,120 @@
+"""Turn any user text into a safe FTS5 MATCH expression of quoted terms, all ANDed.
+
+User words never reach FTS5's query syntax unquoted. A "quoted phrase" stays a phrase; every
+other chunk is a term on its words whose last word takes its inflected forms (`wordforms`):
+`build_match` writes that as a prefix of the start the forms share, `storage.search` spells the
+forms out. The index's unicode61 tokenizer folds case and Latin diacritics but keeps ё apart
+from е, so a term also tries the other spelling.
+
+    ValueError("empty query")     the text holds no word to search for
+"""
+
+from __future__ import annotations
+
+import re
+
+from .wordforms import word_base
+
+MAX_TERMS = 12  # More terms ANDed add nothing but cost; the rest of a pasted text is ignored.
+
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"[^\W_]+")  # unicode61's token characters: letters and digits
+_POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b", re.IGNORECASE)
+
+# A term's alternatives (ORed): (words joined by spaces, whether the last word takes its forms).
+Term = tuple[tuple[str, bool], ...]
+
+
+def build_match(query: str) -> str:
+    """Return a safe FTS5 MATCH expression: every term quoted, phrases kept, all ANDed."""
+    return render(terms(query))
+
+
+def terms(query: str) -> list[Term]:
+    """Return the query's terms (ANDed), each a tuple of alternatives (ORed)."""
+    found: list[Term] = []
+    for phrase, loose in _pieces(query.replace("\x00", " ")):
+        if phrase is not None:
+            if words := _words(phrase):
+                found.append(tuple((v, False) for v in _yo_variants(words)))
+        else:
+            found.extend(t for t in map(_loose_term, loose.split()) if t)
+    unique = list(dict.fromkeys(found))[:MAX_TERMS]
+    if not unique:
+        raise ValueError("empty query")
+    return unique
+
+
+def render(found: list[Term]) -> str:
+    """Return terms as an FTS5 expression: alternatives ORed in parentheses, terms ANDed.
+
+    An alternative whose last word takes its forms becomes a prefix query on the start they share.
+    """
+    groups = []
+    for term in found:
+        alternatives = list(
+            dict.fromkeys(
+                _quote(_shared_start(text)) + "*" if forms else _quote(text) for text, forms in term
+            )
+        )
+        groups.append(
+            alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
+        )
+    return " AND ".join(groups)
+
+
+def _pieces(text: str) -> list[tuple[str | None, str]]:
+    """Split text into (phrase, None) for "quoted" parts and (None, loose) for the rest."""
+    pieces: list[tuple[str | None, str]] = []
+    last = 0
+    for found in _PHRASE.finditer(text):
+        pieces.append((None, text[last : found.start()]))
+        pieces.append((found.group(1), ""))
+        last = found.end()
+    # An unbalanced quote is just punctuation: the rest is loose words.
+    pieces.append((None, text[last:]))
+    return pieces
+
+
+def _words(text: str) -> list[str]:
+    """Return the words of text as the index sees them (letters and digits, lower case)."""
+    # lower(), as unicode61 does: casefold() would turn "ß" into "ss", which the index never holds.
+    return [w.lower() for w in _WORD.findall(_POSSESSIVE.sub("", text))]
+
+
+def _loose_term(chunk: str) -> Term | None:
+    """Return one unquoted chunk as a term whose last word takes its forms (a long word only)."""
+    words = _words(chunk)
+    if not words:
+        return None
+    # "военно-технический", "COVID-19": the index holds the parts as adjacent tokens.
+    last = words[-1]
+    forms = len(last) > 3 and not last.isdigit()  # "UN", "war", "2021" stay whole words
+    return tuple((v, forms) for v in _yo_variants(words))
+
+
+def _shared_start(text: str) -> str:
+    """Return words with the last one cut to the start its forms share."""
+    head, space, last = text.rpartition(" ")
+    return head + space + (word_base(last) or last)
+
+
+def _yo_variants(words: list[str]) -> list[str]:
+    """Return the words (joined) with ё and е swapped where a text may spell them either way.
+
+    unicode61 does not fold ё into е (remove_diacritics covers Latin letters only), and Russian
+    texts write "ещё" or "еще" as they please: a term with ё also looks for е, and a term with
+    one or two е also looks for ё in each of those places.
+    """
+    text = " ".join(words)
+    variants = [text]
+    if "ё" in text:
+        variants.append(text.replace("ё", "е"))
+    elif 0 < text.count("е") <= 2:
+        variants += [text[:i] + "ё" + text[i + 1 :] for i, c in enumerate(text) if c == "е"]
+    return variants
+
+
+def _quote(text: str) -> str:
+    """Return text as an FTS5 string (double quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"' if text else ""

@@ -1,1 +1,0 @@
-"""Fake external services (loopback servers) for end-to-end tests."""

@@ -1,0 +1,32 @@
+"""Run the `presswatch` command in a child process, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def presswatch(
+    *args: str, token: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run `presswatch ARGS` from the repository root; `token` is the Telegram token it gets, if any."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PRESSWATCH_TELEGRAM_TOKEN", "PRESSWATCH_CONFIG")
+    }
+    if token:
+        env["PRESSWATCH_TELEGRAM_TOKEN"] = token
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )

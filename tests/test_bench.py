@@ -1,0 +1,49 @@
+"""The benchmarks run clean in their short forms, run as programs: tests never import bench."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.cli import ROOT
+
+
+def bench(name: str, *args: str) -> dict:
+    """Run `python -m bench.NAME ARGS --json` and return what it printed."""
+    run = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *args, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_the_delivery_benchmark_runs_clean_in_its_short_form() -> None:
+    result = bench("delivery", "--posts", "24", "--channels", "3", "--clock", "virtual")
+    assert result["throttled"] == 0
+    assert sorted(n for n, _ in result["per_channel"].values()) == [8, 8, 8]
+
+
+@pytest.mark.slow
+def test_the_polling_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
+    # The bench checks each poll's outcome (304, one new article, nothing new) and exits otherwise.
+    measured = bench(
+        "polling",
+        *("--sources", "2", "--rounds", "1", "--polls-304", "4", "--polls-changed", "2"),
+        *("--memory-polls", "4", "--db", str(tmp_path / "bench.db"), "--no-log"),
+    )
+    assert set(measured["rates"]) == {"304", "changed", "rebuilt"}
+    assert all(rate > 0 for rates in measured["rates"].values() for rate in rates)
+    memory = measured["memory"]
+    assert [n for n, *_ in memory] == [0, 4]
+    assert memory[-1][3] - memory[0][3] == 2  # one new article per changed poll
+    assert measured["server_requests"] > 0
+    assert "| 304 Not Modified |" in measured["report"]
+    assert "Command: `python -m bench.polling --sources 2" in measured["report"]

@@ -1,0 +1,143 @@
+"""Any user text becomes a safe FTS5 query: quoted terms, phrases kept, operators plain words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from storage.match import build_match
+from storage.search import SearchHit, latest, search
+from tests.support.archive import add
+
+# -- build_match ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("санкциями", '"санкц"*'),
+        ("countries", '"countr"*'),
+        ("sanctions", '"sanction"*'),
+        ("Russia's talks", '"russia"* AND "talk"*'),
+        ('"collective security" treaty', '"collective security" AND "treat"*'),
+        ("UN war 2021", '"un" AND "war" AND "2021"'),
+        ("военно-технический", '"военно техническ"*'),
+        ("COVID-19", '"covid 19"'),
+        ("press status", '"press"* AND "status"*'),
+        ("отчёт", '("отчёт"* OR "отчет"*)'),
+        ("Straße", '"straße"*'),  # lower(), not casefold(): the index never holds "ss"
+        ('"ещё раз"', '("ещё раз" OR "еще раз")'),
+        ("summit summit SUMMIT", '"summit"*'),
+    ],
+)
+def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) -> None:
+    assert build_match(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        'announce."',
+        "AND(",
+        "NOT summit",
+        "summit OR talks",
+        "NEAR(a b)",
+        "title:sanctions",
+        "{title}: x",
+        "^start",
+        "word*",
+        "-minus",
+        "+plus",
+        'a"b',
+        '"""x',
+        "((x))",
+    ],
+)
+def test_operators_and_punctuation_become_plain_words(query: str) -> None:
+    match = build_match(query)
+    outside_quotes = "".join(match.split('"')[::2])
+    assert set(outside_quotes) <= set(" ANDOR()*"), match
+    assert all(op not in outside_quotes for op in ("NOT", "NEAR", ":", "^", "+", "{"))
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\t\n", "***", '""', "- : ( )", "\x00\x00"])
+def test_a_query_without_words_is_an_empty_query(query: str) -> None:
+    with pytest.raises(ValueError, match="empty query"):
+        build_match(query)
+
+
+def test_a_pasted_text_keeps_only_its_first_words() -> None:
+    match = build_match(" ".join(f"word{i}" for i in range(500)))
+    assert match.count(" AND ") < 20
+
+
+# -- hostile input never breaks the query --------------------------------------------------------
+
+HOSTILE = [
+    '"',
+    '""',
+    '"""unbalanced',
+    "'single'",
+    'he said "announce."',
+    "AND",
+    "OR",
+    "NOT",
+    "AND(",
+    "NEAR(",
+    ")",
+    "* * *",
+    "-",
+    "--",
+    ":",
+    "col:val",
+    "{title lead}: x",
+    "^",
+    "x^y",
+    "\\",
+    "%",
+    "_",
+    "'; DROP TABLE articles; --",
+    "\x00",
+    "sanctions\x00Russia",
+    "\x00" * 100,
+    "🙂 санкции 🙂",
+    "مرحبا",
+    "שלום",
+    "e\u0301",
+    "\u200b\u200b",
+    "\ud800",
+    "a\ud800b",
+    "\ufeffsummit",
+    "Ⅻ ½ ²",
+    "x" * 10_000,
+    "санкции " * 2_000,
+    '"' * 10_001,
+    "word " * 3_000 + '"open phrase',
+    "\r\n\t",
+    "ǅemal İstanbul ß",
+    "NULL",
+    "rowid = 1",
+    "articles_fts",
+]
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+def test_hostile_input_never_raises_except_empty_query(store, query: str) -> None:
+    add(store, "Sanctions against Russia", "The summit discussed санкции and announce. AND OR")
+    try:
+        hits = search(
+            store.db,
+            query,
+            source="x'; --",
+            topic='"',
+            lang="\x00",
+            since=datetime(2000, 1, 1),
+            until=datetime(2100, 1, 1),
+        )
+        hits += search(store.db, query)
+        latest(store.db, topic=query[:100], source=query[:100])
+    except ValueError as exc:
+        assert str(exc) == "empty query"
+    else:
+        assert all(isinstance(h, SearchHit) for h in hits)
