@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from fakes.feeds import atom_feed
-from fakes.sites import FakeSites
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.feeds import atom_feed
+from tests.fakes.sites import FakeSites
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = ("-1001000000001", "-1001000000002")

@@ -36,9 +36,9 @@ from tempfile import TemporaryDirectory
 from bot.config import config_from_dict
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import Message, Outcome, TelegramSender
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from scrapers.models import Article
 from storage import Delivery, Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 BASE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 PER_MINUTE, INTERVAL, PER_SECOND = 20, 3.0, 25

@@ -58,7 +58,7 @@ def fixtures_dir() -> Path:
 @pytest.fixture
 def sites():
     """A loopback server playing the source sites."""
-    from fakes.sites import FakeSites
+    from tests.fakes.sites import FakeSites
 
     with FakeSites() as server:
         yield server

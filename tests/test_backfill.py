@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.world import World, write_config
 

@@ -18,9 +18,9 @@ import respx
 
 from bot.config import load_config
 from bot.ingest.poll import PollContext, poll_source
-from fakes.sites import FakeSites
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
+from tests.fakes.sites import FakeSites
 from tests.support.world import World, write_config
 
 GOOD = "interaffairs-en"

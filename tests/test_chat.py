@@ -17,9 +17,9 @@ from bot.config import config_from_dict
 from bot.delivery.render import utf16_len as units
 from bot.service.metrics import Counters
 from bot.service.monitor import Monitor
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from scrapers.models import Article
 from storage import Delivery, Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 
 ADMIN, READER, OTHER = 1001, 2002, 3003
 GROUP = -4004

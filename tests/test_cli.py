@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import all_commands
-from fakes.sites import rebase
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.sites import rebase
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.world import write_config
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from fakes.feeds import atom_feed
-from fakes.sites import FakeSites
-from fakes.telegram import DEFAULT_TOKEN
 from scrapers.models import Article
 from storage import Delivery, InstanceLock, Store
 from storage.records import DROPPED, FAILED, PENDING, SENT, UNCERTAIN
+from tests.fakes.feeds import atom_feed
+from tests.fakes.sites import FakeSites
+from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import ROOT
 from tests.support.cli import presswatch as run_presswatch
 

@@ -16,9 +16,9 @@ import pytest
 
 from bot.delivery.publish import RelayReport
 from bot.delivery.telegram import TelegramSender
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from storage import Store
 from storage.records import FAILED, PENDING, SENT, UNCERTAIN
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.relay import FakeTime, add, article, channel, make_config, relay_for
 
 A, B, C, D = ("a", "-1001001"), ("b", "-1001002"), ("c", "-1001003"), ("d", "-1001004")

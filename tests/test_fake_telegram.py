@@ -18,7 +18,7 @@ from telegram.error import (
     TimedOut,
 )
 
-from fakes.telegram import (
+from tests.fakes.telegram import (
     DEFAULT_TOKEN,
     FakeTelegram,
 )

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fakes.telegram import HtmlParseError, parse_html
+from tests.fakes.telegram import HtmlParseError, parse_html
 
 
 @pytest.mark.parametrize(("markup", "text", "entities"), [

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from telegram.error import RetryAfter
 
-from fakes.telegram import FakeTelegram, InFlight, RateLimit
+from tests.fakes.telegram import FakeTelegram, InFlight, RateLimit
 from tests.support.clocks import HandClock
 from tests.support.telegram import CHANNEL, GROUP, with_bot
 
@@ -113,7 +113,7 @@ def test_a_send_in_flight_is_seen_and_held_between_carrying_out_and_answering():
 
 def test_cli_prints_its_base_url_and_serves_until_terminated():
     root = Path(__file__).resolve().parents[1]
-    command = [sys.executable, "-m", "fakes.telegram", "--port", "0", "--token", "42:CLI"]
+    command = [sys.executable, "-m", "tests.fakes.telegram", "--port", "0", "--token", "42:CLI"]
     with subprocess.Popen(
         command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     ) as proc:

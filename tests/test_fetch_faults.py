@@ -17,9 +17,9 @@ import pytest
 import scrapers.fetch
 from bot.config import Config, config_from_dict
 from bot.ingest.poll import PollContext, poll_source
-from fakes.sites import FakeSites, Route
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
+from tests.fakes.sites import FakeSites, Route
 from tests.support.world import World
 
 IA = "interaffairs-en"

@@ -31,8 +31,8 @@ from bot.app import open_app
 from bot.cli.logs import RedactingFormatter, setup_logging
 from bot.config import load_config
 from bot.service.scheduler import Service
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from storage import Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,9 +16,9 @@ from bot.config import load_config
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import TelegramSender
 from bot.ingest.poll import PollContext, poll_source
-from fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.clocks import HandClock
 from tests.support.world import World, write_config
 

@@ -1,14 +1,12 @@
-"""The topic model, lemma features, regex vetting through public APIs, and the bench's split."""
+"""The topic model, lemma features and regex vetting through public APIs."""
 
 from __future__ import annotations
 
 import tomllib
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bench import topics as bench
 from bot.text import classify as module
 from bot.text.classify import Rule, Text, classify, taxonomy_from_dict
 from bot.text.lemmas import lemma_features, lemmas
@@ -139,33 +137,3 @@ def test_an_exclusion_vetoes_a_topic_the_model_decides():
     title = "Putin congratulated Tokayev on his birthday"
     topics = {m.topic for m in classify(title=title, body="", taxonomy=taxonomy)}
     assert "politics-diplomacy" not in topics
-
-
-# --- the bench's split of the real set ------------------------------------------------------
-
-
-def test_the_split_keeps_sites_whole_and_holds_out_about_30_percent_per_language():
-    records = bench.load()
-    tuning, heldout = bench.split(records)
-    assert bench.split(records) == (tuning, heldout)  # deterministic
-    assert not {bench.site(r["source"]) for r in tuning} & {
-        bench.site(r["source"]) for r in heldout
-    }
-    total, held = Counter(r["lang"] for r in records), Counter(r["lang"] for r in heldout)
-    for lang in ("en", "ru"):
-        assert 0.25 * total[lang] <= held[lang] <= 0.30 * total[lang] + 1
-    assert all(any(t in r["topics"] for r in heldout) for t in bench.TOPICS)
-
-
-def test_folds_are_grouped_by_site_and_cover_every_record_once():
-    tuning, _ = bench.split(bench.load())
-    dealt = bench.folds(tuning)
-    assert sorted(r["id"] for fold in dealt for r in fold) == sorted(r["id"] for r in tuning)
-    sites = [{bench.site(r["source"]) for r in fold} for fold in dealt]
-    assert all(not a & b for i, a in enumerate(sites) for b in sites[i + 1 :])
-    assert max(map(len, dealt)) - min(map(len, dealt)) <= 3
-
-
-def test_site_groups_subdomains_of_one_publisher():
-    assert bench.site("en.odkb-csto.org") == bench.site("odkb-csto.org") == "odkb-csto.org"
-    assert bench.site("www.dailymail.co.uk") == "dailymail.co.uk"

@@ -7,7 +7,7 @@ import threading
 
 from telegram import Bot
 
-from fakes.telegram import DEFAULT_TOKEN
+from tests.fakes.telegram import DEFAULT_TOKEN
 
 CHANNEL = -1001234567890
 GROUP = -4001

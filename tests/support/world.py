@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from fakes.sites import FakeSites, rebase, serve_fixture
+from tests.fakes.sites import FakeSites, rebase, serve_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -1,4 +1,4 @@
-"""Serve a fake Bot API by hand: ``python -m fakes.telegram --port 8081 --token 123:ABC``."""
+"""Serve a fake Bot API by hand: ``python -m tests.fakes.telegram --port 8081 --token 123:ABC``."""
 
 from __future__ import annotations
 
@@ -11,13 +11,13 @@ import threading
 from .api import FakeTelegram
 from .records import DEFAULT_TOKEN, RateLimit
 
-logger = logging.getLogger("fakes.telegram")
+logger = logging.getLogger("tests.fakes.telegram")
 
 
 def main(argv: list[str] | None = None) -> int:
     """Serve a fake Bot API until interrupted, printing its base URL first."""
     parser = argparse.ArgumentParser(
-        prog="python -m fakes.telegram", description=__doc__.splitlines()[0]
+        prog="python -m tests.fakes.telegram", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")

@@ -6,7 +6,7 @@ served from background threads and used as a context manager. It answers like Te
 and injects the faults a publisher must survive: flood limits with ``retry_after``, 5xx, hung
 requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration.
 
-By hand: ``python -m fakes.telegram --port 8081 --token 123:ABC`` prints the base URL.
+By hand: ``python -m tests.fakes.telegram --port 8081 --token 123:ABC`` prints the base URL.
 
 Errors: the client only ever sees HTTP answers; a test's own misuse (an unknown method to fault,
 a chat id that is neither a number nor an @username) raises ValueError.
