@@ -23,7 +23,7 @@ from scrapers.normalize import url_key
 
 from .alerts import Alerts, SourceHealth
 from .migrations import migrations
-from .neardup import NearDuplicateIndex
+from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
 from .subscriptions import Subscriptions
@@ -59,35 +59,24 @@ class AlreadyRunning(StorageError):
 class Store:
     """All reads and writes of the archive, through one connection."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, dedup: DedupConfig | None = None) -> None:
         self.db = db
+        self.dedup = dedup or DedupConfig()
         self.outbox = Outbox(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
         self.health = SourceHealth(db)
         self._neardup: NearDuplicateIndex | None = None
 
-    def near_duplicates(
-        self,
-        *,
-        now: datetime,
-        num_perm: int = 128,
-        candidate_threshold: float = 0.5,
-        window_seconds: int = 30 * 86400,
-    ) -> NearDuplicateIndex:
-        """Return the near-duplicate index, loading the recent window on first use."""
+    def near_duplicates(self, *, now: datetime) -> NearDuplicateIndex:
+        """Return the near-duplicate index, loading the window ending `now` on first use."""
         if self._neardup is None:
-            self._neardup = NearDuplicateIndex(
-                self.db,
-                num_perm=num_perm,
-                candidate_threshold=candidate_threshold,
-                window_seconds=window_seconds,
-            )
+            self._neardup = NearDuplicateIndex(self.db, self.dedup)
             self._neardup.load(now=now)
         return self._neardup
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
         """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
         path = Path(path)
         try:
@@ -101,24 +90,24 @@ class Store:
             migrations.apply(db)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
-        return cls(db)
+        return cls(db, dedup=dedup)
 
     @classmethod
-    def open_read_only(cls, path: str | Path) -> Store:
+    def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
         """Open an existing archive so that nothing can be written (dry runs while the service runs)."""
         try:
             conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
             conn.execute("select 1 from articles limit 1")
         except sqlite3.Error as exc:
             raise StorageError(f"{path}: cannot read the archive ({exc})") from exc
-        return cls(Database(conn, execute_plugins=False))
+        return cls(Database(conn, execute_plugins=False), dedup=dedup)
 
     @classmethod
-    def in_memory(cls) -> Store:
+    def in_memory(cls, *, dedup: DedupConfig | None = None) -> Store:
         """Return a migrated throwaway archive in memory (dry runs, tests)."""
         db = Database(memory=True)
         migrations.apply(db)
-        return cls(db)
+        return cls(db, dedup=dedup)
 
     def close(self) -> None:
         """Close the connection."""

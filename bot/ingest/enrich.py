@@ -123,13 +123,13 @@ class Enricher:
 
     def signature(self, article: Article):
         """Return the MinHash signature near-duplicate detection indexes."""
-        return signature(self._shingles(article), num_perm=self._config.dedup.num_perm)
+        return signature(self._shingles(article), num_perm=self._store.dedup.num_perm)
 
     def _shingles(self, article: Article) -> frozenset[str]:
         """Return the shingles near-duplicate detection compares."""
         return shingles(
             f"{article.lead}\n{article.body}" if article.body else article.title,
-            size=self._config.dedup.shingle,
+            size=self._store.dedup.shingle,
         )
 
     def find_original(self, article: Article, minhash, *, now: datetime) -> NearDuplicate | None:
@@ -137,13 +137,8 @@ class Enricher:
         exact = self._store.article_with_hash(article.content_hash) if article.body else None
         if exact:
             return NearDuplicate(self._store.root_of(exact), 1.0)
-        dedup = self._config.dedup
-        index = self._store.near_duplicates(
-            now=now,
-            num_perm=dedup.num_perm,
-            candidate_threshold=dedup.candidate_threshold,
-            window_seconds=dedup.window_seconds,
-        )
+        dedup = self._store.dedup
+        index = self._store.near_duplicates(now=now)
         mine = self._shingles(article)
         best = None
         for candidate, text in self._store.texts(index.candidates(minhash)).items():
