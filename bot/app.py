@@ -50,21 +50,15 @@ class App:
 
     def skip_reason(self, key: str, now: datetime) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
-        row = (
-            next(
-                self.store.db.query(
-                    "select paused, next_poll_at, consecutive_failures from sources where key = ?",
-                    [key],
-                ),
-                None,
-            )
-            or {}
-        )
-        if row.get("paused"):
+        state = self.store.sources.state(key)
+        if state.paused:
             return f"paused; /resume {key} to poll it again"
-        until = row.get("next_poll_at")
-        if until and datetime.fromisoformat(until) > now:
-            return f"backing off after {row['consecutive_failures']} failure(s) until {until}"
+        until = state.next_poll_at
+        if until and until > now:
+            return (
+                f"backing off after {state.consecutive_failures} failure(s) "
+                f"until {until.isoformat()}"
+            )
         return None
 
 

@@ -23,26 +23,14 @@ from sqlite_utils import Database
 from scrapers.models import Article
 
 from .channels import ChannelHealth
-from .records import (
-    DROPPED,
-    FAILED,
-    PENDING,
-    POST,
-    SENDING,
-    SENT,
-    UNCERTAIN,
-    OutboxItem,
-    from_iso,
-    iso,
-    json_keys,
-)
+from .records import OutboxItem, OutboxKind, OutboxState, from_iso, iso, json_keys
 from .transaction import immediate
 
 _ARTICLE_COLUMNS = (
     "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
     "a.lang, a.lead, a.body, a.summary, a.topics, a.entities"
 )
-_UPDATE_KINDS = ("edit", "reply")
+_UPDATE_KINDS = (OutboxKind.EDIT, OutboxKind.REPLY)
 
 
 class _Conflict(Exception):
@@ -68,7 +56,11 @@ class Outbox:
         exclude: Iterable[int] = (),
     ) -> list[OutboxItem]:
         """Return rows whose time has come, oldest first, at most `per_chat` per chat."""
-        states = (PENDING, UNCERTAIN) if resend_uncertain else (PENDING,)
+        states = (
+            (OutboxState.PENDING, OutboxState.UNCERTAIN)
+            if resend_uncertain
+            else (OutboxState.PENDING,)
+        )
         skip = sorted(set(exclude))
         not_skipped = f"and id not in ({_marks(skip)})" if skip else ""
         rows = self.db.query(
@@ -100,7 +92,7 @@ class Outbox:
             r["channel"]
             for r in self.db.query(
                 "select channel from outbox where article_id = ? and kind = ? and state != ?",
-                [article_id, POST, DROPPED],
+                [article_id, OutboxKind.POST, OutboxState.DROPPED],
             )
         }
 
@@ -109,7 +101,7 @@ class Outbox:
         rows = self.db.query(
             "select chat_id, coalesce(sent_at, updated_at) as at from outbox "
             "where (state = ? and sent_at >= ?) or (state = ? and updated_at >= ?)",
-            [SENT, iso(since), UNCERTAIN, iso(since)],
+            [OutboxState.SENT, iso(since), OutboxState.UNCERTAIN, iso(since)],
         )
         return [(r["chat_id"], from_iso(r["at"])) for r in rows]
 
@@ -119,7 +111,7 @@ class Outbox:
             self.db.query(
                 "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
                 "and state = ?",
-                [article_id, channel, POST, SENT],
+                [article_id, channel, OutboxKind.POST, OutboxState.SENT],
             ),
             None,
         )
@@ -147,7 +139,13 @@ class Outbox:
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ? "
                     f"where id in ({_marks(ids)}) and state in (?, ?)",
-                    [SENDING, iso(now), *ids, PENDING, UNCERTAIN],
+                    [
+                        OutboxState.SENDING,
+                        iso(now),
+                        *ids,
+                        OutboxState.PENDING,
+                        OutboxState.UNCERTAIN,
+                    ],
                 )
                 if cursor.rowcount != len(ids):
                     raise _Conflict
@@ -166,7 +164,7 @@ class Outbox:
         self._set(
             item_id,
             now=now,
-            state=SENT,
+            state=OutboxState.SENT,
             message_id=message_id,
             sent_at=iso(now),
             last_error=None,
@@ -177,11 +175,13 @@ class Outbox:
         self, item_id: int | Iterable[int], *, error: str, at: datetime, now: datetime
     ) -> None:
         """Put rows back to pending, to be tried again at `at`."""
-        self._set(item_id, now=now, state=PENDING, last_error=error, next_attempt_at=iso(at))
+        self._set(
+            item_id, now=now, state=OutboxState.PENDING, last_error=error, next_attempt_at=iso(at)
+        )
 
     def mark_failed(self, item_id: int | Iterable[int], *, error: str, now: datetime) -> None:
         """Record a permanent failure."""
-        self._set(item_id, now=now, state=FAILED, last_error=error)
+        self._set(item_id, now=now, state=OutboxState.FAILED, last_error=error)
 
     def mark_uncertain(
         self,
@@ -193,7 +193,11 @@ class Outbox:
     ) -> None:
         """Record that the message may or may not have been delivered."""
         self._set(
-            item_id, now=now, state=UNCERTAIN, last_error=error, next_attempt_at=iso(retry_at)
+            item_id,
+            now=now,
+            state=OutboxState.UNCERTAIN,
+            last_error=error,
+            next_attempt_at=iso(retry_at),
         )
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
@@ -203,7 +207,7 @@ class Outbox:
             self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ? "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [iso(until), iso(now), *ids, PENDING, UNCERTAIN],
+                [iso(until), iso(now), *ids, OutboxState.PENDING, OutboxState.UNCERTAIN],
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
@@ -212,7 +216,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set next_attempt_at = ?, updated_at = ? where chat_id = ? "
                 "and state = ? and (next_attempt_at is null or next_attempt_at < ?)",
-                [iso(until), iso(now), chat_id, PENDING, iso(until)],
+                [iso(until), iso(now), chat_id, OutboxState.PENDING, iso(until)],
             )
         return cursor.rowcount
 
@@ -222,7 +226,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where chat_id = ? and state = ?",
-                [FAILED, error, iso(now), chat_id, PENDING],
+                [OutboxState.FAILED, error, iso(now), chat_id, OutboxState.PENDING],
             )
         return cursor.rowcount
 
@@ -236,13 +240,13 @@ class Outbox:
                 [
                     new_chat_id,
                     iso(now),
-                    SENDING,
-                    PENDING,
+                    OutboxState.SENDING,
+                    OutboxState.PENDING,
                     old_chat_id,
-                    PENDING,
-                    SENDING,
-                    UNCERTAIN,
-                    FAILED,
+                    OutboxState.PENDING,
+                    OutboxState.SENDING,
+                    OutboxState.UNCERTAIN,
+                    OutboxState.FAILED,
                 ],
             )
             self.channels.moved(old_chat_id, new_chat_id, now=now)
@@ -255,17 +259,17 @@ class Outbox:
             # An edit may safely be made twice: it goes back to pending rather than to the operator.
             self.db.execute(
                 "update outbox set state = ?, updated_at = ? "
-                "where state = ? and kind = 'edit' and updated_at <= ?",
-                [PENDING, iso(now), SENDING, stale],
+                "where state = ? and kind = ? and updated_at <= ?",
+                [OutboxState.PENDING, iso(now), OutboxState.SENDING, OutboxKind.EDIT, stale],
             )
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where state = ? and updated_at <= ?",
                 [
-                    UNCERTAIN,
+                    OutboxState.UNCERTAIN,
                     "interrupted while sending (process stopped)",
                     iso(now),
-                    SENDING,
+                    OutboxState.SENDING,
                     stale,
                 ],
             )
@@ -293,7 +297,7 @@ class Outbox:
                         "chat_id": post["chat_id"],
                         "kind": kind,
                         "target_message_id": post["message_id"],
-                        "state": PENDING,
+                        "state": OutboxState.PENDING,
                         "created_at": iso(now),
                         "updated_at": iso(now),
                     }
@@ -310,7 +314,7 @@ class Outbox:
                  and not exists (select 1 from outbox d where d.channel = o.channel
                                  and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
                order by o.id""",
-                [article_id, POST, SENT, POST],
+                [article_id, OutboxKind.POST, OutboxState.SENT, OutboxKind.POST],
             )
         )
 
@@ -320,7 +324,7 @@ class Outbox:
             next(
                 self.db.query(
                     "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
-                    [article_id, channel, kind, PENDING],
+                    [article_id, channel, kind, OutboxState.PENDING],
                 ),
                 None,
             )
@@ -336,7 +340,7 @@ class Outbox:
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [PENDING, iso(now), *ids, FAILED, UNCERTAIN],
+                [OutboxState.PENDING, iso(now), *ids, OutboxState.FAILED, OutboxState.UNCERTAIN],
             )
         return cursor.rowcount
 
@@ -351,7 +355,14 @@ class Outbox:
             cursor = self.db.execute(
                 f"update outbox set state = ?, updated_at = ?, next_attempt_at = null "
                 f"where id in ({_marks(ids)}) and state in (?, ?, ?)",
-                [DROPPED, iso(now), *ids, PENDING, UNCERTAIN, FAILED],
+                [
+                    OutboxState.DROPPED,
+                    iso(now),
+                    *ids,
+                    OutboxState.PENDING,
+                    OutboxState.UNCERTAIN,
+                    OutboxState.FAILED,
+                ],
             )
         return cursor.rowcount
 
@@ -397,12 +408,12 @@ def _outbox_from_row(row: dict) -> OutboxItem:
         source_key=row["source_key"],
         channel=row["channel"],
         chat_id=row["chat_id"],
-        state=row["state"],
+        state=OutboxState(row["state"]),
         attempts=row["attempts"] or 0,
         article=article_from_row(row),
         message_id=row["message_id"],
         last_error=row["last_error"],
-        kind=row["kind"] or POST,
+        kind=OutboxKind(row["kind"] or OutboxKind.POST),
         target_message_id=row["target_message_id"],
         next_attempt_at=from_iso(row["next_attempt_at"]),
         created_at=from_iso(row["created_at"]),

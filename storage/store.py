@@ -1,14 +1,8 @@
-"""The SQLite archive: source state, runs, articles and the Telegram outbox.
-
-StorageError             the database cannot be opened or used
-└── AlreadyRunning       another presswatch process holds the database's lock
-"""
+"""The SQLite archive: one connection, and the tables' keepers (sources, outbox, alerts…) around it."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,10 +16,13 @@ from scrapers.models import Article
 from scrapers.normalize import url_key
 
 from .alerts import Alerts, SourceHealth
+from .lock import StorageError
 from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
-from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
+from .records import Delivery, OutboxState, TagKind, iso
+from .reports import Reports
+from .sources import Sources
 from .subscriptions import Subscriptions
 
 
@@ -34,7 +31,7 @@ class TopicReason:
     """Why an article got a topic or an entity tag: the rules that matched and their score."""
 
     key: str
-    kind: str  # "topic" or "entity"
+    kind: TagKind
     score: float
     rules: tuple[str, ...]
 
@@ -44,16 +41,12 @@ def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -
     given = {reason.key for reason in reasons}
     return [
         *reasons,
-        *(TopicReason(key, "topic", 0.0, ()) for key in dict.fromkeys(topics) if key not in given),
+        *(
+            TopicReason(key, TagKind.TOPIC, 0.0, ())
+            for key in dict.fromkeys(topics)
+            if key not in given
+        ),
     ]
-
-
-class StorageError(Exception):
-    """The database cannot be opened or used."""
-
-
-class AlreadyRunning(StorageError):
-    """Another presswatch process holds the database's lock."""
 
 
 class Store:
@@ -62,6 +55,8 @@ class Store:
     def __init__(self, db: Database, *, dedup: DedupConfig | None = None) -> None:
         self.db = db
         self.dedup = dedup or DedupConfig()
+        self.sources = Sources(db)
+        self.reports = Reports(db)
         self.outbox = Outbox(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
@@ -112,98 +107,6 @@ class Store:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
-
-    # -- sources and runs -------------------------------------------------------------------
-
-    def source_state(self, key: str) -> SourceState:
-        """Return what is remembered about a source (defaults for a new one)."""
-        row = next(self.db.query("select * from sources where key = ?", [key]), None)
-        if row is None:
-            return SourceState(key=key)
-        return SourceState(
-            key=key,
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            baseline_at=from_iso(row["baseline_at"]),
-            last_poll_at=from_iso(row["last_poll_at"]),
-            last_success_at=from_iso(row["last_success_at"]),
-            last_error=row["last_error"],
-            consecutive_failures=row["consecutive_failures"] or 0,
-            next_poll_at=from_iso(row["next_poll_at"]),
-        )
-
-    def record_run(
-        self,
-        run: RunRecord,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        baseline: bool = False,
-        next_poll_at: datetime | None = None,
-    ) -> None:
-        """Store one poll and update the source's state in one transaction."""
-        with self.db.atomic():
-            self.db["runs"].insert(
-                {
-                    "source_key": run.source_key,
-                    "started_at": iso(run.started_at),
-                    "finished_at": iso(run.finished_at),
-                    "status": run.status,
-                    "links_found": run.links_found,
-                    "new_articles": run.new_articles,
-                    "error": run.error,
-                }
-            )
-            state = self.source_state(run.source_key)
-            update: dict = {
-                "key": run.source_key,
-                "last_poll_at": iso(run.finished_at),
-                "next_poll_at": iso(next_poll_at),
-            }
-            if run.status == "error":
-                update |= {
-                    "last_error": run.error,
-                    "last_error_at": iso(run.finished_at),
-                    "consecutive_failures": state.consecutive_failures + 1,
-                }
-            else:
-                update |= {"last_success_at": iso(run.finished_at), "consecutive_failures": 0}
-                validators = {"etag": etag, "last_modified": last_modified}
-                # A 304 may omit the validators; keep the ones we had.
-                update |= (
-                    validators
-                    if run.status == "ok"
-                    else {k: v for k, v in validators.items() if v is not None}
-                )
-                if baseline and state.baseline_at is None:
-                    update["baseline_at"] = iso(run.finished_at)
-            self.db["sources"].upsert(update, pk="key")
-
-    def recent_runs(self, key: str, *, limit: int = 10) -> list[dict]:
-        """Return the latest runs of a source, newest first."""
-        return list(
-            self.db.query(
-                "select * from runs where source_key = ? order by id desc limit ?", [key, limit]
-            )
-        )
-
-    def source_overview(self) -> list[dict]:
-        """Return each known source's state with its article count."""
-        return list(
-            self.db.query(
-                """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
-               from sources s order by s.key"""
-            )
-        )
-
-    def article_counts(self) -> dict[str, int]:
-        """Return the number of stored articles per source key."""
-        return {
-            r["source_key"]: r["n"]
-            for r in self.db.query(
-                "select source_key, count(*) as n from articles group by source_key"
-            )
-        }
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -287,7 +190,7 @@ class Store:
                     "article_id": article_id,
                     "channel": d.channel,
                     "chat_id": d.chat_id,
-                    "state": PENDING,
+                    "state": OutboxState.PENDING,
                     "created_at": iso(now),
                     "updated_at": iso(now),
                 }
@@ -428,42 +331,3 @@ def _article_columns(article: Article) -> dict:
         "topics": json.dumps(list(article.topics), ensure_ascii=False),
         "entities": json.dumps(list(article.entities), ensure_ascii=False),
     }
-
-
-class InstanceLock:
-    """An OS-level lock beside the database so two processes never post from one archive."""
-
-    def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(f"{db_path}.lock")
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        """Take the lock or raise AlreadyRunning with the holder's process id."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
-                " stop it first"
-            ) from exc
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        """Release the lock."""
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> InstanceLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

@@ -381,7 +381,7 @@ def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(fake, store, tmp_pa
         raise RuntimeError("disk on fire")
 
     async def script(s):
-        s.chat.store.article_counts = broken
+        s.chat.store.sources.article_counts = broken
         return await s.ask("/sources"), await s.ask("/help")
 
     (sorry, after), _ = talk(fake, store, tmp_path, script)

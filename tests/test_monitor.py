@@ -17,9 +17,9 @@ from bot.service import endpoint as http_endpoint
 from bot.service.endpoint import MonitorServer
 from bot.service.metrics import LAG_BUCKETS, Counters, LagHistogram, MeteredSender, render_metrics
 from bot.service.monitor import Monitor
-from bot.service.snapshot import Snapshot, read_snapshot
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
+from storage.status import Snapshot, read_snapshot
 from tests.fakes.world import World, write_config
 from tests.test_cli import presswatch
 
@@ -55,9 +55,9 @@ def archive(tmp_path):
     """An archive with runs, articles and outbox rows in every interesting state."""
     config = make_config(tmp_path)
     store = Store.open(config.storage_path)
-    store.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
-    store.record_run(RunRecord("alpha", T0, T0, "not_modified"))
-    store.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
+    store.sources.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
+    store.sources.record_run(RunRecord("alpha", T0, T0, "not_modified"))
+    store.sources.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
     store.db.execute(
         "update sources set health = 'failing' where key = 'beta'"
     )  # past the threshold
@@ -93,7 +93,7 @@ def archive(tmp_path):
 def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(archive) -> None:
     config, _ = archive
     snap = read_snapshot(config.storage_path)
-    assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lag == {}
+    assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lags == ()
     assert snap.outbox == {
         ("main", "pending"): 1,
         ("main", "failed"): 1,
@@ -109,8 +109,8 @@ def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(arc
 def test_status_counts_the_last_days_polls(archive) -> None:
     config, store = archive
     now = datetime.now(UTC)
-    store.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
-    store.record_run(RunRecord("beta", now, now, "ok"))
+    store.sources.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
+    store.sources.record_run(RunRecord("beta", now, now, "ok"))
     assert read_snapshot(config.storage_path, full=True).polls == {
         ("beta", "error"): 1,
         ("beta", "ok"): 1,
@@ -120,17 +120,30 @@ def test_status_counts_the_last_days_polls(archive) -> None:
 def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None:
     config, store = archive
     lag = LagHistogram()
-    buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
+
+    def scrape():
+        return lag.update(read_snapshot(config.storage_path, lags_after=lag.settled).lags)
+
+    buckets, total, count = scrape()["alpha"]
     assert count == 2 and total == pytest.approx(4090)
     assert [dict(zip(LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
-    assert read_snapshot(config.storage_path, lag=lag).lag["alpha"][2] == 2  # not counted again
+    assert scrape()["alpha"][2] == 2  # not counted again
     store.db.execute(
         "update outbox set state = 'sent', sent_at = ? where state = 'pending'",
         [(T0 + timedelta(seconds=30)).isoformat()],
     )
     store.db.conn.commit()
-    buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
+    buckets, total, count = scrape()["alpha"]
     assert count == 3 and buckets[0] == 1 and total == pytest.approx(4120)
+
+
+def test_two_scrapes_reading_the_same_rows_count_each_post_once(archive) -> None:
+    config, _ = archive
+    lag = LagHistogram()
+    first = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    second = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    lag.update(first)
+    assert lag.update(second)["alpha"][2] == 2
 
 
 def test_snapshot_reads_while_the_writer_holds_an_open_transaction(archive) -> None:
@@ -198,12 +211,14 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
     counters.inc("polls", source="alpha", status="ok")
     counters.inc("polls", source="beta", status="error")
     counters.inc("posts_sent", by=2, channel="main")
+    snapshot = read_snapshot(config.storage_path, lags_after=0)
     text = render_metrics(
         config,
-        read_snapshot(config.storage_path, lag=LagHistogram()),
+        snapshot,
         counters,
         scheduler_running=True,
         db_ok=True,
+        lag=LagHistogram().update(snapshot.lags),
     )
     families = _families(text)
     assert families["presswatch_polls_total"] == "counter"

@@ -50,10 +50,10 @@ from bot.chat.answers import (
 from bot.config import Config
 from bot.delivery.render import escape_html
 from bot.service.metrics import Counters
-from bot.service.snapshot import Snapshot
-from storage import FAILED, UNCERTAIN, Store
+from bot.service.overview import status_lines
+from storage import OutboxState, Store
 from storage.search import latest, search
-from storage.transaction import immediate
+from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -309,7 +309,7 @@ class Chat:
 
     async def _cmd_sources(self, words: str, who: Who) -> str:
         """List the sources with their article counts."""
-        return sources_text(self.config.sources, self.store.article_counts())
+        return sources_text(self.config.sources, self.store.sources.article_counts())
 
     async def _cmd_unknown(self, words: str, who: Who) -> str | None:
         """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
@@ -373,13 +373,23 @@ class Chat:
 
     async def _cmd_status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""
-        from bot.cli.status import status_lines  # noqa: PLC0415 - shared with `presswatch status`
-
         try:
             snapshot = await self._snapshot()
         except (sqlite3.Error, TimeoutError, OSError) as exc:
             return f"The archive does not answer: {escape_html(exc)}"
-        return status_text(status_lines(self.config, snapshot, self.counters))
+        keys = [s.key for s in self.config.sources]
+        missed = {
+            k: self.counters.value("jobs_missed", source=k)
+            + self.counters.value("jobs_skipped", source=k)
+            for k in keys
+        }
+        lines = status_lines(
+            snapshot,
+            sources=keys,
+            channels=[c.name for c in self.config.channels],
+            missed=missed,
+        )
+        return status_text(lines)
 
     async def _cmd_pause(self, words: str, who: Who) -> str:
         """Stop polling a source until /resume (operator)."""
@@ -395,12 +405,7 @@ class Chat:
         if source is None:
             keys = ", ".join(s.key for s in self.config.sources)
             return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {escape_html(keys)})."
-        with immediate(self.store.db):
-            self.store.db.execute(
-                "insert into sources (key, paused) values (?, ?) "
-                "on conflict(key) do update set paused = excluded.paused",
-                [source.key, int(paused)],
-            )
+        self.store.sources.set_paused(source.key, paused=paused)
         log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
         return (
             f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}."
@@ -411,7 +416,10 @@ class Chat:
     async def _cmd_retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""
         outbox = self.store.outbox
-        count = outbox.retry(outbox.ids_in(FAILED) + outbox.ids_in(UNCERTAIN), now=self._clock())
+        count = outbox.retry(
+            outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),
+            now=self._clock(),
+        )
         log.info("chat: user %d queued %d post(s) again", who.user_id, count)
         return (
             f"Queued {count} post(s) again. Uncertain ones may arrive twice."

@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from bot.config import Config
 from storage import Store
@@ -44,13 +43,6 @@ def open_store(config: Config, *, read_only: bool = False) -> Iterator[Store]:
         yield store
     finally:
         store.close()
-
-
-def when(stamp: str | None) -> str:
-    """Return a stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC', or '-'."""
-    if not stamp:
-        return "-"
-    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

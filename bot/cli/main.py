@@ -23,12 +23,12 @@ from bot.cli.common import (
     CommandError,
     open_store,
     table,
-    when,
 )
 from bot.cli.logs import setup_logging
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.delivery.render import local_time
 from bot.ingest.discovery import is_feed
+from bot.service.overview import when
 from bot.service.scheduler import Service
 from bot.text.summarize import summarize
 from scrapers import (
@@ -41,7 +41,7 @@ from scrapers import (
 )
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher, FetchPolicy, make_client
-from storage import AlreadyRunning, StorageError
+from storage import AlreadyRunning, RunStatus, StorageError
 
 DEFAULT_CONFIG = "presswatch.toml"
 
@@ -129,7 +129,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with open_app(config) as app:
             runs, report = await run_once(app)
-        failed = [r for r in runs if r.status == "error"]
+        failed = [r for r in runs if r.status == RunStatus.ERROR]
         for run in failed:
             print(f"{run.source_key}: {run.error}", file=sys.stderr)
         print(
@@ -270,8 +270,8 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     """List each source with its last poll, last success, last error and article count."""
     config = load_config(args.config)
     with open_store(config, read_only=True) as store:
-        states = {row["key"]: row for row in store.source_overview()}
-        counts = store.article_counts()
+        states = {row["key"]: row for row in store.sources.overview()}
+        counts = store.sources.article_counts()
     rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.key, {})

@@ -11,12 +11,13 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table, when
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table
 from bot.config import load_config
 from bot.delivery.render import shorten
-from storage.records import FAILED, PENDING, UNCERTAIN
+from bot.service.overview import when
+from storage import ChannelState, OutboxKind, OutboxState
 
-_LISTED = (PENDING, UNCERTAIN, FAILED)
+_LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _EXAMPLE = "\n  ".join(
     [
         "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
@@ -70,14 +71,14 @@ def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
     with open_store(config, read_only=True) as store:
         rows = store.outbox.listing(states)
-        channels = [c for c in store.outbox.channels.all() if c["state"] == "failing"]
+        channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
             (
                 str(row["id"]),
                 row["channel"],
-                row["kind"] or "post",
+                row["kind"] or OutboxKind.POST,
                 row["state"],
                 str(row["attempts"] or 0),
                 when(row["next_attempt_at"]),
@@ -93,7 +94,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {channel['reason']}"
         )
-    if counts.get(UNCERTAIN):
+    if counts.get(OutboxState.UNCERTAIN):
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
             "did, or 'outbox retry ID' if it did not"
@@ -107,9 +108,9 @@ def _change(config, args: argparse.Namespace) -> int:
     with open_store(config) as store:
         ids = list(args.ids)
         if args.all_failed:
-            ids += store.outbox.ids_in(FAILED)
+            ids += store.outbox.ids_in(OutboxState.FAILED)
         if args.all_uncertain:
-            ids += store.outbox.ids_in(UNCERTAIN)
+            ids += store.outbox.ids_in(OutboxState.UNCERTAIN)
         ids = sorted(set(ids))
         if not ids:
             print(f"nothing to {args.action}")

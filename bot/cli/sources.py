@@ -39,7 +39,7 @@ from bot.ingest.poll import (
 from bot.ingest.routing import channels_for, subscribers_for
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
 from scrapers.fetch import Fetcher, make_client
-from storage import PENDING, OutboxItem, Store
+from storage import OutboxItem, OutboxState, Store
 
 _SHOWN_ARCHIVED = 10
 
@@ -284,7 +284,7 @@ async def _check(source: Source, *, config: Config, store: Store, limit: int) ->
             print(f"FAILED: {exc}")
             return EXIT_FAILED
         fresh = unseen(links, store)
-        first_run = store.source_state(source.key).baseline_at is None
+        first_run = store.sources.state(source.key).baseline_at is None
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         print(_summary_line(links, fresh, first_run=first_run, backfill=source.backfill))
         for index, link in enumerate(fresh):
@@ -344,7 +344,7 @@ def _article_report(
         source_key=source.key,
         channel="",
         chat_id="",
-        state=PENDING,
+        state=OutboxState.PENDING,
         attempts=0,
         article=article,
     )

@@ -25,9 +25,8 @@ from bot.delivery.telegram import (
     TooLong,
     Uncertain,
 )
-from storage import OutboxItem, Store
+from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
-from storage.records import EDIT
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +153,7 @@ class Outcomes:
         """Hold or re-queue rows that may have arrived; an edit is always safe to repeat."""
         delay = min(_BACKOFF_FIRST * 2 ** max(0, items[0].attempts), _BACKOFF_CAP)
         retry_at = now + timedelta(seconds=delay)
-        if all(item.kind == EDIT for item in items):
+        if all(item.kind == OutboxKind.EDIT for item in items):
             # Editing twice to the same text is harmless ("message is not modified").
             self._store.outbox.mark_retry(ids, error=reason, at=retry_at, now=now)
         elif self._resend:

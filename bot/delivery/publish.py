@@ -21,9 +21,8 @@ from bot.delivery.digest import hold_until
 from bot.delivery.outcomes import Outcomes, RelayReport
 from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
-from storage import OutboxItem, Store
+from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
-from storage.records import EDIT, POST
 
 log = logging.getLogger(__name__)
 _STALE_SENDING = 600  # seconds; a Telegram call times out long before
@@ -226,7 +225,7 @@ class Relay:
         held: dict[datetime, list[int]] = {}
         for item in items:
             channel = self._composer.channel(item.channel)
-            if channel and channel.digest_seconds and item.kind != POST:
+            if channel and channel.digest_seconds and item.kind != OutboxKind.POST:
                 self._store.outbox.drop([item.id], now=now)
                 log.info(
                     "%s is a digest channel: its posts are not edited or answered", item.channel
@@ -250,13 +249,13 @@ class Relay:
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
         """Return until when a row waits for its channel's digest or quiet hours, if it does."""
-        if channel is None or item.kind == EDIT:
+        if channel is None or item.kind == OutboxKind.EDIT:
             return None  # An edit makes no sound; it may go at night.
         return hold_until(
             created=item.created_at or now,
             now=now,
             quiet=channel.quiet_hours,
-            digest_seconds=channel.digest_seconds if item.kind == POST else None,
+            digest_seconds=channel.digest_seconds if item.kind == OutboxKind.POST else None,
             zone=channel.timezone,
         )
 

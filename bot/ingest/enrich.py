@@ -11,7 +11,7 @@ from bot.ingest.routing import channels_for, subscribers_for
 from bot.text.classify import Match, classify, tag_entities
 from bot.text.summarize import summarize
 from scrapers.models import Article, Source
-from storage import Delivery, Store
+from storage import Delivery, OutboxKind, Store, TagKind
 from storage.neardup import NearDuplicate, shingles, signature, similarity
 from storage.store import TopicReason
 
@@ -52,8 +52,8 @@ class Enricher:
                 topics=tuple(m.topic for m in topics),
                 entities=tuple(m.topic for m in entities),
             ),
-            tuple(_reason(m, "topic") for m in topics)
-            + tuple(_reason(m, "entity") for m in entities),
+            tuple(_reason(m, TagKind.TOPIC) for m in topics)
+            + tuple(_reason(m, TagKind.ENTITY) for m in entities),
         )
 
     def store(
@@ -97,7 +97,9 @@ class Enricher:
             )
             if original:
                 # The story's post now names one more source ("Also: …").
-                self._store.outbox.enqueue_update(original.article_id, kind="edit", now=now)
+                self._store.outbox.enqueue_update(
+                    original.article_id, kind=OutboxKind.EDIT, now=now
+                )
         log.info("article %s %s: stored%s", source.key, article.url, _fate(original, deliveries))
         return 1
 
@@ -158,7 +160,7 @@ class Enricher:
         ]
 
 
-def _reason(match: Match, kind: str) -> TopicReason:
+def _reason(match: Match, kind: TagKind) -> TopicReason:
     """Return what the archive keeps of a classifier match."""
     return TopicReason(key=match.topic, kind=kind, score=match.score, rules=match.rules)
 

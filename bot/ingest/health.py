@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from bot.config import HealthConfig
 from scrapers.models import Source
-from storage import RunRecord
+from storage import Health, RunRecord, RunStatus
 from storage.alerts import HealthState
 
 if TYPE_CHECKING:
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-OK, FAILING, SILENT = "ok", "failing", "silent"
 # What an operator can do about each kind of failure, first match wins.
 _ADVICE = (
     (
@@ -69,7 +68,7 @@ _ADVICE = (
 class Change:
     """A source's new health and empty-poll count, with the alert that tells the operator, if any."""
 
-    health: str
+    health: Health
     empty_polls: int
     alert_kind: str | None = None
     alert_text: str | None = None
@@ -85,24 +84,28 @@ def assess(
     empty = is_empty(run)
     # Another kind of failure says nothing about the link pattern: it neither adds nor resets.
     empty_polls = (
-        facts.empty_polls + 1 if empty else facts.empty_polls if run.status == "error" else 0
+        facts.empty_polls + 1
+        if empty
+        else facts.empty_polls
+        if run.status == RunStatus.ERROR
+        else 0
     )
     health, why = _diagnose(source, run, facts, policy, empty_polls=empty_polls, now=now)
     if health == facts.health and empty_polls == facts.empty_polls:
         return None
-    if (facts.health == OK) == (health == OK):
+    if (facts.health == Health.OK) == (health == Health.OK):
         return Change(health, empty_polls)  # Still well, or still unwell: nothing new to say.
-    if health == OK:
+    if health == Health.OK:
         return Change(health, empty_polls, "source_recovered", _recovered_text(source, run, facts))
     texts = {"failing": _failing_text, "empty": _empty_text, "stale": _stale_text}
-    kind = "source_failing" if health == FAILING else "source_silent"
+    kind = "source_failing" if health == Health.FAILING else "source_silent"
     return Change(health, empty_polls, kind, texts[why](source, run, facts, policy, now=now))
 
 
 def is_empty(run: RunRecord) -> bool:
     """Return True when a run failed because the page or feed yielded no article links."""
     # NoLinksFound: the site answered, but the link pattern or the feed found nothing.
-    return run.status == "error" and run.error_kind == "NoLinksFound"
+    return run.status == RunStatus.ERROR and run.error_kind == "NoLinksFound"
 
 
 def advice(error: str) -> str:
@@ -156,22 +159,22 @@ def _diagnose(
     *,
     empty_polls: int,
     now: datetime,
-) -> tuple[str, str]:
+) -> tuple[Health, str]:
     """Return the health a run leads to, and why ('failing', 'empty', 'stale', 'ok' or 'kept')."""
-    if run.status == "error":
+    if run.status == RunStatus.ERROR:
         # An empty page is also a failure; "redesigned" is the more useful diagnosis.
         if empty_polls >= policy.alert_after_empty_polls:
-            return SILENT, "empty"
+            return Health.SILENT, "empty"
         if facts.consecutive_failures >= policy.alert_after_failures:
-            return FAILING, "failing"
+            return Health.FAILING, "failing"
         return facts.health, "kept"  # Too early to judge: one failure is not an outage.
     newest = max(
         filter(None, (facts.newest_at, run.finished_at if run.new_articles else None)), default=None
     )
     limit = source.max_silence_seconds
     if limit and newest and now - newest > timedelta(seconds=limit):
-        return SILENT, "stale"
-    return OK, "ok"
+        return Health.SILENT, "stale"
+    return Health.OK, "ok"
 
 
 def _failing_text(
@@ -225,10 +228,10 @@ def _stale_text(
 
 def _recovered_text(source: Source, run: RunRecord, facts: HealthState) -> str:
     """Say that a source works again."""
-    was = "failing" if facts.health == FAILING else "silent"
+    was = Health.FAILING if facts.health == Health.FAILING else Health.SILENT
     found = (
         "not modified"
-        if run.status == "not_modified"
+        if run.status == RunStatus.NOT_MODIFIED
         else f"{run.links_found} links, {run.new_articles} new"
     )
     return (

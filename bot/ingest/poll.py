@@ -33,7 +33,7 @@ from scrapers import (
 from scrapers.feedscan import listed_links
 from scrapers.fetch import Fetcher
 from scrapers.normalize import canonical_or_none
-from storage import RunRecord, Store
+from storage import RunRecord, RunStatus, Store
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
             source.key,
             started,
             ctx.clock(),
-            "error",
+            RunStatus.ERROR,
             error=f"archive error: {exc}",
             error_kind=type(exc).__name__,
         )
@@ -77,14 +77,14 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
 
 async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRecord:
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
-    state = ctx.store.source_state(source.key)
+    state = ctx.store.sources.state(source.key)
     try:
         page, links = await discover(
             source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
         )
         if page.not_modified:
-            run = RunRecord(source.key, started, ctx.clock(), "not_modified")
-            ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
+            run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
+            ctx.store.sources.record_run(run, etag=page.etag, last_modified=page.last_modified)
             record_health(source, run, ctx)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
@@ -101,14 +101,14 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         source.key,
         started,
         ctx.clock(),
-        "partial" if problems else "ok",
+        RunStatus.PARTIAL if problems else RunStatus.OK,
         links_found=len(links),
         new_articles=new,
         error="; ".join(problems[:5]) or None,
     )
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
     # them) and, on a first run, no baseline yet (they would be posted as new next time).
-    ctx.store.record_run(
+    ctx.store.sources.record_run(
         run,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
@@ -352,7 +352,7 @@ def record_failure(
     source: Source, ctx: PollContext, *, started: datetime, exc: BaseException
 ) -> RunRecord:
     """Record a failed poll with a reason a person can act on, back the source off, update health."""
-    failures = ctx.store.source_state(source.key).consecutive_failures
+    failures = ctx.store.sources.state(source.key).consecutive_failures
     reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
     if not isinstance(exc, ScrapeError):
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
@@ -363,9 +363,9 @@ def record_failure(
         timedelta(seconds=ctx.config.health.max_backoff_seconds),
     )
     run = RunRecord(
-        source.key, started, finished, "error", error=reason, error_kind=type(exc).__name__
+        source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
     )
-    ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
+    ctx.store.sources.record_run(run, next_poll_at=finished + backoff if failures else None)
     record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run

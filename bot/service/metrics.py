@@ -6,18 +6,23 @@ in the exposition is read from a Snapshot of the archive at scrape time.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Iterable
-from datetime import datetime
 
 from bot.config import Config
 from bot.delivery.telegram import Delivered, Message, Outcome, RetryLater, Sender
-from bot.service.snapshot import BACKLOG, PERSONAL, Snapshot, source_state
+from storage import OutboxState, RunStatus
+from storage.status import BACKLOG, PERSONAL, PostLag, Snapshot, SourceCondition
 
 LAG_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 21600, 86400, 604800)  # seconds, publication → post
-_POLL_STATUSES = ("ok", "partial", "not_modified", "error", "skipped")
-_SOURCE_STATES = ("ok", "failing", "silent", "paused", "new")
+_POLL_STATUSES = tuple(RunStatus)
+_SOURCE_STATES = (
+    SourceCondition.OK,
+    SourceCondition.FAILING,
+    SourceCondition.SILENT,
+    SourceCondition.PAUSED,
+    SourceCondition.NEW,
+)
 
 
 # -- in-process counters ------------------------------------------------------------------------
@@ -68,17 +73,9 @@ class MeteredSender:
 
 
 class LagHistogram:
-    """Publication-to-post lag per source: each sent post counted once, read onward by outbox id.
+    """Publication-to-post lag per source: each sent post counted once, read onward by outbox id."""
 
-    A read takes at most 20,000 rows, so a large archive is caught up over a few scrapes rather
-    than in one read that would outlive its deadline.
-    """
-
-    _SQL = """select o.id, o.state, a.source_key,
-                     max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
-              from outbox o join articles a on a.id = o.article_id
-              where o.id > ? and coalesce(o.kind, 'post') = 'post' order by o.id limit 20000"""
-    _SETTLED = ("sent", "failed", "uncertain", "dropped")
+    _SETTLED = (OutboxState.SENT, OutboxState.FAILED, OutboxState.UNCERTAIN, OutboxState.DROPPED)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()  # two scrapes may read at once
@@ -86,22 +83,33 @@ class LagHistogram:
         self._counted: set[int] = set()  # sent rows above it already counted
         self._series: dict[str, list[float]] = {}  # source -> [*buckets, sum, count]
 
-    def update(self, conn: sqlite3.Connection) -> dict[str, tuple[tuple[int, ...], float, int]]:
+    @property
+    def settled(self) -> int:
+        """Return the outbox id up to which every post row is settled and counted."""
+        return self._settled
+
+    def update(self, lags: Iterable[PostLag]) -> dict[str, tuple[tuple[int, ...], float, int]]:
         """Count the posts sent since the last read; return the cumulative histogram per source."""
         with self._lock:
             settled_so_far = True
-            for row_id, state, source, lag in conn.execute(self._SQL, [self._settled]):
-                if state == "sent" and lag is not None and row_id not in self._counted:
-                    self._observe(source, lag)
-                    self._counted.add(row_id)
-                settled_so_far = settled_so_far and state in self._SETTLED
+            for lag in lags:
+                if lag.id <= self._settled:
+                    continue  # another scrape read past it meanwhile
+                sent = lag.state == OutboxState.SENT and lag.seconds is not None
+                if sent and lag.id not in self._counted:
+                    self._observe(lag.source_key, lag.seconds)
+                    self._counted.add(lag.id)
+                settled_so_far = settled_so_far and lag.state in self._SETTLED
                 if settled_so_far:  # rows still pending keep the window open behind them
-                    self._settled = row_id
+                    self._settled = lag.id
             self._counted = {i for i in self._counted if i > self._settled}
-            return {
-                k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1]))
-                for k, v in self._series.items()
-            }
+            return self.series()
+
+    def series(self) -> dict[str, tuple[tuple[int, ...], float, int]]:
+        """Return the cumulative histogram per source: bucket counts, sum and count."""
+        return {
+            k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1])) for k, v in self._series.items()
+        }
 
     def _observe(self, source: str, lag: float) -> None:
         """Add one post's lag to its source's buckets."""
@@ -165,13 +173,14 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def _stamp(text: str | None) -> float | None:
-    """Return a stored ISO timestamp as Unix seconds."""
-    return datetime.fromisoformat(text).timestamp() if text else None
-
-
 def render_metrics(
-    config: Config, snapshot: Snapshot, counters: Counters, *, scheduler_running: bool, db_ok: bool
+    config: Config,
+    snapshot: Snapshot,
+    counters: Counters,
+    *,
+    scheduler_running: bool,
+    db_ok: bool,
+    lag: dict[str, tuple[tuple[int, ...], float, int]] | None = None,
 ) -> str:
     """Return every metric as Prometheus text."""
     out = _Exposition()
@@ -184,7 +193,7 @@ def render_metrics(
     out.family(
         "presswatch_database_ok", "gauge", "1 when the archive answered this scrape.", [({}, db_ok)]
     )
-    _source_metrics(out, config, snapshot, counters)
+    _source_metrics(out, config, snapshot, counters, lag or {})
     _channel_metrics(out, config, snapshot, counters)
     out.family(
         "presswatch_chat_commands_total",
@@ -202,11 +211,11 @@ def render_metrics(
 
 
 def _source_metrics(
-    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters
+    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters, lag: dict
 ) -> None:
     """Add the per-source families."""
     keys = [s.key for s in config.sources]
-    rows = {k: snapshot.sources.get(k) or {} for k in keys}
+    rows = {k: snapshot.source(k) for k in keys}
     statuses = sorted(set(_POLL_STATUSES) | {lb["status"] for lb, _ in counters.samples("polls")})
     out.family(
         "presswatch_polls_total",
@@ -222,7 +231,7 @@ def _source_metrics(
         "presswatch_poll_errors_total",
         "counter",
         "Polls of a source that failed, since start.",
-        [({"source": k}, counters.value("polls", source=k, status="error")) for k in keys],
+        [({"source": k}, counters.value("polls", source=k, status=RunStatus.ERROR)) for k in keys],
     )
     for name, column, text in (
         ("last_success", "last_success_at", "Last successful poll"),
@@ -232,7 +241,11 @@ def _source_metrics(
             f"presswatch_{name}_timestamp_seconds",
             "gauge",
             f"{text}, Unix time.",
-            [({"source": k}, _stamp(rows[k][column])) for k in keys if rows[k].get(column)],
+            [
+                ({"source": k}, getattr(rows[k], column).timestamp())
+                for k in keys
+                if getattr(rows[k], column)
+            ],
         )
     out.family(
         "presswatch_articles_stored_total",
@@ -245,7 +258,7 @@ def _source_metrics(
         "gauge",
         "1 for the state a source is in.",
         [
-            ({"source": k, "state": st}, source_state(rows[k] or None) == st)
+            ({"source": k, "state": st}, rows[k].condition == st)
             for k in keys
             for st in _SOURCE_STATES
         ],
@@ -254,7 +267,7 @@ def _source_metrics(
         "presswatch_source_consecutive_failures",
         "gauge",
         "Failed polls in a row.",
-        [({"source": k}, rows[k].get("consecutive_failures") or 0) for k in keys],
+        [({"source": k}, rows[k].consecutive_failures) for k in keys],
     )
     for name, text in (
         ("jobs_missed", "Polls the scheduler ran too late to start (misfire)."),
@@ -271,7 +284,7 @@ def _source_metrics(
     out.histogram(
         "presswatch_post_lag_seconds",
         "Seconds from an article's publication to its post, posts sent.",
-        snapshot.lag,
+        lag,
     )
 
 

@@ -1,6 +1,6 @@
 """Health and metrics: what `/healthz` and `/metrics` answer, composed from the archive and the service.
 
-The archive is read through a Snapshot (bot/service/snapshot.py) in the monitor's own small thread pool,
+The archive is read through a Snapshot (storage/status.py) in the monitor's own small thread pool,
 under a deadline: a scrape never starves the pool that parses pages. The text of `/metrics` comes
 from bot/service/metrics.py; bot/service/endpoint.py serves both on a local port.
 """
@@ -15,14 +15,8 @@ from functools import partial
 
 from bot.config import Config
 from bot.service.metrics import Counters, LagHistogram, render_metrics
-from bot.service.snapshot import (
-    READ_DEADLINE,
-    Snapshot,
-    failing_sources,
-    read_snapshot,
-    read_sources,
-    source_state,
-)
+from storage.records import iso
+from storage.status import READ_DEADLINE, Snapshot, SourceRow, read_snapshot, read_sources
 
 
 class Monitor:
@@ -35,12 +29,9 @@ class Monitor:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="monitor")
         self._lag = LagHistogram()
 
-    async def snapshot(self, *, full: bool = True, lag: bool = False) -> Snapshot:
+    async def snapshot(self, *, full: bool = True) -> Snapshot:
         """Read the archive in the monitor's own threads, under a deadline."""
-        read = partial(
-            read_snapshot, self.config.storage_path, full=full, lag=self._lag if lag else None
-        )
-        return await self._read(read)
+        return await self._read(partial(read_snapshot, self.config.storage_path, full=full))
 
     async def _read(self, read: Callable):
         """Run a read in the monitor's threads; give up waiting past the deadline."""
@@ -57,7 +48,7 @@ class Monitor:
             rows = {}
             body["database"] = {"ok": False, "error": str(exc) or type(exc).__name__}
         body["sources"] = {
-            s.key: _source_health(rows.get(s.key), self.counters, s.key)
+            s.key: _source_health(rows.get(s.key) or SourceRow(s.key), self.counters, s.key)
             for s in self.config.sources
         }
         reasons = ([] if scheduler == "running" else [f"scheduler is {scheduler}"]) + (
@@ -65,15 +56,16 @@ class Monitor:
         )
         if reasons:
             body |= {"status": "down", "reasons": reasons}
-        elif failing_sources(Snapshot(sources=rows), self.config):
+        elif Snapshot(sources=rows).failing(s.key for s in self.config.sources):
             # A site's outage is no reason to restart presswatch: report it, stay 200.
             body["status"] = "degraded"
         return (503 if reasons else 200), body
 
     async def metrics(self) -> str:
         """Return the Prometheus text exposition."""
+        read = partial(read_snapshot, self.config.storage_path, lags_after=self._lag.settled)
         try:
-            snapshot, db_ok = await self.snapshot(full=False, lag=True), True
+            snapshot, db_ok = await self._read(read), True
         except (sqlite3.Error, TimeoutError, OSError):
             snapshot, db_ok = Snapshot(), False
         return render_metrics(
@@ -82,6 +74,7 @@ class Monitor:
             self.counters,
             scheduler_running=self._scheduler_state() == "running",
             db_ok=db_ok,
+            lag=self._lag.update(snapshot.lags),
         )
 
     def close(self) -> None:
@@ -89,15 +82,14 @@ class Monitor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _source_health(row: dict | None, counters: Counters, key: str) -> dict:
+def _source_health(row: SourceRow, counters: Counters, key: str) -> dict:
     """Return one source's health summary for /healthz."""
-    row = row or {}
     return {
-        "state": source_state(row or None),
-        "last_success_at": row.get("last_success_at"),
-        "consecutive_failures": row.get("consecutive_failures") or 0,
-        "last_error": row.get("last_error") if row.get("consecutive_failures") else None,
-        "next_poll_at": row.get("next_poll_at"),
+        "state": row.condition,
+        "last_success_at": iso(row.last_success_at),
+        "consecutive_failures": row.consecutive_failures,
+        "last_error": row.last_error if row.consecutive_failures else None,
+        "next_poll_at": iso(row.next_poll_at),
         **{
             name: int(counters.value(name, source=key))
             for name in ("jobs_missed", "jobs_skipped", "poll_timeouts")

@@ -27,6 +27,7 @@ from bot.service.endpoint import MonitorServer
 from bot.service.monitor import Monitor
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
+from storage import RunStatus
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class Service:
     def _schedule(self, source: Source) -> None:
         """Add the source's interval job, spread by jitter; never sooner than one interval after its last poll."""
         every = source.every_seconds
-        last = self.app.store.source_state(source.key).last_poll_at
+        last = self.app.store.sources.state(source.key).last_poll_at
         # A restart (or a crash loop) must not re-poll every site at once.
         first = (
             max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
@@ -155,7 +156,7 @@ class Service:
         if self._stop.is_set():
             return
         if self._skip(source):
-            self.counters.inc("polls", source=source.key, status="skipped")
+            self.counters.inc("polls", source=source.key, status=RunStatus.SKIPPED)
             return
         task = asyncio.current_task()
         task.set_name(f"poll {source.key}")  # names the task in the shutdown log
@@ -187,7 +188,7 @@ class Service:
     def _record_timeout(self, source: Source, deadline: float) -> None:
         """Count a poll stopped at its deadline and record it as a failed run."""
         self.counters.inc("poll_timeouts", source=source.key)
-        self.counters.inc("polls", source=source.key, status="error")
+        self.counters.inc("polls", source=source.key, status=RunStatus.ERROR)
         now = datetime.now(UTC)
         error = DeadlineExceeded(
             f"{source.url}: poll took longer than {deadline:g}s and was stopped"

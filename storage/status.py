@@ -1,0 +1,215 @@
+"""The archive at a glance, for /healthz, /metrics, /status and `presswatch status`.
+
+A Snapshot is one read transaction over sources, articles, runs and the outbox. Every read opens
+its own short-lived read-only connection under a deadline: it never waits on the service's writer
+connection and never blocks it (WAL readers don't block the writer).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+
+from .records import Health, OutboxKind, OutboxState, from_iso
+
+PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
+READ_DEADLINE = 2.0
+# Unsent rows are few in each of these states, so the state index finds them fast.
+BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
+
+
+class SourceCondition(StrEnum):
+    """How a source stands, as status pages show it."""
+
+    NEW = "new"
+    PAUSED = "paused"
+    FAILING = "failing"
+    SILENT = "silent"
+    OK = "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One source as the `sources` table has it (defaults for a source never polled)."""
+
+    key: str
+    paused: bool = False
+    health: Health = Health.OK
+    last_poll_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_poll_at: datetime | None = None
+
+    @property
+    def condition(self) -> SourceCondition:
+        """Return how the source stands: paused wins, then the health check's verdict."""
+        if self.paused:
+            return SourceCondition.PAUSED
+        if self.last_poll_at is None:
+            return SourceCondition.NEW
+        # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
+        # single transient error.
+        return SourceCondition(self.health)
+
+
+@dataclass(frozen=True, slots=True)
+class PostLag:
+    """One post row and, once sent, the seconds from its article's publication to the post."""
+
+    id: int
+    state: OutboxState
+    source_key: str
+    seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the archive says about sources, articles and the outbox, read in one transaction."""
+
+    sources: dict[str, SourceRow] = field(default_factory=dict)
+    articles: dict[str, int] = field(default_factory=dict)
+    outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, state) -> rows
+    flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
+    polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
+    lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
+
+    def source(self, key: str) -> SourceRow:
+        """Return a source's row (defaults for a source never polled)."""
+        return self.sources.get(key) or SourceRow(key)
+
+    def failing(self, keys: Iterable[str]) -> list[str]:
+        """Return the sources among `keys` that the health check finds failing."""
+        return [k for k in keys if self.source(k).condition == SourceCondition.FAILING]
+
+    def failed_channels(self) -> list[str]:
+        """Return the channels with failed posts (readers who blocked the bot are not the operator's)."""
+        return sorted(
+            {
+                ch
+                for (ch, state), n in self.outbox.items()
+                if state == OutboxState.FAILED and n and ch != PERSONAL
+            }
+        )
+
+
+def read_snapshot(
+    path: str | Path,
+    *,
+    deadline: float = READ_DEADLINE,
+    full: bool = False,
+    lags_after: int | None = None,
+) -> Snapshot:
+    """Read a Snapshot; raise sqlite3.Error past `deadline` or when there is no archive.
+
+    `full` adds sent counts and the last day's polls (for `presswatch status` and /status);
+    `lags_after` adds the post rows after that outbox id (for the lag histogram). Every query is an
+    index search or a covering-index scan, except `full`'s sent counts.
+    """
+    conn = _connect(path, deadline)
+    states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
+    try:
+        conn.execute("begin")  # one read transaction: every number comes from the same moment
+        return Snapshot(
+            sources=_sources(conn),
+            articles=dict(
+                conn.execute("select source_key, count(*) from articles group by 1").fetchall()
+            ),
+            outbox=_by_channel(
+                conn,
+                f"select {{ch}}, state, count(*) from outbox where state in "
+                f"({','.join('?' * len(states))}) group by 1, 2",
+                states,
+            ),
+            flood_waiting={
+                ch: n
+                for (ch, _), n in _by_channel(
+                    conn,
+                    "select {ch}, '', count(*) from outbox where state = ? "
+                    "and last_error like 'flood wait%' group by 1",
+                    (OutboxState.PENDING,),
+                ).items()
+            },
+            polls=_recent_polls(conn) if full else {},
+            lags=_post_lags(conn, lags_after) if lags_after is not None else (),
+        )
+    finally:
+        conn.close()
+
+
+def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, SourceRow]:
+    """Return the rows of `sources` (a tiny table: what /healthz needs)."""
+    conn = _connect(path, deadline)
+    try:
+        return _sources(conn)
+    finally:
+        conn.close()
+
+
+def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
+    """Open a read-only connection whose statements are interrupted past `deadline` seconds."""
+    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=deadline)
+    stop_at = time.monotonic() + deadline
+    conn.set_progress_handler(lambda: int(time.monotonic() > stop_at), 10_000)
+    return conn
+
+
+def _sources(conn: sqlite3.Connection) -> dict[str, SourceRow]:
+    """Return the rows of `sources` by key."""
+    cursor = conn.execute(
+        "select key, paused, health, last_poll_at, last_success_at, last_error, "
+        "consecutive_failures, next_poll_at from sources"
+    )
+    return {
+        key: SourceRow(
+            key=key,
+            paused=bool(paused),
+            health=Health(health or Health.OK),
+            last_poll_at=from_iso(last_poll),
+            last_success_at=from_iso(last_success),
+            last_error=error,
+            consecutive_failures=failures or 0,
+            next_poll_at=from_iso(next_poll),
+        )
+        for key, paused, health, last_poll, last_success, error, failures, next_poll in cursor
+    }
+
+
+def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple[str, str], int]:
+    """Run a (channel, key, count) query with personal channels folded into one label."""
+    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
+    totals: dict[tuple[str, str], int] = {}
+    for ch, key, n in conn.execute(sql.format(ch=channel), params):
+        totals[(ch, key)] = totals.get((ch, key), 0) + n
+    return totals
+
+
+def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
+    """Return the last day's runs per (source, status), through the (source_key, started_at) index."""
+    since = datetime.fromtimestamp(time.time() - 86400, UTC).isoformat(timespec="seconds")
+    polls: dict[tuple[str, str], int] = {}
+    for (key,) in conn.execute("select key from sources").fetchall():
+        for status, n in conn.execute(
+            "select status, count(*) from runs where source_key = ? and started_at >= ? group by 1",
+            [key, since],
+        ):
+            polls[(key, status)] = n
+    return polls
+
+
+def _post_lags(conn: sqlite3.Connection, after: int) -> tuple[PostLag, ...]:
+    """Return up to _LAG_ROWS post rows after outbox id `after`, with each sent post's lag."""
+    rows = conn.execute(
+        """select o.id, o.state, a.source_key,
+                  max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
+           from outbox o join articles a on a.id = o.article_id
+           where o.id > ? and coalesce(o.kind, ?) = ? order by o.id limit ?""",
+        [after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
+    )
+    return tuple(PostLag(i, OutboxState(state), key, lag) for i, state, key, lag in rows)
