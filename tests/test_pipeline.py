@@ -8,8 +8,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from bot.app import poll_context
 from bot.config import load_config
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.world import World, write_config
@@ -28,7 +29,7 @@ def poll(config_path: Path, key: str):
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
+                ctx = poll_context(config, fetcher=Fetcher(client, config.fetch), store=store)
                 return await poll_source(config.source(key), ctx)
         finally:
             store.close()

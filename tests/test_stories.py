@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import poll_context
 from bot.config import load_config
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import TelegramSender
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.telegram_api import DEFAULT_TOKEN, FakeTelegram, RateLimit
@@ -67,12 +68,14 @@ def cycle(
         await sender.start()
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(
-                    fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=clock
+                ctx = poll_context(
+                    config, fetcher=Fetcher(client, config.fetch), store=store, clock=clock
                 )
                 for key in keys:
                     await poll_source(config.source(key), ctx)
-            await Relay(store=store, sender=sender, config=config, clock=clock).deliver_due()
+            await Relay(
+                store=store, sender=sender, config=config.delivery, clock=clock
+            ).deliver_due()
         finally:
             await sender.close()
             store.close()

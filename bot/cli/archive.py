@@ -14,11 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table
+from bot.app import open_app, open_archive
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
-from bot.config import load_config
-from bot.ingest.backfill import backfill
+from bot.config import Config, load_config
+from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
+from scrapers.models import Source
 from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, search
 
@@ -80,7 +82,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         try:
             hits = search(
                 store.db,
@@ -172,7 +174,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
     config = load_config(args.config)
     started = time.monotonic()
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         total = store.reports.count(since=args.since)
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
         rows = store.reports.articles(since=args.since)
@@ -227,7 +229,7 @@ def _args_stats(sub: argparse.ArgumentParser) -> None:
 def _cmd_stats(args: argparse.Namespace) -> int:
     """Print article counts by source, by topic and by month."""
     config = load_config(args.config)
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         stats = store.reports.stats()
     report = {"sources": stats.sources, "topics": stats.topics, "months": stats.months}
     if args.format == "json":
@@ -289,11 +291,19 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     progress = Progress(
         args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill"
     )
-    report = asyncio.run(backfill(config, source, pages=args.pages, progress=progress))
+    report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
     for error in report.errors:
         print(f"{source.key}: {error}", file=sys.stderr)
     progress.finish(report.summary(source.key))
     return EXIT_FAILED if report.errors else EXIT_OK
+
+
+async def _backfill(
+    config: Config, source: Source, *, pages: int, progress: Progress
+) -> BackfillReport:
+    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    async with open_app(config, deliver=False) as app:
+        return await walk_pages(source, app.poll, pages=pages, progress=progress)
 
 
 COMMANDS: list[Command] = [

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-
-from bot.config import Config
-from storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -26,23 +22,6 @@ class Command:
     example: str
     handler: Callable[[argparse.Namespace], int]
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
-
-
-@contextmanager
-def open_store(config: Config, *, read_only: bool = False) -> Iterator[Store]:
-    """Open the archive for a short command and close it afterwards.
-
-    A read-only command never creates or migrates the archive (a service may be running on it).
-    """
-    if read_only and not config.storage_path.exists():
-        raise CommandError(f"no archive at {config.storage_path} yet: run `presswatch once` first")
-    store = (
-        Store.open_read_only(config.storage_path) if read_only else Store.open(config.storage_path)
-    )
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

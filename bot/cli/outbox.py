@@ -11,7 +11,8 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table
+from bot.app import open_archive
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
 from bot.config import load_config
 from bot.delivery.render import shorten
 from bot.service.overview import when
@@ -69,7 +70,7 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
@@ -105,7 +106,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
 def _change(config, args: argparse.Namespace) -> int:
     """Retry or drop rows; report ids that were not in a state that allows it."""
     now = datetime.now(UTC)
-    with open_store(config) as store:
+    with open_archive(config) as store:
         ids = list(args.ids)
         if args.all_failed:
             ids += store.outbox.ids_in(OutboxState.FAILED)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.app import Archive, open_app
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.compose import Composer
@@ -38,8 +39,8 @@ from bot.ingest.poll import (
 )
 from bot.ingest.routing import channels_for, subscribers_for
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
-from scrapers.fetch import Fetcher, make_client
-from storage import OutboxItem, OutboxState, Store
+from scrapers.fetch import Fetcher
+from storage import OutboxItem, OutboxState
 
 _SHOWN_ARCHIVED = 10
 
@@ -78,9 +79,10 @@ def _cmd_add(args: argparse.Namespace) -> int:
 async def _add(url: str, *, config: Config, key: str | None, preview: int) -> int:
     """Fetch the URL, print the proposed block as TOML, then a preview as TOML comments."""
     now = datetime.now(UTC)
-    async with make_client(config.fetch) as client:
-        fetcher = Fetcher(client, config.fetch)
-        proposal = await _propose(url, fetcher, key=key, taken=tuple(s.key for s in config.sources))
+    # The preview enriches articles in a throwaway archive: nothing is stored.
+    async with open_app(config, archive=Archive.MEMORY, deliver=False, clock=lambda: now) as app:
+        taken = tuple(s.key for s in config.sources)
+        proposal = await _propose(url, app.fetcher, key=key, taken=taken)
         block = toml_block(proposal.fields)
         source = _source_from_toml(block)
         notes = proposal.notes + [
@@ -91,15 +93,11 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK
-        store = Store.in_memory()  # The preview enriches articles but stores nothing.
         try:
-            ctx = PollContext(fetcher=fetcher, store=store, config=config, clock=lambda: now)
-            links, articles = await preview_source(source, ctx, limit=preview)
+            links, articles = await preview_source(source, app.poll, limit=preview)
         except ScrapeError as exc:
             print(f"# Preview failed: {exc}")
             return EXIT_FAILED
-        finally:
-            store.close()
     print(f"# Preview: {len(links)} links; the first {len(articles)} as presswatch reads them:")
     for number, item in enumerate(articles, 1):
         print("#\n" + "\n".join(f"# {line}" for line in _preview_lines(number, item, now=now)))
@@ -258,26 +256,23 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """Fetch one source live and show what a poll would store and post, writing nothing."""
     config = load_config(args.config)
     source = config.source(args.key)
-    store = Store.open_read_only(config.storage_path) if config.storage_path.exists() else None
     print(f"{source.key} ({source.display_name}): {source.kind} {source.url}")
     print(
         f"archive: {config.storage_path}"
-        + (", opened read-only" if store else " does not exist yet: every link is new")
+        + (
+            ", opened read-only"
+            if config.storage_path.exists()
+            else " does not exist yet: every link is new"
+        )
     )
-    store = store or Store.in_memory()
-    try:
-        return asyncio.run(_check(source, config=config, store=store, limit=args.limit))
-    finally:
-        store.close()
+    return asyncio.run(_check(source, config=config, limit=args.limit))
 
 
-async def _check(source: Source, *, config: Config, store: Store, limit: int) -> int:
+async def _check(source: Source, *, config: Config, limit: int) -> int:
     """Discover the source's links and show each new one as it would be stored and posted."""
     now = datetime.now(UTC)
-    async with make_client(config.fetch) as client:
-        ctx = PollContext(
-            fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=lambda: now
-        )
+    async with open_app(config, archive=Archive.DRY, deliver=False, clock=lambda: now) as app:
+        ctx, store = app.poll, app.store
         try:
             _, links = await discover(source, ctx)
         except ScrapeError as exc:
@@ -297,7 +292,10 @@ async def _check(source: Source, *, config: Config, store: Store, limit: int) ->
                 print(f"\nNEW {link.url}\n  ERROR {exc}\n  {_error_fate(exc)}")
                 continue
             print(
-                "\n" + _article_report(source, article, ctx=ctx, now=now, post=link.url in to_post)
+                "\n"
+                + _article_report(
+                    source, article, ctx=ctx, config=config, now=now, post=link.url in to_post
+                )
             )
     _print_archived([link for link in links if link not in fresh])
     return EXIT_OK
@@ -319,13 +317,19 @@ def _summary_line(
 
 
 def _article_report(
-    source: Source, article: Article, *, ctx: PollContext, now: datetime, post: bool
+    source: Source,
+    article: Article,
+    *,
+    ctx: PollContext,
+    config: Config,
+    now: datetime,
+    post: bool,
 ) -> str:
     """Return what a poll would store for one article, its fate and its rendered post."""
     when = _utc(article.published, now=now)
     if article.published and article.published != now:
         when += f" ({local_time(article.published, source.timezone)})"
-    fate = _fate(source, article, ctx=ctx, now=now, post=post)
+    fate = _fate(source, article, ctx=ctx, config=config, now=now, post=post)
     rows = [
         ("title", article.title),
         ("published", when),
@@ -348,13 +352,15 @@ def _article_report(
         attempts=0,
         article=article,
     )
-    rendered = Composer(ctx.config, ctx.store).post(draft)
+    rendered = Composer(config.delivery, ctx.store).post(draft)
     lines.append("  post (Telegram HTML):")
     lines += [f"    | {line}" for line in rendered.html.split("\n")]
     return "\n".join(lines)
 
 
-def _fate(source: Source, article: Article, *, ctx: PollContext, now: datetime, post: bool) -> str:
+def _fate(
+    source: Source, article: Article, *, ctx: PollContext, config: Config, now: datetime, post: bool
+) -> str:
     """Say what a poll would do with an article, deciding as Enricher.store does."""
     if ctx.store.known_url_keys([article.canonical_url]):
         return f"skipped: its canonical URL {article.canonical_url} is already archived"
@@ -366,7 +372,7 @@ def _fate(source: Source, article: Article, *, ctx: PollContext, now: datetime, 
         )
     if not post:
         return "recorded silently (held back by the first-run baseline)"
-    channels = channels_for(article, source_key=source.key, channels=ctx.config.channels)
+    channels = channels_for(article, source_key=source.key, channels=config.channels)
     readers = subscribers_for(
         article, source_key=source.key, subscriptions=ctx.store.subscriptions.all()
     )

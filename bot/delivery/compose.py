@@ -9,7 +9,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.config import Channel, Config
+from bot.config import Channel, DeliveryConfig
 from bot.delivery.digest import digest_entry, pack_digest
 from bot.delivery.render import Post, render_post, shorten
 from bot.delivery.telegram import Message
@@ -28,7 +28,7 @@ class NothingToEdit(Exception):
 class Composer:
     """Render rows for their channel: hashtags from the taxonomy, "Also:" from the story."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: DeliveryConfig, store: Store) -> None:
         self._store = store
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}

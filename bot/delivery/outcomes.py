@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.config import Config
+from bot.config import TelegramConfig
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -54,14 +54,14 @@ class Outcomes:
         self,
         *,
         store: Store,
-        config: Config,
+        telegram: TelegramConfig,
         pacer: Pacer,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store, self._pacer, self._clock, self._monotonic = store, pacer, clock, monotonic
-        self._resend = config.telegram.uncertain == "resend"
-        self._admin = config.telegram.admin_chat_id
+        self._resend = telegram.uncertain == "resend"
+        self._admin = telegram.admin_chat_id
         self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
 
     def record(

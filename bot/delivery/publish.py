@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Channel, Config
+from bot.config import Channel, DeliveryConfig
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
 from bot.delivery.digest import hold_until
 from bot.delivery.outcomes import Outcomes, RelayReport
@@ -73,13 +73,13 @@ class Relay:
         *,
         store: Store,
         sender: Sender,
-        config: Config,
+        config: DeliveryConfig,
         pacer: Pacer | None = None,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
-        self._store, self._sender, self._config = store, sender, config
+        self._store, self._sender = store, sender
         tg = config.telegram
         self._pacer = pacer or Pacer(
             per_minute=tg.per_chat_per_minute,
@@ -89,7 +89,7 @@ class Relay:
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._composer = Composer(config, store)
         self._outcomes = Outcomes(
-            store=store, config=config, pacer=self._pacer, clock=clock, monotonic=monotonic
+            store=store, telegram=tg, pacer=self._pacer, clock=clock, monotonic=monotonic
         )
         self._resend = tg.uncertain == "resend"
         self._stopping = False

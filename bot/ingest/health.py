@@ -15,15 +15,11 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.config import HealthConfig
 from scrapers.models import Source
-from storage import Health, RunRecord, RunStatus
+from storage import Health, RunRecord, RunStatus, Store
 from storage.alerts import HealthState
-
-if TYPE_CHECKING:
-    from bot.ingest.poll import PollContext
 
 log = logging.getLogger(__name__)
 
@@ -116,28 +112,41 @@ def advice(error: str) -> str:
     return "open the source's URL in a browser and compare it with what presswatch expects."
 
 
-def record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
+def record_health(
+    source: Source,
+    run: RunRecord,
+    *,
+    store: Store,
+    policy: HealthConfig,
+    admin_chat_id: str | None,
+) -> None:
     """Update the source's health after a poll and queue an alert when it changes."""
     try:
-        _record(source, run, ctx)
+        _record(source, run, store=store, policy=policy, admin_chat_id=admin_chat_id)
     except Exception:  # noqa: BLE001 - health bookkeeping must never fail the poll it follows
         log.exception("%s: could not update source health", source.key)
 
 
-def _record(source: Source, run: RunRecord, ctx: PollContext) -> None:
+def _record(
+    source: Source,
+    run: RunRecord,
+    *,
+    store: Store,
+    policy: HealthConfig,
+    admin_chat_id: str | None,
+) -> None:
     """Read the facts, assess them, and store the change with its alert."""
-    table = ctx.store.health
+    table = store.health
     facts = table.read(source.key)
-    change = assess(source, run, facts, ctx.config.health, now=run.finished_at)
+    change = assess(source, run, facts, policy, now=run.finished_at)
     new_at = run.finished_at if run.new_articles else None
     if change is None and new_at is None:
         return
     change = change or Change(facts.health, facts.empty_polls)
     alert = None
     if change.alert_kind:
-        admin = ctx.config.telegram.admin_chat_id
-        if admin:
-            alert = (admin, change.alert_kind, change.alert_text)
+        if admin_chat_id:
+            alert = (admin_chat_id, change.alert_kind, change.alert_text)
             log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
         else:
             log.warning("%s (no telegram.admin_chat_id to send this to)", change.alert_text)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import InitVar, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Config
+from bot.config import Config, HealthConfig
 from bot.ingest.enrich import Enricher
 from bot.ingest.health import record_health
 from scrapers import (
@@ -43,19 +43,30 @@ _RECHECK_SPACING = 1800  # seconds between two re-reads of one article
 _FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; beyond that a date is wrong
 
 
-@dataclass(slots=True)
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(slots=True, kw_only=True)
 class PollContext:
-    """The collaborators one poll needs."""
+    """The collaborators one poll needs, built once by the composition root (bot/app.py)."""
 
     fetcher: Fetcher
     store: Store
-    config: Config
-    clock: Clock = lambda: datetime.now(UTC)
-    enricher: Enricher | None = field(default=None)
+    enricher: Enricher | None = None  # required; set from `config` by the shim below
+    health: HealthConfig = field(default_factory=HealthConfig)
+    admin_chat_id: str | None = None
+    clock: Clock = _now
+    # bench/ still builds a context from the whole Config; bot.app.poll_context is the way, and
+    # this InitVar goes once bench/ uses it.
+    config: InitVar[Config | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, config: Config | None) -> None:
+        if config is not None:
+            self.enricher = Enricher(config, self.store)
+            self.health, self.admin_chat_id = config.health, config.telegram.admin_chat_id
         if self.enricher is None:
-            self.enricher = Enricher(self.config, self.store)
+            raise TypeError("PollContext needs an enricher")
 
 
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
@@ -85,7 +96,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
             ctx.store.sources.record_run(run, etag=page.etag, last_modified=page.last_modified)
-            record_health(source, run, ctx)
+            _record_health(source, run, ctx)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         first_run = state.baseline_at is None
@@ -114,7 +125,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         last_modified=None if skipped else page.last_modified,
         baseline=not (first_run and skipped),
     )
-    record_health(source, run, ctx)
+    _record_health(source, run, ctx)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
@@ -312,6 +323,17 @@ def _links(
     return links_from_listing(text, base_url=base_url, source=source)
 
 
+def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
+    """Update the source's health after a recorded run."""
+    record_health(
+        source,
+        run,
+        store=ctx.store,
+        policy=ctx.health,
+        admin_chat_id=ctx.admin_chat_id,
+    )
+
+
 def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     """Return the parenthetical notes of a poll's log line."""
     notes = []
@@ -360,12 +382,12 @@ def record_failure(
     # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
     backoff = min(
         timedelta(seconds=source.every_seconds) * 2**failures,
-        timedelta(seconds=ctx.config.health.max_backoff_seconds),
+        timedelta(seconds=ctx.health.max_backoff_seconds),
     )
     run = RunRecord(
         source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
     )
     ctx.store.sources.record_run(run, next_poll_at=finished + backoff if failures else None)
-    record_health(source, run, ctx)
+    _record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
