@@ -16,6 +16,7 @@ from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
 from bot.ingest.enrich import Enricher
+from bot.ingest.intake import Intake
 from bot.ingest.poll import Clock, PollContext, poll_source
 from bot.service.metrics import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
@@ -110,10 +111,16 @@ def poll_context(
     config: Config, *, fetcher: Fetcher, store: Store, clock: Clock = _now
 ) -> PollContext:
     """Return what a poll needs, its enricher built once."""
+    intake = Intake(
+        Enricher(config.enrich, store),
+        store,
+        channels=config.channels,
+        corrections=config.telegram.corrections,
+    )
     return PollContext(
         fetcher=fetcher,
         store=store,
-        enricher=Enricher(config, store),
+        intake=intake,
         health=config.health,
         admin_chat_id=config.telegram.admin_chat_id,
         clock=clock,

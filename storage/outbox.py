@@ -277,17 +277,32 @@ class Outbox:
 
     # -- the pipeline's corrections ---------------------------------------------------------
 
-    def enqueue_update(self, article_id: int, *, kind: str, now: datetime) -> int:
-        """Queue an edit of (or reply to) every sent post of an article; return how many queued.
+    def posted_channels(self, article_id: int) -> tuple[str, ...]:
+        """Return the channels whose sent post of an article has a message of its own."""
+        return tuple(post["channel"] for post in self._single_posts(article_id))
+
+    def enqueue_update(
+        self,
+        article_id: int,
+        *,
+        kind: OutboxKind,
+        now: datetime,
+        channels: Iterable[str] | None = None,
+    ) -> int:
+        """Queue an edit of (or reply to) the sent posts of an article (in `channels`, or all of
+        them); return how many were queued.
 
         A post shares its message with other rows only in a digest, which is never edited. A
         pending update of the same kind is not doubled: the relay renders the latest text anyway.
         """
         if kind not in _UPDATE_KINDS:
             raise ValueError(f"kind must be one of {_UPDATE_KINDS}, got {kind!r}")
+        wanted = None if channels is None else set(channels)
         queued = 0
         with immediate(self.db):
             for post in self._single_posts(article_id):
+                if wanted is not None and post["channel"] not in wanted:
+                    continue
                 if self._has_pending(article_id, post["channel"], kind):
                     continue
                 self.db["outbox"].insert(

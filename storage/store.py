@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -107,6 +108,12 @@ class Store:
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the writes inside one transaction: all of them are kept, or none."""
+        with self.db.atomic():
+            yield
 
     # -- articles ---------------------------------------------------------------------------
 

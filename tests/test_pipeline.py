@@ -289,16 +289,16 @@ def test_a_page_naming_another_canonical_url_is_fetched_once(world, tmp_path) ->
 
 
 def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch) -> None:
-    from bot.ingest import enrich
+    from bot.ingest import intake
 
-    real = enrich.Enricher.store
+    real = intake.Intake.store
 
-    def explode(self, source, article, **kwargs):
+    def explode(self, source_key, article, **kwargs):
         if "kosachev" in article.url:
             raise KeyError("boom")
-        return real(self, source, article, **kwargs)
+        return real(self, source_key, article, **kwargs)
 
-    monkeypatch.setattr(enrich.Enricher, "store", explode)
+    monkeypatch.setattr(intake.Intake, "store", explode)
     config = write_config(tmp_path, world)
     run = poll(config, IA)
     assert run.status == "partial" and "unexpected KeyError" in run.error

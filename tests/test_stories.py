@@ -207,3 +207,50 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
     assert len(telegram.messages_for(CHANNEL)) == main_before
     [new] = telegram.messages_for("@journal_only")[journal_before:]
     assert "CSTO leaders adopt anniversary statement" in new.text
+
+
+def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, tmp_path) -> None:
+    from tests.test_cli import presswatch
+
+    channels = (
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
+    )
+    config = write_config(
+        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
+    )
+    clock = Clock()
+    cycle(config, clock)
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+    journal_before = len(telegram.messages_for("@journal_only"))
+    main_before = len(telegram.messages_for(CHANNEL))
+    site = world.site("interaffairs-en")
+    site.add(
+        "/",
+        site.routes["/"]
+        .body.decode()
+        .replace(
+            '<section class="news-list">',
+            '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>',
+        ),
+    )
+    site.add(
+        "/article/csto-leaders-adopt-anniversary-statement/",
+        REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)),
+    )
+
+    checked = presswatch("check-source", "interaffairs-en", "--config", str(config))
+    assert checked.returncode == 0, checked.stderr
+    [said] = [line for line in checked.stdout.splitlines() if "would be:" in line]
+    assert "stored as a reprint of archived article" in said
+    assert "posted to journal (@journal_only)" in said
+    assert "not posted to main (they have the story)" in said
+    assert "the post in main is edited to name this source" in said
+
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+    [new] = telegram.messages_for("@journal_only")[journal_before:]
+    assert "CSTO leaders adopt anniversary statement" in new.text
+    assert len(telegram.messages_for(CHANNEL)) == main_before
+    [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
+    assert "Also: International Affairs" in edit.text

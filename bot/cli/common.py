@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -30,3 +31,11 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(
         "  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in rows
     )
+
+
+def published_utc(published: datetime | None, *, now: datetime) -> str:
+    """Return a publication time in UTC, or say that the page gave none."""
+    # read_article falls back to the poll's clock when a page has no date at all.
+    if published is None or published == now:
+        return "no date found (would be stored as the time of the poll)"
+    return f"{published.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

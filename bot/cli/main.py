@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import App, Archive, open_app, open_archive, run_once
@@ -26,7 +27,8 @@ from bot.cli.logs import setup_logging
 from bot.config import TOKEN_ENV, ConfigError, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.discovery import is_feed
-from bot.ingest.enrich import Enriched
+from bot.ingest.intake import Decision
+from bot.ingest.plan import describe
 from bot.service.overview import when
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import (
@@ -105,11 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, classify, outbox, sources, status
+    from bot.cli import archive, check, classify, outbox, sources, status
 
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *check.COMMANDS,
         *classify.COMMANDS,
         *outbox.COMMANDS,
         *archive.COMMANDS,
@@ -195,7 +198,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     )
     source = config.source(args.source) if args.source else None
 
-    async def go() -> Enriched:
+    async def go() -> Decision:
         async with open_app(config, archive=Archive.DRY, deliver=False) as app:
             content, text, url = await _read_target(
                 args.target, url=args.url, fetcher=app.fetcher, source=source
@@ -204,10 +207,13 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                 article = _article_from_feed(content, url=url, source=source, item=args.item)
             else:
                 article = extract_article(text, url=url, source=source)
-            return app.poll.enricher.enrich(article)
+            # Planned as a poll would: a source's first run posts only its newest `backfill`.
+            first_run = source and app.store.sources.state(source.key).baseline_at is None
+            key = source.key if source else ""
+            return app.poll.intake.decide(key, article, post=not first_run, now=datetime.now(UTC))
 
-    enriched = asyncio.run(go())
-    article = enriched.article
+    decision = asyncio.run(go())
+    article, plan = decision.enriched.article, decision.plan
     zone = source.timezone if source else "UTC"
     print(
         json.dumps(
@@ -227,7 +233,15 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                 "entities": list(article.entities),
                 "explain": {
                     r.key: {"score": round(r.score, 2), "rules": list(r.rules)}
-                    for r in enriched.reasons
+                    for r in decision.enriched.reasons
+                },
+                "plan": {
+                    "fate": plan.fate,
+                    "reprint_of": plan.story.article_id if plan.story else None,
+                    "posts": [d.channel for d in plan.posts],
+                    "updates": list(plan.updates),
+                    "silent": plan.silent,
+                    "would be": describe(plan),
                 },
                 "body": article.body,
             },

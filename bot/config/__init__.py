@@ -5,12 +5,14 @@ from bot.config.load import TOKEN_ENV, config_from_dict, load_config
 from bot.config.model import (
     Channel,
     Config,
+    Corrections,
     DedupConfig,
     DeliveryConfig,
     EnrichConfig,
     HealthConfig,
     ServiceConfig,
     TelegramConfig,
+    UncertainPolicy,
 )
 
 __all__ = [
@@ -18,12 +20,14 @@ __all__ = [
     "Channel",
     "Config",
     "ConfigError",
+    "Corrections",
     "DedupConfig",
     "DeliveryConfig",
     "EnrichConfig",
     "HealthConfig",
     "ServiceConfig",
     "TelegramConfig",
+    "UncertainPolicy",
     "config_from_dict",
     "load_config",
     "parse_duration",

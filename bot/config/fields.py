@@ -7,6 +7,7 @@ its own default: every default is written once, on the dataclass field.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,6 +84,11 @@ class Table:
         if value is ABSENT:
             raise self.error(key, "required key is missing")
         return value
+
+    def choice(self, key: str, allowed: type[StrEnum]) -> Any:
+        """Pop one of an enumeration's values as its member, ABSENT when left out."""
+        value = self.get(key, str, check=one_of(*allowed))
+        return value if value is ABSENT else allowed(value)
 
     def strings(self, key: str, *, check=None) -> Any:
         """Pop a list of strings as a tuple, ABSENT when left out."""

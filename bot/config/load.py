@@ -30,10 +30,12 @@ from bot.config.fields import (
 from bot.config.model import (
     Channel,
     Config,
+    Corrections,
     DedupConfig,
     HealthConfig,
     ServiceConfig,
     TelegramConfig,
+    UncertainPolicy,
 )
 from bot.text.classify import Taxonomy, taxonomy_from_dict
 from scrapers.fetch import FetchPolicy
@@ -123,12 +125,12 @@ def _telegram(t: Table, *, token: str) -> TelegramConfig:
             api_base_url=t.get("api_base_url", str, check=web_url),
             token=token,
             admin_chat_id=admin if admin is ABSENT else str(admin),
-            uncertain=t.get("uncertain", str, check=one_of("hold", "resend")),
+            uncertain=t.choice("uncertain", UncertainPolicy),
             per_chat_per_minute=t.get("per_chat_per_minute", int, check=lambda v: 1 <= v <= 60),
             per_chat_interval=t.get("per_chat_interval", float, check=lambda v: 0 <= v <= 3600),
             request_timeout=t.get("request_timeout", float, check=lambda v: 1 <= v <= 300),
             per_second=t.get("per_second", int, check=lambda v: 1 <= v <= 30),
-            corrections=t.get("corrections", str, check=one_of("edit", "reply", "ignore")),
+            corrections=t.choice("corrections", Corrections),
             commands=t.get("commands", bool),
             admin_user_ids=admins if admins is ABSENT else tuple(admins),
         )

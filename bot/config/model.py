@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from bot.config.fields import ConfigError
@@ -14,13 +15,30 @@ from storage.neardup import DedupConfig
 __all__ = [
     "Channel",
     "Config",
+    "Corrections",
     "DedupConfig",
     "DeliveryConfig",
     "EnrichConfig",
     "HealthConfig",
     "ServiceConfig",
     "TelegramConfig",
+    "UncertainPolicy",
 ]
+
+
+class UncertainPolicy(StrEnum):
+    """What to do with a post that may or may not have arrived (`telegram.uncertain`)."""
+
+    HOLD = "hold"  # wait for the operator: never doubled
+    RESEND = "resend"  # send it again: never lost, rarely doubled
+
+
+class Corrections(StrEnum):
+    """What a changed article does to its posts (`telegram.corrections`)."""
+
+    EDIT = "edit"  # edit the post
+    REPLY = "reply"  # answer it with a short update
+    IGNORE = "ignore"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,15 +68,12 @@ class TelegramConfig:
     api_base_url: str = "https://api.telegram.org/bot"
     token: str = field(default="", repr=False)
     admin_chat_id: str | None = None
-    # "hold": a post whose delivery is unknown waits for the operator (never doubled);
-    # "resend": it is sent again (never lost, rarely doubled).
-    uncertain: str = "hold"
+    uncertain: UncertainPolicy = UncertainPolicy.HOLD
     per_chat_per_minute: int = 20
     per_chat_interval: float = 3.0
     per_second: int = 25
     request_timeout: float = 15.0
-    # What a changed article does to its post: "edit" it, "reply" with a short update, or "ignore".
-    corrections: str = "edit"
+    corrections: Corrections = Corrections.EDIT
     # Chat commands (/latest, /search, /subscribe…) answered by long polling while `run` serves.
     commands: bool = False
     admin_user_ids: tuple[int, ...] = ()

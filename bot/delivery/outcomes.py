@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -60,7 +60,7 @@ class Outcomes:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store, self._pacer, self._clock, self._monotonic = store, pacer, clock, monotonic
-        self._resend = telegram.uncertain == "resend"
+        self._resend = telegram.uncertain == UncertainPolicy.RESEND
         self._admin = telegram.admin_chat_id
         self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Channel, DeliveryConfig
+from bot.config import Channel, DeliveryConfig, UncertainPolicy
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
 from bot.delivery.digest import hold_until
 from bot.delivery.outcomes import Outcomes, RelayReport
@@ -91,7 +91,7 @@ class Relay:
         self._outcomes = Outcomes(
             store=store, telegram=tg, pacer=self._pacer, clock=clock, monotonic=monotonic
         )
-        self._resend = tg.uncertain == "resend"
+        self._resend = tg.uncertain == UncertainPolicy.RESEND
         self._stopping = False
         self._seeded = False
 

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from bot.config import Config, HealthConfig
 from bot.ingest.enrich import Enricher
 from bot.ingest.health import record_health
+from bot.ingest.intake import Intake
 from scrapers import (
     Article,
     FetchError,
@@ -53,7 +54,7 @@ class PollContext:
 
     fetcher: Fetcher
     store: Store
-    enricher: Enricher | None = None  # required; set from `config` by the shim below
+    intake: Intake | None = None  # required; set from `config` by the shim below
     health: HealthConfig = field(default_factory=HealthConfig)
     admin_chat_id: str | None = None
     clock: Clock = _now
@@ -63,10 +64,15 @@ class PollContext:
 
     def __post_init__(self, config: Config | None) -> None:
         if config is not None:
-            self.enricher = Enricher(config, self.store)
+            self.intake = Intake(
+                Enricher(config.enrich, self.store),
+                self.store,
+                channels=config.channels,
+                corrections=config.telegram.corrections,
+            )
             self.health, self.admin_chat_id = config.health, config.telegram.admin_chat_id
-        if self.enricher is None:
-            raise TypeError("PollContext needs an enricher")
+        if self.intake is None:
+            raise TypeError("PollContext needs an intake")
 
 
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
@@ -209,8 +215,8 @@ async def store_links(
         try:
             article = await _read_or_stub(source, link, ctx, problems)
             # The listing's URL is remembered too, when the page names another canonical URL.
-            stored += ctx.enricher.store(
-                source, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
+            stored += ctx.intake.store(
+                source.key, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
             )
         except ScrapeError:
             skipped += 1  # Transient: the link stays unseen and is tried again next poll.
@@ -253,11 +259,10 @@ async def recheck_known(
         except ScrapeError as exc:
             log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
             continue
-        if article.body and article.content_hash != stored_hash:
-            ctx.enricher.update(article_id, article, now=ctx.clock())
-            changed += 1
-        else:
-            ctx.store.mark_checked(article_id, now=ctx.clock())
+        decision = ctx.intake.decide_reread(
+            source.key, article, article_id=article_id, stored_hash=stored_hash
+        )
+        changed += ctx.intake.carry_out(source.key, decision, now=ctx.clock())
     return changed
 
 
@@ -308,7 +313,8 @@ async def preview_source(
     articles: list[Article | ScrapeError] = []
     for link in links[:limit]:
         try:
-            articles.append(ctx.enricher.enrich(await read_article(source, link, ctx)).article)
+            enriched = ctx.intake.enricher.enrich(await read_article(source, link, ctx))
+            articles.append(enriched.article)
         except ScrapeError as exc:
             articles.append(exc)
     return links, articles
