@@ -18,7 +18,7 @@ from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import Clock, PollContext, poll_source
-from bot.service.metrics import Counters, MeteredSender
+from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from storage import InstanceLock, RunRecord, StorageError, Store

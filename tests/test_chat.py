@@ -15,7 +15,7 @@ from bot.chat.answers import MAX_UNITS, fit
 from bot.chat.application import Chat, RateLimiter
 from bot.config import config_from_dict
 from bot.delivery.render import utf16_len as units
-from bot.service.metrics import Counters
+from bot.service.counters import Counters
 from bot.service.monitor import Monitor
 from scrapers.models import Article
 from storage import Delivery, Store
@@ -152,7 +152,13 @@ def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, t
     counters = Counters()
 
     async def main():
-        monitor = Monitor(config, counters, scheduler_state=lambda: "running")
+        monitor = Monitor(
+            config.storage_path,
+            counters,
+            sources=[s.key for s in config.sources],
+            channels=[c.name for c in config.channels],
+            scheduler_state=lambda: "running",
+        )
         chat = Chat(
             config=config,
             store=store,

@@ -49,7 +49,7 @@ from bot.chat.answers import (
 )
 from bot.config import Config
 from bot.delivery.render import escape_html
-from bot.service.metrics import Counters
+from bot.service.counters import Counters
 from bot.service.overview import status_lines
 from storage import OutboxState, Store
 from storage.search import latest, search

@@ -76,7 +76,13 @@ class Service:
         self._chat = chat
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.monitor = Monitor(app.config, app.counters, scheduler_state=self.scheduler_state)
+        self.monitor = Monitor(
+            app.config.storage_path,
+            app.counters,
+            sources=[s.key for s in app.config.sources],
+            channels=[c.name for c in app.config.channels],
+            scheduler_state=self.scheduler_state,
+        )
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
         self.started = (
             asyncio.Event()
