@@ -15,9 +15,10 @@ from typing import TextIO
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
+from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
-from bot.ingest.poll import Clock, PollContext, poll_source
+from bot.ingest.poll import poll_source
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source

@@ -30,7 +30,6 @@ _ARTICLE_COLUMNS = (
     "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
     "a.lang, a.lead, a.body, a.summary, a.topics, a.entities"
 )
-_UPDATE_KINDS = (OutboxKind.EDIT, OutboxKind.REPLY)
 
 
 class _Conflict(Exception):
@@ -86,16 +85,6 @@ class Outbox:
             )
         }
 
-    def channels_with_post(self, article_id: int) -> set[str]:
-        """Return the channels that have (or will have) a post of an article."""
-        return {
-            r["channel"]
-            for r in self.db.query(
-                "select channel from outbox where article_id = ? and kind = ? and state != ?",
-                [article_id, OutboxKind.POST, OutboxState.DROPPED],
-            )
-        }
-
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """Return (chat id, time) of the sends since `since` that reached or may have reached Telegram."""
         rows = self.db.query(
@@ -104,18 +93,6 @@ class Outbox:
             [OutboxState.SENT, iso(since), OutboxState.UNCERTAIN, iso(since)],
         )
         return [(r["chat_id"], from_iso(r["at"])) for r in rows]
-
-    def sent_post(self, article_id: int, channel: str) -> int | None:
-        """Return the message id of the channel's sent post of an article, if any."""
-        row = next(
-            self.db.query(
-                "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
-                "and state = ?",
-                [article_id, channel, OutboxKind.POST, OutboxState.SENT],
-            ),
-            None,
-        )
-        return row["message_id"] if row else None
 
     def listing(self, states: Iterable[str]) -> list[dict]:
         """Return rows in these states with their article's title, oldest first (for operators)."""
@@ -274,76 +251,6 @@ class Outbox:
                 ],
             )
         return cursor.rowcount
-
-    # -- the pipeline's corrections ---------------------------------------------------------
-
-    def posted_channels(self, article_id: int) -> tuple[str, ...]:
-        """Return the channels whose sent post of an article has a message of its own."""
-        return tuple(post["channel"] for post in self._single_posts(article_id))
-
-    def enqueue_update(
-        self,
-        article_id: int,
-        *,
-        kind: OutboxKind,
-        now: datetime,
-        channels: Iterable[str] | None = None,
-    ) -> int:
-        """Queue an edit of (or reply to) the sent posts of an article (in `channels`, or all of
-        them); return how many were queued.
-
-        A post shares its message with other rows only in a digest, which is never edited. A
-        pending update of the same kind is not doubled: the relay renders the latest text anyway.
-        """
-        if kind not in _UPDATE_KINDS:
-            raise ValueError(f"kind must be one of {_UPDATE_KINDS}, got {kind!r}")
-        wanted = None if channels is None else set(channels)
-        queued = 0
-        with immediate(self.db):
-            for post in self._single_posts(article_id):
-                if wanted is not None and post["channel"] not in wanted:
-                    continue
-                if self._has_pending(article_id, post["channel"], kind):
-                    continue
-                self.db["outbox"].insert(
-                    {
-                        "article_id": article_id,
-                        "channel": post["channel"],
-                        "chat_id": post["chat_id"],
-                        "kind": kind,
-                        "target_message_id": post["message_id"],
-                        "state": OutboxState.PENDING,
-                        "created_at": iso(now),
-                        "updated_at": iso(now),
-                    }
-                )
-                queued += 1
-        return queued
-
-    def _single_posts(self, article_id: int) -> list[dict]:
-        """Return the sent posts of an article that have a message of their own."""
-        return list(
-            self.db.query(
-                """select o.channel, o.chat_id, o.message_id from outbox o
-               where o.article_id = ? and o.kind = ? and o.state = ? and o.message_id is not null
-                 and not exists (select 1 from outbox d where d.channel = o.channel
-                                 and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
-               order by o.id""",
-                [article_id, OutboxKind.POST, OutboxState.SENT, OutboxKind.POST],
-            )
-        )
-
-    def _has_pending(self, article_id: int, channel: str, kind: str) -> bool:
-        """Return True when an update of this kind already waits for the article's post."""
-        return bool(
-            next(
-                self.db.query(
-                    "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
-                    [article_id, channel, kind, OutboxState.PENDING],
-                ),
-                None,
-            )
-        )
 
     # -- the operator's actions -------------------------------------------------------------
 

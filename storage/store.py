@@ -21,6 +21,7 @@ from .lock import StorageError
 from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
+from .posts import Posts
 from .records import Delivery, OutboxState, TagKind, iso
 from .reports import Reports
 from .sources import Sources
@@ -59,6 +60,7 @@ class Store:
         self.sources = Sources(db)
         self.reports = Reports(db)
         self.outbox = Outbox(db)
+        self.posts = Posts(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
         self.health = SourceHealth(db)

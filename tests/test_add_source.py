@@ -13,17 +13,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.ingest.discovery import (
-    NoArticleLinks,
-    group_links,
-    guess_timezone,
-    infer_link_pattern,
-    is_feed,
-    link_groups,
-    page_facts,
-    source_key,
-    toml_block,
-)
+from bot.ingest.discovery import NoArticleLinks, group_links, infer_link_pattern, link_groups
+from bot.ingest.proposal import guess_timezone, is_feed, page_facts, source_key, toml_block
 from scrapers import Source, links_from_listing, url_key
 from tests.fakes.world import World, write_config
 

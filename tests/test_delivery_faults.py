@@ -257,13 +257,13 @@ def test_story_edits_name_new_sources_and_not_modified_is_success(harness, fake)
     h = harness(channels=[A])
     original = add(h.store, 0, A)
     h.run(advance=10)  # each run is a new process: the clock moves on between them
-    assert h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now()) == 1
+    assert h.store.posts.enqueue_update(original, kind="edit", now=h.time.now()) == 1
     h.run(advance=10)  # the same text: Telegram answers "message is not modified"
     assert fake.edits == [] and h.states() == {OutboxState.SENT: 2}
     h.store.add_article(
         add_article_body(1), source_key="belta", now=h.time.now(), duplicate_of=original
     )
-    h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now())
+    h.store.posts.enqueue_update(original, kind="edit", now=h.time.now())
     h.run()
     [edit] = fake.edits
     assert "Also: BelTA" in edit.plain and edit.message_id == fake.messages[0].message_id
@@ -273,7 +273,7 @@ def test_a_correction_reply_answers_the_channels_post(harness, fake) -> None:
     h = harness(channels=[A], corrections="reply")
     original = add(h.store, 0, A)
     h.run(advance=10)
-    h.store.outbox.enqueue_update(original, kind="reply", now=h.time.now())
+    h.store.posts.enqueue_update(original, kind="reply", now=h.time.now())
     h.run()
     post, reply = fake.messages
     assert reply.reply_to_message_id == post.message_id and reply.plain.startswith(

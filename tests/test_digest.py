@@ -195,7 +195,7 @@ def test_edits_go_at_night_and_digest_channels_get_no_updates(tmp_path, store) -
     )
     article_id = add(store, 1, ("night", "-1001"), ("digest", "-1002"))
     store.outbox.mark_sent([1, 2], message_id=3, now=START)
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=time.now()) == 2
+    assert store.posts.enqueue_update(article_id, kind="edit", now=time.now()) == 2
     sender = ScriptedSender(time)
     deliver(relay_for(store, config, sender, time))
     assert [(m.chat_id, m.edit_message_id) for _, m in sender.sent] == [("-1001", 3)]

@@ -237,7 +237,7 @@ def test_an_uncertain_edit_is_always_tried_again(tmp_path, store) -> None:
     time = FakeTime()
     article_id = add(store, 1, A)
     store.outbox.mark_sent(1, message_id=7, now=START)
-    store.outbox.enqueue_update(article_id, kind="edit", now=START)
+    store.posts.enqueue_update(article_id, kind="edit", now=START)
     sender = ScriptedSender(time, script={A[1]: [Uncertain("TimedOut")]})
     relay = relay_for(store, make_config(tmp_path, channels=TWO, uncertain="hold"), sender, time)
     deliver(relay)
@@ -361,7 +361,7 @@ def test_a_story_edit_names_the_other_sources_bounded(tmp_path, store) -> None:
     keys = ["belta", "kremlin", "belta", "tass-com", *[f"site{i}" for i in range(6)]]
     for i, key in enumerate(keys):
         store.add_article(article(100 + i), source_key=key, now=START, duplicate_of=original)
-    assert store.outbox.enqueue_update(original, kind="edit", now=START) == 1
+    assert store.posts.enqueue_update(original, kind="edit", now=START) == 1
     sender = ScriptedSender(time)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     [edit] = sender.to(A[1])
@@ -374,7 +374,7 @@ def test_a_correction_reply_answers_the_post(tmp_path, store) -> None:
     time = FakeTime()
     article_id = add(store, 1, A)
     store.outbox.mark_sent(1, message_id=9, now=START)
-    store.outbox.enqueue_update(article_id, kind="reply", now=START)
+    store.posts.enqueue_update(article_id, kind="reply", now=START)
     sender = ScriptedSender(time)
     deliver(
         relay_for(store, make_config(tmp_path, channels=TWO, corrections="reply"), sender, time)
@@ -389,10 +389,10 @@ def test_enqueue_update_only_for_sent_posts_and_never_twice(store) -> None:
     store.outbox.mark_sent(2, message_id=4, now=START)
     other = add(store, 2, B)
     store.outbox.mark_sent(4, message_id=4, now=START)  # a digest: B's message 4 holds two posts
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=START) == 1
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=START) == 0
-    assert store.outbox.enqueue_update(article_id, kind="reply", now=START) == 1
-    assert store.outbox.enqueue_update(other, kind="edit", now=START) == 0
+    assert store.posts.enqueue_update(article_id, kind="edit", now=START) == 1
+    assert store.posts.enqueue_update(article_id, kind="edit", now=START) == 0
+    assert store.posts.enqueue_update(article_id, kind="reply", now=START) == 1
+    assert store.posts.enqueue_update(other, kind="edit", now=START) == 0
     rows = list(
         store.db.query("select channel, kind, target_message_id from outbox where kind != 'post'")
     )

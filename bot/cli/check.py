@@ -16,8 +16,9 @@ from bot.config import Config, load_config
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
 from bot.ingest.intake import Decision
+from bot.ingest.links import discover, newest, unseen
 from bot.ingest.plan import describe
-from bot.ingest.poll import discover, newest, permanent_failure, read_article, unseen
+from bot.ingest.poll import permanent_failure, read_article
 from scrapers import Link, ScrapeError, Source
 from storage import OutboxItem, OutboxState
 

@@ -26,9 +26,9 @@ from bot.cli.common import (
 from bot.cli.logs import setup_logging
 from bot.config import TOKEN_ENV, ConfigError, config_from_dict, load_config
 from bot.delivery.render import local_time
-from bot.ingest.discovery import is_feed
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
+from bot.ingest.proposal import is_feed
 from bot.service.overview import when
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import (

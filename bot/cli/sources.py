@@ -16,19 +16,21 @@ from bot.delivery.render import shorten
 from bot.ingest.discovery import (
     DiscoveryError,
     LinkGroup,
-    PageFacts,
-    feed_facts,
     group_links,
-    guess_timezone,
     infer_link_pattern,
-    is_feed,
     link_groups,
-    page_facts,
-    source_key,
-    toml_block,
 )
 from bot.ingest.poll import (
     preview_source,
+)
+from bot.ingest.proposal import (
+    PageFacts,
+    feed_facts,
+    guess_timezone,
+    is_feed,
+    page_facts,
+    source_key,
+    toml_block,
 )
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
 from scrapers.fetch import Fetcher

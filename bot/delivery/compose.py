@@ -62,7 +62,7 @@ class Composer:
 
     def target(self, item: OutboxItem) -> int:
         """Return the message an edit or reply refers to, or raise NothingToEdit."""
-        target = item.target_message_id or self._store.outbox.sent_post(
+        target = item.target_message_id or self._store.posts.sent_post(
             item.article_id, item.channel
         )
         if target is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.ingest.poll import PollContext, discover, store_links, unseen
+from bot.ingest.context import PollContext
+from bot.ingest.links import discover, unseen
+from bot.ingest.poll import store_links
 from scrapers import ScrapeError, Source
 from scrapers.errors import HTTPStatusError, NoLinksFound
 

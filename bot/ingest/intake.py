@@ -64,7 +64,7 @@ class Intake:
     ) -> Decision:
         """Enrich an archived article read again and plan it: a changed text is a new version."""
         enriched = self.enricher.enrich(article)
-        posted = self._store.outbox.posted_channels(article_id)
+        posted = self._store.posts.posted_channels(article_id)
         facts = Facts(archived=Archived(article_id, stored_hash, posted))
         return self._decision(source_key, enriched, facts, post=False)
 
@@ -104,7 +104,7 @@ class Intake:
                     aliases=aliases,
                 )
             if chosen.updates:
-                self._store.outbox.enqueue_update(
+                self._store.posts.enqueue_update(
                     target, kind=chosen.update_kind, now=now, channels=chosen.updates
                 )
         log.info("article %s %s: %s", source_key, article.url, describe(chosen))
@@ -145,11 +145,11 @@ class Intake:
 
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
-        outbox = self._store.outbox
+        posts = self._store.posts
         return Story(
             article_id=original.article_id,
             similarity=original.similarity,
             silent=self._store.is_silent(original.article_id),
-            channels=frozenset(outbox.channels_with_post(original.article_id)),
-            posted=outbox.posted_channels(original.article_id),
+            channels=frozenset(posts.channels_with_post(original.article_id)),
+            posted=posts.posted_channels(original.article_id),
         )

@@ -1,8 +1,9 @@
 """One poll of one source: fetch, discover, skip the known, extract, enrich, store and enqueue.
 
 Failures stay with their source: every poll ends in a RunRecord, and nothing but
-cancellation escapes `poll_source`. The building blocks (`discover`, `read_article`,
-`store_links`, `preview_source`) also serve `check-source` and `backfill`.
+cancellation escapes `poll_source`. The building blocks (`read_article`, `store_links`,
+`preview_source`, and bot/ingest/links.py's `discover`) also serve `check-source`, `add` and
+`backfill`.
 """
 
 from __future__ import annotations
@@ -10,69 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import InitVar, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from bot.config import Config, HealthConfig
-from bot.ingest.enrich import Enricher
+from bot.ingest.context import PollContext
 from bot.ingest.health import record_health
-from bot.ingest.intake import Intake
+from bot.ingest.links import discover, due_for_recheck, newest, unseen
 from scrapers import (
     Article,
     FetchError,
     Link,
-    Page,
     ScrapeError,
     Source,
     article_from_link,
     extract_article,
-    links_from_feed,
-    links_from_listing,
     merge_link,
     url_key,
 )
-from scrapers.feedscan import listed_links
-from scrapers.fetch import Fetcher
-from scrapers.normalize import canonical_or_none
-from storage import RunRecord, RunStatus, Store
+from storage import RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 _RECHECKS_PER_POLL = 3
-_RECHECK_SPACING = 1800  # seconds between two re-reads of one article
 _FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; beyond that a date is wrong
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(slots=True, kw_only=True)
-class PollContext:
-    """The collaborators one poll needs, built once by the composition root (bot/app.py)."""
-
-    fetcher: Fetcher
-    store: Store
-    intake: Intake | None = None  # required; set from `config` by the shim below
-    health: HealthConfig = field(default_factory=HealthConfig)
-    admin_chat_id: str | None = None
-    clock: Clock = _now
-    # bench/ still builds a context from the whole Config; bot.app.poll_context is the way, and
-    # this InitVar goes once bench/ uses it.
-    config: InitVar[Config | None] = None
-
-    def __post_init__(self, config: Config | None) -> None:
-        if config is not None:
-            self.intake = Intake(
-                Enricher(config.enrich, self.store),
-                self.store,
-                channels=config.channels,
-                corrections=config.telegram.corrections,
-            )
-            self.health, self.admin_chat_id = config.health, config.telegram.admin_chat_id
-        if self.intake is None:
-            raise TypeError("PollContext needs an intake")
 
 
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
@@ -144,60 +105,6 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     return run
 
 
-async def discover(
-    source: Source,
-    ctx: PollContext,
-    *,
-    url: str | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    settled_at: datetime | None = None,
-) -> tuple[Page, tuple[Link, ...]]:
-    """Fetch a source's feed or listing page (or another page of it) and return its links.
-
-    With `settled_at`, a feed's items that are archived and not due for a re-read at that
-    time come back as bare links (url only), unread: polls need only the new items in full.
-    """
-    page = await ctx.fetcher.get(
-        url or source.url,
-        etag=etag,
-        last_modified=last_modified,
-        robots=source.robots,
-        headers=source.headers,
-    )
-    if page.not_modified:
-        return page, ()
-    skip = frozenset()
-    if settled_at is not None and source.kind == "feed":
-        skip = _settled_items(source, page.content, ctx, now=settled_at)
-    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url, skip)
-    return page, links
-
-
-def _settled_items(
-    source: Source, content: bytes, ctx: PollContext, *, now: datetime
-) -> frozenset[str]:
-    """Return the URL identities of a feed's items that are archived and not due for a re-read."""
-    # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
-    canonical = [
-        found
-        for url in listed_links(content)
-        if (found := canonical_or_none(url, rewrites=source.url_rewrites))
-    ]
-    if not canonical:
-        return frozenset()
-    due = {
-        key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now, limit=len(canonical))
-    }
-    return frozenset(ctx.store.known_url_keys(canonical) - due)
-
-
-def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
-    """Return the links whose URL is not archived yet, in page order."""
-    known = store.known_url_keys(link.canonical_url for link in links)
-    return [link for link in links if url_key(link.canonical_url) not in known]
-
-
 async def store_links(
     source: Source,
     links: list[Link],
@@ -251,7 +158,7 @@ async def recheck_known(
     source's `recheck` window are re-read, each at most every half hour, three per poll.
     """
     by_key = {url_key(link.canonical_url): link for link in links}
-    due = _due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
+    due = due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
     changed = 0
     for article_id, key, stored_hash in due:
         try:
@@ -264,21 +171,6 @@ async def recheck_known(
         )
         changed += ctx.intake.carry_out(source.key, decision, now=ctx.clock())
     return changed
-
-
-def _due_for_recheck(
-    source: Source, urls, ctx: PollContext, *, now: datetime, limit: int
-) -> list[tuple[int, str, str]]:
-    """Return (id, url key, content hash) of the listed articles due for a re-read at `now`."""
-    if not source.recheck_seconds:
-        return []
-    return ctx.store.recheck_candidates(
-        source.key,
-        urls,
-        discovered_since=now - timedelta(seconds=source.recheck_seconds),
-        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=limit,
-    )
 
 
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
@@ -320,15 +212,6 @@ async def preview_source(
     return links, articles
 
 
-def _links(
-    source: Source, content: bytes, text: str, base_url: str, skip: frozenset[str] = frozenset()
-) -> tuple[Link, ...]:
-    """Return the source's links from a feed or a listing page."""
-    if source.kind == "feed":
-        return links_from_feed(content, source=source, skip=skip)
-    return links_from_listing(text, base_url=base_url, source=source)
-
-
 def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
     """Update the source's health after a recorded run."""
     record_health(
@@ -348,15 +231,6 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     if problems:
         notes.append(f"{problems} article(s) failed")
     return f" ({'; '.join(notes)})" if notes else ""
-
-
-def newest(links: list[Link], count: int) -> list[Link]:
-    """Return the `count` newest links: by date when every link has one, else in page order."""
-    if count <= 0:
-        return []
-    if all(link.published for link in links):
-        return sorted(links, key=lambda link: link.published, reverse=True)[:count]
-    return links[:count]
 
 
 def permanent_failure(exc: ScrapeError) -> bool:
