@@ -10,6 +10,7 @@ from .records import (
     OutboxState,
     RunRecord,
     RunStatus,
+    SourceCondition,
     SourceState,
     TagKind,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "OutboxState",
     "RunRecord",
     "RunStatus",
+    "SourceCondition",
     "SourceState",
     "StorageError",
     "Store",

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from scrapers.models import Article
 
@@ -48,6 +50,16 @@ class Health(StrEnum):
     SILENT = "silent"
 
 
+class SourceCondition(StrEnum):
+    """How a source stands, as status pages show it."""
+
+    NEW = "new"
+    PAUSED = "paused"
+    FAILING = "failing"
+    SILENT = "silent"
+    OK = "ok"
+
+
 class ChannelState(StrEnum):
     """Whether a chat takes posts (`channels.state`)."""
 
@@ -76,6 +88,35 @@ class SourceState:
     consecutive_failures: int = 0
     next_poll_at: datetime | None = None
     paused: bool = False  # by the operator (/pause): not polled until /resume
+    health: Health = Health.OK  # the health check's verdict
+
+    @property
+    def condition(self) -> SourceCondition:
+        """Return how the source stands: paused wins, then the health check's verdict."""
+        if self.paused:
+            return SourceCondition.PAUSED
+        if self.last_poll_at is None:
+            return SourceCondition.NEW
+        # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
+        # single transient error.
+        return SourceCondition(self.health)
+
+
+def source_from_row(row: Mapping[str, Any]) -> SourceState:
+    """Return a row of `sources` as a SourceState."""
+    return SourceState(
+        key=row["key"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        baseline_at=from_iso(row["baseline_at"]),
+        last_poll_at=from_iso(row["last_poll_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"] or 0,
+        next_poll_at=from_iso(row["next_poll_at"]),
+        paused=bool(row["paused"]),
+        health=Health(row["health"] or Health.OK),
+    )
 
 
 @dataclass(frozen=True, slots=True)

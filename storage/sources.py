@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import RunRecord, RunStatus, SourceState, from_iso, iso
+from .records import RunRecord, RunStatus, SourceState, iso, source_from_row
 from .transaction import immediate
 
 
@@ -19,20 +19,7 @@ class Sources:
     def state(self, key: str) -> SourceState:
         """Return what is remembered about a source (defaults for a new one)."""
         row = next(self.db.query("select * from sources where key = ?", [key]), None)
-        if row is None:
-            return SourceState(key=key)
-        return SourceState(
-            key=key,
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            baseline_at=from_iso(row["baseline_at"]),
-            last_poll_at=from_iso(row["last_poll_at"]),
-            last_success_at=from_iso(row["last_success_at"]),
-            last_error=row["last_error"],
-            consecutive_failures=row["consecutive_failures"] or 0,
-            next_poll_at=from_iso(row["next_poll_at"]),
-            paused=bool(row["paused"]),
-        )
+        return SourceState(key=key) if row is None else source_from_row(row)
 
     def record_run(
         self,

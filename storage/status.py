@@ -12,51 +12,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from pathlib import Path
 
-from .records import Health, OutboxKind, OutboxState, from_iso
+from .records import OutboxKind, OutboxState, SourceCondition, SourceState, source_from_row
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
 READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
-
-
-class SourceCondition(StrEnum):
-    """How a source stands, as status pages show it."""
-
-    NEW = "new"
-    PAUSED = "paused"
-    FAILING = "failing"
-    SILENT = "silent"
-    OK = "ok"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One source as the `sources` table has it (defaults for a source never polled)."""
-
-    key: str
-    paused: bool = False
-    health: Health = Health.OK
-    last_poll_at: datetime | None = None
-    last_success_at: datetime | None = None
-    last_error: str | None = None
-    consecutive_failures: int = 0
-    next_poll_at: datetime | None = None
-
-    @property
-    def condition(self) -> SourceCondition:
-        """Return how the source stands: paused wins, then the health check's verdict."""
-        if self.paused:
-            return SourceCondition.PAUSED
-        if self.last_poll_at is None:
-            return SourceCondition.NEW
-        # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
-        # single transient error.
-        return SourceCondition(self.health)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,16 +37,16 @@ class PostLag:
 class Snapshot:
     """What the archive says about sources, articles and the outbox, read in one transaction."""
 
-    sources: dict[str, SourceRow] = field(default_factory=dict)
+    sources: dict[str, SourceState] = field(default_factory=dict)
     articles: dict[str, int] = field(default_factory=dict)
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, state) -> rows
     flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
 
-    def source(self, key: str) -> SourceRow:
+    def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""
-        return self.sources.get(key) or SourceRow(key)
+        return self.sources.get(key) or SourceState(key)
 
     def failing(self, keys: Iterable[str]) -> list[str]:
         """Return the sources among `keys` that the health check finds failing."""
@@ -143,7 +107,7 @@ def read_snapshot(
         conn.close()
 
 
-def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, SourceRow]:
+def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, SourceState]:
     """Return the rows of `sources` (a tiny table: what /healthz needs)."""
     conn = _connect(path, deadline)
     try:
@@ -160,25 +124,11 @@ def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
     return conn
 
 
-def _sources(conn: sqlite3.Connection) -> dict[str, SourceRow]:
+def _sources(conn: sqlite3.Connection) -> dict[str, SourceState]:
     """Return the rows of `sources` by key."""
-    cursor = conn.execute(
-        "select key, paused, health, last_poll_at, last_success_at, last_error, "
-        "consecutive_failures, next_poll_at from sources"
-    )
-    return {
-        key: SourceRow(
-            key=key,
-            paused=bool(paused),
-            health=Health(health or Health.OK),
-            last_poll_at=from_iso(last_poll),
-            last_success_at=from_iso(last_success),
-            last_error=error,
-            consecutive_failures=failures or 0,
-            next_poll_at=from_iso(next_poll),
-        )
-        for key, paused, health, last_poll, last_success, error, failures, next_poll in cursor
-    }
+    cursor = conn.execute("select * from sources")
+    names = [d[0] for d in cursor.description]
+    return {row[0]: source_from_row(dict(zip(names, row))) for row in cursor}
 
 
 def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple[str, str], int]:

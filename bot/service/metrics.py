@@ -13,8 +13,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.metrics_core import Metric
 
 from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram
-from storage import RunStatus
-from storage.status import BACKLOG, Snapshot, SourceCondition
+from storage import RunStatus, SourceCondition
+from storage.status import BACKLOG, Snapshot
 
 _SOURCE_STATES = (
     SourceCondition.OK,

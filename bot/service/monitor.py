@@ -19,8 +19,9 @@ from prometheus_client import generate_latest
 
 from bot.service.counters import Counters, LagHistogram
 from bot.service.metrics import ArchiveCollector, metrics_registry
+from storage import SourceState
 from storage.records import iso
-from storage.status import READ_DEADLINE, Snapshot, SourceRow, read_snapshot, read_sources
+from storage.status import READ_DEADLINE, Snapshot, read_snapshot, read_sources
 
 _COUNTED = ("jobs_missed", "jobs_skipped", "poll_timeouts")
 
@@ -69,7 +70,7 @@ class Monitor:
             rows = {}
             body["database"] = {"ok": False, "error": str(exc) or type(exc).__name__}
         body["sources"] = {
-            key: _source_health(rows.get(key) or SourceRow(key), self.counters)
+            key: _source_health(rows.get(key) or SourceState(key), self.counters)
             for key in self._sources
         }
         reasons = ([] if scheduler == "running" else [f"scheduler is {scheduler}"]) + (
@@ -98,7 +99,7 @@ class Monitor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _source_health(row: SourceRow, counters: Counters) -> dict:
+def _source_health(row: SourceState, counters: Counters) -> dict:
     """Return one source's health summary for /healthz."""
     return {
         "state": row.condition,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from storage import OutboxState
-from storage.status import PERSONAL, Snapshot, SourceCondition, SourceRow
+from storage import OutboxState, SourceCondition, SourceState
+from storage.status import PERSONAL, Snapshot
 
 MARKS = {
     SourceCondition.OK: "✅",
@@ -27,7 +27,7 @@ def when(moment: datetime | str | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def note(row: SourceRow) -> str:
+def note(row: SourceState) -> str:
     """Return why a source needs attention, or ''."""
     if row.paused:
         return "paused"
