@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,10 +30,10 @@ TOPICS = {
 
 
 def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
-    config = config_from_dict(
+    return config_from_dict(
         {
             "storage": {"path": str(tmp_path / "archive.db")},
-            "telegram": {"api_base_url": base_url, "commands": True},
+            "telegram": {"api_base_url": base_url, "commands": True, "admin_user_ids": [ADMIN]},
             "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
             "sources": [
                 {
@@ -50,8 +49,6 @@ def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
         path=tmp_path / "presswatch.toml",
         token=token,
     )
-    # Set here, not in the dict: bot/config.py refuses a list of numbers (see the report).
-    return replace(config, telegram=replace(config.telegram, admin_user_ids=(ADMIN,)))
 
 
 def add(
