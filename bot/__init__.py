@@ -1,1 +1,1 @@
-"""The presswatch application: config, pipeline, Telegram, scheduler and CLI."""
+"""The presswatch application: sub-packages by capability around one composition root (app.py)."""

@@ -1,43 +1,53 @@
-"""The composition root: the one place that builds the HTTP client, the archive and the Telegram bot."""
+"""The composition root: the one place that builds the HTTP client, the archive, the Telegram
+sender, the relay and what a poll needs, from config, for every command."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
-from bot.ingest.poll import PollContext, poll_source
-from bot.service.metrics import Counters, MeteredSender
+from bot.ingest.context import Clock, PollContext
+from bot.ingest.enrich import Enricher
+from bot.ingest.intake import Intake
+from bot.ingest.poll import poll_source
+from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
-from storage import InstanceLock, RunRecord, Store
+from scrapers.models import Source
+from storage import InstanceLock, RunRecord, StorageError, Store
 
 log = logging.getLogger(__name__)
 
 
+class Archive(StrEnum):
+    """How a command opens the archive."""
+
+    WRITE = "write"  # the service, `once` and `backfill`: created, migrated, one writer (a lock)
+    READ = "read"  # reports: read-only, never created (a service may be writing meanwhile)
+    DRY = "dry"  # dry runs: read-only when it exists, else an empty one in memory
+    MEMORY = "memory"  # a throwaway archive in memory (`add`'s preview)
+
+
 @dataclass(slots=True)
 class App:
-    """The live collaborators of one presswatch process."""
+    """The live collaborators of one presswatch command, built once."""
 
     config: Config
     store: Store
     fetcher: Fetcher
-    sender: Sender
-    relay: Relay
+    poll: PollContext
+    relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
 
-    @property
-    def poll_context(self) -> PollContext:
-        """Return what a poll needs."""
-        return PollContext(fetcher=self.fetcher, store=self.store, config=self.config)
-
-    def due_sources(self, now: datetime) -> list:
+    def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
         due = []
         for source in self.config.sources:
@@ -50,61 +60,118 @@ class App:
 
     def skip_reason(self, key: str, now: datetime) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
-        row = (
-            next(
-                self.store.db.query(
-                    "select paused, next_poll_at, consecutive_failures from sources where key = ?",
-                    [key],
-                ),
-                None,
-            )
-            or {}
-        )
-        if row.get("paused"):
+        state = self.store.sources.state(key)
+        if state.paused:
             return f"paused; /resume {key} to poll it again"
-        until = row.get("next_poll_at")
-        if until and datetime.fromisoformat(until) > now:
-            return f"backing off after {row['consecutive_failures']} failure(s) until {until}"
+        until = state.next_poll_at
+        if until and until > now:
+            return (
+                f"backing off after {state.consecutive_failures} failure(s) "
+                f"until {until.isoformat()}"
+            )
         return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 @asynccontextmanager
 async def open_app(
-    config: Config, *, lock: bool = True, console: TextIO | None = None
+    config: Config,
+    *,
+    archive: Archive = Archive.WRITE,
+    deliver: bool = True,
+    console: TextIO | None = None,
+    clock: Clock = _now,
 ) -> AsyncIterator[App]:
-    """Build every collaborator from config, and close them all on exit."""
-    instance_lock = InstanceLock(config.storage_path)
-    if lock:
-        instance_lock.acquire()
-    store = Store.open(config.storage_path)
-    client = make_client(config.fetch)
-    sender = _make_sender(config, console=console)
-    try:
-        if isinstance(sender, TelegramSender):
-            await sender.start()
-        recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
-        if recovered:
-            log.warning(
-                "%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered
-            )
-        counters = Counters()
-        # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
-        metered = MeteredSender(sender, counters, channels=_channel_names(config))
-        relay = Relay(store=store, sender=metered, config=config)
-        yield App(
+    """Build every collaborator a command needs from config, and close them all on exit.
+
+    Only a writing command takes the instance lock; only a delivering one opens Telegram (or the
+    console), recovers posts a stop interrupted, and gets a relay.
+    """
+    async with AsyncExitStack() as stack:
+        if archive == Archive.WRITE:
+            stack.enter_context(InstanceLock(config.storage_path))
+        store = stack.enter_context(_open_store(config, archive))
+        client = make_client(config.fetch)
+        stack.push_async_callback(client.aclose)
+        fetcher = Fetcher(client, config.fetch)
+        app = App(
             config=config,
             store=store,
-            fetcher=Fetcher(client, config.fetch),
-            sender=sender,
-            relay=relay,
-            counters=counters,
+            fetcher=fetcher,
+            poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
         )
+        if deliver:
+            app.relay = await _relay(config, store, app.counters, stack=stack, console=console)
+        yield app
+
+
+def poll_context(
+    config: Config, *, fetcher: Fetcher, store: Store, clock: Clock = _now
+) -> PollContext:
+    """Return what a poll needs, its enricher built once."""
+    intake = Intake(
+        Enricher(config.enrich, store),
+        store,
+        channels=config.channels,
+        corrections=config.telegram.corrections,
+    )
+    return PollContext(
+        fetcher=fetcher,
+        store=store,
+        intake=intake,
+        health=config.health,
+        admin_chat_id=config.telegram.admin_chat_id,
+        clock=clock,
+    )
+
+
+@contextmanager
+def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
+    """Open the archive for a short command that needs no network, and close it afterwards."""
+    with _open_store(config, Archive.READ if read_only else Archive.WRITE) as store:
+        yield store
+
+
+@contextmanager
+def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
+    """Open the archive as the command needs it; a read-only one is never created or migrated."""
+    path, dedup = config.storage_path, config.dedup
+    if archive == Archive.READ and not path.exists():
+        raise StorageError(f"no archive at {path} yet: run `presswatch once` first")
+    if archive == Archive.WRITE:
+        store = Store.open(path, dedup=dedup)
+    elif archive == Archive.MEMORY or not path.exists():
+        store = Store.in_memory(dedup=dedup)
+    else:
+        store = Store.open_read_only(path, dedup=dedup)
+    try:
+        yield store
     finally:
-        await client.aclose()
-        if isinstance(sender, TelegramSender):
-            await sender.close()
         store.close()
-        instance_lock.release()
+
+
+async def _relay(
+    config: Config,
+    store: Store,
+    counters: Counters,
+    *,
+    stack: AsyncExitStack,
+    console: TextIO | None,
+) -> Relay:
+    """Open the sender, settle posts a stop interrupted, and return the relay that sends through it."""
+    sender = _make_sender(config, console=console)
+    if isinstance(sender, TelegramSender):
+        await sender.start()
+        stack.push_async_callback(sender.close)
+    recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
+    if recovered:
+        log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
+    # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
+    metered = MeteredSender(sender, counters, channels=_channel_names(config))
+    return Relay(store=store, sender=metered, config=config.delivery)
 
 
 def _channel_names(config: Config) -> dict[str, str]:
@@ -134,9 +201,7 @@ def _make_sender(config: Config, *, console: TextIO | None) -> Sender:
 async def run_once(app: App) -> tuple[list[RunRecord], RelayReport]:
     """Poll every due source once, then deliver everything that is due."""
     now = datetime.now(UTC)
-    runs = list(
-        await asyncio.gather(*(poll_source(s, app.poll_context) for s in app.due_sources(now)))
-    )
+    runs = list(await asyncio.gather(*(poll_source(s, app.poll) for s in app.due_sources(now))))
     total = RelayReport()
     while True:
         report = await app.relay.deliver_due()

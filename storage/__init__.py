@@ -1,39 +1,36 @@
 """The SQLite archive through sqlite-utils. Imports only data types from scrapers."""
 
+from .lock import AlreadyRunning, InstanceLock, StorageError
 from .records import (
-    DROPPED,
-    EDIT,
-    FAILED,
-    PENDING,
-    POST,
-    REPLY,
-    SENDING,
-    SENT,
-    UNCERTAIN,
+    ChannelState,
     Delivery,
+    Health,
     OutboxItem,
+    OutboxKind,
+    OutboxState,
     RunRecord,
+    RunStatus,
+    SourceCondition,
     SourceState,
+    TagKind,
 )
-from .store import AlreadyRunning, InstanceLock, StorageError, Store, TopicReason
+from .store import Store, TopicReason
 
 __all__ = [
-    "DROPPED",
-    "EDIT",
-    "FAILED",
-    "PENDING",
-    "POST",
-    "REPLY",
-    "SENDING",
-    "SENT",
-    "UNCERTAIN",
     "AlreadyRunning",
+    "ChannelState",
     "Delivery",
+    "Health",
     "InstanceLock",
     "OutboxItem",
+    "OutboxKind",
+    "OutboxState",
     "RunRecord",
+    "RunStatus",
+    "SourceCondition",
     "SourceState",
     "StorageError",
     "Store",
+    "TagKind",
     "TopicReason",
 ]

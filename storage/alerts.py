@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import FAILED, PENDING, SENT, from_iso, iso
+from .records import Health, OutboxState, RunStatus, from_iso, iso
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +37,7 @@ class Alerts:
                 "subject": subject,
                 "kind": kind,
                 "text": text,
-                "state": PENDING,
+                "state": OutboxState.PENDING,
                 "created_at": iso(now),
             }
         )
@@ -48,7 +48,7 @@ class Alerts:
         rows = self.db.query(
             "select * from alerts where state = ? and (next_attempt_at is null or next_attempt_at <= ?) "
             "order by id limit ?",
-            [PENDING, iso(now), limit],
+            [OutboxState.PENDING, iso(now), limit],
         )
         return [
             Alert(
@@ -64,15 +64,15 @@ class Alerts:
 
     def mark_sent(self, alert_id: int, *, now: datetime) -> None:
         """Record that Telegram accepted the alert."""
-        self._update(alert_id, state=SENT, sent_at=iso(now), last_error=None)
+        self._update(alert_id, state=OutboxState.SENT, sent_at=iso(now), last_error=None)
 
     def mark_retry(self, alert_id: int, *, error: str, at: datetime) -> None:
         """Try the alert again at `at`."""
-        self._update(alert_id, state=PENDING, last_error=error, next_attempt_at=iso(at))
+        self._update(alert_id, state=OutboxState.PENDING, last_error=error, next_attempt_at=iso(at))
 
     def mark_failed(self, alert_id: int, *, error: str) -> None:
         """Give up on an alert (the admin chat itself is unusable)."""
-        self._update(alert_id, state=FAILED, last_error=error)
+        self._update(alert_id, state=OutboxState.FAILED, last_error=error)
 
     def _update(self, alert_id: int, **fields) -> None:
         """Change one row and count the attempt."""
@@ -86,7 +86,7 @@ class HealthState:
     """What source health is judged on, as the archive has it after the latest run."""
 
     key: str
-    health: str = "ok"  # ok, failing or silent
+    health: Health = Health.OK
     empty_polls: int = 0
     consecutive_failures: int = 0
     last_error: str | None = None
@@ -120,7 +120,7 @@ class SourceHealth:
         )["at"]
         return HealthState(
             key=key,
-            health=row["health"] or "ok",
+            health=Health(row["health"] or Health.OK),
             empty_polls=row["empty_polls"] or 0,
             consecutive_failures=row["consecutive_failures"] or 0,
             last_error=row["last_error"],
@@ -132,7 +132,7 @@ class SourceHealth:
         self,
         key: str,
         *,
-        health: str,
+        health: Health,
         empty_polls: int,
         new_at: datetime | None = None,
         alert: tuple[str, str, str] | None = None,
@@ -152,9 +152,9 @@ class SourceHealth:
         """Return when the source's current run of failed polls began (None if its last poll worked)."""
         row = next(
             self.db.query(
-                "select min(started_at) as since from runs where source_key = ? and status = 'error' "
-                "and id > coalesce((select max(id) from runs where source_key = ? and status != 'error'), 0)",
-                [key, key],
+                "select min(started_at) as since from runs where source_key = ? and status = ? "
+                "and id > coalesce((select max(id) from runs where source_key = ? and status != ?), 0)",
+                [key, RunStatus.ERROR, key, RunStatus.ERROR],
             )
         )
         return row["since"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import iso
+from .records import ChannelState, iso
 from .transaction import immediate
 
 
@@ -20,19 +20,21 @@ class ChannelHealth:
         """Mark a channel failing; return True if it was not failing before (alert once)."""
         with immediate(self.db):
             was = self._state(name)
-            if was == "failing":
+            if was == ChannelState.FAILING:
                 return False
-            self._put(name, chat_id, state="failing", reason=reason, since=iso(now), now=now)
+            self._put(
+                name, chat_id, state=ChannelState.FAILING, reason=reason, since=iso(now), now=now
+            )
         return True
 
     def ok(self, name: str, chat_id: str, *, now: datetime) -> bool:
         """Mark a channel working; return True if it was failing before (it recovered)."""
-        if self._state(name) == "ok":
+        if self._state(name) == ChannelState.OK:
             return False  # The common case: no write per post.
         with immediate(self.db):
             was = self._state(name)
-            self._put(name, chat_id, state="ok", reason=None, since=iso(now), now=now)
-        return was == "failing"
+            self._put(name, chat_id, state=ChannelState.OK, reason=None, since=iso(now), now=now)
+        return was == ChannelState.FAILING
 
     def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> None:
         """Record a chat's new id (a group became a supergroup)."""
@@ -55,7 +57,7 @@ class ChannelHealth:
         name: str,
         chat_id: str,
         *,
-        state: str,
+        state: ChannelState,
         reason: str | None,
         since: str | None,
         now: datetime,

@@ -23,26 +23,13 @@ from sqlite_utils import Database
 from scrapers.models import Article
 
 from .channels import ChannelHealth
-from .records import (
-    DROPPED,
-    FAILED,
-    PENDING,
-    POST,
-    SENDING,
-    SENT,
-    UNCERTAIN,
-    OutboxItem,
-    from_iso,
-    iso,
-    json_keys,
-)
+from .records import OutboxItem, OutboxKind, OutboxState, from_iso, iso, json_keys
 from .transaction import immediate
 
 _ARTICLE_COLUMNS = (
     "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
     "a.lang, a.lead, a.body, a.summary, a.topics, a.entities"
 )
-_UPDATE_KINDS = ("edit", "reply")
 
 
 class _Conflict(Exception):
@@ -68,7 +55,11 @@ class Outbox:
         exclude: Iterable[int] = (),
     ) -> list[OutboxItem]:
         """Return rows whose time has come, oldest first, at most `per_chat` per chat."""
-        states = (PENDING, UNCERTAIN) if resend_uncertain else (PENDING,)
+        states = (
+            (OutboxState.PENDING, OutboxState.UNCERTAIN)
+            if resend_uncertain
+            else (OutboxState.PENDING,)
+        )
         skip = sorted(set(exclude))
         not_skipped = f"and id not in ({_marks(skip)})" if skip else ""
         rows = self.db.query(
@@ -94,36 +85,14 @@ class Outbox:
             )
         }
 
-    def channels_with_post(self, article_id: int) -> set[str]:
-        """Return the channels that have (or will have) a post of an article."""
-        return {
-            r["channel"]
-            for r in self.db.query(
-                "select channel from outbox where article_id = ? and kind = ? and state != ?",
-                [article_id, POST, DROPPED],
-            )
-        }
-
     def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
         """Return (chat id, time) of the sends since `since` that reached or may have reached Telegram."""
         rows = self.db.query(
             "select chat_id, coalesce(sent_at, updated_at) as at from outbox "
             "where (state = ? and sent_at >= ?) or (state = ? and updated_at >= ?)",
-            [SENT, iso(since), UNCERTAIN, iso(since)],
+            [OutboxState.SENT, iso(since), OutboxState.UNCERTAIN, iso(since)],
         )
         return [(r["chat_id"], from_iso(r["at"])) for r in rows]
-
-    def sent_post(self, article_id: int, channel: str) -> int | None:
-        """Return the message id of the channel's sent post of an article, if any."""
-        row = next(
-            self.db.query(
-                "select message_id from outbox where article_id = ? and channel = ? and kind = ? "
-                "and state = ?",
-                [article_id, channel, POST, SENT],
-            ),
-            None,
-        )
-        return row["message_id"] if row else None
 
     def listing(self, states: Iterable[str]) -> list[dict]:
         """Return rows in these states with their article's title, oldest first (for operators)."""
@@ -147,7 +116,13 @@ class Outbox:
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ? "
                     f"where id in ({_marks(ids)}) and state in (?, ?)",
-                    [SENDING, iso(now), *ids, PENDING, UNCERTAIN],
+                    [
+                        OutboxState.SENDING,
+                        iso(now),
+                        *ids,
+                        OutboxState.PENDING,
+                        OutboxState.UNCERTAIN,
+                    ],
                 )
                 if cursor.rowcount != len(ids):
                     raise _Conflict
@@ -162,7 +137,7 @@ class Outbox:
         self._set(
             item_id,
             now=now,
-            state=SENT,
+            state=OutboxState.SENT,
             message_id=message_id,
             sent_at=iso(now),
             last_error=None,
@@ -173,11 +148,13 @@ class Outbox:
         self, item_id: int | Iterable[int], *, error: str, at: datetime, now: datetime
     ) -> None:
         """Put rows back to pending, to be tried again at `at`."""
-        self._set(item_id, now=now, state=PENDING, last_error=error, next_attempt_at=iso(at))
+        self._set(
+            item_id, now=now, state=OutboxState.PENDING, last_error=error, next_attempt_at=iso(at)
+        )
 
     def mark_failed(self, item_id: int | Iterable[int], *, error: str, now: datetime) -> None:
         """Record a permanent failure."""
-        self._set(item_id, now=now, state=FAILED, last_error=error)
+        self._set(item_id, now=now, state=OutboxState.FAILED, last_error=error)
 
     def mark_uncertain(
         self,
@@ -189,7 +166,11 @@ class Outbox:
     ) -> None:
         """Record that the message may or may not have been delivered."""
         self._set(
-            item_id, now=now, state=UNCERTAIN, last_error=error, next_attempt_at=iso(retry_at)
+            item_id,
+            now=now,
+            state=OutboxState.UNCERTAIN,
+            last_error=error,
+            next_attempt_at=iso(retry_at),
         )
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
@@ -199,7 +180,7 @@ class Outbox:
             self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ? "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [iso(until), iso(now), *ids, PENDING, UNCERTAIN],
+                [iso(until), iso(now), *ids, OutboxState.PENDING, OutboxState.UNCERTAIN],
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
@@ -208,7 +189,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set next_attempt_at = ?, updated_at = ? where chat_id = ? "
                 "and state = ? and (next_attempt_at is null or next_attempt_at < ?)",
-                [iso(until), iso(now), chat_id, PENDING, iso(until)],
+                [iso(until), iso(now), chat_id, OutboxState.PENDING, iso(until)],
             )
         return cursor.rowcount
 
@@ -218,7 +199,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where chat_id = ? and state = ?",
-                [FAILED, error, iso(now), chat_id, PENDING],
+                [OutboxState.FAILED, error, iso(now), chat_id, OutboxState.PENDING],
             )
         return cursor.rowcount
 
@@ -232,13 +213,13 @@ class Outbox:
                 [
                     new_chat_id,
                     iso(now),
-                    SENDING,
-                    PENDING,
+                    OutboxState.SENDING,
+                    OutboxState.PENDING,
                     old_chat_id,
-                    PENDING,
-                    SENDING,
-                    UNCERTAIN,
-                    FAILED,
+                    OutboxState.PENDING,
+                    OutboxState.SENDING,
+                    OutboxState.UNCERTAIN,
+                    OutboxState.FAILED,
                 ],
             )
             self.channels.moved(old_chat_id, new_chat_id, now=now)
@@ -251,76 +232,21 @@ class Outbox:
             # An edit may safely be made twice: it goes back to pending rather than to the operator.
             self.db.execute(
                 "update outbox set state = ?, updated_at = ? "
-                "where state = ? and kind = 'edit' and updated_at <= ?",
-                [PENDING, iso(now), SENDING, stale],
+                "where state = ? and kind = ? and updated_at <= ?",
+                [OutboxState.PENDING, iso(now), OutboxState.SENDING, OutboxKind.EDIT, stale],
             )
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where state = ? and updated_at <= ?",
                 [
-                    UNCERTAIN,
+                    OutboxState.UNCERTAIN,
                     "interrupted while sending (process stopped)",
                     iso(now),
-                    SENDING,
+                    OutboxState.SENDING,
                     stale,
                 ],
             )
         return cursor.rowcount
-
-    # -- the pipeline's corrections ---------------------------------------------------------
-
-    def enqueue_update(self, article_id: int, *, kind: str, now: datetime) -> int:
-        """Queue an edit of (or reply to) every sent post of an article; return how many queued.
-
-        A post shares its message with other rows only in a digest, which is never edited. A
-        pending update of the same kind is not doubled: the relay renders the latest text anyway.
-        """
-        if kind not in _UPDATE_KINDS:
-            raise ValueError(f"kind must be one of {_UPDATE_KINDS}, got {kind!r}")
-        queued = 0
-        with immediate(self.db):
-            for post in self._single_posts(article_id):
-                if self._has_pending(article_id, post["channel"], kind):
-                    continue
-                self.db["outbox"].insert(
-                    {
-                        "article_id": article_id,
-                        "channel": post["channel"],
-                        "chat_id": post["chat_id"],
-                        "kind": kind,
-                        "target_message_id": post["message_id"],
-                        "state": PENDING,
-                        "created_at": iso(now),
-                        "updated_at": iso(now),
-                    }
-                )
-                queued += 1
-        return queued
-
-    def _single_posts(self, article_id: int) -> list[dict]:
-        """Return the sent posts of an article that have a message of their own."""
-        return list(
-            self.db.query(
-                """select o.channel, o.chat_id, o.message_id from outbox o
-               where o.article_id = ? and o.kind = ? and o.state = ? and o.message_id is not null
-                 and not exists (select 1 from outbox d where d.channel = o.channel
-                                 and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
-               order by o.id""",
-                [article_id, POST, SENT, POST],
-            )
-        )
-
-    def _has_pending(self, article_id: int, channel: str, kind: str) -> bool:
-        """Return True when an update of this kind already waits for the article's post."""
-        return bool(
-            next(
-                self.db.query(
-                    "select 1 from outbox where article_id = ? and channel = ? and kind = ? and state = ?",
-                    [article_id, channel, kind, PENDING],
-                ),
-                None,
-            )
-        )
 
     # -- the operator's actions -------------------------------------------------------------
 
@@ -332,7 +258,7 @@ class Outbox:
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "
                 f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [PENDING, iso(now), *ids, FAILED, UNCERTAIN],
+                [OutboxState.PENDING, iso(now), *ids, OutboxState.FAILED, OutboxState.UNCERTAIN],
             )
         return cursor.rowcount
 
@@ -347,7 +273,14 @@ class Outbox:
             cursor = self.db.execute(
                 f"update outbox set state = ?, updated_at = ?, next_attempt_at = null "
                 f"where id in ({_marks(ids)}) and state in (?, ?, ?)",
-                [DROPPED, iso(now), *ids, PENDING, UNCERTAIN, FAILED],
+                [
+                    OutboxState.DROPPED,
+                    iso(now),
+                    *ids,
+                    OutboxState.PENDING,
+                    OutboxState.UNCERTAIN,
+                    OutboxState.FAILED,
+                ],
             )
         return cursor.rowcount
 
@@ -393,12 +326,12 @@ def _outbox_from_row(row: dict) -> OutboxItem:
         source_key=row["source_key"],
         channel=row["channel"],
         chat_id=row["chat_id"],
-        state=row["state"],
+        state=OutboxState(row["state"]),
         attempts=row["attempts"] or 0,
         article=article_from_row(row),
         message_id=row["message_id"],
         last_error=row["last_error"],
-        kind=row["kind"] or POST,
+        kind=OutboxKind(row["kind"] or OutboxKind.POST),
         target_message_id=row["target_message_id"],
         next_attempt_at=from_iso(row["next_attempt_at"]),
         created_at=from_iso(row["created_at"]),

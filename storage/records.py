@@ -3,17 +3,75 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
 
 from scrapers.models import Article
 
-# Outbox states: a row is `sent` only after Telegram returned a message id.
-PENDING, SENDING, SENT, FAILED, UNCERTAIN = "pending", "sending", "sent", "failed", "uncertain"
-# The operator closed the row by hand (`presswatch outbox drop`): it had arrived, or is unwanted.
-DROPPED = "dropped"
-# Outbox kinds: a new post, an edit of the channel's post of the article, or a reply to it.
-POST, EDIT, REPLY = "post", "edit", "reply"
+
+class OutboxState(StrEnum):
+    """Where an outbox row or an alert stands (storage/outbox.py draws the moves between them)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"  # only after Telegram returned a message id
+    FAILED = "failed"
+    UNCERTAIN = "uncertain"
+    # The operator closed the row by hand (`presswatch outbox drop`): it had arrived, or is unwanted.
+    DROPPED = "dropped"
+
+
+class OutboxKind(StrEnum):
+    """What an outbox row sends: a new post, an edit of the channel's post, or a reply to it."""
+
+    POST = "post"
+    EDIT = "edit"
+    REPLY = "reply"
+
+
+class RunStatus(StrEnum):
+    """How one poll of a source ended."""
+
+    OK = "ok"
+    PARTIAL = "partial"  # the listing was read, some articles failed
+    NOT_MODIFIED = "not_modified"
+    ERROR = "error"
+    SKIPPED = "skipped"  # never stored: the service skipped the poll (paused, backing off)
+
+
+class Health(StrEnum):
+    """A source's health as the health check judges it (`sources.health`)."""
+
+    OK = "ok"
+    FAILING = "failing"
+    SILENT = "silent"
+
+
+class SourceCondition(StrEnum):
+    """How a source stands, as status pages show it."""
+
+    NEW = "new"
+    PAUSED = "paused"
+    FAILING = "failing"
+    SILENT = "silent"
+    OK = "ok"
+
+
+class ChannelState(StrEnum):
+    """Whether a chat takes posts (`channels.state`)."""
+
+    OK = "ok"
+    FAILING = "failing"
+
+
+class TagKind(StrEnum):
+    """What an article's tag is: a topic or an entity (a member state, an organisation)."""
+
+    TOPIC = "topic"
+    ENTITY = "entity"
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +87,36 @@ class SourceState:
     last_error: str | None = None
     consecutive_failures: int = 0
     next_poll_at: datetime | None = None
+    paused: bool = False  # by the operator (/pause): not polled until /resume
+    health: Health = Health.OK  # the health check's verdict
+
+    @property
+    def condition(self) -> SourceCondition:
+        """Return how the source stands: paused wins, then the health check's verdict."""
+        if self.paused:
+            return SourceCondition.PAUSED
+        if self.last_poll_at is None:
+            return SourceCondition.NEW
+        # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
+        # single transient error.
+        return SourceCondition(self.health)
+
+
+def source_from_row(row: Mapping[str, Any]) -> SourceState:
+    """Return a row of `sources` as a SourceState."""
+    return SourceState(
+        key=row["key"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        baseline_at=from_iso(row["baseline_at"]),
+        last_poll_at=from_iso(row["last_poll_at"]),
+        last_success_at=from_iso(row["last_success_at"]),
+        last_error=row["last_error"],
+        consecutive_failures=row["consecutive_failures"] or 0,
+        next_poll_at=from_iso(row["next_poll_at"]),
+        paused=bool(row["paused"]),
+        health=Health(row["health"] or Health.OK),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +126,7 @@ class RunRecord:
     source_key: str
     started_at: datetime
     finished_at: datetime
-    status: str  # "ok", "not_modified" or "error"
+    status: RunStatus
     links_found: int = 0
     new_articles: int = 0
     error: str | None = None
@@ -62,12 +150,12 @@ class OutboxItem:
     source_key: str
     channel: str
     chat_id: str
-    state: str
+    state: OutboxState
     attempts: int
     article: Article
     message_id: int | None = None
     last_error: str | None = None
-    kind: str = POST
+    kind: OutboxKind = OutboxKind.POST
     target_message_id: int | None = None
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None

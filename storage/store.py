@@ -1,16 +1,11 @@
-"""The SQLite archive: source state, runs, articles and the Telegram outbox.
-
-StorageError             the database cannot be opened or used
-└── AlreadyRunning       another presswatch process holds the database's lock
-"""
+"""The SQLite archive: one connection, and the tables' keepers (sources, outbox, alerts…) around it."""
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +17,14 @@ from scrapers.models import Article
 from scrapers.normalize import url_key
 
 from .alerts import Alerts, SourceHealth
+from .lock import StorageError
 from .migrations import migrations
-from .neardup import NearDuplicateIndex
+from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
-from .records import PENDING, Delivery, RunRecord, SourceState, from_iso, iso
+from .posts import Posts
+from .records import Delivery, OutboxState, TagKind, iso
+from .reports import Reports
+from .sources import Sources
 from .subscriptions import Subscriptions
 
 
@@ -34,7 +33,7 @@ class TopicReason:
     """Why an article got a topic or an entity tag: the rules that matched and their score."""
 
     key: str
-    kind: str  # "topic" or "entity"
+    kind: TagKind
     score: float
     rules: tuple[str, ...]
 
@@ -44,50 +43,38 @@ def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -
     given = {reason.key for reason in reasons}
     return [
         *reasons,
-        *(TopicReason(key, "topic", 0.0, ()) for key in dict.fromkeys(topics) if key not in given),
+        *(
+            TopicReason(key, TagKind.TOPIC, 0.0, ())
+            for key in dict.fromkeys(topics)
+            if key not in given
+        ),
     ]
-
-
-class StorageError(Exception):
-    """The database cannot be opened or used."""
-
-
-class AlreadyRunning(StorageError):
-    """Another presswatch process holds the database's lock."""
 
 
 class Store:
     """All reads and writes of the archive, through one connection."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, dedup: DedupConfig | None = None) -> None:
         self.db = db
+        self.dedup = dedup or DedupConfig()
+        self.sources = Sources(db)
+        self.reports = Reports(db)
         self.outbox = Outbox(db)
+        self.posts = Posts(db)
         self.alerts = Alerts(db)
         self.subscriptions = Subscriptions(db)
         self.health = SourceHealth(db)
         self._neardup: NearDuplicateIndex | None = None
 
-    def near_duplicates(
-        self,
-        *,
-        now: datetime,
-        num_perm: int = 128,
-        candidate_threshold: float = 0.5,
-        window_seconds: int = 30 * 86400,
-    ) -> NearDuplicateIndex:
-        """Return the near-duplicate index, loading the recent window on first use."""
+    def near_duplicates(self, *, now: datetime) -> NearDuplicateIndex:
+        """Return the near-duplicate index, loading the window ending `now` on first use."""
         if self._neardup is None:
-            self._neardup = NearDuplicateIndex(
-                self.db,
-                num_perm=num_perm,
-                candidate_threshold=candidate_threshold,
-                window_seconds=window_seconds,
-            )
+            self._neardup = NearDuplicateIndex(self.db, self.dedup)
             self._neardup.load(now=now)
         return self._neardup
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
+    def open(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
         """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
         path = Path(path)
         try:
@@ -101,112 +88,34 @@ class Store:
             migrations.apply(db)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
-        return cls(db)
+        return cls(db, dedup=dedup)
 
     @classmethod
-    def open_read_only(cls, path: str | Path) -> Store:
+    def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
         """Open an existing archive so that nothing can be written (dry runs while the service runs)."""
         try:
             conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
             conn.execute("select 1 from articles limit 1")
         except sqlite3.Error as exc:
             raise StorageError(f"{path}: cannot read the archive ({exc})") from exc
-        return cls(Database(conn, execute_plugins=False))
+        return cls(Database(conn, execute_plugins=False), dedup=dedup)
 
     @classmethod
-    def in_memory(cls) -> Store:
+    def in_memory(cls, *, dedup: DedupConfig | None = None) -> Store:
         """Return a migrated throwaway archive in memory (dry runs, tests)."""
         db = Database(memory=True)
         migrations.apply(db)
-        return cls(db)
+        return cls(db, dedup=dedup)
 
     def close(self) -> None:
         """Close the connection."""
         self.db.close()
 
-    # -- sources and runs -------------------------------------------------------------------
-
-    def source_state(self, key: str) -> SourceState:
-        """Return what is remembered about a source (defaults for a new one)."""
-        row = next(self.db.query("select * from sources where key = ?", [key]), None)
-        if row is None:
-            return SourceState(key=key)
-        return SourceState(
-            key=key,
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            baseline_at=from_iso(row["baseline_at"]),
-            last_poll_at=from_iso(row["last_poll_at"]),
-            last_success_at=from_iso(row["last_success_at"]),
-            last_error=row["last_error"],
-            consecutive_failures=row["consecutive_failures"] or 0,
-            next_poll_at=from_iso(row["next_poll_at"]),
-        )
-
-    def record_run(
-        self,
-        run: RunRecord,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-        baseline: bool = False,
-        next_poll_at: datetime | None = None,
-    ) -> None:
-        """Store one poll and update the source's state in one transaction."""
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the writes inside one transaction: all of them are kept, or none."""
         with self.db.atomic():
-            self.db["runs"].insert(
-                {
-                    "source_key": run.source_key,
-                    "started_at": iso(run.started_at),
-                    "finished_at": iso(run.finished_at),
-                    "status": run.status,
-                    "links_found": run.links_found,
-                    "new_articles": run.new_articles,
-                    "error": run.error,
-                }
-            )
-            state = self.source_state(run.source_key)
-            update: dict = {
-                "key": run.source_key,
-                "last_poll_at": iso(run.finished_at),
-                "next_poll_at": iso(next_poll_at),
-            }
-            if run.status == "error":
-                update |= {
-                    "last_error": run.error,
-                    "last_error_at": iso(run.finished_at),
-                    "consecutive_failures": state.consecutive_failures + 1,
-                }
-            else:
-                update |= {"last_success_at": iso(run.finished_at), "consecutive_failures": 0}
-                validators = {"etag": etag, "last_modified": last_modified}
-                # A 304 may omit the validators; keep the ones we had.
-                update |= (
-                    validators
-                    if run.status == "ok"
-                    else {k: v for k, v in validators.items() if v is not None}
-                )
-                if baseline and state.baseline_at is None:
-                    update["baseline_at"] = iso(run.finished_at)
-            self.db["sources"].upsert(update, pk="key")
-
-    def source_overview(self) -> list[dict]:
-        """Return each known source's state with its article count."""
-        return list(
-            self.db.query(
-                """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
-               from sources s order by s.key"""
-            )
-        )
-
-    def article_counts(self) -> dict[str, int]:
-        """Return the number of stored articles per source key."""
-        return {
-            r["source_key"]: r["n"]
-            for r in self.db.query(
-                "select source_key, count(*) as n from articles group by source_key"
-            )
-        }
+            yield
 
     # -- articles ---------------------------------------------------------------------------
 
@@ -290,7 +199,7 @@ class Store:
                     "article_id": article_id,
                     "channel": d.channel,
                     "chat_id": d.chat_id,
-                    "state": PENDING,
+                    "state": OutboxState.PENDING,
                     "created_at": iso(now),
                     "updated_at": iso(now),
                 }
@@ -431,42 +340,3 @@ def _article_columns(article: Article) -> dict:
         "topics": json.dumps(list(article.topics), ensure_ascii=False),
         "entities": json.dumps(list(article.entities), ensure_ascii=False),
     }
-
-
-class InstanceLock:
-    """An OS-level lock beside the database so two processes never post from one archive."""
-
-    def __init__(self, db_path: str | Path) -> None:
-        self.path = Path(f"{db_path}.lock")
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        """Take the lock or raise AlreadyRunning with the holder's process id."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
-                " stop it first"
-            ) from exc
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        """Release the lock."""
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> InstanceLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()

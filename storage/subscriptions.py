@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlite_utils import Database
 
 from .records import iso
 
-KINDS = ("topic", "source", "phrase")
+
+class SubscriptionKind(StrEnum):
+    """What a reader follows: a topic, a source, or a phrase in the text."""
+
+    TOPIC = "topic"
+    SOURCE = "source"
+    PHRASE = "phrase"
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +26,7 @@ class Subscription:
     id: int
     user_id: int
     chat_id: str
-    kind: str
+    kind: SubscriptionKind
     value: str
 
 
@@ -31,7 +38,7 @@ class Subscriptions:
 
     def add(self, *, user_id: int, chat_id: str, kind: str, value: str, now: datetime) -> bool:
         """Subscribe; return False when the reader already had this subscription."""
-        if kind not in KINDS:
+        if kind not in tuple(SubscriptionKind):
             raise ValueError(f"unknown subscription kind {kind!r}")
         before = self.db["subscriptions"].count
         self.db["subscriptions"].insert(
@@ -72,6 +79,8 @@ class Subscriptions:
     def _select(self, clause: str, params: list) -> list[Subscription]:
         """Run a query over the table."""
         return [
-            Subscription(r["id"], r["user_id"], r["chat_id"], r["kind"], r["value"])
+            Subscription(
+                r["id"], r["user_id"], r["chat_id"], SubscriptionKind(r["kind"]), r["value"]
+            )
             for r in self.db.query(f"select * from subscriptions {clause}", params)
         ]

@@ -10,17 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.config import config_from_dict
-from bot.ingest.discovery import (
-    NoArticleLinks,
-    group_links,
-    guess_timezone,
-    infer_link_pattern,
-    is_feed,
-    link_groups,
-    page_facts,
-    source_key,
-    toml_block,
-)
+from bot.ingest.discovery import NoArticleLinks, group_links, infer_link_pattern, link_groups
+from bot.ingest.proposal import guess_timezone, is_feed, page_facts, source_key, toml_block
 from scrapers import Source, links_from_listing, url_key
 from tests.support.cli import presswatch
 from tests.support.world import write_config
@@ -340,7 +331,7 @@ def test_check_source_without_an_archive_shows_everything_as_new_and_creates_not
     assert "links: 3 found, 3 new, 0 already archived" in out
     assert "first run: the baseline posts only the newest 0 (backfill)" in out
     assert "  published: 2022-05-16 12:40 UTC (16.05.2022 15:40 MSK)" in out
-    assert out.count("would be:  recorded silently (held back by the first-run baseline)") == 2
+    assert out.count("would be:  stored; recorded silently, not posted (a first run's older") == 2
     assert (
         "    | <b>CSTO summit participants adopt statement on 30th anniversary of Collective Security "
         "Treaty</b>\n    | TASS · 16.05.2022 15:40 MSK\n"
@@ -371,7 +362,7 @@ def test_check_source_reads_the_archive_without_writing_it(world, tmp_path) -> N
     assert f"archive: {archive}, opened read-only" in result.stdout
     assert "links: 4 found, 1 new, 3 already archived" in result.stdout
     assert "first run" not in result.stdout
-    assert "would be:  posted to main (@presswatch_test)" in result.stdout
+    assert "would be:  stored; posted to main (@presswatch_test)" in result.stdout
     assert f"already archived:\n  {site.base_url}/politics/1451189\n" in result.stdout
     assert hashlib.sha256(archive.read_bytes()).hexdigest() == before
 

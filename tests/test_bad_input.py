@@ -16,8 +16,9 @@ import httpx
 import pytest
 import respx
 
+from bot.app import poll_context
 from bot.config import load_config
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.sites import FakeSites
@@ -92,7 +93,7 @@ def poll_both(config_path: Path):
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
+                ctx = poll_context(config, fetcher=Fetcher(client, config.fetch), store=store)
                 runs = await asyncio.gather(
                     *(poll_source(config.source(k), ctx) for k in (GOOD, "bad"))
                 )
@@ -148,7 +149,7 @@ def test_redirect_to_loopback_with_the_guard_on(tmp_path, world, bad, monkeypatc
         store = Store.open(cfg.storage_path)
         try:
             async with make_client(cfg.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, cfg.fetch), store=store, config=cfg)
+                ctx = poll_context(cfg, fetcher=Fetcher(client, cfg.fetch), store=store)
                 return await poll_source(cfg.source("bad"), ctx)
         finally:
             store.close()

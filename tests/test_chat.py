@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from bot.chat.answers import MAX_UNITS, fit
 from bot.chat.application import Chat, RateLimiter
 from bot.config import config_from_dict
 from bot.delivery.render import utf16_len as units
-from bot.service.metrics import Counters
+from bot.service.counters import Counters
 from bot.service.monitor import Monitor
 from scrapers.models import Article
 from storage import Delivery, Store
@@ -31,10 +30,10 @@ TOPICS = {
 
 
 def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
-    config = config_from_dict(
+    return config_from_dict(
         {
             "storage": {"path": str(tmp_path / "archive.db")},
-            "telegram": {"api_base_url": base_url, "commands": True},
+            "telegram": {"api_base_url": base_url, "commands": True, "admin_user_ids": [ADMIN]},
             "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
             "sources": [
                 {
@@ -50,8 +49,6 @@ def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
         path=tmp_path / "presswatch.toml",
         token=token,
     )
-    # Set here, not in the dict: bot/config.py refuses a list of numbers (see the report).
-    return replace(config, telegram=replace(config.telegram, admin_user_ids=(ADMIN,)))
 
 
 def add(
@@ -151,7 +148,13 @@ def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, t
     counters = Counters()
 
     async def main():
-        monitor = Monitor(config, counters, scheduler_state=lambda: "running")
+        monitor = Monitor(
+            config.storage_path,
+            counters,
+            sources=[s.key for s in config.sources],
+            channels=[c.name for c in config.channels],
+            scheduler_state=lambda: "running",
+        )
         chat = Chat(
             config=config,
             store=store,
@@ -380,7 +383,7 @@ def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(fake, store, tmp_pa
         raise RuntimeError("disk on fire")
 
     async def script(s):
-        s.chat.store.article_counts = broken
+        s.chat.store.sources.article_counts = broken
         return await s.ask("/sources"), await s.ask("/help")
 
     (sorry, after), _ = talk(fake, store, tmp_path, script)

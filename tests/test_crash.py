@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from scrapers.models import Article
-from storage import Delivery, InstanceLock, Store
-from storage.records import DROPPED, FAILED, PENDING, SENT, UNCERTAIN
+from storage import Delivery, InstanceLock, OutboxState, Store
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
@@ -150,7 +149,12 @@ def test_outbox_retry_and_drop_change_only_rows_that_allow_it(outbox_rows) -> No
     assert (retried.returncode, dropped.returncode, refused.returncode) == (0, 0, 1)
     assert "1 row(s) queued again" in retried.stdout and "1 row(s) dropped" in dropped.stdout
     assert "were not failed or uncertain" in refused.stderr
-    assert _states(store) == {1: PENDING, 2: DROPPED, 3: PENDING, 4: SENT}
+    assert _states(store) == {
+        1: OutboxState.PENDING,
+        2: OutboxState.DROPPED,
+        3: OutboxState.PENDING,
+        4: OutboxState.SENT,
+    }
     assert store.db["outbox"].get(3)["last_error"].startswith("retry requested by the operator")
 
 
@@ -159,4 +163,9 @@ def test_outbox_usage_errors_exit_2(outbox_rows, args) -> None:
     config, store = outbox_rows
     result = presswatch("outbox", *args, "--config", str(config))
     assert result.returncode == 2 and result.stderr.startswith("presswatch outbox: ")
-    assert _states(store) == {1: PENDING, 2: UNCERTAIN, 3: FAILED, 4: SENT}
+    assert _states(store) == {
+        1: OutboxState.PENDING,
+        2: OutboxState.UNCERTAIN,
+        3: OutboxState.FAILED,
+        4: OutboxState.SENT,
+    }

@@ -30,13 +30,12 @@ def test_reprints_pass_the_threshold_and_distinct_releases_do_not(pair: dict) ->
     assert (score >= DEFAULT.threshold) is pair["duplicate"], score
 
 
-def _index(store: Store, **kwargs) -> NearDuplicateIndex:
-    return store.near_duplicates(
-        now=NOW,
-        num_perm=DEFAULT.num_perm,
-        candidate_threshold=DEFAULT.candidate_threshold,
-        **kwargs,
-    )
+def _index(store: Store) -> NearDuplicateIndex:
+    return store.near_duplicates(now=NOW)
+
+
+def _sig(text: str):
+    return signature(shingles(text, size=DEFAULT.shingle), num_perm=DEFAULT.num_perm)
 
 
 def _insert(
@@ -52,7 +51,7 @@ def _insert(
             "discovered_at": when.isoformat(),
         }
     )
-    index.add(article_id, signature(shingles(text)), source_key="s", now=when)
+    index.add(article_id, _sig(text), source_key="s", now=when)
 
 
 def test_lsh_finds_every_labelled_reprint_as_a_candidate() -> None:
@@ -62,7 +61,7 @@ def test_lsh_finds_every_labelled_reprint_as_a_candidate() -> None:
     for i, pair in enumerate(positives, start=1):
         _insert(store, index, i, pair["a"], NOW)
     for i, pair in enumerate(positives, start=1):
-        assert i in index.candidates(signature(shingles(pair["b"])))
+        assert i in index.candidates(_sig(pair["b"]))
 
 
 def test_signatures_persist_and_reload_within_the_window(tmp_path: Path) -> None:
@@ -73,12 +72,12 @@ def test_signatures_persist_and_reload_within_the_window(tmp_path: Path) -> None
     _insert(store, index, 2, text, NOW - timedelta(days=1))
     store.close()
     reloaded = _index(Store.open(tmp_path / "a.db"))
-    assert reloaded.candidates(signature(shingles(text))) == [2]
+    assert reloaded.candidates(_sig(text)) == [2]
 
 
 def test_old_signatures_leave_the_in_memory_index() -> None:
-    store = Store.in_memory()
-    index = _index(store, window_seconds=86400)
+    store = Store.in_memory(dedup=DedupConfig(window_seconds=86400))
+    index = _index(store)
     text = PAIRS[0]["a"]
     _insert(store, index, 1, text, NOW)
     _insert(
@@ -88,7 +87,7 @@ def test_old_signatures_leave_the_in_memory_index() -> None:
         "an unrelated text about something else entirely " * 3,
         NOW + timedelta(days=2),
     )
-    assert index.candidates(signature(shingles(text))) == []
+    assert index.candidates(_sig(text)) == []
 
 
 @pytest.mark.parametrize(
@@ -100,4 +99,6 @@ def test_old_signatures_leave_the_in_memory_index() -> None:
     ],
 )
 def test_similarity_edges(a: str, b: str, expected: float) -> None:
-    assert similarity(shingles(a), shingles(b)) == expected
+    assert (
+        similarity(shingles(a, size=DEFAULT.shingle), shingles(b, size=DEFAULT.shingle)) == expected
+    )

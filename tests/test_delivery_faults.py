@@ -16,8 +16,7 @@ import pytest
 
 from bot.delivery.publish import RelayReport
 from bot.delivery.telegram import TelegramSender
-from storage import Store
-from storage.records import FAILED, PENDING, SENT, UNCERTAIN
+from storage import OutboxState, Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.relay import FakeTime, add, article, channel, make_config, relay_for
 
@@ -123,7 +122,7 @@ def test_every_post_reaches_every_channel_once(harness, fake) -> None:
     h = harness(channels=[A, B])
     h.post(3, A, B)
     [report] = h.run()
-    assert report.sent == 6 and h.states() == {SENT: 6}
+    assert report.sent == 6 and h.states() == {OutboxState.SENT: 6}
     assert copies(fake, A[1]) == copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
     assert h.row(A[1], 2)["message_id"] == fake.messages_for(int(A[1]))[-1].message_id
 
@@ -134,7 +133,7 @@ def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, f
     add(h.store, 99, B)
     h.run()
     assert fake.throttled == {}
-    assert h.states() == {SENT: 31}
+    assert h.states() == {OutboxState.SENT: 31}
     assert [m.chat for m in fake.messages[:2]] == [int(A[1]), int(B[1])]  # B did not wait for A
 
 
@@ -146,15 +145,20 @@ def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others
     h.post(3, A, B)
     [report] = h.run()
     assert copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
-    assert h.states(A[1]) == {FAILED: 3} and "bot was kicked" in h.row(A[1], 2)["last_error"]
+    assert (
+        h.states(A[1]) == {OutboxState.FAILED: 3}
+        and "bot was kicked" in h.row(A[1], 2)["last_error"]
+    )
     assert sum(1 for c in fake.requests if c.params.get("chat_id") == A[1]) == 1
     [alert] = fake.messages_for(int(ADMIN))
     assert "refuses posts" in alert.text and alert.parse_mode is None
     assert report.failed_chats == {"a"}
     fake.restore_chat(int(A[1]))
-    h.store.outbox.retry(h.store.outbox.ids_in(FAILED), now=h.time.now())
+    h.store.outbox.retry(h.store.outbox.ids_in(OutboxState.FAILED), now=h.time.now())
     h.run()
-    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {SENT: 6}
+    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
+        OutboxState.SENT: 6
+    }
     assert "takes posts again" in fake.messages_for(int(ADMIN))[-1].text
 
 
@@ -167,10 +171,12 @@ def test_a_flood_wait_is_stored_and_other_chats_continue(harness, fake, time) ->
         copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1}) and copies(fake, A[1]) == Counter()
     )
     row = h.row(A[1], 0)
-    assert row["state"] == PENDING and "flood wait of 25s" in row["last_error"]
+    assert row["state"] == OutboxState.PENDING and "flood wait of 25s" in row["last_error"]
     assert row["next_attempt_at"] is not None
     h.run(rounds=2, advance=26)
-    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {SENT: 6}
+    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
+        OutboxState.SENT: 6
+    }
 
 
 def test_a_server_error_is_uncertain_and_held(harness, fake) -> None:
@@ -179,7 +185,7 @@ def test_a_server_error_is_uncertain_and_held(harness, fake) -> None:
     h.post(2, A)
     h.run(rounds=2, advance=3600)
     assert (
-        h.row(A[1], 0)["state"] == UNCERTAIN
+        h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
         and "Internal Server Error" in h.row(A[1], 0)["last_error"]
     )
     assert copies(fake, A[1]) == Counter({"1": 1})
@@ -192,12 +198,16 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, fake) ->
     h.run()
     assert fake.held == 1  # A's first request is still held by the fake ...
     assert copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})  # ... and B got everything
-    assert h.row(A[1], 0)["state"] == UNCERTAIN and "TimedOut" in h.row(A[1], 0)["last_error"]
+    assert (
+        h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
+        and "TimedOut" in h.row(A[1], 0)["last_error"]
+    )
     assert copies(fake, A[1]) == Counter({"1": 1, "2": 1})
 
 
 @pytest.mark.parametrize(
-    ("policy", "times", "state"), [("hold", 1, UNCERTAIN), ("resend", 2, SENT)]
+    ("policy", "times", "state"),
+    [("hold", 1, OutboxState.UNCERTAIN), ("resend", 2, OutboxState.SENT)],
 )
 def test_an_accepted_then_dropped_send_is_doubled_only_with_resend(
     harness, fake, policy, times, state
@@ -216,7 +226,9 @@ def test_rejected_html_is_sent_again_as_plain_text(harness, fake) -> None:
     h.post(2, A)
     h.run()
     assert [m.parse_mode for m in fake.messages] == [None, None]
-    assert fake.messages[0].plain.startswith("Title 0\nTASS") and h.states() == {SENT: 2}
+    assert fake.messages[0].plain.startswith("Title 0\nTASS") and h.states() == {
+        OutboxState.SENT: 2
+    }
 
 
 def test_a_too_long_message_is_shortened(harness, fake) -> None:
@@ -225,7 +237,7 @@ def test_a_too_long_message_is_shortened(harness, fake) -> None:
     add(h.store, 0, A, summary="A long summary sentence. " * 40)
     h.run()
     [message] = fake.messages
-    assert len(message.plain) < 600 and h.states() == {SENT: 1}
+    assert len(message.plain) < 600 and h.states() == {OutboxState.SENT: 1}
 
 
 def test_a_migrated_group_is_followed_and_the_operator_told(harness, fake, caplog) -> None:
@@ -234,7 +246,9 @@ def test_a_migrated_group_is_followed_and_the_operator_told(harness, fake, caplo
     h.post(2, ("group", "-4001"))
     with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
         h.run()
-    assert copies(fake, "-1004001") == Counter({"0": 1, "1": 1}) and h.states() == {SENT: 2}
+    assert copies(fake, "-1004001") == Counter({"0": 1, "1": 1}) and h.states() == {
+        OutboxState.SENT: 2
+    }
     assert [c["chat_id"] for c in h.store.outbox.channels.all()] == ["-1004001"]
     assert 'set chat_id = "-1004001"' in caplog.text
 
@@ -243,13 +257,13 @@ def test_story_edits_name_new_sources_and_not_modified_is_success(harness, fake)
     h = harness(channels=[A])
     original = add(h.store, 0, A)
     h.run(advance=10)  # each run is a new process: the clock moves on between them
-    assert h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now()) == 1
+    assert h.store.posts.enqueue_update(original, kind="edit", now=h.time.now()) == 1
     h.run(advance=10)  # the same text: Telegram answers "message is not modified"
-    assert fake.edits == [] and h.states() == {SENT: 2}
+    assert fake.edits == [] and h.states() == {OutboxState.SENT: 2}
     h.store.add_article(
         add_article_body(1), source_key="belta", now=h.time.now(), duplicate_of=original
     )
-    h.store.outbox.enqueue_update(original, kind="edit", now=h.time.now())
+    h.store.posts.enqueue_update(original, kind="edit", now=h.time.now())
     h.run()
     [edit] = fake.edits
     assert "Also: BelTA" in edit.plain and edit.message_id == fake.messages[0].message_id
@@ -259,7 +273,7 @@ def test_a_correction_reply_answers_the_channels_post(harness, fake) -> None:
     h = harness(channels=[A], corrections="reply")
     original = add(h.store, 0, A)
     h.run(advance=10)
-    h.store.outbox.enqueue_update(original, kind="reply", now=h.time.now())
+    h.store.posts.enqueue_update(original, kind="reply", now=h.time.now())
     h.run()
     post, reply = fake.messages
     assert reply.reply_to_message_id == post.message_id and reply.plain.startswith(
@@ -277,7 +291,7 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
     h = harness(channels=[A, B, C, D], uncertain="resend", admin_chat_id=ADMIN)
     h.post(4, A, B, C, D)
     h.run(rounds=6, advance=600)
-    assert h.states() == {SENT: 12, FAILED: 4}
+    assert h.states() == {OutboxState.SENT: 12, OutboxState.FAILED: 4}
     assert all(
         r["last_error"]
         for r in h.store.db.query("select last_error from outbox where state = 'failed'")

@@ -15,7 +15,7 @@ from bot.delivery.digest import (
     quiet_until,
 )
 from bot.delivery.render import utf16_len
-from storage.records import PENDING, SENT
+from storage import OutboxState
 from tests.support.relay import (
     START,
     FakeTime,
@@ -150,7 +150,7 @@ def test_a_digest_channel_sends_its_posts_as_one_message_at_the_full_hour(tmp_pa
         store.db.query("select next_attempt_at, state from outbox where channel = 'digest'")
     )
     assert {(r["next_attempt_at"], r["state"]) for r in held} == {
-        ("2026-11-28T10:00:00+00:00", PENDING)
+        ("2026-11-28T10:00:00+00:00", OutboxState.PENDING)
     }
     time.advance(35 * 60)  # 10:00
     deliver(relay)
@@ -158,7 +158,7 @@ def test_a_digest_channel_sends_its_posts_as_one_message_at_the_full_hour(tmp_pa
     assert all(f"<b>Title {n}</b>" in message.text for n in range(5)) and message.no_preview
     assert message.text.index("Title 0") < message.text.index("Title 4")
     rows = list(store.db.query("select state, message_id from outbox where channel = 'digest'"))
-    assert {(r["state"], r["message_id"]) for r in rows} == {(SENT, 1)}
+    assert {(r["state"], r["message_id"]) for r in rows} == {(OutboxState.SENT, 1)}
 
 
 def test_quiet_hours_hold_posts_and_send_them_after_oldest_first(tmp_path, store) -> None:
@@ -173,7 +173,7 @@ def test_quiet_hours_hold_posts_and_send_them_after_oldest_first(tmp_path, store
     sender = ScriptedSender(time)
     relay = relay_for(store, config, sender, time)
     deliver(relay)
-    assert sender.sent == [] and set(states(store).values()) == {PENDING}
+    assert sender.sent == [] and set(states(store).values()) == {OutboxState.PENDING}
     time.advance(4 * 3600 + 29 * 60)  # 06:59 in Moscow
     deliver(relay)
     assert sender.sent == []
@@ -194,14 +194,17 @@ def test_edits_go_at_night_and_digest_channels_get_no_updates(tmp_path, store) -
     )
     article_id = add(store, 1, ("night", "-1001"), ("digest", "-1002"))
     store.outbox.mark_sent([1, 2], message_id=3, now=START)
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=time.now()) == 2
+    assert store.posts.enqueue_update(article_id, kind="edit", now=time.now()) == 2
     sender = ScriptedSender(time)
     deliver(relay_for(store, config, sender, time))
     assert [(m.chat_id, m.edit_message_id) for _, m in sender.sent] == [("-1001", 3)]
     updates = store.db.query(
         "select channel, state from outbox where kind = 'edit' order by channel"
     )
-    assert [(r["channel"], r["state"]) for r in updates] == [("digest", "dropped"), ("night", SENT)]
+    assert [(r["channel"], r["state"]) for r in updates] == [
+        ("digest", "dropped"),
+        ("night", OutboxState.SENT),
+    ]
 
 
 @pytest.mark.parametrize(

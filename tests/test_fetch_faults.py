@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 import scrapers.fetch
+from bot.app import poll_context
 from bot.config import Config, config_from_dict
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
 from tests.fakes.sites import FakeSites, Route
@@ -125,8 +126,8 @@ def poll_round(config: Config, sleeps: Sleeps) -> Round:
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(
-                    fetcher=Fetcher(client, config.fetch, sleep=sleeps), store=store, config=config
+                ctx = poll_context(
+                    config, fetcher=Fetcher(client, config.fetch, sleep=sleeps), store=store
                 )
                 runs = await asyncio.gather(*(poll_source(s, ctx) for s in config.sources))
                 return {run.source_key: run for run in runs}

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import poll_context
 from bot.config import HealthConfig, config_from_dict
 from bot.ingest.health import Change, advice, assess
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from storage import RunRecord, Store
@@ -305,8 +306,8 @@ def poll_times(
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(
-                    fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=clock
+                ctx = poll_context(
+                    config, fetcher=Fetcher(client, config.fetch), store=store, clock=clock
                 )
                 runs = []
                 for _ in range(times):

@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import Config, config_from_dict
 from bot.delivery.telegram import Delivered, Message, RetryLater
 from bot.service import endpoint as http_endpoint
+from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram, MeteredSender
 from bot.service.endpoint import MonitorServer
-from bot.service.metrics import LAG_BUCKETS, Counters, LagHistogram, MeteredSender, render_metrics
 from bot.service.monitor import Monitor
-from bot.service.snapshot import Snapshot, read_snapshot
 from scrapers.models import Article
 from storage import Delivery, RunRecord, Store
+from storage.status import read_snapshot
 from tests.support.cli import presswatch
 from tests.support.world import write_config
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-SAMPLE = re.compile(
-    r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? '
-    r"(-?[0-9.e+]+|\+Inf|NaN)$"
-)
 
 
 def make_config(tmp_path: Path) -> Config:
@@ -55,9 +51,9 @@ def archive(tmp_path):
     """An archive with runs, articles and outbox rows in every interesting state."""
     config = make_config(tmp_path)
     store = Store.open(config.storage_path)
-    store.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
-    store.record_run(RunRecord("alpha", T0, T0, "not_modified"))
-    store.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
+    store.sources.record_run(RunRecord("alpha", T0, T0, "ok", links_found=3, new_articles=3))
+    store.sources.record_run(RunRecord("alpha", T0, T0, "not_modified"))
+    store.sources.record_run(RunRecord("beta", T0, T0, "error", error="HTTP 404"))
     store.db.execute(
         "update sources set health = 'failing' where key = 'beta'"
     )  # past the threshold
@@ -93,7 +89,7 @@ def archive(tmp_path):
 def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(archive) -> None:
     config, _ = archive
     snap = read_snapshot(config.storage_path)
-    assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lag == {}
+    assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lags == ()
     assert snap.outbox == {
         ("main", "pending"): 1,
         ("main", "failed"): 1,
@@ -109,8 +105,8 @@ def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(arc
 def test_status_counts_the_last_days_polls(archive) -> None:
     config, store = archive
     now = datetime.now(UTC)
-    store.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
-    store.record_run(RunRecord("beta", now, now, "ok"))
+    store.sources.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
+    store.sources.record_run(RunRecord("beta", now, now, "ok"))
     assert read_snapshot(config.storage_path, full=True).polls == {
         ("beta", "error"): 1,
         ("beta", "ok"): 1,
@@ -120,17 +116,30 @@ def test_status_counts_the_last_days_polls(archive) -> None:
 def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None:
     config, store = archive
     lag = LagHistogram()
-    buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
+
+    def scrape():
+        return lag.update(read_snapshot(config.storage_path, lags_after=lag.settled).lags)
+
+    buckets, total, count = scrape()["alpha"]
     assert count == 2 and total == pytest.approx(4090)
     assert [dict(zip(LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
-    assert read_snapshot(config.storage_path, lag=lag).lag["alpha"][2] == 2  # not counted again
+    assert scrape()["alpha"][2] == 2  # not counted again
     store.db.execute(
         "update outbox set state = 'sent', sent_at = ? where state = 'pending'",
         [(T0 + timedelta(seconds=30)).isoformat()],
     )
     store.db.conn.commit()
-    buckets, total, count = read_snapshot(config.storage_path, lag=lag).lag["alpha"]
+    buckets, total, count = scrape()["alpha"]
     assert count == 3 and buckets[0] == 1 and total == pytest.approx(4120)
+
+
+def test_two_scrapes_reading_the_same_rows_count_each_post_once(archive) -> None:
+    config, _ = archive
+    lag = LagHistogram()
+    first = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    second = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    lag.update(first)
+    assert lag.update(second)["alpha"][2] == 2
 
 
 def test_snapshot_reads_while_the_writer_holds_an_open_transaction(archive) -> None:
@@ -166,28 +175,39 @@ def test_snapshot_of_a_missing_archive_fails_without_creating_it(tmp_path) -> No
     assert not (tmp_path / "nope.db").exists()
 
 
-def _families(text: str) -> dict[str, str]:
-    """Check the exposition's structure strictly and return {family: type}."""
-    assert text.endswith("\n")
-    families: dict[str, str] = {}
-    current = None
-    for line in text.splitlines():
-        if line.startswith("# HELP "):
-            name = line.split()[2]
-            assert name not in families, f"{name} appears twice"
-            current = name
-        elif line.startswith("# TYPE "):
-            _, _, name, kind = line.split()
-            assert name == current and kind in ("counter", "gauge", "histogram")
-            families[name] = kind
-        else:
-            match = SAMPLE.match(line)
-            assert match, f"not a valid sample line: {line!r}"
-            base = re.sub(r"_(bucket|sum|count)$", "", match.group(1))
-            assert match.group(1) == current or (
-                families[current] == "histogram" and base == current
-            )
+def monitor(config: Config, counters: Counters | None = None, *, state: str = "running") -> Monitor:
+    """Return a Monitor of the config's archive, sources and channels."""
+    return Monitor(
+        config.storage_path,
+        counters or Counters(),
+        sources=[s.key for s in config.sources],
+        channels=[c.name for c in config.channels],
+        scheduler_state=lambda: state,
+    )
+
+
+def scrape(mon: Monitor) -> dict[str, dict]:
+    """Scrape /metrics' text; return {family: {"type": ..., "samples": {(name, labels): value}}}."""
+    text = run(mon.metrics()).decode()
+    families = {}
+    for family in text_string_to_metric_families(text):
+        assert family.name not in families, f"{family.name} appears twice"
+        families[family.name] = {
+            "type": family.type,
+            "samples": {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for sample in family.samples
+            },
+        }
     return families
+
+
+def value(families: dict, name: str, **labels: str) -> float:
+    """Return one sample's value, whichever family holds it."""
+    key = (name, tuple(sorted(labels.items())))
+    found = [f["samples"][key] for f in families.values() if key in f["samples"]]
+    assert found, f"no sample {name}{labels}"
+    return found[0]
 
 
 def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> None:
@@ -198,50 +218,56 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
     counters.inc("polls", source="alpha", status="ok")
     counters.inc("polls", source="beta", status="error")
     counters.inc("posts_sent", by=2, channel="main")
-    text = render_metrics(
-        config,
-        read_snapshot(config.storage_path, lag=LagHistogram()),
-        counters,
-        scheduler_running=True,
-        db_ok=True,
+    families = scrape(monitor(config, counters))
+    assert families["presswatch_polls"]["type"] == "counter"
+    assert families["presswatch_post_lag_seconds"]["type"] == "histogram"
+    expected = [
+        ("presswatch_polls_total", {"source": "alpha", "status": "ok"}, 1),
+        ("presswatch_polls_total", {"source": "beta", "status": "ok"}, 0),
+        ("presswatch_polls_total", {"source": "alpha", "status": "skipped"}, 0),
+        ("presswatch_poll_errors_total", {"source": "beta"}, 1),
+        ("presswatch_articles_stored_total", {"source": "alpha"}, 6),
+        ("presswatch_last_success_timestamp_seconds", {"source": "alpha"}, T0.timestamp()),
+        ("presswatch_source_state", {"source": "beta", "state": "failing"}, 1),
+        ("presswatch_source_state", {"source": "alpha", "state": "ok"}, 1),
+        ("presswatch_source_state", {"source": "alpha", "state": "failing"}, 0),
+        ("presswatch_jobs_skipped_total", {"source": "beta"}, 1),
+        ("presswatch_jobs_missed_total", {"source": "alpha"}, 0),
+        ("presswatch_post_lag_seconds_bucket", {"source": "alpha", "le": "60"}, 0),
+        ("presswatch_post_lag_seconds_bucket", {"source": "alpha", "le": "+Inf"}, 2),
+        ("presswatch_post_lag_seconds_count", {"source": "alpha"}, 2),
+        ("presswatch_posts_sent_total", {"channel": "main"}, 2),
+        ("presswatch_outbox_posts", {"channel": "main", "state": "uncertain"}, 1),
+        ("presswatch_outbox_posts", {"channel": "personal", "state": "failed"}, 2),
+        ("presswatch_outbox_flood_waiting", {"channel": "main"}, 1),
+        ("presswatch_telegram_flood_waits_total", {"channel": "main"}, 1),
+        ("presswatch_scheduler_running", {}, 1),
+        ("presswatch_database_ok", {}, 1),
+    ]
+    for name, labels, number in expected:
+        assert value(families, name, **labels) == number, (name, labels)
+    assert not any("user:42" in str(key) for f in families.values() for key in f["samples"]), (
+        "readers must not become series"
     )
-    families = _families(text)
-    assert families["presswatch_polls_total"] == "counter"
-    assert families["presswatch_post_lag_seconds"] == "histogram"
-    for line in [
-        'presswatch_polls_total{source="alpha",status="ok"} 1',
-        'presswatch_polls_total{source="beta",status="ok"} 0',
-        'presswatch_poll_errors_total{source="beta"} 1',
-        'presswatch_articles_stored_total{source="alpha"} 6',
-        f'presswatch_last_success_timestamp_seconds{{source="alpha"}} {int(T0.timestamp())}',
-        'presswatch_source_state{source="beta",state="failing"} 1',
-        'presswatch_source_state{source="alpha",state="ok"} 1',
-        'presswatch_jobs_skipped_total{source="beta"} 1',
-        'presswatch_jobs_missed_total{source="alpha"} 0',
-        'presswatch_post_lag_seconds_bucket{source="alpha",le="60"} 0',
-        'presswatch_post_lag_seconds_bucket{source="alpha",le="+Inf"} 2',
-        'presswatch_post_lag_seconds_count{source="alpha"} 2',
-        'presswatch_posts_sent_total{channel="main"} 2',
-        'presswatch_outbox_posts{channel="main",state="uncertain"} 1',
-        'presswatch_polls_total{source="alpha",status="skipped"} 0',
-        'presswatch_outbox_posts{channel="personal",state="failed"} 2',
-        'presswatch_outbox_flood_waiting{channel="main"} 1',
-        'presswatch_telegram_flood_waits_total{channel="main"} 1',
-        "presswatch_scheduler_running 1",
-    ]:
-        assert line in text.splitlines(), line
-    assert "user:42" not in text
 
 
-def test_label_values_are_escaped(tmp_path) -> None:
+def test_the_lag_of_each_post_is_counted_once_over_scrapes(archive) -> None:
+    config, _ = archive
+    mon = monitor(config)
+    scrape(mon)
+    assert value(scrape(mon), "presswatch_post_lag_seconds_count", source="alpha") == 2
+
+
+def test_label_values_are_escaped_and_a_missing_archive_reports_database_down(tmp_path) -> None:
     counters = Counters()
     counters.inc("chat_commands", command='a"b\\c\nd')
-    text = render_metrics(
-        make_config(tmp_path), Snapshot(), counters, scheduler_running=False, db_ok=False
-    )
-    _families(text)
-    assert 'presswatch_chat_commands_total{command="a\\"b\\\\c\\nd"} 1' in text
-    assert "presswatch_database_ok 0" in text
+    mon = monitor(make_config(tmp_path), counters, state="paused")
+    text = run(mon.metrics()).decode()
+    assert 'presswatch_chat_commands_total{command="a\\"b\\\\c\\nd"} 1.0' in text
+    families = scrape(mon)
+    assert value(families, "presswatch_chat_commands_total", command='a"b\\c\nd') == 1
+    assert value(families, "presswatch_database_ok") == 0
+    assert value(families, "presswatch_scheduler_running") == 0
 
 
 def run(coro):
@@ -250,7 +276,7 @@ def run(coro):
 
 def test_healthz_is_200_when_running_and_the_database_answers(archive) -> None:
     config, _ = archive
-    status, body = run(Monitor(config, Counters(), scheduler_state=lambda: "running").healthz())
+    status, body = run(monitor(config).healthz())
     assert status == 200
     assert body["scheduler"] == "running" and body["database"] == {"ok": True}
     assert body["status"] == "degraded"  # beta's last poll failed: reported, but no restart helps
@@ -270,7 +296,7 @@ def test_healthz_is_503_with_the_reason(archive, tmp_path, state, database, reas
     config, _ = archive
     if not database:
         config = make_config(tmp_path / "elsewhere")
-    status, body = run(Monitor(config, Counters(), scheduler_state=lambda: state).healthz())
+    status, body = run(monitor(config, state=state).healthz())
     assert status == 503 and body["status"] == "down" and reason in body["reasons"]
     assert body["database"]["ok"] is database
 
@@ -324,9 +350,7 @@ def serve(config: Config, scenario, *, state: str = "running"):
     """Run `scenario(port)` against a MonitorServer on a free loopback port."""
 
     async def main():
-        server = MonitorServer(
-            Monitor(config, Counters(), scheduler_state=lambda: state), host="127.0.0.1", port=0
-        )
+        server = MonitorServer(monitor(config, state=state), host="127.0.0.1", port=0)
         await server.start()
         try:
             return await scenario(server.port)

@@ -8,8 +8,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from bot.app import poll_context
 from bot.config import load_config
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.support.world import write_config
@@ -28,7 +29,7 @@ def poll(config_path: Path, key: str):
         store = Store.open(config.storage_path)
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
+                ctx = poll_context(config, fetcher=Fetcher(client, config.fetch), store=store)
                 return await poll_source(config.source(key), ctx)
         finally:
             store.close()
@@ -282,16 +283,16 @@ def test_a_page_naming_another_canonical_url_is_fetched_once(world, tmp_path) ->
 
 
 def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch) -> None:
-    from bot.ingest import enrich
+    from bot.ingest import intake
 
-    real = enrich.Enricher.store
+    real = intake.Intake.store
 
-    def explode(self, source, article, **kwargs):
+    def explode(self, source_key, article, **kwargs):
         if "kosachev" in article.url:
             raise KeyError("boom")
-        return real(self, source, article, **kwargs)
+        return real(self, source_key, article, **kwargs)
 
-    monkeypatch.setattr(enrich.Enricher, "store", explode)
+    monkeypatch.setattr(intake.Intake, "store", explode)
     config = write_config(tmp_path, world)
     run = poll(config, IA)
     assert run.status == "partial" and "unexpected KeyError" in run.error

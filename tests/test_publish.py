@@ -17,7 +17,7 @@ from bot.delivery.telegram import (
     TooLong,
     Uncertain,
 )
-from storage.records import DROPPED, FAILED, PENDING, SENDING, SENT, UNCERTAIN
+from storage import OutboxState
 from tests.support.relay import (
     START,
     FakeTime,
@@ -46,17 +46,25 @@ def test_a_row_is_sending_during_the_call_and_sent_with_the_message_id(tmp_path,
     add(store, 1, A)
     report = deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     row = store.db["outbox"].get(1)
-    assert seen == [SENDING]
-    assert (row["state"], row["message_id"], row["attempts"], report.sent) == (SENT, 1, 1, 1)
+    assert seen == [OutboxState.SENDING]
+    assert (row["state"], row["message_id"], row["attempts"], report.sent) == (
+        OutboxState.SENT,
+        1,
+        1,
+        1,
+    )
 
 
 @pytest.mark.parametrize(
     ("outcome", "state"),
     [
-        (RetryLater(30, "flood wait: retry after 30"), PENDING),
-        (Uncertain("TimedOut: timed out"), UNCERTAIN),
-        (Rejected("Bad Request: message to edit not found"), FAILED),
-        (Rejected("Forbidden: bot was kicked from the channel chat", chat_problem=True), FAILED),
+        (RetryLater(30, "flood wait: retry after 30"), OutboxState.PENDING),
+        (Uncertain("TimedOut: timed out"), OutboxState.UNCERTAIN),
+        (Rejected("Bad Request: message to edit not found"), OutboxState.FAILED),
+        (
+            Rejected("Forbidden: bot was kicked from the channel chat", chat_problem=True),
+            OutboxState.FAILED,
+        ),
     ],
 )
 def test_each_outcome_has_its_state_and_reason(tmp_path, store, outcome, state) -> None:
@@ -82,7 +90,7 @@ def test_a_flood_wait_holds_the_whole_chat_until_its_time_and_others_go_on(tmp_p
     assert len(sender.to(A[1])) == 1  # not yet
     time.advance(41)
     deliver(relay)
-    assert len(sender.to(A[1])) == 4 and set(states(store).values()) == {SENT}
+    assert len(sender.to(A[1])) == 4 and set(states(store).values()) == {OutboxState.SENT}
 
 
 @pytest.mark.parametrize(("policy", "resent"), [("hold", False), ("resend", True)])
@@ -95,7 +103,9 @@ def test_uncertain_rows_follow_the_policy(tmp_path, store, policy, resent) -> No
     time.advance(3600)
     deliver(relay)
     assert len(sender.to(A[1])) == (2 if resent else 1)
-    assert store.db["outbox"].get(1)["state"] == (SENT if resent else UNCERTAIN)
+    assert store.db["outbox"].get(1)["state"] == (
+        OutboxState.SENT if resent else OutboxState.UNCERTAIN
+    )
 
 
 def test_a_crash_mid_send_is_uncertain_after_restart_and_held(tmp_path, store) -> None:
@@ -105,21 +115,21 @@ def test_a_crash_mid_send_is_uncertain_after_restart_and_held(tmp_path, store) -
     assert store.outbox.recover_interrupted(now=START) == 1
     sender = ScriptedSender(time)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
-    assert sender.sent == [] and store.db["outbox"].get(1)["state"] == UNCERTAIN
+    assert sender.sent == [] and store.db["outbox"].get(1)["state"] == OutboxState.UNCERTAIN
 
 
 def test_an_uncertain_edit_is_always_tried_again(tmp_path, store) -> None:
     time = FakeTime()
     article_id = add(store, 1, A)
     store.outbox.mark_sent(1, message_id=7, now=START)
-    store.outbox.enqueue_update(article_id, kind="edit", now=START)
+    store.posts.enqueue_update(article_id, kind="edit", now=START)
     sender = ScriptedSender(time, script={A[1]: [Uncertain("TimedOut")]})
     relay = relay_for(store, make_config(tmp_path, channels=TWO, uncertain="hold"), sender, time)
     deliver(relay)
     time.advance(60)
     deliver(relay)
     assert [m.edit_message_id for m in sender.to(A[1])] == [7, 7]
-    assert store.db["outbox"].get(2)["state"] == SENT
+    assert store.db["outbox"].get(2)["state"] == OutboxState.SENT
 
 
 def test_a_row_the_operator_dropped_meanwhile_is_not_sent(tmp_path, store) -> None:
@@ -129,7 +139,7 @@ def test_a_row_the_operator_dropped_meanwhile_is_not_sent(tmp_path, store) -> No
     sender = ScriptedSender(time)
     sender.on_send = lambda m: store.outbox.drop([2], now=START)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
-    assert len(sender.sent) == 1 and states(store) == {1: SENT, 2: DROPPED}
+    assert len(sender.sent) == 1 and states(store) == {1: OutboxState.SENT, 2: OutboxState.DROPPED}
 
 
 # -- channel health and alerts ------------------------------------------------------------------
@@ -150,9 +160,9 @@ def test_a_refusing_chat_fails_its_rows_alerts_once_and_recovers(tmp_path, store
     assert health["state"] == "failing" and "kicked" in health["reason"]
     [alert] = sender.to("42")
     assert "main" in alert.text and "kicked" in alert.text and not alert.html
-    store.outbox.retry(store.outbox.ids_in(FAILED), now=time.now())
+    store.outbox.retry(store.outbox.ids_in(OutboxState.FAILED), now=time.now())
     deliver(relay)
-    assert len(sender.to(A[1])) == 4 and set(states(store).values()) == {SENT}
+    assert len(sender.to(A[1])) == 4 and set(states(store).values()) == {OutboxState.SENT}
     assert [c["state"] for c in store.outbox.channels.all() if c["name"] == "main"] == ["ok"]
     assert "takes posts again" in sender.to("42")[-1].text
 
@@ -164,7 +174,7 @@ def test_a_reader_who_blocked_the_bot_is_not_news_for_the_operator(tmp_path, sto
         time, script={"7": [Rejected("Forbidden: bot was blocked by the user", True)]}
     )
     deliver(relay_for(store, make_config(tmp_path, channels=TWO, admin_chat_id="42"), sender, time))
-    assert store.db["outbox"].get(1)["state"] == FAILED and sender.to("42") == []
+    assert store.db["outbox"].get(1)["state"] == OutboxState.FAILED and sender.to("42") == []
 
 
 def test_a_migrated_chat_is_followed_with_its_queued_rows(tmp_path, store) -> None:
@@ -177,7 +187,7 @@ def test_a_migrated_chat_is_followed_with_its_queued_rows(tmp_path, store) -> No
     )
     assert len(sender.to("-1009")) == 2
     assert {r["chat_id"] for r in store.db.query("select chat_id from outbox")} == {"-1009"}
-    assert set(states(store).values()) == {SENT}
+    assert set(states(store).values()) == {OutboxState.SENT}
 
 
 # -- content errors ---------------------------------------------------------------------------
@@ -190,7 +200,7 @@ def test_bad_markup_is_sent_again_as_plain_text(tmp_path, store) -> None:
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     first, second = sender.to(A[1])
     assert first.html and not second.html and second.text == first.plain
-    assert store.db["outbox"].get(1)["state"] == SENT
+    assert store.db["outbox"].get(1)["state"] == OutboxState.SENT
 
 
 def test_too_long_is_shortened_then_bare(tmp_path, store) -> None:
@@ -200,7 +210,7 @@ def test_too_long_is_shortened_then_bare(tmp_path, store) -> None:
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     full, short, bare = (len(m.text) for m in sender.to(A[1]))
     assert full > short > bare and "Title 1" in sender.to(A[1])[-1].text
-    assert store.db["outbox"].get(1)["state"] == SENT
+    assert store.db["outbox"].get(1)["state"] == OutboxState.SENT
 
 
 # -- rendering ------------------------------------------------------------------------------------
@@ -236,7 +246,7 @@ def test_a_story_edit_names_the_other_sources_bounded(tmp_path, store) -> None:
     keys = ["belta", "kremlin", "belta", "tass-com", *[f"site{i}" for i in range(6)]]
     for i, key in enumerate(keys):
         store.add_article(article(100 + i), source_key=key, now=START, duplicate_of=original)
-    assert store.outbox.enqueue_update(original, kind="edit", now=START) == 1
+    assert store.posts.enqueue_update(original, kind="edit", now=START) == 1
     sender = ScriptedSender(time)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     [edit] = sender.to(A[1])
@@ -249,7 +259,7 @@ def test_a_correction_reply_answers_the_post(tmp_path, store) -> None:
     time = FakeTime()
     article_id = add(store, 1, A)
     store.outbox.mark_sent(1, message_id=9, now=START)
-    store.outbox.enqueue_update(article_id, kind="reply", now=START)
+    store.posts.enqueue_update(article_id, kind="reply", now=START)
     sender = ScriptedSender(time)
     deliver(
         relay_for(store, make_config(tmp_path, channels=TWO, corrections="reply"), sender, time)
@@ -264,10 +274,10 @@ def test_enqueue_update_only_for_sent_posts_and_never_twice(store) -> None:
     store.outbox.mark_sent(2, message_id=4, now=START)
     other = add(store, 2, B)
     store.outbox.mark_sent(4, message_id=4, now=START)  # a digest: B's message 4 holds two posts
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=START) == 1
-    assert store.outbox.enqueue_update(article_id, kind="edit", now=START) == 0
-    assert store.outbox.enqueue_update(article_id, kind="reply", now=START) == 1
-    assert store.outbox.enqueue_update(other, kind="edit", now=START) == 0
+    assert store.posts.enqueue_update(article_id, kind="edit", now=START) == 1
+    assert store.posts.enqueue_update(article_id, kind="edit", now=START) == 0
+    assert store.posts.enqueue_update(article_id, kind="reply", now=START) == 1
+    assert store.posts.enqueue_update(other, kind="edit", now=START) == 0
     rows = list(
         store.db.query("select channel, kind, target_message_id from outbox where kind != 'post'")
     )
@@ -326,7 +336,7 @@ def test_alerts_go_through_the_same_relay_as_plain_text(tmp_path, store) -> None
     )
     [alert] = sender.to("42")
     assert (alert.text, alert.html, report.alerts) == ("tass-com: HTTP 503 <for 3 polls>", False, 1)
-    assert store.db["alerts"].get(1)["state"] == SENT
+    assert store.db["alerts"].get(1)["state"] == OutboxState.SENT
 
 
 def test_pacer_counts_a_send_from_its_answer() -> None:

@@ -10,13 +10,10 @@ import pytest
 
 from scrapers.models import Article
 from storage import (
-    FAILED,
-    PENDING,
-    SENT,
-    UNCERTAIN,
     AlreadyRunning,
     Delivery,
     InstanceLock,
+    OutboxState,
     RunRecord,
     StorageError,
     Store,
@@ -71,8 +68,8 @@ def test_article_and_its_outbox_rows_are_written_together(store: Store) -> None:
         store.db.query("select channel, state from outbox where article_id = ?", [article_id])
     )
     assert sorted((r["channel"], r["state"]) for r in rows) == [
-        ("alerts", PENDING),
-        ("main", PENDING),
+        ("alerts", OutboxState.PENDING),
+        ("main", OutboxState.PENDING),
     ]
     assert store.known_url_keys(["http://www.tass.com/politics/1/"]) == {"tass.com/politics/1"}
 
@@ -111,7 +108,7 @@ def test_outbox_lifecycle(store: Store) -> None:
     assert store.outbox.due(NOW) == [] and len(store.outbox.due(NOW + timedelta(seconds=31))) == 1
     store.outbox.mark_sent(item.id, message_id=77, now=NOW)
     row = store.db["outbox"].get(item.id)
-    assert (row["state"], row["message_id"], row["attempts"]) == (SENT, 77, 1)
+    assert (row["state"], row["message_id"], row["attempts"]) == (OutboxState.SENT, 77, 1)
 
 
 def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:
@@ -119,7 +116,7 @@ def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:
     [item] = store.outbox.due(NOW)
     assert store.outbox.claim([item.id], now=NOW)
     assert store.outbox.recover_interrupted(now=NOW) == 1
-    assert store.db["outbox"].get(item.id)["state"] == UNCERTAIN
+    assert store.db["outbox"].get(item.id)["state"] == OutboxState.UNCERTAIN
 
 
 def test_failed_rows_keep_their_reason(store: Store) -> None:
@@ -127,17 +124,17 @@ def test_failed_rows_keep_their_reason(store: Store) -> None:
     [item] = store.outbox.due(NOW)
     store.outbox.mark_failed(item.id, error="Forbidden: bot was kicked", now=NOW)
     row = store.db["outbox"].get(item.id)
-    assert (row["state"], row["last_error"]) == (FAILED, "Forbidden: bot was kicked")
+    assert (row["state"], row["last_error"]) == (OutboxState.FAILED, "Forbidden: bot was kicked")
 
 
 def test_runs_update_source_state(store: Store) -> None:
-    store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
-    store.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
-    assert store.source_state("tass-com").consecutive_failures == 2
-    store.record_run(
+    store.sources.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
+    store.sources.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
+    assert store.sources.state("tass-com").consecutive_failures == 2
+    store.sources.record_run(
         RunRecord("tass-com", NOW, NOW, "ok", links_found=3), etag='"e"', baseline=True
     )
-    state = store.source_state("tass-com")
+    state = store.sources.state("tass-com")
     assert (state.consecutive_failures, state.etag, state.baseline_at) == (0, '"e"', NOW)
     runs = store.db.query("select status from runs where source_key = 'tass-com' order by id desc")
     assert [r["status"] for r in runs] == ["ok", "error", "error"]

@@ -12,13 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import poll_context
 from bot.config import load_config
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import TelegramSender
-from bot.ingest.poll import PollContext, poll_source
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
 from tests.support.world import World, write_config
 
@@ -52,12 +54,14 @@ def cycle(
         await sender.start()
         try:
             async with make_client(config.fetch) as client:
-                ctx = PollContext(
-                    fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=clock
+                ctx = poll_context(
+                    config, fetcher=Fetcher(client, config.fetch), store=store, clock=clock
                 )
                 for key in keys:
                     await poll_source(config.source(key), ctx)
-            await Relay(store=store, sender=sender, config=config, clock=clock).deliver_due()
+            await Relay(
+                store=store, sender=sender, config=config.delivery, clock=clock
+            ).deliver_due()
         finally:
             await sender.close()
             store.close()
@@ -189,3 +193,48 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
     assert len(telegram.messages_for(CHANNEL)) == main_before
     [new] = telegram.messages_for("@journal_only")[journal_before:]
     assert "CSTO leaders adopt anniversary statement" in new.text
+
+
+def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, tmp_path) -> None:
+    channels = (
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
+    )
+    config = write_config(
+        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
+    )
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    cycle(config, clock)
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+    journal_before = len(telegram.messages_for("@journal_only"))
+    main_before = len(telegram.messages_for(CHANNEL))
+    site = world.site("interaffairs-en")
+    site.add(
+        "/",
+        site.routes["/"]
+        .body.decode()
+        .replace(
+            '<section class="news-list">',
+            '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>',
+        ),
+    )
+    site.add(
+        "/article/csto-leaders-adopt-anniversary-statement/",
+        REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)),
+    )
+
+    checked = presswatch("check-source", "interaffairs-en", "--config", str(config))
+    assert checked.returncode == 0, checked.stderr
+    [said] = [line for line in checked.stdout.splitlines() if "would be:" in line]
+    assert "stored as a reprint of archived article" in said
+    assert "posted to journal (@journal_only)" in said
+    assert "not posted to main (they have the story)" in said
+    assert "the post in main is edited to name this source" in said
+
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+    [new] = telegram.messages_for("@journal_only")[journal_before:]
+    assert "CSTO leaders adopt anniversary statement" in new.text
+    assert len(telegram.messages_for(CHANNEL)) == main_before
+    [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
+    assert "Also: International Affairs" in edit.text

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.render import escape_html, shorten, utf16_len
 from bot.text.classify import Topic
 from scrapers.models import Source
+from storage.subscriptions import SubscriptionKind
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
     from storage.search import SearchHit
@@ -121,11 +122,11 @@ def subscription_target(
         phrase = visible(text.strip(QUOTES))
         if not 2 <= len(phrase) <= MAX_PHRASE:
             return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
-        return "phrase", phrase, f"the phrase “{escape_html(phrase)}”"
+        return SubscriptionKind.PHRASE, phrase, f"the phrase “{escape_html(phrase)}”"
     if topic := find_topic(topics, text):
-        return "topic", topic.key, f"the topic {escape_html(topic.label)}"
+        return SubscriptionKind.TOPIC, topic.key, f"the topic {escape_html(topic.label)}"
     if source := find_source(sources, text):
-        return "source", source.key, f"the source {escape_html(source.display_name)}"
+        return SubscriptionKind.SOURCE, source.key, f"the source {escape_html(source.display_name)}"
     return (
         f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
         f'put a phrase in quotes: <code>/subscribe "{echo(text)}"</code>.'

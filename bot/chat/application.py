@@ -1,21 +1,19 @@
 """Chat commands: a python-telegram-bot Application, long polling beside the service.
 
-Handlers stay thin: each parses its words, runs one query of the archive and has its reply
-written by bot/chat/answers.py (escaped HTML within Telegram's 4096-unit limit); one place sends it. A per-user rate limit answers a
-flood once ("slow down") and then ignores it until the window passes. Nothing a user types can
-crash a handler: every failure becomes a short answer and a log line.
+Handlers stay thin: each command's answer comes from bot/chat/commands.py and one place here sends
+it. A per-user rate limit answers a flood once ("slow down") and then ignores it until the window
+passes. Nothing a user types can crash a handler: every failure becomes a short answer and a log
+line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -33,59 +31,16 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.chat.answers import (
-    QUOTES,
-    echo,
-    find_source,
-    help_text,
-    latest_request,
-    latest_text,
-    mysubs_text,
-    search_text,
-    sources_text,
-    status_text,
-    subscription_target,
-    topics_text,
-)
+from bot.chat.answers import echo
+from bot.chat.commands import ADMIN, PUBLIC, Commands, Who
 from bot.config import Config
-from bot.delivery.render import escape_html
-from bot.service.metrics import Counters
-from bot.service.snapshot import Snapshot
-from storage import FAILED, UNCERTAIN, Store
-from storage.search import latest, search
-from storage.transaction import immediate
+from bot.service.counters import Counters
+from storage import Store
+from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
 
-PUBLIC = (
-    ("latest", "newest articles: /latest [N] [topic]"),
-    ("search", "search the archive: /search words"),
-    ("topics", "the topics articles are sorted into"),
-    ("sources", "the sites I follow"),
-    ("subscribe", 'alerts here: /subscribe topic, source or "phrase"'),
-    ("unsubscribe", "stop an alert (or: /unsubscribe all)"),
-    ("mysubs", "your alerts"),
-    ("help", "what I can do"),
-)
-ADMIN = (
-    ("status", "health at a glance"),
-    ("pause", "KEY: stop polling a source"),
-    ("resume", "KEY: poll it again"),
-    ("retry", "queue failed and uncertain posts again"),
-)
-MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5
 POLL_TIMEOUT = 10  # seconds of one getUpdates long poll
-
-
-@dataclass(frozen=True, slots=True)
-class Who:
-    """Who asked, and where."""
-
-    user_id: int
-    chat_id: int
-    private: bool
-    admin: bool
-    command: str = ""  # as typed, "/search@presswatch_bot" included
 
 
 class RateLimiter:
@@ -130,7 +85,9 @@ class Chat:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.config, self.store, self.counters = config, store, counters
-        self._snapshot, self._clock = snapshot, clock
+        self.commands = Commands(
+            config=config, store=store, counters=counters, snapshot=snapshot, clock=clock
+        )
         self._limiter = limiter or RateLimiter()
         self.app: Application | None = None
 
@@ -206,15 +163,15 @@ class Chat:
             .build()
         )
         app.add_handler(TypeHandler(Update, self._throttle), group=-1)
-        commands = {name: getattr(self, f"_cmd_{name}") for name, _ in (*PUBLIC, *ADMIN)}
-        commands["start"] = self._cmd_help
+        commands = {name: getattr(self.commands, name) for name, _ in (*PUBLIC, *ADMIN)}
+        commands["start"] = self.commands.help
         for name, answer in commands.items():
             app.add_handler(CommandHandler(name, self._handler(name, answer)))
         app.add_handler(
             MessageHandler(filters.COMMAND, self._handler("unknown", self._cmd_unknown))
         )
         app.add_handler(
-            MessageHandler(filters.ChatType.PRIVATE, self._handler("text", self._cmd_text))
+            MessageHandler(filters.ChatType.PRIVATE, self._handler("text", self.commands.text))
         )
         app.add_error_handler(self._on_error)
         return app
@@ -261,6 +218,13 @@ class Chat:
             with suppress(tg.TelegramError):
                 await _send(update, "Sorry, that went wrong on my side. Please try again later.")
 
+    async def _cmd_unknown(self, words: str, who: Who) -> str | None:
+        """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
+        name, _, bot = who.command.partition("@")
+        if not who.private and bot.casefold() != self.app.bot.username.casefold():
+            return None
+        return f"I don't know {echo(name, 40)}. /help lists what I can do."
+
     def _who(self, update: Update) -> Who:
         """Return who sent the update."""
         user_id = update.effective_user.id if update.effective_user else 0
@@ -272,151 +236,6 @@ class Chat:
             private=bool(chat and chat.type == "private"),
             admin=user_id in self.config.telegram.admin_user_ids,
             command=(text.split(maxsplit=1) or [""])[0],
-        )
-
-    # -- answers ---------------------------------------------------------------------------------
-
-    async def _cmd_help(self, words: str, who: Who) -> str:
-        """List the commands."""
-        return help_text(PUBLIC, ADMIN if who.admin else ())
-
-    async def _cmd_latest(self, words: str, who: Who) -> str:
-        """Show the newest articles, optionally of one topic."""
-        request = latest_request(words, self.config.taxonomy.topics)
-        if isinstance(request, str):
-            return request
-        count, topic = request
-        hits = latest(self.store.db, limit=count, topic=topic.key if topic else None)
-        return latest_text(hits, topic=topic, sources=self.config.sources)
-
-    async def _cmd_search(self, words: str, who: Who) -> str:
-        """Search the archive."""
-        query = " ".join(words.split())
-        if len(query) > MAX_QUERY:
-            return f"That query is too long: {MAX_QUERY} characters at most."
-        try:
-            hits = search(self.store.db, query, limit=SEARCH_LIMIT) if query else None
-        except ValueError:
-            hits = None
-        except (sqlite3.Error, RuntimeError) as exc:  # the archive's problem, not the user's words
-            log.warning("chat: search for %r failed: %s", query, exc)
-            return "I could not run that search; try plain words."
-        return search_text(query, hits, sources=self.config.sources)
-
-    async def _cmd_topics(self, words: str, who: Who) -> str:
-        """List the topics."""
-        return topics_text(self.config.taxonomy.topics)
-
-    async def _cmd_sources(self, words: str, who: Who) -> str:
-        """List the sources with their article counts."""
-        return sources_text(self.config.sources, self.store.article_counts())
-
-    async def _cmd_unknown(self, words: str, who: Who) -> str | None:
-        """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
-        name, _, bot = who.command.partition("@")
-        if not who.private and bot.casefold() != self.app.bot.username.casefold():
-            return None
-        return f"I don't know {echo(name, 40)}. /help lists what I can do."
-
-    async def _cmd_text(self, words: str, who: Who) -> str:
-        """Answer plain text in a private chat."""
-        return "Send me a command: /help lists them. To search, send /search and some words."
-
-    async def _cmd_subscribe(self, words: str, who: Who) -> str:
-        """Follow a topic, a source or a phrase in this private chat."""
-        if not who.private:
-            return "Alerts arrive in a private chat: message me directly and send /subscribe there."
-        target = self._target(words)
-        if isinstance(target, str):
-            return target
-        kind, value, label = target
-        subs = self.store.subscriptions
-        if len(subs.of_user(who.user_id)) >= MAX_SUBS:
-            return f"You have {MAX_SUBS} alerts, the most I keep. /unsubscribe one first."
-        added = subs.add(
-            user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value, now=self._clock()
-        )
-        return (
-            f"Subscribed to {label}. New articles will arrive here."
-            if added
-            else f"You already follow {label}."
-        )
-
-    async def _cmd_unsubscribe(self, words: str, who: Who) -> str:
-        """Stop one alert, or all of them."""
-        subs = self.store.subscriptions
-        if not words.strip():
-            return (
-                await self._cmd_mysubs(words, who)
-                + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
-            )
-        if words.strip().casefold() == "all":
-            return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
-        wanted = " ".join(words.split()).strip(QUOTES).casefold()
-        mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
-        target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
-        if isinstance(target, str):
-            return target
-        kind, value, label = target
-        removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
-        return f"Unsubscribed from {label}." if removed else f"You did not follow {label}."
-
-    async def _cmd_mysubs(self, words: str, who: Who) -> str:
-        """List this user's alerts."""
-        return mysubs_text(self.store.subscriptions.of_user(who.user_id))
-
-    def _target(self, words: str) -> tuple[str, str, str] | str:
-        """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
-        return subscription_target(
-            words, topics=self.config.taxonomy.topics, sources=self.config.sources
-        )
-
-    async def _cmd_status(self, words: str, who: Who) -> str:
-        """Show sources and channels at a glance (operator)."""
-        from bot.cli.status import status_lines  # noqa: PLC0415 - shared with `presswatch status`
-
-        try:
-            snapshot = await self._snapshot()
-        except (sqlite3.Error, TimeoutError, OSError) as exc:
-            return f"The archive does not answer: {escape_html(exc)}"
-        return status_text(status_lines(self.config, snapshot, self.counters))
-
-    async def _cmd_pause(self, words: str, who: Who) -> str:
-        """Stop polling a source until /resume (operator)."""
-        return self._set_paused(words, who, paused=True)
-
-    async def _cmd_resume(self, words: str, who: Who) -> str:
-        """Poll a paused source again (operator)."""
-        return self._set_paused(words, who, paused=False)
-
-    def _set_paused(self, words: str, who: Who, *, paused: bool) -> str:
-        """Set sources.paused for a configured source."""
-        source = find_source(self.config.sources, words.strip()) if words.strip() else None
-        if source is None:
-            keys = ", ".join(s.key for s in self.config.sources)
-            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {escape_html(keys)})."
-        with immediate(self.store.db):
-            self.store.db.execute(
-                "insert into sources (key, paused) values (?, ?) "
-                "on conflict(key) do update set paused = excluded.paused",
-                [source.key, int(paused)],
-            )
-        log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
-        return (
-            f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}."
-            if paused
-            else f"Resumed {escape_html(source.key)}: it is polled at its next turn."
-        )
-
-    async def _cmd_retry(self, words: str, who: Who) -> str:
-        """Queue failed and uncertain posts again (operator)."""
-        outbox = self.store.outbox
-        count = outbox.retry(outbox.ids_in(FAILED) + outbox.ids_in(UNCERTAIN), now=self._clock())
-        log.info("chat: user %d queued %d post(s) again", who.user_id, count)
-        return (
-            f"Queued {count} post(s) again. Uncertain ones may arrive twice."
-            if count
-            else "Nothing to retry: no failed or uncertain posts."
         )
 
 

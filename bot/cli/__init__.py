@@ -1,5 +1,1 @@
 """The `presswatch` command line: a thin shell over the application."""
-
-from bot.cli.main import main
-
-__all__ = ["main"]

@@ -14,31 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, open_store, table, when
+from bot.app import open_app, open_archive
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
-from bot.config import load_config
-from bot.ingest.backfill import backfill
-from storage import Store
-from storage.records import json_keys
+from bot.config import Config, load_config
+from bot.ingest.backfill import BackfillReport, walk_pages
+from bot.service.overview import when
+from scrapers.models import Source
+from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, search
 
-EXPORT_COLUMNS = (
-    "id",
-    "source_key",
-    "url",
-    "canonical_url",
-    "title",
-    "published_at",
-    "author",
-    "lang",
-    "topics",
-    "entities",
-    "lead",
-    "summary",
-    "body",
-    "duplicate_of",
-    "discovered_at",
-)
 SEARCH_COLUMNS = (
     "id",
     "published_at",
@@ -97,7 +82,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         try:
             hits = search(
                 store.db,
@@ -189,13 +174,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
     config = load_config(args.config)
     started = time.monotonic()
-    with open_store(config, read_only=True) as store:
-        where, params = (
-            ("where published_at >= ?", [args.since.isoformat()]) if args.since else ("", [])
-        )
-        total = store.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
+    with open_archive(config, read_only=True) as store:
+        total = store.reports.count(since=args.since)
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
-        rows = _article_rows(store, where, params)
+        rows = store.reports.articles(since=args.since)
         if args.output:
             count = _export_to_file(rows, args.output, args.format, progress)
         else:
@@ -205,15 +187,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
         f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s"
     )
     return EXIT_OK
-
-
-def _article_rows(store: Store, where: str, params: list) -> Iterator[dict]:
-    """Yield article rows one at a time from a cursor: memory stays constant however big the archive."""
-    cursor = store.db.execute(
-        f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id", params
-    )
-    for row in cursor:
-        yield dict(zip(EXPORT_COLUMNS, row))
 
 
 def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progress) -> int:
@@ -236,10 +209,6 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
         writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in rows:
-        row |= {
-            "topics": list(json_keys(row["topics"])),
-            "entities": list(json_keys(row["entities"])),
-        }
         if writer:
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
@@ -252,21 +221,6 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
 
 # -- stats ------------------------------------------------------------------------------------------
 
-_STATS = {
-    "sources": """select source_key as key, count(*) as articles,
-                         sum(duplicate_of is not null) as reprints,
-                         min(published_at) as first, max(published_at) as last
-                  from articles group by source_key order by articles desc, key""",
-    # A broken topics value counts as no topic rather than failing the whole report.
-    "topics": """select coalesce(t.value, '(none)') as key, count(*) as articles
-                 from articles a left join json_each(
-                     case when json_valid(a.topics) then a.topics else '[]' end) t
-                 group by t.value order by t.value is null, articles desc, key""",
-    "months": """select coalesce(substr(published_at, 1, 7), '(unknown)') as key,
-                        count(*) as articles
-                 from articles group by key order by key""",
-}
-
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--format", choices=("table", "json"), default="table")
@@ -275,16 +229,13 @@ def _args_stats(sub: argparse.ArgumentParser) -> None:
 def _cmd_stats(args: argparse.Namespace) -> int:
     """Print article counts by source, by topic and by month."""
     config = load_config(args.config)
-    with open_store(config, read_only=True) as store:
-        report = {
-            name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
-            for name, cur in ((n, store.db.execute(sql)) for n, sql in _STATS.items())
-        }
-        total = store.db.execute("select count(*) from articles").fetchone()[0]
+    with open_archive(config, read_only=True) as store:
+        stats = store.reports.stats()
+    report = {"sources": stats.sources, "topics": stats.topics, "months": stats.months}
     if args.format == "json":
-        print(json.dumps({"articles": total, **report}, ensure_ascii=False, indent=2))
+        print(json.dumps({"articles": stats.articles, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"{total:,} article(s)\n")
+    print(f"{stats.articles:,} article(s)\n")
     print(
         table(
             [
@@ -340,11 +291,19 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     progress = Progress(
         args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill"
     )
-    report = asyncio.run(backfill(config, source, pages=args.pages, progress=progress))
+    report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
     for error in report.errors:
         print(f"{source.key}: {error}", file=sys.stderr)
     progress.finish(report.summary(source.key))
     return EXIT_FAILED if report.errors else EXIT_OK
+
+
+async def _backfill(
+    config: Config, source: Source, *, pages: int, progress: Progress
+) -> BackfillReport:
+    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    async with open_app(config, deliver=False) as app:
+        return await walk_pages(source, app.poll, pages=pages, progress=progress)
 
 
 COMMANDS: list[Command] = [

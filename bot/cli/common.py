@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from bot.config import Config
-from storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
@@ -29,33 +25,17 @@ class Command:
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
 
 
-@contextmanager
-def open_store(config: Config, *, read_only: bool = False) -> Iterator[Store]:
-    """Open the archive for a short command and close it afterwards.
-
-    A read-only command never creates or migrates the archive (a service may be running on it).
-    """
-    if read_only and not config.storage_path.exists():
-        raise CommandError(f"no archive at {config.storage_path} yet: run `presswatch once` first")
-    store = (
-        Store.open_read_only(config.storage_path) if read_only else Store.open(config.storage_path)
-    )
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def when(stamp: str | None) -> str:
-    """Return a stored UTC timestamp as 'YYYY-MM-DD HH:MM UTC', or '-'."""
-    if not stamp:
-        return "-"
-    return datetime.fromisoformat(stamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
 def table(rows: list[tuple[str, ...]]) -> str:
     """Return rows as aligned columns (the last column is not padded)."""
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
         "  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in rows
     )
+
+
+def published_utc(published: datetime | None, *, now: datetime) -> str:
+    """Return a publication time in UTC, or say that the page gave none."""
+    # read_article falls back to the poll's clock when a page has no date at all.
+    if published is None or published == now:
+        return "no date found (would be stored as the time of the poll)"
+    return f"{published.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

@@ -11,26 +11,26 @@ import json
 import os
 import signal
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import open_app, run_once
-from bot.cli.classify import explain
+from bot.app import App, Archive, open_app, open_archive, run_once
 from bot.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
     Command,
     CommandError,
-    open_store,
     table,
-    when,
 )
 from bot.cli.logs import setup_logging
-from bot.config import TOKEN_ENV, Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, ConfigError, config_from_dict, load_config
 from bot.delivery.render import local_time
-from bot.ingest.discovery import is_feed
-from bot.service.scheduler import Service
-from bot.text.summarize import summarize
+from bot.ingest.intake import Decision
+from bot.ingest.plan import describe
+from bot.ingest.proposal import is_feed
+from bot.service.overview import when
+from bot.service.scheduler import ChatFactory, Service
 from scrapers import (
     Article,
     ScrapeError,
@@ -40,8 +40,8 @@ from scrapers import (
     links_from_feed,
 )
 from scrapers.encoding import decode_html
-from scrapers.fetch import Fetcher, FetchPolicy, make_client
-from storage import AlreadyRunning, StorageError
+from scrapers.fetch import Fetcher
+from storage import AlreadyRunning, RunStatus, StorageError
 
 DEFAULT_CONFIG = "presswatch.toml"
 
@@ -107,11 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, classify, outbox, sources, status
+    from bot.cli import archive, check, classify, outbox, sources, status
 
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *check.COMMANDS,
         *classify.COMMANDS,
         *outbox.COMMANDS,
         *archive.COMMANDS,
@@ -129,7 +130,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
     async def go() -> int:
         async with open_app(config) as app:
             runs, report = await run_once(app)
-        failed = [r for r in runs if r.status == "error"]
+        failed = [r for r in runs if r.status == RunStatus.ERROR]
         for run in failed:
             print(f"{run.source_key}: {run.error}", file=sys.stderr)
         print(
@@ -155,10 +156,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
             asyncio.get_running_loop().add_signal_handler(sig, early_stop.set)
         async with open_app(config) as app:
             if not early_stop.is_set():
-                await Service(app).run()
+                await Service(app, chat=_chat(app)).run()
         return EXIT_OK
 
     return asyncio.run(go())
+
+
+def _chat(app: App) -> ChatFactory | None:
+    """Return what builds the chat commands when they are on (PTB's Application loads only then)."""
+    if not app.config.telegram.commands:
+        return None
+    from bot.chat.application import Chat  # noqa: PLC0415 - loaded only when enabled
+
+    return lambda snapshot: Chat(
+        config=app.config, store=app.store, counters=app.counters, snapshot=snapshot
+    )
 
 
 # -- extract --------------------------------------------------------------------------------------
@@ -178,30 +190,30 @@ def _args_extract(sub: argparse.ArgumentParser) -> None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    """Print one extracted article as JSON without touching the archive or Telegram."""
-    config = load_config(args.config) if (args.source or Path(args.config).exists()) else None
-    source = config.source(args.source) if (config and args.source) else None
-    content, text, url = asyncio.run(
-        _read_target(args.target, url=args.url, config=config, source=source)
+    """Print one extracted article as JSON, writing neither to the archive nor to Telegram."""
+    path = Path(args.config)
+    # Without a config file the generic rules and defaults apply (no taxonomy, no channels).
+    config = (
+        load_config(path) if (args.source or path.exists()) else config_from_dict({}, path=path)
     )
-    if is_feed(content):
-        article = _article_from_feed(content, url=url, source=source, item=args.item)
-    else:
-        article = extract_article(text, url=url, source=source)
-    summary = summarize(
-        title=article.title,
-        lead=article.lead,
-        body=article.body,
-        lang=article.lang,
-        max_chars=config.summary_chars if config else 600,
-    )
-    tags = (
-        explain(
-            article.title, f"{article.lead}\n{article.body}", config.taxonomy, lang=article.lang
-        )
-        if config
-        else {"topics": [], "entities": [], "explain": {}}
-    )
+    source = config.source(args.source) if args.source else None
+
+    async def go() -> Decision:
+        async with open_app(config, archive=Archive.DRY, deliver=False) as app:
+            content, text, url = await _read_target(
+                args.target, url=args.url, fetcher=app.fetcher, source=source
+            )
+            if is_feed(content):
+                article = _article_from_feed(content, url=url, source=source, item=args.item)
+            else:
+                article = extract_article(text, url=url, source=source)
+            # Planned as a poll would: a source's first run posts only its newest `backfill`.
+            first_run = source and app.store.sources.state(source.key).baseline_at is None
+            key = source.key if source else ""
+            return app.poll.intake.decide(key, article, post=not first_run, now=datetime.now(UTC))
+
+    decision = asyncio.run(go())
+    article, plan = decision.enriched.article, decision.plan
     zone = source.timezone if source else "UTC"
     print(
         json.dumps(
@@ -216,8 +228,21 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                 "author": article.author,
                 "lang": article.lang,
                 "lead": article.lead,
-                "summary": summary,
-                **tags,
+                "summary": article.summary,
+                "topics": list(article.topics),
+                "entities": list(article.entities),
+                "explain": {
+                    r.key: {"score": round(r.score, 2), "rules": list(r.rules)}
+                    for r in decision.enriched.reasons
+                },
+                "plan": {
+                    "fate": plan.fate,
+                    "reprint_of": plan.story.article_id if plan.story else None,
+                    "posts": [d.channel for d in plan.posts],
+                    "updates": list(plan.updates),
+                    "silent": plan.silent,
+                    "would be": describe(plan),
+                },
                 "body": article.body,
             },
             ensure_ascii=False,
@@ -248,7 +273,7 @@ def _article_from_feed(
 
 
 async def _read_target(
-    target: str, *, url: str | None, config: Config | None, source: Source | None
+    target: str, *, url: str | None, fetcher: Fetcher, source: Source | None
 ) -> tuple[bytes, str, str]:
     """Return (bytes, decoded text, url) from a file or by fetching a URL."""
     path = Path(target)
@@ -257,9 +282,7 @@ async def _read_target(
             raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
         content = path.read_bytes()
         return content, decode_html(content), url or path.resolve().as_uri()
-    policy = config.fetch if config else FetchPolicy()
-    async with make_client(policy) as client:
-        page = await Fetcher(client, policy).get(target, robots=source.robots if source else True)
+    page = await fetcher.get(target, robots=source.robots if source else True)
     return page.content, page.text, page.url
 
 
@@ -269,9 +292,9 @@ async def _read_target(
 def _cmd_sources(args: argparse.Namespace) -> int:
     """List each source with its last poll, last success, last error and article count."""
     config = load_config(args.config)
-    with open_store(config, read_only=True) as store:
-        states = {row["key"]: row for row in store.source_overview()}
-        counts = store.article_counts()
+    with open_archive(config, read_only=True) as store:
+        states = {row["key"]: row for row in store.sources.overview()}
+        counts = store.sources.article_counts()
     rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.key, {})

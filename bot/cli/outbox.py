@@ -11,12 +11,14 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, open_store, table, when
+from bot.app import open_archive
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
 from bot.config import load_config
 from bot.delivery.render import shorten
-from storage.records import FAILED, PENDING, UNCERTAIN
+from bot.service.overview import when
+from storage import ChannelState, OutboxKind, OutboxState
 
-_LISTED = (PENDING, UNCERTAIN, FAILED)
+_LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _EXAMPLE = "\n  ".join(
     [
         "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
@@ -68,16 +70,16 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
-    with open_store(config, read_only=True) as store:
+    with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
-        channels = [c for c in store.outbox.channels.all() if c["state"] == "failing"]
+        channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
             (
                 str(row["id"]),
                 row["channel"],
-                row["kind"] or "post",
+                row["kind"] or OutboxKind.POST,
                 row["state"],
                 str(row["attempts"] or 0),
                 when(row["next_attempt_at"]),
@@ -93,7 +95,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {channel['reason']}"
         )
-    if counts.get(UNCERTAIN):
+    if counts.get(OutboxState.UNCERTAIN):
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
             "did, or 'outbox retry ID' if it did not"
@@ -104,12 +106,12 @@ def _list(config, *, states: tuple[str, ...]) -> int:
 def _change(config, args: argparse.Namespace) -> int:
     """Retry or drop rows; report ids that were not in a state that allows it."""
     now = datetime.now(UTC)
-    with open_store(config) as store:
+    with open_archive(config) as store:
         ids = list(args.ids)
         if args.all_failed:
-            ids += store.outbox.ids_in(FAILED)
+            ids += store.outbox.ids_in(OutboxState.FAILED)
         if args.all_uncertain:
-            ids += store.outbox.ids_in(UNCERTAIN)
+            ids += store.outbox.ids_in(OutboxState.UNCERTAIN)
         ids = sorted(set(ids))
         if not ids:
             print(f"nothing to {args.action}")

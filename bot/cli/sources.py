@@ -1,4 +1,4 @@
-"""Commands that add and check sources: `add`, `check-source`. Neither writes to the archive."""
+"""The `add` command: propose a [[sources]] block for a page or feed, with a preview (writes nothing)."""
 
 from __future__ import annotations
 
@@ -9,39 +9,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError
+from bot.app import Archive, open_app
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc
 from bot.config import Config, config_from_dict, load_config
-from bot.delivery.compose import Composer
-from bot.delivery.render import local_time, shorten
+from bot.delivery.render import shorten
 from bot.ingest.discovery import (
     DiscoveryError,
     LinkGroup,
+    group_links,
+    infer_link_pattern,
+    link_groups,
+)
+from bot.ingest.poll import (
+    preview_source,
+)
+from bot.ingest.proposal import (
     PageFacts,
     feed_facts,
-    group_links,
     guess_timezone,
-    infer_link_pattern,
     is_feed,
-    link_groups,
     page_facts,
     source_key,
     toml_block,
 )
-from bot.ingest.poll import (
-    PollContext,
-    discover,
-    newest,
-    permanent_failure,
-    preview_source,
-    read_article,
-    unseen,
-)
-from bot.ingest.routing import channels_for, subscribers_for
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
-from scrapers.fetch import Fetcher, make_client
-from storage import PENDING, OutboxItem, Store
-
-_SHOWN_ARCHIVED = 10
+from scrapers.fetch import Fetcher
 
 
 @dataclass(slots=True)
@@ -78,9 +70,10 @@ def _cmd_add(args: argparse.Namespace) -> int:
 async def _add(url: str, *, config: Config, key: str | None, preview: int) -> int:
     """Fetch the URL, print the proposed block as TOML, then a preview as TOML comments."""
     now = datetime.now(UTC)
-    async with make_client(config.fetch) as client:
-        fetcher = Fetcher(client, config.fetch)
-        proposal = await _propose(url, fetcher, key=key, taken=tuple(s.key for s in config.sources))
+    # The preview enriches articles in a throwaway archive: nothing is stored.
+    async with open_app(config, archive=Archive.MEMORY, deliver=False, clock=lambda: now) as app:
+        taken = tuple(s.key for s in config.sources)
+        proposal = await _propose(url, app.fetcher, key=key, taken=taken)
         block = toml_block(proposal.fields)
         source = _source_from_toml(block)
         notes = proposal.notes + [
@@ -91,15 +84,11 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK
-        store = Store.in_memory()  # The preview enriches articles but stores nothing.
         try:
-            ctx = PollContext(fetcher=fetcher, store=store, config=config, clock=lambda: now)
-            links, articles = await preview_source(source, ctx, limit=preview)
+            links, articles = await preview_source(source, app.poll, limit=preview)
         except ScrapeError as exc:
             print(f"# Preview failed: {exc}")
             return EXIT_FAILED
-        finally:
-            store.close()
     print(f"# Preview: {len(links)} links; the first {len(articles)} as presswatch reads them:")
     for number, item in enumerate(articles, 1):
         print("#\n" + "\n".join(f"# {line}" for line in _preview_lines(number, item, now=now)))
@@ -222,7 +211,7 @@ def _preview_lines(number: int, item: Article | ScrapeError, *, now: datetime) -
     """Return the preview of one article (or its error) as lines."""
     if isinstance(item, ScrapeError):
         return [f"{number}. ERROR {item}"]
-    when = _utc(item.published, now=now)
+    when = published_utc(item.published, now=now)
     lines = [
         f"{number}. {item.title}",
         f"   {when}" + (f" · {item.author}" if item.author else ""),
@@ -232,170 +221,6 @@ def _preview_lines(number: int, item: Article | ScrapeError, *, now: datetime) -
     return lines + ([f"   {summary}"] if summary else [])
 
 
-def _utc(published: datetime | None, *, now: datetime) -> str:
-    """Return a publication time in UTC, or say that the page gave none."""
-    # read_article falls back to the poll's clock when a page has no date at all.
-    if published is None or published == now:
-        return "no date found (would be stored as the time of the poll)"
-    return f"{published.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-# -- check-source -------------------------------------------------------------------------------
-
-
-def _args_check(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("key", metavar="KEY", help="a configured source's key")
-    sub.add_argument(
-        "--limit",
-        type=int,
-        default=10,
-        metavar="N",
-        help="read at most N new articles (default 10)",
-    )
-
-
-def _cmd_check(args: argparse.Namespace) -> int:
-    """Fetch one source live and show what a poll would store and post, writing nothing."""
-    config = load_config(args.config)
-    source = config.source(args.key)
-    store = Store.open_read_only(config.storage_path) if config.storage_path.exists() else None
-    print(f"{source.key} ({source.display_name}): {source.kind} {source.url}")
-    print(
-        f"archive: {config.storage_path}"
-        + (", opened read-only" if store else " does not exist yet: every link is new")
-    )
-    store = store or Store.in_memory()
-    try:
-        return asyncio.run(_check(source, config=config, store=store, limit=args.limit))
-    finally:
-        store.close()
-
-
-async def _check(source: Source, *, config: Config, store: Store, limit: int) -> int:
-    """Discover the source's links and show each new one as it would be stored and posted."""
-    now = datetime.now(UTC)
-    async with make_client(config.fetch) as client:
-        ctx = PollContext(
-            fetcher=Fetcher(client, config.fetch), store=store, config=config, clock=lambda: now
-        )
-        try:
-            _, links = await discover(source, ctx)
-        except ScrapeError as exc:
-            print(f"FAILED: {exc}")
-            return EXIT_FAILED
-        fresh = unseen(links, store)
-        first_run = store.source_state(source.key).baseline_at is None
-        to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
-        print(_summary_line(links, fresh, first_run=first_run, backfill=source.backfill))
-        for index, link in enumerate(fresh):
-            if index >= limit:
-                print(f"\nNEW {link.url}\n  not read (--limit {limit})")
-                continue
-            try:
-                article = ctx.enricher.enrich(await read_article(source, link, ctx)).article
-            except ScrapeError as exc:
-                print(f"\nNEW {link.url}\n  ERROR {exc}\n  {_error_fate(exc)}")
-                continue
-            print(
-                "\n" + _article_report(source, article, ctx=ctx, now=now, post=link.url in to_post)
-            )
-    _print_archived([link for link in links if link not in fresh])
-    return EXIT_OK
-
-
-def _summary_line(
-    links: tuple[Link, ...], fresh: list[Link], *, first_run: bool, backfill: int
-) -> str:
-    """Describe the links found and what the first-run baseline does with them."""
-    line = (
-        f"links: {len(links)} found, {len(fresh)} new, {len(links) - len(fresh)} already archived"
-    )
-    if first_run:
-        line += (
-            f"\nfirst run: the baseline posts only the newest {backfill} (backfill) and records"
-            " the rest silently"
-        )
-    return line
-
-
-def _article_report(
-    source: Source, article: Article, *, ctx: PollContext, now: datetime, post: bool
-) -> str:
-    """Return what a poll would store for one article, its fate and its rendered post."""
-    when = _utc(article.published, now=now)
-    if article.published and article.published != now:
-        when += f" ({local_time(article.published, source.timezone)})"
-    fate = _fate(source, article, ctx=ctx, now=now, post=post)
-    rows = [
-        ("title", article.title),
-        ("published", when),
-        ("author", article.author or "-"),
-        ("lead", shorten(article.lead, 300) or "-"),
-        ("summary", article.summary or "-"),
-        ("topics", ", ".join(article.topics + article.entities) or "-"),
-        ("would be", fate),
-    ]
-    lines = [f"NEW {article.url}", *(f"  {name + ':':<11}{value}" for name, value in rows)]
-    # Rendered by the relay's own composer, so hashtags and layout match the real post; the
-    # article is not stored, so it has no id and no other sources yet.
-    draft = OutboxItem(
-        id=0,
-        article_id=0,
-        source_key=source.key,
-        channel="",
-        chat_id="",
-        state=PENDING,
-        attempts=0,
-        article=article,
-    )
-    rendered = Composer(ctx.config, ctx.store).post(draft)
-    lines.append("  post (Telegram HTML):")
-    lines += [f"    | {line}" for line in rendered.html.split("\n")]
-    return "\n".join(lines)
-
-
-def _fate(source: Source, article: Article, *, ctx: PollContext, now: datetime, post: bool) -> str:
-    """Say what a poll would do with an article, deciding as Enricher.store does."""
-    if ctx.store.known_url_keys([article.canonical_url]):
-        return f"skipped: its canonical URL {article.canonical_url} is already archived"
-    original = ctx.enricher.find_original(article, ctx.enricher.signature(article), now=now)
-    if original:
-        return (
-            f"stored as a reprint of archived article {original.article_id} "
-            f"(similarity {original.similarity:.2f}), not posted"
-        )
-    if not post:
-        return "recorded silently (held back by the first-run baseline)"
-    channels = channels_for(article, source_key=source.key, channels=ctx.config.channels)
-    readers = subscribers_for(
-        article, source_key=source.key, subscriptions=ctx.store.subscriptions.all()
-    )
-    if not channels and not readers:
-        return "stored; no channel or subscriber takes it"
-    targets = [f"{c.name} ({c.chat_id})" for c in channels]
-    return "posted to " + ", ".join(
-        targets + ([f"{len(readers)} subscribed reader(s)"] if readers else [])
-    )
-
-
-def _error_fate(exc: ScrapeError) -> str:
-    """Say what a poll does with an article page that failed."""
-    if permanent_failure(exc):
-        return "would be stored from what the listing or feed says, and not tried again"
-    return "would be left unseen and tried again next poll"
-
-
-def _print_archived(links: list[Link]) -> None:
-    """List the links already in the archive (the first few)."""
-    if not links:
-        return
-    print("\nalready archived:")
-    for link in links[:_SHOWN_ARCHIVED]:
-        print(f"  {link.url}")
-    if len(links) > _SHOWN_ARCHIVED:
-        print(f"  … and {len(links) - _SHOWN_ARCHIVED} more")
-
-
 COMMANDS: list[Command] = [
     Command(
         "add",
@@ -403,12 +228,5 @@ COMMANDS: list[Command] = [
         "presswatch add https://en.interaffairs.ru/ --config presswatch.toml >> presswatch.toml",
         _cmd_add,
         _args_add,
-    ),
-    Command(
-        "check-source",
-        "fetch one source live and show what would be stored and posted (writes nothing)",
-        "presswatch check-source interaffairs-en --config presswatch.toml",
-        _cmd_check,
-        _args_check,
     ),
 ]

@@ -12,19 +12,13 @@ import sqlite3
 import urllib.error
 import urllib.request
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, table, when
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, table
 from bot.config import Config, load_config
-from bot.service.metrics import Counters
-from bot.service.snapshot import (
-    PERSONAL,
-    Snapshot,
-    failed_channels,
-    failing_sources,
-    read_snapshot,
-    source_state,
-)
+from bot.service.overview import note, when
+from storage import OutboxState, RunStatus
+from storage.status import Snapshot, read_snapshot
 
-_MARKS = {"ok": "✅", "failing": "❌", "silent": "🔇", "paused": "⏸", "new": "🆕"}
+_COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -42,8 +36,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"archive: {config.storage_path}\nservice: {_service_line(config)}\n")
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
-    problems = failing_sources(snapshot, config) + [
-        f"channel {c}" for c in failed_channels(snapshot)
+    problems = snapshot.failing(s.key for s in config.sources) + [
+        f"channel {c}" for c in snapshot.failed_channels()
     ]
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
@@ -65,18 +59,18 @@ def source_table(config: Config, snapshot: Snapshot) -> str:
         )
     ]
     for source in config.sources:
-        row = snapshot.sources.get(source.key) or {}
+        row = snapshot.source(source.key)
         polls = sum(n for (key, _), n in snapshot.polls.items() if key == source.key)
         rows.append(
             (
                 source.key,
-                source_state(row or None),
-                when(row.get("last_poll_at")),
-                when(row.get("last_success_at")),
+                row.condition,
+                when(row.last_poll_at),
+                when(row.last_success_at),
                 str(polls),
-                str(snapshot.polls.get((source.key, "error"), 0)),
+                str(snapshot.polls.get((source.key, RunStatus.ERROR), 0)),
                 str(snapshot.articles.get(source.key, 0)),
-                _note(row),
+                note(row),
             )
         )
     return table(rows)
@@ -88,52 +82,9 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     names += sorted({ch for ch, _ in snapshot.outbox} - set(names))
     rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING")]
     for name in names:
-        counts = [
-            str(snapshot.outbox.get((name, st), 0))
-            for st in ("sent", "pending", "uncertain", "failed")
-        ]
+        counts = [str(snapshot.outbox.get((name, st), 0)) for st in _COLUMNS]
         rows.append((name, *counts, str(snapshot.flood_waiting.get(name, 0))))
     return table(rows)
-
-
-def status_lines(config: Config, snapshot: Snapshot, counters: Counters | None = None) -> list[str]:
-    """Return short lines for a chat: one per source, one per channel."""
-    lines = []
-    for source in config.sources:
-        row = snapshot.sources.get(source.key) or {}
-        state = source_state(row or None)
-        extra = _note(row) or f"last success {when(row.get('last_success_at'))}"
-        missed = counters and (
-            counters.value("jobs_missed", source=source.key)
-            + counters.value("jobs_skipped", source=source.key)
-        )
-        lines.append(
-            f"{_MARKS[state]} {source.key}: {state}, {snapshot.articles.get(source.key, 0)} "
-            f"articles; {extra}" + (f"; {missed:.0f} missed/skipped polls" if missed else "")
-        )
-    channels = [c.name for c in config.channels] + (
-        [PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else []
-    )
-    for name in channels:
-        sent, pending, unsure, failed = (
-            snapshot.outbox.get((name, st), 0) for st in ("sent", "pending", "uncertain", "failed")
-        )
-        mark = "❌" if failed and name != PERSONAL else "✅"
-        lines.append(
-            f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed"
-        )
-    return lines
-
-
-def _note(row: dict) -> str:
-    """Return why a source needs attention, or ''."""
-    failures = row.get("consecutive_failures") or 0
-    if row.get("paused"):
-        return "paused"
-    if failures:
-        until = f"; next try {when(row['next_poll_at'])}" if row.get("next_poll_at") else ""
-        return f"failed {failures}x in a row: {row.get('last_error')}{until}"
-    return ""
 
 
 def _service_line(config: Config) -> str:

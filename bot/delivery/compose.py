@@ -9,13 +9,12 @@ import html
 from collections.abc import Sequence
 from dataclasses import replace
 
-from bot.config import Channel, Config
+from bot.config import Channel, DeliveryConfig
 from bot.delivery.digest import digest_entry, pack_digest
 from bot.delivery.render import Post, render_post, shorten
 from bot.delivery.telegram import Message
-from storage import OutboxItem, Store
+from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
-from storage.records import EDIT, REPLY
 
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
 _ALERT_BUDGET = 4000
@@ -29,7 +28,7 @@ class NothingToEdit(Exception):
 class Composer:
     """Render rows for their channel: hashtags from the taxonomy, "Also:" from the story."""
 
-    def __init__(self, config: Config, store: Store) -> None:
+    def __init__(self, config: DeliveryConfig, store: Store) -> None:
         self._store = store
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}
@@ -45,7 +44,7 @@ class Composer:
         channel = self.channel(item.channel)
         thread = channel.message_thread_id if channel else None
         silent = channel.disable_notification if channel else False
-        if item.kind == REPLY:
+        if item.kind == OutboxKind.REPLY:
             return self._reply(item, thread=thread, silent=silent)
         post = self.post(item, level=level)
         message = Message(
@@ -57,13 +56,13 @@ class Composer:
             silent=silent,
             preview_url=post.url,
         )
-        if item.kind == EDIT:
+        if item.kind == OutboxKind.EDIT:
             message = replace(message, edit_message_id=self.target(item), thread_id=None)
         return message
 
     def target(self, item: OutboxItem) -> int:
         """Return the message an edit or reply refers to, or raise NothingToEdit."""
-        target = item.target_message_id or self._store.outbox.sent_post(
+        target = item.target_message_id or self._store.posts.sent_post(
             item.article_id, item.channel
         )
         if target is None:
@@ -136,7 +135,7 @@ class Composer:
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
         """Return a shorter version of a message Telegram found too long."""
-        if len(items) == 1 and items[0].kind != REPLY:
+        if len(items) == 1 and items[0].kind != OutboxKind.REPLY:
             shorter = self.message(items[0], level=level)
             return shorter if message.html else replace(shorter, text=shorter.plain, html=False)
         # A digest is packed under the limit already; as a last resort send its text cut short.

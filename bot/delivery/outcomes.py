@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.config import Config
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -25,9 +25,8 @@ from bot.delivery.telegram import (
     TooLong,
     Uncertain,
 )
-from storage import OutboxItem, Store
+from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
-from storage.records import EDIT
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +54,14 @@ class Outcomes:
         self,
         *,
         store: Store,
-        config: Config,
+        telegram: TelegramConfig,
         pacer: Pacer,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store, self._pacer, self._clock, self._monotonic = store, pacer, clock, monotonic
-        self._resend = config.telegram.uncertain == "resend"
-        self._admin = config.telegram.admin_chat_id
+        self._resend = telegram.uncertain == UncertainPolicy.RESEND
+        self._admin = telegram.admin_chat_id
         self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
 
     def record(
@@ -154,7 +153,7 @@ class Outcomes:
         """Hold or re-queue rows that may have arrived; an edit is always safe to repeat."""
         delay = min(_BACKOFF_FIRST * 2 ** max(0, items[0].attempts), _BACKOFF_CAP)
         retry_at = now + timedelta(seconds=delay)
-        if all(item.kind == EDIT for item in items):
+        if all(item.kind == OutboxKind.EDIT for item in items):
             # Editing twice to the same text is harmless ("message is not modified").
             self._store.outbox.mark_retry(ids, error=reason, at=retry_at, now=now)
         elif self._resend:

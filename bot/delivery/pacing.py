@@ -22,9 +22,11 @@ class Pacer:
     from the answer keeps a slow request from making the next one look early to Telegram.
     """
 
-    per_minute: int = 20
-    interval: float = 3.0
-    per_second: int = 25
+    # No defaults here: the limits are telegram.per_chat_per_minute, per_chat_interval and
+    # per_second (TelegramConfig holds their defaults).
+    per_minute: int
+    interval: float
+    per_second: int
     _chats: dict[str, deque[float]] = field(default_factory=dict)
     _all: list[float] = field(default_factory=list)  # sorted
     _blocked_until: dict[str, float] = field(default_factory=dict)

@@ -15,15 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Channel, Config
+from bot.config import Channel, DeliveryConfig, UncertainPolicy
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
 from bot.delivery.digest import hold_until
 from bot.delivery.outcomes import Outcomes, RelayReport
 from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
-from storage import OutboxItem, Store
+from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
-from storage.records import EDIT, POST
 
 log = logging.getLogger(__name__)
 _STALE_SENDING = 600  # seconds; a Telegram call times out long before
@@ -74,13 +73,13 @@ class Relay:
         *,
         store: Store,
         sender: Sender,
-        config: Config,
+        config: DeliveryConfig,
         pacer: Pacer | None = None,
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
     ) -> None:
-        self._store, self._sender, self._config = store, sender, config
+        self._store, self._sender = store, sender
         tg = config.telegram
         self._pacer = pacer or Pacer(
             per_minute=tg.per_chat_per_minute,
@@ -90,9 +89,9 @@ class Relay:
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._composer = Composer(config, store)
         self._outcomes = Outcomes(
-            store=store, config=config, pacer=self._pacer, clock=clock, monotonic=monotonic
+            store=store, telegram=tg, pacer=self._pacer, clock=clock, monotonic=monotonic
         )
-        self._resend = tg.uncertain == "resend"
+        self._resend = tg.uncertain == UncertainPolicy.RESEND
         self._stopping = False
         self._seeded = False
 
@@ -226,7 +225,7 @@ class Relay:
         held: dict[datetime, list[int]] = {}
         for item in items:
             channel = self._composer.channel(item.channel)
-            if channel and channel.digest_seconds and item.kind != POST:
+            if channel and channel.digest_seconds and item.kind != OutboxKind.POST:
                 self._store.outbox.drop([item.id], now=now)
                 log.info(
                     "%s is a digest channel: its posts are not edited or answered", item.channel
@@ -250,13 +249,13 @@ class Relay:
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
         """Return until when a row waits for its channel's digest or quiet hours, if it does."""
-        if channel is None or item.kind == EDIT:
+        if channel is None or item.kind == OutboxKind.EDIT:
             return None  # An edit makes no sound; it may go at night.
         return hold_until(
             created=item.created_at or now,
             now=now,
             quiet=channel.quiet_hours,
-            digest_seconds=channel.digest_seconds if item.kind == POST else None,
+            digest_seconds=channel.digest_seconds if item.kind == OutboxKind.POST else None,
             zone=channel.timezone,
         )
 

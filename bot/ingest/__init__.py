@@ -1,1 +1,1 @@
-"""Ingest: one poll of a source, enrichment, the storage decision, source health and backfill."""
+"""Ingest: one poll of a source, enrichment, the plan of what to store and post, health, backfill."""

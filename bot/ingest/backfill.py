@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from bot.cli.progress import Progress
-from bot.config import Config
-from bot.ingest.poll import PollContext, discover, store_links, unseen
+from bot.ingest.context import PollContext
+from bot.ingest.links import discover, unseen
+from bot.ingest.poll import store_links
 from scrapers import ScrapeError, Source
 from scrapers.errors import HTTPStatusError, NoLinksFound
-from scrapers.fetch import Fetcher, make_client
-from storage import InstanceLock, Store
+
+
+class Progress(Protocol):
+    """Something that shows a long walk's progress (the command line's bar)."""
+
+    def advance(self, n: int = 1, *, note: str = "") -> None:
+        """Count `n` more pages done, with a short note on the last one."""
 
 
 @dataclass(slots=True)
@@ -30,20 +36,6 @@ class BackfillReport:
             f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
             f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}"
         )
-
-
-async def backfill(
-    config: Config, source: Source, *, pages: int, progress: Progress
-) -> BackfillReport:
-    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
-    with InstanceLock(config.storage_path):
-        store = Store.open(config.storage_path)
-        try:
-            async with make_client(config.fetch) as client:
-                ctx = PollContext(fetcher=Fetcher(client, config.fetch), store=store, config=config)
-                return await walk_pages(source, ctx, pages=pages, progress=progress)
-        finally:
-            store.close()
 
 
 async def walk_pages(

@@ -15,19 +15,14 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from bot.config import HealthConfig
 from scrapers.models import Source
-from storage import RunRecord
+from storage import Health, RunRecord, RunStatus, Store
 from storage.alerts import HealthState
-
-if TYPE_CHECKING:
-    from bot.ingest.poll import PollContext
 
 log = logging.getLogger(__name__)
 
-OK, FAILING, SILENT = "ok", "failing", "silent"
 # What an operator can do about each kind of failure, first match wins.
 _ADVICE = (
     (
@@ -69,7 +64,7 @@ _ADVICE = (
 class Change:
     """A source's new health and empty-poll count, with the alert that tells the operator, if any."""
 
-    health: str
+    health: Health
     empty_polls: int
     alert_kind: str | None = None
     alert_text: str | None = None
@@ -85,24 +80,28 @@ def assess(
     empty = is_empty(run)
     # Another kind of failure says nothing about the link pattern: it neither adds nor resets.
     empty_polls = (
-        facts.empty_polls + 1 if empty else facts.empty_polls if run.status == "error" else 0
+        facts.empty_polls + 1
+        if empty
+        else facts.empty_polls
+        if run.status == RunStatus.ERROR
+        else 0
     )
     health, why = _diagnose(source, run, facts, policy, empty_polls=empty_polls, now=now)
     if health == facts.health and empty_polls == facts.empty_polls:
         return None
-    if (facts.health == OK) == (health == OK):
+    if (facts.health == Health.OK) == (health == Health.OK):
         return Change(health, empty_polls)  # Still well, or still unwell: nothing new to say.
-    if health == OK:
+    if health == Health.OK:
         return Change(health, empty_polls, "source_recovered", _recovered_text(source, run, facts))
     texts = {"failing": _failing_text, "empty": _empty_text, "stale": _stale_text}
-    kind = "source_failing" if health == FAILING else "source_silent"
+    kind = "source_failing" if health == Health.FAILING else "source_silent"
     return Change(health, empty_polls, kind, texts[why](source, run, facts, policy, now=now))
 
 
 def is_empty(run: RunRecord) -> bool:
     """Return True when a run failed because the page or feed yielded no article links."""
     # NoLinksFound: the site answered, but the link pattern or the feed found nothing.
-    return run.status == "error" and run.error_kind == "NoLinksFound"
+    return run.status == RunStatus.ERROR and run.error_kind == "NoLinksFound"
 
 
 def advice(error: str) -> str:
@@ -113,28 +112,41 @@ def advice(error: str) -> str:
     return "open the source's URL in a browser and compare it with what presswatch expects."
 
 
-def record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
+def record_health(
+    source: Source,
+    run: RunRecord,
+    *,
+    store: Store,
+    policy: HealthConfig,
+    admin_chat_id: str | None,
+) -> None:
     """Update the source's health after a poll and queue an alert when it changes."""
     try:
-        _record(source, run, ctx)
+        _record(source, run, store=store, policy=policy, admin_chat_id=admin_chat_id)
     except Exception:  # noqa: BLE001 - health bookkeeping must never fail the poll it follows
         log.exception("%s: could not update source health", source.key)
 
 
-def _record(source: Source, run: RunRecord, ctx: PollContext) -> None:
+def _record(
+    source: Source,
+    run: RunRecord,
+    *,
+    store: Store,
+    policy: HealthConfig,
+    admin_chat_id: str | None,
+) -> None:
     """Read the facts, assess them, and store the change with its alert."""
-    table = ctx.store.health
+    table = store.health
     facts = table.read(source.key)
-    change = assess(source, run, facts, ctx.config.health, now=run.finished_at)
+    change = assess(source, run, facts, policy, now=run.finished_at)
     new_at = run.finished_at if run.new_articles else None
     if change is None and new_at is None:
         return
     change = change or Change(facts.health, facts.empty_polls)
     alert = None
     if change.alert_kind:
-        admin = ctx.config.telegram.admin_chat_id
-        if admin:
-            alert = (admin, change.alert_kind, change.alert_text)
+        if admin_chat_id:
+            alert = (admin_chat_id, change.alert_kind, change.alert_text)
             log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
         else:
             log.warning("%s (no telegram.admin_chat_id to send this to)", change.alert_text)
@@ -156,22 +168,22 @@ def _diagnose(
     *,
     empty_polls: int,
     now: datetime,
-) -> tuple[str, str]:
+) -> tuple[Health, str]:
     """Return the health a run leads to, and why ('failing', 'empty', 'stale', 'ok' or 'kept')."""
-    if run.status == "error":
+    if run.status == RunStatus.ERROR:
         # An empty page is also a failure; "redesigned" is the more useful diagnosis.
         if empty_polls >= policy.alert_after_empty_polls:
-            return SILENT, "empty"
+            return Health.SILENT, "empty"
         if facts.consecutive_failures >= policy.alert_after_failures:
-            return FAILING, "failing"
+            return Health.FAILING, "failing"
         return facts.health, "kept"  # Too early to judge: one failure is not an outage.
     newest = max(
         filter(None, (facts.newest_at, run.finished_at if run.new_articles else None)), default=None
     )
     limit = source.max_silence_seconds
     if limit and newest and now - newest > timedelta(seconds=limit):
-        return SILENT, "stale"
-    return OK, "ok"
+        return Health.SILENT, "stale"
+    return Health.OK, "ok"
 
 
 def _failing_text(
@@ -225,10 +237,10 @@ def _stale_text(
 
 def _recovered_text(source: Source, run: RunRecord, facts: HealthState) -> str:
     """Say that a source works again."""
-    was = "failing" if facts.health == FAILING else "silent"
+    was = Health.FAILING if facts.health == Health.FAILING else Health.SILENT
     found = (
         "not modified"
-        if run.status == "not_modified"
+        if run.status == RunStatus.NOT_MODIFIED
         else f"{run.links_found} links, {run.new_articles} new"
     )
     return (

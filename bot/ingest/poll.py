@@ -1,8 +1,9 @@
 """One poll of one source: fetch, discover, skip the known, extract, enrich, store and enqueue.
 
 Failures stay with their source: every poll ends in a RunRecord, and nothing but
-cancellation escapes `poll_source`. The building blocks (`discover`, `read_article`,
-`store_links`, `preview_source`) also serve `check-source` and `backfill`.
+cancellation escapes `poll_source`. The building blocks (`read_article`, `store_links`,
+`preview_source`, and bot/ingest/links.py's `discover`) also serve `check-source`, `add` and
+`backfill`.
 """
 
 from __future__ import annotations
@@ -10,52 +11,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 
-from bot.config import Config
-from bot.ingest.enrich import Enricher
+from bot.ingest.context import PollContext
 from bot.ingest.health import record_health
+from bot.ingest.links import discover, due_for_recheck, newest, unseen
 from scrapers import (
     Article,
     FetchError,
     Link,
-    Page,
     ScrapeError,
     Source,
     article_from_link,
     extract_article,
-    links_from_feed,
-    links_from_listing,
     merge_link,
     url_key,
 )
-from scrapers.feedscan import listed_links
-from scrapers.fetch import Fetcher
-from scrapers.normalize import canonical_or_none
-from storage import RunRecord, Store
+from storage import RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 _RECHECKS_PER_POLL = 3
-_RECHECK_SPACING = 1800  # seconds between two re-reads of one article
 _FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; beyond that a date is wrong
-
-
-@dataclass(slots=True)
-class PollContext:
-    """The collaborators one poll needs."""
-
-    fetcher: Fetcher
-    store: Store
-    config: Config
-    clock: Clock = lambda: datetime.now(UTC)
-    enricher: Enricher | None = field(default=None)
-
-    def __post_init__(self) -> None:
-        if self.enricher is None:
-            self.enricher = Enricher(self.config, self.store)
 
 
 async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
@@ -69,7 +47,7 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
             source.key,
             started,
             ctx.clock(),
-            "error",
+            RunStatus.ERROR,
             error=f"archive error: {exc}",
             error_kind=type(exc).__name__,
         )
@@ -77,15 +55,15 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
 
 async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRecord:
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
-    state = ctx.store.source_state(source.key)
+    state = ctx.store.sources.state(source.key)
     try:
         page, links = await discover(
             source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
         )
         if page.not_modified:
-            run = RunRecord(source.key, started, ctx.clock(), "not_modified")
-            ctx.store.record_run(run, etag=page.etag, last_modified=page.last_modified)
-            record_health(source, run, ctx)
+            run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
+            ctx.store.sources.record_run(run, etag=page.etag, last_modified=page.last_modified)
+            _record_health(source, run, ctx)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         first_run = state.baseline_at is None
@@ -101,20 +79,20 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         source.key,
         started,
         ctx.clock(),
-        "partial" if problems else "ok",
+        RunStatus.PARTIAL if problems else RunStatus.OK,
         links_found=len(links),
         new_articles=new,
         error="; ".join(problems[:5]) or None,
     )
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
     # them) and, on a first run, no baseline yet (they would be posted as new next time).
-    ctx.store.record_run(
+    ctx.store.sources.record_run(
         run,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
         baseline=not (first_run and skipped),
     )
-    record_health(source, run, ctx)
+    _record_health(source, run, ctx)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
@@ -125,60 +103,6 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         _run_notes(source, first_run=first_run, problems=len(problems)),
     )
     return run
-
-
-async def discover(
-    source: Source,
-    ctx: PollContext,
-    *,
-    url: str | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    settled_at: datetime | None = None,
-) -> tuple[Page, tuple[Link, ...]]:
-    """Fetch a source's feed or listing page (or another page of it) and return its links.
-
-    With `settled_at`, a feed's items that are archived and not due for a re-read at that
-    time come back as bare links (url only), unread: polls need only the new items in full.
-    """
-    page = await ctx.fetcher.get(
-        url or source.url,
-        etag=etag,
-        last_modified=last_modified,
-        robots=source.robots,
-        headers=source.headers,
-    )
-    if page.not_modified:
-        return page, ()
-    skip = frozenset()
-    if settled_at is not None and source.kind == "feed":
-        skip = _settled_items(source, page.content, ctx, now=settled_at)
-    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url, skip)
-    return page, links
-
-
-def _settled_items(
-    source: Source, content: bytes, ctx: PollContext, *, now: datetime
-) -> frozenset[str]:
-    """Return the URL identities of a feed's items that are archived and not due for a re-read."""
-    # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
-    canonical = [
-        found
-        for url in listed_links(content)
-        if (found := canonical_or_none(url, rewrites=source.url_rewrites))
-    ]
-    if not canonical:
-        return frozenset()
-    due = {
-        key for _, key, _ in _due_for_recheck(source, canonical, ctx, now=now, limit=len(canonical))
-    }
-    return frozenset(ctx.store.known_url_keys(canonical) - due)
-
-
-def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
-    """Return the links whose URL is not archived yet, in page order."""
-    known = store.known_url_keys(link.canonical_url for link in links)
-    return [link for link in links if url_key(link.canonical_url) not in known]
 
 
 async def store_links(
@@ -198,8 +122,8 @@ async def store_links(
         try:
             article = await _read_or_stub(source, link, ctx, problems)
             # The listing's URL is remembered too, when the page names another canonical URL.
-            stored += ctx.enricher.store(
-                source, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
+            stored += ctx.intake.store(
+                source.key, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
             )
         except ScrapeError:
             skipped += 1  # Transient: the link stays unseen and is tried again next poll.
@@ -234,7 +158,7 @@ async def recheck_known(
     source's `recheck` window are re-read, each at most every half hour, three per poll.
     """
     by_key = {url_key(link.canonical_url): link for link in links}
-    due = _due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
+    due = due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
     changed = 0
     for article_id, key, stored_hash in due:
         try:
@@ -242,27 +166,11 @@ async def recheck_known(
         except ScrapeError as exc:
             log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
             continue
-        if article.body and article.content_hash != stored_hash:
-            ctx.enricher.update(article_id, article, now=ctx.clock())
-            changed += 1
-        else:
-            ctx.store.mark_checked(article_id, now=ctx.clock())
+        decision = ctx.intake.decide_reread(
+            source.key, article, article_id=article_id, stored_hash=stored_hash
+        )
+        changed += ctx.intake.carry_out(source.key, decision, now=ctx.clock())
     return changed
-
-
-def _due_for_recheck(
-    source: Source, urls, ctx: PollContext, *, now: datetime, limit: int
-) -> list[tuple[int, str, str]]:
-    """Return (id, url key, content hash) of the listed articles due for a re-read at `now`."""
-    if not source.recheck_seconds:
-        return []
-    return ctx.store.recheck_candidates(
-        source.key,
-        urls,
-        discovered_since=now - timedelta(seconds=source.recheck_seconds),
-        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=limit,
-    )
 
 
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
@@ -297,19 +205,22 @@ async def preview_source(
     articles: list[Article | ScrapeError] = []
     for link in links[:limit]:
         try:
-            articles.append(ctx.enricher.enrich(await read_article(source, link, ctx)).article)
+            enriched = ctx.intake.enricher.enrich(await read_article(source, link, ctx))
+            articles.append(enriched.article)
         except ScrapeError as exc:
             articles.append(exc)
     return links, articles
 
 
-def _links(
-    source: Source, content: bytes, text: str, base_url: str, skip: frozenset[str] = frozenset()
-) -> tuple[Link, ...]:
-    """Return the source's links from a feed or a listing page."""
-    if source.kind == "feed":
-        return links_from_feed(content, source=source, skip=skip)
-    return links_from_listing(text, base_url=base_url, source=source)
+def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
+    """Update the source's health after a recorded run."""
+    record_health(
+        source,
+        run,
+        store=ctx.store,
+        policy=ctx.health,
+        admin_chat_id=ctx.admin_chat_id,
+    )
 
 
 def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
@@ -320,15 +231,6 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     if problems:
         notes.append(f"{problems} article(s) failed")
     return f" ({'; '.join(notes)})" if notes else ""
-
-
-def newest(links: list[Link], count: int) -> list[Link]:
-    """Return the `count` newest links: by date when every link has one, else in page order."""
-    if count <= 0:
-        return []
-    if all(link.published for link in links):
-        return sorted(links, key=lambda link: link.published, reverse=True)[:count]
-    return links[:count]
 
 
 def permanent_failure(exc: ScrapeError) -> bool:
@@ -352,7 +254,7 @@ def record_failure(
     source: Source, ctx: PollContext, *, started: datetime, exc: BaseException
 ) -> RunRecord:
     """Record a failed poll with a reason a person can act on, back the source off, update health."""
-    failures = ctx.store.source_state(source.key).consecutive_failures
+    failures = ctx.store.sources.state(source.key).consecutive_failures
     reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
     if not isinstance(exc, ScrapeError):
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
@@ -360,12 +262,12 @@ def record_failure(
     # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
     backoff = min(
         timedelta(seconds=source.every_seconds) * 2**failures,
-        timedelta(seconds=ctx.config.health.max_backoff_seconds),
+        timedelta(seconds=ctx.health.max_backoff_seconds),
     )
     run = RunRecord(
-        source.key, started, finished, "error", error=reason, error_kind=type(exc).__name__
+        source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
     )
-    ctx.store.record_run(run, next_poll_at=finished + backoff if failures else None)
-    record_health(source, run, ctx)
+    ctx.store.sources.record_run(run, next_poll_at=finished + backoff if failures else None)
+    _record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from bot.config import Channel
 from scrapers.models import Article
+from storage.subscriptions import SubscriptionKind
 
 
 def channels_for(
@@ -49,11 +50,11 @@ def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list
     found: dict[int, str] = {}
     for sub in subscriptions:
         if (
-            sub.kind == "topic"
+            sub.kind == SubscriptionKind.TOPIC
             and sub.value in article.topics
-            or sub.kind == "source"
+            or sub.kind == SubscriptionKind.SOURCE
             and sub.value == source_key
-            or sub.kind == "phrase"
+            or sub.kind == SubscriptionKind.PHRASE
             and _keyword(sub.value).search(text)
         ):
             found.setdefault(sub.user_id, sub.chat_id)

@@ -10,6 +10,8 @@ import asyncio
 import json
 import logging
 
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+
 from bot.service.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,7 @@ class MonitorServer:
         if path == "/healthz":
             status, body = await self._monitor.healthz()
             return status, "application/json", json.dumps(body, indent=1).encode() + b"\n", method
-        text = await self._monitor.metrics()
-        return 200, "text/plain; version=0.0.4; charset=utf-8", text.encode(), method
+        return 200, CONTENT_TYPE_PLAIN_0_0_4, await self._monitor.metrics(), method
 
     @staticmethod
     async def _finish(

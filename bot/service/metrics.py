@@ -1,316 +1,217 @@
-"""Metrics: in-process counters, the publication-to-post lag histogram, and the Prometheus text.
+"""Metrics for Prometheus: a custom collector over the archive's Snapshot and the process's counters.
 
-Counters keep what the archive does not (missed jobs, send outcomes, commands); everything else
-in the exposition is read from a Snapshot of the archive at scrape time.
+The monitor reads a Snapshot at scrape time (bot/service/monitor.py), hands it to the collector,
+and prometheus_client writes the text format from the process's own CollectorRegistry.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
 
-from bot.config import Config
-from bot.delivery.telegram import Delivered, Message, Outcome, RetryLater, Sender
-from bot.service.snapshot import BACKLOG, PERSONAL, Snapshot, source_state
+from prometheus_client import CollectorRegistry
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
 
-LAG_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 21600, 86400, 604800)  # seconds, publication → post
-_POLL_STATUSES = ("ok", "partial", "not_modified", "error", "skipped")
-_SOURCE_STATES = ("ok", "failing", "silent", "paused", "new")
+from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram
+from storage import RunStatus, SourceCondition
+from storage.status import BACKLOG, Snapshot
 
-
-# -- in-process counters ------------------------------------------------------------------------
-
-
-class Counters:
-    """Counters the database does not keep: missed and skipped jobs, send outcomes, commands."""
-
-    def __init__(self) -> None:
-        self._values: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
-
-    def inc(self, name: str, by: float = 1, **labels: str) -> None:
-        """Add `by` to one labelled counter."""
-        series = self._values.setdefault(name, {})
-        key = tuple(sorted(labels.items()))
-        series[key] = series.get(key, 0) + by
-
-    def value(self, name: str, **labels: str) -> float:
-        """Return one labelled counter (0 when never incremented)."""
-        return self._values.get(name, {}).get(tuple(sorted(labels.items())), 0)
-
-    def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
-        """Return every (labels, value) of one counter."""
-        return [(dict(k), v) for k, v in sorted(self._values.get(name, {}).items())]
+_SOURCE_STATES = (
+    SourceCondition.OK,
+    SourceCondition.FAILING,
+    SourceCondition.SILENT,
+    SourceCondition.PAUSED,
+    SourceCondition.NEW,
+)
+_JOBS = (
+    ("jobs_missed", "Polls the scheduler ran too late to start (misfire)."),
+    ("jobs_skipped", "Polls skipped because the previous one was still running."),
+    ("jobs_crashed", "Polls that raised instead of recording a failed run."),
+    ("poll_timeouts", "Polls stopped at their deadline."),
+)
+_TIMESTAMPS = (
+    ("last_success", "last_success_at", "Last successful poll"),
+    ("last_poll", "last_poll_at", "Last poll"),
+)
 
 
-class MeteredSender:
-    """Pass sends through to a Sender, counting each outcome per channel, flood waits included."""
+class ArchiveCollector:
+    """Yield every presswatch metric from the latest Snapshot and the in-process counters."""
 
-    def __init__(self, inner: Sender, counters: Counters, *, channels: dict[str, str]) -> None:
-        self._inner, self._counters, self._channels = inner, counters, channels
-
-    async def send(self, message: Message) -> Outcome:
-        """Send and count."""
-        outcome = await self._inner.send(message)
-        channel = self._channels.get(str(message.chat_id), PERSONAL)
-        self._counters.inc(
-            "telegram_sends", channel=channel, outcome=type(outcome).__name__.lower()
-        )
-        if isinstance(outcome, Delivered):
-            self._counters.inc("posts_sent", channel=channel)
-        elif isinstance(outcome, RetryLater) and outcome.reason.startswith("flood wait"):
-            self._counters.inc("telegram_flood_waits", channel=channel)
-        return outcome
-
-
-# -- the lag histogram --------------------------------------------------------------------------
-
-
-class LagHistogram:
-    """Publication-to-post lag per source: each sent post counted once, read onward by outbox id.
-
-    A read takes at most 20,000 rows, so a large archive is caught up over a few scrapes rather
-    than in one read that would outlive its deadline.
-    """
-
-    _SQL = """select o.id, o.state, a.source_key,
-                     max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
-              from outbox o join articles a on a.id = o.article_id
-              where o.id > ? and coalesce(o.kind, 'post') = 'post' order by o.id limit 20000"""
-    _SETTLED = ("sent", "failed", "uncertain", "dropped")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()  # two scrapes may read at once
-        self._settled = 0  # every post row up to this id is settled and, if sent, counted
-        self._counted: set[int] = set()  # sent rows above it already counted
-        self._series: dict[str, list[float]] = {}  # source -> [*buckets, sum, count]
-
-    def update(self, conn: sqlite3.Connection) -> dict[str, tuple[tuple[int, ...], float, int]]:
-        """Count the posts sent since the last read; return the cumulative histogram per source."""
-        with self._lock:
-            settled_so_far = True
-            for row_id, state, source, lag in conn.execute(self._SQL, [self._settled]):
-                if state == "sent" and lag is not None and row_id not in self._counted:
-                    self._observe(source, lag)
-                    self._counted.add(row_id)
-                settled_so_far = settled_so_far and state in self._SETTLED
-                if settled_so_far:  # rows still pending keep the window open behind them
-                    self._settled = row_id
-            self._counted = {i for i in self._counted if i > self._settled}
-            return {
-                k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1]))
-                for k, v in self._series.items()
-            }
-
-    def _observe(self, source: str, lag: float) -> None:
-        """Add one post's lag to its source's buckets."""
-        series = self._series.setdefault(source, [0.0] * (len(LAG_BUCKETS) + 2))
-        for i, bound in enumerate(LAG_BUCKETS):
-            series[i] += lag <= bound
-        series[-2] += lag
-        series[-1] += 1
-
-
-# -- Prometheus text format ---------------------------------------------------------------------
-
-
-class _Exposition:
-    """Prometheus text format 0.0.4: each family once, HELP and TYPE first, label values escaped."""
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def family(
-        self, name: str, kind: str, text: str, samples: Iterable[tuple[dict[str, str], float]]
+    def __init__(
+        self,
+        counters: Counters,
+        lag: LagHistogram,
+        *,
+        sources: Sequence[str],
+        channels: Sequence[str],
+        scheduler_running: Callable[[], bool],
     ) -> None:
-        """Add one metric family and its samples."""
-        escaped = text.replace("\\", "\\\\").replace("\n", "\\n")
-        self.lines += [f"# HELP {name} {escaped}", f"# TYPE {name} {kind}"]
-        self.lines += [f"{name}{_labels(labels)} {_number(value)}" for labels, value in samples]
+        self._counters, self._lag = counters, lag
+        self._sources, self._channels = tuple(sources), tuple(channels)
+        self._scheduler_running = scheduler_running
+        self._snapshot, self._db_ok = Snapshot(), False
 
-    def histogram(
-        self, name: str, text: str, series: dict[str, tuple[tuple[int, ...], float, int]]
-    ) -> None:
-        """Add a histogram family with one series per source."""
-        samples: list[tuple[str, dict[str, str], float]] = []
-        for source, (buckets, total, count) in sorted(series.items()):
-            bounds = [*(str(b) for b in LAG_BUCKETS), "+Inf"]
-            samples += [
-                ("_bucket", {"source": source, "le": le}, n)
-                for le, n in zip(bounds, [*buckets, count])
-            ]
-            samples += [("_sum", {"source": source}, total), ("_count", {"source": source}, count)]
-        self.lines += [f"# HELP {name} {text}", f"# TYPE {name} histogram"]
-        self.lines += [
-            f"{name}{suffix}{_labels(labels)} {_number(v)}" for suffix, labels, v in samples
-        ]
+    def observe(self, snapshot: Snapshot, *, db_ok: bool) -> None:
+        """Keep the Snapshot the next collection reports, counting the lag of newly sent posts."""
+        self._lag.update(snapshot.lags)
+        self._snapshot, self._db_ok = snapshot, db_ok
 
-
-def _labels(labels: dict[str, str]) -> str:
-    """Return {a="x",b="y"} with backslash, quote and newline escaped, or '' without labels."""
-    if not labels:
-        return ""
-    esc = {
-        k: str(v).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        for k, v in labels.items()
-    }
-    return "{" + ",".join(f'{k}="{v}"' for k, v in esc.items()) + "}"
-
-
-def _number(value: float) -> str:
-    """Return a sample value as Prometheus writes it."""
-    if isinstance(value, bool) or float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
-
-
-def _stamp(text: str | None) -> float | None:
-    """Return a stored ISO timestamp as Unix seconds."""
-    return datetime.fromisoformat(text).timestamp() if text else None
-
-
-def render_metrics(
-    config: Config, snapshot: Snapshot, counters: Counters, *, scheduler_running: bool, db_ok: bool
-) -> str:
-    """Return every metric as Prometheus text."""
-    out = _Exposition()
-    out.family(
-        "presswatch_scheduler_running",
-        "gauge",
-        "1 while the scheduler runs polls.",
-        [({}, scheduler_running)],
-    )
-    out.family(
-        "presswatch_database_ok", "gauge", "1 when the archive answered this scrape.", [({}, db_ok)]
-    )
-    _source_metrics(out, config, snapshot, counters)
-    _channel_metrics(out, config, snapshot, counters)
-    out.family(
-        "presswatch_chat_commands_total",
-        "counter",
-        "Chat commands answered, by command.",
-        counters.samples("chat_commands"),
-    )
-    out.family(
-        "presswatch_chat_rate_limited_total",
-        "counter",
-        "Chat messages ignored because one user sent too many.",
-        [({}, counters.value("chat_rate_limited"))],
-    )
-    return "\n".join(out.lines) + "\n"
-
-
-def _source_metrics(
-    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters
-) -> None:
-    """Add the per-source families."""
-    keys = [s.key for s in config.sources]
-    rows = {k: snapshot.sources.get(k) or {} for k in keys}
-    statuses = sorted(set(_POLL_STATUSES) | {lb["status"] for lb, _ in counters.samples("polls")})
-    out.family(
-        "presswatch_polls_total",
-        "counter",
-        "Polls of a source since start, by outcome.",
-        [
-            ({"source": k, "status": st}, counters.value("polls", source=k, status=st))
-            for k in keys
-            for st in statuses
-        ],
-    )
-    out.family(
-        "presswatch_poll_errors_total",
-        "counter",
-        "Polls of a source that failed, since start.",
-        [({"source": k}, counters.value("polls", source=k, status="error")) for k in keys],
-    )
-    for name, column, text in (
-        ("last_success", "last_success_at", "Last successful poll"),
-        ("last_poll", "last_poll_at", "Last poll"),
-    ):
-        out.family(
-            f"presswatch_{name}_timestamp_seconds",
-            "gauge",
-            f"{text}, Unix time.",
-            [({"source": k}, _stamp(rows[k][column])) for k in keys if rows[k].get(column)],
+    def collect(self) -> Iterator[Metric]:
+        """Yield the metric families (prometheus_client's collector protocol)."""
+        yield _gauge(
+            "presswatch_scheduler_running",
+            "1 while the scheduler runs polls.",
+            [((), self._scheduler_running())],
         )
-    out.family(
-        "presswatch_articles_stored_total",
-        "counter",
-        "Articles archived from a source.",
-        [({"source": k}, snapshot.articles.get(k, 0)) for k in keys],
-    )
-    out.family(
-        "presswatch_source_state",
-        "gauge",
-        "1 for the state a source is in.",
-        [
-            ({"source": k, "state": st}, source_state(rows[k] or None) == st)
-            for k in keys
-            for st in _SOURCE_STATES
-        ],
-    )
-    out.family(
-        "presswatch_source_consecutive_failures",
-        "gauge",
-        "Failed polls in a row.",
-        [({"source": k}, rows[k].get("consecutive_failures") or 0) for k in keys],
-    )
-    for name, text in (
-        ("jobs_missed", "Polls the scheduler ran too late to start (misfire)."),
-        ("jobs_skipped", "Polls skipped because the previous one was still running."),
-        ("jobs_crashed", "Polls that raised instead of recording a failed run."),
-        ("poll_timeouts", "Polls stopped at their deadline."),
-    ):
-        out.family(
-            f"presswatch_{name}_total",
-            "counter",
-            text,
-            [({"source": k}, counters.value(name, source=k)) for k in keys],
+        yield _gauge(
+            "presswatch_database_ok",
+            "1 when the archive answered this scrape.",
+            [((), self._db_ok)],
         )
-    out.histogram(
-        "presswatch_post_lag_seconds",
-        "Seconds from an article's publication to its post, posts sent.",
-        snapshot.lag,
-    )
+        yield from self._source_families()
+        yield from self._channel_families()
+        counters = self._counters
+        commands = counters.samples("chat_commands")
+        yield _counter(
+            "presswatch_chat_commands",
+            "Chat commands answered, by command.",
+            [((labels["command"],), value) for labels, value in commands],
+            labels=("command",),
+        )
+        yield _counter(
+            "presswatch_chat_rate_limited",
+            "Chat messages ignored because one user sent too many.",
+            [((), counters.value("chat_rate_limited"))],
+        )
+
+    def _source_families(self) -> Iterator[Metric]:
+        """Yield the per-source families."""
+        keys, counters, rows = self._sources, self._counters, self._snapshot
+        seen = {labels["status"] for labels, _ in counters.samples("polls")}
+        statuses = sorted(set(RunStatus) | seen)
+        yield _counter(
+            "presswatch_polls",
+            "Polls of a source since start, by outcome.",
+            [
+                ((k, st), counters.value("polls", source=k, status=st))
+                for k in keys
+                for st in statuses
+            ],
+            labels=("source", "status"),
+        )
+        errors = [((k,), counters.value("polls", source=k, status=RunStatus.ERROR)) for k in keys]
+        yield _counter(
+            "presswatch_poll_errors",
+            "Polls of a source that failed, since start.",
+            errors,
+            labels=("source",),
+        )
+        for name, column, text in _TIMESTAMPS:
+            stamps = [(k, getattr(rows.source(k), column)) for k in keys]
+            yield _gauge(
+                f"presswatch_{name}_timestamp_seconds",
+                f"{text}, Unix time.",
+                [((k,), at.timestamp()) for k, at in stamps if at],
+                labels=("source",),
+            )
+        yield _counter(
+            "presswatch_articles_stored",
+            "Articles archived from a source.",
+            [((k,), rows.articles.get(k, 0)) for k in keys],
+            labels=("source",),
+        )
+        yield _gauge(
+            "presswatch_source_state",
+            "1 for the state a source is in.",
+            [((k, st), rows.source(k).condition == st) for k in keys for st in _SOURCE_STATES],
+            labels=("source", "state"),
+        )
+        yield _gauge(
+            "presswatch_source_consecutive_failures",
+            "Failed polls in a row.",
+            [((k,), rows.source(k).consecutive_failures) for k in keys],
+            labels=("source",),
+        )
+        for name, text in _JOBS:
+            samples = [((k,), counters.value(name, source=k)) for k in keys]
+            yield _counter(f"presswatch_{name}", text, samples, labels=("source",))
+        yield self._lag_family()
+
+    def _lag_family(self) -> Metric:
+        """Return the publication-to-post lag histogram, one series per source."""
+        family = HistogramMetricFamily(
+            "presswatch_post_lag_seconds",
+            "Seconds from an article's publication to its post, posts sent.",
+            labels=("source",),
+        )
+        bounds = [*(str(b) for b in LAG_BUCKETS), "+Inf"]
+        for source, (buckets, total, count) in sorted(self._lag.series().items()):
+            family.add_metric(
+                [source], buckets=list(zip(bounds, [*buckets, count])), sum_value=total
+            )
+        return family
+
+    def _channel_families(self) -> Iterator[Metric]:
+        """Yield the per-channel families."""
+        snapshot, counters = self._snapshot, self._counters
+        channels = sorted(set(self._channels) | {ch for ch, _ in snapshot.outbox})
+        yield _gauge(
+            "presswatch_outbox_posts",
+            "Unsent outbox rows of a channel, by state.",
+            [((ch, st), snapshot.outbox.get((ch, st), 0)) for ch in channels for st in BACKLOG],
+            labels=("channel", "state"),
+        )
+        sent = [((ch,), counters.value("posts_sent", channel=ch)) for ch in channels]
+        yield _counter(
+            "presswatch_posts_sent",
+            "Messages Telegram accepted since start, per channel.",
+            sent,
+            labels=("channel",),
+        )
+        yield _gauge(
+            "presswatch_outbox_flood_waiting",
+            "Pending posts waiting out a Telegram flood wait (429).",
+            [((ch,), snapshot.flood_waiting.get(ch, 0)) for ch in channels],
+            labels=("channel",),
+        )
+        waits = [((ch,), counters.value("telegram_flood_waits", channel=ch)) for ch in channels]
+        yield _counter(
+            "presswatch_telegram_flood_waits",
+            "429 answers received since start, per channel.",
+            waits,
+            labels=("channel",),
+        )
+        sends = counters.samples("telegram_sends")
+        yield _counter(
+            "presswatch_telegram_sends",
+            "Telegram send attempts since start, per channel and outcome.",
+            [((lb["channel"], lb["outcome"]), value) for lb, value in sends],
+            labels=("channel", "outcome"),
+        )
 
 
-def _channel_metrics(
-    out: _Exposition, config: Config, snapshot: Snapshot, counters: Counters
-) -> None:
-    """Add the per-channel families."""
-    channels = sorted({c.name for c in config.channels} | {ch for ch, _ in snapshot.outbox})
-    out.family(
-        "presswatch_outbox_posts",
-        "gauge",
-        "Unsent outbox rows of a channel, by state.",
-        [
-            ({"channel": ch, "state": st}, snapshot.outbox.get((ch, st), 0))
-            for ch in channels
-            for st in BACKLOG
-        ],
-    )
-    out.family(
-        "presswatch_posts_sent_total",
-        "counter",
-        "Messages Telegram accepted since start, per channel.",
-        [({"channel": ch}, counters.value("posts_sent", channel=ch)) for ch in channels],
-    )
-    out.family(
-        "presswatch_outbox_flood_waiting",
-        "gauge",
-        "Pending posts waiting out a Telegram flood wait (429).",
-        [({"channel": ch}, snapshot.flood_waiting.get(ch, 0)) for ch in channels],
-    )
-    out.family(
-        "presswatch_telegram_flood_waits_total",
-        "counter",
-        "429 answers received since start, per channel.",
-        [({"channel": ch}, counters.value("telegram_flood_waits", channel=ch)) for ch in channels],
-    )
-    out.family(
-        "presswatch_telegram_sends_total",
-        "counter",
-        "Telegram send attempts since start, per channel and outcome.",
-        counters.samples("telegram_sends"),
-    )
+def metrics_registry(collector: ArchiveCollector) -> CollectorRegistry:
+    """Return the process's own registry (never prometheus_client's global one) with the collector."""
+    registry = CollectorRegistry()
+    registry.register(collector)
+    return registry
+
+
+Samples = Sequence[tuple[tuple[str, ...], float]]
+
+
+def _counter(name: str, text: str, samples: Samples, *, labels: Sequence[str] = ()) -> Metric:
+    """Return a counter family (`name` without `_total`, which the text format adds)."""
+    family = CounterMetricFamily(name, text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
+
+
+def _gauge(name: str, text: str, samples: Samples, *, labels: Sequence[str] = ()) -> Metric:
+    """Return a gauge family."""
+    family = GaugeMetricFamily(name, text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), float(value))
+    return family

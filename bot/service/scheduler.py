@@ -1,7 +1,7 @@
 """The long-running service: APScheduler polls each source, a relay task delivers posts.
 
 Beside them, when configured, a local HTTP endpoint answers /healthz and /metrics
-(bot/service/monitor.py) and a python-telegram-bot Application answers chat commands (bot/chat/application.py).
+(bot/service/monitor.py) and the chat commands the command line hands in (bot/chat/) answer readers.
 """
 
 from __future__ import annotations
@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from apscheduler.events import (
     EVENT_JOB_ERROR,
@@ -27,6 +29,8 @@ from bot.service.endpoint import MonitorServer
 from bot.service.monitor import Monitor
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
+from storage import RunStatus
+from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +47,42 @@ _EVENTS = {
 }
 
 
+class ChatBot(Protocol):
+    """Chat commands answered beside the service (bot/chat/application.py's Chat)."""
+
+    async def start_when_reachable(self, stopping: asyncio.Event) -> bool:
+        """Start once Telegram answers; False when stopped first or the token is refused."""
+
+    async def stop(self) -> None:
+        """Stop answering."""
+
+
+# Builds the chat bot around the service's own archive reader.
+ChatFactory = Callable[[Callable[[], Awaitable[Snapshot]]], ChatBot]
+
+
 class Service:
     """Run polls on their schedules and deliver posts until asked to stop."""
 
     def __init__(
-        self, app: App, *, stop_deadline: float = STOP_DEADLINE, poll_timeout: float | None = None
+        self,
+        app: App,
+        *,
+        chat: ChatFactory | None = None,
+        stop_deadline: float = STOP_DEADLINE,
+        poll_timeout: float | None = None,
     ) -> None:
         self.app = app
+        self._chat = chat
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
-        self.monitor = Monitor(app.config, app.counters, scheduler_state=self.scheduler_state)
+        self.monitor = Monitor(
+            app.config.storage_path,
+            app.counters,
+            sources=[s.key for s in app.config.sources],
+            channels=[c.name for c in app.config.channels],
+            scheduler_state=self.scheduler_state,
+        )
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
         self.started = (
             asyncio.Event()
@@ -80,7 +110,7 @@ class Service:
             len(self.app.config.channels),
         )
         tasks = [asyncio.create_task(self._relay_loop(), name="relay")]
-        if self.app.config.telegram.commands:
+        if self._chat is not None:
             if self.app.config.telegram.token:
                 tasks.append(asyncio.create_task(self._serve_chat(), name="chat"))
             else:
@@ -127,7 +157,7 @@ class Service:
     def _schedule(self, source: Source) -> None:
         """Add the source's interval job, spread by jitter; never sooner than one interval after its last poll."""
         every = source.every_seconds
-        last = self.app.store.source_state(source.key).last_poll_at
+        last = self.app.store.sources.state(source.key).last_poll_at
         # A restart (or a crash loop) must not re-poll every site at once.
         first = (
             max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
@@ -155,7 +185,7 @@ class Service:
         if self._stop.is_set():
             return
         if self._skip(source):
-            self.counters.inc("polls", source=source.key, status="skipped")
+            self.counters.inc("polls", source=source.key, status=RunStatus.SKIPPED)
             return
         task = asyncio.current_task()
         task.set_name(f"poll {source.key}")  # names the task in the shutdown log
@@ -163,7 +193,7 @@ class Service:
         deadline = self._poll_timeout or max(30.0, source.every_seconds * 0.9)
         try:
             async with asyncio.timeout(deadline):
-                run = await poll_source(source, self.app.poll_context)
+                run = await poll_source(source, self.app.poll)
             self.counters.inc("polls", source=source.key, status=run.status)
         except TimeoutError:
             self._record_timeout(source, deadline)
@@ -187,15 +217,13 @@ class Service:
     def _record_timeout(self, source: Source, deadline: float) -> None:
         """Count a poll stopped at its deadline and record it as a failed run."""
         self.counters.inc("poll_timeouts", source=source.key)
-        self.counters.inc("polls", source=source.key, status="error")
+        self.counters.inc("polls", source=source.key, status=RunStatus.ERROR)
         now = datetime.now(UTC)
         error = DeadlineExceeded(
             f"{source.url}: poll took longer than {deadline:g}s and was stopped"
         )
         # The same path as any failed poll: a runs row, backoff, and source health (alerts).
-        record_failure(
-            source, self.app.poll_context, started=now - timedelta(seconds=deadline), exc=error
-        )
+        record_failure(source, self.app.poll, started=now - timedelta(seconds=deadline), exc=error)
 
     async def _relay_loop(self) -> None:
         """Deliver due posts whenever a poll finishes, and every few seconds for retries."""
@@ -214,14 +242,7 @@ class Service:
     async def _serve_chat(self) -> None:
         """Answer chat commands until the service stops; a broken chat never stops the posts."""
         try:
-            from bot.chat.application import Chat  # noqa: PLC0415 - PTB's Application is loaded only when enabled
-
-            chat = Chat(
-                config=self.app.config,
-                store=self.app.store,
-                counters=self.counters,
-                snapshot=self.monitor.snapshot,
-            )
+            chat = self._chat(self.monitor.snapshot)
             if await chat.start_when_reachable(self._stop):
                 await self._stop.wait()
                 await chat.stop()

@@ -116,7 +116,7 @@ def relay_for(store: Store, config: Config, sender, time: FakeTime) -> Relay:
     return Relay(
         store=store,
         sender=sender,
-        config=config,
+        config=config.delivery,
         clock=time.now,
         monotonic=time.monotonic,
         sleep=time.sleep,

@@ -1,40 +1,66 @@
-"""The archive at a glance, for /healthz, /metrics and `presswatch status`: sources, articles, outbox.
+"""The archive at a glance, for /healthz, /metrics, /status and `presswatch status`.
 
-Every read opens its own short-lived read-only connection under a deadline: it never waits on
-the event loop's writer connection and never blocks it (WAL readers don't block the writer).
+A Snapshot is one read transaction over sources, articles, runs and the outbox. Every read opens
+its own short-lived read-only connection under a deadline: it never waits on the service's writer
+connection and never blocks it (WAL readers don't block the writer).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.config import Config
-
-if TYPE_CHECKING:
-    from bot.service.metrics import LagHistogram
+from .records import OutboxKind, OutboxState, SourceCondition, SourceState, source_from_row
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
 READ_DEADLINE = 2.0
-BACKLOG = ("pending", "sending", "uncertain", "failed")  # few rows each: found by the state index
+# Unsent rows are few in each of these states, so the state index finds them fast.
+BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
+
+
+@dataclass(frozen=True, slots=True)
+class PostLag:
+    """One post row and, once sent, the seconds from its article's publication to the post."""
+
+    id: int
+    state: OutboxState
+    source_key: str
+    seconds: float | None
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the archive says about sources, articles and the outbox, read in one transaction."""
 
-    sources: dict[str, dict] = field(default_factory=dict)  # key -> row of `sources`
+    sources: dict[str, SourceState] = field(default_factory=dict)
     articles: dict[str, int] = field(default_factory=dict)
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, state) -> rows
     flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
-    lag: dict[str, tuple[tuple[int, ...], float, int]] = field(
-        default_factory=dict
-    )  # buckets, sum, n
+    lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
+
+    def source(self, key: str) -> SourceState:
+        """Return a source's row (defaults for a source never polled)."""
+        return self.sources.get(key) or SourceState(key)
+
+    def failing(self, keys: Iterable[str]) -> list[str]:
+        """Return the sources among `keys` that the health check finds failing."""
+        return [k for k in keys if self.source(k).condition == SourceCondition.FAILING]
+
+    def failed_channels(self) -> list[str]:
+        """Return the channels with failed posts (readers who blocked the bot are not the operator's)."""
+        return sorted(
+            {
+                ch
+                for (ch, state), n in self.outbox.items()
+                if state == OutboxState.FAILED and n and ch != PERSONAL
+            }
+        )
 
 
 def read_snapshot(
@@ -42,15 +68,16 @@ def read_snapshot(
     *,
     deadline: float = READ_DEADLINE,
     full: bool = False,
-    lag: LagHistogram | None = None,
+    lags_after: int | None = None,
 ) -> Snapshot:
-    """Read a Snapshot (`full`: sent counts and the last day's polls too); raise sqlite3.Error past `deadline`.
+    """Read a Snapshot; raise sqlite3.Error past `deadline` or when there is no archive.
 
-    Every query is an index search or a covering-index scan, except `full`'s sent counts, which
-    only `presswatch status` and /status ask for.
+    `full` adds sent counts and the last day's polls (for `presswatch status` and /status);
+    `lags_after` adds the post rows after that outbox id (for the lag histogram). Every query is an
+    index search or a covering-index scan, except `full`'s sent counts.
     """
     conn = _connect(path, deadline)
-    states = (*BACKLOG, "sent") if full else BACKLOG
+    states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
     try:
         conn.execute("begin")  # one read transaction: every number comes from the same moment
         return Snapshot(
@@ -68,19 +95,19 @@ def read_snapshot(
                 ch: n
                 for (ch, _), n in _by_channel(
                     conn,
-                    "select {ch}, '', count(*) from outbox where state = 'pending' "
+                    "select {ch}, '', count(*) from outbox where state = ? "
                     "and last_error like 'flood wait%' group by 1",
-                    (),
+                    (OutboxState.PENDING,),
                 ).items()
             },
             polls=_recent_polls(conn) if full else {},
-            lag=lag.update(conn) if lag else {},
+            lags=_post_lags(conn, lags_after) if lags_after is not None else (),
         )
     finally:
         conn.close()
 
 
-def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, dict]:
+def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, SourceState]:
     """Return the rows of `sources` (a tiny table: what /healthz needs)."""
     conn = _connect(path, deadline)
     try:
@@ -97,11 +124,11 @@ def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
     return conn
 
 
-def _sources(conn: sqlite3.Connection) -> dict[str, dict]:
+def _sources(conn: sqlite3.Connection) -> dict[str, SourceState]:
     """Return the rows of `sources` by key."""
     cursor = conn.execute("select * from sources")
     names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names, row)) for row in cursor}
+    return {row[0]: source_from_row(dict(zip(names, row))) for row in cursor}
 
 
 def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple[str, str], int]:
@@ -126,33 +153,13 @@ def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return polls
 
 
-# -- what a source's state means -------------------------------------------------------------
-
-
-def source_state(row: dict | None) -> str:
-    """Return 'new', 'paused', 'failing', 'silent' or 'ok' for a row of `sources`."""
-    if row is None or not row.get("last_poll_at"):
-        return "paused" if row and row.get("paused") else "new"
-    if row.get("paused"):
-        return "paused"
-    # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
-    # single transient error.
-    if row.get("health") == "failing":
-        return "failing"
-    return "silent" if row.get("health") == "silent" else "ok"
-
-
-def failing_sources(snapshot: Snapshot, config: Config) -> list[str]:
-    """Return the configured sources whose last poll failed."""
-    return [s.key for s in config.sources if source_state(snapshot.sources.get(s.key)) == "failing"]
-
-
-def failed_channels(snapshot: Snapshot) -> list[str]:
-    """Return the channels with failed posts (readers who blocked the bot are not the operator's)."""
-    return sorted(
-        {
-            ch
-            for (ch, state), n in snapshot.outbox.items()
-            if state == "failed" and n and ch != PERSONAL
-        }
+def _post_lags(conn: sqlite3.Connection, after: int) -> tuple[PostLag, ...]:
+    """Return up to _LAG_ROWS post rows after outbox id `after`, with each sent post's lag."""
+    rows = conn.execute(
+        """select o.id, o.state, a.source_key,
+                  max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
+           from outbox o join articles a on a.id = o.article_id
+           where o.id > ? and coalesce(o.kind, ?) = ? order by o.id limit ?""",
+        [after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
     )
+    return tuple(PostLag(i, OutboxState(state), key, lag) for i, state, key, lag in rows)

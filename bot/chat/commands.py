@@ -1,0 +1,222 @@
+"""What each chat command answers: parse the words, read the archive once, and have the reply
+written by bot/chat/answers.py (escaped HTML within Telegram's limits)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.chat.answers import (
+    QUOTES,
+    find_source,
+    help_text,
+    latest_request,
+    latest_text,
+    mysubs_text,
+    search_text,
+    sources_text,
+    status_text,
+    subscription_target,
+    topics_text,
+)
+from bot.config import Config
+from bot.delivery.render import escape_html
+from bot.service.counters import Counters
+from bot.service.overview import status_lines
+from storage import OutboxState, Store
+from storage.search import latest, search
+from storage.status import Snapshot
+
+log = logging.getLogger(__name__)
+
+PUBLIC = (
+    ("latest", "newest articles: /latest [N] [topic]"),
+    ("search", "search the archive: /search words"),
+    ("topics", "the topics articles are sorted into"),
+    ("sources", "the sites I follow"),
+    ("subscribe", 'alerts here: /subscribe topic, source or "phrase"'),
+    ("unsubscribe", "stop an alert (or: /unsubscribe all)"),
+    ("mysubs", "your alerts"),
+    ("help", "what I can do"),
+)
+ADMIN = (
+    ("status", "health at a glance"),
+    ("pause", "KEY: stop polling a source"),
+    ("resume", "KEY: poll it again"),
+    ("retry", "queue failed and uncertain posts again"),
+)
+MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    """Who asked, and where."""
+
+    user_id: int
+    chat_id: int
+    private: bool
+    admin: bool
+    command: str = ""  # as typed, "/search@presswatch_bot" included
+
+
+class Commands:
+    """Answer each command from the archive; a method per command, named as the command."""
+
+    def __init__(
+        self,
+        *,
+        config: Config,
+        store: Store,
+        counters: Counters,
+        snapshot: Callable[[], Awaitable[Snapshot]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.config, self.store, self.counters = config, store, counters
+        self._snapshot, self._clock = snapshot, clock
+
+    async def help(self, words: str, who: Who) -> str:
+        """List the commands."""
+        return help_text(PUBLIC, ADMIN if who.admin else ())
+
+    async def latest(self, words: str, who: Who) -> str:
+        """Show the newest articles, optionally of one topic."""
+        request = latest_request(words, self.config.taxonomy.topics)
+        if isinstance(request, str):
+            return request
+        count, topic = request
+        hits = latest(self.store.db, limit=count, topic=topic.key if topic else None)
+        return latest_text(hits, topic=topic, sources=self.config.sources)
+
+    async def search(self, words: str, who: Who) -> str:
+        """Search the archive."""
+        query = " ".join(words.split())
+        if len(query) > MAX_QUERY:
+            return f"That query is too long: {MAX_QUERY} characters at most."
+        try:
+            hits = search(self.store.db, query, limit=SEARCH_LIMIT) if query else None
+        except ValueError:
+            hits = None
+        except (sqlite3.Error, RuntimeError) as exc:  # the archive's problem, not the user's words
+            log.warning("chat: search for %r failed: %s", query, exc)
+            return "I could not run that search; try plain words."
+        return search_text(query, hits, sources=self.config.sources)
+
+    async def topics(self, words: str, who: Who) -> str:
+        """List the topics."""
+        return topics_text(self.config.taxonomy.topics)
+
+    async def sources(self, words: str, who: Who) -> str:
+        """List the sources with their article counts."""
+        return sources_text(self.config.sources, self.store.sources.article_counts())
+
+    async def text(self, words: str, who: Who) -> str:
+        """Answer plain text in a private chat."""
+        return "Send me a command: /help lists them. To search, send /search and some words."
+
+    async def subscribe(self, words: str, who: Who) -> str:
+        """Follow a topic, a source or a phrase in this private chat."""
+        if not who.private:
+            return "Alerts arrive in a private chat: message me directly and send /subscribe there."
+        target = self._target(words)
+        if isinstance(target, str):
+            return target
+        kind, value, label = target
+        subs = self.store.subscriptions
+        if len(subs.of_user(who.user_id)) >= MAX_SUBS:
+            return f"You have {MAX_SUBS} alerts, the most I keep. /unsubscribe one first."
+        added = subs.add(
+            user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value, now=self._clock()
+        )
+        return (
+            f"Subscribed to {label}. New articles will arrive here."
+            if added
+            else f"You already follow {label}."
+        )
+
+    async def unsubscribe(self, words: str, who: Who) -> str:
+        """Stop one alert, or all of them."""
+        subs = self.store.subscriptions
+        if not words.strip():
+            return (
+                await self.mysubs(words, who)
+                + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
+            )
+        if words.strip().casefold() == "all":
+            return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
+        wanted = " ".join(words.split()).strip(QUOTES).casefold()
+        mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
+        target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
+        if isinstance(target, str):
+            return target
+        kind, value, label = target
+        removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
+        return f"Unsubscribed from {label}." if removed else f"You did not follow {label}."
+
+    async def mysubs(self, words: str, who: Who) -> str:
+        """List this user's alerts."""
+        return mysubs_text(self.store.subscriptions.of_user(who.user_id))
+
+    def _target(self, words: str) -> tuple[str, str, str] | str:
+        """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
+        return subscription_target(
+            words, topics=self.config.taxonomy.topics, sources=self.config.sources
+        )
+
+    async def status(self, words: str, who: Who) -> str:
+        """Show sources and channels at a glance (operator)."""
+        try:
+            snapshot = await self._snapshot()
+        except (sqlite3.Error, TimeoutError, OSError) as exc:
+            return f"The archive does not answer: {escape_html(exc)}"
+        keys = [s.key for s in self.config.sources]
+        missed = {
+            k: self.counters.value("jobs_missed", source=k)
+            + self.counters.value("jobs_skipped", source=k)
+            for k in keys
+        }
+        lines = status_lines(
+            snapshot,
+            sources=keys,
+            channels=[c.name for c in self.config.channels],
+            missed=missed,
+        )
+        return status_text(lines)
+
+    async def pause(self, words: str, who: Who) -> str:
+        """Stop polling a source until /resume (operator)."""
+        return self._set_paused(words, who, paused=True)
+
+    async def resume(self, words: str, who: Who) -> str:
+        """Poll a paused source again (operator)."""
+        return self._set_paused(words, who, paused=False)
+
+    def _set_paused(self, words: str, who: Who, *, paused: bool) -> str:
+        """Set sources.paused for a configured source."""
+        source = find_source(self.config.sources, words.strip()) if words.strip() else None
+        if source is None:
+            keys = ", ".join(s.key for s in self.config.sources)
+            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {escape_html(keys)})."
+        self.store.sources.set_paused(source.key, paused=paused)
+        log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
+        return (
+            f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}."
+            if paused
+            else f"Resumed {escape_html(source.key)}: it is polled at its next turn."
+        )
+
+    async def retry(self, words: str, who: Who) -> str:
+        """Queue failed and uncertain posts again (operator)."""
+        outbox = self.store.outbox
+        count = outbox.retry(
+            outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),
+            now=self._clock(),
+        )
+        log.info("chat: user %d queued %d post(s) again", who.user_id, count)
+        return (
+            f"Queued {count} post(s) again. Uncertain ones may arrive twice."
+            if count
+            else "Nothing to retry: no failed or uncertain posts."
+        )

@@ -1,0 +1,34 @@
+"""Configuration: the dataclasses each part receives, and the loader that validates TOML into them."""
+
+from bot.config.fields import ConfigError, parse_duration
+from bot.config.load import TOKEN_ENV, config_from_dict, load_config
+from bot.config.model import (
+    Channel,
+    Config,
+    Corrections,
+    DedupConfig,
+    DeliveryConfig,
+    EnrichConfig,
+    HealthConfig,
+    ServiceConfig,
+    TelegramConfig,
+    UncertainPolicy,
+)
+
+__all__ = [
+    "TOKEN_ENV",
+    "Channel",
+    "Config",
+    "ConfigError",
+    "Corrections",
+    "DedupConfig",
+    "DeliveryConfig",
+    "EnrichConfig",
+    "HealthConfig",
+    "ServiceConfig",
+    "TelegramConfig",
+    "UncertainPolicy",
+    "config_from_dict",
+    "load_config",
+    "parse_duration",
+]

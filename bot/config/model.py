@@ -1,0 +1,157 @@
+"""The configuration's dataclasses: each section once, with its defaults, and the slices parts receive."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from bot.config.fields import ConfigError
+from bot.text.classify import Taxonomy
+from scrapers.fetch import FetchPolicy
+from scrapers.models import Source
+from storage.neardup import DedupConfig
+
+__all__ = [
+    "Channel",
+    "Config",
+    "Corrections",
+    "DedupConfig",
+    "DeliveryConfig",
+    "EnrichConfig",
+    "HealthConfig",
+    "ServiceConfig",
+    "TelegramConfig",
+    "UncertainPolicy",
+]
+
+
+class UncertainPolicy(StrEnum):
+    """What to do with a post that may or may not have arrived (`telegram.uncertain`)."""
+
+    HOLD = "hold"  # wait for the operator: never doubled
+    RESEND = "resend"  # send it again: never lost, rarely doubled
+
+
+class Corrections(StrEnum):
+    """What a changed article does to its posts (`telegram.corrections`)."""
+
+    EDIT = "edit"  # edit the post
+    REPLY = "reply"  # answer it with a short update
+    IGNORE = "ignore"
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """A Telegram chat that receives posts, with an optional filter."""
+
+    name: str
+    chat_id: str
+    sources: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    message_thread_id: int | None = None
+    disable_notification: bool = False
+    # Collect posts for this many seconds and send one digest message instead.
+    digest_seconds: int | None = None
+    # Hold posts between these local times ("23:00", "07:00") and send them after, oldest first.
+    quiet_hours: tuple[str, str] | None = None
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    """How to reach Telegram and how carefully to post."""
+
+    api_base_url: str = "https://api.telegram.org/bot"
+    token: str = field(default="", repr=False)
+    admin_chat_id: str | None = None
+    uncertain: UncertainPolicy = UncertainPolicy.HOLD
+    per_chat_per_minute: int = 20
+    per_chat_interval: float = 3.0
+    per_second: int = 25
+    request_timeout: float = 15.0
+    corrections: Corrections = Corrections.EDIT
+    # Chat commands (/latest, /search, /subscribe…) answered by long polling while `run` serves.
+    commands: bool = False
+    admin_user_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """How the long-running service exposes itself."""
+
+    http: tuple[str, int] | None = None  # host and port of /healthz and /metrics
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    """When a source counts as failing or silent, and how far it backs off."""
+
+    alert_after_failures: int = 3
+    alert_after_empty_polls: int = 3
+    max_backoff_seconds: int = 6 * 3600
+
+
+def _no_taxonomy() -> Taxonomy:
+    return Taxonomy(topics=(), entities=())
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichConfig:
+    """What enrichment reads: the taxonomy and the summary's length (dedup settings are the store's)."""
+
+    taxonomy: Taxonomy
+    summary_chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """What delivery reads: Telegram's settings, the channels, and how posts name sources and tags."""
+
+    telegram: TelegramConfig
+    channels: tuple[Channel, ...]
+    sources: tuple[Source, ...]
+    taxonomy: Taxonomy
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything presswatch needs to run; each part receives only its slice."""
+
+    path: Path
+    storage_path: Path
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    channels: tuple[Channel, ...] = ()
+    sources: tuple[Source, ...] = ()
+    taxonomy: Taxonomy = field(default_factory=_no_taxonomy)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    summary_chars: int = 600
+
+    @property
+    def enrich(self) -> EnrichConfig:
+        """Return the slice enrichment reads."""
+        return EnrichConfig(taxonomy=self.taxonomy, summary_chars=self.summary_chars)
+
+    @property
+    def delivery(self) -> DeliveryConfig:
+        """Return the slice delivery reads."""
+        return DeliveryConfig(
+            telegram=self.telegram,
+            channels=self.channels,
+            sources=self.sources,
+            taxonomy=self.taxonomy,
+        )
+
+    def source(self, key: str) -> Source:
+        """Return the source with this key or raise ConfigError."""
+        for source in self.sources:
+            if source.key == key:
+                return source
+        known = ", ".join(s.key for s in self.sources) or "none"
+        raise ConfigError(f"unknown source {key!r} (configured: {known})")

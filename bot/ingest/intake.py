@@ -1,0 +1,155 @@
+"""Ingest's decisions made and carried out: read what the archive knows about an article, plan
+(bot/ingest/plan.py), then store and enqueue in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from datasketch import MinHash
+
+from bot.config import Channel, Corrections
+from bot.ingest.enrich import Enriched, Enricher
+from bot.ingest.plan import Archived, Facts, Fate, Plan, Story, describe, plan
+from scrapers.models import Article
+from storage import Store
+from storage.neardup import NearDuplicate
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An enriched article, what the archive said about it, and the plan made from both."""
+
+    enriched: Enriched
+    facts: Facts
+    plan: Plan
+    minhash: MinHash | None = None  # for a new article: the signature the archive indexes
+
+
+class Intake:
+    """Decide about each article read, and carry the decision out against the archive."""
+
+    def __init__(
+        self,
+        enricher: Enricher,
+        store: Store,
+        *,
+        channels: Sequence[Channel],
+        corrections: Corrections,
+    ) -> None:
+        self.enricher, self._store = enricher, store
+        self._channels, self._corrections = tuple(channels), corrections
+
+    def decide(self, source_key: str, article: Article, *, post: bool, now: datetime) -> Decision:
+        """Enrich a newly found article and plan it; `post` is False for a quiet first run or a backfill."""
+        enriched = self.enricher.enrich(article)
+        article = enriched.article
+        if self._store.known_url_keys([article.canonical_url]):
+            # The page's canonical URL names an article we already have.
+            return self._decision(source_key, enriched, Facts(known=True), post=post)
+        minhash = self.enricher.signature(article)
+        original = self.enricher.find_original(article, minhash, now=now)
+        facts = Facts(
+            story=self._story(original) if original else None,
+            subscriptions=tuple(self._store.subscriptions.all()) if post else (),
+        )
+        return self._decision(source_key, enriched, facts, post=post, minhash=minhash)
+
+    def decide_reread(
+        self, source_key: str, article: Article, *, article_id: int, stored_hash: str
+    ) -> Decision:
+        """Enrich an archived article read again and plan it: a changed text is a new version."""
+        enriched = self.enricher.enrich(article)
+        posted = self._store.posts.posted_channels(article_id)
+        facts = Facts(archived=Archived(article_id, stored_hash, posted))
+        return self._decision(source_key, enriched, facts, post=False)
+
+    def carry_out(
+        self,
+        source_key: str,
+        decision: Decision,
+        *,
+        now: datetime,
+        aliases: tuple[str, ...] = (),
+    ) -> bool:
+        """Store and enqueue what the plan says, in one transaction; return True if stored."""
+        chosen, article = decision.plan, decision.enriched.article
+        if chosen.fate == Fate.UNCHANGED:
+            self._store.mark_checked(chosen.article_id, now=now)
+        if not chosen.stores:
+            return False
+        with self._store.transaction():
+            if chosen.fate == Fate.VERSION:
+                target = chosen.article_id
+                self._store.update_article(
+                    target, article, now=now, reasons=decision.enriched.reasons
+                )
+            else:
+                story = chosen.story
+                target = story.article_id if story else None
+                self._store.add_article(
+                    article,
+                    source_key=source_key,
+                    now=now,
+                    deliveries=chosen.posts,
+                    silent=chosen.silent,
+                    duplicate_of=target,
+                    similarity=story.similarity if story else None,
+                    reasons=decision.enriched.reasons,
+                    minhash=decision.minhash,
+                    aliases=aliases,
+                )
+            if chosen.updates:
+                self._store.posts.enqueue_update(
+                    target, kind=chosen.update_kind, now=now, channels=chosen.updates
+                )
+        log.info("article %s %s: %s", source_key, article.url, describe(chosen))
+        return True
+
+    def store(
+        self,
+        source_key: str,
+        article: Article,
+        *,
+        post: bool,
+        now: datetime,
+        aliases: tuple[str, ...] = (),
+    ) -> int:
+        """Decide about a newly found article and carry it out; return 1 if stored, 0 if known."""
+        decision = self.decide(source_key, article, post=post, now=now)
+        return int(self.carry_out(source_key, decision, now=now, aliases=aliases))
+
+    def _decision(
+        self,
+        source_key: str,
+        enriched: Enriched,
+        facts: Facts,
+        *,
+        post: bool,
+        minhash: MinHash | None = None,
+    ) -> Decision:
+        """Plan from the facts."""
+        chosen = plan(
+            enriched.article,
+            facts,
+            source_key=source_key,
+            post=post,
+            channels=self._channels,
+            corrections=self._corrections,
+        )
+        return Decision(enriched, facts, chosen, minhash)
+
+    def _story(self, original: NearDuplicate) -> Story:
+        """Return what the archive says about the story an article repeats."""
+        posts = self._store.posts
+        return Story(
+            article_id=original.article_id,
+            similarity=original.similarity,
+            silent=self._store.is_silent(original.article_id),
+            channels=frozenset(posts.channels_with_post(original.article_id)),
+            posted=posts.posted_channels(original.article_id),
+        )

@@ -1,0 +1,65 @@
+"""The service at a glance as short lines, for /status in the chat (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from storage import OutboxState, SourceCondition, SourceState
+from storage.status import PERSONAL, Snapshot
+
+MARKS = {
+    SourceCondition.OK: "✅",
+    SourceCondition.FAILING: "❌",
+    SourceCondition.SILENT: "🔇",
+    SourceCondition.PAUSED: "⏸",
+    SourceCondition.NEW: "🆕",
+}
+_COUNTED = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+
+
+def when(moment: datetime | str | None) -> str:
+    """Return a UTC time (or stored ISO text) as 'YYYY-MM-DD HH:MM UTC', or '-'."""
+    if not moment:
+        return "-"
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def note(row: SourceState) -> str:
+    """Return why a source needs attention, or ''."""
+    if row.paused:
+        return "paused"
+    if row.consecutive_failures:
+        until = f"; next try {when(row.next_poll_at)}" if row.next_poll_at else ""
+        return f"failed {row.consecutive_failures}x in a row: {row.last_error}{until}"
+    return ""
+
+
+def status_lines(
+    snapshot: Snapshot,
+    *,
+    sources: Sequence[str],
+    channels: Sequence[str],
+    missed: dict[str, float] | None = None,
+) -> list[str]:
+    """Return one short line per source and per channel; `missed` counts missed or skipped polls."""
+    lines = []
+    for key in sources:
+        row = snapshot.source(key)
+        state = row.condition
+        extra = note(row) or f"last success {when(row.last_success_at)}"
+        late = (missed or {}).get(key)
+        lines.append(
+            f"{MARKS[state]} {key}: {state}, {snapshot.articles.get(key, 0)} "
+            f"articles; {extra}" + (f"; {late:.0f} missed/skipped polls" if late else "")
+        )
+    names = [*channels] + ([PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else [])
+    for name in names:
+        sent, pending, unsure, failed = (snapshot.outbox.get((name, st), 0) for st in _COUNTED)
+        mark = "❌" if failed and name != PERSONAL else "✅"
+        lines.append(
+            f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed"
+        )
+    return lines
