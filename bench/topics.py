@@ -304,11 +304,12 @@ def write_model(records: Sequence[Record]) -> int:
 
     samples = [(r["title"], r["body"], r["topics"]) for r in records]
     source = f"{DEV.relative_to(ROOT)} ({len(records)} texts)"
-    data = train(samples, taxonomy=_rules_taxonomy(), topics=TOPICS, source=source)
+    data = train(samples, taxonomy=_rules_taxonomy(), topics=TOPICS, source=source, with_forms=True)
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     MODEL_PATH.write_text(text + "\n", encoding="utf-8")
     weights = sum(len(t["weights"]) for t in data["topics"].values())
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {weights} weights")
+    forms = sum(len(joined.split()) for joined in data["lemmas"].values())
+    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {weights} weights, {forms} word forms")
     return 0
 
 
