@@ -196,12 +196,15 @@ def predictor(model=None) -> Predict:
     return predict
 
 
-def trained(records: Sequence[Record]):
+def trained(records: Sequence[Record], recipe=None):
     """Train the topic model on records with the example's rules."""
-    from bot.text.topic_training import model
+    from bot.text.topic_training import RECIPE, model
 
     samples = [(r["title"], r["body"], r["topics"]) for r in records]
-    return model(samples, taxonomy=_rules_taxonomy(), topics=TOPICS)
+    groups = [site(r["source"]) for r in records]
+    return model(
+        samples, taxonomy=_rules_taxonomy(), topics=TOPICS, groups=groups, recipe=recipe or RECIPE
+    )
 
 
 def _rules_taxonomy():
@@ -217,9 +220,19 @@ def evaluate(predict: Predict, records: Sequence[Record]) -> dict:
     return {label: predict_all(predict, records, chars) for label, chars in VIEWS.items()}
 
 
-def cross_validate(records: Sequence[Record], name: str) -> list[str]:
-    """Train on k-1 folds, score the k-th, for each fold; report folds, mean and pooled."""
+def cv_runs(records: Sequence[Record], recipe=None) -> tuple[list[Record], list[dict]]:
+    """Train on k-1 folds and predict the k-th, for each fold; return the folds and predictions."""
     dealt = folds(records)
+    runs = []
+    for i, test in enumerate(dealt):
+        train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
+        runs.append(evaluate(predictor(trained(train, recipe)), test))
+    return dealt, runs
+
+
+def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[str]:
+    """Report each fold's scores, their mean, and the pooled figures of a cross-validation."""
+    dealt, runs = cv_runs(records, recipe)
     out = [f"#### {name}: {FOLDS}-fold cross-validation, folds grouped by site", ""]
     out += [
         "| fold | texts | title+600 P | R | F1 | full P | R | F1 |",
@@ -228,9 +241,7 @@ def cross_validate(records: Sequence[Record], name: str) -> list[str]:
     pooled_records: list[Record] = []
     pooled: dict[str, list] = {label: [] for label in VIEWS}
     f1s: dict[str, list] = {label: [] for label in VIEWS}
-    for i, test in enumerate(dealt):
-        train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
-        got = evaluate(predictor(trained(train)), test)
+    for i, (test, got) in enumerate(zip(dealt, runs)):
         cells = []
         for label in VIEWS:
             p, r, f = micro(count(test, got[label]))
@@ -242,6 +253,29 @@ def cross_validate(records: Sequence[Record], name: str) -> list[str]:
     means = " | ".join(f" | | **{statistics.mean(f1s[label]):.3f}**" for label in VIEWS)
     out.append(f"| mean of folds | {len(records)} |{means} |")
     return out + [""] + detail(pooled_records, pooled, f"{name}, pooled over the folds")
+
+
+def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
+    """Summarise one recipe's cross-validation in a line: pooled P/R/F1, fold mean, worst
+    topic recall and the en/ru gap, per view."""
+    dealt, runs = cv_runs(records, recipe)
+    pooled = [r for fold in dealt for r in fold]
+    cells = []
+    for label in VIEWS:
+        got = [p for run in runs for p in run[label]]
+        counts = count(pooled, got)
+        p, r, f = micro(counts)
+        mean = statistics.mean(micro(count(t, run[label]))[2] for t, run in zip(dealt, runs))
+        worst = min(TOPICS, key=lambda t: prf(counts[t])[1])
+        by_lang = [
+            micro(count(*zip(*[(x, y) for x, y in zip(pooled, got) if x["lang"] == lang])))[2]
+            for lang in ("en", "ru")
+        ]
+        cells.append(
+            f"{p:.3f} | {r:.3f} | **{f:.3f}** | {mean:.3f} | {prf(counts[worst])[1]:.2f} {worst[:8]}"
+            f" | {abs(by_lang[0] - by_lang[1]):.3f}"
+        )
+    return f"| {name} | " + " | ".join(cells) + " |"
 
 
 def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
@@ -282,6 +316,8 @@ def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["train"]:
         return write_model(records)
     tuning, heldout = split(records)
+    if argv[:1] == ["ablation"]:
+        return ablation(tuning)
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = predictor()
     show = [
@@ -297,6 +333,35 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+def ablation(tuning: Sequence[Record]) -> int:
+    """Print the cross-validation on the tuning part of each recipe the shipped one was chosen
+    from (the held-out part is not read)."""
+    from bot.text.topic_training import RECIPE, Recipe
+
+    grid = (0.25, 0.5, 1.0, 2.0, 4.0)
+    recipes = {
+        "round 1: C 1, threshold 0.4 (chosen by this CV)": Recipe(tune="none", threshold=0.4),
+        "threshold by inner CV, one for all topics": Recipe(min_recall=0.0),
+        "the same, keeping inner-CV recall >= 0.80 (shipped)": RECIPE,
+        "threshold by inner CV, one per topic": Recipe(tune="topic"),
+        "C per topic by inner CV, one threshold": Recipe(c_grid=grid),
+        "C and threshold per topic by inner CV": Recipe(c_grid=grid, tune="topic"),
+        "lemma pairs (bigrams) as features": Recipe(bigrams=True),
+        "classes not balanced": Recipe(balanced=False),
+        "also trained on a 150-character lead": Recipe(views=(None, 600, 300, 150)),
+        "trained on whole text and 600 only": Recipe(views=(None, 600)),
+        "lemmas seen in 2+ texts": Recipe(min_texts=2),
+        "lemmas seen in 5+ texts": Recipe(min_texts=5),
+    }
+    print(f"tuning part: {len(tuning)} texts, {FOLDS}-fold CV grouped by site\n")
+    head = "P | R | F1 | fold mean | lowest topic R | en/ru gap"
+    print(f"| recipe | title + 600: {head} | full: {head} |")
+    print("|---|" + "---:|" * 12)
+    for name, recipe in recipes.items():
+        print(ablation_row(name, tuning, recipe), flush=True)
+    return 0
+
+
 def write_model(records: Sequence[Record]) -> int:
     """Train on every real text and write the model the package ships."""
     from bot.text.topic_model import MODEL_PATH
@@ -304,7 +369,15 @@ def write_model(records: Sequence[Record]) -> int:
 
     samples = [(r["title"], r["body"], r["topics"]) for r in records]
     source = f"{DEV.relative_to(ROOT)} ({len(records)} texts)"
-    data = train(samples, taxonomy=_rules_taxonomy(), topics=TOPICS, source=source, with_forms=True)
+    groups = [site(r["source"]) for r in records]
+    data = train(
+        samples,
+        taxonomy=_rules_taxonomy(),
+        topics=TOPICS,
+        groups=groups,
+        source=source,
+        with_forms=True,
+    )
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     MODEL_PATH.write_text(text + "\n", encoding="utf-8")
     weights = sum(len(t["weights"]) for t in data["topics"].values())
