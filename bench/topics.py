@@ -256,8 +256,7 @@ def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[st
 
 
 def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
-    """Summarise one recipe's cross-validation in a line: pooled P/R/F1, fold mean, worst
-    topic recall and the en/ru gap, per view."""
+    """Summarise a recipe's CV per view: pooled P/R/F1, fold mean, lowest topic recall, en/ru gap."""
     dealt, runs = cv_runs(records, recipe)
     pooled = [r for fold in dealt for r in fold]
     cells = []
@@ -334,8 +333,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def ablation(tuning: Sequence[Record]) -> int:
-    """Print the cross-validation on the tuning part of each recipe the shipped one was chosen
-    from (the held-out part is not read)."""
+    """Print each candidate recipe's CV on the tuning part (the held-out part is not read)."""
     from bot.text.topic_training import RECIPE, Recipe
 
     grid = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -346,7 +344,6 @@ def ablation(tuning: Sequence[Record]) -> int:
         "threshold by inner CV, one per topic": Recipe(tune="topic"),
         "C per topic by inner CV, one threshold": Recipe(c_grid=grid),
         "C and threshold per topic by inner CV": Recipe(c_grid=grid, tune="topic"),
-        "lemma pairs (bigrams) as features": Recipe(bigrams=True),
         "classes not balanced": Recipe(balanced=False),
         "also trained on a 150-character lead": Recipe(views=(None, 600, 300, 150)),
         "trained on whole text and 600 only": Recipe(views=(None, 600)),

@@ -51,41 +51,23 @@ lemma = lru_cache(maxsize=65536)(simplemma_lemma)
 
 
 def lemmas(text: str, *, forms: Forms | None = None) -> list[str]:
-    """Return the lemmas of a text's words in order: by simplemma, or only those in forms."""
-    return [found for found in _sequence(text, forms) if found is not None]
+    """Return a text's lemmas in order, function words left out (only words forms has, if given)."""
+    if forms is None:
+        return [found for word in words(text) if (found := lemma(word)) not in STOP]
+    return [found for word in words(text) if (found := forms.get(word)) is not None]
 
 
-def lemma_features(
-    title: str, body: str, *, forms: Forms | None = None, bigrams: bool = False
-) -> dict[str, float]:
-    """Return each lemma's weighted count, damped, keyed "w:lemma" (and "w:lemma lemma")."""
+def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict[str, float]:
+    """Return each lemma's weighted count, damped, keyed "w:lemma"."""
     counts: dict[str, float] = {}
     lead, rest = _split_lead(body)
     for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1.0)):
-        before = None
-        for found in _sequence(text, forms):
-            if found is None:
-                before = None
-                continue
+        for found in lemmas(text, forms=forms):
             key = "w:" + found
             counts[key] = counts.get(key, 0.0) + weight
-            if bigrams and before is not None:
-                pair = f"w:{before} {found}"
-                counts[pair] = counts.get(pair, 0.0) + weight
-            before = found
     # Damped: a word repeated in a long text is not many times the evidence of one mention,
     # which keeps a 300-character lead and a full article on one scale.
     return {key: math.log1p(value) for key, value in counts.items()}
-
-
-def _sequence(text: str, forms: Forms | None) -> list[str | None]:
-    """Return the lemmas of a text's words, function words left out; None for a word forms lacks."""
-    # A word missing from the table has a lemma no feature names, so a pair across it is no
-    # feature either: None breaks the pair. Function words are in the table (as themselves)
-    # and are skipped, so "border of Tajikistan" pairs "border tajikistan" both ways.
-    if forms is None:
-        return [found for word in words(text) if (found := lemma(word)) not in STOP]
-    return [found for word in words(text) if (found := forms.get(word)) not in STOP]
 
 
 def _split_lead(body: str) -> tuple[str, str]:

@@ -49,7 +49,6 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    bigrams: bool = False  # pairs of neighbouring lemmas are features too ("w:state border")
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
@@ -75,7 +74,7 @@ class TopicModel:
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
-        found = features(title, body, rule_points, forms=self.forms, bigrams=self.bigrams)
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
         if not names:
             return []
@@ -97,10 +96,9 @@ def features(
     rule_points: Mapping[str, float],
     *,
     forms: Forms | None = None,
-    bigrams: bool = False,
 ) -> dict[str, float]:
     """Return the model's inputs: lemma features and each topic's damped rule points."""
-    found = lemma_features(title, body, forms=forms, bigrams=bigrams)
+    found = lemma_features(title, body, forms=forms)
     for key, points in rule_points.items():
         if points > 0:
             found["r:" + key] = RULE_WEIGHT * math.log1p(points)

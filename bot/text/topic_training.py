@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
-from bot.text.lemmas import STOP, simplemma_lemma, words
+from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
@@ -35,7 +35,6 @@ class Recipe:
     balanced: bool = True  # weigh each class by the inverse of its frequency
     threshold: float = 0.4  # the probability at which a topic is given
     tune: str = "global"  # by inner CV: "global" one threshold, "topic" one per topic; "none"
-    bigrams: bool = False  # pairs of neighbouring lemmas as features too
     # A tuned threshold keeps inner-CV recall at least this high: the goal asks recall >= 0.80
     # (a missed topic is a missed post), and F1 is flat over a wide range of thresholds.
     min_recall: float = 0.8
@@ -64,8 +63,6 @@ def train(
     cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if recipe.bigrams:
-        out["bigrams"] = True
     for j, (topic, (bias, coef)) in enumerate(
         zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
     ):
@@ -150,8 +147,7 @@ def form_table(names: Iterable[str], texts: Iterable[str] = ()) -> dict[str, str
     """
     from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY
 
-    needed = {part for name in names if name.startswith("w:") for part in name[2:].split()}
-    needed |= STOP  # function words are looked up too, to be skipped (bot.text.lemmas)
+    needed = {name[2:] for name in names if name.startswith("w:")}
     candidates = set(needed)
     for text in texts:
         candidates.update(words(text))
@@ -186,7 +182,7 @@ def _rows(
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, bigrams=recipe.bigrams))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
