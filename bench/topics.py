@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import statistics
+import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
@@ -132,15 +133,41 @@ def predict_all(predict: Predict, records: Sequence[Record], chars: int | None) 
     return [predict(*view(r, chars), r["lang"]) for r in records]
 
 
-def ms_per_article(predict: Predict, records: Sequence[Record], *, runs: int = 5) -> float:
-    """Return the median over runs of the mean time per article, in milliseconds."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        for record in records:
+def ms_per_article(predict: Predict, records: Sequence[Record], *, runs: int = 5) -> list[float]:
+    """Return each article's best time over runs (title + whole body), in milliseconds."""
+    best = []
+    for record in records:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
             predict(record["title"], record["body"], record["lang"])
-        times.append((time.perf_counter() - start) / len(records) * 1000)
-    return statistics.median(times)
+            times.append(time.perf_counter() - start)
+        best.append(min(times) * 1000)
+    return best
+
+
+def first_call_seconds() -> dict[str, float]:
+    """Time a fresh process: one text through `presswatch classify`, and import + first call."""
+    line = '{"title": "ОДКБ провела учения", "body": "Миротворцы ОДКБ провели учения."}\n'
+    cli = [sys.executable, "-m", "bot", "classify", "--config", str(EXAMPLE)]
+    code = (
+        "import time, tomllib; start = time.perf_counter()\n"
+        "from bot.text.classify import classify, taxonomy_from_dict\n"
+        f"tables = tomllib.load(open({str(EXAMPLE)!r}, 'rb'))\n"
+        "taxonomy = taxonomy_from_dict({'topics': tables['topics']})\n"
+        "classify(title='ОДКБ провела учения', body='Миротворцы ОДКБ.', taxonomy=taxonomy)\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    start = time.perf_counter()
+    subprocess.run(cli, input=line, text=True, capture_output=True, check=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    inner = subprocess.run(
+        [sys.executable, "-c", code], text=True, capture_output=True, check=True, cwd=ROOT
+    )
+    return {
+        "presswatch classify, one text (wall)": wall,
+        "import, load, first call": float(inner.stdout),
+    }
 
 
 # --- reporting ---------------------------------------------------------------------------
@@ -196,12 +223,15 @@ def predictor(model=None) -> Predict:
     return predict
 
 
-def trained(records: Sequence[Record]):
+def trained(records: Sequence[Record], recipe=None):
     """Train the topic model on records with the example's rules."""
-    from bot.text.topic_training import model
+    from bot.text.topic_training import RECIPE, model
 
     samples = [(r["title"], r["body"], r["topics"]) for r in records]
-    return model(samples, taxonomy=_rules_taxonomy(), topics=TOPICS)
+    groups = [site(r["source"]) for r in records]
+    return model(
+        samples, taxonomy=_rules_taxonomy(), topics=TOPICS, groups=groups, recipe=recipe or RECIPE
+    )
 
 
 def _rules_taxonomy():
@@ -217,9 +247,19 @@ def evaluate(predict: Predict, records: Sequence[Record]) -> dict:
     return {label: predict_all(predict, records, chars) for label, chars in VIEWS.items()}
 
 
-def cross_validate(records: Sequence[Record], name: str) -> list[str]:
-    """Train on k-1 folds, score the k-th, for each fold; report folds, mean and pooled."""
+def cv_runs(records: Sequence[Record], recipe=None) -> tuple[list[Record], list[dict]]:
+    """Train on k-1 folds and predict the k-th, for each fold; return the folds and predictions."""
     dealt = folds(records)
+    runs = []
+    for i, test in enumerate(dealt):
+        train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
+        runs.append(evaluate(predictor(trained(train, recipe)), test))
+    return dealt, runs
+
+
+def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[str]:
+    """Report each fold's scores, their mean, and the pooled figures of a cross-validation."""
+    dealt, runs = cv_runs(records, recipe)
     out = [f"#### {name}: {FOLDS}-fold cross-validation, folds grouped by site", ""]
     out += [
         "| fold | texts | title+600 P | R | F1 | full P | R | F1 |",
@@ -228,9 +268,7 @@ def cross_validate(records: Sequence[Record], name: str) -> list[str]:
     pooled_records: list[Record] = []
     pooled: dict[str, list] = {label: [] for label in VIEWS}
     f1s: dict[str, list] = {label: [] for label in VIEWS}
-    for i, test in enumerate(dealt):
-        train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
-        got = evaluate(predictor(trained(train)), test)
+    for i, (test, got) in enumerate(zip(dealt, runs)):
         cells = []
         for label in VIEWS:
             p, r, f = micro(count(test, got[label]))
@@ -242,6 +280,28 @@ def cross_validate(records: Sequence[Record], name: str) -> list[str]:
     means = " | ".join(f" | | **{statistics.mean(f1s[label]):.3f}**" for label in VIEWS)
     out.append(f"| mean of folds | {len(records)} |{means} |")
     return out + [""] + detail(pooled_records, pooled, f"{name}, pooled over the folds")
+
+
+def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
+    """Summarise a recipe's CV per view: pooled P/R/F1, fold mean, lowest topic recall, en/ru gap."""
+    dealt, runs = cv_runs(records, recipe)
+    pooled = [r for fold in dealt for r in fold]
+    cells = []
+    for label in VIEWS:
+        got = [p for run in runs for p in run[label]]
+        counts = count(pooled, got)
+        p, r, f = micro(counts)
+        mean = statistics.mean(micro(count(t, run[label]))[2] for t, run in zip(dealt, runs))
+        worst = min(TOPICS, key=lambda t: prf(counts[t])[1])
+        by_lang = [
+            micro(count(*zip(*[(x, y) for x, y in zip(pooled, got) if x["lang"] == lang])))[2]
+            for lang in ("en", "ru")
+        ]
+        cells.append(
+            f"{p:.3f} | {r:.3f} | **{f:.3f}** | {mean:.3f} | {prf(counts[worst])[1]:.2f} {worst[:8]}"
+            f" | {abs(by_lang[0] - by_lang[1]):.3f}"
+        )
+    return f"| {name} | " + " | ".join(cells) + " |"
 
 
 def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
@@ -266,12 +326,48 @@ def written_rows(systems: dict[str, Predict]) -> list[str]:
 
 
 def timing_rows(systems: dict[str, Predict], records: Sequence[Record]) -> list[str]:
-    """Report milliseconds per article (full text) for each system."""
-    out = ["#### time per article (full text, mean over the real set, median of 5 runs)", ""]
+    """Report milliseconds per article (title + whole body) and a fresh process's first call."""
+    out = ["#### time per article (title + whole body, best of 5 runs, over the real set)", ""]
     for name, predict in systems.items():
-        predict_all(predict, records, None)  # warm the caches: lemmas, dictionaries
-        out.append(f"- {name}: {ms_per_article(predict, records):.3f} ms")
+        predict_all(predict, records, None)  # warm up: the first call loads the model
+        times = ms_per_article(predict, records)
+        out.append(
+            f"- {name}: median {statistics.median(times):.3f} ms,"
+            f" mean {statistics.mean(times):.3f} ms, slowest {max(times):.3f} ms"
+        )
+    out += ["", "#### a fresh process", ""]
+    out += [f"- {name}: {seconds:.2f} s" for name, seconds in first_call_seconds().items()]
     return out + [""]
+
+
+def form_table_rows(tuning: Sequence[Record], heldout: Sequence[Record]) -> list[str]:
+    """Compare the form table with simplemma on held-out texts (table from tuning texts)."""
+    import dataclasses
+
+    from bot.text.lemmas import lemma_features
+    from bot.text.topic_model import TopicModel
+    from bot.text.topic_training import train
+
+    samples = [(r["title"], r["body"], r["topics"]) for r in tuning]
+    data = train(samples, taxonomy=_rules_taxonomy(), topics=TOPICS, with_forms=True)
+    model = TopicModel.from_dict(data)
+    fast, slow = predictor(model), predictor(dataclasses.replace(model, forms=None))
+    views = features_differ = topics_differ = 0
+    for record in heldout:
+        for chars in (None, SHORT, 300):
+            title, body = view(record, chars)
+            views += 1
+            a = lemma_features(title, body, forms=model.forms)
+            b = lemma_features(title, body)
+            features_differ += any(a.get(n) != b.get(n) for n in model.vocabulary)
+            topics_differ += fast(title, body, "") != slow(title, body, "")
+    return [
+        "#### form table vs simplemma, held-out texts (model and table from the tuning part)",
+        "",
+        f"- views (whole, 600, 300) compared: {views}; with a weighted lemma counted otherwise:"
+        f" {features_differ}; with other topics: {topics_differ}",
+        "",
+    ]
 
 
 def main(argv: Sequence[str]) -> int:
@@ -282,6 +378,8 @@ def main(argv: Sequence[str]) -> int:
     if argv[:1] == ["train"]:
         return write_model(records)
     tuning, heldout = split(records)
+    if argv[:1] == ["ablation"]:
+        return ablation(tuning)
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = predictor()
     show = [
@@ -289,11 +387,39 @@ def main(argv: Sequence[str]) -> int:
         *detail(tuning, evaluate(rules, tuning), "rules alone, tuning part"),
         *cross_validate(tuning, "model, tuning part"),
         *detail(heldout, evaluate(predictor(trained(tuning)), heldout), "model, held-out"),
+        *form_table_rows(tuning, heldout),
     ]
     if "--whole" in argv:
         show += cross_validate(records, "model, whole real set")
     systems = {"rules alone": rules, "shipped model": predictor(shipped_model())}
     print("\n".join(show + written_rows(systems) + timing_rows(systems, records)))
+    return 0
+
+
+def ablation(tuning: Sequence[Record]) -> int:
+    """Print each candidate recipe's CV on the tuning part (the held-out part is not read)."""
+    from bot.text.topic_training import RECIPE, Recipe
+
+    grid = (0.25, 0.5, 1.0, 2.0, 4.0)
+    recipes = {
+        "round 1: C 1, threshold 0.4 (chosen by this CV)": Recipe(tune="none", threshold=0.4),
+        "threshold by inner CV, one for all topics": Recipe(min_recall=0.0),
+        "the same, keeping inner-CV recall >= 0.80 (shipped)": RECIPE,
+        "threshold by inner CV, one per topic": Recipe(tune="topic"),
+        "C per topic by inner CV, one threshold": Recipe(c_grid=grid),
+        "C and threshold per topic by inner CV": Recipe(c_grid=grid, tune="topic"),
+        "classes not balanced": Recipe(balanced=False),
+        "also trained on a 150-character lead": Recipe(views=(None, 600, 300, 150)),
+        "trained on whole text and 600 only": Recipe(views=(None, 600)),
+        "lemmas seen in 2+ texts": Recipe(min_texts=2),
+        "lemmas seen in 5+ texts": Recipe(min_texts=5),
+    }
+    print(f"tuning part: {len(tuning)} texts, {FOLDS}-fold CV grouped by site\n")
+    head = "P | R | F1 | fold mean | lowest topic R | en/ru gap"
+    print(f"| recipe | title + 600: {head} | full: {head} |")
+    print("|---|" + "---:|" * 12)
+    for name, recipe in recipes.items():
+        print(ablation_row(name, tuning, recipe), flush=True)
     return 0
 
 
@@ -304,11 +430,20 @@ def write_model(records: Sequence[Record]) -> int:
 
     samples = [(r["title"], r["body"], r["topics"]) for r in records]
     source = f"{DEV.relative_to(ROOT)} ({len(records)} texts)"
-    data = train(samples, taxonomy=_rules_taxonomy(), topics=TOPICS, source=source)
+    groups = [site(r["source"]) for r in records]
+    data = train(
+        samples,
+        taxonomy=_rules_taxonomy(),
+        topics=TOPICS,
+        groups=groups,
+        source=source,
+        with_forms=True,
+    )
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     MODEL_PATH.write_text(text + "\n", encoding="utf-8")
     weights = sum(len(t["weights"]) for t in data["topics"].values())
-    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {weights} weights")
+    forms = sum(len(joined.split()) for joined in data["lemmas"].values())
+    print(f"wrote {MODEL_PATH.relative_to(ROOT)}: {weights} weights, {forms} word forms")
     return 0
 
 

@@ -26,6 +26,7 @@ from bot.text.classify import (
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "config.example.toml"
 EVAL_SET = ROOT / "tests" / "data" / "topics_eval.jsonl"
+REAL_SET = ROOT / "bench" / "data" / "topics_real" / "dev.jsonl"
 DEFAULT_TOPICS = {
     "military-cooperation",
     "peacekeeping",
@@ -406,8 +407,9 @@ def test_rare_case_pairs_are_found_as_re_finds_them(title, body):
     assert with_check, "the rare spellings should still earn the topic"
 
 
-def test_the_precheck_never_changes_a_result_on_the_eval_set(default):
-    for item in load_eval_set():
+def test_the_precheck_never_changes_a_result_on_the_eval_and_real_sets(default):
+    real = [json.loads(line) for line in REAL_SET.read_text(encoding="utf-8").splitlines()]
+    for item in load_eval_set() + real:
         for tag in (classify, tag_entities):
             fast = tag(title=item["title"], body=item["body"], taxonomy=default)
             assert fast == _without_precheck(
@@ -426,12 +428,49 @@ def _without_precheck(tag, **text):
                 break
         return count
 
-    original = module._count, module._absent
-    module._count, module._absent = plain_count, lambda *_: False
+    original = module._count, module._candidates
+    module._count, module._candidates = plain_count, lambda topic, *_: list(topic.rules)
     try:
         return tag(**text)
     finally:
-        module._count, module._absent = original
+        module._count, module._candidates = original
+
+
+@pytest.mark.parametrize(
+    "pattern, needles",
+    [
+        (r"\bсекретариат(?:ов|ами|ы)\b", ("секретариат",)),
+        (r"\b(?:Heroin|cocaine)\b", ("heroin", "cocaine")),
+        (r"(?-i:\b(?:CSTO|UN)\b), x", ("csto", "un")),
+        (r"(ab|cd)x|ef", ("ab", "cd", "ef")),
+        (r"borders?", ("border",)),  # the optional letter is not required
+        (r"ab{2}", ()),  # "a" alone: one letter is too little to look for
+        (r"(?:ab)?cd", ()),  # a group that may be skipped
+        (r"(?:ab|c)x", ()),
+        (r"x[|]y|zz", ()),
+        (r"[a-z]+ border", ()),
+        (r"(?<=a)bcd", ()),
+        (r"\\bab", ()),  # an escaped backslash is not a word boundary
+        (r"(?:abc){e<=1}", ()),  # fuzzy matching
+        (r"strasse(?f)", ()),  # full case folding: "ss" matches "ß"
+    ],
+)
+def test_a_regex_is_tried_only_where_a_word_it_needs_occurs(pattern, needles):
+    rule = Rule("regex", pattern)
+    assert rule.needles == needles
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [r"\bсекретариат(?:ов|ами|ы)\b", r"\bheroin\b", r"(?-i:\b(?:CSTO|UN)\b), x", r"(ab|cd)x|ef"],
+)
+def test_the_needles_of_a_regex_never_hide_a_match(pattern):
+    taxonomy = small(regex=[pattern], threshold=0.1)
+    texts = ["Секретариаты ОДКБ", "HEROIN seized", "CSTO, x", "the UN, x", "CDX", "İSTANBUL", ""]
+    for body in texts:
+        assert classify(title="", body=body, taxonomy=taxonomy) == _without_precheck(
+            classify, title="", body=body, taxonomy=taxonomy
+        )
 
 
 @pytest.mark.parametrize(

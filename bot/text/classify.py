@@ -66,7 +66,7 @@ def classify(*, title: str, body: str, taxonomy: Taxonomy, lang: str = "") -> tu
     # lang is accepted for the pipeline's convenience; the rules of both languages
     # run on every text because Russian items quote Latin acronyms (COVID-19, PROXY).
     del lang
-    head, text = Text.of(title), Text.of(body)
+    head, text = Text.of(title, words=taxonomy.words), Text.of(body, words=taxonomy.words)
     points = {topic.key: _points(topic, head, text) for topic in taxonomy.topics}
     found = []
     for topic in taxonomy.topics:
@@ -79,13 +79,13 @@ def classify(*, title: str, body: str, taxonomy: Taxonomy, lang: str = "") -> tu
 
 def rule_points(*, title: str, body: str, taxonomy: Taxonomy) -> dict[str, float]:
     """Return every topic's rule points, threshold or not (the model's rule inputs)."""
-    head, text = Text.of(title), Text.of(body)
+    head, text = Text.of(title, words=taxonomy.words), Text.of(body, words=taxonomy.words)
     return {topic.key: _points(topic, head, text)[0] for topic in taxonomy.topics}
 
 
 def tag_entities(*, title: str, body: str, taxonomy: Taxonomy) -> tuple[Match, ...]:
     """Return the named entities (states, organisations) an article mentions."""
-    head, text = Text.of(title), Text.of(body)
+    head, text = Text.of(title, words=taxonomy.words), Text.of(body, words=taxonomy.words)
     found = []
     for entity in taxonomy.entities:
         score, why = _points(entity, head, text)
@@ -130,9 +130,7 @@ def _points(topic: Topic, title: Text, body: Text) -> tuple[float, tuple[str, ..
     if _vetoed(topic, title, body):
         return 0.0, ()
     score, why = 0.0, []
-    for rule in topic.rules:
-        if _absent(rule, title, body):
-            continue
+    for rule in _candidates(topic, title, body):
         points = rule.weight * _hits_value(rule, title, body)
         if points:
             score += points
@@ -140,10 +138,15 @@ def _points(topic: Topic, title: Text, body: Text) -> tuple[float, tuple[str, ..
     return score, tuple(why)
 
 
-def _absent(rule: Rule, title: Text, body: Text) -> bool:
-    """Tell from the word beginnings alone that a phrase cannot match either text."""
-    # Runs for hundreds of rules on every text, so a set look-up and no substring search.
-    return bool(rule.word) and rule.word not in body.starts and rule.word not in title.starts
+def _candidates(topic: Topic, title: Text, body: Text) -> list[Rule]:
+    """Return, in order, the rules whose first word begins a word of either text, or has none."""
+    # A topic has dozens of phrases and a text wakes a few: the texts' word beginnings pick
+    # them out of the index rather than each phrase being looked up in turn.
+    woken = set(topic.always)
+    for text in (title, body):
+        for word in text.starts & topic.by_word.keys():
+            woken.update(topic.by_word[word])
+    return [topic.rules[i] for i in sorted(woken)]
 
 
 def _vetoed(topic: Topic, title: Text, body: Text) -> bool:

@@ -32,19 +32,29 @@ _FOLD_MAP = str.maketrans(
         0xFB06: 0xFB05, 0x0307: None,
     }
 )  # fmt: skip
-_CHAR_MAP = str.maketrans(
-    {"ё": "е", "Ё": "Е", "\u00ad": None} | dict.fromkeys("\u2010\u2011\u2012\u2013\u2014", "-")
+# Most texts hold none of these; str.translate with a table is slow on non-ASCII text (a dict
+# look-up per character), so the folds run only when one of their characters is there.
+_FOLD_CHARS = re.compile("[" + "".join(map(chr, _FOLD_MAP)) + "]")
+_REPLACEMENTS = (
+    ("ё", "е"),
+    ("Ё", "Е"),
+    ("\u00ad", ""),
+    *((dash, "-") for dash in "\u2010\u2011\u2012\u2013\u2014"),
 )
 
 
 def normalize(text: str) -> str:
     """Fold ё into е, unify dashes and collapse whitespace; case is kept for acronyms."""
-    return " ".join(text.translate(_CHAR_MAP).split())
+    for old, new in _REPLACEMENTS:
+        if old in text:
+            text = text.replace(old, new)
+    return " ".join(text.split())
 
 
 def fold(text: str) -> str:
     """Lower-case text the way re.IGNORECASE compares it, so a substring test agrees with re."""
-    return text.lower().translate(_FOLD_MAP)
+    text = text.lower()
+    return text.translate(_FOLD_MAP) if _FOLD_CHARS.search(text) else text
 
 
 def phrase_words(phrase: str) -> list[str]:
@@ -198,3 +208,105 @@ def _group_body_start(text: str, at: int) -> int:
         return at + 1
     end = found.end()
     return end - 1 if text[end - 1] == ")" else end
+
+
+def regex_needles(compiled: regex.Pattern[str]) -> tuple[str, ...]:
+    """Return folded words one of which every match of an operator's regex contains, or ()."""
+    # A literal prefix, or a group of literal alternatives, read conservatively: anything this
+    # reader is unsure of yields (), and the regex simply runs on every text. Full case folding
+    # ("ss" matches "ß") and fuzzy matching ("{e<=1}") let a match differ from its literal.
+    if compiled.flags & regex.FULLCASE or _FUZZY.search(compiled.pattern):
+        return ()
+    found = _leading_literals(compiled.pattern)
+    return tuple(dict.fromkeys(fold(word) for word in found)) if found else ()
+
+
+_LETTERS = re.compile(r"[a-zA-Zа-яА-Я]+")
+_FUZZY = re.compile(r"\{[^\d,}]")
+_GROUP_HEAD = re.compile(r"\((?:\?(?:-?i)?:|(?!\?))")  # (  (?:  (?i:  (?-i:
+
+
+def _leading_literals(piece: str) -> list[str] | None:
+    """Return the literals one of which starts every match of a piece of pattern, or None."""
+    branches = _branches(piece)
+    if branches is None:
+        return None
+    words: list[str] = []
+    for text in branches:
+        while text.startswith("\\b"):  # a word boundary consumes nothing
+            text = text[2:]
+        head = _GROUP_HEAD.match(text)
+        got = _group_literals(text, head.end()) if head else _run(text)
+        if not got:
+            return None
+        words += got
+    return words or None
+
+
+def _group_literals(text: str, start: int) -> list[str] | None:
+    """Return the leading literals of a pattern that opens with a group that must match."""
+    end = _closing(text)
+    if end is None or text[end + 1 : end + 2] in ("?", "*", "{"):
+        return None  # a group that may match nothing says nothing of the text
+    return _leading_literals(text[start:end])
+
+
+def _run(text: str) -> list[str] | None:
+    """Return the run of plain letters a pattern opens with, if it is at least two long."""
+    found = _LETTERS.match(text)
+    if not found:
+        return None
+    word = found.group()
+    if text[found.end() : found.end() + 1] in ("?", "*", "{"):
+        word = word[:-1]  # the last letter may be absent
+    return [word] if len(word) >= 2 else None
+
+
+def _branches(piece: str) -> list[str] | None:
+    """Split a piece at its top-level "|"; None if its brackets do not balance."""
+    branches, depth, start, at = [], 0, 0, 0
+    while at < len(piece):
+        char = piece[at]
+        if char == "\\":
+            at += 2
+            continue
+        if char == "[":
+            at = _class_end(piece, at + 1)
+            if at < 0:
+                return None
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            branches.append(piece[start:at])
+            start = at + 1
+        at += 1
+    return None if depth else [*branches, piece[start:]]
+
+
+def _closing(text: str) -> int | None:
+    """Return the index of the ")" that closes the group opening text, or None."""
+    depth, at = 0, 0
+    while at < len(text):
+        char = text[at]
+        if char == "\\":
+            at += 2
+            continue
+        if char == "[":
+            at = _class_end(text, at + 1)
+            if at < 0:
+                return None
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return at
+        at += 1
+    return None
+
+
+def _class_end(text: str, at: int) -> int:
+    """Return the index after the "]" closing a class whose body starts at at, or -1."""
+    at += text.startswith("^", at)
+    at += text.startswith("]", at)
+    while at < len(text) and text[at] != "]":
+        at += 2 if text[at] == "\\" else 1
+    return at + 1 if at < len(text) else -1

@@ -21,6 +21,7 @@ from bot.text.patterns import (
     fold,
     normalize,
     phrase_words,
+    regex_needles,
 )
 from bot.text.topic_model import TopicModel, shipped_model
 
@@ -59,6 +60,8 @@ class Rule:
     # The folded needle's start when it is one word: a match needs a word of the text that
     # starts with it (Text.starts).
     word: str = field(init=False, repr=False, compare=False, default="")
+    # A regex's folded literals, one of which every match contains (none: always try it).
+    needles: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         if self.kind == "phrase":
@@ -71,6 +74,7 @@ class Rule:
                 object.__setattr__(self, "word", fold(first)[:_START])
         elif self.kind == "regex":
             compiled = compile_regex(self.pattern)
+            object.__setattr__(self, "needles", regex_needles(compiled))
         else:
             raise ValueError(f"unknown rule kind {self.kind!r}")
         object.__setattr__(self, "compiled", compiled)
@@ -79,6 +83,8 @@ class Rule:
         """Tell cheaply whether the regex could match: False only when its needle is absent."""
         if self.word and self.word not in text.starts:
             return False
+        if self.needles:
+            return any(needle in text.folded for needle in self.needles)
         return self.needle in (text.folded if self.needle_folded else text.exact)
 
     def describe(self) -> str:
@@ -97,6 +103,23 @@ class Topic:
     rules: tuple[Rule, ...]
     exclude: tuple[Rule, ...] = ()
     model: bool = False  # the shipped topic model decides, with these rules among its inputs
+    # Which rules a word beginning of the text can wake (indices into rules, in order), and
+    # the rules with no such word, tried on every text.
+    by_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    always: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_word: dict[str, list[int]] = {}
+        for i, rule in enumerate(self.rules):
+            if rule.word:
+                by_word.setdefault(rule.word, []).append(i)
+        object.__setattr__(self, "by_word", {w: tuple(at) for w, at in by_word.items()})
+        always = tuple(i for i, rule in enumerate(self.rules) if not rule.word)
+        object.__setattr__(self, "always", always)
+
+    def words(self) -> set[str]:
+        """Return the word beginnings of all its rules and exclusions."""
+        return {rule.word for rule in (*self.rules, *self.exclude) if rule.word}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +129,12 @@ class Taxonomy:
     topics: tuple[Topic, ...]
     entities: tuple[Topic, ...] = ()
     model: TopicModel | None = field(default=None, compare=False, repr=False)
+    # Every rule's word beginning: all that Text.starts needs to hold for this taxonomy.
+    words: frozenset[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found = set().union(*(topic.words() for topic in (*self.topics, *self.entities)))
+        object.__setattr__(self, "words", frozenset(found))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,14 +146,19 @@ class Text:
     starts: frozenset[str] = frozenset()  # the beginnings of the folded text's words
 
     @classmethod
-    def of(cls, raw: str) -> Text:
-        """Normalise raw text once for all the rules that read it."""
+    def of(cls, raw: str, *, words: frozenset[str] | None = None) -> Text:
+        """Normalise raw text once for all the rules that read it (those with the given words)."""
         exact = normalize(raw)
         folded = fold(exact)
         # Hundreds of phrases are tried on each text and few occur: a set look-up of a
-        # phrase's first word rules most out faster than a substring search could.
-        words = set(_WORD.findall(folded))
-        starts = frozenset(w[:k] for w in words for k in _LENGTHS)
+        # phrase's first word rules most out faster than a substring search could. Given the
+        # taxonomy's words, only those are kept, which looks up instead of storing every
+        # beginning of every word.
+        found = set(_WORD.findall(folded))
+        if words is None:
+            starts = frozenset(w[:k] for w in found for k in _LENGTHS)
+        else:
+            starts = frozenset(p for w in found for k in _LENGTHS if (p := w[:k]) in words)
         return cls(exact, folded, starts)
 
     @property
