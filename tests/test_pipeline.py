@@ -6,11 +6,14 @@ import asyncio
 from pathlib import Path
 
 import feedparser
+import httpx
 import pytest
+import respx
 
 from bot.app import poll_context
-from bot.config import load_config
-from bot.ingest.poll import poll_source
+from bot.config import config_from_dict, load_config
+from bot.ingest.poll import poll_source, read_article
+from scrapers import Link, Source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
 from tests.support.world import write_config
@@ -297,3 +300,39 @@ def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch
     run = poll(config, IA)
     assert run.status == "partial" and "unexpected KeyError" in run.error
     assert run.new_articles == 2
+
+
+@respx.mock
+def test_a_lead_taken_from_the_feed_obeys_the_sources_rules_as_the_pages_would() -> None:
+    # The page has no standfirst, so its lead comes from the feed item's summary, which carries
+    # the site's own lines: they go, as they would from the page's lead.
+    url = "https://site.example/news/1"
+    respx.get(url).mock(return_value=httpx.Response(200, text=NEW_RELEASE))
+    source = Source(
+        key="t",
+        url="https://site.example/feed",
+        kind="feed",
+        robots=False,
+        drop_lines=(r"(?:[^\n]{0,80}\. )?An archive photo\.?",),
+        trailers=("Follow us on",),
+    )
+    summary = (
+        "<p>The Joint Staff announced the exercise of the collective forces.</p>"
+        "<p>Stanislav Zas. An archive photo</p><p>Follow us on Telegram: @csto</p>"
+    )
+    link = Link(url=url, canonical_url=url, title="New release", summary=summary)
+    fetch = {"min_delay_per_host": 0, "allow_private_addresses": True}  # no DNS in tests
+    config = config_from_dict({"fetch": fetch}, path=Path("p.toml"))
+
+    async def go():
+        store = Store.in_memory()
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = poll_context(config, fetcher=Fetcher(client, config.fetch), store=store)
+                return await read_article(source, link, ctx)
+        finally:
+            store.close()
+
+    article = asyncio.run(go())
+    assert article.lead == "The Joint Staff announced the exercise of the collective forces."
+    assert article.body.startswith("The command and staff exercise")

@@ -28,6 +28,7 @@ from scrapers import (
     merge_link,
     url_key,
 )
+from scrapers.normalize import strip_lines
 from storage import RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
         article = await asyncio.to_thread(
             extract_article, page.text, url=page.url, source=source, now=now
         )
-        article = merge_link(article, link)
+        article = _merge_link(article, link, source)
     published = article.published or link.published or now
     if published > now + _FUTURE_SLACK:
         # A site's clock or a typo ("2062" for "2026"): the article is new now, not in years.
@@ -195,6 +196,17 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
         )
         published = now
     return replace(article, published=published)
+
+
+def _merge_link(article: Article, link: Link, source: Source) -> Article:
+    """Fill what the page lacked from its link; a lead taken from the feed obeys the source's rules."""
+    merged = merge_link(article, link)
+    if merged.lead == article.lead:
+        return merged
+    # The feed's summary carries the site's own lines as the page does (a "Follow us on" trailer,
+    # a photo caption), so it loses them as the page's lead does.
+    lead = strip_lines(merged.lead, trailers=source.trailers, drop=source.drop_lines)
+    return replace(merged, lead=lead)
 
 
 async def preview_source(
