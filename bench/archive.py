@@ -1,8 +1,9 @@
 """Benchmark the archive at scale: bulk insert through the real schema, size, and search latency.
 
-Fills a fresh SQLite file (Store.open: migrations, WAL, FTS5 triggers and every index of the real
-schema) with synthetic English and Russian press releases, then times `storage.search.search`
-for one-word, phrase and filtered queries. Prints a Markdown table for BENCHMARKS.md. Usage:
+Fills a fresh SQLite file, opened as every command opens it (`bot.app.open_archive`: migrations,
+WAL, FTS5 triggers and every index of the real schema), with synthetic English and Russian press
+releases, then times `storage.search.search` for one-word, phrase and filtered queries. Prints a
+Markdown table for BENCHMARKS.md. Usage:
 
     python -m bench.archive [--articles N] [--db PATH] [--reuse]
 """
@@ -23,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bot.app
+from bot.config import config_from_dict
 from storage import Store
 from storage.search import latest, search
 
@@ -406,28 +409,29 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.reuse and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
-    store = Store.open(args.db)
-    rates = None
-    if not args.reuse:
-        in_db, wall = fill(
-            store,
-            args.articles,
-            batch=args.batch,
-            report=lambda n: print(f"\rinserted {n:,}", end="", file=sys.stderr, flush=True),
-        )
-        rates = (args.articles / in_db, args.articles / wall)
-        # Printed at once: the query timings that follow can take a while on a big archive.
-        print(
-            f"\nfilled {args.articles:,} articles: {in_db:,.0f} s in the database "
-            f"({rates[0]:,.0f}/s), {wall:,.0f} s wall ({rates[1]:,.0f}/s)",
-            file=sys.stderr,
-            flush=True,
-        )
-    store.db.execute("pragma wal_checkpoint(truncate)")
-    count = store.db.execute("select count(*) from articles").fetchone()[0]
-    size = os.path.getsize(args.db)
-    times = latencies(store, runs=args.runs)
-    store.close()
+    # The archive as every command opens it (bot.app): migrated, WAL, synchronous=FULL.
+    config = config_from_dict({"storage": {"path": str(args.db)}}, path=args.db.parent / "p.toml")
+    with bot.app.open_archive(config) as store:
+        rates = None
+        if not args.reuse:
+            in_db, wall = fill(
+                store,
+                args.articles,
+                batch=args.batch,
+                report=lambda n: print(f"\rinserted {n:,}", end="", file=sys.stderr, flush=True),
+            )
+            rates = (args.articles / in_db, args.articles / wall)
+            # Printed at once: the query timings that follow can take a while on a big archive.
+            print(
+                f"\nfilled {args.articles:,} articles: {in_db:,.0f} s in the database "
+                f"({rates[0]:,.0f}/s), {wall:,.0f} s wall ({rates[1]:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        store.db.execute("pragma wal_checkpoint(truncate)")
+        count = store.db.execute("select count(*) from articles").fetchone()[0]
+        size = os.path.getsize(args.db)
+        times = latencies(store, runs=args.runs)
     print(table(count=count, size=size, rates=rates, times=times, command=command))
     return 0
 

@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import bot.app
 from bot.config import config_from_dict
 from bot.ingest.enrich import Enricher
 from scrapers.models import Article
@@ -81,9 +82,16 @@ def run(articles: int, db_path: Path, *, reprint_share: float, seed: int) -> dic
     """Insert `articles` texts, timing each near-duplicate check; return the measurements."""
     rng = random.Random(seed)
     db_path.unlink(missing_ok=True)
-    store = Store.open(db_path)
-    config = config_from_dict({}, path=db_path)
-    enricher = Enricher(config, store)
+    config = config_from_dict({"storage": {"path": str(db_path)}}, path=db_path.parent / "p.toml")
+    with bot.app.open_archive(config) as store:
+        result = _fill(store, bot.app.enricher(config, store), articles, rng, reprint_share)
+        return result | {"bytes": db_path.stat().st_size}
+
+
+def _fill(
+    store: Store, enricher: Enricher, articles: int, rng: random.Random, reprint_share: float
+) -> dict:
+    """Add the articles through the enricher's near-duplicate check, timing each check."""
     start = datetime(2021, 1, 1, tzinfo=UTC)
     recent: list[tuple[int, Article]] = []
     timings: list[float] = []
@@ -114,14 +122,11 @@ def run(articles: int, db_path: Path, *, reprint_share: float, seed: int) -> dic
             del recent[:-5000]
         if n and n % 50_000 == 0:
             print(f"  {n:>9,} articles, last check {timings[-1]:.2f} ms", flush=True)
-    size = db_path.stat().st_size
-    store.close()
     return {
         "timings": timings,
         "found": found,
         "missed": missed,
         "false_merges": false_merges,
-        "bytes": size,
     }
 
 

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import bot.app
 from bot.config import config_from_dict
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import Message, Outcome, TelegramSender
@@ -185,28 +186,29 @@ def run(
             )
             with FakeTelegram(rate_limit=limits, clock=clock.monotonic) as fake:
                 config = make_config(Path(folder), fake.base_url, channels)
-                store = Store.open(config.storage_path)
-                enqueue(store, config, posts)
-                sender = TelegramSender.create(
-                    token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=10
-                )
-                await sender.start()  # PTB closes only the connections of an initialised Bot
-                counting = CountingSender(sender, clock)
-                relay = Relay(
-                    store=store,
-                    sender=counting,
-                    config=config,
-                    monotonic=clock.monotonic,
-                    sleep=clock.sleep,
-                    clock=lambda: BASE + timedelta(seconds=clock.monotonic()),
-                )
-                began = time.monotonic()
-                try:
-                    await deliver_all(store, relay, clock, posts)
-                finally:
-                    await sender.close()
-                    store.close()
-                return fake.messages, fake.throttled, time.monotonic() - began, counting.latencies
+                with bot.app.open_archive(config) as store:
+                    enqueue(store, config, posts)
+                    sender = TelegramSender.create(
+                        token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=10
+                    )
+                    await sender.start()  # PTB closes only the connections of an initialised Bot
+                    counting = CountingSender(sender, clock)
+                    # The service's relay (bot.app), on the bench's clock.
+                    relay = bot.app.relay(
+                        config,
+                        store=store,
+                        sender=counting,
+                        monotonic=clock.monotonic,
+                        sleep=clock.sleep,
+                        clock=lambda: BASE + timedelta(seconds=clock.monotonic()),
+                    )
+                    began = time.monotonic()
+                    try:
+                        await deliver_all(store, relay, clock, posts)
+                    finally:
+                        await sender.close()
+                elapsed = time.monotonic() - began
+                return fake.messages, fake.throttled, elapsed, counting.latencies
 
         messages, throttled, real, latencies = asyncio.run(go())
     return _result(messages, throttled, real, latencies)

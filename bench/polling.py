@@ -1,8 +1,8 @@
 """Polling throughput: polls per second through the real pipeline on one core, and memory over time.
 
 Polls N feed sources served by loopback sites in another process, through the product's own path:
-`bot.ingest.poll.poll_source` with the client from `make_client`, a `Fetcher`, and a real archive file
-(`Store.open`: migrations, WAL, synchronous=FULL). Half the sources answer 304 to the stored ETag;
+`bot.ingest.poll.poll_source` with the HTTP client, the poll context and a real archive file
+(migrations, WAL, synchronous=FULL) built by the composition root (`bot.app.open_app`). Half the sources answer 304 to the stored ETag;
 the other half publish one new release per request: each poll gets a new ETag and a gzipped RSS
 feed of the 50 newest items (full text in content:encoded, as feeds polled with fetch_pages =
 false carry it), 49 already archived and one new. So a changed poll does the whole job: decode,
@@ -299,26 +299,44 @@ async def _measure(
     mix: str,
 ) -> _Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
-    from bot.ingest.poll import PollContext, poll_source
-    from scrapers.fetch import Fetcher, make_client
-    from storage import Store
+    from bot.app import open_app
 
-    store = Store.open(config.storage_path)
-    client = make_client(config.fetch)
-    fetcher = Fetcher(client, config.fetch)
+    # The service's own collaborators: the archive (locked, migrated, with the config's dedup
+    # settings), the HTTP client and the poll context, built by the composition root.
+    async with open_app(config, deliver=False) as app:
+        return await _measure_with(
+            app,
+            same=same,
+            changed=changed,
+            rounds=rounds,
+            polls=polls,
+            memory_polls=memory_polls,
+            mix=mix,
+        )
+
+
+async def _measure_with(
+    app,
+    *,
+    same: list,
+    changed: list,
+    rounds: int,
+    polls: dict[str, int],
+    memory_polls: int,
+    mix: str,
+) -> _Results:
+    """Measure through the collaborators of an open app."""
+    from bot.ingest.poll import poll_source
+
+    store = app.store
     rebuilt = [replace(s, url=s.url.replace("/feed.xml", "/rebuilt.xml")) for s in changed]
     expect = {"304": ("not_modified", 0), "changed": ("ok", 1), "rebuilt": ("ok", 0)}
     path_of = {s.key: "304" for s in same} | {s.key: "changed" for s in changed}
 
     async def one_round(sources: list, path: str | None = None) -> int:
         """Poll each source once, together; check that each poll did what its path means."""
-        # As run_once: one PollContext per poll, all sources of the round gathered at once.
-        runs = await asyncio.gather(
-            *(
-                poll_source(s, PollContext(fetcher=fetcher, store=store, config=config))
-                for s in sources
-            )
-        )
+        # As run_once: the app's one poll context, all sources of the round gathered at once.
+        runs = await asyncio.gather(*(poll_source(s, app.poll) for s in sources))
         for source, run in zip(sources, runs):
             wanted = expect[path or path_of[source.key]]
             if (run.status, run.new_articles) != wanted:
@@ -336,39 +354,26 @@ async def _measure(
 
     articles = lambda: store.db.execute("select count(*) from articles").fetchone()[0]  # noqa: E731
     results = _Results()
-    try:
-        _progress(
-            f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)"
-        )
-        await asyncio.gather(
-            *(
-                poll_source(s, PollContext(fetcher=fetcher, store=store, config=config))
-                for s in same + changed
-            )
-        )
-        await one_round(same + changed)
-        for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
-            _progress(f"timing {PATHS[path]}: {rounds} rounds of {polls[path]} polls")
-            for _ in range(rounds):
-                rate, cpu = await timed(sources, path)
-                results.rates.setdefault(path, []).append(rate)
-                results.cpu_per_poll.setdefault(path, []).append(cpu)
-        results.memory.append((0, _rss_mb(), _peak_mb(), articles()))
-        _progress(
-            f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000"
-        )
-        path_of |= {s.key: mix for s in changed}
-        done, began, cpu, mark = 0, time.perf_counter(), time.process_time(), 1000
-        while done < memory_polls:
-            done += await one_round(same + (changed if mix == "changed" else rebuilt))
-            if done >= mark or done >= memory_polls:
-                results.memory.append((done, _rss_mb(), _peak_mb(), articles()))
-                mark += 1000
-        results.mixed_rate = done / (time.perf_counter() - began)
-        results.mixed_cpu = (time.process_time() - cpu) / max(1, done) * 1000
-    finally:
-        await client.aclose()
-        store.close()
+    _progress(f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)")
+    await asyncio.gather(*(poll_source(s, app.poll) for s in same + changed))
+    await one_round(same + changed)
+    for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
+        _progress(f"timing {PATHS[path]}: {rounds} rounds of {polls[path]} polls")
+        for _ in range(rounds):
+            rate, cpu = await timed(sources, path)
+            results.rates.setdefault(path, []).append(rate)
+            results.cpu_per_poll.setdefault(path, []).append(cpu)
+    results.memory.append((0, _rss_mb(), _peak_mb(), articles()))
+    _progress(f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000")
+    path_of |= {s.key: mix for s in changed}
+    done, began, cpu, mark = 0, time.perf_counter(), time.process_time(), 1000
+    while done < memory_polls:
+        done += await one_round(same + (changed if mix == "changed" else rebuilt))
+        if done >= mark or done >= memory_polls:
+            results.memory.append((done, _rss_mb(), _peak_mb(), articles()))
+            mark += 1000
+    results.mixed_rate = done / (time.perf_counter() - began)
+    results.mixed_cpu = (time.process_time() - cpu) / max(1, done) * 1000
     return results
 
 

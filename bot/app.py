@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -113,7 +113,7 @@ def poll_context(
 ) -> PollContext:
     """Return what a poll needs, its enricher built once."""
     intake = Intake(
-        Enricher(config.enrich, store),
+        enricher(config, store),
         store,
         channels=config.channels,
         corrections=config.telegram.corrections,
@@ -126,6 +126,11 @@ def poll_context(
         admin_chat_id=config.telegram.admin_chat_id,
         clock=clock,
     )
+
+
+def enricher(config: Config, store: Store) -> Enricher:
+    """Return what summarises, tags and finds the original of each article a poll reads."""
+    return Enricher(config.enrich, store)
 
 
 @contextmanager
@@ -169,9 +174,26 @@ async def _relay(
     recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
     if recovered:
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
+    return relay(config, store=store, sender=sender, counters=counters)
+
+
+def relay(
+    config: Config,
+    *,
+    store: Store,
+    sender: Sender,
+    counters: Counters | None = None,
+    **timing: Callable[..., object],
+) -> Relay:
+    """Return the relay that delivers the outbox through `sender`, metered for /metrics.
+
+    `timing` (`clock`, `monotonic`, `sleep`) runs it on another clock: the delivery benchmark's
+    scaled or simulated time.
+    """
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
+    counters = Counters() if counters is None else counters
     metered = MeteredSender(sender, counters, channels=_channel_names(config))
-    return Relay(store=store, sender=metered, config=config.delivery)
+    return Relay(store=store, sender=metered, config=config.delivery, **timing)
 
 
 def _channel_names(config: Config) -> dict[str, str]:
