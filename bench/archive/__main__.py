@@ -1,0 +1,104 @@
+"""Run the archive bench: python -m bench.archive [--articles N] [--db PATH] [--reuse]."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import bench.archive
+import bot.app
+from bench.archive.measure import fill, latencies, p95
+from bot.config import config_from_dict
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print a Markdown table."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.archive", description=bench.archive.__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--articles", type=int, default=1_000_000, help="articles to insert (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--db", type=Path, default=Path("bench-archive.db"), help="SQLite file to create"
+    )
+    parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
+    parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip the fill: time queries on an existing --db"
+    )
+    args = parser.parse_args(argv)
+    command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
+    if not args.reuse and args.db.exists():
+        parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
+    # The archive as every command opens it (bot.app): migrated, WAL, synchronous=FULL.
+    config = config_from_dict({"storage": {"path": str(args.db)}}, path=args.db.parent / "p.toml")
+    with bot.app.open_archive(config) as store:
+        rates = None
+        if not args.reuse:
+            in_db, wall = fill(
+                store,
+                args.articles,
+                batch=args.batch,
+                report=lambda n: print(f"\rinserted {n:,}", end="", file=sys.stderr, flush=True),
+            )
+            rates = (args.articles / in_db, args.articles / wall)
+            # Printed at once: the query timings that follow can take a while on a big archive.
+            print(
+                f"\nfilled {args.articles:,} articles: {in_db:,.0f} s in the database "
+                f"({rates[0]:,.0f}/s), {wall:,.0f} s wall ({rates[1]:,.0f}/s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        store.db.execute("pragma wal_checkpoint(truncate)")
+        count = store.db.execute("select count(*) from articles").fetchone()[0]
+        size = os.path.getsize(args.db)
+        times = latencies(store, runs=args.runs)
+    print(table(count=count, size=size, rates=rates, times=times, command=command))
+    return 0
+
+
+def table(
+    *,
+    count: int,
+    size: int,
+    rates: tuple[float, float] | None,
+    times: dict[str, list[float]],
+    command: str,
+) -> str:
+    """Return the results as Markdown."""
+    lines = [
+        f"`{command}` ({count:,} articles, SQLite {_sqlite_version()})",
+        "",
+        "| measure | value | goal |",
+        "|---|---|---|",
+    ]
+    if rates is not None:
+        lines.append(f"| insert rate (database time) | {rates[0]:,.0f} articles/s | ≥ 5,000/s |")
+        lines.append(
+            f"| insert rate (wall, text generation included) | {rates[1]:,.0f} articles/s | |"
+        )
+    lines.append(
+        f"| database size | {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article | |"
+    )
+    for kind, values in times.items():
+        goal = "p95 < 50 ms" if kind != "latest" else ""
+        lines.append(
+            f"| `{'latest' if kind == 'latest' else 'search'}` {kind}: median / p95 "
+            f"({len(values)} runs) | {statistics.median(values):.1f} / {p95(values):.1f} ms | {goal} |"
+        )
+    return "\n".join(lines)
+
+
+def _sqlite_version() -> str:
+    """Return the SQLite library version."""
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+if __name__ == "__main__":
+    sys.exit(main())
