@@ -1,0 +1,164 @@
+"""/metrics: the Prometheus exposition of a real archive, checked with prometheus_client's parser."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.delivery.telegram import Delivered, Message, RetryLater
+from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram, MeteredSender
+from bot.service.monitor import Monitor
+from storage.status import read_snapshot
+from tests.support.monitor import T0, make_config, monitor, monitored_archive
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """An archive with runs, articles and outbox rows in every interesting state."""
+    with monitored_archive(tmp_path) as config_and_store:
+        yield config_and_store
+
+
+def test_lag_histogram_counts_each_sent_post_once_as_it_is_sent(archive) -> None:
+    config, store = archive
+    lag = LagHistogram()
+
+    def scrape():
+        return lag.update(read_snapshot(config.storage_path, lags_after=lag.settled).lags)
+
+    buckets, total, count = scrape()["alpha"]
+    assert count == 2 and total == pytest.approx(4090)
+    assert [dict(zip(LAG_BUCKETS, buckets))[b] for b in (60, 300, 7200)] == [0, 1, 2]
+    assert scrape()["alpha"][2] == 2  # not counted again
+    store.db.execute(
+        "update outbox set state = 'sent', sent_at = ? where state = 'pending'",
+        [(T0 + timedelta(seconds=30)).isoformat()],
+    )
+    store.db.conn.commit()
+    buckets, total, count = scrape()["alpha"]
+    assert count == 3 and buckets[0] == 1 and total == pytest.approx(4120)
+
+
+def test_two_scrapes_reading_the_same_rows_count_each_post_once(archive) -> None:
+    config, _ = archive
+    lag = LagHistogram()
+    first = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    second = read_snapshot(config.storage_path, lags_after=lag.settled).lags
+    lag.update(first)
+    assert lag.update(second)["alpha"][2] == 2
+
+
+def scrape(mon: Monitor) -> dict[str, dict]:
+    """Scrape /metrics' text; return {family: {"type": ..., "samples": {(name, labels): value}}}."""
+    text = asyncio.run(mon.metrics()).decode()
+    families = {}
+    for family in text_string_to_metric_families(text):
+        assert family.name not in families, f"{family.name} appears twice"
+        families[family.name] = {
+            "type": family.type,
+            "samples": {
+                (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for sample in family.samples
+            },
+        }
+    return families
+
+
+def value(families: dict, name: str, **labels: str) -> float:
+    """Return one sample's value, whichever family holds it."""
+    key = (name, tuple(sorted(labels.items())))
+    found = [f["samples"][key] for f in families.values() if key in f["samples"]]
+    assert found, f"no sample {name}{labels}"
+    return found[0]
+
+
+def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> None:
+    config, _ = archive
+    counters = Counters()
+    counters.inc("jobs_skipped", source="beta")
+    counters.inc("telegram_flood_waits", channel="main")
+    counters.inc("polls", source="alpha", status="ok")
+    counters.inc("polls", source="beta", status="error")
+    counters.inc("posts_sent", by=2, channel="main")
+    families = scrape(monitor(config, counters))
+    assert families["presswatch_polls"]["type"] == "counter"
+    assert families["presswatch_post_lag_seconds"]["type"] == "histogram"
+    expected = [
+        ("presswatch_polls_total", {"source": "alpha", "status": "ok"}, 1),
+        ("presswatch_polls_total", {"source": "beta", "status": "ok"}, 0),
+        ("presswatch_polls_total", {"source": "alpha", "status": "skipped"}, 0),
+        ("presswatch_poll_errors_total", {"source": "beta"}, 1),
+        ("presswatch_articles_stored_total", {"source": "alpha"}, 6),
+        ("presswatch_last_success_timestamp_seconds", {"source": "alpha"}, T0.timestamp()),
+        ("presswatch_source_state", {"source": "beta", "state": "failing"}, 1),
+        ("presswatch_source_state", {"source": "alpha", "state": "ok"}, 1),
+        ("presswatch_source_state", {"source": "alpha", "state": "failing"}, 0),
+        ("presswatch_jobs_skipped_total", {"source": "beta"}, 1),
+        ("presswatch_jobs_missed_total", {"source": "alpha"}, 0),
+        ("presswatch_post_lag_seconds_bucket", {"source": "alpha", "le": "60"}, 0),
+        ("presswatch_post_lag_seconds_bucket", {"source": "alpha", "le": "+Inf"}, 2),
+        ("presswatch_post_lag_seconds_count", {"source": "alpha"}, 2),
+        ("presswatch_posts_sent_total", {"channel": "main"}, 2),
+        ("presswatch_outbox_posts", {"channel": "main", "state": "uncertain"}, 1),
+        ("presswatch_outbox_posts", {"channel": "personal", "state": "failed"}, 2),
+        ("presswatch_outbox_flood_waiting", {"channel": "main"}, 1),
+        ("presswatch_telegram_flood_waits_total", {"channel": "main"}, 1),
+        ("presswatch_scheduler_running", {}, 1),
+        ("presswatch_database_ok", {}, 1),
+    ]
+    for name, labels, number in expected:
+        assert value(families, name, **labels) == number, (name, labels)
+    assert not any("user:42" in str(key) for f in families.values() for key in f["samples"]), (
+        "readers must not become series"
+    )
+
+
+def test_the_lag_of_each_post_is_counted_once_over_scrapes(archive) -> None:
+    config, _ = archive
+    mon = monitor(config)
+    scrape(mon)
+    assert value(scrape(mon), "presswatch_post_lag_seconds_count", source="alpha") == 2
+
+
+def test_label_values_are_escaped_and_a_missing_archive_reports_database_down(tmp_path) -> None:
+    counters = Counters()
+    counters.inc("chat_commands", command='a"b\\c\nd')
+    mon = monitor(make_config(tmp_path), counters, state="paused")
+    text = asyncio.run(mon.metrics()).decode()
+    assert 'presswatch_chat_commands_total{command="a\\"b\\\\c\\nd"} 1.0' in text
+    families = scrape(mon)
+    assert value(families, "presswatch_chat_commands_total", command='a"b\\c\nd') == 1
+    assert value(families, "presswatch_database_ok") == 0
+    assert value(families, "presswatch_scheduler_running") == 0
+
+
+def test_metered_sender_counts_outcomes_and_flood_waits() -> None:
+    class Script:
+        def __init__(self, outcomes):
+            self.outcomes = list(outcomes)
+
+        async def send(self, message):
+            return self.outcomes.pop(0)
+
+    counters = Counters()
+    sender = MeteredSender(
+        Script(
+            [
+                RetryLater(5, "flood wait: Too Many Requests"),
+                Delivered(7),
+                RetryLater(30, "network: refused"),
+            ]
+        ),
+        counters,
+        channels={"@presswatch_test": "main"},
+    )
+    for chat in ("@presswatch_test", "@presswatch_test", "42"):
+        asyncio.run(sender.send(Message(chat_id=chat, text="x")))
+    assert counters.value("telegram_flood_waits", channel="main") == 1
+    assert counters.value("telegram_sends", channel="main", outcome="delivered") == 1
+    assert counters.value("posts_sent", channel="main") == 1
+    assert counters.value("telegram_sends", channel="personal", outcome="retrylater") == 1
+    assert counters.value("telegram_flood_waits", channel="personal") == 0

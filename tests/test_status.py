@@ -1,0 +1,132 @@
+"""The status read model over a real archive file (read_snapshot), and `presswatch status`."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+
+from storage import Delivery, RunRecord, Store
+from storage.status import read_snapshot
+from tests.support.cli import presswatch
+from tests.support.monitor import T0, article, monitored_archive
+from tests.support.world import write_config
+
+
+@pytest.fixture
+def archive(tmp_path):
+    """An archive with runs, articles and outbox rows in every interesting state."""
+    with monitored_archive(tmp_path) as config_and_store:
+        yield config_and_store
+
+
+def test_snapshot_counts_runs_articles_and_outbox_with_personal_chats_folded(archive) -> None:
+    config, _ = archive
+    snap = read_snapshot(config.storage_path)
+    assert snap.articles == {"alpha": 6} and snap.polls == {} and snap.lags == ()
+    assert snap.outbox == {
+        ("main", "pending"): 1,
+        ("main", "failed"): 1,
+        ("main", "uncertain"): 1,
+        ("personal", "failed"): 2,
+    }
+    assert snap.flood_waiting == {"main": 1}
+    full = read_snapshot(config.storage_path, full=True)
+    assert full.outbox[("main", "sent")] == 2
+    assert full.polls == {}  # T0 is long ago: only the last day's polls count
+
+
+def test_status_counts_the_last_days_polls(archive) -> None:
+    config, store = archive
+    now = datetime.now(UTC)
+    store.sources.record_run(RunRecord("beta", now, now, "error", error="HTTP 500"))
+    store.sources.record_run(RunRecord("beta", now, now, "ok"))
+    assert read_snapshot(config.storage_path, full=True).polls == {
+        ("beta", "error"): 1,
+        ("beta", "ok"): 1,
+    }
+
+
+def test_snapshot_reads_while_the_writer_holds_an_open_transaction(archive) -> None:
+    config, store = archive
+    store.db.conn.execute("BEGIN IMMEDIATE")
+    store.db.conn.execute(
+        "insert into runs (source_key, started_at, status) values ('beta', 'x', 'ok')"
+    )
+    try:
+        snap = read_snapshot(config.storage_path, deadline=1.0)
+    finally:
+        store.db.conn.rollback()
+    assert (
+        "beta",
+        "ok",
+    ) not in snap.polls  # WAL: the reader sees the last commit, and waits for nothing
+
+
+def test_a_read_past_its_deadline_is_interrupted(archive) -> None:
+    config, store = archive
+    store.db.conn.executemany(
+        "insert into articles (source_key, url, url_key, title, discovered_at) values (?, ?, ?, ?, ?)",
+        [("alpha", f"u{i}", f"k{i}", "t", "x") for i in range(50_000)],
+    )
+    store.db.conn.commit()
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        read_snapshot(config.storage_path, deadline=0.0)
+
+
+def test_snapshot_of_a_missing_archive_fails_without_creating_it(tmp_path) -> None:
+    with pytest.raises(sqlite3.OperationalError):
+        read_snapshot(tmp_path / "nope.db")
+    assert not (tmp_path / "nope.db").exists()
+
+
+def test_status_without_an_archive_says_so_and_exits_1(world, tmp_path) -> None:
+    result = presswatch("status", "--config", str(write_config(tmp_path, world)))
+    assert result.returncode == 1 and "no archive at" in result.stdout
+    assert not (tmp_path / "archive.db").exists()
+
+
+def test_status_of_a_healthy_archive_exits_0(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    assert presswatch("once", "--config", str(config), token=None).returncode == 0
+    result = presswatch("status", "--config", str(config))
+    assert result.returncode == 0, result.stdout
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
+    assert rows["interaffairs-en"][1] == "ok" and rows["interaffairs-en"][-1] == "3"
+    assert rows["CHANNEL"][1:] == ["SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING"]
+    assert rows["main"][1:] == ["0", "0", "0", "0", "0"]
+    assert "service: unknown" in result.stdout
+
+
+def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) -> None:
+    world.site("tass-com").add("/rss/v2.xml", "<html>maintenance</html>", content_type="text/html")
+    config = write_config(tmp_path, world)
+    config.write_text(config.read_text() + "\n[health]\nalert_after_failures = 1\n")
+    presswatch("once", "--config", str(config), token=None)
+    result = presswatch("status", "--config", str(config))
+    assert result.returncode == 1
+    tass = next(line for line in result.stdout.splitlines() if line.startswith("tass-com"))
+    assert (
+        " failing " in tass and "failed 1x in a row: " in tass and "not an RSS or Atom feed" in tass
+    )
+    assert result.stdout.rstrip().endswith("needs attention: tass-com")
+
+    world.site("tass-com").remove("/rss/v2.xml")
+    store = Store.open(tmp_path / "archive.db")
+    store.db.execute(
+        "update sources set consecutive_failures = 0, health = 'ok' where key = 'tass-com'"
+    )
+    article_id = store.add_article(
+        article(1, T0),
+        source_key="tass-com",
+        now=T0,
+        deliveries=[Delivery("main", "@presswatch_test")],
+    )
+    store.db.execute("update outbox set state = 'failed' where article_id = ?", [article_id])
+    store.db.conn.commit()
+    store.close()
+    result = presswatch("status", "--config", str(config))
+    assert result.returncode == 1 and result.stdout.rstrip().endswith(
+        "needs attention: channel main"
+    )
