@@ -2,82 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
 import pytest
-from telegram import error as tg
 
 from bot.chat.answers import MAX_UNITS, fit
-from bot.chat.application import Chat, RateLimiter
-from bot.config import config_from_dict
 from bot.delivery.render import utf16_len as units
-from bot.service.counters import Counters
-from bot.service.monitor import Monitor
-from scrapers.models import Article
-from storage import Delivery, Store
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-
-ADMIN, READER, OTHER = 1001, 2002, 3003
-GROUP = -4004
-T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-TOPICS = {
-    "peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]},
-    "border-security": {"label": "Border security", "phrases": ["border guard"]},
-}
-
-
-def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
-    return config_from_dict(
-        {
-            "storage": {"path": str(tmp_path / "archive.db")},
-            "telegram": {"api_base_url": base_url, "commands": True, "admin_user_ids": [ADMIN]},
-            "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
-            "sources": [
-                {
-                    "key": "alpha",
-                    "name": "Alpha Ministry",
-                    "url": "https://alpha.example/feed",
-                    "kind": "feed",
-                },
-                {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"},
-            ],
-            "topics": TOPICS,
-        },
-        path=tmp_path / "presswatch.toml",
-        token=token,
-    )
-
-
-def add(
-    store: Store,
-    n: int,
-    title: str,
-    *,
-    body: str = "",
-    topics: tuple[str, ...] = (),
-    source: str = "alpha",
-    deliveries=(),
-) -> int:
-    url = f"https://{source}.example/news/{n}"
-    article_id = store.add_article(
-        Article(
-            url=url,
-            canonical_url=url,
-            title=title,
-            published=T0 + timedelta(hours=n),
-            lead=body[:100],
-            body=body,
-            summary=body[:100],
-            topics=topics,
-        ),
-        source_key=source,
-        now=T0,
-        deliveries=deliveries,
-    )
-    return article_id
+from storage import Delivery
+from tests.fakes.telegram import FakeTelegram
+from tests.support.chat import ADMIN, GROUP, OTHER, READER, add, seed, talk
 
 
 @pytest.fixture
@@ -89,87 +20,7 @@ def fake():
 @pytest.fixture
 def store(store):
     """The shared empty archive (conftest), with three articles."""
-    add(
-        store,
-        1,
-        "Peacekeepers finish their exercise",
-        body="The peacekeeping contingent trained.",
-        topics=("peacekeeping",),
-    )
-    add(
-        store,
-        2,
-        "Talks on <b>border</b> & security",
-        body="Border guards met at the post.",
-        topics=("border-security",),
-        source="beta",
-    )
-    add(store, 3, "Summit statement adopted", body="Leaders adopted a statement at the summit.")
-    return store
-
-
-class Session:
-    """One running Chat and helpers to talk to it as users do."""
-
-    def __init__(self, fake: FakeTelegram, chat: Chat) -> None:
-        self.fake, self.chat = fake, chat
-
-    async def ask(
-        self, text: str, *, user: int = READER, chat: int | None = None, chat_type: str = "private"
-    ) -> str:
-        """Send a message and return the bot's one reply to that chat."""
-        [reply] = await self.exchange([text], user=user, chat=chat, chat_type=chat_type, replies=1)
-        return reply
-
-    async def exchange(
-        self,
-        texts: list[str],
-        *,
-        user: int = READER,
-        chat: int | None = None,
-        chat_type: str = "private",
-        replies: int,
-    ) -> list[str]:
-        """Send messages, wait for `replies` answers in that chat, and return their raw HTML."""
-        chat = chat or user
-        before = len(self.fake.messages_for(chat))
-        for text in texts:
-            self.fake.push_message(chat_id=chat, user_id=user, text=text, chat_type=chat_type)
-        arrived = await asyncio.to_thread(
-            self.fake.wait_for, lambda: len(self.fake.messages_for(chat)) >= before + replies, 10
-        )
-        assert arrived, f"no reply to {texts!r}"
-        return [m.text for m in self.fake.messages_for(chat)[before:]]
-
-
-def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, token=DEFAULT_TOKEN):
-    """Run `script(session)` against a started Chat, then stop it."""
-    config = make_config(tmp_path, fake.base_url, token)
-    counters = Counters()
-
-    async def main():
-        monitor = Monitor(
-            config.storage_path,
-            counters,
-            sources=[s.key for s in config.sources],
-            channels=[c.name for c in config.channels],
-            scheduler_state=lambda: "running",
-        )
-        chat = Chat(
-            config=config,
-            store=store,
-            counters=counters,
-            snapshot=monitor.snapshot,
-            limiter=limiter,
-        )
-        await chat.start()
-        try:
-            return await script(Session(fake, chat))
-        finally:
-            await chat.stop()
-            monitor.close()
-
-    return asyncio.run(main()), counters
+    return seed(store)
 
 
 def test_start_publishes_commands_drops_stale_updates_and_answers_help(
@@ -353,79 +204,8 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
     )
 
 
-def test_a_flood_from_one_user_gets_one_slow_down_and_others_are_served(
-    fake, store, tmp_path
-) -> None:
-    async def script(s):
-        flood = await s.exchange(["/help"] * 13, replies=11)
-        barrier = await s.ask("/help", user=OTHER)  # answered only after the whole flood was read
-        return flood, barrier, len(s.fake.messages_for(READER))
-
-    (flood, barrier, total), counters = talk(
-        fake, store, tmp_path, script, limiter=RateLimiter(limit=10, window=3600)
-    )
-    assert sum("Slow down" in m for m in flood) == 1 and "Slow down" in flood[-1]
-    assert total == 11 and "/search" in barrier
-    assert counters.value("chat_rate_limited") == 3
-
-
-def test_rate_limiter_window_slides() -> None:
-    now = [0.0]
-    limiter = RateLimiter(limit=2, window=60, clock=lambda: now[0])
-    assert [limiter.check(1) for _ in range(4)] == ["ok", "ok", "warn", "drop"]
-    assert limiter.check(2) == "ok"
-    now[0] = 61.0
-    assert [limiter.check(1) for _ in range(3)] == ["ok", "ok", "warn"]
-
-
-def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(fake, store, tmp_path, caplog) -> None:
-    def broken():
-        raise RuntimeError("disk on fire")
-
-    async def script(s):
-        s.chat.store.sources.article_counts = broken
-        return await s.ask("/sources"), await s.ask("/help")
-
-    (sorry, after), _ = talk(fake, store, tmp_path, script)
-    assert "went wrong on my side" in sorry and "/search" in after
-    assert "disk on fire" in caplog.text
-
-
 def test_fit_trims_lists_to_the_limit() -> None:
     items = [f"item {i} " + "ж😀" * 300 for i in range(40)]
     text = fit("<b>Head</b>", items)
     assert units(text) <= MAX_UNITS and text.endswith("more")
     assert fit("head", ["a", "b"]) == "head\n\na\n\nb"
-
-
-def test_a_refused_token_turns_commands_off(fake, store, tmp_path, caplog) -> None:
-    config = make_config(tmp_path, fake.base_url, token="999:wrong")
-    chat = Chat(config=config, store=store, counters=Counters(), snapshot=None)
-    with caplog.at_level(logging.ERROR):
-        assert asyncio.run(chat.start_when_reachable(asyncio.Event())) is False
-    assert "refused the bot token" in caplog.text and chat.app is None
-
-
-def test_an_unreachable_telegram_is_retried_until_stop(store, tmp_path, caplog) -> None:
-    chat = Chat(
-        config=make_config(tmp_path, "http://127.0.0.1:9/bot"),
-        store=store,
-        counters=Counters(),
-        snapshot=None,
-    )
-
-    async def main():
-        stopping, calls = asyncio.Event(), []
-
-        async def start():
-            calls.append(1)
-            if len(calls) == 2:
-                stopping.set()
-            raise tg.NetworkError("connection refused")
-
-        chat.start = start
-        return await chat.start_when_reachable(stopping, delay=0.01), len(calls)
-
-    started, calls = asyncio.run(main())
-    assert started is False and calls == 2
-    assert "Telegram unreachable" in caplog.text
