@@ -3,7 +3,8 @@
 The rules, each a test below: imports point one way (bot -> storage -> scrapers); only storage/
 knows SQL; no import cycle among our modules, type-checking imports included; bot/cli/ and
 bot/chat/ are the outer shell nothing else imports; pure modules do no I/O; at most 12 modules
-directly in bot/; no module over 400 lines; every sub-package says in one line what lives there.
+directly in bot/; no module over 400 lines, tests and benchmarks included; every sub-package says
+in one line what lives there.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ PURE = [
 # hands the chat to the service); bot/__main__.py is the way in.
 SHELL = ("bot.cli", "bot.chat")
 MAX_LINES, MAX_BOT_MODULES = 400, 12
-# Over the limit and split on the branches that own them (house-hygiene, topics); drop an entry
-# once its module is under MAX_LINES.
+# The line limit holds for the product, the tests and the benchmarks alike.
+SIZED = (*OURS, "tests", "bench")
+# Over MAX_LINES for now: tests/test_classify.py belongs to the classifier's work and is being
+# split on the topics branch. Drop the entry once that lands (a test below fails until then).
+LONG_UNTIL_THE_TOPICS_BRANCH_LANDS = frozenset({"tests/test_classify.py"})
 _SQL = re.compile(
     r"^\s*(select\s.+\sfrom\s|insert\s+(or\s+\w+\s+)?into\s|update\s+\w+\s+set\s|delete\s+from\s"
     r"|create\s+(unique\s+)?(table|index|view|trigger|virtual)\s|pragma\s|with\s+\w+\s+as\s*\("
@@ -212,14 +216,27 @@ def test_bot_holds_few_modules_directly() -> None:
     assert len(list((ROOT / "bot").glob("*.py"))) <= MAX_BOT_MODULES
 
 
-@pytest.mark.parametrize("package", OURS)
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.parametrize("package", SIZED)
 def test_no_module_is_too_long(package: str) -> None:
     long = {
-        str(path.relative_to(ROOT)): n
+        name: n
         for path in (ROOT / package).rglob("*.py")
-        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+        if (name := str(path.relative_to(ROOT))) not in LONG_UNTIL_THE_TOPICS_BRANCH_LANDS
+        and (n := _lines(path)) > MAX_LINES
     }
     assert long == {}
+
+
+@pytest.mark.parametrize("module", sorted(LONG_UNTIL_THE_TOPICS_BRANCH_LANDS))
+def test_a_long_module_is_exempt_only_while_it_is_long(module: str) -> None:
+    path = ROOT / module
+    assert path.exists() and _lines(path) > MAX_LINES, (
+        f"{module} is split: drop it from LONG_UNTIL_THE_TOPICS_BRANCH_LANDS"
+    )
 
 
 @pytest.mark.parametrize(
