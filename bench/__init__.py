@@ -1,1 +1,1 @@
-"""Benchmarks of presswatch: extraction quality and speed; results go to BENCHMARKS.md."""
+"""Benchmarks: extraction, topics, polling, dedup, archive, delivery, crashes; see BENCHMARKS.md."""

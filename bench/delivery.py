@@ -1,7 +1,8 @@
-"""Delivery throughput: 1,000 posts across 5 channels through a fake Bot API enforcing Telegram's
-limits (20 a minute per chat, 30 a second overall), with the real relay and python-telegram-bot.
+"""Delivery throughput: posts across channels through a fake Bot API enforcing Telegram's limits.
 
-At real limits this takes 10 minutes (200 posts per channel at 20 a minute), so time is scaled:
+1,000 posts across 5 channels by default, under Telegram's limits (20 a minute per chat, 30 a
+second overall), with the service's relay and python-telegram-bot. At real limits this takes 10
+minutes (200 posts per channel at 20 a minute), so time is scaled:
 
   --clock scaled (default)  the relay and the fake read one clock running `--scale` times faster
                             than real time; every real delay (HTTP round trips, the event loop,

@@ -1,5 +1,4 @@
-"""Shared test support: the loopback world of shipped sources, CLI runs, fake clocks, relay kits.
+"""Shared test helpers: the loopback world, CLI runs, clocks, and the relay, chat and monitor kits."""
 
-Test modules import helpers from here, never from one another; the loopback fakes themselves
-live in the top-level `fakes` package, which the benchmarks use too.
-"""
+# Test modules import helpers from here, never from one another (tests/test_layout.py); the
+# loopback fakes of the outside world live in tests/fakes/, which the benchmarks use too.
