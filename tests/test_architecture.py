@@ -55,9 +55,10 @@ SHELL = ("bot.cli", "bot.chat")
 MAX_LINES, MAX_BOT_MODULES = 400, 12
 # The line limit holds for the product, the tests and the benchmarks alike.
 SIZED = (*OURS, "tests", "bench")
-# Over MAX_LINES for now: tests/test_classify.py belongs to the classifier's work and is being
-# split on the topics branch. Drop the entry once that lands (a test below fails until then).
-LONG_UNTIL_THE_TOPICS_BRANCH_LANDS = frozenset({"tests/test_classify.py"})
+# Over MAX_LINES for now, both the classifier's: tests/test_classify.py is being split on the
+# topics branch, and bench/topics.py grew past the limit with the topics2 merge. Drop an entry once
+# its module is under MAX_LINES (a test below fails until then).
+LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH = frozenset({"tests/test_classify.py", "bench/topics.py"})
 # Packages whose docstring is their one line of "what lives here".
 DOCUMENTED = ("bot", "storage", "scrapers", "tests/support", "tests/fakes")
 # bench/crash.py belongs to the delivery work in progress; its opening sentence runs over three
@@ -231,17 +232,17 @@ def test_no_module_is_too_long(package: str) -> None:
     long = {
         name: n
         for path in (ROOT / package).rglob("*.py")
-        if (name := str(path.relative_to(ROOT))) not in LONG_UNTIL_THE_TOPICS_BRANCH_LANDS
+        if (name := str(path.relative_to(ROOT))) not in LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH
         and (n := _lines(path)) > MAX_LINES
     }
     assert long == {}
 
 
-@pytest.mark.parametrize("module", sorted(LONG_UNTIL_THE_TOPICS_BRANCH_LANDS))
+@pytest.mark.parametrize("module", sorted(LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH))
 def test_a_long_module_is_exempt_only_while_it_is_long(module: str) -> None:
     path = ROOT / module
     assert path.exists() and _lines(path) > MAX_LINES, (
-        f"{module} is split: drop it from LONG_UNTIL_THE_TOPICS_BRANCH_LANDS"
+        f"{module} is split: drop it from LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH"
     )
 
 
