@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 
+import pytest
+
 from bench import topics as bench
+from bot.text.classify import classify, taxonomy_from_dict
+from bot.text.topic_model import shipped_model
 
 
 def test_the_split_keeps_sites_whole_and_holds_out_about_30_percent_per_language():
@@ -32,3 +37,17 @@ def test_folds_are_grouped_by_site_and_cover_every_record_once():
 def test_site_groups_subdomains_of_one_publisher():
     assert bench.site("en.odkb-csto.org") == bench.site("odkb-csto.org") == "odkb-csto.org"
     assert bench.site("www.dailymail.co.uk") == "dailymail.co.uk"
+
+
+@pytest.mark.parametrize("chars", [None, 600, 300])
+def test_the_form_table_decides_as_simplemma_on_every_real_text(chars):
+    pytest.importorskip("simplemma")
+    model = shipped_model()
+    tables = bench.example_tables()
+    fast = taxonomy_from_dict(tables, model=model)
+    reference = taxonomy_from_dict(tables, model=dataclasses.replace(model, forms=None))
+    for record in bench.load():
+        title, body = bench.view(record, chars)
+        assert classify(title=title, body=body, taxonomy=fast) == classify(
+            title=title, body=body, taxonomy=reference
+        ), record["id"]

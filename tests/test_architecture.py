@@ -55,10 +55,6 @@ SHELL = ("bot.cli", "bot.chat")
 MAX_LINES, MAX_BOT_MODULES = 400, 12
 # The line limit holds for the product, the tests and the benchmarks alike.
 SIZED = (*OURS, "tests", "bench")
-# Over MAX_LINES for now, both the classifier's: tests/test_classify.py is being split on the
-# topics branch, and bench/topics.py grew past the limit with the topics2 merge. Drop an entry once
-# its module is under MAX_LINES (a test below fails until then).
-LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH = frozenset({"tests/test_classify.py", "bench/topics.py"})
 # Packages whose docstring is their one line of "what lives here".
 DOCUMENTED = ("bot", "storage", "scrapers", "tests/support", "tests/fakes")
 # bench/crash.py belongs to the delivery work in progress; its opening sentence runs over three
@@ -232,18 +228,9 @@ def test_no_module_is_too_long(package: str) -> None:
     long = {
         name: n
         for path in (ROOT / package).rglob("*.py")
-        if (name := str(path.relative_to(ROOT))) not in LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH
-        and (n := _lines(path)) > MAX_LINES
+        if (n := _lines(path)) > MAX_LINES and (name := str(path.relative_to(ROOT)))
     }
     assert long == {}
-
-
-@pytest.mark.parametrize("module", sorted(LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH))
-def test_a_long_module_is_exempt_only_while_it_is_long(module: str) -> None:
-    path = ROOT / module
-    assert path.exists() and _lines(path) > MAX_LINES, (
-        f"{module} is split: drop it from LONG_UNTIL_SPLIT_ON_THE_TOPICS_BRANCH"
-    )
 
 
 def _docstring(path: Path) -> str:

@@ -1,10 +1,16 @@
 """Tests for bot.text.summarize: lead choice and the length budget (sentences: test_summarize_sentences)."""
 
 import re
+from functools import partial
 
 import pytest
 
-from bot.text.summarize import is_real_lead, summarize
+from bot.config.model import Config
+from bot.text.summarize import is_real_lead
+from bot.text.summarize import summarize as summarize_to
+
+# The product's default length (config key summary.max_chars) unless a test sets its own.
+summarize = partial(summarize_to, max_chars=Config.__dataclass_fields__["summary_chars"].default)
 
 # --- lead choice -------------------------------------------------------------------------------
 

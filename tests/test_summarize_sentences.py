@@ -1,8 +1,15 @@
 """Where a summary may end and where it starts: sentence boundaries, and agency datelines cut."""
 
+from functools import partial
+
 import pytest
 
-from bot.text.summarize import strip_dateline, summarize
+from bot.config.model import Config
+from bot.text.summarize import strip_dateline
+from bot.text.summarize import summarize as summarize_to
+
+# The product's default length (config key summary.max_chars) unless a test sets its own.
+summarize = partial(summarize_to, max_chars=Config.__dataclass_fields__["summary_chars"].default)
 
 # --- sentence splitting ------------------------------------------------------------------------
 

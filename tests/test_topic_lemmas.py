@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from bench import topics as bench
-from bot.text.classify import classify, taxonomy_from_dict
 from bot.text.lemmas import lemma_features
 from bot.text.topic_model import shipped_model
 
@@ -39,20 +34,6 @@ def test_scoring_never_loads_simplemma():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-
-
-@pytest.mark.parametrize("chars", [None, 600, 300])
-def test_the_form_table_decides_as_simplemma_on_every_real_text(chars):
-    pytest.importorskip("simplemma")
-    model = shipped_model()
-    tables = bench.example_tables()
-    fast = taxonomy_from_dict(tables, model=model)
-    reference = taxonomy_from_dict(tables, model=dataclasses.replace(model, forms=None))
-    for record in bench.load():
-        title, body = bench.view(record, chars)
-        assert classify(title=title, body=body, taxonomy=fast) == classify(
-            title=title, body=body, taxonomy=reference
-        ), record["id"]
 
 
 def test_a_word_outside_the_table_adds_nothing():

@@ -25,7 +25,6 @@ from bot.text.taxonomy import (
     Text,
     Topic,
     taxonomy_from_dict,
-    taxonomy_from_toml,
 )
 
 __all__ = [
@@ -41,7 +40,6 @@ __all__ = [
     "rule_points",
     "tag_entities",
     "taxonomy_from_dict",
-    "taxonomy_from_toml",
 ]
 
 log = logging.getLogger(__name__)

@@ -84,7 +84,7 @@ _LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 
 
-def summarize(*, title: str, lead: str, body: str, lang: str = "", max_chars: int = 600) -> str:
+def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "") -> str:
     """Return a summary of at most max_chars characters, or "" when there is nothing to say."""
     if max_chars < 1:
         raise ValueError(f"max_chars must be positive, got {max_chars}")

@@ -9,7 +9,6 @@ Errors::
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -166,15 +165,6 @@ class Text:
         """Tell whether a position in the folded text is the same position in the exact one."""
         # Folding keeps every character's place except İ's (and a lone combining dot).
         return len(self.exact) == len(self.folded)
-
-
-def taxonomy_from_toml(text: str, *, path: str = "") -> Taxonomy:
-    """Parse TOML text with [topics.*] and [entities.*] tables into a taxonomy."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path or 'taxonomy'}: not valid TOML ({exc})") from exc
-    return taxonomy_from_dict(data, path=path)
 
 
 def taxonomy_from_dict(

@@ -1,0 +1,163 @@
+"""Markdown rows of the topic benchmark: per system, language, topic, fold and timing."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+
+from bench.topics.data import FOLDS, SHORT, TOPICS, VIEWS, WRITTEN, Predict, Record, load, view
+from bench.topics.scoring import (
+    count,
+    cv_runs,
+    first_call_seconds,
+    micro,
+    ms_per_article,
+    predict_all,
+    predictor,
+    prf,
+    rules_taxonomy,
+)
+
+
+def row(name: str, counts: dict[str, Counter], n: int) -> str:
+    """Format one micro-averaged table row."""
+    p, r, f = micro(counts)
+    return f"| {name} | {n} | {p:.3f} | {r:.3f} | **{f:.3f}** |"
+
+
+def language_rows(name: str, records: Sequence[Record], predicted: Sequence[set]) -> list[str]:
+    """Format micro rows for each language."""
+    rows = []
+    for lang in ("en", "ru"):
+        pairs = [(r, p) for r, p in zip(records, predicted) if r["lang"] == lang]
+        subset = [r for r, _ in pairs]
+        rows.append(row(f"{name}, {lang}", count(subset, [p for _, p in pairs]), len(subset)))
+    return rows
+
+
+def topic_table(columns: dict[str, dict[str, Counter]]) -> list[str]:
+    """Format per-topic P/R/F1 with one group of columns per named count set."""
+    head = "| topic | " + " | ".join(f"{name} P | R | F1" for name in columns) + " |"
+    rule = "|---|" + "---:|---:|---:|" * len(columns)
+    lines = [head, rule]
+    for topic in TOPICS:
+        cells = []
+        for counts in columns.values():
+            p, r, f = prf(counts[topic])
+            cells.append(f"{p:.2f} | {r:.2f} | {f:.2f}")
+        lines.append(f"| {topic} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[str]:
+    """Report each fold's scores, their mean, and the pooled figures of a cross-validation."""
+    dealt, runs = cv_runs(records, recipe)
+    out = [f"#### {name}: {FOLDS}-fold cross-validation, folds grouped by site", ""]
+    out += [
+        "| fold | texts | title+600 P | R | F1 | full P | R | F1 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    pooled_records: list[Record] = []
+    pooled: dict[str, list] = {label: [] for label in VIEWS}
+    f1s: dict[str, list] = {label: [] for label in VIEWS}
+    for i, (test, got) in enumerate(zip(dealt, runs)):
+        cells = []
+        for label in VIEWS:
+            p, r, f = micro(count(test, got[label]))
+            f1s[label].append(f)
+            cells.append(f"{p:.3f} | {r:.3f} | {f:.3f}")
+            pooled[label] += got[label]
+        pooled_records += test
+        out.append(f"| {i + 1} | {len(test)} | " + " | ".join(cells) + " |")
+    means = " | ".join(f" | | **{statistics.mean(f1s[label]):.3f}**" for label in VIEWS)
+    out.append(f"| mean of folds | {len(records)} |{means} |")
+    return out + [""] + detail(pooled_records, pooled, f"{name}, pooled over the folds")
+
+
+def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
+    """Summarise a recipe's CV per view: pooled P/R/F1, fold mean, lowest topic recall, en/ru gap."""
+    dealt, runs = cv_runs(records, recipe)
+    pooled = [r for fold in dealt for r in fold]
+    cells = []
+    for label in VIEWS:
+        got = [p for run in runs for p in run[label]]
+        counts = count(pooled, got)
+        p, r, f = micro(counts)
+        mean = statistics.mean(micro(count(t, run[label]))[2] for t, run in zip(dealt, runs))
+        worst = min(TOPICS, key=lambda t: prf(counts[t])[1])
+        by_lang = [
+            micro(count(*zip(*[(x, y) for x, y in zip(pooled, got) if x["lang"] == lang])))[2]
+            for lang in ("en", "ru")
+        ]
+        cells.append(
+            f"{p:.3f} | {r:.3f} | **{f:.3f}** | {mean:.3f} | {prf(counts[worst])[1]:.2f} {worst[:8]}"
+            f" | {abs(by_lang[0] - by_lang[1]):.3f}"
+        )
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
+    """Report micro figures per view and language, and per-topic figures per view."""
+    out = [f"#### {name}", "", "| view | texts | precision | recall | micro-F1 |"]
+    out.append("|---|---:|---:|---:|---:|")
+    for label in VIEWS:
+        out.append(row(label, count(records, got[label]), len(records)))
+        out.extend(language_rows(label, records, got[label]))
+    out.append("")
+    return out + topic_table({label: count(records, got[label]) for label in VIEWS}) + [""]
+
+
+def written_rows(systems: dict[str, Predict]) -> list[str]:
+    """Report each system on the written set (unit-test texts, not accuracy)."""
+    written = load(WRITTEN)
+    out = ["#### written set (texts we wrote; unit tests, never accuracy)", ""]
+    out += ["| system | texts | precision | recall | micro-F1 |", "|---|---:|---:|---:|---:|"]
+    for name, predict in systems.items():
+        out.append(row(name, count(written, predict_all(predict, written, None)), len(written)))
+    return out + [""]
+
+
+def timing_rows(systems: dict[str, Predict], records: Sequence[Record]) -> list[str]:
+    """Report milliseconds per article (title + whole body) and a fresh process's first call."""
+    out = ["#### time per article (title + whole body, best of 5 runs, over the real set)", ""]
+    for name, predict in systems.items():
+        predict_all(predict, records, None)  # warm up: the first call loads the model
+        times = ms_per_article(predict, records)
+        out.append(
+            f"- {name}: median {statistics.median(times):.3f} ms,"
+            f" mean {statistics.mean(times):.3f} ms, slowest {max(times):.3f} ms"
+        )
+    out += ["", "#### a fresh process", ""]
+    out += [f"- {name}: {seconds:.2f} s" for name, seconds in first_call_seconds().items()]
+    return out + [""]
+
+
+def form_table_rows(tuning: Sequence[Record], heldout: Sequence[Record]) -> list[str]:
+    """Compare the form table with simplemma on held-out texts (table from tuning texts)."""
+    import dataclasses
+
+    from bot.text.lemmas import lemma_features
+    from bot.text.topic_model import TopicModel
+    from bot.text.topic_training import train
+
+    samples = [(r["title"], r["body"], r["topics"]) for r in tuning]
+    data = train(samples, taxonomy=rules_taxonomy(), topics=TOPICS, with_forms=True)
+    model = TopicModel.from_dict(data)
+    fast, slow = predictor(model), predictor(dataclasses.replace(model, forms=None))
+    views = features_differ = topics_differ = 0
+    for record in heldout:
+        for chars in (None, SHORT, 300):
+            title, body = view(record, chars)
+            views += 1
+            a = lemma_features(title, body, forms=model.forms)
+            b = lemma_features(title, body)
+            features_differ += any(a.get(n) != b.get(n) for n in model.vocabulary)
+            topics_differ += fast(title, body, "") != slow(title, body, "")
+    return [
+        "#### form table vs simplemma, held-out texts (model and table from the tuning part)",
+        "",
+        f"- views (whole, 600, 300) compared: {views}; with a weighted lemma counted otherwise:"
+        f" {features_differ}; with other topics: {topics_differ}",
+        "",
+    ]
