@@ -123,6 +123,11 @@ def read_dateline(headline: _Element) -> Dateline | None:
     return below[1] if below is not None else None
 
 
+def following_lines(el: _Element, limit: int) -> list[str]:
+    """Return the first `limit` text strings after an element, each on one line."""
+    return [" ".join(s.split()) for s in _following(el, limit)]
+
+
 def _following(el: _Element, limit: int) -> list[str]:
     """Return the first `limit` non-blank text strings after an element, in page order.
 

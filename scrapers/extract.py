@@ -11,14 +11,13 @@ from html import escape
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from lxml.etree import ParserError
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
-from trafilatura import load_html
+from lxml.html import HtmlElement
 
-from .body import extract_body, remove_keeping_tail
+from .body import extract_body, remove_keeping_tail, reveal_hidden_story
+from .bylines import choose_authors
 from .datelines import Dateline, fixed_zone, pick_time, read_dateline
-from .dates import iter_datelines, parse_machine_date, plausible
-from .errors import NotHTML
+from .dates import guess_date, iter_datelines, parse_machine_date, plausible
+from .document import parse_page
 from .headline import choose_headline, find_heading
 from .language import detect_language
 from .metadata import Metadata, content_text, read_metadata, shown_in_chrome
@@ -50,8 +49,6 @@ _NAMED_UTC = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)\s*(?:GMT|UTC
 _WRITTEN_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 _MIN_LEAD = 25
 _MAX_FEED_LEAD = 600
-# For pages trafilatura refuses: comments and processing instructions dropped, as its parser does.
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def extract_article(
@@ -68,25 +65,34 @@ def extract_article(
     now = now or datetime.now(UTC)
     # One lxml parse serves metadata, date lines and the body; a source's CSS selectors alone
     # need BeautifulSoup, and what they remove is gone before the rest is read.
-    tree, whole = _parse(html, url=url)
+    tree, whole = parse_page(html, url=url)
     meta = read_metadata(tree)
     picked = pick(html, source.selectors)
     if picked.html is not None:
-        tree, whole = _parse(picked.html, url=url)
+        tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
+    reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
     lead = _lead(tree, meta, source, picked, title=title, body=body)
+    shown = heading if heading is not None else find_heading(tree, title)
     if dated:
         published = dated[0]
     else:
-        shown = heading if heading is not None else find_heading(tree, title)
         printed = read_dateline(shown) if shown is not None else None
         published = _published(printed, meta, source, now=now)
-    author = (dated[1] if dated else "") or picked.author
-    author = normalize_author(author or next(iter(meta.authors), ""))
+    if published is None:
+        published = guess_date(tree, url=url, zone=ZoneInfo(source.timezone), now=now)
+    author = choose_authors(
+        tree,
+        ruled=(dated[1] if dated else "") or picked.author,
+        declared=meta.authors,
+        metas=meta.meta_authors,
+        headline=shown,
+        site_names=(meta.site_name, source.name, *_site_labels(url)),
+    )
     return Article(
         url=url,
         canonical_url=_canonical(meta.canonical, url=url, source=source),
@@ -148,33 +154,6 @@ def merge_link(article: Article, link: Link) -> Article:
     )
 
 
-def _parse(html: str, *, url: str) -> tuple[HtmlElement, bool]:
-    """Parse HTML into the lxml tree trafilatura reads, refusing documents that are not HTML.
-
-    The flag is False for a fragment that trafilatura refuses: a tree to read metadata from,
-    with no body to look for.
-    """
-    head = html.lstrip()[:1024].lower()
-    # A feed quotes article HTML (tass.ru's yandex:full-text) but is no page to extract.
-    if re.match(r"(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:rdf)\b", head, re.DOTALL):
-        raise NotHTML(f"{url}: an RSS or Atom feed, not an HTML page")
-    if not head or not (
-        "<html" in head
-        or "<!doctype html" in head
-        or "<head" in head
-        or "<body" in head
-        or re.search(r"<(div|p|article|h1)\b", head)
-    ):
-        raise NotHTML(f"{url}: not an HTML document")
-    tree = load_html(html)
-    if tree is not None:
-        return tree, True
-    try:
-        return document_fromstring(html, parser=_PARSER), False
-    except (ParserError, ValueError):
-        return document_fromstring("<html></html>"), False
-
-
 def _drop_code(tree: HtmlElement) -> None:
     """Remove scripts and styles, read by nothing after the metadata, keeping JSON-LD.
 
@@ -192,8 +171,9 @@ def _title(raw: str, meta: Metadata, source: Source, *, url: str) -> str:
     """Return the headline without a trailing date or site name ("… | TASS", "… - Digg")."""
     title = _TRAILING_DATE.sub("", raw)
     site_names = {n.casefold() for n in (meta.site_name, source.name) if n}
-    # The site's name as its domain spells it: "digg" of digg.com, "morebikes" of morebikes.co.uk.
-    domain = {label for label in _site(url).split(".") if len(label) > 3}
+    # The site's name as its domain spells it: "digg" of digg.com, "morebikes" of morebikes.co.uk,
+    # "golemde" of golem.de.
+    domain = _site_labels(url)
     parts = _TITLE_SEPARATORS.split(title)
     last = parts[-1].casefold()
     named = last in site_names or re.sub(r"\W", "", last) in domain
@@ -323,6 +303,12 @@ def _canonical(declared: str, *, url: str, source: Source) -> str:
     candidate = urljoin(url, declared) if declared else url
     same_site = _site(candidate) == _site(url)
     return canonical_url(candidate if same_site else url, rewrites=source.url_rewrites)
+
+
+def _site_labels(url: str) -> set[str]:
+    """Return the ways a site's name is spelt by its host: long labels, and the host unbroken."""
+    host = _site(url)
+    return {label for label in host.split(".") if len(label) > 3} | {re.sub(r"\W", "", host)}
 
 
 def _site(url: str) -> str:
