@@ -45,8 +45,13 @@ _BYLINE_LINES = 12
 _STORY_WORDS = 25
 
 
-def names_of(raw: str) -> list[str]:
-    """Return the person or agency names in a byline, cleaned of prefixes, roles and e-mails."""
+def names_of(raw: str, *, printed: bool = False) -> list[str]:
+    """Return the person or agency names in a byline, cleaned of prefixes, roles and e-mails.
+
+    A `printed` line may be the story's own words ("By Monday, …"): its names need capitals.
+    """
+    if raw.strip().lower().startswith(("http:", "https:", "www.")):
+        return []
     text = _EMAIL.sub(" ", clean_inline(raw)).strip(" •|-–—/:")
     text = _PREFIX.sub("", text)
     names: list[str] = []
@@ -55,7 +60,7 @@ def names_of(raw: str) -> list[str]:
         # follows is another capitalised name.
         for piece in part.split(","):
             name = _PREFIX.sub("", clean_inline(piece)).strip(" .-–—:")
-            if _plausible(name) and not _ROLE.search(name) and name not in names:
+            if _plausible(name, printed=printed) and not _ROLE.search(name) and name not in names:
                 names.append(name)
     return names
 
@@ -109,23 +114,28 @@ def printed_byline(lines: list[str]) -> str:
         if _PREFIX.fullmatch(line + " ") and n + 1 < len(lines):
             line = f"{line} {lines[n + 1]}"  # "By" in one element, the name in a link
         if _PREFIX.match(line) and len(line.split()) <= 3 * _MAX_WORDS:
-            names = [n for n in names_of(line) if len(n.split()) >= 2]
+            names = [n for n in names_of(line, printed=True) if len(n.split()) >= 2]
             if names:
                 return ", ".join(names)
         dated = _DATE_THEN_NAME.search(line)
-        if dated and names_of(dated["names"]):
+        if dated and names_of(dated["names"], printed=True):
             return dated["names"]
     return ""
 
 
-def _plausible(name: str) -> bool:
+def _plausible(name: str, *, printed: bool) -> bool:
     """Tell whether a cleaned string can be a name: short, capitalised words, some letters."""
     words = name.split()
     if not words or len(words) > _MAX_WORDS or len(name) > _MAX_CHARS:
         return False
-    if name.lower().startswith("http") or not any(c.isalpha() for c in name):
+    if name.lower().startswith("http") or any(c.isdigit() for c in name):
         return False
-    # Scripts without case (Chinese, Japanese, Arabic, ...) pass; cased ones need capitals.
+    if not any(c.isalpha() for c in name):
+        return False
+    # A declared name may be an agency's lower-case short name ("dpa"); otherwise, in scripts
+    # with case, every word but a particle is capitalised.
+    if not printed and len(words) == 1:
+        return True
     return all(w[0].isupper() or not w[0].islower() or w in _PARTICLES for w in words)
 
 

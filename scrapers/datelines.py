@@ -314,7 +314,10 @@ def _days(m: re.Match) -> tuple[date, ...]:
     year = int(m["ny"]) + (2000 if len(m["ny"]) == 2 else 0)
     a, b = int(m["n1"]), int(m["n2"])
     days = []
-    for month, day in ((b, a), (a, b)):  # day first (Europe), then month first (US)
+    # Day first (Europe), then month first (US); dotted dates are day first everywhere they are
+    # written ("08.02.2021" under an interaffairs.ru headline, German and Russian sites).
+    orders = ((b, a),) if m["sep"] == "." else ((b, a), (a, b))
+    for month, day in orders:
         try:
             days.append(date(year, month, day))
         except ValueError:
