@@ -10,7 +10,6 @@ from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 from htmldate import find_date
-from lxml.html import HtmlElement
 
 log = logging.getLogger(__name__)
 
@@ -159,16 +158,18 @@ def plausible(moment: datetime, *, now: datetime) -> bool:
     return _EARLIEST <= moment <= now + _ZONE_SLACK
 
 
-def guess_date(tree: HtmlElement, *, url: str, zone: ZoneInfo, now: datetime) -> datetime | None:
-    """Return htmldate's publication day for a page, as midnight in `zone`, or None.
+def guess_date(html: str, *, url: str, zone: ZoneInfo | None, now: datetime) -> datetime | None:
+    """Return htmldate's publication day for a page, or None.
 
-    htmldate reads what the page's own reading did not find: dates in the URL, in free text and
-    in attributes. It is asked for the original date, between 1990 and the fetch day.
+    htmldate reads what the page's own reading did not find: dates in the URL, in free text, in
+    attributes and in scripts (so it gets the page as served, not our tree without scripts). It
+    is asked for the original date, between 1990 and the fetch day. The day is midnight in
+    `zone`; with no zone known, noon UTC, which is the same calendar day from UTC-11 to UTC+11.
     """
     latest = (now + _ZONE_SLACK).date().isoformat()
     try:
         day = find_date(
-            tree,
+            html,
             extensive_search=True,
             original_date=True,
             url=url or None,
@@ -180,5 +181,6 @@ def guess_date(tree: HtmlElement, *, url: str, zone: ZoneInfo, now: datetime) ->
         return None
     if not day:
         return None
-    moment = to_utc(datetime.combine(datetime.fromisoformat(day).date(), time()), zone)
+    moment = datetime.combine(datetime.fromisoformat(day).date(), time(0 if zone else 12))
+    moment = to_utc(moment, zone or UTC)
     return moment if plausible(moment, now=now) else None

@@ -61,6 +61,8 @@ def extract_article(
     selectors, date-line pattern, time zone and trailers.
     `now` bounds dates without a year (default: the current time). Raises `NotHTML`.
     """
+    # Without a source, the page's time zone is unknown (a day alone is then noon UTC).
+    zone = ZoneInfo(source.timezone) if source else None
     source = source or Source(key="", url=url)
     now = now or datetime.now(UTC)
     # One lxml parse serves metadata, date lines and the body; a source's CSS selectors alone
@@ -71,12 +73,13 @@ def extract_article(
     if picked.html is not None:
         tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
+    captions = _drop_captions(tree)
     reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
-    lead = _lead(tree, meta, source, picked, title=title, body=body)
+    lead = _lead(tree, meta, source, picked, title=title, body=body, captions=captions)
     shown = heading if heading is not None else find_heading(tree, title)
     if dated:
         published = dated[0]
@@ -84,7 +87,7 @@ def extract_article(
         printed = read_dateline(shown) if shown is not None else None
         published = _published(printed, meta, source, now=now)
     if published is None:
-        published = guess_date(tree, url=url, zone=ZoneInfo(source.timezone), now=now)
+        published = guess_date(html, url=url, zone=zone, now=now)
     author = choose_authors(
         tree,
         ruled=(dated[1] if dated else "") or picked.author,
@@ -268,8 +271,27 @@ def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source,
     return text
 
 
+def _drop_captions(tree: HtmlElement) -> str:
+    """Remove figure captions, which describe a picture, not the story; return their texts.
+
+    trafilatura keeps a <figcaption> as a paragraph of the body, between the story's own.
+    """
+    texts = []
+    for el in list(tree.iter("figcaption")):
+        texts.append(_folded(el.text_content()))
+        remove_keeping_tail(el)
+    return "\n".join(texts)
+
+
 def _lead(
-    tree: HtmlElement, meta: Metadata, source: Source, picked: Picked, *, title: str, body: str
+    tree: HtmlElement,
+    meta: Metadata,
+    source: Source,
+    picked: Picked,
+    *,
+    title: str,
+    body: str,
+    captions: str,
 ) -> str:
     """Return the publisher's standfirst when it is a real lead, not the title or boilerplate."""
     # A source that names its standfirst element has no lead where that element is missing; its
@@ -286,6 +308,8 @@ def _lead(
         return ""
     if _folded(body).startswith(_folded(lead).rstrip(".…")):
         return ""  # An excerpt of the body's opening, not a standfirst of its own.
+    if captions and _folded(lead).rstrip(".…") in captions:
+        return ""  # The lead picture's caption, not a standfirst.
     # A description that the page also shows in its header or footer is the site's slogan
     # ("TASS is Russia's leading news agency"), not this article's lead.
     if shown_in_chrome(tree, lead):

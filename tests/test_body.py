@@ -234,8 +234,8 @@ def test_a_bare_date_that_no_stamp_confirms_is_not_trusted() -> None:
         # A dotted date is day first wherever it is written: the 6th of November.
         ("06.11.2019", datetime(2019, 11, 6, tzinfo=UTC)),
         # The 6th of November or the 11th of June: not a date to print alone, but the cascade's
-        # last resort (htmldate) reads it day first too.
-        ("06/11/2019", datetime(2019, 11, 6, tzinfo=UTC)),
+        # last resort (htmldate) reads it day first too; a day in no known zone is noon UTC.
+        ("06/11/2019", datetime(2019, 11, 6, 12, tzinfo=UTC)),
     ],
 )
 def test_printed_datelines_are_read(text: str, utc: datetime | None) -> None:

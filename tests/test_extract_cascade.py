@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from scrapers import extract_article
+from scrapers import Source, extract_article
 from scrapers.bylines import names_of, printed_byline
 from scrapers.selection import source_for_url
 
@@ -133,8 +133,13 @@ def test_an_e_mail_meta_author_is_no_name() -> None:
             "https://ministry.example/news/talks",
             datetime(2024, 5, 3, 13, 47, 42, tzinfo=UTC),
         ),
-        # No metadata, no dateline: the date in the URL (htmldate), midnight in the zone (UTC).
-        (_page(), "https://ministry.example/2024/05/03/talks", datetime(2024, 5, 3, tzinfo=UTC)),
+        # No metadata, no dateline: the date in the URL (htmldate); no zone is known, so the day
+        # is noon UTC, the same calendar day from UTC-11 to UTC+11.
+        (
+            _page(),
+            "https://ministry.example/2024/05/03/talks",
+            datetime(2024, 5, 3, 12, tzinfo=UTC),
+        ),
         # A date after the fetch is implausible, and so is one before 1990: no date at all.
         (_page(), "https://ministry.example/2027/05/03/talks", None),
         (
@@ -152,6 +157,15 @@ def test_an_e_mail_meta_author_is_no_name() -> None:
 )
 def test_publication_time_cascade(html: str, url: str, published: datetime | None) -> None:
     assert _read(html, url).published == published
+
+
+def test_a_day_alone_is_midnight_in_the_sources_zone() -> None:
+    source = Source(key="t", url="https://ministry.example/", timezone="Europe/Moscow")
+    html = _page()
+    article = extract_article(
+        html, url="https://ministry.example/2024/05/03/t", source=source, now=NOW
+    )
+    assert article.published == datetime(2024, 5, 2, 21, tzinfo=UTC)
 
 
 def test_a_date_after_the_fetch_time_is_refused_even_in_metadata() -> None:
