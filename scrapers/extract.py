@@ -48,6 +48,9 @@ _TRAILING_DATE = re.compile(r"\s+\d{1,2}\.\d{1,2}\.\d{4}$")
 _NAMED_UTC = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)\s*(?:GMT|UTC)$")
 _WRITTEN_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 _MIN_LEAD = 25
+# A lead whose first 12 words open the body repeats the body's opening.
+_WORDS = re.compile(r"\w+")
+_LEAD_WORDS, _OPENING_CHARS = 12, 400
 _MAX_FEED_LEAD = 600
 
 
@@ -306,7 +309,7 @@ def _lead(
         return ""
     if meta.site_name and same_text(lead, meta.site_name):
         return ""
-    if _folded(body).startswith(_folded(lead).rstrip(".…")):
+    if _opens(body, lead):
         return ""  # An excerpt of the body's opening, not a standfirst of its own.
     if captions and _folded(lead).rstrip(".…") in captions:
         return ""  # The lead picture's caption, not a standfirst.
@@ -315,6 +318,16 @@ def _lead(
     if shown_in_chrome(tree, lead):
         return ""
     return lead
+
+
+def _opens(body: str, lead: str) -> bool:
+    """Tell whether the body opens with the lead's first words.
+
+    Words, not characters: a description copies the opening paragraph with other quotes, dashes
+    or spacing ("’" for "'"), or cut short ("…").
+    """
+    words = _WORDS.findall(lead.casefold())[:_LEAD_WORDS]
+    return bool(words) and _WORDS.findall(body[:_OPENING_CHARS].casefold())[: len(words)] == words
 
 
 def _folded(text: str) -> str:

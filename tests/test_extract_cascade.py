@@ -173,3 +173,26 @@ def test_a_date_after_the_fetch_time_is_refused_even_in_metadata() -> None:
     published = _read(html).published
     # htmldate, the last resort, may still guess a day from the stamp's month: never a later one.
     assert published is None or published <= NOW
+
+
+def test_a_description_copying_the_opening_with_other_quotes_is_no_lead() -> None:
+    # The description repeats the first paragraph with straight quotes and cut short.
+    description = (
+        "The ministry said on Monday that the talks with its neighbours would continue next week…"
+    )
+    html = _page(f'<meta name="description" content="{description}">').replace(
+        "ministry", "ministry’s", 0
+    )
+    assert _read(html).lead == ""
+    opening = _page('<meta name="description" content="The ministry’s “talks” will continue">')
+    html = opening.replace(
+        "<p>The ministry said", '<p>The ministry\'s "talks" will continue. It said'
+    )
+    assert _read(html).lead == ""
+
+
+def test_a_caption_is_no_lead_and_no_body() -> None:
+    caption = "Delegations at the border crossing, where the protocol will be signed next week."
+    figure = f"<figure><img src='a.jpg'><figcaption>{caption}</figcaption></figure>"
+    article = _read(_page(f'<meta name="description" content="{caption}">', figure))
+    assert (article.lead, caption in article.body) == ("", False)
