@@ -31,8 +31,12 @@ _SPLIT = re.compile(r"\s*(?:[;|/&•·]|\s(?:and|und|og|och|et|и)\s)\s*", re.IG
 # A piece after a comma that names a role, not a person ("Jane Doe, Staff Writer").
 _ROLE = re.compile(
     r"\b(?:editor|writer|correspondent|reporter|staff|contributor|columnist|photographer|"
-    r"journalist|redakteur(?:in)?|korrespondent(?:in)?|редактор|корреспондент|обозреватель)\b",
+    r"journalist|korrespondent(?:in)?|редактор|корреспондент|обозреватель)\b|redakteur(?:in)?\b",
     re.IGNORECASE,
+)
+# Pieces of a byline that say when or where from, not who: "Posted Aug 8", "Quelle: dpa".
+_NOT_A_NAME = re.compile(
+    r"(?:posted|updated|published|last updated|quelle|source|fuente|foto|photo)\b", re.IGNORECASE
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _DATE_THEN_NAME = re.compile(
@@ -59,7 +63,9 @@ def names_of(raw: str, *, printed: bool = False) -> list[str]:
         # "Yuri Menshikov , editor", "Jane Doe, Staff Writer": a comma starts a role unless what
         # follows is another capitalised name.
         for piece in part.split(","):
-            name = _PREFIX.sub("", clean_inline(piece)).strip(" .-–—:")
+            name = _undoubled(_PREFIX.sub("", clean_inline(piece)).strip(" .-–—:"))
+            if _NOT_A_NAME.match(name):
+                continue
             if _plausible(name, printed=printed) and not _ROLE.search(name) and name not in names:
                 names.append(name)
     return names
@@ -82,11 +88,11 @@ def choose_authors(
     own = {_fold(n) for n in site_names if n}
     fallback: list[str] = []
     for candidate in _candidates(tree, ruled, declared, metas, headline):
-        names = [n for raw in candidate for n in names_of(raw)]
-        if not names:
-            continue
-        if any(_fold(n) not in own and not _looks_like_site(n) for n in names):
-            return ", ".join(names)
+        names = list(dict.fromkeys(n for raw in candidate for n in names_of(raw)))
+        people = [n for n in names if not _site_like(n, own)]
+        if people:
+            # The publisher named beside a person ("Jane Doe, TIMESOFINDIA.COM") is no author.
+            return ", ".join(people)
         fallback = fallback or names
     return ", ".join(fallback)
 
@@ -123,6 +129,13 @@ def printed_byline(lines: list[str]) -> str:
     return ""
 
 
+def _undoubled(name: str) -> str:
+    """Return a name printed twice in a row once ("Sidney Wiltgen Sidney Wiltgen")."""
+    words = name.split()
+    half = len(words) // 2
+    return " ".join(words[:half]) if half and words[:half] == words[half:] else name
+
+
 def _plausible(name: str, *, printed: bool) -> bool:
     """Tell whether a cleaned string can be a name: short, capitalised words, some letters."""
     words = name.split()
@@ -139,9 +152,14 @@ def _plausible(name: str, *, printed: bool) -> bool:
     return all(w[0].isupper() or not w[0].islower() or w in _PARTICLES for w in words)
 
 
-def _looks_like_site(name: str) -> bool:
-    """Tell whether a name is a site's address rather than a person ("mdr.de", "STERN.de")."""
-    return bool(re.search(r"\.\w{2,}$", name)) and " " not in name
+def _site_like(name: str, own: set[str]) -> bool:
+    """Tell whether a name is the site's own name or address ("mdr.de", "TIMESOFINDIA COM")."""
+    if re.search(r"\.\w{2,}$", name) and " " not in name:
+        return True
+    folded = _fold(name)
+    return any(
+        folded == site or (folded.startswith(site) and len(folded) - len(site) <= 3) for site in own
+    )
 
 
 def _fold(text: str) -> str:

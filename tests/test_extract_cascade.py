@@ -78,6 +78,9 @@ def test_the_seed_page_with_the_source_its_url_picks_reads_moscow_time() -> None
         ("the ministry said on Monday", []),
         ("Автор: Армен Оганесян, главный редактор", ["Армен Оганесян"]),
         ("松岡大地", ["松岡大地"]),
+        ("Sidney Wiltgen Sidney Wiltgen", ["Sidney Wiltgen"]),
+        ("Yasmine Hassan · CBC News · Posted Aug", ["Yasmine Hassan", "CBC News"]),
+        ("Holger Zschäpitz, Wirtschaftsredakteur", ["Holger Zschäpitz"]),
     ],
 )
 def test_names_of_a_byline(raw: str, names: list[str]) -> None:
@@ -111,6 +114,12 @@ def test_json_ld_authors_are_joined_and_a_site_name_gives_way_to_a_person() -> N
     assert _read(_page(org, "<p>By Anna Petrova</p>")).author == "Anna Petrova"
     # ... and stays when no person is named anywhere.
     assert _read(_page(org)).author == "Ministry"
+
+
+def test_the_publisher_beside_a_person_is_no_author() -> None:
+    meta = '<meta name="author" content="Aashish Saxena, TIMESOFINDIA.COM">'
+    url = "https://timesofindia.example/news/talks"
+    assert _read(_page(meta), url).author == "Aashish Saxena"
 
 
 def test_rel_author_and_byline_classes_are_read_without_metadata() -> None:
