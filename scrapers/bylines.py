@@ -34,9 +34,11 @@ _ROLE = re.compile(
     r"journalist|korrespondent(?:in)?|редактор|корреспондент|обозреватель)\b|redakteur(?:in)?\b",
     re.IGNORECASE,
 )
-# Pieces of a byline that say when or where from, not who: "Posted Aug 8", "Quelle: dpa".
+# Pieces of a byline that say when or where from, not who: "Posted Aug 8", "Quelle: dpa",
+# "来源：" (source).
 _NOT_A_NAME = re.compile(
-    r"(?:posted|updated|published|last updated|quelle|source|fuente|foto|photo)\b", re.IGNORECASE
+    r"(?:posted|updated|published|last updated|quelle|source|fuente|foto|photo)\b|来源",
+    re.IGNORECASE,
 )
 _EMAIL = re.compile(r"\S+@\S+\.\w+")
 _DATE_THEN_NAME = re.compile(

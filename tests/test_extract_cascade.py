@@ -81,6 +81,7 @@ def test_the_seed_page_with_the_source_its_url_picks_reads_moscow_time() -> None
         ("Sidney Wiltgen Sidney Wiltgen", ["Sidney Wiltgen"]),
         ("Yasmine Hassan · CBC News · Posted Aug", ["Yasmine Hassan", "CBC News"]),
         ("Holger Zschäpitz, Wirtschaftsredakteur", ["Holger Zschäpitz"]),
+        ("来源：人民网", []),
     ],
 )
 def test_names_of_a_byline(raw: str, names: list[str]) -> None:
