@@ -15,12 +15,13 @@ from lxml.html import HtmlElement
 
 from .body import extract_body, remove_keeping_tail, reveal_hidden_story
 from .bylines import choose_authors
-from .datelines import Dateline, fixed_zone, pick_time, read_dateline
+from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
 from .document import parse_page
 from .headline import choose_headline, find_heading
 from .language import detect_language
-from .metadata import Metadata, content_text, read_metadata, shown_in_chrome
+from .lead import choose_lead, drop_captions, folded
+from .metadata import Metadata, content_text, read_metadata
 from .models import Article, Link, Source
 from .normalize import (
     canonical_url,
@@ -47,10 +48,6 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 _TRAILING_DATE = re.compile(r"\s+\d{1,2}\.\d{1,2}\.\d{4}$")
 _NAMED_UTC = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)\s*(?:GMT|UTC)$")
 _WRITTEN_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
-_MIN_LEAD = 25
-# A lead whose first 12 words open the body repeats the body's opening.
-_WORDS = re.compile(r"\w+")
-_LEAD_WORDS, _OPENING_CHARS = 12, 400
 _MAX_FEED_LEAD = 600
 
 
@@ -76,21 +73,18 @@ def extract_article(
     if picked.html is not None:
         tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
-    captions = _drop_captions(tree)
+    captions = drop_captions(tree)
     reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
-    lead = _lead(tree, meta, source, picked, title=title, body=body, captions=captions)
+    picked_lead = picked.lead if source.selectors.lead else None
+    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     shown = heading if heading is not None else find_heading(tree, title)
-    if dated:
-        published = dated[0]
-    else:
-        printed = read_dateline(shown) if shown is not None else None
-        published = _published(printed, meta, source, now=now)
-    if published is None:
-        published = guess_date(html, url=url, zone=zone, now=now)
+    published = dated[0] if dated else _published(shown, meta, source, now=now)
+    # The cascade's last resort: htmldate, then nothing.
+    published = published or guess_date(html, url=url, zone=zone, now=now)
     author = choose_authors(
         tree,
         ruled=(dated[1] if dated else "") or picked.author,
@@ -144,7 +138,7 @@ def _feed_lead(summary: str, *, title: str, body: str) -> tuple[str, str]:
         return "", body
     if same_text(first, summary):
         return summary, rest  # The standfirst repeated as the first paragraph (tass.ru).
-    if body and _folded(body).startswith(_folded(summary).rstrip(".… ")):
+    if body and folded(body).startswith(folded(summary).rstrip(".… ")):
         return "", body  # An excerpt of the opening paragraph, not a lead of its own.
     return summary, body
 
@@ -234,9 +228,10 @@ def _plausible(
 
 
 def _published(
-    printed: Dateline | None, meta: Metadata, source: Source, *, now: datetime
+    shown: HtmlElement | None, meta: Metadata, source: Source, *, now: datetime
 ) -> datetime | None:
-    """Return the publication time that the metadata and the printed dateline agree on."""
+    """Return the publication time that the metadata and the dateline under `shown` agree on."""
+    printed = read_dateline(shown) if shown is not None else None
     zone = ZoneInfo(source.timezone)
     stamps = []
     for raw in meta.dates:
@@ -272,67 +267,6 @@ def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source,
     if title and (same_text(first, title) or same_text(_TRAILING_DATE.sub("", first), title)):
         text = rest
     return text
-
-
-def _drop_captions(tree: HtmlElement) -> str:
-    """Remove figure captions, which describe a picture, not the story; return their texts.
-
-    trafilatura keeps a <figcaption> as a paragraph of the body, between the story's own.
-    """
-    texts = []
-    for el in list(tree.iter("figcaption")):
-        texts.append(_folded(el.text_content()))
-        remove_keeping_tail(el)
-    return "\n".join(texts)
-
-
-def _lead(
-    tree: HtmlElement,
-    meta: Metadata,
-    source: Source,
-    picked: Picked,
-    *,
-    title: str,
-    body: str,
-    captions: str,
-) -> str:
-    """Return the publisher's standfirst when it is a real lead, not the title or boilerplate."""
-    # A source that names its standfirst element has no lead where that element is missing; its
-    # description is then the site's self-description (interaffairs.ru).
-    lead = picked.lead if source.selectors.lead else next(iter(meta.descriptions), "")
-    lead = strip_lines(clean_text(lead), trailers=source.trailers, drop=source.drop_lines)
-    if (
-        len(lead) < _MIN_LEAD
-        or same_text(lead, title)
-        or title.casefold().startswith(lead.rstrip(".… ").casefold())
-    ):
-        return ""
-    if meta.site_name and same_text(lead, meta.site_name):
-        return ""
-    if _opens(body, lead):
-        return ""  # An excerpt of the body's opening, not a standfirst of its own.
-    if captions and _folded(lead).rstrip(".…") in captions:
-        return ""  # The lead picture's caption, not a standfirst.
-    # A description that the page also shows in its header or footer is the site's slogan
-    # ("TASS is Russia's leading news agency"), not this article's lead.
-    if shown_in_chrome(tree, lead):
-        return ""
-    return lead
-
-
-def _opens(body: str, lead: str) -> bool:
-    """Tell whether the body opens with the lead's first words.
-
-    Words, not characters: a description copies the opening paragraph with other quotes, dashes
-    or spacing ("’" for "'"), or cut short ("…").
-    """
-    words = _WORDS.findall(lead.casefold())[:_LEAD_WORDS]
-    return bool(words) and _WORDS.findall(body[:_OPENING_CHARS].casefold())[: len(words)] == words
-
-
-def _folded(text: str) -> str:
-    """Return text casefolded with whitespace collapsed, for prefix comparisons."""
-    return " ".join(text.casefold().split())
 
 
 def _canonical(declared: str, *, url: str, source: Source) -> str:
