@@ -56,10 +56,12 @@ def extract_article(
 ) -> Article:
     """Extract one article from an HTML page.
 
-    Metadata comes from JSON-LD, OpenGraph, meta tags and <time>, judged by the headline and
-    the dateline the page prints; the body from trafilatura. A `source` corrects both with its
-    selectors, date-line pattern, time zone and trailers.
-    `now` bounds dates without a year (default: the current time). Raises `NotHTML`.
+    Each field takes the first plausible candidate of a cascade: the source's rules, then the
+    page's own reading (visible headline, the dateline and byline under it, JSON-LD, OpenGraph,
+    meta tags, <time>), then trafilatura's byline reader and htmldate; a date is plausible
+    between 1990 and `now`, the fetch time (default: the current time). The body comes from
+    trafilatura, cleaned of the title, date lines and trailers. Raises `NotHTML` for a feed or
+    for what has no markup at all.
     """
     # Without a source, the page's time zone is unknown (a day alone is then noon UTC).
     zone = ZoneInfo(source.timezone) if source else None
