@@ -91,10 +91,10 @@ def choose_authors(
     fallback: list[str] = []
     for candidate in _candidates(tree, ruled, declared, metas, headline):
         names = list(dict.fromkeys(n for raw in candidate for n in names_of(raw)))
-        people = [n for n in names if not _site_like(n, own)]
-        if people:
-            # The publisher named beside a person ("Jane Doe, TIMESOFINDIA.COM") is no author.
-            return ", ".join(people)
+        # Names that are all the site's own (the publisher as author) wait for a person; named
+        # beside a person, the publisher stays (sites credit "Jane Doe, t-online" on purpose).
+        if any(not _site_like(n, own) for n in names):
+            return ", ".join(names)
         fallback = fallback or names
     return ", ".join(fallback)
 

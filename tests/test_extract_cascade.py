@@ -117,10 +117,10 @@ def test_json_ld_authors_are_joined_and_a_site_name_gives_way_to_a_person() -> N
     assert _read(_page(org)).author == "Ministry"
 
 
-def test_the_publisher_beside_a_person_is_no_author() -> None:
-    meta = '<meta name="author" content="Aashish Saxena, TIMESOFINDIA.COM">'
+def test_a_site_address_as_author_gives_way_to_a_person() -> None:
+    meta = '<meta name="author" content="TIMESOFINDIA.COM">'
     url = "https://timesofindia.example/news/talks"
-    assert _read(_page(meta), url).author == "Aashish Saxena"
+    assert _read(_page(meta, "<p>By Aashish Saxena</p>"), url).author == "Aashish Saxena"
 
 
 def test_rel_author_and_byline_classes_are_read_without_metadata() -> None:
