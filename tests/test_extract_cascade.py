@@ -6,12 +6,12 @@ itself a synthetic page reproducing en.interaffairs.ru (tests/fixtures/interaffa
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
 from scrapers import Source, extract_article
 from scrapers.bylines import names_of, printed_byline
 from scrapers.selection import source_for_url
@@ -48,8 +48,20 @@ def test_the_seed_page_without_its_source_reads_the_line_under_the_headline() ->
 
 
 def test_the_seed_page_with_the_source_its_url_picks_reads_moscow_time() -> None:
-    sources = load_config(ROOT / "config.example.toml", environ={}).sources
+    config = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    sources = [
+        Source(
+            key=s["key"],
+            url=s["url"],
+            link_pattern=s.get("link_pattern"),
+            timezone=s.get("timezone", "UTC"),
+            dateline=s.get("dateline"),
+            trailers=tuple(s.get("trailers", ())),
+        )
+        for s in config["sources"]
+    ]
     source = source_for_url(sources, SEED_URL)
+    assert source.key == "interaffairs-en"
     article = extract_article(
         SEED.read_text(encoding="utf-8"), url=SEED_URL, source=source, now=NOW
     )
