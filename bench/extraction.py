@@ -1,279 +1,193 @@
-"""Benchmark article extraction on the Zyte article-extraction set: body, title and date; speed.
+"""Benchmark article extraction on real pages: presswatch beside bare trafilatura, in one process.
 
-Body: in one process and over every page, our full `extract_article` (metadata work included in
-its time), our `extract_body` alone, and bare `trafilatura.extract` with its default settings,
-scored with the benchmark's F1. Each extractor first reads every page once untimed (imports,
-caches, the allocator's first growth); then every page is timed `--runs` times per extractor,
-the extractors taking turns in a rotating order, so that a change of machine load between
-extractors shifts none of them alone. Time: median over pages of the median of the runs.
+presswatch is `scrapers.extract_article(html, url=..., now=<fetch time>)` with no site rules; its
+text is `Article.body`, preceded by `Article.lead` only where the page shows that lead in its
+body (a standfirst; a description that only the page's head holds is not article text, and
+trafilatura's text has no such part either). trafilatura is `bare_extraction(html, url=...,
+with_metadata=True)` with its defaults: title, date (htmldate's day), authors and body from one
+call, the same work. Both run on the fundus and Zyte sets (bench/extraction_data.py), as served
+and in their "no metadata" view (JSON-LD, meta tags and <time> stripped, truth unchanged), and are
+scored as bench/extraction_score.py says. Dev and held-out pages (split by site) are reported
+apart; only dev pages are ever listed one by one.
 
-Title and date: on the pages labelled by hand in bench/labels.json, our `extract_article` against
-trafilatura's documented metadata reader, `trafilatura.extract_metadata` (its date is htmldate's,
-a calendar day); see bench/scoring.py for the comparisons. Prints two Markdown tables for
-BENCHMARKS.md. Usage:
+Time: every page is read once untimed per extractor (the scored pass), then `--runs` more times,
+the extractors taking turns in a rotating order; a page's time is the median of its runs, an
+extractor's the median over pages, and the ratio is against trafilatura in the same run.
 
-    python -m bench.extraction [--data DIR] [--labels FILE] [--runs N] [--limit K]
+Examples:
+
+    python -m bench.extraction                      # both sets, 3 timed runs per page
+    python -m bench.extraction --set fundus --runs 1 --worst 20
+    python -m bench.extraction --set zyte --limit 40 --misses   # dev pages' wrong fields too
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import trafilatura
+from lxml.etree import ParserError
+from lxml.html import document_fromstring
+from trafilatura.settings import Document
 
-from bench.scoring import (
-    DateLabel,
-    Scores,
-    aggregate,
-    page_counts,
-    same_day,
-    same_minute,
-    same_title,
-    title_contains,
-)
-from scrapers.body import extract_body
-from scrapers.errors import NotHTML
+from bench.extraction_data import DATA, Case, load_fundus, load_zyte, without_metadata
+from bench.extraction_report import misses, summary_table, worst_table
+from bench.extraction_score import Extracted, PageScore, score
+from scrapers import Article
 from scrapers.extract import extract_article
 
-DEFAULT_DATA = Path("/work/shared/data/zyte-article-extraction")
-DEFAULT_LABELS = Path(__file__).resolve().parent / "labels.json"
-# The pages are from 2014-2019: any later "now" accepts their dates as plausible.
-_NOW = datetime(2026, 1, 1, tzinfo=UTC)
+OURS, THEIRS = "presswatch", f"trafilatura {trafilatura.__version__}"
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
-    """One benchmark page: its id, URL, HTML and true article body."""
-
-    key: str
-    url: str
-    html: str
-    truth: str
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """One extractor's scores and median milliseconds per page."""
+class Run:
+    """One extractor's outputs, scores and times (ms, the median of runs) on a list of pages."""
 
     name: str
-    scores: Scores
-    ms: float
+    got: tuple[Extracted, ...]
+    scores: tuple[PageScore, ...]
+    ms: tuple[float, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Meta:
-    """What one extractor says a page's title and publication date are."""
-
-    title: str | None
-    published: datetime | str | None  # an instant, or a calendar day as "YYYY-MM-DD"
+def presswatch(case: Case) -> Article:
+    """Return presswatch's reading of a page, with no site rules."""
+    return extract_article(case.html, url=case.url, now=case.fetched)
 
 
-@dataclass(frozen=True, slots=True)
-class Accuracy:
-    """Correct titles and dates of one extractor over the labelled pages."""
-
-    name: str
-    titles: int
-    contained: int
-    pages: int
-    days: int
-    dated: int
-    minutes: int | None  # None: the extractor gives no time of day
-    timed: int
+def _our_fields(case: Case, article: Article) -> Extracted:
+    """Return what is scored of our article: the lead counts as text where the page shows it."""
+    names = tuple(a.strip() for a in article.author.split(", ") if a.strip())
+    shown = article.lead and _fold(article.lead)[:80] in _fold(_page_text(case.html))
+    text = f"{article.lead}\n{article.body}" if shown else article.body
+    return Extracted(article.title, article.published, names, text)
 
 
-def load_pages(data: Path, *, limit: int | None = None) -> list[Page]:
-    """Read the ground truth and the gzip-compressed UTF-8 pages, sorted by id."""
-    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = []
-    for key in sorted(truth)[:limit]:
-        with gzip.open(data / "html" / f"{key}.html.gz", "rt", encoding="utf-8") as f:
-            html = f.read()
-        item = truth[key]
-        pages.append(Page(key, item.get("url", ""), html, item.get("articleBody") or ""))
-    return pages
+def bare_trafilatura(case: Case) -> Document | None:
+    """Return bare trafilatura's reading of a page: metadata and body in one call."""
+    return trafilatura.bare_extraction(case.html, url=case.url or None, with_metadata=True)
 
 
-def load_labels(path: Path) -> dict[str, dict]:
-    """Read the hand labels by page id (keys starting with "_" are notes)."""
-    labels = json.loads(path.read_text(encoding="utf-8"))
-    return {key: label for key, label in labels.items() if not key.startswith("_")}
+def _their_fields(case: Case, doc: Document | None) -> Extracted:
+    """Return what is scored of trafilatura's document: its title, day, authors and text."""
+    if doc is None:
+        return Extracted()
+    names = tuple(a.strip() for a in (doc.author or "").split(";") if a.strip())
+    return Extracted(doc.title, doc.date, names, doc.text or "")
 
 
-def _ours(page: Page) -> str:
-    """Return the body of our full extraction ('' when the page is refused)."""
+# Each extractor, and how its result becomes what is scored (not timed).
+EXTRACTORS: dict[str, tuple[Callable[[Case], object], Callable]] = {
+    OURS: (presswatch, _our_fields),
+    THEIRS: (bare_trafilatura, _their_fields),
+}
+
+
+def _fold(text: str) -> str:
+    """Return text casefolded with whitespace collapsed."""
+    return " ".join(text.casefold().split())
+
+
+def _page_text(html: str) -> str:
+    """Return the text a page's body shows (scripts and styles left out)."""
     try:
-        return extract_article(page.html, url=page.url).body
-    except NotHTML:  # a refused page scores as an empty prediction
+        root = document_fromstring(html.encode("utf-8", "replace"))
+    except (ParserError, ValueError):
         return ""
+    for el in root.iter("script", "style", "noscript", "template", "head"):
+        el.drop_tree()
+    return root.text_content()
 
 
-def _body_only(page: Page) -> str:
-    """Return our body extractor's text alone."""
-    return extract_body(page.html, url=page.url)
-
-
-def _trafilatura(page: Page) -> str:
-    """Return bare trafilatura's text with default settings."""
-    return trafilatura.extract(page.html, url=page.url or None) or ""
-
-
-EXTRACTORS: dict[str, Callable[[Page], str]] = {
-    "presswatch extract_article": _ours,
-    "presswatch extract_body": _body_only,
-    f"trafilatura {trafilatura.__version__} (defaults)": _trafilatura,
-}
-
-
-def _our_meta(page: Page) -> Meta:
-    """Return our extraction's title and publication time."""
+def _safe(name: str, case: Case) -> Extracted:
+    """Run an extractor, turning an exception into an empty result that names it."""
+    call, fields = EXTRACTORS[name]
     try:
-        article = extract_article(page.html, url=page.url, now=_NOW)
-    except NotHTML:
-        return Meta(None, None)
-    return Meta(article.title, article.published)
+        return fields(case, call(case))
+    except Exception as exc:  # noqa: BLE001 - an exception is a result to count here
+        return Extracted(error=type(exc).__name__)
 
 
-def _trafilatura_meta(page: Page) -> Meta:
-    """Return trafilatura's metadata title and date (a day, from htmldate)."""
-    document = trafilatura.extract_metadata(page.html, default_url=page.url or None)
-    return Meta(document.title, document.date)
+def _timed(name: str, case: Case) -> float:
+    """Return the milliseconds of one extraction (its failures cost time too)."""
+    start = time.perf_counter()
+    try:
+        EXTRACTORS[name][0](case)
+    except Exception:  # noqa: BLE001, S110 - counted by the scored pass
+        pass
+    return 1000 * (time.perf_counter() - start)
 
 
-META_EXTRACTORS: dict[str, Callable[[Page], Meta]] = {
-    "presswatch extract_article": _our_meta,
-    f"trafilatura {trafilatura.__version__} extract_metadata": _trafilatura_meta,
-}
-
-
-def run_all(pages: list[Page], *, runs: int) -> list[Result]:
-    """Score and time every extractor: a warm-up pass, then runs in rotating order per page."""
+def run(cases: list[Case], *, runs: int) -> list[Run]:
+    """Score and time every extractor on the pages, taking turns page by page."""
     names = list(EXTRACTORS)
-    texts = {name: [EXTRACTORS[name](page) for page in pages] for name in names}
-    per_page: dict[str, list[float]] = {name: [] for name in names}
-    for page in pages:
+    got: dict[str, list[Extracted]] = {name: [] for name in names}
+    ms: dict[str, list[float]] = {name: [] for name in names}
+    for case in cases:
         times: dict[str, list[float]] = {name: [] for name in names}
+        for name in names:
+            got[name].append(_safe(name, case))
         for n in range(runs):
             for name in names[n % len(names) :] + names[: n % len(names)]:
-                start = time.perf_counter()
-                EXTRACTORS[name](page)
-                times[name].append(time.perf_counter() - start)
+                times[name].append(_timed(name, case))
         for name in names:
-            per_page[name].append(statistics.median(times[name]))
+            ms[name].append(statistics.median(times[name]) if times[name] else 0.0)
     return [
-        Result(
+        Run(
             name,
-            aggregate(page_counts(p.truth, t) for p, t in zip(pages, texts[name])),
-            1000 * statistics.median(per_page[name]),
+            tuple(got[name]),
+            tuple(score(c, g) for c, g in zip(cases, got[name])),
+            tuple(ms[name]),
         )
         for name in names
     ]
 
 
-def accuracy(
-    name: str, extractor: Callable[[Page], Meta], pages: list[Page], labels: dict[str, dict]
-) -> Accuracy:
-    """Count the labelled pages whose title, day and (where labelled) minute an extractor gets."""
-    titles = contained = days = dated = minutes = timed = 0
-    any_time = False
-    for page in pages:
-        label = labels[page.key]
-        meta = extractor(page)
-        titles += same_title(meta.title, label["title"])
-        contained += title_contains(meta.title, label["title"])
-        if label.get("published"):
-            truth = DateLabel.parse(label["published"], label.get("utc_offset"))
-            dated += 1
-            days += same_day(meta.published, truth)
-            any_time = any_time or isinstance(meta.published, datetime)
-            if truth.moment is not None:
-                timed += 1
-                timely = isinstance(meta.published, datetime)
-                minutes += timely and same_minute(meta.published, truth)
-    return Accuracy(
-        name, titles, contained, len(pages), days, dated, minutes if any_time else None, timed
-    )
-
-
-def table(results: list[Result], *, baseline: Result) -> str:
-    """Return the results as a Markdown table, time relative to the baseline."""
-    lines = [
-        "| extractor | F1 | precision | recall | accuracy | ms/page (median) "
-        "| time vs trafilatura |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        s = r.scores
-        lines.append(
-            f"| {r.name} | {s.f1:.3f} | {s.precision:.3f} | {s.recall:.3f} | {s.accuracy:.3f} "
-            f"| {r.ms:.1f} | {r.ms / baseline.ms:.2f}× |"
-        )
-    return "\n".join(lines)
-
-
-def accuracy_table(rows: list[tuple[str, Accuracy]]) -> str:
-    """Return title and date accuracies as a Markdown table, one row per (pages, extractor)."""
-
-    def share(hits: int | None, total: int) -> str:
-        return "—" if hits is None else f"{hits}/{total} ({hits / total:.3f})" if total else "—"
-
-    lines = [
-        "| pages | extractor | title exact | title contained | date (day) "
-        "| date and time (minute) |",
-        "|---|---|---:|---:|---:|---:|",
-    ]
-    for subset, a in rows:
-        lines.append(
-            f"| {subset} | {a.name} | {share(a.titles, a.pages)} | {share(a.contained, a.pages)} "
-            f"| {share(a.days, a.dated)} | {share(a.minutes, a.timed)} |"
-        )
-    return "\n".join(lines)
+def load(which: str, *, data: Path, limit: int | None) -> list[tuple[str, list[Case]]]:
+    """Return the chosen sets, each cut to its first `limit` pages."""
+    sets = []
+    if which in ("fundus", "all"):
+        sets.append(("fundus", load_fundus(data / "fundus-news-pages")[:limit]))
+    if which in ("zyte", "all"):
+        sets.append(("zyte", load_zyte(data / "zyte-article-extraction")[:limit]))
+    return sets
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run every extractor over the set and print both tables and the command."""
+    """Run both extractors over the chosen sets and views; print the tables and the command."""
     parser = argparse.ArgumentParser(
-        prog="python -m bench.extraction", description=__doc__.split("\n")[0]
+        prog="python -m bench.extraction",
+        description=__doc__.split("\n")[0],
+        epilog="Examples:\n" + __doc__.split("Examples:\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark directory")
-    parser.add_argument("--labels", type=Path, default=DEFAULT_LABELS, help="title/date labels")
+    parser.add_argument("--data", type=Path, default=DATA, help=f"data folder (default {DATA})")
+    parser.add_argument("--set", choices=("fundus", "zyte", "all"), default="all")
+    parser.add_argument("--limit", type=int, default=None, help="only the first K pages of a set")
     parser.add_argument("--runs", type=int, default=3, help="timed runs per page (default 3)")
-    parser.add_argument("--limit", type=int, default=None, help="only the first K pages by id")
+    parser.add_argument("--worst", type=int, default=10, help="dev pages listed by body score")
+    parser.add_argument("--misses", action="store_true", help="list dev pages' wrong fields")
     args = parser.parse_args(argv)
-    pages = load_pages(args.data, limit=args.limit)
-    results = run_all(pages, runs=max(1, args.runs))
-    labels = load_labels(args.labels)
-    labelled = [p for p in pages if p.key in labels]
-    held_out = [p for p in labelled if labels[p.key].get("heldout")]
-    rows = []
-    for subset, chosen in (
-        (f"all {len(labelled)} labelled", labelled),
-        (f"{len(held_out)} held out", held_out),
-    ):
-        if chosen:
-            rows += [
-                (subset, accuracy(name, fn, chosen, labels)) for name, fn in META_EXTRACTORS.items()
-            ]
     command = "python -m bench.extraction " + " ".join(argv if argv is not None else sys.argv[1:])
-    print(
-        f"Zyte article-extraction benchmark, {len(pages)} pages, {args.runs} timed runs per page.\n"
-    )
-    print(table(results, baseline=results[-1]))
-    print(
-        f"\nTitle and publication date on the {len(labelled)} pages labelled by hand "
-        f"({args.labels.name}); held out: labelled after the title and date logic was written, "
-        "as a check on pages it was not tuned on.\n"
-    )
-    print(accuracy_table(rows))
+    rows, worst = [], []
+    for name, cases in load(args.set, data=args.data, limit=args.limit):
+        for view, chosen in (
+            ("as served", cases),
+            ("no metadata", [without_metadata(c) for c in cases]),
+        ):
+            runs = run(chosen, runs=max(0, args.runs))
+            rows.append((name, view, chosen, runs))
+            worst.append((name, view, chosen, runs))
+            if args.misses:
+                print(misses(name, view, chosen, runs))
+    print(summary_table(rows))
+    print()
+    print(worst_table(worst, count=args.worst))
     print(f"\nCommand: `{command.strip()}`")
     return 0
 

@@ -51,10 +51,39 @@ _SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and (c >= " 
 _LINKS_WITHIN = XPath("//a[contains($hay, translate(., $ws, ''))][translate(., $ws, '') != '']")
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What trafilatura reads as a hidden element in an id, class or style.
+_HIDDEN_MARK = re.compile(r"hidden|(?:^|[\s_-])hide|display:\s*none", re.IGNORECASE)
+_HIDDEN_CONTAINERS = XPath(
+    "//*[self::div or self::section][p[2]][re:test(@id, 'hid') or re:test(@class, 'hid')"
+    " or re:test(@style, 'display:\\s*none')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 # Containers with a class and at least two paragraphs, found without a Python call per element.
 _PARAGRAPH_CONTAINERS = XPath(
     "//p[2]/parent::*[@class != ''][self::div or self::section or self::article]"
 )
+
+
+def reveal_hidden_story(tree: _Element) -> None:
+    """Unmark story paragraphs that a page hides until a reader logs in or clicks "read more".
+
+    The text is served in the page, in a container marked hidden by its id, class or style
+    right after the visible opening paragraphs; trafilatura's discard rules drop anything marked
+    so, and the article came out as its teaser. Only a container with two long paragraphs,
+    whose parent shows a long paragraph of its own, is unmarked: hidden menus and dialogs stay.
+    """
+    for el in _HIDDEN_CONTAINERS(tree):
+        parent = el.getparent()
+        if parent is None or _long_paragraphs(el) < 2 or not _long_paragraphs(parent):
+            continue
+        for attr in ("id", "class", "style"):
+            if _HIDDEN_MARK.search(el.get(attr) or ""):
+                del el.attrib[attr]
+
+
+def _long_paragraphs(el: _Element) -> int:
+    """Count an element's own <p> children long enough to be story paragraphs."""
+    return sum(p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH for p in el)
 
 
 def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
@@ -64,13 +93,13 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
     the tree is read, never changed.
     """
     try:
-        tree = (
-            html
-            if isinstance(html, HtmlElement)
-            else (load_html(html) if html and html.strip() else None)
-        )
-        if tree is None:
-            return ""
+        if isinstance(html, HtmlElement):
+            tree = html
+        else:
+            tree = load_html(html) if html and html.strip() else None
+            if tree is None:
+                return ""
+            reveal_hidden_story(tree)
         # fast=True skips trafilatura's readability/jusText fallbacks, its most expensive part.
         body = _run(tree, url, favor_precision=True, fast=True)
         if _words(body) < _SUSPECT_WORDS:

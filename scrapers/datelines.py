@@ -123,6 +123,11 @@ def read_dateline(headline: _Element) -> Dateline | None:
     return below[1] if below is not None else None
 
 
+def following_lines(el: _Element, limit: int) -> list[str]:
+    """Return the first `limit` text strings after an element, each on one line."""
+    return [" ".join(s.split()) for s in _following(el, limit)]
+
+
 def _following(el: _Element, limit: int) -> list[str]:
     """Return the first `limit` non-blank text strings after an element, in page order.
 
@@ -309,7 +314,10 @@ def _days(m: re.Match) -> tuple[date, ...]:
     year = int(m["ny"]) + (2000 if len(m["ny"]) == 2 else 0)
     a, b = int(m["n1"]), int(m["n2"])
     days = []
-    for month, day in ((b, a), (a, b)):  # day first (Europe), then month first (US)
+    # Day first (Europe), then month first (US); dotted dates are day first everywhere they are
+    # written ("08.02.2021" under an interaffairs.ru headline, German and Russian sites).
+    orders = ((b, a),) if m["sep"] == "." else ((b, a), (a, b))
+    for month, day in orders:
         try:
             days.append(date(year, month, day))
         except ValueError:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
+
+from htmldate import find_date
+
+log = logging.getLogger(__name__)
 
 _MONTHS = {
     **{
@@ -52,9 +57,12 @@ _MONTHS = {
     "нояб": 11,
 }
 
-# A stamp more than this far in the future is a site error, or a dateline whose year we guessed
-# wrong; it is pulled back a year (datelines) or rejected (metadata).
+# A dateline without a year more than this far in the future is from last year.
 _FUTURE_SLACK = timedelta(days=2)
+# No page can be published after it was fetched; a printed wall time read without its zone may
+# still seem up to 14 hours later (UTC+14), so only a time past that is implausible.
+_ZONE_SLACK = timedelta(hours=14)
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 def month_number(name: str) -> int:
@@ -139,5 +147,33 @@ def _moment_from_groups(parts: dict[str, str | None], *, zone: ZoneInfo, now: da
 
 
 def plausible(moment: datetime, *, now: datetime) -> bool:
-    """Return True when a publication time is neither in the future nor before the web."""
-    return datetime(1995, 1, 1, tzinfo=UTC) <= moment <= now + _FUTURE_SLACK
+    """Return True when a publication time is neither after the fetch (`now`) nor before 1990."""
+    return _EARLIEST <= moment <= now + _ZONE_SLACK
+
+
+def guess_date(html: str, *, url: str, zone: ZoneInfo | None, now: datetime) -> datetime | None:
+    """Return htmldate's publication day for a page, or None.
+
+    htmldate reads what the page's own reading did not find: dates in the URL, in free text, in
+    attributes and in scripts (so it gets the page as served, not our tree without scripts). It
+    is asked for the original date, between 1990 and the fetch day. The day is midnight in
+    `zone`; with no zone known, noon UTC, which is the same calendar day from UTC-11 to UTC+11.
+    """
+    latest = (now + _ZONE_SLACK).date().isoformat()
+    try:
+        day = find_date(
+            html,
+            extensive_search=True,
+            original_date=True,
+            url=url or None,
+            min_date=_EARLIEST.date().isoformat(),
+            max_date=latest,
+        )
+    except Exception as exc:  # noqa: BLE001 - a date it cannot read is absent, not an error
+        log.debug("htmldate failed on %s: %r", url, exc)
+        return None
+    if not day:
+        return None
+    moment = datetime.combine(datetime.fromisoformat(day).date(), time(0 if zone else 12))
+    moment = to_utc(moment, zone or UTC)
+    return moment if plausible(moment, now=now) else None

@@ -11,17 +11,17 @@ from html import escape
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from lxml.etree import ParserError
-from lxml.html import HtmlElement, HTMLParser, document_fromstring
-from trafilatura import load_html
+from lxml.html import HtmlElement
 
-from .body import extract_body, remove_keeping_tail
-from .datelines import Dateline, fixed_zone, pick_time, read_dateline
-from .dates import iter_datelines, parse_machine_date, plausible
-from .errors import NotHTML
+from .body import extract_body, remove_keeping_tail, reveal_hidden_story
+from .bylines import choose_authors
+from .datelines import fixed_zone, pick_time, read_dateline
+from .dates import guess_date, iter_datelines, parse_machine_date, plausible
+from .document import parse_page
 from .headline import choose_headline, find_heading
 from .language import detect_language
-from .metadata import Metadata, content_text, read_metadata, shown_in_chrome
+from .lead import choose_lead, drop_captions, folded
+from .metadata import Metadata, content_text, read_metadata
 from .models import Article, Link, Source
 from .normalize import (
     canonical_url,
@@ -48,10 +48,7 @@ _TITLE_SEPARATORS = re.compile(r"\s+[|–—-]\s+")
 _TRAILING_DATE = re.compile(r"\s+\d{1,2}\.\d{1,2}\.\d{4}$")
 _NAMED_UTC = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)\s*(?:GMT|UTC)$")
 _WRITTEN_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
-_MIN_LEAD = 25
 _MAX_FEED_LEAD = 600
-# For pages trafilatura refuses: comments and processing instructions dropped, as its parser does.
-_PARSER = HTMLParser(remove_comments=True, remove_pis=True)
 
 
 def extract_article(
@@ -59,34 +56,45 @@ def extract_article(
 ) -> Article:
     """Extract one article from an HTML page.
 
-    Metadata comes from JSON-LD, OpenGraph, meta tags and <time>, judged by the headline and
-    the dateline the page prints; the body from trafilatura. A `source` corrects both with its
-    selectors, date-line pattern, time zone and trailers.
-    `now` bounds dates without a year (default: the current time). Raises `NotHTML`.
+    Each field takes the first plausible candidate of a cascade: the source's rules, then the
+    page's own reading (visible headline, the dateline and byline under it, JSON-LD, OpenGraph,
+    meta tags, <time>), then trafilatura's byline reader and htmldate; a date is plausible
+    between 1990 and `now`, the fetch time (default: the current time). The body comes from
+    trafilatura, cleaned of the title, date lines and trailers. Raises `NotHTML` for a feed or
+    for what has no markup at all.
     """
+    # Without a source, the page's time zone is unknown (a day alone is then noon UTC).
+    zone = ZoneInfo(source.timezone) if source else None
     source = source or Source(key="", url=url)
     now = now or datetime.now(UTC)
     # One lxml parse serves metadata, date lines and the body; a source's CSS selectors alone
     # need BeautifulSoup, and what they remove is gone before the rest is read.
-    tree, whole = _parse(html, url=url)
+    tree, whole = parse_page(html, url=url)
     meta = read_metadata(tree)
     picked = pick(html, source.selectors)
     if picked.html is not None:
-        tree, whole = _parse(picked.html, url=url)
+        tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
+    captions = drop_captions(tree)
+    reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
-    lead = _lead(tree, meta, source, picked, title=title, body=body)
-    if dated:
-        published = dated[0]
-    else:
-        shown = heading if heading is not None else find_heading(tree, title)
-        printed = read_dateline(shown) if shown is not None else None
-        published = _published(printed, meta, source, now=now)
-    author = (dated[1] if dated else "") or picked.author
-    author = normalize_author(author or next(iter(meta.authors), ""))
+    picked_lead = picked.lead if source.selectors.lead else None
+    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
+    shown = heading if heading is not None else find_heading(tree, title)
+    published = dated[0] if dated else _published(shown, meta, source, now=now)
+    # The cascade's last resort: htmldate, then nothing.
+    published = published or guess_date(html, url=url, zone=zone, now=now)
+    author = choose_authors(
+        tree,
+        ruled=(dated[1] if dated else "") or picked.author,
+        declared=meta.authors,
+        metas=meta.meta_authors,
+        headline=shown,
+        site_names=(meta.site_name, source.name, *_site_labels(url)),
+    )
     return Article(
         url=url,
         canonical_url=_canonical(meta.canonical, url=url, source=source),
@@ -133,7 +141,7 @@ def _feed_lead(summary: str, *, title: str, body: str) -> tuple[str, str]:
         return "", body
     if same_text(first, summary):
         return summary, rest  # The standfirst repeated as the first paragraph (tass.ru).
-    if body and _folded(body).startswith(_folded(summary).rstrip(".… ")):
+    if body and folded(body).startswith(folded(summary).rstrip(".… ")):
         return "", body  # An excerpt of the opening paragraph, not a lead of its own.
     return summary, body
 
@@ -147,33 +155,6 @@ def merge_link(article: Article, link: Link) -> Article:
         author=article.author or normalize_author(link.author),
         lead=article.lead or (clean_text(html_to_text(link.summary)) if link.summary else ""),
     )
-
-
-def _parse(html: str, *, url: str) -> tuple[HtmlElement, bool]:
-    """Parse HTML into the lxml tree trafilatura reads, refusing documents that are not HTML.
-
-    The flag is False for a fragment that trafilatura refuses: a tree to read metadata from,
-    with no body to look for.
-    """
-    head = html.lstrip()[:1024].lower()
-    # A feed quotes article HTML (tass.ru's yandex:full-text) but is no page to extract.
-    if re.match(r"(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(rss|feed|rdf:rdf)\b", head, re.DOTALL):
-        raise NotHTML(f"{url}: an RSS or Atom feed, not an HTML page")
-    if not head or not (
-        "<html" in head
-        or "<!doctype html" in head
-        or "<head" in head
-        or "<body" in head
-        or re.search(r"<(div|p|article|h1)\b", head)
-    ):
-        raise NotHTML(f"{url}: not an HTML document")
-    tree = load_html(html)
-    if tree is not None:
-        return tree, True
-    try:
-        return document_fromstring(html, parser=_PARSER), False
-    except (ParserError, ValueError):
-        return document_fromstring("<html></html>"), False
 
 
 def _drop_code(tree: HtmlElement) -> None:
@@ -193,8 +174,9 @@ def _title(raw: str, meta: Metadata, source: Source, *, url: str) -> str:
     """Return the headline without a trailing date or site name ("… | TASS", "… - Digg")."""
     title = _TRAILING_DATE.sub("", raw)
     site_names = {n.casefold() for n in (meta.site_name, source.name) if n}
-    # The site's name as its domain spells it: "digg" of digg.com, "morebikes" of morebikes.co.uk.
-    domain = {label for label in _site(url).split(".") if len(label) > 3}
+    # The site's name as its domain spells it: "digg" of digg.com, "morebikes" of morebikes.co.uk,
+    # "golemde" of golem.de.
+    domain = _site_labels(url)
     parts = _TITLE_SEPARATORS.split(title)
     last = parts[-1].casefold()
     named = last in site_names or re.sub(r"\W", "", last) in domain
@@ -249,9 +231,10 @@ def _plausible(
 
 
 def _published(
-    printed: Dateline | None, meta: Metadata, source: Source, *, now: datetime
+    shown: HtmlElement | None, meta: Metadata, source: Source, *, now: datetime
 ) -> datetime | None:
-    """Return the publication time that the metadata and the printed dateline agree on."""
+    """Return the publication time that the metadata and the dateline under `shown` agree on."""
+    printed = read_dateline(shown) if shown is not None else None
     zone = ZoneInfo(source.timezone)
     stamps = []
     for raw in meta.dates:
@@ -289,41 +272,17 @@ def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source,
     return text
 
 
-def _lead(
-    tree: HtmlElement, meta: Metadata, source: Source, picked: Picked, *, title: str, body: str
-) -> str:
-    """Return the publisher's standfirst when it is a real lead, not the title or boilerplate."""
-    # A source that names its standfirst element has no lead where that element is missing; its
-    # description is then the site's self-description (interaffairs.ru).
-    lead = picked.lead if source.selectors.lead else next(iter(meta.descriptions), "")
-    lead = strip_lines(clean_text(lead), trailers=source.trailers, drop=source.drop_lines)
-    if (
-        len(lead) < _MIN_LEAD
-        or same_text(lead, title)
-        or title.casefold().startswith(lead.rstrip(".… ").casefold())
-    ):
-        return ""
-    if meta.site_name and same_text(lead, meta.site_name):
-        return ""
-    if _folded(body).startswith(_folded(lead).rstrip(".…")):
-        return ""  # An excerpt of the body's opening, not a standfirst of its own.
-    # A description that the page also shows in its header or footer is the site's slogan
-    # ("TASS is Russia's leading news agency"), not this article's lead.
-    if shown_in_chrome(tree, lead):
-        return ""
-    return lead
-
-
-def _folded(text: str) -> str:
-    """Return text casefolded with whitespace collapsed, for prefix comparisons."""
-    return " ".join(text.casefold().split())
-
-
 def _canonical(declared: str, *, url: str, source: Source) -> str:
     """Return the page's canonical URL when it is on the same site, else the fetched URL."""
     candidate = urljoin(url, declared) if declared else url
     same_site = _site(candidate) == _site(url)
     return canonical_url(candidate if same_site else url, rewrites=source.url_rewrites)
+
+
+def _site_labels(url: str) -> set[str]:
+    """Return the ways a site's name is spelt by its host: long labels, and the host unbroken."""
+    host = _site(url)
+    return {label for label in host.split(".") if len(label) > 3} | {re.sub(r"\W", "", host)}
 
 
 def _site(url: str) -> str:

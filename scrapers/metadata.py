@@ -64,7 +64,8 @@ class Metadata:
 
     titles: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
-    authors: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()  # JSON-LD's, each object's names joined by ", "
+    meta_authors: tuple[str, ...] = ()  # <meta> author, article:author, dc.creator
     descriptions: tuple[str, ...] = ()
     canonical: str = ""
     lang: str = ""
@@ -93,7 +94,7 @@ def read_metadata(tree: _Element) -> Metadata:
     dates += [meta(name) for name in _DATE_METAS]
     dates += _time_tags(tags["time"])
     authors = [_ld_author(i.get("author")) for i in ld]
-    authors += [meta("author"), meta("article:author"), meta("dc.creator")]
+    meta_authors = [meta("author"), meta("article:author"), meta("dc.creator")]
     descriptions = [_ld_text(i.get("description")) for i in ld]
     descriptions += [meta("og:description"), meta("description"), meta("twitter:description")]
     canonical = next(
@@ -109,6 +110,7 @@ def read_metadata(tree: _Element) -> Metadata:
         titles=_present(titles),
         dates=_present(dates),
         authors=_present(a for a in authors if not a.startswith("http")),
+        meta_authors=_present(a for a in meta_authors if not a.startswith("http")),
         descriptions=_present(descriptions),
         canonical=canonical or meta("og:url"),
         lang=lang or meta("og:locale"),

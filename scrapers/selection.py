@@ -1,4 +1,5 @@
-"""Pure application of a source's CSS selectors: what the site's rules pick out of a page.
+"""Pure choice of a site's rules: which configured source a URL belongs to, and what the source's
+CSS selectors pick out of a page.
 
 Selectors are CSS in soupsieve's dialect (the config validates them with soupsieve), so they
 run on a BeautifulSoup of the page. Only sources with selectors pay for that second parse;
@@ -7,12 +8,15 @@ generic extraction reads the lxml tree alone.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from .models import Selectors
-from .normalize import clean_inline, clean_text
+from .models import Selectors, Source
+from .normalize import canonical_or_none, clean_inline, clean_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +34,63 @@ class Picked:
     body: str | None = None
     lead: str = ""
     author: str = ""
+
+
+def source_for_url(sources: Iterable[Source], url: str) -> Source | None:
+    """Return the configured source whose site a URL is on, or None when no source's host matches.
+
+    Hosts compare without scheme, port and a leading "www.". Where several sources share the
+    host, the one whose link pattern matches the URL wins, then the one whose URL shares the most
+    leading path segments with it (a feed at /en/rss.php for pages under /en/), then the first.
+    """
+    host = _host(url)
+    path = _segments(urlsplit(url).path) if host else []
+    best, best_rank = None, (-1, -1)
+    for source in sources:
+        if not host or _host(source.url) != host:
+            continue
+        rank = (_pattern_matches(source, url), _shared(source.url, path))
+        if rank > best_rank:
+            best, best_rank = source, rank
+    return best
+
+
+def _host(url: str) -> str:
+    """Return a URL's lower-case host without a leading "www." ('' when it has none)."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.rstrip(".").removeprefix("www.")
+
+
+def _segments(path: str) -> list[str]:
+    """Return the non-empty segments of a URL path."""
+    return [part for part in path.split("/") if part]
+
+
+def _shared(source_url: str, path: list[str]) -> int:
+    """Count the leading path segments of a source's folder that a page's path shares."""
+    folder = urlsplit(source_url).path
+    # A source's URL names a listing folder ("/news/") or a file in one ("/en/rss.php").
+    own = _segments(folder if folder.endswith("/") else folder.rpartition("/")[0])
+    shared = 0
+    for mine, theirs in zip(own, path):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
+
+
+def _pattern_matches(source: Source, url: str) -> bool:
+    """Tell whether a source's link pattern matches a URL as given or as discovery spells it."""
+    if not source.link_pattern:
+        return False
+    spellings = {url, canonical_or_none(url, rewrites=source.url_rewrites) or url}
+    try:
+        return any(re.search(source.link_pattern, u) for u in spellings)
+    except re.error:
+        return False  # a bad pattern matches nothing
 
 
 def pick(html: str, selectors: Selectors) -> Picked:

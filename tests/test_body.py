@@ -231,7 +231,11 @@ def test_a_bare_date_that_no_stamp_confirms_is_not_trusted() -> None:
         ),
         ("24 сентября 2018", datetime(2018, 9, 24, tzinfo=UTC)),
         ("27/09/2018", datetime(2018, 9, 27, tzinfo=UTC)),
-        ("06.11.2019", None),  # the 6th of November or the 11th of June: not a date to print alone
+        # A dotted date is day first wherever it is written: the 6th of November.
+        ("06.11.2019", datetime(2019, 11, 6, tzinfo=UTC)),
+        # The 6th of November or the 11th of June: not a date to print alone, but the cascade's
+        # last resort (htmldate) reads it day first too; a day in no known zone is noon UTC.
+        ("06/11/2019", datetime(2019, 11, 6, 12, tzinfo=UTC)),
     ],
 )
 def test_printed_datelines_are_read(text: str, utc: datetime | None) -> None:

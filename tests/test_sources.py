@@ -1,4 +1,9 @@
-"""Every shipped source, on its saved pages: links, title, time (UTC), author, lead and body."""
+"""Every shipped source, on its fixture pages: links, title, time (UTC), author, lead and body.
+
+The fixture pages are reconstructions: synthetic pages reproducing each site's documented traps,
+written by hand because the sites cannot be reached from here, never saved copies. They test the
+rules, not accuracy on real pages (that is `python -m bench.extraction`, BENCHMARKS.md).
+"""
 
 from __future__ import annotations
 
@@ -45,6 +50,7 @@ def test_every_shipped_source_has_fixtures() -> None:
 
 @pytest.mark.parametrize("key", SHIPPED)
 def test_discovery_finds_exactly_the_article_links(key: str) -> None:
+    """Discover the article links of a synthetic feed or listing reproducing the source's."""
     source, expected = CONFIG.source(key), _expected(key)
     if "feed" in expected:
         content = (FIXTURES / key / expected["feed"]["file"]).read_bytes()
@@ -58,9 +64,10 @@ def test_discovery_finds_exactly_the_article_links(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("key", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else v["file"]
+    ("key", "case"), _cases(), ids=lambda v: v if isinstance(v, str) else f"synthetic-{v['file']}"
 )
 def test_article_fields(key: str, case: dict) -> None:
+    """Read a synthetic page reproducing one of the source's pages with the source's rules."""
     source = CONFIG.source(key)
     raw = (FIXTURES / key / case["file"]).read_bytes()
     if case.get("from_feed"):
