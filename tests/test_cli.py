@@ -137,19 +137,22 @@ def test_missing_config_exits_2(tmp_path) -> None:
     assert result.returncode == 2 and "config file not found" in result.stderr
 
 
-def test_extract_prints_the_seed_briefing() -> None:
+@pytest.mark.parametrize("named", [True, False], ids=["with --source", "source found by URL"])
+def test_extract_prints_the_seed_briefing(named: bool) -> None:
+    # The synthetic page reproduces the seed's: the dateline "11:12 08.02.2021 • Yuri Menshikov ,
+    # editor" under the headline, Moscow time, and a Telegram trailer at the end of the body.
     result = presswatch(
         "extract",
         str(FIXTURES / "interaffairs-en" / "article-zas-briefing.html"),
         "--url",
         "https://en.interaffairs.ru/article/briefing-by-csto-secretary-general-stanislav-zas/",
-        "--source",
-        "interaffairs-en",
+        *(["--source", "interaffairs-en"] if named else []),
         "--config",
         "config.example.toml",
     )
     assert result.returncode == 0, result.stderr
     article = json.loads(result.stdout)
+    assert article["source"] == "interaffairs-en"
     assert article["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
     assert article["published"] == "2021-02-08T08:12:00+00:00"
     assert article["published_local"] == "08.02.2021 11:12 MSK"

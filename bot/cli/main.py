@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -24,7 +25,7 @@ from bot.cli.common import (
     table,
 )
 from bot.cli.logs import setup_logging
-from bot.config import TOKEN_ENV, ConfigError, config_from_dict, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
@@ -41,7 +42,10 @@ from scrapers import (
 )
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
+from scrapers.selection import source_for_url
 from storage import AlreadyRunning, RunStatus, StorageError
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CONFIG = "presswatch.toml"
 
@@ -196,7 +200,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     config = (
         load_config(path) if (args.source or path.exists()) else config_from_dict({}, path=path)
     )
-    source = config.source(args.source) if args.source else None
+    source = _extract_source(config, args)
 
     async def go() -> Decision:
         async with open_app(config, archive=Archive.DRY, deliver=False) as app:
@@ -206,7 +210,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
             if is_feed(content):
                 article = _article_from_feed(content, url=url, source=source, item=args.item)
             else:
-                article = extract_article(text, url=url, source=source)
+                article = extract_article(text, url=url, source=source, now=datetime.now(UTC))
             # Planned as a poll would: a source's first run posts only its newest `backfill`.
             first_run = source and app.store.sources.state(source.key).baseline_at is None
             key = source.key if source else ""
@@ -218,6 +222,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     print(
         json.dumps(
             {
+                "source": source.key if source else None,
                 "url": article.url,
                 "canonical_url": article.canonical_url,
                 "title": article.title,
@@ -250,6 +255,19 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         )
     )
     return EXIT_OK
+
+
+def _extract_source(config: Config, args: argparse.Namespace) -> Source | None:
+    """Return the source named by --source, else the configured source the page's URL belongs to."""
+    if args.source:
+        return config.source(args.source)
+    url = args.url or (args.target if args.target.startswith(("http://", "https://")) else None)
+    source = source_for_url(config.sources, url) if url else None
+    if source:
+        log.info(
+            "extract %s: using source %s (its host matches; --source overrides)", url, source.key
+        )
+    return source
 
 
 def _article_from_feed(
