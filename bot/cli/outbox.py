@@ -15,6 +15,7 @@ from bot.app import open_archive
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
 from bot.config import load_config
 from bot.delivery.render import shorten
+from bot.secrets import scrubber
 from bot.service.overview import when
 from storage import ChannelState, OutboxKind, OutboxState
 
@@ -70,6 +71,8 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
+    # Rows written before the token was redacted may hold it: scrub before shortening.
+    scrub = scrubber(config.telegram.token)
     with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
@@ -83,7 +86,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
                 row["state"],
                 str(row["attempts"] or 0),
                 when(row["next_attempt_at"]),
-                shorten(row["last_error"] or "-", 60),
+                shorten(scrub(row["last_error"] or "-"), 60),
                 shorten(row["title"] or "", 60),
             )
         )
@@ -93,7 +96,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
     for channel in channels:
         print(
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
-            f"{when(channel['since'])}: {channel['reason']}"
+            f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
     if counts.get(OutboxState.UNCERTAIN):
         print(
