@@ -67,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"presswatch: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:  # every problem at once, one line each
+            print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
@@ -130,6 +131,7 @@ def all_commands() -> list[Command]:
 def _cmd_once(args: argparse.Namespace) -> int:
     """Poll every due source once, publish what is pending, exit."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
         async with open_app(config) as app:
@@ -151,6 +153,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run the service until SIGINT or SIGTERM."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
         # A stop that arrives while the archive and the bot are still opening ends the start-up
@@ -164,6 +167,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return asyncio.run(go())
+
+
+def _warn(config: Config) -> None:
+    """Log what the config says that is allowed but probably not meant (no channels)."""
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
 
 
 def _chat(app: App) -> ChatFactory | None:
