@@ -1,6 +1,7 @@
 """The `presswatch` command line: a thin shell over the application.
 
-Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage.
+Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 141
+when the reader of standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from bot.cli.common import (
     EXIT_OK,
     Command,
     CommandError,
+    Parser,
+    UsageError,
+    package_version,
+    reader_gone,
     table,
 )
 from bot.cli.logs import setup_logging
@@ -70,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:  # every problem at once, one line each
             print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"presswatch: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -79,11 +89,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="presswatch",
         description="Watch press releases, archive them in SQLite, post summaries to Telegram.",
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
+    parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in all_commands():
         sub = commands.add_parser(

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import open_archive
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
 from bot.config import load_config
 from bot.delivery.render import shorten
 from bot.secrets import scrubber
@@ -40,7 +40,11 @@ def _args(sub: argparse.ArgumentParser) -> None:
         help="list (default), retry failed or uncertain rows, or drop rows",
     )
     sub.add_argument(
-        "ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them"
+        "ids",
+        nargs="*",
+        type=whole(1, 2**63 - 1),
+        metavar="ID",
+        help="row ids, as the list shows them",
     )
     sub.add_argument("--all-failed", action="store_true", help="retry every failed row")
     sub.add_argument(
