@@ -107,6 +107,10 @@ class Table:
         """Record a problem with one key."""
         self.problems.add(self.where(key), message, missing=missing)
 
+    def error(self, key: str, message: str) -> ConfigError:
+        """Return an error about one key, to raise when reading cannot go on (else use report)."""
+        return ConfigError(f"{self.where(key)}: {message}")
+
     def take(self, key: str) -> Any:
         """Pop a key's raw value (ABSENT when left out); the key counts as known."""
         self.known.add(key)
