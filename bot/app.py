@@ -19,6 +19,7 @@ from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import poll_source
+from bot.secrets import scrubber
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
@@ -144,12 +145,13 @@ def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
 def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
     """Open the archive as the command needs it; a read-only one is never created or migrated."""
     path, dedup = config.storage_path, config.dedup
+    scrub = scrubber(config.telegram.token)  # no error text stores the bot token
     if archive == Archive.READ and not path.exists():
         raise StorageError(f"no archive at {path} yet: run `presswatch once` first")
     if archive == Archive.WRITE:
-        store = Store.open(path, dedup=dedup)
+        store = Store.open(path, dedup=dedup, scrub=scrub)
     elif archive == Archive.MEMORY or not path.exists():
-        store = Store.in_memory(dedup=dedup)
+        store = Store.in_memory(dedup=dedup, scrub=scrub)
     else:
         store = Store.open_read_only(path, dedup=dedup)
     try:

@@ -23,7 +23,16 @@ from sqlite_utils import Database
 from scrapers.models import Article
 
 from .channels import ChannelHealth
-from .records import OutboxItem, OutboxKind, OutboxState, from_iso, iso, json_keys
+from .records import (
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    Scrub,
+    from_iso,
+    iso,
+    json_keys,
+    unchanged,
+)
 from .transaction import immediate
 
 _ARTICLE_COLUMNS = (
@@ -39,9 +48,10 @@ class _Conflict(Exception):
 class Outbox:
     """Reads and state changes of outbox rows; every change commits at once."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
-        self.channels = ChannelHealth(db)
+        self.channels = ChannelHealth(db, scrub=scrub)
+        self._scrub = scrub
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -199,7 +209,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where chat_id = ? and state = ?",
-                [OutboxState.FAILED, error, iso(now), chat_id, OutboxState.PENDING],
+                [OutboxState.FAILED, self._scrub(error), iso(now), chat_id, OutboxState.PENDING],
             )
         return cursor.rowcount
 
@@ -287,6 +297,8 @@ class Outbox:
     def _set(self, item_id: int | Iterable[int], *, now: datetime, **fields) -> None:
         """Update rows and commit at once."""
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        if fields.get("last_error"):
+            fields["last_error"] = self._scrub(fields["last_error"])
         names = ", ".join(f"{name} = ?" for name in fields)
         with immediate(self.db):
             self.db.execute(

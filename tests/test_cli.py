@@ -116,9 +116,12 @@ def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[fetch]\ntimeout = -1\n", "fetch.timeout: invalid value -1"),
+        ("[fetch]\ntimeout = -1\n", "fetch.timeout: expected a number from 0.1 to 600"),
         ("[storage]\npath = 3\n", "storage.path: expected str"),
-        ('[[sources]]\nkey = "x"\nurl = "ftp://x"\n', "sources[0].url: invalid value"),
+        (
+            '[[sources]]\nkey = "x"\nkind = "feed"\nurl = "ftp://x"\n',
+            "sources[0].url: expected an http:// or https:// URL",
+        ),
         ("nonsense = [\n", "not valid TOML"),
     ],
 )

@@ -1,6 +1,7 @@
 """The `presswatch` command line: a thin shell over the application.
 
-Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage.
+Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 141
+when the reader of standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from bot.cli.common import (
     EXIT_OK,
     Command,
     CommandError,
+    Parser,
+    UsageError,
+    package_version,
+    reader_gone,
     table,
 )
 from bot.cli.logs import setup_logging
@@ -67,8 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"presswatch: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:  # every problem at once, one line each
+            print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"presswatch: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -78,11 +89,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="presswatch",
         description="Watch press releases, archive them in SQLite, post summaries to Telegram.",
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
+    parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in all_commands():
         sub = commands.add_parser(
@@ -130,6 +142,7 @@ def all_commands() -> list[Command]:
 def _cmd_once(args: argparse.Namespace) -> int:
     """Poll every due source once, publish what is pending, exit."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
         async with open_app(config) as app:
@@ -151,6 +164,7 @@ def _cmd_once(args: argparse.Namespace) -> int:
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run the service until SIGINT or SIGTERM."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
         # A stop that arrives while the archive and the bot are still opening ends the start-up
@@ -164,6 +178,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return asyncio.run(go())
+
+
+def _warn(config: Config) -> None:
+    """Log what the config says that is allowed but probably not meant (no channels)."""
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
 
 
 def _chat(app: App) -> ChatFactory | None:

@@ -12,9 +12,10 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import open_archive
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
 from bot.config import load_config
 from bot.delivery.render import shorten
+from bot.secrets import scrubber
 from bot.service.overview import when
 from storage import ChannelState, OutboxKind, OutboxState
 
@@ -39,7 +40,11 @@ def _args(sub: argparse.ArgumentParser) -> None:
         help="list (default), retry failed or uncertain rows, or drop rows",
     )
     sub.add_argument(
-        "ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them"
+        "ids",
+        nargs="*",
+        type=whole(1, 2**63 - 1),
+        metavar="ID",
+        help="row ids, as the list shows them",
     )
     sub.add_argument("--all-failed", action="store_true", help="retry every failed row")
     sub.add_argument(
@@ -70,6 +75,8 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
+    # Rows written before the token was redacted may hold it: scrub before shortening.
+    scrub = scrubber(config.telegram.token)
     with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
@@ -83,7 +90,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
                 row["state"],
                 str(row["attempts"] or 0),
                 when(row["next_attempt_at"]),
-                shorten(row["last_error"] or "-", 60),
+                shorten(scrub(row["last_error"] or "-"), 60),
                 shorten(row["title"] or "", 60),
             )
         )
@@ -93,7 +100,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
     for channel in channels:
         print(
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
-            f"{when(channel['since'])}: {channel['reason']}"
+            f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
     if counts.get(OutboxState.UNCERTAIN):
         print(

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import Archive, open_app
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc, whole
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import shorten
 from bot.ingest.discovery import (
@@ -52,7 +52,7 @@ def _args_add(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--key", help="the new source's key (default: made from the host name)")
     sub.add_argument(
         "--preview",
-        type=int,
+        type=whole(0, 100),
         default=5,
         metavar="N",
         help="read the first N articles as a preview (default 5; 0 for none)",

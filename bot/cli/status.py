@@ -34,7 +34,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
     except sqlite3.Error as exc:
         print(f"cannot read {config.storage_path}: {exc}")
         return EXIT_FAILED
-    print(f"archive: {config.storage_path}\nservice: {_service_line(config)}\n")
+    print(f"archive: {config.storage_path}\nservice: {_service_line(config)}")
+    for warning in config.warnings:
+        print(f"warning: {warning}")
+    print()
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
     problems = snapshot.failing(s.key for s in config.sources) + [
         f"channel {c}" for c in snapshot.failed_channels()

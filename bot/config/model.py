@@ -132,6 +132,8 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     summary_chars: int = 600
+    # What the loader found worth saying but not refusing (e.g. no channels): logged at start-up.
+    warnings: tuple[str, ...] = ()
 
     @property
     def enrich(self) -> EnrichConfig:

@@ -2,14 +2,16 @@
 
 A send either surely happened (`Delivered`), surely did not and may be retried (`RetryLater`),
 may or may not have happened (`Uncertain`), or cannot succeed as is (`BadMarkup`, `TooLong`,
-`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to.
+`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to. Every
+reason is scrubbed of the bot token here, where Telegram's error texts enter presswatch: an API
+proxy may echo the request path, which holds the token (`scrubbed`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol, TextIO
 
@@ -18,6 +20,8 @@ from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.request import HTTPXRequest
+
+from bot.secrets import Scrub, scrubber
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +123,7 @@ class TelegramSender:
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+        self._scrub = scrubber(bot.token)
 
     @classmethod
     def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
@@ -177,7 +182,14 @@ class TelegramSender:
             )
             return Delivered(sent.message_id)
         except tg.TelegramError as exc:
-            return classify_error(exc, editing=message.edit_message_id is not None)
+            outcome = classify_error(exc, editing=message.edit_message_id is not None)
+            return scrubbed(outcome, self._scrub)
+
+
+def scrubbed(outcome: Outcome, scrub: Scrub) -> Outcome:
+    """Return the outcome with the token redacted from its reason (it may quote the request)."""
+    reason = getattr(outcome, "reason", None)
+    return replace(outcome, reason=scrub(reason)) if isinstance(reason, str) else outcome
 
 
 def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:

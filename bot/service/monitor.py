@@ -17,10 +17,11 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 
+from bot.secrets import Scrub
 from bot.service.counters import Counters, LagHistogram
 from bot.service.metrics import ArchiveCollector, metrics_registry
 from storage import SourceState
-from storage.records import iso
+from storage.records import iso, unchanged
 from storage.status import READ_DEADLINE, Snapshot, read_snapshot, read_sources
 
 _COUNTED = ("jobs_missed", "jobs_skipped", "poll_timeouts")
@@ -37,8 +38,10 @@ class Monitor:
         sources: Sequence[str],
         channels: Sequence[str],
         scheduler_state: Callable[[], str],
+        scrub: Scrub = unchanged,
     ) -> None:
         self.counters, self._archive, self._sources = counters, archive, tuple(sources)
+        self._scrub = scrub
         self._scheduler_state = scheduler_state
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="monitor")
         self._lag = LagHistogram()
@@ -81,7 +84,8 @@ class Monitor:
         elif Snapshot(sources=rows).failing(self._sources):
             # A site's outage is no reason to restart presswatch: report it, stay 200.
             body["status"] = "degraded"
-        return (503 if reasons else 200), body
+        # An archive written before the token was redacted may still hold it in an error text.
+        return (503 if reasons else 200), _scrubbed(body, self._scrub)
 
     async def metrics(self) -> bytes:
         """Return the Prometheus text exposition of the process's registry."""
@@ -97,6 +101,17 @@ class Monitor:
     def close(self) -> None:
         """Release the reader threads."""
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _scrubbed(value, scrub: Scrub):
+    """Return a JSON-like value with every string in it scrubbed."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, scrub) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(item, scrub) for item in value]
+    return value
 
 
 def _source_health(row: SourceState, counters: Counters) -> dict:

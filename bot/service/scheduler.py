@@ -25,6 +25,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App
 from bot.ingest.poll import poll_source, record_failure
+from bot.secrets import scrubber
 from bot.service.endpoint import MonitorServer
 from bot.service.monitor import Monitor
 from scrapers.errors import DeadlineExceeded
@@ -82,6 +83,7 @@ class Service:
             sources=[s.key for s in app.config.sources],
             channels=[c.name for c in app.config.channels],
             scheduler_state=self.scheduler_state,
+            scrub=scrubber(app.config.telegram.token),
         )
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
         self.started = (

@@ -200,9 +200,11 @@ class FakeTelegram(BotMethods):
     def fail_next(
         self, n: int = 1, *, status: int = 500, description: str = "Internal Server Error",
         method: str | None = SEND, chat: int | str | None = None, parameters: dict | None = None,
+        html: bool = False,
     ) -> None:  # fmt: skip
-        """Answer the next ``n`` matching calls with this error."""
-        self._queue(Fault("fail", n, method, chat, ApiError(status, description, parameters)))
+        """Answer the next ``n`` matching calls with this error ("{path}" quotes the request's)."""
+        error = ApiError(status, description, parameters, html=html)
+        self._queue(Fault("fail", n, method, chat, error))
 
     def flood_next(self, n: int = 1, *, retry_after: int = 5, method: str | None = SEND,
                    chat: int | str | None = None) -> None:  # fmt: skip
@@ -306,7 +308,7 @@ class FakeTelegram(BotMethods):
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
         except ApiError as error:
-            status, payload = error.status, error.envelope()
+            status, payload = error.status, error.answer(path)
         except Exception:  # a bug in the fake must still answer, as Telegram's 500 would
             logger.exception("fake Telegram failed on %s", method)
             status, payload = 500, ApiError(500, "Internal Server Error").envelope()
