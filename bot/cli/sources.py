@@ -1,4 +1,5 @@
-"""The `add` command: propose a [[sources]] block for a page or feed, with a preview (writes nothing)."""
+"""The `sources` command (each source's state), and `add`: propose a [[sources]] block for a page
+or feed, with a preview (writes nothing)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import Archive, open_app
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc
+from bot.app import Archive, open_app, open_archive
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc, table
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import shorten
 from bot.ingest.discovery import (
@@ -32,8 +33,11 @@ from bot.ingest.proposal import (
     source_key,
     toml_block,
 )
+from bot.service.overview import failures, when
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
 from scrapers.fetch import Fetcher
+from storage import SourceState
+from storage.records import source_from_row
 
 
 @dataclass(slots=True)
@@ -221,7 +225,50 @@ def _preview_lines(number: int, item: Article | ScrapeError, *, now: datetime) -
     return lines + ([f"   {summary}"] if summary else [])
 
 
+# -- sources ------------------------------------------------------------------------------------
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    """List each source with its last poll, last success, last error and article count."""
+    config = load_config(args.config)
+    with open_archive(config, read_only=True) as store:
+        states = {row["key"]: row for row in store.sources.overview()}
+        counts = store.sources.article_counts()
+    rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
+    for source in config.sources:
+        state = states.get(source.key, {})
+        row = source_from_row(state) if state else SourceState(source.key)
+        error = f"[{failures(row)}] {row.last_error}" if row.consecutive_failures else ""
+        rows.append(
+            (
+                source.key,
+                source.kind,
+                _every(source.every_seconds),
+                when(state.get("last_poll_at")),
+                when(state.get("last_success_at")),
+                str(counts.get(source.key, 0)),
+                error,
+            )
+        )
+    print(table(rows))
+    return EXIT_OK
+
+
+def _every(seconds: int) -> str:
+    """Return a poll interval as '10m' or '1h'."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 COMMANDS: list[Command] = [
+    Command(
+        "sources",
+        "list sources with last poll, last success, last error and article count",
+        "presswatch sources --config presswatch.toml",
+        _cmd_sources,
+    ),
     Command(
         "add",
         "propose a [[sources]] block for a page or feed, with a preview (writes nothing)",
