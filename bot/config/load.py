@@ -37,7 +37,8 @@ from bot.config.model import (
     TelegramConfig,
     UncertainPolicy,
 )
-from bot.text.classify import Taxonomy, taxonomy_from_dict
+from bot.config.topics import taxonomy_from_config
+from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
 from scrapers.models import Selectors, Source
 
@@ -245,15 +246,8 @@ def _rewrites(t: Table):
 
 
 def _taxonomy(root: Table):
-    """Compile the [topics.*] and [entities.*] tables."""
-    tables = {name: root.data.pop(name) for name in ("topics", "entities") if name in root.data}
-    if not tables:
-        return ABSENT
-    tables.setdefault("topics", {})
-    try:
-        return taxonomy_from_dict(tables)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    """Compile the [topics.*] and [entities.*] tables, or take the shipped default taxonomy."""
+    return taxonomy_from_config(root.data)
 
 
 def _check_channel_filters(
