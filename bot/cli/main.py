@@ -110,13 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, check, classify, outbox, sources, status
+    from bot.cli import archive, check, classify, opml, outbox, retag, sources, status
 
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *opml.COMMANDS,
         *check.COMMANDS,
         *classify.COMMANDS,
+        *retag.COMMANDS,
         *outbox.COMMANDS,
         *archive.COMMANDS,
         *status.COMMANDS,

@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.app import Archive, open_app, open_archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc, table
@@ -30,7 +31,7 @@ from bot.ingest.proposal import (
     guess_timezone,
     is_feed,
     page_facts,
-    source_key,
+    title_key,
     toml_block,
 )
 from bot.service.overview import failures, when
@@ -79,12 +80,8 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         taken = tuple(s.key for s in config.sources)
         proposal = await _propose(url, app.fetcher, key=key, taken=taken)
         block = toml_block(proposal.fields)
-        source = _source_from_toml(block)
-        notes = proposal.notes + [
-            f"Already configured as source {s.key}."
-            for s in config.sources
-            if url_key(s.url) == url_key(source.url)
-        ]
+        source = source_from_block(block)
+        notes = proposal.notes + configured_notes(config.sources, url, source.url)
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK
@@ -110,7 +107,8 @@ async def _propose(
             *_feed_notes(_feed_links(page.content, page.url), page.url),
         ]
         return _Proposal(
-            _fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken), notes
+            proposed_fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken),
+            notes,
         )
     facts, notes = page_facts(page.text, base_url=page.url), []
     for feed_url in facts.feeds[:3]:
@@ -126,7 +124,7 @@ async def _propose(
             f"{page.url} advertises this feed ({len(items)} items); a feed outlasts redesigns."
         )
         return _Proposal(
-            _fields(feed.url, merged, kind="feed", key=key, taken=taken),
+            proposed_fields(feed.url, merged, kind="feed", key=key, taken=taken),
             notes + _feed_notes(items, feed.url),
         )
     try:
@@ -135,7 +133,7 @@ async def _propose(
         raise CommandError(str(exc)) from exc
     notes += _pattern_notes(group, link_groups(page.text, base_url=page.url)[1:3])
     return _Proposal(
-        _fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes
+        proposed_fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes
     )
 
 
@@ -163,7 +161,7 @@ def _feed_notes(items: tuple[Link, ...], url: str) -> list[str]:
     )
 
 
-def _fields(
+def proposed_fields(
     url: str,
     facts: PageFacts,
     *,
@@ -174,7 +172,7 @@ def _fields(
 ) -> list[tuple[str, object, str]]:
     """Return the rows of a proposed [[sources]] block."""
     zone, why = guess_timezone(url, lang=facts.lang)
-    key = key or source_key(url, taken=taken)
+    key = key or title_key(facts.name, url, taken=taken)
     return [
         ("key", key, ""),
         ("name", facts.name or key, "the name readers see"),
@@ -192,6 +190,24 @@ def _fields(
     ]
 
 
+def configured_notes(sources: tuple[Source, ...], *urls: str) -> list[str]:
+    """Say which configured sources already read these addresses, or the same site."""
+    same = [s for s in sources if any(url_key(s.url) == url_key(u) for u in urls)]
+    if same:
+        return [f"Already configured as source {s.key} ({s.url})." for s in same]
+    hosts = {_site(u) for u in urls}
+    return [
+        f"The site {_site(s.url)} is already configured as source {s.key} ({s.url})."
+        for s in sources
+        if _site(s.url) in hosts
+    ]
+
+
+def _site(url: str) -> str:
+    """Return a URL's host (and port) without 'www.'."""
+    return urlsplit(url).netloc.lower().removeprefix("www.")
+
+
 def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
     """Explain the inferred link_pattern and name the runner-up shapes."""
     notes = [
@@ -206,7 +222,7 @@ def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
     return notes
 
 
-def _source_from_toml(block: str) -> Source:
+def source_from_block(block: str) -> Source:
     """Validate the printed block exactly as `presswatch` will read it, and return its Source."""
     return config_from_dict(tomllib.loads(block), path=Path("proposal.toml")).sources[0]
 
