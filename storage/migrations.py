@@ -269,3 +269,16 @@ def m009_retag_progress(db: Database) -> None:
           insert into articles_fts (rowid, title, lead, body)
             values (new.rowid, new.title, new.lead, new.body);
         end""")
+
+
+@migrations()
+def m010_articles_brief(db: Database) -> None:
+    """Add `articles_brief`: an article's title, source, time, topics and link, for browsing.
+
+    Datasette shows every column of a table; the body and the lead make `articles` unreadable
+    on a screen, so deploy/datasette.yml opens this narrow view first.
+    """
+    db.execute("""
+        create view if not exists articles_brief as
+        select id, published_at, source_key, title, topics, lang, url, duplicate_of as reprint_of
+        from articles""")
