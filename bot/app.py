@@ -47,6 +47,7 @@ class App:
     poll: PollContext
     relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
+    sender: Sender | None = None  # what the relay sends through (kept for a reload)
 
     def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
@@ -85,15 +86,17 @@ async def open_app(
     deliver: bool = True,
     console: TextIO | None = None,
     clock: Clock = _now,
+    role: str = "",
 ) -> AsyncIterator[App]:
     """Build every collaborator a command needs from config, and close them all on exit.
 
-    Only a writing command takes the instance lock; only a delivering one opens Telegram (or the
+    Only a writing command takes the instance lock (naming itself by `role`, e.g. "run", so
+    `presswatch reload` signals only a service); only a delivering one opens Telegram (or the
     console), recovers posts a stop interrupted, and gets a relay.
     """
     async with AsyncExitStack() as stack:
         if archive == Archive.WRITE:
-            stack.enter_context(InstanceLock(config.storage_path))
+            stack.enter_context(InstanceLock(config.storage_path, role=role))
         store = stack.enter_context(_open_store(config, archive))
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
@@ -105,8 +108,21 @@ async def open_app(
             poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
         )
         if deliver:
-            app.relay = await _relay(config, store, app.counters, stack=stack, console=console)
+            app.sender = await _open_sender(config, store, stack=stack, console=console)
+            app.relay = relay(config, store=store, sender=app.sender, counters=app.counters)
         yield app
+
+
+def reconfigure(app: App, config: Config) -> None:
+    """Point polls, enrichment and delivery at a new config (a reload of the running service).
+
+    The archive, the HTTP client and the sender stay; polls under way finish with the config they
+    started with. A new relay seeds its pacing from the archive's last minute of sends.
+    """
+    app.config = config
+    app.poll = poll_context(config, fetcher=app.fetcher, store=app.store, clock=app.poll.clock)
+    if app.relay is not None and app.sender is not None:
+        app.relay = relay(config, store=app.store, sender=app.sender, counters=app.counters)
 
 
 def poll_context(
@@ -160,15 +176,10 @@ def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
         store.close()
 
 
-async def _relay(
-    config: Config,
-    store: Store,
-    counters: Counters,
-    *,
-    stack: AsyncExitStack,
-    console: TextIO | None,
-) -> Relay:
-    """Open the sender, settle posts a stop interrupted, and return the relay that sends through it."""
+async def _open_sender(
+    config: Config, store: Store, *, stack: AsyncExitStack, console: TextIO | None
+) -> Sender:
+    """Open the sender and settle posts a stop interrupted."""
     sender = _make_sender(config, console=console)
     if isinstance(sender, TelegramSender):
         await sender.start()
@@ -176,7 +187,7 @@ async def _relay(
     recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
     if recovered:
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
-    return relay(config, store=store, sender=sender, counters=counters)
+    return sender
 
 
 def relay(
@@ -194,7 +205,12 @@ def relay(
     """
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
     counters = Counters() if counters is None else counters
-    metered = MeteredSender(sender, counters, channels=_channel_names(config))
+    metered = MeteredSender(
+        sender,
+        counters,
+        channels=_channel_names(config),
+        console=isinstance(sender, ConsoleSender),
+    )
     return Relay(store=store, sender=metered, config=config.delivery, **timing)
 
 

@@ -238,3 +238,47 @@ def m008_fts_pending_hash(db: Database) -> None:
     the setting is kept in the index's own config table, so every connection uses it.
     """
     db.execute("insert into articles_fts(articles_fts, rank) values ('hashsize', 67108864)")
+
+
+@migrations()
+def m009_retag_progress(db: Database) -> None:
+    """Remember how far `presswatch retag` got, and re-index text only when the text changes.
+
+    The full-text trigger fired on every update of an article, so a retag (topics only) or a
+    recheck (checked_at only) re-indexed the whole text; now only title, lead and body do.
+    """
+    db["retag_progress"].create(
+        {
+            "id": int,
+            "fingerprint": str,  # the taxonomy it applies
+            "since": str,  # the --since day, '' for the whole archive
+            "last_id": int,  # every article up to this id is done
+            "total": int,
+            "done": int,
+            "started_at": str,
+            "updated_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    db.execute("drop trigger if exists articles_au")
+    db.execute("""
+        create trigger articles_au after update of title, lead, body on articles begin
+          insert into articles_fts (articles_fts, rowid, title, lead, body)
+            values ('delete', old.rowid, old.title, old.lead, old.body);
+          insert into articles_fts (rowid, title, lead, body)
+            values (new.rowid, new.title, new.lead, new.body);
+        end""")
+
+
+@migrations()
+def m010_articles_brief(db: Database) -> None:
+    """Add `articles_brief`: an article's title, source, time, topics and link, for browsing.
+
+    Datasette shows every column of a table; the body and the lead make `articles` unreadable
+    on a screen, so deploy/datasette.yml opens this narrow view first.
+    """
+    db.execute("""
+        create view if not exists articles_brief as
+        select id, published_at, source_key, title, topics, lang, url, duplicate_of as reprint_of
+        from articles""")

@@ -91,12 +91,19 @@ class SourceState:
     health: Health = Health.OK  # the health check's verdict
 
     @property
+    def never_worked(self) -> bool:
+        """Return True when the source was polled but no poll has ever succeeded."""
+        return self.last_success_at is None and self.consecutive_failures > 0
+
+    @property
     def condition(self) -> SourceCondition:
         """Return how the source stands: paused wins, then the health check's verdict."""
         if self.paused:
             return SourceCondition.PAUSED
         if self.last_poll_at is None:
             return SourceCondition.NEW
+        if self.never_worked:
+            return SourceCondition.FAILING  # nothing says it can work: no grace of a few polls
         # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
         # single transient error.
         return SourceCondition(self.health)

@@ -193,7 +193,7 @@ def test_sources_lists_polls_errors_and_counts(world, telegram, tmp_path) -> Non
     lines = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert lines["interaffairs-en"].split()[-1] == "3"
     assert "not an RSS or Atom feed" in lines["tass-com"]
-    assert "[failed 1x in a row]" in lines["tass-com"]
+    assert "[never worked (1 poll so far)]" in lines["tass-com"]
 
 
 @pytest.mark.parametrize("name", [c.name for c in all_commands()])

@@ -29,7 +29,8 @@ from bot.config.model import (
     UncertainPolicy,
 )
 from bot.config.sources import read_source
-from bot.text.classify import Taxonomy, taxonomy_from_dict
+from bot.config.topics import taxonomy_from_config
+from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
@@ -183,15 +184,11 @@ def _channel(t: Table) -> Channel | None:
 
 
 def _taxonomy(root: Table):
-    """Compile the [topics.*] and [entities.*] tables."""
+    """Compile the [topics.*] and [entities.*] tables, or take the shipped default taxonomy."""
     tables = {name: root.take(name) for name in ("topics", "entities")}
-    tables = {name: table for name, table in tables.items() if table is not ABSENT}
-    if not tables:
-        return ABSENT
-    tables.setdefault("topics", {})
     try:
-        return taxonomy_from_dict(tables)
-    except ValueError as exc:
+        return taxonomy_from_config({k: v for k, v in tables.items() if v is not ABSENT})
+    except ConfigError as exc:
         # The taxonomy's messages start with their key path ("topics.x.regex[0]: ...").
         where, _, message = str(exc).partition(": ")
         root.problems.add(where if message else "topics", message or str(exc))
