@@ -120,12 +120,15 @@ def _telegram(t: Table, *, token: str) -> TelegramConfig:
         )
     admin = t.get("admin_chat_id", (str, int))
     admins = t.get("admin_user_ids", list, items=int)
+    probe_chat, uncertain, fallback = _probe_settings(t)
     config = TelegramConfig(
         **present(
             api_base_url=t.get("api_base_url", str, check=web_url),
             token=token,
             admin_chat_id=admin if admin is ABSENT else str(admin),
-            uncertain=t.choice("uncertain", UncertainPolicy),
+            uncertain=uncertain,
+            probe_chat_id=probe_chat,
+            probe_fallback=fallback,
             per_chat_per_minute=t.get("per_chat_per_minute", int, check=lambda v: 1 <= v <= 60),
             per_chat_interval=t.get("per_chat_interval", float, check=lambda v: 0 <= v <= 3600),
             request_timeout=t.get("request_timeout", float, check=lambda v: 1 <= v <= 300),
@@ -137,6 +140,24 @@ def _telegram(t: Table, *, token: str) -> TelegramConfig:
     )
     t.finish()
     return config
+
+
+def _probe_settings(t: Table) -> tuple:
+    """Read probe_chat_id, uncertain and probe_fallback: "probe" is the default with a probe chat."""
+    chat = t.get("probe_chat_id", (str, int))
+    if isinstance(chat, str) and not _CHAT_ID.fullmatch(chat):
+        raise t.error("probe_chat_id", f"expected '@channelname' or a numeric id, got {chat!r}")
+    uncertain = t.choice("uncertain", UncertainPolicy)
+    if chat is not ABSENT and uncertain is ABSENT:
+        uncertain = UncertainPolicy.PROBE
+    if uncertain == UncertainPolicy.PROBE and chat is ABSENT:
+        raise t.error("uncertain", '"probe" needs telegram.probe_chat_id (see README)')
+    fallback = t.get("probe_fallback", str, check=one_of("hold", "resend"))
+    return (
+        chat if chat is ABSENT else str(chat),
+        uncertain,
+        fallback if fallback is ABSENT else UncertainPolicy(fallback),
+    )
 
 
 def _channel(t: Table) -> Channel:
