@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
-from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
+from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
@@ -171,7 +171,8 @@ async def _relay(
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
     metered = MeteredSender(sender, counters, channels=_channel_names(config))
-    return Relay(store=store, sender=metered, config=config.delivery)
+    probe = TelegramProbe(sender.bot) if isinstance(sender, TelegramSender) else None
+    return Relay(store=store, sender=metered, config=config.delivery, probe=probe)
 
 
 def _channel_names(config: Config) -> dict[str, str]:
