@@ -61,7 +61,7 @@ class Planner:
                 digests.setdefault(item.channel, []).append(item)
             else:
                 jobs.append(Job(item.chat_id, (item,)))
-        # A probe goes ahead of its chat's later rows: they may depend on it (an edit of the post).
+        # A probe goes ahead of its chat's later rows: the oldest doubt is settled first.
         jobs[:0] = [Job(group[0].chat_id, tuple(group), probe=True) for group in probes.values()]
         for until, ids in held.items():
             self._store.outbox.defer(ids, until=until, now=now)
