@@ -295,6 +295,22 @@ def test_a_crash_mid_probe_leaves_no_copy_behind(harness, fake) -> None:
     assert copy not in fake.live_ids(PROBE) and h.copies_kept() == 0
 
 
+def test_a_copy_from_a_forward_cut_off_by_a_kill_is_found_and_deleted(harness, fake) -> None:
+    h = harness(channels=[channel(*A)])
+    add(h.store, 0, A)
+    h.run(rounds=1, advance=60)
+    # As if killed during a forward into the probe chat: the copy landed, its id was never heard.
+    probes = h.store.outbox.probes
+    probes.begin_copy(PROBE, after_id=probes.last_id(PROBE), source="x", now=h.time.now())
+    lost = fake.post_as_other(PROBE, "a probe copy")
+    fake.fail_next(1, status=500, chat=int(A[1]))  # the next probe only meets "not found"
+    add(h.store, 1, A)
+    h.run()
+    assert h.row(1)["settlement"] == "absent"
+    assert fake.live_ids(PROBE) == [] and lost in [d[1] for d in fake.deleted]
+    assert h.copies_kept() == 0
+
+
 # -- edits, digests and personal alerts ---------------------------------------------------------
 
 

@@ -100,8 +100,13 @@ class Prober:
 
     async def settle(self, items: Sequence[OutboxItem], report: RelayReport) -> None:
         """Probe for the message of `items` (one post, or the rows of one digest) and record it."""
-        first = items[0]
         await self.sweep()
+        await self._probe(items, report)
+        await self._resolve_lost(items[0].chat_id)
+
+    async def _probe(self, items: Sequence[OutboxItem], report: RelayReport) -> None:
+        """Look at the chat's ids one by one until `decide` gives a verdict, and record it."""
+        first = items[0]
         if first.probe is None:
             reason = "sent before probing was set up: nothing to look for"
             return self._undecided(items, reason, report)
@@ -137,34 +142,38 @@ class Prober:
 
     async def _look(self, item: OutboxItem, message_id: int) -> Seen | _Stop:
         """Forward one id into the probe chat, delete the copy, and say what it was."""
-        async with self._turn:
-            await self._paced()
-            copy_id = self._probes.begin_copy(
-                self._chat,
-                after_id=self._probes.last_id(self._chat, shared=not sequential_ids(self._chat)),
-                source=f"{item.chat_id}#{message_id}",
-                now=self._clock(),
-            )
-            answer = await self._call(
-                self._api.forward(
-                    chat_id=self._chat, from_chat_id=item.chat_id, message_id=message_id
-                )
-            )
-            if isinstance(answer, Forwarded):
-                self._probes.copy_landed(copy_id, answer.message_id, now=self._clock())
-            elif not isinstance(answer, Uncertain):  # a definite refusal made no copy
-                self._probes.copy_gone(copy_id)
+        answer = await self._look_at(item.chat_id, message_id)
         match answer:
-            case Forwarded(copy, text, links):
-                await self._delete_lost(copy)
-                await self._delete(Copy(copy_id, self._chat, copy, None, ""))
-                assert item.probe is not None  # settle() checked
+            case Forwarded(_, text, links):
+                assert item.probe is not None  # _probe() checked
                 return compare(item.probe, text=text, links=links)
             case NotFound():
                 return Seen.MISSING
             case Unforwardable():
                 return Seen.UNFORWARDABLE
         return self._stop(item, answer)
+
+    async def _look_at(self, chat_id: str, message_id: int) -> object:
+        """Forward one message into the probe chat and delete the copy; return the answer."""
+        async with self._turn:
+            await self._paced()
+            copy_id = self._probes.begin_copy(
+                self._chat,
+                after_id=self._probes.last_id(self._chat, shared=not sequential_ids(self._chat)),
+                source=f"{chat_id}#{message_id}",
+                now=self._clock(),
+            )
+            answer = await self._call(
+                self._api.forward(chat_id=self._chat, from_chat_id=chat_id, message_id=message_id)
+            )
+            if isinstance(answer, Forwarded):
+                self._probes.copy_landed(copy_id, answer.message_id, now=self._clock())
+            elif not isinstance(answer, Uncertain):  # a definite refusal made no copy
+                self._probes.copy_gone(copy_id)
+        if isinstance(answer, Forwarded):
+            await self._delete_lost(answer.message_id)
+            await self._delete(Copy(copy_id, self._chat, answer.message_id, None, ""))
+        return answer
 
     def _stop(self, item: OutboxItem, answer: object) -> _Stop:
         """Turn a failed probe call into a pause or a reason to fall back."""
@@ -193,6 +202,18 @@ class Prober:
             self._probes.copy_gone(copy.id)
         else:  # kept in probe_copies: the next probe deletes it
             log.warning("probe copy %s not deleted yet: %s", copy.message_id, answer)
+
+    async def _resolve_lost(self, chat_id: str) -> None:
+        """Find where copies of lost forwards would be, if any are left: forward a known message.
+
+        A probe that only met "not found" landed no copy to tell; the chat's last confirmed
+        message does (and is deleted again at once).
+        """
+        if not any(c.message_id is None for c in self._probes.copies(self._chat)):
+            return
+        known = self._probes.last_id(chat_id, shared=not sequential_ids(chat_id))
+        if known is not None:
+            await self._look_at(chat_id, known)
 
     async def _delete_lost(self, landed: int) -> None:
         """Delete copies of forwards whose answer was lost: they sit just below `landed`."""
