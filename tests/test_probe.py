@@ -17,7 +17,7 @@ from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.telegram import TelegramProbe, TelegramSender
 from storage import OutboxState, Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.support.relay import FakeTime, add, channel, make_config
+from tests.support.relay import FakeTime, add, article, channel, make_config
 
 A, B = ("a", "-1001000000001"), ("b", "-1001000000002")
 PROBE, ADMIN = "-1001000000099", "555"
@@ -364,6 +364,4 @@ def test_a_personal_alert_is_found_but_never_proved_absent(harness, fake) -> Non
 
 
 def _reprint():
-    from tests.support.relay import article
-
     return article(100, body="A reprint of the same story.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import ConfigError, config_from_dict
 from bot.delivery.probing import (
     GAP,
     LIMIT,
@@ -146,3 +147,23 @@ def test_a_plain_text_message_is_recognised_by_its_text_and_visible_link() -> No
     expected = expectation(Message(chat_id="-1001", text=plain, html=False), after=None)
     assert compare(expected, text=plain, links=()) == OK
     assert compare(expected, text="Other\nhttps://tass.com/economy/1", links=()) == N
+
+
+@pytest.mark.parametrize(
+    ("telegram", "policy"),
+    [
+        ({}, "hold"),
+        ({"probe_chat_id": -1009876543210}, "probe"),  # the default with a probe chat
+        ({"probe_chat_id": "-1009876543210", "uncertain": "resend"}, "resend"),
+        ({"uncertain": "probe"}, 'telegram.uncertain: "probe" needs telegram.probe_chat_id'),
+        ({"probe_chat_id": "probes"}, "telegram.probe_chat_id: expected '@channelname'"),
+        ({"probe_chat_id": "-100", "probe_fallback": "probe"}, "telegram.probe_fallback: expected"),
+    ],
+)
+def test_the_probe_policy_in_the_config(tmp_path, telegram, policy) -> None:
+    try:
+        loaded = config_from_dict({"telegram": telegram}, path=tmp_path / "p.toml").telegram
+    except ConfigError as exc:
+        assert str(exc).startswith(policy)
+    else:
+        assert loaded.uncertain == policy and loaded.probe_fallback == "hold"
