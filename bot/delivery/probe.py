@@ -96,6 +96,7 @@ class Prober:
         self._chat, self._pacer, self._resend, self._admin = probe_chat, pacer, resend, admin_chat
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._turn = asyncio.Lock()  # one call into the probe chat at a time
+        self._inflight: set[int] = set()  # copies whose forward has not answered yet: not lost
         self._alerted = False
 
     async def settle(self, items: Sequence[OutboxItem], report: RelayReport) -> None:
@@ -163,9 +164,15 @@ class Prober:
                 source=f"{chat_id}#{message_id}",
                 now=self._clock(),
             )
-            answer = await self._call(
-                self._api.forward(chat_id=self._chat, from_chat_id=chat_id, message_id=message_id)
-            )
+            self._inflight.add(copy_id)
+            try:
+                answer = await self._call(
+                    self._api.forward(
+                        chat_id=self._chat, from_chat_id=chat_id, message_id=message_id
+                    )
+                )
+            finally:
+                self._inflight.discard(copy_id)
             if isinstance(answer, Forwarded):
                 self._probes.copy_landed(copy_id, answer.message_id, now=self._clock())
             elif not isinstance(answer, Uncertain):  # a definite refusal made no copy
@@ -209,7 +216,7 @@ class Prober:
         A probe that only met "not found" landed no copy to tell; the chat's last confirmed
         message does (and is deleted again at once).
         """
-        if not any(c.message_id is None for c in self._probes.copies(self._chat)):
+        if not self._lost():
             return
         known = self._probes.last_id(chat_id, shared=not sequential_ids(chat_id))
         if known is not None:
@@ -217,7 +224,7 @@ class Prober:
 
     async def _delete_lost(self, landed: int) -> None:
         """Delete copies of forwards whose answer was lost: they sit just below `landed`."""
-        lost = [c for c in self._probes.copies(self._chat) if c.message_id is None]
+        lost = self._lost()
         if not lost:
             return
         if not sequential_ids(self._chat) or self._chat == self._admin:
@@ -234,6 +241,14 @@ class Prober:
                 await self._delete(Copy(lost[0].id, self._chat, message_id, None, ""))
         for copy in lost:
             self._probes.copy_gone(copy.id)
+
+    def _lost(self) -> list[Copy]:
+        """Return the copies whose forward ended without an answer (here or in a killed process)."""
+        return [
+            c
+            for c in self._probes.copies(self._chat)
+            if c.message_id is None and c.id not in self._inflight
+        ]
 
     async def _paced(self) -> None:
         """Wait until the pacer lets the next call into the probe chat go, and count it."""
