@@ -106,19 +106,21 @@ def _list(config, *, states: tuple[str, ...]) -> int:
             f"{when(channel['since'])}: {channel['reason']}"
         )
     _print_settled(settled)
-    waiting = sum(
-        1 for r in rows if r["state"] == OutboxState.UNCERTAIN and r["settlement"] is None
-    )
-    if config.telegram.uncertain == UncertainPolicy.PROBE and waiting:
+    _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
+    return EXIT_OK
+
+
+def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:
+    """Say which uncertain rows wait for a probe and which wait for the operator."""
+    uncertain = [r for r in rows if r["state"] == OutboxState.UNCERTAIN]
+    waiting = sum(1 for r in uncertain if r["settlement"] is None) if probing else 0
+    if waiting:
         print(f"{waiting} uncertain row(s) wait for a probe of their chat (seconds, not you)")
-    if counts.get(OutboxState.UNCERTAIN, 0) > (
-        waiting if config.telegram.uncertain == UncertainPolicy.PROBE else 0
-    ):
+    if len(uncertain) > waiting:
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
             "did, or 'outbox retry ID' if it did not"
         )
-    return EXIT_OK
 
 
 def _print_settled(rows: list[dict]) -> None:

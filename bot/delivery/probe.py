@@ -267,6 +267,7 @@ class Prober:
     # -- verdicts ---------------------------------------------------------------------------
 
     def _found(self, items: Sequence[OutboxItem], message_id: int, report: RelayReport) -> None:
+        """Record the rows sent: the probe found their message."""
         ids = [i.id for i in items]
         note = f"found as message {message_id}"
         self._probes.found(ids, message_id=message_id, note=note, now=self._clock())
@@ -274,6 +275,7 @@ class Prober:
         log.info("probe: outbox %s in %s %s", ids, items[0].chat_id, note)
 
     def _absent(self, items: Sequence[OutboxItem], checked: tuple, report: RelayReport) -> None:
+        """Send the rows again: their message is provably not in the chat."""
         ids = [i.id for i in items]
         shown = ", ".join(map(str, checked))
         note = f"not in the chat (messages {shown} not found): sent again"
@@ -282,6 +284,7 @@ class Prober:
         log.info("probe: outbox %s in %s %s", ids, items[0].chat_id, note)
 
     def _undecided(self, items: Sequence[OutboxItem], reason: str, report: RelayReport) -> None:
+        """Apply the fallback rule (hold or resend), recording why the probe could not tell."""
         ids, now = [i.id for i in items], self._clock()
         self._probes.undecided(ids, reason=reason, resend_at=now if self._resend else None, now=now)
         report.uncertain += len(ids)
