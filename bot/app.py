@@ -14,7 +14,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
-from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
+from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
@@ -211,7 +211,9 @@ def relay(
         channels=_channel_names(config),
         console=isinstance(sender, ConsoleSender),
     )
-    return Relay(store=store, sender=metered, config=config.delivery, **timing)
+    # Probes forward through the raw sender's bot: the meter wraps sends only.
+    probe = TelegramProbe(sender.bot) if isinstance(sender, TelegramSender) else None
+    return Relay(store=store, sender=metered, config=config.delivery, probe=probe, **timing)
 
 
 def _channel_names(config: Config) -> dict[str, str]:

@@ -282,3 +282,45 @@ def m010_articles_brief(db: Database) -> None:
         create view if not exists articles_brief as
         select id, published_at, source_key, title, topics, lang, url, duplicate_of as reprint_of
         from articles""")
+
+
+@migrations()
+def m011_settle_by_probing(db: Database) -> None:
+    """Let the relay settle uncertain posts by asking Telegram (issue 14).
+
+    Each send now records what to look for if its outcome is lost: the chat's highest confirmed
+    message id at the time (`probe_after`), a hash of the text Telegram would show and the links
+    (`probe_hash`, `probe_links`), and afterwards how the doubt was settled (`settlement`,
+    `settle_note`). `chat_marks` keeps per chat the highest message id Telegram confirmed to us;
+    `probe_copies` remembers every copy forwarded into the probe chat until it is deleted.
+    """
+    for name, kind in [
+        ("probe_after", int),
+        ("probe_hash", str),
+        ("probe_links", str),  # JSON list
+        ("settlement", str),  # found, absent, held, resent or repeated
+        ("settle_note", str),
+    ]:
+        db["outbox"].add_column(name, kind)
+    db["outbox"].add_column("probe_tries", int, not_null_default=0)
+    db["outbox"].create_index(["chat_id", "message_id"])
+    db["chat_marks"].create(
+        {"chat_id": str, "last_id": int, "updated_at": str}, pk="chat_id", not_null={"last_id"}
+    )
+    # An archive from before knows its chats' last posts already: probes start there.
+    db.execute("""
+        insert into chat_marks (chat_id, last_id, updated_at)
+        select chat_id, max(message_id), max(coalesce(sent_at, updated_at)) from outbox
+        where state = 'sent' and message_id is not null group by chat_id""")
+    db["probe_copies"].create(
+        {
+            "id": int,
+            "chat_id": str,  # the probe chat
+            "message_id": int,  # null while the forward's answer is unknown
+            "after_id": int,  # the probe chat's highest known id before the forward
+            "source": str,  # "<chat>#<message id>" that was forwarded
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"chat_id", "created_at"},
+    )

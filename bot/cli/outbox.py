@@ -13,13 +13,22 @@ from datetime import UTC, datetime
 
 from bot.app import open_archive
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
-from bot.config import load_config
+from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten
 from bot.secrets import scrubber
 from bot.service.overview import when
 from storage import ChannelState, OutboxKind, OutboxState
+from storage.records import Settlement
 
 _LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_SETTLED_SHOWN = 20
+_HOW = {
+    Settlement.FOUND: "found in the chat",
+    Settlement.ABSENT: "not in the chat, sent again",
+    Settlement.HELD: "undecided, held",
+    Settlement.RESENT: "undecided, sent again",
+    Settlement.REPEATED: "edit made again",
+}
 _EXAMPLE = "\n  ".join(
     [
         "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
@@ -80,6 +89,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
     with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
+        settled = store.outbox.probes.settled(limit=_SETTLED_SHOWN)
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
@@ -102,12 +112,46 @@ def _list(config, *, states: tuple[str, ...]) -> int:
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
-    if counts.get(OutboxState.UNCERTAIN):
+    _print_settled(settled)
+    _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
+    return EXIT_OK
+
+
+def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:
+    """Say which uncertain rows wait for a probe and which wait for the operator."""
+    uncertain = [r for r in rows if r["state"] == OutboxState.UNCERTAIN]
+    waiting = sum(1 for r in uncertain if r["settlement"] is None) if probing else 0
+    if waiting:
+        print(f"{waiting} uncertain row(s) wait for a probe of their chat (seconds, not you)")
+    if len(uncertain) > waiting:
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
             "did, or 'outbox retry ID' if it did not"
         )
-    return EXIT_OK
+
+
+def _print_settled(rows: list[dict]) -> None:
+    """Print how the most recent uncertain rows were settled (by a probe, or as an edit)."""
+    if not rows:
+        return
+    print(f"\nhow uncertain rows were settled (the {_SETTLED_SHOWN} most recent):")
+    lines = [("ID", "CHANNEL", "KIND", "SETTLED", "NOW", "WHEN", "HOW")]
+    for row in rows:
+        how = row["settle_note"] or ""
+        if row["settlement"] == Settlement.FOUND and row["message_id"]:
+            how = f"message {row['message_id']}"
+        lines.append(
+            (
+                str(row["id"]),
+                row["channel"],
+                row["kind"] or OutboxKind.POST,
+                _HOW.get(row["settlement"], row["settlement"]),
+                row["state"],
+                when(row["updated_at"]),
+                shorten(how, 90),
+            )
+        )
+    print(table(lines))
 
 
 def _change(config, args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
-from bot.config.fields import ABSENT, ConfigError, Table, present, quiet_hours, within
+from bot.config.fields import ABSENT, ConfigError, Table, one_of, present, quiet_hours, within
 from bot.config.model import (
     Channel,
     Config,
@@ -132,11 +132,14 @@ def _telegram(t: Table, *, token: str):
         )
     admin = t.get("admin_chat_id", (str, int), check=chat_id)
     admins = t.get("admin_user_ids", list, items=int, check=lambda v: all(map(_user_id, v)))
+    probe_chat, uncertain, fallback = _probe_settings(t)
     values = present(
         api_base_url=t.get("api_base_url", str, check=web_url),
         token=token,
         admin_chat_id=admin if admin is ABSENT else str(admin),
-        uncertain=t.choice("uncertain", UncertainPolicy),
+        uncertain=uncertain,
+        probe_chat_id=probe_chat,
+        probe_fallback=fallback,
         per_chat_per_minute=t.get("per_chat_per_minute", int, check=within(1, 60)),
         per_chat_interval=t.get("per_chat_interval", float, check=within(0, 3600)),
         request_timeout=t.get("request_timeout", float, check=within(1, 300)),
@@ -154,6 +157,22 @@ def _user_id(value: int) -> bool:
     if not 0 < value < 2**53:
         raise ValueError(f"expected Telegram user ids (positive numbers), got {value!r}")
     return True
+
+
+def _probe_settings(t: Table) -> tuple:
+    """Read probe_chat_id, uncertain and probe_fallback: "probe" is the default with a probe chat."""
+    chat = t.get("probe_chat_id", (str, int), check=chat_id)
+    uncertain = t.choice("uncertain", UncertainPolicy)
+    if chat is not ABSENT and uncertain is ABSENT:
+        uncertain = UncertainPolicy.PROBE
+    if uncertain == UncertainPolicy.PROBE and chat is ABSENT:
+        t.report("uncertain", '"probe" needs telegram.probe_chat_id (see README)')
+    fallback = t.get("probe_fallback", str, check=one_of("hold", "resend"))
+    return (
+        chat if chat is ABSENT else str(chat),
+        uncertain,
+        fallback if fallback is ABSENT else UncertainPolicy(fallback),
+    )
 
 
 def _channel(t: Table) -> Channel | None:
