@@ -174,10 +174,17 @@ class Outbox:
         return True
 
     def mark_sent(
-        self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime
+        self,
+        item_id: int | Iterable[int],
+        *,
+        message_id: int | None,
+        now: datetime,
+        media: str | None = None,
     ) -> None:
-        """Record that Telegram accepted the message (one row, or every row of a digest)."""
+        """Record that Telegram accepted the message (one row, or every row of a digest), and in
+        which form ("photo" or "text") when `media` is given."""
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        form = {"media": media} if media else {}
         with immediate(self.db):
             self._set(
                 ids,
@@ -187,6 +194,7 @@ class Outbox:
                 sent_at=iso(now),
                 last_error=None,
                 next_attempt_at=None,
+                **form,
             )
             if message_id is not None:
                 self.probes.note_rows(ids, message_id, now=now)

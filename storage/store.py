@@ -274,7 +274,9 @@ class Store:
         )
         return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
 
-    def image_shown_before(self, source_key: str, image: str, *, besides: int | None = None) -> bool:
+    def image_shown_before(
+        self, source_key: str, image: str, *, besides: int | None = None
+    ) -> bool:
         """Tell whether another article of the source has this lead image (the site's default)."""
         row = next(
             self.db.query(
