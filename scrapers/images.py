@@ -30,9 +30,13 @@ _NOT_A_PHOTO = re.compile(
     r"blank|transparent|1x1|badges?|emoji|gravatar|beacon|tracking|counter|loader|loading)"
     r"(?![a-z])"
 )
-# Only in the file's own name: "default.jpg", "no-image.png" (but "/sites/default/files/" is
-# Drupal's folder for every upload).
-_STOCK_NAME = re.compile(r"(?<![a-z])(default|no-?image|no-?photo|fallback|dummy)(?![a-z])")
+# The file's whole name: "default.jpg", "og-default.png", "no-image-2.png" (but not
+# "/sites/default/files/", Drupal's folder for every upload, nor "…_aspect-ratio_default_0.jpg",
+# a size variant's name on elDiario.es).
+_STOCK_NAME = re.compile(
+    r"(?:og|share|social|site)?[-_]?(?:default|no[-_]?image|no[-_]?photo|fallback|dummy)"
+    r"(?:[-_]?(?:image|img|share|og|social|\d+))*"
+)
 _ICON_TYPES = (".svg", ".svgz", ".ico", ".cur")
 # Counters and ad pixels that pages embed as images.
 _TRACKER_HOSTS = (
@@ -104,7 +108,7 @@ def refusal(candidate: Candidate, url: str, *, site: str = "") -> str | None:
         return f"a counter's host ({host})"
     if name.endswith(_ICON_TYPES):
         return "an icon format"
-    if _NOT_A_PHOTO.search(path) or _STOCK_NAME.search(name):
+    if _NOT_A_PHOTO.search(path) or _STOCK_NAME.fullmatch(name.rsplit(".", 1)[0]):
         return "named as a logo, an icon, a pixel or a placeholder"
     return _size_refusal(candidate)
 
@@ -128,8 +132,9 @@ def absolute(raw: str, *, base: str) -> str:
         return ""
     if text.startswith("//"):
         text = f"{urlsplit(base).scheme or 'https'}:{text}"
-    found = urljoin(base, text)
     try:
+        # A written scheme is kept as it is (urljoin would put a bare "https://" on the base).
+        found = text if urlsplit(text).scheme else urljoin(base, text)
         parts = urlsplit(found)
     except ValueError:
         return ""
