@@ -94,6 +94,7 @@ def template_problems(source: str, *, limit: int = 4000) -> list[str]:
     env = environment()
     try:
         parsed = env.parse(source)
+        env.compile(parsed)  # an unknown filter or test fails here, with its line
     except TemplateSyntaxError as exc:
         return [f"syntax error on line {exc.lineno}: {exc.message}"]
     problems = [
@@ -129,15 +130,18 @@ def _suggestion(name: str) -> str:
 
 
 def render_template(template: Template, values: dict, *, limit: int) -> str:
-    """Render, cutting only the summary until the visible text fits `limit` UTF-16 units."""
-    shown = template.render(**values)
+    """Render, cutting only the summary until the visible text fits `limit` UTF-16 units.
+
+    The result is trimmed as Telegram trims a message (a template's last line break is no text).
+    """
+    shown = template.render(**values).strip()
     if _fits(shown, limit):
         return shown
     summary = str(values.get("summary") or "")
     low, high, best = 0, utf16_len(summary) - 1, None
     while low <= high:  # the longest cut summary that fits
         middle = (low + high) // 2
-        attempt = template.render(**(values | {"summary": shorten(summary, middle)}))
+        attempt = template.render(**(values | {"summary": shorten(summary, middle)})).strip()
         if _fits(attempt, limit):
             best, low = attempt, middle + 1
         else:
