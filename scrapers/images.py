@@ -27,14 +27,15 @@ _MAX_URL = 2048
 # A whole word of the path: "site-logo.png", "/icons/", "avatar_12.jpg", "1x1.gif".
 _NOT_A_PHOTO = re.compile(
     r"(?<![a-z])(logos?|logotype|icons?|favicon|sprites?|avatars?|placeholder|spacer|pixel|"
-    r"blank|transparent|1x1|badges?|emoji|gravatar|beacon|tracking|counter|loader|loading)"
+    r"blank|transparent|1x1|badges?|emoji|gravatar|beacon|tracking|counter)"
     r"(?![a-z])"
 )
-# The file's whole name: "default.jpg", "og-default.png", "no-image-2.png" (but not
-# "/sites/default/files/", Drupal's folder for every upload, nor "…_aspect-ratio_default_0.jpg",
-# a size variant's name on elDiario.es).
+# The file's whole name: "default.jpg", "og-default.png", "no-image-2.png", "loading.gif" (but
+# not "/sites/default/files/", Drupal's folder for every upload, "…_aspect-ratio_default_0.jpg",
+# a size variant's name on elDiario.es, or "customer-loading-truck.jpg" on foxbusiness.com).
 _STOCK_NAME = re.compile(
-    r"(?:og|share|social|site)?[-_]?(?:default|no[-_]?image|no[-_]?photo|fallback|dummy)"
+    r"(?:og|share|social|site)?[-_]?"
+    r"(?:default|no[-_]?image|no[-_]?photo|fallback|dummy|loading|loader|spinner)"
     r"(?:[-_]?(?:image|img|share|og|social|\d+))*"
 )
 _ICON_TYPES = (".svg", ".svgz", ".ico", ".cur")

@@ -112,8 +112,11 @@ def test_drupal_s_default_folder_and_a_size_variant_named_default_are_photos() -
     for url in (
         "https://gov.example/sites/default/files/2026-11/minister.jpg",
         "https://static.example/clip/f95_facebook-aspect-ratio_default_0.jpg",
+        "https://static.example/uploads/home-depot-customer-loading-truck.jpg",
     ):
         assert refusal(Candidate(url), url) is None
+    for stock in ("https://a.example/img/loading.gif", "https://a.example/og-default.png"):
+        assert "named as" in (refusal(Candidate(stock), stock) or "")
 
 
 def test_json_ld_image_object_is_read_when_nothing_else_is_declared() -> None:
