@@ -123,7 +123,7 @@ class Composer:
         channel = self.channel(item.channel)
         if channel is None or channel.template is None or bare:
             return post
-        values = self.values(item, channel, summary=summary)
+        values = self.values(item, channel, summary=summary, limits=limits)
         try:
             shown = render_template(_compiled(channel.template), values, limit=limits.budget)
         except TemplateTooLong as exc:
@@ -133,20 +133,22 @@ class Composer:
         # address is written out, which a template's link label would hide.
         return replace(post, html=shown)
 
-    def values(self, item: OutboxItem, channel: Channel, *, summary: str) -> dict:
-        """Return a template's variables for a row (README "Post templates")."""
+    def values(
+        self, item: OutboxItem, channel: Channel, *, summary: str, limits: Limits = TEXT
+    ) -> dict:
+        """Return a template's variables for a row (README "Post templates"), each bounded."""
         article, source = item.article, self._sources.get(item.source_key)
         moment = article.published
         return {
-            "title": shorten(article.title or article.url, CAPTION.title),
+            "title": shorten(article.title or article.url, limits.title),
             "summary": summary,
             "url": article.url,
             "link_label": link_label(article.url),
-            "source": shorten(source.display_name if source else item.source_key, CAPTION.meta),
+            "source": shorten(source.display_name if source else item.source_key, limits.meta),
             "source_key": item.source_key,
             "time": local_time(moment, channel.timezone) if moment else "",
             "date": local_time(moment, channel.timezone)[:10] if moment else "",
-            "author": shorten(article.author, CAPTION.meta),
+            "author": shorten(article.author, limits.meta),
             "lang": article.lang,
             "image": article.image,
             "topics": [self._topic_labels.get(k, k) for k in article.topics],
