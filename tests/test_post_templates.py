@@ -97,11 +97,20 @@ def test_a_template_file_is_read_beside_the_config(tmp_path) -> None:
     assert config.channels[0].template == TEMPLATE
 
 
-def test_the_sandbox_refuses_to_reach_python_objects() -> None:
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+        "{{ url.format.__globals__ }}",
+        "{{ topics.append('x') }}",  # the values are not the template's to change
+        "{{ 'a' * 100000000 }}",  # nor the memory to fill
+        "{{ 10 ** 10 ** 10 }}",
+    ],
+)
+def test_the_sandbox_refuses_escapes_changes_and_huge_texts(source: str) -> None:
     with pytest.raises(SecurityError):
-        compile_template("{{ ''.__class__.__mro__[1].__subclasses__() }}").render()
-    with pytest.raises(SecurityError):
-        compile_template("{{ url.format.__globals__ }}").render(url="x")
+        compile_template(source).render(url="x", topics=["a"])
+    assert template_problems(source)[0].startswith("refused by the sandbox: ")
 
 
 def test_every_documented_variable_renders_and_the_readme_lists_them_all() -> None:

@@ -1,6 +1,6 @@
 """Post templates per channel: Jinja2 in a sandbox, every value HTML-escaped, checked before use.
 
-A template is compiled by Jinja2's `SandboxedEnvironment` with autoescaping (scraped text can
+A template is compiled by Jinja2's `ImmutableSandboxedEnvironment` with autoescaping (scraped text can
 never open a tag) and `StrictUndefined` (a misspelt variable is an error, not an empty string).
 `template_problems` is what start-up runs on each channel's template: syntax, unknown variables
 (with the closest known name), a render of a sample article (the sandbox refuses attribute games
@@ -18,7 +18,8 @@ from html.parser import HTMLParser
 from types import MappingProxyType
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from bot.delivery.render import shorten, utf16_len
 
@@ -71,17 +72,33 @@ _TAGS = {
 }
 _BARE_AMPERSAND = re.compile(r"&(?!(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});)")
 _LINK_SCHEMES = ("http://", "https://", "tg://", "mailto:")
+_MAX_REPEAT = 10_000  # the longest text `'-' * n` may make: a post is at most 4,096 anyway
 
 
 class TemplateTooLong(ValueError):
     """The template's text alone, without a summary, is over the limit."""
 
 
-def environment() -> SandboxedEnvironment:
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's sandbox (no attribute tricks, no changing the values) that also refuses to build
+    huge texts by repetition or numbers by powers: a template must not exhaust the memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Context, operator: str, left, right):
+        """Refuse `**`, and `*` whose result would be a text or list over `_MAX_REPEAT` long."""
+        if operator == "**":
+            raise SecurityError("the ** operator is not allowed in a post template")
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+                if len(seq) * times > _MAX_REPEAT:
+                    raise SecurityError(f"a repeated text over {_MAX_REPEAT:,} characters")
+        return super().call_binop(context, operator, left, right)
+
+
+def environment() -> ImmutableSandboxedEnvironment:
     """Return the sandbox every post template runs in."""
-    return SandboxedEnvironment(
-        autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False
-    )
+    return _Sandbox(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 def compile_template(source: str) -> Template:
@@ -106,7 +123,7 @@ def template_problems(source: str, *, limit: int = 4000) -> list[str]:
     if problems:
         return problems
     try:
-        shown = env.from_string(source).render(**SAMPLE)
+        shown = env.from_string(source).render(**_sample())
     except SecurityError as exc:
         return [f"refused by the sandbox: {exc}"]
     except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError) as exc:
@@ -117,10 +134,16 @@ def template_problems(source: str, *, limit: int = 4000) -> list[str]:
     if not visible_text(shown).strip():
         return ["renders an empty post"]
     try:
-        render_template(env.from_string(source), dict(SAMPLE, summary=""), limit=limit)
+        render_template(env.from_string(source), _sample(summary=""), limit=limit)
     except TemplateTooLong as exc:
         return [str(exc)]
     return []
+
+
+def _sample(**changes: str) -> dict:
+    """Return the sample article's values as the composer passes them (lists, not tuples)."""
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in SAMPLE.items()}
+    return values | changes
 
 
 def _suggestion(name: str) -> str:
