@@ -1,7 +1,8 @@
 """Post templates per channel: Jinja2 in a sandbox, every value HTML-escaped, checked before use.
 
-A template is compiled by Jinja2's `ImmutableSandboxedEnvironment` with autoescaping (scraped text can
-never open a tag) and `StrictUndefined` (a misspelt variable is an error, not an empty string).
+A template is compiled by Jinja2's `ImmutableSandboxedEnvironment` with autoescaping (scraped
+text can never open a tag) and `StrictUndefined` (a misspelt variable is an error, not an empty
+string).
 `template_problems` is what start-up runs on each channel's template: syntax, unknown variables
 (with the closest known name), a render of a sample article (the sandbox refuses attribute games
 such as `''.__class__`), and the output's markup, which must be Telegram's HTML. At send time
