@@ -13,6 +13,7 @@ from bs4 import BeautifulSoup, Tag
 from .dates import parse_machine_date
 from .errors import NoLinksFound, NotAFeed
 from .feedscan import PrunedFeed, as_utf8, feed_head, prune_feed
+from .images import Candidate, absolute, choose_image, pixels
 from .models import Link, Source
 from .normalize import canonical_or_none, canonical_url, clean_inline, url_key
 
@@ -43,8 +44,10 @@ def links_from_feed(
     if not parsed.get("version") and not parsed.entries and not pruned:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
     zone = ZoneInfo(source.timezone)
+    # The feed's own <image> is the site's logo: an item showing it shows no picture of its own.
+    logo = absolute(str((parsed.feed.get("image") or {}).get("href") or ""), base=source.url)
     read = (
-        _feed_link(entry, source=source, zone=zone) if entry.get("link") else None
+        _feed_link(entry, source=source, zone=zone, site_image=logo) if entry.get("link") else None
         for entry in parsed.entries
     )
     links = _unique(link for link in _in_feed_order(read, pruned, source=source) if link)
@@ -62,6 +65,7 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
     if not source.link_pattern:
         raise NoLinksFound(f"{source.url}: an html source needs a link_pattern")
     soup = BeautifulSoup(html, "lxml")
+    shared = _declared_image(soup, base_url)
     found: dict[str, Link] = {}
     for anchor in soup.find_all("a", href=True):
         url = urljoin(base_url, str(anchor["href"]).strip()).split("#", 1)[0]
@@ -73,7 +77,10 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
         # several spellings (http://www. and https:// on odkb-csto.org); keep the longest text.
         if key not in found or len(text) > len(found[key].title):
             found[key] = Link(
-                url=found[key].url if key in found else url, canonical_url=canonical, title=text
+                url=found[key].url if key in found else url,
+                canonical_url=canonical,
+                title=text,
+                site_image=shared,
             )
     links = tuple(found.values())
     if not links:
@@ -114,7 +121,47 @@ def _wanted(url: str, canonical: str, source: Source) -> bool:
     return _matches(canonical, source.link_pattern) or _matches(url, source.link_pattern)
 
 
-def _feed_link(entry, *, source: Source, zone: ZoneInfo) -> Link:
+def _declared_image(soup: BeautifulSoup, base_url: str) -> str:
+    """Return the share image a listing page declares for itself (og:image, twitter:image), or ""."""
+    for name in ("og:image", "og:image:secure_url", "twitter:image"):
+        tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+        found = absolute(str(tag.get("content") or ""), base=base_url) if tag else ""
+        if found:
+            return found
+    return ""
+
+
+def _entry_image(entry, *, base: str, site_image: str) -> str:
+    """Return a feed item's picture: media:content, media:thumbnail, then an image enclosure."""
+    candidates = [
+        Candidate(
+            str(m.get("url") or ""),
+            pixels(str(m.get("width") or "")),
+            pixels(str(m.get("height") or "")),
+            "feed",
+        )  # fmt: skip
+        for m in entry.get("media_content") or ()
+        if str(m.get("medium") or "image") == "image"
+        and str(m.get("type") or "image/").startswith("image/")
+    ]
+    candidates += [
+        Candidate(
+            str(m.get("url") or ""),
+            pixels(str(m.get("width") or "")),
+            pixels(str(m.get("height") or "")),
+            "feed",
+        )  # fmt: skip
+        for m in entry.get("media_thumbnail") or ()
+    ]
+    candidates += [
+        Candidate(str(e.get("href") or ""), where="feed")
+        for e in entry.get("enclosures") or ()
+        if str(e.get("type") or "").startswith("image/")
+    ]
+    return choose_image(candidates, base=base, site=site_image)
+
+
+def _feed_link(entry, *, source: Source, zone: ZoneInfo, site_image: str = "") -> Link:
     """Turn one feedparser entry into a Link."""
     url = str(entry.get("link", "")).strip()
     content = ""
@@ -130,6 +177,8 @@ def _feed_link(entry, *, source: Source, zone: ZoneInfo) -> Link:
         summary=str(entry.get("summary", "")),
         author=clean_inline(str(entry.get("author", ""))),
         content_html=content,
+        image=_entry_image(entry, base=url, site_image=site_image),
+        site_image=site_image,
     )
 
 

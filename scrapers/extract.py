@@ -19,6 +19,7 @@ from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
 from .document import parse_page
 from .headline import choose_headline, find_heading
+from .images import lead_image, same_image
 from .language import detect_language
 from .lead import choose_lead, drop_captions, folded
 from .metadata import Metadata, content_text, read_metadata
@@ -52,7 +53,12 @@ _MAX_FEED_LEAD = 600
 
 
 def extract_article(
-    html: str, *, url: str, source: Source | None = None, now: datetime | None = None
+    html: str,
+    *,
+    url: str,
+    source: Source | None = None,
+    now: datetime | None = None,
+    site_image: str = "",
 ) -> Article:
     """Extract one article from an HTML page.
 
@@ -60,8 +66,9 @@ def extract_article(
     page's own reading (visible headline, the dateline and byline under it, JSON-LD, OpenGraph,
     meta tags, <time>), then trafilatura's byline reader and htmldate; a date is plausible
     between 1990 and `now`, the fetch time (default: the current time). The body comes from
-    trafilatura, cleaned of the title, date lines and trailers. Raises `NotHTML` for a feed or
-    for what has no markup at all.
+    trafilatura, cleaned of the title, date lines and trailers; the lead image is the first real
+    picture that is not `site_image`, the listing's own (images.py). Raises `NotHTML` for a feed
+    or for what has no markup at all.
     """
     # Without a source, the page's time zone is unknown (a day alone is then noon UTC).
     zone = ZoneInfo(source.timezone) if source else None
@@ -71,6 +78,9 @@ def extract_article(
     # need BeautifulSoup, and what they remove is gone before the rest is read.
     tree, whole = parse_page(html, url=url)
     meta = read_metadata(tree)
+    image = lead_image(
+        tree, url=url, site_image=site_image
+    )  # before the body's captions and chrome are cut away
     picked = pick(html, source.selectors)
     if picked.html is not None:
         tree, whole = parse_page(picked.html, url=url)
@@ -104,6 +114,7 @@ def extract_article(
         lang=detect_language(f"{title}\n{body}", declared=meta.lang or source.lang or ""),
         lead=lead,
         body=body,
+        image=image,
     )
 
 
@@ -111,7 +122,9 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
     """Build an article from a feed item that carries the full text (Atom content, yandex:full-text)."""
     if link.content_html:
         wrapped = f"<html><body><article><h1>{escape(link.title, quote=False)}</h1>{link.content_html}</article></body></html>"
-        article = extract_article(wrapped, url=link.url, source=source, now=now)
+        article = extract_article(
+            wrapped, url=link.url, source=source, now=now, site_image=link.site_image
+        )
         body = article.body or html_to_text(link.content_html)
     else:
         body = ""
@@ -128,6 +141,7 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
         # The site's own lines are cut from the feed's lead as from a page's (extract_article).
         lead=strip_lines(lead, trailers=source.trailers, drop=source.drop_lines),
         body=strip_lines(body, trailers=source.trailers, drop=source.drop_lines),
+        image=link.image or _own_image(article.image, link),
     )
 
 
@@ -154,7 +168,13 @@ def merge_link(article: Article, link: Link) -> Article:
         published=article.published or link.published,
         author=article.author or normalize_author(link.author),
         lead=article.lead or (clean_text(html_to_text(link.summary)) if link.summary else ""),
+        image=_own_image(article.image, link) or link.image,
     )
+
+
+def _own_image(image: str, link: Link) -> str:
+    """Return the page's image unless it is the site's own, which the listing shows for itself."""
+    return "" if image and link.site_image and same_image(image, link.site_image) else image
 
 
 def _drop_code(tree: HtmlElement) -> None:

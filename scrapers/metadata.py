@@ -87,7 +87,7 @@ def read_metadata(tree: _Element) -> Metadata:
     for el in root.iter(*tags):
         tags[el.tag].append(el)
     meta = _meta_index(tags["meta"])
-    ld = _json_ld_articles(tags["script"])
+    ld = json_ld_articles(tags["script"])
     titles = [_ld_text(i.get("headline")) for i in ld]
     titles += [meta("og:title"), meta("twitter:title")]
     dates = [_ld_text(i.get("datePublished")) for i in ld]
@@ -254,7 +254,7 @@ def _meta_index(metas: list[_Element]):
     return meta
 
 
-def _json_ld_articles(scripts: list[_Element]) -> list[dict]:
+def json_ld_articles(scripts: list[_Element]) -> list[dict]:
     """Return the JSON-LD objects that describe an article, best first."""
     found: list[dict] = []
     for script in scripts:

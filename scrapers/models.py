@@ -72,6 +72,11 @@ class Link:
     author: str = ""
     # Full article HTML when the feed carries it (Atom content, yandex:full-text).
     content_html: str = ""
+    # The item's picture (media:content, media:thumbnail, an image enclosure), checked already.
+    image: str = ""
+    # The picture the listing page or feed declares for itself: shown with every article, so an
+    # article's image equal to it is the site's default, not the article's.
+    site_image: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +112,7 @@ class Article:
     topics: tuple[str, ...] = ()
     entities: tuple[str, ...] = ()
     summary: str = ""
+    image: str = ""  # the lead image, an absolute http(s) URL (scrapers/images.py), or ""
 
     @property
     def content_hash(self) -> str:

@@ -324,3 +324,18 @@ def m011_settle_by_probing(db: Database) -> None:
         pk="id",
         not_null={"chat_id", "created_at"},
     )
+
+
+@migrations()
+def m012_lead_images_and_sent_media(db: Database) -> None:
+    """Keep each article's lead image, and what form each outbox row's message took (issue 13).
+
+    `articles.image_url` is the picture a channel may show with the post (null: none found).
+    `outbox.media` says how the row's message was (last) sent: "photo" (sendPhoto, the summary
+    as its caption) or "text"; a probe looks for a photo with that caption, and an edit of a
+    photo post edits its caption.
+    """
+    db["articles"].add_column("image_url", str)
+    # "Has another article of this source shown this image?" (a site's default share image).
+    db["articles"].create_index(["source_key", "image_url"])
+    db["outbox"].add_column("media", str)

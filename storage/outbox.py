@@ -43,7 +43,7 @@ __all__ = ["Outbox", "article_from_row"]  # store.py rebuilds articles with it t
 
 _ARTICLE_COLUMNS = (
     "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
-    "a.lang, a.lead, a.body, a.summary, a.topics, a.entities"
+    "a.lang, a.lead, a.body, a.summary, a.topics, a.entities, a.image_url"
 )
 
 
@@ -136,15 +136,23 @@ class Outbox:
     # -- the relay's transitions ------------------------------------------------------------
 
     def claim(
-        self, ids: Iterable[int], *, now: datetime, expect: Expectation | None = None
+        self,
+        ids: Iterable[int],
+        *,
+        now: datetime,
+        expect: Expectation | None = None,
+        media: str | None = None,
     ) -> bool:
         """Move rows to `sending` before a Telegram call; False (and no change) if any moved on.
 
-        `expect` records what a probe would look for, should the call's outcome be lost.
+        `expect` records what a probe would look for, should the call's outcome be lost; `media`
+        what form the message takes ("photo" or "text").
         """
         ids = list(ids)
         probe = ", probe_after = ?, probe_hash = ?, probe_links = ?" if expect else ""
         probe_args = [expect.after, expect.digest, json.dumps(list(expect.links))] if expect else []
+        if media:
+            probe, probe_args = f"{probe}, media = ?", [*probe_args, media]
         try:
             with immediate(self.db):
                 cursor = self.db.execute(
@@ -166,10 +174,17 @@ class Outbox:
         return True
 
     def mark_sent(
-        self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime
+        self,
+        item_id: int | Iterable[int],
+        *,
+        message_id: int | None,
+        now: datetime,
+        media: str | None = None,
     ) -> None:
-        """Record that Telegram accepted the message (one row, or every row of a digest)."""
+        """Record that Telegram accepted the message (one row, or every row of a digest), and in
+        which form ("photo" or "text") when `media` is given."""
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        form = {"media": media} if media else {}
         with immediate(self.db):
             self._set(
                 ids,
@@ -179,6 +194,7 @@ class Outbox:
                 sent_at=iso(now),
                 last_error=None,
                 next_attempt_at=None,
+                **form,
             )
             if message_id is not None:
                 self.probes.note_rows(ids, message_id, now=now)

@@ -41,6 +41,18 @@ class Posts:
         )
         return row["message_id"] if row else None
 
+    def sent_as_photo(self, article_id: int, channel: str) -> bool:
+        """Tell whether the channel's sent post of an article is a photo (its text is a caption)."""
+        row = next(
+            self.db.query(
+                "select media from outbox where article_id = ? and channel = ? and kind = ? "
+                "and state = ?",
+                [article_id, channel, OutboxKind.POST, OutboxState.SENT],
+            ),
+            None,
+        )
+        return bool(row and row["media"] == "photo")
+
     def posted_channels(self, article_id: int) -> tuple[str, ...]:
         """Return the channels whose sent post of an article has a message of its own."""
         return tuple(post["channel"] for post in self._single_posts(article_id))

@@ -90,13 +90,14 @@ class Probes:
     # -- settling rows ----------------------------------------------------------------------
 
     def expect(self, ids: Iterable[int], expectation: Expectation, *, now: datetime) -> None:
-        """Record what the next attempt will look like (a healed resend changed the text)."""
+        """Record what the next attempt will look like (a healed resend changed the text or form)."""
         self._update(
             ids,
             now=now,
             probe_after=expectation.after,
             probe_hash=expectation.digest,
             probe_links=json.dumps(list(expectation.links)),
+            media=expectation.media,
         )
 
     def found(self, ids: Iterable[int], *, message_id: int, note: str, now: datetime) -> None:

@@ -185,12 +185,14 @@ class Expectation:
     """What a send will look like in its chat, recorded before the call so a probe can find it.
 
     `after` is the chat's highest message id Telegram had confirmed to us (None if none yet);
-    `digest` hashes the text Telegram shows; `links` are the message's links.
+    `digest` hashes the text Telegram shows (a photo's caption); `links` are the message's
+    links; `media` is "photo" for a photo with a caption, "text" for a text message.
     """
 
     after: int | None
     digest: str
     links: tuple[str, ...] = ()
+    media: str = "text"
 
 
 def json_keys(text: str | None) -> tuple[str, ...]:
@@ -236,6 +238,7 @@ def article_from_row(row: dict) -> Article:
         summary=row["summary"] or "",
         topics=json_keys(row.get("topics")),
         entities=json_keys(row.get("entities")),
+        image=row.get("image_url") or "",
     )
 
 
@@ -269,4 +272,5 @@ def _expectation(row: dict) -> Expectation | None:
         after=row["probe_after"],
         digest=row["probe_hash"],
         links=tuple(json.loads(row["probe_links"] or "[]")),
+        media=row.get("media") or "text",
     )

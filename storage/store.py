@@ -274,6 +274,19 @@ class Store:
         )
         return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
 
+    def image_shown_before(
+        self, source_key: str, image: str, *, besides: int | None = None
+    ) -> bool:
+        """Tell whether another article of the source has this lead image (the site's default)."""
+        row = next(
+            self.db.query(
+                "select 1 from articles where source_key = ? and image_url = ? and id != ? limit 1",
+                [source_key, image, besides or 0],
+            ),
+            None,
+        )
+        return row is not None
+
     def mark_checked(self, article_id: int, *, now: datetime) -> None:
         """Record that an article was re-read and found unchanged."""
         with self.db.atomic():
@@ -344,4 +357,5 @@ def _article_columns(article: Article) -> dict:
         "content_hash": article.content_hash,
         "topics": json.dumps(list(article.topics), ensure_ascii=False),
         "entities": json.dumps(list(article.entities), ensure_ascii=False),
+        "image_url": article.image or None,
     }

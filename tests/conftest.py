@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
+import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -81,3 +84,13 @@ def store(tmp_path: Path):
     archive = Store.open(tmp_path / "archive.db")
     yield archive
     archive.close()
+
+
+@pytest.fixture
+def restore_logging():
+    """Undo the handlers and hooks an in-process main() installs."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, sys.excepthook, threading.excepthook)
+    yield
+    root.handlers[:], root.level = saved[0], saved[1]
+    sys.excepthook, threading.excepthook = saved[2], saved[3]

@@ -2,7 +2,8 @@
 
 tests/fixtures/opml/miniflux-export-synthetic.opml is written by hand in the shape Miniflux's
 export has (categories as outer outlines, `title`/`text`/`type`/`xmlUrl`/`htmlUrl`, the
-`miniflux:` namespace), not an export of a real account.
+`miniflux:` namespace), not an export of a real account. tests/data/opml/inoreader-export.opml is
+a real export from Inoreader, published by its owner (where from: tests/data/opml/README.md).
 """
 
 from __future__ import annotations
@@ -135,3 +136,45 @@ def test_export_opml_round_trips_through_import(tmp_path) -> None:
     again = presswatch("import-opml", str(exported), "--config", str(example))
     assert again.returncode == 0 and "[[sources]]" not in again.stdout
     assert again.stderr.startswith(f"0 new feed source(s) from {len(feeds)} feed(s)")
+
+
+INOREADER = ROOT / "tests" / "data" / "opml" / "inoreader-export.opml"  # a real export (README)
+
+
+def test_a_real_inoreader_export_is_read_through_its_categories() -> None:
+    outlines = read_opml(INOREADER.read_bytes())
+    assert len(outlines) == 113
+    assert [o.category for o in outlines].count("Personal Blogs") == 57
+    assert (outlines[0].category, outlines[0].title, outlines[0].url) == (
+        "Android",
+        "Styling Android",
+        "https://blog.stylingandroid.com/feed/",
+    )
+    titles = {o.title for o in outlines}
+    # A line break (&#10;) and leading spaces in real titles become one clean line.
+    assert "Artem Zinnatullin - Android Hipster" in titles
+    assert "Bartosz Milewski's Programming Cafe" in titles
+    assert "Android & Tech" in titles and "Tonsky Стой под стрелой" in titles
+
+
+def test_import_opml_on_a_real_inoreader_export(tmp_path) -> None:
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        '[[sources]]\nkey = "jetbrains"\nkind = "feed"\nurl = "https://blog.jetbrains.com/feed"\n',
+        encoding="utf-8",
+    )
+    result = presswatch("import-opml", str(INOREADER), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("111 new feed source(s) from 113 feed(s)")
+    new = tomllib.loads(result.stdout)["sources"]
+    assert len(new) == 111 and len({s["key"] for s in new}) == 111
+    by_url = {s["url"]: s for s in new}
+    reddit = by_url["https://www.reddit.com/r/android/top.rss?t=week&limit=5"]  # &amp; read
+    assert (reddit["key"], reddit["name"]) == ("reddit-android", "Reddit Android")
+    assert by_url["http://artemzin.com/blog/rss/"]["name"] == "Artem Zinnatullin - Android Hipster"
+    out = result.stdout
+    assert "# https://blog.jetbrains.com/feed: Already configured as source jetbrains" in out
+    assert "# https://www.alecstrong.com/posts/index.xml is in the file twice." in out
+    appended = tmp_path / "appended.toml"
+    appended.write_text(config.read_text() + "\n" + out, encoding="utf-8")
+    assert presswatch("sources", "--config", str(appended)).returncode == 1  # loads; no archive

@@ -104,6 +104,7 @@ def _report(source: Source, decision: Decision, *, composer: Composer, now: date
         ("title", article.title),
         ("published", when),
         ("author", article.author or "-"),
+        ("image", article.image or "-"),
         ("lead", shorten(article.lead, 300) or "-"),
         ("summary", article.summary or "-"),
         ("topics", ", ".join(article.topics + article.entities) or "-"),

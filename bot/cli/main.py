@@ -268,6 +268,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                 else None,
                 "author": article.author,
                 "lang": article.lang,
+                "image": article.image or None,
                 "lead": article.lead,
                 "summary": article.summary,
                 "topics": list(article.topics),

@@ -59,7 +59,9 @@ def _feeds(parent: etree._Element, *, category: str):
     """Yield the feed outlines under `parent`; an outline without xmlUrl is a category."""
     for node in parent.iterchildren("outline"):
         url = (node.get("xmlUrl") or "").strip()
-        title = (node.get("title") or node.get("text") or "").strip()
+        # Real exports carry line breaks (&#10;) and runs of spaces in titles (Inoreader's):
+        # a source's name is one line.
+        title = " ".join((node.get("title") or node.get("text") or "").split())
         if url:
             yield Outline(title, url, (node.get("htmlUrl") or "").strip(), category)
         yield from _feeds(node, category=title or category)

@@ -24,11 +24,13 @@ from bot.config.model import (
     Corrections,
     DedupConfig,
     HealthConfig,
+    ImageMode,
     ServiceConfig,
     TelegramConfig,
     UncertainPolicy,
 )
 from bot.config.sources import read_source
+from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
 from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
@@ -66,7 +68,7 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
         storage_path=_storage(root.table("storage"), path),
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
-        channels=_each(root, "channels", _channel, "name"),
+        channels=_each(root, "channels", lambda t: _channel(t, base=path.parent), "name"),
         sources=_each(root, "sources", read_source, "key"),
         taxonomy=_taxonomy(root),
         service=_service(root.table("service")),
@@ -175,10 +177,11 @@ def _probe_settings(t: Table) -> tuple:
     )
 
 
-def _channel(t: Table) -> Channel | None:
+def _channel(t: Table, *, base: Path) -> Channel | None:
     """Read one [[channels]] entry; None when it has a problem (recorded in `t`)."""
     chat = t.require("chat_id", (str, int), check=chat_id)
     thread = t.get("message_thread_id", int, check=within(1, 2**31 - 1))
+    image = t.choice("image", ImageMode)
     if thread is not ABSENT and isinstance(chat, str) and chat.startswith("@"):
         t.report(
             "message_thread_id",
@@ -197,6 +200,8 @@ def _channel(t: Table) -> Channel | None:
         digest_seconds=t.duration("digest", most=_WEEK),
         quiet_hours=quiet_hours(t.get("quiet_hours", str, check=quiet_hours)),
         timezone=t.get("timezone", str, check=zone),
+        image=image,
+        template=read_template(t, base=base, photo=image == ImageMode.PHOTO),
     )
     t.finish()
     return Channel(**values) if t.ok else None

@@ -20,6 +20,7 @@ __all__ = [
     "DeliveryConfig",
     "EnrichConfig",
     "HealthConfig",
+    "ImageMode",
     "ServiceConfig",
     "TelegramConfig",
     "UncertainPolicy",
@@ -34,6 +35,16 @@ class UncertainPolicy(StrEnum):
     # Look in the chat by forwarding its next message ids into telegram.probe_chat_id: found
     # → sent, provably absent → sent again, undecided → `telegram.probe_fallback`.
     PROBE = "probe"
+
+
+class ImageMode(StrEnum):
+    """How a channel shows an article's lead image (`channels[].image`)."""
+
+    LINK = "link"  # a small preview of the article's page, as Telegram builds it (the default)
+    NONE = "none"  # no preview at all
+    PREVIEW_ABOVE = "preview_above"  # a large preview of the lead image above the text
+    PREVIEW_BELOW = "preview_below"  # … below the text
+    PHOTO = "photo"  # the image as a photo, the post as its caption (1,024 characters)
 
 
 class Corrections(StrEnum):
@@ -62,6 +73,10 @@ class Channel:
     # Hold posts between these local times ("23:00", "07:00") and send them after, oldest first.
     quiet_hours: tuple[str, str] | None = None
     timezone: str = "UTC"
+    image: ImageMode = ImageMode.LINK
+    # A Jinja2 post template (the text of `template`, or of the file `template_file` names),
+    # checked at start-up; None keeps the built-in layout (bot/delivery/render.py).
+    template: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,44 @@
 """Turn outbox rows and alerts into Telegram messages: posts, edits, replies, digests.
 
+A channel's `image` mode decides the form of a post: a text with the article's link previewed
+small (the default), no preview, a large preview of the lead image above or below the text, or
+the image as a photo with the post as its caption (a text post when the article has no image,
+or when Telegram refuses the photo: `message(..., text_only=True)`). A channel's template, when
+it has one, renders the words; the built-in layout (render.py) otherwise, and whenever the
+template's text cannot fit.
+
 NothingToEdit    an edit or reply row whose channel has no sent post of the article
 """
 
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import cache
 
-from bot.config import Channel, DeliveryConfig
+from jinja2 import Template
+
+from bot.config import Channel, DeliveryConfig, ImageMode
 from bot.delivery.digest import digest_entry, pack_digest
-from bot.delivery.render import Post, render_post, shorten, shown_url
+from bot.delivery.render import (
+    CAPTION,
+    TEXT,
+    Limits,
+    Post,
+    link_label,
+    local_time,
+    render_post,
+    shorten,
+    shown_url,
+)
 from bot.delivery.telegram import Message
+from bot.delivery.templates import TemplateTooLong, compile_template, render_template
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
 
+log = logging.getLogger(__name__)
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
 _ALERT_BUDGET = 4000
 _SHORT_SUMMARY = 300
@@ -34,19 +57,30 @@ class Composer:
         self._channels = {c.name: c for c in config.channels}
         self._topic_tags = {t.key: t.hashtag for t in config.taxonomy.topics}
         self._entity_tags = {t.key: t.hashtag for t in config.taxonomy.entities}
+        self._topic_labels = {t.key: t.label for t in config.taxonomy.topics}
 
     def channel(self, name: str) -> Channel | None:
         """Return a channel's config (None for a personal alert row such as 'user:42')."""
         return self._channels.get(name)
 
-    def message(self, item: OutboxItem, *, level: int = 0) -> Message:
-        """Compose a row's message; level 1 and 2 are shorter (after "message is too long")."""
+    def message(self, item: OutboxItem, *, level: int = 0, text_only: bool = False) -> Message:
+        """Compose a row's message; level 1 and 2 are shorter (after "message is too long").
+
+        `text_only` makes a photo channel's post a text post (Telegram refused the photo).
+        """
         channel = self.channel(item.channel)
         thread = channel.message_thread_id if channel else None
         silent = channel.disable_notification if channel else False
         if item.kind == OutboxKind.REPLY:
             return self._reply(item, thread=thread, silent=silent)
-        post = self.post(item, level=level)
+        mode = channel.image if channel else ImageMode.LINK
+        image = item.article.image
+        if item.kind == OutboxKind.EDIT:
+            target = self.target(item)  # an edit of a photo post edits its caption
+            photo = self._store.posts.sent_as_photo(item.article_id, item.channel)
+        else:
+            photo = mode == ImageMode.PHOTO and bool(image) and not text_only
+        post = self.post(item, level=level, limits=CAPTION if photo else TEXT)
         message = Message(
             chat_id=item.chat_id,
             text=post.html,
@@ -54,11 +88,12 @@ class Composer:
             html=True,
             thread_id=thread,
             silent=silent,
-            preview_url=post.url,
+            media="photo" if photo else "text",
+            **_preview(mode, url=post.url, image=image),
         )
         if item.kind == OutboxKind.EDIT:
-            message = replace(message, edit_message_id=self.target(item), thread_id=None)
-        return message
+            return replace(message, edit_message_id=target, thread_id=None)
+        return replace(message, photo=image) if photo else message
 
     def target(self, item: OutboxItem) -> int:
         """Return the message an edit or reply refers to, or raise NothingToEdit."""
@@ -69,21 +104,57 @@ class Composer:
             raise NothingToEdit(f"no sent post of article {item.article_id} in {item.channel}")
         return target
 
-    def post(self, item: OutboxItem, *, level: int = 0) -> Post:
+    def post(self, item: OutboxItem, *, level: int = 0, limits: Limits = TEXT) -> Post:
         """Render the row's article: full, with a short summary (1), or bare (2)."""
         source = self._sources.get(item.source_key)
         summary = item.article.summary or item.article.lead
         if level == 1:
             summary = shorten(summary, _SHORT_SUMMARY)
         bare = level >= 2
-        return render_post(
+        post = render_post(
             item.article,
             source_name=source.display_name if source else item.source_key,
             zone=source.timezone if source else "UTC",
             summary="" if bare else summary,
             hashtags=() if bare else self.hashtags(item),
             also=() if bare else self.also(item),
+            limits=limits,
         )
+        channel = self.channel(item.channel)
+        if channel is None or channel.template is None or bare:
+            return post
+        values = self.values(item, channel, summary=summary, limits=limits)
+        try:
+            shown = render_template(_compiled(channel.template), values, limit=limits.budget)
+        except TemplateTooLong as exc:
+            log.warning("%s: %s; the built-in layout is used", item.channel, exc)
+            return post
+        # The plain fallback (after Telegram refused the HTML) keeps the built-in layout: its
+        # address is written out, which a template's link label would hide.
+        return replace(post, html=shown)
+
+    def values(
+        self, item: OutboxItem, channel: Channel, *, summary: str, limits: Limits = TEXT
+    ) -> dict:
+        """Return a template's variables for a row (README "Post templates"), each bounded."""
+        article, source = item.article, self._sources.get(item.source_key)
+        moment = article.published
+        return {
+            "title": shorten(article.title or article.url, limits.title),
+            "summary": summary,
+            "url": article.url,
+            "link_label": link_label(article.url),
+            "source": shorten(source.display_name if source else item.source_key, limits.meta),
+            "source_key": item.source_key,
+            "time": local_time(moment, channel.timezone) if moment else "",
+            "date": local_time(moment, channel.timezone)[:10] if moment else "",
+            "author": shorten(article.author, limits.meta),
+            "lang": article.lang,
+            "image": article.image,
+            "topics": [self._topic_labels.get(k, k) for k in article.topics],
+            "hashtags": list(self.hashtags(item)),
+            "also": list(self.also(item)),
+        }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
         """Return the article's topic and entity hashtags, each once; unknown keys are skipped."""
@@ -136,7 +207,8 @@ class Composer:
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
         """Return a shorter version of a message Telegram found too long."""
         if len(items) == 1 and items[0].kind != OutboxKind.REPLY:
-            shorter = self.message(items[0], level=level)
+            text_only = message.photo is None and message.edit_message_id is None
+            shorter = self.message(items[0], level=level, text_only=text_only)
             return shorter if message.html else replace(shorter, text=shorter.plain, html=False)
         # A digest is packed under the limit already; as a last resort send its text cut short.
         cut = shorten(message.plain, _ALERT_BUDGET // level)
@@ -162,6 +234,22 @@ class Composer:
             preview_url=url,
             reply_to=target,
         )
+
+
+@cache
+def _compiled(source: str) -> Template:
+    """Compile a channel's template once (start-up vetted it)."""
+    return compile_template(source)
+
+
+def _preview(mode: ImageMode, *, url: str, image: str) -> dict:
+    """Return a text post's preview settings for a channel's image mode."""
+    if mode == ImageMode.NONE:
+        return {"no_preview": True}
+    if mode in (ImageMode.PREVIEW_ABOVE, ImageMode.PREVIEW_BELOW):
+        above = mode == ImageMode.PREVIEW_ABOVE
+        return {"preview_url": image or url, "large_preview": True, "preview_above": above}
+    return {"preview_url": url}  # LINK, and a photo channel's text post
 
 
 def alert_message(alert: Alert) -> Message:

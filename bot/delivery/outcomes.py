@@ -20,6 +20,7 @@ from bot.delivery.telegram import (
     Delivered,
     Message,
     Outcome,
+    PhotoRefused,
     Rejected,
     RetryLater,
     TooLong,
@@ -77,7 +78,8 @@ class Outcomes:
                 kept = (
                     message.edit_message_id if message.edit_message_id is not None else message_id
                 )
-                self._store.outbox.mark_sent(ids, message_id=kept, now=now)
+                media = message.media if message.edit_message_id is None else None
+                self._store.outbox.mark_sent(ids, message_id=kept, now=now, media=media)
                 report.sent += len(ids)
                 self._channel_ok(first, now)
                 log.info("sent %s (message %s)", label, kept)
@@ -97,7 +99,9 @@ class Outcomes:
                 self._chat_refuses(first, ids, reason, report, now)
                 return True
         reason = (
-            outcome.reason if isinstance(outcome, (Rejected, BadMarkup, TooLong)) else str(outcome)
+            outcome.reason
+            if isinstance(outcome, (Rejected, BadMarkup, TooLong, PhotoRefused))
+            else str(outcome)
         )
         self._store.outbox.mark_failed(ids, error=reason, now=now)
         report.failed += len(ids)

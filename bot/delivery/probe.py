@@ -145,9 +145,9 @@ class Prober:
         """Forward one id into the probe chat, delete the copy, and say what it was."""
         answer = await self._look_at(item.chat_id, message_id)
         match answer:
-            case Forwarded(_, text, links):
+            case Forwarded(_, text, links, media):
                 assert item.probe is not None  # _probe() checked
-                return compare(item.probe, text=text, links=links)
+                return compare(item.probe, text=text, links=links, media=media)
             case NotFound():
                 return Seen.MISSING
             case Unforwardable():

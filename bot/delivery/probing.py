@@ -5,7 +5,7 @@ little later, if someone else posted in between) with our text, or does not exis
 forwards L+1, L+2, … into the probe chat and reads each copy; `decide` turns the answers into the
 next step: forward another id, ask whether the chat protects its content, or a verdict.
 
-- Found: a copy shows our text and our links.
+- Found: a copy shows our text (a photo's caption) and our links, in our form (photo or text).
 - Absent: `GAP` ids in a row past the chat's last known message are "not found". Only in
   channels and supergroups, which number their messages one after another; private chats and
   basic groups share one counter per bot with every other such chat, so a missing id proves
@@ -171,15 +171,20 @@ def expectation(message: Message, *, after: int | None) -> Expectation:
         text = html.unescape(_TAG.sub("", message.text))
     else:
         links, text = [], message.text
-    return Expectation(after=after, digest=_digest(text), links=_links(text, links))
+    return Expectation(
+        after=after, digest=_digest(text), links=_links(text, links), media=message.media
+    )
 
 
-def compare(expected: Expectation, *, text: str, links: tuple[str, ...]) -> Seen:
-    """Say whether a copy Telegram returned (its text and hidden links) is our message."""
+def compare(
+    expected: Expectation, *, text: str, links: tuple[str, ...], media: str = "text"
+) -> Seen:
+    """Say whether a copy Telegram returned (its text or caption, hidden links, form) is ours."""
     same_text = _digest(text) == expected.digest
     theirs = _links(text, list(links))
     if same_text and theirs == expected.links:
-        return Seen.OURS
+        # The same words as a photo where a text was sent (or the reverse) is not our message.
+        return Seen.OURS if media == expected.media else Seen.NEAR
     if same_text or set(theirs) & set(expected.links):
         return Seen.NEAR
     return Seen.OTHER

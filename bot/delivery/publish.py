@@ -23,7 +23,15 @@ from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.planning import Job, Planner
 from bot.delivery.probe import ProbeApi, Prober
 from bot.delivery.probing import expectation, sequential_ids
-from bot.delivery.telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
+from bot.delivery.telegram import (
+    BadMarkup,
+    Message,
+    Outcome,
+    PhotoRefused,
+    Sender,
+    TooLong,
+    Uncertain,
+)
 from storage import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -276,7 +284,7 @@ class Relay:
             return _Done(pause=False, answered=None)
         after = self._last_id(job.chat_id)
         expect = expectation(message, after=after) if self._prober else None
-        if not self._store.outbox.claim(ids, now=now, expect=expect):
+        if not self._store.outbox.claim(ids, now=now, expect=expect, media=message.media):
             log.info("outbox %s changed state before sending (the operator?); skipped", ids)
             return _Done(pause=False, answered=None)
         message, outcome = await self._send(job, message, after)
@@ -290,8 +298,19 @@ class Relay:
         return self._store.outbox.probes.last_id(chat_id, shared=not sequential_ids(chat_id))
 
     async def _send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
-        """Send, healing content errors: plain text for bad markup, shorter text if too long."""
+        """Send, healing content errors: a text post for a refused photo, plain text for bad
+        markup, shorter text if too long."""
         outcome = await self._attempt(message)
+        if isinstance(outcome, PhotoRefused):
+            # Nothing was posted: the same row goes out as a text post, recorded as such first.
+            log.warning(
+                "%s: Telegram refused the photo %s (%s); sending a text post",
+                job.chat_id,
+                message.photo,
+                outcome.reason,
+            )
+            message = self._composer.message(job.items[0], text_only=True)
+            outcome = await self._attempt(message, job, after)
         if isinstance(outcome, BadMarkup):
             log.warning(
                 "%s: Telegram rejected our HTML (%s); sending plain text",

@@ -11,14 +11,27 @@ from zoneinfo import ZoneInfo
 from scrapers.models import Article
 
 # Telegram's sendMessage limit, counted in UTF-16 code units after entity parsing (PTB:
-# MessageLimit.MAX_TEXT_LENGTH); we stay a little under it.
+# MessageLimit.MAX_TEXT_LENGTH); we stay a little under it. A photo's caption has 1,024 (PTB:
+# MessageLimit.CAPTION_LENGTH), counted the same way.
 MAX_MESSAGE_UNITS = 4096
-_BUDGET = 4000
-_MAX_TITLE_UNITS = 400
-_MAX_META_UNITS = 200
-_MAX_TAIL_UNITS = 600  # each of "Also: …" and the hashtags
+MAX_CAPTION_UNITS = 1024
 _MAX_LINK_LABEL = 60
 _SEPARATORS = 12  # the newlines between the parts
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """How many UTF-16 units a post may use in all, and each bounded part of it."""
+
+    budget: int  # the whole visible text, under Telegram's limit with a margin
+    title: int
+    meta: int  # source name and time
+    tail: int  # each of "Also: …" and the hashtags
+
+
+TEXT = Limits(budget=4000, title=400, meta=200, tail=600)
+# A caption leaves the link and a summary room even with every part at its bound.
+CAPTION = Limits(budget=1000, title=250, meta=120, tail=150)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,25 +56,27 @@ def render_post(
     summary: str = "",
     hashtags: tuple[str, ...] = (),
     also: tuple[str, ...] = (),
+    limits: Limits = TEXT,
 ) -> Post:
-    """Render title in bold, source and local time, summary, link and hashtags, within the limit.
+    """Render title in bold, source and local time, summary, link and hashtags, within `limits`.
 
     The HTML links a short label to the address; the plain-text fallback shows the address itself
     (Telegram links it), or the label when the address alone would not leave room for the rest.
     Each version fits its own summary into what is left, so both stay under Telegram's limit.
     """
-    title = _fit(article.title or article.url, _MAX_TITLE_UNITS)
+    title = _fit(article.title or article.url, limits.title)
     meta_line = _fit(
         source_name + (f" · {local_time(article.published, zone)}" if article.published else ""),
-        _MAX_META_UNITS,
+        limits.meta,
     )
     link_label = _link_label(article.url)
-    tail = [_fit("Also: " + ", ".join(also), _MAX_TAIL_UNITS)] if also else []
-    tail += [_fit(" ".join(hashtags), _MAX_TAIL_UNITS)] if hashtags else []
+    tail = [_fit("Also: " + ", ".join(also), limits.tail)] if also else []
+    tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
-    plain_link = shown_url(article.url, room=_BUDGET - fixed)
-    html_summary = _fit(summary, _BUDGET - fixed - utf16_len(link_label)) if summary else ""
-    plain_summary = _fit(summary, _BUDGET - fixed - utf16_len(plain_link)) if summary else ""
+    room = limits.budget - fixed
+    plain_link = shown_url(article.url, room=room)
+    html_summary = _fit(summary, room - utf16_len(link_label)) if summary else ""
+    plain_summary = _fit(summary, room - utf16_len(plain_link)) if summary else ""
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
@@ -125,6 +140,11 @@ def _fit(text: str, limit: int) -> str:
     if not text[end].isspace() and space > len(cut) // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:-–—") + "…"
+
+
+def link_label(url: str) -> str:
+    """Return the short label a post links to the article (host and the start of the path)."""
+    return _link_label(url)
 
 
 def _link_label(url: str) -> str:

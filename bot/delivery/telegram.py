@@ -2,9 +2,9 @@
 
 A send either surely happened (`Delivered`), surely did not and may be retried (`RetryLater`),
 may or may not have happened (`Uncertain`), or cannot succeed as is (`BadMarkup`, `TooLong`,
-`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to. Every
-reason is scrubbed of the bot token here, where Telegram's error texts enter presswatch: an API
-proxy may echo the request path, which holds the token (`scrubbed`).
+`PhotoRefused`, `ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one
+leads to. Every reason is scrubbed of the bot token here, where Telegram's error texts enter
+presswatch: an API proxy may echo the request path, which holds the token (`scrubbed`).
 
 A probe's forward of a message into the probe chat either returns the copy (`Forwarded`), finds
 no such message (`NotFound`), finds one that may not be forwarded (`Unforwardable`), or ends like
@@ -29,20 +29,18 @@ from bot.secrets import Scrub, scrubber
 
 log = logging.getLogger(__name__)
 
+# Telegram's answers when it cannot fetch or read a photo given by URL: a post without it works.
+_PHOTO_PROBLEMS = (
+    "wrong type of the web page content|failed to get http url content|wrong file identifier/"
+    "http url specified|wrong remote file identifier|image_process_failed|photo_invalid|"
+    "photo_ext_invalid|webpage_curl_failed|webpage_media_empty|file is too big"
+).split("|")
 # Transport failures that prove the request never reached Telegram, so a retry cannot double it.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _CHAT_PROBLEMS = (
-    "chat not found",
-    "kicked",
-    "not a member",
-    "rights",
-    "bot was blocked",
-    "user is deactivated",
-    "have no rights",
-    "chat_write_forbidden",
-    "topic_closed",
-    "message thread not found",
-)
+    "chat not found|kicked|not a member|rights|bot was blocked|user is deactivated|"
+    "have no rights|chat_write_forbidden|topic_closed|message thread not found"
+).split("|")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +80,13 @@ class TooLong:
 
 
 @dataclass(frozen=True, slots=True)
+class PhotoRefused:
+    """Telegram could not fetch or use the photo's URL; nothing was posted."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMoved:
     """The group became a supergroup with a new id."""
 
@@ -96,16 +101,20 @@ class Rejected:
     chat_problem: bool = False
 
 
-Outcome = Delivered | RetryLater | Uncertain | BadMarkup | TooLong | ChatMoved | Rejected
+Outcome = (
+    Delivered | RetryLater | Uncertain | BadMarkup | TooLong | PhotoRefused | ChatMoved | Rejected
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Forwarded:
-    """The forwarded copy: its id in the probe chat, the text it shows and its hidden links."""
+    """The forwarded copy: its id in the probe chat, the text (or caption) it shows, its hidden
+    links, and whether it is a photo or a text."""
 
     message_id: int
     text: str
     links: tuple[str, ...] = ()
+    media: str = "text"
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,11 @@ class Message:
     reply_to: int | None = None
     edit_message_id: int | None = None
     no_preview: bool = False  # a digest links many articles: no preview of the first
+    large_preview: bool = False  # the preview's picture large, not small
+    preview_above: bool = False  # the preview above the text
+    # sendPhoto with this URL, the text as its caption; for an edit, `media` says what to edit.
+    photo: str | None = None
+    media: str = "text"  # "photo": the message is (or the edited one was) a photo with a caption
 
 
 class Sender(Protocol):
@@ -187,6 +201,14 @@ class TelegramSender:
         """Send or edit one message; never raises for Telegram or network errors."""
         parse_mode = ParseMode.HTML if message.html else None
         try:
+            if message.edit_message_id is not None and message.media == "photo":
+                result = await self._bot.edit_message_caption(
+                    chat_id=message.chat_id,
+                    message_id=message.edit_message_id,
+                    caption=message.text,
+                    parse_mode=parse_mode,
+                )
+                return Delivered(getattr(result, "message_id", message.edit_message_id))
             if message.edit_message_id is not None:
                 result = await self._bot.edit_message_text(
                     chat_id=message.chat_id,
@@ -201,6 +223,17 @@ class TelegramSender:
                 if message.reply_to is not None
                 else None
             )
+            if message.photo:
+                sent = await self._bot.send_photo(
+                    chat_id=message.chat_id,
+                    photo=message.photo,
+                    caption=message.text,
+                    parse_mode=parse_mode,
+                    message_thread_id=message.thread_id,
+                    disable_notification=message.silent,
+                    reply_parameters=reply,
+                )
+                return Delivered(sent.message_id)
             sent = await self._bot.send_message(
                 chat_id=message.chat_id,
                 text=message.text,
@@ -212,7 +245,8 @@ class TelegramSender:
             )
             return Delivered(sent.message_id)
         except tg.TelegramError as exc:
-            outcome = classify_error(exc, editing=message.edit_message_id is not None)
+            editing = message.edit_message_id is not None
+            outcome = classify_error(exc, editing=editing, photo=bool(message.photo))
             return scrubbed(outcome, self._scrub)
 
 
@@ -247,7 +281,8 @@ class TelegramProbe:
             return self._answer(exc)
         entities = copy.entities or copy.caption_entities or ()
         links = tuple(e.url for e in entities if e.type == MessageEntityType.TEXT_LINK and e.url)
-        return Forwarded(copy.message_id, copy.text or copy.caption or "", links)
+        media = "photo" if copy.photo else "text"
+        return Forwarded(copy.message_id, copy.text or copy.caption or "", links, media)
 
     async def delete(self, *, chat_id: str, message_id: int) -> Outcome | NotFound:
         """Delete one message; `NotFound` when it is already gone."""
@@ -285,7 +320,7 @@ def classify_probe_error(exc: tg.TelegramError) -> ProbeAnswer:
     return outcome
 
 
-def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:
+def classify_error(exc: tg.TelegramError, *, editing: bool = False, photo: bool = False) -> Outcome:
     """Map a python-telegram-bot exception to an outcome (order matters: BadRequest is a NetworkError)."""
     text = str(exc)
     lowered = text.lower()
@@ -302,6 +337,8 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:
             return BadMarkup(text)
         if "too long" in lowered:
             return TooLong(text)
+        if photo and any(p in lowered for p in _PHOTO_PROBLEMS):
+            return PhotoRefused(text)
         return Rejected(text, chat_problem=any(p in lowered for p in _CHAT_PROBLEMS))
     if isinstance(exc, tg.Forbidden):
         return Rejected(text, chat_problem=True)
@@ -332,6 +369,8 @@ class ConsoleSender:
             else "post"
         )
         text = message.plain or message.text
+        if message.photo:
+            text = f"[photo: {message.photo}]\n{text}"
         stream.write(
             f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n{text}\n\n"
         )
@@ -340,9 +379,15 @@ class ConsoleSender:
 
 
 def _preview(message: Message) -> LinkPreviewOptions | None:
-    """Return link preview options for the article link, small media preferred."""
+    """Return link preview options: the article link small, or a large picture above or below."""
     if message.no_preview:
         return LinkPreviewOptions(is_disabled=True)
     if not message.preview_url:
         return None
+    if message.large_preview:
+        return LinkPreviewOptions(
+            url=message.preview_url,
+            prefer_large_media=True,
+            show_above_text=message.preview_above,
+        )
     return LinkPreviewOptions(url=message.preview_url, prefer_small_media=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from datasketch import MinHash
@@ -46,7 +46,7 @@ class Intake:
 
     def decide(self, source_key: str, article: Article, *, post: bool, now: datetime) -> Decision:
         """Enrich a newly found article and plan it; `post` is False for a quiet first run or a backfill."""
-        enriched = self.enricher.enrich(article)
+        enriched = self._own_image(source_key, self.enricher.enrich(article))
         article = enriched.article
         if self._store.known_url_keys([article.canonical_url]):
             # The page's canonical URL names an article we already have.
@@ -63,7 +63,7 @@ class Intake:
         self, source_key: str, article: Article, *, article_id: int, stored_hash: str
     ) -> Decision:
         """Enrich an archived article read again and plan it: a changed text is a new version."""
-        enriched = self.enricher.enrich(article)
+        enriched = self._own_image(source_key, self.enricher.enrich(article), besides=article_id)
         posted = self._store.posts.posted_channels(article_id)
         facts = Facts(archived=Archived(article_id, stored_hash, posted))
         return self._decision(source_key, enriched, facts, post=False)
@@ -142,6 +142,18 @@ class Intake:
             corrections=self._corrections,
         )
         return Decision(enriched, facts, chosen, minhash)
+
+    def _own_image(
+        self, source_key: str, enriched: Enriched, *, besides: int | None = None
+    ) -> Enriched:
+        """Drop a lead image another article of the source has: the site's default, not this one's."""
+        image = enriched.article.image
+        if not image or not self._store.image_shown_before(source_key, image, besides=besides):
+            return enriched
+        log.info(
+            "article %s %s: image %s is the site's default", source_key, enriched.article.url, image
+        )
+        return replace(enriched, article=replace(enriched.article, image=""))
 
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""

@@ -182,7 +182,12 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
         article = await asyncio.to_thread(
-            extract_article, page.text, url=page.url, source=source, now=now
+            extract_article,
+            page.text,
+            url=page.url,
+            source=source,
+            now=now,
+            site_image=link.site_image,
         )
         article = _merge_link(article, link, source)
     published = article.published or link.published or now

@@ -5,7 +5,8 @@ served from background threads and used as a context manager. It answers like Te
 ``ok``/``result`` envelope, status codes, error texts, full Message objects), records every call,
 and injects the faults a publisher must survive: flood limits with ``retry_after``, 5xx, hung
 requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
-forwarding, protected chats, other posters and random faults live in forwarding.py.
+forwarding, protected chats, other posters and random faults live in forwarding.py, photos and
+link previews (and photo URLs Telegram cannot use) in photos.py.
 
 By hand: ``python -m tests.fakes.telegram --port 8081 --token 123:ABC`` prints the base URL.
 
@@ -23,6 +24,7 @@ import time
 
 from .methods import BotMethods
 from .params import resolve_chat
+from .photos import PhotoMethods
 from .records import (
     ADMIN_RIGHTS,
     DEFAULT_TOKEN,
@@ -44,7 +46,7 @@ logger = logging.getLogger(__name__)
 TELEGRAM_LIMITS = RateLimit()  # the FAQ's numbers
 
 
-class FakeTelegram(BotMethods):
+class FakeTelegram(BotMethods, PhotoMethods):
     """A Telegram Bot API for one bot token on a loopback port; use ``with``."""
 
     def __init__(
@@ -92,6 +94,7 @@ class FakeTelegram(BotMethods):
             "getWebhookInfo": self._get_webhook_info, "getUpdates": self._get_updates,
             "answerCallbackQuery": self._true, "sendChatAction": self._send_chat_action,
             "forwardMessage": self._forward_message, "copyMessage": self._copy_message,
+            "sendPhoto": self._send_photo, "editMessageCaption": self._edit_message_caption,
         }.items()}  # fmt: skip
         self._server = Server((host, port), self)
         self._thread: threading.Thread | None = None

@@ -99,7 +99,8 @@ class ForwardMethods:
             copy |= {"sender_chat": copy["chat"]} if copy["chat"]["type"] == "channel" else {
                 "from": dict(self.bot_user)}  # fmt: skip
             copy["forward_origin"] = self._origin(source)
-            copy |= {key: source[key] for key in ("text", "entities") if key in source}
+            shown = ("text", "entities", "photo", "caption", "caption_entities")
+            copy |= {key: source[key] for key in shown if key in source}
             self._live[(chat, copy_id)] = {"message": copy, "raw": original["raw"], "markup": None}
             self.forwards.append((chat, copy_id, source["chat"]["id"], source["message_id"]))
             return copy

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
 from .forwarding import ForwardMethods
 from .params import bool_param, int_param, json_param, require_chat, resolve_chat
+from .photos import check_preview
 from .records import ADMIN_RIGHTS, MAX_TEXT_UTF16, NOT_MODIFIED, ApiError, Edit, SentMessage, flood
 
 
@@ -54,6 +55,7 @@ class BotMethods(ForwardMethods):
     def _send_message(self, p: dict, chat: int | None) -> dict:
         chat = require_chat(chat)
         parsed = self._parse(p)
+        check_preview(p)
         with self._cond:
             self._check_can_post(chat)
             self._throttle(chat)
@@ -82,10 +84,13 @@ class BotMethods(ForwardMethods):
         if message_id is None:
             raise ApiError(400, "Bad Request: message identifier is not specified")
         parsed = self._parse(p)
+        check_preview(p)
         with self._cond:
             live = self._live.get((chat, message_id))
             if live is None:
                 raise ApiError(400, "Bad Request: message to edit not found")
+            if "photo" in live["message"]:
+                raise ApiError(400, "Bad Request: there is no text in the message to edit")
             old, markup = live["message"], json_param(p, "reply_markup")
             before = (old["text"], old.get("entities", []), live["markup"])
             if before == (parsed.text, list(parsed.entities), markup):

@@ -49,6 +49,7 @@ class SentMessage:
     reply_to_message_id: int | None
     date: int  # unix seconds, from `now`
     at: float  # the injected `clock`
+    photo: str | None = None  # sendPhoto's URL; `text` and `plain` are then its caption
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,0 +1,56 @@
+"""A relay kit for posts of one channel: the real relay and PTB against the loopback fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from bot.delivery.publish import Relay, RelayReport
+from bot.delivery.telegram import TelegramProbe, TelegramSender
+from storage import Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.relay import FakeTime, channel, make_config
+
+CHAT = "-1001000000001"
+PROBE = "-1001000000099"
+IMAGE = "https://tass.com/media/2026/11/geneva-talks.jpg"
+
+
+class Harness:
+    """A store and a config with one channel pointed at the fake; relay rounds with real PTB."""
+
+    def __init__(self, tmp_path: Path, fake: FakeTelegram, *, probe: bool = False, **extra):
+        self.fake, self.time = fake, FakeTime()
+        telegram = {"api_base_url": fake.base_url} | ({"probe_chat_id": PROBE} if probe else {})
+        self.config = make_config(tmp_path, channels=[channel("main", CHAT, **extra)], **telegram)
+        self.store = Store.open(self.config.storage_path)
+        self.probe = probe
+
+    def run(self, rounds: int = 1, *, advance: float = 60.0) -> list[RelayReport]:
+        async def go() -> list[RelayReport]:
+            sender = TelegramSender.create(
+                token=DEFAULT_TOKEN, api_base_url=self.fake.base_url, timeout=5.0
+            )
+            await sender.start()
+            relay = Relay(
+                store=self.store,
+                sender=sender,
+                config=self.config.delivery,
+                clock=self.time.now,
+                monotonic=self.time.monotonic,
+                sleep=self.time.sleep,
+                probe=TelegramProbe(sender.bot) if self.probe else None,
+            )
+            reports = []
+            try:
+                for _ in range(rounds):
+                    reports.append(await relay.deliver_due())
+                    self.time.advance(advance)
+            finally:
+                await sender.close()
+            return reports
+
+        return asyncio.run(go())
+
+    def row(self, row_id: int = 1) -> dict:
+        return self.store.db["outbox"].get(row_id)

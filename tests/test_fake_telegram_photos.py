@@ -1,0 +1,118 @@
+"""The fake Bot API's photos and link previews, driven by the real python-telegram-bot."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from telegram import LinkPreviewOptions
+from telegram.error import BadRequest
+
+from tests.fakes.telegram import FakeTelegram
+from tests.support.telegram import CHANNEL, with_bot
+
+PHOTO = "https://img.example/lead.jpg"
+
+
+def _said(text: str) -> str:
+    """Match Telegram's error text as PTB shows it (its first letter capitalised)."""
+    return "(?i)" + re.escape(text)
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram(rate_limit=None) as server:
+        yield server
+
+
+def test_send_photo_returns_a_photo_message_with_its_caption_parsed(fake) -> None:
+    message = with_bot(
+        fake,
+        lambda bot: bot.send_photo(
+            CHANNEL, PHOTO, caption='<b>Hi</b> <a href="https://a.example/">there</a>',
+            parse_mode="HTML",
+        ),
+    )  # fmt: skip
+    assert message.photo and message.caption == "Hi there"
+    assert [e.type for e in message.caption_entities] == ["bold", "text_link"]
+    (sent,) = fake.messages
+    assert (sent.photo, sent.plain) == (PHOTO, "Hi there")
+
+
+@pytest.mark.parametrize(
+    ("photo", "caption", "error"),
+    [
+        ("", "x", "there is no photo in the request"),
+        ("AgACAgIAAxkBAAE", "x", "wrong file identifier/HTTP URL specified"),
+        (PHOTO, "x" * 1025, "message caption is too long"),
+        (PHOTO, "<b>open", "can't parse entities"),
+        (PHOTO, "<div>x</div>", "can't parse entities"),
+    ],
+)
+def test_send_photo_refuses_what_telegram_refuses(fake, photo, caption, error) -> None:
+    with pytest.raises(BadRequest, match=_said(error)):
+        with_bot(
+            fake, lambda bot: bot.send_photo(CHANNEL, photo, caption=caption, parse_mode="HTML")
+        )
+    assert fake.messages == []
+
+
+def test_a_caption_of_1024_units_after_parsing_is_accepted(fake) -> None:
+    caption = "<b>" + "🙂" * 512 + "</b>"  # 512 astral characters: 1,024 UTF-16 units
+    with_bot(fake, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption=caption, parse_mode="HTML"))
+    assert len(fake.messages) == 1
+
+
+def test_a_refused_photo_url_gets_telegram_s_error_and_nothing_is_posted(fake) -> None:
+    fake.refuse_photo(PHOTO)
+    with pytest.raises(BadRequest, match=_said("wrong type of the web page content")):
+        with_bot(fake, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption="x"))
+    assert fake.messages == [] and fake.live_ids(CHANNEL) == []
+
+
+def test_a_photo_has_a_caption_to_edit_and_no_text(fake) -> None:
+    async def action(bot):
+        sent = await bot.send_photo(CHANNEL, PHOTO, caption="old")
+        with pytest.raises(BadRequest, match=_said("there is no text in the message to edit")):
+            await bot.edit_message_text("new", chat_id=CHANNEL, message_id=sent.message_id)
+        text = await bot.send_message(CHANNEL, "a text")
+        with pytest.raises(BadRequest, match=_said("there is no caption in the message to edit")):
+            await bot.edit_message_caption(CHANNEL, text.message_id, caption="new")
+        return await bot.edit_message_caption(CHANNEL, sent.message_id, caption="new")
+
+    edited = with_bot(fake, action)
+    assert edited.caption == "new" and [e.plain for e in fake.edits] == ["new"]
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        (LinkPreviewOptions(url="ftp://a.example/x"), "link preview URL is invalid"),
+        (
+            LinkPreviewOptions(url=PHOTO, prefer_small_media=True, prefer_large_media=True),
+            "can't prefer both small and large media",
+        ),
+    ],
+)
+def test_link_preview_options_are_checked(fake, options, error) -> None:
+    with pytest.raises(BadRequest, match=_said(error)):
+        with_bot(fake, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
+
+
+def test_good_link_preview_options_are_kept_on_the_message(fake) -> None:
+    options = LinkPreviewOptions(url=PHOTO, prefer_large_media=True, show_above_text=True)
+    with_bot(fake, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
+    assert fake.messages[0].link_preview_options == {
+        "url": PHOTO,
+        "prefer_large_media": True,
+        "show_above_text": True,
+    }
+
+
+def test_a_forwarded_photo_keeps_its_caption_and_picture(fake) -> None:
+    async def action(bot):
+        sent = await bot.send_photo(CHANNEL, PHOTO, caption="<i>c</i>", parse_mode="HTML")
+        return await bot.forward_message(-1009, CHANNEL, sent.message_id)
+
+    copy = with_bot(fake, action)
+    assert copy.photo and copy.caption == "c" and copy.caption_entities[0].type == "italic"
