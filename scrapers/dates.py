@@ -63,6 +63,9 @@ _FUTURE_SLACK = timedelta(days=2)
 # still seem up to 14 hours later (UTC+14), so only a time past that is implausible.
 _ZONE_SLACK = timedelta(hours=14)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+# The longest machine stamp read ("Wednesday, 30 September 2026 17:19:53.123456 +05:30" and
+# some): a longer attribute is no date, whatever it holds.
+_MAX_STAMP = 80
 
 
 def month_number(name: str) -> int:
@@ -76,10 +79,16 @@ def month_number(name: str) -> int:
 
 
 def to_utc(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Return an aware UTC datetime, reading a naive one as wall time in `zone`."""
+    """Return an aware UTC datetime, reading a naive one as wall time in `zone`.
+
+    Raises ValueError for a time that UTC cannot hold (year 1 at +01:00, 9999-12-31 at -01:00).
+    """
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError(f"{moment.isoformat()} is out of range in UTC") from exc
 
 
 def parse_machine_date(raw: str, *, zone: ZoneInfo, trust_offset: bool = True) -> datetime:
@@ -91,6 +100,8 @@ def parse_machine_date(raw: str, *, zone: ZoneInfo, trust_offset: bool = True) -
     text = raw.strip()
     if not text:
         raise ValueError("empty date")
+    if len(text) > _MAX_STAMP:
+        raise ValueError(f"not a date: {text[:_MAX_STAMP]!r}…")
     moment = _parse_any(text)
     if not trust_offset:
         moment = moment.replace(tzinfo=None)
@@ -109,7 +120,7 @@ def _parse_any(text: str) -> datetime:
         pass
     try:
         return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError) as exc:
+    except (TypeError, ValueError, IndexError, OverflowError) as exc:
         raise ValueError(f"unrecognised date: {text!r}") from exc
 
 

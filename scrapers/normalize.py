@@ -18,6 +18,7 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A poll looks up each of a feed's ~50 links several times (discovery, archive look-ups,
 # re-reads); a bounded cache makes the repeats free and stays far below a megabyte.
 _URL_CACHE = 4096
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=_URL_CACHE)
@@ -28,6 +29,8 @@ def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> st
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets, or the URL reads as a port
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     query = sorted(
@@ -55,9 +58,19 @@ def url_key(url: str) -> str:
     return urlunsplit(("", host, path, parts.query, "")).removeprefix("//")
 
 
+def scrub(text: str) -> str:
+    """Return text with lone surrogates (from "\\ud800" in JSON or "&#xD800;") as U+FFFD.
+
+    Python strings may hold them; UTF-8 cannot, so the archive and Telegram would refuse the text.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def clean_text(text: str) -> str:
     """Return NFC text with spaces collapsed inside lines and at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", scrub(text)).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\u200b", "")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     paragraphs: list[str] = []
@@ -73,7 +86,7 @@ def clean_text(text: str) -> str:
 
 def clean_inline(text: str) -> str:
     """Return text on one line with whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+    return " ".join(unicodedata.normalize("NFC", scrub(text)).replace("\u00a0", " ").split())
 
 
 def strip_lines(text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
