@@ -22,6 +22,7 @@ from bot.ingest.poll import poll_source
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
+from scrapers.sandbox import InProcess, Parser, Sandbox
 from storage import InstanceLock, RunRecord, StorageError, Store
 
 log = logging.getLogger(__name__)
@@ -97,21 +98,37 @@ async def open_app(
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
+        parser = sandbox(config)
+        stack.callback(parser.close)  # kills the workers, a stuck one too, without waiting
         app = App(
             config=config,
             store=store,
             fetcher=fetcher,
-            poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
+            poll=poll_context(config, fetcher=fetcher, store=store, parser=parser, clock=clock),
         )
         if deliver:
             app.relay = await _relay(config, store, app.counters, stack=stack, console=console)
         yield app
 
 
+def sandbox(config: Config) -> Sandbox:
+    """Return the worker processes that parse fetched pages and feeds (started on first use)."""
+    return Sandbox(deadline=config.fetch.parse_timeout, memory_mb=config.fetch.parse_memory_mb)
+
+
 def poll_context(
-    config: Config, *, fetcher: Fetcher, store: Store, clock: Clock = _now
+    config: Config,
+    *,
+    fetcher: Fetcher,
+    store: Store,
+    parser: Parser | None = None,
+    clock: Clock = _now,
 ) -> PollContext:
-    """Return what a poll needs, its enricher built once."""
+    """Return what a poll needs, its enricher built once.
+
+    Without `parser`, pages are parsed in this process, with no deadline: for tests only, as
+    every command gets the sandbox from `open_app`.
+    """
     intake = Intake(
         enricher(config, store),
         store,
@@ -120,6 +137,7 @@ def poll_context(
     )
     return PollContext(
         fetcher=fetcher,
+        parser=parser or InProcess(),
         store=store,
         intake=intake,
         health=config.health,

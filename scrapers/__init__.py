@@ -10,9 +10,12 @@ from .errors import (
     NotAFeed,
     NotHTML,
     ParseError,
+    ParserFailed,
     ResponseTooLarge,
     RobotsDisallowed,
     ScrapeError,
+    TooLargeToParse,
+    TooSlowToParse,
 )
 from .extract import article_from_link, extract_article, merge_link
 from .models import Article, Link, Page, Selectors, Source, text_fingerprint
@@ -30,11 +33,14 @@ __all__ = [
     "NotHTML",
     "Page",
     "ParseError",
+    "ParserFailed",
     "ResponseTooLarge",
     "RobotsDisallowed",
     "ScrapeError",
     "Selectors",
     "Source",
+    "TooLargeToParse",
+    "TooSlowToParse",
     "article_from_link",
     "canonical_url",
     "extract_article",

@@ -10,7 +10,11 @@
     └── ParseError                 the content could not be understood
         ├── NotHTML                the page is not an HTML document
         ├── NotAFeed               the feed is not RSS or Atom
-        └── NoLinksFound           a listing or feed yielded no article links
+        ├── NoLinksFound           a listing or feed yielded no article links
+        ├── TooSlowToParse         parsing passed its deadline; its worker process was killed
+        ├── TooLargeToParse        parsing needed more memory than a worker may take
+        └── ParserFailed           the parser raised an unexpected error (logged), or its
+                                   worker process died
 
 Every error carries a one-line message a person can act on.
 """
@@ -72,3 +76,15 @@ class NotAFeed(ParseError):
 
 class NoLinksFound(ParseError):
     """A listing or feed yielded no article links."""
+
+
+class TooSlowToParse(ParseError):
+    """Parsing passed its deadline; its worker process was killed."""
+
+
+class TooLargeToParse(ParseError):
+    """Parsing needed more memory than a worker may take."""
+
+
+class ParserFailed(ParseError):
+    """The parser raised an unexpected error (logged with its traceback), or its worker died."""

@@ -105,6 +105,8 @@ def _fetch_policy(t: Table) -> FetchPolicy:
             allow_private_addresses=t.get("allow_private_addresses", bool),
             max_bytes=t.get("max_bytes", int, check=lambda v: v >= 10_000),
             retries=t.get("retries", int, check=lambda v: 0 <= v <= 10),
+            parse_timeout=t.get("parse_timeout", float, check=lambda v: 0 < v <= 600),
+            parse_memory_mb=t.get("parse_memory", int, check=lambda v: 64 <= v <= 65536),
         )
     )
     t.finish()

@@ -255,6 +255,9 @@ class Service:
         self.app.relay.stop()
         pending = [*self._inflight, *tasks]
         _, late = await asyncio.wait(pending, timeout=self._stop_deadline)
+        # A poll still parsing now holds a hostile or huge document: the parsing workers are
+        # killed at once, not waited for, which cancels the polls waiting on them.
+        self.app.poll.parser.close()
         for task in late:
             task.cancel()
         if late:
