@@ -7,11 +7,16 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import htmldate.extractors
 from htmldate import find_date
 
 log = logging.getLogger(__name__)
+# CIS languages beside the web's most written ones: the press our sources publish.
+_CIS_LANGUAGES = ("be", "kk", "ky", "hy", "az", "uz", "ka", "mn")
+_WEB_LANGUAGES = 40
 
 _MONTHS = {
     **{
@@ -188,3 +193,31 @@ def guess_date(html: str, *, url: str, zone: ZoneInfo | None, now: datetime) -> 
     moment = datetime.combine(datetime.fromisoformat(day).date(), time(0 if zone else 12))
     moment = to_utc(moment, zone or UTC)
     return moment if plausible(moment, now=now) else None
+
+
+@lru_cache(maxsize=1)
+def _date_text_parser():
+    """Return htmldate's last-resort parser of dates in words, for 48 languages, not 205.
+
+    dateparser tries every language it knows on a text no pattern reads: the first such page
+    cost a parsing worker 4-5 s (compiling 400 locales' patterns) and 44 MB. The web's 40 most
+    written languages (dateparser's own order) and the CIS ones read the same dates on the 444
+    real pages of the extraction bench, first in 1.3 s and 23 MB.
+    """
+    from dateparser import DateDataParser
+    from dateparser.data import language_order
+
+    languages = list(dict.fromkeys([*language_order[:_WEB_LANGUAGES], *_CIS_LANGUAGES]))
+    # htmldate's own settings (htmldate/extractors.py, get_external_parser).
+    settings = {
+        "NORMALIZE": True,
+        "PARSERS": ["custom-formats", "absolute-time"],
+        "PREFER_DATES_FROM": "past",
+        "PREFER_LOCALE_DATE_ORDER": True,
+        "RETURN_AS_TIMEZONE_AWARE": False,
+        "STRICT_PARSING": True,
+    }
+    return DateDataParser(languages=languages, settings=settings)
+
+
+htmldate.extractors.get_external_parser = _date_text_parser
