@@ -81,3 +81,12 @@ def store(tmp_path: Path):
     archive = Store.open(tmp_path / "archive.db")
     yield archive
     archive.close()
+
+
+@pytest.fixture(scope="session")
+def fork_server():
+    """One parsing fork server for the session: a sandbox's workers start from it at once."""
+    from tests.support.parsing import fork_server
+
+    with fork_server() as server:
+        yield server
