@@ -58,10 +58,21 @@ class InProcess:
 class Sandbox:
     """A few worker processes that parse untrusted documents, each job under a deadline."""
 
-    def __init__(self, *, deadline: float, memory_mb: int, workers: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        deadline: float,
+        memory_mb: int,
+        workers: int = 0,
+        server: ForkServer | None = None,
+    ) -> None:
+        # `server`: a fork server to share (tests start one for many sandboxes); by default the
+        # sandbox starts its own on first use and stops it on close.
         self.deadline, self.memory_mb = deadline, memory_mb
-        self.size = workers or min(_MAX_WORKERS, len(os.sched_getaffinity(0)))
-        self._server = ForkServer()
+        # Two at least, even on one core: a document stuck until its deadline must leave a
+        # worker for the other sources.
+        self.size = workers or max(2, min(_MAX_WORKERS, len(os.sched_getaffinity(0))))
+        self._server, self._own_server = server or ForkServer(), server is None
         self._idle: list[_Worker] = []
         self._all: set[_Worker] = set()
         # Callers waiting for an idle worker, and for a worker's answer: close() cancels them.
@@ -101,11 +112,14 @@ class Sandbox:
         except BaseException:
             self._replace(worker)  # cancelled mid-job: the worker's state is unknown
             raise
-        if outcome[0] == "memory" or outcome[-1] > _RECYCLE_RSS:
+        *outcome, logged, size = outcome
+        if outcome[0] == "memory" or size > _RECYCLE_RSS:
             self._replace(worker)
         else:
             self._release(worker)
-        return _unwrap(label, outcome)
+        for name, level, message in logged:
+            logging.getLogger(name).log(level, "%s", message)
+        return _unwrap(label, tuple(outcome))
 
     def close(self) -> None:
         """Kill every worker at once, busy or idle, and cancel the jobs waiting on them."""
@@ -115,7 +129,8 @@ class Sandbox:
         for worker in list(self._all):
             self._retire(worker)
         self._idle.clear()
-        self._server.stop()
+        if self._own_server:
+            self._server.stop()
 
     async def _acquire(self, label: str) -> _Worker:
         """Return an idle worker, waiting for one to come free."""

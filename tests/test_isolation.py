@@ -16,10 +16,10 @@ from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage import Store
-from tests.fakes.hostile import PAGE, crafted_pages, issue_feeds, issue_pages
+from tests.fakes.hostile import PAGE, SLOW_PAGE, issue_feeds, issue_pages
 from tests.fakes.sites import FakeSites
 
-SLOW = crafted_pages["headings"](100_000)  # quadratic in trafilatura: past any short deadline
+SLOW = SLOW_PAGE  # close to a minute of parsing: past any short deadline
 TOPICS = ("border security", "grain exports", "a water treaty", "the rail corridor", "climate aid")
 
 

@@ -123,6 +123,9 @@ crafted_feeds: dict[str, Callable[[int], bytes]] = {
     ).encode("utf-16"),
 }
 
+# 5 MB of empty paragraphs: linear work, but close to a minute of it (trafilatura reads each).
+SLOW_PAGE = b"<html><body>" + b"<p>" * 1_666_000
+
 # The cases issue 16 names, at the sizes it names.
 issue_pages: dict[str, bytes] = {
     "24 empty comments before the page": crafted_pages["empty-comments"](24),
