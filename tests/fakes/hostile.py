@@ -79,6 +79,7 @@ crafted_pages: dict[str, Callable[[int], bytes]] = {
         body="<div>" * n + '<time datetime="2026-05-12T10:00:00+03:00">x</time>' * n
     ),
     "headings": lambda n: _page(body="".join(f"<h1>Heading {i}</h1>" for i in range(n))),
+    "headings-and-links": lambda n: _page(body="<h2>x</h2><a href='/y'>y</a>" * n),
     "meta-tags": lambda n: _page(
         head="".join(f'<meta name="m{i}" content="2026-05-12T10:00:00Z">' for i in range(n))
     ),
