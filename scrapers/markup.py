@@ -7,7 +7,9 @@ Each repairs what made a library slow or crash on a few bytes, and leaves a real
   1 MB took minutes); only the first 256 are kept.
 - a character reference to a surrogate or past U+10FFFF (`&#xD800;`, `&#x110000;`), which
   feedparser turns into an exception; it becomes U+FFFD.
-- an XML declaration with a non-ASCII byte, which feedparser decodes as UTF-8 and fails on.
+- an XML declaration with a non-ASCII byte, which feedparser decodes as UTF-8 and fails on,
+  and the rest of its first line, which feedparser searches for `encoding=` from the end (a
+  one-line feed repeating it was quadratic): the declaration ends its line.
 
 Every pattern here is possessive or bounded: each byte is looked at a fixed number of times.
 """
@@ -29,7 +31,7 @@ _ATTRIBUTE_BYTES = re.compile(_ATTRIBUTE.encode())
 # A numeric character reference, maybe escaped once more (a feed's HTML title carries
 # "&amp;#xD800;"), maybe without its semicolon (feedparser's HTML reader takes those too).
 _CHARREF = re.compile(rb"&(amp;)?+#(?:[xX]([0-9A-Fa-f]++)|([0-9]++));?+")
-_DECLARATION = re.compile(rb"(\xef\xbb\xbf)?+(\s{0,64}+<\?xml[^<>]{0,512}+>)")
+_DECLARATION = re.compile(rb"(\xef\xbb\xbf)?+(\s{0,64}+<\?[^<>]{0,512}+>?+)")
 
 
 def cap_attributes(html: str) -> str:
@@ -83,9 +85,14 @@ def _charref(match: re.Match[bytes]) -> bytes:
 
 
 def fix_declaration(content: bytes) -> bytes:
-    """Return the document with any non-ASCII byte dropped from its XML declaration."""
+    """Return the document with its leading declaration (any processing instruction) ASCII
+    only and alone on its line."""
     match = _DECLARATION.match(content)
-    if match is None or match.group(2).isascii():
+    if match is None:
         return content
-    declaration = bytes(b for b in match.group(2) if b < 0x80)
-    return (match.group(1) or b"") + declaration + content[match.end() :]
+    declaration = match.group(2)
+    if not declaration.isascii():
+        declaration = bytes(b for b in declaration if b < 0x80)
+    rest = content[match.end() :]
+    newline = b"" if rest.startswith((b"\n", b"\r\n")) else b"\n"
+    return (match.group(1) or b"") + declaration + newline + rest

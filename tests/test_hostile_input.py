@@ -95,6 +95,18 @@ def test_each_hostile_feed_of_the_issue_keeps_its_good_items(name) -> None:
         assert link.published is None or link.published.year == 2026
 
 
+def test_a_one_line_feed_repeating_encoding_is_read_in_linear_time() -> None:
+    # feedparser searches a document's first line for `encoding=` from its end: a one-line feed
+    # with 200k of them took minutes. The declaration now ends its line.
+    listing = read_feed(crafted_feeds["encodings-on-one-line"](200_000), source=FEED)
+    assert [link.url for link in listing.links] == ["https://ministry.example/news/1"]
+
+
+def test_a_garbled_declaration_does_not_stop_the_feed() -> None:
+    listing = read_feed(crafted_feeds["broken-declaration"](10), source=FEED)
+    assert [link.url for link in listing.links] == ["https://ministry.example/news/1"]
+
+
 @pytest.mark.parametrize(
     ("link", "skipped"),
     [

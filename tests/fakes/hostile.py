@@ -119,6 +119,10 @@ crafted_feeds: dict[str, Callable[[int], bytes]] = {
         _item(1).replace("</item>", "<x>" * n + "</x>" * n + "</item>")
     ),
     "cdata": lambda n: _rss(_item(1).replace("The talks", "<![CDATA[" + "<p>" * n + "]]>")),
+    "encodings-on-one-line": lambda n: _rss(_item(1) + '<x encoding="a"/>' * n),
+    "broken-declaration": lambda n: _rss(
+        _item(1), declaration='<?xm\xa3 encoding="\xff"?>' + " " * n
+    ),
     "utf16-declarations": lambda n: (
         '<?xml version="1.0" encoding="utf-16"?>' + "<?xml " * n + "<rss/>"
     ).encode("utf-16"),
