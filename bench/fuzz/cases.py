@@ -9,6 +9,7 @@ caller is undocumented too; no exception may escape the jobs but a documented on
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ class Outcomes:
 
     counts: dict[str, int] = field(default_factory=dict)
     undocumented: list[dict] = field(default_factory=list)
+    caught: list[dict] = field(default_factory=list)
     slowest: list[tuple[float, int, int, str]] = field(default_factory=list)  # s, case, bytes, kind
     seconds: float = 0.0
 
@@ -42,6 +44,8 @@ class Outcomes:
         self.counts[kind] = self.counts.get(kind, 0) + 1
         if kind in ("ParserFailed", "undocumented"):
             self.undocumented.append({"case": case, "bytes": size, "error": detail[:300]})
+        elif "raised" in kind or "unexpected" in kind:  # a library's error a catch-all took
+            self.caught.append({"case": case, "bytes": size, "error": detail[:300]})
         self.slowest = sorted([*self.slowest, (elapsed, case, size, kind)], reverse=True)[:5]
 
     def as_dict(self) -> dict:
@@ -50,6 +54,7 @@ class Outcomes:
             "cases": sum(self.counts.values()),
             "outcomes": dict(sorted(self.counts.items())),
             "undocumented": self.undocumented,
+            "caught": self.caught,
             "too_slow": self.counts.get("TooSlowToParse", 0),
             "slowest": [
                 {"seconds": round(s, 3), "case": c, "bytes": b, "outcome": k}
@@ -82,10 +87,22 @@ def cases(kind: str, count: int, *, seed: int) -> list[bytes]:
     return [mutator.case() for _ in range(count)]
 
 
+class _Backstops(logging.Handler):
+    """Count the library failures a catch-all turned into an absent body (scrapers/body.py)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += record.getMessage().startswith("body extraction failed")
+
+
 async def run_cases(sandbox: Sandbox, kind: str, documents: list[bytes], progress) -> Outcomes:
     """Parse each document in the sandbox, a worker's worth at a time; classify the outcomes."""
     outcomes, queue = Outcomes(), list(enumerate(documents))
-    began = time.perf_counter()
+    began, backstops = time.perf_counter(), _Backstops()
+    logging.getLogger("scrapers.body").addHandler(backstops)
 
     async def lane() -> None:
         while queue:
@@ -95,8 +112,13 @@ async def run_cases(sandbox: Sandbox, kind: str, documents: list[bytes], progres
             outcomes.add(case, len(document), outcome, time.perf_counter() - start, detail)
             progress(kind, case)
 
-    await asyncio.gather(*(lane() for _ in range(sandbox.size)))
+    try:
+        await asyncio.gather(*(lane() for _ in range(sandbox.size)))
+    finally:
+        logging.getLogger("scrapers.body").removeHandler(backstops)
     outcomes.seconds = time.perf_counter() - began
+    if backstops.count:
+        outcomes.counts["ok, body extraction failed (caught)"] = backstops.count
     return outcomes
 
 
@@ -111,7 +133,7 @@ async def _one(sandbox: Sandbox, kind: str, document: bytes) -> tuple[str, str]:
             )
         else:
             text = decode_html(document)
-            await sandbox.run(
+            listing = await sandbox.run(
                 FEED_SOURCE.url,
                 source_links,
                 FEED_SOURCE,
@@ -119,9 +141,14 @@ async def _one(sandbox: Sandbox, kind: str, document: bytes) -> tuple[str, str]:
                 text=text,
                 base_url=FEED_SOURCE.url,
             )
+            caught = [s.reason for s in listing.skipped if s.reason.startswith("unexpected")]
+            if caught:  # an item's unexpected error, skipped by the per-item catch-all
+                return "ok, an item skipped on an unexpected error", caught[0]
     except ParserFailed as exc:
         return "ParserFailed", str(exc)
     except ScrapeError as exc:
+        if "cannot be read (" in str(exc):  # feedparser raised: its catch-all made it NotAFeed
+            return f"{type(exc).__name__} (feedparser raised)", str(exc)
         return type(exc).__name__, str(exc)
     except Exception as exc:  # noqa: BLE001 - the one thing the fuzz looks for
         return "undocumented", f"{type(exc).__name__}: {exc}"

@@ -8,8 +8,12 @@ queued for posting. A lost baseline or a missed post is a failure of the case.
 
 from __future__ import annotations
 
+import ipaddress
 import random
+import socket
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +61,7 @@ async def run_polls(sandbox: Sandbox, count: int, *, seed: int, progress) -> Pol
     """Run `count` fuzzed poll cases, alternating feed and listing sources."""
     polls, rng = Polls(), random.Random(seed)
     mutator = Mutator(seed, seeds=page_seeds())
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, loopback_only():
         for case in range(count):
             kind = "feed" if case % 2 == 0 else "html"
             with FakeSites() as site:
@@ -89,6 +93,46 @@ async def _case(sandbox, site, db, kind, mutator, rng, polls: Polls) -> None:
             polls.missed_posts.append(case)
     except Exception as exc:  # noqa: BLE001 - poll_source must never raise: count it
         polls.raised.append(f"case {case}: {type(exc).__name__}: {exc}")
+
+
+@contextmanager
+def loopback_only() -> Iterator[None]:
+    """Refuse name lookups and connections beyond loopback: a mutated link may name any host."""
+    lookup, connect, connect_ex = (
+        socket.getaddrinfo,
+        socket.socket.connect,
+        socket.socket.connect_ex,
+    )
+
+    def guarded_lookup(host, *args, **kwargs):
+        if not _loopback(host):
+            raise socket.gaierror(socket.EAI_NONAME, f"{host!r} not looked up: loopback only")
+        return lookup(host, *args, **kwargs)
+
+    def guarded(real):
+        def call(sock, address):
+            if isinstance(address, tuple) and not _loopback(address[0]):
+                raise ConnectionRefusedError(f"{address!r}: loopback only")
+            return real(sock, address)
+
+        return call
+
+    socket.getaddrinfo = guarded_lookup
+    socket.socket.connect, socket.socket.connect_ex = guarded(connect), guarded(connect_ex)
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = lookup
+        socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+
+
+def _loopback(host) -> bool:
+    """Tell whether a host is a loopback address or "localhost"."""
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    try:
+        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0]).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def _index(kind: str, base: str, numbers) -> bytes:

@@ -37,6 +37,8 @@ def report(result: dict, *, command: str) -> str:
     for kind in ("pages", "feeds"):
         for failure in result[kind]["undocumented"][:10]:
             lines.append(f"- {kind} case {failure['case']}: {failure['error']}")
+        for caught in result[kind]["caught"][:5]:
+            lines.append(f"- {kind} case {caught['case']}, caught: {caught['error']}")
     lines += ["", f"Command: `{command}`"]
     return "\n".join(lines)
 
