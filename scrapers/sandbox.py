@@ -121,6 +121,11 @@ class Sandbox:
             logging.getLogger(name).log(level, "%s", message)
         return _unwrap(label, tuple(outcome))
 
+    def processes(self) -> list[int]:
+        """Return the process ids of the fork server and the workers (to measure or place them)."""
+        server = [self._server.pid] if self._server.pid is not None else []
+        return server + [worker.pid for worker in self._all if worker.alive]
+
     def close(self) -> None:
         """Kill every worker at once, busy or idle, and cancel the jobs waiting on them."""
         self._closed = True

@@ -10,6 +10,7 @@ the socket closes; the parent kills it when a job passes its deadline.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import resource
 import signal
@@ -27,6 +28,7 @@ from .errors import ParseError
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PID = struct.Struct("q")
+_MAX_RECORDS = 20  # warnings of one job handed to the parent
 _SERVER = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
     "from scrapers.workers import serve_forks; serve_forks(int(sys.argv[2]))"
@@ -41,6 +43,11 @@ class ForkServer:
         self._socket: socket.socket | None = None
         self._lock = threading.Lock()
         self._stopped = False
+
+    @property
+    def pid(self) -> int | None:
+        """Return the server's process id while it runs."""
+        return self._process.pid if self._process and self._process.poll() is None else None
 
     def fork(self, *, memory_mb: int, deadline: float) -> tuple[int, Connection]:
         """Start a worker; return its pid and our end of its socket. Raises OSError."""
@@ -113,8 +120,14 @@ def serve_forks(control: int) -> None:
 
 
 def serve_jobs(conn: Connection, *, memory_mb: int, deadline: float) -> None:
-    """Run jobs from the socket until it closes: a worker's whole life."""
+    """Run jobs from the socket until it closes: a worker's whole life.
+
+    Each answer is the job's outcome (see `call`), the warnings the job logged (the parent
+    logs them under the same logger names) and the worker's resident size.
+    """
     _limit_memory(memory_mb)
+    logged = _Collector()
+    logging.getLogger().addHandler(logged)
     while True:
         try:
             job, args, kwargs = conn.recv()
@@ -126,9 +139,27 @@ def serve_jobs(conn: Connection, *, memory_mb: int, deadline: float) -> None:
         outcome = call(job, args, kwargs)
         signal.alarm(0)
         try:
-            conn.send((*outcome, rss()))
+            conn.send((*outcome, logged.take(), rss()))
         except (OSError, ValueError):
             return
+
+
+class _Collector(logging.Handler):
+    """Keep the warnings a job logs, to hand them to the parent with its outcome."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep one record as (logger name, level, message)."""
+        if len(self.records) < _MAX_RECORDS:
+            self.records.append((record.name, record.levelno, record.getMessage()))
+
+    def take(self) -> list[tuple[str, int, str]]:
+        """Return the records kept since the last call, and forget them."""
+        records, self.records = self.records, []
+        return records
 
 
 def call(job: Callable[..., Any], args: tuple, kwargs: dict) -> tuple:
