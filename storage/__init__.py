@@ -1,6 +1,6 @@
 """The SQLite archive through sqlite-utils. Imports only data types from scrapers."""
 
-from .lock import AlreadyRunning, InstanceLock, StorageError
+from .lock import AlreadyRunning, InstanceLock, StorageError, lock_holder
 from .records import (
     ChannelState,
     Delivery,
@@ -33,4 +33,5 @@ __all__ = [
     "Store",
     "TagKind",
     "TopicReason",
+    "lock_holder",
 ]
