@@ -271,10 +271,9 @@ def record_failure(
     if not isinstance(exc, ScrapeError):
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
     finished = ctx.clock()
-    # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
-    backoff = min(
-        timedelta(seconds=source.every_seconds) * 2**failures,
-        timedelta(seconds=ctx.health.max_backoff_seconds),
+    # The first failure waits only the normal interval.
+    backoff = timedelta(
+        seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
     )
     run = RunRecord(
         source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
@@ -283,3 +282,11 @@ def record_failure(
     _record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
+
+
+def backoff_seconds(every: int, failures: int, most: int) -> int:
+    """Return how long a source waits after `failures` consecutive failures: doubling, capped."""
+    # Integers never overflow, and past the cap's bit length another doubling cannot matter, so
+    # the exponent stops there (10,000 failures would otherwise build a 3,000-digit number).
+    exponent = min(max(failures, 0), max(most, 1).bit_length())
+    return min(max(every, 1) * 2**exponent, most)
