@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 import htmldate.extractors
 from htmldate import find_date
 
+from . import userregex
+from .userregex import IGNORECASE, MULTILINE
+
 log = logging.getLogger(__name__)
 # CIS languages beside the web's most written ones: the press our sources publish.
 _CIS_LANGUAGES = ("be", "kk", "ky", "hy", "az", "uz", "ka", "mn")
@@ -138,7 +141,7 @@ def iter_datelines(
     month are optional. A line without a year (TASS, BelTA listings) takes the latest year that
     does not put it in the future.
     """
-    for match in re.finditer(pattern, text, flags=re.MULTILINE | re.IGNORECASE):
+    for match in userregex.finditer("dateline", pattern, text, MULTILINE | IGNORECASE):
         parts = match.groupdict()
         try:
             moment = _moment_from_groups(parts, zone=zone, now=now)

@@ -3,7 +3,6 @@ item skipped with its reason rather than failing the rest."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -11,8 +10,9 @@ from zoneinfo import ZoneInfo
 import feedparser
 from bs4 import BeautifulSoup, Tag
 
+from . import userregex
 from .dates import parse_machine_date
-from .errors import NoLinksFound, NotAFeed
+from .errors import NoLinksFound, NotAFeed, PatternTooSlow
 from .feedscan import PrunedFeed, as_utf8, feed_head, prune_feed
 from .markup import cap_attributes, cap_attributes_bytes, fix_charrefs, fix_declaration
 from .models import Link, Listing, Skipped, Source
@@ -164,6 +164,8 @@ def _feed_link(entry, *, source: Source, zone: ZoneInfo) -> Link | Skipped:
         return _entry_link(entry, url, source=source, zone=zone)
     except ValueError as exc:
         return Skipped(url, f"the link is not a valid URL ({exc})")
+    except PatternTooSlow:
+        raise  # the source's config, not this item: the poll fails naming the key
     except Exception as exc:  # noqa: BLE001 - one unreadable item must not hide the others
         return Skipped(url, f"unexpected {type(exc).__name__} reading the item: {exc}")
 
@@ -207,7 +209,7 @@ def _matches(url: str, pattern: str | None) -> bool:
     """Return True when the URL is http(s) and matches the pattern (if any)."""
     if not _looks_http(url):
         return False
-    return pattern is None or re.search(pattern, url) is not None
+    return pattern is None or userregex.search("link_pattern", pattern, url)
 
 
 def _looks_wanted(url: str, pattern: str | None) -> bool:

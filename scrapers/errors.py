@@ -13,6 +13,8 @@
         ├── NoLinksFound           a listing or feed yielded no article links
         ├── TooSlowToParse         parsing passed its deadline; its worker process was killed
         ├── TooLargeToParse        parsing needed more memory than a worker may take
+        ├── PatternTooSlow         an operator's regex (link_pattern, url_rewrites, drop_lines,
+        │                          dateline) passed its match timeout on what a site served
         └── ParserFailed           the parser raised an unexpected error (logged), or its
                                    worker process died
 
@@ -84,6 +86,10 @@ class TooSlowToParse(ParseError):
 
 class TooLargeToParse(ParseError):
     """Parsing needed more memory than a worker may take."""
+
+
+class PatternTooSlow(ParseError):
+    """An operator's regex passed its match timeout on what a site served (naming the key)."""
 
 
 class ParserFailed(ParseError):

@@ -7,6 +7,9 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from . import userregex
+from .userregex import IGNORECASE
+
 # Query parameters that never change what a page says: analytics trackers, plus
 # 1C-Bitrix's AJAX marker (odkb-csto.org) and the desktop switch of interaffairs.ru.
 _TRACKING_PARAMS = re.compile(
@@ -25,7 +28,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str:
     """Return the URL with a lower-case host, no fragment, no trackers and sorted query."""
     for pattern, replacement in rewrites:
-        url = re.sub(pattern, replacement, url)
+        url = userregex.sub("url_rewrites", pattern, replacement, url)
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
@@ -91,9 +94,10 @@ def clean_inline(text: str) -> str:
 
 def strip_lines(text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
     """Remove trailer lines from the end and lines matching any `drop` pattern anywhere."""
-    drop_res = [re.compile(p, re.IGNORECASE) for p in drop]
     lines = [
-        line for line in text.split("\n") if not any(r.fullmatch(line.strip()) for r in drop_res)
+        line
+        for line in text.split("\n")
+        if not any(userregex.fullmatch("drop_lines", p, line.strip(), IGNORECASE) for p in drop)
     ]
     folded_trailers = tuple(t.casefold().strip() for t in trailers if t.strip())
     while lines and (

@@ -190,3 +190,17 @@ def test_every_hostile_page_of_the_issue_is_stored_and_none_fails_the_poll(minis
         "Statement by the Ministry",
         f"Release {names.index('190k paragraphs in 5 MB') + 1}",
     }
+
+
+# A link pattern the config accepts (no nested quantifier, fast on its repetitive probes) that is
+# cubic on a crafted link: 171 s in `re` on 3,000 slashes.
+SLOW_LINK_PATTERN = r"^https?://[^/]+/.*/.*/.*/\d+$"
+
+
+def test_a_link_pattern_stuck_on_a_crafted_link_fails_the_poll_naming_the_key(ministry) -> None:
+    ministry.source["link_pattern"] = SLOW_LINK_PATTERN
+    trap = f"{ministry.sites.base_url}/{'/' * 6000}x".encode()
+    ministry.feed(2, 1, bad=b"<item><title>Trap</title><link>" + trap + b"</link></item>")
+    run = ministry.poll(deadline=5.0)  # in `re`: the deadline, "too slow to parse"
+    assert run.status == "error" and run.error_kind == "PatternTooSlow", run.error
+    assert f"link_pattern {SLOW_LINK_PATTERN!r} took over" in run.error
