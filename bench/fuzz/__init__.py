@@ -9,4 +9,5 @@ stopped at the deadline, the slowest cases, and the polls' lost baselines and mi
 
     python -m bench.fuzz [--pages 10000] [--feeds 3000] [--polls 40] [--seed 16] [--json]
     python -m bench.fuzz --scaling    # each hostile construct at n and 4n: what is super-linear
+    python -m bench.fuzz --service 5  # /healthz and SIGTERM of `presswatch run` meanwhile
 """

@@ -14,6 +14,7 @@ from bench.fuzz.cases import cases, run_cases
 from bench.fuzz.polls import run_polls
 from bench.fuzz.report import report, scaling_report
 from bench.fuzz.scaling import scaling
+from bench.fuzz.service import one_run, service_report
 from scrapers.sandbox import Sandbox
 
 
@@ -81,8 +82,22 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=500, help="progress every N cases")
     parser.add_argument("--save", type=Path, help="write the undocumented cases' documents here")
     parser.add_argument("--scaling", action="store_true", help="time each construct at n and 4n")
+    parser.add_argument(
+        "--service",
+        type=int,
+        metavar="RUNS",
+        help="instead: time /healthz and the stop of `presswatch run` while a hostile page "
+        "parses, RUNS times",
+    )
+    parser.add_argument("--asks", type=int, default=20, help="/healthz asks per --service run")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
+    if args.service:
+        runs = [one_run(args.asks) for _ in range(args.service)]
+        command = f"python -m bench.fuzz --service {args.service} --asks {args.asks}"
+        text = service_report(runs, command)
+        print(json.dumps({"runs": runs, "report": text}, indent=2) if args.json else text)
+        return
     if args.scaling:
         rows = scaling(_progress(1))
         print(json.dumps(rows, indent=2) if args.json else scaling_report(rows))
