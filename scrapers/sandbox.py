@@ -20,6 +20,7 @@ import signal
 from collections import deque
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import Any, Protocol, TypeVar
 
 from . import errors
@@ -32,6 +33,7 @@ T = TypeVar("T")
 _MAX_WORKERS = 4  # parsing is a small share of a poll; more workers would only cost memory
 # A worker that grew past this after a job (glibc keeps what a 5 MB page needed) is replaced.
 _RECYCLE_RSS = 160 * 2**20
+_INLINE_SEND = 64 * 1024  # a job this small is written to its worker's socket from the loop
 
 
 class Parser(Protocol):
@@ -153,7 +155,13 @@ class Sandbox:
 
     async def _exchange(self, worker: _Worker, request: tuple) -> tuple:
         """Send a job to a worker and wait for its outcome, without blocking the event loop."""
-        worker.conn.send(request)  # the worker is idle, reading: a 5 MB page goes through at once
+        payload = ForkingPickler.dumps(request)
+        if len(payload) <= _INLINE_SEND:
+            worker.conn.send_bytes(payload)  # fits the socket's buffer: never blocks
+        else:
+            # A page may be megabytes: the send waits for the worker to read it, which on a
+            # busy machine waits for the worker to be scheduled; the event loop must not.
+            await asyncio.to_thread(worker.conn.send_bytes, payload)
         loop, fd = asyncio.get_running_loop(), worker.conn.fileno()
         ready = loop.create_future()
         loop.add_reader(fd, lambda: ready.done() or ready.set_result(None))

@@ -57,12 +57,15 @@ async def read_source(
     skip = frozenset()
     if settled_at is not None and source.kind == "feed":
         skip = await _settled_items(source, page, ctx, now=settled_at)
+    # A feed is read from its bytes, a listing page from its text: only that one is sent to the
+    # worker (both would double what crosses for every poll).
+    feed = source.kind == "feed"
     listing = await ctx.parser.run(
         page.url,
         source_links,
         source,
-        content=page.content,
-        text=page.text,
+        content=page.content if feed else b"",
+        text="" if feed else page.text,
         base_url=page.url,
         skip=skip,
     )
