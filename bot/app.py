@@ -23,6 +23,7 @@ from bot.secrets import scrubber
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
+from scrapers.sandbox import InProcess, Parser, Sandbox
 from storage import InstanceLock, RunRecord, StorageError, Store
 
 log = logging.getLogger(__name__)
@@ -101,11 +102,13 @@ async def open_app(
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
+        parser = sandbox(config)
+        stack.callback(parser.close)  # kills the workers, a stuck one too, without waiting
         app = App(
             config=config,
             store=store,
             fetcher=fetcher,
-            poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
+            poll=poll_context(config, fetcher=fetcher, store=store, parser=parser, clock=clock),
         )
         if deliver:
             app.sender = await _open_sender(config, store, stack=stack, console=console)
@@ -113,22 +116,38 @@ async def open_app(
         yield app
 
 
+def sandbox(config: Config) -> Sandbox:
+    """Return the worker processes that parse fetched pages and feeds (started on first use)."""
+    return Sandbox(deadline=config.fetch.parse_timeout, memory_mb=config.fetch.parse_memory_mb)
+
+
 def reconfigure(app: App, config: Config) -> None:
     """Point polls, enrichment and delivery at a new config (a reload of the running service).
 
-    The archive, the HTTP client and the sender stay; polls under way finish with the config they
-    started with. A new relay seeds its pacing from the archive's last minute of sends.
+    The archive, the HTTP client, the parsing sandbox (never a second pool of workers) and the
+    sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
     app.config = config
-    app.poll = poll_context(config, fetcher=app.fetcher, store=app.store, clock=app.poll.clock)
+    app.poll = poll_context(
+        config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
+    )
     if app.relay is not None and app.sender is not None:
         app.relay = relay(config, store=app.store, sender=app.sender, counters=app.counters)
 
 
 def poll_context(
-    config: Config, *, fetcher: Fetcher, store: Store, clock: Clock = _now
+    config: Config,
+    *,
+    fetcher: Fetcher,
+    store: Store,
+    parser: Parser | None = None,
+    clock: Clock = _now,
 ) -> PollContext:
-    """Return what a poll needs, its enricher built once."""
+    """Return what a poll needs, its enricher built once.
+
+    Without `parser`, pages are parsed in this process, with no deadline: for tests only, as
+    every command gets the sandbox from `open_app`.
+    """
     intake = Intake(
         enricher(config, store),
         store,
@@ -137,6 +156,7 @@ def poll_context(
     )
     return PollContext(
         fetcher=fetcher,
+        parser=parser or InProcess(),
         store=store,
         intake=intake,
         health=config.health,

@@ -45,12 +45,10 @@ _TRAILER_MAX_WORDS = 40
 _MAX_LINKED = 400
 # A container may continue the story when it holds two paragraphs longer than this (no spaces).
 _MIN_PARAGRAPH = 40
-# What str.split() treats as whitespace and XPath may hold, for whitespace-free keys in XPath.
-_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace() and (c >= " " or c in "\t\n\r"))
-# The links with text that is part of a wanted text (whitespace-free texts joined by newlines).
-_LINKS_WITHIN = XPath("//a[contains($hay, translate(., $ws, ''))][translate(., $ws, '') != '']")
+# Bounds of the search for link blocks (see _link_shares), far above what real pages hold.
+_MAX_ANCHORS, _MAX_WANTED, _MAX_STRINGS = 5000, 500, 1000
+_PEEK = 8 * _MAX_LINKED  # characters of one string read before knowing it is too long
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # What trafilatura reads as a hidden element in an id, class or style.
 _HIDDEN_MARK = re.compile(r"hidden|(?:^|[\s_-])hide|display:\s*none", re.IGNORECASE)
 _HIDDEN_CONTAINERS = XPath(
@@ -72,9 +70,14 @@ def reveal_hidden_story(tree: _Element) -> None:
     so, and the article came out as its teaser. Only a container with two long paragraphs,
     whose parent shows a long paragraph of its own, is unmarked: hidden menus and dialogs stay.
     """
+    shown: dict[_Element, int] = {}  # per parent: counted once, not once per hidden child
     for el in _HIDDEN_CONTAINERS(tree):
         parent = el.getparent()
-        if parent is None or _long_paragraphs(el) < 2 or not _long_paragraphs(parent):
+        if parent is None or _long_paragraphs(el) < 2:
+            continue
+        if parent not in shown:
+            shown[parent] = _long_paragraphs(parent)
+        if not shown[parent]:
             continue
         for attr in ("id", "class", "style"):
             if _HIDDEN_MARK.search(el.get(attr) or ""):
@@ -156,7 +159,7 @@ def _drop_headline(body: _Element) -> None:
 def _drop_link_blocks(body: _Element, tree: _Element) -> None:
     """Remove short blocks that are mostly link text in the page, and lists left empty."""
     short = [b for b in body.iter("p", "item", "head") if len(_text(b).split()) <= _LINK_MAX_WORDS]
-    links = _link_shares(tree, {key for block in short for key in _keys(block)})
+    links = _link_shares(tree, dict.fromkeys(key for block in short for key in _keys(block)))
     for block in short:
         if _link_share(block, links) >= _LINK_SHARE:
             remove_keeping_tail(block)
@@ -227,30 +230,54 @@ def _same_story(tree: _Element, first: _Element, later: _Element) -> bool:
     return not any(order[first] < order[h] < order[later] for h in tree.iter("h1"))
 
 
-def _link_shares(tree: _Element, wanted: set[str]) -> dict[str, float]:
+def _link_shares(tree: _Element, wanted: dict[str, None]) -> dict[str, float]:
     """Map each wanted text to the link share of the page element around a link with that text.
 
     The elements around a link are the link and its four nearest ancestors (its paragraph or
-    list item, however wrapped), up to 400 characters of text. Only those whose text is part of
-    a wanted text are visited: walking every link of the page cost more than trafilatura's run.
+    list item, however wrapped), up to 400 characters of text. Only links whose text is part of
+    a wanted text are followed: walking every link of the page cost more than trafilatura's run.
+    The search is bounded (the page's first 5,000 links against its first 500 wanted texts): a
+    page of 100k links in as many short paragraphs made it quadratic.
     """
-    wanted = {key for key in wanted if 0 < len(key) <= _MAX_LINKED}
-    if not wanted:
+    keys = [key for key in wanted if 0 < len(key) <= _MAX_LINKED][:_MAX_WANTED]
+    if not keys:
         return {}
+    hay, wanted_keys = "\n".join(keys), set(keys)
     shares: dict[str, float] = {}
     seen: set[_Element] = set()
-    hay = _NOT_XML.sub("", "\n".join(wanted))
-    for anchor in _LINKS_WITHIN(tree, hay=hay, ws=_SPACES):
+    part_of: dict[str, bool] = {}
+    for anchor in islice(tree.iter("a"), _MAX_ANCHORS):
+        own = _short_key(anchor)
+        if not own:
+            continue
+        if own not in part_of:
+            part_of[own] = own in hay
+        if not part_of[own]:
+            continue
         for el in (anchor, *islice(anchor.iterancestors(), 4)):
             if el in seen:
                 break
             seen.add(el)
-            key = _key(el.text_content())
-            if len(key) > _MAX_LINKED:
+            key = _short_key(el)
+            if key is None:
                 break  # and so are its ancestors
-            if key in wanted and key not in shares:
+            if key in wanted_keys and key not in shares:
                 shares[key] = _own_link_share(el)
     return shares
+
+
+def _short_key(el: _Element) -> str | None:
+    """Return an element's text without whitespace, or None past 400 characters (read no further)."""
+    parts, size = [], 0
+    for n, text in enumerate(el.itertext()):
+        part = _key(text[:_PEEK])
+        if len(text) > _PEEK and len(part) <= _MAX_LINKED:
+            part = _key(text)  # mostly whitespace so far: the whole string decides
+        size += len(part)
+        if size > _MAX_LINKED or n > _MAX_STRINGS:
+            return None
+        parts.append(part)
+    return "".join(parts)
 
 
 def _own_link_share(el: _Element) -> float:

@@ -40,7 +40,10 @@ _NOT_A_NAME = re.compile(
     r"(?:posted|updated|published|last updated|quelle|source|fuente|foto|photo)\b|来源",
     re.IGNORECASE,
 )
-_EMAIL = re.compile(r"\S+@\S+\.\w+")
+# A dot and a word character after an e-mail address's "@" (found by str.find, not a regex:
+# "\S+@\S+\.\w+" searched a long word from each of its characters, quadratic in its length).
+_DOT_WORD = re.compile(r"\.\w")
+_WORD_RUN = re.compile(r"\w+")
 _DATE_THEN_NAME = re.compile(
     r"\d{1,2}[./:]\d{1,2}(?:[./]\d{2,4})?[^•|·\n]{0,40}?\s[•|·]\s*(?P<names>\S.*)$"
 )
@@ -58,7 +61,7 @@ def names_of(raw: str, *, printed: bool = False) -> list[str]:
     """
     if raw.strip().lower().startswith(("http:", "https:", "www.")):
         return []
-    text = _EMAIL.sub(" ", clean_inline(raw)).strip(" •|-–—/:")
+    text = _without_emails(clean_inline(raw)).strip(" •|-–—/:")
     text = _PREFIX.sub("", text)
     names: list[str] = []
     for part in _SPLIT.split(text):
@@ -129,6 +132,22 @@ def printed_byline(lines: list[str]) -> str:
         if dated and names_of(dated["names"], printed=True):
             return dated["names"]
     return ""
+
+
+def _without_emails(text: str) -> str:
+    """Return one-line text with its e-mail addresses (a word with "@" and a dot after it) out."""
+    if "@" not in text:
+        return text
+    return " ".join(_email_out(word) for word in text.split(" "))
+
+
+def _email_out(word: str) -> str:
+    """Return what follows the e-mail address in a word ("jane@x.org>," gives ">,")."""
+    at = word.find("@", 1)
+    dots = [dot.start() for dot in _DOT_WORD.finditer(word, at + 2)] if at > 0 else []
+    if not dots:
+        return word
+    return word[_WORD_RUN.match(word, dots[-1] + 1).end() :]
 
 
 def _undoubled(name: str) -> str:

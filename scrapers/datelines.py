@@ -334,13 +334,16 @@ def _clock(m: re.Match) -> time | None:
     return time(hour, minute) if hour < 24 else None
 
 
-def fixed_zone(offset: str) -> tzinfo:
-    """Return the fixed zone of an ISO offset ("Z", "+05:30", "-0800")."""
+def fixed_zone(offset: str) -> tzinfo | None:
+    """Return the fixed zone of an ISO offset ("Z", "+05:30", "-0800"); None past ±23:59."""
     if offset.upper() == "Z":
         return UTC
     sign = -1 if offset[0] == "-" else 1
     digits = offset[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        return None  # "+99:99" printed on a page is no offset at all
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _zone(name: str | None, day: date) -> tzinfo | None:

@@ -1,8 +1,8 @@
-"""Pure discovery: article links from RSS/Atom feeds and from HTML listing pages."""
+"""Pure discovery: article links from RSS/Atom feeds and from HTML listing pages, each unreadable
+item skipped with its reason rather than failing the rest."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -10,18 +10,26 @@ from zoneinfo import ZoneInfo
 import feedparser
 from bs4 import BeautifulSoup, Tag
 
+from . import userregex
 from .dates import parse_machine_date
-from .errors import NoLinksFound, NotAFeed
+from .errors import NoLinksFound, NotAFeed, PatternTooSlow
 from .feedscan import PrunedFeed, as_utf8, feed_head, prune_feed
 from .images import Candidate, absolute, choose_image, pixels
-from .models import Link, Source
-from .normalize import canonical_or_none, canonical_url, clean_inline, url_key
+from .markup import cap_attributes, cap_attributes_bytes, fix_charrefs, fix_declaration
+from .models import Link, Listing, Skipped, Source
+from .normalize import canonical_or_none, canonical_url, clean_inline, scrub, url_key
 
 
 def links_from_feed(
     content: bytes, *, source: Source, skip: frozenset[str] = frozenset()
 ) -> tuple[Link, ...]:
-    """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound.
+    """Return the feed's items, newest first as the feed lists them. Raises NotAFeed, NoLinksFound."""
+    return read_feed(content, source=source, skip=skip).links
+
+
+def read_feed(content: bytes, *, source: Source, skip: frozenset[str] = frozenset()) -> Listing:
+    """Return the feed's links, newest first as the feed lists them, and the items skipped as
+    unreadable (a link that is no URL). Raises NotAFeed, NoLinksFound.
 
     Items whose URL identity is in `skip` (already archived) come back as bare links, url
     only, without feedparser reading them: a changed feed usually adds one item to fifty.
@@ -30,14 +38,13 @@ def links_from_feed(
     head = feed_head(content, 512)
     if not head.startswith(b"<") or b"<html" in head:
         raise NotAFeed(f"{source.url}: not an RSS or Atom feed")
+    content = fix_charrefs(fix_declaration(cap_attributes_bytes(content)))
     pruned = _pruned(content, source=source, skip=skip)
-    parsed = feedparser.parse(
-        pruned.document if pruned else content, sanitize_html=False, resolve_relative_uris=False
-    )
+    parsed = _parse(pruned.document if pruned else content, source=source)
     if pruned and len(parsed.entries) != pruned.kept:
         # feedparser saw the items otherwise than lxml did: read the whole feed after all.
         pruned = None
-        parsed = feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
+        parsed = _parse(content, source=source)
     if parsed.get("bozo") and not parsed.entries and not pruned:
         reason = parsed.get("bozo_exception")
         raise NotAFeed(f"{source.url}: not a valid RSS or Atom feed ({reason})")
@@ -50,26 +57,41 @@ def links_from_feed(
         _feed_link(entry, source=source, zone=zone, site_image=logo) if entry.get("link") else None
         for entry in parsed.entries
     )
-    links = _unique(link for link in _in_feed_order(read, pruned, source=source) if link)
+    items = list(_in_feed_order(read, pruned, source=source))
+    skipped = tuple(item for item in items if isinstance(item, Skipped))
+    links = _unique(item for item in items if isinstance(item, Link))
     links = tuple(link for link in links if _wanted(link.url, link.canonical_url, source))
     if not links:
         raise NoLinksFound(
             f"{source.url}: the feed has no items"
             + (" matching link_pattern" if source.link_pattern else "")
+            + (f" ({len(skipped)} unreadable: {skipped[0].reason})" if skipped else "")
         )
-    return links
+    return Listing(links, skipped)
 
 
 def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Link, ...]:
     """Return the article links of a listing page in page order. Raises NoLinksFound."""
+    return read_listing(html, base_url=base_url, source=source).links
+
+
+def read_listing(html: str, *, base_url: str, source: Source) -> Listing:
+    """Return the article links of a listing page in page order, and the links matching
+    link_pattern that are no URL (a bad port or host). Raises NoLinksFound."""
     if not source.link_pattern:
         raise NoLinksFound(f"{source.url}: an html source needs a link_pattern")
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(cap_attributes(html), "lxml")
     shared = _declared_image(soup, base_url)
     found: dict[str, Link] = {}
+    skipped: dict[str, Skipped] = {}
     for anchor in soup.find_all("a", href=True):
-        url = urljoin(base_url, str(anchor["href"]).strip()).split("#", 1)[0]
-        canonical = canonical_url(url, rewrites=source.url_rewrites)
+        url = _absolute(str(anchor["href"]).strip(), base_url)
+        canonical = canonical_or_none(url, rewrites=source.url_rewrites)
+        if canonical is None:
+            # An unrelated link with a bad port or host is no concern; an article link is noted.
+            if _looks_wanted(url, source.link_pattern):
+                skipped.setdefault(url, Skipped(url, "the link is not a valid URL"))
+            continue
         if not (_matches(url, source.link_pattern) or _matches(canonical, source.link_pattern)):
             continue
         text, key = _anchor_text(anchor), url_key(canonical)
@@ -85,7 +107,28 @@ def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Lin
     links = tuple(found.values())
     if not links:
         raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
-    return links
+    return Listing(links, tuple(skipped.values()))
+
+
+def _parse(content: bytes, *, source: Source):
+    """Return feedparser's reading of a feed; its own failures make the feed unreadable."""
+    try:
+        return feedparser.parse(content, sanitize_html=False, resolve_relative_uris=False)
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a library failure on hostile bytes is the feed's
+        raise NotAFeed(
+            f"{source.url}: the feed cannot be read ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _absolute(href: str, base_url: str) -> str:
+    """Return a link made absolute against the page, without its fragment (as given if it
+    cannot be parsed)."""
+    try:
+        return urljoin(base_url, href).split("#", 1)[0]
+    except ValueError:
+        return href
 
 
 def _pruned(content: bytes, *, source: Source, skip: frozenset[str]) -> PrunedFeed | None:
@@ -161,9 +204,21 @@ def _entry_image(entry, *, base: str, site_image: str) -> str:
     return choose_image(candidates, base=base, site=site_image)
 
 
-def _feed_link(entry, *, source: Source, zone: ZoneInfo, site_image: str = "") -> Link:
-    """Turn one feedparser entry into a Link."""
+def _feed_link(entry, *, source: Source, zone: ZoneInfo, site_image: str = "") -> Link | Skipped:
+    """Turn one feedparser entry into a Link, or a Skipped item with the reason."""
     url = str(entry.get("link", "")).strip()
+    try:
+        return _entry_link(entry, url, source=source, zone=zone, site_image=site_image)
+    except ValueError as exc:
+        return Skipped(url, f"the link is not a valid URL ({exc})")
+    except PatternTooSlow:
+        raise  # the source's config, not this item: the poll fails naming the key
+    except Exception as exc:  # noqa: BLE001 - one unreadable item must not hide the others
+        return Skipped(url, f"unexpected {type(exc).__name__} reading the item: {exc}")
+
+
+def _entry_link(entry, url: str, *, source: Source, zone: ZoneInfo, site_image: str) -> Link:
+    """Build the Link of one feed entry. Raises ValueError for a link that is no URL."""
     content = ""
     if entry.get("content"):
         content = str(entry["content"][0].get("value", ""))
@@ -174,9 +229,9 @@ def _feed_link(entry, *, source: Source, zone: ZoneInfo, site_image: str = "") -
         canonical_url=canonical_url(url, rewrites=source.url_rewrites),
         title=clean_inline(str(entry.get("title", ""))),
         published=_entry_date(entry, source=source, zone=zone),
-        summary=str(entry.get("summary", "")),
+        summary=scrub(str(entry.get("summary", ""))),
         author=clean_inline(str(entry.get("author", ""))),
-        content_html=content,
+        content_html=scrub(content),
         image=_entry_image(entry, base=url, site_image=site_image),
         site_image=site_image,
     )
@@ -201,9 +256,22 @@ def _anchor_text(anchor: Tag) -> str:
 
 def _matches(url: str, pattern: str | None) -> bool:
     """Return True when the URL is http(s) and matches the pattern (if any)."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    if not _looks_http(url):
         return False
-    return pattern is None or re.search(pattern, url) is not None
+    return pattern is None or userregex.search("link_pattern", pattern, url)
+
+
+def _looks_wanted(url: str, pattern: str | None) -> bool:
+    """Tell whether a link that is no valid URL would have been an article link."""
+    return url.lower().startswith(("http://", "https://")) and _matches(url, pattern)
+
+
+def _looks_http(url: str) -> bool:
+    """Tell whether a URL's scheme is http or https."""
+    try:
+        return urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        return url.lower().startswith(("http://", "https://"))
 
 
 def _unique(links) -> tuple[Link, ...]:

@@ -27,6 +27,9 @@ _XML_DECLARATION = re.compile(r"^<\?xml[^>]*\?>")
 _STARTED = re.compile(r"<(?:head|body)[\s>]", re.I)
 _START_REACH = 65536
 _ANY_TAG = re.compile(r"<[a-z!?]", re.I)
+# Siblings in a row that trafilatura removes from a body's end one at a time (see _capped_runs).
+_RUN_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "a")
+_MAX_RUN = 256
 # For pages trafilatura refuses: comments and processing instructions dropped, as its parser does.
 _PARSER = HTMLParser(remove_comments=True, remove_pis=True)
 
@@ -46,9 +49,9 @@ def parse_page(html: str, *, url: str) -> tuple[HtmlElement, bool]:
     page = document_part(html)
     tree = load_html(page)
     if tree is not None:
-        return tree, True
+        return _capped_runs(tree), True
     try:
-        return document_fromstring(page, parser=_PARSER), False
+        return _capped_runs(document_fromstring(page, parser=_PARSER)), False
     except (ParserError, ValueError):
         return document_fromstring("<html></html>"), False
 
@@ -61,6 +64,28 @@ def document_part(html: str) -> str:
     # lxml refuses a text that declares its encoding, and trafilatura's way round that re-reads
     # the text in the declared one: the text is decoded already, so the declaration goes.
     return _XML_DECLARATION.sub("", html.lstrip("\ufeff \t\r\n"), count=1)
+
+
+def _capped_runs(tree: HtmlElement) -> HtmlElement:
+    """Drop the elements past the 256th of a run of sibling headings and links.
+
+    trafilatura drops a body's trailing headings and links one at a time, counting the body's
+    children each time: 20k headings and links at the end of an article took minutes. No page
+    prints hundreds of them in a row; a page that does loses the rest (their tails stay).
+    """
+    for parent in {el.getparent() for el in tree.iter(*_RUN_TAGS)} - {None}:
+        run: list[HtmlElement] = []
+        for child in [*parent, None]:
+            if child is not None and child.tag in _RUN_TAGS:
+                run.append(child)
+                continue
+            if len(run) > _MAX_RUN:
+                kept, dropped = run[_MAX_RUN - 1], run[_MAX_RUN:]
+                kept.tail = (kept.tail or "") + "".join(el.tail or "" for el in dropped)
+                for el in dropped:
+                    parent.remove(el)
+            run = []
+    return tree
 
 
 def _is_feed(html: str) -> bool:

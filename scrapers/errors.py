@@ -10,7 +10,13 @@
     └── ParseError                 the content could not be understood
         ├── NotHTML                the page is not an HTML document
         ├── NotAFeed               the feed is not RSS or Atom
-        └── NoLinksFound           a listing or feed yielded no article links
+        ├── NoLinksFound           a listing or feed yielded no article links
+        ├── TooSlowToParse         parsing passed its deadline; its worker process was killed
+        ├── TooLargeToParse        parsing needed more memory than a worker may take
+        ├── PatternTooSlow         an operator's regex (link_pattern, url_rewrites, drop_lines,
+        │                          dateline) passed its match timeout on what a site served
+        └── ParserFailed           the parser raised an unexpected error (logged), or its
+                                   worker process died
 
 Every error carries a one-line message a person can act on.
 """
@@ -72,3 +78,19 @@ class NotAFeed(ParseError):
 
 class NoLinksFound(ParseError):
     """A listing or feed yielded no article links."""
+
+
+class TooSlowToParse(ParseError):
+    """Parsing passed its deadline; its worker process was killed."""
+
+
+class TooLargeToParse(ParseError):
+    """Parsing needed more memory than a worker may take."""
+
+
+class PatternTooSlow(ParseError):
+    """An operator's regex passed its match timeout on what a site served (naming the key)."""
+
+
+class ParserFailed(ParseError):
+    """The parser raised an unexpected error (logged with its traceback), or its worker died."""

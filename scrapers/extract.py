@@ -22,10 +22,11 @@ from .headline import choose_headline, find_heading
 from .images import lead_image, same_image
 from .language import detect_language
 from .lead import choose_lead, drop_captions, folded
+from .markup import cap_attributes
 from .metadata import Metadata, content_text, read_metadata
 from .models import Article, Link, Source
 from .normalize import (
-    canonical_url,
+    canonical_or_none,
     clean_inline,
     clean_text,
     normalize_author,
@@ -74,6 +75,7 @@ def extract_article(
     zone = ZoneInfo(source.timezone) if source else None
     source = source or Source(key="", url=url)
     now = now or datetime.now(UTC)
+    html = cap_attributes(html)
     # One lxml parse serves metadata, date lines and the body; a source's CSS selectors alone
     # need BeautifulSoup, and what they remove is gone before the rest is read.
     tree, whole = parse_page(html, url=url)
@@ -266,7 +268,8 @@ def _published(
             continue
         if plausible(moment, now=now):
             written = _WRITTEN_OFFSET.search(raw) if source.trust_offset else None
-            stamps.append((moment, moment.astimezone(fixed_zone(written[0]) if written else zone)))
+            shown = fixed_zone(written[0]) if written else None
+            stamps.append((moment, moment.astimezone(shown or zone)))
     moment = pick_time(printed, stamps, zone=zone)
     if moment is not None and not plausible(moment, now=now):
         return stamps[0][0] if stamps else None
@@ -294,9 +297,16 @@ def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source,
 
 def _canonical(declared: str, *, url: str, source: Source) -> str:
     """Return the page's canonical URL when it is on the same site, else the fetched URL."""
-    candidate = urljoin(url, declared) if declared else url
-    same_site = _site(candidate) == _site(url)
-    return canonical_url(candidate if same_site else url, rewrites=source.url_rewrites)
+    try:
+        candidate = urljoin(url, declared) if declared else url
+    except ValueError:
+        candidate = url  # a canonical URL that cannot be parsed ("http://[::1") is absent
+    rewrites = source.url_rewrites
+    if candidate != url and _site(candidate) == _site(url):
+        found = canonical_or_none(candidate, rewrites=rewrites)
+        if found is not None:
+            return found
+    return canonical_or_none(url, rewrites=rewrites) or url
 
 
 def _site_labels(url: str) -> set[str]:
@@ -306,5 +316,8 @@ def _site_labels(url: str) -> set[str]:
 
 
 def _site(url: str) -> str:
-    """Return a URL's host without a leading www."""
-    return (urlsplit(url).hostname or "").removeprefix("www.")
+    """Return a URL's host without a leading www. ('' for a URL that cannot be parsed)."""
+    try:
+        return (urlsplit(url).hostname or "").removeprefix("www.")
+    except ValueError:
+        return ""

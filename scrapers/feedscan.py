@@ -36,13 +36,18 @@ _WIDE_BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# <link>URL</link> (RSS, maybe in CDATA) or <link … href="URL"> (Atom, any prefix).
+# <link>URL</link> (RSS, maybe in CDATA) or <link … href="URL"> (Atom, any prefix). Possessive
+# and bounded: a lazy [^>]*? from every "<link" of a feed that never closes one read the rest of
+# the document from each, quadratic in its size.
 _LINKS = re.compile(
-    rb"<link>\s*(?:<!\[CDATA\[\s*)?(https?://[^<\s\]]+)"
-    rb"|<(?:[\w.-]+:)?link\b[^>]*?\bhref\s*=\s*[\"'](https?://[^\"']+)[\"']"
+    rb"<link>\s*+(?:<!\[CDATA\[\s*+)?+(https?://[^<\s\]]++)"
+    rb"|<(?:[\w.-]{1,64}+:)?+link\b[^<>]{0,2048}?\bhref\s*+=\s*+[\"'](https?://[^\"'<>]++)[\"']"
 )
 _ENTITY_LIKE = re.compile(r"&[A-Za-z0-9_]+;")
-_DECLARED_ENCODING = re.compile(r"""(<\?xml[^>]*?)\s+encoding\s*=\s*["'][^"']*["']""")
+# The declaration at the start only: searched in the whole text, every "<?xml" read to its end.
+_DECLARED_ENCODING = re.compile(
+    r"""^(\s{0,64}+<\?xml[^<>]{0,512}?)\s+encoding\s*+=\s*+["'][^"'<>]{0,64}+["']"""
+)
 
 
 @dataclass(frozen=True, slots=True)

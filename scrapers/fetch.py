@@ -49,6 +49,10 @@ class FetchPolicy:
     backoff: float = 2.0
     max_retry_wait: float = 120.0
     robots_ttl: float = 3600.0
+    # Parsing what was fetched, in the sandbox's worker processes (scrapers/sandbox.py): the
+    # deadline of one document, and the memory a worker may take beyond its start.
+    parse_timeout: float = 10.0
+    parse_memory_mb: int = 512
 
 
 def make_client(policy: FetchPolicy) -> httpx.AsyncClient:

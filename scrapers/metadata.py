@@ -52,6 +52,8 @@ _STRINGS_WITH = XPath("//text()[contains(., $word)]")
 _STRINGS_WITH_EITHER = XPath("//text()[contains(., $word) or contains(., $lower)]")
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Real JSON-LD nests an article in a list in a @graph at most; deeper lists are not read.
+_LD_DEPTH = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,20 +264,24 @@ def json_ld_articles(scripts: list[_Element]) -> list[dict]:
             continue
         try:
             data = json.loads(script.text or "")
-        except (json.JSONDecodeError, TypeError):
-            continue  # Broken JSON-LD is common; the other metadata still counts.
+        except (ValueError, TypeError, RecursionError):
+            # Broken JSON-LD is common (and JSON nested 1,000 deep exhausts the decoder's
+            # stack); the other metadata still counts.
+            continue
         found.extend(_walk_ld(data))
     return sorted(found, key=lambda item: "article" not in str(item.get("@type", "")).lower())
 
 
-def _walk_ld(data) -> list[dict]:
+def _walk_ld(data, depth: int = 0) -> list[dict]:
     """Flatten lists and @graph containers, keeping objects of an article-like @type."""
+    if depth > _LD_DEPTH:
+        return []
     if isinstance(data, list):
-        return [item for element in data for item in _walk_ld(element)]
+        return [item for element in data for item in _walk_ld(element, depth + 1)]
     if not isinstance(data, dict):
         return []
     if "@graph" in data:
-        return _walk_ld(data["@graph"])
+        return _walk_ld(data["@graph"], depth + 1)
     types = data.get("@type", "")
     types = [str(t).lower() for t in (types if isinstance(types, list) else [types])]
     return (

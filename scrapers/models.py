@@ -80,6 +80,22 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Skipped:
+    """A listed item that could not be read, and why."""
+
+    url: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """What a feed or listing page lists: its article links, and the items skipped as unreadable."""
+
+    links: tuple[Link, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Page:
     """A fetched HTTP response, decoded, with what conditional GET needs next time."""
 

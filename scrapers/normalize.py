@@ -7,6 +7,9 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from . import userregex
+from .userregex import IGNORECASE
+
 # Query parameters that never change what a page says: analytics trackers, plus
 # 1C-Bitrix's AJAX marker (odkb-csto.org) and the desktop switch of interaffairs.ru.
 _TRACKING_PARAMS = re.compile(
@@ -18,16 +21,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # A poll looks up each of a feed's ~50 links several times (discovery, archive look-ups,
 # re-reads); a bounded cache makes the repeats free and stays far below a megabyte.
 _URL_CACHE = 4096
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @lru_cache(maxsize=_URL_CACHE)
 def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str:
     """Return the URL with a lower-case host, no fragment, no trackers and sorted query."""
     for pattern, replacement in rewrites:
-        url = re.sub(pattern, replacement, url)
+        url = userregex.sub("url_rewrites", pattern, replacement, url)
     parts = urlsplit(url.strip())
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address keeps its brackets, or the URL reads as a port
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     query = sorted(
@@ -55,9 +61,19 @@ def url_key(url: str) -> str:
     return urlunsplit(("", host, path, parts.query, "")).removeprefix("//")
 
 
+def scrub(text: str) -> str:
+    """Return text with lone surrogates (from "\\ud800" in JSON or "&#xD800;") as U+FFFD.
+
+    Python strings may hold them; UTF-8 cannot, so the archive and Telegram would refuse the text.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def clean_text(text: str) -> str:
     """Return NFC text with spaces collapsed inside lines and at most one blank line between paragraphs."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", scrub(text)).replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u00a0", " ").replace("\u200b", "")
     lines = [" ".join(line.split()) for line in text.split("\n")]
     paragraphs: list[str] = []
@@ -73,14 +89,15 @@ def clean_text(text: str) -> str:
 
 def clean_inline(text: str) -> str:
     """Return text on one line with whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", text).replace("\u00a0", " ").split())
+    return " ".join(unicodedata.normalize("NFC", scrub(text)).replace("\u00a0", " ").split())
 
 
 def strip_lines(text: str, *, trailers: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> str:
     """Remove trailer lines from the end and lines matching any `drop` pattern anywhere."""
-    drop_res = [re.compile(p, re.IGNORECASE) for p in drop]
     lines = [
-        line for line in text.split("\n") if not any(r.fullmatch(line.strip()) for r in drop_res)
+        line
+        for line in text.split("\n")
+        if not any(userregex.fullmatch("drop_lines", p, line.strip(), IGNORECASE) for p in drop)
     ]
     folded_trailers = tuple(t.casefold().strip() for t in trailers if t.strip())
     while lines and (

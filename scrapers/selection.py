@@ -8,13 +8,15 @@ generic extraction reads the lxml tree alone.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import regex
 from bs4 import BeautifulSoup, Tag
 
+from . import userregex
+from .errors import PatternTooSlow
 from .models import Selectors, Source
 from .normalize import canonical_or_none, clean_inline, clean_text
 
@@ -88,9 +90,9 @@ def _pattern_matches(source: Source, url: str) -> bool:
         return False
     spellings = {url, canonical_or_none(url, rewrites=source.url_rewrites) or url}
     try:
-        return any(re.search(source.link_pattern, u) for u in spellings)
-    except re.error:
-        return False  # a bad pattern matches nothing
+        return any(userregex.search("link_pattern", source.link_pattern, u) for u in spellings)
+    except (regex.error, PatternTooSlow):
+        return False  # a bad pattern, or one stuck on this URL, matches nothing
 
 
 def pick(html: str, selectors: Selectors) -> Picked:

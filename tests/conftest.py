@@ -94,3 +94,12 @@ def restore_logging():
     yield
     root.handlers[:], root.level = saved[0], saved[1]
     sys.excepthook, threading.excepthook = saved[2], saved[3]
+
+
+@pytest.fixture(scope="session")
+def fork_server():
+    """One parsing fork server for the session: a sandbox's workers start from it at once."""
+    from tests.support.parsing import fork_server
+
+    with fork_server() as server:
+        yield server

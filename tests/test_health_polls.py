@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from bot.app import poll_context
 from bot.config import config_from_dict
-from bot.ingest.poll import poll_source
+from bot.ingest.poll import backoff_seconds, poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
 from tests.support.clocks import HandClock
@@ -40,9 +41,16 @@ def site(sites):
 
 
 def make_config(
-    tmp_path: Path, site, *, admin: str | None = "-1001234567890", max_silence: str | None = None
+    tmp_path: Path,
+    site,
+    *,
+    admin: str | None = "-1001234567890",
+    max_silence: str | None = None,
+    every: str = "10m",
+    max_backoff: str = "6h",
 ):
     source = {
+        "every": every,
         "key": "example-news",
         "name": "Example News",
         "url": f"{site.base_url}/news/",
@@ -60,6 +68,7 @@ def make_config(
                 "timeout": 5,
             },
             "telegram": {"admin_chat_id": admin} if admin else {},
+            "health": {"max_backoff": max_backoff},
             "sources": [source],
         },
         path=tmp_path / "presswatch.toml",
@@ -89,12 +98,51 @@ def poll_times(
     return asyncio.run(go())
 
 
+def execute(config, sql: str) -> None:
+    """Change the archive directly (a state that would take thousands of polls to reach)."""
+    conn = sqlite3.connect(config.storage_path)
+    try:
+        with conn:
+            conn.execute(sql)
+    finally:
+        conn.close()
+
+
 def query(config, sql: str) -> list[dict]:
     store = Store.open(config.storage_path)
     try:
         return list(store.db.query(sql))
     finally:
         store.close()
+
+
+def test_backoff_after_ten_thousand_failures_at_the_longest_interval_is_the_cap(
+    site, tmp_path
+) -> None:
+    # `every * 2**failures` overflowed timedelta after ~38 failures (OverflowError every poll).
+    config, clock = make_config(tmp_path, site, every="31d", max_backoff="7d"), HandClock(NOW)
+    site.add("/news/", "overloaded", status=503)
+    poll_times(config, clock)
+    execute(config, "update sources set consecutive_failures = 10000")
+    [run] = poll_times(config, clock)
+    assert run.status == "error" and "503" in run.error
+    [state] = query(config, "select consecutive_failures, next_poll_at from sources")
+    assert state["consecutive_failures"] == 10_001
+    assert datetime.fromisoformat(state["next_poll_at"]) == run.finished_at + timedelta(days=7)
+
+
+def test_backoff_doubles_from_the_interval_up_to_the_cap() -> None:
+    assert [backoff_seconds(600, n, 6 * 3600) for n in range(7)] == [
+        600,
+        1200,
+        2400,
+        4800,
+        9600,
+        19200,
+        21600,
+    ]
+    assert backoff_seconds(600, 10**9, 6 * 3600) == 6 * 3600
+    assert backoff_seconds(31 * 86400, 10_000, 7 * 86400) == 7 * 86400
 
 
 def test_a_failing_source_is_alerted_once_then_its_recovery(site, tmp_path) -> None:

@@ -188,13 +188,28 @@ def test_an_article_page_gone_for_good_is_stored_from_the_feed(world, tmp_path) 
     assert stub == {"title": "Putin arrives in Kremlin for CSTO anniversary summit", "body": ""}
 
 
-def test_a_temporarily_failing_article_is_tried_again_next_poll(world, tmp_path) -> None:
-    page = world.site(TASS).routes["/politics/1451110"]
-    page.status = 503
+def publish(world, path: str, status: int = 200, etag: str | None = None) -> None:
+    """Add a new item to the TASS feed (under a new ETag, if given) and serve its page."""
+    site = world.site(TASS)
+    item = (
+        f"<item><title>New release on CSTO exercises</title><link>{world.url(TASS, path)}</link>"
+        f"<pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>"
+    )
+    feed = site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1)
+    site.add("/rss/v2.xml", feed, etag=etag)
+    site.add(path, NEW_RELEASE, status=status)
+
+
+def test_a_temporarily_failing_new_article_is_tried_again_next_poll(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
-    assert poll(config, TASS).new_articles == 2
-    page.status = 200
+    poll(config, TASS)
+    publish(world, "/politics/1460000", status=503)
+    run = poll(config, TASS)
+    assert (run.status, run.new_articles) == ("partial", 0) and "HTTP 503" in run.error
+    world.site(TASS).routes["/politics/1460000"].status = 200
     assert poll(config, TASS).new_articles == 1
+    queued = rows(config, "select a.url from outbox o join articles a on a.id = o.article_id")
+    assert [r["url"] for r in queued] == [world.url(TASS, "/politics/1460000")]
 
 
 @pytest.mark.parametrize(
@@ -263,12 +278,12 @@ def test_a_first_run_with_transient_failures_never_floods_the_channel_later(
 
 
 def test_a_partial_poll_keeps_no_validators_so_skipped_links_come_back(world, tmp_path) -> None:
-    site = world.site(TASS)
-    site.routes["/rss/v2.xml"].etag = '"v1"'
-    site.routes["/politics/1451110"].status = 503
+    world.site(TASS).routes["/rss/v2.xml"].etag = '"v1"'
     config = write_config(tmp_path, world)
     poll(config, TASS)
-    site.routes["/politics/1451110"].status = 200
+    publish(world, "/politics/1460000", status=503, etag='"v2"')
+    assert poll(config, TASS).status == "partial"
+    world.site(TASS).routes["/politics/1460000"].status = 200
     run = poll(config, TASS)
     assert (run.status, run.new_articles) == ("ok", 1)
 

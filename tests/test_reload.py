@@ -29,6 +29,12 @@ def without_source(text: str, key: str) -> str:
     return block.sub("", text)
 
 
+def children(pid: int) -> set[int]:
+    """Return the process ids of a process's children (its parsing sandbox's fork server)."""
+    tasks = Path(f"/proc/{pid}/task")
+    return {int(c) for task in tasks.iterdir() for c in (task / "children").read_text().split()}
+
+
 @pytest.fixture
 def setup(tmp_path):
     with World() as world:
@@ -45,6 +51,8 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
         first = service.wait_for_health(lambda b: b["sources"][IA]["state"] == "ok")
         ia_next = first["sources"][IA]["next_poll_at"]
         assert TASS not in first["sources"] and ia_next
+        parsers = children(service.proc.pid)  # the parsing sandbox's fork server, started by now
+        assert len(parsers) == 1
 
         config.write_text(full)
         result = presswatch("reload", "--config", str(config))
@@ -52,6 +60,7 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
         service.wait_for_line(f"config reloaded from {config}: added {TASS}")
         both = service.wait_for_health(lambda b: b["sources"].get(TASS, {}).get("state") == "ok")
         assert both["sources"][IA]["next_poll_at"] == ia_next  # unchanged: not rescheduled
+        assert children(service.proc.pid) == parsers  # the new source parsed in the same sandbox
 
         config.write_text(without_source(full, IA))
         service.proc.send_signal(signal.SIGHUP)

@@ -52,6 +52,13 @@ def main() -> None:
         "near-duplicate index (default the config's 30d); a short one shows "
         "that memory levels off once articles leave it",
     )
+    parser.add_argument(
+        "--parsing",
+        choices=("sandbox", "inprocess"),
+        default="sandbox",
+        help="parse in the sandbox's worker processes (default, as the service does) or in "
+        "threads of the polling process (as before the sandbox), for comparison",
+    )
     parser.add_argument("--no-log", action="store_true", help="leave logging unconfigured")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     args = parser.parse_args()
@@ -67,12 +74,14 @@ def main() -> None:
         log=not args.no_log,
         mix=args.mix,
         dedup_window=args.dedup_window,
+        parsing=args.parsing,
     )
     command = (
         f"python -m bench.polling --sources {args.sources} --rounds {args.rounds} "
         f"--polls-304 {args.polls_304} --polls-changed {args.polls_changed} "
         f"--memory-polls {args.memory_polls} --db {args.db}"
         + (f" --mix {args.mix}" if args.mix != "changed" else "")
+        + (f" --parsing {args.parsing}" if args.parsing != "sandbox" else "")
         + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
         + (" --no-log" if args.no_log else "")
     )
@@ -83,7 +92,11 @@ def main() -> None:
             json.dumps(
                 {
                     "rates": results.rates,
+                    "cpu_per_poll": results.cpu_per_poll,
                     "memory": results.memory,
+                    "mixed_rate": results.mixed_rate,
+                    "tree_peak": results.tree_peak,
+                    "process_peaks": results.process_peaks,
                     "server_requests": measured["server"]["requests"],
                     "report": text,
                 },

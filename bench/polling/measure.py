@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bench.polling.sites import FIRST_HOST, ITEMS, serve
+from bench.polling.tree import Sampler, cpu_seconds, peaks, spread, usage
 
 ROOT = Path(__file__).resolve().parents[2]
 # The product (bot, storage) is imported inside the functions, once this process is pinned to
@@ -31,9 +32,12 @@ class Results:
 
     rates: dict[str, list[float]] = field(default_factory=dict)
     cpu_per_poll: dict[str, list[float]] = field(default_factory=dict)
-    memory: list[tuple[int, float, float, int]] = field(default_factory=list)
+    # (polls, RSS, peak RSS of this process, articles, PSS and RSS of it and its parsers)
+    memory: list[tuple[int, float, float, int, float, float]] = field(default_factory=list)
     mixed_rate: float = 0.0
     mixed_cpu: float = 0.0
+    tree_peak: tuple[float, float] = (0.0, 0.0)  # PSS and RSS of the process and its parsers
+    process_peaks: list[float] = field(default_factory=list)  # VmHWM: this process, then parsers
 
 
 def _config(
@@ -106,22 +110,37 @@ async def _measure(
     polls: dict[str, int],
     memory_polls: int,
     mix: str,
+    parsing: str,
+    cores: set[int],
 ) -> Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
     from bot.app import open_app
+    from scrapers.sandbox import InProcess
 
     # The service's own collaborators: the archive (locked, migrated, with the config's dedup
-    # settings), the HTTP client and the poll context, built by the composition root.
+    # settings), the HTTP client, the parsing sandbox and the poll context, built by the
+    # composition root.
     async with open_app(config, deliver=False) as app:
-        return await _measure_with(
-            app,
-            same=same,
-            changed=changed,
-            rounds=rounds,
-            polls=polls,
-            memory_polls=memory_polls,
-            mix=mix,
-        )
+        if parsing == "inprocess":
+            app.poll.parser = InProcess()  # the comparison: pages parsed in threads of this process
+        sampler = Sampler(app.poll.parser)
+        sampler.start()
+        try:
+            results = await _measure_with(
+                app,
+                same=same,
+                changed=changed,
+                rounds=rounds,
+                polls=polls,
+                memory_polls=memory_polls,
+                mix=mix,
+                cores=cores,
+            )
+        finally:
+            sampler.stop()
+        results.tree_peak = (sampler.peak_pss, sampler.peak_rss)
+        results.process_peaks = peaks(sampler.pids_now())
+        return results
 
 
 async def _measure_with(
@@ -133,6 +152,7 @@ async def _measure_with(
     polls: dict[str, int],
     memory_polls: int,
     mix: str,
+    cores: set[int],
 ) -> Results:
     """Measure through the collaborators of an open app."""
     from bot.ingest.poll import poll_source
@@ -155,16 +175,21 @@ async def _measure_with(
                 )
         return len(runs)
 
+    def used() -> float:
+        """Return the CPU seconds of this process and its parsing workers so far."""
+        return time.process_time() + cpu_seconds(getattr(app.poll.parser, "processes", list)())
+
     async def timed(sources: list, path: str) -> tuple[float, float]:
-        done, began, cpu = 0, time.perf_counter(), time.process_time()
+        done, began, before = 0, time.perf_counter(), used()
         while done < polls[path]:
             done += await one_round(sources, path)
-        return done / (time.perf_counter() - began), (time.process_time() - cpu) / done * 1000
+        return done / (time.perf_counter() - began), (used() - before) / done * 1000
 
     articles = lambda: store.db.execute("select count(*) from articles").fetchone()[0]  # noqa: E731
     results = Results()
     _progress(f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)")
     await asyncio.gather(*(poll_source(s, app.poll) for s in same + changed))
+    spread(app.poll.parser, cores)  # the parsing workers, started by now, may use every core
     await one_round(same + changed)
     for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
         _progress(f"timing {PATHS[path]}: {rounds} rounds of {polls[path]} polls")
@@ -172,17 +197,18 @@ async def _measure_with(
             rate, cpu = await timed(sources, path)
             results.rates.setdefault(path, []).append(rate)
             results.cpu_per_poll.setdefault(path, []).append(cpu)
-    results.memory.append((0, _rss_mb(), peak_mb(), articles()))
+    tree = lambda: usage([os.getpid(), *getattr(app.poll.parser, "processes", list)()])  # noqa: E731
+    results.memory.append((0, _rss_mb(), peak_mb(), articles(), *tree()))
     _progress(f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000")
     path_of |= {s.key: mix for s in changed}
-    done, began, cpu, mark = 0, time.perf_counter(), time.process_time(), 1000
+    done, began, before, mark = 0, time.perf_counter(), used(), 1000
     while done < memory_polls:
         done += await one_round(same + (changed if mix == "changed" else rebuilt))
         if done >= mark or done >= memory_polls:
-            results.memory.append((done, _rss_mb(), peak_mb(), articles()))
+            results.memory.append((done, _rss_mb(), peak_mb(), articles(), *tree()))
             mark += 1000
     results.mixed_rate = done / (time.perf_counter() - began)
-    results.mixed_cpu = (time.process_time() - cpu) / max(1, done) * 1000
+    results.mixed_cpu = (used() - before) / max(1, done) * 1000
     return results
 
 
@@ -196,8 +222,13 @@ def run(
     log: bool = True,
     mix: str = "changed",
     dedup_window: str | None = None,
+    parsing: str = "sandbox",
 ) -> dict:
-    """Start the sites on the second core, pin this process to the first, measure; return everything."""
+    """Start the sites on the second core, pin this process to the first, measure; return everything.
+
+    The parsing workers (`parsing="sandbox"`, the service's way) may use every core; with
+    "inprocess", pages are parsed in threads of this process, as before the sandbox.
+    """
     cores = os.sched_getaffinity(0)
     try:
         return _run(
@@ -210,6 +241,7 @@ def run(
             log=log,
             mix=mix,
             dedup_window=dedup_window,
+            parsing=parsing,
         )
     finally:
         os.sched_setaffinity(0, cores)
@@ -226,6 +258,7 @@ def _run(
     log: bool,
     mix: str,
     dedup_window: str | None,
+    parsing: str,
 ) -> dict:
     """Run the measurement with this process pinned to one core."""
     bench_core, site_core = cores[0], (cores[1] if len(cores) > 1 else None)
@@ -265,6 +298,8 @@ def _run(
                 polls=polls,
                 memory_polls=memory_polls,
                 mix=mix,
+                parsing=parsing,
+                cores=set(cores),
             )
         )
         wall, own_cpu = time.perf_counter() - wall, time.process_time() - cpu_before
@@ -285,6 +320,7 @@ def _run(
     return {
         "results": results,
         "mix": mix,
+        "parsing": parsing,
         "wall": wall,
         "own_cpu": own_cpu,
         "server": server,

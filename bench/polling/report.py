@@ -31,8 +31,14 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
         f"| mixed: 304 + {PATHS[m['mix']].removeprefix('changed: ')} | {sources} | {mixed:,} × 1 | {r.mixed_rate:.0f} | – | "
         f"{r.mixed_cpu:.2f} | – | – |"
     )
-    mem = ["| polls | RSS MB | peak RSS MB | articles archived |", "|---:|---:|---:|---:|"]
-    mem += [f"| {n:,} | {rss:.1f} | {peak:.1f} | {arts:,} |" for n, rss, peak, arts in r.memory]
+    mem = [
+        "| polls | RSS MB | peak RSS MB | articles archived | with the parsers: PSS MB | RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    mem += [
+        f"| {n:,} | {rss:.1f} | {peak:.1f} | {arts:,} | {pss_all:.1f} | {rss_all:.1f} |"
+        for n, rss, peak, arts, pss_all, rss_all in r.memory
+    ]
     first, last = r.memory[1] if len(r.memory) > 1 else r.memory[0], r.memory[-1]
     growth = (last[1] - first[1]) / max(1, (last[0] - first[0]) / 1000)
     per_article = ((last[1] - first[1]) * 1e6 / (last[3] - first[3])) if last[3] > first[3] else 0.0
@@ -57,7 +63,7 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             *rows,
             "",
             f"Memory over the mixed run (RSS sampled every 1,000 polls; peak RSS of the process "
-            f"{peak_mb():.1f} MB):",
+            f"{peak_mb():.1f} MB; {_parsers(m)}):",
             "",
             *mem,
             "",
@@ -72,4 +78,20 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             "",
             f"Command: `{command}`",
         ]
+    )
+
+
+def _parsers(m: dict) -> str:
+    """Describe where pages were parsed and the memory of the process and its parsers together."""
+    r: Results = m["results"]
+    if m["parsing"] == "inprocess":
+        return "pages parsed in threads of this process"
+    pss, rss = r.tree_peak
+    own, *parsers = r.process_peaks
+    return (
+        f"pages parsed in {len(parsers) - 1} sandbox workers beside a fork server; this process "
+        f"and its parsers together peaked at {pss:.1f} MB PSS ({rss:.1f} MB summed RSS, shared "
+        f"pages counted once per process), each parser's own peak RSS "
+        + ", ".join(f"{p:.0f}" for p in parsers)
+        + " MB"
     )

@@ -120,6 +120,8 @@ def _fetch_policy(t: Table):
         allow_private_addresses=t.get("allow_private_addresses", bool),
         max_bytes=t.get("max_bytes", int, check=within(10_000, 200_000_000)),
         retries=t.get("retries", int, check=within(0, 10)),
+        parse_timeout=t.get("parse_timeout", float, check=within(0.1, 600)),
+        parse_memory_mb=t.get("parse_memory", int, check=within(64, 65536)),
     )
     t.finish()
     return FetchPolicy(**values) if t.ok else ABSENT

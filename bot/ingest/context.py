@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.config import HealthConfig
 from bot.ingest.intake import Intake
 from scrapers.fetch import Fetcher
+from scrapers.sandbox import Parser
 from storage import Store
 
 Clock = Callable[[], datetime]
@@ -19,6 +20,7 @@ class PollContext:
     """The collaborators one poll needs, built once by the composition root (bot/app.py)."""
 
     fetcher: Fetcher
+    parser: Parser  # where fetched pages and feeds are parsed: the sandbox's worker processes
     store: Store
     intake: Intake
     health: HealthConfig

@@ -165,11 +165,35 @@ def _kind(segment: str) -> str:
     text = unquote(segment)
     if text.isdigit():
         return "id" if len(text) >= 3 and not re.fullmatch(r"(?:19|20)\d\d", text) else "number"
-    if re.fullmatch(r".*[^\W\d_].*-\d+-(?:19|20)\d\d", text):
+    # String tests, not ".*[^\W\d_].*-\d+-…" patterns: two .* in one pattern take time quadratic
+    # in a segment's length, and a listing's links are the site's to choose.
+    head, _, year = text.rpartition("-")
+    slug, _, number = head.rpartition("-")
+    if _year(year) and number.isdecimal() and _has_letter(slug):
         return "slug-id-year"
-    if re.fullmatch(r".*[^\W\d_].*[-_]\d{3,}", text):
-        return "slug-id"
+    digits = len(text) - len(_without_trailing_digits(text))
+    if digits >= 3 and text[-digits - 1 : -digits] in ("-", "_"):
+        if _has_letter(text[: -digits - 1]):
+            return "slug-id"
     return "slug" if re.search(r"[-_+]", text) else "word"
+
+
+def _without_trailing_digits(text: str) -> str:
+    """Return text without the digits it ends in."""
+    end = len(text)
+    while end and text[end - 1].isdecimal():
+        end -= 1
+    return text[:end]
+
+
+def _year(text: str) -> bool:
+    """Tell whether text is a year of this or the last century (19xx, 20xx)."""
+    return len(text) == 4 and text[:2] in ("19", "20") and text[2:].isdecimal()
+
+
+def _has_letter(text: str) -> bool:
+    """Tell whether text holds a letter (a word character that is no digit and no underscore)."""
+    return any(c.isalnum() and not c.isdecimal() for c in text)
 
 
 def _strength(segment: str) -> float:

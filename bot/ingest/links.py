@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
-from scrapers import Link, Page, Source, links_from_feed, links_from_listing, url_key
-from scrapers.feedscan import listed_links
+from scrapers import Link, Page, Source, url_key
+from scrapers.jobs import feed_urls, source_links
+from scrapers.models import Listing
 from scrapers.normalize import canonical_or_none
 from storage import Store
 
@@ -23,10 +23,27 @@ async def discover(
     last_modified: str | None = None,
     settled_at: datetime | None = None,
 ) -> tuple[Page, tuple[Link, ...]]:
-    """Fetch a source's feed or listing page (or another page of it) and return its links.
+    """Fetch a source's feed or listing page (or another page of it) and return its links."""
+    page, listing = await read_source(
+        source, ctx, url=url, etag=etag, last_modified=last_modified, settled_at=settled_at
+    )
+    return page, listing.links
 
-    With `settled_at`, a feed's items that are archived and not due for a re-read at that
-    time come back as bare links (url only), unread: polls need only the new items in full.
+
+async def read_source(
+    source: Source,
+    ctx: PollContext,
+    *,
+    url: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    settled_at: datetime | None = None,
+) -> tuple[Page, Listing]:
+    """Fetch a source's feed or listing page and return its links and the items it skipped.
+
+    The page is parsed in the sandbox (ctx.parser). With `settled_at`, a feed's items that are
+    archived and not due for a re-read at that time come back as bare links (url only), unread:
+    polls need only the new items in full.
     """
     page = await ctx.fetcher.get(
         url or source.url,
@@ -36,23 +53,33 @@ async def discover(
         headers=source.headers,
     )
     if page.not_modified:
-        return page, ()
+        return page, Listing(())
     skip = frozenset()
     if settled_at is not None and source.kind == "feed":
-        skip = _settled_items(source, page.content, ctx, now=settled_at)
-    links = await asyncio.to_thread(_links, source, page.content, page.text, page.url, skip)
-    return page, links
+        skip = await _settled_items(source, page, ctx, now=settled_at)
+    # A feed is read from its bytes, a listing page from its text: only that one is sent to the
+    # worker (both would double what crosses for every poll).
+    feed = source.kind == "feed"
+    listing = await ctx.parser.run(
+        page.url,
+        source_links,
+        source,
+        content=page.content if feed else b"",
+        text="" if feed else page.text,
+        base_url=page.url,
+        skip=skip,
+    )
+    return page, listing
 
 
-def _settled_items(
-    source: Source, content: bytes, ctx: PollContext, *, now: datetime
+async def _settled_items(
+    source: Source, page: Page, ctx: PollContext, *, now: datetime
 ) -> frozenset[str]:
     """Return the URL identities of a feed's items that are archived and not due for a re-read."""
+    listed = await ctx.parser.run(page.url, feed_urls, page.content)
     # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
     canonical = [
-        found
-        for url in listed_links(content)
-        if (found := canonical_or_none(url, rewrites=source.url_rewrites))
+        found for url in listed if (found := canonical_or_none(url, rewrites=source.url_rewrites))
     ]
     if not canonical:
         return frozenset()
@@ -81,15 +108,6 @@ def due_for_recheck(
         checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
         limit=limit,
     )
-
-
-def _links(
-    source: Source, content: bytes, text: str, base_url: str, skip: frozenset[str] = frozenset()
-) -> tuple[Link, ...]:
-    """Return the source's links from a feed or a listing page."""
-    if source.kind == "feed":
-        return links_from_feed(content, source=source, skip=skip)
-    return links_from_listing(text, base_url=base_url, source=source)
 
 
 def newest(links: list[Link], count: int) -> list[Link]:

@@ -8,7 +8,6 @@ cancellation escapes `poll_source`. The building blocks (`read_article`, `store_
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,19 +15,10 @@ from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
 from bot.ingest.health import record_health
-from bot.ingest.links import discover, due_for_recheck, newest, unseen
-from scrapers import (
-    Article,
-    FetchError,
-    Link,
-    ScrapeError,
-    Source,
-    article_from_link,
-    extract_article,
-    merge_link,
-    url_key,
-)
-from scrapers.normalize import strip_lines
+from bot.ingest.links import discover, due_for_recheck, newest, read_source, unseen
+from scrapers import Article, FetchError, Link, ScrapeError, Source, url_key
+from scrapers.jobs import link_article
+from scrapers.models import Skipped
 from storage import RunRecord, RunStatus
 
 log = logging.getLogger(__name__)
@@ -58,7 +48,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = ctx.store.sources.state(source.key)
     try:
-        page, links = await discover(
+        page, listing = await read_source(
             source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
         )
         if page.not_modified:
@@ -67,12 +57,15 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
             _record_health(source, run, ctx)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
+        links = listing.links
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
-        new, problems, skipped = await store_links(
-            source, fresh, ctx, post=lambda link: link.url in to_post
+        problems = [_skipped(source, item) for item in listing.skipped]
+        new, failed, skipped = await store_links(
+            source, fresh, ctx, post=lambda link: link.url in to_post, quiet_stubs=first_run
         )
+        problems += failed
         await recheck_known(source, links, ctx, now=started)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
@@ -83,15 +76,16 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         RunStatus.PARTIAL if problems else RunStatus.OK,
         links_found=len(links),
         new_articles=new,
-        error="; ".join(problems[:5]) or None,
+        error=_problems_text(problems),
     )
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
-    # them) and, on a first run, no baseline yet (they would be posted as new next time).
+    # them). The first run's baseline is recorded all the same, from the links that were read:
+    # a first run that failed to read an item silently stores it from the listing instead.
     ctx.store.sources.record_run(
         run,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
-        baseline=not (first_run and skipped),
+        baseline=True,
     )
     _record_health(source, run, ctx)
     log.info(
@@ -106,22 +100,40 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     return run
 
 
+def _skipped(source: Source, item: Skipped) -> str:
+    """Log a listed item discovery could not read, and return the problem to record."""
+    log.warning("article %s %s: skipped: %s", source.key, item.url, item.reason)
+    return f"{item.url}: skipped: {item.reason}"
+
+
+def _problems_text(problems: list[str]) -> str | None:
+    """Return a run's error text: how many items failed, and the first few reasons."""
+    if not problems:
+        return None
+    shown = "; ".join(problems[:5])
+    return shown if len(problems) == 1 else f"{len(problems)} item(s) failed: {shown}"
+
+
 async def store_links(
     source: Source,
     links: list[Link],
     ctx: PollContext,
     *,
     post: Callable[[Link], bool],
+    quiet_stubs: bool = False,
 ) -> tuple[int, list[str], int]:
     """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped).
 
-    A page that fails for good (a 4xx, not HTML) is stored from what the listing said, so it is
-    not retried forever; a transient failure leaves the link unseen for the next poll (skipped).
+    A page that fails for good (a 4xx, not HTML, too slow to parse) is stored from what the
+    listing said, so it is not retried forever; a transient failure leaves the link unseen for
+    the next poll (skipped), unless `quiet_stubs` and the link is not to be posted (a first run,
+    whose re-reads fill the stub in later). A bug that hits one link skips only that link.
     """
     stored, problems, skipped = 0, [], 0
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
-            article = await _read_or_stub(source, link, ctx, problems)
+            stub = quiet_stubs and not post(link)
+            article = await _read_or_stub(source, link, ctx, problems, stub_transient=stub)
             # The listing's URL is remembered too, when the page names another canonical URL.
             stored += ctx.intake.store(
                 source.key, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
@@ -136,16 +148,16 @@ async def store_links(
 
 
 async def _read_or_stub(
-    source: Source, link: Link, ctx: PollContext, problems: list[str]
+    source: Source, link: Link, ctx: PollContext, problems: list[str], *, stub_transient: bool
 ) -> Article:
     """Read a link's article; a page gone for good becomes a stub from the link, a transient
-    failure is raised. Either failure is noted in `problems`."""
+    failure is raised (or stubbed too, with `stub_transient`). Either is noted in `problems`."""
     try:
         return await read_article(source, link, ctx)
     except ScrapeError as exc:
         problems.append(str(exc))
         log.warning("article %s %s: failed: %s", source.key, link.url, exc)
-        if not permanent_failure(exc):
+        if not (stub_transient or permanent_failure(exc)):
             raise
         return _from_link_only(link)
 
@@ -175,21 +187,15 @@ async def recheck_known(
 
 
 async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
-    """Fetch and extract one article, or build it from the feed item when that is enough."""
+    """Fetch and extract one article (parsed in the sandbox), or build it from the feed item."""
     now = ctx.clock()
     if link.content_html or not source.fetch_pages:
-        article = article_from_link(link, source=source, now=now)
+        article = await ctx.parser.run(link.url, link_article, link, source=source, now=now)
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
-        article = await asyncio.to_thread(
-            extract_article,
-            page.text,
-            url=page.url,
-            source=source,
-            now=now,
-            site_image=link.site_image,
+        article = await ctx.parser.run(
+            page.url, link_article, link, source=source, now=now, html=page.text, url=page.url
         )
-        article = _merge_link(article, link, source)
     published = article.published or link.published or now
     if published > now + _FUTURE_SLACK:
         # A site's clock or a typo ("2062" for "2026"): the article is new now, not in years.
@@ -201,17 +207,6 @@ async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
         )
         published = now
     return replace(article, published=published)
-
-
-def _merge_link(article: Article, link: Link, source: Source) -> Article:
-    """Fill what the page lacked from its link; a lead taken from the feed obeys the source's rules."""
-    merged = merge_link(article, link)
-    if merged.lead == article.lead:
-        return merged
-    # The feed's summary carries the site's own lines as the page does (a "Follow us on" trailer,
-    # a photo caption), so it loses them as the page's lead does.
-    lead = strip_lines(merged.lead, trailers=source.trailers, drop=source.drop_lines)
-    return replace(merged, lead=lead)
 
 
 async def preview_source(
@@ -276,10 +271,9 @@ def record_failure(
     if not isinstance(exc, ScrapeError):
         log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
     finished = ctx.clock()
-    # Doubling per consecutive failure, capped; the first failure waits only the normal interval.
-    backoff = min(
-        timedelta(seconds=source.every_seconds) * 2**failures,
-        timedelta(seconds=ctx.health.max_backoff_seconds),
+    # The first failure waits only the normal interval.
+    backoff = timedelta(
+        seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
     )
     run = RunRecord(
         source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
@@ -288,3 +282,11 @@ def record_failure(
     _record_health(source, run, ctx)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
+
+
+def backoff_seconds(every: int, failures: int, most: int) -> int:
+    """Return how long a source waits after `failures` consecutive failures: doubling, capped."""
+    # Integers never overflow, and past the cap's bit length another doubling cannot matter, so
+    # the exponent stops there (10,000 failures would otherwise build a 3,000-digit number).
+    exponent = min(max(failures, 0), max(most, 1).bit_length())
+    return min(max(every, 1) * 2**exponent, most)

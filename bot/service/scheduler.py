@@ -42,11 +42,15 @@ from storage.status import Snapshot
 log = logging.getLogger(__name__)
 
 _RELAY_IDLE = 5.0  # seconds between outbox checks when nothing wakes the relay sooner
-# After SIGTERM, in-flight polls and sends get this long; then they are cancelled, which every
-# stage survives (the outbox commits `sending` before each call). The total stays well under
-# the 10 s a container runtime or a test allows, and under systemd's default 90 s.
+# SIGTERM to exit takes at most STOP_DEADLINE, well under the 10 s a container runtime or a test
+# allows and systemd's default 90 s: in-flight polls and sends get FINISH_DEADLINE, then they are
+# cancelled, which every stage survives (the outbox commits `sending` before each call), and get
+# _CANCEL_GRACE to unwind; closing the archive and the interpreter (its heap frozen, so no last
+# cycle collections over it: bot/cli/main.py) takes the rest.
 STOP_DEADLINE = 6.0
 _CANCEL_GRACE = 1.0
+_EXIT = 0.5
+FINISH_DEADLINE = STOP_DEADLINE - _CANCEL_GRACE - _EXIT
 _EVENTS = {
     EVENT_JOB_MISSED: "jobs_missed",
     EVENT_JOB_MAX_INSTANCES: "jobs_skipped",
@@ -76,7 +80,7 @@ class Service:
         app: App,
         *,
         chat: ChatFactory | None = None,
-        stop_deadline: float = STOP_DEADLINE,
+        stop_deadline: float = FINISH_DEADLINE,
         poll_timeout: float | None = None,
         heartbeat: float = HEARTBEAT,
     ) -> None:
@@ -335,6 +339,9 @@ class Service:
         self.app.relay.stop()
         pending = [*self._inflight, *tasks]
         _, late = await asyncio.wait(pending, timeout=self._stop_deadline)
+        # A poll still parsing now holds a hostile or huge document: the parsing workers are
+        # killed at once, not waited for, which cancels the polls waiting on them.
+        self.app.poll.parser.close()
         for task in late:
             task.cancel()
         if late:

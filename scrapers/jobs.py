@@ -1,0 +1,47 @@
+"""What a poll hands to the parsing sandbox: pure functions of plain data, run in its workers.
+
+Each takes bytes, strings and frozen dataclasses and returns frozen dataclasses, so it crosses
+the process boundary as it is (scrapers/sandbox.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from .discover import read_feed, read_listing
+from .extract import article_from_link, extract_article, merge_link
+from .feedscan import listed_links
+from .models import Article, Link, Listing, Source
+from .normalize import strip_lines
+
+
+def feed_urls(content: bytes) -> tuple[str, ...]:
+    """Return the http(s) links a feed lists, by a quick scan, to ask the archive about."""
+    return listed_links(content)
+
+
+def source_links(
+    source: Source, *, content: bytes, text: str, base_url: str, skip: frozenset[str] = frozenset()
+) -> Listing:
+    """Return the links of a source's feed or listing page, and the items skipped as unreadable."""
+    if source.kind == "feed":
+        return read_feed(content, source=source, skip=skip)
+    return read_listing(text, base_url=base_url, source=source)
+
+
+def link_article(
+    link: Link, *, source: Source, now: datetime, html: str | None = None, url: str = ""
+) -> Article:
+    """Return a link's article: extracted from its page `html` (fetched from `url`) and filled
+    in from the link, or built from the feed item alone when no page was fetched."""
+    if html is None:
+        return article_from_link(link, source=source, now=now)
+    article = extract_article(html, url=url, source=source, now=now, site_image=link.site_image)
+    merged = merge_link(article, link)
+    if merged.lead == article.lead:
+        return merged
+    # The feed's summary carries the site's own lines as the page does (a "Follow us on" trailer,
+    # a photo caption), so it loses them as the page's lead does.
+    lead = strip_lines(merged.lead, trailers=source.trailers, drop=source.drop_lines)
+    return replace(merged, lead=lead)
