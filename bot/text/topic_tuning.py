@@ -93,6 +93,21 @@ def best_per_topic(probabilities: np.ndarray, truth: np.ndarray, start: float) -
     return chosen
 
 
+def lowered_for_recall(
+    probabilities: np.ndarray, truth: np.ndarray, start: float, floor: float
+) -> np.ndarray:
+    """Keep start for every topic whose recall reaches floor there; lower the others' thresholds
+    to the highest one that reaches it (the lowest tried, if none does)."""
+    chosen = np.full(probabilities.shape[2], start)
+    for j in range(len(chosen)):
+        column, gold = probabilities[:, :, j : j + 1], truth[:, :, j : j + 1]
+        if recall(counts(column, gold, start)) >= floor:
+            continue
+        reaching = [t for t in GRID if t <= start and recall(counts(column, gold, t)) >= floor]
+        chosen[j] = max(reaching, default=GRID[0])
+    return chosen
+
+
 def best_c(found: dict[float, np.ndarray], truth: np.ndarray) -> list[float]:
     """Return, per topic, the C whose out-of-fold probabilities reach the best F1 at any threshold."""
     picks = []
