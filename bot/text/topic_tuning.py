@@ -96,15 +96,14 @@ def best_per_topic(probabilities: np.ndarray, truth: np.ndarray, start: float) -
 def lowered_for_recall(
     probabilities: np.ndarray, truth: np.ndarray, start: float, floor: float
 ) -> np.ndarray:
-    """Keep start for every topic whose recall reaches floor there; lower the others' thresholds
-    to the highest one that reaches it (the lowest tried, if none does)."""
+    """Keep start, but lower a topic short of floor recall to the highest threshold reaching it."""
     chosen = np.full(probabilities.shape[2], start)
     for j in range(len(chosen)):
         column, gold = probabilities[:, :, j : j + 1], truth[:, :, j : j + 1]
         if recall(counts(column, gold, start)) >= floor:
             continue
         reaching = [t for t in GRID if t <= start and recall(counts(column, gold, t)) >= floor]
-        chosen[j] = max(reaching, default=GRID[0])
+        chosen[j] = max(reaching, default=GRID[0])  # none reaches it: the lowest tried
     return chosen
 
 
