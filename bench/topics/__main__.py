@@ -1,4 +1,4 @@
-"""Run the topic benchmark: python -m bench.topics [train|ablation] [--whole]."""
+"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole]."""
 
 from __future__ import annotations
 
@@ -25,11 +25,15 @@ def main(argv: Sequence[str]) -> int:
     records = load()
     if argv[:1] == ["train"]:
         return write_model(records)
+    systems = {"rules alone": predictor(), "shipped model": predictor(shipped_model())}
+    if argv[:1] == ["time"]:  # speed only: scores nothing, so the held-out part stays unread
+        print("\n".join(timing_rows(systems, records)))
+        return 0
     tuning, heldout = split(records)
     if argv[:1] == ["ablation"]:
         return ablation(tuning)
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
-    rules = predictor()
+    rules = systems["rules alone"]
     show = [
         *detail(heldout, evaluate(rules, heldout), "rules alone, held-out"),
         *detail(tuning, evaluate(rules, tuning), "rules alone, tuning part"),
@@ -39,7 +43,6 @@ def main(argv: Sequence[str]) -> int:
     ]
     if "--whole" in argv:
         show += cross_validate(records, "model, whole real set")
-    systems = {"rules alone": rules, "shipped model": predictor(shipped_model())}
     print("\n".join(show + written_rows(systems) + timing_rows(systems, records)))
     return 0
 
@@ -51,8 +54,9 @@ def ablation(tuning: Sequence[Record]) -> int:
     grid = (0.25, 0.5, 1.0, 2.0, 4.0)
     recipes = {
         "round 1: C 1, threshold 0.4 (chosen by this CV)": Recipe(tune="none", threshold=0.4),
-        "threshold by inner CV, one for all topics": Recipe(min_recall=0.0),
-        "the same, keeping inner-CV recall >= 0.80 (shipped)": RECIPE,
+        "threshold by inner CV, one for all topics": Recipe(tune="global", min_recall=0.0),
+        "the same, keeping inner-CV recall >= 0.80 (round 3)": Recipe(tune="global"),
+        "and a topic under 0.75 inner-CV recall gets a lower threshold (shipped)": RECIPE,
         "threshold by inner CV, one per topic": Recipe(tune="topic"),
         "C per topic by inner CV, one threshold": Recipe(c_grid=grid),
         "C and threshold per topic by inner CV": Recipe(c_grid=grid, tune="topic"),

@@ -93,6 +93,20 @@ def best_per_topic(probabilities: np.ndarray, truth: np.ndarray, start: float) -
     return chosen
 
 
+def lowered_for_recall(
+    probabilities: np.ndarray, truth: np.ndarray, start: float, floor: float
+) -> np.ndarray:
+    """Keep start, but lower a topic short of floor recall to the highest threshold reaching it."""
+    chosen = np.full(probabilities.shape[2], start)
+    for j in range(len(chosen)):
+        column, gold = probabilities[:, :, j : j + 1], truth[:, :, j : j + 1]
+        if recall(counts(column, gold, start)) >= floor:
+            continue
+        reaching = [t for t in GRID if t <= start and recall(counts(column, gold, t)) >= floor]
+        chosen[j] = max(reaching, default=GRID[0])  # none reaches it: the lowest tried
+    return chosen
+
+
 def best_c(found: dict[float, np.ndarray], truth: np.ndarray) -> list[float]:
     """Return, per topic, the C whose out-of-fold probabilities reach the best F1 at any threshold."""
     picks = []
