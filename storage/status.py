@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .dialect import is_postgres
+from .postgres import fragments
 from .records import OutboxKind, OutboxState, SourceCondition, SourceState, source_from_row
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
@@ -118,6 +120,9 @@ def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[s
 
 def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
     """Open a read-only connection whose statements are interrupted past `deadline` seconds."""
+    if hasattr(path, "reader"):  # a PostgreSQL archive (storage/postgres/backend.py)
+        return path.reader(deadline)
+    path = getattr(path, "path", path)  # an SQLite archive (storage/backends.py) or its file
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=deadline)
     stop_at = time.monotonic() + deadline
     conn.set_progress_handler(lambda: int(time.monotonic() > stop_at), 10_000)
@@ -155,9 +160,9 @@ def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
 
 def _post_lags(conn: sqlite3.Connection, after: int) -> tuple[PostLag, ...]:
     """Return up to _LAG_ROWS post rows after outbox id `after`, with each sent post's lag."""
+    lag = "max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)"
     rows = conn.execute(
-        """select o.id, o.state, a.source_key,
-                  max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
+        f"""select o.id, o.state, a.source_key, {fragments.POST_LAG if is_postgres(conn) else lag}
            from outbox o join articles a on a.id = o.article_id
            where o.id > ? and coalesce(o.kind, ?) = ? order by o.id limit ?""",
         [after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
