@@ -22,7 +22,8 @@ from bot.ingest.poll import poll_source
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
-from storage import InstanceLock, RunRecord, StorageError, Store
+from storage import RunRecord, StorageError, Store
+from storage.backends import Backend, SqliteBackend
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class App:
     config: Config
     store: Store
     fetcher: Fetcher
+    backend: Backend
     poll: PollContext
     relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
@@ -91,9 +93,10 @@ async def open_app(
     console), recovers posts a stop interrupted, and gets a relay.
     """
     async with AsyncExitStack() as stack:
+        backend = stack.enter_context(open_backend(config))
         if archive == Archive.WRITE:
-            stack.enter_context(InstanceLock(config.storage_path))
-        store = stack.enter_context(_open_store(config, archive))
+            stack.enter_context(backend.lock())
+        store = stack.enter_context(_open_store(config, backend, archive))
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -101,6 +104,7 @@ async def open_app(
             config=config,
             store=store,
             fetcher=fetcher,
+            backend=backend,
             poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
         )
         if deliver:
@@ -136,22 +140,75 @@ def enricher(config: Config, store: Store) -> Enricher:
 @contextmanager
 def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
     """Open the archive for a short command that needs no network, and close it afterwards."""
-    with _open_store(config, Archive.READ if read_only else Archive.WRITE) as store:
+    with (
+        open_backend(config) as backend,
+        _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store,
+    ):
         yield store
 
 
 @contextmanager
-def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
+def open_backend(config: Config) -> Iterator[Backend]:
+    """Return where the archive lives: PostgreSQL when `[storage] url` is set, else SQLite."""
+    if config.storage_url is None:
+        backend: Backend = SqliteBackend(config.storage_path)
+    else:
+        backend = _postgres(config.storage_url, password=config.database_password)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@contextmanager
+def open_migration(config: Config, url: str) -> Iterator[tuple[Store, Store]]:
+    """Open the SQLite archive and the PostgreSQL database it moves to, both locked against writers."""
+    source = SqliteBackend(config.storage_path)
+    if not source.exists():
+        raise StorageError(f"no archive at {source} to copy")
+    target = _postgres(url, password=config.database_password)
+    with (
+        source.lock(),
+        _closing(target),
+        target.lock(),
+        _closing(source.open(dedup=config.dedup)) as old,
+        _closing(target.open(dedup=config.dedup)) as new,
+    ):
+        yield old, new
+
+
+def _postgres(url: str, *, password: str) -> Backend:
+    """Return a PostgreSQL backend, or say which extra to install when psycopg is missing."""
+    try:  # psycopg is an optional extra: SQLite installs never import it
+        from storage.postgres.backend import PostgresBackend
+    except ImportError as exc:
+        raise StorageError(
+            "PostgreSQL needs its driver: pip install 'presswatch[postgres]'"
+        ) from exc
+    return PostgresBackend(url, password=password)
+
+
+@contextmanager
+def _closing(thing: Backend | Store) -> Iterator:
+    """Close a backend or a store when the block ends."""
+    try:
+        yield thing
+    finally:
+        thing.close()
+
+
+@contextmanager
+def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[Store]:
     """Open the archive as the command needs it; a read-only one is never created or migrated."""
-    path, dedup = config.storage_path, config.dedup
-    if archive == Archive.READ and not path.exists():
-        raise StorageError(f"no archive at {path} yet: run `presswatch once` first")
+    dedup = config.dedup
     if archive == Archive.WRITE:
-        store = Store.open(path, dedup=dedup)
-    elif archive == Archive.MEMORY or not path.exists():
+        store = backend.open(dedup=dedup)
+    elif archive == Archive.READ:
+        store = backend.open_read_only(dedup=dedup)
+    elif archive == Archive.MEMORY or not backend.exists():
         store = Store.in_memory(dedup=dedup)
     else:
-        store = Store.open_read_only(path, dedup=dedup)
+        store = backend.open_read_only(dedup=dedup)
     try:
         yield store
     finally:

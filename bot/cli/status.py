@@ -12,10 +12,11 @@ import sqlite3
 import urllib.error
 import urllib.request
 
+from bot.app import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, table
 from bot.config import Config, load_config
 from bot.service.overview import note, when
-from storage import OutboxState, RunStatus
+from storage import OutboxState, RunStatus, StorageError
 from storage.status import Snapshot, read_snapshot
 
 _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -24,17 +25,16 @@ _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, Outbox
 def _cmd_status(args: argparse.Namespace) -> int:
     """Print sources, channels and the service's state; exit 1 when something failed."""
     config = load_config(args.config)
-    if not config.storage_path.exists():
-        print(
-            f"no archive at {config.storage_path} yet: run `presswatch once` or `presswatch run` first"
-        )
-        return EXIT_FAILED
-    try:
-        snapshot = read_snapshot(config.storage_path, full=True, deadline=10.0)
-    except sqlite3.Error as exc:
-        print(f"cannot read {config.storage_path}: {exc}")
-        return EXIT_FAILED
-    print(f"archive: {config.storage_path}\nservice: {_service_line(config)}\n")
+    with open_backend(config) as backend:
+        if not backend.exists():
+            print(f"no archive at {backend} yet: run `presswatch once` or `presswatch run` first")
+            return EXIT_FAILED
+        try:
+            snapshot = read_snapshot(backend, full=True, deadline=10.0)
+        except (sqlite3.Error, StorageError) as exc:
+            print(f"cannot read {backend}: {exc}")
+            return EXIT_FAILED
+    print(f"archive: {backend}\nservice: {_service_line(config)}\n")
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
     problems = snapshot.failing(s.key for s in config.sources) + [
         f"channel {c}" for c in snapshot.failed_channels()

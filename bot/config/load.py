@@ -1,7 +1,8 @@
 """Load the TOML file into a Config: one reader per section, each key validated once.
 
 Every error names the key path it is about (`sources[2].link_pattern: ...`). The Telegram token
-is read only from the environment variable PRESSWATCH_TELEGRAM_TOKEN. A key the file leaves out
+is read only from the environment variable PRESSWATCH_TELEGRAM_TOKEN, the database password only
+from PRESSWATCH_DATABASE_PASSWORD (or libpq's ~/.pgpass). A key the file leaves out
 keeps its dataclass default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
 """
 
@@ -11,6 +12,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config.fields import (
     ABSENT,
@@ -42,6 +44,7 @@ from scrapers.fetch import FetchPolicy
 from scrapers.models import Selectors, Source
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
+DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 DEFAULT_ARCHIVE = "presswatch.db"  # beside the config file
 _CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+")
 
@@ -58,14 +61,24 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return config_from_dict(data, path=path, token=environ.get(TOKEN_ENV, "").strip())
+    return config_from_dict(
+        data,
+        path=path,
+        token=environ.get(TOKEN_ENV, "").strip(),
+        database_password=environ.get(DATABASE_PASSWORD_ENV, ""),
+    )
 
 
-def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
+def config_from_dict(
+    data: dict, *, path: Path, token: str = "", database_password: str = ""
+) -> Config:
     """Validate parsed TOML into a Config."""
     root = Table(data, "")
     storage = root.table("storage")
     given = storage.get("path", str)
+    url = storage.get("url", str, check=database_url)
+    if given is not ABSENT and url is not ABSENT:
+        raise storage.error("url", "give either path (SQLite) or url (PostgreSQL), not both")
     archive = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
     storage.finish()
     fetch = _fetch_policy(root.table("fetch"))
@@ -80,6 +93,8 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
         **present(
             path=path,
             storage_path=archive if archive.is_absolute() else path.parent / archive,
+            storage_url=url,
+            database_password=database_password if url is not ABSENT else ABSENT,
             fetch=fetch,
             telegram=telegram,
             channels=channels,
@@ -93,6 +108,21 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
     )
     root.finish()
     return config
+
+
+def database_url(value: str) -> bool:
+    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
+    if parts.password is not None or "password=" in parts.query:
+        raise ValueError(
+            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
+            "or use a ~/.pgpass file"
+        )
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ValueError("name the database: postgresql://user@host:port/DATABASE")
+    return True
 
 
 def _fetch_policy(t: Table) -> FetchPolicy:

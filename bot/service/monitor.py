@@ -14,12 +14,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import generate_latest
 
 from bot.service.counters import Counters, LagHistogram
 from bot.service.metrics import ArchiveCollector, metrics_registry
-from storage import SourceState
+from storage import SourceState, StorageError
 from storage.records import iso
 from storage.status import READ_DEADLINE, Snapshot, read_snapshot, read_sources
 
@@ -31,7 +32,7 @@ class Monitor:
 
     def __init__(
         self,
-        archive: Path,
+        archive: Path | Any,  # the SQLite file, or any archive backend (storage/backends.py)
         counters: Counters,
         *,
         sources: Sequence[str],
@@ -66,7 +67,7 @@ class Monitor:
         body: dict = {"status": "ok", "scheduler": scheduler, "database": {"ok": True}}
         try:
             rows = await self._read(partial(read_sources, self._archive))
-        except (sqlite3.Error, TimeoutError, OSError) as exc:
+        except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:
             rows = {}
             body["database"] = {"ok": False, "error": str(exc) or type(exc).__name__}
         body["sources"] = {
@@ -88,7 +89,7 @@ class Monitor:
         read = partial(read_snapshot, self._archive, lags_after=self._lag.settled)
         try:
             snapshot, db_ok = await self._read(read), True
-        except (sqlite3.Error, TimeoutError, OSError):
+        except (sqlite3.Error, StorageError, TimeoutError, OSError):
             snapshot, db_ok = Snapshot(), False
         # No await between the two: a concurrent scrape cannot swap the snapshot in between.
         self._collector.observe(snapshot, db_ok=db_ok)
