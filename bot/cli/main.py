@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
     parser = argparse.ArgumentParser(
         prog="presswatch",
-        description="Watch press releases, archive them in SQLite, post summaries to Telegram.",
+        description="Watch press releases, archive them in SQLite or PostgreSQL, post summaries to Telegram.",
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, check, classify, outbox, sources, status
+    from bot.cli import archive, check, classify, migrate, outbox, sources, status
 
     return [
         *CORE_COMMANDS,
@@ -121,6 +121,7 @@ def all_commands() -> list[Command]:
         *outbox.COMMANDS,
         *archive.COMMANDS,
         *status.COMMANDS,
+        *migrate.COMMANDS,
     ]
 
 
