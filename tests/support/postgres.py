@@ -108,6 +108,12 @@ def new_database(server: Server, name: str) -> str:
     return server.url(name)
 
 
+def storage_setting(store, path: Path) -> str:
+    """Return the [storage] line that names a test's archive: its database's URL, or its file."""
+    backend = getattr(store.db, "backend", None)
+    return f'url = "{backend.url}"' if backend is not None else f'path = "{path}"'
+
+
 def empty(backend) -> None:
     """Remove every row of every archive table and restart the ids (a fresh archive, fast)."""
     with backend.pool.connection() as conn:
