@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg.adapt import Loader
+from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..lock import AlreadyRunning, StorageError
@@ -161,6 +162,8 @@ class PgReader:
 
     def close(self) -> None:
         """End the read and give the connection back."""
+        if not self._conn.broken and self._conn.info.transaction_status != TransactionStatus.IDLE:
+            self._conn.rollback()  # a read has nothing to keep; the pool would warn
         self._pool.putconn(self._conn)
 
 
