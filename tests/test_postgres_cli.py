@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 from functools import partial
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,7 @@ from storage.postgres.backend import PostgresBackend
 from storage.postgres.copy import copy_archive, counts
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import presswatch as run_presswatch
-from tests.support.postgres import new_database
+from tests.support.postgres import new_database, point_at
 from tests.support.world import write_config
 
 pytestmark = pytest.mark.postgres
@@ -30,16 +29,9 @@ def telegram():
         yield fake
 
 
-def _on_postgres(config: Path, url: str) -> Path:
-    """Point a config's archive at a PostgreSQL database instead of its SQLite file."""
-    text = re.sub(r'(?m)^path = ".*archive\.db"$', f'url = "{url}"', config.read_text())
-    config.write_text(text, encoding="utf-8")
-    return config
-
-
 def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres) -> None:
     url = new_database(postgres, "presswatch_once")
-    config = _on_postgres(
+    config = point_at(
         write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10), url
     )
     first = presswatch("once", "--config", str(config))
@@ -72,7 +64,7 @@ def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, 
     assert "all 11 tables match" in moved.stdout
     again = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert again.returncode == 0, again.stderr  # a finished copy resumes into nothing new
-    pg_config = _on_postgres(config, url)
+    pg_config = point_at(config, url)
     found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(pg_config))
     assert json.loads(found.stdout)[0]["title"].startswith("Briefing by CSTO")
 

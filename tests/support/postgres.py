@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -106,6 +107,21 @@ def new_database(server: Server, name: str) -> str:
     admin(server, f"drop database if exists {name} with (force)")
     admin(server, f"create database {name} template {TEMPLATE}")
     return server.url(name)
+
+
+def point_at(config: Path, url: str) -> Path:
+    """Point a config's SQLite archive (`path = ".../archive.db"`) at a PostgreSQL database."""
+    text = re.sub(r'(?m)^path = ".*archive\.db"$', f'url = "{url}"', config.read_text())
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+def rows(url: str, sql: str) -> list[tuple]:
+    """Return the rows of a query on a test database."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def storage_setting(store, path: Path) -> str:
