@@ -3,6 +3,8 @@
 `storage.match` turns the user's text into quoted terms; here each word that takes its forms is
 spelled out as those forms (`storage.wordforms`), which finds the same inflected words many
 times faster in a big archive than a prefix query, and the matches are ranked and filtered.
+A PostgreSQL archive is searched by storage/postgres/search.py instead (same terms, tsvector);
+`latest` is one statement for both.
 
     ValueError("empty query")     the text holds no word to search for
 """

@@ -1,7 +1,7 @@
 """The `status` command: the service's health at a glance, read from the archive.
 
 It reads through a read-only connection, so it works while `presswatch run` writes (WAL readers
-don't block the writer). Exit status 1 when a source is failing or a channel has failed posts.
+don't block the writer; on PostgreSQL, one read-only snapshot). Exit status 1 when a source is failing or a channel has failed posts.
 """
 
 from __future__ import annotations
