@@ -21,6 +21,11 @@ from tests.support.world import write_config
 pytestmark = pytest.mark.postgres
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
+REPORTS = {
+    "export": ("export", "--format", "jsonl"),
+    "stats": ("stats", "--format", "json"),
+    "sources": ("sources",),
+}
 
 
 @pytest.fixture
@@ -64,8 +69,17 @@ def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, 
     assert "all 11 tables match" in moved.stdout
     again = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert again.returncode == 0, again.stderr  # a finished copy resumes into nothing new
-    pg_config = point_at(config, url)
-    found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(pg_config))
+    before = {
+        name: presswatch(*command, "--config", str(config)).stdout
+        for name, command in REPORTS.items()
+    }
+    point_at(config, url)
+    after = {
+        name: presswatch(*command, "--config", str(config)).stdout
+        for name, command in REPORTS.items()
+    }
+    assert after == before  # the same rows, timestamps and topics, read from either archive
+    found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(config))
     assert json.loads(found.stdout)[0]["title"].startswith("Briefing by CSTO")
 
 
