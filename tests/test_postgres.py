@@ -176,3 +176,21 @@ def test_rows_can_be_claimed_by_one_connection_while_another_skips_them(postgres
     finally:
         first.close()
         second.close()
+
+
+def test_a_database_whose_locale_cannot_fold_cyrillic_is_refused(postgres) -> None:
+    from storage.postgres.backend import PostgresBackend
+    from tests.support.postgres import admin
+
+    admin(postgres, "drop database if exists presswatch_c with (force)")
+    admin(
+        postgres,
+        "create database presswatch_c template template0 encoding 'UTF8' "
+        "lc_collate 'C' lc_ctype 'C'",
+    )
+    backend = PostgresBackend(postgres.url("presswatch_c"))
+    try:
+        with pytest.raises(StorageError, match="--locale C.UTF-8"):
+            backend.open()
+    finally:
+        backend.close()

@@ -104,6 +104,7 @@ class PostgresBackend:
         """Return a store over the archive, migrated first."""
         db = PgDatabase(self.pool, backend=self)
         try:
+            _check_locale(db, self.url)
             migrations.apply(db)
         except StorageError as exc:
             db.close()
@@ -134,6 +135,18 @@ class PostgresBackend:
         if self._pool is not None:
             self._pool.close()
             self._pool = None
+
+
+def _check_locale(db: PgDatabase, url: str) -> None:
+    """Refuse a database whose locale cannot lower-case Cyrillic: its search would miss words."""
+    encoding, folds = db.execute(
+        "select current_setting('server_encoding'), lower('ДЁ') = 'дё'"
+    ).fetchone()
+    if encoding != "UTF8" or not folds:
+        raise StorageError(
+            f"the database is {encoding} with a locale that does not know Cyrillic letters: create "
+            "it with --encoding UTF8 --locale C.UTF-8 (or another UTF-8 locale)"
+        )
 
 
 class PgReader:
