@@ -98,9 +98,10 @@ def p001_initial(db: PgDatabase) -> None:
             version integer not null default 1, updated_at {ts}, checked_at {ts});
         create unique index idx_articles_url_key on articles (url_key);
         create index idx_articles_content_hash on articles (content_hash);
-        create index idx_articles_source_key_published_at on articles (source_key, published_at);
+        create index idx_articles_source_key_published_at on articles (source_key, published_at)
+            include (id);
         create index idx_articles_source_key_discovered_at on articles (source_key, discovered_at);
-        create index idx_articles_published_at on articles (published_at);
+        create index idx_articles_published_at on articles (published_at) include (id);
         create index idx_articles_duplicate_of on articles (duplicate_of);
         create table article_urls (
             url_key text primary key, article_id bigint references articles (id));
@@ -165,7 +166,10 @@ def p002_full_text_search(db: PgDatabase) -> None:
     Russian articles use the Russian Snowball stemmer, all others the English one (Latin words in
     a Russian text get the English one too); no stop words are dropped, so any word can be found,
     as in SQLite. Latin diacritics and ё are folded on both sides (`presswatch_fold`). The vectors
-    live in a narrow table of their own, so walking the newest matches reads little else.
+    live in a narrow table of their own, kept in the row (compressed, not TOASTed out of line), so
+    walking the newest matches reads each one without another lookup: 2 µs a row instead of 5-9
+    at a million articles (BENCHMARKS.md). Beside each vector, the article's source, language and
+    publication time: a filtered search walks (or bitmaps) this one table, joining nothing.
     """
     # Latin letters with diacritics (Latin-1 and Latin Extended) and ё, and what they fold to.
     letters = (
@@ -216,18 +220,30 @@ def p002_full_text_search(db: PgDatabase) -> None:
                 || setweight(to_tsvector(presswatch_config(lang),
                                          presswatch_fold(coalesce(body, ''))), 'D');
         create table article_search (
-            article_id bigint primary key references articles (id), sv tsvector not null);
+            id bigint primary key references articles (id), source_key text not null,
+            lang text, published_at timestamptz(0), sv tsvector not null);
+        alter table article_search alter column sv set storage main;
+        do $$ begin
+            alter table article_search alter column sv set compression lz4;
+        exception when others then
+            null;  -- a server built without lz4 keeps pglz: slower to read, as correct
+        end $$;
         create index idx_article_search_sv on article_search using gin (sv);
+        create index idx_article_search_source_key_published_at
+            on article_search (source_key, published_at) include (id);
         create function presswatch_index_article() returns trigger language plpgsql as $$
             begin
-                insert into article_search (article_id, sv)
-                values (new.id, presswatch_vector(new.lang, new.title, new.lead, new.body))
-                on conflict (article_id) do update set sv = excluded.sv;
+                insert into article_search (id, source_key, lang, published_at, sv)
+                values (new.id, new.source_key, new.lang, new.published_at,
+                        presswatch_vector(new.lang, new.title, new.lead, new.body))
+                on conflict (id) do update set source_key = excluded.source_key,
+                    lang = excluded.lang, published_at = excluded.published_at, sv = excluded.sv;
                 return null;
             end $$;
         create trigger articles_search_insert after insert on articles
             for each row execute function presswatch_index_article();
-        create trigger articles_search_update after update of title, lead, body, lang on articles
+        create trigger articles_search_update
+            after update of title, lead, body, lang, source_key, published_at on articles
             for each row execute function presswatch_index_article()
         """,
     )
