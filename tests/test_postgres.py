@@ -6,7 +6,7 @@ parametrized `store` fixture; here is what only PostgreSQL has.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -194,3 +194,37 @@ def test_a_database_whose_locale_cannot_fold_cyrillic_is_refused(postgres) -> No
             backend.open()
     finally:
         backend.close()
+
+
+def test_a_search_past_its_first_walk_gives_the_same_answer(postgres_archive, monkeypatch) -> None:
+    """The first walk reads few rows here, so the index (second) step must find the rest."""
+    from storage.search import search
+    from tests.support.archive import add, titles
+
+    store = postgres_archive.open()
+    try:
+        for n in range(12):
+            title = f"Summit {n}" if n % 3 else f"Weather {n}"
+            add(store, title, source="mid-en", topics=("x",), published=NOW + timedelta(days=n))
+        queries = [
+            {},
+            {"source": "mid-en"},
+            {"topic": "x"},
+            {"source": "mid-en", "topic": "x", "lang": "en"},
+            {"lang": "en"},
+        ]
+        whole = [titles(search(store.db, "summit", **q)) for q in queries]
+        monkeypatch.setattr("storage.postgres.search.WALK", 2)
+        monkeypatch.setattr("storage.postgres.search.FILTERED_WALK", 2)
+        monkeypatch.setattr("storage.postgres.search.RANK_WINDOW", 5)
+        assert [titles(search(store.db, "summit", **q)) for q in queries] == [
+            sorted_like(w, 5) for w in whole
+        ]
+    finally:
+        store.close()
+
+
+def sorted_like(found: list[str], window: int) -> list[str]:
+    """Return what a window of the newest `window` matches keeps of an answer (ranks are equal)."""
+    newest = sorted(found, key=lambda t: -int(t.split()[1]))[:window]
+    return [t for t in found if t in newest]
