@@ -4,15 +4,17 @@ operator.
 
 Loopback servers play two feed sources (Atom with full text, so no article pages are fetched)
 and the Bot API (flood limits matching the config: 60 a minute per chat; a 40 ms round trip per
-send, half of it after the message is in the chat). The service runs as a real child process
-(`python -m bot run`). Kills alternate: one at a random moment after a send starts, the next
-aimed at a send Telegram has carried out but not yet answered (the case only the archive's
-`uncertain` state can cover). The fake says, for every kill, whether a send was in flight.
-After the kills a last run finishes the work. Nobody plays the operator: a row left `uncertain`
-(policy "hold") is counted as left for the operator, and `presswatch outbox` must list it.
+send, half of it after the message is in the chat; by default 5% of sends answered 500 before
+the fake takes them and 5% taken and then cut off without an answer). The service runs as a real
+child process (`python -m bot run`). Kills alternate: one at a random moment after a send
+starts, the next aimed at a send Telegram has carried out but not yet answered (the case only
+the archive's `uncertain` state can cover). The fake says, for every kill, whether a send was in
+flight. After the kills a last run finishes the work. Nobody plays the operator: a row left
+`uncertain` is counted as left for the operator, and `presswatch outbox` must list it. With
+policy "probe" a private channel of the fake is the probe chat; copies left in it are counted.
 
-    python -m bench.crash                      # full form: 200 articles, 2 channels, 20 kills, both policies
-    python -m bench.crash --articles 20 --kills 4 --policy hold
+    python -m bench.crash                      # full form: 200 articles, 2 channels, 20 kills, all policies
+    python -m bench.crash --articles 20 --kills 4 --policy probe
     python -m bench.crash --json ...           # the reports as JSON (tests/test_crash.py reads them)
 """
 
@@ -34,36 +36,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+from bench.crash_report import CrashReport, goals_met, table
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATS = ("-1001000000001", "-1001000000002")
+PROBE_CHAT = "-1001000000099"  # a private channel only the bot posts in
+POLICIES = ("hold", "resend", "probe")
 SOURCES = ("wire-a", "wire-b")
 _POST = re.compile(r"/(wire-[ab])/(\d+)")
-
-
-@dataclass(slots=True)
-class CrashReport:
-    """What one crash run found; lost and doubled come from the fake's messages and the archive."""
-
-    policy: str
-    articles: int
-    expected: int  # posts: articles × channels
-    kills: int
-    aimed: int  # kills that waited for a send carried out but not answered
-    kills_in_send: int  # kills made while the fake had a send received and not yet answered
-    kills_after_delivery: int  # … of which the message was already in the chat
-    interrupted: int  # rows the archive showed `sending` after the kills (two chats in parallel)
-    delivered: int  # posts the fake received at least once
-    lost: int  # posts the fake never received whose row is not left for the operator
-    doubled: int  # extra copies the fake received
-    left_for_operator: int  # rows `uncertain` at the end
-    left_arrived: int  # … of which the fake had received the post (the operator drops those)
-    listed_uncertain: int  # uncertain rows `presswatch outbox` listed
-    throttled: int
-    seconds: float
 
 
 def write_config(folder: Path, *, sites: FakeSites, telegram: FakeTelegram, policy: str) -> Path:
@@ -77,11 +60,13 @@ def write_config(folder: Path, *, sites: FakeSites, telegram: FakeTelegram, poli
     channels = "".join(
         f'[[channels]]\nname = "ch{i}"\nchat_id = "{chat}"\n\n' for i, chat in enumerate(CHATS)
     )
+    probe = f'probe_chat_id = "{PROBE_CHAT}"\n' if policy == "probe" else ""
     path = folder / "presswatch.toml"
     path.write_text(
         f'[storage]\npath = "{folder / "archive.db"}"\n\n'
         "[fetch]\nmin_delay_per_host = 0\nallow_private_addresses = true\nretries = 0\ntimeout = 10\n\n"
         f'[telegram]\napi_base_url = "{telegram.base_url}"\nuncertain = "{policy}"\n'
+        f"{probe}"
         # Below the fake's 60 a minute: a restarted relay cannot know of sends it was killed in.
         "per_chat_per_minute = 50\nper_chat_interval = 0\nrequest_timeout = 5\n\n"
         + channels
@@ -143,10 +128,17 @@ def outbox_states(db: Path) -> Counter:
 
 
 def finished(db: Path, expected: int, *, policy: str) -> bool:
-    """True when every expected row exists and none is pending or sending (or, with resend, unsure)."""
+    """True when every expected row exists and none is pending or sending, or uncertain and still
+    to be resent (resend) or probed (probe)."""
     states = outbox_states(db)
-    open_states = ("pending", "sending") + (("uncertain",) if policy == "resend" else ())
-    return sum(states.values()) == expected and not any(states[s] for s in open_states)
+    if sum(states.values()) != expected or states["pending"] or states["sending"]:
+        return False
+    if policy == "resend":
+        return not states["uncertain"]
+    if policy == "probe":
+        sql = "select count(*) from outbox where state = 'uncertain' and settlement is null"
+        return not _query(db, sql)[0][0]
+    return True
 
 
 def wait_until(predicate, *, timeout: float, every: float = 0.2) -> bool:
@@ -269,6 +261,8 @@ def run_crash(
     seed: int = 1,
     max_delay: float = 0.3,
     timeout: float = 600,
+    fail: float = 0.05,
+    drop: float = 0.05,
 ) -> CrashReport:
     """Run one crash experiment in `folder` and return its report."""
     rng, began = random.Random(seed), time.monotonic()
@@ -276,6 +270,7 @@ def run_crash(
     limits = RateLimit(per_chat_per_minute=60, per_chat_min_interval=0, global_per_second=30)
     # 40 ms per send, as from a server near Telegram: kills then land inside sends as they would.
     with FakeSites() as sites, FakeTelegram(rate_limit=limits, latency=0.04) as telegram:
+        telegram.chaos(fail=fail, drop=drop, seed=seed)
         for key in SOURCES:
             sites.add(
                 f"/{key}.xml",
@@ -296,7 +291,8 @@ def run_crash(
         )
         finish(config, expected=expected, policy=policy, log=log, timeout=timeout)
         listing = presswatch("outbox", "--state", "uncertain", "--config", str(config))
-        got, states = received(telegram), archived(config.parent / "archive.db")
+        db = config.parent / "archive.db"
+        got, states = received(telegram), archived(db)
         wanted = [(c, (k, str(n))) for c in CHATS for k in SOURCES for n in range(per_source)]
         left = [post for post in wanted if states.get(post) == "uncertain"]
         return CrashReport(
@@ -308,6 +304,8 @@ def run_crash(
             kills_in_send=made.in_send,
             kills_after_delivery=made.after_delivery,
             interrupted=made.interrupted,
+            failed_500=telegram.chaos_counts.get("fail", 0),
+            dropped=telegram.chaos_counts.get("drop", 0),
             delivered=sum(1 for post in wanted if got[post]),
             lost=sum(1 for post in wanted if not got[post] and post not in left),
             doubled=sum(n - 1 for n in got.values() if n > 1),
@@ -316,40 +314,17 @@ def run_crash(
             listed_uncertain=len(
                 re.findall(r"^\d+\s+\S+\s+post\s+uncertain", listing.stdout, re.M)
             ),
+            settled=dict(
+                _query(
+                    db,
+                    "select settlement, count(*) from outbox "
+                    "where settlement is not null group by settlement",
+                )
+            ),
+            copies_left=len(telegram.live_ids(PROBE_CHAT)),
             throttled=sum(telegram.throttled.values()),
             seconds=time.monotonic() - began,
         )
-
-
-def goals_met(report: CrashReport) -> bool:
-    """Nothing lost, a kill inside a send, the operator told of every row left; hold never doubles,
-    resend leaves nothing and doubles at most once per interrupted send."""
-    common = (
-        report.lost == 0
-        and report.kills_in_send > 0
-        and report.listed_uncertain == report.left_for_operator
-    )
-    if report.policy == "hold":
-        return common and report.doubled == 0
-    return common and report.left_for_operator == 0 and report.doubled <= report.interrupted
-
-
-def table(reports: list[CrashReport]) -> str:
-    """Return the reports as a Markdown table."""
-    head = (
-        "| policy | articles | posts | kills (aimed) | kills inside a send (message already in "
-        "the chat) | rows interrupted | delivered | lost | doubled | left for the operator "
-        "(arrived) | 429s | seconds |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    )
-    rows = [
-        f"| {r.policy} | {r.articles} | {r.expected} | {r.kills} ({r.aimed}) | "
-        f"{r.kills_in_send} ({r.kills_after_delivery}) | {r.interrupted} | {r.delivered} | "
-        f"{r.lost} | {r.doubled} | {r.left_for_operator} ({r.left_arrived}) | {r.throttled} | "
-        f"{r.seconds:.0f} |"
-        for r in reports
-    ]
-    return "\n".join([head, *rows])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -359,7 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--policy", choices=("hold", "resend", "both"), default="both")
+    parser.add_argument("--policy", choices=(*POLICIES, "all"), default="all")
+    parser.add_argument("--fail", type=float, default=0.05, help="share of sends answered 500")
+    parser.add_argument(
+        "--drop", type=float, default=0.05, help="share of sends taken, then cut off unanswered"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--max-delay",
@@ -371,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
     args = parser.parse_args(argv)
     reports = []
-    for policy in ("hold", "resend") if args.policy == "both" else (args.policy,):
+    for policy in POLICIES if args.policy == "all" else (args.policy,):
         with TemporaryDirectory(prefix=f"crash-{policy}-") as folder:
             reports.append(
                 run_crash(
@@ -382,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
                     seed=args.seed,
                     max_delay=args.max_delay,
                     timeout=args.timeout,
+                    fail=args.fail,
+                    drop=args.drop,
                 )
             )
         print(table(reports[-1:]).splitlines()[-1], file=sys.stderr, flush=True)

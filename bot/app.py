@@ -14,11 +14,12 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
-from bot.delivery.telegram import ConsoleSender, Sender, TelegramSender
+from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import poll_source
+from bot.secrets import scrubber
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
@@ -48,6 +49,7 @@ class App:
     poll: PollContext
     relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
+    sender: Sender | None = None  # what the relay sends through (kept for a reload)
 
     def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
@@ -86,16 +88,18 @@ async def open_app(
     deliver: bool = True,
     console: TextIO | None = None,
     clock: Clock = _now,
+    role: str = "",
 ) -> AsyncIterator[App]:
     """Build every collaborator a command needs from config, and close them all on exit.
 
-    Only a writing command takes the instance lock; only a delivering one opens Telegram (or the
+    Only a writing command takes the instance lock (naming itself by `role`, e.g. "run", so
+    `presswatch reload` signals only a service); only a delivering one opens Telegram (or the
     console), recovers posts a stop interrupted, and gets a relay.
     """
     async with AsyncExitStack() as stack:
         backend = stack.enter_context(open_backend(config))
         if archive == Archive.WRITE:
-            stack.enter_context(backend.lock())
+            stack.enter_context(backend.lock(role=role))
         store = stack.enter_context(_open_store(config, backend, archive))
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
@@ -108,8 +112,21 @@ async def open_app(
             poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
         )
         if deliver:
-            app.relay = await _relay(config, store, app.counters, stack=stack, console=console)
+            app.sender = await _open_sender(config, store, stack=stack, console=console)
+            app.relay = relay(config, store=store, sender=app.sender, counters=app.counters)
         yield app
+
+
+def reconfigure(app: App, config: Config) -> None:
+    """Point polls, enrichment and delivery at a new config (a reload of the running service).
+
+    The archive, the HTTP client and the sender stay; polls under way finish with the config they
+    started with. A new relay seeds its pacing from the archive's last minute of sends.
+    """
+    app.config = config
+    app.poll = poll_context(config, fetcher=app.fetcher, store=app.store, clock=app.poll.clock)
+    if app.relay is not None and app.sender is not None:
+        app.relay = relay(config, store=app.store, sender=app.sender, counters=app.counters)
 
 
 def poll_context(
@@ -201,12 +218,13 @@ def _closing(thing: Backend | Store) -> Iterator:
 def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[Store]:
     """Open the archive as the command needs it; a read-only one is never created or migrated."""
     dedup = config.dedup
+    scrub = scrubber(config.telegram.token)  # no error text stores the bot token
     if archive == Archive.WRITE:
-        store = backend.open(dedup=dedup)
+        store = backend.open(dedup=dedup, scrub=scrub)
     elif archive == Archive.READ:
         store = backend.open_read_only(dedup=dedup)
     elif archive == Archive.MEMORY or not backend.exists():
-        store = Store.in_memory(dedup=dedup)
+        store = Store.in_memory(dedup=dedup, scrub=scrub)
     else:
         store = backend.open_read_only(dedup=dedup)
     try:
@@ -215,15 +233,10 @@ def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[
         store.close()
 
 
-async def _relay(
-    config: Config,
-    store: Store,
-    counters: Counters,
-    *,
-    stack: AsyncExitStack,
-    console: TextIO | None,
-) -> Relay:
-    """Open the sender, settle posts a stop interrupted, and return the relay that sends through it."""
+async def _open_sender(
+    config: Config, store: Store, *, stack: AsyncExitStack, console: TextIO | None
+) -> Sender:
+    """Open the sender and settle posts a stop interrupted."""
     sender = _make_sender(config, console=console)
     if isinstance(sender, TelegramSender):
         await sender.start()
@@ -231,7 +244,7 @@ async def _relay(
     recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
     if recovered:
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
-    return relay(config, store=store, sender=sender, counters=counters)
+    return sender
 
 
 def relay(
@@ -249,8 +262,15 @@ def relay(
     """
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
     counters = Counters() if counters is None else counters
-    metered = MeteredSender(sender, counters, channels=_channel_names(config))
-    return Relay(store=store, sender=metered, config=config.delivery, **timing)
+    metered = MeteredSender(
+        sender,
+        counters,
+        channels=_channel_names(config),
+        console=isinstance(sender, ConsoleSender),
+    )
+    # Probes forward through the raw sender's bot: the meter wraps sends only.
+    probe = TelegramProbe(sender.bot) if isinstance(sender, TelegramSender) else None
+    return Relay(store=store, sender=metered, config=config.delivery, probe=probe, **timing)
 
 
 def _channel_names(config: Config) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """The archive: SQLite through sqlite-utils, or PostgreSQL through psycopg. Imports only data types from scrapers."""
 
-from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageError
+from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageError, lock_holder
 from .records import (
     ChannelState,
     Delivery,
@@ -34,4 +34,5 @@ __all__ = [
     "Store",
     "TagKind",
     "TopicReason",
+    "lock_holder",
 ]

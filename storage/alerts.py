@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import Health, OutboxState, RunStatus, from_iso, iso
+from .records import Health, OutboxState, RunStatus, Scrub, from_iso, iso, unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +25,9 @@ class Alert:
 class Alerts:
     """The alerts table: queued by health checks, sent by the relay like posts."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
+        self._scrub = scrub
 
     def enqueue(self, *, chat_id: str, subject: str, kind: str, text: str, now: datetime) -> int:
         """Queue an alert (plain text) for the admin chat; return its id."""
@@ -36,7 +37,7 @@ class Alerts:
                 "chat_id": chat_id,
                 "subject": subject,
                 "kind": kind,
-                "text": text,
+                "text": self._scrub(text),
                 "state": OutboxState.PENDING,
                 "created_at": iso(now),
             }
@@ -68,11 +69,16 @@ class Alerts:
 
     def mark_retry(self, alert_id: int, *, error: str, at: datetime) -> None:
         """Try the alert again at `at`."""
-        self._update(alert_id, state=OutboxState.PENDING, last_error=error, next_attempt_at=iso(at))
+        self._update(
+            alert_id,
+            state=OutboxState.PENDING,
+            last_error=self._scrub(error),
+            next_attempt_at=iso(at),
+        )
 
     def mark_failed(self, alert_id: int, *, error: str) -> None:
         """Give up on an alert (the admin chat itself is unusable)."""
-        self._update(alert_id, state=OutboxState.FAILED, last_error=error)
+        self._update(alert_id, state=OutboxState.FAILED, last_error=self._scrub(error))
 
     def _update(self, alert_id: int, **fields) -> None:
         """Change one row and count the attempt."""
@@ -97,9 +103,9 @@ class HealthState:
 class SourceHealth:
     """Source health in the `sources` table, written together with the alert it causes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
-        self.alerts = Alerts(db)
+        self.alerts = Alerts(db, scrub=scrub)
 
     def read(self, key: str) -> HealthState:
         """Return a source's health facts (defaults for a source never polled)."""

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from .lock import InstanceLock, StorageError
 from .neardup import DedupConfig
+from .records import Scrub, unchanged
 from .store import Store
 
 
@@ -28,13 +29,13 @@ class Backend(Protocol):
 
     dialect: str
 
-    def open(self, *, dedup: DedupConfig | None = None) -> Store: ...
+    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store: ...
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store: ...
 
     def exists(self) -> bool: ...
 
-    def lock(self) -> Lock: ...
+    def lock(self, *, role: str = "") -> Lock: ...
 
     def close(self) -> None: ...
 
@@ -50,9 +51,9 @@ class SqliteBackend:
     def __str__(self) -> str:
         return str(self.path)
 
-    def open(self, *, dedup: DedupConfig | None = None) -> Store:
-        """Open (creating if needed) the archive, fully migrated."""
-        return Store.open(self.path, dedup=dedup)
+    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
+        """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`."""
+        return Store.open(self.path, dedup=dedup, scrub=scrub)
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
         """Open the existing archive so that nothing can be written."""
@@ -64,9 +65,9 @@ class SqliteBackend:
         """Return True once the file is there."""
         return self.path.exists()
 
-    def lock(self) -> InstanceLock:
-        """Return the lock file's lock."""
-        return InstanceLock(self.path)
+    def lock(self, *, role: str = "") -> InstanceLock:
+        """Return the lock file's lock, naming its holder's `role` ("run" for the service)."""
+        return InstanceLock(self.path, role=role)
 
     def close(self) -> None:
         """Nothing to release: each store closes its own connection."""

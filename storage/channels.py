@@ -6,15 +6,16 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import ChannelState, iso
+from .records import ChannelState, Scrub, iso, unchanged
 from .transaction import immediate
 
 
 class ChannelHealth:
     """The `channels` table: whether each chat takes posts, and since when it does not."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
+        self._scrub = scrub
 
     def failing(self, name: str, chat_id: str, *, reason: str, now: datetime) -> bool:
         """Mark a channel failing; return True if it was not failing before (alert once)."""
@@ -23,7 +24,12 @@ class ChannelHealth:
             if was == ChannelState.FAILING:
                 return False
             self._put(
-                name, chat_id, state=ChannelState.FAILING, reason=reason, since=iso(now), now=now
+                name,
+                chat_id,
+                state=ChannelState.FAILING,
+                reason=self._scrub(reason),
+                since=iso(now),
+                now=now,
             )
         return True
 

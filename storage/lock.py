@@ -26,10 +26,15 @@ class ConstraintViolation(StorageError):
 
 
 class InstanceLock:
-    """An OS-level lock beside the database so two processes never post from one archive."""
+    """An OS-level lock beside the database so two processes never post from one archive.
 
-    def __init__(self, db_path: str | Path) -> None:
+    The lock file holds the holder's process id and its role ("run" for the service), so
+    `presswatch reload` can find the service and never signal a `once` that would die of it.
+    """
+
+    def __init__(self, db_path: str | Path, *, role: str = "") -> None:
         self.path = Path(f"{db_path}.lock")
+        self.role = role
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -39,14 +44,15 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            holder = os.read(fd, 64).decode(errors="replace").split()
             os.close(fd)
+            holder = holder[0] if holder else "unknown"
             raise AlreadyRunning(
                 f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
                 " stop it first"
             ) from exc
         os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
+        os.write(fd, f"{os.getpid()} {self.role}".strip().encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -62,3 +68,24 @@ class InstanceLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def lock_holder(db_path: str | Path) -> tuple[int, str] | None:
+    """Return (pid, role) of the process holding the archive's lock, or None when none holds it."""
+    path = Path(f"{db_path}.lock")
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            words = os.read(fd, 64).decode(errors="replace").split()
+            if words and words[0].isdigit():
+                return int(words[0]), " ".join(words[1:])
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)  # it was free: a stale file from a stopped process
+        return None
+    finally:
+        os.close(fd)

@@ -238,3 +238,89 @@ def m008_fts_pending_hash(db: Database) -> None:
     the setting is kept in the index's own config table, so every connection uses it.
     """
     db.execute("insert into articles_fts(articles_fts, rank) values ('hashsize', 67108864)")
+
+
+@migrations()
+def m009_retag_progress(db: Database) -> None:
+    """Remember how far `presswatch retag` got, and re-index text only when the text changes.
+
+    The full-text trigger fired on every update of an article, so a retag (topics only) or a
+    recheck (checked_at only) re-indexed the whole text; now only title, lead and body do.
+    """
+    db["retag_progress"].create(
+        {
+            "id": int,
+            "fingerprint": str,  # the taxonomy it applies
+            "since": str,  # the --since day, '' for the whole archive
+            "last_id": int,  # every article up to this id is done
+            "total": int,
+            "done": int,
+            "started_at": str,
+            "updated_at": str,
+            "finished_at": str,
+        },
+        pk="id",
+    )
+    db.execute("drop trigger if exists articles_au")
+    db.execute("""
+        create trigger articles_au after update of title, lead, body on articles begin
+          insert into articles_fts (articles_fts, rowid, title, lead, body)
+            values ('delete', old.rowid, old.title, old.lead, old.body);
+          insert into articles_fts (rowid, title, lead, body)
+            values (new.rowid, new.title, new.lead, new.body);
+        end""")
+
+
+@migrations()
+def m010_articles_brief(db: Database) -> None:
+    """Add `articles_brief`: an article's title, source, time, topics and link, for browsing.
+
+    Datasette shows every column of a table; the body and the lead make `articles` unreadable
+    on a screen, so deploy/datasette.yml opens this narrow view first.
+    """
+    db.execute("""
+        create view if not exists articles_brief as
+        select id, published_at, source_key, title, topics, lang, url, duplicate_of as reprint_of
+        from articles""")
+
+
+@migrations()
+def m011_settle_by_probing(db: Database) -> None:
+    """Let the relay settle uncertain posts by asking Telegram (issue 14).
+
+    Each send now records what to look for if its outcome is lost: the chat's highest confirmed
+    message id at the time (`probe_after`), a hash of the text Telegram would show and the links
+    (`probe_hash`, `probe_links`), and afterwards how the doubt was settled (`settlement`,
+    `settle_note`). `chat_marks` keeps per chat the highest message id Telegram confirmed to us;
+    `probe_copies` remembers every copy forwarded into the probe chat until it is deleted.
+    """
+    for name, kind in [
+        ("probe_after", int),
+        ("probe_hash", str),
+        ("probe_links", str),  # JSON list
+        ("settlement", str),  # found, absent, held, resent or repeated
+        ("settle_note", str),
+    ]:
+        db["outbox"].add_column(name, kind)
+    db["outbox"].add_column("probe_tries", int, not_null_default=0)
+    db["outbox"].create_index(["chat_id", "message_id"])
+    db["chat_marks"].create(
+        {"chat_id": str, "last_id": int, "updated_at": str}, pk="chat_id", not_null={"last_id"}
+    )
+    # An archive from before knows its chats' last posts already: probes start there.
+    db.execute("""
+        insert into chat_marks (chat_id, last_id, updated_at)
+        select chat_id, max(message_id), max(coalesce(sent_at, updated_at)) from outbox
+        where state = 'sent' and message_id is not null group by chat_id""")
+    db["probe_copies"].create(
+        {
+            "id": int,
+            "chat_id": str,  # the probe chat
+            "message_id": int,  # null while the forward's answer is unknown
+            "after_id": int,  # the probe chat's highest known id before the forward
+            "source": str,  # "<chat>#<message id>" that was forwarded
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"chat_id", "created_at"},
+    )

@@ -4,7 +4,8 @@ moved through its states durably.
     pending ─► sending ─► sent
        ▲          ├─► pending    retry later: a flood wait, or the request provably never left
        │          ├─► uncertain  may have arrived: read timeout, 5xx, a crash mid-send
-       │          │      └─► pending   policy "resend", or the operator's `outbox retry`
+       │          │      ├─► pending   policy "resend", or the operator's `outbox retry`
+       │          │      └─► …         policy "probe": settled by asking Telegram (probes.py)
        │          └─► failed     permanent: bot kicked, chat not found, no rights
        │                 └─► pending   the operator's `outbox retry`
        └─ any unsent row ─► dropped    the operator's `outbox drop`
@@ -15,16 +16,30 @@ while the service runs) waits for the write lock instead of failing with SQLITE_
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
 from sqlite_utils import Database
 
-from scrapers.models import Article
-
 from .channels import ChannelHealth
-from .records import OutboxItem, OutboxKind, OutboxState, from_iso, iso, json_keys
+from .probes import Probes
+from .records import (
+    Expectation,
+    OutboxItem,
+    OutboxKind,
+    OutboxState,
+    Scrub,
+    Settlement,
+    article_from_row,
+    from_iso,
+    iso,
+    outbox_from_row,
+    unchanged,
+)
 from .transaction import immediate
+
+__all__ = ["Outbox", "article_from_row"]  # store.py rebuilds articles with it too
 
 _ARTICLE_COLUMNS = (
     "a.source_key, a.url, a.canonical_url, a.title, a.published_at, a.author, "
@@ -39,9 +54,11 @@ class _Conflict(Exception):
 class Outbox:
     """Reads and state changes of outbox rows; every change commits at once."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
-        self.channels = ChannelHealth(db)
+        self.channels = ChannelHealth(db, scrub=scrub)
+        self.probes = Probes(db)
+        self._scrub = scrub
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -52,9 +69,14 @@ class Outbox:
         limit: int = 100,
         per_chat: int | None = None,
         resend_uncertain: bool = False,
+        probe_before: datetime | None = None,
         exclude: Iterable[int] = (),
     ) -> list[OutboxItem]:
-        """Return rows whose time has come, oldest first, at most `per_chat` per chat."""
+        """Return rows whose time has come, oldest first, at most `per_chat` per chat.
+
+        With `probe_before`, uncertain rows not yet settled and unchanged since then are due too
+        (for a probe, given time for a request Telegram may still be processing to land).
+        """
         states = (
             (OutboxState.PENDING, OutboxState.UNCERTAIN)
             if resend_uncertain
@@ -62,19 +84,23 @@ class Outbox:
         )
         skip = sorted(set(exclude))
         not_skipped = f"and id not in ({_marks(skip)})" if skip else ""
+        probing = (
+            "or (state = ? and settlement is null and updated_at <= ?)" if probe_before else ""
+        )
+        probe_args = [OutboxState.UNCERTAIN, iso(probe_before)] if probe_before else []
         rows = self.db.query(
             f"""with ranked as (
                   select id, row_number() over (partition by chat_id order by id) as rank
                   from outbox
-                  where state in ({_marks(states)})
+                  where (state in ({_marks(states)}) {probing})
                     and (next_attempt_at is null or next_attempt_at <= ?)
                     {not_skipped})
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
                 where r.rank <= ? order by o.id limit ?""",
-            [*states, iso(now), *skip, per_chat or limit, limit],
+            [*states, *probe_args, iso(now), *skip, per_chat or limit, limit],
         )
-        return [_outbox_from_row(r) for r in rows]
+        return [outbox_from_row(r) for r in rows]
 
     def counts(self) -> dict[tuple[str, str], int]:
         """Return the number of outbox rows per (channel, state)."""
@@ -100,7 +126,8 @@ class Outbox:
         return list(
             self.db.query(
                 f"""select o.id, o.channel, o.chat_id, o.kind, o.state, o.attempts, o.next_attempt_at,
-                       o.last_error, a.title from outbox o join articles a on a.id = o.article_id
+                       o.last_error, o.settlement, o.settle_note, a.title
+                from outbox o join articles a on a.id = o.article_id
                 where o.state in ({_marks(states)}) order by o.id""",
                 list(states),
             )
@@ -108,17 +135,25 @@ class Outbox:
 
     # -- the relay's transitions ------------------------------------------------------------
 
-    def claim(self, ids: Iterable[int], *, now: datetime) -> bool:
-        """Move rows to `sending` before a Telegram call; False (and no change) if any moved on."""
+    def claim(
+        self, ids: Iterable[int], *, now: datetime, expect: Expectation | None = None
+    ) -> bool:
+        """Move rows to `sending` before a Telegram call; False (and no change) if any moved on.
+
+        `expect` records what a probe would look for, should the call's outcome be lost.
+        """
         ids = list(ids)
+        probe = ", probe_after = ?, probe_hash = ?, probe_links = ?" if expect else ""
+        probe_args = [expect.after, expect.digest, json.dumps(list(expect.links))] if expect else []
         try:
             with immediate(self.db):
                 cursor = self.db.execute(
-                    f"update outbox set state = ?, attempts = attempts + 1, updated_at = ? "
+                    f"update outbox set state = ?, attempts = attempts + 1, updated_at = ?{probe} "
                     f"where id in ({_marks(ids)}) and state in (?, ?)",
                     [
                         OutboxState.SENDING,
                         iso(now),
+                        *probe_args,
                         *ids,
                         OutboxState.PENDING,
                         OutboxState.UNCERTAIN,
@@ -134,15 +169,19 @@ class Outbox:
         self, item_id: int | Iterable[int], *, message_id: int | None, now: datetime
     ) -> None:
         """Record that Telegram accepted the message (one row, or every row of a digest)."""
-        self._set(
-            item_id,
-            now=now,
-            state=OutboxState.SENT,
-            message_id=message_id,
-            sent_at=iso(now),
-            last_error=None,
-            next_attempt_at=None,
-        )
+        ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        with immediate(self.db):
+            self._set(
+                ids,
+                now=now,
+                state=OutboxState.SENT,
+                message_id=message_id,
+                sent_at=iso(now),
+                last_error=None,
+                next_attempt_at=None,
+            )
+            if message_id is not None:
+                self.probes.note_rows(ids, message_id, now=now)
 
     def mark_retry(
         self, item_id: int | Iterable[int], *, error: str, at: datetime, now: datetime
@@ -164,13 +203,16 @@ class Outbox:
         now: datetime,
         retry_at: datetime | None = None,
     ) -> None:
-        """Record that the message may or may not have been delivered."""
+        """Record that the message may or may not have been delivered (a new doubt, unsettled)."""
         self._set(
             item_id,
             now=now,
             state=OutboxState.UNCERTAIN,
             last_error=error,
             next_attempt_at=iso(retry_at),
+            settlement=None,
+            settle_note=None,
+            probe_tries=0,
         )
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
@@ -199,7 +241,7 @@ class Outbox:
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ? "
                 "where chat_id = ? and state = ?",
-                [OutboxState.FAILED, error, iso(now), chat_id, OutboxState.PENDING],
+                [OutboxState.FAILED, self._scrub(error), iso(now), chat_id, OutboxState.PENDING],
             )
         return cursor.rowcount
 
@@ -231,13 +273,14 @@ class Outbox:
         with immediate(self.db):
             # An edit may safely be made twice: it goes back to pending rather than to the operator.
             self.db.execute(
-                "update outbox set state = ?, updated_at = ? "
+                "update outbox set state = ?, updated_at = ?, settlement = ?, settle_note = ? "
                 "where state = ? and kind = ? and updated_at <= ?",
-                [OutboxState.PENDING, iso(now), OutboxState.SENDING, OutboxKind.EDIT, stale],
-            )
+                [OutboxState.PENDING, iso(now), Settlement.REPEATED,
+                 "an edit is safe to make again", OutboxState.SENDING, OutboxKind.EDIT, stale],
+            )  # fmt: skip
             cursor = self.db.execute(
-                "update outbox set state = ?, last_error = ?, updated_at = ? "
-                "where state = ? and updated_at <= ?",
+                "update outbox set state = ?, last_error = ?, updated_at = ?, settlement = null, "
+                "settle_note = null, probe_tries = 0 where state = ? and updated_at <= ?",
                 [
                     OutboxState.UNCERTAIN,
                     "interrupted while sending (process stopped)",
@@ -287,6 +330,8 @@ class Outbox:
     def _set(self, item_id: int | Iterable[int], *, now: datetime, **fields) -> None:
         """Update rows and commit at once."""
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
+        if fields.get("last_error"):
+            fields["last_error"] = self._scrub(fields["last_error"])
         names = ", ".join(f"{name} = ?" for name in fields)
         with immediate(self.db):
             self.db.execute(
@@ -295,44 +340,7 @@ class Outbox:
             )
 
 
-def article_from_row(row: dict) -> Article:
-    """Rebuild an Article from its stored columns."""
-    return Article(
-        url=row["url"],
-        canonical_url=row["canonical_url"],
-        title=row["title"],
-        published=from_iso(row["published_at"]),
-        author=row["author"] or "",
-        lang=row["lang"] or "",
-        lead=row["lead"] or "",
-        body=row["body"] or "",
-        summary=row["summary"] or "",
-        topics=json_keys(row.get("topics")),
-        entities=json_keys(row.get("entities")),
-    )
-
-
 def _marks(values: Iterable[object]) -> str:
     """Return SQL placeholders for a list (an impossible NULL for an empty one)."""
     count = len(list(values))
     return ",".join("?" * count) if count else "null"
-
-
-def _outbox_from_row(row: dict) -> OutboxItem:
-    """Build an OutboxItem from a joined outbox/articles row."""
-    return OutboxItem(
-        id=row["id"],
-        article_id=row["article_id"],
-        source_key=row["source_key"],
-        channel=row["channel"],
-        chat_id=row["chat_id"],
-        state=OutboxState(row["state"]),
-        attempts=row["attempts"] or 0,
-        article=article_from_row(row),
-        message_id=row["message_id"],
-        last_error=row["last_error"],
-        kind=OutboxKind(row["kind"] or OutboxKind.POST),
-        target_message_id=row["target_message_id"],
-        next_attempt_at=from_iso(row["next_attempt_at"]),
-        created_at=from_iso(row["created_at"]),
-    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -30,6 +30,16 @@ class OutboxKind(StrEnum):
     POST = "post"
     EDIT = "edit"
     REPLY = "reply"
+
+
+class Settlement(StrEnum):
+    """How the doubt over an uncertain row was settled (`outbox.settlement`)."""
+
+    FOUND = "found"  # the probe found the message in the chat: sent, with its id
+    ABSENT = "absent"  # the probe proved it missing: sent again
+    HELD = "held"  # the probe could not tell: held for the operator (`settle_note` says why)
+    RESENT = "resent"  # the probe could not tell: sent again anyway (probe_fallback = "resend")
+    REPEATED = "repeated"  # an edit: made again, which is safe ("message is not modified")
 
 
 class RunStatus(StrEnum):
@@ -91,12 +101,19 @@ class SourceState:
     health: Health = Health.OK  # the health check's verdict
 
     @property
+    def never_worked(self) -> bool:
+        """Return True when the source was polled but no poll has ever succeeded."""
+        return self.last_success_at is None and self.consecutive_failures > 0
+
+    @property
     def condition(self) -> SourceCondition:
         """Return how the source stands: paused wins, then the health check's verdict."""
         if self.paused:
             return SourceCondition.PAUSED
         if self.last_poll_at is None:
             return SourceCondition.NEW
+        if self.never_worked:
+            return SourceCondition.FAILING  # nothing says it can work: no grace of a few polls
         # Failing is the health check's verdict (after alert_after_failures polls in a row), not a
         # single transient error.
         return SourceCondition(self.health)
@@ -159,6 +176,21 @@ class OutboxItem:
     target_message_id: int | None = None
     next_attempt_at: datetime | None = None
     created_at: datetime | None = None
+    probe: Expectation | None = None  # what a probe looks for, recorded when the send was claimed
+    probe_tries: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """What a send will look like in its chat, recorded before the call so a probe can find it.
+
+    `after` is the chat's highest message id Telegram had confirmed to us (None if none yet);
+    `digest` hashes the text Telegram shows; `links` are the message's links.
+    """
+
+    after: int | None
+    digest: str
+    links: tuple[str, ...] = ()
 
 
 def json_keys(text: str | None) -> tuple[str, ...]:
@@ -170,6 +202,16 @@ def json_keys(text: str | None) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
+# What the archive runs every error text and alert through before writing it: the application
+# passes one that redacts the bot token (bot/secrets.py); storage itself knows no secret.
+Scrub = Callable[[str], str]
+
+
+def unchanged(text: str) -> str:
+    """Return text as it is (the scrub of an archive that was given none)."""
+    return text
+
+
 def iso(moment: datetime | None) -> str | None:
     """Return a UTC timestamp as sortable ISO text."""
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else None
@@ -178,3 +220,53 @@ def iso(moment: datetime | None) -> str | None:
 def from_iso(text: str | None) -> datetime | None:
     """Parse ISO text written by `iso`."""
     return datetime.fromisoformat(text) if text else None
+
+
+def article_from_row(row: dict) -> Article:
+    """Rebuild an Article from its stored columns."""
+    return Article(
+        url=row["url"],
+        canonical_url=row["canonical_url"],
+        title=row["title"],
+        published=from_iso(row["published_at"]),
+        author=row["author"] or "",
+        lang=row["lang"] or "",
+        lead=row["lead"] or "",
+        body=row["body"] or "",
+        summary=row["summary"] or "",
+        topics=json_keys(row.get("topics")),
+        entities=json_keys(row.get("entities")),
+    )
+
+
+def outbox_from_row(row: dict) -> OutboxItem:
+    """Build an OutboxItem from a joined outbox/articles row."""
+    return OutboxItem(
+        id=row["id"],
+        article_id=row["article_id"],
+        source_key=row["source_key"],
+        channel=row["channel"],
+        chat_id=row["chat_id"],
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"] or 0,
+        article=article_from_row(row),
+        message_id=row["message_id"],
+        last_error=row["last_error"],
+        kind=OutboxKind(row["kind"] or OutboxKind.POST),
+        target_message_id=row["target_message_id"],
+        next_attempt_at=from_iso(row["next_attempt_at"]),
+        created_at=from_iso(row["created_at"]),
+        probe=_expectation(row),
+        probe_tries=row.get("probe_tries") or 0,
+    )
+
+
+def _expectation(row: dict) -> Expectation | None:
+    """Return what a probe of the row looks for, if the send recorded it."""
+    if not row.get("probe_hash"):
+        return None
+    return Expectation(
+        after=row["probe_after"],
+        digest=row["probe_hash"],
+        links=tuple(json.loads(row["probe_links"] or "[]")),
+    )

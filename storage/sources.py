@@ -6,15 +6,16 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import RunRecord, RunStatus, SourceState, iso, source_from_row
+from .records import RunRecord, RunStatus, Scrub, SourceState, iso, source_from_row, unchanged
 from .transaction import immediate
 
 
 class Sources:
     """The `sources` and `runs` tables: what is remembered about each source, and every poll."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         self.db = db
+        self._scrub = scrub
 
     def state(self, key: str) -> SourceState:
         """Return what is remembered about a source (defaults for a new one)."""
@@ -31,6 +32,7 @@ class Sources:
         next_poll_at: datetime | None = None,
     ) -> None:
         """Store one poll and update the source's state in one transaction."""
+        error = None if run.error is None else self._scrub(run.error)
         with self.db.atomic():
             self.db["runs"].insert(
                 {
@@ -40,7 +42,7 @@ class Sources:
                     "status": run.status,
                     "links_found": run.links_found,
                     "new_articles": run.new_articles,
-                    "error": run.error,
+                    "error": error,
                 }
             )
             state = self.state(run.source_key)
@@ -51,7 +53,7 @@ class Sources:
             }
             if run.status == RunStatus.ERROR:
                 update |= {
-                    "last_error": run.error,
+                    "last_error": error,
                     "last_error_at": iso(run.finished_at),
                     "consecutive_failures": state.consecutive_failures + 1,
                 }

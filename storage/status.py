@@ -16,9 +16,18 @@ from pathlib import Path
 
 from .dialect import is_postgres
 from .postgres import fragments
-from .records import OutboxKind, OutboxState, SourceCondition, SourceState, source_from_row
+from .records import (
+    OutboxKind,
+    OutboxState,
+    SourceCondition,
+    SourceState,
+    iso,
+    source_from_row,
+)
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
+# How bot/delivery/telegram.py words a refused token in a row's last_error (a test keeps it so).
+TOKEN_REFUSED = "Telegram refused the bot token"
 READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -45,6 +54,8 @@ class Snapshot:
     flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
+    oldest_pending: dict[str, datetime] = field(default_factory=dict)  # channel -> created_at
+    token_refused: int = 0  # pending rows whose last try found the bot token refused
 
     def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""
@@ -71,12 +82,14 @@ def read_snapshot(
     deadline: float = READ_DEADLINE,
     full: bool = False,
     lags_after: int | None = None,
+    sent_since: datetime | None = None,
 ) -> Snapshot:
     """Read a Snapshot; raise sqlite3.Error past `deadline` or when there is no archive.
 
     `full` adds sent counts and the last day's polls (for `presswatch status` and /status);
-    `lags_after` adds the post rows after that outbox id (for the lag histogram). Every query is an
-    index search or a covering-index scan, except `full`'s sent counts.
+    `lags_after` adds the post rows after that outbox id (for the lag histogram), with a lag only
+    for posts sent at or after `sent_since` when given. Every query is an index search or a
+    covering-index scan, except `full`'s sent counts.
     """
     conn = _connect(path, deadline)
     states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
@@ -103,17 +116,28 @@ def read_snapshot(
                 ).items()
             },
             polls=_recent_polls(conn) if full else {},
-            lags=_post_lags(conn, lags_after) if lags_after is not None else (),
+            lags=_post_lags(conn, lags_after, sent_since) if lags_after is not None else (),
+            oldest_pending=_oldest_pending(conn),
+            token_refused=_token_refused(conn),
         )
     finally:
         conn.close()
 
 
-def read_sources(path: str | Path, *, deadline: float = READ_DEADLINE) -> dict[str, SourceState]:
-    """Return the rows of `sources` (a tiny table: what /healthz needs)."""
+def read_health(path: str | Path, *, deadline: float = READ_DEADLINE) -> Snapshot:
+    """Return what /healthz needs: the sources, failed posts per channel, refused-token rows."""
     conn = _connect(path, deadline)
     try:
-        return _sources(conn)
+        conn.execute("begin")
+        return Snapshot(
+            sources=_sources(conn),
+            outbox=_by_channel(
+                conn,
+                "select {ch}, state, count(*) from outbox where state = ? group by 1, 2",
+                (OutboxState.FAILED,),
+            ),
+            token_refused=_token_refused(conn),
+        )
     finally:
         conn.close()
 
@@ -158,13 +182,41 @@ def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
     return polls
 
 
-def _post_lags(conn: sqlite3.Connection, after: int) -> tuple[PostLag, ...]:
+def _post_lags(conn: sqlite3.Connection, after: int, since: datetime | None) -> tuple[PostLag, ...]:
     """Return up to _LAG_ROWS post rows after outbox id `after`, with each sent post's lag."""
     lag = "max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)"
+    # Posts sent before `since` (this process's start) carry no lag; without it every post does.
+    # PostgreSQL compares timestamps, so "no lower bound" is its '-infinity', SQLite's ''.
+    start = iso(since) or ("-infinity" if is_postgres(conn) else "")
+    if is_postgres(conn):
+        lag = fragments.POST_LAG
     rows = conn.execute(
-        f"""select o.id, o.state, a.source_key, {fragments.POST_LAG if is_postgres(conn) else lag}
+        f"""select o.id, o.state, a.source_key, case when o.sent_at >= ? then {lag} end
            from outbox o join articles a on a.id = o.article_id
            where o.id > ? and coalesce(o.kind, ?) = ? order by o.id limit ?""",
-        [after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
+        [start, after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
     )
     return tuple(PostLag(i, OutboxState(state), key, lag) for i, state, key, lag in rows)
+
+
+def _oldest_pending(conn: sqlite3.Connection) -> dict[str, datetime]:
+    """Return when the oldest pending row of each channel was queued (through the state index)."""
+    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
+    oldest: dict[str, datetime] = {}
+    for ch, at in conn.execute(
+        f"select {channel}, min(created_at) from outbox where state = ? group by 1",
+        [OutboxState.PENDING],
+    ):
+        if at:
+            moment = datetime.fromisoformat(at)
+            oldest[ch] = min(oldest.get(ch, moment), moment)
+    return oldest
+
+
+def _token_refused(conn: sqlite3.Connection) -> int:
+    """Return how many pending rows last failed because Telegram refused the bot token."""
+    (n,) = conn.execute(
+        "select count(*) from outbox where state = ? and last_error like ?",
+        [OutboxState.PENDING, f"{TOKEN_REFUSED}%"],
+    ).fetchone()
+    return n

@@ -22,7 +22,7 @@ from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .posts import Posts
-from .records import Delivery, OutboxState, TagKind, iso
+from .records import Delivery, OutboxState, Scrub, TagKind, iso, unchanged
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
@@ -54,16 +54,19 @@ def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -
 class Store:
     """All reads and writes of the archive, through one connection."""
 
-    def __init__(self, db: Database, *, dedup: DedupConfig | None = None) -> None:
+    def __init__(
+        self, db: Database, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged
+    ) -> None:
         self.db = db
         self.dedup = dedup or DedupConfig()
-        self.sources = Sources(db)
+        # Every error text and alert is scrubbed on its way in (the bot token never lands here).
+        self.sources = Sources(db, scrub=scrub)
         self.reports = Reports(db)
-        self.outbox = Outbox(db)
+        self.outbox = Outbox(db, scrub=scrub)
         self.posts = Posts(db)
-        self.alerts = Alerts(db)
+        self.alerts = Alerts(db, scrub=scrub)
         self.subscriptions = Subscriptions(db)
-        self.health = SourceHealth(db)
+        self.health = SourceHealth(db, scrub=scrub)
         self._neardup: NearDuplicateIndex | None = None
 
     def near_duplicates(self, *, now: datetime) -> NearDuplicateIndex:
@@ -74,7 +77,9 @@ class Store:
         return self._neardup
 
     @classmethod
-    def open(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
+    def open(
+        cls, path: str | Path, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged
+    ) -> Store:
         """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
         path = Path(path)
         try:
@@ -88,7 +93,7 @@ class Store:
             migrations.apply(db)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
-        return cls(db, dedup=dedup)
+        return cls(db, dedup=dedup, scrub=scrub)
 
     @classmethod
     def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
@@ -101,11 +106,11 @@ class Store:
         return cls(Database(conn, execute_plugins=False), dedup=dedup)
 
     @classmethod
-    def in_memory(cls, *, dedup: DedupConfig | None = None) -> Store:
+    def in_memory(cls, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
         """Return a migrated throwaway archive in memory (dry runs, tests)."""
         db = Database(memory=True)
         migrations.apply(db)
-        return cls(db, dedup=dedup)
+        return cls(db, dedup=dedup, scrub=scrub)
 
     def close(self) -> None:
         """Close the connection."""

@@ -121,13 +121,18 @@ def postgres_archive(_postgres_archive):
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request, tmp_path: Path):
-    """A fresh archive, closed after the test: an SQLite file, then a PostgreSQL database."""
-    from storage import Store
+def backend(request, tmp_path: Path):
+    """A fresh archive's home: an SQLite file, then a PostgreSQL database (emptied)."""
+    from storage.backends import SqliteBackend
 
     if request.param == "sqlite":
-        archive = Store.open(tmp_path / "archive.db")
-    else:
-        archive = request.getfixturevalue("postgres_archive").open()
+        return SqliteBackend(tmp_path / "archive.db")
+    return request.getfixturevalue("postgres_archive")
+
+
+@pytest.fixture
+def store(backend):
+    """A fresh archive, closed after the test: an SQLite file, then a PostgreSQL database."""
+    archive = backend.open()
     yield archive
     archive.close()

@@ -252,7 +252,7 @@ def test_add_proposes_an_html_source_with_a_preview(world, tmp_path) -> None:
     base = world.url("interaffairs-en", "")
     port = base.rsplit(":", 1)[1]
     assert source == {
-        "key": f"127-0-0-1-{port}",
+        "key": "international-affairs",  # from the site's name, not its host
         "name": "International Affairs",
         "kind": "html",
         "url": base + "/",

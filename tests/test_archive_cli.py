@@ -171,7 +171,7 @@ def test_search_csv_and_topic_and_limit(config) -> None:
 
 def test_search_without_words_is_one_clear_line(config) -> None:
     result = presswatch("search", "--config", str(config), '"*" ( ) : -')
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage error, like argparse's
     assert result.stderr.strip() == "presswatch: search: empty query: give at least one word"
 
 

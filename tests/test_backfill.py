@@ -213,7 +213,7 @@ def test_a_source_without_pages_is_a_clear_error(world, tmp_path) -> None:
     ("args", "message"),
     [
         (("nope", "--pages", "2"), "unknown source 'nope'"),
-        (("interaffairs-en", "--pages", "0"), "expected a positive whole number"),
+        (("interaffairs-en", "--pages", "0"), "expected a whole number from 1 to 10,000"),
         (("interaffairs-en",), "--pages"),
     ],
 )

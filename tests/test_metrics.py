@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -83,14 +83,18 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
     counters.inc("polls", source="alpha", status="ok")
     counters.inc("polls", source="beta", status="error")
     counters.inc("posts_sent", by=2, channel="main")
-    families = scrape(monitor(config, counters))
+    counters.inc("posts_printed", by=3, channel="main")
+    for seconds in (0.4, 3.0, 700.0):
+        counters.observe("poll_duration", seconds, source="alpha")
+    mon = monitor(config, counters)
+    mon.started = T0  # the archive's posts were sent after this process started
+    families = scrape(mon)
     assert families["presswatch_polls"]["type"] == "counter"
     assert families["presswatch_post_lag_seconds"]["type"] == "histogram"
     expected = [
         ("presswatch_polls_total", {"source": "alpha", "status": "ok"}, 1),
         ("presswatch_polls_total", {"source": "beta", "status": "ok"}, 0),
         ("presswatch_polls_total", {"source": "alpha", "status": "skipped"}, 0),
-        ("presswatch_poll_errors_total", {"source": "beta"}, 1),
         ("presswatch_articles_stored_total", {"source": "alpha"}, 6),
         ("presswatch_last_success_timestamp_seconds", {"source": "alpha"}, T0.timestamp()),
         ("presswatch_source_state", {"source": "beta", "state": "failing"}, 1),
@@ -102,6 +106,12 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
         ("presswatch_post_lag_seconds_bucket", {"source": "alpha", "le": "+Inf"}, 2),
         ("presswatch_post_lag_seconds_count", {"source": "alpha"}, 2),
         ("presswatch_posts_sent_total", {"channel": "main"}, 2),
+        ("presswatch_posts_printed_total", {"channel": "main"}, 3),
+        ("presswatch_poll_duration_seconds_bucket", {"source": "alpha", "le": "0.5"}, 1),
+        ("presswatch_poll_duration_seconds_bucket", {"source": "alpha", "le": "5"}, 2),
+        ("presswatch_poll_duration_seconds_bucket", {"source": "alpha", "le": "+Inf"}, 3),
+        ("presswatch_poll_duration_seconds_count", {"source": "alpha"}, 3),
+        ("presswatch_poll_duration_seconds_sum", {"source": "alpha"}, 703.4),
         ("presswatch_outbox_posts", {"channel": "main", "state": "uncertain"}, 1),
         ("presswatch_outbox_posts", {"channel": "personal", "state": "failed"}, 2),
         ("presswatch_outbox_flood_waiting", {"channel": "main"}, 1),
@@ -110,15 +120,46 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
         ("presswatch_database_ok", {}, 1),
     ]
     for name, labels, number in expected:
-        assert value(families, name, **labels) == number, (name, labels)
+        assert value(families, name, **labels) == pytest.approx(number), (name, labels)
     assert not any("user:42" in str(key) for f in families.values() for key in f["samples"]), (
         "readers must not become series"
     )
+    # polls_total{status="error"} says it all; no second series repeats it.
+    assert "presswatch_poll_errors" not in families
+    assert families["presswatch_poll_duration_seconds"]["type"] == "histogram"
+    # The text format writes an info family as a gauge of 1 named *_info.
+    [(name, labels)] = families["presswatch_build_info"]["samples"]
+    assert name == "presswatch_build_info" and dict(labels)["version"]
+    for name in ("process_cpu_seconds", "process_resident_memory_bytes", "python_info"):
+        assert name in families, f"no {name}: the process and platform collectors are registered"
+    # The pending row was queued at T0: its age is how long ago that is, give or take the test.
+    age = value(families, "presswatch_outbox_oldest_pending_age_seconds", channel="main")
+    assert age >= (datetime.now(UTC) - T0).total_seconds() - 60
+
+
+def test_the_lag_counts_only_posts_sent_since_the_process_started(archive) -> None:
+    config, store = archive
+    mon = monitor(config)  # started now: the archive's two sent posts are history
+    assert not any(
+        s[0] == "presswatch_post_lag_seconds_count"
+        for s in scrape(mon)["presswatch_post_lag_seconds"]["samples"]
+    )
+    sent_at = datetime.now(UTC) + timedelta(seconds=1)
+    store.db.execute(
+        "update outbox set state = 'sent', sent_at = ? where state = 'pending'",
+        [sent_at.isoformat(timespec="seconds")],
+    )
+    store.db.conn.commit()
+    families = scrape(mon)
+    assert value(families, "presswatch_post_lag_seconds_count", source="alpha") == 1
+    # ...and the counters beside it start at zero with the process too.
+    assert value(families, "presswatch_posts_sent_total", channel="main") == 0
 
 
 def test_the_lag_of_each_post_is_counted_once_over_scrapes(archive) -> None:
     config, _ = archive
     mon = monitor(config)
+    mon.started = T0
     scrape(mon)
     assert value(scrape(mon), "presswatch_post_lag_seconds_count", source="alpha") == 2
 

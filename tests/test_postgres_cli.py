@@ -61,12 +61,13 @@ def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres)
 
 def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, postgres) -> None:
     config = write_config(tmp_path, world)
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
     url = new_database(postgres, "presswatch_moved")
     moved = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert moved.returncode == 0, moved.stderr
     assert re.search(r"(?m)^articles\s+6\s+6$", moved.stdout)
-    assert "all 11 tables match" in moved.stdout
+    assert "all 14 tables match" in moved.stdout
+    assert re.search(r"(?m)^chat_marks\s+(\d+)\s+\1$", moved.stdout)  # the probe's marks too
     again = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert again.returncode == 0, again.stderr  # a finished copy resumes into nothing new
     before = {
@@ -85,7 +86,7 @@ def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, 
 
 def test_a_stopped_copy_resumes_without_doubling_rows(world, tmp_path, postgres) -> None:
     config = write_config(tmp_path, world)
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
     sqlite = Store.open(load_config(config).storage_path)
     backend = PostgresBackend(new_database(postgres, "presswatch_resumed"))
     target = backend.open()
@@ -112,7 +113,7 @@ def test_a_stopped_copy_resumes_without_doubling_rows(world, tmp_path, postgres)
 
 def test_different_counts_after_the_copy_exit_1_naming_the_table(world, tmp_path, postgres) -> None:
     config = write_config(tmp_path, world)
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
     url = new_database(postgres, "presswatch_busy")
     backend = PostgresBackend(url)
     store = backend.open()

@@ -10,12 +10,21 @@ import os
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
 from bot.app import open_app, open_archive
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
+from bot.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    CommandError,
+    UsageError,
+    day,
+    table,
+    whole,
+)
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, load_config
 from bot.ingest.backfill import BackfillReport, walk_pages
@@ -24,6 +33,8 @@ from scrapers.models import Source
 from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, search
 
+_MAX_RESULTS = 100_000
+_MAX_PAGES = 10_000
 SEARCH_COLUMNS = (
     "id",
     "published_at",
@@ -41,21 +52,6 @@ SEARCH_COLUMNS = (
 # -- search ---------------------------------------------------------------------------------------
 
 
-def _day(text: str) -> datetime:
-    """Parse YYYY-MM-DD as midnight UTC (argparse type)."""
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
-
-
-def _positive(text: str) -> int:
-    """Parse a positive integer (argparse type)."""
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
-    return int(text)
-
-
 def _args_search(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "query",
@@ -67,19 +63,24 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--topic", metavar="KEY", help="only articles with this topic")
     sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
     sub.add_argument(
-        "--since", type=_day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
+        "--since", type=day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
     )
     sub.add_argument(
-        "--until", type=_day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
+        "--until", type=day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
     )
     sub.add_argument(
-        "--limit", type=_positive, default=20, help="at most this many results (default 20)"
+        "--limit",
+        type=whole(1, _MAX_RESULTS),
+        default=20,
+        help="at most this many results (default 20)",
     )
     sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
+    if not any(char.isalnum() for char in " ".join(args.query)):
+        raise UsageError("search: empty query: give at least one word")
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
     with open_archive(config, read_only=True) as store:
@@ -95,7 +96,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
             )
         except ValueError as exc:
-            raise CommandError(f"search: {exc}: give at least one word") from exc
+            raise UsageError(f"search: {exc}: give at least one word") from exc
     _print_hits(hits, args.format, sys.stdout)
     if not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
@@ -156,7 +157,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--format", choices=("jsonl", "csv"), required=True)
     sub.add_argument(
         "--since",
-        type=_day,
+        type=day,
         metavar="YYYY-MM-DD",
         help="only articles published on or after this day (UTC)",
     )
@@ -268,7 +269,7 @@ def _args_backfill(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("key", metavar="KEY", help="the source to backfill")
     sub.add_argument(
         "--pages",
-        type=_positive,
+        type=whole(1, _MAX_PAGES),
         required=True,
         help="how many older pages to read: pages 2 to N+1 of the source's `pages` template",
     )

@@ -11,7 +11,7 @@ import asyncio
 from datetime import UTC, datetime
 
 from bot.app import Archive, open_app, open_backend
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, published_utc
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, published_utc, whole
 from bot.config import Config, load_config
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
@@ -29,7 +29,7 @@ def _args_check(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("key", metavar="KEY", help="a configured source's key")
     sub.add_argument(
         "--limit",
-        type=int,
+        type=whole(0, 1000),
         default=10,
         metavar="N",
         help="read at most N new articles (default 10)",

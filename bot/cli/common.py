@@ -1,17 +1,85 @@
-"""What every command module shares: exit codes, errors, a command record, table output."""
+"""What every command module shares: exit codes, errors, argument types, a command record, tables.
+
+CommandError     a command cannot do what was asked (exit 1)
+  UsageError     what was asked makes no sense, e.g. a search without words (exit 2)
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a writer killed by SIGPIPE
+# Dates a press archive may hold; beyond them a date is a typo (and 9999-12-31 + 1 day overflows).
+FIRST_DAY, LAST_DAY = datetime(1900, 1, 1, tzinfo=UTC), datetime(2199, 12, 31, tzinfo=UTC)
 
 
 class CommandError(Exception):
     """A command cannot do what was asked; the message is shown as is."""
+
+
+class UsageError(CommandError):
+    """The command line asks for something that makes no sense; exit 2 like argparse."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line ending in a pointer to --help."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the problem on one line and exit 2."""
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def reader_gone() -> int:
+    """End quietly when standard output's reader closed it, as `head` does (the Unix way)."""
+    # Output still buffered would fail again when Python flushes it at exit: send it nowhere.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE
+
+
+def package_version() -> str:
+    """Return the installed package's version."""
+    try:
+        return version("presswatch")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """Return an argparse type for a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        text = text.strip()
+        if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high:,}, got {text!r}"
+            )
+        return int(text)
+
+    return parse
+
+
+def day(text: str) -> datetime:
+    """Parse YYYY-MM-DD as midnight UTC, within the years an archive may hold (argparse type)."""
+    try:
+        moment = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+    if not FIRST_DAY <= moment <= LAST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"expected a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}, got {text!r}"
+        )
+    return moment
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Logging set-up for the CLI: readable or JSON lines, with the bot token always redacted.
 
 The token is scrubbed from the finished text of every record (message, arguments, traceback,
-stack), in its plain and URL-encoded forms, and uncaught exceptions go through the same
-formatter instead of the interpreter's own traceback printer.
+stack) by bot.secrets.redact, in every spelling an error text may give it (any case, the ':'
+URL-encoded), and uncaught exceptions go through the same formatter instead of the
+interpreter's own traceback printer.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ import logging
 import sys
 import threading
 from datetime import UTC, datetime
-from urllib.parse import quote
+
+from bot.secrets import redact
 
 _QUIET = (
     "httpx",
@@ -23,7 +25,6 @@ _QUIET = (
     "htmldate",
     "charset_normalizer",
 )
-REDACTED = "[redacted]"
 
 
 class RedactingFormatter(logging.Formatter):
@@ -31,9 +32,7 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, *, secrets: tuple[str, ...], as_json: bool) -> None:
         super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
-        # A token travels in URLs too (PTB puts it in the path), where ':' may be encoded.
-        variants = {form for s in secrets if s for form in (s, quote(s, safe=""), quote(s))}
-        self._secrets = tuple(sorted(variants, key=len, reverse=True))
+        self._secrets = tuple(secrets)
         self._json = as_json
 
     def format(self, record: logging.LogRecord) -> str:
@@ -57,9 +56,7 @@ class RedactingFormatter(logging.Formatter):
 
     def redact(self, text: str) -> str:
         """Replace every secret in `text`."""
-        for secret in self._secrets:
-            text = text.replace(secret, REDACTED)
-        return text
+        return redact(text, secrets=self._secrets)
 
 
 def setup_logging(

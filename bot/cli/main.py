@@ -1,6 +1,7 @@
 """The `presswatch` command line: a thin shell over the application.
 
-Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage.
+Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 141
+when the reader of standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, Archive, open_app, open_archive, run_once
+from bot.app import App, Archive, open_app, run_once
 from bot.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
     Command,
     CommandError,
-    table,
+    Parser,
+    UsageError,
+    package_version,
+    reader_gone,
 )
 from bot.cli.logs import setup_logging
 from bot.config import TOKEN_ENV, Config, ConfigError, config_from_dict, load_config
@@ -30,7 +34,7 @@ from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
-from bot.service.overview import when
+from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import (
     Article,
@@ -67,8 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"presswatch: config error: {exc}", file=sys.stderr)
+        for problem in exc.problems:  # every problem at once, one line each
+            print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"presswatch: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except BrokenPipeError:
+        return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -78,11 +88,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="presswatch",
         description="Watch press releases, archive them in SQLite or PostgreSQL, post summaries to Telegram.",
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
+    parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in all_commands():
         sub = commands.add_parser(
@@ -111,13 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, check, classify, migrate, outbox, sources, status
+    from bot.cli import archive, check, classify, migrate, opml, outbox, retag, sources, status
 
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *opml.COMMANDS,
         *check.COMMANDS,
         *classify.COMMANDS,
+        *retag.COMMANDS,
         *outbox.COMMANDS,
         *archive.COMMANDS,
         *status.COMMANDS,
@@ -129,42 +142,65 @@ def all_commands() -> list[Command]:
 
 
 def _cmd_once(args: argparse.Namespace) -> int:
-    """Poll every due source once, publish what is pending, exit."""
+    """Poll every due source once, publish what is pending, exit; say in one line how it went."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
-        async with open_app(config) as app:
+        # Asked first: with a refused token nothing would be posted, so nothing is polled either.
+        telegram = await check_telegram(config.telegram)
+        if telegram.state == TelegramState.REFUSED:
+            raise CommandError(
+                f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
+                "shows it); nothing was polled or posted"
+            )
+        async with open_app(config, role="once") as app:
             runs, report = await run_once(app)
-        failed = [r for r in runs if r.status == RunStatus.ERROR]
-        for run in failed:
-            print(f"{run.source_key}: {run.error}", file=sys.stderr)
+            telegram = _after_sends(telegram, app.counters.telegram.latest)
+        for run in runs:
+            if run.status == RunStatus.ERROR:
+                print(f"{run.source_key}: {run.error}", file=sys.stderr)
         print(
-            f"polled {len(runs)} source(s): {sum(r.new_articles for r in runs)} new article(s); "
-            f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
-            f"failed {report.failed}",
+            round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
             file=sys.stderr,
         )
-        return EXIT_FAILED if failed or report.failed else EXIT_OK
+        failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
+        return EXIT_FAILED if failed or not telegram.healthy else EXIT_OK
 
     return asyncio.run(go())
 
 
+def _after_sends(check: TelegramCheck, latest: TelegramCheck) -> TelegramCheck:
+    """Return what the sends of this round said about Telegram, else the check before them."""
+    return check if latest.state == TelegramState.UNKNOWN else latest
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
-    """Run the service until SIGINT or SIGTERM."""
+    """Run the service until SIGINT or SIGTERM; SIGHUP re-reads the config."""
     config = load_config(args.config)
+    _warn(config)
 
     async def go() -> int:
         # A stop that arrives while the archive and the bot are still opening ends the start-up
         # cleanly; once serving, the service installs its own handlers.
         early_stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            asyncio.get_running_loop().add_signal_handler(sig, early_stop.set)
-        async with open_app(config) as app:
+            loop.add_signal_handler(sig, early_stop.set)
+        # The config being opened was read just now: an early reload has nothing newer to read.
+        loop.add_signal_handler(signal.SIGHUP, lambda: None)
+        async with open_app(config, role="run") as app:
             if not early_stop.is_set():
                 await Service(app, chat=_chat(app)).run()
         return EXIT_OK
 
     return asyncio.run(go())
+
+
+def _warn(config: Config) -> None:
+    """Log what the config says that is allowed but probably not meant (no channels)."""
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
 
 
 def _chat(app: App) -> ChatFactory | None:
@@ -305,43 +341,6 @@ async def _read_target(
     return page.content, page.text, page.url
 
 
-# -- sources ---------------------------------------------------------------------------------------
-
-
-def _cmd_sources(args: argparse.Namespace) -> int:
-    """List each source with its last poll, last success, last error and article count."""
-    config = load_config(args.config)
-    with open_archive(config, read_only=True) as store:
-        states = {row["key"]: row for row in store.sources.overview()}
-        counts = store.sources.article_counts()
-    rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
-    for source in config.sources:
-        state = states.get(source.key, {})
-        failing = state.get("consecutive_failures") or 0
-        error = f"[failed {failing}x in a row] {state.get('last_error')}" if failing else ""
-        rows.append(
-            (
-                source.key,
-                source.kind,
-                _every(source.every_seconds),
-                when(state.get("last_poll_at")),
-                when(state.get("last_success_at")),
-                str(counts.get(source.key, 0)),
-                error,
-            )
-        )
-    print(table(rows))
-    return EXIT_OK
-
-
-def _every(seconds: int) -> str:
-    """Return a poll interval as '10m' or '1h'."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 CORE_COMMANDS = [
     Command(
         "once",
@@ -361,12 +360,6 @@ CORE_COMMANDS = [
         "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
         _cmd_extract,
         _args_extract,
-    ),
-    Command(
-        "sources",
-        "list sources with last poll, last success, last error and article count",
-        "presswatch sources --config presswatch.toml",
-        _cmd_sources,
     ),
 ]
 

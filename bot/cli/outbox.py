@@ -12,13 +12,23 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import open_archive
-from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table
-from bot.config import load_config
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
+from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten
+from bot.secrets import scrubber
 from bot.service.overview import when
 from storage import ChannelState, OutboxKind, OutboxState
+from storage.records import Settlement
 
 _LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_SETTLED_SHOWN = 20
+_HOW = {
+    Settlement.FOUND: "found in the chat",
+    Settlement.ABSENT: "not in the chat, sent again",
+    Settlement.HELD: "undecided, held",
+    Settlement.RESENT: "undecided, sent again",
+    Settlement.REPEATED: "edit made again",
+}
 _EXAMPLE = "\n  ".join(
     [
         "presswatch outbox --config presswatch.toml            # what waits, what is unsure, what failed",
@@ -39,7 +49,11 @@ def _args(sub: argparse.ArgumentParser) -> None:
         help="list (default), retry failed or uncertain rows, or drop rows",
     )
     sub.add_argument(
-        "ids", nargs="*", type=int, metavar="ID", help="row ids, as the list shows them"
+        "ids",
+        nargs="*",
+        type=whole(1, 2**63 - 1),
+        metavar="ID",
+        help="row ids, as the list shows them",
     )
     sub.add_argument("--all-failed", action="store_true", help="retry every failed row")
     sub.add_argument(
@@ -70,9 +84,12 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
 
 def _list(config, *, states: tuple[str, ...]) -> int:
     """Print the rows in `states` and every failing channel."""
+    # Rows written before the token was redacted may hold it: scrub before shortening.
+    scrub = scrubber(config.telegram.token)
     with open_archive(config, read_only=True) as store:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
+        settled = store.outbox.probes.settled(limit=_SETTLED_SHOWN)
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
@@ -83,7 +100,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
                 row["state"],
                 str(row["attempts"] or 0),
                 when(row["next_attempt_at"]),
-                shorten(row["last_error"] or "-", 60),
+                shorten(scrub(row["last_error"] or "-"), 60),
                 shorten(row["title"] or "", 60),
             )
         )
@@ -93,14 +110,48 @@ def _list(config, *, states: tuple[str, ...]) -> int:
     for channel in channels:
         print(
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
-            f"{when(channel['since'])}: {channel['reason']}"
+            f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
-    if counts.get(OutboxState.UNCERTAIN):
+    _print_settled(settled)
+    _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
+    return EXIT_OK
+
+
+def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:
+    """Say which uncertain rows wait for a probe and which wait for the operator."""
+    uncertain = [r for r in rows if r["state"] == OutboxState.UNCERTAIN]
+    waiting = sum(1 for r in uncertain if r["settlement"] is None) if probing else 0
+    if waiting:
+        print(f"{waiting} uncertain row(s) wait for a probe of their chat (seconds, not you)")
+    if len(uncertain) > waiting:
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
             "did, or 'outbox retry ID' if it did not"
         )
-    return EXIT_OK
+
+
+def _print_settled(rows: list[dict]) -> None:
+    """Print how the most recent uncertain rows were settled (by a probe, or as an edit)."""
+    if not rows:
+        return
+    print(f"\nhow uncertain rows were settled (the {_SETTLED_SHOWN} most recent):")
+    lines = [("ID", "CHANNEL", "KIND", "SETTLED", "NOW", "WHEN", "HOW")]
+    for row in rows:
+        how = row["settle_note"] or ""
+        if row["settlement"] == Settlement.FOUND and row["message_id"]:
+            how = f"message {row['message_id']}"
+        lines.append(
+            (
+                str(row["id"]),
+                row["channel"],
+                row["kind"] or OutboxKind.POST,
+                _HOW.get(row["settlement"], row["settlement"]),
+                row["state"],
+                when(row["updated_at"]),
+                shorten(how, 90),
+            )
+        )
+    print(table(lines))
 
 
 def _change(config, args: argparse.Namespace) -> int:

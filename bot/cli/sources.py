@@ -1,4 +1,5 @@
-"""The `add` command: propose a [[sources]] block for a page or feed, with a preview (writes nothing)."""
+"""The `sources` command (each source's state), and `add`: propose a [[sources]] block for a page
+or feed, with a preview (writes nothing)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from bot.app import Archive, open_app
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, published_utc
+from bot.app import Archive, open_app, open_archive
+from bot.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    Command,
+    CommandError,
+    published_utc,
+    table,
+    whole,
+)
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import shorten
 from bot.ingest.discovery import (
@@ -29,11 +39,14 @@ from bot.ingest.proposal import (
     guess_timezone,
     is_feed,
     page_facts,
-    source_key,
+    title_key,
     toml_block,
 )
+from bot.service.overview import failures, when
 from scrapers import Article, Link, NotAFeed, ScrapeError, Source, links_from_feed, url_key
 from scrapers.fetch import Fetcher
+from storage import SourceState
+from storage.records import source_from_row
 
 
 @dataclass(slots=True)
@@ -52,7 +65,7 @@ def _args_add(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--key", help="the new source's key (default: made from the host name)")
     sub.add_argument(
         "--preview",
-        type=int,
+        type=whole(0, 100),
         default=5,
         metavar="N",
         help="read the first N articles as a preview (default 5; 0 for none)",
@@ -75,12 +88,8 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         taken = tuple(s.key for s in config.sources)
         proposal = await _propose(url, app.fetcher, key=key, taken=taken)
         block = toml_block(proposal.fields)
-        source = _source_from_toml(block)
-        notes = proposal.notes + [
-            f"Already configured as source {s.key}."
-            for s in config.sources
-            if url_key(s.url) == url_key(source.url)
-        ]
+        source = source_from_block(block)
+        notes = proposal.notes + configured_notes(config.sources, url, source.url)
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK
@@ -106,7 +115,8 @@ async def _propose(
             *_feed_notes(_feed_links(page.content, page.url), page.url),
         ]
         return _Proposal(
-            _fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken), notes
+            proposed_fields(page.url, feed_facts(page.content), kind="feed", key=key, taken=taken),
+            notes,
         )
     facts, notes = page_facts(page.text, base_url=page.url), []
     for feed_url in facts.feeds[:3]:
@@ -122,7 +132,7 @@ async def _propose(
             f"{page.url} advertises this feed ({len(items)} items); a feed outlasts redesigns."
         )
         return _Proposal(
-            _fields(feed.url, merged, kind="feed", key=key, taken=taken),
+            proposed_fields(feed.url, merged, kind="feed", key=key, taken=taken),
             notes + _feed_notes(items, feed.url),
         )
     try:
@@ -131,7 +141,7 @@ async def _propose(
         raise CommandError(str(exc)) from exc
     notes += _pattern_notes(group, link_groups(page.text, base_url=page.url)[1:3])
     return _Proposal(
-        _fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes
+        proposed_fields(page.url, facts, kind="html", key=key, taken=taken, group=group), notes
     )
 
 
@@ -159,7 +169,7 @@ def _feed_notes(items: tuple[Link, ...], url: str) -> list[str]:
     )
 
 
-def _fields(
+def proposed_fields(
     url: str,
     facts: PageFacts,
     *,
@@ -170,7 +180,7 @@ def _fields(
 ) -> list[tuple[str, object, str]]:
     """Return the rows of a proposed [[sources]] block."""
     zone, why = guess_timezone(url, lang=facts.lang)
-    key = key or source_key(url, taken=taken)
+    key = key or title_key(facts.name, url, taken=taken)
     return [
         ("key", key, ""),
         ("name", facts.name or key, "the name readers see"),
@@ -188,6 +198,24 @@ def _fields(
     ]
 
 
+def configured_notes(sources: tuple[Source, ...], *urls: str) -> list[str]:
+    """Say which configured sources already read these addresses, or the same site."""
+    same = [s for s in sources if any(url_key(s.url) == url_key(u) for u in urls)]
+    if same:
+        return [f"Already configured as source {s.key} ({s.url})." for s in same]
+    hosts = {_site(u) for u in urls}
+    return [
+        f"The site {_site(s.url)} is already configured as source {s.key} ({s.url})."
+        for s in sources
+        if _site(s.url) in hosts
+    ]
+
+
+def _site(url: str) -> str:
+    """Return a URL's host (and port) without 'www.'."""
+    return urlsplit(url).netloc.lower().removeprefix("www.")
+
+
 def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
     """Explain the inferred link_pattern and name the runner-up shapes."""
     notes = [
@@ -202,7 +230,7 @@ def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
     return notes
 
 
-def _source_from_toml(block: str) -> Source:
+def source_from_block(block: str) -> Source:
     """Validate the printed block exactly as `presswatch` will read it, and return its Source."""
     return config_from_dict(tomllib.loads(block), path=Path("proposal.toml")).sources[0]
 
@@ -221,7 +249,50 @@ def _preview_lines(number: int, item: Article | ScrapeError, *, now: datetime) -
     return lines + ([f"   {summary}"] if summary else [])
 
 
+# -- sources ------------------------------------------------------------------------------------
+
+
+def _cmd_sources(args: argparse.Namespace) -> int:
+    """List each source with its last poll, last success, last error and article count."""
+    config = load_config(args.config)
+    with open_archive(config, read_only=True) as store:
+        states = {row["key"]: row for row in store.sources.overview()}
+        counts = store.sources.article_counts()
+    rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
+    for source in config.sources:
+        state = states.get(source.key, {})
+        row = source_from_row(state) if state else SourceState(source.key)
+        error = f"[{failures(row)}] {row.last_error}" if row.consecutive_failures else ""
+        rows.append(
+            (
+                source.key,
+                source.kind,
+                _every(source.every_seconds),
+                when(state.get("last_poll_at")),
+                when(state.get("last_success_at")),
+                str(counts.get(source.key, 0)),
+                error,
+            )
+        )
+    print(table(rows))
+    return EXIT_OK
+
+
+def _every(seconds: int) -> str:
+    """Return a poll interval as '10m' or '1h'."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 COMMANDS: list[Command] = [
+    Command(
+        "sources",
+        "list sources with last poll, last success, last error and article count",
+        "presswatch sources --config presswatch.toml",
+        _cmd_sources,
+    ),
     Command(
         "add",
         "propose a [[sources]] block for a page or feed, with a preview (writes nothing)",

@@ -1,22 +1,27 @@
-"""The `status` command: the service's health at a glance, read from the archive.
+"""The `status` command: the service's health at a glance; and `reload`, which asks it to re-read
+its config.
 
-It reads through a read-only connection, so it works while `presswatch run` writes (WAL readers
-don't block the writer; on PostgreSQL, one read-only snapshot). Exit status 1 when a source is failing or a channel has failed posts.
+`status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
+readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
+service's /healthz when `[service] http` is set. Exit status 1 when a source is failing, a channel
+has failed posts, Telegram refuses the token or does not answer, or the service is down.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sqlite3
 import urllib.error
 import urllib.request
 
 from bot.app import open_backend
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, table
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.config import Config, load_config
 from bot.service.overview import note, when
-from storage import OutboxState, RunStatus, StorageError
+from storage import OutboxState, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
 _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -34,11 +39,18 @@ def _cmd_status(args: argparse.Namespace) -> int:
         except (sqlite3.Error, StorageError) as exc:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
-    print(f"archive: {backend}\nservice: {_service_line(config)}\n")
+    service, from_service = _ask_service(config)
+    print(f"archive: {backend}\nservice: {service}")
+    for warning in config.warnings:
+        print(f"warning: {warning}")
+    print()
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
     problems = snapshot.failing(s.key for s in config.sources) + [
         f"channel {c}" for c in snapshot.failed_channels()
     ]
+    if snapshot.token_refused and not any(p.startswith("Telegram") for p in from_service):
+        problems.append(f"Telegram ({snapshot.token_refused} post(s) wait: the token was refused)")
+    problems += from_service
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
     return EXIT_FAILED if problems else EXIT_OK
@@ -87,10 +99,10 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     return table(rows)
 
 
-def _service_line(config: Config) -> str:
-    """Ask the running service's /healthz (when configured) how it is."""
+def _ask_service(config: Config) -> tuple[str, list[str]]:
+    """Ask the running service's /healthz (when configured): its line, and its own problems."""
     if not config.service.http:
-        return "unknown (set [service] http to let `status` ask the running service)"
+        return "unknown (set [service] http to let `status` ask the running service)", []
     host, port = config.service.http
     url = f"http://{host}:{port}/healthz"
     try:
@@ -98,10 +110,41 @@ def _service_line(config: Config) -> str:
             body = json.load(answer)
     except urllib.error.HTTPError as exc:
         body = json.load(exc) if exc.headers.get_content_type() == "application/json" else {}
-        return f"{', '.join(body.get('reasons', [])) or f'HTTP {exc.code}'} ({url})"
+        reasons = ", ".join(body.get("reasons", [])) or f"HTTP {exc.code}"
+        return f"{reasons} ({url})", [f"service down ({reasons})"]
     except (OSError, ValueError) as exc:
-        return f"not answering at {url} ({getattr(exc, 'reason', exc)})"
-    return f"{body.get('status')}, scheduler {body.get('scheduler')} ({url})"
+        return f"not answering at {url} ({getattr(exc, 'reason', exc)})", []
+    telegram = body.get("telegram") or {}
+    problems = (
+        [f"Telegram ({telegram.get('detail')})"]
+        if telegram.get("state") in ("refused", "unreachable")
+        else []
+    )
+    line = f"{body.get('status')}, scheduler {body.get('scheduler')}"
+    return f"{line}, Telegram {telegram.get('detail', 'unknown')} ({url})", problems
+
+
+def _cmd_reload(args: argparse.Namespace) -> int:
+    """Ask the running service to re-read its config (SIGHUP to the process holding the lock)."""
+    config = load_config(args.config)  # a config that does not load is refused here already
+    if config.storage_url is not None:
+        # Workers of a PostgreSQL archive may run on many machines: no local lock file names them.
+        raise CommandError(
+            "the archive is PostgreSQL: send SIGHUP to each worker (kill -HUP PID, "
+            "systemctl reload presswatch or docker compose kill -s HUP)"
+        )
+    holder = lock_holder(config.storage_path)
+    if holder is None:
+        raise CommandError(f"no presswatch service is running on {config.storage_path}")
+    pid, role = holder
+    if role != "run":
+        raise CommandError(
+            f"the process holding {config.storage_path} (pid {pid}) is `presswatch "
+            f"{role or '?'}`, not the service: nothing to reload"
+        )
+    os.kill(pid, signal.SIGHUP)
+    print(f"asked the service (pid {pid}) to reload {config.path}; its log says what changed")
+    return EXIT_OK
 
 
 COMMANDS: list[Command] = [
@@ -110,5 +153,11 @@ COMMANDS: list[Command] = [
         "show each source's and channel's health at a glance; exit 1 if any failed",
         "presswatch status --config presswatch.toml",
         _cmd_status,
+    ),
+    Command(
+        "reload",
+        "make the running service re-read its config (as SIGHUP does); the outbox and schedule stay",
+        "presswatch reload --config presswatch.toml",
+        _cmd_reload,
     ),
 ]

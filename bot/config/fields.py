@@ -1,27 +1,32 @@
-"""Reading TOML tables: typed getters, validators, and an error for every key nobody read.
+"""Reading TOML tables: typed getters that gather every problem, so that all are reported at once.
 
-A getter returns ABSENT for a key the file leaves out, so the dataclass a section becomes keeps
-its own default: every default is written once, on the dataclass field.
+A getter returns ABSENT for a key the file leaves out, or whose value is wrong (the problem is
+recorded under the key's path), so the dataclass a section becomes keeps its own default: every
+default is written once, on the dataclass field. A section whose table has a problem is not
+built; the loader raises one ConfigError listing every problem, one line each.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import soupsieve
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _ITEM_NAMES = {str: "strings", int: "numbers", list: "lists"}
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _QUIET_HOURS = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
+YEAR = 366 * 86400  # the longest any duration may be unless a key says less
 
 
 class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid; the message names the key."""
+    """The configuration file is missing, unreadable or invalid; each line names one key."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 class _Absent:
@@ -39,51 +44,109 @@ def present(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not ABSENT}
 
 
-class Table:
-    """A TOML table being read: typed getters, and an error for every key nobody asked for."""
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    where: str
+    message: str
+    missing: bool  # a required key left out: an unknown key may be its misspelling
 
-    def __init__(self, data: Any, path: str) -> None:
+
+class Problems:
+    """Every problem found in one config file, in the order they were found."""
+
+    def __init__(self) -> None:
+        self._found: list[_Problem] = []
+
+    def add(self, where: str, message: str, *, missing: bool = False) -> None:
+        """Record a problem with the key at `where`."""
+        self._found.append(_Problem(where or "(top level)", message, missing))
+
+    def under(self, path: str) -> bool:
+        """Tell whether any problem concerns `path` or a key inside it."""
+        return any(
+            not path or p.where == path or p.where.startswith((path + ".", path + "["))
+            for p in self._found
+        )
+
+    def forgive_missing(self, where: str) -> None:
+        """Drop "missing" problems of a key an unknown key was probably meant to be."""
+        self._found = [p for p in self._found if not (p.missing and p.where == where)]
+
+    def raise_any(self) -> None:
+        """Raise one ConfigError with every problem, one line each."""
+        if self._found:
+            raise ConfigError(*(f"{p.where}: {p.message}" for p in self._found))
+
+
+class Table:
+    """A TOML table being read: typed getters, and a problem for every key nobody asked for."""
+
+    def __init__(self, data: Any, path: str, problems: Problems) -> None:
+        self.path, self.problems = path, problems
+        self.known: set[str] = set()
         if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected a table")
-        self.data, self.path = dict(data), path
+            problems.add(path, f"expected a table, got {data!r}")
+            data = {}
+        self.data = dict(data)
+
+    @classmethod
+    def root(cls, data: dict) -> Table:
+        """Return the top-level table of a file, with a fresh list of problems."""
+        return cls(data, "", Problems())
+
+    @property
+    def ok(self) -> bool:
+        """Tell whether no problem was found in this table or inside it."""
+        return not self.problems.under(self.path)
 
     def where(self, key: str) -> str:
         """Return the key's path for messages, e.g. `sources[2].link_pattern`."""
         return f"{self.path}.{key}" if self.path else key
 
+    def report(self, key: str, message: str, *, missing: bool = False) -> None:
+        """Record a problem with one key."""
+        self.problems.add(self.where(key), message, missing=missing)
+
     def error(self, key: str, message: str) -> ConfigError:
-        """Return the error about one key (one place to change how errors are gathered)."""
+        """Return an error about one key, to raise when reading cannot go on (else use report)."""
         return ConfigError(f"{self.where(key)}: {message}")
 
+    def take(self, key: str) -> Any:
+        """Pop a key's raw value (ABSENT when left out); the key counts as known."""
+        self.known.add(key)
+        return self.data.pop(key, ABSENT)
+
     def get(self, key: str, kind, *, check=None, items: type = str) -> Any:
-        """Pop and type-check one key, ABSENT when left out; `check` returns falsy or raises ValueError."""
-        if key not in self.data:
+        """Pop and type-check one key, ABSENT when left out or wrong; `check` may raise ValueError."""
+        value = self.take(key)
+        if value is ABSENT:
             return ABSENT
-        value = self.data.pop(key)
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(k.__name__ for k in kinds)
-            raise self.error(key, f"expected {names}, got {value!r}")
+            return self._wrong(key, f"expected {names}, got {value!r}")
         if kind is list and not all(
             isinstance(v, items) and not isinstance(v, bool) for v in value
         ):
-            raise self.error(key, f"expected a list of {_ITEM_NAMES.get(items, items.__name__)}")
+            return self._wrong(key, f"expected a list of {_ITEM_NAMES.get(items, items.__name__)}")
         try:
             ok = check(value) if check else True
         except ValueError as exc:
-            raise self.error(key, str(exc)) from exc
-        if not ok:
-            raise self.error(key, f"invalid value {value!r}")
-        return value
+            return self._wrong(key, str(exc))
+        return value if ok else self._wrong(key, f"invalid value {value!r}")
+
+    def _wrong(self, key: str, message: str) -> Any:
+        """Record a problem and return ABSENT."""
+        self.report(key, message)
+        return ABSENT
 
     def require(self, key: str, kind, *, check=None) -> Any:
         """Pop and type-check a key the file must give."""
-        value = self.get(key, kind, check=check)
-        if value is ABSENT:
-            raise self.error(key, "required key is missing")
-        return value
+        if key not in self.data:
+            self.report(key, "required key is missing", missing=True)
+        return self.get(key, kind, check=check)
 
     def choice(self, key: str, allowed: type[StrEnum]) -> Any:
         """Pop one of an enumeration's values as its member, ABSENT when left out."""
@@ -91,80 +154,100 @@ class Table:
         return value if value is ABSENT else allowed(value)
 
     def strings(self, key: str, *, check=None) -> Any:
-        """Pop a list of strings as a tuple, ABSENT when left out."""
-        value = self.get(key, list, check=check)
-        return value if value is ABSENT else tuple(value)
+        """Pop a list of strings as a tuple, ABSENT when left out; `check` vets each item."""
+        value = self.get(key, list)
+        if value is ABSENT or check is None:
+            return value if value is ABSENT else tuple(value)
+        wrong = False
+        for i, item in enumerate(value):
+            try:
+                check(item)
+            except ValueError as exc:
+                self.report(f"{key}[{i}]", str(exc))
+                wrong = True
+        return ABSENT if wrong else tuple(value)
 
-    def duration(self, key: str) -> Any:
+    def duration(self, key: str, *, most: int = YEAR) -> Any:
         """Pop a duration ('10m', '1h30m' or seconds) as seconds, ABSENT when left out."""
-        if key not in self.data:
+        value = self.take(key)
+        if value is ABSENT:
             return ABSENT
-        return parse_duration(self.data.pop(key), self.where(key))
+        try:
+            return seconds(value, most=most)
+        except ValueError as exc:
+            return self._wrong(key, str(exc))
 
     def table(self, key: str) -> Table:
         """Pop a sub-table (empty when absent)."""
-        return Table(self.data.pop(key, {}), self.where(key))
+        value = self.take(key)
+        return Table({} if value is ABSENT else value, self.where(key), self.problems)
 
     def tables(self, key: str) -> list[Table]:
         """Pop an array of tables."""
-        items = self.data.pop(key, [])
+        items = self.take(key)
+        if items is ABSENT:
+            return []
         if not isinstance(items, list):
-            raise self.error(key, f"expected [[{key}]] entries")
-        return [Table(item, f"{self.where(key)}[{i}]") for i, item in enumerate(items)]
+            self.report(key, f"expected [[{key}]] entries")
+            return []
+        return [
+            Table(item, f"{self.where(key)}[{i}]", self.problems) for i, item in enumerate(items)
+        ]
 
     def finish(self) -> None:
-        """Raise for the first key nobody read."""
+        """Record every key nobody read, with the known key it most resembles."""
         for key in self.data:
-            raise self.error(key, "unknown key")
+            close = difflib.get_close_matches(str(key), sorted(self.known), n=1, cutoff=0.6)
+            if close:
+                # A misspelt required key is one problem, not two.
+                self.problems.forgive_missing(self.where(close[0]))
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            self.report(str(key), f"unknown key{hint}")
+        self.data.clear()
 
 
-def parse_duration(value: Any, where: str) -> int:
-    """Return seconds from an int or a string like '10m', '1h30m', '45s', '2d'."""
+def seconds(value: Any, *, most: int = YEAR) -> int:
+    """Return seconds from an int or a string like '10m', '1h30m', '45s', '2d'; ValueError if not."""
+    total: float | None = None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return value
-    if isinstance(value, str):
+        total = value
+    elif isinstance(value, str):
         text = value.replace(" ", "")
         parts = _DURATION.findall(text)
         if parts and "".join(n + u for n, u in parts).lower() == text.lower():
-            seconds = sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
-            if seconds >= 1:
-                return int(seconds)
-    raise ConfigError(f"{where}: expected a duration such as '10m', '1h' or '30s', got {value!r}")
+            total = sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
+    if total is None or total < 1:
+        raise ValueError(f"expected a duration such as '10m', '1h' or '30s', got {value!r}")
+    if total > most:
+        raise ValueError(f"at most {span(most)}, got {value!r}")
+    return int(total)
 
 
-def quiet_hours(value: Any, where: str) -> Any:
-    """Parse 'HH:MM-HH:MM' into a pair of times (ABSENT stays ABSENT)."""
+def parse_duration(value: Any, where: str, *, most: int = YEAR) -> int:
+    """Return seconds from a duration, or raise ConfigError naming `where`."""
+    try:
+        return seconds(value, most=most)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from exc
+
+
+def span(total: int) -> str:
+    """Return seconds in the largest unit that divides them ('7d', '90m')."""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if total % size == 0:
+            return f"{total // size}{unit}"
+    return f"{total}s"
+
+
+def quiet_hours(value: Any) -> Any:
+    """Parse 'HH:MM-HH:MM' into a pair of times (ABSENT stays ABSENT); ValueError if malformed."""
     if value is ABSENT:
         return ABSENT
     match = _QUIET_HOURS.fullmatch(value)
     if not match:
-        raise ConfigError(f"{where}: expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
+        raise ValueError(f"expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
     h1, m1, h2, m2 = match.groups()
     return f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
-
-
-def key_name(value: str) -> bool:
-    """Return True for a short key of letters, digits, '-' and '_' (sources, channels)."""
-    return bool(_KEY.match(value))
-
-
-def web_url(value: str) -> bool:
-    """Return True for an http(s) URL."""
-    return value.startswith(("http://", "https://"))
-
-
-def fail(message: str) -> bool:
-    """Raise a ValueError (for use inside check lambdas)."""
-    raise ValueError(message)
-
-
-def css(value: str) -> bool:
-    """Return True for a valid CSS selector, else raise a ValueError for the caller."""
-    try:
-        soupsieve.compile(value)
-    except soupsieve.SelectorSyntaxError as exc:
-        raise ValueError(f"not a valid CSS selector ({str(exc).splitlines()[0]})") from exc
-    return True
 
 
 def one_of(*allowed: str):
@@ -178,30 +261,12 @@ def one_of(*allowed: str):
     return check
 
 
-def regex(value: str) -> bool:
-    """Return True for a valid regular expression, else raise a ValueError for the caller."""
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"not a valid regular expression ({exc})") from exc
-    return True
+def within(low: float, high: float):
+    """Return a check that accepts numbers from `low` to `high`, saying so when refused."""
 
+    def check(value: float) -> bool:
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low:g} to {high:g}, got {value!r}")
+        return True
 
-def zone(value: str) -> bool:
-    """Return True for a known IANA time zone name."""
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
-        ) from exc
-    return True
-
-
-def unique(values: list[str], section: str, key: str) -> None:
-    """Raise when two entries of a section share a key."""
-    seen: set[str] = set()
-    for i, value in enumerate(values):
-        if value in seen:
-            raise ConfigError(f"{section}[{i}].{key}: duplicate {key} {value!r}")
-        seen.add(value)
+    return check

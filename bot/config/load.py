@@ -1,34 +1,25 @@
 """Load the TOML file into a Config: one reader per section, each key validated once.
 
-Every error names the key path it is about (`sources[2].link_pattern: ...`). The Telegram token
-is read only from the environment variable PRESSWATCH_TELEGRAM_TOKEN, the database password only
-from PRESSWATCH_DATABASE_PASSWORD (or libpq's ~/.pgpass). A key the file leaves out
-keeps its dataclass default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
+Every problem names the key path it is about (`sources[2].link_pattern: ...`), and all of them
+are reported together, one line each: a reader records a problem and goes on, a section with a
+problem is not built, and `config_from_dict` raises one ConfigError at the end. An unknown key
+is named with the known key it most resembles. The Telegram token is read only from the
+environment variable PRESSWATCH_TELEGRAM_TOKEN, the database password only from
+PRESSWATCH_DATABASE_PASSWORD (or libpq's ~/.pgpass). A key the file leaves out keeps its
+dataclass default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bot.config.fields import (
-    ABSENT,
-    ConfigError,
-    Table,
-    css,
-    fail,
-    key_name,
-    one_of,
-    present,
-    quiet_hours,
-    regex,
-    unique,
-    web_url,
-    zone,
-)
+from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
+from bot.config.fields import ABSENT, ConfigError, Table, one_of, present, quiet_hours, within
 from bot.config.model import (
     Channel,
     Config,
@@ -39,18 +30,23 @@ from bot.config.model import (
     TelegramConfig,
     UncertainPolicy,
 )
-from bot.text.classify import Taxonomy, taxonomy_from_dict
+from bot.config.sources import read_source
+from bot.config.topics import taxonomy_from_config
+from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
-from scrapers.models import Selectors, Source
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 DEFAULT_ARCHIVE = "presswatch.db"  # beside the config file
-_CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,}|-?\d+")
+NO_CHANNELS = (
+    "no [[channels]]: articles are archived but never posted; add a [[channels]] block, "
+    "or write `channels = []` to say the archive alone is meant"
+)
+_WEEK = 7 * 86400
 
 
 def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
-    """Read and validate the TOML file at `path`; raise ConfigError naming the bad key."""
+    """Read and validate the TOML file at `path`; raise ConfigError naming every bad key."""
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
@@ -72,42 +68,30 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
 def config_from_dict(
     data: dict, *, path: Path, token: str = "", database_password: str = ""
 ) -> Config:
-    """Validate parsed TOML into a Config."""
-    root = Table(data, "")
-    storage = root.table("storage")
-    given = storage.get("path", str)
-    url = storage.get("url", str, check=database_url)
-    if given is not ABSENT and url is not ABSENT:
-        raise storage.error("url", "give either path (SQLite) or url (PostgreSQL), not both")
-    archive = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
-    storage.finish()
-    fetch = _fetch_policy(root.table("fetch"))
-    telegram = _telegram(root.table("telegram"), token=token)
-    channels = tuple(_channel(t) for t in root.tables("channels"))
-    unique([c.name for c in channels], "channels", "name")
-    sources = tuple(_source(t) for t in root.tables("sources"))
-    unique([s.key for s in sources], "sources", "key")
-    taxonomy = _taxonomy(root)
-    _check_channel_filters(channels, sources, taxonomy)
-    config = Config(
-        **present(
-            path=path,
-            storage_path=archive if archive.is_absolute() else path.parent / archive,
-            storage_url=url,
-            database_password=database_password if url is not ABSENT else ABSENT,
-            fetch=fetch,
-            telegram=telegram,
-            channels=channels,
-            sources=sources,
-            taxonomy=taxonomy,
-            service=_service(root.table("service")),
-            health=_health(root.table("health")),
-            dedup=_dedup(root.table("dedup")),
-            summary_chars=_summary(root.table("summary")),
-        )
+    """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
+    root = Table.root(data)
+    stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
+    storage_path, storage_url = _storage(root.table("storage"), path)
+    values = present(
+        path=path,
+        storage_path=storage_path,
+        storage_url=storage_url,
+        database_password=database_password if storage_url is not ABSENT else ABSENT,
+        fetch=_fetch_policy(root.table("fetch")),
+        telegram=_telegram(root.table("telegram"), token=token),
+        channels=_each(root, "channels", _channel, "name"),
+        sources=_each(root, "sources", read_source, "key"),
+        taxonomy=_taxonomy(root),
+        service=_service(root.table("service")),
+        health=_health(root.table("health")),
+        dedup=_dedup(root.table("dedup")),
+        summary_chars=_summary(root.table("summary")),
     )
+    _check_channel_filters(root, values)
     root.finish()
-    return config
+    root.problems.raise_any()
+    warnings = () if values["channels"] or stated_channels else (NO_CHANNELS,)
+    return Config(**values, warnings=warnings)
 
 
 def database_url(value: str) -> bool:
@@ -125,180 +109,159 @@ def database_url(value: str) -> bool:
     return True
 
 
-def _fetch_policy(t: Table) -> FetchPolicy:
+def _each(root: Table, section: str, read: Callable[[Table], object], name: str) -> tuple:
+    """Read every entry of an array of tables, and refuse two entries with the same `name`."""
+    entries, seen = [], set()
+    for table in root.tables(section):
+        given = table.data.get(name)
+        entry = read(table)
+        if isinstance(given, str) and given in seen:
+            table.report(name, f"duplicate {name} {given!r}")
+        seen.add(given if isinstance(given, str) else None)
+        if entry is not None:
+            entries.append(entry)
+    return tuple(entries)
+
+
+def _storage(t: Table, config_path: Path) -> tuple:
+    """Read [storage]: the SQLite archive's path (relative to the config's folder) or a PostgreSQL url."""
+    given = t.get("path", str, check=bool)
+    url = t.get("url", str, check=database_url)
+    if given is not ABSENT and url is not ABSENT:
+        t.report("url", "give either path (SQLite) or url (PostgreSQL), not both")
+    t.finish()
+    path = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
+    path = path if path.is_absolute() else config_path.parent / path
+    if url is not ABSENT:
+        return path, url  # the path is unused: nothing to check on disk
+    try:
+        archive(path)
+    except ValueError as exc:
+        t.report("path", str(exc))
+        return ABSENT, url
+    return path, url
+
+
+def _fetch_policy(t: Table):
     """Read [fetch]."""
-    policy = FetchPolicy(
-        **present(
-            user_agent=t.get("user_agent", str, check=bool),
-            timeout=t.get("timeout", float, check=lambda v: 0 < v <= 600),
-            min_delay_per_host=t.get("min_delay_per_host", float, check=lambda v: 0 <= v <= 3600),
-            allow_private_addresses=t.get("allow_private_addresses", bool),
-            max_bytes=t.get("max_bytes", int, check=lambda v: v >= 10_000),
-            retries=t.get("retries", int, check=lambda v: 0 <= v <= 10),
-        )
+    values = present(
+        user_agent=t.get("user_agent", str, check=bool),
+        timeout=t.get("timeout", float, check=within(0.1, 600)),
+        min_delay_per_host=t.get("min_delay_per_host", float, check=within(0, 3600)),
+        allow_private_addresses=t.get("allow_private_addresses", bool),
+        max_bytes=t.get("max_bytes", int, check=within(10_000, 200_000_000)),
+        retries=t.get("retries", int, check=within(0, 10)),
     )
     t.finish()
-    return policy
+    return FetchPolicy(**values) if t.ok else ABSENT
 
 
-def _telegram(t: Table, *, token: str) -> TelegramConfig:
+def _telegram(t: Table, *, token: str):
     """Read [telegram]; refuse a token in the file."""
-    if "token" in t.data:
-        raise t.error(
+    if t.take("token") is not ABSENT:
+        t.report(
             "token",
             f"put the bot token in the environment variable {TOKEN_ENV}, never in the config file",
         )
-    admin = t.get("admin_chat_id", (str, int))
-    admins = t.get("admin_user_ids", list, items=int)
-    config = TelegramConfig(
-        **present(
-            api_base_url=t.get("api_base_url", str, check=web_url),
-            token=token,
-            admin_chat_id=admin if admin is ABSENT else str(admin),
-            uncertain=t.choice("uncertain", UncertainPolicy),
-            per_chat_per_minute=t.get("per_chat_per_minute", int, check=lambda v: 1 <= v <= 60),
-            per_chat_interval=t.get("per_chat_interval", float, check=lambda v: 0 <= v <= 3600),
-            request_timeout=t.get("request_timeout", float, check=lambda v: 1 <= v <= 300),
-            per_second=t.get("per_second", int, check=lambda v: 1 <= v <= 30),
-            corrections=t.choice("corrections", Corrections),
-            commands=t.get("commands", bool),
-            admin_user_ids=admins if admins is ABSENT else tuple(admins),
-        )
+    admin = t.get("admin_chat_id", (str, int), check=chat_id)
+    admins = t.get("admin_user_ids", list, items=int, check=lambda v: all(map(_user_id, v)))
+    probe_chat, uncertain, fallback = _probe_settings(t)
+    values = present(
+        api_base_url=t.get("api_base_url", str, check=web_url),
+        token=token,
+        admin_chat_id=admin if admin is ABSENT else str(admin),
+        uncertain=uncertain,
+        probe_chat_id=probe_chat,
+        probe_fallback=fallback,
+        per_chat_per_minute=t.get("per_chat_per_minute", int, check=within(1, 60)),
+        per_chat_interval=t.get("per_chat_interval", float, check=within(0, 3600)),
+        request_timeout=t.get("request_timeout", float, check=within(1, 300)),
+        per_second=t.get("per_second", int, check=within(1, 30)),
+        corrections=t.choice("corrections", Corrections),
+        commands=t.get("commands", bool),
+        admin_user_ids=admins if admins is ABSENT else tuple(admins),
     )
     t.finish()
-    return config
+    return TelegramConfig(**values) if t.ok else ABSENT
 
 
-def _channel(t: Table) -> Channel:
-    """Read one [[channels]] entry."""
-    chat = t.require("chat_id", (str, int))
-    if isinstance(chat, str) and not _CHAT_ID.fullmatch(chat):
-        raise t.error("chat_id", f"expected '@channelname' or a numeric id, got {chat!r}")
-    channel = Channel(
-        **present(
-            name=t.require("name", str, check=key_name),
-            chat_id=str(chat),
-            sources=t.strings("sources"),
-            topics=t.strings("topics"),
-            languages=t.strings("languages"),
-            include=t.strings("include"),
-            exclude=t.strings("exclude"),
-            message_thread_id=t.get("message_thread_id", int),
-            disable_notification=t.get("disable_notification", bool),
-            digest_seconds=t.duration("digest"),
-            quiet_hours=quiet_hours(t.get("quiet_hours", str), t.where("quiet_hours")),
-            timezone=t.get("timezone", str, check=zone),
-        )
+def _user_id(value: int) -> bool:
+    """Accept a Telegram user id."""
+    if not 0 < value < 2**53:
+        raise ValueError(f"expected Telegram user ids (positive numbers), got {value!r}")
+    return True
+
+
+def _probe_settings(t: Table) -> tuple:
+    """Read probe_chat_id, uncertain and probe_fallback: "probe" is the default with a probe chat."""
+    chat = t.get("probe_chat_id", (str, int), check=chat_id)
+    uncertain = t.choice("uncertain", UncertainPolicy)
+    if chat is not ABSENT and uncertain is ABSENT:
+        uncertain = UncertainPolicy.PROBE
+    if uncertain == UncertainPolicy.PROBE and chat is ABSENT:
+        t.report("uncertain", '"probe" needs telegram.probe_chat_id (see README)')
+    fallback = t.get("probe_fallback", str, check=one_of("hold", "resend"))
+    return (
+        chat if chat is ABSENT else str(chat),
+        uncertain,
+        fallback if fallback is ABSENT else UncertainPolicy(fallback),
     )
-    if channel.message_thread_id is not None and channel.chat_id.startswith("@"):
-        raise t.error(
+
+
+def _channel(t: Table) -> Channel | None:
+    """Read one [[channels]] entry; None when it has a problem (recorded in `t`)."""
+    chat = t.require("chat_id", (str, int), check=chat_id)
+    thread = t.get("message_thread_id", int, check=within(1, 2**31 - 1))
+    if thread is not ABSENT and isinstance(chat, str) and chat.startswith("@"):
+        t.report(
             "message_thread_id",
             "forum topics exist only in supergroups; give the group's numeric chat_id",
         )
-    t.finish()
-    return channel
-
-
-def _source(t: Table) -> Source:
-    """Read one [[sources]] entry."""
-    source = Source(
-        **present(
-            kind=t.get("kind", str, check=one_of("html", "feed")),
-            key=t.require("key", str, check=key_name),
-            name=t.get("name", str),
-            url=t.require("url", str, check=web_url),
-            link_pattern=t.get("link_pattern", str, check=regex),
-            lang=t.get("lang", str),
-            timezone=t.get("timezone", str, check=zone),
-            every_seconds=t.duration("every"),
-            backfill=t.get("backfill", int, check=lambda v: 0 <= v <= 1000),
-            fetch_pages=t.get("fetch_pages", bool),
-            robots=t.get("robots", bool),
-            dateline=t.get("dateline", str, check=regex),
-            trust_offset=t.get("trust_offset", bool),
-            trailers=t.strings("trailers"),
-            drop_lines=t.strings("drop_lines", check=lambda v: all(map(regex, v))),
-            url_rewrites=_rewrites(t),
-            selectors=_selectors(t.table("selectors")),
-            max_silence_seconds=t.duration("max_silence"),
-            recheck_seconds=_recheck(t),
-            pages=t.get(
-                "pages",
-                str,
-                check=lambda v: "{page}" in v or fail("expected a URL template containing {page}"),
-            ),
-        )
-    )
-    if source.kind == "html" and not source.link_pattern:
-        raise t.error("link_pattern", 'required for kind = "html"')
-    t.finish()
-    return source
-
-
-def _recheck(t: Table):
-    """Read a source's recheck window: a duration, or 0 to never re-read."""
-    if t.data.get("recheck") in (0, "0", "off"):
-        t.data.pop("recheck")
-        return 0
-    return t.duration("recheck")
-
-
-def _selectors(t: Table) -> Selectors:
-    """Read a source's [sources.selectors] table."""
-    selectors = Selectors(
-        **present(
-            **{
-                name: t.get(name, str, check=css)
-                for name in ("title", "date", "author", "lead", "body")
-            },
-            remove=t.strings("remove", check=lambda v: all(map(css, v))),
-        )
+    values = present(
+        name=t.require("name", str, check=key_name),
+        chat_id=chat if chat is ABSENT else str(chat),
+        sources=t.strings("sources"),
+        topics=t.strings("topics"),
+        languages=t.strings("languages"),
+        include=t.strings("include", check=keyword),
+        exclude=t.strings("exclude", check=keyword),
+        message_thread_id=thread,
+        disable_notification=t.get("disable_notification", bool),
+        digest_seconds=t.duration("digest", most=_WEEK),
+        quiet_hours=quiet_hours(t.get("quiet_hours", str, check=quiet_hours)),
+        timezone=t.get("timezone", str, check=zone),
     )
     t.finish()
-    return selectors
-
-
-def _rewrites(t: Table):
-    """Read url_rewrites = [["pattern", "replacement"], ...]."""
-    pairs = t.get("url_rewrites", list, items=list)
-    if pairs is ABSENT:
-        return ABSENT
-    for i, pair in enumerate(pairs):
-        if not (
-            isinstance(pair, list)
-            and len(pair) == 2
-            and all(isinstance(p, str) for p in pair)
-            and regex(pair[0])
-        ):
-            raise t.error(f"url_rewrites[{i}]", 'expected ["regex", "replacement"]')
-    return tuple((p, r) for p, r in pairs)
+    return Channel(**values) if t.ok else None
 
 
 def _taxonomy(root: Table):
-    """Compile the [topics.*] and [entities.*] tables."""
-    tables = {name: root.data.pop(name) for name in ("topics", "entities") if name in root.data}
-    if not tables:
-        return ABSENT
-    tables.setdefault("topics", {})
+    """Compile the [topics.*] and [entities.*] tables, or take the shipped default taxonomy."""
+    tables = {name: root.take(name) for name in ("topics", "entities")}
     try:
-        return taxonomy_from_dict(tables)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+        return taxonomy_from_config({k: v for k, v in tables.items() if v is not ABSENT})
+    except ConfigError as exc:
+        # The taxonomy's messages start with their key path ("topics.x.regex[0]: ...").
+        where, _, message = str(exc).partition(": ")
+        root.problems.add(where if message else "topics", message or str(exc))
+        return ABSENT
 
 
-def _check_channel_filters(
-    channels: tuple[Channel, ...], sources: tuple[Source, ...], taxonomy
-) -> None:
+def _check_channel_filters(root: Table, values: dict) -> None:
     """Refuse channel filters that name unknown sources or topics (a typo would silence a channel)."""
-    topics = taxonomy.topics if isinstance(taxonomy, Taxonomy) else ()
-    source_keys, topic_keys = {s.key for s in sources}, {t.key for t in topics}
-    for i, channel in enumerate(channels):
-        for key in channel.sources:
-            if key not in source_keys:
-                raise ConfigError(f"channels[{i}].sources: unknown source {key!r}")
-        for key in channel.topics:
-            if key not in topic_keys:
-                raise ConfigError(f"channels[{i}].topics: unknown topic {key!r}")
+    taxonomy = values.get("taxonomy")
+    known = {
+        "sources": [s.key for s in values.get("sources", ())],
+        "topics": [t.key for t in taxonomy.topics] if isinstance(taxonomy, Taxonomy) else [],
+    }
+    for i, channel in enumerate(values.get("channels", ())):
+        for field, keys in known.items():
+            for key in getattr(channel, field):
+                if key not in keys:
+                    close = difflib.get_close_matches(key, keys, n=1)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    kind = field.removesuffix("s")
+                    root.problems.add(f"channels[{i}].{field}", f"unknown {kind} {key!r}{hint}")
 
 
 def _service(t: Table):
@@ -306,43 +269,47 @@ def _service(t: Table):
     http = t.get("http", str)
     t.finish()
     if http is ABSENT:
-        return ServiceConfig()
+        return ServiceConfig() if t.ok else ABSENT
     host, _, port = http.rpartition(":")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise t.error("http", f"expected 'host:port' such as '127.0.0.1:9108', got {http!r}")
+    if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+        t.report("http", f"expected 'host:port' such as '127.0.0.1:9108', got {http!r}")
+        return ABSENT
     return ServiceConfig(http=(host.strip("[]"), int(port)))
 
 
-def _health(t: Table) -> HealthConfig:
+def _health(t: Table):
     """Read [health]."""
-    config = HealthConfig(
-        **present(
-            alert_after_failures=t.get("alert_after_failures", int, check=lambda v: v >= 1),
-            alert_after_empty_polls=t.get("alert_after_empty_polls", int, check=lambda v: v >= 1),
-            max_backoff_seconds=t.duration("max_backoff"),
-        )
+    values = present(
+        alert_after_failures=t.get("alert_after_failures", int, check=within(1, 10_000)),
+        alert_after_empty_polls=t.get("alert_after_empty_polls", int, check=within(1, 10_000)),
+        max_backoff_seconds=t.duration("max_backoff", most=_WEEK),
     )
     t.finish()
-    return config
+    return HealthConfig(**values) if t.ok else ABSENT
 
 
-def _dedup(t: Table) -> DedupConfig:
+def _dedup(t: Table):
     """Read [dedup]."""
-    config = DedupConfig(
-        **present(
-            shingle=t.get("shingle", int, check=lambda v: 1 <= v <= 10),
-            num_perm=t.get("num_perm", int, check=lambda v: 16 <= v <= 512),
-            candidate_threshold=t.get("candidate_threshold", float, check=lambda v: 0 < v < 1),
-            threshold=t.get("threshold", float, check=lambda v: 0 < v <= 1),
-            window_seconds=t.duration("window"),
-        )
+    values = present(
+        shingle=t.get("shingle", int, check=within(1, 10)),
+        num_perm=t.get("num_perm", int, check=within(16, 512)),
+        candidate_threshold=t.get("candidate_threshold", float, check=_share),
+        threshold=t.get("threshold", float, check=lambda v: v == 1 or _share(v)),
+        window_seconds=t.duration("window"),
     )
     t.finish()
-    return config
+    return DedupConfig(**values) if t.ok else ABSENT
 
 
 def _summary(t: Table):
     """Read [summary] (ABSENT keeps the Config default)."""
-    chars = t.get("max_chars", int, check=lambda v: 100 <= v <= 3000)
+    chars = t.get("max_chars", int, check=within(100, 3000))
     t.finish()
     return chars
+
+
+def _share(value: float) -> bool:
+    """Accept a number strictly between 0 and 1."""
+    if not 0 < value < 1:
+        raise ValueError(f"expected a number between 0 and 1, got {value!r}")
+    return True

@@ -31,6 +31,9 @@ class UncertainPolicy(StrEnum):
 
     HOLD = "hold"  # wait for the operator: never doubled
     RESEND = "resend"  # send it again: never lost, rarely doubled
+    # Look in the chat by forwarding its next message ids into telegram.probe_chat_id: found
+    # → sent, provably absent → sent again, undecided → `telegram.probe_fallback`.
+    PROBE = "probe"
 
 
 class Corrections(StrEnum):
@@ -68,7 +71,12 @@ class TelegramConfig:
     api_base_url: str = "https://api.telegram.org/bot"
     token: str = field(default="", repr=False)
     admin_chat_id: str | None = None
+    # The loader makes "probe" the default when probe_chat_id is set.
     uncertain: UncertainPolicy = UncertainPolicy.HOLD
+    # A private chat where the bot may post and delete (it may be the admin chat): probes land there.
+    probe_chat_id: str | None = None
+    # What a probe that cannot decide does: HOLD or RESEND (never PROBE).
+    probe_fallback: UncertainPolicy = UncertainPolicy.HOLD
     per_chat_per_minute: int = 20
     per_chat_interval: float = 3.0
     per_second: int = 25
@@ -134,6 +142,8 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     summary_chars: int = 600
+    # What the loader found worth saying but not refusing (e.g. no channels): logged at start-up.
+    warnings: tuple[str, ...] = ()
 
     @property
     def enrich(self) -> EnrichConfig:

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from bot.config import Channel, DeliveryConfig
 from bot.delivery.digest import digest_entry, pack_digest
-from bot.delivery.render import Post, render_post, shorten
+from bot.delivery.render import Post, render_post, shorten, shown_url
 from bot.delivery.telegram import Message
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
@@ -147,14 +147,15 @@ class Composer:
         target = self.target(item)
         title = shorten(item.article.title or item.article.url, 300)
         url = item.article.url
+        shown = shown_url(url, room=_ALERT_BUDGET - 320)  # a huge address shows as its label
         text = (
             f"Updated: <b>{html.escape(title, quote=False)}</b>\n"
-            f'<a href="{html.escape(url, quote=True)}">{html.escape(url, quote=False)}</a>'
+            f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
         )
         return Message(
             chat_id=item.chat_id,
             text=text,
-            plain=f"Updated: {title}\n{url}",
+            plain=f"Updated: {title}\n{shown}",
             html=True,
             thread_id=thread,
             silent=silent,

@@ -58,9 +58,11 @@ class Outcomes:
         pacer: Pacer,
         clock: Clock,
         monotonic: Callable[[], float] = time.monotonic,
+        policy: UncertainPolicy | None = None,
     ) -> None:
         self._store, self._pacer, self._clock, self._monotonic = store, pacer, clock, monotonic
-        self._resend = telegram.uncertain == UncertainPolicy.RESEND
+        # The policy in force: "probe" only when the relay can probe (else its fallback).
+        self._policy = policy or telegram.uncertain
         self._admin = telegram.admin_chat_id
         self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
 
@@ -150,15 +152,15 @@ class Outcomes:
     def _uncertain(
         self, items: Sequence[OutboxItem], ids: list[int], reason: str, now: datetime
     ) -> None:
-        """Hold or re-queue rows that may have arrived; an edit is always safe to repeat."""
+        """Hold, re-queue or leave for a probe rows that may have arrived; repeat an edit."""
         delay = min(_BACKOFF_FIRST * 2 ** max(0, items[0].attempts), _BACKOFF_CAP)
         retry_at = now + timedelta(seconds=delay)
         if all(item.kind == OutboxKind.EDIT for item in items):
             # Editing twice to the same text is harmless ("message is not modified").
-            self._store.outbox.mark_retry(ids, error=reason, at=retry_at, now=now)
-        elif self._resend:
+            self._store.outbox.probes.repeat(ids, error=reason, at=retry_at, now=now)
+        elif self._policy == UncertainPolicy.RESEND:
             self._store.outbox.mark_uncertain(ids, error=reason, now=now, retry_at=retry_at)
-        else:
+        else:  # held for the operator, or (probe) for the relay to probe once it settles
             self._store.outbox.mark_uncertain(ids, error=reason, now=now)
 
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:

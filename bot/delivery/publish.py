@@ -3,7 +3,8 @@
 State is committed before and after every Telegram call (`sending`, then the outcome), so a
 crash leaves at worst a row in `sending`, which start-up turns into `uncertain`. Chats are served
 round-robin with one send in flight per chat, so a chat that hangs, floods or refuses us never
-delays another chat.
+delays another chat. With `telegram.uncertain = "probe"` an uncertain row becomes a probe job in
+its chat's lane once it has settled (`_SETTLE`), ahead of the chat's later rows (probe.py).
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from bot.config import Channel, DeliveryConfig, UncertainPolicy
+from bot.config import DeliveryConfig, TelegramConfig, UncertainPolicy
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
-from bot.delivery.digest import hold_until
 from bot.delivery.outcomes import Outcomes, RelayReport
 from bot.delivery.pacing import Lanes, Pacer
+from bot.delivery.planning import Job, Planner
+from bot.delivery.probe import ProbeApi, Prober
+from bot.delivery.probing import expectation, sequential_ids
 from bot.delivery.telegram import BadMarkup, Message, Outcome, Sender, TooLong, Uncertain
-from storage import OutboxItem, OutboxKind, Store
-from storage.alerts import Alert
+from storage import OutboxItem, Store
 
 log = logging.getLogger(__name__)
 _STALE_SENDING = 600  # seconds; a Telegram call times out long before
@@ -30,18 +32,11 @@ _STALE_SENDING = 600  # seconds; a Telegram call times out long before
 Clock = Callable[[], datetime]
 _REFILL_EVERY = 1.0  # seconds between looks for new due rows while a round is busy
 _PER_CHAT = 50  # due rows taken per chat per look (a digest packs up to 40 in one message)
+# Seconds an uncertain row waits before a probe: time for a request Telegram may still be
+# processing (a timed-out call, a killed process) to land, so "not found" stays true.
+_SETTLE = 10.0
 
 __all__ = ["Relay", "RelayReport"]
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One send: an outbox row, the rows of one digest message, or an alert."""
-
-    chat_id: str
-    items: tuple[OutboxItem, ...] = ()
-    message: Message | None = None  # composed up front for digests only
-    alert: Alert | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +73,7 @@ class Relay:
         clock: Clock = lambda: datetime.now(UTC),
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], object] = asyncio.sleep,
+        probe: ProbeApi | None = None,
     ) -> None:
         self._store, self._sender = store, sender
         tg = config.telegram
@@ -88,12 +84,38 @@ class Relay:
         )
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._composer = Composer(config, store)
+        self._prober = self._make_prober(tg, probe)
+        self._planner = Planner(store=store, composer=self._composer, probing=bool(self._prober))
+        policy = tg.uncertain
+        if policy == UncertainPolicy.PROBE and self._prober is None:
+            policy = tg.probe_fallback  # nothing to probe with (no token: the console)
         self._outcomes = Outcomes(
-            store=store, telegram=tg, pacer=self._pacer, clock=clock, monotonic=monotonic
+            store=store,
+            telegram=tg,
+            pacer=self._pacer,
+            clock=clock,
+            monotonic=monotonic,
+            policy=policy,
         )
-        self._resend = tg.uncertain == UncertainPolicy.RESEND
+        self._resend = policy == UncertainPolicy.RESEND
         self._stopping = False
         self._seeded = False
+
+    def _make_prober(self, tg: TelegramConfig, api: ProbeApi | None) -> Prober | None:
+        """Return the prober when the policy is "probe" and Telegram can be asked."""
+        if tg.uncertain != UncertainPolicy.PROBE or api is None or not tg.probe_chat_id:
+            return None
+        return Prober(
+            store=self._store,
+            api=api,
+            probe_chat=tg.probe_chat_id,
+            pacer=self._pacer,
+            resend=tg.probe_fallback == UncertainPolicy.RESEND,
+            admin_chat=tg.admin_chat_id,
+            clock=self._clock,
+            monotonic=self._monotonic,
+            sleep=self._sleep,
+        )
 
     def stop(self) -> None:
         """Finish the sends in flight, then start no new one."""
@@ -153,7 +175,8 @@ class Relay:
     def _dispatch(self, rnd: _Round, chat: str, job: Job) -> None:
         """Start one send as a task; the chat stays busy until it ends."""
         started = self._monotonic()
-        self._pacer.record(chat, started)
+        if not job.probe:  # a probe posts into the probe chat only, paced there
+            self._pacer.record(chat, started)
         task = asyncio.create_task(self._run(job, rnd.report), name=f"send to {chat}")
         rnd.inflight[task] = (chat, started, job)
 
@@ -183,7 +206,8 @@ class Relay:
             else:
                 done = task.result()
             # Counted from the answer: Telegram stamped the message before we heard back.
-            self._pacer.settle(chat, started, done.answered or started)
+            if not job.probe:
+                self._pacer.settle(chat, started, done.answered or started)
             if done.pause:
                 rnd.paused.add(chat)
                 for dropped in rnd.lanes.clear(chat):
@@ -201,11 +225,17 @@ class Relay:
         """Queue newly due rows and alerts; return how many jobs were added."""
         now = self._clock()
         rnd.refilled = self._monotonic()
+        settled = now - timedelta(seconds=_SETTLE) if self._prober else None
         items = self._store.outbox.due(
-            now, limit=limit, per_chat=_PER_CHAT, resend_uncertain=self._resend, exclude=rnd.queued
+            now,
+            limit=limit,
+            per_chat=_PER_CHAT,
+            resend_uncertain=self._resend,
+            probe_before=settled,
+            exclude=rnd.queued,
         )
         items = [self._follow_moves(item, now) for item in items]
-        jobs = self._plan([i for i in items if i.chat_id not in rnd.paused], now)
+        jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
         jobs += [
             Job(a.chat_id, alert=a)
             for a in self._store.alerts.due(now)
@@ -217,47 +247,6 @@ class Relay:
             if job.alert:
                 rnd.alerts.add(job.alert.id)
         return len(jobs)
-
-    def _plan(self, items: list[OutboxItem], now: datetime) -> list[Job]:
-        """Turn due rows into jobs: hold quiet and digest rows, pack digests, one job per row."""
-        jobs: list[Job] = []
-        digests: dict[str, list[OutboxItem]] = {}
-        held: dict[datetime, list[int]] = {}
-        for item in items:
-            channel = self._composer.channel(item.channel)
-            if channel and channel.digest_seconds and item.kind != OutboxKind.POST:
-                self._store.outbox.drop([item.id], now=now)
-                log.info(
-                    "%s is a digest channel: its posts are not edited or answered", item.channel
-                )
-                continue
-            until = self._hold(item, channel, now)
-            if until is not None:
-                held.setdefault(until, []).append(item.id)
-            elif channel and channel.digest_seconds:
-                digests.setdefault(item.channel, []).append(item)
-            else:
-                jobs.append(Job(item.chat_id, (item,)))
-        for until, ids in held.items():
-            self._store.outbox.defer(ids, until=until, now=now)
-        for group in digests.values():
-            jobs += [
-                Job(group[0].chat_id, part, message)
-                for part, message in self._composer.digest(group)
-            ]
-        return jobs
-
-    def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
-        """Return until when a row waits for its channel's digest or quiet hours, if it does."""
-        if channel is None or item.kind == OutboxKind.EDIT:
-            return None  # An edit makes no sound; it may go at night.
-        return hold_until(
-            created=item.created_at or now,
-            now=now,
-            quiet=channel.quiet_hours,
-            digest_seconds=channel.digest_seconds if item.kind == OutboxKind.POST else None,
-            zone=channel.timezone,
-        )
 
     def _follow_moves(self, item: OutboxItem, now: datetime) -> OutboxItem:
         """Send rows queued for a chat that moved to its new id."""
@@ -275,6 +264,9 @@ class Relay:
             outcome = await self._attempt(alert_message(job.alert))
             answered = self._monotonic()
             return _Done(self._outcomes.record_alert(job.alert, outcome, report), answered)
+        if job.probe and self._prober:
+            await self._prober.settle(job.items, report)
+            return _Done(pause=False, answered=None)
         now, ids = self._clock(), [item.id for item in job.items]
         try:
             message = job.message or self._composer.message(job.items[0])
@@ -282,14 +274,22 @@ class Relay:
             self._store.outbox.mark_failed(ids, error=str(exc), now=now)
             report.failed += len(ids)
             return _Done(pause=False, answered=None)
-        if not self._store.outbox.claim(ids, now=now):
+        after = self._last_id(job.chat_id)
+        expect = expectation(message, after=after) if self._prober else None
+        if not self._store.outbox.claim(ids, now=now, expect=expect):
             log.info("outbox %s changed state before sending (the operator?); skipped", ids)
             return _Done(pause=False, answered=None)
-        message, outcome = await self._send(job, message)
+        message, outcome = await self._send(job, message, after)
         answered = self._monotonic()
         return _Done(self._outcomes.record(job.items, message, outcome, report), answered)
 
-    async def _send(self, job: Job, message: Message) -> tuple[Message, Outcome]:
+    def _last_id(self, chat_id: str) -> int | None:
+        """Return the chat's highest confirmed message id, where a probe would start."""
+        if not self._prober:
+            return None
+        return self._store.outbox.probes.last_id(chat_id, shared=not sequential_ids(chat_id))
+
+    async def _send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
         """Send, healing content errors: plain text for bad markup, shorter text if too long."""
         outcome = await self._attempt(message)
         if isinstance(outcome, BadMarkup):
@@ -299,17 +299,27 @@ class Relay:
                 outcome.reason,
             )
             message = replace(message, text=message.plain, html=False)
-            outcome = await self._attempt(message)
+            outcome = await self._attempt(message, job, after)
         level = 0
         while isinstance(outcome, TooLong) and level < 2:
             level += 1
             log.warning("%s: %s; sending a shorter text", job.chat_id, outcome.reason)
             message = self._composer.shorter(job.items, message, level)
-            outcome = await self._attempt(message)
+            outcome = await self._attempt(message, job, after)
         return message, outcome
 
-    async def _attempt(self, message: Message) -> Outcome:
-        """Call the sender; an unexpected error may have happened after sending, so it is uncertain."""
+    async def _attempt(
+        self, message: Message, job: Job | None = None, after: int | None = None
+    ) -> Outcome:
+        """Call the sender; an unexpected error may have happened after sending, so it is uncertain.
+
+        A second attempt of a job (a healed text) first records what a probe would look for now.
+        """
+        if job is not None and self._prober:
+            ids = [item.id for item in job.items]
+            self._store.outbox.probes.expect(
+                ids, expectation(message, after=after), now=self._clock()
+            )
         try:
             return await self._sender.send(message)
         except Exception as exc:  # noqa: BLE001 - the relay must record every send it claimed

@@ -15,7 +15,10 @@ from scrapers.models import Article
 MAX_MESSAGE_UNITS = 4096
 _BUDGET = 4000
 _MAX_TITLE_UNITS = 400
+_MAX_META_UNITS = 200
+_MAX_TAIL_UNITS = 600  # each of "Also: …" and the hashtags
 _MAX_LINK_LABEL = 60
+_SEPARATORS = 12  # the newlines between the parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,29 +44,37 @@ def render_post(
     hashtags: tuple[str, ...] = (),
     also: tuple[str, ...] = (),
 ) -> Post:
-    """Render title in bold, source and local time, summary, link and hashtags, within the limit."""
+    """Render title in bold, source and local time, summary, link and hashtags, within the limit.
+
+    The HTML links a short label to the address; the plain-text fallback shows the address itself
+    (Telegram links it), or the label when the address alone would not leave room for the rest.
+    Each version fits its own summary into what is left, so both stay under Telegram's limit.
+    """
     title = _fit(article.title or article.url, _MAX_TITLE_UNITS)
-    meta_line = source_name + (
-        f" · {local_time(article.published, zone)}" if article.published else ""
+    meta_line = _fit(
+        source_name + (f" · {local_time(article.published, zone)}" if article.published else ""),
+        _MAX_META_UNITS,
     )
     link_label = _link_label(article.url)
-    tail = [("also", "Also: " + ", ".join(also))] if also else []
-    tail += [("tags", " ".join(hashtags))] if hashtags else []
-    fixed = utf16_len(title + meta_line + link_label + "".join(t for _, t in tail)) + 12
-    summary_text = _fit(summary, max(0, _BUDGET - fixed)) if summary else ""
+    tail = [_fit("Also: " + ", ".join(also), _MAX_TAIL_UNITS)] if also else []
+    tail += [_fit(" ".join(hashtags), _MAX_TAIL_UNITS)] if hashtags else []
+    fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
+    plain_link = shown_url(article.url, room=_BUDGET - fixed)
+    html_summary = _fit(summary, _BUDGET - fixed - utf16_len(link_label)) if summary else ""
+    plain_summary = _fit(summary, _BUDGET - fixed - utf16_len(plain_link)) if summary else ""
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
-        *([escape_html(summary_text)] if summary_text else []),
+        *([escape_html(html_summary)] if html_summary else []),
         f'<a href="{html.escape(article.url, quote=True)}">{escape_html(link_label)}</a>',
-        *[escape_html(text) for _, text in tail],
+        *[escape_html(text) for text in tail],
     ]
     plain_parts = [
         title,
         meta_line,
-        *([summary_text] if summary_text else []),
-        article.url,
-        *[text for _, text in tail],
+        *([plain_summary] if plain_summary else []),
+        plain_link,
+        *tail,
     ]
     return Post(
         html="\n\n".join(_join_head(segments)),
@@ -86,6 +97,11 @@ def local_time(moment: datetime, zone: str) -> str:
 def shorten(text: str, limit: int) -> str:
     """Return text within `limit` UTF-16 units, cut at a word boundary with an ellipsis."""
     return _fit(text, limit)
+
+
+def shown_url(url: str, *, room: int) -> str:
+    """Return the URL to show as text: itself if it fits in `room` units, else its short label."""
+    return url if utf16_len(url) <= room else _link_label(url)
 
 
 def _join_head(parts: list[str]) -> list[str]:

@@ -2,22 +2,30 @@
 
 A send either surely happened (`Delivered`), surely did not and may be retried (`RetryLater`),
 may or may not have happened (`Uncertain`), or cannot succeed as is (`BadMarkup`, `TooLong`,
-`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to.
+`ChatMigrated`, `Rejected`); the outbox in storage/ records the state each one leads to. Every
+reason is scrubbed of the bot token here, where Telegram's error texts enter presswatch: an API
+proxy may echo the request path, which holds the token (`scrubbed`).
+
+A probe's forward of a message into the probe chat either returns the copy (`Forwarded`), finds
+no such message (`NotFound`), finds one that may not be forwarded (`Unforwardable`), or ends like
+a send (`RetryLater`, `Uncertain`, `Rejected`, `ChatMoved`).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol, TextIO
 
 import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
-from telegram.constants import ParseMode
+from telegram.constants import MessageEntityType, ParseMode
 from telegram.request import HTTPXRequest
+
+from bot.secrets import Scrub, scrubber
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +100,32 @@ Outcome = Delivered | RetryLater | Uncertain | BadMarkup | TooLong | ChatMoved |
 
 
 @dataclass(frozen=True, slots=True)
+class Forwarded:
+    """The forwarded copy: its id in the probe chat, the text it shows and its hidden links."""
+
+    message_id: int
+    text: str
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """No such message: never sent, or deleted ("message to forward not found")."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unforwardable:
+    """The message exists but may not be forwarded (protected content, a service message)."""
+
+    reason: str
+
+
+ProbeAnswer = Forwarded | NotFound | Unforwardable | RetryLater | Uncertain | ChatMoved | Rejected
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """What to send to one chat."""
 
@@ -119,6 +153,7 @@ class TelegramSender:
 
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
+        self._scrub = scrubber(bot.token)
 
     @classmethod
     def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
@@ -177,7 +212,77 @@ class TelegramSender:
             )
             return Delivered(sent.message_id)
         except tg.TelegramError as exc:
-            return classify_error(exc, editing=message.edit_message_id is not None)
+            outcome = classify_error(exc, editing=message.edit_message_id is not None)
+            return scrubbed(outcome, self._scrub)
+
+
+def scrubbed(outcome: Outcome, scrub: Scrub) -> Outcome:
+    """Return the outcome with the token redacted from its reason (it may quote the request)."""
+    reason = getattr(outcome, "reason", None)
+    return replace(outcome, reason=scrub(reason)) if isinstance(reason, str) else outcome
+
+
+class TelegramProbe:
+    """Forward, delete and look up chats through a python-telegram-bot `Bot`, for probes."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+        # Error texts may quote the request path, which holds the token (see `scrubbed`).
+        self._scrub = scrubber(bot.token)
+
+    def _answer(self, exc: tg.TelegramError):
+        """Map a probe call's error to its answer, scrubbed of the token."""
+        return scrubbed(classify_probe_error(exc), self._scrub)
+
+    async def forward(self, *, chat_id: str, from_chat_id: str, message_id: int) -> ProbeAnswer:
+        """Forward one message silently into `chat_id`; never raises for Telegram errors."""
+        try:
+            copy = await self._bot.forward_message(
+                chat_id=chat_id,
+                from_chat_id=from_chat_id,
+                message_id=message_id,
+                disable_notification=True,
+            )
+        except tg.TelegramError as exc:
+            return self._answer(exc)
+        entities = copy.entities or copy.caption_entities or ()
+        links = tuple(e.url for e in entities if e.type == MessageEntityType.TEXT_LINK and e.url)
+        return Forwarded(copy.message_id, copy.text or copy.caption or "", links)
+
+    async def delete(self, *, chat_id: str, message_id: int) -> Outcome | NotFound:
+        """Delete one message; `NotFound` when it is already gone."""
+        try:
+            await self._bot.delete_message(chat_id=chat_id, message_id=message_id)
+        except tg.TelegramError as exc:
+            return self._answer(exc)
+        return Delivered(message_id)
+
+    async def protected(self, chat_id: str) -> bool | ProbeAnswer:
+        """Return whether a chat forbids forwarding its messages, or why we could not tell."""
+        try:
+            chat = await self._bot.get_chat(chat_id)
+        except tg.TelegramError as exc:
+            return self._answer(exc)
+        return bool(chat.has_protected_content)
+
+
+def classify_probe_error(exc: tg.TelegramError) -> ProbeAnswer:
+    """Map an error of a probe's call: a missing or unforwardable message, else as a send's."""
+    lowered = str(exc).lower()
+    if (
+        isinstance(exc, tg.BadRequest)
+        and "not found" in lowered
+        and "chat not found" not in lowered
+    ):
+        return NotFound(str(exc))  # "message to forward/copy/delete not found"
+    if isinstance(exc, tg.BadRequest) and (
+        "can't be forwarded" in lowered or "can't be copied" in lowered
+    ):
+        return Unforwardable(str(exc))
+    outcome = classify_error(exc)
+    if isinstance(outcome, (BadMarkup, TooLong)):
+        return Rejected(outcome.reason)
+    return outcome
 
 
 def classify_error(exc: tg.TelegramError, *, editing: bool = False) -> Outcome:

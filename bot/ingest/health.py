@@ -36,9 +36,17 @@ _ADVICE = (
         "address; check from a browser on this machine and set fetch.user_agent to name you.",
     ),
     (
-        r"robots\.txt",
+        r"disallowed by robots\.txt",
         "the site's robots.txt now forbids this URL for our user agent: ask the site, "
         "or set robots = false for the source only if you have permission.",
+    ),
+    (
+        # A robots.txt that answers 5xx is the site's temporary trouble, not a refusal (RFC 9309
+        # says to treat the site as disallowed meanwhile), so robots = false is the wrong advice.
+        r"robots\.txt unavailable",
+        "the site's robots.txt answers with a server error, so the site is treated as closed to "
+        "robots until it answers again: usually a passing outage; nothing to do unless it lasts, "
+        "then check the site in a browser.",
     ),
     (r"HTTP 429\b", "the site asks us to slow down: raise `every` for this source."),
     (
@@ -149,7 +157,9 @@ def _record(
             alert = (admin_chat_id, change.alert_kind, change.alert_text)
             log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
         else:
-            log.warning("%s (no telegram.admin_chat_id to send this to)", change.alert_text)
+            # A recovery is good news: INFO, so a WARNING filter shows only what needs a person.
+            level = logging.INFO if change.health == Health.OK else logging.WARNING
+            log.log(level, "%s (no telegram.admin_chat_id to send this to)", change.alert_text)
     table.save(
         source.key,
         health=change.health,
@@ -193,7 +203,8 @@ def _failing_text(
     error = run.error or "unknown error"
     return (
         f"presswatch: source {source.key} ({source.display_name}) is failing: "
-        f"{facts.consecutive_failures} polls in a row have failed since "
+        f"{_polls(facts.consecutive_failures)} {'has' if facts.consecutive_failures == 1 else 'have'} "
+        f"failed since "
         f"{_when(facts.failing_since)}.\n"
         f"Last error: {_clip(error)}\n"
         f"What to do: {advice(error)}\n"
@@ -209,7 +220,7 @@ def _empty_text(
     """Say that a source's page answers but yields no article links any more."""
     return (
         f"presswatch: source {source.key} ({source.display_name}) is silent: "
-        f"{policy.alert_after_empty_polls} polls in a row found no article links, "
+        f"{_polls(policy.alert_after_empty_polls)} found no article links, "
         f"since {_when(facts.failing_since)}.\n"
         f"Last error: {_clip(run.error or '')}\n"
         f"The site may have been redesigned. What to do: open {source.url} ; "
@@ -247,6 +258,11 @@ def _recovered_text(source: Source, run: RunRecord, facts: HealthState) -> str:
         f"presswatch: source {source.key} ({source.display_name}) has recovered (it was {was}): "
         f"the poll at {_when(run.finished_at)} worked ({found})."
     )
+
+
+def _polls(n: int) -> str:
+    """Return '1 poll' or 'N polls in a row'."""
+    return "1 poll" if n == 1 else f"{n} polls in a row"
 
 
 def _when(moment: datetime | None) -> str:

@@ -41,6 +41,14 @@ _ZONE_BY_LANG = {
     "uk": "Europe/Kyiv",
 }
 _SECOND_LEVEL = {"co", "com", "org", "net", "gov", "ac", "edu"}
+_TITLE_KEY_CHARS = 30  # a key stays short enough to type in /pause and `check-source`
+# Russian and Belarusian letters spelt in Latin (BGN/PCGN-like, plain ASCII) for keys.
+_LATIN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіў",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch  y  e yu ya i u".split(" "),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +113,24 @@ def source_key(url: str, *, taken: tuple[str, ...] = ()) -> str:
         name, rest = labels[-cut], labels[:-cut]
         key = f"{name}-{rest[0] if rest else labels[-1]}"
     key = re.sub(r"[^a-z0-9_-]+", "-", key).strip("-_")[:60] or "site"
+    candidate, n = key, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{key}-{n}"
+    return candidate
+
+
+def title_key(title: str, url: str, *, taken: tuple[str, ...] = ()) -> str:
+    """Return a key made from a feed's or site's title ("TASS" → tass, "Belarusian Telegraph
+    Agency" → belarusian-telegraph-agency), Cyrillic transliterated; from the host without one."""
+    words = re.findall(r"[a-z0-9]+", "".join(_LATIN.get(c, c) for c in title.lower()))
+    key = ""
+    for word in words:
+        if len(key) + len(word) + 1 > _TITLE_KEY_CHARS and key:
+            break
+        key = f"{key}-{word}" if key else word
+    if not key:
+        return source_key(url, taken=taken)
     candidate, n = key, 1
     while candidate in taken:
         n += 1

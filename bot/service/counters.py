@@ -1,5 +1,6 @@
-"""What the process counts itself: missed jobs, send outcomes, chat commands, and each sent
-post's publication-to-post lag (the archive keeps everything else)."""
+"""What the process counts itself since it started: missed jobs, poll durations, send outcomes,
+chat commands, the latest word on Telegram, and each sent post's publication-to-post lag (the
+archive keeps everything else)."""
 
 from __future__ import annotations
 
@@ -7,17 +8,23 @@ import threading
 from collections.abc import Iterable
 
 from bot.delivery.telegram import Delivered, Message, Outcome, RetryLater, Sender
+from bot.service.reachability import TelegramWatch
 from storage import OutboxState
 from storage.status import PERSONAL, PostLag
 
 LAG_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 21600, 86400, 604800)  # seconds, publication → post
+POLL_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)  # seconds one poll takes
+
+Labels = tuple[tuple[str, str], ...]
 
 
 class Counters:
     """Counters the database does not keep: missed and skipped jobs, send outcomes, commands."""
 
     def __init__(self) -> None:
-        self._values: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+        self._values: dict[str, dict[Labels, float]] = {}
+        self._histograms: dict[str, dict[Labels, list[float]]] = {}  # [*buckets, sum, count]
+        self.telegram = TelegramWatch()  # the latest word on Telegram, for /healthz and the log
 
     def inc(self, name: str, by: float = 1, **labels: str) -> None:
         """Add `by` to one labelled counter."""
@@ -33,17 +40,43 @@ class Counters:
         """Return every (labels, value) of one counter."""
         return [(dict(k), v) for k, v in sorted(self._values.get(name, {}).items())]
 
+    def observe(self, name: str, value: float, **labels: str) -> None:
+        """Add one observation to a labelled histogram with POLL_BUCKETS."""
+        series = self._histograms.setdefault(name, {})
+        counts = series.setdefault(tuple(sorted(labels.items())), [0.0] * (len(POLL_BUCKETS) + 2))
+        for i, bound in enumerate(POLL_BUCKETS):
+            counts[i] += value <= bound
+        counts[-2] += value
+        counts[-1] += 1
+
+    def histogram(self, name: str) -> list[tuple[dict[str, str], list[float], float, int]]:
+        """Return every (labels, cumulative bucket counts, sum, count) of one histogram."""
+        return [
+            (dict(k), v[:-2], v[-2], int(v[-1]))
+            for k, v in sorted(self._histograms.get(name, {}).items())
+        ]
+
 
 class MeteredSender:
-    """Pass sends through to a Sender, counting each outcome per channel, flood waits included."""
+    """Pass sends through to a Sender, counting each outcome per channel, flood waits included.
 
-    def __init__(self, inner: Sender, counters: Counters, *, channels: dict[str, str]) -> None:
+    Messages the console printed (no token) are counted apart: Telegram accepted none of them.
+    """
+
+    def __init__(
+        self, inner: Sender, counters: Counters, *, channels: dict[str, str], console: bool = False
+    ) -> None:
         self._inner, self._counters, self._channels = inner, counters, channels
+        self._console = console
 
     async def send(self, message: Message) -> Outcome:
         """Send and count."""
         outcome = await self._inner.send(message)
         channel = self._channels.get(str(message.chat_id), PERSONAL)
+        if self._console:
+            self._counters.inc("posts_printed", channel=channel)
+            return outcome
+        self._counters.telegram.saw(outcome)
         self._counters.inc(
             "telegram_sends", channel=channel, outcome=type(outcome).__name__.lower()
         )

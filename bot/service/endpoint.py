@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from urllib.parse import parse_qs
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
@@ -82,13 +83,13 @@ class MonitorServer:
         parts = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             return 400, "text/plain", b"bad request\n", ""
-        method, path = parts[0], parts[1].split("?", 1)[0]
+        method, (path, _, query) = parts[0], parts[1].partition("?")
         if path not in ("/healthz", "/metrics"):
             return 404, "text/plain", b"try /healthz or /metrics\n", method
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b"GET or HEAD only\n", method
         if path == "/healthz":
-            status, body = await self._monitor.healthz()
+            status, body = await self._monitor.healthz(strict=_strict(query))
             return status, "application/json", json.dumps(body, indent=1).encode() + b"\n", method
         return 200, CONTENT_TYPE_PLAIN_0_0_4, await self._monitor.metrics(), method
 
@@ -114,3 +115,9 @@ class MonitorServer:
             pass
         finally:
             writer.close()
+
+
+def _strict(query: str) -> bool:
+    """Return True for `?strict` or `?strict=1` (not `?strict=0` or `?strict=false`)."""
+    values = parse_qs(query, keep_blank_values=True).get("strict")
+    return bool(values) and values[-1].lower() not in ("0", "false", "no")

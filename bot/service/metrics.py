@@ -1,19 +1,32 @@
 """Metrics for Prometheus: a custom collector over the archive's Snapshot and the process's counters.
 
 The monitor reads a Snapshot at scrape time (bot/service/monitor.py), hands it to the collector,
-and prometheus_client writes the text format from the process's own CollectorRegistry.
+and prometheus_client writes the text format from the process's own CollectorRegistry, beside
+prometheus_client's process and platform collectors.
+
+Every counter, and the lag histogram, counts from the start of the process, as Prometheus expects
+of a counter (`rate()` and `increase()` handle a restart): the lag of posts sent before the start
+is not counted. Gauges (outbox rows, source state, timestamps) are read from the archive.
 """
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from importlib import metadata
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client import CollectorRegistry, PlatformCollector, ProcessCollector
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+)
 from prometheus_client.metrics_core import Metric
 
-from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram
-from storage import RunStatus, SourceCondition
+from bot.service.counters import LAG_BUCKETS, POLL_BUCKETS, Counters, LagHistogram
+from storage import RunStatus, SourceCondition, SourceState
 from storage.status import BACKLOG, Snapshot
 
 _SOURCE_STATES = (
@@ -46,11 +59,21 @@ class ArchiveCollector:
         sources: Sequence[str],
         channels: Sequence[str],
         scheduler_running: Callable[[], bool],
+        next_polls: Callable[[], dict[str, datetime]] = dict,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._counters, self._lag = counters, lag
         self._sources, self._channels = tuple(sources), tuple(channels)
-        self._scheduler_running = scheduler_running
+        self._scheduler_running, self._next_polls, self._clock = (
+            scheduler_running,
+            next_polls,
+            clock,
+        )
         self._snapshot, self._db_ok = Snapshot(), False
+
+    def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
+        """Report on these sources and channels from now on (a reloaded config)."""
+        self._sources, self._channels = tuple(sources), tuple(channels)
 
     def observe(self, snapshot: Snapshot, *, db_ok: bool) -> None:
         """Keep the Snapshot the next collection reports, counting the lag of newly sent posts."""
@@ -59,6 +82,9 @@ class ArchiveCollector:
 
     def collect(self) -> Iterator[Metric]:
         """Yield the metric families (prometheus_client's collector protocol)."""
+        build = InfoMetricFamily("presswatch_build", "The running presswatch's version.")
+        build.add_metric([], {"version": _version(), "python": platform.python_version()})
+        yield build
         yield _gauge(
             "presswatch_scheduler_running",
             "1 while the scheduler runs polls.",
@@ -100,13 +126,7 @@ class ArchiveCollector:
             ],
             labels=("source", "status"),
         )
-        errors = [((k,), counters.value("polls", source=k, status=RunStatus.ERROR)) for k in keys]
-        yield _counter(
-            "presswatch_poll_errors",
-            "Polls of a source that failed, since start.",
-            errors,
-            labels=("source",),
-        )
+        yield self._poll_durations()
         for name, column, text in _TIMESTAMPS:
             stamps = [(k, getattr(rows.source(k), column)) for k in keys]
             yield _gauge(
@@ -115,6 +135,13 @@ class ArchiveCollector:
                 [((k,), at.timestamp()) for k, at in stamps if at],
                 labels=("source",),
             )
+        planned = self._next_polls()
+        yield _gauge(
+            "presswatch_next_poll_timestamp_seconds",
+            "The earliest time the source is polled next (its backoff's end, if later), Unix time.",
+            [((k,), at.timestamp()) for k in keys if (at := _next(rows.source(k), planned))],
+            labels=("source",),
+        )
         yield _counter(
             "presswatch_articles_stored",
             "Articles archived from a source.",
@@ -138,11 +165,25 @@ class ArchiveCollector:
             yield _counter(f"presswatch_{name}", text, samples, labels=("source",))
         yield self._lag_family()
 
+    def _poll_durations(self) -> Metric:
+        """Return how long polls took since start, one series per source."""
+        family = HistogramMetricFamily(
+            "presswatch_poll_duration_seconds",
+            "Seconds one poll of a source took, since start (stopped polls at their deadline).",
+            labels=("source",),
+        )
+        bounds = [*(str(b) for b in POLL_BUCKETS), "+Inf"]
+        for labels, buckets, total, count in self._counters.histogram("poll_duration"):
+            family.add_metric(
+                [labels["source"]], buckets=list(zip(bounds, [*buckets, count])), sum_value=total
+            )
+        return family
+
     def _lag_family(self) -> Metric:
         """Return the publication-to-post lag histogram, one series per source."""
         family = HistogramMetricFamily(
             "presswatch_post_lag_seconds",
-            "Seconds from an article's publication to its post, posts sent.",
+            "Seconds from an article's publication to its post, posts sent since start.",
             labels=("source",),
         )
         bounds = [*(str(b) for b in LAG_BUCKETS), "+Inf"]
@@ -162,11 +203,25 @@ class ArchiveCollector:
             [((ch, st), snapshot.outbox.get((ch, st), 0)) for ch in channels for st in BACKLOG],
             labels=("channel", "state"),
         )
+        now = self._clock()
+        yield _gauge(
+            "presswatch_outbox_oldest_pending_age_seconds",
+            "Age of the channel's oldest pending post (held ones too: quiet hours, digests).",
+            [((ch,), (now - at).total_seconds()) for ch, at in snapshot.oldest_pending.items()],
+            labels=("channel",),
+        )
         sent = [((ch,), counters.value("posts_sent", channel=ch)) for ch in channels]
         yield _counter(
             "presswatch_posts_sent",
             "Messages Telegram accepted since start, per channel.",
             sent,
+            labels=("channel",),
+        )
+        printed = [((ch,), counters.value("posts_printed", channel=ch)) for ch in channels]
+        yield _counter(
+            "presswatch_posts_printed",
+            "Messages printed to the console since start (no token: never sent to Telegram).",
+            printed,
             labels=("channel",),
         )
         yield _gauge(
@@ -195,7 +250,23 @@ def metrics_registry(collector: ArchiveCollector) -> CollectorRegistry:
     """Return the process's own registry (never prometheus_client's global one) with the collector."""
     registry = CollectorRegistry()
     registry.register(collector)
+    ProcessCollector(registry=registry)  # CPU, memory, open files, start time (from /proc)
+    PlatformCollector(registry=registry)  # python_info
     return registry
+
+
+def _version() -> str:
+    """Return the installed presswatch's version."""
+    try:
+        return metadata.version("presswatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _next(row: SourceState, planned: dict[str, datetime]) -> datetime | None:
+    """Return the earliest next poll: the scheduled time, or the backoff's end when later."""
+    times = [t for t in (planned.get(row.key), row.next_poll_at) if t]
+    return max(times) if times else None
 
 
 Samples = Sequence[tuple[tuple[str, ...], float]]

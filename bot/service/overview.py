@@ -33,8 +33,16 @@ def note(row: SourceState) -> str:
         return "paused"
     if row.consecutive_failures:
         until = f"; next try {when(row.next_poll_at)}" if row.next_poll_at else ""
-        return f"failed {row.consecutive_failures}x in a row: {row.last_error}{until}"
+        return f"{failures(row)}: {row.last_error}{until}"
     return ""
+
+
+def failures(row: SourceState) -> str:
+    """Say how a source has been failing: 'never worked (2 polls)', 'failed 3 times in a row'."""
+    n = row.consecutive_failures
+    if row.never_worked:
+        return f"never worked ({n} poll{'s' if n != 1 else ''} so far)"
+    return "failed once" if n == 1 else f"failed {n} times in a row"
 
 
 def status_lines(

@@ -1,7 +1,9 @@
 """The long-running service: APScheduler polls each source, a relay task delivers posts.
 
 Beside them, when configured, a local HTTP endpoint answers /healthz and /metrics
-(bot/service/monitor.py) and the chat commands the command line hands in (bot/chat/) answer readers.
+(bot/service/monitor.py), the chat commands the command line hands in (bot/chat/) answer readers,
+and a journal (bot/service/journal.py) logs the first round's summary and a heartbeat. SIGHUP
+re-reads the config (bot/service/reload.py) without losing the outbox or the schedule.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -23,13 +26,17 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import App
+from bot.app import App, reconfigure
+from bot.config import ConfigError, load_config
 from bot.ingest.poll import poll_source, record_failure
+from bot.secrets import scrubber
 from bot.service.endpoint import MonitorServer
+from bot.service.journal import HEARTBEAT, Journal
 from bot.service.monitor import Monitor
+from bot.service.reload import applicable, compare
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-from storage import RunStatus
+from storage import RunRecord, RunStatus
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -71,6 +78,7 @@ class Service:
         chat: ChatFactory | None = None,
         stop_deadline: float = STOP_DEADLINE,
         poll_timeout: float | None = None,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
         self.app = app
         self._chat = chat
@@ -82,6 +90,15 @@ class Service:
             sources=[s.key for s in app.config.sources],
             channels=[c.name for c in app.config.channels],
             scheduler_state=self.scheduler_state,
+            scrub=scrubber(app.config.telegram.token),
+            next_polls=self.next_polls,
+        )
+        self.journal = Journal(
+            app.counters,
+            snapshot=lambda: self.monitor.snapshot(full=False),
+            sources=lambda: [s.key for s in self.app.config.sources],
+            next_polls=self.next_polls,
+            every=heartbeat,
         )
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
         self.started = (
@@ -90,26 +107,39 @@ class Service:
         self._stop = asyncio.Event()
         self._wake_relay = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
+        self._reloading = asyncio.Lock()
+        self.reloads = 0  # reloads applied (tests wait on it)
 
     async def run(self) -> None:
-        """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully."""
+        """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully; SIGHUP reloads."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, self.request_reload)
         server = await self._start_http()
-        for source in self.app.config.sources:
-            self._schedule(source)
+        firsts = {s.key: self._schedule(s) for s in self.app.config.sources}
+        now = datetime.now(UTC)
+        due_now = [key for key, first in firsts.items() if first <= now]
         self.scheduler.add_listener(
             self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
         )
         self.scheduler.start()
         self.started.set()
+        upcoming = min(self.next_polls().items(), key=lambda pair: pair[1], default=None)
         log.info(
-            "service started: %d source(s), %d channel(s)",
+            "service started: %d source(s), %d channel(s)%s",
             len(self.app.config.sources),
             len(self.app.config.channels),
+            f"; first poll {upcoming[0]} at {upcoming[1].isoformat(timespec='seconds')}"
+            if upcoming
+            else "",
         )
-        tasks = [asyncio.create_task(self._relay_loop(), name="relay")]
+        tasks = [
+            asyncio.create_task(self._relay_loop(), name="relay"),
+            self.journal.start(
+                first_round=due_now, telegram=self.app.config.telegram, stopping=self._stop
+            ),
+        ]
         if self._chat is not None:
             if self.app.config.telegram.token:
                 tasks.append(asyncio.create_task(self._serve_chat(), name="chat"))
@@ -119,7 +149,7 @@ class Service:
             await self._stop.wait()
             await self._shutdown(tasks)
         finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
             if server:
                 await server.close()
@@ -132,6 +162,46 @@ class Service:
             log.info("stop requested; finishing in-flight work (at most %gs)", self._stop_deadline)
         self._stop.set()
         self._wake_relay.set()
+
+    def next_polls(self) -> dict[str, datetime]:
+        """Return when each scheduled source is polled next (before its backoff is considered)."""
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.next_run_time}
+
+    def request_reload(self) -> None:
+        """Re-read the config soon (safe to call from a signal handler)."""
+        if not self._stop.is_set():
+            asyncio.get_running_loop().create_task(self.reload(), name="reload")
+
+    async def reload(self) -> bool:
+        """Re-read the config file and apply it; a bad one is refused and the running one kept."""
+        async with self._reloading:
+            old = self.app.config
+            try:
+                new = await asyncio.to_thread(load_config, old.path)
+            except ConfigError as exc:
+                log.error("reload refused, the running config stays: %s", exc)
+                return False
+            if self._stop.is_set():
+                return False
+            change = compare(old, new)
+            reconfigure(self.app, applicable(old, new))
+            self.monitor.reconfigure(
+                sources=[s.key for s in new.sources], channels=[c.name for c in new.channels]
+            )
+            for source in change.removed + change.changed:
+                if self.scheduler.get_job(source.key):  # a poll under way finishes as it began
+                    self.scheduler.remove_job(source.key)
+            for source in change.added + change.changed:
+                self._schedule(source)
+            self.reloads += 1
+            log.info("config reloaded from %s: %s", old.path, change.describe())
+            if change.at_restart:
+                log.warning(
+                    "reload: %s changed; that takes effect at the next restart",
+                    ", ".join(change.at_restart),
+                )
+            self._wake_relay.set()
+            return True
 
     def scheduler_state(self) -> str:
         """Return 'running', 'paused' (stopping) or 'stopped'."""
@@ -154,8 +224,9 @@ class Service:
             return None
         return server
 
-    def _schedule(self, source: Source) -> None:
-        """Add the source's interval job, spread by jitter; never sooner than one interval after its last poll."""
+    def _schedule(self, source: Source) -> datetime:
+        """Add the source's interval job, spread by jitter; never sooner than one interval after
+        its last poll. Return when it first runs."""
         every = source.every_seconds
         last = self.app.store.sources.state(source.key).last_poll_at
         # A restart (or a crash loop) must not re-poll every site at once.
@@ -179,6 +250,7 @@ class Service:
             every,
             first.isoformat(timespec="seconds"),
         )
+        return first
 
     async def _poll_job(self, source: Source) -> None:
         """Poll one source under a deadline shorter than its interval, then wake the relay."""
@@ -186,17 +258,21 @@ class Service:
             return
         if self._skip(source):
             self.counters.inc("polls", source=source.key, status=RunStatus.SKIPPED)
+            now = datetime.now(UTC)
+            self.journal.ran(RunRecord(source.key, now, now, RunStatus.SKIPPED))
             return
         task = asyncio.current_task()
         task.set_name(f"poll {source.key}")  # names the task in the shutdown log
         self._inflight.add(task)
         deadline = self._poll_timeout or max(30.0, source.every_seconds * 0.9)
+        started = time.monotonic()
         try:
             async with asyncio.timeout(deadline):
                 run = await poll_source(source, self.app.poll)
             self.counters.inc("polls", source=source.key, status=run.status)
+            self.counters.inc("new_articles", run.new_articles, source=source.key)
         except TimeoutError:
-            self._record_timeout(source, deadline)
+            run = self._record_timeout(source, deadline)
         except asyncio.CancelledError:
             if not self._stop.is_set():
                 raise
@@ -205,6 +281,8 @@ class Service:
             return
         finally:
             self._inflight.discard(task)
+        self.counters.observe("poll_duration", time.monotonic() - started, source=source.key)
+        self.journal.ran(run)
         self._wake_relay.set()
 
     def _skip(self, source: Source) -> bool:
@@ -214,7 +292,7 @@ class Service:
             log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
         return reason is not None
 
-    def _record_timeout(self, source: Source, deadline: float) -> None:
+    def _record_timeout(self, source: Source, deadline: float) -> RunRecord:
         """Count a poll stopped at its deadline and record it as a failed run."""
         self.counters.inc("poll_timeouts", source=source.key)
         self.counters.inc("polls", source=source.key, status=RunStatus.ERROR)
@@ -223,7 +301,9 @@ class Service:
             f"{source.url}: poll took longer than {deadline:g}s and was stopped"
         )
         # The same path as any failed poll: a runs row, backoff, and source health (alerts).
-        record_failure(source, self.app.poll, started=now - timedelta(seconds=deadline), exc=error)
+        return record_failure(
+            source, self.app.poll, started=now - timedelta(seconds=deadline), exc=error
+        )
 
     async def _relay_loop(self) -> None:
         """Deliver due posts whenever a poll finishes, and every few seconds for retries."""

@@ -77,8 +77,12 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){body}", re.IGNORECASE)
 
 
-def compile_regex(pattern: str) -> regex.Pattern[str]:
-    """Compile an operator's regex, refusing ones that could hang the matcher."""
+def compile_regex(pattern: str, *, allow_empty: bool = False) -> regex.Pattern[str]:
+    """Compile an operator's regex, refusing ones that could hang the matcher.
+
+    The config's own regexes (link patterns, datelines, drop_lines, url_rewrites) go through the
+    same check; a line filter or a URL rewrite may `allow_empty`, a topic rule may not.
+    """
     try:
         compiled = regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
     except regex.error as exc:
@@ -91,7 +95,7 @@ def compile_regex(pattern: str) -> regex.Pattern[str]:
             "nested quantifiers such as (a+)+ can backtrack catastrophically;"
             " use one quantifier or a bounded inner repeat"
         )
-    if shape.min_width == 0:
+    if shape.min_width == 0 and not allow_empty:
         raise ValueError("the regular expression can match an empty string")
     return compiled
 

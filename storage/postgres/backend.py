@@ -19,7 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..lock import AlreadyRunning, StorageError
 from ..neardup import DedupConfig
-from ..records import iso
+from ..records import Scrub, iso, unchanged
 from ..store import Store
 from . import migrations
 from .database import PgDatabase, storage_errors
@@ -100,8 +100,8 @@ class PostgresBackend:
             self._pool = pool
         return self._pool
 
-    def open(self, *, dedup: DedupConfig | None = None) -> Store:
-        """Return a store over the archive, migrated first."""
+    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
+        """Return a store over the archive, migrated first; error texts pass `scrub`."""
         db = PgDatabase(self.pool, backend=self)
         try:
             _check_locale(db, self.url)
@@ -109,7 +109,7 @@ class PostgresBackend:
         except StorageError as exc:
             db.close()
             raise StorageError(f"{self.url}: cannot open the archive ({exc})") from exc
-        return Store(db, dedup=dedup)
+        return Store(db, dedup=dedup, scrub=scrub)
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
         """Return a store that cannot write (reports while the service runs)."""
@@ -126,9 +126,11 @@ class PostgresBackend:
         """Return a read-only connection whose statements stop past `deadline` seconds."""
         return PgReader(self.pool, deadline)
 
-    def lock(self) -> PgInstanceLock:
+    def lock(self, *, role: str = "") -> PgInstanceLock:
         """Return the lock that keeps a second writing presswatch away from this archive."""
-        return PgInstanceLock(self.url, self._kwargs)
+        # The role names the holder in pg_stat_activity (application_name), as the lock file does.
+        kwargs = self._kwargs | ({"application_name": f"{APPLICATION} {role}"} if role else {})
+        return PgInstanceLock(self.url, kwargs)
 
     def close(self) -> None:
         """Close every pooled connection."""

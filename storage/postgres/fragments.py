@@ -21,3 +21,11 @@ STATS = {
 # storage/status.py's seconds from an article's publication to its post (NULL until sent).
 POST_LAG = """case when o.sent_at is null or a.published_at is null then null
                    else greatest(0.0, extract(epoch from o.sent_at - a.published_at))::float8 end"""
+
+# storage/probes.py's chats that share one message counter per bot (private chats, basic groups).
+# A chat id is an integer or an @username; the case keeps the cast away from the usernames.
+SHARED_CHATS = (
+    "(case when chat_id ~ '^-?[0-9]{1,18}$' then chat_id::bigint > -1000000000000 else false end)"
+)
+# storage/probes.py's highest of two message ids (SQLite's two-argument max()).
+HIGHER_MARK = "greatest(chat_marks.last_id, excluded.last_id)"

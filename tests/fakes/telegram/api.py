@@ -4,7 +4,8 @@
 served from background threads and used as a context manager. It answers like Telegram (the
 ``ok``/``result`` envelope, status codes, error texts, full Message objects), records every call,
 and injects the faults a publisher must survive: flood limits with ``retry_after``, 5xx, hung
-requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration.
+requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
+forwarding, protected chats, other posters and random faults live in forwarding.py.
 
 By hand: ``python -m tests.fakes.telegram --port 8081 --token 123:ABC`` prints the base URL.
 
@@ -74,6 +75,10 @@ class FakeTelegram(BotMethods):
         self._reject_html = False
         self.commands: list[dict] = []
         self.deleted: list[tuple[int, int]] = []
+        self.forwards: list[tuple[int, int, int, int]] = []  # (chat, copy id, from chat, from id)
+        self.others: list[tuple[int, int, str]] = []  # messages posted by somebody else
+        self._protected: set[int] = set()
+        self._chaos = None  # forwarding.Chaos
         bot_id = int(token.partition(":")[0]) if token.partition(":")[0].isdigit() else 1000001
         self.bot_user = {"id": bot_id, "is_bot": True, "first_name": "Presswatch Test",
                          "username": bot_username, "can_join_groups": True,
@@ -86,6 +91,7 @@ class FakeTelegram(BotMethods):
             "setMyCommands": self._set_my_commands, "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info, "getUpdates": self._get_updates,
             "answerCallbackQuery": self._true, "sendChatAction": self._send_chat_action,
+            "forwardMessage": self._forward_message, "copyMessage": self._copy_message,
         }.items()}  # fmt: skip
         self._server = Server((host, port), self)
         self._thread: threading.Thread | None = None
@@ -200,9 +206,11 @@ class FakeTelegram(BotMethods):
     def fail_next(
         self, n: int = 1, *, status: int = 500, description: str = "Internal Server Error",
         method: str | None = SEND, chat: int | str | None = None, parameters: dict | None = None,
+        html: bool = False,
     ) -> None:  # fmt: skip
-        """Answer the next ``n`` matching calls with this error."""
-        self._queue(Fault("fail", n, method, chat, ApiError(status, description, parameters)))
+        """Answer the next ``n`` matching calls with this error ("{path}" quotes the request's)."""
+        error = ApiError(status, description, parameters, html=html)
+        self._queue(Fault("fail", n, method, chat, error))
 
     def flood_next(self, n: int = 1, *, retry_after: int = 5, method: str | None = SEND,
                    chat: int | str | None = None) -> None:  # fmt: skip
@@ -273,6 +281,8 @@ class FakeTelegram(BotMethods):
                     if not fault.remaining:
                         self._faults.remove(fault)
                     return fault
+            if self._chaos_fault(kind, method):
+                return Fault(kind, 1, method, chat, ApiError(500, "Internal Server Error"))
         return None
 
     # -- request path ------------------------------------------------------------------------
@@ -306,7 +316,7 @@ class FakeTelegram(BotMethods):
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
         except ApiError as error:
-            status, payload = error.status, error.envelope()
+            status, payload = error.status, error.answer(path)
         except Exception:  # a bug in the fake must still answer, as Telegram's 500 would
             logger.exception("fake Telegram failed on %s", method)
             status, payload = 500, ApiError(500, "Internal Server Error").envelope()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
+from .forwarding import ForwardMethods
 from .params import bool_param, int_param, json_param, require_chat, resolve_chat
 from .records import ADMIN_RIGHTS, MAX_TEXT_UTF16, NOT_MODIFIED, ApiError, Edit, SentMessage, flood
 
 
-class BotMethods:
+class BotMethods(ForwardMethods):
     """Telegram's methods, and a user's side of getUpdates, over the state FakeTelegram keeps."""
 
     # -- user side ---------------------------------------------------------------------------
@@ -24,9 +25,8 @@ class BotMethods:
                         "username": user["username"]}  # fmt: skip
         with self._cond:
             self._chats[chat] = chat_obj  # later sends see the same chat type
-            self._ids[chat] += 1
-            message = {"message_id": self._ids[chat], "date": int(self._now()), "chat": chat_obj,
-                       "text": text}  # fmt: skip
+            message = {"message_id": self._new_id(chat), "date": int(self._now()),
+                       "chat": chat_obj, "text": text}  # fmt: skip
             message |= {"sender_chat": chat_obj} if chat_type == "channel" else {"from": user}
             if text.startswith("/"):  # Telegram marks a leading command, "/search@bot" included
                 length = utf16_len(text.split(maxsplit=1)[0])
@@ -57,8 +57,8 @@ class BotMethods:
         with self._cond:
             self._check_can_post(chat)
             self._throttle(chat)
-            self._ids[chat] += 1
-            message_id = self._ids[chat]
+            self._before_send(chat)
+            message_id = self._new_id(chat)
             message = self._message_object(chat, message_id, parsed, p)
             markup = json_param(p, "reply_markup")
             self._live[(chat, message_id)] = {
@@ -107,22 +107,21 @@ class BotMethods:
             }
             return message
 
-    def _delete_message(self, p: dict, chat: int | None) -> bool:
-        key = (require_chat(chat), int_param(p, "message_id"))
-        with self._cond:
-            if self._live.pop(key, None) is None:
-                raise ApiError(400, "Bad Request: message to delete not found")
-            self.deleted.append(key)
-        return True
-
     def _get_chat(self, p: dict, chat: int | None) -> dict:
         gifts = dict.fromkeys(("unlimited_gifts", "limited_gifts", "unique_gifts",
                                "premium_subscription", "gifts_from_channels"), False)  # fmt: skip
-        return self._chat_object(require_chat(chat)) | {
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": gifts,
-        }
+        chat = require_chat(chat)
+        with self._cond:
+            protected = {"has_protected_content": True} if chat in self._protected else {}
+        return (
+            self._chat_object(chat)
+            | protected
+            | {
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+                "accepted_gift_types": gifts,
+            }
+        )
 
     def _get_chat_member(self, p: dict, chat: int | None) -> dict:
         chat, user_id = require_chat(chat), int_param(p, "user_id")

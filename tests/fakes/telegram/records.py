@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import math
+import urllib.parse
 
 DEFAULT_TOKEN = "123456789:TEST-fake-token"
 MAX_TEXT_UTF16 = 4096
@@ -90,15 +91,30 @@ class InFlight:
 
 
 class ApiError(ValueError):
-    """An error answer: HTTP status, Telegram's description and optional parameters."""
+    """An error answer: HTTP status, Telegram's description and optional parameters.
 
-    def __init__(self, status: int, description: str, parameters: dict | None = None) -> None:
+    As a proxy in front of the API might, a description may quote the request's path
+    ("{path}", or "{quoted_path}" with ':' URL-encoded), and `html` sends it as an HTML page.
+    """
+
+    def __init__(
+        self, status: int, description: str, parameters: dict | None = None, *, html: bool = False
+    ) -> None:
         super().__init__(description)
         self.status, self.description, self.parameters = status, description, parameters
+        self.html = html
 
     def envelope(self) -> dict:
         body = {"ok": False, "error_code": self.status, "description": self.description}
         return body | ({"parameters": self.parameters} if self.parameters else {})
+
+    def answer(self, path: str) -> dict | str:
+        """Return the JSON envelope, or the HTML page, with the request path filled in."""
+        text = self.description.replace("{path}", path)
+        text = text.replace("{quoted_path}", urllib.parse.quote(path, safe="/"))
+        if self.html:
+            return f"<html><head><title>{self.status}</title></head><body>{text}</body></html>"
+        return ApiError(self.status, text, self.parameters).envelope()
 
 
 def flood(retry_after: int) -> ApiError:

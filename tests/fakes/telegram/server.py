@@ -95,11 +95,12 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._write(status, payload)
 
-    def _write(self, status: int, payload: dict) -> None:
-        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    def _write(self, status: int, payload: dict | str) -> None:
+        html = isinstance(payload, str)  # a proxy's error page rather than the API's JSON
+        body = payload.encode("utf-8") if html else json.dumps(payload, ensure_ascii=False).encode()
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", "text/html" if html else "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -1,0 +1,123 @@
+"""The `retag` command: give archived articles the topics and tags of the config's taxonomy now.
+
+After a taxonomy change, the archive still holds the topics the old one gave. `retag` classifies
+each article again exactly as a poll would (the enricher), in batches that each commit with a
+progress mark: a stopped retag continues where it stopped when run again with the same
+taxonomy. Only the stored topics, entity tags and their reasons change: no post is sent, edited
+or routed anew.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+from datetime import UTC, datetime
+
+from bot.app import open_archive
+from bot.cli.common import EXIT_OK, Command
+from bot.cli.progress import Progress, show_progress
+from bot.config import load_config
+from bot.ingest.enrich import Enricher
+from bot.text.classify import Taxonomy
+from storage.records import iso
+from storage.retag import Retagged, Retagging, RetagProgress
+
+_BATCH = 200  # articles per transaction: a stop loses at most this much work
+
+
+def fingerprint(taxonomy: Taxonomy) -> str:
+    """Return a short digest of what decides tags: every rule, threshold and the model."""
+    digest = hashlib.sha256(repr((taxonomy.topics, taxonomy.entities)).encode())
+    model = taxonomy.model
+    if model is not None:
+        digest.update(model.source.encode())
+        for array in (model.weights, model.bias, model.thresholds):
+            digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _args_retag(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--since", type=_day, metavar="YYYY-MM-DD", help="only articles published on or after"
+    )
+    sub.add_argument("--restart", action="store_true", help="start over, even if done before")
+    sub.add_argument("--progress", action="store_true", help="draw the progress bar off a TTY")
+
+
+def _cmd_retag(args: argparse.Namespace) -> int:
+    """Classify the archive again with the config's taxonomy, resuming a stopped run."""
+    config = load_config(args.config)
+    since = iso(args.since) or ""
+    with open_archive(config) as store:
+        retag = Retagging(store.db)
+        enricher = Enricher(config.enrich, store)
+        mark = fingerprint(config.taxonomy)
+        progress = retag.progress(fingerprint=mark, since=since)
+        if progress and progress.finished_at and not args.restart:
+            print(
+                f"the archive{_span(args)} was retagged with this taxonomy at "
+                f"{progress.finished_at}; nothing to do (--restart to do it again)",
+                file=sys.stderr,
+            )
+            return EXIT_OK
+        if progress is None or args.restart:
+            progress = retag.begin(fingerprint=mark, since=since, now=datetime.now(UTC))
+        else:
+            print(
+                f"resuming: {progress.done:,} of {progress.total:,} articles were done",
+                file=sys.stderr,
+            )
+        bar = Progress(
+            progress.total, stream=sys.stderr, enabled=show_progress(args), label="retag"
+        )
+        bar.count = progress.done
+        done, changed = _run(retag, enricher, progress, bar)
+    bar.finish(
+        f"retagged {done:,} article(s){_span(args)}: {changed:,} got other topics or tags; "
+        "no post was sent or edited"
+    )
+    return EXIT_OK
+
+
+def _run(
+    retag: Retagging, enricher: Enricher, progress: RetagProgress, bar: Progress
+) -> tuple[int, int]:
+    """Retag batch after batch; return (articles retagged in this run, of them changed)."""
+    done = changed = 0
+    while batch := retag.batch(since=progress.since, after=progress.last_id, limit=_BATCH):
+        tags = []
+        for article_id, article in batch:
+            enriched = enricher.enrich(article)
+            new = enriched.article
+            tags.append(Retagged(article_id, new.topics, new.entities, enriched.reasons))
+            changed += (new.topics, new.entities) != (article.topics, article.entities)
+        progress = retag.save(progress, tags, now=datetime.now(UTC))
+        done += len(batch)
+        bar.advance(len(batch))
+    retag.finish(progress, now=datetime.now(UTC))
+    return done, changed
+
+
+def _day(text: str) -> datetime:
+    """Parse YYYY-MM-DD as midnight UTC (argparse type)."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def _span(args: argparse.Namespace) -> str:
+    """Return ' since DAY' when --since was given."""
+    return f" since {args.since:%Y-%m-%d}" if args.since else ""
+
+
+COMMANDS: list[Command] = [
+    Command(
+        "retag",
+        "classify the archive again after a taxonomy change (resumable; posts untouched)",
+        "presswatch retag --since 2024-01-01 --config presswatch.toml",
+        _cmd_retag,
+        _args_retag,
+    ),
+]

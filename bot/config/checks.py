@@ -1,0 +1,176 @@
+"""Checks of single config values: each returns True or raises ValueError with the reason.
+
+A regex is compiled by `re` (which the scrapers apply), vetted by the check the topic rules get
+(bot/text/patterns.py: no nested quantifiers), and then tried on a few repetitive strings under
+the `regex` module's timeout, which catches the backtracking shapes the vetting cannot see, such
+as overlapping alternatives `(a|aa)+$`. URLs must parse the way the fetcher will parse them, and
+the archive may not be a device, a directory or a file of a kernel pseudo-filesystem.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import soupsieve
+
+from bot.text.patterns import compile_regex
+
+_KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+_CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,16}")
+_MAX_URL = 2048
+_MAX_ID = 2**53  # Telegram's ids fit in 52 bits
+# A regex may spend this long on a 49-character probe at load time; a sane one needs microseconds.
+_PROBE_SECONDS = 0.2
+_PROBE_LENGTH = 48
+_PROBE_CHARS = "a1 /-._:?=&%#"
+_PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def key_name(value: str) -> bool:
+    """Accept a short key of lower-case letters, digits, '-' and '_' (sources, channels)."""
+    if not _KEY.fullmatch(value):
+        raise ValueError(
+            f"expected lower-case letters, digits, '-' or '_' (at most 64), got {value!r}"
+        )
+    return True
+
+
+def web_url(value: str) -> bool:
+    """Accept an http(s) URL with a host, a valid port and no spaces, as the fetcher reads it."""
+    if not value.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http:// or https:// URL, got {value!r}")
+    if len(value) > _MAX_URL or any(c.isspace() or ord(c) < 32 or c == "\x7f" for c in value):
+        raise ValueError(f"a URL has no spaces or control characters and at most {_MAX_URL}")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+        host = parts.hostname or ""
+        if host and "[" not in parts.netloc:
+            host.encode("idna")
+    except (ValueError, UnicodeError) as exc:
+        raise ValueError(f"not a valid URL ({exc}): {value!r}") from exc
+    if not host:
+        raise ValueError(f"the URL has no host: {value!r}")
+    return True
+
+
+def url_template(value: str) -> bool:
+    """Accept a URL template containing {page}."""
+    if "{page}" not in value:
+        raise ValueError(f"expected a URL template containing {{page}}, got {value!r}")
+    return web_url(value.replace("{page}", "2"))
+
+
+def pattern(value: str, *, allow_empty: bool = False) -> bool:
+    """Accept a regex that compiles, has no nested quantifiers and matches repetitive text fast."""
+    try:
+        re.compile(value)
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ValueError(f"not a valid regular expression ({exc})") from exc
+    try:
+        compiled = compile_regex(value, allow_empty=allow_empty)
+    except (IndexError, RecursionError) as exc:  # the vetting could not read it: refuse
+        raise ValueError(f"cannot vet this regular expression ({exc!r}); simplify it") from exc
+    chars = dict.fromkeys(c for c in value + _PROBE_CHARS if c.isalnum() or c in _PROBE_CHARS)
+    for char in list(chars)[:32]:
+        try:
+            compiled.search(char * _PROBE_LENGTH + "\x00", timeout=_PROBE_SECONDS)
+        except TimeoutError as exc:
+            raise ValueError(
+                f"matching {_PROBE_LENGTH} {char!r}s took over {_PROBE_SECONDS}s: it backtracks "
+                "catastrophically (overlapping alternatives or repeats); simplify it"
+            ) from exc
+    return True
+
+
+def flexible_pattern(value: str) -> bool:
+    """Accept a regex as `pattern` does, even one that can match an empty string."""
+    return pattern(value, allow_empty=True)
+
+
+def rewrite(pair: object) -> bool:
+    """Accept ["regex", "replacement"] whose replacement names only groups the regex has."""
+    if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        raise ValueError(f'expected ["regex", "replacement"], got {pair!r}')
+    find, replacement = pair
+    flexible_pattern(find)
+    try:
+        # The empty alternative matches "" whatever `find` is, so the template is expanded once.
+        re.sub(find + "|", replacement, "", count=1)
+    except (re.error, IndexError) as exc:
+        raise ValueError(f"replacement {replacement!r}: {exc}") from exc
+    return True
+
+
+def keyword(value: str) -> bool:
+    """Accept a channel keyword: it must hold a word, or it would match every article."""
+    if not re.search(r"\w", value):
+        raise ValueError(f"expected a word or phrase, got {value!r} (it would match everything)")
+    return True
+
+
+def chat_id(value: str | int) -> bool:
+    """Accept '@channelname' or a numeric chat id."""
+    if isinstance(value, int):
+        if value == 0 or abs(value) >= _MAX_ID:
+            raise ValueError(f"not a Telegram chat id: {value!r}")
+        return True
+    if not _CHAT_ID.fullmatch(value):
+        raise ValueError(f"expected '@channelname' or a numeric id, got {value!r}")
+    return True
+
+
+def css(value: str) -> bool:
+    """Accept a valid CSS selector."""
+    try:
+        soupsieve.compile(value)
+    except soupsieve.SelectorSyntaxError as exc:
+        raise ValueError(f"not a valid CSS selector ({str(exc).splitlines()[0]})") from exc
+    return True
+
+
+def zone(value: str) -> bool:
+    """Accept a known IANA time zone name."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r} (use an IANA name such as Europe/Moscow)"
+        ) from exc
+    return True
+
+
+def archive(path: Path) -> bool:
+    """Accept a path where an SQLite archive is, or can be created."""
+    if "\x00" in str(path) or len(str(path)) > 4000:
+        raise ValueError("not a usable path (a NUL character, or too long)")
+    try:
+        resolved = path.resolve()
+        if resolved.parts[1:2] and resolved.parts[1] in _PSEUDO_FILESYSTEMS:
+            raise ValueError(
+                f"{path} is on a kernel pseudo-filesystem (/{resolved.parts[1]}), "
+                "not a place for an archive"
+            )
+        if resolved.exists():
+            return _existing_archive(resolved)
+        parent = next(p for p in resolved.parents if p.exists())
+    except OSError as exc:
+        raise ValueError(f"cannot use {path} ({exc.strerror or exc})") from exc
+    if not parent.is_dir():
+        raise ValueError(f"{parent} is not a directory")
+    return True
+
+
+def _existing_archive(path: Path) -> bool:
+    """Accept an existing regular file that is empty or an SQLite database."""
+    if not path.is_file():
+        raise ValueError(f"{path} exists and is not a regular file")
+    with path.open("rb") as file:
+        head = file.read(len(_SQLITE_HEADER))
+    if head and head != _SQLITE_HEADER:
+        raise ValueError(f"{path} exists and is not an SQLite database")
+    return True

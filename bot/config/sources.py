@@ -1,0 +1,99 @@
+"""Read the [[sources]] entries: each key checked, every regex vetted, every problem recorded."""
+
+from __future__ import annotations
+
+import re
+
+from bot.config.checks import (
+    css,
+    flexible_pattern,
+    key_name,
+    pattern,
+    rewrite,
+    url_template,
+    web_url,
+    zone,
+)
+from bot.config.fields import ABSENT, Table, one_of, present, within
+from scrapers.models import Selectors, Source
+
+MAX_EVERY = 31 * 86400  # a poll interval longer than a month is a typo
+_DATELINE_GROUPS = ("day", "month")
+
+
+def read_source(t: Table) -> Source | None:
+    """Read one [[sources]] entry; None when it has a problem (recorded in `t`)."""
+    # An html source finds its articles by link_pattern (kind defaults to "html").
+    needs_pattern = t.data.get("kind", "html") == "html" and "link_pattern" not in t.data
+    kind = t.get("kind", str, check=one_of("html", "feed"))
+    values = present(
+        kind=kind,
+        key=t.require("key", str, check=key_name),
+        name=t.get("name", str),
+        url=t.require("url", str, check=web_url),
+        link_pattern=t.get("link_pattern", str, check=pattern),
+        lang=t.get("lang", str),
+        timezone=t.get("timezone", str, check=zone),
+        every_seconds=t.duration("every", most=MAX_EVERY),
+        backfill=t.get("backfill", int, check=within(0, 1000)),
+        fetch_pages=t.get("fetch_pages", bool),
+        robots=t.get("robots", bool),
+        dateline=t.get("dateline", str, check=_dateline),
+        trust_offset=t.get("trust_offset", bool),
+        trailers=t.strings("trailers"),
+        drop_lines=t.strings("drop_lines", check=flexible_pattern),
+        url_rewrites=_rewrites(t),
+        selectors=_selectors(t.table("selectors")),
+        max_silence_seconds=t.duration("max_silence"),
+        recheck_seconds=_recheck(t),
+        pages=t.get("pages", str, check=url_template),
+    )
+    if needs_pattern:
+        t.report("link_pattern", 'required for kind = "html"', missing=True)
+    t.finish()
+    return Source(**values) if t.ok else None
+
+
+def _dateline(value: str) -> bool:
+    """Accept a dateline regex with at least the day and month groups."""
+    pattern(value)
+    missing = [g for g in _DATELINE_GROUPS if g not in re.compile(value).groupindex]
+    if missing:
+        raise ValueError(f"a dateline needs the named groups {', '.join(missing)} (?P<day>...)")
+    return True
+
+
+def _recheck(t: Table):
+    """Read a source's recheck window: a duration, or 0 to never re-read."""
+    if t.data.get("recheck") in (0, "0", "off"):
+        t.take("recheck")
+        return 0
+    return t.duration("recheck")
+
+
+def _selectors(t: Table):
+    """Read a source's [sources.selectors] table."""
+    values = present(
+        **{
+            name: t.get(name, str, check=css)
+            for name in ("title", "date", "author", "lead", "body")
+        },
+        remove=t.strings("remove", check=css),
+    )
+    t.finish()
+    return Selectors(**values) if t.ok else ABSENT
+
+
+def _rewrites(t: Table):
+    """Read url_rewrites = [["pattern", "replacement"], ...]."""
+    pairs = t.get("url_rewrites", list, items=list)
+    if pairs is ABSENT:
+        return ABSENT
+    wrong = False
+    for i, pair in enumerate(pairs):
+        try:
+            rewrite(pair)
+        except ValueError as exc:
+            t.report(f"url_rewrites[{i}]", str(exc))
+            wrong = True
+    return ABSENT if wrong else tuple((p, r) for p, r in pairs)

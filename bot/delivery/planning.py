@@ -1,0 +1,85 @@
+"""Turn due outbox rows into the relay's jobs: a probe of each uncertain message (policy
+"probe"), one send per row, digests packed per channel; rows waiting for quiet hours to end or
+for the next digest are deferred instead."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.config import Channel
+from bot.delivery.compose import Composer
+from bot.delivery.digest import hold_until
+from bot.delivery.telegram import Message
+from storage import OutboxItem, OutboxKind, OutboxState, Store
+from storage.alerts import Alert
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One send: an outbox row, the rows of one digest message, or an alert."""
+
+    chat_id: str
+    items: tuple[OutboxItem, ...] = ()
+    message: Message | None = None  # composed up front for digests only
+    alert: Alert | None = None
+    probe: bool = False  # settle the uncertain rows by probing, send nothing
+
+
+class Planner:
+    """Plan the jobs of due rows for the relay."""
+
+    def __init__(self, *, store: Store, composer: Composer, probing: bool) -> None:
+        self._store, self._composer, self._probing = store, composer, probing
+
+    def plan(self, items: list[OutboxItem], *, now: datetime) -> list[Job]:
+        """Turn due rows into jobs: probe uncertain rows, hold quiet and digest rows, pack digests."""
+        jobs: list[Job] = []
+        digests: dict[str, list[OutboxItem]] = {}
+        held: dict[datetime, list[int]] = {}
+        probes: dict[tuple, list[OutboxItem]] = {}
+        for item in items:
+            if item.state == OutboxState.UNCERTAIN and self._probing:
+                # The rows of one digest message share what the probe looks for: probe them once.
+                key = (item.chat_id, item.probe or item.id)
+                probes.setdefault(key, []).append(item)
+                continue
+            channel = self._composer.channel(item.channel)
+            if channel and channel.digest_seconds and item.kind != OutboxKind.POST:
+                self._store.outbox.drop([item.id], now=now)
+                log.info(
+                    "%s is a digest channel: its posts are not edited or answered", item.channel
+                )
+                continue
+            until = self._hold(item, channel, now)
+            if until is not None:
+                held.setdefault(until, []).append(item.id)
+            elif channel and channel.digest_seconds:
+                digests.setdefault(item.channel, []).append(item)
+            else:
+                jobs.append(Job(item.chat_id, (item,)))
+        # A probe goes ahead of its chat's later rows: the oldest doubt is settled first.
+        jobs[:0] = [Job(group[0].chat_id, tuple(group), probe=True) for group in probes.values()]
+        for until, ids in held.items():
+            self._store.outbox.defer(ids, until=until, now=now)
+        for group in digests.values():
+            jobs += [
+                Job(group[0].chat_id, part, message)
+                for part, message in self._composer.digest(group)
+            ]
+        return jobs
+
+    def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
+        """Return until when a row waits for its channel's digest or quiet hours, if it does."""
+        if channel is None or item.kind == OutboxKind.EDIT:
+            return None  # An edit makes no sound; it may go at night.
+        return hold_until(
+            created=item.created_at or now,
+            now=now,
+            quiet=channel.quiet_hours,
+            digest_seconds=channel.digest_seconds if item.kind == OutboxKind.POST else None,
+            zone=channel.timezone,
+        )

@@ -1,0 +1,204 @@
+"""What the service tells its log beyond each poll and post: the first round's summary and a heartbeat.
+
+A service that cannot reach anything must say so at once, in one line, and keep saying what it
+does while it waits: an operator following the journal never faces ten silent minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from bot.config import TelegramConfig
+from bot.service.counters import Counters
+from bot.service.overview import when
+from bot.service.reachability import (
+    TelegramCheck,
+    TelegramState,
+    check_telegram,
+    reachable,
+    round_summary,
+)
+from storage import RunRecord, RunStatus, SourceCondition
+from storage.status import Snapshot
+
+log = logging.getLogger(__name__)
+HEARTBEAT = 300.0  # seconds between two heartbeat lines
+
+# The counters a heartbeat reports the change of, and how it names them.
+_ACTIVITY = ("polls", "poll_failures", "new_articles", "posts_sent", "posts_printed")
+
+
+class FirstRound:
+    """The polls due when the service starts; says when the last of them has run."""
+
+    def __init__(self, keys: Iterable[str]) -> None:
+        self._waiting = set(keys)
+        self.runs: list[RunRecord] = []
+
+    @property
+    def pending(self) -> bool:
+        """Return True while some poll of the first round has not run yet."""
+        return bool(self._waiting)
+
+    def done(self, run: RunRecord) -> bool:
+        """Count one finished poll; return True when it completes the round (once)."""
+        if run.source_key not in self._waiting:
+            return False
+        self._waiting.discard(run.source_key)
+        self.runs.append(run)
+        return not self._waiting
+
+
+class Journal:
+    """Check Telegram at start, sum up the first round, then log a heartbeat until stopped."""
+
+    def __init__(
+        self,
+        counters: Counters,
+        *,
+        snapshot: Callable[[], Awaitable[Snapshot]],
+        sources: Callable[[], Sequence[str]],
+        next_polls: Callable[[], dict[str, datetime]],
+        every: float = HEARTBEAT,
+    ) -> None:
+        self._counters, self._snapshot, self._sources = counters, snapshot, sources
+        self._next_polls, self._every = next_polls, every
+        self._first = FirstRound(())
+        self._checked: asyncio.Task | None = None
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(
+        self, *, first_round: Iterable[str], telegram: TelegramConfig, stopping: asyncio.Event
+    ) -> asyncio.Task:
+        """Ask Telegram about the token and start the heartbeat; return the heartbeat's task."""
+        self._first = FirstRound(first_round)
+        self._checked = asyncio.create_task(self._check(telegram), name="telegram check")
+        return asyncio.create_task(self._beat(stopping), name="heartbeat")
+
+    def ran(self, run: RunRecord) -> None:
+        """Note one finished (or skipped) poll; the last of the first round brings its summary."""
+        if self._first.done(run):
+            task = asyncio.create_task(self._sum_up(), name="first round")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _check(self, config: TelegramConfig) -> None:
+        """Record and log what Telegram says about the token (its sends update it later)."""
+        check = await check_telegram(config)
+        if self._counters.telegram.latest.state == TelegramState.UNKNOWN:
+            self._counters.telegram.latest = check  # a send that answered first knows better
+        if check.state == TelegramState.REFUSED:
+            log.error(
+                "Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN: nothing can be "
+                "posted; posts stay queued until a restart with the right token"
+            )
+        elif check.state == TelegramState.UNREACHABLE:
+            log.warning("Telegram is unreachable: %s; posts wait and are retried", check.detail)
+        else:
+            log.info("Telegram: %s", check.describe())
+
+    async def _sum_up(self) -> None:
+        """Log the first round in one line: WARNING when a source or Telegram did not answer."""
+        if self._checked is not None:
+            await asyncio.shield(self._checked)
+        runs, telegram = self._first.runs, self._counters.telegram.latest
+        line = round_summary(runs, sources=len(self._sources()), telegram=telegram)
+        polled = [r for r in runs if r.status != RunStatus.SKIPPED]
+        well = reachable(polled) == len(polled) and telegram.healthy
+        log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
+
+    async def _beat(self, stopping: asyncio.Event) -> None:
+        """Log a heartbeat line every `every` seconds until the service stops."""
+        heartbeat = Heartbeat(self._counters, now=datetime.now(UTC))
+        while not stopping.is_set():
+            try:
+                await asyncio.wait_for(stopping.wait(), self._every)
+                return
+            except TimeoutError:
+                pass
+            try:
+                snapshot = await self._snapshot()
+            except (sqlite3.Error, TimeoutError, OSError) as exc:
+                log.warning("heartbeat: the archive does not answer (%s)", exc)
+                continue
+            planned = self._next_polls()
+            upcoming = min(planned.items(), key=lambda pair: pair[1], default=None)
+            log.info(
+                "heartbeat: %s",
+                heartbeat.line(
+                    snapshot,
+                    sources=self._sources(),
+                    telegram=self._counters.telegram.latest,
+                    next_poll=upcoming,
+                    now=datetime.now(UTC),
+                ),
+            )
+
+
+class Heartbeat:
+    """Compose a line on what happened since the last one and how things stand now."""
+
+    def __init__(self, counters: Counters, *, now: datetime) -> None:
+        self._counters, self._since = counters, now
+        self._last = self._totals()
+
+    def line(
+        self,
+        snapshot: Snapshot,
+        *,
+        sources: Sequence[str],
+        telegram: TelegramCheck,
+        next_poll: tuple[str, datetime] | None,
+        now: datetime,
+    ) -> str:
+        """Return the heartbeat line, and start counting anew from `now`."""
+        totals = self._totals()
+        done = {name: totals[name] - self._last[name] for name in _ACTIVITY}
+        since, self._since, self._last = self._since, now, totals
+        posts = done["posts_sent"] + done["posts_printed"]
+        parts = [
+            f"since {when(since)}: {done['polls']:.0f} polls ({done['poll_failures']:.0f} failed), "
+            f"{done['new_articles']:.0f} new articles, {posts:.0f} posts",
+            sources_line(snapshot, sources),
+            outbox_line(snapshot, now=now),
+            f"Telegram: {telegram.describe()}",
+        ]
+        if next_poll:
+            key, at = next_poll
+            parts.append(f"next poll {key} at {when(at)}")
+        return "; ".join(parts)
+
+    def _totals(self) -> dict[str, float]:
+        """Return the counters' running totals."""
+        counters = self._counters
+        polls = counters.samples("polls")
+        return {
+            "polls": sum(v for labels, v in polls if labels["status"] != RunStatus.SKIPPED),
+            "poll_failures": sum(v for labels, v in polls if labels["status"] == RunStatus.ERROR),
+            "new_articles": sum(v for _, v in counters.samples("new_articles")),
+            "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
+            "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
+        }
+
+
+def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:
+    """Return 'N of M sources ok' and name those failing."""
+    conditions = {key: snapshot.source(key).condition for key in sources}
+    ok = sum(c == SourceCondition.OK for c in conditions.values())
+    failing = sorted(k for k, c in conditions.items() if c == SourceCondition.FAILING)
+    named = ", ".join(failing[:5]) + (f" and {len(failing) - 5} more" if len(failing) > 5 else "")
+    return f"{ok} of {len(sources)} sources ok" + (f" (failing: {named})" if failing else "")
+
+
+def outbox_line(snapshot: Snapshot, *, now: datetime) -> str:
+    """Return how many posts wait, and for how long the oldest has."""
+    pending = sum(n for (_, state), n in snapshot.outbox.items() if state == "pending")
+    if not pending:
+        return "outbox: nothing pending"
+    oldest = min(snapshot.oldest_pending.values(), default=now)
+    minutes = max(0, int((now - oldest).total_seconds() // 60))
+    return f"outbox: {pending} pending (oldest {minutes} min)"

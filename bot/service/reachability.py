@@ -1,0 +1,126 @@
+"""Whether Telegram and the sources can be reached: the token check, the live word, the summary line.
+
+A wrong token or an unreachable Telegram must never pass for "posted 0, retrying 1": `once` asks
+Telegram who the bot is before it polls anything, and `run` keeps the latest word its check and
+its sends gave (`TelegramWatch`), which /healthz and the log report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from telegram import error as tg
+
+from bot.config import TelegramConfig
+from bot.delivery.outcomes import RelayReport
+from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
+from storage import RunRecord, RunStatus
+from storage.status import TOKEN_REFUSED
+
+log = logging.getLogger(__name__)
+
+_CHECK_TIMEOUT = 10.0  # seconds for the getMe of the check; a send has its own timeout
+
+
+class TelegramState(StrEnum):
+    """What is known about reaching Telegram."""
+
+    UNKNOWN = "unknown"  # not asked yet
+    OK = "ok"  # the token was accepted, or a message was delivered
+    REFUSED = "refused"  # Telegram refused the bot token: nothing can be posted
+    UNREACHABLE = "unreachable"  # no answer from the Bot API (network, DNS, proxy)
+    CONSOLE = "console"  # no token: posts are printed, Telegram is not used
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramCheck:
+    """The latest word on Telegram, and its detail (the bot's name, or the network error)."""
+
+    state: TelegramState = TelegramState.UNKNOWN
+    detail: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        """Return False when posts cannot reach Telegram (refused token, no answer)."""
+        return self.state not in (TelegramState.REFUSED, TelegramState.UNREACHABLE)
+
+    def describe(self) -> str:
+        """Return the state as words for a person."""
+        return {
+            TelegramState.UNKNOWN: "not checked yet",
+            TelegramState.OK: f"ok ({self.detail})" if self.detail else "ok",
+            TelegramState.REFUSED: "the bot token was refused (check PRESSWATCH_TELEGRAM_TOKEN)",
+            TelegramState.UNREACHABLE: f"unreachable ({self.detail})",
+            TelegramState.CONSOLE: "off (no PRESSWATCH_TELEGRAM_TOKEN: posts go to the console)",
+        }[self.state]
+
+
+class TelegramWatch:
+    """Keep the latest word on Telegram: the start-up check, then what each send reported."""
+
+    def __init__(self) -> None:
+        self.latest = TelegramCheck()
+
+    def saw(self, outcome: Outcome) -> None:
+        """Update the word from one send's outcome (flood waits and chat refusals say nothing)."""
+        if isinstance(outcome, Delivered):
+            if self.latest.state != TelegramState.OK:
+                self.latest = TelegramCheck(TelegramState.OK, "a message was delivered")
+        elif isinstance(outcome, RetryLater) and outcome.reason.startswith(TOKEN_REFUSED):
+            self.latest = TelegramCheck(TelegramState.REFUSED)
+        elif isinstance(outcome, RetryLater) and outcome.reason.startswith("network:"):
+            self.latest = TelegramCheck(TelegramState.UNREACHABLE, outcome.reason)
+
+
+async def check_telegram(config: TelegramConfig) -> TelegramCheck:
+    """Ask Telegram who the bot is (getMe): is the token accepted, is the Bot API reachable?"""
+    if not config.token:
+        return TelegramCheck(TelegramState.CONSOLE)
+    sender = TelegramSender.create(
+        token=config.token,
+        api_base_url=config.api_base_url,
+        timeout=min(config.request_timeout, _CHECK_TIMEOUT),
+    )
+    bot = sender.bot
+    try:
+        async with bot:  # initialize() calls getMe; leaving shuts the connections down
+            return TelegramCheck(TelegramState.OK, f"bot @{bot.username}")
+    except tg.InvalidToken:
+        # Never quote the exception: python-telegram-bot puts the token in its message.
+        return TelegramCheck(TelegramState.REFUSED)
+    except tg.TelegramError as exc:
+        detail = str(exc).replace(config.token, "[redacted]")
+        return TelegramCheck(TelegramState.UNREACHABLE, f"{type(exc).__name__}: {detail}")
+
+
+def reachable(runs: Sequence[RunRecord]) -> int:
+    """Return how many of these polls reached their source (any outcome but an error)."""
+    return sum(run.status not in (RunStatus.ERROR, RunStatus.SKIPPED) for run in runs)
+
+
+def round_summary(
+    runs: Sequence[RunRecord],
+    *,
+    sources: int,
+    telegram: TelegramCheck,
+    report: RelayReport | None = None,
+) -> str:
+    """Return one line: how many sources answered, what is new, and whether Telegram works."""
+    polled = [run for run in runs if run.status != RunStatus.SKIPPED]
+    skipped = sources - len(polled)
+    new = sum(run.new_articles for run in polled)
+    parts = [
+        f"{reachable(polled)} of {sources} sources reachable"
+        + (f" ({skipped} not polled: paused or backing off)" if skipped else ""),
+        f"{new} new article{'s' if new != 1 else ''}",
+        f"Telegram: {telegram.describe()}",
+    ]
+    if report is not None:
+        parts.append(
+            f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
+            f"failed {report.failed}"
+        )
+    return "; ".join(parts)

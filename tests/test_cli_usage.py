@@ -1,0 +1,111 @@
+"""The command line at its edges: --version, bounded numbers and dates, an empty query, and a
+reader that closes the pipe early (`presswatch export | head`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli.common import EXIT_PIPE
+from bot.cli.main import main
+from scrapers.models import Article
+from storage import Store
+from tests.support.cli import ROOT, presswatch
+
+
+def test_version_names_the_package() -> None:
+    result = presswatch("--version")
+    assert result.returncode == 0 and result.stdout.startswith("presswatch ")
+    assert result.stdout.split()[1][0].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["search", "x", "--until", "9999-12-31"], "--until"),
+        (["search", "x", "--since", "0001-01-01"], "--since"),
+        (["search", "x", "--since", "31.01.2024"], "--since"),
+        (["search", "x", "--limit", "99999999999999999999"], "--limit"),
+        (["search", "x", "--limit", "0"], "--limit"),
+        (["search", "x", "--limit", "-5"], "--limit"),
+        (["search", "x", "--limit", "１２"], "--limit"),  # full-width digits are digits to Python
+        (["export", "--format", "csv", "--since", "9999-12-31"], "--since"),
+        (["backfill", "tass-com", "--pages", "99999999999999999999"], "--pages"),
+        (["outbox", "retry", "99999999999999999999"], "ID"),
+        (["check-source", "tass-com", "--limit", "-1"], "--limit"),
+        (["add", "https://example.org/", "--preview", "1000000"], "--preview"),
+    ],
+)
+def test_out_of_range_numbers_and_dates_exit_2_with_one_line(capsys, args, option) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    lines = capsys.readouterr().err.splitlines()
+    assert exited.value.code == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(f"presswatch {args[0]}: error: argument {option}")
+
+
+@pytest.mark.parametrize("query", ["", "   ", '"*" ( ) : -'])
+def test_a_search_without_words_is_a_usage_error(capsys, query: str) -> None:
+    assert main(["search", query, "--config", "does-not-matter.toml"]) == 2
+    assert capsys.readouterr().err == "presswatch: search: empty query: give at least one word\n"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """A config whose archive exports to far more than a pipe's buffer."""
+    folder = tmp_path_factory.mktemp("pipe")
+    store = Store.open(folder / "archive.db")
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    for i in range(150):
+        url = f"https://example.org/news/{i}"
+        body = f"Article {i} says " + " ".join(f"word{i}x{j}" for j in range(400))
+        published = start + timedelta(hours=i)
+        article = Article(
+            url=url, canonical_url=url, title=f"News {i}", body=body, published=published
+        )
+        store.add_article(article, source_key="example", now=published)
+    store.close()
+    config = folder / "presswatch.toml"
+    config.write_text(f'channels = []\n[storage]\npath = "{folder / "archive.db"}"\n')
+    return config
+
+
+def _closed_early(args: list[str], *, read_lines: int) -> subprocess.CompletedProcess:
+    """Run presswatch into a real pipe whose reader stops after `read_lines` lines, like head."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    for _ in range(read_lines):
+        proc.stdout.readline()
+    proc.stdout.close()  # the reader is gone: the next write fails with EPIPE
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    return subprocess.CompletedProcess(proc.args, proc.wait(timeout=120), "", err)
+
+
+@pytest.mark.parametrize(
+    ("args", "read_lines"),
+    [
+        (["export", "--format", "csv"], 2),
+        (["export", "--format", "jsonl"], 1),
+        (["stats", "--format", "json"], 0),
+        (["search", "article", "--format", "csv"], 0),
+    ],
+    ids=["export csv | head", "export jsonl | head", "stats json | (closed)", "search csv"],
+)
+def test_a_reader_closing_the_pipe_ends_the_command_quietly(archive, args, read_lines) -> None:
+    result = _closed_early([*args, "--config", str(archive)], read_lines=read_lines)
+    assert result.returncode == EXIT_PIPE, result.stderr
+    for noise in ("Traceback", "CRITICAL", "BrokenPipe", "Exception ignored"):
+        assert noise not in result.stderr, result.stderr

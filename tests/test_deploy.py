@@ -1,0 +1,100 @@
+"""The deploy files: valid YAML and systemd, a container that checks /healthz, a pinned Datasette,
+an absolute archive path, and an archive view that reads well at 1400×1000.
+
+Docker images are not built here (no engine in the test environment); the unit is checked with
+`systemd-analyze verify` when it is installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.config import load_config
+from storage import Store
+from tests.support.archive import add
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+
+
+def test_compose_waits_for_a_healthy_presswatch_and_pins_datasette() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["datasette"]["depends_on"] == {"presswatch": {"condition": "service_healthy"}}
+    image = services["datasette"]["image"]
+    assert re.fullmatch(r"datasetteproject/datasette:\d+\.\d+\.\d+", image), image
+    assert "/healthz" in " ".join(services["presswatch"]["healthcheck"]["test"])
+    assert "/data/presswatch.db" in services["datasette"]["command"]
+
+
+def test_the_datasette_metadata_is_yaml_and_opens_the_brief_view_first() -> None:
+    meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
+    tables = meta["databases"]["presswatch"]["tables"]
+    assert next(iter(tables)) == "articles_brief"
+    assert tables["articles_brief"]["sort_desc"] == "published_at"
+
+
+def test_the_image_checks_healthz_on_a_config_with_an_absolute_archive(tmp_path) -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text(encoding="utf-8")
+    check = next(line for line in dockerfile.splitlines() if "urlopen" in line)
+    assert "HEALTHCHECK" in dockerfile and "127.0.0.1:9108/healthz" in check
+    assert "COPY deploy/presswatch.toml.example /config/presswatch.toml" in dockerfile
+    config = load_config(DEPLOY / "presswatch.toml.example", environ={})
+    assert config.storage_path == Path("/data/presswatch.db")
+    assert config.service.http == ("0.0.0.0", 9108)
+
+
+def test_the_build_context_leaves_out_archives_and_secrets() -> None:
+    ignore = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert ignore[1] == "*"  # everything out, then only what the image copies
+    included = {line[1:] for line in ignore if line.startswith("!")}
+    copied = set(re.findall(r"(?m)^COPY (.+) \./?\S*$", (DEPLOY / "Dockerfile").read_text()))
+    assert {"pyproject.toml", "README.md", "bot/", "storage/", "scrapers/"} <= included
+    assert copied  # the Dockerfile still copies what the context keeps
+    assert not any(".db" in line or ".env" in line for line in included)
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_the_systemd_unit_verifies(tmp_path) -> None:
+    unit = (DEPLOY / "presswatch.service").read_text(encoding="utf-8")
+    assert "RestartPreventExitStatus=2" in unit and "ExecReload=/bin/kill -HUP $MAINPID" in unit
+    # verify checks that ExecStart's program exists: point it at this checkout's presswatch.
+    here = shutil.which("presswatch") or str(
+        Path(__import__("sys").executable).parent / "presswatch"
+    )
+    copy = tmp_path / "presswatch.service"
+    copy.write_text(unit.replace("/opt/presswatch/bin/presswatch", here), encoding="utf-8")
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(copy)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_brief_view_lists_title_source_time_topics_and_link(tmp_path) -> None:
+    store = Store.open(tmp_path / "presswatch.db")
+    add(store, "CSTO summit in Minsk", "Long body text. " * 200, topics=("politics-diplomacy",))
+    row = next(store.db.query("select * from articles_brief"))
+    store.close()
+    assert list(row) == [
+        "id",
+        "published_at",
+        "source_key",
+        "title",
+        "topics",
+        "lang",
+        "url",
+        "reprint_of",
+    ]
+    assert row["title"] == "CSTO summit in Minsk" and "politics-diplomacy" in row["topics"]
+
+
+def test_the_example_config_documents_the_container_paths() -> None:
+    example = tomllib.loads((DEPLOY / "presswatch.toml.example").read_text(encoding="utf-8"))
+    assert Path(example["storage"]["path"]).is_absolute()

@@ -1,0 +1,97 @@
+"""Reload: SIGHUP and `presswatch reload` re-read the config of a real `presswatch run`.
+
+Added sources are polled, removed ones are dropped, unchanged ones keep their next poll time,
+nothing in the outbox is lost or sent twice, and a bad config is refused with the old one kept.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import presswatch
+from tests.support.service import RunningService, free_port
+from tests.support.world import World, write_config
+
+IA, TASS = "interaffairs-en", "tass-com"
+
+
+def without_source(text: str, key: str) -> str:
+    """Return the config text without the [[sources]] block of `key` (and its sub-tables)."""
+    block = re.compile(
+        rf'(?ms)^\[\[sources\]\]\nkey = "{re.escape(key)}".*?(?=^\[(?!sources\.)|^# ---|\Z)'
+    )
+    assert block.search(text), key
+    return block.sub("", text)
+
+
+@pytest.fixture
+def setup(tmp_path):
+    with World() as world:
+        config = write_config(tmp_path, world, backfill=1)
+        port = free_port()
+        full = config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n'
+        yield config, port, full
+
+
+def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> None:
+    config, port, full = setup
+    config.write_text(without_source(full, TASS))
+    with RunningService(config, port=port) as service:
+        first = service.wait_for_health(lambda b: b["sources"][IA]["state"] == "ok")
+        ia_next = first["sources"][IA]["next_poll_at"]
+        assert TASS not in first["sources"] and ia_next
+
+        config.write_text(full)
+        result = presswatch("reload", "--config", str(config))
+        assert result.returncode == 0 and "asked the service (pid" in result.stdout
+        service.wait_for_line(f"config reloaded from {config}: added {TASS}")
+        both = service.wait_for_health(lambda b: b["sources"].get(TASS, {}).get("state") == "ok")
+        assert both["sources"][IA]["next_poll_at"] == ia_next  # unchanged: not rescheduled
+
+        config.write_text(without_source(full, IA))
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_for_line(f"config reloaded from {config}: removed {IA}")
+        assert IA not in service.wait_for_health(lambda b: IA not in b["sources"])["sources"]
+        assert service.stop() == 0
+    posts = [line for line in service.out if line.startswith("--- post to @presswatch_test")]
+    assert len(posts) == 2  # one backfilled post per source: none lost, none sent again
+    conn = sqlite3.connect(tmp_path / "archive.db")
+    assert conn.execute("select state, count(*) from outbox group by 1").fetchall() == [("sent", 2)]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "error"),
+    [
+        (lambda text: text.replace('every = "10m"', 'every = "soon"', 1), "sources[0].every"),
+        (lambda text: text + "\n[[sources\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_config_is_refused_and_the_old_one_kept(setup, breakage, error) -> None:
+    config, port, full = setup
+    config.write_text(full)
+    with RunningService(config, port=port) as service:
+        service.wait_for_health(lambda b: b["sources"][TASS]["state"] == "ok")
+        config.write_text(breakage(full))
+        assert presswatch("reload", "--config", str(config)).returncode == 2  # refused up front
+        service.proc.send_signal(signal.SIGHUP)  # ...and by the service itself
+        line = service.log[service.wait_for_line("reload refused, the running config stays:")]
+        assert error in line
+        status, body = service.healthz()
+        assert status == 200 and set(body["sources"]) == {IA, TASS}
+        assert service.stop() == 0
+
+
+def test_reload_without_a_service_says_so(tmp_path) -> None:
+    config = Path(tmp_path / "presswatch.toml")
+    config.write_text(f'[storage]\npath = "{tmp_path / "archive.db"}"\n')
+    result = presswatch("reload", "--config", str(config))
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        == f"presswatch: no presswatch service is running on {tmp_path / 'archive.db'}"
+    )

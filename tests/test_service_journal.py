@@ -1,0 +1,82 @@
+"""What `run` tells: the first round in one line, a heartbeat after it, the next poll of every source."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+
+from bot.app import open_app
+from bot.config import load_config
+from bot.service.scheduler import Service
+from tests.support.offline import offline_config
+from tests.support.world import World, write_config
+
+IA = "interaffairs-en"
+
+
+def serve(config_path, scenario, **options):
+    """Run a Service in-process on the console and `scenario(service)` beside it, then stop it."""
+    config = load_config(config_path, environ={})
+
+    async def main():
+        async with open_app(config, console=io.StringIO()) as app:
+            service = Service(app, **options)
+            running = asyncio.create_task(service.run())
+            try:
+                await asyncio.wait_for(service.started.wait(), 10)
+                return await scenario(service)
+            finally:
+                service.stop()
+                await asyncio.wait_for(running, 15)
+
+    return asyncio.run(main())
+
+
+async def logged(caplog, text: str, *, after: str | None = None, timeout: float = 20) -> str:
+    """Wait until a log line containing `text` appears (after one containing `after`); return it."""
+    async with asyncio.timeout(timeout):
+        while True:
+            lines = [r.getMessage() for r in caplog.records]
+            start = next((i for i, line in enumerate(lines) if after in line), None) if after else 0
+            found = [line for line in lines[start:] if text in line] if start is not None else []
+            if found:
+                return found[0]
+            await asyncio.sleep(0.02)
+
+
+def test_an_offline_first_round_is_one_warning_then_heartbeats_follow(tmp_path, caplog) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+
+    async def scenario(service):
+        first = await logged(caplog, "first round:")
+        beat = await logged(caplog, "heartbeat:", after="first round:")
+        return first, beat
+
+    with caplog.at_level(logging.INFO):
+        first, beat = serve(config, scenario, heartbeat=0.05)
+    assert first == (
+        "first round: 0 of 2 sources reachable; 0 new articles; "
+        "Telegram: off (no PRESSWATCH_TELEGRAM_TOKEN: posts go to the console)"
+    )
+    [record] = [r for r in caplog.records if r.getMessage() == first]
+    assert record.levelno == logging.WARNING
+    assert "0 of 2 sources ok (failing: alpha, beta)" in beat
+    assert "outbox: nothing pending" in beat and "next poll " in beat
+
+
+def test_a_healthy_first_round_is_info_and_every_source_has_its_next_poll(tmp_path, caplog) -> None:
+    with World(keys=(IA,)) as world:
+        config = write_config(tmp_path, world)
+
+        async def scenario(service):
+            await logged(caplog, "first round:")
+            return await service.monitor.healthz()
+
+        with caplog.at_level(logging.INFO):
+            status, body = serve(config, scenario)
+    [record] = [r for r in caplog.records if r.getMessage().startswith("first round:")]
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith("first round: 1 of 1 sources reachable; 3 new articles")
+    assert status == 200 and body["sources"][IA]["state"] == "ok"
+    assert body["sources"][IA]["next_poll_at"] is not None  # healthy sources have one too
