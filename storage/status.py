@@ -56,6 +56,9 @@ class Snapshot:
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
     oldest_pending: dict[str, datetime] = field(default_factory=dict)  # channel -> created_at
     token_refused: int = 0  # pending rows whose last try found the bot token refused
+    workers: tuple[
+        tuple[str, str, str], ...
+    ] = ()  # (id, started, last seen): live PostgreSQL workers
 
     def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""
@@ -119,6 +122,9 @@ def read_snapshot(
             lags=_post_lags(conn, lags_after, sent_since) if lags_after is not None else (),
             oldest_pending=_oldest_pending(conn),
             token_refused=_token_refused(conn),
+            workers=tuple(conn.execute(fragments.LIVE_WORKERS))
+            if full and is_postgres(conn)
+            else (),
         )
     finally:
         conn.close()

@@ -130,7 +130,14 @@ class PostgresBackend:
         """Return the lock that keeps a second writing presswatch away from this archive."""
         # The role names the holder in pg_stat_activity (application_name), as the lock file does.
         kwargs = self._kwargs | ({"application_name": f"{APPLICATION} {role}"} if role else {})
-        return PgInstanceLock(self.url, kwargs)
+        # Workers (`run`) share the archive with each other; `once`, `backfill` and
+        # `migrate-archive` wait until every worker is gone, and workers wait for them.
+        return PgInstanceLock(self.url, kwargs, shared=role == "run")
+
+    @property
+    def connection_kwargs(self) -> dict[str, Any]:
+        """Return the options every connection of this archive opens with (the job engine's too)."""
+        return dict(self._kwargs)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -185,21 +192,22 @@ class PgReader:
 class PgInstanceLock:
     """A session advisory lock on a connection of its own, held while presswatch writes."""
 
-    def __init__(self, url: str, kwargs: dict[str, Any]) -> None:
-        self.url, self._kwargs = url, kwargs
+    def __init__(self, url: str, kwargs: dict[str, Any], *, shared: bool = False) -> None:
+        self.url, self._kwargs, self._shared = url, kwargs, shared
         self._conn: psycopg.Connection | None = None
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning naming the holder."""
         with storage_errors(f"{self.url}: cannot connect"):
             conn = psycopg.connect(self.url, **self._kwargs)
-            got = conn.execute("select pg_try_advisory_lock(%s, %s)", _LOCK).fetchone()[0]
+            take = "pg_try_advisory_lock_shared" if self._shared else "pg_try_advisory_lock"
+            got = conn.execute(f"select {take}(%s, %s)", _LOCK).fetchone()[0]
             if not got:
                 holder = conn.execute(
                     "select a.pid, coalesce(host(a.client_addr), 'a local socket') "
                     "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
                     "where l.locktype = 'advisory' and l.classid = %s and l.objid = %s "
-                    "and l.granted",
+                    "and l.granted limit 1",
                     _LOCK,
                 ).fetchone()
                 conn.close()

@@ -29,3 +29,7 @@ SHARED_CHATS = (
 )
 # storage/probes.py's highest of two message ids (SQLite's two-argument max()).
 HIGHER_MARK = "greatest(chat_marks.last_id, excluded.last_id)"
+
+# storage/status.py's workers heard from in the last 30 s (storage/postgres/fleet.py beats).
+LIVE_WORKERS = """select id, started_at, seen_at from workers
+                  where seen_at >= now() - interval '30 seconds' order by started_at, id"""

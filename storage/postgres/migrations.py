@@ -302,3 +302,30 @@ def p005_settle_by_probing(db: PgDatabase) -> None:
             message_id bigint, after_id bigint, source text, created_at {ts} not null)
         """,
     )
+
+
+@migration
+def p006_many_workers(db: PgDatabase) -> None:
+    """Let many `presswatch run` workers share the archive (issue 15).
+
+    procrastinate's own tables and functions (its jobs, locks, periodic runs and worker
+    heartbeats) are created from the installed procrastinate's schema; `workers` keeps each of
+    ours for `presswatch status`; `send_pace` keeps Telegram's limits for all workers together
+    (storage/postgres/fleet.py). A later procrastinate that changes its schema comes with a
+    migration here that applies its own.
+    """
+    from procrastinate.schema import SchemaManager  # noqa: PLC0415 - the [postgres] extra
+
+    db.conn.execute(SchemaManager.get_schema())  # as is: its `%` and `?` are not placeholders
+    ts = "timestamptz(0)"
+    run(
+        db,
+        f"""
+        create table workers (
+            id text primary key, host text not null, pid integer not null,
+            started_at {ts} not null, seen_at {ts} not null);
+        create table send_pace (
+            key text primary key, sent float8[] not null default '{{}}',
+            blocked_until float8 not null default 0)
+        """,
+    )
