@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
@@ -50,6 +50,9 @@ class App:
     relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
     sender: Sender | None = None  # what the relay sends through (kept for a reload)
+    fleet: Any = (
+        None  # with many workers on PostgreSQL: their shared rows (storage/postgres/fleet.py)
+    )
 
     def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
@@ -94,7 +97,9 @@ async def open_app(
 
     Only a writing command takes the instance lock (naming itself by `role`, e.g. "run", so
     `presswatch reload` signals only a service); only a delivering one opens Telegram (or the
-    console), recovers posts a stop interrupted, and gets a relay.
+    console), recovers posts a stop interrupted, and gets a relay. On PostgreSQL any number of
+    `run` workers share the archive (their lock is shared, and each recovers only the chats it
+    delivers); `once` and `backfill` still wait for them to stop.
     """
     async with AsyncExitStack() as stack:
         backend = stack.enter_context(open_backend(config))
@@ -111,9 +116,15 @@ async def open_app(
             backend=backend,
             poll=poll_context(config, fetcher=fetcher, store=store, clock=clock),
         )
+        if role == "run" and backend.dialect == "postgresql":
+            app.fleet = _fleet(store)
         if deliver:
-            app.sender = await _open_sender(config, store, stack=stack, console=console)
-            app.relay = relay(config, store=store, sender=app.sender, counters=app.counters)
+            app.sender = await _open_sender(
+                config, store, stack=stack, console=console, recover=app.fleet is None
+            )
+            app.relay = relay(
+                config, store=store, sender=app.sender, counters=app.counters, fleet=app.fleet
+            )
         yield app
 
 
@@ -126,7 +137,9 @@ def reconfigure(app: App, config: Config) -> None:
     app.config = config
     app.poll = poll_context(config, fetcher=app.fetcher, store=app.store, clock=app.poll.clock)
     if app.relay is not None and app.sender is not None:
-        app.relay = relay(config, store=app.store, sender=app.sender, counters=app.counters)
+        app.relay = relay(
+            config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet
+        )
 
 
 def poll_context(
@@ -234,14 +247,19 @@ def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[
 
 
 async def _open_sender(
-    config: Config, store: Store, *, stack: AsyncExitStack, console: TextIO | None
+    config: Config,
+    store: Store,
+    *,
+    stack: AsyncExitStack,
+    console: TextIO | None,
+    recover: bool = True,
 ) -> Sender:
-    """Open the sender and settle posts a stop interrupted."""
+    """Open the sender and settle posts a stop interrupted (unless other workers may be sending)."""
     sender = _make_sender(config, console=console)
     if isinstance(sender, TelegramSender):
         await sender.start()
         stack.push_async_callback(sender.close)
-    recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
+    recovered = store.outbox.recover_interrupted(now=datetime.now(UTC)) if recover else 0
     if recovered:
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
     return sender
@@ -253,6 +271,7 @@ def relay(
     store: Store,
     sender: Sender,
     counters: Counters | None = None,
+    fleet: Any = None,
     **timing: Callable[..., object],
 ) -> Relay:
     """Return the relay that delivers the outbox through `sender`, metered for /metrics.
@@ -263,7 +282,7 @@ def relay(
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
     counters = Counters() if counters is None else counters
     metered = MeteredSender(
-        sender,
+        sender if fleet is None else _fleet_paced(sender, fleet, config),
         counters,
         channels=_channel_names(config),
         console=isinstance(sender, ConsoleSender),
@@ -271,6 +290,23 @@ def relay(
     # Probes forward through the raw sender's bot: the meter wraps sends only.
     probe = TelegramProbe(sender.bot) if isinstance(sender, TelegramSender) else None
     return Relay(store=store, sender=metered, config=config.delivery, probe=probe, **timing)
+
+
+def _fleet(store: Store) -> Any:
+    """Return the rows many workers share in a PostgreSQL archive (heartbeats, send pace)."""
+    from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
+
+    return Fleet(store.db)
+
+
+def _fleet_paced(sender: Sender, fleet: Any, config: Config) -> Sender:
+    """Return `sender` behind Telegram's limits as every worker counts them together."""
+    from bot.delivery.fleetpace import FleetPacedSender  # noqa: PLC0415 - many workers only
+    from storage.postgres.fleet import Limits  # noqa: PLC0415 - the [postgres] extra
+
+    tg = config.telegram
+    limits = Limits(tg.per_chat_per_minute, tg.per_chat_interval, tg.per_second)
+    return FleetPacedSender(sender, fleet, limits=limits)
 
 
 def _channel_names(config: Config) -> dict[str, str]:

@@ -191,10 +191,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, lambda: None)
         async with open_app(config, role="run") as app:
             if not early_stop.is_set():
-                await Service(app, chat=_chat(app)).run()
+                await _service(app).run()
         return EXIT_OK
 
     return asyncio.run(go())
+
+
+def _service(app: App) -> Service:
+    """Return the service: one process with its scheduler, or one of many workers (PostgreSQL)."""
+    if app.fleet is None:
+        return Service(app, chat=_chat(app))
+    from bot.service.fleet import FleetService  # noqa: PLC0415 - the [postgres] extra
+
+    return FleetService(app, chat=_chat(app))
 
 
 def _warn(config: Config) -> None:

@@ -45,6 +45,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"warning: {warning}")
     print()
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
+    if config.storage_url is not None:
+        print("\n" + worker_table(snapshot))
     problems = snapshot.failing(s.key for s in config.sources) + [
         f"channel {c}" for c in snapshot.failed_channels()
     ]
@@ -97,6 +99,15 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
         counts = [str(snapshot.outbox.get((name, st), 0)) for st in _COLUMNS]
         rows.append((name, *counts, str(snapshot.flood_waiting.get(name, 0))))
     return table(rows)
+
+
+def worker_table(snapshot: Snapshot) -> str:
+    """Return one aligned row per live worker (PostgreSQL: each `presswatch run` beats every 5 s)."""
+    if not snapshot.workers:
+        return "workers: none live (no `presswatch run` has beaten in the last 30 s)"
+    rows = [("WORKER", "STARTED", "LAST SEEN")]
+    rows += [(worker, started, seen) for worker, started, seen in snapshot.workers]
+    return f"workers: {len(snapshot.workers)} live\n" + table(rows)
 
 
 def _ask_service(config: Config) -> tuple[str, list[str]]:

@@ -67,6 +67,10 @@ class Monitor:
         )
         self.registry = metrics_registry(self._collector)
 
+    def name_worker(self, worker: str) -> None:
+        """Name this process's worker in /healthz and in /metrics' build info."""
+        self._collector.worker = worker
+
     def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
         """Report on these sources and channels from now on (a reloaded config)."""
         self._sources = tuple(sources)
@@ -91,6 +95,8 @@ class Monitor:
             "database": {"ok": True},
             "telegram": {"state": telegram.state, "detail": telegram.describe()},
         }
+        if self._collector.worker:  # one worker among many: say which answered
+            body["worker"] = self._collector.worker
         try:
             facts = await self._read(partial(read_health, self._archive))
         except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:
