@@ -14,6 +14,7 @@ from bot.delivery.telegram import Delivered, Message, RetryLater, TelegramSender
 from storage import RunRecord
 from storage.postgres.fleet import Fleet, Limits, earliest
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import presswatch
 
 pytestmark = pytest.mark.postgres
 CHAT = "-1001000000001"
@@ -138,3 +139,11 @@ def test_workers_are_live_while_they_beat(postgres_archive) -> None:
         assert [w.id for w in fleet.live(within=120)] == ["b:2"]
     finally:
         store.close()
+
+
+def test_reload_on_postgresql_says_to_signal_each_worker(tmp_path, postgres_archive) -> None:
+    config = tmp_path / "presswatch.toml"
+    config.write_text(f'channels = []\n[storage]\nurl = "{postgres_archive.url}"\n', "utf-8")
+    result = presswatch("reload", "--config", str(config))
+    assert result.returncode == 1, result.stderr
+    assert "send SIGHUP to each worker" in result.stderr
