@@ -116,23 +116,31 @@ class FleetService(Service):
         """Beat the heartbeat, and queue deliveries as soon as a poll here stored something."""
         host, pid = socket.gethostname(), os.getpid()
         while not self._stop.is_set() and not self._engine.done():
-            self.app.fleet.beat(self.worker, host=host, pid=pid)
-            self._wake_relay.clear()
+            woken = False
             try:
+                self.app.fleet.beat(self.worker, host=host, pid=pid)
+                self._wake_relay.clear()
                 async with asyncio.timeout(_BEAT):
-                    await self._wake_relay.wait()
+                    woken = await self._wake_relay.wait()
             except TimeoutError:
-                continue
-            if not self._stop.is_set():
+                pass
+            except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                log.exception("worker %s: heartbeat failed", self.worker)
+            if woken and not self._stop.is_set():
                 await self._defer_deliveries()
         if self._engine.done() and not self._stop.is_set():
-            log.error("the job engine stopped: %r", self._engine.exception())
+            # procrastinate logged why (its connection, a failed side task): a worker that takes
+            # no jobs must not look healthy, so it stops and its supervisor restarts it.
+            log.error("worker %s: the job engine stopped; stopping", self.worker)
             self.stop()
 
     async def _defer_deliveries(self) -> None:
-        """Queue a delivery for each chat with due rows or alerts."""
-        for chat in self._due_chats():
-            await jobs.defer_delivery(self.jobs, chat)
+        """Queue a delivery for each chat with due rows or alerts (the dispatcher retries later)."""
+        try:
+            for chat in self._due_chats():
+                await jobs.defer_delivery(self.jobs, chat)
+        except Exception:  # noqa: BLE001 - logged; the next dispatcher run queues them
+            log.exception("worker %s: queueing deliveries failed", self.worker)
 
     def _due_chats(self) -> list[str]:
         """Return the chats with rows or alerts due now (uncertain ones as the policy says)."""
