@@ -10,7 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
@@ -24,7 +24,8 @@ from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from scrapers.sandbox import InProcess, Parser, Sandbox
-from storage import InstanceLock, RunRecord, StorageError, Store
+from storage import RunRecord, StorageError, Store
+from storage.backends import Backend, SqliteBackend
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,14 @@ class App:
     config: Config
     store: Store
     fetcher: Fetcher
+    backend: Backend
     poll: PollContext
     relay: Relay | None = None  # only for commands that deliver
     counters: Counters = field(default_factory=Counters)
     sender: Sender | None = None  # what the relay sends through (kept for a reload)
+    fleet: Any = (
+        None  # with many workers on PostgreSQL: their shared rows (storage/postgres/fleet.py)
+    )
 
     def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
@@ -93,12 +98,15 @@ async def open_app(
 
     Only a writing command takes the instance lock (naming itself by `role`, e.g. "run", so
     `presswatch reload` signals only a service); only a delivering one opens Telegram (or the
-    console), recovers posts a stop interrupted, and gets a relay.
+    console), recovers posts a stop interrupted, and gets a relay. On PostgreSQL any number of
+    `run` workers share the archive (their lock is shared, and each recovers only the chats it
+    delivers); `once` and `backfill` still wait for them to stop.
     """
     async with AsyncExitStack() as stack:
+        backend = stack.enter_context(open_backend(config))
         if archive == Archive.WRITE:
-            stack.enter_context(InstanceLock(config.storage_path, role=role))
-        store = stack.enter_context(_open_store(config, archive))
+            stack.enter_context(backend.lock(role=role))
+        store = stack.enter_context(_open_store(config, backend, archive))
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -108,11 +116,18 @@ async def open_app(
             config=config,
             store=store,
             fetcher=fetcher,
+            backend=backend,
             poll=poll_context(config, fetcher=fetcher, store=store, parser=parser, clock=clock),
         )
+        if role == "run" and backend.dialect == "postgresql":
+            app.fleet = _fleet(store)
         if deliver:
-            app.sender = await _open_sender(config, store, stack=stack, console=console)
-            app.relay = relay(config, store=store, sender=app.sender, counters=app.counters)
+            app.sender = await _open_sender(
+                config, store, stack=stack, console=console, recover=app.fleet is None
+            )
+            app.relay = relay(
+                config, store=store, sender=app.sender, counters=app.counters, fleet=app.fleet
+            )
         yield app
 
 
@@ -132,7 +147,9 @@ def reconfigure(app: App, config: Config) -> None:
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
     if app.relay is not None and app.sender is not None:
-        app.relay = relay(config, store=app.store, sender=app.sender, counters=app.counters)
+        app.relay = relay(
+            config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet
+        )
 
 
 def poll_context(
@@ -173,23 +190,76 @@ def enricher(config: Config, store: Store) -> Enricher:
 @contextmanager
 def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
     """Open the archive for a short command that needs no network, and close it afterwards."""
-    with _open_store(config, Archive.READ if read_only else Archive.WRITE) as store:
+    with (
+        open_backend(config) as backend,
+        _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store,
+    ):
         yield store
 
 
 @contextmanager
-def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
+def open_backend(config: Config) -> Iterator[Backend]:
+    """Return where the archive lives: PostgreSQL when `[storage] url` is set, else SQLite."""
+    if config.storage_url is None:
+        backend: Backend = SqliteBackend(config.storage_path)
+    else:
+        backend = _postgres(config.storage_url, password=config.database_password)
+    try:
+        yield backend
+    finally:
+        backend.close()
+
+
+@contextmanager
+def open_migration(config: Config, url: str) -> Iterator[tuple[Store, Store]]:
+    """Open the SQLite archive and the PostgreSQL database it moves to, both locked against writers."""
+    source = SqliteBackend(config.storage_path)
+    if not source.exists():
+        raise StorageError(f"no archive at {source} to copy")
+    target = _postgres(url, password=config.database_password)
+    with (
+        source.lock(),
+        _closing(target),
+        target.lock(),
+        _closing(source.open(dedup=config.dedup)) as old,
+        _closing(target.open(dedup=config.dedup)) as new,
+    ):
+        yield old, new
+
+
+def _postgres(url: str, *, password: str) -> Backend:
+    """Return a PostgreSQL backend, or say which extra to install when psycopg is missing."""
+    try:  # psycopg is an optional extra: SQLite installs never import it
+        from storage.postgres.backend import PostgresBackend
+    except ImportError as exc:
+        raise StorageError(
+            "PostgreSQL needs its driver: pip install 'presswatch[postgres]'"
+        ) from exc
+    return PostgresBackend(url, password=password)
+
+
+@contextmanager
+def _closing(thing: Backend | Store) -> Iterator:
+    """Close a backend or a store when the block ends."""
+    try:
+        yield thing
+    finally:
+        thing.close()
+
+
+@contextmanager
+def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[Store]:
     """Open the archive as the command needs it; a read-only one is never created or migrated."""
-    path, dedup = config.storage_path, config.dedup
+    dedup = config.dedup
     scrub = scrubber(config.telegram.token)  # no error text stores the bot token
-    if archive == Archive.READ and not path.exists():
-        raise StorageError(f"no archive at {path} yet: run `presswatch once` first")
     if archive == Archive.WRITE:
-        store = Store.open(path, dedup=dedup, scrub=scrub)
-    elif archive == Archive.MEMORY or not path.exists():
+        store = backend.open(dedup=dedup, scrub=scrub)
+    elif archive == Archive.READ:
+        store = backend.open_read_only(dedup=dedup)
+    elif archive == Archive.MEMORY or not backend.exists():
         store = Store.in_memory(dedup=dedup, scrub=scrub)
     else:
-        store = Store.open_read_only(path, dedup=dedup)
+        store = backend.open_read_only(dedup=dedup)
     try:
         yield store
     finally:
@@ -197,14 +267,19 @@ def _open_store(config: Config, archive: Archive) -> Iterator[Store]:
 
 
 async def _open_sender(
-    config: Config, store: Store, *, stack: AsyncExitStack, console: TextIO | None
+    config: Config,
+    store: Store,
+    *,
+    stack: AsyncExitStack,
+    console: TextIO | None,
+    recover: bool = True,
 ) -> Sender:
-    """Open the sender and settle posts a stop interrupted."""
+    """Open the sender and settle posts a stop interrupted (unless other workers may be sending)."""
     sender = _make_sender(config, console=console)
     if isinstance(sender, TelegramSender):
         await sender.start()
         stack.push_async_callback(sender.close)
-    recovered = store.outbox.recover_interrupted(now=datetime.now(UTC))
+    recovered = store.outbox.recover_interrupted(now=datetime.now(UTC)) if recover else 0
     if recovered:
         log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
     return sender
@@ -216,6 +291,7 @@ def relay(
     store: Store,
     sender: Sender,
     counters: Counters | None = None,
+    fleet: Any = None,
     **timing: Callable[..., object],
 ) -> Relay:
     """Return the relay that delivers the outbox through `sender`, metered for /metrics.
@@ -226,7 +302,7 @@ def relay(
     # The relay sends through a meter: flood waits and outcomes per channel for /metrics.
     counters = Counters() if counters is None else counters
     metered = MeteredSender(
-        sender,
+        sender if fleet is None else _fleet_paced(sender, fleet, config),
         counters,
         channels=_channel_names(config),
         console=isinstance(sender, ConsoleSender),
@@ -234,6 +310,23 @@ def relay(
     # Probes forward through the raw sender's bot: the meter wraps sends only.
     probe = TelegramProbe(sender.bot) if isinstance(sender, TelegramSender) else None
     return Relay(store=store, sender=metered, config=config.delivery, probe=probe, **timing)
+
+
+def _fleet(store: Store) -> Any:
+    """Return the rows many workers share in a PostgreSQL archive (heartbeats, send pace)."""
+    from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
+
+    return Fleet(store.db)
+
+
+def _fleet_paced(sender: Sender, fleet: Any, config: Config) -> Sender:
+    """Return `sender` behind Telegram's limits as every worker counts them together."""
+    from bot.delivery.fleetpace import FleetPacedSender  # noqa: PLC0415 - many workers only
+    from storage.postgres.fleet import Limits  # noqa: PLC0415 - the [postgres] extra
+
+    tg = config.telegram
+    limits = Limits(tg.per_chat_per_minute, tg.per_chat_interval, tg.per_second)
+    return FleetPacedSender(sender, fleet, limits=limits)
 
 
 def _channel_names(config: Config) -> dict[str, str]:

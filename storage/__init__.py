@@ -1,6 +1,6 @@
-"""The SQLite archive through sqlite-utils. Imports only data types from scrapers."""
+"""The archive: SQLite through sqlite-utils, or PostgreSQL through psycopg. Imports only data types from scrapers."""
 
-from .lock import AlreadyRunning, InstanceLock, StorageError, lock_holder
+from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageError, lock_holder
 from .records import (
     ChannelState,
     Delivery,
@@ -19,6 +19,7 @@ from .store import Store, TopicReason
 __all__ = [
     "AlreadyRunning",
     "ChannelState",
+    "ConstraintViolation",
     "Delivery",
     "Health",
     "InstanceLock",

@@ -44,12 +44,13 @@ class Alerts:
         )
         return int(table.last_pk)
 
-    def due(self, now: datetime, *, limit: int = 20) -> list[Alert]:
-        """Return pending alerts whose time has come, oldest first."""
+    def due(self, now: datetime, *, limit: int = 20, chat: str | None = None) -> list[Alert]:
+        """Return pending alerts whose time has come (to one `chat` if given), oldest first."""
+        one_chat, chat_args = ("and chat_id = ? ", [chat]) if chat is not None else ("", [])
         rows = self.db.query(
             "select * from alerts where state = ? and (next_attempt_at is null or next_attempt_at <= ?) "
-            "order by id limit ?",
-            [OutboxState.PENDING, iso(now), limit],
+            f"{one_chat}order by id limit ?",
+            [OutboxState.PENDING, iso(now), *chat_args, limit],
         )
         return [
             Alert(

@@ -1,7 +1,9 @@
 """The archive's errors, and the lock that keeps one writing process per archive.
 
 StorageError             the database cannot be opened or used
-└── AlreadyRunning       another presswatch process holds the database's lock
+├── AlreadyRunning       another presswatch process holds the database's lock
+└── ConstraintViolation  a write broke a uniqueness or reference rule (PostgreSQL; SQLite raises
+                         sqlite3.IntegrityError)
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ class StorageError(Exception):
 
 class AlreadyRunning(StorageError):
     """Another presswatch process holds the database's lock."""
+
+
+class ConstraintViolation(StorageError):
+    """A write broke a uniqueness or reference rule of the archive."""
 
 
 class InstanceLock:

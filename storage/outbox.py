@@ -71,11 +71,13 @@ class Outbox:
         resend_uncertain: bool = False,
         probe_before: datetime | None = None,
         exclude: Iterable[int] = (),
+        chat: str | None = None,
     ) -> list[OutboxItem]:
         """Return rows whose time has come, oldest first, at most `per_chat` per chat.
 
         With `probe_before`, uncertain rows not yet settled and unchanged since then are due too
-        (for a probe, given time for a request Telegram may still be processing to land).
+        (for a probe, given time for a request Telegram may still be processing to land). With
+        `chat`, only that chat's rows (a worker of many delivers one chat at a time).
         """
         states = (
             (OutboxState.PENDING, OutboxState.UNCERTAIN)
@@ -88,17 +90,18 @@ class Outbox:
             "or (state = ? and settlement is null and updated_at <= ?)" if probe_before else ""
         )
         probe_args = [OutboxState.UNCERTAIN, iso(probe_before)] if probe_before else []
+        one_chat, chat_args = ("and chat_id = ?", [chat]) if chat is not None else ("", [])
         rows = self.db.query(
             f"""with ranked as (
                   select id, row_number() over (partition by chat_id order by id) as rank
                   from outbox
                   where (state in ({_marks(states)}) {probing})
                     and (next_attempt_at is null or next_attempt_at <= ?)
-                    {not_skipped})
+                    {not_skipped} {one_chat})
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
                 where r.rank <= ? order by o.id limit ?""",
-            [*states, *probe_args, iso(now), *skip, per_chat or limit, limit],
+            [*states, *probe_args, iso(now), *skip, *chat_args, per_chat or limit, limit],
         )
         return [outbox_from_row(r) for r in rows]
 
@@ -283,26 +286,34 @@ class Outbox:
             self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
-    def recover_interrupted(self, *, now: datetime, before: datetime | None = None) -> int:
-        """Mark rows left `sending` (by a crash, or last changed before `before`) as uncertain."""
+    def recover_interrupted(
+        self, *, now: datetime, before: datetime | None = None, chat: str | None = None
+    ) -> int:
+        """Mark rows left `sending` (by a crash, or last changed before `before`) as uncertain.
+
+        With `chat`, only that chat's rows: a worker of many recovers the chat it holds the lock of.
+        """
         stale = iso(before or now)
+        one_chat, chat_args = (" and chat_id = ?", [chat]) if chat is not None else ("", [])
         with immediate(self.db):
             # An edit may safely be made twice: it goes back to pending rather than to the operator.
             self.db.execute(
                 "update outbox set state = ?, updated_at = ?, settlement = ?, settle_note = ? "
-                "where state = ? and kind = ? and updated_at <= ?",
+                f"where state = ? and kind = ? and updated_at <= ?{one_chat}",
                 [OutboxState.PENDING, iso(now), Settlement.REPEATED,
-                 "an edit is safe to make again", OutboxState.SENDING, OutboxKind.EDIT, stale],
+                 "an edit is safe to make again", OutboxState.SENDING, OutboxKind.EDIT, stale,
+                 *chat_args],
             )  # fmt: skip
             cursor = self.db.execute(
                 "update outbox set state = ?, last_error = ?, updated_at = ?, settlement = null, "
-                "settle_note = null, probe_tries = 0 where state = ? and updated_at <= ?",
+                f"settle_note = null, probe_tries = 0 where state = ? and updated_at <= ?{one_chat}",
                 [
                     OutboxState.UNCERTAIN,
                     "interrupted while sending (process stopped)",
                     iso(now),
                     OutboxState.SENDING,
                     stale,
+                    *chat_args,
                 ],
             )
         return cursor.rowcount

@@ -20,6 +20,8 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
+from .postgres import fragments
 from .records import Expectation, OutboxState, Settlement, iso
 from .transaction import immediate
 
@@ -47,12 +49,15 @@ class Probes:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        postgres = is_postgres(db)
+        self._shared = fragments.SHARED_CHATS if postgres else _SHARED_CHATS
+        self._higher = fragments.HIGHER_MARK if postgres else "max(last_id, excluded.last_id)"
 
     # -- what Telegram confirmed ------------------------------------------------------------
 
     def last_id(self, chat_id: str, *, shared: bool = False) -> int | None:
         """Return the highest message id confirmed in a chat (over all shared-counter chats)."""
-        where = _SHARED_CHATS if shared else "chat_id = ?"
+        where = self._shared if shared else "chat_id = ?"
         row = next(
             self.db.query(
                 f"select max(last_id) as last from chat_marks where {where}",
@@ -65,7 +70,7 @@ class Probes:
         """Remember a message id Telegram confirmed in a chat (the highest one is kept)."""
         self.db.execute(
             "insert into chat_marks (chat_id, last_id, updated_at) values (?, ?, ?) "
-            "on conflict (chat_id) do update set last_id = max(last_id, excluded.last_id), "
+            f"on conflict (chat_id) do update set last_id = {self._higher}, "
             "updated_at = excluded.updated_at",
             [chat_id, message_id, iso(now)],
         )
@@ -80,7 +85,7 @@ class Probes:
 
     def own_ids(self, chat_id: str, *, after: int | None, shared: bool = False) -> frozenset[int]:
         """Return the ids above `after` Telegram confirmed to us in a chat (or shared-counter chats)."""
-        where = _SHARED_CHATS if shared else "chat_id = ?"
+        where = self._shared if shared else "chat_id = ?"
         rows = self.db.query(
             f"select message_id from outbox where {where} and state = ? and message_id > ?",
             [*([] if shared else [chat_id]), OutboxState.SENT, after or 0],

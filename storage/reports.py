@@ -8,6 +8,8 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
+from .postgres import fragments
 from .records import iso, json_keys
 
 EXPORT_COLUMNS = (
@@ -61,9 +63,10 @@ class Reports:
 
     def stats(self) -> Stats:
         """Return article counts by source, by topic and by month."""
+        statements = fragments.STATS if is_postgres(self.db) else _STATS
         tables = {
             name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]
-            for name, cur in ((n, self.db.execute(sql)) for n, sql in _STATS.items())
+            for name, cur in ((n, self.db.execute(sql)) for n, sql in statements.items())
         }
         total = self.db.execute("select count(*) from articles").fetchone()[0]
         return Stats(articles=total, **tables)
@@ -76,8 +79,10 @@ class Reports:
     def articles(self, *, since: datetime | None = None) -> Iterator[dict]:
         """Yield articles oldest id first, one row at a time: memory stays flat however big the archive."""
         where, params = _since(since)
-        cursor = self.db.execute(
-            f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id", params
+        sql = f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id"
+        # PostgreSQL sends every row of a plain cursor at once: stream through a server-side one.
+        cursor = (
+            self.db.stream(sql, params) if is_postgres(self.db) else self.db.execute(sql, params)
         )
         for row in cursor:
             record = dict(zip(EXPORT_COLUMNS, row))

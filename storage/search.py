@@ -3,6 +3,8 @@
 `storage.match` turns the user's text into quoted terms; here each word that takes its forms is
 spelled out as those forms (`storage.wordforms`), which finds the same inflected words many
 times faster in a big archive than a prefix query, and the matches are ranked and filtered.
+A PostgreSQL archive is searched by storage/postgres/search.py instead (same terms, tsvector);
+`latest` is one statement for both.
 
     ValueError("empty query")     the text holds no word to search for
 """
@@ -12,19 +14,20 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
+from .hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, ordered, storable
 from .match import Term, render
 from .match import terms as match_terms
-from .records import json_keys
+from .postgres import search as postgres
 from .wordforms import word_forms
 
-# Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML).
-MARK_OPEN, MARK_CLOSE = "[", "]"
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "SearchHit", "latest", "search"]
+
 # bm25 weights of title, lead and body: a word in the title says more than one in the body.
 RANK_WEIGHTS = "10.0, 4.0, 1.0"
 # Relevance is ranked among at most this many matches, newest first (see `_ranked`).
@@ -41,27 +44,6 @@ SNIPPET_TOKENS = 24
 # Words whose case folding Python and unicode61 agree on (no Latin diacritics), so their forms
 # can be spelled out exactly as the index holds them.
 _PLAIN = re.compile(r"[a-z0-9а-яё]+")
-
-
-@dataclass(frozen=True, slots=True)
-class SearchHit:
-    """One archived article found by `search` or `latest`.
-
-    `rank` is FTS5's bm25 rank (lower is more relevant; 0.0 from `latest`); `snippet` is plain
-    text with matched words between MARK_OPEN and MARK_CLOSE (the summary, from `latest`);
-    `duplicate_of` is the original's id when the article is a reprint.
-    """
-
-    id: int
-    source_key: str
-    url: str
-    title: str
-    published_at: str | None
-    lang: str
-    topics: tuple[str, ...]
-    snippet: str
-    rank: float
-    duplicate_of: int | None = None
 
 
 def search(
@@ -81,13 +63,17 @@ def search(
     Relevance is ranked among the newest RANK_WINDOW matches (all of them for most queries), or
     the newest FILTERED_WINDOW when any filter applies.
     """
+    if is_postgres(db):
+        return postgres.search(
+            db, query, source=source, topic=topic, lang=lang, since=since, until=until, limit=limit
+        )
     terms = match_terms(query)
-    if limit <= 0 or not _storable(source, topic, lang):
+    if limit <= 0 or not storable(source, topic, lang):
         return []
     match = render(_inflected(db, terms))
     # Over-fetch a little so equal ranks (reprints of one text) can be ordered newest first.
     wanted = limit + max(10, limit // 2)
-    where = _filters(source=source, topic=topic, lang=lang, since=since, until=until)
+    where = filters(source=source, topic=topic, lang=lang, since=since, until=until)
     among = _candidates(db, where) if source else None  # an index lists a source's articles
     if among is not None:  # few articles pass the filters: walk the matches checking a list
         ranked = _ranked(db, match, wanted, among=among)
@@ -97,22 +83,20 @@ def search(
         return []
     rows = _rows_with_snippets(db, match, [rowid for rowid, _ in ranked])
     hits = [
-        _hit(rows[rowid], snippet=rows[rowid]["snippet"], rank=rank)
+        hit(rows[rowid], snippet=rows[rowid]["snippet"], rank=rank)
         for rowid, rank in ranked
         if rowid in rows
     ]
-    hits.sort(key=lambda h: h.published_at or "", reverse=True)  # stable: the tie-break first
-    hits.sort(key=lambda h: h.rank)
-    return hits[:limit]
+    return ordered(hits, limit)
 
 
 def latest(
     db: Database, *, limit: int = 5, topic: str | None = None, source: str | None = None
 ) -> list[SearchHit]:
     """Return the newest articles by publication time, their summary as the snippet."""
-    if limit <= 0 or not _storable(source, topic):
+    if limit <= 0 or not storable(source, topic):
         return []
-    where, args = _filters(source=source, topic=topic)
+    where, args = filters(source=source, topic=topic)
     rows = db.execute(
         f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics,
                    a.duplicate_of, coalesce(nullif(a.summary, ''), a.lead, '') as snippet
@@ -120,7 +104,7 @@ def latest(
             order by a.published_at desc, a.id desc limit ?""",
         [*args, limit],
     )
-    return [_hit(row, snippet=row["snippet"], rank=0.0) for row in _dicts(rows)]
+    return [hit(row, snippet=row["snippet"], rank=0.0) for row in dicts(rows)]
 
 
 # -- the query ----------------------------------------------------------------------------------
@@ -167,41 +151,6 @@ def _indexed(db: Database, words: list[str]) -> list[str]:
 
 
 # -- SQL ------------------------------------------------------------------------------------------
-
-
-def _filters(
-    *,
-    source: str | None = None,
-    topic: str | None = None,
-    lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-) -> tuple[str, list]:
-    """Return the 'and …' SQL of the filters on articles `a`, and its arguments."""
-    where, args = [], []
-    if source:
-        where.append("a.source_key = ?")
-        args.append(source)
-    if lang:
-        where.append("a.lang = ?")
-        args.append(lang)
-    if since:
-        where.append("a.published_at >= ?")
-        args.append(_iso(since))
-    if until:
-        where.append("a.published_at < ?")
-        args.append(_iso(until))
-    if topic:
-        where.append(_TOPIC)
-        args.append(topic)
-    return "".join(f" and {w}" for w in where), args
-
-
-# article_topics holds a row for every topic and entity an article has (the archive adds a bare
-# one for a listed topic that came without reasons; migration m007 did so for older archives),
-# so a topic filter is one lookup in its primary key. Topic and entity keys share the table: the
-# config keeps them apart.
-_TOPIC = "exists (select 1 from article_topics t where t.article_id = a.id and t.key = ?)"
 
 
 def _candidates(db: Database, where: tuple[str, list]) -> list[int] | None:
@@ -265,44 +214,4 @@ def _rows_with_snippets(db: Database, match: str, ids: list[int]) -> dict[int, d
               and +f.rowid in (select value from json_each(?))""",
         [MARK_OPEN, MARK_CLOSE, match, min(ids), max(ids), json.dumps(ids)],
     )
-    return {row["id"]: row for row in _dicts(rows)}
-
-
-def _dicts(cursor: sqlite3.Cursor) -> list[dict[str, Any]]:
-    """Return a cursor's rows as dicts."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
-
-
-def _hit(row: dict[str, Any], *, snippet: str, rank: float) -> SearchHit:
-    """Build a SearchHit from an articles row."""
-    return SearchHit(
-        id=row["id"],
-        source_key=row["source_key"],
-        url=row["url"],
-        title=row["title"],
-        published_at=row["published_at"],
-        lang=row["lang"] or "",
-        topics=json_keys(row["topics"]),
-        snippet=" ".join((snippet or "").split()),
-        rank=float(rank),
-        duplicate_of=row["duplicate_of"],
-    )
-
-
-def _storable(*values: str | None) -> bool:
-    """Return False when a filter value cannot be UTF-8 (a lone surrogate): it matches nothing."""
-    try:
-        for value in values:
-            if value:
-                value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _iso(moment: datetime) -> str:
-    """Return a moment as the stored UTC text (a naive datetime is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return {row["id"]: row for row in dicts(rows)}

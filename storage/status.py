@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .dialect import is_postgres
+from .postgres import fragments
 from .records import (
     OutboxKind,
     OutboxState,
@@ -54,6 +56,9 @@ class Snapshot:
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
     oldest_pending: dict[str, datetime] = field(default_factory=dict)  # channel -> created_at
     token_refused: int = 0  # pending rows whose last try found the bot token refused
+    workers: tuple[
+        tuple[str, str, str], ...
+    ] = ()  # (id, started, last seen): live PostgreSQL workers
 
     def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""
@@ -117,6 +122,9 @@ def read_snapshot(
             lags=_post_lags(conn, lags_after, sent_since) if lags_after is not None else (),
             oldest_pending=_oldest_pending(conn),
             token_refused=_token_refused(conn),
+            workers=tuple(conn.execute(fragments.LIVE_WORKERS))
+            if full and is_postgres(conn)
+            else (),
         )
     finally:
         conn.close()
@@ -142,6 +150,9 @@ def read_health(path: str | Path, *, deadline: float = READ_DEADLINE) -> Snapsho
 
 def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
     """Open a read-only connection whose statements are interrupted past `deadline` seconds."""
+    if hasattr(path, "reader"):  # a PostgreSQL archive (storage/postgres/backend.py)
+        return path.reader(deadline)
+    path = getattr(path, "path", path)  # an SQLite archive (storage/backends.py) or its file
     conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=deadline)
     stop_at = time.monotonic() + deadline
     conn.set_progress_handler(lambda: int(time.monotonic() > stop_at), 10_000)
@@ -179,14 +190,17 @@ def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
 
 def _post_lags(conn: sqlite3.Connection, after: int, since: datetime | None) -> tuple[PostLag, ...]:
     """Return up to _LAG_ROWS post rows after outbox id `after`, with each sent post's lag."""
+    lag = "max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)"
+    # Posts sent before `since` (this process's start) carry no lag; without it every post does.
+    # PostgreSQL compares timestamps, so "no lower bound" is its '-infinity', SQLite's ''.
+    start = iso(since) or ("-infinity" if is_postgres(conn) else "")
+    if is_postgres(conn):
+        lag = fragments.POST_LAG
     rows = conn.execute(
-        """select o.id, o.state, a.source_key,
-                  case when o.sent_at >= ? then
-                      max(0.0, (julianday(o.sent_at) - julianday(a.published_at)) * 86400.0)
-                  end
+        f"""select o.id, o.state, a.source_key, case when o.sent_at >= ? then {lag} end
            from outbox o join articles a on a.id = o.article_id
            where o.id > ? and coalesce(o.kind, ?) = ? order by o.id limit ?""",
-        [iso(since) or "", after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
+        [start, after, OutboxKind.POST, OutboxKind.POST, _LAG_ROWS],
     )
     return tuple(PostLag(i, OutboxState(state), key, lag) for i, state, key, lag in rows)
 

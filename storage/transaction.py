@@ -1,4 +1,4 @@
-"""Write transactions that take SQLite's write lock up front."""
+"""Write transactions that take SQLite's write lock up front (on PostgreSQL, plain transactions)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,17 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
+
 
 @contextmanager
 def immediate(db: Database) -> Iterator[None]:
     """Run a block in a BEGIN IMMEDIATE transaction (a savepoint inside an open one)."""
+    if is_postgres(db):
+        # Row locks are taken by the writes themselves; the same rows wait, others go on.
+        with db.atomic():
+            yield
+        return
     conn = db.conn
     if conn.in_transaction:
         with db.atomic():

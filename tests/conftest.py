@@ -76,12 +76,67 @@ def world():
         yield copy
 
 
-@pytest.fixture
-def store(tmp_path: Path):
-    """An archive in a fresh SQLite file, closed after the test."""
-    from storage import Store
+@pytest.fixture(scope="session")
+def postgres():
+    """A throw-away PostgreSQL server for the session, with a migrated template database.
 
-    archive = Store.open(tmp_path / "archive.db")
+    Skipped when the machine has no PostgreSQL binaries, except in CI (CI=true), which must run
+    them: .ci/run installs them.
+    """
+    from tests.support.postgres import Server, binaries, make_template
+
+    bindir = binaries()
+    if bindir is None:
+        reason = "no PostgreSQL binaries (apt-get install postgresql, or set PRESSWATCH_PG_BIN)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    server = Server(bindir)
+    try:
+        server.start()
+        make_template(server)
+    except Exception:
+        print(server.log())
+        server.stop()
+        raise
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _postgres_archive(postgres):
+    """The session's PostgreSQL archive (one database, emptied before each test that uses it)."""
+    from storage.postgres.backend import PostgresBackend
+    from tests.support.postgres import new_database
+
+    backend = PostgresBackend(new_database(postgres, "presswatch_test"))
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def postgres_archive(_postgres_archive):
+    """The session's PostgreSQL archive, emptied: a fresh archive for this test."""
+    from tests.support.postgres import empty
+
+    empty(_postgres_archive)
+    return _postgres_archive
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request, tmp_path: Path):
+    """A fresh archive's home: an SQLite file, then a PostgreSQL database (emptied)."""
+    from storage.backends import SqliteBackend
+
+    if request.param == "sqlite":
+        return SqliteBackend(tmp_path / "archive.db")
+    return request.getfixturevalue("postgres_archive")
+
+
+@pytest.fixture
+def store(backend):
+    """A fresh archive, closed after the test: an SQLite file, then a PostgreSQL database."""
+    archive = backend.open()
     yield archive
     archive.close()
 

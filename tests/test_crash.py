@@ -21,6 +21,7 @@ from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import ROOT
 from tests.support.cli import presswatch as run_presswatch
+from tests.support.postgres import storage_setting
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
@@ -71,10 +72,13 @@ def test_sigkill_mid_send_loses_no_post(policy, faults) -> None:
     assert run.returncode == 0, run.stderr
 
 
-def _config(tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml") -> Path:
+def _config(
+    tmp_path: Path, feed_url: str = "http://127.0.0.1:9/feed.xml", *, storage: str = ""
+) -> Path:
     path = tmp_path / "presswatch.toml"
+    storage = storage or f'path = "{tmp_path / "archive.db"}"'
     path.write_text(
-        f'[storage]\npath = "{tmp_path / "archive.db"}"\n\n'
+        f"[storage]\n{storage}\n\n"
         "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n\n"
         '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
         f'[[sources]]\nkey = "wire-a"\nkind = "feed"\nurl = "{feed_url}"\nfetch_pages = false\n'
@@ -106,8 +110,8 @@ def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
 
 @pytest.fixture
 def outbox_rows(tmp_path, store):
-    """A config and an archive (conftest's) with one row in each state."""
-    config = _config(tmp_path)
+    """A config and an archive (conftest's, either backend) with one row in each state."""
+    config = _config(tmp_path, storage=storage_setting(store, tmp_path / "archive.db"))
     for n, title in enumerate(["Waiting", "Unsure", "Refused", "Done"]):
         store.add_article(
             Article(
@@ -183,7 +187,7 @@ def test_outbox_usage_errors_exit_2(outbox_rows, args) -> None:
 
 
 def test_outbox_shows_how_each_uncertain_row_was_settled(tmp_path, store) -> None:
-    config = _config(tmp_path)
+    config = _config(tmp_path, storage=storage_setting(store, tmp_path / "archive.db"))
     config.write_text(
         config.read_text(encoding="utf-8").replace(
             "[[channels]]", '[telegram]\nprobe_chat_id = "-1001000000099"\n\n[[channels]]'

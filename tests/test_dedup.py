@@ -1,4 +1,4 @@
-"""Near-duplicate detection on labelled pairs of press texts, and the LSH index on SQLite."""
+"""Near-duplicate detection on labelled pairs of press texts, and the LSH index on either archive."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from bot.config import DedupConfig
 from storage import Store
 from storage.neardup import NearDuplicateIndex, shingles, signature, similarity
+from tests.support.archive import reopen
 
 PAIRS = [
     json.loads(line)
@@ -64,15 +65,16 @@ def test_lsh_finds_every_labelled_reprint_as_a_candidate() -> None:
         assert i in index.candidates(_sig(pair["b"]))
 
 
-def test_signatures_persist_and_reload_within_the_window(tmp_path: Path) -> None:
-    store = Store.open(tmp_path / "a.db")
+def test_signatures_persist_and_reload_within_the_window(store: Store) -> None:
     index = _index(store)
     text = PAIRS[0]["a"]
     _insert(store, index, 1, text, NOW - timedelta(days=40))
     _insert(store, index, 2, text, NOW - timedelta(days=1))
-    store.close()
-    reloaded = _index(Store.open(tmp_path / "a.db"))
-    assert reloaded.candidates(_sig(text)) == [2]
+    again = reopen(store)
+    try:
+        assert _index(again).candidates(_sig(text)) == [2]
+    finally:
+        again.close()
 
 
 def test_old_signatures_leave_the_in_memory_index() -> None:

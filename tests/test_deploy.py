@@ -34,6 +34,25 @@ def test_compose_waits_for_a_healthy_presswatch_and_pins_datasette() -> None:
     assert "/data/presswatch.db" in services["datasette"]["command"]
 
 
+def test_compose_runs_two_workers_on_a_healthy_postgresql() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.postgres.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    workers = [name for name in services if name.startswith("presswatch")]
+    assert len(workers) == 2
+    assert re.fullmatch(r"postgres:\d+\.\d+", services["postgres"]["image"])
+    assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
+    assert "UTF8" in services["postgres"]["environment"]["POSTGRES_INITDB_ARGS"]
+    for name in workers:
+        worker = services[name]
+        assert worker["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+        assert "/healthz" in " ".join(worker["healthcheck"]["test"])
+        assert worker["build"]["args"]["EXTRAS"] == "[postgres]"
+        assert "./presswatch.toml:/config/presswatch.toml:ro" in worker["volumes"]
+    config = load_config(DEPLOY / "presswatch.postgres.toml.example", environ={})
+    assert config.storage_url == "postgresql://presswatch@postgres:5432/presswatch"
+    assert config.service.http == ("0.0.0.0", 9108)
+
+
 def test_the_datasette_metadata_is_yaml_and_opens_the_brief_view_first() -> None:
     meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
     tables = meta["databases"]["presswatch"]["tables"]

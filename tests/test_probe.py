@@ -27,13 +27,15 @@ _ARTICLE = re.compile(r"https://tass\.com/politics/(\d+)")
 class Harness:
     """A store and a config pointed at the fake with a probe chat; relay rounds with real PTB."""
 
-    def __init__(self, tmp_path: Path, fake: FakeTelegram, time: FakeTime, **telegram) -> None:
+    def __init__(
+        self, tmp_path: Path, fake: FakeTelegram, time: FakeTime, store: Store, **telegram
+    ) -> None:
         self.fake, self.time = fake, time
         channels = telegram.pop("channels", [channel(*A), channel(*B)])
         telegram = {"probe_chat_id": PROBE, "api_base_url": fake.base_url} | telegram
         telegram = {key: value for key, value in telegram.items() if value is not None}
         self.config = make_config(tmp_path, channels=channels, **telegram)
-        self.store = Store.open(self.config.storage_path)
+        self.store = store  # an SQLite file or a PostgreSQL database: the probe works on both
 
     def run(self, rounds: int = 3, *, advance: float = 60.0) -> list[RelayReport]:
         """Run relay rounds in one process lifetime, the clock moving `advance` s after each."""
@@ -105,16 +107,11 @@ def fake(time):
 
 
 @pytest.fixture
-def harness(tmp_path, fake, time):
-    made: list[Harness] = []
-
+def harness(tmp_path, fake, time, store):
     def build(**telegram) -> Harness:
-        made.append(Harness(tmp_path, fake, time, **telegram))
-        return made[-1]
+        return Harness(tmp_path, fake, time, store, **telegram)
 
-    yield build
-    for h in made:
-        h.store.close()
+    return build
 
 
 def _post(h: Harness, count: int = 3, *targets) -> None:

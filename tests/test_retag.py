@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,8 +12,9 @@ import bot.cli.retag as retag_cli
 from bot.cli.main import main
 from bot.ingest.enrich import Enricher
 from scrapers.models import Article
-from storage import Delivery, Store
+from storage import Delivery
 from tests.support.cli import presswatch
+from tests.support.postgres import storage_setting
 
 OLD = """
 [topics.summit]
@@ -41,23 +42,54 @@ TEXTS = [
 ]
 
 
-def write_config(tmp_path: Path, taxonomy: str) -> Path:
+def write_config(tmp_path: Path, taxonomy: str, storage: str) -> Path:
     path = tmp_path / "presswatch.toml"
     path.write_text(
-        f'[storage]\npath = "{tmp_path / "archive.db"}"\n'
+        f"[storage]\n{storage}\n"
         '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n' + taxonomy,
         encoding="utf-8",
     )
     return path
 
 
+@dataclass
+class Archive:
+    """A test archive (SQLite file or PostgreSQL database) and the config that names it."""
+
+    config: str
+    backend: object
+
+    def tags(self) -> dict[str, list]:
+        """Return each article's topics and the keys of its reasons, by title."""
+        store = self.backend.open_read_only()
+        try:
+            found = {}
+            for row in list(store.db.query("select id, title, topics from articles")):
+                keys = store.db.query(
+                    "select key from article_topics where article_id = ? order by key",
+                    [row["id"]],
+                )
+                found[row["title"]] = [row["topics"], [k["key"] for k in keys]]
+            return found
+        finally:
+            store.close()
+
+    def outbox(self) -> list[dict]:
+        store = self.backend.open_read_only()
+        try:
+            return list(store.db.query("select * from outbox order by id"))
+        finally:
+            store.close()
+
+
 @pytest.fixture
-def archive(tmp_path):
+def archive(tmp_path, backend) -> Archive:
     """An archive of five articles tagged with the OLD taxonomy, each queued for one channel."""
     from bot.config import load_config
 
-    config = load_config(write_config(tmp_path, OLD), environ={})
-    store = Store.open(config.storage_path)
+    store = backend.open()
+    storage = storage_setting(store, tmp_path / "archive.db")
+    config = load_config(write_config(tmp_path, OLD, storage), environ={})
     enricher = Enricher(config.enrich, store)
     for n, (title, body, year) in enumerate(TEXTS):
         url = f"https://example.org/{n}"
@@ -75,48 +107,26 @@ def archive(tmp_path):
     store.db.execute("update outbox set state = 'sent', message_id = id")
     store.db.conn.commit()
     store.close()
-    write_config(tmp_path, NEW)
-    return tmp_path
-
-
-def tags(path: Path) -> dict[str, list[str]]:
-    """Return each article's topics and the keys of its reasons, by title."""
-    conn = sqlite3.connect(path / "archive.db")
-    found = {}
-    for article_id, title, topics in conn.execute("select id, title, topics from articles"):
-        keys = [
-            k
-            for (k,) in conn.execute(
-                "select key from article_topics where article_id = ? order by key", [article_id]
-            )
-        ]
-        found[title] = [topics, keys]
-    return found
-
-
-def outbox(path: Path) -> list[tuple]:
-    return (
-        sqlite3.connect(path / "archive.db").execute("select * from outbox order by id").fetchall()
-    )
+    return Archive(str(write_config(tmp_path, NEW, storage)), backend)
 
 
 def test_retag_gives_the_archive_the_new_taxonomy_and_posts_nothing(archive) -> None:
-    before = outbox(archive)
-    assert tags(archive)["New border post opens"] == ["[]", []]
-    result = presswatch("retag", "--config", str(archive / "presswatch.toml"))
+    before = archive.outbox()
+    assert archive.tags()["New border post opens"] == ["[]", []]
+    result = presswatch("retag", "--config", archive.config)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "retagged 5 article(s): 3 got other topics or tags; no post was sent or edited"
     )
-    now = tags(archive)
+    now = archive.tags()
     assert now["New border post opens"] == ['["border"]', ["border"]]
     assert now["Summit talks on border security"][1] == ["border", "summit"]
     assert now["Weather report"] == ["[]", []]
-    assert outbox(archive) == before  # not a row added, changed or re-sent
+    assert archive.outbox() == before  # not a row added, changed or re-sent
 
-    again = presswatch("retag", "--config", str(archive / "presswatch.toml"))
+    again = presswatch("retag", "--config", archive.config)
     assert "was retagged with this taxonomy at" in again.stderr and "nothing to do" in again.stderr
-    redo = presswatch("retag", "--restart", "--config", str(archive / "presswatch.toml"))
+    redo = presswatch("retag", "--restart", "--config", archive.config)
     assert "retagged 5 article(s): 0 got other topics" in redo.stderr
 
 
@@ -131,10 +141,10 @@ def test_a_stopped_retag_continues_where_it_stopped(archive, monkeypatch, capsys
         return real(self, article)
 
     monkeypatch.setattr(Enricher, "enrich", stop_at_the_fifth)
-    config = str(archive / "presswatch.toml")
+    config = archive.config
     assert main(["retag", "--config", config]) == 130
-    assert tags(archive)["Summit talks on border security"][1] == ["border", "summit"]
-    assert tags(archive)["New border post opens"] == ["[]", []]  # its batch never committed
+    assert archive.tags()["Summit talks on border security"][1] == ["border", "summit"]
+    assert archive.tags()["New border post opens"] == ["[]", []]  # its batch never committed
 
     monkeypatch.setattr(Enricher, "enrich", real)
     capsys.readouterr()
@@ -143,14 +153,12 @@ def test_a_stopped_retag_continues_where_it_stopped(archive, monkeypatch, capsys
     assert "resuming: 4 of 5 articles were done" in err
     assert "retag [" in err and "5/5 100%" in err  # the bar, asked for off a terminal
     assert err.strip().splitlines()[-1].startswith("retagged 1 article(s): 1 got other")
-    assert tags(archive)["New border post opens"] == ['["border"]', ["border"]]
+    assert archive.tags()["New border post opens"] == ['["border"]', ["border"]]
 
 
 def test_retag_since_a_day_leaves_older_articles_alone(archive) -> None:
-    result = presswatch(
-        "retag", "--since", "2023-01-01", "--config", str(archive / "presswatch.toml")
-    )
+    result = presswatch("retag", "--since", "2023-01-01", "--config", archive.config)
     assert result.returncode == 0 and "retagged 3 article(s) since 2023-01-01" in result.stderr
-    now = tags(archive)
+    now = archive.tags()
     assert now["Border guards train together"] == ["[]", []]  # 2022: not retagged
     assert now["New border post opens"] == ['["border"]', ["border"]]

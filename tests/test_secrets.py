@@ -110,8 +110,8 @@ def test_the_sender_scrubs_telegram_errors(description: str, html: bool, status:
     assert isinstance(outcome, Uncertain) == html  # a 502 may have been sent; a 400 was not
 
 
-def test_the_archive_scrubs_every_error_and_alert_it_stores() -> None:
-    store = Store.in_memory(scrub=scrubber(DEFAULT_TOKEN))
+def test_the_archive_scrubs_every_error_and_alert_it_stores(backend) -> None:
+    store = backend.open(scrub=scrubber(DEFAULT_TOKEN))
     now = datetime(2024, 5, 1, tzinfo=UTC)
     leaked = f"proxy said /bot{DEFAULT_TOKEN.lower()}/getMe"
     store.sources.record_run(RunRecord("alpha", now, now, "error", error=leaked))
@@ -124,6 +124,7 @@ def test_the_archive_scrubs_every_error_and_alert_it_stores() -> None:
         *store.db.execute("select text, last_error from alerts").fetchone(),
         *store.db.execute("select reason from channels").fetchone(),
     ]
+    store.close()
     assert all("[redacted]" in t and not _leaks(t) for t in texts), texts
 
 

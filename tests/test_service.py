@@ -34,6 +34,7 @@ from bot.config import load_config
 from bot.service.scheduler import Service
 from storage import Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.postgres import new_database, point_at, rows
 from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,7 +289,12 @@ def ask(fake: FakeTelegram, text: str) -> str:
     return fake.messages_for(READER)[before].text
 
 
-def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path) -> None:
+@pytest.mark.parametrize(
+    "archive", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(
+    world, tmp_path, request, archive
+) -> None:
     port = free_port()
     with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
         config = write_config(
@@ -298,6 +304,9 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path
             backfill=10,
             extra_telegram="commands = true\n",
         )
+        if archive == "postgres":
+            url = new_database(request.getfixturevalue("postgres"), "presswatch_run")
+            point_at(config, url)
         config.write_text(config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n')
         proc = start_service(config)
         try:
@@ -360,7 +369,9 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(world, tmp_path
     assert code == 0, stderr
     assert "service stopped" in stderr and "chat commands off" in stderr
     assert DEFAULT_TOKEN not in stderr + stdout
-    conn = sqlite3.connect(tmp_path / "archive.db")
-    assert conn.execute("select user_id, kind, value from subscriptions").fetchall() == [
-        (READER, "source", TASS)
-    ]
+    subscriptions = "select user_id, kind, value from subscriptions"
+    if archive == "postgres":
+        assert rows(url, subscriptions) == [(READER, "source", TASS)]
+    else:
+        conn = sqlite3.connect(tmp_path / "archive.db")
+        assert conn.execute(subscriptions).fetchall() == [(READER, "source", TASS)]

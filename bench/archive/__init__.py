@@ -3,7 +3,8 @@
 Fills a fresh SQLite file, opened as every command opens it (`bot.app.open_archive`: migrations,
 WAL, FTS5 triggers and every index of the real schema), with synthetic English and Russian press
 releases, then times `storage.search.search` for one-word, phrase and filtered queries. Prints a
-Markdown table for BENCHMARKS.md. Usage:
+Markdown table for BENCHMARKS.md. With `--url` it fills an empty PostgreSQL database instead
+(COPY through the real schema: the tsvector trigger, GIN and every index). Usage:
 
-    python -m bench.archive [--articles N] [--db PATH] [--reuse]
+    python -m bench.archive [--articles N] [--db PATH | --url URL] [--reuse]
 """

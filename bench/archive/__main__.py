@@ -1,4 +1,4 @@
-"""Run the archive bench: python -m bench.archive [--articles N] [--db PATH] [--reuse]."""
+"""Run the archive bench: python -m bench.archive [--articles N] [--db PATH | --url URL] [--reuse]."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import bench.archive
 import bot.app
+from bench.archive import postgres
 from bench.archive.measure import fill, latencies, p95
 from bot.config import config_from_dict
 
@@ -25,6 +26,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--db", type=Path, default=Path("bench-archive.db"), help="SQLite file to create"
     )
+    parser.add_argument(
+        "--url",
+        metavar="URL",
+        help="a PostgreSQL database to fill instead (postgresql://user@host/db, empty or --reuse)",
+    )
     parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
     parser.add_argument(
@@ -32,14 +38,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
-    if not args.reuse and args.db.exists():
+    if not args.reuse and not args.url and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
     # The archive as every command opens it (bot.app): migrated, WAL, synchronous=FULL.
-    config = config_from_dict({"storage": {"path": str(args.db)}}, path=args.db.parent / "p.toml")
+    where = {"url": args.url} if args.url else {"path": str(args.db)}
+    config = config_from_dict(
+        {"storage": where},
+        path=args.db.parent / "p.toml",
+        database_password=os.environ.get("PRESSWATCH_DATABASE_PASSWORD", ""),
+    )
     with bot.app.open_archive(config) as store:
         rates = None
+        if args.url and not args.reuse and store.db["articles"].count:
+            parser.error(f"{args.url} holds articles: give an empty database, or pass --reuse")
         if not args.reuse:
-            in_db, wall = fill(
+            in_db, wall = (postgres.fill if args.url else fill)(
                 store,
                 args.articles,
                 batch=args.batch,
@@ -53,11 +66,15 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-        store.db.execute("pragma wal_checkpoint(truncate)")
+        if args.url:
+            size, engine = postgres.size_and_version(store)
+            engine = f"PostgreSQL {engine}"
+        else:
+            store.db.execute("pragma wal_checkpoint(truncate)")
+            size, engine = os.path.getsize(args.db), f"SQLite {_sqlite_version()}"
         count = store.db.execute("select count(*) from articles").fetchone()[0]
-        size = os.path.getsize(args.db)
         times = latencies(store, runs=args.runs)
-    print(table(count=count, size=size, rates=rates, times=times, command=command))
+    print(table(count=count, size=size, rates=rates, times=times, command=command, engine=engine))
     return 0
 
 
@@ -68,10 +85,11 @@ def table(
     rates: tuple[float, float] | None,
     times: dict[str, list[float]],
     command: str,
+    engine: str,
 ) -> str:
     """Return the results as Markdown."""
     lines = [
-        f"`{command}` ({count:,} articles, SQLite {_sqlite_version()})",
+        f"`{command}` ({count:,} articles, {engine})",
         "",
         "| measure | value | goal |",
         "|---|---|---|",

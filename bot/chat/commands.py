@@ -26,7 +26,7 @@ from bot.config import Config
 from bot.delivery.render import escape_html
 from bot.service.counters import Counters
 from bot.service.overview import status_lines
-from storage import OutboxState, Store
+from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
 
@@ -99,7 +99,7 @@ class Commands:
             hits = search(self.store.db, query, limit=SEARCH_LIMIT) if query else None
         except ValueError:
             hits = None
-        except (sqlite3.Error, RuntimeError) as exc:  # the archive's problem, not the user's words
+        except (sqlite3.Error, StorageError, RuntimeError) as exc:  # the archive's, not the words
             log.warning("chat: search for %r failed: %s", query, exc)
             return "I could not run that search; try plain words."
         return search_text(query, hits, sources=self.config.sources)
@@ -169,7 +169,7 @@ class Commands:
         """Show sources and channels at a glance (operator)."""
         try:
             snapshot = await self._snapshot()
-        except (sqlite3.Error, TimeoutError, OSError) as exc:
+        except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:
             return f"The archive does not answer: {escape_html(exc)}"
         keys = [s.key for s in self.config.sources]
         missed = {

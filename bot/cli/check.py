@@ -10,7 +10,7 @@ import argparse
 import asyncio
 from datetime import UTC, datetime
 
-from bot.app import Archive, open_app
+from bot.app import Archive, open_app, open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, published_utc, whole
 from bot.config import Config, load_config
 from bot.delivery.compose import Composer
@@ -41,9 +41,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     source = config.source(args.key)
     print(f"{source.key} ({source.display_name}): {source.kind} {source.url}")
-    exists = config.storage_path.exists()
+    with open_backend(config) as backend:
+        exists = backend.exists()
     print(
-        f"archive: {config.storage_path}"
+        f"archive: {backend}"
         + (", opened read-only" if exists else " does not exist yet: every link is new")
     )
     return asyncio.run(_check(source, config=config, limit=args.limit))

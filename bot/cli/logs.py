@@ -20,6 +20,7 @@ _QUIET = (
     "httpx",
     "httpcore",
     "apscheduler",
+    "procrastinate",  # a line per periodic job and per job run: the service logs what matters
     "telegram",
     "trafilatura",
     "htmldate",

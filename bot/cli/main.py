@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
     parser = Parser(
         prog="presswatch",
-        description="Watch press releases, archive them in SQLite, post summaries to Telegram.",
+        description="Watch press releases, archive them in SQLite or PostgreSQL, post summaries to Telegram.",
         epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
     )
     parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
@@ -123,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, check, classify, opml, outbox, retag, sources, status
+    from bot.cli import archive, check, classify, migrate, opml, outbox, retag, sources, status
 
     return [
         *CORE_COMMANDS,
@@ -135,6 +135,7 @@ def all_commands() -> list[Command]:
         *outbox.COMMANDS,
         *archive.COMMANDS,
         *status.COMMANDS,
+        *migrate.COMMANDS,
     ]
 
 
@@ -191,7 +192,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, lambda: None)
         async with open_app(config, role="run") as app:
             if not early_stop.is_set():
-                await Service(app, chat=_chat(app)).run()
+                await _service(app).run()
         return EXIT_OK
 
     code = asyncio.run(go())
@@ -199,6 +200,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # the process; the interpreter's last cycle collections over it took 2.3 s of a stop's 6 s.
     gc.freeze()
     return code
+
+
+def _service(app: App) -> Service:
+    """Return the service: one process with its scheduler, or one of many workers (PostgreSQL)."""
+    if app.fleet is None:
+        return Service(app, chat=_chat(app))
+    from bot.service.fleet import FleetService  # noqa: PLC0415 - the [postgres] extra
+
+    return FleetService(app, chat=_chat(app))
 
 
 def _warn(config: Config) -> None:

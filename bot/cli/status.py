@@ -2,9 +2,9 @@
 its config.
 
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
-readers don't block the writer), and asks the running service's /healthz when `[service] http`
-is set. Exit status 1 when a source is failing, a channel has failed posts, Telegram refuses the
-token or does not answer, or the service is down.
+readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
+service's /healthz when `[service] http` is set. Exit status 1 when a source is failing, a channel
+has failed posts, Telegram refuses the token or does not answer, or the service is down.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import sqlite3
 import urllib.error
 import urllib.request
 
+from bot.app import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.config import Config, load_config
 from bot.service.overview import note, when
-from storage import OutboxState, RunStatus, lock_holder
+from storage import OutboxState, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
 _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -29,22 +30,23 @@ _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, Outbox
 def _cmd_status(args: argparse.Namespace) -> int:
     """Print sources, channels and the service's state; exit 1 when something failed."""
     config = load_config(args.config)
-    if not config.storage_path.exists():
-        print(
-            f"no archive at {config.storage_path} yet: run `presswatch once` or `presswatch run` first"
-        )
-        return EXIT_FAILED
-    try:
-        snapshot = read_snapshot(config.storage_path, full=True, deadline=10.0)
-    except sqlite3.Error as exc:
-        print(f"cannot read {config.storage_path}: {exc}")
-        return EXIT_FAILED
+    with open_backend(config) as backend:
+        if not backend.exists():
+            print(f"no archive at {backend} yet: run `presswatch once` or `presswatch run` first")
+            return EXIT_FAILED
+        try:
+            snapshot = read_snapshot(backend, full=True, deadline=10.0)
+        except (sqlite3.Error, StorageError) as exc:
+            print(f"cannot read {backend}: {exc}")
+            return EXIT_FAILED
     service, from_service = _ask_service(config)
-    print(f"archive: {config.storage_path}\nservice: {service}")
+    print(f"archive: {backend}\nservice: {service}")
     for warning in config.warnings:
         print(f"warning: {warning}")
     print()
     print(source_table(config, snapshot) + "\n\n" + channel_table(config, snapshot))
+    if config.storage_url is not None:
+        print("\n" + worker_table(snapshot))
     problems = snapshot.failing(s.key for s in config.sources) + [
         f"channel {c}" for c in snapshot.failed_channels()
     ]
@@ -99,6 +101,15 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     return table(rows)
 
 
+def worker_table(snapshot: Snapshot) -> str:
+    """Return one aligned row per live worker (PostgreSQL: each `presswatch run` beats every 5 s)."""
+    if not snapshot.workers:
+        return "workers: none live (no `presswatch run` has beaten in the last 30 s)"
+    rows = [("WORKER", "STARTED", "LAST SEEN")]
+    rows += [(worker, started, seen) for worker, started, seen in snapshot.workers]
+    return f"workers: {len(snapshot.workers)} live\n" + table(rows)
+
+
 def _ask_service(config: Config) -> tuple[str, list[str]]:
     """Ask the running service's /healthz (when configured): its line, and its own problems."""
     if not config.service.http:
@@ -127,6 +138,12 @@ def _ask_service(config: Config) -> tuple[str, list[str]]:
 def _cmd_reload(args: argparse.Namespace) -> int:
     """Ask the running service to re-read its config (SIGHUP to the process holding the lock)."""
     config = load_config(args.config)  # a config that does not load is refused here already
+    if config.storage_url is not None:
+        # Workers of a PostgreSQL archive may run on many machines: no local lock file names them.
+        raise CommandError(
+            "the archive is PostgreSQL: send SIGHUP to each worker (kill -HUP PID, "
+            "systemctl reload presswatch or docker compose kill -s HUP)"
+        )
     holder = lock_holder(config.storage_path)
     if holder is None:
         raise CommandError(f"no presswatch service is running on {config.storage_path}")

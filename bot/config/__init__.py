@@ -1,7 +1,13 @@
 """Configuration: the dataclasses each part receives, and the loader that validates TOML into them."""
 
 from bot.config.fields import ConfigError, parse_duration
-from bot.config.load import NO_CHANNELS, TOKEN_ENV, config_from_dict, load_config
+from bot.config.load import (
+    DATABASE_PASSWORD_ENV,
+    NO_CHANNELS,
+    TOKEN_ENV,
+    config_from_dict,
+    load_config,
+)
 from bot.config.model import (
     Channel,
     Config,
@@ -17,6 +23,7 @@ from bot.config.model import (
 )
 
 __all__ = [
+    "DATABASE_PASSWORD_ENV",
     "NO_CHANNELS",
     "TOKEN_ENV",
     "Channel",

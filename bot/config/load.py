@@ -4,8 +4,9 @@ Every problem names the key path it is about (`sources[2].link_pattern: ...`), a
 are reported together, one line each: a reader records a problem and goes on, a section with a
 problem is not built, and `config_from_dict` raises one ConfigError at the end. An unknown key
 is named with the known key it most resembles. The Telegram token is read only from the
-environment variable PRESSWATCH_TELEGRAM_TOKEN. A key the file leaves out keeps its dataclass
-default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
+environment variable PRESSWATCH_TELEGRAM_TOKEN, the database password only from
+PRESSWATCH_DATABASE_PASSWORD (or libpq's ~/.pgpass). A key the file leaves out keeps its
+dataclass default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
 from bot.config.fields import ABSENT, ConfigError, Table, one_of, present, quiet_hours, within
@@ -36,6 +38,7 @@ from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
+DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 DEFAULT_ARCHIVE = "presswatch.db"  # beside the config file
 NO_CHANNELS = (
     "no [[channels]]: articles are archived but never posted; add a [[channels]] block, "
@@ -56,16 +59,26 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
-    return config_from_dict(data, path=path, token=environ.get(TOKEN_ENV, "").strip())
+    return config_from_dict(
+        data,
+        path=path,
+        token=environ.get(TOKEN_ENV, "").strip(),
+        database_password=environ.get(DATABASE_PASSWORD_ENV, ""),
+    )
 
 
-def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
+def config_from_dict(
+    data: dict, *, path: Path, token: str = "", database_password: str = ""
+) -> Config:
     """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
     root = Table.root(data)
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
+    storage_path, storage_url = _storage(root.table("storage"), path)
     values = present(
         path=path,
-        storage_path=_storage(root.table("storage"), path),
+        storage_path=storage_path,
+        storage_url=storage_url,
+        database_password=database_password if storage_url is not ABSENT else ABSENT,
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
         channels=_each(root, "channels", lambda t: _channel(t, base=path.parent), "name"),
@@ -83,6 +96,21 @@ def config_from_dict(data: dict, *, path: Path, token: str = "") -> Config:
     return Config(**values, warnings=warnings)
 
 
+def database_url(value: str) -> bool:
+    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
+    if parts.password is not None or "password=" in parts.query:
+        raise ValueError(
+            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
+            "or use a ~/.pgpass file"
+        )
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ValueError("name the database: postgresql://user@host:port/DATABASE")
+    return True
+
+
 def _each(root: Table, section: str, read: Callable[[Table], object], name: str) -> tuple:
     """Read every entry of an array of tables, and refuse two entries with the same `name`."""
     entries, seen = [], set()
@@ -97,18 +125,23 @@ def _each(root: Table, section: str, read: Callable[[Table], object], name: str)
     return tuple(entries)
 
 
-def _storage(t: Table, config_path: Path):
-    """Read [storage]: the archive's path, relative to the config file's folder."""
+def _storage(t: Table, config_path: Path) -> tuple:
+    """Read [storage]: the SQLite archive's path (relative to the config's folder) or a PostgreSQL url."""
     given = t.get("path", str, check=bool)
+    url = t.get("url", str, check=database_url)
+    if given is not ABSENT and url is not ABSENT:
+        t.report("url", "give either path (SQLite) or url (PostgreSQL), not both")
     t.finish()
     path = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
     path = path if path.is_absolute() else config_path.parent / path
+    if url is not ABSENT:
+        return path, url  # the path is unused: nothing to check on disk
     try:
         archive(path)
     except ValueError as exc:
         t.report("path", str(exc))
-        return ABSENT
-    return path
+        return ABSENT, url
+    return path, url
 
 
 def _fetch_policy(t: Table):

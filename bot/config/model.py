@@ -145,7 +145,9 @@ class Config:
     """Everything presswatch needs to run; each part receives only its slice."""
 
     path: Path
-    storage_path: Path
+    storage_path: Path  # the SQLite archive, unless storage_url names a PostgreSQL database
+    storage_url: str | None = None
+    database_password: str = field(default="", repr=False)
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
     channels: tuple[Channel, ...] = ()

@@ -66,6 +66,7 @@ class _Round:
     alerts: set[int] = field(default_factory=set)
     paused: set[str] = field(default_factory=set)
     refilled: float = float("-inf")
+    chat: str | None = None  # one chat's rows only (a worker of many holds that chat's lock)
 
 
 class Relay:
@@ -129,8 +130,12 @@ class Relay:
         """Finish the sends in flight, then start no new one."""
         self._stopping = True
 
-    async def deliver_due(self, *, limit: int = 200) -> RelayReport:
-        """Send everything due now (and what falls due while sending), then return."""
+    async def deliver_due(self, *, limit: int = 200, chat: str | None = None) -> RelayReport:
+        """Send everything due now (and what falls due while sending), then return.
+
+        With `chat`, only that chat's rows and alerts: a worker among many delivers the chat whose
+        lock it holds, so rows it finds `sending` were cut off by a worker that died (uncertain).
+        """
         if not self._seeded:
             self._seed_pacer()
         # A row still `sending` long after any call could last lost its outcome to a failed write.
@@ -141,7 +146,13 @@ class Relay:
             log.warning(
                 "%d post(s) stuck mid-send for %d s marked uncertain", stale, _STALE_SENDING
             )
-        rnd = _Round(RelayReport())
+        if chat is not None:
+            cut = self._store.outbox.recover_interrupted(now=self._clock(), chat=chat)
+            if cut:
+                log.warning(
+                    "%d post(s) to %s were cut off mid-send by a worker that stopped", cut, chat
+                )
+        rnd = _Round(RelayReport(), chat=chat)
         try:
             await self._serve(rnd, limit)
         except asyncio.CancelledError:
@@ -229,24 +240,28 @@ class Relay:
 
     # -- planning ---------------------------------------------------------------------------
 
+    def due_options(self, now: datetime) -> dict:
+        """Return which uncertain rows are due under this relay's policy (outbox.due's options)."""
+        settled = now - timedelta(seconds=_SETTLE) if self._prober else None
+        return {"resend_uncertain": self._resend, "probe_before": settled}
+
     def _refill(self, rnd: _Round, limit: int) -> int:
         """Queue newly due rows and alerts; return how many jobs were added."""
         now = self._clock()
         rnd.refilled = self._monotonic()
-        settled = now - timedelta(seconds=_SETTLE) if self._prober else None
         items = self._store.outbox.due(
             now,
+            **self.due_options(now),
             limit=limit,
             per_chat=_PER_CHAT,
-            resend_uncertain=self._resend,
-            probe_before=settled,
             exclude=rnd.queued,
+            chat=rnd.chat,
         )
         items = [self._follow_moves(item, now) for item in items]
         jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
         jobs += [
             Job(a.chat_id, alert=a)
-            for a in self._store.alerts.due(now)
+            for a in self._store.alerts.due(now, chat=rnd.chat)
             if a.id not in rnd.alerts and a.chat_id not in rnd.paused
         ]
         for job in jobs:

@@ -70,6 +70,7 @@ class ArchiveCollector:
             clock,
         )
         self._snapshot, self._db_ok = Snapshot(), False
+        self.worker = ""  # this worker's id when many share a PostgreSQL archive
 
     def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
         """Report on these sources and channels from now on (a reloaded config)."""
@@ -83,7 +84,8 @@ class ArchiveCollector:
     def collect(self) -> Iterator[Metric]:
         """Yield the metric families (prometheus_client's collector protocol)."""
         build = InfoMetricFamily("presswatch_build", "The running presswatch's version.")
-        build.add_metric([], {"version": _version(), "python": platform.python_version()})
+        info = {"version": _version(), "python": platform.python_version()}
+        build.add_metric([], info | ({"worker": self.worker} if self.worker else {}))
         yield build
         yield _gauge(
             "presswatch_scheduler_running",

@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import generate_latest
 
@@ -28,7 +29,7 @@ from bot.secrets import Scrub
 from bot.service.counters import Counters, LagHistogram
 from bot.service.metrics import ArchiveCollector, metrics_registry
 from bot.service.reachability import TelegramCheck, TelegramState
-from storage import SourceState
+from storage import SourceState, StorageError
 from storage.records import iso, unchanged
 from storage.status import READ_DEADLINE, Snapshot, read_health, read_snapshot
 
@@ -40,7 +41,7 @@ class Monitor:
 
     def __init__(
         self,
-        archive: Path,
+        archive: Path | Any,  # the SQLite file, or any archive backend (storage/backends.py)
         counters: Counters,
         *,
         sources: Sequence[str],
@@ -66,6 +67,10 @@ class Monitor:
         )
         self.registry = metrics_registry(self._collector)
 
+    def name_worker(self, worker: str) -> None:
+        """Name this process's worker in /healthz and in /metrics' build info."""
+        self._collector.worker = worker
+
     def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
         """Report on these sources and channels from now on (a reloaded config)."""
         self._sources = tuple(sources)
@@ -90,9 +95,11 @@ class Monitor:
             "database": {"ok": True},
             "telegram": {"state": telegram.state, "detail": telegram.describe()},
         }
+        if self._collector.worker:  # one worker among many: say which answered
+            body["worker"] = self._collector.worker
         try:
             facts = await self._read(partial(read_health, self._archive))
-        except (sqlite3.Error, TimeoutError, OSError) as exc:
+        except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:
             facts = Snapshot()
             body["database"] = {"ok": False, "error": str(exc) or type(exc).__name__}
         planned = self._next_polls()
@@ -122,7 +129,7 @@ class Monitor:
         )
         try:
             snapshot, db_ok = await self._read(read), True
-        except (sqlite3.Error, TimeoutError, OSError):
+        except (sqlite3.Error, StorageError, TimeoutError, OSError):
             snapshot, db_ok = Snapshot(), False
         # No await between the two: a concurrent scrape cannot swap the snapshot in between.
         self._collector.observe(snapshot, db_ok=db_ok)

@@ -89,7 +89,7 @@ class Service:
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor = Monitor(
-            app.config.storage_path,
+            app.backend,
             app.counters,
             sources=[s.key for s in app.config.sources],
             channels=[c.name for c in app.config.channels],

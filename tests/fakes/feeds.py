@@ -15,12 +15,15 @@ _WORDS = (
 def atom_feed(base_url: str, key: str, count: int, rng: random.Random) -> bytes:
     """Return an Atom feed of `count` distinct full-text entries, newest first.
 
-    Entry n links to `{base_url}/{key}/{n}`; its text is random press words from `rng`.
+    Entry n links to `{base_url}/{key}/{n}`; its text is random press words from `rng`, the same
+    for entry n whatever `count` is (given a fresh `rng` of one seed).
     """
     start = datetime(2026, 11, 1, tzinfo=UTC)
+    # Drawn oldest first: a feed that grows keeps its older entries' texts (no edits appear).
+    texts = [" ".join(rng.choice(_WORDS) for _ in range(120)) for _ in range(count)]
     entries = []
     for n in reversed(range(count)):
-        words = " ".join(rng.choice(_WORDS) for _ in range(120))
+        words = texts[n]
         stamp = (start + timedelta(minutes=n)).isoformat()
         entries.append(
             f"<entry><id>urn:{key}:{n}</id><title>{key} release {n}: {words[:60]}</title>"

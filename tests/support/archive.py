@@ -42,5 +42,14 @@ def add(
     )
 
 
+def reopen(store: Store) -> Store:
+    """Open the same archive again, as the next start of presswatch would (SQLite or PostgreSQL)."""
+    backend = getattr(store.db, "backend", None)
+    if backend is not None:
+        return backend.open(dedup=store.dedup)
+    path = store.db.execute("pragma database_list").fetchone()[2]
+    return Store.open(path, dedup=store.dedup)
+
+
 def titles(hits: list[SearchHit]) -> list[str]:
     return [h.title for h in hits]

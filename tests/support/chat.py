@@ -138,7 +138,8 @@ def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, t
 
     async def main():
         monitor = Monitor(
-            config.storage_path,
+            # A PostgreSQL store's status is read from its database, an SQLite one's from its file.
+            getattr(store.db, "backend", None) or config.storage_path,
             counters,
             sources=[s.key for s in config.sources],
             channels=[c.name for c in config.channels],

@@ -1,0 +1,114 @@
+"""Run the scale bench and print its tables: python -m bench.scale [--sources N] [--window S]."""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+import bench.scale
+from bench.archive.__main__ import main as archive_bench
+from bench.scale.feeds import GrowingFeeds
+from bench.scale.measure import Rate, failover, throughput
+from tests.fakes.postgres import Server, binaries, create_database
+
+MODES = (("SQLite, the service", 0), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 4))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure every mode `--runs` times, then the failover `--kills` times; print Markdown."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale", description=bench.scale.__doc__.split("\n")[0]
+    )
+    parser.add_argument("--sources", type=int, default=200, help="feeds, each polled every 1 s")
+    parser.add_argument("--window", type=float, default=20.0, help="seconds measured per run")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs per mode (the median is shown; 0: none)"
+    )
+    parser.add_argument("--kills", type=int, default=3, help="SIGKILLs timed for the failover")
+    parser.add_argument(
+        "--search",
+        type=int,
+        metavar="N",
+        help="instead: fill a PostgreSQL archive with N articles and time search (bench/archive)",
+    )
+    args = parser.parse_args(argv)
+    bindir = binaries()
+    if bindir is None:
+        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    server = Server(bindir)
+    server.start()
+    if args.search:
+        try:
+            url = create_database(server, "search")
+            return archive_bench(["--articles", str(args.search), "--url", url, "--db", "/tmp/x"])
+        finally:
+            server.stop()
+    sources = [f"wire-{n}" for n in range(args.sources)]
+    try:
+        with tempfile.TemporaryDirectory() as tmp, GrowingFeeds(slow=4.0) as feeds:
+            folder = Path(tmp)
+            results: dict[tuple[str, int], list[Rate]] = {}
+            for run in range(args.runs):  # modes interleaved: the machine's load drifts
+                for mode, workers in MODES:
+                    results.setdefault((mode, workers), []).append(
+                        throughput(
+                            folder,
+                            server=None if workers == 0 else server,
+                            workers=max(workers, 1),
+                            feeds=feeds.base_url,
+                            sources=sources,
+                            window=args.window,
+                            name=f"scale_{workers}_{run}",
+                        )  # fmt: skip
+                    )
+            kills = [
+                failover(folder, server=server, feeds=feeds.base_url, name=f"failover_{n}")
+                for n in range(args.kills)
+            ]
+    finally:
+        server.stop()
+    print(report(results, kills, args))
+    return 0
+
+
+def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args) -> str:
+    """Return the Markdown: throughput and CPU per mode (when measured), then the failover times."""
+    lines = []
+    if results:
+        lines += _throughput_table(results, args)
+    if kills:
+        lines.append(
+            f"Failover after SIGKILL of the worker polling a source, until another worker polls "
+            f"it ({len(kills)} kills): median {statistics.median(kills):.1f} s, max "
+            f"{max(kills):.1f} s ({', '.join(f'{k:.1f}' for k in kills)})"
+        )
+    return "\n".join(lines)
+
+
+def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[str]:
+    """Return the throughput table's lines."""
+    one = statistics.median(r.per_second for r in results[("PostgreSQL", 1)])
+    base_cpu = statistics.median(r.cpu_ms for r in results[("SQLite, the service", 0)])
+    lines = [
+        f"{args.sources} sources, one new article per poll; medians of {args.runs} runs of "
+        f"{args.window:g} s",
+        "",
+        "| archive | workers | articles/s | vs one PG worker | CPU ms/article (workers) "
+        "| vs SQLite | with the server's |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (mode, workers), rates in results.items():
+        per_second = statistics.median(r.per_second for r in rates)
+        cpu_ms = statistics.median(r.cpu_ms for r in rates)
+        all_ms = statistics.median(r.all_cpu_ms for r in rates)
+        lines.append(
+            f"| {mode} | {max(workers, 1)} | {per_second:.1f} "
+            f"| {per_second / one:.2f}× | {cpu_ms:.1f} | {cpu_ms / base_cpu:.2f}× | {all_ms:.1f} |"
+        )
+    return [*lines, ""]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

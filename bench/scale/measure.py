@@ -1,0 +1,192 @@
+"""Start workers on an archive, count what they ingest and the CPU they spend, and time a failover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from tests.fakes.postgres import Server, create_database
+
+ROOT = Path(__file__).resolve().parents[2]
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One moment of a run: articles archived, CPU seconds of the workers and of the server."""
+
+    at: float
+    articles: int
+    workers_cpu: float
+    server_cpu: float
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """What one run measured over its window."""
+
+    per_second: float
+    cpu_ms: float  # the workers' CPU per article
+    all_cpu_ms: float  # the workers' and the database server's
+
+
+def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], every: str) -> Path:
+    """Write a config: `sources` polled every `every` from the loopback feeds, no channel."""
+    blocks = "".join(
+        f'[[sources]]\nkey = "{key}"\nkind = "feed"\nurl = "{feeds}/{key}.xml"\nlang = "en"\n'
+        f'every = "{every}"\nfetch_pages = false\nrobots = false\n\n'
+        for key in sources
+    )
+    path = folder / "scale.toml"
+    path.write_text(
+        f"channels = []\n\n[storage]\n{storage}\n\n"
+        "[fetch]\nmin_delay_per_host = 0\nallow_private_addresses = true\nretries = 0\n"
+        "timeout = 10\n\n" + blocks,
+        encoding="utf-8",
+    )
+    return path
+
+
+def start(config: Path, log: Path) -> subprocess.Popen:
+    """Start one `presswatch run` (a worker on PostgreSQL, the service on SQLite)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
+        )  # fmt: skip
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every process and wait for it."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        proc.wait(timeout=60)
+
+
+def cpu(pid: int) -> float:
+    """Return a process's user and system CPU seconds so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def server_cpu(server: Server | None) -> float:
+    """Return the CPU seconds of the PostgreSQL server and its live backends (0 for SQLite)."""
+    if server is None:
+        return 0.0
+    master = int((server.data / "postmaster.pid").read_text().split()[0])
+    total = cpu(master)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        if ppid == master:
+            total += cpu(int(stat.parent.name))
+    return total
+
+
+def articles(where: str) -> int:
+    """Return the archive's article count (0 before it exists)."""
+    try:
+        if where.startswith("postgresql://"):
+            with psycopg.connect(where) as conn:
+                return conn.execute("select count(*) from articles").fetchone()[0]
+        with sqlite3.connect(f"file:{where}?mode=ro", uri=True, timeout=10) as conn:
+            return conn.execute("select count(*) from articles").fetchone()[0]
+    except (psycopg.Error, sqlite3.Error):
+        return 0
+
+
+def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> Sample:
+    """Read the article count and the CPU used so far."""
+    return Sample(
+        time.monotonic(), articles(where), sum(cpu(p.pid) for p in procs), server_cpu(server)
+    )
+
+
+def rate(first: Sample, last: Sample) -> Rate:
+    """Return the ingest rate and CPU per article between two samples."""
+    new = max(last.articles - first.articles, 1)
+    workers = last.workers_cpu - first.workers_cpu
+    total = workers + last.server_cpu - first.server_cpu
+    return Rate(new / (last.at - first.at), 1000 * workers / new, 1000 * total / new)
+
+
+def throughput(
+    folder: Path, *, server: Server | None, workers: int, feeds: str, sources: list[str],
+    window: float, name: str,
+) -> Rate:  # fmt: skip
+    """Run `workers` processes on a fresh archive; measure over `window` s after a warm-up."""
+    if server is None:
+        where, storage = str(folder / f"{name}.db"), f'path = "{folder / f"{name}.db"}"'
+    else:
+        where = create_database(server, name)
+        storage = f'url = "{where}"'
+    config = write_config(folder, storage, feeds=feeds, sources=sources, every="1s")
+    procs = [start(config, folder / f"{name}.log") for _ in range(workers)]
+    try:
+        # Warm: every source polled a few times (its first poll records the feed as it stands).
+        _wait(lambda: articles(where) >= 4 * len(sources), timeout=300)
+        first = sample(where, procs, server)
+        time.sleep(window)  # the measuring window itself
+        return rate(first, sample(where, procs, server))
+    finally:
+        stop(procs)
+
+
+def failover(folder: Path, *, server: Server, feeds: str, name: str) -> float:
+    """SIGKILL a worker while it polls a slow source; return seconds until another polls it."""
+    url = create_database(server, name)
+    config = write_config(folder, f'url = "{url}"', feeds=feeds, sources=["slow-0"], every="2s")
+    registered = "select id from procrastinate_workers order by id"
+    first = start(config, folder / f"{name}.log")
+    _wait(lambda: len(_rows(url, registered)) == 1, timeout=60)
+    (doomed,) = _rows(url, registered)[0]
+    second = start(config, folder / f"{name}.log")
+    _wait(lambda: len(_rows(url, registered)) == 2, timeout=60)
+    polling = (
+        "select worker_id from procrastinate_jobs where status = 'doing' "
+        "and task_name = 'presswatch.poll'"
+    )
+    try:
+        _wait(lambda: _rows(url, polling) == [(doomed,)], timeout=120, every=0.02)
+        first.kill()
+        killed = time.monotonic()
+        taken = lambda: any(w not in (doomed, None) for (w,) in _rows(url, polling))  # noqa: E731
+        _wait(taken, timeout=120, every=0.05)
+        return time.monotonic() - killed
+    finally:
+        first.wait(timeout=10)
+        stop([second])
+
+
+def _rows(url: str, sql: str) -> list[tuple]:
+    """Return a query's rows (none while the tables do not exist yet)."""
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute(sql).fetchall()
+    except psycopg.Error:
+        return []
+
+
+def _wait(predicate, *, timeout: float, every: float = 0.2) -> None:
+    """Look at a condition until it holds; raise past `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the workers did not get there in time")
+        time.sleep(every)

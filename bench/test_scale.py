@@ -1,0 +1,22 @@
+"""The scale bench's own arithmetic and feeds: rates from two samples, one new entry per poll."""
+
+from __future__ import annotations
+
+from bench.scale.feeds import GrowingFeeds, entry
+from bench.scale.measure import Sample, rate
+
+
+def test_a_rate_is_new_articles_over_time_and_cpu_over_new_articles() -> None:
+    measured = rate(Sample(10.0, 100, 2.0, 1.0), Sample(30.0, 500, 6.0, 3.0))
+    assert measured.per_second == 20.0
+    assert measured.cpu_ms == 10.0  # 4 s of the workers' CPU over 400 articles
+    assert measured.all_cpu_ms == 15.0  # and 2 s of the server's
+
+
+def test_each_request_shows_one_new_entry_and_keeps_the_older_texts() -> None:
+    with GrowingFeeds() as feeds:
+        first, second = feeds.body("wire-0"), feeds.body("wire-0")
+    newest = entry("wire-0", 4, feeds.base_url)
+    assert newest.encode() in second and newest.encode() not in first
+    assert entry("wire-0", 3, feeds.base_url).encode() in first  # the same text both times
+    assert entry("wire-0", 3, feeds.base_url).encode() in second

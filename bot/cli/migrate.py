@@ -1,0 +1,88 @@
+"""The `migrate-archive` command: copy the SQLite archive into PostgreSQL, then compare the counts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.app import open_migration
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
+from bot.cli.progress import Progress, show_progress
+from bot.config import DATABASE_PASSWORD_ENV, load_config
+from bot.config.load import database_url
+
+
+def _args(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--to",
+        required=True,
+        metavar="URL",
+        help="the PostgreSQL database, postgresql://user@host:port/database (the password from "
+        f"${DATABASE_PASSWORD_ENV} or ~/.pgpass)",
+    )
+    sub.add_argument(
+        "--batch", type=int, default=5000, metavar="N", help="rows per transaction (default 5000)"
+    )
+    sub.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even when stderr is not a terminal",
+    )
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    """Copy the SQLite archive of the config into a PostgreSQL database; exit 1 if counts differ."""
+    config = load_config(args.config)
+    if config.storage_url:
+        raise CommandError(
+            "the config's archive is already PostgreSQL ([storage] url): migrate-archive copies "
+            "the SQLite archive named by [storage] path"
+        )
+    try:
+        database_url(args.to)
+        from storage.postgres.copy import copy_archive, counts, source_rows
+    except ValueError as exc:
+        raise CommandError(f"--to: {exc}") from exc
+    except ImportError as exc:
+        raise CommandError(
+            "PostgreSQL needs its driver: pip install 'presswatch[postgres]'"
+        ) from exc
+    with open_migration(config, args.to) as (old, new):
+        total = sum(source_rows(old.db).values())
+        progress = Progress(
+            total, stream=sys.stderr, enabled=show_progress(args), label="migrate-archive"
+        )
+        copy_archive(
+            old.db,
+            new.db,
+            batch=max(args.batch, 1),
+            progress=lambda t, n: progress.advance(n, note=t),
+        )
+        result = counts(old.db, new.db)
+    progress.finish(f"copied {config.storage_path} into {args.to}")
+    print(
+        table(
+            [("TABLE", "SQLITE", "POSTGRESQL")]
+            + [(c.table, f"{c.sqlite:,}", f"{c.postgres:,}") for c in result]
+        )
+    )
+    differ = [c for c in result if not c.equal]
+    if differ:
+        lines = ", ".join(
+            f"{c.table} {c.sqlite:,} in SQLite, {c.postgres:,} in PostgreSQL" for c in differ
+        )
+        print(f"presswatch: counts differ after the copy: {lines}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f'all {len(result)} tables match: set [storage] url = "{args.to}" in the config')
+    return EXIT_OK
+
+
+COMMANDS = [
+    Command(
+        "migrate-archive",
+        "copy the SQLite archive into PostgreSQL (resumable), then compare the row counts",
+        "presswatch migrate-archive --to postgresql://presswatch@db.example.org:5432/presswatch",
+        _cmd_migrate,
+        _args,
+    ),
+]

@@ -1,0 +1,152 @@
+"""One worker among many on a PostgreSQL archive: the service with procrastinate's jobs in place
+of the in-process scheduler and relay loop.
+
+Everything else is the single service's (scheduler.py): /healthz and /metrics (with this
+worker's id), the journal, SIGHUP, and the SIGTERM drain, in which procrastinate lets the jobs
+under way finish. Which job runs where, and their locks, are in jobs.py; the shared rows (live
+workers, Telegram's pace) in storage/postgres/fleet.py. A worker SIGKILLed, or whose machine is
+lost, stops its heartbeat; its jobs are run again by the others (jobs.take_over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from datetime import UTC, datetime, timedelta
+
+from bot.app import App
+from bot.service import jobs
+from bot.service.scheduler import ChatFactory, Service
+from scrapers.models import Source
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 8  # jobs a worker runs at once: polls wait on sites, deliveries on Telegram
+_BEAT = 5.0  # seconds between this worker's heartbeats in the archive (`presswatch status`)
+LIVE = 30.0  # a worker heard from within this many seconds is listed as live
+
+
+def worker_id() -> str:
+    """Return this process's name among the workers: its host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class FleetService(Service):
+    """Run this worker's share of polls and deliveries until asked to stop."""
+
+    def __init__(self, app: App, *, chat: ChatFactory | None = None, **options) -> None:
+        self.worker = worker_id()
+        super().__init__(app, chat=chat, **options)
+        self.monitor.name_worker(self.worker)
+        backend = app.backend
+        self.jobs = jobs.job_app(backend.url, backend.connection_kwargs)
+        self._engine: asyncio.Task | None = None
+
+    # -- what the jobs call -----------------------------------------------------------------
+
+    async def dispatch(self) -> None:
+        """Queue a poll of every due source and a delivery for every chat with due work."""
+        every = {s.key: s.every_seconds for s in self.app.config.sources}
+        for key in self.app.fleet.due_sources(every):
+            await jobs.defer_poll(self.jobs, key)
+        await self._defer_deliveries()
+
+    async def poll(self, key: str) -> None:
+        """Poll one source, unless it is not ours to know or another worker just polled it."""
+        source = next((s for s in self.app.config.sources if s.key == key), None)
+        if source is None:
+            log.warning("poll %s: not in this worker's config; reload it to match the others", key)
+            return
+        half = datetime.now(UTC) - timedelta(seconds=source.every_seconds / 2)
+        if self.app.fleet.polled_since(key, half):
+            return  # a poll queued twice (a retry, a dispatcher's race) runs once
+        await self._poll_job(source)
+
+    async def deliver(self, chat: str) -> None:
+        """Deliver one chat's due rows (this worker holds the chat's lock)."""
+        if not self._stop.is_set():
+            await self.app.relay.deliver_due(chat=chat)
+
+    # -- the service's hooks ----------------------------------------------------------------
+
+    def scheduler_state(self) -> str:
+        """Return 'running' while this worker takes jobs, else 'stopped'."""
+        engine = self._engine
+        alive = engine is not None and not engine.done() and not self._stop.is_set()
+        return "running" if alive else "stopped"
+
+    def next_polls(self) -> dict[str, datetime]:
+        """Return when each source falls due: its last poll plus its interval (any worker)."""
+        planned = {}
+        for source in self.app.config.sources:
+            last = self.app.store.sources.state(source.key).last_poll_at
+            now = datetime.now(UTC)
+            planned[source.key] = last + timedelta(seconds=source.every_seconds) if last else now
+        return planned
+
+    def _schedule(self, source: Source) -> datetime:
+        """Leave the source to the dispatcher; no first round is this worker's alone."""
+        log.info(
+            "%s: every %ds, polled by whichever worker is free", source.key, source.every_seconds
+        )
+        return datetime.max.replace(tzinfo=UTC)
+
+    async def _relay_loop(self) -> None:
+        """Take jobs until the service stops, beating the heartbeat and queueing new posts."""
+        options = jobs.worker_options(
+            self,
+            name=self.worker,
+            concurrency=CONCURRENCY,
+            # Within the service's own deadline, so this task still says goodbye after it.
+            stop_deadline=self._stop_deadline * 0.7,
+        )
+        async with self.jobs.open_async():
+            self._engine = asyncio.create_task(self.jobs.run_worker_async(**options), name="jobs")
+            log.info("worker %s taking jobs (%d at once)", self.worker, CONCURRENCY)
+            try:
+                await self._serve()
+            finally:
+                self._engine.cancel()  # procrastinate lets the jobs under way finish
+                await asyncio.gather(self._engine, return_exceptions=True)
+                self.app.fleet.leave(self.worker)
+
+    async def _serve(self) -> None:
+        """Beat the heartbeat, and queue deliveries as soon as a poll here stored something."""
+        host, pid = socket.gethostname(), os.getpid()
+        while not self._stop.is_set() and not self._engine.done():
+            woken = False
+            try:
+                self.app.fleet.beat(self.worker, host=host, pid=pid)
+                self._wake_relay.clear()
+                async with asyncio.timeout(_BEAT):
+                    woken = await self._wake_relay.wait()
+            except TimeoutError:
+                pass
+            except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                log.exception("worker %s: heartbeat failed", self.worker)
+            if woken and not self._stop.is_set():
+                await self._defer_deliveries()
+        if self._engine.done() and not self._stop.is_set():
+            # procrastinate logged why (its connection, a failed side task): a worker that takes
+            # no jobs must not look healthy, so it stops and its supervisor restarts it.
+            log.error("worker %s: the job engine stopped; stopping", self.worker)
+            self.stop()
+
+    async def _defer_deliveries(self) -> None:
+        """Queue a delivery for each chat with due rows or alerts (the dispatcher retries later)."""
+        try:
+            for chat in self._due_chats():
+                await jobs.defer_delivery(self.jobs, chat)
+        except Exception:  # noqa: BLE001 - logged; the next dispatcher run queues them
+            log.exception("worker %s: queueing deliveries failed", self.worker)
+
+    def _due_chats(self) -> list[str]:
+        """Return the chats with rows or alerts due now (uncertain ones as the policy says)."""
+        now = datetime.now(UTC)
+        relay = self.app.relay
+        items = self.app.store.outbox.due(now, **relay.due_options(now), per_chat=1, limit=1000)
+        chats = dict.fromkeys(item.chat_id for item in items)
+        chats.update(dict.fromkeys(alert.chat_id for alert in self.app.store.alerts.due(now)))
+        return list(chats)

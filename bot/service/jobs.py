@@ -1,0 +1,133 @@
+"""The jobs many workers share, on procrastinate: polls, deliveries, the dispatcher and recovery.
+
+    presswatch.dispatch  periodic (every DISPATCH s, one run for all workers): defer a poll of
+                         every due source and a delivery for every chat with due rows
+    presswatch.poll      one source; lock "source:KEY" (never two workers at once), queueing
+                         lock "poll:KEY" (never two waiting)
+    presswatch.deliver   one chat's due rows and alerts; lock "chat:ID", queueing lock
+                         "deliver:ID": one worker sends to a chat at a time, so a post is sent
+                         by one worker only, and the outbox's claim refuses a second anyway
+    presswatch.recover   periodic (every RECOVER s): jobs of a worker whose heartbeat stopped
+                         (SIGKILL, a lost machine) are run again by the living
+
+Each job calls back into the worker that runs it (bot/service/fleet.py), found in the job's
+context; this module only names the jobs and how they are locked.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import procrastinate
+from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
+from procrastinate.jobs import Status
+
+log = logging.getLogger(__name__)
+
+DISPATCH = 2  # seconds between dispatcher runs (a due source waits at most this long)
+RECOVER = 3  # seconds between looks for jobs of dead workers
+HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's table
+# A worker silent this long is dead: its jobs are taken over. With the periods above a killed
+# worker's sources and chats move within STALLED + RECOVER + DISPATCH s, well under 30.
+STALLED = 10.0
+_FLEET = "fleet"
+
+
+class Worker(Protocol):
+    """What a job needs of the worker that runs it (bot/service/fleet.py's FleetService)."""
+
+    async def dispatch(self) -> None: ...
+
+    async def poll(self, key: str) -> None: ...
+
+    async def deliver(self, chat: str) -> None: ...
+
+
+def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
+    """Return the procrastinate app of the archive at `url`, with every presswatch job."""
+    # procrastinate chooses autocommit for its own connections.
+    options = {key: value for key, value in kwargs.items() if key != "autocommit"}
+    connector = procrastinate.PsycopgConnector(
+        conninfo=url, kwargs=options, min_size=1, max_size=4, name="presswatch-jobs"
+    )
+    app = procrastinate.App(connector=connector)
+
+    @app.periodic(cron=f"* * * * * */{DISPATCH}", periodic_id="dispatch")
+    @app.task(name="presswatch.dispatch", pass_context=True, queueing_lock="dispatch")
+    async def dispatch(context: procrastinate.JobContext, timestamp: int) -> None:
+        await _worker(context).dispatch()
+
+    @app.periodic(cron=f"* * * * * */{RECOVER}", periodic_id="recover")
+    @app.task(name="presswatch.recover", pass_context=True, queueing_lock="recover")
+    async def recover(context: procrastinate.JobContext, timestamp: int) -> None:
+        await take_over(app)
+
+    @app.task(name="presswatch.poll", pass_context=True)
+    async def poll(context: procrastinate.JobContext, source: str) -> None:
+        await _worker(context).poll(source)
+
+    @app.task(name="presswatch.deliver", pass_context=True)
+    async def deliver(context: procrastinate.JobContext, chat: str) -> None:
+        await _worker(context).deliver(chat)
+
+    return app
+
+
+def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline: float) -> dict:
+    """Return how a presswatch worker runs procrastinate's (signals stay the service's own)."""
+    return {
+        "name": name,
+        "concurrency": concurrency,
+        "additional_context": {_FLEET: worker},
+        "install_signal_handlers": False,  # SIGTERM drains through the service (scheduler.py)
+        "update_heartbeat_interval": HEARTBEAT,
+        "stalled_worker_timeout": STALLED,
+        "fetch_job_polling_interval": 1.0,  # LISTEN/NOTIFY wakes it sooner
+        "delete_jobs": "successful",  # the table keeps failures only, for the operator
+        "shutdown_graceful_timeout": stop_deadline,
+    }
+
+
+async def defer_poll(app: procrastinate.App, key: str) -> bool:
+    """Queue a poll of a source unless one is waiting already; return True when queued."""
+    task = app.tasks["presswatch.poll"]
+    return await _defer(task.configure(lock=f"source:{key}", queueing_lock=f"poll:{key}"), key)
+
+
+async def defer_delivery(app: procrastinate.App, chat: str) -> bool:
+    """Queue a delivery to a chat unless one is waiting already; return True when queued."""
+    task = app.tasks["presswatch.deliver"]
+    deferrer = task.configure(lock=f"chat:{chat}", queueing_lock=f"deliver:{chat}")
+    return await _defer(deferrer, chat, name="chat")
+
+
+async def take_over(app: procrastinate.App) -> int:
+    """Run again the jobs of workers whose heartbeat stopped; return how many were taken over.
+
+    A job whose place was taken by a newer one of the same queueing lock (the dispatcher queued
+    it meanwhile) is closed as failed instead: its lock frees, and the newer one does the work.
+    """
+    manager = app.job_manager
+    stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED)
+    for job in stalled:
+        try:
+            await manager.retry_job(job)
+        except ConnectorException:
+            await manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        log.warning("took over %s %s from a worker that stopped", job.task_name, job.task_kwargs)
+    return len(stalled)
+
+
+async def _defer(deferrer: Any, value: str, *, name: str = "source") -> bool:
+    """Defer a configured job; False when one with its queueing lock is already waiting."""
+    try:
+        await deferrer.defer_async(**{name: value})
+    except AlreadyEnqueued:
+        return False
+    return True
+
+
+def _worker(context: procrastinate.JobContext) -> Worker:
+    """Return the worker running a job (procrastinate passes it in the job's context)."""
+    return context.additional_context[_FLEET]

@@ -1,0 +1,73 @@
+"""Where an archive lives: an SQLite file (the embedded default) or a PostgreSQL database.
+
+Both backends answer the same questions: open a store (migrated, or read-only), does the archive
+exist yet, which lock keeps a second writer away, and how to let go. The PostgreSQL one lives in
+storage/postgres/backend.py, imported only when configured (psycopg is an optional extra).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from .lock import InstanceLock, StorageError
+from .neardup import DedupConfig
+from .records import Scrub, unchanged
+from .store import Store
+
+
+class Lock(Protocol):
+    """A lock that one writing presswatch process holds per archive."""
+
+    def __enter__(self) -> object: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+class Backend(Protocol):
+    """An archive's home, as the composition root and the status readers use it."""
+
+    dialect: str
+
+    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store: ...
+
+    def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store: ...
+
+    def exists(self) -> bool: ...
+
+    def lock(self, *, role: str = "") -> Lock: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteBackend:
+    """An archive in one SQLite file, with a lock file beside it."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
+        """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`."""
+        return Store.open(self.path, dedup=dedup, scrub=scrub)
+
+    def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
+        """Open the existing archive so that nothing can be written."""
+        if not self.exists():
+            raise StorageError(f"no archive at {self.path} yet: run `presswatch once` first")
+        return Store.open_read_only(self.path, dedup=dedup)
+
+    def exists(self) -> bool:
+        """Return True once the file is there."""
+        return self.path.exists()
+
+    def lock(self, *, role: str = "") -> InstanceLock:
+        """Return the lock file's lock, naming its holder's `role` ("run" for the service)."""
+        return InstanceLock(self.path, role=role)
+
+    def close(self) -> None:
+        """Nothing to release: each store closes its own connection."""

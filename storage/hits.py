@@ -1,0 +1,116 @@
+"""What a search finds and how its filters read: shared by the SQLite and the PostgreSQL search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .records import json_keys
+
+# Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML).
+MARK_OPEN, MARK_CLOSE = "[", "]"
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One archived article found by `search` or `latest`.
+
+    `rank` is lower for more relevant hits (FTS5's bm25 on SQLite, minus ts_rank on PostgreSQL;
+    0.0 from `latest`); `snippet` is plain text with matched words between MARK_OPEN and
+    MARK_CLOSE (the summary, from `latest`); `duplicate_of` is the original's id when the article
+    is a reprint.
+    """
+
+    id: int
+    source_key: str
+    url: str
+    title: str
+    published_at: str | None
+    lang: str
+    topics: tuple[str, ...]
+    snippet: str
+    rank: float
+    duplicate_of: int | None = None
+
+
+def filters(
+    *,
+    source: str | None = None,
+    topic: str | None = None,
+    lang: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> tuple[str, list]:
+    """Return the 'and …' SQL of the filters on articles `a`, and its arguments."""
+    where, args = [], []
+    if source:
+        where.append("a.source_key = ?")
+        args.append(source)
+    if lang:
+        where.append("a.lang = ?")
+        args.append(lang)
+    if since:
+        where.append("a.published_at >= ?")
+        args.append(utc_iso(since))
+    if until:
+        where.append("a.published_at < ?")
+        args.append(utc_iso(until))
+    if topic:
+        where.append(_TOPIC)
+        args.append(topic)
+    return "".join(f" and {w}" for w in where), args
+
+
+# article_topics holds a row for every topic and entity an article has (the archive adds a bare
+# one for a listed topic that came without reasons; migration m007 did so for older archives),
+# so a topic filter is one lookup in its primary key. Topic and entity keys share the table: the
+# config keeps them apart.
+_TOPIC = "exists (select 1 from article_topics t where t.article_id = a.id and t.key = ?)"
+
+
+def dicts(cursor: Any) -> list[dict[str, Any]]:
+    """Return a cursor's rows as dicts."""
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def hit(row: dict[str, Any], *, snippet: str, rank: float) -> SearchHit:
+    """Build a SearchHit from an articles row."""
+    return SearchHit(
+        id=row["id"],
+        source_key=row["source_key"],
+        url=row["url"],
+        title=row["title"],
+        published_at=row["published_at"],
+        lang=row["lang"] or "",
+        topics=json_keys(row["topics"]),
+        snippet=" ".join((snippet or "").split()),
+        rank=float(rank),
+        duplicate_of=row["duplicate_of"],
+    )
+
+
+def storable(*values: str | None) -> bool:
+    """Return False when a filter value cannot be UTF-8 (a lone surrogate): it matches nothing."""
+    try:
+        for value in values:
+            if value:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def ordered(hits: list[SearchHit], limit: int) -> list[SearchHit]:
+    """Return the best `limit` hits: most relevant first, newest first among equals."""
+    hits.sort(key=lambda h: h.published_at or "", reverse=True)  # stable: the tie-break first
+    hits.sort(key=lambda h: h.rank)
+    return hits[:limit]
+
+
+def utc_iso(moment: datetime) -> str:
+    """Return a moment as the stored UTC text (a naive datetime is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

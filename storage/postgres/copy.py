@@ -1,0 +1,178 @@
+"""Copy an SQLite archive into PostgreSQL: resumable, in batches, with the counts compared after.
+
+Tables are copied parents first. A big table goes in ranges of an ascending integer key (its id,
+or the article id its rows hang on), one transaction per range, through COPY; so the database
+always holds a prefix of each table, and a stopped copy resumes after the largest key it holds.
+A small table without such a key is copied whole, skipping rows already there. Identity
+sequences are moved past the copied ids, so new rows get new ones. The tsvector of each article
+is computed by the archive's trigger as it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from .database import PgDatabase, quote, storage_errors
+
+# (table, the integer key its ranges run over, or None to copy it whole), parents first.
+TABLES: tuple[tuple[str, str | None], ...] = (
+    ("sources", None),
+    ("runs", "id"),
+    ("articles", "id"),
+    ("article_urls", None),
+    ("article_topics", "article_id"),
+    ("article_versions", "id"),
+    ("signatures", "article_id"),
+    ("outbox", "id"),
+    ("chat_marks", None),
+    ("probe_copies", "id"),
+    ("retag_progress", "id"),
+    ("channels", None),
+    ("alerts", "id"),
+    ("subscriptions", "id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TableCount:
+    """A table's rows in the SQLite archive and in PostgreSQL."""
+
+    table: str
+    sqlite: int
+    postgres: int
+
+    @property
+    def equal(self) -> bool:
+        """Return True when both archives hold the same number of rows."""
+        return self.sqlite == self.postgres
+
+
+def source_rows(source: Database) -> dict[str, int]:
+    """Return each copied table's rows in the SQLite archive (for the progress bar's total)."""
+    return {name: source[name].count for name, _ in TABLES if source[name].exists()}
+
+
+def copy_archive(
+    source: Database,
+    target: PgDatabase,
+    *,
+    batch: int = 5000,
+    progress: Callable[[str, int], None] = lambda table, rows: None,
+) -> None:
+    """Copy every table not yet (wholly) in PostgreSQL; `progress(table, rows)` after each batch."""
+    for name, key in TABLES:
+        if not source[name].exists():
+            continue
+        columns = _shared_columns(source, target, name)
+        if key is None:
+            _copy_whole(source, target, name, columns, progress)
+        else:
+            _copy_ranges(source, target, name, key, columns, batch=batch, progress=progress)
+    _move_identities(target)
+
+
+def counts(source: Database, target: PgDatabase) -> list[TableCount]:
+    """Return each copied table's rows on both sides."""
+    return [TableCount(name, n, target[name].count) for name, n in source_rows(source).items()]
+
+
+def _shared_columns(source: Database, target: PgDatabase, table: str) -> list[str]:
+    """Return the columns of a table that both archives have, in SQLite's order."""
+    theirs = {
+        r[0]
+        for r in target.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = current_schema() and table_name = ?",
+            [table],
+        )
+    }
+    return [c.name for c in source[table].columns if c.name in theirs]
+
+
+def _copy_whole(
+    source: Database,
+    target: PgDatabase,
+    table: str,
+    columns: list[str],
+    progress: Callable[[str, int], None],
+) -> None:
+    """Copy a small table in one transaction, keeping the rows PostgreSQL already has."""
+    names = ", ".join(map(quote, columns))
+    rows = [list(r) for r in source.execute(f"select {names} from {quote(table)}")]
+    with target.atomic():
+        target[table].insert_all((dict(zip(columns, r)) for r in rows), ignore=True)
+    progress(table, len(rows))
+
+
+def _copy_ranges(
+    source: Database,
+    target: PgDatabase,
+    table: str,
+    key: str,
+    columns: list[str],
+    *,
+    batch: int,
+    progress: Callable[[str, int], None],
+) -> None:
+    """Copy a table in ascending ranges of `key`, each range COPYed in one transaction."""
+    done = target.execute(f"select coalesce(max({quote(key)}), 0) from {quote(table)}")
+    after = done.fetchone()[0]
+    skipped = source.execute(
+        f"select count(*) from {quote(table)} where {quote(key)} <= ?", [after]
+    ).fetchone()[0]
+    if skipped:
+        progress(table, skipped)  # already copied by an earlier, stopped run
+    for rows in _ranges(source, table, key, columns, after=after, batch=batch):
+        with target.atomic(), storage_errors(f"copying {table}"):
+            cursor = target.conn.cursor()
+            sql = f"copy {quote(table)} ({', '.join(map(quote, columns))}) from stdin"
+            with cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(_storable(row))
+        progress(table, len(rows))
+
+
+def _ranges(
+    source: Database, table: str, key: str, columns: list[str], *, after: Any, batch: int
+) -> Iterator[list[tuple]]:
+    """Yield a table's rows with `key` > after, about `batch` at a time, never splitting a key."""
+    names = ", ".join(map(quote, columns))
+    while True:
+        # The batch ends at the key of its last row, so rows sharing a key stay together.
+        last = source.execute(
+            f"select max({quote(key)}) from (select {quote(key)} from {quote(table)} "
+            f"where {quote(key)} > ? order by {quote(key)} limit ?)",
+            [after, batch],
+        ).fetchone()[0]
+        if last is None:
+            return
+        yield source.execute(
+            f"select {names} from {quote(table)} where {quote(key)} > ? and {quote(key)} <= ? "
+            f"order by {quote(key)}",
+            [after, last],
+        ).fetchall()
+        after = last
+
+
+def _storable(row: tuple) -> tuple:
+    """Return a row as PostgreSQL can take it: NUL in text becomes U+FFFD (as PgDatabase does)."""
+    return tuple(
+        v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v for v in row
+    )
+
+
+def _move_identities(target: PgDatabase) -> None:
+    """Move every identity sequence past the largest id its table holds."""
+    for (table,) in target.execute(
+        "select table_name from information_schema.columns where table_schema = current_schema() "
+        "and column_name = 'id' and is_identity = 'YES'"
+    ).fetchall():
+        target.execute(
+            f"select setval(pg_get_serial_sequence(?, 'id'), "
+            f"coalesce((select max(id) from {quote(table)}), 0) + 1, false)",
+            [table],
+        )

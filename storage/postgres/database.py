@@ -1,0 +1,232 @@
+"""A PostgreSQL connection that speaks the part of sqlite-utils' Database the keepers use.
+
+The keepers (outbox, sources, alerts, the store…) call `execute`, `query`, `atomic` and a table's
+`insert`, `insert_all`, `upsert`, `update`, `get` and `count`; this class answers the same calls
+on PostgreSQL, so a keeper's code is one for both backends and SQLite keeps sqlite-utils itself,
+untouched and as fast as before. SQL keeps SQLite's `?` placeholders (storage/postgres/sql.py).
+
+Outside `atomic()` every statement commits at once, as sqlite-utils' writes do; `atomic()` is a
+transaction (a savepoint inside one), so `SELECT … FOR UPDATE SKIP LOCKED` and explicit
+transactions are there for many workers. psycopg's errors become the archive's:
+ConstraintViolation for a broken rule, StorageError for the rest. PostgreSQL's text cannot hold
+NUL: a NUL in a value is written (and looked for) as U+FFFD, where SQLite keeps it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.pq import TransactionStatus
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+from sqlite_utils.db import NotFoundError
+
+from ..lock import ConstraintViolation, StorageError
+from .sql import pyformat
+
+_PRIMARY_KEY = """select a.attname from pg_index i
+    join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
+    where i.indrelid = ?::regclass and i.indisprimary
+    order by array_position(i.indkey::int2[], a.attnum)"""
+
+
+def quote(name: str) -> str:
+    """Return a table or column name as a quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@contextmanager
+def storage_errors(what: str) -> Iterator[None]:
+    """Turn psycopg's errors inside the block into the archive's (ConstraintViolation, StorageError)."""
+    try:
+        yield
+    except psycopg.IntegrityError as exc:
+        raise ConstraintViolation(f"{what}: {exc}".strip()) from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"{what}: {exc}".strip()) from exc
+
+
+class PgDatabase:
+    """One pooled connection of the archive, held while the store lives (as SQLite's writer is)."""
+
+    dialect = "postgresql"
+
+    def __init__(
+        self, pool: ConnectionPool, *, read_only: bool = False, backend: object = None
+    ) -> None:
+        self._pool, self._read_only = pool, read_only
+        self.backend = backend  # the archive it belongs to: status readers borrow from its pool
+        self._conn: psycopg.Connection | None = None
+        self._keys: dict[str, tuple[str, ...]] = {}
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        """Return the held connection; a broken one is swapped for a fresh one between transactions."""
+        if self._conn is not None and self._conn.broken and not self.in_transaction:
+            self._pool.putconn(self._conn)  # the pool discards a broken connection
+            self._conn = None
+        if self._conn is None:
+            with storage_errors("cannot reach the archive"):
+                self._conn = self._pool.getconn()
+                if self._read_only:
+                    self._conn.execute("set default_transaction_read_only = on")
+        return self._conn
+
+    @property
+    def in_transaction(self) -> bool:
+        """Return True inside `atomic()` (or any open transaction)."""
+        if self._conn is None:
+            return False
+        return self._conn.info.transaction_status != TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor:
+        """Run one statement and return its cursor (tuples); a write outside `atomic()` commits."""
+        cursor = self.conn.cursor()
+        with storage_errors(_first_line(sql)):
+            return cursor.execute(pyformat(sql), _values(params))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters, pipelined."""
+        with storage_errors(_first_line(sql)), self.conn.cursor() as cursor:
+            cursor.executemany(pyformat(sql), [_values(row) for row in rows])
+
+    def query(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[dict]:
+        """Yield the rows of a query as dicts."""
+        cursor = self.conn.cursor(row_factory=dict_row)
+        with storage_errors(_first_line(sql)):
+            cursor.execute(pyformat(sql), _values(params))
+        yield from cursor
+
+    def stream(self, sql: str, params: Sequence[Any] | None = None) -> Iterator[tuple]:
+        """Yield a big query's rows a batch at a time (a server-side cursor, in a transaction)."""
+        with self.atomic(), self.conn.cursor(name="presswatch_stream") as cursor:
+            cursor.itersize = 2000
+            with storage_errors(_first_line(sql)):
+                cursor.execute(pyformat(sql), _values(params))
+            yield from cursor
+
+    @contextmanager
+    def atomic(self) -> Iterator[PgDatabase]:
+        """Run a block in one transaction (a savepoint inside an open one): all or nothing."""
+        with storage_errors("transaction"), self.conn.transaction():
+            yield self
+
+    def __getitem__(self, name: str) -> PgTable:
+        return PgTable(self, name)
+
+    def primary_key(self, table: str) -> tuple[str, ...]:
+        """Return a table's primary key columns (looked up once)."""
+        if table not in self._keys:
+            self._keys[table] = tuple(r[0] for r in self.execute(_PRIMARY_KEY, [table]))
+        return self._keys[table]
+
+    def close(self) -> None:
+        """Give the connection back to the pool."""
+        if self._conn is not None:
+            self._pool.putconn(self._conn)
+            self._conn = None
+
+
+class PgTable:
+    """The writes and reads of one table that the keepers make through sqlite-utils' Table."""
+
+    def __init__(self, db: PgDatabase, name: str) -> None:
+        self.db, self.name = db, name
+        self.last_pk: Any = None
+
+    @property
+    def count(self) -> int:
+        """Return the number of rows."""
+        return self.db.execute(f"select count(*) from {quote(self.name)}").fetchone()[0]
+
+    def get(self, pk: Any) -> dict:
+        """Return the row with this primary key, or raise NotFoundError (as sqlite-utils does)."""
+        keys = self.db.primary_key(self.name)
+        values = pk if isinstance(pk, list | tuple) else [pk]
+        where = " and ".join(f"{quote(k)} = ?" for k in keys)
+        row = next(self.db.query(f"select * from {quote(self.name)} where {where}", values), None)
+        if row is None:
+            raise NotFoundError(f"{self.name}: no row with key {pk!r}")
+        return row
+
+    def insert(self, row: dict, *, ignore: bool = False, replace: bool = False) -> PgTable:
+        """Insert one row and remember its primary key in `last_pk`."""
+        keys = self.db.primary_key(self.name)
+        sql = self._insert_sql(tuple(row), ignore=ignore, replace=replace)
+        found = self.db.execute(
+            f"{sql} returning {', '.join(map(quote, keys))}", list(row.values())
+        )
+        values = found.fetchone()
+        if values is not None:
+            self.last_pk = values[0] if len(values) == 1 else tuple(values)
+        return self
+
+    def insert_all(
+        self, rows: Iterable[dict], *, ignore: bool = False, replace: bool = False
+    ) -> PgTable:
+        """Insert rows (skipping conflicts with `ignore`, overwriting them with `replace`)."""
+        groups: dict[tuple[str, ...], list[list[Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(row), []).append(list(row.values()))
+        for columns, values in groups.items():
+            sql = self._insert_sql(columns, ignore=ignore, replace=replace)
+            self.db.executemany(sql, values)
+        return self
+
+    def upsert(self, row: dict, *, pk: str) -> PgTable:
+        """Insert a row, or update the given columns of the row with the same `pk`."""
+        self.db.execute(self._insert_sql(tuple(row), conflict=(pk,)), list(row.values()))
+        return self
+
+    def update(self, pk: Any, fields: dict) -> PgTable:
+        """Change columns of the row with this primary key (NotFoundError if there is none)."""
+        keys = self.db.primary_key(self.name)
+        values = list(pk) if isinstance(pk, list | tuple) else [pk]
+        names = ", ".join(f"{quote(name)} = ?" for name in fields)
+        where = " and ".join(f"{quote(k)} = ?" for k in keys)
+        sql = f"update {quote(self.name)} set {names} where {where}"
+        if self.db.execute(sql, [*fields.values(), *values]).rowcount == 0:
+            raise NotFoundError(f"{self.name}: no row with key {pk!r}")
+        return self
+
+    def _insert_sql(
+        self,
+        columns: tuple[str, ...],
+        *,
+        ignore: bool = False,
+        replace: bool = False,
+        conflict: tuple[str, ...] = (),
+    ) -> str:
+        """Return the INSERT for these columns, with its ON CONFLICT clause."""
+        sql = (
+            f"insert into {quote(self.name)} ({', '.join(map(quote, columns))}) "
+            f"values ({', '.join('?' * len(columns))})"
+        )
+        if ignore:
+            return sql + " on conflict do nothing"
+        if replace:
+            conflict = self.db.primary_key(self.name)
+        if not conflict:
+            return sql
+        changed = [c for c in columns if c not in conflict]
+        target = f"on conflict ({', '.join(map(quote, conflict))})"
+        if not changed:
+            return f"{sql} {target} do nothing"
+        sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in changed)
+        return f"{sql} {target} do update set {sets}"
+
+
+def _values(params: Sequence[Any] | None) -> list[Any]:
+    """Return parameters as PostgreSQL can take them: NUL in text becomes U+FFFD."""
+    return [
+        v.replace("\x00", "\ufffd") if isinstance(v, str) and "\x00" in v else v
+        for v in params or ()
+    ]
+
+
+def _first_line(sql: str) -> str:
+    """Return the start of a statement, to name it in an error."""
+    return " ".join(sql.split())[:60]

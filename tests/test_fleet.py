@@ -1,0 +1,150 @@
+"""What workers of one PostgreSQL archive share: Telegram's limits counted for all of them (two
+workers' senders against the fake Bot API, which answers 429 past its limits), due sources and
+the live workers' heartbeats."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.delivery.fleetpace import FleetPacedSender
+from bot.delivery.telegram import Delivered, Message, RetryLater, TelegramSender
+from storage import RunRecord
+from storage.postgres.fleet import Fleet, Limits, earliest
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import presswatch
+
+pytestmark = pytest.mark.postgres
+CHAT = "-1001000000001"
+# Below the fake's limits by a margin, as the shipped config is below Telegram's (25/s, not 30).
+LIMITS = Limits(per_minute=60, interval=0.1, per_second=6)
+
+
+@pytest.mark.parametrize(
+    ("chat", "bot", "blocked", "expected"),
+    [
+        ((), (), 0.0, 100.0),  # nothing sent: now
+        ((99.95,), (), 0.0, 100.05),  # the chat's interval
+        ((), (99.5,) * 6, 0.0, 100.5),  # the bot's second is full
+        ((), (99.5,) * 5, 0.0, 100.0),  # one slot left in it
+        ((), (), 103.0, 103.0),  # a flood wait
+        (tuple(41.0 + i for i in range(60)), (), 0.0, 101.0),  # 60 in the last minute
+    ],
+)
+def test_the_earliest_send(chat, bot, blocked, expected) -> None:
+    assert earliest(chat, bot, blocked=blocked, now=100.0, limits=LIMITS) == pytest.approx(expected)
+
+
+@pytest.fixture
+def fleets(postgres_archive):
+    """Two workers' views of one archive, each on its own connection."""
+    stores = [postgres_archive.open(), postgres_archive.open()]
+    yield [Fleet(store.db) for store in stores]
+    for store in stores:
+        store.close()
+
+
+async def _send_from_two_workers(fake: FakeTelegram, fleets, chats: list[str]) -> list:
+    """Send one message to each chat in `chats` from each worker (one sender per fleet) at once."""
+    senders = [
+        TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5)
+        for _ in fleets
+    ]
+    paced = [
+        sender if fleet is None else FleetPacedSender(sender, fleet, limits=LIMITS)
+        for sender, fleet in zip(senders, fleets)
+    ]
+    for sender in senders:
+        await sender.start()
+    try:
+        return await asyncio.gather(
+            *(
+                p.send(Message(chat_id=chat, text=f"{n} to {chat}"))
+                for n, p in enumerate(paced)
+                for chat in chats
+            )
+        )
+    finally:
+        for sender in senders:
+            await sender.close()
+
+
+@pytest.mark.parametrize(
+    ("limits", "chats"),
+    [
+        (RateLimit(per_chat_per_minute=None, per_chat_min_interval=0.08), [CHAT] * 6),
+        (RateLimit(per_chat_per_minute=None, global_per_second=8), [f"-100100000000{n}" for n in range(9)]),
+    ],
+    ids=["one chat", "the bot"],
+)  # fmt: skip
+def test_two_workers_keep_telegrams_limits_together(fleets, limits, chats) -> None:
+    with FakeTelegram(rate_limit=limits) as fake:
+        outcomes = asyncio.run(_send_from_two_workers(fake, fleets, chats))
+        assert all(isinstance(o, Delivered) for o in outcomes), [
+            o for o in outcomes if not isinstance(o, Delivered)
+        ]
+        assert fake.throttled == {}
+        assert len([c for c in fake.requests if c.method == "sendMessage"]) == 2 * len(chats)
+
+
+def test_without_the_shared_pace_the_fake_refuses_the_excess(fleets) -> None:
+    """The check above can fail: two workers pacing alone break the per-chat limit at once."""
+    limits = RateLimit(per_chat_per_minute=None, per_chat_min_interval=0.08)
+    with FakeTelegram(rate_limit=limits) as fake:
+        outcomes = asyncio.run(_send_from_two_workers(fake, [None, None], [CHAT] * 3))
+        assert any(isinstance(o, RetryLater) for o in outcomes)
+        assert fake.throttled
+
+
+def test_a_flood_wait_one_worker_met_holds_the_other(fleets) -> None:
+    first, second = fleets
+    with FakeTelegram(rate_limit=None) as fake:
+        fake.flood_next(1, retry_after=30)
+        # Only the first worker sends: with two senders racing, either could meet the flood.
+        outcomes = asyncio.run(_send_from_two_workers(fake, [first], [CHAT]))
+    assert isinstance(outcomes[0], RetryLater)
+    assert second.reserve(CHAT, LIMITS)[0] > 20  # the other worker waits out Telegram's 30 s
+    assert second.reserve("-1001000000002", LIMITS)[0] == 0  # other chats go on
+
+
+def test_due_sources_are_neither_recent_nor_paused_nor_backing_off(postgres_archive) -> None:
+    store = postgres_archive.open()
+    fleet = Fleet(store.db)
+    now = datetime.now(UTC)
+    for key, ago in (("fresh", 5), ("stale", 120), ("paused", 120)):
+        at = now - timedelta(seconds=ago)
+        store.sources.record_run(RunRecord(key, at, at, "ok"))
+    store.sources.set_paused("paused", paused=True)
+    try:
+        every = {"fresh": 60, "stale": 60, "paused": 60, "never": 60}
+        assert fleet.due_sources(every) == ["never", "stale"]
+        assert fleet.polled_since("fresh", now - timedelta(seconds=30))
+        assert not fleet.polled_since("stale", now - timedelta(seconds=30))
+    finally:
+        store.close()
+
+
+def test_workers_are_live_while_they_beat(postgres_archive) -> None:
+    store = postgres_archive.open()
+    fleet = Fleet(store.db)
+    try:
+        fleet.beat("a:1", host="a", pid=1)
+        fleet.beat("b:2", host="b", pid=2)
+        store.db.execute(
+            "update workers set seen_at = now() - interval '1 minute' where id = 'b:2'"
+        )
+        assert [w.id for w in fleet.live(within=30)] == ["a:1"]
+        fleet.leave("a:1")
+        assert [w.id for w in fleet.live(within=120)] == ["b:2"]
+    finally:
+        store.close()
+
+
+def test_reload_on_postgresql_says_to_signal_each_worker(tmp_path, postgres_archive) -> None:
+    config = tmp_path / "presswatch.toml"
+    config.write_text(f'channels = []\n[storage]\nurl = "{postgres_archive.url}"\n', "utf-8")
+    result = presswatch("reload", "--config", str(config))
+    assert result.returncode == 1, result.stderr
+    assert "send SIGHUP to each worker" in result.stderr

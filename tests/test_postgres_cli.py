@@ -1,0 +1,134 @@
+"""presswatch on PostgreSQL as a user runs it: `once`, `search` and the reports end to end on
+loopback sites and a fake Telegram, and `migrate-archive` from an SQLite archive."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import partial
+
+import pytest
+
+from bot.config import load_config
+from storage import Store
+from storage.postgres.backend import PostgresBackend
+from storage.postgres.copy import copy_archive, counts
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import presswatch as run_presswatch
+from tests.support.postgres import new_database, point_at
+from tests.support.world import write_config
+
+pytestmark = pytest.mark.postgres
+presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
+CHANNEL = "@presswatch_test"
+REPORTS = {
+    "export": ("export", "--format", "jsonl"),
+    "stats": ("stats", "--format", "json"),
+    "sources": ("sources",),
+}
+
+
+@pytest.fixture
+def telegram():
+    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
+        yield fake
+
+
+def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres) -> None:
+    url = new_database(postgres, "presswatch_once")
+    config = point_at(
+        write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10), url
+    )
+    first = presswatch("once", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    assert len(telegram.messages_for(CHANNEL)) == 6
+    assert presswatch("once", "--config", str(config)).returncode == 0
+    assert len(telegram.messages_for(CHANNEL)) == 6  # nothing posted twice
+    found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(config))
+    assert found.returncode == 0, found.stderr
+    hits = json.loads(found.stdout)
+    assert hits[0]["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
+    assert "[Zas]" in hits[0]["snippet"] or "[Stanislav]" in hits[0]["snippet"]
+    stats = json.loads(presswatch("stats", "--format", "json", "--config", str(config)).stdout)
+    assert sum(r["articles"] for r in stats["sources"]) == 6
+    status = presswatch("status", "--config", str(config))
+    assert status.returncode == 0, status.stdout + status.stderr
+    assert f"archive: {url}" in status.stdout
+    export = presswatch("export", "--format", "jsonl", "--config", str(config))
+    assert len(export.stdout.splitlines()) == 6
+    assert not (tmp_path / "archive.db").exists()  # nothing went to SQLite
+
+
+def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, postgres) -> None:
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
+    url = new_database(postgres, "presswatch_moved")
+    moved = presswatch("migrate-archive", "--to", url, "--config", str(config))
+    assert moved.returncode == 0, moved.stderr
+    assert re.search(r"(?m)^articles\s+6\s+6$", moved.stdout)
+    assert "all 14 tables match" in moved.stdout
+    assert re.search(r"(?m)^chat_marks\s+(\d+)\s+\1$", moved.stdout)  # the probe's marks too
+    again = presswatch("migrate-archive", "--to", url, "--config", str(config))
+    assert again.returncode == 0, again.stderr  # a finished copy resumes into nothing new
+    before = {
+        name: presswatch(*command, "--config", str(config)).stdout
+        for name, command in REPORTS.items()
+    }
+    point_at(config, url)
+    after = {
+        name: presswatch(*command, "--config", str(config)).stdout
+        for name, command in REPORTS.items()
+    }
+    assert after == before  # the same rows, timestamps and topics, read from either archive
+    found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(config))
+    assert json.loads(found.stdout)[0]["title"].startswith("Briefing by CSTO")
+
+
+def test_a_stopped_copy_resumes_without_doubling_rows(world, tmp_path, postgres) -> None:
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
+    sqlite = Store.open(load_config(config).storage_path)
+    backend = PostgresBackend(new_database(postgres, "presswatch_resumed"))
+    target = backend.open()
+
+    def stop_after_two_articles(table: str, rows: int) -> None:
+        if table == "articles":
+            raise KeyboardInterrupt
+
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            copy_archive(sqlite.db, target.db, batch=2, progress=stop_after_two_articles)
+        assert target.db["articles"].count == 2
+        copy_archive(sqlite.db, target.db, batch=2)
+        assert all(c.equal for c in counts(sqlite.db, target.db))
+        runs = target.db["runs"].insert(
+            {"source_key": "x", "started_at": "2026-01-01T00:00:00+00:00", "status": "ok"}
+        )
+        assert runs.last_pk > sqlite.db["runs"].count  # new ids continue after the copied ones
+    finally:
+        sqlite.close()
+        target.close()
+        backend.close()
+
+
+def test_different_counts_after_the_copy_exit_1_naming_the_table(world, tmp_path, postgres) -> None:
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
+    url = new_database(postgres, "presswatch_busy")
+    backend = PostgresBackend(url)
+    store = backend.open()
+    store.db["channels"].insert({"name": "elsewhere", "chat_id": "-100"})  # not from this archive
+    store.close()
+    backend.close()
+    moved = presswatch("migrate-archive", "--to", url, "--config", str(config))
+    assert moved.returncode == 1
+    assert "counts differ after the copy: channels 0 in SQLite, 1 in PostgreSQL" in moved.stderr
+
+
+def test_migrate_archive_refuses_a_password_in_the_url(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    result = presswatch(
+        "migrate-archive", "--to", "postgresql://u:s3cret@localhost/db", "--config", str(config)
+    )
+    assert result.returncode == 1 and "never put the database password" in result.stderr
+    assert "example:" in presswatch("migrate-archive", "--help").stdout
