@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from lxml.html import HtmlElement
 
 from .body import extract_body, remove_keeping_tail, reveal_hidden_story
+from .boilerplate import drop_headline_repeats, drop_notices
 from .bylines import choose_authors
 from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
@@ -81,6 +82,7 @@ def extract_article(
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
+    body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
     picked_lead = picked.lead if source.selectors.lead else None
     lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     shown = heading if heading is not None else find_heading(tree, title)

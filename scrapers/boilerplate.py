@@ -1,0 +1,77 @@
+"""Pure clean-up of an extracted body's lines: headlines shown again, and reader notices.
+
+trafilatura keeps what sits inside the article's container; some of it is not the story: the
+headline printed a second time with its kicker (a sticky header, a share box), and notices to
+the reader (consent placeholders for embedded content, paywall and affiliate notes, calls to
+subscribe or write in). Every rule is generic: checked on the dev pages of the real sets
+(`python -m bench.extraction --dev-only`), never naming a site.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from .normalize import clean_text
+
+_NOT_WORD = re.compile(r"[\W_]+")
+_DIGIT = re.compile(r"\d")
+# Below this many letters a headline ("Nairobi von unten") could end a story's sentence.
+_MIN_HEADLINE_KEY = 15
+# Notices to the reader, in any language seen on real pages; a story's own sentence says none
+# of these. Words like "newsletter" or "subscribe" alone are not here: stories quote them.
+_NOTICE = re.compile(
+    r"externe[nr]? Inhalt|einverstanden, dass|third[- ]party content"  # consent placeholders
+    r"|\d+(?:[.,]\d+)?\s?% (?:de cet article|of (?:this|the) article)|réservée aux abonnés"
+    r"|log in or create an account|limited support for CSS"  # paywalls, old-browser notes
+    r"|got a story\?|get in touch with (?:our|the) (?:news )?team|for more stories like this"
+    r"|in your inbox|whatsapp[- ](?:kanal|channel)|hat ihnen dieser artikel gefallen"
+    r"|(?:lesen|finden) sie .*:$|\bliveblog\b|^>>?\s",  # "read more in our live blog:", ">> …"
+    re.IGNORECASE,
+)
+# A line longer than this is prose, whatever it mentions.
+_NOTICE_MAX_WORDS = 45
+# What may stand before a repeated headline: its kicker ("SVP-Sonderparteitag zur Migration").
+_MAX_KICKER = 60
+
+
+def drop_headline_repeats(text: str, headlines: Iterable[str]) -> str:
+    """Remove lines that are only a headline of the page, maybe after a short kicker.
+
+    The headline is the article's title or one of its declared variants (JSON-LD, OpenGraph):
+    pages print the kicker and headline again inside the article's container, often with the
+    two run together ("SVP-Sonderparteitag zur MigrationChiesa ruft …"), so they are compared
+    by their letters and digits alone.
+    """
+    keys = {key for key in map(_key, headlines) if len(key) >= _MIN_HEADLINE_KEY}
+    if not keys:
+        return text
+    lines = [line for line in text.split("\n") if not _repeats(_key(line), keys)]
+    return clean_text("\n".join(lines))
+
+
+def _repeats(line: str, headlines: set[str]) -> bool:
+    """Tell whether a line's key is a headline's, with at most a kicker before it."""
+    for headline in headlines:
+        kicker = line[: len(line) - len(headline)]
+        # A prefix with digits is a dateline ("新华社北京4月24日电 题：…", "BERLIN, 24. April"):
+        # the wire story's opening line, which is article text.
+        if line.endswith(headline) and len(kicker) <= _MAX_KICKER and not _DIGIT.search(kicker):
+            return True
+    return False
+
+
+def _key(text: str) -> str:
+    """Return text's letters and digits, NFKC and casefolded, for comparing headlines."""
+    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def drop_notices(text: str) -> str:
+    """Remove short lines that address the reader: consent, paywall, write-in, follow-us notes."""
+    lines = [
+        line
+        for line in text.split("\n")
+        if not (_NOTICE.search(line) and len(line.split()) <= _NOTICE_MAX_WORDS)
+    ]
+    return clean_text("\n".join(lines))
