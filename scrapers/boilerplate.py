@@ -27,9 +27,20 @@ _NOTICE = re.compile(
     r"|log in or create an account|limited support for CSS"  # paywalls, old-browser notes
     r"|got a story\?|get in touch with (?:our|the) (?:news )?team|for more stories like this"
     r"|in your inbox|whatsapp[- ](?:kanal|channel)|hat ihnen dieser artikel gefallen"
-    r"|(?:lesen|finden) sie .*:$|\bliveblog\b|^>>?\s",  # "read more in our live blog:", ">> …"
+    r"|(?:lesen|finden) sie .*:$|\bliveblog\b|^>>?\s"  # "read more in our live blog:", ">> …"
+    # Wire credits: "X contributed to this report", "With files from …", "Reporting by …".
+    r"|contributed to this (?:report|story)|^\W*with (?:files|reporting) (?:from|by)"
+    r"|^(?:additional )?reporting by",
     re.IGNORECASE,
 )
+# A picture's caption: some words, then its credit ("… • Foto: Fabrizio Bensch/REUTERS",
+# "… Bild: Maximilian von Lachner"). A credit alone stays: some publishers print it as text.
+_CREDIT = re.compile(
+    r"\s*[•|·]?\s*\b(?:Foto|Fotos|Bild|Bilder|Photo|Photos|Image|Picture|Credit)s?"
+    r"(?:\s*\[M\])?\s*:\s*[^.:]{2,60}$",
+    re.IGNORECASE,
+)
+_SOME_WORDS = re.compile(r"\w+(?:\W+\w+){2,}")
 # A line longer than this is prose, whatever it mentions.
 _NOTICE_MAX_WORDS = 45
 # What may stand before a repeated headline: its kicker ("SVP-Sonderparteitag zur Migration").
@@ -68,10 +79,27 @@ def _key(text: str) -> str:
 
 
 def drop_notices(text: str) -> str:
-    """Remove short lines that address the reader: consent, paywall, write-in, follow-us notes."""
+    """Remove short lines that are not the story: notes to the reader, wire credits, captions."""
     lines = [
         line
         for line in text.split("\n")
-        if not (_NOTICE.search(line) and len(line.split()) <= _NOTICE_MAX_WORDS)
+        if not (
+            is_caption(line) or (_NOTICE.search(line) and len(line.split()) <= _NOTICE_MAX_WORDS)
+        )
     ]
     return clean_text("\n".join(lines))
+
+
+def is_caption(line: str) -> bool:
+    """Tell whether a line is a picture's caption ending with its credit."""
+    credit = _CREDIT.search(line)
+    return (
+        credit is not None
+        and len(line.split()) <= _NOTICE_MAX_WORDS
+        and _SOME_WORDS.search(line[: credit.start()]) is not None
+    )
+
+
+def without_credit(text: str) -> str:
+    """Return a text without a picture credit at its end ("… • Foto: Fabrizio Bensch/REUTERS")."""
+    return _CREDIT.sub("", text) if is_caption(text) else text
