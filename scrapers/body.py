@@ -34,7 +34,7 @@ _MIN_RECALL_WORDS = 50
 # "Read more: …", tag lists); a long paragraph with many links is still prose.
 _LINK_SHARE, _LINK_MAX_WORDS = 0.8, 30
 # A label before a link: a few characters ending in a colon or a bar (whitespace removed).
-_LINK_LABEL = re.compile(r".{1,40}[:|]")
+_LINK_LABEL = re.compile(r".{1,24}[:|]")
 # Closing lines that invite to subscribe, follow, share or comment, or state the copyright.
 _TRAILER = re.compile(
     r"copyright|©|all rights reserved|subscri(be|ption)|newsletter|sign up|click here"

@@ -13,8 +13,20 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from lxml.etree import XPath, _Element
+
 from .normalize import clean_text
 
+# Boxes with a control (a form, a button, an e-mail field) and a heading: sign-up and promotion
+# boxes inside the article ("Newsletter: Sport inside … Jetzt abonnieren").
+_CONTROL_BOXES = XPath(
+    "//*[self::div or self::section or self::aside]"
+    "[.//form or .//button or .//input[@type='email']][.//h2 or .//h3 or .//h4 or .//h5]"
+)
+_CONTROLS = XPath(".//form | .//button | .//select | .//label")
+# A box with more characters than this (spaces aside) outside its controls holds prose, the
+# article itself; characters, not words, as Japanese or Chinese text has no spaces.
+_BOX_MAX_CHARS = 200
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
 # Below this many letters a headline ("Nairobi von unten") could end a story's sentence.
@@ -41,6 +53,10 @@ _CREDIT = re.compile(
     re.IGNORECASE,
 )
 _SOME_WORDS = re.compile(r"\w+(?:\W+\w+){2,}")
+# An English caption's usual opening: "Pictured right, is reader …", "(Pictured) …".
+_PICTURED = re.compile(r"\(?pictured\b", re.IGNORECASE)
+# An author's bio or byline closes the article: it is looked for among the last lines only.
+_CLOSING_LINES, _BIO_MAX_WORDS = 3, 50
 # A line longer than this is prose, whatever it mentions.
 _NOTICE_MAX_WORDS = 45
 # What may stand before a repeated headline: its kicker ("SVP-Sonderparteitag zur Migration").
@@ -91,15 +107,58 @@ def drop_notices(text: str) -> str:
 
 
 def is_caption(line: str) -> bool:
-    """Tell whether a line is a picture's caption ending with its credit."""
+    """Tell whether a line is a picture's caption: "Pictured …", or words ending with a credit."""
+    if len(line.split()) > _NOTICE_MAX_WORDS:
+        return False
     credit = _CREDIT.search(line)
-    return (
-        credit is not None
-        and len(line.split()) <= _NOTICE_MAX_WORDS
-        and _SOME_WORDS.search(line[: credit.start()]) is not None
-    )
+    if credit is None:
+        return _PICTURED.match(line) is not None
+    return _SOME_WORDS.search(line[: credit.start()]) is not None
+
+
+def drop_author_lines(text: str, author: str) -> str:
+    """Remove closing lines that open with the article's author: a bio or a byline, not story.
+
+    "Manuela Conrad ist ZDF-Reporterin für …", "Mamokete Modiba is a senior researcher …",
+    or the names alone; only among the last lines, and only full names (two words or more).
+    """
+    names = [name for name in author.split(", ") if len(name.split()) >= 2]
+    lines = text.split("\n")
+    shown = [n for n, line in enumerate(lines) if line.strip()][-_CLOSING_LINES:]
+    for n in shown:
+        line = lines[n].strip()
+        if len(line.split()) <= _BIO_MAX_WORDS and any(line.startswith(name) for name in names):
+            lines[n] = ""
+    return clean_text("\n".join(lines))
 
 
 def without_credit(text: str) -> str:
     """Return a text without a picture credit at its end ("… • Foto: Fabrizio Bensch/REUTERS")."""
     return _CREDIT.sub("", text) if is_caption(text) else text
+
+
+def drop_signup_boxes(tree: _Element) -> None:
+    """Remove small boxes made of a heading, a line and a control: sign-up and promotion boxes.
+
+    trafilatura drops forms and buttons but keeps the heading and the pitch around them
+    ("Hauptstadt Inside von …", "Jeden Montag die Topstorys der Woche …") as article text.
+    """
+    for box in _CONTROL_BOXES(tree):
+        if box.getparent() is not None and _chars_outside_controls(box) <= _BOX_MAX_CHARS:
+            box.getparent().remove(box)
+
+
+def _chars_outside_controls(box: _Element) -> int:
+    """Count the characters (spaces aside) of a box's text outside its forms, buttons, labels."""
+    inside = sum(_chars(c) for c in _CONTROLS(box) if not _nested(c))
+    return _chars(box) - inside
+
+
+def _chars(el: _Element) -> int:
+    """Count the characters of an element's text, spaces aside."""
+    return len("".join(el.text_content().split()))
+
+
+def _nested(control: _Element) -> bool:
+    """Tell whether a control sits inside another control (its words are counted there)."""
+    return any(a.tag in ("form", "button", "select", "label") for a in control.iterancestors())

@@ -14,7 +14,12 @@ from zoneinfo import ZoneInfo
 from lxml.html import HtmlElement
 
 from .body import extract_body, remove_keeping_tail, reveal_hidden_story
-from .boilerplate import drop_headline_repeats, drop_notices
+from .boilerplate import (
+    drop_author_lines,
+    drop_headline_repeats,
+    drop_notices,
+    drop_signup_boxes,
+)
 from .bylines import choose_authors
 from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
@@ -77,6 +82,7 @@ def extract_article(
         tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
     captions = drop_captions(tree)
+    drop_signup_boxes(tree)
     reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
@@ -105,7 +111,7 @@ def extract_article(
         author=author,
         lang=detect_language(f"{title}\n{body}", declared=meta.lang or source.lang or ""),
         lead=lead,
-        body=body,
+        body=drop_author_lines(body, author),
     )
 
 
