@@ -33,11 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import trafilatura
-from lxml.etree import ParserError
-from lxml.html import document_fromstring
 from trafilatura.settings import Document
 
-from bench.extraction_data import DATA, Case, load_fundus, load_zyte, without_metadata
+from bench.extraction_data import (
+    DATA,
+    Case,
+    load_fundus,
+    load_zyte,
+    page_text,
+    without_metadata,
+)
 from bench.extraction_report import misses, summary_table, worst_table
 from bench.extraction_score import Extracted, PageScore, score
 from scrapers import Article
@@ -64,7 +69,7 @@ def presswatch(case: Case) -> Article:
 def _our_fields(case: Case, article: Article) -> Extracted:
     """Return what is scored of our article: the lead counts as text where the page shows it."""
     names = tuple(a.strip() for a in article.author.split(", ") if a.strip())
-    shown = article.lead and _fold(article.lead)[:80] in _fold(_page_text(case.html))
+    shown = article.lead and _fold(article.lead)[:80] in _fold(page_text(case.html))
     text = f"{article.lead}\n{article.body}" if shown else article.body
     return Extracted(article.title, article.published, names, text)
 
@@ -92,19 +97,6 @@ EXTRACTORS: dict[str, tuple[Callable[[Case], object], Callable]] = {
 def _fold(text: str) -> str:
     """Return text casefolded with whitespace collapsed."""
     return " ".join(text.casefold().split())
-
-
-def _page_text(html: str) -> str:
-    """Return the text a page's body shows (scripts and styles left out)."""
-    try:
-        root = document_fromstring(html.encode("utf-8", "replace"))
-    except (ParserError, ValueError):
-        return ""
-    # A list first: dropping elements while lxml walks the tree skips the next ones, and the
-    # JSON of a script in the body then counted as shown text.
-    for el in list(root.iter("script", "style", "noscript", "template", "head")):
-        el.drop_tree()
-    return root.text_content()
 
 
 def _safe(name: str, case: Case) -> Extracted:

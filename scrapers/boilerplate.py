@@ -39,7 +39,8 @@ _NOTICE = re.compile(
     r"|log in or create an account|limited support for CSS"  # paywalls, old-browser notes
     r"|got a story\?|get in touch with (?:our|the) (?:news )?team|for more stories like this"
     r"|in your inbox|whatsapp[- ](?:kanal|channel)|hat ihnen dieser artikel gefallen"
-    r"|(?:lesen|finden) sie .*:$|\bliveblog\b|^>>?\s"  # "read more in our live blog:", ">> …"
+    r"|(?:lesen|finden) sie .*:$|\b(?:in unserem|im|in our) live-?blog\b"  # "more in our live blog"
+    r"|^>>?\s"  # ">> Hier finden Sie …": a pointer to another page
     # Wire credits: "X contributed to this report", "With files from …", "Reporting by …".
     r"|contributed to this (?:report|story)|^\W*with (?:files|reporting) (?:from|by)"
     r"|^(?:additional )?reporting by",
