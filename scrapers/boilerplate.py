@@ -12,21 +12,31 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import islice
 
 from lxml.etree import XPath, _Element
 
 from .normalize import clean_text
 
-# Boxes with a control (a form, a button, an e-mail field) and a heading: sign-up and promotion
-# boxes inside the article ("Newsletter: Sport inside … Jetzt abonnieren").
-_CONTROL_BOXES = XPath(
-    "//*[self::div or self::section or self::aside]"
-    "[.//form or .//button or .//input[@type='email']][.//h2 or .//h3 or .//h4 or .//h5]"
+# Controls that make a box a sign-up or promotion box ("Newsletter: Sport inside … Jetzt
+# abonnieren"), found first: asking every <div> for its descendants cost more than the body.
+_BOX_CONTROLS = XPath("//form | //button | //input[@type='email']")
+# A box's outermost controls (a control's words inside another's are counted with it).
+_CONTROLS = XPath(
+    ".//*[self::form or self::button or self::select or self::label]"
+    "[not(ancestor::form or ancestor::button or ancestor::select or ancestor::label)]"
 )
-_CONTROLS = XPath(".//form | .//button | .//select | .//label")
+_HEADING = XPath("boolean(.//h2 | .//h3 | .//h4 | .//h5)")
+_BOXES = ("div", "section", "aside")
+# The box is looked for this many levels above its control at most.
+_BOX_DEPTH = 6
 # A box with more characters than this (spaces aside) outside its controls holds prose, the
 # article itself; characters, not words, as Japanese or Chinese text has no spaces.
 _BOX_MAX_CHARS = 200
+# What a box's controls may hold (a consent text under a sign-up field); beyond, it is prose.
+_MAX_CONTROL_CHARS = 1500
+# The characters of an element's text, spaces aside, counted in C (the pages are large).
+_CHARS = XPath("string-length(translate(normalize-space(.), ' ', ''))")
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
 # Below this many letters a headline ("Nairobi von unten") could end a story's sentence.
@@ -143,23 +153,35 @@ def drop_signup_boxes(tree: _Element) -> None:
 
     trafilatura drops forms and buttons but keeps the heading and the pitch around them
     ("Hauptstadt Inside von …", "Jeden Montag die Topstorys der Woche …") as article text.
+    The box is the nearest container above a control that has a heading; a container with
+    prose around the control (the article itself) ends the search.
     """
-    for box in _CONTROL_BOXES(tree):
-        if box.getparent() is not None and _chars_outside_controls(box) <= _BOX_MAX_CHARS:
-            box.getparent().remove(box)
+    root = tree.getroottree().getroot()
+    seen: set[_Element] = set()  # containers judged from another control: so were those above
+    for control in _BOX_CONTROLS(tree):
+        if control.getroottree().getroot() is not root:
+            continue  # inside a box already removed
+        for box in islice(control.iterancestors(), _BOX_DEPTH):
+            if box in seen:
+                break
+            seen.add(box)
+            if box.tag not in _BOXES:
+                continue
+            if _chars_outside_controls(box) > _BOX_MAX_CHARS:
+                break
+            if _HEADING(box) and box.getparent() is not None:
+                box.getparent().remove(box)
+                break
 
 
 def _chars_outside_controls(box: _Element) -> int:
     """Count the characters (spaces aside) of a box's text outside its forms, buttons, labels."""
-    inside = sum(_chars(c) for c in _CONTROLS(box) if not _nested(c))
-    return _chars(box) - inside
+    total = _chars(box)
+    if total <= _BOX_MAX_CHARS or total > _BOX_MAX_CHARS + _MAX_CONTROL_CHARS:
+        return total  # short enough, or too long whatever its controls hold: no need to look
+    return total - sum(_chars(c) for c in _CONTROLS(box))
 
 
 def _chars(el: _Element) -> int:
     """Count the characters of an element's text, spaces aside."""
-    return len("".join(el.text_content().split()))
-
-
-def _nested(control: _Element) -> bool:
-    """Tell whether a control sits inside another control (its words are counted there)."""
-    return any(a.tag in ("form", "button", "select", "label") for a in control.iterancestors())
+    return int(_CHARS(el))
