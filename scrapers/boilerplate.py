@@ -39,6 +39,7 @@ _MAX_CONTROL_CHARS = 1500
 _CHARS = XPath("string-length(translate(normalize-space(.), ' ', ''))")
 _NOT_WORD = re.compile(r"[\W_]+")
 _DIGIT = re.compile(r"\d")
+_SENTENCE_END = re.compile(r"[.!?…。！？]\W*$")
 # Below this many letters a headline ("Nairobi von unten") could end a story's sentence.
 _MIN_HEADLINE_KEY = 15
 # Notices to the reader, in any language seen on real pages; a story's own sentence says none
@@ -82,16 +83,22 @@ def drop_headline_repeats(text: str, headlines: Iterable[str]) -> str:
     two run together ("SVP-Sonderparteitag zur MigrationChiesa ruft …"), so they are compared
     by their letters and digits alone.
     """
-    keys = {key for key in map(_key, headlines) if len(key) >= _MIN_HEADLINE_KEY}
-    if not keys:
+    headlines = [h for h in headlines if len(_key(h)) >= _MIN_HEADLINE_KEY]
+    if not headlines:
         return text
-    lines = [line for line in text.split("\n") if not _repeats(_key(line), keys)]
+    lines = [line for line in text.split("\n") if not _repeats(line, headlines)]
     return clean_text("\n".join(lines))
 
 
-def _repeats(line: str, headlines: set[str]) -> bool:
-    """Tell whether a line's key is a headline's, with at most a kicker before it."""
-    for headline in headlines:
+def _repeats(text: str, headlines: list[str]) -> bool:
+    """Tell whether a line is a headline, with at most a kicker before it."""
+    line = _key(text)
+    for shown in headlines:
+        # A sentence that ends with the headline's words ("… in a session of the Council.")
+        # ends as a sentence; the headline printed again ends as the headline does.
+        if _SENTENCE_END.search(text) and not _SENTENCE_END.search(shown):
+            continue
+        headline = _key(shown)
         kicker = line[: len(line) - len(headline)]
         # A prefix with digits is a dateline ("新华社北京4月24日电 题：…", "BERLIN, 24. April"):
         # the wire story's opening line, which is article text.
@@ -131,11 +138,13 @@ def drop_author_lines(text: str, author: str) -> str:
     """Remove closing lines that open with the article's author: a bio or a byline, not story.
 
     "Manuela Conrad ist ZDF-Reporterin für …", "Mamokete Modiba is a senior researcher …",
-    or the names alone; only among the last lines, and only full names (two words or more).
+    or the names alone; only among the last lines but the first, and only full names (two
+    words or more).
     """
     names = [name for name in author.split(", ") if len(name.split()) >= 2]
     lines = text.split("\n")
-    shown = [n for n, line in enumerate(lines) if line.strip()][-_CLOSING_LINES:]
+    # Never the opening line: a short story may well open with its author's name as its subject.
+    shown = [n for n, line in enumerate(lines) if line.strip()][1:][-_CLOSING_LINES:]
     for n in shown:
         line = lines[n].strip()
         if len(line.split()) <= _BIO_MAX_WORDS and any(line.startswith(name) for name in names):

@@ -56,6 +56,11 @@ def test_a_short_headline_does_not_eat_a_sentence_that_ends_like_it() -> None:
     assert drop_headline_repeats(text, ["Talks go on"]) == text
 
 
+def test_a_sentence_ending_with_the_headlines_words_is_the_story() -> None:
+    text = "Vladimir Putin took part in a session of the Council."
+    assert drop_headline_repeats(text, ["Session of the Council"]) == text
+
+
 def test_a_page_printing_its_headline_twice_keeps_the_story_only() -> None:
     html = _page('<div class="sticky"><p><b>Border</b> Talks on border crossings go on</p></div>')
     assert _body(html).split("\n\n") == STORY
@@ -127,3 +132,8 @@ def test_a_closing_bio_of_the_author_goes_a_quote_of_another_person_stays() -> N
     assert drop_author_lines(text, "Jane Doe") == "\n\n".join([*STORY, quote])
     # Only full names: a one-word byline ("Reuters") could open a story's sentence.
     assert drop_author_lines(text, "Jane") == text
+
+
+def test_a_short_story_that_opens_with_its_authors_name_keeps_its_opening() -> None:
+    text = "Jane Doe took part in the talks on Monday.\n\nThe talks go on next week."
+    assert drop_author_lines(text, "Jane Doe") == text
