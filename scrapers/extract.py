@@ -82,15 +82,10 @@ def extract_article(
         tree, whole = parse_page(picked.html, url=url)
     _drop_code(tree)
     captions = drop_captions(tree)
-    drop_signup_boxes(tree)
     reveal_hidden_story(tree)
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
-    body = _body(tree if whole else None, picked, url=url, source=source, title=title)
-    body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
-    picked_lead = picked.lead if source.selectors.lead else None
-    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     shown = heading if heading is not None else find_heading(tree, title)
     published = dated[0] if dated else _published(shown, meta, source, now=now)
     # The cascade's last resort: htmldate, then nothing.
@@ -103,6 +98,13 @@ def extract_article(
         headline=shown,
         site_names=(meta.site_name, source.name, *_site_labels(url)),
     )
+    # Only now, as an author's box with its "follow" button or a heading above a form is
+    # still read for the byline and the headline: sign-up boxes are no body text.
+    drop_signup_boxes(tree)
+    body = _body(tree if whole else None, picked, url=url, source=source, title=title)
+    body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
+    picked_lead = picked.lead if source.selectors.lead else None
+    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     return Article(
         url=url,
         canonical_url=_canonical(meta.canonical, url=url, source=source),
