@@ -19,6 +19,7 @@ Examples:
     python -m bench.extraction                      # both sets, 3 timed runs per page
     python -m bench.extraction --set fundus --runs 1 --worst 20
     python -m bench.extraction --set zyte --limit 40 --misses   # dev pages' wrong fields too
+    python -m bench.extraction --dev-only --runs 1              # no held-out page is read
 """
 
 from __future__ import annotations
@@ -32,11 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import trafilatura
-from lxml.etree import ParserError
-from lxml.html import document_fromstring
 from trafilatura.settings import Document
 
-from bench.extraction_data import DATA, Case, load_fundus, load_zyte, without_metadata
+from bench.extraction_data import (
+    DATA,
+    Case,
+    load_fundus,
+    load_zyte,
+    page_text,
+    without_metadata,
+)
 from bench.extraction_report import misses, summary_table, worst_table
 from bench.extraction_score import Extracted, PageScore, score
 from scrapers import Article
@@ -63,7 +69,7 @@ def presswatch(case: Case) -> Article:
 def _our_fields(case: Case, article: Article) -> Extracted:
     """Return what is scored of our article: the lead counts as text where the page shows it."""
     names = tuple(a.strip() for a in article.author.split(", ") if a.strip())
-    shown = article.lead and _fold(article.lead)[:80] in _fold(_page_text(case.html))
+    shown = article.lead and _fold(article.lead)[:80] in _fold(page_text(case.html))
     text = f"{article.lead}\n{article.body}" if shown else article.body
     return Extracted(article.title, article.published, names, text)
 
@@ -91,17 +97,6 @@ EXTRACTORS: dict[str, tuple[Callable[[Case], object], Callable]] = {
 def _fold(text: str) -> str:
     """Return text casefolded with whitespace collapsed."""
     return " ".join(text.casefold().split())
-
-
-def _page_text(html: str) -> str:
-    """Return the text a page's body shows (scripts and styles left out)."""
-    try:
-        root = document_fromstring(html.encode("utf-8", "replace"))
-    except (ParserError, ValueError):
-        return ""
-    for el in root.iter("script", "style", "noscript", "template", "head"):
-        el.drop_tree()
-    return root.text_content()
 
 
 def _safe(name: str, case: Case) -> Extracted:
@@ -148,14 +143,19 @@ def run(cases: list[Case], *, runs: int) -> list[Run]:
     ]
 
 
-def load(which: str, *, data: Path, limit: int | None) -> list[tuple[str, list[Case]]]:
-    """Return the chosen sets, each cut to its first `limit` pages."""
+def load(
+    which: str, *, data: Path, limit: int | None, dev_only: bool = False
+) -> list[tuple[str, list[Case]]]:
+    """Return the chosen sets, each cut to its first `limit` pages (dev pages alone if asked)."""
     sets = []
     if which in ("fundus", "all"):
-        sets.append(("fundus", load_fundus(data / "fundus-news-pages")[:limit]))
+        sets.append(("fundus", load_fundus(data / "fundus-news-pages")))
     if which in ("zyte", "all"):
-        sets.append(("zyte", load_zyte(data / "zyte-article-extraction")[:limit]))
-    return sets
+        sets.append(("zyte", load_zyte(data / "zyte-article-extraction")))
+    # While diagnosing, held-out pages are not even read: their totals are for the final run.
+    return [
+        (name, [c for c in cases if not (dev_only and c.held_out)][:limit]) for name, cases in sets
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -172,10 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per page (default 3)")
     parser.add_argument("--worst", type=int, default=10, help="dev pages listed by body score")
     parser.add_argument("--misses", action="store_true", help="list dev pages' wrong fields")
+    parser.add_argument(
+        "--dev-only", action="store_true", help="score dev pages only (while iterating)"
+    )
     args = parser.parse_args(argv)
     command = "python -m bench.extraction " + " ".join(argv if argv is not None else sys.argv[1:])
     rows, worst = [], []
-    for name, cases in load(args.set, data=args.data, limit=args.limit):
+    for name, cases in load(args.set, data=args.data, limit=args.limit, dev_only=args.dev_only):
         for view, chosen in (
             ("as served", cases),
             ("no metadata", [without_metadata(c) for c in cases]),

@@ -24,6 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lxml.etree import ParserError
+from lxml.html import document_fromstring
+
 from bench.scoring import DateLabel
 
 DATA = Path("/work/shared/data")
@@ -77,6 +80,19 @@ def without_metadata(case: Case) -> Case:
     html = _JSON_LD.sub("", case.html)
     html = _META.sub(lambda m: m[0] if _KEPT_META.search(m[0]) else "", html)
     return replace(case, html=_TIME_TAG.sub("", html))
+
+
+def page_text(html: str) -> str:
+    """Return the text a page's body shows (scripts, styles and the head left out)."""
+    try:
+        root = document_fromstring(html.encode("utf-8", "replace"))
+    except (ParserError, ValueError):
+        return ""
+    # A list first: dropping elements while lxml walks the tree skips the next ones, and the
+    # JSON of a script in the body then counted as shown text.
+    for el in list(root.iter("script", "style", "noscript", "template", "head")):
+        el.drop_tree()
+    return root.text_content()
 
 
 def load_fundus(root: Path = FUNDUS) -> list[Case]:

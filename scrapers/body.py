@@ -33,6 +33,8 @@ _MIN_RECALL_WORDS = 50
 # A block is navigation when most of its text is link text and it is short (related stories,
 # "Read more: …", tag lists); a long paragraph with many links is still prose.
 _LINK_SHARE, _LINK_MAX_WORDS = 0.8, 30
+# A label before a link: a few characters ending in a colon or a bar (whitespace removed).
+_LINK_LABEL = re.compile(r".{1,24}[:|]")
 # Closing lines that invite to subscribe, follow, share or comment, or state the copyright.
 _TRAILER = re.compile(
     r"copyright|©|all rights reserved|subscri(be|ption)|newsletter|sign up|click here"
@@ -281,11 +283,31 @@ def _short_key(el: _Element) -> str | None:
 
 
 def _own_link_share(el: _Element) -> float:
-    """Return the share of an element's text that is link text (0 above 400 characters)."""
+    """Return the share of an element's text that is link text (0 above 400 characters).
+
+    A short label before the links ("Russische Drohnen: <a>…</a>", "READ ALSO | <a>…</a>")
+    counts as link text: it only names what the link points to.
+    """
     key = _key(el.text_content())
     if not key or len(key) > _MAX_LINKED:
         return 0.0
-    return sum(len(_key(a.text_content())) for a in el.iter("a")) / len(key)
+    linked = sum(len(_key(a.text_content())) for a in el.iter("a"))
+    label = _key(el.text or "") + "".join(_key(c.text_content()) for c in _before_link(el))
+    if linked and _LINK_LABEL.fullmatch(label) and len(label) + linked >= len(key):
+        return 1.0
+    return linked / len(key)
+
+
+def _before_link(el: _Element) -> list[_Element]:
+    """Return an element's children before its first link (empty when a child holds one)."""
+    before = []
+    for child in el:
+        if child.tag == "a" or next(child.iter("a"), None) is not None:
+            return before
+        if (child.tail or "").strip():
+            return []  # text between the label and the link: prose, not a label
+        before.append(child)
+    return []
 
 
 def remove_keeping_tail(el: _Element) -> None:

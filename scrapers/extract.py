@@ -14,6 +14,12 @@ from zoneinfo import ZoneInfo
 from lxml.html import HtmlElement
 
 from .body import extract_body, remove_keeping_tail, reveal_hidden_story
+from .boilerplate import (
+    drop_author_lines,
+    drop_headline_repeats,
+    drop_notices,
+    drop_signup_boxes,
+)
 from .bylines import choose_authors
 from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
@@ -92,9 +98,6 @@ def extract_article(
     raw, heading = (picked.title, None) if picked.title else choose_headline(tree, meta)
     title = _title(raw, meta, source, url=url)
     dated = _dateline(tree, source, picked, title=title, now=now)
-    body = _body(tree if whole else None, picked, url=url, source=source, title=title)
-    picked_lead = picked.lead if source.selectors.lead else None
-    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     shown = heading if heading is not None else find_heading(tree, title)
     published = dated[0] if dated else _published(shown, meta, source, now=now)
     # The cascade's last resort: htmldate, then nothing.
@@ -107,6 +110,13 @@ def extract_article(
         headline=shown,
         site_names=(meta.site_name, source.name, *_site_labels(url)),
     )
+    # Only now, as an author's box with its "follow" button or a heading above a form is
+    # still read for the byline and the headline: sign-up boxes are no body text.
+    drop_signup_boxes(tree)
+    body = _body(tree if whole else None, picked, url=url, source=source, title=title)
+    body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
+    picked_lead = picked.lead if source.selectors.lead else None
+    lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
     return Article(
         url=url,
         canonical_url=_canonical(meta.canonical, url=url, source=source),
@@ -115,7 +125,7 @@ def extract_article(
         author=author,
         lang=detect_language(f"{title}\n{body}", declared=meta.lang or source.lang or ""),
         lead=lead,
-        body=body,
+        body=drop_author_lines(body, author),
         image=image,
     )
 

@@ -12,6 +12,7 @@ import re
 from lxml.html import HtmlElement
 
 from .body import remove_keeping_tail
+from .boilerplate import without_credit
 from .metadata import Metadata, shown_in_chrome
 from .models import Source
 from .normalize import clean_text, same_text, strip_lines
@@ -53,6 +54,8 @@ def choose_lead(
     # description is then the site's self-description (interaffairs.ru).
     lead = picked if picked is not None else next(iter(meta.descriptions), "")
     lead = strip_lines(clean_text(lead), trailers=source.trailers, drop=source.drop_lines)
+    # A standfirst under the lead picture may carry the picture's credit; the words are the lead.
+    lead = without_credit(lead)
     if (
         len(lead) < _MIN_LEAD
         or same_text(lead, title)
