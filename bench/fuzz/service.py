@@ -1,28 +1,29 @@
 """`presswatch run` while a hostile page parses: how fast /healthz answers and SIGTERM stops it.
 
 A loopback site lists one page of 1.67 million empty paragraphs (5 MB, the fetch cap: about a
-minute in the parsers) beside a healthy loopback source; the parse deadline is set to 600 s so
+minute in the parsers) beside a healthy loopback source (synthetic: two press releases); the parse deadline is set to 600 s so
 the page is still in its worker throughout. Once the service has fetched the page (and a second
 more, for it to reach a worker), /healthz is asked `asks` times, then SIGTERM is sent.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import signal
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from tests.fakes.hostile import SLOW_PAGE
+from tests.fakes.hostile import PAGE, SLOW_PAGE
 from tests.fakes.sites import FakeSites
-from tests.support.service import RunningService, free_port
-from tests.support.world import World, write_config
 
-GOOD = "interaffairs-en"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class _Site(FakeSites):
@@ -43,17 +44,41 @@ class _Site(FakeSites):
             return self._seen.wait_for(lambda: self.hits(path) > 0, timeout)
 
 
-def _config(folder: Path, world: World, bad: _Site, port: int) -> Path:
-    """Write the config: the healthy source, the hostile one, /healthz, a 600 s parse deadline."""
-    config = write_config(folder, world)
-    block = (
-        f'\n[[sources]]\nkey = "bad"\nkind = "feed"\nurl = "{bad.base_url}/rss"\n'
-        'link_pattern = "/news/"\ntimezone = "UTC"\nrobots = false\n'
+def _feed(site: FakeSites, *paths: str) -> str:
+    """Return an RSS feed listing pages of the site."""
+    items = "".join(
+        f"<item><title>Release {n}</title><link>{site.base_url}{path}</link></item>"
+        for n, path in enumerate(paths, start=1)
     )
-    text = config.read_text(encoding="utf-8").replace("\n# ----", block + "\n# ----", 1)
-    text = re.sub(r"(?m)^parse_timeout = .*$", "parse_timeout = 600", text)
-    config.write_text(text + f'\n[service]\nhttp = "127.0.0.1:{port}"\n', encoding="utf-8")
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>S</title>{items}</channel></rss>'
+    )
+
+
+def _config(folder: Path, good: _Site, bad: _Site, port: int) -> Path:
+    """Write the config: a healthy source, the hostile one, /healthz, a 600 s parse deadline."""
+    sources = "".join(
+        f'[[sources]]\nkey = "{key}"\nkind = "feed"\nurl = "{site.base_url}/rss"\n'
+        'link_pattern = "/news/"\ntimezone = "UTC"\nrobots = false\n\n'
+        for key, site in (("good", good), ("bad", bad))
+    )
+    config = folder / "presswatch.toml"
+    config.write_text(
+        f'[storage]\npath = "{folder / "archive.db"}"\n\n'
+        "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n"
+        "parse_timeout = 600\n\n"
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_bench"\n\n'
+        f'{sources}[service]\nhttp = "127.0.0.1:{port}"\n',
+        encoding="utf-8",
+    )
     return config
+
+
+def _free_port() -> int:
+    """Return a loopback port free right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _ask(port: int) -> float:
@@ -66,28 +91,46 @@ def _ask(port: int) -> float:
 
 def one_run(asks: int) -> dict:
     """Start the service, ask /healthz while the page parses, stop it; return the timings."""
-    with tempfile.TemporaryDirectory() as folder, World(keys=(GOOD,)) as world, _Site() as bad:
-        bad.add(
-            "/rss",
-            '<?xml version="1.0"?><rss version="2.0"><channel><title>Bad</title><item>'
-            f"<title>Hostile</title><link>{bad.base_url}/news/1</link></item></channel></rss>",
-            content_type="application/rss+xml",
-        )
+    with tempfile.TemporaryDirectory() as folder, _Site() as good, _Site() as bad:
+        good.add("/rss", _feed(good, "/news/1", "/news/2"), content_type="application/rss+xml")
+        for path in ("/news/1", "/news/2"):
+            good.add(path, PAGE)
+        bad.add("/rss", _feed(bad, "/news/1"), content_type="application/rss+xml")
         bad.add("/news/1", SLOW_PAGE)
-        port = free_port()
-        with RunningService(_config(Path(folder), world, bad, port), port=port) as service:
-            if not bad.wait_for_hit("/news/1", 120):
-                raise RuntimeError("the service never fetched the page:\n" + "\n".join(service.log))
-            time.sleep(1)  # the 5 MB body reaches a worker (a bench may wait; a test may not)
-            answers = [_ask(port) for _ in range(asks)]
-            began = time.perf_counter()
-            service.proc.send_signal(signal.SIGTERM)
-            code = service.proc.wait(timeout=120)
-            stopped = time.perf_counter() - began
-        cancelled = any(
-            "poll bad" in line and "cancelled at shutdown" in line for line in service.log
-        )
-    return {"answers": answers, "stop": stopped, "code": code, "cut": cancelled}
+        port, log = _free_port(), Path(folder) / "service.log"
+        env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
+        with log.open("w") as stderr:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bot",
+                    "run",
+                    "--config",
+                    str(_config(Path(folder), good, bad, port)),
+                ],
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            try:
+                if not bad.wait_for_hit("/news/1", 120):
+                    raise RuntimeError("the service never fetched the page:\n" + log.read_text())
+                time.sleep(1)  # the 5 MB body reaches a worker (a bench may wait; a test may not)
+                answers = [_ask(port) for _ in range(asks)]
+                began = time.perf_counter()
+                proc.send_signal(signal.SIGTERM)
+                code = proc.wait(timeout=120)
+                stopped = time.perf_counter() - began
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        lines = log.read_text().splitlines()
+    cut = any("poll bad" in line and "cancelled at shutdown" in line for line in lines)
+    return {"answers": answers, "stop": stopped, "code": code, "cut": cut}
 
 
 def service_report(runs: list[dict], command: str) -> str:
