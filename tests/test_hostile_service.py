@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import urllib.request
 
 from tests.fakes.hostile import SLOW_PAGE
@@ -23,26 +22,8 @@ GOOD = "interaffairs-en"
 FOREVER = SLOW_PAGE
 
 
-class Site(FakeSites):
-    """A loopback site a test can wait on until a path is requested."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._seen = threading.Condition()
-
-    def record(self, seen) -> None:
-        super().record(seen)
-        with self._seen:
-            self._seen.notify_all()
-
-    def wait_for_hit(self, path: str, timeout: float) -> bool:
-        """Block until `path` was requested; False on timeout."""
-        with self._seen:
-            return self._seen.wait_for(lambda: self.hits(path) > 0, timeout)
-
-
 def test_the_service_answers_and_stops_while_a_page_takes_forever_to_parse(tmp_path) -> None:
-    with World(keys=(GOOD,)) as world, Site() as bad:
+    with World(keys=(GOOD,)) as world, FakeSites() as bad:
         bad.add(
             "/rss",
             '<?xml version="1.0"?><rss version="2.0"><channel><title>Bad</title><item>'
@@ -69,7 +50,7 @@ def test_the_service_answers_and_stops_while_a_page_takes_forever_to_parse(tmp_p
     assert "service stopped" in stderr
 
 
-def _config(tmp_path, world: World, bad: Site, port: int):
+def _config(tmp_path, world: World, bad: FakeSites, port: int):
     """Write a config with the healthy source, the hostile one, /healthz, and no parse deadline."""
     config = write_config(tmp_path, world)
     text = config.read_text(encoding="utf-8")

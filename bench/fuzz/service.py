@@ -15,7 +15,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -24,24 +23,6 @@ from tests.fakes.hostile import PAGE, SLOW_PAGE
 from tests.fakes.sites import FakeSites
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class _Site(FakeSites):
-    """A loopback site that can be waited on until a path is requested."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._seen = threading.Condition()
-
-    def record(self, seen) -> None:
-        super().record(seen)
-        with self._seen:
-            self._seen.notify_all()
-
-    def wait_for_hit(self, path: str, timeout: float) -> bool:
-        """Block until `path` was requested; False on timeout."""
-        with self._seen:
-            return self._seen.wait_for(lambda: self.hits(path) > 0, timeout)
 
 
 def _feed(site: FakeSites, *paths: str) -> str:
@@ -55,7 +36,7 @@ def _feed(site: FakeSites, *paths: str) -> str:
     )
 
 
-def _config(folder: Path, good: _Site, bad: _Site, port: int) -> Path:
+def _config(folder: Path, good: FakeSites, bad: FakeSites, port: int) -> Path:
     """Write the config: a healthy source, the hostile one, /healthz, a 600 s parse deadline."""
     sources = "".join(
         f'[[sources]]\nkey = "{key}"\nkind = "feed"\nurl = "{site.base_url}/rss"\n'
@@ -91,7 +72,7 @@ def _ask(port: int) -> float:
 
 def one_run(asks: int) -> dict:
     """Start the service, ask /healthz while the page parses, stop it; return the timings."""
-    with tempfile.TemporaryDirectory() as folder, _Site() as good, _Site() as bad:
+    with tempfile.TemporaryDirectory() as folder, FakeSites() as good, FakeSites() as bad:
         good.add("/rss", _feed(good, "/news/1", "/news/2"), content_type="application/rss+xml")
         for path in ("/news/1", "/news/2"):
             good.add(path, PAGE)

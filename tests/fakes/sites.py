@@ -43,6 +43,7 @@ class FakeSites:
         self.routes: dict[str, Route] = {}
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
+        self._arrived = threading.Condition()  # apart from _lock: its predicate takes _lock
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         # A short poll interval lets shutdown() return quickly at the end of each test.
@@ -90,6 +91,13 @@ class FakeSites:
         """Remember one request."""
         with self._lock:
             self.requests.append(seen)
+        with self._arrived:
+            self._arrived.notify_all()
+
+    def wait_for_hit(self, path: str, timeout: float) -> bool:
+        """Block until `path` was requested; False on timeout."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: self.hits(path) > 0, timeout)
 
 
 def _handler_for(sites: FakeSites) -> type[BaseHTTPRequestHandler]:
