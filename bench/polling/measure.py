@@ -188,7 +188,10 @@ async def _measure_with(
     articles = lambda: store.db.execute("select count(*) from articles").fetchone()[0]  # noqa: E731
     results = Results()
     _progress(f"first run of {len(same + changed)} sources ({ITEMS} items each, stored silently)")
-    await asyncio.gather(*(poll_source(s, app.poll) for s in same + changed))
+    firsts = await asyncio.gather(*(poll_source(s, app.poll) for s in same + changed))
+    for source, run in zip(same + changed, firsts):
+        if run.status != "ok":  # else the next round would take its 50 items for new ones
+            raise SystemExit(f"{source.key} {source.url}: first run {run.status} ({run.error})")
     spread(app.poll.parser, cores)  # the parsing workers, started by now, may use every core
     await one_round(same + changed)
     for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
