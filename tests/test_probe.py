@@ -6,17 +6,16 @@ Only time is virtual (see FakeTime): the relay, its pacer and the fake's flood l
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from bot.delivery.publish import Relay, RelayReport
-from bot.delivery.telegram import TelegramProbe, TelegramSender
+from bot.delivery.publish import RelayReport
 from storage import OutboxState, Store
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.telegram import FakeTelegram, RateLimit
+from tests.support.posting import relay_rounds
 from tests.support.relay import FakeTime, add, article, channel, make_config
 
 A, B = ("a", "-1001000000001"), ("b", "-1001000000002")
@@ -39,31 +38,7 @@ class Harness:
 
     def run(self, rounds: int = 3, *, advance: float = 60.0) -> list[RelayReport]:
         """Run relay rounds in one process lifetime, the clock moving `advance` s after each."""
-
-        async def go() -> list[RelayReport]:
-            sender = TelegramSender.create(
-                token=DEFAULT_TOKEN, api_base_url=self.fake.base_url, timeout=5.0
-            )
-            await sender.start()
-            relay = Relay(
-                store=self.store,
-                sender=sender,
-                config=self.config.delivery,
-                clock=self.time.now,
-                monotonic=self.time.monotonic,
-                sleep=self.time.sleep,
-                probe=TelegramProbe(sender.bot),
-            )
-            reports = []
-            try:
-                for _ in range(rounds):
-                    reports.append(await relay.deliver_due())
-                    self.time.advance(advance)
-            finally:
-                await sender.close()
-            return reports
-
-        return asyncio.run(go())
+        return relay_rounds(self, rounds, advance=advance, probe=True)
 
     def row(self, n: int, chat: str = A[1]) -> dict:
         return next(

@@ -16,6 +16,35 @@ PROBE = "-1001000000099"
 IMAGE = "https://tass.com/media/2026/11/geneva-talks.jpg"
 
 
+def relay_rounds(harness, rounds: int, *, advance: float, probe: bool) -> list[RelayReport]:
+    """Run relay rounds for a harness (fake, time, store, config) in one process lifetime."""
+
+    async def go() -> list[RelayReport]:
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=harness.fake.base_url, timeout=5.0
+        )
+        await sender.start()
+        relay = Relay(
+            store=harness.store,
+            sender=sender,
+            config=harness.config.delivery,
+            clock=harness.time.now,
+            monotonic=harness.time.monotonic,
+            sleep=harness.time.sleep,
+            probe=TelegramProbe(sender.bot) if probe else None,
+        )
+        reports = []
+        try:
+            for _ in range(rounds):
+                reports.append(await relay.deliver_due())
+                harness.time.advance(advance)
+        finally:
+            await sender.close()
+        return reports
+
+    return asyncio.run(go())
+
+
 class Harness:
     """A store and a config with one channel pointed at the fake; relay rounds with real PTB."""
 
@@ -27,30 +56,7 @@ class Harness:
         self.probe = probe
 
     def run(self, rounds: int = 1, *, advance: float = 60.0) -> list[RelayReport]:
-        async def go() -> list[RelayReport]:
-            sender = TelegramSender.create(
-                token=DEFAULT_TOKEN, api_base_url=self.fake.base_url, timeout=5.0
-            )
-            await sender.start()
-            relay = Relay(
-                store=self.store,
-                sender=sender,
-                config=self.config.delivery,
-                clock=self.time.now,
-                monotonic=self.time.monotonic,
-                sleep=self.time.sleep,
-                probe=TelegramProbe(sender.bot) if self.probe else None,
-            )
-            reports = []
-            try:
-                for _ in range(rounds):
-                    reports.append(await relay.deliver_due())
-                    self.time.advance(advance)
-            finally:
-                await sender.close()
-            return reports
-
-        return asyncio.run(go())
+        return relay_rounds(self, rounds, advance=advance, probe=self.probe)
 
     def row(self, row_id: int = 1) -> dict:
         return self.store.db["outbox"].get(row_id)
