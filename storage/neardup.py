@@ -16,10 +16,13 @@ from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from sqlite_utils import Database
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 from .records import from_iso, iso
 
@@ -71,6 +74,8 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 def signature(shingle_set: frozenset[str], *, num_perm: int) -> MinHash:
     """Return the MinHash of a shingle set."""
+    from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
+
     minhash = MinHash(
         num_perm=num_perm, hashfunc=_hash32, permutations=_permutations(num_perm), scheme="affine32"
     )
@@ -87,7 +92,20 @@ def _hash32(data: bytes) -> int:
 @lru_cache(maxsize=8)
 def _permutations(num_perm: int) -> tuple[np.ndarray, np.ndarray]:
     """Return the MinHash permutations once per size (building them per text is the slow part)."""
+    from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
+
     return MinHash(num_perm=num_perm, hashfunc=_hash32).permutations
+
+
+def _lsh_class() -> type:
+    """Return datasketch's MinHashLSH, imported on first use.
+
+    datasketch imports SciPy (a second of start-up), which commands that never deduplicate
+    (search, status, export, --help) should not pay for.
+    """
+    from datasketch import MinHashLSH  # noqa: PLC0415
+
+    return MinHashLSH
 
 
 class NearDuplicateIndex:
@@ -95,13 +113,15 @@ class NearDuplicateIndex:
 
     def __init__(self, db: Database, settings: DedupConfig) -> None:
         self.db, self.num_perm, self.window = db, settings.num_perm, settings.window_seconds
-        self._lsh = MinHashLSH(threshold=settings.candidate_threshold, num_perm=settings.num_perm)
+        self._lsh = _lsh_class()(threshold=settings.candidate_threshold, num_perm=settings.num_perm)
         self._order: deque[tuple[datetime, int]] = deque()
         self._ids: set[int] = set()
 
     def load(self, *, now: datetime) -> int:
         """Fill the index with the signatures of the window ending `now`; return how many."""
         since = iso(datetime.fromtimestamp(now.timestamp() - self.window, now.tzinfo))
+        from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
+
         count = 0
         for row in self.db.query(
             "select article_id, minhash, created_at from signatures "

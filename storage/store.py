@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from datasketch import MinHash
 from sqlite_utils import Database
 
 from scrapers.models import Article
@@ -26,6 +26,9 @@ from .records import Delivery, OutboxState, Scrub, TagKind, iso, unchanged
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-
-from datasketch import MinHash
+from typing import TYPE_CHECKING
 
 from bot.config import EnrichConfig
 from bot.text.classify import Match, classify, tag_entities
@@ -14,6 +13,9 @@ from scrapers.models import Article
 from storage import Store, TagKind
 from storage.neardup import NearDuplicate, shingles, signature, similarity
 from storage.store import TopicReason
+
+if TYPE_CHECKING:
+    from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
 
 @dataclass(frozen=True, slots=True)

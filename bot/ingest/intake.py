@@ -7,8 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-
-from datasketch import MinHash
+from typing import TYPE_CHECKING
 
 from bot.config import Channel, Corrections
 from bot.ingest.enrich import Enriched, Enricher
@@ -16,6 +15,9 @@ from bot.ingest.plan import Archived, Facts, Fate, Plan, Story, describe, plan
 from scrapers.models import Article
 from storage import Store
 from storage.neardup import NearDuplicate
+
+if TYPE_CHECKING:
+    from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
 log = logging.getLogger(__name__)
 
