@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import logging
-import os
 import signal
 import socket
 import sqlite3
@@ -28,12 +26,12 @@ from apscheduler.events import (
 from prometheus_client.parser import text_string_to_metric_families
 from telegram import Bot
 
-from bot.app import open_app
 from bot.cli.logs import RedactingFormatter, setup_logging
-from bot.config import load_config
 from bot.service.scheduler import Service
 from storage import Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.support.cli import child_environment
+from tests.support.inprocess import serve
 from tests.support.postgres import new_database, point_at, rows
 from tests.support.world import World, write_config
 
@@ -60,24 +58,6 @@ def set_source(path: Path, key: str, **columns) -> None:
     )
     conn.commit()
     conn.close()
-
-
-def serve(config_path: Path, scenario, **service_options):
-    """Run a Service in-process (console sender) and `scenario(service)` beside it, then stop it."""
-    config = load_config(config_path, environ={})
-
-    async def main():
-        async with open_app(config, console=io.StringIO()) as app:
-            service = Service(app, **service_options)
-            running = asyncio.create_task(service.run())
-            try:
-                await asyncio.wait_for(service.started.wait(), 10)
-                return await scenario(service)
-            finally:
-                service.stop()
-                await asyncio.wait_for(running, 15)
-
-    return asyncio.run(main())
 
 
 def events(service: Service, code: int, count: int = 1) -> asyncio.Event:
@@ -268,12 +248,10 @@ def get(url: str) -> tuple[int, str, str]:
 
 
 def start_service(config: Path) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k != "PRESSWATCH_TELEGRAM_TOKEN"}
-    env["PRESSWATCH_TELEGRAM_TOKEN"] = DEFAULT_TOKEN
     return subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--config", str(config)],
         cwd=ROOT,
-        env=env,
+        env=child_environment(DEFAULT_TOKEN),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

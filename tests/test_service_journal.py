@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
 
-from bot.app import open_app
-from bot.config import load_config
-from bot.service.scheduler import Service
+from tests.support.inprocess import serve
 from tests.support.offline import offline_config
 from tests.support.world import World, write_config
 
 IA = "interaffairs-en"
-
-
-def serve(config_path, scenario, **options):
-    """Run a Service in-process on the console and `scenario(service)` beside it, then stop it."""
-    config = load_config(config_path, environ={})
-
-    async def main():
-        async with open_app(config, console=io.StringIO()) as app:
-            service = Service(app, **options)
-            running = asyncio.create_task(service.run())
-            try:
-                await asyncio.wait_for(service.started.wait(), 10)
-                return await scenario(service)
-            finally:
-                service.stop()
-                await asyncio.wait_for(running, 15)
-
-    return asyncio.run(main())
 
 
 async def logged(caplog, text: str, *, after: str | None = None, timeout: float = 20) -> str:

@@ -10,10 +10,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def presswatch(
-    *args: str, token: str | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` from the repository root; `token` is the Telegram token it gets, if any."""
+def child_environment(token: str | None = None) -> dict[str, str]:
+    """Return this environment without the tester's own token and config, plus `token` if given."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -21,12 +19,19 @@ def presswatch(
     }
     if token:
         env["PRESSWATCH_TELEGRAM_TOKEN"] = token
+    return env
+
+
+def presswatch(
+    *args: str, token: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run `presswatch ARGS` from the repository root; `token` is the Telegram token it gets, if any."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=env,
+        env=child_environment(token),
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
     )

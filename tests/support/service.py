@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -13,6 +12,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from tests.support.cli import child_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,18 +29,11 @@ class RunningService:
     """A `presswatch run` child; its stderr and stdout lines are collected as they come."""
 
     def __init__(self, config: Path, *, port: int, token: str | None = None) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("PRESSWATCH_TELEGRAM_TOKEN", "PRESSWATCH_CONFIG")
-        }
-        if token:
-            env["PRESSWATCH_TELEGRAM_TOKEN"] = token
         self.port, self.config = port, config
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)],
             cwd=ROOT,
-            env=env,
+            env=child_environment(token),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
