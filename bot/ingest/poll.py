@@ -53,8 +53,7 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         )
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
-            ctx.store.sources.record_run(run, etag=page.etag, last_modified=page.last_modified)
-            _record_health(source, run, ctx)
+            _keep(source, run, ctx, etag=page.etag, last_modified=page.last_modified)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         links = listing.links
@@ -81,13 +80,14 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
     # them). The first run's baseline is recorded all the same, from the links that were read:
     # a first run that failed to read an item silently stores it from the listing instead.
-    ctx.store.sources.record_run(
+    _keep(
+        source,
         run,
+        ctx,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
         baseline=True,
     )
-    _record_health(source, run, ctx)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
@@ -224,6 +224,15 @@ async def preview_source(
     return links, articles
 
 
+def _keep(source: Source, run: RunRecord, ctx: PollContext, **state) -> None:
+    """Record a run, the source's state and its health in one transaction."""
+    # One commit, so one sync to disk where there were two: each blocks every poll of the
+    # process while it lasts (the archive is used from the event loop).
+    with ctx.store.transaction():
+        ctx.store.sources.record_run(run, **state)
+        _record_health(source, run, ctx)
+
+
 def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
     """Update the source's health after a recorded run."""
     record_health(
@@ -278,8 +287,7 @@ def record_failure(
     run = RunRecord(
         source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
     )
-    ctx.store.sources.record_run(run, next_poll_at=finished + backoff if failures else None)
-    _record_health(source, run, ctx)
+    _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
 
