@@ -1,4 +1,7 @@
-"""A feed rebuilt with the same archived items is not parsed again; any doubt costs a parse.
+"""A rebuilt feed of archived items is not parsed again; a poll's few new items come with it.
+
+Any doubt about a rebuilt feed costs a parse, never an article; a joint reading that fails is
+read again apart, so that only a bad item fails.
 
 Polls go through one poll context (as the service's), a loopback site and a real archive file;
 the parser counts the feed readings it is asked for.
@@ -15,8 +18,9 @@ import pytest
 from bot.app import poll_context
 from bot.config import config_from_dict
 from bot.ingest.poll import poll_source
+from scrapers.errors import TooSlowToParse
 from scrapers.fetch import Fetcher, make_client
-from scrapers.jobs import source_links
+from scrapers.jobs import feed_articles, source_links
 from scrapers.sandbox import InProcess
 from storage import Store
 from tests.fakes.sites import FakeSites
@@ -30,7 +34,7 @@ class CountingParser(InProcess):
         self.readings = 0
 
     async def run(self, label, job, /, *args, **kwargs):
-        self.readings += job is source_links
+        self.readings += job in (source_links, feed_articles)
         return await super().run(label, job, *args, **kwargs)
 
 
@@ -57,7 +61,8 @@ class Feed:
         """Serve the feed with `items` (newest first), built anew (a new lastBuildDate)."""
         self.items, self.built = list(items), self.built + 1
         channel = f"<title>M</title><lastBuildDate>build {self.built}</lastBuildDate>"
-        body = f'<?xml version="1.0"?><rss version="2.0"><channel>{channel}{"".join(items)}'
+        rss = '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        body = f'<?xml version="1.0"?>{rss}<channel>{channel}{"".join(items)}'
         self.sites.add("/rss", body + "</channel></rss>", content_type="application/rss+xml")
 
     async def polls(self, steps) -> list:
@@ -145,3 +150,54 @@ def test_a_settled_feed_is_parsed_again_when_an_item_falls_due_for_a_re_read(fee
 
     runs = asyncio.run(feed.polls([same, same, same, later]))
     assert [readings for _, readings in runs] == [1, 2, 2, 3]
+
+
+class JobLog(CountingParser):
+    """Parse in a thread, noting each job's name; a job named in `fail` raises instead."""
+
+    def __init__(self, fail: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.jobs: list[str] = []
+        self.fail = fail
+
+    async def run(self, label, job, /, *args, **kwargs):
+        self.jobs.append(job.__name__)
+        if job.__name__ in self.fail:
+            raise TooSlowToParse(f"{label}: too slow to parse (over 1s; its worker was stopped)")
+        return await super().run(label, job, *args, **kwargs)
+
+
+def full_item(base: str, n: int) -> str:
+    """Return release n as an RSS item carrying its full text."""
+    body = " ".join(f"Paragraph {k} of release {n} on the water treaty talks." for k in range(8))
+    return item(base, n).replace(
+        "</item>", f"<content:encoded><![CDATA[<p>{body}</p>]]></content:encoded></item>"
+    )
+
+
+def two_polls(feed: Feed, parser: JobLog) -> list:
+    """Poll a full-text feed of two items, then again with a third; return the runs."""
+    base, feed.parser = feed.sites.base_url, parser
+    first = lambda f: f.publish(full_item(base, 2), full_item(base, 1))  # noqa: E731
+    news = lambda f: f.publish(full_item(base, 3), full_item(base, 2), full_item(base, 1))  # noqa: E731
+    return asyncio.run(feed.polls([first, news]))
+
+
+def test_a_new_full_text_item_is_read_along_with_its_feed_in_one_job(feed) -> None:
+    parser = JobLog()
+    runs = two_polls(feed, parser)
+    assert [run.new_articles for run, _ in runs] == [2, 1]
+    # Each poll reads the feed and its few new items (two, then one) in one job, none apart.
+    assert parser.jobs == ["feed_articles", "feed_articles"]
+    [body] = Store.open(feed.db).db.execute("select body from articles where url like '%/3'")
+    assert "Paragraph 7 of release 3" in body[0]
+
+
+def test_a_feed_read_with_its_items_that_fails_is_read_again_apart(feed) -> None:
+    # The joint job past its deadline (the feed or an item to blame): the feed alone, then the
+    # item in its own job, so that only a bad one fails.
+    parser = JobLog(fail=("feed_articles",))
+    runs = two_polls(feed, parser)
+    assert [(run.status, run.new_articles) for run, _ in runs] == [("ok", 2), ("ok", 1)]
+    apart = ["feed_articles", "source_links", "link_article"]
+    assert parser.jobs == [*apart, "link_article", *apart]

@@ -6,13 +6,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
-from scrapers import Link, Page, Source, url_key
-from scrapers.jobs import feed_urls, source_links
+from scrapers import Article, Link, Page, ParseError, Source, url_key
+from scrapers.errors import ParserFailed, TooLargeToParse, TooSlowToParse
+from scrapers.jobs import feed_articles, feed_urls, source_links
 from scrapers.models import Listing
 from scrapers.normalize import canonical_or_none
+from scrapers.sandbox import unwrap
 from storage import Store
 
 _RECHECK_SPACING = 1800  # seconds between two re-reads of one article
+# The articles a feed's reading brought along, by link URL (or the error reading one met): a
+# poll uses them instead of a job per new item.
+Ready = dict[str, Article | ParseError]
 # A feed up to this size has its links scanned here, not in a worker: the scan is linear (0.25 ms
 # for a 200 kB feed; the worst crafted 512 kB inputs tried took 10-15 ms) and a worker's round trip
 # costs more than a usual scan; a larger feed is scanned in a worker.
@@ -42,7 +47,7 @@ async def discover(
     settled_at: datetime | None = None,
 ) -> tuple[Page, tuple[Link, ...]]:
     """Fetch a source's feed or listing page (or another page of it) and return its links."""
-    page, listing = await read_source(
+    page, listing, _ = await read_source(
         source, ctx, url=url, etag=etag, last_modified=last_modified, settled_at=settled_at
     )
     return page, listing.links
@@ -56,8 +61,9 @@ async def read_source(
     etag: str | None = None,
     last_modified: str | None = None,
     settled_at: datetime | None = None,
-) -> tuple[Page, Listing]:
-    """Fetch a source's feed or listing page and return its links and the items it skipped.
+) -> tuple[Page, Listing, Ready]:
+    """Fetch a source's feed or listing page; return its links, the items it skipped, and the
+    articles of its few new items read along with a feed.
 
     The page is parsed in the sandbox (ctx.parser). With `settled_at`, a feed's items that are
     archived and not due for a re-read at that time come back as bare links (url only), unread:
@@ -72,10 +78,10 @@ async def read_source(
         headers=source.headers,
     )
     if page.not_modified:
-        return page, Listing(())
+        return page, Listing(()), {}
     feed = source.kind == "feed"
     if settled_at is None or not feed:
-        return page, await _parse(source, page, ctx, skip=frozenset())
+        return page, await _parse(source, page, ctx, skip=frozenset()), {}
     listed = await _listed(page, ctx)
     skip = await _settled_items(source, listed, ctx, now=settled_at)
     items = sum(page.content.count(end) for end in _ITEM_ENDS)
@@ -84,12 +90,35 @@ async def read_source(
         # The same items as last time, and if all are still archived and none is due for a
         # re-read, the parse would return what it did then (a feed rebuilt under a new ETag).
         if known.keys <= skip:
-            return page, known.listing
-    listing = await _parse(source, page, ctx, skip=skip)
+            return page, known.listing, {}
+    listing, ready = await _read_feed(source, page, ctx, skip=skip, now=settled_at)
     ctx.settled_feeds.pop(source.key, None)
     if settled := _all_settled(listing, skip):
         ctx.settled_feeds[source.key] = _SettledFeed(source, listed, items, listing, settled)
-    return page, listing
+    return page, listing, ready
+
+
+async def _read_feed(
+    source: Source, page: Page, ctx: PollContext, *, skip: frozenset[str], now: datetime
+) -> tuple[Listing, Ready]:
+    """Read a feed and its few new items' articles in one job; apart when that job failed."""
+    try:
+        listing, outcomes = await ctx.parser.run(
+            page.url, feed_articles, source, content=page.content, skip=skip, now=now
+        )
+    except (TooSlowToParse, TooLargeToParse, ParserFailed):
+        # The feed or one of its items is to blame: the feed alone, then each item in a job of
+        # its own (as store_links does without `ready`), so that only the bad one fails.
+        return await _parse(source, page, ctx, skip=skip), {}
+    return listing, {url: _article_or_error(url, outcome) for url, outcome in outcomes}
+
+
+def _article_or_error(url: str, outcome: tuple) -> Article | ParseError:
+    """Return an item's article, or the documented error its own job would have raised."""
+    try:
+        return unwrap(url, outcome)
+    except ParseError as exc:
+        return exc
 
 
 async def _parse(source: Source, page: Page, ctx: PollContext, *, skip: frozenset[str]) -> Listing:
