@@ -14,7 +14,7 @@ from .extract import article_from_link, extract_article, merge_link
 from .feedscan import listed_links
 from .models import Article, Link, Listing, Source
 from .normalize import strip_lines, url_key
-from .workers import call
+from .outcomes import call
 
 # A poll's new items read with their feed in one job, at most: more (a first run) are read one
 # job each, so that one long job never holds a worker from the other sources.
@@ -40,7 +40,7 @@ def feed_articles(
 ) -> tuple[Listing, tuple[tuple[str, tuple], ...]]:
     """Return a feed's links (as source_links does) and the articles of its unread items that
     need no page, when there are at most READ_WITH_FEED: each as its own job outcome (see
-    workers.call), so a bad item fails alone. One round trip where a new item took two."""
+    outcomes.call), so a bad item fails alone. One round trip where a new item took two."""
     listing = read_feed(content, source=source, skip=skip)
     unread = [
         link

@@ -25,7 +25,8 @@ from typing import Any, Protocol, TypeVar
 
 from . import errors
 from .errors import ParseError, ParserFailed, TooLargeToParse, TooSlowToParse
-from .workers import ForkServer, call
+from .outcomes import call
+from .workers import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ def _log_failure(task: asyncio.Task) -> None:
 
 
 def unwrap(label: str, outcome: tuple) -> Any:
-    """Return a job's value, or raise the documented error its outcome names (see workers.call)."""
+    """Return a job's value, or raise the documented error its outcome names (see outcomes.call)."""
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]
