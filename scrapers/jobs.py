@@ -13,7 +13,12 @@ from .discover import read_feed, read_listing
 from .extract import article_from_link, extract_article, merge_link
 from .feedscan import listed_links
 from .models import Article, Link, Listing, Source
-from .normalize import strip_lines
+from .normalize import strip_lines, url_key
+from .outcomes import call
+
+# A poll's new items read with their feed in one job, at most: more (a first run) are read one
+# job each, so that one long job never holds a worker from the other sources.
+READ_WITH_FEED = 3
 
 
 def feed_urls(content: bytes) -> tuple[str, ...]:
@@ -28,6 +33,24 @@ def source_links(
     if source.kind == "feed":
         return read_feed(content, source=source, skip=skip)
     return read_listing(text, base_url=base_url, source=source)
+
+
+def feed_articles(
+    source: Source, *, content: bytes, skip: frozenset[str], now: datetime
+) -> tuple[Listing, tuple[tuple[str, tuple], ...]]:
+    """Return a feed's links (as source_links does) and the articles of its unread items that
+    need no page, when there are at most READ_WITH_FEED: each as its own job outcome (see
+    outcomes.call), so a bad item fails alone. One round trip where a new item took two."""
+    listing = read_feed(content, source=source, skip=skip)
+    unread = [
+        link
+        for link in listing.links
+        if url_key(link.canonical_url) not in skip and (link.content_html or not source.fetch_pages)
+    ]
+    if len(unread) > READ_WITH_FEED:
+        return listing, ()
+    kwargs = {"source": source, "now": now}
+    return listing, tuple((link.url, call(link_article, (link,), kwargs)) for link in unread)
 
 
 def link_article(

@@ -25,7 +25,8 @@ from typing import Any, Protocol, TypeVar
 
 from . import errors
 from .errors import ParseError, ParserFailed, TooLargeToParse, TooSlowToParse
-from .workers import ForkServer, call
+from .outcomes import call
+from .workers import ForkServer
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class InProcess:
 
     async def run(self, label: str, job: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return job(*args, **kwargs) computed in a thread; raise only ParseError."""
-        return _unwrap(label, await asyncio.to_thread(call, job, args, kwargs))
+        return unwrap(label, await asyncio.to_thread(call, job, args, kwargs))
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -121,7 +122,7 @@ class Sandbox:
             self._release(worker)
         for name, level, message in logged:
             logging.getLogger(name).log(level, "%s", message)
-        return _unwrap(label, tuple(outcome))
+        return unwrap(label, tuple(outcome))
 
     def processes(self) -> list[int]:
         """Return the process ids of the fork server and the workers (to measure or place them)."""
@@ -233,8 +234,8 @@ def _log_failure(task: asyncio.Task) -> None:
         log.error("could not start a parsing worker: %r", task.exception())
 
 
-def _unwrap(label: str, outcome: tuple) -> Any:
-    """Return a job's value, or raise the documented error its outcome names."""
+def unwrap(label: str, outcome: tuple) -> Any:
+    """Return a job's value, or raise the documented error its outcome names (see outcomes.call)."""
     kind = outcome[0]
     if kind == "ok":
         return outcome[1]

@@ -19,12 +19,9 @@ import struct
 import subprocess
 import sys
 import threading
-import traceback
-from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any
 
-from .errors import ParseError
+from .outcomes import call
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PID = struct.Struct("q")
@@ -160,20 +157,6 @@ class _Collector(logging.Handler):
         """Return the records kept since the last call, and forget them."""
         records, self.records = self.records, []
         return records
-
-
-def call(job: Callable[..., Any], args: tuple, kwargs: dict) -> tuple:
-    """Run a job; return ("ok", value), or the error as plain data ("error", class, text)."""
-    try:
-        return ("ok", job(*args, **kwargs))
-    except ParseError as exc:
-        return ("error", type(exc).__name__, str(exc))
-    except MemoryError:
-        return ("memory", "")
-    except RecursionError as exc:
-        return ("bug", f"RecursionError: {exc}", traceback.format_exc(limit=8))
-    except Exception as exc:  # noqa: BLE001 - a bug must reach the log, not kill the worker
-        return ("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc())
 
 
 def rss() -> int:

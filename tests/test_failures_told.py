@@ -219,6 +219,29 @@ def test_a_recovery_without_an_admin_chat_is_logged_at_info(tmp_path, caplog) ->
     assert record.levelno == logging.INFO
 
 
+def test_a_health_update_that_fails_leaves_the_run_it_shares_a_commit_with(tmp_path) -> None:
+    # A poll's run and its health are one transaction (one sync to disk); the health update is a
+    # savepoint in it, so a failure half-way undoes only itself.
+    store = Store.open(tmp_path / "archive.db")
+    save = store.health.save
+
+    def save_then_fail(key: str, **fields) -> None:
+        save(key, **fields)  # written, then undone with its savepoint
+        raise RuntimeError("disk trouble")
+
+    store.health.save = save_then_fail
+    ok = RunRecord("tass-com", NOW, NOW + timedelta(minutes=10), "ok", 3, new_articles=1)
+    with store.transaction():
+        store.sources.record_run(ok)
+        record_health(FEED, ok, store=store, policy=POLICY, admin_chat_id="@admin")
+    rows = list(store.db.query("select status, new_articles from runs"))
+    [source] = store.db.query("select last_poll_at, last_new_at from sources")
+    store.close()
+    assert rows == [{"status": "ok", "new_articles": 1}]
+    # The run's update of the source stays; the health update's (when articles last came) does not.
+    assert source == {"last_poll_at": "2026-05-16T12:10:00+00:00", "last_new_at": None}
+
+
 def test_run_with_a_wrong_token_is_not_ok_and_status_fails(tmp_path) -> None:
     port = free_port()
     with FakeTelegram() as fake, World(keys=("interaffairs-en",)) as world:

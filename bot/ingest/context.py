@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.config import HealthConfig
@@ -26,3 +26,6 @@ class PollContext:
     health: HealthConfig
     admin_chat_id: str | None
     clock: Clock
+    # Per source key, its feed's last reading when every item in it was archived and settled
+    # (bot/ingest/links.py): a feed rebuilt with the same items is not parsed again.
+    settled_feeds: dict = field(default_factory=dict)

@@ -130,7 +130,10 @@ def record_health(
 ) -> None:
     """Update the source's health after a poll and queue an alert when it changes."""
     try:
-        _record(source, run, store=store, policy=policy, admin_chat_id=admin_chat_id)
+        # Inside the run's own transaction this is a savepoint: a failure here undoes only the
+        # health update (and leaves PostgreSQL's transaction usable), never the run.
+        with store.transaction():
+            _record(source, run, store=store, policy=policy, admin_chat_id=admin_chat_id)
     except Exception:  # noqa: BLE001 - health bookkeeping must never fail the poll it follows
         log.exception("%s: could not update source health", source.key)
 

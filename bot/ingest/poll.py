@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
 from bot.ingest.health import record_health
-from bot.ingest.links import discover, due_for_recheck, newest, read_source, unseen
-from scrapers import Article, FetchError, Link, ScrapeError, Source, url_key
+from bot.ingest.links import Ready, discover, due_for_recheck, newest, read_source, unseen
+from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus
@@ -48,13 +48,12 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = ctx.store.sources.state(source.key)
     try:
-        page, listing = await read_source(
+        page, listing, ready = await read_source(
             source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
         )
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
-            ctx.store.sources.record_run(run, etag=page.etag, last_modified=page.last_modified)
-            _record_health(source, run, ctx)
+            _keep(source, run, ctx, etag=page.etag, last_modified=page.last_modified)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         links = listing.links
@@ -63,10 +62,15 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         problems = [_skipped(source, item) for item in listing.skipped]
         new, failed, skipped = await store_links(
-            source, fresh, ctx, post=lambda link: link.url in to_post, quiet_stubs=first_run
+            source,
+            fresh,
+            ctx,
+            post=lambda link: link.url in to_post,
+            quiet_stubs=first_run,
+            ready=ready,
         )
         problems += failed
-        await recheck_known(source, links, ctx, now=started)
+        await recheck_known(source, links, ctx, now=started, ready=ready)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
     run = RunRecord(
@@ -81,13 +85,14 @@ async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRe
     # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
     # them). The first run's baseline is recorded all the same, from the links that were read:
     # a first run that failed to read an item silently stores it from the listing instead.
-    ctx.store.sources.record_run(
+    _keep(
+        source,
         run,
+        ctx,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
         baseline=True,
     )
-    _record_health(source, run, ctx)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
@@ -121,6 +126,7 @@ async def store_links(
     *,
     post: Callable[[Link], bool],
     quiet_stubs: bool = False,
+    ready: Ready | None = None,
 ) -> tuple[int, list[str], int]:
     """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped).
 
@@ -133,7 +139,9 @@ async def store_links(
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
             stub = quiet_stubs and not post(link)
-            article = await _read_or_stub(source, link, ctx, problems, stub_transient=stub)
+            article = await _read_or_stub(
+                source, link, ctx, problems, stub_transient=stub, ready=ready
+            )
             # The listing's URL is remembered too, when the page names another canonical URL.
             stored += ctx.intake.store(
                 source.key, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
@@ -148,12 +156,18 @@ async def store_links(
 
 
 async def _read_or_stub(
-    source: Source, link: Link, ctx: PollContext, problems: list[str], *, stub_transient: bool
+    source: Source,
+    link: Link,
+    ctx: PollContext,
+    problems: list[str],
+    *,
+    stub_transient: bool,
+    ready: Ready | None = None,
 ) -> Article:
     """Read a link's article; a page gone for good becomes a stub from the link, a transient
     failure is raised (or stubbed too, with `stub_transient`). Either is noted in `problems`."""
     try:
-        return await read_article(source, link, ctx)
+        return await read_article(source, link, ctx, ready=ready)
     except ScrapeError as exc:
         problems.append(str(exc))
         log.warning("article %s %s: failed: %s", source.key, link.url, exc)
@@ -163,7 +177,12 @@ async def _read_or_stub(
 
 
 async def recheck_known(
-    source: Source, links: tuple[Link, ...], ctx: PollContext, *, now: datetime | None = None
+    source: Source,
+    links: tuple[Link, ...],
+    ctx: PollContext,
+    *,
+    now: datetime | None = None,
+    ready: Ready | None = None,
 ) -> int:
     """Re-read a few recent known articles still listed, storing changed texts as new versions.
 
@@ -175,7 +194,7 @@ async def recheck_known(
     changed = 0
     for article_id, key, stored_hash in due:
         try:
-            article = await read_article(source, by_key[key], ctx)
+            article = await read_article(source, by_key[key], ctx, ready=ready)
         except ScrapeError as exc:
             log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
             continue
@@ -186,10 +205,18 @@ async def recheck_known(
     return changed
 
 
-async def read_article(source: Source, link: Link, ctx: PollContext) -> Article:
-    """Fetch and extract one article (parsed in the sandbox), or build it from the feed item."""
+async def read_article(
+    source: Source, link: Link, ctx: PollContext, *, ready: Ready | None = None
+) -> Article:
+    """Fetch and extract one article (parsed in the sandbox), or build it from the feed item;
+    one read along with its feed (`ready`) is taken from there."""
     now = ctx.clock()
-    if link.content_html or not source.fetch_pages:
+    found = ready.pop(link.url, None) if ready else None
+    if isinstance(found, ParseError):
+        raise found
+    if found is not None:
+        article = found
+    elif link.content_html or not source.fetch_pages:
         article = await ctx.parser.run(link.url, link_article, link, source=source, now=now)
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
@@ -222,6 +249,15 @@ async def preview_source(
         except ScrapeError as exc:
             articles.append(exc)
     return links, articles
+
+
+def _keep(source: Source, run: RunRecord, ctx: PollContext, **state) -> None:
+    """Record a run, the source's state and its health in one transaction."""
+    # One commit, so one sync to disk where there were two: each blocks every poll of the
+    # process while it lasts (the archive is used from the event loop).
+    with ctx.store.transaction():
+        ctx.store.sources.record_run(run, **state)
+        _record_health(source, run, ctx)
 
 
 def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
@@ -278,8 +314,7 @@ def record_failure(
     run = RunRecord(
         source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
     )
-    ctx.store.sources.record_run(run, next_poll_at=finished + backoff if failures else None)
-    _record_health(source, run, ctx)
+    _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
     log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
     return run
 

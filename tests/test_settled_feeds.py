@@ -1,0 +1,203 @@
+"""A rebuilt feed of archived items is not parsed again; a poll's few new items come with it.
+
+Any doubt about a rebuilt feed costs a parse, never an article; a joint reading that fails is
+read again apart, so that only a bad item fails.
+
+Polls go through one poll context (as the service's), a loopback site and a real archive file;
+the parser counts the feed readings it is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import poll_context
+from bot.config import config_from_dict
+from bot.ingest.poll import poll_source
+from scrapers.errors import TooSlowToParse
+from scrapers.fetch import Fetcher, make_client
+from scrapers.jobs import feed_articles, source_links
+from scrapers.sandbox import InProcess
+from storage import Store
+from tests.fakes.sites import FakeSites
+from tests.support.clocks import HandClock
+
+
+class CountingParser(InProcess):
+    """Parse in a thread, as InProcess does, counting the feed readings."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    async def run(self, label, job, /, *args, **kwargs):
+        self.readings += job in (source_links, feed_articles)
+        return await super().run(label, job, *args, **kwargs)
+
+
+def item(base: str, n: int, *, link: bool = True) -> str:
+    """Return release n as an RSS item (with a plain <link>, or only a permalink guid)."""
+    url = f"{base}/news/{n}"
+    where = f"<link>{url}</link>" if link else f'<guid isPermaLink="true">{url}</guid>'
+    return (
+        f"<item><title>Release {n}</title>{where}<description>Release {n} says {n}.</description>"
+        f"<pubDate>Mon, {n:02d} Jun 2026 10:00:00 +0000</pubDate></item>"
+    )
+
+
+class Feed:
+    """One loopback feed, rebuilt on demand, polled through one context with a hand clock."""
+
+    def __init__(self, sites: FakeSites, db: Path) -> None:
+        self.sites, self.db, self.built = sites, db, 0
+        self.clock = HandClock(datetime(2026, 6, 20, 12, 0, tzinfo=UTC))
+        self.parser = CountingParser()
+        self.items: list[str] = []
+
+    def publish(self, *items: str) -> None:
+        """Serve the feed with `items` (newest first), built anew (a new lastBuildDate)."""
+        self.items, self.built = list(items), self.built + 1
+        channel = f"<title>M</title><lastBuildDate>build {self.built}</lastBuildDate>"
+        rss = '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        body = f'<?xml version="1.0"?>{rss}<channel>{channel}{"".join(items)}'
+        self.sites.add("/rss", body + "</channel></rss>", content_type="application/rss+xml")
+
+    async def polls(self, steps) -> list:
+        """Run each step (a function of this feed) then a poll; return the runs."""
+        config = config_from_dict(
+            {
+                "storage": {"path": str(self.db)},
+                "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
+                "channels": [{"name": "main", "chat_id": "@main"}],
+                "sources": [
+                    {
+                        "key": "m",
+                        "kind": "feed",
+                        "url": f"{self.sites.base_url}/rss",
+                        "robots": False,
+                        "fetch_pages": False,
+                    }
+                ],
+            },
+            path=self.db.parent / "presswatch.toml",
+        )
+        store, runs = Store.open(self.db), []
+        try:
+            async with make_client(config.fetch) as client:
+                fetcher = Fetcher(client, config.fetch)
+                ctx = poll_context(
+                    config, fetcher=fetcher, store=store, parser=self.parser, clock=self.clock
+                )
+                for step in steps:
+                    step(self)
+                    runs.append((await poll_source(config.sources[0], ctx), self.parser.readings))
+        finally:
+            store.close()
+        return runs
+
+
+@pytest.fixture
+def feed(tmp_path):
+    with FakeSites() as sites:
+        yield Feed(sites, tmp_path / "archive.db")
+
+
+def summary(runs) -> list[tuple]:
+    """Return (status, links found, new articles, feed readings so far) per poll."""
+    return [(run.status, run.links_found, run.new_articles, readings) for run, readings in runs]
+
+
+def test_a_feed_rebuilt_with_the_same_settled_items_is_not_parsed_again(feed) -> None:
+    base = feed.sites.base_url
+    same = lambda f: f.publish(item(base, 2), item(base, 1))  # noqa: E731
+    runs = asyncio.run(feed.polls([same, same, same, same]))
+    # The first reading stores both; the second finds both archived (bare links); from then on
+    # the same links under a new build are known without a parse, and the poll still counts them.
+    assert summary(runs) == [
+        ("ok", 2, 2, 1),
+        ("ok", 2, 0, 2),
+        ("ok", 2, 0, 2),
+        ("ok", 2, 0, 2),
+    ]
+
+
+def test_a_new_item_the_scan_cannot_see_is_still_read(feed) -> None:
+    # An item with no <link> (its permalink guid is its URL) escapes the quick scan of links,
+    # but not the count of items: the feed is parsed and the item stored.
+    base = feed.sites.base_url
+    same = lambda f: f.publish(item(base, 2), item(base, 1))  # noqa: E731
+    hidden = lambda f: f.publish(item(base, 3, link=False), item(base, 2), item(base, 1))  # noqa: E731
+    runs = asyncio.run(feed.polls([same, same, hidden]))
+    assert summary(runs)[2] == ("ok", 3, 1, 3)
+    assert [r["url"] for r in Store.open(feed.db).db.query("select url from articles")] == [
+        f"{base}/news/1",
+        f"{base}/news/2",
+        f"{base}/news/3",
+    ]
+
+
+def test_a_settled_feed_is_parsed_again_when_an_item_falls_due_for_a_re_read(feed) -> None:
+    base = feed.sites.base_url
+    same = lambda f: f.publish(item(base, 2), item(base, 1))  # noqa: E731
+
+    def later(f: Feed) -> None:
+        # Past the half-hour spacing of re-reads, within the 6 h window: both are due again.
+        f.clock.now += timedelta(minutes=31)
+        same(f)
+
+    runs = asyncio.run(feed.polls([same, same, same, later]))
+    assert [readings for _, readings in runs] == [1, 2, 2, 3]
+
+
+class JobLog(CountingParser):
+    """Parse in a thread, noting each job's name; a job named in `fail` raises instead."""
+
+    def __init__(self, fail: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.jobs: list[str] = []
+        self.fail = fail
+
+    async def run(self, label, job, /, *args, **kwargs):
+        self.jobs.append(job.__name__)
+        if job.__name__ in self.fail:
+            raise TooSlowToParse(f"{label}: too slow to parse (over 1s; its worker was stopped)")
+        return await super().run(label, job, *args, **kwargs)
+
+
+def full_item(base: str, n: int) -> str:
+    """Return release n as an RSS item carrying its full text."""
+    body = " ".join(f"Paragraph {k} of release {n} on the water treaty talks." for k in range(8))
+    return item(base, n).replace(
+        "</item>", f"<content:encoded><![CDATA[<p>{body}</p>]]></content:encoded></item>"
+    )
+
+
+def two_polls(feed: Feed, parser: JobLog) -> list:
+    """Poll a full-text feed of two items, then again with a third; return the runs."""
+    base, feed.parser = feed.sites.base_url, parser
+    first = lambda f: f.publish(full_item(base, 2), full_item(base, 1))  # noqa: E731
+    news = lambda f: f.publish(full_item(base, 3), full_item(base, 2), full_item(base, 1))  # noqa: E731
+    return asyncio.run(feed.polls([first, news]))
+
+
+def test_a_new_full_text_item_is_read_along_with_its_feed_in_one_job(feed) -> None:
+    parser = JobLog()
+    runs = two_polls(feed, parser)
+    assert [run.new_articles for run, _ in runs] == [2, 1]
+    # Each poll reads the feed and its few new items (two, then one) in one job, none apart.
+    assert parser.jobs == ["feed_articles", "feed_articles"]
+    [body] = Store.open(feed.db).db.execute("select body from articles where url like '%/3'")
+    assert "Paragraph 7 of release 3" in body[0]
+
+
+def test_a_feed_read_with_its_items_that_fails_is_read_again_apart(feed) -> None:
+    # The joint job past its deadline (the feed or an item to blame): the feed alone, then the
+    # item in its own job, so that only a bad one fails.
+    parser = JobLog(fail=("feed_articles",))
+    runs = two_polls(feed, parser)
+    assert [(run.status, run.new_articles) for run, _ in runs] == [("ok", 2), ("ok", 1)]
+    apart = ["feed_articles", "source_links", "link_article"]
+    assert parser.jobs == [*apart, "link_article", *apart]
