@@ -28,6 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs timed for the failover")
     parser.add_argument(
+        "--workers",
+        type=_counts,
+        default=(0, 1, 2, 4),
+        metavar="N,N",
+        help="PostgreSQL worker counts to run, 0 for the SQLite service (default 0,1,2,4)",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         metavar="N",
@@ -51,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp)
             results: dict[tuple[str, int], list[Rate]] = {}
             for run in range(args.runs):  # modes interleaved: the machine's load drifts
-                for mode, workers in MODES:
+                for mode, workers in [m for m in MODES if m[1] in args.workers]:
                     results.setdefault((mode, workers), []).append(
                         throughput(
                             folder,
@@ -73,6 +80,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _counts(text: str) -> tuple[int, ...]:
+    """Parse --workers: worker counts among MODES' (0 is the SQLite service)."""
+    counts = tuple(int(n) for n in text.split(",") if n.strip())
+    known = {workers for _, workers in MODES}
+    if not counts or not set(counts) <= known:
+        raise argparse.ArgumentTypeError(f"give counts among {sorted(known)}, e.g. 0,1,2")
+    return counts
+
+
 def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args) -> str:
     """Return the Markdown: throughput and CPU per mode (when measured), then the failover times."""
     lines = []
@@ -88,26 +104,38 @@ def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args)
 
 
 def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[str]:
-    """Return the throughput table's lines."""
-    one = statistics.median(r.per_second for r in results[("PostgreSQL", 1)])
-    base_cpu = statistics.median(r.cpu_ms for r in results[("SQLite, the service", 0)])
+    """Return the throughput table's lines (ratios left out when their reference was not run)."""
+    one = _median(results, ("PostgreSQL", 1), "per_second")
+    base_cpu = _median(results, ("SQLite, the service", 0), "cpu_ms")
     lines = [
         f"{args.sources} sources, one new article per poll; medians of {args.runs} runs of "
         f"{args.window:g} s",
         "",
         "| archive | workers | articles/s | vs one PG worker | CPU ms/article (workers) "
-        "| vs SQLite | with the server's |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| vs SQLite | with the server's | vs SQLite |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (mode, workers), rates in results.items():
-        per_second = statistics.median(r.per_second for r in rates)
-        cpu_ms = statistics.median(r.cpu_ms for r in rates)
-        all_ms = statistics.median(r.all_cpu_ms for r in rates)
+    for mode, workers in results:
+        per_second = _median(results, (mode, workers), "per_second")
+        cpu_ms = _median(results, (mode, workers), "cpu_ms")
+        all_ms = _median(results, (mode, workers), "all_cpu_ms")
         lines.append(
-            f"| {mode} | {max(workers, 1)} | {per_second:.1f} "
-            f"| {per_second / one:.2f}× | {cpu_ms:.1f} | {cpu_ms / base_cpu:.2f}× | {all_ms:.1f} |"
+            f"| {mode} | {max(workers, 1)} | {per_second:.1f} | {_ratio(per_second, one)} "
+            f"| {cpu_ms:.1f} | {_ratio(cpu_ms, base_cpu)} | {all_ms:.1f} "
+            f"| {_ratio(all_ms, base_cpu)} |"
         )
     return [*lines, ""]
+
+
+def _median(results: dict[tuple[str, int], list[Rate]], mode: tuple[str, int], field: str):
+    """Return the median of one field over a mode's runs (None when the mode was not run)."""
+    rates = results.get(mode)
+    return statistics.median(getattr(r, field) for r in rates) if rates else None
+
+
+def _ratio(value: float, reference: float | None) -> str:
+    """Return value / reference as '1.23×', or '–' without a reference."""
+    return f"{value / reference:.2f}×" if reference else "–"
 
 
 if __name__ == "__main__":
