@@ -112,17 +112,18 @@ def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[
         f"{args.window:g} s",
         "",
         "| archive | workers | articles/s | vs one PG worker | CPU ms/article (workers) "
-        "| vs SQLite | with the server's | vs SQLite |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| vs SQLite | with the server's | vs SQLite | parsers' | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for mode, workers in results:
-        per_second = _median(results, (mode, workers), "per_second")
-        cpu_ms = _median(results, (mode, workers), "cpu_ms")
-        all_ms = _median(results, (mode, workers), "all_cpu_ms")
+        per_second, cpu_ms, all_ms, parse_ms, cores = (
+            _median(results, (mode, workers), field)
+            for field in ("per_second", "cpu_ms", "all_cpu_ms", "parse_cpu_ms", "cores")
+        )
         lines.append(
             f"| {mode} | {max(workers, 1)} | {per_second:.1f} | {_ratio(per_second, one)} "
             f"| {cpu_ms:.1f} | {_ratio(cpu_ms, base_cpu)} | {all_ms:.1f} "
-            f"| {_ratio(all_ms, base_cpu)} |"
+            f"| {_ratio(all_ms, base_cpu)} | {parse_ms:.1f} | {cores:.2f} |"
         )
     return [*lines, ""]
 
