@@ -40,16 +40,22 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="instead: fill a PostgreSQL archive with N articles and time search (bench/archive)",
     )
+    parser.add_argument(
+        "--pgdata",
+        type=Path,
+        metavar="DIR",
+        help="with --search: keep the server's cluster in DIR (owned by postgres); a later run "
+        "with the same DIR times the archive filled before instead of filling again",
+    )
     args = parser.parse_args(argv)
     bindir = binaries()
     if bindir is None:
         parser.error("no PostgreSQL binaries (apt-get install postgresql)")
-    server = Server(bindir)
+    server = Server(bindir, folder=args.pgdata if args.search else None)
     server.start()
     if args.search:
         try:
-            url = create_database(server, "search")
-            return archive_bench(["--articles", str(args.search), "--url", url, "--db", "/tmp/x"])
+            return _search(server, args.search, kept=args.pgdata is not None)
         finally:
             server.stop()
     sources = [f"wire-{n}" for n in range(args.sources)]
@@ -78,6 +84,26 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     print(report(results, kills, args))
     return 0
+
+
+def _search(server: Server, articles: int, *, kept: bool) -> int:
+    """Fill a database `search` with `articles` and time search (only time it when kept full)."""
+    url = server.url("search")
+    if kept and _holds_articles(url):
+        return archive_bench(["--url", url, "--reuse", "--db", "/tmp/x"])
+    url = create_database(server, "search")
+    return archive_bench(["--articles", str(articles), "--url", url, "--db", "/tmp/x"])
+
+
+def _holds_articles(url: str) -> bool:
+    """Tell whether the database at `url` exists and holds articles."""
+    import psycopg  # noqa: PLC0415 - the [postgres] extra, as bench.scale.measure
+
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("select exists (select 1 from articles)").fetchone()[0]
+    except psycopg.Error:
+        return False
 
 
 def _counts(text: str) -> tuple[int, ...]:
