@@ -7,10 +7,27 @@ from bench.scale.measure import Sample, rate
 
 
 def test_a_rate_is_new_articles_over_time_and_cpu_over_new_articles() -> None:
-    measured = rate(Sample(10.0, 100, 2.0, 1.0), Sample(30.0, 500, 6.0, 3.0))
+    measured = rate(Sample(10.0, 100, 2.0, 1.0, 5.0), Sample(30.0, 500, 6.0, 3.0, 7.0))
     assert measured.per_second == 20.0
     assert measured.cpu_ms == 10.0  # 4 s of the workers' CPU over 400 articles
     assert measured.all_cpu_ms == 15.0  # and 2 s of the server's
+    assert measured.parse_cpu_ms == 5.0  # the parsers' 2 s, apart
+    assert measured.cores == 0.4  # 8 s of CPU in all over 20 s
+
+
+def test_a_worker_s_parsers_are_found_below_it() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from bench.scale.measure import children
+
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=-1)
+    try:
+        assert child.pid in children([os.getpid()])
+        assert children([child.pid]) == []
+    finally:
+        child.communicate(b"")
 
 
 def test_each_request_shows_one_new_entry_and_keeps_the_older_texts() -> None:

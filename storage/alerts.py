@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -101,6 +102,12 @@ class HealthState:
     newest_at: datetime | None = None  # the later of last_new_at and the newest publication time
 
 
+# When the source's current run of failed polls began (NULL if its last poll worked): the first
+# failed run after the last run that did not fail.
+_FAILING_SINCE = """select min(started_at) from runs where source_key = s.key and status = ?
+    and id > coalesce((select max(id) from runs where source_key = s.key and status != ?), 0)"""
+
+
 class SourceHealth:
     """Source health in the `sources` table, written together with the alert it causes."""
 
@@ -109,29 +116,26 @@ class SourceHealth:
         self.alerts = Alerts(db, scrub=scrub)
 
     def read(self, key: str) -> HealthState:
-        """Return a source's health facts (defaults for a source never polled)."""
+        """Return a source's health facts (defaults for a source never polled), in one query."""
         row = next(
             self.db.query(
-                "select health, empty_polls, consecutive_failures, last_error, last_new_at "
-                "from sources where key = ?",
-                [key],
+                "select health, empty_polls, consecutive_failures, last_error, last_new_at, "
+                "(select max(published_at) from articles where source_key = s.key) as newest, "
+                f"({_FAILING_SINCE}) as failing_since from sources s where s.key = ?",
+                [RunStatus.ERROR, RunStatus.ERROR, key],
             ),
             None,
         )
         if row is None:
             return HealthState(key=key)
-        newest = next(
-            self.db.query(
-                "select max(published_at) as at from articles where source_key = ?", [key]
-            )
-        )["at"]
+        newest = row["newest"]
         return HealthState(
             key=key,
             health=Health(row["health"] or Health.OK),
             empty_polls=row["empty_polls"] or 0,
             consecutive_failures=row["consecutive_failures"] or 0,
             last_error=row["last_error"],
-            failing_since=from_iso(self._failing_since(key)),
+            failing_since=from_iso(row["failing_since"]),
             newest_at=from_iso(max(filter(None, (newest, row["last_new_at"])), default=None)),
         )
 
@@ -146,7 +150,8 @@ class SourceHealth:
         now: datetime,
     ) -> None:
         """Store health (and when articles last arrived) and queue (chat, kind, text) in one transaction."""
-        with self.db.atomic():
+        # One statement alone commits by itself: a transaction only around the alert it causes.
+        with self.db.atomic() if alert is not None else nullcontext():
             fields = {"health": health, "empty_polls": empty_polls}
             if new_at is not None:
                 fields["last_new_at"] = iso(new_at)
@@ -154,14 +159,3 @@ class SourceHealth:
             if alert is not None:
                 chat_id, kind, text = alert
                 self.alerts.enqueue(chat_id=chat_id, subject=key, kind=kind, text=text, now=now)
-
-    def _failing_since(self, key: str) -> str | None:
-        """Return when the source's current run of failed polls began (None if its last poll worked)."""
-        row = next(
-            self.db.query(
-                "select min(started_at) as since from runs where source_key = ? and status = ? "
-                "and id > coalesce((select max(id) from runs where source_key = ? and status != ?), 0)",
-                [key, RunStatus.ERROR, key, RunStatus.ERROR],
-            )
-        )
-        return row["since"]

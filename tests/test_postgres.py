@@ -224,6 +224,28 @@ def test_a_search_past_its_first_walk_gives_the_same_answer(postgres_archive, mo
         store.close()
 
 
+def test_topic_rows_follow_their_article_into_a_source_and_topic_search(postgres_archive) -> None:
+    """article_topics keeps a copy of each article's source and date (p008's triggers)."""
+    from storage.search import search
+    from tests.support.archive import add, titles
+
+    store = postgres_archive.open()
+    try:
+        article_id = add(store, "Summit moved", source="mid-en", topics=("x",), published=NOW)
+        later = dict(source="mid-en", topic="x", since=NOW + timedelta(days=1))
+        assert titles(search(store.db, "summit", **later)) == []
+        moved = NOW + timedelta(days=2)
+        store.db.execute("update articles set published_at = ? where id = ?", [moved, article_id])
+        assert titles(search(store.db, "summit", **later)) == ["Summit moved"]
+        url = f"https://mid-en.example/{article_id}"
+        new_text = Article(url=url, canonical_url=url, title="Summit moved", topics=("x",))
+        store.update_article(article_id, new_text, now=moved)  # its topic rows written anew
+        assert titles(search(store.db, "summit", **later)) == ["Summit moved"]
+        assert titles(search(store.db, "summit", **{**later, "source": "tass-com"})) == []
+    finally:
+        store.close()
+
+
 def sorted_like(found: list[str], window: int) -> list[str]:
     """Return what a window of the newest `window` matches keeps of an answer (ranks are equal)."""
     newest = sorted(found, key=lambda t: -int(t.split()[1]))[:window]

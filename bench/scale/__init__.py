@@ -6,5 +6,6 @@ beside the SQLite service with one, each measured over a window after a warm-up 
 several runs); then kills a worker holding a poll with SIGKILL and times until another worker
 polls that source. Search at a million articles on PostgreSQL is bench/archive's (`--url`).
 
-    python -m bench.scale [--sources N] [--window S] [--runs N] [--kills N]
+    python -m bench.scale [--sources N] [--window S] [--runs N] [--kills N] [--workers 0,1,2]
+    python -m bench.scale --search 1000000 --pgdata /work/pgdata-1m   # filled once, then reused
 """

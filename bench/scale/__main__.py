@@ -28,21 +28,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--kills", type=int, default=3, help="SIGKILLs timed for the failover")
     parser.add_argument(
+        "--workers",
+        type=_counts,
+        default=(0, 1, 2, 4),
+        metavar="N,N",
+        help="PostgreSQL worker counts to run, 0 for the SQLite service (default 0,1,2,4)",
+    )
+    parser.add_argument(
         "--search",
         type=int,
         metavar="N",
         help="instead: fill a PostgreSQL archive with N articles and time search (bench/archive)",
     )
+    parser.add_argument(
+        "--pgdata",
+        type=Path,
+        metavar="DIR",
+        help="with --search: keep the server's cluster in DIR (owned by postgres); a later run "
+        "with the same DIR times the archive filled before instead of filling again",
+    )
     args = parser.parse_args(argv)
     bindir = binaries()
     if bindir is None:
         parser.error("no PostgreSQL binaries (apt-get install postgresql)")
-    server = Server(bindir)
+    server = Server(bindir, folder=args.pgdata if args.search else None)
     server.start()
     if args.search:
         try:
-            url = create_database(server, "search")
-            return archive_bench(["--articles", str(args.search), "--url", url, "--db", "/tmp/x"])
+            return _search(server, args.search, kept=args.pgdata is not None)
         finally:
             server.stop()
     sources = [f"wire-{n}" for n in range(args.sources)]
@@ -51,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tmp)
             results: dict[tuple[str, int], list[Rate]] = {}
             for run in range(args.runs):  # modes interleaved: the machine's load drifts
-                for mode, workers in MODES:
+                for mode, workers in [m for m in MODES if m[1] in args.workers]:
                     results.setdefault((mode, workers), []).append(
                         throughput(
                             folder,
@@ -73,6 +86,35 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _search(server: Server, articles: int, *, kept: bool) -> int:
+    """Fill a database `search` with `articles` and time search (only time it when kept full)."""
+    url = server.url("search")
+    if kept and _holds_articles(url):
+        return archive_bench(["--url", url, "--reuse", "--db", "/tmp/x"])
+    url = create_database(server, "search")
+    return archive_bench(["--articles", str(articles), "--url", url, "--db", "/tmp/x"])
+
+
+def _holds_articles(url: str) -> bool:
+    """Tell whether the database at `url` exists and holds articles."""
+    import psycopg  # noqa: PLC0415 - the [postgres] extra, as bench.scale.measure
+
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("select exists (select 1 from articles)").fetchone()[0]
+    except psycopg.Error:
+        return False
+
+
+def _counts(text: str) -> tuple[int, ...]:
+    """Parse --workers: worker counts among MODES' (0 is the SQLite service)."""
+    counts = tuple(int(n) for n in text.split(",") if n.strip())
+    known = {workers for _, workers in MODES}
+    if not counts or not set(counts) <= known:
+        raise argparse.ArgumentTypeError(f"give counts among {sorted(known)}, e.g. 0,1,2")
+    return counts
+
+
 def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args) -> str:
     """Return the Markdown: throughput and CPU per mode (when measured), then the failover times."""
     lines = []
@@ -88,26 +130,39 @@ def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args)
 
 
 def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[str]:
-    """Return the throughput table's lines."""
-    one = statistics.median(r.per_second for r in results[("PostgreSQL", 1)])
-    base_cpu = statistics.median(r.cpu_ms for r in results[("SQLite, the service", 0)])
+    """Return the throughput table's lines (ratios left out when their reference was not run)."""
+    one = _median(results, ("PostgreSQL", 1), "per_second")
+    base_cpu = _median(results, ("SQLite, the service", 0), "cpu_ms")
     lines = [
         f"{args.sources} sources, one new article per poll; medians of {args.runs} runs of "
         f"{args.window:g} s",
         "",
         "| archive | workers | articles/s | vs one PG worker | CPU ms/article (workers) "
-        "| vs SQLite | with the server's |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| vs SQLite | with the server's | vs SQLite | parsers' | cores busy |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (mode, workers), rates in results.items():
-        per_second = statistics.median(r.per_second for r in rates)
-        cpu_ms = statistics.median(r.cpu_ms for r in rates)
-        all_ms = statistics.median(r.all_cpu_ms for r in rates)
+    for mode, workers in results:
+        per_second, cpu_ms, all_ms, parse_ms, cores = (
+            _median(results, (mode, workers), field)
+            for field in ("per_second", "cpu_ms", "all_cpu_ms", "parse_cpu_ms", "cores")
+        )
         lines.append(
-            f"| {mode} | {max(workers, 1)} | {per_second:.1f} "
-            f"| {per_second / one:.2f}× | {cpu_ms:.1f} | {cpu_ms / base_cpu:.2f}× | {all_ms:.1f} |"
+            f"| {mode} | {max(workers, 1)} | {per_second:.1f} | {_ratio(per_second, one)} "
+            f"| {cpu_ms:.1f} | {_ratio(cpu_ms, base_cpu)} | {all_ms:.1f} "
+            f"| {_ratio(all_ms, base_cpu)} | {parse_ms:.1f} | {cores:.2f} |"
         )
     return [*lines, ""]
+
+
+def _median(results: dict[tuple[str, int], list[Rate]], mode: tuple[str, int], field: str):
+    """Return the median of one field over a mode's runs (None when the mode was not run)."""
+    rates = results.get(mode)
+    return statistics.median(getattr(r, field) for r in rates) if rates else None
+
+
+def _ratio(value: float, reference: float | None) -> str:
+    """Return value / reference as '1.23×', or '–' without a reference."""
+    return f"{value / reference:.2f}×" if reference else "–"
 
 
 if __name__ == "__main__":

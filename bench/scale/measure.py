@@ -27,6 +27,7 @@ class Sample:
     articles: int
     workers_cpu: float
     server_cpu: float
+    parsers_cpu: float = 0.0  # the workers' child processes: the sandbox's parsers
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,8 @@ class Rate:
     per_second: float
     cpu_ms: float  # the workers' CPU per article
     all_cpu_ms: float  # the workers' and the database server's
+    parse_cpu_ms: float = 0.0  # the sandbox parsers' (both modes have them; not in the above)
+    cores: float = 0.0  # cores busy on average: workers, parsers and server together
 
 
 def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], every: str) -> Path:
@@ -83,6 +86,23 @@ def cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def children(pids: list[int]) -> list[int]:
+    """Return every descendant of `pids` (a worker's fork server and its parser processes)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(stat.parent.name))
+    found, todo = [], list(pids)
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
 def server_cpu(server: Server | None) -> float:
     """Return the CPU seconds of the PostgreSQL server and its live backends (0 for SQLite)."""
     if server is None:
@@ -113,17 +133,29 @@ def articles(where: str) -> int:
 
 def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> Sample:
     """Read the article count and the CPU used so far."""
+    pids = [p.pid for p in procs]
     return Sample(
-        time.monotonic(), articles(where), sum(cpu(p.pid) for p in procs), server_cpu(server)
+        time.monotonic(),
+        articles(where),
+        sum(map(cpu, pids)),
+        server_cpu(server),
+        sum(map(cpu, children(pids))),
     )
 
 
 def rate(first: Sample, last: Sample) -> Rate:
     """Return the ingest rate and CPU per article between two samples."""
-    new = max(last.articles - first.articles, 1)
+    new, seconds = max(last.articles - first.articles, 1), last.at - first.at
     workers = last.workers_cpu - first.workers_cpu
     total = workers + last.server_cpu - first.server_cpu
-    return Rate(new / (last.at - first.at), 1000 * workers / new, 1000 * total / new)
+    parsers = last.parsers_cpu - first.parsers_cpu
+    return Rate(
+        new / seconds,
+        1000 * workers / new,
+        1000 * total / new,
+        1000 * parsers / new,
+        (total + parsers) / seconds,
+    )
 
 
 def throughput(

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
 from bot.app import App
@@ -115,12 +116,16 @@ class FleetService(Service):
     async def _serve(self) -> None:
         """Beat the heartbeat, and queue deliveries as soon as a poll here stored something."""
         host, pid = socket.gethostname(), os.getpid()
+        beaten = -_BEAT
         while not self._stop.is_set() and not self._engine.done():
             woken = False
             try:
-                self.app.fleet.beat(self.worker, host=host, pid=pid)
+                # On its own period, not on every wake: a busy worker wakes on every poll.
+                if time.monotonic() - beaten >= _BEAT:
+                    beaten = time.monotonic()  # a failed beat waits its period too
+                    self.app.fleet.beat(self.worker, host=host, pid=pid)
                 self._wake_relay.clear()
-                async with asyncio.timeout(_BEAT):
+                async with asyncio.timeout(max(0.0, beaten + _BEAT - time.monotonic())):
                     woken = await self._wake_relay.wait()
             except TimeoutError:
                 pass

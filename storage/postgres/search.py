@@ -17,7 +17,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from ..hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, ordered, storable
+from ..hits import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    SearchHit,
+    dicts,
+    filters,
+    hit,
+    ordered,
+    storable,
+    utc_iso,
+)
 from ..match import Term
 from ..match import terms as match_terms
 
@@ -27,8 +37,8 @@ RANK_WINDOW = 300
 # Without filters, the newest this many vectors are read one by one before the GIN index is asked
 # (see `_newest`): 40 ms at most, and every word in 1 article of 67 or more is found within.
 WALK = 20_000
-# With filters, this many of the newest articles that pass them are read before the planner's
-# plan is asked (see `_filtered`).
+# With filters, at most this many of the newest articles that pass them are read before the
+# planner's plan is asked (see `_filtered`).
 FILTERED_WALK = 3_000
 # ts_rank's weights of D, C, B, A: body, (unused), lead, title.
 WEIGHTS = "'{0.1, 0.2, 0.4, 1.0}'"
@@ -104,23 +114,29 @@ def _newest(db: Any, tsquery: str, params: list[str]) -> list[tuple[int, float]]
 def _filtered(db: Any, tsquery: str, params: list[str], **given: Any) -> list[tuple[int, float]]:
     """Return (id, rank) of the newest RANK_WINDOW matches that pass the filters.
 
-    First the newest FILTERED_WALK articles that pass the filters are read in the order of the
-    filter's index and their vectors checked: that answers a common word, and every word when
-    fewer articles pass. Only a rarer word among more articles goes on to the planner's plan
-    (the GIN index beside the filter's).
+    First the articles that pass the filters are walked newest first in the order of the
+    filter's index, each one's vector checked as it comes, until RANK_WINDOW match or
+    FILTERED_WALK were read: that answers a common word after a few hundred vectors, and every
+    word when fewer articles pass. Only a rarer word among more articles goes on to the
+    planner's plan (the GIN index beside the filter's).
     """
     candidates, args = _candidates(**given)
-    rows = db.execute(
-        f"""with c as materialized ({candidates} limit {FILTERED_WALK}),
-                 m as (select s.id, s.sv from c join article_search s on s.id = c.id
-                       where s.sv @@ {tsquery} order by c.n limit ?)
-            select (select count(*) from c), m.id, -ts_rank({WEIGHTS}, m.sv, {tsquery})
-            from (select 1) one left join m on true""",
-        [*args, *params, RANK_WINDOW, *params],
+    # The walk's order is the outer order of the nested loop: the LIMIT stops it early.
+    found = db.execute(
+        f"""select m.id, -ts_rank({WEIGHTS}, m.sv, {tsquery})
+            from ({candidates} limit {FILTERED_WALK}) c
+            cross join lateral (select s.id, s.sv from article_search s
+                                where s.id = c.id and s.sv @@ {tsquery}) m
+            order by c.at desc limit ?""",
+        [*params, *args, *params, RANK_WINDOW],
     ).fetchall()
-    found = [(i, r) for _, i, r in rows if i is not None]
-    if len(found) == RANK_WINDOW or rows[0][0] < FILTERED_WALK:
+    if len(found) == RANK_WINDOW:
         return found
+    walked = db.execute(
+        f"select count(*) from ({candidates} limit {FILTERED_WALK}) c", args
+    ).fetchone()[0]
+    if walked < FILTERED_WALK:
+        return found  # every article that passes the filters was read
     where, args = filters(**given)
     order = "a.published_at desc" if given["source"] else "a.id desc"
     return db.execute(
@@ -139,31 +155,50 @@ def _candidates(
     since: datetime | None,
     until: datetime | None,
 ) -> tuple[str, list]:
-    """Return the SQL of the ids of the articles that pass the filters (and their order `n`).
+    """Return the SQL of the ids of the articles that pass the filters, newest first (as `at`).
 
-    `article_search` holds each article's source, language and publication time beside its
-    vector, so the filters (SQLite's, on alias `a`) read that one table. The articles come in
-    the order of the most selective index a filter offers: a source's by publication time (the
-    date range in the same index), a topic's by id, or all of them by id; ids only, from the
-    indexes alone where they can (the vectors are read only for the few checked).
+    The articles come in the order of the most selective index a filter offers, ids only, from
+    the index alone where they can (the vectors are read only for the few checked): a source's
+    and a topic's together from article_topics' (topic, source, time) index (migration p008),
+    a source's alone from article_search's (source, time), a topic's alone by id, or all of
+    them by id. `article_search` holds each article's source, language and publication time
+    beside its vector, so the other filters (SQLite's, on alias `a`) read that one table.
     """
-    if topic and not source:
-        where, args = filters(lang=lang, since=since, until=until)
+    if topic:
+        where, args = filters(lang=lang)
         join = " join article_search a on a.id = t.article_id" if where else ""
+        dated, dates = _dates("t", since=since, until=until)
+        if source:
+            return (
+                "select t.article_id as id, t.published_at as at "
+                f"from article_topics t{join} where t.key = ? and t.source_key = ?{dated}{where} "
+                "order by t.published_at desc",
+                [topic, source, *dates, *args],
+            )
         return (
-            "select t.article_id as id, row_number() over (order by t.article_id desc) as n "
-            f"from article_topics t{join} where t.key = ?{where} order by t.article_id desc",
-            [topic, *args],
+            "select t.article_id as id, t.article_id as at "
+            f"from article_topics t{join} where t.key = ?{dated}{where} "
+            "order by t.article_id desc",
+            [topic, *dates, *args],
         )
-    where, args = filters(source=source, topic=topic, lang=lang, since=since, until=until)
+    where, args = filters(source=source, lang=lang, since=since, until=until)
     # Only a source's walk follows publication time (its index): an index on the time alone looks
     # cheaper to the planner (rows in time order on disk) but walks every source's rows.
-    order = "a.published_at desc" if source else "a.id desc"
+    at = "a.published_at" if source else "a.id"
     return (
-        f"select a.id, row_number() over (order by {order}) as n "
-        f"from article_search a where true{where} order by {order}",
+        f"select a.id, {at} as at from article_search a where true{where} order by {at} desc",
         args,
     )
+
+
+def _dates(alias: str, *, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+    """Return the 'and …' SQL of a date range on `alias`.published_at, and its arguments."""
+    where, args = "", []
+    if since:
+        where, args = f" and {alias}.published_at >= ?", [utc_iso(since)]
+    if until:
+        where, args = f"{where} and {alias}.published_at < ?", [*args, utc_iso(until)]
+    return where, args
 
 
 def _tsquery(terms: list[Term]) -> tuple[str, list[str]]:

@@ -32,9 +32,11 @@ def binaries() -> Path | None:
 class Server:
     """One PostgreSQL server in a temporary folder, reached through a socket in that folder."""
 
-    def __init__(self, bindir: Path) -> None:
-        self.bindir = bindir
-        self.folder = Path(tempfile.mkdtemp(prefix="presswatch-pg-"))
+    def __init__(self, bindir: Path, *, folder: Path | None = None) -> None:
+        # `folder`: a cluster to keep (the million-article bench's): made once, started again later.
+        self.bindir, self.kept = bindir, folder is not None
+        self.folder = folder or Path(tempfile.mkdtemp(prefix="presswatch-pg-"))
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.data = self.folder / "data"
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
@@ -42,12 +44,14 @@ class Server:
             os.chown(self.folder, account.pw_uid, account.pw_gid)
 
     def start(self) -> None:
-        """Create the cluster and start the server; pg_ctl waits until it accepts connections."""
-        self._run(
-            "initdb",
-            *("-D", str(self.data), "-U", "postgres", "--auth=trust"),
-            *("-E", "UTF8", "--locale=C.UTF-8"),  # a UTF-8 locale: Cyrillic case folding
-        )
+        """Create the cluster (unless kept from before) and start the server; pg_ctl waits until it
+        accepts connections."""
+        if not (self.data / "PG_VERSION").exists():
+            self._run(
+                "initdb",
+                *("-D", str(self.data), "-U", "postgres", "--auth=trust"),
+                *("-E", "UTF8", "--locale=C.UTF-8"),  # a UTF-8 locale: Cyrillic case folding
+            )
         log = str(self.folder / "server.log")
         options = f"-k {self.folder} {_SETTINGS}"
         self._run(
@@ -59,11 +63,13 @@ class Server:
         return f"postgresql://postgres@/{database}?host={self.folder}"
 
     def stop(self) -> None:
-        """Stop the server at once and remove its folder."""
+        """Stop the server and remove its folder (a kept cluster is shut down cleanly and kept)."""
         try:
-            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+            mode = "fast" if self.kept else "immediate"
+            self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            if not self.kept:
+                shutil.rmtree(self.folder, ignore_errors=True)
 
     def log(self) -> str:
         """Return the server's log (for a failure message)."""
