@@ -45,6 +45,7 @@ _CHROME_CLASS = re.compile(
     r"(^|[\s_-])(sidebar|side-bar|aside|widget|related|latest|popular|footer|site-header|menu)",
     re.IGNORECASE,
 )
+_PAGE = {"html", "body"}
 _INVISIBLE = {"script", "style", "noscript", "template"}
 _VISIBLE = "not(parent::script or parent::style or parent::noscript or parent::template)"
 _VISIBLE_STRINGS = XPath(f".//text()[{_VISIBLE}]", smart_strings=False)
@@ -234,7 +235,13 @@ def _outermost_chrome(el: _Element) -> _Element | None:
 
 
 def _chrome_class(el: _Element) -> bool:
-    """Tell whether an element's class or id names page chrome."""
+    """Tell whether an element's class or id names page chrome.
+
+    Never the page itself: the classes of <html> and <body> tell the state of the whole page
+    ("header-menu-nav--closed"), and counting them put every string of it in chrome.
+    """
+    if el.tag in _PAGE:
+        return False
     return bool(_CHROME_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
 
 
