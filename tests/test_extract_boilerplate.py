@@ -137,3 +137,24 @@ def test_a_closing_bio_of_the_author_goes_a_quote_of_another_person_stays() -> N
 def test_a_short_story_that_opens_with_its_authors_name_keeps_its_opening() -> None:
     text = "Jane Doe took part in the talks on Monday.\n\nThe talks go on next week."
     assert drop_author_lines(text, "Jane Doe") == text
+
+
+def test_an_article_header_with_a_share_button_is_not_a_signup_box() -> None:
+    # Synthetic pages reproducing two news sites' headers: the headline or a standfirst set as a
+    # heading, the lead picture and a share button, under 200 characters all told.
+    standfirst = (
+        "Both delegations expect to sign the protocol on border crossings next week, after a "
+        "month of talks in the capital."
+    )
+    header = (
+        "<div class='header'>{}<h2>" + standfirst + "</h2><figure><img src='/a.jpg'>"
+        "<button>Share</button></figure></div>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    for headline in ("<h1>Talks go on</h1>", ""):
+        html = (
+            "<!DOCTYPE html><html><head><title>Talks go on</title></head><body><article>"
+            f"{'' if headline else '<h1>Talks go on</h1>'}{header.format(headline)}{story}"
+            "</article></body></html>"
+        )
+        assert standfirst in _body(html).split("\n\n")
