@@ -26,6 +26,7 @@ _CONTROLS = XPath(
     ".//*[self::form or self::button or self::select or self::label]"
     "[not(ancestor::form or ancestor::button or ancestor::select or ancestor::label)]"
 )
+_CARDS = XPath("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) and .//p]")
 _HEADINGS = XPath(".//h1 | .//h2 | .//h3 | .//h4 | .//h5")
 # The most words of a sign-up box's heading ("Sign up for our morning newsletter").
 _BOX_HEADING_WORDS = 12
@@ -183,6 +184,17 @@ def drop_signup_boxes(tree: _Element) -> None:
             if _box_heading(box) and box.getparent() is not None:
                 box.getparent().remove(box)
                 break
+
+
+def drop_teaser_cards(tree: _Element) -> None:
+    """Remove links that wrap a heading and a paragraph: teaser cards of other stories.
+
+    "You might also like" lists set each story as one link around its picture, headline and
+    opening lines; trafilatura keeps the opening lines as paragraphs of the article.
+    """
+    for card in _CARDS(tree):
+        if card.getparent() is not None:
+            card.getparent().remove(card)
 
 
 def _box_heading(box: _Element) -> bool:
