@@ -26,7 +26,10 @@ _CONTROLS = XPath(
     ".//*[self::form or self::button or self::select or self::label]"
     "[not(ancestor::form or ancestor::button or ancestor::select or ancestor::label)]"
 )
-_HEADING = XPath("boolean(.//h2 | .//h3 | .//h4 | .//h5)")
+_CARDS = XPath("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) and .//p]")
+_HEADINGS = XPath(".//h1 | .//h2 | .//h3 | .//h4 | .//h5")
+# The most words of a sign-up box's heading ("Sign up for our morning newsletter").
+_BOX_HEADING_WORDS = 12
 _BOXES = ("div", "section", "aside")
 # The box is looked for this many levels above its control at most.
 _BOX_DEPTH = 6
@@ -178,9 +181,32 @@ def drop_signup_boxes(tree: _Element) -> None:
                 continue
             if _chars_outside_controls(box) > _BOX_MAX_CHARS:
                 break
-            if _HEADING(box) and box.getparent() is not None:
+            if _box_heading(box) and box.getparent() is not None:
                 box.getparent().remove(box)
                 break
+
+
+def drop_teaser_cards(tree: _Element) -> None:
+    """Remove links that wrap a heading and a paragraph: teaser cards of other stories.
+
+    "You might also like" lists set each story as one link around its picture, headline and
+    opening lines; trafilatura keeps the opening lines as paragraphs of the article.
+    """
+    for card in _CARDS(tree):
+        if card.getparent() is not None:
+            card.getparent().remove(card)
+
+
+def _box_heading(box: _Element) -> bool:
+    """Tell whether a box has the short heading of a sign-up box and is no article's header.
+
+    An article's header with its share button is no such box: it holds the headline (<h1>),
+    or its only heading is a standfirst, a sentence longer than any call to sign up.
+    """
+    heads = _HEADINGS(box)
+    return all(h.tag != "h1" for h in heads) and any(
+        len(h.text_content().split()) <= _BOX_HEADING_WORDS for h in heads
+    )
 
 
 def _chars_outside_controls(box: _Element) -> int:

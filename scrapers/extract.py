@@ -19,6 +19,7 @@ from .boilerplate import (
     drop_headline_repeats,
     drop_notices,
     drop_signup_boxes,
+    drop_teaser_cards,
 )
 from .bylines import choose_authors
 from .datelines import fixed_zone, pick_time, read_dateline
@@ -113,6 +114,7 @@ def extract_article(
     # Only now, as an author's box with its "follow" button or a heading above a form is
     # still read for the byline and the headline: sign-up boxes are no body text.
     drop_signup_boxes(tree)
+    drop_teaser_cards(tree)
     body = _body(tree if whole else None, picked, url=url, source=source, title=title)
     body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
     picked_lead = picked.lead if source.selectors.lead else None

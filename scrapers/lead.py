@@ -64,8 +64,8 @@ def choose_lead(
         return ""
     if meta.site_name and same_text(lead, meta.site_name):
         return ""
-    if _opens(body, lead):
-        return ""  # An excerpt of the body's opening, not a standfirst of its own.
+    if _opens(body, lead) or _repeats(body, lead):
+        return ""  # An excerpt of the body, not a standfirst of its own.
     if captions and folded(lead).rstrip(".…") in captions:
         return ""  # The lead picture's caption, not a standfirst.
     # A description that the page also shows in its header or footer is the site's slogan
@@ -83,6 +83,21 @@ def _opens(body: str, lead: str) -> bool:
     """
     words = _WORDS.findall(lead.casefold())[:_LEAD_WORDS]
     return bool(words) and _WORDS.findall(body[:_OPENING_CHARS].casefold())[: len(words)] == words
+
+
+def _repeats(body: str, lead: str) -> bool:
+    """Tell whether the body shows the lead's words, all in a row, after its opening paragraph.
+
+    The opening paragraph itself is left out: a wire story's opens with its dateline and then
+    the standfirst's words ("MOSCOW, May 16. /TASS/. Temperatures …"), and the standfirst is
+    the lead there. So is the lead's first word: a drop cap set apart ("E" + "nvironmentalists")
+    splits it.
+    """
+    words = _WORDS.findall(lead.casefold())[1 : _LEAD_WORDS + 1]
+    rest = body.partition("\n\n")[2]
+    if len(words) < _LEAD_WORDS or not rest:
+        return False
+    return f" {' '.join(words)} " in f" {' '.join(_WORDS.findall(rest.casefold()))} "
 
 
 def folded(text: str) -> str:

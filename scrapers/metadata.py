@@ -45,9 +45,12 @@ _CHROME_CLASS = re.compile(
     r"(^|[\s_-])(sidebar|side-bar|aside|widget|related|latest|popular|footer|site-header|menu)",
     re.IGNORECASE,
 )
+_PAGE = {"html", "body"}
 _INVISIBLE = {"script", "style", "noscript", "template"}
 _VISIBLE = "not(parent::script or parent::style or parent::noscript or parent::template)"
 _VISIBLE_STRINGS = XPath(f".//text()[{_VISIBLE}]", smart_strings=False)
+# What a string opens with when it belongs to the words before it.
+_FOLLOWS = {":", ",", ";", ".", "!", "?", ")"}
 _STRINGS_WITH = XPath("//text()[contains(., $word)]")
 _STRINGS_WITH_EITHER = XPath("//text()[contains(., $word) or contains(., $lower)]")
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
@@ -187,8 +190,23 @@ def xml_safe(text: str) -> str:
 
 
 def text_of(el: _Element) -> str:
-    """Return an element's visible text on one line, its strings separated by spaces."""
-    return clean_inline(" ".join(_VISIBLE_STRINGS(el)))
+    """Return an element's visible text on one line, its strings separated by spaces.
+
+    Spans laid out as blocks ("<span>Kicker</span><span>Headline</span>") need the space; a
+    string that opens with a colon or comma follows the one before it, as a hidden separator for
+    screen readers does ("<span>Kicker</span><span hidden>: </span>…" is "Kicker: …").
+    """
+    parts: list[str] = []
+    for string in _VISIBLE_STRINGS(el):
+        if string[:1] in _FOLLOWS:
+            while parts and not parts[-1].strip():
+                parts.pop()
+            if parts:
+                parts[-1] = parts[-1].rstrip()
+        else:
+            parts.append(" ")
+        parts.append(string)
+    return clean_inline("".join(parts))
 
 
 def _modified(time_tag: _Element) -> bool:
@@ -217,7 +235,13 @@ def _outermost_chrome(el: _Element) -> _Element | None:
 
 
 def _chrome_class(el: _Element) -> bool:
-    """Tell whether an element's class or id names page chrome."""
+    """Tell whether an element's class or id names page chrome.
+
+    Never the page itself: the classes of <html> and <body> tell the state of the whole page
+    ("header-menu-nav--closed"), and counting them put every string of it in chrome.
+    """
+    if el.tag in _PAGE:
+        return False
     return bool(_CHROME_CLASS.search(f"{el.get('class') or ''} {el.get('id') or ''}"))
 
 

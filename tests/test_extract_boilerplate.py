@@ -137,3 +137,43 @@ def test_a_closing_bio_of_the_author_goes_a_quote_of_another_person_stays() -> N
 def test_a_short_story_that_opens_with_its_authors_name_keeps_its_opening() -> None:
     text = "Jane Doe took part in the talks on Monday.\n\nThe talks go on next week."
     assert drop_author_lines(text, "Jane Doe") == text
+
+
+def test_an_article_header_with_a_share_button_is_not_a_signup_box() -> None:
+    # Synthetic pages reproducing two news sites' headers: the headline or a standfirst set as a
+    # heading, the lead picture and a share button, under 200 characters all told.
+    standfirst = (
+        "Both delegations expect to sign the protocol on border crossings next week, after a "
+        "month of talks in the capital."
+    )
+    header = (
+        "<div class='header'>{}<h2>" + standfirst + "</h2><figure><img src='/a.jpg'>"
+        "<button>Share</button></figure></div>"
+    )
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    for headline in ("<h1>Talks go on</h1>", ""):
+        html = (
+            "<!DOCTYPE html><html><head><title>Talks go on</title></head><body><article>"
+            f"{'' if headline else '<h1>Talks go on</h1>'}{header.format(headline)}{story}"
+            "</article></body></html>"
+        )
+        assert standfirst in _body(html).split("\n\n")
+
+
+def test_teaser_cards_of_other_stories_are_no_body_text() -> None:
+    # Synthetic page reproducing a "You might also like" list: each card one link around a
+    # picture, another story's headline, its date and its opening lines.
+    teaser = (
+        "An official said that with the elections so close, it is unclear whether the ministers "
+        "would hold new talks or keep their reaction to angry words. The ministry said that a "
+        "delegation led by the deputy minister had entered talks near the border."
+    )
+    cards = "".join(
+        f"<li><a href='/other{n}'><div><div class='img'><img src='/o{n}.jpg'></div>"
+        f"<h3>Ministers on alert {n}</h3><div class='date'>2024-10-14</div>"
+        f"<p><font class='red'>RISK {n}: </font> {teaser}</p></div></a></li>"
+        for n in range(3)
+    )
+    body = _body(_page("", after=f"<div><h2>You might also like</h2><ul>{cards}</ul></div>"))
+    assert "Ministers on alert" not in body and "angry words" not in body
+    assert body.split("\n\n")[:3] == STORY

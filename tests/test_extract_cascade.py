@@ -218,3 +218,29 @@ def test_a_caption_is_no_lead_and_no_body() -> None:
     figure = f"<figure><img src='a.jpg'><figcaption>{caption}</figcaption></figure>"
     article = _read(_page(f'<meta name="description" content="{caption}">', figure))
     assert (article.lead, caption in article.body) == ("", False)
+
+
+def test_a_description_the_body_repeats_further_down_is_no_lead() -> None:
+    # Synthetic page: the description is the second paragraph's sentence, its first letter a
+    # drop cap set apart ("A" + "ccording"), so the standfirst would print it twice.
+    description = (
+        "According to the statement, the protocol covers freight traffic, the opening hours of "
+        "the crossings and the exchange of information"
+    )
+    html = _page(f'<meta name="description" content="{description}">').replace(
+        "<p>According", "<p><span class='drop'>A</span>ccording"
+    )
+    assert _read(html).lead == ""
+
+
+def test_a_standfirst_under_the_headline_is_the_lead_whatever_the_pages_classes() -> None:
+    # Synthetic page: the class of <html> names a menu's state ("header-menu-nav--closed"),
+    # which once put the whole page in the site's chrome, the standfirst taken for a slogan.
+    standfirst = "Both delegations expect a protocol on border crossings to be signed next week."
+    html = (
+        '<!DOCTYPE html><html class="page-story header-menu-nav--closed"><head>'
+        f'<meta name="description" content="{standfirst}"></head><body><article><header>'
+        f"<h1>Talks go on</h1><p class='sub'>{standfirst}</p></header>{STORY}</article>"
+        "</body></html>"
+    )
+    assert _read(html).lead == standfirst
