@@ -34,6 +34,13 @@ def test_folds_are_grouped_by_site_and_cover_every_record_once():
     assert max(map(len, dealt)) - min(map(len, dealt)) <= 3
 
 
+def test_the_held_out_texts_an_earlier_round_trained_on_are_held_out_now():
+    from bench.topics.data import TRAINED_BEFORE
+
+    _, heldout = bench.split(bench.load())
+    assert TRAINED_BEFORE <= {r["id"] for r in heldout}
+
+
 def test_site_groups_subdomains_of_one_publisher():
     assert bench.site("en.odkb-csto.org") == bench.site("odkb-csto.org") == "odkb-csto.org"
     assert bench.site("www.dailymail.co.uk") == "dailymail.co.uk"

@@ -6,7 +6,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from bench.topics.data import DEV, FOLDS, ROOT, TOPICS, Record, load, site, split
+from bench.topics.data import DEV, FOLDS, ROOT, TOPICS, TRAINED_BEFORE, Record, load, site, split
 from bench.topics.report import (
     ablation_row,
     cross_validate,
@@ -34,11 +34,18 @@ def main(argv: Sequence[str]) -> int:
         return ablation(tuning)
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = systems["rules alone"]
+    model = evaluate(predictor(trained(tuning)), heldout)
+    fresh = [i for i, r in enumerate(heldout) if r["id"] not in TRAINED_BEFORE]
     show = [
         *detail(heldout, evaluate(rules, heldout), "rules alone, held-out"),
         *detail(tuning, evaluate(rules, tuning), "rules alone, tuning part"),
         *cross_validate(tuning, "model, tuning part"),
-        *detail(heldout, evaluate(predictor(trained(tuning)), heldout), "model, held-out"),
+        *detail(heldout, model, "model, held-out"),
+        *detail(
+            [heldout[i] for i in fresh],
+            {label: [got[i] for i in fresh] for label, got in model.items()},
+            "model, held-out without the texts an earlier round trained on",
+        ),
         *form_table_rows(tuning, heldout),
     ]
     if "--whole" in argv:
