@@ -88,7 +88,7 @@ def _opens(body: str, lead: str) -> bool:
 def _repeats(body: str, lead: str) -> bool:
     """Tell whether the body shows the lead's words, all in a row, after its opening paragraph.
 
-    The opening paragraph itself is left out: a wire story's opens with its dateline and then
+    The opening paragraph itself is left out: a wire story's body opens with its dateline, then
     the standfirst's words ("MOSCOW, May 16. /TASS/. Temperatures …"), and the standfirst is
     the lead there. So is the lead's first word: a drop cap set apart ("E" + "nvironmentalists")
     splits it.
