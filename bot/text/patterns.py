@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import regex
 
-REGEX_TIMEOUT = 0.05  # seconds one operator regex may spend on one text
 _WIDE = 10  # a repeat allowing more than this many rounds counts as unbounded
 _SEPARATORS = re.compile(r"[\s\-]+")
 _GAP = r"[\s-]+"  # what a space or hyphen inside a phrase matches in the text
