@@ -134,7 +134,8 @@ def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, f
     h.run()
     assert fake.throttled == {}
     assert h.states() == {OutboxState.SENT: 31}
-    assert [m.chat for m in fake.messages[:2]] == [int(A[1]), int(B[1])]  # B did not wait for A
+    # B did not wait for A's 30 posts: the first sends of both go out together (in either order).
+    assert {m.chat for m in fake.messages[:2]} == {int(A[1]), int(B[1])}
 
 
 def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others(

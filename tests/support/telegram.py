@@ -6,6 +6,7 @@ import asyncio
 import threading
 
 from telegram import Bot
+from telegram.request import BaseRequest
 
 from tests.fakes.telegram import DEFAULT_TOKEN
 
@@ -13,11 +14,11 @@ CHANNEL = -1001234567890
 GROUP = -4001
 
 
-def with_bot(fake, action):
+def with_bot(fake, action, *, request: BaseRequest | None = None):
     """Run ``action(bot)`` with an initialized PTB Bot pointed at the fake; return its result."""
 
     async def main():
-        async with Bot(DEFAULT_TOKEN, base_url=fake.base_url) as bot:
+        async with Bot(DEFAULT_TOKEN, base_url=fake.base_url, request=request) as bot:
             return await action(bot)
 
     return asyncio.run(main())
