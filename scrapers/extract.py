@@ -26,6 +26,7 @@ from .datelines import fixed_zone, pick_time, read_dateline
 from .dates import guess_date, iter_datelines, parse_machine_date, plausible
 from .document import parse_page
 from .headline import choose_headline, find_heading
+from .hydration import payload_html
 from .images import lead_image, same_image
 from .language import detect_language
 from .lead import choose_lead, drop_captions, folded
@@ -58,6 +59,9 @@ _TRAILING_DATE = re.compile(r"\s+\d{1,2}\.\d{1,2}\.\d{4}$")
 _NAMED_UTC = re.compile(r"^(\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)\s*(?:GMT|UTC)$")
 _WRITTEN_OFFSET = re.compile(r"(Z|[+-]\d\d:?\d\d)$")
 _MAX_FEED_LEAD = 600
+# A body shorter than this may be a page rendered in the browser (see scrapers/hydration.py).
+_FEW_CHARACTERS = 200
+_NEXT = "self.__next_f.push"
 
 
 def extract_article(
@@ -93,6 +97,8 @@ def extract_article(
     picked = pick(html, source.selectors)
     if picked.html is not None:
         tree, whole = parse_page(picked.html, url=url)
+    # Read before the scripts go: a page rendered in the browser ships its story in them.
+    shipped = payload_html(el.text or "" for el in tree.iter("script")) if _NEXT in html else ""
     _drop_code(tree)
     captions = drop_captions(tree)
     reveal_hidden_story(tree)
@@ -115,7 +121,9 @@ def extract_article(
     # still read for the byline and the headline: sign-up boxes are no body text.
     drop_signup_boxes(tree)
     drop_teaser_cards(tree)
-    body = _body(tree if whole else None, picked, url=url, source=source, title=title)
+    body = _body(
+        tree if whole else None, picked, url=url, source=source, title=title, shipped=shipped
+    )
     body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
     picked_lead = picked.lead if source.selectors.lead else None
     lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
@@ -288,14 +296,29 @@ def _published(
     return moment
 
 
-def _body(tree: HtmlElement | None, picked: Picked, *, url: str, source: Source, title: str) -> str:
-    """Return the article body as paragraphs, cleaned of titles, date lines and trailers."""
+def _body(
+    tree: HtmlElement | None,
+    picked: Picked,
+    *,
+    url: str,
+    source: Source,
+    title: str,
+    shipped: str = "",
+) -> str:
+    """Return the article body as paragraphs, cleaned of titles, date lines and trailers.
+
+    `shipped` is the story's HTML from the page's hydration payload, read when the page's own
+    markup holds next to nothing.
+    """
     # A body selector that finds nothing means another template of the site (belta.by's
     # /special/ pages), not an empty article: generic extraction takes over.
     if picked.body is not None:
         text = picked.body
     else:
         text = extract_body(tree, url=url) if tree is not None else ""
+        if shipped and len(text) < _FEW_CHARACTERS:
+            page = f"<html><body><article>{shipped}</article></body></html>"
+            text = extract_body(page, url=url) or text
     text = clean_text(text)
     # A line that is only the date line goes; a paragraph that opens with one ("МОСКВА,
     # 27 декабря. /ТАСС/. …", however short) is the story.
