@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import escape
@@ -98,7 +98,12 @@ def extract_article(
     if picked.html is not None:
         tree, whole = parse_page(picked.html, url=url)
     # Read before the scripts go: a page rendered in the browser ships its story in them.
-    shipped = payload_html(el.text or "" for el in tree.iter("script")) if _NEXT in html else ""
+    # (Only kept here; decoded only for a page whose markup turns out to hold next to no story.)
+    shipped = (
+        [el.text for el in tree.iter("script") if el.text and _NEXT in el.text]
+        if _NEXT in html
+        else []
+    )
     _drop_code(tree)
     captions = drop_captions(tree)
     reveal_hidden_story(tree)
@@ -303,12 +308,12 @@ def _body(
     url: str,
     source: Source,
     title: str,
-    shipped: str = "",
+    shipped: Sequence[str] = (),
 ) -> str:
     """Return the article body as paragraphs, cleaned of titles, date lines and trailers.
 
-    `shipped` is the story's HTML from the page's hydration payload, read when the page's own
-    markup holds next to nothing.
+    `shipped` are the page's scripts that push a hydration payload, read for the story when the
+    page's own markup holds next to nothing.
     """
     # A body selector that finds nothing means another template of the site (belta.by's
     # /special/ pages), not an empty article: generic extraction takes over.
@@ -316,8 +321,8 @@ def _body(
         text = picked.body
     else:
         text = extract_body(tree, url=url) if tree is not None else ""
-        if shipped and len(text) < _FEW_CHARACTERS:
-            page = f"<html><body><article>{shipped}</article></body></html>"
+        if shipped and len(text) < _FEW_CHARACTERS and (story := payload_html(shipped)):
+            page = f"<html><body><article>{story}</article></body></html>"
             text = extract_body(page, url=url) or text
     text = clean_text(text)
     # A line that is only the date line goes; a paragraph that opens with one ("МОСКВА,
