@@ -174,28 +174,21 @@ def _declared_image(soup: BeautifulSoup, base_url: str) -> str:
     return ""
 
 
+def _media_candidate(media) -> Candidate:
+    """Return a media:content or media:thumbnail element as a picture candidate of the feed."""
+    width, height = (pixels(str(media.get(side) or "")) for side in ("width", "height"))
+    return Candidate(str(media.get("url") or ""), width, height, "feed")
+
+
 def _entry_image(entry, *, base: str, site_image: str) -> str:
     """Return a feed item's picture: media:content, media:thumbnail, then an image enclosure."""
     candidates = [
-        Candidate(
-            str(m.get("url") or ""),
-            pixels(str(m.get("width") or "")),
-            pixels(str(m.get("height") or "")),
-            "feed",
-        )  # fmt: skip
+        _media_candidate(m)
         for m in entry.get("media_content") or ()
         if str(m.get("medium") or "image") == "image"
         and str(m.get("type") or "image/").startswith("image/")
     ]
-    candidates += [
-        Candidate(
-            str(m.get("url") or ""),
-            pixels(str(m.get("width") or "")),
-            pixels(str(m.get("height") or "")),
-            "feed",
-        )  # fmt: skip
-        for m in entry.get("media_thumbnail") or ()
-    ]
+    candidates += [_media_candidate(m) for m in entry.get("media_thumbnail") or ()]
     candidates += [
         Candidate(str(e.get("href") or ""), where="feed")
         for e in entry.get("enclosures") or ()
