@@ -74,15 +74,8 @@ def _tass_paragraphs(world: World) -> str:
     return page.split('<div class="text-block">', 1)[1].split("</div>", 1)[0]
 
 
-def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(
-    world, telegram, tmp_path
-) -> None:
-    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
-    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
-    cycle(config, clock)
-    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
-    sent_before = len(telegram.messages)
-
+def _publish_reprint(world: World, *, preface: str = "") -> None:
+    """List TASS's summit story, reprinted, on the synthetic International Affairs site."""
     site = world.site("interaffairs-en")
     listing = site.routes["/"].body.decode()
     site.add(
@@ -95,10 +88,23 @@ def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(
     )
     site.add(
         "/article/csto-leaders-adopt-anniversary-statement/",
-        REPRINT_PAGE.format(
-            paragraphs="<p>The International Affairs editorial office publishes the "
-            "report of the TASS agency.</p>" + _tass_paragraphs(world)
-        ),
+        REPRINT_PAGE.format(paragraphs=preface + _tass_paragraphs(world)),
+    )
+
+
+def test_a_reprint_on_another_source_edits_the_story_post_to_name_both(
+    world, telegram, tmp_path
+) -> None:
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    cycle(config, clock)
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+    sent_before = len(telegram.messages)
+
+    _publish_reprint(
+        world,
+        preface="<p>The International Affairs editorial office publishes the "
+        "report of the TASS agency.</p>",
     )
     clock.now += timedelta(minutes=10)
     cycle(config, clock)
@@ -174,20 +180,7 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
     cycle(config, clock)
     journal_before = len(telegram.messages_for("@journal_only"))
     main_before = len(telegram.messages_for(CHANNEL))
-    site = world.site("interaffairs-en")
-    site.add(
-        "/",
-        site.routes["/"]
-        .body.decode()
-        .replace(
-            '<section class="news-list">',
-            '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>',
-        ),
-    )
-    site.add(
-        "/article/csto-leaders-adopt-anniversary-statement/",
-        REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)),
-    )
+    _publish_reprint(world)
     clock.now += timedelta(minutes=10)
     cycle(config, clock)
     assert len(telegram.messages_for(CHANNEL)) == main_before
@@ -208,20 +201,7 @@ def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, t
     [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
     journal_before = len(telegram.messages_for("@journal_only"))
     main_before = len(telegram.messages_for(CHANNEL))
-    site = world.site("interaffairs-en")
-    site.add(
-        "/",
-        site.routes["/"]
-        .body.decode()
-        .replace(
-            '<section class="news-list">',
-            '<section class="news-list"><a href="/article/csto-leaders-adopt-anniversary-statement/">S</a>',
-        ),
-    )
-    site.add(
-        "/article/csto-leaders-adopt-anniversary-statement/",
-        REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)),
-    )
+    _publish_reprint(world)
 
     checked = presswatch("check-source", "interaffairs-en", "--config", str(config))
     assert checked.returncode == 0, checked.stderr
