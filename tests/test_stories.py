@@ -168,14 +168,21 @@ def test_an_unchanged_article_is_not_edited(world, telegram, tmp_path) -> None:
     assert telegram.edits == []
 
 
+JOURNAL_CHANNELS = (
+    '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+    '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
+)
+
+
+def _config_with_a_journal_channel(world: World, telegram, tmp_path: Path) -> Path:
+    """Write a config whose second channel follows International Affairs only."""
+    return write_config(
+        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=JOURNAL_CHANNELS
+    )
+
+
 def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, tmp_path) -> None:
-    channels = (
-        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
-        '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
-    )
-    config = write_config(
-        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
-    )
+    config = _config_with_a_journal_channel(world, telegram, tmp_path)
     clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock)
     journal_before = len(telegram.messages_for("@journal_only"))
@@ -189,13 +196,7 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
 
 
 def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, tmp_path) -> None:
-    channels = (
-        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
-        '[[channels]]\nname = "journal"\nchat_id = "@journal_only"\nsources = ["interaffairs-en"]\n'
-    )
-    config = write_config(
-        tmp_path, world, telegram_url=telegram.base_url, backfill=10, channels=channels
-    )
+    config = _config_with_a_journal_channel(world, telegram, tmp_path)
     clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
     cycle(config, clock)
     [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
