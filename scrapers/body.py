@@ -107,7 +107,7 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
             reveal_hidden_story(tree)
         # fast=True skips trafilatura's readability/jusText fallbacks, its most expensive part.
         body = _run(tree, url, favor_precision=True, fast=True)
-        if _words(body) < _SUSPECT_WORDS:
+        if not _has_words(body, _SUSPECT_WORDS):
             # Short: redo it with the fallbacks, and judge that against a recall run.
             precise = _run(tree, url, favor_precision=True)
             body = _choose(precise, _run(tree, url, favor_recall=True, fast=True))
@@ -161,18 +161,22 @@ def _drop_headline(body: _Element) -> None:
 def _drop_link_blocks(body: _Element, tree: _Element) -> None:
     """Remove short blocks that are mostly link text in the page, and lists left empty."""
     short = [b for b in body.iter("p", "item", "head") if len(_text(b).split()) <= _LINK_MAX_WORDS]
-    links = _link_shares(tree, dict.fromkeys(key for block in short for key in _keys(block)))
-    for block in short:
-        if _link_share(block, links) >= _LINK_SHARE:
+    keys = [_keys(block) for block in short]  # each block's, worked out once
+    links = _link_shares(tree, dict.fromkeys(key for block in keys for key in block))
+    for block, block_keys in zip(short, keys):
+        if _link_share(block_keys, links) >= _LINK_SHARE:
             remove_keeping_tail(block)
     for lst in list(body.iter("list")):
         if not _text(lst):
             remove_keeping_tail(lst)
 
 
-def _link_share(block: _Element, links: dict[str, float]) -> float:
-    """Return the link share of the page element with the block's text, else of its lines."""
-    whole, *lines = _keys(block)
+def _link_share(keys: list[str], links: dict[str, float]) -> float:
+    """Return the link share of the page element with a block's text, else of its lines.
+
+    `keys` are the block's, from `_keys`.
+    """
+    whole, *lines = keys
     if not whole or whole in links:
         return links.get(whole, 0.0)
     return sum(len(line) * links.get(line, 0.0) for line in lines) / len(whole)
@@ -337,3 +341,10 @@ def _key(text: str) -> str:
 def _words(el: _Element | None) -> int:
     """Count the words of an element's text (0 for None)."""
     return 0 if el is None else len(_WORD.findall(" ".join(el.itertext())))
+
+
+def _has_words(el: _Element | None, count: int) -> bool:
+    """Tell whether an element's text has at least `count` words, counting no further."""
+    if el is None:
+        return False
+    return sum(1 for _ in islice(_WORD.finditer(" ".join(el.itertext())), count)) >= count
