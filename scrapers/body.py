@@ -88,7 +88,7 @@ def reveal_hidden_story(tree: _Element) -> None:
 
 def _long_paragraphs(el: _Element) -> int:
     """Count an element's own <p> children long enough to be story paragraphs."""
-    return sum(p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH for p in el)
+    return sum(p.tag == "p" and len(_text_key(p)) > _MIN_PARAGRAPH for p in el)
 
 
 def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
@@ -116,7 +116,7 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
         _drop_headline(body)
         _drop_link_blocks(body, tree)
         _drop_trailer(body)
-        kept = {_key(_text(p)) for p in body.iter("p")}
+        kept = {_text_key(p) for p in body.iter("p")}
         lines = xmltotxt(body, False).splitlines() + _continuations(tree, kept)
     except Exception as exc:  # noqa: BLE001 - odd HTML must never break a source's run
         log.warning("body extraction failed for %s: %r", url or "<no url>", exc)
@@ -186,7 +186,7 @@ def _keys(block: _Element) -> list[str]:
     """Return the keys of a block's whole text and of each of its lines."""
     # trafilatura's baseline fallback joins a whole menu into one block, one link per line.
     lines = "\n".join(block.itertext()).splitlines()
-    return [_key(_text(block)), *(_key(line) for line in lines)]
+    return [_text_key(block), *(_key(line) for line in lines)]
 
 
 def _drop_trailer(body: _Element) -> None:
@@ -209,22 +209,23 @@ def _continuations(tree: _Element, kept: set[str]) -> list[str]:
     Some sites split one article into several sibling containers (around ads or paywall
     prompts); trafilatura keeps only the first.
     """
-    groups: dict[tuple[str, str], list[tuple[_Element, list[_Element]]]] = defaultdict(list)
+    Paragraph = tuple[_Element, str]  # a <p> and its key
+    groups: dict[tuple[str, str], list[tuple[_Element, list[Paragraph]]]] = defaultdict(list)
     for el in _PARAGRAPH_CONTAINERS(tree):
-        paras = [p for p in el if p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH]
+        paras = [(p, key) for p in el if p.tag == "p" and len(key := _text_key(p)) > _MIN_PARAGRAPH]
         if len(paras) >= 2:
             groups[(el.tag, el.get("class", ""))].append((el, paras))
     extra: list[str] = []
     for members in groups.values():
-        covered = [
-            sum(_key(_text(p)) in kept for p in paras) * 2 >= len(paras) for _, paras in members
-        ]
-        if len(members) < 2 or not any(covered):
+        if len(members) < 2:
+            continue
+        covered = [sum(key in kept for _, key in paras) * 2 >= len(paras) for _, paras in members]
+        if not any(covered):
             continue
         first = members[covered.index(True)][0]
         for el, paras in members[covered.index(True) + 1 :]:
-            if not any(_key(_text(p)) in kept for p in paras) and _same_story(tree, first, el):
-                extra += [_text(p) for p in paras if _own_link_share(p) < _LINK_SHARE]
+            if not any(key in kept for _, key in paras) and _same_story(tree, first, el):
+                extra += [_text(p) for p, _ in paras if _own_link_share(p) < _LINK_SHARE]
     return extra
 
 
@@ -276,9 +277,10 @@ def _short_key(el: _Element) -> str | None:
     """Return an element's text without whitespace, or None past 400 characters (read no further)."""
     parts, size = [], 0
     for n, text in enumerate(el.itertext()):
-        part = _key(text[:_PEEK])
+        # _key inlined: called for every link of the page and its ancestors.
+        part = "".join(text[:_PEEK].split())
         if len(text) > _PEEK and len(part) <= _MAX_LINKED:
-            part = _key(text)  # mostly whitespace so far: the whole string decides
+            part = "".join(text.split())  # mostly whitespace so far: the whole string decides
         size += len(part)
         if size > _MAX_LINKED or n > _MAX_STRINGS:
             return None
@@ -336,6 +338,11 @@ def _text(el: _Element) -> str:
 def _key(text: str) -> str:
     """Return text without any whitespace, to match blocks across trafilatura's respacing."""
     return "".join(text.split())
+
+
+def _text_key(el: _Element) -> str:
+    """Return an element's text without any whitespace (`_key` of `_text`, one step fewer)."""
+    return "".join("".join(el.itertext()).split())
 
 
 def _words(el: _Element | None) -> int:

@@ -20,7 +20,8 @@ from .normalize import clean_text
 
 # Controls that make a box a sign-up or promotion box ("Newsletter: Sport inside … Jetzt
 # abonnieren"), found first: asking every <div> for its descendants cost more than the body.
-_BOX_CONTROLS = XPath("//form | //button | //input[@type='email']")
+# One walk: a union of three "//" paths walked the page three times.
+_BOX_CONTROLS = XPath("//*[self::form or self::button or self::input[@type='email']]")
 # A box's outermost controls (a control's words inside another's are counted with it).
 _CONTROLS = XPath(
     ".//*[self::form or self::button or self::select or self::label]"
