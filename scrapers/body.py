@@ -53,9 +53,10 @@ _PEEK = 8 * _MAX_LINKED  # characters of one string read before knowing it is to
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
 # What trafilatura reads as a hidden element in an id, class or style.
 _HIDDEN_MARK = re.compile(r"hidden|(?:^|[\s_-])hide|display:\s*none", re.IGNORECASE)
+# contains() where a regular expression is not needed: each re:test is a call back into Python.
 _HIDDEN_CONTAINERS = XPath(
-    "//*[self::div or self::section][p[2]][re:test(@id, 'hid') or re:test(@class, 'hid')"
-    " or re:test(@style, 'display:\\s*none')]",
+    "//*[self::div or self::section][p[2]][contains(@id, 'hid') or contains(@class, 'hid')"
+    " or (contains(@style, 'display:') and re:test(@style, 'display:\\s*none'))]",
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 # Containers with a class and at least two paragraphs, found without a Python call per element.

@@ -27,7 +27,10 @@ _CONTROLS = XPath(
     ".//*[self::form or self::button or self::select or self::label]"
     "[not(ancestor::form or ancestor::button or ancestor::select or ancestor::label)]"
 )
-_CARDS = XPath("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) and .//p]")
+# One walk under each link for any heading, not one per heading level.
+_CARDS = XPath(
+    "//a[.//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]][.//p]"
+)
 _HEADINGS = XPath(".//h1 | .//h2 | .//h3 | .//h4 | .//h5")
 # The most words of a sign-up box's heading ("Sign up for our morning newsletter").
 _BOX_HEADING_WORDS = 12
