@@ -276,6 +276,10 @@ def _link_shares(tree: _Element, wanted: dict[str, None]) -> dict[str, float]:
 
 def _short_key(el: _Element) -> str | None:
     """Return an element's text without whitespace, or None past 400 characters (read no further)."""
+    if not len(el) and len(el.text or "") <= _PEEK:
+        # A link with no child and a short text (most links): no walk needed.
+        key = "".join((el.text or "").split())
+        return None if len(key) > _MAX_LINKED else key
     parts, size = [], 0
     for n, text in enumerate(el.itertext()):
         # _key inlined: called for every link of the page and its ancestors.

@@ -20,17 +20,13 @@ from .normalize import clean_text
 
 # Controls that make a box a sign-up or promotion box ("Newsletter: Sport inside … Jetzt
 # abonnieren"), found first: asking every <div> for its descendants cost more than the body.
-# One walk: a union of three "//" paths walked the page three times.
-_BOX_CONTROLS = XPath("//*[self::form or self::button or self::input[@type='email']]")
+_BOX_CONTROLS = XPath("//form | //button | //input[@type='email']")
 # A box's outermost controls (a control's words inside another's are counted with it).
 _CONTROLS = XPath(
     ".//*[self::form or self::button or self::select or self::label]"
     "[not(ancestor::form or ancestor::button or ancestor::select or ancestor::label)]"
 )
-# One walk under each link for any heading, not one per heading level.
-_CARDS = XPath(
-    "//a[.//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6]][.//p]"
-)
+_CARDS = XPath("//a[(.//h1 or .//h2 or .//h3 or .//h4 or .//h5 or .//h6) and .//p]")
 _HEADINGS = XPath(".//h1 | .//h2 | .//h3 | .//h4 | .//h5")
 # The most words of a sign-up box's heading ("Sign up for our morning newsletter").
 _BOX_HEADING_WORDS = 12
