@@ -53,9 +53,10 @@ _PEEK = 8 * _MAX_LINKED  # characters of one string read before knowing it is to
 # What an XPath string may not hold (lxml refuses control characters, surrogates, U+FFFE/F).
 # What trafilatura reads as a hidden element in an id, class or style.
 _HIDDEN_MARK = re.compile(r"hidden|(?:^|[\s_-])hide|display:\s*none", re.IGNORECASE)
+# contains() where a regular expression is not needed: each re:test is a call back into Python.
 _HIDDEN_CONTAINERS = XPath(
-    "//*[self::div or self::section][p[2]][re:test(@id, 'hid') or re:test(@class, 'hid')"
-    " or re:test(@style, 'display:\\s*none')]",
+    "//*[self::div or self::section][p[2]][contains(@id, 'hid') or contains(@class, 'hid')"
+    " or (contains(@style, 'display:') and re:test(@style, 'display:\\s*none'))]",
     namespaces={"re": "http://exslt.org/regular-expressions"},
 )
 # Containers with a class and at least two paragraphs, found without a Python call per element.
@@ -88,7 +89,7 @@ def reveal_hidden_story(tree: _Element) -> None:
 
 def _long_paragraphs(el: _Element) -> int:
     """Count an element's own <p> children long enough to be story paragraphs."""
-    return sum(p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH for p in el)
+    return sum(p.tag == "p" and len(_text_key(p)) > _MIN_PARAGRAPH for p in el)
 
 
 def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
@@ -107,7 +108,7 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
             reveal_hidden_story(tree)
         # fast=True skips trafilatura's readability/jusText fallbacks, its most expensive part.
         body = _run(tree, url, favor_precision=True, fast=True)
-        if _words(body) < _SUSPECT_WORDS:
+        if not _has_words(body, _SUSPECT_WORDS):
             # Short: redo it with the fallbacks, and judge that against a recall run.
             precise = _run(tree, url, favor_precision=True)
             body = _choose(precise, _run(tree, url, favor_recall=True, fast=True))
@@ -116,7 +117,7 @@ def extract_body(html: str | HtmlElement, *, url: str = "") -> str:
         _drop_headline(body)
         _drop_link_blocks(body, tree)
         _drop_trailer(body)
-        kept = {_key(_text(p)) for p in body.iter("p")}
+        kept = {_text_key(p) for p in body.iter("p")}
         lines = xmltotxt(body, False).splitlines() + _continuations(tree, kept)
     except Exception as exc:  # noqa: BLE001 - odd HTML must never break a source's run
         log.warning("body extraction failed for %s: %r", url or "<no url>", exc)
@@ -161,18 +162,22 @@ def _drop_headline(body: _Element) -> None:
 def _drop_link_blocks(body: _Element, tree: _Element) -> None:
     """Remove short blocks that are mostly link text in the page, and lists left empty."""
     short = [b for b in body.iter("p", "item", "head") if len(_text(b).split()) <= _LINK_MAX_WORDS]
-    links = _link_shares(tree, dict.fromkeys(key for block in short for key in _keys(block)))
-    for block in short:
-        if _link_share(block, links) >= _LINK_SHARE:
+    keys = [_keys(block) for block in short]  # each block's, worked out once
+    links = _link_shares(tree, dict.fromkeys(key for block in keys for key in block))
+    for block, block_keys in zip(short, keys):
+        if _link_share(block_keys, links) >= _LINK_SHARE:
             remove_keeping_tail(block)
     for lst in list(body.iter("list")):
         if not _text(lst):
             remove_keeping_tail(lst)
 
 
-def _link_share(block: _Element, links: dict[str, float]) -> float:
-    """Return the link share of the page element with the block's text, else of its lines."""
-    whole, *lines = _keys(block)
+def _link_share(keys: list[str], links: dict[str, float]) -> float:
+    """Return the link share of the page element with a block's text, else of its lines.
+
+    `keys` are the block's, from `_keys`.
+    """
+    whole, *lines = keys
     if not whole or whole in links:
         return links.get(whole, 0.0)
     return sum(len(line) * links.get(line, 0.0) for line in lines) / len(whole)
@@ -182,7 +187,7 @@ def _keys(block: _Element) -> list[str]:
     """Return the keys of a block's whole text and of each of its lines."""
     # trafilatura's baseline fallback joins a whole menu into one block, one link per line.
     lines = "\n".join(block.itertext()).splitlines()
-    return [_key(_text(block)), *(_key(line) for line in lines)]
+    return [_text_key(block), *(_key(line) for line in lines)]
 
 
 def _drop_trailer(body: _Element) -> None:
@@ -205,22 +210,23 @@ def _continuations(tree: _Element, kept: set[str]) -> list[str]:
     Some sites split one article into several sibling containers (around ads or paywall
     prompts); trafilatura keeps only the first.
     """
-    groups: dict[tuple[str, str], list[tuple[_Element, list[_Element]]]] = defaultdict(list)
+    Paragraph = tuple[_Element, str]  # a <p> and its key
+    groups: dict[tuple[str, str], list[tuple[_Element, list[Paragraph]]]] = defaultdict(list)
     for el in _PARAGRAPH_CONTAINERS(tree):
-        paras = [p for p in el if p.tag == "p" and len(_key(_text(p))) > _MIN_PARAGRAPH]
+        paras = [(p, key) for p in el if p.tag == "p" and len(key := _text_key(p)) > _MIN_PARAGRAPH]
         if len(paras) >= 2:
             groups[(el.tag, el.get("class", ""))].append((el, paras))
     extra: list[str] = []
     for members in groups.values():
-        covered = [
-            sum(_key(_text(p)) in kept for p in paras) * 2 >= len(paras) for _, paras in members
-        ]
-        if len(members) < 2 or not any(covered):
+        if len(members) < 2:
+            continue
+        covered = [sum(key in kept for _, key in paras) * 2 >= len(paras) for _, paras in members]
+        if not any(covered):
             continue
         first = members[covered.index(True)][0]
         for el, paras in members[covered.index(True) + 1 :]:
-            if not any(_key(_text(p)) in kept for p in paras) and _same_story(tree, first, el):
-                extra += [_text(p) for p in paras if _own_link_share(p) < _LINK_SHARE]
+            if not any(key in kept for _, key in paras) and _same_story(tree, first, el):
+                extra += [_text(p) for p, _ in paras if _own_link_share(p) < _LINK_SHARE]
     return extra
 
 
@@ -270,11 +276,16 @@ def _link_shares(tree: _Element, wanted: dict[str, None]) -> dict[str, float]:
 
 def _short_key(el: _Element) -> str | None:
     """Return an element's text without whitespace, or None past 400 characters (read no further)."""
+    if not len(el) and len(el.text or "") <= _PEEK:
+        # A link with no child and a short text (most links): no walk needed.
+        key = "".join((el.text or "").split())
+        return None if len(key) > _MAX_LINKED else key
     parts, size = [], 0
     for n, text in enumerate(el.itertext()):
-        part = _key(text[:_PEEK])
+        # _key inlined: called for every link of the page and its ancestors.
+        part = "".join(text[:_PEEK].split())
         if len(text) > _PEEK and len(part) <= _MAX_LINKED:
-            part = _key(text)  # mostly whitespace so far: the whole string decides
+            part = "".join(text.split())  # mostly whitespace so far: the whole string decides
         size += len(part)
         if size > _MAX_LINKED or n > _MAX_STRINGS:
             return None
@@ -334,6 +345,18 @@ def _key(text: str) -> str:
     return "".join(text.split())
 
 
+def _text_key(el: _Element) -> str:
+    """Return an element's text without any whitespace (`_key` of `_text`, one step fewer)."""
+    return "".join("".join(el.itertext()).split())
+
+
 def _words(el: _Element | None) -> int:
     """Count the words of an element's text (0 for None)."""
     return 0 if el is None else len(_WORD.findall(" ".join(el.itertext())))
+
+
+def _has_words(el: _Element | None, count: int) -> bool:
+    """Tell whether an element's text has at least `count` words, counting no further."""
+    if el is None:
+        return False
+    return sum(1 for _ in islice(_WORD.finditer(" ".join(el.itertext())), count)) >= count

@@ -86,22 +86,28 @@ def drop_headline_repeats(text: str, headlines: Iterable[str]) -> str:
     two run together ("SVP-Sonderparteitag zur MigrationChiesa ruft …"), so they are compared
     by their letters and digits alone.
     """
-    headlines = [h for h in headlines if len(_key(h)) >= _MIN_HEADLINE_KEY]
-    if not headlines:
+    # Each headline's key, and whether it ends as a sentence: worked out once, not once a line.
+    keyed = [
+        (key, bool(_SENTENCE_END.search(h)))
+        for h in headlines
+        if len(key := _key(h)) >= _MIN_HEADLINE_KEY
+    ]
+    if not keyed:
         return text
-    lines = [line for line in text.split("\n") if not _repeats(line, headlines)]
+    lines = [line for line in text.split("\n") if not _repeats(line, keyed)]
     return clean_text("\n".join(lines))
 
 
-def _repeats(text: str, headlines: list[str]) -> bool:
-    """Tell whether a line is a headline, with at most a kicker before it."""
-    line = _key(text)
-    for shown in headlines:
-        # A sentence that ends with the headline's words ("… in a session of the Council.")
-        # ends as a sentence; the headline printed again ends as the headline does.
-        if _SENTENCE_END.search(text) and not _SENTENCE_END.search(shown):
+def _repeats(text: str, headlines: list[tuple[str, bool]]) -> bool:
+    """Tell whether a line is a headline (given as its key and its sentence end), maybe after a kicker."""
+    # A sentence that ends with the headline's words ("… in a session of the Council.") ends
+    # as a sentence; the headline printed again ends as the headline does.
+    sentence = bool(_SENTENCE_END.search(text))
+    line = None  # the line's key, worked out only for a headline that may match (most don't)
+    for headline, ends_sentence in headlines:
+        if sentence and not ends_sentence:
             continue
-        headline = _key(shown)
+        line = _key(text) if line is None else line
         kicker = line[: len(line) - len(headline)]
         # A prefix with digits is a dateline ("新华社北京4月24日电 题：…", "BERLIN, 24. April"):
         # the wire story's opening line, which is article text.
@@ -117,21 +123,24 @@ def _key(text: str) -> str:
 
 def drop_notices(text: str) -> str:
     """Remove short lines that are not the story: notes to the reader, wire credits, captions."""
-    lines = [
-        line
-        for line in text.split("\n")
-        if not (
-            is_caption(line) or (_NOTICE.search(line) and len(line.split()) <= _NOTICE_MAX_WORDS)
-        )
-    ]
+    lines = [line for line in text.split("\n") if not _is_notice(line)]
     return clean_text("\n".join(lines))
+
+
+def _is_notice(line: str) -> bool:
+    """Tell whether a line is short and a caption or a notice to the reader."""
+    # The word count first: most lines are the story's paragraphs, too long to be either.
+    return len(line.split()) <= _NOTICE_MAX_WORDS and (
+        is_caption(line) or _NOTICE.search(line) is not None
+    )
 
 
 def is_caption(line: str) -> bool:
     """Tell whether a line is a picture's caption: "Pictured …", or words ending with a credit."""
     if len(line.split()) > _NOTICE_MAX_WORDS:
         return False
-    credit = _CREDIT.search(line)
+    # A credit has its colon ("Foto: …"); searching a line without one is time lost.
+    credit = _CREDIT.search(line) if ":" in line else None
     if credit is None:
         return _PICTURED.match(line) is not None
     return _SOME_WORDS.search(line[: credit.start()]) is not None

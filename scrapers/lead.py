@@ -94,10 +94,14 @@ def _repeats(body: str, lead: str) -> bool:
     splits it.
     """
     words = _WORDS.findall(lead.casefold())[1 : _LEAD_WORDS + 1]
-    rest = body.partition("\n\n")[2]
+    rest = body.partition("\n\n")[2].casefold()
     if len(words) < _LEAD_WORDS or not rest:
         return False
-    return f" {' '.join(words)} " in f" {' '.join(_WORDS.findall(rest.casefold()))} "
+    # Each word is in the text as written first: most leads fail here, before the body's every
+    # word is listed.
+    if any(word not in rest for word in words):
+        return False
+    return f" {' '.join(words)} " in f" {' '.join(_WORDS.findall(rest))} "
 
 
 def folded(text: str) -> str:

@@ -268,13 +268,14 @@ def _meta_index(metas: list[_Element]):
         for attr in ("property", "name", "itemprop"):
             key = str(tag.get(attr) or "").strip().lower()
             if key:
-                found.setdefault((attr, key), clean_inline(content))
+                found.setdefault((attr, key), content)
 
     def meta(name: str) -> str:
         """Return the first non-empty content for `name`, by property, then name, then itemprop."""
         for attr in ("property", "name", "itemprop"):
             if (attr, name.lower()) in found:
-                return found[(attr, name.lower())]
+                # Cleaned once asked for: most of a page's meta tags are never read here.
+                return clean_inline(found[(attr, name.lower())])
         return ""
 
     return meta
