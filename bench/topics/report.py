@@ -87,8 +87,7 @@ def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[st
 
 
 def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
-    """Summarise a recipe's CV over every fold deal, per view: pooled micro-F1 per deal (mean, lowest,
-    highest), the recall of the weakest topic and the en/ru gap (over all deals' predictions)."""
+    """Summarise a recipe's CV over every fold deal: micro-F1, weakest topic recall, F1 per language."""
     dealt_runs = [cv_runs(records, recipe, deal) for deal in DEALS]
     cells = []
     for label in VIEWS:

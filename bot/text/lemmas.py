@@ -69,8 +69,8 @@ def lemmas(text: str, *, forms: Forms | None = None) -> list[str]:
 
 
 def _sequence(text: str, forms: Forms | None) -> list[str | None]:
-    """Return a text's lemmas in order, function words left out; None for a word the form table
-    lacks (no feature names its lemma, so no pair may be formed across it)."""
+    """Return a text's lemmas in order, function words left out, None where the table lacks a word."""
+    # A word the form table lacks has a lemma no feature names, so no phrase may span it.
     if forms is None:
         return [found for word in words(text) if (found := lemma(word)) not in STOP]
     return [found for word in words(text) if (found := forms.get(word)) != ""]
@@ -79,8 +79,7 @@ def _sequence(text: str, forms: Forms | None) -> list[str | None]:
 def lemma_features(
     title: str, body: str, *, forms: Forms | None = None, phrases: bool = False
 ) -> dict[str, float]:
-    """Return each lemma's weighted count, damped, keyed "w:lemma"; with phrases, also each
-    pair of adjacent English lemmas, keyed "p:first second"."""
+    """Return weighted, damped counts of lemmas ("w:lemma") and English pairs ("p:one two")."""
     counts: dict[str, float] = {}
     lead, rest = _split_lead(body)
     for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1.0)):

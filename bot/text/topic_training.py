@@ -112,8 +112,7 @@ def _settings(
     groups: Sequence[str] | None,
     langs: Sequence[str],
 ) -> tuple[list[float], np.ndarray | None, dict[str, np.ndarray]]:
-    """Return each topic's C and threshold (the recipe's, or chosen by inner CV), and each
-    language's thresholds if the recipe asks for them."""
+    """Return each topic's C and threshold (by inner CV), and per-language thresholds if asked."""
     if not recipe.c_grid and recipe.tune == "none":
         return [recipe.c] * len(topics), None, {}
     per_text = len(recipe.views)
