@@ -119,7 +119,20 @@ def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
         out.append(row(label, count(records, got[label]), len(records)))
         out.extend(language_rows(label, records, got[label]))
     out.append("")
-    return out + topic_table({label: count(records, got[label]) for label in VIEWS}) + [""]
+    out += topic_table({label: count(records, got[label]) for label in VIEWS}) + [""]
+    return out + [f"per language, {name}:", ""] + topic_table(by_language(records, got)) + [""]
+
+
+def by_language(records: Sequence[Record], got: dict) -> dict[str, dict[str, Counter]]:
+    """Count tp/fp/fn per topic for each language and view ("title + 600, en" ...)."""
+    columns = {}
+    for label in VIEWS:
+        for lang in ("en", "ru"):
+            mine = [i for i, r in enumerate(records) if r["lang"] == lang]
+            columns[f"{label}, {lang}"] = count(
+                [records[i] for i in mine], [got[label][i] for i in mine]
+            )
+    return columns
 
 
 def written_rows(systems: dict[str, Predict]) -> list[str]:
