@@ -86,8 +86,8 @@ def ablation(tuning: Sequence[Record]) -> int:
     from bot.text.topic_training import Recipe
 
     recipes = {  # round 6: what might help English, each against round 5's recipe on the same deals
-        "round 5 recipe (one threshold by inner CV, a lower one for a topic short of recall)": Recipe(),
-        "and pairs of adjacent English lemmas (phrases; shipped)": Recipe(phrases=True),
+        "round 5 recipe, shipped (one threshold by inner CV, a lower one for a topic short of recall)": Recipe(),
+        "and pairs of adjacent English lemmas (phrases)": Recipe(phrases=True),
         "and thresholds per language by inner CV": Recipe(per_language=True),
         "phrases and thresholds per language": Recipe(phrases=True, per_language=True),
     }

@@ -52,7 +52,7 @@ class Recipe:
     phrases: bool = False
 
 
-RECIPE = Recipe(phrases=True)
+RECIPE = Recipe()
 
 
 def train(
