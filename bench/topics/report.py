@@ -6,7 +6,18 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 
-from bench.topics.data import FOLDS, SHORT, TOPICS, VIEWS, WRITTEN, Predict, Record, load, view
+from bench.topics.data import (
+    DEALS,
+    FOLDS,
+    SHORT,
+    TOPICS,
+    VIEWS,
+    WRITTEN,
+    Predict,
+    Record,
+    load,
+    view,
+)
 from bench.topics.scoring import (
     count,
     cv_runs,
@@ -76,23 +87,26 @@ def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[st
 
 
 def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
-    """Summarise a recipe's CV per view: pooled P/R/F1, fold mean, lowest topic recall, en/ru gap."""
-    dealt, runs = cv_runs(records, recipe)
-    pooled = [r for fold in dealt for r in fold]
+    """Summarise a recipe's CV over every fold deal: micro-F1, weakest topic recall, F1 per language."""
+    dealt_runs = [cv_runs(records, recipe, deal) for deal in DEALS]
     cells = []
     for label in VIEWS:
-        got = [p for run in runs for p in run[label]]
+        f1s, pooled, got = [], [], []
+        for dealt, runs in dealt_runs:
+            texts = [r for fold in dealt for r in fold]
+            found = [p for run in runs for p in run[label]]
+            f1s.append(micro(count(texts, found))[2])
+            pooled += texts
+            got += found
         counts = count(pooled, got)
-        p, r, f = micro(counts)
-        mean = statistics.mean(micro(count(t, run[label]))[2] for t, run in zip(dealt, runs))
         worst = min(TOPICS, key=lambda t: prf(counts[t])[1])
         by_lang = [
             micro(count(*zip(*[(x, y) for x, y in zip(pooled, got) if x["lang"] == lang])))[2]
             for lang in ("en", "ru")
         ]
         cells.append(
-            f"{p:.3f} | {r:.3f} | **{f:.3f}** | {mean:.3f} | {prf(counts[worst])[1]:.2f} {worst[:8]}"
-            f" | {abs(by_lang[0] - by_lang[1]):.3f}"
+            f"**{statistics.mean(f1s):.3f}** | {min(f1s):.3f}–{max(f1s):.3f}"
+            f" | {prf(counts[worst])[1]:.2f} {worst[:8]} | {by_lang[0]:.3f} / {by_lang[1]:.3f}"
         )
     return f"| {name} | " + " | ".join(cells) + " |"
 
@@ -105,7 +119,20 @@ def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
         out.append(row(label, count(records, got[label]), len(records)))
         out.extend(language_rows(label, records, got[label]))
     out.append("")
-    return out + topic_table({label: count(records, got[label]) for label in VIEWS}) + [""]
+    out += topic_table({label: count(records, got[label]) for label in VIEWS}) + [""]
+    return out + [f"per language, {name}:", ""] + topic_table(by_language(records, got)) + [""]
+
+
+def by_language(records: Sequence[Record], got: dict) -> dict[str, dict[str, Counter]]:
+    """Count tp/fp/fn per topic for each language and view ("title + 600, en" ...)."""
+    columns = {}
+    for label in VIEWS:
+        for lang in ("en", "ru"):
+            mine = [i for i, r in enumerate(records) if r["lang"] == lang]
+            columns[f"{label}, {lang}"] = count(
+                [records[i] for i in mine], [got[label][i] for i in mine]
+            )
+    return columns
 
 
 def written_rows(systems: dict[str, Predict]) -> list[str]:

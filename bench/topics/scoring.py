@@ -124,9 +124,11 @@ def evaluate(predict: Predict, records: Sequence[Record]) -> dict:
     return {label: predict_all(predict, records, chars) for label, chars in VIEWS.items()}
 
 
-def cv_runs(records: Sequence[Record], recipe=None) -> tuple[list[Record], list[dict]]:
+def cv_runs(
+    records: Sequence[Record], recipe=None, deal: int = 0
+) -> tuple[list[Record], list[dict]]:
     """Train on k-1 folds and predict the k-th, for each fold; return the folds and predictions."""
-    dealt = folds(records)
+    dealt = folds(records, deal=deal)
     runs = []
     for i, test in enumerate(dealt):
         train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
