@@ -134,10 +134,10 @@ def test_a_bug_hitting_one_item_on_a_first_poll_still_records_the_baseline(
 
     real = intake.Intake.store
 
-    def explode(self, source_key, article, **kwargs):
-        if article.url.endswith("/news/1"):
+    def explode(self, source_key, prepared, **kwargs):
+        if prepared.article.url.endswith("/news/1"):
             raise KeyError("boom")
-        return real(self, source_key, article, **kwargs)
+        return real(self, source_key, prepared, **kwargs)
 
     monkeypatch.setattr(intake.Intake, "store", explode)
     ministry.feed(2, 1)
