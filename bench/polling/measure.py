@@ -122,7 +122,8 @@ async def _measure(
     # composition root.
     async with open_app(config, deliver=False) as app:
         if parsing == "inprocess":
-            app.poll.parser = InProcess()  # the comparison: pages parsed in threads of this process
+            # The comparison: pages parsed, and their articles prepared, in threads of this process.
+            app.poll.parser = InProcess(finish=app.poll.intake.enricher.preparer)
         sampler = Sampler(app.poll.parser)
         sampler.start()
         try:
