@@ -113,6 +113,7 @@ async def _measure(
     mix: str,
     parsing: str,
     prepare_in: str,
+    synchronous: str,
     cores: set[int],
 ) -> Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
@@ -126,6 +127,9 @@ async def _measure(
         if parsing == "inprocess":
             # The comparison: pages parsed, and their articles prepared, in threads of this process.
             app.poll.parser = InProcess(finish=app.poll.intake.enricher.preparer)
+        if synchronous != "full":
+            # An experiment, not the service's setting: how much of a poll waits for the disk.
+            app.store.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
         if prepare_in == "poller":
             # As before the parsers prepared articles: the poller enriches and hashes each itself.
             app.poll.parser.finish_with(None)
@@ -239,6 +243,7 @@ def run(
     dedup_window: str | None = None,
     parsing: str = "sandbox",
     prepare_in: str = "parser",
+    synchronous: str = "full",
 ) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything.
 
@@ -259,6 +264,7 @@ def run(
             dedup_window=dedup_window,
             parsing=parsing,
             prepare_in=prepare_in,
+            synchronous=synchronous,
         )
     finally:
         os.sched_setaffinity(0, cores)
@@ -277,6 +283,7 @@ def _run(
     dedup_window: str | None,
     parsing: str,
     prepare_in: str,
+    synchronous: str,
 ) -> dict:
     """Run the measurement with this process pinned to one core."""
     bench_core, site_core = cores[0], (cores[1] if len(cores) > 1 else None)
@@ -318,6 +325,7 @@ def _run(
                 mix=mix,
                 parsing=parsing,
                 prepare_in=prepare_in,
+                synchronous=synchronous,
                 cores=set(cores),
             )
         )
@@ -341,6 +349,7 @@ def _run(
         "mix": mix,
         "parsing": parsing,
         "prepare_in": prepare_in,
+        "synchronous": synchronous,
         "wall": wall,
         "own_cpu": own_cpu,
         "server": server,

@@ -87,6 +87,8 @@ def _parsers(m: dict) -> str:
     """Describe where pages were parsed and the memory of the process and its parsers together."""
     r: Results = m["results"]
     where = "" if m.get("prepare_in", "parser") == "parser" else ", articles prepared by the poller"
+    if m.get("synchronous", "full") != "full":
+        where += f", commits not synced (synchronous={m['synchronous']}: an experiment)"
     if m["parsing"] == "inprocess":
         return "pages parsed in threads of this process" + where
     pss, rss = r.tree_peak
