@@ -111,7 +111,9 @@ def serve_forks(control: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.freeze()  # the imported objects stay shared with every worker, untouched by collections
     sock.sendall(b"ready")
-    finishes: dict[bytes, object] = {}  # each Finish received, by its digest, built once
+    # The last Finish received, by its digest: built once for all the workers forked with it (a
+    # reload's new one replaces it; workers forked before keep their own copy).
+    finishes: dict[bytes, object] = {}
     while True:
         message, fds, _, _ = socket.recv_fds(sock, _REQUEST.size, 1)
         if not message:
@@ -121,7 +123,7 @@ def serve_forks(control: int) -> None:
         payload = _read(sock, size)
         key = hashlib.sha256(payload).digest()
         if key not in finishes:
-            finishes[key] = _built(payload)
+            finishes = {key: _built(payload)}
             gc.freeze()  # what it loaded stays shared with the workers, as the imports do
         pid = os.fork()
         if pid == 0:
