@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import EnrichConfig
-from bot.ingest.prepare import Enriched, Prepared, Preparer, dedup_text
+from bot.ingest.prepare import Enriched, Prepared, Preparer, dedup_text, enrich
 from scrapers.models import Article
 from storage import Store
 from storage.neardup import NearDuplicate, shingles, signature_of, similarity
@@ -32,7 +32,10 @@ class Enricher:
 
     def enrich(self, item: Article | Prepared) -> Enriched:
         """Return the article with its summary, topics and entity tags."""
-        return self.prepare(item).enriched
+        if isinstance(item, Prepared):
+            return item.enriched
+        preparer = self.preparer  # without the hashes: retagging the archive needs none
+        return enrich(item, taxonomy=preparer.taxonomy, summary_chars=preparer.summary_chars)
 
     def signature(self, item: Article | Prepared) -> MinHash:
         """Return the MinHash signature near-duplicate detection indexes."""
