@@ -19,8 +19,8 @@ from scrapers import Article, Link, ParserFailed, Source
 from scrapers.jobs import feed_articles, link_article
 from scrapers.sandbox import InProcess, Sandbox
 from storage import Store
+from tests.support.ministry import Ministry, page
 from tests.support.parsing import FailingOn, Tagged, Unbuildable, finished, run_in_sandbox
-from tests.test_isolation import Ministry, page
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 SOURCE = Source(key="ministry", url="https://ministry.example/rss", fetch_pages=False)
