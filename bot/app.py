@@ -171,9 +171,12 @@ def poll_context(
         channels=config.channels,
         corrections=config.telegram.corrections,
     )
+    parser = parser or InProcess()
+    # The parser's workers enrich what they read, with this config's taxonomy (a reload's too).
+    parser.finish_with(intake.enricher.preparer)
     return PollContext(
         fetcher=fetcher,
-        parser=parser or InProcess(),
+        parser=parser,
         store=store,
         intake=intake,
         health=config.health,

@@ -1,13 +1,17 @@
 """What a poll hands to the parsing sandbox: pure functions of plain data, run in its workers.
 
 Each takes bytes, strings and frozen dataclasses and returns frozen dataclasses, so it crosses
-the process boundary as it is (scrapers/sandbox.py).
+the process boundary as it is (scrapers/sandbox.py). A job that reads articles takes `finish`,
+what the caller computes from each article (the sandbox's Finish, given to it by the bot): the
+job returns finish(article) in the article's place, computed where the article was extracted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from .discover import read_feed, read_listing
 from .extract import article_from_link, extract_article, merge_link
@@ -36,7 +40,12 @@ def source_links(
 
 
 def feed_articles(
-    source: Source, *, content: bytes, skip: frozenset[str], now: datetime
+    source: Source,
+    *,
+    content: bytes,
+    skip: frozenset[str],
+    now: datetime,
+    finish: Callable[[Article], Any] | None = None,
 ) -> tuple[Listing, tuple[tuple[str, tuple], ...]]:
     """Return a feed's links (as source_links does) and the articles of its unread items that
     need no page, when there are at most READ_WITH_FEED: each as its own job outcome (see
@@ -49,15 +58,29 @@ def feed_articles(
     ]
     if len(unread) > READ_WITH_FEED:
         return listing, ()
-    kwargs = {"source": source, "now": now}
+    kwargs = {"source": source, "now": now, "finish": finish}
     return listing, tuple((link.url, call(link_article, (link,), kwargs)) for link in unread)
 
 
 def link_article(
-    link: Link, *, source: Source, now: datetime, html: str | None = None, url: str = ""
+    link: Link,
+    *,
+    source: Source,
+    now: datetime,
+    html: str | None = None,
+    url: str = "",
+    finish: Callable[[Article], Any] | None = None,
+) -> Any:
+    """Return a link's article (or finish(article)): extracted from its page `html` (fetched
+    from `url`) and filled in from the link, or built from the feed item alone without a page."""
+    article = _link_article(link, source=source, now=now, html=html, url=url)
+    return article if finish is None else finish(article)
+
+
+def _link_article(
+    link: Link, *, source: Source, now: datetime, html: str | None, url: str
 ) -> Article:
-    """Return a link's article: extracted from its page `html` (fetched from `url`) and filled
-    in from the link, or built from the feed item alone when no page was fetched."""
+    """Return a link's article, as link_article does without `finish`."""
     if html is None:
         return article_from_link(link, source=source, now=now)
     article = extract_article(html, url=url, source=source, now=now, site_image=link.site_image)

@@ -7,6 +7,11 @@ server process that imported only the parsers (scrapers/workers.py), each with a
 limit; only plain data crosses (bytes and str in, frozen dataclasses out), errors as their class
 and message.
 
+A caller may give the sandbox a `Finish`: what it computes from each article a job reads
+(the bot's enrichment), built once in the fork server so every worker shares it, and applied in
+the worker that extracted the article (`run_finished`), off the caller's core. Scrapers never
+imports the caller: the Finish arrives pickled, by the name of its class.
+
 `InProcess` runs the same jobs in a thread of this process, without deadline or limit: for unit
 tests and one-off commands, never for the service.
 """
@@ -14,8 +19,10 @@ tests and one-off commands, never for the service.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
+import pickle
 import signal
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +32,7 @@ from typing import Any, Protocol, TypeVar
 
 from . import errors
 from .errors import ParseError, ParserFailed, TooLargeToParse, TooSlowToParse
+from .models import Article
 from .outcomes import call
 from .workers import ForkServer
 
@@ -37,11 +45,27 @@ _RECYCLE_RSS = 160 * 2**20
 _INLINE_SEND = 64 * 1024  # a job this small is written to its worker's socket from the loop
 
 
+class Finish(Protocol):
+    """What a caller computes from each article where it was read (picklable, by class name)."""
+
+    def __call__(self, article: Article) -> Any:
+        """Return what the caller wants in the article's place."""
+
+    def warm(self) -> None:
+        """Load what a first call would load (in the fork server, so every worker shares it)."""
+
+
 class Parser(Protocol):
     """Where a poll parses what it fetched: a Sandbox, or InProcess in tests."""
 
     async def run(self, label: str, job: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return job(*args, **kwargs); raise only ParseError (`label` names the document)."""
+
+    async def run_finished(self, label: str, job: Callable[..., Any], /, *args, **kwargs) -> Any:
+        """Return job(*args, finish=<the Finish or None>, **kwargs), as run does."""
+
+    def finish_with(self, finish: Finish | None) -> None:
+        """Apply `finish` to the articles of later run_finished jobs."""
 
     def close(self) -> None:
         """Stop the workers, if any."""
@@ -50,9 +74,20 @@ class Parser(Protocol):
 class InProcess:
     """Run parsing jobs in a thread of this process, with no deadline: tests and dry runs only."""
 
+    def __init__(self, finish: Finish | None = None) -> None:
+        self.finish = finish
+
     async def run(self, label: str, job: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Return job(*args, **kwargs) computed in a thread; raise only ParseError."""
         return unwrap(label, await asyncio.to_thread(call, job, args, kwargs))
+
+    async def run_finished(self, label: str, job: Callable[..., Any], /, *args, **kwargs) -> Any:
+        """Return job(*args, finish=self.finish, **kwargs) computed in a thread, as run does."""
+        return await self.run(label, job, *args, finish=self.finish, **kwargs)
+
+    def finish_with(self, finish: Finish | None) -> None:
+        """Apply `finish` to the articles of later run_finished jobs."""
+        self.finish = finish
 
     def close(self) -> None:
         """Nothing to stop."""
@@ -68,6 +103,7 @@ class Sandbox:
         memory_mb: int,
         workers: int = 0,
         server: ForkServer | None = None,
+        finish: Finish | None = None,
     ) -> None:
         # `server`: a fork server to share (tests start one for many sandboxes); by default the
         # sandbox starts its own on first use and stops it on close.
@@ -83,6 +119,7 @@ class Sandbox:
         self._answers: set[asyncio.Future] = set()
         self._starting: asyncio.Lock | None = None
         self._closed = False
+        self._finish = _Pickled(finish)
 
     async def start(self) -> None:
         """Start the workers, off the event loop (the fork server's first start takes a second)."""
@@ -98,11 +135,35 @@ class Sandbox:
         ParserFailed when the job raised an unexpected error or its worker died, and the
         job's own ParseError otherwise; CancelledError when the sandbox is closed meanwhile.
         """
+        return await self._run(label, (job, args, kwargs, False))
+
+    async def run_finished(self, label: str, job: Callable[..., Any], /, *args, **kwargs) -> Any:
+        """Return job(*args, finish=<the Finish>, **kwargs) computed by a worker, as run does.
+
+        The worker applies the Finish it was forked with; an error it raises fails the job
+        (ParserFailed), like any unexpected error of the job's own.
+        """
+        return await self._run(label, (job, args, kwargs, True))
+
+    def finish_with(self, finish: Finish | None) -> None:
+        """Apply `finish` to later jobs: idle workers with another are replaced now, busy ones
+        when their job ends (a job under way keeps the Finish it started with)."""
+        pickled = _Pickled(finish)
+        if pickled.key == self._finish.key:
+            return
+        self._finish = pickled
+        # No waiter can be queued while workers are idle, and the next job starts new workers.
+        for worker in [w for w in self._idle if w.finish_key != pickled.key]:
+            self._idle.remove(worker)
+            self._retire(worker)
+
+    async def _run(self, label: str, request: tuple) -> Any:
+        """Have a worker run a request (job, args, kwargs, finished) within the deadline."""
         if len(self._all) < self.size:
             await self.start()
         worker = await self._acquire(label)
         try:
-            outcome = await self._exchange(worker, (job, args, kwargs))
+            outcome = await self._exchange(worker, request)
         except TimeoutError:
             self._replace(worker)
             raise TooSlowToParse(
@@ -116,7 +177,7 @@ class Sandbox:
             self._replace(worker)  # cancelled mid-job: the worker's state is unknown
             raise
         *outcome, logged, size = outcome
-        if outcome[0] == "memory" or size > _RECYCLE_RSS:
+        if outcome[0] == "memory" or size > _RECYCLE_RSS or worker.finish_key != self._finish.key:
             self._replace(worker)
         else:
             self._release(worker)
@@ -177,8 +238,11 @@ class Sandbox:
 
     def _spawn(self) -> _Worker:
         """Start one worker process (blocking: call it in a thread)."""
-        pid, conn = self._server.fork(memory_mb=self.memory_mb, deadline=self.deadline)
-        return _Worker(pid, conn)
+        finish = self._finish
+        pid, conn = self._server.fork(
+            memory_mb=self.memory_mb, deadline=self.deadline, finish=finish.payload
+        )
+        return _Worker(pid, conn, finish.key)
 
     def _release(self, worker: _Worker) -> None:
         """Make a worker available (waking a caller waiting for one), or stop it if closed."""
@@ -209,8 +273,9 @@ class Sandbox:
 class _Worker:
     """One worker process and our end of its socket."""
 
-    def __init__(self, pid: int, conn: Connection) -> None:
+    def __init__(self, pid: int, conn: Connection, finish_key: str) -> None:
         self.pid, self.conn, self.alive = pid, conn, True
+        self.finish_key = finish_key  # which Finish it was forked with
 
     def kill(self) -> None:
         """Kill the process without waiting for it, unless it is known to have ended."""
@@ -221,6 +286,14 @@ class _Worker:
                 os.kill(self.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+
+class _Pickled:
+    """A Finish as the fork server receives it, and a key that tells two apart."""
+
+    def __init__(self, finish: Finish | None) -> None:
+        self.payload = b"" if finish is None else pickle.dumps(finish)
+        self.key = hashlib.sha256(self.payload).hexdigest()
 
 
 def _death(exc: BaseException) -> str:

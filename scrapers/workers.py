@@ -5,13 +5,19 @@ Neither the service's own process (it runs threads, so it is never forked) nor i
 interpreter that imports `scrapers.jobs` and nothing else, and forks each worker from itself,
 ready in milliseconds. A worker runs jobs from its socket under an address-space limit until
 the socket closes; the parent kills it when a job passes its deadline.
+
+A fork request may carry a pickled Finish (scrapers/sandbox.py): the server unpickles it (which
+imports the caller's module that defines it) and warms it once per distinct Finish, before
+forking, so its workers share what it loaded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
+import pickle
 import resource
 import signal
 import socket
@@ -19,12 +25,14 @@ import struct
 import subprocess
 import sys
 import threading
+import traceback
 from multiprocessing.connection import Connection
 
 from .outcomes import call
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _PID = struct.Struct("q")
+_REQUEST = struct.Struct("qdq")  # memory limit in MB, deadline in s, size of the pickled Finish
 _MAX_RECORDS = 20  # warnings of one job handed to the parent
 _SERVER = (
     "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
@@ -46,8 +54,11 @@ class ForkServer:
         """Return the server's process id while it runs."""
         return self._process.pid if self._process and self._process.poll() is None else None
 
-    def fork(self, *, memory_mb: int, deadline: float) -> tuple[int, Connection]:
-        """Start a worker; return its pid and our end of its socket. Raises OSError."""
+    def fork(
+        self, *, memory_mb: int, deadline: float, finish: bytes = b""
+    ) -> tuple[int, Connection]:
+        """Start a worker (with the pickled Finish `finish`, if any); return its pid and our end
+        of its socket. Raises OSError."""
         with self._lock:
             if self._stopped:
                 raise OSError("the parsing fork server is stopped")
@@ -55,8 +66,9 @@ class ForkServer:
                 self._start()
             ours, theirs = socket.socketpair()
             try:
-                request = json.dumps([memory_mb, deadline]).encode()
+                request = _REQUEST.pack(memory_mb, deadline, len(finish))
                 socket.send_fds(self._socket, [request], [theirs.fileno()])
+                self._socket.sendall(finish)
                 (pid,) = _PID.unpack(_read(self._socket, _PID.size))
             finally:
                 theirs.close()
@@ -99,37 +111,64 @@ def serve_forks(control: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     gc.freeze()  # the imported objects stay shared with every worker, untouched by collections
     sock.sendall(b"ready")
+    # The last Finish received, by its digest: built once for all the workers forked with it (a
+    # reload's new one replaces it; workers forked before keep their own copy).
+    finishes: dict[bytes, object] = {}
     while True:
-        message, fds, _, _ = socket.recv_fds(sock, 256, 1)
+        message, fds, _, _ = socket.recv_fds(sock, _REQUEST.size, 1)
         if not message:
             return  # the parent ended
-        memory_mb, deadline = json.loads(message)
+        message += _read(sock, _REQUEST.size - len(message))
+        memory_mb, deadline, size = _REQUEST.unpack(message)
+        payload = _read(sock, size)
+        key = hashlib.sha256(payload).digest()
+        if key not in finishes:
+            finishes = {key: _built(payload)}
+            gc.freeze()  # what it loaded stays shared with the workers, as the imports do
         pid = os.fork()
         if pid == 0:
             sock.close()
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             try:
-                serve_jobs(Connection(fds[0]), memory_mb=memory_mb, deadline=deadline)
+                serve_jobs(
+                    Connection(fds[0]), memory_mb=memory_mb, deadline=deadline, finish=finishes[key]
+                )
             finally:
                 os._exit(0)
         os.close(fds[0])
         sock.sendall(_PID.pack(pid))
 
 
-def serve_jobs(conn: Connection, *, memory_mb: int, deadline: float) -> None:
+def _built(payload: bytes) -> object:
+    """Return a pickled Finish, warmed (None for no Finish, or one that cannot be built)."""
+    if not payload:
+        return None
+    try:
+        finish = pickle.loads(payload)
+        finish.warm()
+    except Exception:  # noqa: BLE001 - the workers still parse; the caller finishes articles
+        traceback.print_exc()  # to the service's stderr: the server has no log handlers
+        return None
+    return finish
+
+
+def serve_jobs(conn: Connection, *, memory_mb: int, deadline: float, finish=None) -> None:
     """Run jobs from the socket until it closes: a worker's whole life.
 
-    Each answer is the job's outcome (see `call`), the warnings the job logged (the parent
-    logs them under the same logger names) and the worker's resident size.
+    A request is (job, args, kwargs, finished); a finished one gets `finish` as its keyword
+    argument of that name. Each answer is the job's outcome (see `call`), the warnings the job
+    logged (the parent logs them under the same logger names) and the worker's resident size.
     """
     _limit_memory(memory_mb)
     logged = _Collector()
     logging.getLogger().addHandler(logged)
     while True:
         try:
-            job, args, kwargs = conn.recv()
+            job, args, kwargs, finished = conn.recv()
         except (EOFError, OSError):
             return
+        if finished:
+            kwargs = {**kwargs, "finish": finish}
         # Orphaned (the parent killed outright), a stuck job still ends: SIGALRM's default
         # action stops the process well after the parent would have.
         signal.alarm(int(2 * deadline) + 5)

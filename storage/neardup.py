@@ -74,19 +74,40 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 
 def signature(shingle_set: frozenset[str], *, num_perm: int) -> MinHash:
     """Return the MinHash of a shingle set."""
+    return signature_of(hashed(shingle_set), num_perm=num_perm)
+
+
+def hashed(shingle_set: frozenset[str]) -> tuple[int, ...]:
+    """Return the 32-bit hashes of a shingle set's members, sorted: what its MinHash is made of.
+
+    Plain data without datasketch, so a parsing worker can compute it beside the extraction and
+    the poller only applies the permutations (signature_of).
+    """
+    return tuple(sorted({_hash32(s.encode("utf-8")) for s in shingle_set}))
+
+
+def signature_of(hashes: tuple[int, ...], *, num_perm: int) -> MinHash:
+    """Return the MinHash of shingles given by their hashes (see `hashed`)."""
     from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
 
+    # The hashes are already what datasketch's hash function would return for each shingle, so
+    # it is told to take them as they are; the permutations and the minimum are its own.
     minhash = MinHash(
-        num_perm=num_perm, hashfunc=_hash32, permutations=_permutations(num_perm), scheme="affine32"
+        num_perm=num_perm, hashfunc=_given, permutations=_permutations(num_perm), scheme="affine32"
     )
-    if shingle_set:
-        minhash.update_batch([s.encode("utf-8") for s in shingle_set])
+    if hashes:
+        minhash.update_batch(hashes)
     return minhash
 
 
 def _hash32(data: bytes) -> int:
     """Hash a shingle to 32 bits (blake2b: fast, well mixed, in the standard library)."""
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
+
+
+def _given(value: int) -> int:
+    """Return a hash already computed (see signature_of)."""
+    return value
 
 
 @lru_cache(maxsize=8)

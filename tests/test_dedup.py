@@ -104,3 +104,20 @@ def test_similarity_edges(a: str, b: str, expected: float) -> None:
     assert (
         similarity(shingles(a, size=DEFAULT.shingle), shingles(b, size=DEFAULT.shingle)) == expected
     )
+
+
+@pytest.mark.parametrize("pair", PAIRS[:3], ids=[p["note"] for p in PAIRS[:3]])
+def test_a_signature_from_shingle_hashes_is_the_one_datasketch_makes_from_the_shingles(
+    pair: dict,
+) -> None:
+    # Signatures are persisted: built from hashes computed elsewhere (a parsing worker), they
+    # must stay what datasketch computes hashing each shingle itself.
+    from datasketch import MinHash
+
+    from storage.neardup import _hash32
+
+    shingle_set = shingles(pair["a"], size=DEFAULT.shingle)
+    direct = MinHash(num_perm=DEFAULT.num_perm, hashfunc=_hash32, scheme="affine32")
+    direct.update_batch([s.encode("utf-8") for s in shingle_set])
+    assert len(shingle_set) > 20
+    assert (_sig(pair["a"]).hashvalues == direct.hashvalues).all()

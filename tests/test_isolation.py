@@ -5,101 +5,13 @@ Each test polls a loopback ministry site through the parsing sandbox into a real
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
-
 import pytest
 
-from bot.app import poll_context
-from bot.config import config_from_dict
-from bot.ingest.poll import poll_source
-from scrapers.fetch import Fetcher, make_client
-from scrapers.sandbox import Sandbox
-from storage import Store
 from tests.fakes.hostile import PAGE, SLOW_PAGE, issue_feeds, issue_pages
 from tests.fakes.sites import FakeSites
+from tests.support.ministry import Ministry, page
 
 SLOW = SLOW_PAGE  # close to a minute of parsing: past any short deadline
-TOPICS = ("border security", "grain exports", "a water treaty", "the rail corridor", "climate aid")
-
-
-def page(n: int) -> str:
-    """Return release n's page: its own text, so no release is a near-duplicate of another."""
-    topic = TOPICS[n % len(TOPICS)]
-    story = " ".join(
-        f"Delegates discussed {topic} in round {n}.{k} of the talks." for k in range(9)
-    )
-    return f"<html><body><h1>Release {n} on {topic}</h1><p>{story}</p></body></html>"
-
-
-class Ministry:
-    """A loopback ministry site and one source of it, polled through the sandbox."""
-
-    def __init__(self, sites: FakeSites, tmp_path: Path, fork_server, **source) -> None:
-        self.sites, self.fork_server = sites, fork_server
-        self.source = {
-            "key": "ministry",
-            "kind": "feed",
-            "url": f"{sites.base_url}/rss",
-            "link_pattern": r"/news/\d+$",
-            "robots": False,
-            "backfill": 0,
-            **source,
-        }
-        self.db = tmp_path / "archive.db"
-
-    def feed(self, *items: int, bad: bytes = b"") -> None:
-        """Serve a feed of `items` (newest first), each linking to a page of the site."""
-        entries = "".join(
-            f"<item><title>Release {n}</title><link>{self.url(n)}</link>"
-            f"<pubDate>Mon, {n:02d} Jun 2026 10:00:00 +0000</pubDate></item>"
-            for n in items
-        )
-        body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>M</title>{entries}'
-        self.sites.add("/rss", body.encode() + bad + b"</channel></rss>")
-
-    def url(self, n: int) -> str:
-        """Return the URL of release n's page."""
-        return f"{self.sites.base_url}/news/{n}"
-
-    def poll(self, *, deadline: float = 10.0):
-        """Poll the source once through a fresh sandbox; return the run."""
-        config = config_from_dict(
-            {
-                "storage": {"path": str(self.db)},
-                "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
-                "channels": [{"name": "main", "chat_id": "@main"}],
-                "sources": [self.source],
-            },
-            path=self.db.parent / "presswatch.toml",
-        )
-
-        async def go():
-            store = Store.open(self.db)
-            sandbox = Sandbox(deadline=deadline, memory_mb=512, server=self.fork_server)
-            try:
-                async with make_client(config.fetch) as client:
-                    fetcher = Fetcher(client, config.fetch)
-                    ctx = poll_context(config, fetcher=fetcher, store=store, parser=sandbox)
-                    return await poll_source(config.sources[0], ctx)
-            finally:
-                sandbox.close()
-                store.close()
-
-        return asyncio.run(go())
-
-    def rows(self, sql: str) -> list[dict]:
-        """Query the archive."""
-        store = Store.open(self.db)
-        try:
-            return list(store.db.query(sql))
-        finally:
-            store.close()
-
-    def posted(self) -> list[str]:
-        """Return the URLs queued for posting, in order."""
-        sql = "select a.url from outbox o join articles a on a.id = o.article_id order by o.id"
-        return [row["url"] for row in self.rows(sql)]
 
 
 @pytest.fixture
@@ -134,10 +46,10 @@ def test_a_bug_hitting_one_item_on_a_first_poll_still_records_the_baseline(
 
     real = intake.Intake.store
 
-    def explode(self, source_key, article, **kwargs):
-        if article.url.endswith("/news/1"):
+    def explode(self, source_key, prepared, **kwargs):
+        if prepared.article.url.endswith("/news/1"):
             raise KeyError("boom")
-        return real(self, source_key, article, **kwargs)
+        return real(self, source_key, prepared, **kwargs)
 
     monkeypatch.setattr(intake.Intake, "store", explode)
     ministry.feed(2, 1)

@@ -305,10 +305,10 @@ def test_a_poison_article_does_not_block_its_source(world, tmp_path, monkeypatch
 
     real = intake.Intake.store
 
-    def explode(self, source_key, article, **kwargs):
-        if "kosachev" in article.url:
+    def explode(self, source_key, prepared, **kwargs):
+        if "kosachev" in prepared.article.url:
             raise KeyError("boom")
-        return real(self, source_key, article, **kwargs)
+        return real(self, source_key, prepared, **kwargs)
 
     monkeypatch.setattr(intake.Intake, "store", explode)
     config = write_config(tmp_path, world)
@@ -348,6 +348,6 @@ def test_a_lead_taken_from_the_feed_obeys_the_sources_rules_as_the_pages_would()
         finally:
             store.close()
 
-    article = asyncio.run(go())
+    article = asyncio.run(go()).article
     assert article.lead == "The Joint Staff announced the exercise of the collective forces."
     assert article.body.startswith("The command and staff exercise")

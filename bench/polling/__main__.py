@@ -59,6 +59,20 @@ def main() -> None:
         help="parse in the sandbox's worker processes (default, as the service does) or in "
         "threads of the polling process (as before the sandbox), for comparison",
     )
+    parser.add_argument(
+        "--prepare-in",
+        choices=("parser", "poller"),
+        default="parser",
+        help="where each article read is enriched and its shingles hashed: where it was parsed "
+        "(default, as the service does) or in the polling process (as before), for comparison",
+    )
+    parser.add_argument(
+        "--synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="the archive's SQLite synchronous setting: full (default, the service's) or "
+        "normal, an experiment showing how long polls wait for commits to reach the disk",
+    )
     parser.add_argument("--no-log", action="store_true", help="leave logging unconfigured")
     parser.add_argument("--json", action="store_true", help="print the measures as JSON")
     args = parser.parse_args()
@@ -75,6 +89,8 @@ def main() -> None:
         mix=args.mix,
         dedup_window=args.dedup_window,
         parsing=args.parsing,
+        prepare_in=args.prepare_in,
+        synchronous=args.synchronous,
     )
     command = (
         f"python -m bench.polling --sources {args.sources} --rounds {args.rounds} "
@@ -82,6 +98,8 @@ def main() -> None:
         f"--memory-polls {args.memory_polls} --db {args.db}"
         + (f" --mix {args.mix}" if args.mix != "changed" else "")
         + (f" --parsing {args.parsing}" if args.parsing != "sandbox" else "")
+        + (f" --prepare-in {args.prepare_in}" if args.prepare_in != "parser" else "")
+        + (f" --synchronous {args.synchronous}" if args.synchronous != "full" else "")
         + (f" --dedup-window {args.dedup_window}" if args.dedup_window else "")
         + (" --no-log" if args.no_log else "")
     )
@@ -93,6 +111,7 @@ def main() -> None:
                 {
                     "rates": results.rates,
                     "cpu_per_poll": results.cpu_per_poll,
+                    "own_cpu_per_poll": results.own_cpu_per_poll,
                     "memory": results.memory,
                     "mixed_rate": results.mixed_rate,
                     "tree_peak": results.tree_peak,

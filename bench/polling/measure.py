@@ -32,6 +32,7 @@ class Results:
 
     rates: dict[str, list[float]] = field(default_factory=dict)
     cpu_per_poll: dict[str, list[float]] = field(default_factory=dict)
+    own_cpu_per_poll: dict[str, list[float]] = field(default_factory=dict)  # the poller's alone
     # (polls, RSS, peak RSS of this process, articles, PSS and RSS of it and its parsers)
     memory: list[tuple[int, float, float, int, float, float]] = field(default_factory=list)
     mixed_rate: float = 0.0
@@ -111,6 +112,8 @@ async def _measure(
     memory_polls: int,
     mix: str,
     parsing: str,
+    prepare_in: str,
+    synchronous: str,
     cores: set[int],
 ) -> Results:
     """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
@@ -122,7 +125,14 @@ async def _measure(
     # composition root.
     async with open_app(config, deliver=False) as app:
         if parsing == "inprocess":
-            app.poll.parser = InProcess()  # the comparison: pages parsed in threads of this process
+            # The comparison: pages parsed, and their articles prepared, in threads of this process.
+            app.poll.parser = InProcess(finish=app.poll.intake.enricher.preparer)
+        if synchronous != "full":
+            # An experiment, not the service's setting: how much of a poll waits for the disk.
+            app.store.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        if prepare_in == "poller":
+            # As before the parsers prepared articles: the poller enriches and hashes each itself.
+            app.poll.parser.finish_with(None)
         sampler = Sampler(app.poll.parser)
         sampler.start()
         try:
@@ -179,11 +189,16 @@ async def _measure_with(
         """Return the CPU seconds of this process and its parsing workers so far."""
         return time.process_time() + cpu_seconds(getattr(app.poll.parser, "processes", list)())
 
-    async def timed(sources: list, path: str) -> tuple[float, float]:
-        done, began, before = 0, time.perf_counter(), used()
+    async def timed(sources: list, path: str) -> tuple[float, float, float]:
+        done, began, before, own = 0, time.perf_counter(), used(), time.process_time()
         while done < polls[path]:
             done += await one_round(sources, path)
-        return done / (time.perf_counter() - began), (used() - before) / done * 1000
+        per_poll = lambda spent: spent / done * 1000  # noqa: E731
+        return (
+            done / (time.perf_counter() - began),
+            per_poll(used() - before),
+            per_poll(time.process_time() - own),
+        )
 
     articles = lambda: store.db.execute("select count(*) from articles").fetchone()[0]  # noqa: E731
     results = Results()
@@ -197,9 +212,10 @@ async def _measure_with(
     for path, sources in (("304", same), ("changed", changed), ("rebuilt", rebuilt)):
         _progress(f"timing {PATHS[path]}: {rounds} rounds of {polls[path]} polls")
         for _ in range(rounds):
-            rate, cpu = await timed(sources, path)
+            rate, cpu, own = await timed(sources, path)
             results.rates.setdefault(path, []).append(rate)
             results.cpu_per_poll.setdefault(path, []).append(cpu)
+            results.own_cpu_per_poll.setdefault(path, []).append(own)
     tree = lambda: usage([os.getpid(), *getattr(app.poll.parser, "processes", list)()])  # noqa: E731
     results.memory.append((0, _rss_mb(), peak_mb(), articles(), *tree()))
     _progress(f"mixed run ({PATHS['304']} + {PATHS[mix]}): {memory_polls} polls, RSS every 1,000")
@@ -226,6 +242,8 @@ def run(
     mix: str = "changed",
     dedup_window: str | None = None,
     parsing: str = "sandbox",
+    prepare_in: str = "parser",
+    synchronous: str = "full",
 ) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything.
 
@@ -245,6 +263,8 @@ def run(
             mix=mix,
             dedup_window=dedup_window,
             parsing=parsing,
+            prepare_in=prepare_in,
+            synchronous=synchronous,
         )
     finally:
         os.sched_setaffinity(0, cores)
@@ -262,6 +282,8 @@ def _run(
     mix: str,
     dedup_window: str | None,
     parsing: str,
+    prepare_in: str,
+    synchronous: str,
 ) -> dict:
     """Run the measurement with this process pinned to one core."""
     bench_core, site_core = cores[0], (cores[1] if len(cores) > 1 else None)
@@ -302,6 +324,8 @@ def _run(
                 memory_polls=memory_polls,
                 mix=mix,
                 parsing=parsing,
+                prepare_in=prepare_in,
+                synchronous=synchronous,
                 cores=set(cores),
             )
         )
@@ -324,6 +348,8 @@ def _run(
         "results": results,
         "mix": mix,
         "parsing": parsing,
+        "prepare_in": prepare_in,
+        "synchronous": synchronous,
         "wall": wall,
         "own_cpu": own_cpu,
         "server": server,

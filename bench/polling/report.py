@@ -15,7 +15,8 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
     r: Results = m["results"]
     half = {"304": sources - sources // 2, "changed": sources // 2, "rebuilt": sources // 2}
     rows = [
-        "| path | sources | polls × rounds | polls/s (median) | min–max | CPU ms/poll | goal | met |",
+        "| path | sources | polls × rounds | polls/s (median) | min–max | CPU ms/poll (poller's own) "
+        "| goal | met |",
         "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for path in PATHS:
@@ -23,7 +24,8 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
         median = statistics.median(rates)
         rows.append(
             f"| {PATHS[path]} | {half[path]} | {polls[path]:,} × {rounds} | {median:.0f} | "
-            f"{min(rates):.0f}–{max(rates):.0f} | {statistics.median(r.cpu_per_poll[path]):.2f} | "
+            f"{min(rates):.0f}–{max(rates):.0f} | {statistics.median(r.cpu_per_poll[path]):.2f} "
+            f"({statistics.median(r.own_cpu_per_poll[path]):.2f}) | "
             f"≥ {GOALS[path]:.0f}/s | {'yes' if median >= GOALS[path] else '**no**'} |"
         )
     mixed = r.memory[-1][0]
@@ -84,12 +86,15 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
 def _parsers(m: dict) -> str:
     """Describe where pages were parsed and the memory of the process and its parsers together."""
     r: Results = m["results"]
+    where = "" if m.get("prepare_in", "parser") == "parser" else ", articles prepared by the poller"
+    if m.get("synchronous", "full") != "full":
+        where += f", commits not synced (synchronous={m['synchronous']}: an experiment)"
     if m["parsing"] == "inprocess":
-        return "pages parsed in threads of this process"
+        return "pages parsed in threads of this process" + where
     pss, rss = r.tree_peak
     own, *parsers = r.process_peaks
     return (
-        f"pages parsed in {len(parsers) - 1} sandbox workers beside a fork server; this process "
+        f"pages parsed in {len(parsers) - 1} sandbox workers beside a fork server{where}; this process "
         f"and its parsers together peaked at {pss:.1f} MB PSS ({rss:.1f} MB summed RSS, shared "
         f"pages counted once per process), each parser's own peak RSS "
         + ", ".join(f"{p:.0f}" for p in parsers)

@@ -2,70 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import EnrichConfig
-from bot.text.classify import Match, classify, tag_entities
-from bot.text.summarize import summarize
+from bot.ingest.prepare import Enriched, Prepared, Preparer, dedup_text, enrich
 from scrapers.models import Article
-from storage import Store, TagKind
-from storage.neardup import NearDuplicate, shingles, signature, similarity
-from storage.store import TopicReason
+from storage import Store
+from storage.neardup import NearDuplicate, shingles, signature_of, similarity
 
 if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
-
-@dataclass(frozen=True, slots=True)
-class Enriched:
-    """An article with its summary and tags, and why it got them."""
-
-    article: Article
-    reasons: tuple[TopicReason, ...]
+__all__ = ["Enriched", "Enricher", "Prepared"]
 
 
 class Enricher:
     """Summarise and tag articles, and find the archived story each repeats."""
 
     def __init__(self, config: EnrichConfig, store: Store) -> None:
-        self._config, self._store = config, store
+        self._store = store
+        # Also the parsing sandbox's Finish (bot/app.py): its workers prepare the articles they
+        # read, and the poller prepares only the rest (stubs, articles from other paths).
+        self.preparer = Preparer(config.taxonomy, config.summary_chars, store.dedup.shingle)
 
-    def enrich(self, article: Article) -> Enriched:
+    def prepare(self, item: Article | Prepared) -> Prepared:
+        """Return an article prepared (enriched, its shingles hashed), unless it already is."""
+        return item if isinstance(item, Prepared) else self.preparer(item)
+
+    def enrich(self, item: Article | Prepared) -> Enriched:
         """Return the article with its summary, topics and entity tags."""
-        text = f"{article.lead}\n{article.body}"
-        taxonomy = self._config.taxonomy
-        topics = classify(title=article.title, body=text, taxonomy=taxonomy, lang=article.lang)
-        entities = tag_entities(title=article.title, body=text, taxonomy=taxonomy)
-        summary = summarize(
-            title=article.title,
-            lead=article.lead,
-            body=article.body,
-            lang=article.lang,
-            max_chars=self._config.summary_chars,
-        )
-        return Enriched(
-            replace(
-                article,
-                summary=summary,
-                topics=tuple(m.topic for m in topics),
-                entities=tuple(m.topic for m in entities),
-            ),
-            tuple(_reason(m, TagKind.TOPIC) for m in topics)
-            + tuple(_reason(m, TagKind.ENTITY) for m in entities),
-        )
+        if isinstance(item, Prepared):
+            return item.enriched
+        preparer = self.preparer  # without the hashes: retagging the archive needs none
+        return enrich(item, taxonomy=preparer.taxonomy, summary_chars=preparer.summary_chars)
 
-    def signature(self, article: Article) -> MinHash:
+    def signature(self, item: Article | Prepared) -> MinHash:
         """Return the MinHash signature near-duplicate detection indexes."""
-        return signature(self._shingles(article), num_perm=self._store.dedup.num_perm)
-
-    def _shingles(self, article: Article) -> frozenset[str]:
-        """Return the shingles near-duplicate detection compares."""
-        return shingles(
-            f"{article.lead}\n{article.body}" if article.body else article.title,
-            size=self._store.dedup.shingle,
-        )
+        return signature_of(self.prepare(item).hashes, num_perm=self._store.dedup.num_perm)
 
     def find_original(
         self, article: Article, minhash: MinHash, *, now: datetime
@@ -76,15 +50,13 @@ class Enricher:
             return NearDuplicate(self._store.root_of(exact), 1.0)
         dedup = self._store.dedup
         index = self._store.near_duplicates(now=now)
-        mine = self._shingles(article)
+        texts = self._store.texts(index.candidates(minhash))
+        if not texts:
+            return None
+        mine = shingles(dedup_text(article), size=dedup.shingle)
         best = None
-        for candidate, text in self._store.texts(index.candidates(minhash)).items():
+        for candidate, text in texts.items():
             score = similarity(mine, shingles(text, size=dedup.shingle))
             if score >= dedup.threshold and (best is None or score > best.similarity):
                 best = NearDuplicate(self._store.root_of(candidate), score)
         return best
-
-
-def _reason(match: Match, kind: TagKind) -> TopicReason:
-    """Return what the archive keeps of a classifier match."""
-    return TopicReason(key=match.topic, kind=kind, score=match.score, rules=match.rules)

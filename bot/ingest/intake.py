@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from bot.config import Channel, Corrections
-from bot.ingest.enrich import Enriched, Enricher
+from bot.ingest.enrich import Enriched, Enricher, Prepared
 from bot.ingest.plan import Archived, Facts, Fate, Plan, Story, describe, plan
 from scrapers.models import Article
 from storage import Store
@@ -46,14 +46,18 @@ class Intake:
         self.enricher, self._store = enricher, store
         self._channels, self._corrections = tuple(channels), corrections
 
-    def decide(self, source_key: str, article: Article, *, post: bool, now: datetime) -> Decision:
-        """Enrich a newly found article and plan it; `post` is False for a quiet first run or a backfill."""
-        enriched = self._own_image(source_key, self.enricher.enrich(article))
+    def decide(
+        self, source_key: str, item: Article | Prepared, *, post: bool, now: datetime
+    ) -> Decision:
+        """Enrich a newly found article (unless its parsing worker did) and plan it; `post` is
+        False for a quiet first run or a backfill."""
+        prepared = self.enricher.prepare(item)
+        enriched = self._own_image(source_key, prepared.enriched)
         article = enriched.article
         if self._store.known_url_keys([article.canonical_url]):
             # The page's canonical URL names an article we already have.
             return self._decision(source_key, enriched, Facts(known=True), post=post)
-        minhash = self.enricher.signature(article)
+        minhash = self.enricher.signature(prepared)
         original = self.enricher.find_original(article, minhash, now=now)
         facts = Facts(
             story=self._story(original) if original else None,
@@ -62,7 +66,7 @@ class Intake:
         return self._decision(source_key, enriched, facts, post=post, minhash=minhash)
 
     def decide_reread(
-        self, source_key: str, article: Article, *, article_id: int, stored_hash: str
+        self, source_key: str, article: Article | Prepared, *, article_id: int, stored_hash: str
     ) -> Decision:
         """Enrich an archived article read again and plan it: a changed text is a new version."""
         enriched = self._own_image(source_key, self.enricher.enrich(article), besides=article_id)
@@ -115,7 +119,7 @@ class Intake:
     def store(
         self,
         source_key: str,
-        article: Article,
+        article: Article | Prepared,
         *,
         post: bool,
         now: datetime,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
+from bot.ingest.prepare import Prepared
 from scrapers import Article, Link, Page, ParseError, Source, url_key
 from scrapers.errors import ParserFailed, TooLargeToParse, TooSlowToParse
 from scrapers.jobs import feed_articles, feed_urls, source_links
@@ -15,9 +16,10 @@ from scrapers.sandbox import unwrap
 from storage import Store
 
 _RECHECK_SPACING = 1800  # seconds between two re-reads of one article
-# The articles a feed's reading brought along, by link URL (or the error reading one met): a
-# poll uses them instead of a job per new item.
-Ready = dict[str, Article | ParseError]
+# The articles a feed's reading brought along (prepared by the worker, or bare from a parser
+# without the Finish), by link URL, or the error reading one met: a poll uses them instead of a
+# job per new item.
+Ready = dict[str, Prepared | Article | ParseError]
 # A feed up to this size has its links scanned here, not in a worker: the scan is linear (0.25 ms
 # for a 200 kB feed; the worst crafted 512 kB inputs tried took 10-15 ms) and a worker's round trip
 # costs more than a usual scan; a larger feed is scanned in a worker.
@@ -103,7 +105,7 @@ async def _read_feed(
 ) -> tuple[Listing, Ready]:
     """Read a feed and its few new items' articles in one job; apart when that job failed."""
     try:
-        listing, outcomes = await ctx.parser.run(
+        listing, outcomes = await ctx.parser.run_finished(
             page.url, feed_articles, source, content=page.content, skip=skip, now=now
         )
     except (TooSlowToParse, TooLargeToParse, ParserFailed):
@@ -113,7 +115,7 @@ async def _read_feed(
     return listing, {url: _article_or_error(url, outcome) for url, outcome in outcomes}
 
 
-def _article_or_error(url: str, outcome: tuple) -> Article | ParseError:
+def _article_or_error(url: str, outcome: tuple) -> Prepared | Article | ParseError:
     """Return an item's article, or the documented error its own job would have raised."""
     try:
         return unwrap(url, outcome)

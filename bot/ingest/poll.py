@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from bot.ingest.context import PollContext
 from bot.ingest.health import record_health
 from bot.ingest.links import Ready, discover, due_for_recheck, newest, read_source, unseen
+from bot.ingest.prepare import Prepared
 from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
 from scrapers.models import Skipped
@@ -139,12 +140,16 @@ async def store_links(
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
             stub = quiet_stubs and not post(link)
-            article = await _read_or_stub(
+            prepared = await _read_or_stub(
                 source, link, ctx, problems, stub_transient=stub, ready=ready
             )
             # The listing's URL is remembered too, when the page names another canonical URL.
             stored += ctx.intake.store(
-                source.key, article, post=post(link), now=ctx.clock(), aliases=(link.canonical_url,)
+                source.key,
+                prepared,
+                post=post(link),
+                now=ctx.clock(),
+                aliases=(link.canonical_url,),
             )
         except ScrapeError:
             skipped += 1  # Transient: the link stays unseen and is tried again next poll.
@@ -163,7 +168,7 @@ async def _read_or_stub(
     *,
     stub_transient: bool,
     ready: Ready | None = None,
-) -> Article:
+) -> Prepared:
     """Read a link's article; a page gone for good becomes a stub from the link, a transient
     failure is raised (or stubbed too, with `stub_transient`). Either is noted in `problems`."""
     try:
@@ -173,7 +178,7 @@ async def _read_or_stub(
         log.warning("article %s %s: failed: %s", source.key, link.url, exc)
         if not (stub_transient or permanent_failure(exc)):
             raise
-        return _from_link_only(link)
+        return ctx.intake.enricher.prepare(_from_link_only(link))
 
 
 async def recheck_known(
@@ -207,22 +212,25 @@ async def recheck_known(
 
 async def read_article(
     source: Source, link: Link, ctx: PollContext, *, ready: Ready | None = None
-) -> Article:
-    """Fetch and extract one article (parsed in the sandbox), or build it from the feed item;
-    one read along with its feed (`ready`) is taken from there."""
+) -> Prepared:
+    """Fetch and extract one article (parsed and prepared in the sandbox), or build it from the
+    feed item; one read along with its feed (`ready`) is taken from there."""
     now = ctx.clock()
     found = ready.pop(link.url, None) if ready else None
     if isinstance(found, ParseError):
         raise found
     if found is not None:
-        article = found
+        read = found
     elif link.content_html or not source.fetch_pages:
-        article = await ctx.parser.run(link.url, link_article, link, source=source, now=now)
+        read = await ctx.parser.run_finished(link.url, link_article, link, source=source, now=now)
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
-        article = await ctx.parser.run(
+        read = await ctx.parser.run_finished(
             page.url, link_article, link, source=source, now=now, html=page.text, url=page.url
         )
+    # A parser without the Finish (scrapers/sandbox.py) returns the bare article: prepared here.
+    prepared = ctx.intake.enricher.prepare(read)
+    article = prepared.article
     published = article.published or link.published or now
     if published > now + _FUTURE_SLACK:
         # A site's clock or a typo ("2062" for "2026"): the article is new now, not in years.
@@ -233,7 +241,8 @@ async def read_article(
             published.isoformat(),
         )
         published = now
-    return replace(article, published=published)
+    dated = replace(prepared.enriched, article=replace(article, published=published))
+    return replace(prepared, enriched=dated)
 
 
 async def preview_source(
