@@ -17,9 +17,13 @@ context; this module only names the jobs and how they are locked.
 from __future__ import annotations
 
 import logging
+import time
+import weakref
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import procrastinate
+import psycopg_pool
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 
@@ -31,6 +35,9 @@ HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's tabl
 # A worker silent this long is dead: its jobs are taken over. With the periods above a killed
 # worker's sources and chats move within STALLED + RECOVER + DISPATCH s, well under 30.
 STALLED = 10.0
+# A pooled job connection is checked with a round trip before it is lent only when it has not
+# been checked for this long: a busy worker lends one for every defer, fetch and finish.
+CHECK_EVERY = 5.0
 _FLEET = "fleet"
 
 
@@ -57,6 +64,7 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
         max_size=4,
         name="presswatch-jobs",
         configure=_autocommit,
+        pool_factory=_pool,
     )
     app = procrastinate.App(connector=connector)
 
@@ -86,6 +94,28 @@ async def _autocommit(connection: Any) -> None:
     await connection.set_autocommit(True)
 
 
+def _pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
+    """Return procrastinate's pool, checking a connection before lending it now and then only."""
+    # procrastinate passes check=check_connection: an empty query before every defer, fetch and
+    # finish, three round trips of each poll. A server gone since the last check fails that one
+    # call instead; the pool drops the broken connection and the next call gets a new one.
+    return psycopg_pool.AsyncConnectionPool(**(options | {"check": _CheckedNowAndThen()}))
+
+
+class _CheckedNowAndThen:
+    """A pool's check that makes its round trip when a connection was last checked CHECK_EVERY ago."""
+
+    def __init__(self) -> None:
+        self._checked: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    async def __call__(self, connection: Any) -> None:
+        now = time.monotonic()
+        if now - self._checked.get(connection, -CHECK_EVERY) < CHECK_EVERY:
+            return
+        await psycopg_pool.AsyncConnectionPool.check_connection(connection)
+        self._checked[connection] = now
+
+
 def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline: float) -> dict:
     """Return how a presswatch worker runs procrastinate's (signals stay the service's own)."""
     return {
@@ -103,8 +133,32 @@ def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline
 
 async def defer_poll(app: procrastinate.App, key: str) -> bool:
     """Queue a poll of a source unless one is waiting already; return True when queued."""
+    return await _defer(_poll_deferrer(app, key), key)
+
+
+async def defer_polls(app: procrastinate.App, keys: Sequence[str]) -> int:
+    """Queue polls of these sources in one statement; return how many were queued.
+
+    The statement is refused whole when a poll of one of them was queued meanwhile (by a
+    dispatcher run that overlapped this one): then each is queued on its own.
+    """
+    if not keys:
+        return 0
+    batch = [_poll_deferrer(app, key).make_new_job(source=key) for key in keys]
+    try:
+        await app.job_manager.batch_defer_jobs_async(batch)
+    except AlreadyEnqueued:
+        queued = 0
+        for key in keys:
+            queued += await defer_poll(app, key)
+        return queued
+    return len(batch)
+
+
+def _poll_deferrer(app: procrastinate.App, key: str) -> Any:
+    """Return the poll task configured with a source's locks."""
     task = app.tasks["presswatch.poll"]
-    return await _defer(task.configure(lock=f"source:{key}", queueing_lock=f"poll:{key}"), key)
+    return task.configure(lock=f"source:{key}", queueing_lock=f"poll:{key}")
 
 
 async def defer_delivery(app: procrastinate.App, chat: str) -> bool:
