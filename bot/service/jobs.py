@@ -17,13 +17,10 @@ context; this module only names the jobs and how they are locked.
 from __future__ import annotations
 
 import logging
-import time
-import weakref
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import procrastinate
-import psycopg_pool
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 
@@ -35,9 +32,6 @@ HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's tabl
 # A worker silent this long is dead: its jobs are taken over. With the periods above a killed
 # worker's sources and chats move within STALLED + RECOVER + DISPATCH s, well under 30.
 STALLED = 10.0
-# A pooled job connection is checked with a round trip before it is lent only when it has not
-# been checked for this long: a busy worker lends one for every defer, fetch and finish.
-CHECK_EVERY = 5.0
 _FLEET = "fleet"
 
 
@@ -64,7 +58,6 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
         max_size=4,
         name="presswatch-jobs",
         configure=_autocommit,
-        pool_factory=_pool,
     )
     app = procrastinate.App(connector=connector)
 
@@ -92,28 +85,6 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
 async def _autocommit(connection: Any) -> None:
     """Put a new connection of procrastinate's pool in autocommit."""
     await connection.set_autocommit(True)
-
-
-def _pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
-    """Return procrastinate's pool, checking a connection before lending it now and then only."""
-    # procrastinate passes check=check_connection: an empty query before every defer, fetch and
-    # finish, three round trips of each poll. A server gone since the last check fails that one
-    # call instead; the pool drops the broken connection and the next call gets a new one.
-    return psycopg_pool.AsyncConnectionPool(**(options | {"check": _CheckedNowAndThen()}))
-
-
-class _CheckedNowAndThen:
-    """A pool's check that makes its round trip when a connection was last checked CHECK_EVERY ago."""
-
-    def __init__(self) -> None:
-        self._checked: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
-
-    async def __call__(self, connection: Any) -> None:
-        now = time.monotonic()
-        if now - self._checked.get(connection, -CHECK_EVERY) < CHECK_EVERY:
-            return
-        await psycopg_pool.AsyncConnectionPool.check_connection(connection)
-        self._checked[connection] = now
 
 
 def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline: float) -> dict:
