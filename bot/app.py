@@ -24,7 +24,7 @@ from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from scrapers.sandbox import InProcess, Parser, Sandbox
-from storage import RunRecord, StorageError, Store
+from storage import RunRecord, SourceState, StorageError, Store
 from storage.backends import Backend, SqliteBackend
 
 log = logging.getLogger(__name__)
@@ -66,9 +66,11 @@ class App:
                 due.append(source)
         return due
 
-    def skip_reason(self, key: str, now: datetime) -> str | None:
+    def skip_reason(
+        self, key: str, now: datetime, *, state: SourceState | None = None
+    ) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
-        state = self.store.sources.state(key)
+        state = state or self.store.sources.state(key)
         if state.paused:
             return f"paused; /resume {key} to poll it again"
         until = state.next_poll_at

@@ -100,6 +100,10 @@ class SourceState:
     paused: bool = False  # by the operator (/pause): not polled until /resume
     health: Health = Health.OK  # the health check's verdict
 
+    def polled_since(self, moment: datetime) -> bool:
+        """Return True when a poll of the source finished at or after `moment`."""
+        return self.last_poll_at is not None and self.last_poll_at >= moment
+
     @property
     def never_worked(self) -> bool:
         """Return True when the source was polled but no poll has ever succeeded."""

@@ -7,7 +7,9 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from .records import RunRecord, RunStatus, Scrub, SourceState, iso, source_from_row, unchanged
-from .transaction import immediate
+from .transaction import immediate, joined
+
+_VALIDATORS = ("etag", "last_modified")
 
 
 class Sources:
@@ -33,7 +35,7 @@ class Sources:
     ) -> None:
         """Store one poll and update the source's state in one transaction."""
         error = None if run.error is None else self._scrub(run.error)
-        with self.db.atomic():
+        with joined(self.db):
             self.db["runs"].insert(
                 {
                     "source_key": run.source_key,
@@ -45,30 +47,31 @@ class Sources:
                     "error": error,
                 }
             )
-            state = self.state(run.source_key)
-            update: dict = {
+            # The counters and the baseline are computed by the statement from the stored row, so
+            # that row is not read first (on PostgreSQL each read is a round trip).
+            finished = iso(run.finished_at)
+            row: dict = {
                 "key": run.source_key,
-                "last_poll_at": iso(run.finished_at),
+                "last_poll_at": finished,
                 "next_poll_at": iso(next_poll_at),
             }
             if run.status == RunStatus.ERROR:
-                update |= {
-                    "last_error": error,
-                    "last_error_at": iso(run.finished_at),
-                    "consecutive_failures": state.consecutive_failures + 1,
-                }
+                row |= {"last_error": error, "last_error_at": finished, "consecutive_failures": 1}
+                kept = {"consecutive_failures": "sources.consecutive_failures + 1"}
             else:
-                update |= {"last_success_at": iso(run.finished_at), "consecutive_failures": 0}
-                validators = {"etag": etag, "last_modified": last_modified}
-                # A 304 may omit the validators; keep the ones we had.
-                update |= (
-                    validators
-                    if run.status == RunStatus.OK
-                    else {k: v for k, v in validators.items() if v is not None}
-                )
-                if baseline and state.baseline_at is None:
-                    update["baseline_at"] = iso(run.finished_at)
-            self.db["sources"].upsert(update, pk="key")
+                row |= {
+                    "last_success_at": finished,
+                    "consecutive_failures": 0,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                    "baseline_at": finished if baseline else None,
+                }
+                kept = {"baseline_at": "coalesce(sources.baseline_at, excluded.baseline_at)"}
+                if (
+                    run.status != RunStatus.OK
+                ):  # a 304 may omit the validators; keep the ones we had
+                    kept |= {c: f"coalesce(excluded.{c}, sources.{c})" for c in _VALIDATORS}
+            self.db.execute(_upsert(row, kept), list(row.values()))
 
     def overview(self) -> list[dict]:
         """Return each known source's state with its article count."""
@@ -96,3 +99,17 @@ class Sources:
                 "on conflict(key) do update set paused = excluded.paused",
                 [key, int(paused)],
             )
+
+
+def _upsert(row: dict, kept: dict[str, str]) -> str:
+    """Return the upsert of a source's row: each column set from `row`, or by its `kept` expression."""
+    names = ", ".join(f'"{column}"' for column in row)
+    sets = ", ".join(
+        f'"{column}" = {kept.get(column, f"excluded.{column}")}'
+        for column in row
+        if column != "key"
+    )
+    return (
+        f"insert into sources ({names}) values ({', '.join('?' * len(row))}) "
+        f'on conflict ("key") do update set {sets}'
+    )

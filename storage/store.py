@@ -26,6 +26,7 @@ from .records import Delivery, OutboxState, Scrub, TagKind, iso, unchanged
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
+from .transaction import joined
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -172,7 +173,7 @@ class Store:
         aliases: Iterable[str] = (),
     ) -> int:
         """Store an article, why it got its topics, its signature and its deliveries in one transaction."""
-        with self.db.atomic():
+        with joined(self.db):
             table = self.db["articles"]
             table.insert(
                 {

@@ -38,3 +38,16 @@ def immediate(db: Database) -> Iterator[None]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+@contextmanager
+def joined(db: Database) -> Iterator[None]:
+    """Run a block in a transaction of its own, or inside the one already open without a savepoint."""
+    # A savepoint lets a caller catch a failure and keep the outer transaction; callers of this
+    # never do (the failure undoes the whole), and on PostgreSQL a savepoint is two round trips.
+    inside = db.in_transaction if is_postgres(db) else db.conn.in_transaction
+    if inside:
+        yield
+        return
+    with db.atomic():
+        yield

@@ -11,6 +11,7 @@ import pytest
 
 from bot.delivery.fleetpace import FleetPacedSender
 from bot.delivery.telegram import Delivered, Message, RetryLater, TelegramSender
+from bot.service import jobs
 from storage import RunRecord
 from storage.postgres.fleet import Fleet, Limits, earliest
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
@@ -120,8 +121,9 @@ def test_due_sources_are_neither_recent_nor_paused_nor_backing_off(postgres_arch
     try:
         every = {"fresh": 60, "stale": 60, "paused": 60, "never": 60}
         assert fleet.due_sources(every) == ["never", "stale"]
-        assert fleet.polled_since("fresh", now - timedelta(seconds=30))
-        assert not fleet.polled_since("stale", now - timedelta(seconds=30))
+        assert store.sources.state("fresh").polled_since(now - timedelta(seconds=30))
+        assert not store.sources.state("stale").polled_since(now - timedelta(seconds=30))
+        assert not store.sources.state("never").polled_since(now - timedelta(seconds=30))
     finally:
         store.close()
 
@@ -148,3 +150,27 @@ def test_reload_on_postgresql_says_to_signal_each_worker(tmp_path, postgres_arch
     result = presswatch("reload", "--config", str(config))
     assert result.returncode == 1, result.stderr
     assert "send SIGHUP to each worker" in result.stderr
+
+
+def test_a_batch_of_polls_queues_around_one_already_waiting(postgres_archive) -> None:
+    postgres_archive.open().close()  # migrated: procrastinate's tables are there
+    app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
+
+    async def dispatch() -> list[int]:
+        async with app.open_async():
+            return [
+                await jobs.defer_polls(app, ["b"]),
+                await jobs.defer_polls(
+                    app, ["a", "b", "c"]
+                ),  # "b" waits: refused whole, then one by one
+                await jobs.defer_polls(app, ["d", "e"]),
+                await jobs.defer_polls(app, []),
+            ]
+
+    assert asyncio.run(dispatch()) == [1, 2, 2, 0]
+    with postgres_archive.pool.connection() as conn:
+        waiting = conn.execute(
+            "select queueing_lock, lock, args->>'source' from procrastinate_jobs "
+            "where status = 'todo' order by queueing_lock"
+        ).fetchall()
+    assert waiting == [(f"poll:{k}", f"source:{k}", k) for k in "abcde"]

@@ -7,6 +7,7 @@ import json
 import re
 from functools import partial
 
+import psycopg
 import pytest
 
 from bot.config import load_config
@@ -68,6 +69,11 @@ def test_migrate_archive_copies_everything_and_compares_counts(world, tmp_path, 
     assert re.search(r"(?m)^articles\s+6\s+6$", moved.stdout)
     assert "all 14 tables match" in moved.stdout
     assert re.search(r"(?m)^chat_marks\s+(\d+)\s+\1$", moved.stdout)  # the probe's marks too
+    with psycopg.connect(url) as conn:  # analysed: a worker's first plans know the table sizes
+        assert (
+            conn.execute("select reltuples from pg_class where relname = 'articles'").fetchone()[0]
+            == 6
+        )
     again = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert again.returncode == 0, again.stderr  # a finished copy resumes into nothing new
     before = {

@@ -10,10 +10,11 @@ from pathlib import Path
 import bench.scale
 from bench.archive.__main__ import main as archive_bench
 from bench.scale.feeds import GrowingFeeds
-from bench.scale.measure import Rate, failover, throughput
+from bench.scale.measure import ROOT, Rate, failover, throughput
 from tests.fakes.postgres import Server, binaries, create_database
 
 MODES = (("SQLite, the service", 0), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 4))
+BASELINE = ", baseline"  # the label of the rows of `--baseline DIR`'s code
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +34,13 @@ def main(argv: list[str] | None = None) -> int:
         default=(0, 1, 2, 4),
         metavar="N,N",
         help="PostgreSQL worker counts to run, 0 for the SQLite service (default 0,1,2,4)",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also run each mode with the code checked out in DIR (e.g. `git archive REV | tar -x "
+        "-C DIR`), interleaved with this checkout's runs, to compare two versions under one load",
     )
     parser.add_argument(
         "--search",
@@ -63,19 +71,22 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory() as tmp, GrowingFeeds(slow=4.0) as feeds:
             folder = Path(tmp)
             results: dict[tuple[str, int], list[Rate]] = {}
+            codes = [("", ROOT)] + ([(BASELINE, args.baseline.resolve())] if args.baseline else [])
             for run in range(args.runs):  # modes interleaved: the machine's load drifts
                 for mode, workers in [m for m in MODES if m[1] in args.workers]:
-                    results.setdefault((mode, workers), []).append(
-                        throughput(
-                            folder,
-                            server=None if workers == 0 else server,
-                            workers=max(workers, 1),
-                            feeds=feeds.base_url,
-                            sources=sources,
-                            window=args.window,
-                            name=f"scale_{workers}_{run}",
-                        )  # fmt: skip
-                    )
+                    for n, (label, root) in enumerate(codes):
+                        results.setdefault((mode + label, workers), []).append(
+                            throughput(
+                                folder,
+                                server=None if workers == 0 else server,
+                                workers=max(workers, 1),
+                                feeds=feeds.base_url,
+                                sources=sources,
+                                window=args.window,
+                                name=f"scale_{workers}_{run}_{n}",
+                                root=root,
+                            )  # fmt: skip
+                        )
             kills = [
                 failover(folder, server=server, feeds=feeds.base_url, name=f"failover_{n}")
                 for n in range(args.kills)
@@ -130,9 +141,8 @@ def report(results: dict[tuple[str, int], list[Rate]], kills: list[float], args)
 
 
 def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[str]:
-    """Return the throughput table's lines (ratios left out when their reference was not run)."""
-    one = _median(results, ("PostgreSQL", 1), "per_second")
-    base_cpu = _median(results, ("SQLite, the service", 0), "cpu_ms")
+    """Return the throughput table's lines (ratios left out when their reference was not run);
+    a baseline's rows are compared with the baseline's own references."""
     lines = [
         f"{args.sources} sources, one new article per poll; medians of {args.runs} runs of "
         f"{args.window:g} s",
@@ -142,6 +152,9 @@ def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for mode, workers in results:
+        label = BASELINE if mode.endswith(BASELINE) else ""
+        one = _median(results, ("PostgreSQL" + label, 1), "per_second")
+        base_cpu = _median(results, ("SQLite, the service" + label, 0), "cpu_ms")
         per_second, cpu_ms, all_ms, parse_ms, cores = (
             _median(results, (mode, workers), field)
             for field in ("per_second", "cpu_ms", "all_cpu_ms", "parse_cpu_ms", "cores")

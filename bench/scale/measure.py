@@ -58,13 +58,14 @@ def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], 
     return path
 
 
-def start(config: Path, log: Path) -> subprocess.Popen:
-    """Start one `presswatch run` (a worker on PostgreSQL, the service on SQLite)."""
+def start(config: Path, log: Path, *, root: Path = ROOT) -> subprocess.Popen:
+    """Start one `presswatch run` (a worker on PostgreSQL, the service on SQLite) of the code in
+    `root` (this checkout, or another one to compare with)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
     with log.open("ab") as sink:
         return subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
+            cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
         )  # fmt: skip
 
 
@@ -131,6 +132,16 @@ def articles(where: str) -> int:
         return 0
 
 
+def analyze(url: str) -> None:
+    """Give the planner the statistics a running archive has (autovacuum's, in production)."""
+    # The archive was created empty a minute ago: autovacuum has not analysed it yet (it looks
+    # once a minute, after 50 rows plus a tenth of the table), and the workers' prepared
+    # statements keep plans made for empty tables, which read every row of `articles` to find
+    # one URL. ANALYZE invalidates those plans; the next execution plans with the real sizes.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("analyze")
+
+
 def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> Sample:
     """Read the article count and the CPU used so far."""
     pids = [p.pid for p in procs]
@@ -160,7 +171,7 @@ def rate(first: Sample, last: Sample) -> Rate:
 
 def throughput(
     folder: Path, *, server: Server | None, workers: int, feeds: str, sources: list[str],
-    window: float, name: str,
+    window: float, name: str, root: Path = ROOT,
 ) -> Rate:  # fmt: skip
     """Run `workers` processes on a fresh archive; measure over `window` s after a warm-up."""
     if server is None:
@@ -169,10 +180,12 @@ def throughput(
         where = create_database(server, name)
         storage = f'url = "{where}"'
     config = write_config(folder, storage, feeds=feeds, sources=sources, every="1s")
-    procs = [start(config, folder / f"{name}.log") for _ in range(workers)]
+    procs = [start(config, folder / f"{name}.log", root=root) for _ in range(workers)]
     try:
         # Warm: every source polled a few times (its first poll records the feed as it stands).
         _wait(lambda: articles(where) >= 4 * len(sources), timeout=300)
+        if server is not None:
+            analyze(where)
         first = sample(where, procs, server)
         time.sleep(window)  # the measuring window itself
         return rate(first, sample(where, procs, server))

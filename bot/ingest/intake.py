@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -88,7 +89,9 @@ class Intake:
             self._store.mark_checked(chosen.article_id, now=now)
         if not chosen.stores:
             return False
-        with self._store.transaction():
+        # Storing is one transaction by itself; only an update to send with it needs an outer one
+        # (on PostgreSQL a nested transaction is a savepoint: two more round trips).
+        with self._store.transaction() if chosen.updates else nullcontext():
             if chosen.fate == Fate.VERSION:
                 target = chosen.article_id
                 self._store.update_article(

@@ -20,7 +20,7 @@ from bot.ingest.prepare import Prepared
 from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
 from scrapers.models import Skipped
-from storage import RunRecord, RunStatus
+from storage import RunRecord, RunStatus, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +28,14 @@ _RECHECKS_PER_POLL = 3
 _FUTURE_SLACK = timedelta(days=1)  # time zones and clock skew; beyond that a date is wrong
 
 
-async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
-    """Poll one source once and record the run; never raises except on cancellation."""
+async def poll_source(
+    source: Source, ctx: PollContext, *, state: SourceState | None = None
+) -> RunRecord:
+    """Poll one source once and record the run (`state`: its row, when just read); never raises
+    except on cancellation."""
     started = ctx.clock()
     try:
-        return await _poll(source, ctx, started=started)
+        return await _poll(source, ctx, started=started, state=state)
     except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop the service
         log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
         return RunRecord(
@@ -45,9 +48,11 @@ async def poll_source(source: Source, ctx: PollContext) -> RunRecord:
         )
 
 
-async def _poll(source: Source, ctx: PollContext, *, started: datetime) -> RunRecord:
+async def _poll(
+    source: Source, ctx: PollContext, *, started: datetime, state: SourceState | None
+) -> RunRecord:
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
-    state = ctx.store.sources.state(source.key)
+    state = state or ctx.store.sources.state(source.key)
     try:
         page, listing, ready = await read_source(
             source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started

@@ -11,6 +11,7 @@ lost, stops its heartbeat; its jobs are run again by the others (jobs.take_over)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 CONCURRENCY = 8  # jobs a worker runs at once: polls wait on sites, deliveries on Telegram
 _BEAT = 5.0  # seconds between this worker's heartbeats in the archive (`presswatch status`)
+# After a look for due chats, polls finishing within this many seconds wait for the next look:
+# a busy worker finishes dozens of polls a second, and each look is two queries.
+GATHER = 0.5
 LIVE = 30.0  # a worker heard from within this many seconds is listed as live
 
 
@@ -50,8 +54,7 @@ class FleetService(Service):
     async def dispatch(self) -> None:
         """Queue a poll of every due source and a delivery for every chat with due work."""
         every = {s.key: s.every_seconds for s in self.app.config.sources}
-        for key in self.app.fleet.due_sources(every):
-            await jobs.defer_poll(self.jobs, key)
+        await jobs.defer_polls(self.jobs, self.app.fleet.due_sources(every))
         await self._defer_deliveries()
 
     async def poll(self, key: str) -> None:
@@ -60,10 +63,13 @@ class FleetService(Service):
         if source is None:
             log.warning("poll %s: not in this worker's config; reload it to match the others", key)
             return
+        # One read of the source's row serves this check, the pause and backoff check, and the
+        # poll itself (its validators and baseline): each read is a round trip to the server.
+        state = self.app.store.sources.state(key)
         half = datetime.now(UTC) - timedelta(seconds=source.every_seconds / 2)
-        if self.app.fleet.polled_since(key, half):
+        if state.polled_since(half):
             return  # a poll queued twice (a retry, a dispatcher's race) runs once
-        await self._poll_job(source)
+        await self._poll_job(source, state=state)
 
     async def deliver(self, chat: str) -> None:
         """Deliver one chat's due rows (this worker holds the chat's lock)."""
@@ -124,7 +130,6 @@ class FleetService(Service):
                 if time.monotonic() - beaten >= _BEAT:
                     beaten = time.monotonic()  # a failed beat waits its period too
                     self.app.fleet.beat(self.worker, host=host, pid=pid)
-                self._wake_relay.clear()
                 async with asyncio.timeout(max(0.0, beaten + _BEAT - time.monotonic())):
                     woken = await self._wake_relay.wait()
             except TimeoutError:
@@ -132,7 +137,11 @@ class FleetService(Service):
             except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
                 log.exception("worker %s: heartbeat failed", self.worker)
             if woken and not self._stop.is_set():
+                self._wake_relay.clear()  # a poll that finishes from here on asks for a next look
                 await self._defer_deliveries()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(GATHER):
+                        await self._stop.wait()
         if self._engine.done() and not self._stop.is_set():
             # procrastinate logged why (its connection, a failed side task): a worker that takes
             # no jobs must not look healthy, so it stops and its supervisor restarts it.

@@ -17,6 +17,7 @@ context; this module only names the jobs and how they are locked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import procrastinate
@@ -103,8 +104,32 @@ def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline
 
 async def defer_poll(app: procrastinate.App, key: str) -> bool:
     """Queue a poll of a source unless one is waiting already; return True when queued."""
+    return await _defer(_poll_deferrer(app, key), key)
+
+
+async def defer_polls(app: procrastinate.App, keys: Sequence[str]) -> int:
+    """Queue polls of these sources in one statement; return how many were queued.
+
+    The statement is refused whole when a poll of one of them was queued meanwhile (by a
+    dispatcher run that overlapped this one): then each is queued on its own.
+    """
+    if not keys:
+        return 0
+    batch = [_poll_deferrer(app, key).make_new_job(source=key) for key in keys]
+    try:
+        await app.job_manager.batch_defer_jobs_async(batch)
+    except AlreadyEnqueued:
+        queued = 0
+        for key in keys:
+            queued += await defer_poll(app, key)
+        return queued
+    return len(batch)
+
+
+def _poll_deferrer(app: procrastinate.App, key: str) -> Any:
+    """Return the poll task configured with a source's locks."""
     task = app.tasks["presswatch.poll"]
-    return await _defer(task.configure(lock=f"source:{key}", queueing_lock=f"poll:{key}"), key)
+    return task.configure(lock=f"source:{key}", queueing_lock=f"poll:{key}")
 
 
 async def defer_delivery(app: procrastinate.App, chat: str) -> bool:

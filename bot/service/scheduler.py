@@ -36,7 +36,7 @@ from bot.service.monitor import Monitor
 from bot.service.reload import applicable, compare
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-from storage import RunRecord, RunStatus
+from storage import RunRecord, RunStatus, SourceState
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -256,11 +256,12 @@ class Service:
         )
         return first
 
-    async def _poll_job(self, source: Source) -> None:
+    async def _poll_job(self, source: Source, *, state: SourceState | None = None) -> None:
         """Poll one source under a deadline shorter than its interval, then wake the relay."""
         if self._stop.is_set():
             return
-        if self._skip(source):
+        state = state or self.app.store.sources.state(source.key)
+        if self._skip(source, state):
             self.counters.inc("polls", source=source.key, status=RunStatus.SKIPPED)
             now = datetime.now(UTC)
             self.journal.ran(RunRecord(source.key, now, now, RunStatus.SKIPPED))
@@ -272,7 +273,7 @@ class Service:
         started = time.monotonic()
         try:
             async with asyncio.timeout(deadline):
-                run = await poll_source(source, self.app.poll)
+                run = await poll_source(source, self.app.poll, state=state)
             self.counters.inc("polls", source=source.key, status=run.status)
             self.counters.inc("new_articles", run.new_articles, source=source.key)
         except TimeoutError:
@@ -289,9 +290,9 @@ class Service:
         self.journal.ran(run)
         self._wake_relay.set()
 
-    def _skip(self, source: Source) -> bool:
+    def _skip(self, source: Source, state: SourceState) -> bool:
         """Return True (and say why) when the source is paused or backing off."""
-        reason = self.app.skip_reason(source.key, datetime.now(UTC))
+        reason = self.app.skip_reason(source.key, datetime.now(UTC), state=state)
         if reason:
             log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
         return reason is not None

@@ -73,6 +73,10 @@ def copy_archive(
         else:
             _copy_ranges(source, target, name, key, columns, batch=batch, progress=progress)
     _move_identities(target)
+    # Workers started right after would otherwise plan their statements for empty tables (no
+    # statistics until autovacuum's first look) and keep those plans: a whole-table read per
+    # URL looked up, until autovacuum analyses the table.
+    target.execute("analyze")
 
 
 def counts(source: Database, target: PgDatabase) -> list[TableCount]:

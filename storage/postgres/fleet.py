@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from .database import PgDatabase
 
@@ -110,13 +109,6 @@ class Fleet:
             [list(every), list(every.values())],
         )
         return [key for (key,) in rows]
-
-    def polled_since(self, key: str, moment: datetime) -> bool:
-        """Return True when a poll of the source finished at or after `moment`."""
-        row = self.db.execute(
-            "select 1 from sources where key = ? and last_poll_at >= ?", [key, moment]
-        ).fetchone()
-        return row is not None
 
     # -- Telegram's limits for all workers --------------------------------------------------
 
