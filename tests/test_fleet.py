@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.cli.common import EXIT_FAILED
+from bot.cli.main import main
 from bot.delivery.fleetpace import FleetPacedSender
 from bot.delivery.telegram import Delivered, Message, RetryLater, TelegramSender
 from bot.service import jobs
@@ -16,6 +18,8 @@ from storage import RunRecord
 from storage.postgres.fleet import Fleet, Limits, earliest
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import presswatch
+from tests.support.postgres import new_database, point_at
+from tests.support.world import write_config
 
 pytestmark = pytest.mark.postgres
 CHAT = "-1001000000001"
@@ -174,3 +178,18 @@ def test_a_batch_of_polls_queues_around_one_already_waiting(postgres_archive) ->
             "where status = 'todo' order by queueing_lock"
         ).fetchall()
     assert waiting == [(f"poll:{k}", f"source:{k}", k) for k in "abcde"]
+
+
+def test_a_worker_whose_job_engine_stops_exits_1_for_its_supervisor(
+    world, tmp_path, postgres, monkeypatch
+) -> None:
+    """systemd's Restart=on-failure restarts only a failed exit: a worker taking no jobs fails."""
+    import procrastinate
+
+    async def engine_stops(self, **options) -> None:
+        """Stand for procrastinate's worker ending on its own (e.g. its connection lost)."""
+
+    monkeypatch.setattr(procrastinate.App, "run_worker_async", engine_stops)
+    url = new_database(postgres, "presswatch_engine")
+    config = point_at(write_config(tmp_path, world), url)
+    assert main(["run", "--config", str(config)]) == EXIT_FAILED

@@ -191,9 +191,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # The config being opened was read just now: an early reload has nothing newer to read.
         loop.add_signal_handler(signal.SIGHUP, lambda: None)
         async with open_app(config, role="run") as app:
-            if not early_stop.is_set():
-                await _service(app).run()
-        return EXIT_OK
+            if early_stop.is_set():
+                return EXIT_OK
+            service = _service(app)
+            await service.run()
+        return EXIT_FAILED if service.failure else EXIT_OK
 
     code = asyncio.run(go())
     # The heap (taxonomy, word forms, the near-duplicate index: millions of objects) goes with

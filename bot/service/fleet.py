@@ -111,6 +111,8 @@ class FleetService(Service):
         )
         async with self.jobs.open_async():
             self._engine = asyncio.create_task(self.jobs.run_worker_async(**options), name="jobs")
+            # An engine that stops on its own wakes the loop below at once, not at its next beat.
+            self._engine.add_done_callback(lambda _: self._wake_relay.set())
             log.info("worker %s taking jobs (%d at once)", self.worker, CONCURRENCY)
             try:
                 await self._serve()
@@ -136,7 +138,7 @@ class FleetService(Service):
                 pass
             except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
                 log.exception("worker %s: heartbeat failed", self.worker)
-            if woken and not self._stop.is_set():
+            if woken and not self._stop.is_set() and not self._engine.done():
                 self._wake_relay.clear()  # a poll that finishes from here on asks for a next look
                 await self._defer_deliveries()
                 with contextlib.suppress(TimeoutError):
@@ -146,6 +148,7 @@ class FleetService(Service):
             # procrastinate logged why (its connection, a failed side task): a worker that takes
             # no jobs must not look healthy, so it stops and its supervisor restarts it.
             log.error("worker %s: the job engine stopped; stopping", self.worker)
+            self.failure = "the job engine stopped"
             self.stop()
 
     async def _defer_deliveries(self) -> None:

@@ -105,6 +105,9 @@ class Service:
             every=heartbeat,
         )
         self._stop_deadline, self._poll_timeout = stop_deadline, poll_timeout
+        # Why the service stopped on its own, not asked to: `run` then exits 1, so that a
+        # supervisor that restarts on failure (systemd's Restart=on-failure) starts it again.
+        self.failure: str | None = None
         self.started = (
             asyncio.Event()
         )  # set once polls are scheduled (tests and readiness wait on it)
