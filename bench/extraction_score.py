@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from rouge_score import rouge_scorer
-
 from bench.extraction_data import Case
 from bench.scoring import fold_title, same_day, same_minute, same_title, shingles
 
@@ -68,7 +66,12 @@ class _Tokenizer:
         return tokens(text)
 
 
-_ROUGE = rouge_scorer.RougeScorer(["rougeLsum"], tokenizer=_Tokenizer())
+@lru_cache(maxsize=1)
+def _rouge():
+    """Return the ROUGE-LSum scorer (rouge-score, a [bench] extra, imported on first use)."""
+    from rouge_score import rouge_scorer  # noqa: PLC0415 - so the bench's tools load without it
+
+    return rouge_scorer.RougeScorer(["rougeLsum"], tokenizer=_Tokenizer())
 
 
 def tokens(text: str) -> list[str]:
@@ -107,9 +110,11 @@ def rouge_lsum(truth: str, body: str) -> float:
     """Return the ROUGE-LSum F1 of a body against the truth, one paragraph per line."""
     if not body.strip() or not truth.strip():
         return float(body.strip() == truth.strip())
-    return _ROUGE.score("\n".join(_paragraphs(truth)), "\n".join(_paragraphs(body)))[
-        "rougeLsum"
-    ].fmeasure
+    return (
+        _rouge()
+        .score("\n".join(_paragraphs(truth)), "\n".join(_paragraphs(body)))["rougeLsum"]
+        .fmeasure
+    )
 
 
 def token_f1(truth: str, body: str) -> float:
