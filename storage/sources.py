@@ -67,9 +67,8 @@ class Sources:
                     "baseline_at": finished if baseline else None,
                 }
                 kept = {"baseline_at": "coalesce(sources.baseline_at, excluded.baseline_at)"}
-                if (
-                    run.status != RunStatus.OK
-                ):  # a 304 may omit the validators; keep the ones we had
+                # A 304 may omit the validators; keep the ones we had.
+                if run.status != RunStatus.OK:
                     kept |= {c: f"coalesce(excluded.{c}, sources.{c})" for c in _VALIDATORS}
             self.db.execute(_upsert(row, kept), list(row.values()))
 
