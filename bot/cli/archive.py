@@ -334,7 +334,7 @@ COMMANDS: list[Command] = [
     Command(
         "backfill",
         "store a source's older listing or feed pages without posting them",
-        "presswatch backfill interaffairs-en --pages 5 --config presswatch.toml",
+        "presswatch backfill odkb-csto-en --pages 5 --config presswatch.toml",
         _cmd_backfill,
         _args_backfill,
     ),

@@ -1,0 +1,54 @@
+"""Each command's --help example does what it says when pasted into a shell as written."""
+
+from __future__ import annotations
+
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.cli.main import all_commands, build_parser
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE_SOURCES = {
+    s["key"]: s
+    for s in tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))["sources"]
+}
+
+
+def _invocations(example: str) -> list[list[str]]:
+    """Return each `presswatch …` command line of an example as a shell splits it."""
+    found = []
+    for line in example.splitlines():
+        words = shlex.split(line, comments=True)
+        while "presswatch" in words:
+            words = words[words.index("presswatch") + 1 :]
+            end = next((i for i, w in enumerate(words) if w in {"|", ">>", ">", "&&"}), len(words))
+            found.append(words[:end])
+            words = words[end:]
+    return found
+
+
+def _command(name: str):
+    """Return the command called `name`."""
+    return next(c for c in all_commands() if c.name == name)
+
+
+def _parsed(name: str):
+    """Return the parsed arguments of every presswatch call in a command's example."""
+    return [build_parser().parse_args(words) for words in _invocations(_command(name).example)]
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_commands()])
+def test_every_example_parses_with_its_own_command(name: str) -> None:
+    calls = _parsed(name)
+    assert calls, f"{name}: no presswatch call in its example"
+    assert all(args.handler is _command(name).handler for args in calls)
+
+
+def test_backfill_example_names_a_source_that_has_older_pages() -> None:
+    (args,) = _parsed("backfill")
+    # A source without `pages` makes backfill refuse to start: the example must not be one.
+    assert EXAMPLE_SOURCES[args.key].get("pages"), f"{args.key} has no pages in the example config"
+
