@@ -52,3 +52,9 @@ def test_backfill_example_names_a_source_that_has_older_pages() -> None:
     # A source without `pages` makes backfill refuse to start: the example must not be one.
     assert EXAMPLE_SOURCES[args.key].get("pages"), f"{args.key} has no pages in the example config"
 
+
+def test_search_example_keeps_its_phrase_quoted_through_the_shell() -> None:
+    (args,) = _parsed("search")
+    # The shell eats one level of quotes; a phrase reaches presswatch only inside a second one.
+    phrases = [word for word in args.query if word.startswith('"') and word.endswith('"')]
+    assert phrases == ['"collective security"']

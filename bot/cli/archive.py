@@ -311,7 +311,7 @@ COMMANDS: list[Command] = [
     Command(
         "search",
         "search the archive's full text (any word form, English and Russian)",
-        'presswatch search санкции "collective security" --since 2024-01-01 --format table '
+        "presswatch search санкции '\"collective security\"' --since 2024-01-01 --format table "
         "--config presswatch.toml",
         _cmd_search,
         _args_search,
