@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 from . import userregex
 from .userregex import IGNORECASE
@@ -42,6 +42,17 @@ def canonical_url(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> st
         if not _TRACKING_PARAMS.match(k)
     )
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+
+
+def without_trackers(url: str) -> str:
+    """Return the URL as written, less its tracking parameters: the link shown to readers."""
+    parts = urlsplit(url)
+    pairs = parts.query.split("&") if parts.query else []
+    # The other parameters stay byte for byte: re-encoding them could change what a site serves.
+    kept = [p for p in pairs if not _TRACKING_PARAMS.match(unquote_plus(p.partition("=")[0]))]
+    if len(kept) == len(pairs):
+        return url
+    return urlunsplit(parts._replace(query="&".join(kept)))
 
 
 def canonical_or_none(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str | None:

@@ -35,6 +35,7 @@ from bot.delivery.render import (
 )
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
+from scrapers.normalize import without_trackers
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
 
@@ -138,12 +139,12 @@ class Composer:
     ) -> dict:
         """Return a template's variables for a row (README "Post templates"), each bounded."""
         article, source = item.article, self._sources.get(item.source_key)
-        moment = article.published
+        moment, url = article.published, without_trackers(article.url)
         return {
-            "title": shorten(article.title or article.url, limits.title),
+            "title": shorten(article.title or url, limits.title),
             "summary": summary,
-            "url": article.url,
-            "link_label": link_label(article.url),
+            "url": url,
+            "link_label": link_label(url),
             "source": shorten(source.display_name if source else item.source_key, limits.meta),
             "source_key": item.source_key,
             "time": local_time(moment, channel.timezone) if moment else "",
@@ -217,8 +218,8 @@ class Composer:
     def _reply(self, item: OutboxItem, *, thread: int | None, silent: bool) -> Message:
         """Compose the short "Updated: <title>" reply to the channel's post."""
         target = self.target(item)
-        title = shorten(item.article.title or item.article.url, 300)
-        url = item.article.url
+        url = without_trackers(item.article.url)
+        title = shorten(item.article.title or url, 300)
         shown = shown_url(url, room=_ALERT_BUDGET - 320)  # a huge address shows as its label
         text = (
             f"Updated: <b>{html.escape(title, quote=False)}</b>\n"

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery.render import escape_html, local_time, shorten, utf16_len
 from scrapers.models import Article
+from scrapers.normalize import without_trackers
 
 DAY = 86400
 DIGEST_BUDGET = 4000  # UTF-16 units of parsed text; Telegram's limit is 4096
@@ -95,10 +96,11 @@ def hold_until(
 
 def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntry:
     """Render one article for a digest: bold title, source and local time, link."""
-    title = shorten(article.title or article.url, 300)
+    url = without_trackers(article.url)
+    title = shorten(article.title or url, 300)
     meta = source_name + (f" · {local_time(article.published, zone)}" if article.published else "")
-    href = html.escape(article.url, quote=True)
-    label = shorten(article.url.split("://", 1)[-1], 80)
+    href = html.escape(url, quote=True)
+    label = shorten(url.split("://", 1)[-1], 80)
     return DigestEntry(
         html=f'<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href="{href}">{escape_html(label)}</a>',
         plain=f"{title}\n{meta}\n{label}",

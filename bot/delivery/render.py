@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from scrapers.models import Article
+from scrapers.normalize import without_trackers
 
 # Telegram's sendMessage limit, counted in UTF-16 code units after entity parsing (PTB:
 # MessageLimit.MAX_TEXT_LENGTH); we stay a little under it. A photo's caption has 1,024 (PTB:
@@ -64,24 +65,25 @@ def render_post(
     (Telegram links it), or the label when the address alone would not leave room for the rest.
     Each version fits its own summary into what is left, so both stay under Telegram's limit.
     """
-    title = _fit(article.title or article.url, limits.title)
+    url = without_trackers(article.url)  # a feed's utm_* and the like are no reader's business
+    title = _fit(article.title or url, limits.title)
     meta_line = _fit(
         source_name + (f" · {local_time(article.published, zone)}" if article.published else ""),
         limits.meta,
     )
-    link_label = _link_label(article.url)
+    link_label = _link_label(url)
     tail = [_fit("Also: " + ", ".join(also), limits.tail)] if also else []
     tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
-    plain_link = shown_url(article.url, room=room)
+    plain_link = shown_url(url, room=room)
     html_summary = _fit(summary, room - utf16_len(link_label)) if summary else ""
     plain_summary = _fit(summary, room - utf16_len(plain_link)) if summary else ""
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
         *([escape_html(html_summary)] if html_summary else []),
-        f'<a href="{html.escape(article.url, quote=True)}">{escape_html(link_label)}</a>',
+        f'<a href="{html.escape(url, quote=True)}">{escape_html(link_label)}</a>',
         *[escape_html(text) for text in tail],
     ]
     plain_parts = [
@@ -94,7 +96,7 @@ def render_post(
     return Post(
         html="\n\n".join(_join_head(segments)),
         plain="\n\n".join(_join_head(plain_parts)),
-        url=article.url,
+        url=url,
     )
 
 

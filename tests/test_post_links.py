@@ -1,0 +1,82 @@
+"""A reader's link leads to the article without the feed's tracking parameters (utm_*, bxajaxid…)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.digest import digest_entry
+from scrapers.models import Article
+from scrapers.normalize import without_trackers
+from storage import Delivery
+from tests.fakes.telegram import FakeTelegram
+from tests.support.posting import CHAT, Harness
+from tests.support.relay import START
+
+# As tass.com's RSS links its stories; the identity of the URL already ignores these parameters.
+FEED_LINK = "https://tass.com/politics/1451110?utm_source=rss&utm_medium=feed"
+CLEAN = "https://tass.com/politics/1451110"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (FEED_LINK, CLEAN),
+        ("https://interaffairs.ru/news/show/39594?show_desktop_mode=true", None),
+        (
+            "https://x.example/n/?id=7&utm_source=rss&lang=ru#top",
+            "https://x.example/n/?id=7&lang=ru#top",
+        ),
+        (
+            "https://x.example/n/?q=%D0%BC%D0%B8%D1%80&fbclid=abc",
+            "https://x.example/n/?q=%D0%BC%D0%B8%D1%80",
+        ),
+        ("https://x.example/N/Story?ID=1", "https://x.example/N/Story?ID=1"),  # nothing to take
+    ],
+)
+def test_without_trackers_keeps_everything_else_as_written(url: str, shown: str | None) -> None:
+    assert without_trackers(url) == (shown or url.partition("?")[0])
+
+
+def _article(url: str = FEED_LINK) -> Article:
+    return Article(
+        url=url,
+        canonical_url=CLEAN,
+        title="Putin arrives in Kremlin for CSTO anniversary summit",
+        published=START,
+        summary="Russian President Vladimir Putin has arrived in the Kremlin.",
+    )
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram(rate_limit=None) as server:
+        yield server
+
+
+def _sent(h: Harness, fake: FakeTelegram):
+    h.store.add_article(
+        _article(), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (sent,) = fake.messages_for(CHAT)
+    return sent
+
+
+def test_a_post_links_the_article_without_trackers(tmp_path, fake) -> None:
+    sent = _sent(Harness(tmp_path, fake), fake)
+    assert f'<a href="{CLEAN}">tass.com/politics/1451110</a>' in sent.text
+    assert "utm_" not in sent.text
+    assert sent.link_preview_options["url"] == CLEAN
+
+
+def test_a_template_s_url_has_no_trackers(tmp_path, fake) -> None:
+    sent = _sent(Harness(tmp_path, fake, template='<a href="{{ url }}">{{ title }}</a>'), fake)
+    assert (
+        sent.text == f'<a href="{CLEAN}">Putin arrives in Kremlin for CSTO anniversary summit</a>'
+    )
+
+
+def test_a_digest_entry_links_and_shows_the_address_without_trackers() -> None:
+    entry = digest_entry(_article(), source_name="TASS", zone="Europe/Moscow")
+    assert f'<a href="{CLEAN}">tass.com/politics/1451110</a>' in entry.html
+    assert entry.plain.endswith("\ntass.com/politics/1451110")
