@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram.constants import MessageLimit
 
+from bot.delivery.digest import digest_entry
 from bot.delivery.render import MAX_MESSAGE_UNITS, local_time, render_post, utf16_len
 from scrapers.models import Article
 
@@ -94,3 +95,19 @@ def test_local_time(zone: str, text: str) -> None:
 def test_plain_version_has_the_same_words_without_markup() -> None:
     post = render_post(_article(title="A & B"), source_name="S", summary="Text.")
     assert "<" not in post.plain and "A & B" in post.plain and post.url in post.plain
+
+
+@pytest.mark.parametrize(
+    ("published", "line"),
+    [
+        # odkb-csto.org prints "02.02.2021" alone: midnight in Moscow is a time nobody gave.
+        (datetime(2021, 2, 1, 21, 0, tzinfo=UTC), "CSTO · 02.02.2021"),
+        (datetime(2021, 2, 1, 21, 1, tzinfo=UTC), "CSTO · 02.02.2021 00:01 MSK"),
+        (datetime(2021, 2, 1, 21, 0, 30, tzinfo=UTC), "CSTO · 02.02.2021 00:00 MSK"),
+    ],
+)
+def test_a_day_printed_without_a_time_is_shown_without_one(published, line) -> None:
+    post = render_post(_article(published=published), source_name="CSTO", zone="Europe/Moscow")
+    entry = digest_entry(_article(published=published), source_name="CSTO", zone="Europe/Moscow")
+    assert post.plain.splitlines()[1] == line
+    assert entry.plain.splitlines()[1] == line

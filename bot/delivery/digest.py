@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.delivery.render import escape_html, local_time, shorten, utf16_len
+from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -98,7 +98,7 @@ def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntr
     """Render one article for a digest: bold title, source and local time, link."""
     url = without_trackers(article.url)
     title = shorten(article.title or url, 300)
-    meta = source_name + (f" · {local_time(article.published, zone)}" if article.published else "")
+    meta = source_name + (f" · {shown_time(article.published, zone)}" if article.published else "")
     href = html.escape(url, quote=True)
     label = shorten(url.split("://", 1)[-1], 80)
     return DigestEntry(

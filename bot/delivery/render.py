@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,7 @@ def render_post(
     url = without_trackers(article.url)  # a feed's utm_* and the like are no reader's business
     title = _fit(article.title or url, limits.title)
     meta_line = _fit(
-        source_name + (f" · {local_time(article.published, zone)}" if article.published else ""),
+        source_name + (f" · {shown_time(article.published, zone)}" if article.published else ""),
         limits.meta,
     )
     link_label = _link_label(url)
@@ -109,6 +109,16 @@ def local_time(moment: datetime, zone: str) -> str:
         hours = int(name[:3])
         name = f"UTC{hours:+d}" + (f":{name[3:5]}" if len(name) > 3 and name[3:5] != "00" else "")
     return f"{local:%d.%m.%Y %H:%M} {name}".rstrip()
+
+
+def shown_time(moment: datetime, zone: str) -> str:
+    """Return local_time for readers: the day alone when the time is exactly local midnight."""
+    local = moment.astimezone(ZoneInfo(zone))
+    # A page that prints only its date (odkb-csto.org) is dated midnight where it is published;
+    # "00:00 MSK" would state a time nobody gave.
+    if local.time() == time(0):
+        return f"{local:%d.%m.%Y}"
+    return local_time(moment, zone)
 
 
 def shorten(text: str, limit: int) -> str:
