@@ -32,6 +32,7 @@ from bot.delivery.render import (
     render_post,
     shorten,
     shown_url,
+    word,
 )
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
@@ -172,7 +173,8 @@ class Composer:
             if key != item.source_key and name not in names:
                 names.append(name)
         if len(names) > MAX_ALSO:
-            names = [*names[:MAX_ALSO], f"+{len(names) - MAX_ALSO} more"]
+            more = word("more", item.article.lang)
+            names = [*names[:MAX_ALSO], f"+{len(names) - MAX_ALSO} {more}"]
         return tuple(names)
 
     def digest(self, items: Sequence[OutboxItem]) -> list[tuple[tuple[OutboxItem, ...], Message]]:
@@ -221,14 +223,15 @@ class Composer:
         url = without_trackers(item.article.url)
         title = shorten(item.article.title or url, 300)
         shown = shown_url(url, room=_ALERT_BUDGET - 320)  # a huge address shows as its label
+        updated = word("Updated", item.article.lang)
         text = (
-            f"Updated: <b>{html.escape(title, quote=False)}</b>\n"
+            f"{updated}: <b>{html.escape(title, quote=False)}</b>\n"
             f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
         )
         return Message(
             chat_id=item.chat_id,
             text=text,
-            plain=f"Updated: {title}\n{shown}",
+            plain=f"{updated}: {title}\n{shown}",
             html=True,
             thread_id=thread,
             silent=silent,

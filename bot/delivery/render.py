@@ -18,6 +18,8 @@ MAX_MESSAGE_UNITS = 4096
 MAX_CAPTION_UNITS = 1024
 _MAX_LINK_LABEL = 60
 _SEPARATORS = 12  # the newlines between the parts
+# The few words a post adds of its own, in the article's language; English for any other.
+_WORDS = {"ru": {"Also": "Также", "Updated": "Обновлено", "more": "ещё"}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,7 @@ def render_post(
         limits.meta,
     )
     link_label = _link_label(url)
-    tail = [_fit("Also: " + ", ".join(also), limits.tail)] if also else []
+    tail = [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
     tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
@@ -98,6 +100,11 @@ def render_post(
         plain="\n\n".join(_join_head(plain_parts)),
         url=url,
     )
+
+
+def word(english: str, lang: str) -> str:
+    """Return one of the post's own words ("Also", "Updated", "more") in the article's language."""
+    return _WORDS.get(lang, {}).get(english, english)
 
 
 def local_time(moment: datetime, zone: str) -> str:

@@ -1,0 +1,65 @@
+"""The few words a post adds of its own ("Also:", "Updated:", "more") are in the article's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.delivery.render import render_post
+from scrapers.models import Article
+from storage import Delivery
+from tests.fakes.telegram import FakeTelegram
+from tests.support.posting import CHAT, Harness
+from tests.support.relay import START
+
+
+def _article(n: int, lang: str) -> Article:
+    return Article(
+        url=f"https://tass.ru/politika/{n}",
+        canonical_url=f"https://tass.ru/politika/{n}",
+        title=f"В ОДКБ назвали приоритеты на следующий год {n}",
+        published=START,
+        lang=lang,
+        body=f"Объединенный штаб сосредоточит внимание на подготовке штабов, номер {n}.",
+        summary="Основное внимание будет уделено оснащению Коллективных сил.",
+    )
+
+
+@pytest.mark.parametrize(("lang", "line"), [("ru", "Также: БЕЛТА"), ("en", "Also: БЕЛТА")])
+def test_a_story_s_other_sources_are_named_in_the_article_s_language(lang, line) -> None:
+    post = render_post(_article(1, lang), source_name="ТАСС", also=("БЕЛТА",))
+    assert line in post.plain.splitlines()
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram(rate_limit=None) as server:
+        yield server
+
+
+def test_a_russian_correction_reply_says_so_in_russian(tmp_path, fake) -> None:
+    h = Harness(tmp_path, fake)
+    original = h.store.add_article(
+        _article(1, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run(advance=10)
+    h.store.posts.enqueue_update(original, kind="reply", now=h.time.now())
+    h.run()
+    post, reply = fake.messages_for(CHAT)
+    assert reply.reply_to_message_id == post.message_id
+    assert reply.plain.startswith("Обновлено: В ОДКБ назвали приоритеты на следующий год 1\n")
+
+
+def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path, fake) -> None:
+    h = Harness(tmp_path, fake)
+    original = h.store.add_article(
+        _article(0, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run(advance=10)
+    for n in range(1, 8):
+        h.store.add_article(
+            _article(n, "ru"), source_key=f"site{n}", now=START, duplicate_of=original
+        )
+    h.store.posts.enqueue_update(original, kind="edit", now=h.time.now())
+    h.run()
+    (edit,) = fake.edits
+    assert "Также: site1, site2, site3, site4, site5, +2 ещё" in edit.plain
