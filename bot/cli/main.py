@@ -373,7 +373,7 @@ CORE_COMMANDS = [
     ),
     Command(
         "extract",
-        "print one article's extracted fields as JSON (no archive, no Telegram)",
+        "print one article's extracted fields as JSON (reads the archive, writes nothing)",
         "presswatch extract https://tass.com/politics/1451189 --source tass-com --config presswatch.toml",
         _cmd_extract,
         _args_extract,
