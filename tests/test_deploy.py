@@ -117,3 +117,39 @@ def test_the_brief_view_lists_title_source_time_topics_and_link(tmp_path) -> Non
 def test_the_example_config_documents_the_container_paths() -> None:
     example = tomllib.loads((DEPLOY / "presswatch.toml.example").read_text(encoding="utf-8"))
     assert Path(example["storage"]["path"]).is_absolute()
+
+
+def _fresh_archive(tmp_path) -> Store:
+    return Store.open(tmp_path / "presswatch.db")
+
+
+def test_datasette_describes_every_column_of_articles(tmp_path) -> None:
+    meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
+    notes = meta["databases"]["presswatch"]["tables"]["articles"]["columns"]
+    store = _fresh_archive(tmp_path)
+    columns = store.db["articles"].columns_dict
+    store.close()
+    assert [c for c in columns if c not in notes] == []
+    assert [c for c in notes if c not in columns] == []
+
+
+def test_datasette_titles_or_hides_every_table_and_its_queries_run(tmp_path) -> None:
+    meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
+    database = meta["databases"]["presswatch"]
+    store = _fresh_archive(tmp_path)
+    names = store.db.table_names() + store.db.view_names()
+    # A table an analyst meets says what it holds; the bookkeeping ones are out of sight.
+    shown = [n for n in names if "title" in database["tables"].get(n, {})]
+    hidden = [n for n in names if database["tables"].get(n, {}).get("hidden")]
+    assert sorted(set(names) - set(shown) - set(hidden)) == []
+    ran = {name: store.db.execute(q["sql"]).description for name, q in database["queries"].items()}
+    # A facet is a column's name, or {"array": name} / {"date": name}.
+    named = [
+        (table, column if isinstance(column, str) else next(iter(column.values())))
+        for table, spec in database["tables"].items()
+        for column in [*spec.get("facets", []), spec.get("sort_desc")]
+        if column
+    ]
+    missing = [(t, c) for t, c in named if c not in store.db[t].columns_dict]
+    store.close()
+    assert all(columns for columns in ran.values()) and missing == []
