@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli.main import main
-from bot.config import NO_CHANNELS, ConfigError, load_config
+from bot.config import NO_CHANNELS, NO_SOURCES, ConfigError, load_config
 from storage import Store
 from tests.support.cli import presswatch
 
@@ -294,3 +294,12 @@ def test_status_warns_of_a_config_without_channels(tmp_path, capsys, restore_log
     Store.open(tmp_path / "archive.db").close()
     assert main(["status", "--config", str(path)]) == 0
     assert f"warning: {NO_CHANNELS}" in capsys.readouterr().out
+
+
+def test_a_config_without_sources_says_nothing_will_be_polled(tmp_path: Path) -> None:
+    # The container image's own default config is such a file: a service that would sit idle.
+    path = tmp_path / "presswatch.toml"
+    path.write_text('channels = []\n[storage]\npath = "archive.db"\n', encoding="utf-8")
+    assert load_config(path, environ={}).warnings == (NO_SOURCES,)
+    path.write_text('channels = []\nsources = []\n[storage]\npath = "archive.db"\n')
+    assert load_config(path, environ={}).warnings == ()

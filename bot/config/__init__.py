@@ -4,6 +4,7 @@ from bot.config.fields import ConfigError, parse_duration
 from bot.config.load import (
     DATABASE_PASSWORD_ENV,
     NO_CHANNELS,
+    NO_SOURCES,
     TOKEN_ENV,
     config_from_dict,
     load_config,
@@ -25,6 +26,7 @@ from bot.config.model import (
 __all__ = [
     "DATABASE_PASSWORD_ENV",
     "NO_CHANNELS",
+    "NO_SOURCES",
     "TOKEN_ENV",
     "Channel",
     "Config",

@@ -44,6 +44,10 @@ NO_CHANNELS = (
     "no [[channels]]: articles are archived but never posted; add a [[channels]] block, "
     "or write `channels = []` to say the archive alone is meant"
 )
+NO_SOURCES = (
+    "no [[sources]]: nothing will be polled; add a [[sources]] block (`presswatch add URL` "
+    "proposes one), or write `sources = []` to say none is meant"
+)
 _WEEK = 7 * 86400
 
 
@@ -73,6 +77,7 @@ def config_from_dict(
     """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
     root = Table.root(data)
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
+    stated_sources = "sources" in root.data
     storage_path, storage_url = _storage(root.table("storage"), path)
     values = present(
         path=path,
@@ -92,7 +97,8 @@ def config_from_dict(
     _check_channel_filters(root, values)
     root.finish()
     root.problems.raise_any()
-    warnings = () if values["channels"] or stated_channels else (NO_CHANNELS,)
+    warnings = () if values["sources"] or stated_sources else (NO_SOURCES,)
+    warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
     return Config(**values, warnings=warnings)
 
 
