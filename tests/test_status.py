@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from datetime import UTC, datetime
 
 import pytest
 
-from storage import Delivery, RunRecord, Store
+from storage import Delivery, InstanceLock, RunRecord, Store
 from storage.status import read_snapshot
 from tests.support.cli import presswatch
 from tests.support.monitor import T0, article, monitored_archive
@@ -96,7 +98,7 @@ def test_status_of_a_healthy_archive_exits_0(world, tmp_path) -> None:
     assert rows["interaffairs-en"][1] == "ok" and rows["interaffairs-en"][-1] == "3"
     assert rows["CHANNEL"][1:] == ["SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING"]
     assert rows["main"][1:] == ["0", "0", "0", "0", "0"]
-    assert "service: unknown" in result.stdout
+    assert "service: not running (no presswatch process holds" in result.stdout
 
 
 def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) -> None:
@@ -133,3 +135,23 @@ def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) ->
     assert result.returncode == 1 and result.stdout.rstrip().endswith(
         "needs attention: channel main"
     )
+
+
+def test_status_without_http_says_whether_the_service_holds_the_archive(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    Store.open(tmp_path / "archive.db").close()
+    with InstanceLock(tmp_path / "archive.db", role="run"):  # as `presswatch run` holds it
+        result = presswatch("status", "--config", str(config))
+    assert f"service: running (pid {os.getpid()}; set [service] http" in result.stdout
+
+
+def test_status_exits_1_when_the_configured_service_does_not_answer(world, tmp_path) -> None:
+    with socket.socket() as probe:  # a port nothing listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(tmp_path, world)
+    config.write_text(config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n')
+    Store.open(tmp_path / "archive.db").close()
+    result = presswatch("status", "--config", str(config))
+    assert result.returncode == 1
+    assert f"service not answering (http://127.0.0.1:{port}/healthz)" in result.stdout

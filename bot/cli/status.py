@@ -3,8 +3,9 @@ its config.
 
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
 readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
-service's /healthz when `[service] http` is set. Exit status 1 when a source is failing, a channel
-has failed posts, Telegram refuses the token or does not answer, or the service is down.
+service's /healthz when `[service] http` is set (else it says whether `presswatch run` holds the
+archive's lock). Exit status 1 when a source is failing, a channel has failed posts, Telegram
+refuses the token or does not answer, or the service is down or does not answer its /healthz.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ def worker_table(snapshot: Snapshot) -> str:
 def _ask_service(config: Config) -> tuple[str, list[str]]:
     """Ask the running service's /healthz (when configured): its line, and its own problems."""
     if not config.service.http:
-        return "unknown (set [service] http to let `status` ask the running service)", []
+        return _from_lock(config), []
     host, port = config.service.http
     url = f"http://{host}:{port}/healthz"
     try:
@@ -124,7 +125,9 @@ def _ask_service(config: Config) -> tuple[str, list[str]]:
         reasons = ", ".join(body.get("reasons", [])) or f"HTTP {exc.code}"
         return f"{reasons} ({url})", [f"service down ({reasons})"]
     except (OSError, ValueError) as exc:
-        return f"not answering at {url} ({getattr(exc, 'reason', exc)})", []
+        # The config says a service answers here: silence is a service down, not a detail.
+        reason = getattr(exc, "reason", exc)
+        return f"not answering at {url} ({reason})", [f"service not answering ({url})"]
     telegram = body.get("telegram") or {}
     problems = (
         [f"Telegram ({telegram.get('detail')})"]
@@ -133,6 +136,20 @@ def _ask_service(config: Config) -> tuple[str, list[str]]:
     )
     line = f"{body.get('status')}, scheduler {body.get('scheduler')}"
     return f"{line}, Telegram {telegram.get('detail', 'unknown')} ({url})", problems
+
+
+def _from_lock(config: Config) -> str:
+    """Say whether `presswatch run` holds the SQLite archive, when no /healthz can be asked."""
+    hint = "set [service] http to let `status` ask it for its health"
+    if config.storage_url is not None:
+        return f"unknown ({hint})"  # workers on other machines hold no local lock
+    holder = lock_holder(config.storage_path)
+    if holder is None:
+        return f"not running (no presswatch process holds {config.storage_path})"
+    pid, role = holder
+    if role != "run":
+        return f"not running (`presswatch {role or '?'}`, pid {pid}, holds the archive)"
+    return f"running (pid {pid}; {hint})"
 
 
 def _cmd_reload(args: argparse.Namespace) -> int:
