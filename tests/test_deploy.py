@@ -133,7 +133,7 @@ def test_datasette_describes_every_column_of_articles(tmp_path) -> None:
     assert [c for c in notes if c not in columns] == []
 
 
-def test_datasette_titles_or_hides_every_table_and_its_queries_run(tmp_path) -> None:
+def test_datasette_titles_or_hides_every_table_and_facets_real_columns(tmp_path) -> None:
     meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
     database = meta["databases"]["presswatch"]
     store = _fresh_archive(tmp_path)
@@ -142,7 +142,6 @@ def test_datasette_titles_or_hides_every_table_and_its_queries_run(tmp_path) -> 
     shown = [n for n in names if "title" in database["tables"].get(n, {})]
     hidden = [n for n in names if database["tables"].get(n, {}).get("hidden")]
     assert sorted(set(names) - set(shown) - set(hidden)) == []
-    ran = {name: store.db.execute(q["sql"]).description for name, q in database["queries"].items()}
     # A facet is a column's name, or {"array": name} / {"date": name}.
     named = [
         (table, column if isinstance(column, str) else next(iter(column.values())))
@@ -152,4 +151,4 @@ def test_datasette_titles_or_hides_every_table_and_its_queries_run(tmp_path) -> 
     ]
     missing = [(t, c) for t, c in named if c not in store.db[t].columns_dict]
     store.close()
-    assert all(columns for columns in ran.values()) and missing == []
+    assert missing == []
