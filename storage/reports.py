@@ -27,7 +27,9 @@ EXPORT_COLUMNS = (
     "summary",
     "body",
     "duplicate_of",
+    "similarity",
     "discovered_at",
+    "image_url",
 )
 _STATS = {
     "sources": """select source_key as key, count(*) as articles,

@@ -93,6 +93,7 @@ def config(tmp_path) -> Path:
                     published=published,
                     topics=topics,
                     summary=body,
+                    image=f"{url}/lead.jpg",
                 ),
                 source_key=source,
                 now=published,
@@ -201,6 +202,9 @@ def test_export_jsonl_to_a_file_streams_every_article(config, tmp_path) -> None:
     assert records[1]["body"] == "Евросоюз продлил санкции на полгода."
     assert records[1]["topics"] == ["economy", "politics-diplomacy"]
     assert records[3]["duplicate_of"] == records[0]["id"]
+    # The lead image and a reprint's likeness are the archive's too: an analyst gets them.
+    assert records[1]["image_url"] == records[1]["url"] + "/lead.jpg"
+    assert "similarity" in records[3]
     assert not list(out.parent.glob("*.part"))
     # Not a terminal and no --progress: no bar, only the summary line.
     assert "export [" not in result.stderr
