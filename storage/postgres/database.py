@@ -33,6 +33,9 @@ _PRIMARY_KEY = """select a.attname from pg_index i
     order by array_position(i.indkey::int2[], a.attnum)"""
 
 
+_ROWS_PER_INSERT = 500  # rows in one multi-row insert (PostgreSQL takes at most 65,535 values)
+
+
 def quote(name: str) -> str:
     """Return a table or column name as a quoted identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -167,13 +170,20 @@ class PgTable:
     def insert_all(
         self, rows: Iterable[dict], *, ignore: bool = False, replace: bool = False
     ) -> PgTable:
-        """Insert rows (skipping conflicts with `ignore`, overwriting them with `replace`)."""
+        """Insert rows (skipping conflicts with `ignore`, overwriting them with `replace`), one
+        statement for each set of columns."""
         groups: dict[tuple[str, ...], list[list[Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(row), []).append(list(row.values()))
         for columns, values in groups.items():
+            if replace:
+                # One statement may not update a row twice: the last of a key wins, as it would
+                # one row at a time.
+                values = _last_per_key(columns, values, self.db.primary_key(self.name))
             sql = self._insert_sql(columns, ignore=ignore, replace=replace)
-            self.db.executemany(sql, values)
+            for start in range(0, len(values), _ROWS_PER_INSERT):
+                chunk = values[start : start + _ROWS_PER_INSERT]
+                self.db.execute(_more_rows(sql, len(columns), len(chunk)), sum(chunk, []))
         return self
 
     def upsert(self, row: dict, *, pk: str) -> PgTable:
@@ -217,6 +227,24 @@ class PgTable:
             return f"{sql} {target} do nothing"
         sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in changed)
         return f"{sql} {target} do update set {sets}"
+
+
+def _more_rows(sql: str, width: int, count: int) -> str:
+    """Return an insert of one row of `width` values as the insert of `count` rows."""
+    # Every row in one statement: the server parses and runs one where it ran `count`.
+    row = f"({', '.join('?' * width)})"
+    return sql.replace(f"values {row}", f"values {', '.join([row] * count)}", 1)
+
+
+def _last_per_key(
+    columns: tuple[str, ...], values: list[list[Any]], keys: tuple[str, ...]
+) -> list[list[Any]]:
+    """Return the rows with the last one of each primary key only, in their first order."""
+    where = [columns.index(k) for k in keys if k in columns]
+    if len(where) != len(keys):
+        return values
+    last = {tuple(row[i] for i in where): row for row in values}
+    return list(last.values())
 
 
 def _values(params: Sequence[Any] | None) -> list[Any]:
