@@ -182,11 +182,14 @@ async def _settled_items(
     ]
     if not canonical:
         return frozenset()
-    due = due_for_recheck(source, canonical, ctx, now=now, limit=len(canonical))
-    known = frozenset(ctx.store.known_url_keys(canonical))
+    since, before = _recheck_window(source, now)
+    facts = ctx.store.url_facts(
+        source.key, canonical, discovered_since=since, checked_before=before
+    )
+    due = facts.due if source.recheck_seconds else ()
     lookups.asked = frozenset(url_key(url) for url in canonical)
-    lookups.known, lookups.due = known, tuple(due)
-    return known - {key for _, key, _ in due}
+    lookups.known, lookups.due = facts.known, due
+    return facts.known - {key for _, key, _ in due}
 
 
 def unseen(links: tuple[Link, ...], store: Store, *, lookups: Lookups | None = None) -> list[Link]:
@@ -220,13 +223,16 @@ def due_for_recheck(
         if lookups.covers(keys):
             # Only this poll re-reads its source's articles, and it has not yet: still due.
             return [found for found in lookups.due if found[1] in keys][:limit]
+    since, before = _recheck_window(source, now)
     return ctx.store.recheck_candidates(
-        source.key,
-        urls,
-        discovered_since=now - timedelta(seconds=source.recheck_seconds),
-        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=limit,
+        source.key, urls, discovered_since=since, checked_before=before, limit=limit
     )
+
+
+def _recheck_window(source: Source, now: datetime) -> tuple[datetime, datetime]:
+    """Return (discovered since, checked before): an article is due for a re-read within both."""
+    spacing = max(source.every_seconds, _RECHECK_SPACING)
+    return now - timedelta(seconds=source.recheck_seconds), now - timedelta(seconds=spacing)
 
 
 def newest(links: list[Link], count: int) -> list[Link]:

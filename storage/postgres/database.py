@@ -117,6 +117,13 @@ class PgDatabase:
         with storage_errors("transaction"), self.conn.transaction():
             yield self
 
+    @contextmanager
+    def pipeline(self) -> Iterator[PgDatabase]:
+        """Send the block's statements without waiting for each one's answer; a read waits for
+        the answers before it. Errors come at the read, or at the end of the block."""
+        with storage_errors("pipeline"), self.conn.pipeline():
+            yield self
+
     def __getitem__(self, name: str) -> PgTable:
         return PgTable(self, name)
 
@@ -138,7 +145,21 @@ class PgTable:
 
     def __init__(self, db: PgDatabase, name: str) -> None:
         self.db, self.name = db, name
-        self.last_pk: Any = None
+        self._pk: Any = None
+        self._inserted: psycopg.Cursor | None = None  # the last insert, its key not read yet
+
+    @property
+    def last_pk(self) -> Any:
+        """Return the primary key of the row the last `insert` wrote (None if it wrote none)."""
+        # Read when asked, not at the insert: in a pipeline, an insert whose key nobody needs
+        # (a signature's, a topic's) is not waited for.
+        if self._inserted is not None:
+            found, self._inserted = self._inserted, None
+            with storage_errors(f"insert into {self.name}"):
+                values = found.fetchone()
+            if values is not None:
+                self._pk = values[0] if len(values) == 1 else tuple(values)
+        return self._pk
 
     @property
     def count(self) -> int:
@@ -159,12 +180,9 @@ class PgTable:
         """Insert one row and remember its primary key in `last_pk`."""
         keys = self.db.primary_key(self.name)
         sql = self._insert_sql(tuple(row), ignore=ignore, replace=replace)
-        found = self.db.execute(
+        self._inserted = self.db.execute(
             f"{sql} returning {', '.join(map(quote, keys))}", list(row.values())
         )
-        values = found.fetchone()
-        if values is not None:
-            self.last_pk = values[0] if len(values) == 1 else tuple(values)
         return self
 
     def insert_all(
