@@ -90,6 +90,9 @@ def test_the_same_url_cannot_be_stored_twice(store: Store) -> None:
     store.add_article(_article(3), source_key="tass-com", now=NOW)
     with pytest.raises((sqlite3.IntegrityError, ConstraintViolation)):
         store.add_article(_article(3), source_key="tass-com", now=NOW)
+    # The failed transaction (a pipeline on PostgreSQL) is over: the next article is stored.
+    store.add_article(_article(6), source_key="tass-com", now=NOW)
+    assert store.known_url_keys([_article(6).url]) == {"tass.com/politics/6"}
 
 
 def test_content_hash_finds_the_original(store: Store) -> None:
