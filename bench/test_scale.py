@@ -15,6 +15,13 @@ def test_a_rate_is_new_articles_over_time_and_cpu_over_new_articles() -> None:
     assert measured.cores == 0.4  # 8 s of CPU in all over 20 s
 
 
+def test_the_benchs_own_cpu_is_counted_apart_per_article() -> None:
+    # The loopback feeds run in the bench's process, on the cores the workers use.
+    measured = rate(Sample(10.0, 100, 2.0, 1.0, 5.0, 1.0), Sample(30.0, 500, 6.0, 3.0, 7.0, 1.5))
+    assert measured.feeds_cpu_ms == 1.25  # 0.5 s over 400 articles
+    assert measured.cores == 0.4  # not in the cores the workers, parsers and server keep busy
+
+
 def test_a_worker_s_parsers_are_found_below_it() -> None:
     import os
     import subprocess

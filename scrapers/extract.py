@@ -71,8 +71,9 @@ def extract_article(
     source: Source | None = None,
     now: datetime | None = None,
     site_image: str = "",
+    dated_elsewhere: bool = False,
 ) -> Article:
-    """Extract one article from an HTML page.
+    """Extract one article from an HTML page (`dated_elsewhere`: the caller has its time).
 
     Each field takes the first plausible candidate of a cascade: the source's rules, then the
     page's own reading (visible headline, the dateline and byline under it, JSON-LD, OpenGraph,
@@ -112,8 +113,10 @@ def extract_article(
     dated = _dateline(tree, source, picked, title=title, now=now)
     shown = heading if heading is not None else find_heading(tree, title)
     published = dated[0] if dated else _published(shown, meta, source, now=now)
-    # The cascade's last resort: htmldate, then nothing.
-    published = published or guess_date(html, url=url, zone=zone, now=now)
+    # The cascade's last resort: htmldate, then nothing. A time the caller has (a feed item's)
+    # wins anyway, and htmldate's search is a sixth of a feed item's whole reading.
+    if not (published or dated_elsewhere):
+        published = guess_date(html, url=url, zone=zone, now=now)
     author = choose_authors(
         tree,
         ruled=(dated[1] if dated else "") or picked.author,
@@ -150,7 +153,12 @@ def article_from_link(link: Link, *, source: Source, now: datetime | None = None
     if link.content_html:
         wrapped = f"<html><body><article><h1>{escape(link.title, quote=False)}</h1>{link.content_html}</article></body></html>"
         article = extract_article(
-            wrapped, url=link.url, source=source, now=now, site_image=link.site_image
+            wrapped,
+            url=link.url,
+            source=source,
+            now=now,
+            site_image=link.site_image,
+            dated_elsewhere=link.published is not None,
         )
         body = article.body or html_to_text(link.content_html)
     else:

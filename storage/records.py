@@ -99,6 +99,7 @@ class SourceState:
     next_poll_at: datetime | None = None
     paused: bool = False  # by the operator (/pause): not polled until /resume
     health: Health = Health.OK  # the health check's verdict
+    empty_polls: int = 0  # polls in a row that found no links (the health check's count)
 
     def polled_since(self, moment: datetime) -> bool:
         """Return True when a poll of the source finished at or after `moment`."""
@@ -137,6 +138,7 @@ def source_from_row(row: Mapping[str, Any]) -> SourceState:
         next_poll_at=from_iso(row["next_poll_at"]),
         paused=bool(row["paused"]),
         health=Health(row["health"] or Health.OK),
+        empty_polls=row["empty_polls"] or 0,
     )
 
 

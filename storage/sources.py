@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
 from .records import RunRecord, RunStatus, Scrub, SourceState, iso, source_from_row, unchanged
 from .transaction import immediate, joined
 
@@ -32,44 +33,52 @@ class Sources:
         last_modified: str | None = None,
         baseline: bool = False,
         next_poll_at: datetime | None = None,
+        new_at: datetime | None = None,
     ) -> None:
-        """Store one poll and update the source's state in one transaction."""
+        """Store one poll and update the source's state (with `new_at`: when articles last came)
+        in one transaction."""
         error = None if run.error is None else self._scrub(run.error)
-        with joined(self.db):
-            self.db["runs"].insert(
-                {
-                    "source_key": run.source_key,
-                    "started_at": iso(run.started_at),
-                    "finished_at": iso(run.finished_at),
-                    "status": run.status,
-                    "links_found": run.links_found,
-                    "new_articles": run.new_articles,
-                    "error": error,
-                }
-            )
-            # The counters and the baseline are computed by the statement from the stored row, so
-            # that row is not read first (on PostgreSQL each read is a round trip).
-            finished = iso(run.finished_at)
-            row: dict = {
-                "key": run.source_key,
-                "last_poll_at": finished,
-                "next_poll_at": iso(next_poll_at),
+        runs = {
+            "source_key": run.source_key,
+            "started_at": iso(run.started_at),
+            "finished_at": iso(run.finished_at),
+            "status": run.status,
+            "links_found": run.links_found,
+            "new_articles": run.new_articles,
+            "error": error,
+        }
+        # The counters and the baseline are computed by the statement from the stored row, so
+        # that row is not read first (on PostgreSQL each read is a round trip).
+        finished = iso(run.finished_at)
+        row: dict = {
+            "key": run.source_key,
+            "last_poll_at": finished,
+            "next_poll_at": iso(next_poll_at),
+        }
+        if new_at is not None:
+            row["last_new_at"] = iso(new_at)
+        if run.status == RunStatus.ERROR:
+            row |= {"last_error": error, "last_error_at": finished, "consecutive_failures": 1}
+            kept = {"consecutive_failures": "sources.consecutive_failures + 1"}
+        else:
+            row |= {
+                "last_success_at": finished,
+                "consecutive_failures": 0,
+                "etag": etag,
+                "last_modified": last_modified,
+                "baseline_at": finished if baseline else None,
             }
-            if run.status == RunStatus.ERROR:
-                row |= {"last_error": error, "last_error_at": finished, "consecutive_failures": 1}
-                kept = {"consecutive_failures": "sources.consecutive_failures + 1"}
-            else:
-                row |= {
-                    "last_success_at": finished,
-                    "consecutive_failures": 0,
-                    "etag": etag,
-                    "last_modified": last_modified,
-                    "baseline_at": finished if baseline else None,
-                }
-                kept = {"baseline_at": "coalesce(sources.baseline_at, excluded.baseline_at)"}
-                # A 304 may omit the validators; keep the ones we had.
-                if run.status != RunStatus.OK:
-                    kept |= {c: f"coalesce(excluded.{c}, sources.{c})" for c in _VALIDATORS}
+            kept = {"baseline_at": "coalesce(sources.baseline_at, excluded.baseline_at)"}
+            # A 304 may omit the validators; keep the ones we had.
+            if run.status != RunStatus.OK:
+                kept |= {c: f"coalesce(excluded.{c}, sources.{c})" for c in _VALIDATORS}
+        if is_postgres(self.db):
+            # One statement, whole by itself: no BEGIN and COMMIT around it (two round trips).
+            sql = f"with run as ({_insert('runs', runs)}) {_upsert(row, kept)}"
+            self.db.execute(sql, [*runs.values(), *row.values()])
+            return
+        with joined(self.db):
+            self.db.execute(_insert("runs", runs), list(runs.values()))
             self.db.execute(_upsert(row, kept), list(row.values()))
 
     def overview(self) -> list[dict]:
@@ -98,6 +107,12 @@ class Sources:
                 "on conflict(key) do update set paused = excluded.paused",
                 [key, int(paused)],
             )
+
+
+def _insert(table: str, row: dict) -> str:
+    """Return the plain insert of one row into `table`."""
+    names = ", ".join(f'"{column}"' for column in row)
+    return f"insert into {table} ({names}) values ({', '.join('?' * len(row))})"
 
 
 def _upsert(row: dict, kept: dict[str, str]) -> str:

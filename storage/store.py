@@ -27,6 +27,7 @@ from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .transaction import joined
+from .urls import UrlFacts, url_facts
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -277,6 +278,23 @@ class Store:
             [source_key, *keys, iso(discovered_since), iso(checked_before), limit],
         )
         return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
+
+    def url_facts(
+        self,
+        source_key: str,
+        urls: Iterable[str],
+        *,
+        discovered_since: datetime,
+        checked_before: datetime,
+    ) -> UrlFacts:
+        """Return which of `urls` are archived and which are due for a re-read, in one query."""
+        return url_facts(
+            self.db,
+            source_key,
+            urls,
+            discovered_since=discovered_since,
+            checked_before=checked_before,
+        )
 
     def image_shown_before(
         self, source_key: str, image: str, *, besides: int | None = None

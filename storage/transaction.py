@@ -42,12 +42,20 @@ def immediate(db: Database) -> Iterator[None]:
 
 @contextmanager
 def joined(db: Database) -> Iterator[None]:
-    """Run a block in a transaction of its own, or inside the one already open without a savepoint."""
+    """Run a block in a transaction of its own (pipelined on PostgreSQL), or inside the one
+    already open without a savepoint."""
     # A savepoint lets a caller catch a failure and keep the outer transaction; callers of this
     # never do (the failure undoes the whole), and on PostgreSQL a savepoint is two round trips.
     inside = db.in_transaction if is_postgres(db) else db.conn.in_transaction
     if inside:
         yield
+        return
+    if is_postgres(db):
+        # Pipelined: BEGIN, the writes and COMMIT go in one or two round trips instead of one
+        # each; only a read inside (an inserted row's id) waits for the answers so far. The
+        # block must not decide on a write's row count: it is not known until the end.
+        with db.pipeline(), db.atomic():
+            yield
         return
     with db.atomic():
         yield

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.config import HealthConfig
-from bot.ingest.health import Change, advice, assess
+from bot.ingest.health import Change, advice, assess, steady
 from scrapers.models import Source
-from storage import RunRecord
+from storage import RunRecord, SourceState
 from storage.alerts import HealthState
 
 NOW = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
@@ -179,6 +179,49 @@ def test_without_max_silence_an_old_archive_is_fine() -> None:
     assert (
         assess(source, run("ok"), facts(newest=NOW - timedelta(days=400)), POLICY, now=NOW) is None
     )
+
+
+QUIET = Source(key="tass-com", url=FEED.url, kind="feed")  # no max_silence
+ALL_CASES = [
+    (source, state, run_)
+    for source in (FEED, QUIET)
+    for state in (
+        SourceState("tass-com"),
+        SourceState("tass-com", health="failing", consecutive_failures=4),
+        SourceState("tass-com", health="silent"),
+        SourceState("tass-com", empty_polls=1),
+    )
+    for run_ in (
+        run("ok", new=1),
+        run("ok"),
+        run("partial", new=2),
+        run("not_modified", links=0),
+        run("error", DOWN),
+        run("error", EMPTY),
+    )
+]
+STEADY_CASES = [(s, state, r) for s, state, r in ALL_CASES if steady(s, r, state)]  # 6 of 48
+
+
+@pytest.mark.parametrize(("source", "state", "run_"), STEADY_CASES)
+def test_a_steady_run_is_one_assess_finds_no_change_in(
+    source: Source, state: SourceState, run_: RunRecord
+) -> None:
+    # A poll that finds the source steady skips reading the health facts: it must be sure that
+    # assess, given them, changes nothing, whatever the newest article's age.
+    for newest in (None, NOW - timedelta(days=30)):
+        known = facts(state.health, empty=state.empty_polls, newest=newest)
+        assert assess(source, run_, known, POLICY, now=NOW) is None
+
+
+def test_steady_takes_the_usual_poll_of_a_healthy_source_only() -> None:
+    healthy = SourceState("tass-com")
+    assert steady(FEED, run("ok", new=1), healthy)
+    assert steady(QUIET, run("ok"), healthy)  # no new article, but silence is not watched
+    assert not steady(FEED, run("ok"), healthy)  # silence watched: the newest one's age decides
+    assert not steady(FEED, run("error", DOWN), healthy)
+    assert not steady(FEED, run("ok", new=1), SourceState("tass-com", health="failing"))
+    assert not steady(FEED, run("ok", new=1), SourceState("tass-com", empty_polls=2))
 
 
 def test_a_failing_alert_says_what_since_when_the_error_and_what_to_do() -> None:

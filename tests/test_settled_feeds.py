@@ -201,3 +201,42 @@ def test_a_feed_read_with_its_items_that_fails_is_read_again_apart(feed) -> None
     assert [(run.status, run.new_articles) for run, _ in runs] == [("ok", 2), ("ok", 1)]
     apart = ["feed_articles", "source_links", "link_article"]
     assert parser.jobs == [*apart, "link_article", *apart]
+
+
+def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) -> None:
+    # The quick scan's one question (which URLs are archived, which are due for a re-read) serves
+    # the rest of the poll; only a new article's own URL is asked again, just before it is stored.
+    asked: list[tuple[str, int]] = []
+    originals = {name: getattr(Store, name) for name in ("known_url_keys", "recheck_candidates")}
+    facts = Store.url_facts
+
+    def counting(name):
+        def ask(self, *args, **kwargs):
+            urls = list(args[-1])
+            asked.append((name, len(urls)))
+            return originals[name](self, *args[:-1], urls, **kwargs)
+
+        return ask
+
+    def url_facts(self, source_key, urls, **kwargs):
+        urls = list(urls)
+        asked.append(("url_facts", len(urls)))
+        return facts(self, source_key, urls, **kwargs)
+
+    for name in originals:
+        monkeypatch.setattr(Store, name, counting(name))
+    monkeypatch.setattr(Store, "url_facts", url_facts)
+    base = feed.sites.base_url
+    two = lambda f: f.publish(item(base, 2), item(base, 1))  # noqa: E731
+
+    def three_later(f: Feed) -> None:
+        asked.clear()
+        f.clock.now += timedelta(minutes=31)  # both stored items are due for a re-read again
+        f.publish(item(base, 3), item(base, 2), item(base, 1))
+
+    runs = asyncio.run(feed.polls([two, three_later]))
+    assert [run.new_articles for run, _ in runs] == [2, 1]
+    assert asked == [("url_facts", 3), ("known_url_keys", 1)]
+    # The re-reads the scan found due were made: both older articles were checked at that poll.
+    checked = Store.open(feed.db).db.execute("select url, checked_at from articles order by id")
+    assert [when for _, when in checked] == [feed.clock.now.isoformat()] * 3

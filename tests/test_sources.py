@@ -304,3 +304,37 @@ def test_a_feed_is_not_extracted_as_a_page() -> None:
     feed = (FIXTURES / "tass-ru" / "yandex.xml").read_text(encoding="utf-8")
     with pytest.raises(NotHTML, match="RSS or Atom feed"):
         extract_article(feed, url="https://tass.ru/rss/yandex.xml")
+
+
+def test_a_dated_full_text_feed_item_skips_htmldate_and_an_undated_one_uses_it(
+    monkeypatch,
+) -> None:
+    # htmldate's search is the date cascade's costly last resort: a feed item's own time wins
+    # anyway, so it runs only for an item without one.
+    import scrapers.extract
+
+    looked: list[str] = []
+
+    def guess_date(html, *, url, zone, now):
+        looked.append(url)
+        return datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(scrapers.extract, "guess_date", guess_date)
+    source = Source(key="t", url="https://example.org/feed", kind="feed", fetch_pages=False)
+    stamp = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+    dated, undated = (
+        Link(
+            url=f"https://example.org/a/{n}",
+            canonical_url=f"https://example.org/a/{n}",
+            title="Session of the Council",
+            published=published,
+            content_html="<p>The session discussed the state of collective security.</p>",
+        )
+        for n, published in ((1, stamp), (2, None))
+    )
+    assert article_from_link(dated, source=source, now=NOW).published == stamp
+    assert looked == []
+    assert article_from_link(undated, source=source, now=NOW).published == datetime(
+        2026, 11, 1, 12, 0, tzinfo=UTC
+    )
+    assert looked == ["https://example.org/a/2"]

@@ -90,6 +90,9 @@ def test_the_same_url_cannot_be_stored_twice(store: Store) -> None:
     store.add_article(_article(3), source_key="tass-com", now=NOW)
     with pytest.raises((sqlite3.IntegrityError, ConstraintViolation)):
         store.add_article(_article(3), source_key="tass-com", now=NOW)
+    # The failed transaction (a pipeline on PostgreSQL) is over: the next article is stored.
+    store.add_article(_article(6), source_key="tass-com", now=NOW)
+    assert store.known_url_keys([_article(6).url]) == {"tass.com/politics/6"}
 
 
 def test_content_hash_finds_the_original(store: Store) -> None:
@@ -139,6 +142,59 @@ def test_runs_update_source_state(store: Store) -> None:
     assert (state.consecutive_failures, state.etag, state.baseline_at) == (0, '"e"', NOW)
     runs = store.db.query("select status from runs where source_key = 'tass-com' order by id desc")
     assert [r["status"] for r in runs] == ["ok", "error", "error"]
+
+
+def test_a_run_records_when_articles_last_came_and_health_facts_see_it(store: Store) -> None:
+    store.sources.record_run(RunRecord("tass-com", NOW, NOW, "ok", links_found=3, new_articles=1))
+    assert store.health.read("tass-com").newest_at is None
+    later = NOW + timedelta(minutes=5)
+    run = RunRecord("tass-com", later, later, "ok", links_found=3, new_articles=2)
+    store.sources.record_run(run, new_at=later)
+    store.sources.record_run(RunRecord("tass-com", later, later, "error", error="HTTP 503"))
+    assert store.health.read("tass-com").newest_at == later  # kept by the failed run after it
+    assert store.sources.state("tass-com").last_poll_at == later
+    assert store.db["runs"].count == 3
+
+
+def test_a_sources_state_carries_its_empty_polls(store: Store) -> None:
+    store.health.save("tass-com", health="silent", empty_polls=2, now=NOW)
+    state = store.sources.state("tass-com")
+    assert (state.health, state.empty_polls) == ("silent", 2)
+
+
+def test_many_rows_replacing_one_key_keep_the_last(store: Store) -> None:
+    article_id = store.add_article(_article(9), source_key="s", now=NOW)
+    store.db["article_topics"].insert_all(
+        (
+            {"article_id": article_id, "key": key, "kind": "topic", "score": score, "rules": "[]"}
+            for key, score in (("trade", 0.1), ("energy", 0.2), ("trade", 0.3))
+        ),
+        replace=True,
+    )
+    rows = store.db.query(
+        "select key, score from article_topics where article_id = ? order by key", [article_id]
+    )
+    assert [(r["key"], r["score"]) for r in rows] == [("energy", 0.2), ("trade", 0.3)]
+
+
+def test_url_facts_answer_as_the_two_lookups_do(store: Store) -> None:
+    # Articles 1-3 of "s" (3 with an alias URL), 4 of another source; 2 re-read 10 minutes ago.
+    for n in (1, 2, 3):
+        aliases = ("https://tass.com/old/3",) if n == 3 else ()
+        store.add_article(
+            _article(n), source_key="s", now=NOW - timedelta(hours=n), aliases=aliases
+        )
+    store.add_article(_article(4), source_key="other", now=NOW - timedelta(hours=4))
+    store.mark_checked(2, now=NOW - timedelta(minutes=10))
+    urls = [f"https://tass.com/politics/{n}" for n in (1, 2, 3, 4, 5)] + ["https://tass.com/old/3"]
+    window = {
+        "discovered_since": NOW - timedelta(hours=6),
+        "checked_before": NOW - timedelta(minutes=30),
+    }
+    facts = store.url_facts("s", urls, **window)
+    assert facts.known == store.known_url_keys(urls)
+    assert facts.due == tuple(store.recheck_candidates("s", urls, limit=10, **window))
+    assert [key for _, key, _ in facts.due] == ["tass.com/politics/3", "tass.com/politics/1"]
 
 
 def test_instance_lock_refuses_a_second_holder(tmp_path: Path) -> None:

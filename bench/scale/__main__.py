@@ -148,21 +148,21 @@ def _throughput_table(results: dict[tuple[str, int], list[Rate]], args) -> list[
         f"{args.window:g} s",
         "",
         "| archive | workers | articles/s | vs one PG worker | CPU ms/article (workers) "
-        "| vs SQLite | with the server's | vs SQLite | parsers' | cores busy |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| vs SQLite | with the server's | vs SQLite | parsers' | cores busy | bench's feeds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for mode, workers in results:
         label = BASELINE if mode.endswith(BASELINE) else ""
         one = _median(results, ("PostgreSQL" + label, 1), "per_second")
         base_cpu = _median(results, ("SQLite, the service" + label, 0), "cpu_ms")
-        per_second, cpu_ms, all_ms, parse_ms, cores = (
-            _median(results, (mode, workers), field)
-            for field in ("per_second", "cpu_ms", "all_cpu_ms", "parse_cpu_ms", "cores")
+        fields = ("per_second", "cpu_ms", "all_cpu_ms", "parse_cpu_ms", "cores", "feeds_cpu_ms")
+        per_second, cpu_ms, all_ms, parse_ms, cores, feeds_ms = (
+            _median(results, (mode, workers), field) for field in fields
         )
         lines.append(
             f"| {mode} | {max(workers, 1)} | {per_second:.1f} | {_ratio(per_second, one)} "
             f"| {cpu_ms:.1f} | {_ratio(cpu_ms, base_cpu)} | {all_ms:.1f} "
-            f"| {_ratio(all_ms, base_cpu)} | {parse_ms:.1f} | {cores:.2f} |"
+            f"| {_ratio(all_ms, base_cpu)} | {parse_ms:.1f} | {cores:.2f} | {feeds_ms:.1f} |"
         )
     return [*lines, ""]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
@@ -16,8 +17,10 @@ _WORDS = (
 _SHOWN = 3  # entries in each answer: the newest is new, the two before were seen already
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def entry(key: str, n: int, base: str) -> str:
-    """Return entry n of a source's feed: the same text every time it is asked for."""
+    """Return entry n of a source's feed: the same text every time it is asked for (rendered
+    once: a feed's answer repeats the entries of its last two)."""
     rng = random.Random(f"{key}-{n}")
     words = " ".join(rng.choice(_WORDS) for _ in range(150))
     stamp = (datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n)).isoformat()

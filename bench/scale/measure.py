@@ -28,6 +28,7 @@ class Sample:
     workers_cpu: float
     server_cpu: float
     parsers_cpu: float = 0.0  # the workers' child processes: the sandbox's parsers
+    bench_cpu: float = 0.0  # this process: the loopback feeds it serves (and its sampling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Rate:
     all_cpu_ms: float  # the workers' and the database server's
     parse_cpu_ms: float = 0.0  # the sandbox parsers' (both modes have them; not in the above)
     cores: float = 0.0  # cores busy on average: workers, parsers and server together
+    feeds_cpu_ms: float = 0.0  # the bench's own (its loopback feeds) per article: not in the above
 
 
 def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], every: str) -> Path:
@@ -151,6 +153,7 @@ def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> 
         sum(map(cpu, pids)),
         server_cpu(server),
         sum(map(cpu, children(pids))),
+        sum(os.times()[:2]),
     )
 
 
@@ -166,6 +169,7 @@ def rate(first: Sample, last: Sample) -> Rate:
         1000 * total / new,
         1000 * parsers / new,
         (total + parsers) / seconds,
+        1000 * (last.bench_cpu - first.bench_cpu) / new,
     )
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import HealthConfig
 from scrapers.models import Source
-from storage import Health, RunRecord, RunStatus, Store
+from storage import Health, RunRecord, RunStatus, SourceState, Store
 from storage.alerts import HealthState
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,18 @@ def advice(error: str) -> str:
         if re.search(pattern, error):
             return text
     return "open the source's URL in a browser and compare it with what presswatch expects."
+
+
+def steady(source: Source, run: RunRecord, state: SourceState) -> bool:
+    """Return True when a run leaves a healthy source's health as it was (no facts to read)."""
+    # Healthy, no empty polls, a run that worked: `assess` finds no change, unless silence is
+    # watched and the run brought nothing new (then the newest article's age decides).
+    return (
+        state.health == Health.OK
+        and state.empty_polls == 0
+        and run.status != RunStatus.ERROR
+        and (run.new_articles > 0 or not source.max_silence_seconds)
+    )
 
 
 def record_health(

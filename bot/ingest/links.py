@@ -39,6 +39,19 @@ class _SettledFeed:
     keys: frozenset[str]  # their URL identities
 
 
+@dataclass(slots=True)
+class Lookups:
+    """What a poll's quick scan of its feed learnt from the archive, kept for the rest of the poll."""
+
+    asked: frozenset[str] = frozenset()  # the URL identities asked about
+    known: frozenset[str] = frozenset()  # those archived
+    due: tuple[tuple[int, str, str], ...] = ()  # those due for a re-read, most overdue first
+
+    def covers(self, keys: set[str] | frozenset[str]) -> bool:
+        """Return True when the scan asked about every one of `keys`."""
+        return bool(keys) and keys <= self.asked
+
+
 async def discover(
     source: Source,
     ctx: PollContext,
@@ -63,6 +76,7 @@ async def read_source(
     etag: str | None = None,
     last_modified: str | None = None,
     settled_at: datetime | None = None,
+    lookups: Lookups | None = None,
 ) -> tuple[Page, Listing, Ready]:
     """Fetch a source's feed or listing page; return its links, the items it skipped, and the
     articles of its few new items read along with a feed.
@@ -70,7 +84,8 @@ async def read_source(
     The page is parsed in the sandbox (ctx.parser). With `settled_at`, a feed's items that are
     archived and not due for a re-read at that time come back as bare links (url only), unread:
     polls need only the new items in full; and a feed whose every item came back so last time
-    is not parsed again while it lists the same links and as many items.
+    is not parsed again while it lists the same links and as many items. What the scan asked
+    the archive is kept in `lookups`, so that the poll does not ask again.
     """
     page = await ctx.fetcher.get(
         url or source.url,
@@ -85,7 +100,7 @@ async def read_source(
     if settled_at is None or not feed:
         return page, await _parse(source, page, ctx, skip=frozenset()), {}
     listed = await _listed(page, ctx)
-    skip = await _settled_items(source, listed, ctx, now=settled_at)
+    skip = await _settled_items(source, listed, ctx, now=settled_at, lookups=lookups or Lookups())
     items = sum(page.content.count(end) for end in _ITEM_ENDS)
     known = ctx.settled_feeds.get(source.key)
     if known and (known.source, known.listed, known.items) == (source, listed, items):
@@ -157,40 +172,67 @@ def _all_settled(listing: Listing, skip: frozenset[str]) -> frozenset[str]:
 
 
 async def _settled_items(
-    source: Source, listed: tuple[str, ...], ctx: PollContext, *, now: datetime
+    source: Source, listed: tuple[str, ...], ctx: PollContext, *, now: datetime, lookups: Lookups
 ) -> frozenset[str]:
-    """Return the URL identities of a feed's items that are archived and not due for a re-read."""
+    """Return the URL identities of a feed's items that are archived and not due for a re-read
+    (what the archive said is kept in `lookups`)."""
     # The scan also sees links inside embedded HTML; an unparseable one must not stop the poll.
     canonical = [
         found for url in listed if (found := canonical_or_none(url, rewrites=source.url_rewrites))
     ]
     if not canonical:
         return frozenset()
-    due = {
-        key for _, key, _ in due_for_recheck(source, canonical, ctx, now=now, limit=len(canonical))
-    }
-    return frozenset(ctx.store.known_url_keys(canonical) - due)
+    since, before = _recheck_window(source, now)
+    facts = ctx.store.url_facts(
+        source.key, canonical, discovered_since=since, checked_before=before
+    )
+    due = facts.due if source.recheck_seconds else ()
+    lookups.asked = frozenset(url_key(url) for url in canonical)
+    lookups.known, lookups.due = facts.known, due
+    return facts.known - {key for _, key, _ in due}
 
 
-def unseen(links: tuple[Link, ...], store: Store) -> list[Link]:
-    """Return the links whose URL is not archived yet, in page order."""
-    known = store.known_url_keys(link.canonical_url for link in links)
+def unseen(links: tuple[Link, ...], store: Store, *, lookups: Lookups | None = None) -> list[Link]:
+    """Return the links whose URL is not archived yet, in page order (as the poll's scan found,
+    when it asked about them all)."""
+    keys = {url_key(link.canonical_url) for link in links}
+    if lookups is not None and lookups.covers(keys):
+        # Asked moments ago in this poll. An article stored since by another source's poll is
+        # caught by the check of each new article before it is stored (Intake.decide).
+        known = lookups.known
+    else:
+        known = store.known_url_keys(link.canonical_url for link in links)
     return [link for link in links if url_key(link.canonical_url) not in known]
 
 
 def due_for_recheck(
-    source: Source, urls, ctx: PollContext, *, now: datetime, limit: int
+    source: Source,
+    urls,
+    ctx: PollContext,
+    *,
+    now: datetime,
+    limit: int,
+    lookups: Lookups | None = None,
 ) -> list[tuple[int, str, str]]:
-    """Return (id, url key, content hash) of the listed articles due for a re-read at `now`."""
+    """Return (id, url key, content hash) of the listed articles due for a re-read at `now`
+    (from the poll's scan, when it asked about them all)."""
     if not source.recheck_seconds:
         return []
+    if lookups is not None:
+        keys = {url_key(url) for url in urls}
+        if lookups.covers(keys):
+            # Only this poll re-reads its source's articles, and it has not yet: still due.
+            return [found for found in lookups.due if found[1] in keys][:limit]
+    since, before = _recheck_window(source, now)
     return ctx.store.recheck_candidates(
-        source.key,
-        urls,
-        discovered_since=now - timedelta(seconds=source.recheck_seconds),
-        checked_before=now - timedelta(seconds=max(source.every_seconds, _RECHECK_SPACING)),
-        limit=limit,
+        source.key, urls, discovered_since=since, checked_before=before, limit=limit
     )
+
+
+def _recheck_window(source: Source, now: datetime) -> tuple[datetime, datetime]:
+    """Return (discovered since, checked before): an article is due for a re-read within both."""
+    spacing = max(source.every_seconds, _RECHECK_SPACING)
+    return now - timedelta(seconds=source.recheck_seconds), now - timedelta(seconds=spacing)
 
 
 def newest(links: list[Link], count: int) -> list[Link]:

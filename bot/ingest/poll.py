@@ -14,8 +14,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
-from bot.ingest.health import record_health
-from bot.ingest.links import Ready, discover, due_for_recheck, newest, read_source, unseen
+from bot.ingest.health import record_health, steady
+from bot.ingest.links import (
+    Lookups,
+    Ready,
+    discover,
+    due_for_recheck,
+    newest,
+    read_source,
+    unseen,
+)
 from bot.ingest.prepare import Prepared
 from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
@@ -53,18 +61,24 @@ async def _poll(
 ) -> RunRecord:
     """Poll, store and record one run (a failure of the site is recorded, not raised)."""
     state = state or ctx.store.sources.state(source.key)
+    lookups = Lookups()  # what the feed's quick scan asks the archive, kept for the poll
     try:
         page, listing, ready = await read_source(
-            source, ctx, etag=state.etag, last_modified=state.last_modified, settled_at=started
+            source,
+            ctx,
+            etag=state.etag,
+            last_modified=state.last_modified,
+            settled_at=started,
+            lookups=lookups,
         )
         if page.not_modified:
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
-            _keep(source, run, ctx, etag=page.etag, last_modified=page.last_modified)
+            _keep(source, run, ctx, known=state, etag=page.etag, last_modified=page.last_modified)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         links = listing.links
         first_run = state.baseline_at is None
-        fresh = unseen(links, ctx.store)
+        fresh = unseen(links, ctx.store, lookups=lookups)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         problems = [_skipped(source, item) for item in listing.skipped]
         new, failed, skipped = await store_links(
@@ -76,7 +90,7 @@ async def _poll(
             ready=ready,
         )
         problems += failed
-        await recheck_known(source, links, ctx, now=started, ready=ready)
+        await recheck_known(source, links, ctx, now=started, ready=ready, lookups=lookups)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
     run = RunRecord(
@@ -95,6 +109,7 @@ async def _poll(
         source,
         run,
         ctx,
+        known=state,
         etag=None if skipped else page.etag,
         last_modified=None if skipped else page.last_modified,
         baseline=True,
@@ -193,6 +208,7 @@ async def recheck_known(
     *,
     now: datetime | None = None,
     ready: Ready | None = None,
+    lookups: Lookups | None = None,
 ) -> int:
     """Re-read a few recent known articles still listed, storing changed texts as new versions.
 
@@ -200,7 +216,9 @@ async def recheck_known(
     source's `recheck` window are re-read, each at most every half hour, three per poll.
     """
     by_key = {url_key(link.canonical_url): link for link in links}
-    due = due_for_recheck(source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL)
+    due = due_for_recheck(
+        source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL, lookups=lookups
+    )
     changed = 0
     for article_id, key, stored_hash in due:
         try:
@@ -265,8 +283,18 @@ async def preview_source(
     return links, articles
 
 
-def _keep(source: Source, run: RunRecord, ctx: PollContext, **state) -> None:
-    """Record a run, the source's state and its health in one transaction."""
+def _keep(
+    source: Source, run: RunRecord, ctx: PollContext, *, known: SourceState | None = None, **state
+) -> None:
+    """Record a run, the source's state and its health in one transaction (`known`: the source's
+    row as the poll began)."""
+    new_at = run.finished_at if run.new_articles else None
+    if known is not None and steady(source, run, known):
+        # The common poll: health stays as it is, so there is nothing to read or decide, and
+        # when articles came is written with the run (on PostgreSQL one statement, where the
+        # health check took five round trips more).
+        ctx.store.sources.record_run(run, new_at=new_at, **state)
+        return
     # One commit, so one sync to disk where there were two: each blocks every poll of the
     # process while it lasts (the archive is used from the event loop).
     with ctx.store.transaction():

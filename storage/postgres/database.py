@@ -33,6 +33,9 @@ _PRIMARY_KEY = """select a.attname from pg_index i
     order by array_position(i.indkey::int2[], a.attnum)"""
 
 
+_ROWS_PER_INSERT = 500  # rows in one multi-row insert (PostgreSQL takes at most 65,535 values)
+
+
 def quote(name: str) -> str:
     """Return a table or column name as a quoted identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -114,6 +117,13 @@ class PgDatabase:
         with storage_errors("transaction"), self.conn.transaction():
             yield self
 
+    @contextmanager
+    def pipeline(self) -> Iterator[PgDatabase]:
+        """Send the block's statements without waiting for each one's answer; a read waits for
+        the answers before it. Errors come at the read, or at the end of the block."""
+        with storage_errors("pipeline"), self.conn.pipeline():
+            yield self
+
     def __getitem__(self, name: str) -> PgTable:
         return PgTable(self, name)
 
@@ -135,7 +145,21 @@ class PgTable:
 
     def __init__(self, db: PgDatabase, name: str) -> None:
         self.db, self.name = db, name
-        self.last_pk: Any = None
+        self._pk: Any = None
+        self._inserted: psycopg.Cursor | None = None  # the last insert, its key not read yet
+
+    @property
+    def last_pk(self) -> Any:
+        """Return the primary key of the row the last `insert` wrote (None if it wrote none)."""
+        # Read when asked, not at the insert: in a pipeline, an insert whose key nobody needs
+        # (a signature's, a topic's) is not waited for.
+        if self._inserted is not None:
+            found, self._inserted = self._inserted, None
+            with storage_errors(f"insert into {self.name}"):
+                values = found.fetchone()
+            if values is not None:
+                self._pk = values[0] if len(values) == 1 else tuple(values)
+        return self._pk
 
     @property
     def count(self) -> int:
@@ -156,24 +180,28 @@ class PgTable:
         """Insert one row and remember its primary key in `last_pk`."""
         keys = self.db.primary_key(self.name)
         sql = self._insert_sql(tuple(row), ignore=ignore, replace=replace)
-        found = self.db.execute(
+        self._inserted = self.db.execute(
             f"{sql} returning {', '.join(map(quote, keys))}", list(row.values())
         )
-        values = found.fetchone()
-        if values is not None:
-            self.last_pk = values[0] if len(values) == 1 else tuple(values)
         return self
 
     def insert_all(
         self, rows: Iterable[dict], *, ignore: bool = False, replace: bool = False
     ) -> PgTable:
-        """Insert rows (skipping conflicts with `ignore`, overwriting them with `replace`)."""
+        """Insert rows (skipping conflicts with `ignore`, overwriting them with `replace`), one
+        statement for each set of columns."""
         groups: dict[tuple[str, ...], list[list[Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(row), []).append(list(row.values()))
         for columns, values in groups.items():
+            if replace:
+                # One statement may not update a row twice: the last of a key wins, as it would
+                # one row at a time.
+                values = _last_per_key(columns, values, self.db.primary_key(self.name))
             sql = self._insert_sql(columns, ignore=ignore, replace=replace)
-            self.db.executemany(sql, values)
+            for start in range(0, len(values), _ROWS_PER_INSERT):
+                chunk = values[start : start + _ROWS_PER_INSERT]
+                self.db.execute(_more_rows(sql, len(columns), len(chunk)), sum(chunk, []))
         return self
 
     def upsert(self, row: dict, *, pk: str) -> PgTable:
@@ -217,6 +245,24 @@ class PgTable:
             return f"{sql} {target} do nothing"
         sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in changed)
         return f"{sql} {target} do update set {sets}"
+
+
+def _more_rows(sql: str, width: int, count: int) -> str:
+    """Return an insert of one row of `width` values as the insert of `count` rows."""
+    # Every row in one statement: the server parses and runs one where it ran `count`.
+    row = f"({', '.join('?' * width)})"
+    return sql.replace(f"values {row}", f"values {', '.join([row] * count)}", 1)
+
+
+def _last_per_key(
+    columns: tuple[str, ...], values: list[list[Any]], keys: tuple[str, ...]
+) -> list[list[Any]]:
+    """Return the rows with the last one of each primary key only, in their first order."""
+    where = [columns.index(k) for k in keys if k in columns]
+    if len(where) != len(keys):
+        return values
+    last = {tuple(row[i] for i in where): row for row in values}
+    return list(last.values())
 
 
 def _values(params: Sequence[Any] | None) -> list[Any]:
