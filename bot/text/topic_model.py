@@ -19,13 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.text.lemmas import Forms, lemma_features, script_language
+from bot.text.lemmas import Forms, lemma_features
 
 MODEL_PATH = Path(__file__).with_name("topics_model.json")
 FORMAT = 2
 RULE_WEIGHT = 2.0  # rule points are few and strong; this puts them on the lemmas' scale
 EXPLAIN_TOP = 5
-_KINDS = {"w": "lemma", "p": "phrase", "r": "rules"}  # feature prefix -> word in an explanation
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +49,6 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    # {"en": thresholds, "ru": ...}: a language's own thresholds, when training chose them
-    by_language: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
-    phrases: bool = False  # whether pairs of adjacent English lemmas are inputs too
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
@@ -72,41 +68,23 @@ class TopicModel:
         forms = data.get("lemmas")
         if forms is not None:  # stored by lemma, forms joined by spaces: a third of the size
             forms = {form: name for name, joined in forms.items() for form in joined.split()}
-        by_language = {
-            lang: np.array([given[t] for t in topics])
-            for lang, given in data.get("language_thresholds", {}).items()
-        }
-        return cls(
-            topics,
-            threshold,
-            vocabulary,
-            weights,
-            bias,
-            data["source"],
-            forms,
-            thresholds,
-            by_language,
-            bool(data.get("phrases", False)),
-        )
+        return cls(topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds)
 
     def decide(
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
-        found = features(title, body, rule_points, forms=self.forms, phrases=self.phrases)
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
         if not names:
             return []
         rows = self.weights[[self.vocabulary[n] for n in names]]
         values = np.fromiter((found[n] for n in names), float, len(names))
         logits = self.bias + values @ rows
-        thresholds = self.thresholds
-        if self.by_language:
-            thresholds = self.by_language.get(script_language(title + " " + body), thresholds)
         decisions = []
         for j, topic in enumerate(self.topics):
             probability = 1.0 / (1.0 + math.exp(-logits[j]))
-            if topic in only and probability >= thresholds[j]:
+            if topic in only and probability >= self.thresholds[j]:
                 parts = rows[:, j] * values  # each feature's contribution to this topic
                 decisions.append(Decision(topic, probability, _reasons(names, parts)))
         return decisions
@@ -118,10 +96,9 @@ def features(
     rule_points: Mapping[str, float],
     *,
     forms: Forms | None = None,
-    phrases: bool = False,
 ) -> dict[str, float]:
-    """Return the model's inputs: lemma (and phrase) features and each topic's damped rule points."""
-    found = lemma_features(title, body, forms=forms, phrases=phrases)
+    """Return the model's inputs: lemma features and each topic's damped rule points."""
+    found = lemma_features(title, body, forms=forms)
     for key, points in rule_points.items():
         if points > 0:
             found["r:" + key] = RULE_WEIGHT * math.log1p(points)
@@ -137,7 +114,7 @@ def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
 def _describe(name: str, part: float) -> str:
     """Render one feature and its contribution."""
     kind, _, what = name.partition(":")
-    return f"{_KINDS[kind]}:{what}{part:+.2f}"
+    return f"{'lemma' if kind == 'w' else 'rules'}:{what}{part:+.2f}"
 
 
 @cache

@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
-from bot.text.lemmas import STOP, script_language, simplemma_lemma, words
+from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
@@ -44,12 +44,6 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    # Each language (by script) also gets thresholds of its own, chosen the same way on its texts'
-    # inner-CV probabilities: English texts carry more topics each than Russian ones.
-    per_language: bool = False
-    # Pairs of adjacent English lemmas are inputs too (see bot.text.lemmas): English says in two
-    # words ("defence minister") what Russian says in one ("минобороны").
-    phrases: bool = False
 
 
 RECIPE = Recipe()
@@ -71,12 +65,9 @@ def train(
     thresholds are chosen by cross-validation.
     """
     rows, labels = _rows(samples, taxonomy, recipe)
-    langs = [script_language(f"{title} {body}") for title, body, _ in samples]
-    cs, thresholds, by_language = _settings(rows, labels, topics, recipe, groups, langs)
+    cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if recipe.phrases:
-        out["phrases"] = True
     for j, (topic, (bias, coef)) in enumerate(
         zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
     ):
@@ -91,11 +82,6 @@ def train(
             out["topics"][topic]["c"] = cs[j]
     if thresholds is not None:  # the threshold most topics share; the others carry their own
         out["threshold"] = Counter(round(float(t), 2) for t in thresholds).most_common(1)[0][0]
-    if by_language:
-        out["language_thresholds"] = {
-            lang: {t: round(float(x), 2) for t, x in zip(topics, chosen)}
-            for lang, chosen in sorted(by_language.items())
-        }
     if with_forms:
         used = {name for topic in out["topics"].values() for name in topic["weights"]}
         texts = (text for title, body, _ in samples for text in (title, *_cuts(body, recipe)))
@@ -110,11 +96,10 @@ def _settings(
     topics: Sequence[str],
     recipe: Recipe,
     groups: Sequence[str] | None,
-    langs: Sequence[str],
-) -> tuple[list[float], np.ndarray | None, dict[str, np.ndarray]]:
-    """Return each topic's C and threshold (by inner CV), and per-language thresholds if asked."""
+) -> tuple[list[float], np.ndarray | None]:
+    """Return each topic's C and threshold: the recipe's, or chosen by inner CV."""
     if not recipe.c_grid and recipe.tune == "none":
-        return [recipe.c] * len(topics), None, {}
+        return [recipe.c] * len(topics), None
     per_text = len(recipe.views)
     scored = [recipe.views.index(view) for view in topic_tuning.SCORED_VIEWS]
 
@@ -143,12 +128,7 @@ def _settings(
     truth = np.array([[[t in gold for t in topics]] * len(scored) for gold in labels])
     cs = topic_tuning.best_c(found, truth) if recipe.c_grid else [recipe.c] * len(topics)
     probabilities = np.stack([found[c][:, :, j] for j, c in enumerate(cs)], axis=2)
-    by_language = {}
-    if recipe.per_language:
-        for lang in sorted(set(langs)):
-            mine = [i for i, found_lang in enumerate(langs) if found_lang == lang]
-            by_language[lang] = _thresholds(probabilities[mine], truth[mine], recipe)
-    return cs, _thresholds(probabilities, truth, recipe), by_language
+    return cs, _thresholds(probabilities, truth, recipe)
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray, recipe: Recipe) -> np.ndarray:
@@ -174,18 +154,13 @@ def form_table(names: Iterable[str], texts: Iterable[str] = ()) -> dict[str, str
 
     Candidate forms are all words of simplemma's English and Russian dictionaries (keys and
     lemmas), the lemmas themselves and the training texts' words; each is kept when simplemma
-    lemmatises it to a lemma among the features (alone or in a phrase), so a kept form scores
-    exactly as simplemma would. A word outside the candidates whose lemma simplemma would guess
-    by a suffix rule is the only difference; bench/topics.py counts how often that changes a
-    decision. With phrases, function-word forms are kept under the empty lemma, so that a pair
-    is formed across them at run time as in training.
+    lemmatises it to a lemma among the features, so a kept form scores exactly as simplemma
+    would. A word outside the candidates whose lemma simplemma would guess by a suffix rule is
+    the only difference; bench/topics.py counts how often that changes a decision.
     """
     from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY
 
-    names = list(names)
     needed = {name[2:] for name in names if name.startswith("w:")}
-    needed |= {part for name in names if name.startswith("p:") for part in name[2:].split()}
-    phrases = any(name.startswith("p:") for name in names)
     candidates = set(needed)
     for text in texts:
         candidates.update(words(text))
@@ -197,8 +172,6 @@ def form_table(names: Iterable[str], texts: Iterable[str] = ()) -> dict[str, str
     for form in candidates:
         if (found := simplemma_lemma(form)) in needed:
             table[found].append(form)
-        elif phrases and found in STOP:
-            table[""].append(form)
     return {name: " ".join(sorted(forms)) for name, forms in sorted(table.items())}
 
 
@@ -222,7 +195,7 @@ def _rows(
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, phrases=recipe.phrases))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
