@@ -94,10 +94,13 @@ def ablation(tuning: Sequence[Record]) -> int:
         "co-occurrence: a second regression over all ten first-stage probabilities": Recipe(
             stack=True
         ),
+        "the same, its classes balanced": Recipe(stack=True, stack_balanced=True),
         "a topic near the best given one is given too (share by inner CV)": Recipe(ratio=True),
         "the likeliest topic when none passes (if inner CV says it helps)": Recipe(fallback=True),
-        "all three": Recipe(stack=True, ratio=True, fallback=True),
+        "co-occurrence and a topic near the best": Recipe(stack=True, ratio=True),
     }
+    if "--stack" in sys.argv:  # the round's second run: the stack rows only
+        recipes = {name: recipes[name] for name in list(recipes)[:2] + list(recipes)[-1:]}
     if "--grid" in sys.argv:  # costs six first stages per fold: run apart
         recipes = {
             "shipped recipe": Recipe(),
