@@ -1,4 +1,4 @@
-"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole]."""
+"""Run the topic benchmark: python -m bench.topics [train|ablation [--stack|--grid]|time] [--whole]."""
 
 from __future__ import annotations
 
