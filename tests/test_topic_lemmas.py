@@ -15,10 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_every_weighted_lemma_has_its_forms_in_the_table():
     model = shipped_model()
     lemmas = {name[2:] for name in model.vocabulary if name.startswith("w:")}
-    lemmas |= {
-        part for name in model.vocabulary if name.startswith("p:") for part in name[2:].split()
-    }
-    assert lemmas == set(model.forms.values()) - {""}  # "": function words, kept for phrases
+    assert lemmas == set(model.forms.values())
     assert model.forms["миротворцев"] == model.forms["миротворцы"] == "миротворец"
     assert model.forms["peacekeepers"] == "peacekeeper"
 
@@ -42,13 +39,3 @@ def test_scoring_never_loads_simplemma():
 def test_a_word_outside_the_table_adds_nothing():
     forms = {"border": "border"}
     assert lemma_features("Border talks", "", forms=forms) == lemma_features("Border", "")
-
-
-def test_a_phrase_spans_function_words_and_stops_at_a_word_outside_the_table():
-    forms = {"minister": "minister", "foreign": "foreign", "affairs": "affair", "of": ""}
-    title = "Minister of Foreign Affairs"
-    assert lemma_features(title, "", forms=forms, phrases=True) == lemma_features(
-        title, "", phrases=True
-    )
-    gap = lemma_features("Foreign trade minister", "", forms=forms, phrases=True)
-    assert "p:foreign minister" not in gap and set(gap) == {"w:foreign", "w:minister"}

@@ -9,12 +9,6 @@ takes seconds and a quarter of a gigabyte. At run time the model brings a form t
 word form whose simplemma lemma is one of the model's features, drawn from simplemma's
 dictionaries when the model is trained), and a word not in the table is skipped: its lemma
 would carry no weight anyway.
-
-English phrases: where Russian packs a subject into one word ("телефонный", "минобороны",
-"погранвойска"), English uses two ("telephone conversation", "defence minister", "border
-guard"), so a model may also weigh pairs of adjacent English lemmas ("p:foreign minister").
-The form table then also holds the function words (under the empty lemma), so that a pair is
-formed across them at run time exactly as in training.
 """
 
 from __future__ import annotations
@@ -29,7 +23,6 @@ LEAD_WEIGHT = 1.5  # and so does a word of the lead, which wire copy writes as a
 LEAD_CHARS = 300
 WORD = re.compile(r"[^\W\d_]{2,}")
 _CYRILLIC = re.compile(r"[а-яё]")
-_LATIN = re.compile(r"[a-z]")
 # Function words carry no topic; left in, a linear model gives them weights that say little
 # and would crowd the explanations ("and +1.2").
 STOP = frozenset(
@@ -46,12 +39,6 @@ def words(text: str) -> list[str]:
     return WORD.findall(text.lower().replace("ё", "е"))
 
 
-def script_language(text: str) -> str:
-    """Return "ru" when a text has more Cyrillic than Latin letters, else "en" (as the set's lang)."""
-    low = text.lower()
-    return "ru" if len(_CYRILLIC.findall(low)) > len(_LATIN.findall(low)) else "en"
-
-
 def simplemma_lemma(word: str) -> str:
     """Return simplemma's dictionary form of one lower-case word (uncached)."""
     import simplemma  # training only (the [train] extra): its first look-up loads dictionaries
@@ -65,38 +52,22 @@ lemma = lru_cache(maxsize=65536)(simplemma_lemma)
 
 def lemmas(text: str, *, forms: Forms | None = None) -> list[str]:
     """Return a text's lemmas in order, function words left out (only words forms has, if given)."""
-    return [found for found in _sequence(text, forms) if found is not None]
-
-
-def _sequence(text: str, forms: Forms | None) -> list[str | None]:
-    """Return a text's lemmas in order, function words left out, None where the table lacks a word."""
-    # A word the form table lacks has a lemma no feature names, so no phrase may span it.
     if forms is None:
         return [found for word in words(text) if (found := lemma(word)) not in STOP]
-    return [found for word in words(text) if (found := forms.get(word)) != ""]
+    return [found for word in words(text) if (found := forms.get(word)) is not None]
 
 
-def lemma_features(
-    title: str, body: str, *, forms: Forms | None = None, phrases: bool = False
-) -> dict[str, float]:
-    """Return weighted, damped counts of lemmas ("w:lemma") and English pairs ("p:one two")."""
+def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict[str, float]:
+    """Return each lemma's weighted count, damped, keyed "w:lemma"."""
     counts: dict[str, float] = {}
     lead, rest = _split_lead(body)
     for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1.0)):
-        found = _sequence(text, forms)
-        keys = ["w:" + one for one in found if one is not None]
-        if phrases:
-            keys += [f"p:{a} {b}" for a, b in zip(found, found[1:]) if _english(a) and _english(b)]
-        for key in keys:
+        for found in lemmas(text, forms=forms):
+            key = "w:" + found
             counts[key] = counts.get(key, 0.0) + weight
     # Damped: a word repeated in a long text is not many times the evidence of one mention,
     # which keeps a 300-character lead and a full article on one scale.
     return {key: math.log1p(value) for key, value in counts.items()}
-
-
-def _english(found: str | None) -> bool:
-    """Tell whether a lemma is an English word (Latin letters), not a gap."""
-    return found is not None and _LATIN.match(found) is not None
 
 
 def _split_lead(body: str) -> tuple[str, str]:

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.text import topic_tuning
+from bot.text import topic_second, topic_tuning
 from bot.text.classify import Taxonomy, rule_points
-from bot.text.lemmas import STOP, script_language, simplemma_lemma, words
+from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
 Sample = tuple[str, str, Sequence[str]]  # title, body, topics
+Setting = tuple[float, bool]  # a topic's regression: C, and whether its classes are balanced
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +45,34 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    # Each language (by script) also gets thresholds of its own, chosen the same way on its texts'
-    # inner-CV probabilities: English texts carry more topics each than Russian ones.
-    per_language: bool = False
-    # Pairs of adjacent English lemmas are inputs too (see bot.text.lemmas): English says in two
-    # words ("defence minister") what Russian says in one ("минобороны").
-    phrases: bool = False
+    # if given, each topic's class weighting is chosen by inner CV with its C (from c_grid)
+    balanced_grid: tuple[bool, ...] = ()
+    # Second stage (bot.text.topic_second), each part fitted or chosen on inner-CV probabilities:
+    # a regression per topic over the first stage's probabilities of all topics (co-occurrence)
+    stack: bool = False
+    stack_c: float = 1.0
+    # balanced classes in the second stage inflate rare topics' probabilities (round 7: precision
+    # 0.82 against 0.87 on deal 0); the first stage is balanced, its thresholds absorb it
+    stack_balanced: bool = False
+    ratio: bool = False  # a topic near the best given one is given too, the share by inner CV
+    fallback: bool = False  # the likeliest topic when none passes, if inner CV says it helps
 
 
 RECIPE = Recipe()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A trained first stage and its inner-CV probabilities: what every second stage starts from."""
+
+    samples: Sequence[Sample]
+    topics: Sequence[str]
+    groups: Sequence[str]
+    names: list[str]
+    fitted: list[tuple[float, np.ndarray]]  # (bias, coefficients over names) per topic
+    settings: list[Setting]
+    probabilities: np.ndarray | None  # (texts, scored views, topics), out of fold; None: untuned
+    truth: np.ndarray | None
 
 
 def train(
@@ -65,21 +85,40 @@ def train(
     recipe: Recipe = RECIPE,
     with_forms: bool = False,
 ) -> dict:
-    """Fit one regression per topic on the samples; return the model's JSON form.
+    """Fit one regression per topic on the samples (and a second stage); return the JSON form.
 
     groups (e.g. each sample's site) keep related texts in one inner fold when C or the
     thresholds are chosen by cross-validation.
     """
+    prepared = prepare(samples, taxonomy=taxonomy, topics=topics, groups=groups, recipe=recipe)
+    return finish(prepared, recipe, source=source, with_forms=with_forms)
+
+
+def prepare(
+    samples: Sequence[Sample],
+    *,
+    taxonomy: Taxonomy,
+    topics: Sequence[str],
+    groups: Sequence[str] | None = None,
+    recipe: Recipe = RECIPE,
+) -> Prepared:
+    """Fit the first stage and keep its inner-CV probabilities (recipes differing only after may share it)."""
     rows, labels = _rows(samples, taxonomy, recipe)
-    langs = [script_language(f"{title} {body}") for title, body, _ in samples]
-    cs, thresholds, by_language = _settings(rows, labels, topics, recipe, groups, langs)
+    groups = list(groups or [str(i) for i in range(len(labels))])
+    settings, probabilities, truth = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
+    fitted = _fit(rows, labels, names, topics, settings)
+    return Prepared(samples, topics, groups, names, fitted, settings, probabilities, truth)
+
+
+def finish(
+    prepared: Prepared, recipe: Recipe, *, source: str = "", with_forms: bool = False
+) -> dict:
+    """Choose thresholds and the second stage on inner-CV probabilities; return the JSON form."""
+    topics, names = prepared.topics, prepared.names
+    thresholds, second = _second_stage(prepared, recipe)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if recipe.phrases:
-        out["phrases"] = True
-    for j, (topic, (bias, coef)) in enumerate(
-        zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
-    ):
+    for j, (topic, (bias, coef)) in enumerate(zip(topics, prepared.fitted)):
         weights = {
             names[i]: round(float(w), DIGITS)
             for i, w in enumerate(coef)
@@ -88,20 +127,44 @@ def train(
         out["topics"][topic] = {"bias": round(float(bias), DIGITS), "weights": weights}
         if thresholds is not None:
             out["topics"][topic]["threshold"] = round(float(thresholds[j]), 2)
-            out["topics"][topic]["c"] = cs[j]
+            out["topics"][topic]["c"] = prepared.settings[j][0]
+            if recipe.balanced_grid:
+                out["topics"][topic]["balanced"] = prepared.settings[j][1]
     if thresholds is not None:  # the threshold most topics share; the others carry their own
         out["threshold"] = Counter(round(float(t), 2) for t in thresholds).most_common(1)[0][0]
-    if by_language:
-        out["language_thresholds"] = {
-            lang: {t: round(float(x), 2) for t, x in zip(topics, chosen)}
-            for lang, chosen in sorted(by_language.items())
-        }
+    if second:
+        out["second"] = second
     if with_forms:
         used = {name for topic in out["topics"].values() for name in topic["weights"]}
-        texts = (text for title, body, _ in samples for text in (title, *_cuts(body, recipe)))
+        texts = (
+            text for title, body, _ in prepared.samples for text in (title, *_cuts(body, recipe))
+        )
         out["lemmas"] = form_table(used, texts)
         out["lemmatizer"] = _lemmatizer_version()
     return out
+
+
+def _second_stage(prepared: Prepared, recipe: Recipe) -> tuple[np.ndarray | None, dict]:
+    """Return the thresholds and the second stage's JSON form, all chosen on inner-CV probabilities."""
+    probabilities, truth = prepared.probabilities, prepared.truth
+    if probabilities is None:
+        return None, {}
+    second: dict = {}
+    if recipe.stack:
+        options = {"c": recipe.stack_c, "balanced": recipe.stack_balanced}
+        stage = topic_second.fit_stack(probabilities, truth, **options)
+        second["stack"] = topic_second.to_json(stage, prepared.topics)
+        # thresholds are chosen on stacked probabilities of texts the second stage did not see
+        probabilities = topic_second.stacked_out_of_fold(
+            probabilities, truth, prepared.groups, recipe.inner_folds, **options
+        )
+    thresholds = _thresholds(probabilities, truth, recipe)
+    ratio = topic_second.best_ratio(probabilities, truth, thresholds) if recipe.ratio else 0.0
+    if ratio:
+        second["ratio"] = ratio
+    if recipe.fallback and topic_second.best_fallback(probabilities, truth, thresholds, ratio):
+        second["best"] = True
+    return thresholds, second
 
 
 def _settings(
@@ -109,46 +172,40 @@ def _settings(
     labels: Sequence[set[str]],
     topics: Sequence[str],
     recipe: Recipe,
-    groups: Sequence[str] | None,
-    langs: Sequence[str],
-) -> tuple[list[float], np.ndarray | None, dict[str, np.ndarray]]:
-    """Return each topic's C and threshold (by inner CV), and per-language thresholds if asked."""
+    groups: Sequence[str],
+) -> tuple[list[Setting], np.ndarray | None, np.ndarray | None]:
+    """Return each topic's setting and inner-CV probabilities (None when nothing is tuned)."""
     if not recipe.c_grid and recipe.tune == "none":
-        return [recipe.c] * len(topics), None, {}
+        return [(recipe.c, recipe.balanced)] * len(topics), None, None
     per_text = len(recipe.views)
     scored = [recipe.views.index(view) for view in topic_tuning.SCORED_VIEWS]
 
-    def fit_fold(train: list[int], test: list[int], cs: Sequence[float]) -> dict:
+    def fit_fold(train: list[int], test: list[int], grid: Sequence[Setting]) -> dict:
         train_rows = [rows[i * per_text + v] for i in train for v in range(per_text)]
         names = _vocabulary(train_rows, per_text, recipe.min_texts)
         test_rows = _matrix([rows[i * per_text + v] for i in test for v in scored], names)
         found = {}
-        for c in cs:
+        for setting in grid:
             fitted = _fit(
-                train_rows,
-                [labels[i] for i in train],
-                names,
-                topics,
-                [c] * len(topics),
-                recipe.balanced,
+                train_rows, [labels[i] for i in train], names, topics, [setting] * len(topics)
             )
             logits = test_rows @ np.array([coef for _, coef in fitted]).T
             logits += np.array([bias for bias, _ in fitted])
-            found[c] = (1 / (1 + np.exp(-logits))).reshape(len(test), len(scored), len(topics))
+            found[setting] = (1 / (1 + np.exp(-logits))).reshape(
+                len(test), len(scored), len(topics)
+            )
         return found
 
-    groups = groups or [str(i) for i in range(len(labels))]
-    grid = recipe.c_grid or (recipe.c,)
+    grid = [
+        (c, balanced)
+        for c in recipe.c_grid or (recipe.c,)
+        for balanced in recipe.balanced_grid or (recipe.balanced,)
+    ]
     found = topic_tuning.out_of_fold(groups, recipe.inner_folds, grid, fit_fold, len(topics))
     truth = np.array([[[t in gold for t in topics]] * len(scored) for gold in labels])
-    cs = topic_tuning.best_c(found, truth) if recipe.c_grid else [recipe.c] * len(topics)
-    probabilities = np.stack([found[c][:, :, j] for j, c in enumerate(cs)], axis=2)
-    by_language = {}
-    if recipe.per_language:
-        for lang in sorted(set(langs)):
-            mine = [i for i, found_lang in enumerate(langs) if found_lang == lang]
-            by_language[lang] = _thresholds(probabilities[mine], truth[mine], recipe)
-    return cs, _thresholds(probabilities, truth, recipe), by_language
+    chosen = topic_tuning.best_c(found, truth) if len(grid) > 1 else grid * len(topics)
+    probabilities = np.stack([found[s][:, :, j] for j, s in enumerate(chosen)], axis=2)
+    return chosen, probabilities, truth
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray, recipe: Recipe) -> np.ndarray:
@@ -174,18 +231,13 @@ def form_table(names: Iterable[str], texts: Iterable[str] = ()) -> dict[str, str
 
     Candidate forms are all words of simplemma's English and Russian dictionaries (keys and
     lemmas), the lemmas themselves and the training texts' words; each is kept when simplemma
-    lemmatises it to a lemma among the features (alone or in a phrase), so a kept form scores
-    exactly as simplemma would. A word outside the candidates whose lemma simplemma would guess
-    by a suffix rule is the only difference; bench/topics.py counts how often that changes a
-    decision. With phrases, function-word forms are kept under the empty lemma, so that a pair
-    is formed across them at run time as in training.
+    lemmatises it to a lemma among the features, so a kept form scores exactly as simplemma
+    would. A word outside the candidates whose lemma simplemma would guess by a suffix rule is
+    the only difference; bench/topics.py counts how often that changes a decision.
     """
     from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY
 
-    names = list(names)
     needed = {name[2:] for name in names if name.startswith("w:")}
-    needed |= {part for name in names if name.startswith("p:") for part in name[2:].split()}
-    phrases = any(name.startswith("p:") for name in names)
     candidates = set(needed)
     for text in texts:
         candidates.update(words(text))
@@ -197,8 +249,6 @@ def form_table(names: Iterable[str], texts: Iterable[str] = ()) -> dict[str, str
     for form in candidates:
         if (found := simplemma_lemma(form)) in needed:
             table[found].append(form)
-        elif phrases and found in STOP:
-            table[""].append(form)
     return {name: " ".join(sorted(forms)) for name, forms in sorted(table.items())}
 
 
@@ -222,7 +272,7 @@ def _rows(
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, phrases=recipe.phrases))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
@@ -232,8 +282,7 @@ def _fit(
     labels: Sequence[set[str]],
     names: Sequence[str],
     topics: Sequence[str],
-    cs: Sequence[float],
-    balanced: bool,
+    settings: Sequence[Setting],
 ) -> list[tuple[float, np.ndarray]]:
     """Fit each topic's regression; return (bias, coefficients over names) per topic."""
     from sklearn.linear_model import LogisticRegression
@@ -241,7 +290,7 @@ def _fit(
     matrix = _matrix(rows, names)
     per_row = len(rows) // len(labels)
     fitted = []
-    for topic, c in zip(topics, cs):
+    for topic, (c, balanced) in zip(topics, settings):
         target = [topic in gold for gold in labels for _ in range(per_row)]
         fit = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=5000)
         fit.fit(matrix, target)
