@@ -88,11 +88,7 @@ def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[st
 
 def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
     """Summarise a recipe's CV over every fold deal: micro-F1, weakest topic recall, F1 per language."""
-    return deal_summary(name, [cv_runs(records, recipe, deal) for deal in DEALS])
-
-
-def deal_summary(name: str, dealt_runs: Sequence[tuple[list[Record], list[dict]]]) -> str:
-    """Format one recipe's row from its (folds, predictions) on each deal, with each deal's F1."""
+    dealt_runs = [cv_runs(records, recipe, deal) for deal in DEALS]
     cells = []
     for label in VIEWS:
         f1s, pooled, got = [], [], []
@@ -109,7 +105,7 @@ def deal_summary(name: str, dealt_runs: Sequence[tuple[list[Record], list[dict]]
             for lang in ("en", "ru")
         ]
         cells.append(
-            f"**{statistics.mean(f1s):.3f}** | {' '.join(f'{f:.3f}' for f in f1s)}"
+            f"**{statistics.mean(f1s):.3f}** | {min(f1s):.3f}–{max(f1s):.3f}"
             f" | {prf(counts[worst])[1]:.2f} {worst[:8]} | {by_lang[0]:.3f} / {by_lang[1]:.3f}"
         )
     return f"| {name} | " + " | ".join(cells) + " |"

@@ -134,34 +134,3 @@ def cv_runs(
         train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
         runs.append(evaluate(predictor(trained(train, recipe)), test))
     return dealt, runs
-
-
-def variant_runs(
-    records: Sequence[Record], recipes: dict, deal: int = 0
-) -> dict[str, tuple[list[Record], list[dict]]]:
-    """Cross-validate several recipes on one fold deal, each fold's first stage fitted once.
-
-    Recipes that differ only in their second stage share the first stage and its inner-CV
-    probabilities (bot.text.topic_training.prepare), so a comparison costs little more than one run.
-    """
-    import dataclasses
-
-    from bot.text.topic_model import TopicModel
-    from bot.text.topic_training import finish, prepare
-
-    dealt = folds(records, deal=deal)
-    runs: dict[str, list[dict]] = {name: [] for name in recipes}
-    for i, test in enumerate(dealt):
-        train = [r for j, fold in enumerate(dealt) if j != i for r in fold]
-        samples = [(r["title"], r["body"], r["topics"]) for r in train]
-        groups = [site(r["source"]) for r in train]
-        first: dict = {}
-        for name, recipe in recipes.items():
-            key = dataclasses.replace(recipe, stack=False, ratio=False, fallback=False)
-            if key not in first:
-                first[key] = prepare(
-                    samples, taxonomy=rules_taxonomy(), topics=TOPICS, groups=groups, recipe=key
-                )
-            model = TopicModel.from_dict(finish(first[key], recipe))
-            runs[name].append(evaluate(predictor(model), test))
-    return {name: (dealt, got) for name, got in runs.items()}

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.text import topic_second, topic_tuning
+from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
 from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
 Sample = tuple[str, str, Sequence[str]]  # title, body, topics
-Setting = tuple[float, bool]  # a topic's regression: C, and whether its classes are balanced
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,34 +44,9 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    # if given, each topic's class weighting is chosen by inner CV with its C (from c_grid)
-    balanced_grid: tuple[bool, ...] = ()
-    # Second stage (bot.text.topic_second), each part fitted or chosen on inner-CV probabilities:
-    # a regression per topic over the first stage's probabilities of all topics (co-occurrence)
-    stack: bool = False
-    stack_c: float = 1.0
-    # balanced classes in the second stage inflate rare topics' probabilities (round 7: precision
-    # 0.82 against 0.87 on deal 0); the first stage is balanced, its thresholds absorb it
-    stack_balanced: bool = False
-    ratio: bool = False  # a topic near the best given one is given too, the share by inner CV
-    fallback: bool = False  # the likeliest topic when none passes, if inner CV says it helps
 
 
 RECIPE = Recipe()
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A trained first stage and its inner-CV probabilities: what every second stage starts from."""
-
-    samples: Sequence[Sample]
-    topics: Sequence[str]
-    groups: Sequence[str]
-    names: list[str]
-    fitted: list[tuple[float, np.ndarray]]  # (bias, coefficients over names) per topic
-    settings: list[Setting]
-    probabilities: np.ndarray | None  # (texts, scored views, topics), out of fold; None: untuned
-    truth: np.ndarray | None
 
 
 def train(
@@ -85,40 +59,18 @@ def train(
     recipe: Recipe = RECIPE,
     with_forms: bool = False,
 ) -> dict:
-    """Fit one regression per topic on the samples (and a second stage); return the JSON form.
+    """Fit one regression per topic on the samples; return the model's JSON form.
 
     groups (e.g. each sample's site) keep related texts in one inner fold when C or the
     thresholds are chosen by cross-validation.
     """
-    prepared = prepare(samples, taxonomy=taxonomy, topics=topics, groups=groups, recipe=recipe)
-    return finish(prepared, recipe, source=source, with_forms=with_forms)
-
-
-def prepare(
-    samples: Sequence[Sample],
-    *,
-    taxonomy: Taxonomy,
-    topics: Sequence[str],
-    groups: Sequence[str] | None = None,
-    recipe: Recipe = RECIPE,
-) -> Prepared:
-    """Fit the first stage and keep its inner-CV probabilities (recipes differing only after may share it)."""
     rows, labels = _rows(samples, taxonomy, recipe)
-    groups = list(groups or [str(i) for i in range(len(labels))])
-    settings, probabilities, truth = _settings(rows, labels, topics, recipe, groups)
+    cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
-    fitted = _fit(rows, labels, names, topics, settings)
-    return Prepared(samples, topics, groups, names, fitted, settings, probabilities, truth)
-
-
-def finish(
-    prepared: Prepared, recipe: Recipe, *, source: str = "", with_forms: bool = False
-) -> dict:
-    """Choose thresholds and the second stage on inner-CV probabilities; return the JSON form."""
-    topics, names = prepared.topics, prepared.names
-    thresholds, second = _second_stage(prepared, recipe)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    for j, (topic, (bias, coef)) in enumerate(zip(topics, prepared.fitted)):
+    for j, (topic, (bias, coef)) in enumerate(
+        zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
+    ):
         weights = {
             names[i]: round(float(w), DIGITS)
             for i, w in enumerate(coef)
@@ -127,44 +79,15 @@ def finish(
         out["topics"][topic] = {"bias": round(float(bias), DIGITS), "weights": weights}
         if thresholds is not None:
             out["topics"][topic]["threshold"] = round(float(thresholds[j]), 2)
-            out["topics"][topic]["c"] = prepared.settings[j][0]
-            if recipe.balanced_grid:
-                out["topics"][topic]["balanced"] = prepared.settings[j][1]
+            out["topics"][topic]["c"] = cs[j]
     if thresholds is not None:  # the threshold most topics share; the others carry their own
         out["threshold"] = Counter(round(float(t), 2) for t in thresholds).most_common(1)[0][0]
-    if second:
-        out["second"] = second
     if with_forms:
         used = {name for topic in out["topics"].values() for name in topic["weights"]}
-        texts = (
-            text for title, body, _ in prepared.samples for text in (title, *_cuts(body, recipe))
-        )
+        texts = (text for title, body, _ in samples for text in (title, *_cuts(body, recipe)))
         out["lemmas"] = form_table(used, texts)
         out["lemmatizer"] = _lemmatizer_version()
     return out
-
-
-def _second_stage(prepared: Prepared, recipe: Recipe) -> tuple[np.ndarray | None, dict]:
-    """Return the thresholds and the second stage's JSON form, all chosen on inner-CV probabilities."""
-    probabilities, truth = prepared.probabilities, prepared.truth
-    if probabilities is None:
-        return None, {}
-    second: dict = {}
-    if recipe.stack:
-        options = {"c": recipe.stack_c, "balanced": recipe.stack_balanced}
-        stage = topic_second.fit_stack(probabilities, truth, **options)
-        second["stack"] = topic_second.to_json(stage, prepared.topics)
-        # thresholds are chosen on stacked probabilities of texts the second stage did not see
-        probabilities = topic_second.stacked_out_of_fold(
-            probabilities, truth, prepared.groups, recipe.inner_folds, **options
-        )
-    thresholds = _thresholds(probabilities, truth, recipe)
-    ratio = topic_second.best_ratio(probabilities, truth, thresholds) if recipe.ratio else 0.0
-    if ratio:
-        second["ratio"] = ratio
-    if recipe.fallback and topic_second.best_fallback(probabilities, truth, thresholds, ratio):
-        second["best"] = True
-    return thresholds, second
 
 
 def _settings(
@@ -172,40 +95,40 @@ def _settings(
     labels: Sequence[set[str]],
     topics: Sequence[str],
     recipe: Recipe,
-    groups: Sequence[str],
-) -> tuple[list[Setting], np.ndarray | None, np.ndarray | None]:
-    """Return each topic's setting and inner-CV probabilities (None when nothing is tuned)."""
+    groups: Sequence[str] | None,
+) -> tuple[list[float], np.ndarray | None]:
+    """Return each topic's C and threshold: the recipe's, or chosen by inner CV."""
     if not recipe.c_grid and recipe.tune == "none":
-        return [(recipe.c, recipe.balanced)] * len(topics), None, None
+        return [recipe.c] * len(topics), None
     per_text = len(recipe.views)
     scored = [recipe.views.index(view) for view in topic_tuning.SCORED_VIEWS]
 
-    def fit_fold(train: list[int], test: list[int], grid: Sequence[Setting]) -> dict:
+    def fit_fold(train: list[int], test: list[int], cs: Sequence[float]) -> dict:
         train_rows = [rows[i * per_text + v] for i in train for v in range(per_text)]
         names = _vocabulary(train_rows, per_text, recipe.min_texts)
         test_rows = _matrix([rows[i * per_text + v] for i in test for v in scored], names)
         found = {}
-        for setting in grid:
+        for c in cs:
             fitted = _fit(
-                train_rows, [labels[i] for i in train], names, topics, [setting] * len(topics)
+                train_rows,
+                [labels[i] for i in train],
+                names,
+                topics,
+                [c] * len(topics),
+                recipe.balanced,
             )
             logits = test_rows @ np.array([coef for _, coef in fitted]).T
             logits += np.array([bias for bias, _ in fitted])
-            found[setting] = (1 / (1 + np.exp(-logits))).reshape(
-                len(test), len(scored), len(topics)
-            )
+            found[c] = (1 / (1 + np.exp(-logits))).reshape(len(test), len(scored), len(topics))
         return found
 
-    grid = [
-        (c, balanced)
-        for c in recipe.c_grid or (recipe.c,)
-        for balanced in recipe.balanced_grid or (recipe.balanced,)
-    ]
+    groups = groups or [str(i) for i in range(len(labels))]
+    grid = recipe.c_grid or (recipe.c,)
     found = topic_tuning.out_of_fold(groups, recipe.inner_folds, grid, fit_fold, len(topics))
     truth = np.array([[[t in gold for t in topics]] * len(scored) for gold in labels])
-    chosen = topic_tuning.best_c(found, truth) if len(grid) > 1 else grid * len(topics)
-    probabilities = np.stack([found[s][:, :, j] for j, s in enumerate(chosen)], axis=2)
-    return chosen, probabilities, truth
+    cs = topic_tuning.best_c(found, truth) if recipe.c_grid else [recipe.c] * len(topics)
+    probabilities = np.stack([found[c][:, :, j] for j, c in enumerate(cs)], axis=2)
+    return cs, _thresholds(probabilities, truth, recipe)
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray, recipe: Recipe) -> np.ndarray:
@@ -282,7 +205,8 @@ def _fit(
     labels: Sequence[set[str]],
     names: Sequence[str],
     topics: Sequence[str],
-    settings: Sequence[Setting],
+    cs: Sequence[float],
+    balanced: bool,
 ) -> list[tuple[float, np.ndarray]]:
     """Fit each topic's regression; return (bias, coefficients over names) per topic."""
     from sklearn.linear_model import LogisticRegression
@@ -290,7 +214,7 @@ def _fit(
     matrix = _matrix(rows, names)
     per_row = len(rows) // len(labels)
     fitted = []
-    for topic, (c, balanced) in zip(topics, settings):
+    for topic, c in zip(topics, cs):
         target = [topic in gold for gold in labels for _ in range(per_row)]
         fit = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=5000)
         fit.fit(matrix, target)

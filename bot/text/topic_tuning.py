@@ -8,14 +8,14 @@ cross-validation). Folds keep a group (a site) whole, as the bench's folds do.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 GRID = tuple(round(0.15 + 0.05 * i, 2) for i in range(15))  # thresholds tried: 0.15 ... 0.85
 SCORED_VIEWS = (None, 600)  # what the bench scores: the whole text and title + 600 characters
-# (train texts, test texts, settings) -> {setting: probabilities of the test texts per topic}
-Fitter = Callable[[list[int], list[int], Sequence], dict]
+# (train rows, train labels, test rows, {C: probabilities of the test rows per topic})
+Fitter = Callable[[list[int], list[int], Sequence[float]], dict[float, np.ndarray]]
 
 
 def group_folds(groups: Sequence[str], k: int) -> list[list[int]]:
@@ -31,16 +31,16 @@ def group_folds(groups: Sequence[str], k: int) -> list[list[int]]:
 
 
 def out_of_fold(
-    groups: Sequence[str], k: int, settings: Sequence[Hashable], fit: Fitter, n_topics: int
-) -> dict:
-    """Return, for each setting (e.g. C), every text's probabilities from a model that did not see it."""
+    groups: Sequence[str], k: int, cs: Sequence[float], fit: Fitter, n_topics: int
+) -> dict[float, np.ndarray]:
+    """Return, for each C, every text's probabilities from a model that did not see it."""
     n = len(groups)
-    found = {s: np.zeros((n, len(SCORED_VIEWS), n_topics)) for s in settings}
+    found = {c: np.zeros((n, len(SCORED_VIEWS), n_topics)) for c in cs}
     for fold in group_folds(groups, k):
         held = set(fold)
         train = [i for i in range(n) if i not in held]
-        for setting, probabilities in fit(train, fold, settings).items():
-            found[setting][fold] = probabilities
+        for c, probabilities in fit(train, fold, cs).items():
+            found[c][fold] = probabilities
     return found
 
 
@@ -107,18 +107,13 @@ def lowered_for_recall(
     return chosen
 
 
-def best_c(found: dict, truth: np.ndarray) -> list:
-    """Return, per topic, the setting whose out-of-fold probabilities reach the best F1 at any threshold.
-
-    A setting is C or (C, ...); among equals the first with the smallest C (the stronger penalty).
-    """
+def best_c(found: dict[float, np.ndarray], truth: np.ndarray) -> list[float]:
+    """Return, per topic, the C whose out-of-fold probabilities reach the best F1 at any threshold."""
     picks = []
     for j in range(truth.shape[2]):
         scored = []
-        for order, (setting, probabilities) in enumerate(found.items()):
+        for c, probabilities in found.items():
             column, gold = probabilities[:, :, j : j + 1], truth[:, :, j : j + 1]
-            c = setting[0] if isinstance(setting, tuple) else setting
-            best = max(micro_f1(counts(column, gold, t)) for t in GRID)
-            scored.append((best, -c, -order, setting))
-        picks.append(max(scored)[3])
+            scored.append((max(micro_f1(counts(column, gold, t)) for t in GRID), -c, c))
+        picks.append(max(scored)[2])  # ties: the smaller C, the stronger penalty
     return picks
