@@ -58,3 +58,12 @@ def test_the_form_table_decides_as_simplemma_on_every_real_text(chars):
         assert classify(title=title, body=body, taxonomy=fast) == classify(
             title=title, body=body, taxonomy=reference
         ), record["id"]
+
+
+def test_an_unknown_argument_prints_the_usage_and_never_runs_the_bench(capsys) -> None:
+    # The full run scores the held-out part: `--help` must not start it.
+    from bench.topics.__main__ import main
+
+    assert main(["--help"]) == 0
+    assert main(["trian"]) == 2
+    assert capsys.readouterr().err.count("usage: python -m bench.topics") == 2

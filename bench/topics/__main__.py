@@ -28,11 +28,20 @@ from bench.topics.report import (
 )
 from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
+USAGE = (
+    "python -m bench.topics [train | ablation | time] [--whole]  (e.g. python -m bench.topics time)"
+)
+
 
 def main(argv: Sequence[str]) -> int:
     """Print the topic benchmark as Markdown, or train and write the shipped model."""
     from bot.text.topic_model import shipped_model
 
+    unknown = [a for a in argv if a not in {"train", "time", "ablation", "--whole"}]
+    if unknown:
+        # Anything else (--help included) prints the usage: the full run scores the held-out part.
+        print(f"usage: {USAGE}", file=sys.stderr)
+        return 0 if unknown[0] in {"-h", "--help"} else 2
     records = load()
     if argv[:1] == ["train"]:
         return write_model(records)
