@@ -27,6 +27,7 @@ from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .transaction import joined
+from .walsync import WalSync
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -72,6 +73,14 @@ class Store:
         self.subscriptions = Subscriptions(db)
         self.health = SourceHealth(db, scrub=scrub)
         self._neardup: NearDuplicateIndex | None = None
+        # Set when commits skip their own fsync (Store.open's `sync_in_thread`): see durable().
+        self.wal: WalSync | None = None
+
+    async def durable(self) -> None:
+        """Return once every commit made so far is on disk; await it before acting outside."""
+        # Where each COMMIT syncs itself (FULL, PostgreSQL, read-only), that is already so.
+        if self.wal is not None:
+            await self.wal.durable()
 
     def near_duplicates(self, *, now: datetime) -> NearDuplicateIndex:
         """Return the near-duplicate index, loading the window ending `now` on first use."""
@@ -82,9 +91,18 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | Path, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged
+        cls,
+        path: str | Path,
+        *,
+        dedup: DedupConfig | None = None,
+        scrub: Scrub = unchanged,
+        sync_in_thread: bool = False,
     ) -> Store:
-        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated.
+
+        With `sync_in_thread` (the event loop's archive) a COMMIT does not wait for the disk:
+        `durable()` syncs in a thread and must be awaited before acting on a commit.
+        """
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,9 +113,16 @@ class Store:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(db)
+            wal = sync_in_thread and _journal_mode(db) == "wal"
+            if wal:
+                # NORMAL with WAL: SQLite still syncs at checkpoints; WalSync syncs each commit.
+                db.execute("PRAGMA synchronous=NORMAL")
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
-        return cls(db, dedup=dedup, scrub=scrub)
+        store = cls(db, dedup=dedup, scrub=scrub)
+        if wal:
+            store.wal = WalSync(conn, path)
+        return store
 
     @classmethod
     def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
@@ -117,8 +142,12 @@ class Store:
         return cls(db, dedup=dedup, scrub=scrub)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the connection, every commit on disk first."""
+        try:
+            if self.wal is not None:
+                self.wal.close()
+        finally:
+            self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -347,6 +376,11 @@ class Store:
         """Return (source key, article) for a stored article id."""
         row = self.db["articles"].get(article_id)
         return row["source_key"], article_from_row(row)
+
+
+def _journal_mode(db: Database) -> str:
+    """Return the archive's journal mode ("wal" unless the file system refused it)."""
+    return str(db.execute("PRAGMA journal_mode").fetchone()[0]).lower()
 
 
 def _article_columns(article: Article) -> dict:

@@ -127,9 +127,11 @@ async def _measure(
         if parsing == "inprocess":
             # The comparison: pages parsed, and their articles prepared, in threads of this process.
             app.poll.parser = InProcess(finish=app.poll.intake.enricher.preparer)
-        if synchronous != "full":
-            # An experiment, not the service's setting: how much of a poll waits for the disk.
+        if synchronous != "thread":
+            # Either each COMMIT syncs on the loop (the service before WalSync), or nothing
+            # syncs (an experiment, never the service's setting): how long polls wait for the disk.
             app.store.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            app.store.wal = None
         if prepare_in == "poller":
             # As before the parsers prepared articles: the poller enriches and hashes each itself.
             app.poll.parser.finish_with(None)
@@ -243,7 +245,7 @@ def run(
     dedup_window: str | None = None,
     parsing: str = "sandbox",
     prepare_in: str = "parser",
-    synchronous: str = "full",
+    synchronous: str = "thread",
 ) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything.
 

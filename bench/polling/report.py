@@ -56,7 +56,8 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
     return "\n".join(
         [
             f"Polling throughput: {sources} feed sources on loopback (each its own 127.0.0.x host), "
-            f"real pipeline and archive (WAL, synchronous=FULL); {core_note}.",
+            f"real pipeline and archive (WAL, each commit's sync awaited off the event loop unless said "
+            f"below); {core_note}.",
             f"Feeds: RSS 2.0, {ITEMS} items with full text (content:encoded), about "
             f"{m['feed_bytes'][1] / 1e3:.0f} kB gzipped. Changed: a new ETag per poll and one new item "
             f"(archived and queued for one channel), or the same items rebuilt (new lastBuildDate). "
@@ -87,8 +88,11 @@ def _parsers(m: dict) -> str:
     """Describe where pages were parsed and the memory of the process and its parsers together."""
     r: Results = m["results"]
     where = "" if m.get("prepare_in", "parser") == "parser" else ", articles prepared by the poller"
-    if m.get("synchronous", "full") != "full":
-        where += f", commits not synced (synchronous={m['synchronous']}: an experiment)"
+    sync = m.get("synchronous", "thread")
+    if sync == "full":
+        where += ", each commit synced on the event loop (synchronous=FULL, as before)"
+    elif sync != "thread":
+        where += f", commits not synced (synchronous={sync}: an experiment)"
     if m["parsing"] == "inprocess":
         return "pages parsed in threads of this process" + where
     pss, rss = r.tree_peak
