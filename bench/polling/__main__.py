@@ -113,6 +113,7 @@ def main() -> None:
                     "rates": results.rates,
                     "cpu_per_poll": results.cpu_per_poll,
                     "own_cpu_per_poll": results.own_cpu_per_poll,
+                    "loop": results.loop,
                     "memory": results.memory,
                     "mixed_rate": results.mixed_rate,
                     "tree_peak": results.tree_peak,

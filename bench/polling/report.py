@@ -28,6 +28,12 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             f"({statistics.median(r.own_cpu_per_poll[path]):.2f}) | "
             f"≥ {GOALS[path]:.0f}/s | {'yes' if median >= GOALS[path] else '**no**'} |"
         )
+    loop = [
+        f"{PATHS[path]} {100 * statistics.median(c for c, _ in r.loop[path]):.0f} % on the CPU, "
+        f"{100 * statistics.median(b for _, b in r.loop[path]):.0f} % blocked"
+        for path in PATHS
+        if r.loop.get(path)
+    ]
     mixed = r.memory[-1][0]
     rows.append(
         f"| mixed: 304 + {PATHS[m['mix']].removeprefix('changed: ')} | {sources} | {mixed:,} × 1 | {r.mixed_rate:.0f} | – | "
@@ -77,6 +83,10 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             f"{load1[0]:.2f} after; {machine}; this process used {m['own_cpu']:.0f} s CPU "
             f"({100 * m['own_cpu'] / m['wall']:.0f}% of core {bench_core}), the sites "
             f"{server['cpu']:.0f} s for {server['requests']:,} requests.",
+            "The event loop's thread, share of each path's wall time (median of rounds; blocked: "
+            "neither waiting for events nor on the CPU, e.g. an fsync in a COMMIT): "
+            + "; ".join(loop)
+            + ".",
             f"Archive at the end: {m['db_bytes'] / 1e6:.1f} MB.",
             "",
             f"Command: `{command}`",
