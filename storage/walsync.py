@@ -41,7 +41,7 @@ class WalSync:
         self._raw = conn.total_changes
         self._count = 0  # changes made through the connection since it was handed over, unwrapped
         self._synced = 0  # of which are on disk
-        self._inode: int | None = None  # the WAL file whose directory entry was synced
+        self._fd: int | None = None  # the WAL file, open once it was first synced
         self._flight: asyncio.Future[None] | None = None
         self._failed: str | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-sync")
@@ -68,10 +68,15 @@ class WalSync:
     def close(self) -> None:
         """Sync what is left, here and now, and stop the thread (the connection closes next)."""
         self._thread.shutdown(wait=True)
-        if self._failed is None and self.behind:
-            upto = self._changes()
-            self._sync_wal()
-            self._synced = upto
+        try:
+            if self._failed is None and self.behind:
+                upto = self._changes()
+                self._sync_wal()
+                self._synced = upto
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     async def _sync(self) -> None:
         """Sync the WAL in the thread; every change counted before it started is then on disk."""
@@ -88,25 +93,26 @@ class WalSync:
             self._flight = None
 
     def _sync_wal(self) -> None:
-        """Fsync the `-wal` file as it is now (and its directory entry when the file is new)."""
+        """Fsync the `-wal` file (and, the first time, the directory entry that names it)."""
+        # One system call per sync: each call in this thread takes the GIL back from the poller.
+        if self._fd is not None:
+            self._fsync(self._fd)
+            self.syncs += 1
+            return
         try:
             fd = os.open(self._wal, os.O_RDONLY)
         except FileNotFoundError:
             return  # checkpointed and removed: a checkpoint syncs the database file itself
+        self._fsync(fd)
+        self.syncs += 1
+        # A new WAL file is durable only once its name is: sync the directory that lists it.
+        folder = os.open(self._wal.parent, os.O_RDONLY)
         try:
-            self._fsync(fd)
-            self.syncs += 1
-            inode = os.fstat(fd).st_ino
+            self._fsync(folder)
         finally:
-            os.close(fd)
-        if inode != self._inode:
-            # A new WAL file is durable only once its name is: sync the directory that lists it.
-            folder = os.open(self._wal.parent, os.O_RDONLY)
-            try:
-                self._fsync(folder)
-            finally:
-                os.close(folder)
-            self._inode = inode
+            os.close(folder)
+        # Kept: while this connection is open SQLite rewrites the file in place, never replaces it.
+        self._fd = fd
 
     def _changes(self) -> int:
         """Return the changes made through the connection so far, unwrapped past 2**31."""
