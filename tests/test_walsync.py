@@ -1,8 +1,8 @@
 """Commits synced off the event loop: nothing is reported, sent or answered before it is on disk.
 
 Real archive files; the fsync is the real one behind a gate the test holds, so a test can see
-what waits for the disk while it is held (storage/walsync.py). The relay sends through
-python-telegram-bot to the loopback fake Bot API; a poll reads a loopback site.
+what waits for the disk while it is held (storage/walsync.py). The relay and the chat talk
+through python-telegram-bot to the loopback fake Bot API; a poll reads a loopback site.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from storage import OutboxState, StorageError, Store
 from storage.walsync import WalSync
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.chat import ADMIN, talk
 from tests.support.relay import add, channel, make_config
 
 CHAT = "-1001000000001"
@@ -285,3 +286,27 @@ def test_a_poll_is_reported_only_once_its_commits_are_on_disk(tmp_path) -> None:
             assert not store.wal.behind
         finally:
             store.close()
+
+
+def test_a_chat_command_answers_only_once_its_change_is_on_disk(tmp_path) -> None:
+    gate = Gate()
+    store = gated(tmp_path / "archive.db", gate)
+
+    async def script(session) -> tuple:
+        session.fake.push_message(chat_id=ADMIN, user_id=ADMIN, text="/pause alpha")
+        held = await reached(gate)
+        paused = store.db.execute("select paused from sources where key = 'alpha'").fetchone()
+        while_held = (len(session.fake.messages_for(ADMIN)), paused)
+        gate.release.set()
+        answered = await asyncio.to_thread(
+            session.fake.wait_for, lambda: session.fake.messages_for(ADMIN), _HELD
+        )
+        return held, while_held, answered and session.fake.messages_for(ADMIN)[0].text
+
+    try:
+        with FakeTelegram() as fake:
+            (held, while_held, answer), _ = talk(fake, store, tmp_path, script)
+        assert held and while_held == (0, (1,))
+        assert answer and answer.startswith("Paused alpha")
+    finally:
+        store.close()
