@@ -98,11 +98,8 @@ class Store:
         scrub: Scrub = unchanged,
         sync_in_thread: bool = False,
     ) -> Store:
-        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated.
-
-        With `sync_in_thread` (the event loop's archive) a COMMIT does not wait for the disk:
-        `durable()` syncs in a thread and must be awaited before acting on a commit.
-        """
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated;
+        `sync_in_thread`: a COMMIT does not wait for the disk, await `durable()` before acting."""
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +118,8 @@ class Store:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
         store = cls(db, dedup=dedup, scrub=scrub)
         if wal:
-            store.wal = WalSync(conn, path)
+            # The WAL sits beside the file SQLite opened (a symbolic link resolved), so ask it.
+            store.wal = WalSync(conn, Path(db.execute("PRAGMA database_list").fetchone()[2]))
         return store
 
     @classmethod

@@ -99,10 +99,9 @@ class WalSync:
             self._fsync(self._fd)
             self.syncs += 1
             return
-        try:
-            fd = os.open(self._wal, os.O_RDONLY)
-        except FileNotFoundError:
-            return  # checkpointed and removed: a checkpoint syncs the database file itself
+        # No WAL file while this connection is open and has written would be a wrong path: an
+        # error (FileNotFoundError), never a sync quietly skipped.
+        fd = os.open(self._wal, os.O_RDONLY)
         self._fsync(fd)
         self.syncs += 1
         # A new WAL file is durable only once its name is: sync the directory that lists it.

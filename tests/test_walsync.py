@@ -310,3 +310,22 @@ def test_a_chat_command_answers_only_once_its_change_is_on_disk(tmp_path) -> Non
         assert answer and answer.startswith("Paused alpha")
     finally:
         store.close()
+
+
+def test_an_archive_reached_through_a_symbolic_link_syncs_the_wal_beside_the_real_file(
+    tmp_path,
+) -> None:
+    real = tmp_path / "disk" / "archive.db"
+    real.parent.mkdir()
+    Store.open(real).close()
+    link = tmp_path / "archive.db"
+    link.symlink_to(real)
+    store = Store.open(link, sync_in_thread=True)
+    try:
+        add(store, 1, MAIN)
+        asyncio.run(store.durable())
+        assert store.wal.syncs == 1 and not store.wal.behind
+        assert (real.parent / "archive.db-wal").exists()
+        assert not (tmp_path / "archive.db-wal").exists()
+    finally:
+        store.close()
