@@ -108,7 +108,8 @@ async def open_app(
         backend = stack.enter_context(open_backend(config))
         if archive == Archive.WRITE:
             stack.enter_context(backend.lock(role=role))
-        store = stack.enter_context(_open_store(config, backend, archive))
+        # Commits are synced off the event loop; what acts on one awaits `store.durable()`.
+        store = stack.enter_context(_open_store(config, backend, archive, sync_in_thread=True))
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -253,12 +254,14 @@ def _closing(thing: Backend | Store) -> Iterator:
 
 
 @contextmanager
-def _open_store(config: Config, backend: Backend, archive: Archive) -> Iterator[Store]:
+def _open_store(
+    config: Config, backend: Backend, archive: Archive, *, sync_in_thread: bool = False
+) -> Iterator[Store]:
     """Open the archive as the command needs it; a read-only one is never created or migrated."""
     dedup = config.dedup
     scrub = scrubber(config.telegram.token)  # no error text stores the bot token
     if archive == Archive.WRITE:
-        store = backend.open(dedup=dedup, scrub=scrub)
+        store = backend.open(dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
     elif archive == Archive.READ:
         store = backend.open_read_only(dedup=dedup)
     elif archive == Archive.MEMORY or not backend.exists():

@@ -29,7 +29,13 @@ class Backend(Protocol):
 
     dialect: str
 
-    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store: ...
+    def open(
+        self,
+        *,
+        dedup: DedupConfig | None = None,
+        scrub: Scrub = unchanged,
+        sync_in_thread: bool = False,
+    ) -> Store: ...
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store: ...
 
@@ -51,9 +57,16 @@ class SqliteBackend:
     def __str__(self) -> str:
         return str(self.path)
 
-    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
-        """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`."""
-        return Store.open(self.path, dedup=dedup, scrub=scrub)
+    def open(
+        self,
+        *,
+        dedup: DedupConfig | None = None,
+        scrub: Scrub = unchanged,
+        sync_in_thread: bool = False,
+    ) -> Store:
+        """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`;
+        `sync_in_thread`: commits synced to disk off the event loop (Store.open)."""
+        return Store.open(self.path, dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
         """Open the existing archive so that nothing can be written."""

@@ -248,6 +248,22 @@ def article_from_row(row: dict) -> Article:
     )
 
 
+def article_columns(article: Article) -> dict:
+    """Return the columns that describe an article's content (the inverse of `article_from_row`)."""
+    return {
+        "title": article.title,
+        "author": article.author,
+        "lang": article.lang,
+        "lead": article.lead,
+        "body": article.body,
+        "summary": article.summary,
+        "content_hash": article.content_hash,
+        "topics": json.dumps(list(article.topics), ensure_ascii=False),
+        "entities": json.dumps(list(article.entities), ensure_ascii=False),
+        "image_url": article.image or None,
+    }
+
+
 def outbox_from_row(row: dict) -> OutboxItem:
     """Build an OutboxItem from a joined outbox/articles row."""
     return OutboxItem(

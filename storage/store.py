@@ -22,12 +22,13 @@ from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .posts import Posts
-from .records import Delivery, OutboxState, Scrub, TagKind, iso, unchanged
+from .records import Delivery, OutboxState, Scrub, TagKind, article_columns, iso, unchanged
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .transaction import joined
 from .urls import UrlFacts, url_facts
+from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
     from datasketch import MinHash
@@ -73,6 +74,14 @@ class Store:
         self.subscriptions = Subscriptions(db)
         self.health = SourceHealth(db, scrub=scrub)
         self._neardup: NearDuplicateIndex | None = None
+        # Set when commits skip their own fsync (Store.open's `sync_in_thread`): see durable().
+        self.wal: WalSync | None = None
+
+    async def durable(self) -> None:
+        """Return once every commit made so far is on disk; await it before acting outside."""
+        # Where each COMMIT syncs itself (FULL, PostgreSQL, read-only), that is already so.
+        if self.wal is not None:
+            await self.wal.durable()
 
     def near_duplicates(self, *, now: datetime) -> NearDuplicateIndex:
         """Return the near-duplicate index, loading the window ending `now` on first use."""
@@ -83,9 +92,15 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: str | Path, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged
+        cls,
+        path: str | Path,
+        *,
+        dedup: DedupConfig | None = None,
+        scrub: Scrub = unchanged,
+        sync_in_thread: bool = False,
     ) -> Store:
-        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated."""
+        """Open (creating if needed) the database at `path`, in WAL mode, fully migrated;
+        `sync_in_thread`: a COMMIT does not wait for the disk, await `durable()` before acting."""
         path = Path(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,9 +111,17 @@ class Store:
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
             migrations.apply(db)
+            wal = sync_in_thread and journal_mode(db) == "wal"
+            if wal:
+                # NORMAL with WAL: SQLite still syncs at checkpoints; WalSync syncs each commit.
+                db.execute("PRAGMA synchronous=NORMAL")
         except (sqlite3.DatabaseError, OSError) as exc:
             raise StorageError(f"{path}: cannot open the archive ({exc})") from exc
-        return cls(db, dedup=dedup, scrub=scrub)
+        store = cls(db, dedup=dedup, scrub=scrub)
+        if wal:
+            # The WAL sits beside the file SQLite opened (a symbolic link resolved), so ask it.
+            store.wal = WalSync(conn, Path(db.execute("PRAGMA database_list").fetchone()[2]))
+        return store
 
     @classmethod
     def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
@@ -118,8 +141,12 @@ class Store:
         return cls(db, dedup=dedup, scrub=scrub)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.db.close()
+        """Close the connection, every commit on disk first."""
+        try:
+            if self.wal is not None:
+                self.wal.close()
+        finally:
+            self.db.close()
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -178,7 +205,7 @@ class Store:
             table = self.db["articles"]
             table.insert(
                 {
-                    **_article_columns(article),
+                    **article_columns(article),
                     "source_key": source_key,
                     "url": article.url,
                     "canonical_url": article.canonical_url,
@@ -246,7 +273,7 @@ class Store:
             self.db["articles"].update(
                 article_id,
                 {
-                    **_article_columns(article),
+                    **article_columns(article),
                     "version": version + 1,
                     "updated_at": iso(now),
                     "checked_at": iso(now),
@@ -365,19 +392,3 @@ class Store:
         """Return (source key, article) for a stored article id."""
         row = self.db["articles"].get(article_id)
         return row["source_key"], article_from_row(row)
-
-
-def _article_columns(article: Article) -> dict:
-    """Return the columns that describe an article's content."""
-    return {
-        "title": article.title,
-        "author": article.author,
-        "lang": article.lang,
-        "lead": article.lead,
-        "body": article.body,
-        "summary": article.summary,
-        "content_hash": article.content_hash,
-        "topics": json.dumps(list(article.topics), ensure_ascii=False),
-        "entities": json.dumps(list(article.entities), ensure_ascii=False),
-        "image_url": article.image or None,
-    }

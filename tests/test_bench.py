@@ -41,6 +41,10 @@ def test_the_polling_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
     )
     assert set(measured["rates"]) == {"304", "changed", "rebuilt"}
     assert all(rate > 0 for rates in measured["rates"].values() for rate in rates)
+    # The event loop's CPU and blocked shares of each round's wall time.
+    assert set(measured["loop"]) == {"304", "changed", "rebuilt"}
+    shares = [share for rounds in measured["loop"].values() for pair in rounds for share in pair]
+    assert all(0 <= share <= 1 for share in shares) and sum(shares) > 0
     memory = measured["memory"]
     assert [n for n, *_ in memory] == [0, 4]
     assert memory[-1][3] - memory[0][3] == 2  # one new article per changed poll

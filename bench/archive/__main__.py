@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.reuse and not args.url and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
-    # The archive as every command opens it (bot.app): migrated, WAL, synchronous=FULL.
+    # The archive as short commands open it (bot.app.open_archive): migrated, WAL, synchronous=FULL.
     where = {"url": args.url} if args.url else {"path": str(args.db)}
     config = config_from_dict(
         {"storage": where},

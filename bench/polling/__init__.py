@@ -2,7 +2,7 @@
 
 Polls N feed sources served by loopback sites in another process, through the product's own path:
 `bot.ingest.poll.poll_source` with the HTTP client, the poll context and a real archive file
-(migrations, WAL, synchronous=FULL) built by the composition root (`bot.app.open_app`). Half the sources answer 304 to the stored ETag;
+(migrations, WAL, commits synced off the event loop) built by the composition root (`bot.app.open_app`). Half the sources answer 304 to the stored ETag;
 the other half publish one new release per request: each poll gets a new ETag and a gzipped RSS
 feed of the 50 newest items (full text in content:encoded, as feeds polled with fetch_pages =
 false carry it), 49 already archived and one new. So a changed poll does the whole job: decode,

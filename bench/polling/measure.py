@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from bench.polling.looptime import LoopTime, shares
 from bench.polling.sites import FIRST_HOST, ITEMS, serve
 from bench.polling.tree import Sampler, cpu_seconds, peaks, spread, usage
 
@@ -33,6 +34,8 @@ class Results:
     rates: dict[str, list[float]] = field(default_factory=dict)
     cpu_per_poll: dict[str, list[float]] = field(default_factory=dict)
     own_cpu_per_poll: dict[str, list[float]] = field(default_factory=dict)  # the poller's alone
+    # The event loop's (CPU, blocked off the CPU) shares of each round's wall time.
+    loop: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
     # (polls, RSS, peak RSS of this process, articles, PSS and RSS of it and its parsers)
     memory: list[tuple[int, float, float, int, float, float]] = field(default_factory=list)
     mixed_rate: float = 0.0
@@ -127,9 +130,11 @@ async def _measure(
         if parsing == "inprocess":
             # The comparison: pages parsed, and their articles prepared, in threads of this process.
             app.poll.parser = InProcess(finish=app.poll.intake.enricher.preparer)
-        if synchronous != "full":
-            # An experiment, not the service's setting: how much of a poll waits for the disk.
+        if synchronous != "thread":
+            # Either each COMMIT syncs on the loop (the service before WalSync), or nothing
+            # syncs (an experiment, never the service's setting): how long polls wait for the disk.
             app.store.db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            app.store.wal = None
         if prepare_in == "poller":
             # As before the parsers prepared articles: the poller enriches and hashes each itself.
             app.poll.parser.finish_with(None)
@@ -189,10 +194,14 @@ async def _measure_with(
         """Return the CPU seconds of this process and its parsing workers so far."""
         return time.process_time() + cpu_seconds(getattr(app.poll.parser, "processes", list)())
 
+    looptime = LoopTime(asyncio.get_running_loop())
+
     async def timed(sources: list, path: str) -> tuple[float, float, float]:
         done, began, before, own = 0, time.perf_counter(), used(), time.process_time()
+        mark = looptime.mark()
         while done < polls[path]:
             done += await one_round(sources, path)
+        results.loop.setdefault(path, []).append(shares(mark, looptime.mark()))
         per_poll = lambda spent: spent / done * 1000  # noqa: E731
         return (
             done / (time.perf_counter() - began),
@@ -243,7 +252,7 @@ def run(
     dedup_window: str | None = None,
     parsing: str = "sandbox",
     prepare_in: str = "parser",
-    synchronous: str = "full",
+    synchronous: str = "thread",
 ) -> dict:
     """Start the sites on the second core, pin this process to the first, measure; return everything.
 

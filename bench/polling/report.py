@@ -28,6 +28,12 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             f"({statistics.median(r.own_cpu_per_poll[path]):.2f}) | "
             f"≥ {GOALS[path]:.0f}/s | {'yes' if median >= GOALS[path] else '**no**'} |"
         )
+    loop = [
+        f"{PATHS[path]} {100 * statistics.median(c for c, _ in r.loop[path]):.0f} % on the CPU, "
+        f"{100 * statistics.median(b for _, b in r.loop[path]):.0f} % blocked"
+        for path in PATHS
+        if r.loop.get(path)
+    ]
     mixed = r.memory[-1][0]
     rows.append(
         f"| mixed: 304 + {PATHS[m['mix']].removeprefix('changed: ')} | {sources} | {mixed:,} × 1 | {r.mixed_rate:.0f} | – | "
@@ -56,7 +62,8 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
     return "\n".join(
         [
             f"Polling throughput: {sources} feed sources on loopback (each its own 127.0.0.x host), "
-            f"real pipeline and archive (WAL, synchronous=FULL); {core_note}.",
+            f"real pipeline and archive (WAL, each commit's sync awaited off the event loop unless said "
+            f"below); {core_note}.",
             f"Feeds: RSS 2.0, {ITEMS} items with full text (content:encoded), about "
             f"{m['feed_bytes'][1] / 1e3:.0f} kB gzipped. Changed: a new ETag per poll and one new item "
             f"(archived and queued for one channel), or the same items rebuilt (new lastBuildDate). "
@@ -76,6 +83,10 @@ def report(m: dict, *, sources: int, rounds: int, polls: dict[str, int], command
             f"{load1[0]:.2f} after; {machine}; this process used {m['own_cpu']:.0f} s CPU "
             f"({100 * m['own_cpu'] / m['wall']:.0f}% of core {bench_core}), the sites "
             f"{server['cpu']:.0f} s for {server['requests']:,} requests.",
+            "The event loop's thread, share of each path's wall time (median of rounds; blocked: "
+            "neither waiting for events nor on the CPU, e.g. an fsync in a COMMIT): "
+            + "; ".join(loop)
+            + ".",
             f"Archive at the end: {m['db_bytes'] / 1e6:.1f} MB.",
             "",
             f"Command: `{command}`",
@@ -87,8 +98,11 @@ def _parsers(m: dict) -> str:
     """Describe where pages were parsed and the memory of the process and its parsers together."""
     r: Results = m["results"]
     where = "" if m.get("prepare_in", "parser") == "parser" else ", articles prepared by the poller"
-    if m.get("synchronous", "full") != "full":
-        where += f", commits not synced (synchronous={m['synchronous']}: an experiment)"
+    sync = m.get("synchronous", "thread")
+    if sync == "full":
+        where += ", each commit synced on the event loop (synchronous=FULL, as before)"
+    elif sync != "thread":
+        where += f", commits not synced (synchronous={sync}: an experiment)"
     if m["parsing"] == "inprocess":
         return "pages parsed in threads of this process" + where
     pss, rss = r.tree_peak

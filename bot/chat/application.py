@@ -190,6 +190,8 @@ class Chat:
             words = (message.text or "").split(maxsplit=1)
             text = await answer(words[1] if len(words) > 1 else "", who)
             if text:
+                # "Paused", "Subscribed": said only once the change is on disk.
+                await self.commands.store.durable()
                 await _send(update, text)
 
         return handle

@@ -257,7 +257,13 @@ class Prober:
         self._pacer.record(self._chat, self._monotonic())
 
     async def _call(self, call: Awaitable) -> object:
-        """Await a probe call; an unexpected error may have happened after Telegram acted."""
+        """Await a probe call once the copy it may make is recorded on disk; an unexpected error
+        may have happened after Telegram acted."""
+        try:
+            await self._store.durable()
+        except BaseException:
+            getattr(call, "close", lambda: None)()  # never started: no "never awaited" warning
+            raise
         try:
             return await call
         except Exception as exc:  # noqa: BLE001 - a probe must always end in a recorded state

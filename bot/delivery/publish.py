@@ -354,6 +354,9 @@ class Relay:
             self._store.outbox.probes.expect(
                 ids, expectation(message, after=after), now=self._clock()
             )
+        # Nothing leaves before the rows it acts on are on disk: a post whose row a power cut
+        # took back would be found new and posted again, a lost `sending` would never be probed.
+        await self._store.durable()
         try:
             return await self._sender.send(message)
         except Exception as exc:  # noqa: BLE001 - the relay must record every send it claimed

@@ -43,7 +43,10 @@ async def poll_source(
     except on cancellation."""
     started = ctx.clock()
     try:
-        return await _poll(source, ctx, started=started, state=state)
+        run = await _poll(source, ctx, started=started, state=state)
+        # Reported only once on disk; meanwhile the loop serves other polls (storage/walsync.py).
+        await ctx.store.durable()
+        return run
     except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop the service
         log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
         return RunRecord(

@@ -100,7 +100,13 @@ class PostgresBackend:
             self._pool = pool
         return self._pool
 
-    def open(self, *, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
+    def open(
+        self,
+        *,
+        dedup: DedupConfig | None = None,
+        scrub: Scrub = unchanged,
+        sync_in_thread: bool = False,  # noqa: ARG002 - a PostgreSQL COMMIT returns once durable
+    ) -> Store:
         """Return a store over the archive, migrated first; error texts pass `scrub`."""
         db = PgDatabase(self.pool, backend=self)
         try:
