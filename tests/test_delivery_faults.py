@@ -134,8 +134,11 @@ def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, f
     h.run()
     assert fake.throttled == {}
     assert h.states() == {OutboxState.SENT: 31}
-    # B did not wait for A's 30 posts: the first sends of both go out together (in either order).
-    assert {m.chat for m in fake.messages[:2]} == {int(A[1]), int(B[1])}
+    # B did not wait for A's 30 posts: its one post is among the first sends. (Within the first
+    # three, not two: both lanes start together, but on a loaded machine A's first round trip and
+    # its pacing pause can finish before B's request reaches the fake.)
+    chats = [m.chat for m in fake.messages]
+    assert chats.index(int(B[1])) <= 2 and chats.count(int(A[1])) == 30
 
 
 def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others(
