@@ -336,6 +336,14 @@ class Outbox:
         """Return the ids of every row in a state."""
         return [r["id"] for r in self.db.query("select id from outbox where state = ?", [state])]
 
+    def states_of(self, ids: Iterable[int]) -> dict[int, str]:
+        """Return the state of each existing row among `ids` (a missing id is left out)."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        rows = self.db.query(f"select id, state from outbox where id in ({_marks(ids)})", ids)
+        return {r["id"]: r["state"] for r in rows}
+
     def drop(self, ids: Iterable[int], *, now: datetime) -> int:
         """Stop trying rows (they arrived after all, or are unwanted); return how many."""
         ids = list(ids)

@@ -161,9 +161,14 @@ def test_outbox_retry_and_drop_change_only_rows_that_allow_it(outbox_rows) -> No
     retried = presswatch("outbox", "retry", "--all-failed", "--config", str(config))
     dropped = presswatch("outbox", "drop", "2", "--config", str(config))
     refused = presswatch("outbox", "retry", "4", "--config", str(config))
-    assert (retried.returncode, dropped.returncode, refused.returncode) == (0, 0, 1)
+    missing = presswatch("outbox", "drop", "4", "99", "--config", str(config))
+    codes = (retried.returncode, dropped.returncode, refused.returncode, missing.returncode)
+    assert codes == (0, 0, 1, 1)
     assert "1 row(s) queued again" in retried.stdout and "1 row(s) dropped" in dropped.stdout
-    assert "were not failed or uncertain" in refused.stderr
+    assert "were not failed or uncertain (4 is sent)" in refused.stderr
+    # A mistyped id is named as missing, not as a row in the wrong state.
+    assert "0 row(s) dropped" in missing.stdout
+    assert "(4 is sent; no row 99)" in missing.stderr and len(missing.stderr.splitlines()) == 1
     assert _states(store) == {
         1: OutboxState.PENDING,
         2: OutboxState.DROPPED,

@@ -168,6 +168,7 @@ def _change(config, args: argparse.Namespace) -> int:
             print(f"nothing to {args.action}")
             return EXIT_OK
         act = store.outbox.retry if args.action == "retry" else store.outbox.drop
+        before = store.outbox.states_of(ids)
         changed = act(ids, now=now)
     verb = "queued again" if args.action == "retry" else "dropped"
     print(f"{changed} row(s) {verb}")
@@ -176,12 +177,20 @@ def _change(config, args: argparse.Namespace) -> int:
             "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"
         )
         print(
-            f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}; "
-            "see 'presswatch outbox'",
+            f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}"
+            f" ({_refused(ids, before, taken=allowed)}); see 'presswatch outbox'",
             file=sys.stderr,
         )
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _refused(ids: list[int], states: dict[int, str], *, taken: str) -> str:
+    """Say why each id was left alone: no such row, or a state outside `taken` (its wording)."""
+    wanted = set(taken.replace(",", " ").split()) - {"or"}
+    missing = [str(i) for i in ids if i not in states]
+    held = [f"{i} is {states[i]}" for i in ids if i in states and states[i] not in wanted]
+    return "; ".join([*held, *([f"no row {', '.join(missing)}"] if missing else [])])
 
 
 def _usage(message: str) -> int:
