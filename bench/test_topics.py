@@ -8,6 +8,7 @@ from collections import Counter
 import pytest
 
 from bench import topics as bench
+from bench.topics.data import in_part_e
 from bot.text.classify import classify, taxonomy_from_dict
 from bot.text.topic_model import shipped_model
 
@@ -34,11 +35,15 @@ def test_folds_are_grouped_by_site_and_cover_every_record_once():
     assert max(map(len, dealt)) - min(map(len, dealt)) <= 3
 
 
-def test_the_held_out_texts_an_earlier_round_trained_on_are_held_out_now():
-    from bench.topics.data import TRAINED_BEFORE
-
-    _, heldout = bench.split(bench.load())
-    assert TRAINED_BEFORE <= {r["id"] for r in heldout}
+def test_part_e_is_the_english_texts_from_en_0315_and_moved_no_tuning_text_to_held_out():
+    records = bench.load()
+    part_e = [r for r in records if in_part_e(r)]
+    assert part_e and all(r["lang"] == "en" and r["id"] >= "en-0315" for r in part_e)
+    assert not any(in_part_e(r) for r in records if r["id"] < "en-0315" or r["lang"] == "ru")
+    before, _ = bench.split([r for r in records if not in_part_e(r)])
+    _, heldout = bench.split(records)
+    # Adding part E may move held-out sites to tuning (its quota grows), never the other way.
+    assert not {r["id"] for r in before} & {r["id"] for r in heldout}
 
 
 def test_site_groups_subdomains_of_one_publisher():

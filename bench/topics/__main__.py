@@ -1,4 +1,4 @@
-"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole]."""
+"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole|--without-part-e]."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from bench.topics.data import (
     FOLDS,
     ROOT,
     TOPICS,
-    TRAINED_BEFORE,
     Record,
+    in_part_e,
     load,
     site,
     split,
@@ -21,15 +21,19 @@ from bench.topics.data import (
 from bench.topics.report import (
     ablation_row,
     cross_validate,
+    deal_runs,
+    deal_topic_rows,
     detail,
     form_table_rows,
+    subset_detail,
     timing_rows,
     written_rows,
 )
 from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
 USAGE = (
-    "python -m bench.topics [train | ablation | time] [--whole]  (e.g. python -m bench.topics time)"
+    "python -m bench.topics [train | ablation [--without-part-e] | time] [--whole]"
+    "  (e.g. python -m bench.topics ablation --without-part-e)"
 )
 
 
@@ -37,12 +41,18 @@ def main(argv: Sequence[str]) -> int:
     """Print the topic benchmark as Markdown, or train and write the shipped model."""
     from bot.text.topic_model import shipped_model
 
-    unknown = [a for a in argv if a not in {"train", "time", "ablation", "--whole"}]
+    flags = {"train", "time", "ablation", "--whole", "--without-part-e"}
+    unknown = [a for a in argv if a not in flags]
+    if "--without-part-e" in argv and argv[:1] != ["ablation"]:
+        # Only the CV of the tuning part may rerun on the older set: the held-out part is scored once.
+        unknown.append("--without-part-e")
     if unknown:
         # Anything else (--help included) prints the usage: the full run scores the held-out part.
         print(f"usage: {USAGE}", file=sys.stderr)
         return 0 if unknown[0] in {"-h", "--help"} else 2
     records = load()
+    if "--without-part-e" in argv:
+        records = [r for r in records if not in_part_e(r)]
     if argv[:1] == ["train"]:
         return write_model(records)
     systems = {"rules alone": predictor(), "shipped model": predictor(shipped_model())}
@@ -55,18 +65,16 @@ def main(argv: Sequence[str]) -> int:
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = systems["rules alone"]
     model = evaluate(predictor(trained(tuning)), heldout)
-    fresh = [i for i, r in enumerate(heldout) if r["id"] not in TRAINED_BEFORE]
     show = [
         *detail(heldout, evaluate(rules, heldout), "rules alone, held-out"),
         *detail(tuning, evaluate(rules, tuning), "rules alone, tuning part"),
         *cross_validate(tuning, "model, tuning part"),
         *deal_rows(tuning),
         *detail(heldout, model, "model, held-out"),
-        *detail(
-            [heldout[i] for i in fresh],
-            {label: [got[i] for i in fresh] for label, got in model.items()},
-            "model, held-out without the texts an earlier round trained on",
+        *subset_detail(
+            heldout, model, lambda r: not in_part_e(r), "model, held-out: parts A–D (scored before)"
         ),
+        *subset_detail(heldout, model, in_part_e, "model, held-out: part E (never scored before)"),
         *form_table_rows(tuning, heldout),
     ]
     if "--whole" in argv:
@@ -80,13 +88,15 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
     from bot.text.topic_training import RECIPE
 
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
+    runs = deal_runs(tuning, RECIPE)
     return [
         f"#### model, tuning part: the same CV over fold deals {DEALS}",
         "",
         f"| recipe | title + 600: {head} | full: {head} |",
         "|---|" + "---:|" * 8,
-        ablation_row("shipped recipe", tuning, RECIPE),
+        ablation_row("shipped recipe", runs),
         "",
+        *deal_topic_rows("shipped recipe", runs),
     ]
 
 
@@ -101,8 +111,12 @@ def ablation(tuning: Sequence[Record]) -> int:
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
     print(f"| recipe | title + 600: {head} | full: {head} |")
     print("|---|" + "---:|" * 8)
+    details = []
     for name, recipe in recipes.items():
-        print(ablation_row(name, tuning, recipe), flush=True)
+        runs = deal_runs(tuning, recipe)
+        print(ablation_row(name, runs), flush=True)
+        details += deal_topic_rows(name, runs)
+    print("\n" + "\n".join(details))
     return 0
 
 

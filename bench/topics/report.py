@@ -86,10 +86,10 @@ def cross_validate(records: Sequence[Record], name: str, recipe=None) -> list[st
     return out + [""] + detail(pooled_records, pooled, f"{name}, pooled over the folds")
 
 
-def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
-    """Summarise a recipe's CV over every fold deal: micro-F1, weakest topic recall, F1 per language."""
+def deal_runs(records: Sequence[Record], recipe) -> dict[str, tuple[list, list, list]]:
+    """Run a recipe's CV over every fold deal: per view, each deal's F1, texts and predictions."""
     dealt_runs = [cv_runs(records, recipe, deal) for deal in DEALS]
-    cells = []
+    out = {}
     for label in VIEWS:
         f1s, pooled, got = [], [], []
         for dealt, runs in dealt_runs:
@@ -98,6 +98,15 @@ def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
             f1s.append(micro(count(texts, found))[2])
             pooled += texts
             got += found
+        out[label] = (f1s, pooled, got)
+    return out
+
+
+def ablation_row(name: str, runs: dict[str, tuple[list, list, list]]) -> str:
+    """Summarise CV over the fold deals: micro-F1, weakest topic recall, F1 per language."""
+    cells = []
+    for label in VIEWS:
+        f1s, pooled, got = runs[label]
         counts = count(pooled, got)
         worst = min(TOPICS, key=lambda t: prf(counts[t])[1])
         by_lang = [
@@ -109,6 +118,21 @@ def ablation_row(name: str, records: Sequence[Record], recipe) -> str:
             f" | {prf(counts[worst])[1]:.2f} {worst[:8]} | {by_lang[0]:.3f} / {by_lang[1]:.3f}"
         )
     return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def deal_topic_rows(name: str, runs: dict[str, tuple[list, list, list]]) -> list[str]:
+    """Per-topic P/R/F1 per language and view, pooled over every fold deal."""
+    pooled = runs[next(iter(VIEWS))][1]
+    got = {label: runs[label][2] for label in VIEWS}
+    head = f"per language and topic, {name}, pooled over deals {DEALS}:"
+    return [head, ""] + topic_table(by_language(pooled, got)) + [""]
+
+
+def subset_detail(records: Sequence[Record], got: dict, keep, name: str) -> list[str]:
+    """Report detail() for the records that keep() selects, with their predictions."""
+    mine = [i for i, r in enumerate(records) if keep(r)]
+    picked = {label: [found[i] for i in mine] for label, found in got.items()}
+    return detail([records[i] for i in mine], picked, name)
 
 
 def detail(records: Sequence[Record], got: dict, name: str) -> list[str]:
