@@ -26,6 +26,7 @@ from bench.topics.report import (
     detail,
     form_table_rows,
     subset_detail,
+    subset_row,
     timing_rows,
     written_rows,
 )
@@ -61,7 +62,8 @@ def main(argv: Sequence[str]) -> int:
         return 0
     tuning, heldout = split(records)
     if argv[:1] == ["ablation"]:
-        return ablation(tuning)
+        before, _ = split([r for r in records if not in_part_e(r)])
+        return ablation(tuning, {r["id"] for r in before})
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = systems["rules alone"]
     model = evaluate(predictor(trained(tuning)), heldout)
@@ -100,8 +102,11 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
     ]
 
 
-def ablation(tuning: Sequence[Record]) -> int:
-    """Print each candidate recipe's CV on the tuning part (the held-out part is not read)."""
+def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
+    """Print each candidate recipe's CV on the tuning part (the held-out part is not read).
+
+    earlier holds the ids of round 7's tuning part: their row shows the learning effect of part E.
+    """
     from bot.text.topic_training import Recipe
 
     # Round 6's rejected options (English word pairs, thresholds per language) left the code with
@@ -115,6 +120,9 @@ def ablation(tuning: Sequence[Record]) -> int:
     for name, recipe in recipes.items():
         runs = deal_runs(tuning, recipe)
         print(ablation_row(name, runs), flush=True)
+        if len(earlier) < len(tuning):  # the same texts scored by models trained on more
+            name = f"{name}: round 7's tuning texts"
+            print(subset_row(name, runs, lambda r: r["id"] in earlier), flush=True)
         details += deal_topic_rows(name, runs)
     print("\n" + "\n".join(details))
     return 0

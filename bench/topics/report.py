@@ -120,6 +120,21 @@ def ablation_row(name: str, runs: dict[str, tuple[list, list, list]]) -> str:
     return f"| {name} | " + " | ".join(cells) + " |"
 
 
+def subset_row(name: str, runs: dict[str, tuple[list, list, list]], keep) -> str:
+    """F1 over the deals of only the texts keep() selects: the same texts before and after."""
+    cells = []
+    for label in VIEWS:
+        _, pooled, got = runs[label]
+        pairs = [(r, p) for r, p in zip(pooled, got) if keep(r)]
+        langs = [
+            micro(count(*zip(*[(r, p) for r, p in pairs if r["lang"] == lang])))[2]
+            for lang in ("en", "ru")
+        ]
+        f1 = micro(count(*zip(*pairs)))[2]
+        cells.append(f"**{f1:.3f}** | | | {langs[0]:.3f} / {langs[1]:.3f}")
+    return f"| {name} ({len(pairs) // len(DEALS)} texts) | " + " | ".join(cells) + " |"
+
+
 def deal_topic_rows(name: str, runs: dict[str, tuple[list, list, list]]) -> list[str]:
     """Per-topic P/R/F1 per language and view, pooled over every fold deal."""
     pooled = runs[next(iter(VIEWS))][1]
