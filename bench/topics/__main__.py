@@ -92,12 +92,15 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
 
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
     runs = deal_runs(tuning, RECIPE)
+    earlier = {r["id"] for r in split([r for r in load() if not in_part_e(r)])[0]}
     return [
         f"#### model, tuning part: the same CV over fold deals {DEALS}",
         "",
         f"| recipe | title + 600: {head} | full: {head} |",
         "|---|" + "---:|" * 8,
         ablation_row("shipped recipe", runs),
+        subset_row("of them, round 7's tuning texts", runs, lambda r: r["id"] in earlier),
+        subset_row("of them, part E", runs, in_part_e),
         "",
         *deal_topic_rows("shipped recipe", runs),
     ]

@@ -126,13 +126,14 @@ def subset_row(name: str, runs: dict[str, tuple[list, list, list]], keep) -> str
     for label in VIEWS:
         _, pooled, got = runs[label]
         pairs = [(r, p) for r, p in zip(pooled, got) if keep(r)]
-        langs = [
-            micro(count(*zip(*[(r, p) for r, p in pairs if r["lang"] == lang])))[2]
-            for lang in ("en", "ru")
-        ]
-        f1 = micro(count(*zip(*pairs)))[2]
-        cells.append(f"**{f1:.3f}** | | | {langs[0]:.3f} / {langs[1]:.3f}")
+        langs = [_f1([(r, p) for r, p in pairs if r["lang"] == lang]) for lang in ("en", "ru")]
+        cells.append(f"**{_f1(pairs)}** | | | {langs[0]} / {langs[1]}")
     return f"| {name} ({len(pairs) // len(DEALS)} texts) | " + " | ".join(cells) + " |"
+
+
+def _f1(pairs: Sequence[tuple[Record, set]]) -> str:
+    """Micro-F1 of (record, predicted) pairs, or a dash when there are none."""
+    return f"{micro(count(*zip(*pairs)))[2]:.3f}" if pairs else "–"
 
 
 def deal_topic_rows(name: str, runs: dict[str, tuple[list, list, list]]) -> list[str]:
