@@ -33,7 +33,7 @@ from bench.topics.report import (
 from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
 USAGE = (
-    "python -m bench.topics [train | ablation [--without-part-e] [--ngrams] | time] [--whole]"
+    "python -m bench.topics [train | ablation [--without-part-e] | time] [--whole]"
     "  (e.g. python -m bench.topics ablation --without-part-e)"
 )
 
@@ -42,12 +42,11 @@ def main(argv: Sequence[str]) -> int:
     """Print the topic benchmark as Markdown, or train and write the shipped model."""
     from bot.text.topic_model import shipped_model
 
-    flags = {"train", "time", "ablation", "--whole", "--without-part-e", "--ngrams"}
+    flags = {"train", "time", "ablation", "--whole", "--without-part-e"}
     unknown = [a for a in argv if a not in flags]
-    for flag in ("--without-part-e", "--ngrams"):
-        # Only the CV of the tuning part may rerun these: the held-out part is scored once.
-        if flag in argv and argv[:1] != ["ablation"]:
-            unknown.append(flag)
+    if "--without-part-e" in argv and argv[:1] != ["ablation"]:
+        # Only the CV of the tuning part may rerun on the older set: the held-out part is scored once.
+        unknown.append("--without-part-e")
     if unknown:
         # Anything else (--help included) prints the usage: the full run scores the held-out part.
         print(f"usage: {USAGE}", file=sys.stderr)
@@ -116,8 +115,6 @@ def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
     # Round 6's rejected options (English word pairs, thresholds per language) left the code with
     # round 7; their figures stay in BENCHMARKS.md.
     recipes = {"shipped recipe": Recipe()}
-    if "--ngrams" in sys.argv:  # round 8's ablation, beside the shipped row of a plain run
-        recipes = {"char 4-grams of English lemmas": Recipe(ngrams=4)}
     print(f"tuning part: {len(tuning)} texts, {FOLDS}-fold CV grouped by site, deals {DEALS}\n")
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
     print(f"| recipe | title + 600: {head} | full: {head} |")

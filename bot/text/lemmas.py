@@ -70,25 +70,6 @@ def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict
     return {key: math.log1p(value) for key, value in counts.items()}
 
 
-def ngram_features(title: str, body: str, n: int) -> dict[str, float]:
-    """Return the damped, position-weighted counts of English lemmas' character n-grams ("c:...").
-
-    An ablation input (round 8): related English words ("militar-y", "militar-ily") share n-grams
-    where their lemmas differ. Lemmatised with simplemma, so training and cross-validation only.
-    """
-    counts: dict[str, float] = {}
-    lead, rest = _split_lead(body)
-    for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1.0)):
-        for found in lemmas(text):
-            if _CYRILLIC.search(found):
-                continue
-            padded = f"<{found}>"
-            for i in range(len(padded) - n + 1):
-                key = "c:" + padded[i : i + n]
-                counts[key] = counts.get(key, 0.0) + weight
-    return {key: math.log1p(value) for key, value in counts.items()}
-
-
 def _split_lead(body: str) -> tuple[str, str]:
     """Split the body after LEAD_CHARS characters, at a word boundary."""
     if len(body) <= LEAD_CHARS:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.text.lemmas import Forms, lemma_features, ngram_features
+from bot.text.lemmas import Forms, lemma_features
 
 MODEL_PATH = Path(__file__).with_name("topics_model.json")
 FORMAT = 2
@@ -49,7 +49,6 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    ngrams: int = 0  # ablation only: character n-grams of English lemmas as extra inputs
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
@@ -69,16 +68,13 @@ class TopicModel:
         forms = data.get("lemmas")
         if forms is not None:  # stored by lemma, forms joined by spaces: a third of the size
             forms = {form: name for name, joined in forms.items() for form in joined.split()}
-        ngrams = int(data.get("ngrams", 0))
-        return cls(
-            topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds, ngrams
-        )
+        return cls(topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds)
 
     def decide(
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
-        found = features(title, body, rule_points, forms=self.forms, ngrams=self.ngrams)
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
         if not names:
             return []
@@ -100,12 +96,9 @@ def features(
     rule_points: Mapping[str, float],
     *,
     forms: Forms | None = None,
-    ngrams: int = 0,
 ) -> dict[str, float]:
     """Return the model's inputs: lemma features and each topic's damped rule points."""
     found = lemma_features(title, body, forms=forms)
-    if ngrams:
-        found.update(ngram_features(title, body, ngrams))
     for key, points in rule_points.items():
         if points > 0:
             found["r:" + key] = RULE_WEIGHT * math.log1p(points)

@@ -44,7 +44,6 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    ngrams: int = 0  # ablation (round 8): character n-grams of English lemmas, 0 for none
 
 
 RECIPE = Recipe()
@@ -69,8 +68,6 @@ def train(
     cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if recipe.ngrams:
-        out["ngrams"] = recipe.ngrams
     for j, (topic, (bias, coef)) in enumerate(
         zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
     ):
@@ -198,7 +195,7 @@ def _rows(
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, ngrams=recipe.ngrams))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
