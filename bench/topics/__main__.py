@@ -124,8 +124,8 @@ def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
         runs = deal_runs(tuning, recipe)
         print(ablation_row(name, runs), flush=True)
         if len(earlier) < len(tuning):  # the same texts scored by models trained on more
-            name = f"{name}: round 7's tuning texts"
-            print(subset_row(name, runs, lambda r: r["id"] in earlier), flush=True)
+            subset = f"{name}: round 7's tuning texts"
+            print(subset_row(subset, runs, lambda r: r["id"] in earlier), flush=True)
         details += deal_topic_rows(name, runs)
     print("\n" + "\n".join(details))
     return 0
