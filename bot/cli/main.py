@@ -158,9 +158,8 @@ def _cmd_once(args: argparse.Namespace) -> int:
         async with open_app(config, role="once") as app:
             runs, report = await run_once(app)
             telegram = _after_sends(telegram, app.counters.telegram.latest)
-        for run in runs:
-            if run.status == RunStatus.ERROR:
-                print(f"{run.source_key}: {run.error}", file=sys.stderr)
+        # Each failing source was told once already, by the poll's own warning (its key, URL
+        # and reason); the summary line only counts them.
         print(
             round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
             file=sys.stderr,
