@@ -30,7 +30,14 @@ from bot.cli.common import (
     reader_gone,
 )
 from bot.cli.logs import setup_logging
-from bot.config import TOKEN_ENV, Config, ConfigError, config_from_dict, load_config
+from bot.config import (
+    TOKEN_ENV,
+    Config,
+    ConfigError,
+    UnknownSource,
+    config_from_dict,
+    load_config,
+)
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
@@ -78,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except UnknownSource as exc:  # a mistyped KEY on the command line; the config is fine
+        print(f"presswatch: {_command_name(argv)}{exc.args[0]}", file=sys.stderr)
+        return EXIT_CONFIG
     except BrokenPipeError:
         return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
@@ -85,6 +95,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+
+
+def _command_name(argv: list[str] | None) -> str:
+    """Return "COMMAND: " for an error line, the first word of the command line that names one."""
+    names = {command.name for command in all_commands()}
+    found = next((a for a in (sys.argv[1:] if argv is None else argv) if a in names), None)
+    return f"{found}: " if found else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
