@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     except UnknownSource as exc:  # a mistyped KEY on the command line; the config is fine
-        print(f"presswatch: {_command_name(argv)}{exc.args[0]}", file=sys.stderr)
+        print(f"presswatch: {args.command}: {exc.args[0]}", file=sys.stderr)
         return EXIT_CONFIG
     except BrokenPipeError:
         return reader_gone()
@@ -95,13 +95,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
-
-
-def _command_name(argv: list[str] | None) -> str:
-    """Return "COMMAND: " for an error line, the first word of the command line that names one."""
-    names = {command.name for command in all_commands()}
-    found = next((a for a in (sys.argv[1:] if argv is None else argv) if a in names), None)
-    return f"{found}: " if found else ""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -134,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.handler)
+        sub.set_defaults(handler=command.handler, command=command.name)
     return parser
 
 
