@@ -57,9 +57,8 @@ class Composer:
         self._store = store
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}
-        self._topic_tags = {t.key: t.hashtag for t in config.taxonomy.topics}
-        self._entity_tags = {t.key: t.hashtag for t in config.taxonomy.entities}
-        self._topic_labels = {t.key: t.label for t in config.taxonomy.topics}
+        self._topics = {t.key: t for t in config.taxonomy.topics}
+        self._entities = {t.key: t for t in config.taxonomy.entities}
 
     def channel(self, name: str) -> Channel | None:
         """Return a channel's config (None for a personal alert row such as 'user:42')."""
@@ -153,16 +152,21 @@ class Composer:
             "author": shorten(article.author, limits.meta),
             "lang": article.lang,
             "image": article.image,
-            "topics": [self._topic_labels.get(k, k) for k in article.topics],
+            "topics": [
+                t.label_in(article.lang) if (t := self._topics.get(k)) else k
+                for k in article.topics
+            ],
             "hashtags": list(self.hashtags(item)),
             "also": list(self.also(item)),
         }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
-        """Return the article's topic and entity hashtags, each once; unknown keys are skipped."""
-        tags = [self._topic_tags.get(k) for k in item.article.topics]
-        tags += [self._entity_tags.get(k) for k in item.article.entities]
-        return tuple(dict.fromkeys(f"#{tag}" for tag in tags if tag))
+        """Return the article's topic and entity hashtags in its language, each once; unknown keys
+        are skipped."""
+        article = item.article
+        known = [self._topics.get(k) for k in article.topics]
+        known += [self._entities.get(k) for k in article.entities]
+        return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
 
     def also(self, item: OutboxItem) -> tuple[str, ...]:
         """Return the other sources of the article's story, at most MAX_ALSO named."""
