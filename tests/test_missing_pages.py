@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,14 @@ from bot.ingest.poll import poll_source
 from scrapers import Link, Source
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
+from tests.support.cli import presswatch
 from tests.support.world import World, write_config
 
 TASS = "tass-com"
 PAGE = "/politics/1460000"
-LISTED = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)  # the item's pubDate: 10:00 in Moscow
+# The item's pubDate: some hours ago (so that `status` counts its polls among the last day's), at
+# half past an hour, which is never a date-only midnight in Moscow.
+LISTED = datetime.now(UTC).replace(minute=30, second=0, microsecond=0) - timedelta(hours=8)
 RELEASE = """<html><body><h1>New release on CSTO exercises</h1>
 <p>The command and staff exercise of the CSTO Collective Rapid Reaction Forces will be held in
 Kyrgyzstan in September, the Joint Staff said on Friday.</p>
@@ -79,7 +83,7 @@ def list_item(world) -> None:
     site = world.site(TASS)
     item = (
         f"<item><title>New release on CSTO exercises</title><link>{world.url(TASS, PAGE)}</link>"
-        f"<pubDate>Sat, 28 Nov 2026 10:00:00 +0300</pubDate></item>"
+        f"<pubDate>{format_datetime(LISTED)}</pubDate></item>"
     )
     feed = site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1)
     site.add("/rss/v2.xml", feed)
@@ -135,6 +139,13 @@ def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -
     [stub] = rows(config, f"select title, body, silent from articles where url like '%{PAGE}'")
     assert stub == {"title": "New release on CSTO exercises", "body": "", "silent": 1}
     assert queued(config) == []
+    # Recorded against the source: `status` points to it and `sources` gives the reason.
+    status = presswatch("status", "--config", str(config)).stdout
+    line = next(x for x in status.splitlines() if x.startswith(TASS))
+    assert "1 poll(s) in 24h left an item out: `presswatch sources` says why" in line
+    sources = presswatch("sources", "--config", str(config)).stdout
+    line = next(x for x in sources.splitlines() if x.startswith(TASS))
+    assert "[an item, in 24h] " in line and "archived from its listing, not posted" in line
 
 
 def test_an_operator_may_have_a_page_that_never_answered_posted_title_only(world, tmp_path) -> None:
