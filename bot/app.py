@@ -194,13 +194,16 @@ def enricher(config: Config, store: Store) -> Enricher:
 
 
 @contextmanager
-def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
-    """Open the archive for a short command that needs no network, and close it afterwards."""
-    with (
-        open_backend(config) as backend,
-        _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store,
-    ):
-        yield store
+def open_archive(
+    config: Config, *, read_only: bool = False, existing: bool = False
+) -> Iterator[Store]:
+    """Open the archive for a short command that needs no network, and close it afterwards;
+    `existing`: a command that changes only what is there never creates an empty one."""
+    with open_backend(config) as backend:
+        if existing and not backend.exists():
+            raise StorageError(f"no archive at {backend} yet: run `presswatch once` first")
+        with _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store:
+            yield store
 
 
 @contextmanager
