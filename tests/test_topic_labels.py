@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.chat.answers import find_topic, topics_text
@@ -127,3 +129,15 @@ def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, fake) ->
     h.run()
     (post,) = fake.messages_for(CHAT)
     assert post.plain.splitlines()[1] == "Миротворчество, Политика и дипломатия"
+
+
+def test_a_channel_filter_naming_a_label_is_told_the_topic_s_key() -> None:
+    data = {
+        "channels": [{"name": "main", "chat_id": "@presswatch_test", "topics": ["Миротворчество"]}],
+        "sources": [{"key": "a", "kind": "feed", "url": "https://example.org/feed"}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(data, path=Path("presswatch.toml"), token="")
+    assert list(caught.value.problems) == [
+        "channels[0].topics: unknown topic 'Миротворчество' (did you mean 'peacekeeping'?)"
+    ]
