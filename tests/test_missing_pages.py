@@ -204,3 +204,12 @@ def test_a_listed_date_without_a_time_does_not_shorten_the_wait() -> None:
 def test_no_wait_gives_a_missing_page_up_at_once() -> None:
     source = Source(key="ia", url="https://example.org/", missing_page_wait_seconds=0)
     assert not MissingPages().waiting(source, _link(None), now=FOUND)
+
+
+def test_check_source_says_a_missing_page_would_be_waited_for(world, tmp_path) -> None:
+    config = config_for(tmp_path, world)
+    assert presswatch("once", "--config", str(config), token=None).returncode == 0
+    list_item(world)
+    out = presswatch("check-source", TASS, "--config", str(config)).stdout
+    assert f"NEW {world.url(TASS, PAGE)}\n  ERROR " in out
+    assert "would be tried again at each poll for 6h (missing_page_wait), then archive it" in out
