@@ -16,6 +16,7 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import cache
 
 from jinja2 import Template
@@ -27,10 +28,12 @@ from bot.delivery.render import (
     TEXT,
     Limits,
     Post,
+    day_only,
     link_label,
     local_time,
     render_post,
     shorten,
+    shown_time,
     shown_url,
     word,
 )
@@ -140,6 +143,7 @@ class Composer:
         """Return a template's variables for a row (README "Post templates"), each bounded."""
         article, source = item.article, self._sources.get(item.source_key)
         moment, url = article.published, without_trackers(article.url)
+        zone = source.timezone if source else "UTC"
         return {
             "title": shorten(article.title or url, limits.title),
             "summary": summary,
@@ -147,8 +151,8 @@ class Composer:
             "link_label": link_label(url),
             "source": shorten(source.display_name if source else item.source_key, limits.meta),
             "source_key": item.source_key,
-            "time": local_time(moment, channel.timezone) if moment else "",
-            "date": local_time(moment, channel.timezone)[:10] if moment else "",
+            "time": _time(moment, channel.timezone, source_zone=zone),
+            "date": _time(moment, channel.timezone, source_zone=zone)[:10],
             "author": shorten(article.author, limits.meta),
             "lang": article.lang,
             "image": article.image,
@@ -242,6 +246,18 @@ class Composer:
             preview_url=url,
             reply_to=target,
         )
+
+
+def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
+    """Return a template's `time` in the channel's zone; a source's date alone stays that date
+    (midnight in Moscow is 21:00 the day before in UTC: a day and a time nobody gave)."""
+    if moment is None:
+        return ""
+    return (
+        shown_time(moment, source_zone)
+        if day_only(moment, source_zone)
+        else local_time(moment, zone)
+    )
 
 
 @cache
