@@ -146,9 +146,11 @@ def reconfigure(app: App, config: Config) -> None:
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
     app.config = config
+    waiting = app.poll.intake.missing  # items whose pages are awaited keep their wait
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
+    app.poll.intake.missing = waiting
     if app.relay is not None and app.sender is not None:
         app.relay = relay(
             config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet

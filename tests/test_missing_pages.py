@@ -12,10 +12,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from bot.app import poll_context
+from bot.app import poll_context, reconfigure
 from bot.config import load_config
 from bot.ingest.intake import MissingPages
 from bot.ingest.poll import poll_source
@@ -213,3 +214,17 @@ def test_check_source_says_a_missing_page_would_be_waited_for(world, tmp_path) -
     out = presswatch("check-source", TASS, "--config", str(config)).stdout
     assert f"NEW {world.url(TASS, PAGE)}\n  ERROR " in out
     assert "would be tried again at each poll for 6h (missing_page_wait), then archive it" in out
+
+
+def test_a_reload_keeps_the_wait_of_items_whose_pages_are_missing(tmp_path) -> None:
+    config = load_config(config_for(tmp_path, World(())), environ={})
+    store = Store.in_memory()
+    poll = poll_context(config, fetcher=None, store=store)
+    app = SimpleNamespace(
+        config=config, fetcher=None, store=store, relay=None, sender=None, poll=poll
+    )
+    waiting = app.poll.intake.missing
+    assert waiting.waiting(SOURCE, _link(None), now=FOUND)
+    reconfigure(app, config)
+    assert app.poll is not poll and app.poll.intake.missing is waiting
+    assert not waiting.waiting(SOURCE, _link(None), now=FOUND + timedelta(hours=6))
