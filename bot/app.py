@@ -146,9 +146,11 @@ def reconfigure(app: App, config: Config) -> None:
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
     app.config = config
+    waiting = app.poll.intake.missing  # items whose pages are awaited keep their wait
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
+    app.poll.intake.missing = waiting
     if app.relay is not None and app.sender is not None:
         app.relay = relay(
             config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet
@@ -194,13 +196,16 @@ def enricher(config: Config, store: Store) -> Enricher:
 
 
 @contextmanager
-def open_archive(config: Config, *, read_only: bool = False) -> Iterator[Store]:
-    """Open the archive for a short command that needs no network, and close it afterwards."""
-    with (
-        open_backend(config) as backend,
-        _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store,
-    ):
-        yield store
+def open_archive(
+    config: Config, *, read_only: bool = False, existing: bool = False
+) -> Iterator[Store]:
+    """Open the archive for a short command that needs no network, and close it afterwards;
+    `existing`: a command that changes only what is there never creates an empty one."""
+    with open_backend(config) as backend:
+        if existing and not backend.exists():
+            raise StorageError(f"no archive at {backend} yet: run `presswatch once` first")
+        with _open_store(config, backend, Archive.READ if read_only else Archive.WRITE) as store:
+            yield store
 
 
 @contextmanager

@@ -53,6 +53,12 @@ class Source:
     # How long after discovery an article is re-read now and then to catch corrections (0: never).
     recheck_seconds: int = 6 * 3600
     headers: tuple[tuple[str, str], ...] = ()
+    # A new item whose page answers 404 or 410 is tried again at each poll for this long (an
+    # official site often lists an item before its page answers), then given up (0: at once).
+    missing_page_wait_seconds: int = 6 * 3600
+    # What becomes of an item whose page never answered: "archive" (kept from its listing, not
+    # posted) or "post" (posted with what the listing said, its title).
+    missing_page: str = "archive"
 
     @property
     def display_name(self) -> str:

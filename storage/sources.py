@@ -81,12 +81,21 @@ class Sources:
             self.db.execute(_insert("runs", runs), list(runs.values()))
             self.db.execute(_upsert(row, kept), list(row.values()))
 
-    def overview(self) -> list[dict]:
-        """Return each known source's state with its article count."""
+    def overview(self, *, problems_since: datetime | None = None) -> list[dict]:
+        """Return each known source's state with its article count, and with `problems_since` the
+        latest problem of a poll that went on past it (a partial run: an item given up)."""
+        problem = (
+            "(select r.error from runs r where r.source_key = s.key and r.status = ? "
+            "and r.started_at >= ? order by r.started_at desc limit 1)"
+            if problems_since
+            else "null"
+        )
+        params = [RunStatus.PARTIAL, iso(problems_since)] if problems_since else []
         return list(
             self.db.query(
-                """select s.*, (select count(*) from articles a where a.source_key = s.key) as articles
-               from sources s order by s.key"""
+                f"""select s.*, (select count(*) from articles a where a.source_key = s.key) as articles,
+               {problem} as last_problem from sources s order by s.key""",
+                params,
             )
         )
 

@@ -374,9 +374,20 @@ def test_check_source_of_a_broken_source_exits_1_with_the_reason(world, tmp_path
     assert "FAILED: " in result.stdout and "not an RSS or Atom feed" in result.stdout
 
 
-def test_check_source_of_an_unknown_key_is_a_config_error(world, tmp_path) -> None:
+def test_check_source_of_an_unknown_key_is_a_usage_error(world, tmp_path) -> None:
     result = presswatch("check-source", "nope", "--config", str(write_config(tmp_path, world)))
-    assert result.returncode == 2 and "unknown source 'nope'" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr.startswith("presswatch: check-source: unknown source 'nope' (configured: ")
+    assert "config error" not in result.stderr and "did you mean" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_mistyped_source_key_gets_the_closest_one_suggested(world, tmp_path) -> None:
+    config = str(write_config(tmp_path, world))
+    result = presswatch("check-source", "tass-cmo", "--config", config)
+    assert result.returncode == 2
+    line = "presswatch: check-source: unknown source 'tass-cmo' (did you mean 'tass-com'?)"
+    assert result.stderr.strip() == line
 
 
 def test_is_feed_looks_past_a_byte_order_mark() -> None:

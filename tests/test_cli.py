@@ -102,7 +102,7 @@ def test_one_broken_source_exits_1_and_the_other_still_posts(world, telegram, tm
     config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
     result = presswatch("once", "--config", str(config))
     assert result.returncode == 1
-    assert "tass-com: " in result.stderr and "not an RSS or Atom feed" in result.stderr
+    assert "poll tass-com " in result.stderr and "not an RSS or Atom feed" in result.stderr
     assert len(telegram.messages_for(CHANNEL)) == 3
 
 

@@ -64,6 +64,16 @@ def test_a_first_run_that_reaches_nothing_says_so_in_one_line_and_fails(tmp_path
     assert status.returncode == 1 and "needs attention: alpha, beta" in status.stdout
 
 
+def test_once_names_each_failing_source_and_its_reason_on_one_line(tmp_path) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    result = presswatch("once", "--config", str(config), token=None)
+    told = [line for line in result.stderr.splitlines() if "connection failed" in line]
+    # One line each, the log's, not a second copy printed before the summary.
+    assert len(told) == 2, told
+    named = sorted(line.split(" poll ")[1].split()[0] for line in told)
+    assert named == ["alpha", "beta"] and all(": failed: http://127.0.0.1:" in t for t in told)
+
+
 def test_once_on_the_console_is_fine_without_telegram(tmp_path) -> None:
     config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
     result = presswatch("once", "--config", str(config), token=None)

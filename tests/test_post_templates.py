@@ -5,6 +5,7 @@ sandbox with escaped values, cut at the summary only, and sent through the loopb
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -180,3 +181,21 @@ def test_a_templated_caption_fits_1024(tmp_path, fake) -> None:
     (sent,) = fake.messages_for(CHAT)
     assert sent.photo == IMAGE and utf16_len(sent.plain) <= 1024
     assert "Read on tass.com/politics/1" in sent.plain
+
+
+@pytest.mark.parametrize(
+    ("published", "shown"),
+    [
+        # A source that gives only the day (its midnight, UTC here): that day, with no time.
+        (datetime(2026, 11, 28, 0, 0, tzinfo=UTC), "28.11.2026|28.11.2026"),
+        (datetime(2026, 11, 28, 9, 30, tzinfo=UTC), "28.11.2026 04:30 EST|28.11.2026"),
+    ],
+)
+def test_a_template_s_time_never_moves_a_date_alone_to_another_day(
+    tmp_path, fake, published, shown
+) -> None:
+    h = Harness(tmp_path, fake, template="{{ time }}|{{ date }}", timezone="America/New_York")
+    add(h.store, 1, ("main", CHAT), published=published)
+    h.run()
+    (sent,) = fake.messages_for(CHAT)
+    assert sent.plain == shown

@@ -162,3 +162,15 @@ def test_retag_since_a_day_leaves_older_articles_alone(archive) -> None:
     now = archive.tags()
     assert now["Border guards train together"] == ["[]", []]  # 2022: not retagged
     assert now["New border post opens"] == ['["border"]', ["border"]]
+
+
+@pytest.mark.parametrize("command", [("retag",), ("outbox", "retry", "1")])
+def test_a_command_that_changes_the_archive_never_creates_one(tmp_path, command) -> None:
+    config = tmp_path / "presswatch.toml"
+    config.write_text(f'channels = []\n[storage]\npath = "{tmp_path / "typo.db"}"\n')
+    result = presswatch(*command, "--config", str(config))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"presswatch: no archive at {tmp_path / 'typo.db'} yet: run `presswatch once` first"
+    )
+    assert not (tmp_path / "typo.db").exists()

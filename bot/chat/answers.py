@@ -78,7 +78,7 @@ def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequen
 
 def topics_text(topics: Sequence[Topic]) -> str:
     """Answer /topics."""
-    items = [f"• <code>{escape_html(t.key)}</code> — {escape_html(t.label)}" for t in topics]
+    items = [f"• <code>{escape_html(t.key)}</code> — {escape_html(_shown(t))}" for t in topics]
     if not items:
         return "No topics are configured."
     return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
@@ -134,9 +134,21 @@ def subscription_target(
 
 
 def find_topic(topics: Sequence[Topic], word: str) -> Topic | None:
-    """Return the topic whose key or label is `word` (any case, '_' or '-'), or None."""
-    wanted = word.strip(QUOTES).casefold().replace("_", "-")
-    return next((t for t in topics if wanted in (t.key.casefold(), t.label.casefold())), None)
+    """Return the topic whose key, label in any language or hashtag is `word` (any case, '_',
+    '-' or spaces between words, '#' or not), or None."""
+    wanted = _name_form(word.strip(QUOTES).lstrip("#"))
+    return next((t for t in topics if wanted in {_name_form(n) for n in t.names()}), None)
+
+
+def _name_form(name: str) -> str:
+    """Return a topic name compared loosely: case-folded, words joined by one space."""
+    return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
+
+
+def _shown(topic: Topic) -> str:
+    """Return a topic's label followed by its labels in other languages ("Economy / Экономика")."""
+    others = [label for _, label in topic.labels if label != topic.label]
+    return " / ".join([topic.label, *others])
 
 
 def find_source(sources: Sequence[Source], word: str) -> Source | None:

@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from bot.app import Archive, open_app, open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, published_utc, whole
 from bot.config import Config, load_config
+from bot.config.fields import span
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
-from bot.ingest.intake import Decision
+from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
 from bot.ingest.plan import describe
 from bot.ingest.poll import permanent_failure, read_article
@@ -72,7 +73,8 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
             try:
                 article = await read_article(source, link, ctx)
             except ScrapeError as exc:
-                print(f"\nNEW {link.url}\n  ERROR {exc}\n  {_error_fate(exc)}")
+                fate = _error_fate(exc, source, posted=link.url in to_post)
+                print(f"\nNEW {link.url}\n  ERROR {exc}\n  {fate}")
                 continue
             decision = ctx.intake.decide(source.key, article, post=link.url in to_post, now=now)
             print("\n" + _report(source, decision, composer=composer, now=now))
@@ -129,8 +131,12 @@ def _report(source: Source, decision: Decision, *, composer: Composer, now: date
     return "\n".join(lines)
 
 
-def _error_fate(exc: ScrapeError) -> str:
-    """Say what a poll does with an article page that failed."""
+def _error_fate(exc: ScrapeError, source: Source, *, posted: bool) -> str:
+    """Say what a poll does with an article page that failed (`posted`: one it would post)."""
+    if posted and page_missing(exc):
+        wait = span(source.missing_page_wait_seconds)
+        then = "post its listed title" if source.missing_page == "post" else "archive it unposted"
+        return f"would be tried again at each poll for {wait} (missing_page_wait), then {then}"
     if permanent_failure(exc):
         return "would be stored from what the listing or feed says, and not tried again"
     return "would be left unseen and tried again next poll"

@@ -30,7 +30,14 @@ from bot.cli.common import (
     reader_gone,
 )
 from bot.cli.logs import setup_logging
-from bot.config import TOKEN_ENV, Config, ConfigError, config_from_dict, load_config
+from bot.config import (
+    TOKEN_ENV,
+    Config,
+    ConfigError,
+    UnknownSource,
+    config_from_dict,
+    load_config,
+)
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
@@ -78,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"presswatch: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except UnknownSource as exc:  # a mistyped KEY on the command line; the config is fine
+        print(f"presswatch: {args.command}: {exc.args[0]}", file=sys.stderr)
+        return EXIT_CONFIG
     except BrokenPipeError:
         return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
@@ -117,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.handler)
+        sub.set_defaults(handler=command.handler, command=command.name)
     return parser
 
 
@@ -158,9 +168,8 @@ def _cmd_once(args: argparse.Namespace) -> int:
         async with open_app(config, role="once") as app:
             runs, report = await run_once(app)
             telegram = _after_sends(telegram, app.counters.telegram.latest)
-        for run in runs:
-            if run.status == RunStatus.ERROR:
-                print(f"{run.source_key}: {run.error}", file=sys.stderr)
+        # Each failing source was told once already, by the poll's own warning (its key, URL
+        # and reason); the summary line only counts them.
         print(
             round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
             file=sys.stderr,

@@ -157,7 +157,7 @@ def _print_settled(rows: list[dict]) -> None:
 def _change(config, args: argparse.Namespace) -> int:
     """Retry or drop rows; report ids that were not in a state that allows it."""
     now = datetime.now(UTC)
-    with open_archive(config) as store:
+    with open_archive(config, existing=True) as store:
         ids = list(args.ids)
         if args.all_failed:
             ids += store.outbox.ids_in(OutboxState.FAILED)

@@ -49,7 +49,7 @@ def _cmd_retag(args: argparse.Namespace) -> int:
     """Classify the archive again with the config's taxonomy, resuming a stopped run."""
     config = load_config(args.config)
     since = iso(args.since) or ""
-    with open_archive(config) as store:
+    with open_archive(config, existing=True) as store:
         retag = Retagging(store.db)
         enricher = Enricher(config.enrich, store)
         mark = fingerprint(config.taxonomy)

@@ -7,7 +7,7 @@ import argparse
 import asyncio
 import tomllib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -256,13 +256,16 @@ def _cmd_sources(args: argparse.Namespace) -> int:
     """List each source with its last poll, last success, last error and article count."""
     config = load_config(args.config)
     with open_archive(config, read_only=True) as store:
-        states = {row["key"]: row for row in store.sources.overview()}
+        since = datetime.now(UTC) - timedelta(days=1)
+        states = {row["key"]: row for row in store.sources.overview(problems_since=since)}
         counts = store.sources.article_counts()
     rows = [("KEY", "KIND", "EVERY", "LAST POLL", "LAST SUCCESS", "ARTICLES", "LAST ERROR")]
     for source in config.sources:
         state = states.get(source.key, {})
         row = source_from_row(state) if state else SourceState(source.key)
         error = f"[{failures(row)}] {row.last_error}" if row.consecutive_failures else ""
+        if not error and state.get("last_problem"):  # the poll worked; an item of it did not
+            error = f"[an item, in 24h] {state['last_problem']}"
         rows.append(
             (
                 source.key,

@@ -85,10 +85,17 @@ def source_table(config: Config, snapshot: Snapshot) -> str:
                 str(polls),
                 str(snapshot.polls.get((source.key, RunStatus.ERROR), 0)),
                 str(snapshot.articles.get(source.key, 0)),
-                note(row),
+                note(row) or _items_note(snapshot.polls.get((source.key, RunStatus.PARTIAL), 0)),
             )
         )
     return table(rows)
+
+
+def _items_note(partial: int) -> str:
+    """Say that polls of the last day left items out (a page gone, an item unreadable)."""
+    if not partial:
+        return ""
+    return f"{partial} poll(s) in 24h left an item out: `presswatch sources` says why"
 
 
 def channel_table(config: Config, snapshot: Snapshot) -> str:

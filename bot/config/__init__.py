@@ -21,6 +21,7 @@ from bot.config.model import (
     ServiceConfig,
     TelegramConfig,
     UncertainPolicy,
+    UnknownSource,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "ServiceConfig",
     "TelegramConfig",
     "UncertainPolicy",
+    "UnknownSource",
     "config_from_dict",
     "load_config",
     "parse_duration",

@@ -267,11 +267,18 @@ def _check_channel_filters(root: Table, values: dict) -> None:
         "sources": [s.key for s in values.get("sources", ())],
         "topics": [t.key for t in taxonomy.topics] if isinstance(taxonomy, Taxonomy) else [],
     }
+    # A topic's label in any language names it too: the hint then gives its key.
+    named = {
+        name.casefold(): t.key
+        for t in (taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
+        for name in t.names()
+    }
     for i, channel in enumerate(values.get("channels", ())):
         for field, keys in known.items():
             for key in getattr(channel, field):
                 if key not in keys:
-                    close = difflib.get_close_matches(key, keys, n=1)
+                    label_of = named.get(key.casefold()) if field == "topics" else None
+                    close = [label_of] if label_of else difflib.get_close_matches(key, keys, n=1)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     kind = field.removesuffix("s")
                     root.problems.add(f"channels[{i}].{field}", f"unknown {kind} {key!r}{hint}")

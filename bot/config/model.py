@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from bot.config.fields import ConfigError
 from bot.text.classify import Taxonomy
 from scrapers.fetch import FetchPolicy
 from scrapers.models import Source
@@ -24,6 +24,7 @@ __all__ = [
     "ServiceConfig",
     "TelegramConfig",
     "UncertainPolicy",
+    "UnknownSource",
 ]
 
 
@@ -176,9 +177,20 @@ class Config:
         )
 
     def source(self, key: str) -> Source:
-        """Return the source with this key or raise ConfigError."""
+        """Return the source with this key or raise UnknownSource."""
         for source in self.sources:
             if source.key == key:
                 return source
-        known = ", ".join(s.key for s in self.sources) or "none"
-        raise ConfigError(f"unknown source {key!r} (configured: {known})")
+        raise UnknownSource(key, tuple(s.key for s in self.sources))
+
+
+class UnknownSource(LookupError):
+    """A command named a source key the config does not have: a usage error, not a config one."""
+
+    def __init__(self, key: str, known: tuple[str, ...]) -> None:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        # The closest key when one is near (a typo), else the whole list to choose from.
+        hint = (
+            f"did you mean {close[0]!r}?" if close else f"configured: {', '.join(known) or 'none'}"
+        )
+        super().__init__(f"unknown source {key!r} ({hint})")

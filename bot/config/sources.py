@@ -45,7 +45,9 @@ def read_source(t: Table) -> Source | None:
         url_rewrites=_rewrites(t),
         selectors=_selectors(t.table("selectors")),
         max_silence_seconds=t.duration("max_silence"),
-        recheck_seconds=_recheck(t),
+        recheck_seconds=_duration_or_off(t, "recheck"),
+        missing_page_wait_seconds=_duration_or_off(t, "missing_page_wait"),
+        missing_page=t.get("missing_page", str, check=one_of("archive", "post")),
         pages=t.get("pages", str, check=url_template),
     )
     if needs_pattern:
@@ -63,12 +65,12 @@ def _dateline(value: str) -> bool:
     return True
 
 
-def _recheck(t: Table):
-    """Read a source's recheck window: a duration, or 0 to never re-read."""
-    if t.data.get("recheck") in (0, "0", "off"):
-        t.take("recheck")
+def _duration_or_off(t: Table, key: str):
+    """Read a duration that may be 0 ("off"): the recheck window, the wait for a missing page."""
+    if t.data.get(key) in (0, "0", "off"):
+        t.take(key)
         return 0
-    return t.duration("recheck")
+    return t.duration(key)
 
 
 def _selectors(t: Table):

@@ -16,6 +16,7 @@ import html
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 from functools import cache
 
 from jinja2 import Template
@@ -27,10 +28,12 @@ from bot.delivery.render import (
     TEXT,
     Limits,
     Post,
+    day_only,
     link_label,
     local_time,
     render_post,
     shorten,
+    shown_time,
     shown_url,
     word,
 )
@@ -57,9 +60,8 @@ class Composer:
         self._store = store
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}
-        self._topic_tags = {t.key: t.hashtag for t in config.taxonomy.topics}
-        self._entity_tags = {t.key: t.hashtag for t in config.taxonomy.entities}
-        self._topic_labels = {t.key: t.label for t in config.taxonomy.topics}
+        self._topics = {t.key: t for t in config.taxonomy.topics}
+        self._entities = {t.key: t for t in config.taxonomy.entities}
 
     def channel(self, name: str) -> Channel | None:
         """Return a channel's config (None for a personal alert row such as 'user:42')."""
@@ -141,6 +143,7 @@ class Composer:
         """Return a template's variables for a row (README "Post templates"), each bounded."""
         article, source = item.article, self._sources.get(item.source_key)
         moment, url = article.published, without_trackers(article.url)
+        zone = source.timezone if source else "UTC"
         return {
             "title": shorten(article.title or url, limits.title),
             "summary": summary,
@@ -148,21 +151,26 @@ class Composer:
             "link_label": link_label(url),
             "source": shorten(source.display_name if source else item.source_key, limits.meta),
             "source_key": item.source_key,
-            "time": local_time(moment, channel.timezone) if moment else "",
-            "date": local_time(moment, channel.timezone)[:10] if moment else "",
+            "time": _time(moment, channel.timezone, source_zone=zone),
+            "date": _time(moment, channel.timezone, source_zone=zone)[:10],
             "author": shorten(article.author, limits.meta),
             "lang": article.lang,
             "image": article.image,
-            "topics": [self._topic_labels.get(k, k) for k in article.topics],
+            "topics": [
+                t.label_in(article.lang) if (t := self._topics.get(k)) else k
+                for k in article.topics
+            ],
             "hashtags": list(self.hashtags(item)),
             "also": list(self.also(item)),
         }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
-        """Return the article's topic and entity hashtags, each once; unknown keys are skipped."""
-        tags = [self._topic_tags.get(k) for k in item.article.topics]
-        tags += [self._entity_tags.get(k) for k in item.article.entities]
-        return tuple(dict.fromkeys(f"#{tag}" for tag in tags if tag))
+        """Return the article's topic and entity hashtags in its language, each once; unknown keys
+        are skipped."""
+        article = item.article
+        known = [self._topics.get(k) for k in article.topics]
+        known += [self._entities.get(k) for k in article.entities]
+        return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
 
     def also(self, item: OutboxItem) -> tuple[str, ...]:
         """Return the other sources of the article's story, at most MAX_ALSO named."""
@@ -238,6 +246,18 @@ class Composer:
             preview_url=url,
             reply_to=target,
         )
+
+
+def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
+    """Return a template's `time` in the channel's zone; a source's date alone stays that date
+    (midnight in Moscow is 21:00 the day before in UTC: a day and a time nobody gave)."""
+    if moment is None:
+        return ""
+    return (
+        shown_time(moment, source_zone)
+        if day_only(moment, source_zone)
+        else local_time(moment, zone)
+    )
 
 
 @cache

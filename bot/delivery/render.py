@@ -120,12 +120,16 @@ def local_time(moment: datetime, zone: str) -> str:
 
 def shown_time(moment: datetime, zone: str) -> str:
     """Return local_time for readers: the day alone when the time is exactly local midnight."""
-    local = moment.astimezone(ZoneInfo(zone))
     # A page that prints only its date (odkb-csto.org) is dated midnight where it is published;
     # "00:00 MSK" would state a time nobody gave.
-    if local.time() == time(0):
-        return f"{local:%d.%m.%Y}"
+    if day_only(moment, zone):
+        return f"{moment.astimezone(ZoneInfo(zone)):%d.%m.%Y}"
     return local_time(moment, zone)
+
+
+def day_only(moment: datetime, zone: str) -> bool:
+    """Tell whether a publication time is a date alone: exactly midnight in the source's zone."""
+    return moment.astimezone(ZoneInfo(zone)).time() == time(0)
 
 
 def shorten(text: str, limit: int) -> str:

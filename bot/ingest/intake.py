@@ -7,13 +7,16 @@ import logging
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.config import Channel, Corrections
+from bot.config.fields import span
 from bot.ingest.enrich import Enriched, Enricher, Prepared
 from bot.ingest.plan import Archived, Facts, Fate, Plan, Story, describe, plan
-from scrapers.models import Article
+from scrapers.errors import HTTPStatusError, ScrapeError
+from scrapers.models import Article, Link, Source
 from storage import Store
 from storage.neardup import NearDuplicate
 
@@ -33,6 +36,53 @@ class Decision:
     minhash: MinHash | None = None  # for a new article: the signature the archive indexes
 
 
+def page_missing(exc: ScrapeError) -> bool:
+    """Tell whether an article's page answered 404 or 410: not there (yet, or any more)."""
+    return isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
+
+
+class MissingPages:
+    """New items whose pages answer 404 or 410, and since when they are waited for.
+
+    An official site often lists an item minutes before its page answers, so such an item is
+    tried again at each poll until the source's `missing_page_wait` has passed, counted from
+    the time its listing gives it (a date alone does not count) or else from when this process
+    first met it.
+    """
+
+    def __init__(self) -> None:
+        self._since: dict[str, datetime] = {}
+
+    def waiting(self, source: Source, link: Link, *, now: datetime) -> bool:
+        """Return True while a new item's missing page is still to be waited for."""
+        since = min(self._since.setdefault(link.canonical_url, now), _listed(link, source) or now)
+        if now - since < timedelta(seconds=source.missing_page_wait_seconds):
+            return True
+        self.found(link)
+        return False
+
+    def found(self, link: Link) -> None:
+        """Forget an item: its page answered, or it was given up."""
+        self._since.pop(link.canonical_url, None)
+
+
+def gave_up(source: Source, exc: ScrapeError) -> str:
+    """Say why an item whose page never answered is not posted (or is, title only)."""
+    wait = source.missing_page_wait_seconds
+    after = f"still after {span(wait)}" if wait else "not waited for (missing_page_wait = 0)"
+    if source.missing_page == "post":
+        return f'{exc}, {after}: posted with its listed title only (missing_page = "post")'
+    return f"{exc}, {after}: archived from its listing, not posted"
+
+
+def _listed(link: Link, source: Source) -> datetime | None:
+    """Return the time the listing gives an item, None for none or a date alone (midnight)."""
+    if link.published is None:
+        return None
+    local = link.published.astimezone(ZoneInfo(source.timezone))
+    return None if local.time() == time(0) else link.published
+
+
 class Intake:
     """Decide about each article read, and carry the decision out against the archive."""
 
@@ -45,6 +95,7 @@ class Intake:
         corrections: Corrections,
     ) -> None:
         self.enricher, self._store = enricher, store
+        self.missing = MissingPages()  # kept for the process: the service's polls share it
         self._channels, self._corrections = tuple(channels), corrections
 
     def decide(

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
 from bot.ingest.health import record_health, steady
+from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
     Lookups,
     Ready,
@@ -163,14 +164,14 @@ async def store_links(
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         try:
             stub = quiet_stubs and not post(link)
-            prepared = await _read_or_stub(
+            prepared, postable = await _read_or_stub(
                 source, link, ctx, problems, stub_transient=stub, ready=ready
             )
             # The listing's URL is remembered too, when the page names another canonical URL.
             stored += ctx.intake.store(
                 source.key,
                 prepared,
-                post=post(link),
+                post=post(link) and postable,
                 now=ctx.clock(),
                 aliases=(link.canonical_url,),
             )
@@ -191,17 +192,33 @@ async def _read_or_stub(
     *,
     stub_transient: bool,
     ready: Ready | None = None,
-) -> Prepared:
-    """Read a link's article; a page gone for good becomes a stub from the link, a transient
-    failure is raised (or stubbed too, with `stub_transient`). Either is noted in `problems`."""
+) -> tuple[Prepared, bool]:
+    """Read a link's article, and say whether it may be posted; a page gone for good becomes a
+    stub from the link, a transient failure is raised (or stubbed too, with `stub_transient`).
+    Either is noted in `problems`. A page that answers 404/410 is waited for (raised) first,
+    and then its stub is posted only if the source says so (MissingPages, intake.py)."""
     try:
-        return await read_article(source, link, ctx, ready=ready)
+        read = await read_article(source, link, ctx, ready=ready)
     except ScrapeError as exc:
-        problems.append(str(exc))
-        log.warning("article %s %s: failed: %s", source.key, link.url, exc)
-        if not (stub_transient or permanent_failure(exc)):
+        missing = page_missing(exc) and not stub_transient
+        if missing and ctx.intake.missing.waiting(source, link, now=ctx.clock()):
+            log.info(
+                "article %s %s: %s; not posted yet, tried again next poll",
+                source.key,
+                link.url,
+                exc,
+            )
             raise
-        return ctx.intake.enricher.prepare(_from_link_only(link))
+        reason = gave_up(source, exc) if missing else str(exc)
+        problems.append(reason)
+        log.warning("article %s %s: failed: %s", source.key, link.url, reason)
+        if not (stub_transient or missing or permanent_failure(exc)):
+            raise
+        return ctx.intake.enricher.prepare(
+            _from_link_only(link)
+        ), not missing or source.missing_page == "post"
+    ctx.intake.missing.found(link)
+    return read, True
 
 
 async def recheck_known(

@@ -29,6 +29,7 @@ ENTITY_THRESHOLD = 1.0
 _SECTIONS = {"topics": TOPIC_THRESHOLD, "entities": ENTITY_THRESHOLD}
 _KEYS = {
     "label",
+    "labels",
     "hashtag",
     "description",
     "threshold",
@@ -40,6 +41,8 @@ _KEYS = {
     "model",
 }
 _KEY_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_LANG_RE = re.compile(r"[a-z]{2,3}")
+_NOT_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"\w+")
 _START = 7  # the longest word beginning kept in Text.starts: enough to tell stems apart
 _LENGTHS = range(1, _START + 1)
@@ -102,6 +105,9 @@ class Topic:
     rules: tuple[Rule, ...]
     exclude: tuple[Rule, ...] = ()
     model: bool = False  # the shipped topic model decides, with these rules among its inputs
+    # Display labels per language code ("ru" -> "Миротворчество"): what readers of posts in
+    # that language see, as the topic's name and, made hashtag-safe, as its hashtag.
+    labels: tuple[tuple[str, str], ...] = ()
     # Which rules a word beginning of the text can wake (indices into rules, in order), and
     # the rules with no such word, tried on every text.
     by_word: Mapping[str, tuple[int, ...]] = field(init=False, repr=False, compare=False)
@@ -115,6 +121,20 @@ class Topic:
         object.__setattr__(self, "by_word", {w: tuple(at) for w, at in by_word.items()})
         always = tuple(i for i, rule in enumerate(self.rules) if not rule.word)
         object.__setattr__(self, "always", always)
+
+    def label_in(self, lang: str) -> str:
+        """Return the topic's name for readers of `lang`: its label there, else `label`."""
+        return dict(self.labels).get(_language(lang), self.label)
+
+    def hashtag_in(self, lang: str) -> str:
+        """Return the hashtag (no '#') for a post in `lang`: its label there, else `hashtag`."""
+        label = dict(self.labels).get(_language(lang))
+        return as_hashtag(label) if label else self.hashtag
+
+    def names(self) -> tuple[str, ...]:
+        """Return every name a reader may call the topic by: key, labels and hashtags."""
+        shown = (label for _, label in self.labels)
+        return (self.key, self.label, self.hashtag, *shown)
 
     def words(self) -> set[str]:
         """Return the word beginnings of all its rules and exclusions."""
@@ -215,6 +235,7 @@ def _topic(
         rules=rules,
         exclude=_rules(table, ("exclude", "exclude_regex"), path, {}),
         model=_uses_model(table, key, path, modelled),
+        labels=_labels(table, path),
     )
 
 
@@ -260,6 +281,30 @@ def _hashtag(table: dict, key: str, path: str) -> str:
     if not re.fullmatch(r"\w+", tag) or tag.isdigit():
         raise ValueError(f"{path}.hashtag: {raw!r} is not a usable Telegram hashtag")
     return tag
+
+
+def _labels(table: dict, path: str) -> tuple[tuple[str, str], ...]:
+    """Read the per-language display labels, each usable as a hashtag once made safe."""
+    where = f"{path}.labels"
+    labels = _expect(table.get("labels", {}), dict, where, 'a table such as { ru = "Экономика" }')
+    for lang, label in labels.items():
+        if not _LANG_RE.fullmatch(lang):
+            raise ValueError(f"{where}.{lang}: not a language code (two or three letters: ru, en)")
+        _expect(label, str, f"{where}.{lang}", "a string")
+        tag = as_hashtag(label)
+        if not tag or tag.replace("_", "").isdigit():
+            raise ValueError(f"{where}.{lang}: {label!r} has no letters to make a hashtag of")
+    return tuple(labels.items())
+
+
+def as_hashtag(label: str) -> str:
+    """Return a label as Telegram hashtag text: runs of spaces and punctuation become one '_'."""
+    return _NOT_WORD.sub("_", label).strip("_")
+
+
+def _language(lang: str) -> str:
+    """Return the language part of a code such as "ru" or "ru-RU", lower-cased."""
+    return lang.split("-")[0].split("_")[0].lower()
 
 
 def _number(value: object, path: str) -> float:

@@ -1,0 +1,143 @@
+"""Topic and entity labels per language: a Russian post shows Russian hashtags and topic names."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.chat.answers import find_topic, topics_text
+from bot.config import ConfigError, config_from_dict
+from bot.config.topics import default_taxonomy, taxonomy_from_config
+from scrapers.models import Article
+from storage import Delivery
+from tests.fakes.telegram import FakeTelegram
+from tests.support.posting import CHAT, Harness
+from tests.support.relay import SOURCES, START, channel
+
+TABLE = {"label": "Peacekeeping", "phrases": ["peacekeep"]}
+
+
+def _taxonomy(**extra):
+    return taxonomy_from_config({"topics": {"peacekeeping": TABLE | extra}})
+
+
+def test_a_label_in_the_post_s_language_is_its_name_and_hashtag() -> None:
+    (topic,) = _taxonomy(labels={"ru": "Миротворческие операции"}).topics
+    assert topic.hashtag_in("ru") == "Миротворческие_операции"
+    assert topic.label_in("ru") == "Миротворческие операции"
+    assert topic.hashtag_in("ru-RU") == "Миротворческие_операции"
+    # Other languages, and an article whose language is unknown, keep label and hashtag.
+    assert (topic.hashtag_in("en"), topic.label_in("en")) == ("peacekeeping", "Peacekeeping")
+    assert topic.hashtag_in("") == "peacekeeping"
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        ("миротворчество", "topics.peacekeeping.labels: expected a table such as"),
+        ({"ru": 5}, "topics.peacekeeping.labels.ru: expected a string, got int"),
+        ({"russian": "Мир"}, "topics.peacekeeping.labels.russian: not a language code"),
+        ({"ru": " -!- "}, "topics.peacekeeping.labels.ru: ' -!- ' has no letters"),
+        ({"ru": "2024"}, "topics.peacekeeping.labels.ru: '2024' has no letters"),
+    ],
+)
+def test_a_bad_label_is_one_config_error_naming_its_key(labels, message) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _taxonomy(labels=labels)
+    (problem,) = caught.value.problems
+    assert problem.startswith(message), problem
+
+
+def test_every_default_topic_and_entity_has_a_russian_label() -> None:
+    shipped = default_taxonomy()
+    missing = [t.key for t in (*shipped.topics, *shipped.entities) if "ru" not in dict(t.labels)]
+    assert missing == []
+
+
+def test_the_chat_finds_a_topic_by_key_label_or_hashtag_in_any_language() -> None:
+    topics = default_taxonomy().topics
+    for name in (
+        "politics-diplomacy",
+        "politics_diplomacy",
+        "Politics and diplomacy",
+        "политика и дипломатия",
+        "#Политика_и_дипломатия",
+    ):
+        found = find_topic(topics, name)
+        assert found is not None and found.key == "politics-diplomacy", name
+    assert find_topic(topics, "политика") is None
+    assert "Politics and diplomacy / Политика и дипломатия" in topics_text(topics)
+
+
+def _article(lang: str) -> Article:
+    words = {"ru": "Миротворцы ОДКБ завершили учения", "en": "CSTO peacekeepers end drills"}
+    return Article(
+        url=f"https://example.org/{lang}/1",
+        canonical_url=f"https://example.org/{lang}/1",
+        title=words[lang],
+        published=START,
+        lang=lang,
+        body=words[lang] + ".",
+        topics=("peacekeeping", "politics-diplomacy"),
+        entities=("csto",),
+    )
+
+
+def _harness(tmp_path, fake, **extra) -> Harness:
+    """The posting harness with the shipped taxonomy (a config without [topics] gets it)."""
+    h = Harness(tmp_path, fake)
+    data = {
+        "storage": {"path": str(tmp_path / "archive.db")},
+        "telegram": {"api_base_url": fake.base_url},
+        "channels": [channel("main", CHAT, **extra)],
+        "sources": SOURCES,
+    }
+    h.config = config_from_dict(data, path=tmp_path / "presswatch.toml", token="")
+    return h
+
+
+@pytest.fixture
+def fake():
+    with FakeTelegram(rate_limit=None) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("lang", "tags"),
+    [
+        ("ru", "#Миротворчество #Политика_и_дипломатия #ОДКБ"),
+        ("en", "#peacekeeping #politics_diplomacy #CSTO"),
+    ],
+)
+def test_a_post_carries_the_hashtags_of_its_language(tmp_path, fake, lang, tags) -> None:
+    h = _harness(tmp_path, fake)
+    h.store.add_article(
+        _article(lang), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (post,) = fake.messages_for(CHAT)
+    assert post.plain.splitlines()[-1] == tags
+
+
+def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, fake) -> None:
+    template = "<b>{{ title }}</b>\n{{ topics | join(', ') }}\n{{ url }}"
+    h = _harness(tmp_path, fake, template=template)
+    h.store.add_article(
+        _article("ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (post,) = fake.messages_for(CHAT)
+    assert post.plain.splitlines()[1] == "Миротворчество, Политика и дипломатия"
+
+
+def test_a_channel_filter_naming_a_label_is_told_the_topic_s_key() -> None:
+    data = {
+        "channels": [{"name": "main", "chat_id": "@presswatch_test", "topics": ["Миротворчество"]}],
+        "sources": [{"key": "a", "kind": "feed", "url": "https://example.org/feed"}],
+    }
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict(data, path=Path("presswatch.toml"), token="")
+    assert list(caught.value.problems) == [
+        "channels[0].topics: unknown topic 'Миротворчество' (did you mean 'peacekeeping'?)"
+    ]
