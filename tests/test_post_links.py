@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.delivery.digest import digest_entry
+from bot.delivery.render import link_label
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 from storage import Delivery
@@ -80,3 +81,10 @@ def test_a_digest_entry_links_and_shows_the_address_without_trackers() -> None:
     entry = digest_entry(_article(), source_name="TASS", zone="Europe/Moscow")
     assert f'<a href="{CLEAN}">tass.com/politics/1451110</a>' in entry.html
     assert entry.plain.endswith("\ntass.com/politics/1451110")
+
+
+def test_a_digest_entry_shows_the_same_short_address_as_a_post() -> None:
+    url = "https://www.mid.ru/ru/foreign_policy/news/1979523/?lang=ru&utm_source=rss"
+    entry = digest_entry(_article(url=url), source_name="MID", zone="Europe/Moscow")
+    assert entry.plain.endswith("\nmid.ru/ru/foreign_policy/news/1979523")
+    assert f">{link_label(url)}</a>" in entry.html

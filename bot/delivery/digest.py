@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
+from bot.delivery.render import escape_html, link_label, shorten, shown_time, utf16_len
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -100,7 +100,7 @@ def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntr
     title = shorten(article.title or url, 300)
     meta = source_name + (f" · {shown_time(article.published, zone)}" if article.published else "")
     href = html.escape(url, quote=True)
-    label = shorten(url.split("://", 1)[-1], 80)
+    label = link_label(url)  # the same short address as a post shows
     return DigestEntry(
         html=f'<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href="{href}">{escape_html(label)}</a>',
         plain=f"{title}\n{meta}\n{label}",

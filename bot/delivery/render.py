@@ -73,19 +73,19 @@ def render_post(
         source_name + (f" · {shown_time(article.published, zone)}" if article.published else ""),
         limits.meta,
     )
-    link_label = _link_label(url)
+    label = link_label(url)
     tail = [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
     tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
     plain_link = shown_url(url, room=room)
-    html_summary = _fit(summary, room - utf16_len(link_label)) if summary else ""
+    html_summary = _fit(summary, room - utf16_len(label)) if summary else ""
     plain_summary = _fit(summary, room - utf16_len(plain_link)) if summary else ""
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
         *([escape_html(html_summary)] if html_summary else []),
-        f'<a href="{html.escape(url, quote=True)}">{escape_html(link_label)}</a>',
+        f'<a href="{html.escape(url, quote=True)}">{escape_html(label)}</a>',
         *[escape_html(text) for text in tail],
     ]
     plain_parts = [
@@ -139,7 +139,7 @@ def shorten(text: str, limit: int) -> str:
 
 def shown_url(url: str, *, room: int) -> str:
     """Return the URL to show as text: itself if it fits in `room` units, else its short label."""
-    return url if utf16_len(url) <= room else _link_label(url)
+    return url if utf16_len(url) <= room else link_label(url)
 
 
 def _join_head(parts: list[str]) -> list[str]:
@@ -166,12 +166,7 @@ def _fit(text: str, limit: int) -> str:
 
 
 def link_label(url: str) -> str:
-    """Return the short label a post links to the article (host and the start of the path)."""
-    return _link_label(url)
-
-
-def _link_label(url: str) -> str:
-    """Return a short readable form of the URL: host and the start of the path."""
+    """Return the short label a post or digest links to the article: host and the path's start."""
     parts = urlsplit(url)
     label = (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
     return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
