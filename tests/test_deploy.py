@@ -152,3 +152,17 @@ def test_datasette_titles_or_hides_every_table_and_facets_real_columns(tmp_path)
     missing = [(t, c) for t, c in named if c not in store.db[t].columns_dict]
     store.close()
     assert missing == []
+
+
+def test_the_systemd_unit_lets_the_parsing_workers_cap_their_memory() -> None:
+    """Later SystemCallFilter= lines amend earlier ones: setrlimit must be allowed last."""
+    unit = (DEPLOY / "presswatch.service").read_text(encoding="utf-8")
+    filters = [
+        line.split("=", 1)[1].split()
+        for line in unit.splitlines()
+        if line.startswith("SystemCallFilter=")
+    ]
+    deciding = [
+        words for words in filters if {"setrlimit", "~@resources", "@resources"} & set(words)
+    ]
+    assert deciding and "setrlimit" in deciding[-1] and not deciding[-1][0].startswith("~")
