@@ -27,7 +27,7 @@ from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .transaction import joined
-from .urls import UrlFacts, url_facts
+from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
@@ -185,6 +185,10 @@ class Store:
             None,
         )
         return row["id"] if row else None
+
+    def arrival(self, canonical_url: str, content_hash: str | None) -> Arrival:
+        """Return whether a new article's URL is archived and the original of its text, at once."""
+        return arrival(self.db, canonical_url, content_hash)
 
     def add_article(
         self,

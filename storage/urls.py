@@ -1,5 +1,6 @@
 """What the archive knows about a feed's URLs, in one query: which are archived, which are due for
-a re-read (a poll's quick scan asks both before it decides what to parse)."""
+a re-read (a poll's quick scan asks both before it decides what to parse); and about a new
+article, in one query: whether its URL was archived meanwhile, and the original of its text."""
 
 from __future__ import annotations
 
@@ -52,3 +53,27 @@ def url_facts(
             due.append((str(row["seen"]), row["id"], row["url_key"], row["content_hash"]))
     due.sort()
     return UrlFacts(frozenset(known), tuple((id_, key, hash_) for _, id_, key, hash_ in due))
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What the archive says of a new article just before it is stored."""
+
+    known: bool  # its URL is archived (stored meanwhile by a poll of another source)
+    original: int | None  # the first original article with its content hash
+
+
+def arrival(db: Database, canonical_url: str, content_hash: str | None) -> Arrival:
+    """Return whether a URL is archived and the first original article with a content hash (as
+    `Store.known_url_keys` and `Store.article_with_hash` would, in one round trip)."""
+    key = url_key(canonical_url)
+    row = next(
+        db.query(
+            """select exists (select 1 from articles where url_key = ?
+                              union all select 1 from article_urls where url_key = ?) as known,
+                      (select id from articles where content_hash = ? and duplicate_of is null
+                       order by id limit 1) as original""",
+            [key, key, content_hash],
+        )
+    )
+    return Arrival(bool(row["known"]), row["original"])
