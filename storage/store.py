@@ -186,9 +186,10 @@ class Store:
         )
         return row["id"] if row else None
 
-    def arrival(self, canonical_url: str, content_hash: str | None) -> Arrival:
-        """Return whether a new article's URL is archived and the original of its text, at once."""
-        return arrival(self.db, canonical_url, content_hash)
+    def arrival(self, url: str, content_hash: str | None, *, subscriptions=False) -> Arrival:
+        """Return whether a new article's URL is archived, the original of its text (and with
+        `subscriptions`, every subscription), in one round trip."""
+        return arrival(self.db, url, content_hash, subscriptions=subscriptions)
 
     def add_article(
         self,

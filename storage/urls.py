@@ -5,6 +5,7 @@ article, in one query: whether its URL was archived meanwhile, and the original 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,9 @@ from sqlite_utils import Database
 
 from scrapers.normalize import url_key
 
+from .dialect import is_postgres
 from .records import iso
+from .subscriptions import Subscription, SubscriptionKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +64,36 @@ class Arrival:
 
     known: bool  # its URL is archived (stored meanwhile by a poll of another source)
     original: int | None  # the first original article with its content hash
+    subscriptions: tuple[Subscription, ...] = ()  # every reader's, when asked for
 
 
-def arrival(db: Database, canonical_url: str, content_hash: str | None) -> Arrival:
+def arrival(
+    db: Database, canonical_url: str, content_hash: str | None, *, subscriptions: bool = False
+) -> Arrival:
     """Return whether a URL is archived and the first original article with a content hash (as
-    `Store.known_url_keys` and `Store.article_with_hash` would, in one round trip)."""
+    `Store.known_url_keys` and `Store.article_with_hash` would, in one query), and with
+    `subscriptions` every subscription too (in the same round trip on PostgreSQL)."""
     key = url_key(canonical_url)
-    row = next(
-        db.query(
+    with db.pipeline() if is_postgres(db) else nullcontext():
+        facts = db.execute(
             """select exists (select 1 from articles where url_key = ?
-                              union all select 1 from article_urls where url_key = ?) as known,
+                              union all select 1 from article_urls where url_key = ?),
                       (select id from articles where content_hash = ? and duplicate_of is null
-                       order by id limit 1) as original""",
+                       order by id limit 1)""",
             [key, key, content_hash],
         )
-    )
-    return Arrival(bool(row["known"]), row["original"])
+        subscribed = (
+            db.execute("select id, user_id, chat_id, kind, value from subscriptions order by id")
+            if subscriptions
+            else None
+        )
+    # Read once the block is over: the pipeline's end sends both with its sync, one round trip
+    # (a read inside it would wait for the answers first, and its end for the sync's: two).
+    known, original = facts.fetchone()
+    rows = subscribed.fetchall() if subscribed is not None else []
+    return Arrival(
+        bool(known),
+        original,
+        tuple(Subscription(id_, user, chat, SubscriptionKind(kind), value)
+              for id_, user, chat, kind, value in rows),
+    )  # fmt: skip

@@ -23,6 +23,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.jobs import feed_articles, source_links
 from scrapers.sandbox import InProcess
 from storage import Store
+from storage.subscriptions import Subscriptions
 from tests.fakes.sites import FakeSites
 from tests.support.clocks import HandClock
 
@@ -206,7 +207,7 @@ def test_a_feed_read_with_its_items_that_fails_is_read_again_apart(feed) -> None
 def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) -> None:
     # The quick scan's one question (which URLs are archived, which are due for a re-read) serves
     # the rest of the poll; only a new article's own URL is asked again, just before it is stored
-    # (with the original of its text, in the same query).
+    # (with the original of its text and the subscriptions, in the same round trip).
     asked: list[tuple[str, int]] = []
     originals = {name: getattr(Store, name) for name in ("known_url_keys", "recheck_candidates")}
     facts = Store.url_facts
@@ -224,11 +225,16 @@ def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) ->
         asked.append(("url_facts", len(urls)))
         return facts(self, source_key, urls, **kwargs)
 
-    def arrival(self, url, content_hash):
+    def arrival(self, url, content_hash, **kwargs):
         asked.append(("arrival", 1))
-        return arrivals(self, url, content_hash)
+        return arrivals(self, url, content_hash, **kwargs)
 
-    arrivals = Store.arrival
+    def every_subscription(self):
+        asked.append(("subscriptions", 0))
+        return subscriptions(self)
+
+    arrivals, subscriptions = Store.arrival, Subscriptions.all
+    monkeypatch.setattr(Subscriptions, "all", every_subscription)
     for name in originals:
         monkeypatch.setattr(Store, name, counting(name))
     monkeypatch.setattr(Store, "url_facts", url_facts)

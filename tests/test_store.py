@@ -118,6 +118,12 @@ def test_a_new_articles_arrival_answers_as_the_two_lookups_do(store: Store) -> N
         ), (url, content_hash)
     answer = store.arrival(_article(5).url, same)
     assert (answer.known, answer.original) == (False, first)  # the original, not its reprint
+    assert answer.subscriptions == ()  # not asked for
+    for user, value in ((7, "energy"), (8, "tass")):
+        store.subscriptions.add(user_id=user, chat_id=str(user), kind="topic", value=value, now=NOW)
+    answer = store.arrival(_article(5).url, same, subscriptions=True)
+    assert answer.subscriptions == tuple(store.subscriptions.all())
+    assert [s.value for s in answer.subscriptions] == ["energy", "tass"]
 
 
 def test_outbox_lifecycle(store: Store) -> None:
