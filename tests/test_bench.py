@@ -51,31 +51,3 @@ def test_the_polling_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
     assert measured["server_requests"] > 0
     assert "| 304 Not Modified |" in measured["report"]
     assert "Command: `python -m bench.polling --sources 2" in measured["report"]
-
-
-def test_the_probe_sorts_a_synthetic_py_spy_profile_by_what_the_loop_did(tmp_path) -> None:
-    from bench.scale.probe import loop_shares
-
-    raw = tmp_path / "spy.txt"
-    raw.write_text(
-        "thread (1): MainThread;run (a.py:1);Connection.wait (psycopg/connection.py:495) 3\n"
-        "thread (1): MainThread;run (a.py:1);EpollSelector.select (selectors.py:468) 1\n"
-        "thread (1): MainThread;run (a.py:1);poll (bot/ingest/poll.py:87) 4\n"
-        "thread (2): presswatch-worker-0;work (t.py:1) 9\n"  # not the loop's thread
-        "thread (1): MainThread;run (a.py:1);AsyncConnection.wait (psycopg/connection_async.py:532) 2\n"
-    )
-    assert loop_shares(raw) == {
-        "running (or runnable)": 0.6,
-        "waiting on the archive (synchronous psycopg)": 0.3,
-        "idle in the event loop": 0.1,
-    }
-
-
-def test_the_probe_counts_context_switches_of_live_processes_only() -> None:
-    import os
-
-    from bench.scale.probe import switches
-
-    voluntary, involuntary = switches([os.getpid()])
-    assert voluntary + involuntary > 0
-    assert switches([os.getpid(), 2**22 + 1]) >= (voluntary, involuntary)  # a gone pid adds 0
