@@ -1,6 +1,7 @@
 """What the archive knows about a feed's URLs, in one query: which are archived, which are due for
 a re-read (a poll's quick scan asks both before it decides what to parse); and about a new
-article, in one query: whether its URL was archived meanwhile, and the original of its text."""
+article, in one round trip: whether its URL was archived meanwhile, the original of its text,
+and the subscriptions it may match."""
 
 from __future__ import annotations
 

@@ -100,8 +100,8 @@ class QuietCheck:
     """A pool's check that makes its round trip only for a connection that may be broken.
 
     procrastinate asks for psycopg_pool's check: an empty query before each defer, fetch and
-    finish, three round trips of every poll (a tenth of a worker's CPU with the server's
-    wake-ups). An idle connection whose socket holds nothing to read is sound as far as a
+    finish, two or three round trips of every poll (5 % of a busy worker's own samples, and a
+    wake-up of the server for each). An idle connection whose socket holds nothing to read is sound as far as a
     round trip could tell: a server that stops, restarts or ends the backend (shutdown,
     pg_terminate_backend, a crash) sends its error or closes the socket, which makes it
     readable, and then the full check runs, fails, and the pool lends a new connection.
