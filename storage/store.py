@@ -27,7 +27,7 @@ from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .transaction import joined
-from .urls import UrlFacts, url_facts
+from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
@@ -185,6 +185,11 @@ class Store:
             None,
         )
         return row["id"] if row else None
+
+    def arrival(self, url: str, content_hash: str | None, *, subscriptions=False) -> Arrival:
+        """Return whether a new article's URL is archived, the original of its text (and with
+        `subscriptions`, every subscription), in one round trip."""
+        return arrival(self.db, url, content_hash, subscriptions=subscriptions)
 
     def add_article(
         self,

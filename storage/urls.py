@@ -1,9 +1,12 @@
 """What the archive knows about a feed's URLs, in one query: which are archived, which are due for
-a re-read (a poll's quick scan asks both before it decides what to parse)."""
+a re-read (a poll's quick scan asks both before it decides what to parse); and about a new
+article, in one round trip: whether its URL was archived meanwhile, the original of its text,
+and the subscriptions it may match."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +14,9 @@ from sqlite_utils import Database
 
 from scrapers.normalize import url_key
 
+from .dialect import is_postgres
 from .records import iso
+from .subscriptions import Subscription, SubscriptionKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +57,44 @@ def url_facts(
             due.append((str(row["seen"]), row["id"], row["url_key"], row["content_hash"]))
     due.sort()
     return UrlFacts(frozenset(known), tuple((id_, key, hash_) for _, id_, key, hash_ in due))
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What the archive says of a new article just before it is stored."""
+
+    known: bool  # its URL is archived (stored meanwhile by a poll of another source)
+    original: int | None  # the first original article with its content hash
+    subscriptions: tuple[Subscription, ...] = ()  # every reader's, when asked for
+
+
+def arrival(
+    db: Database, canonical_url: str, content_hash: str | None, *, subscriptions: bool = False
+) -> Arrival:
+    """Return whether a URL is archived and the first original article with a content hash (as
+    `Store.known_url_keys` and `Store.article_with_hash` would, in one query), and with
+    `subscriptions` every subscription too (in the same round trip on PostgreSQL)."""
+    key = url_key(canonical_url)
+    with db.pipeline() if is_postgres(db) else nullcontext():
+        facts = db.execute(
+            """select exists (select 1 from articles where url_key = ?
+                              union all select 1 from article_urls where url_key = ?),
+                      (select id from articles where content_hash = ? and duplicate_of is null
+                       order by id limit 1)""",
+            [key, key, content_hash],
+        )
+        subscribed = (
+            db.execute("select id, user_id, chat_id, kind, value from subscriptions order by id")
+            if subscriptions
+            else None
+        )
+    # Read once the block is over: the pipeline's end sends both with its sync, one round trip
+    # (a read inside it would wait for the answers first, and its end for the sync's: two).
+    known, original = facts.fetchone()
+    rows = subscribed.fetchall() if subscribed is not None else []
+    return Arrival(
+        bool(known),
+        original,
+        tuple(Subscription(id_, user, chat, SubscriptionKind(kind), value)
+              for id_, user, chat, kind, value in rows),
+    )  # fmt: skip

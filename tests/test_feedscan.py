@@ -270,3 +270,19 @@ def test_a_new_item_outside_link_pattern_is_not_confused_with_a_known_one():
     full, fast = _both(content, source, known=("https://example.org/news/?ID=6",))
     assert [link.url for link in fast] == [link.url for link in full]
     assert fast[0] == full[0]
+
+
+def test_reading_a_feed_searches_for_no_missing_xml_driver(monkeypatch) -> None:
+    """feedparser's first choice, libxml2's driver, is not installed: no import is tried per feed."""
+    import sys
+
+    tried: list[str] = []
+
+    class Recorder:
+        def find_spec(self, name, path=None, target=None):
+            tried.append(name)
+
+    monkeypatch.setattr(sys, "meta_path", [Recorder(), *sys.meta_path])
+    links = links_from_feed(_rss(_item("https://example.org/a")), source=SOURCE)
+    assert [link.url for link in links] == ["https://example.org/a"]
+    assert "drv_libxml2" not in tried

@@ -196,3 +196,41 @@ def test_a_worker_whose_job_engine_stops_exits_1_for_its_supervisor(
     url = new_database(postgres, "presswatch_engine")
     config = point_at(write_config(tmp_path, world), url)
     assert main(["run", "--config", str(config)]) == EXIT_FAILED
+
+
+def test_a_job_connection_is_checked_with_a_round_trip_only_when_the_server_left_it(
+    postgres_archive,
+) -> None:
+    """A sound idle connection is lent as it is; one whose backend ended is replaced, no error."""
+    import psycopg
+    import psycopg_pool
+
+    checks: list[int] = []
+
+    async def full_check(connection) -> None:
+        checks.append(1)
+        await psycopg_pool.AsyncConnectionPool.check_connection(connection)
+
+    async def backend_pid(pool) -> int:
+        async with pool.connection() as conn:
+            return (await (await conn.execute("select pg_backend_pid()")).fetchone())[0]
+
+    async def run() -> tuple[int, int, int, list[int]]:
+        pool = psycopg_pool.AsyncConnectionPool(
+            postgres_archive.url, min_size=1, max_size=1, open=False,
+            kwargs={"autocommit": True}, check=jobs.QuietCheck(full_check),
+        )  # fmt: skip
+        async with pool:
+            first, again = await backend_pid(pool), await backend_pid(pool)
+            quiet = list(checks)
+            with psycopg.connect(postgres_archive.url, autocommit=True) as admin:
+                admin.execute("select pg_terminate_backend(%s)", (first,))
+                gone = "select count(*) from pg_stat_activity where pid = %s"
+                while admin.execute(gone, (first,)).fetchone()[0]:
+                    await asyncio.sleep(0.01)  # the backend exits after the signal: wait for it
+            return first, again, await backend_pid(pool), quiet
+
+    first, again, replaced, quiet = asyncio.run(run())
+    assert (again, quiet) == (first, [])  # the same connection, lent with no round trip
+    assert replaced != first  # the pool's full check found it broken and opened another
+    assert checks == [1]

@@ -23,6 +23,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.jobs import feed_articles, source_links
 from scrapers.sandbox import InProcess
 from storage import Store
+from storage.subscriptions import Subscriptions
 from tests.fakes.sites import FakeSites
 from tests.support.clocks import HandClock
 
@@ -205,7 +206,8 @@ def test_a_feed_read_with_its_items_that_fails_is_read_again_apart(feed) -> None
 
 def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) -> None:
     # The quick scan's one question (which URLs are archived, which are due for a re-read) serves
-    # the rest of the poll; only a new article's own URL is asked again, just before it is stored.
+    # the rest of the poll; only a new article's own URL is asked again, just before it is stored
+    # (with the original of its text and the subscriptions, in the same round trip).
     asked: list[tuple[str, int]] = []
     originals = {name: getattr(Store, name) for name in ("known_url_keys", "recheck_candidates")}
     facts = Store.url_facts
@@ -223,9 +225,20 @@ def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) ->
         asked.append(("url_facts", len(urls)))
         return facts(self, source_key, urls, **kwargs)
 
+    def arrival(self, url, content_hash, **kwargs):
+        asked.append(("arrival", 1))
+        return arrivals(self, url, content_hash, **kwargs)
+
+    def every_subscription(self):
+        asked.append(("subscriptions", 0))
+        return subscriptions(self)
+
+    arrivals, subscriptions = Store.arrival, Subscriptions.all
+    monkeypatch.setattr(Subscriptions, "all", every_subscription)
     for name in originals:
         monkeypatch.setattr(Store, name, counting(name))
     monkeypatch.setattr(Store, "url_facts", url_facts)
+    monkeypatch.setattr(Store, "arrival", arrival)
     base = feed.sites.base_url
     two = lambda f: f.publish(item(base, 2), item(base, 1))  # noqa: E731
 
@@ -236,7 +249,7 @@ def test_a_poll_asks_the_archive_about_its_feeds_urls_once(feed, monkeypatch) ->
 
     runs = asyncio.run(feed.polls([two, three_later]))
     assert [run.new_articles for run, _ in runs] == [2, 1]
-    assert asked == [("url_facts", 3), ("known_url_keys", 1)]
+    assert asked == [("url_facts", 3), ("arrival", 1)]
     # The re-reads the scan found due were made: both older articles were checked at that poll.
     checked = Store.open(feed.db).db.execute("select url, checked_at from articles order by id")
     assert [when for _, when in checked] == [feed.clock.now.isoformat()] * 3

@@ -100,6 +100,32 @@ def test_content_hash_finds_the_original(store: Store) -> None:
     assert store.article_with_hash(_article(5, body="same text HERE.").content_hash) == first
 
 
+def test_a_new_articles_arrival_answers_as_the_two_lookups_do(store: Store) -> None:
+    first = store.add_article(_article(4, body="Same  text here."), source_key="a", now=NOW)
+    store.add_article(
+        _article(7, body="Same text here."), source_key="b", now=NOW, duplicate_of=first
+    )
+    store.add_article(_article(8), source_key="a", now=NOW, aliases=("https://tass.com/old/8",))
+    same, other = (_article(n, body=b).content_hash for n, b in ((5, "same TEXT here."), (5, "x")))
+    cases = [(url, hash_) for url in (_article(4).url, "https://tass.com/old/8",
+             _article(5).url) for hash_ in (same, other, None)]  # fmt: skip
+    for url, content_hash in cases:
+        answer = store.arrival(url, content_hash)
+        expected_original = store.article_with_hash(content_hash) if content_hash else None
+        assert (answer.known, answer.original) == (
+            bool(store.known_url_keys([url])),
+            expected_original,
+        ), (url, content_hash)
+    answer = store.arrival(_article(5).url, same)
+    assert (answer.known, answer.original) == (False, first)  # the original, not its reprint
+    assert answer.subscriptions == ()  # not asked for
+    for user, value in ((7, "energy"), (8, "tass")):
+        store.subscriptions.add(user_id=user, chat_id=str(user), kind="topic", value=value, now=NOW)
+    answer = store.arrival(_article(5).url, same, subscriptions=True)
+    assert answer.subscriptions == tuple(store.subscriptions.all())
+    assert [s.value for s in answer.subscriptions] == ["energy", "tass"]
+
+
 def test_outbox_lifecycle(store: Store) -> None:
     store.add_article(
         _article(6), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
 __all__ = ["Enriched", "Enricher", "Prepared"]
+_ASK = object()  # find_original's `exact` not given: it asks the archive itself
 
 
 class Enricher:
@@ -42,10 +43,17 @@ class Enricher:
         return signature_of(self.prepare(item).hashes, num_perm=self._store.dedup.num_perm)
 
     def find_original(
-        self, article: Article, minhash: MinHash, *, now: datetime
+        self,
+        article: Article,
+        minhash: MinHash,
+        *,
+        now: datetime,
+        exact: int | None | object = _ASK,
     ) -> NearDuplicate | None:
-        """Return the stored article this one repeats (same text, or nearly), if any."""
-        exact = self._store.article_with_hash(article.content_hash) if article.body else None
+        """Return the stored article this one repeats (same text, or nearly), if any (`exact`: the
+        original with its content hash, when the caller has asked the archive already)."""
+        if exact is _ASK:
+            exact = self._store.article_with_hash(article.content_hash) if article.body else None
         if exact:
             return NearDuplicate(self._store.root_of(exact), 1.0)
         dedup = self._store.dedup

@@ -106,14 +106,20 @@ class Intake:
         prepared = self.enricher.prepare(item)
         enriched = self._own_image(source_key, prepared.enriched)
         article = enriched.article
-        if self._store.known_url_keys([article.canonical_url]):
+        # One round trip for all three questions (PostgreSQL pays one for each statement).
+        arrival = self._store.arrival(
+            article.canonical_url,
+            article.content_hash if article.body else None,
+            subscriptions=post,
+        )
+        if arrival.known:
             # The page's canonical URL names an article we already have.
             return self._decision(source_key, enriched, Facts(known=True), post=post)
         minhash = self.enricher.signature(prepared)
-        original = self.enricher.find_original(article, minhash, now=now)
+        original = self.enricher.find_original(article, minhash, now=now, exact=arrival.original)
         facts = Facts(
             story=self._story(original) if original else None,
-            subscriptions=tuple(self._store.subscriptions.all()) if post else (),
+            subscriptions=arrival.subscriptions,
         )
         return self._decision(source_key, enriched, facts, post=post, minhash=minhash)
 

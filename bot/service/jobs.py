@@ -17,12 +17,15 @@ context; this module only names the jobs and how they are locked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import select
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 import procrastinate
+import psycopg_pool
 from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
+from psycopg.pq import TransactionStatus
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
         max_size=4,
         name="presswatch-jobs",
         configure=_autocommit,
+        pool_factory=_pool,
     )
     app = procrastinate.App(connector=connector)
 
@@ -85,6 +89,39 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
 async def _autocommit(connection: Any) -> None:
     """Put a new connection of procrastinate's pool in autocommit."""
     await connection.set_autocommit(True)
+
+
+def _pool(**options: Any) -> psycopg_pool.AsyncConnectionPool:
+    """Return procrastinate's pool, its connections checked by `QuietCheck` before each loan."""
+    return psycopg_pool.AsyncConnectionPool(**(options | {"check": QuietCheck()}))
+
+
+class QuietCheck:
+    """A pool's check that makes its round trip only for a connection that may be broken.
+
+    procrastinate asks for psycopg_pool's check: an empty query before each defer, fetch and
+    finish, two or three round trips of every poll (5 % of a busy worker's own samples, and a
+    wake-up of the server for each). An idle connection whose socket holds nothing to read is sound as far as a
+    round trip could tell: a server that stops, restarts or ends the backend (shutdown,
+    pg_terminate_backend, a crash) sends its error or closes the socket, which makes it
+    readable, and then the full check runs, fails, and the pool lends a new connection.
+    """
+
+    def __init__(self, check: Callable[[Any], Awaitable[None]] | None = None) -> None:
+        self._check = check or psycopg_pool.AsyncConnectionPool.check_connection
+
+    async def __call__(self, connection: Any) -> None:
+        """Return quietly for a sound connection; raise (from the full check) for a broken one."""
+        if connection.closed or not _quiet(connection):
+            await self._check(connection)
+
+
+def _quiet(connection: Any) -> bool:
+    """Tell whether a connection is idle outside a transaction with nothing waiting to be read."""
+    if connection.info.transaction_status != TransactionStatus.IDLE:
+        return False
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    return not readable
 
 
 def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline: float) -> dict:
