@@ -234,3 +234,31 @@ def test_a_job_connection_is_checked_with_a_round_trip_only_when_the_server_left
     assert (again, quiet) == (first, [])  # the same connection, lent with no round trip
     assert replaced != first  # the pool's full check found it broken and opened another
     assert checks == [1]
+
+
+def test_the_quiet_check_reads_a_connection_numbered_past_select_s_limit() -> None:
+    """A busy worker's connection may have a descriptor over 1023, which select() refuses."""
+    import os
+    import resource
+    import socket
+    from types import SimpleNamespace
+
+    from psycopg.pq import TransactionStatus
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard if hard != resource.RLIM_INFINITY else 4096) < 1200:
+        pytest.skip("this machine allows too few open files to number one past 1100")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    ours, server = socket.socketpair()
+    high = os.dup2(ours.fileno(), 1100)
+    idle = SimpleNamespace(info=SimpleNamespace(transaction_status=TransactionStatus.IDLE))
+    try:
+        idle.fileno = lambda: high
+        assert jobs._quiet(idle)
+        server.send(b"E")  # the server's farewell: something to read
+        assert not jobs._quiet(idle)
+    finally:
+        os.close(high)
+        ours.close()
+        server.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

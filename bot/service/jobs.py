@@ -120,8 +120,10 @@ def _quiet(connection: Any) -> bool:
     """Tell whether a connection is idle outside a transaction with nothing waiting to be read."""
     if connection.info.transaction_status != TransactionStatus.IDLE:
         return False
-    readable, _, _ = select.select([connection.fileno()], [], [], 0)
-    return not readable
+    # poll, not select: select() refuses a descriptor numbered 1024 or more (a busy worker's).
+    waiting = select.poll()
+    waiting.register(connection.fileno(), select.POLLIN)
+    return not waiting.poll(0)
 
 
 def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline: float) -> dict:
