@@ -339,3 +339,14 @@ def m012_lead_images_and_sent_media(db: Database) -> None:
     # "Has another article of this source shown this image?" (a site's default share image).
     db["articles"].create_index(["source_key", "image_url"])
     db["outbox"].add_column("media", str)
+
+
+@migrations()
+def m013_missing_pages(db: Database) -> None:
+    """Remember since when a new item's page has answered 404/410, so a restart or the next run
+    of `once` goes on with the source's `missing_page_wait` instead of starting it again."""
+    db["missing_pages"].create(
+        {"url_key": str, "source_key": str, "since": str},
+        pk="url_key",
+        not_null={"source_key", "since"},
+    )

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from scrapers.normalize import url_key
+
 from .dialect import is_postgres
-from .records import RunRecord, RunStatus, Scrub, SourceState, iso, source_from_row, unchanged
+from .records import (
+    RunRecord,
+    RunStatus,
+    Scrub,
+    SourceState,
+    from_iso,
+    iso,
+    source_from_row,
+    unchanged,
+)
 from .transaction import immediate, joined
 
 _VALIDATORS = ("etag", "last_modified")
@@ -116,6 +127,35 @@ class Sources:
                 "on conflict(key) do update set paused = excluded.paused",
                 [key, int(paused)],
             )
+
+    def missing_since(self, source_key: str, url: str, *, now: datetime) -> datetime:
+        """Return since when a new item's page has answered 404/410 (`now` the first time), kept
+        across restarts, runs of `once` and workers."""
+        key = url_key(url)
+        with immediate(self.db):
+            # Rows of pages that answered after a restart are never asked about again: drop
+            # this source's old ones here, where a missing page is rare enough to pay for it.
+            self.db.execute(
+                "delete from missing_pages where source_key = ? and since < ?",
+                [source_key, iso(now - _MISSING_KEPT)],
+            )
+            self.db.execute(
+                "insert into missing_pages (url_key, source_key, since) values (?, ?, ?) "
+                "on conflict (url_key) do nothing",
+                [key, source_key, iso(now)],
+            )
+            row = next(self.db.query("select since from missing_pages where url_key = ?", [key]))
+        return from_iso(row["since"]) or now
+
+    def page_answered(self, url: str) -> None:
+        """Forget a waited-for item: its page answered, or it was given up."""
+        with immediate(self.db):
+            self.db.execute("delete from missing_pages where url_key = ?", [url_key(url)])
+
+
+# A waited-for page is given up after hours (a source's missing_page_wait); a row this old
+# belongs to an item whose page answered while no process remembered it waiting.
+_MISSING_KEPT = timedelta(days=30)
 
 
 def _insert(table: str, row: dict) -> str:

@@ -188,23 +188,49 @@ def _link(published: datetime | None) -> Link:
     )
 
 
-def test_an_undated_item_is_waited_for_from_when_it_was_first_met() -> None:
-    missing, link = MissingPages(), _link(None)
+@pytest.fixture
+def archive(tmp_path):
+    """A real SQLite archive, where the wait's start is kept."""
+    store = Store.open(tmp_path / "archive.db")
+    yield store
+    store.close()
+
+
+def test_an_undated_item_is_waited_for_from_when_it_was_first_met(archive) -> None:
+    missing, link = MissingPages(archive), _link(None)
     assert missing.waiting(SOURCE, link, now=FOUND)
     assert missing.waiting(SOURCE, link, now=FOUND + timedelta(hours=5, minutes=59))
     assert not missing.waiting(SOURCE, link, now=FOUND + timedelta(hours=6))
 
 
-def test_a_listed_date_without_a_time_does_not_shorten_the_wait() -> None:
+def test_the_wait_goes_on_after_a_restart_and_in_the_next_once(archive) -> None:
+    link = _link(None)
+    assert MissingPages(archive).waiting(SOURCE, link, now=FOUND)
+    # A new process (a restarted service, the next `once` from cron) meets the item again.
+    assert MissingPages(archive).waiting(SOURCE, link, now=FOUND + timedelta(hours=3))
+    assert not MissingPages(archive).waiting(SOURCE, link, now=FOUND + timedelta(hours=6))
+    # Given up: forgotten, so the item would start a new wait if it were ever listed again.
+    assert not list(archive.db.query("select * from missing_pages"))
+
+
+def test_a_page_that_answers_is_forgotten(archive) -> None:
+    missing, link = MissingPages(archive), _link(None)
+    assert missing.waiting(SOURCE, link, now=FOUND)
+    missing.found(link)
+    assert not list(archive.db.query("select * from missing_pages"))
+    assert missing.waiting(SOURCE, link, now=FOUND + timedelta(hours=7))  # a new wait
+
+
+def test_a_listed_date_without_a_time_does_not_shorten_the_wait(archive) -> None:
     midnight_in_moscow = datetime(2026, 11, 29, 21, 0, tzinfo=UTC)  # two days before FOUND
-    assert MissingPages().waiting(SOURCE, _link(midnight_in_moscow), now=FOUND)
+    assert MissingPages(archive).waiting(SOURCE, _link(midnight_in_moscow), now=FOUND)
     ten_in_moscow = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
-    assert not MissingPages().waiting(SOURCE, _link(ten_in_moscow), now=FOUND)
+    assert not MissingPages(archive).waiting(SOURCE, _link(ten_in_moscow), now=FOUND)
 
 
-def test_no_wait_gives_a_missing_page_up_at_once() -> None:
+def test_no_wait_gives_a_missing_page_up_at_once(archive) -> None:
     source = Source(key="ia", url="https://example.org/", missing_page_wait_seconds=0)
-    assert not MissingPages().waiting(source, _link(None), now=FOUND)
+    assert not MissingPages(archive).waiting(source, _link(None), now=FOUND)
 
 
 def test_check_source_says_a_missing_page_would_be_waited_for(world, tmp_path) -> None:

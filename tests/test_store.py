@@ -240,3 +240,20 @@ def test_the_full_text_index_gathers_large_segments(tmp_path: Path) -> None:
     finally:
         store.close()
     assert config["hashsize"] == 64 * 1024 * 1024
+
+
+def test_a_missing_pages_wait_keeps_its_first_moment_until_forgotten(store: Store) -> None:
+    url = "https://tass.com/politics/404"
+    first = store.sources.missing_since("s", url, now=NOW)
+    assert first == NOW.replace(microsecond=0)
+    assert store.sources.missing_since("s", url, now=NOW + timedelta(hours=2)) == first
+    store.sources.page_answered(url)
+    later = NOW + timedelta(hours=3)
+    assert store.sources.missing_since("s", url, now=later) == later.replace(microsecond=0)
+
+
+def test_a_missing_pages_row_left_behind_ages_out(store: Store) -> None:
+    store.sources.missing_since("s", "https://tass.com/politics/1", now=NOW - timedelta(days=31))
+    store.sources.missing_since("s", "https://tass.com/politics/2", now=NOW)
+    kept = [r["url_key"] for r in store.db.query("select url_key from missing_pages")]
+    assert len(kept) == 1 and kept[0].endswith("/politics/2")

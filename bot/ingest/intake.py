@@ -46,24 +46,33 @@ class MissingPages:
 
     An official site often lists an item minutes before its page answers, so such an item is
     tried again at each poll until the source's `missing_page_wait` has passed, counted from
-    the time its listing gives it (a date alone does not count) or else from when this process
-    first met it.
+    the time its listing gives it (a date alone does not count) or else from when presswatch
+    first met it: the archive keeps that moment, for a restart, the next `once` and every worker.
     """
 
-    def __init__(self) -> None:
-        self._since: dict[str, datetime] = {}
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        # Items this process has waited for: only they can have a row to forget (the others'
+        # reads cost no statement; a row left by an earlier process ages out, see Sources).
+        self._asked: set[str] = set()
 
     def waiting(self, source: Source, link: Link, *, now: datetime) -> bool:
         """Return True while a new item's missing page is still to be waited for."""
-        since = min(self._since.setdefault(link.canonical_url, now), _listed(link, source) or now)
-        if now - since < timedelta(seconds=source.missing_page_wait_seconds):
+        wait = timedelta(seconds=source.missing_page_wait_seconds)
+        if not wait:
+            return False
+        self._asked.add(link.canonical_url)
+        first = self._store.sources.missing_since(source.key, link.canonical_url, now=now)
+        if now - min(first, _listed(link, source) or now) < wait:
             return True
         self.found(link)
         return False
 
     def found(self, link: Link) -> None:
         """Forget an item: its page answered, or it was given up."""
-        self._since.pop(link.canonical_url, None)
+        if link.canonical_url in self._asked:
+            self._asked.discard(link.canonical_url)
+            self._store.sources.page_answered(link.canonical_url)
 
 
 def gave_up(source: Source, exc: ScrapeError) -> str:
@@ -95,7 +104,7 @@ class Intake:
         corrections: Corrections,
     ) -> None:
         self.enricher, self._store = enricher, store
-        self.missing = MissingPages()  # kept for the process: the service's polls share it
+        self.missing = MissingPages(store)
         self._channels, self._corrections = tuple(channels), corrections
 
     def decide(

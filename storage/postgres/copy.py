@@ -34,6 +34,7 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("channels", None),
     ("alerts", "id"),
     ("subscriptions", "id"),
+    ("missing_pages", None),
 )
 
 

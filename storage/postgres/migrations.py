@@ -386,3 +386,10 @@ def p008_topics_by_source_and_time(db: PgDatabase) -> None:
         analyze article_topics
         """,
     )
+
+
+@migration
+def p009_missing_pages(db: PgDatabase) -> None:
+    """Remember since when a new item's page has answered 404/410 (SQLite's m013)."""
+    columns = "url_key text primary key, source_key text not null, since timestamptz(0) not null"
+    db.execute(f"create table missing_pages ({columns})")
