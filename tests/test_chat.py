@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.chat.answers import MAX_UNITS, fit
 from bot.delivery.render import utf16_len as units
-from storage import Delivery
+from storage import Delivery, RunRecord, RunStatus
 from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ADMIN, GROUP, OTHER, READER, add, seed, talk
 
@@ -202,6 +204,21 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
         next(store.db.query("select state from outbox where article_id = ?", [failed]))["state"]
         == "pending"
     )
+
+
+def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, tmp_path) -> None:
+    now = datetime.now(UTC)
+    gave_up = "HTTP 404 Not Found, still after 6h: archived from its listing, not posted"
+    store.sources.record_run(RunRecord("alpha", now, now, RunStatus.PARTIAL, error=gave_up))
+    store.sources.record_run(RunRecord("beta", now, now, RunStatus.OK))
+
+    async def script(s):
+        return await s.ask("/status", user=ADMIN)
+
+    status, _ = talk(fake, store, tmp_path, script)
+    lines = {line.split(":")[0].split()[-1]: line for line in status.splitlines() if ":" in line}
+    assert lines["alpha"].endswith("; 1 poll(s) in 24h left an item out")
+    assert "left an item out" not in lines["beta"]
 
 
 def test_fit_trims_lists_to_the_limit() -> None:

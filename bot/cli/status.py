@@ -21,7 +21,7 @@ import urllib.request
 from bot.app import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.config import Config, load_config
-from bot.service.overview import note, when
+from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
@@ -85,17 +85,16 @@ def source_table(config: Config, snapshot: Snapshot) -> str:
                 str(polls),
                 str(snapshot.polls.get((source.key, RunStatus.ERROR), 0)),
                 str(snapshot.articles.get(source.key, 0)),
-                note(row) or _items_note(snapshot.polls.get((source.key, RunStatus.PARTIAL), 0)),
+                note(row) or _items_note(snapshot, source.key),
             )
         )
     return table(rows)
 
 
-def _items_note(partial: int) -> str:
-    """Say that polls of the last day left items out (a page gone, an item unreadable)."""
-    if not partial:
-        return ""
-    return f"{partial} poll(s) in 24h left an item out: `presswatch sources` says why"
+def _items_note(snapshot: Snapshot, key: str) -> str:
+    """Say that polls of the last day left items out, and where to read why."""
+    left_out = items_left_out(snapshot, key)
+    return f"{left_out}: `presswatch sources` says why" if left_out else ""
 
 
 def channel_table(config: Config, snapshot: Snapshot) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from storage import OutboxState, SourceCondition, SourceState
+from storage import OutboxState, RunStatus, SourceCondition, SourceState
 from storage.status import PERSONAL, Snapshot
 
 MARKS = {
@@ -37,6 +37,13 @@ def note(row: SourceState) -> str:
     return ""
 
 
+def items_left_out(snapshot: Snapshot, key: str) -> str:
+    """Say that a source's polls of the last day left items out (a page given up, an unreadable
+    item), or nothing."""
+    partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
+    return f"{partial} poll(s) in 24h left an item out" if partial else ""
+
+
 def failures(row: SourceState) -> str:
     """Say how a source has been failing: 'never worked (2 polls)', 'failed 3 times in a row'."""
     n = row.consecutive_failures
@@ -59,9 +66,12 @@ def status_lines(
         state = row.condition
         extra = note(row) or f"last success {when(row.last_success_at)}"
         late = (missed or {}).get(key)
+        left_out = items_left_out(snapshot, key)
         lines.append(
             f"{MARKS[state]} {key}: {state}, {snapshot.articles.get(key, 0)} "
-            f"articles; {extra}" + (f"; {late:.0f} missed/skipped polls" if late else "")
+            f"articles; {extra}"
+            + (f"; {late:.0f} missed/skipped polls" if late else "")
+            + (f"; {left_out}" if left_out else "")
         )
     names = [*channels] + ([PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else [])
     for name in names:
