@@ -146,7 +146,8 @@ def reconfigure(app: App, config: Config) -> None:
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
     app.config = config
-    waiting = app.poll.intake.missing  # items whose pages are awaited keep their wait
+    # The archive keeps each missing page's wait; this keeps which rows this process must forget.
+    waiting = app.poll.intake.missing
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )

@@ -74,13 +74,22 @@ class Subscriptions:
 
     def all(self) -> list[Subscription]:
         """Return every subscription (matched against each new article)."""
-        return self._select("order by id", [])
+        return [subscription(row) for row in self.db.execute(ALL).fetchall()]
 
     def _select(self, clause: str, params: list) -> list[Subscription]:
         """Run a query over the table."""
         return [
-            Subscription(
-                r["id"], r["user_id"], r["chat_id"], SubscriptionKind(r["kind"]), r["value"]
-            )
-            for r in self.db.query(f"select * from subscriptions {clause}", params)
+            subscription(tuple(row))
+            for row in self.db.execute(f"select {_COLUMNS} from subscriptions {clause}", params)
         ]
+
+
+_COLUMNS = "id, user_id, chat_id, kind, value"
+# Every subscription, oldest first (also asked beside a new article's questions: storage/urls.py).
+ALL = f"select {_COLUMNS} from subscriptions order by id"
+
+
+def subscription(row: tuple) -> Subscription:
+    """Build a subscription from a row of its columns in `_COLUMNS`' order."""
+    id_, user_id, chat_id, kind, value = row
+    return Subscription(id_, user_id, chat_id, SubscriptionKind(kind), value)

@@ -16,7 +16,7 @@ from scrapers.normalize import url_key
 
 from .dialect import is_postgres
 from .records import iso
-from .subscriptions import Subscription, SubscriptionKind
+from .subscriptions import ALL, Subscription, subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,18 +83,9 @@ def arrival(
                        order by id limit 1)""",
             [key, key, content_hash],
         )
-        subscribed = (
-            db.execute("select id, user_id, chat_id, kind, value from subscriptions order by id")
-            if subscriptions
-            else None
-        )
+        subscribed = db.execute(ALL) if subscriptions else None
     # Read once the block is over: the pipeline's end sends both with its sync, one round trip
     # (a read inside it would wait for the answers first, and its end for the sync's: two).
     known, original = facts.fetchone()
     rows = subscribed.fetchall() if subscribed is not None else []
-    return Arrival(
-        bool(known),
-        original,
-        tuple(Subscription(id_, user, chat, SubscriptionKind(kind), value)
-              for id_, user, chat, kind, value in rows),
-    )  # fmt: skip
+    return Arrival(bool(known), original, tuple(subscription(row) for row in rows))

@@ -144,6 +144,7 @@ class Composer:
         article, source = item.article, self._sources.get(item.source_key)
         moment, url = article.published, without_trackers(article.url)
         zone = source.timezone if source else "UTC"
+        shown = _time(moment, channel.timezone, source_zone=zone)
         return {
             "title": shorten(article.title or url, limits.title),
             "summary": summary,
@@ -151,8 +152,8 @@ class Composer:
             "link_label": link_label(url),
             "source": shorten(source.display_name if source else item.source_key, limits.meta),
             "source_key": item.source_key,
-            "time": _time(moment, channel.timezone, source_zone=zone),
-            "date": _time(moment, channel.timezone, source_zone=zone)[:10],
+            "time": shown,
+            "date": shown[:10],
             "author": shorten(article.author, limits.meta),
             "lang": article.lang,
             "image": article.image,
