@@ -21,7 +21,7 @@ def synthetic_vectors(tmp_path):
 
 def test_a_saved_file_loads_back_close_to_its_vectors(synthetic_vectors):
     assert synthetic_vectors.source == "synthetic"
-    row = synthetic_vectors.matrix[synthetic_vectors.index["soldiers"]]
+    row = synthetic_vectors.matrix[synthetic_vectors.index["soldiers"]] * synthetic_vectors.scale
     assert np.allclose(row, [0.9, 0.0], atol=0.01)  # int8 with one scale per dimension
 
 
