@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 
 from bench.topics.data import (
     DEALS,
@@ -26,7 +25,6 @@ from bench.topics.report import (
     deal_topic_rows,
     detail,
     form_table_rows,
-    paired_rows,
     subset_detail,
     subset_row,
     timing_rows,
@@ -35,8 +33,7 @@ from bench.topics.report import (
 from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
 USAGE = (
-    "python -m bench.topics [train | vectors | ablation [--without-part-e] [--vectors] | time]"
-    " [--whole]"
+    "python -m bench.topics [train | ablation [--without-part-e] | time] [--whole]"
     "  (e.g. python -m bench.topics ablation --without-part-e)"
 )
 
@@ -45,12 +42,11 @@ def main(argv: Sequence[str]) -> int:
     """Print the topic benchmark as Markdown, or train and write the shipped model."""
     from bot.text.topic_model import shipped_model
 
-    flags = {"train", "time", "ablation", "vectors", "--whole", "--without-part-e", "--vectors"}
+    flags = {"train", "time", "ablation", "--whole", "--without-part-e"}
     unknown = [a for a in argv if a not in flags]
-    for flag in ("--without-part-e", "--vectors"):
-        # Only the CV of the tuning part may rerun these: the held-out part is scored once.
-        if flag in argv and argv[:1] != ["ablation"]:
-            unknown.append(flag)
+    if "--without-part-e" in argv and argv[:1] != ["ablation"]:
+        # Only the CV of the tuning part may rerun on the older set: the held-out part is scored once.
+        unknown.append("--without-part-e")
     if unknown:
         # Anything else (--help included) prints the usage: the full run scores the held-out part.
         print(f"usage: {USAGE}", file=sys.stderr)
@@ -60,11 +56,6 @@ def main(argv: Sequence[str]) -> int:
         records = [r for r in records if not in_part_e(r)]
     if argv[:1] == ["train"]:
         return write_model(records)
-    if argv[:1] == ["vectors"]:  # the vocabulary takes the tuning part's words, never held-out ones
-        from bench.topics.vectors import build
-
-        print(build(split(records)[0]))
-        return 0
     systems = {"rules alone": predictor(), "shipped model": predictor(shipped_model())}
     if argv[:1] == ["time"]:  # speed only: scores nothing, so the held-out part stays unread
         print("\n".join(timing_rows(systems, records)))
@@ -124,24 +115,18 @@ def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
     # Round 6's rejected options (English word pairs, thresholds per language) left the code with
     # round 7; their figures stay in BENCHMARKS.md.
     recipes = {"shipped recipe": Recipe()}
-    if "--vectors" in sys.argv:  # round 9's ablation, paired deal by deal with the shipped recipe
-        recipes["English word vectors"] = Recipe(vectors=True)
     print(f"tuning part: {len(tuning)} texts, {FOLDS}-fold CV grouped by site, deals {DEALS}\n")
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
     print(f"| recipe | title + 600: {head} | full: {head} |")
     print("|---|" + "---:|" * 8)
     details = []
-    # The recipes' CVs run side by side (one process each): the machine has two cores.
-    with ProcessPoolExecutor(len(recipes)) as pool:
-        done = dict(zip(recipes, pool.map(deal_runs, [tuning] * len(recipes), recipes.values())))
-    for name, runs in done.items():
+    for name, recipe in recipes.items():
+        runs = deal_runs(tuning, recipe)
         print(ablation_row(name, runs), flush=True)
         if len(earlier) < len(tuning):  # the same texts scored by models trained on more
             subset = f"{name}: round 7's tuning texts"
             print(subset_row(subset, runs, lambda r: r["id"] in earlier), flush=True)
         details += deal_topic_rows(name, runs)
-        if name != "shipped recipe":
-            details += paired_rows(name, done["shipped recipe"], runs)
     print("\n" + "\n".join(details))
     return 0
 

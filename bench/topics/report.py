@@ -131,30 +131,6 @@ def subset_row(name: str, runs: dict[str, tuple[list, list, list]], keep) -> str
     return f"| {name} ({len(pairs) // len(DEALS)} texts) | " + " | ".join(cells) + " |"
 
 
-def paired_rows(name: str, base: dict, runs: dict) -> list[str]:
-    """Pair a recipe's CV with the shipped recipe's, deal by deal: F1 overall and per language."""
-    head = "| view | deal | shipped | " + name + " | change | en: shipped | " + name
-    lines = [f"#### {name} vs the shipped recipe, paired per fold deal", ""]
-    lines += [head + " | change | ru: shipped | " + name + " | change |", "|---|" + "---:|" * 10]
-    for label in VIEWS:
-        texts = len(base[label][1]) // len(DEALS)
-        for d, deal in enumerate(DEALS):
-            cells = []
-            for lang in (None, "en", "ru"):
-                a, b = (_deal_f1(run[label], d, texts, lang) for run in (base, runs))
-                cells.append(f"{a:.3f} | {b:.3f} | {b - a:+.3f}")
-            lines.append(f"| {label} | {deal} | " + " | ".join(cells) + " |")
-    return lines + [""]
-
-
-def _deal_f1(run: tuple[list, list, list], d: int, texts: int, lang: str | None) -> float:
-    """Micro-F1 of one deal's predictions (the d-th block of pooled texts), one language or all."""
-    _, pooled, got = run
-    block = range(d * texts, (d + 1) * texts)
-    pairs = [(pooled[i], got[i]) for i in block if lang is None or pooled[i]["lang"] == lang]
-    return micro(count(*zip(*pairs)))[2]
-
-
 def _f1(pairs: Sequence[tuple[Record, set]]) -> str:
     """Micro-F1 of (record, predicted) pairs, or a dash when there are none."""
     return f"{micro(count(*zip(*pairs)))[2]:.3f}" if pairs else "–"

@@ -60,7 +60,7 @@ def lemmas(text: str, *, forms: Forms | None = None) -> list[str]:
 def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict[str, float]:
     """Return each lemma's weighted count, damped, keyed "w:lemma"."""
     counts: dict[str, float] = {}
-    lead, rest = split_lead(body)
+    lead, rest = _split_lead(body)
     for text, weight in ((title, TITLE_WEIGHT), (lead, LEAD_WEIGHT), (rest, 1.0)):
         for found in lemmas(text, forms=forms):
             key = "w:" + found
@@ -70,7 +70,7 @@ def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict
     return {key: math.log1p(value) for key, value in counts.items()}
 
 
-def split_lead(body: str) -> tuple[str, str]:
+def _split_lead(body: str) -> tuple[str, str]:
     """Split the body after LEAD_CHARS characters, at a word boundary."""
     if len(body) <= LEAD_CHARS:
         return body, ""

@@ -5,9 +5,7 @@ train``) and shipped as ``topics_model.json`` beside this module. Its inputs are
 position-weighted lemma counts of :mod:`bot.text.lemmas` and, for each topic of the taxonomy,
 the damped points its rules earned; so a topic's own phrases still count, and what decided is
 told as the lemmas and rule scores that added most. The file carries its own form table
-(word form -> lemma for every lemma it weighs), so scoring never loads a lemmatiser. A model
-trained with word vectors names their file (:mod:`bot.text.word_vectors`) and also weighs an
-English text's mean word vector, told as one reason: what the words mean.
+(word form -> lemma for every lemma it weighs), so scoring never loads a lemmatiser.
 """
 
 from __future__ import annotations
@@ -21,9 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.text import word_vectors
 from bot.text.lemmas import Forms, lemma_features
-from bot.text.word_vectors import WordVectors, vector_features
 
 MODEL_PATH = Path(__file__).with_name("topics_model.json")
 FORMAT = 2
@@ -53,7 +49,6 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    vectors: WordVectors | None = field(default=None, repr=False)  # English word meaning
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
@@ -73,18 +68,13 @@ class TopicModel:
         forms = data.get("lemmas")
         if forms is not None:  # stored by lemma, forms joined by spaces: a third of the size
             forms = {form: name for name, joined in forms.items() for form in joined.split()}
-        vectors = None
-        if name := data.get("vectors"):  # the file ships beside the model's
-            vectors = word_vectors.load(MODEL_PATH.with_name(name))
-        return cls(
-            topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds, vectors
-        )
+        return cls(topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds)
 
     def decide(
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
-        found = features(title, body, rule_points, forms=self.forms, vectors=self.vectors)
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
         if not names:
             return []
@@ -106,12 +96,9 @@ def features(
     rule_points: Mapping[str, float],
     *,
     forms: Forms | None = None,
-    vectors: WordVectors | None = None,
 ) -> dict[str, float]:
-    """Return the model's inputs: lemma features, word meaning and each topic's damped rule points."""
+    """Return the model's inputs: lemma features and each topic's damped rule points."""
     found = lemma_features(title, body, forms=forms)
-    if vectors is not None:
-        found.update(vector_features(title, body, vectors))
     for key, points in rule_points.items():
         if points > 0:
             found["r:" + key] = RULE_WEIGHT * math.log1p(points)
@@ -119,16 +106,9 @@ def features(
 
 
 def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
-    """Name the inputs that raised a topic's score most, e.g. "lemma:миротворец+1.52".
-
-    The vector's dimensions mean nothing one by one, so their sum is told as one reason.
-    """
-    told = [(float(p), _describe(n, p)) for n, p in zip(names, parts) if not n.startswith("v:")]
-    meaning = float(sum(p for n, p in zip(names, parts) if n.startswith("v:")))
-    if meaning:
-        told.append((meaning, f"word meaning (vectors){meaning:+.2f}"))
-    told.sort(key=lambda item: -item[0])
-    return tuple(text for part, text in told[:EXPLAIN_TOP] if part > 0)
+    """Name the inputs that raised a topic's score most, e.g. "lemma:миротворец+1.52"."""
+    order = np.argsort(-parts)[:EXPLAIN_TOP]
+    return tuple(_describe(names[i], parts[i]) for i in order if parts[i] > 0)
 
 
 def _describe(name: str, part: float) -> str:

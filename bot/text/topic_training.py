@@ -19,7 +19,6 @@ from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
 from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
-from bot.text.word_vectors import VECTORS_PATH, WordVectors
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
 Sample = tuple[str, str, Sequence[str]]  # title, body, topics
@@ -45,10 +44,6 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    # English word meaning (round 9): a text's mean word vector beside the lemmas, its scale
-    # (how strongly the penalty holds its weights back) chosen per topic by inner CV from the grid.
-    vectors: bool = False
-    vector_scales: tuple[float, ...] = (2.0, 4.0, 8.0)
 
 
 RECIPE = Recipe()
@@ -69,15 +64,13 @@ def train(
     groups (e.g. each sample's site) keep related texts in one inner fold when C or the
     thresholds are chosen by cross-validation.
     """
-    vectors = _vectors(recipe)
-    rows, labels = _rows(samples, taxonomy, recipe, vectors)
-    cs, scales, thresholds = _settings(rows, labels, topics, recipe, groups)
+    rows, labels = _rows(samples, taxonomy, recipe)
+    cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if vectors is not None:
-        out["vectors"] = VECTORS_PATH.name
-    fitted = _fit(rows, labels, names, topics, cs, recipe.balanced, scales)
-    for j, (topic, (bias, coef)) in enumerate(zip(topics, fitted)):
+    for j, (topic, (bias, coef)) in enumerate(
+        zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
+    ):
         weights = {
             names[i]: round(float(w), DIGITS)
             for i, w in enumerate(coef)
@@ -87,8 +80,6 @@ def train(
         if thresholds is not None:
             out["topics"][topic]["threshold"] = round(float(thresholds[j]), 2)
             out["topics"][topic]["c"] = cs[j]
-        if vectors is not None:
-            out["topics"][topic]["vector_scale"] = scales[j]
     if thresholds is not None:  # the threshold most topics share; the others carry their own
         out["threshold"] = Counter(round(float(t), 2) for t in thresholds).most_common(1)[0][0]
     if with_forms:
@@ -105,26 +96,19 @@ def _settings(
     topics: Sequence[str],
     recipe: Recipe,
     groups: Sequence[str] | None,
-) -> tuple[list[float], list[float], np.ndarray | None]:
-    """Return each topic's C, vector scale and threshold: the recipe's, or chosen by inner CV.
-
-    With vectors the inner CV's grid is the vector scales at the recipe's C (not both at once).
-    """
-    if recipe.vectors and recipe.c_grid:
-        raise ValueError("recipe: choose C (c_grid) or the vector scale by inner CV, not both")
-    scale_grid = recipe.vector_scales if recipe.vectors else (1.0,)
-    if not recipe.c_grid and recipe.tune == "none" and len(scale_grid) == 1:
-        return [recipe.c] * len(topics), [scale_grid[0]] * len(topics), None
+) -> tuple[list[float], np.ndarray | None]:
+    """Return each topic's C and threshold: the recipe's, or chosen by inner CV."""
+    if not recipe.c_grid and recipe.tune == "none":
+        return [recipe.c] * len(topics), None
     per_text = len(recipe.views)
     scored = [recipe.views.index(view) for view in topic_tuning.SCORED_VIEWS]
 
-    def fit_fold(train: list[int], test: list[int], keys: Sequence[float]) -> dict:
+    def fit_fold(train: list[int], test: list[int], cs: Sequence[float]) -> dict:
         train_rows = [rows[i * per_text + v] for i in train for v in range(per_text)]
         names = _vocabulary(train_rows, per_text, recipe.min_texts)
         test_rows = _matrix([rows[i * per_text + v] for i in test for v in scored], names)
         found = {}
-        for key in keys:  # a C, or a vector scale
-            c, scale = (recipe.c, key) if recipe.vectors else (key, 1.0)
+        for c in cs:
             fitted = _fit(
                 train_rows,
                 [labels[i] for i in train],
@@ -132,23 +116,19 @@ def _settings(
                 topics,
                 [c] * len(topics),
                 recipe.balanced,
-                [scale] * len(topics),
             )
             logits = test_rows @ np.array([coef for _, coef in fitted]).T
             logits += np.array([bias for bias, _ in fitted])
-            found[key] = (1 / (1 + np.exp(-logits))).reshape(len(test), len(scored), len(topics))
+            found[c] = (1 / (1 + np.exp(-logits))).reshape(len(test), len(scored), len(topics))
         return found
 
     groups = groups or [str(i) for i in range(len(labels))]
-    grid = scale_grid if recipe.vectors else recipe.c_grid or (recipe.c,)
+    grid = recipe.c_grid or (recipe.c,)
     found = topic_tuning.out_of_fold(groups, recipe.inner_folds, grid, fit_fold, len(topics))
     truth = np.array([[[t in gold for t in topics]] * len(scored) for gold in labels])
-    # best_c picks, per topic, the grid value whose out-of-fold F1 is best (ties: the smaller)
-    picks = topic_tuning.best_c(found, truth) if len(grid) > 1 else [grid[0]] * len(topics)
-    probabilities = np.stack([found[key][:, :, j] for j, key in enumerate(picks)], axis=2)
-    cs = [recipe.c] * len(topics) if recipe.vectors else picks
-    scales = picks if recipe.vectors else [1.0] * len(topics)
-    return cs, scales, _thresholds(probabilities, truth, recipe)
+    cs = topic_tuning.best_c(found, truth) if recipe.c_grid else [recipe.c] * len(topics)
+    probabilities = np.stack([found[c][:, :, j] for j, c in enumerate(cs)], axis=2)
+    return cs, _thresholds(probabilities, truth, recipe)
 
 
 def _thresholds(probabilities: np.ndarray, truth: np.ndarray, recipe: Recipe) -> np.ndarray:
@@ -207,22 +187,15 @@ def _lemmatizer_version() -> str:
     return f"simplemma {version('simplemma')}"
 
 
-def _vectors(recipe: Recipe) -> WordVectors | None:
-    """Return the word vectors a recipe uses (built by python -m bench.topics vectors), or None."""
-    from bot.text import word_vectors
-
-    return word_vectors.load(VECTORS_PATH) if recipe.vectors else None
-
-
 def _rows(
-    samples: Sequence[Sample], taxonomy: Taxonomy, recipe: Recipe, vectors: WordVectors | None
+    samples: Sequence[Sample], taxonomy: Taxonomy, recipe: Recipe
 ) -> tuple[list[dict[str, float]], list[set[str]]]:
     """Return every sample's feature rows, one per view in order, and its label set."""
     rows, labels = [], []
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, vectors=vectors))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
@@ -234,27 +207,18 @@ def _fit(
     topics: Sequence[str],
     cs: Sequence[float],
     balanced: bool,
-    scales: Sequence[float],
 ) -> list[tuple[float, np.ndarray]]:
-    """Fit each topic's regression; return (bias, coefficients over names) per topic.
-
-    The vector inputs are fitted multiplied by the topic's scale and their coefficients given
-    back multiplied by it too, so the model applies them to the unscaled vector.
-    """
-    from scipy.sparse import diags
+    """Fit each topic's regression; return (bias, coefficients over names) per topic."""
     from sklearn.linear_model import LogisticRegression
 
     matrix = _matrix(rows, names)
     per_row = len(rows) // len(labels)
-    is_vector = np.array([name.startswith("v:") for name in names])
     fitted = []
-    for topic, c, scale in zip(topics, cs, scales):
-        factor = np.where(is_vector, scale, 1.0)
+    for topic, c in zip(topics, cs):
         target = [topic in gold for gold in labels for _ in range(per_row)]
         fit = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=5000)
-        # unscaled rows untouched: a model without vectors fits exactly as before round 9
-        fit.fit(matrix @ diags(factor) if is_vector.any() else matrix, target)
-        fitted.append((float(fit.intercept_[0]), fit.coef_[0] * factor))
+        fit.fit(matrix, target)
+        fitted.append((float(fit.intercept_[0]), fit.coef_[0]))
     return fitted
 
 
@@ -279,5 +243,4 @@ def _vocabulary(rows: Sequence[dict[str, float]], per_text: int, min_texts: int)
     for row in rows[::per_text]:  # count each text once, by its first (whole) view
         for name in row:
             seen[name] = seen.get(name, 0) + 1
-    # rule points and the vector's dimensions always: they are few and dense
-    return sorted(n for n, k in seen.items() if k >= min_texts or n[:2] in ("r:", "v:"))
+    return sorted(n for n, k in seen.items() if k >= min_texts or n.startswith("r:"))
