@@ -43,17 +43,15 @@ _PLACEHOLDER = re.compile(r"%%|%s")  # a doubled (literal) percent sign, or a pl
 
 @dataclass(frozen=True, slots=True)
 class NewKey:
-    """A stand-in for the key the session's last insert into a table drew from its identity."""
+    """A stand-in for the key the session's last insert drew from an identity's sequence."""
 
-    table: str
-    column: str
+    sequence: str  # as pg_get_serial_sequence names it: "public.articles_id_seq"
 
     @property
     def sql(self) -> str:
         """Return the expression the server reads the key with (the session's own, never
-        another's)."""
-        target = quote(self.table).replace("'", "''")
-        return f"currval(pg_get_serial_sequence('{target}', '{self.column}'))"
+        another's); the sequence is looked up once, when the statement is parsed."""
+        return f"currval('{self.sequence.replace(chr(39), chr(39) * 2)}'::regclass)"
 
 
 def quote(name: str) -> str:
@@ -83,7 +81,7 @@ class PgDatabase:
         self._pool, self._read_only = pool, read_only
         self.backend = backend  # the archive it belongs to: status readers borrow from its pool
         self._conn: psycopg.Connection | None = None
-        self._keys: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str | tuple[str, str], tuple[str, ...]] = {}  # the catalog's answers
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -165,6 +163,13 @@ class PgDatabase:
     def __getitem__(self, name: str) -> PgTable:
         return PgTable(self, name)
 
+    def sequence(self, table: str, column: str) -> str:
+        """Return the sequence of a table's identity column (looked up once)."""
+        if (table, column) not in self._keys:
+            sql = "select pg_get_serial_sequence(?, ?)"
+            self._keys[(table, column)] = self.execute(sql, [quote(table), column]).fetchone()
+        return self._keys[(table, column)][0]
+
     def primary_key(self, table: str) -> tuple[str, ...]:
         """Return a table's primary key columns (looked up once)."""
         if table not in self._keys:
@@ -203,7 +208,7 @@ class PgTable:
     def new_key(self) -> NewKey:
         """Return a stand-in for the key `insert` just drew, which the server reads itself: rows
         that name it go out with the insert, without waiting for its answer (one round trip)."""
-        return NewKey(self.name, self.db.primary_key(self.name)[0])
+        return NewKey(self.db.sequence(self.name, self.db.primary_key(self.name)[0]))
 
     @property
     def count(self) -> int:
