@@ -26,7 +26,7 @@ from .records import Delivery, OutboxState, Scrub, TagKind, article_columns, iso
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
-from .transaction import joined
+from .transaction import inserted_key, joined
 from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
@@ -223,7 +223,7 @@ class Store:
                     "similarity": similarity,
                 }
             )
-            article_id = int(table.last_pk)
+            article_id = inserted_key(table)  # PostgreSQL: the id is read once, at the end
             self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
             own = url_key(article.canonical_url)
             self.db["article_urls"].insert_all(
@@ -247,6 +247,7 @@ class Store:
                 }
                 for d in deliveries
             )
+        article_id = int(table.last_pk)
         if minhash is not None and self._neardup is not None:
             # Indexed only once committed: a rolled-back id could later name another article.
             self._neardup.index(article_id, minhash, now=now)

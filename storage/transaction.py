@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -51,11 +52,17 @@ def joined(db: Database) -> Iterator[None]:
         yield
         return
     if is_postgres(db):
-        # Pipelined: BEGIN, the writes and COMMIT go in one or two round trips instead of one
-        # each; only a read inside (an inserted row's id) waits for the answers so far. The
-        # block must not decide on a write's row count: it is not known until the end.
-        with db.pipeline(), db.atomic():
+        # Pipelined: BEGIN, the writes and COMMIT go in one round trip instead of one each;
+        # only a read inside waits for the answers so far (a new row's key need not: see
+        # inserted_key). The block must not decide on a write's row count: not known until the end.
+        with db.pipelined():
             yield
         return
     with db.atomic():
         yield
+
+
+def inserted_key(table: Any) -> Any:
+    """Return the key of the row a table's `insert` just wrote, for the rows that name it: on
+    PostgreSQL a stand-in the server fills in (nothing waits for the insert), on SQLite the key."""
+    return table.new_key if is_postgres(table.db) else table.last_pk

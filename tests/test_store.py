@@ -18,8 +18,12 @@ from storage import (
     RunRecord,
     StorageError,
     Store,
+    TagKind,
+    TopicReason,
 )
+from storage.dialect import is_postgres
 from storage.migrations import migrations
+from storage.neardup import shingles, signature
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
@@ -257,3 +261,48 @@ def test_a_missing_pages_row_left_behind_ages_out(store: Store) -> None:
     store.sources.missing_since("s", "https://tass.com/politics/2", now=NOW)
     kept = [r["url_key"] for r in store.db.query("select url_key from missing_pages")]
     assert len(kept) == 1 and kept[0].endswith("/politics/2")
+
+
+def test_an_articles_rows_name_its_id_and_on_postgresql_need_no_answer_first(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    minhash = signature(shingles("one two three four five six", size=3), num_perm=128)
+    store.near_duplicates(now=NOW)
+    reasons = [TopicReason("energy", TagKind.TOPIC, 0.5, ("oil",)),
+               TopicReason("un", TagKind.ENTITY, 1.0, ("UN",))]  # fmt: skip
+
+    def add(n: int) -> int:
+        return store.add_article(
+            _article(n), source_key="a", now=NOW, reasons=reasons, minhash=minhash,
+            aliases=(f"https://tass.com/old/{n}",), deliveries=[Delivery("main", "@a")],
+        )  # fmt: skip
+
+    first = add(1)  # the ids of the next one are not 1, and each table's key is known
+    waits = _count_waits(monkeypatch)
+    article_id = add(2)
+    written = waits()
+    named = {
+        table: [r[0] for r in store.db.execute(f"select article_id from {table} order by 1")]
+        for table in ("article_topics", "signatures", "article_urls", "outbox")
+    }
+    assert article_id == max(r["id"] for r in store.db.query("select id from articles")) > first
+    assert named == {"article_topics": [first] * 2 + [article_id] * 2,
+                     "signatures": [first, article_id], "article_urls": [first, article_id],
+                     "outbox": [first, article_id]}  # fmt: skip
+    assert store.known_url_keys(["https://tass.com/old/2"]) == {"tass.com/old/2"}
+    assert article_id in store.near_duplicates(now=NOW).candidates(minhash)
+    if is_postgres(store.db):
+        # The rows naming the new id go out with its insert: the server is waited for once, as
+        # for the arrival's one round trip, not once for the id and once for the rest.
+        waits = _count_waits(monkeypatch)
+        store.arrival(_article(5).url, None, subscriptions=True)
+        assert written == waits() == 1
+
+
+def _count_waits(monkeypatch: pytest.MonkeyPatch):
+    """Count from now the syncs the store's pipelines send (each waits for the server's answers)."""
+    import psycopg
+
+    seen, sync = [], psycopg.Pipeline._enqueue_sync
+    monkeypatch.setattr(psycopg.Pipeline, "_enqueue_sync", lambda p: seen.append(1) or sync(p))
+    return lambda: len(seen)

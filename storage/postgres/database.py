@@ -14,8 +14,11 @@ NUL: a NUL in a value is written (and looked for) as U+FFFD, where SQLite keeps 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -35,6 +38,20 @@ _PRIMARY_KEY = """select a.attname from pg_index i
 
 
 _ROWS_PER_INSERT = 500  # rows in one multi-row insert (PostgreSQL takes at most 65,535 values)
+_PLACEHOLDER = re.compile(r"%%|%s")  # a doubled (literal) percent sign, or a placeholder
+
+
+@dataclass(frozen=True, slots=True)
+class NewKey:
+    """A stand-in for the key the session's last insert drew from an identity's sequence."""
+
+    sequence: str  # as pg_get_serial_sequence names it: "public.articles_id_seq"
+
+    @property
+    def sql(self) -> str:
+        """Return the expression the server reads the key with (the session's own, never
+        another's); the sequence is looked up once, when the statement is parsed."""
+        return f"currval('{self.sequence.replace(chr(39), chr(39) * 2)}'::regclass)"
 
 
 def quote(name: str) -> str:
@@ -64,7 +81,7 @@ class PgDatabase:
         self._pool, self._read_only = pool, read_only
         self.backend = backend  # the archive it belongs to: status readers borrow from its pool
         self._conn: psycopg.Connection | None = None
-        self._keys: dict[str, tuple[str, ...]] = {}
+        self._keys: dict[str | tuple[str, str], tuple[str, ...]] = {}  # the catalog's answers
 
     @property
     def conn(self) -> psycopg.Connection:
@@ -90,7 +107,7 @@ class PgDatabase:
         """Run one statement and return its cursor (tuples); a write outside `atomic()` commits."""
         cursor = self.conn.cursor()
         with storage_errors(_first_line(sql)):
-            return cursor.execute(pyformat(sql), _values(params))
+            return cursor.execute(*_bound(pyformat(sql), _values(params)))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row of parameters, pipelined."""
@@ -119,6 +136,24 @@ class PgDatabase:
             yield self
 
     @contextmanager
+    def pipelined(self) -> Iterator[PgDatabase]:
+        """Run a block in one transaction whose statements, BEGIN and COMMIT among them, go out
+        together: one round trip unless the block reads. A failure rolls the whole back."""
+        # Not psycopg's transaction() in a pipeline: its entry and its end each wait for the
+        # server (a sync), and the pipeline's end once more: three round trips where one does.
+        conn = self.conn
+        try:
+            with storage_errors("transaction"), conn.pipeline():
+                conn.execute("begin")
+                yield self
+                conn.execute("commit")
+        except BaseException:
+            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                with storage_errors("rollback"):
+                    conn.rollback()  # the failed statement left the transaction open
+            raise
+
+    @contextmanager
     def pipeline(self) -> Iterator[PgDatabase]:
         """Send the block's statements without waiting for each one's answer; a read waits for
         the answers before it. Errors come at the read, or at the end of the block."""
@@ -127,6 +162,13 @@ class PgDatabase:
 
     def __getitem__(self, name: str) -> PgTable:
         return PgTable(self, name)
+
+    def sequence(self, table: str, column: str) -> str:
+        """Return the sequence of a table's identity column (looked up once)."""
+        if (table, column) not in self._keys:
+            sql = "select pg_get_serial_sequence(?, ?)"
+            self._keys[(table, column)] = self.execute(sql, [quote(table), column]).fetchone()
+        return self._keys[(table, column)][0]
 
     def primary_key(self, table: str) -> tuple[str, ...]:
         """Return a table's primary key columns (looked up once)."""
@@ -161,6 +203,12 @@ class PgTable:
             if values is not None:
                 self._pk = values[0] if len(values) == 1 else tuple(values)
         return self._pk
+
+    @property
+    def new_key(self) -> NewKey:
+        """Return a stand-in for the key `insert` just drew, which the server reads itself: rows
+        that name it go out with the insert, without waiting for its answer (one round trip)."""
+        return NewKey(self.db.sequence(self.name, self.db.primary_key(self.name)[0]))
 
     @property
     def count(self) -> int:
@@ -267,6 +315,29 @@ def _last_per_key(
         return values
     last = {tuple(row[i] for i in where): row for row in values}
     return list(last.values())
+
+
+def _bound(sql: str, values: list[Any]) -> tuple[str, list[Any]]:
+    """Return a statement with each NewKey among its values written into it as its expression."""
+    if not any(isinstance(v, NewKey) for v in values):
+        return sql, values
+    keys = tuple(v if isinstance(v, NewKey) else None for v in values)
+    return _with_keys(sql, keys), [v for v in values if not isinstance(v, NewKey)]
+
+
+@functools.lru_cache(maxsize=256)
+def _with_keys(sql: str, keys: tuple[NewKey | None, ...]) -> str:
+    """Return SQL with the placeholders whose value is a NewKey replaced by its expression."""
+    # Cached: the same statement text every time, so psycopg still prepares it once.
+    given = iter(keys)
+
+    def place(found: re.Match[str]) -> str:
+        if found.group(0) == "%%":
+            return "%%"
+        key = next(given)
+        return key.sql if key is not None else "%s"
+
+    return _PLACEHOLDER.sub(place, sql)
 
 
 def _values(params: Sequence[Any] | None) -> list[Any]:

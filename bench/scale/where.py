@@ -1,0 +1,163 @@
+"""Where the PostgreSQL server's CPU per article goes: statements, backends, WAL and round trips.
+
+Runs N workers on the scale bench's loopback feeds (as `python -m bench.scale`, one mode, one
+run) on a server with pg_stat_statements (nested statements too, planning timed), and over the
+window prints per new article: each statement's calls, execution and planning time (a
+statement's time includes the statements and triggers it runs), the server's processes' CPU by
+role (the archive's connection, procrastinate's pool and its LISTEN connection, the WAL writer,
+the rest; from /proc, a backend named by the last statement it ran), the WAL written, and the
+transactions committed. Not a timing bench: its figures are shares, to see what to cut.
+
+    python -m bench.scale.where --workers 1 --sources 300 --window 15 [--root DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+from bench.scale import measure
+from bench.scale.feeds import GrowingFeeds
+from tests.fakes.postgres import Server, admin, binaries, create_database
+
+_STATEMENTS = (
+    "select calls, plans, total_exec_time, total_plan_time, "
+    "regexp_replace(query, '\\s+', ' ', 'g') from pg_stat_statements "
+    "order by total_exec_time + total_plan_time desc limit %s"
+)
+_BACKENDS = "select pid, backend_type, coalesce(query, '') from pg_stat_activity"
+
+
+def processes(server: Server) -> dict[int, float]:
+    """Return the CPU seconds so far of the server's postmaster and each of its children."""
+    master = int((server.data / "postmaster.pid").read_text().split()[0])
+    found = {master: measure.cpu(master)}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        if ppid == master:
+            found[int(stat.parent.name)] = measure.cpu(int(stat.parent.name))
+    return found
+
+
+def role(backend_type: str, query: str) -> str:
+    """Name a server process by its type and, for a client's backend, the last statement it ran."""
+    if backend_type != "client backend":
+        return backend_type or "postmaster"
+    if query.lower().startswith("listen"):
+        return "procrastinate's LISTEN connection"
+    if "procrastinate" in query.lower():
+        return "procrastinate's pool"
+    return "the archive's connection"
+
+
+class Snapshot:
+    """The server's counters at one moment: CPU by process, WAL position, commits, roles."""
+
+    def __init__(self, url: str, server: Server) -> None:
+        self.cpu = processes(server)
+        with psycopg.connect(url, autocommit=True) as conn:
+            self.roles = {pid: role(kind, q) for pid, kind, q in conn.execute(_BACKENDS)}
+            self.wal, self.commits = conn.execute(
+                "select pg_current_wal_lsn(), xact_commit from pg_stat_database "
+                "where datname = current_database()"
+            ).fetchone()
+        self.articles = measure.articles(url)
+
+
+def report(url: str, first: Snapshot, last: Snapshot, top: int) -> list[str]:
+    """Return the window's figures per new article, as lines."""
+    new = max(last.articles - first.articles, 1)
+    by_role: collections.Counter[str] = collections.Counter()
+    for pid, seconds in last.cpu.items():
+        name = last.roles.get(pid) or first.roles.get(pid) or "postmaster or a gone process"
+        by_role[name] += seconds - first.cpu.get(pid, 0.0)
+    with psycopg.connect(url, autocommit=True) as conn:
+        wal = conn.execute("select %s::pg_lsn - %s::pg_lsn", (last.wal, first.wal)).fetchone()[0]
+        rows = conn.execute(_STATEMENTS, (top,)).fetchall()
+    lines = [
+        f"{new} new articles; WAL {float(wal) / new:.0f} bytes and "
+        f"{(last.commits - first.commits) / new:.2f} commits per article",
+        "server CPU ms per article by process:",
+        *(f"  {1000 * s / new:6.3f}  {name}" for name, s in by_role.most_common()),
+        f"  {1000 * sum(by_role.values()) / new:6.3f}  in all",
+        "statements per article: calls, plans, execution ms, planning ms, statement",
+    ]
+    for calls, plans, run, plan, query in rows:
+        lines.append(
+            f"  {calls / new:5.2f} {plans / new:5.2f} {run / new:6.3f} {plan / new:6.3f}  {query[:160]}"
+        )
+    return lines
+
+
+def where(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder: Path) -> str:
+    """Run the workers, snapshot the server around the window, and return the report's lines."""
+    url = create_database(server, "looked_at")
+    keys = [f"wire-{n}" for n in range(args.sources)]
+    config = measure.write_config(
+        folder, f'url = "{url}"', feeds=feeds.base_url, sources=keys, every="1s"
+    )
+    procs = [
+        measure.start(config, folder / "where.log", root=args.root) for _ in range(args.workers)
+    ]
+    try:
+        measure._wait(lambda: measure.articles(url) >= 4 * args.sources, timeout=300)
+        measure.analyze(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create extension if not exists pg_stat_statements")
+            conn.execute("select pg_stat_statements_reset()")
+        first = Snapshot(url, server)
+        before = measure.sample(url, procs, server)
+        time.sleep(args.window)  # the measuring window itself
+        rate = measure.rate(before, measure.sample(url, procs, server))
+        last = Snapshot(url, server)
+    finally:
+        measure.stop(procs)
+    head = (
+        f"{args.workers} worker(s), {args.sources} sources: {rate.per_second:.1f} articles/s, "
+        f"workers {rate.cpu_ms:.2f} ms and server {rate.all_cpu_ms - rate.cpu_ms:.2f} ms per article"
+    )
+    return "\n".join([head, *report(url, first, last, args.top)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, start a server with pg_stat_statements and the feeds, look, print."""
+    parser = argparse.ArgumentParser(prog="python -m bench.scale.where", description=__doc__)
+    parser.add_argument("--workers", type=int, default=1, help="PostgreSQL workers (default 1)")
+    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
+    parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
+    parser.add_argument("--top", type=int, default=30, help="statements listed (default 30)")
+    parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
+    args = parser.parse_args(argv)
+    bindir = binaries()
+    if bindir is None:
+        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    folder = Path(tempfile.mkdtemp(prefix="presswatch-where-"))
+    server = Server(bindir, folder=folder)  # kept across the restart that loads the extension
+    try:
+        server.start()
+        admin(server, "alter system set shared_preload_libraries = 'pg_stat_statements'")
+        server.stop()
+        server.start()
+        # The extension's settings exist once it is loaded; a reload applies them.
+        admin(server, "alter system set pg_stat_statements.track = 'all'")
+        admin(server, "alter system set pg_stat_statements.track_planning = on")
+        admin(server, "select pg_reload_conf()")
+        with tempfile.TemporaryDirectory() as tmp, GrowingFeeds() as feeds:
+            print(where(args, server, feeds, Path(tmp)))
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
