@@ -8,6 +8,7 @@ import pytest
 
 from bot.chat.answers import MAX_UNITS, fit
 from bot.delivery.render import utf16_len as units
+from scrapers.models import Article
 from storage import Delivery, RunRecord, RunStatus
 from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ADMIN, GROUP, OTHER, READER, add, seed, talk
@@ -105,6 +106,21 @@ def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
     (topics, sources), _ = talk(fake, store, tmp_path, script)
     assert "<code>peacekeeping</code> — Peacekeeping" in topics
     assert "<b>Alpha Ministry</b> <code>alpha</code> — 2 articles" in sources
+
+
+def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store, tmp_path) -> None:
+    url = "https://alpha.example/news/9?id=7&utm_source=rss&utm_medium=feed"
+    day = datetime(2024, 5, 2, tzinfo=UTC)
+    article = Article(url, url, "Tracked summit", published=day, body="Tracked summit.")
+    store.add_article(article, source_key="alpha", now=day)
+
+    async def script(s):
+        return await s.ask("/latest 1"), await s.ask("/search tracked")
+
+    (latest, found), _ = talk(fake, store, tmp_path, script)
+    for answer in (latest, found):
+        assert '<a href="https://alpha.example/news/9?id=7">Tracked summit</a>' in answer
+        assert "utm_" not in answer
 
 
 def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.delivery.render import escape_html, shorten, utf16_len
 from bot.text.classify import Topic
 from scrapers.models import Source
+from scrapers.normalize import without_trackers
 from storage.subscriptions import SubscriptionKind
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
@@ -163,8 +164,9 @@ def hit_text(
     hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None
 ) -> str:
     """Format one search hit: linked title, source and date, snippet."""
-    title = escape_html(shorten(hit.title or hit.url, 200))
-    link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
+    url = without_trackers(str(hit.url))  # a feed's utm_* stays out of the link, as in posts
+    title = escape_html(shorten(hit.title or url, 200))
+    link = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if _web(url) else title
     meta = " · ".join(
         x
         for x in (
