@@ -106,6 +106,7 @@ def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
     (topics, sources), _ = talk(fake, store, tmp_path, script)
     assert "<code>peacekeeping</code> — Peacekeeping" in topics
     assert "<b>Alpha Ministry</b> <code>alpha</code> — 2 articles" in sources
+    assert "<code>beta</code> — 1 article\n" in sources + "\n"  # one article, not "1 articles"
 
 
 def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store, tmp_path) -> None:
@@ -235,6 +236,7 @@ def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, t
     lines = {line.split(":")[0].split()[-1]: line for line in status.splitlines() if ":" in line}
     assert lines["alpha"].endswith("; 1 poll(s) in 24h left an item out")
     assert "left an item out" not in lines["beta"]
+    assert ", 1 article; " in lines["beta"] and ", 2 articles; " in lines["alpha"]
 
 
 def test_fit_trims_lists_to_the_limit() -> None:

@@ -89,7 +89,7 @@ def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
     """Answer /sources with each source's article count."""
     items = [
         f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
-        f"{counts.get(s.key, 0)} articles"
+        f"{counted(counts.get(s.key, 0), 'article')}"
         for s in sources
     ]
     return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
@@ -191,6 +191,11 @@ def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNIT
             return f"{text}{sep}…and {len(items) - i} more"
         text = candidate
     return text
+
+
+def counted(n: int, noun: str) -> str:
+    """Return "1 article", "2 articles": a count with its noun in the right number."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def visible(text: str) -> str:
