@@ -8,6 +8,7 @@ from datetime import datetime, time
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.text.summarize import sentences
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -79,8 +80,8 @@ def render_post(
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
     plain_link = shown_url(url, room=room)
-    html_summary = _fit(summary, room - utf16_len(label)) if summary else ""
-    plain_summary = _fit(summary, room - utf16_len(plain_link)) if summary else ""
+    html_summary = shorten_summary(summary, room - utf16_len(label), article.lang)
+    plain_summary = shorten_summary(summary, room - utf16_len(plain_link), article.lang)
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
@@ -135,6 +136,22 @@ def day_only(moment: datetime, zone: str) -> bool:
 def shorten(text: str, limit: int) -> str:
     """Return text within `limit` UTF-16 units, cut at a word boundary with an ellipsis."""
     return _fit(text, limit)
+
+
+def shorten_summary(text: str, limit: int, lang: str = "") -> str:
+    """Return a summary within `limit` UTF-16 units: its leading whole sentences when they fill
+    at least half of it, else cut at a word with an ellipsis."""
+    if utf16_len(text) <= limit:
+        return text
+    kept, used = [], 0
+    for sentence in sentences(text, lang):
+        used += utf16_len(sentence) + (1 if kept else 0)
+        if used > limit:
+            break
+        kept.append(sentence)
+    whole = " ".join(kept)
+    # A reader would rather stop at a full stop than at "…"; but not at the cost of most of it.
+    return whole if utf16_len(whole) * 2 >= limit else _fit(text, limit)
 
 
 def shown_url(url: str, *, room: int) -> str:
