@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from bot.text.summarize import sentences
@@ -185,8 +186,28 @@ def _fit(text: str, limit: int) -> str:
 def link_label(url: str) -> str:
     """Return the short label a post or digest links to the article: host and the path's start."""
     parts = urlsplit(url)
-    label = (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
+    # Readers read "кремль.рф/события", not "xn--h1alffa9f.xn--p1ai/%D1%81%D0%BE…".
+    host = _unicode_host((parts.hostname or "").removeprefix("www."))
+    label = host + _readable(parts.path.rstrip("/"))
     return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
+
+
+def _unicode_host(host: str) -> str:
+    """Return an internationalised host name in its own letters (punycode decoded), else as is."""
+    try:
+        return host.encode("ascii").decode("idna")
+    except UnicodeError:
+        return host
+
+
+def _readable(path: str) -> str:
+    """Return a URL path with its %-escapes decoded (kept as written when they are not UTF-8),
+    without control and format characters (a decoded %E2%80%AE must not reverse the label)."""
+    try:
+        path = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        pass
+    return "".join(c for c in path if unicodedata.category(c)[0] != "C")
 
 
 def escape_html(text: str) -> str:
