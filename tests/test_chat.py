@@ -239,6 +239,15 @@ def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, t
     assert ", 1 article; " in lines["beta"] and ", 2 articles; " in lines["alpha"]
 
 
+def test_status_says_in_words_that_a_source_never_succeeded(fake, store, tmp_path) -> None:
+    async def script(s):
+        return await s.ask("/status", user=ADMIN)
+
+    status, _ = talk(fake, store, tmp_path, script)
+    assert "alpha: new, 2 articles; last success none yet" in status
+    assert "last success -" not in status
+
+
 def test_fit_trims_lists_to_the_limit() -> None:
     items = [f"item {i} " + "ж😀" * 300 for i in range(40)]
     text = fit("<b>Head</b>", items)
