@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,7 +11,7 @@ from bot.delivery.render import utf16_len as units
 from scrapers.models import Article
 from storage import Delivery, RunRecord, RunStatus
 from tests.fakes.telegram import FakeTelegram
-from tests.support.chat import ADMIN, GROUP, OTHER, READER, add, seed, talk
+from tests.support.chat import ADMIN, GROUP, OTHER, READER, T0, add, seed, talk
 
 
 @pytest.fixture
@@ -97,6 +97,25 @@ def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
     )
     assert capped.count("<a href=") == 10 and units(capped) <= MAX_UNITS
     assert "Talks on" in border
+
+
+def test_latest_shows_a_reprinted_story_once_naming_its_other_sources(
+    fake, store, tmp_path
+) -> None:
+    original = add(store, 5, "CSTO statement adopted", body="Leaders adopted it.")
+    for n, source in ((6, "beta"), (7, "gamma")):
+        url = f"https://{source}.example/news/{n}"
+        reprint = Article(url, url, "CSTO statement adopted", published=T0 + timedelta(hours=n))
+        store.add_article(reprint, source_key=source, now=T0, duplicate_of=original)
+
+    async def script(s):
+        return await s.ask("/latest 2")
+
+    answer, _ = talk(fake, store, tmp_path, script)
+    assert answer.count("CSTO statement adopted") == 1
+    assert '<a href="https://alpha.example/news/5">' in answer  # the original leads its story
+    assert "Alpha Ministry · 01.05.2024 · also beta, gamma" in answer
+    assert answer.count("<a href=") == 2 and "Summit statement adopted" in answer
 
 
 def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:

@@ -57,14 +57,41 @@ def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | No
 
 
 def latest_text(
-    hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]
+    hits: Sequence[SearchHit],
+    *,
+    topic: Topic | None,
+    sources: Sequence[Source],
+    count: int = MAX_LATEST,
 ) -> str:
-    """Answer /latest with the newest articles, of one topic when given."""
+    """Answer /latest with the newest `count` stories, of one topic when given."""
     about = f" on {escape_html(topic.label)}" if topic else ""
     if not hits:
         return f"No articles{about} yet."
     names, zones = _names(sources), _zones(sources)
-    return fit(f"<b>Latest{about}</b>", [hit_text(h, names, zones) for h in hits])
+    stories = fold_reprints(hits)[:count]
+    return fit(
+        f"<b>Latest{about}</b>",
+        [hit_text(h, names, zones, also=[names.get(k, k) for k in also]) for h, also in stories],
+    )
+
+
+def fold_reprints(hits: Sequence[SearchHit]) -> list[tuple[SearchHit, list[str]]]:
+    """Return each story of `hits` once, in order, with the keys of its other listed sources.
+
+    A story is shown by its original when listed (as a channel posts it once, naming the
+    reprints' sources), else by its newest reprint.
+    """
+    stories: dict[int, list[SearchHit]] = {}
+    for h in hits:
+        stories.setdefault(h.duplicate_of or h.id, []).append(h)
+    place = {h.id: i for i, h in enumerate(hits)}
+    shown = []
+    for key, members in stories.items():
+        lead = next((m for m in members if m.id == key), members[0])
+        # Named in the order they carried it, as a post's "Also:" names them (hits are newest first).
+        others = [m.source_key for m in reversed(members) if m.source_key != lead.source_key]
+        shown.append((lead, list(dict.fromkeys(others))))
+    return sorted(shown, key=lambda story: place[story[0].id])
 
 
 def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source]) -> str:
@@ -161,9 +188,14 @@ def find_source(sources: Sequence[Source], word: str) -> Source | None:
 
 
 def hit_text(
-    hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None
+    hit: SearchHit,
+    names: Mapping[str, str],
+    zones: Mapping[str, str] | None = None,
+    *,
+    also: Sequence[str] = (),
 ) -> str:
-    """Format one search hit: linked title, source and date, snippet."""
+    """Format one search hit: linked title, source and date (and the story's other sources),
+    snippet."""
     url = without_trackers(str(hit.url))  # a feed's utm_* stays out of the link, as in posts
     title = escape_html(shorten(hit.title or url, 200))
     link = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if _web(url) else title
@@ -172,6 +204,7 @@ def hit_text(
         for x in (
             names.get(hit.source_key, hit.source_key),
             _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
+            "also " + ", ".join(also) if also else "",
         )
         if x
     )
