@@ -181,6 +181,14 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     assert store.subscriptions.of_user(READER) == [] and store.subscriptions.of_user(OTHER) == []
 
 
+def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
+    fake, store, tmp_path
+) -> None:
+    hint, _ = talk(fake, store, tmp_path, lambda s: s.ask("/subscribe"))
+    assert "<code>/subscribe peacekeeping</code>, <code>/subscribe alpha</code>" in hint
+    assert "tass-com" not in hint  # a source this bot does not follow would not work
+
+
 def test_subscription_rows_name_the_private_chat(fake, store, tmp_path) -> None:
     talk(fake, store, tmp_path, lambda s: s.ask('/subscribe "CSTO summit"'))
     [sub] = store.subscriptions.of_user(READER)

@@ -142,9 +142,13 @@ def subscription_target(
     """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
     text = " ".join(words.split())
     if not text:
+        # The examples are this bot's own topic and source: a reader may copy them as they are.
+        examples = [t.key for t in topics[:1]] + [s.key for s in sources[:1]]
+        shown = [f"<code>/subscribe {escape_html(e)}</code>" for e in examples]
         return (
-            "Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
-            '<code>/subscribe tass-com</code>, <code>/subscribe "border guards"</code>.'
+            "Follow a topic, a source or a phrase: "
+            + ", ".join([*shown, '<code>/subscribe "border guards"</code>'])
+            + "."
         )
     if text[0] in QUOTES:
         phrase = visible(text.strip(QUOTES))
