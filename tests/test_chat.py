@@ -114,7 +114,7 @@ def test_latest_shows_a_reprinted_story_once_naming_its_other_sources(
     answer, _ = talk(fake, store, tmp_path, script)
     assert answer.count("CSTO statement adopted") == 1
     assert '<a href="https://alpha.example/news/5">' in answer  # the original leads its story
-    assert "Alpha Ministry · 01.05.2024 · also beta, gamma" in answer
+    assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta, gamma" in answer
     assert answer.count("<a href=") == 2 and "Summit statement adopted" in answer
 
 
@@ -141,6 +141,8 @@ def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store,
     for answer in (latest, found):
         assert '<a href="https://alpha.example/news/9?id=7">Tracked summit</a>' in answer
         assert "utm_" not in answer
+    # Published at the source's midnight: a date alone, as the channel's post shows it.
+    assert "<i>Alpha Ministry · 02.05.2024</i>" in latest
 
 
 def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:

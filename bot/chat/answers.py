@@ -9,11 +9,10 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from bot.delivery.render import escape_html, shorten, utf16_len
+from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
 from bot.text.classify import Topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
@@ -207,7 +206,7 @@ def hit_text(
         x
         for x in (
             names.get(hit.source_key, hit.source_key),
-            _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
+            _when(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
             "also " + ", ".join(also) if also else "",
         )
         if x
@@ -261,14 +260,15 @@ def _zones(sources: Sequence[Source]) -> dict[str, str]:
     return {s.key: s.timezone for s in sources}
 
 
-def _day(value, zone: str = "UTC") -> str:
-    """Return a stored UTC time (ISO text or datetime) as DD.MM.YYYY in `zone`, or ''."""
+def _when(value, zone: str = "UTC") -> str:
+    """Return a stored UTC time (ISO text or datetime) as a post shows it in `zone`, or ''."""
     if not value:
         return ""
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo(zone))
-    return moment.strftime("%d.%m.%Y")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    # "16.05.2022 15:40 MSK", or the day alone for a source that gives only its date.
+    return shown_time(moment, zone)
