@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.chat.answers import MAX_UNITS, fit
 from bot.delivery.render import utf16_len as units
+from scrapers.models import Article
 from storage import Delivery, RunRecord, RunStatus
 from tests.fakes.telegram import FakeTelegram
-from tests.support.chat import ADMIN, GROUP, OTHER, READER, add, seed, talk
+from tests.support.chat import ADMIN, GROUP, OTHER, READER, T0, add, seed, talk
 
 
 @pytest.fixture
@@ -98,6 +99,25 @@ def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
     assert "Talks on" in border
 
 
+def test_latest_shows_a_reprinted_story_once_naming_its_other_sources(
+    fake, store, tmp_path
+) -> None:
+    original = add(store, 5, "CSTO statement adopted", body="Leaders adopted it.")
+    for n, source in ((6, "beta"), (7, "gamma")):
+        url = f"https://{source}.example/news/{n}"
+        reprint = Article(url, url, "CSTO statement adopted", published=T0 + timedelta(hours=n))
+        store.add_article(reprint, source_key=source, now=T0, duplicate_of=original)
+
+    async def script(s):
+        return await s.ask("/latest 2")
+
+    answer, _ = talk(fake, store, tmp_path, script)
+    assert answer.count("CSTO statement adopted") == 1
+    assert '<a href="https://alpha.example/news/5">' in answer  # the original leads its story
+    assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta, gamma" in answer
+    assert answer.count("<a href=") == 2 and "Summit statement adopted" in answer
+
+
 def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
     async def script(s):
         return await s.ask("/topics"), await s.ask("/sources")
@@ -105,6 +125,24 @@ def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
     (topics, sources), _ = talk(fake, store, tmp_path, script)
     assert "<code>peacekeeping</code> — Peacekeeping" in topics
     assert "<b>Alpha Ministry</b> <code>alpha</code> — 2 articles" in sources
+    assert "<code>beta</code> — 1 article\n" in sources + "\n"  # one article, not "1 articles"
+
+
+def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store, tmp_path) -> None:
+    url = "https://alpha.example/news/9?id=7&utm_source=rss&utm_medium=feed"
+    day = datetime(2024, 5, 2, tzinfo=UTC)
+    article = Article(url, url, "Tracked summit", published=day, body="Tracked summit.")
+    store.add_article(article, source_key="alpha", now=day)
+
+    async def script(s):
+        return await s.ask("/latest 1"), await s.ask("/search tracked")
+
+    (latest, found), _ = talk(fake, store, tmp_path, script)
+    for answer in (latest, found):
+        assert '<a href="https://alpha.example/news/9?id=7">Tracked summit</a>' in answer
+        assert "utm_" not in answer
+    # Published at the source's midnight: a date alone, as the channel's post shows it.
+    assert "<i>Alpha Ministry · 02.05.2024</i>" in latest
 
 
 def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
@@ -143,6 +181,14 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     assert "Removed 1 alert(s)" in all_off
     assert "private chat" in group
     assert store.subscriptions.of_user(READER) == [] and store.subscriptions.of_user(OTHER) == []
+
+
+def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
+    fake, store, tmp_path
+) -> None:
+    hint, _ = talk(fake, store, tmp_path, lambda s: s.ask("/subscribe"))
+    assert "<code>/subscribe peacekeeping</code>, <code>/subscribe alpha</code>" in hint
+    assert "tass-com" not in hint  # a source this bot does not follow would not work
 
 
 def test_subscription_rows_name_the_private_chat(fake, store, tmp_path) -> None:
@@ -219,6 +265,16 @@ def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, t
     lines = {line.split(":")[0].split()[-1]: line for line in status.splitlines() if ":" in line}
     assert lines["alpha"].endswith("; 1 poll(s) in 24h left an item out")
     assert "left an item out" not in lines["beta"]
+    assert ", 1 article; " in lines["beta"] and ", 2 articles; " in lines["alpha"]
+
+
+def test_status_says_in_words_that_a_source_never_succeeded(fake, store, tmp_path) -> None:
+    async def script(s):
+        return await s.ask("/status", user=ADMIN)
+
+    status, _ = talk(fake, store, tmp_path, script)
+    assert "alpha: new, 2 articles; last success none yet" in status
+    assert "last success -" not in status
 
 
 def test_fit_trims_lists_to_the_limit() -> None:

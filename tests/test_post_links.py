@@ -88,3 +88,25 @@ def test_a_digest_entry_shows_the_same_short_address_as_a_post() -> None:
     entry = digest_entry(_article(url=url), source_name="MID", zone="Europe/Moscow")
     assert entry.plain.endswith("\nmid.ru/ru/foreign_policy/news/1979523")
     assert f">{link_label(url)}</a>" in entry.html
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        # A Cyrillic address as a feed writes it: punycode host, %-escaped path.
+        (
+            "https://xn--d1abbgf6aiiy.xn--p1ai/%D1%81%D0%BE%D0%B1%D1%8B%D1%82%D0%B8%D1%8F/",
+            "президент.рф/события",
+        ),
+        (
+            "https://www.mid.ru/ru/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8/1",
+            "mid.ru/ru/новости/1",
+        ),
+        # A decoded right-to-left override or newline would garble the label: dropped.
+        ("https://x.example/a%E2%80%AEb%0Ac", "x.example/abc"),
+        ("https://x.example/%FF%FE", "x.example/%FF%FE"),  # not UTF-8: kept as written
+    ],
+)
+def test_the_link_label_shows_an_address_in_its_own_letters(url: str, label: str) -> None:
+    assert link_label(url) == label
+    assert f">{label}</a>" in digest_entry(_article(url), source_name="МИД", zone="UTC").html

@@ -10,7 +10,7 @@ import pytest
 from telegram.constants import MessageLimit
 
 from bot.delivery.digest import digest_entry
-from bot.delivery.render import MAX_MESSAGE_UNITS, local_time, render_post, utf16_len
+from bot.delivery.render import CAPTION, MAX_MESSAGE_UNITS, local_time, render_post, utf16_len
 from scrapers.models import Article
 
 PUBLISHED = datetime(2021, 2, 8, 8, 12, tzinfo=UTC)
@@ -111,3 +111,22 @@ def test_a_day_printed_without_a_time_is_shown_without_one(published, line) -> N
     entry = digest_entry(_article(published=published), source_name="CSTO", zone="Europe/Moscow")
     assert post.plain.splitlines()[1] == line
     assert entry.plain.splitlines()[1] == line
+
+
+def test_a_cut_summary_stops_at_a_full_stop_when_whole_sentences_fill_the_room() -> None:
+    sentence = "The U.S. delegation met the CSTO Secretary General in Geneva on Monday morning. "
+    summary = (sentence * 30).strip()
+    caption = render_post(_article(lang="en"), source_name="TASS", summary=summary, limits=CAPTION)
+    shown = visible(caption.html).split("\n\n")[1]
+    assert utf16_len(visible(caption.html)) <= MessageLimit.CAPTION_LENGTH
+    assert shown.endswith("Monday morning.") and summary.startswith(shown)
+    assert len(shown) > 500  # most of the room is used, not just the first sentence
+    assert caption.plain.split("\n\n")[1].endswith("Monday morning.")
+
+
+def test_a_summary_of_one_long_sentence_is_still_cut_at_a_word() -> None:
+    summary = "Участники встречи обсудили " + "вопросы сотрудничества, " * 80 + "и планы."
+    caption = render_post(_article(lang="ru"), source_name="ТАСС", summary=summary, limits=CAPTION)
+    shown = visible(caption.html).split("\n\n")[1]
+    assert shown.endswith("…") and shown[:-1] + " " in summary  # a whole word before "…"
+    assert utf16_len(visible(caption.html)) <= MessageLimit.CAPTION_LENGTH

@@ -9,13 +9,13 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from bot.delivery.render import escape_html, shorten, utf16_len
+from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
 from bot.text.classify import Topic
 from scrapers.models import Source
+from scrapers.normalize import without_trackers
 from storage.subscriptions import SubscriptionKind
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
@@ -56,14 +56,41 @@ def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | No
 
 
 def latest_text(
-    hits: Sequence[SearchHit], *, topic: Topic | None, sources: Sequence[Source]
+    hits: Sequence[SearchHit],
+    *,
+    topic: Topic | None,
+    sources: Sequence[Source],
+    count: int = MAX_LATEST,
 ) -> str:
-    """Answer /latest with the newest articles, of one topic when given."""
+    """Answer /latest with the newest `count` stories, of one topic when given."""
     about = f" on {escape_html(topic.label)}" if topic else ""
     if not hits:
         return f"No articles{about} yet."
     names, zones = _names(sources), _zones(sources)
-    return fit(f"<b>Latest{about}</b>", [hit_text(h, names, zones) for h in hits])
+    stories = fold_reprints(hits)[:count]
+    return fit(
+        f"<b>Latest{about}</b>",
+        [hit_text(h, names, zones, also=[names.get(k, k) for k in also]) for h, also in stories],
+    )
+
+
+def fold_reprints(hits: Sequence[SearchHit]) -> list[tuple[SearchHit, list[str]]]:
+    """Return each story of `hits` once, in order, with the keys of its other listed sources.
+
+    A story is shown by its original when listed (as a channel posts it once, naming the
+    reprints' sources), else by its newest reprint.
+    """
+    stories: dict[int, list[SearchHit]] = {}
+    for h in hits:
+        stories.setdefault(h.duplicate_of or h.id, []).append(h)
+    place = {h.id: i for i, h in enumerate(hits)}
+    shown = []
+    for key, members in stories.items():
+        lead = next((m for m in members if m.id == key), members[0])
+        # Named in the order they carried it, as a post's "Also:" names them (hits are newest first).
+        others = [m.source_key for m in reversed(members) if m.source_key != lead.source_key]
+        shown.append((lead, list(dict.fromkeys(others))))
+    return sorted(shown, key=lambda story: place[story[0].id])
 
 
 def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source]) -> str:
@@ -88,7 +115,7 @@ def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
     """Answer /sources with each source's article count."""
     items = [
         f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
-        f"{counts.get(s.key, 0)} articles"
+        f"{counted(counts.get(s.key, 0), 'article')}"
         for s in sources
     ]
     return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
@@ -114,9 +141,13 @@ def subscription_target(
     """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
     text = " ".join(words.split())
     if not text:
+        # The examples are this bot's own topic and source: a reader may copy them as they are.
+        examples = [t.key for t in topics[:1]] + [s.key for s in sources[:1]]
+        shown = [f"<code>/subscribe {escape_html(e)}</code>" for e in examples]
         return (
-            "Follow a topic, a source or a phrase: <code>/subscribe peacekeeping</code>, "
-            '<code>/subscribe tass-com</code>, <code>/subscribe "border guards"</code>.'
+            "Follow a topic, a source or a phrase: "
+            + ", ".join([*shown, '<code>/subscribe "border guards"</code>'])
+            + "."
         )
     if text[0] in QUOTES:
         phrase = visible(text.strip(QUOTES))
@@ -160,16 +191,23 @@ def find_source(sources: Sequence[Source], word: str) -> Source | None:
 
 
 def hit_text(
-    hit: SearchHit, names: Mapping[str, str], zones: Mapping[str, str] | None = None
+    hit: SearchHit,
+    names: Mapping[str, str],
+    zones: Mapping[str, str] | None = None,
+    *,
+    also: Sequence[str] = (),
 ) -> str:
-    """Format one search hit: linked title, source and date, snippet."""
-    title = escape_html(shorten(hit.title or hit.url, 200))
-    link = f'<a href="{html.escape(hit.url, quote=True)}">{title}</a>' if _web(hit.url) else title
+    """Format one search hit: linked title, source and date (and the story's other sources),
+    snippet."""
+    url = without_trackers(str(hit.url))  # a feed's utm_* stays out of the link, as in posts
+    title = escape_html(shorten(hit.title or url, 200))
+    link = f'<a href="{html.escape(url, quote=True)}">{title}</a>' if _web(url) else title
     meta = " · ".join(
         x
         for x in (
             names.get(hit.source_key, hit.source_key),
-            _day(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
+            _when(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
+            "also " + ", ".join(also) if also else "",
         )
         if x
     )
@@ -189,6 +227,11 @@ def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNIT
             return f"{text}{sep}…and {len(items) - i} more"
         text = candidate
     return text
+
+
+def counted(n: int, noun: str) -> str:
+    """Return "1 article", "2 articles": a count with its noun in the right number."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def visible(text: str) -> str:
@@ -217,14 +260,15 @@ def _zones(sources: Sequence[Source]) -> dict[str, str]:
     return {s.key: s.timezone for s in sources}
 
 
-def _day(value, zone: str = "UTC") -> str:
-    """Return a stored UTC time (ISO text or datetime) as DD.MM.YYYY in `zone`, or ''."""
+def _when(value, zone: str = "UTC") -> str:
+    """Return a stored UTC time (ISO text or datetime) as a post shows it in `zone`, or ''."""
     if not value:
         return ""
     try:
         moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     except ValueError:
         return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(ZoneInfo(zone))
-    return moment.strftime("%d.%m.%Y")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    # "16.05.2022 15:40 MSK", or the day alone for a source that gives only its date.
+    return shown_time(moment, zone)

@@ -87,8 +87,9 @@ class Commands:
         if isinstance(request, str):
             return request
         count, topic = request
-        hits = latest(self.store.db, limit=count, topic=topic.key if topic else None)
-        return latest_text(hits, topic=topic, sources=self.config.sources)
+        # Reprints fold into their story's line: ask for more rows than lines to show.
+        hits = latest(self.store.db, limit=count * 3, topic=topic.key if topic else None)
+        return latest_text(hits, topic=topic, sources=self.config.sources, count=count)
 
     async def search(self, words: str, who: Who) -> str:
         """Search the archive."""

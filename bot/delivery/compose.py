@@ -33,6 +33,7 @@ from bot.delivery.render import (
     local_time,
     render_post,
     shorten,
+    shorten_summary,
     shown_time,
     shown_url,
     word,
@@ -113,7 +114,7 @@ class Composer:
         source = self._sources.get(item.source_key)
         summary = item.article.summary or item.article.lead
         if level == 1:
-            summary = shorten(summary, _SHORT_SUMMARY)
+            summary = shorten_summary(summary, _SHORT_SUMMARY, item.article.lang)
         bare = level >= 2
         post = render_post(
             item.article,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
+from bot.text.summarize import sentences
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -79,8 +81,8 @@ def render_post(
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
     plain_link = shown_url(url, room=room)
-    html_summary = _fit(summary, room - utf16_len(label)) if summary else ""
-    plain_summary = _fit(summary, room - utf16_len(plain_link)) if summary else ""
+    html_summary = shorten_summary(summary, room - utf16_len(label), article.lang)
+    plain_summary = shorten_summary(summary, room - utf16_len(plain_link), article.lang)
     segments = [
         f"<b>{escape_html(title)}</b>",
         escape_html(meta_line),
@@ -137,6 +139,22 @@ def shorten(text: str, limit: int) -> str:
     return _fit(text, limit)
 
 
+def shorten_summary(text: str, limit: int, lang: str = "") -> str:
+    """Return a summary within `limit` UTF-16 units: its leading whole sentences when they fill
+    at least half of it, else cut at a word with an ellipsis."""
+    if utf16_len(text) <= limit:
+        return text
+    kept, used = [], 0
+    for sentence in sentences(text, lang):
+        used += utf16_len(sentence) + (1 if kept else 0)
+        if used > limit:
+            break
+        kept.append(sentence)
+    whole = " ".join(kept)
+    # A reader would rather stop at a full stop than at "…"; but not at the cost of most of it.
+    return whole if utf16_len(whole) * 2 >= limit else _fit(text, limit)
+
+
 def shown_url(url: str, *, room: int) -> str:
     """Return the URL to show as text: itself if it fits in `room` units, else its short label."""
     return url if utf16_len(url) <= room else link_label(url)
@@ -168,8 +186,28 @@ def _fit(text: str, limit: int) -> str:
 def link_label(url: str) -> str:
     """Return the short label a post or digest links to the article: host and the path's start."""
     parts = urlsplit(url)
-    label = (parts.hostname or "").removeprefix("www.") + parts.path.rstrip("/")
+    # Readers read "кремль.рф/события", not "xn--h1alffa9f.xn--p1ai/%D1%81%D0%BE…".
+    host = _unicode_host((parts.hostname or "").removeprefix("www."))
+    label = host + _readable(parts.path.rstrip("/"))
     return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
+
+
+def _unicode_host(host: str) -> str:
+    """Return an internationalised host name in its own letters (punycode decoded), else as is."""
+    try:
+        return host.encode("ascii").decode("idna")
+    except UnicodeError:
+        return host
+
+
+def _readable(path: str) -> str:
+    """Return a URL path with its %-escapes decoded (kept as written when they are not UTF-8),
+    without control and format characters (a decoded %E2%80%AE must not reverse the label)."""
+    try:
+        path = unquote(path, errors="strict")
+    except UnicodeDecodeError:
+        pass
+    return "".join(c for c in path if unicodedata.category(c)[0] != "C")
 
 
 def escape_html(text: str) -> str:

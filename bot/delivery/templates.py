@@ -22,7 +22,7 @@ from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
-from bot.delivery.render import shorten, utf16_len
+from bot.delivery.render import shorten_summary, utf16_len
 
 # Every name a template may use, with what it holds (README "Post templates" lists them too).
 VARIABLES = MappingProxyType(
@@ -161,11 +161,12 @@ def render_template(template: Template, values: dict, *, limit: int) -> str:
     shown = template.render(**values).strip()
     if _fits(shown, limit):
         return shown
-    summary = str(values.get("summary") or "")
+    summary, lang = str(values.get("summary") or ""), str(values.get("lang") or "")
     low, high, best = 0, utf16_len(summary) - 1, None
     while low <= high:  # the longest cut summary that fits
         middle = (low + high) // 2
-        attempt = template.render(**(values | {"summary": shorten(summary, middle)})).strip()
+        cut = shorten_summary(summary, middle, lang)
+        attempt = template.render(**(values | {"summary": cut})).strip()
         if _fits(attempt, limit):
             best, low = attempt, middle + 1
         else:

@@ -64,12 +64,14 @@ def status_lines(
     for key in sources:
         row = snapshot.source(key)
         state = row.condition
-        extra = note(row) or f"last success {when(row.last_success_at)}"
+        # "last success -" reads as a typo; a source that never worked says so in words.
+        success = when(row.last_success_at) if row.last_success_at else "none yet"
+        extra = note(row) or f"last success {success}"
         late = (missed or {}).get(key)
         left_out = items_left_out(snapshot, key)
+        count = snapshot.articles.get(key, 0)
         lines.append(
-            f"{MARKS[state]} {key}: {state}, {snapshot.articles.get(key, 0)} "
-            f"articles; {extra}"
+            f"{MARKS[state]} {key}: {state}, {count} article{'' if count == 1 else 's'}; {extra}"
             + (f"; {late:.0f} missed/skipped polls" if late else "")
             + (f"; {left_out}" if left_out else "")
         )

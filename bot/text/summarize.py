@@ -98,6 +98,12 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
 
+def sentences(text: str, lang: str = "") -> Iterator[str]:
+    """Yield the sentences of text in order (abbreviations such as "U.S." or "г." do not end one)."""
+    collapsed = _collapse(text)
+    return _iter_sentences(collapsed, _language(collapsed, lang))
+
+
 def strip_dateline(text: str) -> str:
     """Remove a leading agency dateline (TASS, BelTA or 'CITY, Month Day (Agency) -')."""
     match = _DATELINE.match(text)
