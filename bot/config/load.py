@@ -15,6 +15,7 @@ import difflib
 import os
 import tomllib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +36,7 @@ from bot.config.sources import read_source
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
 from bot.text.classify import Taxonomy
+from bot.text.taxonomy import find_topic
 from scrapers.fetch import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
@@ -261,27 +263,34 @@ def _taxonomy(root: Table):
 
 
 def _check_channel_filters(root: Table, values: dict) -> None:
-    """Refuse channel filters that name unknown sources or topics (a typo would silence a channel)."""
+    """Refuse channel filters that name unknown sources or topics (a typo would silence a channel),
+    and turn each topic named by label or hashtag into its key."""
     taxonomy = values.get("taxonomy")
-    known = {
-        "sources": [s.key for s in values.get("sources", ())],
-        "topics": [t.key for t in taxonomy.topics] if isinstance(taxonomy, Taxonomy) else [],
-    }
-    # A topic's label in any language names it too: the hint then gives its key.
-    named = {
-        name.casefold(): t.key
-        for t in (taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
-        for name in t.names()
-    }
-    for i, channel in enumerate(values.get("channels", ())):
-        for field, keys in known.items():
-            for key in getattr(channel, field):
-                if key not in keys:
-                    label_of = named.get(key.casefold()) if field == "topics" else None
-                    close = [label_of] if label_of else difflib.get_close_matches(key, keys, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    kind = field.removesuffix("s")
-                    root.problems.add(f"channels[{i}].{field}", f"unknown {kind} {key!r}{hint}")
+    topics = taxonomy.topics if isinstance(taxonomy, Taxonomy) else ()
+    sources = [s.key for s in values.get("sources", ())]
+    # A topic is suggested by its key, its labels in every language being typos of it too.
+    names = {name: t.key for t in topics for name in t.names()}
+    channels = list(values.get("channels", ()))
+    for i, channel in enumerate(channels):
+        for key in channel.sources:
+            if key not in sources:
+                close = difflib.get_close_matches(key, sources, n=1)
+                root.problems.add(f"channels[{i}].sources", f"unknown source {key!r}{_hint(close)}")
+        keys = []
+        for name in channel.topics:
+            if topic := find_topic(topics, name):
+                keys.append(topic.key)
+            else:
+                close = [names[n] for n in difflib.get_close_matches(name, list(names), n=1)]
+                root.problems.add(f"channels[{i}].topics", f"unknown topic {name!r}{_hint(close)}")
+        channels[i] = replace(channel, topics=tuple(dict.fromkeys(keys)))
+    if "channels" in values:
+        values["channels"] = tuple(channels)
+
+
+def _hint(close: list[str]) -> str:
+    """Return " (did you mean 'x'?)" for the closest known name, or ""."""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _service(t: Table):
