@@ -119,6 +119,11 @@ class Sources:
             )
         }
 
+    def archived_keys(self) -> set[str]:
+        """Return every source key the archive knows: polled once, or holding articles."""
+        sql = "select key from sources union select distinct source_key from articles"
+        return {r["key"] for r in self.db.query(sql)}
+
     def set_paused(self, key: str, *, paused: bool) -> None:
         """Stop polling a source until it is resumed, or poll it again."""
         with immediate(self.db):

@@ -181,6 +181,28 @@ def test_search_with_no_match_says_so(config) -> None:
     assert result.returncode == 0 and result.stdout == "" and "no article matches" in result.stderr
 
 
+def test_search_names_an_unknown_source_with_the_closest_key(config) -> None:
+    # No source is configured here: the closest key comes from the archive's own.
+    result = presswatch("search", "sanctions", "--source", "tass-cmo", "--config", str(config))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "presswatch: search: unknown source 'tass-cmo' (did you mean 'tass-com'?)\n"
+    )
+    # A configured source that has no article yet is known too, and suggested.
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(
+            '[[sources]]\nkey = "interfax"\nkind = "feed"\nurl = "https://interfax.example/rss"\n'
+        )
+    typo = presswatch("search", "sanctions", "--source", "interfx", "--config", str(config))
+    assert typo.stderr.endswith("unknown source 'interfx' (did you mean 'interfax'?)\n")
+    far = presswatch("search", "sanctions", "--source", "zzz", "--config", str(config))
+    assert far.stderr.endswith(
+        "unknown source 'zzz' (configured or archived: belta-en, interfax, mid-ru, tass-com, tass-ru)\n"
+    )
+    known = presswatch("search", "sanctions", "--source", "interfax", "--config", str(config))
+    assert known.returncode == 0 and known.stderr == "no article matches\n"
+
+
 def test_search_rejects_a_bad_date(config) -> None:
     result = presswatch("search", "x", "--since", "31.01.2024", "--config", str(config))
     assert result.returncode == 2 and "expected a date YYYY-MM-DD" in result.stderr

@@ -26,10 +26,11 @@ from bot.cli.common import (
     whole,
 )
 from bot.cli.progress import Progress, show_progress
-from bot.config import Config, load_config
+from bot.config import Config, UnknownSource, load_config
 from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
 from scrapers.models import Source
+from storage import Store
 from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, search
 
@@ -84,6 +85,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
     with open_archive(config, read_only=True) as store:
+        if args.source:
+            _check_source(args.source, config, store)
         try:
             hits = search(
                 store.db,
@@ -101,6 +104,16 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_source(key: str, config: Config, store: Store) -> None:
+    """Refuse a source key neither configured nor archived: a typo would find nothing, silently."""
+    configured = {s.key for s in config.sources}
+    # A source dropped from the config still has its articles in the archive.
+    if key in configured or key in (archived := store.sources.archived_keys()):
+        return
+    known = tuple(sorted(archived | configured))
+    raise UnknownSource(key, known, listed="configured or archived")
 
 
 def _hit_record(hit: SearchHit) -> dict:
