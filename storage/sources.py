@@ -93,8 +93,8 @@ class Sources:
             self.db.execute(_upsert(row, kept), list(row.values()))
 
     def overview(self, *, problems_since: datetime | None = None) -> list[dict]:
-        """Return each known source's state with its article count, and with `problems_since` the
-        latest problem of a poll that went on past it (a partial run: an item given up)."""
+        """Return each known source's state, and with `problems_since` the latest problem of a
+        poll that went on past it (a partial run: an item given up); article_counts counts."""
         problem = (
             "(select r.error from runs r where r.source_key = s.key and r.status = ? "
             "and r.started_at >= ? order by r.started_at desc limit 1)"
@@ -104,8 +104,7 @@ class Sources:
         params = [RunStatus.PARTIAL, iso(problems_since)] if problems_since else []
         return list(
             self.db.query(
-                f"""select s.*, (select count(*) from articles a where a.source_key = s.key) as articles,
-               {problem} as last_problem from sources s order by s.key""",
+                f"select s.*, {problem} as last_problem from sources s order by s.key",
                 params,
             )
         )
