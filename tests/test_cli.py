@@ -117,7 +117,7 @@ def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
     ("text", "message"),
     [
         ("[fetch]\ntimeout = -1\n", "fetch.timeout: expected a number from 0.1 to 600"),
-        ("[storage]\npath = 3\n", "storage.path: expected str"),
+        ("[storage]\npath = 3\n", "storage.path: expected a string"),
         (
             '[[sources]]\nkey = "x"\nkind = "feed"\nurl = "ftp://x"\n',
             "sources[0].url: expected an http:// or https:// URL",
