@@ -135,9 +135,13 @@ def test_bad_config_exits_2_naming_the_key(tmp_path, text: str, message: str) ->
     assert not (tmp_path / "presswatch.db").exists()
 
 
-def test_missing_config_exits_2(tmp_path) -> None:
+def test_missing_config_exits_2_saying_how_to_name_one(tmp_path) -> None:
     result = presswatch("once", "--config", str(tmp_path / "nope.toml"))
-    assert result.returncode == 2 and "config file not found" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"presswatch: config error: {tmp_path / 'nope.toml'}: config file not found (name one "
+        "with --config PATH or $PRESSWATCH_CONFIG; config.example.toml is one to copy)\n"
+    )
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["with --source", "source found by URL"])

@@ -60,7 +60,10 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: config file not found") from exc
+        raise ConfigError(
+            f"{path}: config file not found (name one with --config PATH or $PRESSWATCH_CONFIG; "
+            "config.example.toml is one to copy)"
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
