@@ -263,6 +263,16 @@ def test_suggestions_for_unknown_sources_and_keys(tmp_path, capsys, restore_logg
     assert lines[0].endswith("unknown source 'alpah' (did you mean 'alpha'?)")
 
 
+def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
+    tmp_path, capsys, restore_logging
+) -> None:
+    text = config_text({"channels[0]": 'chat_id = "bad chat"'}) + (
+        '\n[[channels]]\nname = "second"\nchat_id = "@presswatch_two"\nsources = ["alpah"]\n'
+    )
+    _, lines = _run(tmp_path, text, capsys)
+    assert [line.split(": ")[2] for line in lines] == ["channels[0].chat_id", "channels[1].sources"]
+
+
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     changes = [(block, line) for _, block, line, _ in CASES[:6]]  # the six, in one file
     changes.append(("sources[2]", "link_patern = '/n/'"))

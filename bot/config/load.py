@@ -15,8 +15,9 @@ import difflib
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
@@ -35,9 +36,10 @@ from bot.config.model import (
 from bot.config.sources import read_source
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
-from bot.text.classify import Taxonomy
+from bot.text.classify import Taxonomy, Topic
 from bot.text.taxonomy import find_topic
 from scrapers.fetch import FetchPolicy
+from scrapers.models import Source
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
@@ -84,6 +86,9 @@ def config_from_dict(
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
     stated_sources = "sources" in root.data
     storage_path, storage_url = _storage(root.table("storage"), path)
+    # Read before the channels, whose filters must name them.
+    sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
+    filters = _Known(sources, taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
     values = present(
         path=path,
         storage_path=storage_path,
@@ -91,15 +96,14 @@ def config_from_dict(
         database_password=database_password if storage_url is not ABSENT else ABSENT,
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
-        channels=_each(root, "channels", lambda t: _channel(t, base=path.parent), "name"),
-        sources=_each(root, "sources", read_source, "key"),
-        taxonomy=_taxonomy(root),
+        channels=_each(root, "channels", lambda t: _channel(t, path.parent, filters), "name"),
+        sources=sources,
+        taxonomy=taxonomy,
         service=_service(root.table("service")),
         health=_health(root.table("health")),
         dedup=_dedup(root.table("dedup")),
         summary_chars=_summary(root.table("summary")),
     )
-    _check_channel_filters(root, values)
     root.finish()
     root.problems.raise_any()
     warnings = () if values["sources"] or stated_sources else (NO_SOURCES,)
@@ -223,7 +227,7 @@ def _probe_settings(t: Table) -> tuple:
     )
 
 
-def _channel(t: Table, *, base: Path) -> Channel | None:
+def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
     """Read one [[channels]] entry; None when it has a problem (recorded in `t`)."""
     chat = t.require("chat_id", (str, int), check=chat_id)
     thread = t.get("message_thread_id", int, check=within(1, 2**31 - 1))
@@ -236,8 +240,8 @@ def _channel(t: Table, *, base: Path) -> Channel | None:
     values = present(
         name=t.require("name", str, check=key_name),
         chat_id=chat if chat is ABSENT else str(chat),
-        sources=t.strings("sources"),
-        topics=t.strings("topics"),
+        sources=known.sources_of(t),
+        topics=known.topics_of(t),
         languages=t.strings("languages"),
         include=t.strings("include", check=keyword),
         exclude=t.strings("exclude", check=keyword),
@@ -265,30 +269,37 @@ def _taxonomy(root: Table):
         return ABSENT
 
 
-def _check_channel_filters(root: Table, values: dict) -> None:
-    """Refuse channel filters that name unknown sources or topics (a typo would silence a channel),
-    and turn each topic named by label or hashtag into its key."""
-    taxonomy = values.get("taxonomy")
-    topics = taxonomy.topics if isinstance(taxonomy, Taxonomy) else ()
-    sources = [s.key for s in values.get("sources", ())]
-    # A topic is suggested by its key, its labels in every language being typos of it too.
-    names = {name: t.key for t in topics for name in t.names()}
-    channels = list(values.get("channels", ()))
-    for i, channel in enumerate(channels):
-        for key in channel.sources:
-            if key not in sources:
-                close = difflib.get_close_matches(key, sources, n=1)
-                root.problems.add(f"channels[{i}].sources", f"unknown source {key!r}{_hint(close)}")
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The sources and topics a channel's filters may name (a typo would silence the channel)."""
+
+    sources: tuple[Source, ...]
+    topics: tuple[Topic, ...]
+
+    def sources_of(self, t: Table) -> Any:
+        """Read a channel's `sources`, each a configured key."""
+        keys, known = t.strings("sources"), [s.key for s in self.sources]
+        for key in () if keys is ABSENT else keys:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                t.report("sources", f"unknown source {key!r}{_hint(close)}")
+        return keys
+
+    def topics_of(self, t: Table) -> Any:
+        """Read a channel's `topics`, each named by key, label or hashtag, as keys."""
+        names = t.strings("topics")
+        if names is ABSENT:
+            return ABSENT
+        # A topic is suggested by its key, its labels in every language being typos of it too.
+        called = {name: topic.key for topic in self.topics for name in topic.names()}
         keys = []
-        for name in channel.topics:
-            if topic := find_topic(topics, name):
+        for name in names:
+            if topic := find_topic(self.topics, name):
                 keys.append(topic.key)
             else:
-                close = [names[n] for n in difflib.get_close_matches(name, list(names), n=1)]
-                root.problems.add(f"channels[{i}].topics", f"unknown topic {name!r}{_hint(close)}")
-        channels[i] = replace(channel, topics=tuple(dict.fromkeys(keys)))
-    if "channels" in values:
-        values["channels"] = tuple(channels)
+                close = [called[n] for n in difflib.get_close_matches(name, list(called), n=1)]
+                t.report("topics", f"unknown topic {name!r}{_hint(close)}")
+        return tuple(dict.fromkeys(keys))
 
 
 def _hint(close: list[str]) -> str:
