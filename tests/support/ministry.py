@@ -1,5 +1,5 @@
 """A loopback ministry site and one feed source of it, polled through the parsing sandbox;
-the config of one source alone and its one poll, which other tests and the fuzzing share."""
+the config of one source alone and its one poll, which other tests share."""
 
 from __future__ import annotations
 
