@@ -90,6 +90,7 @@ def read_listing(html: str, *, base_url: str, source: Source) -> Listing:
     shared = _declared_image(soup, base_url)
     found: dict[str, Link] = {}
     skipped: dict[str, Skipped] = {}
+    missed: list[str] = []  # only to tell the operator what the page links to, when nothing matches
     for anchor in soup.find_all("a", href=True):
         url = _absolute(str(anchor["href"]).strip(), base_url)
         canonical = canonical_or_none(url, rewrites=source.url_rewrites)
@@ -99,6 +100,7 @@ def read_listing(html: str, *, base_url: str, source: Source) -> Listing:
                 skipped.setdefault(url, Skipped(url, "the link is not a valid URL"))
             continue
         if not (_matches(url, source.link_pattern) or _matches(canonical, source.link_pattern)):
+            missed.append(url)
             continue
         text, key = _anchor_text(anchor), url_key(canonical)
         # Listings link one article several times (picture, headline, "more"), even under
@@ -112,8 +114,23 @@ def read_listing(html: str, *, base_url: str, source: Source) -> Listing:
             )
     links = tuple(found.values())
     if not links:
-        raise NoLinksFound(f"{source.url}: no links match link_pattern {source.link_pattern!r}")
+        raise _matched_none(source, base_url, missed)
     return Listing(links, tuple(skipped.values()))
+
+
+def _matched_none(source: Source, base_url: str, urls: list[str]) -> NoLinksFound:
+    """Return the error for a listing none of whose links matches, naming one it does have."""
+    host = urlsplit(base_url).hostname
+    own = list(dict.fromkeys(url for url in urls if urlsplit(url).hostname == host))
+    if own:
+        # The deepest address is the likeliest article: what the pattern was meant to match.
+        sample = max(own, key=lambda url: urlsplit(url).path.rstrip("/").count("/"))
+        seen = f"{len(own)} link{'s' * (len(own) != 1)} to the page's own host, such as {sample}"
+    else:
+        seen = "the page has no links on its own host: drawn by JavaScript? its feed may serve"
+    return NoLinksFound(
+        f"{source.url}: no links match link_pattern {source.link_pattern!r} ({seen})"
+    )
 
 
 def _parse(content: bytes, *, source: Source):

@@ -93,8 +93,8 @@ class Sources:
             self.db.execute(_upsert(row, kept), list(row.values()))
 
     def overview(self, *, problems_since: datetime | None = None) -> list[dict]:
-        """Return each known source's state with its article count, and with `problems_since` the
-        latest problem of a poll that went on past it (a partial run: an item given up)."""
+        """Return each known source's state, and with `problems_since` the latest problem of a
+        poll that went on past it (a partial run: an item given up); article_counts counts."""
         problem = (
             "(select r.error from runs r where r.source_key = s.key and r.status = ? "
             "and r.started_at >= ? order by r.started_at desc limit 1)"
@@ -104,8 +104,7 @@ class Sources:
         params = [RunStatus.PARTIAL, iso(problems_since)] if problems_since else []
         return list(
             self.db.query(
-                f"""select s.*, (select count(*) from articles a where a.source_key = s.key) as articles,
-               {problem} as last_problem from sources s order by s.key""",
+                f"select s.*, {problem} as last_problem from sources s order by s.key",
                 params,
             )
         )
@@ -118,6 +117,11 @@ class Sources:
                 "select source_key, count(*) as n from articles group by source_key"
             )
         }
+
+    def archived_keys(self) -> set[str]:
+        """Return every source key the archive knows: polled once, or holding articles."""
+        sql = "select key from sources union select distinct source_key from articles"
+        return {r["key"] for r in self.db.query(sql)}
 
     def set_paused(self, key: str, *, paused: bool) -> None:
         """Stop polling a source until it is resumed, or poll it again."""

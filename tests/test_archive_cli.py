@@ -1,5 +1,5 @@
-"""`presswatch search`, `export` and `stats` as a user runs them, the progress bar, and the
-Datasette metadata that browses the same archive."""
+"""`presswatch export` and `stats` as a user runs them, the progress bar, and the Datasette
+metadata that browses the same archive (`search`: test_search_cli.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ import csv
 import io
 import json
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from bot.cli.archive import EXPORT_COLUMNS, SEARCH_COLUMNS
+from bot.cli.archive import EXPORT_COLUMNS
 from bot.cli.progress import Progress
-from scrapers.models import Article
 from storage import Store
+from tests.support.archive import ARTICLES, archive_config
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
 from tests.support.world import World, write_config
@@ -23,167 +22,10 @@ from tests.support.world import World, write_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
-ARTICLES = [
-    # (source, lang, title, body, published, topics, reprint of the article with this index)
-    (
-        "tass-com",
-        "en",
-        "EU extends sanctions against Russia",
-        "Brussels extended the sanctions.",
-        datetime(2023, 5, 2, 9, 0, tzinfo=UTC),
-        ("economy",),
-        None,
-    ),
-    (
-        "tass-ru",
-        "ru",
-        "Новые санкции против России",
-        "Евросоюз продлил санкции на полгода.",
-        datetime(2024, 1, 15, 10, 30, tzinfo=UTC),
-        ("economy", "politics-diplomacy"),
-        None,
-    ),
-    (
-        "mid-ru",
-        "ru",
-        "Брифинг официального представителя",
-        "Вопросы, связанные с санкциями.",
-        datetime(2024, 1, 31, 23, 59, tzinfo=UTC),
-        (),
-        None,
-    ),
-    (
-        "belta-en",
-        "en",
-        "EU extends sanctions against Russia",
-        "Brussels extended the sanctions.",
-        datetime(2024, 2, 1, 0, 0, tzinfo=UTC),
-        ("economy",),
-        0,
-    ),
-    (
-        "tass-com",
-        "en",
-        "Collective security summit in Minsk",
-        "Leaders met in Minsk.",
-        datetime(2024, 2, 10, 8, 0, tzinfo=UTC),
-        ("politics-diplomacy",),
-        None,
-    ),
-]
-
-
 @pytest.fixture
 def config(tmp_path) -> Path:
     """A config whose archive holds ARTICLES."""
-    path = tmp_path / "presswatch.toml"
-    path.write_text(f'[storage]\npath = "{tmp_path / "archive.db"}"\n', encoding="utf-8")
-    store = Store.open(tmp_path / "archive.db")
-    ids: list[int] = []
-    for i, (source, lang, title, body, published, topics, reprint) in enumerate(ARTICLES):
-        url = f"https://{source}.example/{i}"
-        ids.append(
-            store.add_article(
-                Article(
-                    url=url,
-                    canonical_url=url,
-                    title=title,
-                    body=body,
-                    lang=lang,
-                    published=published,
-                    topics=topics,
-                    summary=body,
-                    image=f"{url}/lead.jpg",
-                ),
-                source_key=source,
-                now=published,
-                duplicate_of=None if reprint is None else ids[reprint],
-            )
-        )
-    store.close()
-    return path
-
-
-# -- search -----------------------------------------------------------------------------------------
-
-
-def test_search_prints_a_table_with_reprints_marked(config) -> None:
-    result = presswatch("search", "sanction", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    header, *rows = result.stdout.splitlines()
-    assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH"]
-    assert len(rows) == 2
-    assert any("belta-en" in r and "(reprint of #1) EU extends sanctions" in r for r in rows)
-    assert any("tass-com" in r and "2023-05-02 09:00 UTC" in r and "[sanctions]" in r for r in rows)
-
-
-def test_search_json_finds_russian_word_forms_and_filters(config) -> None:
-    result = presswatch("search", "санкциями", "--format", "json", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    hits = json.loads(result.stdout)
-    assert sorted(h["source_key"] for h in hits) == ["mid-ru", "tass-ru"]
-    assert set(hits[0]) == set(SEARCH_COLUMNS)
-    [hit] = [h for h in hits if h["source_key"] == "tass-ru"]
-    assert hit["topics"] == ["economy", "politics-diplomacy"] and hit["reprint_of"] is None
-    only = json.loads(
-        presswatch(
-            "search", "санкции", "--source", "mid-ru", "--format", "json", "--config", str(config)
-        ).stdout
-    )
-    assert [h["title"] for h in only] == ["Брифинг официального представителя"]
-
-
-def test_search_until_includes_the_whole_day(config) -> None:
-    result = presswatch(
-        "search",
-        "санкции",
-        "--since",
-        "2024-01-31",
-        "--until",
-        "2024-01-31",
-        "--lang",
-        "ru",
-        "--format",
-        "json",
-        "--config",
-        str(config),
-    )
-    assert [h["source_key"] for h in json.loads(result.stdout)] == ["mid-ru"]
-
-
-def test_search_csv_and_topic_and_limit(config) -> None:
-    result = presswatch(
-        "search",
-        "sanctions",
-        "--topic",
-        "economy",
-        "--limit",
-        "1",
-        "--format",
-        "csv",
-        "--config",
-        str(config),
-    )
-    assert result.returncode == 0, result.stderr
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == list(SEARCH_COLUMNS) and len(rows) == 1
-    assert rows[0]["topics"] == "economy"
-
-
-def test_search_without_words_is_one_clear_line(config) -> None:
-    result = presswatch("search", "--config", str(config), '"*" ( ) : -')
-    assert result.returncode == 2  # a usage error, like argparse's
-    assert result.stderr.strip() == "presswatch: search: empty query: give at least one word"
-
-
-def test_search_with_no_match_says_so(config) -> None:
-    result = presswatch("search", "nonexistent", "--config", str(config))
-    assert result.returncode == 0 and result.stdout == "" and "no article matches" in result.stderr
-
-
-def test_search_rejects_a_bad_date(config) -> None:
-    result = presswatch("search", "x", "--since", "31.01.2024", "--config", str(config))
-    assert result.returncode == 2 and "expected a date YYYY-MM-DD" in result.stderr
+    return archive_config(tmp_path)
 
 
 # -- export ---------------------------------------------------------------------------------------

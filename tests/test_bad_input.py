@@ -19,7 +19,10 @@ import respx
 from bot.app import poll_context
 from bot.config import load_config
 from bot.ingest.poll import poll_source
+from scrapers.discover import read_listing
+from scrapers.errors import NoLinksFound
 from scrapers.fetch import Fetcher, make_client
+from scrapers.models import Source
 from storage import Store
 from tests.fakes.sites import FakeSites
 from tests.support.world import World, write_config
@@ -180,6 +183,23 @@ def test_a_javascript_only_listing_is_an_error_not_an_empty_success(tmp_path, wo
     runs, _ = poll_both(configure(tmp_path, world, bad, kind="html", path="/"))
     assert_isolated(runs, status="error", reason="no links match link_pattern")
     assert runs["bad"].error_kind == "NoLinksFound"
+    assert runs["bad"].error.endswith(
+        "(the page has no links on its own host: drawn by JavaScript? its feed may serve)"
+    )
+
+
+def test_a_listing_whose_links_all_miss_the_pattern_names_one_of_them() -> None:
+    source = Source(key="m", url="https://ministry.example/press/", link_pattern=r"/press/\d+$")
+    html = (
+        '<a href="/">Home</a><a href="https://other.example/x/y/z">Elsewhere</a>'
+        '<a href="/news/2026/12/statement">Statement</a><a href="/about">About</a>'
+    )
+    with pytest.raises(NoLinksFound) as caught:
+        read_listing(html, base_url=source.url, source=source)
+    assert str(caught.value) == (
+        f"https://ministry.example/press/: no links match link_pattern {source.link_pattern!r} (3 links to "
+        "the page's own host, such as https://ministry.example/news/2026/12/statement)"
+    )
 
 
 def test_malformed_html_still_yields_the_article(tmp_path, world, bad) -> None:

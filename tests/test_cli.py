@@ -117,7 +117,7 @@ def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
     ("text", "message"),
     [
         ("[fetch]\ntimeout = -1\n", "fetch.timeout: expected a number from 0.1 to 600"),
-        ("[storage]\npath = 3\n", "storage.path: expected str"),
+        ("[storage]\npath = 3\n", "storage.path: expected a string"),
         (
             '[[sources]]\nkey = "x"\nkind = "feed"\nurl = "ftp://x"\n',
             "sources[0].url: expected an http:// or https:// URL",
@@ -135,9 +135,13 @@ def test_bad_config_exits_2_naming_the_key(tmp_path, text: str, message: str) ->
     assert not (tmp_path / "presswatch.db").exists()
 
 
-def test_missing_config_exits_2(tmp_path) -> None:
+def test_missing_config_exits_2_saying_how_to_name_one(tmp_path) -> None:
     result = presswatch("once", "--config", str(tmp_path / "nope.toml"))
-    assert result.returncode == 2 and "config file not found" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"presswatch: config error: {tmp_path / 'nope.toml'}: config file not found (name one "
+        "with --config PATH or $PRESSWATCH_CONFIG; config.example.toml is one to copy)\n"
+    )
 
 
 @pytest.mark.parametrize("named", [True, False], ids=["with --source", "source found by URL"])

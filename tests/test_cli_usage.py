@@ -49,6 +49,16 @@ def test_out_of_range_numbers_and_dates_exit_2_with_one_line(capsys, args, optio
     assert lines[0].startswith(f"presswatch {args[0]}: error: argument {option}")
 
 
+def test_a_misspelt_command_is_told_the_closest_one(capsys) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["serch", "sanctions"])
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == (
+        "presswatch: error: argument COMMAND: invalid choice: 'serch' (did you mean 'search'?) "
+        "(see presswatch --help)\n"
+    )
+
+
 @pytest.mark.parametrize("query", ["", "   ", '"*" ( ) : -'])
 def test_a_search_without_words_is_a_usage_error(capsys, query: str) -> None:
     assert main(["search", query, "--config", "does-not-matter.toml"]) == 2

@@ -51,7 +51,7 @@ def test_token_comes_from_the_environment(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (("[fetch]\n", "[fetch]\ntimeot = 5\n"), "fetch.timeot: unknown key"),
-        (("timeout = 20 ", 'timeout = "fast" '), "fetch.timeout: expected float"),
+        (("timeout = 20 ", 'timeout = "fast" '), "fetch.timeout: expected a number"),
         (
             ("link_pattern = '^https://tass", "link_pattern = '^(https://tass"),
             "sources[1].link_pattern: not a valid regular expression",

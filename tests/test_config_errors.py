@@ -231,6 +231,23 @@ def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, to
     assert (status, lines) == (2, [f"presswatch: config error: {line}"])
 
 
+@pytest.mark.parametrize(
+    ("block", "line", "message"),
+    [
+        ("health", 'alert_after_failures = "3"', "expected a whole number, got '3'"),
+        ("fetch", 'timeout = "fast"', "expected a number, got 'fast'"),
+        ("channels[0]", 'disable_notification = "yes"', "expected true or false, got 'yes'"),
+        ("sources[0]", "name = 5", "expected a string, got 5"),
+        ("channels[0]", "chat_id = 1.5", "expected a string or a whole number, got 1.5"),
+    ],
+)
+def test_a_wrong_type_is_named_in_toml_s_words(
+    tmp_path, capsys, restore_logging, block, line, message
+) -> None:
+    _, lines = _run(tmp_path, config_text({block: line}), capsys)
+    assert [line.split(": ", 3)[3] for line in lines] == [message]
+
+
 def test_a_misspelt_key_is_not_also_reported_missing(tmp_path, capsys, restore_logging) -> None:
     text = config_text({"sources[1]": "link_patern = '/news/'"}).replace(
         "link_pattern = '^https://beta\\.example/news/\\d+$'\n", ""
@@ -244,6 +261,16 @@ def test_a_misspelt_key_is_not_also_reported_missing(tmp_path, capsys, restore_l
 def test_suggestions_for_unknown_sources_and_keys(tmp_path, capsys, restore_logging) -> None:
     _, lines = _run(tmp_path, config_text({"channels[0]": 'sources = ["alpah"]'}), capsys)
     assert lines[0].endswith("unknown source 'alpah' (did you mean 'alpha'?)")
+
+
+def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
+    tmp_path, capsys, restore_logging
+) -> None:
+    text = config_text({"channels[0]": 'chat_id = "bad chat"'}) + (
+        '\n[[channels]]\nname = "second"\nchat_id = "@presswatch_two"\nsources = ["alpah"]\n'
+    )
+    _, lines = _run(tmp_path, text, capsys)
+    assert [line.split(": ")[2] for line in lines] == ["channels[0].chat_id", "channels[1].sources"]
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -73,3 +73,12 @@ def test_a_hand_written_config_classifies_with_topics(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     line = json.loads(result.stdout)
     assert "peacekeeping" in line["topics"] and "csto" in line["entities"]
+
+
+@pytest.mark.parametrize("path", [SHIPPED, ROOT / "config.example.toml"])
+def test_the_comments_give_the_shipped_model_s_texts_and_threshold(path: Path) -> None:
+    model = json.loads((ROOT / "bot" / "text" / "topics_model.json").read_text(encoding="utf-8"))
+    texts = model["source"].split("(")[1].split()[0]  # "bench/data/… (792 texts)"
+    comments = " ".join(line.lstrip("# ") for line in path.read_text(encoding="utf-8").splitlines())
+    assert f"trained on {texts} real" in comments
+    assert f"threshold shipped with the model ({model['threshold']:.2f}," in comments

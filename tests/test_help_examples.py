@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 import tomllib
 from pathlib import Path
@@ -58,3 +59,18 @@ def test_search_example_keeps_its_phrase_quoted_through_the_shell() -> None:
     # The shell eats one level of quotes; a phrase reaches presswatch only inside a second one.
     phrases = [word for word in args.query if word.startswith('"') and word.endswith('"')]
     assert phrases == ['"collective security"']
+
+
+def test_presswatch_help_itself_shows_examples_that_parse() -> None:
+    text = build_parser().format_help()
+    assert "\nexample:\n" in text
+    calls = _invocations(text.split("\nexample:\n", 1)[1])
+    assert len(calls) >= 2, text
+    assert all(build_parser().parse_args(words).handler for words in calls)
+
+
+@pytest.mark.parametrize("name", [c.name for c in all_commands()])
+def test_readme_shows_every_command_in_an_example(name: str) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", readme, re.S))
+    assert re.search(rf"presswatch {re.escape(name)}\b", blocks), f"README: no example of {name}"

@@ -178,3 +178,14 @@ def test_import_opml_on_a_real_inoreader_export(tmp_path) -> None:
     appended = tmp_path / "appended.toml"
     appended.write_text(config.read_text() + "\n" + out, encoding="utf-8")
     assert presswatch("sources", "--config", str(appended)).returncode == 1  # loads; no archive
+
+
+def test_import_opml_of_a_broken_file_names_the_file(tmp_path) -> None:
+    config = tmp_path / "presswatch.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    broken = tmp_path / "feeds.opml"
+    broken.write_text("<opml><body><outline", encoding="utf-8")
+    result = presswatch("import-opml", str(broken), "--config", str(config))
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"presswatch: {broken}: not an OPML file: ")
+    assert len(result.stderr.splitlines()) == 1

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_context
-from bot.config import config_from_dict
 from bot.ingest.poll import poll_source
 from scrapers.errors import TooSlowToParse
 from scrapers.fetch import Fetcher, make_client
@@ -26,6 +25,7 @@ from storage import Store
 from storage.subscriptions import Subscriptions
 from tests.fakes.sites import FakeSites
 from tests.support.clocks import HandClock
+from tests.support.ministry import one_source_config
 
 
 class CountingParser(InProcess):
@@ -68,23 +68,9 @@ class Feed:
 
     async def polls(self, steps) -> list:
         """Run each step (a function of this feed) then a poll; return the runs."""
-        config = config_from_dict(
-            {
-                "storage": {"path": str(self.db)},
-                "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
-                "channels": [{"name": "main", "chat_id": "@main"}],
-                "sources": [
-                    {
-                        "key": "m",
-                        "kind": "feed",
-                        "url": f"{self.sites.base_url}/rss",
-                        "robots": False,
-                        "fetch_pages": False,
-                    }
-                ],
-            },
-            path=self.db.parent / "presswatch.toml",
-        )
+        url = f"{self.sites.base_url}/rss"
+        source = {"key": "m", "kind": "feed", "url": url, "robots": False, "fetch_pages": False}
+        config = one_source_config(self.db, source)
         store, runs = Store.open(self.db), []
         try:
             async with make_client(config.fetch) as client:

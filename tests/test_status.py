@@ -8,7 +8,9 @@ import sqlite3
 from datetime import UTC, datetime
 
 import pytest
+import sqlite_utils
 
+from bot.cli.main import main
 from storage import Delivery, InstanceLock, RunRecord, Store
 from storage.status import read_snapshot
 from tests.support.cli import presswatch
@@ -155,3 +157,22 @@ def test_status_exits_1_when_the_configured_service_does_not_answer(world, tmp_p
     result = presswatch("status", "--config", str(config))
     assert result.returncode == 1
     assert f"service not answering (http://127.0.0.1:{port}/healthz)" in result.stdout
+
+
+def test_sources_reads_the_article_counts_once(archive, monkeypatch, capsys) -> None:
+    config, _ = archive
+    monkeypatch.setattr("bot.cli.sources.load_config", lambda path: config)
+    statements: list[str] = []
+    query = sqlite_utils.Database.query
+
+    def spy(db, sql, *args, **kwargs):
+        statements.append(" ".join(sql.split()))
+        return query(db, sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.Database, "query", spy)
+    assert main(["sources", "--config", "presswatch.toml"]) == 0
+    counting = [s for s in statements if "count(" in s and "from articles" in s]
+    assert len(counting) == 1, counting
+    header, *lines = capsys.readouterr().out.splitlines()
+    at = header.index("ARTICLES")  # the columns are aligned
+    assert {line.split()[0]: line[at:].split()[0] for line in lines} == {"alpha": "6", "beta": "0"}

@@ -131,13 +131,31 @@ def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, fake) ->
     assert post.plain.splitlines()[1] == "Миротворчество, Политика и дипломатия"
 
 
-def test_a_channel_filter_naming_a_label_is_told_the_topic_s_key() -> None:
+def _channel_topics(*names: str):
+    """Load a config whose one channel filters on `names`; return it or its ConfigError."""
     data = {
-        "channels": [{"name": "main", "chat_id": "@presswatch_test", "topics": ["Миротворчество"]}],
+        "channels": [{"name": "main", "chat_id": "@presswatch_test", "topics": list(names)}],
         "sources": [{"key": "a", "kind": "feed", "url": "https://example.org/feed"}],
     }
-    with pytest.raises(ConfigError) as caught:
-        config_from_dict(data, path=Path("presswatch.toml"), token="")
-    assert list(caught.value.problems) == [
-        "channels[0].topics: unknown topic 'Миротворчество' (did you mean 'peacekeeping'?)"
+    try:
+        return config_from_dict(data, path=Path("presswatch.toml"), token="")
+    except ConfigError as exc:
+        return exc
+
+
+def test_a_channel_filter_takes_a_key_a_label_in_any_language_or_a_hashtag() -> None:
+    config = _channel_topics(
+        "Миротворчество", "#Политика_и_дипломатия", "economy", "Economy", "Terrorism_extremism"
+    )
+    assert not isinstance(config, ConfigError), config
+    (main,) = config.channels
+    # Normalised to keys at load, each once, so routing compares keys only.
+    assert main.topics == ("peacekeeping", "politics-diplomacy", "economy", "terrorism-extremism")
+
+
+def test_a_channel_filter_naming_no_topic_is_one_error_with_the_closest_key() -> None:
+    caught = _channel_topics("Миротворчиство", "economy")
+    assert isinstance(caught, ConfigError)
+    assert list(caught.problems) == [
+        "channels[0].topics: unknown topic 'Миротворчиство' (did you mean 'peacekeeping'?)"
     ]

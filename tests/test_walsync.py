@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_context
-from bot.config import config_from_dict
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import TelegramSender
 from bot.ingest.poll import poll_source
@@ -29,6 +28,7 @@ from storage.walsync import WalSync
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.chat import ADMIN, talk
+from tests.support.ministry import one_source_config
 from tests.support.relay import add, channel, make_config
 
 CHAT = "-1001000000001"
@@ -250,23 +250,9 @@ def test_a_poll_is_reported_only_once_its_commits_are_on_disk(tmp_path) -> None:
             "</channel></rss>",
             content_type="application/rss+xml",
         )
-        config = config_from_dict(
-            {
-                "storage": {"path": str(db)},
-                "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
-                "channels": [{"name": "main", "chat_id": "@main"}],
-                "sources": [
-                    {
-                        "key": "m",
-                        "kind": "feed",
-                        "url": f"{sites.base_url}/rss",
-                        "robots": False,
-                        "fetch_pages": False,
-                    }
-                ],
-            },
-            path=tmp_path / "presswatch.toml",
-        )
+        url = f"{sites.base_url}/rss"
+        source = {"key": "m", "kind": "feed", "url": url, "robots": False, "fetch_pages": False}
+        config = one_source_config(db, source)
         store = gated(db, gate)
 
         async def go() -> tuple:

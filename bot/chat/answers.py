@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
 from bot.text.classify import Topic
+from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
 from storage.subscriptions import SubscriptionKind
@@ -162,18 +163,6 @@ def subscription_target(
         f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
         f'put a phrase in quotes: <code>/subscribe "{echo(text)}"</code>.'
     )
-
-
-def find_topic(topics: Sequence[Topic], word: str) -> Topic | None:
-    """Return the topic whose key, label in any language or hashtag is `word` (any case, '_',
-    '-' or spaces between words, '#' or not), or None."""
-    wanted = _name_form(word.strip(QUOTES).lstrip("#"))
-    return next((t for t in topics if wanted in {_name_form(n) for n in t.names()}), None)
-
-
-def _name_form(name: str) -> str:
-    """Return a topic name compared loosely: case-folded, words joined by one space."""
-    return " ".join(name.casefold().replace("_", " ").replace("-", " ").split())
 
 
 def _shown(topic: Topic) -> str:

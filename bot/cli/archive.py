@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import difflib
 import json
 import os
 import sys
@@ -26,12 +27,14 @@ from bot.cli.common import (
     whole,
 )
 from bot.cli.progress import Progress, show_progress
-from bot.config import Config, load_config
+from bot.config import Config, UnknownSource, load_config
 from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
+from bot.text.taxonomy import find_topic
 from scrapers.models import Source
+from storage import Store
 from storage.reports import EXPORT_COLUMNS
-from storage.search import SearchHit, search
+from storage.search import SearchHit, search, topic_keys
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
@@ -81,15 +84,23 @@ def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     if not any(char.isalnum() for char in " ".join(args.query)):
         raise UsageError("search: empty query: give at least one word")
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(
+            f"search: --since {args.since:%Y-%m-%d} is after --until {args.until:%Y-%m-%d}: "
+            "nothing could match"
+        )
     config = load_config(args.config)
     until = args.until + timedelta(days=1) if args.until else None  # the whole last day
     with open_archive(config, read_only=True) as store:
+        if args.source:
+            _check_source(args.source, config, store)
+        topic = _topic_key(args.topic, config, store) if args.topic else None
         try:
             hits = search(
                 store.db,
                 " ".join(args.query),
                 source=args.source,
-                topic=args.topic,
+                topic=topic,
                 lang=args.lang,
                 since=args.since,
                 until=until,
@@ -101,6 +112,31 @@ def _cmd_search(args: argparse.Namespace) -> int:
     if not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
     return EXIT_OK
+
+
+def _check_source(key: str, config: Config, store: Store) -> None:
+    """Refuse a source key neither configured nor archived: a typo would find nothing, silently."""
+    configured = {s.key for s in config.sources}
+    # A source dropped from the config still has its articles in the archive.
+    if key in configured or key in (archived := store.sources.archived_keys()):
+        return
+    known = tuple(sorted(archived | configured))
+    raise UnknownSource(key, known, listed="configured or archived")
+
+
+def _topic_key(name: str, config: Config, store: Store) -> str:
+    """Return the key of the topic or entity `name` calls (key, label or hashtag); refuse a name
+    neither the taxonomy nor the archive knows: a typo would find nothing, silently."""
+    named = (*config.taxonomy.topics, *config.taxonomy.entities)
+    if found := find_topic(named, name):
+        return found.key
+    archived = topic_keys(store.db)
+    if name in archived:  # a topic since dropped from the taxonomy keeps its articles
+        return name
+    known = sorted(archived | {t.key for t in named})
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}"
+    raise UsageError(f"search: unknown topic {name!r} ({hint})")
 
 
 def _hit_record(hit: SearchHit) -> dict:

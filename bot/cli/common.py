@@ -7,7 +7,9 @@ CommandError     a command cannot do what was asked (exit 1)
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
+import re
 import signal
 import sys
 from collections.abc import Callable
@@ -17,6 +19,9 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+_INVALID_CHOICE = re.compile(
+    r"invalid choice: '(?P<given>[^']*)' (?P<list>\(choose from (?P<all>.*)\))$"
+)
 EXIT_PIPE = 128 + signal.SIGPIPE  # what a shell reports for a writer killed by SIGPIPE
 # Dates a press archive may hold; beyond them a date is a typo (and 9999-12-31 + 1 day overflows).
 FIRST_DAY, LAST_DAY = datetime(1900, 1, 1, tzinfo=UTC), datetime(2199, 12, 31, tzinfo=UTC)
@@ -35,7 +40,17 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print the problem on one line and exit 2."""
+        message = _closest_choice(message)
         self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _closest_choice(message: str) -> str:
+    """Put the closest choice in place of argparse's list of all when one is near (a typo)."""
+    wrong = _INVALID_CHOICE.search(message)
+    if not wrong:
+        return message
+    close = difflib.get_close_matches(wrong["given"], re.findall(r"'([^']*)'", wrong["all"]), n=1)
+    return message[: wrong.start("list")] + f"(did you mean {close[0]!r}?)" if close else message
 
 
 def reader_gone() -> int:

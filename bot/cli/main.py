@@ -101,8 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand."""
     parser = Parser(
         prog="presswatch",
-        description="Watch press releases, archive them in SQLite or PostgreSQL, post summaries to Telegram.",
-        epilog="Run 'presswatch COMMAND --help' for a command's options and an example.",
+        description="Watch press releases, archive them in SQLite or PostgreSQL, post summaries\n"
+        "to Telegram.",
+        epilog="Run 'presswatch COMMAND --help' for a command's options and an example.\n\n"
+        "example:\n  presswatch once --config presswatch.toml    # poll, archive and post once\n"
+        "  presswatch search санкции --config presswatch.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")

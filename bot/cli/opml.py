@@ -114,7 +114,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         raise CommandError(f"{path}: {exc.strerror or exc}") from exc
     if len(content) > _MAX_BYTES:
         raise CommandError(f"{path}: larger than {_MAX_BYTES:,} bytes")
-    outlines = read_opml(content)
+    try:
+        outlines = read_opml(content)
+    except CommandError as exc:
+        raise CommandError(f"{path}: {exc}") from exc
     taken = [s.key for s in config.sources]
     seen: dict[str, str] = {}
     blocks, known = [], 0

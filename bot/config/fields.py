@@ -17,6 +17,15 @@ from typing import Any
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.IGNORECASE)
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
 _ITEM_NAMES = {str: "strings", int: "numbers", list: "lists"}
+# A type as the TOML file's author knows it (never Python's "int" or "str").
+_KIND_NAMES = {
+    str: "a string",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
 _QUIET_HOURS = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 YEAR = 366 * 86400  # the longest any duration may be unless a key says less
 
@@ -125,7 +134,7 @@ class Table:
         if float in kinds and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-            names = " or ".join(k.__name__ for k in kinds)
+            names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
             return self._wrong(key, f"expected {names}, got {value!r}")
         if kind is list and not all(
             isinstance(v, items) and not isinstance(v, bool) for v in value

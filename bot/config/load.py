@@ -15,7 +15,9 @@ import difflib
 import os
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
@@ -34,8 +36,10 @@ from bot.config.model import (
 from bot.config.sources import read_source
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
-from bot.text.classify import Taxonomy
+from bot.text.classify import Taxonomy, Topic
+from bot.text.taxonomy import find_topic
 from scrapers.fetch import FetchPolicy
+from scrapers.models import Source
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
@@ -58,7 +62,10 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: config file not found") from exc
+        raise ConfigError(
+            f"{path}: config file not found (name one with --config PATH or $PRESSWATCH_CONFIG; "
+            "config.example.toml is one to copy)"
+        ) from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
@@ -79,6 +86,9 @@ def config_from_dict(
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
     stated_sources = "sources" in root.data
     storage_path, storage_url = _storage(root.table("storage"), path)
+    # Read before the channels, whose filters must name them.
+    sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
+    filters = _Known(sources, taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
     values = present(
         path=path,
         storage_path=storage_path,
@@ -86,15 +96,14 @@ def config_from_dict(
         database_password=database_password if storage_url is not ABSENT else ABSENT,
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
-        channels=_each(root, "channels", lambda t: _channel(t, base=path.parent), "name"),
-        sources=_each(root, "sources", read_source, "key"),
-        taxonomy=_taxonomy(root),
+        channels=_each(root, "channels", lambda t: _channel(t, path.parent, filters), "name"),
+        sources=sources,
+        taxonomy=taxonomy,
         service=_service(root.table("service")),
         health=_health(root.table("health")),
         dedup=_dedup(root.table("dedup")),
         summary_chars=_summary(root.table("summary")),
     )
-    _check_channel_filters(root, values)
     root.finish()
     root.problems.raise_any()
     warnings = () if values["sources"] or stated_sources else (NO_SOURCES,)
@@ -218,7 +227,7 @@ def _probe_settings(t: Table) -> tuple:
     )
 
 
-def _channel(t: Table, *, base: Path) -> Channel | None:
+def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
     """Read one [[channels]] entry; None when it has a problem (recorded in `t`)."""
     chat = t.require("chat_id", (str, int), check=chat_id)
     thread = t.get("message_thread_id", int, check=within(1, 2**31 - 1))
@@ -231,8 +240,8 @@ def _channel(t: Table, *, base: Path) -> Channel | None:
     values = present(
         name=t.require("name", str, check=key_name),
         chat_id=chat if chat is ABSENT else str(chat),
-        sources=t.strings("sources"),
-        topics=t.strings("topics"),
+        sources=known.sources_of(t),
+        topics=known.topics_of(t),
         languages=t.strings("languages"),
         include=t.strings("include", check=keyword),
         exclude=t.strings("exclude", check=keyword),
@@ -260,28 +269,42 @@ def _taxonomy(root: Table):
         return ABSENT
 
 
-def _check_channel_filters(root: Table, values: dict) -> None:
-    """Refuse channel filters that name unknown sources or topics (a typo would silence a channel)."""
-    taxonomy = values.get("taxonomy")
-    known = {
-        "sources": [s.key for s in values.get("sources", ())],
-        "topics": [t.key for t in taxonomy.topics] if isinstance(taxonomy, Taxonomy) else [],
-    }
-    # A topic's label in any language names it too: the hint then gives its key.
-    named = {
-        name.casefold(): t.key
-        for t in (taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
-        for name in t.names()
-    }
-    for i, channel in enumerate(values.get("channels", ())):
-        for field, keys in known.items():
-            for key in getattr(channel, field):
-                if key not in keys:
-                    label_of = named.get(key.casefold()) if field == "topics" else None
-                    close = [label_of] if label_of else difflib.get_close_matches(key, keys, n=1)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    kind = field.removesuffix("s")
-                    root.problems.add(f"channels[{i}].{field}", f"unknown {kind} {key!r}{hint}")
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """The sources and topics a channel's filters may name (a typo would silence the channel)."""
+
+    sources: tuple[Source, ...]
+    topics: tuple[Topic, ...]
+
+    def sources_of(self, t: Table) -> Any:
+        """Read a channel's `sources`, each a configured key."""
+        keys, known = t.strings("sources"), [s.key for s in self.sources]
+        for key in () if keys is ABSENT else keys:
+            if key not in known:
+                close = difflib.get_close_matches(key, known, n=1)
+                t.report("sources", f"unknown source {key!r}{_hint(close)}")
+        return keys
+
+    def topics_of(self, t: Table) -> Any:
+        """Read a channel's `topics`, each named by key, label or hashtag, as keys."""
+        names = t.strings("topics")
+        if names is ABSENT:
+            return ABSENT
+        # A topic is suggested by its key, its labels in every language being typos of it too.
+        called = {name: topic.key for topic in self.topics for name in topic.names()}
+        keys = []
+        for name in names:
+            if topic := find_topic(self.topics, name):
+                keys.append(topic.key)
+            else:
+                close = [called[n] for n in difflib.get_close_matches(name, list(called), n=1)]
+                t.report("topics", f"unknown topic {name!r}{_hint(close)}")
+        return tuple(dict.fromkeys(keys))
+
+
+def _hint(close: list[str]) -> str:
+    """Return " (did you mean 'x'?)" for the closest known name, or ""."""
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _service(t: Table):

@@ -187,10 +187,8 @@ class Config:
 class UnknownSource(LookupError):
     """A command named a source key the config does not have: a usage error, not a config one."""
 
-    def __init__(self, key: str, known: tuple[str, ...]) -> None:
+    def __init__(self, key: str, known: tuple[str, ...], *, listed: str = "configured") -> None:
         close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
         # The closest key when one is near (a typo), else the whole list to choose from.
-        hint = (
-            f"did you mean {close[0]!r}?" if close else f"configured: {', '.join(known) or 'none'}"
-        )
+        hint = f"did you mean {close[0]!r}?" if close else f"{listed}: {', '.join(known) or 'none'}"
         super().__init__(f"unknown source {key!r} ({hint})")

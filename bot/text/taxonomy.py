@@ -9,7 +9,7 @@ Errors::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import regex
@@ -295,6 +295,18 @@ def _labels(table: dict, path: str) -> tuple[tuple[str, str], ...]:
         if not tag or tag.replace("_", "").isdigit():
             raise ValueError(f"{where}.{lang}: {label!r} has no letters to make a hashtag of")
     return tuple(labels.items())
+
+
+def find_topic(topics: Iterable[Topic], name: str) -> Topic | None:
+    """Return the topic `name` calls by key, label in any language or hashtag, or None."""
+    # Compared as hashtags, case-folded: '#', quotes, '_', '-', spaces and punctuation between
+    # words all alike, so "#Политика_и_дипломатия" finds "Политика и дипломатия".
+    wanted = as_hashtag(name).casefold()
+    if not wanted:
+        return None
+    return next(
+        (t for t in topics if wanted in {as_hashtag(n).casefold() for n in t.names()}), None
+    )
 
 
 def as_hashtag(label: str) -> str:

@@ -1,8 +1,10 @@
-"""Fill a test archive with articles made from a title, and read hits back as titles."""
+"""Fill a test archive with articles made from a title, or with ARTICLES behind a config file,
+and read hits back as titles."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from scrapers.models import Article
 from storage import Store
@@ -53,3 +55,83 @@ def reopen(store: Store) -> Store:
 
 def titles(hits: list[SearchHit]) -> list[str]:
     return [h.title for h in hits]
+
+
+ARTICLES = [
+    # (source, lang, title, body, published, topics, reprint of the article with this index)
+    (
+        "tass-com",
+        "en",
+        "EU extends sanctions against Russia",
+        "Brussels extended the sanctions.",
+        datetime(2023, 5, 2, 9, 0, tzinfo=UTC),
+        ("economy",),
+        None,
+    ),
+    (
+        "tass-ru",
+        "ru",
+        "Новые санкции против России",
+        "Евросоюз продлил санкции на полгода.",
+        datetime(2024, 1, 15, 10, 30, tzinfo=UTC),
+        ("economy", "politics-diplomacy"),
+        None,
+    ),
+    (
+        "mid-ru",
+        "ru",
+        "Брифинг официального представителя",
+        "Вопросы, связанные с санкциями.",
+        datetime(2024, 1, 31, 23, 59, tzinfo=UTC),
+        (),
+        None,
+    ),
+    (
+        "belta-en",
+        "en",
+        "EU extends sanctions against Russia",
+        "Brussels extended the sanctions.",
+        datetime(2024, 2, 1, 0, 0, tzinfo=UTC),
+        ("economy",),
+        0,
+    ),
+    (
+        "tass-com",
+        "en",
+        "Collective security summit in Minsk",
+        "Leaders met in Minsk.",
+        datetime(2024, 2, 10, 8, 0, tzinfo=UTC),
+        ("politics-diplomacy",),
+        None,
+    ),
+]
+
+
+def archive_config(tmp_path: Path) -> Path:
+    """Write a config whose archive holds ARTICLES; return its path."""
+    path = tmp_path / "presswatch.toml"
+    path.write_text(f'[storage]\npath = "{tmp_path / "archive.db"}"\n', encoding="utf-8")
+    store = Store.open(tmp_path / "archive.db")
+    ids: list[int] = []
+    for i, (source, lang, title, body, published, topics, reprint) in enumerate(ARTICLES):
+        url = f"https://{source}.example/{i}"
+        ids.append(
+            store.add_article(
+                Article(
+                    url=url,
+                    canonical_url=url,
+                    title=title,
+                    body=body,
+                    lang=lang,
+                    published=published,
+                    topics=topics,
+                    summary=body,
+                    image=f"{url}/lead.jpg",
+                ),
+                source_key=source,
+                now=published,
+                duplicate_of=None if reprint is None else ids[reprint],
+            )
+        )
+    store.close()
+    return path

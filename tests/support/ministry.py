@@ -1,4 +1,5 @@
-"""A loopback ministry site and one feed source of it, polled through the parsing sandbox."""
+"""A loopback ministry site and one feed source of it, polled through the parsing sandbox;
+the config of one source alone and its one poll, which other tests share."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import asyncio
 from pathlib import Path
 
 from bot.app import poll_context
-from bot.config import config_from_dict
+from bot.config import Config, config_from_dict
 from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
-from scrapers.sandbox import Sandbox
+from scrapers.sandbox import Parser, Sandbox
 from storage import Store
 from tests.fakes.sites import FakeSites
 
@@ -23,6 +24,31 @@ def page(n: int) -> str:
         f"Delegates discussed {topic} in round {n}.{k} of the talks." for k in range(9)
     )
     return f"<html><body><h1>Release {n} on {topic}</h1><p>{story}</p></body></html>"
+
+
+def one_source_config(db: Path, source: dict) -> Config:
+    """Return a config polling `source` alone into the archive `db`: loopback, no delay, no retry."""
+    return config_from_dict(
+        {
+            "storage": {"path": str(db)},
+            "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
+            "channels": [{"name": "main", "chat_id": "@main"}],
+            "sources": [source],
+        },
+        path=db.parent / "presswatch.toml",
+    )
+
+
+async def poll_once(config: Config, *, parser: Parser | None = None):
+    """Poll the config's one source once (parsing through `parser` when given); return the run."""
+    store = Store.open(config.storage_path)
+    try:
+        async with make_client(config.fetch) as client:
+            fetcher = Fetcher(client, config.fetch)
+            ctx = poll_context(config, fetcher=fetcher, store=store, parser=parser)
+            return await poll_source(config.sources[0], ctx)
+    finally:
+        store.close()
 
 
 class Ministry:
@@ -57,27 +83,14 @@ class Ministry:
 
     def poll(self, *, deadline: float = 10.0):
         """Poll the source once through a fresh sandbox; return the run."""
-        config = config_from_dict(
-            {
-                "storage": {"path": str(self.db)},
-                "fetch": {"min_delay_per_host": 0, "allow_private_addresses": True, "retries": 0},
-                "channels": [{"name": "main", "chat_id": "@main"}],
-                "sources": [self.source],
-            },
-            path=self.db.parent / "presswatch.toml",
-        )
+        config = one_source_config(self.db, self.source)
 
         async def go():
-            store = Store.open(self.db)
             sandbox = Sandbox(deadline=deadline, memory_mb=512, server=self.fork_server)
             try:
-                async with make_client(config.fetch) as client:
-                    fetcher = Fetcher(client, config.fetch)
-                    ctx = poll_context(config, fetcher=fetcher, store=store, parser=sandbox)
-                    return await poll_source(config.sources[0], ctx)
+                return await poll_once(config, parser=sandbox)
             finally:
                 sandbox.close()
-                store.close()
 
         return asyncio.run(go())
 

@@ -1,0 +1,142 @@
+"""`presswatch search` as a user runs it: formats, filters, and one clear line for a filter that
+names nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli.archive import SEARCH_COLUMNS
+from tests.support.archive import archive_config
+from tests.support.cli import presswatch
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    """A config whose archive holds tests.support.archive.ARTICLES."""
+    return archive_config(tmp_path)
+
+
+def test_search_prints_a_table_with_reprints_marked(config) -> None:
+    result = presswatch("search", "sanction", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH"]
+    assert len(rows) == 2
+    assert any("belta-en" in r and "(reprint of #1) EU extends sanctions" in r for r in rows)
+    assert any("tass-com" in r and "2023-05-02 09:00 UTC" in r and "[sanctions]" in r for r in rows)
+
+
+def test_search_json_finds_russian_word_forms_and_filters(config) -> None:
+    result = presswatch("search", "санкциями", "--format", "json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert sorted(h["source_key"] for h in hits) == ["mid-ru", "tass-ru"]
+    assert set(hits[0]) == set(SEARCH_COLUMNS)
+    [hit] = [h for h in hits if h["source_key"] == "tass-ru"]
+    assert hit["topics"] == ["economy", "politics-diplomacy"] and hit["reprint_of"] is None
+    only = json.loads(
+        presswatch(
+            "search", "санкции", "--source", "mid-ru", "--format", "json", "--config", str(config)
+        ).stdout
+    )
+    assert [h["title"] for h in only] == ["Брифинг официального представителя"]
+
+
+def test_search_until_includes_the_whole_day(config) -> None:
+    result = presswatch(
+        "search",
+        "санкции",
+        "--since",
+        "2024-01-31",
+        "--until",
+        "2024-01-31",
+        "--lang",
+        "ru",
+        "--format",
+        "json",
+        "--config",
+        str(config),
+    )
+    assert [h["source_key"] for h in json.loads(result.stdout)] == ["mid-ru"]
+
+
+def test_search_csv_and_topic_and_limit(config) -> None:
+    result = presswatch(
+        "search",
+        "sanctions",
+        "--topic",
+        "economy",
+        "--limit",
+        "1",
+        "--format",
+        "csv",
+        "--config",
+        str(config),
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == list(SEARCH_COLUMNS) and len(rows) == 1
+    assert rows[0]["topics"] == "economy"
+
+
+def test_search_without_words_is_one_clear_line(config) -> None:
+    result = presswatch("search", "--config", str(config), '"*" ( ) : -')
+    assert result.returncode == 2  # a usage error, like argparse's
+    assert result.stderr.strip() == "presswatch: search: empty query: give at least one word"
+
+
+def test_search_with_no_match_says_so(config) -> None:
+    result = presswatch("search", "nonexistent", "--config", str(config))
+    assert result.returncode == 0 and result.stdout == "" and "no article matches" in result.stderr
+
+
+def test_search_names_an_unknown_source_with_the_closest_key(config) -> None:
+    # No source is configured here: the closest key comes from the archive's own.
+    result = presswatch("search", "sanctions", "--source", "tass-cmo", "--config", str(config))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "presswatch: search: unknown source 'tass-cmo' (did you mean 'tass-com'?)\n"
+    )
+    # A configured source that has no article yet is known too, and suggested.
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(
+            '[[sources]]\nkey = "interfax"\nkind = "feed"\nurl = "https://interfax.example/rss"\n'
+        )
+    typo = presswatch("search", "sanctions", "--source", "interfx", "--config", str(config))
+    assert typo.stderr.endswith("unknown source 'interfx' (did you mean 'interfax'?)\n")
+    far = presswatch("search", "sanctions", "--source", "zzz", "--config", str(config))
+    assert far.stderr.endswith(
+        "unknown source 'zzz' (configured or archived: belta-en, interfax, mid-ru, tass-com, tass-ru)\n"
+    )
+    known = presswatch("search", "sanctions", "--source", "interfax", "--config", str(config))
+    assert known.returncode == 0 and known.stderr == "no article matches\n"
+
+
+def test_search_topic_takes_a_label_and_names_an_unknown_one(config) -> None:
+    by_label = presswatch(
+        "search", "sanctions", "--topic", "Экономика", "--format", "json", "--config", str(config)
+    )
+    assert sorted(h["source_key"] for h in json.loads(by_label.stdout)) == ["belta-en", "tass-com"]
+    typo = presswatch("search", "sanctions", "--topic", "econmy", "--config", str(config))
+    assert typo.returncode == 2 and typo.stdout == ""
+    assert typo.stderr == "presswatch: search: unknown topic 'econmy' (did you mean 'economy'?)\n"
+
+
+def test_search_refuses_a_since_after_its_until(config) -> None:
+    result = presswatch(
+        "search", "x", "--since", "2024-02-01", "--until", "2024-01-01", "--config", str(config)
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "presswatch: search: --since 2024-02-01 is after --until 2024-01-01: nothing could match\n"
+    )
+
+
+def test_search_rejects_a_bad_date(config) -> None:
+    result = presswatch("search", "x", "--since", "31.01.2024", "--config", str(config))
+    assert result.returncode == 2 and "expected a date YYYY-MM-DD" in result.stderr
