@@ -36,14 +36,15 @@ _STATS = {
                          sum(duplicate_of is not null) as reprints,
                          min(published_at) as first, max(published_at) as last
                   from articles group by source_key order by articles desc, key""",
-    # A broken topics value counts as no topic rather than failing the whole report.
-    "topics": """select coalesce(t.value, '(none)') as key, count(*) as articles
+    # A broken topics value counts as no topic rather than failing the whole report. An article
+    # with no topic (or no date) has the key null: a reader's table says "(none)", JSON null.
+    "topics": """select t.value as key, count(*) as articles
                  from articles a left join json_each(
                      case when json_valid(a.topics) then a.topics else '[]' end) t
                  group by t.value order by t.value is null, articles desc, key""",
-    "months": """select coalesce(substr(published_at, 1, 7), '(unknown)') as key,
+    "months": """select substr(published_at, 1, 7) as key,
                         count(*) as articles
-                 from articles group by key order by key""",
+                 from articles group by key order by key is null, key""",
 }
 
 

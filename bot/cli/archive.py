@@ -290,11 +290,11 @@ def _cmd_stats(args: argparse.Namespace) -> int:
             ]
         )
     )
-    for name, heading in (("topics", "TOPIC"), ("months", "MONTH")):
+    # A null key is the articles with no topic, or with no date (JSON keeps it null).
+    for name, heading, unset in (("topics", "TOPIC", "(none)"), ("months", "MONTH", "(unknown)")):
+        rows = [(r["key"] or unset, str(r["articles"])) for r in report[name]]
         print()
-        print(
-            table([(heading, "ARTICLES"), *((r["key"], str(r["articles"])) for r in report[name])])
-        )
+        print(table([(heading, "ARTICLES"), *rows]))
     return EXIT_OK
 
 

@@ -9,13 +9,13 @@ STATS = {
                          count(duplicate_of) as reprints,
                          min(published_at) as first, max(published_at) as last
                   from articles group by source_key order by articles desc, key""",
-    "topics": """select coalesce(t.value, '(none)') as key, count(*) as articles
+    "topics": """select t.value as key, count(*) as articles
                  from articles a left join lateral
                      jsonb_array_elements_text(presswatch_json_list(a.topics)) t(value) on true
                  group by t.value order by t.value is null, articles desc, key""",
-    "months": """select coalesce(to_char(published_at, 'YYYY-MM'), '(unknown)') as key,
+    "months": """select to_char(published_at, 'YYYY-MM') as key,
                         count(*) as articles
-                 from articles group by 1 order by 1""",
+                 from articles group by 1 order by 1 nulls last""",
 }
 
 # storage/status.py's seconds from an article's publication to its post (NULL until sent).
