@@ -124,7 +124,8 @@ def _ask_service(config: Config) -> tuple[str, list[str]]:
     host, port = config.service.http
     url = f"http://{host}:{port}/healthz"
     try:
-        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - a configured local URL
+        # 5 s: a busy service (a backfill, a slow disk) still answers; a dead one fails at once.
+        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - a configured local URL
             body = json.load(answer)
     except urllib.error.HTTPError as exc:
         body = json.load(exc) if exc.headers.get_content_type() == "application/json" else {}
