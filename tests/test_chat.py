@@ -178,7 +178,7 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
         and "phrase: border guards" in mine
     )
     assert "Unsubscribed" in off and "Unsubscribed" in off_phrase and "did not follow" in not_on
-    assert "Removed 1 alert(s)" in all_off
+    assert "Removed 1 alert." in all_off
     assert "private chat" in group
     assert store.subscriptions.of_user(READER) == [] and store.subscriptions.of_user(OTHER) == []
 
@@ -243,7 +243,7 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
     assert "for the operator" in refused
     assert "Paused alpha" in paused and "Name a source" in unknown and "alpha, beta" in unknown
     assert "alpha: paused" in status and "main: 0 sent, 0 pending, 0 uncertain, 1 failed" in status
-    assert "Queued 1 post(s) again" in retried and "Nothing to retry" in nothing
+    assert "Queued 1 post again." in retried and "Nothing to retry" in nothing
     assert "Resumed alpha" in resumed
     assert next(store.db.query("select paused from sources where key = 'alpha'"))["paused"] == 0
     assert (
@@ -263,7 +263,7 @@ def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, t
 
     status, _ = talk(fake, store, tmp_path, script)
     lines = {line.split(":")[0].split()[-1]: line for line in status.splitlines() if ":" in line}
-    assert lines["alpha"].endswith("; 1 poll(s) in 24h left an item out")
+    assert lines["alpha"].endswith("; 1 poll in 24h left an item out")
     assert "left an item out" not in lines["beta"]
     assert ", 1 article; " in lines["beta"] and ", 2 articles; " in lines["alpha"]
 

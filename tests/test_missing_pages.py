@@ -143,7 +143,7 @@ def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -
     # Recorded against the source: `status` points to it and `sources` gives the reason.
     status = presswatch("status", "--config", str(config)).stdout
     line = next(x for x in status.splitlines() if x.startswith(TASS))
-    assert "1 poll(s) in 24h left an item out: `presswatch sources` says why" in line
+    assert "1 poll in 24h left an item out: `presswatch sources` says why" in line
     sources = presswatch("sources", "--config", str(config)).stdout
     line = next(x for x in sources.splitlines() if x.startswith(TASS))
     assert "[an item, in 24h] " in line and "archived from its listing, not posted" in line

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
+from bot.service.overview import counted
 from bot.text.classify import Topic
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
@@ -216,11 +217,6 @@ def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNIT
             return f"{text}{sep}…and {len(items) - i} more"
         text = candidate
     return text
-
-
-def counted(n: int, noun: str) -> str:
-    """Return "1 article", "2 articles": a count with its noun in the right number."""
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def visible(text: str) -> str:

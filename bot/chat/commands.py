@@ -25,7 +25,7 @@ from bot.chat.answers import (
 from bot.config import Config
 from bot.delivery.render import escape_html
 from bot.service.counters import Counters
-from bot.service.overview import status_lines
+from bot.service.overview import counted, status_lines
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
@@ -146,7 +146,7 @@ class Commands:
                 + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
             )
         if words.strip().casefold() == "all":
-            return f"Removed {subs.remove_all(user_id=who.user_id)} alert(s)."
+            return f"Removed {counted(subs.remove_all(user_id=who.user_id), 'alert')}."
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
         mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
         target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
@@ -217,7 +217,7 @@ class Commands:
         )
         log.info("chat: user %d queued %d post(s) again", who.user_id, count)
         return (
-            f"Queued {count} post(s) again. Uncertain ones may arrive twice."
+            f"Queued {counted(count, 'post')} again. Uncertain ones may arrive twice."
             if count
             else "Nothing to retry: no failed or uncertain posts."
         )

@@ -37,11 +37,16 @@ def note(row: SourceState) -> str:
     return ""
 
 
+def counted(n: int, noun: str) -> str:
+    """Return "1 article", "2,345 articles": a count with its noun in the right number."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def items_left_out(snapshot: Snapshot, key: str) -> str:
     """Say that a source's polls of the last day left items out (a page given up, an unreadable
     item), or nothing."""
     partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
-    return f"{partial} poll(s) in 24h left an item out" if partial else ""
+    return f"{counted(partial, 'poll')} in 24h left an item out" if partial else ""
 
 
 def failures(row: SourceState) -> str:
@@ -69,9 +74,9 @@ def status_lines(
         extra = note(row) or f"last success {success}"
         late = (missed or {}).get(key)
         left_out = items_left_out(snapshot, key)
-        count = snapshot.articles.get(key, 0)
+        count = counted(snapshot.articles.get(key, 0), "article")
         lines.append(
-            f"{MARKS[state]} {key}: {state}, {count} article{'' if count == 1 else 's'}; {extra}"
+            f"{MARKS[state]} {key}: {state}, {count}; {extra}"
             + (f"; {late:.0f} missed/skipped polls" if late else "")
             + (f"; {left_out}" if left_out else "")
         )
