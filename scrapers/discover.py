@@ -127,7 +127,9 @@ def _matched_none(source: Source, base_url: str, urls: list[str]) -> NoLinksFoun
         sample = max(own, key=lambda url: urlsplit(url).path.rstrip("/").count("/"))
         seen = f"{len(own)} link{'s' * (len(own) != 1)} to the page's own host, such as {sample}"
     else:
-        seen = "the page has no links on its own host: drawn by JavaScript? its feed may serve"
+        seen = (
+            "the page has no links to its own host: is the list drawn by JavaScript? try its feed"
+        )
     return NoLinksFound(
         f"{source.url}: no links match link_pattern {source.link_pattern!r} ({seen})"
     )

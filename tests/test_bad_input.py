@@ -184,7 +184,7 @@ def test_a_javascript_only_listing_is_an_error_not_an_empty_success(tmp_path, wo
     assert_isolated(runs, status="error", reason="no links match link_pattern")
     assert runs["bad"].error_kind == "NoLinksFound"
     assert runs["bad"].error.endswith(
-        "(the page has no links on its own host: drawn by JavaScript? its feed may serve)"
+        "(the page has no links to its own host: is the list drawn by JavaScript? try its feed)"
     )
 
 
