@@ -8,8 +8,24 @@ from typing import Any
 
 from .records import json_keys
 
-# Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML).
-MARK_OPEN, MARK_CLOSE = "[", "]"
+# Highlight marks around matched words in `SearchHit.snippet` (plain text, never HTML). Private-use
+# characters, which no press page uses, so a reader can tell a match from a bracket of the text:
+# the command line shows [word], the chat <b>word</b> (see `marked`).
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+
+
+def marked(snippet: str, start: str, end: str) -> str:
+    """Return a snippet with each match between `start` and `end`, balanced even when the
+    snippet was cut inside a match (or the page held a stray mark character)."""
+    shown, inside = [], False
+    for char in snippet:
+        if char in (MARK_OPEN, MARK_CLOSE):
+            if (char == MARK_OPEN) != inside:
+                shown.append(end if inside else start)
+                inside = not inside
+            continue
+        shown.append(char)
+    return "".join(shown) + (end if inside else "")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,13 @@ from typing import Any
 from sqlite_utils import Database
 
 from .dialect import is_postgres
-from .hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, ordered, storable
+from .hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, marked, ordered, storable
 from .match import Term, render
 from .match import terms as match_terms
 from .postgres import search as postgres
 from .wordforms import word_forms
 
-__all__ = ["MARK_CLOSE", "MARK_OPEN", "SearchHit", "latest", "search"]
+__all__ = ["MARK_CLOSE", "MARK_OPEN", "SearchHit", "latest", "marked", "search"]
 
 # bm25 weights of title, lead and body: a word in the title says more than one in the body.
 RANK_WEIGHTS = "10.0, 4.0, 1.0"

@@ -53,6 +53,7 @@ def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
 
     (found, empty, nothing, punctuation), counters = talk(fake, store, tmp_path, script)
     assert "Talks on &lt;b&gt;border&lt;/b&gt; &amp; security" in found
+    assert "<b>border</b>" in found.casefold() and "[border]" not in found.casefold()  # bold match
     assert '<a href="https://beta.example/news/2">' in found
     assert "Peacekeepers" not in found
     assert "Tell me what to look for" in empty and "Tell me what to look for" in punctuation

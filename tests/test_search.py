@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage import Store
-from storage.search import MARK_CLOSE, MARK_OPEN, latest, search
+from storage.search import MARK_CLOSE, MARK_OPEN, latest, marked, search
 from tests.support.archive import add, titles
 
 JAN, FEB, MAR = (datetime(2024, m, 10, 12, 0, tzinfo=UTC) for m in (1, 2, 3))
@@ -149,6 +149,12 @@ def test_snippet_marks_the_matched_words(store) -> None:
     add(store, "Talks", "In Minsk the delegations discussed border protection at length.")
     [hit] = search(store.db, "border")
     assert f"{MARK_OPEN}border{MARK_CLOSE}" in hit.snippet
+
+
+def test_marks_are_told_from_the_texts_own_brackets_and_stay_balanced() -> None:
+    snippet = f"Article [3] on {MARK_OPEN}border{MARK_CLOSE} and {MARK_OPEN}guards"  # cut inside
+    assert marked(snippet, "<b>", "</b>") == "Article [3] on <b>border</b> and <b>guards</b>"
+    assert marked(f"a{MARK_CLOSE}b{MARK_OPEN}{MARK_OPEN}c", "[", "]") == "ab[c]"  # strays dropped
 
 
 def test_hit_fields(store) -> None:

@@ -18,6 +18,7 @@ from bot.text.classify import Topic
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
+from storage.search import marked
 from storage.subscriptions import SubscriptionKind
 
 if TYPE_CHECKING:  # types only: answers never touch the archive themselves
@@ -201,7 +202,9 @@ def hit_text(
         )
         if x
     )
+    # Escaped before the matches are made bold: the marks are neither &, < nor >.
     snippet = escape_html(shorten(" ".join(str(hit.snippet or "").split()), 240))
+    snippet = marked(snippet, "<b>", "</b>")
     return f"{link}\n<i>{escape_html(meta)}</i>" + (f"\n{snippet}" if snippet else "")
 
 

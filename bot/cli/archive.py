@@ -34,7 +34,7 @@ from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from storage import Store
 from storage.reports import EXPORT_COLUMNS
-from storage.search import SearchHit, search, topic_keys
+from storage.search import SearchHit, marked, search, topic_keys
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
@@ -151,7 +151,7 @@ def _hit_record(hit: SearchHit) -> dict:
         "topics": list(hit.topics),
         "reprint_of": hit.duplicate_of,
         "rank": round(hit.rank, 6),
-        "snippet": hit.snippet,
+        "snippet": marked(hit.snippet, "[", "]"),
     }
 
 
@@ -175,7 +175,7 @@ def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
                     when(hit.published_at),
                     hit.source_key,
                     _clip(reprint + hit.title, 70),
-                    hit.snippet,
+                    marked(hit.snippet, "[", "]"),
                 )
             )
         out.write(table(rows) + "\n")
