@@ -165,7 +165,7 @@ def test_outbox_retry_and_drop_change_only_rows_that_allow_it(outbox_rows) -> No
     codes = (retried.returncode, dropped.returncode, refused.returncode, missing.returncode)
     assert codes == (0, 0, 1, 1)
     assert "1 row(s) queued again" in retried.stdout and "1 row(s) dropped" in dropped.stdout
-    assert "were not failed or uncertain (4 is sent)" in refused.stderr
+    assert "1 of 1 row not queued again (4 is sent): only failed or uncertain" in refused.stderr
     # A mistyped id is named as missing, not as a row in the wrong state.
     assert "0 row(s) dropped" in missing.stdout
     assert "(4 is sent; no row 99)" in missing.stderr and len(missing.stderr.splitlines()) == 1

@@ -176,9 +176,11 @@ def _change(config, args: argparse.Namespace) -> int:
         allowed = (
             "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"
         )
+        rows = "row" if len(ids) == 1 else "rows"
         print(
-            f"presswatch: {len(ids) - changed} of the rows {ids} were not {allowed}"
-            f" ({_refused(ids, before, taken=allowed)}); see 'presswatch outbox'",
+            f"presswatch: {len(ids) - changed} of {len(ids)} {rows} not {verb}"
+            f" ({_refused(ids, before, taken=allowed)}): only {allowed} rows can be;"
+            " see 'presswatch outbox'",
             file=sys.stderr,
         )
         return EXIT_FAILED
