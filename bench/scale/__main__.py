@@ -10,8 +10,8 @@ from pathlib import Path
 import bench.scale
 from bench.archive.__main__ import main as archive_bench
 from bench.scale.feeds import GrowingFeeds
-from bench.scale.measure import ROOT, Rate, failover, throughput
-from tests.fakes.postgres import Server, binaries, create_database
+from bench.scale.measure import ROOT, Rate, failover, server_binaries, throughput
+from tests.fakes.postgres import Server, create_database
 
 MODES = (("SQLite, the service", 0), ("PostgreSQL", 1), ("PostgreSQL", 2), ("PostgreSQL", 4))
 BASELINE = ", baseline"  # the label of the rows of `--baseline DIR`'s code
@@ -56,9 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         "with the same DIR times the archive filled before instead of filling again",
     )
     args = parser.parse_args(argv)
-    bindir = binaries()
-    if bindir is None:
-        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    bindir = server_binaries(parser)
     server = Server(bindir, folder=args.pgdata if args.search else None)
     server.start()
     if args.search:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sqlite3
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.fakes.postgres import Server, create_database
+from tests.fakes.postgres import Server, binaries, create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -106,20 +107,49 @@ def children(pids: list[int]) -> list[int]:
     return found
 
 
-def server_cpu(server: Server | None) -> float:
-    """Return the CPU seconds of the PostgreSQL server and its live backends (0 for SQLite)."""
-    if server is None:
-        return 0.0
+def server_binaries(parser: argparse.ArgumentParser) -> Path:
+    """Return the folder of PostgreSQL's binaries, or end with a usage error naming the package."""
+    bindir = binaries()
+    if bindir is None:
+        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    return bindir
+
+
+def server_processes(server: Server) -> dict[int, float]:
+    """Return the CPU seconds so far of the server's postmaster and each of its live children."""
     master = int((server.data / "postmaster.pid").read_text().split()[0])
-    total = cpu(master)
+    found = {master: cpu(master)}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
         if ppid == master:
-            total += cpu(int(stat.parent.name))
-    return total
+            found[int(stat.parent.name)] = cpu(int(stat.parent.name))
+    return found
+
+
+def server_cpu(server: Server | None) -> float:
+    """Return the CPU seconds of the PostgreSQL server and its live backends (0 for SQLite)."""
+    return 0.0 if server is None else sum(server_processes(server).values())
+
+
+def warmed_workers(
+    server: Server, folder: Path, *, name: str, feeds: str, sources: int, workers: int, root: Path
+) -> tuple[str, list[subprocess.Popen]]:
+    """Start `workers` PostgreSQL workers on a new database polling `sources` feeds; return its
+    URL and the processes once 4 articles per source are archived (statistics analysed)."""
+    url = create_database(server, name)
+    keys = [f"wire-{n}" for n in range(sources)]
+    config = write_config(folder, f'url = "{url}"', feeds=feeds, sources=keys, every="1s")
+    procs = [start(config, folder / f"{name}.log", root=root) for _ in range(workers)]
+    try:
+        _wait(lambda: articles(url) >= 4 * sources, timeout=300)
+        analyze(url)
+    except BaseException:
+        stop(procs)
+        raise
+    return url, procs
 
 
 def articles(where: str) -> int:

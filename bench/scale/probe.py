@@ -25,7 +25,7 @@ import psycopg
 
 from bench.scale import measure
 from bench.scale.feeds import GrowingFeeds
-from tests.fakes.postgres import Server, binaries, create_database
+from tests.fakes.postgres import Server
 
 _ACTIVITY = (
     "select coalesce(wait_event_type, '-') || ':' || coalesce(wait_event, '-'), left(query, 40) "
@@ -86,17 +86,11 @@ class ActivitySampler(threading.Thread):
 
 def probe(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder: Path) -> str:
     """Run the workers, measure over the window, and return the report's lines."""
-    url = create_database(server, "probe")
-    keys = [f"wire-{n}" for n in range(args.sources)]
-    config = measure.write_config(
-        folder, f'url = "{url}"', feeds=feeds.base_url, sources=keys, every="1s"
-    )
-    procs = [
-        measure.start(config, folder / "probe.log", root=args.root) for _ in range(args.workers)
-    ]
+    url, procs = measure.warmed_workers(
+        server, folder, name="probe", feeds=feeds.base_url, sources=args.sources,
+        workers=args.workers, root=args.root,
+    )  # fmt: skip
     try:
-        measure._wait(lambda: measure.articles(url) >= 4 * args.sources, timeout=300)
-        measure.analyze(url)
         workers = [p.pid for p in procs]
         parsers = measure.children(workers)
         sampler, spy = ActivitySampler(url), None
@@ -146,9 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", action="store_true", help="sample the first worker too")
     parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
     args = parser.parse_args(argv)
-    bindir = binaries()
-    if bindir is None:
-        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    bindir = measure.server_binaries(parser)
     server = Server(bindir)
     server.start()
     try:

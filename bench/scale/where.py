@@ -24,7 +24,7 @@ import psycopg
 
 from bench.scale import measure
 from bench.scale.feeds import GrowingFeeds
-from tests.fakes.postgres import Server, admin, binaries, create_database
+from tests.fakes.postgres import Server, admin
 
 _STATEMENTS = (
     "select calls, plans, total_exec_time, total_plan_time, "
@@ -32,20 +32,6 @@ _STATEMENTS = (
     "order by total_exec_time + total_plan_time desc limit %s"
 )
 _BACKENDS = "select pid, backend_type, coalesce(query, '') from pg_stat_activity"
-
-
-def processes(server: Server) -> dict[int, float]:
-    """Return the CPU seconds so far of the server's postmaster and each of its children."""
-    master = int((server.data / "postmaster.pid").read_text().split()[0])
-    found = {master: measure.cpu(master)}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            continue
-        if ppid == master:
-            found[int(stat.parent.name)] = measure.cpu(int(stat.parent.name))
-    return found
 
 
 def role(backend_type: str, query: str) -> str:
@@ -63,7 +49,7 @@ class Snapshot:
     """The server's counters at one moment: CPU by process, WAL position, commits, roles."""
 
     def __init__(self, url: str, server: Server) -> None:
-        self.cpu = processes(server)
+        self.cpu = measure.server_processes(server)
         with psycopg.connect(url, autocommit=True) as conn:
             self.roles = {pid: role(kind, q) for pid, kind, q in conn.execute(_BACKENDS)}
             self.wal, self.commits = conn.execute(
@@ -100,17 +86,11 @@ def report(url: str, first: Snapshot, last: Snapshot, top: int) -> list[str]:
 
 def where(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder: Path) -> str:
     """Run the workers, snapshot the server around the window, and return the report's lines."""
-    url = create_database(server, "looked_at")
-    keys = [f"wire-{n}" for n in range(args.sources)]
-    config = measure.write_config(
-        folder, f'url = "{url}"', feeds=feeds.base_url, sources=keys, every="1s"
-    )
-    procs = [
-        measure.start(config, folder / "where.log", root=args.root) for _ in range(args.workers)
-    ]
+    url, procs = measure.warmed_workers(
+        server, folder, name="looked_at", feeds=feeds.base_url, sources=args.sources,
+        workers=args.workers, root=args.root,
+    )  # fmt: skip
     try:
-        measure._wait(lambda: measure.articles(url) >= 4 * args.sources, timeout=300)
-        measure.analyze(url)
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create extension if not exists pg_stat_statements")
             conn.execute("select pg_stat_statements_reset()")
@@ -137,9 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=30, help="statements listed (default 30)")
     parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
     args = parser.parse_args(argv)
-    bindir = binaries()
-    if bindir is None:
-        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    bindir = measure.server_binaries(parser)
     folder = Path(tempfile.mkdtemp(prefix="presswatch-where-"))
     server = Server(bindir, folder=folder)  # kept across the restart that loads the extension
     try:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.scale import measure
-from tests.fakes.postgres import Server, binaries, create_database
+from tests.fakes.postgres import Server, create_database
 
 _CHILD = """
 import json, os, sys, time
@@ -76,9 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=1500, help="articles stored per run")
     parser.add_argument("--runs", type=int, default=5, help="runs of each checkout")
     args = parser.parse_args(argv)
-    bindir = binaries()
-    if bindir is None:
-        parser.error("no PostgreSQL binaries (apt-get install postgresql)")
+    bindir = measure.server_binaries(parser)
     server = Server(bindir)
     server.start()
     roots = {"this checkout": measure.ROOT, "baseline": args.baseline}
