@@ -95,6 +95,16 @@ def test_search_with_no_match_says_so(config) -> None:
     assert result.returncode == 0 and result.stdout == "" and "no article matches" in result.stderr
 
 
+def test_search_in_a_language_the_archive_lacks_says_so(config) -> None:
+    wrong = presswatch(
+        "search", "sanctions", "--lang", "eng", "--format", "json", "--config", str(config)
+    )
+    assert wrong.returncode == 0 and json.loads(wrong.stdout) == []
+    assert "no archived article is in language 'eng'" in wrong.stderr
+    held = presswatch("search", "nonexistent", "--lang", "en", "--config", str(config))
+    assert "no article matches" in held.stderr and "language" not in held.stderr
+
+
 def test_search_names_an_unknown_source_with_the_closest_key(config) -> None:
     # No source is configured here: the closest key comes from the archive's own.
     result = presswatch("search", "sanctions", "--source", "tass-cmo", "--config", str(config))

@@ -34,7 +34,7 @@ from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from storage import Store
 from storage.reports import EXPORT_COLUMNS
-from storage.search import SearchHit, marked, search, topic_keys
+from storage.search import SearchHit, holds_language, marked, search, topic_keys
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
@@ -108,8 +108,17 @@ def _cmd_search(args: argparse.Namespace) -> int:
             )
         except ValueError as exc:
             raise UsageError(f"search: {exc}: give at least one word") from exc
+        # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
+        foreign = not hits and args.lang and not holds_language(store.db, args.lang)
     _print_hits(hits, args.format, sys.stdout)
-    if not hits and args.format == "table":
+    if foreign:
+        written = sorted({s.lang for s in config.sources if s.lang})
+        print(
+            f"presswatch: search: no archived article is in language {args.lang!r}"
+            + (f" (the sources write {', '.join(written)})" if written else ""),
+            file=sys.stderr,
+        )
+    elif not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
     return EXIT_OK
 
