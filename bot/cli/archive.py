@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import difflib
 import json
 import os
 import sys
@@ -28,6 +27,7 @@ from bot.cli.common import (
 )
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
+from bot.config.model import unknown_name
 from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
@@ -143,9 +143,7 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
     if name in archived:  # a topic since dropped from the taxonomy keeps its articles
         return name
     known = sorted(archived | {t.key for t in named})
-    close = difflib.get_close_matches(name, known, n=1)
-    hint = f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known) or 'none'}"
-    raise UsageError(f"search: unknown topic {name!r} ({hint})")
+    raise UsageError(f"search: {unknown_name('topic', name, known, listed='known')}")
 
 
 def _hit_record(hit: SearchHit) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -188,7 +189,12 @@ class UnknownSource(LookupError):
     """A command named a source key the config does not have: a usage error, not a config one."""
 
     def __init__(self, key: str, known: tuple[str, ...], *, listed: str = "configured") -> None:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        # The closest key when one is near (a typo), else the whole list to choose from.
-        hint = f"did you mean {close[0]!r}?" if close else f"{listed}: {', '.join(known) or 'none'}"
-        super().__init__(f"unknown source {key!r} ({hint})")
+        super().__init__(unknown_name("source", key, known, listed=listed))
+
+
+def unknown_name(kind: str, name: str, known: Sequence[str], *, listed: str) -> str:
+    """Say that a command named an unknown source or topic, with the closest known name."""
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    # The closest name when one is near (a typo), else the whole list to choose from.
+    hint = f"did you mean {close[0]!r}?" if close else f"{listed}: {', '.join(known) or 'none'}"
+    return f"unknown {kind} {name!r} ({hint})"
