@@ -7,7 +7,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -15,6 +14,7 @@ import urllib.request
 from tests.fakes.hostile import SLOW_PAGE
 from tests.fakes.sites import FakeSites
 from tests.support.cli import ROOT
+from tests.support.service import free_port
 from tests.support.world import World, write_config
 
 GOOD = "interaffairs-en"
@@ -31,7 +31,7 @@ def test_the_service_answers_and_stops_while_a_page_takes_forever_to_parse(tmp_p
             content_type="application/rss+xml",
         )
         bad.add("/news/1", FOREVER)
-        port = _free_port()
+        port = free_port()
         proc = _start(_config(tmp_path, world, bad, port))
         try:
             assert bad.wait_for_hit("/news/1", 60), _stderr(proc)
@@ -81,10 +81,3 @@ def _start(config) -> subprocess.Popen:
 def _stderr(proc: subprocess.Popen) -> str:
     """Return the service's log if it has ended (why it never fetched the page)."""
     return proc.communicate()[1] if proc.poll() is not None else "still running"
-
-
-def _free_port() -> int:
-    """Return a free loopback port."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

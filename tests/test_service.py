@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import child_environment
 from tests.support.inprocess import serve
 from tests.support.postgres import new_database, point_at, rows
+from tests.support.service import free_port
 from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -230,12 +230,6 @@ def test_uncaught_exceptions_are_logged_redacted(capsys, restore_logging) -> Non
 
 
 # -- end to end: `presswatch run` as a user starts it -----------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, str, str]:
