@@ -9,6 +9,7 @@ libpq's own `.pgpass`, never from the URL.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -224,8 +225,12 @@ class PgInstanceLock:
         self._conn = conn
 
     def release(self) -> None:
-        """Release the lock (closing its connection releases it)."""
+        """Release the lock, then close its connection."""
         if self._conn is not None:
+            # Closing alone frees the lock only when the server's backend has exited, a moment
+            # later: a presswatch started right after would be refused by a process already gone.
+            with contextlib.suppress(psycopg.Error):
+                self._conn.execute("select pg_advisory_unlock_all()")
             self._conn.close()
             self._conn = None
 
