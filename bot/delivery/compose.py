@@ -46,6 +46,7 @@ from storage.alerts import Alert
 
 log = logging.getLogger(__name__)
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
+MAX_ENTITY_TAGS = 3  # entity hashtags under a post: the most salient; all stay in the archive
 _ALERT_BUDGET = 4000
 _SHORT_SUMMARY = 300
 
@@ -167,11 +168,14 @@ class Composer:
         }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
-        """Return the article's topic and entity hashtags in its language, each once; unknown keys
-        are skipped."""
+        """Return the article's topic hashtags and its MAX_ENTITY_TAGS most salient entity
+        hashtags, in its language, each once; unknown keys are skipped."""
         article = item.article
         known = [self._topics.get(k) for k in article.topics]
-        known += [self._entities.get(k) for k in article.entities]
+        # Entities are stored best first (tag_entities: a title mention counts 1.5 body ones,
+        # repeats add less): a roll-call of seven states under a summit post says nothing.
+        entities = [e for k in article.entities if (e := self._entities.get(k))]
+        known += entities[:MAX_ENTITY_TAGS]
         return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
 
     def also(self, item: OutboxItem) -> tuple[str, ...]:
