@@ -146,7 +146,7 @@ class Composer:
         article, source = item.article, self._sources.get(item.source_key)
         moment, url = article.published, without_trackers(article.url)
         zone = source.timezone if source else "UTC"
-        shown = _time(moment, channel.timezone, source_zone=zone)
+        shown = _time(moment, channel.timezone, source_zone=zone, lang=article.lang)
         return {
             "title": shorten(article.title or url, limits.title),
             "summary": summary,
@@ -254,7 +254,7 @@ class Composer:
         )
 
 
-def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
+def _time(moment: datetime | None, zone: str, *, source_zone: str, lang: str) -> str:
     """Return a template's `time` in the channel's zone; a source's date alone stays that date
     (midnight in Moscow is 21:00 the day before in UTC: a day and a time nobody gave)."""
     if moment is None:
@@ -262,7 +262,7 @@ def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
     return (
         shown_time(moment, source_zone)
         if day_only(moment, source_zone)
-        else local_time(moment, zone)
+        else local_time(moment, zone, lang)
     )
 
 

@@ -98,7 +98,8 @@ def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntr
     """Render one article for a digest: bold title, source and local time, link."""
     url = without_trackers(article.url)
     title = shorten(article.title or url, 300)
-    meta = source_name + (f" · {shown_time(article.published, zone)}" if article.published else "")
+    when = shown_time(article.published, zone, article.lang) if article.published else ""
+    meta = source_name + (f" · {when}" if when else "")
     href = html.escape(url, quote=True)
     label = link_label(url)  # the same short address as a post shows
     return DigestEntry(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -72,7 +72,8 @@ def render_post(
     url = without_trackers(article.url)  # a feed's utm_* and the like are no reader's business
     title = _fit(article.title or url, limits.title)
     meta_line = _fit(
-        source_name + (f" · {shown_time(article.published, zone)}" if article.published else ""),
+        source_name
+        + (f" · {shown_time(article.published, zone, article.lang)}" if article.published else ""),
         limits.meta,
     )
     label = link_label(url)
@@ -109,24 +110,35 @@ def word(english: str, lang: str) -> str:
     return _WORDS.get(lang, {}).get(english, english)
 
 
-def local_time(moment: datetime, zone: str) -> str:
-    """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone."""
+def local_time(moment: datetime, zone: str, lang: str = "") -> str:
+    """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone, ZONE as readers of `lang` read
+    it: "MSK", "CET", "UTC+3" in English; "МСК", else "UTC+1", in Russian."""
     local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%d.%m.%Y %H:%M} {_zone_name(local, lang)}".rstrip()
+
+
+def _zone_name(local: datetime, lang: str) -> str:
+    """Return the abbreviation of a local time's zone, or its offset from UTC ("UTC+3")."""
     name = local.tzname() or ""
-    # zoneinfo names some zones only by offset ("+03" for Minsk); spell those as UTC+3.
-    if name[:1] in "+-":
-        hours = int(name[:3])
-        name = f"UTC{hours:+d}" + (f":{name[3:5]}" if len(name) > 3 and name[3:5] != "00" else "")
-    return f"{local:%d.%m.%Y %H:%M} {name}".rstrip()
+    russian = lang.split("-")[0].casefold() == "ru"
+    if russian and name == "MSK":
+        return "МСК"  # how Russian papers and TV name Moscow time
+    # zoneinfo names some zones only by offset ("+03" for Minsk), and a Russian reader knows
+    # no Latin "CET" or "EEST": spell those as UTC+3.
+    if name[:1] not in "+-" and not (russian and name not in ("UTC", "")):
+        return name
+    minutes = round((local.utcoffset() or timedelta(0)).total_seconds() / 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def shown_time(moment: datetime, zone: str) -> str:
+def shown_time(moment: datetime, zone: str, lang: str = "") -> str:
     """Return local_time for readers: the day alone when the time is exactly local midnight."""
     # A page that prints only its date (odkb-csto.org) is dated midnight where it is published;
     # "00:00 MSK" would state a time nobody gave.
     if day_only(moment, zone):
         return f"{moment.astimezone(ZoneInfo(zone)):%d.%m.%Y}"
-    return local_time(moment, zone)
+    return local_time(moment, zone, lang)
 
 
 def day_only(moment: datetime, zone: str) -> bool:
