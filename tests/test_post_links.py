@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.delivery.digest import digest_entry
@@ -110,3 +112,35 @@ def test_a_digest_entry_shows_the_same_short_address_as_a_post() -> None:
 def test_the_link_label_shows_an_address_in_its_own_letters(url: str, label: str) -> None:
     assert link_label(url) == label
     assert f">{label}</a>" in digest_entry(_article(url), source_name="МИД", zone="UTC").html
+
+
+@pytest.mark.parametrize("html", [True, False])
+def test_an_untitled_article_shows_its_address_once_and_stays_linked(tmp_path, fake, html) -> None:
+    h = Harness(tmp_path, fake)
+    if not html:
+        fake.reject_html()  # the plain fallback
+    untitled = replace(_article(), title="")
+    h.store.add_article(
+        untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (sent,) = fake.messages_for(CHAT)
+    shown = "tass.com/politics/1451110"  # the label, or the address itself in plain text
+    assert sent.plain.count(shown) == 1, sent.plain
+    assert sent.plain.splitlines()[0].endswith(shown)  # it heads the post, as a title would
+    if html:
+        assert f'<b><a href="{CLEAN}">{shown}</a></b>' in sent.text
+
+
+def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path, fake) -> None:
+    h = Harness(tmp_path, fake)
+    untitled = replace(_article(), title="")
+    first = h.store.add_article(
+        untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run(advance=10)
+    h.store.posts.enqueue_update(first, kind="reply", now=h.time.now())
+    h.run()
+    _, reply = fake.messages_for(CHAT)
+    assert reply.plain == f"Updated: {CLEAN}"
+    assert f'<a href="{CLEAN}">' in reply.text

@@ -235,17 +235,20 @@ class Composer:
         """Compose the short "Updated: <title>" reply to the channel's post."""
         target = self.target(item)
         url = without_trackers(item.article.url)
-        title = shorten(item.article.title or url, 300)
+        title = shorten(item.article.title, 300)
         shown = shown_url(url, room=_ALERT_BUDGET - 320)  # a huge address shows as its label
         updated = word("Updated", item.article.lang)
+        link = f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
+        # Without a title the link alone says which article: the address shows once.
         text = (
-            f"{updated}: <b>{html.escape(title, quote=False)}</b>\n"
-            f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
+            f"{updated}: <b>{html.escape(title, quote=False)}</b>\n{link}"
+            if title.strip()
+            else f"{updated}: {link}"
         )
         return Message(
             chat_id=item.chat_id,
             text=text,
-            plain=f"{updated}: {title}\n{shown}",
+            plain=f"{updated}: {title}\n{shown}" if title.strip() else f"{updated}: {shown}",
             html=True,
             thread_id=thread,
             silent=silent,

@@ -70,7 +70,8 @@ def render_post(
     Each version fits its own summary into what is left, so both stay under Telegram's limit.
     """
     url = without_trackers(article.url)  # a feed's utm_* and the like are no reader's business
-    title = _fit(article.title or url, limits.title)
+    titled = bool(article.title.strip())
+    title = _fit(article.title, limits.title) if titled else ""
     meta_line = _fit(
         source_name
         + (f" · {shown_time(article.published, zone, article.lang)}" if article.published else ""),
@@ -84,18 +85,23 @@ def render_post(
     plain_link = shown_url(url, room=room)
     html_summary = shorten_summary(summary, room - utf16_len(label), article.lang)
     plain_summary = shorten_summary(summary, room - utf16_len(plain_link), article.lang)
+    link = f'<a href="{html.escape(url, quote=True)}">{escape_html(label)}</a>'
+    # An article without a title is headed by its link, so its address shows once, not twice.
+    head, plain_head = (
+        (f"<b>{escape_html(title)}</b>", title) if titled else (f"<b>{link}</b>", plain_link)
+    )
     segments = [
-        f"<b>{escape_html(title)}</b>",
+        head,
         escape_html(meta_line),
         *([escape_html(html_summary)] if html_summary else []),
-        f'<a href="{html.escape(url, quote=True)}">{escape_html(label)}</a>',
+        *([link] if titled else []),
         *[escape_html(text) for text in tail],
     ]
     plain_parts = [
-        title,
+        plain_head,
         meta_line,
         *([plain_summary] if plain_summary else []),
-        plain_link,
+        *([plain_link] if titled else []),
         *tail,
     ]
     return Post(
