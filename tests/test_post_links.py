@@ -144,3 +144,42 @@ def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path,
     _, reply = fake.messages_for(CHAT)
     assert reply.plain == f"Updated: {CLEAN}"
     assert f'<a href="{CLEAN}">' in reply.text
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        # A script whose query names the article (1C-Bitrix, old PHP sites): the query is shown.
+        (
+            "https://odkb.example/news/index.php?ELEMENT_ID=123",
+            "odkb.example/news/index.php?ELEMENT_ID=123",
+        ),
+        ("https://x.example/?p=5&utm_source=rss", "x.example/?p=5"),  # trackers never shown
+        ("https://x.example/news/?q=%D0%BC%D0%B8%D1%80", "x.example/news?q=мир"),
+        # A path ending in a number names the article already: its query would be noise.
+        (
+            "https://www.mid.ru/ru/foreign_policy/news/1979523/?lang=ru",
+            "mid.ru/ru/foreign_policy/news/1979523",
+        ),
+        # A long path gives way to the query, which tells the articles apart.
+        (
+            "https://a.example/a/long/path/that/goes/on/and/on/and/on/and/on/show.php?id=12345",
+            "a.example/a/long/path/that/goes/on/and/on/and/on/a…?id=12345",
+        ),
+    ],
+)
+def test_a_label_shows_the_query_where_it_names_the_article(url: str, label: str) -> None:
+    assert link_label(url) == label
+
+
+def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp_path, fake):
+    h = Harness(tmp_path, fake)
+    for n in (123, 124):
+        url = f"https://odkb.example/news/index.php?ELEMENT_ID={n}"
+        item = replace(_article(url), canonical_url=url, title=f"Item {n}")
+        h.store.add_article(
+            item, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+        )
+    h.run()
+    labels = {m.plain.split("\n\n")[-1] for m in fake.messages_for(CHAT)}
+    assert labels == {f"odkb.example/news/index.php?ELEMENT_ID={n}" for n in (123, 124)}

@@ -202,12 +202,23 @@ def _fit(text: str, limit: int) -> str:
 
 
 def link_label(url: str) -> str:
-    """Return the short label a post or digest links to the article: host and the path's start."""
-    parts = urlsplit(url)
+    """Return the short label a post or digest links to the article: host and the path's start,
+    and the query when the path's last part has no digit (index.php?ID=7: the query names it)."""
+    parts = urlsplit(without_trackers(url))
     # Readers read "кремль.рф/события", not "xn--h1alffa9f.xn--p1ai/%D1%81%D0%BE…".
     host = _unicode_host((parts.hostname or "").removeprefix("www."))
-    label = host + _readable(parts.path.rstrip("/"))
-    return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
+    path = _readable(parts.path.rstrip("/"))
+    # A path ending in a number or a dated slug names the article already, and its query
+    # (mid.ru's ?lang=ru) would be noise; "/news/show.php?id=7" and "?id=8" need theirs.
+    if not parts.query or any(c.isdigit() for c in path.rpartition("/")[2]):
+        return _cut(host + path, _MAX_LINK_LABEL)
+    query = _cut("?" + _readable(parts.query), _MAX_LINK_LABEL // 2)
+    return _cut(host + (path or "/"), _MAX_LINK_LABEL - len(query)) + query
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return text within `limit` characters, its end replaced by "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unicode_host(host: str) -> str:
