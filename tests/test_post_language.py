@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.config import config_from_dict
@@ -98,3 +100,35 @@ def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path,
     h.run()
     (edit,) = fake.edits
     assert "Также: site1, site2, site3, site4, site5, +2 ещё" in edit.plain
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "Your alerts: topic «Peacekeeping», phrase «staff training»"),
+        ("ru", "Ваши подписки: тема «Peacekeeping», фраза «staff training»"),
+    ],
+)
+def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lang, line) -> None:
+    h = Harness(tmp_path, fake)
+    for kind, value in (
+        ("topic", "peacekeeping"),
+        ("phrase", "staff training"),
+        ("source", "belta"),
+    ):
+        h.store.subscriptions.add(user_id=7, chat_id="7", kind=kind, value=value, now=START)
+    alert = replace(
+        _article(1, lang),
+        body="Peacekeepers of the CSTO end their staff training.",
+        topics=("peacekeeping",),
+    )
+    h.store.add_article(
+        alert,
+        source_key="tass-com",
+        now=START,
+        deliveries=[Delivery("main", CHAT), Delivery("user:7", "7")],
+    )
+    h.run()
+    ([post], [personal]) = fake.messages_for(CHAT), fake.messages_for(7)
+    assert line in personal.plain.splitlines()
+    assert "«" not in post.plain  # the channel's post names no reader's subscription

@@ -40,6 +40,7 @@ from bot.delivery.render import (
 )
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
+from bot.ingest.routing import alert_name, matching
 from scrapers.normalize import without_trackers
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
@@ -63,6 +64,7 @@ class Composer:
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}
         self._topics = {t.key: t for t in config.taxonomy.topics}
+        self._topic_list, self._source_list = config.taxonomy.topics, config.sources
         self._entities = {t.key: t for t in config.taxonomy.entities}
 
     def channel(self, name: str) -> Channel | None:
@@ -124,6 +126,7 @@ class Composer:
             summary="" if bare else summary,
             hashtags=() if bare else self.hashtags(item),
             also=() if bare else self.also(item),
+            alert=self.alert(item),
             limits=limits,
         )
         channel = self.channel(item.channel)
@@ -177,6 +180,27 @@ class Composer:
         entities = [e for k in article.entities if (e := self._entities.get(k))]
         known += entities[:MAX_ENTITY_TAGS]
         return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
+
+    def alert(self, item: OutboxItem) -> str:
+        """Return a personal alert's line naming the reader's subscriptions it matched, in the
+        article's language ("Your alert: topic «CSTO»"); "" for a channel's row."""
+        user = item.channel.removeprefix("user:")
+        if user == item.channel or not user.isdigit():
+            return ""
+        article, lang = item.article, item.article.lang
+        mine = self._store.subscriptions.of_user(int(user))
+        # Asked again at send time: the rows record the reader, not the subscription; one the
+        # reader has since dropped is not named.
+        matched = matching(article, source_key=item.source_key, subscriptions=mine)
+        if not matched:
+            return ""
+        names = [
+            alert_name(s, topics=self._topic_list, sources=self._source_list, lang=lang, words=lang)
+            for s in matched
+        ]
+        return f"{word('Your alert' if len(names) == 1 else 'Your alerts', lang)}: " + ", ".join(
+            names
+        )
 
     def also(self, item: OutboxItem) -> tuple[str, ...]:
         """Return the other sources of the article's story, at most MAX_ALSO named."""

@@ -21,7 +21,18 @@ MAX_CAPTION_UNITS = 1024
 _MAX_LINK_LABEL = 60
 _SEPARATORS = 12  # the newlines between the parts
 # The few words a post adds of its own, in the article's language; English for any other.
-_WORDS = {"ru": {"Also": "Также", "Updated": "Обновлено", "more": "ещё"}}
+_WORDS = {
+    "ru": {
+        "Also": "Также",
+        "Updated": "Обновлено",
+        "more": "ещё",
+        "Your alert": "Ваша подписка",
+        "Your alerts": "Ваши подписки",
+        "topic": "тема",
+        "source": "источник",
+        "phrase": "фраза",
+    }
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,9 +72,11 @@ def render_post(
     summary: str = "",
     hashtags: tuple[str, ...] = (),
     also: tuple[str, ...] = (),
+    alert: str = "",
     limits: Limits = TEXT,
 ) -> Post:
-    """Render title in bold, source and local time, summary, link and hashtags, within `limits`.
+    """Render title in bold, source and local time, summary, link, the alert's match, "Also:" and
+    hashtags, within `limits`.
 
     The HTML links a short label to the address; the plain-text fallback shows the address itself
     (Telegram links it), or the label when the address alone would not leave room for the rest.
@@ -78,7 +91,8 @@ def render_post(
         limits.meta,
     )
     label = link_label(url)
-    tail = [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
+    tail = [_fit(alert, limits.tail)] if alert else []  # a personal alert: what it matched
+    tail += [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
     tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
@@ -112,7 +126,7 @@ def render_post(
 
 
 def word(english: str, lang: str) -> str:
-    """Return one of the post's own words ("Also", "Updated", "more") in the article's language."""
+    """Return one of the post's own words ("Also", "Updated", "topic"…) in the article's language."""
     return _WORDS.get(lang, {}).get(english, english)
 
 

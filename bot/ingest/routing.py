@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from bot.config import Channel
+from bot.delivery.render import word
 from bot.text.taxonomy import Topic
 from scrapers.models import Article, Source
 from storage.subscriptions import Subscription, SubscriptionKind
@@ -70,14 +71,22 @@ def matching(article: Article, *, source_key: str, subscriptions: Iterable[Subsc
 
 
 def alert_name(
-    sub: Subscription, *, topics: Sequence[Topic], sources: Sequence[Source], lang: str = ""
+    sub: Subscription,
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    lang: str = "",
+    words: str = "",
 ) -> str:
     """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (a topic's
-    label in `lang`, a source's name; the stored key when the config no longer has it)."""
+    label in `lang`, a source's name, the stored key when the config no longer has it; the
+    word before it in `words`' language: "тема" for "ru")."""
     if sub.kind == SubscriptionKind.TOPIC:
         topic = next((t for t in topics if t.key == sub.value), None)
-        return f"topic «{topic.label_in(lang) if topic else sub.value}»"
-    if sub.kind == SubscriptionKind.SOURCE:
+        name = topic.label_in(lang) if topic else sub.value
+    elif sub.kind == SubscriptionKind.SOURCE:
         source = next((s for s in sources if s.key == sub.value), None)
-        return f"source «{source.display_name if source else sub.value}»"
-    return f"phrase «{sub.value}»"
+        name = source.display_name if source else sub.value
+    else:
+        name = sub.value
+    return f"{word(str(sub.kind), words)} «{name}»"
