@@ -22,7 +22,7 @@ from functools import cache
 from jinja2 import Template
 
 from bot.config import Channel, DeliveryConfig, ImageMode
-from bot.delivery.digest import digest_entry, pack_digest
+from bot.delivery.digest import digest_entry, digest_head, digest_period, pack_digest
 from bot.delivery.render import (
     CAPTION,
     TEXT,
@@ -229,6 +229,23 @@ class Composer:
                     zone=source.timezone if source else "UTC",
                 )
             )
+        zone = channel.timezone if channel else "UTC"
+        created = [i.created_at for i in items if i.created_at]
+        # From the rows, not the clock: a digest composed again (after "message is too long")
+        # must read the same.
+        period = (
+            digest_period(created, channel.digest_seconds, zone)
+            if channel and channel.digest_seconds and len(created) == len(items)
+            else None
+        )
+        langs = {i.article.lang.split("-")[0] for i in items}
+        head = digest_head(
+            len(items),
+            sources=len({e.group for e in entries}),
+            period=period,
+            zone=zone,
+            lang=langs.pop() if len(langs) == 1 else "",  # a mixed digest is in English
+        )
         return [
             (
                 tuple(items[i] for i in part.indexes),
@@ -242,7 +259,7 @@ class Composer:
                     no_preview=True,
                 ),
             )
-            for part in pack_digest(entries)
+            for part in pack_digest(entries, head=head)
         ]
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:

@@ -134,11 +134,12 @@ def local_time(moment: datetime, zone: str, lang: str = "") -> str:
     """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone, ZONE as readers of `lang` read
     it: "MSK", "CET", "UTC+3" in English; "МСК", else "UTC+1", in Russian."""
     local = moment.astimezone(ZoneInfo(zone))
-    return f"{local:%d.%m.%Y %H:%M} {_zone_name(local, lang)}".rstrip()
+    return f"{local:%d.%m.%Y %H:%M} {zone_name(local, lang)}".rstrip()
 
 
-def _zone_name(local: datetime, lang: str) -> str:
-    """Return the abbreviation of a local time's zone, or its offset from UTC ("UTC+3")."""
+def zone_name(local: datetime, lang: str = "") -> str:
+    """Return the abbreviation of a local time's zone, or its offset from UTC ("UTC+3"), as
+    readers of `lang` read it."""
     name = local.tzname() or ""
     russian = lang.split("-")[0].casefold() == "ru"
     if russian and name == "MSK":
