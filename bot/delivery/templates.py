@@ -39,7 +39,7 @@ VARIABLES = MappingProxyType(
         "lang": "the article's language code, or ''",
         "image": "the lead image's address, or ''",
         "topics": "the topics' labels (a list)",
-        "hashtags": "the topic and entity hashtags, '#' included (a list)",
+        "hashtags": "the topic hashtags and the three most salient entity hashtags, '#' included (a list)",
         "also": "the other sources that carried the story (a list)",
     }
 )
