@@ -138,8 +138,8 @@ def digest_head(
     if period:
         title += f" · {_period(*period, zone=zone, lang=lang)}"
     if russian:
-        many = f"{count} {_ru(count, 'статья', 'статьи', 'статей')}"
-        many += f" из {sources} {'источника' if sources % 10 == 1 and sources % 100 != 11 else 'источников'}"
+        of = "источника" if sources % 10 == 1 and sources % 100 != 11 else "источников"  # из 21
+        many = f"{count} {_ru(count, 'статья', 'статьи', 'статей')} из {sources} {of}"
     else:
         many = f"{count} article{'s' * (count != 1)} from {sources} source{'s' * (sources != 1)}"
     return DigestHead(f"<b>{escape_html(title)}</b>\n{escape_html(many)}", f"{title}\n{many}")
@@ -148,7 +148,7 @@ def digest_head(
 def digest_period(
     created: list[datetime], period: int, zone: str
 ) -> tuple[datetime, datetime] | None:
-    """Return the digest periods (start, end) the rows created at `created` were collected in."""
+    """Return the span (start, end) of the digest periods rows created at `created` waited in."""
     if not created:
         return None
     end = next_digest_at(max(created), period, zone)
