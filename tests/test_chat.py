@@ -173,15 +173,31 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     assert (
         "no topic or source called “frobnicate”" in unknown and '/subscribe "frobnicate"' in unknown
     )
-    assert (
-        "topic: peacekeeping" in mine
-        and "source: alpha" in mine
-        and "phrase: border guards" in mine
-    )
+    # Each alert by the name a reader knows, with the command that stops it.
+    assert mine.splitlines()[1:4] == [
+        "• topic «Peacekeeping» — <code>/unsubscribe peacekeeping</code>",
+        "• source «Alpha Ministry» — <code>/unsubscribe alpha</code>",
+        '• phrase «border guards» — <code>/unsubscribe "border guards"</code>',
+    ]
+    assert mine.endswith("To stop them all: /unsubscribe all")
     assert "Unsubscribed" in off and "Unsubscribed" in off_phrase and "did not follow" in not_on
     assert "Removed 1 alert." in all_off
     assert "private chat" in group
     assert store.subscriptions.of_user(READER) == [] and store.subscriptions.of_user(OTHER) == []
+
+
+def test_mysubs_names_a_topic_in_the_reader_s_language_and_its_command_works(
+    fake, store, tmp_path
+) -> None:
+    async def script(s):
+        await s.ask("/subscribe peacekeeping", language="ru")
+        mine = await s.ask("/mysubs", language="ru")
+        command = mine.split("<code>")[1].split("</code>")[0]
+        return mine, await s.ask(command, language="ru")
+
+    (mine, off), _ = talk(fake, store, tmp_path, script)
+    assert "• topic «Миротворчество» — <code>/unsubscribe peacekeeping</code>" in mine
+    assert "Unsubscribed" in off and store.subscriptions.of_user(READER) == []
 
 
 def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(

@@ -278,4 +278,4 @@ def test_default_topics_render_as_hashtags(default):
         body="The peacekeeping contingent faced cyber attacks.",
         taxonomy=default,
     )
-    assert set(hashtags(matches)) == {"#peacekeeping", "#cyber_information_security"}
+    assert set(hashtags(matches)) == {"#Peacekeeping", "#Cyber_and_information_security"}

@@ -11,12 +11,14 @@ import re
 import shutil
 import subprocess
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 
 from bot.config import load_config
+from scrapers.models import Article
 from storage import Store
 from tests.support.archive import add
 
@@ -166,3 +168,22 @@ def test_the_systemd_unit_lets_the_parsing_workers_cap_their_memory() -> None:
         words for words in filters if {"setrlimit", "~@resources", "@resources"} & set(words)
     ]
     assert deciding and "setrlimit" in deciding[-1] and not deciding[-1][0].startswith("~")
+
+
+def test_datasette_facets_articles_by_entity_as_the_archive_stores_them(tmp_path) -> None:
+    meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
+    assert {"array": "entities"} in meta["databases"]["presswatch"]["tables"]["articles"]["facets"]
+    store = _fresh_archive(tmp_path)
+    for n, entities in enumerate([("csto", "belarus"), ("csto",), ()]):
+        url = f"https://tass.com/politics/{n}"
+        summit = Article(url=url, canonical_url=url, title=f"Summit {n}", entities=entities)
+        store.add_article(summit, source_key="tass-com", now=datetime(2026, 12, 1, tzinfo=UTC))
+    # What Datasette's array facet counts: each value of a column holding JSON arrays.
+    counts = dict(
+        store.db.execute(
+            "select j.value, count(*) from articles, json_each(articles.entities) j"
+            " where json_type(articles.entities) = 'array' group by j.value"
+        ).fetchall()
+    )
+    store.close()
+    assert counts == {"csto": 2, "belarus": 1}

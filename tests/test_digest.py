@@ -9,13 +9,17 @@ import pytest
 from bot.delivery.digest import (
     DigestEntry,
     digest_entry,
+    digest_head,
+    digest_period,
     hold_until,
     next_digest_at,
     pack_digest,
     quiet_until,
 )
 from bot.delivery.render import utf16_len
-from storage import OutboxState
+from storage import Delivery, OutboxState
+from tests.fakes.telegram import FakeTelegram
+from tests.support.posting import CHAT, Harness
 from tests.support.relay import (
     START,
     FakeTime,
@@ -105,9 +109,9 @@ def _entries(sizes: list[int]) -> list[DigestEntry]:
     ("sizes", "budget", "max_entries", "parts"),
     [
         ([10, 10, 10], 100, 40, [(0, 1, 2)]),
-        ([40, 40, 40], 100, 40, [(0, 1), (2,)]),  # 40 + 2 + 40 = 82; a third would be 124
+        ([40, 40, 40], 100, 40, [(0, 1), (2,)]),  # 40 + 1 + 40 = 81; a third would be 122
         ([49, 49], 100, 40, [(0, 1)]),  # exactly the budget
-        ([50, 49], 100, 40, [(0,), (1,)]),
+        ([50, 50], 100, 40, [(0,), (1,)]),  # one line break between entries: 101
         ([1] * 5, 100, 2, [(0, 1), (2, 3), (4,)]),
         ([], 100, 40, []),
     ],
@@ -126,10 +130,7 @@ def test_a_full_digest_stays_under_telegrams_limit_in_utf16_units() -> None:
     packed = pack_digest(entries)
     assert len(packed) > 1 and sum(len(p.indexes) for p in packed) == 60
     assert all(utf16_len(p.plain) <= 4000 for p in packed)
-    assert (
-        packed[0].html.startswith("<b>𝐀 emoji")
-        and '<a href="https://tass.com/politics/0">' in packed[0].html
-    )
+    assert packed[0].html.startswith('<b>TASS</b>\n• <a href="https://tass.com/politics/0">𝐀 emoji')
 
 
 # -- the relay -----------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ def test_a_digest_channel_sends_its_posts_as_one_message_at_the_full_hour(tmp_pa
     time.advance(35 * 60)  # 10:00
     deliver(relay)
     [message] = sender.to("-1001")
-    assert all(f"<b>Title {n}</b>" in message.text for n in range(5)) and message.no_preview
+    assert all(f">Title {n}</a>" in message.text for n in range(5)) and message.no_preview
     assert message.text.index("Title 0") < message.text.index("Title 4")
     rows = list(store.db.query("select state, message_id from outbox where channel = 'digest'"))
     assert {(r["state"], r["message_id"]) for r in rows} == {(OutboxState.SENT, 1)}
@@ -217,3 +218,97 @@ def test_edits_go_at_night_and_digest_channels_get_no_updates(tmp_path, store) -
 def test_digest_boundaries_stay_ahead_on_days_clocks_change(moment) -> None:
     boundary = next_digest_at(moment, 3600, "Europe/Berlin")
     assert moment < boundary <= moment + timedelta(hours=1)
+
+
+# -- how a digest reads ---------------------------------------------------------------------------
+
+
+def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(tmp_path) -> None:
+    with FakeTelegram(rate_limit=None) as fake:
+        h = Harness(tmp_path, fake, digest="1h", timezone=MSK)
+        created = START + timedelta(minutes=20)  # 12:20 in Moscow: the 12:00-13:00 digest
+        for n, source in enumerate(("tass-com", "belta", "tass-com")):
+            h.store.add_article(
+                article(n), source_key=source, now=created, deliveries=[Delivery("main", CHAT)]
+            )
+        h.time.advance(60 * 60)  # 10:00 UTC, 13:00 in Moscow
+        h.run()
+        (digest,) = fake.messages_for(CHAT)
+    assert digest.plain.splitlines() == [
+        "Digest · 28.11.2026 12:00–13:00 MSK",
+        "3 articles from 2 sources",
+        "",
+        "TASS",
+        "• Title 0 · 28.11.2026 09:00 UTC",
+        "• Title 2 · 28.11.2026 09:00 UTC",
+        "",
+        "BelTA",
+        "• Title 1 · 28.11.2026 09:00 UTC",
+    ]
+    assert all(
+        f'<a href="https://tass.com/politics/{n}">Title {n}</a>' in digest.text for n in range(3)
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "sources", "lang", "period", "head"),
+    [
+        (
+            1,
+            1,
+            "en",
+            ("2026-11-28 09:00", "2026-11-28 10:00"),
+            "Digest · 28.11.2026 12:00–13:00 MSK\n1 article from 1 source",
+        ),
+        (
+            21,
+            1,
+            "ru",
+            ("2026-11-28 09:00", "2026-11-28 10:00"),
+            "Дайджест · 28.11.2026 12:00–13:00 МСК\n21 статья из 1 источника",
+        ),
+        (3, 2, "ru", None, "Дайджест\n3 статьи из 2 источников"),
+        (12, 11, "ru", None, "Дайджест\n12 статей из 11 источников"),
+        # A daily digest names its day; one ending at midnight its last hour as 24:00.
+        (
+            5,
+            2,
+            "en",
+            ("2026-11-27 21:00", "2026-11-28 21:00"),
+            "Digest · 28.11.2026\n5 articles from 2 sources",
+        ),
+        (
+            5,
+            2,
+            "en",
+            ("2026-11-28 20:00", "2026-11-28 21:00"),
+            "Digest · 28.11.2026 23:00–24:00 MSK\n5 articles from 2 sources",
+        ),
+    ],
+)
+def test_a_digest_heading_names_its_period_and_counts_in_its_language(
+    count, sources, lang, period, head
+):
+    span = (utc(period[0]), utc(period[1])) if period else None
+    assert digest_head(count, sources=sources, period=span, zone=MSK, lang=lang).plain == head
+
+
+def test_a_digest_s_period_runs_from_the_boundary_before_its_first_row_to_its_release() -> None:
+    rows = [utc("2026-11-28 09:20"), utc("2026-11-28 10:05")]  # held over a restart
+    assert digest_period(rows, 3600, MSK) == (utc("2026-11-28 09:00"), utc("2026-11-28 11:00"))
+    # A "5h" day's last period is 20:00-24:00 local (boundaries restart at midnight).
+    assert digest_period([utc("2026-11-28 18:30")], 5 * 3600, MSK) == (
+        utc("2026-11-28 17:00"),
+        utc("2026-11-28 21:00"),
+    )
+
+
+def test_a_split_digest_numbers_its_parts_and_names_a_source_again_in_the_next() -> None:
+    entries = [DigestEntry(html=f"• {'x' * 30}", plain=f"• {'x' * 30}", group="TASS")] * 4
+    head = digest_head(4, sources=1, period=None, zone=MSK, lang="en")
+    parts = pack_digest(entries, head=head, budget=120)
+    assert [p.indexes for p in parts] == [(0, 1), (2, 3)]
+    assert [p.plain.splitlines()[:4] for p in parts] == [
+        [f"Digest ({n}/2)", "4 articles from 1 source", "", "TASS"] for n in (1, 2)
+    ]
+    assert all(utf16_len(p.plain) <= 120 for p in parts)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bot.config import config_from_dict
 from bot.delivery.render import render_post
 from scrapers.models import Article
 from storage import Delivery
 from tests.fakes.telegram import FakeTelegram
 from tests.support.posting import CHAT, Harness
-from tests.support.relay import START
+from tests.support.relay import SOURCES, START, channel
 
 
 def _article(n: int, lang: str) -> Article:
@@ -30,10 +33,44 @@ def test_a_story_s_other_sources_are_named_in_the_article_s_language(lang, line)
     assert line in post.plain.splitlines()
 
 
+@pytest.mark.parametrize(
+    ("lang", "zone", "line"),
+    [
+        ("ru", "Europe/Moscow", "ТАСС · 28.11.2026 12:00 МСК"),
+        ("en", "Europe/Moscow", "ТАСС · 28.11.2026 12:00 MSK"),
+        # A Russian reader knows no "CET": the offset; an English one reads it as it is.
+        ("ru", "Europe/Berlin", "ТАСС · 28.11.2026 10:00 UTC+1"),
+        ("en", "Europe/Berlin", "ТАСС · 28.11.2026 10:00 CET"),
+        ("ru", "Asia/Kolkata", "ТАСС · 28.11.2026 14:30 UTC+5:30"),
+        ("ru-RU", "UTC", "ТАСС · 28.11.2026 09:00 UTC"),
+    ],
+)
+def test_a_post_names_its_time_zone_as_readers_of_its_language_read_it(lang, zone, line) -> None:
+    post = render_post(_article(1, lang), source_name="ТАСС", zone=zone)
+    assert post.plain.splitlines()[1] == line
+
+
 @pytest.fixture
 def fake():
     with FakeTelegram(rate_limit=None) as server:
         yield server
+
+
+def test_a_russian_post_from_a_moscow_source_says_msk_in_cyrillic(tmp_path, fake) -> None:
+    h = Harness(tmp_path, fake)
+    data = {
+        "storage": {"path": str(tmp_path / "archive.db")},
+        "telegram": {"api_base_url": fake.base_url},
+        "channels": [channel("main", CHAT)],
+        "sources": [s | {"timezone": "Europe/Moscow"} for s in SOURCES],
+    }
+    h.config = config_from_dict(data, path=tmp_path / "presswatch.toml", token="")
+    h.store.add_article(
+        _article(1, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (post,) = fake.messages_for(CHAT)
+    assert post.plain.splitlines()[1] == "TASS · 28.11.2026 12:00 МСК"
 
 
 def test_a_russian_correction_reply_says_so_in_russian(tmp_path, fake) -> None:
@@ -63,3 +100,35 @@ def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path,
     h.run()
     (edit,) = fake.edits
     assert "Также: site1, site2, site3, site4, site5, +2 ещё" in edit.plain
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        ("en", "Your alerts: topic «Peacekeeping», phrase «staff training»"),
+        ("ru", "Ваши подписки: тема «Peacekeeping», фраза «staff training»"),
+    ],
+)
+def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lang, line) -> None:
+    h = Harness(tmp_path, fake)
+    for kind, value in (
+        ("topic", "peacekeeping"),
+        ("phrase", "staff training"),
+        ("source", "belta"),
+    ):
+        h.store.subscriptions.add(user_id=7, chat_id="7", kind=kind, value=value, now=START)
+    alert = replace(
+        _article(1, lang),
+        body="Peacekeepers of the CSTO end their staff training.",
+        topics=("peacekeeping",),
+    )
+    h.store.add_article(
+        alert,
+        source_key="tass-com",
+        now=START,
+        deliveries=[Delivery("main", CHAT), Delivery("user:7", "7")],
+    )
+    h.run()
+    ([post], [personal]) = fake.messages_for(CHAT), fake.messages_for(7)
+    assert line in personal.plain.splitlines()
+    assert "«" not in post.plain  # the channel's post names no reader's subscription

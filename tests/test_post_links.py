@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.delivery.digest import digest_entry
@@ -77,16 +79,18 @@ def test_a_template_s_url_has_no_trackers(tmp_path, fake) -> None:
     )
 
 
-def test_a_digest_entry_links_and_shows_the_address_without_trackers() -> None:
+def test_a_digest_entry_links_its_title_to_the_address_without_trackers() -> None:
     entry = digest_entry(_article(), source_name="TASS", zone="Europe/Moscow")
-    assert f'<a href="{CLEAN}">tass.com/politics/1451110</a>' in entry.html
-    assert entry.plain.endswith("\ntass.com/politics/1451110")
+    title = "Putin arrives in Kremlin for CSTO anniversary summit"
+    assert entry.html.startswith(f'• <a href="{CLEAN}">{title}</a> · ')
+    assert "utm_" not in entry.html and entry.group == "TASS"
 
 
-def test_a_digest_entry_shows_the_same_short_address_as_a_post() -> None:
+def test_an_untitled_digest_entry_shows_the_same_short_address_as_a_post() -> None:
     url = "https://www.mid.ru/ru/foreign_policy/news/1979523/?lang=ru&utm_source=rss"
-    entry = digest_entry(_article(url=url), source_name="MID", zone="Europe/Moscow")
-    assert entry.plain.endswith("\nmid.ru/ru/foreign_policy/news/1979523")
+    untitled = replace(_article(url=url), title="")
+    entry = digest_entry(untitled, source_name="MID", zone="Europe/Moscow")
+    assert entry.plain.startswith("• mid.ru/ru/foreign_policy/news/1979523 · ")
     assert f">{link_label(url)}</a>" in entry.html
 
 
@@ -109,4 +113,76 @@ def test_a_digest_entry_shows_the_same_short_address_as_a_post() -> None:
 )
 def test_the_link_label_shows_an_address_in_its_own_letters(url: str, label: str) -> None:
     assert link_label(url) == label
-    assert f">{label}</a>" in digest_entry(_article(url), source_name="МИД", zone="UTC").html
+    untitled = replace(_article(url), title="")
+    assert f">{label}</a>" in digest_entry(untitled, source_name="МИД", zone="UTC").html
+
+
+@pytest.mark.parametrize("html", [True, False])
+def test_an_untitled_article_shows_its_address_once_and_stays_linked(tmp_path, fake, html) -> None:
+    h = Harness(tmp_path, fake)
+    if not html:
+        fake.reject_html()  # the plain fallback
+    untitled = replace(_article(), title="")
+    h.store.add_article(
+        untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (sent,) = fake.messages_for(CHAT)
+    shown = "tass.com/politics/1451110"  # the label, or the address itself in plain text
+    assert sent.plain.count(shown) == 1, sent.plain
+    assert sent.plain.splitlines()[0].endswith(shown)  # it heads the post, as a title would
+    if html:
+        assert f'<b><a href="{CLEAN}">{shown}</a></b>' in sent.text
+
+
+def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path, fake) -> None:
+    h = Harness(tmp_path, fake)
+    untitled = replace(_article(), title="")
+    first = h.store.add_article(
+        untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run(advance=10)
+    h.store.posts.enqueue_update(first, kind="reply", now=h.time.now())
+    h.run()
+    _, reply = fake.messages_for(CHAT)
+    assert reply.plain == f"Updated: {CLEAN}"
+    assert f'<a href="{CLEAN}">' in reply.text
+
+
+@pytest.mark.parametrize(
+    ("url", "label"),
+    [
+        # A script whose query names the article (1C-Bitrix, old PHP sites): the query is shown.
+        (
+            "https://odkb.example/news/index.php?ELEMENT_ID=123",
+            "odkb.example/news/index.php?ELEMENT_ID=123",
+        ),
+        ("https://x.example/?p=5&utm_source=rss", "x.example/?p=5"),  # trackers never shown
+        ("https://x.example/news/?q=%D0%BC%D0%B8%D1%80", "x.example/news?q=мир"),
+        # A path ending in a number names the article already: its query would be noise.
+        (
+            "https://www.mid.ru/ru/foreign_policy/news/1979523/?lang=ru",
+            "mid.ru/ru/foreign_policy/news/1979523",
+        ),
+        # A long path gives way to the query, which tells the articles apart.
+        (
+            "https://a.example/a/long/path/that/goes/on/and/on/and/on/and/on/show.php?id=12345",
+            "a.example/a/long/path/that/goes/on/and/on/and/on/a…?id=12345",
+        ),
+    ],
+)
+def test_a_label_shows_the_query_where_it_names_the_article(url: str, label: str) -> None:
+    assert link_label(url) == label
+
+
+def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp_path, fake):
+    h = Harness(tmp_path, fake)
+    for n in (123, 124):
+        url = f"https://odkb.example/news/index.php?ELEMENT_ID={n}"
+        item = replace(_article(url), canonical_url=url, title=f"Item {n}")
+        h.store.add_article(
+            item, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+        )
+    h.run()
+    labels = {m.plain.split("\n\n")[-1] for m in fake.messages_for(CHAT)}
+    assert labels == {f"odkb.example/news/index.php?ELEMENT_ID={n}" for n in (123, 124)}

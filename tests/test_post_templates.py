@@ -160,7 +160,7 @@ def test_a_templated_post_passes_the_fake_bot_api_with_its_values_escaped(tmp_pa
     assert sent.parse_mode == "HTML" and "&lt;agree&gt;" in sent.text
     assert sent.plain == (
         f"{title}\nTASS · 28.11.2026 12:00 MSK\n\nPrices fall.\n\n"
-        "Read on tass.com/politics/1\n#peacekeeping"
+        "Read on tass.com/politics/1\n#Peacekeeping"
     )
     assert '<a href="https://tass.com/politics/1">' in sent.text
 

@@ -222,7 +222,7 @@ def test_posts_carry_hashtags_from_the_taxonomy_and_skip_unknown_keys(tmp_path, 
     sender = ScriptedSender(time)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))
     [post] = sender.to(A[1])
-    assert post.text.endswith("#peacekeeping #CSTO")
+    assert post.text.endswith("#Peacekeeping #CSTO")
 
 
 def test_channel_settings_apply_but_a_personal_alert_is_plain(tmp_path, store) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli.archive import SEARCH_COLUMNS
-from tests.support.archive import archive_config
+from storage import Store
+from tests.support.archive import add, archive_config
 from tests.support.cli import presswatch
 
 
@@ -38,7 +39,7 @@ def test_search_json_finds_russian_word_forms_and_filters(config) -> None:
     assert sorted(h["source_key"] for h in hits) == ["mid-ru", "tass-ru"]
     assert set(hits[0]) == set(SEARCH_COLUMNS)
     [hit] = [h for h in hits if h["source_key"] == "tass-ru"]
-    assert hit["topics"] == ["economy", "politics-diplomacy"] and hit["reprint_of"] is None
+    assert hit["topics"] == ["economy", "politics-diplomacy"] and hit["duplicate_of"] is None
     only = json.loads(
         presswatch(
             "search", "санкции", "--source", "mid-ru", "--format", "json", "--config", str(config)
@@ -150,3 +151,34 @@ def test_search_refuses_a_since_after_its_until(config) -> None:
 def test_search_rejects_a_bad_date(config) -> None:
     result = presswatch("search", "x", "--since", "31.01.2024", "--config", str(config))
     assert result.returncode == 2 and "expected a date YYYY-MM-DD" in result.stderr
+
+
+def test_search_names_a_reprint_s_original_as_export_does(config) -> None:
+    found = json.loads(
+        presswatch("search", "sanction", "--format", "json", "--config", str(config)).stdout
+    )
+    exported = presswatch("export", "--format", "jsonl", "--config", str(config)).stdout
+    originals = {r["id"]: r["duplicate_of"] for r in map(json.loads, exported.splitlines())}
+    assert any(h["duplicate_of"] for h in found)  # the archive holds a reprint of #1
+    assert {h["id"]: h["duplicate_of"] for h in found} == {
+        h["id"]: originals[h["id"]] for h in found
+    }
+    assert all(h["reprint_of"] == h["duplicate_of"] for h in found)  # the old name, kept
+
+
+def test_search_json_ranks_from_one_and_scores_relevance_out_of_a_hundred(tmp_path) -> None:
+    config = archive_config(tmp_path)
+    store = Store.open(tmp_path / "archive.db")
+    # "Minsk" in 7 of its 11 articles: FTS5's bm25 then gives each hit about -0.000001.
+    for n, body in enumerate(
+        ["Minsk talks.", "Minsk, Minsk and Minsk talks.", "Talks in Minsk."] * 2
+    ):
+        add(store, f"Meeting {n}", body, source="belta-en")
+    store.close()
+    found = json.loads(
+        presswatch("search", "Minsk", "--format", "json", "--config", str(config)).stdout
+    )
+    assert [h["rank"] for h in found] == list(range(1, len(found) + 1)) and len(found) == 7
+    scores = [h["score"] for h in found]
+    assert scores[0] == 100 and all(isinstance(s, int) and 0 < s <= 100 for s in scores)
+    assert scores == sorted(scores, reverse=True) and scores[-1] < 100  # weaker hits score less

@@ -322,7 +322,7 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(
                 "Briefing by CSTO Secretary General Stanislav Zas" in found and "<a href=" in found
             )
             assert "Subscribed to the source TASS" in ask(fake, "/subscribe tass-com")
-            assert "source: tass-com" in ask(fake, "/mysubs")
+            assert "source «TASS» — <code>/unsubscribe tass-com</code>" in ask(fake, "/mysubs")
             assert {c["command"] for c in fake.commands} >= {"search", "subscribe"}
 
             status_cli = subprocess.run(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,9 +30,33 @@ def test_a_label_in_the_post_s_language_is_its_name_and_hashtag() -> None:
     assert topic.hashtag_in("ru") == "Миротворческие_операции"
     assert topic.label_in("ru") == "Миротворческие операции"
     assert topic.hashtag_in("ru-RU") == "Миротворческие_операции"
-    # Other languages, and an article whose language is unknown, keep label and hashtag.
-    assert (topic.hashtag_in("en"), topic.label_in("en")) == ("peacekeeping", "Peacekeeping")
-    assert topic.hashtag_in("") == "peacekeeping"
+    # Other languages, and an article whose language is unknown, get the label, as a hashtag
+    # too (not the key: "#peacekeeping" beside "#Миротворческие_операции" reads as code).
+    assert (topic.hashtag_in("en"), topic.label_in("en")) == ("Peacekeeping", "Peacekeeping")
+    assert topic.hashtag_in("") == "Peacekeeping"
+    # A hashtag the operator wrote still wins where the post's language has no label.
+    (named,) = _taxonomy(hashtag="Peace", labels={"ru": "Мир"}).topics
+    assert (named.hashtag_in("en"), named.hashtag_in("ru")) == ("Peace", "Мир")
+
+
+# Telegram's own reading of a hashtag (TDLib's match_hashtags): '#' and then 1 to 256 letters,
+# decimal digits, '_' (or ZWNJ, middle dot), at least one a letter; a '-' or a space ends it.
+_TELEGRAM_HASHTAG = re.compile(r"#(?=\w*[^\W\d_])\w{1,256}")
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_every_shipped_hashtag_is_one_whole_telegram_hashtag_in_both_languages(lang) -> None:
+    shipped = default_taxonomy()
+    for topic in (*shipped.topics, *shipped.entities):
+        tag = "#" + topic.hashtag_in(lang)
+        assert _TELEGRAM_HASHTAG.fullmatch(tag), (topic.key, tag)
+        # Spelled from the label shown to that language's readers, not from the key.
+        assert tag[1:].replace("_", " ").casefold() == _words(topic.label_in(lang)), tag
+
+
+def _words(label: str) -> str:
+    """Return a label's words joined by single spaces, case-folded."""
+    return " ".join(re.sub(r"[\W_]+", " ", label).split()).casefold()
 
 
 @pytest.mark.parametrize(
@@ -107,7 +134,7 @@ def fake():
     ("lang", "tags"),
     [
         ("ru", "#Миротворчество #Политика_и_дипломатия #ОДКБ"),
-        ("en", "#peacekeeping #politics_diplomacy #CSTO"),
+        ("en", "#Peacekeeping #Politics_and_diplomacy #CSTO"),
     ],
 )
 def test_a_post_carries_the_hashtags_of_its_language(tmp_path, fake, lang, tags) -> None:
@@ -118,6 +145,22 @@ def test_a_post_carries_the_hashtags_of_its_language(tmp_path, fake, lang, tags)
     h.run()
     (post,) = fake.messages_for(CHAT)
     assert post.plain.splitlines()[-1] == tags
+
+
+def test_a_post_carries_at_most_three_entity_hashtags_the_most_salient_first(tmp_path, fake):
+    h = _harness(tmp_path, fake)
+    # Stored best first, as tag_entities ranks them (the summit's host and organisation lead).
+    entities = ("csto", "kazakhstan", "armenia", "belarus", "kyrgyzstan", "russia")
+    summit = replace(_article("en"), topics=("peacekeeping",), entities=entities)
+    h.store.add_article(
+        summit, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (post,) = fake.messages_for(CHAT)
+    assert post.plain.splitlines()[-1] == "#Peacekeeping #CSTO #Kazakhstan #Armenia"
+    # The archive keeps every tag: only the post is cut.
+    (row,) = h.store.db.query("select entities from articles")
+    assert json.loads(row["entities"]) == list(entities)
 
 
 def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, fake) -> None:

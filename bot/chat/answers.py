@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
+from bot.ingest.routing import alert_name
 from bot.service.overview import counted
 from bot.text.classify import Topic
 from bot.text.taxonomy import find_topic
@@ -124,13 +125,29 @@ def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
     return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
 
 
-def mysubs_text(subs: Sequence[Subscription]) -> str:
-    """Answer /mysubs."""
+def mysubs_text(
+    subs: Sequence[Subscription],
+    *,
+    topics: Sequence[Topic] = (),
+    sources: Sequence[Source] = (),
+    lang: str = "",
+) -> str:
+    """Answer /mysubs: each alert by the name a reader knows (a topic's label in the chat's
+    language, a source's name) and the command that stops it."""
     if not subs:
         return 'You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe "border guards"</code>.'
-    return fit(
-        "<b>Your alerts</b>", [f"• {s.kind}: {escape_html(s.value)}" for s in subs], sep="\n"
-    )
+    items = [
+        f"• {escape_html(alert_name(s, topics=topics, sources=sources, lang=lang))} — {_stop(s)}"
+        for s in subs
+    ]
+    return fit("<b>Your alerts</b>", items, sep="\n") + "\n\nTo stop them all: /unsubscribe all"
+
+
+def _stop(sub: Subscription) -> str:
+    """Return the command that stops one alert, to copy with a tap."""
+    # By key: what /unsubscribe is sure to find, whatever the label's language.
+    words = f'"{sub.value}"' if sub.kind == SubscriptionKind.PHRASE else sub.value
+    return f"<code>/unsubscribe {escape_html(words)}</code>"
 
 
 def status_text(lines: Iterable[str]) -> str:

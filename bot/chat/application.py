@@ -238,6 +238,7 @@ class Chat:
             private=bool(chat and chat.type == "private"),
             admin=user_id in self.config.telegram.admin_user_ids,
             command=(text.split(maxsplit=1) or [""])[0],
+            lang=update.effective_user.language_code or "" if update.effective_user else "",
         )
 
 

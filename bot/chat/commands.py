@@ -60,6 +60,7 @@ class Who:
     private: bool
     admin: bool
     command: str = ""  # as typed, "/search@presswatch_bot" included
+    lang: str = ""  # the user's Telegram language ("ru", "en-GB"), or ""
 
 
 class Commands:
@@ -141,10 +142,7 @@ class Commands:
         """Stop one alert, or all of them."""
         subs = self.store.subscriptions
         if not words.strip():
-            return (
-                await self.mysubs(words, who)
-                + "\n\nTo stop one: /unsubscribe and its name, or /unsubscribe all."
-            )
+            return await self.mysubs(words, who)
         if words.strip().casefold() == "all":
             return f"Removed {counted(subs.remove_all(user_id=who.user_id), 'alert')}."
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
@@ -158,7 +156,12 @@ class Commands:
 
     async def mysubs(self, words: str, who: Who) -> str:
         """List this user's alerts."""
-        return mysubs_text(self.store.subscriptions.of_user(who.user_id))
+        return mysubs_text(
+            self.store.subscriptions.of_user(who.user_id),
+            topics=self.config.taxonomy.topics,
+            sources=self.config.sources,
+            lang=who.lang,
+        )
 
     def _target(self, words: str) -> tuple[str, str, str] | str:
         """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""

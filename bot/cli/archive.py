@@ -46,8 +46,10 @@ SEARCH_COLUMNS = (
     "title",
     "url",
     "topics",
-    "reprint_of",
+    "duplicate_of",
+    "reprint_of",  # the old name of duplicate_of, kept for the scripts that read it
     "rank",
+    "score",
     "snippet",
 )
 
@@ -146,8 +148,9 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
     raise UsageError(f"search: {unknown_name('topic', name, known, listed='known')}")
 
 
-def _hit_record(hit: SearchHit) -> dict:
-    """Return a hit as a plain record for JSON and CSV."""
+def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
+    """Return a hit as a plain record for JSON and CSV: `rank` its place (1 is the most
+    relevant), `score` its relevance as a share of the best hit's, 0-100."""
     return {
         "id": hit.id,
         "published_at": hit.published_at,
@@ -156,21 +159,32 @@ def _hit_record(hit: SearchHit) -> dict:
         "title": hit.title,
         "url": hit.url,
         "topics": list(hit.topics),
+        "duplicate_of": hit.duplicate_of,  # the name `export` and the archive's column use
         "reprint_of": hit.duplicate_of,
-        "rank": round(hit.rank, 6),
+        "rank": position,
+        # The engines' own numbers are no reader's scale: bm25 is negative and, for a word in
+        # most articles, about -0.000001; ts_rank is another range. Their ratio to the best
+        # is the same on both.
+        "score": round(100 * hit.rank / best) if best else None,
         "snippet": marked(hit.snippet, "[", "]"),
     }
+
+
+def _records(hits: list[SearchHit]) -> list[dict]:
+    """Return the hits as records, best first as searched."""
+    best = min((h.rank for h in hits), default=0.0)  # lower is more relevant in both engines
+    return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
 
 
 def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
     """Write hits as an aligned table, a JSON array or CSV."""
     if fmt == "json":
-        out.write(json.dumps([_hit_record(h) for h in hits], ensure_ascii=False, indent=2) + "\n")
+        out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SEARCH_COLUMNS)
-        for hit in hits:
-            record = _hit_record(hit) | {"topics": ";".join(hit.topics)}
+        for hit, record in zip(hits, _records(hits), strict=True):
+            record |= {"topics": ";".join(hit.topics)}
             writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
     elif hits:
         rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]

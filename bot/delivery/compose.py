@@ -22,7 +22,7 @@ from functools import cache
 from jinja2 import Template
 
 from bot.config import Channel, DeliveryConfig, ImageMode
-from bot.delivery.digest import digest_entry, pack_digest
+from bot.delivery.digest import digest_entry, digest_head, digest_period, pack_digest
 from bot.delivery.render import (
     CAPTION,
     TEXT,
@@ -40,12 +40,14 @@ from bot.delivery.render import (
 )
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
+from bot.ingest.routing import alert_name, matching
 from scrapers.normalize import without_trackers
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
 
 log = logging.getLogger(__name__)
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
+MAX_ENTITY_TAGS = 3  # entity hashtags under a post: the most salient; all stay in the archive
 _ALERT_BUDGET = 4000
 _SHORT_SUMMARY = 300
 
@@ -62,6 +64,7 @@ class Composer:
         self._sources = {s.key: s for s in config.sources}
         self._channels = {c.name: c for c in config.channels}
         self._topics = {t.key: t for t in config.taxonomy.topics}
+        self._topic_list, self._source_list = config.taxonomy.topics, config.sources
         self._entities = {t.key: t for t in config.taxonomy.entities}
 
     def channel(self, name: str) -> Channel | None:
@@ -123,6 +126,7 @@ class Composer:
             summary="" if bare else summary,
             hashtags=() if bare else self.hashtags(item),
             also=() if bare else self.also(item),
+            alert=self.alert(item),
             limits=limits,
         )
         channel = self.channel(item.channel)
@@ -145,7 +149,7 @@ class Composer:
         article, source = item.article, self._sources.get(item.source_key)
         moment, url = article.published, without_trackers(article.url)
         zone = source.timezone if source else "UTC"
-        shown = _time(moment, channel.timezone, source_zone=zone)
+        shown = _time(moment, channel.timezone, source_zone=zone, lang=article.lang)
         return {
             "title": shorten(article.title or url, limits.title),
             "summary": summary,
@@ -167,12 +171,36 @@ class Composer:
         }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
-        """Return the article's topic and entity hashtags in its language, each once; unknown keys
-        are skipped."""
+        """Return the article's topic hashtags and its MAX_ENTITY_TAGS most salient entity
+        hashtags, in its language, each once; unknown keys are skipped."""
         article = item.article
         known = [self._topics.get(k) for k in article.topics]
-        known += [self._entities.get(k) for k in article.entities]
+        # Entities are stored best first (tag_entities: a title mention counts 1.5 body ones,
+        # repeats add less): a roll-call of seven states under a summit post says nothing.
+        entities = [e for k in article.entities if (e := self._entities.get(k))]
+        known += entities[:MAX_ENTITY_TAGS]
         return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
+
+    def alert(self, item: OutboxItem) -> str:
+        """Return a personal alert's line naming the reader's subscriptions it matched, in the
+        article's language ("Your alert: topic «CSTO»"); "" for a channel's row."""
+        user = item.channel.removeprefix("user:")
+        if user == item.channel or not user.isdigit():
+            return ""
+        article, lang = item.article, item.article.lang
+        mine = self._store.subscriptions.of_user(int(user))
+        # Asked again at send time: the rows record the reader, not the subscription; one the
+        # reader has since dropped is not named.
+        matched = matching(article, source_key=item.source_key, subscriptions=mine)
+        if not matched:
+            return ""
+        names = [
+            alert_name(s, topics=self._topic_list, sources=self._source_list, lang=lang, words=lang)
+            for s in matched
+        ]
+        return f"{word('Your alert' if len(names) == 1 else 'Your alerts', lang)}: " + ", ".join(
+            names
+        )
 
     def also(self, item: OutboxItem) -> tuple[str, ...]:
         """Return the other sources of the article's story, at most MAX_ALSO named."""
@@ -201,6 +229,23 @@ class Composer:
                     zone=source.timezone if source else "UTC",
                 )
             )
+        zone = channel.timezone if channel else "UTC"
+        created = [i.created_at for i in items if i.created_at]
+        # From the rows, not the clock: a digest composed again (after "message is too long")
+        # must read the same.
+        period = (
+            digest_period(created, channel.digest_seconds, zone)
+            if channel and channel.digest_seconds and len(created) == len(items)
+            else None
+        )
+        langs = {i.article.lang.split("-")[0] for i in items}
+        head = digest_head(
+            len(items),
+            sources=len({e.group for e in entries}),
+            period=period,
+            zone=zone,
+            lang=langs.pop() if len(langs) == 1 else "",  # a mixed digest is in English
+        )
         return [
             (
                 tuple(items[i] for i in part.indexes),
@@ -214,7 +259,7 @@ class Composer:
                     no_preview=True,
                 ),
             )
-            for part in pack_digest(entries)
+            for part in pack_digest(entries, head=head)
         ]
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
@@ -231,17 +276,20 @@ class Composer:
         """Compose the short "Updated: <title>" reply to the channel's post."""
         target = self.target(item)
         url = without_trackers(item.article.url)
-        title = shorten(item.article.title or url, 300)
+        title = shorten(item.article.title, 300)
         shown = shown_url(url, room=_ALERT_BUDGET - 320)  # a huge address shows as its label
         updated = word("Updated", item.article.lang)
+        link = f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
+        # Without a title the link alone says which article: the address shows once.
         text = (
-            f"{updated}: <b>{html.escape(title, quote=False)}</b>\n"
-            f'<a href="{html.escape(url, quote=True)}">{html.escape(shown, quote=False)}</a>'
+            f"{updated}: <b>{html.escape(title, quote=False)}</b>\n{link}"
+            if title.strip()
+            else f"{updated}: {link}"
         )
         return Message(
             chat_id=item.chat_id,
             text=text,
-            plain=f"{updated}: {title}\n{shown}",
+            plain=f"{updated}: {title}\n{shown}" if title.strip() else f"{updated}: {shown}",
             html=True,
             thread_id=thread,
             silent=silent,
@@ -250,7 +298,7 @@ class Composer:
         )
 
 
-def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
+def _time(moment: datetime | None, zone: str, *, source_zone: str, lang: str) -> str:
     """Return a template's `time` in the channel's zone; a source's date alone stays that date
     (midnight in Moscow is 21:00 the day before in UTC: a day and a time nobody gave)."""
     if moment is None:
@@ -258,7 +306,7 @@ def _time(moment: datetime | None, zone: str, *, source_zone: str) -> str:
     return (
         shown_time(moment, source_zone)
         if day_only(moment, source_zone)
-        else local_time(moment, zone)
+        else local_time(moment, zone, lang)
     )
 
 

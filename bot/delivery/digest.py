@@ -2,7 +2,9 @@
 
 A digest channel collects its posts for a period (boundaries counted from local midnight in the
 channel's time zone: "1h" sends at every full hour) and sends them as one message, split on
-article boundaries. Quiet hours ("23:00"-"07:00" local) hold posts until they end.
+article boundaries: a heading (the period, how many articles from how many sources), then the
+articles grouped under their source's name, each a linked title and its time. Quiet hours
+("23:00"-"07:00" local) hold posts until they end.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.delivery.render import escape_html, link_label, shorten, shown_time, utf16_len
+from bot.delivery.render import (
+    escape_html,
+    link_label,
+    shorten,
+    shown_time,
+    utf16_len,
+    zone_name,
+)
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -24,7 +33,17 @@ MAX_ENTRIES = 40  # each entry is two entities (bold, link); Telegram allows abo
 
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
-    """One article of a digest, as HTML and as the text Telegram will count."""
+    """One article of a digest, as HTML and as the text Telegram will count, and the heading
+    (its source's name) it is listed under."""
+
+    html: str
+    plain: str
+    group: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DigestHead:
+    """A digest's heading, as HTML and as plain text; "(1/2)" is added to a split one's."""
 
     html: str
     plain: str
@@ -95,44 +114,125 @@ def hold_until(
 
 
 def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntry:
-    """Render one article for a digest: bold title, source and local time, link."""
+    """Render one article for a digest: its linked title and local time, under its source."""
     url = without_trackers(article.url)
-    title = shorten(article.title or url, 300)
-    meta = source_name + (f" · {shown_time(article.published, zone)}" if article.published else "")
+    label = link_label(url)  # the same short address as a post shows, for an untitled article
+    title = shorten(article.title, 300) if article.title.strip() else label
+    when = shown_time(article.published, zone, article.lang) if article.published else ""
     href = html.escape(url, quote=True)
-    label = link_label(url)  # the same short address as a post shows
+    tail = f" · {when}" if when else ""
     return DigestEntry(
-        html=f'<b>{escape_html(title)}</b>\n{escape_html(meta)}\n<a href="{href}">{escape_html(label)}</a>',
-        plain=f"{title}\n{meta}\n{label}",
+        html=f'• <a href="{href}">{escape_html(title)}</a>{escape_html(tail)}',
+        plain=f"• {title}{tail}",
+        group=source_name,
     )
+
+
+def digest_head(
+    count: int, *, sources: int, period: tuple[datetime, datetime] | None, zone: str, lang: str
+) -> DigestHead:
+    """Return a digest's heading: "Digest · 28.11.2026 09:00–10:00 MSK", then "5 articles from
+    2 sources" (in Russian for a Russian digest)."""
+    russian = lang.split("-")[0].casefold() == "ru"
+    title = "Дайджест" if russian else "Digest"
+    if period:
+        title += f" · {_period(*period, zone=zone, lang=lang)}"
+    if russian:
+        of = "источника" if sources % 10 == 1 and sources % 100 != 11 else "источников"  # из 21
+        many = f"{count} {_ru(count, 'статья', 'статьи', 'статей')} из {sources} {of}"
+    else:
+        many = f"{count} article{'s' * (count != 1)} from {sources} source{'s' * (sources != 1)}"
+    return DigestHead(f"<b>{escape_html(title)}</b>\n{escape_html(many)}", f"{title}\n{many}")
+
+
+def digest_period(
+    created: list[datetime], period: int, zone: str
+) -> tuple[datetime, datetime] | None:
+    """Return the span (start, end) of the digest periods rows created at `created` waited in."""
+    if not created:
+        return None
+    end = next_digest_at(max(created), period, zone)
+    # The boundary before the first row's release: next_digest_at of just before a period
+    # earlier (a "5h" day ends 20:00-24:00, not 19:00-24:00).
+    first = next_digest_at(min(created), period, zone)
+    return next_digest_at(first - timedelta(seconds=period, microseconds=1), period, zone), end
 
 
 def pack_digest(
-    entries: list[DigestEntry], *, budget: int = DIGEST_BUDGET, max_entries: int = MAX_ENTRIES
+    entries: list[DigestEntry],
+    *,
+    head: DigestHead | None = None,
+    budget: int = DIGEST_BUDGET,
+    max_entries: int = MAX_ENTRIES,
 ) -> list[DigestPart]:
-    """Pack entries in order into messages under `budget` units, splitting only between entries."""
-    parts: list[DigestPart] = []
-    current: list[int] = []
-    used = 0
-    for index, entry in enumerate(entries):
-        size = utf16_len(entry.plain) + (2 if current else 0)  # the blank line between entries
-        if current and (used + size > budget or len(current) >= max_entries):
-            parts.append(_part(entries, current))
-            current, used = [], 0
-            size = utf16_len(entry.plain)
-        current.append(index)
-        used += size
-    if current:
-        parts.append(_part(entries, current))
-    return parts
+    """Pack entries, grouped by source in order of first appearance, into messages under
+    `budget` units, splitting only between entries; a split digest's heading says "(1/2)"."""
+    first_seen = {e.group: i for i, e in reversed(list(enumerate(entries)))}
+    order = sorted(range(len(entries)), key=lambda i: (first_seen[entries[i].group], i))
+    # What numbering the parts may add to the heading: " (2/3)".
+    room = budget - (len(" (99/99)") if head else 0)
+    parts: list[list[int]] = []
+    for index in order:
+        if (
+            parts
+            and len(parts[-1]) < max_entries
+            and utf16_len(_text(entries, [*parts[-1], index], head).plain) <= room
+        ):
+            parts[-1].append(index)
+        else:
+            parts.append([index])
+    return [
+        _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
+        for n, indexes in enumerate(parts, start=1)
+    ]
 
 
-def _part(entries: list[DigestEntry], indexes: list[int]) -> DigestPart:
-    """Join the chosen entries into one message."""
-    chosen = [entries[i] for i in indexes]
-    return DigestPart(
-        tuple(indexes), "\n\n".join(e.html for e in chosen), "\n\n".join(e.plain for e in chosen)
-    )
+def _text(
+    entries: list[DigestEntry],
+    indexes: list[int],
+    head: DigestHead | None,
+    *,
+    number: tuple[int, int] | None = None,
+) -> DigestPart:
+    """Join the chosen entries under their sources' names, after the heading."""
+    html_blocks, plain_blocks = [], []
+    if head:
+        mark = f" ({number[0]}/{number[1]})" if number else ""
+        first, _, rest = head.html.partition("\n")
+        html_blocks.append(first.replace("</b>", f"{mark}</b>", 1) + ("\n" + rest if rest else ""))
+        first, _, rest = head.plain.partition("\n")
+        plain_blocks.append(first + mark + ("\n" + rest if rest else ""))
+    groups: dict[str, list[DigestEntry]] = {}
+    for i in indexes:
+        groups.setdefault(entries[i].group, []).append(entries[i])
+    for group, members in groups.items():
+        named = [f"<b>{escape_html(group)}</b>"] if group else []
+        html_blocks.append("\n".join([*named, *(e.html for e in members)]))
+        plain_blocks.append("\n".join([*([group] if group else []), *(e.plain for e in members)]))
+    return DigestPart(tuple(indexes), "\n\n".join(html_blocks), "\n\n".join(plain_blocks))
+
+
+def _period(start: datetime, end: datetime, *, zone: str, lang: str) -> str:
+    """Return a period in local time: "28.11.2026" for a whole day, "28.11.2026 09:00–10:00 MSK"."""
+    tz = ZoneInfo(zone)
+    first, last = start.astimezone(tz), end.astimezone(tz)
+    if first.time() == last.time() == time(0):  # whole days
+        final = last - timedelta(days=1)
+        return f"{first:%d.%m.%Y}" + (f"–{final:%d.%m.%Y}" if final.date() > first.date() else "")
+    name = zone_name(last, lang)
+    if last.date() == first.date() or (
+        last.time() == time(0) and last.date() == first.date() + timedelta(days=1)
+    ):
+        until = "24:00" if last.date() > first.date() else f"{last:%H:%M}"
+        return f"{first:%d.%m.%Y %H:%M}–{until} {name}".rstrip()
+    return f"{first:%d.%m.%Y %H:%M} – {last:%d.%m.%Y %H:%M} {name}".rstrip()
+
+
+def _ru(n: int, one: str, few: str, many: str) -> str:
+    """Return the Russian noun form for a count: 1 статья, 2 статьи, 5 статей, 21 статья."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
 
 
 def _hhmm(text: str) -> time:

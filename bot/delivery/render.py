@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -21,7 +21,18 @@ MAX_CAPTION_UNITS = 1024
 _MAX_LINK_LABEL = 60
 _SEPARATORS = 12  # the newlines between the parts
 # The few words a post adds of its own, in the article's language; English for any other.
-_WORDS = {"ru": {"Also": "Также", "Updated": "Обновлено", "more": "ещё"}}
+_WORDS = {
+    "ru": {
+        "Also": "Также",
+        "Updated": "Обновлено",
+        "more": "ещё",
+        "Your alert": "Ваша подписка",
+        "Your alerts": "Ваши подписки",
+        "topic": "тема",
+        "source": "источник",
+        "phrase": "фраза",
+    }
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,40 +72,50 @@ def render_post(
     summary: str = "",
     hashtags: tuple[str, ...] = (),
     also: tuple[str, ...] = (),
+    alert: str = "",
     limits: Limits = TEXT,
 ) -> Post:
-    """Render title in bold, source and local time, summary, link and hashtags, within `limits`.
+    """Render title in bold, source and local time, summary, link, the alert's match, "Also:" and
+    hashtags, within `limits`.
 
     The HTML links a short label to the address; the plain-text fallback shows the address itself
     (Telegram links it), or the label when the address alone would not leave room for the rest.
     Each version fits its own summary into what is left, so both stay under Telegram's limit.
     """
     url = without_trackers(article.url)  # a feed's utm_* and the like are no reader's business
-    title = _fit(article.title or url, limits.title)
+    titled = bool(article.title.strip())
+    title = _fit(article.title, limits.title) if titled else ""
     meta_line = _fit(
-        source_name + (f" · {shown_time(article.published, zone)}" if article.published else ""),
+        source_name
+        + (f" · {shown_time(article.published, zone, article.lang)}" if article.published else ""),
         limits.meta,
     )
     label = link_label(url)
-    tail = [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
+    tail = [_fit(alert, limits.tail)] if alert else []  # a personal alert: what it matched
+    tail += [_fit(f"{word('Also', article.lang)}: " + ", ".join(also), limits.tail)] if also else []
     tail += [_fit(" ".join(hashtags), limits.tail)] if hashtags else []
     fixed = utf16_len(title + meta_line + "".join(tail)) + _SEPARATORS
     room = limits.budget - fixed
     plain_link = shown_url(url, room=room)
     html_summary = shorten_summary(summary, room - utf16_len(label), article.lang)
     plain_summary = shorten_summary(summary, room - utf16_len(plain_link), article.lang)
+    link = f'<a href="{html.escape(url, quote=True)}">{escape_html(label)}</a>'
+    # An article without a title is headed by its link, so its address shows once, not twice.
+    head, plain_head = (
+        (f"<b>{escape_html(title)}</b>", title) if titled else (f"<b>{link}</b>", plain_link)
+    )
     segments = [
-        f"<b>{escape_html(title)}</b>",
+        head,
         escape_html(meta_line),
         *([escape_html(html_summary)] if html_summary else []),
-        f'<a href="{html.escape(url, quote=True)}">{escape_html(label)}</a>',
+        *([link] if titled else []),
         *[escape_html(text) for text in tail],
     ]
     plain_parts = [
-        title,
+        plain_head,
         meta_line,
         *([plain_summary] if plain_summary else []),
-        plain_link,
+        *([plain_link] if titled else []),
         *tail,
     ]
     return Post(
@@ -105,28 +126,40 @@ def render_post(
 
 
 def word(english: str, lang: str) -> str:
-    """Return one of the post's own words ("Also", "Updated", "more") in the article's language."""
+    """Return one of the post's own words ("Also", "Updated", "topic"…) in the article's language."""
     return _WORDS.get(lang, {}).get(english, english)
 
 
-def local_time(moment: datetime, zone: str) -> str:
-    """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone."""
+def local_time(moment: datetime, zone: str, lang: str = "") -> str:
+    """Return 'DD.MM.YYYY HH:MM ZONE' in the source's time zone, ZONE as readers of `lang` read
+    it: "MSK", "CET", "UTC+3" in English; "МСК", else "UTC+1", in Russian."""
     local = moment.astimezone(ZoneInfo(zone))
+    return f"{local:%d.%m.%Y %H:%M} {zone_name(local, lang)}".rstrip()
+
+
+def zone_name(local: datetime, lang: str = "") -> str:
+    """Return the abbreviation of a local time's zone, or its offset from UTC ("UTC+3"), as
+    readers of `lang` read it."""
     name = local.tzname() or ""
-    # zoneinfo names some zones only by offset ("+03" for Minsk); spell those as UTC+3.
-    if name[:1] in "+-":
-        hours = int(name[:3])
-        name = f"UTC{hours:+d}" + (f":{name[3:5]}" if len(name) > 3 and name[3:5] != "00" else "")
-    return f"{local:%d.%m.%Y %H:%M} {name}".rstrip()
+    russian = lang.split("-")[0].casefold() == "ru"
+    if russian and name == "MSK":
+        return "МСК"  # how Russian papers and TV name Moscow time
+    # zoneinfo names some zones only by offset ("+03" for Minsk), and a Russian reader knows
+    # no Latin "CET" or "EEST": spell those as UTC+3.
+    if name[:1] not in "+-" and not (russian and name not in ("UTC", "")):
+        return name
+    minutes = round((local.utcoffset() or timedelta(0)).total_seconds() / 60)
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
 
-def shown_time(moment: datetime, zone: str) -> str:
+def shown_time(moment: datetime, zone: str, lang: str = "") -> str:
     """Return local_time for readers: the day alone when the time is exactly local midnight."""
     # A page that prints only its date (odkb-csto.org) is dated midnight where it is published;
     # "00:00 MSK" would state a time nobody gave.
     if day_only(moment, zone):
         return f"{moment.astimezone(ZoneInfo(zone)):%d.%m.%Y}"
-    return local_time(moment, zone)
+    return local_time(moment, zone, lang)
 
 
 def day_only(moment: datetime, zone: str) -> bool:
@@ -184,12 +217,23 @@ def _fit(text: str, limit: int) -> str:
 
 
 def link_label(url: str) -> str:
-    """Return the short label a post or digest links to the article: host and the path's start."""
-    parts = urlsplit(url)
+    """Return the short label a post or digest links to the article: host and the path's start,
+    and the query when the path's last part has no digit (index.php?ID=7: the query names it)."""
+    parts = urlsplit(without_trackers(url))
     # Readers read "кремль.рф/события", not "xn--h1alffa9f.xn--p1ai/%D1%81%D0%BE…".
     host = _unicode_host((parts.hostname or "").removeprefix("www."))
-    label = host + _readable(parts.path.rstrip("/"))
-    return label if len(label) <= _MAX_LINK_LABEL else label[: _MAX_LINK_LABEL - 1] + "…"
+    path = _readable(parts.path.rstrip("/"))
+    # A path ending in a number or a dated slug names the article already, and its query
+    # (mid.ru's ?lang=ru) would be noise; "/news/show.php?id=7" and "?id=8" need theirs.
+    if not parts.query or any(c.isdigit() for c in path.rpartition("/")[2]):
+        return _cut(host + path, _MAX_LINK_LABEL)
+    query = _cut("?" + _readable(parts.query), _MAX_LINK_LABEL // 2)
+    return _cut(host + (path or "/"), _MAX_LINK_LABEL - len(query)) + query
+
+
+def _cut(text: str, limit: int) -> str:
+    """Return text within `limit` characters, its end replaced by "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _unicode_host(host: str) -> str:

@@ -30,7 +30,7 @@ VARIABLES = MappingProxyType(
         "title": "the headline",
         "summary": "the summary (the lead when there is none); the only value cut to fit",
         "url": "the article's address",
-        "link_label": "a short form of the address: host and the start of the path",
+        "link_label": "a short form of the address: host, the start of the path, and the query where the path names no article",
         "source": "the source's name",
         "source_key": "the source's key",
         "time": "publication time in the channel's time zone, 'DD.MM.YYYY HH:MM ZONE' (the day alone for a source giving only the day), or ''",
@@ -39,7 +39,7 @@ VARIABLES = MappingProxyType(
         "lang": "the article's language code, or ''",
         "image": "the lead image's address, or ''",
         "topics": "the topics' labels (a list)",
-        "hashtags": "the topic and entity hashtags, '#' included (a list)",
+        "hashtags": "the topic hashtags and the three most salient entity hashtags, '#' included (a list)",
         "also": "the other sources that carried the story (a list)",
     }
 )

@@ -1,13 +1,16 @@
-"""Pure routing: which channels an article goes to."""
+"""Pure routing: which channels an article goes to, and which readers' alerts it matches."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from bot.config import Channel
-from scrapers.models import Article
-from storage.subscriptions import SubscriptionKind
+from bot.delivery.render import word
+from bot.text.taxonomy import Topic
+from scrapers.models import Article, Source
+from storage.subscriptions import Subscription, SubscriptionKind
 
 
 def channels_for(
@@ -46,16 +49,44 @@ def _keyword(phrase: str) -> re.Pattern[str]:
 
 def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list[tuple[int, str]]:
     """Return (user id, chat id) of every reader whose topic, source or phrase the article matches."""
-    text = f"{article.title}\n{article.lead}\n{article.body}"
     found: dict[int, str] = {}
-    for sub in subscriptions:
-        if (
-            sub.kind == SubscriptionKind.TOPIC
-            and sub.value in article.topics
-            or sub.kind == SubscriptionKind.SOURCE
-            and sub.value == source_key
-            or sub.kind == SubscriptionKind.PHRASE
-            and _keyword(sub.value).search(text)
-        ):
-            found.setdefault(sub.user_id, sub.chat_id)
+    for sub in matching(article, source_key=source_key, subscriptions=subscriptions):
+        found.setdefault(sub.user_id, sub.chat_id)
     return list(found.items())
+
+
+def matching(article: Article, *, source_key: str, subscriptions: Iterable[Subscription]):
+    """Return the subscriptions the article matches, in their order."""
+    text = f"{article.title}\n{article.lead}\n{article.body}"
+    return [
+        sub
+        for sub in subscriptions
+        if sub.kind == SubscriptionKind.TOPIC
+        and sub.value in article.topics
+        or sub.kind == SubscriptionKind.SOURCE
+        and sub.value == source_key
+        or sub.kind == SubscriptionKind.PHRASE
+        and _keyword(sub.value).search(text)
+    ]
+
+
+def alert_name(
+    sub: Subscription,
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    lang: str = "",
+    words: str = "",
+) -> str:
+    """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (a topic's
+    label in `lang`, a source's name, the stored key when the config no longer has it; the
+    word before it in `words`' language: "тема" for "ru")."""
+    if sub.kind == SubscriptionKind.TOPIC:
+        topic = next((t for t in topics if t.key == sub.value), None)
+        name = topic.label_in(lang) if topic else sub.value
+    elif sub.kind == SubscriptionKind.SOURCE:
+        source = next((s for s in sources if s.key == sub.value), None)
+        name = source.display_name if source else sub.value
+    else:
+        name = sub.value
+    return f"{word(str(sub.kind), words)} «{name}»"

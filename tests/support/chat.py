@@ -18,7 +18,11 @@ ADMIN, READER, OTHER = 1001, 2002, 3003
 GROUP = -4004
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
 TOPICS = {
-    "peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]},
+    "peacekeeping": {
+        "label": "Peacekeeping",
+        "labels": {"ru": "Миротворчество"},
+        "phrases": ["peacekeep"],
+    },
     "border-security": {"label": "Border security", "phrases": ["border guard"]},
 }
 
@@ -104,10 +108,18 @@ class Session:
         self.fake, self.chat = fake, chat
 
     async def ask(
-        self, text: str, *, user: int = READER, chat: int | None = None, chat_type: str = "private"
+        self,
+        text: str,
+        *,
+        user: int = READER,
+        chat: int | None = None,
+        chat_type: str = "private",
+        language: str = "en",
     ) -> str:
         """Send a message and return the bot's one reply to that chat."""
-        [reply] = await self.exchange([text], user=user, chat=chat, chat_type=chat_type, replies=1)
+        [reply] = await self.exchange(
+            [text], user=user, chat=chat, chat_type=chat_type, replies=1, language=language
+        )
         return reply
 
     async def exchange(
@@ -118,12 +130,15 @@ class Session:
         chat: int | None = None,
         chat_type: str = "private",
         replies: int,
+        language: str = "en",
     ) -> list[str]:
         """Send messages, wait for `replies` answers in that chat, and return their raw HTML."""
         chat = chat or user
         before = len(self.fake.messages_for(chat))
         for text in texts:
-            self.fake.push_message(chat_id=chat, user_id=user, text=text, chat_type=chat_type)
+            self.fake.push_message(
+                chat_id=chat, user_id=user, text=text, chat_type=chat_type, language=language
+            )
         arrived = await asyncio.to_thread(
             self.fake.wait_for, lambda: len(self.fake.messages_for(chat)) >= before + replies, 10
         )

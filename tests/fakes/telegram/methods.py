@@ -15,11 +15,13 @@ class BotMethods(ForwardMethods):
     # -- user side ---------------------------------------------------------------------------
 
     def push_message(self, *, chat_id: int | str, user_id: int, text: str,
-                     chat_type: str = "private") -> dict:  # fmt: skip
-        """Queue a user's message (a channel_post in channels) for getUpdates; return the update."""
+                     chat_type: str = "private", language: str = "en") -> dict:  # fmt: skip
+        """Queue a user's message (a channel_post in channels) for getUpdates; return the update.
+
+        `language` is the user's app language, as Telegram tells it (language_code)."""
         chat = resolve_chat(chat_id)
         user = {"id": user_id, "is_bot": False, "first_name": f"User {user_id}",
-                "username": f"user{user_id}", "language_code": "en"}  # fmt: skip
+                "username": f"user{user_id}", "language_code": language}  # fmt: skip
         chat_obj = {"id": chat, "type": chat_type, "title": f"Test {chat_type} {chat}"}
         if chat_type == "private":
             chat_obj = {"id": chat, "type": "private", "first_name": user["first_name"],
