@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .lock import InstanceLock, StorageError
-from .neardup import DedupConfig
-from .records import Scrub, unchanged
+from .records import DedupConfig, Scrub, unchanged
 from .store import Store
 
 
