@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import regex
 
@@ -22,10 +23,14 @@ from bot.text.patterns import (
     phrase_words,
     regex_needles,
 )
-from bot.text.topic_model import TopicModel, shipped_model
+from bot.text.shipped import shipped_topics
+
+if TYPE_CHECKING:
+    from bot.text.topic_model import TopicModel
 
 TOPIC_THRESHOLD = 2.0
 ENTITY_THRESHOLD = 1.0
+SHIPPED = "shipped"  # a taxonomy's model: the one shipped with presswatch, loaded on first use
 _SECTIONS = {"topics": TOPIC_THRESHOLD, "entities": ENTITY_THRESHOLD}
 _KEYS = {
     "label",
@@ -147,13 +152,24 @@ class Taxonomy:
 
     topics: tuple[Topic, ...]
     entities: tuple[Topic, ...] = ()
-    model: TopicModel | None = field(default=None, compare=False, repr=False)
+    # The model that decides the modelled topics: one given, or SHIPPED, whose weights (and
+    # numpy) load when a text is first classified, never for a command that classifies nothing.
+    decider: TopicModel | str | None = field(default=None, compare=False, repr=False)
     # Every rule's word beginning: all that Text.starts needs to hold for this taxonomy.
     words: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         found = set().union(*(topic.words() for topic in (*self.topics, *self.entities)))
         object.__setattr__(self, "words", frozenset(found))
+
+    @property
+    def model(self) -> TopicModel | None:
+        """Return the model that decides the modelled topics, if any, loading the shipped one."""
+        if self.decider != SHIPPED:
+            return self.decider
+        from bot.text.topic_model import shipped_model  # noqa: PLC0415 - numpy: see `decider`
+
+        return shipped_model()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,18 +212,18 @@ def taxonomy_from_dict(
             raise ValueError(f"{_join(path, key)}: unknown key (expected topics, entities)")
     if "topics" not in data:
         raise ValueError(f"{_join(path, 'topics')}: missing")
-    model = model or shipped_model()
+    modelled = model.topics if model else shipped_topics()
     built = {}
     for section, threshold in _SECTIONS.items():
         where = _join(path, section)
         tables = _expect(data.get(section, {}), dict, where, "a table")
-        known = model.topics if section == "topics" else ()
+        known = modelled if section == "topics" else ()
         built[section] = tuple(
             _topic(key, table, path=_join(where, key), threshold=threshold, modelled=known)
             for key, table in tables.items()
         )
     used = any(t.model for t in built["topics"])
-    return Taxonomy(built["topics"], built["entities"], model if used else None)
+    return Taxonomy(built["topics"], built["entities"], (model or SHIPPED) if used else None)
 
 
 def _topic(
