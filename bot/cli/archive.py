@@ -12,9 +12,9 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.app import open_app, open_archive
+from bot.archive import open_archive
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -28,13 +28,15 @@ from bot.cli.common import (
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
-from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
-from storage import Store
 from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, holds_language, marked, search, topic_keys
+
+if TYPE_CHECKING:
+    from bot.ingest.backfill import BackfillReport
+    from storage import Store
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
@@ -346,6 +348,10 @@ async def _backfill(
     config: Config, source: Source, *, pages: int, progress: Progress
 ) -> BackfillReport:
     """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    # The composition root (HTTP, the parsing sandbox) loads for backfill, not for search.
+    from bot.app import open_app  # noqa: PLC0415
+    from bot.ingest.backfill import walk_pages  # noqa: PLC0415
+
     async with open_app(config, deliver=False) as app:
         return await walk_pages(source, app.poll, pages=pages, progress=progress)
 

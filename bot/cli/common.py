@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 from typing import NoReturn
 
@@ -106,6 +107,19 @@ class Command:
     example: str
     handler: Callable[[argparse.Namespace], int]
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+def later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """Return a handler that imports `module` when the command runs, then calls its `name`.
+
+    A command whose work needs the composition root (HTTP, Telegram, the parsing sandbox: most
+    of a second to import) keeps its arguments and summary light, for --help and the others.
+    """
+
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(import_module(module), name)(args)
+
+    return handler
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

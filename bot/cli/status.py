@@ -18,7 +18,7 @@ import sqlite3
 import urllib.error
 import urllib.request
 
-from bot.app import open_backend
+from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.config import Config, load_config
 from bot.service.overview import items_left_out, note, when
