@@ -16,9 +16,9 @@ from bot.cli.common import (
     Command,
     CommandError,
     Parser,
+    ShowVersion,
     UsageError,
     later,
-    package_version,
     reader_gone,
 )
 from bot.cli.logs import setup_logging
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "  presswatch search санкции --config presswatch.toml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"presswatch {package_version()}")
+    parser.add_argument("--version", action=ShowVersion)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for command in all_commands():
         sub = commands.add_parser(
