@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import random
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 import soupsieve
 
 from bot.config.checks import _PLAIN_CSS, css
+from bot.text.classify import classify, taxonomy_from_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"
@@ -154,3 +156,25 @@ def test_other_selectors_are_judged_by_soupsieve(selector: str) -> None:
         assert str(exc).splitlines()[0] in str(pytest.raises(ValueError, css, selector).value)
     else:
         assert css(selector)
+
+
+def test_loading_a_taxonomy_compiles_a_phrase_only_when_a_text_needs_it() -> None:
+    taxonomy = taxonomy_from_dict(
+        {"topics": {"p": {"phrases": ["peacekeeping force", "blue helmets"], "threshold": 1}}}
+    )
+    [topic] = taxonomy.topics
+    assert [rule.built for rule in topic.rules] == [None, None]
+    found = classify(title="Peacekeeping forces arrive", body="", taxonomy=taxonomy)
+    assert [m.topic for m in found] == ["p"]
+    assert topic.rules[0].built is not None and topic.rules[1].built is None
+
+
+def test_a_taxonomy_pickles_the_same_before_and_after_it_classifies() -> None:
+    # The parsing sandbox tells one taxonomy from another by its pickle (scrapers/sandbox.py).
+    taxonomy = taxonomy_from_dict(
+        {"topics": {"p": {"phrases": ["peacekeeping"], "regex": ["blue helmets?"]}}}
+    )
+    before = pickle.dumps(taxonomy)
+    classify(title="Peacekeeping: blue helmets", body="peacekeeping", taxonomy=taxonomy)
+    assert pickle.dumps(taxonomy) == before
+    assert pickle.loads(before) == taxonomy

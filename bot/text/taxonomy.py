@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING
 import regex
 
 from bot.text.patterns import (
-    compile_phrase,
     compile_regex,
     fold,
     normalize,
+    phrase_regex,
     phrase_words,
     regex_needles,
 )
@@ -60,7 +60,14 @@ class Rule:
     kind: str  # 'phrase' | 'regex'
     pattern: str
     weight: float = 1.0
-    compiled: re.Pattern[str] | regex.Pattern[str] = field(init=False, repr=False, compare=False)
+    # A phrase's regex and flags, compiled on first use (`compiled`): a taxonomy has hundreds,
+    # loading a config compiled them all (~0.1 s), and a command that classifies nothing (or a
+    # text without the phrase's needle) never needs one. A regex rule is compiled, and vetted, at
+    # once.
+    expression: tuple[str, int] = field(init=False, repr=False, compare=False, default=("", 0))
+    built: re.Pattern[str] | regex.Pattern[str] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
     # Text every match contains, looked up in Text.exact or Text.folded before the regex runs.
     needle: str = field(init=False, repr=False, compare=False, default="")
     needle_folded: bool = field(init=False, repr=False, compare=False, default=True)
@@ -72,19 +79,32 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.kind == "phrase":
-            compiled = compile_phrase(self.pattern)
+            expression = phrase_regex(self.pattern)
             first = phrase_words(self.pattern)[0]
-            exact = not compiled.flags & re.IGNORECASE
+            exact = not expression[1] & re.IGNORECASE
             object.__setattr__(self, "needle", first if exact else fold(first))
             object.__setattr__(self, "needle_folded", not exact)
             if _WORD.fullmatch(fold(first)):
                 object.__setattr__(self, "word", fold(first)[:_START])
+            object.__setattr__(self, "expression", expression)
         elif self.kind == "regex":
             compiled = compile_regex(self.pattern)
             object.__setattr__(self, "needles", regex_needles(compiled))
+            object.__setattr__(self, "built", compiled)
         else:
             raise ValueError(f"unknown rule kind {self.kind!r}")
-        object.__setattr__(self, "compiled", compiled)
+
+    def __reduce__(self) -> tuple:
+        """Pickle the rule as its definition, the same whatever was compiled since (the parsing
+        sandbox tells one taxonomy from another by its pickle)."""
+        return (Rule, (self.kind, self.pattern, self.weight))
+
+    @property
+    def compiled(self) -> re.Pattern[str] | regex.Pattern[str]:
+        """Return the compiled pattern, compiling a phrase's the first time."""
+        if self.built is None:  # two threads may both compile it: the same pattern either way
+            object.__setattr__(self, "built", re.compile(*self.expression))
+        return self.built
 
     def may_match(self, text: Text) -> bool:
         """Tell cheaply whether the regex could match: False only when its needle is absent."""
