@@ -61,9 +61,9 @@ class Rule:
     pattern: str
     weight: float = 1.0
     # A phrase's regex and flags, compiled on first use (`compiled`): a taxonomy has hundreds,
-    # loading a config compiled them all (~0.1 s), and a command that classifies nothing (or a
-    # text without the phrase's needle) never needs one. A regex rule is compiled, and vetted, at
-    # once.
+    # compiling them all took ~0.1 s of every command's start, and a command that classifies
+    # nothing (or a text without the phrase's needle) never needs one. A regex rule is compiled,
+    # and vetted, at once.
     expression: tuple[str, int] = field(init=False, repr=False, compare=False, default=("", 0))
     built: re.Pattern[str] | regex.Pattern[str] | None = field(
         init=False, repr=False, compare=False, default=None
