@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import bot.app
+import bot.archive
 from bot.config import config_from_dict
 from bot.ingest.enrich import Enricher
 from scrapers.models import Article
@@ -83,7 +84,7 @@ def run(articles: int, db_path: Path, *, reprint_share: float, seed: int) -> dic
     rng = random.Random(seed)
     db_path.unlink(missing_ok=True)
     config = config_from_dict({"storage": {"path": str(db_path)}}, path=db_path.parent / "p.toml")
-    with bot.app.open_archive(config) as store:
+    with bot.archive.open_archive(config) as store:
         result = _fill(store, bot.app.enricher(config, store), articles, rng, reprint_share)
         return result | {"bytes": db_path.stat().st_size}
 

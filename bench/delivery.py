@@ -35,6 +35,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import bot.app
+import bot.archive
 from bot.config import config_from_dict
 from bot.delivery.publish import Relay
 from bot.delivery.telegram import Message, Outcome, TelegramSender
@@ -187,7 +188,7 @@ def run(
             )
             with FakeTelegram(rate_limit=limits, clock=clock.monotonic) as fake:
                 config = make_config(Path(folder), fake.base_url, channels)
-                with bot.app.open_archive(config) as store:
+                with bot.archive.open_archive(config) as store:
                     enqueue(store, config, posts)
                     sender = TelegramSender.create(
                         token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=10

@@ -12,7 +12,6 @@ import random
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -28,31 +27,11 @@ from .errors import (
     HTTPStatusError,
     RobotsDisallowed,
 )
-from .models import Page
+from .models import FetchPolicy, Page
 
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
-
-
-@dataclass(frozen=True, slots=True)
-class FetchPolicy:
-    """How politely and how defensively to fetch."""
-
-    user_agent: str = "presswatch/0.1"
-    timeout: float = 20.0
-    min_delay_per_host: float = 1.0
-    allow_private_addresses: bool = False
-    max_bytes: int = 5_000_000
-    max_redirects: int = 5
-    retries: int = 2
-    backoff: float = 2.0
-    max_retry_wait: float = 120.0
-    robots_ttl: float = 3600.0
-    # Parsing what was fetched, in the sandbox's worker processes (scrapers/sandbox.py): the
-    # deadline of one document, and the memory a worker may take beyond its start.
-    parse_timeout: float = 10.0
-    parse_memory_mb: int = 512
 
 
 def make_client(policy: FetchPolicy) -> httpx.AsyncClient:

@@ -146,3 +146,23 @@ def text_fingerprint(text: str) -> str:
     """Return a hash that ignores case, Unicode form and whitespace differences."""
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPolicy:
+    """How politely and how defensively to fetch."""
+
+    user_agent: str = "presswatch/0.1"
+    timeout: float = 20.0
+    min_delay_per_host: float = 1.0
+    allow_private_addresses: bool = False
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    retries: int = 2
+    backoff: float = 2.0
+    max_retry_wait: float = 120.0
+    robots_ttl: float = 3600.0
+    # Parsing what was fetched, in the sandbox's worker processes (scrapers/sandbox.py): the
+    # deadline of one document, and the memory a worker may take beyond its start.
+    parse_timeout: float = 10.0
+    parse_memory_mb: int = 512

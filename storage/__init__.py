@@ -1,5 +1,7 @@
 """The archive: SQLite through sqlite-utils, or PostgreSQL through psycopg. Imports only data types from scrapers."""
 
+from importlib import import_module
+
 from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageError, lock_holder
 from .records import (
     ChannelState,
@@ -14,7 +16,10 @@ from .records import (
     SourceState,
     TagKind,
 )
-from .store import Store, TopicReason
+
+# The store (sqlite-utils, the near-duplicate index) is imported on first use (PEP 562): a
+# command that only names the archive's records or errors does not load it.
+_FROM_STORE = ("Store", "TopicReason")
 
 __all__ = [
     "AlreadyRunning",
@@ -36,3 +41,12 @@ __all__ = [
     "TopicReason",
     "lock_holder",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Return Store or TopicReason, importing the store the first time."""
+    if name not in _FROM_STORE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(".store", __name__), name)
+    globals()[name] = value  # later look-ups find it without this hook
+    return value

@@ -8,12 +8,13 @@ storage/postgres/backend.py, imported only when configured (psycopg is an option
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .lock import InstanceLock, StorageError
-from .neardup import DedupConfig
-from .records import Scrub, unchanged
-from .store import Store
+from .records import DedupConfig, Scrub, unchanged
+
+if TYPE_CHECKING:
+    from .store import Store
 
 
 class Lock(Protocol):
@@ -66,13 +67,13 @@ class SqliteBackend:
     ) -> Store:
         """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`;
         `sync_in_thread`: commits synced to disk off the event loop (Store.open)."""
-        return Store.open(self.path, dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
+        return _store().open(self.path, dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
         """Open the existing archive so that nothing can be written."""
         if not self.exists():
             raise StorageError(f"no archive at {self.path} yet: run `presswatch once` first")
-        return Store.open_read_only(self.path, dedup=dedup)
+        return _store().open_read_only(self.path, dedup=dedup)
 
     def exists(self) -> bool:
         """Return True once the file is there."""
@@ -84,3 +85,19 @@ class SqliteBackend:
 
     def close(self) -> None:
         """Nothing to release: each store closes its own connection."""
+
+
+def in_memory(*, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:
+    """Return an empty archive in memory (dry runs with no archive yet, `add`'s preview)."""
+    return _store().in_memory(dedup=dedup, scrub=scrub)
+
+
+def _store() -> type[Store]:
+    """Return the Store class, imported when an archive is first opened.
+
+    sqlite-utils (and numpy, which it imports) load then, not with the modules of every
+    command: --help, and a command that stops at a bad argument, never pay for them.
+    """
+    from .store import Store  # noqa: PLC0415
+
+    return Store

@@ -24,22 +24,9 @@ from sqlite_utils import Database
 if TYPE_CHECKING:
     from datasketch import MinHash
 
-from .records import from_iso, iso
+from .records import DedupConfig, from_iso, iso
 
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True, slots=True)
-class DedupConfig:
-    """Near-duplicate detection: shingles, MinHash-LSH candidates, exact confirmation ([dedup])."""
-
-    shingle: int = 3
-    num_perm: int = 128
-    candidate_threshold: float = 0.5
-    # Labelled reprints score 0.82-1.0 and distinct releases on the same event 0.04-0.36
-    # (tests/data/reprints.jsonl); 0.7 sits between them with margin on both sides.
-    threshold: float = 0.7
-    window_seconds: int = 30 * 86400
 
 
 @dataclass(frozen=True, slots=True)

@@ -296,3 +296,16 @@ def _expectation(row: dict) -> Expectation | None:
         links=tuple(json.loads(row["probe_links"] or "[]")),
         media=row.get("media") or "text",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DedupConfig:
+    """Near-duplicate detection: shingles, MinHash-LSH candidates, exact confirmation ([dedup])."""
+
+    shingle: int = 3
+    num_perm: int = 128
+    candidate_threshold: float = 0.5
+    # Labelled reprints score 0.82-1.0 and distinct releases on the same event 0.04-0.36
+    # (tests/data/reprints.jsonl); 0.7 sits between them with margin on both sides.
+    threshold: float = 0.7
+    window_seconds: int = 30 * 86400

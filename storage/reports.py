@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING
 
 from .dialect import is_postgres
 from .postgres import fragments
 from .records import iso, json_keys
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 EXPORT_COLUMNS = (
     "id",

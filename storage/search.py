@@ -15,9 +15,7 @@ import json
 import re
 import sqlite3
 from datetime import datetime
-from typing import Any
-
-from sqlite_utils import Database
+from typing import TYPE_CHECKING, Any
 
 from .dialect import is_postgres
 from .hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, marked, ordered, storable
@@ -25,6 +23,9 @@ from .match import Term, render
 from .match import terms as match_terms
 from .postgres import search as postgres
 from .wordforms import word_forms
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 __all__ = ["MARK_CLOSE", "MARK_OPEN", "SearchHit", "latest", "marked", "search"]
 

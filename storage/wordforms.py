@@ -15,8 +15,6 @@ from __future__ import annotations
 import functools
 import re
 
-import snowballstemmer
-
 _RUSSIAN = re.compile(r"[а-яё]+")
 _ENGLISH = re.compile(r"[a-z]+")
 
@@ -118,4 +116,8 @@ def _fold(word: str) -> str:
 
 def _stemmer(lang: str):
     """Return a new stemmer: the pure-Python ones keep state while stemming, so none is shared."""
+    # snowballstemmer loads all its languages' stemmers (~20 ms): on the first word stemmed, not
+    # with every command that imports the search module (the command line's parser does).
+    import snowballstemmer  # noqa: PLC0415
+
     return snowballstemmer.stemmer(lang)

@@ -1,6 +1,6 @@
 """Benchmark the archive at scale: bulk insert through the real schema, size, and search latency.
 
-Fills a fresh SQLite file, opened as every command opens it (`bot.app.open_archive`: migrations,
+Fills a fresh SQLite file, opened as every command opens it (`bot.archive.open_archive`: migrations,
 WAL, FTS5 triggers and every index of the real schema), with synthetic English and Russian press
 releases, then times `storage.search.search` for one-word, phrase and filtered queries. Prints a
 Markdown table for BENCHMARKS.md. With `--url` it fills an empty PostgreSQL database instead

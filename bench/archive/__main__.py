@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import bench.archive
-import bot.app
+import bot.archive
 from bench.archive import postgres
 from bench.archive.measure import fill, latencies, p95
 from bot.config import config_from_dict
@@ -40,14 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
     if not args.reuse and not args.url and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
-    # The archive as short commands open it (bot.app.open_archive): migrated, WAL, synchronous=FULL.
+    # The archive as short commands open it (bot.archive.open_archive): migrated, WAL, synchronous=FULL.
     where = {"url": args.url} if args.url else {"path": str(args.db)}
     config = config_from_dict(
         {"storage": where},
         path=args.db.parent / "p.toml",
         database_password=os.environ.get("PRESSWATCH_DATABASE_PASSWORD", ""),
     )
-    with bot.app.open_archive(config) as store:
+    with bot.archive.open_archive(config) as store:
         rates = None
         if args.url and not args.reuse and store.db["articles"].count:
             parser.error(f"{args.url} holds articles: give an empty database, or pass --reuse")

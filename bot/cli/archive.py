@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import json
 import os
@@ -12,9 +11,9 @@ import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.app import open_app, open_archive
+from bot.archive import open_archive
 from bot.cli.common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -28,13 +27,15 @@ from bot.cli.common import (
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
-from bot.ingest.backfill import BackfillReport, walk_pages
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
-from storage import Store
 from storage.reports import EXPORT_COLUMNS
 from storage.search import SearchHit, holds_language, marked, search, topic_keys
+
+if TYPE_CHECKING:
+    from bot.ingest.backfill import BackfillReport
+    from storage import Store
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
@@ -349,6 +350,8 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     progress = Progress(
         args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill"
     )
+    import asyncio  # noqa: PLC0415 - ~40 ms; of this module's commands only backfill needs it
+
     report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
     for error in report.errors:
         print(f"{source.key}: {error}", file=sys.stderr)
@@ -360,6 +363,10 @@ async def _backfill(
     config: Config, source: Source, *, pages: int, progress: Progress
 ) -> BackfillReport:
     """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
+    # The composition root (HTTP, the parsing sandbox) loads for backfill, not for search.
+    from bot.app import open_app  # noqa: PLC0415
+    from bot.ingest.backfill import walk_pages  # noqa: PLC0415
+
     async with open_app(config, deliver=False) as app:
         return await walk_pages(source, app.poll, pages=pages, progress=progress)
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -64,10 +64,26 @@ def reader_gone() -> int:
 
 def package_version() -> str:
     """Return the installed package's version."""
+    # importlib.metadata (and the email package it reads metadata with) is ~30 ms to import:
+    # only --version needs it, so it loads then, not for every command (see ShowVersion).
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
     try:
         return version("presswatch")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown (not installed)"
+
+
+class ShowVersion(argparse.Action):
+    """--version: print the program's name and version, and exit (argparse's, read when asked)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs) -> None:
+        kwargs.setdefault("help", "show program's version number and exit")
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        print(f"{parser.prog} {package_version()}")  # to standard output, as argparse's own
+        parser.exit()
 
 
 def whole(low: int, high: int) -> Callable[[str], int]:
@@ -106,6 +122,19 @@ class Command:
     example: str
     handler: Callable[[argparse.Namespace], int]
     add_arguments: Callable[[argparse.ArgumentParser], None] = lambda parser: None
+
+
+def later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
+    """Return a handler that imports `module` when the command runs, then calls its `name`.
+
+    A command whose work needs the composition root (HTTP, Telegram, the parsing sandbox: most
+    of a second to import) keeps its arguments and summary light, for --help and the others.
+    """
+
+    def handler(args: argparse.Namespace) -> int:
+        return getattr(import_module(module), name)(args)
+
+    return handler
 
 
 def table(rows: list[tuple[str, ...]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.app import open_migration
+from bot.archive import open_migration
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
 from bot.config import DATABASE_PASSWORD_ENV, load_config

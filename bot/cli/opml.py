@@ -13,17 +13,17 @@ import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from lxml import etree
-
 from bot.cli.common import EXIT_OK, Command, CommandError
-from bot.cli.sources import configured_notes, proposed_fields, source_from_block
+from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
-from bot.ingest.proposal import PageFacts, toml_block
 from scrapers import url_key
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 _MAX_BYTES = 10_000_000  # an OPML file of many thousand feeds is still far smaller
 
@@ -43,6 +43,8 @@ def read_opml(content: bytes) -> list[Outline]:
     # No DTD, no entities, no network, no huge trees: an OPML file is data, not a program.
     if b"<!doctype" in content.lower():
         raise CommandError("not an OPML file we read: it declares a DOCTYPE (entities)")
+    from lxml import etree  # noqa: PLC0415 - only import-opml reads XML; --help need not load it
+
     parser = etree.XMLParser(
         resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False
     )
@@ -72,6 +74,8 @@ def write_opml(config: Config, *, now: datetime) -> str:
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = "presswatch sources"
+    from email.utils import format_datetime  # noqa: PLC0415 - ~20 ms; only export-opml uses it
+
     ET.SubElement(head, "dateCreated").text = format_datetime(now.astimezone(UTC), usegmt=True)
     body = ET.SubElement(root, "body")
     for source in config.sources:
@@ -148,6 +152,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _block(outline: Outline, notes: list[str], *, taken: tuple[str, ...]) -> tuple[str, str]:
     """Return one source's block with its notes (category, the same site) above it, and its key."""
+    # What `add` proposes, with the feed and page parsers it loads: for import-opml only.
+    from bot.cli.add import proposed_fields, source_from_block  # noqa: PLC0415
+    from bot.ingest.proposal import PageFacts, toml_block  # noqa: PLC0415
+
     facts = PageFacts(name=outline.title, lang="")
     block = toml_block(proposed_fields(outline.url, facts, kind="feed", key=None, taken=taken))
     # The printed block must load exactly as presswatch will read it.

@@ -11,7 +11,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
-from bot.app import open_archive
+from bot.archive import open_archive
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
 from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten

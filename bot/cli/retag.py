@@ -13,15 +13,18 @@ import argparse
 import hashlib
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from bot.app import open_archive
+from bot.archive import open_archive
 from bot.cli.common import EXIT_OK, Command
 from bot.cli.progress import Progress, show_progress
 from bot.config import load_config
-from bot.ingest.enrich import Enricher
 from bot.text.classify import Taxonomy
 from storage.records import iso
-from storage.retag import Retagged, Retagging, RetagProgress
+
+if TYPE_CHECKING:
+    from bot.ingest.enrich import Enricher
+    from storage.retag import Retagging, RetagProgress
 
 _BATCH = 200  # articles per transaction: a stop loses at most this much work
 
@@ -47,6 +50,10 @@ def _args_retag(sub: argparse.ArgumentParser) -> None:
 
 def _cmd_retag(args: argparse.Namespace) -> int:
     """Classify the archive again with the config's taxonomy, resuming a stopped run."""
+    # The enricher and the store load with retag's work, not with every command's --help.
+    from bot.ingest.enrich import Enricher  # noqa: PLC0415
+    from storage.retag import Retagging  # noqa: PLC0415
+
     config = load_config(args.config)
     since = iso(args.since) or ""
     with open_archive(config, existing=True) as store:
@@ -84,6 +91,8 @@ def _run(
     retag: Retagging, enricher: Enricher, progress: RetagProgress, bar: Progress
 ) -> tuple[int, int]:
     """Retag batch after batch; return (articles retagged in this run, of them changed)."""
+    from storage.retag import Retagged  # noqa: PLC0415 - see _cmd_retag
+
     done = changed = 0
     while batch := retag.batch(since=progress.since, after=progress.last_id, limit=_BATCH):
         tags = []

@@ -14,8 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import soupsieve
-
 from bot.text.patterns import compile_regex
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -28,6 +26,14 @@ _PROBE_LENGTH = 48
 _PROBE_CHARS = "a1 /-._:?=&%#"
 _PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+# Selectors of type, class, id, attribute and combinators only, written in ASCII: every one is
+# valid CSS, so a config of such selectors is accepted without soupsieve, whose parser costs
+# ~100 ms to import; any other selector, right or wrong, goes to soupsieve for the verdict.
+_IDENT = r"-?[_a-zA-Z][-_a-zA-Z0-9]*"
+_ATTR = rf"""\[ *{_IDENT} *(?:[~|^$*]?= *(?:{_IDENT}|"[^"\\\x00-\x1f\x7f]*"|'[^'\\\x00-\x1f\x7f]*') *)?\]"""
+_COMPOUND = rf"(?:{_IDENT}|\*)(?:[.#]{_IDENT}|{_ATTR})*|(?:[.#]{_IDENT}|{_ATTR})+"
+_COMPLEX = rf"(?:{_COMPOUND})(?: *[>+~] *(?:{_COMPOUND})| +(?:{_COMPOUND}))*"
+_PLAIN_CSS = re.compile(rf" *{_COMPLEX} *(?:, *{_COMPLEX} *)*")
 
 
 def key_name(value: str) -> bool:
@@ -126,6 +132,10 @@ def chat_id(value: str | int) -> bool:
 
 def css(value: str) -> bool:
     """Accept a valid CSS selector."""
+    if _PLAIN_CSS.fullmatch(value):
+        return True
+    import soupsieve  # noqa: PLC0415 - see _PLAIN_CSS
+
     try:
         soupsieve.compile(value)
     except soupsieve.SelectorSyntaxError as exc:

@@ -38,8 +38,7 @@ from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
 from bot.text.classify import Taxonomy, Topic
 from bot.text.taxonomy import find_topic
-from scrapers.fetch import FetchPolicy
-from scrapers.models import Source
+from scrapers.models import FetchPolicy, Source
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"

@@ -9,9 +9,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from bot.text.classify import Taxonomy
-from scrapers.fetch import FetchPolicy
-from scrapers.models import Source
-from storage.neardup import DedupConfig
+from scrapers.models import FetchPolicy, Source
+from storage.records import DedupConfig
 
 __all__ = [
     "Channel",

@@ -46,7 +46,7 @@ _RELAY_IDLE = 5.0  # seconds between outbox checks when nothing wakes the relay 
 # allows and systemd's default 90 s: in-flight polls and sends get FINISH_DEADLINE, then they are
 # cancelled, which every stage survives (the outbox commits `sending` before each call), and get
 # _CANCEL_GRACE to unwind; closing the archive and the interpreter (its heap frozen, so no last
-# cycle collections over it: bot/cli/main.py) takes the rest.
+# cycle collections over it: bot/cli/core.py) takes the rest.
 STOP_DEADLINE = 6.0
 _CANCEL_GRACE = 1.0
 _EXIT = 0.5

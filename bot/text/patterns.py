@@ -64,16 +64,16 @@ def phrase_words(phrase: str) -> list[str]:
     return words
 
 
-def compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile a phrase whose every word matches the start of a word."""
+def phrase_regex(phrase: str) -> tuple[str, int]:
+    """Return the regex (and its flags) of a phrase whose every word matches a word's start."""
     words = phrase_words(phrase)
     # An all-capitals phrase is an acronym: exact case, whole word, so "UN" never
     # matches "un-" or "UNESCO", and "ЕС" never matches the syllable "ес".
     if phrase.upper() == phrase and phrase.lower() != phrase:
-        return re.compile(rf"(?<!\w){_GAP.join(map(re.escape, words))}(?!\w)")
+        return rf"(?<!\w){_GAP.join(map(re.escape, words))}(?!\w)", 0
     # Otherwise each word is a stem: "государственн границ" finds "государственной границы".
     body = (r"\w*" + _GAP).join(map(re.escape, words))
-    return re.compile(rf"(?<!\w){body}", re.IGNORECASE)
+    return rf"(?<!\w){body}", re.IGNORECASE
 
 
 def compile_regex(pattern: str, *, allow_empty: bool = False) -> regex.Pattern[str]:

@@ -11,21 +11,26 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import regex
 
 from bot.text.patterns import (
-    compile_phrase,
     compile_regex,
     fold,
     normalize,
+    phrase_regex,
     phrase_words,
     regex_needles,
 )
-from bot.text.topic_model import TopicModel, shipped_model
+from bot.text.shipped import shipped_topics
+
+if TYPE_CHECKING:
+    from bot.text.topic_model import TopicModel
 
 TOPIC_THRESHOLD = 2.0
 ENTITY_THRESHOLD = 1.0
+SHIPPED = "shipped"  # a taxonomy's model: the one shipped with presswatch, loaded on first use
 _SECTIONS = {"topics": TOPIC_THRESHOLD, "entities": ENTITY_THRESHOLD}
 _KEYS = {
     "label",
@@ -55,7 +60,14 @@ class Rule:
     kind: str  # 'phrase' | 'regex'
     pattern: str
     weight: float = 1.0
-    compiled: re.Pattern[str] | regex.Pattern[str] = field(init=False, repr=False, compare=False)
+    # A phrase's regex and flags, compiled on first use (`compiled`): a taxonomy has hundreds,
+    # compiling them all took ~0.1 s of every command's start, and a command that classifies
+    # nothing (or a text without the phrase's needle) never needs one. A regex rule is compiled,
+    # and vetted, at once.
+    expression: tuple[str, int] = field(init=False, repr=False, compare=False, default=("", 0))
+    built: re.Pattern[str] | regex.Pattern[str] | None = field(
+        init=False, repr=False, compare=False, default=None
+    )
     # Text every match contains, looked up in Text.exact or Text.folded before the regex runs.
     needle: str = field(init=False, repr=False, compare=False, default="")
     needle_folded: bool = field(init=False, repr=False, compare=False, default=True)
@@ -67,19 +79,32 @@ class Rule:
 
     def __post_init__(self) -> None:
         if self.kind == "phrase":
-            compiled = compile_phrase(self.pattern)
+            expression = phrase_regex(self.pattern)
             first = phrase_words(self.pattern)[0]
-            exact = not compiled.flags & re.IGNORECASE
+            exact = not expression[1] & re.IGNORECASE
             object.__setattr__(self, "needle", first if exact else fold(first))
             object.__setattr__(self, "needle_folded", not exact)
             if _WORD.fullmatch(fold(first)):
                 object.__setattr__(self, "word", fold(first)[:_START])
+            object.__setattr__(self, "expression", expression)
         elif self.kind == "regex":
             compiled = compile_regex(self.pattern)
             object.__setattr__(self, "needles", regex_needles(compiled))
+            object.__setattr__(self, "built", compiled)
         else:
             raise ValueError(f"unknown rule kind {self.kind!r}")
-        object.__setattr__(self, "compiled", compiled)
+
+    def __reduce__(self) -> tuple:
+        """Pickle the rule as its definition, the same whatever was compiled since (the parsing
+        sandbox tells one taxonomy from another by its pickle)."""
+        return (Rule, (self.kind, self.pattern, self.weight))
+
+    @property
+    def compiled(self) -> re.Pattern[str] | regex.Pattern[str]:
+        """Return the compiled pattern, compiling a phrase's the first time."""
+        if self.built is None:  # two threads may both compile it: the same pattern either way
+            object.__setattr__(self, "built", re.compile(*self.expression))
+        return self.built
 
     def may_match(self, text: Text) -> bool:
         """Tell cheaply whether the regex could match: False only when its needle is absent."""
@@ -147,13 +172,24 @@ class Taxonomy:
 
     topics: tuple[Topic, ...]
     entities: tuple[Topic, ...] = ()
-    model: TopicModel | None = field(default=None, compare=False, repr=False)
+    # The model that decides the modelled topics: one given, or SHIPPED, whose weights (and
+    # numpy) load when a text is first classified, never for a command that classifies nothing.
+    decider: TopicModel | str | None = field(default=None, compare=False, repr=False)
     # Every rule's word beginning: all that Text.starts needs to hold for this taxonomy.
     words: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         found = set().union(*(topic.words() for topic in (*self.topics, *self.entities)))
         object.__setattr__(self, "words", frozenset(found))
+
+    @property
+    def model(self) -> TopicModel | None:
+        """Return the model that decides the modelled topics, if any, loading the shipped one."""
+        if self.decider != SHIPPED:
+            return self.decider
+        from bot.text.topic_model import shipped_model  # noqa: PLC0415 - numpy: see `decider`
+
+        return shipped_model()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,18 +232,18 @@ def taxonomy_from_dict(
             raise ValueError(f"{_join(path, key)}: unknown key (expected topics, entities)")
     if "topics" not in data:
         raise ValueError(f"{_join(path, 'topics')}: missing")
-    model = model or shipped_model()
+    modelled = model.topics if model else shipped_topics()
     built = {}
     for section, threshold in _SECTIONS.items():
         where = _join(path, section)
         tables = _expect(data.get(section, {}), dict, where, "a table")
-        known = model.topics if section == "topics" else ()
+        known = modelled if section == "topics" else ()
         built[section] = tuple(
             _topic(key, table, path=_join(where, key), threshold=threshold, modelled=known)
             for key, table in tables.items()
         )
     used = any(t.model for t in built["topics"])
-    return Taxonomy(built["topics"], built["entities"], model if used else None)
+    return Taxonomy(built["topics"], built["entities"], (model or SHIPPED) if used else None)
 
 
 def _topic(

@@ -15,14 +15,13 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 
 from bot.text.lemmas import Forms, lemma_features
+from bot.text.shipped import FORMAT, MODEL_PATH, checked
 
-MODEL_PATH = Path(__file__).with_name("topics_model.json")
-FORMAT = 2
+__all__ = ["FORMAT", "MODEL_PATH", "Decision", "TopicModel", "features", "shipped_model"]
 RULE_WEIGHT = 2.0  # rule points are few and strong; this puts them on the lemmas' scale
 EXPLAIN_TOP = 5
 
@@ -53,8 +52,7 @@ class TopicModel:
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
         """Build a model from its JSON form, refusing another format."""
-        if data.get("format") != FORMAT:
-            raise ValueError(f"topic model format {data.get('format')!r}, expected {FORMAT}")
+        data = checked(data)
         topics = tuple(data["topics"])
         names = sorted({name for t in topics for name in data["topics"][t]["weights"]})
         vocabulary = {name: i for i, name in enumerate(names)}

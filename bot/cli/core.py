@@ -1,0 +1,238 @@
+"""What the core commands do: `once` and `run` poll and post, `extract` reads one page as a poll would.
+
+They need the whole composition root (HTTP, Telegram, the parsing sandbox, the scheduler), so
+this module is imported only when one of them runs (bot/cli/main.py names them with `later`);
+their arguments, summaries and examples stay in main.py, which --help and every command read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import App, open_app, run_once
+from bot.archive import Archive
+from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError
+from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
+from bot.delivery.render import local_time
+from bot.ingest.intake import Decision
+from bot.ingest.plan import describe
+from bot.ingest.proposal import is_feed
+from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
+from bot.service.scheduler import ChatFactory, Service
+from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
+from scrapers.encoding import decode_html
+from scrapers.fetch import Fetcher
+from scrapers.selection import source_for_url
+from storage import RunStatus
+
+log = logging.getLogger(__name__)
+
+
+def once(args: argparse.Namespace) -> int:
+    """Poll every due source once, publish what is pending, exit; say in one line how it went."""
+    config = load_config(args.config)
+    _warn(config)
+
+    async def go() -> int:
+        # Asked first: with a refused token nothing would be posted, so nothing is polled either.
+        telegram = await check_telegram(config.telegram)
+        if telegram.state == TelegramState.REFUSED:
+            raise CommandError(
+                f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
+                "shows it); nothing was polled or posted"
+            )
+        async with open_app(config, role="once") as app:
+            runs, report = await run_once(app)
+            telegram = _after_sends(telegram, app.counters.telegram.latest)
+        # Each failing source was told once already, by the poll's own warning (its key, URL
+        # and reason); the summary line only counts them.
+        print(
+            round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
+            file=sys.stderr,
+        )
+        failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
+        return EXIT_FAILED if failed or not telegram.healthy else EXIT_OK
+
+    return asyncio.run(go())
+
+
+def _after_sends(check: TelegramCheck, latest: TelegramCheck) -> TelegramCheck:
+    """Return what the sends of this round said about Telegram, else the check before them."""
+    return check if latest.state == TelegramState.UNKNOWN else latest
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the service until SIGINT or SIGTERM; SIGHUP re-reads the config."""
+    config = load_config(args.config)
+    _warn(config)
+
+    async def go() -> int:
+        # A stop that arrives while the archive and the bot are still opening ends the start-up
+        # cleanly; once serving, the service installs its own handlers.
+        early_stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, early_stop.set)
+        # The config being opened was read just now: an early reload has nothing newer to read.
+        loop.add_signal_handler(signal.SIGHUP, lambda: None)
+        async with open_app(config, role="run") as app:
+            if early_stop.is_set():
+                return EXIT_OK
+            service = _service(app)
+            await service.run()
+        return EXIT_FAILED if service.failure else EXIT_OK
+
+    code = asyncio.run(go())
+    # The heap (taxonomy, word forms, the near-duplicate index: millions of objects) goes with
+    # the process; the interpreter's last cycle collections over it took 2.3 s of a stop's 6 s.
+    gc.freeze()
+    return code
+
+
+def _service(app: App) -> Service:
+    """Return the service: one process with its scheduler, or one of many workers (PostgreSQL)."""
+    if app.fleet is None:
+        return Service(app, chat=_chat(app))
+    from bot.service.fleet import FleetService  # noqa: PLC0415 - the [postgres] extra
+
+    return FleetService(app, chat=_chat(app))
+
+
+def _warn(config: Config) -> None:
+    """Log what the config says that is allowed but probably not meant (no channels)."""
+    for warning in config.warnings:
+        log.warning("config: %s", warning)
+
+
+def _chat(app: App) -> ChatFactory | None:
+    """Return what builds the chat commands when they are on (PTB's Application loads only then)."""
+    if not app.config.telegram.commands:
+        return None
+    from bot.chat.application import Chat  # noqa: PLC0415 - loaded only when enabled
+
+    return lambda snapshot: Chat(
+        config=app.config, store=app.store, counters=app.counters, snapshot=snapshot
+    )
+
+
+# -- extract --------------------------------------------------------------------------------------
+
+
+def extract(args: argparse.Namespace) -> int:
+    """Print one extracted article as JSON, writing neither to the archive nor to Telegram."""
+    path = Path(args.config)
+    # Without a config file the generic rules and defaults apply (no taxonomy, no channels).
+    config = (
+        load_config(path) if (args.source or path.exists()) else config_from_dict({}, path=path)
+    )
+    source = _extract_source(config, args)
+
+    async def go() -> Decision:
+        async with open_app(config, archive=Archive.DRY, deliver=False) as app:
+            content, text, url = await _read_target(
+                args.target, url=args.url, fetcher=app.fetcher, source=source
+            )
+            if is_feed(content):
+                article = _article_from_feed(content, url=url, source=source, item=args.item)
+            else:
+                article = extract_article(text, url=url, source=source, now=datetime.now(UTC))
+            # Planned as a poll would: a source's first run posts only its newest `backfill`.
+            first_run = source and app.store.sources.state(source.key).baseline_at is None
+            key = source.key if source else ""
+            return app.poll.intake.decide(key, article, post=not first_run, now=datetime.now(UTC))
+
+    decision = asyncio.run(go())
+    article, plan = decision.enriched.article, decision.plan
+    zone = source.timezone if source else "UTC"
+    print(
+        json.dumps(
+            {
+                "source": source.key if source else None,
+                "url": article.url,
+                "canonical_url": article.canonical_url,
+                "title": article.title,
+                "published": article.published.isoformat() if article.published else None,
+                "published_local": local_time(article.published, zone)
+                if article.published
+                else None,
+                "author": article.author,
+                "lang": article.lang,
+                "image": article.image or None,
+                "lead": article.lead,
+                "summary": article.summary,
+                "topics": list(article.topics),
+                "entities": list(article.entities),
+                "explain": {
+                    r.key: {"score": round(r.score, 2), "rules": list(r.rules)}
+                    for r in decision.enriched.reasons
+                },
+                "plan": {
+                    "fate": plan.fate,
+                    "reprint_of": plan.story.article_id if plan.story else None,
+                    "posts": [d.channel for d in plan.posts],
+                    "updates": list(plan.updates),
+                    "silent": plan.silent,
+                    "would be": describe(plan),
+                },
+                "body": article.body,
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+    return EXIT_OK
+
+
+def _extract_source(config: Config, args: argparse.Namespace) -> Source | None:
+    """Return the source named by --source, else the configured source the page's URL belongs to."""
+    if args.source:
+        return config.source(args.source)
+    url = args.url or (args.target if args.target.startswith(("http://", "https://")) else None)
+    source = source_for_url(config.sources, url) if url else None
+    if source:
+        log.info(
+            "extract %s: using source %s (its host matches; --source overrides)", url, source.key
+        )
+    return source
+
+
+def _article_from_feed(
+    content: bytes, *, url: str, source: Source | None, item: str | None
+) -> Article:
+    """Return the article a full-text feed carries for one item (tass.ru, en.kremlin.ru)."""
+    source = source or Source(key="feed", url=url, kind="feed")
+    links = links_from_feed(content, source=source)
+    chosen = (
+        next((link for link in links if item in (link.url, link.canonical_url)), None)
+        if item
+        else links[0]
+    )
+    if chosen is None:
+        raise CommandError(f"no item {item!r} in the feed ({len(links)} items)")
+    if not chosen.content_html and not chosen.summary:
+        raise CommandError(
+            f"{chosen.url}: the feed carries no text for this item; extract its page instead"
+        )
+    return article_from_link(chosen, source=source)
+
+
+async def _read_target(
+    target: str, *, url: str | None, fetcher: Fetcher, source: Source | None
+) -> tuple[bytes, str, str]:
+    """Return (bytes, decoded text, url) from a file or by fetching a URL."""
+    path = Path(target)
+    if not target.startswith(("http://", "https://")):
+        if not path.is_file():
+            raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
+        content = path.read_bytes()
+        return content, decode_html(content), url or path.resolve().as_uri()
+    page = await fetcher.get(target, robots=source.robots if source else True)
+    return page.content, page.text, page.url
