@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.archive import SEARCH_COLUMNS
+from bot.cli.hits import SEARCH_COLUMNS
 from storage import Store
 from tests.support.archive import add, archive_config
 from tests.support.cli import presswatch

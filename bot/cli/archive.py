@@ -24,6 +24,7 @@ from bot.cli.common import (
     table,
     whole,
 )
+from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
@@ -31,7 +32,7 @@ from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from storage.reports import EXPORT_COLUMNS
-from storage.search import SearchHit, holds_language, marked, search, topic_keys
+from storage.search import holds_language, search, topic_keys
 
 if TYPE_CHECKING:
     from bot.ingest.backfill import BackfillReport
@@ -39,20 +40,6 @@ if TYPE_CHECKING:
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
-SEARCH_COLUMNS = (
-    "id",
-    "published_at",
-    "source_key",
-    "lang",
-    "title",
-    "url",
-    "topics",
-    "duplicate_of",
-    "reprint_of",  # the old name of duplicate_of, kept for the scripts that read it
-    "rank",
-    "score",
-    "snippet",
-)
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -113,7 +100,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             raise UsageError(f"search: {exc}: give at least one word") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
-    _print_hits(hits, args.format, sys.stdout)
+    print_hits(hits, args.format, sys.stdout)
     if foreign:
         written = sorted({s.lang for s in config.sources if s.lang})
         print(
@@ -147,65 +134,6 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
         return name
     known = sorted(archived | {t.key for t in named})
     raise UsageError(f"search: {unknown_name('topic', name, known, listed='known')}")
-
-
-def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
-    """Return a hit as a plain record for JSON and CSV: `rank` its place (1 is the most
-    relevant), `score` its relevance as a share of the best hit's, 0-100."""
-    return {
-        "id": hit.id,
-        "published_at": hit.published_at,
-        "source_key": hit.source_key,
-        "lang": hit.lang,
-        "title": hit.title,
-        "url": hit.url,
-        "topics": list(hit.topics),
-        "duplicate_of": hit.duplicate_of,  # the name `export` and the archive's column use
-        "reprint_of": hit.duplicate_of,
-        "rank": position,
-        # The engines' own numbers are no reader's scale: bm25 is negative and, for a word in
-        # most articles, about -0.000001; ts_rank is another range. Their ratio to the best
-        # is the same on both.
-        "score": round(100 * hit.rank / best) if best else None,
-        "snippet": marked(hit.snippet, "[", "]"),
-    }
-
-
-def _records(hits: list[SearchHit]) -> list[dict]:
-    """Return the hits as records, best first as searched."""
-    best = min((h.rank for h in hits), default=0.0)  # lower is more relevant in both engines
-    return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
-
-
-def _print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
-    """Write hits as an aligned table, a JSON array or CSV."""
-    if fmt == "json":
-        out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
-    elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(SEARCH_COLUMNS)
-        for hit, record in zip(hits, _records(hits), strict=True):
-            record |= {"topics": ";".join(hit.topics)}
-            writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
-    elif hits:
-        rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
-        for hit in hits:
-            reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
-            rows.append(
-                (
-                    str(hit.id),
-                    when(hit.published_at),
-                    hit.source_key,
-                    _clip(reprint + hit.title, 70),
-                    marked(hit.snippet, "[", "]"),
-                )
-            )
-        out.write(table(rows) + "\n")
-
-
-def _clip(text: str, width: int) -> str:
-    """Return text cut to `width` characters with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
 # -- export ---------------------------------------------------------------------------------------

@@ -1,0 +1,85 @@
+"""Search hits as the command line prints them: an aligned table, a JSON array or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import TextIO
+
+from bot.cli.common import table
+from bot.service.overview import when
+from storage.search import SearchHit, marked
+
+SEARCH_COLUMNS = (
+    "id",
+    "published_at",
+    "source_key",
+    "lang",
+    "title",
+    "url",
+    "topics",
+    "duplicate_of",
+    "reprint_of",  # the old name of duplicate_of, kept for the scripts that read it
+    "rank",
+    "score",
+    "snippet",
+)
+
+
+def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
+    """Return a hit as a plain record for JSON and CSV: `rank` its place (1 is the most
+    relevant), `score` its relevance as a share of the best hit's, 0-100."""
+    return {
+        "id": hit.id,
+        "published_at": hit.published_at,
+        "source_key": hit.source_key,
+        "lang": hit.lang,
+        "title": hit.title,
+        "url": hit.url,
+        "topics": list(hit.topics),
+        "duplicate_of": hit.duplicate_of,  # the name `export` and the archive's column use
+        "reprint_of": hit.duplicate_of,
+        "rank": position,
+        # The engines' own numbers are no reader's scale: bm25 is negative and, for a word in
+        # most articles, about -0.000001; ts_rank is another range. Their ratio to the best
+        # is the same on both.
+        "score": round(100 * hit.rank / best) if best else None,
+        "snippet": marked(hit.snippet, "[", "]"),
+    }
+
+
+def _records(hits: list[SearchHit]) -> list[dict]:
+    """Return the hits as records, best first as searched."""
+    best = min((h.rank for h in hits), default=0.0)  # lower is more relevant in both engines
+    return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
+
+
+def print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
+    """Write hits as an aligned table, a JSON array or CSV."""
+    if fmt == "json":
+        out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(SEARCH_COLUMNS)
+        for hit, record in zip(hits, _records(hits), strict=True):
+            record |= {"topics": ";".join(hit.topics)}
+            writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
+    elif hits:
+        rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
+        for hit in hits:
+            reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
+            rows.append(
+                (
+                    str(hit.id),
+                    when(hit.published_at),
+                    hit.source_key,
+                    _clip(reprint + hit.title, 70),
+                    marked(hit.snippet, "[", "]"),
+                )
+            )
+        out.write(table(rows) + "\n")
+
+
+def _clip(text: str, width: int) -> str:
+    """Return text cut to `width` characters with an ellipsis."""
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
