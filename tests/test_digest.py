@@ -220,6 +220,27 @@ def test_digest_boundaries_stay_ahead_on_days_clocks_change(moment) -> None:
     assert moment < boundary <= moment + timedelta(hours=1)
 
 
+@pytest.mark.parametrize(
+    ("moment", "period", "boundary", "start"),
+    [
+        # Berlin falls back on 25 October 2026 (a 25-hour day): a daily digest goes at midnight,
+        # not at 23:00 and again at 00:00; "12h" at noon, not at 11:00.
+        ("2026-10-25 08:00", 86400, "2026-10-25 23:00", "2026-10-24 22:00"),
+        ("2026-10-25 08:00", 43200, "2026-10-25 11:00", "2026-10-24 22:00"),
+        # It springs forward on 29 March 2026 (23 hours): "12h" goes at noon, not at 13:00.
+        ("2026-03-29 08:00", 43200, "2026-03-29 10:00", "2026-03-28 23:00"),
+        # Each of the repeated hour's two full hours is a boundary of "1h".
+        ("2026-10-25 00:30", 3600, "2026-10-25 01:00", "2026-10-25 00:00"),
+        ("2026-10-25 01:30", 3600, "2026-10-25 02:00", "2026-10-25 01:00"),
+    ],
+)
+def test_digest_boundaries_are_local_wall_clock_times_on_days_clocks_change(
+    moment, period, boundary, start
+) -> None:
+    assert next_digest_at(utc(moment), period, "Europe/Berlin") == utc(boundary)
+    assert digest_period([utc(moment)], period, "Europe/Berlin") == (utc(start), utc(boundary))
+
+
 # -- how a digest reads ---------------------------------------------------------------------------
 
 

@@ -79,23 +79,35 @@ def quiet_until(moment: datetime, quiet: tuple[str, str] | None, zone: str) -> d
 def next_digest_at(moment: datetime, period: int, zone: str) -> datetime:
     """Return the first digest time strictly after `moment` (UTC).
 
-    Periods of up to a day count from local midnight and restart at the next one; longer
-    periods count from the Unix epoch.
+    Periods of up to a day fall at local wall-clock times counted from local midnight ("12h":
+    noon and midnight) and restart at the next one; longer periods count from the Unix epoch.
     """
     if period > DAY:
         stamp = moment.timestamp()
         return datetime.fromtimestamp((math.floor(stamp / period) + 1) * period, UTC)
+    return _around(moment, period, zone)[1]
+
+
+def _around(moment: datetime, period: int, zone: str) -> tuple[datetime, datetime]:
+    """Return the digest times (UTC) of a period of up to a day either side of `moment`: the last
+    at or before it and the first after it."""
     tz = ZoneInfo(zone)
     local = moment.astimezone(tz)
-    # Arithmetic in UTC: aware datetimes of one zone add and subtract wall-clock time, which is
-    # an hour off on the days clocks change.
-    midnight = datetime.combine(local.date(), time(0), tzinfo=tz).astimezone(UTC)
-    next_midnight = datetime.combine(
-        local.date() + timedelta(days=1), time(0), tzinfo=tz
-    ).astimezone(UTC)
-    elapsed = (moment.astimezone(UTC) - midnight).total_seconds()
-    boundary = midnight + timedelta(seconds=(math.floor(elapsed / period) + 1) * period)
-    return min(boundary, next_midnight)
+    wall = datetime.combine(local.date(), time(0))
+    midnight = wall.replace(tzinfo=tz).astimezone(UTC)
+    next_midnight = (wall + timedelta(days=1)).replace(tzinfo=tz).astimezone(UTC)
+    # Wall-clock times, not elapsed seconds: a day that clocks change is 23 or 25 hours long,
+    # and a daily digest still goes at midnight, not at 23:00 and again at 00:00. A repeated
+    # hour's times are boundaries both times (fold 0 and 1); a skipped one's fall after the gap.
+    count = math.floor((local.replace(tzinfo=None) - wall).total_seconds() / period)
+    times = {midnight, next_midnight} | {
+        (wall + timedelta(seconds=n * period)).replace(tzinfo=tz, fold=fold).astimezone(UTC)
+        for n in range(count - 1, count + 2)
+        for fold in (0, 1)
+    }
+    times = {t for t in times if midnight <= t <= next_midnight}
+    after = min(t for t in times if t > moment)
+    return max((t for t in times if t <= moment), default=midnight), after
 
 
 def hold_until(
@@ -152,8 +164,9 @@ def digest_period(
     if not created:
         return None
     end = next_digest_at(max(created), period, zone)
-    # The boundary before the first row's release: next_digest_at of just before a period
-    # earlier (a "5h" day ends 20:00-24:00, not 19:00-24:00).
+    if period <= DAY:
+        return _around(min(created), period, zone)[0], end
+    # A long period's boundary before the first row's release (they count from the epoch).
     first = next_digest_at(min(created), period, zone)
     return next_digest_at(first - timedelta(seconds=period, microseconds=1), period, zone), end
 
