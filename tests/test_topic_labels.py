@@ -39,6 +39,16 @@ def test_a_label_in_the_post_s_language_is_its_name_and_hashtag() -> None:
     assert (named.hashtag_in("en"), named.hashtag_in("ru")) == ("Peace", "Мир")
 
 
+def test_a_label_with_no_letter_leaves_the_hashtag_to_the_key() -> None:
+    # "2026" or "???" make no hashtag: a config that names no hashtag of its own still loads
+    # (the key was the default before labels were) and says nothing of a hashtag it never wrote.
+    for label in ("2026", "???"):
+        (topic,) = taxonomy_from_config(
+            {"topics": {"year-2026": {"label": label, "phrases": ["summit"]}}}
+        ).topics
+        assert (topic.hashtag, topic.hashtag_in("en"), topic.label) == ("year_2026",) * 2 + (label,)
+
+
 # Telegram's own reading of a hashtag (TDLib's match_hashtags): '#' and then 1 to 256 letters,
 # decimal digits, '_' (or ZWNJ, middle dot), at least one a letter; a '-' or a space ends it.
 _TELEGRAM_HASHTAG = re.compile(r"#(?=\w*[^\W\d_])\w{1,256}")

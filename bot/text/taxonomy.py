@@ -266,7 +266,7 @@ def _topic(
     return Topic(
         key=key,
         label=label,
-        hashtag=_hashtag(table, label, path),
+        hashtag=_hashtag(table, label, key, path),
         threshold=threshold,
         rules=rules,
         exclude=_rules(table, ("exclude", "exclude_regex"), path, {}),
@@ -310,11 +310,14 @@ def _weights(table: dict, path: str) -> dict[str, float]:
     return {key: _number(value, f"{path}.weights.{key}") for key, value in weights.items()}
 
 
-def _hashtag(table: dict, label: str, path: str) -> str:
+def _hashtag(table: dict, label: str, key: str, path: str) -> str:
     """Return the hashtag text; Telegram allows only letters, digits and '_'."""
     # By default the label, as a post in its language shows it (#Politics_and_diplomacy beside
     # the Russian #Политика_и_дипломатия), not the key: "#politics_diplomacy" reads as code.
-    raw = _expect(table.get("hashtag", as_hashtag(label)), str, f"{path}.hashtag", "a string")
+    # A label with no letter ("2026") makes no hashtag Telegram reads: the key then, as before.
+    made = as_hashtag(label)
+    default = made if made and not made.replace("_", "").isdigit() else key
+    raw = _expect(table.get("hashtag", default), str, f"{path}.hashtag", "a string")
     tag = raw.lstrip("#").replace("-", "_")
     if not re.fullmatch(r"\w+", tag) or tag.isdigit():
         raise ValueError(f"{path}.hashtag: {raw!r} is not a usable Telegram hashtag")
