@@ -50,6 +50,9 @@ def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres)
     hits = json.loads(found.stdout)
     assert hits[0]["title"] == "Briefing by CSTO Secretary General Stanislav Zas"
     assert "[Zas]" in hits[0]["snippet"] or "[Stanislav]" in hits[0]["snippet"]
+    # minus ts_rank, lower for the more relevant as bm25 on SQLite: the best scores 100.
+    assert [(h["rank"], h["score"]) for h in hits[:1]] == [(1, 100)]
+    assert all(0 < h["score"] <= 100 for h in hits), hits
     stats = json.loads(presswatch("stats", "--format", "json", "--config", str(config)).stdout)
     assert sum(r["articles"] for r in stats["sources"]) == 6
     status = presswatch("status", "--config", str(config))
