@@ -200,6 +200,21 @@ def test_mysubs_names_a_topic_in_the_reader_s_language_and_its_command_works(
     assert "Unsubscribed" in off and store.subscriptions.of_user(READER) == []
 
 
+def test_a_quoted_unsubscribe_stops_the_phrase_not_the_topic_of_the_same_name(
+    fake, store, tmp_path
+) -> None:
+    # /mysubs offers `/unsubscribe peacekeeping` for the topic and `/unsubscribe "peacekeeping"`
+    # for the phrase: each must stop its own alert, whichever was made first.
+    async def script(s):
+        await s.ask("/subscribe peacekeeping")
+        await s.ask('/subscribe "peacekeeping"')
+        return [await s.ask('/unsubscribe "peacekeeping"')]
+
+    (off,), _ = talk(fake, store, tmp_path, script)
+    assert "Unsubscribed" in off
+    assert [s.kind for s in store.subscriptions.of_user(READER)] == ["topic"]
+
+
 def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
     fake, store, tmp_path
 ) -> None:

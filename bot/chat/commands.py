@@ -29,6 +29,7 @@ from bot.service.overview import counted, status_lines
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
+from storage.subscriptions import SubscriptionKind
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,12 @@ class Commands:
         if words.strip().casefold() == "all":
             return f"Removed {counted(subs.remove_all(user_id=who.user_id), 'alert')}."
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
-        mine = next((s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted), None)
+        named = [s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted]
+        # Quotes name the phrase, as /mysubs writes it: a topic "peacekeeping" and a phrase
+        # "peacekeeping" are two alerts, and each command stops its own.
+        phrase = words.strip()[:1] in QUOTES
+        mine = next((s for s in named if (s.kind == SubscriptionKind.PHRASE) == phrase), None)
+        mine = mine or next(iter(named), None)
         target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
         if isinstance(target, str):
             return target
