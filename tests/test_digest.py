@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -269,6 +270,31 @@ def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(tmp
     assert all(
         f'<a href="https://tass.com/politics/{n}">Title {n}</a>' in digest.text for n in range(3)
     )
+
+
+def test_a_mixed_digest_names_every_time_s_zone_in_its_one_language(tmp_path) -> None:
+    # A Russian and an English article: the digest is in English, "MSK" in its heading and in
+    # each entry, not "МСК" under the Russian one's title.
+    with FakeTelegram(rate_limit=None) as fake:
+        h = Harness(tmp_path, fake, digest="1h", timezone=MSK)
+        moscow = tuple(replace(s, timezone=MSK) for s in h.config.sources)
+        h.config = replace(h.config, sources=moscow)
+        created = START + timedelta(minutes=20)
+        for n, lang in enumerate(("ru", "en")):
+            h.store.add_article(
+                article(n, lang=lang),
+                source_key="tass-com",
+                now=created,
+                deliveries=[Delivery("main", CHAT)],
+            )
+        h.time.advance(60 * 60)
+        h.run()
+        (digest,) = fake.messages_for(CHAT)
+    assert digest.plain.splitlines()[0] == "Digest · 28.11.2026 12:00–13:00 MSK"
+    assert digest.plain.splitlines()[4:] == [
+        "• Title 0 · 28.11.2026 12:00 MSK",
+        "• Title 1 · 28.11.2026 12:00 MSK",
+    ]
 
 
 @pytest.mark.parametrize(

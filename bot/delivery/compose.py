@@ -219,6 +219,8 @@ class Composer:
         """Pack a digest channel's rows into messages, splitting between articles."""
         first = items[0]
         channel = self.channel(first.channel)
+        langs = {i.article.lang.split("-")[0] for i in items}
+        lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
         entries = []
         for item in items:
             source = self._sources.get(item.source_key)
@@ -227,6 +229,7 @@ class Composer:
                     item.article,
                     source_name=source.display_name if source else item.source_key,
                     zone=source.timezone if source else "UTC",
+                    lang=lang,  # one message, one way of naming zones ("MSK" or "МСК")
                 )
             )
         zone = channel.timezone if channel else "UTC"
@@ -238,13 +241,12 @@ class Composer:
             if channel and channel.digest_seconds and len(created) == len(items)
             else None
         )
-        langs = {i.article.lang.split("-")[0] for i in items}
         head = digest_head(
             len(items),
             sources=len({e.group for e in entries}),
             period=period,
             zone=zone,
-            lang=langs.pop() if len(langs) == 1 else "",  # a mixed digest is in English
+            lang=lang,
         )
         return [
             (

@@ -125,12 +125,16 @@ def hold_until(
     return release if release > now else None
 
 
-def digest_entry(article: Article, *, source_name: str, zone: str) -> DigestEntry:
-    """Render one article for a digest: its linked title and local time, under its source."""
+def digest_entry(
+    article: Article, *, source_name: str, zone: str, lang: str | None = None
+) -> DigestEntry:
+    """Render one article for a digest: its linked title and local time (its zone named for
+    readers of `lang`, the digest's language; by default the article's), under its source."""
     url = without_trackers(article.url)
     label = link_label(url)  # the same short address as a post shows, for an untitled article
     title = shorten(article.title, 300) if article.title.strip() else label
-    when = shown_time(article.published, zone, article.lang) if article.published else ""
+    words = article.lang if lang is None else lang
+    when = shown_time(article.published, zone, words) if article.published else ""
     href = html.escape(url, quote=True)
     tail = f" · {when}" if when else ""
     return DigestEntry(
