@@ -132,3 +132,20 @@ def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lan
     ([post], [personal]) = fake.messages_for(CHAT), fake.messages_for(7)
     assert line in personal.plain.splitlines()
     assert "«" not in post.plain  # the channel's post names no reader's subscription
+
+
+def test_an_alert_whose_subscription_was_dropped_before_sending_names_none(tmp_path, fake) -> None:
+    # The row records the reader, not the subscription: asked again at send time, a reader who
+    # has since dropped it is not told "Your alert: topic «Peacekeeping»".
+    h = Harness(tmp_path, fake)
+    h.store.subscriptions.add(user_id=7, chat_id="7", kind="topic", value="peacekeeping", now=START)
+    h.store.add_article(
+        replace(_article(1, "en"), topics=("peacekeeping",)),
+        source_key="tass-com",
+        now=START,
+        deliveries=[Delivery("user:7", "7")],
+    )
+    h.store.subscriptions.remove(user_id=7, kind="topic", value="peacekeeping")
+    h.run()
+    (personal,) = fake.messages_for(7)
+    assert personal.plain.startswith("В ОДКБ") and "alert" not in personal.plain
