@@ -12,10 +12,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.app import open_app
 from bot.archive import Archive
-from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError, published_utc
+from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError, UsageError, published_utc
 from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import shorten
@@ -50,6 +51,10 @@ class _Proposal:
 
 def add(args: argparse.Namespace) -> int:
     """Propose a [[sources]] block for a URL and preview its first articles."""
+    parts = urlsplit(args.url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        # Said of the address given, not of the robots.txt the fetcher would ask for first.
+        raise UsageError(f"add: {args.url!r} is not a web address (http:// or https://)")
     path = Path(args.config)
     # A first source may come before any config file: then the default fetch policy applies.
     config = load_config(path) if path.exists() else config_from_dict({}, path=path)
