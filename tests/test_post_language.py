@@ -43,6 +43,8 @@ def test_a_story_s_other_sources_are_named_in_the_article_s_language(lang, line)
         ("en", "Europe/Berlin", "ТАСС · 28.11.2026 10:00 CET"),
         ("ru", "Asia/Kolkata", "ТАСС · 28.11.2026 14:30 UTC+5:30"),
         ("ru-RU", "UTC", "ТАСС · 28.11.2026 09:00 UTC"),
+        # London's winter "GMT" is UTC itself: no "UTC+0".
+        ("ru", "Europe/London", "ТАСС · 28.11.2026 09:00 UTC"),
     ],
 )
 def test_a_post_names_its_time_zone_as_readers_of_its_language_read_it(lang, zone, line) -> None:

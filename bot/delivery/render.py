@@ -149,6 +149,8 @@ def zone_name(local: datetime, lang: str = "") -> str:
     if name[:1] not in "+-" and not (russian and name not in ("UTC", "")):
         return name
     minutes = round((local.utcoffset() or timedelta(0)).total_seconds() / 60)
+    if not minutes:
+        return "UTC"  # London's winter "GMT" as well: "UTC+0" says the same at more length
     hours, rest = divmod(abs(minutes), 60)
     return f"UTC{'-' if minutes < 0 else '+'}{hours}" + (f":{rest:02d}" if rest else "")
 
