@@ -242,6 +242,14 @@ def test_digest_boundaries_are_local_wall_clock_times_on_days_clocks_change(
     assert digest_period([utc(moment)], period, "Europe/Berlin") == (utc(start), utc(boundary))
 
 
+def test_a_digest_period_across_a_clock_change_names_both_zones() -> None:
+    # The first of Berlin's two 02:00-03:00 hours ends at the second 02:00: "02:00–02:00 CET"
+    # would read as no time at all.
+    span = (utc("2026-10-25 00:00"), utc("2026-10-25 01:00"))
+    head = digest_head(1, sources=1, period=span, zone="Europe/Berlin", lang="en")
+    assert head.plain.splitlines()[0] == "Digest · 25.10.2026 02:00 CEST – 02:00 CET"
+
+
 # -- how a digest reads ---------------------------------------------------------------------------
 
 

@@ -237,6 +237,9 @@ def _period(start: datetime, end: datetime, *, zone: str, lang: str) -> str:
         final = last - timedelta(days=1)
         return f"{first:%d.%m.%Y}" + (f"–{final:%d.%m.%Y}" if final.date() > first.date() else "")
     name = zone_name(last, lang)
+    if zone_name(first, lang) != name:  # clocks changed within: each end with its own zone
+        day = "" if last.date() == first.date() else f"{last:%d.%m.%Y} "
+        return f"{first:%d.%m.%Y %H:%M} {zone_name(first, lang)} – {day}{last:%H:%M} {name}"
     if last.date() == first.date() or (
         last.time() == time(0) and last.date() == first.date() + timedelta(days=1)
     ):
