@@ -311,14 +311,6 @@ def test_add_explains_a_page_without_article_links(world, tmp_path) -> None:
     assert result.stderr.strip().endswith("look for a feed, a sitemap or another listing page)")
 
 
-@pytest.mark.parametrize("url", ["notaurl", "ftp://example.org/feed", "https://"])
-def test_add_refuses_what_is_not_a_web_address_before_fetching_anything(tmp_path, url) -> None:
-    # It read "presswatch: /robots.txt: only http and https are fetched": a file it never named.
-    result = presswatch("add", url, "--config", str(tmp_path / "none.toml"))
-    assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr == f"presswatch: add: {url!r} is not a web address (http:// or https://)\n"
-
-
 def test_add_without_a_config_uses_the_default_fetch_policy(world, tmp_path) -> None:
     result = presswatch(
         "add", world.url("interaffairs-en", "/"), "--config", str(tmp_path / "none.toml")

@@ -1,5 +1,5 @@
-"""The command line at its edges: --version, bounded numbers and dates, an empty query, and a
-reader that closes the pipe early (`presswatch export | head`)."""
+"""The command line at its edges: --version, bounded numbers and dates, an empty query, an address
+that is no web address, and a reader that closes the pipe early (`presswatch export | head`)."""
 
 from __future__ import annotations
 
@@ -119,3 +119,11 @@ def test_a_reader_closing_the_pipe_ends_the_command_quietly(archive, args, read_
     assert result.returncode == EXIT_PIPE, result.stderr
     for noise in ("Traceback", "CRITICAL", "BrokenPipe", "Exception ignored"):
         assert noise not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://example.org/feed", "https://"])
+def test_add_refuses_what_is_not_a_web_address_before_fetching_anything(tmp_path, url) -> None:
+    # It read "presswatch: /robots.txt: only http and https are fetched": a file it never named.
+    result = presswatch("add", url, "--config", str(tmp_path / "none.toml"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == f"presswatch: add: {url!r} is not a web address (http:// or https://)\n"
