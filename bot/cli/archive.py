@@ -53,7 +53,12 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         help='words (all must appear, any word form); "quoted words" form a phrase',
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
-    sub.add_argument("--topic", metavar="KEY", help="only articles with this topic")
+    sub.add_argument(
+        "--topic",
+        metavar="TOPIC",
+        help="only articles with this topic or entity: its key, a label or a hashtag "
+        "(peacekeeping, Миротворчество)",
+    )
     sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
     sub.add_argument(
         "--since", type=day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
