@@ -69,9 +69,16 @@ def start(
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", *module, "run", "--config", str(config)],
+            [python(root), "-m", *module, "run", "--config", str(config)],
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
         )  # fmt: skip
+
+
+def python(root: Path) -> str:
+    """Return the interpreter to run the code in `root` with: its own virtual environment's when
+    it has one (its dependencies are part of the version compared), else this one."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
