@@ -264,3 +264,27 @@ def test_requests_to_one_host_are_spaced_by_the_delay(sites) -> None:
 
     asyncio.run(go())
     assert len(sleeps.calls) == 1 and 4.0 < sleeps.calls[0] <= 5.0
+
+
+def test_a_fetch_tries_no_import(sites, monkeypatch) -> None:
+    """httpcore asks for sniffio on every request: installed, it is found once, not searched for
+    along sys.path on each fetch (a failed import is not remembered)."""
+    import sys
+
+    sites.add("/a", "<html>a</html>")
+    tried: list[str] = []
+
+    class Recorder:
+        def find_spec(self, name, path=None, target=None):
+            tried.append(name)
+
+    async def go():
+        async with make_client(FetchPolicy(allow_private_addresses=True)) as client:
+            fetcher = Fetcher(client, FetchPolicy(allow_private_addresses=True), sleep=Sleeps())
+            await fetcher.get(f"{sites.base_url}/a", robots=False)  # lazy imports happen here
+            monkeypatch.setattr(sys, "meta_path", [Recorder(), *sys.meta_path])
+            page = await fetcher.get(f"{sites.base_url}/a", robots=False)
+            return page.status
+
+    assert asyncio.run(go()) == 200
+    assert tried == []

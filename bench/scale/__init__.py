@@ -9,4 +9,5 @@ polls that source. Search at a million articles on PostgreSQL is bench/archive's
     python -m bench.scale [--sources N] [--window S] [--runs N] [--kills N] [--workers 0,1,2]
     python -m bench.scale --search 1000000 --pgdata /work/pgdata-1m   # filled once, then reused
     python -m bench.scale.probe --workers 1 --py-spy   # one run looked into (bench/scale/probe.py)
+    python -m bench.scale.profile --perf   # the service's and a worker's own CPU, by library
 """

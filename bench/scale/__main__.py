@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="DIR",
         help="also run each mode with the code checked out in DIR (e.g. `git archive REV | tar -x "
-        "-C DIR`), interleaved with this checkout's runs, to compare two versions under one load",
+        "-C DIR`; with DIR/.venv when it has one), interleaved with this checkout's runs, to "
+        "compare two versions under one load",
     )
     parser.add_argument(
         "--search",

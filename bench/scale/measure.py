@@ -61,15 +61,24 @@ def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], 
     return path
 
 
-def start(config: Path, log: Path, *, root: Path = ROOT) -> subprocess.Popen:
+def start(
+    config: Path, log: Path, *, root: Path = ROOT, module: tuple[str, ...] = ("bot",)
+) -> subprocess.Popen:
     """Start one `presswatch run` (a worker on PostgreSQL, the service on SQLite) of the code in
-    `root` (this checkout, or another one to compare with)."""
+    `root` (this checkout, or another one to compare with); `module` is what `-m` runs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRESSWATCH_")}
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
+            [python(root), "-m", *module, "run", "--config", str(config)],
             cwd=root, env=env, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink,
         )  # fmt: skip
+
+
+def python(root: Path) -> str:
+    """Return the interpreter to run the code in `root` with: its own virtual environment's when
+    it has one (its dependencies are part of the version compared), else this one."""
+    own = root / ".venv" / "bin" / "python"
+    return str(own) if own.exists() else sys.executable
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -135,21 +144,30 @@ def server_cpu(server: Server | None) -> float:
 
 
 def warmed_workers(
-    server: Server, folder: Path, *, name: str, feeds: str, sources: int, workers: int, root: Path
-) -> tuple[str, list[subprocess.Popen]]:
-    """Start `workers` PostgreSQL workers on a new database polling `sources` feeds; return its
-    URL and the processes once 4 articles per source are archived (statistics analysed)."""
-    url = create_database(server, name)
+    server: Server | None, folder: Path, *, name: str, feeds: str, sources: int, workers: int,
+    root: Path, module: tuple[str, ...] = ("bot",),
+) -> tuple[str, list[subprocess.Popen]]:  # fmt: skip
+    """Start `workers` PostgreSQL workers on a new database (the SQLite service on a new file
+    when `server` is None) polling `sources` feeds; return the archive's URL or path and the
+    processes once 4 articles per source are archived (statistics analysed)."""
+    if server is None:
+        where = str(folder / f"{name}.db")
+        storage = f'path = "{where}"'
+    else:
+        where = create_database(server, name)
+        storage = f'url = "{where}"'
     keys = [f"wire-{n}" for n in range(sources)]
-    config = write_config(folder, f'url = "{url}"', feeds=feeds, sources=keys, every="1s")
-    procs = [start(config, folder / f"{name}.log", root=root) for _ in range(workers)]
+    config = write_config(folder, storage, feeds=feeds, sources=keys, every="1s")
+    log = folder / f"{name}.log"
+    procs = [start(config, log, root=root, module=module) for _ in range(workers)]
     try:
-        _wait(lambda: articles(url) >= 4 * sources, timeout=300)
-        analyze(url)
+        wait(lambda: articles(where) >= 4 * sources, timeout=300)
+        if server is not None:
+            analyze(where)
     except BaseException:
         stop(procs)
         raise
-    return url, procs
+    return where, procs
 
 
 def articles(where: str) -> int:
@@ -208,18 +226,11 @@ def throughput(
     window: float, name: str, root: Path = ROOT,
 ) -> Rate:  # fmt: skip
     """Run `workers` processes on a fresh archive; measure over `window` s after a warm-up."""
-    if server is None:
-        where, storage = str(folder / f"{name}.db"), f'path = "{folder / f"{name}.db"}"'
-    else:
-        where = create_database(server, name)
-        storage = f'url = "{where}"'
-    config = write_config(folder, storage, feeds=feeds, sources=sources, every="1s")
-    procs = [start(config, folder / f"{name}.log", root=root) for _ in range(workers)]
+    # Warm: every source polled a few times (its first poll records the feed as it stands).
+    where, procs = warmed_workers(
+        server, folder, name=name, feeds=feeds, sources=len(sources), workers=workers, root=root
+    )
     try:
-        # Warm: every source polled a few times (its first poll records the feed as it stands).
-        _wait(lambda: articles(where) >= 4 * len(sources), timeout=300)
-        if server is not None:
-            analyze(where)
         first = sample(where, procs, server)
         time.sleep(window)  # the measuring window itself
         return rate(first, sample(where, procs, server))
@@ -233,20 +244,20 @@ def failover(folder: Path, *, server: Server, feeds: str, name: str) -> float:
     config = write_config(folder, f'url = "{url}"', feeds=feeds, sources=["slow-0"], every="2s")
     registered = "select id from procrastinate_workers order by id"
     first = start(config, folder / f"{name}.log")
-    _wait(lambda: len(_rows(url, registered)) == 1, timeout=60)
+    wait(lambda: len(_rows(url, registered)) == 1, timeout=60)
     (doomed,) = _rows(url, registered)[0]
     second = start(config, folder / f"{name}.log")
-    _wait(lambda: len(_rows(url, registered)) == 2, timeout=60)
+    wait(lambda: len(_rows(url, registered)) == 2, timeout=60)
     polling = (
         "select worker_id from procrastinate_jobs where status = 'doing' "
         "and task_name = 'presswatch.poll'"
     )
     try:
-        _wait(lambda: _rows(url, polling) == [(doomed,)], timeout=120, every=0.02)
+        wait(lambda: _rows(url, polling) == [(doomed,)], timeout=120, every=0.02)
         first.kill()
         killed = time.monotonic()
         taken = lambda: any(w not in (doomed, None) for (w,) in _rows(url, polling))  # noqa: E731
-        _wait(taken, timeout=120, every=0.05)
+        wait(taken, timeout=120, every=0.05)
         return time.monotonic() - killed
     finally:
         first.wait(timeout=10)
@@ -262,7 +273,7 @@ def _rows(url: str, sql: str) -> list[tuple]:
         return []
 
 
-def _wait(predicate, *, timeout: float, every: float = 0.2) -> None:
+def wait(predicate, *, timeout: float, every: float = 0.2) -> None:
     """Look at a condition until it holds; raise past `timeout`."""
     deadline = time.monotonic() + timeout
     while not predicate():
