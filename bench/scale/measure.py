@@ -116,6 +116,13 @@ def children(pids: list[int]) -> list[int]:
     return found
 
 
+def load_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options every look at one load shares: its feeds, its window, the code to run."""
+    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
+    parser.add_argument("--window", type=float, default=15.0, help="seconds measured per run")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the code to run")
+
+
 def server_binaries(parser: argparse.ArgumentParser) -> Path:
     """Return the folder of PostgreSQL's binaries, or end with a usage error naming the package."""
     bindir = binaries()

@@ -135,10 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the options, start the server and the feeds, probe, print."""
     parser = argparse.ArgumentParser(prog="python -m bench.scale.probe", description=__doc__)
     parser.add_argument("--workers", type=int, default=1, help="PostgreSQL workers (default 1)")
-    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
-    parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
+    measure.load_options(parser)
     parser.add_argument("--py-spy", action="store_true", help="sample the first worker too")
-    parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
     args = parser.parse_args(argv)
     bindir = measure.server_binaries(parser)
     server = Server(bindir)

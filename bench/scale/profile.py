@@ -271,11 +271,9 @@ def _keys(results: dict[str, list[tuple]], index: int) -> list:
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, start the server and the feeds, profile both modes, print."""
     parser = argparse.ArgumentParser(prog="python -m bench.scale.profile", description=__doc__)
-    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
-    parser.add_argument("--window", type=float, default=15.0, help="seconds sampled per run")
+    measure.load_options(parser)
     parser.add_argument("--runs", type=int, default=3, help="runs per mode (medians shown)")
     parser.add_argument("--rate", type=int, default=100, help="py-spy's samples per second")
-    parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
     parser.add_argument(
         "--perf", action="store_true", help="sample with perf (native, on CPU only), not py-spy"
     )

@@ -112,10 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the options, start a server with pg_stat_statements and the feeds, look, print."""
     parser = argparse.ArgumentParser(prog="python -m bench.scale.where", description=__doc__)
     parser.add_argument("--workers", type=int, default=1, help="PostgreSQL workers (default 1)")
-    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
-    parser.add_argument("--window", type=float, default=15.0, help="seconds measured")
+    measure.load_options(parser)
     parser.add_argument("--top", type=int, default=30, help="statements listed (default 30)")
-    parser.add_argument("--root", type=Path, default=measure.ROOT, help="the code to run")
     args = parser.parse_args(argv)
     bindir = measure.server_binaries(parser)
     folder = Path(tempfile.mkdtemp(prefix="presswatch-where-"))
