@@ -7,10 +7,11 @@ import string
 
 import pytest
 
-from bot.chat.answers import fit
+from bot.chat.answers import fit, hit_text
 from bot.chat.application import RateLimiter
 from bot.chat.phrases import EN, RU, count_of, language, phrases, say
 from bot.text.plural import counted, ru_form
+from storage.hits import SearchHit
 from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ADMIN, GROUP, OTHER, add, seed, talk
 
@@ -137,6 +138,23 @@ def test_a_story_s_other_sources_and_its_time_are_written_for_the_reader(
     (ru, en), _ = talk(fake, store, tmp_path, script)
     assert "Alpha Ministry · 01.05.2024 14:00 UTC · также beta" in ru and russian(ru)
     assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta" in en
+
+
+def test_moscow_time_is_written_as_a_russian_reader_reads_it() -> None:
+    hit = SearchHit(
+        id=1,
+        source_key="tass",
+        url="https://tass.example/1",
+        title="Title",
+        published_at="2022-05-16T12:40:00+00:00",
+        lang="ru",
+        topics=(),
+        snippet="",
+        rank=0.0,
+    )
+    names, zones = {"tass": "TASS"}, {"tass": "Europe/Moscow"}
+    assert "TASS · 16.05.2022 15:40 МСК" in hit_text(hit, names, zones, also=["BelTA"], lang=RU)
+    assert "TASS · 16.05.2022 15:40 MSK · also BelTA" in hit_text(hit, names, zones, also=["BelTA"])
 
 
 def test_the_command_menu_is_published_in_russian_too(fake, store, tmp_path) -> None:
