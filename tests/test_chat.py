@@ -196,8 +196,9 @@ def test_mysubs_names_a_topic_in_the_reader_s_language_and_its_command_works(
         return mine, await s.ask(command, language="ru")
 
     (mine, off), _ = talk(fake, store, tmp_path, script)
-    assert "• topic «Миротворчество» — <code>/unsubscribe peacekeeping</code>" in mine
-    assert "Unsubscribed" in off and store.subscriptions.of_user(READER) == []
+    assert "• тема «Миротворчество» — <code>/unsubscribe peacekeeping</code>" in mine
+    assert off == "Подписка отменена: тема «Миротворчество»."
+    assert store.subscriptions.of_user(READER) == []
 
 
 def test_a_quoted_unsubscribe_stops_the_phrase_not_the_topic_of_the_same_name(

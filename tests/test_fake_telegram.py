@@ -327,6 +327,9 @@ def test_housekeeping_methods(fake):
 
     async def action(bot):
         assert await bot.set_my_commands([("search", "Search the archive")])
+        assert await bot.set_my_commands([("search", "Поиск по архиву")], language_code="ru")
+        with pytest.raises(BadRequest, match="Invalid language code"):
+            await bot.set_my_commands([("search", "?")], language_code="russian")
         assert await bot.delete_webhook(drop_pending_updates=True)
         assert await bot.send_chat_action(CHANNEL, "typing")
         assert await bot.answer_callback_query("123")
@@ -334,6 +337,7 @@ def test_housekeeping_methods(fake):
 
     assert with_bot(fake, action).pending_update_count == 0
     assert fake.commands == [{"command": "search", "description": "Search the archive"}]
+    assert fake.commands_in == {"ru": [{"command": "search", "description": "Поиск по архиву"}]}
 
 
 def test_ptb_sees_invalid_token_and_unknown_endpoint(fake):

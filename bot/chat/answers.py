@@ -12,9 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.delivery.render import escape_html, shorten, shown_time, utf16_len
+from bot.chat.phrases import EN, RU, count_of, say
+from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
 from bot.ingest.routing import alert_name
-from bot.service.overview import counted
 from bot.text.classify import Topic
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
@@ -32,30 +32,32 @@ QUOTES = "\"'“”«»„‘’"
 
 
 def help_text(
-    commands: Sequence[tuple[str, str]], operator_commands: Sequence[tuple[str, str]] = ()
+    commands: Sequence[tuple[str, str]],
+    operator_commands: Sequence[tuple[str, str]] = (),
+    lang: str = EN,
 ) -> str:
     """Answer /help: the commands, and the operator's when given."""
-    lines = [f"/{name} — {escape_html(text)}" for name, text in commands]
+    lines = [f"/{name} — {escape_html(say(lang, text))}" for name, text in commands]
     if operator_commands:
         lines += [
             "",
-            "<b>Operator</b>",
-            *(f"/{name} — {escape_html(text)}" for name, text in operator_commands),
+            say(lang, "<b>Operator</b>"),
+            *(f"/{name} — {escape_html(say(lang, text))}" for name, text in operator_commands),
         ]
-    return (
-        "<b>presswatch</b> follows official press releases and keeps an archive.\n\n"
-        + "\n".join(lines)
-    )
+    intro = say(lang, "<b>presswatch</b> follows official press releases and keeps an archive.")
+    return intro + "\n\n" + "\n".join(lines)
 
 
-def latest_request(words: str, topics: Sequence[Topic]) -> tuple[int, Topic | None] | str:
+def latest_request(
+    words: str, topics: Sequence[Topic], lang: str = EN
+) -> tuple[int, Topic | None] | str:
     """Return (count, topic) asked of /latest, or the reply to a topic that does not exist."""
     count, topic = 5, None
-    for word in words.split()[:3]:
-        if word.isascii() and word.isdigit():
-            count = max(1, min(int(word), MAX_LATEST))
-        elif (topic := find_topic(topics, word)) is None:
-            return f"No topic is called “{echo(word)}”. /topics lists them."
+    for term in words.split()[:3]:
+        if term.isascii() and term.isdigit():
+            count = max(1, min(int(term), MAX_LATEST))
+        elif (topic := find_topic(topics, term)) is None:
+            return say(lang, "No topic is called “{word}”. /topics lists them.", word=echo(term))
     return count, topic
 
 
@@ -65,16 +67,22 @@ def latest_text(
     topic: Topic | None,
     sources: Sequence[Source],
     count: int = MAX_LATEST,
+    lang: str = EN,
 ) -> str:
     """Answer /latest with the newest `count` stories, of one topic when given."""
-    about = f" on {escape_html(topic.label)}" if topic else ""
+    label = escape_html(topic.label_in(lang)) if topic else ""
+    about = say(lang, " on {label}", label=label) if topic else ""
     if not hits:
-        return f"No articles{about} yet."
+        return say(lang, "No articles{about} yet.", about=about)
     names, zones = _names(sources), _zones(sources)
     stories = fold_reprints(hits)[:count]
     return fit(
-        f"<b>Latest{about}</b>",
-        [hit_text(h, names, zones, also=[names.get(k, k) for k in also]) for h, also in stories],
+        say(lang, "<b>Latest{about}</b>", about=about),
+        [
+            hit_text(h, names, zones, also=[names.get(k, k) for k in also], lang=lang)
+            for h, also in stories
+        ],
+        lang=lang,
     )
 
 
@@ -97,32 +105,42 @@ def fold_reprints(hits: Sequence[SearchHit]) -> list[tuple[SearchHit, list[str]]
     return sorted(shown, key=lambda story: place[story[0].id])
 
 
-def search_text(query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source]) -> str:
+def search_text(
+    query: str, hits: Sequence[SearchHit] | None, *, sources: Sequence[Source], lang: str = EN
+) -> str:
     """Answer /search with its hits; `hits` is None when the query holds no word to look for."""
     if hits is None:
-        return "Tell me what to look for, e.g. <code>/search CSTO summit</code>."
+        return say(lang, "Tell me what to look for, e.g. <code>/search CSTO summit</code>.")
     if not hits:
-        return f"Nothing found for “{echo(query)}”."
+        return say(lang, "Nothing found for “{query}”.", query=echo(query))
     names, zones = _names(sources), _zones(sources)
-    return fit(f"<b>Found for “{echo(query)}”</b>", [hit_text(h, names, zones) for h in hits])
+    return fit(
+        say(lang, "<b>Found for “{query}”</b>", query=echo(query)),
+        [hit_text(h, names, zones, lang=lang) for h in hits],
+        lang=lang,
+    )
 
 
-def topics_text(topics: Sequence[Topic]) -> str:
+def topics_text(topics: Sequence[Topic], lang: str = EN) -> str:
     """Answer /topics."""
-    items = [f"• <code>{escape_html(t.key)}</code> — {escape_html(_shown(t))}" for t in topics]
+    items = [
+        f"• <code>{escape_html(t.key)}</code> — {escape_html(_shown(t, lang))}" for t in topics
+    ]
     if not items:
-        return "No topics are configured."
-    return fit("<b>Topics</b> (for /latest and /subscribe)", items, sep="\n")
+        return say(lang, "No topics are configured.")
+    return fit(say(lang, "<b>Topics</b> (for /latest and /subscribe)"), items, sep="\n", lang=lang)
 
 
-def sources_text(sources: Sequence[Source], counts: Mapping[str, int]) -> str:
+def sources_text(sources: Sequence[Source], counts: Mapping[str, int], lang: str = EN) -> str:
     """Answer /sources with each source's article count."""
     items = [
         f"• <b>{escape_html(s.display_name)}</b> <code>{escape_html(s.key)}</code> — "
-        f"{counted(counts.get(s.key, 0), 'article')}"
+        f"{count_of(lang, counts.get(s.key, 0), 'article')}"
         for s in sources
     ]
-    return fit("<b>Sources</b>", items, sep="\n") if items else "No sources are configured."
+    if not items:
+        return say(lang, "No sources are configured.")
+    return fit(say(lang, "<b>Sources</b>"), items, sep="\n", lang=lang)
 
 
 def mysubs_text(
@@ -130,17 +148,21 @@ def mysubs_text(
     *,
     topics: Sequence[Topic] = (),
     sources: Sequence[Source] = (),
-    lang: str = "",
+    lang: str = EN,
 ) -> str:
     """Answer /mysubs: each alert by the name a reader knows (a topic's label in the chat's
     language, a source's name) and the command that stops it."""
     if not subs:
-        return 'You have no alerts. Try <code>/subscribe peacekeeping</code> or <code>/subscribe "border guards"</code>.'
-    items = [
-        f"• {escape_html(alert_name(s, topics=topics, sources=sources, lang=lang))} — {_stop(s)}"
-        for s in subs
-    ]
-    return fit("<b>Your alerts</b>", items, sep="\n") + "\n\nTo stop them all: /unsubscribe all"
+        return say(
+            lang,
+            "You have no alerts. Try <code>/subscribe peacekeeping</code> or "
+            '<code>/subscribe "border guards"</code>.',
+        )
+    # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
+    names = [alert_name(s, topics=topics, sources=sources, lang=lang, words=lang) for s in subs]
+    items = [f"• {escape_html(name)} — {_stop(s)}" for name, s in zip(names, subs, strict=True)]
+    stop_all = say(lang, "To stop them all: /unsubscribe all")
+    return fit(say(lang, "<b>Your alerts</b>"), items, sep="\n", lang=lang) + "\n\n" + stop_all
 
 
 def _stop(sub: Subscription) -> str:
@@ -156,7 +178,7 @@ def status_text(lines: Iterable[str]) -> str:
 
 
 def subscription_target(
-    words: str, *, topics: Sequence[Topic], sources: Sequence[Source]
+    words: str, *, topics: Sequence[Topic], sources: Sequence[Source], lang: str = EN
 ) -> tuple[str, str, str] | str:
     """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
     text = " ".join(words.split())
@@ -164,28 +186,44 @@ def subscription_target(
         # The examples are this bot's own topic and source: a reader may copy them as they are.
         examples = [t.key for t in topics[:1]] + [s.key for s in sources[:1]]
         shown = [f"<code>/subscribe {escape_html(e)}</code>" for e in examples]
-        return (
-            "Follow a topic, a source or a phrase: "
-            + ", ".join([*shown, '<code>/subscribe "border guards"</code>'])
-            + "."
+        shown.append(say(lang, '<code>/subscribe "border guards"</code>'))
+        return say(
+            lang, "Follow a topic, a source or a phrase: {examples}.", examples=", ".join(shown)
         )
     if text[0] in QUOTES:
         phrase = visible(text.strip(QUOTES))
         if not 2 <= len(phrase) <= MAX_PHRASE:
-            return f"A phrase needs 2 to {MAX_PHRASE} characters, in quotes."
-        return SubscriptionKind.PHRASE, phrase, f"the phrase “{escape_html(phrase)}”"
+            return say(lang, "A phrase needs 2 to {n} characters, in quotes.", n=MAX_PHRASE)
+        return SubscriptionKind.PHRASE, phrase, target_label(SubscriptionKind.PHRASE, phrase, lang)
     if topic := find_topic(topics, text):
-        return SubscriptionKind.TOPIC, topic.key, f"the topic {escape_html(topic.label)}"
+        label = target_label(SubscriptionKind.TOPIC, topic.label_in(lang), lang)
+        return SubscriptionKind.TOPIC, topic.key, label
     if source := find_source(sources, text):
-        return SubscriptionKind.SOURCE, source.key, f"the source {escape_html(source.display_name)}"
-    return (
-        f"I know no topic or source called “{echo(text)}”. /topics and /sources list them; "
-        f'put a phrase in quotes: <code>/subscribe "{echo(text)}"</code>.'
+        label = target_label(SubscriptionKind.SOURCE, source.display_name, lang)
+        return SubscriptionKind.SOURCE, source.key, label
+    return say(
+        lang,
+        "I know no topic or source called “{text}”. /topics and /sources list them; put a phrase "
+        'in quotes: <code>/subscribe "{text}"</code>.',
+        text=echo(text),
     )
 
 
-def _shown(topic: Topic) -> str:
-    """Return a topic's label followed by its labels in other languages ("Economy / Экономика")."""
+def target_label(kind: str, name: str, lang: str = EN) -> str:
+    """Return an alert as its replies name it, escaped: "the topic Peacekeeping" in English,
+    "тема «Миротворчество»" in Russian (the case its Russian phrases are written for)."""
+    if lang == RU:
+        return f"{word(str(kind), RU)} «{escape_html(name)}»"
+    if kind == SubscriptionKind.PHRASE:
+        return f"the phrase “{escape_html(name)}”"
+    return f"the {kind} {escape_html(name)}"
+
+
+def _shown(topic: Topic, lang: str = EN) -> str:
+    """Return a topic's label followed by its labels in other languages ("Economy / Экономика");
+    for a Russian reader its Russian label alone, the reply staying Russian throughout."""
+    if lang == RU:
+        return topic.label_in(RU)
     others = [label for _, label in topic.labels if label != topic.label]
     return " / ".join([topic.label, *others])
 
@@ -204,6 +242,7 @@ def hit_text(
     zones: Mapping[str, str] | None = None,
     *,
     also: Sequence[str] = (),
+    lang: str = EN,
 ) -> str:
     """Format one search hit: linked title, source and date (and the story's other sources),
     snippet."""
@@ -214,8 +253,8 @@ def hit_text(
         x
         for x in (
             names.get(hit.source_key, hit.source_key),
-            _when(hit.published_at, (zones or {}).get(hit.source_key, "UTC")),
-            "also " + ", ".join(also) if also else "",
+            _when(hit.published_at, (zones or {}).get(hit.source_key, "UTC"), lang),
+            say(lang, "also {names}", names=", ".join(also)) if also else "",
         )
         if x
     )
@@ -228,13 +267,15 @@ def hit_text(
 # -- text helpers ---------------------------------------------------------------------------------
 
 
-def fit(head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS) -> str:
+def fit(
+    head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS, lang: str = EN
+) -> str:
     """Join items under a head, dropping the tail (and saying how many) to stay within `limit`."""
     text = head
     for i, item in enumerate(items):
         candidate = f"{text}{sep}{item}"
         if utf16_len(candidate) > limit - 40:
-            return f"{text}{sep}…and {len(items) - i} more"
+            return f"{text}{sep}" + say(lang, "…and {n} more", n=len(items) - i)
         text = candidate
     return text
 
@@ -265,7 +306,7 @@ def _zones(sources: Sequence[Source]) -> dict[str, str]:
     return {s.key: s.timezone for s in sources}
 
 
-def _when(value, zone: str = "UTC") -> str:
+def _when(value, zone: str = "UTC", lang: str = EN) -> str:
     """Return a stored UTC time (ISO text or datetime) as a post shows it in `zone`, or ''."""
     if not value:
         return ""
@@ -276,4 +317,4 @@ def _when(value, zone: str = "UTC") -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     # "16.05.2022 15:40 MSK", or the day alone for a source that gives only its date.
-    return shown_time(moment, zone)
+    return shown_time(moment, zone, lang)

@@ -33,6 +33,7 @@ from telegram.request import HTTPXRequest
 
 from bot.chat.answers import echo
 from bot.chat.commands import ADMIN, PUBLIC, Commands, Who
+from bot.chat.phrases import EN, RU, count_of, language, say
 from bot.config import Config
 from bot.service.counters import Counters
 from storage import Store
@@ -116,7 +117,11 @@ class Chat:
         app = self.app = self._build()
         try:
             await app.initialize()
+            # The menu in English for everyone, and in Russian for Russian Telegram apps.
             await app.bot.set_my_commands([BotCommand(name, text) for name, text in PUBLIC])
+            await app.bot.set_my_commands(
+                [BotCommand(name, say(RU, text)) for name, text in PUBLIC], language_code=RU
+            )
             await app.updater.start_polling(
                 timeout=POLL_TIMEOUT,
                 drop_pending_updates=True,
@@ -186,7 +191,7 @@ class Chat:
             message, who = update.effective_message, self._who(update)
             self.counters.inc("chat_commands", command=name)
             if admin_only and not who.admin:
-                return await _send(update, "That command is for the operator.")
+                return await _send(update, say(who.reads, "That command is for the operator."))
             words = (message.text or "").split(maxsplit=1)
             text = await answer(words[1] if len(words) > 1 else "", who)
             if text:
@@ -206,10 +211,17 @@ class Chat:
             return
         self.counters.inc("chat_rate_limited")
         if verdict == "warn":
+            lang = _reads(update)
+            limit, window = self._limiter.limit, round(self._limiter.window)
             await _send(
                 update,
-                f"Slow down, please: at most {self._limiter.limit} messages in "
-                f"{self._limiter.window:g} seconds. I will answer again after that.",
+                say(
+                    lang,
+                    "Slow down, please: at most {messages} in {seconds}. "
+                    "I will answer again after that.",
+                    messages=count_of(lang, limit, "message"),
+                    seconds=count_of(lang, window, "second"),
+                ),
             )
         raise ApplicationHandlerStop
 
@@ -218,14 +230,17 @@ class Chat:
         log.error("chat: a command failed: %r", context.error, exc_info=context.error)
         if isinstance(update, Update) and update.effective_message:
             with suppress(tg.TelegramError):
-                await _send(update, "Sorry, that went wrong on my side. Please try again later.")
+                sorry = "Sorry, that went wrong on my side. Please try again later."
+                await _send(update, say(_reads(update), sorry))
 
     async def _cmd_unknown(self, words: str, who: Who) -> str | None:
         """Point at /help; in groups only when addressed to this bot (other bots live there too)."""
         name, _, bot = who.command.partition("@")
         if not who.private and bot.casefold() != self.app.bot.username.casefold():
             return None
-        return f"I don't know {echo(name, 40)}. /help lists what I can do."
+        return say(
+            who.reads, "I don't know {name}. /help lists what I can do.", name=echo(name, 40)
+        )
 
     def _who(self, update: Update) -> Who:
         """Return who sent the update."""
@@ -240,6 +255,12 @@ class Chat:
             command=(text.split(maxsplit=1) or [""])[0],
             lang=update.effective_user.language_code or "" if update.effective_user else "",
         )
+
+
+def _reads(update: Update) -> str:
+    """Return the language to answer an update's sender in: RU or EN."""
+    user = update.effective_user
+    return language(user.language_code or "") if user else EN
 
 
 async def _send(update: Update, text: str) -> None:

@@ -22,14 +22,17 @@ from bot.chat.answers import (
     subscription_target,
     topics_text,
 )
+from bot.chat.phrases import EN, count_of, language, say
 from bot.config import Config
 from bot.delivery.render import escape_html
+from bot.ingest.routing import alert_name
 from bot.service.counters import Counters
-from bot.service.overview import counted, status_lines
+from bot.service.overview import status_lines
+from bot.text.plural import counted
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
-from storage.subscriptions import SubscriptionKind
+from storage.subscriptions import Subscription, SubscriptionKind
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +66,11 @@ class Who:
     command: str = ""  # as typed, "/search@presswatch_bot" included
     lang: str = ""  # the user's Telegram language ("ru", "en-GB"), or ""
 
+    @property
+    def reads(self) -> str:
+        """Return the language the chat answers this user in: RU or EN."""
+        return language(self.lang)
+
 
 class Commands:
     """Answer each command from the archive; a method per command, named as the command."""
@@ -81,71 +89,85 @@ class Commands:
 
     async def help(self, words: str, who: Who) -> str:
         """List the commands."""
-        return help_text(PUBLIC, ADMIN if who.admin else ())
+        return help_text(PUBLIC, ADMIN if who.admin else (), who.reads)
 
     async def latest(self, words: str, who: Who) -> str:
         """Show the newest articles, optionally of one topic."""
-        request = latest_request(words, self.config.taxonomy.topics)
+        request = latest_request(words, self.config.taxonomy.topics, who.reads)
         if isinstance(request, str):
             return request
         count, topic = request
         # Reprints fold into their story's line: ask for more rows than lines to show.
         hits = latest(self.store.db, limit=count * 3, topic=topic.key if topic else None)
-        return latest_text(hits, topic=topic, sources=self.config.sources, count=count)
+        return latest_text(
+            hits, topic=topic, sources=self.config.sources, count=count, lang=who.reads
+        )
 
     async def search(self, words: str, who: Who) -> str:
         """Search the archive."""
         query = " ".join(words.split())
         if len(query) > MAX_QUERY:
-            return f"That query is too long: {MAX_QUERY} characters at most."
+            return say(who.reads, "That query is too long: {n} characters at most.", n=MAX_QUERY)
         try:
             hits = search(self.store.db, query, limit=SEARCH_LIMIT) if query else None
         except ValueError:
             hits = None
         except (sqlite3.Error, StorageError, RuntimeError) as exc:  # the archive's, not the words
             log.warning("chat: search for %r failed: %s", query, exc)
-            return "I could not run that search; try plain words."
-        return search_text(query, hits, sources=self.config.sources)
+            return say(who.reads, "I could not run that search; try plain words.")
+        return search_text(query, hits, sources=self.config.sources, lang=who.reads)
 
     async def topics(self, words: str, who: Who) -> str:
         """List the topics."""
-        return topics_text(self.config.taxonomy.topics)
+        return topics_text(self.config.taxonomy.topics, who.reads)
 
     async def sources(self, words: str, who: Who) -> str:
         """List the sources with their article counts."""
-        return sources_text(self.config.sources, self.store.sources.article_counts())
+        counts = self.store.sources.article_counts()
+        return sources_text(self.config.sources, counts, who.reads)
 
     async def text(self, words: str, who: Who) -> str:
         """Answer plain text in a private chat."""
-        return "Send me a command: /help lists them. To search, send /search and some words."
+        return say(
+            who.reads,
+            "Send me a command: /help lists them. To search, send /search and some words.",
+        )
 
     async def subscribe(self, words: str, who: Who) -> str:
         """Follow a topic, a source or a phrase in this private chat."""
+        lang = who.reads
         if not who.private:
-            return "Alerts arrive in a private chat: message me directly and send /subscribe there."
-        target = self._target(words)
+            return say(
+                lang,
+                "Alerts arrive in a private chat: message me directly and send /subscribe there.",
+            )
+        target = self._target(words, lang)
         if isinstance(target, str):
             return target
         kind, value, label = target
         subs = self.store.subscriptions
         if len(subs.of_user(who.user_id)) >= MAX_SUBS:
-            return f"You have {MAX_SUBS} alerts, the most I keep. /unsubscribe one first."
+            alerts = count_of(lang, MAX_SUBS, "alert")
+            return say(
+                lang, "You have {alerts}, the most I keep. /unsubscribe one first.", alerts=alerts
+            )
         added = subs.add(
             user_id=who.user_id, chat_id=str(who.chat_id), kind=kind, value=value, now=self._clock()
         )
         return (
-            f"Subscribed to {label}. New articles will arrive here."
+            say(lang, "Subscribed to {label}. New articles will arrive here.", label=label)
             if added
-            else f"You already follow {label}."
+            else say(lang, "You already follow {label}.", label=label)
         )
 
     async def unsubscribe(self, words: str, who: Who) -> str:
         """Stop one alert, or all of them."""
-        subs = self.store.subscriptions
+        subs, lang = self.store.subscriptions, who.reads
         if not words.strip():
             return await self.mysubs(words, who)
         if words.strip().casefold() == "all":
-            return f"Removed {counted(subs.remove_all(user_id=who.user_id), 'alert')}."
+            alerts = count_of(lang, subs.remove_all(user_id=who.user_id), "alert")
+            return say(lang, "Removed {alerts}.", alerts=alerts)
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
         named = [s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted]
         # Quotes name the phrase, as /mysubs writes it: a topic "peacekeeping" and a phrase
@@ -153,12 +175,18 @@ class Commands:
         phrase = words.strip()[:1] in QUOTES
         mine = next((s for s in named if (s.kind == SubscriptionKind.PHRASE) == phrase), None)
         mine = mine or next(iter(named), None)
-        target = (mine.kind, mine.value, escape_html(mine.value)) if mine else self._target(words)
+        target = (
+            (mine.kind, mine.value, self._named(mine, lang)) if mine else self._target(words, lang)
+        )
         if isinstance(target, str):
             return target
         kind, value, label = target
         removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
-        return f"Unsubscribed from {label}." if removed else f"You did not follow {label}."
+        return say(
+            lang,
+            "Unsubscribed from {label}." if removed else "You did not follow {label}.",
+            label=label,
+        )
 
     async def mysubs(self, words: str, who: Who) -> str:
         """List this user's alerts."""
@@ -166,14 +194,22 @@ class Commands:
             self.store.subscriptions.of_user(who.user_id),
             topics=self.config.taxonomy.topics,
             sources=self.config.sources,
-            lang=who.lang,
+            lang=who.reads,
         )
 
-    def _target(self, words: str) -> tuple[str, str, str] | str:
+    def _target(self, words: str, lang: str) -> tuple[str, str, str] | str:
         """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
         return subscription_target(
-            words, topics=self.config.taxonomy.topics, sources=self.config.sources
+            words, topics=self.config.taxonomy.topics, sources=self.config.sources, lang=lang
         )
+
+    def _named(self, sub: Subscription, lang: str) -> str:
+        """Return one of the user's alerts as a reply names it: its stored key in English (as
+        ever), the name /mysubs shows in Russian ("тема «Миротворчество»")."""
+        if lang == EN:
+            return escape_html(sub.value)
+        topics, sources = self.config.taxonomy.topics, self.config.sources
+        return escape_html(alert_name(sub, topics=topics, sources=sources, lang=lang, words=lang))
 
     async def status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""

@@ -23,6 +23,7 @@ from bot.delivery.render import (
     utf16_len,
     zone_name,
 )
+from bot.text.plural import ru_form
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -155,7 +156,7 @@ def digest_head(
         title += f" · {_period(*period, zone=zone, lang=lang)}"
     if russian:
         of = "источника" if sources % 10 == 1 and sources % 100 != 11 else "источников"  # из 21
-        many = f"{count} {_ru(count, 'статья', 'статьи', 'статей')} из {sources} {of}"
+        many = f"{count} {ru_form(count, 'статья', 'статьи', 'статей')} из {sources} {of}"
     else:
         many = f"{count} article{'s' * (count != 1)} from {sources} source{'s' * (sources != 1)}"
     return DigestHead(f"<b>{escape_html(title)}</b>\n{escape_html(many)}", f"{title}\n{many}")
@@ -246,13 +247,6 @@ def _period(start: datetime, end: datetime, *, zone: str, lang: str) -> str:
         until = "24:00" if last.date() > first.date() else f"{last:%H:%M}"
         return f"{first:%d.%m.%Y %H:%M}–{until} {name}".rstrip()
     return f"{first:%d.%m.%Y %H:%M} – {last:%d.%m.%Y %H:%M} {name}".rstrip()
-
-
-def _ru(n: int, one: str, few: str, many: str) -> str:
-    """Return the Russian noun form for a count: 1 статья, 2 статьи, 5 статей, 21 статья."""
-    if n % 10 == 1 and n % 100 != 11:
-        return one
-    return few if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else many
 
 
 def _hhmm(text: str) -> time:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from bot.text.plural import counted
 from storage import OutboxState, RunStatus, SourceCondition, SourceState
 from storage.status import PERSONAL, Snapshot
 
@@ -35,11 +36,6 @@ def note(row: SourceState) -> str:
         until = f"; next try {when(row.next_poll_at)}" if row.next_poll_at else ""
         return f"{failures(row)}: {row.last_error}{until}"
     return ""
-
-
-def counted(n: int, noun: str) -> str:
-    """Return "1 article", "2,345 articles": a count with its noun in the right number."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def items_left_out(snapshot: Snapshot, key: str) -> str:

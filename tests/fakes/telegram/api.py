@@ -75,7 +75,8 @@ class FakeTelegram(BotMethods, PhotoMethods):
         self._rights: dict[int, dict] = {}
         self._throttled: collections.Counter = collections.Counter()
         self._reject_html = False
-        self.commands: list[dict] = []
+        self.commands: list[dict] = []  # the menu for every language without its own
+        self.commands_in: dict[str, list[dict]] = {}  # by language_code: the menu of one language
         self.deleted: list[tuple[int, int]] = []
         self.forwards: list[tuple[int, int, int, int]] = []  # (chat, copy id, from chat, from id)
         self.others: list[tuple[int, int, str]] = []  # messages posted by somebody else

@@ -143,7 +143,13 @@ class BotMethods(ForwardMethods):
         commands = json_param(p, "commands")
         if not isinstance(commands, list):
             raise ApiError(400, 'Bad Request: parameter "commands" is required')
-        self.commands = commands
+        language = p.get("language_code") or ""
+        if not language:
+            self.commands = commands
+        elif len(language) == 2 and language.isascii() and language.isalpha():
+            self.commands_in[language] = commands  # a two-letter ISO 639-1 code, as Telegram takes
+        else:
+            raise ApiError(400, "Bad Request: invalid language code specified")
         return True
 
     def _delete_webhook(self, p: dict, chat: int | None) -> bool:

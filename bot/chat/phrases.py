@@ -1,0 +1,129 @@
+"""The chat's own phrases in the reader's language: Russian for a ru* Telegram app, else English.
+
+Each phrase is looked up by its English text, with {fields} filled in after the lookup, so a
+value (a title, a query) never changes which phrase is chosen. A phrase missing from the table
+fails in English as in Russian: no reply can go out half translated.
+"""
+
+from __future__ import annotations
+
+from bot.text.plural import counted, ru_counted
+
+EN, RU = "en", "ru"
+
+# English phrase -> Russian phrase; fields ({n}, {label}…) are the same in both.
+_RU = {
+    # -- the command menu and /help --------------------------------------------------------------
+    "newest articles: /latest [N] [topic]": "новые статьи: /latest [N] [тема]",
+    "search the archive: /search words": "поиск по архиву: /search слова",
+    "the topics articles are sorted into": "темы, по которым разложены статьи",
+    "the sites I follow": "сайты, за которыми я слежу",
+    'alerts here: /subscribe topic, source or "phrase"': (
+        'оповещения сюда: /subscribe тема, источник или "фраза"'
+    ),
+    "stop an alert (or: /unsubscribe all)": "отменить подписку (или все: /unsubscribe all)",
+    "your alerts": "ваши подписки",
+    "what I can do": "что я умею",
+    "health at a glance": "состояние вкратце",
+    "KEY: stop polling a source": "КЛЮЧ: перестать опрашивать источник",
+    "KEY: poll it again": "КЛЮЧ: снова опрашивать источник",
+    "queue failed and uncertain posts again": "снова отправить неудавшиеся и неясные публикации",
+    "<b>presswatch</b> follows official press releases and keeps an archive.": (
+        "<b>presswatch</b> следит за официальными пресс-релизами и хранит их архив."
+    ),
+    "<b>Operator</b>": "<b>Оператору</b>",
+    # -- /latest and /search ----------------------------------------------------------------------
+    "No topic is called “{word}”. /topics lists them.": "Темы «{word}» нет. Список тем: /topics.",
+    " on {label}": " по теме «{label}»",
+    "No articles{about} yet.": "Статей{about} пока нет.",
+    "<b>Latest{about}</b>": "<b>Новое{about}</b>",
+    "also {names}": "также {names}",
+    "Tell me what to look for, e.g. <code>/search CSTO summit</code>.": (
+        "Напишите, что искать, например: <code>/search саммит ОДКБ</code>."
+    ),
+    "Nothing found for “{query}”.": "По запросу «{query}» ничего не найдено.",
+    "<b>Found for “{query}”</b>": "<b>Найдено по запросу «{query}»</b>",
+    "That query is too long: {n} characters at most.": (
+        "Слишком длинный запрос: не больше {n} символов."
+    ),
+    "I could not run that search; try plain words.": (
+        "Не получилось выполнить поиск: попробуйте простые слова."
+    ),
+    "…and {n} more": "…и ещё {n}",
+    # -- /topics and /sources ---------------------------------------------------------------------
+    "No topics are configured.": "Темы не настроены.",
+    "<b>Topics</b> (for /latest and /subscribe)": "<b>Темы</b> (для /latest и /subscribe)",
+    "<b>Sources</b>": "<b>Источники</b>",
+    "No sources are configured.": "Источники не настроены.",
+    # -- alerts -----------------------------------------------------------------------------------
+    "You have no alerts. Try <code>/subscribe peacekeeping</code> or "
+    '<code>/subscribe "border guards"</code>.': (
+        "У вас нет подписок. Попробуйте <code>/subscribe peacekeeping</code> или "
+        '<code>/subscribe "пограничники"</code>.'
+    ),
+    "<b>Your alerts</b>": "<b>Ваши подписки</b>",
+    "To stop them all: /unsubscribe all": "Отменить все: /unsubscribe all",
+    "Follow a topic, a source or a phrase: {examples}.": (
+        "Подпишитесь на тему, источник или фразу: {examples}."
+    ),
+    '<code>/subscribe "border guards"</code>': '<code>/subscribe "пограничники"</code>',
+    "A phrase needs 2 to {n} characters, in quotes.": "Фраза — от 2 до {n} символов, в кавычках.",
+    "I know no topic or source called “{text}”. /topics and /sources list them; put a phrase "
+    'in quotes: <code>/subscribe "{text}"</code>.': (
+        "Темы или источника «{text}» я не знаю. Списки: /topics и /sources; фразу возьмите в "
+        'кавычки: <code>/subscribe "{text}"</code>.'
+    ),
+    "Alerts arrive in a private chat: message me directly and send /subscribe there.": (
+        "Оповещения приходят в личный чат: напишите мне напрямую и отправьте /subscribe там."
+    ),
+    "You have {alerts}, the most I keep. /unsubscribe one first.": (
+        "У вас уже {alerts}, больше я не храню. Сначала отмените одну: /unsubscribe."
+    ),
+    "Subscribed to {label}. New articles will arrive here.": (
+        "Подписка оформлена: {label}. Новые статьи придут сюда."
+    ),
+    "You already follow {label}.": "Вы уже подписаны: {label}.",
+    "Unsubscribed from {label}.": "Подписка отменена: {label}.",
+    "You did not follow {label}.": "Такой подписки у вас не было: {label}.",
+    "Removed {alerts}.": "Отменено: {alerts}.",
+    # -- whatever else a reader may get -----------------------------------------------------------
+    "Send me a command: /help lists them. To search, send /search and some words.": (
+        "Пришлите команду: список — /help. Для поиска отправьте /search и слова."
+    ),
+    "I don't know {name}. /help lists what I can do.": "Команды {name} я не знаю. Что я умею: /help.",
+    "That command is for the operator.": "Эта команда — для оператора.",
+    "Slow down, please: at most {messages} in {seconds}. I will answer again after that.": (
+        "Помедленнее, пожалуйста: предел — {messages} за {seconds}. Потом я снова отвечу."
+    ),
+    "Sorry, that went wrong on my side. Please try again later.": (
+        "Извините, у меня что-то пошло не так. Попробуйте позже."
+    ),
+}
+# English noun -> Russian forms for 1, 2 and 5, in the case each phrase needs them.
+_NOUNS = {
+    "article": ("статья", "статьи", "статей"),
+    "alert": ("подписка", "подписки", "подписок"),
+    "message": ("сообщение", "сообщения", "сообщений"),
+    "second": ("секунду", "секунды", "секунд"),  # accusative: "за 1 секунду"
+}
+
+
+def language(code: str) -> str:
+    """Return RU for a Russian Telegram app ("ru", "ru-RU"), else EN."""
+    return RU if code.split("-")[0].strip().casefold() == RU else EN
+
+
+def say(lang: str, phrase: str, **fields: object) -> str:
+    """Return the English `phrase` in `lang`, its {fields} filled in."""
+    russian = _RU[phrase]  # looked up in English too: an untranslated phrase fails every test
+    return (russian if lang == RU else phrase).format(**fields)
+
+
+def count_of(lang: str, n: int, noun: str) -> str:
+    """Return "5 articles" / "5 статей": a count with its noun in the right number."""
+    return ru_counted(n, *_NOUNS[noun]) if lang == RU else counted(n, noun)
+
+
+def phrases() -> dict[str, str]:
+    """Return the table, English to Russian (for tests that check it whole)."""
+    return dict(_RU)

@@ -1,0 +1,250 @@
+"""The chat answers a Russian Telegram app in Russian, every reply whole, through the loopback fake."""
+
+from __future__ import annotations
+
+import re
+import string
+
+import pytest
+
+from bot.chat.answers import fit, hit_text
+from bot.chat.application import RateLimiter
+from bot.chat.phrases import EN, RU, count_of, language, phrases, say
+from bot.text.plural import counted, ru_form
+from storage.hits import SearchHit
+from tests.fakes.telegram import FakeTelegram
+from tests.support.chat import ADMIN, GROUP, OTHER, add, seed, talk
+
+# What stays as it is in a Russian reply: the bot's name, the config's source names and keys,
+# a topic label the config gives in English only, and the zone of a UTC source's times.
+KEPT = ("Alpha Ministry", "Border security", "presswatch", "alpha", "beta", "gamma", "UTC")
+ROOMY = 1000  # messages a minute: these tests ask more than a reader may
+
+
+@pytest.fixture
+def fake():
+    """The fake Bot API without flood control: these tests send one chat more than 20 a minute."""
+    with FakeTelegram(rate_limit=None) as server:
+        yield server
+
+
+@pytest.fixture
+def store(store):
+    """The shared empty archive (conftest), with three articles."""
+    return seed(store)
+
+
+def english_words(reply: str, typed: str = "") -> list[str]:
+    """Return the English words of a reply outside what stays as it is: links (article titles),
+    the text of an article under its meta line, <code> (keys and commands to copy), /commands
+    (with "all" of "/unsubscribe all"), the names in KEPT and the words the reader `typed`."""
+    text = re.sub(r"<a [^>]*>.*?</a>|<code>.*?</code>|</i>\n[^\n]*", " ", reply, flags=re.S)
+    text = re.sub(r"<[^>]+>|&\w+;|/\w+(?: all\b)?", " ", text)
+    for name in KEPT:
+        text = re.sub(rf"\b{re.escape(name)}\b", " ", text)
+    # Quoted back as typed, as a title is shown as written.
+    echoed = set(re.findall(r"[A-Za-z]+", typed.partition(" ")[2]))
+    return [w for w in re.findall(r"[A-Za-z]{2,}", text) if w not in echoed]
+
+
+def russian(reply: str, typed: str = "") -> bool:
+    """Tell whether a reply is Russian through and through (and says something in Russian)."""
+    return not english_words(reply, typed) and re.search("[а-яё]", reply.casefold()) is not None
+
+
+ASKED = [
+    "/start",
+    "/help",
+    "/latest",
+    "/latest 2 peacekeeping",
+    "/latest nosuch",
+    "/search border",
+    "/search",
+    "/search nothingmatcheshere",
+    "/search " + "x" * 300,
+    "/topics",
+    "/sources",
+    "/mysubs",
+    "/unsubscribe",
+    "/subscribe",
+    "/subscribe peacekeeping",
+    "/subscribe PEACEKEEPING",  # its echo is not the label "Peacekeeping" the check looks for
+    "/subscribe alpha",
+    '/subscribe "border guards"',
+    '/subscribe "x"',
+    "/subscribe frobnicate",
+    "/mysubs",
+    "/unsubscribe peacekeeping",
+    "/unsubscribe peacekeeping",
+    '/unsubscribe "border guards"',
+    "/unsubscribe all",
+    "/frobnicate",
+    "hello there",
+    "/pause alpha",
+]
+
+# Every word the reader typed: a reply may quote it back (/mysubs names a phrase asked before).
+TYPED = "/all " + " ".join(text.partition(" ")[2] for text in ASKED)
+
+
+def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_english(
+    fake, store, tmp_path
+) -> None:
+    add(store, 5, "Reprinted note", body="Reprinted.", source="alpha")
+    add(store, 6, "Reprinted note", body="Reprinted.", source="beta")
+
+    async def script(s):
+        replies = {}
+        for lang in ("ru", "en"):
+            replies[lang] = [await s.ask(text, language=lang) for text in ASKED]
+            replies[lang].append(await s.ask("/help", user=ADMIN, language=lang))
+            group = dict(user=OTHER, chat=GROUP, chat_type="group", language=lang)
+            replies[lang].append(await s.ask("/subscribe alpha", **group))
+        return replies
+
+    replies, _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    for text, ru, en in zip([*ASKED, "admin /help", "group /subscribe"], *replies.values()):
+        assert russian(ru, TYPED), (text, ru, english_words(ru, TYPED))
+        assert english_words(en), (text, en)  # the same check finds the English of each reply
+    # Each command's first reply ("/unsubscribe peacekeeping" is asked twice).
+    ru, en = ({t: r for t, r in reversed(list(zip(ASKED, replies[lang])))} for lang in ("ru", "en"))
+    assert "<b>Новое по теме «Миротворчество»</b>" in ru["/latest 2 peacekeeping"]
+    assert "<b>Latest on Peacekeeping</b>" in en["/latest 2 peacekeeping"]
+    assert "<code>alpha</code> — 3 статьи" in ru["/sources"]
+    assert "<code>alpha</code> — 3 articles" in en["/sources"]
+    assert "<code>peacekeeping</code> — Миротворчество\n" in ru["/topics"]
+    assert "<code>peacekeeping</code> — Peacekeeping / Миротворчество" in en["/topics"]
+    assert ru["/subscribe peacekeeping"].startswith("Подписка оформлена: тема «Миротворчество».")
+    assert en["/subscribe peacekeeping"] == (
+        "Subscribed to the topic Peacekeeping. New articles will arrive here."
+    )
+    assert ru["/unsubscribe all"] == "Отменено: 1 подписка."
+    assert en["/unsubscribe all"] == "Removed 1 alert."
+    assert ru["/unsubscribe peacekeeping"] == "Подписка отменена: тема «Миротворчество»."
+    assert en["/unsubscribe peacekeeping"] == "Unsubscribed from peacekeeping."
+
+
+def test_a_story_s_other_sources_and_its_time_are_written_for_the_reader(
+    fake, store, tmp_path
+) -> None:
+    original = add(store, 5, "CSTO statement adopted", body="Leaders adopted it.")
+    add(store, 6, "CSTO statement adopted", body="Leaders adopted it.", source="beta")
+    store.db.execute("update articles set duplicate_of = ? where id != ?", [original, original])
+    store.db.conn.commit()
+
+    async def script(s):
+        return await s.ask("/latest 1", language="ru-RU"), await s.ask("/latest 1")
+
+    (ru, en), _ = talk(fake, store, tmp_path, script)
+    assert "Alpha Ministry · 01.05.2024 14:00 UTC · также beta" in ru and russian(ru)
+    assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta" in en
+
+
+def test_moscow_time_is_written_as_a_russian_reader_reads_it() -> None:
+    hit = SearchHit(
+        id=1,
+        source_key="tass",
+        url="https://tass.example/1",
+        title="Title",
+        published_at="2022-05-16T12:40:00+00:00",
+        lang="ru",
+        topics=(),
+        snippet="",
+        rank=0.0,
+    )
+    names, zones = {"tass": "TASS"}, {"tass": "Europe/Moscow"}
+    assert "TASS · 16.05.2022 15:40 МСК" in hit_text(hit, names, zones, also=["BelTA"], lang=RU)
+    assert "TASS · 16.05.2022 15:40 MSK · also BelTA" in hit_text(hit, names, zones, also=["BelTA"])
+
+
+def test_the_command_menu_is_published_in_russian_too(fake, store, tmp_path) -> None:
+    talk(fake, store, tmp_path, lambda s: s.ask("/help"))
+    menu, russian_menu = fake.commands, fake.commands_in["ru"]
+    assert [c["command"] for c in russian_menu] == [c["command"] for c in menu]
+    assert "search the archive: /search words" in [c["description"] for c in menu]
+    assert all(russian(c["description"]) for c in russian_menu), russian_menu
+    assert list(fake.commands_in) == ["ru"]
+
+
+def test_a_russian_flood_and_a_failure_are_answered_in_russian(fake, store, tmp_path) -> None:
+    def broken():
+        raise RuntimeError("disk on fire")
+
+    async def script(s):
+        flood = await s.exchange(["/help", "/help"], replies=2, language="ru")
+        s.chat.store.sources.article_counts = broken
+        return flood[-1], await s.ask("/sources", user=OTHER, language="ru")
+
+    (slow, sorry), _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(1, 60))
+    assert "предел — 1 сообщение за 60 секунд" in slow and russian(slow)
+    assert "у меня что-то пошло не так" in sorry and russian(sorry)
+
+
+def test_the_alert_limit_is_said_in_russian(fake, store, tmp_path) -> None:
+    async def script(s):
+        for n in range(20):
+            await s.ask(f'/subscribe "phrase {n}"', language="ru")
+        return await s.ask('/subscribe "one more"', language="ru")
+
+    full, _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    assert full.startswith("У вас уже 20 подписок, больше я не храню.") and russian(full)
+
+
+@pytest.mark.parametrize(
+    ("n", "form"),
+    [
+        (0, "статей"),
+        (1, "статья"),
+        (2, "статьи"),
+        (4, "статьи"),
+        (5, "статей"),
+        (11, "статей"),
+        (12, "статей"),
+        (14, "статей"),
+        (21, "статья"),
+        (22, "статьи"),
+        (25, "статей"),
+        (101, "статья"),
+        (111, "статей"),
+        (112, "статей"),
+        (1021, "статья"),
+    ],
+)
+def test_russian_plurals(n: int, form: str) -> None:
+    assert ru_form(n, "статья", "статьи", "статей") == form
+    assert count_of(RU, n, "article") == f"{n:,}".replace(",", "\u00a0") + " " + form
+
+
+def test_counts_in_each_language() -> None:
+    assert count_of(RU, 2345, "alert") == "2\u00a0345 подписок"
+    assert count_of(EN, 2345, "article") == "2,345 articles" == counted(2345, "article")
+    assert count_of(EN, 1, "alert") == "1 alert"
+
+
+def test_a_trimmed_list_says_how_many_more_in_the_reader_s_language() -> None:
+    items = [f"пункт {i} " + "ж" * 300 for i in range(40)]
+    assert fit("<b>Х</b>", items, lang=RU).endswith("…и ещё 28")
+    assert fit("<b>X</b>", items).endswith("…and 28 more")
+
+
+def test_the_reader_s_language_comes_from_the_telegram_app() -> None:
+    assert [language(c) for c in ("ru", "ru-RU", "RU", "en", "en-GB", "uk", "")] == [
+        RU,
+        RU,
+        RU,
+        EN,
+        EN,
+        EN,
+        EN,
+    ]
+
+
+def test_every_phrase_has_the_same_fields_in_russian_and_reads_russian() -> None:
+    fields = string.Formatter()
+    for english, russian_text in phrases().items():
+        names = {f for _, f, _, _ in fields.parse(english) if f}
+        assert names == {f for _, f, _, _ in fields.parse(russian_text) if f}, english
+        filled = russian_text.format(**dict.fromkeys(names, "Миротворчество"))
+        assert english_words(filled) == [], (russian_text, english_words(filled))
+    with pytest.raises(KeyError):
+        say(EN, "A phrase nobody translated.")
