@@ -224,6 +224,17 @@ def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
     assert "tass-com" not in hint  # a source this bot does not follow would not work
 
 
+def test_mysubs_with_no_alerts_offers_the_same_examples_as_subscribe(fake, store, tmp_path) -> None:
+    async def script(s):
+        return await s.ask("/mysubs"), await s.ask("/mysubs", language="ru")
+
+    (english, russian), _ = talk(fake, store, tmp_path, script)
+    assert english.startswith("You have no alerts. Follow a topic, a source or a phrase:")
+    assert "<code>/subscribe alpha</code>" in english  # this bot's own source, to copy
+    assert russian.startswith("У вас нет подписок. Подпишитесь на тему, источник или фразу:")
+    assert "<code>/subscribe alpha</code>" in russian
+
+
 def test_subscription_rows_name_the_private_chat(fake, store, tmp_path) -> None:
     talk(fake, store, tmp_path, lambda s: s.ask('/subscribe "CSTO summit"'))
     [sub] = store.subscriptions.of_user(READER)

@@ -153,11 +153,9 @@ def mysubs_text(
     """Answer /mysubs: each alert by the name a reader knows (a topic's label in the chat's
     language, a source's name) and the command that stops it."""
     if not subs:
-        return say(
-            lang,
-            "You have no alerts. Try <code>/subscribe peacekeeping</code> or "
-            '<code>/subscribe "border guards"</code>.',
-        )
+        # The same examples as /subscribe's: this bot's own topic and source, to copy as they are.
+        follow = subscription_target("", topics=topics, sources=sources, lang=lang)
+        return f"{say(lang, 'You have no alerts.')} {follow}"
     # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
     names = [alert_name(s, topics=topics, sources=sources, lang=lang, words=lang) for s in subs]
     items = [f"• {escape_html(name)} — {_stop(s)}" for name, s in zip(names, subs, strict=True)]

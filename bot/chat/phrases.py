@@ -56,11 +56,7 @@ _RU = {
     "<b>Sources</b>": "<b>Источники</b>",
     "No sources are configured.": "Источники не настроены.",
     # -- alerts -----------------------------------------------------------------------------------
-    "You have no alerts. Try <code>/subscribe peacekeeping</code> or "
-    '<code>/subscribe "border guards"</code>.': (
-        "У вас нет подписок. Попробуйте <code>/subscribe peacekeeping</code> или "
-        '<code>/subscribe "пограничники"</code>.'
-    ),
+    "You have no alerts.": "У вас нет подписок.",
     "<b>Your alerts</b>": "<b>Ваши подписки</b>",
     "To stop them all: /unsubscribe all": "Отменить все: /unsubscribe all",
     "Follow a topic, a source or a phrase: {examples}.": (
