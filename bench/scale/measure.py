@@ -18,6 +18,8 @@ from tests.fakes.postgres import Server, binaries, create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 _TICK = os.sysconf("SC_CLK_TCK")
+# What bot/service/scheduler.py logs for each poll APScheduler skipped or started too late.
+_BEHIND = ("skipped: the previous one is still running", "missed its time")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,8 @@ class Sample:
     server_cpu: float
     parsers_cpu: float = 0.0  # the workers' child processes: the sandbox's parsers
     bench_cpu: float = 0.0  # this process: the loopback feeds it serves (and its sampling)
+    behind: int = 0  # polls the SQLite service's log says it skipped or missed so far
+    queued: int = 0  # poll jobs waiting in procrastinate's queue now (0 for SQLite)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,8 @@ class Rate:
     parse_cpu_ms: float = 0.0  # the sandbox parsers' (both modes have them; not in the above)
     cores: float = 0.0  # cores busy on average: workers, parsers and server together
     feeds_cpu_ms: float = 0.0  # the bench's own (its loopback feeds) per article: not in the above
+    behind: float = 0.0  # polls skipped or missed (SQLite) per article: > 0 means it fell behind
+    queued: tuple[int, int] = (0, 0)  # poll jobs waiting at the window's start and end (PostgreSQL)
 
 
 def write_config(folder: Path, storage: str, *, feeds: str, sources: list[str], every: str) -> Path:
@@ -152,10 +158,10 @@ def server_cpu(server: Server | None) -> float:
 
 def warmed_workers(
     server: Server | None, folder: Path, *, name: str, feeds: str, sources: int, workers: int,
-    root: Path, module: tuple[str, ...] = ("bot",),
+    root: Path, module: tuple[str, ...] = ("bot",), every: int = 1,
 ) -> tuple[str, list[subprocess.Popen]]:  # fmt: skip
     """Start `workers` PostgreSQL workers on a new database (the SQLite service on a new file
-    when `server` is None) polling `sources` feeds; return the archive's URL or path and the
+    when `server` is None) polling `sources` feeds every `every` s; return the archive's URL or path and the
     processes once 4 articles per source are archived (statistics analysed)."""
     if server is None:
         where = str(folder / f"{name}.db")
@@ -164,7 +170,7 @@ def warmed_workers(
         where = create_database(server, name)
         storage = f'url = "{where}"'
     keys = [f"wire-{n}" for n in range(sources)]
-    config = write_config(folder, storage, feeds=feeds, sources=keys, every="1s")
+    config = write_config(folder, storage, feeds=feeds, sources=keys, every=f"{every}s")
     log = folder / f"{name}.log"
     procs = [start(config, log, root=root, module=module) for _ in range(workers)]
     try:
@@ -199,8 +205,30 @@ def analyze(url: str) -> None:
         conn.execute("analyze")
 
 
-def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> Sample:
-    """Read the article count and the CPU used so far."""
+def behind(log: Path) -> int:
+    """Return how many polls a service's log says APScheduler skipped or missed so far."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return 0
+    return sum(text.count(said) for said in _BEHIND)
+
+
+def queued(where: str) -> int:
+    """Return the poll jobs waiting in procrastinate's queue (0 for a SQLite archive)."""
+    if not where.startswith("postgresql://"):
+        return 0
+    waiting = (
+        "select count(*) from procrastinate_jobs "
+        "where status = 'todo' and task_name = 'presswatch.poll'"
+    )
+    return _rows(where, waiting)[0][0]
+
+
+def sample(
+    where: str, procs: list[subprocess.Popen], server: Server | None, *, log: Path | None = None
+) -> Sample:
+    """Read the article count, the CPU used so far and how far behind the schedule it is."""
     pids = [p.pid for p in procs]
     return Sample(
         time.monotonic(),
@@ -209,6 +237,8 @@ def sample(where: str, procs: list[subprocess.Popen], server: Server | None) -> 
         server_cpu(server),
         sum(map(cpu, children(pids))),
         sum(os.times()[:2]),
+        0 if log is None else behind(log),
+        queued(where),
     )
 
 
@@ -225,22 +255,27 @@ def rate(first: Sample, last: Sample) -> Rate:
         1000 * parsers / new,
         (total + parsers) / seconds,
         1000 * (last.bench_cpu - first.bench_cpu) / new,
+        (last.behind - first.behind) / new,
+        (first.queued, last.queued),
     )
 
 
 def throughput(
     folder: Path, *, server: Server | None, workers: int, feeds: str, sources: list[str],
-    window: float, name: str, root: Path = ROOT,
+    window: float, name: str, root: Path = ROOT, every: int = 1,
 ) -> Rate:  # fmt: skip
-    """Run `workers` processes on a fresh archive; measure over `window` s after a warm-up."""
+    """Run `workers` processes on a fresh archive, each source due every `every` s; measure
+    over `window` s after a warm-up."""
     # Warm: every source polled a few times (its first poll records the feed as it stands).
     where, procs = warmed_workers(
-        server, folder, name=name, feeds=feeds, sources=len(sources), workers=workers, root=root
-    )
+        server, folder, name=name, feeds=feeds, sources=len(sources), workers=workers, root=root,
+        every=every,
+    )  # fmt: skip
+    log = folder / f"{name}.log"
     try:
-        first = sample(where, procs, server)
+        first = sample(where, procs, server, log=log)
         time.sleep(window)  # the measuring window itself
-        return rate(first, sample(where, procs, server))
+        return rate(first, sample(where, procs, server, log=log))
     finally:
         stop(procs)
 
