@@ -23,7 +23,7 @@ from bot.delivery.render import (
     utf16_len,
     zone_name,
 )
-from bot.text.plural import ru_form
+from bot.text.plural import counted, ru_form
 from scrapers.models import Article
 from scrapers.normalize import without_trackers
 
@@ -155,10 +155,10 @@ def digest_head(
     if period:
         title += f" · {_period(*period, zone=zone, lang=lang)}"
     if russian:
-        of = "источника" if sources % 10 == 1 and sources % 100 != 11 else "источников"  # из 21
+        of = ru_form(sources, "источника", "источников", "источников")  # из 1, 2, 5, 21 (genitive)
         many = f"{count} {ru_form(count, 'статья', 'статьи', 'статей')} из {sources} {of}"
     else:
-        many = f"{count} article{'s' * (count != 1)} from {sources} source{'s' * (sources != 1)}"
+        many = f"{counted(count, 'article')} from {counted(sources, 'source')}"
     return DigestHead(f"<b>{escape_html(title)}</b>\n{escape_html(many)}", f"{title}\n{many}")
 
 

@@ -55,7 +55,9 @@ def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list
     return list(found.items())
 
 
-def matching(article: Article, *, source_key: str, subscriptions: Iterable[Subscription]):
+def matching(
+    article: Article, *, source_key: str, subscriptions: Iterable[Subscription]
+) -> list[Subscription]:
     """Return the subscriptions the article matches, in their order."""
     text = f"{article.title}\n{article.lead}\n{article.body}"
     return [
