@@ -150,6 +150,33 @@ def test_an_overlapping_poll_is_skipped_and_counted_and_stop_cancels_it(tmp_path
     assert "raised an exception" not in caplog.text and "service stopped" in caplog.text
 
 
+def test_a_stop_during_a_relay_round_ends_the_relay_at_once(world, tmp_path, caplog) -> None:
+    # Seen by an operator: SIGTERM while the relay paced a post left it in its 5 s idle wait, so
+    # the stop waited out its whole deadline and warned "did not finish in time: relay".
+    config = write_config(tmp_path, world)
+
+    async def scenario(service):
+        relay = service.app.relay
+        deliver = relay.deliver_due
+
+        async def deliver_then_stop(**kwargs):
+            report = await deliver(**kwargs)
+            service.stop()  # the signal arrives while the round is still under way
+            return report
+
+        relay.deliver_due = deliver_then_stop
+        [loop] = [t for t in asyncio.all_tasks() if t.get_name() == "relay"]
+        service._wake_relay.set()
+        # Wait for the service to end the relay itself, before serve() calls stop() again.
+        await asyncio.wait([loop], timeout=10)
+        return loop.done() and not loop.cancelled()
+
+    with caplog.at_level(logging.INFO):
+        ended_by_itself = serve(config, scenario, stop_deadline=1.0)  # under the 5 s idle wait
+    assert ended_by_itself
+    assert "did not finish in time: relay" not in caplog.text
+
+
 def test_missed_jobs_are_counted_not_silent(world, tmp_path, caplog) -> None:
     config = write_config(tmp_path, world)
 

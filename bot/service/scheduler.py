@@ -321,6 +321,8 @@ class Service:
             except Exception:  # noqa: BLE001 - the relay must outlive a bad round
                 log.exception("relay round failed")
             self._wake_relay.clear()
+            if self._stop.is_set():
+                break  # stop() woke the relay during the round, and clear() just lost that
             try:
                 async with asyncio.timeout(_RELAY_IDLE):
                     await self._wake_relay.wait()
