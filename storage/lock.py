@@ -39,8 +39,15 @@ class InstanceLock:
 
     def acquire(self) -> None:
         """Take the lock or raise AlreadyRunning with the holder's process id."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            # Typically a folder the service's user may not write: one line, not a traceback.
+            raise StorageError(
+                f"cannot lock the archive {self.path.with_suffix('')}: {exc.strerror or exc}"
+                f" ({exc.filename or self.path}); presswatch needs to write in its folder"
+            ) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:

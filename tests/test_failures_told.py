@@ -268,3 +268,15 @@ def test_run_with_a_wrong_token_is_not_ok_and_status_fails(tmp_path) -> None:
     assert "needs attention: Telegram (the bot token was refused" in status.stdout
     refused = [line for line in service.log if "Telegram refused the bot token" in line]
     assert refused and " ERROR " in refused[0] and WRONG not in "\n".join(service.log)
+
+
+def test_an_archive_whose_lock_file_cannot_be_made_is_one_line(tmp_path) -> None:
+    # Seen by an operator: an archive in a folder the service user may not write gave a
+    # PermissionError traceback. A directory where the lock file goes fails alike, even as root.
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    (tmp_path / "archive.db.lock").mkdir()
+    result = presswatch("once", "--config", str(config), token=None)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"presswatch: cannot lock the archive {tmp_path / 'archive.db'}: ")
+    assert str(tmp_path / "archive.db.lock") in line and "Traceback" not in result.stderr
