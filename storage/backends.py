@@ -67,7 +67,26 @@ class SqliteBackend:
     ) -> Store:
         """Open (creating if needed) the archive, fully migrated; error texts pass `scrub`;
         `sync_in_thread`: commits synced to disk off the event loop (Store.open)."""
-        return _store().open(self.path, dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
+        import sqlite3
+
+        store = _store().open(self.path, dedup=dedup, scrub=scrub, sync_in_thread=sync_in_thread)
+        try:
+            # A file this user may only read (made by root, run by the service's user) opens and
+            # reads fine; without this its first write would fail mid-command, as a traceback.
+            # (BEGIN IMMEDIATE passes on such a file: only writing a page tells.)
+            version = store.db.execute("PRAGMA user_version").fetchone()[0]
+            store.db.execute("BEGIN IMMEDIATE")
+            try:
+                store.db.execute(f"PRAGMA user_version = {int(version)}")
+            finally:
+                store.db.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            store.close()
+            raise StorageError(
+                f"{self.path}: cannot write the archive ({exc}); the file and its folder must be "
+                "writable by the user presswatch runs as"
+            ) from exc
+        return store
 
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store:
         """Open the existing archive so that nothing can be written."""

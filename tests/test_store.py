@@ -237,6 +237,21 @@ def test_instance_lock_refuses_a_second_holder(tmp_path: Path) -> None:
         pass
 
 
+def test_an_archive_this_user_may_only_read_is_refused_at_open(tmp_path: Path, monkeypatch) -> None:
+    # Seen by an operator: an archive made by root and run by the service's user opened fine,
+    # then the first write (recovering interrupted posts) failed as a traceback.
+    from storage.backends import SqliteBackend
+
+    Store.open(tmp_path / "a.db").close()
+    connect = sqlite3.connect
+    # A read-only connection stands in for a file root owns: root itself may write any file.
+    monkeypatch.setattr(
+        sqlite3, "connect", lambda p, **kw: connect(f"{Path(p).as_uri()}?mode=ro", uri=True, **kw)
+    )
+    with pytest.raises(StorageError, match=r"a\.db: cannot write the archive \(attempt to write"):
+        SqliteBackend(tmp_path / "a.db").open()
+
+
 def test_the_full_text_index_gathers_large_segments(tmp_path: Path) -> None:
     store = Store.open(tmp_path / "archive.db")
     try:
