@@ -57,12 +57,17 @@ def open_backend(config: Config) -> Iterator[Backend]:
 
 
 @contextmanager
-def open_migration(config: Config, url: str) -> Iterator[tuple[Store, Store]]:
-    """Open the SQLite archive and the PostgreSQL database it moves to, both locked against writers."""
+def open_migration(
+    config: Config, url: str, *, password: str = ""
+) -> Iterator[tuple[Store, Store]]:
+    """Open the SQLite archive and the PostgreSQL database it moves to, both locked against writers.
+
+    `password` is the caller's: an SQLite config (the only kind migrated) carries none.
+    """
     source = SqliteBackend(config.storage_path)
     if not source.exists():
         raise StorageError(f"no archive at {source} to copy")
-    target = _postgres(url, password=config.database_password)
+    target = _postgres(url, password=password)
     with (
         source.lock(),
         _closing(target),

@@ -141,3 +141,26 @@ def test_migrate_archive_refuses_a_password_in_the_url(world, tmp_path) -> None:
     )
     assert result.returncode == 1 and "never put the database password" in result.stderr
     assert "example:" in presswatch("migrate-archive", "--help").stdout
+
+
+def test_migrate_archive_takes_the_password_from_the_environment(
+    world, tmp_path, monkeypatch
+) -> None:
+    # Seen by an operator following README's steps 3 and 4: the config is still SQLite's, so
+    # PRESSWATCH_DATABASE_PASSWORD was dropped and the server said "no password supplied".
+    from bot.cli.main import main
+    from storage import StorageError
+
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # an archive to copy
+    given = []
+
+    def refuse(self, url: str, *, password: str = "", **_) -> None:
+        given.append(password)
+        raise StorageError("stopped here: the password is all this test needs")
+
+    monkeypatch.setattr(PostgresBackend, "__init__", refuse)
+    monkeypatch.setenv("PRESSWATCH_DATABASE_PASSWORD", "s3cret")
+    to = "postgresql://presswatch@db.example.org:5432/presswatch"
+    assert main(["migrate-archive", "--to", to, "--config", str(config)]) == 1
+    assert given == ["s3cret"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bot.archive import open_migration
@@ -47,7 +48,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         raise CommandError(
             "PostgreSQL needs its driver: pip install 'presswatch[postgres]'"
         ) from exc
-    with open_migration(config, args.to) as (old, new):
+    password = os.environ.get(DATABASE_PASSWORD_ENV, "")
+    with open_migration(config, args.to, password=password) as (old, new):
         total = sum(source_rows(old.db).values())
         progress = Progress(
             total, stream=sys.stderr, enabled=show_progress(args), label="migrate-archive"
