@@ -6,6 +6,7 @@ keys it knows are recorded while it loads config.example.toml, which has a table
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 from pathlib import Path
@@ -121,3 +122,15 @@ def test_every_presswatch_line_in_readme_parses() -> None:
     for call in calls:
         args = build_parser().parse_args(call)
         assert args.handler, call
+
+
+def test_readme_names_every_option_of_every_command_and_no_other() -> None:
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    shared = {"--config", "--verbose", "--quiet", "--log-json", "--help"}
+    for name, sub in commands.choices.items():
+        options = {o for a in sub._actions for o in a.option_strings if o.startswith("--")}
+        # The first cell of the command's row in README's table of commands.
+        row = re.findall(rf"^\| `presswatch {re.escape(name)}(?: [^`]*)?` \|", README, re.M)
+        assert row, f"README: no row for {name}"
+        assert set(re.findall(r"--[a-z][a-z-]*", row[0])) == options - shared, name

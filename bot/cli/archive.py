@@ -70,6 +70,7 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "--limit",
         type=whole(1, _MAX_RESULTS),
         default=20,
+        metavar="N",
         help="at most this many results (default 20)",
     )
     sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
@@ -262,6 +263,7 @@ def _args_backfill(sub: argparse.ArgumentParser) -> None:
         "--pages",
         type=whole(1, _MAX_PAGES),
         required=True,
+        metavar="N",
         help="how many older pages to read: pages 2 to N+1 of the source's `pages` template",
     )
     sub.add_argument(

@@ -20,7 +20,10 @@ from storage.records import source_from_row
 
 def _args_add(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("url", metavar="URL", help="a listing page, a site's home page, or a feed")
-    sub.add_argument("--key", help="the new source's key (default: made from the host name)")
+    sub.add_argument(
+        "--key",
+        help="the new source's key (default: made from the feed's or site's title, else the host)",
+    )
     sub.add_argument(
         "--preview",
         type=whole(0, 100),
