@@ -98,6 +98,26 @@ def test_the_systemd_unit_verifies(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_the_systemd_unit_is_hardened_and_a_denied_call_is_an_error_not_a_kill(tmp_path) -> None:
+    unit = (DEPLOY / "presswatch.service").read_text(encoding="utf-8")
+    # SIGSYS on a call outside the filter would be a crash that Restart=on-failure repeats.
+    assert "SystemCallErrorNumber=EPERM" in unit
+    copy = tmp_path / "presswatch.service"
+    copy.write_text(unit, encoding="utf-8")
+    result = subprocess.run(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", str(copy)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"Overall exposure level for presswatch\.service: (\d+\.\d)", result.stdout)
+    if found is None:
+        pytest.skip(f"this systemd-analyze cannot score a unit file offline: {result.stderr}")
+    # 1.7 before ProtectProc, PrivateMounts and RemoveIPC; 10 is a unit with no hardening at all.
+    assert float(found.group(1)) <= 1.5, result.stdout
+
+
 def test_the_brief_view_lists_title_source_time_topics_and_link(tmp_path) -> None:
     store = Store.open(tmp_path / "presswatch.db")
     add(store, "CSTO summit in Minsk", "Long body text. " * 200, topics=("politics-diplomacy",))
