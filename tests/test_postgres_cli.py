@@ -134,6 +134,41 @@ def test_different_counts_after_the_copy_exit_1_naming_the_table(world, tmp_path
     assert "counts differ after the copy: channels 0 in SQLite, 1 in PostgreSQL" in moved.stderr
 
 
+def test_a_copy_into_a_database_a_service_wrote_to_is_refused(world, tmp_path, postgres) -> None:
+    # Seen by an operator: migrate, run on PostgreSQL a while, go back to SQLite, migrate again.
+    # The copy resumed after PostgreSQL's own newest article and said "all 15 tables match":
+    # the counts were equal, while both archives held different articles under the same ids.
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0
+    url = new_database(postgres, "presswatch_written")
+    assert presswatch("migrate-archive", "--to", url, "--config", str(config)).returncode == 0
+    with psycopg.connect(url) as conn:  # what a service on PostgreSQL stored under that id
+        conn.execute(
+            "update articles set url = 'https://elsewhere.example/1' "
+            "where id = (select max(id) from articles)"
+        )
+    again = presswatch("migrate-archive", "--to", url, "--config", str(config))
+    assert again.returncode == 1
+    [line] = again.stderr.strip().splitlines()
+    assert line.startswith("presswatch: ") and "https://elsewhere.example/1" in line
+    assert "copy into an empty database" in line and "tables match" not in again.stdout
+
+
+def test_a_copy_finds_articles_that_differ_under_equal_counts(world, tmp_path, postgres) -> None:
+    # What the operator's second copy had left: ids below the newest held other articles.
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0
+    url = new_database(postgres, "presswatch_mixed")
+    assert presswatch("migrate-archive", "--to", url, "--config", str(config)).returncode == 0
+    with psycopg.connect(url) as conn:
+        conn.execute("update articles set url = 'https://elsewhere.example/2' where id = 2")
+    again = presswatch("migrate-archive", "--to", url, "--config", str(config))
+    assert again.returncode == 1 and re.search(r"(?m)^articles\s+6\s+6$", again.stdout)
+    [line] = again.stderr.strip().splitlines()[-1:]
+    assert "1 article(s) differ between the archives (ids 2:" in line, line
+    assert "tables match" not in again.stdout
+
+
 def test_migrate_archive_refuses_a_password_in_the_url(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
     result = presswatch(

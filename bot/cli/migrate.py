@@ -41,7 +41,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         )
     try:
         database_url(args.to)
-        from storage.postgres.copy import copy_archive, counts, source_rows
+        from storage.postgres.copy import (
+            articles_that_differ,
+            copy_archive,
+            counts,
+            source_rows,
+        )
     except ValueError as exc:
         raise CommandError(f"--to: {exc}") from exc
     except ImportError as exc:
@@ -61,6 +66,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             progress=lambda t, n: progress.advance(n, note=t),
         )
         result = counts(old.db, new.db)
+        mixed = articles_that_differ(old.db, new.db)
     progress.finish(f"copied {config.storage_path} into {args.to}")
     print(
         table(
@@ -68,6 +74,15 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             + [(c.table, f"{c.sqlite:,}", f"{c.postgres:,}") for c in result]
         )
     )
+    if mixed:
+        print(
+            f"presswatch: {len(mixed):,} article(s) differ between the archives (ids "
+            f"{', '.join(map(str, mixed[:5]))}{', …' if len(mixed) > 5 else ''}: on one side "
+            "only, or another URL): presswatch wrote to the database since an earlier copy; "
+            "copy into an empty database",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
     differ = [c for c in result if not c.equal]
     if differ:
         lines = ", ".join(

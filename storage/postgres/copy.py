@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from ..lock import StorageError
 from .database import PgDatabase, quote, storage_errors
 
 # (table, the integer key its ranges run over, or None to copy it whole), parents first.
@@ -64,7 +65,12 @@ def copy_archive(
     batch: int = 5000,
     progress: Callable[[str, int], None] = lambda table, rows: None,
 ) -> None:
-    """Copy every table not yet (wholly) in PostgreSQL; `progress(table, rows)` after each batch."""
+    """Copy every table not yet (wholly) in PostgreSQL; `progress(table, rows)` after each batch.
+
+    Raises StorageError, before copying anything, when the database holds an article the
+    archive does not: resuming after it would leave two archives' rows mixed under equal counts.
+    """
+    _refuse_a_foreign_target(source, target)
     for name, key in TABLES:
         if not source[name].exists():
             continue
@@ -80,9 +86,53 @@ def copy_archive(
     target.execute("analyze")
 
 
+def _refuse_a_foreign_target(source: Database, target: PgDatabase) -> None:
+    """Raise StorageError unless PostgreSQL's newest article is the archive's under the same id.
+
+    A copy resumes after the largest id it finds; only rows copied from this archive make that
+    safe. A service that ran on PostgreSQL since (its own articles, ids the archive also gave
+    out after) is told by its newest article: absent from the archive, or another URL there.
+    """
+    last = target.execute("select id, url from articles order by id desc limit 1").fetchone()
+    if last is None:
+        return
+    ours = source.execute("select url from articles where id = ?", [last[0]]).fetchone()
+    if ours is None or ours[0] != last[1]:
+        here = f"{ours[0]} in the archive" if ours else "absent from the archive"
+        raise StorageError(
+            f"the database already holds articles this archive does not (article {last[0]} is "
+            f"{last[1]} there, {here}): presswatch has written to it since an earlier copy; "
+            "copy into an empty database"
+        )
+
+
 def counts(source: Database, target: PgDatabase) -> list[TableCount]:
     """Return each copied table's rows on both sides."""
     return [TableCount(name, n, target[name].count) for name, n in source_rows(source).items()]
+
+
+def articles_that_differ(source: Database, target: PgDatabase) -> list[int]:
+    """Return the ids whose article is on one side only, or under another URL on the other.
+
+    Equal counts do not prove one archive: a service that wrote to PostgreSQL between two copies
+    leaves other articles under the same ids, and as many of them.
+    """
+    sql = "select id, url from articles order by id"
+    ours, theirs = iter(source.execute(sql)), iter(target.stream(sql))
+    differ: list[int] = []
+    a, b = next(ours, None), next(theirs, None)
+    while a is not None or b is not None:
+        if b is None or (a is not None and a[0] < b[0]):
+            differ.append(a[0])
+            a = next(ours, None)
+        elif a is None or b[0] < a[0]:
+            differ.append(b[0])
+            b = next(theirs, None)
+        else:
+            if a[1] != b[1]:
+                differ.append(a[0])
+            a, b = next(ours, None), next(theirs, None)
+    return differ
 
 
 def _shared_columns(source: Database, target: PgDatabase, table: str) -> list[str]:
