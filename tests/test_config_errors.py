@@ -239,6 +239,13 @@ def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, to
         ("channels[0]", 'disable_notification = "yes"', "expected true or false, got 'yes'"),
         ("sources[0]", "name = 5", "expected a string, got 5"),
         ("channels[0]", "chat_id = 1.5", "expected a string or a whole number, got 1.5"),
+        # A choice names its values as the file writes them, not as Python's enum members.
+        ("telegram", 'uncertain = "maybe"', "expected 'hold' or 'resend' or 'probe', got 'maybe'"),
+        (
+            "channels[0]",
+            'image = "big"',
+            "expected 'link' or 'none' or 'preview_above' or 'preview_below' or 'photo', got 'big'",
+        ),
     ],
 )
 def test_a_wrong_type_is_named_in_toml_s_words(

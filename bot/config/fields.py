@@ -159,7 +159,8 @@ class Table:
 
     def choice(self, key: str, allowed: type[StrEnum]) -> Any:
         """Pop one of an enumeration's values as its member, ABSENT when left out."""
-        value = self.get(key, str, check=one_of(*allowed))
+        # The values as the file writes them: a member's repr reads <ImageMode.LINK: 'link'>.
+        value = self.get(key, str, check=one_of(*(member.value for member in allowed)))
         return value if value is ABSENT else allowed(value)
 
     def strings(self, key: str, *, check=None) -> Any:
