@@ -270,6 +270,21 @@ def test_suggestions_for_unknown_sources_and_keys(tmp_path, capsys, restore_logg
     assert lines[0].endswith("unknown source 'alpah' (did you mean 'alpha'?)")
 
 
+def test_a_channel_naming_a_source_with_its_own_mistake_is_not_told_unknown(
+    tmp_path, capsys, restore_logging
+) -> None:
+    # Seen by an operator: a bad time zone in a source also made the channel that names it say
+    # "unknown source 'alpha'", a second problem that was not one.
+    text = config_text(
+        {"sources[0]": 'timezone = "Moscow"', "channels[0]": 'sources = ["alpha", "alpah"]'}
+    )
+    _, lines = _run(tmp_path, text, capsys)
+    assert [line.split(": ", 2)[2] for line in lines] == [
+        "sources[0].timezone: unknown time zone 'Moscow' (use an IANA name such as Europe/Moscow)",
+        "channels[0].sources: unknown source 'alpah' (did you mean 'alpha'?)",
+    ]
+
+
 def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
     tmp_path, capsys, restore_logging
 ) -> None:

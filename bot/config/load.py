@@ -38,7 +38,7 @@ from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config
 from bot.text.classify import Taxonomy, Topic
 from bot.text.taxonomy import find_topic
-from scrapers.models import FetchPolicy, Source
+from scrapers.models import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
@@ -87,7 +87,12 @@ def config_from_dict(
     storage_path, storage_url = _storage(root.table("storage"), path)
     # Read before the channels, whose filters must name them.
     sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
-    filters = _Known(sources, taxonomy.topics if isinstance(taxonomy, Taxonomy) else ())
+    # Every block's key, a block with its own mistake too: it is not also an unknown source.
+    keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
+    filters = _Known(
+        tuple(k for k in keys if isinstance(k, str)),
+        taxonomy.topics if isinstance(taxonomy, Taxonomy) else (),
+    )
     values = present(
         path=path,
         storage_path=storage_path,
@@ -272,12 +277,12 @@ def _taxonomy(root: Table):
 class _Known:
     """The sources and topics a channel's filters may name (a typo would silence the channel)."""
 
-    sources: tuple[Source, ...]
+    sources: tuple[str, ...]  # the keys of every [[sources]] block
     topics: tuple[Topic, ...]
 
     def sources_of(self, t: Table) -> Any:
         """Read a channel's `sources`, each a configured key."""
-        keys, known = t.strings("sources"), [s.key for s in self.sources]
+        keys, known = t.strings("sources"), list(self.sources)
         for key in () if keys is ABSENT else keys:
             if key not in known:
                 close = difflib.get_close_matches(key, known, n=1)
