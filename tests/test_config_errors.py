@@ -285,6 +285,18 @@ def test_a_channel_naming_a_source_with_its_own_mistake_is_not_told_unknown(
     ]
 
 
+def test_a_channel_naming_a_topic_of_a_broken_taxonomy_is_not_told_unknown(
+    tmp_path, capsys, restore_logging
+) -> None:
+    text = config_text({"channels[0]": 'topics = ["economy"]'}) + (
+        '\n[topics.economy]\nlabel = "Economy"\nphrases = ["trade"]\nthreshold = "high"\n'
+    )
+    _, lines = _run(tmp_path, text, capsys)
+    assert [line.split(": ", 2)[2] for line in lines] == [
+        "topics.economy.threshold: expected a positive number, got 'high'"
+    ]
+
+
 def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
     tmp_path, capsys, restore_logging
 ) -> None:

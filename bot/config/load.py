@@ -91,7 +91,7 @@ def config_from_dict(
     keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
     filters = _Known(
         tuple(k for k in keys if isinstance(k, str)),
-        taxonomy.topics if isinstance(taxonomy, Taxonomy) else (),
+        taxonomy.topics if isinstance(taxonomy, Taxonomy) else None if taxonomy is ABSENT else (),
     )
     values = present(
         path=path,
@@ -278,7 +278,7 @@ class _Known:
     """The sources and topics a channel's filters may name (a typo would silence the channel)."""
 
     sources: tuple[str, ...]  # the keys of every [[sources]] block
-    topics: tuple[Topic, ...]
+    topics: tuple[Topic, ...] | None  # None: the taxonomy has its own mistake, names go unchecked
 
     def sources_of(self, t: Table) -> Any:
         """Read a channel's `sources`, each a configured key."""
@@ -292,8 +292,8 @@ class _Known:
     def topics_of(self, t: Table) -> Any:
         """Read a channel's `topics`, each named by key, label or hashtag, as keys."""
         names = t.strings("topics")
-        if names is ABSENT:
-            return ABSENT
+        if names is ABSENT or self.topics is None:
+            return names
         # A topic is suggested by its key, its labels in every language being typos of it too.
         called = {name: topic.key for topic in self.topics for name in topic.names()}
         keys = []
