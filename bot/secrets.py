@@ -63,3 +63,17 @@ def _spellings(char: str) -> str:
         f"(?:{re.escape(char)}|%(?:25)?{code:02x}|&#0*{code};|&#x0*{code:x};"
         f"|\\\\u00{code:02x}|\\\\x{code:02x}{plus})"
     )
+
+
+def token_flaw(token: str) -> str:
+    """Return what makes `token` unlike any token BotFather gives, or "" when it could be one."""
+    if _TOKEN.fullmatch(token):
+        return ""
+    if token[:1] in "'\"" and token[-1:] == token[:1]:
+        # docker's --env-file and some compose versions pass an env file's quotes on as they are.
+        return "it is wrapped in quotes, which an env file may pass on as part of the value"
+    if token.lower().startswith("bot") and _TOKEN.fullmatch(token[3:]):
+        return "it starts with 'bot', which belongs to the API's address, not to the token"
+    if any(c.isspace() for c in token):
+        return "it holds a space or a line break"
+    return "it is not shaped as BotFather gives one: digits, ':', then letters, digits, - and _"

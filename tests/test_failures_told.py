@@ -11,11 +11,13 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from telegram import error as tg
 
 from bot.config import HealthConfig, TelegramConfig
 from bot.delivery.telegram import Delivered, Message, RetryLater, classify_error
 from bot.ingest.health import advice, assess, record_health
+from bot.secrets import token_flaw
 from bot.service.counters import Counters, MeteredSender
 from bot.service.reachability import TelegramCheck, TelegramState, check_telegram
 from scrapers.models import Source
@@ -280,3 +282,32 @@ def test_an_archive_whose_lock_file_cannot_be_made_is_one_line(tmp_path) -> None
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"presswatch: cannot lock the archive {tmp_path / 'archive.db'}: ")
     assert str(tmp_path / "archive.db.lock") in line and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("token", "said"),
+    [
+        ('"123456789:AAE-fake_Token"', "wrapped in quotes"),
+        ("'123456789:AAE-fake_Token'", "wrapped in quotes"),
+        ("bot123456789:AAE-fake_Token", "starts with 'bot'"),
+        ("123456789:AAE fake", "holds a space"),
+        ("AAE-fake_Token", "not shaped as BotFather gives one"),
+        ("123456789:AAE-fake_Token", ""),
+    ],
+)
+def test_a_token_that_cannot_be_one_is_told_why(token: str, said: str) -> None:
+    told = token_flaw(token)
+    assert (said in told) if said else told == ""
+    assert token.strip("'\"") not in told  # never the token itself
+
+
+def test_once_with_a_quoted_token_says_what_is_wrong_with_it(tmp_path) -> None:
+    # Seen by an operator: docker's --env-file passes quotes on, and Telegram's refusal alone
+    # sent them to BotFather for a token that was right.
+    with FakeTelegram() as fake:
+        config = offline_config(tmp_path, telegram=fake.base_url)
+        result = presswatch("once", "--config", str(config), token=f'"{DEFAULT_TOKEN}"')
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("presswatch: Telegram refused the bot token in PRESSWATCH_TELEGRAM")
+    assert "it is wrapped in quotes" in line and DEFAULT_TOKEN not in line

@@ -25,6 +25,7 @@ from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
+from bot.secrets import token_flaw
 from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
@@ -45,9 +46,11 @@ def once(args: argparse.Namespace) -> int:
         # Asked first: with a refused token nothing would be posted, so nothing is polled either.
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
+            flaw = token_flaw(config.telegram.token)
             raise CommandError(
-                f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
-                "shows it); nothing was polled or posted"
+                f"Telegram refused the bot token in {TOKEN_ENV}: fix it ("
+                + (flaw or "BotFather's /token shows it")
+                + "); nothing was polled or posted"
             )
         async with open_app(config, role="once") as app:
             runs, report = await run_once(app)
