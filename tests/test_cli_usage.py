@@ -16,6 +16,7 @@ from bot.cli.main import main
 from scrapers.models import Article
 from storage import Store
 from tests.support.cli import ROOT, presswatch
+from tests.support.world import write_config
 
 
 def test_version_names_the_package() -> None:
@@ -127,3 +128,20 @@ def test_add_refuses_what_is_not_a_web_address_before_fetching_anything(tmp_path
     result = presswatch("add", url, "--config", str(tmp_path / "none.toml"))
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"presswatch: add: {url!r} is not a web address (http:// or https://)\n"
+
+
+def test_add_says_a_broken_feed_is_no_feed_rather_than_a_page_without_articles(
+    world, tmp_path
+) -> None:
+    # Seen by an operator: a feed address whose body is not XML read "no group of links on this
+    # page looks like articles (the listing may be filled in by JavaScript …)".
+    body = "\x00garbage<<<not xml" * 50
+    world.site("tass-com").add("/rss/broken.xml", body, content_type="application/rss+xml")
+    config = write_config(tmp_path, world)
+    url = world.url("tass-com", "/rss/broken.xml")
+    result = presswatch("add", url, "--config", str(config))
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr == (
+        f"presswatch: {url}: served as a feed (application/rss+xml) but not an RSS or Atom "
+        "document; check the address, or open it in a browser\n"
+    )

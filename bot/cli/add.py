@@ -119,6 +119,13 @@ async def _propose(
     try:
         group = infer_link_pattern(page.text, base_url=page.url)
     except DiscoveryError as exc:
+        kind = page.content_type.split(";")[0].strip().lower()
+        if kind.endswith(("rss+xml", "atom+xml", "rdf+xml", "/xml")):
+            # Not a page that lacks article links: a feed address whose body is broken.
+            raise CommandError(
+                f"{page.url}: served as a feed ({kind}) but not an RSS or Atom document; check "
+                "the address, or open it in a browser"
+            ) from exc
         raise CommandError(str(exc)) from exc
     notes += _pattern_notes(group, link_groups(page.text, base_url=page.url)[1:3])
     return _Proposal(
