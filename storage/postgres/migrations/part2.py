@@ -121,3 +121,25 @@ def p009_missing_pages(db: PgDatabase) -> None:
     """Remember since when a new item's page has answered 404/410 (SQLite's m013)."""
     columns = "url_key text primary key, source_key text not null, since timestamptz(0) not null"
     db.execute(f"create table missing_pages ({columns})")
+
+
+@migration
+def p010_brief_view_as_search_names_it(db: PgDatabase) -> None:
+    """Give `articles_brief` `duplicate_of` and `entities` (SQLite's m014), and drop the index on
+    article_topics (key, kind), which no query uses here.
+
+    Topic searches walk (key, article_id) or (key, source_key, published_at) and the topic filter
+    the primary key, with or without it (EXPLAIN, BENCHMARKS.md issue 15); it cost a btree insert
+    per topic row. A view's columns cannot be renamed in place: it is made again.
+    """
+    run(
+        db,
+        """
+        drop view articles_brief;
+        create view articles_brief as
+            select id, published_at, source_key, title, topics, entities, lang, url, duplicate_of,
+                duplicate_of as reprint_of
+            from articles;
+        drop index idx_article_topics_key_kind
+        """,
+    )
