@@ -368,3 +368,12 @@ def m014_brief_view_as_search_names_it(db: Database) -> None:
         select id, published_at, source_key, title, topics, entities, lang, url, duplicate_of,
             duplicate_of as reprint_of
         from articles""")
+
+
+@migrations()
+def m015_digest_parts(db: Database) -> None:
+    """Remember the part of a split digest each of its rows goes out in (`outbox.digest_part`,
+    JSON: the heading, the part's number, its rows in order), so a part sent again after a
+    failure, a flood wait or a restart reads as the reader was promised: "(2/2)" of the same
+    digest, not a digest of what was left."""
+    db["outbox"].add_column("digest_part", str)

@@ -143,3 +143,9 @@ def p010_brief_view_as_search_names_it(db: PgDatabase) -> None:
         drop index idx_article_topics_key_kind
         """,
     )
+
+
+@migration
+def p011_digest_parts(db: PgDatabase) -> None:
+    """Remember the part of a split digest each of its rows goes out in (SQLite's m015)."""
+    db.execute("alter table outbox add column digest_part text")
