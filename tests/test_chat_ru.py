@@ -120,6 +120,8 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     assert "<code>alpha</code> — 3 articles" in en["/sources"]
     assert "<code>peacekeeping</code> — Миротворчество\n" in ru["/topics"]
     assert "<code>peacekeeping</code> — Peacekeeping / Миротворчество" in en["/topics"]
+    # A topic the config labels in English only is named by that label in Russian too (README).
+    assert "<code>border-security</code> — Border security" in ru["/topics"]
     assert ru["/subscribe peacekeeping"].startswith("Подписка оформлена: тема «Миротворчество».")
     assert en["/subscribe peacekeeping"] == (
         "Subscribed to the topic Peacekeeping. New articles will arrive here."
