@@ -215,7 +215,7 @@ def _tsquery(terms: list[Term]) -> tuple[str, list[str]]:
 def _rows(db: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Return the article rows of `ids`."""
     cursor = db.execute(
-        """select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics,
+        """select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics, a.entities,
                   a.duplicate_of
            from articles a where a.id = any(?)""",
         [ids],
