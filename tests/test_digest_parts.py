@@ -81,3 +81,19 @@ def test_a_split_digest_stopped_after_its_first_part_sends_its_second_at_the_nex
     assert first.plain.splitlines()[:2] == [f"{HEAD} (1/2)", "45 articles from 3 sources"]
     assert second.plain.splitlines()[:2] == [f"{HEAD} (2/2)", "45 articles from 3 sources"]
     assert set(states(store).values()) == {OutboxState.SENT}
+
+
+def test_a_period_of_more_rows_than_a_look_takes_goes_out_as_one_digest(tmp_path, store) -> None:
+    # The relay takes 50 due rows per chat per look; a digest of 120 was three digests of the
+    # same hour ("50 articles" twice, then "20 articles"), each numbered on its own.
+    time = FakeTime()
+    config = make_config(tmp_path, channels=[channel(*DIGEST, digest="1h")])
+    for n in range(120):
+        add(store, n, DIGEST, now=START)
+    time.advance(3600)
+    sender = ScriptedSender(time)
+    deliver(relay_for(store, config, sender, time))
+    heads = [m.plain.splitlines()[:2] for m in sender.to(DIGEST[1])]
+    assert heads == [[f"{HEAD} ({n}/3)", "120 articles from 1 source"] for n in (1, 2, 3)]
+    assert sum(m.plain.count("\n• ") for m in sender.to(DIGEST[1])) == 120
+    assert set(states(store).values()) == {OutboxState.SENT}
