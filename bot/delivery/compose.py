@@ -25,6 +25,7 @@ from bot.config import Channel, DeliveryConfig, ImageMode
 from bot.delivery.digest import (
     DigestEntry,
     DigestHead,
+    DigestPart,
     digest_entry,
     digest_head,
     digest_part,
@@ -229,15 +230,30 @@ class Composer:
         """Pack a digest channel's rows into messages, splitting between articles; each part of a
         split digest comes with its mark (to keep, so a retry sends it as it was). Rows packed in
         a part before (`part`) go out as that part again: its heading, number and order."""
-        first = items[0]
-        channel = self.channel(first.channel)
+        channel = self.channel(items[0].channel)
         if part is not None:
             order = {row: n for n, row in enumerate(part.rows)}
             items = sorted(items, key=lambda i: order.get(i.id, len(order)))
-            lang = part.lang
-        else:
-            langs = {i.article.lang.split("-")[0] for i in items}
-            lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
+            entries = self._digest_entries(items, part.lang)
+            head = DigestHead(part.head_html, part.head_plain)
+            packed = [digest_part(entries, head=head, number=(part.number, part.of))]
+            return [(tuple(items), self._digest_message(items[0], channel, packed[0]), part)]
+        langs = {i.article.lang.split("-")[0] for i in items}
+        lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
+        entries = self._digest_entries(items, lang)
+        head = self._digest_head(items, entries, channel, lang)
+        packed = pack_digest(entries, head=head)
+        parts = []
+        for number, packed_part in enumerate(packed, start=1):
+            rows = tuple(items[i] for i in packed_part.indexes)
+            ids = tuple(r.id for r in rows)
+            mark = DigestMark(head.html, head.plain, lang, number, len(packed), ids)
+            message = self._digest_message(items[0], channel, packed_part)
+            parts.append((rows, message, mark if len(packed) > 1 else None))
+        return parts
+
+    def _digest_entries(self, items: Sequence[OutboxItem], lang: str) -> list[DigestEntry]:
+        """Render each row's article as a digest entry under its source's name."""
         entries = []
         for item in items:
             source = self._sources.get(item.source_key)
@@ -249,33 +265,21 @@ class Composer:
                     lang=lang,  # one message, one way of naming zones ("MSK" or "МСК")
                 )
             )
-        if part is not None:
-            head = DigestHead(part.head_html, part.head_plain)
-            packed = [digest_part(entries, head=head, number=(part.number, part.of))]
-        else:
-            head = self._digest_head(items, entries, channel, lang)
-            packed = pack_digest(entries, head=head)
-        message = Message(
+        return entries
+
+    def _digest_message(
+        self, first: OutboxItem, channel: Channel | None, part: DigestPart
+    ) -> Message:
+        """Return one digest message: its text, in the channel's thread, without a preview."""
+        return Message(
             chat_id=first.chat_id,
-            text="",
+            text=part.html,
+            plain=part.plain,
             html=True,
             thread_id=channel.message_thread_id if channel else None,
             silent=channel.disable_notification if channel else False,
             no_preview=True,
         )
-        parts = []
-        for number, packed_part in enumerate(packed, start=1):
-            rows = tuple(items[i] for i in packed_part.indexes)
-            mark = part or (
-                DigestMark(
-                    head.html, head.plain, lang, number, len(packed), tuple(r.id for r in rows)
-                )
-                if len(packed) > 1
-                else None
-            )
-            text = replace(message, text=packed_part.html, plain=packed_part.plain)
-            parts.append((rows, text, mark))
-        return parts
 
     def _digest_head(
         self,
