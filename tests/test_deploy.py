@@ -134,9 +134,30 @@ def _as_the_last_release(store: Store) -> None:
         store.db.conn.commit()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def own_archive(request, tmp_path):
+    """A fresh archive in a database of its own: its migrations are undone and run again, which
+    would reorder the shared PostgreSQL archive's record of them for the tests after."""
+    from storage.backends import SqliteBackend
+
+    if request.param == "sqlite":
+        backend = SqliteBackend(tmp_path / "presswatch.db")
+    else:
+        from storage.postgres.backend import PostgresBackend
+        from tests.support.postgres import new_database
+
+        url = new_database(request.getfixturevalue("postgres"), "presswatch_last_release")
+        backend = PostgresBackend(url)
+    store = backend.open()
+    yield store
+    store.close()
+    backend.close()
+
+
 def test_an_archive_of_the_last_release_keeps_its_rows_and_gets_the_new_brief_view(
-    store,
+    own_archive,
 ) -> None:
+    store = own_archive
     original = add(store, "CSTO summit in Minsk", topics=("politics-diplomacy",))
     url = "https://belta.example/summit"
     reprint = Article(url=url, canonical_url=url, title="Summit", entities=("csto", "belarus"))
