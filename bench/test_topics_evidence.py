@@ -1,9 +1,21 @@
-"""The lead evidence diagnostic: its scoring (synthetic texts) and the audit file's coverage."""
+"""The lead evidence diagnostic: its scoring (synthetic texts) and both audit files' coverage."""
 
 from __future__ import annotations
 
+import json
+
+import pytest
+
 from bench import topics as bench
-from bench.topics.evidence import evidence_rows, evident_counts, load_evidence, unseen
+from bench.topics.evidence import (
+    EVIDENCE,
+    EVIDENCE_B,
+    both_missing,
+    evidence_rows,
+    evident_counts,
+    load_evidence,
+    unseen,
+)
 from bench.topics.scoring import count, micro
 
 
@@ -37,35 +49,49 @@ def test_a_label_without_evidence_is_neither_a_hit_nor_a_miss():
     assert unseen(records[1], evidence) == {"terrorism-extremism"}
 
 
-def test_the_diagnostic_row_counts_each_text_once_over_several_deals():
-    records, predicted, evidence = _synthetic()
-    rows = "\n".join(evidence_rows(records * 4, predicted * 4, evidence))  # four deals pooled
-    assert (
-        "| en | 4 | 2 (50.0%) | 50% | 1.000 / 0.750 / **0.857** | 1.000 / 1.000 / **1.000** |"
-        in rows
-    )
-    assert "| ru | 1 | 0 (0.0%) | – | 0.000 / 0.000 / **0.000** |" in rows
-    assert "| economy | 1/1 | 0.00 / – | 0/1 | 0.00 / 0.00 |" in rows
+def test_both_missing_keeps_only_the_labels_neither_annotator_found_in_the_view():
+    _, _, first = _synthetic()
+    second = {**first, ("en-1", "economy"): True, ("ru-1", "economy"): False}
+    both = both_missing(first, second)
+    assert both[("en-1", "economy")] is True  # B found evidence: the label counts again
+    assert both[("ru-1", "economy")] is True  # A found evidence
+    assert both[("en-2", "terrorism-extremism")] is False  # neither did
+    assert sorted(k for k, evident in both.items() if not evident) == [
+        ("en-2", "terrorism-extremism")
+    ]
+    assert all(both_missing(first, {}).values())  # a pair one audit lacks is not missing by both
 
 
-def test_every_tuning_label_is_judged_once_and_each_quote_is_in_the_short_view():
+def test_the_diagnostic_rows_count_each_text_once_over_several_deals_for_each_audit():
+    records, predicted, first = _synthetic()
+    second = {**first, ("en-1", "economy"): True}
+    audits = {"A": first, "B": second, "A and B": both_missing(first, second)}
+    rows = "\n".join(evidence_rows(records * 4, predicted * 4, audits))  # four deals pooled
+    std = "1.000 / 0.750 / **0.857**"
+    assert f"| A | en | 4 | 2 (50.0%) | 50% | {std} | 1.000 / 1.000 / **1.000** |" in rows
+    # B sees en-1's economy: the missed label counts again, tp 2 fn 1; the given one is left out
+    assert f"| B | en | 4 | 1 (25.0%) | 100% | {std} | 1.000 / 0.667 / **0.800** |" in rows
+    assert f"| A and B | en | 4 | 1 (25.0%) | 100% | {std} | 1.000 / 0.667 / **0.800** |" in rows
+    assert "| A | ru | 1 | 0 (0.0%) | – | 0.000 / 0.000 / **0.000** |" in rows
+    assert "| economy | 1 / 0 / 0 of 1 | 0.00 / – / 0.00 / 0.00 | 0 / 0 / 0 of 1 |" in rows
+
+
+def _rows(path) -> list[dict]:
+    """Read an audit file's rows as they are stored."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("path", [EVIDENCE, EVIDENCE_B], ids=["A", "B"])
+def test_every_tuning_label_is_judged_once_and_each_quote_is_in_the_short_view(path):
     tuning, heldout = bench.split(bench.load())
-    evidence = load_evidence()
-    assert set(evidence) == {(r["id"], t) for r in tuning for t in r["topics"]}
-    assert not {r["id"] for r in heldout} & {key[0] for key in evidence}
-    rows = {(row["id"], row["topic"]): row for row in _rows()}
+    rows = _rows(path)
+    keys = [(row["id"], row["topic"]) for row in rows]
+    assert len(keys) == len(set(keys))  # each label judged once
+    assert set(load_evidence(path)) == {(r["id"], t) for r in tuning for t in r["topics"]}
+    assert not {r["id"] for r in heldout} & {key[0] for key in keys}
     by_id = {r["id"]: r for r in tuning}
-    for (rid, _), row in rows.items():
-        title, body = bench.view(by_id[rid], 600)
-        assert row["evident"] == (row["quote"] is not None), rid
+    for row in rows:
+        title, body = bench.view(by_id[row["id"]], 600)
+        assert row["evident"] == (row["quote"] is not None), row["id"]
         if row["quote"]:
-            assert row["quote"] in title or row["quote"] in body, (rid, row["quote"])
-
-
-def _rows() -> list[dict]:
-    """Read the audit file's rows as they are stored."""
-    import json
-
-    from bench.topics.evidence import EVIDENCE
-
-    return [json.loads(line) for line in EVIDENCE.read_text(encoding="utf-8").splitlines()]
+            assert row["quote"] in title or row["quote"] in body, (row["id"], row["quote"])

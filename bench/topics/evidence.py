@@ -1,9 +1,11 @@
 """Diagnostic: title + 600 scored only on labels the short view shows any evidence of.
 
-Labels are given from the whole text; `lead_evidence.jsonl` says, for each tuning label, whether
-the title and the body's first 600 characters say anything about the topic (judged by hand, by
-the rule in the data README, before any model output was read). A label without evidence there
-is left out of this diagnostic (neither a hit nor a miss, also when the model gives it anyway).
+Labels are given from the whole text; two independent audits (`lead_evidence.jsonl`, annotator A,
+and `lead_evidence_b.jsonl`, annotator B) say, for each tuning label, whether the title and the
+body's first 600 characters say anything about the topic (judged by hand, by the rule in the data
+README, before any model output was read). A label without evidence there is left out of this
+diagnostic (neither a hit nor a miss, also when the model gives it anyway); "A and B" leaves out
+only the labels that both annotators found missing from the view.
 The goal's figure stays the standard one: this only tells how much of the gap the view explains.
 """
 
@@ -18,17 +20,31 @@ from bench.topics.data import ROOT, TOPICS, Record
 from bench.topics.scoring import count, micro, prf
 
 EVIDENCE = ROOT / "bench" / "data" / "topics_real" / "lead_evidence.jsonl"
+EVIDENCE_B = ROOT / "bench" / "data" / "topics_real" / "lead_evidence_b.jsonl"
 LANGS = ("en", "ru")
 
+Evidence = dict[tuple[str, str], bool]
 
-def load_evidence(path: Path = EVIDENCE) -> dict[tuple[str, str], bool]:
+
+def load_evidence(path: Path = EVIDENCE) -> Evidence:
     """Read the audit: (id, topic) -> whether title + 600 shows evidence of the label."""
     with path.open(encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
     return {(row["id"], row["topic"]): row["evident"] for row in rows}
 
 
-def unseen(record: Record, evidence: dict[tuple[str, str], bool]) -> set[str]:
+def both_missing(first: Evidence, second: Evidence) -> Evidence:
+    """Combine two audits: a label lacks evidence only when both annotators found none."""
+    return {key: first.get(key, True) or second.get(key, True) for key in first.keys() | second}
+
+
+def audits() -> dict[str, Evidence]:
+    """Return the audits the diagnostic reports: annotator A, annotator B and their agreement."""
+    first, second = load_evidence(EVIDENCE), load_evidence(EVIDENCE_B)
+    return {"A": first, "B": second, "A and B": both_missing(first, second)}
+
+
+def unseen(record: Record, evidence: Evidence) -> set[str]:
     """Return the record's labels that the short view shows no evidence of."""
     return {t for t in record["topics"] if not evidence.get((record["id"], t), True)}
 
@@ -61,51 +77,61 @@ def _lang(records: Sequence[Record], predicted: Sequence[set[str]], lang: str) -
     return [r for r, _ in pairs], [p for _, p in pairs]
 
 
-def evidence_rows(records: Sequence[Record], predicted: Sequence[set[str]], evidence: dict):
-    """Markdown: standard vs evidence-only figures per language, and the share without evidence.
+def evidence_rows(records: Sequence[Record], predicted: Sequence[set[str]], audits: dict):
+    """Markdown: standard vs evidence-only figures per audit and language, and the share without.
 
     records and predicted are the pooled out-of-fold title + 600 predictions of every fold deal
-    (each text once per deal), so shares and ratios are those of the tuning part.
+    (each text once per deal), so shares and ratios are those of the tuning part; audits maps an
+    audit's name to its (id, topic) -> evident verdicts.
     """
     out = [
         "#### diagnostic: title + 600 counting only labels the view shows evidence of",
         "",
-        "| language | labels | without evidence in title + 600 | of them given anyway (deals)"
-        " | standard P / R / F1 | evidence-only P / R / F1 |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| audit | language | labels | without evidence in title + 600"
+        " | of them given anyway (deals) | standard P / R / F1 | evidence-only P / R / F1 |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
-    for lang in (*LANGS, "both"):
-        recs, got = (records, predicted) if lang == "both" else _lang(records, predicted, lang)
-        once = _once(recs)
-        labels = sum(len(r["topics"]) for r in once)
-        missing = sum(len(unseen(r, evidence)) for r in once)
-        slots = [t in p for r, p in zip(recs, got) for t in unseen(r, evidence)]
-        given = f"{sum(slots) / len(slots):.0%}" if slots else "–"
-        std = micro(count(recs, got))
-        evi = micro(evident_counts(recs, got, evidence))
-        share = missing / labels if labels else 0.0
-        out.append(
-            f"| {lang} | {labels} | {missing} ({share:.1%}) | {given}"
-            f" | {std[0]:.3f} / {std[1]:.3f} / **{std[2]:.3f}**"
-            f" | {evi[0]:.3f} / {evi[1]:.3f} / **{evi[2]:.3f}** |"
-        )
-    return out + [""] + _topic_rows(records, predicted, evidence)
+    for name, evidence in audits.items():
+        for lang in (*LANGS, "both"):
+            recs, got = (records, predicted) if lang == "both" else _lang(records, predicted, lang)
+            out.append(f"| {name} | {lang} | " + _row(recs, got, evidence))
+    return out + [""] + _topic_rows(records, predicted, audits)
 
 
-def _topic_rows(records: Sequence[Record], predicted: Sequence[set[str]], evidence: dict):
-    """Per topic and language: labels without evidence, and recall standard / evidence-only."""
-    head = " | ".join(f"{lang} without evidence | {lang} R std / evid." for lang in LANGS)
+def _row(records: Sequence[Record], predicted: Sequence[set[str]], evidence: Evidence) -> str:
+    """Format one row's cells: labels, share without evidence, and both micro figures."""
+    once = _once(records)
+    labels = sum(len(r["topics"]) for r in once)
+    missing = sum(len(unseen(r, evidence)) for r in once)
+    slots = [t in p for r, p in zip(records, predicted) for t in unseen(r, evidence)]
+    given = f"{sum(slots) / len(slots):.0%}" if slots else "–"
+    std = micro(count(records, predicted))
+    evi = micro(evident_counts(records, predicted, evidence))
+    share = missing / labels if labels else 0.0
+    return (
+        f"{labels} | {missing} ({share:.1%}) | {given}"
+        f" | {std[0]:.3f} / {std[1]:.3f} / **{std[2]:.3f}**"
+        f" | {evi[0]:.3f} / {evi[1]:.3f} / **{evi[2]:.3f}** |"
+    )
+
+
+def _topic_rows(records: Sequence[Record], predicted: Sequence[set[str]], audits: dict):
+    """Per topic and language: labels without evidence per audit, and recall std / per audit."""
+    names = " / ".join(audits)
+    head = " | ".join(f"{lang} without evidence {names} | {lang} R std / {names}" for lang in LANGS)
     out = [f"| topic | {head} |", "|---|" + "---:|---:|" * len(LANGS)]
     columns = {}
     for lang in LANGS:
         recs, got = _lang(records, predicted, lang)
-        columns[lang] = (recs, count(recs, got), evident_counts(recs, got, evidence))
+        kept = [evident_counts(recs, got, evidence) for evidence in audits.values()]
+        columns[lang] = (_once(recs), count(recs, got), kept)
     for topic in TOPICS:
         cells = []
         for lang in LANGS:
-            recs, std, evi = columns[lang]
-            labels = sum(topic in r["topics"] for r in _once(recs))
-            gone = sum(topic in unseen(r, evidence) for r in _once(recs))
-            cells.append(f"{gone}/{labels} | {_recall(std[topic])} / {_recall(evi[topic])}")
+            once, std, kept = columns[lang]
+            labels = sum(topic in r["topics"] for r in once)
+            gone = [sum(topic in unseen(r, e) for r in once) for e in audits.values()]
+            recalls = " / ".join(_recall(c[topic]) for c in [std, *kept])
+            cells.append(" / ".join(map(str, gone)) + f" of {labels} | {recalls}")
         out.append(f"| {topic} | " + " | ".join(cells) + " |")
     return out + [""]
