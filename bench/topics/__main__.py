@@ -19,7 +19,7 @@ from bench.topics.data import (
     site,
     split,
 )
-from bench.topics.evidence import audits, evidence_rows
+from bench.topics.evidence import audit_agreement, audits, evidence_rows
 from bench.topics.report import (
     ablation_row,
     cross_validate,
@@ -106,6 +106,7 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
         "",
         *deal_topic_rows("shipped recipe", runs),
         *evidence_rows(*runs[SHORT_VIEW][1:], audits()),
+        *audit_agreement(),
     ]
 
 
@@ -132,7 +133,7 @@ def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
             print(subset_row(subset, runs, lambda r: r["id"] in earlier), flush=True)
         details += deal_topic_rows(name, runs)
         if name == "shipped recipe":  # the same out-of-fold predictions, nothing retrained
-            details += evidence_rows(*runs[SHORT_VIEW][1:], audits())
+            details += evidence_rows(*runs[SHORT_VIEW][1:], audits()) + audit_agreement()
     print("\n" + "\n".join(details))
     return 0
 

@@ -1,11 +1,11 @@
 """Diagnostic: title + 600 scored only on labels the short view shows any evidence of.
 
-Labels are given from the whole text; two independent audits (`lead_evidence.jsonl`, annotator A,
-and `lead_evidence_b.jsonl`, annotator B) say, for each tuning label, whether the title and the
-body's first 600 characters say anything about the topic (judged by hand, by the rule in the data
-README, before any model output was read). A label without evidence there is left out of this
-diagnostic (neither a hit nor a miss, also when the model gives it anyway); "A and B" leaves out
-only the labels that both annotators found missing from the view.
+Labels are given from the whole text; two audits (`lead_evidence.jsonl`, annotator A, and
+`lead_evidence_c.jsonl`, annotator C, judged blind to A's outcome) say, for each tuning label,
+whether the title and the body's first 600 characters say anything about the topic (judged by hand,
+by the rule in the data README, before any model output was read). A label without evidence there is
+left out of this diagnostic (neither a hit nor a miss, also when the model gives it anyway); "A and
+C" leaves out only the labels that both annotators found missing from the view.
 The goal's figure stays the standard one: this only tells how much of the gap the view explains.
 """
 
@@ -20,17 +20,22 @@ from bench.topics.data import ROOT, TOPICS, Record
 from bench.topics.scoring import count, micro, prf
 
 EVIDENCE = ROOT / "bench" / "data" / "topics_real" / "lead_evidence.jsonl"
-EVIDENCE_B = ROOT / "bench" / "data" / "topics_real" / "lead_evidence_b.jsonl"
+EVIDENCE_C = ROOT / "bench" / "data" / "topics_real" / "lead_evidence_c.jsonl"
 LANGS = ("en", "ru")
 
 Evidence = dict[tuple[str, str], bool]
 
 
-def load_evidence(path: Path = EVIDENCE) -> Evidence:
-    """Read the audit: (id, topic) -> whether title + 600 shows evidence of the label."""
+def load_rows(path: Path = EVIDENCE) -> dict[tuple[str, str], dict]:
+    """Read an audit's rows as stored: (id, topic) -> {id, topic, evident, quote}."""
     with path.open(encoding="utf-8") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
-    return {(row["id"], row["topic"]): row["evident"] for row in rows}
+    return {(row["id"], row["topic"]): row for row in rows}
+
+
+def load_evidence(path: Path = EVIDENCE) -> Evidence:
+    """Read the audit: (id, topic) -> whether title + 600 shows evidence of the label."""
+    return {key: row["evident"] for key, row in load_rows(path).items()}
 
 
 def both_missing(first: Evidence, second: Evidence) -> Evidence:
@@ -39,9 +44,62 @@ def both_missing(first: Evidence, second: Evidence) -> Evidence:
 
 
 def audits() -> dict[str, Evidence]:
-    """Return the audits the diagnostic reports: annotator A, annotator B and their agreement."""
-    first, second = load_evidence(EVIDENCE), load_evidence(EVIDENCE_B)
-    return {"A": first, "B": second, "A and B": both_missing(first, second)}
+    """Return the audits the diagnostic reports: annotator A, annotator C and both together."""
+    first, second = load_evidence(EVIDENCE), load_evidence(EVIDENCE_C)
+    return {"A": first, "C": second, "A and C": both_missing(first, second)}
+
+
+def kappa(pairs: Sequence[tuple[bool, bool]]) -> float | None:
+    """Cohen's kappa of two annotators' yes/no verdicts; None when chance agreement is total."""
+    n = len(pairs)
+    seen = sum(a == b for a, b in pairs) / n
+    first, second = sum(a for a, _ in pairs) / n, sum(b for _, b in pairs) / n
+    chance = first * second + (1 - first) * (1 - second)
+    return None if chance == 1 else (seen - chance) / (1 - chance)
+
+
+def _agree_cells(pairs: Sequence[tuple[bool, bool]]) -> str:
+    """Format pairs, agreements, kappa and each annotator's count without evidence."""
+    same = sum(a == b for a, b in pairs)
+    k = kappa(pairs)
+    lacks = " / ".join(str(sum(not v[i] for v in pairs)) for i in (0, 1))
+    return f"{len(pairs)} | {same} ({same / len(pairs):.1%}) | {'–' if k is None else f'{k:.3f}'} | {lacks}"
+
+
+def agreement_rows(first: dict, second: dict, names: tuple[str, str] = ("A", "C")) -> list[str]:
+    """Markdown: two audits' agreement per language and topic, and every pair they disagree on.
+
+    first and second are `load_rows` results over the same pairs; kappa is "–" where both
+    annotators found every pair of a group evident (chance agreement is then total).
+    """
+    a, c = names
+    groups: dict[tuple[str, str], list[tuple[bool, bool]]] = {}
+    for key in sorted(first, key=lambda k: (k[0][:2], k[1], k[0])):
+        pair = (first[key]["evident"], second[key]["evident"])
+        for group in ((key[0][:2], ""), ("all", ""), (key[0][:2], key[1])):
+            groups.setdefault(group, []).append(pair)
+    out = [
+        f"#### agreement of the lead evidence audits {a} and {c}",
+        "",
+        f"| language | topic | pairs | agree | Cohen's κ | without evidence {a} / {c} |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    order = [(lang, "") for lang in (*LANGS, "all")] + [g for g in groups if g[1]]
+    out += [
+        f"| {lang} | {topic or 'all'} | {_agree_cells(groups[lang, topic])} |"
+        for lang, topic in order
+    ]
+    out += [
+        "",
+        f"| id | topic | {a} | {c} | {a}'s quote | {c}'s quote |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key in sorted(first):
+        one, two = first[key], second[key]
+        if one["evident"] != two["evident"]:
+            quotes = " | ".join(f'"{q}"' if q else "–" for q in (one["quote"], two["quote"]))
+            out.append(f"| {key[0]} | {key[1]} | {one['evident']} | {two['evident']} | {quotes} |")
+    return out + [""]
 
 
 def unseen(record: Record, evidence: Evidence) -> set[str]:
@@ -135,3 +193,8 @@ def _topic_rows(records: Sequence[Record], predicted: Sequence[set[str]], audits
             cells.append(" / ".join(map(str, gone)) + f" of {labels} | {recalls}")
         out.append(f"| {topic} | " + " | ".join(cells) + " |")
     return out + [""]
+
+
+def audit_agreement() -> list[str]:
+    """Return the agreement rows of the two stored audits, A and C."""
+    return agreement_rows(load_rows(EVIDENCE), load_rows(EVIDENCE_C))
