@@ -6,6 +6,7 @@ from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageErro
 from .records import (
     ChannelState,
     Delivery,
+    DigestMark,
     Health,
     OutboxItem,
     OutboxKind,
@@ -26,6 +27,7 @@ __all__ = [
     "ChannelState",
     "ConstraintViolation",
     "Delivery",
+    "DigestMark",
     "Health",
     "InstanceLock",
     "OutboxItem",

@@ -48,6 +48,7 @@ class SearchHit:
     snippet: str
     rank: float
     duplicate_of: int | None = None
+    entities: tuple[str, ...] = ()  # states, organisations: `--topic csto` filters by them too
 
 
 def filters(
@@ -104,6 +105,7 @@ def hit(row: dict[str, Any], *, snippet: str, rank: float) -> SearchHit:
         snippet=" ".join((snippet or "").split()),
         rank=float(rank),
         duplicate_of=row["duplicate_of"],
+        entities=json_keys(row.get("entities")),
     )
 
 

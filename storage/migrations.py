@@ -350,3 +350,30 @@ def m013_missing_pages(db: Database) -> None:
         pk="url_key",
         not_null={"source_key", "since"},
     )
+
+
+@migrations()
+def m014_brief_view_as_search_names_it(db: Database) -> None:
+    """Give `articles_brief` the names search and export use, and the entities to facet by.
+
+    A reprint's original is `duplicate_of`, as in `articles`, `search` and `export`; `reprint_of`,
+    the name m010 gave it, stays beside it with the same value for the scripts that read it.
+    `entities` is the article's JSON list of entity keys, which Datasette's array facet counts.
+    The index on article_topics (key, kind) stays here: Datasette's facets of that table by key
+    and kind read SQLite (PostgreSQL's p010 drops its twin, which served no query there).
+    """
+    db.execute("drop view if exists articles_brief")
+    db.execute("""
+        create view articles_brief as
+        select id, published_at, source_key, title, topics, entities, lang, url, duplicate_of,
+            duplicate_of as reprint_of
+        from articles""")
+
+
+@migrations()
+def m015_digest_parts(db: Database) -> None:
+    """Remember the part of a split digest each of its rows goes out in (`outbox.digest_part`,
+    JSON: the heading, the part's number, its rows in order), so a part sent again after a
+    failure, a flood wait or a restart reads as the reader was promised: "(2/2)" of the same
+    digest, not a digest of what was left."""
+    db["outbox"].add_column("digest_part", str)

@@ -25,6 +25,7 @@ from sqlite_utils import Database
 from .channels import ChannelHealth
 from .probes import Probes
 from .records import (
+    DigestMark,
     Expectation,
     OutboxItem,
     OutboxKind,
@@ -233,6 +234,10 @@ class Outbox:
             settle_note=None,
             probe_tries=0,
         )
+
+    def mark_digest(self, part: DigestMark, *, now: datetime) -> None:
+        """Record the part of a split digest its rows go out in: a retry sends that part again."""
+        self._set(list(part.rows), now=now, digest_part=part.json())
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
         """Hold unsent rows until `until` (quiet hours, the next digest)."""

@@ -184,6 +184,26 @@ class OutboxItem:
     created_at: datetime | None = None
     probe: Expectation | None = None  # what a probe looks for, recorded when the send was claimed
     probe_tries: int = 0
+    digest_part: DigestMark | None = None  # the part of a split digest the row was packed in
+
+
+@dataclass(frozen=True, slots=True)
+class DigestMark:
+    """The part of a split digest some rows go out in: its heading (HTML and plain text), its
+    language ("" for a mixed one), its number of how many, and its rows in the order listed."""
+
+    head_html: str
+    head_plain: str
+    lang: str
+    number: int
+    of: int
+    rows: tuple[int, ...]
+
+    def json(self) -> str:
+        """Return the mark as the JSON text the outbox keeps."""
+        return json.dumps(
+            [self.head_html, self.head_plain, self.lang, self.number, self.of, self.rows]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +303,16 @@ def outbox_from_row(row: dict) -> OutboxItem:
         created_at=from_iso(row["created_at"]),
         probe=_expectation(row),
         probe_tries=row.get("probe_tries") or 0,
+        digest_part=_digest_mark(row.get("digest_part")),
     )
+
+
+def _digest_mark(text: str | None) -> DigestMark | None:
+    """Return the digest part a row was packed in, if it was (a split digest's)."""
+    if not text:
+        return None
+    head_html, head_plain, lang, number, of, rows = json.loads(text)
+    return DigestMark(head_html, head_plain, lang, number, of, tuple(rows))
 
 
 def _expectation(row: dict) -> Expectation | None:

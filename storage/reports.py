@@ -44,6 +44,10 @@ _STATS = {
                  from articles a left join json_each(
                      case when json_valid(a.topics) then a.topics else '[]' end) t
                  group by t.value order by t.value is null, articles desc, key""",
+    "entities": """select t.value as key, count(*) as articles
+                   from articles a left join json_each(
+                       case when json_valid(a.entities) then a.entities else '[]' end) t
+                   group by t.value order by t.value is null, articles desc, key""",
     "months": """select substr(published_at, 1, 7) as key,
                         count(*) as articles
                  from articles group by key order by key is null, key""",
@@ -52,11 +56,12 @@ _STATS = {
 
 @dataclass(frozen=True, slots=True)
 class Stats:
-    """Article counts: in all, and rows by source, by topic and by month."""
+    """Article counts: in all, and rows by source, by topic, by entity and by month."""
 
     articles: int
     sources: list[dict]  # key, articles, reprints, first, last
     topics: list[dict]  # key, articles
+    entities: list[dict]  # key, articles (states, organisations)
     months: list[dict]  # key, articles
 
 
@@ -67,7 +72,7 @@ class Reports:
         self.db = db
 
     def stats(self) -> Stats:
-        """Return article counts by source, by topic and by month."""
+        """Return article counts by source, by topic, by entity and by month."""
         statements = fragments.STATS if is_postgres(self.db) else _STATS
         tables = {
             name: [dict(zip([d[0] for d in cur.description], row)) for row in cur]

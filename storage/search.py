@@ -99,7 +99,7 @@ def latest(
         return []
     where, args = filters(source=source, topic=topic)
     rows = db.execute(
-        f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics,
+        f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics, a.entities,
                    a.duplicate_of, coalesce(nullif(a.summary, ''), a.lead, '') as snippet
             from articles a where a.published_at is not null {where}
             order by a.published_at desc, a.id desc limit ?""",
@@ -217,7 +217,7 @@ def _rows_with_snippets(db: Database, match: str, ids: list[int]) -> dict[int, d
     """Return the article rows of `ids` with a snippet each, computed only for these few rows."""
     # One walk over the ids' rowid range; `+` stops FTS5 from running the query once per id.
     rows = db.execute(
-        f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics,
+        f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics, a.entities,
                    a.duplicate_of,
                    snippet(articles_fts, -1, ?, ?, '…', {SNIPPET_TOKENS}) as snippet
             from articles_fts f cross join articles a on a.id = f.rowid

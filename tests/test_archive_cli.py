@@ -14,7 +14,7 @@ import pytest
 from bot.cli.archive import EXPORT_COLUMNS
 from bot.cli.progress import Progress
 from storage import Store
-from tests.support.archive import ARTICLES, archive_config
+from tests.support.archive import ARTICLES, add, archive_config
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
 from tests.support.world import World, write_config
@@ -110,11 +110,24 @@ def test_stats_counts_by_source_topic_and_month(config) -> None:
         ("2024-01", 2),
         ("2024-02", 2),
     ]
+    assert stats["entities"] == [{"key": None, "articles": 5}]  # these carry no entity tag
     table = presswatch("stats", "--config", str(config)).stdout
-    assert table.startswith("5 article(s)")
+    assert table.startswith("5 article(s)") and "\nENTITY " in table
     assert any(line.split()[:3] == ["belta-en", "1", "1"] for line in table.splitlines())
     assert any(line.split() == ["2024-01", "2"] for line in table.splitlines())
     assert any(line.split() == ["(none)", "1"] for line in table.splitlines())
+
+
+def test_stats_count_articles_by_entity_as_datasette_facets_them(store) -> None:
+    add(store, "Summit in Minsk", entities=("csto", "belarus"))
+    add(store, "Council in Moscow", entities=("csto",))
+    add(store, "Weather")
+    broken = add(store, "Broken tags", entities=("un",))
+    store.db.execute("update articles set entities = '{not json' where id = ?", [broken])
+    if getattr(store.db, "backend", None) is None:
+        store.db.conn.commit()
+    entities = [(r["key"], r["articles"]) for r in store.reports.stats().entities]
+    assert entities == [("csto", 2), ("belarus", 1), (None, 2)]  # no tag, or a broken value
 
 
 def test_archive_commands_on_an_archive_filled_by_a_poll(tmp_path) -> None:

@@ -15,9 +15,9 @@ from storage.hits import SearchHit
 from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ADMIN, GROUP, OTHER, add, seed, talk
 
-# What stays as it is in a Russian reply: the bot's name, the config's source names and keys,
-# a topic label the config gives in English only, and the zone of a UTC source's times.
-KEPT = ("Alpha Ministry", "Border security", "presswatch", "alpha", "beta", "gamma", "UTC")
+# What stays as it is in a Russian reply: the bot's name, the config's source names and keys and
+# channel name, a topic label the config gives in English only, and the zone of a UTC source's times.
+KEPT = ("Alpha Ministry", "Border security", "presswatch", "alpha", "beta", "gamma", "main", "UTC")
 ROOMY = 1000  # messages a minute: these tests ask more than a reader may
 
 
@@ -83,6 +83,9 @@ ASKED = [
     "/pause alpha",
 ]
 
+# The operator's commands, asked by the admin: each reply in the admin's Telegram language too.
+ADMIN_ASKED = ["/status", "/pause", "/pause alpha", "/status", "/resume alpha", "/retry"]
+
 # Every word the reader typed: a reply may quote it back (/mysubs names a phrase asked before).
 TYPED = "/all " + " ".join(text.partition(" ")[2] for text in ASKED)
 
@@ -98,12 +101,15 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
         for lang in ("ru", "en"):
             replies[lang] = [await s.ask(text, language=lang) for text in ASKED]
             replies[lang].append(await s.ask("/help", user=ADMIN, language=lang))
+            replies[lang] += [await s.ask(text, user=ADMIN, language=lang) for text in ADMIN_ASKED]
             group = dict(user=OTHER, chat=GROUP, chat_type="group", language=lang)
             replies[lang].append(await s.ask("/subscribe alpha", **group))
         return replies
 
     replies, _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
-    for text, ru, en in zip([*ASKED, "admin /help", "group /subscribe"], *replies.values()):
+    asked = [*ASKED, "admin /help", *ADMIN_ASKED, "group /subscribe"]
+    assert len(replies["ru"]) == len(asked)
+    for text, ru, en in zip(asked, *replies.values(), strict=True):
         assert russian(ru, TYPED), (text, ru, english_words(ru, TYPED))
         assert english_words(en), (text, en)  # the same check finds the English of each reply
     # Each command's first reply ("/unsubscribe peacekeeping" is asked twice).
@@ -114,6 +120,8 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     assert "<code>alpha</code> — 3 articles" in en["/sources"]
     assert "<code>peacekeeping</code> — Миротворчество\n" in ru["/topics"]
     assert "<code>peacekeeping</code> — Peacekeeping / Миротворчество" in en["/topics"]
+    # A topic the config labels in English only is named by that label in Russian too (README).
+    assert "<code>border-security</code> — Border security" in ru["/topics"]
     assert ru["/subscribe peacekeeping"].startswith("Подписка оформлена: тема «Миротворчество».")
     assert en["/subscribe peacekeeping"] == (
         "Subscribed to the topic Peacekeeping. New articles will arrive here."
@@ -122,6 +130,14 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     assert en["/unsubscribe all"] == "Removed 1 alert."
     assert ru["/unsubscribe peacekeeping"] == "Подписка отменена: тема «Миротворчество»."
     assert en["/unsubscribe peacekeeping"] == "Unsubscribed from peacekeeping."
+    admin = {lang: replies[lang][len(ASKED) + 1 : -1] for lang in replies}
+    status, _, paused, status_paused, _, retried = admin["ru"]
+    assert "alpha: новый, 3 статьи; успешных опросов ещё не было" in status
+    assert "main: отправлено 0, в очереди 0, неясных 0, неудачных 0" in status
+    assert "alpha: new, 3 articles; last success none yet" in admin["en"][0]
+    assert paused == "Источник alpha на паузе: опросов не будет до /resume alpha."
+    assert "⏸ alpha: на паузе, 3 статьи; успешных опросов ещё не было" in status_paused
+    assert retried == "Повторять нечего: неудавшихся и неясных публикаций нет."
 
 
 def test_a_story_s_other_sources_and_its_time_are_written_for_the_reader(

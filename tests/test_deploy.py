@@ -7,6 +7,7 @@ Docker images are not built here (no engine in the test environment); the unit i
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -20,10 +21,11 @@ import yaml
 from bot.config import load_config
 from scrapers.models import Article
 from storage import Store
-from tests.support.archive import add
+from tests.support.archive import add, reopen
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def test_compose_waits_for_a_healthy_presswatch_and_pins_datasette() -> None:
@@ -118,22 +120,88 @@ def test_the_systemd_unit_is_hardened_and_a_denied_call_is_an_error_not_a_kill(t
     assert float(found.group(1)) <= 1.5, result.stdout
 
 
+BRIEF = ["id", "published_at", "source_key", "title", "topics", "entities", "lang", "url"]
+# The view as m010 and p004 made it, and the index p010 drops: an archive of the last release.
+OLD_BRIEF = """create view articles_brief as
+    select id, published_at, source_key, title, topics, lang, url, duplicate_of as reprint_of
+    from articles"""
+
+
 def test_the_brief_view_lists_title_source_time_topics_and_link(tmp_path) -> None:
     store = Store.open(tmp_path / "presswatch.db")
     add(store, "CSTO summit in Minsk", "Long body text. " * 200, topics=("politics-diplomacy",))
     row = next(store.db.query("select * from articles_brief"))
     store.close()
-    assert list(row) == [
-        "id",
-        "published_at",
-        "source_key",
-        "title",
-        "topics",
-        "lang",
-        "url",
-        "reprint_of",
-    ]
+    assert list(row) == [*BRIEF, "duplicate_of", "reprint_of"]
     assert row["title"] == "CSTO summit in Minsk" and "politics-diplomacy" in row["topics"]
+
+
+def _as_the_last_release(store: Store) -> None:
+    """Put the archive's brief view (and PostgreSQL's topic index) back as the last release had
+    them, and forget the migration that changed them."""
+    postgres = getattr(store.db, "backend", None) is not None
+    store.db.execute("drop view articles_brief")
+    store.db.execute(OLD_BRIEF)
+    if postgres:
+        store.db.execute("create index idx_article_topics_key_kind on article_topics (key, kind)")
+        store.db.execute(
+            "delete from presswatch_migrations where name = 'p010_brief_view_as_search_names_it'"
+        )
+    else:
+        store.db.execute(
+            "delete from _sqlite_migrations where name = 'm014_brief_view_as_search_names_it'"
+        )
+        store.db.conn.commit()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def own_archive(request, tmp_path):
+    """A fresh archive in a database of its own: its migrations are undone and run again, which
+    would reorder the shared PostgreSQL archive's record of them for the tests after."""
+    from storage.backends import SqliteBackend
+
+    if request.param == "sqlite":
+        backend = SqliteBackend(tmp_path / "presswatch.db")
+    else:
+        from storage.postgres.backend import PostgresBackend
+        from tests.support.postgres import new_database
+
+        url = new_database(request.getfixturevalue("postgres"), "presswatch_last_release")
+        backend = PostgresBackend(url)
+    store = backend.open()
+    yield store
+    store.close()
+    backend.close()
+
+
+def test_an_archive_of_the_last_release_keeps_its_rows_and_gets_the_new_brief_view(
+    own_archive,
+) -> None:
+    store = own_archive
+    original = add(store, "CSTO summit in Minsk", topics=("politics-diplomacy",))
+    url = "https://belta.example/summit"
+    reprint = Article(url=url, canonical_url=url, title="Summit", entities=("csto", "belarus"))
+    copy = store.add_article(reprint, source_key="belta", now=NOW, duplicate_of=original)
+    _as_the_last_release(store)
+    assert "reprint_of" in next(store.db.query("select * from articles_brief"))
+    upgraded = reopen(store)
+    try:
+        rows = {r["id"]: r for r in upgraded.db.query("select * from articles_brief order by id")}
+        kept = upgraded.db.execute("select count(*) from articles").fetchone()[0]
+        index = upgraded.db.execute(
+            "select count(*) from sqlite_master where name = 'idx_article_topics_key_kind'"
+            if getattr(upgraded.db, "backend", None) is None
+            else "select count(*) from pg_indexes where indexname = 'idx_article_topics_key_kind'"
+        ).fetchone()[0]
+        postgres = getattr(upgraded.db, "backend", None) is not None
+    finally:
+        upgraded.close()
+    assert kept == 2 and list(rows) == [original, copy]
+    assert list(rows[copy]) == [*BRIEF, "duplicate_of", "reprint_of"]
+    assert rows[copy]["duplicate_of"] == rows[copy]["reprint_of"] == original
+    assert json.loads(rows[copy]["entities"]) == ["csto", "belarus"]
+    assert rows[original]["duplicate_of"] is None
+    assert index == (0 if postgres else 1)  # kept on SQLite for Datasette's facets
 
 
 def test_the_example_config_documents_the_container_paths() -> None:
@@ -192,7 +260,9 @@ def test_the_systemd_unit_lets_the_parsing_workers_cap_their_memory() -> None:
 
 def test_datasette_facets_articles_by_entity_as_the_archive_stores_them(tmp_path) -> None:
     meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
-    assert {"array": "entities"} in meta["databases"]["presswatch"]["tables"]["articles"]["facets"]
+    tables = meta["databases"]["presswatch"]["tables"]
+    assert {"array": "entities"} in tables["articles"]["facets"]
+    assert {"array": "entities"} in tables["articles_brief"]["facets"]  # the view Datasette opens
     store = _fresh_archive(tmp_path)
     for n, entities in enumerate([("csto", "belarus"), ("csto",), ()]):
         url = f"https://tass.com/politics/{n}"

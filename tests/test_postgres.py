@@ -89,7 +89,7 @@ def test_every_sqlite_table_and_column_exists_in_postgresql(postgres_archive, tm
             for t in sqlite.db.tables
             if not t.name.startswith(("articles_fts", "_sqlite"))
         }
-        # A new SQLite migration needs its PostgreSQL twin (storage/postgres/migrations.py).
+        # A new SQLite migration needs its PostgreSQL twin (storage/postgres/migrations/).
         assert {t: cols - theirs.get(t, set()) for t, cols in ours.items()} == dict.fromkeys(
             ours, set()
         )

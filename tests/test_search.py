@@ -166,6 +166,7 @@ def test_hit_fields(store) -> None:
         lang="en",
         published=FEB,
         topics=("politics-diplomacy", "economy"),
+        entities=("csto", "belarus"),
     )
     [hit] = search(store.db, "summit")
     assert (hit.id, hit.source_key, hit.title, hit.lang, hit.topics) == (
@@ -175,6 +176,9 @@ def test_hit_fields(store) -> None:
         "en",
         ("politics-diplomacy", "economy"),
     )
+    # An entity filters as a topic does (--topic csto): the hit says which it carries.
+    assert hit.entities == ("csto", "belarus")
+    assert [h.entities for h in search(store.db, "summit", topic="csto")] == [hit.entities]
     assert hit.url.startswith("https://kremlin-en.example/")
     assert hit.published_at == "2024-02-10T12:00:00+00:00"
     assert isinstance(hit.rank, float) and hit.rank < 0

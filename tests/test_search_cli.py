@@ -85,6 +85,21 @@ def test_search_csv_and_topic_and_limit(config) -> None:
     assert rows[0]["topics"] == "economy"
 
 
+def test_search_by_an_entity_lists_each_hit_s_entities_in_json_and_csv(config, tmp_path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    add(store, "Summit in Minsk", "Sanctions were discussed.", entities=("csto", "belarus"))
+    store.close()
+    args = ["search", "sanctions", "--topic", "csto", "--config", str(config)]
+    [hit] = json.loads(presswatch(*args, "--format", "json").stdout)
+    assert (hit["title"], hit["topics"], hit["entities"]) == (
+        "Summit in Minsk",
+        [],
+        ["csto", "belarus"],
+    )
+    [row] = csv.DictReader(io.StringIO(presswatch(*args, "--format", "csv").stdout))
+    assert row["entities"] == "csto;belarus"
+
+
 def test_search_without_words_is_one_clear_line(config) -> None:
     result = presswatch("search", "--config", str(config), '"*" ( ) : -')
     assert result.returncode == 2  # a usage error, like argparse's

@@ -37,6 +37,30 @@ def test_a_label_in_the_post_s_language_is_its_name_and_hashtag() -> None:
     # A hashtag the operator wrote still wins where the post's language has no label.
     (named,) = _taxonomy(hashtag="Peace", labels={"ru": "Мир"}).topics
     assert (named.hashtag_in("en"), named.hashtag_in("ru")) == ("Peace", "Мир")
+    # A topic labelled in English only shows that label in Russian too (README, the example
+    # config): a fallback, never an empty name.
+    (english,) = _taxonomy().topics
+    assert (english.label_in("ru"), english.hashtag_in("ru")) == ("Peacekeeping", "Peacekeeping")
+
+
+def test_a_topic_left_without_the_russian_label_the_others_have_is_a_config_warning(
+    tmp_path,
+) -> None:
+    topics = {
+        "peacekeeping": TABLE | {"labels": {"ru": "Миротворчество"}},
+        "border-security": {"label": "Border security", "phrases": ["border guard"]},
+    }
+    config = config_from_dict({"topics": topics}, path=tmp_path / "p.toml")
+    assert [w for w in config.warnings if "label" in w] == [
+        "topics border-security: no label in 'ru', which other topics have; readers in 'ru' "
+        "see their `label` instead"
+    ]
+    # The shipped taxonomy labels every topic and entity in Russian; one language alone warns not.
+    assert not [w for w in config_from_dict({}, path=tmp_path / "p.toml").warnings if "label" in w]
+    english = {"topics": {"border-security": topics["border-security"]}}
+    assert not [
+        w for w in config_from_dict(english, path=tmp_path / "p.toml").warnings if "label" in w
+    ]
 
 
 def test_a_label_with_no_letter_leaves_the_hashtag_to_the_key() -> None:

@@ -12,12 +12,14 @@ from bench.topics.data import (
     FOLDS,
     ROOT,
     TOPICS,
+    VIEWS,
     Record,
     in_part_e,
     load,
     site,
     split,
 )
+from bench.topics.evidence import audit_agreement, audits, evidence_rows
 from bench.topics.report import (
     ablation_row,
     cross_validate,
@@ -32,6 +34,7 @@ from bench.topics.report import (
 )
 from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
+SHORT_VIEW = next(iter(VIEWS))  # "title + 600": the view the lead evidence audits judged
 USAGE = (
     "python -m bench.topics [train | ablation [--without-part-e] | time] [--whole]"
     "  (e.g. python -m bench.topics ablation --without-part-e)"
@@ -102,6 +105,8 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
         subset_row("of them, part E", runs, in_part_e),
         "",
         *deal_topic_rows("shipped recipe", runs),
+        *evidence_rows(*runs[SHORT_VIEW][1:], audits()),
+        *audit_agreement(),
     ]
 
 
@@ -127,6 +132,8 @@ def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
             subset = f"{name}: round 7's tuning texts"
             print(subset_row(subset, runs, lambda r: r["id"] in earlier), flush=True)
         details += deal_topic_rows(name, runs)
+        if name == "shipped recipe":  # the same out-of-fold predictions, nothing retrained
+            details += evidence_rows(*runs[SHORT_VIEW][1:], audits()) + audit_agreement()
     print("\n" + "\n".join(details))
     return 0
 

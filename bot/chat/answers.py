@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -168,11 +168,6 @@ def _stop(sub: Subscription) -> str:
     # By key: what /unsubscribe is sure to find, whatever the label's language.
     words = f'"{sub.value}"' if sub.kind == SubscriptionKind.PHRASE else sub.value
     return f"<code>/unsubscribe {escape_html(words)}</code>"
-
-
-def status_text(lines: Iterable[str]) -> str:
-    """Answer /status with the lines `presswatch status` prints."""
-    return fit("<b>Status</b>", [escape_html(line) for line in lines], sep="\n")
 
 
 def subscription_target(

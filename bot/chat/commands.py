@@ -18,17 +18,15 @@ from bot.chat.answers import (
     mysubs_text,
     search_text,
     sources_text,
-    status_text,
     subscription_target,
     topics_text,
 )
 from bot.chat.phrases import EN, count_of, language, say
+from bot.chat.status import pause_text, retry_text, status_lines, status_text, unreachable
 from bot.config import Config
 from bot.delivery.render import escape_html
 from bot.ingest.routing import alert_name
 from bot.service.counters import Counters
-from bot.service.overview import status_lines
-from bot.text.plural import counted
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
@@ -216,7 +214,7 @@ class Commands:
         try:
             snapshot = await self._snapshot()
         except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:
-            return f"The archive does not answer: {escape_html(exc)}"
+            return unreachable(exc, who.reads)
         keys = [s.key for s in self.config.sources]
         missed = {
             k: self.counters.value("jobs_missed", source=k)
@@ -228,8 +226,9 @@ class Commands:
             sources=keys,
             channels=[c.name for c in self.config.channels],
             missed=missed,
+            lang=who.reads,
         )
-        return status_text(lines)
+        return status_text(lines, who.reads)
 
     async def pause(self, words: str, who: Who) -> str:
         """Stop polling a source until /resume (operator)."""
@@ -242,16 +241,12 @@ class Commands:
     def _set_paused(self, words: str, who: Who, *, paused: bool) -> str:
         """Set sources.paused for a configured source."""
         source = find_source(self.config.sources, words.strip()) if words.strip() else None
-        if source is None:
-            keys = ", ".join(s.key for s in self.config.sources)
-            return f"Name a source: /{'pause' if paused else 'resume'} KEY (one of {escape_html(keys)})."
-        self.store.sources.set_paused(source.key, paused=paused)
-        log.info("chat: user %d %s %s", who.user_id, "paused" if paused else "resumed", source.key)
-        return (
-            f"Paused {escape_html(source.key)}: no polls until /resume {escape_html(source.key)}."
-            if paused
-            else f"Resumed {escape_html(source.key)}: it is polled at its next turn."
-        )
+        keys = [s.key for s in self.config.sources]
+        if source is not None:
+            self.store.sources.set_paused(source.key, paused=paused)
+            verb = "paused" if paused else "resumed"
+            log.info("chat: user %d %s %s", who.user_id, verb, source.key)
+        return pause_text(source.key if source else None, paused=paused, keys=keys, lang=who.reads)
 
     async def retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""
@@ -261,8 +256,4 @@ class Commands:
             now=self._clock(),
         )
         log.info("chat: user %d queued %d post(s) again", who.user_id, count)
-        return (
-            f"Queued {counted(count, 'post')} again. Uncertain ones may arrive twice."
-            if count
-            else "Nothing to retry: no failed or uncertain posts."
-        )
+        return retry_text(count, who.reads)

@@ -82,6 +82,41 @@ _RU = {
     "Unsubscribed from {label}.": "Подписка отменена: {label}.",
     "You did not follow {label}.": "Такой подписки у вас не было: {label}.",
     "Removed {alerts}.": "Отменено: {alerts}.",
+    # -- the operator's commands ------------------------------------------------------------------
+    "<b>Status</b>": "<b>Состояние</b>",
+    "The archive does not answer: {error}": "Архив не отвечает: {error}",
+    "ok": "в порядке",
+    "failing": "сбоит",
+    "silent": "молчит",
+    "paused": "на паузе",
+    "new": "новый",
+    "personal": "личные оповещения",  # every reader's /subscribe alerts, as one line of /status
+    "last success none yet": "успешных опросов ещё не было",
+    "last success {when}": "последний успех {when}",
+    "never worked ({polls} so far)": "ни разу не сработал ({polls})",
+    "failed once": "сбой в последнем опросе",
+    "failed {n} times in a row": "сбоев подряд: {n}",
+    "; next try {when}": "; следующая попытка {when}",
+    "{n} missed/skipped polls": "пропущено опросов: {n}",
+    "{polls} in 24h left an item out": "за сутки {polls} без части материалов",
+    "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
+        "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"
+    ),
+    "Name a source: {command} KEY (one of {keys}).": (
+        "Назовите источник: {command} КЛЮЧ (один из: {keys})."
+    ),
+    "Paused {key}: no polls until /resume {key}.": (
+        "Источник {key} на паузе: опросов не будет до /resume {key}."
+    ),
+    "Resumed {key}: it is polled at its next turn.": (
+        "Источник {key} снова опрашивается, со следующей очереди."
+    ),
+    "Queued {posts} again. Uncertain ones may arrive twice.": (
+        "Снова в очереди: {posts}. Неясные могут прийти дважды."
+    ),
+    "Nothing to retry: no failed or uncertain posts.": (
+        "Повторять нечего: неудавшихся и неясных публикаций нет."
+    ),
     # -- whatever else a reader may get -----------------------------------------------------------
     "Send me a command: /help lists them. To search, send /search and some words.": (
         "Пришлите команду: список — /help. Для поиска отправьте /search и слова."
@@ -100,6 +135,8 @@ _NOUNS = {
     "article": ("статья", "статьи", "статей"),
     "alert": ("подписка", "подписки", "подписок"),
     "message": ("сообщение", "сообщения", "сообщений"),
+    "poll": ("опрос", "опроса", "опросов"),
+    "post": ("публикация", "публикации", "публикаций"),
     "second": ("секунду", "секунды", "секунд"),  # accusative: "за 1 секунду"
 }
 

@@ -220,11 +220,16 @@ def _args_stats(sub: argparse.ArgumentParser) -> None:
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
-    """Print article counts by source, by topic and by month."""
+    """Print article counts by source, by topic, by entity and by month."""
     config = load_config(args.config)
     with open_archive(config, read_only=True) as store:
         stats = store.reports.stats()
-    report = {"sources": stats.sources, "topics": stats.topics, "months": stats.months}
+    report = {
+        "sources": stats.sources,
+        "topics": stats.topics,
+        "entities": stats.entities,
+        "months": stats.months,
+    }
     if args.format == "json":
         print(json.dumps({"articles": stats.articles, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
@@ -246,8 +251,12 @@ def _cmd_stats(args: argparse.Namespace) -> int:
             ]
         )
     )
-    # A null key is the articles with no topic, or with no date (JSON keeps it null).
-    for name, heading, unset in (("topics", "TOPIC", "(none)"), ("months", "MONTH", "(unknown)")):
+    # A null key is the articles with no topic or entity, or with no date (JSON keeps it null).
+    for name, heading, unset in (
+        ("topics", "TOPIC", "(none)"),
+        ("entities", "ENTITY", "(none)"),
+        ("months", "MONTH", "(unknown)"),
+    ):
         rows = [(r["key"] or unset, str(r["articles"])) for r in report[name]]
         print()
         print(table([(heading, "ARTICLES"), *rows]))
@@ -325,7 +334,7 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "stats",
-        "count archived articles by source, by topic and by month",
+        "count archived articles by source, by topic, by entity and by month",
         "presswatch stats --config presswatch.toml",
         _cmd_stats,
         _args_stats,

@@ -18,6 +18,7 @@ SEARCH_COLUMNS = (
     "title",
     "url",
     "topics",
+    "entities",
     "duplicate_of",
     "reprint_of",  # the old name of duplicate_of, kept for the scripts that read it
     "rank",
@@ -37,6 +38,7 @@ def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
         "title": hit.title,
         "url": hit.url,
         "topics": list(hit.topics),
+        "entities": list(hit.entities),
         "duplicate_of": hit.duplicate_of,  # the name `export` and the archive's column use
         "reprint_of": hit.duplicate_of,
         "rank": position,
@@ -62,7 +64,7 @@ def print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SEARCH_COLUMNS)
         for hit, record in zip(hits, _records(hits), strict=True):
-            record |= {"topics": ";".join(hit.topics)}
+            record |= {"topics": ";".join(hit.topics), "entities": ";".join(hit.entities)}
             writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
     elif hits:
         rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]

@@ -35,7 +35,7 @@ from bot.config.model import (
 )
 from bot.config.sources import read_source
 from bot.config.templates import read_template
-from bot.config.topics import taxonomy_from_config
+from bot.config.topics import taxonomy_from_config, unlabelled
 from bot.text.classify import Taxonomy, Topic
 from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
@@ -112,6 +112,7 @@ def config_from_dict(
     root.problems.raise_any()
     warnings = () if values["sources"] or stated_sources else (NO_SOURCES,)
     warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
+    warnings += unlabelled(values["taxonomy"]) if "taxonomy" in values else ()
     return Config(**values, warnings=warnings)
 
 

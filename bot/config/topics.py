@@ -37,6 +37,23 @@ def default_taxonomy() -> Taxonomy:
     return taxonomy_from_dict(tomllib.loads(text))
 
 
+def unlabelled(taxonomy: Taxonomy) -> tuple[str, ...]:
+    """Say which topics and entities lack a label in a language others of the taxonomy have:
+    readers in that language see their `label` (a fallback the config probably did not mean)."""
+    groups = (("topics", taxonomy.topics), ("entities", taxonomy.entities))
+    found = []
+    for table, members in groups:
+        given = {lang for member in members for lang, _ in member.labels}
+        for lang in sorted(given):
+            missing = [m.key for m in members if lang not in dict(m.labels)]
+            if missing:
+                found.append(
+                    f"{table} {', '.join(missing)}: no label in {lang!r}, which other {table} "
+                    f"have; readers in {lang!r} see their `label` instead"
+                )
+    return tuple(found)
+
+
 def _compile(tables: dict) -> Taxonomy:
     """Compile taxonomy tables, turning a bad one into a ConfigError that names the key."""
     try:

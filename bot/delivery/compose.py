@@ -22,7 +22,16 @@ from functools import cache
 from jinja2 import Template
 
 from bot.config import Channel, DeliveryConfig, ImageMode
-from bot.delivery.digest import digest_entry, digest_head, digest_period, pack_digest
+from bot.delivery.digest import (
+    DigestEntry,
+    DigestHead,
+    DigestPart,
+    digest_entry,
+    digest_head,
+    digest_part,
+    digest_period,
+    pack_digest,
+)
 from bot.delivery.render import (
     CAPTION,
     TEXT,
@@ -42,7 +51,7 @@ from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
 from bot.ingest.routing import alert_name, matching
 from scrapers.normalize import without_trackers
-from storage import OutboxItem, OutboxKind, Store
+from storage import DigestMark, OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
 
 log = logging.getLogger(__name__)
@@ -215,12 +224,36 @@ class Composer:
             names = [*names[:MAX_ALSO], f"+{len(names) - MAX_ALSO} {more}"]
         return tuple(names)
 
-    def digest(self, items: Sequence[OutboxItem]) -> list[tuple[tuple[OutboxItem, ...], Message]]:
-        """Pack a digest channel's rows into messages, splitting between articles."""
-        first = items[0]
-        channel = self.channel(first.channel)
+    def digest(
+        self, items: Sequence[OutboxItem], *, part: DigestMark | None = None
+    ) -> list[tuple[tuple[OutboxItem, ...], Message, DigestMark | None]]:
+        """Pack a digest channel's rows into messages, splitting between articles; each part of a
+        split digest comes with its mark (to keep, so a retry sends it as it was). Rows packed in
+        a part before (`part`) go out as that part again: its heading, number and order."""
+        channel = self.channel(items[0].channel)
+        if part is not None:
+            order = {row: n for n, row in enumerate(part.rows)}
+            items = sorted(items, key=lambda i: order.get(i.id, len(order)))
+            entries = self._digest_entries(items, part.lang)
+            head = DigestHead(part.head_html, part.head_plain)
+            packed = [digest_part(entries, head=head, number=(part.number, part.of))]
+            return [(tuple(items), self._digest_message(items[0], channel, packed[0]), part)]
         langs = {i.article.lang.split("-")[0] for i in items}
         lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
+        entries = self._digest_entries(items, lang)
+        head = self._digest_head(items, entries, channel, lang)
+        packed = pack_digest(entries, head=head)
+        parts = []
+        for number, packed_part in enumerate(packed, start=1):
+            rows = tuple(items[i] for i in packed_part.indexes)
+            ids = tuple(r.id for r in rows)
+            mark = DigestMark(head.html, head.plain, lang, number, len(packed), ids)
+            message = self._digest_message(items[0], channel, packed_part)
+            parts.append((rows, message, mark if len(packed) > 1 else None))
+        return parts
+
+    def _digest_entries(self, items: Sequence[OutboxItem], lang: str) -> list[DigestEntry]:
+        """Render each row's article as a digest entry under its source's name."""
         entries = []
         for item in items:
             source = self._sources.get(item.source_key)
@@ -232,6 +265,30 @@ class Composer:
                     lang=lang,  # one message, one way of naming zones ("MSK" or "МСК")
                 )
             )
+        return entries
+
+    def _digest_message(
+        self, first: OutboxItem, channel: Channel | None, part: DigestPart
+    ) -> Message:
+        """Return one digest message: its text, in the channel's thread, without a preview."""
+        return Message(
+            chat_id=first.chat_id,
+            text=part.html,
+            plain=part.plain,
+            html=True,
+            thread_id=channel.message_thread_id if channel else None,
+            silent=channel.disable_notification if channel else False,
+            no_preview=True,
+        )
+
+    def _digest_head(
+        self,
+        items: Sequence[OutboxItem],
+        entries: list[DigestEntry],
+        channel: Channel | None,
+        lang: str,
+    ) -> DigestHead:
+        """Return a new digest's heading: its period (from the rows), articles and sources."""
         zone = channel.timezone if channel else "UTC"
         created = [i.created_at for i in items if i.created_at]
         # From the rows, not the clock: a digest composed again (after "message is too long")
@@ -241,28 +298,13 @@ class Composer:
             if channel and channel.digest_seconds and len(created) == len(items)
             else None
         )
-        head = digest_head(
+        return digest_head(
             len(items),
             sources=len({e.group for e in entries}),
             period=period,
             zone=zone,
             lang=lang,
         )
-        return [
-            (
-                tuple(items[i] for i in part.indexes),
-                Message(
-                    chat_id=first.chat_id,
-                    text=part.html,
-                    plain=part.plain,
-                    html=True,
-                    thread_id=channel.message_thread_id if channel else None,
-                    silent=channel.disable_notification if channel else False,
-                    no_preview=True,
-                ),
-            )
-            for part in pack_digest(entries, head=head)
-        ]
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
         """Return a shorter version of a message Telegram found too long."""

@@ -205,6 +205,14 @@ def pack_digest(
     ]
 
 
+def digest_part(
+    entries: list[DigestEntry], *, head: DigestHead, number: tuple[int, int]
+) -> DigestPart:
+    """Write one part of a split digest again as it was packed: its heading, its number and its
+    entries in their order (grouped by source as they come)."""
+    return _text(entries, list(range(len(entries))), head, number=number)
+
+
 def _text(
     entries: list[DigestEntry],
     indexes: list[int],

@@ -12,7 +12,7 @@ from bot.config import Channel
 from bot.delivery.compose import Composer
 from bot.delivery.digest import hold_until
 from bot.delivery.telegram import Message
-from storage import OutboxItem, OutboxKind, OutboxState, Store
+from storage import DigestMark, OutboxItem, OutboxKind, OutboxState, Store
 from storage.alerts import Alert
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,8 @@ class Planner:
     def plan(self, items: list[OutboxItem], *, now: datetime) -> list[Job]:
         """Turn due rows into jobs: probe uncertain rows, hold quiet and digest rows, pack digests."""
         jobs: list[Job] = []
-        digests: dict[str, list[OutboxItem]] = {}
+        # Per channel; the rows of a part of a split digest packed before, per part.
+        digests: dict[tuple[str, DigestMark | None], list[OutboxItem]] = {}
         held: dict[datetime, list[int]] = {}
         probes: dict[tuple, list[OutboxItem]] = {}
         for item in items:
@@ -58,18 +59,18 @@ class Planner:
             if until is not None:
                 held.setdefault(until, []).append(item.id)
             elif channel and channel.digest_seconds:
-                digests.setdefault(item.channel, []).append(item)
+                digests.setdefault((item.channel, item.digest_part), []).append(item)
             else:
                 jobs.append(Job(item.chat_id, (item,)))
         # A probe goes ahead of its chat's later rows: the oldest doubt is settled first.
         jobs[:0] = [Job(group[0].chat_id, tuple(group), probe=True) for group in probes.values()]
         for until, ids in held.items():
             self._store.outbox.defer(ids, until=until, now=now)
-        for group in digests.values():
-            jobs += [
-                Job(group[0].chat_id, part, message)
-                for part, message in self._composer.digest(group)
-            ]
+        for (_, packed), group in digests.items():
+            for rows, message, mark in self._composer.digest(group, part=packed):
+                if mark is not None and packed is None:
+                    self._store.outbox.mark_digest(mark, now=now)
+                jobs.append(Job(group[0].chat_id, rows, message))
         return jobs
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ _STALE_SENDING = 600  # seconds; a Telegram call times out long before
 Clock = Callable[[], datetime]
 _REFILL_EVERY = 1.0  # seconds between looks for new due rows while a round is busy
 _PER_CHAT = 50  # due rows taken per chat per look (a digest packs up to 40 in one message)
+_DIGEST_ROWS = 1000  # due rows a digest chat's look may take: one period's, whole (25 messages)
 # Seconds an uncertain row waits before a probe: time for a request Telegram may still be
 # processing (a timed-out call, a killed process) to land, so "not found" stays true.
 _SETTLE = 10.0
@@ -257,6 +259,7 @@ class Relay:
             exclude=rnd.queued,
             chat=rnd.chat,
         )
+        items += self._rest_of_digests(items, now, rnd)
         items = [self._follow_moves(item, now) for item in items]
         jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
         jobs += [
@@ -270,6 +273,28 @@ class Relay:
             if job.alert:
                 rnd.alerts.add(job.alert.id)
         return len(jobs)
+
+    def _rest_of_digests(
+        self, items: list[OutboxItem], now: datetime, rnd: _Round
+    ) -> list[OutboxItem]:
+        """Return the due rows of each digest chat the per-chat limit left out: a digest packs
+        its period whole, not its first 50 rows under one heading and the rest under another."""
+        counts = Counter(item.chat_id for item in items)
+        cut = {
+            item.chat_id
+            for item in items
+            if counts[item.chat_id] >= _PER_CHAT
+            and (channel := self._composer.channel(item.channel))
+            and channel.digest_seconds
+        }
+        taken = rnd.queued | {item.id for item in items}
+        return [
+            row
+            for chat in sorted(cut)
+            for row in self._store.outbox.due(
+                now, **self.due_options(now), limit=_DIGEST_ROWS, exclude=taken, chat=chat
+            )
+        ]
 
     def _follow_moves(self, item: OutboxItem, now: datetime) -> OutboxItem:
         """Send rows queued for a chat that moved to its new id."""

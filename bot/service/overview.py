@@ -1,13 +1,12 @@
-"""The service at a glance as short lines, for /status in the chat (pure)."""
+"""The service at a glance, as `presswatch status` and the chat's /status write it (pure)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.text.plural import counted
-from storage import OutboxState, RunStatus, SourceCondition, SourceState
-from storage.status import PERSONAL, Snapshot
+from storage import RunStatus, SourceCondition, SourceState
+from storage.status import Snapshot
 
 MARKS = {
     SourceCondition.OK: "✅",
@@ -16,7 +15,6 @@ MARKS = {
     SourceCondition.PAUSED: "⏸",
     SourceCondition.NEW: "🆕",
 }
-_COUNTED = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 
 
 def when(moment: datetime | str | None) -> str:
@@ -51,36 +49,3 @@ def failures(row: SourceState) -> str:
     if row.never_worked:
         return f"never worked ({n} poll{'s' if n != 1 else ''} so far)"
     return "failed once" if n == 1 else f"failed {n} times in a row"
-
-
-def status_lines(
-    snapshot: Snapshot,
-    *,
-    sources: Sequence[str],
-    channels: Sequence[str],
-    missed: dict[str, float] | None = None,
-) -> list[str]:
-    """Return one short line per source and per channel; `missed` counts missed or skipped polls."""
-    lines = []
-    for key in sources:
-        row = snapshot.source(key)
-        state = row.condition
-        # "last success -" reads as a typo; a source that never worked says so in words.
-        success = when(row.last_success_at) if row.last_success_at else "none yet"
-        extra = note(row) or f"last success {success}"
-        late = (missed or {}).get(key)
-        left_out = items_left_out(snapshot, key)
-        count = counted(snapshot.articles.get(key, 0), "article")
-        lines.append(
-            f"{MARKS[state]} {key}: {state}, {count}; {extra}"
-            + (f"; {late:.0f} missed/skipped polls" if late else "")
-            + (f"; {left_out}" if left_out else "")
-        )
-    names = [*channels] + ([PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else [])
-    for name in names:
-        sent, pending, unsure, failed = (snapshot.outbox.get((name, st), 0) for st in _COUNTED)
-        mark = "❌" if failed and name != PERSONAL else "✅"
-        lines.append(
-            f"{mark} {name}: {sent} sent, {pending} pending, {unsure} uncertain, {failed} failed"
-        )
-    return lines

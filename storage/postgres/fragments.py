@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-# storage/reports.py's statistics. presswatch_json_list reads a topics value as a JSON array, an
-# empty one when it is broken (as SQLite's json_valid check does).
+# storage/reports.py's statistics. presswatch_json_list reads a topics or entities value as a JSON
+# array, an empty one when it is broken (as SQLite's json_valid check does).
 STATS = {
     "sources": """select source_key as key, count(*) as articles,
                          count(duplicate_of) as reprints,
@@ -13,6 +13,10 @@ STATS = {
                  from articles a left join lateral
                      jsonb_array_elements_text(presswatch_json_list(a.topics)) t(value) on true
                  group by t.value order by t.value is null, articles desc, key""",
+    "entities": """select t.value as key, count(*) as articles
+                   from articles a left join lateral
+                       jsonb_array_elements_text(presswatch_json_list(a.entities)) t(value) on true
+                   group by t.value order by t.value is null, articles desc, key""",
     "months": """select to_char(published_at, 'YYYY-MM') as key,
                         count(*) as articles
                  from articles group by 1 order by 1 nulls last""",

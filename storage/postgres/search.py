@@ -2,7 +2,7 @@
 
 `storage.match` splits the user's text into terms (all ANDed), each a few alternatives (ORed):
 a word, or a "quoted phrase". Each alternative becomes `phraseto_tsquery` in both of the
-archive's configurations (English and Russian Snowball stems, storage/postgres/migrations.py),
+archive's configurations (English and Russian Snowball stems, storage/postgres/migrations/),
 with the user's text always a bound parameter: any input is safe, as with SQLite. Stemming
 replaces SQLite's spelled-out word forms. Relevance is `ts_rank` with title, lead and body
 weighted 10:4:1 (SQLite's bm25 weights), ranked among the newest RANK_WINDOW matches (newest by
@@ -215,7 +215,7 @@ def _tsquery(terms: list[Term]) -> tuple[str, list[str]]:
 def _rows(db: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Return the article rows of `ids`."""
     cursor = db.execute(
-        """select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics,
+        """select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics, a.entities,
                   a.duplicate_of
            from articles a where a.id = any(?)""",
         [ids],

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapers.models import Article
-from storage import Store
+from storage import Store, TagKind, TopicReason
 from storage.search import SearchHit
 
 JAN = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
@@ -25,6 +25,7 @@ def add(
     summary: str = "",
     duplicate_of: int | None = None,
     lead: str = "",
+    entities: tuple[str, ...] = (),
 ) -> int:
     """Store one article with a URL made from its title and date."""
     url = f"https://{source}.example/{abs(hash((title, body, published, source)))}"
@@ -37,10 +38,13 @@ def add(
         lang=lang,
         published=published,
         topics=topics,
+        entities=entities,
         summary=summary,
     )
+    # Entity tags come with their reasons, as a poll stores them: `--topic csto` reads those.
+    tags = [TopicReason(key, TagKind.ENTITY, 1.0, ()) for key in entities]
     return store.add_article(
-        article, source_key=source, now=published or JAN, duplicate_of=duplicate_of
+        article, source_key=source, now=published or JAN, duplicate_of=duplicate_of, reasons=tags
     )
 
 

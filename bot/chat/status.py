@@ -1,0 +1,126 @@
+"""The operator's chat replies (/status, /pause, /resume, /retry) in the operator's language (pure).
+
+`presswatch status` prints the same facts in English (bot/cli/status.py); here each line is
+written through the chat's phrase table, so a Russian Telegram app gets it in Russian. A source's
+last error stays as the site or the library wrote it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.chat.answers import fit
+from bot.chat.phrases import count_of, say
+from bot.delivery.render import escape_html
+from bot.service.overview import MARKS, when
+from storage import OutboxState, RunStatus, SourceCondition, SourceState
+from storage.status import PERSONAL, Snapshot
+
+_COUNTED = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_CONDITIONS = {
+    SourceCondition.OK: "ok",
+    SourceCondition.FAILING: "failing",
+    SourceCondition.SILENT: "silent",
+    SourceCondition.PAUSED: "paused",
+    SourceCondition.NEW: "new",
+}
+
+
+def status_lines(
+    snapshot: Snapshot,
+    *,
+    sources: Sequence[str],
+    channels: Sequence[str],
+    missed: dict[str, float] | None = None,
+    lang: str,
+) -> list[str]:
+    """Return one short line per source and per channel; `missed` counts missed or skipped polls."""
+    lines = []
+    for key in sources:
+        row = snapshot.source(key)
+        state = row.condition
+        # "last success -" reads as a typo; a source that never worked says so in words.
+        success = (
+            say(lang, "last success {when}", when=when(row.last_success_at))
+            if row.last_success_at
+            else say(lang, "last success none yet")
+        )
+        extra = _note(row, lang) or success
+        late = (missed or {}).get(key)
+        partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
+        polls = count_of(lang, partial, "poll")
+        lines.append(
+            f"{MARKS[state]} {key}: {say(lang, _CONDITIONS[state])}, "
+            f"{count_of(lang, snapshot.articles.get(key, 0), 'article')}; {extra}"
+            + (f"; {say(lang, '{n} missed/skipped polls', n=f'{late:.0f}')}" if late else "")
+            + (f"; {say(lang, '{polls} in 24h left an item out', polls=polls)}" if partial else "")
+        )
+    names = [*channels] + ([PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else [])
+    for name in names:
+        sent, pending, unsure, failed = (snapshot.outbox.get((name, st), 0) for st in _COUNTED)
+        mark = "❌" if failed and name != PERSONAL else "✅"
+        counts = say(
+            lang,
+            "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed",
+            sent=sent,
+            pending=pending,
+            unsure=unsure,
+            failed=failed,
+        )
+        shown = (
+            say(lang, PERSONAL) if name == PERSONAL else name
+        )  # a channel's name is the config's
+        lines.append(f"{mark} {shown}: {counts}")
+    return lines
+
+
+def _note(row: SourceState, lang: str) -> str:
+    """Return why a source needs attention, or '' (a paused one's state says it already)."""
+    n = row.consecutive_failures
+    if not n:
+        return ""
+    if row.never_worked:
+        failures = say(lang, "never worked ({polls} so far)", polls=count_of(lang, n, "poll"))
+    elif n == 1:
+        failures = say(lang, "failed once")
+    else:
+        failures = say(lang, "failed {n} times in a row", n=n)
+    until = say(lang, "; next try {when}", when=when(row.next_poll_at)) if row.next_poll_at else ""
+    return f"{failures}: {row.last_error}{until}"
+
+
+def status_text(lines: Sequence[str], lang: str) -> str:
+    """Answer /status with its lines."""
+    return fit(
+        say(lang, "<b>Status</b>"), [escape_html(line) for line in lines], sep="\n", lang=lang
+    )
+
+
+def unreachable(error: object, lang: str) -> str:
+    """Answer /status when the archive does not answer."""
+    return say(lang, "The archive does not answer: {error}", error=escape_html(error))
+
+
+def pause_text(key: str | None, *, paused: bool, keys: Sequence[str], lang: str) -> str:
+    """Answer /pause or /resume: what was done, or which keys it takes."""
+    if key is None:
+        command = "/pause" if paused else "/resume"
+        shown = escape_html(", ".join(keys))
+        return say(
+            lang, "Name a source: {command} KEY (one of {keys}).", command=command, keys=shown
+        )
+    key = escape_html(key)
+    if paused:
+        return say(lang, "Paused {key}: no polls until /resume {key}.", key=key)
+    return say(lang, "Resumed {key}: it is polled at its next turn.", key=key)
+
+
+def retry_text(count: int, lang: str) -> str:
+    """Answer /retry: how many posts were queued again."""
+    if not count:
+        return say(lang, "Nothing to retry: no failed or uncertain posts.")
+    return say(
+        lang,
+        "Queued {posts} again. Uncertain ones may arrive twice.",
+        posts=count_of(lang, count, "post"),
+    )

@@ -1,0 +1,7 @@
+"""PostgreSQL schema migrations: the runner and every change, in order (part1.py, part2.py…)."""
+
+from __future__ import annotations
+
+from .runner import MIGRATIONS, TABLE, applied, apply
+
+__all__ = ["MIGRATIONS", "TABLE", "apply", "applied"]

@@ -1,0 +1,48 @@
+"""PostgreSQL schema migrations, one function per change, applied in order and recorded in a table.
+
+A released migration is never edited; a change to the schema is a new function at the end of
+the last part (part2.py; a part near 400 lines gets a successor, listed in MIGRATIONS below). The
+tables and their meaning are SQLite's (storage/migrations.py), with PostgreSQL's own types:
+timestamps are `timestamptz(0)` (compared and sorted as moments; read back as the same ISO text
+SQLite stores, see storage/postgres/backend.py), ids are identity columns, MinHash signatures
+`bytea`, JSON lists (topics, entities, rules) the same text as in SQLite. Flags stay integers
+(0/1) as in SQLite, so a row means the same on both. Full-text search is `tsvector` (p002).
+Concurrent starters (many workers, later) wait for each other on an advisory lock.
+"""
+
+from __future__ import annotations
+
+from ..database import PgDatabase
+from . import part1, part2
+from .steps import Migration
+
+TABLE = "presswatch_migrations"
+# Every migration in the order it runs: a part's own in the order they are defined.
+MIGRATIONS: list[Migration] = [*part1.MIGRATIONS, *part2.MIGRATIONS]
+# Any fixed number: the key of the advisory lock that lets one process migrate at a time.
+_LOCK_KEY = 0x70726573  # "pres"
+
+
+def apply(db: PgDatabase) -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+    done: list[str] = []
+    with db.atomic():
+        db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
+        db.execute(
+            f"create table if not exists {TABLE} "
+            "(name text primary key, applied_at timestamptz not null default now())"
+        )
+    for fn in MIGRATIONS:
+        with db.atomic():
+            db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
+            if db.execute(f"select 1 from {TABLE} where name = ?", [fn.__name__]).fetchone():
+                continue
+            fn(db)
+            db.execute(f"insert into {TABLE} (name) values (?)", [fn.__name__])
+            done.append(fn.__name__)
+    return done
+
+
+def applied(db: PgDatabase) -> list[str]:
+    """Return the names of the applied migrations, in the order they ran."""
+    return [r[0] for r in db.execute(f"select name from {TABLE} order by applied_at, name")]
