@@ -31,7 +31,8 @@ from bot.config.model import unknown_name
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
-from storage.reports import EXPORT_COLUMNS
+from scrapers.normalize import without_trackers
+from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
 from storage.search import holds_language, search, topic_keys
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
+# `url` is the link posts and the chat give (a feed's utm_*, fbclid… dropped); `raw_url` the URL
+# as the archive holds it, as the source linked it. Appended: older exports' columns keep their
+# places.
+EXPORT_COLUMNS = (*ARCHIVED_COLUMNS, "raw_url")
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -200,7 +205,8 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
     if writer:
         writer.writerow(EXPORT_COLUMNS)
     count = 0
-    for row in rows:
+    for archived in rows:
+        row = archived | {"url": without_trackers(archived["url"]), "raw_url": archived["url"]}
         if writer:
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
