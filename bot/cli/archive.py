@@ -77,7 +77,12 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         default=20,
         help="at most this many results (default 20)",
     )
-    sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    sub.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="json and csv give each hit's url as posts link it and raw_url as archived",
+    )
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -150,7 +155,13 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
 
 
 def _args_export(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    sub.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        required=True,
+        help="each article's url is the link posts give (tracking parameters dropped), "
+        "raw_url the URL as archived",
+    )
     sub.add_argument(
         "--since",
         type=day,
