@@ -138,7 +138,13 @@ def topics_text(topics: Sequence[Topic], lang: str = EN, *, entities: Sequence[T
     if not items and not entities:
         return say(lang, "No topics are configured.")
     if entities:  # a heading among the items: a long list is cut with the tags, not before them
-        items += ["", say(lang, "<b>Tags</b>: organisations, countries, people (for both too)")]
+        items += [
+            "",
+            say(
+                lang,
+                "<b>Tags</b> (organisations, countries, people; also for /latest and /subscribe)",
+            ),
+        ]
         items += [
             f"• <code>{escape_html(e.key)}</code> — {escape_html(_shown(e, lang))}"
             for e in entities
@@ -169,7 +175,7 @@ def mysubs_text(
     """Answer /mysubs: each alert by the name a reader knows (a topic's or entity's label in the
     chat's language, a source's name) and the command that stops it."""
     if not subs:
-        # The same examples as /subscribe's: this bot's own topic and source, to copy as they are.
+        # The same examples as /subscribe's: this bot's own topic, tag and source, to copy.
         follow = subscription_target(
             "", topics=topics, sources=sources, entities=entities, lang=lang
         )
@@ -203,7 +209,7 @@ def subscription_target(
     helpful error."""
     text = " ".join(words.split())
     if not text:
-        # The examples are this bot's own topic, tag and source: a reader may copy them as they are.
+        # The examples are this bot's own topic, tag and source: a reader may copy them as they are
         examples = [t.key for t in (*topics[:1], *entities[:1])] + [s.key for s in sources[:1]]
         shown = [f"<code>/subscribe {escape_html(e)}</code>" for e in examples]
         shown.append(say(lang, '<code>/subscribe "border guards"</code>'))
@@ -238,7 +244,7 @@ def find_named(
 ) -> tuple[SubscriptionKind, Topic | Source] | None:
     """Return the topic, entity or source a reader's word names, and its kind; or None.
 
-    Precedence (README, "Personal alerts"): a key before any label, hashtag or name, then a topic
+    Precedence (README, "Chat commands"): a key before any label, hashtag or name, then a topic
     before an entity before a source. So "csto" and "#ОДКБ" are the CSTO tag although a source
     is named "CSTO" or "ОДКБ", and that source is still followed by its key (odkb-csto-en).
     """

@@ -56,8 +56,8 @@ _RU = {
     # -- /topics and /sources ---------------------------------------------------------------------
     "No topics are configured.": "Темы не настроены.",
     "<b>Topics</b> (for /latest and /subscribe)": "<b>Темы</b> (для /latest и /subscribe)",
-    "<b>Tags</b>: organisations, countries, people (for both too)": (
-        "<b>Теги</b>: организации, страны, люди (тоже для обеих команд)"
+    "<b>Tags</b> (organisations, countries, people; also for /latest and /subscribe)": (
+        "<b>Теги</b> (организации, страны, люди; тоже для /latest и /subscribe)"
     ),
     "<b>Sources</b>": "<b>Источники</b>",
     "No sources are configured.": "Источники не настроены.",
