@@ -153,7 +153,7 @@ class Retagging:
                     "score": round(r.score, 3),
                     "rules": json.dumps(list(r.rules), ensure_ascii=False),
                 }
-                for r in _with_listed_topics(tag.reasons, tag.topics)
+                for r in _with_listed_topics(tag.reasons, tag.topics, tag.entities)
             ),
             replace=True,
         )

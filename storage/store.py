@@ -44,17 +44,13 @@ class TopicReason:
     rules: tuple[str, ...]
 
 
-def _with_listed_topics(reasons: Sequence[TopicReason], topics: Iterable[str]) -> list[TopicReason]:
-    """Add a bare reason for each listed topic that came without one: filters read only reasons."""
-    given = {reason.key for reason in reasons}
-    return [
-        *reasons,
-        *(
-            TopicReason(key, TagKind.TOPIC, 0.0, ())
-            for key in dict.fromkeys(topics)
-            if key not in given
-        ),
-    ]
+def _with_listed_topics(
+    reasons: Sequence[TopicReason], topics: Iterable[str], entities: Iterable[str] = ()
+) -> list[TopicReason]:
+    """Add a bare row for each listed topic or entity without a reason: filters read only these."""
+    kinds = dict.fromkeys(entities, TagKind.ENTITY) | dict.fromkeys(topics, TagKind.TOPIC)
+    had = {reason.key for reason in reasons}
+    return [*reasons, *(TopicReason(k, kind, 0.0, ()) for k, kind in kinds.items() if k not in had)]
 
 
 class Store:
@@ -224,7 +220,9 @@ class Store:
                 }
             )
             article_id = inserted_key(table)  # PostgreSQL: the id is read once, at the end
-            self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
+            self._save_reasons(
+                article_id, _with_listed_topics(reasons, article.topics, article.entities)
+            )
             own = url_key(article.canonical_url)
             self.db["article_urls"].insert_all(
                 (
@@ -286,7 +284,9 @@ class Store:
                 },
             )
             self.db.execute("delete from article_topics where article_id = ?", [article_id])
-            self._save_reasons(article_id, _with_listed_topics(reasons, article.topics))
+            self._save_reasons(
+                article_id, _with_listed_topics(reasons, article.topics, article.entities)
+            )
         return version + 1
 
     def recheck_candidates(

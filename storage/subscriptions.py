@@ -1,4 +1,4 @@
-"""Personal alerts: a reader's subscriptions to a topic, a source or a phrase."""
+"""Personal alerts: a reader's subscriptions to a topic, an entity, a source or a phrase."""
 
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from .records import iso
 
 
 class SubscriptionKind(StrEnum):
-    """What a reader follows: a topic, a source, or a phrase in the text."""
+    """What a reader follows: a topic, an entity (CSTO), a source, or a phrase in the text."""
 
     TOPIC = "topic"
     SOURCE = "source"
     PHRASE = "phrase"
+    # A new kind needs no migration: `kind` is free text on both backends; an archive made before
+    # it simply holds no such rows.
+    ENTITY = "entity"
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    """One reader's wish to hear about a topic, a source or a phrase in their private chat."""
+    """One reader's wish to hear of a topic, entity, source or phrase in their private chat."""
 
     id: int
     user_id: int

@@ -14,7 +14,7 @@ import pytest
 from bot.cli.archive import EXPORT_COLUMNS
 from bot.cli.progress import Progress
 from storage import Store
-from tests.support.archive import ARTICLES, add, archive_config
+from tests.support.archive import ARTICLES, CLEAN, TRACKED, add, add_tracked, archive_config
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
 from tests.support.world import World, write_config
@@ -70,6 +70,19 @@ def test_export_csv_since_to_stdout_with_a_forced_progress_bar(config) -> None:
         .splitlines()[-1]
         .startswith("exported 3 article(s) to standard output")
     )
+
+
+def test_export_gives_the_link_posts_give_and_the_archived_url_as_raw_url(config, tmp_path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    add_tracked(store)
+    store.close()
+    args = ["export", "--since", "2024-01-10", "--config", str(config), "--format"]
+    [*_, record] = map(json.loads, presswatch(*args, "jsonl").stdout.splitlines())
+    assert (record["title"], record["url"], record["raw_url"]) == ("Tracked summit", CLEAN, TRACKED)
+    assert record["canonical_url"] == CLEAN
+    *untracked, row = csv.DictReader(io.StringIO(presswatch(*args, "csv").stdout))
+    assert (row["url"], row["raw_url"]) == (CLEAN, TRACKED)
+    assert untracked and all(r["url"] == r["raw_url"] for r in untracked)
 
 
 def test_export_to_an_unwritable_place_fails_cleanly(config, tmp_path) -> None:

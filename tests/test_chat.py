@@ -73,7 +73,7 @@ def test_hostile_input_gets_short_escaped_answers(fake, store, tmp_path) -> None
     (long, odd, latest, subscribe), _ = talk(fake, store, tmp_path, script)
     assert "too long" in long and units(long) < 200
     assert "&lt;script&gt;" in odd and "\u202e" not in odd and "<script>" not in odd
-    assert "No topic is called “&lt;b&gt;”" in latest
+    assert "No topic or tag is called “&lt;b&gt;”" in latest
     assert "&lt;i&gt;oops" in subscribe
 
 
@@ -171,7 +171,8 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
     assert "Subscribed to the source Alpha Ministry" in source
     assert "Subscribed to the phrase “border guards”" in phrase
     assert (
-        "no topic or source called “frobnicate”" in unknown and '/subscribe "frobnicate"' in unknown
+        "no topic, tag or source called “frobnicate”" in unknown
+        and '/subscribe "frobnicate"' in unknown
     )
     # Each alert by the name a reader knows, with the command that stops it.
     assert mine.splitlines()[1:4] == [
@@ -220,7 +221,10 @@ def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
     fake, store, tmp_path
 ) -> None:
     hint, _ = talk(fake, store, tmp_path, lambda s: s.ask("/subscribe"))
-    assert "<code>/subscribe peacekeeping</code>, <code>/subscribe alpha</code>" in hint
+    assert (
+        "<code>/subscribe peacekeeping</code>, <code>/subscribe csto</code>, "
+        "<code>/subscribe alpha</code>"
+    ) in hint
     assert "tass-com" not in hint  # a source this bot does not follow would not work
 
 
@@ -229,9 +233,9 @@ def test_mysubs_with_no_alerts_offers_the_same_examples_as_subscribe(fake, store
         return await s.ask("/mysubs"), await s.ask("/mysubs", language="ru")
 
     (english, russian), _ = talk(fake, store, tmp_path, script)
-    assert english.startswith("You have no alerts. Follow a topic, a source or a phrase:")
+    assert english.startswith("You have no alerts. Follow a topic, a tag, a source or a phrase:")
     assert "<code>/subscribe alpha</code>" in english  # this bot's own source, to copy
-    assert russian.startswith("У вас нет подписок. Подпишитесь на тему, источник или фразу:")
+    assert russian.startswith("У вас нет подписок. Подпишитесь на тему, тег, источник или фразу:")
     assert "<code>/subscribe alpha</code>" in russian
 
 

@@ -58,6 +58,8 @@ ASKED = [
     "/latest",
     "/latest 2 peacekeeping",
     "/latest nosuch",
+    "/latest csto",  # an entity: a "tag" to readers
+    "/latest 1 #ОДКБ",
     "/search border",
     "/search",
     "/search nothingmatcheshere",
@@ -116,6 +118,9 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     ru, en = ({t: r for t, r in reversed(list(zip(ASKED, replies[lang])))} for lang in ("ru", "en"))
     assert "<b>Новое по теме «Миротворчество»</b>" in ru["/latest 2 peacekeeping"]
     assert "<b>Latest on Peacekeeping</b>" in en["/latest 2 peacekeeping"]
+    assert ru["/latest csto"] == ru["/latest 1 #ОДКБ"] == "Статей по тегу «ОДКБ» пока нет."
+    assert en["/latest csto"] == "No articles about CSTO yet."
+    assert "<code>csto</code> — ОДКБ" in ru["/topics"]
     assert "<code>alpha</code> — 3 статьи" in ru["/sources"]
     assert "<code>alpha</code> — 3 articles" in en["/sources"]
     assert "<code>peacekeeping</code> — Миротворчество\n" in ru["/topics"]

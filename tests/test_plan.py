@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.config import Channel, Corrections
@@ -116,6 +118,16 @@ def test_a_new_version_follows_telegram_corrections(corrections, updates, kind) 
         ARTICLE, facts, source_key="tass-com", post=True, channels=CHANNELS, corrections=corrections
     )
     assert (chosen.fate, chosen.updates, chosen.update_kind) == (Fate.VERSION, updates, kind)
+
+
+def test_a_reader_following_an_entity_is_told_of_an_article_that_carries_it() -> None:
+    follows = Subscription(2, 43, "43", SubscriptionKind.ENTITY, "csto")
+    facts = Facts(subscriptions=(follows,))
+    tagged = replace(ARTICLE, entities=("kazakhstan", "csto"))
+    chosen = plan(tagged, facts, source_key="tass-com", post=True, channels=())
+    assert chosen.posts == (Delivery("user:43", "43"),)
+    untagged = plan(ARTICLE, facts, source_key="tass-com", post=True, channels=())
+    assert untagged.posts == ()
 
 
 def test_a_re_read_without_a_body_is_never_a_new_version() -> None:

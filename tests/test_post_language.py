@@ -136,6 +136,21 @@ def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lan
     assert "«" not in post.plain  # the channel's post names no reader's subscription
 
 
+@pytest.mark.parametrize(
+    ("lang", "line"), [("en", "Your alert: tag «CSTO»"), ("ru", "Ваша подписка: тег «CSTO»")]
+)
+def test_an_entity_alert_is_named_as_a_tag(tmp_path, fake, lang, line) -> None:
+    h = Harness(tmp_path, fake)
+    h.store.subscriptions.add(user_id=7, chat_id="7", kind="entity", value="csto", now=START)
+    tagged = replace(_article(1, lang), entities=("csto",))
+    h.store.add_article(
+        tagged, source_key="tass-com", now=START, deliveries=[Delivery("user:7", "7")]
+    )
+    h.run()
+    (personal,) = fake.messages_for(7)
+    assert line in personal.plain.splitlines()
+
+
 def test_an_alert_whose_subscription_was_dropped_before_sending_names_none(tmp_path, fake) -> None:
     # The row records the reader, not the subscription: asked again at send time, a reader who
     # has since dropped it is not told "Your alert: topic «Peacekeeping»".

@@ -75,3 +75,20 @@ def test_subscribers_get_each_matching_article_once() -> None:
         (10, "10"),
         (20, "20"),
     ]
+
+
+def test_an_entity_alert_fires_for_any_entity_the_article_carries_and_for_no_topic() -> None:
+    # Posts show only three entity hashtags; an alert reads every entity the archive keeps.
+    many = Article(
+        url="u",
+        canonical_url="u",
+        title="Summit",
+        topics=("csto",),  # a topic key alike is no entity: only `entities` count
+        entities=("russia", "belarus", "kazakhstan", "armenia"),
+    )
+    subs = [
+        Subscription(1, 10, "10", "entity", "armenia"),
+        Subscription(2, 20, "20", "entity", "csto"),
+        Subscription(3, 30, "30", "topic", "armenia"),
+    ]
+    assert subscribers_for(many, source_key="tass-com", subscriptions=subs) == [(10, "10")]

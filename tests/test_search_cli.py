@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli.hits import SEARCH_COLUMNS
 from storage import Store
-from tests.support.archive import add, archive_config
+from tests.support.archive import CLEAN, TRACKED, add, add_tracked, archive_config
 from tests.support.cli import presswatch
 
 
@@ -197,3 +197,14 @@ def test_search_json_ranks_from_one_and_scores_relevance_out_of_a_hundred(tmp_pa
     scores = [h["score"] for h in found]
     assert scores[0] == 100 and all(isinstance(s, int) and 0 < s <= 100 for s in scores)
     assert scores == sorted(scores, reverse=True) and scores[-1] < 100  # weaker hits score less
+
+
+def test_search_gives_the_link_posts_give_and_the_archived_url_beside_it(config, tmp_path) -> None:
+    store = Store.open(tmp_path / "archive.db")
+    add_tracked(store)
+    store.close()
+    args = ["search", "tracked", "--config", str(config)]
+    [hit] = json.loads(presswatch(*args, "--format", "json").stdout)
+    assert (hit["url"], hit["raw_url"]) == (CLEAN, TRACKED)
+    [row] = csv.DictReader(io.StringIO(presswatch(*args, "--format", "csv").stdout))
+    assert (row["url"], row["raw_url"]) == (CLEAN, TRACKED)

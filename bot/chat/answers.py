@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
-from bot.ingest.routing import alert_name
+from bot.ingest.routing import alert_name, noun
 from bot.text.classify import Topic
-from bot.text.taxonomy import find_topic
+from bot.text.taxonomy import as_hashtag, find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
 from storage.search import marked
@@ -49,16 +49,22 @@ def help_text(
 
 
 def latest_request(
-    words: str, topics: Sequence[Topic], lang: str = EN
-) -> tuple[int, Topic | None] | str:
-    """Return (count, topic) asked of /latest, or the reply to a topic that does not exist."""
-    count, topic = 5, None
+    words: str, topics: Sequence[Topic], lang: str = EN, *, entities: Sequence[Topic] = ()
+) -> tuple[int, Topic | None, str] | str:
+    """Return (count, topic or entity, its kind) asked of /latest, or the reply to a name that
+    is neither."""
+    count, topic, kind = 5, None, ""
     for term in words.split()[:3]:
         if term.isascii() and term.isdigit():
             count = max(1, min(int(term), MAX_LATEST))
-        elif (topic := find_topic(topics, term)) is None:
-            return say(lang, "No topic is called “{word}”. /topics lists them.", word=echo(term))
-    return count, topic
+            continue
+        found = find_named(term, topics=topics, entities=entities)
+        if found is None:
+            return say(
+                lang, "No topic or tag is called “{word}”. /topics lists them.", word=echo(term)
+            )
+        kind, topic = found
+    return count, topic, kind
 
 
 def latest_text(
@@ -68,10 +74,13 @@ def latest_text(
     sources: Sequence[Source],
     count: int = MAX_LATEST,
     lang: str = EN,
+    kind: str = SubscriptionKind.TOPIC,
 ) -> str:
-    """Answer /latest with the newest `count` stories, of one topic when given."""
+    """Answer /latest with the newest `count` stories, of one topic or entity when given."""
     label = escape_html(topic.label_in(lang)) if topic else ""
-    about = say(lang, " on {label}", label=label) if topic else ""
+    # "по теме «ОДКБ»" would call an organisation a topic: an entity is a tag, as in /topics.
+    on = " about {label}" if kind == SubscriptionKind.ENTITY else " on {label}"
+    about = say(lang, on, label=label) if topic else ""
     if not hits:
         return say(lang, "No articles{about} yet.", about=about)
     names, zones = _names(sources), _zones(sources)
@@ -121,13 +130,25 @@ def search_text(
     )
 
 
-def topics_text(topics: Sequence[Topic], lang: str = EN) -> str:
-    """Answer /topics."""
+def topics_text(topics: Sequence[Topic], lang: str = EN, *, entities: Sequence[Topic] = ()) -> str:
+    """Answer /topics: the topics, then the entities (as tags), each with its key to type."""
     items = [
         f"• <code>{escape_html(t.key)}</code> — {escape_html(_shown(t, lang))}" for t in topics
     ]
-    if not items:
+    if not items and not entities:
         return say(lang, "No topics are configured.")
+    if entities:  # a heading among the items: a long list is cut with the tags, not before them
+        items += [
+            "",
+            say(
+                lang,
+                "<b>Tags</b> (organisations, countries, people; also for /latest and /subscribe)",
+            ),
+        ]
+        items += [
+            f"• <code>{escape_html(e.key)}</code> — {escape_html(_shown(e, lang))}"
+            for e in entities
+        ]
     return fit(say(lang, "<b>Topics</b> (for /latest and /subscribe)"), items, sep="\n", lang=lang)
 
 
@@ -149,15 +170,21 @@ def mysubs_text(
     topics: Sequence[Topic] = (),
     sources: Sequence[Source] = (),
     lang: str = EN,
+    entities: Sequence[Topic] = (),
 ) -> str:
-    """Answer /mysubs: each alert by the name a reader knows (a topic's label in the chat's
-    language, a source's name) and the command that stops it."""
+    """Answer /mysubs: each alert by the name a reader knows (a topic's or entity's label in the
+    chat's language, a source's name) and the command that stops it."""
     if not subs:
-        # The same examples as /subscribe's: this bot's own topic and source, to copy as they are.
-        follow = subscription_target("", topics=topics, sources=sources, lang=lang)
+        # The same examples as /subscribe's: this bot's own topic, tag and source, to copy.
+        follow = subscription_target(
+            "", topics=topics, sources=sources, entities=entities, lang=lang
+        )
         return f"{say(lang, 'You have no alerts.')} {follow}"
     # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
-    names = [alert_name(s, topics=topics, sources=sources, lang=lang, words=lang) for s in subs]
+    names = [
+        alert_name(s, topics=topics, sources=sources, entities=entities, lang=lang, words=lang)
+        for s in subs
+    ]
     items = [f"• {escape_html(name)} — {_stop(s)}" for name, s in zip(names, subs, strict=True)]
     stop_all = say(lang, "To stop them all: /unsubscribe all")
     return fit(say(lang, "<b>Your alerts</b>"), items, sep="\n", lang=lang) + "\n\n" + stop_all
@@ -171,45 +198,80 @@ def _stop(sub: Subscription) -> str:
 
 
 def subscription_target(
-    words: str, *, topics: Sequence[Topic], sources: Sequence[Source], lang: str = EN
+    words: str,
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    lang: str = EN,
+    entities: Sequence[Topic] = (),
 ) -> tuple[str, str, str] | str:
-    """Return (kind, value, label) for a topic, a source or a quoted phrase; or a helpful error."""
+    """Return (kind, value, label) for a topic, an entity, a source or a quoted phrase; or a
+    helpful error."""
     text = " ".join(words.split())
     if not text:
-        # The examples are this bot's own topic and source: a reader may copy them as they are.
-        examples = [t.key for t in topics[:1]] + [s.key for s in sources[:1]]
+        # The examples are this bot's own topic, tag and source: a reader may copy them as they are
+        examples = [t.key for t in (*topics[:1], *entities[:1])] + [s.key for s in sources[:1]]
         shown = [f"<code>/subscribe {escape_html(e)}</code>" for e in examples]
         shown.append(say(lang, '<code>/subscribe "border guards"</code>'))
         return say(
-            lang, "Follow a topic, a source or a phrase: {examples}.", examples=", ".join(shown)
+            lang,
+            "Follow a topic, a tag, a source or a phrase: {examples}.",
+            examples=", ".join(shown),
         )
     if text[0] in QUOTES:
         phrase = visible(text.strip(QUOTES))
         if not 2 <= len(phrase) <= MAX_PHRASE:
             return say(lang, "A phrase needs 2 to {n} characters, in quotes.", n=MAX_PHRASE)
         return SubscriptionKind.PHRASE, phrase, target_label(SubscriptionKind.PHRASE, phrase, lang)
-    if topic := find_topic(topics, text):
-        label = target_label(SubscriptionKind.TOPIC, topic.label_in(lang), lang)
-        return SubscriptionKind.TOPIC, topic.key, label
-    if source := find_source(sources, text):
-        label = target_label(SubscriptionKind.SOURCE, source.display_name, lang)
-        return SubscriptionKind.SOURCE, source.key, label
+    if found := find_named(text, topics=topics, entities=entities, sources=sources):
+        kind, named = found
+        name = named.label_in(lang) if isinstance(named, Topic) else named.display_name
+        return kind, named.key, target_label(kind, name, lang)
     return say(
         lang,
-        "I know no topic or source called “{text}”. /topics and /sources list them; put a phrase "
-        'in quotes: <code>/subscribe "{text}"</code>.',
+        "I know no topic, tag or source called “{text}”. /topics and /sources list them; put a "
+        'phrase in quotes: <code>/subscribe "{text}"</code>.',
         text=echo(text),
     )
+
+
+def find_named(
+    text: str,
+    *,
+    topics: Sequence[Topic],
+    entities: Sequence[Topic] = (),
+    sources: Sequence[Source] = (),
+) -> tuple[SubscriptionKind, Topic | Source] | None:
+    """Return the topic, entity or source a reader's word names, and its kind; or None.
+
+    Precedence (README, "Chat commands"): a key before any label, hashtag or name, then a topic
+    before an entity before a source. So "csto" and "#ОДКБ" are the CSTO tag although a source
+    is named "CSTO" or "ОДКБ", and that source is still followed by its key (odkb-csto-en).
+    """
+    wanted = as_hashtag(text.strip(QUOTES)).casefold()
+    kinds = (
+        (SubscriptionKind.TOPIC, topics),
+        (SubscriptionKind.ENTITY, entities),
+        (SubscriptionKind.SOURCE, sources),
+    )
+    for kind, named in kinds:  # keys: what /mysubs offers to copy, and the config's own names
+        if found := next((n for n in named if as_hashtag(n.key).casefold() == wanted), None):
+            return kind, found
+    for kind, named in kinds[:2]:
+        if found := find_topic(named, text):
+            return kind, found
+    source = find_source(sources, text)
+    return (SubscriptionKind.SOURCE, source) if source else None
 
 
 def target_label(kind: str, name: str, lang: str = EN) -> str:
     """Return an alert as its replies name it, escaped: "the topic Peacekeeping" in English,
     "тема «Миротворчество»" in Russian (the case its Russian phrases are written for)."""
     if lang == RU:
-        return f"{word(str(kind), RU)} «{escape_html(name)}»"
+        return f"{word(noun(kind), RU)} «{escape_html(name)}»"
     if kind == SubscriptionKind.PHRASE:
         return f"the phrase “{escape_html(name)}”"
-    return f"the {kind} {escape_html(name)}"
+    return f"the {noun(kind)} {escape_html(name)}"
 
 
 def _shown(topic: Topic, lang: str = EN) -> str:

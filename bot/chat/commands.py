@@ -35,11 +35,11 @@ from storage.subscriptions import Subscription, SubscriptionKind
 log = logging.getLogger(__name__)
 
 PUBLIC = (
-    ("latest", "newest articles: /latest [N] [topic]"),
+    ("latest", "newest articles: /latest [N] [topic or tag]"),
     ("search", "search the archive: /search words"),
     ("topics", "the topics articles are sorted into"),
     ("sources", "the sites I follow"),
-    ("subscribe", 'alerts here: /subscribe topic, source or "phrase"'),
+    ("subscribe", 'alerts here: /subscribe topic, tag, source or "phrase"'),
     ("unsubscribe", "stop an alert (or: /unsubscribe all)"),
     ("mysubs", "your alerts"),
     ("help", "what I can do"),
@@ -90,15 +90,17 @@ class Commands:
         return help_text(PUBLIC, ADMIN if who.admin else (), who.reads)
 
     async def latest(self, words: str, who: Who) -> str:
-        """Show the newest articles, optionally of one topic."""
-        request = latest_request(words, self.config.taxonomy.topics, who.reads)
+        """Show the newest articles, optionally of one topic or entity."""
+        taxonomy = self.config.taxonomy
+        request = latest_request(words, taxonomy.topics, who.reads, entities=taxonomy.entities)
         if isinstance(request, str):
             return request
-        count, topic = request
-        # Reprints fold into their story's line: ask for more rows than lines to show.
+        count, topic, kind = request
+        # Reprints fold into their story's line: ask for more rows than lines to show. Entities
+        # share article_topics with topics, so one filter serves both.
         hits = latest(self.store.db, limit=count * 3, topic=topic.key if topic else None)
         return latest_text(
-            hits, topic=topic, sources=self.config.sources, count=count, lang=who.reads
+            hits, topic=topic, sources=self.config.sources, count=count, lang=who.reads, kind=kind
         )
 
     async def search(self, words: str, who: Who) -> str:
@@ -116,8 +118,9 @@ class Commands:
         return search_text(query, hits, sources=self.config.sources, lang=who.reads)
 
     async def topics(self, words: str, who: Who) -> str:
-        """List the topics."""
-        return topics_text(self.config.taxonomy.topics, who.reads)
+        """List the topics and the entities."""
+        taxonomy = self.config.taxonomy
+        return topics_text(taxonomy.topics, who.reads, entities=taxonomy.entities)
 
     async def sources(self, words: str, who: Who) -> str:
         """List the sources with their article counts."""
@@ -132,7 +135,7 @@ class Commands:
         )
 
     async def subscribe(self, words: str, who: Who) -> str:
-        """Follow a topic, a source or a phrase in this private chat."""
+        """Follow a topic, an entity, a source or a phrase in this private chat."""
         lang = who.reads
         if not who.private:
             return say(
@@ -192,13 +195,20 @@ class Commands:
             self.store.subscriptions.of_user(who.user_id),
             topics=self.config.taxonomy.topics,
             sources=self.config.sources,
+            entities=self.config.taxonomy.entities,
             lang=who.reads,
         )
 
     def _target(self, words: str, lang: str) -> tuple[str, str, str] | str:
-        """Return (kind, value, label) for a configured topic or source or a phrase; or a helpful error."""
+        """Return (kind, value, label) for a configured topic, entity or source or a phrase; or a
+        helpful error."""
+        taxonomy = self.config.taxonomy
         return subscription_target(
-            words, topics=self.config.taxonomy.topics, sources=self.config.sources, lang=lang
+            words,
+            topics=taxonomy.topics,
+            sources=self.config.sources,
+            entities=taxonomy.entities,
+            lang=lang,
         )
 
     def _named(self, sub: Subscription, lang: str) -> str:
@@ -207,7 +217,11 @@ class Commands:
         if lang == EN:
             return escape_html(sub.value)
         topics, sources = self.config.taxonomy.topics, self.config.sources
-        return escape_html(alert_name(sub, topics=topics, sources=sources, lang=lang, words=lang))
+        entities = self.config.taxonomy.entities
+        name = alert_name(
+            sub, topics=topics, sources=sources, entities=entities, lang=lang, words=lang
+        )
+        return escape_html(name)
 
     async def status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""

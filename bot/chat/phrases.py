@@ -14,12 +14,12 @@ EN, RU = "en", "ru"
 # English phrase -> Russian phrase; fields ({n}, {label}…) are the same in both.
 _RU = {
     # -- the command menu and /help --------------------------------------------------------------
-    "newest articles: /latest [N] [topic]": "новые статьи: /latest [N] [тема]",
+    "newest articles: /latest [N] [topic or tag]": "новые статьи: /latest [N] [тема или тег]",
     "search the archive: /search words": "поиск по архиву: /search слова",
     "the topics articles are sorted into": "темы, по которым разложены статьи",
     "the sites I follow": "сайты, за которыми я слежу",
-    'alerts here: /subscribe topic, source or "phrase"': (
-        'оповещения сюда: /subscribe тема, источник или "фраза"'
+    'alerts here: /subscribe topic, tag, source or "phrase"': (
+        'оповещения сюда: /subscribe тема, тег, источник или "фраза"'
     ),
     "stop an alert (or: /unsubscribe all)": "отменить подписку (или все: /unsubscribe all)",
     "your alerts": "ваши подписки",
@@ -33,8 +33,11 @@ _RU = {
     ),
     "<b>Operator</b>": "<b>Оператору</b>",
     # -- /latest and /search ----------------------------------------------------------------------
-    "No topic is called “{word}”. /topics lists them.": "Темы «{word}» нет. Список тем: /topics.",
+    "No topic or tag is called “{word}”. /topics lists them.": (
+        "Темы или тега «{word}» нет. Список: /topics."
+    ),
     " on {label}": " по теме «{label}»",
+    " about {label}": " по тегу «{label}»",
     "No articles{about} yet.": "Статей{about} пока нет.",
     "<b>Latest{about}</b>": "<b>Новое{about}</b>",
     "also {names}": "также {names}",
@@ -53,21 +56,24 @@ _RU = {
     # -- /topics and /sources ---------------------------------------------------------------------
     "No topics are configured.": "Темы не настроены.",
     "<b>Topics</b> (for /latest and /subscribe)": "<b>Темы</b> (для /latest и /subscribe)",
+    "<b>Tags</b> (organisations, countries, people; also for /latest and /subscribe)": (
+        "<b>Теги</b> (организации, страны, люди; тоже для /latest и /subscribe)"
+    ),
     "<b>Sources</b>": "<b>Источники</b>",
     "No sources are configured.": "Источники не настроены.",
     # -- alerts -----------------------------------------------------------------------------------
     "You have no alerts.": "У вас нет подписок.",
     "<b>Your alerts</b>": "<b>Ваши подписки</b>",
     "To stop them all: /unsubscribe all": "Отменить все: /unsubscribe all",
-    "Follow a topic, a source or a phrase: {examples}.": (
-        "Подпишитесь на тему, источник или фразу: {examples}."
+    "Follow a topic, a tag, a source or a phrase: {examples}.": (
+        "Подпишитесь на тему, тег, источник или фразу: {examples}."
     ),
     '<code>/subscribe "border guards"</code>': '<code>/subscribe "пограничники"</code>',
     "A phrase needs 2 to {n} characters, in quotes.": "Фраза — от 2 до {n} символов, в кавычках.",
-    "I know no topic or source called “{text}”. /topics and /sources list them; put a phrase "
-    'in quotes: <code>/subscribe "{text}"</code>.': (
-        "Темы или источника «{text}» я не знаю. Списки: /topics и /sources; фразу возьмите в "
-        'кавычки: <code>/subscribe "{text}"</code>.'
+    "I know no topic, tag or source called “{text}”. /topics and /sources list them; put a "
+    'phrase in quotes: <code>/subscribe "{text}"</code>.': (
+        "Темы, тега или источника «{text}» я не знаю. Списки: /topics и /sources; фразу возьмите "
+        'в кавычки: <code>/subscribe "{text}"</code>.'
     ),
     "Alerts arrive in a private chat: message me directly and send /subscribe there.": (
         "Оповещения приходят в личный чат: напишите мне напрямую и отправьте /subscribe там."

@@ -31,7 +31,8 @@ from bot.config.model import unknown_name
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
-from storage.reports import EXPORT_COLUMNS
+from scrapers.normalize import without_trackers
+from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
 from storage.search import holds_language, search, topic_keys
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ if TYPE_CHECKING:
 
 _MAX_RESULTS = 100_000
 _MAX_PAGES = 10_000
+# `url` is the link posts and the chat give (a feed's utm_*, fbclid… dropped); `raw_url` the URL
+# as the archive holds it, as the source linked it. Appended: older exports' columns keep their
+# places.
+EXPORT_COLUMNS = (*ARCHIVED_COLUMNS, "raw_url")
 
 
 # -- search ---------------------------------------------------------------------------------------
@@ -73,7 +78,12 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         metavar="N",
         help="at most this many results (default 20)",
     )
-    sub.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    sub.add_argument(
+        "--format",
+        choices=("table", "json", "csv"),
+        default="table",
+        help="json and csv give each hit's url as posts link it and raw_url as archived",
+    )
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
@@ -146,7 +156,13 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
 
 
 def _args_export(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=("jsonl", "csv"), required=True)
+    sub.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        required=True,
+        help="each article's url is the link posts give (tracking parameters dropped), "
+        "raw_url the URL as archived",
+    )
     sub.add_argument(
         "--since",
         type=day,
@@ -201,7 +217,8 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
     if writer:
         writer.writerow(EXPORT_COLUMNS)
     count = 0
-    for row in rows:
+    for archived in rows:
+        row = archived | {"url": without_trackers(archived["url"]), "raw_url": archived["url"]}
         if writer:
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])

@@ -8,6 +8,7 @@ from typing import TextIO
 
 from bot.cli.common import table
 from bot.service.overview import when
+from scrapers.normalize import without_trackers
 from storage.search import SearchHit, marked
 
 SEARCH_COLUMNS = (
@@ -24,6 +25,7 @@ SEARCH_COLUMNS = (
     "rank",
     "score",
     "snippet",
+    "raw_url",  # the URL as archived; `url` is the link posts give (see bot/cli/archive.py)
 )
 
 
@@ -36,7 +38,7 @@ def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
         "source_key": hit.source_key,
         "lang": hit.lang,
         "title": hit.title,
-        "url": hit.url,
+        "url": without_trackers(hit.url),  # the link a post gives: no feed's utm_* or fbclid
         "topics": list(hit.topics),
         "entities": list(hit.entities),
         "duplicate_of": hit.duplicate_of,  # the name `export` and the archive's column use
@@ -47,6 +49,7 @@ def _hit_record(hit: SearchHit, *, position: int, best: float) -> dict:
         # is the same on both.
         "score": round(100 * hit.rank / best) if best else None,
         "snippet": marked(hit.snippet, "[", "]"),
+        "raw_url": hit.url,
     }
 
 

@@ -204,7 +204,14 @@ class Composer:
         if not matched:
             return ""
         names = [
-            alert_name(s, topics=self._topic_list, sources=self._source_list, lang=lang, words=lang)
+            alert_name(
+                s,
+                topics=self._topic_list,
+                sources=self._source_list,
+                entities=tuple(self._entities.values()),
+                lang=lang,
+                words=lang,
+            )
             for s in matched
         ]
         return f"{word('Your alert' if len(names) == 1 else 'Your alerts', lang)}: " + ", ".join(

@@ -29,6 +29,7 @@ _WORDS = {
         "Your alert": "Ваша подписка",
         "Your alerts": "Ваши подписки",
         "topic": "тема",
+        "tag": "тег",
         "source": "источник",
         "phrase": "фраза",
     }

@@ -48,7 +48,7 @@ def _keyword(phrase: str) -> re.Pattern[str]:
 
 
 def subscribers_for(article: Article, *, source_key: str, subscriptions) -> list[tuple[int, str]]:
-    """Return (user id, chat id) of every reader whose topic, source or phrase the article matches."""
+    """Return (user id, chat id) of every reader whose topic, entity, source or phrase it matches."""
     found: dict[int, str] = {}
     for sub in matching(article, source_key=source_key, subscriptions=subscriptions):
         found.setdefault(sub.user_id, sub.chat_id)
@@ -65,6 +65,9 @@ def matching(
         for sub in subscriptions
         if sub.kind == SubscriptionKind.TOPIC
         and sub.value in article.topics
+        # Every entity the article carries counts, not only the three its post shows as hashtags.
+        or sub.kind == SubscriptionKind.ENTITY
+        and sub.value in article.entities
         or sub.kind == SubscriptionKind.SOURCE
         and sub.value == source_key
         or sub.kind == SubscriptionKind.PHRASE
@@ -77,18 +80,26 @@ def alert_name(
     *,
     topics: Sequence[Topic],
     sources: Sequence[Source],
+    entities: Sequence[Topic] = (),
     lang: str = "",
     words: str = "",
 ) -> str:
     """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (a topic's
-    label in `lang`, a source's name, the stored key when the config no longer has it; the
-    word before it in `words`' language: "тема" for "ru")."""
-    if sub.kind == SubscriptionKind.TOPIC:
-        topic = next((t for t in topics if t.key == sub.value), None)
+    or entity's label in `lang`, a source's name, the stored key when the config no longer has
+    it; the word before it in `words`' language: "тема" for "ru", "тег" for an entity)."""
+    if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY):
+        named = topics if sub.kind == SubscriptionKind.TOPIC else entities
+        topic = next((t for t in named if t.key == sub.value), None)
         name = topic.label_in(lang) if topic else sub.value
     elif sub.kind == SubscriptionKind.SOURCE:
         source = next((s for s in sources if s.key == sub.value), None)
         name = source.display_name if source else sub.value
     else:
         name = sub.value
-    return f"{word(str(sub.kind), words)} «{name}»"
+    return f"{word(noun(sub.kind), words)} «{name}»"
+
+
+def noun(kind: str) -> str:
+    """Return the English word a reader sees for a kind of alert: an entity is a "tag"."""
+    # Readers meet entities as the hashtags under posts (#CSTO), never as "entities".
+    return "tag" if kind == SubscriptionKind.ENTITY else str(kind)

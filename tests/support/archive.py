@@ -48,6 +48,17 @@ def add(
     )
 
 
+# A feed's link as archived, tracking parameters and all (synthetic), and the link posts give.
+TRACKED = "https://tass-com.example/news/9?id=7&utm_source=rss&utm_medium=feed&fbclid=IwAR0x"
+CLEAN = "https://tass-com.example/news/9?id=7"
+
+
+def add_tracked(store: Store) -> int:
+    """Store "Tracked summit", whose archived URL carries tracking parameters; return its id."""
+    article = Article(TRACKED, CLEAN, "Tracked summit", body="A tracked summit.", published=JAN)
+    return store.add_article(article, source_key="tass-com", now=JAN)
+
+
 def reopen(store: Store) -> Store:
     """Open the same archive again, as the next start of presswatch would (SQLite or PostgreSQL)."""
     backend = getattr(store.db, "backend", None)

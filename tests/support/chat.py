@@ -25,10 +25,13 @@ TOPICS = {
     },
     "border-security": {"label": "Border security", "phrases": ["border guard"]},
 }
+# An entity to follow as readers do (/latest, /subscribe), labelled in both languages.
+ENTITIES = {"csto": {"label": "CSTO", "labels": {"ru": "ОДКБ"}, "phrases": ["CSTO", "ОДКБ"]}}
 
 
-def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
-    """Return a config with chat commands on, one admin, two sources and two topics."""
+def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN, more_sources=()):
+    """Return a config with chat commands on, one admin, two sources (and `more_sources`), two
+    topics and an entity."""
     return config_from_dict(
         {
             "storage": {"path": str(tmp_path / "archive.db")},
@@ -42,8 +45,10 @@ def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN):
                     "kind": "feed",
                 },
                 {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"},
+                *more_sources,
             ],
             "topics": TOPICS,
+            "entities": ENTITIES,
         },
         path=tmp_path / "presswatch.toml",
         token=token,
@@ -57,6 +62,7 @@ def add(
     *,
     body: str = "",
     topics: tuple[str, ...] = (),
+    entities: tuple[str, ...] = (),
     source: str = "alpha",
     deliveries=(),
 ) -> int:
@@ -72,6 +78,7 @@ def add(
             body=body,
             summary=body[:100],
             topics=topics,
+            entities=entities,
         ),
         source_key=source,
         now=T0,
@@ -146,9 +153,18 @@ class Session:
         return [m.text for m in self.fake.messages_for(chat)[before:]]
 
 
-def talk(fake, store, tmp_path, script, *, limiter: RateLimiter | None = None, token=DEFAULT_TOKEN):
+def talk(
+    fake,
+    store,
+    tmp_path,
+    script,
+    *,
+    limiter: RateLimiter | None = None,
+    token=DEFAULT_TOKEN,
+    more_sources=(),
+):
     """Run `script(session)` against a started Chat, then stop it."""
-    config = make_config(tmp_path, fake.base_url, token)
+    config = make_config(tmp_path, fake.base_url, token, more_sources)
     counters = Counters()
 
     async def main():
