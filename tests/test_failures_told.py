@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -311,3 +312,23 @@ def test_once_with_a_quoted_token_says_what_is_wrong_with_it(tmp_path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("presswatch: Telegram refused the bot token in PRESSWATCH_TELEGRAM")
     assert "it is wrapped in quotes" in line and DEFAULT_TOKEN not in line
+
+
+def test_run_whose_http_address_is_taken_refuses_to_start_with_one_line_and_exit_3(
+    tmp_path,
+) -> None:
+    config = offline_config(tmp_path, telegram=f"http://127.0.0.1:{closed_port()}/bot")
+    with socket.socket() as other:  # another process's endpoint on the configured address
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        config.write_text(config.read_text() + f'[service]\nhttp = "127.0.0.1:{port}"\n')
+        result = presswatch("run", "--config", str(config), timeout=60)
+    assert result.returncode == 3
+    told = [line for line in result.stderr.splitlines() if line.startswith("presswatch: ")]
+    assert told == [
+        f"presswatch: service.http: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "whatever answers /healthz there is not this service: stop the other process or choose "
+        "another [service] http; not started"
+    ]
+    assert " poll " not in result.stderr and "service started" not in result.stderr

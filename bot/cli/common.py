@@ -19,6 +19,8 @@ from importlib import import_module
 from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+# `run` cannot start on this machine as configured (`[service] http` taken): no restart fixes it.
+EXIT_SETUP = 3
 _INVALID_CHOICE = re.compile(
     r"invalid choice: '(?P<given>[^']*)' (?P<list>\(choose from (?P<all>.*)\))$"
 )

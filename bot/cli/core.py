@@ -19,13 +19,14 @@ from pathlib import Path
 
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
-from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.secrets import token_flaw
+from bot.service.endpoint import AddressTaken
 from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
@@ -90,7 +91,11 @@ def run(args: argparse.Namespace) -> int:
             if early_stop.is_set():
                 return EXIT_OK
             service = _service(app)
-            await service.run()
+            try:
+                await service.run()
+            except AddressTaken as exc:
+                print(f"presswatch: {exc}", file=sys.stderr)
+                return EXIT_SETUP
         return EXIT_FAILED if service.failure else EXIT_OK
 
     code = asyncio.run(go())
