@@ -332,3 +332,18 @@ def test_run_whose_http_address_is_taken_refuses_to_start_with_one_line_and_exit
         "another [service] http; not started"
     ]
     assert " poll " not in result.stderr and "service started" not in result.stderr
+
+
+def test_run_on_an_sqlite_archive_it_cannot_open_exits_3_not_1(tmp_path) -> None:
+    config = offline_config(tmp_path, telegram=f"http://127.0.0.1:{closed_port()}/bot")
+    # Synthetic: the lock file's name taken by a folder fails as an unwritable folder does
+    # (these tests run as root, whom folder permissions do not stop).
+    (tmp_path / "archive.db.lock").mkdir()
+    result = presswatch("run", "--config", str(config), timeout=60)
+    assert result.returncode == 3, result.stderr
+    [told] = [line for line in result.stderr.splitlines() if line.startswith("presswatch: ")]
+    assert told.startswith(f"presswatch: cannot lock the archive {tmp_path / 'archive.db'}: ")
+    assert told.endswith(
+        "; not started: point storage.path at a folder this user can write "
+        "(systemd: /var/lib/presswatch)"
+    )
