@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import readonly
 from .dialect import is_postgres
 from .postgres import fragments
 from .records import (
@@ -153,7 +154,7 @@ def _connect(path: str | Path, deadline: float) -> sqlite3.Connection:
     if hasattr(path, "reader"):  # a PostgreSQL archive (storage/postgres/backend.py)
         return path.reader(deadline)
     path = getattr(path, "path", path)  # an SQLite archive (storage/backends.py) or its file
-    conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=deadline)
+    conn = readonly.connect(path, timeout=deadline)
     stop_at = time.monotonic() + deadline
     conn.set_progress_handler(lambda: int(time.monotonic() > stop_at), 10_000)
     return conn

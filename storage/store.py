@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from scrapers.models import Article
 from scrapers.normalize import url_key
 
+from . import readonly
 from .alerts import Alerts, SourceHealth
 from .lock import StorageError
 from .migrations import migrations
@@ -123,9 +124,8 @@ class Store:
     def open_read_only(cls, path: str | Path, *, dedup: DedupConfig | None = None) -> Store:
         """Open an existing archive so that nothing can be written (dry runs while the service runs)."""
         try:
-            conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-            conn.execute("select 1 from articles limit 1")
-        except sqlite3.Error as exc:
+            conn = readonly.connect(path, timeout=10, check="select 1 from articles limit 1")
+        except (sqlite3.Error, StorageError) as exc:  # StorageError: the folder, said in full
             raise StorageError(f"{path}: cannot read the archive ({exc})") from exc
         return cls(Database(conn, execute_plugins=False), dedup=dedup)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_SETUP
 from bot.config import load_config
 from scrapers.models import Article
 from storage import Store
@@ -277,3 +278,31 @@ def test_datasette_facets_articles_by_entity_as_the_archive_stores_them(tmp_path
     )
     store.close()
     assert counts == {"csto": 2, "belarus": 1}
+
+
+def _unit_sections() -> dict[str, dict[str, list[str]]]:
+    """Return the unit's settings by section, every value of a key repeated."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    for line in (DEPLOY / "presswatch.service").read_text(encoding="utf-8").splitlines():
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+        elif "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            current.setdefault(key, []).append(value)
+    return sections
+
+
+def test_the_unit_stops_on_a_broken_setup_and_restarts_a_crash() -> None:
+    unit, service = _unit_sections()["Unit"], _unit_sections()["Service"]
+    assert service["Restart"] == ["on-failure"]
+    # The exits no restart can fix end it at once: a bad config, a start this machine cannot give.
+    prevented = {
+        int(code) for value in service["RestartPreventExitStatus"] for code in value.split()
+    }
+    assert prevented == {EXIT_CONFIG, EXIT_SETUP} and EXIT_FAILED not in prevented
+    # Any other failure that returns at each start ends after a few, in [Unit] where systemd reads it.
+    assert "StartLimitBurst" not in service and "StartLimitIntervalSec" not in service
+    burst, interval = int(unit["StartLimitBurst"][0]), unit["StartLimitIntervalSec"][0]
+    restart_every = int(service["RestartSec"][0].removesuffix("s"))
+    assert 1 < burst and burst * restart_every < int(interval.removesuffix("min")) * 60

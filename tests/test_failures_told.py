@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -311,3 +312,38 @@ def test_once_with_a_quoted_token_says_what_is_wrong_with_it(tmp_path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("presswatch: Telegram refused the bot token in PRESSWATCH_TELEGRAM")
     assert "it is wrapped in quotes" in line and DEFAULT_TOKEN not in line
+
+
+def test_run_whose_http_address_is_taken_refuses_to_start_with_one_line_and_exit_3(
+    tmp_path,
+) -> None:
+    config = offline_config(tmp_path, telegram=f"http://127.0.0.1:{closed_port()}/bot")
+    with socket.socket() as other:  # another process's endpoint on the configured address
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        config.write_text(config.read_text() + f'[service]\nhttp = "127.0.0.1:{port}"\n')
+        result = presswatch("run", "--config", str(config), timeout=60)
+    assert result.returncode == 3
+    told = [line for line in result.stderr.splitlines() if line.startswith("presswatch: ")]
+    assert told == [
+        f"presswatch: service.http: cannot listen on 127.0.0.1:{port} (Address already in use); "
+        "whatever answers /healthz there is not this service: stop the other process or choose "
+        "another [service] http; not started"
+    ]
+    assert " poll " not in result.stderr and "service started" not in result.stderr
+
+
+def test_run_on_an_sqlite_archive_it_cannot_open_exits_3_not_1(tmp_path) -> None:
+    config = offline_config(tmp_path, telegram=f"http://127.0.0.1:{closed_port()}/bot")
+    # Synthetic: the lock file's name taken by a folder fails as an unwritable folder does
+    # (these tests run as root, whom folder permissions do not stop).
+    (tmp_path / "archive.db.lock").mkdir()
+    result = presswatch("run", "--config", str(config), timeout=60)
+    assert result.returncode == 3, result.stderr
+    [told] = [line for line in result.stderr.splitlines() if line.startswith("presswatch: ")]
+    assert told.startswith(f"presswatch: cannot lock the archive {tmp_path / 'archive.db'}: ")
+    assert told.endswith(
+        "; not started: point storage.path at a folder this user can write "
+        "(systemd: /var/lib/presswatch)"
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -13,7 +14,9 @@ from bot.cli.common import EXIT_FAILED
 from bot.cli.main import main
 from bot.delivery.fleetpace import FleetPacedSender
 from bot.delivery.telegram import Delivered, Message, RetryLater, TelegramSender
-from bot.service import jobs
+from bot.service import fleet, jobs
+from bot.service.fleet import FleetService
+from scrapers.models import Source
 from storage import RunRecord
 from storage.postgres.fleet import Fleet, Limits, earliest
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
@@ -262,3 +265,35 @@ def test_the_quiet_check_reads_a_connection_numbered_past_select_s_limit() -> No
         ours.close()
         server.close()
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_an_overdue_source_is_due_now_not_at_a_time_already_past(monkeypatch) -> None:
+    now = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return now
+
+    monkeypatch.setattr(fleet, "datetime", Frozen)
+    sources = [
+        Source(key=key, name=key, kind="feed", url=f"https://{key}.org/rss", every_seconds=every)
+        for key, every in (("overdue", 600), ("waiting", 3600), ("never", 600))
+    ]
+    last = {"overdue": now - timedelta(hours=3), "waiting": now - timedelta(minutes=20)}
+    worker = SimpleNamespace(
+        app=SimpleNamespace(
+            config=SimpleNamespace(sources=sources),
+            store=SimpleNamespace(
+                sources=SimpleNamespace(
+                    state=lambda key: SimpleNamespace(last_poll_at=last.get(key))
+                )
+            ),
+        )
+    )
+    planned = FleetService.next_polls(worker)
+    assert planned == {
+        "overdue": now,  # 2 h 50 min overdue: polled at the next dispatch
+        "waiting": now + timedelta(minutes=40),
+        "never": now,
+    }

@@ -3,7 +3,9 @@ pacing, fairness, rendering of posts, edits and replies, alerts and channel heal
 
 from __future__ import annotations
 
+import io
 import itertools
+import logging
 from datetime import timedelta
 
 import pytest
@@ -12,6 +14,7 @@ from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.telegram import (
     BadMarkup,
     ChatMoved,
+    ConsoleSender,
     Rejected,
     RetryLater,
     TooLong,
@@ -363,3 +366,18 @@ def test_lanes_serve_one_job_per_chat_at_a_time_round_robin() -> None:
     assert lanes.clear("a") == [] and not lanes.idle
     lanes.done("a"), lanes.done("b")
     assert lanes.idle
+
+
+def test_a_console_post_is_logged_as_printed_not_as_message_none(tmp_path, store, caplog) -> None:
+    time, printed = FakeTime(), io.StringIO()
+    add(store, 1, A)
+    relay = relay_for(store, make_config(tmp_path, channels=TWO), ConsoleSender(printed), time)
+    with caplog.at_level(logging.INFO, logger="bot.delivery.outcomes"):
+        deliver(relay)
+    [line] = [r.getMessage() for r in caplog.records if "main <- post 1" in r.getMessage()]
+    assert "message None" not in line
+    assert line == (
+        "printed main <- post 1 on the console (no Telegram token: no message id; "
+        "marked sent, not retried)"
+    )
+    assert "Title 1" in printed.getvalue()

@@ -19,6 +19,9 @@ from importlib import import_module
 from typing import NoReturn
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+# `run` cannot start here as configured (`[service] http` taken, an SQLite archive it cannot
+# open): restarting cannot fix it, so the systemd unit does not (RestartPreventExitStatus).
+EXIT_SETUP = 3
 _INVALID_CHOICE = re.compile(
     r"invalid choice: '(?P<given>[^']*)' (?P<list>\(choose from (?P<all>.*)\))$"
 )

@@ -19,20 +19,21 @@ from pathlib import Path
 
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
-from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.secrets import token_flaw
+from bot.service.endpoint import AddressTaken
 from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import RunStatus
+from storage import AlreadyRunning, RunStatus, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +87,29 @@ def run(args: argparse.Namespace) -> int:
             loop.add_signal_handler(sig, early_stop.set)
         # The config being opened was read just now: an early reload has nothing newer to read.
         loop.add_signal_handler(signal.SIGHUP, lambda: None)
-        async with open_app(config, role="run") as app:
-            if early_stop.is_set():
-                return EXIT_OK
-            service = _service(app)
-            await service.run()
+        opened = False
+        try:
+            async with open_app(config, role="run") as app:
+                opened = True
+                if early_stop.is_set():
+                    return EXIT_OK
+                service = _service(app)
+                await service.run()
+        except AddressTaken as exc:
+            print(f"presswatch: {exc}", file=sys.stderr)
+            return EXIT_SETUP
+        except StorageError as exc:
+            # An SQLite archive that cannot be opened at start (a folder this user may not
+            # write, a read-only system) stays so: exit 3, which a supervisor does not restart.
+            # Another process's lock and an unreachable PostgreSQL pass, so a restart is tried.
+            if opened or isinstance(exc, AlreadyRunning) or config.storage_url is not None:
+                raise
+            print(
+                f"presswatch: {exc}; not started: point storage.path at a folder this user can "
+                "write (systemd: /var/lib/presswatch)",
+                file=sys.stderr,
+            )
+            return EXIT_SETUP
         return EXIT_FAILED if service.failure else EXIT_OK
 
     code = asyncio.run(go())

@@ -1,7 +1,9 @@
 """The `presswatch` command line: a thin shell over the application.
 
-Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 141
-when the reader of standard output went away (`presswatch export | head`), as for SIGPIPE.
+Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 3 `run`
+cannot start here as configured (its `[service] http` address is taken, or its SQLite archive
+cannot be opened), 141 when the reader of
+standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
 from __future__ import annotations

@@ -82,7 +82,15 @@ class Outcomes:
                 self._store.outbox.mark_sent(ids, message_id=kept, now=now, media=media)
                 report.sent += len(ids)
                 self._channel_ok(first, now)
-                log.info("sent %s (message %s)", label, kept)
+                if kept is None:
+                    # The console sender has no Telegram to give an id; say where the post went.
+                    log.info(
+                        "printed %s on the console (no Telegram token: no message id; "
+                        "marked sent, not retried)",
+                        label,
+                    )
+                else:
+                    log.info("sent %s (message %s)", label, kept)
                 return False
             case RetryLater(after, reason):
                 return self._retry_later(first, ids, after, reason, report, now)

@@ -2,6 +2,8 @@
 
 It serves one request per connection, GET or HEAD, to at most a few clients at a time, each under
 a deadline: a slow or silent client is cut off and never queues work behind it.
+
+AddressTaken     the configured address cannot be listened on (another process has it)
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from urllib.parse import parse_qs
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
@@ -28,6 +31,10 @@ _REASONS = {
 }
 
 
+class AddressTaken(Exception):
+    """`[service] http` cannot be listened on; the message says what to do."""
+
+
 class MonitorServer:
     """A minimal HTTP/1.1 server for /healthz and /metrics: GET or HEAD, one request per connection."""
 
@@ -43,8 +50,19 @@ class MonitorServer:
         return self._server.sockets[0].getsockname()[1] if self._server else self._port
 
     async def start(self) -> None:
-        """Listen; raise OSError when the address is taken."""
-        self._server = await asyncio.start_server(self._serve, self._host, self._port, limit=8192)
+        """Listen; raise AddressTaken when the address cannot be had."""
+        try:
+            self._server = await asyncio.start_server(
+                self._serve, self._host, self._port, limit=8192
+            )
+        except OSError as exc:
+            # A monitor at that address would read another process's /healthz and take it for
+            # ours, so the operator who asked for the endpoint gets no service without it.
+            raise AddressTaken(
+                f"service.http: cannot listen on {self._host}:{self._port} "
+                f"({os.strerror(exc.errno) if exc.errno else exc}); whatever answers /healthz there is not this service: "
+                "stop the other process or choose another [service] http; not started"
+            ) from exc
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self._host, self.port)
 
     async def close(self) -> None:

@@ -38,6 +38,13 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def falls_due(last: datetime | None, every: int, now: datetime) -> datetime:
+    """Return when a source is polled next: one interval after its last poll, never before now."""
+    # An overdue source goes out with the next dispatch: "first poll KEY at" and next_poll_at
+    # say now, as the single service's scheduler does, not a time already past.
+    return max(now, last + timedelta(seconds=every)) if last else now
+
+
 class FleetService(Service):
     """Run this worker's share of polls and deliveries until asked to stop."""
 
@@ -85,13 +92,12 @@ class FleetService(Service):
         return "running" if alive else "stopped"
 
     def next_polls(self) -> dict[str, datetime]:
-        """Return when each source falls due: its last poll plus its interval (any worker)."""
-        planned = {}
-        for source in self.app.config.sources:
-            last = self.app.store.sources.state(source.key).last_poll_at
-            now = datetime.now(UTC)
-            planned[source.key] = last + timedelta(seconds=source.every_seconds) if last else now
-        return planned
+        """Return when each source falls due: its last poll (any worker's) plus its interval."""
+        now = datetime.now(UTC)
+        return {
+            s.key: falls_due(self.app.store.sources.state(s.key).last_poll_at, s.every_seconds, now)
+            for s in self.app.config.sources
+        }
 
     def _schedule(self, source: Source) -> datetime:
         """Leave the source to the dispatcher; no first round is this worker's alone."""

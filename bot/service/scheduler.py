@@ -30,7 +30,7 @@ from bot.app import App, reconfigure
 from bot.config import ConfigError, load_config
 from bot.ingest.poll import poll_source, record_failure
 from bot.secrets import scrubber
-from bot.service.endpoint import MonitorServer
+from bot.service.endpoint import AddressTaken, MonitorServer
 from bot.service.journal import HEARTBEAT, Journal
 from bot.service.monitor import Monitor
 from bot.service.reload import applicable, compare
@@ -119,11 +119,15 @@ class Service:
 
     async def run(self) -> None:
         """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully; SIGHUP reloads."""
+        try:
+            server = await self._start_http()
+        except AddressTaken:  # ends the start before any poll; the command line says it
+            self.monitor.close()
+            raise
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
-        server = await self._start_http()
         firsts = {s.key: self._schedule(s) for s in self.app.config.sources}
         now = datetime.now(UTC)
         due_now = [key for key, first in firsts.items() if first <= now]
@@ -217,18 +221,12 @@ class Service:
         return "paused" if self.scheduler.state == STATE_PAUSED else "stopped"
 
     async def _start_http(self) -> MonitorServer | None:
-        """Serve /healthz and /metrics when `[service] http` is set; a taken port is logged, not fatal."""
+        """Serve /healthz and /metrics when `[service] http` is set; raise AddressTaken if taken."""
         if not self.app.config.service.http:
             return None
         host, port = self.app.config.service.http
         server = MonitorServer(self.monitor, host=host, port=port)
-        try:
-            await server.start()
-        except OSError as exc:
-            log.error(
-                "service.http: cannot listen on %s:%d (%s); no health endpoint", host, port, exc
-            )
-            return None
+        await server.start()
         return server
 
     def _schedule(self, source: Source) -> datetime:
