@@ -69,7 +69,7 @@ def token_flaw(token: str) -> str:
     """Return what makes `token` unlike any token BotFather gives, or "" when it could be one."""
     if _TOKEN.fullmatch(token):
         return ""
-    if token[:1] in "'\"" and token[-1:] == token[:1]:
+    if len(token) > 1 and token[0] in "'\"" and token[-1] == token[0]:
         # docker's --env-file and some compose versions pass an env file's quotes on as they are.
         return "it is wrapped in quotes, which an env file may pass on as part of the value"
     if token.lower().startswith("bot") and _TOKEN.fullmatch(token[3:]):

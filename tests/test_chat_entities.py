@@ -11,7 +11,7 @@ from bot.text.taxonomy import taxonomy_from_dict
 from scrapers.models import Source
 from storage.subscriptions import SubscriptionKind
 from tests.fakes.telegram import FakeTelegram
-from tests.support.chat import READER, add, seed, talk
+from tests.support.chat import ENTITIES, READER, add, seed, talk
 
 # A source named as the entity is: the shipped config's odkb-csto-en is "CSTO", -ru "ОДКБ".
 CSTO_SITE = {
@@ -163,3 +163,25 @@ _SOURCES = (
 def test_one_documented_precedence_resolves_a_word_with_two_meanings(word, kind, key) -> None:
     found = find_named(word, topics=_TAXONOMY.topics, entities=_TAXONOMY.entities, sources=_SOURCES)
     assert found is not None and (found[0], found[1].key) == (kind, key)
+
+
+def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
+    fake, store, tmp_path, monkeypatch
+) -> None:
+    # A tag labelled as a topic is: once the topic was stopped, "/unsubscribe Peacekeeping" read
+    # the word as the topic again and answered "You did not follow" while the tag kept coming.
+    monkeypatch.setitem(ENTITIES, "helmets", {"label": "Peacekeeping", "phrases": ["helmet"]})
+
+    async def script(s):
+        return [
+            await s.ask("/subscribe helmets"),
+            await s.ask("/subscribe peacekeeping"),
+            await s.ask("/unsubscribe Peacekeeping"),
+            await s.ask("/unsubscribe Peacekeeping"),
+            await s.ask("/unsubscribe Peacekeeping"),
+        ]
+
+    *_, first, second, third = _roomy(fake, store, tmp_path, script)
+    assert (first, second) == ("Unsubscribed from peacekeeping.", "Unsubscribed from helmets.")
+    assert third == "You did not follow the topic Peacekeeping."
+    assert store.subscriptions.of_user(READER) == []

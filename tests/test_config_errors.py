@@ -364,3 +364,16 @@ def test_a_config_without_sources_says_nothing_will_be_polled(tmp_path: Path) ->
     assert load_config(path, environ={}).warnings == (NO_SOURCES,)
     path.write_text('channels = []\nsources = []\n[storage]\npath = "archive.db"\n')
     assert load_config(path, environ={}).warnings == ()
+
+
+def test_an_entity_with_a_topic_s_key_is_refused(tmp_path, capsys, restore_logging) -> None:
+    # Topics and entities share one key per article (article_topics) and one word in /latest and
+    # /subscribe: an entity "csto" beside a topic "csto" overwrote its row and could not be followed.
+    text = config_text({}) + (
+        '\n[topics.csto]\nlabel = "CSTO"\nphrases = ["CSTO"]\n'
+        '\n[entities.csto]\nlabel = "CSTO"\nphrases = ["ODKB"]\n'
+    )
+    _, lines = _run(tmp_path, text, capsys)
+    assert [line.split(": ", 2)[2] for line in lines] == [
+        "entities.csto: also a topic's key (topics.csto); give the entity another key"
+    ]

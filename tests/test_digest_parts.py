@@ -97,3 +97,20 @@ def test_a_period_of_more_rows_than_a_look_takes_goes_out_as_one_digest(tmp_path
     assert heads == [[f"{HEAD} ({n}/3)", "120 articles from 1 source"] for n in (1, 2, 3)]
     assert sum(m.plain.count("\n• ") for m in sender.to(DIGEST[1])) == 120
     assert set(states(store).values()) == {OutboxState.SENT}
+
+
+def test_a_period_cut_by_the_looks_overall_limit_goes_out_as_one_digest(tmp_path, store) -> None:
+    # The look takes 200 due rows in all: five digest chats of 45 rows each got 40 apiece, under
+    # the per-chat 50, so none was taken whole: each had "40 articles", then "5 articles".
+    time = FakeTime()
+    chats = [(f"digest{k}", f"-100{k}") for k in range(5)]
+    config = make_config(tmp_path, channels=[channel(*c, digest="1h") for c in chats])
+    for n in range(45):
+        add(store, n, *chats, now=START)
+    time.advance(3600)
+    sender = ScriptedSender(time)
+    deliver(relay_for(store, config, sender, time))
+    for _, chat in chats:
+        heads = [m.plain.splitlines()[:2] for m in sender.to(chat)]
+        assert heads == [[f"{HEAD} ({n}/2)", "45 articles from 1 source"] for n in (1, 2)]
+    assert set(states(store).values()) == {OutboxState.SENT}

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.chat.answers import (
     QUOTES,
+    find_named,
     find_source,
     help_text,
     latest_request,
@@ -176,6 +177,8 @@ class Commands:
         phrase = words.strip()[:1] in QUOTES
         mine = next((s for s in named if (s.kind == SubscriptionKind.PHRASE) == phrase), None)
         mine = mine or next(iter(named), None)
+        if mine is None and not phrase:
+            mine = self._followed(words, who.user_id)
         target = (
             (mine.kind, mine.value, self._named(mine, lang)) if mine else self._target(words, lang)
         )
@@ -198,6 +201,21 @@ class Commands:
             entities=self.config.taxonomy.entities,
             lang=who.reads,
         )
+
+    def _followed(self, words: str, user_id: int) -> Subscription | None:
+        """Return the user's alert a topic, tag or source name stands for, if one does."""
+        # Among what the user follows only: a tag labelled as a topic is still stopped by its
+        # label once the topic is (the precedence alone reads the word as the topic again).
+        mine = self.store.subscriptions.of_user(user_id)
+        follows = {(s.kind, s.value): s for s in mine}
+        taxonomy = self.config.taxonomy
+        found = find_named(
+            words,
+            topics=[t for t in taxonomy.topics if (SubscriptionKind.TOPIC, t.key) in follows],
+            entities=[t for t in taxonomy.entities if (SubscriptionKind.ENTITY, t.key) in follows],
+            sources=[s for s in self.config.sources if (SubscriptionKind.SOURCE, s.key) in follows],
+        )
+        return follows[(found[0], found[1].key)] if found else None
 
     def _target(self, words: str, lang: str) -> tuple[str, str, str] | str:
         """Return (kind, value, label) for a configured topic, entity or source or a phrase; or a

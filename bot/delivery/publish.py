@@ -259,7 +259,7 @@ class Relay:
             exclude=rnd.queued,
             chat=rnd.chat,
         )
-        items += self._rest_of_digests(items, now, rnd)
+        items += self._rest_of_digests(items, now, rnd, full=len(items) >= limit)
         items = [self._follow_moves(item, now) for item in items]
         jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
         jobs += [
@@ -275,15 +275,16 @@ class Relay:
         return len(jobs)
 
     def _rest_of_digests(
-        self, items: list[OutboxItem], now: datetime, rnd: _Round
+        self, items: list[OutboxItem], now: datetime, rnd: _Round, *, full: bool
     ) -> list[OutboxItem]:
-        """Return the due rows of each digest chat the per-chat limit left out: a digest packs
+        """Return the due rows of each digest chat the look's limits left out: a digest packs
         its period whole, not its first 50 rows under one heading and the rest under another."""
         counts = Counter(item.chat_id for item in items)
+        # A look that reached its overall limit (`full`) may have cut any chat short of 50.
         cut = {
             item.chat_id
             for item in items
-            if counts[item.chat_id] >= _PER_CHAT
+            if (full or counts[item.chat_id] >= _PER_CHAT)
             and (channel := self._composer.channel(item.channel))
             and channel.digest_seconds
         }

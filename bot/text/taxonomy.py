@@ -242,6 +242,15 @@ def taxonomy_from_dict(
             _topic(key, table, path=_join(where, key), threshold=threshold, modelled=known)
             for key, table in tables.items()
         )
+    # One key names one tag: an article keeps one row per key (article_topics), and /latest and
+    # /subscribe read a word as a topic before an entity.
+    topic_keys = {t.key for t in built["topics"]}
+    for entity in built["entities"]:
+        if entity.key in topic_keys:
+            raise ValueError(
+                f"{_join(path, 'entities')}.{entity.key}: also a topic's key "
+                f"({_join(path, 'topics')}.{entity.key}); give the entity another key"
+            )
     used = any(t.model for t in built["topics"])
     return Taxonomy(built["topics"], built["entities"], (model or SHIPPED) if used else None)
 
