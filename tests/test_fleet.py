@@ -228,6 +228,15 @@ def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatche
     assert seen == [("todo",)]  # queued again, for any worker, before the dispatch looked
 
 
+def test_a_worker_looks_for_unannounced_jobs_less_often_than_the_dispatcher_wakes_it() -> None:
+    """Each dispatcher run's job wakes every worker (NOTIFY) every DISPATCH s, which also picks up
+    a job taken over or freed by its lock: a shorter look of its own only adds empty fetches. A
+    killed worker's jobs still move within 30 s: silent STALLED s, then two dispatcher runs."""
+    options = jobs.worker_options(object(), name="w", concurrency=1, stop_deadline=1)
+    assert options["fetch_job_polling_interval"] > jobs.DISPATCH
+    assert jobs.STALLED + 2 * jobs.DISPATCH < 30
+
+
 def test_a_worker_whose_job_engine_stops_exits_1_for_its_supervisor(
     world, tmp_path, postgres, monkeypatch
 ) -> None:
