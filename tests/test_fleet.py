@@ -186,6 +186,60 @@ def test_a_batch_of_polls_queues_around_one_already_waiting(postgres_archive) ->
     assert waiting == [(f"poll:{k}", f"source:{k}", k) for k in "abcde"]
 
 
+def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatches(
+    postgres_archive,
+) -> None:
+    """The dispatcher's run is also the look for stalled jobs: one periodic job where there were
+    two, each a defer, a fetch and a finish every few seconds whether or not anything is due."""
+    import procrastinate
+    import psycopg
+
+    postgres_archive.open().close()  # migrated: procrastinate's tables are there
+    app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
+    periodic = [p.task.name for p in app.periodic_registry.periodic_tasks.values()]
+    assert periodic == ["presswatch.dispatch"]
+    status = "select status::text from procrastinate_jobs where args->>'source' = 'a'"
+    seen: list[tuple] = []
+
+    class Dispatcher:
+        async def dispatch(self) -> None:
+            with psycopg.connect(postgres_archive.url) as conn:
+                seen.append(conn.execute(status).fetchone())
+
+    async def run() -> None:
+        async with app.open_async():
+            manager = app.job_manager
+            dead = await manager.register_worker()
+            await jobs.defer_poll(app, "a")
+            assert (await manager.fetch_job(queues=None, worker_id=dead)).task_kwargs == {
+                "source": "a"
+            }
+            with psycopg.connect(postgres_archive.url, autocommit=True) as conn:
+                conn.execute(
+                    "update procrastinate_workers set last_heartbeat = now() - %s * interval '1s' "
+                    "where id = %s",
+                    (jobs.STALLED + 1, dead),
+                )
+            options = jobs.worker_options(Dispatcher(), name="w", concurrency=1, stop_deadline=1)
+            context = procrastinate.JobContext(
+                app=app, job=None, start_timestamp=0.0, abort_reason=lambda: None,
+                additional_context=options["additional_context"],
+            )  # fmt: skip
+            await app.tasks["presswatch.dispatch"](context, timestamp=0)
+
+    asyncio.run(run())
+    assert seen == [("todo",)]  # queued again, for any worker, before the dispatch looked
+
+
+def test_a_worker_looks_for_unannounced_jobs_less_often_than_the_dispatcher_wakes_it() -> None:
+    """Each dispatcher run's job wakes every worker (NOTIFY) every DISPATCH s, which also picks up
+    a job taken over or freed by its lock: a shorter look of its own only adds empty fetches. A
+    killed worker's jobs still move within 30 s: silent STALLED s, then two dispatcher runs."""
+    options = jobs.worker_options(object(), name="w", concurrency=1, stop_deadline=1)
+    assert options["fetch_job_polling_interval"] > jobs.DISPATCH
+    assert jobs.STALLED + 2 * jobs.DISPATCH < 30
+
+
 def test_a_worker_whose_job_engine_stops_exits_1_for_its_supervisor(
     world, tmp_path, postgres, monkeypatch
 ) -> None:

@@ -124,7 +124,12 @@ def children(pids: list[int]) -> list[int]:
 
 def load_options(parser: argparse.ArgumentParser) -> None:
     """Add the options every look at one load shares: its feeds, its window, the code to run."""
-    parser.add_argument("--sources", type=int, default=300, help="feeds, each polled every 1 s")
+    parser.add_argument(
+        "--sources", type=int, default=300, help="feeds, each polled every --every s"
+    )
+    parser.add_argument(
+        "--every", type=int, default=1, metavar="S", help="each source's interval (default 1 s)"
+    )
     parser.add_argument("--window", type=float, default=15.0, help="seconds measured per run")
     parser.add_argument("--root", type=Path, default=ROOT, help="the code to run")
 
@@ -158,11 +163,12 @@ def server_cpu(server: Server | None) -> float:
 
 def warmed_workers(
     server: Server | None, folder: Path, *, name: str, feeds: str, sources: int, workers: int,
-    root: Path, module: tuple[str, ...] = ("bot",), every: int = 1,
+    root: Path, module: tuple[str, ...] = ("bot",), every: int = 1, per_source: int = 4,
 ) -> tuple[str, list[subprocess.Popen]]:  # fmt: skip
     """Start `workers` PostgreSQL workers on a new database (the SQLite service on a new file
-    when `server` is None) polling `sources` feeds every `every` s; return the archive's URL or path and the
-    processes once 4 articles per source are archived (statistics analysed)."""
+    when `server` is None) polling `sources` feeds every `every` s; return the archive's URL or
+    path and the processes once `per_source` articles per source are archived (statistics
+    analysed; 3 is every source's first poll, 4 its second)."""
     if server is None:
         where = str(folder / f"{name}.db")
         storage = f'path = "{where}"'
@@ -174,7 +180,7 @@ def warmed_workers(
     log = folder / f"{name}.log"
     procs = [start(config, log, root=root, module=module) for _ in range(workers)]
     try:
-        wait(lambda: articles(where) >= 4 * sources, timeout=300)
+        wait(lambda: articles(where) >= per_source * sources, timeout=300)
         if server is not None:
             analyze(where)
     except BaseException:

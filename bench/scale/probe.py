@@ -88,7 +88,7 @@ def probe(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder:
     """Run the workers, measure over the window, and return the report's lines."""
     url, procs = measure.warmed_workers(
         server, folder, name="probe", feeds=feeds.base_url, sources=args.sources,
-        workers=args.workers, root=args.root,
+        workers=args.workers, root=args.root, every=args.every,
     )  # fmt: skip
     try:
         workers = [p.pid for p in procs]

@@ -174,7 +174,7 @@ def profile_run(
     module = ("bench.scale.cprofiled", str(raw)) if args.cprofile else ("bot",)
     where, procs = measure.warmed_workers(
         server, folder, name=name, feeds=feeds, sources=args.sources, workers=1, root=args.root,
-        module=module,
+        module=module, every=args.every,
     )  # fmt: skip
     pid = procs[0].pid
     try:

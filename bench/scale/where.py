@@ -8,7 +8,13 @@ role (the archive's connection, procrastinate's pool and its LISTEN connection, 
 the rest; from /proc, a backend named by the last statement it ran), the WAL written, and the
 transactions committed. Not a timing bench: its figures are shares, to see what to cut.
 
-    python -m bench.scale.where --workers 1 --sources 300 --window 15 [--root DIR]
+With `--idle` no source falls due in the window (each is due every hour, after its first poll):
+the figures are per second, of the worker (its own process), the server's processes and
+statements, beside the SQLite service on the same sources (its process alone): what a worker
+spends on its clock (heartbeats, dispatches, fetches, wake-ups) whether or not anything is due.
+
+    python -m bench.scale.where --workers 1 --sources 300 --window 15 [--every S] [--root DIR]
+    python -m bench.scale.where --idle --sources 300 --window 30
 """
 
 from __future__ import annotations
@@ -59,9 +65,10 @@ class Snapshot:
         self.articles = measure.articles(url)
 
 
-def report(url: str, first: Snapshot, last: Snapshot, top: int) -> list[str]:
-    """Return the window's figures per new article, as lines."""
-    new = max(last.articles - first.articles, 1)
+def report(url: str, first: Snapshot, last: Snapshot, top: int, *, per: float = 0) -> list[str]:
+    """Return the window's figures per new article (or per second over `per` seconds), as lines."""
+    new = per or max(last.articles - first.articles, 1)
+    unit = "second" if per else "article"
     by_role: collections.Counter[str] = collections.Counter()
     for pid, seconds in last.cpu.items():
         name = last.roles.get(pid) or first.roles.get(pid) or "postmaster or a gone process"
@@ -70,12 +77,12 @@ def report(url: str, first: Snapshot, last: Snapshot, top: int) -> list[str]:
         wal = conn.execute("select %s::pg_lsn - %s::pg_lsn", (last.wal, first.wal)).fetchone()[0]
         rows = conn.execute(_STATEMENTS, (top,)).fetchall()
     lines = [
-        f"{new} new articles; WAL {float(wal) / new:.0f} bytes and "
-        f"{(last.commits - first.commits) / new:.2f} commits per article",
-        "server CPU ms per article by process:",
+        f"{last.articles - first.articles} new articles; WAL {float(wal) / new:.0f} bytes and "
+        f"{(last.commits - first.commits) / new:.2f} commits per {unit}",
+        f"server CPU ms per {unit} by process:",
         *(f"  {1000 * s / new:6.3f}  {name}" for name, s in by_role.most_common()),
         f"  {1000 * sum(by_role.values()) / new:6.3f}  in all",
-        "statements per article: calls, plans, execution ms, planning ms, statement",
+        f"statements per {unit}: calls, plans, execution ms, planning ms, statement",
     ]
     for calls, plans, run, plan, query in rows:
         lines.append(
@@ -88,7 +95,7 @@ def where(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder:
     """Run the workers, snapshot the server around the window, and return the report's lines."""
     url, procs = measure.warmed_workers(
         server, folder, name="looked_at", feeds=feeds.base_url, sources=args.sources,
-        workers=args.workers, root=args.root,
+        workers=args.workers, root=args.root, every=args.every,
     )  # fmt: skip
     try:
         with psycopg.connect(url, autocommit=True) as conn:
@@ -108,12 +115,52 @@ def where(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder:
     return "\n".join([head, *report(url, first, last, args.top)])
 
 
+def idle(args: argparse.Namespace, server: Server, feeds: GrowingFeeds, folder: Path) -> str:
+    """Run the SQLite service, then the workers, on sources none of which falls due in the
+    window; return their CPU per second, and the server's by process and statement."""
+    lines = [f"{args.sources} sources due every hour, none due in the {args.window:.0f} s window"]
+    for mode in (None, server):
+        where_, procs = measure.warmed_workers(
+            mode, folder, name="idle_pg" if mode else "idle_sqlite", feeds=feeds.base_url,
+            sources=args.sources, workers=args.workers if mode else 1, root=args.root,
+            every=3600, per_source=3,
+        )  # fmt: skip
+        try:
+            if mode is None:
+                before = measure.sample(where_, procs, None)
+                time.sleep(args.window)
+                after = measure.sample(where_, procs, None)
+                seconds = after.at - before.at
+                cpu = 1000 * (after.workers_cpu - before.workers_cpu) / seconds
+                lines.append(f"SQLite service: {cpu:.2f} ms of CPU per second")
+                continue
+            with psycopg.connect(where_, autocommit=True) as conn:
+                conn.execute("create extension if not exists pg_stat_statements")
+                conn.execute("select pg_stat_statements_reset()")
+            first, before = Snapshot(where_, server), measure.sample(where_, procs, server)
+            time.sleep(args.window)
+            after, last = measure.sample(where_, procs, server), Snapshot(where_, server)
+        finally:
+            measure.stop(procs)
+        seconds = after.at - before.at
+        cpu = 1000 * (after.workers_cpu - before.workers_cpu) / seconds
+        parsers = 1000 * (after.parsers_cpu - before.parsers_cpu) / seconds
+        lines.append(
+            f"{args.workers} worker(s): {cpu:.2f} ms of CPU per second (parsers {parsers:.2f})"
+        )
+        lines += report(where_, first, last, args.top, per=seconds)
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, start a server with pg_stat_statements and the feeds, look, print."""
     parser = argparse.ArgumentParser(prog="python -m bench.scale.where", description=__doc__)
     parser.add_argument("--workers", type=int, default=1, help="PostgreSQL workers (default 1)")
     measure.load_options(parser)
     parser.add_argument("--top", type=int, default=30, help="statements listed (default 30)")
+    parser.add_argument(
+        "--idle", action="store_true", help="no source due: CPU per second, SQLite's beside"
+    )
     args = parser.parse_args(argv)
     bindir = measure.server_binaries(parser)
     folder = Path(tempfile.mkdtemp(prefix="presswatch-where-"))
@@ -128,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         admin(server, "alter system set pg_stat_statements.track_planning = on")
         admin(server, "select pg_reload_conf()")
         with tempfile.TemporaryDirectory() as tmp, GrowingFeeds() as feeds:
-            print(where(args, server, feeds, Path(tmp)))
+            print((idle if args.idle else where)(args, server, feeds, Path(tmp)))
     finally:
         server.stop()
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,14 +1,13 @@
 """The jobs many workers share, on procrastinate: polls, deliveries, the dispatcher and recovery.
 
-    presswatch.dispatch  periodic (every DISPATCH s, one run for all workers): defer a poll of
-                         every due source and a delivery for every chat with due rows
+    presswatch.dispatch  periodic (every DISPATCH s, one run for all workers): run again the
+                         jobs of a worker whose heartbeat stopped (SIGKILL, a lost machine), then
+                         defer a poll of every due source and a delivery for every chat with due rows
     presswatch.poll      one source; lock "source:KEY" (never two workers at once), queueing
                          lock "poll:KEY" (never two waiting)
     presswatch.deliver   one chat's due rows and alerts; lock "chat:ID", queueing lock
                          "deliver:ID": one worker sends to a chat at a time, so a post is sent
                          by one worker only, and the outbox's claim refuses a second anyway
-    presswatch.recover   periodic (every RECOVER s): jobs of a worker whose heartbeat stopped
-                         (SIGKILL, a lost machine) are run again by the living
 
 Each job calls back into the worker that runs it (bot/service/fleet.py), found in the job's
 context; this module only names the jobs and how they are locked.
@@ -30,11 +29,15 @@ from psycopg.pq import TransactionStatus
 log = logging.getLogger(__name__)
 
 DISPATCH = 2  # seconds between dispatcher runs (a due source waits at most this long)
-RECOVER = 3  # seconds between looks for jobs of dead workers
 HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's table
-# A worker silent this long is dead: its jobs are taken over. With the periods above a killed
-# worker's sources and chats move within STALLED + RECOVER + DISPATCH s, well under 30.
+# A worker silent this long is dead: its jobs are taken over by the next dispatcher run. With the
+# periods above a killed worker's sources and chats move within STALLED + 2 * DISPATCH s (the
+# run that takes its jobs over, the one whose insert wakes the workers), well under 30.
 STALLED = 10.0
+# A worker also looks for jobs every this many seconds without being told: every job queued
+# wakes it at once (LISTEN/NOTIFY), and so does each dispatcher run's own job, every DISPATCH s,
+# which covers the jobs nothing announces (one taken over, one that waited for its lock).
+FETCH_POLLING = 5.0
 _FLEET = "fleet"
 
 
@@ -65,12 +68,18 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
     )
     app = procrastinate.App(connector=connector)
 
+    # One periodic job: each costs a defer by every worker, a fetch and a finish on every run,
+    # whether or not anything is due (a second one, every 3 s, took a fifth of an idle worker's).
     @app.periodic(cron=f"* * * * * */{DISPATCH}", periodic_id="dispatch")
     @app.task(name="presswatch.dispatch", pass_context=True, queueing_lock="dispatch")
     async def dispatch(context: procrastinate.JobContext, timestamp: int) -> None:
-        await _worker(context).dispatch()
+        try:
+            # First, so that a dead worker's polls are queued again before due ones are looked for.
+            await take_over(app)
+        finally:
+            await _worker(context).dispatch()  # a failed take-over must not stop the polls
 
-    @app.periodic(cron=f"* * * * * */{RECOVER}", periodic_id="recover")
+    # No longer periodic: runs what a worker of an earlier version queued, during an upgrade.
     @app.task(name="presswatch.recover", pass_context=True, queueing_lock="recover")
     async def recover(context: procrastinate.JobContext, timestamp: int) -> None:
         await take_over(app)
@@ -135,7 +144,7 @@ def worker_options(worker: Worker, *, name: str, concurrency: int, stop_deadline
         "install_signal_handlers": False,  # SIGTERM drains through the service (scheduler.py)
         "update_heartbeat_interval": HEARTBEAT,
         "stalled_worker_timeout": STALLED,
-        "fetch_job_polling_interval": 1.0,  # LISTEN/NOTIFY wakes it sooner
+        "fetch_job_polling_interval": FETCH_POLLING,
         "delete_jobs": "successful",  # the table keeps failures only, for the operator
         "shutdown_graceful_timeout": stop_deadline,
     }
