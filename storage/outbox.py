@@ -12,6 +12,8 @@ moved through its states durably.
 
 Writes that read before they write use BEGIN IMMEDIATE, so a second process (the operator's CLI
 while the service runs) waits for the write lock instead of failing with SQLITE_BUSY.
+Row ids go in as one parameter however many there are (dialect.id_set): the relay's look
+excludes every row it has queued, and `--all-failed` may name a whole chat's rows.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from .channels import ChannelHealth
+from .dialect import id_set
 from .probes import Probes
 from .records import (
     DigestMark,
@@ -85,8 +88,9 @@ class Outbox:
             if resend_uncertain
             else (OutboxState.PENDING,)
         )
-        skip = sorted(set(exclude))
-        not_skipped = f"and id not in ({_marks(skip)})" if skip else ""
+        skip = set(exclude)
+        skipped, skip_arg = id_set(self.db, skip)
+        not_skipped, skip_args = (f"and id not in {skipped}", [skip_arg]) if skip else ("", [])
         probing = (
             "or (state = ? and settlement is null and updated_at <= ?)" if probe_before else ""
         )
@@ -102,7 +106,7 @@ class Outbox:
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
                 where r.rank <= ? order by o.id limit ?""",
-            [*states, *probe_args, iso(now), *skip, *chat_args, per_chat or limit, limit],
+            [*states, *probe_args, iso(now), *skip_args, *chat_args, per_chat or limit, limit],
         )
         return [outbox_from_row(r) for r in rows]
 
@@ -157,16 +161,17 @@ class Outbox:
         probe_args = [expect.after, expect.digest, json.dumps(list(expect.links))] if expect else []
         if media:
             probe, probe_args = f"{probe}, media = ?", [*probe_args, media]
+        among, ids_arg = id_set(self.db, ids)
         try:
             with immediate(self.db):
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ?{probe} "
-                    f"where id in ({_marks(ids)}) and state in (?, ?)",
+                    f"where id in {among} and state in (?, ?)",
                     [
                         OutboxState.SENDING,
                         iso(now),
                         *probe_args,
-                        *ids,
+                        ids_arg,
                         OutboxState.PENDING,
                         OutboxState.UNCERTAIN,
                     ],
@@ -241,12 +246,12 @@ class Outbox:
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
         """Hold unsent rows until `until` (quiet hours, the next digest)."""
-        ids = list(ids)
+        among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ? "
-                f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [iso(until), iso(now), *ids, OutboxState.PENDING, OutboxState.UNCERTAIN],
+                f"where id in {among} and state in (?, ?)",
+                [iso(until), iso(now), ids_arg, OutboxState.PENDING, OutboxState.UNCERTAIN],
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
@@ -327,13 +332,13 @@ class Outbox:
 
     def retry(self, ids: Iterable[int], *, now: datetime) -> int:
         """Send failed or uncertain rows again; return how many were changed."""
-        ids = list(ids)
+        among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             cursor = self.db.execute(
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "
-                f"where id in ({_marks(ids)}) and state in (?, ?)",
-                [OutboxState.PENDING, iso(now), *ids, OutboxState.FAILED, OutboxState.UNCERTAIN],
+                f"where id in {among} and state in (?, ?)",
+                [OutboxState.PENDING, iso(now), ids_arg, OutboxState.FAILED, OutboxState.UNCERTAIN],
             )
         return cursor.rowcount
 
@@ -346,20 +351,21 @@ class Outbox:
         ids = list(ids)
         if not ids:
             return {}
-        rows = self.db.query(f"select id, state from outbox where id in ({_marks(ids)})", ids)
+        among, ids_arg = id_set(self.db, ids)
+        rows = self.db.query(f"select id, state from outbox where id in {among}", [ids_arg])
         return {r["id"]: r["state"] for r in rows}
 
     def drop(self, ids: Iterable[int], *, now: datetime) -> int:
         """Stop trying rows (they arrived after all, or are unwanted); return how many."""
-        ids = list(ids)
+        among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             cursor = self.db.execute(
                 f"update outbox set state = ?, updated_at = ?, next_attempt_at = null "
-                f"where id in ({_marks(ids)}) and state in (?, ?, ?)",
+                f"where id in {among} and state in (?, ?, ?)",
                 [
                     OutboxState.DROPPED,
                     iso(now),
-                    *ids,
+                    ids_arg,
                     OutboxState.PENDING,
                     OutboxState.UNCERTAIN,
                     OutboxState.FAILED,
@@ -373,14 +379,15 @@ class Outbox:
         if fields.get("last_error"):
             fields["last_error"] = self._scrub(fields["last_error"])
         names = ", ".join(f"{name} = ?" for name in fields)
+        among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             self.db.execute(
-                f"update outbox set {names}, updated_at = ? where id in ({_marks(ids)})",
-                [*fields.values(), iso(now), *ids],
+                f"update outbox set {names}, updated_at = ? where id in {among}",
+                [*fields.values(), iso(now), ids_arg],
             )
 
 
 def _marks(values: Iterable[object]) -> str:
-    """Return SQL placeholders for a list (an impossible NULL for an empty one)."""
+    """Return SQL placeholders for a short list of states (an impossible NULL for an empty one)."""
     count = len(list(values))
     return ",".join("?" * count) if count else "null"

@@ -161,6 +161,29 @@ def test_failed_rows_keep_their_reason(store: Store) -> None:
     assert (row["state"], row["last_error"]) == (OutboxState.FAILED, "Forbidden: bot was kicked")
 
 
+def test_outbox_ids_bind_as_one_parameter_however_many_there_are(store: Store) -> None:
+    # The relay's look excludes every row it has queued: a service with many digest chats of up
+    # to 1,000 due rows each may hold more ids than one statement can bind one by one.
+    for n in (11, 12, 13):
+        store.add_article(_article(n), source_key="s", now=NOW, deliveries=[Delivery("d", "@a")])
+    first, second, third = (item.id for item in store.outbox.due(NOW))
+    unknown = range(10**6, 10**6 + _bind_limit(store) + 1)  # ids of rows already gone are fine
+    assert [i.id for i in store.outbox.due(NOW, exclude=[first, *unknown])] == [second, third]
+    assert store.outbox.states_of([second, *unknown]) == {second: OutboxState.PENDING}
+    assert store.outbox.drop([third, *unknown], now=NOW) == 1
+    store.outbox.mark_failed([first, *unknown], error="chat not found", now=NOW)
+    assert store.outbox.retry([first, *unknown], now=NOW) == 1
+    store.outbox.defer([first, second, *unknown], until=NOW + timedelta(hours=1), now=NOW)
+    assert store.outbox.due(NOW) == [] and store.outbox.states_of([third]) == {third: "dropped"}
+
+
+def _bind_limit(store: Store) -> int:
+    """Return how many parameters one statement may bind on this backend."""
+    if is_postgres(store.db):
+        return 65_535  # the wire protocol's 16-bit count, which psycopg refuses to exceed
+    return store.db.conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+
 def test_runs_update_source_state(store: Store) -> None:
     store.sources.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
     store.sources.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
