@@ -65,7 +65,7 @@ def test_a_reader_follows_an_entity_by_key_label_or_hashtag_in_either_language(
     assert "• тег «ОДКБ» — <code>/unsubscribe csto</code>" in mine_ru
     assert off_ru == "Подписка отменена: тег «ОДКБ»."
     assert on_ru.startswith("Подписка оформлена: тег «ОДКБ».")
-    assert off == "Unsubscribed from csto."
+    assert off == "Unsubscribed from the tag CSTO."  # as /subscribe named it
     assert store.subscriptions.of_user(READER) == []
 
 
@@ -182,6 +182,10 @@ def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
         ]
 
     *_, first, second, third = _roomy(fake, store, tmp_path, script)
-    assert (first, second) == ("Unsubscribed from peacekeeping.", "Unsubscribed from helmets.")
+    # Each reply names the kind it stopped: the two alerts share their label.
+    assert (first, second) == (
+        "Unsubscribed from the topic Peacekeeping.",
+        "Unsubscribed from the tag Peacekeeping.",
+    )
     assert third == "You did not follow the topic Peacekeeping."
     assert store.subscriptions.of_user(READER) == []

@@ -134,7 +134,7 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     assert ru["/unsubscribe all"] == "Отменено: 1 подписка."
     assert en["/unsubscribe all"] == "Removed 1 alert."
     assert ru["/unsubscribe peacekeeping"] == "Подписка отменена: тема «Миротворчество»."
-    assert en["/unsubscribe peacekeeping"] == "Unsubscribed from peacekeeping."
+    assert en["/unsubscribe peacekeeping"] == "Unsubscribed from the topic Peacekeeping."
     admin = {lang: replies[lang][len(ASKED) + 1 : -1] for lang in replies}
     status, _, paused, status_paused, _, retried = admin["ru"]
     assert "alpha: новый, 3 статьи; успешных опросов ещё не было" in status
@@ -269,3 +269,26 @@ def test_every_phrase_has_the_same_fields_in_russian_and_reads_russian() -> None
         assert english_words(filled) == [], (russian_text, english_words(filled))
     with pytest.raises(KeyError):
         say(EN, "A phrase nobody translated.")
+
+
+@pytest.mark.parametrize("lang", [RU, EN])
+def test_unsubscribe_names_what_it_stopped_as_subscribe_named_it(fake, store, tmp_path, lang):
+    # "/unsubscribe csto" once answered "Unsubscribed from csto." after "the tag CSTO".
+    typed = ["peacekeeping", "csto", "alpha", '"border guards"']
+
+    async def script(s):
+        return [
+            [await s.ask(f"/subscribe {word}", language=lang) for word in typed],
+            [await s.ask(f"/unsubscribe {word}", language=lang) for word in typed],
+        ]
+
+    (on, off), _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    subscribed, unsubscribed = (
+        (r"Subscribed to (.+)\. New articles", r"Unsubscribed from (.+)\.$")
+        if lang == EN
+        else (r"Подписка оформлена: (.+)\. Новые", r"Подписка отменена: (.+)\.$")
+    )
+    named = [re.match(subscribed, reply).group(1) for reply in on]
+    assert [re.match(unsubscribed, reply).group(1) for reply in off] == named
+    kinds = ("topic", "tag", "source", "phrase") if lang == EN else ("тема", "тег", "источник")
+    assert all(name.split()[lang == EN].startswith(kinds) for name in named[:3]), named

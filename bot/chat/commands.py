@@ -20,13 +20,13 @@ from bot.chat.answers import (
     search_text,
     sources_text,
     subscription_target,
+    target_label,
     topics_text,
 )
-from bot.chat.phrases import EN, count_of, language, say
+from bot.chat.phrases import count_of, language, say
 from bot.chat.status import pause_text, retry_text, status_lines, status_text, unreachable
 from bot.config import Config
-from bot.delivery.render import escape_html
-from bot.ingest.routing import alert_name
+from bot.ingest.routing import alert_label
 from bot.service.counters import Counters
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
@@ -230,16 +230,14 @@ class Commands:
         )
 
     def _named(self, sub: Subscription, lang: str) -> str:
-        """Return one of the user's alerts as a reply names it: its stored key in English (as
-        ever), the name /mysubs shows in Russian ("тема «Миротворчество»")."""
-        if lang == EN:
-            return escape_html(sub.value)
-        topics, sources = self.config.taxonomy.topics, self.config.sources
-        entities = self.config.taxonomy.entities
-        name = alert_name(
-            sub, topics=topics, sources=sources, entities=entities, lang=lang, words=lang
-        )
-        return escape_html(name)
+        """Return one of the user's alerts as /subscribe named it, escaped: its kind and label in
+        the reader's language ("the tag CSTO", "тег «ОДКБ»")."""
+        taxonomy = self.config.taxonomy
+        name = alert_label(
+            sub, topics=taxonomy.topics, sources=self.config.sources, entities=taxonomy.entities,
+            lang=lang,
+        )  # fmt: skip
+        return target_label(sub.kind, name, lang)
 
     async def status(self, words: str, who: Who) -> str:
         """Show sources and channels at a glance (operator)."""

@@ -84,19 +84,30 @@ def alert_name(
     lang: str = "",
     words: str = "",
 ) -> str:
-    """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (a topic's
-    or entity's label in `lang`, a source's name, the stored key when the config no longer has
-    it; the word before it in `words`' language: "тема" for "ru", "тег" for an entity)."""
+    """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (its
+    `alert_label`; the word before it in `words`' language: "тема" for "ru", "тег" for an entity)."""
+    name = alert_label(sub, topics=topics, sources=sources, entities=entities, lang=lang)
+    return f"{word(noun(sub.kind), words)} «{name}»"
+
+
+def alert_label(
+    sub: Subscription,
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    entities: Sequence[Topic] = (),
+    lang: str = "",
+) -> str:
+    """Return what an alert follows, unescaped: a topic's or entity's label in `lang`, a source's
+    name, a phrase; the stored key when the config no longer has it."""
     if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY):
         named = topics if sub.kind == SubscriptionKind.TOPIC else entities
         topic = next((t for t in named if t.key == sub.value), None)
-        name = topic.label_in(lang) if topic else sub.value
-    elif sub.kind == SubscriptionKind.SOURCE:
+        return topic.label_in(lang) if topic else sub.value
+    if sub.kind == SubscriptionKind.SOURCE:
         source = next((s for s in sources if s.key == sub.value), None)
-        name = source.display_name if source else sub.value
-    else:
-        name = sub.value
-    return f"{word(noun(sub.kind), words)} «{name}»"
+        return source.display_name if source else sub.value
+    return sub.value
 
 
 def noun(kind: str) -> str:
