@@ -65,6 +65,23 @@ class Subscriptions:
             )
         return cursor.rowcount > 0
 
+    def change_kind(self, value: str, *, old: str, new: str) -> int:
+        """Make every alert of kind `old` on `value` one of kind `new`; return how many changed.
+
+        A reader who already follows `value` as `new` keeps that alert alone.
+        """
+        with self.db.atomic():
+            merged = self.db.execute(
+                "delete from subscriptions where kind = ? and value = ? and user_id in "
+                "(select user_id from subscriptions where kind = ? and value = ?)",
+                [old, value, new, value],
+            ).rowcount
+            moved = self.db.execute(
+                "update subscriptions set kind = ? where kind = ? and value = ?",
+                [new, old, value],
+            ).rowcount
+        return merged + moved
+
     def remove_all(self, *, user_id: int) -> int:
         """Remove every subscription of one reader; return how many there were."""
         with self.db.atomic():

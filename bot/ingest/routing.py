@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -114,3 +115,18 @@ def noun(kind: str) -> str:
     """Return the English word a reader sees for a kind of alert: an entity is a "tag"."""
     # Readers meet entities as the hashtags under posts (#CSTO), never as "entities".
     return "tag" if kind == SubscriptionKind.ENTITY else str(kind)
+
+
+def stale_alerts(
+    subscriptions: Iterable[Subscription], *, topics: Sequence[Topic], entities: Sequence[Topic]
+) -> Counter[tuple[SubscriptionKind, str, SubscriptionKind | None]]:
+    """Count the topic and tag alerts whose key the taxonomy no longer has as their kind:
+    (kind followed, key, the kind the key has now or None) -> how many readers."""
+    now = {t.key: SubscriptionKind.TOPIC for t in topics}
+    now |= {t.key: SubscriptionKind.ENTITY for t in entities}
+    return Counter(
+        (sub.kind, sub.value, now.get(sub.value))
+        for sub in subscriptions
+        if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY)
+        and now.get(sub.value) != sub.kind
+    )
