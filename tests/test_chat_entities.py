@@ -11,7 +11,7 @@ from bot.text.taxonomy import taxonomy_from_dict
 from scrapers.models import Source
 from storage.subscriptions import SubscriptionKind
 from tests.fakes.telegram import FakeTelegram
-from tests.support.chat import ENTITIES, READER, add, seed, talk
+from tests.support.chat import ENTITIES, READER, T0, add, seed, talk
 
 # A source named as the entity is: the shipped config's odkb-csto-en is "CSTO", -ru "ОДКБ".
 CSTO_SITE = {
@@ -189,3 +189,30 @@ def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
     )
     assert third == "You did not follow the topic Peacekeeping."
     assert store.subscriptions.of_user(READER) == []
+
+
+def test_mysubs_says_which_alerts_match_nothing_since_the_config_dropped_their_key(
+    fake, store, tmp_path
+) -> None:
+    # Kept, as the key may come back, but a reader should not wait for alerts that cannot come.
+    for kind, value in (("entity", "csto"), ("topic", "gone"), ("source", "closed")):
+        store.subscriptions.add(user_id=READER, chat_id=str(READER), kind=kind, value=value, now=T0)
+
+    async def script(s):
+        return [await s.ask("/mysubs"), await s.ask("/mysubs", language="ru")]
+
+    mine, mine_ru = _roomy(fake, store, tmp_path, script)
+    assert mine.splitlines()[1:4] == [
+        "• tag «CSTO» — <code>/unsubscribe csto</code>",
+        "• topic «gone» (matches nothing now: no longer configured) — "
+        "<code>/unsubscribe gone</code>",
+        "• source «closed» (matches nothing now: no longer configured) — "
+        "<code>/unsubscribe closed</code>",
+    ]
+    assert mine_ru.splitlines()[1:4] == [
+        "• тег «ОДКБ» — <code>/unsubscribe csto</code>",
+        "• тема «gone» (больше не срабатывает: в настройках этого нет) — "
+        "<code>/unsubscribe gone</code>",
+        "• источник «closed» (больше не срабатывает: в настройках этого нет) — "
+        "<code>/unsubscribe closed</code>",
+    ]

@@ -185,7 +185,16 @@ def mysubs_text(
         alert_name(s, topics=topics, sources=sources, entities=entities, lang=lang, words=lang)
         for s in subs
     ]
-    items = [f"• {escape_html(name)} — {_stop(s)}" for name, s in zip(names, subs, strict=True)]
+    known = {SubscriptionKind.TOPIC: {t.key for t in topics},
+             SubscriptionKind.ENTITY: {t.key for t in entities},
+             SubscriptionKind.SOURCE: {s.key for s in sources}}  # fmt: skip
+    # An alert on a key the config dropped is kept (it may come back) but said to match nothing.
+    gone = f" {say(lang, '(matches nothing now: no longer configured)')}"
+    items = [
+        f"• {escape_html(name)}{gone if s.value not in known.get(s.kind, {s.value}) else ''}"
+        f" — {_stop(s)}"
+        for name, s in zip(names, subs, strict=True)
+    ]
     stop_all = say(lang, "To stop them all: /unsubscribe all")
     return fit(say(lang, "<b>Your alerts</b>"), items, sep="\n", lang=lang) + "\n\n" + stop_all
 
