@@ -82,9 +82,14 @@ class SqliteBackend:
                 store.db.execute("ROLLBACK")
         except sqlite3.Error as exc:
             store.close()
+            busy = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF == sqlite3.SQLITE_BUSY
             raise StorageError(
-                f"{self.path}: cannot write the archive ({exc}); the file and its folder must be "
-                "writable by the user presswatch runs as"
+                f"{self.path}: cannot write the archive ({exc}); "
+                + (
+                    "another process held a write on it for 10 s (a sqlite3 shell mid-transaction?)"
+                    if busy
+                    else "the file and its folder must be writable by the user presswatch runs as"
+                )
             ) from exc
         return store
 

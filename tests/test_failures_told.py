@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -350,3 +351,21 @@ def test_run_on_an_sqlite_archive_it_cannot_open_exits_3_not_1(tmp_path) -> None
         "; not started: point storage.path at a folder this user can write "
         "(systemd: /var/lib/presswatch)"
     )
+
+
+def test_run_on_an_archive_another_process_is_writing_exits_1_to_be_restarted(tmp_path) -> None:
+    config = offline_config(tmp_path, telegram=f"http://127.0.0.1:{closed_port()}/bot")
+    Store.open(tmp_path / "archive.db").close()
+    # Synthetic: a write held past SQLite's 10 s wait (an operator's sqlite3 shell mid-transaction).
+    other = sqlite3.connect(tmp_path / "archive.db", isolation_level=None)
+    other.execute("begin immediate")
+    try:
+        result = presswatch("run", "--config", str(config), timeout=60)
+    finally:
+        other.close()
+    # It was 3 with "point storage.path at a folder this user can write", which systemd does
+    # not restart: the service stayed down after the other process let go.
+    assert result.returncode == 1, result.stderr
+    assert "database is locked" in result.stderr and "not started" not in result.stderr
+    assert "another process held a write on it" in result.stderr
+    assert "must be writable" not in result.stderr

@@ -141,3 +141,18 @@ def test_an_oversized_request_head_is_dropped(archive) -> None:
         return data
 
     assert serve(config, scenario) == b""
+
+
+def test_an_address_this_machine_lacks_is_not_said_to_be_another_process_s(archive) -> None:
+    config, _ = archive
+    # 192.0.2.1 (TEST-NET-1) is on no interface here: bind fails at once, nothing is sent.
+    server = MonitorServer(monitor(config), host="192.0.2.1", port=9108)
+    with pytest.raises(http_endpoint.AddressTaken) as taken:
+        asyncio.run(server.start())
+    # It said "(Cannot assign requested address); whatever answers /healthz there is not this
+    # service: stop the other process", for a process that does not exist.
+    assert str(taken.value) == (
+        "service.http: cannot listen on 192.0.2.1:9108 (Cannot assign requested address); this "
+        "machine has no such address, or this user may not listen on that port: choose another "
+        "[service] http; not started"
+    )

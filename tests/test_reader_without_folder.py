@@ -3,7 +3,8 @@ status`): SQLite's WAL wants to create the `-shm` index beside the archive.
 
 The reader runs in a forked child that drops to `nobody` when the tests run as root (root writes
 any folder); otherwise the folder is made read-only. The folder is in /tmp, which `nobody` may
-enter (pytest's own tmp_path is root's alone).
+enter (pytest's own tmp_path is root's alone). A reader that opened the archive as immutable
+while a service starts writing it must refuse rather than answer from the pages it cached.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pytest
 
 from bot.cli.main import main
 from scrapers.models import Article
-from storage import Store
+from storage import Store, readonly
 from tests.support.offline import offline_config
 
 NOBODY = 65534
@@ -140,3 +141,63 @@ def test_a_reader_of_an_archive_with_a_wal_to_recover_is_told_what_to_do(folder)
     )
     code, output = as_reader(folder, "status", "--config", str(config))
     assert code == 1 and output.startswith(f"cannot read {folder / 'archive.db'}: SQLite needs")
+
+
+def read_twice(db: os.PathLike, between) -> str:
+    """Read the title as a reader who may not write the folder, run `between`, read it again."""
+    ready_r, ready_w = os.pipe()
+    go_r, go_w = os.pipe()
+    out_r, out_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns to pytest
+        try:
+            if os.geteuid() == 0:
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            else:
+                os.chmod(os.path.dirname(db), 0o555)
+            conn = readonly.connect(db, timeout=1)
+            said = [conn.execute("select title from articles").fetchone()[0]]
+            os.write(ready_w, b".")
+            os.read(go_r, 1)  # the parent has written meanwhile
+            try:
+                said.append(conn.execute("select title from articles").fetchone()[0])
+            except Exception as exc:  # what the command would print
+                said.append(f"{type(exc).__name__}: {exc}")
+            os.write(out_w, "\n".join(said).encode())
+        finally:
+            os._exit(0)
+    os.read(ready_r, 1)
+    os.chmod(os.path.dirname(db), 0o755)
+    between()
+    os.write(go_w, b".")
+    os.close(out_w)
+    with os.fdopen(out_r, encoding="utf-8") as pipe:
+        said = pipe.read()
+    os.waitpid(pid, 0)
+    return said
+
+
+def test_an_immutable_reader_refuses_once_a_service_wrote_the_archive(folder) -> None:
+    archive_in(folder)
+    db = folder / "archive.db"
+
+    def service_starts() -> None:
+        writer = sqlite3.connect(db)
+        writer.execute("update articles set title = 'Geneva talks end'")
+        writer.commit()
+        writer.execute("pragma wal_checkpoint(truncate)")  # into the main file, as it would
+        writer.close()
+
+    first, then = read_twice(db, service_starts).split("\n")
+    assert first == "Geneva talks resume"
+    # It was answering 'Geneva talks resume' still, from the page it cached (wrong counts, or
+    # "database disk image is malformed", when the checkpoint moved pages it cached).
+    assert then.startswith("StorageError: archive.db was written while it was read"), then
+
+
+def test_an_immutable_reader_answers_while_nothing_writes(folder) -> None:
+    archive_in(folder)
+    db = folder / "archive.db"
+    assert read_twice(db, lambda: None) == "Geneva talks resume\nGeneva talks resume"
+    assert sorted(p.name for p in folder.iterdir()) == ["archive.db", "presswatch.toml"]

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +35,7 @@ from scrapers import Article, Source, article_from_link, extract_article, links_
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import AlreadyRunning, RunStatus, StorageError
+from storage import RunStatus, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,28 @@ def once(args: argparse.Namespace) -> int:
         return EXIT_FAILED if failed or not telegram.healthy else EXIT_OK
 
     return asyncio.run(go())
+
+
+# What an SQLite archive answers at every start until the operator acts: a folder or file this
+# user may not write, a read-only system, a lock file's name taken, a file that is no database.
+# Busy or locked (another process's write, or its instance lock), a full disk, an I/O error may
+# pass: those stay exit 1, which is restarted.
+_FOR_GOOD_ERRNO = {errno.EACCES, errno.EPERM, errno.EROFS, errno.EISDIR, errno.ENOTDIR}
+_FOR_GOOD_SQLITE = {
+    sqlite3.SQLITE_CANTOPEN,
+    sqlite3.SQLITE_READONLY,
+    sqlite3.SQLITE_PERM,
+    sqlite3.SQLITE_AUTH,
+    sqlite3.SQLITE_NOTADB,
+}
+
+
+def _stays_so(exc: StorageError) -> bool:
+    """Tell whether an SQLite archive that could not be opened would fail so at every start."""
+    cause = exc.__cause__
+    if isinstance(cause, sqlite3.Error):
+        return ((getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF) in _FOR_GOOD_SQLITE
+    return isinstance(cause, OSError) and cause.errno in _FOR_GOOD_ERRNO
 
 
 def _after_sends(check: TelegramCheck, latest: TelegramCheck) -> TelegramCheck:
@@ -101,8 +125,9 @@ def run(args: argparse.Namespace) -> int:
         except StorageError as exc:
             # An SQLite archive that cannot be opened at start (a folder this user may not
             # write, a read-only system) stays so: exit 3, which a supervisor does not restart.
-            # Another process's lock and an unreachable PostgreSQL pass, so a restart is tried.
-            if opened or isinstance(exc, AlreadyRunning) or config.storage_url is not None:
+            # Another process's lock or write, a full disk and an unreachable PostgreSQL may
+            # pass, so a restart is tried (exit 1).
+            if opened or config.storage_url is not None or not _stays_so(exc):
                 raise
             print(
                 f"presswatch: {exc}; not started: point storage.path at a folder this user can "

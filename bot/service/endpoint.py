@@ -9,6 +9,7 @@ AddressTaken     the configured address cannot be listened on (another process h
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -58,10 +59,19 @@ class MonitorServer:
         except OSError as exc:
             # A monitor at that address would read another process's /healthz and take it for
             # ours, so the operator who asked for the endpoint gets no service without it.
+            if exc.errno == errno.EADDRINUSE:
+                advice = (
+                    "whatever answers /healthz there is not this service: stop the other "
+                    "process or choose another [service] http"
+                )
+            else:  # no such address here, a port this user may not take: no process to stop
+                advice = (
+                    "this machine has no such address, or this user may not listen on that "
+                    "port: choose another [service] http"
+                )
             raise AddressTaken(
                 f"service.http: cannot listen on {self._host}:{self._port} "
-                f"({os.strerror(exc.errno) if exc.errno else exc}); whatever answers /healthz there is not this service: "
-                "stop the other process or choose another [service] http; not started"
+                f"({_reason(exc)}); {advice}; not started"
             ) from exc
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self._host, self.port)
 
@@ -139,3 +149,9 @@ def _strict(query: str) -> bool:
     """Return True for `?strict` or `?strict=1` (not `?strict=0` or `?strict=false`)."""
     values = parse_qs(query, keep_blank_values=True).get("strict")
     return bool(values) and values[-1].lower() not in ("0", "false", "no")
+
+
+def _reason(exc: OSError) -> str:
+    """Return why a bind failed in the system's words (a name lookup's own words for its error)."""
+    # asyncio's bind error wraps the errno in a sentence of its own; a gaierror's errno is < 0.
+    return os.strerror(exc.errno) if exc.errno and exc.errno > 0 else str(exc.strerror or exc)

@@ -39,6 +39,8 @@ STALLED = 10.0
 # which covers the jobs nothing announces (one taken over, one that waited for its lock).
 FETCH_POLLING = 5.0
 _FLEET = "fleet"
+# The advisory lock of the look for dead workers' jobs, beside the archive's ("pw", 1).
+_TAKE_OVER = (0x7077, 2)
 
 
 class Worker(Protocol):
@@ -190,10 +192,27 @@ async def defer_delivery(app: procrastinate.App, chat: str) -> bool:
 async def take_over(app: procrastinate.App) -> int:
     """Run again the jobs of workers whose heartbeat stopped; return how many were taken over.
 
-    A job whose place was taken by a newer one of the same queueing lock (the dispatcher queued
-    it meanwhile) is closed as failed instead: its lock frees, and the newer one does the work.
+    One look at a time for all workers: procrastinate's retry resets any job still "doing", so a
+    second look that read the same stalled job would take it back from the living worker that
+    took it over meanwhile, freeing its lock "source:KEY" for a second poll. A look that finds
+    another under way leaves it to that one (the next dispatcher run looks again).
     """
-    manager = app.job_manager
+    async with app.connector.pool.connection() as conn:  # autocommit: the lock is the session's
+        tried = await conn.execute("select pg_try_advisory_lock(%s, %s)", _TAKE_OVER)
+        if not (await tried.fetchone())[0]:
+            return 0
+        try:
+            return await _retry_stalled(app.job_manager)
+        finally:
+            await conn.execute("select pg_advisory_unlock(%s, %s)", _TAKE_OVER)
+
+
+async def _retry_stalled(manager: Any) -> int:
+    """Queue again each job of a dead worker; close one whose queueing lock a newer one holds.
+
+    That newer one (the dispatcher queued it meanwhile) does the work; closing this as failed
+    frees its lock.
+    """
     stalled = await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED)
     for job in stalled:
         try:

@@ -119,15 +119,19 @@ class Service:
 
     async def run(self) -> None:
         """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully; SIGHUP reloads."""
-        try:
-            server = await self._start_http()
-        except AddressTaken:  # ends the start before any poll; the command line says it
-            self.monitor.close()
-            raise
+        # The handlers come first, as `run`'s own early ones end: a SIGTERM during the bind's
+        # await stops the service instead of setting an event nothing reads any more.
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGHUP, self.request_reload)
+        try:
+            server = await self._start_http()
+        except AddressTaken:  # ends the start before any poll; the command line says it
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                loop.remove_signal_handler(sig)
+            self.monitor.close()
+            raise
         firsts = {s.key: self._schedule(s) for s in self.app.config.sources}
         now = datetime.now(UTC)
         due_now = [key for key, first in firsts.items() if first <= now]

@@ -1,0 +1,57 @@
+"""Two looks for a dead worker's jobs at once (two dispatcher runs that overlap, or a dispatcher
+beside presswatch.recover during an upgrade): the second must not take a job back from the
+living worker the first gave it to. Synthetic jobs in the test's PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import psycopg
+import pytest
+
+from bot.service import jobs
+
+pytestmark = pytest.mark.postgres
+
+
+def test_a_look_under_way_keeps_a_second_from_taking_a_job_back(postgres_archive) -> None:
+    postgres_archive.open().close()  # migrated: procrastinate's tables are there
+    app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
+    status = "select status::text, worker_id from procrastinate_jobs where args->>'source' = 'a'"
+
+    async def run() -> tuple:
+        async with app.open_async():
+            manager = app.job_manager
+            dead, living = await manager.register_worker(), await manager.register_worker()
+            await jobs.defer_poll(app, "a")
+            await manager.fetch_job(queues=None, worker_id=dead)
+            with psycopg.connect(postgres_archive.url, autocommit=True) as conn:
+                conn.execute(
+                    "update procrastinate_workers set last_heartbeat = now() - %s * interval '1s' "
+                    "where id = %s",
+                    (jobs.STALLED + 1, dead),
+                )
+            read = manager.get_stalled_jobs
+            others: list = []
+
+            async def first_reads(**kwargs):
+                stalled = await read(**kwargs)
+                if not others:  # between the first look's read and its retry: the other look
+                    others.append("under way")
+                    others.append(await jobs.take_over(app))
+                    others.append(await manager.fetch_job(queues=None, worker_id=living))
+                return stalled
+
+            manager.get_stalled_jobs = first_reads
+            first = await jobs.take_over(app)
+            with psycopg.connect(postgres_archive.url) as conn:
+                return first, others, conn.execute(status).fetchone(), living
+
+    first, (_, second, fetched), (state, worker), living = asyncio.run(run())
+    assert first + second == 1  # taken over once
+    # It was: both looks retried it, the living worker's running job went back to "todo", and its
+    # lock "source:a" was free for another worker to poll `a` beside it.
+    if fetched:
+        assert (state, worker) == ("doing", living), (first, second)
+    else:
+        assert state == "todo"
