@@ -26,6 +26,8 @@ from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from psycopg.pq import TransactionStatus
 
+from storage.postgres.fleet import alone
+
 log = logging.getLogger(__name__)
 
 DISPATCH = 2  # seconds between dispatcher runs (a due source waits at most this long)
@@ -39,8 +41,6 @@ STALLED = 10.0
 # which covers the jobs nothing announces (one taken over, one that waited for its lock).
 FETCH_POLLING = 5.0
 _FLEET = "fleet"
-# The advisory lock of the look for dead workers' jobs, beside the archive's ("pw", 1).
-_TAKE_OVER = (0x7077, 2)
 
 
 class Worker(Protocol):
@@ -198,13 +198,8 @@ async def take_over(app: procrastinate.App) -> int:
     another under way leaves it to that one (the next dispatcher run looks again).
     """
     async with app.connector.pool.connection() as conn:  # autocommit: the lock is the session's
-        tried = await conn.execute("select pg_try_advisory_lock(%s, %s)", _TAKE_OVER)
-        if not (await tried.fetchone())[0]:
-            return 0
-        try:
-            return await _retry_stalled(app.job_manager)
-        finally:
-            await conn.execute("select pg_advisory_unlock(%s, %s)", _TAKE_OVER)
+        async with alone(conn) as held:
+            return await _retry_stalled(app.job_manager) if held else 0
 
 
 async def _retry_stalled(manager: Any) -> int:

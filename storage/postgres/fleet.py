@@ -12,12 +12,15 @@ tables (migration p006); this module holds the little the archive adds beside th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from .database import PgDatabase
 
 BOT = "bot"  # send_pace's key for the per-bot limit (chat keys are "chat:<id>")
+TAKE_OVER = (0x7077, 2)  # the advisory lock of the look for dead workers' jobs ("pw", 2)
 _NOW = "extract(epoch from clock_timestamp())::float8"
 
 
@@ -160,3 +163,15 @@ class Fleet:
             "blocked_until = greatest(send_pace.blocked_until, excluded.blocked_until)",
             [f"chat:{chat}", seconds],
         )
+
+
+@asynccontextmanager
+async def alone(connection: Any, key: tuple[int, int] = TAKE_OVER) -> AsyncIterator[bool]:
+    """Hold a session advisory lock on an autocommit async connection if free: yield whether held."""
+    tried = await connection.execute("select pg_try_advisory_lock(%s, %s)", key)
+    held = (await tried.fetchone())[0]
+    try:
+        yield held
+    finally:
+        if held:
+            await connection.execute("select pg_advisory_unlock(%s, %s)", key)
