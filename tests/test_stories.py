@@ -6,23 +6,16 @@ through the real relay and python-telegram-bot to the loopback fake of the Bot A
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from bot.app import poll_context
-from bot.config import load_config
-from bot.delivery.publish import Relay
-from bot.delivery.telegram import TelegramSender
-from bot.ingest.poll import poll_source
-from scrapers.fetch import Fetcher, make_client
 from storage import Store
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.telegram import FakeTelegram, RateLimit
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
-from tests.support.world import World, write_config
+from tests.support.world import World, cycle, write_config
 
 CHANNEL = "@presswatch_test"
 SUMMIT = "/politics/1451189"
@@ -38,35 +31,6 @@ def telegram():
         rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)
     ) as fake:
         yield fake
-
-
-def cycle(
-    config_path: Path, clock: HandClock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
-) -> None:
-    """Poll the sources once and deliver everything due, as one `once` round does."""
-    config = load_config(config_path, environ={"PRESSWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN})
-
-    async def go() -> None:
-        store = Store.open(config.storage_path)
-        sender = TelegramSender.create(
-            token=DEFAULT_TOKEN, api_base_url=config.telegram.api_base_url, timeout=5
-        )
-        await sender.start()
-        try:
-            async with make_client(config.fetch) as client:
-                ctx = poll_context(
-                    config, fetcher=Fetcher(client, config.fetch), store=store, clock=clock
-                )
-                for key in keys:
-                    await poll_source(config.source(key), ctx)
-            await Relay(
-                store=store, sender=sender, config=config.delivery, clock=clock
-            ).deliver_due()
-        finally:
-            await sender.close()
-            store.close()
-
-    asyncio.run(go())
 
 
 def _tass_paragraphs(world: World) -> str:

@@ -36,7 +36,7 @@ from bot.config.model import (
 from bot.config.sources import read_source
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config, unlabelled
-from bot.text.classify import Taxonomy, Topic
+from bot.text.classify import Taxonomy
 from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
 
@@ -91,7 +91,11 @@ def config_from_dict(
     keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
     filters = _Known(
         tuple(k for k in keys if isinstance(k, str)),
-        taxonomy.topics if isinstance(taxonomy, Taxonomy) else None if taxonomy is ABSENT else (),
+        taxonomy
+        if isinstance(taxonomy, Taxonomy)
+        else None
+        if taxonomy is ABSENT
+        else Taxonomy(()),
     )
     values = present(
         path=path,
@@ -246,7 +250,8 @@ def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
         name=t.require("name", str, check=key_name),
         chat_id=chat if chat is ABSENT else str(chat),
         sources=known.sources_of(t),
-        topics=known.topics_of(t),
+        topics=known.named(t, "topics"),
+        entities=known.named(t, "entities"),
         languages=t.strings("languages"),
         include=t.strings("include", check=keyword),
         exclude=t.strings("exclude", check=keyword),
@@ -274,12 +279,15 @@ def _taxonomy(root: Table):
         return ABSENT
 
 
+_NOUNS = {"topics": "topic", "entities": "entity"}
+
+
 @dataclass(frozen=True, slots=True)
 class _Known:
-    """The sources and topics a channel's filters may name (a typo would silence the channel)."""
+    """The sources, topics and entities a channel's filters may name (a typo would silence it)."""
 
     sources: tuple[str, ...]  # the keys of every [[sources]] block
-    topics: tuple[Topic, ...] | None  # None: the taxonomy has its own mistake, names go unchecked
+    taxonomy: Taxonomy | None  # None: the taxonomy has its own mistake, names go unchecked
 
     def sources_of(self, t: Table) -> Any:
         """Read a channel's `sources`, each a configured key."""
@@ -290,20 +298,30 @@ class _Known:
                 t.report("sources", f"unknown source {key!r}{_hint(close)}")
         return keys
 
-    def topics_of(self, t: Table) -> Any:
-        """Read a channel's `topics`, each named by key, label or hashtag, as keys."""
-        names = t.strings("topics")
-        if names is ABSENT or self.topics is None:
+    def named(self, t: Table, field: str) -> Any:
+        """Read a channel's `topics` or `entities`, each named by key, label or hashtag, as keys."""
+        names = t.strings(field)
+        if names is ABSENT or self.taxonomy is None:
             return names
+        pools = {"topics": self.taxonomy.topics, "entities": self.taxonomy.entities}
+        elsewhere = "entities" if field == "topics" else "topics"
+        own, other, noun = pools[field], pools[elsewhere], _NOUNS[field]
         # A topic is suggested by its key, its labels in every language being typos of it too.
-        called = {name: topic.key for topic in self.topics for name in topic.names()}
+        called = {name: topic.key for topic in own for name in topic.names()}
         keys = []
         for name in names:
-            if topic := find_topic(self.topics, name):
+            if topic := find_topic(own, name):
                 keys.append(topic.key)
+            elif wrong := find_topic(other, name):
+                # Topics and entities are separate filters; "CSTO" in `topics` is a slip, not a typo.
+                t.report(
+                    field,
+                    f"{name!r} names {elsewhere}.{wrong.key}, not one of the {field}: "
+                    f"put it in `{elsewhere}`",
+                )
             else:
                 close = [called[n] for n in difflib.get_close_matches(name, list(called), n=1)]
-                t.report("topics", f"unknown topic {name!r}{_hint(close)}")
+                t.report(field, f"unknown {noun} {name!r}{_hint(close)}")
         return tuple(dict.fromkeys(keys))
 
 

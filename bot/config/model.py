@@ -64,6 +64,9 @@ class Channel:
     chat_id: str
     sources: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
+    # Entity keys ("csto"): only articles carrying one of them, every entity counted, not only
+    # the three a post shows as hashtags.
+    entities: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()

@@ -22,12 +22,14 @@ def channels_for(
 
 
 def passes(article: Article, *, source_key: str, channel: Channel) -> bool:
-    """Return True when the article fits the channel's sources, languages, topics and keywords."""
+    """Return True when the article fits every filter of the channel (sources to keywords)."""
     if channel.sources and source_key not in channel.sources:
         return False
     if channel.languages and article.lang not in channel.languages:
         return False
     if channel.topics and not set(channel.topics) & set(article.topics):
+        return False
+    if channel.entities and not set(channel.entities) & set(article.entities):
         return False
     text = f"{article.title}\n{article.lead}\n{article.body}"
     if channel.include and not any(_keyword(k).search(text) for k in channel.include):

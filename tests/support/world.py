@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
+from bot.app import poll_context
+from bot.config import load_config
+from bot.delivery.publish import Relay
+from bot.delivery.telegram import TelegramSender
+from bot.ingest.poll import poll_source
+from scrapers.fetch import Fetcher, make_client
+from storage import Store
 from tests.fakes.sites import FakeSites, rebase, serve_fixture
+from tests.fakes.telegram import DEFAULT_TOKEN
+from tests.support.clocks import HandClock
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -102,6 +112,35 @@ def write_config(
     path = tmp_path / "presswatch.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def cycle(
+    config_path: Path, clock: HandClock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
+) -> None:
+    """Poll the sources once and deliver everything due, as one `once` round does."""
+    config = load_config(config_path, environ={"PRESSWATCH_TELEGRAM_TOKEN": DEFAULT_TOKEN})
+
+    async def go() -> None:
+        store = Store.open(config.storage_path)
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=config.telegram.api_base_url, timeout=5
+        )
+        await sender.start()
+        try:
+            async with make_client(config.fetch) as client:
+                ctx = poll_context(
+                    config, fetcher=Fetcher(client, config.fetch), store=store, clock=clock
+                )
+                for key in keys:
+                    await poll_source(config.source(key), ctx)
+            await Relay(
+                store=store, sender=sender, config=config.delivery, clock=clock
+            ).deliver_due()
+        finally:
+            await sender.close()
+            store.close()
+
+    asyncio.run(go())
 
 
 def _only_sources(text: str, keys: tuple[str, ...]) -> str:
