@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.answers import find_named
 from bot.chat.application import RateLimiter
+from bot.chat.naming import find_named
 from bot.text.taxonomy import taxonomy_from_dict
 from scrapers.models import Source
 from storage.subscriptions import SubscriptionKind

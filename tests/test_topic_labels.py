@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat.answers import find_topic, topics_text
+from bot.chat.answers import topics_text
 from bot.config import ConfigError, config_from_dict
 from bot.config.topics import default_taxonomy, taxonomy_from_config
+from bot.text.taxonomy import find_topic
 from scrapers.models import Article
 from storage import Delivery
 from tests.fakes.telegram import FakeTelegram

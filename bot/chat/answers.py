@@ -12,11 +12,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from bot.chat.naming import QUOTES, find_label, find_named
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
 from bot.ingest.routing import alert_name, noun
 from bot.text.classify import Topic
-from bot.text.taxonomy import as_hashtag, find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
 from storage.search import marked
@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # types only: answers never touch the archive themselves
 
 MAX_UNITS = 4000  # UTF-16 units; Telegram allows 4096 after entity parsing, raw HTML is longer
 MAX_PHRASE, MAX_LATEST = 100, 10
-QUOTES = "\"'“”«»„‘’"
 
 
 def help_text(
@@ -53,18 +52,36 @@ def latest_request(
 ) -> tuple[int, Topic | None, str] | str:
     """Return (count, topic or entity, its kind) asked of /latest, or the reply to a name that
     is neither."""
+    terms = words.split()
+    # "/latest 3 Border security" or "/latest Border security 3": one count, the rest one label.
+    ends = [i for i in (0, len(terms) - 1) if terms and _is_count(terms[i])]
+    rest = terms[1:] if ends[:1] == [0] else terms[:-1] if ends else terms
+    if len(rest) > 1 and (found := find_label(" ".join(rest), topics=topics, entities=entities)):
+        return _count(terms[ends[0]]) if ends else 5, found[1], found[0]
     count, topic, kind = 5, None, ""
-    for term in words.split()[:3]:
-        if term.isascii() and term.isdigit():
-            count = max(1, min(int(term), MAX_LATEST))
+    for term in terms[:3]:
+        if _is_count(term):
+            count = _count(term)
             continue
         found = find_named(term, topics=topics, entities=entities)
         if found is None:
+            # Several words that are no label are named whole: the reader meant one name.
+            name = " ".join(rest) if len(rest) > 1 else term
             return say(
-                lang, "No topic or tag is called “{word}”. /topics lists them.", word=echo(term)
+                lang, "No topic or tag is called “{word}”. /topics lists them.", word=echo(name)
             )
         kind, topic = found
     return count, topic, kind
+
+
+def _is_count(term: str) -> bool:
+    """Tell whether a /latest term is the number of stories asked for."""
+    return term.isascii() and term.isdigit()
+
+
+def _count(term: str) -> int:
+    """Return the number of stories a count term asks for, within 1..MAX_LATEST."""
+    return max(1, min(int(term), MAX_LATEST))
 
 
 def latest_text(
@@ -244,35 +261,6 @@ def subscription_target(
     )
 
 
-def find_named(
-    text: str,
-    *,
-    topics: Sequence[Topic],
-    entities: Sequence[Topic] = (),
-    sources: Sequence[Source] = (),
-) -> tuple[SubscriptionKind, Topic | Source] | None:
-    """Return the topic, entity or source a reader's word names, and its kind; or None.
-
-    Precedence (README, "Chat commands"): a key before any label, hashtag or name, then a topic
-    before an entity before a source. So "csto" and "#ОДКБ" are the CSTO tag although a source
-    is named "CSTO" or "ОДКБ", and that source is still followed by its key (odkb-csto-en).
-    """
-    wanted = as_hashtag(text.strip(QUOTES)).casefold()
-    kinds = (
-        (SubscriptionKind.TOPIC, topics),
-        (SubscriptionKind.ENTITY, entities),
-        (SubscriptionKind.SOURCE, sources),
-    )
-    for kind, named in kinds:  # keys: what /mysubs offers to copy, and the config's own names
-        if found := next((n for n in named if as_hashtag(n.key).casefold() == wanted), None):
-            return kind, found
-    for kind, named in kinds[:2]:
-        if found := find_topic(named, text):
-            return kind, found
-    source = find_source(sources, text)
-    return (SubscriptionKind.SOURCE, source) if source else None
-
-
 def target_label(kind: str, name: str, lang: str = EN) -> str:
     """Return an alert as its replies name it, escaped: "the topic Peacekeeping" in English,
     "тема «Миротворчество»" in Russian (the case its Russian phrases are written for)."""
@@ -290,14 +278,6 @@ def _shown(topic: Topic, lang: str = EN) -> str:
         return topic.label_in(RU)
     others = [label for _, label in topic.labels if label != topic.label]
     return " / ".join([topic.label, *others])
-
-
-def find_source(sources: Sequence[Source], word: str) -> Source | None:
-    """Return the source whose key or name is `word` (any case), or None."""
-    wanted = word.strip(QUOTES).casefold()
-    return next(
-        (s for s in sources if wanted in (s.key.casefold(), s.display_name.casefold())), None
-    )
 
 
 def hit_text(

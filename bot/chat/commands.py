@@ -10,9 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.chat.answers import (
-    QUOTES,
-    find_named,
-    find_source,
     help_text,
     latest_request,
     latest_text,
@@ -23,6 +20,7 @@ from bot.chat.answers import (
     target_label,
     topics_text,
 )
+from bot.chat.naming import QUOTES, find_named, find_source
 from bot.chat.phrases import count_of, language, say
 from bot.chat.status import pause_text, retry_text, status_lines, status_text, unreachable
 from bot.config import Config

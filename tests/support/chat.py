@@ -29,9 +29,15 @@ TOPICS = {
 ENTITIES = {"csto": {"label": "CSTO", "labels": {"ru": "ОДКБ"}, "phrases": ["CSTO", "ОДКБ"]}}
 
 
-def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN, more_sources=()):
+def make_config(
+    tmp_path: Path,
+    base_url: str,
+    token: str = DEFAULT_TOKEN,
+    more_sources=(),
+    taxonomy: dict | None = None,
+):
     """Return a config with chat commands on, one admin, two sources (and `more_sources`), two
-    topics and an entity."""
+    topics and an entity (or `taxonomy`'s topics and entities)."""
     return config_from_dict(
         {
             "storage": {"path": str(tmp_path / "archive.db")},
@@ -47,8 +53,7 @@ def make_config(tmp_path: Path, base_url: str, token: str = DEFAULT_TOKEN, more_
                 {"key": "beta", "url": "https://beta.example/", "link_pattern": "/news/"},
                 *more_sources,
             ],
-            "topics": TOPICS,
-            "entities": ENTITIES,
+            **(taxonomy or {"topics": TOPICS, "entities": ENTITIES}),
         },
         path=tmp_path / "presswatch.toml",
         token=token,
@@ -162,9 +167,10 @@ def talk(
     limiter: RateLimiter | None = None,
     token=DEFAULT_TOKEN,
     more_sources=(),
+    taxonomy: dict | None = None,
 ):
     """Run `script(session)` against a started Chat, then stop it."""
-    config = make_config(tmp_path, fake.base_url, token, more_sources)
+    config = make_config(tmp_path, fake.base_url, token, more_sources, taxonomy)
     counters = Counters()
 
     async def main():
