@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.chat.application import RateLimiter
-from bot.chat.naming import find_label
+from bot.chat.naming import find_named
 from bot.text.taxonomy import taxonomy_from_dict
 from storage.subscriptions import SubscriptionKind
 from tests.fakes.telegram import FakeTelegram
@@ -122,8 +122,8 @@ def test_a_label_both_a_topic_and_a_tag_have_is_the_topic() -> None:
             "entities": {"talks-org": {"label": "Peace Talks", "phrases": ["PTO"]}},
         }
     )
-    found = find_label("peace talks", topics=taxonomy.topics, entities=taxonomy.entities)
+    found = find_named("peace talks", topics=taxonomy.topics, entities=taxonomy.entities)
     assert found == (SubscriptionKind.TOPIC, taxonomy.topics[0])
-    tag = find_label("Peace Talks", topics=(), entities=taxonomy.entities)
+    tag = find_named("Peace Talks", topics=(), entities=taxonomy.entities)
     assert tag == (SubscriptionKind.ENTITY, taxonomy.entities[0])
-    assert find_label("Peace", topics=taxonomy.topics, entities=taxonomy.entities) is None
+    assert find_named("Peace", topics=taxonomy.topics, entities=taxonomy.entities) is None

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot.chat.naming import QUOTES, find_label, find_named
+from bot.chat.naming import QUOTES, find_named
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
 from bot.ingest.routing import alert_name, noun
@@ -56,7 +56,7 @@ def latest_request(
     # "/latest 3 Border security" or "/latest Border security 3": one count, the rest one label.
     ends = [i for i in (0, len(terms) - 1) if terms and _is_count(terms[i])]
     rest = terms[1:] if ends[:1] == [0] else terms[:-1] if ends else terms
-    if len(rest) > 1 and (found := find_label(" ".join(rest), topics=topics, entities=entities)):
+    if len(rest) > 1 and (found := find_named(" ".join(rest), topics=topics, entities=entities)):
         return _count(terms[ends[0]]) if ends else 5, found[1], found[0]
     count, topic, kind = 5, None, ""
     for term in terms[:3]:

@@ -42,19 +42,6 @@ def find_named(
     return (SubscriptionKind.SOURCE, source) if source else None
 
 
-def find_label(
-    phrase: str, *, topics: Sequence[Topic], entities: Sequence[Topic]
-) -> tuple[SubscriptionKind, Topic] | None:
-    """Return the topic, else the entity, labelled `phrase` in any language (any case), or None."""
-    wanted = phrase.strip(QUOTES).casefold()
-    for kind, named in ((SubscriptionKind.TOPIC, topics), (SubscriptionKind.ENTITY, entities)):
-        for topic in named:
-            labels = (topic.label, *dict(topic.labels).values())
-            if wanted in {label.casefold() for label in labels}:
-                return kind, topic
-    return None
-
-
 def find_source(sources: Sequence[Source], word: str) -> Source | None:
     """Return the source whose key or name is `word` (any case), or None."""
     wanted = word.strip(QUOTES).casefold()
