@@ -232,18 +232,26 @@ class Composer:
         return tuple(names)
 
     def digest(
-        self, items: Sequence[OutboxItem], *, part: DigestMark | None = None
+        self,
+        items: Sequence[OutboxItem],
+        *,
+        part: DigestMark | None = None,
+        continued: bool = False,
     ) -> list[tuple[tuple[OutboxItem, ...], Message, DigestMark | None]]:
         """Pack a digest channel's rows into messages, splitting between articles; each part of a
         split digest comes with its mark (to keep, so a retry sends it as it was). Rows packed in
-        a part before (`part`) go out as that part again: its heading, number and order."""
+        a part before (`part`) go out as that part again: its heading, number and order; the
+        rest of a part that went out already (`continued`) says "(2/2, continued)"."""
         channel = self.channel(items[0].channel)
         if part is not None:
             order = {row: n for n, row in enumerate(part.rows)}
             items = sorted(items, key=lambda i: order.get(i.id, len(order)))
             entries = self._digest_entries(items, part.lang)
             head = DigestHead(part.head_html, part.head_plain)
-            packed = [digest_part(entries, head=head, number=(part.number, part.of))]
+            rest = part.lang if continued else None
+            packed = [
+                digest_part(entries, head=head, number=(part.number, part.of), continued=rest)
+            ]
             return [(tuple(items), self._digest_message(items[0], channel, packed[0]), part)]
         langs = {i.article.lang.split("-")[0] for i in items}
         lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English

@@ -30,6 +30,7 @@ from scrapers.normalize import without_trackers
 DAY = 86400
 DIGEST_BUDGET = 4000  # UTF-16 units of parsed text; Telegram's limit is 4096
 MAX_ENTRIES = 40  # each entry is two entities (bold, link); Telegram allows about 100 a message
+_CONTINUED = {"ru": "продолжение"}  # "(2/2, continued)": the rest of a part sent before
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,11 +207,16 @@ def pack_digest(
 
 
 def digest_part(
-    entries: list[DigestEntry], *, head: DigestHead, number: tuple[int, int]
+    entries: list[DigestEntry],
+    *,
+    head: DigestHead,
+    number: tuple[int, int],
+    continued: str | None = None,
 ) -> DigestPart:
     """Write one part of a split digest again as it was packed: its heading, its number and its
-    entries in their order (grouped by source as they come)."""
-    return _text(entries, list(range(len(entries))), head, number=number)
+    entries in their order (grouped by source as they come); with `continued` (the digest's
+    language), the rest of a part that went out already: "(2/2, continued)"."""
+    return _text(entries, list(range(len(entries))), head, number=number, continued=continued)
 
 
 def _text(
@@ -219,11 +225,17 @@ def _text(
     head: DigestHead | None,
     *,
     number: tuple[int, int] | None = None,
+    continued: str | None = None,
 ) -> DigestPart:
     """Join the chosen entries under their sources' names, after the heading."""
     html_blocks, plain_blocks = [], []
     if head:
-        mark = f" ({number[0]}/{number[1]})" if number else ""
+        mark = ""
+        if number:
+            # A part's rest lists fewer entries than the part did: the longer mark still fits
+            # (and DIGEST_BUDGET leaves 96 units under Telegram's limit besides).
+            more = "" if continued is None else f", {_continued(continued)}"
+            mark = f" ({number[0]}/{number[1]}{more})"
         first, _, rest = head.html.partition("\n")
         html_blocks.append(first.replace("</b>", f"{mark}</b>", 1) + ("\n" + rest if rest else ""))
         first, _, rest = head.plain.partition("\n")
@@ -236,6 +248,11 @@ def _text(
         html_blocks.append("\n".join([*named, *(e.html for e in members)]))
         plain_blocks.append("\n".join([*([group] if group else []), *(e.plain for e in members)]))
     return DigestPart(tuple(indexes), "\n\n".join(html_blocks), "\n\n".join(plain_blocks))
+
+
+def _continued(lang: str) -> str:
+    """Return the word that marks the rest of a part sent before, in the digest's language."""
+    return _CONTINUED.get(lang.split("-")[0].casefold(), "continued")
 
 
 def _period(start: datetime, end: datetime, *, zone: str, lang: str) -> str:

@@ -67,11 +67,19 @@ class Planner:
         for until, ids in held.items():
             self._store.outbox.defer(ids, until=until, now=now)
         for (_, packed), group in digests.items():
-            for rows, message, mark in self._composer.digest(group, part=packed):
+            rest = packed is not None and self._part_went_out(packed, group)
+            for rows, message, mark in self._composer.digest(group, part=packed, continued=rest):
                 if mark is not None and packed is None:
                     self._store.outbox.mark_digest(mark, now=now)
                 jobs.append(Job(group[0].chat_id, rows, message))
         return jobs
+
+    def _part_went_out(self, part: DigestMark, rows: list[OutboxItem]) -> bool:
+        """Tell whether some other row of a split digest's part was sent: then these rows are its
+        rest (retried in two batches, or due at different times), not the part a second time."""
+        others = set(part.rows) - {row.id for row in rows}
+        sent = self._store.outbox.states_of(others).values() if others else ()
+        return OutboxState.SENT in sent
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
         """Return until when a row waits for its channel's digest or quiet hours, if it does."""
