@@ -9,7 +9,8 @@ opens it as immutable; otherwise it is told what to do.
 An immutable connection takes no lock and never rereads a page it has cached: a service that
 starts meanwhile and checkpoints its first commits into the main file would make it answer from
 a mix of old and new pages (wrong counts, "database disk image is malformed"). So it answers only
-while the main file is the one it opened; after that every statement refuses (StorageError).
+while the main file is the one it opened; after that every statement, and the next row of one
+being read, refuses (StorageError).
 """
 
 from __future__ import annotations
@@ -145,9 +146,14 @@ class _Checked(sqlite3.Cursor):
         return rows
 
     def __next__(self) -> Any:
-        """Return the next row; check the file when there is none left."""
+        """Return the next row once the file is seen unchanged since it was read; check the file
+        also when there is none left, or when SQLite found a page it could not make sense of."""
         try:
-            return super().__next__()
-        except StopIteration:
-            self.connection.unchanged()
+            row = super().__next__()
+        except (StopIteration, sqlite3.DatabaseError):
+            self.connection.unchanged()  # "malformed" from a page of the new file: say why
             raise
+        # Each row, not only the last: a streamed export prints rows as they come, and those
+        # printed must all be from the file as it was (the rest are missing, and it says so).
+        self.connection.unchanged()
+        return row

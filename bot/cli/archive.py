@@ -32,6 +32,7 @@ from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
+from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
 from storage.search import holds_language, search, topic_keys
 
@@ -190,7 +191,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if args.output:
             count = _export_to_file(rows, args.output, args.format, progress)
         else:
-            count = _write_export(rows, sys.stdout, args.format, progress)
+            count = _export_to_stdout(rows, args.format, progress)
     target = args.output or "standard output"
     progress.finish(
         f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s"
@@ -206,9 +207,25 @@ def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progre
             count = _write_export(rows, out, fmt, progress)
         os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise CommandError(f"export: cannot write {path} ({exc.strerror or exc})") from exc
+    except StorageError as exc:  # the archive changed under an immutable read (storage/readonly.py)
+        raise CommandError(f"export: {path} not written (left as it was): {exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)  # whatever stopped it, even Ctrl-C
     return count
+
+
+def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress) -> int:
+    """Print the rows; if the read stops part way, say the output is incomplete (exit 1)."""
+    try:
+        return _write_export(rows, sys.stdout, fmt, progress)
+    except StorageError as exc:
+        # What was printed cannot be taken back: each row was read from the archive as it was,
+        # but the rest are missing, and a pipe's reader may not look at the exit status.
+        raise CommandError(
+            f"export: stopped after {progress.count:,} article(s): the output above is "
+            f"incomplete: {exc}"
+        ) from exc
 
 
 def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress) -> int:
