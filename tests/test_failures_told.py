@@ -333,7 +333,8 @@ def test_run_whose_http_address_is_taken_refuses_to_start_with_one_line_and_exit
     assert told == [
         f"presswatch: service.http: cannot listen on 127.0.0.1:{port} (Address already in use); "
         "whatever answers /healthz there is not this service: stop the other process or choose "
-        "another [service] http; not started"
+        "another [service] http (another worker on this machine: presswatch run --http "
+        "HOST:PORT); not started"
     ]
     assert " poll " not in result.stderr and "service started" not in result.stderr
 

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from importlib import import_module
 from typing import NoReturn
 
+from bot.config.fields import listen_address
+
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 # `run` cannot start here as configured (`[service] http` taken, an SQLite archive it cannot
 # open): restarting cannot fix it, so the systemd unit does not (RestartPreventExitStatus).
@@ -99,6 +101,19 @@ def whole(low: int, high: int) -> Callable[[str], int]:
                 f"expected a whole number from {low} to {high:,}, got {text!r}"
             )
         return int(text)
+
+    return parse
+
+
+def address(*, any_port: bool) -> Callable[[str], tuple[str, int]]:
+    """Return an argparse type for HOST:PORT of /healthz and /metrics; with `any_port`, port 0
+    (the system picks a free one) too."""
+
+    def parse(text: str) -> tuple[str, int]:
+        try:
+            return listen_address(text.strip(), any_port=any_port)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
 

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 opened = True
                 if early_stop.is_set():
                     return EXIT_OK
-                service = _service(app)
+                service = _service(app, http=args.http)
                 await service.run()
         except AddressTaken as exc:
             print(f"presswatch: {exc}", file=sys.stderr)
@@ -144,13 +144,14 @@ def run(args: argparse.Namespace) -> int:
     return code
 
 
-def _service(app: App) -> Service:
-    """Return the service: one process with its scheduler, or one of many workers (PostgreSQL)."""
+def _service(app: App, *, http: tuple[str, int] | None) -> Service:
+    """Return the service: one process with its scheduler, or one of many workers (PostgreSQL);
+    `http` (`run --http`) is where it serves /healthz and /metrics, over [service] http."""
     if app.fleet is None:
-        return Service(app, chat=_chat(app))
+        return Service(app, chat=_chat(app), http=http)
     from bot.service.fleet import FleetService  # noqa: PLC0415 - the [postgres] extra
 
-    return FleetService(app, chat=_chat(app))
+    return FleetService(app, chat=_chat(app), http=http)
 
 
 def _warn(config: Config) -> None:

@@ -20,6 +20,7 @@ from bot.cli.common import (
     Parser,
     ShowVersion,
     UsageError,
+    address,
     later,
     reader_gone,
 )
@@ -135,6 +136,16 @@ def _args_extract(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _args_run(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--http",
+        type=address(any_port=True),
+        metavar="HOST:PORT",
+        help="serve /healthz and /metrics here instead of [service] http: each worker of one "
+        "config on one machine needs its own port (0: any free one, named in the log)",
+    )
+
+
 CORE_COMMANDS = [
     Command(
         "once",
@@ -145,8 +156,11 @@ CORE_COMMANDS = [
     Command(
         "run",
         "run the service: poll each source on its interval and publish, until SIGTERM",
-        "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml",
+        "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml\n"
+        "  presswatch run --http 127.0.0.1:9109 --config presswatch.toml  "
+        "# a second worker here (PostgreSQL)",
         later("bot.cli.core", "run"),
+        _args_run,
     ),
     Command(
         "extract",

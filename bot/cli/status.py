@@ -3,7 +3,7 @@ its config.
 
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
 readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
-service's /healthz when `[service] http` is set (else it says whether `presswatch run` holds the
+service's /healthz when `[service] http` is set (or `status --http` names one) (else it says whether `presswatch run` holds the
 archive's lock). Exit status 1 when a source is failing, a channel has failed posts, Telegram
 refuses the token or does not answer, or the service is down or does not answer its /healthz.
 """
@@ -17,7 +17,7 @@ import signal
 import sqlite3
 
 from bot.archive import open_backend
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
 from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, RunStatus, StorageError, lock_holder
@@ -38,7 +38,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
         except (sqlite3.Error, StorageError) as exc:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
-    service, from_service = _ask_service(config)
+    service, from_service = _ask_service(config, args.http or config.service.http)
     print(f"archive: {backend}\nservice: {service}")
     for warning in config.warnings:
         print(f"warning: {warning}")
@@ -55,6 +55,15 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def _args_status(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--http",
+        type=address(any_port=False),
+        metavar="HOST:PORT",
+        help="ask the /healthz here instead of [service] http (a worker started with `run --http`)",
+    )
 
 
 def source_table(config: Config, snapshot: Snapshot) -> str:
@@ -115,14 +124,14 @@ def worker_table(snapshot: Snapshot) -> str:
     return f"workers: {len(snapshot.workers)} live\n" + table(rows)
 
 
-def _ask_service(config: Config) -> tuple[str, list[str]]:
-    """Ask the running service's /healthz (when configured): its line, and its own problems."""
-    if not config.service.http:
+def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str]]:
+    """Ask the running service's /healthz at `http` (when given): its line, and its own problems."""
+    if not http:
         return _from_lock(config), []
     import urllib.error  # noqa: PLC0415 - ~40 ms to import; only a configured /healthz needs it
     import urllib.request  # noqa: PLC0415
 
-    host, port = config.service.http
+    host, port = http
     url = f"http://{host}:{port}/healthz"
     try:
         # 5 s: a busy service (a backfill, a slow disk) still answers; a dead one fails at once.
@@ -187,8 +196,11 @@ COMMANDS: list[Command] = [
     Command(
         "status",
         "show each source's and channel's health at a glance; exit 1 if any failed",
-        "presswatch status --config presswatch.toml",
+        "presswatch status --config presswatch.toml\n"
+        "  presswatch status --http 127.0.0.1:9109 --config presswatch.toml  "
+        "# ask the worker started with run --http",
         _cmd_status,
+        _args_status,
     ),
     Command(
         "reload",

@@ -241,6 +241,18 @@ def parse_duration(value: Any, where: str, *, most: int = YEAR) -> int:
         raise ConfigError(f"{where}: {exc}") from exc
 
 
+def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
+    """Parse 'host:port' ('[::1]:9108' too) into its host and port; ValueError if malformed.
+    Port 0 (the system picks a free one) only with `any_port`."""
+    host, _, port = value.rpartition(":")
+    low = 0 if any_port else 1
+    if not host.strip("[]") or not port.isascii() or not port.isdigit():
+        raise ValueError(f"expected 'host:port' such as '127.0.0.1:9108', got {value!r}")
+    if not low <= int(port) < 65536:
+        raise ValueError(f"expected a port from {low} to 65535, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
 def span(total: int) -> str:
     """Return seconds in the largest unit that divides them ('7d', '90m')."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):

@@ -21,7 +21,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
-from bot.config.fields import ABSENT, ConfigError, Table, one_of, present, quiet_hours, within
+from bot.config.fields import (
+    ABSENT,
+    ConfigError,
+    Table,
+    listen_address,
+    one_of,
+    present,
+    quiet_hours,
+    within,
+)
 from bot.config.model import (
     Channel,
     Config,
@@ -336,11 +345,11 @@ def _service(t: Table):
     t.finish()
     if http is ABSENT:
         return ServiceConfig() if t.ok else ABSENT
-    host, _, port = http.rpartition(":")
-    if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
-        t.report("http", f"expected 'host:port' such as '127.0.0.1:9108', got {http!r}")
+    try:
+        return ServiceConfig(http=listen_address(http))
+    except ValueError as exc:
+        t.report("http", str(exc))
         return ABSENT
-    return ServiceConfig(http=(host.strip("[]"), int(port)))
 
 
 def _health(t: Table):

@@ -3,7 +3,7 @@
 It serves one request per connection, GET or HEAD, to at most a few clients at a time, each under
 a deadline: a slow or silent client is cut off and never queues work behind it.
 
-AddressTaken     the configured address cannot be listened on (another process has it)
+AddressTaken     the address asked for cannot be listened on (another process has it)
 """
 
 from __future__ import annotations
@@ -33,14 +33,17 @@ _REASONS = {
 
 
 class AddressTaken(Exception):
-    """`[service] http` cannot be listened on; the message says what to do."""
+    """`[service] http` (or `run --http`) cannot be listened on; the message says what to do."""
 
 
 class MonitorServer:
     """A minimal HTTP/1.1 server for /healthz and /metrics: GET or HEAD, one request per connection."""
 
-    def __init__(self, monitor: Monitor, *, host: str, port: int) -> None:
+    def __init__(
+        self, monitor: Monitor, *, host: str, port: int, setting: str = "[service] http"
+    ) -> None:
         self._monitor, self._host, self._port = monitor, host, port
+        self._setting = setting  # what the operator changes to choose another address
         self._server: asyncio.Server | None = None
         self._slots = asyncio.Semaphore(_MAX_CLIENTS)
         self._open: set[asyncio.StreamWriter] = set()
@@ -62,15 +65,18 @@ class MonitorServer:
             if exc.errno == errno.EADDRINUSE:
                 advice = (
                     "whatever answers /healthz there is not this service: stop the other "
-                    "process or choose another [service] http"
+                    f"process or choose another {self._setting}"
                 )
+                if self._setting.startswith("["):  # a second worker of one config, likely
+                    advice += " (another worker on this machine: presswatch run --http HOST:PORT)"
             else:  # no such address here, a port this user may not take: no process to stop
                 advice = (
                     "this machine has no such address, or this user may not listen on that "
-                    "port: choose another [service] http"
+                    f"port: choose another {self._setting}"
                 )
+            named = "service.http" if self._setting.startswith("[") else self._setting
             raise AddressTaken(
-                f"service.http: cannot listen on {self._host}:{self._port} "
+                f"{named}: cannot listen on {self._host}:{self._port} "
                 f"({_reason(exc)}); {advice}; not started"
             ) from exc
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self._host, self.port)

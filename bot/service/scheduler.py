@@ -83,8 +83,12 @@ class Service:
         stop_deadline: float = FINISH_DEADLINE,
         poll_timeout: float | None = None,
         heartbeat: float = HEARTBEAT,
+        http: tuple[str, int] | None = None,
     ) -> None:
         self.app = app
+        # `run --http`: this process's address, over `[service] http` (workers of one config
+        # on one machine each need their own); a reload keeps it, as it keeps [service].
+        self._http = http
         self._chat = chat
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
@@ -225,11 +229,13 @@ class Service:
         return "paused" if self.scheduler.state == STATE_PAUSED else "stopped"
 
     async def _start_http(self) -> MonitorServer | None:
-        """Serve /healthz and /metrics when `[service] http` is set; raise AddressTaken if taken."""
-        if not self.app.config.service.http:
+        """Serve /healthz and /metrics at `run --http` or `[service] http`, if either is given;
+        raise AddressTaken if it is taken."""
+        if not (self._http or self.app.config.service.http):
             return None
-        host, port = self.app.config.service.http
-        server = MonitorServer(self.monitor, host=host, port=port)
+        host, port = self._http or self.app.config.service.http
+        setting = "--http" if self._http else "[service] http"
+        server = MonitorServer(self.monitor, host=host, port=port, setting=setting)
         await server.start()
         return server
 
