@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import sqlite3
 import statistics
 import tempfile
@@ -56,6 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "archive.db"
@@ -70,6 +72,9 @@ def main() -> None:
             for name, conn in conns.items():
                 times[name].append(_export(conn))
         medians = {name: statistics.median(values) for name, values in times.items()}
+        if args.json:
+            print(json.dumps({"runs": times, "medians": medians}))
+            return
         for name, values in times.items():
             runs = ", ".join(f"{v:.3f}" for v in values)
             print(f"{name:9} median {medians[name]:.3f} s  ({runs})")

@@ -51,3 +51,9 @@ def test_the_polling_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
     assert measured["server_requests"] > 0
     assert "| 304 Not Modified |" in measured["report"]
     assert "Command: `python -m bench.polling --sources 2" in measured["report"]
+
+
+def test_the_immutable_export_benchmark_runs_clean_in_its_short_form() -> None:
+    result = bench("immutable_export", "--articles", "300", "--runs", "1")
+    assert set(result["medians"]) == {"immutable", "checked", "wal"}
+    assert all(len(runs) == 1 and runs[0] > 0 for runs in result["runs"].values())
