@@ -146,8 +146,8 @@ class _Checked(sqlite3.Cursor):
         return rows
 
     def __next__(self) -> Any:
-        """Return the next row once the file is seen unchanged since it was read; check the file
-        also when there is none left, or when SQLite found a page it could not make sense of."""
+        """Return the next row once the file is seen unchanged since the connection opened it; check
+        the file also when none is left, or when SQLite found a page it could not make sense of."""
         try:
             row = super().__next__()
         except (StopIteration, sqlite3.DatabaseError):
