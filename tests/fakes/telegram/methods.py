@@ -185,19 +185,21 @@ class BotMethods(ForwardMethods):
         text, mode = p.get("text") or "", (p.get("parse_mode") or "").lower()
         if mode not in ("", "html", "markdown", "markdownv2"):
             raise ApiError(400, "Bad Request: unsupported parse_mode")
-        parsed = ParsedText(text)
-        if mode == "html":
-            try:
-                if self._reject_html:
-                    raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
-                parsed = parse_html(text, strict=self._strict)
-            except HtmlParseError as exc:
-                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        parsed = self._parse_html(text) if mode == "html" else ParsedText(text)
         if not parsed.text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(parsed.text) > MAX_TEXT_UTF16:
             raise ApiError(400, "Bad Request: message is too long")
         return parsed
+
+    def _parse_html(self, text: str) -> ParsedText:
+        """Parse HTML markup as Telegram does, or raise its 400 (always, after reject_html)."""
+        try:
+            if self._reject_html:
+                raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
+            return parse_html(text, strict=self._strict)
+        except HtmlParseError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
 
     def _edit_target(self, p: dict, chat: int | None) -> tuple[int, int]:
         """Return the (chat, message id) an edit names, or raise as Telegram does without an id."""

@@ -12,7 +12,7 @@ with the right types, an http(s) ``url``, and not both small and large media pre
 
 from __future__ import annotations
 
-from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
+from .entities import ParsedText, utf16_len
 from .params import int_param, json_param, require_chat
 from .records import NOT_MODIFIED, ApiError, SentMessage
 
@@ -106,14 +106,7 @@ class PhotoMethods:
         text, mode = p.get("caption") or "", (p.get("parse_mode") or "").lower()
         if mode not in ("", "html", "markdown", "markdownv2"):
             raise ApiError(400, "Bad Request: unsupported parse_mode")
-        parsed = ParsedText(text)
-        if mode == "html" and text:
-            try:
-                if self._reject_html:
-                    raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
-                parsed = parse_html(text, strict=self._strict)
-            except HtmlParseError as exc:
-                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        parsed = self._parse_html(text) if mode == "html" and text else ParsedText(text)
         if utf16_len(parsed.text) > MAX_CAPTION_UTF16:
             raise ApiError(400, "Bad Request: message caption is too long")
         return parsed
