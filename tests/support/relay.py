@@ -54,6 +54,16 @@ class FakeTime:
         self.t += seconds
 
 
+class InTurn:
+    """A sender that answers each send with its next outcome, whatever the message."""
+
+    def __init__(self, *outcomes: Outcome) -> None:
+        self.outcomes = list(outcomes)
+
+    async def send(self, message: Message) -> Outcome:
+        return self.outcomes.pop(0)
+
+
 @dataclass
 class ScriptedSender:
     """Deliver everything (ids count per chat) unless a chat has outcomes queued for it."""
