@@ -76,6 +76,32 @@ def world():
         yield copy
 
 
+@pytest.fixture
+def telegram(request):
+    """The loopback fake Bot API, without flood control unless a `telegram` mark says otherwise.
+
+    The mark's keywords go to FakeTelegram (e.g. `rate_limit=RateLimit()`, Telegram's limits);
+    `virtual_time=True` puts its flood limits on the `time` fixture's clock.
+    """
+    from tests.fakes.telegram import FakeTelegram
+
+    mark = request.node.get_closest_marker("telegram")
+    options = {"rate_limit": None} | (mark.kwargs if mark else {})
+    if options.pop("virtual_time", False):
+        options["clock"] = request.getfixturevalue("time").monotonic
+    with FakeTelegram(**options) as fake:
+        yield fake
+
+
+@pytest.fixture
+def time():
+    """Virtual time for a relay, its pacer and the fake Bot API's flood limits to share."""
+    from tests.support.relay import FakeTime
+
+    # A real millisecond per sleep lets the sends in flight over the socket get the CPU.
+    return FakeTime(real=0.001)
+
+
 @pytest.fixture(scope="session")
 def postgres():
     """A throw-away PostgreSQL server for the session, with a migrated template database.

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.fakes.telegram import DEFAULT_TOKEN, RateLimit
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.world import World, write_config
+
+# The fake keeps Telegram's flood limits (the shared `telegram` fixture has none by default).
+pytestmark = pytest.mark.telegram(rate_limit=RateLimit())
 
 ROOT = Path(__file__).resolve().parent.parent
 # Every run here has the fake Bot API's token unless a test takes it away (token=None).
@@ -53,12 +56,6 @@ def listing(*slugs: str) -> str:
 def world():
     with World(keys=("interaffairs-en",)) as w:
         yield w
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram() as fake:
-        yield fake
 
 
 def with_pages(config: Path, template: str) -> Path:

@@ -25,6 +25,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from storage import Store
 from tests.fakes.sites import FakeSites
+from tests.support.ministry import poll_once
 from tests.support.world import World, write_config
 
 GOOD = "interaffairs-en"
@@ -147,21 +148,11 @@ def test_redirect_to_loopback_with_the_guard_on(tmp_path, world, bad, monkeypatc
     )
     # Only the bad source is polled here: with the guard on, no loopback copy can be reached at all.
     cfg = load_config(config, environ={})
-
-    async def go():
-        store = Store.open(cfg.storage_path)
-        try:
-            async with make_client(cfg.fetch) as client:
-                ctx = poll_context(cfg, fetcher=Fetcher(client, cfg.fetch), store=store)
-                return await poll_source(cfg.source("bad"), ctx)
-        finally:
-            store.close()
-
     with respx.mock:
         respx.get("http://bad.example/").mock(
             return_value=httpx.Response(302, headers={"Location": "http://127.0.0.1:1/admin"})
         )
-        run = asyncio.run(go())
+        run = asyncio.run(poll_once(cfg, key="bad"))
     assert run.status == "error" and "non-public address 127.0.0.1" in run.error
 
 

@@ -14,7 +14,6 @@ import pytest
 from bot.config import Channel, ConfigError, config_from_dict
 from bot.ingest.routing import passes
 from scrapers.models import Article
-from tests.fakes.telegram import FakeTelegram, RateLimit
 from tests.support.clocks import HandClock
 from tests.support.world import World, cycle, write_config
 
@@ -29,14 +28,6 @@ def world():
     """Only TASS, whose saved feed has articles on the CSTO summit and one on something else."""
     with World(("tass-com",)) as copy:
         yield copy
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram(
-        rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)
-    ) as fake:
-        yield fake
 
 
 def test_a_csto_channel_gets_the_articles_tagged_csto_and_no_other(

@@ -10,14 +10,11 @@ from bot.chat.answers import MAX_UNITS, fit
 from bot.delivery.render import utf16_len as units
 from scrapers.models import Article
 from storage import Delivery, RunRecord, RunStatus
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import RateLimit
 from tests.support.chat import ADMIN, GROUP, OTHER, READER, T0, add, seed, talk
 
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
+# The fake keeps Telegram's flood limits (the shared `telegram` fixture has none by default).
+pytestmark = pytest.mark.telegram(rate_limit=RateLimit())
 
 
 @pytest.fixture
@@ -27,22 +24,22 @@ def store(store):
 
 
 def test_start_publishes_commands_drops_stale_updates_and_answers_help(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
-    fake.push_message(chat_id=READER, user_id=READER, text="/help sent while the bot was down")
+    telegram.push_message(chat_id=READER, user_id=READER, text="/help sent while the bot was down")
 
     async def script(s):
         return await s.ask("/start"), await s.ask("/help", user=ADMIN)
 
-    (start, admin_help), _ = talk(fake, store, tmp_path, script)
-    assert {c["command"] for c in fake.commands} >= {"latest", "search", "subscribe", "mysubs"}
-    assert "pause" not in {c["command"] for c in fake.commands}
+    (start, admin_help), _ = talk(telegram, store, tmp_path, script)
+    assert {c["command"] for c in telegram.commands} >= {"latest", "search", "subscribe", "mysubs"}
+    assert "pause" not in {c["command"] for c in telegram.commands}
     assert "/search" in start and "/pause" not in start
     assert "/pause" in admin_help and "/retry" in admin_help
-    assert len(fake.messages_for(READER)) == 1  # the stale /help was dropped, not answered
+    assert len(telegram.messages_for(READER)) == 1  # the stale /help was dropped, not answered
 
 
-def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
+def test_search_answers_escaped_linked_hits(telegram, store, tmp_path) -> None:
     async def script(s):
         return (
             await s.ask("/search border"),
@@ -51,7 +48,7 @@ def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
             await s.ask('/search "*:()'),
         )
 
-    (found, empty, nothing, punctuation), counters = talk(fake, store, tmp_path, script)
+    (found, empty, nothing, punctuation), counters = talk(telegram, store, tmp_path, script)
     assert "Talks on &lt;b&gt;border&lt;/b&gt; &amp; security" in found
     assert "<b>border</b>" in found.casefold() and "[border]" not in found.casefold()  # bold match
     assert '<a href="https://beta.example/news/2">' in found
@@ -61,7 +58,7 @@ def test_search_answers_escaped_linked_hits(fake, store, tmp_path) -> None:
     assert counters.value("chat_commands", command="search") == 4
 
 
-def test_hostile_input_gets_short_escaped_answers(fake, store, tmp_path) -> None:
+def test_hostile_input_gets_short_escaped_answers(telegram, store, tmp_path) -> None:
     async def script(s):
         return (
             await s.ask("/search " + "x" * 10_000),
@@ -70,14 +67,14 @@ def test_hostile_input_gets_short_escaped_answers(fake, store, tmp_path) -> None
             await s.ask("/subscribe <i>oops"),
         )
 
-    (long, odd, latest, subscribe), _ = talk(fake, store, tmp_path, script)
+    (long, odd, latest, subscribe), _ = talk(telegram, store, tmp_path, script)
     assert "too long" in long and units(long) < 200
     assert "&lt;script&gt;" in odd and "\u202e" not in odd and "<script>" not in odd
     assert "No topic or tag is called “&lt;b&gt;”" in latest
     assert "&lt;i&gt;oops" in subscribe
 
 
-def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
+def test_latest_counts_topics_and_caps(telegram, store, tmp_path) -> None:
     for n in range(4, 20):
         add(store, n, f"Routine note {n} " + "word " * 60, body="long text " * 200)
 
@@ -89,7 +86,7 @@ def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
             await s.ask("/latest Border_Security 3"),
         )
 
-    (two, topic, capped, border), _ = talk(fake, store, tmp_path, script)
+    (two, topic, capped, border), _ = talk(telegram, store, tmp_path, script)
     assert two.count("<a href=") == 2 and "Routine note 19" in two
     assert (
         topic.count("<a href=") == 1
@@ -101,7 +98,7 @@ def test_latest_counts_topics_and_caps(fake, store, tmp_path) -> None:
 
 
 def test_latest_shows_a_reprinted_story_once_naming_its_other_sources(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     original = add(store, 5, "CSTO statement adopted", body="Leaders adopted it.")
     for n, source in ((6, "beta"), (7, "gamma")):
@@ -112,24 +109,26 @@ def test_latest_shows_a_reprinted_story_once_naming_its_other_sources(
     async def script(s):
         return await s.ask("/latest 2")
 
-    answer, _ = talk(fake, store, tmp_path, script)
+    answer, _ = talk(telegram, store, tmp_path, script)
     assert answer.count("CSTO statement adopted") == 1
     assert '<a href="https://alpha.example/news/5">' in answer  # the original leads its story
     assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta, gamma" in answer
     assert answer.count("<a href=") == 2 and "Summit statement adopted" in answer
 
 
-def test_topics_and_sources_list_the_config(fake, store, tmp_path) -> None:
+def test_topics_and_sources_list_the_config(telegram, store, tmp_path) -> None:
     async def script(s):
         return await s.ask("/topics"), await s.ask("/sources")
 
-    (topics, sources), _ = talk(fake, store, tmp_path, script)
+    (topics, sources), _ = talk(telegram, store, tmp_path, script)
     assert "<code>peacekeeping</code> — Peacekeeping" in topics
     assert "<b>Alpha Ministry</b> <code>alpha</code> — 2 articles" in sources
     assert "<code>beta</code> — 1 article\n" in sources + "\n"  # one article, not "1 articles"
 
 
-def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store, tmp_path) -> None:
+def test_latest_and_search_link_without_a_feeds_tracking_parameters(
+    telegram, store, tmp_path
+) -> None:
     url = "https://alpha.example/news/9?id=7&utm_source=rss&utm_medium=feed"
     day = datetime(2024, 5, 2, tzinfo=UTC)
     article = Article(url, url, "Tracked summit", published=day, body="Tracked summit.")
@@ -138,7 +137,7 @@ def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store,
     async def script(s):
         return await s.ask("/latest 1"), await s.ask("/search tracked")
 
-    (latest, found), _ = talk(fake, store, tmp_path, script)
+    (latest, found), _ = talk(telegram, store, tmp_path, script)
     for answer in (latest, found):
         assert '<a href="https://alpha.example/news/9?id=7">Tracked summit</a>' in answer
         assert "utm_" not in answer
@@ -146,7 +145,7 @@ def test_latest_and_search_link_without_a_feeds_tracking_parameters(fake, store,
     assert "<i>Alpha Ministry · 02.05.2024</i>" in latest
 
 
-def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
+def test_subscriptions_in_a_private_chat(telegram, store, tmp_path) -> None:
     async def script(s):
         return [
             await s.ask(text)
@@ -164,7 +163,7 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
             )
         ] + [await s.ask("/subscribe alpha", user=OTHER, chat=GROUP, chat_type="group")]
 
-    answers, _ = talk(fake, store, tmp_path, script)
+    answers, _ = talk(telegram, store, tmp_path, script)
     (topic, again, source, phrase, unknown, mine, off, off_phrase, not_on, all_off, group) = answers
     assert "Subscribed to the topic Peacekeeping" in topic
     assert "You already follow the topic Peacekeeping" in again
@@ -190,7 +189,7 @@ def test_subscriptions_in_a_private_chat(fake, store, tmp_path) -> None:
 
 
 def test_mysubs_names_a_topic_in_the_reader_s_language_and_its_command_works(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     async def script(s):
         await s.ask("/subscribe peacekeeping", language="ru")
@@ -198,14 +197,14 @@ def test_mysubs_names_a_topic_in_the_reader_s_language_and_its_command_works(
         command = mine.split("<code>")[1].split("</code>")[0]
         return mine, await s.ask(command, language="ru")
 
-    (mine, off), _ = talk(fake, store, tmp_path, script)
+    (mine, off), _ = talk(telegram, store, tmp_path, script)
     assert "• тема «Миротворчество» — <code>/unsubscribe peacekeeping</code>" in mine
     assert off == "Подписка отменена: тема «Миротворчество»."
     assert store.subscriptions.of_user(READER) == []
 
 
 def test_a_quoted_unsubscribe_stops_the_phrase_not_the_topic_of_the_same_name(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     # /mysubs offers `/unsubscribe peacekeeping` for the topic and `/unsubscribe "peacekeeping"`
     # for the phrase: each must stop its own alert, whichever was made first.
@@ -214,15 +213,15 @@ def test_a_quoted_unsubscribe_stops_the_phrase_not_the_topic_of_the_same_name(
         await s.ask('/subscribe "peacekeeping"')
         return [await s.ask('/unsubscribe "peacekeeping"')]
 
-    (off,), _ = talk(fake, store, tmp_path, script)
+    (off,), _ = talk(telegram, store, tmp_path, script)
     assert off == "Unsubscribed from the phrase “peacekeeping”."
     assert [s.kind for s in store.subscriptions.of_user(READER)] == ["topic"]
 
 
 def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
-    hint, _ = talk(fake, store, tmp_path, lambda s: s.ask("/subscribe"))
+    hint, _ = talk(telegram, store, tmp_path, lambda s: s.ask("/subscribe"))
     assert (
         "<code>/subscribe peacekeeping</code>, <code>/subscribe csto</code>, "
         "<code>/subscribe alpha</code>"
@@ -230,24 +229,26 @@ def test_subscribe_alone_gives_examples_from_this_bot_s_own_topics_and_sources(
     assert "tass-com" not in hint  # a source this bot does not follow would not work
 
 
-def test_mysubs_with_no_alerts_offers_the_same_examples_as_subscribe(fake, store, tmp_path) -> None:
+def test_mysubs_with_no_alerts_offers_the_same_examples_as_subscribe(
+    telegram, store, tmp_path
+) -> None:
     async def script(s):
         return await s.ask("/mysubs"), await s.ask("/mysubs", language="ru")
 
-    (english, russian), _ = talk(fake, store, tmp_path, script)
+    (english, russian), _ = talk(telegram, store, tmp_path, script)
     assert english.startswith("You have no alerts. Follow a topic, a tag, a source or a phrase:")
     assert "<code>/subscribe alpha</code>" in english  # this bot's own source, to copy
     assert russian.startswith("У вас нет подписок. Подпишитесь на тему, тег, источник или фразу:")
     assert "<code>/subscribe alpha</code>" in russian
 
 
-def test_subscription_rows_name_the_private_chat(fake, store, tmp_path) -> None:
-    talk(fake, store, tmp_path, lambda s: s.ask('/subscribe "CSTO summit"'))
+def test_subscription_rows_name_the_private_chat(telegram, store, tmp_path) -> None:
+    talk(telegram, store, tmp_path, lambda s: s.ask('/subscribe "CSTO summit"'))
     [sub] = store.subscriptions.of_user(READER)
     assert (sub.chat_id, sub.kind, sub.value) == (str(READER), "phrase", "CSTO summit")
 
 
-def test_unknown_commands_and_plain_text(fake, store, tmp_path) -> None:
+def test_unknown_commands_and_plain_text(telegram, store, tmp_path) -> None:
     async def script(s):
         unknown = await s.ask("/frobnicate now")
         text = await s.ask("hello there")
@@ -261,13 +262,13 @@ def test_unknown_commands_and_plain_text(fake, store, tmp_path) -> None:
         )
         return unknown, text, group
 
-    (unknown, text, group), _ = talk(fake, store, tmp_path, script)
+    (unknown, text, group), _ = talk(telegram, store, tmp_path, script)
     assert "I don't know /frobnicate" in unknown and "/help" in unknown
     assert "/help" in text
     assert group == ["I don't know /frobnicate. /help lists what I can do."]
 
 
-def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
+def test_operator_commands_are_for_admins_only(telegram, store, tmp_path) -> None:
     failed = add(store, 30, "Failed post", deliveries=[Delivery("main", "@presswatch_test")])
     store.db.execute("update outbox set state = 'failed' where article_id = ?", [failed])
     store.db.conn.commit()
@@ -288,7 +289,7 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
             ],
         ]
 
-    answers, _ = talk(fake, store, tmp_path, script)
+    answers, _ = talk(telegram, store, tmp_path, script)
     refused, paused, unknown, status, retried, nothing, resumed = answers
     assert "for the operator" in refused
     assert "Paused alpha" in paused and "Name a source" in unknown and "alpha, beta" in unknown
@@ -302,7 +303,9 @@ def test_operator_commands_are_for_admins_only(fake, store, tmp_path) -> None:
     )
 
 
-def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, tmp_path) -> None:
+def test_status_tells_the_operator_of_polls_that_left_an_item_out(
+    telegram, store, tmp_path
+) -> None:
     now = datetime.now(UTC)
     gave_up = "HTTP 404 Not Found, still after 6h: archived from its listing, not posted"
     store.sources.record_run(RunRecord("alpha", now, now, RunStatus.PARTIAL, error=gave_up))
@@ -311,18 +314,18 @@ def test_status_tells_the_operator_of_polls_that_left_an_item_out(fake, store, t
     async def script(s):
         return await s.ask("/status", user=ADMIN)
 
-    status, _ = talk(fake, store, tmp_path, script)
+    status, _ = talk(telegram, store, tmp_path, script)
     lines = {line.split(":")[0].split()[-1]: line for line in status.splitlines() if ":" in line}
     assert lines["alpha"].endswith("; 1 poll in 24h left an item out")
     assert "left an item out" not in lines["beta"]
     assert ", 1 article; " in lines["beta"] and ", 2 articles; " in lines["alpha"]
 
 
-def test_status_says_in_words_that_a_source_never_succeeded(fake, store, tmp_path) -> None:
+def test_status_says_in_words_that_a_source_never_succeeded(telegram, store, tmp_path) -> None:
     async def script(s):
         return await s.ask("/status", user=ADMIN)
 
-    status, _ = talk(fake, store, tmp_path, script)
+    status, _ = talk(telegram, store, tmp_path, script)
     assert "alpha: new, 2 articles; last success none yet" in status
     assert "last success -" not in status
 

@@ -10,7 +10,6 @@ from bot.chat.naming import find_named
 from bot.text.taxonomy import taxonomy_from_dict
 from scrapers.models import Source
 from storage.subscriptions import SubscriptionKind
-from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ENTITIES, READER, T0, add, seed, talk
 
 # A source named as the entity is: the shipped config's odkb-csto-en is "CSTO", -ru "ОДКБ".
@@ -20,13 +19,6 @@ CSTO_SITE = {
     "url": "https://csto.example/rss",
     "kind": "feed",
 }
-
-
-@pytest.fixture
-def fake():
-    """The fake Bot API without flood control: these tests ask more than 20 a minute."""
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
 
 
 @pytest.fixture
@@ -43,7 +35,7 @@ def _roomy(fake, store, tmp_path, script, **kit):
 
 
 def test_a_reader_follows_an_entity_by_key_label_or_hashtag_in_either_language(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     async def script(s):
         return [
@@ -57,7 +49,9 @@ def test_a_reader_follows_an_entity_by_key_label_or_hashtag_in_either_language(
             await s.ask("/unsubscribe csto"),
         ]
 
-    on, again, again_ru, mine, mine_ru, off_ru, on_ru, off = _roomy(fake, store, tmp_path, script)
+    on, again, again_ru, mine, mine_ru, off_ru, on_ru, off = _roomy(
+        telegram, store, tmp_path, script
+    )
     assert on == "Subscribed to the tag CSTO. New articles will arrive here."
     assert again == "You already follow the tag CSTO."
     assert again_ru == "Вы уже подписаны: тег «ОДКБ»."
@@ -69,13 +63,13 @@ def test_a_reader_follows_an_entity_by_key_label_or_hashtag_in_either_language(
     assert store.subscriptions.of_user(READER) == []
 
 
-def test_an_entity_subscription_is_stored_as_its_own_kind(fake, store, tmp_path) -> None:
-    _roomy(fake, store, tmp_path, lambda s: s.ask("/subscribe ОДКБ"))
+def test_an_entity_subscription_is_stored_as_its_own_kind(telegram, store, tmp_path) -> None:
+    _roomy(telegram, store, tmp_path, lambda s: s.ask("/subscribe ОДКБ"))
     [sub] = store.subscriptions.of_user(READER)
     assert (sub.kind, sub.value) == (SubscriptionKind.ENTITY, "csto")
 
 
-def test_latest_filters_by_an_entity_named_either_way(fake, store, tmp_path) -> None:
+def test_latest_filters_by_an_entity_named_either_way(telegram, store, tmp_path) -> None:
     async def script(s):
         return [
             await s.ask("/latest csto"),
@@ -83,7 +77,7 @@ def test_latest_filters_by_an_entity_named_either_way(fake, store, tmp_path) -> 
             await s.ask("/latest nato"),
         ]
 
-    english, russian, unknown = _roomy(fake, store, tmp_path, script)
+    english, russian, unknown = _roomy(telegram, store, tmp_path, script)
     for reply in (english, russian):
         assert "CSTO staff meet" in reply
         assert "Peacekeepers" not in reply and "Summit statement" not in reply
@@ -92,7 +86,7 @@ def test_latest_filters_by_an_entity_named_either_way(fake, store, tmp_path) -> 
     assert unknown == "No topic or tag is called “nato”. /topics lists them."
 
 
-def test_topics_help_and_usage_name_the_tags(fake, store, tmp_path) -> None:
+def test_topics_help_and_usage_name_the_tags(telegram, store, tmp_path) -> None:
     async def script(s):
         return [
             await s.ask("/topics"),
@@ -102,7 +96,7 @@ def test_topics_help_and_usage_name_the_tags(fake, store, tmp_path) -> None:
             await s.ask("/subscribe"),
         ]
 
-    topics, topics_ru, help_en, help_ru, usage = _roomy(fake, store, tmp_path, script)
+    topics, topics_ru, help_en, help_ru, usage = _roomy(telegram, store, tmp_path, script)
     assert "<b>Tags</b>" in topics and "• <code>csto</code> — CSTO / ОДКБ" in topics
     assert "<b>Теги</b>" in topics_ru and "• <code>csto</code> — ОДКБ" in topics_ru
     assert "/latest [N] [topic or tag]" in help_en
@@ -111,7 +105,7 @@ def test_topics_help_and_usage_name_the_tags(fake, store, tmp_path) -> None:
     assert "<code>/subscribe csto</code>" in usage
 
 
-def test_a_word_naming_an_entity_and_a_source_follows_the_entity(fake, store, tmp_path) -> None:
+def test_a_word_naming_an_entity_and_a_source_follows_the_entity(telegram, store, tmp_path) -> None:
     async def script(s):
         return [
             await s.ask("/subscribe CSTO"),
@@ -119,7 +113,7 @@ def test_a_word_naming_an_entity_and_a_source_follows_the_entity(fake, store, tm
             await s.ask("/mysubs"),
         ]
 
-    tag, site, mine = _roomy(fake, store, tmp_path, script, more_sources=[CSTO_SITE])
+    tag, site, mine = _roomy(telegram, store, tmp_path, script, more_sources=[CSTO_SITE])
     assert tag.startswith("Subscribed to the tag CSTO.")
     assert site.startswith("Subscribed to the source CSTO.")
     assert "• source «CSTO» — <code>/unsubscribe odkb-csto-en</code>" in mine
@@ -166,7 +160,7 @@ def test_one_documented_precedence_resolves_a_word_with_two_meanings(word, kind,
 
 
 def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
-    fake, store, tmp_path, monkeypatch
+    telegram, store, tmp_path, monkeypatch
 ) -> None:
     # A tag labelled as a topic is: once the topic was stopped, "/unsubscribe Peacekeeping" read
     # the word as the topic again and answered "You did not follow" while the tag kept coming.
@@ -181,7 +175,7 @@ def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
             await s.ask("/unsubscribe Peacekeeping"),
         ]
 
-    *_, first, second, third = _roomy(fake, store, tmp_path, script)
+    *_, first, second, third = _roomy(telegram, store, tmp_path, script)
     # Each reply names the kind it stopped: the two alerts share their label.
     assert (first, second) == (
         "Unsubscribed from the topic Peacekeeping.",
@@ -192,7 +186,7 @@ def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
 
 
 def test_mysubs_says_which_alerts_match_nothing_since_the_config_dropped_their_key(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     # Kept, as the key may come back, but a reader should not wait for alerts that cannot come.
     for kind, value in (("entity", "csto"), ("topic", "gone"), ("source", "closed")):
@@ -201,7 +195,7 @@ def test_mysubs_says_which_alerts_match_nothing_since_the_config_dropped_their_k
     async def script(s):
         return [await s.ask("/mysubs"), await s.ask("/mysubs", language="ru")]
 
-    mine, mine_ru = _roomy(fake, store, tmp_path, script)
+    mine, mine_ru = _roomy(telegram, store, tmp_path, script)
     assert mine.splitlines()[1:4] == [
         "• tag «CSTO» — <code>/unsubscribe csto</code>",
         "• topic «gone» (matches nothing now: no longer configured) — "

@@ -9,7 +9,6 @@ from bot.chat.application import RateLimiter
 from bot.chat.naming import find_named
 from bot.text.taxonomy import taxonomy_from_dict
 from storage.subscriptions import SubscriptionKind
-from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ENTITIES, TOPICS, add, seed, talk
 
 # The chat kit's taxonomy plus a topic and a tag whose labels have several words in each language.
@@ -34,13 +33,6 @@ TAXONOMY = {
 
 
 @pytest.fixture
-def fake():
-    """The fake Bot API without flood control: these tests ask more than 20 a minute."""
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
-@pytest.fixture
 def store(store):
     """The shared empty archive (conftest, both backends): the chat kit's three articles, one on
     diplomacy and one tagged UN."""
@@ -61,10 +53,10 @@ def _ask(fake, store, tmp_path, *asked: tuple[str, str]) -> list[str]:
 
 
 def test_latest_takes_a_topic_label_of_several_words_in_either_language(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     border, counted, ru, en_of_ru, trailing = _ask(
-        fake,
+        telegram,
         store,
         tmp_path,
         ("/latest Border security", "en"),
@@ -83,10 +75,10 @@ def test_latest_takes_a_topic_label_of_several_words_in_either_language(
 
 
 def test_latest_takes_a_tag_label_of_several_words_in_either_language(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     en, ru = _ask(
-        fake,
+        telegram,
         store,
         tmp_path,
         ("/latest 2 United Nations", "en"),
@@ -99,10 +91,10 @@ def test_latest_takes_a_tag_label_of_several_words_in_either_language(
 
 
 def test_several_words_that_are_no_label_are_refused_whole_in_either_language(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     en, ru, one_word_kept = _ask(
-        fake,
+        telegram,
         store,
         tmp_path,
         ("/latest Border patrol", "en"),

@@ -10,14 +10,11 @@ from telegram import error as tg
 
 from bot.chat.application import Chat, RateLimiter
 from bot.service.counters import Counters
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import RateLimit
 from tests.support.chat import OTHER, READER, make_config, seed, talk
 
-
-@pytest.fixture
-def fake():
-    with FakeTelegram() as server:
-        yield server
+# The fake keeps Telegram's flood limits (the shared `telegram` fixture has none by default).
+pytestmark = pytest.mark.telegram(rate_limit=RateLimit())
 
 
 @pytest.fixture
@@ -27,7 +24,7 @@ def store(store):
 
 
 def test_a_flood_from_one_user_gets_one_slow_down_and_others_are_served(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     async def script(s):
         flood = await s.exchange(["/help"] * 13, replies=11)
@@ -35,7 +32,7 @@ def test_a_flood_from_one_user_gets_one_slow_down_and_others_are_served(
         return flood, barrier, len(s.fake.messages_for(READER))
 
     (flood, barrier, total), counters = talk(
-        fake, store, tmp_path, script, limiter=RateLimiter(limit=10, window=3600)
+        telegram, store, tmp_path, script, limiter=RateLimiter(limit=10, window=3600)
     )
     assert sum("Slow down" in m for m in flood) == 1 and "Slow down" in flood[-1]
     assert total == 11 and "/search" in barrier
@@ -51,7 +48,9 @@ def test_rate_limiter_window_slides() -> None:
     assert [limiter.check(1) for _ in range(3)] == ["ok", "ok", "warn"]
 
 
-def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(fake, store, tmp_path, caplog) -> None:
+def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(
+    telegram, store, tmp_path, caplog
+) -> None:
     def broken():
         raise RuntimeError("disk on fire")
 
@@ -59,13 +58,13 @@ def test_a_failing_handler_answers_sorry_and_the_bot_goes_on(fake, store, tmp_pa
         s.chat.store.sources.article_counts = broken
         return await s.ask("/sources"), await s.ask("/help")
 
-    (sorry, after), _ = talk(fake, store, tmp_path, script)
+    (sorry, after), _ = talk(telegram, store, tmp_path, script)
     assert "went wrong on my side" in sorry and "/search" in after
     assert "disk on fire" in caplog.text
 
 
-def test_a_refused_token_turns_commands_off(fake, store, tmp_path, caplog) -> None:
-    config = make_config(tmp_path, fake.base_url, token="999:wrong")
+def test_a_refused_token_turns_commands_off(telegram, store, tmp_path, caplog) -> None:
+    config = make_config(tmp_path, telegram.base_url, token="999:wrong")
     chat = Chat(config=config, store=store, counters=Counters(), snapshot=None)
     with caplog.at_level(logging.ERROR):
         assert asyncio.run(chat.start_when_reachable(asyncio.Event())) is False

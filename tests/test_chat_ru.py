@@ -12,20 +12,12 @@ from bot.chat.application import RateLimiter
 from bot.chat.phrases import EN, RU, count_of, language, phrases, say
 from bot.text.plural import counted, ru_form
 from storage.hits import SearchHit
-from tests.fakes.telegram import FakeTelegram
 from tests.support.chat import ADMIN, GROUP, OTHER, add, seed, talk
 
 # What stays as it is in a Russian reply: the bot's name, the config's source names and keys and
 # channel name, a topic label the config gives in English only, and the zone of a UTC source's times.
 KEPT = ("Alpha Ministry", "Border security", "presswatch", "alpha", "beta", "gamma", "main", "UTC")
 ROOMY = 1000  # messages a minute: these tests ask more than a reader may
-
-
-@pytest.fixture
-def fake():
-    """The fake Bot API without flood control: these tests send one chat more than 20 a minute."""
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
 
 
 @pytest.fixture
@@ -93,7 +85,7 @@ TYPED = "/all " + " ".join(text.partition(" ")[2] for text in ASKED)
 
 
 def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_english(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     add(store, 5, "Reprinted note", body="Reprinted.", source="alpha")
     add(store, 6, "Reprinted note", body="Reprinted.", source="beta")
@@ -108,7 +100,7 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
             replies[lang].append(await s.ask("/subscribe alpha", **group))
         return replies
 
-    replies, _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    replies, _ = talk(telegram, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
     asked = [*ASKED, "admin /help", *ADMIN_ASKED, "group /subscribe"]
     assert len(replies["ru"]) == len(asked)
     for text, ru, en in zip(asked, *replies.values(), strict=True):
@@ -146,7 +138,7 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
 
 
 def test_a_story_s_other_sources_and_its_time_are_written_for_the_reader(
-    fake, store, tmp_path
+    telegram, store, tmp_path
 ) -> None:
     original = add(store, 5, "CSTO statement adopted", body="Leaders adopted it.")
     add(store, 6, "CSTO statement adopted", body="Leaders adopted it.", source="beta")
@@ -156,7 +148,7 @@ def test_a_story_s_other_sources_and_its_time_are_written_for_the_reader(
     async def script(s):
         return await s.ask("/latest 1", language="ru-RU"), await s.ask("/latest 1")
 
-    (ru, en), _ = talk(fake, store, tmp_path, script)
+    (ru, en), _ = talk(telegram, store, tmp_path, script)
     assert "Alpha Ministry · 01.05.2024 14:00 UTC · также beta" in ru and russian(ru)
     assert "Alpha Ministry · 01.05.2024 14:00 UTC · also beta" in en
 
@@ -178,16 +170,16 @@ def test_moscow_time_is_written_as_a_russian_reader_reads_it() -> None:
     assert "TASS · 16.05.2022 15:40 MSK · also BelTA" in hit_text(hit, names, zones, also=["BelTA"])
 
 
-def test_the_command_menu_is_published_in_russian_too(fake, store, tmp_path) -> None:
-    talk(fake, store, tmp_path, lambda s: s.ask("/help"))
-    menu, russian_menu = fake.commands, fake.commands_in["ru"]
+def test_the_command_menu_is_published_in_russian_too(telegram, store, tmp_path) -> None:
+    talk(telegram, store, tmp_path, lambda s: s.ask("/help"))
+    menu, russian_menu = telegram.commands, telegram.commands_in["ru"]
     assert [c["command"] for c in russian_menu] == [c["command"] for c in menu]
     assert "search the archive: /search words" in [c["description"] for c in menu]
     assert all(russian(c["description"]) for c in russian_menu), russian_menu
-    assert list(fake.commands_in) == ["ru"]
+    assert list(telegram.commands_in) == ["ru"]
 
 
-def test_a_russian_flood_and_a_failure_are_answered_in_russian(fake, store, tmp_path) -> None:
+def test_a_russian_flood_and_a_failure_are_answered_in_russian(telegram, store, tmp_path) -> None:
     def broken():
         raise RuntimeError("disk on fire")
 
@@ -196,18 +188,18 @@ def test_a_russian_flood_and_a_failure_are_answered_in_russian(fake, store, tmp_
         s.chat.store.sources.article_counts = broken
         return flood[-1], await s.ask("/sources", user=OTHER, language="ru")
 
-    (slow, sorry), _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(1, 60))
+    (slow, sorry), _ = talk(telegram, store, tmp_path, script, limiter=RateLimiter(1, 60))
     assert "предел — 1 сообщение за 60 секунд" in slow and russian(slow)
     assert "у меня что-то пошло не так" in sorry and russian(sorry)
 
 
-def test_the_alert_limit_is_said_in_russian(fake, store, tmp_path) -> None:
+def test_the_alert_limit_is_said_in_russian(telegram, store, tmp_path) -> None:
     async def script(s):
         for n in range(20):
             await s.ask(f'/subscribe "phrase {n}"', language="ru")
         return await s.ask('/subscribe "one more"', language="ru")
 
-    full, _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    full, _ = talk(telegram, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
     assert full.startswith("У вас уже 20 подписок, больше я не храню.") and russian(full)
 
 
@@ -272,7 +264,7 @@ def test_every_phrase_has_the_same_fields_in_russian_and_reads_russian() -> None
 
 
 @pytest.mark.parametrize("lang", [RU, EN])
-def test_unsubscribe_names_what_it_stopped_as_subscribe_named_it(fake, store, tmp_path, lang):
+def test_unsubscribe_names_what_it_stopped_as_subscribe_named_it(telegram, store, tmp_path, lang):
     # "/unsubscribe csto" once answered "Unsubscribed from csto." after "the tag CSTO".
     typed = ["peacekeeping", "csto", "alpha", '"border guards"']
 
@@ -282,7 +274,7 @@ def test_unsubscribe_names_what_it_stopped_as_subscribe_named_it(fake, store, tm
             [await s.ask(f"/unsubscribe {word}", language=lang) for word in typed],
         ]
 
-    (on, off), _ = talk(fake, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
+    (on, off), _ = talk(telegram, store, tmp_path, script, limiter=RateLimiter(limit=ROOMY))
     subscribed, unsubscribed = (
         (r"Subscribed to (.+)\. New articles", r"Unsubscribed from (.+)\.$")
         if lang == EN

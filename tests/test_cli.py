@@ -11,21 +11,19 @@ import pytest
 
 from bot.cli.main import all_commands
 from tests.fakes.sites import rebase
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.telegram import DEFAULT_TOKEN, RateLimit
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.world import write_config
+
+pytestmark = pytest.mark.telegram(
+    rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 # Every run here has the fake Bot API's token unless a test takes it away (token=None).
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
-        yield fake
 
 
 def test_once_posts_each_article_once_across_two_runs(world, telegram, tmp_path) -> None:

@@ -8,10 +8,7 @@ so the table stays fast; one subprocess run checks that all problems come at onc
 
 from __future__ import annotations
 
-import logging
 import re
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -175,16 +172,6 @@ CASES = [
     ("alert threshold", "health", "alert_after_failures = 0", "health.alert_after_failures"),
     ("wrong type", "health", 'alert_after_failures = "three"', "health.alert_after_failures"),
 ]
-
-
-@pytest.fixture
-def restore_logging():
-    """Undo the handlers and hooks main() installs."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level, sys.excepthook, threading.excepthook)
-    yield
-    root.handlers[:], root.level = saved[0], saved[1]
-    sys.excepthook, threading.excepthook = saved[2], saved[3]
 
 
 def _run(tmp_path: Path, text: str, capsys) -> tuple[int, list[str]]:

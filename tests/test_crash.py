@@ -108,11 +108,9 @@ def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
     assert allowed.stderr.strip().splitlines()[-1].startswith("1 of 1 sources reachable")
 
 
-@pytest.fixture
-def outbox_rows(tmp_path, store):
-    """A config and an archive (conftest's, either backend) with one row in each state."""
-    config = _config(tmp_path, storage=storage_setting(store, tmp_path / "archive.db"))
-    for n, title in enumerate(["Waiting", "Unsure", "Refused", "Done"]):
+def _queue(store, titles: list[str]) -> None:
+    """Archive an article of each title (ids 1, 2, …), each queued for the main channel."""
+    for n, title in enumerate(titles):
         store.add_article(
             Article(
                 url=f"https://tass.com/{n}", canonical_url=f"https://tass.com/{n}", title=title
@@ -121,6 +119,13 @@ def outbox_rows(tmp_path, store):
             now=NOW,
             deliveries=[Delivery("main", "@presswatch_test")],
         )
+
+
+@pytest.fixture
+def outbox_rows(tmp_path, store):
+    """A config and an archive (conftest's, either backend) with one row in each state."""
+    config = _config(tmp_path, storage=storage_setting(store, tmp_path / "archive.db"))
+    _queue(store, ["Waiting", "Unsure", "Refused", "Done"])
     store.outbox.mark_uncertain(2, error="TimedOut: timed out", now=NOW)
     store.outbox.mark_failed(3, error="Forbidden: bot was kicked from the channel chat", now=NOW)
     store.outbox.mark_sent(4, message_id=8, now=NOW)
@@ -199,15 +204,7 @@ def test_outbox_shows_how_each_uncertain_row_was_settled(tmp_path, store) -> Non
         ),
         encoding="utf-8",
     )
-    for n, title in enumerate(["Found", "Absent", "Protected", "Waiting", "Edited"]):
-        store.add_article(
-            Article(
-                url=f"https://tass.com/{n}", canonical_url=f"https://tass.com/{n}", title=title
-            ),
-            source_key="wire-a",
-            now=NOW,
-            deliveries=[Delivery("main", "@presswatch_test")],
-        )
+    _queue(store, ["Found", "Absent", "Protected", "Waiting", "Edited"])
     probes = store.outbox.probes
     store.outbox.mark_uncertain([1, 2, 3, 4, 5], error="TimedOut: timed out", now=NOW)
     probes.found([1], message_id=57, note="found as message 57", now=NOW)

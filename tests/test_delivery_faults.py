@@ -17,8 +17,10 @@ import pytest
 from bot.delivery.publish import RelayReport
 from bot.delivery.telegram import TelegramSender
 from storage import OutboxState, Store
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.support.relay import FakeTime, add, article, channel, make_config, relay_for
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.relay import PACED, FakeTime, add, article, channel, make_config, relay_for
+
+pytestmark = pytest.mark.telegram(rate_limit=PACED, virtual_time=True)
 
 A, B, C, D = ("a", "-1001001"), ("b", "-1001002"), ("c", "-1001003"), ("d", "-1001004")
 ADMIN = "555"
@@ -93,24 +95,11 @@ def copies(fake: FakeTelegram, chat: str) -> Counter:
 
 
 @pytest.fixture
-def time() -> FakeTime:
-    return FakeTime(real=0.001)
-
-
-@pytest.fixture
-def fake(time):
-    # Telegram's limits, on the relay's clock: a relay that paced badly would see real 429s.
-    limits = RateLimit(per_chat_per_minute=20, per_chat_min_interval=3.0, global_per_second=30)
-    with FakeTelegram(rate_limit=limits, clock=time.monotonic) as server:
-        yield server
-
-
-@pytest.fixture
-def harness(tmp_path, fake, time):
+def harness(tmp_path, telegram, time):
     made: list[Harness] = []
 
     def build(**kwargs) -> Harness:
-        made.append(Harness(tmp_path, fake, time, **kwargs))
+        made.append(Harness(tmp_path, telegram, time, **kwargs))
         return made[-1]
 
     yield build
@@ -118,73 +107,74 @@ def harness(tmp_path, fake, time):
         h.store.close()
 
 
-def test_every_post_reaches_every_channel_once(harness, fake) -> None:
+def test_every_post_reaches_every_channel_once(harness, telegram) -> None:
     h = harness(channels=[A, B])
     h.post(3, A, B)
     [report] = h.run()
     assert report.sent == 6 and h.states() == {OutboxState.SENT: 6}
-    assert copies(fake, A[1]) == copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
-    assert h.row(A[1], 2)["message_id"] == fake.messages_for(int(A[1]))[-1].message_id
+    assert copies(telegram, A[1]) == copies(telegram, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
+    assert h.row(A[1], 2)["message_id"] == telegram.messages_for(int(A[1]))[-1].message_id
 
 
-def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, fake) -> None:
+def test_pacing_keeps_under_telegrams_limits_and_serves_chats_in_turn(harness, telegram) -> None:
     h = harness(channels=[A, B])
     h.post(30, A)
     add(h.store, 99, B)
     h.run()
-    assert fake.throttled == {}
+    assert telegram.throttled == {}
     assert h.states() == {OutboxState.SENT: 31}
     # B did not wait for A's 30 posts: its one post is among the first sends. (Within the first
     # three, not two: both lanes start together, but on a loaded machine A's first round trip and
     # its pacing pause can finish before B's request reaches the fake.)
-    chats = [m.chat for m in fake.messages]
+    chats = [m.chat for m in telegram.messages]
     assert chats.index(int(B[1])) <= 2 and chats.count(int(A[1])) == 30
 
 
 def test_a_kicked_chat_fails_with_a_reason_alerts_once_and_does_not_delay_others(
-    harness, fake
+    harness, telegram
 ) -> None:
-    fake.forbid_chat(int(A[1]))
+    telegram.forbid_chat(int(A[1]))
     h = harness(channels=[A, B], admin_chat_id=ADMIN)
     h.post(3, A, B)
     [report] = h.run()
-    assert copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
+    assert copies(telegram, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
     assert (
         h.states(A[1]) == {OutboxState.FAILED: 3}
         and "bot was kicked" in h.row(A[1], 2)["last_error"]
     )
-    assert sum(1 for c in fake.requests if c.params.get("chat_id") == A[1]) == 1
-    [alert] = fake.messages_for(int(ADMIN))
+    assert sum(1 for c in telegram.requests if c.params.get("chat_id") == A[1]) == 1
+    [alert] = telegram.messages_for(int(ADMIN))
     assert "refuses posts" in alert.text and alert.parse_mode is None
     assert report.failed_chats == {"a"}
-    fake.restore_chat(int(A[1]))
+    telegram.restore_chat(int(A[1]))
     h.store.outbox.retry(h.store.outbox.ids_in(OutboxState.FAILED), now=h.time.now())
     h.run()
-    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
+    assert copies(telegram, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
         OutboxState.SENT: 6
     }
-    assert "takes posts again" in fake.messages_for(int(ADMIN))[-1].text
+    assert "takes posts again" in telegram.messages_for(int(ADMIN))[-1].text
 
 
-def test_a_flood_wait_is_stored_and_other_chats_continue(harness, fake, time) -> None:
-    fake.flood_next(1, retry_after=25, chat=int(A[1]))
+def test_a_flood_wait_is_stored_and_other_chats_continue(harness, telegram, time) -> None:
+    telegram.flood_next(1, retry_after=25, chat=int(A[1]))
     h = harness(channels=[A, B])
     h.post(3, A, B)
     h.run()
     assert (
-        copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1}) and copies(fake, A[1]) == Counter()
+        copies(telegram, B[1]) == Counter({"0": 1, "1": 1, "2": 1})
+        and copies(telegram, A[1]) == Counter()
     )
     row = h.row(A[1], 0)
     assert row["state"] == OutboxState.PENDING and "flood wait of 25s" in row["last_error"]
     assert row["next_attempt_at"] is not None
     h.run(rounds=2, advance=26)
-    assert copies(fake, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
+    assert copies(telegram, A[1]) == Counter({"0": 1, "1": 1, "2": 1}) and h.states() == {
         OutboxState.SENT: 6
     }
 
 
-def test_a_server_error_is_uncertain_and_held(harness, fake) -> None:
-    fake.fail_next(1, status=500, chat=int(A[1]))
+def test_a_server_error_is_uncertain_and_held(harness, telegram) -> None:
+    telegram.fail_next(1, status=500, chat=int(A[1]))
     h = harness(channels=[A])
     h.post(2, A)
     h.run(rounds=2, advance=3600)
@@ -192,21 +182,21 @@ def test_a_server_error_is_uncertain_and_held(harness, fake) -> None:
         h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
         and "Internal Server Error" in h.row(A[1], 0)["last_error"]
     )
-    assert copies(fake, A[1]) == Counter({"1": 1})
+    assert copies(telegram, A[1]) == Counter({"1": 1})
 
 
-def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, fake) -> None:
-    fake.hang_next(1, seconds=60, chat=int(A[1]))
+def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, telegram) -> None:
+    telegram.hang_next(1, seconds=60, chat=int(A[1]))
     h = harness(channels=[A, B], timeout=0.5)
     h.post(3, A, B)
     h.run()
-    assert fake.held == 1  # A's first request is still held by the fake ...
-    assert copies(fake, B[1]) == Counter({"0": 1, "1": 1, "2": 1})  # ... and B got everything
+    assert telegram.held == 1  # A's first request is still held by the fake ...
+    assert copies(telegram, B[1]) == Counter({"0": 1, "1": 1, "2": 1})  # ... and B got everything
     assert (
         h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
         and "TimedOut" in h.row(A[1], 0)["last_error"]
     )
-    assert copies(fake, A[1]) == Counter({"1": 1, "2": 1})
+    assert copies(telegram, A[1]) == Counter({"1": 1, "2": 1})
 
 
 @pytest.mark.parametrize(
@@ -214,84 +204,86 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, fake) ->
     [("hold", 1, OutboxState.UNCERTAIN), ("resend", 2, OutboxState.SENT)],
 )
 def test_an_accepted_then_dropped_send_is_doubled_only_with_resend(
-    harness, fake, policy, times, state
+    harness, telegram, policy, times, state
 ) -> None:
-    fake.drop_after_accept_next(1, chat=int(A[1]))
+    telegram.drop_after_accept_next(1, chat=int(A[1]))
     h = harness(channels=[A], uncertain=policy)
     h.post(2, A)
     h.run(rounds=3, advance=3600)
-    assert copies(fake, A[1]) == Counter({"0": times, "1": 1})
+    assert copies(telegram, A[1]) == Counter({"0": times, "1": 1})
     assert h.row(A[1], 0)["state"] == state
 
 
-def test_rejected_html_is_sent_again_as_plain_text(harness, fake) -> None:
-    fake.reject_html()
+def test_rejected_html_is_sent_again_as_plain_text(harness, telegram) -> None:
+    telegram.reject_html()
     h = harness(channels=[A])
     h.post(2, A)
     h.run()
-    assert [m.parse_mode for m in fake.messages] == [None, None]
-    assert fake.messages[0].plain.startswith("Title 0\nTASS") and h.states() == {
+    assert [m.parse_mode for m in telegram.messages] == [None, None]
+    assert telegram.messages[0].plain.startswith("Title 0\nTASS") and h.states() == {
         OutboxState.SENT: 2
     }
 
 
-def test_a_too_long_message_is_shortened(harness, fake) -> None:
-    fake.fail_next(1, status=400, description="Bad Request: message is too long", chat=int(A[1]))
+def test_a_too_long_message_is_shortened(harness, telegram) -> None:
+    telegram.fail_next(
+        1, status=400, description="Bad Request: message is too long", chat=int(A[1])
+    )
     h = harness(channels=[A])
     add(h.store, 0, A, summary="A long summary sentence. " * 40)
     h.run()
-    [message] = fake.messages
+    [message] = telegram.messages
     assert len(message.plain) < 600 and h.states() == {OutboxState.SENT: 1}
 
 
-def test_a_migrated_group_is_followed_and_the_operator_told(harness, fake, caplog) -> None:
-    fake.migrate_chat(-4001, -1004001)
+def test_a_migrated_group_is_followed_and_the_operator_told(harness, telegram, caplog) -> None:
+    telegram.migrate_chat(-4001, -1004001)
     h = harness(channels=[("group", "-4001")])
     h.post(2, ("group", "-4001"))
     with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
         h.run()
-    assert copies(fake, "-1004001") == Counter({"0": 1, "1": 1}) and h.states() == {
+    assert copies(telegram, "-1004001") == Counter({"0": 1, "1": 1}) and h.states() == {
         OutboxState.SENT: 2
     }
     assert [c["chat_id"] for c in h.store.outbox.channels.all()] == ["-1004001"]
     assert 'set chat_id = "-1004001"' in caplog.text
 
 
-def test_story_edits_name_new_sources_and_not_modified_is_success(harness, fake) -> None:
+def test_story_edits_name_new_sources_and_not_modified_is_success(harness, telegram) -> None:
     h = harness(channels=[A])
     original = add(h.store, 0, A)
     h.run(advance=10)  # each run is a new process: the clock moves on between them
     assert h.store.posts.enqueue_update(original, kind="edit", now=h.time.now()) == 1
     h.run(advance=10)  # the same text: Telegram answers "message is not modified"
-    assert fake.edits == [] and h.states() == {OutboxState.SENT: 2}
+    assert telegram.edits == [] and h.states() == {OutboxState.SENT: 2}
     h.store.add_article(
         add_article_body(1), source_key="belta", now=h.time.now(), duplicate_of=original
     )
     h.store.posts.enqueue_update(original, kind="edit", now=h.time.now())
     h.run()
-    [edit] = fake.edits
-    assert "Also: BelTA" in edit.plain and edit.message_id == fake.messages[0].message_id
+    [edit] = telegram.edits
+    assert "Also: BelTA" in edit.plain and edit.message_id == telegram.messages[0].message_id
 
 
-def test_a_correction_reply_answers_the_channels_post(harness, fake) -> None:
+def test_a_correction_reply_answers_the_channels_post(harness, telegram) -> None:
     h = harness(channels=[A], corrections="reply")
     original = add(h.store, 0, A)
     h.run(advance=10)
     h.store.posts.enqueue_update(original, kind="reply", now=h.time.now())
     h.run()
-    post, reply = fake.messages
+    post, reply = telegram.messages
     assert reply.reply_to_message_id == post.message_id and reply.plain.startswith(
         "Updated: Title 0"
     )
 
 
 def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_one_doubles(
-    harness, fake
+    harness, telegram
 ) -> None:
-    fake.drop_after_accept_next(1, chat=int(A[1]))  # delivered, but we cannot know: one double
-    fake.fail_next(1, status=500, chat=int(B[1]))  # not delivered, yet uncertain: resent once
-    fake.flood_next(1, retry_after=20, chat=int(C[1]))
-    fake.forbid_chat(int(D[1]))
+    telegram.drop_after_accept_next(1, chat=int(A[1]))  # delivered, but we cannot know: one double
+    telegram.fail_next(1, status=500, chat=int(B[1]))  # not delivered, yet uncertain: resent once
+    telegram.flood_next(1, retry_after=20, chat=int(C[1]))
+    telegram.forbid_chat(int(D[1]))
     h = harness(channels=[A, B, C, D], uncertain="resend", admin_chat_id=ADMIN)
     h.post(4, A, B, C, D)
     h.run(rounds=6, advance=600)
@@ -301,9 +293,9 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
         for r in h.store.db.query("select last_error from outbox where state = 'failed'")
     )
     once = Counter({"0": 1, "1": 1, "2": 1, "3": 1})
-    assert copies(fake, A[1]) == once + Counter({"0": 1})
-    assert copies(fake, B[1]) == copies(fake, C[1]) == once
-    assert len(fake.messages_for(int(ADMIN))) == 1
+    assert copies(telegram, A[1]) == once + Counter({"0": 1})
+    assert copies(telegram, B[1]) == copies(telegram, C[1]) == once
+    assert len(telegram.messages_for(int(ADMIN))) == 1
 
 
 def add_article_body(n: int):

@@ -19,7 +19,6 @@ from bot.delivery.digest import (
 )
 from bot.delivery.render import utf16_len
 from storage import Delivery, OutboxState
-from tests.fakes.telegram import FakeTelegram
 from tests.support.posting import CHAT, Harness
 from tests.support.relay import (
     START,
@@ -253,17 +252,18 @@ def test_a_digest_period_across_a_clock_change_names_both_zones() -> None:
 # -- how a digest reads ---------------------------------------------------------------------------
 
 
-def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(tmp_path) -> None:
-    with FakeTelegram(rate_limit=None) as fake:
-        h = Harness(tmp_path, fake, digest="1h", timezone=MSK)
-        created = START + timedelta(minutes=20)  # 12:20 in Moscow: the 12:00-13:00 digest
-        for n, source in enumerate(("tass-com", "belta", "tass-com")):
-            h.store.add_article(
-                article(n), source_key=source, now=created, deliveries=[Delivery("main", CHAT)]
-            )
-        h.time.advance(60 * 60)  # 10:00 UTC, 13:00 in Moscow
-        h.run()
-        (digest,) = fake.messages_for(CHAT)
+def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(
+    tmp_path, telegram
+) -> None:
+    h = Harness(tmp_path, telegram, digest="1h", timezone=MSK)
+    created = START + timedelta(minutes=20)  # 12:20 in Moscow: the 12:00-13:00 digest
+    for n, source in enumerate(("tass-com", "belta", "tass-com")):
+        h.store.add_article(
+            article(n), source_key=source, now=created, deliveries=[Delivery("main", CHAT)]
+        )
+    h.time.advance(60 * 60)  # 10:00 UTC, 13:00 in Moscow
+    h.run()
+    (digest,) = telegram.messages_for(CHAT)
     assert digest.plain.splitlines() == [
         "Digest · 28.11.2026 12:00–13:00 MSK",
         "3 articles from 2 sources",
@@ -280,24 +280,23 @@ def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(tmp
     )
 
 
-def test_a_mixed_digest_names_every_time_s_zone_in_its_one_language(tmp_path) -> None:
+def test_a_mixed_digest_names_every_time_s_zone_in_its_one_language(tmp_path, telegram) -> None:
     # A Russian and an English article: the digest is in English, "MSK" in its heading and in
     # each entry, not "МСК" under the Russian one's title.
-    with FakeTelegram(rate_limit=None) as fake:
-        h = Harness(tmp_path, fake, digest="1h", timezone=MSK)
-        moscow = tuple(replace(s, timezone=MSK) for s in h.config.sources)
-        h.config = replace(h.config, sources=moscow)
-        created = START + timedelta(minutes=20)
-        for n, lang in enumerate(("ru", "en")):
-            h.store.add_article(
-                article(n, lang=lang),
-                source_key="tass-com",
-                now=created,
-                deliveries=[Delivery("main", CHAT)],
-            )
-        h.time.advance(60 * 60)
-        h.run()
-        (digest,) = fake.messages_for(CHAT)
+    h = Harness(tmp_path, telegram, digest="1h", timezone=MSK)
+    moscow = tuple(replace(s, timezone=MSK) for s in h.config.sources)
+    h.config = replace(h.config, sources=moscow)
+    created = START + timedelta(minutes=20)
+    for n, lang in enumerate(("ru", "en")):
+        h.store.add_article(
+            article(n, lang=lang),
+            source_key="tass-com",
+            now=created,
+            deliveries=[Delivery("main", CHAT)],
+        )
+    h.time.advance(60 * 60)
+    h.run()
+    (digest,) = telegram.messages_for(CHAT)
     assert digest.plain.splitlines()[0] == "Digest · 28.11.2026 12:00–13:00 MSK"
     assert digest.plain.splitlines()[4:] == [
         "• Title 0 · 28.11.2026 12:00 MSK",

@@ -30,6 +30,7 @@ from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch
 from tests.support.monitor import T0, article, make_config, monitor
 from tests.support.offline import closed_port, offline_config
+from tests.support.relay import InTurn
 from tests.support.service import RunningService, free_port
 from tests.support.world import World, write_config
 
@@ -160,16 +161,9 @@ def test_a_refused_token_makes_healthz_degraded(tmp_path) -> None:
 
 
 def test_sends_keep_the_word_on_telegram_and_the_console_is_not_telegram() -> None:
-    class Script:
-        def __init__(self, *outcomes):
-            self.outcomes = list(outcomes)
-
-        async def send(self, message):
-            return self.outcomes.pop(0)
-
     counters = Counters()
     sender = MeteredSender(
-        Script(
+        InTurn(
             RetryLater(600, f"{TOKEN_REFUSED}: Unauthorized"),
             RetryLater(30, "network: down"),
             Delivered(1),
@@ -184,7 +178,7 @@ def test_sends_keep_the_word_on_telegram_and_the_console_is_not_telegram() -> No
     assert states == ["refused", "unreachable", "ok"]
 
     console = MeteredSender(
-        Script(Delivered(None)), counters, channels={"@c": "main"}, console=True
+        InTurn(Delivered(None)), counters, channels={"@c": "main"}, console=True
     )
     asyncio.run(console.send(Message(chat_id="@c", text="x")))
     assert counters.value("posts_printed", channel="main") == 1

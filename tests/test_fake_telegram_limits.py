@@ -76,6 +76,42 @@ def test_default_limit_is_twenty_per_minute_per_chat():
         assert with_bot(fake, action) == dt.timedelta(seconds=60)
 
 
+def test_the_shared_telegram_fixture_has_no_flood_control_unless_marked(telegram):
+    async def action(bot):
+        for n in range(25):  # more than Telegram lets one chat have in a minute
+            await bot.send_message(CHANNEL, f"post {n}")
+
+    with_bot(telegram, action)
+    assert len(telegram.messages_for(CHANNEL)) == 25 and telegram.throttled == {}
+
+
+@pytest.mark.telegram(rate_limit=RateLimit(per_chat_per_minute=1, global_per_second=None))
+def test_a_telegram_mark_gives_the_shared_fixture_its_limits(telegram):
+    async def action(bot):
+        await bot.send_message(CHANNEL, "1")
+        with pytest.raises(RetryAfter):
+            await bot.send_message(CHANNEL, "2")
+
+    with_bot(telegram, action)
+    assert telegram.throttled == {CHANNEL: 1}
+
+
+@pytest.mark.telegram(
+    rate_limit=RateLimit(per_chat_per_minute=1, global_per_second=None), virtual_time=True
+)
+def test_virtual_time_puts_the_shared_fixtures_limits_on_the_time_fixtures_clock(telegram, time):
+    async def action(bot):
+        await bot.send_message(CHANNEL, "1")
+        with pytest.raises(RetryAfter) as held:
+            await bot.send_message(CHANNEL, "2")
+        time.advance(60)  # only the virtual clock moves: the slot frees all the same
+        await bot.send_message(CHANNEL, "2")
+        return held.value.retry_after
+
+    assert with_bot(telegram, action) == dt.timedelta(seconds=60)
+    assert [m.text for m in telegram.messages_for(CHANNEL)] == ["1", "2"]
+
+
 def test_concurrent_sends_get_unique_ids_per_chat():
     # PTB's default client has one connection and gives up after 1 s in its queue or 5 s of
     # reading: 60 sends at once on a loaded machine met those limits, not the fake's behaviour.

@@ -8,7 +8,6 @@ import pytest
 from telegram import LinkPreviewOptions
 from telegram.error import BadRequest
 
-from tests.fakes.telegram import FakeTelegram
 from tests.support.telegram import CHANNEL, with_bot
 
 PHOTO = "https://img.example/lead.jpg"
@@ -19,15 +18,9 @@ def _said(text: str) -> str:
     return "(?i)" + re.escape(text)
 
 
-@pytest.fixture
-def fake():
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
-def test_send_photo_returns_a_photo_message_with_its_caption_parsed(fake) -> None:
+def test_send_photo_returns_a_photo_message_with_its_caption_parsed(telegram) -> None:
     message = with_bot(
-        fake,
+        telegram,
         lambda bot: bot.send_photo(
             CHANNEL, PHOTO, caption='<b>Hi</b> <a href="https://a.example/">there</a>',
             parse_mode="HTML",
@@ -35,7 +28,7 @@ def test_send_photo_returns_a_photo_message_with_its_caption_parsed(fake) -> Non
     )  # fmt: skip
     assert message.photo and message.caption == "Hi there"
     assert [e.type for e in message.caption_entities] == ["bold", "text_link"]
-    (sent,) = fake.messages
+    (sent,) = telegram.messages
     assert (sent.photo, sent.plain) == (PHOTO, "Hi there")
 
 
@@ -49,28 +42,30 @@ def test_send_photo_returns_a_photo_message_with_its_caption_parsed(fake) -> Non
         (PHOTO, "<div>x</div>", "can't parse entities"),
     ],
 )
-def test_send_photo_refuses_what_telegram_refuses(fake, photo, caption, error) -> None:
+def test_send_photo_refuses_what_telegram_refuses(telegram, photo, caption, error) -> None:
     with pytest.raises(BadRequest, match=_said(error)):
         with_bot(
-            fake, lambda bot: bot.send_photo(CHANNEL, photo, caption=caption, parse_mode="HTML")
+            telegram, lambda bot: bot.send_photo(CHANNEL, photo, caption=caption, parse_mode="HTML")
         )
-    assert fake.messages == []
+    assert telegram.messages == []
 
 
-def test_a_caption_of_1024_units_after_parsing_is_accepted(fake) -> None:
+def test_a_caption_of_1024_units_after_parsing_is_accepted(telegram) -> None:
     caption = "<b>" + "🙂" * 512 + "</b>"  # 512 astral characters: 1,024 UTF-16 units
-    with_bot(fake, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption=caption, parse_mode="HTML"))
-    assert len(fake.messages) == 1
+    with_bot(
+        telegram, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption=caption, parse_mode="HTML")
+    )
+    assert len(telegram.messages) == 1
 
 
-def test_a_refused_photo_url_gets_telegram_s_error_and_nothing_is_posted(fake) -> None:
-    fake.refuse_photo(PHOTO)
+def test_a_refused_photo_url_gets_telegram_s_error_and_nothing_is_posted(telegram) -> None:
+    telegram.refuse_photo(PHOTO)
     with pytest.raises(BadRequest, match=_said("wrong type of the web page content")):
-        with_bot(fake, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption="x"))
-    assert fake.messages == [] and fake.live_ids(CHANNEL) == []
+        with_bot(telegram, lambda bot: bot.send_photo(CHANNEL, PHOTO, caption="x"))
+    assert telegram.messages == [] and telegram.live_ids(CHANNEL) == []
 
 
-def test_a_photo_has_a_caption_to_edit_and_no_text(fake) -> None:
+def test_a_photo_has_a_caption_to_edit_and_no_text(telegram) -> None:
     async def action(bot):
         sent = await bot.send_photo(CHANNEL, PHOTO, caption="old")
         with pytest.raises(BadRequest, match=_said("there is no text in the message to edit")):
@@ -80,8 +75,8 @@ def test_a_photo_has_a_caption_to_edit_and_no_text(fake) -> None:
             await bot.edit_message_caption(CHANNEL, text.message_id, caption="new")
         return await bot.edit_message_caption(CHANNEL, sent.message_id, caption="new")
 
-    edited = with_bot(fake, action)
-    assert edited.caption == "new" and [e.plain for e in fake.edits] == ["new"]
+    edited = with_bot(telegram, action)
+    assert edited.caption == "new" and [e.plain for e in telegram.edits] == ["new"]
 
 
 @pytest.mark.parametrize(
@@ -94,25 +89,25 @@ def test_a_photo_has_a_caption_to_edit_and_no_text(fake) -> None:
         ),
     ],
 )
-def test_link_preview_options_are_checked(fake, options, error) -> None:
+def test_link_preview_options_are_checked(telegram, options, error) -> None:
     with pytest.raises(BadRequest, match=_said(error)):
-        with_bot(fake, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
+        with_bot(telegram, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
 
 
-def test_good_link_preview_options_are_kept_on_the_message(fake) -> None:
+def test_good_link_preview_options_are_kept_on_the_message(telegram) -> None:
     options = LinkPreviewOptions(url=PHOTO, prefer_large_media=True, show_above_text=True)
-    with_bot(fake, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
-    assert fake.messages[0].link_preview_options == {
+    with_bot(telegram, lambda bot: bot.send_message(CHANNEL, "x", link_preview_options=options))
+    assert telegram.messages[0].link_preview_options == {
         "url": PHOTO,
         "prefer_large_media": True,
         "show_above_text": True,
     }
 
 
-def test_a_forwarded_photo_keeps_its_caption_and_picture(fake) -> None:
+def test_a_forwarded_photo_keeps_its_caption_and_picture(telegram) -> None:
     async def action(bot):
         sent = await bot.send_photo(CHANNEL, PHOTO, caption="<i>c</i>", parse_mode="HTML")
         return await bot.forward_message(-1009, CHANNEL, sent.message_id)
 
-    copy = with_bot(fake, action)
+    copy = with_bot(telegram, action)
     assert copy.photo and copy.caption == "c" and copy.caption_entities[0].type == "italic"

@@ -13,6 +13,7 @@ from bot.service.counters import LAG_BUCKETS, Counters, LagHistogram, MeteredSen
 from bot.service.monitor import Monitor
 from storage.status import read_snapshot
 from tests.support.monitor import T0, make_config, monitor, monitored_archive
+from tests.support.relay import InTurn
 
 
 @pytest.fixture
@@ -177,21 +178,12 @@ def test_label_values_are_escaped_and_a_missing_archive_reports_database_down(tm
 
 
 def test_metered_sender_counts_outcomes_and_flood_waits() -> None:
-    class Script:
-        def __init__(self, outcomes):
-            self.outcomes = list(outcomes)
-
-        async def send(self, message):
-            return self.outcomes.pop(0)
-
     counters = Counters()
     sender = MeteredSender(
-        Script(
-            [
-                RetryLater(5, "flood wait: Too Many Requests"),
-                Delivered(7),
-                RetryLater(30, "network: refused"),
-            ]
+        InTurn(
+            RetryLater(5, "flood wait: Too Many Requests"),
+            Delivered(7),
+            RetryLater(30, "network: refused"),
         ),
         counters,
         channels={"@presswatch_test": "main"},

@@ -12,10 +12,11 @@ import respx
 
 from bot.app import poll_context
 from bot.config import config_from_dict, load_config
-from bot.ingest.poll import poll_source, read_article
+from bot.ingest.poll import read_article
 from scrapers import Link, Source
 from scrapers.fetch import Fetcher, make_client
 from storage import Store
+from tests.support.ministry import poll_once
 from tests.support.world import write_config
 
 IA = "interaffairs-en"
@@ -26,18 +27,7 @@ BRIEFING = "/article/briefing-by-csto-secretary-general-stanislav-zas/"
 
 def poll(config_path: Path, key: str):
     """Poll one source once and return (run, store rows)."""
-    config = load_config(config_path, environ={})
-
-    async def go():
-        store = Store.open(config.storage_path)
-        try:
-            async with make_client(config.fetch) as client:
-                ctx = poll_context(config, fetcher=Fetcher(client, config.fetch), store=store)
-                return await poll_source(config.source(key), ctx)
-        finally:
-            store.close()
-
-    return asyncio.run(go())
+    return asyncio.run(poll_once(load_config(config_path, environ={}), key=key))
 
 
 def rows(config_path: Path, sql: str) -> list[dict]:

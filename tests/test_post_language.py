@@ -10,7 +10,6 @@ from bot.config import config_from_dict
 from bot.delivery.render import render_post
 from scrapers.models import Article
 from storage import Delivery
-from tests.fakes.telegram import FakeTelegram
 from tests.support.posting import CHAT, Harness
 from tests.support.relay import SOURCES, START, channel
 
@@ -52,17 +51,11 @@ def test_a_post_names_its_time_zone_as_readers_of_its_language_read_it(lang, zon
     assert post.plain.splitlines()[1] == line
 
 
-@pytest.fixture
-def fake():
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
-def test_a_russian_post_from_a_moscow_source_says_msk_in_cyrillic(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake)
+def test_a_russian_post_from_a_moscow_source_says_msk_in_cyrillic(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram)
     data = {
         "storage": {"path": str(tmp_path / "archive.db")},
-        "telegram": {"api_base_url": fake.base_url},
+        "telegram": {"api_base_url": telegram.base_url},
         "channels": [channel("main", CHAT)],
         "sources": [s | {"timezone": "Europe/Moscow"} for s in SOURCES],
     }
@@ -71,25 +64,25 @@ def test_a_russian_post_from_a_moscow_source_says_msk_in_cyrillic(tmp_path, fake
         _article(1, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run()
-    (post,) = fake.messages_for(CHAT)
+    (post,) = telegram.messages_for(CHAT)
     assert post.plain.splitlines()[1] == "TASS · 28.11.2026 12:00 МСК"
 
 
-def test_a_russian_correction_reply_says_so_in_russian(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake)
+def test_a_russian_correction_reply_says_so_in_russian(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram)
     original = h.store.add_article(
         _article(1, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run(advance=10)
     h.store.posts.enqueue_update(original, kind="reply", now=h.time.now())
     h.run()
-    post, reply = fake.messages_for(CHAT)
+    post, reply = telegram.messages_for(CHAT)
     assert reply.reply_to_message_id == post.message_id
     assert reply.plain.startswith("Обновлено: В ОДКБ назвали приоритеты на следующий год 1\n")
 
 
-def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake)
+def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram)
     original = h.store.add_article(
         _article(0, "ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
@@ -100,7 +93,7 @@ def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path,
         )
     h.store.posts.enqueue_update(original, kind="edit", now=h.time.now())
     h.run()
-    (edit,) = fake.edits
+    (edit,) = telegram.edits
     assert "Также: site1, site2, site3, site4, site5, +2 ещё" in edit.plain
 
 
@@ -111,8 +104,10 @@ def test_a_russian_story_with_many_reprints_counts_the_rest_in_russian(tmp_path,
         ("ru", "Ваши подписки: тема «Peacekeeping», фраза «staff training»"),
     ],
 )
-def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lang, line) -> None:
-    h = Harness(tmp_path, fake)
+def test_a_personal_alert_names_the_subscriptions_it_matched(
+    tmp_path, telegram, lang, line
+) -> None:
+    h = Harness(tmp_path, telegram)
     for kind, value in (
         ("topic", "peacekeeping"),
         ("phrase", "staff training"),
@@ -131,7 +126,7 @@ def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lan
         deliveries=[Delivery("main", CHAT), Delivery("user:7", "7")],
     )
     h.run()
-    ([post], [personal]) = fake.messages_for(CHAT), fake.messages_for(7)
+    ([post], [personal]) = telegram.messages_for(CHAT), telegram.messages_for(7)
     assert line in personal.plain.splitlines()
     assert "«" not in post.plain  # the channel's post names no reader's subscription
 
@@ -139,22 +134,24 @@ def test_a_personal_alert_names_the_subscriptions_it_matched(tmp_path, fake, lan
 @pytest.mark.parametrize(
     ("lang", "line"), [("en", "Your alert: tag «CSTO»"), ("ru", "Ваша подписка: тег «CSTO»")]
 )
-def test_an_entity_alert_is_named_as_a_tag(tmp_path, fake, lang, line) -> None:
-    h = Harness(tmp_path, fake)
+def test_an_entity_alert_is_named_as_a_tag(tmp_path, telegram, lang, line) -> None:
+    h = Harness(tmp_path, telegram)
     h.store.subscriptions.add(user_id=7, chat_id="7", kind="entity", value="csto", now=START)
     tagged = replace(_article(1, lang), entities=("csto",))
     h.store.add_article(
         tagged, source_key="tass-com", now=START, deliveries=[Delivery("user:7", "7")]
     )
     h.run()
-    (personal,) = fake.messages_for(7)
+    (personal,) = telegram.messages_for(7)
     assert line in personal.plain.splitlines()
 
 
-def test_an_alert_whose_subscription_was_dropped_before_sending_names_none(tmp_path, fake) -> None:
+def test_an_alert_whose_subscription_was_dropped_before_sending_names_none(
+    tmp_path, telegram
+) -> None:
     # The row records the reader, not the subscription: asked again at send time, a reader who
     # has since dropped it is not told "Your alert: topic «Peacekeeping»".
-    h = Harness(tmp_path, fake)
+    h = Harness(tmp_path, telegram)
     h.store.subscriptions.add(user_id=7, chat_id="7", kind="topic", value="peacekeeping", now=START)
     h.store.add_article(
         replace(_article(1, "en"), topics=("peacekeeping",)),
@@ -164,5 +161,5 @@ def test_an_alert_whose_subscription_was_dropped_before_sending_names_none(tmp_p
     )
     h.store.subscriptions.remove(user_id=7, kind="topic", value="peacekeeping")
     h.run()
-    (personal,) = fake.messages_for(7)
+    (personal,) = telegram.messages_for(7)
     assert personal.plain.startswith("В ОДКБ") and "alert" not in personal.plain

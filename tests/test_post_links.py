@@ -50,12 +50,6 @@ def _article(url: str = FEED_LINK) -> Article:
     )
 
 
-@pytest.fixture
-def fake():
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
 def _sent(h: Harness, fake: FakeTelegram):
     h.store.add_article(
         _article(), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
@@ -65,15 +59,17 @@ def _sent(h: Harness, fake: FakeTelegram):
     return sent
 
 
-def test_a_post_links_the_article_without_trackers(tmp_path, fake) -> None:
-    sent = _sent(Harness(tmp_path, fake), fake)
+def test_a_post_links_the_article_without_trackers(tmp_path, telegram) -> None:
+    sent = _sent(Harness(tmp_path, telegram), telegram)
     assert f'<a href="{CLEAN}">tass.com/politics/1451110</a>' in sent.text
     assert "utm_" not in sent.text
     assert sent.link_preview_options["url"] == CLEAN
 
 
-def test_a_template_s_url_has_no_trackers(tmp_path, fake) -> None:
-    sent = _sent(Harness(tmp_path, fake, template='<a href="{{ url }}">{{ title }}</a>'), fake)
+def test_a_template_s_url_has_no_trackers(tmp_path, telegram) -> None:
+    sent = _sent(
+        Harness(tmp_path, telegram, template='<a href="{{ url }}">{{ title }}</a>'), telegram
+    )
     assert (
         sent.text == f'<a href="{CLEAN}">Putin arrives in Kremlin for CSTO anniversary summit</a>'
     )
@@ -118,16 +114,18 @@ def test_the_link_label_shows_an_address_in_its_own_letters(url: str, label: str
 
 
 @pytest.mark.parametrize("html", [True, False])
-def test_an_untitled_article_shows_its_address_once_and_stays_linked(tmp_path, fake, html) -> None:
-    h = Harness(tmp_path, fake)
+def test_an_untitled_article_shows_its_address_once_and_stays_linked(
+    tmp_path, telegram, html
+) -> None:
+    h = Harness(tmp_path, telegram)
     if not html:
-        fake.reject_html()  # the plain fallback
+        telegram.reject_html()  # the plain fallback
     untitled = replace(_article(), title="")
     h.store.add_article(
         untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run()
-    (sent,) = fake.messages_for(CHAT)
+    (sent,) = telegram.messages_for(CHAT)
     shown = "tass.com/politics/1451110"  # the label, or the address itself in plain text
     assert sent.plain.count(shown) == 1, sent.plain
     assert sent.plain.splitlines()[0].endswith(shown)  # it heads the post, as a title would
@@ -135,8 +133,8 @@ def test_an_untitled_article_shows_its_address_once_and_stays_linked(tmp_path, f
         assert f'<b><a href="{CLEAN}">{shown}</a></b>' in sent.text
 
 
-def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake)
+def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram)
     untitled = replace(_article(), title="")
     first = h.store.add_article(
         untitled, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
@@ -144,7 +142,7 @@ def test_an_untitled_article_s_correction_reply_shows_its_address_once(tmp_path,
     h.run(advance=10)
     h.store.posts.enqueue_update(first, kind="reply", now=h.time.now())
     h.run()
-    _, reply = fake.messages_for(CHAT)
+    _, reply = telegram.messages_for(CHAT)
     assert reply.plain == f"Updated: {CLEAN}"
     assert f'<a href="{CLEAN}">' in reply.text
 
@@ -175,8 +173,8 @@ def test_a_label_shows_the_query_where_it_names_the_article(url: str, label: str
     assert link_label(url) == label
 
 
-def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp_path, fake):
-    h = Harness(tmp_path, fake)
+def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp_path, telegram):
+    h = Harness(tmp_path, telegram)
     for n in (123, 124):
         url = f"https://odkb.example/news/index.php?ELEMENT_ID={n}"
         item = replace(_article(url), canonical_url=url, title=f"Item {n}")
@@ -184,5 +182,5 @@ def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp
             item, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
         )
     h.run()
-    labels = {m.plain.split("\n\n")[-1] for m in fake.messages_for(CHAT)}
+    labels = {m.plain.split("\n\n")[-1] for m in telegram.messages_for(CHAT)}
     assert labels == {f"odkb.example/news/index.php?ELEMENT_ID={n}" for n in (123, 124)}

@@ -20,7 +20,6 @@ from bot.delivery.templates import (
     template_problems,
     visible_text,
 )
-from tests.fakes.telegram import FakeTelegram
 from tests.fakes.telegram.entities import utf16_len
 from tests.support.posting import CHAT, IMAGE, Harness
 from tests.support.relay import add
@@ -145,18 +144,14 @@ def test_telegram_s_own_markup_passes() -> None:
     assert visible_text(markup) == "abcdefghi <>&\"'"
 
 
-@pytest.fixture
-def fake():
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
-def test_a_templated_post_passes_the_fake_bot_api_with_its_values_escaped(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake, template=TEMPLATE, timezone="Europe/Moscow")
+def test_a_templated_post_passes_the_fake_bot_api_with_its_values_escaped(
+    tmp_path, telegram
+) -> None:
+    h = Harness(tmp_path, telegram, template=TEMPLATE, timezone="Europe/Moscow")
     title = 'Minsk & Moscow <agree> on "roaming"'
     add(h.store, 1, ("main", CHAT), title=title, summary="Prices fall.", topics=("peacekeeping",))
     h.run()
-    (sent,) = fake.messages_for(CHAT)
+    (sent,) = telegram.messages_for(CHAT)
     assert sent.parse_mode == "HTML" and "&lt;agree&gt;" in sent.text
     assert sent.plain == (
         f"{title}\nTASS · 28.11.2026 12:00 MSK\n\nPrices fall.\n\n"
@@ -165,21 +160,21 @@ def test_a_templated_post_passes_the_fake_bot_api_with_its_values_escaped(tmp_pa
     assert '<a href="https://tass.com/politics/1">' in sent.text
 
 
-def test_a_templated_post_too_long_loses_summary_not_markup(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake, template=TEMPLATE)
+def test_a_templated_post_too_long_loses_summary_not_markup(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram, template=TEMPLATE)
     add(h.store, 1, ("main", CHAT), summary="Долгий текст. " * 600)
     h.run()
-    (sent,) = fake.messages_for(CHAT)
+    (sent,) = telegram.messages_for(CHAT)
     assert 4000 - 30 < utf16_len(sent.plain) <= 4096
     # Cut after a whole sentence (the many it keeps fill the room), the link line kept.
     assert sent.plain.endswith("Долгий текст.\n\nRead on tass.com/politics/1")
 
 
-def test_a_templated_caption_fits_1024(tmp_path, fake) -> None:
-    h = Harness(tmp_path, fake, template=TEMPLATE, image="photo")
+def test_a_templated_caption_fits_1024(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram, template=TEMPLATE, image="photo")
     add(h.store, 1, ("main", CHAT), summary="Word " * 600, image=IMAGE)
     h.run()
-    (sent,) = fake.messages_for(CHAT)
+    (sent,) = telegram.messages_for(CHAT)
     assert sent.photo == IMAGE and utf16_len(sent.plain) <= 1024
     assert "Read on tass.com/politics/1" in sent.plain
 
@@ -193,10 +188,10 @@ def test_a_templated_caption_fits_1024(tmp_path, fake) -> None:
     ],
 )
 def test_a_template_s_time_never_moves_a_date_alone_to_another_day(
-    tmp_path, fake, published, shown
+    tmp_path, telegram, published, shown
 ) -> None:
-    h = Harness(tmp_path, fake, template="{{ time }}|{{ date }}", timezone="America/New_York")
+    h = Harness(tmp_path, telegram, template="{{ time }}|{{ date }}", timezone="America/New_York")
     add(h.store, 1, ("main", CHAT), published=published)
     h.run()
-    (sent,) = fake.messages_for(CHAT)
+    (sent,) = telegram.messages_for(CHAT)
     assert sent.plain == shown

@@ -14,12 +14,15 @@ from bot.config import load_config
 from storage import Store
 from storage.postgres.backend import PostgresBackend
 from storage.postgres.copy import copy_archive, counts
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
+from tests.fakes.telegram import DEFAULT_TOKEN, RateLimit
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.postgres import new_database, point_at
 from tests.support.world import write_config
 
-pytestmark = pytest.mark.postgres
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.telegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)),
+]
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHANNEL = "@presswatch_test"
 REPORTS = {
@@ -27,12 +30,6 @@ REPORTS = {
     "stats": ("stats", "--format", "json"),
     "sources": ("sources",),
 }
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
-        yield fake
 
 
 def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres) -> None:

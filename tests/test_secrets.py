@@ -30,6 +30,10 @@ from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.cli import presswatch
 from tests.support.world import write_config
 
+pytestmark = pytest.mark.telegram(
+    rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)
+)
+
 TOKEN = "987654321:AAHfiqksKZ8WmR2zSjiQ7_v4TMAKdiHm9T0"
 CHANNEL, ADMIN = "@presswatch_test", "-100777"
 ECHO = "Bad Request: chat not found (no route for {path})"  # PTB lower-cases what follows
@@ -146,12 +150,6 @@ def test_healthz_scrubs_an_error_stored_before_redaction(world, tmp_path: Path) 
     _, body = asyncio.run(healthz())
     error = body["sources"]["tass-com"]["last_error"]
     assert error == "GET /bot[redacted]/x: 502" and not _leaks(json.dumps(body), TOKEN)
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram(rate_limit=RateLimit(per_chat_per_minute=60, global_per_second=30)) as fake:
-        yield fake
 
 
 @pytest.mark.parametrize("log_json", [False, True], ids=["plain logs", "json logs"])

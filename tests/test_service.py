@@ -41,12 +41,6 @@ IA, TASS = "interaffairs-en", "tass-com"
 READER = 5005
 
 
-@pytest.fixture
-def world():
-    with World() as w:
-        yield w
-
-
 def set_source(path: Path, key: str, **columns) -> None:
     """Write columns of a source's row before the service starts."""
     conn = sqlite3.connect(path)

@@ -227,6 +227,17 @@ def test_a_lead_selector_that_finds_nothing_means_no_lead() -> None:
     assert extract_article(html, url="https://example.org/a", source=source, now=NOW).lead == ""
 
 
+def _item(summary: str, content: str) -> Link:
+    """Return a full-text feed item of the Council's session with this summary and content."""
+    return Link(
+        url="https://example.org/a/1",
+        canonical_url="https://example.org/a/1",
+        title="Session of the Council",
+        summary=summary,
+        content_html=content,
+    )
+
+
 @pytest.mark.parametrize(
     ("summary", "lead", "body_starts"),
     [
@@ -250,14 +261,7 @@ def test_lead_of_a_full_text_feed_item(summary: str, lead: str, body_starts: str
         "<p>Vladimir Putin took part in a session of the Council.</p>"
         "<p>The session discussed the state of collective security in the region and more.</p>"
     )
-    link = Link(
-        url="https://example.org/a/1",
-        canonical_url="https://example.org/a/1",
-        title="Session of the Council",
-        summary=summary,
-        content_html=content,
-    )
-    article = article_from_link(link, source=source, now=NOW)
+    article = article_from_link(_item(summary, content), source=source, now=NOW)
     assert (article.lead, article.body[: len(body_starts)]) == (lead, body_starts)
 
 
@@ -274,14 +278,7 @@ def test_a_sources_drop_lines_and_trailers_clean_a_feed_items_lead() -> None:
     content = "<p>The session discussed the state of collective security in the region.</p>"
     leads = []
     for summary in ["Stanislav Zas. An archive photo", "Go back", "Follow us on: X"]:
-        link = Link(
-            url="https://example.org/a/1",
-            canonical_url="https://example.org/a/1",
-            title="Session of the Council",
-            summary=summary,
-            content_html=content,
-        )
-        leads.append(article_from_link(link, source=source, now=NOW).lead)
+        leads.append(article_from_link(_item(summary, content), source=source, now=NOW).lead)
     assert leads == ["", "", ""]
 
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from storage import Store
-from tests.fakes.telegram import FakeTelegram, RateLimit
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
 from tests.support.world import World, cycle, write_config
@@ -23,14 +20,6 @@ REPRINT_PAGE = """<html><head><title>Statement of the CSTO leaders - Internation
 <body><div class="content"><h1>CSTO leaders adopt anniversary statement</h1>
 <div class="article-info">18:30 16.05.2022 • Editorial</div>
 <div class="article-text">{paragraphs}</div></div></body></html>"""
-
-
-@pytest.fixture
-def telegram():
-    with FakeTelegram(
-        rate_limit=RateLimit(per_chat_per_minute=None, global_per_second=None)
-    ) as fake:
-        yield fake
 
 
 def _tass_paragraphs(world: World) -> str:

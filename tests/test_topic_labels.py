@@ -15,7 +15,6 @@ from bot.config.topics import default_taxonomy, taxonomy_from_config
 from bot.text.taxonomy import find_topic
 from scrapers.models import Article
 from storage import Delivery
-from tests.fakes.telegram import FakeTelegram
 from tests.support.posting import CHAT, Harness
 from tests.support.relay import SOURCES, START, channel
 
@@ -159,12 +158,6 @@ def _harness(tmp_path, fake, **extra) -> Harness:
     return h
 
 
-@pytest.fixture
-def fake():
-    with FakeTelegram(rate_limit=None) as server:
-        yield server
-
-
 @pytest.mark.parametrize(
     ("lang", "tags"),
     [
@@ -172,18 +165,18 @@ def fake():
         ("en", "#Peacekeeping #Politics_and_diplomacy #CSTO"),
     ],
 )
-def test_a_post_carries_the_hashtags_of_its_language(tmp_path, fake, lang, tags) -> None:
-    h = _harness(tmp_path, fake)
+def test_a_post_carries_the_hashtags_of_its_language(tmp_path, telegram, lang, tags) -> None:
+    h = _harness(tmp_path, telegram)
     h.store.add_article(
         _article(lang), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run()
-    (post,) = fake.messages_for(CHAT)
+    (post,) = telegram.messages_for(CHAT)
     assert post.plain.splitlines()[-1] == tags
 
 
-def test_a_post_carries_at_most_three_entity_hashtags_the_most_salient_first(tmp_path, fake):
-    h = _harness(tmp_path, fake)
+def test_a_post_carries_at_most_three_entity_hashtags_the_most_salient_first(tmp_path, telegram):
+    h = _harness(tmp_path, telegram)
     # Stored best first, as tag_entities ranks them (the summit's host and organisation lead).
     entities = ("csto", "kazakhstan", "armenia", "belarus", "kyrgyzstan", "russia")
     summit = replace(_article("en"), topics=("peacekeeping",), entities=entities)
@@ -191,21 +184,21 @@ def test_a_post_carries_at_most_three_entity_hashtags_the_most_salient_first(tmp
         summit, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run()
-    (post,) = fake.messages_for(CHAT)
+    (post,) = telegram.messages_for(CHAT)
     assert post.plain.splitlines()[-1] == "#Peacekeeping #CSTO #Kazakhstan #Armenia"
     # The archive keeps every tag: only the post is cut.
     (row,) = h.store.db.query("select entities from articles")
     assert json.loads(row["entities"]) == list(entities)
 
 
-def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, fake) -> None:
+def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, telegram) -> None:
     template = "<b>{{ title }}</b>\n{{ topics | join(', ') }}\n{{ url }}"
-    h = _harness(tmp_path, fake, template=template)
+    h = _harness(tmp_path, telegram, template=template)
     h.store.add_article(
         _article("ru"), source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
     )
     h.run()
-    (post,) = fake.messages_for(CHAT)
+    (post,) = telegram.messages_for(CHAT)
     assert post.plain.splitlines()[1] == "Миротворчество, Политика и дипломатия"
 
 

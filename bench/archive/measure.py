@@ -59,22 +59,26 @@ QUERIES = {
 }
 
 
-def fill(
-    store: Store, count: int, *, batch: int, report: Callable[[int], None]
-) -> tuple[float, float]:
-    """Insert `count` articles in transactions of `batch`; return (database seconds, wall seconds).
+# Every column of `articles` a fill writes, in the order of the rows `load` makes.
+ARTICLE_COLUMNS = (
+    "id, source_key, url, canonical_url, url_key, title, published_at, author, lang, lead, body, "
+    "summary, content_hash, discovered_at, duplicate_of, silent, topics, entities"
+)
+TOPIC_COLUMNS = "article_id, key, kind, score, rules"
 
-    Database seconds count only the inserts and commits, not the making of synthetic text.
+
+def load(
+    count: int,
+    *,
+    batch: int,
+    write: Callable[[list[tuple], list[tuple]], None],
+    report: Callable[[int], None],
+) -> tuple[float, float]:
+    """Hand the corpus's first `count` articles to `write(articles, topics)` in batches, as rows of
+    ARTICLE_COLUMNS and TOPIC_COLUMNS; return (database seconds, wall seconds).
+
+    Database seconds count only the writes, not the making of synthetic text.
     """
-    conn = store.db.conn
-    # A bulk load's only tuning: a 256 MiB page cache, so the random inserts into the content-hash
-    # and URL indexes stay in memory; WAL, synchronous=FULL and the FTS5 triggers are as in service.
-    conn.execute("pragma cache_size = -262144")
-    sql = """insert into articles (id, source_key, url, canonical_url, url_key, title, published_at,
-                 author, lang, lead, body, summary, content_hash, discovered_at, duplicate_of,
-                 silent, topics, entities)
-             values (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, 1, ?, '[]')"""
-    topic_sql = "insert into article_topics (article_id, key, kind, score, rules) values (?, ?, 'topic', 2.0, '[]')"
     started = time.perf_counter()
     rows = articles(count)
     done, in_db = 0, 0.0
@@ -84,33 +88,36 @@ def fill(
             url = f"https://{source}.example/news/{id_}"
             stamp = published.isoformat(timespec="seconds")
             values.append(
-                (
-                    id_,
-                    source,
-                    url,
-                    url,
-                    url[8:],
-                    title,
-                    stamp,
-                    lang,
-                    lead,
-                    body,
-                    lead,
-                    hashlib.sha256(body.encode()).hexdigest(),
-                    stamp,
-                    dup,
-                    json.dumps(list(topics)),
-                )
+                (id_, source, url, url, url[8:], title, stamp, "", lang, lead, body, lead)
+                + (hashlib.sha256(body.encode()).hexdigest(), stamp, dup, 1)
+                + (json.dumps(list(topics)), "[]")
             )
-            topic_rows.extend((id_, t) for t in topics)
+            topic_rows.extend((id_, t, "topic", 2.0, "[]") for t in topics)
         batch_started = time.perf_counter()
-        with conn:  # one transaction per batch; the FTS5 triggers index every row
-            conn.executemany(sql, values)
-            conn.executemany(topic_sql, topic_rows)
+        write(values, topic_rows)
         in_db += time.perf_counter() - batch_started
         done += len(chunk)
         report(done)
     return in_db, time.perf_counter() - started
+
+
+def fill(
+    store: Store, count: int, *, batch: int, report: Callable[[int], None]
+) -> tuple[float, float]:
+    """Insert `count` articles in transactions of `batch`; return (database seconds, wall seconds)."""
+    conn = store.db.conn
+    # A bulk load's only tuning: a 256 MiB page cache, so the random inserts into the content-hash
+    # and URL indexes stay in memory; WAL, synchronous=FULL and the FTS5 triggers are as in service.
+    conn.execute("pragma cache_size = -262144")
+    sql = f"insert into articles ({ARTICLE_COLUMNS}) values ({', '.join('?' * 18)})"
+    topic_sql = f"insert into article_topics ({TOPIC_COLUMNS}) values (?, ?, ?, ?, ?)"
+
+    def write(values: list[tuple], topic_rows: list[tuple]) -> None:
+        with conn:  # one transaction per batch; the FTS5 triggers index every row
+            conn.executemany(sql, values)
+            conn.executemany(topic_sql, topic_rows)
+
+    return load(count, batch=batch, write=write, report=report)
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:

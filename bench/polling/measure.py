@@ -105,21 +105,11 @@ def _cpu_ticks() -> dict[str, tuple[int, int]]:
     return ticks
 
 
-async def _measure(
-    config,
-    *,
-    same: list,
-    changed: list,
-    rounds: int,
-    polls: dict[str, int],
-    memory_polls: int,
-    mix: str,
-    parsing: str,
-    prepare_in: str,
-    synchronous: str,
-    cores: set[int],
-) -> Results:
-    """Warm up, time each path in rounds, then run the mixed series sampling RSS."""
+async def _measure(config, *, parsing: str, prepare_in: str, synchronous: str, **plan) -> Results:
+    """Warm up, time each path in rounds, then run the mixed series sampling RSS.
+
+    `plan` is the rest of _measure_with's keywords: the sources of each path, rounds and polls.
+    """
     from bot.app import open_app
     from scrapers.sandbox import InProcess
 
@@ -141,16 +131,7 @@ async def _measure(
         sampler = Sampler(app.poll.parser)
         sampler.start()
         try:
-            results = await _measure_with(
-                app,
-                same=same,
-                changed=changed,
-                rounds=rounds,
-                polls=polls,
-                memory_polls=memory_polls,
-                mix=mix,
-                cores=cores,
-            )
+            results = await _measure_with(app, **plan)
         finally:
             sampler.stop()
         results.tree_peak = (sampler.peak_pss, sampler.peak_rss)

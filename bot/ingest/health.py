@@ -145,44 +145,37 @@ def record_health(
         # Inside the run's own transaction this is a savepoint: a failure here undoes only the
         # health update (and leaves PostgreSQL's transaction usable), never the run.
         with store.transaction():
-            _record(source, run, store=store, policy=policy, admin_chat_id=admin_chat_id)
+            facts = store.health.read(source.key)
+            change = assess(source, run, facts, policy, now=run.finished_at)
+            new_at = run.finished_at if run.new_articles else None
+            if change is None and new_at is None:
+                return
+            change = change or Change(facts.health, facts.empty_polls)
+            store.health.save(
+                source.key,
+                health=change.health,
+                empty_polls=change.empty_polls,
+                new_at=new_at,
+                alert=_alert(source, change, admin_chat_id),
+                now=run.finished_at,
+            )
     except Exception:  # noqa: BLE001 - health bookkeeping must never fail the poll it follows
         log.exception("%s: could not update source health", source.key)
 
 
-def _record(
-    source: Source,
-    run: RunRecord,
-    *,
-    store: Store,
-    policy: HealthConfig,
-    admin_chat_id: str | None,
-) -> None:
-    """Read the facts, assess them, and store the change with its alert."""
-    table = store.health
-    facts = table.read(source.key)
-    change = assess(source, run, facts, policy, now=run.finished_at)
-    new_at = run.finished_at if run.new_articles else None
-    if change is None and new_at is None:
-        return
-    change = change or Change(facts.health, facts.empty_polls)
-    alert = None
-    if change.alert_kind:
-        if admin_chat_id:
-            alert = (admin_chat_id, change.alert_kind, change.alert_text)
-            log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
-        else:
-            # A recovery is good news: INFO, so a WARNING filter shows only what needs a person.
-            level = logging.INFO if change.health == Health.OK else logging.WARNING
-            log.log(level, "%s (no telegram.admin_chat_id to send this to)", change.alert_text)
-    table.save(
-        source.key,
-        health=change.health,
-        empty_polls=change.empty_polls,
-        new_at=new_at,
-        alert=alert,
-        now=run.finished_at,
-    )
+def _alert(
+    source: Source, change: Change, admin_chat_id: str | None
+) -> tuple[str, str, str] | None:
+    """Return the alert a change queues for the admin chat; without that chat, log it instead."""
+    if not change.alert_kind:
+        return None
+    if admin_chat_id:
+        log.info("%s: %s; alert queued for the admin chat", source.key, change.health)
+        return (admin_chat_id, change.alert_kind, change.alert_text)
+    # A recovery is good news: INFO, so a WARNING filter shows only what needs a person.
+    level = logging.INFO if change.health == Health.OK else logging.WARNING
+    log.log(level, "%s (no telegram.admin_chat_id to send this to)", change.alert_text)
+    return None
 
 
 def _diagnose(

@@ -53,18 +53,14 @@ class Lookups:
 
 
 async def discover(
-    source: Source,
-    ctx: PollContext,
-    *,
-    url: str | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    settled_at: datetime | None = None,
+    source: Source, ctx: PollContext, *, url: str | None = None
 ) -> tuple[Page, tuple[Link, ...]]:
-    """Fetch a source's feed or listing page (or another page of it) and return its links."""
-    page, listing, _ = await read_source(
-        source, ctx, url=url, etag=etag, last_modified=last_modified, settled_at=settled_at
-    )
+    """Fetch a source's feed or listing page (or another page of it, `url`) and return its links.
+
+    Unconditional and unsettled: a dry run or a backfill wants every link; a poll that sends
+    validators or settles a feed calls read_source.
+    """
+    page, listing, _ = await read_source(source, ctx, url=url)
     return page, listing.links
 
 

@@ -39,14 +39,15 @@ def one_source_config(db: Path, source: dict) -> Config:
     )
 
 
-async def poll_once(config: Config, *, parser: Parser | None = None):
-    """Poll the config's one source once (parsing through `parser` when given); return the run."""
+async def poll_once(config: Config, *, parser: Parser | None = None, key: str | None = None):
+    """Poll the config's source `key` (by default its first) once, into its archive, parsing
+    through `parser` when given (in this process otherwise); return the run."""
     store = Store.open(config.storage_path)
     try:
         async with make_client(config.fetch) as client:
             fetcher = Fetcher(client, config.fetch)
             ctx = poll_context(config, fetcher=fetcher, store=store, parser=parser)
-            return await poll_source(config.sources[0], ctx)
+            return await poll_source(config.source(key) if key else config.sources[0], ctx)
     finally:
         store.close()
 

@@ -13,6 +13,7 @@ from bot.delivery.publish import Relay
 from bot.delivery.telegram import Delivered, Message, Outcome
 from scrapers.models import Article
 from storage import Delivery, Store
+from tests.fakes.telegram import RateLimit
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SOURCES = [
@@ -24,6 +25,12 @@ TAXONOMY = {
     "topics": {"peacekeeping": {"label": "Peacekeeping", "phrases": ["peacekeep"]}},
     "entities": {"csto": {"label": "CSTO", "hashtag": "CSTO", "phrases": ["CSTO"]}},
 }
+
+
+# Telegram's limits with a pause between one chat's sends, for the fake on the relay's clock
+# (`pytest.mark.telegram(rate_limit=PACED, virtual_time=True)`): a relay that paced badly would
+# see real 429s.
+PACED = RateLimit(per_chat_per_minute=20, per_chat_min_interval=3.0, global_per_second=30)
 
 
 class FakeTime:
@@ -45,6 +52,16 @@ class FakeTime:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
+
+
+class InTurn:
+    """A sender that answers each send with its next outcome, whatever the message."""
+
+    def __init__(self, *outcomes: Outcome) -> None:
+        self.outcomes = list(outcomes)
+
+    async def send(self, message: Message) -> Outcome:
+        return self.outcomes.pop(0)
 
 
 @dataclass

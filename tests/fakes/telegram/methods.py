@@ -82,15 +82,11 @@ class BotMethods(ForwardMethods):
             return message
 
     def _edit_message_text(self, p: dict, chat: int | None) -> dict:
-        chat, message_id = require_chat(chat), int_param(p, "message_id")
-        if message_id is None:
-            raise ApiError(400, "Bad Request: message identifier is not specified")
+        chat, message_id = self._edit_target(p, chat)
         parsed = self._parse(p)
         check_preview(p)
         with self._cond:
-            live = self._live.get((chat, message_id))
-            if live is None:
-                raise ApiError(400, "Bad Request: message to edit not found")
+            live = self._live_message(chat, message_id)
             if "photo" in live["message"]:
                 raise ApiError(400, "Bad Request: there is no text in the message to edit")
             old, markup = live["message"], json_param(p, "reply_markup")
@@ -104,14 +100,9 @@ class BotMethods(ForwardMethods):
             }
             if "message_thread_id" in old:  # an edit keeps the message in its topic
                 message["message_thread_id"] = old["message_thread_id"]
-            self._edits.append(Edit(
-                chat=chat, message_id=message_id, text=p["text"], plain=parsed.text,
-                parse_mode=p.get("parse_mode"), previous=live["raw"], at=self._clock()))  # fmt: skip
-            self._live[(chat, message_id)] = {
-                "message": message,
-                "raw": p["text"],
-                "markup": markup,
-            }
+            self._keep_edit(
+                chat, message_id, message, raw=p["text"], markup=markup, parsed=parsed, p=p
+            )
             return message
 
     def _get_chat(self, p: dict, chat: int | None) -> dict:
@@ -194,19 +185,43 @@ class BotMethods(ForwardMethods):
         text, mode = p.get("text") or "", (p.get("parse_mode") or "").lower()
         if mode not in ("", "html", "markdown", "markdownv2"):
             raise ApiError(400, "Bad Request: unsupported parse_mode")
-        parsed = ParsedText(text)
-        if mode == "html":
-            try:
-                if self._reject_html:
-                    raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
-                parsed = parse_html(text, strict=self._strict)
-            except HtmlParseError as exc:
-                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        parsed = self._parse_html(text) if mode == "html" else ParsedText(text)
         if not parsed.text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(parsed.text) > MAX_TEXT_UTF16:
             raise ApiError(400, "Bad Request: message is too long")
         return parsed
+
+    def _parse_html(self, text: str) -> ParsedText:
+        """Parse HTML markup as Telegram does, or raise its 400 (always, after reject_html)."""
+        try:
+            if self._reject_html:
+                raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
+            return parse_html(text, strict=self._strict)
+        except HtmlParseError as exc:
+            raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+
+    def _edit_target(self, p: dict, chat: int | None) -> tuple[int, int]:
+        """Return the (chat, message id) an edit names, or raise as Telegram does without an id."""
+        chat, message_id = require_chat(chat), int_param(p, "message_id")
+        if message_id is None:
+            raise ApiError(400, "Bad Request: message identifier is not specified")
+        return chat, message_id
+
+    def _live_message(self, chat: int, message_id: int) -> dict:
+        """Return the record of a message still in its chat, to edit (under _cond), or raise."""
+        live = self._live.get((chat, message_id))
+        if live is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return live
+
+    def _keep_edit(self, chat: int, message_id: int, message: dict, *, raw: str, markup,
+                   parsed: ParsedText, p: dict) -> None:  # fmt: skip
+        """Record an accepted edit (under _cond): in the edits, and as the message the chat shows."""
+        self._edits.append(Edit(
+            chat=chat, message_id=message_id, text=raw, plain=parsed.text, parse_mode=p.get("parse_mode"),
+            previous=self._live[(chat, message_id)]["raw"], at=self._clock()))  # fmt: skip
+        self._live[(chat, message_id)] = {"message": message, "raw": raw, "markup": markup}
 
     def _check_can_post(self, chat: int) -> None:
         rights = self._rights.get(chat, ADMIN_RIGHTS)

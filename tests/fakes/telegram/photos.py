@@ -12,9 +12,9 @@ with the right types, an http(s) ``url``, and not both small and large media pre
 
 from __future__ import annotations
 
-from .entities import HtmlParseError, ParsedText, parse_html, utf16_len
+from .entities import ParsedText, utf16_len
 from .params import int_param, json_param, require_chat
-from .records import NOT_MODIFIED, ApiError, Edit, SentMessage
+from .records import NOT_MODIFIED, ApiError, SentMessage
 
 MAX_CAPTION_UTF16 = 1024
 _PREVIEW_FIELDS = {
@@ -78,15 +78,10 @@ class PhotoMethods:
             return message
 
     def _edit_message_caption(self, p: dict, chat: int | None) -> dict:
-        chat, message_id = require_chat(chat), int_param(p, "message_id")
-        if message_id is None:
-            raise ApiError(400, "Bad Request: message identifier is not specified")
+        chat, message_id = self._edit_target(p, chat)
         parsed = self._parse_caption(p)
         with self._cond:
-            live = self._live.get((chat, message_id))
-            if live is None:
-                raise ApiError(400, "Bad Request: message to edit not found")
-            old = live["message"]
+            old = self._live_message(chat, message_id)["message"]
             if "photo" not in old:
                 raise ApiError(400, "Bad Request: there is no caption in the message to edit")
             if (old.get("caption", ""), old.get("caption_entities", [])) == (
@@ -100,14 +95,8 @@ class PhotoMethods:
                 "edit_date": int(self._now()),
                 "photo": old["photo"],
             }
-            self._edits.append(Edit(
-                chat=chat, message_id=message_id, text=p.get("caption") or "", plain=parsed.text,
-                parse_mode=p.get("parse_mode"), previous=live["raw"], at=self._clock()))  # fmt: skip
-            self._live[(chat, message_id)] = {
-                "message": message,
-                "raw": p.get("caption") or "",
-                "markup": None,
-            }
+            caption = p.get("caption") or ""
+            self._keep_edit(chat, message_id, message, raw=caption, markup=None, parsed=parsed, p=p)
             return message
 
     # -- helpers -----------------------------------------------------------------------------
@@ -117,14 +106,7 @@ class PhotoMethods:
         text, mode = p.get("caption") or "", (p.get("parse_mode") or "").lower()
         if mode not in ("", "html", "markdown", "markdownv2"):
             raise ApiError(400, "Bad Request: unsupported parse_mode")
-        parsed = ParsedText(text)
-        if mode == "html" and text:
-            try:
-                if self._reject_html:
-                    raise HtmlParseError('Unsupported start tag "b" at byte offset 0')
-                parsed = parse_html(text, strict=self._strict)
-            except HtmlParseError as exc:
-                raise ApiError(400, f"Bad Request: can't parse entities: {exc}") from exc
+        parsed = self._parse_html(text) if mode == "html" and text else ParsedText(text)
         if utf16_len(parsed.text) > MAX_CAPTION_UTF16:
             raise ApiError(400, "Bad Request: message caption is too long")
         return parsed
