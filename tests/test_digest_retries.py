@@ -44,35 +44,39 @@ def _titles(fake: FakeTelegram) -> list[str]:
     return [line for m in fake.messages_for(CHAT) for line in m.plain.splitlines() if "•" in line]
 
 
-def test_a_part_retried_in_two_batches_is_claimed_once_and_continued(tmp_path, store) -> None:
-    with FakeTelegram(rate_limit=None) as fake:
-        kit = _kit(tmp_path, store, fake)
-        fake.fail_next(1, status=400, description="Bad Request: something odd")  # part 1
-        relay_rounds(kit, 1, advance=60, probe=False)
-        assert _heads(fake) == [f"{HEAD} (2/2)"]
-        failed = sorted(i for i, s in states(store).items() if s == OutboxState.FAILED)
-        assert len(failed) == 40
-        # The operator retries the part's rows in two batches (`outbox retry 1 2 …`, then the rest).
-        assert store.outbox.retry(failed[:15], now=kit.time.now()) == 15
-        relay_rounds(kit, 1, advance=60, probe=False)
-        assert store.outbox.retry(failed[15:], now=kit.time.now()) == 25
-        relay_rounds(kit, 1, advance=60, probe=False)
-        heads = _heads(fake)
+def test_a_part_retried_in_two_batches_is_claimed_once_and_continued(
+    tmp_path, store, telegram
+) -> None:
+    fake = telegram
+    kit = _kit(tmp_path, store, fake)
+    fake.fail_next(1, status=400, description="Bad Request: something odd")  # part 1
+    relay_rounds(kit, 1, advance=60, probe=False)
+    assert _heads(fake) == [f"{HEAD} (2/2)"]
+    failed = sorted(i for i, s in states(store).items() if s == OutboxState.FAILED)
+    assert len(failed) == 40
+    # The operator retries the part's rows in two batches (`outbox retry 1 2 …`, then the rest).
+    assert store.outbox.retry(failed[:15], now=kit.time.now()) == 15
+    relay_rounds(kit, 1, advance=60, probe=False)
+    assert store.outbox.retry(failed[15:], now=kit.time.now()) == 25
+    relay_rounds(kit, 1, advance=60, probe=False)
+    heads = _heads(fake)
     assert heads == [f"{HEAD} (2/2)", f"{HEAD} (1/2)", f"{HEAD} (1/2, continued)"]
     assert sorted(_titles(fake)) == sorted(set(_titles(fake)))  # each article listed once
     assert len(_titles(fake)) == 45
     assert set(states(store).values()) == {OutboxState.SENT}
 
 
-def test_a_part_sent_whole_after_its_failure_still_says_only_its_number(tmp_path, store) -> None:
-    with FakeTelegram(rate_limit=None) as fake:
-        kit = _kit(tmp_path, store, fake)
-        fake.fail_next(1, status=400, description="Bad Request: something odd")
-        relay_rounds(kit, 1, advance=60, probe=False)
-        failed = [i for i, s in states(store).items() if s == OutboxState.FAILED]
-        assert store.outbox.retry(failed, now=kit.time.now()) == 40
-        relay_rounds(kit, 1, advance=60, probe=False)
-        heads = _heads(fake)
+def test_a_part_sent_whole_after_its_failure_still_says_only_its_number(
+    tmp_path, store, telegram
+) -> None:
+    fake = telegram
+    kit = _kit(tmp_path, store, fake)
+    fake.fail_next(1, status=400, description="Bad Request: something odd")
+    relay_rounds(kit, 1, advance=60, probe=False)
+    failed = [i for i, s in states(store).items() if s == OutboxState.FAILED]
+    assert store.outbox.retry(failed, now=kit.time.now()) == 40
+    relay_rounds(kit, 1, advance=60, probe=False)
+    heads = _heads(fake)
     assert heads == [f"{HEAD} (2/2)", f"{HEAD} (1/2)"]
 
 
