@@ -79,11 +79,11 @@ def rows(config_path: Path, sql: str) -> list[dict]:
         store.close()
 
 
-def list_item(world) -> None:
+def list_item(world, title: str = "New release on CSTO exercises") -> None:
     """Put a new item at the top of the TASS feed; its page is not served (404) yet."""
     site = world.site(TASS)
     item = (
-        f"<item><title>New release on CSTO exercises</title><link>{world.url(TASS, PAGE)}</link>"
+        f"<item><title>{title}</title><link>{world.url(TASS, PAGE)}</link>"
         f"<pubDate>{format_datetime(LISTED)}</pubDate></item>"
     )
     feed = site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1)
@@ -176,6 +176,27 @@ def test_a_refused_page_is_still_posted_title_only_at_once(world, tmp_path) -> N
     )
     assert runs[1].new_articles == 1 and "HTTP 403" in runs[1].error
     assert queued(config) == [{"title": "New release on CSTO exercises", "body": ""}]
+
+
+def test_a_refused_page_keeps_its_source_language_and_no_address_for_a_title(
+    world, tmp_path
+) -> None:
+    # A channel of English news only: the stub is English (tass-com's lang), so it is posted.
+    english = '[[channels]]\nname = "en"\nchat_id = "@english_news"\nlanguages = ["en"]\n'
+    path = write_config(tmp_path, world, channels=english)
+
+    def refused(title: str) -> Callable[[], None]:
+        def act() -> None:
+            list_item(world, title)
+            world.site(TASS).add(PAGE, "<html>Access denied</html>", status=403)
+
+        return act
+
+    polls(path, [(LISTED - timedelta(hours=1), None), (LISTED + timedelta(minutes=2), refused(""))])
+    [stub] = rows(path, f"select title, lang from articles where url like '%{PAGE}'")
+    # Untitled: its post is headed by its link, not by its address and then the link again.
+    assert stub == {"title": "", "lang": "en"}
+    assert queued(path) == [{"title": "", "body": ""}]
 
 
 SOURCE = Source(key="ia", url="https://example.org/", timezone="Europe/Moscow")
