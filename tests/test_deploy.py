@@ -306,3 +306,32 @@ def test_the_unit_stops_on_a_broken_setup_and_restarts_a_crash() -> None:
     burst, interval = int(unit["StartLimitBurst"][0]), unit["StartLimitIntervalSec"][0]
     restart_every = int(service["RestartSec"][0].removesuffix("s"))
     assert 1 < burst and burst * restart_every < int(interval.removesuffix("min")) * 60
+
+
+def test_the_brief_view_datasette_opens_on_searches_as_the_articles_table_does(tmp_path) -> None:
+    meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
+    tables = meta["databases"]["presswatch"]["tables"]
+    # Datasette finds a table's FTS index itself, a view's only in the metadata: without it the
+    # brief view shows no search box and ignores ?_search=, listing every article instead.
+    searchable = {n: (t["fts_table"], t["fts_pk"]) for n, t in tables.items() if "fts_table" in t}
+    assert searchable["articles_brief"] == searchable["articles"]
+    store = _fresh_archive(tmp_path)
+    add(store, "CSTO summit in Minsk", "Leaders met.")
+    add(store, "Weather in Moscow", "Warm.")
+    # What Datasette runs for ?_search=summit on each of them.
+    found = {
+        name: [
+            row["title"]
+            for row in store.db.query(
+                f"select title from {name} where {pk} in "
+                f"(select rowid from {fts} where {fts} match :q)",
+                {"q": "summit"},
+            )
+        ]
+        for name, (fts, pk) in searchable.items()
+    }
+    store.close()
+    assert found == {
+        "articles": ["CSTO summit in Minsk"],
+        "articles_brief": ["CSTO summit in Minsk"],
+    }
