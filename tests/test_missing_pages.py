@@ -122,7 +122,8 @@ def test_a_page_that_answers_later_is_posted_whole_once_it_does(world, tmp_path)
     assert "two thousand servicemen" in post["body"]
 
 
-def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -> None:
+def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path, caplog) -> None:
+    caplog.set_level("INFO", logger="bot.ingest")
     config = config_for(tmp_path, world)
     runs = polls(
         config,
@@ -140,6 +141,11 @@ def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -
     [stub] = rows(config, f"select title, body, silent from articles where url like '%{PAGE}'")
     assert stub == {"title": "New release on CSTO exercises", "body": "", "silent": 1}
     assert queued(config) == []
+    # Its "stored" line gives the page as a reason it was not posted, not only a first run's.
+    [stored] = [r.getMessage() for r in caplog.records if f"{PAGE}: stored" in r.getMessage()]
+    assert stored.endswith(
+        "not posted (a first run's older news, a backfill, or an item whose page never answered)"
+    )
     # Recorded against the source: `status` points to it and `sources` gives the reason.
     status = presswatch("status", "--config", str(config)).stdout
     line = next(x for x in status.splitlines() if x.startswith(TASS))
