@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch
 from tests.support.service import RunningService, free_port
 from tests.support.world import World, write_config
@@ -104,3 +105,31 @@ def test_reload_without_a_service_says_so(tmp_path) -> None:
         result.stderr.strip()
         == f"presswatch: no presswatch service is running on {tmp_path / 'archive.db'}"
     )
+
+
+def test_the_chat_answers_from_the_reloaded_config(tmp_path) -> None:
+    reader = 2002
+    with World() as world, FakeTelegram() as fake:
+        config = write_config(
+            tmp_path, world, telegram_url=fake.base_url, extra_telegram="commands = true\n"
+        )
+        port = free_port()
+        full = config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n'
+        config.write_text(without_source(full, TASS))
+
+        def ask(text: str) -> str:
+            seen = len(fake.messages_for(reader))
+            fake.push_message(chat_id=reader, user_id=reader, text=text)
+            assert fake.wait_for(lambda: len(fake.messages_for(reader)) > seen, timeout=20)
+            return fake.messages_for(reader)[-1].plain
+
+        with RunningService(config, port=port, token=DEFAULT_TOKEN) as service:
+            service.wait_for_line("chat commands on as")
+            assert TASS not in ask("/sources")
+            config.write_text(full)
+            service.proc.send_signal(signal.SIGHUP)
+            service.wait_for_line(f"config reloaded from {config}: added {TASS}")
+            # The chat built at start kept the old config: no new source to list or follow.
+            assert TASS in ask("/sources")
+            assert ask(f"/subscribe {TASS}").startswith("Subscribed")
+            assert service.stop() == 0
