@@ -133,3 +133,25 @@ def test_the_chat_answers_from_the_reloaded_config(tmp_path) -> None:
             assert TASS in ask("/sources")
             assert ask(f"/subscribe {TASS}").startswith("Subscribed")
             assert service.stop() == 0
+
+
+def test_after_a_reload_another_sqlite_reader_leaves_the_services_wal_alone(setup, tmp_path):
+    config, port, full = setup
+    config.write_text(full)
+    archive = tmp_path / "archive.db"
+    wal = Path(f"{archive}-wal")
+    with RunningService(config, port=port) as service:
+        service.wait_for_health(lambda b: b["sources"][TASS]["state"] == "ok")
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_for_line(f"config reloaded from {config}")
+        assert wal.exists()
+        # An analyst's sqlite3 on the live archive. The reload's check of the config used to
+        # open and close the archive file in the service, which dropped the service's SQLite
+        # locks: this connection's close then checkpointed and deleted the -wal and -shm the
+        # service went on writing to, and what it wrote next was lost at its restart.
+        reader = sqlite3.connect(archive)
+        reader.execute("select count(*) from articles").fetchone()
+        reader.close()
+        assert wal.exists() and Path(f"{archive}-shm").exists()
+        assert service.healthz()[1]["database"]["ok"]
+        assert service.stop() == 0

@@ -196,7 +196,9 @@ class Service:
         async with self._reloading:
             old = self.app.config
             try:
-                new = await asyncio.to_thread(load_config, old.path)
+                new = await asyncio.to_thread(
+                    load_config, old.path, archive_in_use=old.storage_path
+                )
             except ConfigError as exc:
                 log.error("reload refused, the running config stays: %s", exc)
                 return False
