@@ -214,11 +214,12 @@ def _fresh_archive(tmp_path) -> Store:
     return Store.open(tmp_path / "presswatch.db")
 
 
-def test_datasette_describes_every_column_of_articles(tmp_path) -> None:
+@pytest.mark.parametrize("table", ["articles", "article_topics", "sources", "runs"])
+def test_datasette_describes_every_column_of_the_tables_analysts_read(tmp_path, table) -> None:
     meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
-    notes = meta["databases"]["presswatch"]["tables"]["articles"]["columns"]
+    notes = meta["databases"]["presswatch"]["tables"][table]["columns"]
     store = _fresh_archive(tmp_path)
-    columns = store.db["articles"].columns_dict
+    columns = store.db[table].columns_dict
     store.close()
     assert [c for c in columns if c not in notes] == []
     assert [c for c in notes if c not in columns] == []
