@@ -49,6 +49,7 @@ _RU_VERBAL = tuple(
     dict.fromkeys(["", *_VERB, *_GERUND, *(v + r for v in ("", *_VERB) for r in ("ся", "сь"))])
 )
 _VERB_ONLY = frozenset(_RU_VERBAL) - frozenset(_RU_NOMINAL) - frozenset(_RU_SOFT["и"])
+_RU_SHORTEST = 3  # letters in the shortest Russian form spelt out (the word typed always counts)
 _EN_ENDINGS = ("", "s", "es", "ed", "d", "ing", "ings", "e", "er", "ers", "y", "ies", "ied", "ying")
 
 
@@ -85,6 +86,11 @@ def word_forms(word: str) -> tuple[str, ...]:
         candidates = [
             root + ending for root in _english_roots(word, base, stem) for ending in _EN_ENDINGS
         ]
+    if lang == "russian":
+        # Snowball strips a short word to two letters ("Зась", "Зася" → "за", read as a verb's
+        # "-сь"); a two-letter Russian word is a preposition or a particle (за, не, мо…) that
+        # nearly every text has, so such a form would make the search match everything.
+        candidates = [c for c in candidates if len(c) >= _RU_SHORTEST]
     stemmer = _stemmer(lang)
     stems = stemmer.stemWords([_fold(c) for c in candidates])
     return tuple(dict.fromkeys([word, *(c for c, s in zip(candidates, stems) if s == stem)]))

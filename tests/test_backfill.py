@@ -218,3 +218,20 @@ def test_bad_backfill_usage_exits_2(world, tmp_path, args, message) -> None:
     config = write_config(tmp_path, world)
     result = presswatch("backfill", *args, "--config", str(config), token=None)
     assert result.returncode == 2 and message in result.stderr
+
+
+def test_a_template_whose_first_page_is_missing_is_an_error_not_an_empty_archive(
+    world, tmp_path
+) -> None:
+    older_pages(world)  # served at /page/N/, not where the template points
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/archive/{page}/")
+    )
+    result = presswatch(
+        "backfill", "interaffairs-en", "--pages", "5", "--config", str(config), token=None
+    )
+    assert result.returncode == 1
+    assert re.search(r"interaffairs-en: page 2: .*404.*check `pages`", result.stderr)
+    assert "read 0 page(s), saw 0 link(s), stored 0 new article(s) without posting, 1 error(s)" in (
+        result.stderr
+    )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.chat.answers import MAX_UNITS, fit
+from bot.chat.status import pause_text
 from bot.delivery.render import utf16_len as units
 from scrapers.models import Article
 from storage import Delivery, RunRecord, RunStatus
@@ -293,6 +294,7 @@ def test_operator_commands_are_for_admins_only(telegram, store, tmp_path) -> Non
     refused, paused, unknown, status, retried, nothing, resumed = answers
     assert "for the operator" in refused
     assert "Paused alpha" in paused and "Name a source" in unknown and "alpha, beta" in unknown
+    assert unknown.startswith("No source is called “nosuch”.")
     assert "alpha: paused" in status and "main: 0 sent, 0 pending, 0 uncertain, 1 failed" in status
     assert "Queued 1 post again." in retried and "Nothing to retry" in nothing
     assert "Resumed alpha" in resumed
@@ -335,3 +337,18 @@ def test_fit_trims_lists_to_the_limit() -> None:
     text = fit("<b>Head</b>", items)
     assert units(text) <= MAX_UNITS and text.endswith("more")
     assert fit("head", ["a", "b"]) == "head\n\na\n\nb"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "No source is called “tass-cmo” (did you mean tass-com?). Name a source: /pause"),
+        ("ru", "Источника «tass-cmo» нет (может быть, tass-com?). Назовите источник: /pause"),
+    ],
+)
+def test_a_mistyped_pause_key_is_told_with_the_closest_one(lang, expected) -> None:
+    # The reply used to be the usage line alone, as if no key had been given.
+    answer = pause_text(
+        None, paused=True, keys=["tass-com", "tass-ru"], lang=lang, asked="tass-cmo"
+    )
+    assert answer.startswith(expected)

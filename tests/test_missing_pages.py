@@ -79,11 +79,11 @@ def rows(config_path: Path, sql: str) -> list[dict]:
         store.close()
 
 
-def list_item(world) -> None:
+def list_item(world, title: str = "New release on CSTO exercises") -> None:
     """Put a new item at the top of the TASS feed; its page is not served (404) yet."""
     site = world.site(TASS)
     item = (
-        f"<item><title>New release on CSTO exercises</title><link>{world.url(TASS, PAGE)}</link>"
+        f"<item><title>{title}</title><link>{world.url(TASS, PAGE)}</link>"
         f"<pubDate>{format_datetime(LISTED)}</pubDate></item>"
     )
     feed = site.routes["/rss/v2.xml"].body.decode().replace("<item>", item + "<item>", 1)
@@ -122,7 +122,8 @@ def test_a_page_that_answers_later_is_posted_whole_once_it_does(world, tmp_path)
     assert "two thousand servicemen" in post["body"]
 
 
-def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -> None:
+def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path, caplog) -> None:
+    caplog.set_level("INFO", logger="bot.ingest")
     config = config_for(tmp_path, world)
     runs = polls(
         config,
@@ -140,6 +141,11 @@ def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path) -
     [stub] = rows(config, f"select title, body, silent from articles where url like '%{PAGE}'")
     assert stub == {"title": "New release on CSTO exercises", "body": "", "silent": 1}
     assert queued(config) == []
+    # Its "stored" line gives the page as a reason it was not posted, not only a first run's.
+    [stored] = [r.getMessage() for r in caplog.records if f"{PAGE}: stored" in r.getMessage()]
+    assert stored.endswith(
+        "not posted (a first run's older news, a backfill, or an item whose page never answered)"
+    )
     # Recorded against the source: `status` points to it and `sources` gives the reason.
     status = presswatch("status", "--config", str(config)).stdout
     line = next(x for x in status.splitlines() if x.startswith(TASS))
@@ -176,6 +182,27 @@ def test_a_refused_page_is_still_posted_title_only_at_once(world, tmp_path) -> N
     )
     assert runs[1].new_articles == 1 and "HTTP 403" in runs[1].error
     assert queued(config) == [{"title": "New release on CSTO exercises", "body": ""}]
+
+
+def test_a_refused_page_keeps_its_source_language_and_no_address_for_a_title(
+    world, tmp_path
+) -> None:
+    # A channel of English news only: the stub is English (tass-com's lang), so it is posted.
+    english = '[[channels]]\nname = "en"\nchat_id = "@english_news"\nlanguages = ["en"]\n'
+    path = write_config(tmp_path, world, channels=english)
+
+    def refused(title: str) -> Callable[[], None]:
+        def act() -> None:
+            list_item(world, title)
+            world.site(TASS).add(PAGE, "<html>Access denied</html>", status=403)
+
+        return act
+
+    polls(path, [(LISTED - timedelta(hours=1), None), (LISTED + timedelta(minutes=2), refused(""))])
+    [stub] = rows(path, f"select title, lang from articles where url like '%{PAGE}'")
+    # Untitled: its post is headed by its link, not by its address and then the link again.
+    assert stub == {"title": "", "lang": "en"}
+    assert queued(path) == [{"title": "", "body": ""}]
 
 
 SOURCE = Source(key="ia", url="https://example.org/", timezone="Europe/Moscow")

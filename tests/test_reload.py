@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch
 from tests.support.service import RunningService, free_port
 from tests.support.world import World, write_config
@@ -104,3 +105,53 @@ def test_reload_without_a_service_says_so(tmp_path) -> None:
         result.stderr.strip()
         == f"presswatch: no presswatch service is running on {tmp_path / 'archive.db'}"
     )
+
+
+def test_the_chat_answers_from_the_reloaded_config(tmp_path) -> None:
+    reader = 2002
+    with World() as world, FakeTelegram() as fake:
+        config = write_config(
+            tmp_path, world, telegram_url=fake.base_url, extra_telegram="commands = true\n"
+        )
+        port = free_port()
+        full = config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n'
+        config.write_text(without_source(full, TASS))
+
+        def ask(text: str) -> str:
+            seen = len(fake.messages_for(reader))
+            fake.push_message(chat_id=reader, user_id=reader, text=text)
+            assert fake.wait_for(lambda: len(fake.messages_for(reader)) > seen, timeout=20)
+            return fake.messages_for(reader)[-1].plain
+
+        with RunningService(config, port=port, token=DEFAULT_TOKEN) as service:
+            service.wait_for_line("chat commands on as")
+            assert TASS not in ask("/sources")
+            config.write_text(full)
+            service.proc.send_signal(signal.SIGHUP)
+            service.wait_for_line(f"config reloaded from {config}: added {TASS}")
+            # The chat built at start kept the old config: no new source to list or follow.
+            assert TASS in ask("/sources")
+            assert ask(f"/subscribe {TASS}").startswith("Subscribed")
+            assert service.stop() == 0
+
+
+def test_after_a_reload_another_sqlite_reader_leaves_the_services_wal_alone(setup, tmp_path):
+    config, port, full = setup
+    config.write_text(full)
+    archive = tmp_path / "archive.db"
+    wal = Path(f"{archive}-wal")
+    with RunningService(config, port=port) as service:
+        service.wait_for_health(lambda b: b["sources"][TASS]["state"] == "ok")
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_for_line(f"config reloaded from {config}")
+        assert wal.exists()
+        # An analyst's sqlite3 on the live archive. The reload's check of the config used to
+        # open and close the archive file in the service, which dropped the service's SQLite
+        # locks: this connection's close then checkpointed and deleted the -wal and -shm the
+        # service went on writing to, and what it wrote next was lost at its restart.
+        reader = sqlite3.connect(archive)
+        reader.execute("select count(*) from articles").fetchone()
+        reader.close()
+        assert wal.exists() and Path(f"{archive}-shm").exists()
+        assert service.healthz()[1]["database"]["ok"]
+        assert service.stop() == 0

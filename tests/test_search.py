@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from storage import Store
+from storage.dialect import is_postgres
 from storage.search import MARK_CLOSE, MARK_OPEN, latest, marked, search
 from tests.support.archive import add, titles
 
@@ -338,3 +339,18 @@ def test_a_word_the_archive_never_saw_finds_nothing(store) -> None:
     add(store, "Summit in Minsk", "")
     assert search(store.db, "summit zzzyzx") == []
     assert search(store.db, "отчёт") == []
+
+
+def test_a_surname_snowball_cuts_to_a_preposition_finds_the_person_only(store, request) -> None:
+    # Snowball stems Зась and Зася to "за": the CSTO's Secretary General matched every "за".
+    if is_postgres(store.db):
+        # Its index holds lexemes, and Зась's is the preposition's: only a stop-word list in
+        # the text search dictionary and a reindex would tell them apart (strict: says when).
+        request.applymarker(pytest.mark.xfail(strict=True, reason="one lexeme 'за'"))
+    add(store, "Зась: пандемия не способствовала снижению напряженности", lang="ru")
+    add(store, "Брифинг Станислава Зася", lang="ru")
+    add(store, "Голосование за резолюцию", "Выступили за продление мандата.", lang="ru")
+    assert sorted(titles(search(store.db, "Зась"))) == [
+        "Брифинг Станислава Зася",
+        "Зась: пандемия не способствовала снижению напряженности",
+    ]

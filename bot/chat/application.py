@@ -92,6 +92,10 @@ class Chat:
         self._limiter = limiter or RateLimiter()
         self.app: Application | None = None
 
+    def reconfigure(self, config: Config) -> None:
+        """Answer from a reloaded config: its sources, topics and tags, names and time zones."""
+        self.config = self.commands.config = config
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start_when_reachable(self, stopping: asyncio.Event, *, delay: float = 5.0) -> bool:

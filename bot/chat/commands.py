@@ -274,7 +274,13 @@ class Commands:
             self.store.sources.set_paused(source.key, paused=paused)
             verb = "paused" if paused else "resumed"
             log.info("chat: user %d %s %s", who.user_id, verb, source.key)
-        return pause_text(source.key if source else None, paused=paused, keys=keys, lang=who.reads)
+        return pause_text(
+            source.key if source else None,
+            paused=paused,
+            keys=keys,
+            lang=who.reads,
+            asked=words.strip(),
+        )
 
     async def retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""

@@ -109,6 +109,10 @@ _RU = {
     "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
         "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"
     ),
+    "No source is called “{word}” (did you mean {key}?).": (
+        "Источника «{word}» нет (может быть, {key}?)."
+    ),
+    "No source is called “{word}”.": "Источника «{word}» нет.",
     "Name a source: {command} KEY (one of {keys}).": (
         "Назовите источник: {command} КЛЮЧ (один из: {keys})."
     ),

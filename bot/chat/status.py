@@ -7,6 +7,7 @@ last error stays as the site or the library wrote it.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from bot.chat.answers import fit
@@ -101,13 +102,28 @@ def unreachable(error: object, lang: str) -> str:
     return say(lang, "The archive does not answer: {error}", error=escape_html(error))
 
 
-def pause_text(key: str | None, *, paused: bool, keys: Sequence[str], lang: str) -> str:
-    """Answer /pause or /resume: what was done, or which keys it takes."""
+def pause_text(
+    key: str | None, *, paused: bool, keys: Sequence[str], lang: str, asked: str = ""
+) -> str:
+    """Answer /pause or /resume: what was done, or which keys it takes (`asked`: a word that
+    names no source, told as such with the closest key)."""
     if key is None:
         command = "/pause" if paused else "/resume"
         shown = escape_html(", ".join(keys))
-        return say(
+        usage = say(
             lang, "Name a source: {command} KEY (one of {keys}).", command=command, keys=shown
+        )
+        if not asked:
+            return usage
+        close = difflib.get_close_matches(asked.casefold(), keys, n=1, cutoff=0.6)
+        phrase = (
+            "No source is called “{word}” (did you mean {key}?)."
+            if close
+            else "No source is called “{word}”."
+        )
+        word = escape_html(asked[:64])  # a whole message may follow /pause: the reply stays short
+        return (
+            say(lang, phrase, word=word, key=escape_html(close[0]) if close else "") + " " + usage
         )
     key = escape_html(key)
     if paused:

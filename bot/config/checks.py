@@ -154,8 +154,9 @@ def zone(value: str) -> bool:
     return True
 
 
-def archive(path: Path) -> bool:
-    """Accept a path where an SQLite archive is, or can be created."""
+def archive(path: Path, *, in_use: Path | None = None) -> bool:
+    """Accept a path where an SQLite archive is, or can be created (`in_use`: this process's own,
+    open archive, which is never opened again here)."""
     if "\x00" in str(path) or len(str(path)) > 4000:
         raise ValueError("not a usable path (a NUL character, or too long)")
     try:
@@ -165,6 +166,11 @@ def archive(path: Path) -> bool:
                 f"{path} is on a kernel pseudo-filesystem (/{resolved.parts[1]}), "
                 "not a place for an archive"
             )
+        if in_use is not None and _same_file(resolved, in_use):
+            # A reload's check of the running archive: closing any descriptor of the file drops
+            # every POSIX lock this process holds on it, SQLite's too, and the next sqlite3 to
+            # close elsewhere then deletes the live -wal and -shm under the service.
+            return True
         if resolved.exists():
             return _existing_archive(resolved)
         parent = next(p for p in resolved.parents if p.exists())
@@ -173,6 +179,14 @@ def archive(path: Path) -> bool:
     if not parent.is_dir():
         raise ValueError(f"{parent} is not a directory")
     return True
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Tell whether two paths name one existing file (compared by stat, never opened)."""
+    try:
+        return path.samefile(other)
+    except OSError:
+        return False
 
 
 def _existing_archive(path: Path) -> bool:

@@ -63,8 +63,12 @@ NO_SOURCES = (
 _WEEK = 7 * 86400
 
 
-def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> Config:
-    """Read and validate the TOML file at `path`; raise ConfigError naming every bad key."""
+def load_config(
+    path: str | Path, *, environ: dict[str, str] | None = None, archive_in_use: Path | None = None
+) -> Config:
+    """Read and validate the TOML file at `path`; raise ConfigError naming every bad key.
+
+    `archive_in_use` is the SQLite archive this process has open (a reload's): it is not read."""
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
@@ -83,17 +87,23 @@ def load_config(path: str | Path, *, environ: dict[str, str] | None = None) -> C
         path=path,
         token=environ.get(TOKEN_ENV, "").strip(),
         database_password=environ.get(DATABASE_PASSWORD_ENV, ""),
+        archive_in_use=archive_in_use,
     )
 
 
 def config_from_dict(
-    data: dict, *, path: Path, token: str = "", database_password: str = ""
+    data: dict,
+    *,
+    path: Path,
+    token: str = "",
+    database_password: str = "",
+    archive_in_use: Path | None = None,
 ) -> Config:
     """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
     root = Table.root(data)
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
     stated_sources = "sources" in root.data
-    storage_path, storage_url = _storage(root.table("storage"), path)
+    storage_path, storage_url = _storage(root.table("storage"), path, archive_in_use)
     # Read before the channels, whose filters must name them.
     sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
     # Every block's key, a block with its own mistake too: it is not also an unknown source.
@@ -158,7 +168,7 @@ def _each(root: Table, section: str, read: Callable[[Table], object], name: str)
     return tuple(entries)
 
 
-def _storage(t: Table, config_path: Path) -> tuple:
+def _storage(t: Table, config_path: Path, in_use: Path | None) -> tuple:
     """Read [storage]: the SQLite archive's path (relative to the config's folder) or a PostgreSQL url."""
     given = t.get("path", str, check=bool)
     url = t.get("url", str, check=database_url)
@@ -170,7 +180,7 @@ def _storage(t: Table, config_path: Path) -> tuple:
     if url is not ABSENT:
         return path, url  # the path is unused: nothing to check on disk
     try:
-        archive(path)
+        archive(path, in_use=in_use)
     except ValueError as exc:
         t.report("path", str(exc))
         return ABSENT, url

@@ -44,7 +44,8 @@ async def walk_pages(
     """Read pages 2..pages+1 (page 1 is `source.url`, which polls read) and store what is new, unposted.
 
     The walk stops early past the end of the archive: a 404/410, a page without article links, or
-    a page that repeats the one before (sites that answer any page number with the last page).
+    a page that repeats the one before (sites that answer any page number with the last page);
+    the first older page missing so is an error (a wrong `pages` template), not the end.
     The source's poll state (baseline, validators, failures) is left alone, so a source never
     polled still has its quiet first run, and nothing stored here is ever posted.
     """
@@ -54,8 +55,13 @@ async def walk_pages(
         try:
             _, links = await discover(source, ctx, url=url)
         except ScrapeError as exc:
-            if _past_the_end(exc):
+            if _past_the_end(exc) and previous is not None:
                 report.stopped = f"page {number}: {exc}"
+                break
+            if _past_the_end(exc):
+                # Not even the first older page: the template is wrong far more often than a
+                # source has no past, and an exit status 0 would say the archive was filled.
+                report.errors.append(f"page {number}: {exc} (the first older page: check `pages`)")
                 break
             report.errors.append(f"page {number}: {exc}")
             progress.advance(note=f"page {number} failed")

@@ -165,7 +165,10 @@ def describe(plan: Plan) -> str:
 def _silent_or_posts(plan: Plan) -> str:
     """Describe the new posts, or why there are none."""
     if plan.silent:
-        return "; recorded silently, not posted (a first run's older news, or a backfill)"
+        return (
+            "; recorded silently, not posted (a first run's older news, a backfill, or an item"
+            " whose page never answered)"
+        )
     if plan.story is not None and plan.story.silent:
         return "; not posted: the story was recorded silently"
     if not plan.posts:

@@ -28,6 +28,7 @@ from bot.ingest.links import (
 from bot.ingest.prepare import Prepared
 from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
+from scrapers.language import detect_language
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
 
@@ -215,7 +216,7 @@ async def _read_or_stub(
         if not (stub_transient or missing or permanent_failure(exc)):
             raise
         return ctx.intake.enricher.prepare(
-            _from_link_only(link)
+            _from_link_only(link, source)
         ), not missing or source.missing_page == "post"
     ctx.intake.missing.found(link)
     return read, True
@@ -350,13 +351,17 @@ def permanent_failure(exc: ScrapeError) -> bool:
     return True
 
 
-def _from_link_only(link: Link) -> Article:
+def _from_link_only(link: Link, source: Source) -> Article:
     """Return an article made of what the listing or feed said, when its page cannot be read."""
     return Article(
         url=link.url,
         canonical_url=link.canonical_url,
-        title=link.title or link.url,
+        # No title stays none: a post is then headed by its link, not by its address twice.
+        title=link.title,
         published=link.published,
+        # In the source's language (or the title's script): a `languages` filter, the post's
+        # labels and `search --lang` read it, and an empty one matches no language at all.
+        lang=detect_language(link.title, declared=source.lang or ""),
     )
 
 

@@ -27,7 +27,7 @@ from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, reconfigure
-from bot.config import ConfigError, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.ingest.poll import poll_source, record_failure
 from bot.secrets import scrubber
 from bot.service.endpoint import AddressTaken, MonitorServer
@@ -67,6 +67,9 @@ class ChatBot(Protocol):
     async def stop(self) -> None:
         """Stop answering."""
 
+    def reconfigure(self, config: Config) -> None:
+        """Answer from a reloaded config."""
+
 
 # Builds the chat bot around the service's own archive reader.
 ChatFactory = Callable[[Callable[[], Awaitable[Snapshot]]], ChatBot]
@@ -90,6 +93,7 @@ class Service:
         # on one machine each need their own); a reload keeps it, as it keeps [service].
         self._http = http
         self._chat = chat
+        self._chatting: ChatBot | None = None  # the chat answering now, told of each reload
         self.counters = app.counters
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.monitor = Monitor(
@@ -196,7 +200,9 @@ class Service:
         async with self._reloading:
             old = self.app.config
             try:
-                new = await asyncio.to_thread(load_config, old.path)
+                new = await asyncio.to_thread(
+                    load_config, old.path, archive_in_use=old.storage_path
+                )
             except ConfigError as exc:
                 log.error("reload refused, the running config stays: %s", exc)
                 return False
@@ -204,6 +210,8 @@ class Service:
                 return False
             change = compare(old, new)
             reconfigure(self.app, applicable(old, new))
+            if self._chatting is not None:
+                self._chatting.reconfigure(self.app.config)
             self.monitor.reconfigure(
                 sources=[s.key for s in new.sources], channels=[c.name for c in new.channels]
             )
@@ -340,7 +348,7 @@ class Service:
     async def _serve_chat(self) -> None:
         """Answer chat commands until the service stops; a broken chat never stops the posts."""
         try:
-            chat = self._chat(self.monitor.snapshot)
+            chat = self._chatting = self._chat(self.monitor.snapshot)
             if await chat.start_when_reachable(self._stop):
                 await self._stop.wait()
                 await chat.stop()
