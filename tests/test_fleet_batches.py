@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -23,6 +24,7 @@ from tests.fakes.sites import FakeSites
 from tests.support.postgres import rows
 
 pytestmark = pytest.mark.postgres
+NOW = datetime(2026, 12, 7, 4, 0, tzinfo=UTC)
 BATCHED = "select args -> 'sources' from procrastinate_jobs where task_name = 'presswatch.polls'"
 
 
@@ -202,3 +204,41 @@ def test_a_stalled_batch_is_taken_over_and_polls_nothing_twice(postgres_archive,
     assert hits == {"a": 1, "b": 1, "c": 1}  # "a", polled before the death, not polled again
     runs = "select source_key, count(*) from runs group by source_key order by source_key"
     assert rows(postgres_archive.url, runs) == [("a", 1), ("b", 1), ("c", 1)]
+
+
+def test_a_worker_looks_for_due_chats_after_polls_only_when_it_queued_something(
+    postgres_archive, tmp_path
+) -> None:
+    """Each look is two queries, at most twice a second while polls finish: a poll that stored no
+    post and raised no alert (most of them) has nothing to make a chat due."""
+    with FakeSites() as sites:
+        config = load_config(
+            _worker_config(tmp_path, sites, postgres_archive.url, ["a"]), environ={}
+        )
+
+    async def until(condition) -> None:
+        while not condition():
+            await asyncio.sleep(0)  # lets the worker's loop run: a turn, not a guess at a time
+
+    async def go() -> list[int]:
+        async with open_app(config, deliver=False, role="run") as app:
+            service = FleetService(app)
+            looks: list[int] = []
+
+            async def look() -> None:
+                looks.append(app.store.tally.total)
+
+            service._defer_deliveries = look
+            service._engine = asyncio.get_running_loop().create_future()  # jobs run elsewhere
+            serving = asyncio.create_task(service._serve())
+            service._wake_relay.set()  # a poll finished and queued nothing
+            await until(lambda: not service._wake_relay.is_set())
+            app.store.alerts.enqueue(chat_id="-1001", subject="a", kind="down", text="t", now=NOW)
+            service._wake_relay.set()  # a poll finished and queued an alert
+            await until(lambda: looks)
+            service.stop()
+            await serving
+            service._engine.cancel()
+            return looks
+
+    assert asyncio.run(go()) == [1]  # one look, after the alert; none after the first poll

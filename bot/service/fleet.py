@@ -144,9 +144,9 @@ class FleetService(Service):
                 self.app.fleet.leave(self.worker)
 
     async def _serve(self) -> None:
-        """Beat the heartbeat, and queue deliveries as soon as a poll here stored something."""
+        """Beat the heartbeat, and queue deliveries as soon as a poll here queued a post or alert."""
         host, pid = socket.gethostname(), os.getpid()
-        beaten = -_BEAT
+        beaten, looked = -_BEAT, 0
         while not self._stop.is_set() and not self._engine.done():
             woken = False
             try:
@@ -162,6 +162,11 @@ class FleetService(Service):
                 log.exception("worker %s: heartbeat failed", self.worker)
             if woken and not self._stop.is_set() and not self._engine.done():
                 self._wake_relay.clear()  # a poll that finishes from here on asks for a next look
+                # Only rows this process queued since the last look can make a chat due now; the
+                # rest (retries, quiet hours, digests, other workers' posts) the dispatcher finds.
+                if self.app.store.tally.total == looked:
+                    continue
+                looked = self.app.store.tally.total
                 await self._defer_deliveries()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(GATHER):
