@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlite_utils import Database
 
 from .records import Health, OutboxState, RunStatus, Scrub, from_iso, iso, unchanged
+from .tally import Tally
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,12 @@ class Alert:
 class Alerts:
     """The alerts table: queued by health checks, sent by the relay like posts."""
 
-    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
+    def __init__(
+        self, db: Database, *, scrub: Scrub = unchanged, tally: Tally | None = None
+    ) -> None:
         self.db = db
         self._scrub = scrub
+        self.tally = tally or Tally()
 
     def enqueue(self, *, chat_id: str, subject: str, kind: str, text: str, now: datetime) -> int:
         """Queue an alert (plain text) for the admin chat; return its id."""
@@ -43,6 +47,7 @@ class Alerts:
                 "created_at": iso(now),
             }
         )
+        self.tally.add()
         return int(table.last_pk)
 
     def due(self, now: datetime, *, limit: int = 20, chat: str | None = None) -> list[Alert]:
@@ -111,9 +116,11 @@ _FAILING_SINCE = """select min(started_at) from runs where source_key = s.key an
 class SourceHealth:
     """Source health in the `sources` table, written together with the alert it causes."""
 
-    def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
+    def __init__(
+        self, db: Database, *, scrub: Scrub = unchanged, tally: Tally | None = None
+    ) -> None:
         self.db = db
-        self.alerts = Alerts(db, scrub=scrub)
+        self.alerts = Alerts(db, scrub=scrub, tally=tally)
 
     def read(self, key: str) -> HealthState:
         """Return a source's health facts (defaults for a source never polled), in one query."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import OutboxKind, OutboxState, iso
+from .records import Delivery, OutboxKind, OutboxState, iso
+from .tally import Tally
 from .transaction import immediate
 
 _UPDATE_KINDS = (OutboxKind.EDIT, OutboxKind.REPLY)
@@ -16,8 +17,24 @@ _UPDATE_KINDS = (OutboxKind.EDIT, OutboxKind.REPLY)
 class Posts:
     """The post rows of the outbox, read and followed up by article."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, tally: Tally | None = None) -> None:
         self.db = db
+        self.tally = tally or Tally()
+
+    def enqueue(self, article_id: int, deliveries: Sequence[Delivery], *, now: datetime) -> None:
+        """Queue a new article's post to each delivery's channel (inside the article's transaction)."""
+        self.db["outbox"].insert_all(
+            {
+                "article_id": article_id,
+                "channel": d.channel,
+                "chat_id": d.chat_id,
+                "state": OutboxState.PENDING,
+                "created_at": iso(now),
+                "updated_at": iso(now),
+            }
+            for d in deliveries
+        )
+        self.tally.add(len(deliveries))
 
     def channels_with_post(self, article_id: int) -> set[str]:
         """Return the channels that have (or will have) a post of an article."""
@@ -94,6 +111,7 @@ class Posts:
                     }
                 )
                 queued += 1
+        self.tally.add(queued)
         return queued
 
     def _single_posts(self, article_id: int) -> list[dict]:

@@ -23,10 +23,11 @@ from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .posts import Posts
-from .records import Delivery, OutboxState, Scrub, TagKind, article_columns, iso, unchanged
+from .records import Delivery, Scrub, TagKind, article_columns, iso, unchanged
 from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
+from .tally import Tally
 from .transaction import inserted_key, joined
 from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
@@ -66,10 +67,11 @@ class Store:
         self.sources = Sources(db, scrub=scrub)
         self.reports = Reports(db)
         self.outbox = Outbox(db, scrub=scrub)
-        self.posts = Posts(db)
-        self.alerts = Alerts(db, scrub=scrub)
+        self.tally = Tally()  # the posts and alerts queued through this store (see tally.py)
+        self.posts = Posts(db, tally=self.tally)
+        self.alerts = Alerts(db, scrub=scrub, tally=self.tally)
         self.subscriptions = Subscriptions(db)
-        self.health = SourceHealth(db, scrub=scrub)
+        self.health = SourceHealth(db, scrub=scrub, tally=self.tally)
         self._neardup: NearDuplicateIndex | None = None
         # Set when commits skip their own fsync (Store.open's `sync_in_thread`): see durable().
         self.wal: WalSync | None = None
@@ -234,17 +236,7 @@ class Store:
             )
             if minhash is not None and self._neardup is not None:
                 self._neardup.save(article_id, minhash, source_key=source_key, now=now)
-            self.db["outbox"].insert_all(
-                {
-                    "article_id": article_id,
-                    "channel": d.channel,
-                    "chat_id": d.chat_id,
-                    "state": OutboxState.PENDING,
-                    "created_at": iso(now),
-                    "updated_at": iso(now),
-                }
-                for d in deliveries
-            )
+            self.posts.enqueue(article_id, deliveries, now=now)
         article_id = int(table.last_pk)
         if minhash is not None and self._neardup is not None:
             # Indexed only once committed: a rolled-back id could later name another article.

@@ -162,30 +162,6 @@ def test_reload_on_postgresql_says_to_signal_each_worker(tmp_path, postgres_arch
     assert "send SIGHUP to each worker" in result.stderr
 
 
-def test_a_batch_of_polls_queues_around_one_already_waiting(postgres_archive) -> None:
-    postgres_archive.open().close()  # migrated: procrastinate's tables are there
-    app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
-
-    async def dispatch() -> list[int]:
-        async with app.open_async():
-            return [
-                await jobs.defer_polls(app, ["b"]),
-                await jobs.defer_polls(
-                    app, ["a", "b", "c"]
-                ),  # "b" waits: refused whole, then one by one
-                await jobs.defer_polls(app, ["d", "e"]),
-                await jobs.defer_polls(app, []),
-            ]
-
-    assert asyncio.run(dispatch()) == [1, 2, 2, 0]
-    with postgres_archive.pool.connection() as conn:
-        waiting = conn.execute(
-            "select queueing_lock, lock, args->>'source' from procrastinate_jobs "
-            "where status = 'todo' order by queueing_lock"
-        ).fetchall()
-    assert waiting == [(f"poll:{k}", f"source:{k}", k) for k in "abcde"]
-
-
 def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatches(
     postgres_archive,
 ) -> None:
@@ -198,7 +174,7 @@ def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatche
     app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
     periodic = [p.task.name for p in app.periodic_registry.periodic_tasks.values()]
     assert periodic == ["presswatch.dispatch"]
-    status = "select status::text from procrastinate_jobs where args->>'source' = 'a'"
+    status = "select status::text from procrastinate_jobs where args -> 'sources' ? 'a'"
     seen: list[tuple] = []
 
     class Dispatcher:
@@ -210,9 +186,9 @@ def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatche
         async with app.open_async():
             manager = app.job_manager
             dead = await manager.register_worker()
-            await jobs.defer_poll(app, "a")
+            await jobs.defer_batches(app, [["a"]])
             assert (await manager.fetch_job(queues=None, worker_id=dead)).task_kwargs == {
-                "source": "a"
+                "sources": ["a"]
             }
             with psycopg.connect(postgres_archive.url, autocommit=True) as conn:
                 conn.execute(

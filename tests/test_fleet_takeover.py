@@ -17,13 +17,13 @@ pytestmark = pytest.mark.postgres
 def test_a_look_under_way_keeps_a_second_from_taking_a_job_back(postgres_archive) -> None:
     postgres_archive.open().close()  # migrated: procrastinate's tables are there
     app = jobs.job_app(postgres_archive.url, postgres_archive.connection_kwargs)
-    status = "select status::text, worker_id from procrastinate_jobs where args->>'source' = 'a'"
+    status = "select status::text, worker_id from procrastinate_jobs where args -> 'sources' ? 'a'"
 
     async def run() -> tuple:
         async with app.open_async():
             manager = app.job_manager
             dead, living = await manager.register_worker(), await manager.register_worker()
-            await jobs.defer_poll(app, "a")
+            await jobs.defer_batches(app, [["a"]])
             await manager.fetch_job(queues=None, worker_id=dead)
             with psycopg.connect(postgres_archive.url, autocommit=True) as conn:
                 conn.execute(
@@ -49,8 +49,8 @@ def test_a_look_under_way_keeps_a_second_from_taking_a_job_back(postgres_archive
 
     first, (_, second, fetched), (state, worker), living = asyncio.run(run())
     assert first + second == 1  # taken over once
-    # It was: both looks retried it, the living worker's running job went back to "todo", and its
-    # lock "source:a" was free for another worker to poll `a` beside it.
+    # It was: both looks retried it, the living worker's running job went back to "todo", and
+    # another worker could fetch it and poll `a` beside it.
     if fetched:
         assert (state, worker) == ("doing", living), (first, second)
     else:

@@ -14,6 +14,7 @@ from storage import (
     ConstraintViolation,
     Delivery,
     InstanceLock,
+    OutboxKind,
     OutboxState,
     RunRecord,
     StorageError,
@@ -143,6 +144,20 @@ def test_outbox_lifecycle(store: Store) -> None:
     store.outbox.mark_sent(item.id, message_id=77, now=NOW)
     row = store.db["outbox"].get(item.id)
     assert (row["state"], row["message_id"], row["attempts"]) == (OutboxState.SENT, 77, 1)
+
+
+def test_the_tally_counts_each_post_update_and_alert_queued(store: Store) -> None:
+    """A worker on PostgreSQL looks for chats with due rows after its polls only when it grew."""
+    deliveries = [Delivery("main", "@a"), Delivery("alerts", "-1001")]
+    article_id = store.add_article(_article(6), source_key="s", now=NOW, deliveries=deliveries)
+    assert store.tally.total == 2
+    store.add_article(_article(7), source_key="s", now=NOW)  # silent: nothing queued
+    [item, _] = store.outbox.due(NOW)
+    store.outbox.claim([item.id], now=NOW)
+    store.outbox.mark_sent(item.id, message_id=77, now=NOW)
+    assert store.posts.enqueue_update(article_id, kind=OutboxKind.EDIT, now=NOW) == 1
+    store.alerts.enqueue(chat_id="-1001", subject="s", kind="down", text="down", now=NOW)
+    assert store.tally.total == 4
 
 
 def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:

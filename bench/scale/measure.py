@@ -220,13 +220,20 @@ def behind(log: Path) -> int:
     return sum(text.count(said) for said in _BEHIND)
 
 
+_POLLS = "('presswatch.poll', 'presswatch.polls')"  # one source a job; a batch (since pgbatch)
+
+
 def queued(where: str) -> int:
-    """Return the poll jobs waiting in procrastinate's queue (0 for a SQLite archive)."""
+    """Return the polls waiting in procrastinate's queue (0 for a SQLite archive).
+
+    A batch's sources count one each (presswatch.polls), as one-source jobs do (an earlier
+    version's presswatch.poll, which a `--baseline` may run).
+    """
     if not where.startswith("postgresql://"):
         return 0
     waiting = (
-        "select count(*) from procrastinate_jobs "
-        "where status = 'todo' and task_name = 'presswatch.poll'"
+        "select coalesce(sum(coalesce(jsonb_array_length(args -> 'sources'), 1)), 0)::int "
+        f"from procrastinate_jobs where status = 'todo' and task_name in {_POLLS}"
     )
     return _rows(where, waiting)[0][0]
 
@@ -297,8 +304,7 @@ def failover(folder: Path, *, server: Server, feeds: str, name: str) -> float:
     second = start(config, folder / f"{name}.log")
     wait(lambda: len(_rows(url, registered)) == 2, timeout=60)
     polling = (
-        "select worker_id from procrastinate_jobs where status = 'doing' "
-        "and task_name = 'presswatch.poll'"
+        f"select worker_id from procrastinate_jobs where status = 'doing' and task_name in {_POLLS}"
     )
     try:
         wait(lambda: _rows(url, polling) == [(doomed,)], timeout=120, every=0.02)

@@ -59,10 +59,26 @@ class FleetService(Service):
     # -- what the jobs call -----------------------------------------------------------------
 
     async def dispatch(self) -> None:
-        """Queue a poll of every due source and a delivery for every chat with due work."""
+        """Queue the due sources' polls in batches and a delivery for every chat with due work."""
         every = {s.key: s.every_seconds for s in self.app.config.sources}
-        await jobs.defer_polls(self.jobs, self.app.fleet.due_sources(every))
+        # A batch for each job slot of the live workers: the polls spread over all of them.
+        slots = CONCURRENCY * max(1, len(self.app.fleet.live(within=LIVE)))
+        await jobs.queue_polls(self.jobs, lambda: self.app.fleet.due_sources(every), slots=slots)
         await self._defer_deliveries()
+
+    async def polls(self, keys: list[str]) -> None:
+        """Poll a batch of sources at once; one that fails never stops the others or the batch."""
+        try:
+            # At once, not in turn: the batch lasts as long as its slowest poll, whose deadline
+            # bounds it as it bounds a poll of its own (and so the SIGTERM drain).
+            outcomes = await asyncio.gather(*map(self.poll, keys), return_exceptions=True)
+        except asyncio.CancelledError:
+            if not self._stop.is_set():
+                raise
+            return  # cut at the stop's deadline: each poll says so; the next dispatch requeues
+        for key, outcome in zip(keys, outcomes):
+            if isinstance(outcome, BaseException):
+                log.error("poll %s: failed", key, exc_info=outcome)
 
     async def poll(self, key: str) -> None:
         """Poll one source, unless it is not ours to know or another worker just polled it."""
@@ -128,9 +144,9 @@ class FleetService(Service):
                 self.app.fleet.leave(self.worker)
 
     async def _serve(self) -> None:
-        """Beat the heartbeat, and queue deliveries as soon as a poll here stored something."""
+        """Beat the heartbeat, and queue deliveries as soon as a poll here queued a post or alert."""
         host, pid = socket.gethostname(), os.getpid()
-        beaten = -_BEAT
+        beaten, looked = -_BEAT, 0
         while not self._stop.is_set() and not self._engine.done():
             woken = False
             try:
@@ -146,6 +162,11 @@ class FleetService(Service):
                 log.exception("worker %s: heartbeat failed", self.worker)
             if woken and not self._stop.is_set() and not self._engine.done():
                 self._wake_relay.clear()  # a poll that finishes from here on asks for a next look
+                # Only rows this process queued since the last look can make a chat due now; the
+                # rest (retries, quiet hours, digests, other workers' posts) the dispatcher finds.
+                if self.app.store.tally.total == looked:
+                    continue
+                looked = self.app.store.tally.total
                 await self._defer_deliveries()
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(GATHER):

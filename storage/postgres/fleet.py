@@ -21,6 +21,7 @@ from .database import PgDatabase
 
 BOT = "bot"  # send_pace's key for the per-bot limit (chat keys are "chat:<id>")
 TAKE_OVER = (0x7077, 2)  # the advisory lock of the look for dead workers' jobs ("pw", 2)
+DISPATCHING = (0x7077, 3)  # the advisory lock of the dispatcher's look for due sources and defer
 _NOW = "extract(epoch from clock_timestamp())::float8"
 
 
@@ -97,13 +98,18 @@ class Fleet:
         if not every:
             return []
         rows = self.db.execute(
-            """select c.key from unnest(?::text[], ?::int[]) as c(key, every)
+            """with batched as (  -- in a batch of polls waiting or under way (bot/service/jobs.py)
+                 select jsonb_array_elements_text(j.args -> 'sources') as key
+                 from procrastinate_jobs j
+                 where j.task_name = 'presswatch.polls' and j.status in ('todo', 'doing'))
+               select c.key from unnest(?::text[], ?::int[]) as c(key, every)
                left join sources s on s.key = c.key
                where coalesce(s.paused, 0) = 0
                  and (s.next_poll_at is null or s.next_poll_at <= now())
                  and (s.last_poll_at is null
                       or s.last_poll_at + make_interval(secs => c.every) <= now())
-                 -- not queued or under way already (procrastinate's partial lock indexes)
+                 and not exists (select 1 from batched b where b.key = c.key)
+                 -- an earlier version's one-source polls (procrastinate's partial lock indexes)
                  and not exists (select 1 from procrastinate_jobs j
                                  where j.queueing_lock = 'poll:' || c.key and j.status = 'todo')
                  and not exists (select 1 from procrastinate_jobs j
