@@ -109,6 +109,7 @@ _RU = {
     "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
         "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"
     ),
+    "({held} of them held for their time)": "(из них {held} ждут своего часа)",
     "No source is called “{word}” (did you mean {key}?).": (
         "Источника «{word}» нет (может быть, {key}?)."
     ),
