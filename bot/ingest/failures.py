@@ -1,8 +1,10 @@
-"""Pure decisions about failures: is an article's error for good, how long a failing source waits."""
+"""Pure decisions about failures: is an article's error for good, what to store of an article
+whose page failed, how long a failing source waits."""
 
 from __future__ import annotations
 
-from scrapers import FetchError, ScrapeError
+from scrapers import Article, FetchError, Link, ScrapeError, Source
+from scrapers.language import detect_language
 
 
 def permanent_failure(exc: ScrapeError) -> bool:
@@ -10,6 +12,20 @@ def permanent_failure(exc: ScrapeError) -> bool:
     if isinstance(exc, FetchError):
         return not exc.retryable
     return True
+
+
+def from_link_only(link: Link, source: Source) -> Article:
+    """Return an article made of what the listing or feed said, when its page cannot be read."""
+    return Article(
+        url=link.url,
+        canonical_url=link.canonical_url,
+        # No title stays none: a post is then headed by its link, not by its address twice.
+        title=link.title,
+        published=link.published,
+        # In the source's language (or the title's script): a `languages` filter, the post's
+        # labels and `search --lang` read it, and an empty one matches no language at all.
+        lang=detect_language(link.title, declared=source.lang or ""),
+    )
 
 
 def backoff_seconds(every: int, failures: int, most: int) -> int:

@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
-from bot.ingest.failures import backoff_seconds, permanent_failure
+from bot.ingest.failures import backoff_seconds, from_link_only, permanent_failure
 from bot.ingest.health import record_health, steady
 from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
@@ -30,7 +30,6 @@ from bot.ingest.prepare import Prepared
 from bot.logfields import log_fields
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
-from scrapers.language import detect_language
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
 
@@ -220,7 +219,7 @@ async def _read_or_stub(
         if not (stub_transient or missing or permanent_failure(exc)):
             raise
         return ctx.intake.enricher.prepare(
-            _from_link_only(link, source)
+            from_link_only(link, source)
         ), not missing or source.missing_page == "post"
     ctx.intake.missing.found(link)
     return read, True
@@ -348,36 +347,31 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _from_link_only(link: Link, source: Source) -> Article:
-    """Return an article made of what the listing or feed said, when its page cannot be read."""
-    return Article(
-        url=link.url,
-        canonical_url=link.canonical_url,
-        # No title stays none: a post is then headed by its link, not by its address twice.
-        title=link.title,
-        published=link.published,
-        # In the source's language (or the title's script): a `languages` filter, the post's
-        # labels and `search --lang` read it, and an empty one matches no language at all.
-        lang=detect_language(link.title, declared=source.lang or ""),
-    )
-
-
 def record_failure(
     source: Source, ctx: PollContext, *, started: datetime, exc: BaseException
 ) -> RunRecord:
     """Record a failed poll with a reason a person can act on, back the source off, update health."""
-    failures = ctx.store.sources.state(source.key).consecutive_failures
-    reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
-    if not isinstance(exc, ScrapeError):
-        log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
-    finished = ctx.clock()
-    # The first failure waits only the normal interval.
-    backoff = timedelta(
-        seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
-    )
-    run = RunRecord(
-        source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
-    )
-    _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
-    log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
-    return run
+    # A poll the scheduler stopped at its deadline is recorded here, outside poll_source.
+    with log_fields(event="poll", source=source.key, url=source.url):
+        failures = ctx.store.sources.state(source.key).consecutive_failures
+        reason = (
+            str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
+        )
+        if not isinstance(exc, ScrapeError):
+            log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
+        finished = ctx.clock()
+        # The first failure waits only the normal interval.
+        backoff = timedelta(
+            seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
+        )
+        run = RunRecord(
+            source.key,
+            started,
+            finished,
+            RunStatus.ERROR,
+            error=reason,
+            error_kind=type(exc).__name__,
+        )
+        _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
+        log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
+        return run
