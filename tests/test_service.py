@@ -96,28 +96,6 @@ def test_paused_and_backing_off_sources_are_not_polled(world, tmp_path, caplog) 
     assert "skipped (backing off after 2 failure(s)" in caplog.text
 
 
-def test_a_source_skipped_round_after_round_is_logged_once_per_reason(
-    world, tmp_path, caplog
-) -> None:
-    config = write_config(tmp_path, world)
-    Store.open(tmp_path / "archive.db").close()
-    set_source(tmp_path / "archive.db", IA, paused=1)
-
-    async def scenario(service):
-        source = next(s for s in service.app.config.sources if s.key == IA)
-        for _ in range(3):  # three rounds of its interval while it stays paused
-            await service._poll_job(source)
-        service.app.store.sources.set_paused(IA, paused=False)
-        await service._poll_job(source)  # polled again: the pause is over
-        service.app.store.sources.set_paused(IA, paused=True)
-        await service._poll_job(source)  # paused anew: said again
-
-    with caplog.at_level(logging.INFO, logger="bot.service.scheduler"):
-        serve(config, scenario)
-    skips = [r for r in caplog.records if "skipped (paused" in r.getMessage()]
-    assert len(skips) == 2 and all(r.source == IA and r.event == "skip" for r in skips)
-
-
 def test_a_restart_waits_one_interval_after_the_last_poll(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
     Store.open(tmp_path / "archive.db").close()
