@@ -52,11 +52,17 @@ _STATS = {
                        case when json_valid(a.entities) then a.entities else '[]' end) t
                    group by t.value order by t.value is null, articles desc, key""",
 }
-# Articles per source and UTC hour, which Reports.stats folds into each source's local months.
+# Articles per source and UTC month, by hour only on the days a zone can move into another
+# month (the 1st, the 28th-31st): Reports.stats folds those into each source's local months.
 _HOURS = (
-    "select source_key, substr(published_at, 1, 13), count(*) from articles group by 1, 2",
-    """select source_key, to_char(published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24'),
-              count(*) from articles group by 1, 2""",
+    """select source_key, case when substr(published_at, 9, 2) in ('01', '28', '29', '30', '31')
+              then substr(published_at, 1, 13) else substr(published_at, 1, 7) end, count(*)
+       from articles group by 1, 2""",
+    """select source_key, case when extract(day from published_at at time zone 'UTC')
+              in (1, 28, 29, 30, 31)
+              then to_char(published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')
+              else to_char(published_at at time zone 'UTC', 'YYYY-MM') end, count(*)
+       from articles group by 1, 2""",
 )
 
 
@@ -123,12 +129,15 @@ def _since(since: Bound | None) -> tuple[str, list]:
 def local_months(
     hours: Iterable[tuple[str, str | None, int]], zones: Mapping[str, str]
 ) -> list[dict]:
-    """Fold (source, UTC hour 'YYYY-MM-DDTHH', articles) rows into months, each source's in its
+    """Fold (source, UTC hour 'YYYY-MM-DDTHH' or month, articles) rows into months, each in its
     zone: a day-only date is its source's local midnight, 21:00 UTC the day before in Moscow."""
     months: Counter[str | None] = Counter()
     for source, hour, n in hours:
         if hour is None:  # no date
             months[None] += n
+            continue
+        if len(hour) == 7:  # mid-month: the same month in any zone
+            months[hour] += n
             continue
         moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
         months[f"{moment.astimezone(_zone(zones.get(source, 'UTC'))):%Y-%m}"] += n
