@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,8 +57,8 @@ def filters(
     source: str | None = None,
     topic: str | None = None,
     lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Bound | None = None,
+    until: Bound | None = None,
 ) -> tuple[str, list]:
     """Return the 'and …' SQL of the filters on articles `a`, and its arguments."""
     where, args = [], []
@@ -67,12 +68,11 @@ def filters(
     if lang:
         where.append("a.lang = ?")
         args.append(lang)
-    if since:
-        where.append("a.published_at >= ?")
-        args.append(utc_iso(since))
-    if until:
-        where.append("a.published_at < ?")
-        args.append(utc_iso(until))
+    for bound, op in ((since, ">="), (until, "<")):
+        if bound:
+            sql, bound_args = published_bound("a", op, bound)
+            where.append(sql)
+            args += bound_args
     if topic:
         where.append(_TOPIC)
         args.append(topic)
@@ -132,3 +132,32 @@ def utc_iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# A day's start: one moment, or each source's own (key -> moment; "" for every other source),
+# so that a day means the source's local calendar day (its day-only dates are local midnights).
+Bound = datetime | Mapping[str, datetime]
+
+
+def published_bound(alias: str, op: str, bound: Bound) -> tuple[str, list]:
+    """Return the SQL comparing `alias`.published_at with a bound by `op` ('>=' or '<'), and its
+    arguments; a per-source bound first narrows by its extreme moment, so an index still serves."""
+    column = f"{alias}.published_at"
+    if isinstance(bound, datetime):
+        return f"{column} {op} ?", [utc_iso(bound)]
+    default = utc_iso(bound.get("") or min(bound.values()))
+    moments: dict[str, list[str]] = {}
+    for key, moment in bound.items():
+        if key and utc_iso(moment) != default:  # a UTC source needs no branch of its own
+            moments.setdefault(utc_iso(moment), []).append(key)
+    if not moments:
+        return f"{column} {op} ?", [default]
+    every = [default, *moments]
+    extreme = min(every) if op == ">=" else max(every)
+    # Each branch compares the column itself: PostgreSQL then types its parameter as a time.
+    branches = "".join(
+        f" when {alias}.source_key in ({', '.join('?' * len(keys))}) then {column} {op} ?"
+        for keys in moments.values()
+    )
+    args = [extreme, *(a for moment, keys in moments.items() for a in (*keys, moment)), default]
+    return f"{column} {op} ? and case{branches} else {column} {op} ? end", args

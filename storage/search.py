@@ -14,11 +14,21 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .dialect import is_postgres
-from .hits import MARK_CLOSE, MARK_OPEN, SearchHit, dicts, filters, hit, marked, ordered, storable
+from .hits import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    Bound,
+    SearchHit,
+    dicts,
+    filters,
+    hit,
+    marked,
+    ordered,
+    storable,
+)
 from .match import Term, render
 from .match import terms as match_terms
 from .postgres import search as postgres
@@ -54,13 +64,13 @@ def search(
     source: str | None = None,
     topic: str | None = None,
     lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Bound | None = None,
+    until: Bound | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
     """Return the articles matching `query`, most relevant first (newest first among equals).
 
-    `since` is inclusive and `until` exclusive, both compared with the UTC publication time.
+    `since` is inclusive and `until` exclusive: a moment, or each source's own (hits.Bound).
     Relevance is ranked among the newest RANK_WINDOW matches (all of them for most queries), or
     the newest FILTERED_WINDOW when any filter applies.
     """

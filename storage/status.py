@@ -32,6 +32,8 @@ TOKEN_REFUSED = "Telegram refused the bot token"
 READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+# A pending row waiting for its time (digest, quiet hours), never failed: held, not late.
+_HELD = "state = ? and next_attempt_at > ? and last_error is null"
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 
 
@@ -56,6 +58,9 @@ class Snapshot:
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
     oldest_pending: dict[str, datetime] = field(default_factory=dict)  # channel -> created_at
+    # Pending rows held for their time (a digest hour, quiet hours), never tried: not late.
+    held: dict[str, int] = field(default_factory=dict)  # channel -> rows
+    oldest_due: dict[str, datetime] = field(default_factory=dict)  # channel -> due since
     token_refused: int = 0  # pending rows whose last try found the bot token refused
     workers: tuple[
         tuple[str, str, str], ...
@@ -87,14 +92,17 @@ def read_snapshot(
     full: bool = False,
     lags_after: int | None = None,
     sent_since: datetime | None = None,
+    now: datetime | None = None,
 ) -> Snapshot:
     """Read a Snapshot; raise sqlite3.Error past `deadline` or when there is no archive.
 
     `full` adds sent counts and the last day's polls (for `presswatch status` and /status);
     `lags_after` adds the post rows after that outbox id (for the lag histogram), with a lag only
     for posts sent at or after `sent_since` when given. Every query is an index search or a
-    covering-index scan, except `full`'s sent counts.
+    covering-index scan, except `full`'s sent counts. `now` (default: the clock) splits pending
+    rows held for their time from those due.
     """
+    at = iso(now or datetime.now(UTC))
     conn = _connect(path, deadline)
     states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
     try:
@@ -122,6 +130,15 @@ def read_snapshot(
             polls=_recent_polls(conn) if full else {},
             lags=_post_lags(conn, lags_after, sent_since) if lags_after is not None else (),
             oldest_pending=_oldest_pending(conn),
+            held={
+                ch: n
+                for (ch, _), n in _by_channel(
+                    conn,
+                    f"select {{ch}}, '', count(*) from outbox where {_HELD} group by 1",
+                    (OutboxState.PENDING, at),
+                ).items()
+            },
+            oldest_due=_oldest_due(conn, at),
             token_refused=_token_refused(conn),
             workers=tuple(conn.execute(fragments.LIVE_WORKERS))
             if full and is_postgres(conn)
@@ -216,6 +233,22 @@ def _oldest_pending(conn: sqlite3.Connection) -> dict[str, datetime]:
     ):
         if at:
             moment = datetime.fromisoformat(at)
+            oldest[ch] = min(oldest.get(ch, moment), moment)
+    return oldest
+
+
+def _oldest_due(conn: sqlite3.Connection, at: str) -> dict[str, datetime]:
+    """Return since when the oldest due, unsent row of each channel has waited (held ones not)."""
+    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
+    # A row held for its hour is due from that hour; one that failed, from when it was queued.
+    since = "case when last_error is null then coalesce(next_attempt_at, created_at) else created_at end"
+    oldest: dict[str, datetime] = {}
+    for ch, moment in conn.execute(
+        f"select {channel}, min({since}) from outbox where state = ? and not ({_HELD}) group by 1",
+        [OutboxState.PENDING, OutboxState.PENDING, at],
+    ):
+        if moment:
+            moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
             oldest[ch] = min(oldest.get(ch, moment), moment)
     return oldest
 

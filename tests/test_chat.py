@@ -95,6 +95,8 @@ def test_latest_counts_topics_and_caps(telegram, store, tmp_path) -> None:
         and "Latest on Peacekeeping" in topic
     )
     assert capped.count("<a href=") == 10 and units(capped) <= MAX_UNITS
+    # Asked for 500, shown 10: the answer says so; one within the cap does not.
+    assert "(the newest 10: 10 at most at a time)" in capped and "at most" not in two
     assert "Talks on" in border
 
 

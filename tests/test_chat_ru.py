@@ -52,6 +52,7 @@ ASKED = [
     "/latest nosuch",
     "/latest csto",  # an entity: a "tag" to readers
     "/latest 1 #ОДКБ",
+    "/latest 100",  # past the cap: the reply says it shows 10
     "/search border",
     "/search",
     "/search nothingmatcheshere",
@@ -110,6 +111,8 @@ def test_a_russian_reader_gets_every_reply_in_russian_and_an_english_one_in_engl
     ru, en = ({t: r for t, r in reversed(list(zip(ASKED, replies[lang])))} for lang in ("ru", "en"))
     assert "<b>Новое по теме «Миротворчество»</b>" in ru["/latest 2 peacekeeping"]
     assert "<b>Latest on Peacekeeping</b>" in en["/latest 2 peacekeeping"]
+    assert "(последние 10: не больше 10 за раз)" in ru["/latest 100"]
+    assert "(the newest 10: 10 at most at a time)" in en["/latest 100"]
     assert ru["/latest csto"] == ru["/latest 1 #ОДКБ"] == "Статей по тегу «ОДКБ» пока нет."
     assert en["/latest csto"] == "No articles about CSTO yet."
     assert "<code>csto</code> — ОДКБ" in ru["/topics"]

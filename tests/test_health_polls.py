@@ -12,7 +12,8 @@ import pytest
 
 from bot.app import poll_context
 from bot.config import config_from_dict
-from bot.ingest.poll import backoff_seconds, poll_source
+from bot.ingest.failures import backoff_seconds
+from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from storage import RunRecord, Store
 from tests.support.clocks import HandClock

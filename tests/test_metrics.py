@@ -136,6 +136,10 @@ def test_metrics_are_valid_prometheus_text_with_the_expected_series(archive) -> 
     # The pending row was queued at T0: its age is how long ago that is, give or take the test.
     age = value(families, "presswatch_outbox_oldest_pending_age_seconds", channel="main")
     assert age >= (datetime.now(UTC) - T0).total_seconds() - 60
+    # It failed once (a flood wait), so it is due since it was queued, not held for its time.
+    due = value(families, "presswatch_outbox_oldest_due_age_seconds", channel="main")
+    assert due == pytest.approx(age, abs=60)
+    assert value(families, "presswatch_outbox_held_posts", channel="main") == 0
 
 
 def test_the_lag_counts_only_posts_sent_since_the_process_started(archive) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import signal
@@ -113,7 +114,17 @@ def test_a_hung_poll_is_stopped_at_its_deadline_and_recorded(tmp_path) -> None:
             await asyncio.wait_for(done.wait(), 10)
             return service.counters.value("poll_timeouts", source=IA)
 
-        assert serve(config, scenario, poll_timeout=0.5) == 1
+        # The JSON log line of the stopped poll names its source, as the poll's own lines do.
+        lines = io.StringIO()
+        handler = logging.StreamHandler(lines)
+        handler.setFormatter(RedactingFormatter(secrets=(), as_json=True))
+        logging.getLogger("bot.ingest.poll").addHandler(handler)
+        try:
+            assert serve(config, scenario, poll_timeout=0.5) == 1
+        finally:
+            logging.getLogger("bot.ingest.poll").removeHandler(handler)
+    [failed] = [json.loads(x) for x in lines.getvalue().splitlines() if "took longer" in x]
+    assert failed["source"] == IA and failed["event"] == "poll"
     conn = sqlite3.connect(tmp_path / "archive.db")
     [(status, error)] = conn.execute(
         "select status, error from runs where source_key = ?", [IA]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import socket
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
 
 from bot.cli.main import main
+from bot.service.journal import outbox_line
 from storage import Delivery, InstanceLock, RunRecord, Store
 from storage.status import read_snapshot
 from tests.support.cli import presswatch
@@ -98,8 +99,9 @@ def test_status_of_a_healthy_archive_exits_0(world, tmp_path) -> None:
     assert result.returncode == 0, result.stdout
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
     assert rows["interaffairs-en"][1] == "ok" and rows["interaffairs-en"][-1] == "3"
-    assert rows["CHANNEL"][1:] == ["SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING"]
-    assert rows["main"][1:] == ["0", "0", "0", "0", "0"]
+    header = ["SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING", "HELD"]
+    assert rows["CHANNEL"][1:] == header
+    assert rows["main"][1:] == ["0", "0", "0", "0", "0", "0"]
     assert "service: not running (no presswatch process holds" in result.stdout
 
 
@@ -176,3 +178,40 @@ def test_sources_reads_the_article_counts_once(archive, monkeypatch, capsys) -> 
     header, *lines = capsys.readouterr().out.splitlines()
     at = header.index("ARTICLES")  # the columns are aligned
     assert {line.split()[0]: line[at:].split()[0] for line in lines} == {"alpha": "6", "beta": "0"}
+
+
+def test_rows_held_for_their_digest_are_told_apart_from_rows_due(archive) -> None:
+    config, store = archive
+    now = T0 + timedelta(hours=2)
+    main = [Delivery("main", "@presswatch_test")]
+    # Two posts queued at T0 wait for a digest hour an hour from now: held, not late.
+    for n in (20, 21):
+        store.add_article(article(n, T0), source_key="alpha", now=T0, deliveries=main)
+    store.db.execute(
+        "update outbox set next_attempt_at = ? where article_id > 6",
+        [(now + timedelta(hours=1)).isoformat()],
+    )
+    # A digest that came due 5 minutes ago and is still unsent: late since its hour.
+    late = store.add_article(article(22, T0), source_key="alpha", now=T0, deliveries=main)
+    store.db.execute(
+        "update outbox set next_attempt_at = ? where article_id = ?",
+        [(now - timedelta(minutes=5)).isoformat(), late],
+    )
+    store.db.conn.commit()
+    snap = read_snapshot(config.storage_path, now=now)
+    assert snap.outbox[("main", "pending")] == 4 and snap.held == {"main": 2}
+    # The flood-waiting row (failed once) counts from when it was queued; the digest from its hour.
+    assert snap.oldest_due == {"main": T0}
+    line = outbox_line(snap, now=now)
+    assert line == "outbox: 2 due (oldest 120 min); 2 held for their time (digest, quiet hours)"
+    store.db.execute("update outbox set state = 'sent' where last_error like 'flood%'")
+    store.db.conn.commit()
+    snap = read_snapshot(config.storage_path, now=now)
+    assert snap.oldest_due == {"main": now - timedelta(minutes=5)}
+    assert outbox_line(snap, now=now).startswith("outbox: 1 due (oldest 5 min); 2 held")
+    store.db.execute("update outbox set state = 'sent' where article_id = ?", [late])
+    store.db.conn.commit()
+    snap = read_snapshot(config.storage_path, now=now)
+    assert outbox_line(snap, now=now) == (
+        "outbox: nothing due; 2 held for their time (digest, quiet hours)"
+    )

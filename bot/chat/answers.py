@@ -80,8 +80,9 @@ def _is_count(term: str) -> bool:
 
 
 def _count(term: str) -> int:
-    """Return the number of stories a count term asks for, within 1..MAX_LATEST."""
-    return max(1, min(int(term), MAX_LATEST))
+    """Return the number of stories a count term asks for, at least 1 (latest_text caps it)."""
+    # Past 9 digits it is only "more than the cap"; int() refuses over 4,300 digits anyway.
+    return max(1, int(term) if len(term) <= 9 else 10**9)
 
 
 def latest_text(
@@ -101,9 +102,12 @@ def latest_text(
     if not hits:
         return say(lang, "No articles{about} yet.", about=about)
     names, zones = _names(sources), _zones(sources)
-    stories = fold_reprints(hits)[:count]
+    stories = fold_reprints(hits)[: min(count, MAX_LATEST)]
+    heading = say(lang, "<b>Latest{about}</b>", about=about)
+    if count > MAX_LATEST:  # a reader who asked for 100 is told why there are 10
+        heading += " " + say(lang, "(the newest {n}: {n} at most at a time)", n=MAX_LATEST)
     return fit(
-        say(lang, "<b>Latest{about}</b>", about=about),
+        heading,
         [
             hit_text(h, names, zones, also=[names.get(k, k) for k in also], lang=lang)
             for h, also in stories

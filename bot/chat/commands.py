@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.chat.answers import (
+    MAX_LATEST,
     help_text,
     latest_request,
     latest_text,
@@ -97,7 +98,8 @@ class Commands:
         count, topic, kind = request
         # Reprints fold into their story's line: ask for more rows than lines to show. Entities
         # share article_topics with topics, so one filter serves both.
-        hits = latest(self.store.db, limit=count * 3, topic=topic.key if topic else None)
+        limit = min(count, MAX_LATEST) * 3
+        hits = latest(self.store.db, limit=limit, topic=topic.key if topic else None)
         return latest_text(
             hits, topic=topic, sources=self.config.sources, count=count, lang=who.reads, kind=kind
         )

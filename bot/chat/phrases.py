@@ -109,6 +109,8 @@ _RU = {
     "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
         "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"
     ),
+    "({held} of them held for their time)": "(из них {held} ждут своего часа)",
+    "(the newest {n}: {n} at most at a time)": "(последние {n}: не больше {n} за раз)",
     "No source is called “{word}” (did you mean {key}?).": (
         "Источника «{word}» нет (может быть, {key}?)."
     ),

@@ -71,6 +71,9 @@ def status_lines(
         shown = (
             say(lang, PERSONAL) if name == PERSONAL else name
         )  # a channel's name is the config's
+        held = snapshot.held.get(name, 0)  # waiting for a digest hour or quiet hours' end
+        if held:
+            counts += " " + say(lang, "({held} of them held for their time)", held=held)
         lines.append(f"{mark} {shown}: {counts}")
     return lines
 

@@ -21,6 +21,7 @@ from bot.cli.common import (
     CommandError,
     UsageError,
     day,
+    local_days,
     table,
     whole,
 )
@@ -67,10 +68,16 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
     )
     sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
     sub.add_argument(
-        "--since", type=day, metavar="YYYY-MM-DD", help="published on or after this day (UTC)"
+        "--since",
+        type=day,
+        metavar="YYYY-MM-DD",
+        help="published on or after this day (each source's local day)",
     )
     sub.add_argument(
-        "--until", type=day, metavar="YYYY-MM-DD", help="published on or before this day (UTC)"
+        "--until",
+        type=day,
+        metavar="YYYY-MM-DD",
+        help="published on or before this day (each source's local day)",
     )
     sub.add_argument(
         "--limit",
@@ -97,7 +104,9 @@ def _cmd_search(args: argparse.Namespace) -> int:
             "nothing could match"
         )
     config = load_config(args.config)
-    until = args.until + timedelta(days=1) if args.until else None  # the whole last day
+    # Days are each source's local days: a day-only date (local midnight) falls on its own day.
+    since = local_days(args.since, config.sources) if args.since else None
+    until = local_days(args.until + timedelta(days=1), config.sources) if args.until else None
     with open_archive(config, read_only=True) as store:
         if args.source:
             _check_source(args.source, config, store)
@@ -109,7 +118,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 source=args.source,
                 topic=topic,
                 lang=args.lang,
-                since=args.since,
+                since=since,
                 until=until,
                 limit=args.limit,
             )
@@ -168,7 +177,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
         "--since",
         type=day,
         metavar="YYYY-MM-DD",
-        help="only articles published on or after this day (UTC)",
+        help="only articles published on or after this day (each source's local day)",
     )
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
@@ -185,9 +194,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     started = time.monotonic()
     with open_archive(config, read_only=True) as store:
-        total = store.reports.count(since=args.since)
+        since = local_days(args.since, config.sources) if args.since else None
+        total = store.reports.count(since=since)
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
-        rows = store.reports.articles(since=args.since)
+        rows = store.reports.articles(since=since)
         if args.output:
             count = _export_to_file(rows, args.output, args.format, progress)
         else:
@@ -257,7 +267,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     """Print article counts by source, by topic, by entity and by month."""
     config = load_config(args.config)
     with open_archive(config, read_only=True) as store:
-        stats = store.reports.stats()
+        stats = store.reports.stats(zones={s.key: s.timezone for s in config.sources})
     report = {
         "sources": stats.sources,
         "topics": stats.topics,

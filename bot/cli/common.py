@@ -12,11 +12,15 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import import_module
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from scrapers import Source
 
 from bot.config.fields import listen_address
 
@@ -129,6 +133,15 @@ def day(text: str) -> datetime:
             f"expected a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}, got {text!r}"
         )
     return moment
+
+
+def local_days(midnight: datetime, sources: Iterable[Source]) -> dict[str, datetime]:
+    """Return a day's start (given as midnight UTC) in each source's own zone, key -> moment ("":
+    UTC, for sources the config no longer has): a day-only date is its source's local midnight."""
+    day = midnight.replace(tzinfo=None)
+    return {"": midnight} | {
+        s.key: day.replace(tzinfo=ZoneInfo(s.timezone)).astimezone(UTC) for s in sources
+    }
 
 
 @dataclass(frozen=True, slots=True)

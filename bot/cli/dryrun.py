@@ -17,10 +17,11 @@ from bot.config import Config, load_config
 from bot.config.fields import span
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
+from bot.ingest.failures import permanent_failure
 from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
 from bot.ingest.plan import describe
-from bot.ingest.poll import permanent_failure, read_article
+from bot.ingest.poll import read_article
 from scrapers import Link, ScrapeError, Source
 from storage import OutboxItem, OutboxState
 

@@ -14,6 +14,7 @@ import sys
 import threading
 from datetime import UTC, datetime
 
+from bot.logfields import FIELDS, current_fields
 from bot.secrets import redact
 
 _QUIET = (
@@ -46,10 +47,18 @@ class RedactingFormatter(logging.Formatter):
             "logger": record.name,
             "message": self.redact(record.getMessage()),
         }
+        payload.update(self.fields(record))
         if record.exc_info:
             payload["traceback"] = self.redact(self.formatException(record.exc_info))
         # Scrub again after encoding: JSON escaping must not hide a secret from the first pass.
         return self.redact(json.dumps(payload, ensure_ascii=False))
+
+    @staticmethod
+    def fields(record: logging.LogRecord) -> dict[str, object]:
+        """Return the record's structured fields: its task's (bot/logfields.py), then `extra=`."""
+        found = dict(current_fields())
+        found.update({k: getattr(record, k) for k in FIELDS if hasattr(record, k)})
+        return {k: v if isinstance(v, int | float | bool) else str(v) for k, v in found.items()}
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging's name
         """Render a traceback with secrets scrubbed (it is cached on the record as such)."""

@@ -108,10 +108,12 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     """Return one aligned row per channel (personal alerts folded into one row)."""
     names = [c.name for c in config.channels]
     names += sorted({ch for ch, _ in snapshot.outbox} - set(names))
-    rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING")]
+    rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING", "HELD")]
     for name in names:
         counts = [str(snapshot.outbox.get((name, st), 0)) for st in _COLUMNS]
-        rows.append((name, *counts, str(snapshot.flood_waiting.get(name, 0))))
+        # HELD: pending rows waiting for their time (digest hour, quiet hours), not late ones.
+        waits = (snapshot.flood_waiting.get(name, 0), snapshot.held.get(name, 0))
+        rows.append((name, *counts, *map(str, waits)))
     return table(rows)
 
 

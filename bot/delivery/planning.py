@@ -28,6 +28,16 @@ class Job:
     alert: Alert | None = None
     probe: bool = False  # settle the uncertain rows by probing, send nothing
 
+    def log_fields(self) -> dict[str, object]:
+        """Return the fields its log lines carry: chat, channel, article (a digest's first)."""
+        first = self.items[0] if self.items else None
+        return {
+            "event": "alert" if self.alert else "probe" if self.probe else "send",
+            "chat": self.chat_id,
+            "channel": first.channel if first else None,
+            "article_id": first.article_id if first else None,
+        }
+
 
 class Planner:
     """Plan the jobs of due rows for the relay."""

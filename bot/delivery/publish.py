@@ -33,6 +33,7 @@ from bot.delivery.telegram import (
     TooLong,
     Uncertain,
 )
+from bot.logfields import log_fields
 from storage import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -309,6 +310,11 @@ class Relay:
 
     async def _run(self, job: Job, report: RelayReport) -> _Done:
         """Send one job and record the outcome; say whether its chat should pause."""
+        with log_fields(**job.log_fields()):  # on every line the send logs (its own task)
+            return await self._run_job(job, report)
+
+    async def _run_job(self, job: Job, report: RelayReport) -> _Done:
+        """Send one job and record the outcome (`_run` without the log fields)."""
         if job.alert is not None:
             outcome = await self._attempt(alert_message(job.alert))
             answered = self._monotonic()

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.ingest.context import PollContext
+from bot.ingest.failures import backoff_seconds, from_link_only, permanent_failure
 from bot.ingest.health import record_health, steady
 from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
@@ -26,9 +27,9 @@ from bot.ingest.links import (
     unseen,
 )
 from bot.ingest.prepare import Prepared
-from scrapers import Article, FetchError, Link, ParseError, ScrapeError, Source, url_key
+from bot.logfields import log_fields
+from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
-from scrapers.language import detect_language
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
 
@@ -44,21 +45,22 @@ async def poll_source(
     """Poll one source once and record the run (`state`: its row, when just read); never raises
     except on cancellation."""
     started = ctx.clock()
-    try:
-        run = await _poll(source, ctx, started=started, state=state)
-        # Reported only once on disk; meanwhile the loop serves other polls (storage/walsync.py).
-        await ctx.store.durable()
-        return run
-    except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop the service
-        log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
-        return RunRecord(
-            source.key,
-            started,
-            ctx.clock(),
-            RunStatus.ERROR,
-            error=f"archive error: {exc}",
-            error_kind=type(exc).__name__,
-        )
+    with log_fields(event="poll", source=source.key, url=source.url):  # on each line it logs
+        try:
+            run = await _poll(source, ctx, started=started, state=state)
+            # Reported only once on disk; meanwhile the loop serves other polls (walsync.py).
+            await ctx.store.durable()
+            return run
+        except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop us
+            log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
+            return RunRecord(
+                source.key,
+                started,
+                ctx.clock(),
+                RunStatus.ERROR,
+                error=f"archive error: {exc}",
+                error_kind=type(exc).__name__,
+            )
 
 
 async def _poll(
@@ -163,25 +165,26 @@ async def store_links(
     """
     stored, problems, skipped = 0, [], 0
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
-        try:
-            stub = quiet_stubs and not post(link)
-            prepared, postable = await _read_or_stub(
-                source, link, ctx, problems, stub_transient=stub, ready=ready
-            )
-            # The listing's URL is remembered too, when the page names another canonical URL.
-            stored += ctx.intake.store(
-                source.key,
-                prepared,
-                post=post(link) and postable,
-                now=ctx.clock(),
-                aliases=(link.canonical_url,),
-            )
-        except ScrapeError:
-            skipped += 1  # Transient: the link stays unseen and is tried again next poll.
-        except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
-            problems.append(f"{link.url}: unexpected {type(exc).__name__}: {exc}")
-            log.error("article %s %s: failed", source.key, link.url, exc_info=exc)
-            skipped += 1
+        with log_fields(url=link.url):  # the article's address, not the listing's
+            try:
+                stub = quiet_stubs and not post(link)
+                prepared, postable = await _read_or_stub(
+                    source, link, ctx, problems, stub_transient=stub, ready=ready
+                )
+                # The listing's URL is remembered too, when the page names another canonical URL.
+                stored += ctx.intake.store(
+                    source.key,
+                    prepared,
+                    post=post(link) and postable,
+                    now=ctx.clock(),
+                    aliases=(link.canonical_url,),
+                )
+            except ScrapeError:
+                skipped += 1  # Transient: the link stays unseen and is tried again next poll.
+            except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
+                problems.append(f"{link.url}: unexpected {type(exc).__name__}: {exc}")
+                log.error("article %s %s: failed", source.key, link.url, exc_info=exc)
+                skipped += 1
     return stored, problems, skipped
 
 
@@ -216,7 +219,7 @@ async def _read_or_stub(
         if not (stub_transient or missing or permanent_failure(exc)):
             raise
         return ctx.intake.enricher.prepare(
-            _from_link_only(link, source)
+            from_link_only(link, source)
         ), not missing or source.missing_page == "post"
     ctx.intake.missing.found(link)
     return read, True
@@ -344,51 +347,31 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def permanent_failure(exc: ScrapeError) -> bool:
-    """Return True for article errors that retrying will not fix (a 4xx, robots, not HTML…)."""
-    if isinstance(exc, FetchError):
-        return not exc.retryable
-    return True
-
-
-def _from_link_only(link: Link, source: Source) -> Article:
-    """Return an article made of what the listing or feed said, when its page cannot be read."""
-    return Article(
-        url=link.url,
-        canonical_url=link.canonical_url,
-        # No title stays none: a post is then headed by its link, not by its address twice.
-        title=link.title,
-        published=link.published,
-        # In the source's language (or the title's script): a `languages` filter, the post's
-        # labels and `search --lang` read it, and an empty one matches no language at all.
-        lang=detect_language(link.title, declared=source.lang or ""),
-    )
-
-
 def record_failure(
     source: Source, ctx: PollContext, *, started: datetime, exc: BaseException
 ) -> RunRecord:
     """Record a failed poll with a reason a person can act on, back the source off, update health."""
-    failures = ctx.store.sources.state(source.key).consecutive_failures
-    reason = str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
-    if not isinstance(exc, ScrapeError):
-        log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
-    finished = ctx.clock()
-    # The first failure waits only the normal interval.
-    backoff = timedelta(
-        seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
-    )
-    run = RunRecord(
-        source.key, started, finished, RunStatus.ERROR, error=reason, error_kind=type(exc).__name__
-    )
-    _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
-    log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
-    return run
-
-
-def backoff_seconds(every: int, failures: int, most: int) -> int:
-    """Return how long a source waits after `failures` consecutive failures: doubling, capped."""
-    # Integers never overflow, and past the cap's bit length another doubling cannot matter, so
-    # the exponent stops there (10,000 failures would otherwise build a 3,000-digit number).
-    exponent = min(max(failures, 0), max(most, 1).bit_length())
-    return min(max(every, 1) * 2**exponent, most)
+    # A poll the scheduler stopped at its deadline is recorded here, outside poll_source.
+    with log_fields(event="poll", source=source.key, url=source.url):
+        failures = ctx.store.sources.state(source.key).consecutive_failures
+        reason = (
+            str(exc) if isinstance(exc, ScrapeError) else f"unexpected {type(exc).__name__}: {exc}"
+        )
+        if not isinstance(exc, ScrapeError):
+            log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
+        finished = ctx.clock()
+        # The first failure waits only the normal interval.
+        backoff = timedelta(
+            seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
+        )
+        run = RunRecord(
+            source.key,
+            started,
+            finished,
+            RunStatus.ERROR,
+            error=reason,
+            error_kind=type(exc).__name__,
+        )
+        _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
+        log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
+        return run

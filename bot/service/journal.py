@@ -198,10 +198,16 @@ def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:
 
 
 def outbox_line(snapshot: Snapshot, *, now: datetime) -> str:
-    """Return how many posts wait, and for how long the oldest has."""
+    """Return how many posts are due and unsent (and since when), and how many wait for their time."""
     pending = sum(n for (_, state), n in snapshot.outbox.items() if state == "pending")
     if not pending:
         return "outbox: nothing pending"
-    oldest = min(snapshot.oldest_pending.values(), default=now)
+    held = min(sum(snapshot.held.values()), pending)
+    # Rows waiting for their digest or the end of quiet hours are not late: no age for them.
+    later = f"{held} held for their time (digest, quiet hours)" if held else ""
+    if held == pending:
+        return f"outbox: nothing due; {later}"
+    oldest = min(snapshot.oldest_due.values(), default=now)
     minutes = max(0, int((now - oldest).total_seconds() // 60))
-    return f"outbox: {pending} pending (oldest {minutes} min)"
+    due = f"outbox: {pending - held} due (oldest {minutes} min)"
+    return f"{due}; {later}" if held else due

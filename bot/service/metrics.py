@@ -212,6 +212,19 @@ class ArchiveCollector:
             [((ch,), (now - at).total_seconds()) for ch, at in snapshot.oldest_pending.items()],
             labels=("channel",),
         )
+        yield _gauge(
+            "presswatch_outbox_oldest_due_age_seconds",
+            "Seconds the channel's oldest due, unsent post has waited since it came due "
+            "(held posts not counted).",
+            [((ch,), (now - at).total_seconds()) for ch, at in snapshot.oldest_due.items()],
+            labels=("channel",),
+        )
+        yield _gauge(
+            "presswatch_outbox_held_posts",
+            "Pending posts held for their time (the next digest, the end of quiet hours).",
+            [((ch,), snapshot.held.get(ch, 0)) for ch in channels],
+            labels=("channel",),
+        )
         sent = [((ch,), counters.value("posts_sent", channel=ch)) for ch in channels]
         yield _counter(
             "presswatch_posts_sent",

@@ -122,6 +122,7 @@ class Service:
         self._stop = asyncio.Event()
         self._wake_relay = asyncio.Event()
         self._inflight: set[asyncio.Task] = set()
+        self._skipping: dict[str, str] = {}  # source -> why its polls are skipped, as last logged
         self._reloading = asyncio.Lock()
         self.reloads = 0  # reloads applied (tests wait on it)
 
@@ -310,10 +311,16 @@ class Service:
         self._wake_relay.set()
 
     def _skip(self, source: Source, state: SourceState) -> bool:
-        """Return True (and say why) when the source is paused or backing off."""
+        """Return True when the source is paused or backing off, saying why once per reason."""
         reason = self.app.skip_reason(source.key, datetime.now(UTC), state=state)
+        # A source backing off for hours is asked every interval: one line per change, not each.
+        if reason and self._skipping.get(source.key) != reason:
+            fields = {"event": "skip", "source": source.key, "url": source.url}
+            log.info("poll %s %s: skipped (%s)", source.key, source.url, reason, extra=fields)
         if reason:
-            log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
+            self._skipping[source.key] = reason
+        else:
+            self._skipping.pop(source.key, None)
         return reason is not None
 
     def _record_timeout(self, source: Source, deadline: float) -> RunRecord:

@@ -5,7 +5,7 @@ gives anything (both empty, or only a title repeat), ``summarize`` returns "" an
 renderer shows the title alone. A bad ``max_chars`` (< 1) raises ``ValueError``.
 
 The summary is one paragraph (whitespace collapsed), a prefix of the cleaned source text made
-of whole sentences; only a first sentence longer than the budget is cut, at a word boundary,
+of whole sentences (of an interview, the prefix of its intro or first answer: one speaker); only a first sentence longer than the budget is cut, at a word boundary,
 and then ends with "…" (counted in the budget).
 """
 
@@ -80,6 +80,8 @@ _BOILERPLATE = re.compile(
     r"|официальн\w{0,3} (?:интернет-)?(?:сайт|портал))",
     re.IGNORECASE,
 )
+_PARAGRAPH = re.compile(r"\n\s*\n|\n")
+_TURN = re.compile(r"[-–—]\s+")  # a dash opening a paragraph: one speaker's turn in an interview
 _LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 
@@ -93,7 +95,8 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
         text = _clean(lead, title)
     else:
         # Only the start of a long body can reach the summary; don't scan the rest.
-        text = _clean(body[: 4 * max_chars + 2 * len(title) + 400], title)
+        head = body[: 4 * max_chars + 2 * len(title) + 400]
+        text = _clean(_interview_lead(head, title) or head, title)
     sentences = _iter_sentences(text, _language(text, lang))
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
@@ -120,6 +123,29 @@ def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
     if len(text) < _MIN_LEAD and not _is_full_sentence(text):
         return False
     return not _is_cut_excerpt(text, body, title)
+
+
+def _interview_lead(body: str, title: str) -> str:
+    """Return the part of an interview's body a summary may join: its intro, else its first
+    answer without the dash; "" when the body holds no question turn.
+
+    Joined, turns read as one speaker ("…this year? - The main priority…"): so a summary never
+    runs from one turn into the next (the CSTO's interview to TASS, odkb-csto-en).
+    """
+    paragraphs = [p.strip() for p in _PARAGRAPH.split(body.strip()) if p.strip()]
+    if paragraphs and _is_title(paragraphs[0], _collapse(title)):
+        paragraphs = paragraphs[1:]
+    turns = [i for i, p in enumerate(paragraphs) if _TURN.match(p)]
+    asked = next((i for i in turns if paragraphs[i].rstrip(_CLOSERS).endswith("?")), None)
+    if asked is None:
+        return ""
+    if asked > 0 and asked == turns[0]:  # an introduction precedes the questions: it alone
+        return "\n".join(paragraphs[:asked])
+    answer = next((i for i in turns if i > asked), None)
+    if answer is None or paragraphs[answer].rstrip(_CLOSERS).endswith("?"):
+        return ""
+    end = next((i for i in turns if i > answer), len(paragraphs))
+    return "\n".join([_TURN.sub("", paragraphs[answer]), *paragraphs[answer + 1 : end]])
 
 
 def _collapse(text: str) -> str:

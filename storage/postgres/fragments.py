@@ -17,9 +17,6 @@ STATS = {
                    from articles a left join lateral
                        jsonb_array_elements_text(presswatch_json_list(a.entities)) t(value) on true
                    group by t.value order by t.value is null, articles desc, key""",
-    "months": """select to_char(published_at, 'YYYY-MM') as key,
-                        count(*) as articles
-                 from articles group by 1 order by 1 nulls last""",
 }
 
 # storage/status.py's seconds from an article's publication to its post (NULL until sent).

@@ -14,19 +14,19 @@ publication when a source or a date range narrows the search, by id otherwise).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 from ..hits import (
     MARK_CLOSE,
     MARK_OPEN,
+    Bound,
     SearchHit,
     dicts,
     filters,
     hit,
     ordered,
+    published_bound,
     storable,
-    utc_iso,
 )
 from ..match import Term
 from ..match import terms as match_terms
@@ -60,8 +60,8 @@ def search(
     source: str | None = None,
     topic: str | None = None,
     lang: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: Bound | None = None,
+    until: Bound | None = None,
     limit: int = 20,
 ) -> list[SearchHit]:
     """Return the articles matching `query`, most relevant first (newest first among equals)."""
@@ -152,8 +152,8 @@ def _candidates(
     source: str | None,
     topic: str | None,
     lang: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    since: Bound | None,
+    until: Bound | None,
 ) -> tuple[str, list]:
     """Return the SQL of the ids of the articles that pass the filters, newest first (as `at`).
 
@@ -191,13 +191,13 @@ def _candidates(
     )
 
 
-def _dates(alias: str, *, since: datetime | None, until: datetime | None) -> tuple[str, list]:
+def _dates(alias: str, *, since: Bound | None, until: Bound | None) -> tuple[str, list]:
     """Return the 'and …' SQL of a date range on `alias`.published_at, and its arguments."""
     where, args = "", []
-    if since:
-        where, args = f" and {alias}.published_at >= ?", [utc_iso(since)]
-    if until:
-        where, args = f"{where} and {alias}.published_at < ?", [*args, utc_iso(until)]
+    for bound, op in ((since, ">="), (until, "<")):
+        if bound:
+            sql, bound_args = published_bound(alias, op, bound)
+            where, args = f"{where} and {sql}", [*args, *bound_args]
     return where, args
 
 

@@ -1,0 +1,84 @@
+"""Cost of local days: stats' months and a dated search, per source zone against the UTC queries.
+
+Runs on an archive bench/archive filled (`python -m bench.archive --db FILE`), read only. The
+reference is what the commands ran before, in the same process, alternated run by run: the
+months of `substr(published_at, 1, 7)` and a search bounded by one UTC moment. The measured side
+is Reports.stats' months (per-source UTC hours folded in each source's zone) and the same search
+with a per-source bound (bot.cli.common.local_days over the zones below).
+
+    flock /work/bench.lock python -m bench.localdays --db /tmp/a200k.db --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.cli.common import local_days
+from scrapers import Source
+from storage import Store
+from storage.reports import _HOURS, local_months
+from storage.search import search
+
+SINCE = datetime(2023, 1, 1, tzinfo=UTC)
+QUERIES = ("security", "санкции", '"collective security"', "summit")
+
+
+def _ms(fn: Callable[[], object]) -> float:
+    """Return the milliseconds of one call of fn."""
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Time both sides alternately and print a Markdown table of medians and ratios."""
+    parser = argparse.ArgumentParser(prog="python -m bench.localdays")
+    parser.add_argument("--db", required=True, help="an archive bench.archive filled")
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    store = Store.open(args.db)
+    keys = [k for (k,) in store.db.execute("select distinct source_key from articles")]
+    # The shipped sources' zones: Moscow, and Minsk for BelTA.
+    sources = [
+        Source(
+            key=k,
+            url=f"https://{k}.example/",
+            timezone="Europe/Minsk" if "belta" in k else "Europe/Moscow",
+        )
+        for k in keys
+    ]
+    zones = {s.key: s.timezone for s in sources}
+    bound = local_days(SINCE, sources)
+    sides = {
+        "months": (
+            lambda: store.db.execute(
+                "select substr(published_at, 1, 7), count(*) from articles group by 1"
+            ).fetchall(),
+            lambda: local_months(store.db.execute(_HOURS[0]).fetchall(), zones),
+        ),
+        "dated search": (
+            lambda: [search(store.db, q, since=SINCE) for q in QUERIES],
+            lambda: [search(store.db, q, since=bound) for q in QUERIES],
+        ),
+    }
+    count = store.db.execute("select count(*) from articles").fetchone()[0]
+    print(f"{count:,} articles, {len(keys)} sources, {args.runs} runs each after a warm-up\n")
+    print("| query | UTC (ms, median) | local days (ms, median) | ratio |\n|---|---|---|---|")
+    for name, (reference, measured) in sides.items():
+        reference(), measured()  # warm-up: pages into the cache
+        times: tuple[list[float], list[float]] = ([], [])
+        for _ in range(args.runs):
+            times[0].append(_ms(reference))
+            times[1].append(_ms(measured))
+        old, new = statistics.median(times[0]), statistics.median(times[1])
+        print(f"| {name} | {old:.1f} | {new:.1f} | **{new / old:.2f}** |")
+    store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
