@@ -32,8 +32,9 @@ TOKEN_REFUSED = "Telegram refused the bot token"
 READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
-# A pending row waiting for its time (digest, quiet hours), never failed: held, not late.
-_HELD = "state = ? and next_attempt_at > ? and last_error is null"
+# A pending row waiting for its time (digest, quiet hours), never failed: held, not late. Never
+# null (a fresh row has no next_attempt_at): `not (_HELD)` must then be true, the row due.
+_HELD = "state = ? and next_attempt_at is not null and next_attempt_at > ? and last_error is null"
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 
 

@@ -215,3 +215,18 @@ def test_rows_held_for_their_digest_are_told_apart_from_rows_due(archive) -> Non
     assert outbox_line(snap, now=now) == (
         "outbox: nothing due; 2 held for their time (digest, quiet hours)"
     )
+
+
+def test_a_fresh_row_never_tried_is_due_from_when_it_was_queued(tmp_path) -> None:
+    # A row just queued has no next_attempt_at: in SQL `not (… null > ? …)` is null, not true.
+    with monitored_archive(tmp_path) as (config, store):
+        store.db.execute("delete from outbox")
+        main = [Delivery("main", "@presswatch_test")]
+        store.add_article(article(30, T0), source_key="alpha", now=T0, deliveries=main)
+        store.db.conn.commit()
+        (next_attempt,) = store.db.execute("select next_attempt_at from outbox").fetchone()
+        assert next_attempt is None
+        now = T0 + timedelta(minutes=7)
+        snap = read_snapshot(config.storage_path, now=now)
+        assert snap.held == {} and snap.oldest_due == {"main": T0}
+        assert outbox_line(snap, now=now) == "outbox: 1 due (oldest 7 min)"
