@@ -33,8 +33,15 @@ READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 # A pending row waiting for its time (digest, quiet hours), never failed: held, not late. Never
-# null (a fresh row has no next_attempt_at): `not (_HELD)` must then be true, the row due.
-_HELD = "state = ? and next_attempt_at is not null and next_attempt_at > ? and last_error is null"
+# null (a fresh row has no next_attempt_at): `not (_HELD)` must then be true, the row due. A row
+# its chat's retry holds (a flood wait: defer_chat, to the failed row's moment) waits for
+# Telegram, not for its time: due.
+_HELD = (
+    "state = ? and next_attempt_at is not null and next_attempt_at > ? and last_error is null "
+    "and not exists (select 1 from outbox f where f.chat_id = outbox.chat_id "
+    "and f.state = outbox.state and f.last_error is not null "
+    "and f.next_attempt_at = outbox.next_attempt_at)"
+)
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 
 

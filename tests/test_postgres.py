@@ -144,6 +144,25 @@ def test_status_reads_the_database_in_one_snapshot(postgres_archive) -> None:
     assert snapshot.articles == {"tass-com": 1}
     assert snapshot.outbox == {("main", "pending"): 1}
     assert [(lag.state, lag.seconds) for lag in snapshot.lags] == [("pending", None)]
+    # Never tried (no next_attempt_at): due since it was queued, not held.
+    assert snapshot.held == {} and snapshot.oldest_due == {"main": NOW}
+
+
+def test_rows_a_flood_wait_holds_with_their_chat_are_due_not_held(postgres_archive) -> None:
+    store = postgres_archive.open()
+    try:
+        for n in (4, 5):
+            store.add_article(
+                _article(n), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")]
+            )
+        first, _ = [r for (r,) in store.db.execute("select id from outbox order by id")]
+        until = datetime.now(UTC) + timedelta(minutes=10)
+        store.outbox.mark_retry(first, error="flood wait of 600s", at=until, now=NOW)
+        assert store.outbox.defer_chat("@a", until=until, now=NOW) == 1
+    finally:
+        store.close()
+    snapshot = read_snapshot(postgres_archive)
+    assert snapshot.flood_waiting == {"main": 1} and snapshot.held == {}
 
 
 def test_an_unreachable_server_is_a_storage_error(tmp_path: Path) -> None:

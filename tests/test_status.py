@@ -230,3 +230,26 @@ def test_a_fresh_row_never_tried_is_due_from_when_it_was_queued(tmp_path) -> Non
         snap = read_snapshot(config.storage_path, now=now)
         assert snap.held == {} and snap.oldest_due == {"main": T0}
         assert outbox_line(snap, now=now) == "outbox: 1 due (oldest 7 min)"
+
+
+def test_rows_a_flood_wait_holds_with_their_chat_are_not_held_for_their_time(tmp_path) -> None:
+    # A 429 on one post holds every pending row of its chat until the same moment (defer_chat):
+    # those rows wait for Telegram, not for a digest hour or the end of quiet hours.
+    with monitored_archive(tmp_path) as (config, store):
+        store.db.execute("delete from outbox")
+        main = [Delivery("main", "@presswatch_test")]
+        ids = [
+            store.add_article(article(n, T0), source_key="alpha", now=T0, deliveries=main)
+            for n in (40, 41, 42)
+        ]
+        rows = [r for (r,) in store.db.execute("select id from outbox order by id")]
+        now = T0 + timedelta(minutes=3)
+        until = now + timedelta(minutes=10)
+        reason = "flood wait of 600s (429 Too Many Requests)"
+        store.outbox.mark_retry(rows[0], error=reason, at=until, now=now)
+        assert store.outbox.defer_chat("@presswatch_test", until=until, now=now) == 2
+        store.db.conn.commit()
+        snap = read_snapshot(config.storage_path, now=now)
+        assert len(ids) == 3 and snap.flood_waiting == {"main": 1}
+        assert snap.held == {} and snap.oldest_due == {"main": T0}
+        assert outbox_line(snap, now=now) == "outbox: 3 due (oldest 3 min)"
