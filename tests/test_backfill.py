@@ -235,3 +235,19 @@ def test_a_template_whose_first_page_is_missing_is_an_error_not_an_empty_archive
     assert "read 0 page(s), saw 0 link(s), stored 0 new article(s) without posting, 1 error(s)" in (
         result.stderr
     )
+
+
+def test_a_missing_page_after_a_failing_first_older_page_is_the_end_not_a_bad_template(
+    world, tmp_path
+) -> None:
+    # Page 2 answers 500 and the archive ends there: page 3's 404 says nothing of the template.
+    world.site("interaffairs-en").add("/page/2/", "down for maintenance", status=500)
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/page/{page}/")
+    )
+    result = presswatch(
+        "backfill", "interaffairs-en", "--pages", "5", "--config", str(config), token=None
+    )
+    assert result.returncode == 1 and re.search(r"page 2: .*500", result.stderr)
+    assert "check `pages`" not in result.stderr
+    assert "1 error(s)" in result.stderr

@@ -55,7 +55,7 @@ async def walk_pages(
         try:
             _, links = await discover(source, ctx, url=url)
         except ScrapeError as exc:
-            if _past_the_end(exc) and previous is not None:
+            if _past_the_end(exc) and number > 2:  # after page 2, read or failed (a 500)
                 report.stopped = f"page {number}: {exc}"
                 break
             if _past_the_end(exc):
