@@ -257,6 +257,8 @@ def _oldest_due(conn: sqlite3.Connection, at: str) -> dict[str, datetime]:
     ):
         if moment:
             moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+            # Due but still ahead: a flood wait holds it with its chat (another channel's 429).
+            moment = min(moment, datetime.fromisoformat(at))
             oldest[ch] = min(oldest.get(ch, moment), moment)
     return oldest
 

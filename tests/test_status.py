@@ -253,3 +253,21 @@ def test_rows_a_flood_wait_holds_with_their_chat_are_not_held_for_their_time(tmp
         assert len(ids) == 3 and snap.flood_waiting == {"main": 1}
         assert snap.held == {} and snap.oldest_due == {"main": T0}
         assert outbox_line(snap, now=now) == "outbox: 3 due (oldest 3 min)"
+
+
+def test_a_channel_whose_rows_wait_out_another_channels_flood_wait_has_no_future_age(
+    tmp_path,
+) -> None:
+    # Two channels post to one chat; the 429 hit `main`'s row, and `brief`'s waits with it.
+    with monitored_archive(tmp_path) as (config, store):
+        store.db.execute("delete from outbox")
+        both = [Delivery("main", "@presswatch_test"), Delivery("brief", "@presswatch_test")]
+        store.add_article(article(50, T0), source_key="alpha", now=T0, deliveries=both)
+        (first,) = store.db.execute("select id from outbox where channel = 'main'").fetchone()
+        now = T0 + timedelta(minutes=3)
+        until = now + timedelta(minutes=10)
+        store.outbox.mark_retry(first, error="flood wait of 600s", at=until, now=now)
+        store.outbox.defer_chat("@presswatch_test", until=until, now=now)
+        store.db.conn.commit()
+        snap = read_snapshot(config.storage_path, now=now)
+        assert snap.oldest_due == {"main": T0, "brief": now}  # due, and never from the future
