@@ -31,3 +31,22 @@ def test_a_source_skipped_round_after_round_is_logged_once_per_reason(tmp_path, 
             serve(config, scenario)
     skips = [r for r in caplog.records if "skipped (paused" in r.getMessage()]
     assert len(skips) == 2 and all(r.source == IA and r.event == "skip" for r in skips)
+
+
+def test_a_source_the_reload_changes_is_said_skipped_again(tmp_path, caplog) -> None:
+    with World(keys=(IA,)) as world:
+        config = write_config(tmp_path, world)
+        store = Store.open(tmp_path / "archive.db")
+        store.sources.set_paused(IA, paused=True)
+        store.close()
+
+        async def scenario(service):
+            await service._poll_job(next(s for s in service.app.config.sources if s.key == IA))
+            # Its interval changed: the operator reloaded for it and hears it is still paused.
+            config.write_text(config.read_text().replace('every = "10m"', 'every = "20m"', 1))
+            assert await service.reload()
+            await service._poll_job(next(s for s in service.app.config.sources if s.key == IA))
+
+        with caplog.at_level(logging.INFO, logger="bot.service.scheduler"):
+            serve(config, scenario)
+    assert len([r for r in caplog.records if "skipped (paused" in r.getMessage()]) == 2

@@ -217,6 +217,7 @@ class Service:
                 sources=[s.key for s in new.sources], channels=[c.name for c in new.channels]
             )
             for source in change.removed + change.changed:
+                self._skipping.pop(source.key, None)  # its next skip is said again, as it now is
                 if self.scheduler.get_job(source.key):  # a poll under way finishes as it began
                     self.scheduler.remove_job(source.key)
             for source in change.added + change.changed:
