@@ -127,11 +127,8 @@ class _Checked(sqlite3.Cursor):
         return self
 
     def fetchone(self) -> Any:
-        """Return the next row; check the file when there is none left."""
-        row = super().fetchone()
-        if row is None:
-            self.connection.unchanged()
-        return row
+        """Return the next row, or None when none is left, checked as iteration checks it."""
+        return next(self, None)
 
     def fetchmany(self, size: int | None = None) -> list:
         """Return up to `size` rows, then check the file."""
