@@ -4,8 +4,9 @@ its config.
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
 readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
 service's /healthz at `status --http` or `[service] http`, when either is given (else it says
-whether `presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a channel has failed posts, Telegram
-refuses the token or does not answer, or the service is down or does not answer its /healthz.
+whether `presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a
+channel has failed posts, Telegram refuses the token or does not answer, or the service is down or
+does not answer its /healthz.
 """
 
 from __future__ import annotations
