@@ -195,9 +195,9 @@ async def queue_polls(
 
 async def defer_batches(app: procrastinate.App, chunks: Sequence[Sequence[str]]) -> None:
     """Queue one batch-of-polls job for each chunk of source keys, all in one statement."""
-    task = app.tasks["presswatch.polls"]
     if chunks:
-        made = [task.configure().make_new_job(sources=list(chunk)) for chunk in chunks]
+        deferrer = app.tasks["presswatch.polls"].configure()
+        made = [deferrer.make_new_job(sources=list(chunk)) for chunk in chunks]
         await app.job_manager.batch_defer_jobs_async(made)
 
 
@@ -205,7 +205,11 @@ async def defer_delivery(app: procrastinate.App, chat: str) -> bool:
     """Queue a delivery to a chat unless one is waiting already; return True when queued."""
     task = app.tasks["presswatch.deliver"]
     deferrer = task.configure(lock=f"chat:{chat}", queueing_lock=f"deliver:{chat}")
-    return await _defer(deferrer, chat, name="chat")
+    try:
+        await deferrer.defer_async(chat=chat)
+    except AlreadyEnqueued:
+        return False
+    return True
 
 
 async def take_over(app: procrastinate.App) -> int:
@@ -235,15 +239,6 @@ async def _retry_stalled(manager: Any) -> int:
             await manager.finish_job(job, status=Status.FAILED, delete_job=False)
         log.warning("took over %s %s from a worker that stopped", job.task_name, job.task_kwargs)
     return len(stalled)
-
-
-async def _defer(deferrer: Any, value: str, *, name: str) -> bool:
-    """Defer a configured job; False when one with its queueing lock is already waiting."""
-    try:
-        await deferrer.defer_async(**{name: value})
-    except AlreadyEnqueued:
-        return False
-    return True
 
 
 def _worker(context: procrastinate.JobContext) -> Worker:
