@@ -27,6 +27,7 @@ from .records import (
 )
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
+_CHANNEL = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"  # rows' label
 # How bot/delivery/telegram.py words a refused token in a row's last_error (a test keeps it so).
 TOKEN_REFUSED = "Telegram refused the bot token"
 READ_DEADLINE = 2.0
@@ -194,9 +195,8 @@ def _sources(conn: sqlite3.Connection) -> dict[str, SourceState]:
 
 def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple[str, str], int]:
     """Run a (channel, key, count) query with personal channels folded into one label."""
-    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
     totals: dict[tuple[str, str], int] = {}
-    for ch, key, n in conn.execute(sql.format(ch=channel), params):
+    for ch, key, n in conn.execute(sql.format(ch=_CHANNEL), params):
         totals[(ch, key)] = totals.get((ch, key), 0) + n
     return totals
 
@@ -233,10 +233,9 @@ def _post_lags(conn: sqlite3.Connection, after: int, since: datetime | None) -> 
 
 def _oldest_pending(conn: sqlite3.Connection) -> dict[str, datetime]:
     """Return when the oldest pending row of each channel was queued (through the state index)."""
-    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
     oldest: dict[str, datetime] = {}
     for ch, at in conn.execute(
-        f"select {channel}, min(created_at) from outbox where state = ? group by 1",
+        f"select {_CHANNEL}, min(created_at) from outbox where state = ? group by 1",
         [OutboxState.PENDING],
     ):
         if at:
@@ -247,12 +246,11 @@ def _oldest_pending(conn: sqlite3.Connection) -> dict[str, datetime]:
 
 def _oldest_due(conn: sqlite3.Connection, at: str) -> dict[str, datetime]:
     """Return since when the oldest due, unsent row of each channel has waited (held ones not)."""
-    channel = f"case when channel like 'user:%' then '{PERSONAL}' else channel end"
     # A row held for its hour is due from that hour; one that failed, from when it was queued.
     since = "case when last_error is null then coalesce(next_attempt_at, created_at) else created_at end"
     oldest: dict[str, datetime] = {}
     for ch, moment in conn.execute(
-        f"select {channel}, min({since}) from outbox where state = ? and not ({_HELD}) group by 1",
+        f"select {_CHANNEL}, min({since}) from outbox where state = ? and not ({_HELD}) group by 1",
         [OutboxState.PENDING, OutboxState.PENDING, at],
     ):
         if moment:
