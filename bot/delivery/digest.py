@@ -21,6 +21,7 @@ from bot.delivery.render import (
     shorten,
     shown_time,
     utf16_len,
+    word,
     zone_name,
 )
 from bot.text.plural import counted, ru_form
@@ -30,7 +31,6 @@ from scrapers.normalize import without_trackers
 DAY = 86400
 DIGEST_BUDGET = 4000  # UTF-16 units of parsed text; Telegram's limit is 4096
 MAX_ENTRIES = 40  # each entry is two entities (bold, link); Telegram allows about 100 a message
-_CONTINUED = {"ru": "продолжение"}  # "(2/2, continued)": the rest of a part sent before
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +252,7 @@ def _text(
 
 def _continued(lang: str) -> str:
     """Return the word that marks the rest of a part sent before, in the digest's language."""
-    return _CONTINUED.get(lang.split("-")[0].casefold(), "continued")
+    return word("continued", lang.split("-")[0].casefold())
 
 
 def _period(start: datetime, end: datetime, *, zone: str, lang: str) -> str:

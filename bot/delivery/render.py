@@ -32,6 +32,7 @@ _WORDS = {
         "tag": "тег",
         "source": "источник",
         "phrase": "фраза",
+        "continued": "продолжение",  # a digest's "(2/2, continued)": the rest of a part sent before
     }
 }
 
