@@ -110,11 +110,7 @@ def config_from_dict(
     keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
     filters = _Known(
         tuple(k for k in keys if isinstance(k, str)),
-        taxonomy
-        if isinstance(taxonomy, Taxonomy)
-        else None
-        if taxonomy is ABSENT
-        else Taxonomy(()),
+        taxonomy if isinstance(taxonomy, Taxonomy) else None,  # None: the taxonomy was refused
     )
     values = present(
         path=path,
