@@ -55,13 +55,14 @@ async def walk_pages(
         try:
             _, links = await discover(source, ctx, url=url)
         except ScrapeError as exc:
-            if _past_the_end(exc) and number > 2:  # after page 2, read or failed (a 500)
-                report.stopped = f"page {number}: {exc}"
-                break
             if _past_the_end(exc):
-                # Not even the first older page: the template is wrong far more often than a
-                # source has no past, and an exit status 0 would say the archive was filled.
-                report.errors.append(f"page {number}: {exc} (the first older page: check `pages`)")
+                if number > 2:  # after page 2, read or failed (a 500): the archive's end
+                    report.stopped = f"page {number}: {exc}"
+                else:
+                    # Not even the first older page: the template is wrong far more often than a
+                    # source has no past, and an exit status 0 would say the archive was filled.
+                    note = "(the first older page: check `pages`)"
+                    report.errors.append(f"page {number}: {exc} {note}")
                 break
             report.errors.append(f"page {number}: {exc}")
             progress.advance(note=f"page {number} failed")
