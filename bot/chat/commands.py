@@ -171,14 +171,15 @@ class Commands:
             alerts = count_of(lang, subs.remove_all(user_id=who.user_id), "alert")
             return say(lang, "Removed {alerts}.", alerts=alerts)
         wanted = " ".join(words.split()).strip(QUOTES).casefold()
-        named = [s for s in subs.of_user(who.user_id) if s.value.casefold() == wanted]
+        alerts = subs.of_user(who.user_id)
+        named = [s for s in alerts if s.value.casefold() == wanted]
         # Quotes name the phrase, as /mysubs writes it: a topic "peacekeeping" and a phrase
         # "peacekeeping" are two alerts, and each command stops its own.
         phrase = words.strip()[:1] in QUOTES
         mine = next((s for s in named if (s.kind == SubscriptionKind.PHRASE) == phrase), None)
         mine = mine or next(iter(named), None)
         if mine is None and not phrase:
-            mine = self._followed(words, who.user_id)
+            mine = self._followed(words, alerts)
         target = (
             (mine.kind, mine.value, self._named(mine, lang)) if mine else self._target(words, lang)
         )
@@ -202,12 +203,11 @@ class Commands:
             lang=who.reads,
         )
 
-    def _followed(self, words: str, user_id: int) -> Subscription | None:
-        """Return the user's alert a topic, tag or source name stands for, if one does."""
+    def _followed(self, words: str, alerts: list[Subscription]) -> Subscription | None:
+        """Return the alert among the user's `alerts` a topic, tag or source name stands for."""
         # Among what the user follows only: a tag labelled as a topic is still stopped by its
         # label once the topic is (the precedence alone reads the word as the topic again).
-        mine = self.store.subscriptions.of_user(user_id)
-        follows = {(s.kind, s.value): s for s in mine}
+        follows = {(s.kind, s.value): s for s in alerts}
         taxonomy = self.config.taxonomy
         found = find_named(
             words,
