@@ -48,6 +48,7 @@ PURE = [
     "bot/delivery/pacing.py",
     "bot/chat/answers.py",
     "bot/service/overview.py",
+    "bot/service/timetable.py",
 ]
 # The outer shell: the command line and the chat. Only the shell imports it (the command line
 # hands the chat to the service); bot/__main__.py is the way in.

@@ -19,7 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot.app import App
-from bot.service import jobs
+from bot.service import jobs, timetable
 from bot.service.scheduler import ChatFactory, Service
 from scrapers.models import Source
 
@@ -36,13 +36,6 @@ LIVE = 30.0  # a worker heard from within this many seconds is listed as live
 def worker_id() -> str:
     """Return this process's name among the workers: its host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def falls_due(last: datetime | None, every: int, now: datetime) -> datetime:
-    """Return when a source is polled next: one interval after its last poll, never before now."""
-    # An overdue source goes out with the next dispatch: "first poll KEY at" and next_poll_at
-    # say now, as the single service's scheduler does, not a time already past.
-    return max(now, last + timedelta(seconds=every)) if last else now
 
 
 class FleetService(Service):
@@ -110,8 +103,9 @@ class FleetService(Service):
     def next_polls(self) -> dict[str, datetime]:
         """Return when each source falls due: its last poll (any worker's) plus its interval."""
         now = datetime.now(UTC)
+        state = self.app.store.sources.state
         return {
-            s.key: falls_due(self.app.store.sources.state(s.key).last_poll_at, s.every_seconds, now)
+            s.key: timetable.falls_due(state(s.key).last_poll_at, s.every_seconds, now)
             for s in self.app.config.sources
         }
 

@@ -3,7 +3,8 @@
 Beside them, when configured, a local HTTP endpoint answers /healthz and /metrics
 (bot/service/monitor.py), the chat commands the command line hands in (bot/chat/) answer readers,
 and a journal (bot/service/journal.py) logs the first round's summary and a heartbeat. SIGHUP
-re-reads the config (bot/service/reload.py) without losing the outbox or the schedule.
+re-reads the config (bot/service/reload.py) without losing the outbox or the schedule. When each
+source is polled, and for how long, is bot/service/timetable.py's to say.
 """
 
 from __future__ import annotations
@@ -16,20 +17,15 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from apscheduler.events import (
-    EVENT_JOB_ERROR,
-    EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
-    JobExecutionEvent,
-)
+from apscheduler.events import EVENT_JOB_ERROR, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
-from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import App, reconfigure
 from bot.config import Config, ConfigError, load_config
 from bot.ingest.poll import poll_source, record_failure
 from bot.secrets import scrubber
+from bot.service import timetable
 from bot.service.endpoint import AddressTaken, MonitorServer
 from bot.service.journal import HEARTBEAT, Journal
 from bot.service.monitor import Monitor
@@ -51,11 +47,6 @@ STOP_DEADLINE = 6.0
 _CANCEL_GRACE = 1.0
 _EXIT = 0.5
 FINISH_DEADLINE = STOP_DEADLINE - _CANCEL_GRACE - _EXIT
-_EVENTS = {
-    EVENT_JOB_MISSED: "jobs_missed",
-    EVENT_JOB_MAX_INSTANCES: "jobs_skipped",
-    EVENT_JOB_ERROR: "jobs_crashed",
-}
 
 
 class ChatBot(Protocol):
@@ -144,9 +135,7 @@ class Service:
         firsts = {s.key: self._schedule(s) for s in self.app.config.sources}
         now = datetime.now(UTC)
         due_now = [key for key, first in firsts.items() if first <= now]
-        self.scheduler.add_listener(
-            self._on_job_event, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES | EVENT_JOB_ERROR
-        )
+        self.scheduler.add_listener(self._on_job_event, timetable.EVENT_MASK)
         self.scheduler.start()
         self.started.set()
         upcoming = min(self.next_polls().items(), key=lambda pair: pair[1], default=None)
@@ -250,24 +239,18 @@ class Service:
         return server
 
     def _schedule(self, source: Source) -> datetime:
-        """Add the source's interval job, spread by jitter; never sooner than one interval after
-        its last poll. Return when it first runs."""
+        """Add the source's interval job, first run one interval after its last poll (or now).
+        Return when it first runs."""
         every = source.every_seconds
         last = self.app.store.sources.state(source.key).last_poll_at
-        # A restart (or a crash loop) must not re-poll every site at once.
-        first = (
-            max(datetime.now(UTC), last + timedelta(seconds=every)) if last else datetime.now(UTC)
-        )
+        first = timetable.falls_due(last, every, datetime.now(UTC))
         self.scheduler.add_job(
             self._poll_job,
-            IntervalTrigger(seconds=every, jitter=min(every * 0.1, 60), timezone=UTC),
             args=[source],
             id=source.key,
             name=source.key,
             next_run_time=first,
-            coalesce=True,
-            max_instances=1,
-            misfire_grace_time=max(60, every // 2),
+            **timetable.interval_job(every),
         )
         log.info(
             "%s: every %ds, first poll at %s",
@@ -290,7 +273,7 @@ class Service:
         task = asyncio.current_task()
         task.set_name(f"poll {source.key}")  # names the task in the shutdown log
         self._inflight.add(task)
-        deadline = self._poll_timeout or max(30.0, source.every_seconds * 0.9)
+        deadline = timetable.poll_deadline(source.every_seconds, self._poll_timeout)
         started = time.monotonic()
         try:
             async with asyncio.timeout(deadline):
@@ -385,15 +368,8 @@ class Service:
 
     def _on_job_event(self, event: JobExecutionEvent) -> None:
         """Count jobs APScheduler missed, skipped or saw crash, so they are never silent."""
-        name = _EVENTS[event.code]
-        self.counters.inc(name, source=event.job_id)
+        self.counters.inc(timetable.EVENTS[event.code], source=event.job_id)
         if event.code == EVENT_JOB_ERROR:  # APScheduler logs the traceback itself
             log.error("poll %s: crashed: %r", event.job_id, event.exception)
         else:
-            log.warning(
-                "poll %s: %s",
-                event.job_id,
-                "missed its time (the loop was busy)"
-                if event.code == EVENT_JOB_MISSED
-                else "skipped: the previous one is still running",
-            )
+            log.warning("poll %s: %s", event.job_id, timetable.event_note(event))
