@@ -34,7 +34,7 @@ READ_DEADLINE = 2.0
 # Unsent rows are few in each of these states, so the state index finds them fast.
 BACKLOG = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 # A pending row waiting for its time (digest, quiet hours), never failed: held, not late. Never
-# null (a fresh row has no next_attempt_at): `not (_HELD)` must then be true, the row due. A row
+# null (a fresh row has no next_attempt_at): such a row is then not held but due. A row
 # its chat's retry holds (a flood wait: defer_chat, to the failed row's moment) waits for
 # Telegram, not for its time: due.
 _HELD = (
@@ -116,6 +116,7 @@ def read_snapshot(
     states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
     try:
         conn.execute("begin")  # one read transaction: every number comes from the same moment
+        held, oldest_due, oldest_pending = _pending(conn, at)
         return Snapshot(
             sources=_sources(conn),
             articles=dict(
@@ -138,16 +139,9 @@ def read_snapshot(
             },
             polls=_recent_polls(conn) if full else {},
             lags=_post_lags(conn, lags_after, sent_since) if lags_after is not None else (),
-            oldest_pending=_oldest_pending(conn),
-            held={
-                ch: n
-                for (ch, _), n in _by_channel(
-                    conn,
-                    f"select {{ch}}, '', count(*) from outbox where {_HELD} group by 1",
-                    (OutboxState.PENDING, at),
-                ).items()
-            },
-            oldest_due=_oldest_due(conn, at),
+            oldest_pending=oldest_pending,
+            held=held,
+            oldest_due=oldest_due,
             token_refused=_token_refused(conn),
             workers=tuple(conn.execute(fragments.LIVE_WORKERS))
             if full and is_postgres(conn)
@@ -231,34 +225,43 @@ def _post_lags(conn: sqlite3.Connection, after: int, since: datetime | None) -> 
     return tuple(PostLag(i, OutboxState(state), key, lag) for i, state, key, lag in rows)
 
 
-def _oldest_pending(conn: sqlite3.Connection) -> dict[str, datetime]:
-    """Return when the oldest pending row of each channel was queued (through the state index)."""
-    oldest: dict[str, datetime] = {}
-    for ch, at in conn.execute(
-        f"select {_CHANNEL}, min(created_at) from outbox where state = ? group by 1",
-        [OutboxState.PENDING],
-    ):
-        if at:
-            moment = datetime.fromisoformat(at)
-            oldest[ch] = min(oldest.get(ch, moment), moment)
-    return oldest
-
-
-def _oldest_due(conn: sqlite3.Connection, at: str) -> dict[str, datetime]:
-    """Return since when the oldest due, unsent row of each channel has waited (held ones not)."""
+def _pending(
+    conn: sqlite3.Connection, at: str
+) -> tuple[dict[str, int], dict[str, datetime], dict[str, datetime]]:
+    """Return per channel the pending rows held for their time, since when its oldest due row has
+    waited, and when its oldest pending row was queued: one pass over the pending rows."""
     # A row held for its hour is due from that hour; one that failed, from when it was queued.
-    since = "case when last_error is null then coalesce(next_attempt_at, created_at) else created_at end"
-    oldest: dict[str, datetime] = {}
-    for ch, moment in conn.execute(
-        f"select {_CHANNEL}, min({since}) from outbox where state = ? and not ({_HELD}) group by 1",
-        [OutboxState.PENDING, OutboxState.PENDING, at],
+    since = (
+        "case when last_error is null then coalesce(next_attempt_at, created_at) "
+        "else created_at end"
+    )
+    held: dict[str, int] = {}
+    oldest_due: dict[str, datetime] = {}
+    oldest_pending: dict[str, datetime] = {}
+    now = datetime.fromisoformat(at)
+    for ch, is_held, n, queued, due in conn.execute(
+        f"select {_CHANNEL}, case when {_HELD} then 1 else 0 end, count(*), min(created_at), "
+        f"min({since}) from outbox where state = ? group by 1, 2",
+        [OutboxState.PENDING, at, OutboxState.PENDING],
     ):
-        if moment:
-            moment = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        if queued:
+            _earliest(oldest_pending, ch, _moment(queued))
+        if is_held:
+            held[ch] = held.get(ch, 0) + n
+        elif due:
             # Due but still ahead: a flood wait holds it with its chat (another channel's 429).
-            moment = min(moment, datetime.fromisoformat(at))
-            oldest[ch] = min(oldest.get(ch, moment), moment)
-    return oldest
+            _earliest(oldest_due, ch, min(_moment(due), now))
+    return held, oldest_due, oldest_pending
+
+
+def _moment(value: str | datetime) -> datetime:
+    """Return a stored moment (SQLite's ISO text, or PostgreSQL's timestamp) as a datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _earliest(moments: dict[str, datetime], channel: str, moment: datetime) -> None:
+    """Keep the earlier of a channel's moment so far and `moment`."""
+    moments[channel] = min(moments.get(channel, moment), moment)
 
 
 def _token_refused(conn: sqlite3.Connection) -> int:
