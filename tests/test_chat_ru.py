@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.chat.answers import fit, hit_text
 from bot.chat.application import RateLimiter
 from bot.chat.phrases import EN, RU, count_of, language, phrases, say
+from bot.chat.status import status_lines
+from bot.service.overview import note
 from bot.text.plural import counted, ru_form
+from storage import SourceState
 from storage.hits import SearchHit
+from storage.status import Snapshot
 from tests.support.chat import ADMIN, GROUP, OTHER, add, seed, talk
 
 # What stays as it is in a Russian reply: the bot's name, the config's source names and keys and
@@ -287,3 +292,25 @@ def test_unsubscribe_names_what_it_stopped_as_subscribe_named_it(telegram, store
     assert [re.match(unsubscribed, reply).group(1) for reply in off] == named
     kinds = ("topic", "tag", "source", "phrase") if lang == EN else ("тема", "тег", "источник")
     assert all(name.split()[lang == EN].startswith(kinds) for name in named[:3]), named
+
+
+def test_a_failing_source_s_note_is_the_command_line_s_in_the_reader_s_language() -> None:
+    at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    rows = {
+        "tass": SourceState(
+            "tass",
+            consecutive_failures=3,
+            last_error="HTTP 500",
+            last_success_at=at,
+            next_poll_at=at,
+        ),
+        "mid": SourceState("mid", consecutive_failures=2, last_error="no links"),
+    }
+    snapshot = Snapshot(sources=rows)
+    english = status_lines(snapshot, sources=["tass", "mid"], channels=[], lang=EN)
+    russian = status_lines(snapshot, sources=["tass", "mid"], channels=[], lang=RU)
+    assert english[0].endswith("; " + note(rows["tass"]))
+    assert english[1].endswith("; " + note(rows["mid"]))
+    assert note(rows["mid"]) == "never worked (2 polls so far): no links"
+    assert russian[0].endswith("сбоев подряд: 3: HTTP 500; следующая попытка 2026-03-01 12:00 UTC")
+    assert russian[1].endswith("ни разу не сработал (2 опроса): no links")

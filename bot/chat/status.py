@@ -8,13 +8,14 @@ last error stays as the site or the library wrote it.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Sequence
 
 from bot.chat.answers import fit
 from bot.chat.phrases import count_of, say
 from bot.delivery.render import escape_html
-from bot.service.overview import MARKS, when
-from storage import OutboxState, RunStatus, SourceCondition, SourceState
+from bot.service.overview import MARKS, failing, when
+from storage import OutboxState, RunStatus, SourceCondition
 from storage.status import PERSONAL, Snapshot
 
 _COUNTED = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -37,6 +38,7 @@ def status_lines(
 ) -> list[str]:
     """Return one short line per source and per channel; `missed` counts missed or skipped polls."""
     lines = []
+    in_lang = {"say": functools.partial(say, lang), "count": functools.partial(count_of, lang)}
     for key in sources:
         row = snapshot.source(key)
         state = row.condition
@@ -46,7 +48,8 @@ def status_lines(
             if row.last_success_at
             else say(lang, "last success none yet")
         )
-        extra = _note(row, lang) or success
+        # A paused source's state says it already: only a failing one gets a note.
+        extra = failing(row, **in_lang) or success
         late = (missed or {}).get(key)
         partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
         polls = count_of(lang, partial, "poll")
@@ -76,21 +79,6 @@ def status_lines(
             counts += " " + say(lang, "({held} of them held for their time)", held=held)
         lines.append(f"{mark} {shown}: {counts}")
     return lines
-
-
-def _note(row: SourceState, lang: str) -> str:
-    """Return why a source needs attention, or '' (a paused one's state says it already)."""
-    n = row.consecutive_failures
-    if not n:
-        return ""
-    if row.never_worked:
-        failures = say(lang, "never worked ({polls} so far)", polls=count_of(lang, n, "poll"))
-    elif n == 1:
-        failures = say(lang, "failed once")
-    else:
-        failures = say(lang, "failed {n} times in a row", n=n)
-    until = say(lang, "; next try {when}", when=when(row.next_poll_at)) if row.next_poll_at else ""
-    return f"{failures}: {row.last_error}{until}"
 
 
 def status_text(lines: Sequence[str], lang: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.text.plural import counted
 from storage import RunStatus, SourceCondition, SourceState
 from storage.status import Snapshot
+
+Say = Callable[..., str]  # an English phrase and its {fields} -> the text a reader reads
+Count = Callable[[int, str], str]  # a count and its English noun -> "2 polls", "2 опроса"
 
 MARKS = {
     SourceCondition.OK: "✅",
@@ -15,6 +19,11 @@ MARKS = {
     SourceCondition.PAUSED: "⏸",
     SourceCondition.NEW: "🆕",
 }
+
+
+def _english(phrase: str, **fields: object) -> str:
+    """Return an English phrase with its {fields} filled in (the command line's language)."""
+    return phrase.format(**fields)
 
 
 def when(moment: datetime | str | None) -> str:
@@ -28,12 +37,16 @@ def when(moment: datetime | str | None) -> str:
 
 def note(row: SourceState) -> str:
     """Return why a source needs attention, or ''."""
-    if row.paused:
-        return "paused"
-    if row.consecutive_failures:
-        until = f"; next try {when(row.next_poll_at)}" if row.next_poll_at else ""
-        return f"{failures(row)}: {row.last_error}{until}"
-    return ""
+    return "paused" if row.paused else failing(row)
+
+
+def failing(row: SourceState, *, say: Say = _english, count: Count = counted) -> str:
+    """Return how a source fails and when it is tried next, or '' when its last poll worked
+    (`say` and `count` put the English phrases and counts in a reader's language)."""
+    if not row.consecutive_failures:
+        return ""
+    until = say("; next try {when}", when=when(row.next_poll_at)) if row.next_poll_at else ""
+    return f"{failures(row, say=say, count=count)}: {row.last_error}{until}"
 
 
 def items_left_out(snapshot: Snapshot, key: str) -> str:
@@ -43,9 +56,9 @@ def items_left_out(snapshot: Snapshot, key: str) -> str:
     return f"{counted(partial, 'poll')} in 24h left an item out" if partial else ""
 
 
-def failures(row: SourceState) -> str:
-    """Say how a source has been failing: 'never worked (2 polls)', 'failed 3 times in a row'."""
+def failures(row: SourceState, *, say: Say = _english, count: Count = counted) -> str:
+    """Say how a source has been failing: 'never worked (2 polls so far)', 'failed 3 times…'."""
     n = row.consecutive_failures
     if row.never_worked:
-        return f"never worked ({n} poll{'s' if n != 1 else ''} so far)"
-    return "failed once" if n == 1 else f"failed {n} times in a row"
+        return say("never worked ({polls} so far)", polls=count(n, "poll"))
+    return say("failed once") if n == 1 else say("failed {n} times in a row", n=n)
