@@ -5,8 +5,9 @@ gives anything (both empty, or only a title repeat), ``summarize`` returns "" an
 renderer shows the title alone. A bad ``max_chars`` (< 1) raises ``ValueError``.
 
 The summary is one paragraph (whitespace collapsed), a prefix of the cleaned source text made
-of whole sentences (of an interview, the prefix of its intro or first answer: one speaker); only a first sentence longer than the budget is cut, at a word boundary,
-and then ends with "…" (counted in the budget).
+of whole sentences (of an interview, the prefix of its intro or first answer: one speaker); only
+a first sentence longer than the budget is cut, at a word boundary, and then ends with "…"
+(counted in the budget).
 """
 
 from __future__ import annotations
@@ -21,20 +22,25 @@ _WORD = re.compile(r"\w+")
 
 # Datelines. TASS: "MOSCOW, May 16. /TASS/.", "IGORA /Leningrad Region/, December 26. /TASS/.",
 # "МОСКВА, 27 декабря. /Корр. ТАСС Михаил Тимофеев/."; BelTA: "MOSCOW, 1 July (BelTA) - ",
-# "МИНСК, 2 февраля (БЕЛТА) - ", and with a byline "2 февраля, Москва /Эдуард Пивовар - БЕЛТА/.".
+# "МИНСК, 2 февраля (БЕЛТА) - ", and with a byline
+# "2 февраля, Москва /Эдуард Пивовар - БЕЛТА/.".
 # Every repetition is bounded and each class excludes the delimiter after it: no backtracking.
 _EN_MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November"
     r"|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
 )
-_RU_MONTH = r"(?:января|февраля|марта|апреля|мая|июня|июля|августа|сентября|октября|ноября|декабря)"
+_RU_MONTH = (
+    r"(?:января|февраля|марта|апреля|мая|июня"
+    r"|июля|августа|сентября|октября|ноября|декабря)"
+)
 _DATE = (
     rf"(?:{_EN_MONTH}\s{{1,3}}\d{{1,2}}|\d{{1,2}}\s{{1,3}}(?:{_EN_MONTH}|{_RU_MONTH}))"
     r"(?:,?\s\d{4})?"
 )
 # An upper-case city, optionally with a sub-place in slashes.
 _PLACE = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'.\- ]{1,40}(?:/[^/\n]{1,60}/)?"
-_SLASH_TAG = r"\s{0,3}/[^/\n]{2,80}/\s{0,3}\."  # "/TASS/." or "/Корр. ТАСС Имя Фамилия/."
+# "/TASS/." or "/Корр. ТАСС Имя Фамилия/."
+_SLASH_TAG = r"\s{0,3}/[^/\n]{2,80}/\s{0,3}\."
 _PAREN_TAG = r"\s{0,3}\([^()\n]{2,40}\)\s{0,3}[-–—]"  # "(BelTA) -"
 _DATELINE = re.compile(
     rf"\s*(?:{_PLACE},\s{{1,3}}{_DATE}(?:\.?{_SLASH_TAG}|{_PAREN_TAG})"
@@ -67,21 +73,25 @@ _CLOSERS = "»”\"’')]"
 # call to subscribe or read on. One site's own lines ("Go back", "An archive photo") are data:
 # its source's drop_lines and trailers, which extraction applies to the lead before it gets here.
 _SELF_DESCRIPTION = (
-    r"[^\W\d_][^\s,.]{0,40}(?:\s[^\s,.]{1,40}){0,3}\s{1,3}(?:is|[-–—])\s{1,3}(?:[^\s,.]{1,40}\s{1,3}){0,4}"
-    r"(?:(?:news|information|press)\s{1,3}agency|информационн\w{0,4}\s{1,3}агентств)"
+    r"[^\W\d_][^\s,.]{0,40}(?:\s[^\s,.]{1,40}){0,3}\s{1,3}(?:is|[-–—])\s{1,3}"
+    r"(?:[^\s,.]{1,40}\s{1,3}){0,4}"
+    r"(?:(?:news|information|press)\s{1,3}agency"
+    r"|информационн\w{0,4}\s{1,3}агентств)"
 )
 _BOILERPLATE = re.compile(
     rf"(?:{_SELF_DESCRIPTION}"
     r"|read (?:more|also)|more on|subscribe|follow us|click here|see also"
     r"|all rights reserved|we use cookies|(?:latest|breaking|top|recent) news"
     r"|official (?:web)?site|(?:photo|фото)\s?:"
-    r"|подписывайтесь|подпишитесь|читайте (?:также|далее|подробнее|нас)|подробнее|смотрите также"
+    r"|подписывайтесь|подпишитесь|читайте (?:также|далее|подробнее|нас)"
+    r"|подробнее|смотрите также"
     r"|все права защищены|последние новости|новости дня"
     r"|официальн\w{0,3} (?:интернет-)?(?:сайт|портал))",
     re.IGNORECASE,
 )
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
-_TURN = re.compile(r"[-–—]\s+")  # a dash opening a paragraph: one speaker's turn in an interview
+# A dash opening a paragraph: one speaker's turn in an interview.
+_TURN = re.compile(r"[-–—]\s+")
 _LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 
@@ -102,7 +112,7 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
 
 
 def sentences(text: str, lang: str = "") -> Iterator[str]:
-    """Yield the sentences of text in order (abbreviations such as "U.S." or "г." do not end one)."""
+    """Yield the sentences of text in order ("U.S." or "г." and such do not end one)."""
     collapsed = _collapse(text)
     return _iter_sentences(collapsed, _language(collapsed, lang))
 
@@ -242,7 +252,8 @@ def _abbreviation(
         return "never"  # "K. I. Kosachev", "В.В. Путин", "U.S."
     key = word.casefold()
     if russian and key.lstrip("0123456789") == "г":
-        # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город" ("г. Минск").
+        # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город"
+        # ("г. Минск").
         previous = text[max(0, at - 24) : at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
         return "soft" if key != "г" or previous.isdigit() else "never"
     return "never" if key in never else "soft" if key in soft else ""
