@@ -377,3 +377,12 @@ def m015_digest_parts(db: Database) -> None:
     failure, a flood wait or a restart reads as the reader was promised: "(2/2)" of the same
     digest, not a digest of what was left."""
     db["outbox"].add_column("digest_part", str)
+
+
+@migrations()
+def m016_outbox_due_at(db: Database) -> None:
+    """Remember when an outbox row comes due (`outbox.due_at`): the hour a digest or quiet hours
+    hold it for, kept when a retry or a flood wait moves its next_attempt_at. A digest row held by
+    a flood wait has then waited since its hour, and the heartbeat, status and /metrics say so
+    (null, in rows from before: due from next_attempt_at or, once failed, from its queuing)."""
+    db["outbox"].add_column("due_at", str)

@@ -28,6 +28,7 @@ from .channels import ChannelHealth
 from .dialect import id_set
 from .probes import Probes
 from .records import (
+    DUE_SINCE,
     DigestMark,
     Expectation,
     OutboxItem,
@@ -245,21 +246,22 @@ class Outbox:
         self._set(list(part.rows), now=now, digest_part=part.json())
 
     def defer(self, ids: Iterable[int], *, until: datetime, now: datetime) -> None:
-        """Hold unsent rows until `until` (quiet hours, the next digest)."""
-        among, ids_arg = id_set(self.db, ids)
+        """Hold unsent rows until `until` (quiet hours, the next digest): they come due then."""
+        at, (among, ids_arg) = iso(until), id_set(self.db, ids)
         with immediate(self.db):
             self.db.execute(
-                f"update outbox set next_attempt_at = ?, updated_at = ? "
+                f"update outbox set next_attempt_at = ?, due_at = ?, updated_at = ? "
                 f"where id in {among} and state in (?, ?)",
-                [iso(until), iso(now), ids_arg, OutboxState.PENDING, OutboxState.UNCERTAIN],
+                [at, at, iso(now), ids_arg, OutboxState.PENDING, OutboxState.UNCERTAIN],
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
         """Hold every pending row of a chat until `until` (a flood wait covers the whole chat)."""
         with immediate(self.db):
             cursor = self.db.execute(
-                "update outbox set next_attempt_at = ?, updated_at = ? where chat_id = ? "
-                "and state = ? and (next_attempt_at is null or next_attempt_at < ?)",
+                f"update outbox set next_attempt_at = ?, updated_at = ?, due_at = {DUE_SINCE} "
+                "where chat_id = ? and state = ? "
+                "and (next_attempt_at is null or next_attempt_at < ?)",
                 [iso(until), iso(now), chat_id, OutboxState.PENDING, iso(until)],
             )
         return cursor.rowcount
@@ -268,8 +270,8 @@ class Outbox:
         """Fail every pending row of a chat Telegram refuses for good; return how many."""
         with immediate(self.db):
             cursor = self.db.execute(
-                "update outbox set state = ?, last_error = ?, updated_at = ? "
-                "where chat_id = ? and state = ?",
+                "update outbox set state = ?, last_error = ?, updated_at = ?, "
+                f"due_at = {DUE_SINCE} where chat_id = ? and state = ?",
                 [OutboxState.FAILED, self._scrub(error), iso(now), chat_id, OutboxState.PENDING],
             )
         return cursor.rowcount
@@ -376,13 +378,15 @@ class Outbox:
     def _set(self, item_id: int | Iterable[int], *, now: datetime, **fields) -> None:
         """Update rows and commit at once."""
         ids = [item_id] if isinstance(item_id, int) else list(item_id)
-        if fields.get("last_error"):
+        kept = ""
+        if fields.get("last_error"):  # a failure: when the row came due is kept (status reads it)
             fields["last_error"] = self._scrub(fields["last_error"])
+            kept = f", due_at = {DUE_SINCE}"
         names = ", ".join(f"{name} = ?" for name in fields)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             self.db.execute(
-                f"update outbox set {names}, updated_at = ? where id in {among}",
+                f"update outbox set {names}, updated_at = ?{kept} where id in {among}",
                 [*fields.values(), iso(now), ids_arg],
             )
 

@@ -24,6 +24,15 @@ class OutboxState(StrEnum):
     DROPPED = "dropped"
 
 
+# SQL: since when an unsent outbox row has been due. `due_at` is the hour it was held for, kept
+# when a retry or a flood wait moves next_attempt_at (storage/outbox.py); a row without one (never
+# held, or from before m016) is due from next_attempt_at, or once failed from its queuing.
+DUE_SINCE = (
+    "coalesce(due_at, case when last_error is null then coalesce(next_attempt_at, created_at) "
+    "else created_at end)"
+)
+
+
 class OutboxKind(StrEnum):
     """What an outbox row sends: a new post, an edit of the channel's post, or a reply to it."""
 

@@ -18,6 +18,7 @@ from . import readonly
 from .dialect import is_postgres
 from .postgres import fragments
 from .records import (
+    DUE_SINCE,
     OutboxKind,
     OutboxState,
     SourceCondition,
@@ -230,18 +231,13 @@ def _pending(
 ) -> tuple[dict[str, int], dict[str, datetime], dict[str, datetime]]:
     """Return per channel the pending rows held for their time, since when its oldest due row has
     waited, and when its oldest pending row was queued: one pass over the pending rows."""
-    # A row held for its hour is due from that hour; one that failed, from when it was queued.
-    since = (
-        "case when last_error is null then coalesce(next_attempt_at, created_at) "
-        "else created_at end"
-    )
     held: dict[str, int] = {}
     oldest_due: dict[str, datetime] = {}
     oldest_pending: dict[str, datetime] = {}
     now = datetime.fromisoformat(at)
     for ch, is_held, n, queued, due in conn.execute(
         f"select {_CHANNEL}, case when {_HELD} then 1 else 0 end, count(*), min(created_at), "
-        f"min({since}) from outbox where state = ? group by 1, 2",
+        f"min({DUE_SINCE}) from outbox where state = ? group by 1, 2",
         [OutboxState.PENDING, at, OutboxState.PENDING],
     ):
         if queued:

@@ -165,6 +165,26 @@ def test_rows_a_flood_wait_holds_with_their_chat_are_due_not_held(postgres_archi
     assert snapshot.flood_waiting == {"main": 1} and snapshot.held == {}
 
 
+def test_rows_a_flood_wait_holds_have_waited_since_their_digest_hour(postgres_archive) -> None:
+    # Both rows waited for a digest hour; at the hour one met a 429 and the other waits with it.
+    hour = NOW + timedelta(hours=1)
+    until = hour + timedelta(minutes=10)
+    store = postgres_archive.open()
+    try:
+        for n in (6, 7):
+            store.add_article(
+                _article(n), source_key="tass-com", now=NOW, deliveries=[Delivery("main", "@a")]
+            )
+        rows = [r for (r,) in store.db.execute("select id from outbox order by id")]
+        store.outbox.defer(rows, until=hour, now=NOW)
+        store.outbox.mark_retry(rows[0], error="flood wait of 600s", at=until, now=hour)
+        assert store.outbox.defer_chat("@a", until=until, now=hour) == 1
+    finally:
+        store.close()
+    snapshot = read_snapshot(postgres_archive, now=hour + timedelta(minutes=5))
+    assert snapshot.held == {} and snapshot.oldest_due == {"main": hour}  # not NOW, nor "now"
+
+
 def test_an_unreachable_server_is_a_storage_error(tmp_path: Path) -> None:
     from storage.postgres.backend import PostgresBackend
 

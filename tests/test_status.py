@@ -270,4 +270,23 @@ def test_a_channel_whose_rows_wait_out_another_channels_flood_wait_has_no_future
         store.outbox.defer_chat("@presswatch_test", until=until, now=now)
         store.db.conn.commit()
         snap = read_snapshot(config.storage_path, now=now)
-        assert snap.oldest_due == {"main": T0, "brief": now}  # due, and never from the future
+        # Due since it was queued (T0), as `main`'s row: neither from the future nor from "now".
+        assert snap.oldest_due == {"main": T0, "brief": T0}
+
+
+def test_a_row_held_again_after_a_flood_wait_is_due_from_its_new_hour(tmp_path) -> None:
+    # The flood wait kept when the row came due (T0); quiet hours then held it until `dawn`:
+    # it is not late while held, and once dawn has passed it has waited since dawn, not T0.
+    with monitored_archive(tmp_path) as (config, store):
+        store.db.execute("delete from outbox")
+        main = [Delivery("main", "@presswatch_test")]
+        store.add_article(article(60, T0), source_key="alpha", now=T0, deliveries=main)
+        (row,) = store.db.execute("select id from outbox").fetchone()
+        flood_end, dawn = T0 + timedelta(minutes=10), T0 + timedelta(hours=6)
+        store.outbox.mark_retry(row, error="flood wait of 600s", at=flood_end, now=T0)
+        store.outbox.defer([row], until=dawn, now=flood_end)
+        store.db.conn.commit()
+        night = dawn - timedelta(hours=1)
+        assert read_snapshot(config.storage_path, now=night).oldest_due == {"main": night}
+        later = dawn + timedelta(minutes=4)
+        assert read_snapshot(config.storage_path, now=later).oldest_due == {"main": dawn}

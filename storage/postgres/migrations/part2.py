@@ -149,3 +149,9 @@ def p010_brief_view_as_search_names_it(db: PgDatabase) -> None:
 def p011_digest_parts(db: PgDatabase) -> None:
     """Remember the part of a split digest each of its rows goes out in (SQLite's m015)."""
     db.execute("alter table outbox add column digest_part text")
+
+
+@migration
+def p012_outbox_due_at(db: PgDatabase) -> None:
+    """Remember when an outbox row came due, kept when a retry moves it (SQLite's m016)."""
+    db.execute("alter table outbox add column due_at timestamptz(0)")
