@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from bot.config import Config
 from bot.delivery.digest import DigestEntry, digest_head, digest_part
-from storage import OutboxState, Store
+from storage import OutboxState
 from tests.fakes.telegram import FakeTelegram
-from tests.support.posting import CHAT, relay_rounds
+from tests.support.posting import CHAT, RelayKit, relay_rounds
 from tests.support.relay import FakeTime, add, channel, make_config, states
 
 HEAD = "Digest · 28.11.2026 09:00–10:00 UTC"
 
 
-@dataclass
-class _Kit:
-    """What relay_rounds drives: the fake, a clock, the archive under test and a config."""
-
-    fake: FakeTelegram
-    time: FakeTime
-    store: Store
-    config: Config
-
-
-def _kit(tmp_path, store, fake) -> _Kit:
+def _kit(tmp_path, store, fake) -> RelayKit:
     """Queue 45 articles for an hourly digest pointed at the fake (40 fit a message), at 10:00."""
     config = make_config(
         tmp_path, channels=[channel("digest", CHAT, digest="1h")], api_base_url=fake.base_url
     )
-    kit = _Kit(fake, FakeTime(), store, config)
+    kit = RelayKit(fake, FakeTime(), store, config)
     for n in range(45):
         add(store, n, ("digest", CHAT), source="belta" if n % 2 else "tass-com")
     kit.time.advance(3600)

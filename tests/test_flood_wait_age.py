@@ -3,31 +3,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
-from bot.config import Config
 from bot.service.journal import outbox_line
 from storage import OutboxState, Store
 from storage.status import read_snapshot
-from tests.fakes.telegram import FakeTelegram
-from tests.support.posting import CHAT, relay_rounds
-from tests.support.relay import PACED, START, FakeTime, add, channel, make_config, states
+from tests.support.posting import CHAT, RelayKit, relay_rounds
+from tests.support.relay import PACED, START, add, channel, make_config, states
 
 pytestmark = pytest.mark.telegram(rate_limit=PACED, virtual_time=True)
 HOUR = START + timedelta(hours=1)  # the digest's hour: its rows are due from then
-
-
-@dataclass
-class _Kit:
-    """What relay_rounds drives: the fake, a clock, the archive under test and a config."""
-
-    fake: FakeTelegram
-    time: FakeTime
-    store: Store
-    config: Config
 
 
 @pytest.fixture
@@ -40,7 +27,7 @@ def kit(tmp_path, telegram, time):
         api_base_url=telegram.base_url,
     )
     store = Store.open(config.storage_path)
-    made = _Kit(telegram, time, store, config)
+    made = RelayKit(telegram, time, store, config)
     for n in range(3):
         add(store, n, ("digest", CHAT))
     time.advance(300)
@@ -51,7 +38,7 @@ def kit(tmp_path, telegram, time):
     store.close()
 
 
-def _five_minutes_on(kit: _Kit):
+def _five_minutes_on(kit: RelayKit):
     """Read the snapshot five minutes into the flood wait; return it and the heartbeat's line."""
     now = kit.time.now() + timedelta(minutes=5)
     snapshot = read_snapshot(kit.config.storage_path, now=now)

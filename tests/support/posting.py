@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.telegram import TelegramProbe, TelegramSender
 from storage import Store
@@ -14,6 +16,16 @@ from tests.support.relay import FakeTime, channel, make_config
 CHAT = "-1001000000001"
 PROBE = "-1001000000099"
 IMAGE = "https://tass.com/media/2026/11/geneva-talks.jpg"
+
+
+@dataclass
+class RelayKit:
+    """What relay_rounds drives: the fake, a clock, the archive under test and a config."""
+
+    fake: FakeTelegram
+    time: FakeTime
+    store: Store
+    config: Config
 
 
 def relay_rounds(harness, rounds: int, *, advance: float, probe: bool) -> list[RelayReport]:
