@@ -85,7 +85,7 @@ class Snapshot:
         return [k for k in keys if self.source(k).condition == SourceCondition.FAILING]
 
     def failed_channels(self) -> list[str]:
-        """Return the channels with failed posts (readers who blocked the bot are not the operator's)."""
+        """Return the channels with failed posts (readers' own chats are not the operator's)."""
         return sorted(
             {
                 ch
@@ -197,7 +197,7 @@ def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple
 
 
 def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    """Return the last day's runs per (source, status), through the (source_key, started_at) index."""
+    """Return the last day's runs per (source, status), by the (source_key, started_at) index."""
     since = datetime.fromtimestamp(time.time() - 86400, UTC).isoformat(timespec="seconds")
     polls: dict[tuple[str, str], int] = {}
     for (key,) in conn.execute("select key from sources").fetchall():

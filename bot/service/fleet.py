@@ -138,7 +138,7 @@ class FleetService(Service):
                 self.app.fleet.leave(self.worker)
 
     async def _serve(self) -> None:
-        """Beat the heartbeat, and queue deliveries as soon as a poll here queued a post or alert."""
+        """Beat the heartbeat; queue deliveries as soon as a poll here queued a post or alert."""
         host, pid = socket.gethostname(), os.getpid()
         beaten, looked = -_BEAT, 0
         while not self._stop.is_set() and not self._engine.done():
