@@ -245,7 +245,8 @@ def _pending(
         if is_held:
             held[ch] = held.get(ch, 0) + n
         elif due:
-            # Due but still ahead: a flood wait holds it with its chat (another channel's 429).
+            # Due from an hour still ahead (a failed row held again, a held row a flood wait
+            # moved): not late yet, and never an age from the future.
             _earliest(oldest_due, ch, min(_moment(due), now))
     return held, oldest_due, oldest_pending
 
