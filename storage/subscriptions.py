@@ -5,10 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from .records import iso
+
+if TYPE_CHECKING:  # types only: the alerts keeper is handed in
+    from .alerts import Alerts
 
 
 class SubscriptionKind(StrEnum):
@@ -82,6 +86,24 @@ class Subscriptions:
             ).rowcount
         return merged + moved
 
+    def end(self, subs: list[Subscription], *, text: str, alerts: Alerts, now: datetime) -> int:
+        """Remove one chat's alerts and queue `text` (plain) to that chat, in one transaction;
+        return how many were removed (nothing is queued when another hand removed them first)."""
+        with self.db.atomic():
+            removed = sum(
+                self.db.execute("delete from subscriptions where id = ?", [sub.id]).rowcount
+                for sub in subs
+            )
+            if removed:
+                alerts.enqueue(
+                    chat_id=subs[0].chat_id,
+                    subject=f"user:{subs[0].user_id}",
+                    kind=ENDED,
+                    text=text,
+                    now=now,
+                )
+        return removed
+
     def remove_all(self, *, user_id: int) -> int:
         """Remove every subscription of one reader; return how many there were."""
         with self.db.atomic():
@@ -104,6 +126,7 @@ class Subscriptions:
         ]
 
 
+ENDED = "alerts-ended"  # the kind of the alert row that tells a reader their alerts ended
 _COLUMNS = "id, user_id, chat_id, kind, value"
 # Every subscription, oldest first (also asked beside a new article's questions: storage/urls.py).
 ALL = f"select {_COLUMNS} from subscriptions order by id"

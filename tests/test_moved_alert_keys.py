@@ -1,4 +1,5 @@
-"""A key the config moves between [topics] and [entities] takes its readers' alerts along."""
+"""A key the config moves between [topics] and [entities] takes its readers' alerts along; an
+alert on a key the config dropped ends, its reader told (tests/test_ended_alerts.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import carry_over_alerts, open_app, reconfigure
+from bot.app import open_app, reconfigure
 from bot.config import config_from_dict
+from bot.delivery.readers import carry_over_alerts
 from bot.ingest.routing import stale_alerts, subscribers_for
 from scrapers.models import Article
 from storage import Store
@@ -58,7 +60,7 @@ def test_alerts_on_a_key_now_of_the_other_kind_or_gone_are_found(tmp_path: Path)
     store.close()
 
 
-def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
+def test_moved_keys_carry_their_alerts_over_and_a_gone_keys_alert_ends(
     store: Store, tmp_path: Path, caplog
 ) -> None:
     config = _config(tmp_path, topics={"peacekeeping": PEACE}, entities={"csto": CSTO})
@@ -70,11 +72,10 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
     before = subscribers_for(tagged, source_key="alpha", subscriptions=store.subscriptions.all())
     assert [user for user, _ in before] == [2]  # reader 1's alert silently matched nothing
 
-    with caplog.at_level(logging.WARNING, logger="bot.app"):
-        assert carry_over_alerts(store, config) == 3
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.readers"):
+        assert carry_over_alerts(store, config, now=NOW) == 3
     assert _alerts(store) == [(1, "entity", "csto"), (2, "entity", "csto"),
-                              (3, "topic", "peacekeeping"), (4, "topic", "gone"),
-                              (5, "phrase", "csto")]  # fmt: skip
+                              (3, "topic", "peacekeeping"), (5, "phrase", "csto")]  # fmt: skip
     after = subscribers_for(tagged, source_key="alpha", subscriptions=store.subscriptions.all())
     assert sorted(user for user, _ in after) == [1, 2]
     assert caplog.messages == [
@@ -82,12 +83,12 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
         "in [topics]: carried over",
         "2 reader alert(s) on 'csto' followed it in [topics]; the config now has it in "
         "[entities]: carried over",
-        "1 reader alert(s) on 'gone' follow it in [topics], which the config no longer has: "
-        "they match nothing",
+        "1 reader alert(s) on 'gone' followed it in [topics], which the config no longer has: "
+        "ended, each reader told",
     ]
     caplog.clear()
-    assert carry_over_alerts(store, config) == 0
-    assert [m for m in caplog.messages if "carried over" in m] == []
+    assert carry_over_alerts(store, config, now=NOW) == 0
+    assert caplog.messages == []
 
 
 def test_start_up_and_a_reload_carry_the_alerts_over(tmp_path: Path) -> None:

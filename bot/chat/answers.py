@@ -203,7 +203,8 @@ def mysubs_text(
         return f"{say(lang, 'You have no alerts.')} {follow}"
     # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
     kit = {"topics": topics, "sources": sources, "entities": entities}
-    # An alert on a key the config dropped is kept (it may come back) but said to match nothing.
+    # A start or reload ends alerts on a key its config dropped (delivery.readers); one read
+    # by a process whose config lacks the key all the same (a worker not yet reloaded) is marked.
     gone = f" {say(lang, '(matches nothing now: no longer configured)')}"
     items = [
         f"• {escape_html(alert_name(s, lang=lang, words=lang, **kit))}"

@@ -137,3 +137,20 @@ def stale_alerts(
         if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY)
         and now.get(sub.value) != sub.kind
     )
+
+
+def ended_alerts(
+    subscriptions: Iterable[Subscription],
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    entities: Sequence[Topic] = (),
+) -> list[Subscription]:
+    """Return the topic, tag and source alerts that follow nothing the config has (a phrase
+    always can match): once keys moved between kinds are carried over, they never match again."""
+    return [
+        sub
+        for sub in subscriptions
+        if sub.kind != SubscriptionKind.PHRASE
+        and followed(sub, topics=topics, sources=sources, entities=entities) is None
+    ]
