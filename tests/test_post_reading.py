@@ -70,3 +70,41 @@ def test_angle_brackets_that_are_words_stay_in_a_description() -> None:
     article = extract_article(page, url="https://theatre.example/blog/reviews", now=NOW)
     assert article.lead.startswith("Visitors who came to watch <The Palace: Tale of Jang Noksu>")
     assert "&lt;The Palace: Tale of Jang Noksu&gt;" in _post(article)  # escaped once, for HTML
+
+
+def test_a_summary_starts_at_the_prose_after_an_opening_list_of_key_points() -> None:
+    # Synthetic page reproducing dailymail.co.uk (uk_DailyMail_2024_04_27): three unpunctuated
+    # key points open the body; joined, the post read "- Currency collectors … - Two batches …
+    # found Think twice before…" as one sentence.
+    title = "Your $1 bill could be worth thousands"
+    points = [
+        "Currency collectors nationwide are on hunt for some rare dollar bills",
+        "Two batches of $1 bills printed in 2014 and 2016 feature a printing error",
+    ]
+    body = (
+        f"<h1>{title}</h1><ul>{''.join(f'<li>{p}</li>' for p in points)}</ul>"
+        "<p>Think twice before you spend any $1 bill in your wallet, as it could fetch thousands "
+        "of dollars for you.</p><p>Currency collectors nationwide are on hunt for some rare "
+        "dollar bills, willing to pay up to $150,000 for those with a specific printing error.</p>"
+    )
+    page = _page(ld={"@type": "NewsArticle", "headline": title}, body=body)
+    article = extract_article(page, url="https://www.dailymail.co.uk/money/article-1.html", now=NOW)
+    assert article.body.startswith("- Currency collectors")  # the list stays in the archive
+    post = _post(article)
+    assert "\n\nThink twice before you spend any $1 bill in your wallet" in post
+    assert "- Currency" not in post and "error Think" not in post
+
+
+def test_an_interviews_dash_and_a_punctuated_item_are_no_list_to_skip() -> None:
+    body = "- What comes first this year?\n\n- The budget. Then the roads."
+    assert summarize(title="Q", lead="", body=body, max_chars=300, lang="en") == (
+        "The budget. Then the roads."
+    )
+    speech = "- Мы готовы, - сказал министр.\n\nПереговоры начнутся в среду."
+    assert summarize(title="Q", lead="", body=speech, max_chars=300, lang="ru").startswith(
+        "- Мы готовы"
+    )
+    # Nothing but list items: they are all there is to say.
+    assert summarize(title="Q", lead="", body="- one item\n\n- two", max_chars=99) == (
+        "- one item - two"
+    )
