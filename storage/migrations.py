@@ -377,3 +377,10 @@ def m015_digest_parts(db: Database) -> None:
     failure, a flood wait or a restart reads as the reader was promised: "(2/2)" of the same
     digest, not a digest of what was left."""
     db["outbox"].add_column("digest_part", str)
+
+
+@migrations()
+def m016_paused_alerts_told(db: Database) -> None:
+    """Remember when a reader was told an alert is paused (the config dropped its key), so a
+    restart, a second reload or a second worker never tells them again; cleared when it returns."""
+    db["subscriptions"].add_column("told_paused_at", str)

@@ -149,3 +149,9 @@ def p010_brief_view_as_search_names_it(db: PgDatabase) -> None:
 def p011_digest_parts(db: PgDatabase) -> None:
     """Remember the part of a split digest each of its rows goes out in (SQLite's m015)."""
     db.execute("alter table outbox add column digest_part text")
+
+
+@migration
+def p013_paused_alerts_told(db: PgDatabase) -> None:
+    """Remember when a reader was told an alert is paused (SQLite's m016)."""
+    db.execute("alter table subscriptions add column told_paused_at timestamptz(0)")
