@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from bot.archive import Archive, open_backend, open_store
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
-from bot.delivery.readers import carry_over_alerts
+from bot.delivery.readers import carry_over_alerts, tell_readers
 from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
@@ -102,7 +102,11 @@ async def open_app(
         # Commits are synced off the event loop; what acts on one awaits `store.durable()`.
         store = stack.enter_context(open_store(config, backend, archive, sync_in_thread=True))
         if archive == Archive.WRITE:
-            carry_over_alerts(store, config, now=clock())
+            carry_over_alerts(store, config)
+        if archive == Archive.WRITE and role == "run":
+            # Only the service tells readers of paused alerts: a one-off command's config may be
+            # a trimmed or test one, and must neither tell nor mark anything.
+            tell_readers(store, config, now=clock())
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -138,7 +142,8 @@ def reconfigure(app: App, config: Config) -> None:
     The archive, the HTTP client, the parsing sandbox (never a second pool of workers) and the
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
-    carry_over_alerts(app.store, config, now=app.poll.clock(), before=app.config)
+    carry_over_alerts(app.store, config)
+    tell_readers(app.store, config, now=app.poll.clock(), before=app.config)
     app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
     waiting = app.poll.intake.missing

@@ -5,14 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from sqlite_utils import Database
 
 from .records import iso
-
-if TYPE_CHECKING:  # types only: the alerts keeper is handed in
-    from .alerts import Alerts
 
 
 class SubscriptionKind(StrEnum):
@@ -86,24 +82,6 @@ class Subscriptions:
             ).rowcount
         return merged + moved
 
-    def end(self, subs: list[Subscription], *, text: str, alerts: Alerts, now: datetime) -> int:
-        """Remove one chat's alerts and queue `text` (plain) to that chat, in one transaction;
-        return how many were removed (nothing is queued when another hand removed them first)."""
-        with self.db.atomic():
-            removed = sum(
-                self.db.execute("delete from subscriptions where id = ?", [sub.id]).rowcount
-                for sub in subs
-            )
-            if removed:
-                alerts.enqueue(
-                    chat_id=subs[0].chat_id,
-                    subject=f"user:{subs[0].user_id}",
-                    kind=ENDED,
-                    text=text,
-                    now=now,
-                )
-        return removed
-
     def mark_paused(self, subs: list[Subscription], *, now: datetime) -> list[Subscription]:
         """Mark these alerts as paused, their readers told; return those not so marked before."""
         # Row by row, each only while unmarked: of two workers marking the same alert, one wins.
@@ -141,7 +119,6 @@ class Subscriptions:
         ]
 
 
-ENDED = "alerts-ended"  # the kind of the alert row that tells a reader their alerts ended
 _COLUMNS = "id, user_id, chat_id, kind, value"
 # Every subscription, oldest first (also asked beside a new article's questions: storage/urls.py).
 ALL = f"select {_COLUMNS} from subscriptions order by id"

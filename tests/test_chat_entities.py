@@ -185,7 +185,7 @@ def test_unsubscribe_by_a_label_a_topic_and_a_tag_share_stops_the_one_followed(
     assert store.subscriptions.of_user(READER) == []
 
 
-def test_mysubs_says_which_alerts_match_nothing_since_the_config_dropped_their_key(
+def test_mysubs_says_which_alerts_are_paused_since_the_config_dropped_their_key(
     telegram, store, tmp_path
 ) -> None:
     # Kept, as the key may come back, but a reader should not wait for alerts that cannot come.
@@ -198,15 +198,15 @@ def test_mysubs_says_which_alerts_match_nothing_since_the_config_dropped_their_k
     mine, mine_ru = _roomy(telegram, store, tmp_path, script)
     assert mine.splitlines()[1:4] == [
         "• tag «CSTO» — <code>/unsubscribe csto</code>",
-        "• topic «gone» (matches nothing now: no longer configured) — "
+        "• topic «gone» (paused: I no longer follow it) — "
         "<code>/unsubscribe gone</code>",
-        "• source «closed» (matches nothing now: no longer configured) — "
+        "• source «closed» (paused: I no longer follow it) — "
         "<code>/unsubscribe closed</code>",
     ]
     assert mine_ru.splitlines()[1:4] == [
         "• тег «ОДКБ» — <code>/unsubscribe csto</code>",
-        "• тема «gone» (больше не срабатывает: в настройках этого нет) — "
+        "• тема «gone» (приостановлена: я больше за этим не слежу) — "
         "<code>/unsubscribe gone</code>",
-        "• источник «closed» (больше не срабатывает: в настройках этого нет) — "
+        "• источник «closed» (приостановлена: я больше за этим не слежу) — "
         "<code>/unsubscribe closed</code>",
     ]

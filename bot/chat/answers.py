@@ -203,9 +203,9 @@ def mysubs_text(
         return f"{say(lang, 'You have no alerts.')} {follow}"
     # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
     kit = {"topics": topics, "sources": sources, "entities": entities}
-    # A start or reload ends alerts on a key its config dropped (delivery.readers); one read
-    # by a process whose config lacks the key all the same (a worker not yet reloaded) is marked.
-    gone = f" {say(lang, '(matches nothing now: no longer configured)')}"
+    # An alert on a key the config dropped is kept, paused until it comes back (delivery.readers),
+    # and called so in the words its reader was told.
+    gone = f" {say(lang, '(paused: I no longer follow it)')}"
     items = [
         f"• {escape_html(alert_name(s, lang=lang, words=lang, **kit))}"
         f"{gone if s.kind != SubscriptionKind.PHRASE and not followed(s, **kit) else ''}"

@@ -139,7 +139,7 @@ def stale_alerts(
     )
 
 
-def ended_alerts(
+def dormant_alerts(
     subscriptions: Iterable[Subscription],
     *,
     topics: Sequence[Topic],
@@ -147,7 +147,8 @@ def ended_alerts(
     entities: Sequence[Topic] = (),
 ) -> list[Subscription]:
     """Return the topic, tag and source alerts that follow nothing the config has (a phrase
-    always can match): once keys moved between kinds are carried over, they never match again."""
+    always can match): once keys moved between kinds are carried over, they match nothing until
+    their key comes back."""
     return [
         sub
         for sub in subscriptions
