@@ -198,10 +198,8 @@ def test_mysubs_says_which_alerts_are_paused_since_the_config_dropped_their_key(
     mine, mine_ru = _roomy(telegram, store, tmp_path, script)
     assert mine.splitlines()[1:4] == [
         "• tag «CSTO» — <code>/unsubscribe csto</code>",
-        "• topic «gone» (paused: I no longer follow it) — "
-        "<code>/unsubscribe gone</code>",
-        "• source «closed» (paused: I no longer follow it) — "
-        "<code>/unsubscribe closed</code>",
+        "• topic «gone» (paused: I no longer follow it) — <code>/unsubscribe gone</code>",
+        "• source «closed» (paused: I no longer follow it) — <code>/unsubscribe closed</code>",
     ]
     assert mine_ru.splitlines()[1:4] == [
         "• тег «ОДКБ» — <code>/unsubscribe csto</code>",
