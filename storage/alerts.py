@@ -1,5 +1,5 @@
-"""Alerts for the operator's admin chat (and a reader's, when their alerts end), and the source
-health they report."""
+"""Alerts for the operator's admin chat (and a reader's, when their alerts pause or resume), and
+the source health they report."""
 
 from __future__ import annotations
 

@@ -9,10 +9,12 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlite_utils import Database
 
 from bot.app import open_app, reconfigure
 from bot.config import config_from_dict
+from bot.delivery.readers import tell_readers
 from bot.ingest.routing import subscribers_for
 from scrapers.models import Article
 from storage import Store
@@ -195,3 +197,18 @@ def test_an_archive_from_before_the_mark_keeps_its_alerts_unmarked(tmp_path: Pat
         assert store.subscriptions.marked_paused() == []  # the service tells at its next start
     finally:
         store.close()
+
+
+@pytest.mark.postgres
+def test_two_workers_of_a_fleet_tell_each_reader_once(postgres_archive, tmp_path: Path) -> None:
+    storage = {"url": postgres_archive.url}
+    after = _config(storage, "http://127.0.0.1:9", tmp_path, dropped=True)  # never asked
+    first, second = postgres_archive.open(), postgres_archive.open()
+    try:
+        _follow(first, (READER, "topic", "peacekeeping"), (OTHER, "source", "beta"))
+        assert tell_readers(first, after, now=NOW) == (2, 0)
+        assert tell_readers(second, after, now=NOW) == (0, 0)  # marked by the first already
+        assert sorted(a.chat_id for a in second.alerts.due(NOW)) == [str(READER), str(OTHER)]
+    finally:
+        first.close()
+        second.close()

@@ -93,22 +93,21 @@ def tell_readers(
     the transaction that queues the notice, keeps a restart or a second worker from telling
     again. `before`, the config being replaced, names a paused alert by its label.
     """
-    taxonomy = config.taxonomy
-    kit = {"topics": taxonomy.topics, "sources": config.sources, "entities": taxonomy.entities}
-    named = before or config
-    then = {"topics": named.taxonomy.topics, "sources": named.sources}
+    kit, named = _kit(config), _kit(before or config)
     paused = _tell(
-        store,
-        dormant_alerts(store.subscriptions.all(), **kit),
-        PAUSED,
-        now=now,
-        kit={**then, "entities": named.taxonomy.entities},
+        store, dormant_alerts(store.subscriptions.all(), **kit), PAUSED, now=now, kit=named
     )
     back = [s for s in store.subscriptions.marked_paused() if followed(s, **kit)]
     resumed = _tell(store, back, RESUMED, now=now, kit=kit)
     if paused or resumed:
         log.warning("readers told: %d alert(s) paused, %d resumed", paused, resumed)
     return paused, resumed
+
+
+def _kit(config: Config) -> dict:
+    """Return what names a config's alerts: its topics, sources and entities."""
+    taxonomy = config.taxonomy
+    return {"topics": taxonomy.topics, "sources": config.sources, "entities": taxonomy.entities}
 
 
 def _tell(store: Store, subs: list[Subscription], kind: str, *, now: datetime, kit) -> int:
