@@ -14,12 +14,12 @@ from typing import Any, TextIO
 from bot.archive import Archive, open_backend, open_store
 from bot.config import Config
 from bot.delivery.publish import Relay, RelayReport
+from bot.delivery.readers import carry_over_alerts, tell_readers
 from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import poll_source
-from bot.ingest.routing import stale_alerts
 from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
@@ -103,6 +103,10 @@ async def open_app(
         store = stack.enter_context(open_store(config, backend, archive, sync_in_thread=True))
         if archive == Archive.WRITE:
             carry_over_alerts(store, config)
+        if archive == Archive.WRITE and role == "run":
+            # Only the service tells readers of paused alerts: a one-off command's config may be
+            # a trimmed or test one, and must neither tell nor mark anything.
+            tell_readers(store, config, now=clock())
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -127,28 +131,6 @@ async def open_app(
         yield app
 
 
-def carry_over_alerts(store: Store, config: Config) -> int:
-    """Carry readers' alerts on a key the config moved between [topics] and [entities] over to
-    its new kind, and warn of alerts on a key it no longer has; return how many were carried."""
-    taxonomy, carried = config.taxonomy, 0
-    found = stale_alerts(
-        store.subscriptions.all(), topics=taxonomy.topics, entities=taxonomy.entities
-    )
-    for (kind, key, now), readers in sorted(found.items(), key=lambda item: item[0][:2]):
-        was, moved = _TABLE[kind], f"{readers} reader alert(s) on {key!r}"
-        if now is None:  # kept: the key may come back, and /mysubs still lists it to stop
-            log.warning("%s follow it in %s, which the config no longer has: they match nothing",
-                        moved, was)  # fmt: skip
-            continue
-        carried += store.subscriptions.change_kind(key, old=kind, new=now)
-        log.warning("%s followed it in %s; the config now has it in %s: carried over",
-                    moved, was, _TABLE[now])  # fmt: skip
-    return carried
-
-
-_TABLE = {"topic": "[topics]", "entity": "[entities]"}  # where the config names each kind
-
-
 def sandbox(config: Config) -> Sandbox:
     """Return the worker processes that parse fetched pages and feeds (started on first use)."""
     return Sandbox(deadline=config.fetch.parse_timeout, memory_mb=config.fetch.parse_memory_mb)
@@ -160,8 +142,9 @@ def reconfigure(app: App, config: Config) -> None:
     The archive, the HTTP client, the parsing sandbox (never a second pool of workers) and the
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
-    app.config = config
     carry_over_alerts(app.store, config)
+    tell_readers(app.store, config, now=app.poll.clock(), before=app.config)
+    app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
     waiting = app.poll.intake.missing
     app.poll = poll_context(

@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from html import unescape
 
 from lxml.etree import XPath, _Element, iterwalk
+from lxml.html import fragment_fromstring
 
 from .normalize import clean_inline
 
 # JSON-LD types that describe the page's text: schema.org's Article and its subtypes
 # (NewsArticle, ReportageNewsArticle, TechArticle, ...), postings, and these.
+# Markup that only HTML writes (a "<The Palace>" in a title is words): the common text tags.
+_MARKUP = re.compile(r"</?(?:p|br|div|span|a|b|i|em|strong|u|ul|ol|li|h[1-6])(?:\s[^<>]*)?/?>")
+_BREAK = re.compile(r"(?=<br\b|</(?:p|div|li|h[1-6])>)")
 _ARTICLE_TYPES = {"reportage", "report", "webpage", "pressrelease"}
 # Meta tags that carry the publication time, in order of trust.
 _DATE_METAS = (
@@ -323,7 +327,13 @@ def _ld_text(value) -> str:
     if isinstance(value, dict):
         value = value.get("name") or value.get("@value") or ""
     # Many sites put HTML-escaped text in JSON-LD ("&#8216;", "&amp;").
-    return clean_inline(unescape(str(value or "")))
+    text = unescape(str(value or ""))
+    # Some put HTML itself, escaped once more (9news.com.au's description: "<p>Here&#x27;s a
+    # look…</p>" once decoded): its text is the value, the markup no reader's business.
+    if _MARKUP.search(text):
+        spaced = _BREAK.sub(" ", text)  # "one<br>two" reads "one two", not "onetwo"
+        text = fragment_fromstring(spaced, create_parent="div").text_content()
+    return clean_inline(text)
 
 
 def _ld_author(value) -> str:

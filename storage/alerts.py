@@ -1,4 +1,5 @@
-"""Alerts for the operator's admin chat, and the source health they report."""
+"""Alerts for the operator's admin chat (and a reader's, when their alerts pause or resume), and
+the source health they report."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class Alerts:
         self.tally = tally or Tally()
 
     def enqueue(self, *, chat_id: str, subject: str, kind: str, text: str, now: datetime) -> int:
-        """Queue an alert (plain text) for the admin chat; return its id."""
+        """Queue an alert (plain text) for a chat, the admin's or a reader's; return its id."""
         table = self.db["alerts"]
         table.insert(
             {

@@ -386,3 +386,10 @@ def m016_outbox_due_at(db: Database) -> None:
     a flood wait has then waited since its hour, and the heartbeat, status and /metrics say so
     (null, in rows from before: due from next_attempt_at or, once failed, from its queuing)."""
     db["outbox"].add_column("due_at", str)
+
+
+@migrations()
+def m017_paused_alerts_told(db: Database) -> None:
+    """Remember when a reader was told an alert is paused (the config dropped its key), so a
+    restart, a second reload or a second worker never tells them again; cleared when it returns."""
+    db["subscriptions"].add_column("told_paused_at", str)

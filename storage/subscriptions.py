@@ -82,6 +82,21 @@ class Subscriptions:
             ).rowcount
         return merged + moved
 
+    def mark_paused(self, subs: list[Subscription], *, now: datetime) -> list[Subscription]:
+        """Mark these alerts as paused, their readers told; return those not so marked before."""
+        # Row by row, each only while unmarked: of two workers marking the same alert, one wins.
+        sql = "update subscriptions set told_paused_at = ? where id = ? and told_paused_at is null"
+        return [sub for sub in subs if self.db.execute(sql, [iso(now), sub.id]).rowcount]
+
+    def unmark_paused(self, subs: list[Subscription]) -> list[Subscription]:
+        """Clear the paused mark of these alerts; return those that had it."""
+        sql = "update subscriptions set told_paused_at = null where id = ? and told_paused_at is not null"
+        return [sub for sub in subs if self.db.execute(sql, [sub.id]).rowcount]
+
+    def marked_paused(self) -> list[Subscription]:
+        """Return the alerts marked paused (their readers told), oldest first."""
+        return self._select("where told_paused_at is not null order by id", [])
+
     def remove_all(self, *, user_id: int) -> int:
         """Remove every subscription of one reader; return how many there were."""
         with self.db.atomic():

@@ -1,4 +1,5 @@
-"""A key the config moves between [topics] and [entities] takes its readers' alerts along."""
+"""A key the config moves between [topics] and [entities] takes its readers' alerts along; an
+alert on a key the config dropped is kept, paused (tests/test_ended_alerts.py tells its reader)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import carry_over_alerts, open_app, reconfigure
+from bot.app import open_app, reconfigure
 from bot.config import config_from_dict
+from bot.delivery.readers import carry_over_alerts
 from bot.ingest.routing import stale_alerts, subscribers_for
 from scrapers.models import Article
 from storage import Store
@@ -58,7 +60,7 @@ def test_alerts_on_a_key_now_of_the_other_kind_or_gone_are_found(tmp_path: Path)
     store.close()
 
 
-def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
+def test_moved_keys_carry_their_alerts_over_and_a_gone_keys_alert_is_kept_paused(
     store: Store, tmp_path: Path, caplog
 ) -> None:
     config = _config(tmp_path, topics={"peacekeeping": PEACE}, entities={"csto": CSTO})
@@ -70,7 +72,7 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
     before = subscribers_for(tagged, source_key="alpha", subscriptions=store.subscriptions.all())
     assert [user for user, _ in before] == [2]  # reader 1's alert silently matched nothing
 
-    with caplog.at_level(logging.WARNING, logger="bot.app"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.readers"):
         assert carry_over_alerts(store, config) == 3
     assert _alerts(store) == [(1, "entity", "csto"), (2, "entity", "csto"),
                               (3, "topic", "peacekeeping"), (4, "topic", "gone"),
@@ -83,11 +85,12 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_key_is_warned_of(
         "2 reader alert(s) on 'csto' followed it in [topics]; the config now has it in "
         "[entities]: carried over",
         "1 reader alert(s) on 'gone' follow it in [topics], which the config no longer has: "
-        "they match nothing",
+        "kept, paused until it comes back",
     ]
     caplog.clear()
     assert carry_over_alerts(store, config) == 0
     assert [m for m in caplog.messages if "carried over" in m] == []
+    assert store.alerts.due(NOW) == []  # carrying over tells nobody: only the service does
 
 
 def test_start_up_and_a_reload_carry_the_alerts_over(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from bot.chat.naming import QUOTES, find_named
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
-from bot.ingest.routing import alert_name, noun
+from bot.ingest.routing import alert_name, followed, noun
 from bot.text.classify import Topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
@@ -202,19 +202,15 @@ def mysubs_text(
         )
         return f"{say(lang, 'You have no alerts.')} {follow}"
     # The word before a name ("topic", "тема") is the reader's, as the rest of the reply.
-    names = [
-        alert_name(s, topics=topics, sources=sources, entities=entities, lang=lang, words=lang)
-        for s in subs
-    ]
-    known = {SubscriptionKind.TOPIC: {t.key for t in topics},
-             SubscriptionKind.ENTITY: {t.key for t in entities},
-             SubscriptionKind.SOURCE: {s.key for s in sources}}  # fmt: skip
-    # An alert on a key the config dropped is kept (it may come back) but said to match nothing.
-    gone = f" {say(lang, '(matches nothing now: no longer configured)')}"
+    kit = {"topics": topics, "sources": sources, "entities": entities}
+    # An alert on a key the config dropped is kept, paused until it comes back (delivery.readers),
+    # and called so in the words its reader was told.
+    gone = f" {say(lang, '(paused: I no longer follow it)')}"
     items = [
-        f"• {escape_html(name)}{gone if s.value not in known.get(s.kind, {s.value}) else ''}"
+        f"• {escape_html(alert_name(s, lang=lang, words=lang, **kit))}"
+        f"{gone if s.kind != SubscriptionKind.PHRASE and not followed(s, **kit) else ''}"
         f" — {_stop(s)}"
-        for name, s in zip(names, subs, strict=True)
+        for s in subs
     ]
     stop_all = say(lang, "To stop them all: /unsubscribe all")
     return fit(say(lang, "<b>Your alerts</b>"), items, sep="\n", lang=lang) + "\n\n" + stop_all

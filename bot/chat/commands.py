@@ -25,7 +25,7 @@ from bot.chat.naming import QUOTES, find_named, find_source
 from bot.chat.phrases import count_of, language, say
 from bot.chat.status import pause_text, retry_text, status_lines, status_text, unreachable
 from bot.config import Config
-from bot.ingest.routing import alert_label
+from bot.ingest.routing import alert_name
 from bot.service.counters import Counters
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
@@ -233,7 +233,7 @@ class Commands:
         """Return one of the user's alerts as /subscribe named it, escaped: its kind and label in
         the reader's language ("the tag CSTO", "тег «ОДКБ»")."""
         taxonomy = self.config.taxonomy
-        name = alert_label(
+        name = alert_name(
             sub, topics=taxonomy.topics, sources=self.config.sources, entities=taxonomy.entities,
             lang=lang,
         )  # fmt: skip

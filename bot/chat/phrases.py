@@ -65,7 +65,7 @@ _RU = {
     "You have no alerts.": "У вас нет подписок.",
     "<b>Your alerts</b>": "<b>Ваши подписки</b>",
     "To stop them all: /unsubscribe all": "Отменить все: /unsubscribe all",
-    "(matches nothing now: no longer configured)": "(больше не срабатывает: в настройках этого нет)",
+    "(paused: I no longer follow it)": "(приостановлена: я больше за этим не слежу)",
     "Follow a topic, a tag, a source or a phrase: {examples}.": (
         "Подпишитесь на тему, тег, источник или фразу: {examples}."
     ),

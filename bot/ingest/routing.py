@@ -85,32 +85,37 @@ def alert_name(
     sources: Sequence[Source],
     entities: Sequence[Topic] = (),
     lang: str = "",
-    words: str = "",
+    words: str | None = None,
 ) -> str:
-    """Return an alert as its reader names it, unescaped: 'topic «Миротворчество»' (its
-    `alert_label`; the word before it in `words`' language: "тема" for "ru", "тег" for an entity)."""
-    name = alert_label(sub, topics=topics, sources=sources, entities=entities, lang=lang)
-    return f"{word(noun(sub.kind), words)} «{name}»"
+    """Return what an alert follows as its reader names it, unescaped: a topic's or entity's label
+    in `lang`, a source's name, a phrase, or the stored key when the config no longer has it; with
+    `words` (a language), after its kind's word there: 'тема «Миротворчество»', 'tag «CSTO»'."""
+    found = followed(sub, topics=topics, sources=sources, entities=entities)
+    name = (
+        found.label_in(lang)
+        if isinstance(found, Topic)
+        else found.display_name
+        if found
+        else sub.value
+    )
+    return name if words is None else f"{word(noun(sub.kind), words)} «{name}»"
 
 
-def alert_label(
+def followed(
     sub: Subscription,
     *,
     topics: Sequence[Topic],
     sources: Sequence[Source],
     entities: Sequence[Topic] = (),
-    lang: str = "",
-) -> str:
-    """Return what an alert follows, unescaped: a topic's or entity's label in `lang`, a source's
-    name, a phrase; the stored key when the config no longer has it."""
-    if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY):
-        named = topics if sub.kind == SubscriptionKind.TOPIC else entities
-        topic = next((t for t in named if t.key == sub.value), None)
-        return topic.label_in(lang) if topic else sub.value
-    if sub.kind == SubscriptionKind.SOURCE:
-        source = next((s for s in sources if s.key == sub.value), None)
-        return source.display_name if source else sub.value
-    return sub.value
+) -> Topic | Source | None:
+    """Return the configured topic, entity or source an alert follows; None for a phrase, and for a
+    key the config no longer has as that kind (the alert can match nothing)."""
+    named = {
+        SubscriptionKind.TOPIC: topics,
+        SubscriptionKind.ENTITY: entities,
+        SubscriptionKind.SOURCE: sources,
+    }.get(sub.kind, ())
+    return next((t for t in named if t.key == sub.value), None)
 
 
 def noun(kind: str) -> str:
@@ -132,3 +137,21 @@ def stale_alerts(
         if sub.kind in (SubscriptionKind.TOPIC, SubscriptionKind.ENTITY)
         and now.get(sub.value) != sub.kind
     )
+
+
+def dormant_alerts(
+    subscriptions: Iterable[Subscription],
+    *,
+    topics: Sequence[Topic],
+    sources: Sequence[Source],
+    entities: Sequence[Topic] = (),
+) -> list[Subscription]:
+    """Return the topic, tag and source alerts that follow nothing the config has (a phrase
+    always can match): once keys moved between kinds are carried over, they match nothing until
+    their key comes back."""
+    return [
+        sub
+        for sub in subscriptions
+        if sub.kind != SubscriptionKind.PHRASE
+        and followed(sub, topics=topics, sources=sources, entities=entities) is None
+    ]

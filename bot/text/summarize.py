@@ -92,6 +92,8 @@ _BOILERPLATE = re.compile(
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 # A dash opening a paragraph: one speaker's turn in an interview.
 _TURN = re.compile(r"[-–—]\s+")
+# A list item's marker; not a dash of direct speech ("– ", "— ").
+_BULLET = re.compile(r"[-•*·▪]\s")
 _LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 
@@ -106,7 +108,7 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
     else:
         # Only the start of a long body can reach the summary; don't scan the rest.
         head = body[: 4 * max_chars + 2 * len(title) + 400]
-        text = _clean(_interview_lead(head, title) or head, title)
+        text = _clean(_interview_lead(head, title) or _after_bullets(head), title)
     sentences = _iter_sentences(text, _language(text, lang))
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
@@ -156,6 +158,25 @@ def _interview_lead(body: str, title: str) -> str:
         return ""
     end = next((i for i in turns if i > answer), len(paragraphs))
     return "\n".join([_TURN.sub("", paragraphs[answer]), *paragraphs[answer + 1 : end]])
+
+
+def _after_bullets(body: str) -> str:
+    """Return the body from its first paragraph of prose when it opens with unpunctuated list
+    items ("- Two batches of $1 bills feature an error"), else the body as it is.
+
+    Joined, the items run into the prose as one sentence ("- Currency collectors … - Two
+    batches … found Think twice…": dailymail.co.uk's key points), or a button's words open the
+    summary ("- Copy link": bhaskar.com).
+    """
+    paragraphs = _PARAGRAPH.split(body.strip())
+    skipped = 0
+    for paragraph in paragraphs:
+        item = paragraph.strip()
+        if item and not (_BULLET.match(item) and item.rstrip(_CLOSERS)[-1:] not in ".!?…"):
+            break
+        skipped += 1
+    rest = paragraphs[skipped:]
+    return "\n".join(rest) if skipped and rest else body
 
 
 def _collapse(text: str) -> str:

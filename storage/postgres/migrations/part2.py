@@ -155,3 +155,9 @@ def p011_digest_parts(db: PgDatabase) -> None:
 def p012_outbox_due_at(db: PgDatabase) -> None:
     """Remember when an outbox row came due, kept when a retry moves it (SQLite's m016)."""
     db.execute("alter table outbox add column due_at timestamptz(0)")
+
+
+@migration
+def p013_paused_alerts_told(db: PgDatabase) -> None:
+    """Remember when a reader was told an alert is paused (SQLite's m017)."""
+    db.execute("alter table subscriptions add column told_paused_at timestamptz(0)")
