@@ -122,8 +122,11 @@ def worker_table(snapshot: Snapshot) -> str:
     """Return one aligned row per live worker (PostgreSQL: each `presswatch run` beats every 5 s)."""
     if not snapshot.workers:
         return "workers: none live (no `presswatch run` has beaten in the last 30 s)"
-    rows = [("WORKER", "STARTED", "LAST SEEN")]
-    rows += [(worker, started, seen) for worker, started, seen in snapshot.workers]
+    rows = [("WORKER", "HTTP", "STARTED", "LAST SEEN")]
+    # HTTP: the address its /healthz answers at (`status --http` asks it); "-": none served.
+    rows += [
+        (worker, http or "-", started, seen) for worker, started, seen, http in snapshot.workers
+    ]
     return f"workers: {len(snapshot.workers)} live\n" + table(rows)
 
 

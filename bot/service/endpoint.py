@@ -80,6 +80,8 @@ class MonitorServer:
                 f"({_reason(exc)}); {advice}; not started"
             ) from exc
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self._host, self.port)
+        # Port 0 binds any free one: the workers' registry names the one actually bound.
+        self._monitor.serve_at(authority(self._host, self.port))
 
     async def close(self) -> None:
         """Stop listening and drop open connections."""
@@ -149,6 +151,11 @@ class MonitorServer:
             pass
         finally:
             writer.close()
+
+
+def authority(host: str, port: int) -> str:
+    """Return `host:port` as a URL writes it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _strict(query: str) -> bool:

@@ -149,3 +149,13 @@ def p010_brief_view_as_search_names_it(db: PgDatabase) -> None:
 def p011_digest_parts(db: PgDatabase) -> None:
     """Remember the part of a split digest each of its rows goes out in (SQLite's m015)."""
     db.execute("alter table outbox add column digest_part text")
+
+
+@migration
+def p012_worker_http_address(db: PgDatabase) -> None:
+    """Keep the address each worker serves /healthz and /metrics at, for `presswatch status`.
+
+    Several workers may run on one machine, each at its own `run --http` (port 0: any free one),
+    so host and pid alone do not say where to ask one of them. NULL: a worker without an endpoint.
+    """
+    db.execute("alter table workers add column http text")
