@@ -28,6 +28,11 @@ _KIND_NAMES = {
 }
 _QUIET_HOURS = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 YEAR = 366 * 86400  # the longest any duration may be unless a key says less
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
+_KEY_LINE = re.compile(
+    r"\s*((?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*'))*)\s*="
+)
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]#]*)")
 
 
 class ConfigError(Exception):
@@ -292,3 +297,35 @@ def within(low: float, high: float):
         return True
 
     return check
+
+
+def toml_problem(text: str, message: str) -> str:
+    """Return where tomllib's `message` about `text` is (line and key), then what it says."""
+    lines = text.splitlines()
+    at = _AT_LINE.search(message)
+    what = (message[: at.start()] if at else message.replace("(at end of document)", "")).rstrip()
+    # A key given twice may be found only at the document's end: find the second one here.
+    number = int(at[1]) if at else _repeated_key(lines)
+    if not number or number > len(lines):
+        return f"at the end of the file: {what}"
+    line = lines[number - 1]
+    # Only the key or the table's name: the value may be a secret pasted in the wrong place.
+    if key := _KEY_LINE.match(line):
+        return f"at line {number} ({key[1].strip()} = …): {what}"
+    if _HEADER.match(line):
+        return f"at line {number} ({line.strip()[:60]}): {what}"
+    return f"at line {number}: {what}"
+
+
+def _repeated_key(lines: list[str]) -> int | None:
+    """Return the line that sets a key its table already set, if one does (None: not found)."""
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if _HEADER.match(line):
+            seen = set()  # a new table, or a new entry of an array of tables
+        elif key := _KEY_LINE.match(line):
+            name = re.sub(r"\s+", "", key[1])
+            if name in seen:
+                return number
+            seen.add(name)
+    return None

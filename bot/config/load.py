@@ -29,6 +29,7 @@ from bot.config.fields import (
     one_of,
     present,
     quiet_hours,
+    toml_problem,
     within,
 )
 from bot.config.model import (
@@ -72,7 +73,8 @@ def load_config(
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: config file not found (name one with --config PATH or $PRESSWATCH_CONFIG; "
@@ -81,7 +83,7 @@ def load_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid TOML {toml_problem(text, str(exc))}") from exc
     return config_from_dict(
         data,
         path=path,
