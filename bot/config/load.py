@@ -18,9 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
+from bot.config.checks import (
+    DATABASE_PASSWORD_ENV,
+    archive,
+    bot_token,
+    chat_id,
+    database_url,
+    key_name,
+    keyword,
+    web_url,
+    zone,
+)
 from bot.config.fields import (
     ABSENT,
     ConfigError,
@@ -51,7 +60,6 @@ from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
-DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 DEFAULT_ARCHIVE = "presswatch.db"  # beside the config file
 NO_CHANNELS = (
     "no [[channels]]: articles are archived but never posted; add a [[channels]] block, "
@@ -137,21 +145,6 @@ def config_from_dict(
     return Config(**values, warnings=warnings)
 
 
-def database_url(value: str) -> bool:
-    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
-    if parts.password is not None or "password=" in parts.query:
-        raise ValueError(
-            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
-            "or use a ~/.pgpass file"
-        )
-    if not parts.path.strip("/") and "dbname=" not in parts.query:
-        raise ValueError("name the database: postgresql://user@host:port/DATABASE")
-    return True
-
-
 def _each(root: Table, section: str, read: Callable[[Table], object], name: str) -> tuple:
     """Read every entry of an array of tables, and refuse two entries with the same `name`."""
     entries, seen = [], set()
@@ -208,6 +201,10 @@ def _telegram(t: Table, *, token: str):
             "token",
             f"put the bot token in the environment variable {TOKEN_ENV}, never in the config file",
         )
+    try:
+        bot_token(token) if token else None  # none: posts are printed to the console
+    except ValueError as exc:
+        t.problems.add(TOKEN_ENV, str(exc))
     admin = t.get("admin_chat_id", (str, int), check=chat_id)
     admins = t.get("admin_user_ids", list, items=int, check=lambda v: all(map(_user_id, v)))
     probe_chat, uncertain, fallback = _probe_settings(t)
