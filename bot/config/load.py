@@ -27,6 +27,7 @@ from bot.config.checks import (
     database_url,
     key_name,
     keyword,
+    language_code,
     web_url,
     zone,
 )
@@ -266,7 +267,7 @@ def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
         sources=known.sources_of(t),
         topics=known.named(t, "topics"),
         entities=known.named(t, "entities"),
-        languages=t.strings("languages"),
+        languages=t.strings("languages", check=language_code),
         include=t.strings("include", check=keyword),
         exclude=t.strings("exclude", check=keyword),
         message_thread_id=thread,
