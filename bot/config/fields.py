@@ -39,7 +39,8 @@ class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid; each line names one key."""
 
     def __init__(self, *problems: str) -> None:
-        super().__init__("\n".join(problems))
+        # One line, as a log line must be (a journal shows a second line without its prefix).
+        super().__init__("; ".join(problems))
         self.problems = problems
 
 
