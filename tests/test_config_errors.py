@@ -229,6 +229,21 @@ def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, to
         ("channels[0]", 'disable_notification = "yes"', "expected true or false, got 'yes'"),
         ("sources[0]", "name = 5", "expected a string, got 5"),
         ("channels[0]", "chat_id = 1.5", "expected a string or a whole number, got 1.5"),
+        # TOML's true and tables, never Python's True and dicts
+        ("fetch", "timeout = true", "expected a number, got true"),
+        ("sources[0]", "name = false", "expected a string, got false"),
+        ("fetch", "retries = {a = 1}", "expected a whole number, got a table {…}"),
+        (
+            "sources[0]",
+            "every = true",
+            "expected a duration such as '10m', '1h' or '30s', got true",
+        ),
+        (
+            "sources[0]",
+            'every = "*/5 * * * *"',
+            "expected a duration such as '10m', '1h' or '30s', got '*/5 * * * *' "
+            "(sources are polled at an interval, not on a cron schedule)",
+        ),
         # A choice names its values as the file writes them, not as Python's enum members.
         ("telegram", 'uncertain = "maybe"', "expected 'hold' or 'resend' or 'probe', got 'maybe'"),
         (

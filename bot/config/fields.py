@@ -28,11 +28,22 @@ _KIND_NAMES = {
 }
 _QUIET_HOURS = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 YEAR = 366 * 86400  # the longest any duration may be unless a key says less
+# Five or six fields of digits, '*', ',', '-' and '/': a cron line written where an interval goes.
+_CRON = re.compile(r"\s*[\d*/,-]+(?:\s+[\d*/,A-Za-z-]+){4,5}\s*")
 _AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
 _KEY_LINE = re.compile(
     r"\s*((?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*'))*)\s*="
 )
 _HEADER = re.compile(r"\s*(\[\[?)\s*([^\]#]*)")
+
+
+def shown(value: Any) -> str:
+    """Return a value as the TOML file writes it (`true`, not Python's `True`), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table {…}"
+    return repr(value)
 
 
 class ConfigError(Exception):
@@ -100,7 +111,7 @@ class Table:
         self.path, self.problems = path, problems
         self.known: set[str] = set()
         if not isinstance(data, dict):
-            problems.add(path, f"expected a table, got {data!r}")
+            problems.add(path, f"expected a table, got {shown(data)}")
             data = {}
         self.data = dict(data)
 
@@ -141,7 +152,7 @@ class Table:
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
-            return self._wrong(key, f"expected {names}, got {value!r}")
+            return self._wrong(key, f"expected {names}, got {shown(value)}")
         if kind is list and not all(
             isinstance(v, items) and not isinstance(v, bool) for v in value
         ):
@@ -150,7 +161,7 @@ class Table:
             ok = check(value) if check else True
         except ValueError as exc:
             return self._wrong(key, str(exc))
-        return value if ok else self._wrong(key, f"invalid value {value!r}")
+        return value if ok else self._wrong(key, f"invalid value {shown(value)}")
 
     def _wrong(self, key: str, message: str) -> Any:
         """Record a problem and return ABSENT."""
@@ -233,9 +244,16 @@ def seconds(value: Any, *, most: int = YEAR) -> int:
         if parts and "".join(n + u for n, u in parts).lower() == text.lower():
             total = sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
     if total is None or total < 1:
-        raise ValueError(f"expected a duration such as '10m', '1h' or '30s', got {value!r}")
+        raise ValueError(
+            f"expected a duration such as '10m', '1h' or '30s', got {shown(value)}"
+            + (
+                " (sources are polled at an interval, not on a cron schedule)"
+                if _CRON.fullmatch(str(value))
+                else ""
+            )
+        )
     if total > most:
-        raise ValueError(f"at most {span(most)}, got {value!r}")
+        raise ValueError(f"at most {span(most)}, got {shown(value)}")
     return int(total)
 
 
