@@ -3,6 +3,7 @@ sets up in a few lines, or each problem in one line naming its key, exit 2; noth
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from bot.cli.main import main
@@ -63,3 +64,22 @@ def test_without_a_token_or_channels_it_says_what_that_means(
         "warning: no [[channels]]: articles are archived but never posted; add a [[channels]] "
         "block, or write `channels = []` to say the archive alone is meant",
     ]
+
+
+def test_an_archive_folder_this_user_cannot_write_exits_3_as_run_would(
+    tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    folder = tmp_path.resolve()
+    real = os.access
+    # A read-only mount, as os.access tells it (the tests run as root, whom modes do not stop).
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != folder and real(path, mode))
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    assert main(["check", "--config", str(config)]) == 3
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{config}: valid")  # the config itself is fine
+    assert err == (
+        f"presswatch: storage.path: this user cannot write in {folder}: `run` and `once` would "
+        "not start (point storage.path at a folder this user can write; systemd: "
+        "/var/lib/presswatch)\n"
+    )

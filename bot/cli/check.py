@@ -2,8 +2,9 @@
 dry run, printing ingest's own plan.
 
 `check` reads the config as every command does (each problem on one line naming its key, exit 2)
-and says what it found: nothing is fetched, sent, or written, so it is safe beside a running
-service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
+and says what it found, and whether this user could write the SQLite archive where it is set
+(exit 3 when not, as `run`'s); nothing is fetched, sent, or written, so it is safe beside a
+running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
 does it (bot/ingest/intake.py), against the archive opened read-only; only the carrying out is
 left undone.
 """
@@ -11,22 +12,48 @@ left undone.
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections import Counter
+from pathlib import Path
 
-from bot.cli.common import EXIT_OK, Command, later, whole
+from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import span
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    """Load the config (a problem exits 2, one line each) and print what it sets up."""
+    """Load the config (a problem exits 2, one line each) and print what it sets up; exit 3 when
+    `run` could not write its archive here."""
     config = load_config(args.config)
     print(f"{config.path}: valid (nothing was fetched, sent or written)")
     for line in summary(config):
         print(f"  {line}")
     for warning in config.warnings:
         print(f"warning: {warning}")
+    # The loader accepts an archive it may only read (status, search); `run` and `once` write.
+    why = "" if config.storage_url is not None else unwritable(config.storage_path)
+    if why:
+        print(
+            f"presswatch: storage.path: {why}: `run` and `once` would not start "
+            "(point storage.path at a folder this user can write; systemd: /var/lib/presswatch)",
+            file=sys.stderr,
+        )
+        return EXIT_SETUP
     return EXIT_OK
+
+
+def unwritable(path: Path) -> str:
+    """Say why this user could not write an SQLite archive at `path`, or "" when it could."""
+    # Beside the archive go its lock, -wal and -shm files: its folder must take new files, and
+    # a folder not made yet is made in the nearest one that exists.
+    resolved = path.resolve()
+    folder = next(p for p in resolved.parents if p.exists())
+    if not os.access(folder, os.W_OK | os.X_OK):  # a read-only mount too, even for root
+        return f"this user cannot write in {folder}"
+    if resolved.exists() and not os.access(resolved, os.W_OK):
+        return f"this user cannot write {resolved}"
+    return ""
 
 
 def summary(config: Config) -> list[str]:
