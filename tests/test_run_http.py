@@ -100,11 +100,19 @@ def test_two_workers_of_one_config_serve_health_on_one_machine(postgres, tmp_pat
                 second.wait_for_line("config reloaded")
                 assert second.healthz()[1]["worker"] in names
                 assert not any("[service] changed" in line for line in second.log)
+                # [service] http answers no more: status names where the live worker answers.
+                assert first.stop() == 0
+                asked = presswatch("status", "--config", str(config), token=DEFAULT_TOKEN)
+                assert asked.returncode == 1  # the configured address is still silent
+                assert (
+                    f"not answering at http://127.0.0.1:{port}/healthz" in asked.stdout
+                    and f"; live workers serve /healthz at 127.0.0.1:{other} (" in asked.stdout
+                ), asked.stdout
             except AssertionError:
                 for worker in (first, second):
                     print("\n".join(worker.log[-30:]))
                 raise
-            assert first.stop() == 0 and second.stop() == 0
+            assert second.stop() == 0
 
 
 def test_run_whose_http_option_names_a_taken_address_exits_3_naming_the_option(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
-from bot.config.fields import span
+from bot.config.fields import authority, span
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -79,14 +79,13 @@ def summary(config: Config) -> list[str]:
         if token
         else f"no {TOKEN_ENV}: posts are printed to the console instead"
     )
-    host, port = config.service.http or ("", 0)
-    host = f"[{host}]" if ":" in host else host  # an IPv6 address, as a URL writes it
+    http = authority(*config.service.http) if config.service.http else ""
     return [
         f"sources: {len(config.sources)}" + (f" ({sources}){polled}" if sources else ""),
         f"channels: {len(config.channels)}" + (f" ({channels})" if channels else ""),
         f"archive: {archive}",
         f"telegram: {telegram}",
-        "health: " + (f"/healthz and /metrics at {host}:{port}" if port else "no [service] http"),
+        "health: " + (f"/healthz and /metrics at {http}" if http else "no [service] http"),
     ]
 
 

@@ -277,6 +277,11 @@ def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def authority(host: str, port: int) -> str:
+    """Return host and port as 'host:port' (an IPv6 address in brackets): listen_address's inverse."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def span(total: int) -> str:
     """Return seconds in the largest unit that divides them ('7d', '90m')."""
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):

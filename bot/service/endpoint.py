@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
+from bot.config.fields import authority
 from bot.service.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,6 @@ class MonitorServer:
             pass
         finally:
             writer.close()
-
-
-def authority(host: str, port: int) -> str:
-    """Return `host:port` as a URL writes it (an IPv6 address in brackets)."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _strict(query: str) -> bool:
