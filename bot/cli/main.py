@@ -22,6 +22,7 @@ from bot.cli.common import (
     UsageError,
     address,
     later,
+    one_line,
     reader_gone,
 )
 from bot.cli.logs import setup_logging
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except UsageError as exc:
-        print(f"presswatch: {exc}", file=sys.stderr)
+        print(f"presswatch: {one_line(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except UnknownSource as exc:  # a mistyped KEY on the command line; the config is fine
         print(f"presswatch: {args.command}: {exc.args[0]}", file=sys.stderr)
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
-        print(f"presswatch: {exc}", file=sys.stderr)
+        print(f"presswatch: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
