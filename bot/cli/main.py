@@ -36,7 +36,9 @@ DEFAULT_CONFIG = "presswatch.toml"
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # told by the command's own parser, so the hint names its --help, not the list's
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_CONFIG
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.handler, command=command.name)
+        sub.set_defaults(handler=command.handler, command=command.name, parser=sub)
     return parser
 
 
