@@ -2,7 +2,7 @@
 
 Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 3 `run`
 cannot start here as configured (its `[service] http` address is taken, or its SQLite archive
-cannot be opened), 141 when the reader of
+cannot be opened; `check` finds the latter ahead), 141 when the reader of
 standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
