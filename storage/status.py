@@ -72,9 +72,8 @@ class Snapshot:
     held: dict[str, int] = field(default_factory=dict)  # channel -> rows
     oldest_due: dict[str, datetime] = field(default_factory=dict)  # channel -> due since
     token_refused: int = 0  # pending rows whose last try found the bot token refused
-    workers: tuple[
-        tuple[str, str, str], ...
-    ] = ()  # (id, started, last seen): live PostgreSQL workers
+    # (id, started, last seen, /healthz address or None): live PostgreSQL workers
+    workers: tuple[tuple[str, str, str, str | None], ...] = ()
 
     def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""

@@ -50,6 +50,25 @@ def test_out_of_range_numbers_and_dates_exit_2_with_one_line(capsys, args, optio
     assert lines[0].startswith(f"presswatch {args[0]}: error: argument {option}")
 
 
+@pytest.mark.parametrize(
+    ("args", "told"),
+    [
+        (["stats", "--since", "2024-01-01"], "presswatch stats: error: unrecognized arguments: "
+         "--since 2024-01-01 (see presswatch stats --help)"),
+        (["sources", "tass-com"], "presswatch sources: error: unrecognized arguments: tass-com "
+         "(see presswatch sources --help)"),
+        (["--bogus"], "presswatch: error: unrecognized arguments: --bogus (see presswatch --help)"),
+    ],
+)  # fmt: skip
+def test_an_option_a_command_does_not_have_points_to_that_command_s_help(
+    capsys, args, told
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2
+    assert capsys.readouterr().err == told + "\n"
+
+
 def test_a_misspelt_command_is_told_the_closest_one(capsys) -> None:
     with pytest.raises(SystemExit) as exited:
         main(["serch", "sanctions"])

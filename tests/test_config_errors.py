@@ -171,6 +171,9 @@ CASES = [
     ("summary length", "summary", "max_chars = 10", "summary.max_chars"),
     ("alert threshold", "health", "alert_after_failures = 0", "health.alert_after_failures"),
     ("wrong type", "health", 'alert_after_failures = "three"', "health.alert_after_failures"),
+    # a language's name, or a tag no article carries (articles keep 'en' of 'en-US')
+    ("language name", "sources[0]", 'lang = "english"', "sources[0].lang"),
+    ("channel language tag", "channels[0]", 'languages = ["en-US"]', "channels[0].languages[0]"),
 ]
 
 
@@ -226,6 +229,21 @@ def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, to
         ("channels[0]", 'disable_notification = "yes"', "expected true or false, got 'yes'"),
         ("sources[0]", "name = 5", "expected a string, got 5"),
         ("channels[0]", "chat_id = 1.5", "expected a string or a whole number, got 1.5"),
+        # TOML's true and tables, never Python's True and dicts
+        ("fetch", "timeout = true", "expected a number, got true"),
+        ("sources[0]", "name = false", "expected a string, got false"),
+        ("fetch", "retries = {a = 1}", "expected a whole number, got a table {…}"),
+        (
+            "sources[0]",
+            "every = true",
+            "expected a duration such as '10m', '1h' or '30s', got true",
+        ),
+        (
+            "sources[0]",
+            'every = "*/5 * * * *"',
+            "expected a duration such as '10m', '1h' or '30s', got '*/5 * * * *' "
+            "(sources are polled at an interval, not on a cron schedule)",
+        ),
         # A choice names its values as the file writes them, not as Python's enum members.
         ("telegram", 'uncertain = "maybe"', "expected 'hold' or 'resend' or 'probe', got 'maybe'"),
         (
@@ -363,4 +381,16 @@ def test_an_entity_with_a_topic_s_key_is_refused(tmp_path, capsys, restore_loggi
     _, lines = _run(tmp_path, text, capsys)
     assert [line.split(": ", 2)[2] for line in lines] == [
         "entities.csto: also a topic's key (topics.csto); give the entity another key"
+    ]
+
+
+def test_a_source_s_language_tag_is_accepted_and_a_channel_s_is_told_its_code(
+    tmp_path: Path, capsys, restore_logging
+) -> None:
+    text = config_text({"sources[0]": 'lang = "pt-BR"', "channels[0]": 'languages = ["EN"]'})
+    status, lines = _run(tmp_path, text, capsys)
+    assert status == 2
+    assert lines == [
+        "presswatch: config error: channels[0].languages[0]: expected a two- or three-letter "
+        "language code such as 'en' or 'ru', got 'EN' (did you mean 'en'?)"
     ]

@@ -302,13 +302,14 @@ def test_a_token_that_cannot_be_one_is_told_why(token: str, said: str) -> None:
 
 def test_once_with_a_quoted_token_says_what_is_wrong_with_it(tmp_path) -> None:
     # Seen by an operator: docker's --env-file passes quotes on, and Telegram's refusal alone
-    # sent them to BotFather for a token that was right.
+    # sent them to BotFather for a token that was right. Told before anything is asked.
     with FakeTelegram() as fake:
         config = offline_config(tmp_path, telegram=fake.base_url)
         result = presswatch("once", "--config", str(config), token=f'"{DEFAULT_TOKEN}"')
-    assert result.returncode == 1
+        assert fake.requests == []
+    assert result.returncode == 2
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("presswatch: Telegram refused the bot token in PRESSWATCH_TELEGRAM")
+    assert line.startswith("presswatch: config error: PRESSWATCH_TELEGRAM_TOKEN: not a bot token")
     assert "it is wrapped in quotes" in line and DEFAULT_TOKEN not in line
 
 

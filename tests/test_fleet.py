@@ -142,12 +142,12 @@ def test_workers_are_live_while_they_beat(postgres_archive) -> None:
     store = postgres_archive.open()
     fleet = Fleet(store.db)
     try:
-        fleet.beat("a:1", host="a", pid=1)
+        fleet.beat("a:1", host="a", pid=1, http="127.0.0.1:9109")
         fleet.beat("b:2", host="b", pid=2)
         store.db.execute(
             "update workers set seen_at = now() - interval '1 minute' where id = 'b:2'"
         )
-        assert [w.id for w in fleet.live(within=30)] == ["a:1"]
+        assert [(w.id, w.http) for w in fleet.live(within=30)] == [("a:1", "127.0.0.1:9109")]
         fleet.leave("a:1")
         assert [w.id for w in fleet.live(within=120)] == ["b:2"]
     finally:

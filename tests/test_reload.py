@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
+from bot.service.reload import compare
+from scrapers import Source
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch
 from tests.support.service import RunningService, free_port
@@ -79,6 +82,11 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
     [
         (lambda text: text.replace('every = "10m"', 'every = "soon"', 1), "sources[0].every"),
         (lambda text: text + "\n[[sources\n", "not valid TOML"),
+        (  # two problems: both on the one log line (a journal shows a second line unprefixed)
+            lambda text: "chanels = []\n" + text.replace('every = "10m"', 'every = "soon"', 1),
+            "sources[0].every: expected a duration such as '10m', '1h' or '30s', got 'soon'; "
+            "chanels: unknown key",
+        ),
     ],
 )
 def test_a_bad_config_is_refused_and_the_old_one_kept(setup, breakage, error) -> None:
@@ -155,3 +163,12 @@ def test_after_a_reload_another_sqlite_reader_leaves_the_services_wal_alone(setu
         assert wal.exists() and Path(f"{archive}-shm").exists()
         assert service.healthz()[1]["database"]["ok"]
         assert service.stop() == 0
+
+
+def test_the_reload_line_names_the_keys_a_changed_source_changed() -> None:
+    wire = Source(key="wire", url="https://wire.example/feed", kind="feed", lang="en")
+    gone = Source(key="gone", url="https://gone.example/")
+    old = Config(path=Path("p.toml"), storage_path=Path("a.db"), sources=(wire, gone))
+    moved = Source(key="wire", url="https://wire.example/rss", kind="feed", every_seconds=120)
+    new = Config(path=Path("p.toml"), storage_path=Path("a.db"), sources=(moved,))
+    assert compare(old, new).describe() == "removed gone; changed wire (url, lang, every)"

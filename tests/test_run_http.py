@@ -1,6 +1,7 @@
 """`presswatch run --http HOST:PORT`: several workers of one config on one machine, each with its
 own /healthz and /metrics (port 0: any free one, named in the log), and `status --http` to ask
-one of them; an address that is taken still stops the start with exit 3."""
+one of them, and `status` lists each live worker with its address; an address that is taken still
+stops the start with exit 3."""
 
 from __future__ import annotations
 
@@ -79,23 +80,39 @@ def test_two_workers_of_one_config_serve_health_on_one_machine(postgres, tmp_pat
                 assert other not in (0, port)
                 first.wait_for_line("taking jobs")
                 second.wait_for_line("taking jobs")
-                names = {first.healthz()[1]["worker"], second.healthz()[1]["worker"]}
+                answers = [first.healthz()[1], second.healthz()[1]]
+                names = {answer["worker"] for answer in answers}
                 assert len(names) == 2  # two workers, each answering for itself
+                # Each names the address it serves at, the port actually bound for port 0.
+                bound = {answer["worker"]: answer["http"] for answer in answers}
+                assert sorted(bound.values()) == sorted([f"127.0.0.1:{port}", f"127.0.0.1:{other}"])
                 asked = presswatch(
                     "status", "--http", f"127.0.0.1:{other}", "--config", str(config),
                     token=DEFAULT_TOKEN,
                 )  # fmt: skip
                 assert f"(http://127.0.0.1:{other}/healthz)" in asked.stdout, asked.stdout
                 assert "workers: 2 live" in asked.stdout
+                # The registry's live-workers list: each worker's row names its own address.
+                rows = {line.split()[0]: line.split()[1] for line in asked.stdout.splitlines()
+                        if line.split() and line.split()[0] in names}  # fmt: skip
+                assert rows == bound, asked.stdout
                 second.proc.send_signal(signal.SIGHUP)  # a reload keeps the --http address
                 second.wait_for_line("config reloaded")
                 assert second.healthz()[1]["worker"] in names
                 assert not any("[service] changed" in line for line in second.log)
+                # [service] http answers no more: status names where the live worker answers.
+                assert first.stop() == 0
+                asked = presswatch("status", "--config", str(config), token=DEFAULT_TOKEN)
+                assert asked.returncode == 1  # the configured address is still silent
+                assert (
+                    f"not answering at http://127.0.0.1:{port}/healthz" in asked.stdout
+                    and f"; live workers serve /healthz at 127.0.0.1:{other} (" in asked.stdout
+                ), asked.stdout
             except AssertionError:
                 for worker in (first, second):
                     print("\n".join(worker.log[-30:]))
                 raise
-            assert first.stop() == 0 and second.stop() == 0
+            assert second.stop() == 0
 
 
 def test_run_whose_http_option_names_a_taken_address_exits_3_naming_the_option(

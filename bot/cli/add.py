@@ -19,6 +19,7 @@ from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError, UsageError, published_utc
 from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
+from bot.config.checks import language_tag
 from bot.delivery.render import shorten
 from bot.ingest.discovery import (
     DiscoveryError,
@@ -179,7 +180,7 @@ def proposed_fields(
             group.pattern if group else None,
             f"{len(group.urls)} links shaped {group.shape}" if group else "",
         ),
-        ("lang", facts.lang or None, "the language the site writes in"),
+        ("lang", _language(facts.lang), "the language the site writes in"),
         ("timezone", zone, why),
         ("every", "10m", "poll interval"),
         ("backfill", 0, "first run: post the newest N, record the rest silently"),
@@ -198,6 +199,15 @@ def _pattern_notes(group: LinkGroup, others: list[LinkGroup]) -> list[str]:
             f"pattern {other.pattern}"
         )
     return notes
+
+
+def _language(lang: str | None) -> str | None:
+    """Return the page's language if the config would take it, else None (the key is left out)."""
+    # A page's lang="english" or "x-default" would make the proposal itself a config error.
+    try:
+        return lang if lang and language_tag(lang) else None
+    except ValueError:
+        return None
 
 
 def source_from_block(block: str) -> Source:

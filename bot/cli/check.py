@@ -1,14 +1,92 @@
-"""The `check-source` command: poll one source live as a dry run, printing ingest's own plan.
+"""The `check` command: validate a config offline, and `check-source`: poll one source live as a
+dry run, printing ingest's own plan.
 
-Each new article is read, enriched and planned exactly as a poll does it (bot/ingest/intake.py),
-against the archive opened read-only; only the carrying out is left undone.
+`check` reads the config as every command does (each problem on one line naming its key, exit 2)
+and says what it found, and whether this user could write the SQLite archive where it is set
+(exit 3 when not, as `run`'s); nothing is fetched, sent, or written, so it is safe beside a
+running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
+does it (bot/ingest/intake.py), against the archive opened read-only; only the carrying out is
+left undone.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections import Counter
+from pathlib import Path
 
-from bot.cli.common import Command, later, whole
+from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, later, whole
+from bot.config import TOKEN_ENV, Config, load_config
+from bot.config.fields import authority, span
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Load the config (a problem exits 2, one line each) and print what it sets up; exit 3 when
+    `run` could not write its archive here."""
+    config = load_config(args.config)
+    print(f"{config.path}: valid (nothing was fetched, sent or written)")
+    for line in summary(config):
+        print(f"  {line}")
+    for warning in config.warnings:
+        print(f"warning: {warning}")
+    # The loader accepts an archive it may only read (status, search); `run` and `once` write.
+    why = "" if config.storage_url is not None else unwritable(config.storage_path)
+    if why:
+        print(
+            f"presswatch: storage.path: {why}: `run` and `once` would not start "
+            "(point storage.path at a folder this user can write; systemd: /var/lib/presswatch)",
+            file=sys.stderr,
+        )
+        return EXIT_SETUP
+    return EXIT_OK
+
+
+def unwritable(path: Path) -> str:
+    """Say why this user could not write an SQLite archive at `path`, or "" when it could."""
+    # Beside the archive go its lock, -wal and -shm files: its folder must take new files, and
+    # a folder not made yet is made in the nearest one that exists.
+    resolved = path.resolve()
+    folder = next(p for p in resolved.parents if p.exists())
+    if not os.access(folder, os.W_OK | os.X_OK):  # a read-only mount too, even for root
+        return f"this user cannot write in {folder}"
+    if resolved.exists() and not os.access(resolved, os.W_OK):
+        return f"this user cannot write {resolved}"
+    return ""
+
+
+def summary(config: Config) -> list[str]:
+    """Return one line each on the sources, channels, archive, Telegram and /healthz set up."""
+    kinds = Counter(s.kind for s in config.sources)
+    every = sorted({s.every_seconds for s in config.sources})
+    polled = (
+        f", polled every {span(every[0])}" + (f" to {span(every[-1])}" if len(every) > 1 else "")
+        if every
+        else ""
+    )
+    sources = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    channels = ", ".join(c.name for c in config.channels)
+    if config.storage_url is not None:  # the password stays out of the config, and of this
+        archive = f"{config.storage_url} (PostgreSQL; not contacted)"
+    elif config.storage_path.exists():
+        archive = f"{config.storage_path} (exists)"
+    else:
+        archive = f"{config.storage_path} (created by the first `once` or `run`)"
+    token = config.telegram.token
+    telegram = (
+        f"a token is set ({TOKEN_ENV}); `presswatch once` asks Telegram whether it is accepted"
+        if token
+        else f"no {TOKEN_ENV}: posts are printed to the console instead"
+    )
+    http = authority(*config.service.http) if config.service.http else ""
+    return [
+        f"sources: {len(config.sources)}" + (f" ({sources}){polled}" if sources else ""),
+        f"channels: {len(config.channels)}" + (f" ({channels})" if channels else ""),
+        f"archive: {archive}",
+        f"telegram: {telegram}",
+        "health: " + (f"/healthz and /metrics at {http}" if http else "no [service] http"),
+    ]
 
 
 def _args_check(sub: argparse.ArgumentParser) -> None:
@@ -23,6 +101,12 @@ def _args_check(sub: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: list[Command] = [
+    Command(
+        "check",
+        "validate the config offline and say what it sets up; exit 2 naming each bad key",
+        "presswatch check --config presswatch.toml",
+        _cmd_check,
+    ),
     Command(
         "check-source",
         "fetch one source live and show what would be stored and posted (writes nothing)",

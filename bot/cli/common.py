@@ -62,6 +62,12 @@ def _closest_choice(message: str) -> str:
     return message[: wrong.start("list")] + f"(did you mean {close[0]!r}?)" if close else message
 
 
+def one_line(error: BaseException) -> str:
+    """Return an error's text on one line (libpq's hints come on lines of their own)."""
+    # A journal shows a second line of stderr without the unit's prefix, as if it were another.
+    return "; ".join(part.strip() for part in str(error).splitlines() if part.strip())
+
+
 def reader_gone() -> int:
     """End quietly when standard output's reader closed it, as `head` does (the Unix way)."""
     # Output still buffered would fail again when Python flushes it at exit: send it nowhere.

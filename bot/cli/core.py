@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, one_line
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
                 service = _service(app, http=args.http)
                 await service.run()
         except AddressTaken as exc:
-            print(f"presswatch: {exc}", file=sys.stderr)
+            print(f"presswatch: {one_line(exc)}", file=sys.stderr)
             return EXIT_SETUP
         except StorageError as exc:
             # An SQLite archive that cannot be opened at start (a folder this user may not
@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             if opened or config.storage_url is not None or not _stays_so(exc):
                 raise
             print(
-                f"presswatch: {exc}; not started: point storage.path at a folder this user can "
+                f"presswatch: {one_line(exc)}; not started: point storage.path at a folder this user can "
                 "write (systemd: /var/lib/presswatch)",
                 file=sys.stderr,
             )

@@ -2,7 +2,7 @@
 
 Exit status: 0 all well, 1 some source or channel failed, 2 bad configuration or usage, 3 `run`
 cannot start here as configured (its `[service] http` address is taken, or its SQLite archive
-cannot be opened), 141 when the reader of
+cannot be opened; `check` finds the latter ahead), 141 when the reader of
 standard output went away (`presswatch export | head`), as for SIGPIPE.
 """
 
@@ -22,6 +22,7 @@ from bot.cli.common import (
     UsageError,
     address,
     later,
+    one_line,
     reader_gone,
 )
 from bot.cli.logs import setup_logging
@@ -35,7 +36,9 @@ DEFAULT_CONFIG = "presswatch.toml"
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # told by the command's own parser, so the hint names its --help, not the list's
+        getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_CONFIG
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"presswatch: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
     except UsageError as exc:
-        print(f"presswatch: {exc}", file=sys.stderr)
+        print(f"presswatch: {one_line(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except UnknownSource as exc:  # a mistyped KEY on the command line; the config is fine
         print(f"presswatch: {args.command}: {exc.args[0]}", file=sys.stderr)
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return reader_gone()
     except (AlreadyRunning, StorageError, CommandError, ScrapeError) as exc:
-        print(f"presswatch: {exc}", file=sys.stderr)
+        print(f"presswatch: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--log-json", action="store_true", help="log as JSON lines")
         command.add_arguments(sub)
-        sub.set_defaults(handler=command.handler, command=command.name)
+        sub.set_defaults(handler=command.handler, command=command.name, parser=sub)
     return parser
 
 

@@ -10,7 +10,7 @@ from bot.archive import open_migration
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
 from bot.config import DATABASE_PASSWORD_ENV, load_config
-from bot.config.load import database_url
+from bot.config.checks import database_url
 
 
 def _args(sub: argparse.ArgumentParser) -> None:

@@ -20,6 +20,7 @@ import sqlite3
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
+from bot.config.fields import authority
 from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
@@ -40,6 +41,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
     service, from_service = _ask_service(config, args.http or config.service.http)
+    if from_service and (
+        elsewhere := answering_elsewhere(snapshot, args.http or config.service.http)
+    ):
+        service += (
+            f"; live workers serve /healthz at {elsewhere} (`status --http HOST:PORT` asks one)"
+        )
     print(f"archive: {backend}\nservice: {service}")
     for warning in config.warnings:
         print(f"warning: {warning}")
@@ -122,9 +129,20 @@ def worker_table(snapshot: Snapshot) -> str:
     """Return one aligned row per live worker (PostgreSQL: each `presswatch run` beats every 5 s)."""
     if not snapshot.workers:
         return "workers: none live (no `presswatch run` has beaten in the last 30 s)"
-    rows = [("WORKER", "STARTED", "LAST SEEN")]
-    rows += [(worker, started, seen) for worker, started, seen in snapshot.workers]
+    rows = [("WORKER", "HTTP", "STARTED", "LAST SEEN")]
+    # HTTP: the address its /healthz answers at (`status --http` asks it); "-": none served.
+    rows += [
+        (worker, http or "-", started, seen) for worker, started, seen, http in snapshot.workers
+    ]
     return f"workers: {len(snapshot.workers)} live\n" + table(rows)
+
+
+def answering_elsewhere(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
+    """Name the /healthz addresses of live workers other than the one asked, if any."""
+    # Workers started with `run --http` each serve at their own address, not at [service] http.
+    here = authority(*asked) if asked else None
+    others = [http for *_, http in snapshot.workers if http and http != here]
+    return ", ".join(others)
 
 
 def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str]]:

@@ -14,11 +14,16 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.secrets import token_flaw
 from bot.text.patterns import compile_regex
 
 _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,16}")
+DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 _MAX_URL = 2048
+# A source's language as sites write it (`en`, `pt-BR`); articles keep its first part, lower-case.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _MAX_ID = 2**53  # Telegram's ids fit in 52 bits
 # A regex may spend this long on a 49-character probe at load time; a sane one needs microseconds.
 _PROBE_SECONDS = 0.2
@@ -127,6 +132,49 @@ def chat_id(value: str | int) -> bool:
         return True
     if not _CHAT_ID.fullmatch(value):
         raise ValueError(f"expected '@channelname' or a numeric id, got {value!r}")
+    return True
+
+
+def bot_token(value: str) -> bool:
+    """Accept a bot token shaped as BotFather gives it; a refusal says why, never what it is."""
+    # It goes into the URL of every call: a quote, a space or a '/' would ask something else.
+    if flaw := token_flaw(value):
+        raise ValueError(f"not a bot token as BotFather gives it: {flaw} (the token is not shown)")
+    return True
+
+
+def database_url(value: str) -> bool:
+    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
+    if parts.password is not None or "password=" in parts.query:
+        raise ValueError(
+            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
+            "or use a ~/.pgpass file"
+        )
+    if not parts.path.strip("/") and "dbname=" not in parts.query:
+        raise ValueError("name the database: postgresql://user@host:port/DATABASE")
+    return True
+
+
+def language_tag(value: str) -> bool:
+    """Accept a language tag such as 'en', 'ru' or 'pt-BR' (a source's language)."""
+    if not _LANGUAGE_TAG.fullmatch(value):
+        raise ValueError(f"expected a language code such as 'en', 'ru' or 'pt-BR', got {value!r}")
+    return True
+
+
+def language_code(value: str) -> bool:
+    """Accept a language as articles carry it: 'en', 'ru' (a channel's filter)."""
+    if not _LANGUAGE_CODE.fullmatch(value):
+        # An article's language is the tag's first part in lower case: 'en-US' would match none.
+        close = value.replace("_", "-").split("-")[0].lower()
+        hint = f" (did you mean {close!r}?)" if _LANGUAGE_CODE.fullmatch(close) else ""
+        raise ValueError(
+            f"expected a two- or three-letter language code such as 'en' or 'ru', got {value!r}"
+            + hint
+        )
     return True
 
 

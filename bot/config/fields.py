@@ -28,13 +28,30 @@ _KIND_NAMES = {
 }
 _QUIET_HOURS = re.compile(r"\s*([01]?\d|2[0-3]):([0-5]\d)\s*-\s*([01]?\d|2[0-3]):([0-5]\d)\s*")
 YEAR = 366 * 86400  # the longest any duration may be unless a key says less
+# Five or six fields of digits, '*', ',', '-' and '/': a cron line written where an interval goes.
+_CRON = re.compile(r"\s*[\d*/,-]+(?:\s+[\d*/,A-Za-z-]+){4,5}\s*")
+_AT_LINE = re.compile(r"\(at line (\d+), column \d+\)$")
+_KEY_LINE = re.compile(
+    r"\s*((?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*'))*)\s*="
+)
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]#]*)")
+
+
+def shown(value: Any) -> str:
+    """Return a value as the TOML file writes it (`true`, not Python's `True`), for messages."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table {…}"
+    return repr(value)
 
 
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or invalid; each line names one key."""
 
     def __init__(self, *problems: str) -> None:
-        super().__init__("\n".join(problems))
+        # One line, as a log line must be (a journal shows a second line without its prefix).
+        super().__init__("; ".join(problems))
         self.problems = problems
 
 
@@ -94,7 +111,7 @@ class Table:
         self.path, self.problems = path, problems
         self.known: set[str] = set()
         if not isinstance(data, dict):
-            problems.add(path, f"expected a table, got {data!r}")
+            problems.add(path, f"expected a table, got {shown(data)}")
             data = {}
         self.data = dict(data)
 
@@ -135,7 +152,7 @@ class Table:
             value = float(value)
         if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
             names = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
-            return self._wrong(key, f"expected {names}, got {value!r}")
+            return self._wrong(key, f"expected {names}, got {shown(value)}")
         if kind is list and not all(
             isinstance(v, items) and not isinstance(v, bool) for v in value
         ):
@@ -144,7 +161,7 @@ class Table:
             ok = check(value) if check else True
         except ValueError as exc:
             return self._wrong(key, str(exc))
-        return value if ok else self._wrong(key, f"invalid value {value!r}")
+        return value if ok else self._wrong(key, f"invalid value {shown(value)}")
 
     def _wrong(self, key: str, message: str) -> Any:
         """Record a problem and return ABSENT."""
@@ -227,9 +244,16 @@ def seconds(value: Any, *, most: int = YEAR) -> int:
         if parts and "".join(n + u for n, u in parts).lower() == text.lower():
             total = sum(float(n) * _UNIT_SECONDS[u.lower()] for n, u in parts)
     if total is None or total < 1:
-        raise ValueError(f"expected a duration such as '10m', '1h' or '30s', got {value!r}")
+        raise ValueError(
+            f"expected a duration such as '10m', '1h' or '30s', got {shown(value)}"
+            + (
+                " (sources are polled at an interval, not on a cron schedule)"
+                if _CRON.fullmatch(str(value))
+                else ""
+            )
+        )
     if total > most:
-        raise ValueError(f"at most {span(most)}, got {value!r}")
+        raise ValueError(f"at most {span(most)}, got {shown(value)}")
     return int(total)
 
 
@@ -251,6 +275,11 @@ def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
     if not low <= int(port) < 65536:
         raise ValueError(f"expected a port from {low} to 65535, got {value!r}")
     return host.strip("[]"), int(port)
+
+
+def authority(host: str, port: int) -> str:
+    """Return host and port as 'host:port' (an IPv6 address in brackets): listen_address's inverse."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def span(total: int) -> str:
@@ -292,3 +321,35 @@ def within(low: float, high: float):
         return True
 
     return check
+
+
+def toml_problem(text: str, message: str) -> str:
+    """Return where tomllib's `message` about `text` is (line and key), then what it says."""
+    lines = text.splitlines()
+    at = _AT_LINE.search(message)
+    what = (message[: at.start()] if at else message.replace("(at end of document)", "")).rstrip()
+    # A key given twice may be found only at the document's end: find the second one here.
+    number = int(at[1]) if at else _repeated_key(lines)
+    if not number or number > len(lines):
+        return f"at the end of the file: {what}"
+    line = lines[number - 1]
+    # Only the key or the table's name: the value may be a secret pasted in the wrong place.
+    if key := _KEY_LINE.match(line):
+        return f"at line {number} ({key[1].strip()} = …): {what}"
+    if _HEADER.match(line):
+        return f"at line {number} ({line.strip()[:60]}): {what}"
+    return f"at line {number}: {what}"
+
+
+def _repeated_key(lines: list[str]) -> int | None:
+    """Return the line that sets a key its table already set, if one does (None: not found)."""
+    seen: set[str] = set()
+    for number, line in enumerate(lines, 1):
+        if _HEADER.match(line):
+            seen = set()  # a new table, or a new entry of an array of tables
+        elif key := _KEY_LINE.match(line):
+            name = re.sub(r"\s+", "", key[1])
+            if name in seen:
+                return number
+            seen.add(name)
+    return None

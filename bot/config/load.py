@@ -18,9 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from bot.config.checks import archive, chat_id, key_name, keyword, web_url, zone
+from bot.config.checks import (
+    DATABASE_PASSWORD_ENV,
+    archive,
+    bot_token,
+    chat_id,
+    database_url,
+    key_name,
+    keyword,
+    language_code,
+    web_url,
+    zone,
+)
 from bot.config.fields import (
     ABSENT,
     ConfigError,
@@ -29,6 +39,7 @@ from bot.config.fields import (
     one_of,
     present,
     quiet_hours,
+    toml_problem,
     within,
 )
 from bot.config.model import (
@@ -50,7 +61,6 @@ from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
-DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 DEFAULT_ARCHIVE = "presswatch.db"  # beside the config file
 NO_CHANNELS = (
     "no [[channels]]: articles are archived but never posted; add a [[channels]] block, "
@@ -72,7 +82,8 @@ def load_config(
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: config file not found (name one with --config PATH or $PRESSWATCH_CONFIG; "
@@ -81,7 +92,7 @@ def load_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid TOML {toml_problem(text, str(exc))}") from exc
     return config_from_dict(
         data,
         path=path,
@@ -133,21 +144,6 @@ def config_from_dict(
     warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
     warnings += unlabelled(values["taxonomy"]) if "taxonomy" in values else ()
     return Config(**values, warnings=warnings)
-
-
-def database_url(value: str) -> bool:
-    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
-    parts = urlsplit(value)
-    if parts.scheme not in ("postgresql", "postgres"):
-        raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
-    if parts.password is not None or "password=" in parts.query:
-        raise ValueError(
-            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
-            "or use a ~/.pgpass file"
-        )
-    if not parts.path.strip("/") and "dbname=" not in parts.query:
-        raise ValueError("name the database: postgresql://user@host:port/DATABASE")
-    return True
 
 
 def _each(root: Table, section: str, read: Callable[[Table], object], name: str) -> tuple:
@@ -206,6 +202,10 @@ def _telegram(t: Table, *, token: str):
             "token",
             f"put the bot token in the environment variable {TOKEN_ENV}, never in the config file",
         )
+    try:
+        bot_token(token) if token else None  # none: posts are printed to the console
+    except ValueError as exc:
+        t.problems.add(TOKEN_ENV, str(exc))
     admin = t.get("admin_chat_id", (str, int), check=chat_id)
     admins = t.get("admin_user_ids", list, items=int, check=lambda v: all(map(_user_id, v)))
     probe_chat, uncertain, fallback = _probe_settings(t)
@@ -267,7 +267,7 @@ def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
         sources=known.sources_of(t),
         topics=known.named(t, "topics"),
         entities=known.named(t, "entities"),
-        languages=t.strings("languages"),
+        languages=t.strings("languages", check=language_code),
         include=t.strings("include", check=keyword),
         exclude=t.strings("exclude", check=keyword),
         message_thread_id=thread,

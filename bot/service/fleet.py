@@ -147,7 +147,8 @@ class FleetService(Service):
                 # On its own period, not on every wake: a busy worker wakes on every poll.
                 if time.monotonic() - beaten >= _BEAT:
                     beaten = time.monotonic()  # a failed beat waits its period too
-                    self.app.fleet.beat(self.worker, host=host, pid=pid)
+                    http = self.monitor.address  # where this worker's /healthz answers
+                    self.app.fleet.beat(self.worker, host=host, pid=pid, http=http)
                 async with asyncio.timeout(max(0.0, beaten + _BEAT - time.monotonic())):
                     woken = await self._wake_relay.wait()
             except TimeoutError:

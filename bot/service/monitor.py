@@ -66,10 +66,15 @@ class Monitor:
             next_polls=next_polls,
         )
         self.registry = metrics_registry(self._collector)
+        self.address: str | None = None  # where /healthz is served, once it is (serve_at)
 
     def name_worker(self, worker: str) -> None:
         """Name this process's worker in /healthz and in /metrics' build info."""
         self._collector.worker = worker
+
+    def serve_at(self, address: str) -> None:
+        """Remember the `host:port` this process serves /healthz at (named in /healthz)."""
+        self.address = address
 
     def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
         """Report on these sources and channels from now on (a reloaded config)."""
@@ -97,6 +102,7 @@ class Monitor:
         }
         if self._collector.worker:  # one worker among many: say which answered
             body["worker"] = self._collector.worker
+            body["http"] = self.address  # as the workers' registry has it (`presswatch status`)
         try:
             facts = await self._read(partial(read_health, self._archive))
         except (sqlite3.Error, StorageError, TimeoutError, OSError) as exc:

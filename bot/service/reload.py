@@ -9,7 +9,7 @@ channels, topics, summaries, health thresholds and the delivery settings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from bot.config import Config
 from scrapers.models import Source
@@ -34,14 +34,17 @@ class ConfigChange:
     added: tuple[Source, ...] = ()
     removed: tuple[Source, ...] = ()
     changed: tuple[Source, ...] = ()  # the new definitions of sources whose block changed
+    changed_keys: tuple[tuple[str, ...], ...] = ()  # each changed source's keys that changed
     at_restart: tuple[str, ...] = ()  # what changed but waits for a restart
     channels: bool = False  # any [[channels]] block changed
     other: bool = False  # topics, health, delivery or summary settings changed
 
     def describe(self) -> str:
         """Return the change as one line of words."""
+        # Which keys of a changed source: "changed wire" alone left the operator to diff.
+        keys = dict(zip((s.key for s in self.changed), self.changed_keys))
         parts = [
-            f"{label} {', '.join(s.key for s in sources)}"
+            f"{label} {', '.join(_named(s.key, keys.get(s.key, ())) for s in sources)}"
             for label, sources in (
                 ("added", self.added),
                 ("removed", self.removed),
@@ -60,10 +63,12 @@ def compare(old: Config, new: Config) -> ConfigChange:
     """Return what `new` changes compared with the running `old` config."""
     before, after = {s.key: s for s in old.sources}, {s.key: s for s in new.sources}
     applied = applicable(old, new)
+    changed = tuple(s for k, s in after.items() if k in before and before[k] != s)
     return ConfigChange(
         added=tuple(s for k, s in after.items() if k not in before),
         removed=tuple(s for k, s in before.items() if k not in after),
-        changed=tuple(s for k, s in after.items() if k in before and before[k] != s),
+        changed=changed,
+        changed_keys=tuple(_changed_keys(before[s.key], s) for s in changed),
         at_restart=tuple(name for name, read in _AT_RESTART if read(old) != read(new)),
         channels=old.channels != new.channels,
         other=replace(applied, sources=old.sources, channels=old.channels) != old,
@@ -88,4 +93,19 @@ def applicable(old: Config, new: Config) -> Config:
         dedup=old.dedup,
         service=old.service,
         telegram=telegram,
+    )
+
+
+def _named(key: str, changed: tuple[str, ...]) -> str:
+    """Return a source's key, with the keys of its block that changed."""
+    return f"{key} ({', '.join(changed)})" if changed else key
+
+
+def _changed_keys(old: Source, new: Source) -> tuple[str, ...]:
+    """Return the config keys in which two definitions of a source differ (`every`, `lang`…)."""
+    # The dataclass names durations in seconds; the config file names them without the unit.
+    return tuple(
+        f.name.removesuffix("_seconds")
+        for f in fields(Source)
+        if getattr(old, f.name) != getattr(new, f.name)
     )

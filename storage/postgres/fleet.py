@@ -4,7 +4,8 @@ Telegram's send limits counted for all of them together.
 Jobs themselves (polls, deliveries, their locks and retries) are procrastinate's, in its own
 tables (migration p006); this module holds the little the archive adds beside them:
 
-- `workers`: one row per running `presswatch run`, its heartbeat, for `presswatch status`.
+- `workers`: one row per running `presswatch run`, its heartbeat and the address it serves
+  /healthz at (migration p012), for `presswatch status`.
 - `send_pace`: per chat and per bot, the recent send times and a flood wait's end. A worker
   reserves a send under `SELECT … FOR UPDATE` of the chat's row and the bot's row (always in key
   order, so two workers never deadlock), on the database's clock (machines' clocks may differ).
@@ -43,6 +44,7 @@ class Worker:
     pid: int
     started_at: str
     seen_at: str
+    http: str | None = None  # "host:port" of its /healthz and /metrics, if it serves them
 
 
 def earliest(
@@ -69,12 +71,14 @@ class Fleet:
 
     # -- heartbeats -------------------------------------------------------------------------
 
-    def beat(self, worker: str, *, host: str, pid: int) -> None:
-        """Record that a worker is alive now (its row is created on the first beat)."""
+    def beat(self, worker: str, *, host: str, pid: int, http: str | None = None) -> None:
+        """Record that a worker is alive now, and where it serves /healthz (its row is created on
+        the first beat)."""
         self.db.execute(
-            "insert into workers (id, host, pid, started_at, seen_at) "
-            "values (?, ?, ?, now(), now()) on conflict (id) do update set seen_at = now()",
-            [worker, host, pid],
+            "insert into workers (id, host, pid, started_at, seen_at, http) "
+            "values (?, ?, ?, now(), now(), ?) "
+            "on conflict (id) do update set seen_at = now(), http = excluded.http",
+            [worker, host, pid, http],
         )
 
     def leave(self, worker: str) -> None:
@@ -84,7 +88,7 @@ class Fleet:
     def live(self, *, within: float) -> list[Worker]:
         """Return the workers heard from in the last `within` seconds, oldest first."""
         rows = self.db.query(
-            "select id, host, pid, started_at, seen_at from workers "
+            "select id, host, pid, started_at, seen_at, http from workers "
             "where seen_at >= now() - make_interval(secs => ?) order by started_at, id",
             [within],
         )

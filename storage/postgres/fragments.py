@@ -32,5 +32,5 @@ SHARED_CHATS = (
 HIGHER_MARK = "greatest(chat_marks.last_id, excluded.last_id)"
 
 # storage/status.py's workers heard from in the last 30 s (storage/postgres/fleet.py beats).
-LIVE_WORKERS = """select id, started_at, seen_at from workers
+LIVE_WORKERS = """select id, started_at, seen_at, http from workers
                   where seen_at >= now() - interval '30 seconds' order by started_at, id"""

@@ -161,3 +161,13 @@ def p012_outbox_due_at(db: PgDatabase) -> None:
 def p013_paused_alerts_told(db: PgDatabase) -> None:
     """Remember when a reader was told an alert is paused (SQLite's m017)."""
     db.execute("alter table subscriptions add column told_paused_at timestamptz(0)")
+
+
+@migration
+def p014_worker_http_address(db: PgDatabase) -> None:
+    """Keep the address each worker serves /healthz and /metrics at, for `presswatch status`.
+
+    Several workers may run on one machine, each at its own `run --http` (port 0: any free one),
+    so host and pid alone do not say where to ask one of them. NULL: a worker without an endpoint.
+    """
+    db.execute("alter table workers add column http text")
