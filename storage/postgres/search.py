@@ -21,11 +21,11 @@ from ..hits import (
     MARK_OPEN,
     Bound,
     SearchHit,
+    date_range,
     dicts,
     filters,
     hit,
     ordered,
-    published_bound,
     storable,
 )
 from ..match import Term
@@ -167,7 +167,8 @@ def _candidates(
     if topic:
         where, args = filters(lang=lang)
         join = " join article_search a on a.id = t.article_id" if where else ""
-        dated, dates = _dates("t", since=since, until=until)
+        dated, dates = date_range("t", since=since, until=until)
+        dated = f" and {dated}" if dated else ""
         if source:
             return (
                 "select t.article_id as id, t.published_at as at "
@@ -189,16 +190,6 @@ def _candidates(
         f"select a.id, {at} as at from article_search a where true{where} order by {at} desc",
         args,
     )
-
-
-def _dates(alias: str, *, since: Bound | None, until: Bound | None) -> tuple[str, list]:
-    """Return the 'and …' SQL of a date range on `alias`.published_at, and its arguments."""
-    where, args = "", []
-    for bound, op in ((since, ">="), (until, "<")):
-        if bound:
-            sql, bound_args = published_bound(alias, op, bound)
-            where, args = f"{where} and {sql}", [*args, *bound_args]
-    return where, args
 
 
 def _tsquery(terms: list[Term]) -> tuple[str, list[str]]:
