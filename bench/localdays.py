@@ -1,10 +1,12 @@
 """Cost of local days: stats' months and a dated search, per source zone against the UTC queries.
 
 Runs on an archive bench/archive filled (`python -m bench.archive --db FILE`), read only. The
-reference is what the commands ran before, in the same process, alternated run by run: the
-months of `substr(published_at, 1, 7)` and a search bounded by one UTC moment. The measured side
-is Reports.stats' months (per-source UTC hours folded in each source's zone) and the same search
-with a per-source bound (bot.cli.common.local_days over the zones below).
+reference is what the commands ran before local days, in the same process, alternated run by run:
+the months of `substr(published_at, 1, 7)` and a search bounded by one UTC moment. The measured
+sides are Reports.months (UTC months, then each zone's month-start windows moved), the months as
+they were counted before those windows (per-source UTC hours on boundary days, folded in each
+source's zone; checked equal first) and the same search with a per-source bound
+(bot.cli.common.local_days over the zones below).
 
     flock /work/bench.lock python -m bench.localdays --db /tmp/a200k.db --runs 7
 """
@@ -14,16 +16,22 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from bot.cli.common import local_days
 from scrapers import Source
 from storage import Store
-from storage.reports import _HOURS, local_months
 from storage.search import search
 
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)
+# stats' months before zone windows (commit 276eec5 and earlier): per source, the UTC hour on the
+# days a zone can move an article into another month, else the UTC month; folded in Python.
+BEFORE = """select source_key, case when substr(published_at, 9, 2) in ('01', '28', '29', '30', '31')
+              then substr(published_at, 1, 13) else substr(published_at, 1, 7) end, count(*)
+            from articles group by 1, 2"""
 QUERIES = ("security", "санкции", '"collective security"', "summit")
 
 
@@ -32,6 +40,19 @@ def _ms(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return (time.perf_counter() - started) * 1000
+
+
+def _before(store: Store, zones: dict[str, str]) -> list[dict]:
+    """Return the months as stats counted them before zone windows."""
+    months: Counter[str | None] = Counter()
+    for source, hour, n in store.db.execute(BEFORE).fetchall():
+        if hour is None or len(hour) == 7:
+            months[hour] += n
+            continue
+        moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
+        months[f"{moment.astimezone(ZoneInfo(zones.get(source, 'UTC'))):%Y-%m}"] += n
+    ordered = sorted(months.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
+    return [{"key": key, "articles": n} for key, n in ordered]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,12 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     ]
     zones = {s.key: s.timezone for s in sources}
     bound = local_days(SINCE, sources)
+    utc = "select substr(published_at, 1, 7), count(*) from articles group by 1"
+    windows = store.reports.months(zones=zones)
+    if windows != _before(store, zones):
+        raise SystemExit("zone windows and hours gave different months")
     sides = {
-        "months": (
-            lambda: store.db.execute(
-                "select substr(published_at, 1, 7), count(*) from articles group by 1"
-            ).fetchall(),
-            lambda: local_months(store.db.execute(_HOURS[0]).fetchall(), zones),
+        "months (zone windows)": (
+            lambda: store.db.execute(utc).fetchall(),
+            lambda: store.reports.months(zones=zones),
+        ),
+        "months (before: hours on the 1st and 28th-31st)": (
+            lambda: store.db.execute(utc).fetchall(),
+            lambda: _before(store, zones),
         ),
         "dated search": (
             lambda: [search(store.db, q, since=SINCE) for q in QUERIES],
