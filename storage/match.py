@@ -1,7 +1,8 @@
 """Turn any user text into a safe FTS5 MATCH expression of quoted terms, all ANDed.
 
 User words never reach FTS5's query syntax unquoted. A "quoted phrase" stays a phrase; every
-other chunk is a term on its words whose last word takes its inflected forms (`wordforms`):
+other chunk is a term on its words whose last word takes its inflected forms (`wordforms`), and
+an upper-case OR joins the terms on either side into one (either may match):
 `build_match` writes that as a prefix of the start the forms share, `storage.search` spells the
 forms out. The index's unicode61 tokenizer folds case and Latin diacritics but keeps ё apart
 from е, so a term also tries the other spelling.
@@ -12,6 +13,7 @@ from е, so a term also tries the other spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .wordforms import word_base
 
@@ -31,14 +33,19 @@ def build_match(query: str) -> str:
 
 
 def terms(query: str) -> list[Term]:
-    """Return the query's terms (ANDed), each a tuple of alternatives (ORed)."""
+    """Return the query's terms (ANDed), each a tuple of alternatives (ORed): an upper-case OR
+    between two terms makes them one term ("санкции OR sanctions"), as in a web search."""
     found: list[Term] = []
-    for phrase, loose in _pieces(query.replace("\x00", " ")):
-        if phrase is not None:
-            if words := _words(phrase):
-                found.append(tuple((v, False) for v in _yo_variants(words)))
+    either = False  # an OR came after the last term
+    for term in _chunks(query.replace("\x00", " ")):
+        if term == "OR":
+            either = bool(found)  # an OR without two sides (first or last) is left out
+            continue
+        if either:
+            found[-1] = tuple(dict.fromkeys((*found[-1], *term)))
+            either = False
         else:
-            found.extend(t for t in map(_loose_term, loose.split()) if t)
+            found.append(term)
     unique = list(dict.fromkeys(found))[:MAX_TERMS]
     if not unique:
         raise ValueError("empty query")
@@ -61,6 +68,20 @@ def render(found: list[Term]) -> str:
             alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
         )
     return " AND ".join(groups)
+
+
+def _chunks(text: str) -> Iterator[Term | str]:
+    """Yield the text's terms in order, and "OR" where it stands alone outside quotes."""
+    for phrase, loose in _pieces(text):
+        if phrase is not None:
+            if words := _words(phrase):
+                yield tuple((v, False) for v in _yo_variants(words))
+            continue
+        for chunk in loose.split():
+            if chunk == "OR":
+                yield chunk
+            elif term := _loose_term(chunk):
+                yield term
 
 
 def _pieces(text: str) -> list[tuple[str | None, str]]:

@@ -146,7 +146,9 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
         for i, (text, takes_forms) in enumerate(term):
             if takes_forms and _PLAIN.fullmatch(text):
                 forms = list(word_forms(text))
-                if i:  # a ё/е respelling: few of its forms exist, and bm25 pays for each it names
+                # A ё/е respelling (or an OR's other side): few of its forms may exist, and bm25
+                # pays for each it names.
+                if i:
                     forms = _indexed(db, forms)
                 alternatives += [(form, False) for form in forms]
             else:

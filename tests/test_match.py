@@ -29,6 +29,10 @@ from tests.support.archive import add
         ("Straße", '"straße"*'),  # lower(), not casefold(): the index never holds "ss"
         ('"ещё раз"', '("ещё раз" OR "еще раз")'),
         ("summit summit SUMMIT", '"summit"*'),
+        ("санкции OR sanctions talks", '("санкц"* OR "sanction"*) AND "talk"*'),
+        ('"collective security" OR CSTO OR ОДКБ', '("collective security" OR "csto"* OR "одкб"*)'),
+        ("summit or talks", '"summit"* AND "or" AND "talk"*'),  # only upper case is the operator
+        ("OR summit OR", '"summit"*'),  # an OR without two sides is left out
     ],
 )
 def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) -> None:

@@ -126,6 +126,21 @@ def test_every_word_must_appear(store) -> None:
     assert titles(search(store.db, "summit astana")) == ["Summit in Astana"]
 
 
+def test_an_upper_case_or_finds_either_side(store) -> None:
+    add(store, "Новые санкции против России", "", lang="ru")
+    add(store, "EU sanctions talks", "")
+    add(store, "Collective security summit", "")
+    add(store, "Weather report", "")
+    found = search(store.db, 'санкциях OR sanctions OR "collective security"')
+    assert sorted(titles(found)) == [
+        "Collective security summit",
+        "EU sanctions talks",
+        "Новые санкции против России",
+    ]
+    assert titles(search(store.db, "санкции OR sanctions talks")) == ["EU sanctions talks"]
+    assert search(store.db, "sanctions or summit") == []  # lower-case "or" is a word to find
+
+
 def test_a_title_match_outranks_a_body_match(store) -> None:
     # Unweighted, the short body that says "border" twice would win; the title weighs more.
     filler = " ".join(["The delegations discussed plans for cooperation."] * 6)

@@ -57,7 +57,8 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "query",
         nargs="+",
         metavar="QUERY",
-        help='words (all must appear, any word form); "quoted words" form a phrase',
+        help='words (all must appear, any word form); "quoted words" form a phrase; '
+        "A OR B finds either",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
