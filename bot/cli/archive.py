@@ -58,7 +58,8 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
-        "A OR B finds either",
+        "A OR B finds either; -word leaves out articles with it (quote the query or put -- "
+        "before it: presswatch search -- sanctions -russia)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
@@ -124,7 +125,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
             )
         except ValueError as exc:
-            raise UsageError(f"search: {exc}: give at least one word") from exc
+            only = (
+                " to find (a -word only leaves articles out)" if "-" in " ".join(args.query) else ""
+            )
+            raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
     print_hits(hits, args.format, sys.stdout)
