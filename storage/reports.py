@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dialect import is_postgres
-from .hits import Bound, published_bound, utc_iso
+from .hits import Bound, date_range, utc_iso
 from .postgres import fragments
 from .records import json_keys
 
@@ -129,14 +129,15 @@ class Reports:
         moved = self.db.execute(_MOVED[postgres], args).fetchall()
         return local_months(utc, [(windows[i], n) for i, n in moved])
 
-    def count(self, *, since: Bound | None = None) -> int:
-        """Return how many articles were published on or after `since` (all without it)."""
-        where, params = _since(since)
+    def count(self, *, since: Bound | None = None, until: Bound | None = None) -> int:
+        """Return how many articles were published on or after `since` and before `until`."""
+        where, params = _dated(since, until)
         return self.db.execute(f"select count(*) from articles {where}", params).fetchone()[0]
 
-    def articles(self, *, since: Bound | None = None) -> Iterator[dict]:
-        """Yield articles oldest id first, one row at a time: memory stays flat however big the archive."""
-        where, params = _since(since)
+    def articles(self, *, since: Bound | None = None, until: Bound | None = None) -> Iterator[dict]:
+        """Yield the articles published from `since` and before `until` (either may be None),
+        oldest id first, one row at a time: memory stays flat however big the archive."""
+        where, params = _dated(since, until)
         sql = f"select {', '.join(EXPORT_COLUMNS)} from articles {where} order by id"
         # PostgreSQL sends every row of a plain cursor at once: stream through a server-side one.
         cursor = (
@@ -151,12 +152,10 @@ class Reports:
             yield record
 
 
-def _since(since: Bound | None) -> tuple[str, list]:
-    """Return the where clause and parameters of a publication-time filter."""
-    if not since:
-        return "", []
-    sql, args = published_bound("articles", ">=", since)
-    return f"where {sql}", args
+def _dated(since: Bound | None, until: Bound | None) -> tuple[str, list]:
+    """Return the where clause and parameters of a publication-time range ('' for none)."""
+    sql, args = date_range("articles", since=since, until=until)
+    return (f"where {sql}" if sql else ""), args
 
 
 def zone_windows(months: Iterable[str], zones: Iterable[str]) -> list[Window]:

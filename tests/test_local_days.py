@@ -48,6 +48,10 @@ def test_since_and_until_are_each_sources_local_day(store) -> None:
     both = search(store.db, "summit", source=CSTO.key, since=since, until=until)
     assert both == []  # a 2 February release is not on or before 1 February
     assert store.reports.count(since=since) == 2
+    # export's --until 2021-02-01: the Moscow release of 2 February is out, UTC's 1 February in.
+    assert store.reports.count(until=until) == 1
+    assert [r["title"] for r in store.reports.articles(until=until)] == ["Late summit"]
+    assert [r["title"] for r in store.reports.articles(since=since, until=until)] == []
 
 
 def test_stats_months_are_each_sources_local_months(store) -> None:
