@@ -242,6 +242,9 @@ def test_datasette_metadata_names_real_columns_and_runs_its_queries(metadata, tm
     assert {"latest", "per_source_per_month", "reprints", "failing_sources", "outbox"} <= set(
         database["queries"]
     )
+    # Its SQL knows no source's zone: it must not pass for stats' local months.
+    months = database["queries"]["per_source_per_month"]
+    assert "UTC month" in months["title"] and "presswatch stats" in months["description"]
     for _name, query in database["queries"].items():
         sql = query["sql"]
         params = {p: "" for p in query.get("params", [])}
