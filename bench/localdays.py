@@ -9,6 +9,7 @@ source's zone; checked equal first) and the same search with a per-source bound
 (bot.cli.common.local_days over the zones below).
 
     flock /work/bench.lock python -m bench.localdays --db /tmp/a200k.db --runs 7
+    flock /work/bench.lock python -m bench.localdays --url postgresql://… --runs 7
 """
 
 from __future__ import annotations
@@ -19,19 +20,31 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.archive import open_archive
 from bot.cli.common import local_days
+from bot.config import config_from_dict
 from scrapers import Source
 from storage import Store
+from storage.dialect import is_postgres
+from storage.reports import _MONTHS
 from storage.search import search
 
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)
 # stats' months before zone windows (commit 276eec5 and earlier): per source, the UTC hour on the
 # days a zone can move an article into another month, else the UTC month; folded in Python.
-BEFORE = """select source_key, case when substr(published_at, 9, 2) in ('01', '28', '29', '30', '31')
+BEFORE = (
+    """select source_key, case when substr(published_at, 9, 2) in ('01', '28', '29', '30', '31')
               then substr(published_at, 1, 13) else substr(published_at, 1, 7) end, count(*)
-            from articles group by 1, 2"""
+       from articles group by 1, 2""",
+    """select source_key, case when extract(day from published_at at time zone 'UTC')
+              in (1, 28, 29, 30, 31)
+              then to_char(published_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24')
+              else to_char(published_at at time zone 'UTC', 'YYYY-MM') end, count(*)
+       from articles group by 1, 2""",
+)
 QUERIES = ("security", "санкции", '"collective security"', "summit")
 
 
@@ -45,7 +58,7 @@ def _ms(fn: Callable[[], object]) -> float:
 def _before(store: Store, zones: dict[str, str]) -> list[dict]:
     """Return the months as stats counted them before zone windows."""
     months: Counter[str | None] = Counter()
-    for source, hour, n in store.db.execute(BEFORE).fetchall():
+    for source, hour, n in store.db.execute(BEFORE[is_postgres(store.db)]).fetchall():
         if hour is None or len(hour) == 7:
             months[hour] += n
             continue
@@ -58,10 +71,21 @@ def _before(store: Store, zones: dict[str, str]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     """Time both sides alternately and print a Markdown table of medians and ratios."""
     parser = argparse.ArgumentParser(prog="python -m bench.localdays")
-    parser.add_argument("--db", required=True, help="an archive bench.archive filled")
+    parser.add_argument("--db", help="an SQLite archive bench.archive filled")
+    parser.add_argument("--url", help="or a PostgreSQL one (bench.archive --url)")
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
-    store = Store.open(args.db)
+    if not args.db and not args.url:
+        parser.error("give --db or --url")
+    where = {"url": args.url} if args.url else {"path": args.db}
+    config = config_from_dict({"storage": where}, path=Path("p.toml"), database_password="")
+    with open_archive(config, read_only=True) as store:
+        _compare(store, args.runs)
+    return 0
+
+
+def _compare(store: Store, runs: int) -> None:
+    """Time each side against its reference, alternately, and print the table."""
     keys = [k for (k,) in store.db.execute("select distinct source_key from articles")]
     # The shipped sources' zones: Moscow, and Minsk for BelTA.
     sources = [
@@ -74,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     zones = {s.key: s.timezone for s in sources}
     bound = local_days(SINCE, sources)
-    utc = "select substr(published_at, 1, 7), count(*) from articles group by 1"
+    utc = _MONTHS[is_postgres(store.db)]
     windows = store.reports.months(zones=zones)
     if windows != _before(store, zones):
         raise SystemExit("zone windows and hours gave different months")
@@ -93,18 +117,16 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     count = store.db.execute("select count(*) from articles").fetchone()[0]
-    print(f"{count:,} articles, {len(keys)} sources, {args.runs} runs each after a warm-up\n")
+    print(f"{count:,} articles, {len(keys)} sources, {runs} runs each after a warm-up\n")
     print("| query | UTC (ms, median) | local days (ms, median) | ratio |\n|---|---|---|---|")
     for name, (reference, measured) in sides.items():
         reference(), measured()  # warm-up: pages into the cache
         times: tuple[list[float], list[float]] = ([], [])
-        for _ in range(args.runs):
+        for _ in range(runs):
             times[0].append(_ms(reference))
             times[1].append(_ms(measured))
         old, new = statistics.median(times[0]), statistics.median(times[1])
         print(f"| {name} | {old:.1f} | {new:.1f} | **{new / old:.2f}** |")
-    store.close()
-    return 0
 
 
 if __name__ == "__main__":
