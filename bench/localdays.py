@@ -74,21 +74,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", help="an SQLite archive bench.archive filled")
     parser.add_argument("--url", help="or a PostgreSQL one (bench.archive --url)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--passes", type=int, help="instead: time the searches pass by pass on one connection"
+    )
+    parser.add_argument(
+        "--no-prepare", action="store_true", help="with --passes: psycopg never prepares"
+    )
     args = parser.parse_args(argv)
     if not args.db and not args.url:
         parser.error("give --db or --url")
     where = {"url": args.url} if args.url else {"path": args.db}
     config = config_from_dict({"storage": where}, path=Path("p.toml"), database_password="")
     with open_archive(config, read_only=True) as store:
-        _compare(store, args.runs)
+        if args.passes:
+            if args.no_prepare:
+                store.db.conn.prepare_threshold = None
+            _passes(store, args.passes)
+        else:
+            _compare(store, args.runs)
     return 0
 
 
-def _compare(store: Store, runs: int) -> None:
-    """Time each side against its reference, alternately, and print the table."""
+def _passes(store: Store, passes: int) -> None:
+    """Print each pass's search times (ms), UTC bound then local: psycopg prepares a statement
+    once it ran 5 times, and on PostgreSQL that is when a search slows down."""
+    bound = local_days(SINCE, _sources(store))
+    print("| pass | UTC bound (ms) | local bound (ms) |\n|---|---|---|")
+    for n in range(passes):
+        utc = [round(_ms(lambda q=q: search(store.db, q, since=SINCE))) for q in QUERIES]
+        local = [round(_ms(lambda q=q: search(store.db, q, since=bound))) for q in QUERIES]
+        print(f"| {n} | {utc} | {local} |")
+
+
+def _sources(store: Store) -> list[Source]:
+    """Return the archive's sources in the shipped zones: Moscow, and Minsk for BelTA."""
     keys = [k for (k,) in store.db.execute("select distinct source_key from articles")]
-    # The shipped sources' zones: Moscow, and Minsk for BelTA.
-    sources = [
+    return [
         Source(
             key=k,
             url=f"https://{k}.example/",
@@ -96,6 +117,12 @@ def _compare(store: Store, runs: int) -> None:
         )
         for k in keys
     ]
+
+
+def _compare(store: Store, runs: int) -> None:
+    """Time each side against its reference, alternately, and print the table."""
+    sources = _sources(store)
+    keys = [s.key for s in sources]
     zones = {s.key: s.timezone for s in sources}
     bound = local_days(SINCE, sources)
     utc = _MONTHS[is_postgres(store.db)]
