@@ -68,11 +68,10 @@ def filters(
     if lang:
         where.append("a.lang = ?")
         args.append(lang)
-    for bound, op in ((since, ">="), (until, "<")):
-        if bound:
-            sql, bound_args = published_bound("a", op, bound)
-            where.append(sql)
-            args += bound_args
+    dated, dates = date_range("a", since=since, until=until)
+    if dated:
+        where.append(dated)
+        args += dates
     if topic:
         where.append(_TOPIC)
         args.append(topic)
@@ -137,6 +136,17 @@ def utc_iso(moment: datetime) -> str:
 # A day's start: one moment, or each source's own (key -> moment; "" for every other source),
 # so that a day means the source's local calendar day (its day-only dates are local midnights).
 Bound = datetime | Mapping[str, datetime]
+
+
+def date_range(alias: str, *, since: Bound | None, until: Bound | None) -> tuple[str, list]:
+    """Return the SQL of a date range on `alias`.published_at ('' without bounds), and its args."""
+    where, args = [], []
+    for bound, op in ((since, ">="), (until, "<")):
+        if bound:
+            sql, bound_args = published_bound(alias, op, bound)
+            where.append(sql)
+            args += bound_args
+    return " and ".join(where), args
 
 
 def published_bound(alias: str, op: str, bound: Bound) -> tuple[str, list]:

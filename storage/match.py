@@ -1,7 +1,9 @@
 """Turn any user text into a safe FTS5 MATCH expression of quoted terms, all ANDed.
 
 User words never reach FTS5's query syntax unquoted. A "quoted phrase" stays a phrase; every
-other chunk is a term on its words whose last word takes its inflected forms (`wordforms`):
+other chunk is a term on its words whose last word takes its inflected forms (`wordforms`); an
+upper-case OR joins the terms on either side into one (either may match), and a -word leaves out
+the articles that hold it (`excluded`, which `storage.search` applies with NOT):
 `build_match` writes that as a prefix of the start the forms share, `storage.search` spells the
 forms out. The index's unicode61 tokenizer folds case and Latin diacritics but keeps ё apart
 from е, so a term also tries the other spelling.
@@ -12,6 +14,7 @@ from е, so a term also tries the other spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from .wordforms import word_base
 
@@ -19,6 +22,8 @@ MAX_TERMS = 12  # More terms ANDed add nothing but cost; the rest of a pasted te
 
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[^\W_]+")  # unicode61's token characters: letters and digits
+# A -word ("sanctions -russia"); a hyphen inside a word ("военно-технический") joins its parts.
+_EXCLUDED = re.compile(r"-[^\W_]")
 _POSSESSIVE = re.compile(r"(?<=[^\W_])['’]s\b", re.IGNORECASE)
 
 # A term's alternatives (ORed): (words joined by spaces, whether the last word takes its forms).
@@ -31,18 +36,36 @@ def build_match(query: str) -> str:
 
 
 def terms(query: str) -> list[Term]:
-    """Return the query's terms (ANDed), each a tuple of alternatives (ORed)."""
+    """Return the query's terms (ANDed), each a tuple of alternatives (ORed): an upper-case OR
+    between two terms makes them one term ("санкции OR sanctions"), as in a web search."""
+    return _parsed(query)[0]
+
+
+def excluded(query: str) -> Term:
+    """Return the alternatives the query's -words exclude (an article with any is left out)."""
+    return _parsed(query)[1]
+
+
+def _parsed(query: str) -> tuple[list[Term], Term]:
+    """Return the query's terms and the alternatives it excludes; refuse a query with no term."""
     found: list[Term] = []
-    for phrase, loose in _pieces(query.replace("\x00", " ")):
-        if phrase is not None:
-            if words := _words(phrase):
-                found.append(tuple((v, False) for v in _yo_variants(words)))
+    unwanted: list[tuple[str, bool]] = []
+    either = False  # an OR came after the last term
+    for kind, term in _chunks(query.replace("\x00", " ")):
+        if kind == "not":
+            unwanted += term
+        elif kind == "or":
+            either = bool(found)  # an OR without two sides (first or last) is left out
+            continue
+        elif either:
+            found[-1] = tuple(dict.fromkeys((*found[-1], *term)))
         else:
-            found.extend(t for t in map(_loose_term, loose.split()) if t)
+            found.append(term)
+        either = False
     unique = list(dict.fromkeys(found))[:MAX_TERMS]
     if not unique:
         raise ValueError("empty query")
-    return unique
+    return unique, tuple(dict.fromkeys(unwanted))[:MAX_TERMS]
 
 
 def render(found: list[Term]) -> str:
@@ -61,6 +84,23 @@ def render(found: list[Term]) -> str:
             alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
         )
     return " AND ".join(groups)
+
+
+def _chunks(text: str) -> Iterator[tuple[str, Term]]:
+    """Yield the text's terms in order as ("term", term), a -word as ("not", term), and a lone
+    OR outside quotes as ("or", ())."""
+    for phrase, loose in _pieces(text):
+        if phrase is not None:
+            if words := _words(phrase):
+                yield "term", tuple((v, False) for v in _yo_variants(words))
+            continue
+        for chunk in loose.split():
+            if chunk == "OR":
+                yield "or", ()
+            elif _EXCLUDED.match(chunk) and (term := _loose_term(chunk)):
+                yield "not", term
+            elif term := _loose_term(chunk):
+                yield "term", term
 
 
 def _pieces(text: str) -> list[tuple[str | None, str]]:

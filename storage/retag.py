@@ -16,6 +16,7 @@ from sqlite_utils import Database
 
 from scrapers.models import Article
 
+from .hits import Bound, date_range
 from .outbox import article_from_row
 from .records import iso
 from .store import TopicReason, _with_listed_topics
@@ -75,9 +76,12 @@ class Retagging:
             row["finished_at"],
         )
 
-    def begin(self, *, fingerprint: str, since: str, now: datetime) -> RetagProgress:
-        """Start a retag from the first article (forgetting any earlier one of this span)."""
-        total = self.remaining(since=since, after=0)
+    def begin(
+        self, *, fingerprint: str, since: str, start: Bound | None, now: datetime
+    ) -> RetagProgress:
+        """Start a retag from the first article (forgetting any earlier one of this span): `since`
+        names the span, `start` is its first moment (each source's local day, as search's)."""
+        total = self.remaining(start=start, after=0)
         with immediate(self.db):
             self.db.execute("delete from retag_progress where since = ?", [since])
             self.db["retag_progress"].insert(
@@ -93,14 +97,14 @@ class Retagging:
             )
         return RetagProgress(fingerprint, since, 0, total, 0)
 
-    def remaining(self, *, since: str, after: int) -> int:
-        """Return how many articles of the span come after article id `after`."""
-        where, args = _span(since, after)
+    def remaining(self, *, start: Bound | None, after: int) -> int:
+        """Return how many articles published from `start` on come after article id `after`."""
+        where, args = _span(start, after)
         return next(self.db.query(f"select count(*) as n from articles where {where}", args))["n"]
 
-    def batch(self, *, since: str, after: int, limit: int) -> list[tuple[int, Article]]:
-        """Return the next articles of the span after id `after`, in id order."""
-        where, args = _span(since, after)
+    def batch(self, *, start: Bound | None, after: int, limit: int) -> list[tuple[int, Article]]:
+        """Return the next articles published from `start` on after id `after`, in id order."""
+        where, args = _span(start, after)
         rows = self.db.query(
             f"select {_COLUMNS} from articles where {where} order by id limit ?", [*args, limit]
         )
@@ -159,8 +163,7 @@ class Retagging:
         )
 
 
-def _span(since: str, after: int) -> tuple[str, list]:
+def _span(start: Bound | None, after: int) -> tuple[str, list]:
     """Return the where clause and arguments of the articles after `after` in the span."""
-    if since:
-        return "id > ? and published_at >= ?", [after, since]
-    return "id > ?", [after]
+    dated, args = date_range("articles", since=start, until=None)
+    return " and ".join(["id > ?", dated] if dated else ["id > ?"]), [after, *args]

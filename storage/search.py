@@ -29,7 +29,7 @@ from .hits import (
     ordered,
     storable,
 )
-from .match import Term, render
+from .match import Term, excluded, render
 from .match import terms as match_terms
 from .postgres import search as postgres
 from .wordforms import word_forms
@@ -82,6 +82,8 @@ def search(
     if limit <= 0 or not storable(source, topic, lang):
         return []
     match = render(_inflected(db, terms))
+    if unwanted := excluded(query):
+        match = f"({match}) NOT {render(_inflected(db, [unwanted]))}"
     # Over-fetch a little so equal ranks (reprints of one text) can be ordered newest first.
     wanted = limit + max(10, limit // 2)
     where = filters(source=source, topic=topic, lang=lang, since=since, until=until)
@@ -146,7 +148,9 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
         for i, (text, takes_forms) in enumerate(term):
             if takes_forms and _PLAIN.fullmatch(text):
                 forms = list(word_forms(text))
-                if i:  # a ё/е respelling: few of its forms exist, and bm25 pays for each it names
+                # A ё/е respelling (or an OR's other side): few of its forms may exist, and bm25
+                # pays for each it names.
+                if i:
                     forms = _indexed(db, forms)
                 alternatives += [(form, False) for form in forms]
             else:

@@ -72,6 +72,27 @@ def test_export_csv_since_to_stdout_with_a_forced_progress_bar(config) -> None:
     )
 
 
+def test_export_until_ends_with_that_day_and_refuses_a_range_of_no_day(config) -> None:
+    # ARTICLES' sources are not in the config: their days are UTC days.
+    result = presswatch(
+        "export", "--format", "jsonl", "--since", "2024-01-15", "--until", "2024-01-31",
+        "--config", str(config),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["source_key"] for line in result.stdout.splitlines()] == [
+        "tass-ru",
+        "mid-ru",  # 23:59 on the 31st: the whole day is in
+    ]
+    empty = presswatch(
+        "export", "--format", "csv", "--since", "2024-02-01", "--until", "2024-01-31",
+        "--config", str(config),
+    )  # fmt: skip
+    assert empty.returncode == 2 and empty.stdout == ""
+    assert empty.stderr.strip() == (
+        "presswatch: export: --since 2024-02-01 is after --until 2024-01-31: nothing could match"
+    )
+
+
 def test_export_gives_the_link_posts_give_and_the_archived_url_as_raw_url(config, tmp_path) -> None:
     store = Store.open(tmp_path / "archive.db")
     add_tracked(store)
@@ -221,6 +242,9 @@ def test_datasette_metadata_names_real_columns_and_runs_its_queries(metadata, tm
     assert {"latest", "per_source_per_month", "reprints", "failing_sources", "outbox"} <= set(
         database["queries"]
     )
+    # Its SQL knows no source's zone: it must not pass for stats' local months.
+    months = database["queries"]["per_source_per_month"]
+    assert "UTC month" in months["title"] and "presswatch stats" in months["description"]
     for _name, query in database["queries"].items():
         sql = query["sql"]
         params = {p: "" for p in query.get("params", [])}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from itertools import product
+from zoneinfo import ZoneInfo
 
 from bot.cli.common import local_days
 from scrapers import Source
@@ -46,6 +48,10 @@ def test_since_and_until_are_each_sources_local_day(store) -> None:
     both = search(store.db, "summit", source=CSTO.key, since=since, until=until)
     assert both == []  # a 2 February release is not on or before 1 February
     assert store.reports.count(since=since) == 2
+    # export's --until 2021-02-01: the Moscow release of 2 February is out, UTC's 1 February in.
+    assert store.reports.count(until=until) == 1
+    assert [r["title"] for r in store.reports.articles(until=until)] == ["Late summit"]
+    assert [r["title"] for r in store.reports.articles(since=since, until=until)] == []
 
 
 def test_stats_months_are_each_sources_local_months(store) -> None:
@@ -85,4 +91,31 @@ def test_the_command_line_finds_the_release_on_its_own_day(tmp_path) -> None:
     assert json.loads(stats.stdout)["months"] == [
         {"key": "2021-02", "articles": 2},
         {"key": "2021-03", "articles": 1},
+    ]
+
+
+# Zones east and west of UTC, by half an hour, with summer time, and as far east as any (+14).
+ZONES = {
+    "moscow": "Europe/Moscow",
+    "kolkata": "Asia/Kolkata",
+    "new-york": "America/New_York",
+    "kiritimati": "Pacific/Kiritimati",
+    "gone": "UTC",
+}
+# Seconds from a UTC month start: either side of every zone's month start above.
+OFFSETS = (-50_400, -18_001, -18_000, -10_801, -10_800, -1, 0, 1, 14_399, 14_400, 18_000, 50_399)
+
+
+def test_stats_months_agree_with_each_article_read_in_its_zone(store) -> None:
+    # Month starts in winter, in summer time and at its change (New York: 1 April 2021 is EDT).
+    starts = [datetime(2021, month, 1, tzinfo=UTC) for month in (1, 4, 7, 11)]
+    expected: dict[str, int] = {}
+    for (key, zone), start, offset in product(ZONES.items(), starts, OFFSETS):
+        moment = start + timedelta(seconds=offset)
+        add(store, f"{key} {moment}", source=key, published=moment)
+        month = f"{moment.astimezone(ZoneInfo(zone)):%Y-%m}"
+        expected[month] = expected.get(month, 0) + 1
+    zones = {key: zone for key, zone in ZONES.items() if key != "gone"}  # gone: not configured
+    assert store.reports.stats(zones=zones).months == [
+        {"key": month, "articles": n} for month, n in sorted(expected.items())
     ]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from storage.match import build_match
+from storage.match import build_match, excluded
 from storage.search import SearchHit, latest, search
 from tests.support.archive import add
 
@@ -29,6 +29,10 @@ from tests.support.archive import add
         ("Straße", '"straße"*'),  # lower(), not casefold(): the index never holds "ss"
         ('"ещё раз"', '("ещё раз" OR "еще раз")'),
         ("summit summit SUMMIT", '"summit"*'),
+        ("санкции OR sanctions talks", '("санкц"* OR "sanction"*) AND "talk"*'),
+        ('"collective security" OR CSTO OR ОДКБ', '("collective security" OR "csto"* OR "одкб"*)'),
+        ("summit or talks", '"summit"* AND "or" AND "talk"*'),  # only upper case is the operator
+        ("OR summit OR", '"summit"*'),  # an OR without two sides is left out
     ],
 )
 def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) -> None:
@@ -47,7 +51,7 @@ def test_build_match_quotes_every_term_and_ands_them(query: str, expected: str) 
         "{title}: x",
         "^start",
         "word*",
-        "-minus",
+        "plus -minus",  # a -word is left out of the match: `excluded` has it
         "+plus",
         'a"b',
         '"""x',
@@ -61,7 +65,16 @@ def test_operators_and_punctuation_become_plain_words(query: str) -> None:
     assert all(op not in outside_quotes for op in ("NOT", "NEAR", ":", "^", "+", "{"))
 
 
-@pytest.mark.parametrize("query", ["", "   ", "\t\n", "***", '""', "- : ( )", "\x00\x00"])
+def test_a_minus_word_is_excluded_and_a_hyphen_joins() -> None:
+    assert build_match("sanctions -Russia -ещё") == '"sanction"*'
+    assert excluded("sanctions -Russia -ещё") == (("russia", True), ("ещё", False), ("еще", False))
+    assert excluded("военно-технический - -- 2-3") == ()  # hyphens and dashes, no -word
+    assert build_match("военно-технический") == '"военно техническ"*'
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", "\t\n", "***", '""', "- : ( )", "\x00\x00", "-russia -ОДКБ"]
+)
 def test_a_query_without_words_is_an_empty_query(query: str) -> None:
     with pytest.raises(ValueError, match="empty query"):
         build_match(query)

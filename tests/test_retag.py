@@ -13,6 +13,7 @@ from bot.cli.main import main
 from bot.ingest.enrich import Enricher
 from scrapers.models import Article
 from storage import Delivery
+from tests.support.archive import add
 from tests.support.cli import presswatch
 from tests.support.postgres import storage_setting
 
@@ -162,6 +163,33 @@ def test_retag_since_a_day_leaves_older_articles_alone(archive) -> None:
     now = archive.tags()
     assert now["Border guards train together"] == ["[]", []]  # 2022: not retagged
     assert now["New border post opens"] == ['["border"]', ["border"]]
+
+
+def test_retag_since_is_each_sources_local_day(tmp_path, backend) -> None:
+    # odkb-csto.org's day-only dates are Moscow midnights: 2 January is 21:00 UTC on 1 January,
+    # and search's --since 2023-01-02 finds it; retag's must take it too, and not 20:00 UTC
+    # (1 January in Moscow) nor a UTC source's 1 January 22:00.
+    store = backend.open()
+    storage = storage_setting(store, tmp_path / "archive.db")
+    moscow, utc = "odkb-csto-en", "tass-com"
+    add(store, "Border day 2", source=moscow, published=datetime(2023, 1, 1, 21, tzinfo=UTC))
+    add(store, "Border day 1", source=moscow, published=datetime(2023, 1, 1, 20, tzinfo=UTC))
+    add(store, "Border UTC day 1", source=utc, published=datetime(2023, 1, 1, 22, tzinfo=UTC))
+    store.close()
+    config = write_config(tmp_path, NEW, storage)
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'[[sources]]\nkey = "{moscow}"\nkind = "html"\nurl = "https://en.odkb-csto.org/"\n'
+        'link_pattern = "/news/"\ntimezone = "Europe/Moscow"\n',
+        encoding="utf-8",
+    )
+    result = presswatch("retag", "--since", "2023-01-02", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "retagged 1 article(s) since 2023-01-02: 1 got other" in result.stderr
+    tags = Archive(str(config), backend).tags()
+    assert tags["Border day 2"] == ['["border"]', ["border"]]
+    assert tags["Border day 1"] == ["[]", []]
+    assert tags["Border UTC day 1"] == ["[]", []]
 
 
 @pytest.mark.parametrize("command", [("retag",), ("outbox", "retry", "1")])

@@ -126,6 +126,36 @@ def test_every_word_must_appear(store) -> None:
     assert titles(search(store.db, "summit astana")) == ["Summit in Astana"]
 
 
+def test_an_upper_case_or_finds_either_side(store) -> None:
+    add(store, "Новые санкции против России", "", lang="ru")
+    add(store, "EU sanctions talks", "")
+    add(store, "Collective security summit", "")
+    add(store, "Weather report", "")
+    found = search(store.db, 'санкциях OR sanctions OR "collective security"')
+    assert sorted(titles(found)) == [
+        "Collective security summit",
+        "EU sanctions talks",
+        "Новые санкции против России",
+    ]
+    assert titles(search(store.db, "санкции OR sanctions talks")) == ["EU sanctions talks"]
+    assert search(store.db, "sanctions or summit") == []  # lower-case "or" is a word to find
+
+
+def test_a_minus_word_leaves_out_the_articles_that_hold_it(store) -> None:
+    add(store, "EU extends sanctions against Russia", "")
+    add(store, "Sanctions on Belarus", "Minsk replied.")
+    add(store, "Новые санкции против России", "", lang="ru")
+    add(store, "Санкции и Минск", "", lang="ru")
+    assert titles(search(store.db, "sanctions -russia")) == ["Sanctions on Belarus"]
+    assert titles(search(store.db, "санкции -России")) == ["Санкции и Минск"]  # any form, too
+    found = search(store.db, "sanctions OR санкции -minsk -минске")
+    assert sorted(titles(found)) == [
+        "EU extends sanctions against Russia",
+        "Новые санкции против России",
+    ]
+    assert search(store.db, "sanctions -sanctions") == []
+
+
 def test_a_title_match_outranks_a_body_match(store) -> None:
     # Unweighted, the short body that says "border" twice would win; the title weighs more.
     filler = " ".join(["The delegations discussed plans for cooperation."] * 6)

@@ -57,7 +57,9 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "query",
         nargs="+",
         metavar="QUERY",
-        help='words (all must appear, any word form); "quoted words" form a phrase',
+        help='words (all must appear, any word form); "quoted words" form a phrase; '
+        "A OR B finds either; -word leaves out articles with it (quote the query or put -- "
+        "before it: presswatch search -- sanctions -russia)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
@@ -67,18 +69,7 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "(peacekeeping, Миротворчество)",
     )
     sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
-    sub.add_argument(
-        "--since",
-        type=day,
-        metavar="YYYY-MM-DD",
-        help="published on or after this day (each source's local day)",
-    )
-    sub.add_argument(
-        "--until",
-        type=day,
-        metavar="YYYY-MM-DD",
-        help="published on or before this day (each source's local day)",
-    )
+    _day_range(sub)
     sub.add_argument(
         "--limit",
         type=whole(1, _MAX_RESULTS),
@@ -98,15 +89,8 @@ def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     if not any(char.isalnum() for char in " ".join(args.query)):
         raise UsageError("search: empty query: give at least one word")
-    if args.since and args.until and args.since > args.until:
-        raise UsageError(
-            f"search: --since {args.since:%Y-%m-%d} is after --until {args.until:%Y-%m-%d}: "
-            "nothing could match"
-        )
     config = load_config(args.config)
-    # Days are each source's local days: a day-only date (local midnight) falls on its own day.
-    since = local_days(args.since, config.sources) if args.since else None
-    until = local_days(args.until + timedelta(days=1), config.sources) if args.until else None
+    since, until = _days("search", args, config)
     with open_archive(config, read_only=True) as store:
         if args.source:
             _check_source(args.source, config, store)
@@ -123,7 +107,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
             )
         except ValueError as exc:
-            raise UsageError(f"search: {exc}: give at least one word") from exc
+            only = (
+                " to find (a -word only leaves articles out)" if "-" in " ".join(args.query) else ""
+            )
+            raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
     print_hits(hits, args.format, sys.stdout)
@@ -137,6 +124,30 @@ def _cmd_search(args: argparse.Namespace) -> int:
     elif not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
     return EXIT_OK
+
+
+def _day_range(sub: argparse.ArgumentParser) -> None:
+    """Add --since and --until, days read in each source's zone (see `_days`)."""
+    for name, side in (("--since", "on or after"), ("--until", "on or before")):
+        sub.add_argument(
+            name,
+            type=day,
+            metavar="YYYY-MM-DD",
+            help=f"only articles published {side} this day (each source's local day)",
+        )
+
+
+def _days(command: str, args: argparse.Namespace, config: Config) -> tuple:
+    """Return --since's and the day after --until's starts in each source's zone (or None): a
+    day-only date (local midnight) falls on its own day. Refuse a range that holds no day."""
+    if args.since and args.until and args.since > args.until:
+        raise UsageError(
+            f"{command}: --since {args.since:%Y-%m-%d} is after --until {args.until:%Y-%m-%d}: "
+            "nothing could match"
+        )
+    since = local_days(args.since, config.sources) if args.since else None
+    until = local_days(args.until + timedelta(days=1), config.sources) if args.until else None
+    return since, until
 
 
 def _check_source(key: str, config: Config, store: Store) -> None:
@@ -173,12 +184,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
         help="each article's url is the link posts give (tracking parameters dropped), "
         "raw_url the URL as archived",
     )
-    sub.add_argument(
-        "--since",
-        type=day,
-        metavar="YYYY-MM-DD",
-        help="only articles published on or after this day (each source's local day)",
-    )
+    _day_range(sub)
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
@@ -192,12 +198,12 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
 def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
     config = load_config(args.config)
+    since, until = _days("export", args, config)
     started = time.monotonic()
     with open_archive(config, read_only=True) as store:
-        since = local_days(args.since, config.sources) if args.since else None
-        total = store.reports.count(since=since)
+        total = store.reports.count(since=since, until=until)
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
-        rows = store.reports.articles(since=since)
+        rows = store.reports.articles(since=since, until=until)
         if args.output:
             count = _export_to_file(rows, args.output, args.format, progress)
         else:
@@ -371,7 +377,7 @@ COMMANDS: list[Command] = [
     Command(
         "export",
         "stream the whole archive as JSON lines or CSV, with a progress bar",
-        "presswatch export --format jsonl --since 2024-01-01 --output archive.jsonl "
+        "presswatch export --format jsonl --since 2024-01-01 --until 2024-03-31 --output q1.jsonl "
         "--config presswatch.toml",
         _cmd_export,
         _args_export,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from bot.archive import open_archive
-from bot.cli.common import EXIT_OK, Command
+from bot.cli.common import EXIT_OK, Command, day, local_days
 from bot.cli.progress import Progress, show_progress
 from bot.config import load_config
 from bot.text.classify import Taxonomy
@@ -24,6 +24,7 @@ from storage.records import iso
 
 if TYPE_CHECKING:
     from bot.ingest.enrich import Enricher
+    from storage.hits import Bound
     from storage.retag import Retagging, RetagProgress
 
 _BATCH = 200  # articles per transaction: a stop loses at most this much work
@@ -42,7 +43,10 @@ def fingerprint(taxonomy: Taxonomy) -> str:
 
 def _args_retag(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
-        "--since", type=_day, metavar="YYYY-MM-DD", help="only articles published on or after"
+        "--since",
+        type=day,
+        metavar="YYYY-MM-DD",
+        help="only articles published on or after this day (each source's local day)",
     )
     sub.add_argument("--restart", action="store_true", help="start over, even if done before")
     sub.add_argument("--progress", action="store_true", help="draw the progress bar off a TTY")
@@ -55,7 +59,10 @@ def _cmd_retag(args: argparse.Namespace) -> int:
     from storage.retag import Retagging  # noqa: PLC0415
 
     config = load_config(args.config)
-    since = iso(args.since) or ""
+    since = iso(args.since) or ""  # names the span in retag_progress
+    # The day is each source's local day, as search's and export's (a day-only date is its
+    # source's local midnight: 21:00 UTC the day before in Moscow).
+    start = local_days(args.since, config.sources) if args.since else None
     with open_archive(config, existing=True) as store:
         retag = Retagging(store.db)
         enricher = Enricher(config.enrich, store)
@@ -69,7 +76,9 @@ def _cmd_retag(args: argparse.Namespace) -> int:
             )
             return EXIT_OK
         if progress is None or args.restart:
-            progress = retag.begin(fingerprint=mark, since=since, now=datetime.now(UTC))
+            progress = retag.begin(
+                fingerprint=mark, since=since, start=start, now=datetime.now(UTC)
+            )
         else:
             print(
                 f"resuming: {progress.done:,} of {progress.total:,} articles were done",
@@ -79,7 +88,7 @@ def _cmd_retag(args: argparse.Namespace) -> int:
             progress.total, stream=sys.stderr, enabled=show_progress(args), label="retag"
         )
         bar.count = progress.done
-        done, changed = _run(retag, enricher, progress, bar)
+        done, changed = _run(retag, enricher, progress, bar, start=start)
     bar.finish(
         f"retagged {done:,} article(s){_span(args)}: {changed:,} got other topics or tags; "
         "no post was sent or edited"
@@ -88,13 +97,18 @@ def _cmd_retag(args: argparse.Namespace) -> int:
 
 
 def _run(
-    retag: Retagging, enricher: Enricher, progress: RetagProgress, bar: Progress
+    retag: Retagging,
+    enricher: Enricher,
+    progress: RetagProgress,
+    bar: Progress,
+    *,
+    start: Bound | None,
 ) -> tuple[int, int]:
     """Retag batch after batch; return (articles retagged in this run, of them changed)."""
     from storage.retag import Retagged  # noqa: PLC0415 - see _cmd_retag
 
     done = changed = 0
-    while batch := retag.batch(since=progress.since, after=progress.last_id, limit=_BATCH):
+    while batch := retag.batch(start=start, after=progress.last_id, limit=_BATCH):
         tags = []
         for article_id, article in batch:
             enriched = enricher.enrich(article)
@@ -106,14 +120,6 @@ def _run(
         bar.advance(len(batch))
     retag.finish(progress, now=datetime.now(UTC))
     return done, changed
-
-
-def _day(text: str) -> datetime:
-    """Parse YYYY-MM-DD as midnight UTC (argparse type)."""
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _span(args: argparse.Namespace) -> str:

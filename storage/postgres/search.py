@@ -21,14 +21,14 @@ from ..hits import (
     MARK_OPEN,
     Bound,
     SearchHit,
+    date_range,
     dicts,
     filters,
     hit,
     ordered,
-    published_bound,
     storable,
 )
-from ..match import Term
+from ..match import Term, excluded
 from ..match import terms as match_terms
 
 # Relevance is ranked among this many matches, newest first. Smaller than SQLite's window: a
@@ -68,7 +68,7 @@ def search(
     terms = match_terms(query)
     if limit <= 0 or not storable(source, topic, lang):
         return []
-    tsquery, params = _tsquery(terms)
+    tsquery, params = _tsquery(terms, excluded(query))
     wanted = limit + max(10, limit // 2)
     if source or topic or lang or since or until:
         ranked = _filtered(
@@ -167,7 +167,8 @@ def _candidates(
     if topic:
         where, args = filters(lang=lang)
         join = " join article_search a on a.id = t.article_id" if where else ""
-        dated, dates = _dates("t", since=since, until=until)
+        dated, dates = date_range("t", since=since, until=until)
+        dated = f" and {dated}" if dated else ""
         if source:
             return (
                 "select t.article_id as id, t.published_at as at "
@@ -191,23 +192,18 @@ def _candidates(
     )
 
 
-def _dates(alias: str, *, since: Bound | None, until: Bound | None) -> tuple[str, list]:
-    """Return the 'and …' SQL of a date range on `alias`.published_at, and its arguments."""
-    where, args = "", []
-    for bound, op in ((since, ">="), (until, "<")):
-        if bound:
-            sql, bound_args = published_bound(alias, op, bound)
-            where, args = f"{where} and {sql}", [*args, *bound_args]
-    return where, args
-
-
-def _tsquery(terms: list[Term]) -> tuple[str, list[str]]:
-    """Return the tsquery SQL of the terms (alternatives ORed, terms ANDed) and its parameters."""
+def _tsquery(terms: list[Term], unwanted: Term = ()) -> tuple[str, list[str]]:
+    """Return the tsquery SQL of the terms (alternatives ORed, terms ANDed), none of the
+    `unwanted` alternatives (-words) beside them, and its parameters."""
     groups, params = [], []
     for term in terms:
         # Both configurations fold ё into е: a term's ё/е spellings are one alternative here.
         alternatives = dict.fromkeys(text.replace("ё", "е") for text, _ in term)
         groups.append("(" + " || ".join([_ALTERNATIVE] * len(alternatives)) + ")")
+        params += [text for text in alternatives for _ in range(2)]
+    if unwanted:
+        alternatives = dict.fromkeys(text.replace("ё", "е") for text, _ in unwanted)
+        groups.append("!!(" + " || ".join([_ALTERNATIVE] * len(alternatives)) + ")")
         params += [text for text in alternatives for _ in range(2)]
     return "(" + " && ".join(groups) + ")", params
 
