@@ -106,20 +106,29 @@ def test_search_without_words_is_one_clear_line(config) -> None:
     assert result.stderr.strip() == "presswatch: search: empty query: give at least one word"
 
 
-def test_search_leaves_out_a_minus_word_after_two_dashes_or_in_quotes(config) -> None:
+def test_search_leaves_out_a_minus_word_as_typed_after_two_dashes_or_in_quotes(config) -> None:
     words = ("sanctions", "OR", "summit", "-russia")
+    typed = presswatch("search", *words, "--format", "json", "-q", "--config", str(config))
     dashes = presswatch("search", "--format", "json", "--config", str(config), "--", *words)
     quoted = presswatch("search", " ".join(words), "--format", "json", "--config", str(config))
-    assert dashes.stdout == quoted.stdout
+    assert typed.returncode == 0, typed.stderr
+    assert typed.stdout == dashes.stdout == quoted.stdout
     assert [h["title"] for h in json.loads(quoted.stdout)] == [
         "Collective security summit in Minsk"
     ]
-    only = presswatch("search", "--config", str(config), "--", "-russia")
-    assert only.returncode == 2
-    assert only.stderr.strip() == (
-        "presswatch: search: empty query: give at least one word to find "
-        "(a -word only leaves articles out)"
-    )
+    for only in (
+        presswatch("search", "--config", str(config), "--", "-russia"),
+        presswatch("search", "-russia", "--config", str(config)),
+    ):
+        assert only.returncode == 2
+        assert only.stderr.strip() == (
+            "presswatch: search: empty query: give at least one word to find "
+            "(a -word only leaves articles out)"
+        )
+    none = presswatch("search", "--config", str(config))
+    assert (none.returncode, none.stderr.strip()) == (
+        2, "presswatch: search: empty query: give at least one word"
+    )  # fmt: skip
 
 
 def test_search_with_no_match_says_so(config) -> None:

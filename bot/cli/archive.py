@@ -55,11 +55,11 @@ EXPORT_COLUMNS = (*ARCHIVED_COLUMNS, "raw_url")
 def _args_search(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "query",
-        nargs="+",
+        nargs="*",  # none: told as an empty query, as a -word alone is
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
-        "A OR B finds either; -word leaves out articles with it (quote the query or put -- "
-        "before it: presswatch search -- sanctions -russia)",
+        "A OR B finds either; -word leaves out articles with it (presswatch search sanctions "
+        "-russia)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(

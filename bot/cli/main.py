@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from bot.cli.common import (
@@ -36,7 +37,10 @@ DEFAULT_CONFIG = "presswatch.toml"
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     parser = build_parser()
+    argv, minus = minus_words(list(sys.argv[1:] if argv is None else argv))
     args, extra = parser.parse_known_args(argv)
+    if minus:
+        args.query = [*getattr(args, "query", []), *minus]
     if extra:  # told by the command's own parser, so the hint names its --help, not the list's
         getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "handler", None):
@@ -68,6 +72,26 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+
+
+# A search word to leave out ("-russia", "-россия"); not -v, -vv, -q (log options).
+_MINUS_WORD = re.compile(r"-[^\W\d_].*", re.DOTALL)
+_LOG_FLAGS = re.compile(r"-[vq]+")
+
+
+def minus_words(argv: list[str]) -> tuple[list[str], list[str]]:
+    """Take a search's -words out of `argv` (argparse would read them as unknown options): return
+    the rest and them, in order. Other commands, and everything after `--`, are left as given."""
+    command = next((arg for arg in argv if not arg.startswith("-")), None)
+    if command != "search":
+        return argv, []
+    end = argv.index("--") if "--" in argv else len(argv)
+    taken = [
+        i
+        for i, arg in enumerate(argv[:end])
+        if _MINUS_WORD.fullmatch(arg) and not _LOG_FLAGS.fullmatch(arg)
+    ]
+    return [a for i, a in enumerate(argv) if i not in taken], [argv[i] for i in taken]
 
 
 def build_parser() -> argparse.ArgumentParser:
