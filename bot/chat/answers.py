@@ -140,7 +140,13 @@ def search_text(
 ) -> str:
     """Answer /search with its hits; `hits` is None when the query holds no word to look for."""
     if hits is None:
-        return say(lang, "Tell me what to look for, e.g. <code>/search CSTO summit</code>.")
+        return say(
+            lang,
+            (
+                "Tell me what to look for, e.g. <code>/search CSTO summit</code>; "
+                "<code>A OR B</code> finds either, <code>-word</code> leaves it out."
+            ),
+        )
     if not hits:
         return say(lang, "Nothing found for “{query}”.", query=echo(query))
     names, zones = _names(sources), _zones(sources)

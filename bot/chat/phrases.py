@@ -41,8 +41,12 @@ _RU = {
     "No articles{about} yet.": "Статей{about} пока нет.",
     "<b>Latest{about}</b>": "<b>Новое{about}</b>",
     "also {names}": "также {names}",
-    "Tell me what to look for, e.g. <code>/search CSTO summit</code>.": (
-        "Напишите, что искать, например: <code>/search саммит ОДКБ</code>."
+    (
+        "Tell me what to look for, e.g. <code>/search CSTO summit</code>; "
+        "<code>A OR B</code> finds either, <code>-word</code> leaves it out."
+    ): (
+        "Напишите, что искать, например: <code>/search саммит ОДКБ</code>; "
+        "<code>А OR Б</code> — любое из двух, <code>-слово</code> — без него."
     ),
     "Nothing found for “{query}”.": "По запросу «{query}» ничего не найдено.",
     "<b>Found for “{query}”</b>": "<b>Найдено по запросу «{query}»</b>",
