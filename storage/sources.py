@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -35,6 +37,20 @@ class Sources:
         """Return what is remembered about a source (defaults for a new one)."""
         row = next(self.db.query("select * from sources where key = ?", [key]), None)
         return SourceState(key=key) if row is None else source_from_row(row)
+
+    def states(self, keys: Iterable[str]) -> dict[str, SourceState]:
+        """Return what is remembered about each of `keys` (defaults for a new one), in one query."""
+        keys = list(dict.fromkeys(keys))
+        if is_postgres(self.db):
+            # One array parameter: the same statement text for any batch, so it stays prepared.
+            rows = self.db.query("select * from sources where key = any(?::text[])", [keys])
+        else:
+            rows = self.db.query(
+                "select * from sources where key in (select value from json_each(?))",
+                [json.dumps(keys)],
+            )
+        found = {row["key"]: source_from_row(row) for row in rows}
+        return {key: found.get(key) or SourceState(key=key) for key in keys}
 
     def record_run(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,8 +202,10 @@ class Store:
         minhash: MinHash | None = None,
         similarity: float | None = None,
         aliases: Iterable[str] = (),
+        also: Callable[[], object] | None = None,
     ) -> int:
-        """Store an article, why it got its topics, its signature and its deliveries in one transaction."""
+        """Store an article, why it got its topics, its signature and its deliveries (and `also`'s
+        writes: a poll's run) in one transaction."""
         with joined(self.db):
             table = self.db["articles"]
             table.insert(
@@ -237,6 +239,8 @@ class Store:
             if minhash is not None and self._neardup is not None:
                 self._neardup.save(article_id, minhash, source_key=source_key, now=now)
             self.posts.enqueue(article_id, deliveries, now=now)
+            if also is not None:
+                also()  # on PostgreSQL in the same round trip, on SQLite the same commit
         article_id = int(table.last_pk)
         if minhash is not None and self._neardup is not None:
             # Indexed only once committed: a rolled-back id could later name another article.

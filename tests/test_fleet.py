@@ -183,10 +183,14 @@ def test_the_one_periodic_job_takes_a_dead_workers_poll_over_before_it_dispatche
     status = "select status::text from procrastinate_jobs where args -> 'sources' ? 'a'"
     seen: list[tuple] = []
 
+    def due() -> list[str]:
+        with psycopg.connect(postgres_archive.url) as conn:
+            seen.append(conn.execute(status).fetchone())
+        return []
+
     class Dispatcher:
-        async def dispatch(self) -> None:
-            with psycopg.connect(postgres_archive.url) as conn:
-                seen.append(conn.execute(status).fetchone())
+        async def dispatch(self) -> None:  # as FleetService's: the look for due sources
+            await jobs.queue_polls(app, due, slots=1)
 
     async def run() -> None:
         async with app.open_async():

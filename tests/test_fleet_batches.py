@@ -151,14 +151,14 @@ def test_a_batch_with_one_failing_source_polls_the_others(postgres_archive, tmp_
         async def go() -> None:
             async with open_app(config, deliver=False) as app:
                 service = FleetService(app)
-                state = app.store.sources.state
+                poll = service._poll_job
 
-                def failing_state(key: str):
-                    if key == "raises":
-                        raise RuntimeError("the archive refused this source's row")
-                    return state(key)
+                async def failing_poll(source, **kwargs):
+                    if source.key == "raises":
+                        raise RuntimeError("this source's poll crashed")
+                    await poll(source, **kwargs)
 
-                app.store.sources.state = failing_state
+                service._poll_job = failing_poll
                 await service.polls(keys)  # returns: the job succeeds whatever one poll did
 
         asyncio.run(go())
@@ -170,6 +170,32 @@ def test_a_batch_with_one_failing_source_polls_the_others(postgres_archive, tmp_
     ]
     archived = "select count(*) from articles"
     assert rows(postgres_archive.url, archived) == [(6,)]
+
+
+def test_a_batch_reads_its_sources_rows_in_one_query(postgres_archive, tmp_path) -> None:
+    keys = ["a", "b", "c"]
+    with FakeSites() as sites:
+        _serve_feeds(sites, keys)
+        config = load_config(
+            _worker_config(tmp_path, sites, postgres_archive.url, keys), environ={}
+        )
+
+        async def go() -> list[str]:
+            async with open_app(config, deliver=False) as app:
+                service, db, asked = FleetService(app), app.store.db, []
+                query = db.query
+
+                def counted(sql, params=None):
+                    asked.append(sql) if "from sources where key" in sql else None
+                    return query(sql, params)
+
+                db.query = counted
+                await service.polls(keys)
+                return asked
+
+        asked = asyncio.run(go())
+    assert len(asked) == 1  # one round trip for the batch, not one a source
+    assert rows(postgres_archive.url, "select count(*) from runs where status = 'ok'") == [(3,)]
 
 
 def test_a_stalled_batch_is_taken_over_and_polls_nothing_twice(postgres_archive, tmp_path) -> None:

@@ -212,6 +212,17 @@ def test_runs_update_source_state(store: Store) -> None:
     assert [r["status"] for r in runs] == ["ok", "error", "error"]
 
 
+def test_a_batch_of_sources_states_are_read_together_as_one_at_a_time(store: Store) -> None:
+    store.sources.record_run(RunRecord("tass-com", NOW, NOW, "error", error="HTTP 503"))
+    store.sources.record_run(RunRecord("ria-ru", NOW, NOW, "ok"), etag='"e"', baseline=True)
+    keys = ["ria-ru", "new-one", "tass-com", "ria-ru"]
+    states = store.sources.states(keys)
+    assert list(states) == ["ria-ru", "new-one", "tass-com"]  # each once, in the given order
+    assert states == {key: store.sources.state(key) for key in keys}
+    assert (states["tass-com"].consecutive_failures, states["ria-ru"].etag) == (1, '"e"')
+    assert store.sources.states([]) == {}
+
+
 def test_a_run_records_when_articles_last_came_and_health_facts_see_it(store: Store) -> None:
     store.sources.record_run(RunRecord("tass-com", NOW, NOW, "ok", links_found=3, new_articles=1))
     assert store.health.read("tass-com").newest_at is None

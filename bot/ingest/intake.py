@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -148,8 +148,10 @@ class Intake:
         *,
         now: datetime,
         aliases: tuple[str, ...] = (),
+        also: Callable[[], object] | None = None,
     ) -> bool:
-        """Store and enqueue what the plan says, in one transaction; return True if stored."""
+        """Store and enqueue what the plan says, in one transaction (with `also`'s writes when it
+        adds an article); return True if stored."""
         chosen, article = decision.plan, decision.enriched.article
         if chosen.fate == Fate.UNCHANGED:
             self._store.mark_checked(chosen.article_id, now=now)
@@ -177,6 +179,7 @@ class Intake:
                     reasons=decision.enriched.reasons,
                     minhash=decision.minhash,
                     aliases=aliases,
+                    also=also,
                 )
             if chosen.updates:
                 self._store.posts.enqueue_update(
@@ -193,10 +196,11 @@ class Intake:
         post: bool,
         now: datetime,
         aliases: tuple[str, ...] = (),
+        also: Callable[[], object] | None = None,
     ) -> int:
         """Decide about a newly found article and carry it out; return 1 if stored, 0 if known."""
         decision = self.decide(source_key, article, post=post, now=now)
-        return int(self.carry_out(source_key, decision, now=now, aliases=aliases))
+        return int(self.carry_out(source_key, decision, now=now, aliases=aliases, also=also))
 
     def _decision(
         self,

@@ -12,8 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from bot.ingest.context import PollContext
+from bot.ingest.ending import Ended
 from bot.ingest.failures import backoff_seconds, from_link_only, permanent_failure
 from bot.ingest.health import record_health, steady
 from bot.ingest.intake import gave_up, page_missing
@@ -88,6 +90,7 @@ async def _poll(
         fresh = unseen(links, ctx.store, lookups=lookups)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         problems = [_skipped(source, item) for item in listing.skipped]
+        ended = Ended(source, ctx, links=links, page=page, started=started, problems=problems)
         new, failed, skipped = await store_links(
             source,
             fresh,
@@ -95,32 +98,16 @@ async def _poll(
             post=lambda link: link.url in to_post,
             quiet_stubs=first_run,
             ready=ready,
+            last=ended.with_article(state, lookups),
         )
         problems += failed
         await recheck_known(source, links, ctx, now=started, ready=ready, lookups=lookups)
     except Exception as exc:  # noqa: BLE001 - one broken source never stops the others
         return record_failure(source, ctx, started=started, exc=exc)
-    run = RunRecord(
-        source.key,
-        started,
-        ctx.clock(),
-        RunStatus.PARTIAL if problems else RunStatus.OK,
-        links_found=len(links),
-        new_articles=new,
-        error=_problems_text(problems),
-    )
-    # Links skipped for a transient failure must be seen again: no validators (a 304 would hide
-    # them). The first run's baseline is recorded all the same, from the links that were read:
-    # a first run that failed to read an item silently stores it from the listing instead.
-    _keep(
-        source,
-        run,
-        ctx,
-        known=state,
-        etag=None if skipped else page.etag,
-        last_modified=None if skipped else page.last_modified,
-        baseline=True,
-    )
+    run = ended.written(new)  # recorded with the last new article, in its transaction
+    if run is None:
+        run = ended.run(new, problems)
+        _keep(source, run, ctx, known=state, **ended.state(skipped))
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
@@ -139,14 +126,6 @@ def _skipped(source: Source, item: Skipped) -> str:
     return f"{item.url}: skipped: {item.reason}"
 
 
-def _problems_text(problems: list[str]) -> str | None:
-    """Return a run's error text: how many items failed, and the first few reasons."""
-    if not problems:
-        return None
-    shown = "; ".join(problems[:5])
-    return shown if len(problems) == 1 else f"{len(problems)} item(s) failed: {shown}"
-
-
 async def store_links(
     source: Source,
     links: list[Link],
@@ -155,8 +134,10 @@ async def store_links(
     post: Callable[[Link], bool],
     quiet_stubs: bool = False,
     ready: Ready | None = None,
+    last: Callable[[int, list[str], int], object] | None = None,
 ) -> tuple[int, list[str], int]:
-    """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped).
+    """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped)
+    (`last`: writes to make with the last link's article, given the three as they would be).
 
     A page that fails for good (a 4xx, not HTML, too slow to parse) is stored from what the
     listing said, so it is not retried forever; a transient failure leaves the link unseen for
@@ -171,6 +152,7 @@ async def store_links(
                 prepared, postable = await _read_or_stub(
                     source, link, ctx, problems, stub_transient=stub, ready=ready
                 )
+                also = partial(last, stored + 1, problems, skipped) if last else None
                 # The listing's URL is remembered too, when the page names another canonical URL.
                 stored += ctx.intake.store(
                     source.key,
@@ -178,6 +160,7 @@ async def store_links(
                     post=post(link) and postable,
                     now=ctx.clock(),
                     aliases=(link.canonical_url,),
+                    also=also if link is links[0] else None,
                 )
             except ScrapeError:
                 skipped += 1  # Transient: the link stays unseen and is tried again next poll.

@@ -22,6 +22,7 @@ from bot.app import App
 from bot.service import jobs, timetable
 from bot.service.scheduler import ChatFactory, Service
 from scrapers.models import Source
+from storage import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +62,18 @@ class FleetService(Service):
 
     async def polls(self, keys: list[str]) -> None:
         """Poll a batch of sources at once; one that fails never stops the others or the batch."""
+        # The batch's rows in one query, not one round trip a source: each poll read its own
+        # at its start, and all of them start together.
+        try:
+            states = self.app.store.sources.states(keys)
+        except Exception:  # noqa: BLE001 - each poll reads its own row, and fails on its own
+            log.exception("polls %s: could not read the sources' rows together", keys)
+            states = {}
         try:
             # At once, not in turn: the batch lasts as long as its slowest poll, whose deadline
             # bounds it as it bounds a poll of its own (and so the SIGTERM drain).
-            outcomes = await asyncio.gather(*map(self.poll, keys), return_exceptions=True)
+            polls = (self.poll(key, state=states.get(key)) for key in keys)
+            outcomes = await asyncio.gather(*polls, return_exceptions=True)
         except asyncio.CancelledError:
             if not self._stop.is_set():
                 raise
@@ -73,15 +82,16 @@ class FleetService(Service):
             if isinstance(outcome, BaseException):
                 log.error("poll %s: failed", key, exc_info=outcome)
 
-    async def poll(self, key: str) -> None:
-        """Poll one source, unless it is not ours to know or another worker just polled it."""
+    async def poll(self, key: str, *, state: SourceState | None = None) -> None:
+        """Poll one source, unless it is not ours to know or another worker just polled it
+        (`state`: its row, when the batch read it)."""
         source = next((s for s in self.app.config.sources if s.key == key), None)
         if source is None:
             log.warning("poll %s: not in this worker's config; reload it to match the others", key)
             return
         # One read of the source's row serves this check, the pause and backoff check, and the
         # poll itself (its validators and baseline): each read is a round trip to the server.
-        state = self.app.store.sources.state(key)
+        state = state or self.app.store.sources.state(key)
         half = datetime.now(UTC) - timedelta(seconds=source.every_seconds / 2)
         if state.polled_since(half):
             return  # a poll queued twice (a retry, a dispatcher's race) runs once

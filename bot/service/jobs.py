@@ -30,7 +30,7 @@ from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from psycopg.pq import TransactionStatus
 
-from storage.postgres.fleet import DISPATCHING, alone
+from storage.postgres.fleet import DISPATCHING, TAKE_OVER, alone
 
 log = logging.getLogger(__name__)
 
@@ -86,11 +86,7 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
     @app.periodic(cron=f"* * * * * */{DISPATCH}", periodic_id="dispatch")
     @app.task(name="presswatch.dispatch", pass_context=True, queueing_lock="dispatch")
     async def dispatch(context: procrastinate.JobContext, timestamp: int) -> None:
-        try:
-            # First, so that a dead worker's polls are queued again before due ones are looked for.
-            await take_over(app)
-        finally:
-            await _worker(context).dispatch()  # a failed take-over must not stop the polls
+        await _worker(context).dispatch()  # a dead worker's jobs first: see queue_polls
 
     # No longer periodic: runs what a worker of an earlier version queued, during an upgrade.
     @app.task(name="presswatch.recover", pass_context=True, queueing_lock="recover")
@@ -177,15 +173,24 @@ def batches(keys: Sequence[str], *, slots: int, cap: int = BATCH) -> list[list[s
 async def queue_polls(
     app: procrastinate.App, due: Callable[[], Sequence[str]], *, slots: int
 ) -> int:
-    """Look for due sources and queue their polls in batches; return how many sources were queued.
+    """Run again the jobs of dead workers (take_over), then look for due sources and queue their
+    polls in batches; return how many sources were queued.
 
-    One run at a time for all workers: two dispatcher runs that overlapped would both read a
-    source as due before either's batch exists, and queue it twice. A run that finds another
-    under way leaves the polls to it (the next run looks again).
+    One run of each at a time for all workers, each under its lock, both taken in one round trip
+    on one connection: two dispatcher runs that overlapped would both read a source as due before
+    either's batch exists, and queue it twice. A run that finds a lock taken leaves that part to
+    the run under way (the next run looks again).
     """
-    async with app.connector.pool.connection() as conn:  # autocommit: the lock is the session's
-        async with alone(conn, DISPATCHING) as held:
-            if not held:
+    async with app.connector.pool.connection() as conn:  # autocommit: the locks are the session's
+        async with alone(conn, TAKE_OVER, DISPATCHING) as (taking, dispatching):
+            if taking:
+                # First, so that a dead worker's polls are queued again before due ones are looked
+                # for; a failed take-over must not stop the polls.
+                try:
+                    await _retry_stalled(app.job_manager)
+                except Exception:  # noqa: BLE001 - logged; the next run looks again
+                    log.exception("the look for dead workers' jobs failed")
+            if not dispatching:
                 return 0
             chunks = batches(due(), slots=slots)
             # Committed before the lock is let go: the next run's look already sees these.
@@ -221,7 +226,7 @@ async def take_over(app: procrastinate.App) -> int:
     another under way leaves it to that one (the next dispatcher run looks again).
     """
     async with app.connector.pool.connection() as conn:  # autocommit: the lock is the session's
-        async with alone(conn) as held:
+        async with alone(conn, TAKE_OVER) as (held,):
             return await _retry_stalled(app.job_manager) if held else 0
 
 

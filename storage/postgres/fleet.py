@@ -176,12 +176,16 @@ class Fleet:
 
 
 @asynccontextmanager
-async def alone(connection: Any, key: tuple[int, int] = TAKE_OVER) -> AsyncIterator[bool]:
-    """Hold a session advisory lock on an autocommit async connection if free: yield whether held."""
-    tried = await connection.execute("select pg_try_advisory_lock(%s, %s)", key)
-    held = (await tried.fetchone())[0]
+async def alone(connection: Any, *keys: tuple[int, int]) -> AsyncIterator[tuple[bool, ...]]:
+    """Hold each of these session advisory locks (by default TAKE_OVER's) that is free, on an
+    autocommit async connection: yield which are held. One round trip to take them, one to let go."""
+    keys = keys or (TAKE_OVER,)
+    tries = ", ".join(["pg_try_advisory_lock(%s, %s)"] * len(keys))
+    tried = await connection.execute(f"select {tries}", [n for key in keys for n in key])
+    held = tuple(await tried.fetchone())
     try:
         yield held
     finally:
-        if held:
-            await connection.execute("select pg_advisory_unlock(%s, %s)", key)
+        if mine := [key for key, got in zip(keys, held, strict=True) if got]:
+            frees = ", ".join(["pg_advisory_unlock(%s, %s)"] * len(mine))
+            await connection.execute(f"select {frees}", [n for key in mine for n in key])
