@@ -6,6 +6,8 @@ import argparse
 import os
 import statistics
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import bench.archive
@@ -33,6 +35,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
+    parser.add_argument(
+        "--warm", type=int, default=1, help="untimed runs of each query first (past 10: prepared)"
+    )
+    parser.add_argument(
+        "--reference-prepared",
+        action="store_true",
+        help="first time the queries with the ranking statements prepared (the code before a7389c2)",
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="skip the fill: time queries on an existing --db"
     )
@@ -73,7 +83,16 @@ def main(argv: list[str] | None = None) -> int:
             store.db.execute("pragma wal_checkpoint(truncate)")
             size, engine = os.path.getsize(args.db), f"SQLite {_sqlite_version()}"
         count = store.db.execute("select count(*) from articles").fetchone()[0]
-        times = latencies(store, runs=args.runs)
+        if args.reference_prepared:
+            with prepared_ranking():
+                before = latencies(store, runs=args.runs, warm=args.warm)
+        times = latencies(store, runs=args.runs, warm=args.warm)
+    if args.reference_prepared:
+        print("Reference: ranking statements prepared\n")
+        print(
+            table(count=count, size=size, rates=None, times=before, command=command, engine=engine)
+        )
+        print()
     print(table(count=count, size=size, rates=rates, times=times, command=command, engine=engine))
     return 0
 
@@ -109,6 +128,19 @@ def table(
             f"({len(values)} runs) | {statistics.median(values):.1f} / {p95(values):.1f} ms | {goal} |"
         )
     return "\n".join(lines)
+
+
+@contextmanager
+def prepared_ranking() -> Iterator[None]:
+    """Run PostgreSQL's ranking statements as psycopg's default does (prepared after 5 runs)."""
+    from storage.postgres import search as pg_search
+
+    unprepared = pg_search._ranked
+    pg_search._ranked = lambda db, sql, params: db.execute(sql, params).fetchall()
+    try:
+        yield
+    finally:
+        pg_search._ranked = unprepared
 
 
 def _sqlite_version() -> str:

@@ -103,11 +103,14 @@ class PgDatabase:
             return False
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
-    def execute(self, sql: str, params: Sequence[Any] | None = None) -> psycopg.Cursor:
+    def execute(
+        self, sql: str, params: Sequence[Any] | None = None, *, prepare: bool | None = None
+    ) -> psycopg.Cursor:
         """Run one statement and return its cursor (tuples); a write outside `atomic()` commits."""
         cursor = self.conn.cursor()
         with storage_errors(_first_line(sql)):
-            return cursor.execute(*_bound(pyformat(sql), _values(params)))
+            # prepare=False: planned anew each time (psycopg's cursor.execute; see search.py).
+            return cursor.execute(*_bound(pyformat(sql), _values(params)), prepare=prepare)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row of parameters, pipelined."""

@@ -8,6 +8,10 @@ replaces SQLite's spelled-out word forms. Relevance is `ts_rank` with title, lea
 weighted 10:4:1 (SQLite's bm25 weights), ranked among the newest RANK_WINDOW matches (newest by
 publication when a source or a date range narrows the search, by id otherwise).
 
+The statements that rank matches are never prepared (`_ranked`): a prepared statement soon runs
+a generic plan, blind to the words' frequency, and a common word's plan then reads every match
+instead of the newest few (5-30 times slower; BENCHMARKS.md, "prepared search").
+
     ValueError("empty query")     the text holds no word to search for
 """
 
@@ -95,19 +99,21 @@ def _newest(db: Any, tsquery: str, params: list[str]) -> list[tuple[int, float]]
     pick the index for a common phrase, guessing its words independent: seconds, not ms.)
     """
     rank = f"-ts_rank({WEIGHTS}, sv, {tsquery})"
-    found = db.execute(
+    found = _ranked(
+        db,
         f"""select id, {rank} from (select id, sv from article_search order by id desc limit ?) w
             where sv @@ {tsquery} order by id desc limit ?""",
         [*params, WALK, *params, RANK_WINDOW],
-    ).fetchall()
+    )
     if len(found) < RANK_WINDOW:
-        found += db.execute(
+        found += _ranked(
+            db,
             f"""select id, {rank} from article_search
                 where sv @@ {tsquery}
                   and id < (select id from article_search order by id desc offset ? limit 1)
                 order by id desc limit ?""",
             [*params, *params, WALK - 1, RANK_WINDOW - len(found)],
-        ).fetchall()
+        )
     return found
 
 
@@ -122,14 +128,15 @@ def _filtered(db: Any, tsquery: str, params: list[str], **given: Any) -> list[tu
     """
     candidates, args = _candidates(**given)
     # The walk's order is the outer order of the nested loop: the LIMIT stops it early.
-    found = db.execute(
+    found = _ranked(
+        db,
         f"""select m.id, -ts_rank({WEIGHTS}, m.sv, {tsquery})
             from ({candidates} limit {FILTERED_WALK}) c
             cross join lateral (select s.id, s.sv from article_search s
                                 where s.id = c.id and s.sv @@ {tsquery}) m
             order by c.at desc limit ?""",
         [*params, *args, *params, RANK_WINDOW],
-    ).fetchall()
+    )
     if len(found) == RANK_WINDOW:
         return found
     walked = db.execute(
@@ -139,12 +146,21 @@ def _filtered(db: Any, tsquery: str, params: list[str], **given: Any) -> list[tu
         return found  # every article that passes the filters was read
     where, args = filters(**given)
     order = "a.published_at desc" if given["source"] else "a.id desc"
-    return db.execute(
+    return _ranked(
+        db,
         f"""select m.id, -ts_rank({WEIGHTS}, m.sv, {tsquery}) from (
                 select a.id, a.sv from article_search a where a.sv @@ {tsquery}{where}
                 order by {order} limit ?) m""",
         [*params, *params, *args, RANK_WINDOW],
-    ).fetchall()
+    )
+
+
+def _ranked(db: Any, sql: str, params: list) -> list[tuple[int, float]]:
+    """Return the (id, rank) rows of a ranking statement, planned for this query's words."""
+    # Unprepared: PostgreSQL's generic plan of a prepared one guesses every tsquery matches 0.5 %
+    # of the rows, so for a common word it reads all matches through the GIN index (200 ms at 200k
+    # articles) where the walk reads a few thousand (8 ms).
+    return db.execute(sql, params, prepare=False).fetchall()
 
 
 def _candidates(
