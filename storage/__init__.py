@@ -2,7 +2,14 @@
 
 from importlib import import_module
 
-from .lock import AlreadyRunning, ConstraintViolation, InstanceLock, StorageError, lock_holder
+from .lock import (
+    AlreadyRunning,
+    ConstraintViolation,
+    InstanceLock,
+    OutdatedArchive,
+    StorageError,
+    lock_holder,
+)
 from .records import (
     ChannelState,
     Delivery,
@@ -37,6 +44,7 @@ __all__ = [
     "RunStatus",
     "SourceCondition",
     "SourceState",
+    "OutdatedArchive",
     "StorageError",
     "Store",
     "TagKind",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from .lock import InstanceLock, StorageError
+from .lock import InstanceLock, OutdatedArchive, StorageError
 from .records import DedupConfig, Scrub, unchanged
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ class Backend(Protocol):
     def open_read_only(self, *, dedup: DedupConfig | None = None) -> Store: ...
 
     def exists(self) -> bool: ...
+
+    def require_current(self) -> None: ...
 
     def lock(self, *, role: str = "") -> Lock: ...
 
@@ -97,7 +99,23 @@ class SqliteBackend:
         """Open the existing archive so that nothing can be written."""
         if not self.exists():
             raise StorageError(f"no archive at {self.path} yet: run `presswatch once` first")
+        self.require_current()
         return _store().open_read_only(self.path, dedup=dedup)
+
+    def require_current(self) -> None:
+        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
+        from sqlite_utils import Database  # with the store: sqlite-utils only when opened
+
+        from . import readonly
+        from .migrations import migrations
+
+        db = Database(readonly.connect(self.path, timeout=10), execute_plugins=False)
+        try:
+            pending = [migration.name for migration in migrations.pending(db)]
+        finally:
+            db.close()
+        if pending:  # a read's queries would name columns the archive lacks
+            raise OutdatedArchive(str(self.path), pending)
 
     def exists(self) -> bool:
         """Return True once the file is there."""

@@ -1,6 +1,7 @@
 """The archive's errors, and the lock that keeps one writing process per archive.
 
 StorageError             the database cannot be opened or used
+├── OutdatedArchive      an older presswatch wrote it; a read-only command cannot update it
 ├── AlreadyRunning       another presswatch process holds the database's lock
 └── ConstraintViolation  a write broke a uniqueness or reference rule (PostgreSQL; SQLite raises
                          sqlite3.IntegrityError)
@@ -15,6 +16,17 @@ from pathlib import Path
 
 class StorageError(Exception):
     """The database cannot be opened or used."""
+
+
+class OutdatedArchive(StorageError):
+    """The archive lacks migrations this presswatch needs; a read-only command cannot apply them."""
+
+    def __init__(self, where: str, pending: list[str]) -> None:
+        super().__init__(
+            f"{where}: the archive is from an older presswatch ({len(pending)} update(s) to "
+            f"apply, from {pending[0]}): restart the service, or run `presswatch once`, to bring "
+            "it up to date"
+        )
 
 
 class AlreadyRunning(StorageError):

@@ -22,7 +22,7 @@ from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address,
 from bot.config import Config, load_config
 from bot.config.fields import authority
 from bot.service.overview import items_left_out, note, when
-from storage import OutboxState, RunStatus, StorageError, lock_holder
+from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
 _COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
@@ -34,6 +34,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
     with open_backend(config) as backend:
         if not backend.exists():
             print(f"no archive at {backend} yet: run `presswatch once` or `presswatch run` first")
+            return EXIT_FAILED
+        try:
+            backend.require_current()
+        except OutdatedArchive as exc:
+            print(exc)
             return EXIT_FAILED
         try:
             snapshot = read_snapshot(backend, full=True, deadline=10.0)

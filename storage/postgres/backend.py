@@ -18,7 +18,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from ..lock import AlreadyRunning, StorageError
+from ..lock import AlreadyRunning, OutdatedArchive, StorageError
 from ..neardup import DedupConfig
 from ..records import Scrub, iso, unchanged
 from ..store import Store
@@ -122,7 +122,15 @@ class PostgresBackend:
         """Return a store that cannot write (reports while the service runs)."""
         if not self.exists():
             raise StorageError(f"no archive in {self.url} yet: run `presswatch once` first")
+        self.require_current()
         return Store(PgDatabase(self.pool, read_only=True, backend=self), dedup=dedup)
+
+    def require_current(self) -> None:
+        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
+        done = set(migrations.applied(PgDatabase(self.pool, read_only=True, backend=self)))
+        pending = [fn.__name__ for fn in migrations.MIGRATIONS if fn.__name__ not in done]
+        if pending:  # a read's queries would name columns the archive lacks
+            raise OutdatedArchive(self.url, pending)
 
     def exists(self) -> bool:
         """Return True when the database holds an archive (its articles table)."""

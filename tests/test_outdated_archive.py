@@ -1,0 +1,76 @@
+"""A read-only command on an archive an older presswatch wrote (the package upgraded, the service
+not yet restarted) says so in one line, on both backends, rather than failing on a column its
+queries name and the archive lacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from bot.cli.main import main
+from storage.migrations import migrations
+from storage.postgres.migrations import MIGRATIONS, TABLE
+from tests.support.postgres import new_database, rows
+
+# The first migration this session added: status reads the column it adds (outbox.due_at).
+OUTBOX_DUE_AT = "m016_outbox_due_at"
+NEWEST_SQLITE = migrations._migrations[-1].name
+NEWEST_POSTGRES = MIGRATIONS[-1].__name__
+
+
+def _run(command: str, config: Path, capsys) -> tuple[int, str]:
+    """Run a read-only command; return its exit status and the one line it printed."""
+    words = ["news"] if command == "search" else []
+    code = main([command, *words, "--config", str(config)])
+    out = capsys.readouterr()
+    [line] = (out.out + out.err).splitlines()
+    return code, line
+
+
+def _config(tmp_path: Path, storage: str) -> Path:
+    """Write a config with one channel (status then reads the outbox) and no sources."""
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        f"sources = []\n[storage]\n{storage}\n"
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_status_on_an_sqlite_archive_from_before_the_newest_migration_says_so(
+    tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    old = Database(tmp_path / "archive.db")
+    migrations.apply(old, stop_before=OUTBOX_DUE_AT)
+    old.close()
+    config = _config(tmp_path, f'path = "{tmp_path / "archive.db"}"')
+    behind = len(migrations._migrations) - [m.name for m in migrations._migrations].index(
+        OUTBOX_DUE_AT
+    )
+    for command in ("status", "stats", "search"):
+        code, line = _run(command, config, capsys)
+        assert code == 1, command
+        assert line.endswith(
+            f"{tmp_path / 'archive.db'}: the archive is from an older presswatch "
+            f"({behind} update(s) to apply, from {OUTBOX_DUE_AT}): restart the service, or run "
+            "`presswatch once`, to bring it up to date"
+        ), (command, line)
+
+
+@pytest.mark.postgres
+def test_status_on_a_postgresql_archive_missing_a_migration_says_so(
+    postgres, tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    url = new_database(postgres, "presswatch_outdated")
+    rows(url, f"delete from {TABLE} where name = %s returning name", NEWEST_POSTGRES)
+    code, line = _run("status", _config(tmp_path, f'url = "{url}"'), capsys)
+    assert code == 1
+    assert line.endswith(
+        f"the archive is from an older presswatch (1 update(s) to apply, from {NEWEST_POSTGRES}): "
+        "restart the service, or run `presswatch once`, to bring it up to date"
+    ), line
