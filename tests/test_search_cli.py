@@ -125,6 +125,8 @@ def test_search_leaves_out_a_minus_word_as_typed_after_two_dashes_or_in_quotes(c
             "presswatch: search: empty query: give at least one word to find "
             "(a -word only leaves articles out)"
         )
+    helped = presswatch("search", "sanctions", "-h", "--config", str(config))
+    assert helped.returncode == 0 and helped.stdout.startswith("usage: presswatch search")
     none = presswatch("search", "--config", str(config))
     assert (none.returncode, none.stderr.strip()) == (
         2, "presswatch: search: empty query: give at least one word"

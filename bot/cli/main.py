@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-# A search word to leave out ("-russia", "-россия"); not -v, -vv, -q (log options).
+# A search word to leave out ("-russia", "-россия"); not -h, -v, -vv, -q (the options).
 _MINUS_WORD = re.compile(r"-[^\W\d_].*", re.DOTALL)
-_LOG_FLAGS = re.compile(r"-[vq]+")
+_SHORT_OPTIONS = re.compile(r"-h|-[vq]+")
 
 
 def minus_words(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -89,7 +89,7 @@ def minus_words(argv: list[str]) -> tuple[list[str], list[str]]:
     taken = [
         i
         for i, arg in enumerate(argv[:end])
-        if _MINUS_WORD.fullmatch(arg) and not _LOG_FLAGS.fullmatch(arg)
+        if _MINUS_WORD.fullmatch(arg) and not _SHORT_OPTIONS.fullmatch(arg)
     ]
     return [a for i, a in enumerate(argv) if i not in taken], [argv[i] for i in taken]
 
