@@ -24,7 +24,7 @@ from bot.service.counters import Counters, MeteredSender
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from scrapers.sandbox import InProcess, Parser, Sandbox
-from storage import RunRecord, SourceState, Store
+from storage import RunRecord, SourceState, StorageError, Store
 from storage.backends import Backend
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,10 @@ def reconfigure(app: App, config: Config) -> None:
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
     carry_over_alerts(app.store, config)
-    tell_readers(app.store, config, now=app.poll.clock(), before=app.config)
+    try:
+        tell_readers(app.store, config, now=app.poll.clock(), before=app.config)
+    except StorageError as exc:  # a chat not told stays unmarked: the next start or reload tells it
+        log.error("reload: readers of paused or resumed alerts not told: %s", exc)
     app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
     waiting = app.poll.intake.missing

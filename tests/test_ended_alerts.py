@@ -17,7 +17,7 @@ from bot.config import config_from_dict
 from bot.delivery.readers import tell_readers
 from bot.ingest.routing import subscribers_for
 from scrapers.models import Article
-from storage import Store
+from storage import StorageError, Store
 from storage.migrations import migrations
 from tests.fakes.telegram import DEFAULT_TOKEN
 
@@ -212,3 +212,26 @@ def test_two_workers_of_a_fleet_tell_each_reader_once(postgres_archive, tmp_path
     finally:
         first.close()
         second.close()
+
+
+def test_a_reload_whose_notice_cannot_be_written_still_applies_the_new_config(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    storage = {"path": str(tmp_path / "archive.db")}
+    old = _config(storage, "http://127.0.0.1:9", tmp_path, dropped=False)
+    new = _config(storage, "http://127.0.0.1:9", tmp_path, dropped=True)
+
+    def locked(*args, **kwargs):
+        raise StorageError("database is locked")
+
+    async def reload_while_locked() -> tuple[list[str], list]:
+        async with open_app(old, deliver=False) as app:
+            _follow(app.store, (READER, "topic", "peacekeeping"), (OTHER, "source", "beta"))
+            monkeypatch.setattr(app.store.alerts, "enqueue", locked)
+            reconfigure(app, new)
+            return [s.key for s in app.config.sources], app.store.subscriptions.marked_paused()
+
+    keys, marked = asyncio.run(reload_while_locked())
+    assert keys == [s.key for s in new.sources] != [s.key for s in old.sources]
+    assert marked == []  # nobody was told, so the next start or reload tells them
+    assert "readers of paused or resumed alerts not told: database is locked" in caplog.text
