@@ -1,4 +1,4 @@
-"""Turn any user text into a safe FTS5 MATCH expression of quoted terms, all ANDed.
+"""Turn any user text into a safe FTS5 MATCH expression of quoted terms: ANDed, A OR B either.
 
 User words never reach FTS5's query syntax unquoted. A "quoted phrase" stays a phrase; every
 other chunk is a term on its words whose last word takes its inflected forms (`wordforms`); an
@@ -31,7 +31,7 @@ Term = tuple[tuple[str, bool], ...]
 
 
 def build_match(query: str) -> str:
-    """Return a safe FTS5 MATCH expression: every term quoted, phrases kept, all ANDed."""
+    """Return a safe FTS5 MATCH expression: every term quoted, phrases kept, terms ANDed."""
     return render(terms(query))
 
 
@@ -58,7 +58,8 @@ def _parsed(query: str) -> tuple[list[Term], Term]:
             either = bool(found)  # an OR without two sides (first or last) is left out
             continue
         elif either:
-            found[-1] = tuple(dict.fromkeys((*found[-1], *term)))
+            # Capped as terms are: a pasted list joined by OR must not cost more than one ANDed.
+            found[-1] = tuple(dict.fromkeys((*found[-1], *term)))[:MAX_TERMS]
         else:
             found.append(term)
         either = False

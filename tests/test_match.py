@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from storage.match import build_match, excluded
+from storage.match import MAX_TERMS, build_match, excluded, terms
 from storage.search import SearchHit, latest, search
 from tests.support.archive import add
 
@@ -154,3 +154,11 @@ def test_hostile_input_never_raises_except_empty_query(store, query: str) -> Non
         assert str(exc) == "empty query"
     else:
         assert all(isinstance(h, SearchHit) for h in hits)
+
+
+def test_words_joined_by_or_are_capped_as_words_joined_by_and_are() -> None:
+    """A pasted list of 600 words joined by OR is one term: its alternatives are capped too."""
+    query = " OR ".join(f"word{n}" for n in range(600))
+    [term] = terms(query)
+    assert len(term) == MAX_TERMS
+    assert len(terms(" ".join(f"word{n}" for n in range(600)))) == MAX_TERMS
