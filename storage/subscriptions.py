@@ -90,7 +90,10 @@ class Subscriptions:
 
     def unmark_paused(self, subs: list[Subscription]) -> list[Subscription]:
         """Clear the paused mark of these alerts; return those that had it."""
-        sql = "update subscriptions set told_paused_at = null where id = ? and told_paused_at is not null"
+        sql = (
+            "update subscriptions set told_paused_at = null "
+            "where id = ? and told_paused_at is not null"
+        )
         return [sub for sub in subs if self.db.execute(sql, [sub.id]).rowcount]
 
     def marked_paused(self) -> list[Subscription]:

@@ -34,8 +34,8 @@ PAUSED = (
     "They resume by themselves if I follow them again; /unsubscribe drops one (/mysubs shows "
     "how). What you can follow now: /topics and /sources.\n\n"
     "Подписки приостановлены: тема «Миротворчество», источник «Beta News» — я больше за этим не "
-    "слежу. Они возобновятся сами, если я снова начну; отменить — /unsubscribe (как — в "
-    "/mysubs). Что можно выбрать сейчас: /topics и /sources."
+    "слежу. Они возобновятся сами, если я снова начну за этим следить; отменить — /unsubscribe "
+    "(как — в /mysubs). Что можно выбрать сейчас: /topics и /sources."
 )
 
 

@@ -36,11 +36,11 @@ _NOTICES = {
         ),
         "ru": (
             "Подписка приостановлена: {names} — я больше за этим не слежу. Она возобновится "
-            "сама, если я снова начну; отменить её — /unsubscribe (как — в /mysubs). Что можно "
-            "выбрать сейчас: /topics и /sources.",
+            "сама, если я снова начну за этим следить; отменить её — /unsubscribe (как — "
+            "в /mysubs). Что можно выбрать сейчас: /topics и /sources.",
             "Подписки приостановлены: {names} — я больше за этим не слежу. Они возобновятся "
-            "сами, если я снова начну; отменить — /unsubscribe (как — в /mysubs). Что можно "
-            "выбрать сейчас: /topics и /sources.",
+            "сами, если я снова начну за этим следить; отменить — /unsubscribe (как — "
+            "в /mysubs). Что можно выбрать сейчас: /topics и /sources.",
         ),
     },
     RESUMED: {
@@ -78,8 +78,9 @@ def carry_over_alerts(store: Store, config: Config) -> int:
     )
     for (kind, key), subs in groupby(sorted(dormant, key=lambda s: (s.kind, s.value)),
                                      lambda s: (s.kind, s.value)):  # fmt: skip
-        log.warning("%d reader alert(s) on %r follow it in %s, which the config no longer has: "
-                    "kept, paused until it comes back", len(list(subs)), key, _TABLE[kind])  # fmt: skip
+        log.warning("%d reader alert(s) on %r follow it in %s, which the config no longer "
+                    "has: kept, paused until it comes back",
+                    len(list(subs)), key, _TABLE[kind])  # fmt: skip
     return carried
 
 

@@ -5,7 +5,7 @@ Jobs themselves (polls, deliveries, their locks and retries) are procrastinate's
 tables (migration p006); this module holds the little the archive adds beside them:
 
 - `workers`: one row per running `presswatch run`, its heartbeat and the address it serves
-  /healthz at (migration p012), for `presswatch status`.
+  /healthz at (migration p014), for `presswatch status`.
 - `send_pace`: per chat and per bot, the recent send times and a flood wait's end. A worker
   reserves a send under `SELECT … FOR UPDATE` of the chat's row and the bot's row (always in key
   order, so two workers never deadlock), on the database's clock (machines' clocks may differ).
