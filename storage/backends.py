@@ -99,23 +99,21 @@ class SqliteBackend:
         """Open the existing archive so that nothing can be written."""
         if not self.exists():
             raise StorageError(f"no archive at {self.path} yet: run `presswatch once` first")
-        self.require_current()
-        return _store().open_read_only(self.path, dedup=dedup)
+        store = _store().open_read_only(self.path, dedup=dedup)
+        try:
+            _require_current(store, str(self.path))
+        except OutdatedArchive:
+            store.close()
+            raise
+        return store
 
     def require_current(self) -> None:
         """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
-        from sqlite_utils import Database  # with the store: sqlite-utils only when opened
-
-        from . import readonly
-        from .migrations import migrations
-
-        db = Database(readonly.connect(self.path, timeout=10), execute_plugins=False)
+        store = _store().open_read_only(self.path)
         try:
-            pending = [migration.name for migration in migrations.pending(db)]
+            _require_current(store, str(self.path))
         finally:
-            db.close()
-        if pending:  # a read's queries would name columns the archive lacks
-            raise OutdatedArchive(str(self.path), pending)
+            store.close()
 
     def exists(self) -> bool:
         """Return True once the file is there."""
@@ -127,6 +125,15 @@ class SqliteBackend:
 
     def close(self) -> None:
         """Nothing to release: each store closes its own connection."""
+
+
+def _require_current(store: Store, where: str) -> None:
+    """Raise OutdatedArchive when the SQLite archive lacks a migration this presswatch has."""
+    from .migrations import migrations
+
+    pending = [migration.name for migration in migrations.pending(store.db)]
+    if pending:  # a read's queries would name columns the archive lacks
+        raise OutdatedArchive(where, pending)
 
 
 def in_memory(*, dedup: DedupConfig | None = None, scrub: Scrub = unchanged) -> Store:

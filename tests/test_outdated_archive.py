@@ -74,3 +74,12 @@ def test_status_on_a_postgresql_archive_missing_a_migration_says_so(
         f"the archive is from an older presswatch (1 update(s) to apply, from {NEWEST_POSTGRES}): "
         "restart the service, or run `presswatch once`, to bring it up to date"
     ), line
+
+
+@pytest.mark.postgres
+def test_the_check_gives_its_connection_back_to_the_pool(postgres_archive) -> None:
+    """Each read-only open checks the migrations on a pooled connection and returns it."""
+    for _ in range(postgres_archive.pool.max_size + 2):
+        postgres_archive.require_current()
+        postgres_archive.open_read_only().close()
+    assert postgres_archive.pool.get_stats()["requests_waiting"] == 0

@@ -40,6 +40,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         except OutdatedArchive as exc:
             print(exc)
             return EXIT_FAILED
+        except (sqlite3.Error, StorageError):
+            pass  # the archive cannot be read at all: the snapshot's read below says why
         try:
             snapshot = read_snapshot(backend, full=True, deadline=10.0)
         except (sqlite3.Error, StorageError) as exc:

@@ -127,7 +127,11 @@ class PostgresBackend:
 
     def require_current(self) -> None:
         """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
-        done = set(migrations.applied(PgDatabase(self.pool, read_only=True, backend=self)))
+        db = PgDatabase(self.pool, read_only=True, backend=self)
+        try:
+            done = set(migrations.applied(db))
+        finally:
+            db.close()  # its connection back to the pool
         pending = [fn.__name__ for fn in migrations.MIGRATIONS if fn.__name__ not in done]
         if pending:  # a read's queries would name columns the archive lacks
             raise OutdatedArchive(self.url, pending)
