@@ -65,6 +65,11 @@ def _storage(backend, tmp_path: Path) -> dict:
     return {"url": url} if url else {"path": str(tmp_path / "archive.db")}
 
 
+def _configs(storage: dict, base_url: str, tmp_path: Path) -> tuple:
+    """Return the config before the reload and the one that drops a topic and a source."""
+    return tuple(_config(storage, base_url, tmp_path, dropped=d) for d in (False, True))
+
+
 def _follow(store: Store, *alerts: tuple[int, str, str]) -> None:
     for user, kind, value in alerts:
         store.subscriptions.add(user_id=user, chat_id=str(user), kind=kind, value=value, now=NOW)
@@ -88,9 +93,7 @@ def _texts(telegram, chat: int) -> list[str]:
 def test_a_dropped_topic_and_source_pause_their_alerts_telling_each_reader_once(
     telegram, backend, tmp_path: Path
 ) -> None:
-    storage = _storage(backend, tmp_path)
-    before = _config(storage, telegram.base_url, tmp_path, dropped=False)
-    after = _config(storage, telegram.base_url, tmp_path, dropped=True)
+    before, after = _configs(_storage(backend, tmp_path), telegram.base_url, tmp_path)
     store = backend.open()
     _follow(store, (READER, "topic", "peacekeeping"), (READER, "source", "beta"),
             (READER, "phrase", "border guards"), (READER, "entity", "csto"),
@@ -136,9 +139,7 @@ def test_a_dropped_topic_and_source_pause_their_alerts_telling_each_reader_once(
 def test_a_key_that_comes_back_resumes_its_alert_and_a_later_drop_tells_again(
     telegram, backend, tmp_path: Path
 ) -> None:
-    storage = _storage(backend, tmp_path)
-    before = _config(storage, telegram.base_url, tmp_path, dropped=False)
-    after = _config(storage, telegram.base_url, tmp_path, dropped=True)
+    before, after = _configs(_storage(backend, tmp_path), telegram.base_url, tmp_path)
     store = backend.open()
     _follow(store, (READER, "topic", "peacekeeping"), (READER, "source", "beta"))
     store.close()
@@ -217,9 +218,7 @@ def test_two_workers_of_a_fleet_tell_each_reader_once(postgres_archive, tmp_path
 def test_a_reload_whose_notice_cannot_be_written_still_applies_the_new_config(
     tmp_path: Path, monkeypatch, caplog
 ) -> None:
-    storage = {"path": str(tmp_path / "archive.db")}
-    old = _config(storage, "http://127.0.0.1:9", tmp_path, dropped=False)
-    new = _config(storage, "http://127.0.0.1:9", tmp_path, dropped=True)
+    old, new = _configs({"path": str(tmp_path / "archive.db")}, "http://127.0.0.1:9", tmp_path)
 
     def locked(*args, **kwargs):
         raise StorageError("database is locked")
