@@ -10,7 +10,8 @@ publication when a source or a date range narrows the search, by id otherwise).
 
 The statements that rank matches are never prepared (`_ranked`): a prepared statement soon runs
 a generic plan, blind to the words' frequency, and a common word's plan then reads every match
-instead of the newest few (5-30 times slower; BENCHMARKS.md, "prepared search").
+instead of the newest few (a dated search 14× slower at 200k articles, 185× at 1M; BENCHMARKS.md,
+"Prepared search").
 
     ValueError("empty query")     the text holds no word to search for
 """
