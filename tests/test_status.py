@@ -13,9 +13,10 @@ import pytest
 import sqlite_utils
 
 from bot.cli.main import main
+from bot.cli.status import answering_elsewhere
 from bot.service.journal import outbox_line
 from storage import Delivery, InstanceLock, RunRecord, Store
-from storage.status import read_snapshot
+from storage.status import Snapshot, read_snapshot
 from tests.fakes.sites import FakeSites
 from tests.support.cli import presswatch
 from tests.support.monitor import T0, article, monitored_archive
@@ -198,6 +199,16 @@ def test_status_names_other_workers_only_when_the_address_asked_does_not_answer(
     )
     hint = "; live workers serve /healthz at 10.0.0.9:9109 ("
     assert (hint in service) == (status is None), service
+
+
+def test_a_wildcard_address_asked_is_the_worker_recorded_by_this_machine_s_name() -> None:
+    """Synthetic registry: [service] http = "0.0.0.0:9108" is the worker at HOSTNAME:9108."""
+    here, other = f"{socket.gethostname()}:9108", "10.0.0.9:9109"
+    snapshot = Snapshot(workers=(("a:1", "t0", "t1", here), ("b:2", "t0", "t1", other)))
+    assert answering_elsewhere(snapshot, ("0.0.0.0", 9108)) == other
+    assert answering_elsewhere(snapshot, ("::", 9108)) == other
+    assert answering_elsewhere(snapshot, ("10.0.0.9", 9109)) == here
+    assert answering_elsewhere(snapshot, None) == f"{here}, {other}"
 
 
 def test_sources_reads_the_article_counts_once(archive, monkeypatch, capsys) -> None:

@@ -20,7 +20,7 @@ import sqlite3
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
-from bot.config.fields import authority
+from bot.config.fields import authority, reachable
 from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
@@ -144,8 +144,9 @@ def worker_table(snapshot: Snapshot) -> str:
 def answering_elsewhere(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
     """Name the /healthz addresses of live workers other than the one asked, if any."""
     # Workers started with `run --http` each serve at their own address, not at [service] http.
-    here = authority(*asked) if asked else None
-    others = [http for *_, http in snapshot.workers if http and http != here]
+    # A worker bound to 0.0.0.0 records this machine's name: asking 0.0.0.0:PORT asks it too.
+    here = {authority(*asked), reachable(*asked)} if asked else set()
+    others = [http for *_, http in snapshot.workers if http and http not in here]
     return ", ".join(others)
 
 
