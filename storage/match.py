@@ -49,11 +49,11 @@ def excluded(query: str) -> Term:
 def _parsed(query: str) -> tuple[list[Term], Term]:
     """Return the query's terms and the alternatives it excludes; refuse a query with no term."""
     found: list[Term] = []
-    unwanted: list[tuple[str, bool]] = []
+    unwanted: list[Term] = []
     either = False  # an OR came after the last term
     for kind, term in _chunks(query.replace("\x00", " ")):
         if kind == "not":
-            unwanted += term
+            unwanted.append(term)
         elif kind == "or":
             either = bool(found)  # an OR without two sides (first or last) is left out
             continue
@@ -66,7 +66,9 @@ def _parsed(query: str) -> tuple[list[Term], Term]:
     unique = list(dict.fromkeys(found))[:MAX_TERMS]
     if not unique:
         raise ValueError("empty query")
-    return unique, tuple(dict.fromkeys(unwanted))[:MAX_TERMS]
+    # Capped by word, as ANDed terms are: a word's ё/е spellings count once, none is cut off.
+    words = list(dict.fromkeys(unwanted))[:MAX_TERMS]
+    return unique, tuple(dict.fromkeys(alt for word in words for alt in word))
 
 
 def render(found: list[Term]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import pytest
 
@@ -156,3 +157,32 @@ def test_an_address_this_machine_lacks_is_not_said_to_be_another_process_s(archi
         "machine has no such address, or this user may not listen on that port: choose another "
         "[service] http; not started"
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "recorded"),
+    [("0.0.0.0", socket.gethostname()), ("::", socket.gethostname()), ("127.0.0.1", "127.0.0.1")],
+)
+def test_a_wildcard_address_is_recorded_by_this_machine_s_name(
+    archive, monkeypatch, host, recorded
+) -> None:
+    """0.0.0.0:PORT in the workers' registry names no machine; an explicit address stays."""
+    config, _ = archive
+    start_server = asyncio.start_server
+
+    def on_loopback(serve, _host, port, **kwargs):  # tests listen on loopback only
+        return start_server(serve, "127.0.0.1", port, **kwargs)
+
+    monkeypatch.setattr(asyncio, "start_server", on_loopback)
+    watched = monitor(config)
+    server = MonitorServer(watched, host=host, port=0)
+
+    async def main():
+        await server.start()
+        try:
+            return server.port
+        finally:
+            await server.close()
+
+    port = asyncio.run(main())
+    assert watched.address == f"{recorded}:{port}"

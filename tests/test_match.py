@@ -162,3 +162,12 @@ def test_words_joined_by_or_are_capped_as_words_joined_by_and_are() -> None:
     [term] = terms(query)
     assert len(term) == MAX_TERMS
     assert len(terms(" ".join(f"word{n}" for n in range(600)))) == MAX_TERMS
+
+
+def test_minus_words_are_capped_by_word_not_by_spelling() -> None:
+    """Seven ё-words are 14 spellings: all seven are still excluded (a word counts once)."""
+    words = ["ёж", "ёлка", "ёмкость", "ёрш", "ёкать", "ёжик", "ёршик"]
+    unwanted = excluded("news " + " ".join(f"-{w}" for w in words))
+    assert {text for text, _ in unwanted} >= set(words) | {w.replace("ё", "е") for w in words}
+    many = excluded("news " + " ".join(f"-word{n}" for n in range(600)))
+    assert [text for text, _ in many] == [f"word{n}" for n in range(MAX_TERMS)]

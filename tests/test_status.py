@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import socket
 import sqlite3
@@ -11,11 +13,14 @@ import pytest
 import sqlite_utils
 
 from bot.cli.main import main
+from bot.cli.status import answering_elsewhere
 from bot.service.journal import outbox_line
 from storage import Delivery, InstanceLock, RunRecord, Store
-from storage.status import read_snapshot
+from storage.status import Snapshot, read_snapshot
+from tests.fakes.sites import FakeSites
 from tests.support.cli import presswatch
 from tests.support.monitor import T0, article, monitored_archive
+from tests.support.offline import closed_port
 from tests.support.world import write_config
 
 
@@ -159,6 +164,51 @@ def test_status_exits_1_when_the_configured_service_does_not_answer(world, tmp_p
     result = presswatch("status", "--config", str(config))
     assert result.returncode == 1
     assert f"service not answering (http://127.0.0.1:{port}/healthz)" in result.stdout
+
+
+_DEGRADED = {"status": "degraded", "scheduler": "running", "reasons": ["source wire failing"],
+             "telegram": {"state": "refused", "detail": "the token was refused"}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [(503, {"status": "down", "reasons": ["scheduler stopped"]}), (200, _DEGRADED), (None, None)],
+)
+def test_status_names_other_workers_only_when_the_address_asked_does_not_answer(
+    world, tmp_path, monkeypatch, capsys, status, body
+) -> None:
+    """A /healthz that answers (down, degraded) is the one asked: no hint to ask another."""
+    real = read_snapshot  # the registry of live workers is PostgreSQL's: one is added here
+    monkeypatch.setattr(
+        "bot.cli.status.read_snapshot",
+        lambda *a, **k: dataclasses.replace(
+            real(*a, **k), workers=(("box:7", "t0", "t1", "10.0.0.9:9109"),)
+        ),
+    )
+    with FakeSites() as sites:
+        sites.add("/healthz", json.dumps(body), status=status or 200,
+                  content_type="application/json")  # fmt: skip
+        # None: an address nothing listens on, the one case the hint is for.
+        port = int(sites.base_url.rsplit(":", 1)[1]) if status else closed_port()
+        config = write_config(tmp_path, world)
+        config.write_text(config.read_text() + f'\n[service]\nhttp = "127.0.0.1:{port}"\n')
+        Store.open(tmp_path / "archive.db").close()
+        assert main(["status", "--config", str(config)]) == 1
+    service = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("service:")
+    )
+    hint = "; live workers serve /healthz at 10.0.0.9:9109 ("
+    assert (hint in service) == (status is None), service
+
+
+def test_a_wildcard_address_asked_is_the_worker_recorded_by_this_machine_s_name() -> None:
+    """Synthetic registry: [service] http = "0.0.0.0:9108" is the worker at HOSTNAME:9108."""
+    here, other = f"{socket.gethostname()}:9108", "10.0.0.9:9109"
+    snapshot = Snapshot(workers=(("a:1", "t0", "t1", here), ("b:2", "t0", "t1", other)))
+    assert answering_elsewhere(snapshot, ("0.0.0.0", 9108)) == other
+    assert answering_elsewhere(snapshot, ("::", 9108)) == other
+    assert answering_elsewhere(snapshot, ("10.0.0.9", 9109)) == here
+    assert answering_elsewhere(snapshot, None) == f"{here}, {other}"
 
 
 def test_sources_reads_the_article_counts_once(archive, monkeypatch, capsys) -> None:

@@ -20,7 +20,7 @@ import sqlite3
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
-from bot.config.fields import authority
+from bot.config.fields import authority, reachable
 from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
@@ -47,13 +47,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
         except (sqlite3.Error, StorageError) as exc:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
-    service, from_service = _ask_service(config, args.http or config.service.http)
-    if from_service and (
-        elsewhere := answering_elsewhere(snapshot, args.http or config.service.http)
-    ):
-        service += (
-            f"; live workers serve /healthz at {elsewhere} (`status --http HOST:PORT` asks one)"
-        )
+    asked = args.http or config.service.http
+    service, from_service, answered = _ask_service(config, asked)
+    if not answered:
+        service += elsewhere_hint(snapshot, asked)
     print(f"archive: {backend}\nservice: {service}")
     for warning in config.warnings:
         print(f"warning: {warning}")
@@ -147,15 +144,27 @@ def worker_table(snapshot: Snapshot) -> str:
 def answering_elsewhere(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
     """Name the /healthz addresses of live workers other than the one asked, if any."""
     # Workers started with `run --http` each serve at their own address, not at [service] http.
-    here = authority(*asked) if asked else None
-    others = [http for *_, http in snapshot.workers if http and http != here]
+    # A worker bound to 0.0.0.0 records this machine's name: asking 0.0.0.0:PORT asks it too.
+    here = {authority(*asked), reachable(*asked)} if asked else set()
+    others = [http for *_, http in snapshot.workers if http and http not in here]
     return ", ".join(others)
 
 
-def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str]]:
-    """Ask the running service's /healthz at `http` (when given): its line, and its own problems."""
+def elsewhere_hint(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
+    """Return the service line's hint naming where live workers answer, when any other does."""
+    elsewhere = answering_elsewhere(snapshot, asked)
+    return (
+        f"; live workers serve /healthz at {elsewhere} (`status --http HOST:PORT` asks one)"
+        if asked and elsewhere
+        else ""
+    )
+
+
+def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str], bool]:
+    """Ask the running service's /healthz at `http` (when given): its line, its own problems, and
+    whether it answered (an HTTP error is an answer; no /healthz asked counts as answered)."""
     if not http:
-        return _from_lock(config), []
+        return _from_lock(config), [], True
     import urllib.error  # noqa: PLC0415 - ~40 ms to import; only a configured /healthz needs it
     import urllib.request  # noqa: PLC0415
 
@@ -168,11 +177,11 @@ def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, lis
     except urllib.error.HTTPError as exc:
         body = json.load(exc) if exc.headers.get_content_type() == "application/json" else {}
         reasons = ", ".join(body.get("reasons", [])) or f"HTTP {exc.code}"
-        return f"{reasons} ({url})", [f"service down ({reasons})"]
+        return f"{reasons} ({url})", [f"service down ({reasons})"], True
     except (OSError, ValueError) as exc:
         # The config says a service answers here: silence is a service down, not a detail.
         reason = getattr(exc, "reason", exc)
-        return f"not answering at {url} ({reason})", [f"service not answering ({url})"]
+        return f"not answering at {url} ({reason})", [f"service not answering ({url})"], False
     telegram = body.get("telegram") or {}
     problems = (
         [f"Telegram ({telegram.get('detail')})"]
@@ -180,7 +189,7 @@ def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, lis
         else []
     )
     line = f"{body.get('status')}, scheduler {body.get('scheduler')}"
-    return f"{line}, Telegram {telegram.get('detail', 'unknown')} ({url})", problems
+    return f"{line}, Telegram {telegram.get('detail', 'unknown')} ({url})", problems, True
 
 
 def _from_lock(config: Config) -> str:

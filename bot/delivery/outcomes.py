@@ -135,8 +135,12 @@ class Outcomes:
                     alert.id, error=reason, at=now + timedelta(seconds=_ALERT_RETRY)
                 )
                 return False
-            case ChatMoved(new_chat_id):
+            case ChatMoved(new_chat_id) if alert.chat_id == self._admin:
                 error = f"the admin chat moved to {new_chat_id}: set telegram.admin_chat_id to it"
+            case ChatMoved(new_chat_id):
+                # A reader's notice: the config names no reader's chat, so no setting to change;
+                # their alerts live in a private chat (`/subscribe` refuses others), never migrated.
+                error = f"the chat moved to {new_chat_id}"
             case _:
                 error = getattr(outcome, "reason", str(outcome))
         self._store.alerts.mark_failed(alert.id, error=error)

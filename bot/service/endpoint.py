@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from bot.config.fields import authority
+from bot.config.fields import reachable
 from bot.service.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,9 @@ class MonitorServer:
                 f"({_reason(exc)}); {advice}; not started"
             ) from exc
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self._host, self.port)
-        # Port 0 binds any free one: the workers' registry names the one actually bound.
-        self._monitor.serve_at(authority(self._host, self.port))
+        # Port 0 binds any free one: the workers' registry names the one actually bound, and
+        # this machine's name for a wildcard host (0.0.0.0 tells another machine nothing).
+        self._monitor.serve_at(reachable(self._host, self.port))
 
     async def close(self) -> None:
         """Stop listening and drop open connections."""
