@@ -9,9 +9,7 @@ built; the loader raises one ConfigError listing every problem, one line each.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
-import socket
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -282,16 +280,6 @@ def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
 def authority(host: str, port: int) -> str:
     """Return host and port as 'host:port' (an IPv6 address in brackets): listen_address's inverse."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-def reachable(host: str, port: int) -> str:
-    """Return 'host:port' as another machine names it: a wildcard host becomes this machine's name."""
-    try:
-        # 0.0.0.0 and :: listen on every address here; written down, they name no machine.
-        wildcard = ipaddress.ip_address(host).is_unspecified
-    except ValueError:  # a host name
-        wildcard = False
-    return authority(socket.gethostname() if wildcard else host, port)
 
 
 def span(total: int) -> str:
