@@ -21,7 +21,7 @@ from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
 from bot.config.fields import authority
-from bot.service.endpoint import reachable
+from bot.service.address import reachable
 from bot.service.overview import items_left_out, note, when
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot

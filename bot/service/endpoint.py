@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import json
 import logging
 import os
-import socket
 from urllib.parse import parse_qs
 
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
-from bot.config.fields import authority
+from bot.service.address import reachable
 from bot.service.monitor import Monitor
 
 log = logging.getLogger(__name__)
@@ -33,16 +31,6 @@ _REASONS = {
     405: "Method Not Allowed",
     503: "Service Unavailable",
 }
-
-
-def reachable(host: str, port: int) -> str:
-    """Return 'host:port' as another machine names it: a wildcard host becomes this machine's name."""
-    try:
-        # 0.0.0.0 and :: listen on every address here; written down, they name no machine.
-        wildcard = ipaddress.ip_address(host).is_unspecified
-    except ValueError:  # a host name
-        wildcard = False
-    return authority(socket.gethostname() if wildcard else host, port)
 
 
 class AddressTaken(Exception):
