@@ -12,6 +12,7 @@ A PostgreSQL archive is searched by storage/postgres/search.py instead (same ter
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
@@ -165,6 +166,9 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
 def _indexed(db: Database, words: list[str]) -> list[str]:
     """Return the words some article holds (each word's first match in the index, in one
     statement; fts5vocab would read each word's whole posting list to count it)."""
+    start = os.path.commonprefix(words)
+    if start and not _holds_start(db, start):  # one seek, not one per form (a ё respelling)
+        return []
     found = {
         r[0]
         for r in db.execute(
@@ -174,6 +178,22 @@ def _indexed(db: Database, words: list[str]) -> list[str]:
         )
     }
     return [w for w in words if w in found]
+
+
+def _holds_start(db: Database, start: str) -> bool:
+    """Return True when the index holds a word beginning with `start` (the first one found)."""
+    # An 'instance' vocabulary steps through its entries lazily; 'row' would count each word.
+    db.execute(
+        "create virtual table if not exists temp.articles_fts_entries "
+        "using fts5vocab(main, 'articles_fts', 'instance')"
+    )
+    after = start[:-1] + chr(ord(start[-1]) + 1)  # the first text past every word with `start`
+    return bool(
+        db.execute(
+            "select exists (select 1 from temp.articles_fts_entries where term >= ? and term < ?)",
+            [start, after],
+        ).fetchone()[0]
+    )
 
 
 # -- SQL ------------------------------------------------------------------------------------------

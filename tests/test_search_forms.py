@@ -57,3 +57,11 @@ def test_only_forms_the_index_holds_are_named(archive) -> None:
     [term] = storage.search._inflected(archive.db, terms("санкционный"))
     assert term == (("санкционный", False),)  # none held: the word alone, which finds nothing
     assert search(archive.db, "санкционный") == []
+
+
+@pytest.mark.parametrize(
+    ("start", "held"),
+    [("санкц", True), ("санкцз", False), ("бёзопасн", False), ("отчёт", True), ("sanction", True)],
+)
+def test_a_start_is_held_only_when_some_indexed_word_begins_with_it(archive, start, held) -> None:
+    assert storage.search._holds_start(archive.db, start) is held
