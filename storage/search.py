@@ -12,6 +12,7 @@ A PostgreSQL archive is searched by storage/postgres/search.py instead (same ter
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from typing import TYPE_CHECKING, Any
@@ -145,34 +146,54 @@ def _inflected(db: Database, terms: list[Term]) -> list[Term]:
     out: list[Term] = []
     for term in terms:
         alternatives: list[tuple[str, bool]] = []
-        for i, (text, takes_forms) in enumerate(term):
+        first = ""
+        for text, takes_forms in term:
             if takes_forms and _PLAIN.fullmatch(text):
                 forms = list(word_forms(text))
-                # A ё/е respelling (or an OR's other side): few of its forms may exist, and bm25
-                # pays for each it names.
-                if i:
-                    forms = _indexed(db, forms)
-                alternatives += [(form, False) for form in forms]
+                first = first or forms[0]
+                # Only the forms the index holds: every form named costs each statement a seek
+                # in every index segment (60-120 forms for a Russian word, most never written),
+                # and one the index lacks can match nothing, nor add to bm25 or a snippet.
+                alternatives += [(form, False) for form in _indexed(db, forms)]
             else:
                 alternatives.append((text, takes_forms))
+        if not alternatives:  # no form is in the index: the word alone, which matches nothing
+            alternatives.append((first, False))
         out.append(tuple(dict.fromkeys(alternatives)))
     return out
 
 
 def _indexed(db: Database, words: list[str]) -> list[str]:
-    """Return the words the full-text index holds (one index lookup each)."""
-    db.execute(
-        "create virtual table if not exists temp.articles_fts_words "
-        "using fts5vocab(main, 'articles_fts', 'row')"
-    )
-    marks = ",".join("?" * len(words))
+    """Return the words some article holds (each word's first match in the index, in one
+    statement; fts5vocab would read each word's whole posting list to count it)."""
+    start = os.path.commonprefix(words)
+    if start and not _holds_start(db, start):  # one seek, not one per form (a ё respelling)
+        return []
     found = {
         r[0]
         for r in db.execute(
-            f"select term from temp.articles_fts_words where term in ({marks})", words
+            "select w.value from json_each(?) w where exists (select 1 from articles_fts "
+            "where articles_fts match '\"' || w.value || '\"')",
+            [json.dumps(words)],
         )
     }
     return [w for w in words if w in found]
+
+
+def _holds_start(db: Database, start: str) -> bool:
+    """Return True when the index holds a word beginning with `start` (the first one found)."""
+    # An 'instance' vocabulary steps through its entries lazily; 'row' would count each word.
+    db.execute(
+        "create virtual table if not exists temp.articles_fts_entries "
+        "using fts5vocab(main, 'articles_fts', 'instance')"
+    )
+    after = start[:-1] + chr(ord(start[-1]) + 1)  # the first text past every word with `start`
+    return bool(
+        db.execute(
+            "select exists (select 1 from temp.articles_fts_entries where term >= ? and term < ?)",
+            [start, after],
+        ).fetchone()[0]
+    )
 
 
 # -- SQL ------------------------------------------------------------------------------------------
