@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import signal
 import socket
 import subprocess
@@ -19,10 +20,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
-    """Return a loopback port free right now."""
-    with socket.socket() as s:
+    """Return a loopback port free right now, below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) is in the range it also takes outgoing connections'
+    source ports from, so another test's connection could take it before the service binds it
+    ("Address already in use"); below that range only another bind can.
+    """
+    lowest = _ephemeral_start()
+    for _ in range(50):
+        port = random.randrange(max(1024, lowest - 12000), lowest)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # taken: try another
+            return port
+    with socket.socket() as s:  # every try taken: whatever the kernel gives
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_start() -> int:
+    """Return the first port of the kernel's ephemeral range (Linux; 32768 elsewhere)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 class RunningService:
