@@ -70,12 +70,7 @@ def carry_over_alerts(store: Store, config: Config) -> int:
         carried += store.subscriptions.change_kind(key, old=kind, new=new)
         log.warning("%d reader alert(s) on %r followed it in %s; the config now has it in %s: "
                     "carried over", readers, key, _TABLE[kind], _TABLE[new])  # fmt: skip
-    dormant = dormant_alerts(
-        store.subscriptions.all(),
-        topics=taxonomy.topics,
-        sources=config.sources,
-        entities=taxonomy.entities,
-    )
+    dormant = dormant_alerts(store.subscriptions.all(), **_kit(config))
     for (kind, key), subs in groupby(sorted(dormant, key=lambda s: (s.kind, s.value)),
                                      lambda s: (s.kind, s.value)):  # fmt: skip
         log.warning("%d reader alert(s) on %r follow it in %s, which the config no longer "
