@@ -67,8 +67,8 @@ class Ended:
         by_key = {url_key(link.canonical_url): link for link in self._links}
         if self._source.recheck_seconds:
             # Only when the feed's scan answered (no query here) that nothing is due for a re-read.
-            keys = {url_key(key) for key in by_key}
-            if not lookups.covers(keys) or due_for_recheck(
+            # by_key's keys are url_key's already: a second url_key would change a site's root.
+            if not lookups.covers(set(by_key)) or due_for_recheck(
                 self._source, by_key, self._ctx, now=self._started, limit=1, lookups=lookups
             ):
                 return None
