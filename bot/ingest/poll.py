@@ -152,7 +152,9 @@ async def store_links(
                 prepared, postable = await _read_or_stub(
                     source, link, ctx, problems, stub_transient=stub, ready=ready
                 )
-                also = partial(last, stored + 1, problems, skipped) if last else None
+                # The run goes with the last link's article (oldest first: links[0]).
+                last_link = last is not None and link is links[0]
+                also = partial(last, stored + 1, problems, skipped) if last_link else None
                 # The listing's URL is remembered too, when the page names another canonical URL.
                 stored += ctx.intake.store(
                     source.key,
@@ -160,7 +162,7 @@ async def store_links(
                     post=post(link) and postable,
                     now=ctx.clock(),
                     aliases=(link.canonical_url,),
-                    also=also if link is links[0] else None,
+                    also=also,
                 )
             except ScrapeError:
                 skipped += 1  # Transient: the link stays unseen and is tried again next poll.
