@@ -326,7 +326,7 @@ def test_an_overdue_source_is_due_now_not_at_a_time_already_past(monkeypatch) ->
             config=SimpleNamespace(sources=sources),
             store=SimpleNamespace(
                 sources=SimpleNamespace(
-                    state=lambda key: SimpleNamespace(last_poll_at=last.get(key))
+                    states=lambda keys: {k: SimpleNamespace(last_poll_at=last.get(k)) for k in keys}
                 )
             ),
         )

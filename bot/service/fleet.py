@@ -112,11 +112,13 @@ class FleetService(Service):
 
     def next_polls(self) -> dict[str, datetime]:
         """Return when each source falls due: its last poll (any worker's) plus its interval."""
-        now = datetime.now(UTC)
-        state = self.app.store.sources.state
+        now, sources = datetime.now(UTC), self.app.config.sources
+        states = self.app.store.sources.states(
+            s.key for s in sources
+        )  # one query, not one a source
         return {
-            s.key: timetable.falls_due(state(s.key).last_poll_at, s.every_seconds, now)
-            for s in self.app.config.sources
+            s.key: timetable.falls_due(states[s.key].last_poll_at, s.every_seconds, now)
+            for s in sources
         }
 
     def _schedule(self, source: Source) -> datetime:
