@@ -38,15 +38,15 @@ def build_match(query: str) -> str:
 def terms(query: str) -> list[Term]:
     """Return the query's terms (ANDed), each a tuple of alternatives (ORed): an upper-case OR
     between two terms makes them one term ("санкции OR sanctions"), as in a web search."""
-    return _parsed(query)[0]
+    return parse(query)[0]
 
 
 def excluded(query: str) -> Term:
     """Return the alternatives the query's -words exclude (an article with any is left out)."""
-    return _parsed(query)[1]
+    return parse(query)[1]
 
 
-def _parsed(query: str) -> tuple[list[Term], Term]:
+def parse(query: str) -> tuple[list[Term], Term]:
     """Return the query's terms and the alternatives it excludes; refuse a query with no term."""
     found: list[Term] = []
     unwanted: list[Term] = []

@@ -30,8 +30,7 @@ from .hits import (
     ordered,
     storable,
 )
-from .match import Term, excluded, render
-from .match import terms as match_terms
+from .match import Term, parse, render
 from .postgres import search as postgres
 from .wordforms import word_forms
 
@@ -79,11 +78,11 @@ def search(
         return postgres.search(
             db, query, source=source, topic=topic, lang=lang, since=since, until=until, limit=limit
         )
-    terms = match_terms(query)
+    terms, unwanted = parse(query)
     if limit <= 0 or not storable(source, topic, lang):
         return []
     match = render(_inflected(db, terms))
-    if unwanted := excluded(query):
+    if unwanted:
         match = f"({match}) NOT {render(_inflected(db, [unwanted]))}"
     # Over-fetch a little so equal ranks (reprints of one text) can be ordered newest first.
     wanted = limit + max(10, limit // 2)

@@ -33,8 +33,7 @@ from ..hits import (
     ordered,
     storable,
 )
-from ..match import Term, excluded
-from ..match import terms as match_terms
+from ..match import Term, parse
 
 # Relevance is ranked among this many matches, newest first. Smaller than SQLite's window: a
 # PostgreSQL walk of the newest rows reads each one's vector (see BENCHMARKS.md).
@@ -70,10 +69,10 @@ def search(
     limit: int = 20,
 ) -> list[SearchHit]:
     """Return the articles matching `query`, most relevant first (newest first among equals)."""
-    terms = match_terms(query)
+    terms, unwanted = parse(query)
     if limit <= 0 or not storable(source, topic, lang):
         return []
-    tsquery, params = _tsquery(terms, excluded(query))
+    tsquery, params = _tsquery(terms, unwanted)
     wanted = limit + max(10, limit // 2)
     if source or topic or lang or since or until:
         ranked = _filtered(
