@@ -109,11 +109,7 @@ class SqliteBackend:
 
     def require_current(self) -> None:
         """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
-        store = _store().open_read_only(self.path)
-        try:
-            _require_current(store, str(self.path))
-        finally:
-            store.close()
+        self.open_read_only().close()  # it checks the migrations
 
     def exists(self) -> bool:
         """Return True once the file is there."""
