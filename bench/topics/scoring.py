@@ -7,7 +7,6 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bench.topics.data import (
     EXAMPLE,
@@ -93,36 +92,12 @@ def predictor(model=None) -> Predict:
     from bot.text.classify import classify, taxonomy_from_dict
     from bot.text.topic_model import TopicModel
 
-    if model is not None and model.windows:
-        model = WindowDecider(model, rules_taxonomy())
     taxonomy = taxonomy_from_dict(example_tables(), model=model or TopicModel(topics=()))
 
     def predict(title: str, body: str, lang: str) -> set[str]:
         return {m.topic for m in classify(title=title, body=body, taxonomy=taxonomy, lang=lang)}
 
     return predict
-
-
-@dataclass(frozen=True, slots=True)
-class WindowDecider:
-    """A window-max model as classify calls it, scoring each window with the example's rules."""
-
-    model: object  # a TopicModel tuned with windows
-    rules: object  # the example's taxonomy without a model: the windows' rule points
-
-    @property
-    def topics(self) -> tuple[str, ...]:
-        """Name the topics the model decides."""
-        return self.model.topics
-
-    def decide(self, title: str, body: str, points: dict, *, only: set[str]) -> list:
-        """Decide as the model does, each window's rule points counted on the window alone."""
-        from bot.text.classify import rule_points
-
-        def window_points(text: str) -> dict[str, float]:
-            return rule_points(title="", body=text, taxonomy=self.rules)
-
-        return self.model.decide(title, body, points, only=only, window_points=window_points)
 
 
 def trained(records: Sequence[Record], recipe=None):

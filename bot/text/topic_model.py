@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -20,7 +20,6 @@ import numpy as np
 
 from bot.text.lemmas import Forms, lemma_features
 from bot.text.shipped import FORMAT, MODEL_PATH, checked
-from bot.text.topic_windows import windows
 
 __all__ = ["FORMAT", "MODEL_PATH", "Decision", "TopicModel", "features", "shipped_model"]
 RULE_WEIGHT = 2.0  # rule points are few and strong; this puts them on the lemmas' scale
@@ -49,7 +48,6 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    windows: bool = False  # thresholds tuned on the best of the text's and its windows' scores
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
@@ -68,61 +66,26 @@ class TopicModel:
         forms = data.get("lemmas")
         if forms is not None:  # stored by lemma, forms joined by spaces: a third of the size
             forms = {form: name for name, joined in forms.items() for form in joined.split()}
-        return cls(
-            topics,
-            threshold,
-            vocabulary,
-            weights,
-            bias,
-            data["source"],
-            forms,
-            thresholds,
-            windows=bool(data.get("windows", False)),
-        )
+        return cls(topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds)
 
     def decide(
-        self,
-        title: str,
-        body: str,
-        rule_points: Mapping[str, float],
-        *,
-        only: set[str],
-        window_points: Callable[[str], Mapping[str, float]] | None = None,
+        self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
-        """Return a decision for each topic in only that the model scores at its threshold.
-
-        A model tuned with windows, given window_points (a window's rule points), scores each
-        topic as the best of the whole text and of its windows (:mod:`bot.text.topic_windows`).
-        """
-        inputs = [("", features(title, body, rule_points, forms=self.forms))]
-        if self.windows and window_points is not None:
-            inputs += [
-                (text, features("", text, window_points(text), forms=self.forms))
-                for text in windows(title, body)
-            ]
-        scored = [(text, *found) for text, inp in inputs if (found := self._logits(inp))]
-        decisions = []
-        for j, topic in enumerate(self.topics):
-            if topic not in only or not scored:
-                continue
-            # ties go to the whole text, which comes first
-            window, names, rows, values, logits = max(scored, key=lambda s: s[4][j])
-            probability = 1.0 / (1.0 + math.exp(-logits[j]))
-            if probability >= self.thresholds[j]:
-                reasons = _reasons(names, rows[:, j] * values)  # each input's contribution
-                if window:
-                    reasons = (f"window:{_excerpt(window)}", *reasons)
-                decisions.append(Decision(topic, probability, reasons))
-        return decisions
-
-    def _logits(self, found: Mapping[str, float]) -> tuple | None:
-        """Return (names, weight rows, values, logits) of the known inputs, or None if none is."""
+        """Return a decision for each topic in only that the model scores at its threshold."""
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
         if not names:
-            return None
+            return []
         rows = self.weights[[self.vocabulary[n] for n in names]]
         values = np.fromiter((found[n] for n in names), float, len(names))
-        return names, rows, values, self.bias + values @ rows
+        logits = self.bias + values @ rows
+        decisions = []
+        for j, topic in enumerate(self.topics):
+            probability = 1.0 / (1.0 + math.exp(-logits[j]))
+            if topic in only and probability >= self.thresholds[j]:
+                parts = rows[:, j] * values  # each feature's contribution to this topic
+                decisions.append(Decision(topic, probability, _reasons(names, parts)))
+        return decisions
 
 
 def features(
@@ -144,12 +107,6 @@ def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
     """Name the inputs that raised a topic's score most, e.g. "lemma:миротворец+1.52"."""
     order = np.argsort(-parts)[:EXPLAIN_TOP]
     return tuple(_describe(names[i], parts[i]) for i in order if parts[i] > 0)
-
-
-def _excerpt(window: str, words: int = 6) -> str:
-    """Name a window by its first words."""
-    head = window.split()
-    return " ".join(head[:words]) + ("…" if len(head) > words else "")
 
 
 def _describe(name: str, part: float) -> str:

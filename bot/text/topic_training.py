@@ -19,7 +19,6 @@ from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
 from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
-from bot.text.topic_windows import windows
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
 Sample = tuple[str, str, Sequence[str]]  # title, body, topics
@@ -45,9 +44,6 @@ class Recipe:
     # threshold of its own (a reader who subscribed to it misses fewer posts).
     topic_recall: float = 0.75
     inner_folds: int = 5
-    # Tune the thresholds on each topic's best score over the text and its windows (the title,
-    # two-sentence runs: bot/text/topic_windows.py), as the model then decides; weights unchanged.
-    windows: bool = False
 
 
 RECIPE = Recipe()
@@ -69,12 +65,9 @@ def train(
     thresholds are chosen by cross-validation.
     """
     rows, labels = _rows(samples, taxonomy, recipe)
-    spans = _window_rows(samples, taxonomy) if recipe.windows else None
-    cs, thresholds = _settings(rows, labels, topics, recipe, groups, spans)
+    cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
-    if recipe.windows:
-        out["windows"] = True
     for j, (topic, (bias, coef)) in enumerate(
         zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
     ):
@@ -103,13 +96,8 @@ def _settings(
     topics: Sequence[str],
     recipe: Recipe,
     groups: Sequence[str] | None,
-    spans: list[list[list[dict[str, float]]]] | None = None,
 ) -> tuple[list[float], np.ndarray | None]:
-    """Return each topic's C and threshold: the recipe's, or chosen by inner CV.
-
-    spans, if given, holds each text's window rows per scored view: a topic's inner-CV score is
-    then the best of the text's and its windows' probabilities.
-    """
+    """Return each topic's C and threshold: the recipe's, or chosen by inner CV."""
     if not recipe.c_grid and recipe.tune == "none":
         return [recipe.c] * len(topics), None
     per_text = len(recipe.views)
@@ -129,14 +117,9 @@ def _settings(
                 [c] * len(topics),
                 recipe.balanced,
             )
-            coefs = np.array([coef for _, coef in fitted]).T
-            biases = np.array([bias for bias, _ in fitted])
-            probabilities = 1 / (1 + np.exp(-(test_rows @ coefs + biases)))
-            if spans is not None:
-                probabilities = np.maximum(
-                    probabilities, _best_window(spans, test, len(scored), names, coefs, biases)
-                )
-            found[c] = probabilities.reshape(len(test), len(scored), len(topics))
+            logits = test_rows @ np.array([coef for _, coef in fitted]).T
+            logits += np.array([bias for bias, _ in fitted])
+            found[c] = (1 / (1 + np.exp(-logits))).reshape(len(test), len(scored), len(topics))
         return found
 
     groups = groups or [str(i) for i in range(len(labels))]
@@ -215,46 +198,6 @@ def _rows(
             rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
-
-
-def _best_window(
-    spans: list[list[list[dict[str, float]]]],
-    test: list[int],
-    width: int,
-    names: list[str],
-    coefs: np.ndarray,
-    biases: np.ndarray,
-) -> np.ndarray:
-    """Return each test text's best window probability per scored view and topic (0: none)."""
-    owners = [k * width + v for k, i in enumerate(test) for v, s in enumerate(spans[i]) for _ in s]
-    flat = [row for i in test for s in spans[i] for row in s]
-    best = np.zeros((len(test) * width, len(biases)))
-    if flat:
-        matrix = _matrix(flat, names)
-        known = np.diff(matrix.indptr) > 0  # a window with no known input is not scored
-        probabilities = 1 / (1 + np.exp(-(matrix @ coefs + biases)))
-        np.maximum.at(best, np.array(owners)[known], probabilities[known])
-    return best
-
-
-def _window_rows(
-    samples: Sequence[Sample], taxonomy: Taxonomy
-) -> list[list[list[dict[str, float]]]]:
-    """Return each sample's window feature rows, per scored view, as a window's text is scored."""
-    known: dict[str, dict[str, float]] = {}  # the title and a lead's windows recur across views
-
-    def row(text: str) -> dict[str, float]:
-        if text not in known:
-            known[text] = features("", text, rule_points(title="", body=text, taxonomy=taxonomy))
-        return known[text]
-
-    return [
-        [
-            [row(text) for text in windows(title, body if chars is None else body[:chars])]
-            for chars in topic_tuning.SCORED_VIEWS
-        ]
-        for title, body, _ in samples
-    ]
 
 
 def _fit(
