@@ -25,7 +25,7 @@ from bot.cli.common import (
     whole,
 )
 from bot.cli.hits import print_hits
-from bot.cli.progress import Progress, show_progress
+from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
 from bot.service.overview import when
@@ -184,11 +184,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
-    sub.add_argument(
-        "--progress",
-        action="store_true",
-        help="show the progress bar even when stderr is not a terminal",
-    )
+    progress_flag(sub)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, whole
-from bot.cli.progress import Progress, show_progress
+from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, load_config
 from scrapers.models import Source
 
@@ -30,11 +30,7 @@ def _args_backfill(sub: argparse.ArgumentParser) -> None:
         metavar="N",
         help="how many older pages to read: pages 2 to N+1 of the source's `pages` template",
     )
-    sub.add_argument(
-        "--progress",
-        action="store_true",
-        help="show the progress bar even when stderr is not a terminal",
-    )
+    progress_flag(sub)
 
 
 def _cmd_backfill(args: argparse.Namespace) -> int:
