@@ -110,10 +110,10 @@ def test_status_opens_an_sqlite_archive_once(
 
 @pytest.mark.postgres
 def test_status_reads_a_postgresql_archive_on_one_connection(
-    postgres, tmp_path: Path, capsys, restore_logging, monkeypatch
+    postgres_archive, tmp_path: Path, capsys, restore_logging, monkeypatch
 ) -> None:
+    url = postgres_archive.url  # current: every migration applied
     monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
-    url = new_database(postgres, "presswatch_status_once")
     borrowed: list[object] = []
     getconn = ConnectionPool.getconn
 
