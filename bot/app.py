@@ -102,11 +102,11 @@ async def open_app(
         # Commits are synced off the event loop; what acts on one awaits `store.durable()`.
         store = stack.enter_context(open_store(config, backend, archive, sync_in_thread=True))
         if archive == Archive.WRITE:
-            carry_over_alerts(store, config)
+            alerts = carry_over_alerts(store, config)
         if archive == Archive.WRITE and role == "run":
             # Only the service tells readers of paused alerts: a one-off command's config may be
             # a trimmed or test one, and must neither tell nor mark anything.
-            tell_readers(store, config, now=clock())
+            tell_readers(store, config, alerts, now=clock())
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
@@ -142,9 +142,9 @@ def reconfigure(app: App, config: Config) -> None:
     The archive, the HTTP client, the parsing sandbox (never a second pool of workers) and the
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
-    carry_over_alerts(app.store, config)
+    alerts = carry_over_alerts(app.store, config)
     try:
-        tell_readers(app.store, config, now=app.poll.clock(), before=app.config)
+        tell_readers(app.store, config, alerts, now=app.poll.clock(), before=app.config)
     except StorageError as exc:  # a chat not told stays unmarked: the next start or reload tells it
         log.error("reload: readers of paused or resumed alerts not told: %s", exc)
     app.config = config

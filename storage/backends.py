@@ -8,12 +8,14 @@ storage/postgres/backend.py, imported only when configured (psycopg is an option
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .lock import InstanceLock, OutdatedArchive, StorageError
 from .records import DedupConfig, Scrub, unchanged
 
 if TYPE_CHECKING:
+    from sqlite_utils import Database
+
     from .store import Store
 
 
@@ -42,7 +44,7 @@ class Backend(Protocol):
 
     def exists(self) -> bool: ...
 
-    def require_current(self) -> None: ...
+    def require_current(self, conn: Any = None) -> None: ...
 
     def lock(self, *, role: str = "") -> Lock: ...
 
@@ -101,15 +103,23 @@ class SqliteBackend:
             raise StorageError(f"no archive at {self.path} yet: run `presswatch once` first")
         store = _store().open_read_only(self.path, dedup=dedup)
         try:
-            _require_current(store, str(self.path))
+            _require_current(store.db, str(self.path))
         except OutdatedArchive:
             store.close()
             raise
         return store
 
-    def require_current(self) -> None:
-        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
-        self.open_read_only().close()  # it checks the migrations
+    def require_current(self, conn: Any = None) -> None:
+        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply;
+        asked on `conn`, a read-only connection already open (status), else on one of its own."""
+        if conn is None:
+            self.open_read_only().close()  # it checks the migrations
+            return
+        from sqlite_utils import Database
+
+        # No plugins, no PRAGMA: the connection is the caller's, only read through.
+        db = Database(conn, execute_plugins=False, recursive_triggers=False)
+        _require_current(db, str(self.path))
 
     def exists(self) -> bool:
         """Return True once the file is there."""
@@ -123,11 +133,11 @@ class SqliteBackend:
         """Nothing to release: each store closes its own connection."""
 
 
-def _require_current(store: Store, where: str) -> None:
+def _require_current(db: Database, where: str) -> None:
     """Raise OutdatedArchive when the SQLite archive lacks a migration this presswatch has."""
     from .migrations import migrations
 
-    pending = [migration.name for migration in migrations.pending(store.db)]
+    pending = [migration.name for migration in migrations.pending(db)]
     if pending:  # a read's queries would name columns the archive lacks
         raise OutdatedArchive(where, pending)
 

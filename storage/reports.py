@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import product
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from .dialect import is_postgres
 from .hits import Bound, date_range, utc_iso
@@ -164,6 +164,8 @@ def _dated(since: Bound | None, until: Bound | None) -> tuple[str, list]:
 def zone_windows(months: Iterable[str], zones: Iterable[str]) -> list[Window]:
     """Return, for each start of a month in `months` or just after one ('YYYY-MM'), each zone's
     window between its month's start and UTC's (none where they meet)."""
+    # Every zone is known: `stats` passes the sources' zones, which the config refuses unless
+    # ZoneInfo knows them (bot/config/checks.py `zone`).
     starts: set[datetime] = set()
     for month in months:
         first = datetime.strptime(month, "%Y-%m").replace(tzinfo=UTC)
@@ -172,7 +174,7 @@ def zone_windows(months: Iterable[str], zones: Iterable[str]) -> list[Window]:
     for start, name in product(sorted(starts), sorted(zones)):
         # The zone's first moment of the month: in a gap at midnight (fold 0 takes the offset
         # before it) that is the transition itself, as the zone's clocks read it.
-        local = start.replace(tzinfo=_zone(name)).astimezone(UTC)
+        local = start.replace(tzinfo=ZoneInfo(name)).astimezone(UTC)
         before = f"{start - timedelta(days=1):%Y-%m}"
         if local < start:  # east of UTC: the zone's month began first
             windows.append(Window(name, local, start, before, f"{start:%Y-%m}"))
@@ -204,11 +206,3 @@ def local_months(
         for key, n in sorted(months.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
         if n
     ]
-
-
-def _zone(name: str) -> ZoneInfo:
-    """Return the zone `name` (UTC when the system does not know it)."""
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")

@@ -102,6 +102,7 @@ def read_snapshot(
     lags_after: int | None = None,
     sent_since: datetime | None = None,
     now: datetime | None = None,
+    current: bool = False,
 ) -> Snapshot:
     """Read a Snapshot; raise sqlite3.Error past `deadline` or when there is no archive.
 
@@ -109,12 +110,15 @@ def read_snapshot(
     `lags_after` adds the post rows after that outbox id (for the lag histogram), with a lag only
     for posts sent at or after `sent_since` when given. Every query is an index search or a
     covering-index scan, except `full`'s sent counts. `now` (default: the clock) splits pending
-    rows held for their time from those due.
+    rows held for their time from those due. `current` (`path` a backend) first raises
+    OutdatedArchive, on the read's own connection, when the archive lacks a migration.
     """
     at = iso(now or datetime.now(UTC))
     conn = _connect(path, deadline)
     states = (*BACKLOG, OutboxState.SENT) if full else BACKLOG
     try:
+        if current:
+            path.require_current(conn)  # type: ignore[union-attr]
         conn.execute("begin")  # one read transaction: every number comes from the same moment
         held, oldest_due, oldest_pending = _pending(conn, at)
         return Snapshot(

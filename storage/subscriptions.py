@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
+from .dialect import id_set
 from .records import iso
 
 
@@ -84,17 +85,28 @@ class Subscriptions:
 
     def mark_paused(self, subs: list[Subscription], *, now: datetime) -> list[Subscription]:
         """Mark these alerts as paused, their readers told; return those not so marked before."""
-        # Row by row, each only while unmarked: of two workers marking the same alert, one wins.
-        sql = "update subscriptions set told_paused_at = ? where id = ? and told_paused_at is null"
-        return [sub for sub in subs if self.db.execute(sql, [iso(now), sub.id]).rowcount]
+        return self._changed(subs, "told_paused_at = ?", "is null", [iso(now)])
 
     def unmark_paused(self, subs: list[Subscription]) -> list[Subscription]:
         """Clear the paused mark of these alerts; return those that had it."""
-        sql = (
-            "update subscriptions set told_paused_at = null "
-            "where id = ? and told_paused_at is not null"
-        )
-        return [sub for sub in subs if self.db.execute(sql, [sub.id]).rowcount]
+        return self._changed(subs, "told_paused_at = null", "is not null", [])
+
+    def _changed(
+        self, subs: list[Subscription], change: str, unless: str, params: list
+    ) -> list[Subscription]:
+        """Set `change` on the alerts among `subs` whose mark `unless` says so; return those."""
+        # One statement for all of them, each changed only while its mark is as expected: of two
+        # workers marking the same alert, one wins, and RETURNING (SQLite 3.35) names its rows.
+        among, ids = id_set(self.db, (sub.id for sub in subs))
+        changed = {
+            row[0]
+            for row in self.db.execute(
+                f"update subscriptions set {change} "
+                f"where id in {among} and told_paused_at {unless} returning id",
+                [*params, ids],
+            ).fetchall()
+        }
+        return [sub for sub in subs if sub.id in changed]
 
     def marked_paused(self) -> list[Subscription]:
         """Return the alerts marked paused (their readers told), oldest first."""

@@ -249,6 +249,30 @@ def test_a_migrated_group_is_followed_and_the_operator_told(harness, telegram, c
     assert 'set chat_id = "-1004001"' in caplog.text
 
 
+def test_a_reader_s_moved_chat_is_followed_with_nothing_to_set_in_the_config(
+    harness, telegram, caplog
+) -> None:
+    # Synthetic: a reader's channel ("user:7", made for their /subscribe alerts) told moved.
+    reader = ("user:7", "7")
+    telegram.migrate_chat(7, -1007)
+    h = harness(channels=[A])
+    h.post(2, reader)
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
+        h.run()
+    assert copies(telegram, "-1007") == Counter({"0": 1, "1": 1})
+    [told] = [r.getMessage() for r in caplog.records if "became" in r.getMessage()]
+    assert told == (
+        "chat 7 of channel 'user:7' became -1007: 2 queued post(s) follow it; later posts follow "
+        "it as Telegram names the move; nothing to set in the config"
+    )
+    # What the line says: a post queued later for the old id (the alert's) follows the move too,
+    # after a restart (a new relay that knows of no move), and nothing failed.
+    add(h.store, 2, reader)
+    h.run()
+    assert copies(telegram, "-1007") == Counter({"0": 1, "1": 1, "2": 1})
+    assert h.states() == {OutboxState.SENT: 3}
+
+
 def test_story_edits_name_new_sources_and_not_modified_is_success(harness, telegram) -> None:
     h = harness(channels=[A])
     original = add(h.store, 0, A)

@@ -183,6 +183,25 @@ def test_an_alert_is_marked_paused_by_one_hand_only_until_unmarked(store: Store)
     assert store.subscriptions.mark_paused([gone], now=NOW) == [gone]  # a later drop marks again
 
 
+def test_a_chat_s_alerts_are_marked_and_unmarked_at_once(store: Store, monkeypatch) -> None:
+    _follow(store, (READER, "topic", "gone"), (READER, "source", "beta"), (READER, "topic", "x"))
+    gone, beta, x = store.subscriptions.all()
+    store.subscriptions.mark_paused([beta], now=NOW)
+    statements: list[str] = []
+    execute = store.db.execute
+
+    def spy(sql, *args, **kwargs):
+        statements.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(store.db, "execute", spy)
+    with store.transaction():  # as readers.py calls it: in the chat's transaction
+        assert store.subscriptions.mark_paused([gone, beta, x], now=NOW) == [gone, x]
+    with store.transaction():
+        assert store.subscriptions.unmark_paused([gone, beta, x]) == [gone, beta, x]
+    assert [s.split()[0] for s in statements] == ["update", "update"]
+
+
 def test_an_archive_from_before_the_mark_keeps_its_alerts_unmarked(tmp_path: Path) -> None:
     path = tmp_path / "archive.db"
     old = Database(path)
@@ -207,8 +226,9 @@ def test_two_workers_of_a_fleet_tell_each_reader_once(postgres_archive, tmp_path
     first, second = postgres_archive.open(), postgres_archive.open()
     try:
         _follow(first, (READER, "topic", "peacekeeping"), (OTHER, "source", "beta"))
-        assert tell_readers(first, after, now=NOW) == (2, 0)
-        assert tell_readers(second, after, now=NOW) == (0, 0)  # marked by the first already
+        alerts = first.subscriptions.all()
+        assert tell_readers(first, after, alerts, now=NOW) == (2, 0)
+        assert tell_readers(second, after, alerts, now=NOW) == (0, 0)  # the first marked them
         assert sorted(a.chat_id for a in second.alerts.due(NOW)) == [str(READER), str(OTHER)]
     finally:
         first.close()

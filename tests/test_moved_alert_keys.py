@@ -8,12 +8,15 @@ import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlite_utils
+
 from bot.app import open_app, reconfigure
 from bot.config import config_from_dict
 from bot.delivery.readers import carry_over_alerts
 from bot.ingest.routing import stale_alerts, subscribers_for
 from scrapers.models import Article
 from storage import Store
+from storage.subscriptions import ALL
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 CSTO = {"label": "CSTO", "labels": {"ru": "ОДКБ"}, "phrases": ["CSTO"]}
@@ -73,7 +76,9 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_keys_alert_is_kept_paused
     assert [user for user, _ in before] == [2]  # reader 1's alert silently matched nothing
 
     with caplog.at_level(logging.WARNING, logger="bot.delivery.readers"):
-        assert carry_over_alerts(store, config) == 3
+        carried = carry_over_alerts(store, config)
+    # The list returned is the archive's rows as carried over, read before and changed in step.
+    assert carried == store.subscriptions.all()
     assert _alerts(store) == [(1, "entity", "csto"), (2, "entity", "csto"),
                               (3, "topic", "peacekeeping"), (4, "topic", "gone"),
                               (5, "phrase", "csto")]  # fmt: skip
@@ -88,7 +93,7 @@ def test_moved_keys_carry_their_alerts_over_and_a_gone_keys_alert_is_kept_paused
         "kept, paused until it comes back",
     ]
     caplog.clear()
-    assert carry_over_alerts(store, config) == 0
+    assert carry_over_alerts(store, config) == carried
     assert [m for m in caplog.messages if "carried over" in m] == []
     assert store.alerts.due(NOW) == []  # carrying over tells nobody: only the service does
 
@@ -109,3 +114,32 @@ def test_start_up_and_a_reload_carry_the_alerts_over(tmp_path: Path) -> None:
     started, reloaded = asyncio.run(start_then_reload())
     assert started == [(1, "entity", "csto")]
     assert reloaded == [(1, "topic", "csto")]
+
+
+def test_a_start_and_a_reload_read_the_alerts_once_each(tmp_path: Path, monkeypatch) -> None:
+    as_topic = _config(tmp_path, topics={"csto": CSTO, "peacekeeping": PEACE}, entities={})
+    as_tag = _config(tmp_path, topics={"peacekeeping": PEACE}, entities={"csto": CSTO})
+    store = Store.open(as_topic.storage_path)
+    _follow(store, (1, "topic", "csto"), (2, "topic", "gone"))
+    store.close()
+    statements: list[str] = []
+    execute = sqlite_utils.Database.execute
+
+    def spy(db, sql, *args, **kwargs):
+        statements.append(sql)
+        return execute(db, sql, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite_utils.Database, "execute", spy)
+    reads = []
+
+    async def start_then_reload():
+        async with open_app(as_tag, role="run", deliver=False) as app:
+            reads.append(statements.count(ALL))
+            reconfigure(app, as_topic)
+            reads.append(statements.count(ALL) - reads[0])
+            return app.store.alerts.due(NOW)
+
+    told = asyncio.run(start_then_reload())
+    assert reads == [1, 1]
+    # Told from the one read: reader 2's alert is paused (its key is gone), reader 1's moved.
+    assert [a.chat_id for a in told] == ["2"]

@@ -4,9 +4,11 @@ queries name and the archive lacks."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
+from psycopg_pool import ConnectionPool
 from sqlite_utils import Database
 
 from bot.cli.main import main
@@ -83,3 +85,44 @@ def test_the_check_gives_its_connection_back_to_the_pool(postgres_archive) -> No
         postgres_archive.require_current()
         postgres_archive.open_read_only().close()
     assert postgres_archive.pool.get_stats()["requests_waiting"] == 0
+
+
+def test_status_opens_an_sqlite_archive_once(
+    tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    path = tmp_path / "archive.db"
+    fresh = Database(path)
+    migrations.apply(fresh)
+    fresh.close()
+    opened: list[str] = []
+    connect = sqlite3.connect
+
+    def spy(target, *args, **kwargs):
+        opened.append(str(target))
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(sqlite3, "connect", spy)
+    assert main(["status", "--config", str(_config(tmp_path, f'path = "{path}"'))]) == 0
+    assert [t for t in opened if path.name in t] == [f"{path.as_uri()}?mode=ro"]
+    assert "archive: " in capsys.readouterr().out
+
+
+@pytest.mark.postgres
+def test_status_reads_a_postgresql_archive_on_one_connection(
+    postgres_archive, tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    url = postgres_archive.url  # current: every migration applied
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    borrowed: list[object] = []
+    getconn = ConnectionPool.getconn
+
+    def spy(pool, *args, **kwargs):
+        borrowed.append(pool)
+        return getconn(pool, *args, **kwargs)
+
+    monkeypatch.setattr(ConnectionPool, "getconn", spy)
+    assert main(["status", "--config", str(_config(tmp_path, f'url = "{url}"'))]) == 0
+    # One to ask whether the archive exists, one to check its migrations and read it.
+    assert len(borrowed) == 2
+    assert f"archive: {url}" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Commands over the archive: `search`, `export`, `stats`, `backfill`."""
+"""Commands that read the archive: `search`, `export`, `stats` (bot/cli/backfill.py writes it)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.archive import open_archive
 from bot.cli.common import (
-    EXIT_FAILED,
     EXIT_OK,
     Command,
     CommandError,
@@ -26,23 +25,20 @@ from bot.cli.common import (
     whole,
 )
 from bot.cli.hits import print_hits
-from bot.cli.progress import Progress, show_progress
+from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
 from bot.service.overview import when
 from bot.text.taxonomy import find_topic
-from scrapers.models import Source
 from scrapers.normalize import without_trackers
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
 from storage.search import holds_language, search, topic_keys
 
 if TYPE_CHECKING:
-    from bot.ingest.backfill import BackfillReport
     from storage import Store
 
 _MAX_RESULTS = 100_000
-_MAX_PAGES = 10_000
 # `url` is the link posts and the chat give (a feed's utm_*, fbclid… dropped); `raw_url` the URL
 # as the archive holds it, as the source linked it. Appended: older exports' columns keep their
 # places.
@@ -188,11 +184,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
-    sub.add_argument(
-        "--progress",
-        action="store_true",
-        help="show the progress bar even when stderr is not a terminal",
-    )
+    progress_flag(sub)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -313,58 +305,6 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# -- backfill -------------------------------------------------------------------------------------
-
-
-def _args_backfill(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("key", metavar="KEY", help="the source to backfill")
-    sub.add_argument(
-        "--pages",
-        type=whole(1, _MAX_PAGES),
-        required=True,
-        metavar="N",
-        help="how many older pages to read: pages 2 to N+1 of the source's `pages` template",
-    )
-    sub.add_argument(
-        "--progress",
-        action="store_true",
-        help="show the progress bar even when stderr is not a terminal",
-    )
-
-
-def _cmd_backfill(args: argparse.Namespace) -> int:
-    """Walk a source's older pages and store their articles silently."""
-    config = load_config(args.config)
-    source = config.source(args.key)
-    if not source.pages:
-        raise CommandError(
-            f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
-            f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"'
-        )
-    progress = Progress(
-        args.pages, stream=sys.stderr, enabled=show_progress(args), label="backfill"
-    )
-    import asyncio  # noqa: PLC0415 - ~40 ms; of this module's commands only backfill needs it
-
-    report = asyncio.run(_backfill(config, source, pages=args.pages, progress=progress))
-    for error in report.errors:
-        print(f"{source.key}: {error}", file=sys.stderr)
-    progress.finish(report.summary(source.key))
-    return EXIT_FAILED if report.errors else EXIT_OK
-
-
-async def _backfill(
-    config: Config, source: Source, *, pages: int, progress: Progress
-) -> BackfillReport:
-    """Hold the instance lock (one writer per archive) and walk the pages with a poll's tools."""
-    # The composition root (HTTP, the parsing sandbox) loads for backfill, not for search.
-    from bot.app import open_app  # noqa: PLC0415
-    from bot.ingest.backfill import walk_pages  # noqa: PLC0415
-
-    async with open_app(config, deliver=False) as app:
-        return await walk_pages(source, app.poll, pages=pages, progress=progress)
-
-
 COMMANDS: list[Command] = [
     Command(
         "search",
@@ -388,12 +328,5 @@ COMMANDS: list[Command] = [
         "presswatch stats --config presswatch.toml",
         _cmd_stats,
         _args_stats,
-    ),
-    Command(
-        "backfill",
-        "store a source's older listing or feed pages without posting them",
-        "presswatch backfill odkb-csto-en --pages 5 --config presswatch.toml",
-        _cmd_backfill,
-        _args_backfill,
     ),
 ]

@@ -134,7 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def all_commands() -> list[Command]:
     """Return every subcommand, core ones first."""
-    from bot.cli import archive, check, classify, migrate, opml, outbox, retag, sources, status
+    from bot.cli import (
+        archive,
+        backfill,
+        check,
+        classify,
+        migrate,
+        opml,
+        outbox,
+        retag,
+        sources,
+        status,
+    )
 
     return [
         *CORE_COMMANDS,
@@ -145,6 +156,7 @@ def all_commands() -> list[Command]:
         *retag.COMMANDS,
         *outbox.COMMANDS,
         *archive.COMMANDS,
+        *backfill.COMMANDS,
         *status.COMMANDS,
         *migrate.COMMANDS,
     ]

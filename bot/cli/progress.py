@@ -67,6 +67,15 @@ class Progress:
         self._stream.flush()
 
 
+def progress_flag(sub: argparse.ArgumentParser) -> None:
+    """Add --progress, which `show_progress` reads."""
+    sub.add_argument(
+        "--progress",
+        action="store_true",
+        help="show the progress bar even when stderr is not a terminal",
+    )
+
+
 def show_progress(args: argparse.Namespace) -> bool:
     """Return True when a bar belongs on stderr: a terminal, or asked for with --progress."""
     return args.progress or sys.stderr.isatty()

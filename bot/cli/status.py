@@ -37,14 +37,11 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"no archive at {backend} yet: run `presswatch once` or `presswatch run` first")
             return EXIT_FAILED
         try:
-            backend.require_current()
+            # One read-only open: it checks the migrations, then reads.
+            snapshot = read_snapshot(backend, full=True, deadline=10.0, current=True)
         except OutdatedArchive as exc:
             print(exc)
             return EXIT_FAILED
-        except (sqlite3.Error, StorageError):
-            pass  # the archive cannot be read at all: the snapshot's read below says why
-        try:
-            snapshot = read_snapshot(backend, full=True, deadline=10.0)
         except (sqlite3.Error, StorageError) as exc:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED

@@ -180,17 +180,22 @@ class Outcomes:
             self._store.outbox.mark_uncertain(ids, error=reason, now=now)
 
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
-        """Follow a group that became a supergroup, and tell the operator to update the config."""
+        """Follow a group that became a supergroup, and tell the operator what is left to do."""
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
+        if first.channel.startswith("user:"):
+            # A reader's channel: the config names no reader's chat, and their alerts keep the old
+            # id, so each later post is sent there first and Telegram's answer moves it again.
+            todo = "later posts follow it as Telegram names the move; nothing to set in the config"
+        else:
+            todo = f'set chat_id = "{new_chat_id}" for this channel in the config'
         log.warning(
-            "chat %s of channel %r became %s: %d queued post(s) follow it; set chat_id = "
-            '"%s" for this channel in the config',
+            "chat %s of channel %r became %s: %d queued post(s) follow it; %s",
             first.chat_id,
             first.channel,
             new_chat_id,
             moved,
-            new_chat_id,
+            todo,
         )
 
     def _chat_refuses(

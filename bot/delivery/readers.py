@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from itertools import groupby
 
 from bot.config import Config
 from bot.ingest.routing import alert_name, dormant_alerts, followed, stale_alerts
 from storage import Store
-from storage.subscriptions import Subscription
+from storage.subscriptions import Subscription, SubscriptionKind
 
 log = logging.getLogger(__name__)
 
@@ -56,43 +57,66 @@ _NOTICES = {
 }
 
 
-def carry_over_alerts(store: Store, config: Config) -> int:
+def carry_over_alerts(store: Store, config: Config) -> list[Subscription]:
     """Carry readers' alerts on a key the config moved between [topics] and [entities] over to
-    its new kind, and warn of those on a key it no longer has (kept, paused); return how many
-    were carried."""
-    taxonomy, carried = config.taxonomy, 0
-    found = stale_alerts(
-        store.subscriptions.all(), topics=taxonomy.topics, entities=taxonomy.entities
-    )
+    its new kind, and warn of those on a key it no longer has (kept, paused); return every alert
+    as it now stands, for `tell_readers`."""
+    # Read once per start or reload: the carry-over is applied to the list as the archive applies
+    # it to the rows, so the warnings and `tell_readers` need no second read.
+    taxonomy, subs = config.taxonomy, store.subscriptions.all()
+    found = stale_alerts(subs, topics=taxonomy.topics, entities=taxonomy.entities)
+    moves: dict[tuple[str, str], SubscriptionKind] = {}
     for (kind, key, new), readers in sorted(found.items(), key=lambda item: item[0][:2]):
         if new is None:
             continue  # in neither table: paused, warned of below
-        carried += store.subscriptions.change_kind(key, old=kind, new=new)
+        store.subscriptions.change_kind(key, old=kind, new=new)
+        moves[(kind, key)] = new
         log.warning("%d reader alert(s) on %r followed it in %s; the config now has it in %s: "
                     "carried over", readers, key, _TABLE[kind], _TABLE[new])  # fmt: skip
-    dormant = dormant_alerts(store.subscriptions.all(), **_kit(config))
-    for (kind, key), subs in groupby(sorted(dormant, key=lambda s: (s.kind, s.value)),
-                                     lambda s: (s.kind, s.value)):  # fmt: skip
+    subs = _carried(subs, moves)
+    dormant = dormant_alerts(subs, **_kit(config))
+    for (kind, key), group in groupby(sorted(dormant, key=lambda s: (s.kind, s.value)),
+                                      lambda s: (s.kind, s.value)):  # fmt: skip
         log.warning("%d reader alert(s) on %r follow it in %s, which the config no longer "
                     "has: kept, paused until it comes back",
-                    len(list(subs)), key, _TABLE[kind])  # fmt: skip
-    return carried
+                    len(list(group)), key, _TABLE[kind])  # fmt: skip
+    return subs
+
+
+def _carried(
+    subs: list[Subscription], moves: dict[tuple[str, str], SubscriptionKind]
+) -> list[Subscription]:
+    """Return the alerts as `Subscriptions.change_kind` leaves them for `moves`, (kind, key) ->
+    new kind: each moved alert of that kind, but one whose reader follows the key so already."""
+    held = {(s.user_id, s.kind, s.value) for s in subs}
+    kept = []
+    for sub in subs:
+        new = moves.get((sub.kind, sub.value))
+        if new is None:
+            kept.append(sub)
+        elif (sub.user_id, new, sub.value) not in held:
+            kept.append(replace(sub, kind=new))
+    return kept
 
 
 def tell_readers(
-    store: Store, config: Config, *, now: datetime, before: Config | None = None
+    store: Store,
+    config: Config,
+    subs: list[Subscription],
+    *,
+    now: datetime,
+    before: Config | None = None,
 ) -> tuple[int, int]:
     """Tell each reader once that their alerts on a key the config no longer has are paused, and
     that those told so before whose key came back resume; return (paused, resumed) alerts told.
 
-    The service alone calls this (start and reload): the mark on each alert, set or cleared in
-    the transaction that queues the notice, keeps a restart or a second worker from telling
-    again. `before`, the config being replaced, names a paused alert by its label.
+    The service alone calls this (start and reload), with every alert as `carry_over_alerts`
+    left it: the mark on each alert, set or cleared in the transaction that queues the notice,
+    keeps a restart or a second worker from telling again. `before`, the config being replaced,
+    names a paused alert by its label.
     """
     kit, named = _kit(config), _kit(before or config)
-    paused = _tell(
-        store, dormant_alerts(store.subscriptions.all(), **kit), PAUSED, now=now, kit=named
-    )
+    paused = _tell(store, dormant_alerts(subs, **kit), PAUSED, now=now, kit=named)
     back = [s for s in store.subscriptions.marked_paused() if followed(s, **kit)]
     resumed = _tell(store, back, RESUMED, now=now, kit=kit)
     if paused or resumed:

@@ -125,13 +125,17 @@ class PostgresBackend:
         self.require_current()
         return Store(PgDatabase(self.pool, read_only=True, backend=self), dedup=dedup)
 
-    def require_current(self) -> None:
-        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply."""
-        db = PgDatabase(self.pool, read_only=True, backend=self)
-        try:
-            done = set(migrations.applied(db))
-        finally:
-            db.close()  # its connection back to the pool
+    def require_current(self, conn: PgReader | None = None) -> None:
+        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply;
+        asked on `conn`, a status read already open, else on a connection of its own."""
+        if conn is not None:
+            done = set(migrations.applied(conn))
+        else:
+            db = PgDatabase(self.pool, read_only=True, backend=self)
+            try:
+                done = set(migrations.applied(db))
+            finally:
+                db.close()  # its connection back to the pool
         pending = [fn.__name__ for fn in migrations.MIGRATIONS if fn.__name__ not in done]
         if pending:  # a read's queries would name columns the archive lacks
             raise OutdatedArchive(self.url, pending)

@@ -211,17 +211,19 @@ def _candidates(
 def _tsquery(terms: list[Term], unwanted: Term = ()) -> tuple[str, list[str]]:
     """Return the tsquery SQL of the terms (alternatives ORed, terms ANDed), none of the
     `unwanted` alternatives (-words) beside them, and its parameters."""
-    groups, params = [], []
-    for term in terms:
-        # Both configurations fold ё into е: a term's ё/е spellings are one alternative here.
-        alternatives = dict.fromkeys(text.replace("ё", "е") for text, _ in term)
-        groups.append("(" + " || ".join([_ALTERNATIVE] * len(alternatives)) + ")")
-        params += [text for text in alternatives for _ in range(2)]
+    parts = [_either(term) for term in terms]
     if unwanted:
-        alternatives = dict.fromkeys(text.replace("ё", "е") for text, _ in unwanted)
-        groups.append("!!(" + " || ".join([_ALTERNATIVE] * len(alternatives)) + ")")
-        params += [text for text in alternatives for _ in range(2)]
-    return "(" + " && ".join(groups) + ")", params
+        sql, args = _either(unwanted)
+        parts.append(("!!" + sql, args))
+    return "(" + " && ".join(sql for sql, _ in parts) + ")", [a for _, args in parts for a in args]
+
+
+def _either(term: Term) -> tuple[str, list[str]]:
+    """Return the tsquery SQL that any of a term's alternatives matches, and its parameters."""
+    # Both configurations fold ё into е: a term's ё/е spellings are one alternative here.
+    alternatives = dict.fromkeys(text.replace("ё", "е") for text, _ in term)
+    sql = "(" + " || ".join([_ALTERNATIVE] * len(alternatives)) + ")"
+    return sql, [text for text in alternatives for _ in range(2)]
 
 
 def _rows(db: Any, ids: list[int]) -> dict[int, dict[str, Any]]:
