@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlite_utils import Database
 
-from .dialect import id_set
+from .dialect import id_set, is_postgres
 from .records import iso
 
 
@@ -95,17 +95,19 @@ class Subscriptions:
         self, subs: list[Subscription], change: str, unless: str, params: list
     ) -> list[Subscription]:
         """Set `change` on the alerts among `subs` whose mark `unless` says so; return those."""
-        # One statement for all of them, each changed only while its mark is as expected: of two
-        # workers marking the same alert, one wins, and RETURNING (SQLite 3.35) names its rows.
         among, ids = id_set(self.db, (sub.id for sub in subs))
-        changed = {
-            row[0]
-            for row in self.db.execute(
-                f"update subscriptions set {change} "
-                f"where id in {among} and told_paused_at {unless} returning id",
-                [*params, ids],
+        where = f"where id in {among} and told_paused_at {unless}"
+        if is_postgres(self.db):
+            # Of two workers marking the same alert, one wins: RETURNING names the rows it changed.
+            rows = self.db.execute(
+                f"update subscriptions set {change} {where} returning id", [*params, ids]
             ).fetchall()
-        }
+        else:
+            # One service owns an SQLite archive, and this runs in the chat's write transaction, so
+            # reading the ids first is as good, and needs no RETURNING (SQLite 3.35+).
+            rows = self.db.execute(f"select id from subscriptions {where}", [ids]).fetchall()
+            self.db.execute(f"update subscriptions set {change} {where}", [*params, ids])
+        changed = {row[0] for row in rows}
         return [sub for sub in subs if sub.id in changed]
 
     def marked_paused(self) -> list[Subscription]:

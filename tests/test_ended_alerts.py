@@ -18,6 +18,7 @@ from bot.delivery.readers import tell_readers
 from bot.ingest.routing import subscribers_for
 from scrapers.models import Article
 from storage import StorageError, Store
+from storage.dialect import is_postgres
 from storage.migrations import migrations
 from tests.fakes.telegram import DEFAULT_TOKEN
 
@@ -199,7 +200,9 @@ def test_a_chat_s_alerts_are_marked_and_unmarked_at_once(store: Store, monkeypat
         assert store.subscriptions.mark_paused([gone, beta, x], now=NOW) == [gone, x]
     with store.transaction():
         assert store.subscriptions.unmark_paused([gone, beta, x]) == [gone, beta, x]
-    assert [s.split()[0] for s in statements] == ["update", "update"]
+    # One UPDATE a call, however many alerts (SQLite reads the ids first: no RETURNING before 3.35).
+    assert [s.split()[0] for s in statements if not s.startswith("select")] == ["update", "update"]
+    assert len(statements) == (2 if is_postgres(store.db) else 4)
 
 
 def test_an_archive_from_before_the_mark_keeps_its_alerts_unmarked(tmp_path: Path) -> None:
