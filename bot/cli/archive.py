@@ -81,7 +81,8 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "--format",
         choices=("table", "json", "csv"),
         default="table",
-        help="json and csv give each hit's url as posts link it and raw_url as archived",
+        help="table fits the terminal or $COLUMNS (whole rows in a pipe or file); json and csv "
+        "give each hit's url as posts link it and raw_url as archived",
     )
 
 
