@@ -22,14 +22,13 @@ from bot.cli.common import (
     UsageError,
     day,
     local_days,
-    table,
     whole,
 )
+from bot.cli.counts import stats_text
 from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
-from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
@@ -284,33 +283,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"articles": stats.articles, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"{stats.articles:,} article(s)\n")
-    print(
-        table(
-            [
-                ("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"),
-                *(
-                    (
-                        r["key"],
-                        str(r["articles"]),
-                        str(r["reprints"]),
-                        when(r["first"]),
-                        when(r["last"]),
-                    )
-                    for r in report["sources"]
-                ),
-            ]
-        )
-    )
-    # A null key is the articles with no topic or entity, or with no date (JSON keeps it null).
-    for name, heading, unset in (
-        ("topics", "TOPIC", "(none)"),
-        ("entities", "ENTITY", "(none)"),
-        ("months", "MONTH", "(unknown)"),
-    ):
-        rows = [(r["key"] or unset, str(r["articles"])) for r in report[name]]
-        print()
-        print(table([(heading, "ARTICLES"), *rows]))
+    print(stats_text(stats.articles, report))
     return EXIT_OK
 
 
