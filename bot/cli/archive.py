@@ -20,6 +20,8 @@ from bot.cli.common import (
     Command,
     CommandError,
     UsageError,
+    bom_flag,
+    csv_bom,
     day,
     local_days,
     whole,
@@ -83,12 +85,14 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         help="table fits the terminal or $COLUMNS (whole rows in a pipe or file); json and csv "
         "give each hit's url as posts link it and raw_url as archived",
     )
+    bom_flag(sub, example="presswatch search ОДКБ --format csv --bom > hits.csv")
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query."""
     if not any(char.isalnum() for char in " ".join(args.query)):
         raise UsageError("search: empty query: give at least one word")
+    bom = csv_bom("search", args)
     config = load_config(args.config)
     since, until = _days("search", args, config)
     with open_archive(config, read_only=True) as store:
@@ -113,7 +117,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
-    print_hits(hits, args.format, sys.stdout)
+    print_hits(hits, args.format, sys.stdout, bom=bom)
     if foreign:
         written = sorted({s.lang for s in config.sources if s.lang})
         print(
@@ -188,6 +192,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
+    bom_flag(sub, example="presswatch export --format csv --bom --output archive.csv")
     sub.add_argument(
         "--progress",
         action="store_true",
@@ -197,6 +202,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
+    bom = csv_bom("export", args)
     config = load_config(args.config)
     since, until = _days("export", args, config)
     started = time.monotonic()
@@ -205,9 +211,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
         rows = store.reports.articles(since=since, until=until)
         if args.output:
-            count = _export_to_file(rows, args.output, args.format, progress)
+            count = _export_to_file(rows, args.output, args.format, progress, bom=bom)
         else:
-            count = _export_to_stdout(rows, args.format, progress)
+            count = _export_to_stdout(rows, args.format, progress, bom=bom)
     target = args.output or "standard output"
     progress.finish(
         f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s"
@@ -215,12 +221,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progress) -> int:
+def _export_to_file(
+    rows: Iterator[dict], path: Path, fmt: str, progress: Progress, *, bom: str
+) -> int:
     """Write to a temporary file beside `path` and rename it, so a failed export leaves no half file."""
     partial = path.with_name(path.name + ".part")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            count = _write_export(rows, out, fmt, progress)
+            count = _write_export(rows, out, fmt, progress, bom=bom)
         os.replace(partial, path)
     except OSError as exc:
         raise CommandError(f"export: cannot write {path} ({exc.strerror or exc})") from exc
@@ -231,10 +239,10 @@ def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progre
     return count
 
 
-def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress) -> int:
+def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress, *, bom: str) -> int:
     """Print the rows; if the read stops part way, say the output is incomplete (exit 1)."""
     try:
-        return _write_export(rows, sys.stdout, fmt, progress)
+        return _write_export(rows, sys.stdout, fmt, progress, bom=bom)
     except StorageError as exc:
         # What was printed cannot be taken back: each row was read from the archive as it was,
         # but the rest are missing, and a pipe's reader may not look at the exit status.
@@ -244,10 +252,13 @@ def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress) -> int
         ) from exc
 
 
-def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress) -> int:
-    """Write rows as JSON lines or CSV; return how many."""
+def _write_export(
+    rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress, *, bom: str
+) -> int:
+    """Write rows as JSON lines or CSV (after `bom`: see common.BOM); return how many."""
     writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
     if writer:
+        out.write(bom)
         writer.writerow(EXPORT_COLUMNS)
     count = 0
     for archived in rows:

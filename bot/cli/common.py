@@ -183,6 +183,27 @@ def table(rows: list[tuple[str, ...]]) -> str:
     )
 
 
+# UTF-8's byte-order mark: Excel opens a CSV as UTF-8 only when it starts with one (else as the
+# system's code page: Cyrillic comes out garbled); other readers skip it (Python's utf-8-sig).
+BOM = "\ufeff"
+
+
+def bom_flag(sub: argparse.ArgumentParser, *, example: str) -> None:
+    """Add --bom, which `csv_bom` reads; `example` is a command line that uses it."""
+    sub.add_argument(
+        "--bom",
+        action="store_true",
+        help=f"start the CSV with a UTF-8 byte-order mark, so Excel shows Cyrillic right: {example}",
+    )
+
+
+def csv_bom(command: str, args: argparse.Namespace) -> str:
+    """Return the byte-order mark --bom asks for, or ""; refuse it for a format other than CSV."""
+    if args.bom and args.format != "csv":
+        raise UsageError(f"{command}: --bom is for --format csv (other formats take no mark)")
+    return BOM if args.bom else ""
+
+
 def terminal_width(out: TextIO) -> int | None:
     """Return the width a table should fit: $COLUMNS or the terminal's; None for a pipe or a
     file without $COLUMNS, which get whole rows (for grep, cut and awk)."""

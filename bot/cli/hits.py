@@ -59,11 +59,12 @@ def _records(hits: list[SearchHit]) -> list[dict]:
     return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
 
 
-def print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
-    """Write hits as an aligned table, a JSON array or CSV."""
+def print_hits(hits: list[SearchHit], fmt: str, out: TextIO, *, bom: str = "") -> None:
+    """Write hits as an aligned table, a JSON array or CSV (after `bom`: see common.BOM)."""
     if fmt == "json":
         out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
+        out.write(bom)
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SEARCH_COLUMNS)
         for hit, record in zip(hits, _records(hits), strict=True):
