@@ -26,7 +26,7 @@ from bot.cli.common import (
     local_days,
     whole,
 )
-from bot.cli.counts import stats_text
+from bot.cli.counts import stats_text, with_silent
 from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, show_progress
 from bot.config import Config, UnknownSource, load_config
@@ -286,7 +286,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     with open_archive(config, read_only=True) as store:
         stats = store.reports.stats(zones={s.key: s.timezone for s in config.sources})
     report = {
-        "sources": stats.sources,
+        "sources": with_silent(stats.sources, (s.key for s in config.sources)),
         "topics": stats.topics,
         "entities": stats.entities,
         "months": stats.months,

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.cli.common import table
 from bot.service.overview import when
+
+
+def with_silent(rows: list[dict], configured: Iterable[str]) -> list[dict]:
+    """Return the sources' counts and, after them, a row of 0 for each configured source with
+    no article: an analyst looks for the silent ones."""
+    counted = {row["key"] for row in rows}
+    silent = sorted(set(configured) - counted)
+    return rows + [
+        {"key": key, "articles": 0, "reprints": 0, "first": None, "last": None} for key in silent
+    ]
 
 
 def stats_text(articles: int, report: dict[str, list[dict]]) -> str:
