@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -36,7 +37,7 @@ from scrapers.models import Source
 from scrapers.normalize import without_trackers
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
-from storage.search import holds_language, search, topic_keys
+from storage.search import holds_language, latest, search, topic_keys
 
 if TYPE_CHECKING:
     from bot.ingest.backfill import BackfillReport
@@ -60,7 +61,7 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
         "A OR B finds either; -word leaves out articles with it (presswatch search sanctions "
-        "-russia)",
+        "-russia); none, with a filter, lists the newest (presswatch search --source tass-ru)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
@@ -89,9 +90,14 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    """Print the articles that match a full-text query."""
-    if not any(char.isalnum() for char in " ".join(args.query)):
-        raise UsageError("search: empty query: give at least one word")
+    """Print the articles that match a full-text query, or with a filter alone the newest."""
+    words = " ".join(args.query)
+    listing = not any(char.isalnum() for char in words)  # the newest articles that pass filters
+    if listing and not any((args.source, args.topic, args.lang, args.since, args.until)):
+        raise UsageError(
+            "search: empty query: give at least one word, or a filter alone (--source, --topic, "
+            "--lang, --since, --until) for the newest articles"
+        )
     bom = csv_bom("search", args)
     config = load_config(args.config)
     since, until = _days("search", args, config)
@@ -100,9 +106,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             _check_source(args.source, config, store)
         topic = _topic_key(args.topic, config, store) if args.topic else None
         try:
-            hits = search(
-                store.db,
-                " ".join(args.query),
+            hits = (partial(latest, store.db) if listing else partial(search, store.db, words))(
                 source=args.source,
                 topic=topic,
                 lang=args.lang,
@@ -111,9 +115,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
             )
         except ValueError as exc:
-            only = (
-                " to find (a -word only leaves articles out)" if "-" in " ".join(args.query) else ""
-            )
+            only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
