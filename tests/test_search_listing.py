@@ -24,7 +24,7 @@ def filled(store):
     """An archive of five synthetic articles from two sources in two languages, 1-5 March."""
     add(store, "Wire one", source="tass-com", published=_day(1))
     add(store, "Лента два", source="tass-ru", lang="ru", published=_day(2), topics=("economy",))
-    add(store, "Лента три", source="tass-ru", lang="ru", published=_day(3))
+    add(store, "Лента три", source="tass-ru", lang="ru", published=_day(3), summary="Итог дня.")
     add(store, "Wire four", source="tass-com", published=_day(4), topics=("economy",))
     add(store, "Лента пять", source="tass-ru", lang="ru", published=_day(5))
     return store
@@ -69,5 +69,5 @@ def test_search_with_a_source_and_no_words_lists_its_newest(filled, tmp_path) ->
     dated = presswatch("search", "--until", "2024-03-03", "--limit", "1", "--config", config)
     assert dated.returncode == 0, dated.stderr
     header, row = dated.stdout.splitlines()
-    assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH"]
-    assert "2024-03-03 12:00 UTC  tass-ru " in row and "Лента три" in row
+    assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "SUMMARY"]
+    assert "2024-03-03 12:00 UTC  tass-ru " in row and row.endswith("Лента три  Итог дня.")

@@ -119,7 +119,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
-    print_hits(hits, args.format, sys.stdout, bom=bom)
+    print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
     if foreign:
         written = sorted({s.lang for s in config.sources if s.lang})
         print(

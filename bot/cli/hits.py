@@ -59,8 +59,11 @@ def _records(hits: list[SearchHit]) -> list[dict]:
     return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
 
 
-def print_hits(hits: list[SearchHit], fmt: str, out: TextIO, *, bom: str = "") -> None:
-    """Write hits as an aligned table, a JSON array or CSV (after `bom`: see common.BOM)."""
+def print_hits(
+    hits: list[SearchHit], fmt: str, out: TextIO, *, bom: str = "", snippet: str = "MATCH"
+) -> None:
+    """Write hits as an aligned table (`snippet` heads the snippets' column), a JSON array or
+    CSV (after `bom`: see common.BOM)."""
     if fmt == "json":
         out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
@@ -71,7 +74,7 @@ def print_hits(hits: list[SearchHit], fmt: str, out: TextIO, *, bom: str = "") -
             record |= {"topics": ";".join(hit.topics), "entities": ";".join(hit.entities)}
             writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
     elif hits:
-        out.write(_table(hits, width=terminal_width(out)) + "\n")
+        out.write(_table(hits, width=terminal_width(out), snippet=snippet) + "\n")
 
 
 # Below this many characters for TITLE and MATCH together MATCH is left out, and the title
@@ -81,10 +84,10 @@ _LEAST_TITLE = 20  # in a terminal too narrow even for this, rows wrap rather th
 _TITLE, _MATCH = 3, 4
 
 
-def _table(hits: list[SearchHit], *, width: int | None) -> str:
+def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
     """Return hits as a table whose rows fit `width` (None: whole rows): ID, date and source
     kept, the title and the matched words cut with an ellipsis."""
-    rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
+    rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", snippet)]
     for hit in hits:
         reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
         rows.append(
