@@ -65,15 +65,27 @@ def read_feed(content: bytes, *, source: Source, skip: frozenset[str] = frozense
     )
     items = list(_in_feed_order(read, pruned, source=source))
     skipped = tuple(item for item in items if isinstance(item, Skipped))
-    links = _unique(item for item in items if isinstance(item, Link))
-    links = tuple(link for link in links if _wanted(link.url, link.canonical_url, source))
+    every = _unique(item for item in items if isinstance(item, Link))
+    links = tuple(link for link in every if _wanted(link.url, link.canonical_url, source))
     if not links:
-        raise NoLinksFound(
-            f"{source.url}: the feed has no items"
-            + (" matching link_pattern" if source.link_pattern else "")
-            + (f" ({len(skipped)} unreadable: {skipped[0].reason})" if skipped else "")
-        )
+        raise _feed_matched_none(source, every, skipped)
     return Listing(links, skipped)
+
+
+def _feed_matched_none(
+    source: Source, links: tuple[Link, ...], skipped: tuple[Skipped, ...]
+) -> NoLinksFound:
+    """Return the error for a feed with no article link, naming two of the links it does have."""
+    seen = [f"{len(skipped)} unreadable: {skipped[0].reason}"] if skipped else []
+    if links:  # what the pattern was meant to match: the operator corrects it from these
+        such = " and ".join(link.url for link in links[:2])
+        seen.insert(0, f"{len(links)} item{'s' * (len(links) != 1)} with links such as {such}")
+    return NoLinksFound(
+        f"{source.url}: the feed has no items"
+        + (f" matching link_pattern {source.link_pattern!r}" if source.link_pattern else "")
+        + (" with an http(s) link" if links and not source.link_pattern else "")
+        + (f" ({'; '.join(seen)})" if seen else "")
+    )
 
 
 def links_from_listing(html: str, *, base_url: str, source: Source) -> tuple[Link, ...]:

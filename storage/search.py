@@ -104,12 +104,20 @@ def search(
 
 
 def latest(
-    db: Database, *, limit: int = 5, topic: str | None = None, source: str | None = None
+    db: Database,
+    *,
+    limit: int = 5,
+    topic: str | None = None,
+    source: str | None = None,
+    lang: str | None = None,
+    since: Bound | None = None,
+    until: Bound | None = None,
 ) -> list[SearchHit]:
-    """Return the newest articles by publication time, their summary as the snippet."""
-    if limit <= 0 or not storable(source, topic):
+    """Return the newest articles by publication time that pass the filters (as `search`'s),
+    their summary as the snippet."""
+    if limit <= 0 or not storable(source, topic, lang):
         return []
-    where, args = filters(source=source, topic=topic)
+    where, args = filters(source=source, topic=topic, lang=lang, since=since, until=until)
     rows = db.execute(
         f"""select a.id, a.source_key, a.url, a.title, a.published_at, a.lang, a.topics, a.entities,
                    a.duplicate_of, coalesce(nullif(a.summary, ''), a.lead, '') as snippet

@@ -82,7 +82,10 @@ def test_a_misspelt_command_is_told_the_closest_one(capsys) -> None:
 @pytest.mark.parametrize("query", ["", "   ", '"*" ( ) : -'])
 def test_a_search_without_words_is_a_usage_error(capsys, query: str) -> None:
     assert main(["search", query, "--config", "does-not-matter.toml"]) == 2
-    assert capsys.readouterr().err == "presswatch: search: empty query: give at least one word\n"
+    assert capsys.readouterr().err == (
+        "presswatch: search: empty query: give at least one word, or a filter alone (--source, "
+        "--topic, --lang, --since, --until) for the newest articles\n"
+    )
 
 
 @pytest.fixture(scope="module")

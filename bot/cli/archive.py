@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -19,21 +20,22 @@ from bot.cli.common import (
     Command,
     CommandError,
     UsageError,
+    bom_flag,
+    csv_bom,
     day,
     local_days,
-    table,
     whole,
 )
+from bot.cli.counts import stats_text, with_silent
 from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
-from bot.service.overview import when
 from bot.text.taxonomy import find_topic
 from scrapers.normalize import without_trackers
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
-from storage.search import holds_language, search, topic_keys
+from storage.search import holds_language, latest, search, topic_keys
 
 if TYPE_CHECKING:
     from storage import Store
@@ -55,7 +57,7 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
         "A OR B finds either; -word leaves out articles with it (presswatch search sanctions "
-        "-russia)",
+        "-russia); none, with a filter, lists the newest (presswatch search --source tass-ru)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
@@ -77,14 +79,22 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "--format",
         choices=("table", "json", "csv"),
         default="table",
-        help="json and csv give each hit's url as posts link it and raw_url as archived",
+        help="table fits the terminal or $COLUMNS (whole rows in a pipe or file); json and csv "
+        "give each hit's url as posts link it and raw_url as archived",
     )
+    bom_flag(sub, example="presswatch search ОДКБ --format csv --bom > hits.csv")
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
-    """Print the articles that match a full-text query."""
-    if not any(char.isalnum() for char in " ".join(args.query)):
-        raise UsageError("search: empty query: give at least one word")
+    """Print the articles that match a full-text query, or with a filter alone the newest."""
+    words = " ".join(args.query)
+    listing = not any(char.isalnum() for char in words)  # the newest articles that pass filters
+    if listing and not any((args.source, args.topic, args.lang, args.since, args.until)):
+        raise UsageError(
+            "search: empty query: give at least one word, or a filter alone (--source, --topic, "
+            "--lang, --since, --until) for the newest articles"
+        )
+    bom = csv_bom("search", args)
     config = load_config(args.config)
     since, until = _days("search", args, config)
     with open_archive(config, read_only=True) as store:
@@ -92,9 +102,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             _check_source(args.source, config, store)
         topic = _topic_key(args.topic, config, store) if args.topic else None
         try:
-            hits = search(
-                store.db,
-                " ".join(args.query),
+            hits = (partial(latest, store.db) if listing else partial(search, store.db, words))(
                 source=args.source,
                 topic=topic,
                 lang=args.lang,
@@ -103,13 +111,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
                 limit=args.limit,
             )
         except ValueError as exc:
-            only = (
-                " to find (a -word only leaves articles out)" if "-" in " ".join(args.query) else ""
-            )
+            only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
         foreign = not hits and args.lang and not holds_language(store.db, args.lang)
-    print_hits(hits, args.format, sys.stdout)
+    print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
     if foreign:
         written = sorted({s.lang for s in config.sources if s.lang})
         print(
@@ -184,11 +190,13 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
     )
+    bom_flag(sub, example="presswatch export --format csv --bom --output archive.csv")
     progress_flag(sub)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
     """Stream every archived article, oldest id first, as JSON lines or CSV."""
+    bom = csv_bom("export", args)
     config = load_config(args.config)
     since, until = _days("export", args, config)
     started = time.monotonic()
@@ -197,9 +205,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         progress = Progress(total, stream=sys.stderr, enabled=show_progress(args), label="export")
         rows = store.reports.articles(since=since, until=until)
         if args.output:
-            count = _export_to_file(rows, args.output, args.format, progress)
+            count = _export_to_file(rows, args.output, args.format, progress, bom=bom)
         else:
-            count = _export_to_stdout(rows, args.format, progress)
+            count = _export_to_stdout(rows, args.format, progress, bom=bom)
     target = args.output or "standard output"
     progress.finish(
         f"exported {count:,} article(s) to {target} in {time.monotonic() - started:.1f}s"
@@ -207,12 +215,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progress) -> int:
+def _export_to_file(
+    rows: Iterator[dict], path: Path, fmt: str, progress: Progress, *, bom: str
+) -> int:
     """Write to a temporary file beside `path` and rename it, so a failed export leaves no half file."""
     partial = path.with_name(path.name + ".part")
     try:
         with partial.open("w", encoding="utf-8", newline="") as out:
-            count = _write_export(rows, out, fmt, progress)
+            count = _write_export(rows, out, fmt, progress, bom=bom)
         os.replace(partial, path)
     except OSError as exc:
         raise CommandError(f"export: cannot write {path} ({exc.strerror or exc})") from exc
@@ -223,10 +233,10 @@ def _export_to_file(rows: Iterator[dict], path: Path, fmt: str, progress: Progre
     return count
 
 
-def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress) -> int:
+def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress, *, bom: str) -> int:
     """Print the rows; if the read stops part way, say the output is incomplete (exit 1)."""
     try:
-        return _write_export(rows, sys.stdout, fmt, progress)
+        return _write_export(rows, sys.stdout, fmt, progress, bom=bom)
     except StorageError as exc:
         # What was printed cannot be taken back: each row was read from the archive as it was,
         # but the rest are missing, and a pipe's reader may not look at the exit status.
@@ -236,10 +246,13 @@ def _export_to_stdout(rows: Iterator[dict], fmt: str, progress: Progress) -> int
         ) from exc
 
 
-def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress) -> int:
-    """Write rows as JSON lines or CSV; return how many."""
+def _write_export(
+    rows: Iterator[dict], out: TextIO, fmt: str, progress: Progress, *, bom: str
+) -> int:
+    """Write rows as JSON lines or CSV (after `bom`: see common.BOM); return how many."""
     writer = csv.writer(out, lineterminator="\n") if fmt == "csv" else None
     if writer:
+        out.write(bom)
         writer.writerow(EXPORT_COLUMNS)
     count = 0
     for archived in rows:
@@ -267,7 +280,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     with open_archive(config, read_only=True) as store:
         stats = store.reports.stats(zones={s.key: s.timezone for s in config.sources})
     report = {
-        "sources": stats.sources,
+        "sources": with_silent(stats.sources, (s.key for s in config.sources)),
         "topics": stats.topics,
         "entities": stats.entities,
         "months": stats.months,
@@ -275,33 +288,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"articles": stats.articles, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(f"{stats.articles:,} article(s)\n")
-    print(
-        table(
-            [
-                ("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"),
-                *(
-                    (
-                        r["key"],
-                        str(r["articles"]),
-                        str(r["reprints"]),
-                        when(r["first"]),
-                        when(r["last"]),
-                    )
-                    for r in report["sources"]
-                ),
-            ]
-        )
-    )
-    # A null key is the articles with no topic or entity, or with no date (JSON keeps it null).
-    for name, heading, unset in (
-        ("topics", "TOPIC", "(none)"),
-        ("entities", "ENTITY", "(none)"),
-        ("months", "MONTH", "(unknown)"),
-    ):
-        rows = [(r["key"] or unset, str(r["articles"])) for r in report[name]]
-        print()
-        print(table([(heading, "ARTICLES"), *rows]))
+    print(stats_text(stats.articles, report))
     return EXIT_OK
 
 

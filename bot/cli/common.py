@@ -10,13 +10,14 @@ import argparse
 import difflib
 import os
 import re
+import shutil
 import signal
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import import_module
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -180,6 +181,51 @@ def table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join(
         "  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in rows
     )
+
+
+# UTF-8's byte-order mark: Excel opens a CSV as UTF-8 only when it starts with one (else as the
+# system's code page: Cyrillic comes out garbled); other readers skip it (Python's utf-8-sig).
+BOM = "\ufeff"
+
+
+def bom_flag(sub: argparse.ArgumentParser, *, example: str) -> None:
+    """Add --bom, which `csv_bom` reads; `example` is a command line that uses it."""
+    sub.add_argument(
+        "--bom",
+        action="store_true",
+        help=f"start the CSV with a UTF-8 byte-order mark, so Excel shows Cyrillic right: {example}",
+    )
+
+
+def csv_bom(command: str, args: argparse.Namespace) -> str:
+    """Return the byte-order mark --bom asks for, or ""; refuse it for a format other than CSV."""
+    if args.bom and args.format != "csv":
+        raise UsageError(f"{command}: --bom is for --format csv (other formats take no mark)")
+    return BOM if args.bom else ""
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """Return the width a table should fit: $COLUMNS or the terminal's; None for a pipe or a
+    file without $COLUMNS, which get whole rows (for grep, cut and awk)."""
+    if not os.environ.get("COLUMNS", "").strip() and not out.isatty():
+        return None
+    return shutil.get_terminal_size().columns
+
+
+def fit_widths(widths: list[int], room: int, *, cut: Iterable[int]) -> list[int]:
+    """Return column widths that add up to at most `room`: the `cut` columns are narrowed to
+    one cap (the narrow ones among them kept whole), the others kept as they are."""
+    cut = set(cut)
+    space = room - sum(w for i, w in enumerate(widths) if i not in cut)
+    narrow = sorted(widths[i] for i in cut)
+    cap = max(narrow, default=0)
+    for n, width in enumerate(narrow):
+        # What the columns narrower than this one leave, shared by it and the wider ones.
+        share = (space - sum(narrow[:n])) // (len(narrow) - n)
+        if share < width:
+            cap = max(share, 1)
+            break
+    return [min(w, cap) if i in cut else w for i, w in enumerate(widths)]
 
 
 def published_utc(published: datetime | None, *, now: datetime) -> str:

@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-from bot.cli.common import table
+from bot.cli.common import fit_widths, table, terminal_width
 from bot.service.overview import when
 from scrapers.normalize import without_trackers
 from storage.search import SearchHit, marked
@@ -59,30 +59,76 @@ def _records(hits: list[SearchHit]) -> list[dict]:
     return [_hit_record(h, position=i, best=best) for i, h in enumerate(hits, start=1)]
 
 
-def print_hits(hits: list[SearchHit], fmt: str, out: TextIO) -> None:
-    """Write hits as an aligned table, a JSON array or CSV."""
+def print_hits(
+    hits: list[SearchHit], fmt: str, out: TextIO, *, bom: str = "", snippet: str = "MATCH"
+) -> None:
+    """Write hits as an aligned table (`snippet` heads the snippets' column), a JSON array or
+    CSV (after `bom`: see common.BOM)."""
     if fmt == "json":
         out.write(json.dumps(_records(hits), ensure_ascii=False, indent=2) + "\n")
     elif fmt == "csv":
+        out.write(bom)
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SEARCH_COLUMNS)
         for hit, record in zip(hits, _records(hits), strict=True):
             record |= {"topics": ";".join(hit.topics), "entities": ";".join(hit.entities)}
             writer.writerow(["" if record[c] is None else record[c] for c in SEARCH_COLUMNS])
     elif hits:
-        rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH")]
-        for hit in hits:
-            reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
-            rows.append(
-                (
-                    str(hit.id),
-                    when(hit.published_at),
-                    hit.source_key,
-                    _clip(reprint + hit.title, 70),
-                    marked(hit.snippet, "[", "]"),
-                )
+        out.write(_table(hits, width=terminal_width(out), snippet=snippet) + "\n")
+
+
+# Below this many characters for TITLE and MATCH together MATCH is left out, and the title
+# gets them all: a dozen letters of a title beside a dozen of context tell nothing.
+_TWO_COLUMNS = 60
+_LEAST_TITLE = 20  # in a terminal too narrow even for this, rows wrap rather than lose the title
+_TITLE, _MATCH = 3, 4
+
+
+def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
+    """Return hits as a table whose rows fit `width` (None: whole rows): ID, date and source
+    kept, the title and the matched words cut with an ellipsis."""
+    rows = [("ID", "PUBLISHED", "SOURCE", "TITLE", snippet)]
+    for hit in hits:
+        reprint = f"(reprint of #{hit.duplicate_of}) " if hit.duplicate_of else ""
+        rows.append(
+            (
+                str(hit.id),
+                when(hit.published_at),
+                hit.source_key,
+                _clip(reprint + hit.title, 70),
+                marked(hit.snippet, "[", "]"),
             )
-        out.write(table(rows) + "\n")
+        )
+    if width is None:
+        return table(rows)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    if width - sum(widths[:_TITLE]) - 2 * _MATCH < _TWO_COLUMNS:
+        rows, widths = [row[:_MATCH] for row in rows], widths[:_MATCH]
+    room = max(width - 2 * (len(widths) - 1), sum(widths[:_TITLE]) + _LEAST_TITLE)
+    widths = fit_widths(widths, room, cut=range(_TITLE, len(widths)))
+    return table(
+        [
+            (*row[:_TITLE], _clip(row[_TITLE], widths[_TITLE]), *_around(row[_MATCH:], widths))
+            for row in rows
+        ]
+    )
+
+
+def _around(match: tuple[str, ...], widths: list[int]) -> tuple[str, ...]:
+    """Return the MATCH cell (if kept) cut to its width around its first [marked] word."""
+    if not match:
+        return ()
+    text, width = match[0], widths[_MATCH]
+    if len(text) <= width:
+        return (text,)
+    # A third of the room before the mark: the words leading to it, then more after.
+    start = max(0, min(text.find("[") - width // 3, len(text) - width))
+    piece = text[start : start + width]
+    if start > 0:
+        piece = "…" + piece[1:].lstrip()
+    if start + width < len(text):
+        piece = piece[:-1].rstrip() + "…"
+    return (piece,)
 
 
 def _clip(text: str, width: int) -> str:

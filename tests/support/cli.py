@@ -11,11 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def child_environment(token: str | None = None) -> dict[str, str]:
-    """Return this environment without the tester's own token and config, plus `token` if given."""
+    """Return this environment without the tester's own token, config and terminal width, plus
+    `token` if given."""
+    # A tester's exported COLUMNS would cut the search tables the tests read whole.
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("PRESSWATCH_TELEGRAM_TOKEN", "PRESSWATCH_CONFIG")
+        if k not in ("PRESSWATCH_TELEGRAM_TOKEN", "PRESSWATCH_CONFIG", "COLUMNS", "LINES")
     }
     if token:
         env["PRESSWATCH_TELEGRAM_TOKEN"] = token
@@ -23,15 +25,16 @@ def child_environment(token: str | None = None) -> dict[str, str]:
 
 
 def presswatch(
-    *args: str, token: str | None = None, timeout: float = 120
+    *args: str, token: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:
-    """Run `presswatch ARGS` from the repository root; `token` is the Telegram token it gets, if any."""
+    """Run `presswatch ARGS` from the repository root; `token` is the Telegram token it gets, if
+    any, `env` variables it gets besides."""
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
-        env=child_environment(token),
+        env=child_environment(token) | (env or {}),
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
     )

@@ -1,0 +1,73 @@
+"""`presswatch search` with a filter and no words lists the newest articles that pass it, as an
+analyst expects of `search --source tass-ru` (both backends)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from storage.search import latest
+from tests.support.archive import add, titles
+from tests.support.cli import presswatch
+from tests.support.postgres import storage_setting
+
+
+def _day(day: int, hour: int = 12) -> datetime:
+    return datetime(2024, 3, day, hour, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def filled(store):
+    """An archive of five synthetic articles from two sources in two languages, 1-5 March."""
+    add(store, "Wire one", source="tass-com", published=_day(1))
+    add(store, "Лента два", source="tass-ru", lang="ru", published=_day(2), topics=("economy",))
+    add(store, "Лента три", source="tass-ru", lang="ru", published=_day(3), summary="Итог дня.")
+    add(store, "Wire four", source="tass-com", published=_day(4), topics=("economy",))
+    add(store, "Лента пять", source="tass-ru", lang="ru", published=_day(5))
+    return store
+
+
+def test_latest_applies_every_filter_search_takes(filled) -> None:
+    db = filled.db
+    assert titles(latest(db, source="tass-ru", limit=20)) == [
+        "Лента пять",
+        "Лента три",
+        "Лента два",
+    ]
+    assert titles(latest(db, lang="en", limit=20)) == ["Wire four", "Wire one"]
+    assert titles(latest(db, topic="economy", limit=20)) == ["Wire four", "Лента два"]
+    window = latest(db, since=_day(2, 0), until=_day(4, 0), limit=20)
+    assert titles(window) == ["Лента три", "Лента два"]
+    assert titles(latest(db, source="tass-ru", lang="en", limit=20)) == []
+
+
+def _config(tmp_path: Path, store) -> Path:
+    path = tmp_path / "presswatch.toml"
+    blocks = "".join(
+        f'[[sources]]\nkey = "{key}"\nkind = "feed"\nurl = "http://127.0.0.1:9/{key}.xml"\n'
+        f'timezone = "UTC"\n\n'
+        for key in ("tass-com", "tass-ru")
+    )
+    storage = storage_setting(store, tmp_path / "archive.db")
+    path.write_text(f"channels = []\n\n[storage]\n{storage}\n\n{blocks}", encoding="utf-8")
+    return path
+
+
+def test_search_with_a_source_and_no_words_lists_its_newest(filled, tmp_path) -> None:
+    config = str(_config(tmp_path, filled))
+    result = presswatch("search", "--source", "tass-ru", "--format", "json", "--config", config)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert [(h["title"], h["rank"]) for h in hits] == [
+        ("Лента пять", 1),
+        ("Лента три", 2),
+        ("Лента два", 3),
+    ]
+    dated = presswatch("search", "--until", "2024-03-03", "--limit", "1", "--config", config)
+    assert dated.returncode == 0, dated.stderr
+    header, row = dated.stdout.splitlines()
+    assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "SUMMARY"]
+    assert "2024-03-03 12:00 UTC  tass-ru " in row and row.endswith("Лента три  Итог дня.")
