@@ -1,5 +1,7 @@
-"""Count the entity hashtags posts of the fundus pages show, before and after passing mentions
-are left out (bot.text.classify.salient_entities), and print each page whose hashtags change.
+"""Count the entity hashtags fundus pages' posts show, with and without passing mentions.
+
+Before: the three best entity tags; after: bot.text.classify.salient_entities first leaves out
+an entity named only once outside the title and lead. Each page whose hashtags change is printed.
 
     python -m bench.hashtags
 """
