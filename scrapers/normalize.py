@@ -11,10 +11,23 @@ from . import userregex
 from .userregex import IGNORECASE
 
 # Query parameters that never change what a page says: analytics trackers, plus
-# 1C-Bitrix's AJAX marker (odkb-csto.org) and the desktop switch of interaffairs.ru.
+# 1C-Bitrix's AJAX marker (odkb-csto.org) and the desktop switch of interaffairs.ru. They are
+# left out of a URL's identity (canonical_url, url_key); the archive stores each article's key
+# as computed then, so this list stays as it is: a name added here would give an archived URL
+# a new key, and its next sighting would read as a new article.
 _TRACKING_PARAMS = re.compile(
     r"^(utm_\w+|fbclid|gclid|yclid|dclid|msclkid|mc_cid|mc_eid|_ga|_openstat|from|ref|"
     r"rss|bxajaxid|show_desktop_mode)$",
+    re.IGNORECASE,
+)
+# More trackers, left out only of the links readers are shown (identity keeps them, see above):
+# campaign tags of CBC's feeds ("?cmp=rss"), Metro's internal links ("?ico=…"), AT Internet's
+# (at_medium, at_campaign), Comscore's (ns_mchannel, ns_source, …), Webtrends', Adobe's,
+# HubSpot's, Instagram's, Marketo's and Microsoft Start's; none selects what a page says.
+_SHOWN_TRACKERS = re.compile(
+    r"^(cmp|cmpid|ico|icid|at_(?:medium|campaign|source|term|content|custom\d{1,2})"
+    r"|ns_(?:mchannel|source|campaign|linkname|fee)|wt\.mc_id|wt_mc|s_cid|_hsenc|_hsmi"
+    r"|igshid|mkt_tok|ocid|smid)$",
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -49,10 +62,15 @@ def without_trackers(url: str) -> str:
     parts = urlsplit(url)
     pairs = parts.query.split("&") if parts.query else []
     # The other parameters stay byte for byte: re-encoding them could change what a site serves.
-    kept = [p for p in pairs if not _TRACKING_PARAMS.match(unquote_plus(p.partition("=")[0]))]
+    kept = [p for p in pairs if not _is_tracker(unquote_plus(p.partition("=")[0]))]
     if len(kept) == len(pairs):
         return url
     return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def _is_tracker(name: str) -> bool:
+    """Tell whether a query parameter's name is a tracker's, one a reader's link goes without."""
+    return bool(_TRACKING_PARAMS.match(name) or _SHOWN_TRACKERS.match(name))
 
 
 def canonical_or_none(url: str, *, rewrites: tuple[tuple[str, str], ...] = ()) -> str | None:

@@ -14,6 +14,7 @@ from bot.text.classify import (
     classify,
     hashtags,
     normalize,
+    salient_entities,
     taxonomy_from_dict,
 )
 from tests.support.taxonomy import (
@@ -279,3 +280,18 @@ def test_default_topics_render_as_hashtags(default):
         taxonomy=default,
     )
     assert set(hashtags(matches)) == {"#Peacekeeping", "#Cyber_and_information_security"}
+
+
+def test_salient_entities_leave_out_a_single_mention_outside_title_and_lead() -> None:
+    # Synthetic texts: named in the title, in the lead, twice in the body, once in the body.
+    taxonomy = example_taxonomy()
+    keys = ("csto", "armenia", "belarus", "kazakhstan", "russia")
+    got = salient_entities(
+        keys,
+        title="CSTO drills end",
+        lead="Armenia took part.",
+        body="Belarus sent troops. Belarus also sent planes. A Kazakh officer spoke.",
+        taxonomy=taxonomy,
+    )
+    # Russia is not named at all: tagged under some other rule, it keeps its hashtag.
+    assert got == ("csto", "armenia", "belarus", "russia")

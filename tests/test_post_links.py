@@ -9,7 +9,7 @@ import pytest
 from bot.delivery.digest import digest_entry
 from bot.delivery.render import link_label
 from scrapers.models import Article
-from scrapers.normalize import without_trackers
+from scrapers.normalize import canonical_url, url_key, without_trackers
 from storage import Delivery
 from tests.fakes.telegram import FakeTelegram
 from tests.support.posting import CHAT, Harness
@@ -34,6 +34,15 @@ CLEAN = "https://tass.com/politics/1451110"
             "https://x.example/n/?q=%D0%BC%D0%B8%D1%80",
         ),
         ("https://x.example/N/Story?ID=1", "https://x.example/N/Story?ID=1"),  # nothing to take
+        # Links seen in posts (ux11): CBC's feed and Metro's internal links.
+        ("https://www.cbc.ca/news/canada/story-1.7290000?cmp=rss", None),
+        ("https://metro.co.uk/2024/07/17/story-21230000/?ico=more_text_links", None),
+        (
+            "https://www.bbc.co.uk/news/articles/c1?at_medium=RSS&at_campaign=rss&page=2",
+            "https://www.bbc.co.uk/news/articles/c1?page=2",
+        ),
+        ("https://x.example/n?ns_mchannel=rss&ns_source=PublicRSS20-sa&CMP=share_btn", None),
+        ("https://x.example/n?comp=1&icon=2&cmp_x=3", "https://x.example/n?comp=1&icon=2&cmp_x=3"),
     ],
 )
 def test_without_trackers_keeps_everything_else_as_written(url: str, shown: str | None) -> None:
@@ -184,3 +193,14 @@ def test_posts_of_addresses_differing_only_in_the_query_get_different_labels(tmp
     h.run()
     labels = {m.plain.split("\n\n")[-1] for m in telegram.messages_for(CHAT)}
     assert labels == {f"odkb.example/news/index.php?ELEMENT_ID={n}" for n in (123, 124)}
+
+
+def test_an_archived_url_with_a_shown_only_tracker_keeps_its_identity(store) -> None:
+    # The archive keys each article by url_key when stored: "?cmp=rss" stays in the identity,
+    # so an article archived before the link dropped it is still known when its feed lists it.
+    url = "https://www.cbc.ca/news/canada/story-1.7290000?cmp=rss"
+    article = replace(_article(url=url), canonical_url=canonical_url(url))
+    store.add_article(article, source_key="tass-com", now=START)
+    assert url_key(url) == "cbc.ca/news/canada/story-1.7290000?cmp=rss"
+    assert store.known_url_keys([url]) == {url_key(url)}
+    assert without_trackers(url) == "https://www.cbc.ca/news/canada/story-1.7290000"

@@ -181,6 +181,9 @@ def test_search_topic_takes_a_label_and_names_an_unknown_one(config) -> None:
     typo = presswatch("search", "sanctions", "--topic", "econmy", "--config", str(config))
     assert typo.returncode == 2 and typo.stdout == ""
     assert typo.stderr == "presswatch: search: unknown topic 'econmy' (did you mean 'economy'?)\n"
+    # A part of a known key beats a near spelling of another: difflib alone offered 'eaeu'.
+    short = presswatch("search", "CSTO", "--topic", "peace", "--config", str(config))
+    assert short.stderr.endswith("unknown topic 'peace' (did you mean 'peacekeeping'?)\n")
 
 
 def test_search_refuses_a_since_after_its_until(config) -> None:

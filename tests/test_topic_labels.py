@@ -191,6 +191,28 @@ def test_a_post_carries_at_most_three_entity_hashtags_the_most_salient_first(tmp
     assert json.loads(row["entities"]) == list(entities)
 
 
+def test_a_passing_mention_tags_the_article_but_is_no_hashtag_under_its_post(tmp_path, telegram):
+    # Synthetic, after two real posts (ux11): "#Kazakhstan" under an Emirates story from one
+    # "Kazakh" deep in the body; "#NATO" under the King's Speech from one mention.
+    h = _harness(tmp_path, telegram)
+    body = (
+        "Emirates will fly to Lisbon from June.\n\nThe Kazakh pilots trained in Dubai.\n\n"
+        "The EU approved the route, and the EU's regulator signed it."
+    )
+    story = replace(
+        _article("en"), title="Emirates opens a route to Lisbon", body=body,
+        topics=(), entities=("eu", "kazakhstan"),
+    )  # fmt: skip
+    h.store.add_article(
+        story, source_key="tass-com", now=START, deliveries=[Delivery("main", CHAT)]
+    )
+    h.run()
+    (post,) = telegram.messages_for(CHAT)
+    assert post.plain.splitlines()[-1] == "#EU"  # named twice; Kazakhstan once, in passing
+    (row,) = h.store.db.query("select entities from articles")
+    assert json.loads(row["entities"]) == ["eu", "kazakhstan"]  # channels and alerts follow both
+
+
 def test_a_template_s_topics_are_named_in_the_post_s_language(tmp_path, telegram) -> None:
     template = "<b>{{ title }}</b>\n{{ topics | join(', ') }}\n{{ url }}"
     h = _harness(tmp_path, telegram, template=template)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.chat.naming import QUOTES, find_named
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
+from bot.delivery.templates import visible_text
 from bot.ingest.routing import alert_name, followed, noun
 from bot.text.classify import Topic
 from scrapers.models import Source
@@ -26,7 +27,9 @@ if TYPE_CHECKING:  # types only: answers never touch the archive themselves
     from storage.search import SearchHit
     from storage.subscriptions import Subscription
 
-MAX_UNITS = 4000  # UTF-16 units; Telegram allows 4096 after entity parsing, raw HTML is longer
+# UTF-16 units of the text a reader sees: Telegram allows 4096 after entity parsing (tags and
+# links' addresses do not count); the rest is a margin.
+MAX_UNITS = 4000
 MAX_PHRASE, MAX_LATEST = 100, 10
 
 
@@ -320,13 +323,16 @@ def hit_text(
 def fit(
     head: str, items: list[str], *, sep: str = "\n\n", limit: int = MAX_UNITS, lang: str = EN
 ) -> str:
-    """Join items under a head, dropping the tail (and saying how many) to stay within `limit`."""
-    text = head
+    """Join items under a head, dropping the tail (and saying how many) to stay within `limit`
+    units of visible text."""
+    text, used = head, utf16_len(visible_text(head))
     for i, item in enumerate(items):
-        candidate = f"{text}{sep}{item}"
-        if utf16_len(candidate) > limit - 40:
+        # Measured as Telegram does, on the text shown: a hit's long link once cost /latest its
+        # tenth story ("the newest 10" over 9 and "…and 1 more") while 2,000 units were free.
+        used += utf16_len(sep) + utf16_len(visible_text(item))
+        if used > limit - 40:  # room for "…and N more"
             return f"{text}{sep}" + say(lang, "…and {n} more", n=len(items) - i)
-        text = candidate
+        text = f"{text}{sep}{item}"
     return text
 
 

@@ -50,6 +50,7 @@ from bot.delivery.render import (
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
 from bot.ingest.routing import alert_name, matching
+from bot.text.classify import salient_entities
 from scrapers.normalize import without_trackers
 from storage import DigestMark, OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
@@ -75,6 +76,7 @@ class Composer:
         self._topics = {t.key: t for t in config.taxonomy.topics}
         self._topic_list, self._source_list = config.taxonomy.topics, config.sources
         self._entities = {t.key: t for t in config.taxonomy.entities}
+        self._taxonomy = config.taxonomy
 
     def channel(self, name: str) -> Channel | None:
         """Return a channel's config (None for a personal alert row such as 'user:42')."""
@@ -185,8 +187,13 @@ class Composer:
         article = item.article
         known = [self._topics.get(k) for k in article.topics]
         # Entities are stored best first (tag_entities: a title mention counts 1.5 body ones,
-        # repeats add less): a roll-call of seven states under a summit post says nothing.
-        entities = [e for k in article.entities if (e := self._entities.get(k))]
+        # repeats add less): a roll-call of seven states under a summit post says nothing, and
+        # one passing mention is no hashtag (the tag stays: channels and alerts follow it).
+        keys = salient_entities(
+            article.entities, title=article.title, lead=article.lead, body=article.body,
+            taxonomy=self._taxonomy,
+        )  # fmt: skip
+        entities = [e for k in keys if (e := self._entities.get(k))]
         known += entities[:MAX_ENTITY_TAGS]
         return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
 

@@ -40,6 +40,7 @@ __all__ = [
     "hashtags",
     "normalize",
     "rule_points",
+    "salient_entities",
     "tag_entities",
     "taxonomy_from_dict",
 ]
@@ -48,6 +49,8 @@ log = logging.getLogger(__name__)
 TITLE_HIT = 1.5  # a hit in the title counts for this many body hits
 DECAY = 0.5  # each further hit of one rule is worth this much of the one before
 MAX_HITS = 6  # later hits add less than 2% each; stop counting
+# An entity a story is about: named in its title (1.5), in its lead, or at least twice (1 + 0.5).
+SALIENT = TITLE_HIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,32 @@ def tag_entities(*, title: str, body: str, taxonomy: Taxonomy) -> tuple[Match, .
         if score >= entity.threshold:
             found.append(_match(entity, score, why))
     return tuple(sorted(found, key=lambda m: (-m.score, m.topic)))
+
+
+def salient_entities(
+    keys: Iterable[str], *, title: str, lead: str, body: str, taxonomy: Taxonomy
+) -> tuple[str, ...]:
+    """Return an article's entity keys, in order, less those it names only once, outside its
+    title and lead: a passing mention tags the article but is no hashtag under its post.
+
+    ("#Kazakhstan" under an Emirates story from one "Kazakh", "#NATO" under the King's Speech.)
+    A key the text does not name at all under today's rules (tagged under an older taxonomy)
+    is kept: nothing shows it was a passing mention.
+    """
+    named = {entity.key: entity for entity in taxonomy.entities}
+    chosen = [named[key] for key in keys if key in named]
+    if not chosen:
+        return ()
+    head = Text.of(title, words=taxonomy.words)
+    text = Text.of(f"{lead}\n{body}", words=taxonomy.words)
+    opening = Text.of(lead, words=taxonomy.words)
+    empty = Text.of("", words=taxonomy.words)
+    kept = []
+    for entity in chosen:
+        score = _points(entity, head, text)[0]
+        if not 0 < score < SALIENT or _points(entity, empty, opening)[0] > 0:
+            kept.append(entity.key)
+    return tuple(kept)
 
 
 def hashtags(matches: Iterable[Match]) -> tuple[str, ...]:

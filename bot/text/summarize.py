@@ -5,9 +5,10 @@ gives anything (both empty, or only a title repeat), ``summarize`` returns "" an
 renderer shows the title alone. A bad ``max_chars`` (< 1) raises ``ValueError``.
 
 The summary is one paragraph (whitespace collapsed), a prefix of the cleaned source text made
-of whole sentences (of an interview, the prefix of its intro or first answer: one speaker); only
-a first sentence longer than the budget is cut, at a word boundary, and then ends with "…"
-(counted in the budget).
+of whole sentences (of an interview, the prefix of its intro or first answer: one speaker; of a
+body, from its first line of prose: the unpunctuated lines before it, a kicker or a byline, are
+left out, and no unpunctuated line joins the next); only a first sentence longer than the
+budget is cut, at a word boundary, and then ends with "…" (counted in the budget).
 """
 
 from __future__ import annotations
@@ -95,6 +96,18 @@ _TURN = re.compile(r"[-–—]\s+")
 # A list item's marker; not a dash of direct speech ("– ", "— ").
 _BULLET = re.compile(r"[-•*·▪]\s")
 _LINKISH = re.compile(r"https?://|www\.|t\.me/|©")
+# A sentence ends with one of these (quotes and brackets aside), in the scripts seen.
+_ENDS = frozenset(".!?…。！？।؟")
+_LINE_CLOSERS = _CLOSERS + "“‘"  # and a German quote's „…“, ‚…‘ at a paragraph's end
+# An unpunctuated line opening a body with fewer words (or, in a script without spaces,
+# characters) is a kicker, byline, date, heading or caption ("Hauptinhalt", "Von Nina Magoley",
+# "Stand: 22.04.2024, 06:00 Uhr", "Lesedauer: 4 Minuten", "新华社记者", "USA stoppen
+# Schattentanker Acht Namen, vier Flaggen – und tonnenweise Öl für China"); a longer one is a
+# standfirst without its full stop ("Tax agency will hire more than 1,000 debt collectors to
+# claw back up to R50bn per year in revenue owed to it": za_TimesLive, 22 words).
+_STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
+# A video or audio player's running time: "02:57 Min.", "1:02:03 min".
+_DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 
 
@@ -108,7 +121,14 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
     else:
         # Only the start of a long body can reach the summary; don't scan the rest.
         head = body[: 4 * max_chars + 2 * len(title) + 400]
-        text = _clean(_interview_lead(head, title) or _after_bullets(head), title)
+        text = _interview_lead(head, title) or head
+        lang = _language(text[:400], lang)
+        units = itertools.dropwhile(lambda s: _is_title(s, title), _body_units(text, title, lang))
+        first = next(units, None)
+        if first is not None:
+            return _fit(itertools.chain([first], units), max_chars)
+        # Nothing but lines a summary leaves out (list items, a kicker): they are all there is.
+        text = _clean(text, title)
     sentences = _iter_sentences(text, _language(text, lang))
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
@@ -160,23 +180,73 @@ def _interview_lead(body: str, title: str) -> str:
     return "\n".join([_TURN.sub("", paragraphs[answer]), *paragraphs[answer + 1 : end]])
 
 
-def _after_bullets(body: str) -> str:
-    """Return the body from its first paragraph of prose when it opens with unpunctuated list
-    items ("- Two batches of $1 bills feature an error"), else the body as it is.
+def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
+    """Yield the sentences a summary of body may join, each line its own: after the lines that
+    open it and are no prose, up to a line that does not end as a sentence.
 
-    Joined, the items run into the prose as one sentence ("- Currency collectors … - Two
-    batches … found Think twice…": dailymail.co.uk's key points), or a button's words open the
-    summary ("- Copy link": bhaskar.com).
+    A line without end punctuation is no start of the next line's sentence: joined, the two read
+    as one ("… | wdr aktuell 02:57 Min.. Verfügbar bis …", "Von Nina Magoley Bislang gehen …":
+    the fundus pages' de_WDR, 36 of their 235 summaries before). So the lines before the prose
+    (a kicker, a byline, a date, "Stand: …", "Lesedauer: …", a player's duration, a list of key
+    points, a repeated title) are left out; a long unpunctuated first line (a standfirst without
+    its full stop) is a summary alone; and the first unpunctuated line after the prose ends it.
     """
-    paragraphs = _PARAGRAPH.split(body.strip())
-    skipped = 0
-    for paragraph in paragraphs:
-        item = paragraph.strip()
-        if item and not (_BULLET.match(item) and item.rstrip(_CLOSERS)[-1:] not in ".!?…"):
-            break
-        skipped += 1
-    rest = paragraphs[skipped:]
-    return "\n".join(rest) if skipped and rest else body
+    started = False
+    for line in _lines(body):
+        if not started:
+            line = strip_dateline(line)
+            if not line or _is_title(line, title) or _is_no_prose(line, title):
+                continue
+            started = True
+        yield from _iter_sentences(line, lang)
+        if not _ends_sentence(line):
+            return  # _fit keeps it only as the first: what follows is another line's text
+
+
+def _lines(body: str) -> Iterator[str]:
+    """Yield body's lines collapsed, a line broken inside a sentence joined to its rest."""
+    pending = ""
+    for raw in _PARAGRAPH.split(body):
+        line = _collapse(raw)
+        if not line:
+            continue
+        # "It adopted" / "a statement …", "He said:" / "«…»": one sentence over two lines.
+        if pending and (
+            pending[-1] in ",:;" or (line[0].islower() and not _ends_sentence(pending))
+        ):
+            pending = f"{pending} {line}"
+            continue
+        if pending:
+            yield pending
+        pending = line
+    if pending:
+        yield pending
+
+
+def _is_no_prose(line: str, title: str) -> bool:
+    """Tell whether a line opening a body is no prose: short and unpunctuated, a list item, the
+    title with the site's name, or a player's duration ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
+    if _DURATION.match(line):
+        return True
+    if _ends_sentence(line):
+        return False
+    if " " in line:
+        short = len(_WORD.findall(line)) < _STANDFIRST_WORDS
+    else:
+        short = len(line) < _STANDFIRST_CHARS
+    # A line starting in lower case is a fragment: the rest of a kicker ("…as Bela Bela
+    # communities cry foul": ls_LesothoTimes) or a byline ("von Manuela Conrad": de_ZDF).
+    fragment = line.lstrip(_OPENERS + "…. ")[:1].islower()
+    # "Feuerwehrleute sollen später in Pension | wdr aktuell": the title and where it ran.
+    titled = bool(title) and _key(line).startswith(_key(title))
+    # Unpunctuated list items ("- Two batches of $1 bills feature an error": dailymail.co.uk's
+    # key points, "- Copy link": bhaskar.com) precede the prose they sum up.
+    return short or fragment or titled or _BULLET.match(line) is not None
+
+
+def _ends_sentence(text: str) -> bool:
+    """Tell whether text ends with a sentence's end punctuation (quotes and brackets aside)."""
+    return text.rstrip(_LINE_CLOSERS)[-1:] in _ENDS
 
 
 def _collapse(text: str) -> str:
@@ -285,13 +355,16 @@ def _fit(sentences: Iterable[str], max_chars: int) -> str:
     parts: list[str] = []
     used = 0
     for sentence in sentences:
-        if parts and sentence.rstrip(_CLOSERS)[-1:] not in ".!?…":
+        ends = _ends_sentence(sentence)
+        if parts and not ends:
             break  # an unpunctuated tail is a caption or trailer ("Follow us on: X"), not prose
         extra = len(sentence) + (1 if parts else 0)
         if used + extra > max_chars:
             return " ".join(parts) if parts else _cut_words(sentence, max_chars)
         parts.append(sentence)
         used += extra
+        if not ends:
+            break  # a standfirst without its full stop: the next sentence would read as its rest
     return " ".join(parts)
 
 

@@ -1,0 +1,109 @@
+"""A body line without end punctuation is no start of the next line's sentence (synthetic texts).
+
+Each body here is synthetic, shaped like a real page's lines that summaries once glued together
+(../shared/data/fundus-news-pages: de_WDR, de_RBB24, se_Aftonbladet, za_TimesLive, ...).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text.summarize import summarize
+
+PROSE = (
+    "Schon im vergangenen Herbst hatte das Vorhaben für Empörung gesorgt: Die Landesregierung "
+    "will das Rentenalter für Feuerwehrleute anheben. Heute wird im Landtag darüber diskutiert."
+)
+
+
+def _summary(body: str, *, title: str = "Feuerwehrleute sollen später in Pension") -> str:
+    """Return the summary of a body without a lead, in a 600-character budget."""
+    return summarize(title=title, lead="", body=body, max_chars=600)
+
+
+def test_synthetic_player_lines_before_the_prose_are_left_out() -> None:
+    # de_WDR: the video's title, its running time, the page's date, then prose and a byline.
+    body = (
+        "Feuerwehrleute sollen später in Pension | wdr aktuell\n\n"
+        "02:57 Min.. Verfügbar bis 06.05.2024.\n\nStand: 22.04.2024, 06:00 Uhr\n\n"
+        f"{PROSE}\n\nVon Nina Beispiel\n\nBislang gehen Beamte der Feuerwehr mit 60 in den Ruhestand."
+    )
+    assert _summary(body) == PROSE
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        pytest.param("Hauptinhalt", id="skip-link"),
+        pytest.param("von Anna Beispiel", id="byline"),
+        pytest.param("10.11.2025 17:59\n\nAA", id="date-and-agency"),
+        pytest.param("Lesedauer: 4 Minuten", id="reading-time"),
+        pytest.param("Die wichtigsten Neuigkeiten zum Gaza-Krieg im Überblick", id="heading"),
+        pytest.param("…as villagers cry foul over lost livelihoods", id="kicker-fragment"),
+        pytest.param("- Mehrere Kinder bei Angriffen getötet (11.39 Uhr)", id="key-point"),
+    ],
+)
+def test_synthetic_unpunctuated_opening_lines_are_left_out(opening: str) -> None:
+    assert _summary(f"{opening}\n\n{PROSE}") == PROSE
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param("Von Eva Beispiel", id="byline"),
+        pytest.param("Lesedauer: 4 Minuten", id="reading-time"),
+        pytest.param("Kreislauf-Probleme und Klinik-Transporte beim Marathon", id="subheading"),
+    ],
+)
+def test_synthetic_unpunctuated_line_after_the_prose_ends_the_summary(after: str) -> None:
+    body = f"{PROSE}\n\n{after}\n\nDas Hotel gehört zur Stadt wie das Stahlwerk."
+    assert _summary(body) == PROSE
+
+
+def test_synthetic_unpunctuated_tail_of_a_paragraph_ends_the_summary() -> None:
+    # de_RBB24: the standfirst's paragraph ends with its byline, the story follows.
+    body = f"{PROSE} Von Eva Beispiel\n\nDas Hotel gehört zur Stadt wie das Stahlwerk."
+    assert _summary(body) == PROSE
+
+
+def test_synthetic_long_standfirst_without_full_stop_is_the_summary_alone() -> None:
+    # za_TimesLive: a 22-word standfirst with no full stop, then the story.
+    standfirst = (
+        "Tax agency will hire more than 1,000 debt collectors to claw back up to R50bn per year "
+        "in revenue owed to it"
+    )
+    body = f"{standfirst}\n\nThe finance minister has allocated R4bn to the revenue service."
+    assert _summary(body, title="Sars gets R4bn") == standfirst
+
+
+def test_synthetic_short_real_sentences_are_kept() -> None:
+    # se_Aftonbladet: a kicker and a time line, then short sentences, each its own paragraph.
+    body = (
+        "Polisen ber om tips\n\nUppdaterad 15.59 | Publicerad 14.14\n\n"
+        "18-åriga Hanna försvann i Uddevalla i tisdags.\n\n"
+        "Polisen har nu inlett en särskild händelse."
+    )
+    assert _summary(body, title="Hanna, 18, försvunnen") == (
+        "18-åriga Hanna försvann i Uddevalla i tisdags. Polisen har nu inlett en särskild händelse."
+    )
+
+
+def test_synthetic_paragraph_ending_in_a_german_closing_quote_ends_a_sentence() -> None:
+    body = "Bennett sagte: „Ich werde nicht gehen.“\n\nEr sprach am Samstag."
+    assert _summary(body, title="Bennett") == (
+        "Bennett sagte: „Ich werde nicht gehen.“ Er sprach am Samstag."
+    )
+
+
+def test_synthetic_japanese_paragraphs_ending_in_a_full_stop_are_joined() -> None:
+    body = "気象庁は地震があったと発表した。\n\n各地の震度は次のとおり。"
+    assert summarize(title="地震", lead="", body=body, max_chars=600, lang="ja") == (
+        "気象庁は地震があったと発表した。 各地の震度は次のとおり。"
+    )
+
+
+def test_synthetic_sentence_broken_over_lines_is_still_one_sentence() -> None:
+    body = "The Council said:\n\n«We will meet again.»\n\nIt adopted\na statement."
+    assert _summary(body, title="Council") == (
+        "The Council said: «We will meet again.» It adopted a statement."
+    )
