@@ -76,7 +76,7 @@ def workers_warnings(config: Config) -> list[str]:
 
 
 def summary(config: Config) -> list[str]:
-    """Return one line each on the sources, channels, archive, Telegram and /healthz set up."""
+    """Return one line each on the sources, channels, archive, dispatcher, Telegram and /healthz."""
     kinds = Counter(s.kind for s in config.sources)
     every = sorted({s.every_seconds for s in config.sources})
     polled = (
