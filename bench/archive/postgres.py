@@ -1,5 +1,8 @@
-"""The archive bench on PostgreSQL: a bulk fill through COPY, the trigger and every index, and a
-kept cluster restarted with the shared buffers a run asks for."""
+"""The archive bench on PostgreSQL: a bulk fill, and a kept cluster started for each run.
+
+The fill goes through COPY, the search trigger and every index; the cluster kept in a folder is
+started with the shared buffers a run asks for and stopped after it.
+"""
 
 from __future__ import annotations
 
