@@ -59,6 +59,8 @@ def test_without_a_token_or_channels_it_says_what_that_means(
         "  sources: 0",
         "  channels: 0",
         "  archive: postgresql://pw@db.example:5432/pw (PostgreSQL; not contacted)",
+        "  workers: the dispatcher looks for due sources every 2s; a killed worker's jobs move "
+        "to the others within 14 s at most",
         "  telegram: no PRESSWATCH_TELEGRAM_TOKEN: posts are printed to the console instead",
         "  health: no [service] http",
         "warning: no [[channels]]: articles are archived but never posted; add a [[channels]] "

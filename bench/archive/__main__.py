@@ -33,6 +33,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="URL",
         help="a PostgreSQL database to fill instead (postgresql://user@host/db, empty or --reuse)",
     )
+    parser.add_argument(
+        "--pgdata",
+        type=Path,
+        metavar="DIR",
+        help="instead of --url: a PostgreSQL cluster kept in DIR (made the first time), started "
+        "for this run and stopped after it; its database `archive`",
+    )
+    parser.add_argument(
+        "--shared-buffers",
+        default="64MB",
+        metavar="SIZE",
+        help="with --pgdata: the server's shared_buffers for this run (default 64MB, the tests')",
+    )
     parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
     parser.add_argument(
@@ -48,8 +61,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
-    if not args.reuse and not args.url and args.db.exists():
+    if args.pgdata and args.url:
+        parser.error("give either --url or --pgdata")
+    if not args.reuse and not (args.url or args.pgdata) and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
+    if not args.pgdata:
+        return _bench(args, parser, command)
+    with postgres.kept_cluster(args.pgdata, shared_buffers=args.shared_buffers) as url:
+        args.url = url
+        return _bench(args, parser, command)
+
+
+def _bench(args: argparse.Namespace, parser: argparse.ArgumentParser, command: str) -> int:
+    """Fill the archive (unless --reuse), time its queries, and print the table."""
     # The archive as short commands open it (bot.archive.open_archive): migrated, WAL, synchronous=FULL.
     where = {"url": args.url} if args.url else {"path": str(args.db)}
     config = config_from_dict(

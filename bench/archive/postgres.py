@@ -1,11 +1,21 @@
-"""The archive bench on PostgreSQL: a bulk fill through COPY, the trigger and every index."""
+"""The archive bench on PostgreSQL: a bulk fill, and a kept cluster started for each run.
+
+The fill goes through COPY, the search trigger and every index; the cluster kept in a folder is
+started with the shared buffers a run asks for and stopped after it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from bench.archive.measure import ARTICLE_COLUMNS, TOPIC_COLUMNS, load
 from storage import Store
+from tests.fakes.postgres import Server, binaries
 
 
 def fill(
@@ -37,8 +47,59 @@ def fill(
 
 
 def size_and_version(store: Store) -> tuple[int, str]:
-    """Return the database's size in bytes and the server's version."""
-    size, version = store.db.execute(
-        "select pg_database_size(current_database()), current_setting('server_version')"
+    """Return the database's size in bytes and the server's version with its shared buffers."""
+    size, version, buffers = store.db.execute(
+        "select pg_database_size(current_database()), current_setting('server_version'), "
+        "current_setting('shared_buffers')"
     ).fetchone()
-    return size, version
+    return size, f"{version}, shared_buffers {buffers}"
+
+
+# The test server's settings (tests/fakes/postgres.py: durability off, 64 MB of shared buffers
+# unless --shared-buffers says otherwise); the last -c of a setting wins.
+_SETTINGS = (
+    "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+    "-c max_connections=60"
+)
+
+
+@contextmanager
+def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
+    """Start the cluster kept in `folder` (made the first time) with `shared_buffers`, yield the
+    URL of its database `archive` (created empty when missing), and stop it (fast, kept).
+
+    A restart for each run: a new setting of shared_buffers takes one, and so each run starts
+    with empty shared buffers whatever the one before read (the OS cache keeps what it keeps).
+    """
+    import psycopg  # noqa: PLC0415 - the [postgres] extra
+
+    bindir = binaries()
+    if bindir is None:
+        raise SystemExit("no PostgreSQL binaries (set PRESSWATCH_PG_BIN)")
+    server = Server(bindir, folder=folder)
+    if (server.data / "postmaster.pid").exists():
+        # Left running by an interrupted run: start it with this run's setting (a stale pid file
+        # of a server that died is no server to stop).
+        with contextlib.suppress(RuntimeError):
+            server.stop()
+    if not (server.data / "PG_VERSION").exists():
+        server.start()  # initdb, as the tests' server is made
+        server.stop()
+    options = f"-k {folder} {_SETTINGS} -c shared_buffers={shared_buffers}"
+    _pg_ctl(bindir, "-D", str(server.data), "-l", str(folder / "server.log"), "-o", options,
+            "-w", "-t", "120", "start")  # fmt: skip
+    try:
+        with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+            if not conn.execute("select 1 from pg_database where datname = 'archive'").fetchone():
+                conn.execute("create database archive")
+        yield server.url("archive")
+    finally:
+        server.stop()
+
+
+def _pg_ctl(bindir: Path, *args: str) -> None:
+    """Run pg_ctl (as postgres when we are root: the server refuses to run as root)."""
+    command = [str(bindir / "pg_ctl"), *args]
+    if os.geteuid() == 0:
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=180)

@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
+from bot.service.fleet_timing import DISPATCH, FAILOVER_GOAL, PERIODS, failover_bound
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -29,7 +30,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"{config.path}: valid (nothing was fetched, sent or written)")
     for line in summary(config):
         print(f"  {line}")
-    for warning in config.warnings:
+    for warning in (*config.warnings, *workers_warnings(config)):
         print(f"warning: {warning}")
     # The loader accepts an archive it may only read (status, search); `run` and `once` write.
     why = "" if config.storage_url is not None else unwritable(config.storage_path)
@@ -64,8 +65,26 @@ def unwritable(path: Path) -> str:
     return ""
 
 
+def workers_warnings(config: Config) -> list[str]:
+    """Say what in [workers] does not do what it may seem to: a failover past its goal, a
+    setting SQLite's service never reads."""
+    every = config.workers.dispatch_every
+    if config.storage_url is None:
+        unused = "workers.dispatch_every applies to workers on PostgreSQL (storage.url) only"
+        return [unused] if every != DISPATCH else []
+    bound = failover_bound(every)
+    if bound <= FAILOVER_GOAL:
+        return []
+    within = max(p for p in PERIODS if failover_bound(p) <= FAILOVER_GOAL)
+    return [
+        f"workers.dispatch_every = {span(every)}: a killed worker's sources and chats may wait "
+        f"{bound:g} s to move to the others, beyond the {FAILOVER_GOAL:g} s goal "
+        f"({span(within)} or less keeps it)"
+    ]
+
+
 def summary(config: Config) -> list[str]:
-    """Return one line each on the sources, channels, archive, Telegram and /healthz set up."""
+    """Return one line each on the sources, channels, archive, dispatcher, Telegram and /healthz."""
     kinds = Counter(s.kind for s in config.sources)
     every = sorted({s.every_seconds for s in config.sources})
     polled = (
@@ -88,10 +107,21 @@ def summary(config: Config) -> list[str]:
         else f"no {TOKEN_ENV}: posts are printed to the console instead"
     )
     http = authority(*config.service.http) if config.service.http else ""
+    every = config.workers.dispatch_every
+    # Only PostgreSQL's workers have a dispatcher; SQLite's service schedules each source itself.
+    workers = (
+        [
+            f"workers: the dispatcher looks for due sources every {span(every)}; a killed "
+            f"worker's jobs move to the others within {failover_bound(every):g} s at most"
+        ]
+        if config.storage_url is not None
+        else []
+    )
     return [
         f"sources: {len(config.sources)}" + (f" ({sources}){polled}" if sources else ""),
         f"channels: {len(config.channels)}" + (f" ({channels})" if channels else ""),
         f"archive: {archive}",
+        *workers,
         f"telegram: {telegram}",
         "health: " + (f"/healthz and /metrics at {http}" if http else "no [service] http"),
     ]

@@ -56,6 +56,7 @@ from bot.config.model import (
 from bot.config.sources import read_source
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config, unlabelled
+from bot.config.workers import read_workers
 from bot.text.classify import Taxonomy
 from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
@@ -134,6 +135,7 @@ def config_from_dict(
         sources=sources,
         taxonomy=taxonomy,
         service=_service(root.table("service")),
+        workers=read_workers(root.table("workers")),
         health=_health(root.table("health")),
         dedup=_dedup(root.table("dedup")),
         summary_chars=_summary(root.table("summary")),

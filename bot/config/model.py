@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from bot.service.fleet_timing import DISPATCH
 from bot.text.classify import Taxonomy
 from scrapers.models import FetchPolicy, Source
 from storage.records import DedupConfig
@@ -25,6 +26,7 @@ __all__ = [
     "TelegramConfig",
     "UncertainPolicy",
     "UnknownSource",
+    "WorkersConfig",
 ]
 
 
@@ -114,6 +116,15 @@ class ServiceConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkersConfig:
+    """How the workers sharing a PostgreSQL archive work together (unused with SQLite)."""
+
+    # Seconds between the dispatcher's runs: how long a due source may wait, and half of how
+    # long a dead worker's jobs may (bot/service/fleet_timing.py); one of its PERIODS.
+    dispatch_every: int = DISPATCH
+
+
+@dataclass(frozen=True, slots=True)
 class HealthConfig:
     """When a source counts as failing or silent, and how far it backs off."""
 
@@ -158,6 +169,7 @@ class Config:
     sources: tuple[Source, ...] = ()
     taxonomy: Taxonomy = field(default_factory=_no_taxonomy)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    workers: WorkersConfig = field(default_factory=WorkersConfig)
     health: HealthConfig = field(default_factory=HealthConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     summary_chars: int = 600

@@ -1,6 +1,7 @@
 """The jobs many workers share, on procrastinate: polls, deliveries, the dispatcher and recovery.
 
-    presswatch.dispatch  periodic (every DISPATCH s, one run for all workers): run again the
+    presswatch.dispatch  periodic (every `[workers] dispatch_every`, 2 s by default, one run for
+                         all workers; fleet_timing.py holds the periods): run again the
                          jobs of a worker whose heartbeat stopped (SIGKILL, a lost machine), then
                          defer the due sources' polls in batches and a delivery for every chat
                          with due rows
@@ -30,19 +31,19 @@ from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from psycopg.pq import TransactionStatus
 
+from bot.service.fleet_timing import DISPATCH, HEARTBEAT, STALLED, cron
 from storage.postgres.fleet import DISPATCHING, TAKE_OVER, alone
 
 log = logging.getLogger(__name__)
 
-DISPATCH = 2  # seconds between dispatcher runs (a due source waits at most this long)
-HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's table
-# A worker silent this long is dead: its jobs are taken over by the next dispatcher run. With the
-# periods above a killed worker's sources and chats move within STALLED + 2 * DISPATCH s (the
-# run that takes its jobs over, the one whose insert wakes the workers), well under 30.
-STALLED = 10.0
+# A due source waits at most one dispatcher period. A killed worker's sources and chats move
+# within STALLED + 2 * the period (fleet_timing.failover_bound: the run that takes its jobs over,
+# the one whose insert wakes the workers), 14 s with the default 2 s, 30 s with 10 s; `presswatch
+# check` and a starting worker warn past 30.
 # A worker also looks for jobs every this many seconds without being told: every job queued
-# wakes it at once (LISTEN/NOTIFY), and so does each dispatcher run's own job, every DISPATCH s,
-# which covers the jobs nothing announces (one taken over, one that waited for its lock).
+# wakes it at once (LISTEN/NOTIFY), and so does each dispatcher run's own job, every period,
+# which covers the jobs nothing announces (one taken over, one that waited for its lock); with a
+# period longer than this, this look comes first.
 FETCH_POLLING = 5.0
 # Most sources in one batch of polls. A job round (defer, fetch, finish) costs about 1.3 ms of
 # CPU whatever the job holds, so the dispatcher fills each live worker's job slots with one batch
@@ -64,8 +65,9 @@ class Worker(Protocol):
     async def deliver(self, chat: str) -> None: ...
 
 
-def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
-    """Return the procrastinate app of the archive at `url`, with every presswatch job."""
+def job_app(url: str, kwargs: dict[str, Any], *, every: int = DISPATCH) -> procrastinate.App:
+    """Return the procrastinate app of the archive at `url`, with every presswatch job and the
+    dispatcher every `every` s (one of fleet_timing.PERIODS)."""
     # Each of procrastinate's statements is one function call, whole by itself: in autocommit, not
     # wrapped in BEGIN and COMMIT (two round trips saved on every defer, fetch and finish). Set
     # after connecting, since its listening connection passes autocommit itself.
@@ -83,7 +85,8 @@ def job_app(url: str, kwargs: dict[str, Any]) -> procrastinate.App:
 
     # One periodic job: each costs a defer by every worker, a fetch and a finish on every run,
     # whether or not anything is due (a second one, every 3 s, took a fifth of an idle worker's).
-    @app.periodic(cron=f"* * * * * */{DISPATCH}", periodic_id="dispatch")
+    # Its cron is fixed here, at the app's making: a new period takes a restart (fleet.py).
+    @app.periodic(cron=cron(every), periodic_id="dispatch")
     @app.task(name="presswatch.dispatch", pass_context=True, queueing_lock="dispatch")
     async def dispatch(context: procrastinate.JobContext, timestamp: int) -> None:
         await _worker(context).dispatch()  # a dead worker's jobs first: see queue_polls
