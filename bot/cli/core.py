@@ -58,14 +58,28 @@ def once(args: argparse.Namespace) -> int:
         async with open_app(config, role="once") as app:
             runs, report = await run_once(app)
             telegram = _after_sends(telegram, app.counters.telegram.latest)
+            polled = {run.source_key for run in runs}
+            waiting = app.store.sources.states(
+                s.key for s in config.sources if s.key not in polled
+            ).values()
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
         print(
-            round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
+            round_summary(
+                runs,
+                sources=len(config.sources),
+                telegram=telegram,
+                report=report,
+                waiting=list(waiting),
+            ),
             file=sys.stderr,
         )
         failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
-        return EXIT_FAILED if failed or not telegram.healthy else EXIT_OK
+        # Nothing polled while sources back off after failures is an outage, not a quiet round:
+        # a cron job's exit status must say so as `status` does. Beside sources that answered, a
+        # source backing off fails no round by itself: the poll that failed already did.
+        stalled = not runs and any(not state.paused for state in waiting)
+        return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
 
     return asyncio.run(go())
 

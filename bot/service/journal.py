@@ -23,7 +23,7 @@ from bot.service.reachability import (
     reachable,
     round_summary,
 )
-from storage import RunRecord, RunStatus, SourceCondition
+from storage import RunRecord, RunStatus, SourceCondition, SourceState
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -109,10 +109,23 @@ class Journal:
         if self._checked is not None:
             await asyncio.shield(self._checked)
         runs, telegram = self._first.runs, self._counters.telegram.latest
-        line = round_summary(runs, sources=len(self._sources()), telegram=telegram)
         polled = [r for r in runs if r.status != RunStatus.SKIPPED]
+        waiting = await self._waiting([r.source_key for r in runs if r.status == RunStatus.SKIPPED])
+        line = round_summary(runs, sources=len(self._sources()), telegram=telegram, waiting=waiting)
         well = reachable(polled) == len(polled) and telegram.healthy
         log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
+
+    async def _waiting(self, keys: list[str]) -> list[SourceState]:
+        """Return the states of the sources skipped (why, until when), or none when the archive
+        does not answer (the line then says less)."""
+        if not keys:
+            return []
+        try:
+            snapshot = await self._snapshot()
+        except (sqlite3.Error, TimeoutError, OSError) as exc:
+            log.warning("first round: the archive does not answer (%s)", exc)
+            return []
+        return [snapshot.source(key) for key in keys]
 
     async def _beat(self, stopping: asyncio.Event) -> None:
         """Log a heartbeat line every `every` seconds until the service stops."""
