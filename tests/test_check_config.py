@@ -79,7 +79,7 @@ def test_an_archive_folder_this_user_cannot_write_exits_3_as_run_would(
     out, err = capsys.readouterr()
     assert out.startswith(f"{config}: valid")  # the config itself is fine
     assert err == (
-        f"presswatch: storage.path: this user cannot write in {folder}: `run` and `once` would "
-        "not start (point storage.path at a folder this user can write; systemd: "
+        f"presswatch: storage.path: this user cannot write in {folder}; `run` and `once` would "
+        "not start: point storage.path at a folder this user can write (systemd: "
         "/var/lib/presswatch)\n"
     )

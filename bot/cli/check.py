@@ -35,12 +35,20 @@ def _cmd_check(args: argparse.Namespace) -> int:
     why = "" if config.storage_url is not None else unwritable(config.storage_path)
     if why:
         print(
-            f"presswatch: storage.path: {why}: `run` and `once` would not start "
-            "(point storage.path at a folder this user can write; systemd: /var/lib/presswatch)",
+            cannot_write(f"storage.path: {why}", outcome="`run` and `once` would not start"),
             file=sys.stderr,
         )
         return EXIT_SETUP
     return EXIT_OK
+
+
+def cannot_write(why: str, *, outcome: str) -> str:
+    """Return the line saying why the SQLite archive cannot be written, what comes of it, and
+    where to point it instead (`check` foresees it, `run` meets it)."""
+    return (
+        f"presswatch: {why}; {outcome}: point storage.path at a folder this user can write "
+        "(systemd: /var/lib/presswatch)"
+    )
 
 
 def unwritable(path: Path) -> str:

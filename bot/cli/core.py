@@ -21,6 +21,7 @@ from pathlib import Path
 
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
+from bot.cli.check import cannot_write
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, one_line
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.render import local_time
@@ -143,11 +144,7 @@ def run(args: argparse.Namespace) -> int:
             # pass, so a restart is tried (exit 1).
             if opened or config.storage_url is not None or not _stays_so(exc):
                 raise
-            print(
-                f"presswatch: {one_line(exc)}; not started: point storage.path at a folder this user can "
-                "write (systemd: /var/lib/presswatch)",
-                file=sys.stderr,
-            )
+            print(cannot_write(one_line(exc), outcome="not started"), file=sys.stderr)
             return EXIT_SETUP
         return EXIT_FAILED if service.failure else EXIT_OK
 
