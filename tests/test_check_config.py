@@ -77,7 +77,11 @@ def test_an_archive_folder_this_user_cannot_write_exits_3_as_run_would(
     monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
     assert main(["check", "--config", str(config)]) == 3
     out, err = capsys.readouterr()
-    assert out.startswith(f"{config}: valid")  # the config itself is fine
+    # The first line says the problem, not "valid" above an exit 3.
+    assert out.startswith(
+        f"{config}: storage.path: this user cannot write in {folder} (nothing was fetched"
+    )
+    assert "valid" not in out
     assert err == (
         f"presswatch: storage.path: this user cannot write in {folder}; `run` and `once` would "
         "not start: point storage.path at a folder this user can write (systemd: "

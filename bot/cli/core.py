@@ -56,13 +56,23 @@ def once(args: argparse.Namespace) -> int:
                 + (flaw or "BotFather's /token shows it")
                 + "); nothing was polled or posted"
             )
-        async with open_app(config, role="once") as app:
-            runs, report = await run_once(app)
-            telegram = _after_sends(telegram, app.counters.telegram.latest)
-            polled = {run.source_key for run in runs}
-            waiting = app.store.sources.states(
-                s.key for s in config.sources if s.key not in polled
-            ).values()
+        opened = False
+        try:
+            async with open_app(config, role="once") as app:
+                opened = True
+                runs, report = await run_once(app)
+                telegram = _after_sends(telegram, app.counters.telegram.latest)
+                polled = {run.source_key for run in runs}
+                waiting = app.store.sources.states(
+                    s.key for s in config.sources if s.key not in polled
+                ).values()
+        except StorageError as exc:
+            # As `run`: an SQLite archive that cannot be opened here stays so (exit 3, the
+            # folder's hint); what may pass (a lock, a full disk) stays exit 1.
+            if opened or config.storage_url is not None or not _stays_so(exc):
+                raise
+            print(cannot_write(one_line(exc), outcome="nothing polled or posted"), file=sys.stderr)
+            return EXIT_SETUP
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
         print(
