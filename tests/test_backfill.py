@@ -200,7 +200,7 @@ def test_a_source_without_pages_is_a_clear_error(world, tmp_path) -> None:
     result = presswatch(
         "backfill", "interaffairs-en", "--pages", "2", "--config", str(config), token=None
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage problem, as README's exit statuses say
     assert "source 'interaffairs-en' has no `pages` setting" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert world.site("interaffairs-en").requests == []

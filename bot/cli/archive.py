@@ -337,7 +337,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     source = config.source(args.key)
     if not source.pages:
-        raise CommandError(
+        raise UsageError(
             f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
             f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"'
         )
