@@ -82,6 +82,11 @@ def older_pages(world: World) -> None:
         site.add(f"/article/{slug}/", article_page(slug.replace("-", " ").title(), day))
 
 
+def last_bar(stderr: str) -> str:
+    """Return the progress bar as last drawn (log lines may come between its drawings)."""
+    return stderr.rsplit("backfill [", 1)[1].split("\x1b[K", 1)[0]
+
+
 def archived(tmp_path: Path) -> list[tuple[str, int]]:
     """Return (title, silent) of every archived article."""
     with sqlite3.connect(tmp_path / "archive.db") as conn:
@@ -175,6 +180,21 @@ def test_a_site_that_repeats_its_last_page_stops_the_walk(world, tmp_path) -> No
     assert "read 1 page(s), saw 3 link(s), stored 3 new article(s)" in result.stderr
     assert "stopped: page 3 repeats page 2" in result.stderr
     assert "backfill [###" in result.stderr and "1/10" in result.stderr
+    bar = last_bar(result.stderr)
+    assert "10/10 100%" in bar and bar.endswith("page 3 repeats page 2: the end of the archive")
+
+
+def test_a_missing_last_page_finishes_the_bar_and_says_so(world, tmp_path) -> None:
+    older_pages(world)  # pages 2 and 3; page 4 answers 404
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/page/{page}/")
+    )
+    args = ("backfill", "interaffairs-en", "--pages", "3", "--progress", "--config", str(config))
+    result = presswatch(*args, token=None)
+    assert result.returncode == 0, result.stderr
+    bar = last_bar(result.stderr)
+    assert bar.startswith("##############################] 3/3 100%")
+    assert bar.endswith("page 4 missing (404): the end of the archive")
 
 
 def test_a_failing_page_is_reported_and_the_walk_goes_on(world, tmp_path) -> None:

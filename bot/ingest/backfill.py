@@ -58,6 +58,7 @@ async def walk_pages(
             if _past_the_end(exc):
                 if number > 2:  # after page 2, read or failed (a 500): the archive's end
                     report.stopped = f"page {number}: {exc}"
+                    _the_end(progress, left=pages + 2 - number, note=f"page {number} {_gone(exc)}")
                 else:
                     # Not even the first older page: the template is wrong far more often than a
                     # source has no past, and an exit status 0 would say the archive was filled.
@@ -70,6 +71,7 @@ async def walk_pages(
         identities = {link.canonical_url for link in links}
         if identities == previous:
             report.stopped = f"page {number} repeats page {number - 1}"
+            _the_end(progress, left=pages + 2 - number, note=report.stopped)
             break
         previous = identities
         report.pages += 1
@@ -87,3 +89,15 @@ def _past_the_end(exc: ScrapeError) -> bool:
     return isinstance(exc, NoLinksFound) or (
         isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
     )
+
+
+def _the_end(progress: Progress, *, left: int, note: str) -> None:
+    """Fill the bar at the archive's end: the pages past it are done too, none is left to read."""
+    progress.advance(left, note=f"{note}: the end of the archive")
+
+
+def _gone(exc: ScrapeError) -> str:
+    """Say how a page past the end answered: missing (404, 410) or without article links."""
+    if isinstance(exc, HTTPStatusError):
+        return f"missing ({exc.status})"
+    return "has no article links"
