@@ -8,6 +8,7 @@ from typing import Protocol
 from bot.ingest.context import PollContext
 from bot.ingest.links import discover, unseen
 from bot.ingest.poll import store_links
+from bot.text.plural import counted
 from scrapers import ScrapeError, Source
 from scrapers.errors import HTTPStatusError, NoLinksFound
 
@@ -33,8 +34,9 @@ class BackfillReport:
         """Return the one-line summary."""
         end = f"; stopped: {self.stopped}" if self.stopped else ""
         return (
-            f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
-            f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}"
+            f"backfill {key}: read {counted(self.pages, 'page')}, saw "
+            f"{counted(self.links, 'link')}, stored {counted(self.stored, 'new article')} "
+            f"without posting, {counted(len(self.errors), 'error')}{end}"
         )
 
 

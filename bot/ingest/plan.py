@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from bot.config import Channel, Corrections
 from bot.ingest.routing import channels_for, subscribers_for
+from bot.text.plural import counted
 from scrapers.models import Article
 from storage import Delivery, OutboxKind
 from storage.subscriptions import Subscription
@@ -197,4 +198,4 @@ def _names(channels: Iterable[str]) -> str:
     channels = list(channels)
     named = [c for c in channels if not c.startswith("user:")]
     readers = len(channels) - len(named)
-    return ", ".join(named + ([f"{readers} subscribed reader(s)"] if readers else []))
+    return ", ".join(named + ([counted(readers, "subscribed reader")] if readers else []))

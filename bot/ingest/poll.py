@@ -30,6 +30,7 @@ from bot.ingest.links import (
 )
 from bot.ingest.prepare import Prepared
 from bot.logfields import log_fields
+from bot.text.plural import counted
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
 from scrapers.models import Skipped
@@ -328,7 +329,7 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     if first_run:
         notes.append(f"first run: recorded silently except the newest {source.backfill}")
     if problems:
-        notes.append(f"{problems} article(s) failed")
+        notes.append(f"{counted(problems, 'article')} failed")
     return f" ({'; '.join(notes)})" if notes else ""
 
 

@@ -30,6 +30,7 @@ from bot.service.endpoint import AddressTaken, MonitorServer
 from bot.service.journal import HEARTBEAT, Journal
 from bot.service.monitor import Monitor
 from bot.service.reload import applicable, compare
+from bot.text.plural import counted
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
 from storage import RunRecord, RunStatus, SourceState
@@ -140,9 +141,9 @@ class Service:
         self.started.set()
         upcoming = min(self.next_polls().items(), key=lambda pair: pair[1], default=None)
         log.info(
-            "service started: %d source(s), %d channel(s)%s",
-            len(self.app.config.sources),
-            len(self.app.config.channels),
+            "service started: %s, %s%s",
+            counted(len(self.app.config.sources), "source"),
+            counted(len(self.app.config.channels), "channel"),
             f"; first poll {upcoming[0]} at {upcoming[1].isoformat(timespec='seconds')}"
             if upcoming
             else "",
@@ -360,8 +361,8 @@ class Service:
         if late:
             await asyncio.wait(late, timeout=_CANCEL_GRACE)
             log.warning(
-                "stopped %d task(s) that did not finish in time: %s",
-                len(late),
+                "stopped %s that did not finish in time: %s",
+                counted(len(late), "task"),
                 ", ".join(sorted(t.get_name() for t in late)),
             )
         self.scheduler.shutdown(wait=False)
