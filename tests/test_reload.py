@@ -62,6 +62,8 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
         result = presswatch("reload", "--config", str(config))
         assert result.returncode == 0 and "asked the service (pid" in result.stdout
         service.wait_for_line(f"config reloaded from {config}: added {TASS}")
+        # As the config writes the interval (every = "10m"), and "next": not the service's first.
+        service.wait_for_line(f"{TASS}: every 10m, next poll at ")
         both = service.wait_for_health(lambda b: b["sources"].get(TASS, {}).get("state") == "ok")
         assert both["sources"][IA]["next_poll_at"] == ia_next  # unchanged: not rescheduled
         assert children(service.proc.pid) == parsers  # the new source parsed in the same sandbox

@@ -23,6 +23,7 @@ from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
 from bot.app import App, reconfigure
 from bot.config import Config, ConfigError, load_config
+from bot.config.fields import span
 from bot.ingest.poll import poll_source, record_failure
 from bot.secrets import scrubber
 from bot.service import timetable
@@ -253,10 +254,11 @@ class Service:
             next_run_time=first,
             **timetable.interval_job(every),
         )
+        # The interval as a config writes it ("30m", not "1800s"); "next": a reload logs it too.
         log.info(
-            "%s: every %ds, first poll at %s",
+            "%s: every %s, next poll at %s",
             source.key,
-            every,
+            span(every),
             first.isoformat(timespec="seconds"),
         )
         return first
