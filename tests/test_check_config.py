@@ -42,7 +42,7 @@ def test_a_config_with_mistakes_names_each_key_on_one_line_and_exits_2(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
-        "presswatch: config error: sources[0].kind: expected 'html' or 'feed', got 'rss'",
+        "presswatch: config error: sources[0] (alpha).kind: expected 'html' or 'feed', got 'rss'",
         "presswatch: config error: fetch.timeout: expected a number, got 'fast'",
     ]
 

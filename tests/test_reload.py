@@ -82,11 +82,14 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
 @pytest.mark.parametrize(
     ("breakage", "error"),
     [
-        (lambda text: text.replace('every = "10m"', 'every = "soon"', 1), "sources[0].every"),
+        (
+            lambda text: text.replace('every = "10m"', 'every = "soon"', 1),
+            "sources[0] (interaffairs-en).every",
+        ),
         (lambda text: text + "\n[[sources\n", "not valid TOML"),
         (  # two problems: both on the one log line (a journal shows a second line unprefixed)
             lambda text: "chanels = []\n" + text.replace('every = "10m"', 'every = "soon"', 1),
-            "sources[0].every: expected a duration such as '10m', '1h' or '30s', got 'soon'; "
+            "sources[0] (interaffairs-en).every: expected a duration such as '10m', '1h' or '30s', got 'soon'; "
             "chanels: unknown key",
         ),
     ],
