@@ -23,6 +23,7 @@ from bot.service.reachability import (
     reachable,
     round_summary,
 )
+from bot.text.plural import counted
 from storage import RunRecord, RunStatus, SourceCondition, SourceState
 from storage.status import Snapshot
 
@@ -190,15 +191,38 @@ class Heartbeat:
 
     def _totals(self) -> dict[str, float]:
         """Return the counters' running totals."""
-        counters = self._counters
-        polls = counters.samples("polls")
-        return {
-            "polls": sum(v for labels, v in polls if labels["status"] != RunStatus.SKIPPED),
-            "poll_failures": sum(v for labels, v in polls if labels["status"] == RunStatus.ERROR),
-            "new_articles": sum(v for _, v in counters.samples("new_articles")),
-            "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
-            "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
-        }
+        return totals(self._counters)
+
+
+def totals(counters: Counters) -> dict[str, float]:
+    """Return the counters' running totals of polls, failed polls, new articles and posts."""
+    polls = counters.samples("polls")
+    return {
+        "polls": sum(v for labels, v in polls if labels["status"] != RunStatus.SKIPPED),
+        "poll_failures": sum(v for labels, v in polls if labels["status"] == RunStatus.ERROR),
+        "new_articles": sum(v for _, v in counters.samples("new_articles")),
+        "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
+        "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
+    }
+
+
+def stop_line(counters: Counters, *, since: datetime, pending: int | None, shared: bool) -> str:
+    """Return what a stop says: what the service did since `since`, and the posts it leaves in
+    the outbox (`pending`; None when the archive did not answer) and who sends them."""
+    done = totals(counters)
+    posts = done["posts_sent"] + done["posts_printed"]
+    did = (
+        f"since {when(since)}: {counted(round(done['polls']), 'poll')} "
+        f"({done['poll_failures']:.0f} failed), {counted(round(done['new_articles']), 'new article')}, "
+        f"{counted(round(posts), 'post')}"
+    )
+    if pending is None:
+        return f"{did}; the outbox could not be read"
+    if not pending:
+        return f"{did}; nothing left pending in the outbox"
+    # On PostgreSQL the outbox is shared: the workers still running send them at once.
+    later = "the other workers or the next start send them" if shared else "sent at the next start"
+    return f"{did}; {counted(pending, 'post')} left pending in the outbox, {later}"
 
 
 def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:
