@@ -117,6 +117,10 @@ def test_backfill_stores_older_pages_silently_and_reports(world, telegram, tmp_p
     )
     assert outbox_rows(tmp_path) == 0
     assert telegram.requests == []  # backfill never talks to Telegram
+    # Each article's line says why it was not posted: this backfill, nothing else.
+    stored = [line for line in result.stderr.splitlines() if ": stored" in line]
+    assert len(stored) == 4
+    assert all(line.endswith("; recorded silently, not posted (a backfill)") for line in stored)
     # Pages in order, each followed by its new articles, oldest (last listed) first; page 1 untouched.
     paths = [r.path for r in world.site("interaffairs-en").requests if r.path != "/robots.txt"]
     assert paths[0] == "/page/2/" and paths[4] == "/page/3/" and paths[-1] == "/page/4/"
@@ -155,7 +159,10 @@ def test_a_never_polled_source_stays_quiet_after_a_backfill(world, telegram, tmp
         world.url("interaffairs-en", "/page/{page}/"),
     )
     presswatch("backfill", "interaffairs-en", "--pages", "2", "--config", str(config))
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    once = presswatch("once", "--config", str(config))
+    assert once.returncode == 0
+    quiet = "; recorded silently, not posted (a first run's older news: only the newest `backfill`"
+    assert sum(quiet in line for line in once.stderr.splitlines()) == 2, once.stderr
     assert telegram.messages_for(CHANNEL) == []
     assert {silent for _, silent in archived(tmp_path)} == {1}
     assert len(archived(tmp_path)) == 6

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from bot.ingest.context import PollContext
 from bot.ingest.links import discover, unseen
+from bot.ingest.plan import Quiet
 from bot.ingest.poll import store_links
 from bot.text.plural import counted
 from scrapers import ScrapeError, Source
@@ -79,7 +80,9 @@ async def walk_pages(
         report.pages += 1
         report.links += len(links)
         for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
-            stored, problems, _ = await store_links(source, [link], ctx, post=lambda link: False)
+            stored, problems, _ = await store_links(
+                source, [link], ctx, post=lambda link: False, quiet=Quiet.BACKFILL
+            )
             report.stored += stored
             report.errors.extend(problems)
         progress.advance(note=f"{report.links} links, {report.stored} new")
