@@ -266,7 +266,12 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
 
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=("table", "json"), default="table")
+    sub.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (default) to read, or json for scripts",
+    )
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:

@@ -100,7 +100,8 @@ COMMANDS = [
     Command(
         "migrate-archive",
         "copy the SQLite archive into PostgreSQL (resumable), then compare the row counts",
-        "presswatch migrate-archive --to postgresql://presswatch@db.example.org:5432/presswatch",
+        "presswatch migrate-archive --to postgresql://presswatch@db.example.org:5432/presswatch "
+        "--config presswatch.toml",
         _cmd_migrate,
         _args,
     ),
