@@ -266,12 +266,7 @@ def _write_export(rows: Iterator[dict], out: TextIO, fmt: str, progress: Progres
 
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument(
-        "--format",
-        choices=("table", "json"),
-        default="table",
-        help="table (default) to read, or json for scripts",
-    )
+    sub.add_argument("--format", choices=("table", "json"), help="json for scripts, else a table")
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
