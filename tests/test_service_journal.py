@@ -9,6 +9,7 @@ from functools import partial
 
 from bot.service.counters import Counters
 from bot.service.journal import stop_line
+from storage import Store
 from tests.support.inprocess import serve
 from tests.support.offline import offline_config
 from tests.support.world import World, write_config
@@ -104,3 +105,20 @@ def test_the_stop_line_counts_in_words_and_says_who_sends_what_is_left() -> None
     )
     assert line(pending=0, shared=False) == did + "nothing left pending in the outbox"
     assert line(pending=None, shared=False) == did + "the outbox could not be read"
+
+
+def test_the_first_round_tells_paused_sources_from_failing_ones(tmp_path, caplog) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    store = Store.open(tmp_path / "archive.db")
+    store.sources.set_paused("alpha", paused=True)
+    store.sources.set_paused("beta", paused=True)
+    store.close()
+
+    async def scenario(service):
+        return await logged(caplog, "first round:")
+
+    with caplog.at_level(logging.INFO):
+        first = serve(config, scenario)
+    assert first.startswith(
+        "first round: 0 of 2 sources reachable (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
+    )
