@@ -3,7 +3,7 @@
 Every case changes one key of a valid config (issues 13 and 16 name most of them: a regex that
 backtracks catastrophically, a replacement naming a missing group, durations that overflow a
 date, a broken IPv6 URL, the archive on /proc, a misspelt key). The command line runs in-process
-so the table stays fast; one subprocess run (tests/test_config_names.py) checks that all problems come at once.
+so the table stays fast; one subprocess run checks that all problems come at once.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import pytest
 from bot.cli.main import main
 from bot.config import NO_CHANNELS, NO_SOURCES, ConfigError, load_config
 from storage import Store
+from tests.support.cli import presswatch
 
-KEYS = ("alpha", "beta", "gamma")  # the sources' keys in BLOCKS
 BLOCKS = {
     "storage": '[storage]\npath = "archive.db"',
     "fetch": "[fetch]\ntimeout = 20",
@@ -201,11 +201,8 @@ def test_a_malformed_config_exits_2_with_one_line_naming_the_key(
     status, lines = _run(tmp_path, config_text({block: line}), capsys)
     assert status == 2, lines
     assert len(lines) == 1, lines
-    # A source is named by its key beside its index: the line's key, if it sets one.
-    given = re.search(r'key = "([^"]*)"', line)
-    key = re.sub(
-        r"^sources\[(\d)\]", lambda m: f"{m[0]} ({given[1] if given else KEYS[int(m[1])]})", key
-    )
+    given = re.search(r'key = "([^"]*)"', line) or re.search(r'key = "([^"]*)"', BLOCKS[block])
+    key = key.replace(block, f"{block} ({given[1]})", 1) if block.startswith("sources") else key
     assert lines[0].startswith(f"presswatch: config error: {key}: "), lines
 
 
@@ -315,6 +312,28 @@ def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
     )
     _, lines = _run(tmp_path, text, capsys)
     assert [line.split(": ")[2] for line in lines] == ["channels[0].chat_id", "channels[1].sources"]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    changes = [(block, line) for _, block, line, _ in CASES[:6]]  # the issue's six, in one file
+    changes.append(("sources[2]", "link_patern = '/n/'"))
+    path = tmp_path / "presswatch.toml"
+    path.write_text(config_text(changes), encoding="utf-8")
+    result = presswatch("sources", "--config", str(path))
+    lines = result.stderr.splitlines()
+    assert result.returncode == 2 and result.stdout == ""
+    assert all(re.match(r"presswatch: config error: [a-z_\[\]0-9. ()]+: ", line) for line in lines)
+    named = {line.split(": ")[2] for line in lines}
+    assert named == {
+        "sources[1] (beta).link_pattern",
+        "sources[1] (beta).url_rewrites[0]",
+        "sources[0] (alpha).every",
+        "health.max_backoff",
+        "sources[0] (alpha).url",
+        "storage.path",
+        "sources[2] (gamma).link_patern",
+    }
+    assert "Traceback" not in result.stderr
 
 
 def test_a_config_without_channels_says_so(tmp_path: Path) -> None:

@@ -3,36 +3,11 @@ alone sent operators counting [[sources]] blocks in a file of twenty."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, config_from_dict
-from tests.support.cli import presswatch
-from tests.test_config_errors import CASES, config_text
-
-
-def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    changes = [(block, line) for _, block, line, _ in CASES[:6]]  # the issue's six, in one file
-    changes.append(("sources[2]", "link_patern = '/n/'"))
-    path = tmp_path / "presswatch.toml"
-    path.write_text(config_text(changes), encoding="utf-8")
-    result = presswatch("sources", "--config", str(path))
-    lines = result.stderr.splitlines()
-    assert result.returncode == 2 and result.stdout == ""
-    assert all(re.match(r"presswatch: config error: [a-z_\[\]0-9. ()]+: ", line) for line in lines)
-    named = {line.split(": ")[2] for line in lines}
-    assert named == {
-        "sources[1] (beta).link_pattern",
-        "sources[1] (beta).url_rewrites[0]",
-        "sources[0] (alpha).every",
-        "health.max_backoff",
-        "sources[0] (alpha).url",
-        "storage.path",
-        "sources[2] (gamma).link_patern",
-    }
-    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.parametrize(
