@@ -21,6 +21,7 @@ from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import poll_source
 from bot.service.counters import Counters, MeteredSender
+from bot.text.plural import counted
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
 from scrapers.sandbox import InProcess, Parser, Sandbox
@@ -67,7 +68,7 @@ class App:
         until = state.next_poll_at
         if until and until > now:
             return (
-                f"backing off after {state.consecutive_failures} failure(s) "
+                f"backing off after {counted(state.consecutive_failures, 'failure')} "
                 f"until {until.isoformat()}"
             )
         return None
@@ -213,7 +214,10 @@ async def _open_sender(
         stack.push_async_callback(sender.close)
     recovered = store.outbox.recover_interrupted(now=datetime.now(UTC)) if recover else 0
     if recovered:
-        log.warning("%d post(s) were interrupted mid-send by a stop; marked uncertain", recovered)
+        log.warning(
+            "%s interrupted mid-send by a stop; marked uncertain",
+            counted(recovered, "post") + (" was" if recovered == 1 else " were"),
+        )
     return sender
 
 

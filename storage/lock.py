@@ -23,7 +23,8 @@ class OutdatedArchive(StorageError):
 
     def __init__(self, where: str, pending: list[str]) -> None:
         super().__init__(
-            f"{where}: the archive is from an older presswatch ({len(pending)} update(s) to "
+            f"{where}: the archive is from an older presswatch ({len(pending)} "
+            f"update{'' if len(pending) == 1 else 's'} to "
             f"apply, from {pending[0]}): restart the service, or run `presswatch once`, to bring "
             "it up to date"
         )

@@ -82,6 +82,11 @@ def older_pages(world: World) -> None:
         site.add(f"/article/{slug}/", article_page(slug.replace("-", " ").title(), day))
 
 
+def last_bar(stderr: str) -> str:
+    """Return the progress bar as last drawn (log lines may come between its drawings)."""
+    return stderr.rsplit("backfill [", 1)[1].split("\x1b[K", 1)[0]
+
+
 def archived(tmp_path: Path) -> list[tuple[str, int]]:
     """Return (title, silent) of every archived article."""
     with sqlite3.connect(tmp_path / "archive.db") as conn:
@@ -103,8 +108,8 @@ def test_backfill_stores_older_pages_silently_and_reports(world, telegram, tmp_p
     assert result.returncode == 0, result.stderr
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith(
-        "backfill interaffairs-en: read 2 page(s), saw 4 link(s), stored 4 new "
-        "article(s) without posting, 0 error(s); stopped: page 4: "
+        "backfill interaffairs-en: read 2 pages, saw 4 links, stored 4 new "
+        "articles without posting, 0 errors; stopped: page 4: "
     )
     assert "404" in summary
     assert sorted(archived(tmp_path)) == sorted(
@@ -112,6 +117,10 @@ def test_backfill_stores_older_pages_silently_and_reports(world, telegram, tmp_p
     )
     assert outbox_rows(tmp_path) == 0
     assert telegram.requests == []  # backfill never talks to Telegram
+    # Each article's line says why it was not posted: this backfill, nothing else.
+    stored = [line for line in result.stderr.splitlines() if ": stored" in line]
+    assert len(stored) == 4
+    assert all(line.endswith("; recorded silently, not posted (a backfill)") for line in stored)
     # Pages in order, each followed by its new articles, oldest (last listed) first; page 1 untouched.
     paths = [r.path for r in world.site("interaffairs-en").requests if r.path != "/robots.txt"]
     assert paths[0] == "/page/2/" and paths[4] == "/page/3/" and paths[-1] == "/page/4/"
@@ -139,7 +148,7 @@ def test_the_first_poll_after_a_backfill_posts_only_what_backfill_did_not_store(
     titles = sorted(m.plain.split("\n", 1)[0] for m in telegram.messages_for(CHANNEL))
     assert titles == sorted(PAGE_ONE[1:])
     again = presswatch("backfill", "interaffairs-en", "--pages", "3", "--config", str(config))
-    assert again.returncode == 0 and "stored 0 new article(s)" in again.stderr
+    assert again.returncode == 0 and "stored 0 new articles" in again.stderr
     assert len(telegram.messages_for(CHANNEL)) == 2
 
 
@@ -150,7 +159,10 @@ def test_a_never_polled_source_stays_quiet_after_a_backfill(world, telegram, tmp
         world.url("interaffairs-en", "/page/{page}/"),
     )
     presswatch("backfill", "interaffairs-en", "--pages", "2", "--config", str(config))
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    once = presswatch("once", "--config", str(config))
+    assert once.returncode == 0
+    quiet = "; recorded silently, not posted (a first run's older news: only the newest `backfill`"
+    assert sum(quiet in line for line in once.stderr.splitlines()) == 2, once.stderr
     assert telegram.messages_for(CHANNEL) == []
     assert {silent for _, silent in archived(tmp_path)} == {1}
     assert len(archived(tmp_path)) == 6
@@ -172,9 +184,24 @@ def test_a_site_that_repeats_its_last_page_stops_the_walk(world, tmp_path) -> No
         token=None,
     )
     assert result.returncode == 0, result.stderr
-    assert "read 1 page(s), saw 3 link(s), stored 3 new article(s)" in result.stderr
+    assert "read 1 page, saw 3 links, stored 3 new articles" in result.stderr
     assert "stopped: page 3 repeats page 2" in result.stderr
     assert "backfill [###" in result.stderr and "1/10" in result.stderr
+    bar = last_bar(result.stderr)
+    assert "10/10 100%" in bar and bar.endswith("page 3 repeats page 2: the end of the archive")
+
+
+def test_a_missing_last_page_finishes_the_bar_and_says_so(world, tmp_path) -> None:
+    older_pages(world)  # pages 2 and 3; page 4 answers 404
+    config = with_pages(
+        write_config(tmp_path, world), world.url("interaffairs-en", "/page/{page}/")
+    )
+    args = ("backfill", "interaffairs-en", "--pages", "3", "--progress", "--config", str(config))
+    result = presswatch(*args, token=None)
+    assert result.returncode == 0, result.stderr
+    bar = last_bar(result.stderr)
+    assert bar.startswith("##############################] 3/3 100%")
+    assert bar.endswith("page 4 missing (404): the end of the archive")
 
 
 def test_a_failing_page_is_reported_and_the_walk_goes_on(world, tmp_path) -> None:
@@ -188,10 +215,7 @@ def test_a_failing_page_is_reported_and_the_walk_goes_on(world, tmp_path) -> Non
     )
     assert result.returncode == 1
     assert re.search(r"interaffairs-en: page 2: .*500", result.stderr)
-    assert (
-        "read 1 page(s), saw 1 link(s), stored 1 new article(s) without posting, 1 error(s)"
-        in result.stderr
-    )
+    assert "read 1 page, saw 1 link, stored 1 new article without posting, 1 error" in result.stderr
     assert archived(tmp_path) == [("Oldest Statement", 1)]
 
 
@@ -200,7 +224,7 @@ def test_a_source_without_pages_is_a_clear_error(world, tmp_path) -> None:
     result = presswatch(
         "backfill", "interaffairs-en", "--pages", "2", "--config", str(config), token=None
     )
-    assert result.returncode == 1
+    assert result.returncode == 2  # a usage problem, as README's exit statuses say
     assert "source 'interaffairs-en' has no `pages` setting" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert world.site("interaffairs-en").requests == []
@@ -232,7 +256,7 @@ def test_a_template_whose_first_page_is_missing_is_an_error_not_an_empty_archive
     )
     assert result.returncode == 1
     assert re.search(r"interaffairs-en: page 2: .*404.*check `pages`", result.stderr)
-    assert "read 0 page(s), saw 0 link(s), stored 0 new article(s) without posting, 1 error(s)" in (
+    assert "read 0 pages, saw 0 links, stored 0 new articles without posting, 1 error" in (
         result.stderr
     )
 
@@ -250,4 +274,4 @@ def test_a_missing_page_after_a_failing_first_older_page_is_the_end_not_a_bad_te
     )
     assert result.returncode == 1 and re.search(r"page 2: .*500", result.stderr)
     assert "check `pages`" not in result.stderr
-    assert "1 error(s)" in result.stderr
+    assert "1 error" in result.stderr

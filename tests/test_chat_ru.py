@@ -314,3 +314,26 @@ def test_a_failing_source_s_note_is_the_command_line_s_in_the_reader_s_language(
     assert note(rows["mid"]) == "never worked (2 polls so far): no links"
     assert russian[0].endswith("сбоев подряд: 3: HTTP 500; следующая попытка 2026-03-01 12:00 UTC")
     assert russian[1].endswith("ни разу не сработал (2 опроса): no links")
+
+
+@pytest.mark.parametrize(
+    ("n", "english", "russian"),
+    [
+        (1, "1 poll missed or skipped", "пропущено: 1 опрос"),
+        (2, "2 polls missed or skipped", "пропущено: 2 опроса"),
+        (21, "21 polls missed or skipped", "пропущено: 21 опрос"),
+    ],
+)
+def test_missed_polls_and_held_posts_agree_with_their_count(n, english, russian) -> None:
+    snapshot = Snapshot(held={"main": n}, outbox={("main", "pending"): n})
+    lines = {
+        lang: status_lines(
+            snapshot, sources=["tass"], channels=["main"], missed={"tass": n}, lang=lang
+        )
+        for lang in (EN, RU)
+    }
+    assert lines[EN][0].endswith("; " + english)
+    assert lines[RU][0].endswith("; " + russian)
+    # "из них 1 ждут" read wrong for 1 and 21; the count after a colon agrees with any.
+    assert lines[RU][1].endswith(f"(из них ждут своего часа: {n})")
+    assert lines[EN][1].endswith(f"({n} of them held for their time)")

@@ -42,7 +42,7 @@ def test_a_config_with_mistakes_names_each_key_on_one_line_and_exits_2(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
-        "presswatch: config error: sources[0].kind: expected 'html' or 'feed', got 'rss'",
+        "presswatch: config error: sources[0] (alpha).kind: expected 'html' or 'feed', got 'rss'",
         "presswatch: config error: fetch.timeout: expected a number, got 'fast'",
     ]
 
@@ -79,7 +79,11 @@ def test_an_archive_folder_this_user_cannot_write_exits_3_as_run_would(
     monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
     assert main(["check", "--config", str(config)]) == 3
     out, err = capsys.readouterr()
-    assert out.startswith(f"{config}: valid")  # the config itself is fine
+    # The first line says the problem, not "valid" above an exit 3.
+    assert out.startswith(
+        f"{config}: storage.path: this user cannot write in {folder} (nothing was fetched"
+    )
+    assert "valid" not in out
     assert err == (
         f"presswatch: storage.path: this user cannot write in {folder}; `run` and `once` would "
         "not start: point storage.path at a folder this user can write (systemd: "

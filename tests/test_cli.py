@@ -118,7 +118,7 @@ def test_the_token_never_reaches_the_logs(world, telegram, tmp_path) -> None:
         ("[storage]\npath = 3\n", "storage.path: expected a string"),
         (
             '[[sources]]\nkey = "x"\nkind = "feed"\nurl = "ftp://x"\n',
-            "sources[0].url: expected an http:// or https:// URL",
+            "sources[0] (x).url: expected an http:// or https:// URL",
         ),
         ("nonsense = [\n", "not valid TOML"),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,38 +55,41 @@ def test_token_comes_from_the_environment(tmp_path: Path) -> None:
         (("timeout = 20 ", 'timeout = "fast" '), "fetch.timeout: expected a number"),
         (
             ("link_pattern = '^https://tass", "link_pattern = '^(https://tass"),
-            "sources[1].link_pattern: not a valid regular expression",
+            "sources[1] (tass-com).link_pattern: not a valid regular expression",
         ),
         (
             (
                 'timezone = "Europe/Moscow"\nevery = "10m"\nbackfill = 0\nfetch_pages',
                 'timezone = "Mars/Olympus"\nevery = "10m"\nbackfill = 0\nfetch_pages',
             ),
-            "sources[1].timezone: unknown time zone",
+            "sources[1] (tass-com).timezone: unknown time zone",
         ),
         (
             ('every = "10m"                          # poll', 'every = "often"   # poll'),
-            "sources[0].every: expected a duration",
+            "sources[0] (interaffairs-en).every: expected a duration",
         ),
         (('chat_id = "@my_channel"', 'chat_id = "my channel"'), "channels[0].chat_id"),
         (
             ("[telegram]\n", '[telegram]\ntoken = "123:abc"\n'),
             "telegram.token: put the bot token in the environment",
         ),
-        (('key = "tass-com"', 'key = "interaffairs-en"'), "sources[1].key: duplicate key"),
+        (
+            ('key = "tass-com"', 'key = "interaffairs-en"'),
+            "sources[1] (interaffairs-en).key: duplicate key",
+        ),
         (
             ("link_pattern = '^https://en", "# link_pattern = '^https://en"),
-            "sources[0].link_pattern: required",
+            "sources[0] (interaffairs-en).link_pattern: required",
         ),
         (
             ('kind = "feed"\nurl', 'kind = "rss"\nurl'),
-            "sources[1].kind: expected .html. or .feed., got .rss.",
+            "sources[1] (tass-com).kind: expected .html. or .feed., got .rss.",
         ),
     ],
 )
 def test_errors_name_the_key_path(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     assert change[0] in EXAMPLE
-    with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(ConfigError, match=re.sub(r"([][()])", r"\\\1", message)):
         _load(tmp_path, EXAMPLE.replace(change[0], change[1], 1))
 
 
@@ -119,7 +123,10 @@ def test_admin_user_ids_are_numbers(tmp_path: Path) -> None:
 
 
 def test_list_items_are_type_checked(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"sources\[0\].drop_lines: expected a list of strings"):
+    with pytest.raises(
+        ConfigError,
+        match=r"sources\[0\] \(interaffairs-en\).drop_lines: expected a list of strings",
+    ):
         _load(
             tmp_path,
             EXAMPLE.replace(
@@ -132,5 +139,8 @@ def test_css_selectors_are_checked(tmp_path: Path) -> None:
     bad = EXAMPLE.replace(
         'trailers = ["read more', '[sources.selectors]\nbody = "div[[bad"\n\n#', 1
     )
-    with pytest.raises(ConfigError, match=r"sources\[0\].selectors.body: not a valid CSS selector"):
+    with pytest.raises(
+        ConfigError,
+        match=r"sources\[0\] \(interaffairs-en\).selectors.body: not a valid CSS selector",
+    ):
         _load(tmp_path, bad)

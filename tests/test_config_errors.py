@@ -201,6 +201,8 @@ def test_a_malformed_config_exits_2_with_one_line_naming_the_key(
     status, lines = _run(tmp_path, config_text({block: line}), capsys)
     assert status == 2, lines
     assert len(lines) == 1, lines
+    given = re.search(r'key = "([^"]*)"', line) or re.search(r'key = "([^"]*)"', BLOCKS[block])
+    key = key.replace(block, f"{block} ({given[1]})", 1) if block.startswith("sources") else key
     assert lines[0].startswith(f"presswatch: config error: {key}: "), lines
 
 
@@ -266,7 +268,7 @@ def test_a_misspelt_key_is_not_also_reported_missing(tmp_path, capsys, restore_l
     )
     _, lines = _run(tmp_path, text, capsys)
     assert lines == [
-        "presswatch: config error: sources[1].link_patern: unknown key (did you mean link_pattern?)"
+        "presswatch: config error: sources[1] (beta).link_patern: unknown key (did you mean link_pattern?)"
     ]
 
 
@@ -285,7 +287,7 @@ def test_a_channel_naming_a_source_with_its_own_mistake_is_not_told_unknown(
     )
     _, lines = _run(tmp_path, text, capsys)
     assert [line.split(": ", 2)[2] for line in lines] == [
-        "sources[0].timezone: unknown time zone 'Moscow' (use an IANA name such as Europe/Moscow)",
+        "sources[0] (alpha).timezone: unknown time zone 'Moscow' (use an IANA name such as Europe/Moscow)",
         "channels[0].sources: unknown source 'alpah' (did you mean 'alpha'?)",
     ]
 
@@ -320,16 +322,16 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     result = presswatch("sources", "--config", str(path))
     lines = result.stderr.splitlines()
     assert result.returncode == 2 and result.stdout == ""
-    assert all(re.match(r"presswatch: config error: [a-z_\[\]0-9.]+: ", line) for line in lines)
+    assert all(re.match(r"presswatch: config error: [a-z_\[\]0-9. ()]+: ", line) for line in lines)
     named = {line.split(": ")[2] for line in lines}
     assert named == {
-        "sources[1].link_pattern",
-        "sources[1].url_rewrites[0]",
-        "sources[0].every",
+        "sources[1] (beta).link_pattern",
+        "sources[1] (beta).url_rewrites[0]",
+        "sources[0] (alpha).every",
         "health.max_backoff",
-        "sources[0].url",
+        "sources[0] (alpha).url",
         "storage.path",
-        "sources[2].link_patern",
+        "sources[2] (gamma).link_patern",
     }
     assert "Traceback" not in result.stderr
 

@@ -169,10 +169,10 @@ def test_outbox_retry_and_drop_change_only_rows_that_allow_it(outbox_rows) -> No
     missing = presswatch("outbox", "drop", "4", "99", "--config", str(config))
     codes = (retried.returncode, dropped.returncode, refused.returncode, missing.returncode)
     assert codes == (0, 0, 1, 1)
-    assert "1 row(s) queued again" in retried.stdout and "1 row(s) dropped" in dropped.stdout
+    assert "1 row queued again" in retried.stdout and "1 row dropped" in dropped.stdout
     assert "1 of 1 row not queued again (4 is sent): only failed or uncertain" in refused.stderr
     # A mistyped id is named as missing, not as a row in the wrong state.
-    assert "0 row(s) dropped" in missing.stdout
+    assert "0 rows dropped" in missing.stdout
     assert "(4 is sent; no row 99)" in missing.stderr and len(missing.stderr.splitlines()) == 1
     assert _states(store) == {
         1: OutboxState.PENDING,
@@ -225,5 +225,5 @@ def test_outbox_shows_how_each_uncertain_row_was_settled(tmp_path, store) -> Non
     assert "not in the chat, sent again" in settled["2"] and "58, 59, 60 not found" in settled["2"]
     assert "undecided, held" in settled["3"] and settled["3"].endswith("can't be forwarded")
     assert "edit made again" in settled["5"]
-    assert "1 uncertain row(s) wait for a probe of their chat" in out  # row 4
+    assert "1 uncertain row waits for a probe of its chat" in out  # row 4
     assert "outbox drop ID" in out  # row 3 is the operator's

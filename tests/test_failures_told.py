@@ -268,16 +268,22 @@ def test_run_with_a_wrong_token_is_not_ok_and_status_fails(tmp_path) -> None:
     assert refused and " ERROR " in refused[0] and WRONG not in "\n".join(service.log)
 
 
-def test_an_archive_whose_lock_file_cannot_be_made_is_one_line(tmp_path) -> None:
+def test_an_archive_whose_lock_file_cannot_be_made_is_one_line_and_exit_3_as_run(
+    tmp_path,
+) -> None:
     # Seen by an operator: an archive in a folder the service user may not write gave a
     # PermissionError traceback. A directory where the lock file goes fails alike, even as root.
     config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
     (tmp_path / "archive.db.lock").mkdir()
     result = presswatch("once", "--config", str(config), token=None)
-    assert result.returncode == 1
+    assert result.returncode == 3  # as `run` and `check`: no retry fixes it
     [line] = result.stderr.strip().splitlines()
     assert line.startswith(f"presswatch: cannot lock the archive {tmp_path / 'archive.db'}: ")
     assert str(tmp_path / "archive.db.lock") in line and "Traceback" not in result.stderr
+    assert line.endswith(
+        "; nothing polled or posted: point storage.path at a folder this user can write "
+        "(systemd: /var/lib/presswatch)"
+    )
 
 
 @pytest.mark.parametrize(

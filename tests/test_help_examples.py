@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import shlex
 import tomllib
@@ -74,3 +75,47 @@ def test_readme_shows_every_command_in_an_example(name: str) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", readme, re.S))
     assert re.search(rf"presswatch {re.escape(name)}\b", blocks), f"README: no example of {name}"
+
+
+def _options() -> list[tuple[str, argparse.Action]]:
+    """Return every command's own arguments and options, beside the command's name."""
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return [
+        (name, action)
+        for name, parser in commands.choices.items()
+        for action in parser._actions
+        if not isinstance(action, argparse._HelpAction)
+    ]
+
+
+def test_every_option_of_every_command_says_what_it_does() -> None:
+    bare = [
+        (name, action.option_strings or action.dest)
+        for name, action in _options()
+        if not action.help
+    ]
+    assert bare == []  # `stats --format` had none
+
+
+def test_every_example_names_its_config_as_readme_asks() -> None:
+    missing = [
+        (c.name, words)
+        for c in all_commands()
+        for words in _invocations(c.example)
+        if "--config" not in words
+    ]
+    assert missing == []  # migrate-archive's lacked it
+
+
+def test_help_names_arguments_as_the_usage_line_shows_them() -> None:
+    # extract's --url and --item spoke of TARGET, which its usage line calls URL_OR_FILE.
+    shown = {action.metavar for _, action in _options() if action.metavar}
+    # Capitals that are no argument: formats, a terminal, and environment variables.
+    words = {"HTML", "JSON", "OPML", "TTY"}
+    for name, action in _options():
+        for word in re.findall(r"\b[A-Z][A-Z_]{2,}\b", action.help or ""):
+            assert word in shown | words or word.startswith("PRESSWATCH_"), (name, action.help)
+
+
+def test_run_says_that_ctrl_c_stops_it_too() -> None:
+    assert "Ctrl-C" in _command("run").summary and "SIGTERM" in _command("run").summary

@@ -141,11 +141,9 @@ def test_a_page_that_never_answers_is_archived_and_not_posted(world, tmp_path, c
     [stub] = rows(config, f"select title, body, silent from articles where url like '%{PAGE}'")
     assert stub == {"title": "New release on CSTO exercises", "body": "", "silent": 1}
     assert queued(config) == []
-    # Its "stored" line gives the page as a reason it was not posted, not only a first run's.
+    # Its "stored" line gives the reason that applied: the page, not a first run or a backfill.
     [stored] = [r.getMessage() for r in caplog.records if f"{PAGE}: stored" in r.getMessage()]
-    assert stored.endswith(
-        "not posted (a first run's older news, a backfill, or an item whose page never answered)"
-    )
+    assert stored.endswith("; recorded silently, not posted (its page never answered)")
     # Recorded against the source: `status` points to it and `sources` gives the reason.
     status = presswatch("status", "--config", str(config)).stdout
     line = next(x for x in status.splitlines() if x.startswith(TASS))

@@ -118,7 +118,7 @@ def test_import_opml_prints_new_feeds_as_sources_and_names_the_known(tmp_path) -
     assert "?utm_source=miniflux: Already configured as source tass-com" in out
     assert "# The site eng.belta.by is already configured as source belta-en" in out
     assert "# Skipped gopher://example.org/news: not an http(s) feed." in out
-    assert result.stderr.startswith("5 new feed source(s) from 8 feed(s)")
+    assert result.stderr.startswith("5 new feed sources from 8 feeds")
     appended = tmp_path / "appended.toml"
     appended.write_text(CONFIG + "\n" + out, encoding="utf-8")
     assert presswatch("sources", "--config", str(appended)).returncode == 1  # loads; no archive
@@ -128,14 +128,14 @@ def test_export_opml_round_trips_through_import(tmp_path) -> None:
     example = ROOT / "config.example.toml"
     exported = tmp_path / "presswatch.opml"
     result = presswatch("export-opml", "--output", str(exported), "--config", str(example))
-    assert result.returncode == 0 and "3 html source(s) left out" in result.stderr
+    assert result.returncode == 0 and "3 html sources left out" in result.stderr
     outlines = read_opml(exported.read_bytes())
     feeds = [s for s in tomllib.loads(example.read_text())["sources"] if s.get("kind") == "feed"]
     assert [o.url for o in outlines] == [s["url"] for s in feeds]
     assert outlines[0].title == "TASS" and exported.read_text().startswith('<?xml version="1.0"')
     again = presswatch("import-opml", str(exported), "--config", str(example))
     assert again.returncode == 0 and "[[sources]]" not in again.stdout
-    assert again.stderr.startswith(f"0 new feed source(s) from {len(feeds)} feed(s)")
+    assert again.stderr.startswith(f"0 new feed sources from {len(feeds)} feeds")
 
 
 INOREADER = ROOT / "tests" / "data" / "opml" / "inoreader-export.opml"  # a real export (README)
@@ -165,7 +165,7 @@ def test_import_opml_on_a_real_inoreader_export(tmp_path) -> None:
     )
     result = presswatch("import-opml", str(INOREADER), "--config", str(config))
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith("111 new feed source(s) from 113 feed(s)")
+    assert result.stderr.startswith("111 new feed sources from 113 feeds")
     new = tomllib.loads(result.stdout)["sources"]
     assert len(new) == 111 and len({s["key"] for s in new}) == 111
     by_url = {s["url"]: s for s in new}

@@ -155,7 +155,7 @@ def test_a_re_read_without_a_body_is_never_a_new_version() -> None:
                 told=("main",),
             ),
             "stored as a reprint of archived article 7 (similarity 0.91); posted to summits "
-            "(@summits), 1 subscribed reader(s); not posted to main (they have the story); the "
+            "(@summits), 1 subscribed reader; not posted to main (they have the story); the "
             "post in main is edited to name this source",
         ),
         (

@@ -162,7 +162,7 @@ def test_a_copy_finds_articles_that_differ_under_equal_counts(world, tmp_path, p
     again = presswatch("migrate-archive", "--to", url, "--config", str(config))
     assert again.returncode == 1 and re.search(r"(?m)^articles\s+6\s+6$", again.stdout)
     [line] = again.stderr.strip().splitlines()[-1:]
-    assert "1 article(s) differ between the archives (ids 2:" in line, line
+    assert "1 article differs between the archives (ids 2:" in line, line
     assert "tables match" not in again.stdout
 
 

@@ -62,6 +62,8 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
         result = presswatch("reload", "--config", str(config))
         assert result.returncode == 0 and "asked the service (pid" in result.stdout
         service.wait_for_line(f"config reloaded from {config}: added {TASS}")
+        # As the config writes the interval (every = "10m"), and "next": not the service's first.
+        service.wait_for_line(f"{TASS}: every 10m, next poll at ")
         both = service.wait_for_health(lambda b: b["sources"].get(TASS, {}).get("state") == "ok")
         assert both["sources"][IA]["next_poll_at"] == ia_next  # unchanged: not rescheduled
         assert children(service.proc.pid) == parsers  # the new source parsed in the same sandbox
@@ -80,11 +82,14 @@ def test_reload_adds_and_removes_sources_and_keeps_the_rest(setup, tmp_path) -> 
 @pytest.mark.parametrize(
     ("breakage", "error"),
     [
-        (lambda text: text.replace('every = "10m"', 'every = "soon"', 1), "sources[0].every"),
+        (
+            lambda text: text.replace('every = "10m"', 'every = "soon"', 1),
+            "sources[0] (interaffairs-en).every",
+        ),
         (lambda text: text + "\n[[sources\n", "not valid TOML"),
         (  # two problems: both on the one log line (a journal shows a second line unprefixed)
             lambda text: "chanels = []\n" + text.replace('every = "10m"', 'every = "soon"', 1),
-            "sources[0].every: expected a duration such as '10m', '1h' or '30s', got 'soon'; "
+            "sources[0] (interaffairs-en).every: expected a duration such as '10m', '1h' or '30s', got 'soon'; "
             "chanels: unknown key",
         ),
     ],

@@ -117,7 +117,7 @@ def test_retag_gives_the_archive_the_new_taxonomy_and_posts_nothing(archive) -> 
     result = presswatch("retag", "--config", archive.config)
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
-        "retagged 5 article(s): 3 got other topics or tags; no post was sent or edited"
+        "retagged 5 articles: 3 got other topics or tags; no post was sent or edited"
     )
     now = archive.tags()
     assert now["New border post opens"] == ['["border"]', ["border"]]
@@ -128,7 +128,7 @@ def test_retag_gives_the_archive_the_new_taxonomy_and_posts_nothing(archive) -> 
     again = presswatch("retag", "--config", archive.config)
     assert "was retagged with this taxonomy at" in again.stderr and "nothing to do" in again.stderr
     redo = presswatch("retag", "--restart", "--config", archive.config)
-    assert "retagged 5 article(s): 0 got other topics" in redo.stderr
+    assert "retagged 5 articles: 0 got other topics" in redo.stderr
 
 
 def test_a_stopped_retag_continues_where_it_stopped(archive, monkeypatch, capsys) -> None:
@@ -153,13 +153,13 @@ def test_a_stopped_retag_continues_where_it_stopped(archive, monkeypatch, capsys
     err = capsys.readouterr().err
     assert "resuming: 4 of 5 articles were done" in err
     assert "retag [" in err and "5/5 100%" in err  # the bar, asked for off a terminal
-    assert err.strip().splitlines()[-1].startswith("retagged 1 article(s): 1 got other")
+    assert err.strip().splitlines()[-1].startswith("retagged 1 article: 1 got other")
     assert archive.tags()["New border post opens"] == ['["border"]', ["border"]]
 
 
 def test_retag_since_a_day_leaves_older_articles_alone(archive) -> None:
     result = presswatch("retag", "--since", "2023-01-01", "--config", archive.config)
-    assert result.returncode == 0 and "retagged 3 article(s) since 2023-01-01" in result.stderr
+    assert result.returncode == 0 and "retagged 3 articles since 2023-01-01" in result.stderr
     now = archive.tags()
     assert now["Border guards train together"] == ["[]", []]  # 2022: not retagged
     assert now["New border post opens"] == ['["border"]', ["border"]]
@@ -185,7 +185,7 @@ def test_retag_since_is_each_sources_local_day(tmp_path, backend) -> None:
     )
     result = presswatch("retag", "--since", "2023-01-02", "--config", str(config))
     assert result.returncode == 0, result.stderr
-    assert "retagged 1 article(s) since 2023-01-02: 1 got other" in result.stderr
+    assert "retagged 1 article since 2023-01-02: 1 got other" in result.stderr
     tags = Archive(str(config), backend).tags()
     assert tags["Border day 2"] == ['["border"]', ["border"]]
     assert tags["Border day 1"] == ["[]", []]

@@ -87,7 +87,7 @@ def test_paused_and_backing_off_sources_are_not_polled(world, tmp_path, caplog) 
         serve(config, scenario)
     assert world.site(IA).hits("/") == 0 and world.site(TASS).hits("/rss/v2.xml") == 0
     assert f"poll {IA} " in caplog.text and "skipped (paused" in caplog.text
-    assert "skipped (backing off after 2 failure(s)" in caplog.text
+    assert "skipped (backing off after 2 failures" in caplog.text
 
 
 def test_a_restart_waits_one_interval_after_the_last_poll(world, tmp_path) -> None:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
+from functools import partial
 
+from bot.service.counters import Counters
+from bot.service.journal import stop_line
+from storage import Store
 from tests.support.inprocess import serve
 from tests.support.offline import offline_config
 from tests.support.world import World, write_config
@@ -62,3 +67,58 @@ def test_a_healthy_first_round_is_info_and_every_source_has_its_next_poll(tmp_pa
     assert record.getMessage().startswith("first round: 1 of 1 sources reachable; 3 new articles")
     assert status == 200 and body["sources"][IA]["state"] == "ok"
     assert body["sources"][IA]["next_poll_at"] is not None  # healthy sources have one too
+
+
+def test_a_stop_sums_up_what_the_service_did_and_what_it_leaves_pending(tmp_path, caplog) -> None:
+    # A daily digest channel holds the first run's post until midnight: pending at the stop.
+    digest = '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\ndigest = "1d"\n'
+    with World(keys=(IA,)) as world:
+        config = write_config(tmp_path, world, backfill=1, channels=digest)
+
+        async def scenario(service):
+            await logged(caplog, "first round:")
+
+        with caplog.at_level(logging.INFO):
+            serve(config, scenario)
+    [line] = [r.getMessage() for r in caplog.records if "service stopped" in r.getMessage()]
+    assert line.startswith("service stopped; since ")
+    assert line.endswith(
+        ": 1 poll (0 failed), 3 new articles, 0 posts; "
+        "1 post left pending in the outbox, sent at the next start"
+    )
+
+
+def test_the_stop_line_counts_in_words_and_says_who_sends_what_is_left() -> None:
+    counters = Counters()
+    for status in ("ok", "ok", "error", "skipped"):  # a skipped poll is no poll
+        counters.inc("polls", source="alpha", status=status)
+    counters.inc("new_articles", 1, source="alpha")
+    counters.inc("posts_sent", 1, channel="main")
+    since = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
+    line = partial(stop_line, counters, since=since)
+    did = "since 2026-05-16 12:00 UTC: 3 polls (1 failed), 1 new article, 1 post; "
+    assert line(pending=2, shared=False) == (
+        did + "2 posts left pending in the outbox, sent at the next start"
+    )
+    assert line(pending=1, shared=True) == (
+        did + "1 post left pending in the outbox, the other workers or the next start send them"
+    )
+    assert line(pending=0, shared=False) == did + "nothing left pending in the outbox"
+    assert line(pending=None, shared=False) == did + "the outbox could not be read"
+
+
+def test_the_first_round_tells_paused_sources_from_failing_ones(tmp_path, caplog) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    store = Store.open(tmp_path / "archive.db")
+    store.sources.set_paused("alpha", paused=True)
+    store.sources.set_paused("beta", paused=True)
+    store.close()
+
+    async def scenario(service):
+        return await logged(caplog, "first round:")
+
+    with caplog.at_level(logging.INFO):
+        first = serve(config, scenario)
+    assert first.startswith(
+        "first round: 0 of 2 sources reachable (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
+    )

@@ -27,6 +27,7 @@ from bot.chat.status import pause_text, retry_text, status_lines, status_text, u
 from bot.config import Config
 from bot.ingest.routing import alert_name
 from bot.service.counters import Counters
+from bot.text.plural import counted
 from storage import OutboxState, StorageError, Store
 from storage.search import latest, search
 from storage.status import Snapshot
@@ -291,5 +292,5 @@ class Commands:
             outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),
             now=self._clock(),
         )
-        log.info("chat: user %d queued %d post(s) again", who.user_id, count)
+        log.info("chat: user %d queued %s again", who.user_id, counted(count, "post"))
         return retry_text(count, who.reads)

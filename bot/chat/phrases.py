@@ -108,12 +108,13 @@ _RU = {
     "failed once": "сбой в последнем опросе",
     "failed {n} times in a row": "сбоев подряд: {n}",
     "; next try {when}": "; следующая попытка {when}",
-    "{n} missed/skipped polls": "пропущено опросов: {n}",
+    "{polls} missed or skipped": "пропущено: {polls}",
     "{polls} in 24h left an item out": "за сутки {polls} без части материалов",
     "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
         "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"
     ),
-    "({held} of them held for their time)": "(из них {held} ждут своего часа)",
+    # A colon before the count: the verb then agrees with any number (1, 21: "ждёт").
+    "({held} of them held for their time)": "(из них ждут своего часа: {held})",
     "(the newest {n}: {n} at most at a time)": "(последние {n}: не больше {n} за раз)",
     "No source is called “{word}” (did you mean {key}?).": (
         "Источника «{word}» нет (может быть, {key}?)."

@@ -53,10 +53,11 @@ def status_lines(
         late = (missed or {}).get(key)
         partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
         polls = count_of(lang, partial, "poll")
+        missed_polls = count_of(lang, round(late or 0), "poll")
         lines.append(
             f"{MARKS[state]} {key}: {say(lang, _CONDITIONS[state])}, "
             f"{count_of(lang, snapshot.articles.get(key, 0), 'article')}; {extra}"
-            + (f"; {say(lang, '{n} missed/skipped polls', n=f'{late:.0f}')}" if late else "")
+            + (f"; {say(lang, '{polls} missed or skipped', polls=missed_polls)}" if late else "")
             + (f"; {say(lang, '{polls} in 24h left an item out', polls=polls)}" if partial else "")
         )
     names = [*channels] + ([PERSONAL] if any(ch == PERSONAL for ch, _ in snapshot.outbox) else [])

@@ -271,7 +271,7 @@ def _write_export(
 
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=("table", "json"), default="table")
+    sub.add_argument("--format", choices=("table", "json"), help="json for scripts, else a table")
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, whole
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, UsageError, whole
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, load_config
 from scrapers.models import Source
@@ -38,7 +38,7 @@ def _cmd_backfill(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     source = config.source(args.key)
     if not source.pages:
-        raise CommandError(
+        raise UsageError(
             f"backfill: source {source.key!r} has no `pages` setting; add a URL template of its "
             f'older listing or feed pages to its [[sources]] block, e.g. pages = "{source.url}?page={{page}}"'
         )

@@ -27,13 +27,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """Load the config (a problem exits 2, one line each) and print what it sets up; exit 3 when
     `run` could not write its archive here."""
     config = load_config(args.config)
-    print(f"{config.path}: valid (nothing was fetched, sent or written)")
+    # The loader accepts an archive it may only read (status, search); `run` and `once` write.
+    why = "" if config.storage_url is not None else unwritable(config.storage_path)
+    # Never "valid" above a problem: the first line is the one an operator reads.
+    found = f"storage.path: {why}" if why else "valid"
+    print(f"{config.path}: {found} (nothing was fetched, sent or written)")
     for line in summary(config):
         print(f"  {line}")
     for warning in (*config.warnings, *workers_warnings(config)):
         print(f"warning: {warning}")
-    # The loader accepts an archive it may only read (status, search); `run` and `once` write.
-    why = "" if config.storage_url is not None else unwritable(config.storage_path)
     if why:
         print(
             cannot_write(f"storage.path: {why}", outcome="`run` and `once` would not start"),

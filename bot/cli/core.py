@@ -24,6 +24,7 @@ from bot.archive import Archive
 from bot.cli.check import cannot_write
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, one_line
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
+from bot.delivery.publish import RelayReport
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
@@ -36,7 +37,7 @@ from scrapers import Article, Source, article_from_link, extract_article, links_
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import RunStatus, StorageError
+from storage import RunRecord, RunStatus, SourceState, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -56,19 +57,57 @@ def once(args: argparse.Namespace) -> int:
                 + (flaw or "BotFather's /token shows it")
                 + "); nothing was polled or posted"
             )
-        async with open_app(config, role="once") as app:
-            runs, report = await run_once(app)
-            telegram = _after_sends(telegram, app.counters.telegram.latest)
+        opened = False
+        try:
+            async with open_app(config, role="once") as app:
+                opened = True
+                runs, report = await run_once(app)
+                telegram = _after_sends(telegram, app.counters.telegram.latest)
+                polled = {run.source_key for run in runs}
+                waiting = list(
+                    app.store.sources.states(
+                        k.key for k in config.sources if k.key not in polled
+                    ).values()
+                )
+        except StorageError as exc:
+            # As `run`: an SQLite archive that cannot be opened here stays so (exit 3, the
+            # folder's hint); what may pass (a lock, a full disk) stays exit 1.
+            if opened or config.storage_url is not None or not _stays_so(exc):
+                raise
+            print(cannot_write(one_line(exc), outcome="nothing polled or posted"), file=sys.stderr)
+            return EXIT_SETUP
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
         print(
-            round_summary(runs, sources=len(config.sources), telegram=telegram, report=report),
+            round_summary(
+                runs,
+                sources=len(config.sources),
+                telegram=telegram,
+                report=report,
+                waiting=waiting,
+            ),
             file=sys.stderr,
         )
-        failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
-        return EXIT_FAILED if failed or not telegram.healthy else EXIT_OK
+        return _once_status(runs, report=report, waiting=waiting, telegram=telegram)
 
     return asyncio.run(go())
+
+
+def _once_status(
+    runs: list[RunRecord],
+    *,
+    report: RelayReport,
+    waiting: list[SourceState],
+    telegram: TelegramCheck,
+) -> int:
+    """Return once's exit status: 1 when a source or a post failed, Telegram does not answer, or
+    nothing could be polled while sources back off after failures."""
+    failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
+    # Nothing polled while sources back off is an outage, not a quiet round: a cron job's exit
+    # status must say so as `status` does. Beside sources that answered, a source backing off
+    # fails no round by itself: the poll that failed already did.
+    stalled = not runs and any(not state.paused for state in waiting)
+    return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
 
 
 # What an SQLite archive answers at every start until the operator acts: a folder or file this

@@ -166,12 +166,12 @@ def _args_extract(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "target", metavar="URL_OR_FILE", help="an article URL or a saved HTML or feed file"
     )
-    sub.add_argument("--url", help="the page's address when TARGET is a file")
+    sub.add_argument("--url", help="the page's address when URL_OR_FILE is a file")
     sub.add_argument("--source", metavar="KEY", help="apply this configured source's rules")
     sub.add_argument(
         "--item",
         metavar="URL",
-        help="when TARGET is a feed with full text: the item to extract (default: the first)",
+        help="when URL_OR_FILE is a feed with full text: the item to extract (default: the first)",
     )
 
 
@@ -194,7 +194,7 @@ CORE_COMMANDS = [
     ),
     Command(
         "run",
-        "run the service: poll each source on its interval and publish, until SIGTERM",
+        "run the service: poll each source on its interval and publish, until Ctrl-C or SIGTERM",
         "PRESSWATCH_TELEGRAM_TOKEN=123:ABC presswatch run --config presswatch.toml\n"
         "  presswatch run --http 127.0.0.1:9109 --config presswatch.toml  "
         "# a second worker here (PostgreSQL)",

@@ -11,6 +11,7 @@ from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
 from bot.config import DATABASE_PASSWORD_ENV, load_config
 from bot.config.checks import database_url
+from bot.text.plural import counted
 
 
 def _args(sub: argparse.ArgumentParser) -> None:
@@ -76,7 +77,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     )
     if mixed:
         print(
-            f"presswatch: {len(mixed):,} article(s) differ between the archives (ids "
+            f"presswatch: {counted(len(mixed), 'article')} "
+            f"{'differs' if len(mixed) == 1 else 'differ'} between the archives (ids "
             f"{', '.join(map(str, mixed[:5]))}{', …' if len(mixed) > 5 else ''}: on one side "
             "only, or another URL): presswatch wrote to the database since an earlier copy; "
             "copy into an empty database",
@@ -98,7 +100,8 @@ COMMANDS = [
     Command(
         "migrate-archive",
         "copy the SQLite archive into PostgreSQL (resumable), then compare the row counts",
-        "presswatch migrate-archive --to postgresql://presswatch@db.example.org:5432/presswatch",
+        "presswatch migrate-archive --to postgresql://presswatch@db.example.org:5432/presswatch "
+        "--config presswatch.toml",
         _cmd_migrate,
         _args,
     ),

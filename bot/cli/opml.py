@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot.cli.common import EXIT_OK, Command, CommandError
 from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
+from bot.text.plural import counted
 from scrapers import url_key
 
 if TYPE_CHECKING:
@@ -143,7 +144,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
         blocks.append(block)
     print("\n".join(blocks), end="")
     print(
-        f"{len(seen)} new feed source(s) from {len(outlines)} feed(s) in {path.name}; "
+        f"{counted(len(seen), 'new feed source')} from {counted(len(outlines), 'feed')} in "
+        f"{path.name}; "
         f"{known} already configured. Check each with `presswatch check-source KEY`.",
         file=sys.stderr,
     )
@@ -179,7 +181,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
     others = sum(s.kind != "feed" for s in config.sources)
     if others:
-        print(f"{others} html source(s) left out: OPML lists feeds only", file=sys.stderr)
+        print(f"{counted(others, 'html source')} left out: OPML lists feeds only", file=sys.stderr)
     return EXIT_OK
 
 

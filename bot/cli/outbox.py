@@ -17,6 +17,7 @@ from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten
 from bot.secrets import scrubber
 from bot.service.overview import when
+from bot.text.plural import counted
 from storage import ChannelState, OutboxKind, OutboxState
 from storage.records import Settlement
 
@@ -122,7 +123,10 @@ def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:
     uncertain = [r for r in rows if r["state"] == OutboxState.UNCERTAIN]
     waiting = sum(1 for r in uncertain if r["settlement"] is None) if probing else 0
     if waiting:
-        print(f"{waiting} uncertain row(s) wait for a probe of their chat (seconds, not you)")
+        print(
+            f"{counted(waiting, 'uncertain row')} {'waits' if waiting == 1 else 'wait'} for a "
+            "probe of its chat (seconds, not you)"
+        )
     if len(uncertain) > waiting:
         print(
             "uncertain rows may have arrived: check the channel, then 'outbox drop ID' if it "
@@ -171,7 +175,7 @@ def _change(config, args: argparse.Namespace) -> int:
         before = store.outbox.states_of(ids)
         changed = act(ids, now=now)
     verb = "queued again" if args.action == "retry" else "dropped"
-    print(f"{changed} row(s) {verb}")
+    print(f"{counted(changed, 'row')} {verb}")
     if changed < len(ids):
         allowed = (
             "failed or uncertain" if args.action == "retry" else "pending, uncertain or failed"

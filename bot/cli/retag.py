@@ -20,6 +20,7 @@ from bot.cli.common import EXIT_OK, Command, day, local_days
 from bot.cli.progress import Progress, show_progress
 from bot.config import load_config
 from bot.text.classify import Taxonomy
+from bot.text.plural import counted
 from storage.records import iso
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def _cmd_retag(args: argparse.Namespace) -> int:
         bar.count = progress.done
         done, changed = _run(retag, enricher, progress, bar, start=start)
     bar.finish(
-        f"retagged {done:,} article(s){_span(args)}: {changed:,} got other topics or tags; "
+        f"retagged {counted(done, 'article')}{_span(args)}: {changed:,} got other topics or tags; "
         "no post was sent or edited"
     )
     return EXIT_OK

@@ -82,6 +82,21 @@ class Problems:
 
     def __init__(self) -> None:
         self._found: list[_Problem] = []
+        self._names: dict[str, str] = {}  # an entry's path -> the key it gives
+
+    def name(self, path: str, item: Any) -> None:
+        """Remember the key an array's entry gives (sources[2] is tass-ru) to name it by."""
+        key = item.get("key") if isinstance(item, dict) else None
+        if isinstance(key, str) and key:
+            self._names[path] = key
+
+    def shown(self, where: str) -> str:
+        """Return a path as messages give it: an entry's key beside its index, which an operator
+        would have to count to (`sources[2] (tass-ru).every`)."""
+        for path, key in self._names.items():
+            if where == path or where.startswith((path + ".", path + "[")):
+                return f"{path} ({key}){where[len(path) :]}"
+        return where
 
     def add(self, where: str, message: str, *, missing: bool = False) -> None:
         """Record a problem with the key at `where`."""
@@ -101,7 +116,7 @@ class Problems:
     def raise_any(self) -> None:
         """Raise one ConfigError with every problem, one line each."""
         if self._found:
-            raise ConfigError(*(f"{p.where}: {p.message}" for p in self._found))
+            raise ConfigError(*(f"{self.shown(p.where)}: {p.message}" for p in self._found))
 
 
 class Table:
@@ -135,7 +150,7 @@ class Table:
 
     def error(self, key: str, message: str) -> ConfigError:
         """Return an error about one key, to raise when reading cannot go on (else use report)."""
-        return ConfigError(f"{self.where(key)}: {message}")
+        return ConfigError(f"{self.problems.shown(self.where(key))}: {message}")
 
     def take(self, key: str) -> Any:
         """Pop a key's raw value (ABSENT when left out); the key counts as known."""
@@ -217,6 +232,8 @@ class Table:
         if not isinstance(items, list):
             self.report(key, f"expected [[{key}]] entries")
             return []
+        for i, item in enumerate(items):
+            self.problems.name(f"{self.where(key)}[{i}]", item)
         return [
             Table(item, f"{self.where(key)}[{i}]", self.problems) for i, item in enumerate(items)
         ]

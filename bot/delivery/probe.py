@@ -45,6 +45,7 @@ from bot.delivery.telegram import (
     Uncertain,
     Unforwardable,
 )
+from bot.text.plural import counted
 from storage import OutboxItem, Store
 from storage.probes import Copy
 
@@ -230,9 +231,10 @@ class Prober:
         if not sequential_ids(self._chat) or self._chat == self._admin:
             # Ids there are shared with other chats, or belong to the operator: never guess.
             log.warning(
-                "%d probe forward(s) lost their answer; a copy may be left in the probe chat "
+                "%s lost %s answer; a copy may be left in the probe chat "
                 "below message %s: delete it by hand",
-                len(lost),
+                counted(len(lost), "probe forward"),
+                "its" if len(lost) == 1 else "their",
                 landed,
             )
         else:

@@ -34,6 +34,7 @@ from bot.delivery.telegram import (
     Uncertain,
 )
 from bot.logfields import log_fields
+from bot.text.plural import counted
 from storage import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -147,13 +148,15 @@ class Relay:
         )
         if stale:
             log.warning(
-                "%d post(s) stuck mid-send for %d s marked uncertain", stale, _STALE_SENDING
+                "%s stuck mid-send for %d s: uncertain", counted(stale, "post"), _STALE_SENDING
             )
         if chat is not None:
             cut = self._store.outbox.recover_interrupted(now=self._clock(), chat=chat)
             if cut:
                 log.warning(
-                    "%d post(s) to %s were cut off mid-send by a worker that stopped", cut, chat
+                    "%s to %s: cut off mid-send by a worker that stopped",
+                    counted(cut, "post"),
+                    chat,
                 )
         rnd = _Round(RelayReport(), chat=chat)
         try:

@@ -7,7 +7,9 @@ from typing import Protocol
 
 from bot.ingest.context import PollContext
 from bot.ingest.links import discover, unseen
+from bot.ingest.plan import Quiet
 from bot.ingest.poll import store_links
+from bot.text.plural import counted
 from scrapers import ScrapeError, Source
 from scrapers.errors import HTTPStatusError, NoLinksFound
 
@@ -33,8 +35,9 @@ class BackfillReport:
         """Return the one-line summary."""
         end = f"; stopped: {self.stopped}" if self.stopped else ""
         return (
-            f"backfill {key}: read {self.pages} page(s), saw {self.links} link(s), stored "
-            f"{self.stored} new article(s) without posting, {len(self.errors)} error(s){end}"
+            f"backfill {key}: read {counted(self.pages, 'page')}, saw "
+            f"{counted(self.links, 'link')}, stored {counted(self.stored, 'new article')} "
+            f"without posting, {counted(len(self.errors), 'error')}{end}"
         )
 
 
@@ -58,6 +61,7 @@ async def walk_pages(
             if _past_the_end(exc):
                 if number > 2:  # after page 2, read or failed (a 500): the archive's end
                     report.stopped = f"page {number}: {exc}"
+                    _the_end(progress, left=pages + 2 - number, note=f"page {number} {_gone(exc)}")
                 else:
                     # Not even the first older page: the template is wrong far more often than a
                     # source has no past, and an exit status 0 would say the archive was filled.
@@ -70,12 +74,15 @@ async def walk_pages(
         identities = {link.canonical_url for link in links}
         if identities == previous:
             report.stopped = f"page {number} repeats page {number - 1}"
+            _the_end(progress, left=pages + 2 - number, note=report.stopped)
             break
         previous = identities
         report.pages += 1
         report.links += len(links)
         for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
-            stored, problems, _ = await store_links(source, [link], ctx, post=lambda link: False)
+            stored, problems, _ = await store_links(
+                source, [link], ctx, post=lambda link: False, quiet=Quiet.BACKFILL
+            )
             report.stored += stored
             report.errors.extend(problems)
         progress.advance(note=f"{report.links} links, {report.stored} new")
@@ -87,3 +94,15 @@ def _past_the_end(exc: ScrapeError) -> bool:
     return isinstance(exc, NoLinksFound) or (
         isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
     )
+
+
+def _the_end(progress: Progress, *, left: int, note: str) -> None:
+    """Fill the bar at the archive's end: the pages past it are done too, none is left to read."""
+    progress.advance(left, note=f"{note}: the end of the archive")
+
+
+def _gone(exc: ScrapeError) -> str:
+    """Say how a page past the end answered: missing (404, 410) or without article links."""
+    if isinstance(exc, HTTPStatusError):
+        return f"missing ({exc.status})"
+    return "has no article links"

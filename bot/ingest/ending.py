@@ -94,4 +94,4 @@ def problems_text(problems: list[str]) -> str | None:
     if not problems:
         return None
     shown = "; ".join(problems[:5])
-    return shown if len(problems) == 1 else f"{len(problems)} item(s) failed: {shown}"
+    return shown if len(problems) == 1 else f"{len(problems)} items failed: {shown}"

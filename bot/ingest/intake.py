@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Channel, Corrections
 from bot.config.fields import span
 from bot.ingest.enrich import Enriched, Enricher, Prepared
-from bot.ingest.plan import Archived, Facts, Fate, Plan, Story, describe, plan
+from bot.ingest.plan import Archived, Facts, Fate, Plan, Quiet, Story, describe, plan
 from scrapers.errors import HTTPStatusError, ScrapeError
 from scrapers.models import Article, Link, Source
 from storage import Store
@@ -108,10 +108,16 @@ class Intake:
         self._channels, self._corrections = tuple(channels), corrections
 
     def decide(
-        self, source_key: str, item: Article | Prepared, *, post: bool, now: datetime
+        self,
+        source_key: str,
+        item: Article | Prepared,
+        *,
+        post: bool,
+        now: datetime,
+        quiet: Quiet = Quiet.FIRST_RUN,
     ) -> Decision:
         """Enrich a newly found article (unless its parsing worker did) and plan it; `post` is
-        False for a quiet first run or a backfill."""
+        False for a quiet first run, a backfill or a page that never answered (`quiet` says)."""
         prepared = self.enricher.prepare(item)
         enriched = self._own_image(source_key, prepared.enriched)
         article = enriched.article
@@ -123,14 +129,14 @@ class Intake:
         )
         if arrival.known:
             # The page's canonical URL names an article we already have.
-            return self._decision(source_key, enriched, Facts(known=True), post=post)
+            return self._decision(source_key, enriched, Facts(known=True), post=post, quiet=quiet)
         minhash = self.enricher.signature(prepared)
         original = self.enricher.find_original(article, minhash, now=now, exact=arrival.original)
         facts = Facts(
             story=self._story(original) if original else None,
             subscriptions=arrival.subscriptions,
         )
-        return self._decision(source_key, enriched, facts, post=post, minhash=minhash)
+        return self._decision(source_key, enriched, facts, post=post, quiet=quiet, minhash=minhash)
 
     def decide_reread(
         self, source_key: str, article: Article | Prepared, *, article_id: int, stored_hash: str
@@ -197,9 +203,10 @@ class Intake:
         now: datetime,
         aliases: tuple[str, ...] = (),
         also: Callable[[], object] | None = None,
+        quiet: Quiet = Quiet.FIRST_RUN,
     ) -> int:
         """Decide about a newly found article and carry it out; return 1 if stored, 0 if known."""
-        decision = self.decide(source_key, article, post=post, now=now)
+        decision = self.decide(source_key, article, post=post, now=now, quiet=quiet)
         return int(self.carry_out(source_key, decision, now=now, aliases=aliases, also=also))
 
     def _decision(
@@ -210,6 +217,7 @@ class Intake:
         *,
         post: bool,
         minhash: MinHash | None = None,
+        quiet: Quiet = Quiet.FIRST_RUN,
     ) -> Decision:
         """Plan from the facts."""
         chosen = plan(
@@ -219,6 +227,7 @@ class Intake:
             post=post,
             channels=self._channels,
             corrections=self._corrections,
+            quiet=quiet,
         )
         return Decision(enriched, facts, chosen, minhash)
 

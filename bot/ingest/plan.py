@@ -21,9 +21,18 @@ from enum import StrEnum
 
 from bot.config import Channel, Corrections
 from bot.ingest.routing import channels_for, subscribers_for
+from bot.text.plural import counted
 from scrapers.models import Article
 from storage import Delivery, OutboxKind
 from storage.subscriptions import Subscription
+
+
+class Quiet(StrEnum):
+    """Why a new article is stored without any post, as its log line says."""
+
+    FIRST_RUN = "a first run's older news: only the newest `backfill` are posted"
+    BACKFILL = "a backfill"
+    UNANSWERED = "its page never answered"
 
 
 class Fate(StrEnum):
@@ -72,6 +81,7 @@ class Plan:
 
     fate: Fate
     silent: bool = False  # stored without any post (first run beyond `backfill`, or a backfill)
+    quiet: Quiet = Quiet.FIRST_RUN  # why, when silent
     story: Story | None = None  # for a reprint: the story it repeats
     article_id: int | None = None  # for a re-read or a known URL: the archived article
     posts: tuple[Delivery, ...] = ()  # new posts: channels and subscribed readers
@@ -93,8 +103,10 @@ def plan(
     post: bool,
     channels: Sequence[Channel],
     corrections: Corrections = Corrections.EDIT,
+    quiet: Quiet = Quiet.FIRST_RUN,
 ) -> Plan:
-    """Decide what to store and whom to tell; `post` is False for a first run's old news or a backfill."""
+    """Decide what to store and whom to tell; `post` is False for a first run's old news, a
+    backfill or an item whose page never answered, which `quiet` says."""
     if facts.archived is not None:
         return _reread(article, facts.archived, corrections=corrections)
     if facts.known:
@@ -102,7 +114,7 @@ def plan(
     routes = _routes(article, facts, source_key=source_key, channels=channels) if post else ()
     story = facts.story
     if story is None:
-        return Plan(Fate.NEW, silent=not post, posts=routes)
+        return Plan(Fate.NEW, silent=not post, quiet=quiet, posts=routes)
     # One story once per chat: only channels that never got the story get the reprint; a story
     # recorded silently (a first run's old news) stays unposted everywhere.
     told = tuple(d.channel for d in routes if d.channel in story.channels)
@@ -110,6 +122,7 @@ def plan(
     return Plan(
         Fate.REPRINT,
         silent=not post,
+        quiet=quiet,
         story=story,
         posts=fresh,
         # The story's posts now name one more source ("Also: …").
@@ -165,10 +178,7 @@ def describe(plan: Plan) -> str:
 def _silent_or_posts(plan: Plan) -> str:
     """Describe the new posts, or why there are none."""
     if plan.silent:
-        return (
-            "; recorded silently, not posted (a first run's older news, a backfill, or an item"
-            " whose page never answered)"
-        )
+        return f"; recorded silently, not posted ({plan.quiet})"
     if plan.story is not None and plan.story.silent:
         return "; not posted: the story was recorded silently"
     if not plan.posts:
@@ -197,4 +207,4 @@ def _names(channels: Iterable[str]) -> str:
     channels = list(channels)
     named = [c for c in channels if not c.startswith("user:")]
     readers = len(channels) - len(named)
-    return ", ".join(named + ([f"{readers} subscribed reader(s)"] if readers else []))
+    return ", ".join(named + ([counted(readers, "subscribed reader")] if readers else []))

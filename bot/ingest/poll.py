@@ -28,8 +28,10 @@ from bot.ingest.links import (
     read_source,
     unseen,
 )
+from bot.ingest.plan import Quiet
 from bot.ingest.prepare import Prepared
 from bot.logfields import log_fields
+from bot.text.plural import counted
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article
 from scrapers.models import Skipped
@@ -132,12 +134,14 @@ async def store_links(
     ctx: PollContext,
     *,
     post: Callable[[Link], bool],
+    quiet: Quiet = Quiet.FIRST_RUN,
     quiet_stubs: bool = False,
     ready: Ready | None = None,
     last: Callable[[int, list[str], int], object] | None = None,
 ) -> tuple[int, list[str], int]:
     """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped)
-    (`last`: writes to make with the last link's article, given the three as they would be).
+    (`last`: writes to make with the last link's article, given the three as they would be;
+    `quiet`: why a link `post` refuses is not posted).
 
     A page that fails for good (a 4xx, not HTML, too slow to parse) is stored from what the
     listing said, so it is not retried forever; a transient failure leaves the link unseen for
@@ -148,7 +152,8 @@ async def store_links(
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         with log_fields(url=link.url):  # the article's address, not the listing's
             try:
-                stub = quiet_stubs and not post(link)
+                wanted = post(link)
+                stub = quiet_stubs and not wanted
                 prepared, postable = await _read_or_stub(
                     source, link, ctx, problems, stub_transient=stub, ready=ready
                 )
@@ -159,7 +164,8 @@ async def store_links(
                 stored += ctx.intake.store(
                     source.key,
                     prepared,
-                    post=post(link) and postable,
+                    post=wanted and postable,
+                    quiet=quiet if not wanted else Quiet.UNANSWERED,
                     now=ctx.clock(),
                     aliases=(link.canonical_url,),
                     also=also,
@@ -328,7 +334,7 @@ def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
     if first_run:
         notes.append(f"first run: recorded silently except the newest {source.backfill}")
     if problems:
-        notes.append(f"{problems} article(s) failed")
+        notes.append(f"{counted(problems, 'article')} failed")
     return f" ({'; '.join(notes)})" if notes else ""
 
 

@@ -23,7 +23,8 @@ from bot.service.reachability import (
     reachable,
     round_summary,
 )
-from storage import RunRecord, RunStatus, SourceCondition
+from bot.text.plural import counted
+from storage import RunRecord, RunStatus, SourceCondition, SourceState
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -109,10 +110,23 @@ class Journal:
         if self._checked is not None:
             await asyncio.shield(self._checked)
         runs, telegram = self._first.runs, self._counters.telegram.latest
-        line = round_summary(runs, sources=len(self._sources()), telegram=telegram)
         polled = [r for r in runs if r.status != RunStatus.SKIPPED]
+        waiting = await self._waiting([r.source_key for r in runs if r.status == RunStatus.SKIPPED])
+        line = round_summary(runs, sources=len(self._sources()), telegram=telegram, waiting=waiting)
         well = reachable(polled) == len(polled) and telegram.healthy
         log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
+
+    async def _waiting(self, keys: list[str]) -> list[SourceState]:
+        """Return the states of the sources skipped (why, until when), or none when the archive
+        does not answer (the line then says less)."""
+        if not keys:
+            return []
+        try:
+            snapshot = await self._snapshot()
+        except (sqlite3.Error, TimeoutError, OSError) as exc:
+            log.warning("first round: the archive does not answer (%s)", exc)
+            return []
+        return [snapshot.source(key) for key in keys]
 
     async def _beat(self, stopping: asyncio.Event) -> None:
         """Log a heartbeat line every `every` seconds until the service stops."""
@@ -177,15 +191,38 @@ class Heartbeat:
 
     def _totals(self) -> dict[str, float]:
         """Return the counters' running totals."""
-        counters = self._counters
-        polls = counters.samples("polls")
-        return {
-            "polls": sum(v for labels, v in polls if labels["status"] != RunStatus.SKIPPED),
-            "poll_failures": sum(v for labels, v in polls if labels["status"] == RunStatus.ERROR),
-            "new_articles": sum(v for _, v in counters.samples("new_articles")),
-            "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
-            "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
-        }
+        return totals(self._counters)
+
+
+def totals(counters: Counters) -> dict[str, float]:
+    """Return the counters' running totals of polls, failed polls, new articles and posts."""
+    polls = counters.samples("polls")
+    return {
+        "polls": sum(v for labels, v in polls if labels["status"] != RunStatus.SKIPPED),
+        "poll_failures": sum(v for labels, v in polls if labels["status"] == RunStatus.ERROR),
+        "new_articles": sum(v for _, v in counters.samples("new_articles")),
+        "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
+        "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
+    }
+
+
+def stop_line(counters: Counters, *, since: datetime, pending: int | None, shared: bool) -> str:
+    """Return what a stop says: what the service did since `since`, and the posts it leaves in
+    the outbox (`pending`; None when the archive did not answer) and who sends them."""
+    done = totals(counters)
+    posts = done["posts_sent"] + done["posts_printed"]
+    did = (
+        f"since {when(since)}: {counted(round(done['polls']), 'poll')} "
+        f"({done['poll_failures']:.0f} failed), {counted(round(done['new_articles']), 'new article')}, "
+        f"{counted(round(posts), 'post')}"
+    )
+    if pending is None:
+        return f"{did}; the outbox could not be read"
+    if not pending:
+        return f"{did}; nothing left pending in the outbox"
+    # On PostgreSQL the outbox is shared: the workers still running send them at once.
+    later = "the other workers or the next start send them" if shared else "sent at the next start"
+    return f"{did}; {counted(pending, 'post')} left pending in the outbox, {later}"
 
 
 def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:

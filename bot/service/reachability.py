@@ -17,7 +17,8 @@ from telegram import error as tg
 from bot.config import TelegramConfig
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
-from storage import RunRecord, RunStatus
+from bot.service.overview import when
+from storage import RunRecord, RunStatus, SourceState
 from storage.status import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
@@ -107,14 +108,16 @@ def round_summary(
     sources: int,
     telegram: TelegramCheck,
     report: RelayReport | None = None,
+    waiting: Sequence[SourceState] = (),
 ) -> str:
-    """Return one line: how many sources answered, what is new, and whether Telegram works."""
+    """Return one line: how many sources answered, what is new, and whether Telegram works
+    (`waiting`: the states of the sources not polled, which say why and until when)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     skipped = sources - len(polled)
     new = sum(run.new_articles for run in polled)
     parts = [
         f"{reachable(polled)} of {sources} sources reachable"
-        + (f" ({skipped} not polled: paused or backing off)" if skipped else ""),
+        + (f" ({skipped} not polled: {not_polled(waiting)})" if skipped else ""),
         f"{new} new article{'s' if new != 1 else ''}",
         f"Telegram: {telegram.describe()}",
     ]
@@ -124,3 +127,18 @@ def round_summary(
             f"failed {report.failed}"
         )
     return "; ".join(parts)
+
+
+def not_polled(waiting: Sequence[SourceState]) -> str:
+    """Say why sources were not polled: how many back off after failures and when the first is
+    tried again, how many are paused."""
+    paused = [state.key for state in waiting if state.paused]
+    retries = sorted(
+        state.next_poll_at for state in waiting if not state.paused and state.next_poll_at
+    )
+    parts = []
+    if retries:
+        parts.append(f"{len(retries)} backing off after failures, next try {when(retries[0])}")
+    if paused:
+        parts.append(f"{len(paused)} paused: {', '.join(paused)} (/resume KEY)")
+    return "; ".join(parts) or "paused or backing off"

@@ -23,16 +23,18 @@ from apscheduler.schedulers.base import STATE_PAUSED, STATE_RUNNING
 
 from bot.app import App, reconfigure
 from bot.config import Config, ConfigError, load_config
+from bot.config.fields import span
 from bot.ingest.poll import poll_source, record_failure
 from bot.secrets import scrubber
 from bot.service import timetable
 from bot.service.endpoint import AddressTaken, MonitorServer
-from bot.service.journal import HEARTBEAT, Journal
+from bot.service.journal import HEARTBEAT, Journal, stop_line
 from bot.service.monitor import Monitor
 from bot.service.reload import applicable, compare
+from bot.text.plural import counted
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-from storage import RunRecord, RunStatus, SourceState
+from storage import OutboxState, RunRecord, RunStatus, SourceState
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,7 @@ class Service:
         self._skipping: dict[str, str] = {}  # source -> why its polls are skipped, as last logged
         self._reloading = asyncio.Lock()
         self.reloads = 0  # reloads applied (tests wait on it)
+        self._started_at = datetime.now(UTC)  # what the stop's summary counts from
 
     async def run(self) -> None:
         """Serve until SIGINT or SIGTERM (or `stop()`), then stop gracefully; SIGHUP reloads."""
@@ -138,11 +141,12 @@ class Service:
         self.scheduler.add_listener(self._on_job_event, timetable.EVENT_MASK)
         self.scheduler.start()
         self.started.set()
+        self._started_at = datetime.now(UTC)
         upcoming = min(self.next_polls().items(), key=lambda pair: pair[1], default=None)
         log.info(
-            "service started: %d source(s), %d channel(s)%s",
-            len(self.app.config.sources),
-            len(self.app.config.channels),
+            "service started: %s, %s%s",
+            counted(len(self.app.config.sources), "source"),
+            counted(len(self.app.config.channels), "channel"),
             f"; first poll {upcoming[0]} at {upcoming[1].isoformat(timespec='seconds')}"
             if upcoming
             else "",
@@ -167,7 +171,22 @@ class Service:
             if server:
                 await server.close()
             self.monitor.close()
-        log.info("service stopped")
+        line = stop_line(
+            self.counters,
+            since=self._started_at,
+            pending=self._left_pending(),
+            shared=self.app.fleet is not None,
+        )
+        log.info("service stopped; %s", line)
+
+    def _left_pending(self) -> int | None:
+        """Return how many posts wait in the outbox, or None when the archive does not answer."""
+        try:
+            counts = self.app.store.outbox.counts()
+        except Exception as exc:  # noqa: BLE001 - the stop's summary must not fail the stop
+            log.warning("the outbox could not be read at stop: %s", exc)
+            return None
+        return sum(n for (_, state), n in counts.items() if state == OutboxState.PENDING)
 
     def stop(self) -> None:
         """Ask the service to stop (safe to call from a signal handler)."""
@@ -252,10 +271,11 @@ class Service:
             next_run_time=first,
             **timetable.interval_job(every),
         )
+        # The interval as a config writes it ("30m", not "1800s"); "next": a reload logs it too.
         log.info(
-            "%s: every %ds, first poll at %s",
+            "%s: every %s, next poll at %s",
             source.key,
-            every,
+            span(every),
             first.isoformat(timespec="seconds"),
         )
         return first
@@ -360,8 +380,8 @@ class Service:
         if late:
             await asyncio.wait(late, timeout=_CANCEL_GRACE)
             log.warning(
-                "stopped %d task(s) that did not finish in time: %s",
-                len(late),
+                "stopped %s that did not finish in time: %s",
+                counted(len(late), "task"),
                 ", ".join(sorted(t.get_name() for t in late)),
             )
         self.scheduler.shutdown(wait=False)

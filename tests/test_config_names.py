@@ -1,0 +1,45 @@
+"""Config errors name a source by its key beside its index (`sources[2] (gamma).url`): an index
+alone sent operators counting [[sources]] blocks in a file of twenty."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, config_from_dict
+
+
+@pytest.mark.parametrize(
+    ("sources", "said"),
+    [
+        # No key to name it by: the index alone, and the missing key said.
+        ([{"url": "https://a.example/feed", "kind": "feed"}], "sources[0].key: required"),
+        ([{"key": 5, "url": "https://a.example/feed", "kind": "feed"}], "sources[0].key: expected"),
+        # The tenth entry is not the first's: sources[1] names only sources[1]'s keys.
+        (
+            [
+                {"key": f"s{i}", "url": f"https://s{i}.example/feed", "kind": "feed"}
+                for i in range(10)
+            ]
+            + [{"key": "s10", "url": "https://s10.example/", "kind": "html"}],
+            "sources[10] (s10).link_pattern: required",
+        ),
+        (
+            [
+                {
+                    "key": "a",
+                    "url": "https://a.example/",
+                    "kind": "html",
+                    "link_pattern": "/n/",
+                    "selectors": {"bdy": "p"},
+                }
+            ],
+            "sources[0] (a).selectors.bdy: unknown key",
+        ),
+    ],
+)
+def test_a_source_is_named_by_its_key_where_it_gives_one(sources, said) -> None:
+    with pytest.raises(ConfigError) as caught:
+        config_from_dict({"channels": [], "sources": sources}, path=Path("presswatch.toml"))
+    assert str(caught.value).startswith(said), str(caught.value)
