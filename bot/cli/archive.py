@@ -271,7 +271,9 @@ def _write_export(
 
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--format", choices=("table", "json"), help="json for scripts, else a table")
+    sub.add_argument(
+        "--format", choices=("table", "json"), default="table", help="json for scripts"
+    )
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
