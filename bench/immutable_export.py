@@ -48,7 +48,7 @@ def _export(conn: sqlite3.Connection) -> float:
     rows = Reports(Database(conn, execute_plugins=False)).articles()
     progress = Progress(0, stream=io.StringIO(), enabled=False, label="export")
     started = time.perf_counter()
-    _write_export(rows, io.StringIO(), "jsonl", progress)
+    _write_export(rows, io.StringIO(), "jsonl", progress, bom="")
     return time.perf_counter() - started
 
 

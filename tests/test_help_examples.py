@@ -110,8 +110,8 @@ def test_every_example_names_its_config_as_readme_asks() -> None:
 def test_help_names_arguments_as_the_usage_line_shows_them() -> None:
     # extract's --url and --item spoke of TARGET, which its usage line calls URL_OR_FILE.
     shown = {action.metavar for _, action in _options() if action.metavar}
-    # Capitals that are no argument: formats, a terminal, and environment variables.
-    words = {"HTML", "JSON", "OPML", "TTY"}
+    # Capitals that are no argument: formats, a terminal, and environment variables ($COLUMNS).
+    words = {"CSV", "HTML", "JSON", "OPML", "TTY", "UTF", "COLUMNS"}
     for name, action in _options():
         for word in re.findall(r"\b[A-Z][A-Z_]{2,}\b", action.help or ""):
             assert word in shown | words or word.startswith("PRESSWATCH_"), (name, action.help)
