@@ -10,6 +10,7 @@ from functools import partial
 from bot.service.counters import Counters
 from bot.service.journal import stop_line
 from storage import Store
+from storage.status import Snapshot
 from tests.support.inprocess import serve
 from tests.support.offline import offline_config
 from tests.support.world import World, write_config
@@ -84,7 +85,7 @@ def test_a_stop_sums_up_what_the_service_did_and_what_it_leaves_pending(tmp_path
     assert line.startswith("service stopped; since ")
     assert line.endswith(
         ": 1 poll (0 failed), 3 new articles, 0 posts; "
-        "1 post left pending in the outbox, sent at the next start"
+        "left in the outbox: 1 held for their time (digest, quiet hours)"
     )
 
 
@@ -97,14 +98,22 @@ def test_the_stop_line_counts_in_words_and_says_who_sends_what_is_left() -> None
     since = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
     line = partial(stop_line, counters, since=since)
     did = "since 2026-05-16 12:00 UTC: 3 polls (1 failed), 1 new article, 1 post; "
-    assert line(pending=2, shared=False) == (
-        did + "2 posts left pending in the outbox, sent at the next start"
+    two_due = Snapshot(outbox={("main", "pending"): 2, ("main", "sent"): 5})
+    assert line(outbox=two_due, shared=False) == (
+        did + "left in the outbox: 2 posts due, sent at the next start"
     )
-    assert line(pending=1, shared=True) == (
-        did + "1 post left pending in the outbox, the other workers or the next start send them"
+    one_each = Snapshot(outbox={("main", "pending"): 1, ("daily", "pending"): 1}, held={"daily": 1})
+    assert line(outbox=one_each, shared=True) == (
+        "this worker " + did + "left in the shared outbox: 1 post due, the other workers or the "
+        "next start send them; 1 held for their time (digest, quiet hours)"
     )
-    assert line(pending=0, shared=False) == did + "nothing left pending in the outbox"
-    assert line(pending=None, shared=False) == did + "the outbox could not be read"
+    held = Snapshot(outbox={("daily", "pending"): 3}, held={"daily": 3})
+    assert line(outbox=held, shared=False) == (
+        did + "left in the outbox: 3 held for their time (digest, quiet hours)"
+    )
+    sent = Snapshot(outbox={("main", "sent"): 4})
+    assert line(outbox=sent, shared=False) == did + "nothing left pending in the outbox"
+    assert line(outbox=None, shared=False) == did + "the outbox could not be read"
 
 
 def test_the_first_round_tells_paused_sources_from_failing_ones(tmp_path, caplog) -> None:

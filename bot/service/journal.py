@@ -206,23 +206,33 @@ def totals(counters: Counters) -> dict[str, float]:
     }
 
 
-def stop_line(counters: Counters, *, since: datetime, pending: int | None, shared: bool) -> str:
-    """Return what a stop says: what the service did since `since`, and the posts it leaves in
-    the outbox (`pending`; None when the archive did not answer) and who sends them."""
+def stop_line(counters: Counters, *, since: datetime, outbox: Snapshot | None, shared: bool) -> str:
+    """Return what a stop says: what the service (or this worker) did since `since`, and the
+    posts it leaves in the outbox (None when the archive did not answer) and who sends them."""
     done = totals(counters)
     posts = done["posts_sent"] + done["posts_printed"]
     did = (
-        f"since {when(since)}: {counted(round(done['polls']), 'poll')} "
-        f"({done['poll_failures']:.0f} failed), {counted(round(done['new_articles']), 'new article')}, "
-        f"{counted(round(posts), 'post')}"
+        f"{'this worker ' if shared else ''}since {when(since)}: "
+        f"{counted(round(done['polls']), 'poll')} ({done['poll_failures']:.0f} failed), "
+        f"{counted(round(done['new_articles']), 'new article')}, {counted(round(posts), 'post')}"
     )
-    if pending is None:
+    if outbox is None:
         return f"{did}; the outbox could not be read"
-    if not pending:
+    due, held = pending_split(outbox)
+    if not due + held:
         return f"{did}; nothing left pending in the outbox"
-    # On PostgreSQL the outbox is shared: the workers still running send them at once.
+    # On PostgreSQL the outbox is shared: the workers still running send what is due at once.
     later = "the other workers or the next start send them" if shared else "sent at the next start"
-    return f"{did}; {counted(pending, 'post')} left pending in the outbox, {later}"
+    left = [f"{counted(due, 'post')} due, {later}"] if due else []
+    left += [f"{held} held for their time (digest, quiet hours)"] if held else []
+    return f"{did}; left in the {'shared ' if shared else ''}outbox: {'; '.join(left)}"
+
+
+def pending_split(snapshot: Snapshot) -> tuple[int, int]:
+    """Return the outbox's pending posts as (due now, held for their time)."""
+    pending = sum(n for (_, state), n in snapshot.outbox.items() if state == "pending")
+    held = min(sum(snapshot.held.values()), pending)
+    return pending - held, held
 
 
 def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:
@@ -236,15 +246,14 @@ def sources_line(snapshot: Snapshot, sources: Sequence[str]) -> str:
 
 def outbox_line(snapshot: Snapshot, *, now: datetime) -> str:
     """Return how many posts are due and unsent (and since when), and how many wait for their time."""
-    pending = sum(n for (_, state), n in snapshot.outbox.items() if state == "pending")
-    if not pending:
+    due, held = pending_split(snapshot)
+    if not due + held:
         return "outbox: nothing pending"
-    held = min(sum(snapshot.held.values()), pending)
     # Rows waiting for their digest or the end of quiet hours are not late: no age for them.
     later = f"{held} held for their time (digest, quiet hours)" if held else ""
-    if held == pending:
+    if not due:
         return f"outbox: nothing due; {later}"
     oldest = min(snapshot.oldest_due.values(), default=now)
     minutes = max(0, int((now - oldest).total_seconds() // 60))
-    due = f"outbox: {pending - held} due (oldest {minutes} min)"
-    return f"{due}; {later}" if held else due
+    shown = f"outbox: {due} due (oldest {minutes} min)"
+    return f"{shown}; {later}" if held else shown

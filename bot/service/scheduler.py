@@ -34,7 +34,7 @@ from bot.service.reload import applicable, compare
 from bot.text.plural import counted
 from scrapers.errors import DeadlineExceeded
 from scrapers.models import Source
-from storage import OutboxState, RunRecord, RunStatus, SourceState
+from storage import RunRecord, RunStatus, SourceState
 from storage.status import Snapshot
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ class ChatBot(Protocol):
 
 
 # Builds the chat bot around the service's own archive reader.
+STOP_READ = 1.0  # seconds the stop's summary may wait for the outbox's counts
 ChatFactory = Callable[[Callable[[], Awaitable[Snapshot]]], ChatBot]
 
 
@@ -162,9 +163,11 @@ class Service:
                 tasks.append(asyncio.create_task(self._serve_chat(), name="chat"))
             else:
                 log.warning("telegram.commands is on, but without a bot token there is no chat")
+        outbox = None
         try:
             await self._stop.wait()
             await self._shutdown(tasks)
+            outbox = await self._left_pending()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
@@ -172,21 +175,18 @@ class Service:
                 await server.close()
             self.monitor.close()
         line = stop_line(
-            self.counters,
-            since=self._started_at,
-            pending=self._left_pending(),
-            shared=self.app.fleet is not None,
+            self.counters, since=self._started_at, outbox=outbox, shared=self.app.fleet is not None
         )
         log.info("service stopped; %s", line)
 
-    def _left_pending(self) -> int | None:
-        """Return how many posts wait in the outbox, or None when the archive does not answer."""
+    async def _left_pending(self) -> Snapshot | None:
+        """Read what the outbox holds under the monitor's deadline, or None if it does not answer."""
         try:
-            counts = self.app.store.outbox.counts()
+            # A second at most: the stop keeps its promise (exit within 6 s) if the archive hangs.
+            return await asyncio.wait_for(self.monitor.snapshot(full=False), STOP_READ)
         except Exception as exc:  # noqa: BLE001 - the stop's summary must not fail the stop
-            log.warning("the outbox could not be read at stop: %s", exc)
+            log.warning("the outbox could not be read at stop: %s", exc or type(exc).__name__)
             return None
-        return sum(n for (_, state), n in counts.items() if state == OutboxState.PENDING)
 
     def stop(self) -> None:
         """Ask the service to stop (safe to call from a signal handler)."""
