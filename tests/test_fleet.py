@@ -5,6 +5,7 @@ the live workers' heartbeats."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -337,3 +338,12 @@ def test_an_overdue_source_is_due_now_not_at_a_time_already_past(monkeypatch) ->
         "waiting": now + timedelta(minutes=40),
         "never": now,
     }
+
+
+def test_a_workers_schedule_line_gives_the_interval_as_a_config_writes_it(caplog) -> None:
+    source = Source(
+        key="tass-com", name="TASS", kind="feed", url="https://t.org/rss", every_seconds=600
+    )
+    with caplog.at_level(logging.INFO, logger=fleet.log.name):
+        FleetService._schedule(SimpleNamespace(), source)
+    assert "tass-com: every 10m, polled by whichever worker is free" in caplog.text

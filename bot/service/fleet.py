@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from bot.app import App
+from bot.config.fields import span
 from bot.service import fleet_timing, jobs, timetable
 from bot.service.scheduler import ChatFactory, Service
 from scrapers.models import Source
@@ -146,7 +147,9 @@ class FleetService(Service):
     def _schedule(self, source: Source) -> datetime:
         """Leave the source to the dispatcher; no first round is this worker's alone."""
         log.info(
-            "%s: every %ds, polled by whichever worker is free", source.key, source.every_seconds
+            "%s: every %s, polled by whichever worker is free",
+            source.key,
+            span(source.every_seconds),
         )
         return datetime.max.replace(tzinfo=UTC)
 
