@@ -14,6 +14,10 @@ HEARTBEAT = 2.0  # seconds between a worker's heartbeats in procrastinate's tabl
 # A worker silent this long is dead: its jobs are taken over by the next dispatcher run.
 STALLED = 10.0
 FAILOVER_GOAL = 30.0  # seconds within which a killed worker's sources and chats should move
+# A worker also looks for jobs every this many seconds without being told (procrastinate's fetch
+# polling): it finds the jobs nothing announces, as a dead worker's taken over, before a long
+# period's next dispatcher run would wake it.
+FETCH_POLLING = 5.0
 
 
 def cron(every: int) -> str:
@@ -26,7 +30,7 @@ def cron(every: int) -> str:
 def failover_bound(every: int) -> float:
     """Return how long a killed worker's jobs may wait to move, with the dispatcher every `every` s.
 
-    Silent STALLED s, then the dispatcher run that takes its jobs over, then the run whose insert
-    wakes the workers to fetch them (a worker's own look, jobs.FETCH_POLLING, may come first).
+    Silent STALLED s, then the dispatcher run that takes its jobs over, then the next run whose
+    insert wakes the workers to fetch them, or a worker's own look (FETCH_POLLING) if that is sooner.
     """
-    return STALLED + 2 * every
+    return STALLED + every + min(every, FETCH_POLLING)

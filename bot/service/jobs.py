@@ -31,20 +31,18 @@ from procrastinate.exceptions import AlreadyEnqueued, ConnectorException
 from procrastinate.jobs import Status
 from psycopg.pq import TransactionStatus
 
-from bot.service.fleet_timing import DISPATCH, HEARTBEAT, STALLED, cron
+from bot.service.fleet_timing import DISPATCH, FETCH_POLLING, HEARTBEAT, STALLED, cron
 from storage.postgres.fleet import DISPATCHING, TAKE_OVER, alone
 
 log = logging.getLogger(__name__)
 
 # A due source waits at most one dispatcher period. A killed worker's sources and chats move
-# within STALLED + 2 * the period (fleet_timing.failover_bound: the run that takes its jobs over,
-# the one whose insert wakes the workers), 14 s with the default 2 s, 30 s with 10 s; `presswatch
-# check` and a starting worker warn past 30.
-# A worker also looks for jobs every this many seconds without being told: every job queued
-# wakes it at once (LISTEN/NOTIFY), and so does each dispatcher run's own job, every period,
-# which covers the jobs nothing announces (one taken over, one that waited for its lock); with a
-# period longer than this, this look comes first.
-FETCH_POLLING = 5.0
+# within fleet_timing.failover_bound: STALLED, the run that takes its jobs over, then the next
+# run's insert or a worker's own look (FETCH_POLLING), 14 s with the default 2 s, 30 s with 15 s;
+# `presswatch check` and a starting worker warn past 30.
+# Every job queued wakes a worker at once (LISTEN/NOTIFY), and so does each dispatcher run's own
+# job, every period, which covers the jobs nothing announces (one taken over, one that waited for
+# its lock); FETCH_POLLING is the look a worker takes without being told.
 # Most sources in one batch of polls. A job round (defer, fetch, finish) costs about 1.3 ms of
 # CPU whatever the job holds, so the dispatcher fills each live worker's job slots with one batch
 # rather than one poll; the cap keeps a few big batches from landing on one worker while another
