@@ -28,7 +28,7 @@ from .reports import Reports
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .tally import Tally
-from .transaction import inserted_key, joined
+from .transaction import immediate, inserted_key, joined
 from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
@@ -147,9 +147,9 @@ class Store:
             self.db.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Make the writes inside one transaction: all of them are kept, or none."""
-        with self.db.atomic():
+    def transaction(self, *, write: bool = False) -> Iterator[None]:
+        """Make the writes inside one transaction: all or none (`write`: SQLite's lock taken first)."""
+        with immediate(self.db) if write else self.db.atomic():
             yield
 
     # -- articles ---------------------------------------------------------------------------

@@ -103,8 +103,9 @@ class Subscriptions:
                 f"update subscriptions set {change} {where} returning id", [*params, ids]
             ).fetchall()
         else:
-            # One service owns an SQLite archive, and this runs in the chat's write transaction, so
-            # reading the ids first is as good, and needs no RETURNING (SQLite 3.35+).
+            # Called in the chat's write transaction (BEGIN IMMEDIATE: nothing writes between the
+            # read and the update), so reading the ids first is as good and needs no RETURNING,
+            # which SQLite gained only in 3.35.
             rows = self.db.execute(f"select id from subscriptions {where}", [ids]).fetchall()
             self.db.execute(f"update subscriptions set {change} {where}", [*params, ids])
         changed = {row[0] for row in rows}

@@ -257,3 +257,27 @@ def test_a_reload_whose_notice_cannot_be_written_still_applies_the_new_config(
     assert keys == [s.key for s in new.sources] != [s.key for s in old.sources]
     assert marked == []  # nobody was told, so the next start or reload tells them
     assert "readers of paused or resumed alerts not told: database is locked" in caplog.text
+
+
+def test_on_sqlite_a_chat_s_marks_take_the_write_lock_before_reading_their_ids(
+    tmp_path: Path,
+) -> None:
+    # A deferred transaction that reads and then writes fails at once ("database is locked") if
+    # another writer, e.g. `presswatch outbox retry`, commits in between: BEGIN IMMEDIATE waits.
+    after = _config(
+        {"path": str(tmp_path / "archive.db")}, "http://127.0.0.1:9", tmp_path, dropped=True
+    )
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        _follow(store, (READER, "topic", "peacekeeping"))
+        statements: list[str] = []
+        store.db.conn.set_trace_callback(statements.append)
+        assert tell_readers(store, after, store.subscriptions.all(), now=NOW) == (1, 0)
+        store.db.conn.set_trace_callback(None)
+    finally:
+        store.close()
+    begins = [i for i, sql in enumerate(statements) if sql.upper().startswith("BEGIN")]
+    read = next(
+        i for i, sql in enumerate(statements) if sql.startswith("select id from subscriptions")
+    )
+    assert begins and statements[begins[0]].upper() == "BEGIN IMMEDIATE" and begins[0] < read

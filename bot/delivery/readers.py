@@ -136,7 +136,9 @@ def _tell(store: Store, subs: list[Subscription], kind: str, *, now: datetime, k
     told = 0
     for _, group in groupby(sorted(subs, key=lambda s: (s.chat_id, s.id)), lambda s: s.chat_id):
         mine = list(group)
-        with store.transaction():
+        # The write lock first: on SQLite the marks read their ids before they update them, and a
+        # read then a write in a deferred transaction fails at once if another writer came between.
+        with store.transaction(write=True):
             if kind == PAUSED:
                 changed = store.subscriptions.mark_paused(mine, now=now)
             else:
