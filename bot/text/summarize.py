@@ -17,6 +17,10 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
+from bot.text.sentences import CLOSERS as _CLOSERS
+from bot.text.sentences import OPENERS as _OPENERS
+from bot.text.sentences import split_sentences
+
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"\w+")
@@ -48,26 +52,6 @@ _DATELINE = re.compile(
     rf"|{_DATE},\s{{1,3}}[^\W\d_][^,/\n]{{0,40}}{_SLASH_TAG})\s*"
 )
 
-# Abbreviations keyed by their casefolded text without the final dot. NEVER ones precede a name
-# or a number and never end a sentence; SOFT ones may end one, so they split only before a capital.
-_NEVER = {
-    "en": frozenset(
-        "gen lt col maj capt sgt adm mr mrs ms dr prof st sen rep gov amb no nos vs "
-        "approx e.g i.e cf jan feb mar apr jun jul aug sep sept oct nov dec "
-        "u.s u.n u.k".split()
-    ),
-    "ru": frozenset(
-        "т.е т.к т.н т.ч им ул пр просп пл д ст п ч см напр проф ген акад рис тел".split()
-    ),
-}
-_SOFT = {
-    "en": frozenset("etc inc ltd co corp jr sr a.m p.m bln mln bn".split()),
-    "ru": frozenset("т.д т.п гг тыс млн млрд трлн руб долл коп обл др".split()),
-}
-_INITIALS = re.compile(r"(?:[A-ZА-ЯЁ]\.){0,3}[A-ZА-ЯЁ]")  # "S", "В.В", "U.S"
-_CANDIDATE = re.compile(r"([.?!…]+[»”\"’')\]]*)\s+")
-_OPENERS = "«“„\"'(["
-_CLOSERS = "»”\"’')]"
 
 # Leads that describe the site or advertise instead of summarising, in words any site may use:
 # an og:description default ("<Name> is the leading news agency", "Official website of …"), a
@@ -129,14 +113,14 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
             return _fit(itertools.chain([first], units), max_chars)
         # Nothing but lines a summary leaves out (list items, a kicker): they are all there is.
         text = _clean(text, title)
-    sentences = _iter_sentences(text, _language(text, lang))
+    sentences = split_sentences(text, _language(text, lang))
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
 
 def sentences(text: str, lang: str = "") -> Iterator[str]:
     """Yield the sentences of text in order ("U.S." or "г." and such do not end one)."""
     collapsed = _collapse(text)
-    return _iter_sentences(collapsed, _language(collapsed, lang))
+    return split_sentences(collapsed, _language(collapsed, lang))
 
 
 def strip_dateline(text: str) -> str:
@@ -198,7 +182,7 @@ def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
             if not line or _is_title(line, title) or _is_no_prose(line, title):
                 continue
             started = True
-        yield from _iter_sentences(line, lang)
+        yield from split_sentences(line, lang)
         if not _ends_sentence(line):
             return  # _fit keeps it only as the first: what follows is another line's text
 
@@ -304,50 +288,6 @@ def _language(text: str, lang: str) -> str:
     cyrillic = sum("а" <= ch <= "я" or ch == "ё" for ch in sample)
     latin = sum("a" <= ch <= "z" for ch in sample)
     return "ru" if cyrillic > latin else "en"
-
-
-def _iter_sentences(text: str, lang: str) -> Iterator[str]:
-    """Yield the sentences of whitespace-collapsed text lazily, in order."""
-    never = _NEVER.get(lang) or _NEVER["en"] | _NEVER["ru"]
-    soft = _SOFT.get(lang) or _SOFT["en"] | _SOFT["ru"]
-    start = 0
-    for match in _CANDIDATE.finditer(text):
-        if _is_boundary(text, match, never, soft, russian=lang != "en"):
-            yield text[start : match.end(1)]
-            start = match.end()
-    if start < len(text):
-        yield text[start:]
-
-
-def _is_boundary(
-    text: str, match: re.Match[str], never: frozenset[str], soft: frozenset[str], *, russian: bool
-) -> bool:
-    """Tell whether the punctuation in match ends a sentence."""
-    following = text[match.end() : match.end() + 4].lstrip(_OPENERS)[:1]
-    if not following.isupper() and not following.isdigit():
-        return False  # a lower-case word, a dash or a comma continues the sentence
-    if match.group(1).rstrip(_CLOSERS) != ".":
-        return following.isupper()  # "?", "!", "…", "..."
-    word = text[text.rfind(" ", 0, match.start()) + 1 : match.start()].lstrip(_OPENERS)
-    kind = _abbreviation(word, text, match.start() - len(word), never, soft, russian=russian)
-    if kind == "never":
-        return False
-    return following.isupper() if kind == "soft" else True
-
-
-def _abbreviation(
-    word: str, text: str, at: int, never: frozenset[str], soft: frozenset[str], *, russian: bool
-) -> str:
-    """Classify the word before a full stop as a "never", "soft" or "" (no) abbreviation."""
-    if _INITIALS.fullmatch(word):
-        return "never"  # "K. I. Kosachev", "В.В. Путин", "U.S."
-    key = word.casefold()
-    if russian and key.lstrip("0123456789") == "г":
-        # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город"
-        # ("г. Минск").
-        previous = text[max(0, at - 24) : at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
-        return "soft" if key != "г" or previous.isdigit() else "never"
-    return "never" if key in never else "soft" if key in soft else ""
 
 
 def _fit(sentences: Iterable[str], max_chars: int) -> str:
