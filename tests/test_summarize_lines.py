@@ -107,3 +107,42 @@ def test_synthetic_sentence_broken_over_lines_is_still_one_sentence() -> None:
     assert _summary(body, title="Council") == (
         "The Council said: «We will meet again.» It adopted a statement."
     )
+
+
+@pytest.mark.parametrize(
+    ("standfirst", "title"),
+    [
+        pytest.param(
+            "С 1 января 2025 г. Минобороны начнет призыв граждан на военную службу по новым "
+            "правилам в двадцати регионах страны",
+            "Призыв по новым правилам",
+            id="ru-year-abbreviation",
+        ),
+        pytest.param(
+            # de_BoersenZeitung: a football club's "1. FC" in an unpunctuated standfirst.
+            "Kreditgenossen wickeln erfolgreich Transaktionen mit Onlineshop des 1. FC "
+            "Kaiserslautern ab – Anbindung des Handels im Sommer geplant",
+            "Wero besteht Praxistest",
+            id="de-club-number",
+        ),
+        pytest.param(
+            # es_ABC: a standfirst of two sentences, the second without its full stop.
+            "El agente trabajaba en la seguridad del Parlamento. Habría obligado también a su "
+            "mujer a cometer los mismos delitos bajo sus amenazas",
+            "Detenido un policía",
+            id="es-second-sentence",
+        ),
+    ],
+)
+def test_synthetic_unpunctuated_standfirst_is_kept_whole(standfirst: str, title: str) -> None:
+    body = f"{standfirst}\n\nVon Anna Beispiel, Frankfurt\n\n{PROSE}"
+    assert _summary(body, title=title) == standfirst
+
+
+def test_synthetic_standfirst_longer_than_the_budget_keeps_its_whole_sentences() -> None:
+    standfirst = (
+        "Der Landtag berät heute über das Rentenalter. Die Feuerwehr protestiert. Schon im "
+        "Herbst hatte das Vorhaben für Empörung bei vielen Beamten gesorgt"
+    )
+    got = summarize(title="Pension", lead="", body=f"{standfirst}\n\n{PROSE}", max_chars=100)
+    assert got == "Der Landtag berät heute über das Rentenalter. Die Feuerwehr protestiert."

@@ -93,6 +93,7 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+_BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
 
 
 def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "") -> str:
@@ -107,7 +108,9 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
         head = body[: 4 * max_chars + 2 * len(title) + 400]
         text = _interview_lead(head, title) or head
         lang = _language(text[:400], lang)
-        units = itertools.dropwhile(lambda s: _is_title(s, title), _body_units(text, title, lang))
+        units = itertools.dropwhile(
+            lambda s: _is_title(s, title), _body_units(text, title, lang, max_chars)
+        )
         first = next(units, None)
         if first is not None:
             return _fit(itertools.chain([first], units), max_chars)
@@ -164,7 +167,7 @@ def _interview_lead(body: str, title: str) -> str:
     return "\n".join([_TURN.sub("", paragraphs[answer]), *paragraphs[answer + 1 : end]])
 
 
-def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
+def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[str]:
     """Yield the sentences a summary of body may join, each line its own: after the lines that
     open it and are no prose, up to a line that does not end as a sentence.
 
@@ -173,7 +176,8 @@ def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
     the fundus pages' de_WDR, 36 of their 235 summaries before). So the lines before the prose
     (a kicker, a byline, a date, "Stand: …", "Lesedauer: …", a player's duration, a list of key
     points, a repeated title) are left out; a long unpunctuated first line (a standfirst without
-    its full stop) is a summary alone; and the first unpunctuated line after the prose ends it.
+    its full stop) is a summary alone, whole; and the first unpunctuated line after the prose
+    ends it.
     """
     started = False
     for line in _lines(body):
@@ -182,9 +186,26 @@ def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
             if not line or _is_title(line, title) or _is_no_prose(line, title):
                 continue
             started = True
+            if not _ends_sentence(line):
+                yield from _standfirst(line, lang, max_chars)
+                return
         yield from split_sentences(line, lang)
         if not _ends_sentence(line):
             return  # _fit keeps it only as the first: what follows is another line's text
+
+
+def _standfirst(line: str, lang: str, max_chars: int) -> Iterator[str]:
+    """Yield an unpunctuated first line whole when it fits, else its sentences; its unpunctuated
+    rest after a sentence is left to _fit, which drops it, when it is a byline or does not fit.
+    """
+    units = list(split_sentences(line, lang))
+    # Split, a false full stop ("С 1 января 2025 г. Минобороны начнет …", "des 1. FC
+    # Kaiserslautern") would leave the line's start alone: _fit ends a summary at its first
+    # unpunctuated unit. But "… lebendig. Von Eva Kirchner-Rätsch" (de_RBB24) ends in a byline.
+    if len(line) <= max_chars and len(units[-1].split()) >= _BYLINE_WORDS:
+        yield line
+    else:
+        yield from units
 
 
 def _lines(body: str) -> Iterator[str]:
