@@ -146,3 +146,51 @@ def test_synthetic_standfirst_longer_than_the_budget_keeps_its_whole_sentences()
     )
     got = summarize(title="Pension", lead="", body=f"{standfirst}\n\n{PROSE}", max_chars=100)
     assert got == "Der Landtag berät heute über das Rentenalter. Die Feuerwehr protestiert."
+
+
+@pytest.mark.parametrize(
+    ("opening", "title"),
+    [
+        pytest.param(
+            # BelTA: a question, the author and agency, then the dateline and the lead.
+            "Что ждет рынок в 2025 году?\n\nАлександр Иванов, БЕЛТА\n\nМИНСК, 2 февраля (БЕЛТА) - ",
+            "Рынок жилья: прогноз",
+            id="question-then-byline",
+        ),
+        pytest.param(
+            # de_ZDF: a kicker, a heading unlike the title, a byline and a lone bar.
+            "FAQ\n\nDeutscher Handel mit Teheran:Druck durch Wirtschaftssanktionen auf Iran?"
+            "\n\nvon Katja Beispiel\n\n|\n\n",
+            "Deutscher Handel mit Iran: Druck mit Wirtschaftssanktionen?",
+            id="heading-then-byline",
+        ),
+        pytest.param(
+            # kr_HankookIlbo: a pull quote and who said it.
+            '"Wir bleiben hier, was auch geschieht."\n\nAnna Beispiel, Bürgermeisterin\n\n',
+            "Feuerwehr",
+            id="pull-quote",
+        ),
+        pytest.param(
+            # mid.ru: a long unpunctuated heading ending in where and when it was given.
+            "Заявление для СМИ Министра иностранных дел Российской Федерации С.В.Лаврова по "
+            "итогам переговоров с Министром иностранных дел Республики Казахстан М.Нуртлеу, "
+            "Москва, 12 марта 2024 года\n\n",
+            "С.В.Лавров провел переговоры с М.Нуртлеу",
+            id="place-and-date-heading",
+        ),
+        pytest.param(
+            "Press statement by Foreign Minister Sergey Lavrov following talks with Foreign "
+            "Minister of Kazakhstan Murat Nurtleu, Moscow, March 12, 2024\n\n",
+            "Lavrov and Nurtleu hold talks",
+            id="place-and-date-heading-en",
+        ),
+    ],
+)
+def test_synthetic_heading_before_a_byline_is_no_summary(opening: str, title: str) -> None:
+    assert _summary(f"{opening}{PROSE}", title=title) == PROSE
+
+
+def test_synthetic_lone_short_sentence_before_a_byline_is_still_a_summary() -> None:
+    assert _summary("Was bleibt vom Streik?\n\nVon Eva Beispiel", title="Streik") == (
+        "Was bleibt vom Streik?"
+    )

@@ -93,7 +93,11 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+_HEADING_CHARS = 80  # a lone first sentence this short, or a question, may be a heading
 _BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
+# A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
+# 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
+_PLACE_AND_DATE = re.compile(rf",\s?[A-ZА-ЯЁ][^\W\d_][^,\n]{{0,30}},\s?{_DATE}(?:\sгода|\sг\.?)?$")
 
 
 def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "") -> str:
@@ -177,9 +181,10 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
     (a kicker, a byline, a date, "Stand: …", "Lesedauer: …", a player's duration, a list of key
     points, a repeated title) are left out; a long unpunctuated first line (a standfirst without
     its full stop) is a summary alone, whole; and the first unpunctuated line after the prose
-    ends it.
+    ends it, unless the prose so far is one short sentence: then that was a heading.
     """
     started = False
+    held = dropped = ""  # a first line of one short sentence; one found to be a heading
     for line in _lines(body):
         if not started:
             line = strip_dateline(line)
@@ -189,9 +194,31 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
             if not _ends_sentence(line):
                 yield from _standfirst(line, lang, max_chars)
                 return
+            units = list(split_sentences(line, lang))
+            if len(units) == 1 and _may_be_heading(line):
+                held = units[0]
+                continue
+            dropped = ""
+            yield from units
+            continue
+        if held and not _ends_sentence(line):
+            # A question or pull quote, then a byline ("Что ждет рынок в 2025 году?" /
+            # "Александр Иванов, БЕЛТА", de_ZDF, kr_HankookIlbo): the lead is still to come.
+            dropped, held, started = dropped or held, "", False
+            continue
+        if held:
+            yield held
+            held = dropped = ""
         yield from split_sentences(line, lang)
         if not _ends_sentence(line):
             return  # _fit keeps it only as the first: what follows is another line's text
+    if held or dropped:
+        yield held or dropped  # nothing followed it: it is all there is
+
+
+def _may_be_heading(line: str) -> bool:
+    """Tell whether a first line of prose of one sentence may be a heading: short or a question."""
+    return len(line) < _HEADING_CHARS or line.rstrip(_LINE_CLOSERS).endswith("?")
 
 
 def _standfirst(line: str, lang: str, max_chars: int) -> Iterator[str]:
@@ -230,7 +257,8 @@ def _lines(body: str) -> Iterator[str]:
 
 def _is_no_prose(line: str, title: str) -> bool:
     """Tell whether a line opening a body is no prose: short and unpunctuated, a list item, the
-    title with the site's name, or a player's duration ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
+    title with the site's name, a heading ending in where and when, or a player's duration
+    ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
     if _DURATION.match(line):
         return True
     if _ends_sentence(line):
@@ -246,7 +274,8 @@ def _is_no_prose(line: str, title: str) -> bool:
     titled = bool(title) and _key(line).startswith(_key(title))
     # Unpunctuated list items ("- Two batches of $1 bills feature an error": dailymail.co.uk's
     # key points, "- Copy link": bhaskar.com) precede the prose they sum up.
-    return short or fragment or titled or _BULLET.match(line) is not None
+    placed = _PLACE_AND_DATE.search(line[-120:]) is not None  # bounded: a long line
+    return short or fragment or titled or placed or _BULLET.match(line) is not None
 
 
 def _ends_sentence(text: str) -> bool:
