@@ -295,3 +295,22 @@ def test_salient_entities_leave_out_a_single_mention_outside_title_and_lead() ->
     )
     # Russia is not named at all: tagged under some other rule, it keeps its hashtag.
     assert got == ("csto", "armenia", "belarus", "russia")
+
+
+def test_a_weighted_phrase_named_once_is_still_a_passing_mention() -> None:
+    # Synthetic: an operator's weight of 2 on "ODKB" made one body mention score as two.
+    taxonomy = taxonomy_from_dict(
+        {
+            "topics": {"t": {"phrases": ["drill"]}},
+            "entities": {"csto": {"phrases": ["ODKB"], "weights": {"ODKB": 2}}},
+        }
+    )
+    once = salient_entities(
+        ("csto",), title="Drills end", lead="", body="Troops came. The ODKB watched.",
+        taxonomy=taxonomy,
+    )  # fmt: skip
+    twice = salient_entities(
+        ("csto",), title="Drills end", lead="", body="The ODKB came. The ODKB watched.",
+        taxonomy=taxonomy,
+    )  # fmt: skip
+    assert (once, twice) == ((), ("csto",))

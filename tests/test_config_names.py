@@ -1,5 +1,6 @@
 """Config errors name a source by its key beside its index (`sources[2] (gamma).url`): an index
-alone sent operators counting [[sources]] blocks in a file of twenty."""
+alone sent operators counting [[sources]] blocks in a file of twenty. A name that several keys
+hold ("csto") is answered with each of them, not one picked at random."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, config_from_dict
+from bot.config.model import unknown_name
 
 
 @pytest.mark.parametrize(
@@ -43,3 +45,19 @@ def test_a_source_is_named_by_its_key_where_it_gives_one(sources, said) -> None:
     with pytest.raises(ConfigError) as caught:
         config_from_dict({"channels": [], "sources": sources}, path=Path("presswatch.toml"))
     assert str(caught.value).startswith(said), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("csto", "did you mean 'odkb-csto-ru' or 'odkb-csto-en'?"),
+        ("tass", "did you mean 'tass-com', 'tass-ru' or 'tass-en'?"),
+        ("odkb-csto", "did you mean 'odkb-csto-ru' or 'odkb-csto-en'?"),
+        ("tass-cmo", "did you mean 'tass-com'?"),  # a typo: the one nearest
+    ],
+)
+def test_a_name_several_keys_hold_lists_them_all(name: str, hint: str) -> None:
+    known = ("odkb-csto-ru", "odkb-csto-en", "tass-com", "tass-ru", "tass-en", "mid-en")
+    assert unknown_name("source", name, known, listed="configured") == (
+        f"unknown source {name!r} ({hint})"
+    )

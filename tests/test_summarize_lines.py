@@ -107,3 +107,90 @@ def test_synthetic_sentence_broken_over_lines_is_still_one_sentence() -> None:
     assert _summary(body, title="Council") == (
         "The Council said: «We will meet again.» It adopted a statement."
     )
+
+
+@pytest.mark.parametrize(
+    ("standfirst", "title"),
+    [
+        pytest.param(
+            "С 1 января 2025 г. Минобороны начнет призыв граждан на военную службу по новым "
+            "правилам в двадцати регионах страны",
+            "Призыв по новым правилам",
+            id="ru-year-abbreviation",
+        ),
+        pytest.param(
+            # de_BoersenZeitung: a football club's "1. FC" in an unpunctuated standfirst.
+            "Kreditgenossen wickeln erfolgreich Transaktionen mit Onlineshop des 1. FC "
+            "Kaiserslautern ab – Anbindung des Handels im Sommer geplant",
+            "Wero besteht Praxistest",
+            id="de-club-number",
+        ),
+        pytest.param(
+            # es_ABC: a standfirst of two sentences, the second without its full stop.
+            "El agente trabajaba en la seguridad del Parlamento. Habría obligado también a su "
+            "mujer a cometer los mismos delitos bajo sus amenazas",
+            "Detenido un policía",
+            id="es-second-sentence",
+        ),
+    ],
+)
+def test_synthetic_unpunctuated_standfirst_is_kept_whole(standfirst: str, title: str) -> None:
+    body = f"{standfirst}\n\nVon Anna Beispiel, Frankfurt\n\n{PROSE}"
+    assert _summary(body, title=title) == standfirst
+
+
+def test_synthetic_standfirst_longer_than_the_budget_keeps_its_whole_sentences() -> None:
+    standfirst = (
+        "Der Landtag berät heute über das Rentenalter. Die Feuerwehr protestiert. Schon im "
+        "Herbst hatte das Vorhaben für Empörung bei vielen Beamten gesorgt"
+    )
+    got = summarize(title="Pension", lead="", body=f"{standfirst}\n\n{PROSE}", max_chars=100)
+    assert got == "Der Landtag berät heute über das Rentenalter. Die Feuerwehr protestiert."
+
+
+@pytest.mark.parametrize(
+    ("opening", "title"),
+    [
+        pytest.param(
+            # BelTA: a question, the author and agency, then the dateline and the lead.
+            "Что ждет рынок в 2025 году?\n\nАлександр Иванов, БЕЛТА\n\nМИНСК, 2 февраля (БЕЛТА) - ",
+            "Рынок жилья: прогноз",
+            id="question-then-byline",
+        ),
+        pytest.param(
+            # de_ZDF: a kicker, a heading unlike the title, a byline and a lone bar.
+            "FAQ\n\nDeutscher Handel mit Teheran:Druck durch Wirtschaftssanktionen auf Iran?"
+            "\n\nvon Katja Beispiel\n\n|\n\n",
+            "Deutscher Handel mit Iran: Druck mit Wirtschaftssanktionen?",
+            id="heading-then-byline",
+        ),
+        pytest.param(
+            # kr_HankookIlbo: a pull quote and who said it.
+            '"Wir bleiben hier, was auch geschieht."\n\nAnna Beispiel, Bürgermeisterin\n\n',
+            "Feuerwehr",
+            id="pull-quote",
+        ),
+        pytest.param(
+            # mid.ru: a long unpunctuated heading ending in where and when it was given.
+            "Заявление для СМИ Министра иностранных дел Российской Федерации С.В.Лаврова по "
+            "итогам переговоров с Министром иностранных дел Республики Казахстан М.Нуртлеу, "
+            "Москва, 12 марта 2024 года\n\n",
+            "С.В.Лавров провел переговоры с М.Нуртлеу",
+            id="place-and-date-heading",
+        ),
+        pytest.param(
+            "Press statement by Foreign Minister Sergey Lavrov following talks with Foreign "
+            "Minister of Kazakhstan Murat Nurtleu, Moscow, March 12, 2024\n\n",
+            "Lavrov and Nurtleu hold talks",
+            id="place-and-date-heading-en",
+        ),
+    ],
+)
+def test_synthetic_heading_before_a_byline_is_no_summary(opening: str, title: str) -> None:
+    assert _summary(f"{opening}{PROSE}", title=title) == PROSE
+
+
+def test_synthetic_lone_short_sentence_before_a_byline_is_still_a_summary() -> None:
+    assert _summary("Was bleibt vom Streik?\n\nVon Eva Beispiel", title="Streik") == (
+        "Was bleibt vom Streik?"
+    )

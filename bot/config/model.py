@@ -212,6 +212,9 @@ def unknown_name(kind: str, name: str, known: Sequence[str], *, listed: str) -> 
     # though difflib puts "eaeu" nearer (0.67 against 0.59).
     folded = name.casefold()
     holding = [k for k in known if len(folded) >= 3 and folded in k.casefold()]
+    if 1 < len(holding) <= 3:  # "csto": odkb-csto-ru and odkb-csto-en; neither is the one meant
+        *others, last = (repr(k) for k in holding)
+        return f"unknown {kind} {name!r} (did you mean {', '.join(others)} or {last}?)"
     close = difflib.get_close_matches(name, holding, n=1, cutoff=0) or difflib.get_close_matches(
         name, known, n=1, cutoff=0.6
     )

@@ -186,11 +186,12 @@ class Composer:
         hashtags, in its language, each once; unknown keys are skipped."""
         article = item.article
         known = [self._topics.get(k) for k in article.topics]
-        # Entities are stored best first (tag_entities: a title mention counts 1.5 body ones,
-        # repeats add less): a roll-call of seven states under a summit post says nothing, and
-        # one passing mention is no hashtag (the tag stays: channels and alerts follow it).
+        # Entities are stored best first (tag_entities): a roll-call of seven states under a
+        # summit post says nothing, and one passing mention is no hashtag (the tag stays:
+        # channels and alerts follow it) unless the post's summary, its lead, names it.
         keys = salient_entities(
-            article.entities, title=article.title, lead=article.lead, body=article.body,
+            article.entities, title=article.title, lead=article.summary or article.lead,
+            body=article.body,
             taxonomy=self._taxonomy,
         )  # fmt: skip
         entities = [e for k in keys if (e := self._entities.get(k))]

@@ -49,8 +49,8 @@ log = logging.getLogger(__name__)
 TITLE_HIT = 1.5  # a hit in the title counts for this many body hits
 DECAY = 0.5  # each further hit of one rule is worth this much of the one before
 MAX_HITS = 6  # later hits add less than 2% each; stop counting
-# An entity a story is about: named in its title (1.5), in its lead, or at least twice (1 + 0.5).
-SALIENT = TITLE_HIT
+# An entity a story is about is named in its title, in its lead, or at least this many times.
+SALIENT_MENTIONS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +114,11 @@ def salient_entities(
     head = Text.of(title, words=taxonomy.words)
     text = Text.of(f"{lead}\n{body}", words=taxonomy.words)
     opening = Text.of(lead, words=taxonomy.words)
-    empty = Text.of("", words=taxonomy.words)
     kept = []
     for entity in chosen:
-        score = _points(entity, head, text)[0]
-        if not 0 < score < SALIENT or _points(entity, empty, opening)[0] > 0:
+        # Mentions, not points: an operator's weights (2 for "ОДКБ") must not make one a story.
+        once = 0 < _mentions(entity, text) < SALIENT_MENTIONS and not _mentions(entity, head)
+        if not once or _vetoed(entity, head, text) or _mentions(entity, opening):
             kept.append(entity.key)
     return tuple(kept)
 
@@ -165,6 +165,11 @@ def _points(topic: Topic, title: Text, body: Text) -> tuple[float, tuple[str, ..
             score += points
             why.append(rule.describe())
     return score, tuple(why)
+
+
+def _mentions(topic: Topic, text: Text) -> int:
+    """Count the matches in text of a topic's rules."""
+    return sum(_count(rule, text) for rule in _candidates(topic, text, text))
 
 
 def _candidates(topic: Topic, title: Text, body: Text) -> list[Rule]:

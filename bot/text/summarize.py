@@ -17,6 +17,10 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
+from bot.text.sentences import CLOSERS as _CLOSERS
+from bot.text.sentences import OPENERS as _OPENERS
+from bot.text.sentences import split_sentences
+
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"\w+")
@@ -48,26 +52,6 @@ _DATELINE = re.compile(
     rf"|{_DATE},\s{{1,3}}[^\W\d_][^,/\n]{{0,40}}{_SLASH_TAG})\s*"
 )
 
-# Abbreviations keyed by their casefolded text without the final dot. NEVER ones precede a name
-# or a number and never end a sentence; SOFT ones may end one, so they split only before a capital.
-_NEVER = {
-    "en": frozenset(
-        "gen lt col maj capt sgt adm mr mrs ms dr prof st sen rep gov amb no nos vs "
-        "approx e.g i.e cf jan feb mar apr jun jul aug sep sept oct nov dec "
-        "u.s u.n u.k".split()
-    ),
-    "ru": frozenset(
-        "т.е т.к т.н т.ч им ул пр просп пл д ст п ч см напр проф ген акад рис тел".split()
-    ),
-}
-_SOFT = {
-    "en": frozenset("etc inc ltd co corp jr sr a.m p.m bln mln bn".split()),
-    "ru": frozenset("т.д т.п гг тыс млн млрд трлн руб долл коп обл др".split()),
-}
-_INITIALS = re.compile(r"(?:[A-ZА-ЯЁ]\.){0,3}[A-ZА-ЯЁ]")  # "S", "В.В", "U.S"
-_CANDIDATE = re.compile(r"([.?!…]+[»”\"’')\]]*)\s+")
-_OPENERS = "«“„\"'(["
-_CLOSERS = "»”\"’')]"
 
 # Leads that describe the site or advertise instead of summarising, in words any site may use:
 # an og:description default ("<Name> is the leading news agency", "Official website of …"), a
@@ -109,6 +93,11 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+_HEADING_CHARS = 80  # a lone first sentence this short, or a question, may be a heading
+_BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
+# A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
+# 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
+_PLACE_AND_DATE = re.compile(rf",\s?[A-ZА-ЯЁ][^\W\d_][^,\n]{{0,30}},\s?{_DATE}(?:\sгода|\sг\.?)?$")
 
 
 def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "") -> str:
@@ -123,20 +112,22 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
         head = body[: 4 * max_chars + 2 * len(title) + 400]
         text = _interview_lead(head, title) or head
         lang = _language(text[:400], lang)
-        units = itertools.dropwhile(lambda s: _is_title(s, title), _body_units(text, title, lang))
+        units = itertools.dropwhile(
+            lambda s: _is_title(s, title), _body_units(text, title, lang, max_chars)
+        )
         first = next(units, None)
         if first is not None:
             return _fit(itertools.chain([first], units), max_chars)
         # Nothing but lines a summary leaves out (list items, a kicker): they are all there is.
         text = _clean(text, title)
-    sentences = _iter_sentences(text, _language(text, lang))
+    sentences = split_sentences(text, _language(text, lang))
     return _fit(itertools.dropwhile(lambda s: _is_title(s, title), sentences), max_chars)
 
 
 def sentences(text: str, lang: str = "") -> Iterator[str]:
     """Yield the sentences of text in order ("U.S." or "г." and such do not end one)."""
     collapsed = _collapse(text)
-    return _iter_sentences(collapsed, _language(collapsed, lang))
+    return split_sentences(collapsed, _language(collapsed, lang))
 
 
 def strip_dateline(text: str) -> str:
@@ -180,7 +171,7 @@ def _interview_lead(body: str, title: str) -> str:
     return "\n".join([_TURN.sub("", paragraphs[answer]), *paragraphs[answer + 1 : end]])
 
 
-def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
+def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[str]:
     """Yield the sentences a summary of body may join, each line its own: after the lines that
     open it and are no prose, up to a line that does not end as a sentence.
 
@@ -189,18 +180,59 @@ def _body_units(body: str, title: str, lang: str) -> Iterator[str]:
     the fundus pages' de_WDR, 36 of their 235 summaries before). So the lines before the prose
     (a kicker, a byline, a date, "Stand: …", "Lesedauer: …", a player's duration, a list of key
     points, a repeated title) are left out; a long unpunctuated first line (a standfirst without
-    its full stop) is a summary alone; and the first unpunctuated line after the prose ends it.
+    its full stop) is a summary alone, whole; and the first unpunctuated line after the prose
+    ends it, unless the prose so far is one short sentence: then that was a heading.
     """
     started = False
+    held = dropped = ""  # a first line of one short sentence; one found to be a heading
     for line in _lines(body):
         if not started:
             line = strip_dateline(line)
             if not line or _is_title(line, title) or _is_no_prose(line, title):
                 continue
             started = True
-        yield from _iter_sentences(line, lang)
+            if not _ends_sentence(line):
+                yield from _standfirst(line, lang, max_chars)
+                return
+            units = list(split_sentences(line, lang))
+            if len(units) == 1 and _may_be_heading(line):
+                held = units[0]
+                continue
+            dropped = ""
+            yield from units
+            continue
+        if held and not _ends_sentence(line):
+            # A question or pull quote, then a byline ("Что ждет рынок в 2025 году?" /
+            # "Александр Иванов, БЕЛТА", de_ZDF, kr_HankookIlbo): the lead is still to come.
+            dropped, held, started = dropped or held, "", False
+            continue
+        if held:
+            yield held
+            held = dropped = ""
+        yield from split_sentences(line, lang)
         if not _ends_sentence(line):
             return  # _fit keeps it only as the first: what follows is another line's text
+    if held or dropped:
+        yield held or dropped  # nothing followed it: it is all there is
+
+
+def _may_be_heading(line: str) -> bool:
+    """Tell whether a first line of prose of one sentence may be a heading: short or a question."""
+    return len(line) < _HEADING_CHARS or line.rstrip(_LINE_CLOSERS).endswith("?")
+
+
+def _standfirst(line: str, lang: str, max_chars: int) -> Iterator[str]:
+    """Yield an unpunctuated first line whole when it fits, else its sentences; its unpunctuated
+    rest after a sentence is left to _fit, which drops it, when it is a byline or does not fit.
+    """
+    units = list(split_sentences(line, lang))
+    # Split, a false full stop ("С 1 января 2025 г. Минобороны начнет …", "des 1. FC
+    # Kaiserslautern") would leave the line's start alone: _fit ends a summary at its first
+    # unpunctuated unit. But "… lebendig. Von Eva Kirchner-Rätsch" (de_RBB24) ends in a byline.
+    if len(line) <= max_chars and len(units[-1].split()) >= _BYLINE_WORDS:
+        yield line
+    else:
+        yield from units
 
 
 def _lines(body: str) -> Iterator[str]:
@@ -225,7 +257,8 @@ def _lines(body: str) -> Iterator[str]:
 
 def _is_no_prose(line: str, title: str) -> bool:
     """Tell whether a line opening a body is no prose: short and unpunctuated, a list item, the
-    title with the site's name, or a player's duration ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
+    title with the site's name, a heading ending in where and when, or a player's duration
+    ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
     if _DURATION.match(line):
         return True
     if _ends_sentence(line):
@@ -241,7 +274,8 @@ def _is_no_prose(line: str, title: str) -> bool:
     titled = bool(title) and _key(line).startswith(_key(title))
     # Unpunctuated list items ("- Two batches of $1 bills feature an error": dailymail.co.uk's
     # key points, "- Copy link": bhaskar.com) precede the prose they sum up.
-    return short or fragment or titled or _BULLET.match(line) is not None
+    placed = _PLACE_AND_DATE.search(line[-120:]) is not None  # bounded: a long line
+    return short or fragment or titled or placed or _BULLET.match(line) is not None
 
 
 def _ends_sentence(text: str) -> bool:
@@ -304,50 +338,6 @@ def _language(text: str, lang: str) -> str:
     cyrillic = sum("а" <= ch <= "я" or ch == "ё" for ch in sample)
     latin = sum("a" <= ch <= "z" for ch in sample)
     return "ru" if cyrillic > latin else "en"
-
-
-def _iter_sentences(text: str, lang: str) -> Iterator[str]:
-    """Yield the sentences of whitespace-collapsed text lazily, in order."""
-    never = _NEVER.get(lang) or _NEVER["en"] | _NEVER["ru"]
-    soft = _SOFT.get(lang) or _SOFT["en"] | _SOFT["ru"]
-    start = 0
-    for match in _CANDIDATE.finditer(text):
-        if _is_boundary(text, match, never, soft, russian=lang != "en"):
-            yield text[start : match.end(1)]
-            start = match.end()
-    if start < len(text):
-        yield text[start:]
-
-
-def _is_boundary(
-    text: str, match: re.Match[str], never: frozenset[str], soft: frozenset[str], *, russian: bool
-) -> bool:
-    """Tell whether the punctuation in match ends a sentence."""
-    following = text[match.end() : match.end() + 4].lstrip(_OPENERS)[:1]
-    if not following.isupper() and not following.isdigit():
-        return False  # a lower-case word, a dash or a comma continues the sentence
-    if match.group(1).rstrip(_CLOSERS) != ".":
-        return following.isupper()  # "?", "!", "…", "..."
-    word = text[text.rfind(" ", 0, match.start()) + 1 : match.start()].lstrip(_OPENERS)
-    kind = _abbreviation(word, text, match.start() - len(word), never, soft, russian=russian)
-    if kind == "never":
-        return False
-    return following.isupper() if kind == "soft" else True
-
-
-def _abbreviation(
-    word: str, text: str, at: int, never: frozenset[str], soft: frozenset[str], *, russian: bool
-) -> str:
-    """Classify the word before a full stop as a "never", "soft" or "" (no) abbreviation."""
-    if _INITIALS.fullmatch(word):
-        return "never"  # "K. I. Kosachev", "В.В. Путин", "U.S."
-    key = word.casefold()
-    if russian and key.lstrip("0123456789") == "г":
-        # "г." after a year may end a sentence ("в 2021 г. Затем"); else it is "город"
-        # ("г. Минск").
-        previous = text[max(0, at - 24) : at].rstrip().rpartition(" ")[2]  # bounded: no O(n) copy
-        return "soft" if key != "г" or previous.isdigit() else "never"
-    return "never" if key in never else "soft" if key in soft else ""
 
 
 def _fit(sentences: Iterable[str], max_chars: int) -> str:
