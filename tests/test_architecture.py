@@ -42,6 +42,8 @@ PURE = [
     "bot/ingest/plan.py",
     "bot/ingest/routing.py",
     "bot/text/summarize.py",
+    "bot/text/sentences.py",
+    "bot/service/fleet_timing.py",
     "bot/text/classify.py",
     "bot/delivery/digest.py",
     "bot/delivery/render.py",
