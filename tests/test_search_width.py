@@ -59,8 +59,11 @@ def test_a_wider_terminal_shows_the_matched_word_in_its_cut_context(config) -> N
     assert all("[anniversary]" in row and "…" in row for row in rows)
 
 
-def test_a_pipe_without_columns_gets_whole_rows_for_grep(config) -> None:
-    result = presswatch("search", "CSTO", "--config", str(config))
+@pytest.mark.parametrize("columns", [None, "0", "wide", " "])
+def test_a_pipe_without_columns_gets_whole_rows_for_grep(config, columns) -> None:
+    # A $COLUMNS that is no positive number is no width: shutil would fall back to 80.
+    env = None if columns is None else {"COLUMNS": columns}
+    result = presswatch("search", "CSTO", "--config", str(config), env=env)
     header, *rows = _lines(result.stdout)
     assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH"]
     assert any(LONG_TITLE[:69] in row for row in rows)  # the table's own 70-character title

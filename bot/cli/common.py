@@ -207,7 +207,9 @@ def csv_bom(command: str, args: argparse.Namespace) -> str:
 def terminal_width(out: TextIO) -> int | None:
     """Return the width a table should fit: $COLUMNS or the terminal's; None for a pipe or a
     file without $COLUMNS, which get whole rows (for grep, cut and awk)."""
-    if not os.environ.get("COLUMNS", "").strip() and not out.isatty():
+    # shutil reads $COLUMNS only when it is a positive number: anything else is no width at all.
+    columns = os.environ.get("COLUMNS", "").strip()
+    if not (columns.isdigit() and int(columns) > 0) and not out.isatty():
         return None
     return shutil.get_terminal_size().columns
 

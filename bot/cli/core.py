@@ -104,7 +104,8 @@ def _once_status(
     nothing could be polled while sources back off after failures."""
     failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
     # Nothing polled while sources back off is an outage, not a quiet round: a cron job's exit
-    # status must say so as `status` does. Beside sources that answered, a source backing off
+    # status must say so (sooner than `status`, whose "failing" waits for a third failure while
+    # backing off starts at the second). Beside sources that answered, a source backing off
     # fails no round by itself: the poll that failed already did.
     stalled = not runs and any(not state.paused for state in waiting)
     return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
