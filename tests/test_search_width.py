@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.common import fit_widths
+from bot.cli.common import columns, fit_widths, table, within
+from bot.cli.hits import _clip
 from storage import Store
 from tests.support.archive import add, archive_config
 from tests.support.cli import ROOT, child_environment, presswatch
@@ -105,3 +106,16 @@ def test_fit_widths_narrows_the_cut_columns_evenly_and_keeps_a_narrow_one_whole(
     assert fit_widths([3, 20, 15, 10, 150], 120, cut=(3, 4)) == [3, 20, 15, 10, 72]
     assert fit_widths([3, 20, 15, 10, 15], 120, cut=(3, 4)) == [3, 20, 15, 10, 15]
     assert fit_widths([30, 30], 20, cut=(1,)) == [30, 1]  # nothing left: one character
+
+
+def test_wide_letters_take_two_columns_and_accents_none() -> None:
+    assert columns("ОДКБ") == 4 and columns("集体安全") == 8 and columns("e\u0301") == 1
+    assert within("集体安全条约", 5) == "集体"  # a third letter would take columns 5 and 6
+
+
+def test_a_chinese_title_is_cut_and_aligned_by_the_columns_it_takes() -> None:
+    # Synthetic rows: a title of wide letters cut to 20 columns, and the next column still aligned.
+    title = _clip("集体安全条约组织秘书长会见白俄罗斯外交部长并讨论合作", 20)
+    assert title.endswith("…") and columns(title) <= 20
+    lines = table([("TITLE", "SOURCE"), (title, "xinhua"), ("CSTO", "tass")]).splitlines()
+    assert len({columns(line[: line.rindex("  ") + 2]) for line in lines}) == 1

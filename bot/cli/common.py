@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,10 +178,30 @@ def later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 def table(rows: list[tuple[str, ...]]) -> str:
     """Return rows as aligned columns (the last column is not padded)."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths = [max(columns(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     return "\n".join(
-        "  ".join([*(c.ljust(w) for c, w in zip(r, widths)), r[-1]]).rstrip() for r in rows
+        "  ".join([*(c + " " * (w - columns(c)) for c, w in zip(r, widths)), r[-1]]).rstrip()
+        for r in rows
     )
+
+
+def columns(text: str) -> int:
+    """Return the terminal columns text takes: a Chinese or Japanese letter two, a combining
+    accent none, any other one."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def within(text: str, width: int) -> str:
+    """Return the longest start of text that takes at most `width` terminal columns."""
+    taken = 0
+    for i, c in enumerate(text):
+        taken += columns(c)
+        if taken > width:
+            return text[:i]
+    return text
 
 
 # UTF-8's byte-order mark: Excel opens a CSV as UTF-8 only when it starts with one (else as the

@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-from bot.cli.common import fit_widths, table, terminal_width
+from bot.cli.common import columns, fit_widths, table, terminal_width, within
 from bot.service.overview import when
 from scrapers.normalize import without_trackers
 from storage.search import SearchHit, marked
@@ -101,7 +101,7 @@ def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
         )
     if width is None:
         return table(rows)
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
     if width - sum(widths[:_TITLE]) - 2 * _MATCH < _TWO_COLUMNS:
         rows, widths = [row[:_MATCH] for row in rows], widths[:_MATCH]
     room = max(width - 2 * (len(widths) - 1), sum(widths[:_TITLE]) + _LEAST_TITLE)
@@ -119,18 +119,15 @@ def _around(match: tuple[str, ...], widths: list[int]) -> tuple[str, ...]:
     if not match:
         return ()
     text, width = match[0], widths[_MATCH]
-    if len(text) <= width:
+    if columns(text) <= width:
         return (text,)
     # A third of the room before the mark: the words leading to it, then more after.
     start = max(0, min(text.find("[") - width // 3, len(text) - width))
-    piece = text[start : start + width]
-    if start > 0:
-        piece = "…" + piece[1:].lstrip()
-    if start + width < len(text):
-        piece = piece[:-1].rstrip() + "…"
-    return (piece,)
+    lead = "…" if start > 0 else ""
+    rest = text[start + len(lead) :].lstrip() if lead else text
+    return (lead + _clip(rest, width - len(lead)),)
 
 
 def _clip(text: str, width: int) -> str:
-    """Return text cut to `width` characters with an ellipsis."""
-    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    """Return text cut to `width` terminal columns with an ellipsis."""
+    return text if columns(text) <= width else within(text, width - 1).rstrip() + "…"
