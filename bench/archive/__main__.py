@@ -42,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--shared-buffers",
-        default="64MB",
         metavar="SIZE",
         help="with --pgdata: the server's shared_buffers for this run (default 64MB, the tests')",
     )
@@ -63,11 +62,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m bench.archive " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.pgdata and args.url:
         parser.error("give either --url or --pgdata")
+    if args.shared_buffers and not args.pgdata:
+        parser.error("--shared-buffers sets the server of --pgdata: give --pgdata DIR too")
     if not args.reuse and not (args.url or args.pgdata) and args.db.exists():
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
     if not args.pgdata:
         return _bench(args, parser, command)
-    with postgres.kept_cluster(args.pgdata, shared_buffers=args.shared_buffers) as url:
+    buffers = args.shared_buffers or "64MB"
+    with postgres.kept_cluster(args.pgdata, shared_buffers=buffers) as url:
         args.url = url
         return _bench(args, parser, command)
 

@@ -7,8 +7,6 @@ started with the shared buffers a run asks for and stopped after it.
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,14 +53,6 @@ def size_and_version(store: Store) -> tuple[int, str]:
     return size, f"{version}, shared_buffers {buffers}"
 
 
-# The test server's settings (tests/fakes/postgres.py: durability off, 64 MB of shared buffers
-# unless --shared-buffers says otherwise); the last -c of a setting wins.
-_SETTINGS = (
-    "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-    "-c max_connections=60"
-)
-
-
 @contextmanager
 def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
     """Start the cluster kept in `folder` (made the first time) with `shared_buffers`, yield the
@@ -82,12 +72,8 @@ def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
         # of a server that died is no server to stop).
         with contextlib.suppress(RuntimeError):
             server.stop()
-    if not (server.data / "PG_VERSION").exists():
-        server.start()  # initdb, as the tests' server is made
-        server.stop()
-    options = f"-k {folder} {_SETTINGS} -c shared_buffers={shared_buffers}"
-    _pg_ctl(bindir, "-D", str(server.data), "-l", str(folder / "server.log"), "-o", options,
-            "-w", "-t", "120", "start")  # fmt: skip
+    # The tests' settings (durability off), this run's shared buffers; initdb the first time.
+    server.start(settings=f"-c shared_buffers={shared_buffers}")
     try:
         with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
             if not conn.execute("select 1 from pg_database where datname = 'archive'").fetchone():
@@ -95,11 +81,3 @@ def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
         yield server.url("archive")
     finally:
         server.stop()
-
-
-def _pg_ctl(bindir: Path, *args: str) -> None:
-    """Run pg_ctl (as postgres when we are root: the server refuses to run as root)."""
-    command = [str(bindir / "pg_ctl"), *args]
-    if os.geteuid() == 0:
-        command = ["runuser", "-u", "postgres", "--", *command]
-    subprocess.run(command, check=True, capture_output=True, timeout=180)

@@ -35,7 +35,9 @@ class Server:
     def __init__(self, bindir: Path, *, folder: Path | None = None) -> None:
         # `folder`: a cluster to keep (the million-article bench's): made once, started again later.
         self.bindir, self.kept = bindir, folder is not None
-        self.folder = folder or Path(tempfile.mkdtemp(prefix="presswatch-pg-"))
+        # Absolute: the socket folder given by -k is read relative to the data folder, and libpq
+        # takes a relative host for a host name.
+        self.folder = (folder or Path(tempfile.mkdtemp(prefix="presswatch-pg-"))).absolute()
         self.folder.mkdir(parents=True, exist_ok=True)
         self.data = self.folder / "data"
         self._as_postgres = os.geteuid() == 0
@@ -43,9 +45,10 @@ class Server:
             account = pwd.getpwnam("postgres")
             os.chown(self.folder, account.pw_uid, account.pw_gid)
 
-    def start(self) -> None:
-        """Create the cluster (unless kept from before) and start the server; pg_ctl waits until it
-        accepts connections."""
+    def start(self, *, settings: str = "") -> None:
+        """Create the cluster (unless kept from before) and start the server with `settings` (more
+        `-c name=value`, the last of a name wins) after the defaults; pg_ctl waits until it accepts
+        connections."""
         if not (self.data / "PG_VERSION").exists():
             self._run(
                 "initdb",
@@ -53,10 +56,15 @@ class Server:
                 *("-E", "UTF8", "--locale=C.UTF-8"),  # a UTF-8 locale: Cyrillic case folding
             )
         log = str(self.folder / "server.log")
-        options = f"-k {self.folder} {_SETTINGS}"
-        self._run(
-            "pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start"
-        )
+        options = f"-k {self.folder} {_SETTINGS} {settings}".rstrip()
+        try:
+            self._run(
+                "pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start"
+            )
+        except RuntimeError as exc:
+            # pg_ctl only says "Examine the log output": the reason is the log's last lines.
+            tail = "\n".join(self.log().splitlines()[-10:])
+            raise RuntimeError(f"{exc}server.log ends:\n{tail}") from None
 
     def url(self, database: str) -> str:
         """Return the URL of a database on this server (the socket's folder as the host)."""
