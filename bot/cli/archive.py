@@ -24,6 +24,7 @@ from bot.cli.common import (
     csv_bom,
     day,
     local_days,
+    terminal_width,
     whole,
 )
 from bot.cli.counts import stats_text, with_silent
@@ -290,7 +291,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"articles": stats.articles, **report}, ensure_ascii=False, indent=2))
         return EXIT_OK
-    print(stats_text(stats.articles, report))
+    print(stats_text(stats.articles, report, width=terminal_width(sys.stdout)))
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.cli.common import table
+from bot.cli.common import columns, fit_widths, table, within
 from bot.service.overview import when
 
 
@@ -18,9 +18,10 @@ def with_silent(rows: list[dict], configured: Iterable[str]) -> list[dict]:
     ]
 
 
-def stats_text(articles: int, report: dict[str, list[dict]]) -> str:
-    """Return the total and one table for each of the report's counts."""
-    sources = table(
+def stats_text(articles: int, report: dict[str, list[dict]], *, width: int | None = None) -> str:
+    """Return the total and one table for each of the report's counts, fitted to `width`
+    terminal columns (None: whole rows)."""
+    sources = _fitted(
         [
             ("SOURCE", "ARTICLES", "REPRINTS", "FIRST", "LAST"),
             *(
@@ -33,7 +34,8 @@ def stats_text(articles: int, report: dict[str, list[dict]]) -> str:
                 )
                 for r in report["sources"]
             ),
-        ]
+        ],
+        width,
     )
     parts = [f"{articles:,} article(s)", sources]
     # A null key is the articles with no topic or entity, or with no date (JSON keeps it null).
@@ -43,5 +45,26 @@ def stats_text(articles: int, report: dict[str, list[dict]]) -> str:
         ("months", "MONTH", "(unknown)"),
     ):
         rows = [(r["key"] or unset, str(r["articles"])) for r in report[name]]
-        parts.append(table([(heading, "ARTICLES"), *rows]))
+        parts.append(_fitted([(heading, "ARTICLES"), *rows], width))
     return "\n\n".join(parts)
+
+
+# In a terminal too narrow even for this many columns of the name, rows wrap rather than show
+# names that say nothing.
+_LEAST_NAME = 12
+
+
+def _fitted(rows: list[tuple[str, ...]], width: int | None) -> str:
+    """Return rows as a table within `width` columns (None: whole rows), the first column's
+    long names (sources, topics, entities) cut with an ellipsis and the counts kept."""
+    if width is None:
+        return table(rows)
+    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
+    room = max(width - 2 * (len(widths) - 1), sum(widths[1:]) + _LEAST_NAME)
+    [name, *_] = fit_widths(widths, room, cut=[0])
+    return table([(_cut(row[0], name), *row[1:]) for row in rows])
+
+
+def _cut(text: str, width: int) -> str:
+    """Return text cut to `width` terminal columns with an ellipsis."""
+    return text if columns(text) <= width else within(text, width - 1).rstrip() + "…"
