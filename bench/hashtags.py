@@ -2,7 +2,7 @@
 
 Before: the three best entity tags; after: bot.text.classify.salient_entities first leaves out
 an entity named only once outside the title and the post's opening (its summary, which is the
-lead or the body's first sentences), as bot.delivery.compose does. Each page whose hashtags
+lead or the body's first sentences), as bot.delivery.hashtags does. Each page whose hashtags
 change is printed.
 
     python -m bench.hashtags
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bench.extraction_data import load_fundus
 from bot.config import load_config
-from bot.delivery.compose import MAX_ENTITY_TAGS
+from bot.delivery.hashtags import MAX_ENTITY_TAGS
 from bot.ingest.prepare import enrich
 from bot.text.classify import salient_entities
 from scrapers.extract import extract_article

@@ -46,6 +46,7 @@ PURE = [
     "bot/service/fleet_timing.py",
     "bot/text/classify.py",
     "bot/delivery/digest.py",
+    "bot/delivery/hashtags.py",
     "bot/delivery/render.py",
     "bot/delivery/pacing.py",
     "bot/chat/answers.py",

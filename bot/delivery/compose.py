@@ -32,6 +32,7 @@ from bot.delivery.digest import (
     digest_period,
     pack_digest,
 )
+from bot.delivery.hashtags import post_hashtags
 from bot.delivery.render import (
     CAPTION,
     TEXT,
@@ -50,14 +51,12 @@ from bot.delivery.render import (
 from bot.delivery.telegram import Message
 from bot.delivery.templates import TemplateTooLong, compile_template, render_template
 from bot.ingest.routing import alert_name, matching
-from bot.text.classify import salient_entities
 from scrapers.normalize import without_trackers
 from storage import DigestMark, OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
 
 log = logging.getLogger(__name__)
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
-MAX_ENTITY_TAGS = 3  # entity hashtags under a post: the most salient; all stay in the archive
 _ALERT_BUDGET = 4000
 _SHORT_SUMMARY = 300
 
@@ -67,7 +66,8 @@ class NothingToEdit(Exception):
 
 
 class Composer:
-    """Render rows for their channel: hashtags from the taxonomy, "Also:" from the story."""
+    """Render rows for their channel: hashtags from the taxonomy (hashtags.py), "Also:" from the
+    story."""
 
     def __init__(self, config: DeliveryConfig, store: Store) -> None:
         self._store = store
@@ -182,21 +182,10 @@ class Composer:
         }
 
     def hashtags(self, item: OutboxItem) -> tuple[str, ...]:
-        """Return the article's topic hashtags and its MAX_ENTITY_TAGS most salient entity
-        hashtags, in its language, each once; unknown keys are skipped."""
-        article = item.article
-        known = [self._topics.get(k) for k in article.topics]
-        # Entities are stored best first (tag_entities): a roll-call of seven states under a
-        # summit post says nothing, and one passing mention is no hashtag (the tag stays:
-        # channels and alerts follow it) unless the post's summary, its lead, names it.
-        keys = salient_entities(
-            article.entities, title=article.title, lead=article.summary or article.lead,
-            body=article.body,
-            taxonomy=self._taxonomy,
-        )  # fmt: skip
-        entities = [e for k in keys if (e := self._entities.get(k))]
-        known += entities[:MAX_ENTITY_TAGS]
-        return tuple(dict.fromkeys(f"#{t.hashtag_in(article.lang)}" for t in known if t))
+        """Return the row's article's hashtags (hashtags.post_hashtags)."""
+        return post_hashtags(
+            item.article, topics=self._topics, entities=self._entities, taxonomy=self._taxonomy
+        )
 
     def alert(self, item: OutboxItem) -> str:
         """Return a personal alert's line naming the reader's subscriptions it matched, in the
