@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.common import columns, fit_widths, table, within
-from bot.cli.hits import _clip
+from bot.cli.common import clip, columns, fit_widths, table, within
 from storage import Store
 from tests.support.archive import add, archive_config
 from tests.support.cli import ROOT, child_environment, presswatch
@@ -115,7 +114,7 @@ def test_wide_letters_take_two_columns_and_accents_none() -> None:
 
 def test_a_chinese_title_is_cut_and_aligned_by_the_columns_it_takes() -> None:
     # Synthetic rows: a title of wide letters cut to 20 columns, and the next column still aligned.
-    title = _clip("集体安全条约组织秘书长会见白俄罗斯外交部长并讨论合作", 20)
+    title = clip("集体安全条约组织秘书长会见白俄罗斯外交部长并讨论合作", 20)
     assert title.endswith("…") and columns(title) <= 20
     lines = table([("TITLE", "SOURCE"), (title, "xinhua"), ("CSTO", "tass")]).splitlines()
     assert len({columns(line[: line.rindex("  ") + 2]) for line in lines}) == 1

@@ -194,6 +194,11 @@ def columns(text: str) -> int:
     )
 
 
+def clip(text: str, width: int) -> str:
+    """Return text cut to `width` terminal columns with an ellipsis."""
+    return text if columns(text) <= width else within(text, width - 1).rstrip() + "…"
+
+
 def within(text: str, width: int) -> str:
     """Return the longest start of text that takes at most `width` terminal columns."""
     taken = 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.cli.common import columns, fit_widths, table, within
+from bot.cli.common import clip, columns, fit_widths, table
 from bot.service.overview import when
 
 
@@ -62,9 +62,4 @@ def _fitted(rows: list[tuple[str, ...]], width: int | None) -> str:
     widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
     room = max(width - 2 * (len(widths) - 1), sum(widths[1:]) + _LEAST_NAME)
     [name, *_] = fit_widths(widths, room, cut=[0])
-    return table([(_cut(row[0], name), *row[1:]) for row in rows])
-
-
-def _cut(text: str, width: int) -> str:
-    """Return text cut to `width` terminal columns with an ellipsis."""
-    return text if columns(text) <= width else within(text, width - 1).rstrip() + "…"
+    return table([(clip(row[0], name), *row[1:]) for row in rows])

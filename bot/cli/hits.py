@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-from bot.cli.common import columns, fit_widths, table, terminal_width, within
+from bot.cli.common import clip, columns, fit_widths, table, terminal_width
 from bot.service.overview import when
 from scrapers.normalize import without_trackers
 from storage.search import SearchHit, marked
@@ -95,7 +95,7 @@ def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
                 str(hit.id),
                 when(hit.published_at),
                 hit.source_key,
-                _clip(reprint + hit.title, 70),
+                clip(reprint + hit.title, 70),
                 marked(hit.snippet, "[", "]"),
             )
         )
@@ -108,7 +108,7 @@ def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
     widths = fit_widths(widths, room, cut=range(_TITLE, len(widths)))
     return table(
         [
-            (*row[:_TITLE], _clip(row[_TITLE], widths[_TITLE]), *_around(row[_MATCH:], widths))
+            (*row[:_TITLE], clip(row[_TITLE], widths[_TITLE]), *_around(row[_MATCH:], widths))
             for row in rows
         ]
     )
@@ -125,9 +125,4 @@ def _around(match: tuple[str, ...], widths: list[int]) -> tuple[str, ...]:
     start = max(0, min(text.find("[") - width // 3, len(text) - width))
     lead = "…" if start > 0 else ""
     rest = text[start + len(lead) :].lstrip() if lead else text
-    return (lead + _clip(rest, width - len(lead)),)
-
-
-def _clip(text: str, width: int) -> str:
-    """Return text cut to `width` terminal columns with an ellipsis."""
-    return text if columns(text) <= width else within(text, width - 1).rstrip() + "…"
+    return (lead + clip(rest, width - len(lead)),)
