@@ -194,3 +194,20 @@ def test_synthetic_lone_short_sentence_before_a_byline_is_still_a_summary() -> N
     assert _summary("Was bleibt vom Streik?\n\nVon Eva Beispiel", title="Streik") == (
         "Was bleibt vom Streik?"
     )
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        pytest.param("Фото: БЕЛТА", id="photo-credit"),
+        pytest.param("Главные решения", id="crosshead"),
+        pytest.param(
+            "Стороны обсудили ход выполнения решений саммита и планы на следующий год без точки",
+            id="unpunctuated-paragraph",
+        ),
+    ],
+)
+def test_synthetic_lone_short_statement_before_an_unpunctuated_line_is_the_lead(after: str) -> None:
+    lead = "Совет министров иностранных дел ОДКБ прошёл в Алматы."
+    body = f"{lead}\n\n{after}\n\nТретий абзац о другом: делегации вернулись домой."
+    assert _summary(body, title="СМИД ОДКБ") == lead

@@ -93,7 +93,6 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
-_HEADING_CHARS = 80  # a lone first sentence this short, or a question, may be a heading
 _BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
 # A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
 # 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
@@ -181,7 +180,7 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
     (a kicker, a byline, a date, "Stand: …", "Lesedauer: …", a player's duration, a list of key
     points, a repeated title) are left out; a long unpunctuated first line (a standfirst without
     its full stop) is a summary alone, whole; and the first unpunctuated line after the prose
-    ends it, unless the prose so far is one short sentence: then that was a heading.
+    ends it, unless the prose so far is one question or quotation: then that was a heading.
     """
     started = False
     held = dropped = ""  # a first line of one short sentence; one found to be a heading
@@ -217,8 +216,10 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
 
 
 def _may_be_heading(line: str) -> bool:
-    """Tell whether a first line of prose of one sentence may be a heading: short or a question."""
-    return len(line) < _HEADING_CHARS or line.rstrip(_LINE_CLOSERS).endswith("?")
+    """Tell whether a first line of prose of one sentence may be a heading: a question or a
+    quotation (a pull quote). A short statement is kept: "Лукашенко провёл совещание с
+    губернаторами." before "Фото: БЕЛТА" or a crosshead is the lead, not a heading."""
+    return line.rstrip(_LINE_CLOSERS).endswith("?") or line[:1] in _OPENERS
 
 
 def _standfirst(line: str, lang: str, max_chars: int) -> Iterator[str]:
