@@ -6,7 +6,9 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 from functools import partial
+from types import SimpleNamespace
 
+from bot.service import scheduler
 from bot.service.counters import Counters
 from bot.service.journal import stop_line
 from storage import Store
@@ -131,3 +133,16 @@ def test_the_first_round_tells_paused_sources_from_failing_ones(tmp_path, caplog
     assert first.startswith(
         "first round: 0 of 2 sources reachable (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
     )
+
+
+def test_a_stop_does_not_wait_on_an_archive_that_never_answers(monkeypatch, caplog) -> None:
+    # The monitor's read never returns: the stop's summary gives up after STOP_READ.
+    async def never(*, full: bool) -> Snapshot:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(scheduler, "STOP_READ", 0.05)
+    service = SimpleNamespace(monitor=SimpleNamespace(snapshot=never))
+    with caplog.at_level(logging.WARNING):
+        assert asyncio.run(scheduler.Service._left_pending(service)) is None
+    assert "the outbox could not be read at stop: TimeoutError" in caplog.text

@@ -273,7 +273,10 @@ def _write_export(
 
 def _args_stats(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
-        "--format", choices=("table", "json"), default="table", help="json for scripts"
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="table (the default), or json for scripts",
     )
 
 

@@ -185,7 +185,7 @@ class Service:
             # A second at most: the stop keeps its promise (exit within 6 s) if the archive hangs.
             return await asyncio.wait_for(self.monitor.snapshot(full=False), STOP_READ)
         except Exception as exc:  # noqa: BLE001 - the stop's summary must not fail the stop
-            log.warning("the outbox could not be read at stop: %s", exc or type(exc).__name__)
+            log.warning("the outbox could not be read at stop: %s", str(exc) or type(exc).__name__)
             return None
 
     def stop(self) -> None:
