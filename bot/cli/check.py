@@ -17,7 +17,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, later, whole
+from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, cannot_write, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
 from bot.service.fleet_timing import DISPATCH, FAILOVER_GOAL, PERIODS, failover_bound
@@ -43,15 +43,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         )
         return EXIT_SETUP
     return EXIT_OK
-
-
-def cannot_write(why: str, *, outcome: str) -> str:
-    """Return the line saying why the SQLite archive cannot be written, what comes of it, and
-    where to point it instead (`check` foresees it, `run` meets it)."""
-    return (
-        f"presswatch: {why}; {outcome}: point storage.path at a folder this user can write "
-        "(systemd: /var/lib/presswatch)"
-    )
 
 
 def unwritable(path: Path) -> str:

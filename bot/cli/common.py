@@ -230,6 +230,15 @@ def csv_bom(command: str, args: argparse.Namespace) -> str:
     return BOM if args.bom else ""
 
 
+def cannot_write(why: str, *, outcome: str) -> str:
+    """Return the line saying why the SQLite archive cannot be written, what comes of it, and
+    where to point it instead (`check` foresees it, `run` meets it)."""
+    return (
+        f"presswatch: {why}; {outcome}: point storage.path at a folder this user can write "
+        "(systemd: /var/lib/presswatch)"
+    )
+
+
 def terminal_width(out: TextIO) -> int | None:
     """Return the width a table should fit: $COLUMNS or the terminal's; None for a pipe or a
     file without $COLUMNS, which get whole rows (for grep, cut and awk)."""

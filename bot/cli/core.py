@@ -21,8 +21,7 @@ from pathlib import Path
 
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
-from bot.cli.check import cannot_write
-from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, one_line
+from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.publish import RelayReport
 from bot.delivery.render import local_time
@@ -70,12 +69,7 @@ def once(args: argparse.Namespace) -> int:
                     ).values()
                 )
         except StorageError as exc:
-            # As `run`: an SQLite archive that cannot be opened here stays so (exit 3, the
-            # folder's hint); what may pass (a lock, a full disk) stays exit 1.
-            if opened or config.storage_url is not None or not _stays_so(exc):
-                raise
-            print(cannot_write(one_line(exc), outcome="nothing polled or posted"), file=sys.stderr)
-            return EXIT_SETUP
+            return _cannot_open(exc, config, opened=opened, outcome="nothing polled or posted")
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
         print(
@@ -125,6 +119,19 @@ _FOR_GOOD_SQLITE = {
 }
 
 
+def _cannot_open(exc: StorageError, config: Config, *, opened: bool, outcome: str) -> int:
+    """Return exit 3 with the folder's hint when an SQLite archive could not be opened at start
+    and would fail so at every start; raise anything else again (exit 1)."""
+    # A folder this user may not write or a read-only system stays so: exit 3, which a
+    # supervisor does not restart. Another process's lock or write, a full disk and an
+    # unreachable PostgreSQL may pass, so a restart is tried; a failure after the open is no
+    # start-up problem.
+    if opened or config.storage_url is not None or not _stays_so(exc):
+        raise exc
+    print(cannot_write(one_line(exc), outcome=outcome), file=sys.stderr)
+    return EXIT_SETUP
+
+
 def _stays_so(exc: StorageError) -> bool:
     """Tell whether an SQLite archive that could not be opened would fail so at every start."""
     cause = exc.__cause__
@@ -164,14 +171,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"presswatch: {one_line(exc)}", file=sys.stderr)
             return EXIT_SETUP
         except StorageError as exc:
-            # An SQLite archive that cannot be opened at start (a folder this user may not
-            # write, a read-only system) stays so: exit 3, which a supervisor does not restart.
-            # Another process's lock or write, a full disk and an unreachable PostgreSQL may
-            # pass, so a restart is tried (exit 1).
-            if opened or config.storage_url is not None or not _stays_so(exc):
-                raise
-            print(cannot_write(one_line(exc), outcome="not started"), file=sys.stderr)
-            return EXIT_SETUP
+            return _cannot_open(exc, config, opened=opened, outcome="not started")
         return EXIT_FAILED if service.failure else EXIT_OK
 
     code = asyncio.run(go())
