@@ -50,19 +50,17 @@ class App:
     def due_sources(self, now: datetime) -> list[Source]:
         """Return the sources that are neither paused nor backing off."""
         due = []
+        states = self.store.sources.states(s.key for s in self.config.sources)  # one query
         for source in self.config.sources:
-            reason = self.skip_reason(source.key, now)
+            reason = self.skip_reason(source.key, now, state=states[source.key])
             if reason:
                 log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
             else:
                 due.append(source)
         return due
 
-    def skip_reason(
-        self, key: str, now: datetime, *, state: SourceState | None = None
-    ) -> str | None:
+    def skip_reason(self, key: str, now: datetime, *, state: SourceState) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
-        state = state or self.store.sources.state(key)
         if state.paused:
             return f"paused; /resume {key} to poll it again"
         until = state.next_poll_at
