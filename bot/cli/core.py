@@ -28,7 +28,6 @@ from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
-from bot.secrets import token_flaw
 from bot.service.endpoint import AddressTaken
 from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
 from bot.service.scheduler import ChatFactory, Service
@@ -50,11 +49,10 @@ def once(args: argparse.Namespace) -> int:
         # Asked first: with a refused token nothing would be posted, so nothing is polled either.
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
-            flaw = token_flaw(config.telegram.token)
+            # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
             raise CommandError(
-                f"Telegram refused the bot token in {TOKEN_ENV}: fix it ("
-                + (flaw or "BotFather's /token shows it")
-                + "); nothing was polled or posted"
+                f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
+                "shows it); nothing was polled or posted"
             )
         opened = False
         try:

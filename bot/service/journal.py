@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from bot.config import TelegramConfig
-from bot.secrets import token_flaw
 from bot.service.counters import Counters
 from bot.service.overview import when
 from bot.service.reachability import (
@@ -94,11 +93,10 @@ class Journal:
         if self._counters.telegram.latest.state == TelegramState.UNKNOWN:
             self._counters.telegram.latest = check  # a send that answered first knows better
         if check.state == TelegramState.REFUSED:
-            flaw = token_flaw(config.token)
+            # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
             log.error(
-                "Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN%s: nothing can be "
-                "posted; posts stay queued until a restart with the right token",
-                f" ({flaw})" if flaw else "",
+                "Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN: nothing can be "
+                "posted; posts stay queued until a restart with the right token"
             )
         elif check.state == TelegramState.UNREACHABLE:
             log.warning("Telegram is unreachable: %s; posts wait and are retried", check.detail)
