@@ -16,7 +16,7 @@ from bot.chat.naming import QUOTES, find_named
 from bot.chat.phrases import EN, RU, count_of, say
 from bot.delivery.render import escape_html, shorten, shown_time, utf16_len, word
 from bot.delivery.templates import visible_text
-from bot.ingest.routing import alert_name, followed, noun
+from bot.ingest.routing import alert_name, dormant_alerts, noun
 from bot.text.classify import Topic
 from scrapers.models import Source
 from scrapers.normalize import without_trackers
@@ -215,9 +215,10 @@ def mysubs_text(
     # An alert on a key the config dropped is kept, paused until it comes back (delivery.readers),
     # and called so in the words its reader was told.
     gone = f" {say(lang, '(paused: I no longer follow it)')}"
+    paused = {s.id for s in dormant_alerts(subs, **kit)}
     items = [
         f"• {escape_html(alert_name(s, lang=lang, words=lang, **kit))}"
-        f"{gone if s.kind != SubscriptionKind.PHRASE and not followed(s, **kit) else ''}"
+        f"{gone if s.id in paused else ''}"
         f" — {_stop(s)}"
         for s in subs
     ]
