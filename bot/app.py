@@ -102,10 +102,10 @@ async def open_app(
         store = stack.enter_context(open_store(config, backend, archive, sync_in_thread=True))
         if archive == Archive.WRITE:
             alerts = carry_over_alerts(store, config)
-        if archive == Archive.WRITE and role == "run":
-            # Only the service tells readers of paused alerts: a one-off command's config may be
-            # a trimmed or test one, and must neither tell nor mark anything.
-            tell_readers(store, config, alerts, now=clock())
+            if role == "run":
+                # Only the service tells readers of paused alerts: a one-off command's config may
+                # be a trimmed or test one, and must neither tell nor mark anything.
+                tell_readers(store, config, alerts, now=clock())
         client = make_client(config.fetch)
         stack.push_async_callback(client.aclose)
         fetcher = Fetcher(client, config.fetch)
