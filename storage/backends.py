@@ -44,7 +44,7 @@ class Backend(Protocol):
 
     def exists(self) -> bool: ...
 
-    def require_current(self, conn: Any = None) -> None: ...
+    def require_current(self, conn: Any) -> None: ...
 
     def lock(self, *, role: str = "") -> Lock: ...
 
@@ -109,12 +109,9 @@ class SqliteBackend:
             raise
         return store
 
-    def require_current(self, conn: Any = None) -> None:
-        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply;
-        asked on `conn`, a read-only connection already open (status), else on one of its own."""
-        if conn is None:
-            self.open_read_only().close()  # it checks the migrations
-            return
+    def require_current(self, conn: Any) -> None:
+        """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply,
+        asked on `conn`, a read-only connection already open (status)."""
         from sqlite_utils import Database
 
         # No plugins, no PRAGMA: the connection is the caller's, only read through.

@@ -122,21 +122,25 @@ class PostgresBackend:
         """Return a store that cannot write (reports while the service runs)."""
         if not self.exists():
             raise StorageError(f"no archive in {self.url} yet: run `presswatch once` first")
-        self.require_current()
-        return Store(PgDatabase(self.pool, read_only=True, backend=self), dedup=dedup)
+        store = Store(PgDatabase(self.pool, read_only=True, backend=self), dedup=dedup)
+        try:
+            self.require_current(store.db)  # on the store's own connection, not one more
+        except OutdatedArchive:
+            store.close()
+            raise
+        return store
 
     def require_current(self, conn: PgReader | None = None) -> None:
         """Raise OutdatedArchive when an older presswatch left migrations a reader cannot apply;
         asked on `conn`, a status read already open, else on a connection of its own."""
         if conn is not None:
-            done = set(migrations.applied(conn))
+            pending = migrations.pending(conn)
         else:
             db = PgDatabase(self.pool, read_only=True, backend=self)
             try:
-                done = set(migrations.applied(db))
+                pending = migrations.pending(db)
             finally:
                 db.close()  # its connection back to the pool
-        pending = [fn.__name__ for fn in migrations.MIGRATIONS if fn.__name__ not in done]
         if pending:  # a read's queries would name columns the archive lacks
             raise OutdatedArchive(self.url, pending)
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .runner import MIGRATIONS, TABLE, applied, apply
+from .runner import MIGRATIONS, TABLE, applied, apply, pending
 
-__all__ = ["MIGRATIONS", "TABLE", "apply", "applied"]
+__all__ = ["MIGRATIONS", "TABLE", "apply", "applied", "pending"]

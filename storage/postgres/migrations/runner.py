@@ -46,3 +46,9 @@ def apply(db: PgDatabase) -> list[str]:
 def applied(db: PgDatabase) -> list[str]:
     """Return the names of the applied migrations, in the order they ran."""
     return [r[0] for r in db.execute(f"select name from {TABLE} order by applied_at, name")]
+
+
+def pending(db: PgDatabase) -> list[str]:
+    """Return the names of this presswatch's migrations the archive lacks, in their order."""
+    done = set(applied(db))
+    return [fn.__name__ for fn in MIGRATIONS if fn.__name__ not in done]
