@@ -178,7 +178,7 @@ def later(module: str, name: str) -> Callable[[argparse.Namespace], int]:
 
 def table(rows: list[tuple[str, ...]]) -> str:
     """Return rows as aligned columns (the last column is not padded)."""
-    widths = [max(columns(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    widths = column_widths(rows)[:-1]
     return "\n".join(
         "  ".join([*(c + " " * (w - columns(c)) for c, w in zip(r, widths)), r[-1]]).rstrip()
         for r in rows
@@ -247,6 +247,19 @@ def terminal_width(out: TextIO) -> int | None:
     if not (columns.isdigit() and int(columns) > 0) and not out.isatty():
         return None
     return shutil.get_terminal_size().columns
+
+
+def column_widths(rows: list[tuple[str, ...]]) -> list[int]:
+    """Return the terminal columns each column of rows takes at its widest."""
+    return [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+
+def widths_within(widths: list[int], width: int, *, cut: Iterable[int], least: int) -> list[int]:
+    """Return column widths whose row, two spaces between columns, fits a `width` terminal: the
+    `cut` columns narrowed (fit_widths), but never below `least` columns together."""
+    cut = set(cut)
+    kept = sum(w for i, w in enumerate(widths) if i not in cut)
+    return fit_widths(widths, max(width - 2 * (len(widths) - 1), kept + least), cut=cut)
 
 
 def fit_widths(widths: list[int], room: int, *, cut: Iterable[int]) -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.cli.common import clip, columns, fit_widths, table
+from bot.cli.common import clip, column_widths, table, widths_within
 from bot.service.overview import when
 
 
@@ -59,7 +59,5 @@ def _fitted(rows: list[tuple[str, ...]], width: int | None) -> str:
     long names (sources, topics, entities) cut with an ellipsis and the counts kept."""
     if width is None:
         return table(rows)
-    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
-    room = max(width - 2 * (len(widths) - 1), sum(widths[1:]) + _LEAST_NAME)
-    [name, *_] = fit_widths(widths, room, cut=[0])
+    [name, *_] = widths_within(column_widths(rows), width, cut=[0], least=_LEAST_NAME)
     return table([(clip(row[0], name), *row[1:]) for row in rows])

@@ -6,7 +6,7 @@ import csv
 import json
 from typing import TextIO
 
-from bot.cli.common import clip, columns, fit_widths, table, terminal_width
+from bot.cli.common import clip, column_widths, columns, table, terminal_width, widths_within
 from bot.service.overview import when
 from scrapers.normalize import without_trackers
 from storage.search import SearchHit, marked
@@ -101,11 +101,10 @@ def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
         )
     if width is None:
         return table(rows)
-    widths = [max(columns(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths = column_widths(rows)
     if width - sum(widths[:_TITLE]) - 2 * _MATCH < _TWO_COLUMNS:
         rows, widths = [row[:_MATCH] for row in rows], widths[:_MATCH]
-    room = max(width - 2 * (len(widths) - 1), sum(widths[:_TITLE]) + _LEAST_TITLE)
-    widths = fit_widths(widths, room, cut=range(_TITLE, len(widths)))
+    widths = widths_within(widths, width, cut=range(_TITLE, len(widths)), least=_LEAST_TITLE)
     return table(
         [
             (*row[:_TITLE], clip(row[_TITLE], widths[_TITLE]), *_around(row[_MATCH:], widths))
