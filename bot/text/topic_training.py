@@ -18,7 +18,6 @@ import numpy as np
 from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
 from bot.text.lemmas import simplemma_lemma, words
-from bot.text.topic_fit import fit_logistic
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
@@ -34,8 +33,6 @@ class Recipe:
     c: float = 1.0  # inverse strength of the L2 penalty
     c_grid: tuple[float, ...] = ()  # if given, each topic's C is chosen from it by inner CV
     balanced: bool = True  # weigh each class by the inverse of its frequency
-    # Every feature weight >= 0 (round 12): a topic's words argue for it, never another's against it
-    nonnegative: bool = False
     threshold: float = 0.4  # the probability at which a topic is given
     # by inner CV: "global" one threshold; "floor" that one, lowered for a topic whose recall
     # stays under topic_recall; "topic" one per topic for the best F1; "none" the recipe's
@@ -72,7 +69,7 @@ def train(
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
     for j, (topic, (bias, coef)) in enumerate(
-        zip(topics, _fit(rows, labels, names, topics, cs, recipe))
+        zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
     ):
         weights = {
             names[i]: round(float(w), DIGITS)
@@ -118,7 +115,7 @@ def _settings(
                 names,
                 topics,
                 [c] * len(topics),
-                recipe,
+                recipe.balanced,
             )
             logits = test_rows @ np.array([coef for _, coef in fitted]).T
             logits += np.array([bias for bias, _ in fitted])
@@ -209,7 +206,7 @@ def _fit(
     names: Sequence[str],
     topics: Sequence[str],
     cs: Sequence[float],
-    recipe: Recipe,
+    balanced: bool,
 ) -> list[tuple[float, np.ndarray]]:
     """Fit each topic's regression; return (bias, coefficients over names) per topic."""
     from sklearn.linear_model import LogisticRegression
@@ -217,12 +214,8 @@ def _fit(
     matrix = _matrix(rows, names)
     per_row = len(rows) // len(labels)
     fitted = []
-    balanced = recipe.balanced
     for topic, c in zip(topics, cs):
         target = [topic in gold for gold in labels for _ in range(per_row)]
-        if recipe.nonnegative:
-            fitted.append(fit_logistic(matrix, target, c=c, balanced=balanced, nonnegative=True))
-            continue
         fit = LogisticRegression(C=c, class_weight="balanced" if balanced else None, max_iter=5000)
         fit.fit(matrix, target)
         fitted.append((float(fit.intercept_[0]), fit.coef_[0]))
