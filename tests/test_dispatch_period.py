@@ -1,5 +1,6 @@
 """The dispatcher's period as a setting, `[workers] dispatch_every`: read and refused naming its key,
-turned into an even cron, and shown by `presswatch check` with a warning past the 30 s failover."""
+turned into an even cron, shown by `presswatch check` with a warning past the 30 s failover, and
+kept by a reload until a restart."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import pytest
 from bot.cli.main import main
 from bot.config import ConfigError, config_from_dict
 from bot.service.fleet_timing import DISPATCH, PERIODS, cron, failover_bound
+from bot.service.reload import applicable, compare
 
 URL = "postgresql://pw@db.example:5432/pw"
 
 
-def _config(workers: dict | None):
-    """Validate a config with no sources or channels and the given [workers] table."""
-    data: dict = {"sources": [], "channels": [], "storage": {"url": URL}}
+def _config(workers: dict | None, *, storage: dict | None = None):
+    """Validate a config with no sources or channels and the given [workers] table (on the
+    PostgreSQL archive URL unless `storage` says otherwise)."""
+    data: dict = {"sources": [], "channels": [], "storage": storage or {"url": URL}}
     if workers is not None:
         data["workers"] = workers
     return config_from_dict(data, path=Path("/nowhere/presswatch.toml"))
@@ -135,3 +138,19 @@ def test_check_says_sqlite_never_reads_the_period(tmp_path, capsys, restore_logg
     assert (
         "warning: workers.dispatch_every applies to workers on PostgreSQL (storage.url) only" in out
     )
+
+
+def test_a_reload_keeps_a_workers_period_and_names_it_among_the_restart_settings() -> None:
+    old, new = _config({"dispatch_every": "5s"}), _config({"dispatch_every": "1s"})
+    change = compare(old, new)
+    assert change.at_restart == ("workers.dispatch_every",)
+    assert change.describe() == "nothing changed"  # nothing the reload applies
+    assert applicable(old, new).workers.dispatch_every == 5
+
+
+def test_a_reload_on_sqlite_says_nothing_of_the_period_it_never_reads(tmp_path) -> None:
+    storage = {"path": str(tmp_path / "archive.db")}
+    old = _config({"dispatch_every": "5s"}, storage=storage)
+    new = _config({"dispatch_every": "1s"}, storage=storage)
+    assert compare(old, new).at_restart == ()
+    assert compare(old, new).describe() == "nothing changed"
