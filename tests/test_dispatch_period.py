@@ -129,15 +129,35 @@ def test_check_shows_the_period_and_warns_past_30_s_of_failover(
     )
 
 
-def test_check_says_sqlite_never_reads_the_period(tmp_path, capsys, restore_logging) -> None:
+SQLITE_NOTE = "warning: workers.dispatch_every applies to workers on PostgreSQL (storage.url) only"
+
+
+# "2s" is the default spelt out: SQLite's service ignores it as it ignores any other period.
+@pytest.mark.parametrize("every", ["5s", "2s"])
+def test_check_says_sqlite_never_reads_the_period(tmp_path, capsys, restore_logging, every) -> None:
     archive = tmp_path / "archive.db"
     out = _check(
-        tmp_path, capsys, f'[storage]\npath = "{archive}"\n[workers]\ndispatch_every = "5s"\n'
+        tmp_path,
+        capsys,
+        f'[storage]\npath = "{archive}"\n[workers]\ndispatch_every = "{every}"\n',
     )
     assert not any(line.startswith("  workers:") for line in out)
-    assert (
-        "warning: workers.dispatch_every applies to workers on PostgreSQL (storage.url) only" in out
-    )
+    assert [line for line in out if line.startswith("warning: workers.")] == [SQLITE_NOTE]
+
+
+@pytest.mark.parametrize("workers", ["", "[workers]\n"])
+def test_check_says_nothing_of_a_period_sqlite_is_not_given(
+    tmp_path, capsys, restore_logging, workers
+) -> None:
+    archive = tmp_path / "archive.db"
+    out = _check(tmp_path, capsys, f'[storage]\npath = "{archive}"\n{workers}')
+    assert not [line for line in out if line.startswith("warning: workers.")]
+
+
+def test_a_period_spelt_out_as_the_default_is_the_same_setting() -> None:
+    given, left_out = _config({"dispatch_every": "2s"}), _config(None)
+    assert given.workers.dispatch_every_given and not left_out.workers.dispatch_every_given
+    assert given.workers == left_out.workers  # a reload between the two changes nothing
 
 
 def test_a_reload_keeps_a_workers_period_and_names_it_among_the_restart_settings() -> None:
