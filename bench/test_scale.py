@@ -56,7 +56,7 @@ def test_a_rate_tells_how_far_each_mode_fell_behind() -> None:
 def test_skipped_and_missed_polls_are_read_from_the_service_s_log(tmp_path) -> None:
     from bench.scale.measure import behind
 
-    log = tmp_path / "service.log"  # synthetic: the lines bot/service/scheduler.py writes
+    log = tmp_path / "service.log"  # synthetic: the lines bot/service/polling.py writes
     assert behind(log) == 0  # not written yet
     log.write_text(
         "WARNING poll wire-1: skipped: the previous one is still running\n"

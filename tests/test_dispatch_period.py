@@ -1,5 +1,6 @@
 """The dispatcher's period as a setting, `[workers] dispatch_every`: read and refused naming its key,
-turned into an even cron, and shown by `presswatch check` with a warning past the 30 s failover."""
+turned into an even cron, shown by `presswatch check` with a warning past the 30 s failover, and
+kept by a reload until a restart."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ import pytest
 from bot.cli.main import main
 from bot.config import ConfigError, config_from_dict
 from bot.service.fleet_timing import DISPATCH, PERIODS, cron, failover_bound
+from bot.service.reload import applicable, compare
 
 URL = "postgresql://pw@db.example:5432/pw"
 
 
-def _config(workers: dict | None):
-    """Validate a config with no sources or channels and the given [workers] table."""
-    data: dict = {"sources": [], "channels": [], "storage": {"url": URL}}
+def _config(workers: dict | None, *, storage: dict | None = None):
+    """Validate a config with no sources or channels and the given [workers] table (on the
+    PostgreSQL archive URL unless `storage` says otherwise)."""
+    data: dict = {"sources": [], "channels": [], "storage": storage or {"url": URL}}
     if workers is not None:
         data["workers"] = workers
     return config_from_dict(data, path=Path("/nowhere/presswatch.toml"))
@@ -126,12 +129,48 @@ def test_check_shows_the_period_and_warns_past_30_s_of_failover(
     )
 
 
-def test_check_says_sqlite_never_reads_the_period(tmp_path, capsys, restore_logging) -> None:
+SQLITE_NOTE = "warning: workers.dispatch_every applies to workers on PostgreSQL (storage.url) only"
+
+
+# "2s" is the default spelt out: SQLite's service ignores it as it ignores any other period.
+@pytest.mark.parametrize("every", ["5s", "2s"])
+def test_check_says_sqlite_never_reads_the_period(tmp_path, capsys, restore_logging, every) -> None:
     archive = tmp_path / "archive.db"
     out = _check(
-        tmp_path, capsys, f'[storage]\npath = "{archive}"\n[workers]\ndispatch_every = "5s"\n'
+        tmp_path,
+        capsys,
+        f'[storage]\npath = "{archive}"\n[workers]\ndispatch_every = "{every}"\n',
     )
     assert not any(line.startswith("  workers:") for line in out)
-    assert (
-        "warning: workers.dispatch_every applies to workers on PostgreSQL (storage.url) only" in out
-    )
+    assert [line for line in out if line.startswith("warning: workers.")] == [SQLITE_NOTE]
+
+
+@pytest.mark.parametrize("workers", ["", "[workers]\n"])
+def test_check_says_nothing_of_a_period_sqlite_is_not_given(
+    tmp_path, capsys, restore_logging, workers
+) -> None:
+    archive = tmp_path / "archive.db"
+    out = _check(tmp_path, capsys, f'[storage]\npath = "{archive}"\n{workers}')
+    assert not [line for line in out if line.startswith("warning: workers.")]
+
+
+def test_a_period_spelt_out_as_the_default_is_the_same_setting() -> None:
+    given, left_out = _config({"dispatch_every": "2s"}), _config(None)
+    assert given.workers.dispatch_every_given and not left_out.workers.dispatch_every_given
+    assert given.workers == left_out.workers  # a reload between the two changes nothing
+
+
+def test_a_reload_keeps_a_workers_period_and_names_it_among_the_restart_settings() -> None:
+    old, new = _config({"dispatch_every": "5s"}), _config({"dispatch_every": "1s"})
+    change = compare(old, new)
+    assert change.at_restart == ("workers.dispatch_every",)
+    assert change.describe() == "nothing changed"  # nothing the reload applies
+    assert applicable(old, new).workers.dispatch_every == 5
+
+
+def test_a_reload_on_sqlite_says_nothing_of_the_period_it_never_reads(tmp_path) -> None:
+    storage = {"path": str(tmp_path / "archive.db")}
+    old = _config({"dispatch_every": "5s"}, storage=storage)
+    new = _config({"dispatch_every": "1s"}, storage=storage)
+    assert compare(old, new).at_restart == ()
+    assert compare(old, new).describe() == "nothing changed"

@@ -15,6 +15,7 @@ import bot.archive
 from bench.archive import postgres
 from bench.archive.measure import fill, latencies, p95
 from bot.config import config_from_dict
+from tests.fakes.postgres import SETTINGS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--shared-buffers",
         metavar="SIZE",
-        help="with --pgdata: the server's shared_buffers for this run (default 64MB, the tests')",
+        help="with --pgdata: the server's shared_buffers for this run (default "
+        f"{SETTINGS['shared_buffers']}, the tests')",
     )
     parser.add_argument("--batch", type=int, default=20000, help="articles per transaction")
     parser.add_argument("--runs", type=int, default=5, help="timed runs of each query")
@@ -68,8 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.db} exists: remove it, pick another --db, or pass --reuse")
     if not args.pgdata:
         return _bench(args, parser, command)
-    buffers = args.shared_buffers or "64MB"
-    with postgres.kept_cluster(args.pgdata, shared_buffers=buffers) as url:
+    with postgres.kept_cluster(args.pgdata, shared_buffers=args.shared_buffers) as url:
         args.url = url
         return _bench(args, parser, command)
 

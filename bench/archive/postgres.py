@@ -54,9 +54,10 @@ def size_and_version(store: Store) -> tuple[int, str]:
 
 
 @contextmanager
-def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
-    """Start the cluster kept in `folder` (made the first time) with `shared_buffers`, yield the
-    URL of its database `archive` (created empty when missing), and stop it (fast, kept).
+def kept_cluster(folder: Path, *, shared_buffers: str | None = None) -> Iterator[str]:
+    """Start the cluster kept in `folder` (made the first time) with `shared_buffers` (None: the
+    tests' SETTINGS), yield the URL of its database `archive` (created empty when missing), and
+    stop it (fast, kept).
 
     A restart for each run: a new setting of shared_buffers takes one, and so each run starts
     with empty shared buffers whatever the one before read (the OS cache keeps what it keeps).
@@ -73,7 +74,7 @@ def kept_cluster(folder: Path, *, shared_buffers: str) -> Iterator[str]:
         with contextlib.suppress(RuntimeError):
             server.stop()
     # The tests' settings (durability off), this run's shared buffers; initdb the first time.
-    server.start(settings=f"-c shared_buffers={shared_buffers}")
+    server.start(settings={"shared_buffers": shared_buffers} if shared_buffers else None)
     try:
         with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
             if not conn.execute("select 1 from pg_database where datname = 'archive'").fetchone():

@@ -18,7 +18,7 @@ from tests.fakes.postgres import Server, binaries, create_database
 
 ROOT = Path(__file__).resolve().parents[2]
 _TICK = os.sysconf("SC_CLK_TCK")
-# What bot/service/scheduler.py logs for each poll APScheduler skipped or started too late.
+# What bot/service/polling.py logs for each poll APScheduler skipped or started too late.
 _BEHIND = ("skipped: the previous one is still running", "missed its time")
 
 

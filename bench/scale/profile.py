@@ -48,7 +48,7 @@ _ACTIVITIES = (
     ("poll: the archive (storage/)", ("(storage/",)),
     ("poll: the sandbox exchange", ("(scrapers/sandbox", "(bot/ingest/prepare")),
     ("poll: the feed's fetch (httpx)", ("(httpx/", "(httpcore/", "(scrapers/fetch")),
-    ("poll: the rest of the poll", ("_poll_job (bot/service/scheduler.py", "(bot/ingest/")),
+    ("poll: the rest of the poll", ("_poll_job (bot/service/polling.py", "(bot/ingest/")),
     ("poll: the fleet's job before the poll", ("FleetService.poll (",)),
     ("dispatcher job", ("FleetService.dispatch (",)),
     ("deliveries' look (relay, _serve)", ("_relay_loop (", "_serve (", "_defer_deliveries (")),

@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, cannot_write, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
-from bot.service.fleet_timing import DISPATCH, FAILOVER_GOAL, PERIODS, failover_bound
+from bot.service.fleet_timing import FAILOVER_GOAL, PERIODS, failover_bound
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -64,7 +64,8 @@ def workers_warnings(config: Config) -> list[str]:
     every = config.workers.dispatch_every
     if config.storage_url is None:
         unused = "workers.dispatch_every applies to workers on PostgreSQL (storage.url) only"
-        return [unused] if every != DISPATCH else []
+        # The default spelt out is no more read than any other period.
+        return [unused] if config.workers.dispatch_every_given else []
     bound = failover_bound(every)
     if bound <= FAILOVER_GOAL:
         return []

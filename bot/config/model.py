@@ -122,6 +122,9 @@ class WorkersConfig:
     # Seconds between the dispatcher's runs: how long a due source may wait, and half of how
     # long a dead worker's jobs may (bot/service/fleet_timing.py); one of its PERIODS.
     dispatch_every: int = DISPATCH
+    # Whether the file sets it, the default too: `check` notes it on SQLite, which never reads it.
+    # Not compared: a config that spells the default out configures the same workers.
+    dispatch_every_given: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

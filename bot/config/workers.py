@@ -19,4 +19,6 @@ def read_workers(t: Table):
         )
         every = ABSENT
     t.finish()
-    return WorkersConfig(**present(dispatch_every=every)) if t.ok else ABSENT
+    if not t.ok:
+        return ABSENT
+    return WorkersConfig(**present(dispatch_every=every), dispatch_every_given=every is not ABSENT)

@@ -48,13 +48,14 @@ class FleetService(Service):
         super().__init__(app, chat=chat, **options)
         self.monitor.name_worker(self.worker)
         backend = app.backend
-        # The dispatcher's cron is made with the job app, once: a reload cannot change it.
-        self.dispatch_every = app.config.workers.dispatch_every
-        self.jobs = jobs.job_app(backend.url, backend.connection_kwargs, every=self.dispatch_every)
-        if (bound := fleet_timing.failover_bound(self.dispatch_every)) > fleet_timing.FAILOVER_GOAL:
+        # The dispatcher's cron is made with the job app, once: a reload keeps the period until a
+        # restart (bot/service/reload.py), so the running config always has the one in use.
+        every = app.config.workers.dispatch_every
+        self.jobs = jobs.job_app(backend.url, backend.connection_kwargs, every=every)
+        if (bound := fleet_timing.failover_bound(every)) > fleet_timing.FAILOVER_GOAL:
             log.warning(
                 "workers.dispatch_every = %ds: a killed worker's jobs may wait %g s to move",
-                self.dispatch_every,
+                every,
                 bound,
             )
         self._engine: asyncio.Task | None = None
@@ -112,20 +113,6 @@ class FleetService(Service):
             await self.app.relay.deliver_due(chat=chat)
 
     # -- the service's hooks ----------------------------------------------------------------
-
-    async def reload(self) -> bool:
-        """Re-read the config as the single service does; say that a new dispatcher period waits
-        for a restart (procrastinate fixes a periodic job's cron when the job app is made)."""
-        applied = await super().reload()
-        every = self.app.config.workers.dispatch_every
-        if applied and every != self.dispatch_every:
-            log.warning(
-                "reload: workers.dispatch_every changed to %ds; the dispatcher keeps %ds until "
-                "this worker restarts",
-                every,
-                self.dispatch_every,
-            )
-        return applied
 
     def scheduler_state(self) -> str:
         """Return 'running' while this worker takes jobs, else 'stopped'."""

@@ -1,8 +1,9 @@
 """Reloading the config in a running service (SIGHUP, `presswatch reload`): what changed, what applies.
 
-The archive, the HTTP client, the Telegram bot and the health endpoint stay as they were built:
-what configures them (`storage`, `fetch`, `dedup`, `service`, the Bot API address and timeout,
-`telegram.commands`) waits for a restart, and the log says so. Everything else applies at once:
+The archive, the HTTP client, the Telegram bot, the health endpoint and a worker's dispatcher stay
+as they were built: what configures them (`storage`, `fetch`, `dedup`, `service`, the Bot API
+address and timeout, `telegram.commands`, `workers.dispatch_every`) waits for a restart, and the
+log says so. Everything else applies at once:
 sources (added, removed and changed ones are rescheduled, unchanged ones keep their next poll),
 channels, topics, summaries, health thresholds and the delivery settings.
 """
@@ -24,6 +25,9 @@ _AT_RESTART = (
     ("telegram.request_timeout", lambda c: c.telegram.request_timeout),
     ("telegram.commands", lambda c: c.telegram.commands),
     ("telegram.admin_user_ids", lambda c: c.telegram.admin_user_ids),
+    # procrastinate fixes the dispatcher's cron when a worker makes its job app; SQLite's service
+    # has no dispatcher, so there a new period waits for nothing.
+    ("workers.dispatch_every", lambda c: c.workers.dispatch_every if c.storage_url else None),
 )
 
 
@@ -93,6 +97,7 @@ def applicable(old: Config, new: Config) -> Config:
         dedup=old.dedup,
         service=old.service,
         telegram=telegram,
+        workers=replace(new.workers, dispatch_every=old.workers.dispatch_every),
     )
 
 

@@ -1,6 +1,6 @@
 """When each source is polled and for how long, and what APScheduler's job events are counted as.
 
-Pure decisions of time, apart from the service that acts on them (scheduler.py) and from the
+Pure decisions of time, apart from the service that acts on them (scheduler.py, polling.py) and from the
 fleet's workers (fleet.py), which have no scheduler of their own but tell the same time due.
 """
 

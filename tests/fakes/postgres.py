@@ -13,13 +13,20 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 SEARCHED = ("17", "16", "15")
-_SETTINGS = (
-    "-c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-    "-c max_connections=60 -c shared_buffers=64MB"
-)
+# The server's settings, the tests' and the benchmarks' alike (bench/archive/postgres.py starts
+# its kept cluster with them, changing only what a run asks for): no TCP, durability off.
+SETTINGS = {
+    "listen_addresses": "''",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "60",
+    "shared_buffers": "64MB",
+}
 
 
 def binaries() -> Path | None:
@@ -45,10 +52,9 @@ class Server:
             account = pwd.getpwnam("postgres")
             os.chown(self.folder, account.pw_uid, account.pw_gid)
 
-    def start(self, *, settings: str = "") -> None:
-        """Create the cluster (unless kept from before) and start the server with `settings` (more
-        `-c name=value`, the last of a name wins) after the defaults; pg_ctl waits until it accepts
-        connections."""
+    def start(self, *, settings: Mapping[str, str] | None = None) -> None:
+        """Create the cluster (unless kept from before) and start the server with SETTINGS, those
+        named in `settings` changed; pg_ctl waits until it accepts connections."""
         if not (self.data / "PG_VERSION").exists():
             self._run(
                 "initdb",
@@ -56,7 +62,8 @@ class Server:
                 *("-E", "UTF8", "--locale=C.UTF-8"),  # a UTF-8 locale: Cyrillic case folding
             )
         log = str(self.folder / "server.log")
-        options = f"-k {self.folder} {_SETTINGS} {settings}".rstrip()
+        given = {**SETTINGS, **(settings or {})}
+        options = " ".join([f"-k {self.folder}", *(f"-c {k}={v}" for k, v in given.items())])
         try:
             self._run(
                 "pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", "-t", "60", "start"
