@@ -211,3 +211,32 @@ def test_synthetic_lone_short_statement_before_an_unpunctuated_line_is_the_lead(
     lead = "Совет министров иностранных дел ОДКБ прошёл в Алматы."
     body = f"{lead}\n\n{after}\n\nТретий абзац о другом: делегации вернулись домой."
     assert _summary(body, title="СМИД ОДКБ") == lead
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        pytest.param(
+            # de_BR's ticker: key points, then where the news came from, then the first entry.
+            "Mit Informationen der ARD-Korrespondenten sowie der Nachrichtenagenturen AFP, AP und "
+            "dpa. Zum Teil lassen sich die Angaben nicht unabhängig überprüfen.",
+            id="de-agencies",
+        ),
+        pytest.param("This article was machine translated from German.", id="en-translated"),
+        pytest.param("With reporting by Anna Example in Berlin.", id="en-reporting"),
+        pytest.param("По материалам агентств.", id="ru-agencies"),
+    ],
+)
+def test_synthetic_credit_line_is_no_summary(credit: str) -> None:
+    body = f"- Mehrere Kinder bei Angriffen getötet (11.39 Uhr)\n\n{credit}\n\n{PROSE}"
+    assert _summary(body) == PROSE
+
+
+def test_synthetic_credit_line_after_the_prose_ends_the_summary() -> None:
+    body = f"{PROSE}\n\nMit Material von dpa und AFP.\n\nDas Hotel gehört zur Stadt."
+    assert _summary(body) == PROSE
+
+
+def test_synthetic_credit_is_no_lead() -> None:
+    lead = "Mit Informationen der Nachrichtenagenturen AFP, AP und dpa."
+    assert summarize(title="Pension", lead=lead, body=PROSE, max_chars=600) == PROSE

@@ -74,6 +74,16 @@ _BOILERPLATE = re.compile(
     r"|официальн\w{0,3} (?:интернет-)?(?:сайт|портал))",
     re.IGNORECASE,
 )
+# A credit for where the text came from, which sums up nothing: "Mit Informationen der ARD-
+# Korrespondenten sowie der Nachrichtenagenturen AFP, AP, dpa …" (de_BR's ticker, before its
+# first entry), "With reporting by …", "This article was machine translated", "По материалам …".
+_CREDIT = re.compile(
+    r"(?:mit (?:informationen|material|angaben) (?:von|der|des|aus)\b|mit agenturmaterial"
+    r"|(?:with|additional) (?:reporting|information) (?:by|from)\b"
+    r"|this (?:article|story|text) (?:was|has been|is) (?:automatically |machine[- ])?translated"
+    r"|по материалам\b|с использованием материалов)",
+    re.IGNORECASE,
+)
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 # A dash opening a paragraph: one speaker's turn in an interview.
 _TURN = re.compile(r"[-–—]\s+")
@@ -138,7 +148,7 @@ def strip_dateline(text: str) -> str:
 def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
     """Tell whether lead is a publisher's summary rather than a title, dateline or boilerplate."""
     text = strip_dateline(_collapse(lead))
-    if not text or _BOILERPLATE.match(text) or _LINKISH.search(text):
+    if not text or _BOILERPLATE.match(text) or _CREDIT.match(text) or _LINKISH.search(text):
         return False
     if _is_title(text, _collapse(title)):
         return False
@@ -200,6 +210,8 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
             dropped = ""
             yield from units
             continue
+        if _CREDIT.match(line):
+            break  # where the text came from, not more of it
         if held and not _ends_sentence(line):
             # A question or pull quote, then a byline ("Что ждет рынок в 2025 году?" /
             # "Александр Иванов, БЕЛТА", de_ZDF, kr_HankookIlbo): the lead is still to come.
@@ -260,7 +272,7 @@ def _is_no_prose(line: str, title: str) -> bool:
     """Tell whether a line opening a body is no prose: short and unpunctuated, a list item, the
     title with the site's name, a heading ending in where and when, or a player's duration
     ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
-    if _DURATION.match(line):
+    if _DURATION.match(line) or _CREDIT.match(line):
         return True
     if _ends_sentence(line):
         return False
