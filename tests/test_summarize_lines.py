@@ -240,3 +240,23 @@ def test_synthetic_credit_line_after_the_prose_ends_the_summary() -> None:
 def test_synthetic_credit_is_no_lead() -> None:
     lead = "Mit Informationen der Nachrichtenagenturen AFP, AP und dpa."
     assert summarize(title="Pension", lead=lead, body=PROSE, max_chars=600) == PROSE
+
+
+HEADINGS = (
+    "Als Kind in der Fabrik gearbeitet",
+    "Verletzung nie richtig behandelt",
+    "Über zwei Wahlkämpfe ins höchste Amt",
+)
+
+
+def test_synthetic_lead_running_the_bodys_headings_together_is_no_lead() -> None:
+    # kr_MBN: the description is the body's headings in a row, with no sentence among them.
+    lead = "Der neue Präsident " + " ".join(HEADINGS)
+    body = "\n\n".join([*HEADINGS, PROSE])
+    assert summarize(title="Präsident", lead=lead, body=body, max_chars=600) == PROSE
+
+
+def test_synthetic_unpunctuated_lead_holding_one_body_line_is_still_the_lead() -> None:
+    lead = f"{HEADINGS[0]} und wurde dennoch Präsident seines Landes nach zwei Wahlkämpfen"
+    body = "\n\n".join([HEADINGS[0], PROSE])
+    assert summarize(title="Präsident", lead=lead, body=body, max_chars=600) == lead

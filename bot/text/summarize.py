@@ -103,6 +103,7 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+_HEAD_LINES, _HEAD_CHARS = 8, 2000  # the body's opening, where its headings are
 _BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
 # A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
 # 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
@@ -154,7 +155,7 @@ def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
         return False
     if len(text) < _MIN_LEAD and not _is_full_sentence(text):
         return False
-    return not _is_cut_excerpt(text, body, title)
+    return not _is_cut_excerpt(text, body, title) and not _runs_headings(text, body)
 
 
 def _interview_lead(body: str, title: str) -> str:
@@ -341,6 +342,22 @@ def _is_cut_excerpt(lead: str, body: str, title: str) -> bool:
         return False
     head = _clean(body[: 2 * len(lead) + 400], title)
     return len(head) > len(stem) and head.casefold().startswith(stem.casefold())
+
+
+def _runs_headings(lead: str, body: str) -> bool:
+    """Tell whether lead runs two or more of the body's unpunctuated opening lines together.
+
+    kr_MBN's description is its four headings in a row, no sentence among them ("… 가난에 공장에서
+    일한 ‘소년공’ 제때 치료받지 못해 장애판정도 …"); the body gives them one a line, then the lead.
+    """
+    key = f" {_key(lead)} "
+    lines = (_collapse(line) for line in _PARAGRAPH.split(body[:_HEAD_CHARS]))
+    found = 0
+    for line in itertools.islice(filter(None, lines), _HEAD_LINES):
+        # Two words at least: a lone word ("Hauptinhalt") may be found in any lead.
+        if not _ends_sentence(line) and len(line.split()) > 1 and f" {_key(line)} " in key:
+            found += 1
+    return found > 1
 
 
 def _language(text: str, lang: str) -> str:
