@@ -260,3 +260,43 @@ def test_synthetic_unpunctuated_lead_holding_one_body_line_is_still_the_lead() -
     lead = f"{HEADINGS[0]} und wurde dennoch Präsident seines Landes nach zwei Wahlkämpfen"
     body = "\n\n".join([HEADINGS[0], PROSE])
     assert summarize(title="Präsident", lead=lead, body=body, max_chars=600) == lead
+
+
+@pytest.mark.parametrize(
+    ("lead", "summary"),
+    [
+        pytest.param(
+            # jp_Yomiuri: a name's reading set apart by markup, the description cut at a length.
+            "【東京＝例】首相の 山田太郎 （ やまだたろう ） 氏は３日夜、談話を出した。同氏は「国を守る」とし、共",
+            "【東京＝例】首相の山田太郎（やまだたろう）氏は３日夜、談話を出した。",
+            id="ja-reading-and-cut",
+        ),
+        pytest.param(
+            # jp_Chunichi: cut with dots.
+            "１３日午後９時ごろ、宮崎県で震度５弱の地震があった。気象庁によると、震源の深さは約３６キロ。"
+            "地震の規模はマグニ...",
+            "１３日午後９時ごろ、宮崎県で震度５弱の地震があった。気象庁によると、震源の深さは約３６キロ。",
+            id="ja-cut-with-dots",
+        ),
+        pytest.param(
+            "今天首届中国拉美航天合作论坛在北京举行，各国代表出席了会议。与会代表们表示，论坛将为促进",
+            "今天首届中国拉美航天合作论坛在北京举行，各国代表出席了会议。",
+            id="zh-cut",
+        ),
+        pytest.param(
+            "今天首届中国拉美航天合作论坛在北京举行，来自三十多个国家的代表出席了会议并发表了讲话。",
+            "今天首届中国拉美航天合作论坛在北京举行，来自三十多个国家的代表出席了会议并发表了讲话。",
+            id="zh-whole",
+        ),
+    ],
+)
+def test_synthetic_japanese_or_chinese_lead_is_joined_and_ends_at_a_full_stop(
+    lead: str, summary: str
+) -> None:
+    assert summarize(title="例", lead=lead, body="本文。", max_chars=600, lang="ja") == summary
+
+
+def test_synthetic_korean_lead_keeps_its_spaces() -> None:
+    # Hangul is written with spaces between words: they are no markup's.
+    lead = "가난과 장애를 딛고 일어선 소년공이 4일 대통령 당선을 확정했다. 그는 성남시장을 지냈다."
+    assert summarize(title="대통령", lead=lead, body="본문.", max_chars=600, lang="ko") == lead

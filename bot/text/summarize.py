@@ -78,6 +78,12 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
 _HEAD_LINES, _HEAD_CHARS = 8, 2000  # the body's opening, where its headings are
+# Japanese and Chinese: kana and Han, and the full-width punctuation and forms written with them.
+_CJK_LETTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_CJK_LETTERS = re.compile(f"[{_CJK_LETTER}]")
+_CJK = f"{_CJK_LETTER}\u3000-\u303f\uff00-\uffef"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+_CJK_END = re.compile("[。！？][」』）”]*")
 _BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
 # A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
 # 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
@@ -90,7 +96,7 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
         raise ValueError(f"max_chars must be positive, got {max_chars}")
     title = _collapse(title)
     if is_real_lead(lead, title=title, body=body):
-        text = _clean(lead, title)
+        text = _whole_cjk(_clean(lead, title))
     else:
         # Only the start of a long body can reach the summary; don't scan the rest.
         head = body[: 4 * max_chars + 2 * len(title) + 400]
@@ -326,6 +332,22 @@ def _runs_headings(lead: str, body: str) -> bool:
         if not _ends_sentence(line) and len(line.split()) > 1 and f" {_key(line)} " in key:
             found += 1
     return found > 1
+
+
+def _whole_cjk(lead: str) -> str:
+    """Return a Japanese or Chinese lead without spaces between its characters or a tail cut off
+    after its last full stop ("…とし、共", "…マグニ..."); other leads as they are.
+
+    Written without spaces, such a text has one only where markup broke it: a name's reading
+    ("韓国の 尹錫悦 （ ユンソンニョル ） 大統領は": jp_Yomiuri). Its every sentence ends in 。, so
+    text after the last one is a description cut at a length (jp_Yomiuri, jp_Chunichi).
+    """
+    sample = lead[:200]
+    if 2 * len(_CJK_LETTERS.findall(sample)) < len(sample):
+        return lead
+    whole = _CJK_SPACE.sub("", lead)
+    ends = [match.end() for match in _CJK_END.finditer(whole)]
+    return whole[: ends[-1]] if ends else whole
 
 
 def _language(text: str, lang: str) -> str:
