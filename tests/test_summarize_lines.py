@@ -232,6 +232,25 @@ def test_synthetic_credit_line_is_no_summary(credit: str) -> None:
     assert _summary(body) == PROSE
 
 
+@pytest.mark.parametrize(
+    "opening",
+    [
+        pytest.param(
+            "По материалам дела, обвиняемый получил взятку в размере двух миллионов рублей.",
+            id="ru-case-files",
+        ),
+        pytest.param(
+            "Mit Informationen aus dem Ministerium hat die Zeitung über die Pläne berichtet.",
+            id="de-ministry",
+        ),
+    ],
+)
+def test_synthetic_prose_opening_like_a_credit_is_the_summary(opening: str) -> None:
+    assert _summary(f"{opening}\n\nDas Hotel gehört zur Stadt.") == (
+        f"{opening} Das Hotel gehört zur Stadt."
+    )
+
+
 def test_synthetic_credit_line_after_the_prose_ends_the_summary() -> None:
     body = f"{PROSE}\n\nMit Material von dpa und AFP.\n\nDas Hotel gehört zur Stadt."
     assert _summary(body) == PROSE

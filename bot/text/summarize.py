@@ -50,12 +50,18 @@ _BOILERPLATE = re.compile(
 )
 # A credit for where the text came from, which sums up nothing: "Mit Informationen der ARD-
 # Korrespondenten sowie der Nachrichtenagenturen AFP, AP, dpa …" (de_BR's ticker, before its
-# first entry), "With reporting by …", "This article was machine translated", "По материалам …".
+# first entry), "With reporting by …", "This article was machine translated". Openings that prose
+# shares ("По материалам дела, …", "Mit Informationen aus dem Ministerium hat …") count only
+# when an agency or correspondent is named soon after.
+_AGENCY = (
+    r"(?=[^\n]{0,120}?(?:agentur|agenc|агентств|korrespond|correspond|корреспондент"
+    r"|\b(?:dpa|afp|ap|reuters|kna|epd|тасс|риа)\b))"
+)
 _CREDIT = re.compile(
-    r"(?:mit (?:informationen|material|angaben) (?:von|der|des|aus)\b|mit agenturmaterial"
-    r"|(?:with|additional) (?:reporting|information) (?:by|from)\b"
+    r"(?:(?:with|additional) reporting (?:by|from)\b|mit agenturmaterial"
     r"|this (?:article|story|text) (?:was|has been|is) (?:automatically |machine[- ])?translated"
-    r"|по материалам\b|с использованием материалов)",
+    r"|(?:with information from|mit (?:informationen|material|angaben) (?:von|der|des|aus)"
+    rf"|по материалам|с использованием материалов)\b{_AGENCY})",
     re.IGNORECASE,
 )
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
