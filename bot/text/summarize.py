@@ -127,7 +127,7 @@ def sentences(text: str, lang: str = "") -> Iterator[str]:
 
 
 def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
-    """Tell whether lead is a publisher's summary rather than a title, dateline or boilerplate."""
+    """Tell whether lead is a publisher's summary, not a title, boilerplate, credit or headings."""
     text = strip_dateline(_collapse(lead))
     if not text or _BOILERPLATE.match(text) or _CREDIT.match(text) or _LINKISH.search(text):
         return False
