@@ -325,7 +325,7 @@ def _is_cut_excerpt(lead: str, body: str, title: str) -> bool:
 
 
 def _runs_headings(lead: str, body: str) -> bool:
-    """Tell whether lead runs two or more of the body's unpunctuated opening lines together.
+    """Tell whether lead runs two or more unpunctuated lines of the body's first eight together.
 
     kr_MBN's description is its four headings in a row, no sentence among them ("… 가난에 공장에서
     일한 ‘소년공’ 제때 치료받지 못해 장애판정도 …"); the body gives them one a line, then the lead.
