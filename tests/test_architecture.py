@@ -43,6 +43,7 @@ PURE = [
     "bot/ingest/routing.py",
     "bot/text/summarize.py",
     "bot/text/sentences.py",
+    "bot/text/datelines.py",
     "bot/service/fleet_timing.py",
     "bot/text/classify.py",
     "bot/delivery/digest.py",

@@ -211,3 +211,111 @@ def test_synthetic_lone_short_statement_before_an_unpunctuated_line_is_the_lead(
     lead = "Совет министров иностранных дел ОДКБ прошёл в Алматы."
     body = f"{lead}\n\n{after}\n\nТретий абзац о другом: делегации вернулись домой."
     assert _summary(body, title="СМИД ОДКБ") == lead
+
+
+@pytest.mark.parametrize(
+    "credit",
+    [
+        pytest.param(
+            # de_BR's ticker: key points, then where the news came from, then the first entry.
+            "Mit Informationen der ARD-Korrespondenten sowie der Nachrichtenagenturen AFP, AP und "
+            "dpa. Zum Teil lassen sich die Angaben nicht unabhängig überprüfen.",
+            id="de-agencies",
+        ),
+        pytest.param("This article was machine translated from German.", id="en-translated"),
+        pytest.param("With reporting by Anna Example in Berlin.", id="en-reporting"),
+        pytest.param("По материалам агентств.", id="ru-agencies"),
+    ],
+)
+def test_synthetic_credit_line_is_no_summary(credit: str) -> None:
+    body = f"- Mehrere Kinder bei Angriffen getötet (11.39 Uhr)\n\n{credit}\n\n{PROSE}"
+    assert _summary(body) == PROSE
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        pytest.param(
+            "По материалам дела, обвиняемый получил взятку в размере двух миллионов рублей.",
+            id="ru-case-files",
+        ),
+        pytest.param(
+            "Mit Informationen aus dem Ministerium hat die Zeitung über die Pläne berichtet.",
+            id="de-ministry",
+        ),
+    ],
+)
+def test_synthetic_prose_opening_like_a_credit_is_the_summary(opening: str) -> None:
+    assert _summary(f"{opening}\n\nDas Hotel gehört zur Stadt.") == (
+        f"{opening} Das Hotel gehört zur Stadt."
+    )
+
+
+def test_synthetic_credit_line_after_the_prose_ends_the_summary() -> None:
+    body = f"{PROSE}\n\nMit Material von dpa und AFP.\n\nDas Hotel gehört zur Stadt."
+    assert _summary(body) == PROSE
+
+
+def test_synthetic_credit_is_no_lead() -> None:
+    lead = "Mit Informationen der Nachrichtenagenturen AFP, AP und dpa."
+    assert summarize(title="Pension", lead=lead, body=PROSE, max_chars=600) == PROSE
+
+
+HEADINGS = (
+    "Als Kind in der Fabrik gearbeitet",
+    "Verletzung nie richtig behandelt",
+    "Über zwei Wahlkämpfe ins höchste Amt",
+)
+
+
+def test_synthetic_lead_running_the_bodys_headings_together_is_no_lead() -> None:
+    # kr_MBN: the description is the body's headings in a row, with no sentence among them.
+    lead = "Der neue Präsident " + " ".join(HEADINGS)
+    body = "\n\n".join([*HEADINGS, PROSE])
+    assert summarize(title="Präsident", lead=lead, body=body, max_chars=600) == PROSE
+
+
+def test_synthetic_unpunctuated_lead_holding_one_body_line_is_still_the_lead() -> None:
+    lead = f"{HEADINGS[0]} und wurde dennoch Präsident seines Landes nach zwei Wahlkämpfen"
+    body = "\n\n".join([HEADINGS[0], PROSE])
+    assert summarize(title="Präsident", lead=lead, body=body, max_chars=600) == lead
+
+
+@pytest.mark.parametrize(
+    ("lead", "summary"),
+    [
+        pytest.param(
+            # jp_Yomiuri: a name's reading set apart by markup, the description cut at a length.
+            "【東京＝例】首相の 山田太郎 （ やまだたろう ） 氏は３日夜、談話を出した。同氏は「国を守る」とし、共",
+            "【東京＝例】首相の山田太郎（やまだたろう）氏は３日夜、談話を出した。",
+            id="ja-reading-and-cut",
+        ),
+        pytest.param(
+            # jp_Chunichi: cut with dots.
+            "１３日午後９時ごろ、宮崎県で震度５弱の地震があった。気象庁によると、震源の深さは約３６キロ。"
+            "地震の規模はマグニ...",
+            "１３日午後９時ごろ、宮崎県で震度５弱の地震があった。気象庁によると、震源の深さは約３６キロ。",
+            id="ja-cut-with-dots",
+        ),
+        pytest.param(
+            "今天首届中国拉美航天合作论坛在北京举行，各国代表出席了会议。与会代表们表示，论坛将为促进",
+            "今天首届中国拉美航天合作论坛在北京举行，各国代表出席了会议。",
+            id="zh-cut",
+        ),
+        pytest.param(
+            "今天首届中国拉美航天合作论坛在北京举行，来自三十多个国家的代表出席了会议并发表了讲话。",
+            "今天首届中国拉美航天合作论坛在北京举行，来自三十多个国家的代表出席了会议并发表了讲话。",
+            id="zh-whole",
+        ),
+    ],
+)
+def test_synthetic_japanese_or_chinese_lead_is_joined_and_ends_at_a_full_stop(
+    lead: str, summary: str
+) -> None:
+    assert summarize(title="例", lead=lead, body="本文。", max_chars=600, lang="ja") == summary
+
+
+def test_synthetic_korean_lead_keeps_its_spaces() -> None:
+    # Hangul is written with spaces between words: they are no markup's.
+    lead = "가난과 장애를 딛고 일어선 소년공이 4일 대통령 당선을 확정했다. 그는 성남시장을 지냈다."
+    assert summarize(title="대통령", lead=lead, body="본문.", max_chars=600, lang="ko") == lead

@@ -17,6 +17,8 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
+from bot.text.datelines import DATE as _DATE
+from bot.text.datelines import strip_dateline
 from bot.text.sentences import CLOSERS as _CLOSERS
 from bot.text.sentences import OPENERS as _OPENERS
 from bot.text.sentences import split_sentences
@@ -24,34 +26,6 @@ from bot.text.sentences import split_sentences
 _SPACE = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _WORD = re.compile(r"\w+")
-
-# Datelines. TASS: "MOSCOW, May 16. /TASS/.", "IGORA /Leningrad Region/, December 26. /TASS/.",
-# "МОСКВА, 27 декабря. /Корр. ТАСС Михаил Тимофеев/."; BelTA: "MOSCOW, 1 July (BelTA) - ",
-# "МИНСК, 2 февраля (БЕЛТА) - ", and with a byline
-# "2 февраля, Москва /Эдуард Пивовар - БЕЛТА/.".
-# Every repetition is bounded and each class excludes the delimiter after it: no backtracking.
-_EN_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?)"
-)
-_RU_MONTH = (
-    r"(?:января|февраля|марта|апреля|мая|июня"
-    r"|июля|августа|сентября|октября|ноября|декабря)"
-)
-_DATE = (
-    rf"(?:{_EN_MONTH}\s{{1,3}}\d{{1,2}}|\d{{1,2}}\s{{1,3}}(?:{_EN_MONTH}|{_RU_MONTH}))"
-    r"(?:,?\s\d{4})?"
-)
-# An upper-case city, optionally with a sub-place in slashes.
-_PLACE = r"[A-ZА-ЯЁ][A-ZА-ЯЁ'.\- ]{1,40}(?:/[^/\n]{1,60}/)?"
-# "/TASS/." or "/Корр. ТАСС Имя Фамилия/."
-_SLASH_TAG = r"\s{0,3}/[^/\n]{2,80}/\s{0,3}\."
-_PAREN_TAG = r"\s{0,3}\([^()\n]{2,40}\)\s{0,3}[-–—]"  # "(BelTA) -"
-_DATELINE = re.compile(
-    rf"\s*(?:{_PLACE},\s{{1,3}}{_DATE}(?:\.?{_SLASH_TAG}|{_PAREN_TAG})"
-    rf"|{_DATE},\s{{1,3}}[^\W\d_][^,/\n]{{0,40}}{_SLASH_TAG})\s*"
-)
-
 
 # Leads that describe the site or advertise instead of summarising, in words any site may use:
 # an og:description default ("<Name> is the leading news agency", "Official website of …"), a
@@ -74,6 +48,22 @@ _BOILERPLATE = re.compile(
     r"|официальн\w{0,3} (?:интернет-)?(?:сайт|портал))",
     re.IGNORECASE,
 )
+# A credit for where the text came from, which sums up nothing: "Mit Informationen der ARD-
+# Korrespondenten sowie der Nachrichtenagenturen AFP, AP, dpa …" (de_BR's ticker, before its
+# first entry), "With reporting by …", "This article was machine translated". Openings that prose
+# shares ("По материалам дела, …", "Mit Informationen aus dem Ministerium hat …") count only
+# when an agency or correspondent is named soon after.
+_AGENCY = (
+    r"(?=[^\n]{0,120}?(?:agentur|agenc|агентств|korrespond|correspond|корреспондент"
+    r"|\b(?:dpa|afp|ap|reuters|kna|epd|тасс|риа)\b))"
+)
+_CREDIT = re.compile(
+    r"(?:(?:with|additional) reporting (?:by|from)\b|mit agenturmaterial"
+    r"|this (?:article|story|text) (?:was|has been|is) (?:automatically |machine[- ])?translated"
+    r"|(?:with information from|mit (?:informationen|material|angaben) (?:von|der|des|aus)"
+    rf"|по материалам|с использованием материалов)\b{_AGENCY})",
+    re.IGNORECASE,
+)
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 # A dash opening a paragraph: one speaker's turn in an interview.
 _TURN = re.compile(r"[-–—]\s+")
@@ -93,6 +83,13 @@ _STANDFIRST_WORDS, _STANDFIRST_CHARS = 15, 40
 # A video or audio player's running time: "02:57 Min.", "1:02:03 min".
 _DURATION = re.compile(r"\d{1,2}(?::\d{2}){1,2}\s?min\b", re.IGNORECASE)
 _MIN_LEAD = 40  # shorter leads count only when they are a full sentence
+_HEAD_LINES, _HEAD_CHARS = 8, 2000  # the body's opening, where its headings are
+# Japanese and Chinese: kana and Han, and the full-width punctuation and forms written with them.
+_CJK_LETTER = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+_CJK_LETTERS = re.compile(f"[{_CJK_LETTER}]")
+_CJK = f"{_CJK_LETTER}\u3000-\u303f\uff00-\uffef"
+_CJK_SPACE = re.compile(f"(?<=[{_CJK}]) (?=[{_CJK}])")
+_CJK_END = re.compile("[。！？][」』）”]*")
 _BYLINE_WORDS = 5  # an unpunctuated tail of fewer words ends a standfirst's line: a byline
 # A heading saying where and when: "Заявление для СМИ Министра … М.Нуртлеу, Москва, 12 марта
 # 2024 года" (mid.ru), "…, Moscow, March 12, 2024"; no standfirst.
@@ -105,7 +102,7 @@ def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "
         raise ValueError(f"max_chars must be positive, got {max_chars}")
     title = _collapse(title)
     if is_real_lead(lead, title=title, body=body):
-        text = _clean(lead, title)
+        text = _whole_cjk(_clean(lead, title))
     else:
         # Only the start of a long body can reach the summary; don't scan the rest.
         head = body[: 4 * max_chars + 2 * len(title) + 400]
@@ -129,22 +126,16 @@ def sentences(text: str, lang: str = "") -> Iterator[str]:
     return split_sentences(collapsed, _language(collapsed, lang))
 
 
-def strip_dateline(text: str) -> str:
-    """Remove a leading agency dateline (TASS, BelTA or 'CITY, Month Day (Agency) -')."""
-    match = _DATELINE.match(text)
-    return text[match.end() :] if match else text
-
-
 def is_real_lead(lead: str, *, title: str, body: str = "") -> bool:
-    """Tell whether lead is a publisher's summary rather than a title, dateline or boilerplate."""
+    """Tell whether lead is a publisher's summary, not a title, boilerplate, credit or headings."""
     text = strip_dateline(_collapse(lead))
-    if not text or _BOILERPLATE.match(text) or _LINKISH.search(text):
+    if not text or _BOILERPLATE.match(text) or _CREDIT.match(text) or _LINKISH.search(text):
         return False
     if _is_title(text, _collapse(title)):
         return False
     if len(text) < _MIN_LEAD and not _is_full_sentence(text):
         return False
-    return not _is_cut_excerpt(text, body, title)
+    return not _is_cut_excerpt(text, body, title) and not _runs_headings(text, body)
 
 
 def _interview_lead(body: str, title: str) -> str:
@@ -200,6 +191,8 @@ def _body_units(body: str, title: str, lang: str, max_chars: int) -> Iterator[st
             dropped = ""
             yield from units
             continue
+        if _CREDIT.match(line):
+            break  # where the text came from, not more of it
         if held and not _ends_sentence(line):
             # A question or pull quote, then a byline ("Что ждет рынок в 2025 году?" /
             # "Александр Иванов, БЕЛТА", de_ZDF, kr_HankookIlbo): the lead is still to come.
@@ -260,7 +253,7 @@ def _is_no_prose(line: str, title: str) -> bool:
     """Tell whether a line opening a body is no prose: short and unpunctuated, a list item, the
     title with the site's name, a heading ending in where and when, or a player's duration
     ("02:57 Min.. Verfügbar bis 06.05.2024.")."""
-    if _DURATION.match(line):
+    if _DURATION.match(line) or _CREDIT.match(line):
         return True
     if _ends_sentence(line):
         return False
@@ -329,6 +322,38 @@ def _is_cut_excerpt(lead: str, body: str, title: str) -> bool:
         return False
     head = _clean(body[: 2 * len(lead) + 400], title)
     return len(head) > len(stem) and head.casefold().startswith(stem.casefold())
+
+
+def _runs_headings(lead: str, body: str) -> bool:
+    """Tell whether lead runs two or more unpunctuated lines of the body's first eight together.
+
+    kr_MBN's description is its four headings in a row, no sentence among them ("… 가난에 공장에서
+    일한 ‘소년공’ 제때 치료받지 못해 장애판정도 …"); the body gives them one a line, then the lead.
+    """
+    key = f" {_key(lead)} "
+    lines = (_collapse(line) for line in _PARAGRAPH.split(body[:_HEAD_CHARS]))
+    found = 0
+    for line in itertools.islice(filter(None, lines), _HEAD_LINES):
+        # Two words at least: a lone word ("Hauptinhalt") may be found in any lead.
+        if not _ends_sentence(line) and len(line.split()) > 1 and f" {_key(line)} " in key:
+            found += 1
+    return found > 1
+
+
+def _whole_cjk(lead: str) -> str:
+    """Return a Japanese or Chinese lead without spaces between its characters or a tail cut off
+    after its last full stop ("…とし、共", "…マグニ..."); other leads as they are.
+
+    Written without spaces, such a text has one only where markup broke it: a name's reading
+    ("韓国の 尹錫悦 （ ユンソンニョル ） 大統領は": jp_Yomiuri). Its every sentence ends in 。, so
+    text after the last one is a description cut at a length (jp_Yomiuri, jp_Chunichi).
+    """
+    sample = lead[:200]
+    if 2 * len(_CJK_LETTERS.findall(sample)) < len(sample):
+        return lead
+    whole = _CJK_SPACE.sub("", lead)
+    ends = [match.end() for match in _CJK_END.finditer(whole)]
+    return whole[: ends[-1]] if ends else whole
 
 
 def _language(text: str, lang: str) -> str:
