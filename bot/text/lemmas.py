@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Container, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
 
 TITLE_WEIGHT = 2.0  # a headline word says more about the subject than a body word
@@ -68,21 +68,6 @@ def lemma_features(title: str, body: str, *, forms: Forms | None = None) -> dict
     # Damped: a word repeated in a long text is not many times the evidence of one mention,
     # which keeps a 300-character lead and a full article on one scale.
     return {key: math.log1p(value) for key, value in counts.items()}
-
-
-def lemma_norm(found: Mapping[str, float], known: Container[str]) -> float:
-    """Return the Euclidean length of a text's lemma features among the known ones."""
-    return math.sqrt(sum(v * v for n, v in found.items() if n.startswith("w:") and n in known))
-
-
-def unit_scaled(found: Mapping[str, float], *, k: float, known: Container[str]) -> dict[str, float]:
-    """Return the features with the lemma part scaled to length k (rule points unchanged)."""
-    # Only known lemmas count toward the length: scoring sees no other (the form table skips them).
-    norm = lemma_norm(found, known)
-    if not norm:
-        return dict(found)
-    scale = k / norm
-    return {n: v * scale if n.startswith("w:") else v for n, v in found.items()}
 
 
 def _split_lead(body: str) -> tuple[str, str]:

@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 
-from bot.text.lemmas import Forms, lemma_features, unit_scaled
+from bot.text.lemmas import Forms, lemma_features
 from bot.text.shipped import FORMAT, MODEL_PATH, checked
 
 __all__ = ["FORMAT", "MODEL_PATH", "Decision", "TopicModel", "features", "shipped_model"]
@@ -48,19 +48,13 @@ class TopicModel:
     # word form -> lemma; None: lemmatise with simplemma (training and cross-validation)
     forms: Forms | None = field(default=None, repr=False)
     thresholds: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
-    # K of a unit-length model: a text's lemma features are scaled to this Euclidean length
-    # (round 13's recipe option); None: used as they are
-    unit: float | None = None
 
     @classmethod
     def from_dict(cls, data: Mapping) -> TopicModel:
         """Build a model from its JSON form, refusing another format."""
         data = checked(data)
         topics = tuple(data["topics"])
-        unit = data.get("unit")
-        names = {name for t in topics for name in data["topics"][t]["weights"]}
-        # Lemmas every topic weighs ~0 still count toward a unit model's length, as in training.
-        names = sorted(names | {"w:" + n for n in unit["silent"]} if unit else names)
+        names = sorted({name for t in topics for name in data["topics"][t]["weights"]})
         vocabulary = {name: i for i, name in enumerate(names)}
         weights = np.zeros((len(names), len(topics)))
         for j, topic in enumerate(topics):
@@ -72,17 +66,13 @@ class TopicModel:
         forms = data.get("lemmas")
         if forms is not None:  # stored by lemma, forms joined by spaces: a third of the size
             forms = {form: name for name, joined in forms.items() for form in joined.split()}
-        k = float(unit["k"]) if unit else None
-        source = data["source"]
-        return cls(topics, threshold, vocabulary, weights, bias, source, forms, thresholds, k)
+        return cls(topics, threshold, vocabulary, weights, bias, data["source"], forms, thresholds)
 
     def decide(
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
         found = features(title, body, rule_points, forms=self.forms)
-        if self.unit is not None:
-            found = unit_scaled(found, k=self.unit, known=self.vocabulary)
         names = [name for name in found if name in self.vocabulary]
         if not names:
             return []

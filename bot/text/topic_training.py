@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
-from bot.text.lemmas import lemma_norm, simplemma_lemma, unit_scaled, words
+from bot.text.lemmas import simplemma_lemma, words
 from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
@@ -33,9 +33,6 @@ class Recipe:
     c: float = 1.0  # inverse strength of the L2 penalty
     c_grid: tuple[float, ...] = ()  # if given, each topic's C is chosen from it by inner CV
     balanced: bool = True  # weigh each class by the inverse of its frequency
-    # Round 13: each row's lemma features scaled to one length K (the median of the fit's own
-    # training rows), so a whole text and its leads meet one bias and threshold on one scale
-    unit: bool = False
     threshold: float = 0.4  # the probability at which a topic is given
     # by inner CV: "global" one threshold; "floor" that one, lowered for a topic whose recall
     # stays under topic_recall; "topic" one per topic for the best F1; "none" the recipe's
@@ -70,7 +67,6 @@ def train(
     rows, labels = _rows(samples, taxonomy, recipe)
     cs, thresholds = _settings(rows, labels, topics, recipe, groups)
     names = _vocabulary(rows, len(recipe.views), recipe.min_texts)
-    rows, k = _unit(rows, names, recipe)
     out = {"format": FORMAT, "source": source, "threshold": recipe.threshold, "topics": {}}
     for j, (topic, (bias, coef)) in enumerate(
         zip(topics, _fit(rows, labels, names, topics, cs, recipe.balanced))
@@ -86,12 +82,8 @@ def train(
             out["topics"][topic]["c"] = cs[j]
     if thresholds is not None:  # the threshold most topics share; the others carry their own
         out["threshold"] = Counter(round(float(t), 2) for t in thresholds).most_common(1)[0][0]
-    used = {name for topic in out["topics"].values() for name in topic["weights"]}
-    if k is not None:  # the lemmas no topic weighs still count toward the length at scoring
-        silent = [name[2:] for name in names if name.startswith("w:") and name not in used]
-        out["unit"] = {"k": k, "silent": silent}
-        used.update(names)
     if with_forms:
+        used = {name for topic in out["topics"].values() for name in topic["weights"]}
         texts = (text for title, body, _ in samples for text in (title, *_cuts(body, recipe)))
         out["lemmas"] = form_table(used, texts)
         out["lemmatizer"] = _lemmatizer_version()
@@ -114,11 +106,7 @@ def _settings(
     def fit_fold(train: list[int], test: list[int], cs: Sequence[float]) -> dict:
         train_rows = [rows[i * per_text + v] for i in train for v in range(per_text)]
         names = _vocabulary(train_rows, per_text, recipe.min_texts)
-        train_rows, k = _unit(train_rows, names, recipe)  # K from this fold's training rows only
-        test_rows = [rows[i * per_text + v] for i in test for v in scored]
-        if k is not None:
-            test_rows = [unit_scaled(row, k=k, known=set(names)) for row in test_rows]
-        test_rows = _matrix(test_rows, names)
+        test_rows = _matrix([rows[i * per_text + v] for i in test for v in scored], names)
         found = {}
         for c in cs:
             fitted = _fit(
@@ -210,18 +198,6 @@ def _rows(
             rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
-
-
-def _unit(
-    rows: Sequence[dict[str, float]], names: Sequence[str], recipe: Recipe
-) -> tuple[Sequence[dict[str, float]], float | None]:
-    """Return the rows scaled to the unit recipe's K and K (rounded as stored), or them and None."""
-    if not recipe.unit:
-        return rows, None
-    known = set(names)
-    norms = [norm for row in rows if (norm := lemma_norm(row, known)) > 0]
-    k = round(float(np.median(norms)), 4) if norms else 1.0
-    return [unit_scaled(row, k=k, known=known) for row in rows], k
 
 
 def _fit(
