@@ -148,6 +148,12 @@ def extract_article(
     )
 
 
+def missed_selectors(html: str, source: Source) -> tuple[str, ...]:
+    """Return the source's named selectors (title, date, …) that match nothing on a page, as
+    extract_article applies them there: each left to generic extraction (a lead to none)."""
+    return pick(cap_attributes(html), source.selectors).missed
+
+
 def article_from_link(link: Link, *, source: Source, now: datetime | None = None) -> Article:
     """Build an article from a feed item that carries the full text (Atom content, yandex:full-text)."""
     if link.content_html:

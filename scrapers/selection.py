@@ -20,6 +20,9 @@ from .errors import PatternTooSlow
 from .models import Selectors, Source
 from .normalize import canonical_or_none, clean_inline, clean_text
 
+# The selectors that name one element each, in the order Selectors declares them.
+_NAMED = ("title", "date", "author", "lead", "body")
+
 
 @dataclass(frozen=True, slots=True)
 class Picked:
@@ -36,6 +39,8 @@ class Picked:
     body: str | None = None
     lead: str = ""
     author: str = ""
+    # The named selectors (of _NAMED) that matched nothing on the page, for check-source to tell.
+    missed: tuple[str, ...] = ()
 
 
 def source_for_url(sources: Iterable[Source], url: str) -> Source | None:
@@ -97,26 +102,22 @@ def _pattern_matches(source: Source, url: str) -> bool:
 
 def pick(html: str, selectors: Selectors) -> Picked:
     """Apply `selectors` to a page: remove what they remove, read what they name."""
-    if not (
-        selectors.remove
-        or selectors.title
-        or selectors.date
-        or selectors.author
-        or selectors.lead
-        or selectors.body
-    ):
+    if not (selectors.remove or any(getattr(selectors, name) for name in _NAMED)):
         return Picked()
     soup = BeautifulSoup(html, "lxml")
     for selector in selectors.remove:
         for tag in soup.select(selector):
             tag.decompose()
+    nodes = {
+        name: soup.select_one(css) if (css := getattr(selectors, name)) else None for name in _NAMED
+    }
     # The order is the one of the reads before this module existed: reading text replaces <br>.
-    title = _select_text(soup, selectors.title)
-    date = soup.select_one(selectors.date) if selectors.date else None
+    title = _text(nodes["title"])
+    date = nodes["date"]
     stamp = str(date.get("datetime") or date.get("content") or "") if date is not None else ""
     date_text = clean_text(date.get_text("\n")) if date is not None else ""
     page = str(soup) if selectors.remove else None
-    body = soup.select_one(selectors.body) if selectors.body else None
+    body = nodes["body"]
     return Picked(
         html=page,
         title=title,
@@ -124,8 +125,9 @@ def pick(html: str, selectors: Selectors) -> Picked:
         date_stamp=stamp,
         date_text=date_text,
         body=node_text(body) if body is not None else None,
-        lead=_select_text(soup, selectors.lead),
-        author=_select_text(soup, selectors.author),
+        lead=_text(nodes["lead"]),
+        author=_text(nodes["author"]),
+        missed=tuple(n for n in _NAMED if getattr(selectors, n) and nodes[n] is None),
     )
 
 
@@ -150,9 +152,6 @@ def html_to_text(fragment: str) -> str:
     return node_text(BeautifulSoup(fragment, "lxml"))
 
 
-def _select_text(soup: BeautifulSoup, selector: str | None) -> str:
-    """Return the text of the first element matching `selector`, or ''."""
-    if not selector:
-        return ""
-    node = soup.select_one(selector)
-    return node_text(node) if node else ""
+def _text(node: Tag | None) -> str:
+    """Return the text of a selected element, or '' when the selector found none."""
+    return node_text(node) if node is not None else ""

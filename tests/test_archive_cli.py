@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.archive import EXPORT_COLUMNS
+from bot.cli.archive import EXPORT_COLUMNS, json_record
 from bot.cli.progress import Progress
 from storage import Store
 from tests.support.archive import ARTICLES, CLEAN, TRACKED, add, add_tracked, archive_config
@@ -51,6 +51,37 @@ def test_export_jsonl_to_a_file_streams_every_article(config, tmp_path) -> None:
     # Not a terminal and no --progress: no bar, only the summary line.
     assert "export [" not in result.stderr
     assert result.stderr.strip().startswith(f"exported 5 article(s) to {out} in ")
+
+
+def test_export_jsonl_gives_null_for_every_missing_value_and_csv_empty_cells(config) -> None:
+    # ARTICLES name no author and have no lead: the archive keeps '' there, NULL for an image.
+    store = Store.open(config.parent / "archive.db")
+    add(store, "No picture", "A story without one.")
+    store.close()
+    lines = presswatch("export", "--format", "jsonl", "--config", str(config)).stdout
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert records[0]["author"] is None and records[0]["lead"] is None
+    assert records[-1]["image_url"] is None and records[-1]["title"] == "No picture"
+    assert records[0]["topics"] == ["economy"] and records[2]["topics"] == []  # lists stay lists
+    rows = list(
+        csv.DictReader(
+            io.StringIO(presswatch("export", "--format", "csv", "--config", str(config)).stdout)
+        )
+    )
+    assert rows[0]["author"] == "" and rows[-1]["image_url"] == ""
+
+
+def test_json_record_reads_a_missing_value_alike_on_both_archives(store) -> None:
+    add(store, "No picture", "A story without one.")
+    [record] = [json_record(row) for row in store.reports.articles()]
+    assert {k: record[k] for k in ("author", "lead", "summary", "image_url", "duplicate_of")} == {
+        "author": None,
+        "lead": None,
+        "summary": None,
+        "image_url": None,
+        "duplicate_of": None,
+    }
+    assert record["body"] == "A story without one." and record["topics"] == []
 
 
 def test_export_csv_since_to_stdout_with_a_forced_progress_bar(config) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, config_from_dict
+from bot.config import ConfigError, config_from_dict, load_config
 from bot.config.model import unknown_name
 
 
@@ -61,3 +61,22 @@ def test_a_name_several_keys_hold_lists_them_all(name: str, hint: str) -> None:
     assert unknown_name("source", name, known, listed="configured") == (
         f"unknown source {name!r} ({hint})"
     )
+
+
+@pytest.mark.parametrize(
+    ("line", "said"),
+    [
+        # "peace" is short for peacekeeping: the hint `search --topic peace` gives, not none.
+        ('topics = ["peace"]', "unknown topic 'peace' (did you mean 'peacekeeping'?)"),
+        ('topics = ["Peacekeping"]', "unknown topic 'Peacekeping' (did you mean 'peacekeeping'?)"),
+        ('sources = ["tass"]', "unknown source 'tass' (did you mean 'tass-com' or 'tass-ru'?)"),
+    ],
+)
+def test_a_channel_s_unknown_name_gets_the_hint_search_gives(tmp_path, line, said) -> None:
+    example = (Path(__file__).resolve().parents[1] / "config.example.toml").read_text("utf-8")
+    channel = 'chat_id = "@my_channel"'
+    config = tmp_path / "presswatch.toml"
+    config.write_text(example.replace(channel, f"{channel}\n{line}", 1), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(config, environ={})
+    assert f"channels[0].{line.split()[0]}: {said}" in str(caught.value)

@@ -58,11 +58,24 @@ def test_compose_runs_two_workers_on_a_healthy_postgresql() -> None:
     assert config.service.http == ("0.0.0.0", 9108)
 
 
-def test_the_datasette_metadata_is_yaml_and_opens_the_brief_view_first() -> None:
+def test_the_datasette_front_pages_link_the_brief_view_and_every_link_has_a_target() -> None:
+    """Datasette 0.65 lists tables by name and views last, whatever the metadata's order: the
+    descriptions of `/` and `/presswatch` are where an analyst finds the way in."""
     meta = yaml.safe_load((DEPLOY / "datasette.yml").read_text(encoding="utf-8"))
-    tables = meta["databases"]["presswatch"]["tables"]
-    assert next(iter(tables)) == "articles_brief"
+    database = meta["databases"]["presswatch"]
+    tables = database["tables"]
     assert tables["articles_brief"]["sort_desc"] == "published_at"
+    pages = set(tables) | set(database["queries"])
+    for html in (meta["description_html"], database["description_html"]):
+        # Relative links, read from `/` or `/presswatch` alike: presswatch/<table or query>.
+        links = re.findall(r'href="([^"]*)"', html)
+        assert "presswatch/articles_brief" in links
+        assert [link for link in links if link.removeprefix("presswatch/") not in pages] == []
+    brief = tables["articles_brief"]["description_html"]
+    # A view's ids are plain cells in Datasette: nothing may promise they open the article.
+    assert "Open an id" not in brief and "not links" in brief
+    # Its form asks the articles table (a sibling page) for the one id: ?id=N filters by it.
+    assert re.search(r'<form action="articles" method="get">.*name="id"', brief, re.S)
 
 
 def test_the_image_checks_healthz_on_a_config_with_an_absolute_archive(tmp_path) -> None:

@@ -66,8 +66,14 @@ def test_a_pipe_without_columns_gets_whole_rows_for_grep(config, columns) -> Non
     result = presswatch("search", "CSTO", "--config", str(config), env=env)
     header, *rows = _lines(result.stdout)
     assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "MATCH"]
-    assert any(LONG_TITLE[:69] in row for row in rows)  # the table's own 70-character title
+    assert any(LONG_TITLE in row for row in rows)  # whole, not the terminal's 70-column cap
     assert max(len(row) for row in rows) > 150
+
+
+def test_a_wide_terminal_still_caps_the_title_so_the_match_gets_room(config) -> None:
+    result = presswatch("search", "CSTO", "--config", str(config), env={"COLUMNS": "400"})
+    [long] = [r for r in _lines(result.stdout) if "interaffairs-en" in r]
+    assert LONG_TITLE[:60] in long and LONG_TITLE not in long and "[CSTO]" in long
 
 
 def test_a_terminal_s_own_width_is_fitted_without_columns(config) -> None:

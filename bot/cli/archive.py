@@ -262,10 +262,17 @@ def _write_export(
             row |= {"topics": ";".join(row["topics"]), "entities": ";".join(row["entities"])}
             writer.writerow(["" if row[c] is None else row[c] for c in EXPORT_COLUMNS])
         else:
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+            out.write(json.dumps(json_record(row), ensure_ascii=False) + "\n")
         count += 1
         progress.advance()
     return count
+
+
+def json_record(row: dict) -> dict:
+    """Return an exported article for JSON: a missing value null, whatever the archive kept."""
+    # The archive keeps a missing author, lead or summary as '' but a missing image as NULL:
+    # one rule for a reader, the one JSON readers expect (CSV has empty cells for both).
+    return {key: None if value == "" else value for key, value in row.items()}
 
 
 # -- stats ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.app import open_app
@@ -17,12 +18,14 @@ from bot.config import Config, load_config
 from bot.config.fields import span
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
+from bot.ingest.context import PollContext
 from bot.ingest.failures import permanent_failure
 from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
 from bot.ingest.plan import describe
 from bot.ingest.poll import read_article
-from scrapers import Link, ScrapeError, Source
+from scrapers import Link, Page, ScrapeError, Source
+from scrapers.extract import missed_selectors
 from storage import OutboxItem, OutboxState
 
 _SHOWN_ARCHIVED = 10
@@ -46,7 +49,8 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
     """Discover the source's links and show each new one as it would be stored and posted."""
     now = datetime.now(UTC)
     async with open_app(config, archive=Archive.DRY, deliver=False, clock=lambda: now) as app:
-        ctx, store = app.poll, app.store
+        kept = _Keeping(app.poll.fetcher)
+        ctx, store = replace(app.poll, fetcher=kept), app.store
         try:
             _, links = await discover(source, ctx)
         except ScrapeError as exc:
@@ -68,9 +72,39 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
                 print(f"\nNEW {link.url}\n  ERROR {exc}\n  {fate}")
                 continue
             decision = ctx.intake.decide(source.key, article, post=link.url in to_post, now=now)
-            print("\n" + _report(source, decision, composer=composer, now=now))
+            missed = await _missed(source, kept.pages.get(link.url), ctx)
+            print("\n" + _report(source, decision, composer=composer, now=now, missed=missed))
     _print_archived([link for link in links if link not in fresh])
     return EXIT_OK
+
+
+class _Keeping:
+    """The poll's fetcher, keeping each page it fetched: the selectors are checked on it after."""
+
+    def __init__(self, fetcher) -> None:
+        self._fetcher = fetcher
+        self.pages: dict[str, Page] = {}
+
+    async def get(self, url: str, **options) -> Page:
+        """Fetch as the poll's fetcher does, and keep the page by the URL asked for."""
+        page = await self._fetcher.get(url, **options)
+        self.pages[url] = page
+        return page
+
+
+async def _missed(source: Source, page: Page | None, ctx: PollContext) -> tuple[str, ...]:
+    """Return the source's selectors that matched nothing on an article's page (none read: ())."""
+    if page is None:
+        return ()
+    # In a worker, as the poll's own reading of the page was: it is the site's markup.
+    return await ctx.parser.run(page.url, missed_selectors, page.text, source)
+
+
+def _missed_line(name: str) -> str:
+    """Say that one of the source's selectors matched nothing, and what was read instead."""
+    # A source that names its lead element has no lead where it is missing (scrapers/lead.py).
+    instead = "no lead taken" if name == "lead" else "generic extraction used"
+    return f"selectors.{name} matched nothing on this page; {instead}"
 
 
 def _summary_line(
@@ -88,8 +122,11 @@ def _summary_line(
     return line
 
 
-def _report(source: Source, decision: Decision, *, composer: Composer, now: datetime) -> str:
-    """Return one article as a poll would store it, its plan, and its rendered post."""
+def _report(
+    source: Source, decision: Decision, *, composer: Composer, now: datetime, missed: tuple = ()
+) -> str:
+    """Return one article as a poll would store it, its plan, the `missed` selectors, and its
+    rendered post."""
     article = decision.enriched.article
     when = published_utc(article.published, now=now)
     if article.published and article.published != now:
@@ -105,6 +142,7 @@ def _report(source: Source, decision: Decision, *, composer: Composer, now: date
         ("would be", describe(decision.plan)),
     ]
     lines = [f"NEW {article.url}", *(f"  {name + ':':<11}{value}" for name, value in rows)]
+    lines += [f"  {_missed_line(name)}" for name in missed]
     # Rendered by the relay's own composer, so hashtags and layout match the real post; the
     # article is not stored, so it has no id and no other sources yet.
     draft = OutboxItem(

@@ -82,6 +82,7 @@ def print_hits(
 _TWO_COLUMNS = 60
 _LEAST_TITLE = 20  # in a terminal too narrow even for this, rows wrap rather than lose the title
 _TITLE, _MATCH = 3, 4
+_WIDEST_TITLE = 70  # in a wide terminal the rest of the row goes to the matched words
 
 
 def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
@@ -95,12 +96,13 @@ def _table(hits: list[SearchHit], *, width: int | None, snippet: str) -> str:
                 str(hit.id),
                 when(hit.published_at),
                 hit.source_key,
-                clip(reprint + hit.title, 70),
+                reprint + hit.title,
                 marked(hit.snippet, "[", "]"),
             )
         )
     if width is None:
-        return table(rows)
+        return table(rows)  # the whole title too: a grep for its end must find it
+    rows = [(*row[:_TITLE], clip(row[_TITLE], _WIDEST_TITLE), *row[_MATCH:]) for row in rows]
     widths = column_widths(rows)
     if width - sum(widths[:_TITLE]) - 2 * _MATCH < _TWO_COLUMNS:
         rows, widths = [row[:_MATCH] for row in rows], widths[:_MATCH]

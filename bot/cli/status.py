@@ -39,9 +39,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         try:
             # One read-only open: it checks the migrations, then reads.
             snapshot = read_snapshot(backend, full=True, deadline=10.0, current=True)
-        except OutdatedArchive as exc:
-            print(exc)
-            return EXIT_FAILED
+        except OutdatedArchive:
+            raise  # told as the other commands tell it, by bot/cli/main.py: "presswatch: …"
         except (sqlite3.Error, StorageError) as exc:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED

@@ -11,7 +11,6 @@ dataclass default (bot/config/model.py, scrapers/models.py, scrapers/fetch.py).
 
 from __future__ import annotations
 
-import difflib
 import os
 import tomllib
 from collections.abc import Callable
@@ -52,6 +51,8 @@ from bot.config.model import (
     ServiceConfig,
     TelegramConfig,
     UncertainPolicy,
+    closest_names,
+    did_you_mean,
 )
 from bot.config.sources import read_source
 from bot.config.templates import read_template
@@ -311,8 +312,7 @@ class _Known:
         keys, known = t.strings("sources"), list(self.sources)
         for key in () if keys is ABSENT else keys:
             if key not in known:
-                close = difflib.get_close_matches(key, known, n=1)
-                t.report("sources", f"unknown source {key!r}{_hint(close)}")
+                t.report("sources", f"unknown source {key!r}{_hint(closest_names(key, known))}")
         return keys
 
     def named(self, t: Table, field: str) -> Any:
@@ -337,14 +337,15 @@ class _Known:
                     f"put it in `{elsewhere}`",
                 )
             else:
-                close = [called[n] for n in difflib.get_close_matches(name, list(called), n=1)]
-                t.report(field, f"unknown {noun} {name!r}{_hint(close)}")
+                # The rule `search --topic` and the chat suggest by: "peace" → peacekeeping.
+                close = dict.fromkeys(called[n] for n in closest_names(name, list(called)))
+                t.report(field, f"unknown {noun} {name!r}{_hint(list(close))}")
         return tuple(dict.fromkeys(keys))
 
 
 def _hint(close: list[str]) -> str:
-    """Return " (did you mean 'x'?)" for the closest known name, or ""."""
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """Return " (did you mean 'x'?)" for the closest known names, or ""."""
+    return f" ({did_you_mean(close)})" if close else ""
 
 
 def _service(t: Table):

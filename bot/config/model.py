@@ -211,16 +211,27 @@ class UnknownSource(LookupError):
 
 def unknown_name(kind: str, name: str, known: Sequence[str], *, listed: str) -> str:
     """Say that a command named an unknown source or topic, with the closest known name."""
+    close = closest_names(name, known)
+    # The closest names when one is near (a typo), else the whole list to choose from.
+    hint = did_you_mean(close) if close else f"{listed}: {', '.join(known) or 'none'}"
+    return f"unknown {kind} {name!r} ({hint})"
+
+
+def closest_names(name: str, known: Sequence[str]) -> list[str]:
+    """Return the known names an unknown `name` was probably meant as: those that hold it (two
+    or three), else the closest one by spelling, else none."""
     # A known name that holds the one given comes first: "peace" is short for peacekeeping,
     # though difflib puts "eaeu" nearer (0.67 against 0.59).
     folded = name.casefold()
     holding = [k for k in known if len(folded) >= 3 and folded in k.casefold()]
     if 1 < len(holding) <= 3:  # "csto": odkb-csto-ru and odkb-csto-en; neither is the one meant
-        *others, last = (repr(k) for k in holding)
-        return f"unknown {kind} {name!r} (did you mean {', '.join(others)} or {last}?)"
-    close = difflib.get_close_matches(name, holding, n=1, cutoff=0) or difflib.get_close_matches(
+        return holding
+    return difflib.get_close_matches(name, holding, n=1, cutoff=0) or difflib.get_close_matches(
         name, known, n=1, cutoff=0.6
     )
-    # The closest name when one is near (a typo), else the whole list to choose from.
-    hint = f"did you mean {close[0]!r}?" if close else f"{listed}: {', '.join(known) or 'none'}"
-    return f"unknown {kind} {name!r} ({hint})"
+
+
+def did_you_mean(close: Sequence[str]) -> str:
+    """Return "did you mean 'a'?" (or "'a', 'b' or 'c'") for the names closest_names found."""
+    *others, last = (repr(k) for k in close)
+    return f"did you mean {', '.join(others)} or {last}?" if others else f"did you mean {last}?"
