@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.chat.answers import (
     MAX_LATEST,
+    echo,
     help_text,
     latest_request,
     latest_text,
@@ -185,7 +186,9 @@ class Commands:
             (mine.kind, mine.value, self._named(mine, lang)) if mine else self._target(words, lang)
         )
         if isinstance(target, str):
-            return target
+            # /subscribe's refusal would offer to follow the word: here it names no alert of theirs.
+            name = echo(words.strip().strip(QUOTES))
+            return say(lang, "You have no alert called “{name}”. /mysubs lists yours.", name=name)
         kind, value, label = target
         removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
         return say(

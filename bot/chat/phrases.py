@@ -93,6 +93,9 @@ _RU = {
     "Unsubscribed from {label}.": "Подписка отменена: {label}.",
     "You did not follow {label}.": "Такой подписки у вас не было: {label}.",
     "Removed {alerts}.": "Отменено: {alerts}.",
+    "You have no alert called “{name}”. /mysubs lists yours.": (
+        "Подписки «{name}» у вас нет. Ваши подписки: /mysubs."
+    ),
     # -- the operator's commands ------------------------------------------------------------------
     "<b>Status</b>": "<b>Состояние</b>",
     "The archive does not answer: {error}": "Архив не отвечает: {error}",
