@@ -36,6 +36,7 @@ _RU = {
     "No topic or tag is called “{word}”. /topics lists them.": (
         "Темы или тега «{word}» нет. Список: /topics."
     ),
+    "N is 1 to {n}: /latest 3 shows the newest 3.": "N — от 1 до {n}: /latest 3 покажет последние 3.",
     " on {label}": " по теме «{label}»",
     " about {label}": " по тегу «{label}»",
     "No articles{about} yet.": "Статей{about} пока нет.",
