@@ -48,8 +48,8 @@ PUBLIC = (
 )
 ADMIN = (
     ("status", "health at a glance"),
-    ("pause", "KEY: stop polling a source"),
-    ("resume", "KEY: poll it again"),
+    ("pause", "stop polling a source: /pause KEY"),
+    ("resume", "poll a paused source again: /resume KEY"),
     ("retry", "queue failed and uncertain posts again"),
 )
 MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5

@@ -25,8 +25,8 @@ _RU = {
     "your alerts": "ваши подписки",
     "what I can do": "что я умею",
     "health at a glance": "состояние вкратце",
-    "KEY: stop polling a source": "КЛЮЧ: перестать опрашивать источник",
-    "KEY: poll it again": "КЛЮЧ: снова опрашивать источник",
+    "stop polling a source: /pause KEY": "перестать опрашивать источник: /pause КЛЮЧ",
+    "poll a paused source again: /resume KEY": ("снова опрашивать источник на паузе: /resume КЛЮЧ"),
     "queue failed and uncertain posts again": "снова отправить неудавшиеся и неясные публикации",
     "<b>presswatch</b> follows official press releases and keeps an archive.": (
         "<b>presswatch</b> следит за официальными пресс-релизами и хранит их архив."
