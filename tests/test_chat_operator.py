@@ -26,3 +26,27 @@ def test_help_writes_an_operator_command_with_its_argument_after_it(
     assert "/resume — poll a paused source again: /resume KEY\n" in english
     assert "/pause — перестать опрашивать источник: /pause КЛЮЧ\n" in russian
     assert "KEY:" not in english and "КЛЮЧ:" not in russian
+
+
+def test_pause_and_resume_twice_say_the_second_time_that_nothing_changed(
+    telegram, store, tmp_path
+) -> None:
+    async def script(s):
+        asked = ["/pause alpha", "/pause alpha", "/resume alpha", "/resume alpha"]
+        return [await s.ask(text, user=ADMIN) for text in asked] + [
+            await s.ask("/pause alpha", user=ADMIN, language="ru"),
+            await s.ask("/pause alpha", user=ADMIN, language="ru"),
+            await s.ask("/resume beta", user=ADMIN, language="ru"),
+        ]
+
+    answers, _ = talk(telegram, store, tmp_path, script)
+    assert answers == [
+        "Paused alpha: no polls until /resume alpha.",
+        "alpha is already paused: no polls until /resume alpha.",
+        "Resumed alpha: it is polled at its next turn.",
+        "alpha is not paused: it is polled as usual.",
+        "Источник alpha на паузе: опросов не будет до /resume alpha.",
+        "Источник alpha уже на паузе: опросов не будет до /resume alpha.",
+        "Источник beta не на паузе: он опрашивается как обычно.",
+    ]
+    assert store.sources.state("alpha").paused and not store.sources.state("beta").paused

@@ -276,7 +276,9 @@ class Commands:
         """Set sources.paused for a configured source."""
         source = find_source(self.config.sources, words.strip()) if words.strip() else None
         keys = [s.key for s in self.config.sources]
-        if source is not None:
+        # A second /pause once answered "Paused" again: the operator is told nothing changed.
+        already = source is not None and self.store.sources.state(source.key).paused == paused
+        if source is not None and not already:
             self.store.sources.set_paused(source.key, paused=paused)
             verb = "paused" if paused else "resumed"
             log.info("chat: user %d %s %s", who.user_id, verb, source.key)
@@ -286,6 +288,7 @@ class Commands:
             keys=keys,
             lang=who.reads,
             asked=words.strip(),
+            already=already,
         )
 
     async def retry(self, words: str, who: Who) -> str:

@@ -130,6 +130,12 @@ _RU = {
     "Paused {key}: no polls until /resume {key}.": (
         "Источник {key} на паузе: опросов не будет до /resume {key}."
     ),
+    "{key} is already paused: no polls until /resume {key}.": (
+        "Источник {key} уже на паузе: опросов не будет до /resume {key}."
+    ),
+    "{key} is not paused: it is polled as usual.": (
+        "Источник {key} не на паузе: он опрашивается как обычно."
+    ),
     "Resumed {key}: it is polled at its next turn.": (
         "Источник {key} снова опрашивается, со следующей очереди."
     ),
