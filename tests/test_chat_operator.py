@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.chat import ADMIN, seed, talk
+from storage import Delivery, OutboxState
+from tests.support.chat import ADMIN, T0, add, seed, talk
 
 
 @pytest.fixture
@@ -50,3 +51,23 @@ def test_pause_and_resume_twice_say_the_second_time_that_nothing_changed(
         "Источник beta не на паузе: он опрашивается как обычно.",
     ]
     assert store.sources.state("alpha").paused and not store.sources.state("beta").paused
+
+
+def test_retry_with_words_says_it_takes_none_and_queues_nothing(telegram, store, tmp_path) -> None:
+    add(store, 30, "Failed post", deliveries=[Delivery("main", "@presswatch_test")])
+    [row] = store.outbox.ids_in(OutboxState.PENDING)
+    store.outbox.mark_failed(row, error="refused", now=T0)
+
+    async def script(s):
+        return [
+            await s.ask("/retry 5", user=ADMIN),
+            await s.ask("/retry 5", user=ADMIN, language="ru"),
+        ]
+
+    english, russian = talk(telegram, store, tmp_path, script)[0]
+    assert english == (
+        "/retry takes no argument: it queues every failed and uncertain post again. "
+        "For one post: <code>presswatch outbox retry ID</code>."
+    )
+    assert russian.startswith("/retry пишется без аргументов:")
+    assert store.outbox.ids_in(OutboxState.FAILED) == [row]  # not queued on a guess

@@ -293,6 +293,9 @@ class Commands:
 
     async def retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""
+        if words.strip():
+            # "/retry 5" once queued every post, its 5 ignored: nothing is done on a guess.
+            return retry_text(None, who.reads)
         outbox = self.store.outbox
         count = outbox.retry(
             outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),

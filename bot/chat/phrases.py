@@ -142,6 +142,13 @@ _RU = {
     "Queued {posts} again. Uncertain ones may arrive twice.": (
         "Снова в очереди: {posts}. Неясные могут прийти дважды."
     ),
+    (
+        "/retry takes no argument: it queues every failed and uncertain post again. For one "
+        "post: <code>presswatch outbox retry ID</code>."
+    ): (
+        "/retry пишется без аргументов: он снова ставит в очередь все неудавшиеся и неясные "
+        "публикации. Для одной: <code>presswatch outbox retry ID</code>."
+    ),
     "Nothing to retry: no failed or uncertain posts.": (
         "Повторять нечего: неудавшихся и неясных публикаций нет."
     ),

@@ -133,8 +133,15 @@ def pause_text(
     return say(lang, "Resumed {key}: it is polled at its next turn.", key=key)
 
 
-def retry_text(count: int, lang: str) -> str:
-    """Answer /retry: how many posts were queued again."""
+def retry_text(count: int | None, lang: str) -> str:
+    """Answer /retry: how many posts were queued again (None: it was given words it takes none
+    of, and did nothing)."""
+    if count is None:
+        return say(
+            lang,
+            "/retry takes no argument: it queues every failed and uncertain post again. For one "
+            "post: <code>presswatch outbox retry ID</code>.",
+        )
     if not count:
         return say(lang, "Nothing to retry: no failed or uncertain posts.")
     return say(
