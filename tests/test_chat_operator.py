@@ -71,3 +71,40 @@ def test_retry_with_words_says_it_takes_none_and_queues_nothing(telegram, store,
     )
     assert russian.startswith("/retry пишется без аргументов:")
     assert store.outbox.ids_in(OutboxState.FAILED) == [row]  # not queued on a guess
+
+
+def test_the_operator_menu_is_published_in_the_operators_chat_only(
+    telegram, store, tmp_path
+) -> None:
+    async def script(s):
+        return await s.ask("/help")
+
+    talk(telegram, store, tmp_path, script)
+    public = [c["command"] for c in telegram.commands]
+    assert "pause" not in public and "pause" not in [
+        c["command"] for c in telegram.commands_in["ru"]
+    ]
+    assert set(telegram.commands_for) == {(ADMIN, ""), (ADMIN, "ru")}  # BotCommandScopeChat
+    english, russian = telegram.commands_for[(ADMIN, "")], telegram.commands_for[(ADMIN, "ru")]
+    assert [c["command"] for c in english] == [*public, "status", "pause", "resume", "retry"]
+    assert {"command": "pause", "description": "stop polling a source: /pause KEY"} in english
+    assert {"command": "pause", "description": "перестать опрашивать источник: /pause КЛЮЧ"} in (
+        russian
+    )
+
+
+def test_an_operator_telegram_does_not_know_yet_costs_only_their_menu(
+    telegram, store, tmp_path, caplog
+) -> None:
+    # Telegram answers "chat not found" for a user who never wrote to the bot.
+    telegram.missing_chat(ADMIN)
+
+    async def script(s):
+        return await s.ask("/help")
+
+    answer, _ = talk(telegram, store, tmp_path, script)
+    assert (
+        answer.startswith("<b>presswatch</b>") and telegram.commands and not telegram.commands_for
+    )
+    [warning] = [r.getMessage() for r in caplog.records if "operator menu" in r.getMessage()]
+    assert warning.startswith(f"chat commands: no operator menu for user {ADMIN} (Chat not found)")
