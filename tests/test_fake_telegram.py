@@ -6,7 +6,13 @@ import threading
 
 import httpx
 import pytest
-from telegram import Bot, LinkPreviewOptions, ReplyParameters
+from telegram import (
+    Bot,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -330,6 +336,9 @@ def test_housekeeping_methods(fake):
         assert await bot.set_my_commands([("search", "Поиск по архиву")], language_code="ru")
         with pytest.raises(BadRequest, match="Invalid language code"):
             await bot.set_my_commands([("search", "?")], language_code="russian")
+        assert await bot.set_my_commands([("pause", "Stop")], scope=BotCommandScopeChat(7))
+        with pytest.raises(BadRequest, match="Unsupported bot command scope"):
+            await bot.set_my_commands([("pause", "?")], scope=BotCommandScopeAllGroupChats())
         assert await bot.delete_webhook(drop_pending_updates=True)
         assert await bot.send_chat_action(CHANNEL, "typing")
         assert await bot.answer_callback_query("123")
@@ -338,6 +347,7 @@ def test_housekeeping_methods(fake):
     assert with_bot(fake, action).pending_update_count == 0
     assert fake.commands == [{"command": "search", "description": "Search the archive"}]
     assert fake.commands_in == {"ru": [{"command": "search", "description": "Поиск по архиву"}]}
+    assert fake.commands_for == {(7, ""): [{"command": "pause", "description": "Stop"}]}
 
 
 def test_ptb_sees_invalid_token_and_unknown_endpoint(fake):

@@ -377,7 +377,8 @@ def test_a_console_post_is_logged_as_printed_not_as_message_none(tmp_path, store
     [line] = [r.getMessage() for r in caplog.records if "main <- post 1" in r.getMessage()]
     assert "message None" not in line
     assert line == (
-        "printed main <- post 1 on the console (no Telegram token: no message id; "
+        "printed main <- post 1 tass-com https://tass.com/politics/1 on the console "
+        "(no Telegram token: no message id; "
         "marked sent, not retried)"
     )
     assert "Title 1" in printed.getvalue()

@@ -56,6 +56,9 @@ def latest_request(
     """Return (count, topic or entity, its kind) asked of /latest, or the reply to a name that
     is neither."""
     terms = words.split()
+    # "/latest 0" once showed 1 article and "/latest -3" called -3 a topic: say what N may be.
+    if any(_is_count(t.removeprefix("-")) and _count(t) < 1 for t in terms):
+        return say(lang, "N is 1 to {n}: /latest 3 shows the newest 3.", n=MAX_LATEST)
     # "/latest 3 Border security" or "/latest Border security 3": one count, the rest one label.
     ends = [i for i in (0, len(terms) - 1) if terms and _is_count(terms[i])]
     rest = terms[1:] if ends[:1] == [0] else terms[:-1] if ends else terms
@@ -83,9 +86,11 @@ def _is_count(term: str) -> bool:
 
 
 def _count(term: str) -> int:
-    """Return the number of stories a count term asks for, at least 1 (latest_text caps it)."""
+    """Return the number of stories a count term asks for, signed as typed (latest_text caps it)."""
     # Past 9 digits it is only "more than the cap"; int() refuses over 4,300 digits anyway.
-    return max(1, int(term) if len(term) <= 9 else 10**9)
+    digits = term.removeprefix("-")
+    n = int(digits) if len(digits) <= 9 else 10**9
+    return -n if term.startswith("-") else n
 
 
 def latest_text(

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram import error as tg
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -126,6 +126,7 @@ class Chat:
             await app.bot.set_my_commands(
                 [BotCommand(name, say(RU, text)) for name, text in PUBLIC], language_code=RU
             )
+            await self._operator_menus(app.bot)
             await app.updater.start_polling(
                 timeout=POLL_TIMEOUT,
                 drop_pending_updates=True,
@@ -138,6 +139,26 @@ class Chat:
             await _close(app)
             raise
         log.info("chat commands on as @%s", app.bot.username)
+
+    async def _operator_menus(self, bot) -> None:
+        """Publish the operator's commands after the public ones, in each operator's private
+        chat only (BotCommandScopeChat): a reader's menu offers nothing they would be refused."""
+        for user_id in self.config.telegram.admin_user_ids:
+            scope = BotCommandScopeChat(user_id)  # a private chat's id is its user's id
+            try:
+                for lang in (EN, RU):
+                    menu = [BotCommand(name, say(lang, text)) for name, text in (*PUBLIC, *ADMIN)]
+                    code = RU if lang == RU else None  # English: every other language's menu
+                    await bot.set_my_commands(menu, scope=scope, language_code=code)
+            except tg.BadRequest as exc:
+                # Telegram knows a private chat once its user has written to the bot: till then
+                # the operator's commands work as typed, only their menu waits for a restart.
+                log.warning(
+                    "chat commands: no operator menu for user %d (%s): it is published at the "
+                    "next start once they have messaged the bot",
+                    user_id,
+                    exc,
+                )
 
     async def stop(self) -> None:
         """Stop polling, finish the update in hand and close the connections."""

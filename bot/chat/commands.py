@@ -11,6 +11,7 @@ from datetime import datetime
 
 from bot.chat.answers import (
     MAX_LATEST,
+    echo,
     help_text,
     latest_request,
     latest_text,
@@ -47,8 +48,8 @@ PUBLIC = (
 )
 ADMIN = (
     ("status", "health at a glance"),
-    ("pause", "KEY: stop polling a source"),
-    ("resume", "KEY: poll it again"),
+    ("pause", "stop polling a source: /pause KEY"),
+    ("resume", "poll a paused source again: /resume KEY"),
     ("retry", "queue failed and uncertain posts again"),
 )
 MAX_QUERY, MAX_SUBS, SEARCH_LIMIT = 200, 20, 5
@@ -185,7 +186,9 @@ class Commands:
             (mine.kind, mine.value, self._named(mine, lang)) if mine else self._target(words, lang)
         )
         if isinstance(target, str):
-            return target
+            # /subscribe's refusal would offer to follow the word: here it names no alert of theirs.
+            name = echo(words.strip().strip(QUOTES))
+            return say(lang, "You have no alert called “{name}”. /mysubs lists yours.", name=name)
         kind, value, label = target
         removed = subs.remove(user_id=who.user_id, kind=kind, value=value)
         return say(
@@ -273,7 +276,9 @@ class Commands:
         """Set sources.paused for a configured source."""
         source = find_source(self.config.sources, words.strip()) if words.strip() else None
         keys = [s.key for s in self.config.sources]
-        if source is not None:
+        # A second /pause once answered "Paused" again: the operator is told nothing changed.
+        already = source is not None and self.store.sources.state(source.key).paused == paused
+        if source is not None and not already:
             self.store.sources.set_paused(source.key, paused=paused)
             verb = "paused" if paused else "resumed"
             log.info("chat: user %d %s %s", who.user_id, verb, source.key)
@@ -283,10 +288,14 @@ class Commands:
             keys=keys,
             lang=who.reads,
             asked=words.strip(),
+            already=already,
         )
 
     async def retry(self, words: str, who: Who) -> str:
         """Queue failed and uncertain posts again (operator)."""
+        if words.strip():
+            # "/retry 5" once queued every post, its 5 ignored: nothing is done on a guess.
+            return retry_text(None, who.reads)
         outbox = self.store.outbox
         count = outbox.retry(
             outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),

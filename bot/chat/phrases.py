@@ -25,8 +25,8 @@ _RU = {
     "your alerts": "ваши подписки",
     "what I can do": "что я умею",
     "health at a glance": "состояние вкратце",
-    "KEY: stop polling a source": "КЛЮЧ: перестать опрашивать источник",
-    "KEY: poll it again": "КЛЮЧ: снова опрашивать источник",
+    "stop polling a source: /pause KEY": "перестать опрашивать источник: /pause КЛЮЧ",
+    "poll a paused source again: /resume KEY": ("снова опрашивать источник на паузе: /resume КЛЮЧ"),
     "queue failed and uncertain posts again": "снова отправить неудавшиеся и неясные публикации",
     "<b>presswatch</b> follows official press releases and keeps an archive.": (
         "<b>presswatch</b> следит за официальными пресс-релизами и хранит их архив."
@@ -36,6 +36,7 @@ _RU = {
     "No topic or tag is called “{word}”. /topics lists them.": (
         "Темы или тега «{word}» нет. Список: /topics."
     ),
+    "N is 1 to {n}: /latest 3 shows the newest 3.": "N — от 1 до {n}: /latest 3 покажет последние 3.",
     " on {label}": " по теме «{label}»",
     " about {label}": " по тегу «{label}»",
     "No articles{about} yet.": "Статей{about} пока нет.",
@@ -93,6 +94,9 @@ _RU = {
     "Unsubscribed from {label}.": "Подписка отменена: {label}.",
     "You did not follow {label}.": "Такой подписки у вас не было: {label}.",
     "Removed {alerts}.": "Отменено: {alerts}.",
+    "You have no alert called “{name}”. /mysubs lists yours.": (
+        "Подписки «{name}» у вас нет. Ваши подписки: /mysubs."
+    ),
     # -- the operator's commands ------------------------------------------------------------------
     "<b>Status</b>": "<b>Состояние</b>",
     "The archive does not answer: {error}": "Архив не отвечает: {error}",
@@ -126,11 +130,24 @@ _RU = {
     "Paused {key}: no polls until /resume {key}.": (
         "Источник {key} на паузе: опросов не будет до /resume {key}."
     ),
+    "{key} is already paused: no polls until /resume {key}.": (
+        "Источник {key} уже на паузе: опросов не будет до /resume {key}."
+    ),
+    "{key} is not paused: it is polled as usual.": (
+        "Источник {key} не на паузе: он опрашивается как обычно."
+    ),
     "Resumed {key}: it is polled at its next turn.": (
         "Источник {key} снова опрашивается, со следующей очереди."
     ),
     "Queued {posts} again. Uncertain ones may arrive twice.": (
         "Снова в очереди: {posts}. Неясные могут прийти дважды."
+    ),
+    (
+        "/retry takes no argument: it queues every failed and uncertain post again. For one "
+        "post: <code>presswatch outbox retry ID</code>."
+    ): (
+        "/retry пишется без аргументов: он снова ставит в очередь все неудавшиеся и неясные "
+        "публикации. Для одной: <code>presswatch outbox retry ID</code>."
     ),
     "Nothing to retry: no failed or uncertain posts.": (
         "Повторять нечего: неудавшихся и неясных публикаций нет."

@@ -95,10 +95,16 @@ def unreachable(error: object, lang: str) -> str:
 
 
 def pause_text(
-    key: str | None, *, paused: bool, keys: Sequence[str], lang: str, asked: str = ""
+    key: str | None,
+    *,
+    paused: bool,
+    keys: Sequence[str],
+    lang: str,
+    asked: str = "",
+    already: bool = False,
 ) -> str:
-    """Answer /pause or /resume: what was done, or which keys it takes (`asked`: a word that
-    names no source, told as such with the closest key)."""
+    """Answer /pause or /resume: what was done (`already`: nothing, the source was so), or which
+    keys it takes (`asked`: a word that names no source, told as such with the closest key)."""
     if key is None:
         command = "/pause" if paused else "/resume"
         shown = escape_html(", ".join(keys))
@@ -118,13 +124,24 @@ def pause_text(
             say(lang, phrase, word=word, key=escape_html(close[0]) if close else "") + " " + usage
         )
     key = escape_html(key)
+    if already and paused:
+        return say(lang, "{key} is already paused: no polls until /resume {key}.", key=key)
+    if already:
+        return say(lang, "{key} is not paused: it is polled as usual.", key=key)
     if paused:
         return say(lang, "Paused {key}: no polls until /resume {key}.", key=key)
     return say(lang, "Resumed {key}: it is polled at its next turn.", key=key)
 
 
-def retry_text(count: int, lang: str) -> str:
-    """Answer /retry: how many posts were queued again."""
+def retry_text(count: int | None, lang: str) -> str:
+    """Answer /retry: how many posts were queued again (None: it was given words it takes none
+    of, and did nothing)."""
+    if count is None:
+        return say(
+            lang,
+            "/retry takes no argument: it queues every failed and uncertain post again. For one "
+            "post: <code>presswatch outbox retry ID</code>.",
+        )
     if not count:
         return say(lang, "Nothing to retry: no failed or uncertain posts.")
     return say(

@@ -48,6 +48,19 @@ class RelayReport:
     failed_chats: set[str] = field(default_factory=set)
 
 
+def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
+    """Return the rows a send carried as its log line names them, with the article behind it:
+    "main <- post 7 tass-com https://tass.com/politics/1" (a digest: its first, and how many more)."""
+    first = items[0]
+    ids = ", ".join(str(i.id) for i in items)
+    # The key and the address, as a poll's line gives them: an operator greps either to find
+    # which article a failed or uncertain send was; a long address is clipped to keep one line.
+    url = first.article.url
+    url = url if len(url) <= url_limit else url[: url_limit - 1] + "…"
+    more = f" and {len(items) - 1} more" if len(items) > 1 else ""
+    return f"{first.channel} <- {first.kind} {ids} {first.source_key} {url}{more}"
+
+
 class Outcomes:
     """Apply send outcomes to the archive, following the `telegram.uncertain` policy."""
 
@@ -72,7 +85,7 @@ class Outcomes:
     ) -> bool:
         """Record the outcome of sending `message` for `items`; True pauses the chat."""
         now, ids, first = self._clock(), [i.id for i in items], items[0]
-        label = f"{first.channel} <- {first.kind} {', '.join(str(i) for i in ids)}"
+        label = sent_label(items)
         match outcome:
             case Delivered(message_id):
                 kept = (

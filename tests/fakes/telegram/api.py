@@ -77,6 +77,7 @@ class FakeTelegram(BotMethods, PhotoMethods):
         self._reject_html = False
         self.commands: list[dict] = []  # the menu for every language without its own
         self.commands_in: dict[str, list[dict]] = {}  # by language_code: the menu of one language
+        self.commands_for: dict[tuple[int, str], list[dict]] = {}  # by (chat, language_code)
         self.deleted: list[tuple[int, int]] = []
         self.forwards: list[tuple[int, int, int, int]] = []  # (chat, copy id, from chat, from id)
         self.others: list[tuple[int, int, str]] = []  # messages posted by somebody else
