@@ -1,5 +1,6 @@
 """`presswatch search` with a filter and no words lists the newest articles that pass it, as an
-analyst expects of `search --source tass-ru` (both backends)."""
+analyst expects of `search --source tass-ru`; a filter value no article has is told at once,
+naming what the archive holds (both backends)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.facets import Absent, absent
 from storage.search import latest
 from tests.support.archive import add, titles
 from tests.support.cli import presswatch
@@ -71,3 +73,53 @@ def test_search_with_a_source_and_no_words_lists_its_newest(filled, tmp_path) ->
     header, row = dated.stdout.splitlines()
     assert header.split() == ["ID", "PUBLISHED", "SOURCE", "TITLE", "SUMMARY"]
     assert "2024-03-03 12:00 UTC  tass-ru " in row and row.endswith("Лента три  Итог дня.")
+
+
+def test_absent_names_the_filter_value_no_article_has_and_what_is_held(filled) -> None:
+    db = filled.db
+    assert absent(db, source="tass-ru", topic="economy", lang="ru") is None
+    assert absent(db, lang="de") == Absent("language", "de", ("en", "ru"))
+    assert absent(db, source="interfax", lang="de") == Absent(
+        "source", "interfax", ("tass-com", "tass-ru")
+    )
+    assert absent(db, topic="peacekeeping") == Absent("topic", "peacekeeping", ("economy",))
+    # Each language is held, but not by this source: the languages it writes are named.
+    assert absent(db, source="tass-ru", lang="en") == Absent("language", "en", ("ru",), "tass-ru")
+    assert absent(db, lang="\udcff") == Absent("language", "\udcff", ("en", "ru"))
+
+
+def test_absent_in_an_empty_archive_names_nothing(store) -> None:
+    assert absent(store.db, lang="en") == Absent("language", "en", ())
+
+
+def test_a_filter_no_article_has_is_told_in_one_line(filled, tmp_path) -> None:
+    config = str(_config(tmp_path, filled))
+    listing = presswatch("search", "--lang", "de", "--config", config)
+    assert (listing.returncode, listing.stdout) == (0, "")
+    assert listing.stderr == (
+        "presswatch: search: no articles in language 'de'; the archive holds en, ru\n"
+    )
+    pair = presswatch(
+        "search",
+        "wire",
+        "--source",
+        "tass-ru",
+        "--lang",
+        "en",
+        "--format",
+        "json",
+        "--config",
+        config,
+    )
+    assert (pair.returncode, json.loads(pair.stdout)) == (0, [])
+    assert pair.stderr == (
+        "presswatch: search: no articles from source 'tass-ru' in language 'en'; tass-ru holds ru\n"
+    )
+    # A topic of the taxonomy that no article has yet.
+    topic = presswatch("search", "--topic", "peacekeeping", "--format", "csv", "--config", config)
+    assert topic.returncode == 0 and topic.stdout.startswith("id,published_at,")
+    assert len(topic.stdout.splitlines()) == 1
+    assert topic.stderr == (
+        "presswatch: search: no articles with topic or entity 'peacekeeping'; "
+        "the archive holds economy\n"
+    )

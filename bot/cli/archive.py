@@ -34,9 +34,10 @@ from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
 from scrapers.normalize import without_trackers
+from storage.facets import Absent, absent, held
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
-from storage.search import holds_language, latest, search, topic_keys
+from storage.search import latest, search
 
 if TYPE_CHECKING:
     from storage import Store
@@ -102,6 +103,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if args.source:
             _check_source(args.source, config, store)
         topic = _topic_key(args.topic, config, store) if args.topic else None
+        # One index seek per filter first: a value no article has would walk every article.
+        if missing := absent(store.db, source=args.source, topic=topic, lang=args.lang):
+            print_hits([], args.format, sys.stdout, bom=bom)
+            print(f"presswatch: search: {absent_line(missing)}", file=sys.stderr)
+            return EXIT_OK
         try:
             hits = (partial(latest, store.db) if listing else partial(search, store.db, words))(
                 source=args.source,
@@ -114,19 +120,32 @@ def _cmd_search(args: argparse.Namespace) -> int:
         except ValueError as exc:
             only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
-        # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
-        foreign = not hits and args.lang and not holds_language(store.db, args.lang)
     print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
-    if foreign:
-        written = sorted({s.lang for s in config.sources if s.lang})
-        print(
-            f"presswatch: search: no archived article is in language {args.lang!r}"
-            + (f" (the sources write {', '.join(written)})" if written else ""),
-            file=sys.stderr,
-        )
-    elif not hits and args.format == "table":
+    if not hits and args.format == "table":
         print("no article matches", file=sys.stderr)
     return EXIT_OK
+
+
+# The held values a line names at most: a taxonomy's topics would fill a screen.
+_MAX_NAMED = 12
+_ABSENT = {"source": "from source", "topic": "with topic or entity", "language": "in language"}
+
+
+def absent_line(missing: Absent) -> str:
+    """Return the line telling that no article has a filter's value, naming what the archive
+    (or the source) holds: `no articles in language 'de'; the archive holds en, ru`."""
+    said = f"no articles {_ABSENT[missing.kind]} {missing.value!r}"
+    holder = "the archive"
+    if missing.within:
+        said = (
+            f"no articles from source {missing.within!r} {_ABSENT[missing.kind]} {missing.value!r}"
+        )
+        holder = missing.within
+    if not missing.held:
+        return f"{said}; {holder} holds no articles yet"
+    named = ", ".join(missing.held[:_MAX_NAMED])
+    more = len(missing.held) - _MAX_NAMED
+    return f"{said}; {holder} holds {named}" + (f" and {more} more" if more > 0 else "")
 
 
 def _day_range(sub: argparse.ArgumentParser) -> None:
@@ -169,7 +188,7 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
     named = (*config.taxonomy.topics, *config.taxonomy.entities)
     if found := find_topic(named, name):
         return found.key
-    archived = topic_keys(store.db)
+    archived = set(held(store.db, "topic"))
     if name in archived:  # a topic since dropped from the taxonomy keeps its articles
         return name
     known = sorted(archived | {t.key for t in named})
