@@ -121,6 +121,14 @@ def test_search_leaves_out_a_minus_word_as_typed_after_two_dashes_or_in_quotes(c
     assert [h["title"] for h in json.loads(quoted.stdout)] == [
         "Collective security summit in Minsk"
     ]
+    # The summit holds the phrase; the shell passes '-"collective security"' as one argument.
+    left = ("sanctions", "OR", "summit", '-"collective security"', "--format", "json")
+    phrase = presswatch("search", *left, "--config", str(config))
+    plain = presswatch("search", "sanctions", "--format", "json", "--config", str(config))
+    assert phrase.returncode == 0, phrase.stderr
+    assert sorted(h["id"] for h in json.loads(phrase.stdout)) == sorted(
+        h["id"] for h in json.loads(plain.stdout)
+    )
     for only in (
         presswatch("search", "--config", str(config), "--", "-russia"),
         presswatch("search", "-russia", "--config", str(config)),

@@ -59,7 +59,8 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
         "A OR B finds either; -word leaves out articles with it (presswatch search sanctions "
-        "-russia); none, with a filter, lists the newest (presswatch search --source tass-ru)",
+        '-russia), -"a phrase" the phrase; none, with a filter, lists the newest '
+        "(presswatch search --source tass-ru)",
     )
     sub.add_argument("--source", metavar="KEY", help="only this source")
     sub.add_argument(
