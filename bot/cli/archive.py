@@ -23,6 +23,7 @@ from bot.cli.common import (
     bom_flag,
     csv_bom,
     day,
+    file_name,
     local_days,
     terminal_width,
     whole,
@@ -209,7 +210,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     )
     _day_range(sub)
     sub.add_argument(
-        "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+        "--output", type=file_name, metavar="FILE", help="write here (default: standard output)"
     )
     bom_flag(sub, example="presswatch export --format csv --bom --output archive.csv")
     progress_flag(sub)
