@@ -255,3 +255,33 @@ def test_search_gives_the_link_posts_give_and_the_archived_url_beside_it(config,
     assert (hit["url"], hit["raw_url"]) == (CLEAN, TRACKED)
     [row] = csv.DictReader(io.StringIO(presswatch(*args, "--format", "csv").stdout))
     assert (row["url"], row["raw_url"]) == (CLEAN, TRACKED)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--source", "", "a source key"),
+        ("--topic", " ", "a topic"),
+        ("--lang", "", "a language code (en, ru, …)"),
+        ("--lang", "-", "a language code (en, ru, …)"),
+    ],
+)
+def test_search_refuses_a_blank_filter(config, option, value, expected) -> None:
+    # `--source "$KEY"` with KEY unset searched every source, silently.
+    result = presswatch("search", "sanctions", option, value, "--config", str(config))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"presswatch search: error: argument {option}: expected {expected}, got {value!r} "
+        "(see presswatch search --help)\n"
+    )
+
+
+def test_search_reads_a_language_as_articles_keep_it(config) -> None:
+    runs = [
+        presswatch(
+            "search", "sanctions", "--lang", code, "--format", "json", "--config", str(config)
+        )
+        for code in ("en", "EN", "en-US")
+    ]
+    assert [r.returncode for r in runs] == [0, 0, 0]
+    assert json.loads(runs[0].stdout) and runs[0].stdout == runs[1].stdout == runs[2].stdout

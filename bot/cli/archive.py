@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,7 @@ from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
+from scrapers.language import primary_code
 from scrapers.normalize import without_trackers
 from storage.facets import Absent, absent, held
 from storage.lock import StorageError
@@ -63,14 +64,22 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         '-russia), -"a phrase" the phrase; none, with a filter, lists the newest '
         "(presswatch search --source tass-ru)",
     )
-    sub.add_argument("--source", metavar="KEY", help="only this source")
+    sub.add_argument(
+        "--source", type=_named("a source key"), metavar="KEY", help="only this source"
+    )
     sub.add_argument(
         "--topic",
+        type=_named("a topic"),
         metavar="TOPIC",
         help="only articles with this topic or entity: its key, a label or a hashtag "
         "(peacekeeping, Миротворчество)",
     )
-    sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
+    sub.add_argument(
+        "--lang",
+        type=_language,
+        metavar="CODE",
+        help='only this language ("en", "ru", …; "EN" and "en-US" are "en")',
+    )
     _day_range(sub)
     sub.add_argument(
         "--limit",
@@ -87,6 +96,26 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "give each hit's url as posts link it and raw_url as archived",
     )
     bom_flag(sub, example="presswatch search ОДКБ --format csv --bom > hits.csv")
+
+
+def _named(what: str) -> Callable[[str], str]:
+    """Return an argparse type for a filter's value: a blank one (`--source "$KEY"` with KEY
+    unset) would filter nothing, silently."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return text.strip()
+
+    return parse
+
+
+def _language(text: str) -> str:
+    """Parse --lang as articles keep their language: the code alone, lower case."""
+    code = primary_code(text)
+    if not code:
+        raise argparse.ArgumentTypeError(f"expected a language code (en, ru, …), got {text!r}")
+    return code
 
 
 def _cmd_search(args: argparse.Namespace) -> int:
