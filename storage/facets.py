@@ -80,3 +80,13 @@ def _pair(db: Any, lang: str, source: str) -> bool:
     """Return True when some article of `source` is in language `lang` (one index seek)."""
     sql = f"select exists (select 1 from articles where {_LANGUAGE} = ? and source_key = ?)"
     return bool(db.execute(sql, [lang, source]).fetchone()[0])
+
+
+def published_span(db: Any) -> tuple[str, str] | None:
+    """Return the UTC days the archive's first and last dated articles were published on (from
+    the publication index, a seek each), or None when no article has a date."""
+    # Two subqueries: SQLite reads min() or max() from an index only when each stands alone.
+    first, last = db.execute(
+        "select (select min(published_at) from articles), (select max(published_at) from articles)"
+    ).fetchone()
+    return None if first is None else (str(first)[:10], str(last)[:10])

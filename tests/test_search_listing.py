@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.facets import Absent, absent
+from storage.facets import Absent, absent, published_span
 from storage.search import latest
 from tests.support.archive import add, titles
 from tests.support.cli import presswatch
@@ -123,3 +123,26 @@ def test_a_filter_no_article_has_is_told_in_one_line(filled, tmp_path) -> None:
         "presswatch: search: no articles with topic or entity 'peacekeeping'; "
         "the archive holds economy\n"
     )
+
+
+def test_a_date_range_past_the_archive_names_its_first_and_last_days(filled, tmp_path) -> None:
+    config = str(_config(tmp_path, filled))
+    span = ": the archive's articles were published from 2024-03-01 to 2024-03-05 (UTC)"
+    for dates in (("--since", "2024-04-01"), ("--until", "2024-02-29")):
+        listing = presswatch("search", *dates, "--config", config)
+        assert (listing.returncode, listing.stdout) == (0, "")
+        assert listing.stderr == f"no article matches{span}\n"
+    within = presswatch(
+        "search", "--source", "tass-com", "--until", "2024-03-03", "--config", config
+    )
+    assert within.stderr == "" and within.stdout.count("Wire one") == 1
+    inside = presswatch("search", "nothing", "--since", "2024-03-02", "--config", config)
+    assert inside.stderr == "no article matches\n"  # inside the archive's days: nothing to add
+
+
+def test_published_span_is_none_without_a_dated_article(store) -> None:
+    assert published_span(store.db) is None
+    add(store, "Undated", published=None)
+    assert published_span(store.db) is None
+    add(store, "Dated", published=_day(2, 23))
+    assert published_span(store.db) == ("2024-03-02", "2024-03-02")

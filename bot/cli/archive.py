@@ -36,7 +36,7 @@ from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
 from scrapers.language import primary_code
 from scrapers.normalize import without_trackers
-from storage.facets import Absent, absent, held
+from storage.facets import Absent, absent, held, published_span
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
 from storage.search import latest, search
@@ -151,9 +151,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         except ValueError as exc:
             only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
+        # Asked only when nothing matched: a date range past either end looks like no news.
+        beyond = _beyond(args, published_span(store.db)) if not hits else ""
     print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
     if not hits and args.format == "table":
-        print("no article matches", file=sys.stderr)
+        print(f"no article matches{beyond}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -177,6 +179,19 @@ def absent_line(missing: Absent) -> str:
     named = ", ".join(missing.held[:_MAX_NAMED])
     more = len(missing.held) - _MAX_NAMED
     return f"{said}; {holder} holds {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def _beyond(args: argparse.Namespace, span: tuple[str, str] | None) -> str:
+    """Return the words saying that --since or --until lies past the archive's dated articles
+    (`: the archive's articles were published from 2021-01-01 to 2025-12-31 (UTC)`), or ""."""
+    if span is None:
+        return ""
+    first, last = span
+    after = args.since and f"{args.since:%Y-%m-%d}" > last
+    before = args.until and f"{args.until:%Y-%m-%d}" < first
+    if not (after or before):
+        return ""
+    return f": the archive's articles were published from {first} to {last} (UTC)"
 
 
 def _day_range(sub: argparse.ArgumentParser) -> None:
