@@ -1,7 +1,7 @@
 """What the archive's articles hold: their languages, sources and topics, each read from an index.
 
 A search or a listing filtered by a value no article has would walk the whole publication index
-to find nothing (279 ms at 200,000 articles for a language; BENCHMARKS.md, "Filter values no
+to find nothing (390-470 ms at 200,000 articles for a language; BENCHMARKS.md, "Filter values no
 article has"); `absent` asks each filter's index once instead, and names what the archive holds.
 The distinct values are read by skipping from one value to the next in the index (one seek each),
 not by reading every entry: a few values among a million rows cost a few seeks. The statements

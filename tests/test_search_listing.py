@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.archive import absent_line
 from storage.facets import Absent, absent, published_span
 from storage.search import latest
 from tests.support.archive import add, titles
@@ -146,3 +147,16 @@ def test_published_span_is_none_without_a_dated_article(store) -> None:
     assert published_span(store.db) is None
     add(store, "Dated", published=_day(2, 23))
     assert published_span(store.db) == ("2024-03-02", "2024-03-02")
+
+
+def test_the_absent_line_names_at_most_twelve_held_values() -> None:
+    topics = tuple(f"topic-{n:02}" for n in range(14))
+    line = absent_line(Absent("topic", "x", topics))
+    assert line == (
+        "no articles with topic or entity 'x'; the archive holds "
+        + ", ".join(topics[:12])
+        + " and 2 more"
+    )
+    assert absent_line(Absent("language", "de", ("en",))) == (
+        "no articles in language 'de'; the archive holds en"
+    )

@@ -152,9 +152,10 @@ def _cmd_search(args: argparse.Namespace) -> int:
             only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
         # Asked only when nothing matched: a date range past either end looks like no news.
-        beyond = _beyond(args, published_span(store.db)) if not hits else ""
+        told = not hits and args.format == "table"
+        beyond = _beyond(args, published_span(store.db)) if told else ""
     print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
-    if not hits and args.format == "table":
+    if told:
         print(f"no article matches{beyond}", file=sys.stderr)
     return EXIT_OK
 
