@@ -16,7 +16,7 @@ def detect_language(text: str, *, declared: str = "") -> str:
     sample = text[:4000]
     cyrillic = _letters(_CYRILLIC, sample)
     latin = _letters(_LATIN, sample)
-    declared = declared.split("-")[0].split("_")[0].lower()
+    declared = primary_code(declared)
     if cyrillic + latin < 20:
         return declared
     if cyrillic > latin:
@@ -28,6 +28,11 @@ def detect_language(text: str, *, declared: str = "") -> str:
                 return code
         return "ru"
     return declared if declared in _LATIN_LANGS else "en"
+
+
+def primary_code(tag: str) -> str:
+    """Return a language tag's primary subtag in lower case, as articles keep it ("en-US": "en")."""
+    return tag.strip().split("-")[0].split("_")[0].lower()
 
 
 def _letters(script: re.Pattern[str], text: str) -> int:

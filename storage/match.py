@@ -90,13 +90,17 @@ def render(found: list[Term]) -> str:
 
 
 def _chunks(text: str) -> Iterator[tuple[str, Term]]:
-    """Yield the text's terms in order as ("term", term), a -word as ("not", term), and a lone
-    OR outside quotes as ("or", ())."""
+    """Yield the text's terms in order as ("term", term), a -word or -"phrase" as ("not", term),
+    and a lone OR outside quotes as ("or", ())."""
+    left_out = False  # a lone "-" right before a "quoted phrase" leaves the phrase out
     for phrase, loose in _pieces(text):
         if phrase is not None:
             if words := _words(phrase):
-                yield "term", tuple((v, False) for v in _yo_variants(words))
+                yield "not" if left_out else "term", tuple((v, False) for v in _yo_variants(words))
+            left_out = False
             continue
+        # `sanctions -"collective security"`: taken as a phrase to find, it found the opposite.
+        left_out = loose.split()[-1:] == ["-"] and loose.endswith("-")
         for chunk in loose.split():
             if chunk == "OR":
                 yield "or", ()

@@ -131,16 +131,6 @@ def latest(
 # -- the query ----------------------------------------------------------------------------------
 
 
-def topic_keys(db: Database) -> set[str]:
-    """Return every topic and entity key the archive's articles carry."""
-    return {row["key"] for row in db.query("select distinct key from article_topics")}
-
-
-def holds_language(db: Database, lang: str) -> bool:
-    """Return True when some archived article is in language `lang`."""
-    return any(db.query("select 1 from articles where lang = ? limit 1", [lang]))
-
-
 def _inflected(db: Database, terms: list[Term]) -> list[Term]:
     """Return terms with each one-word alternative that takes its forms replaced by those forms.
 

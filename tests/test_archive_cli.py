@@ -150,6 +150,21 @@ def test_export_to_an_unwritable_place_fails_cleanly(config, tmp_path) -> None:
     assert result.returncode == 1 and "export: cannot write" in result.stderr
 
 
+@pytest.mark.parametrize("given", ["", " ", ".", "..", "{tmp}", "{tmp}/"])
+def test_export_refuses_an_output_that_names_no_file_before_reading(
+    config, tmp_path, given
+) -> None:
+    # "" and "." crashed with a traceback; a folder was refused only after the whole export.
+    output = given.format(tmp=tmp_path)
+    result = presswatch("export", "--format", "csv", "--output", output, "--config", str(config))
+    assert (result.returncode, result.stdout) == (2, "")
+    folder = " (a folder)" if output.strip() else ""
+    assert result.stderr == (
+        f"presswatch export: error: argument --output: expected a file name, got {output!r}"
+        f"{folder} (see presswatch export --help)\n"
+    )
+
+
 # -- stats ----------------------------------------------------------------------------------------
 
 

@@ -72,8 +72,27 @@ def test_a_minus_word_is_excluded_and_a_hyphen_joins() -> None:
     assert build_match("военно-технический") == '"военно техническ"*'
 
 
+def test_a_dash_before_a_quoted_phrase_leaves_the_phrase_out() -> None:
+    assert excluded('sanctions -"collective security"') == (("collective security", False),)
+    assert build_match('sanctions -"collective security"') == '"sanction"*'
+    # A dash apart from the quote, or inside a word, is punctuation: the phrase is wanted.
+    for query in ('sanctions - "collective security"', 'sanctions military-"collective security"'):
+        assert excluded(query) == () and '"collective security"' in build_match(query)
+
+
 @pytest.mark.parametrize(
-    "query", ["", "   ", "\t\n", "***", '""', "- : ( )", "\x00\x00", "-russia -ОДКБ"]
+    "query",
+    [
+        "",
+        "   ",
+        "\t\n",
+        "***",
+        '""',
+        "- : ( )",
+        "\x00\x00",
+        "-russia -ОДКБ",
+        '-"collective security"',
+    ],
 )
 def test_a_query_without_words_is_an_empty_query(query: str) -> None:
     with pytest.raises(ValueError, match="empty query"):

@@ -154,6 +154,9 @@ def test_a_minus_word_leaves_out_the_articles_that_hold_it(store) -> None:
         "Новые санкции против России",
     ]
     assert search(store.db, "sanctions -sanctions") == []
+    # A -"phrase" leaves out the articles holding the phrase, not every one with its words.
+    assert titles(search(store.db, 'sanctions -"against russia"')) == ["Sanctions on Belarus"]
+    assert len(search(store.db, 'sanctions -"russia against"')) == 2
 
 
 def test_a_title_match_outranks_a_body_match(store) -> None:

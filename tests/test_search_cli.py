@@ -121,6 +121,14 @@ def test_search_leaves_out_a_minus_word_as_typed_after_two_dashes_or_in_quotes(c
     assert [h["title"] for h in json.loads(quoted.stdout)] == [
         "Collective security summit in Minsk"
     ]
+    # The summit holds the phrase; the shell passes '-"collective security"' as one argument.
+    left = ("sanctions", "OR", "summit", '-"collective security"', "--format", "json")
+    phrase = presswatch("search", *left, "--config", str(config))
+    plain = presswatch("search", "sanctions", "--format", "json", "--config", str(config))
+    assert phrase.returncode == 0, phrase.stderr
+    assert sorted(h["id"] for h in json.loads(phrase.stdout)) == sorted(
+        h["id"] for h in json.loads(plain.stdout)
+    )
     for only in (
         presswatch("search", "--config", str(config), "--", "-russia"),
         presswatch("search", "-russia", "--config", str(config)),
@@ -146,7 +154,9 @@ def test_search_in_a_language_the_archive_lacks_says_so(config) -> None:
         "search", "sanctions", "--lang", "eng", "--format", "json", "--config", str(config)
     )
     assert wrong.returncode == 0 and json.loads(wrong.stdout) == []
-    assert "no archived article is in language 'eng'" in wrong.stderr
+    assert wrong.stderr == (
+        "presswatch: search: no articles in language 'eng'; the archive holds en, ru\n"
+    )
     held = presswatch("search", "nonexistent", "--lang", "en", "--config", str(config))
     assert "no article matches" in held.stderr and "language" not in held.stderr
 
@@ -170,7 +180,11 @@ def test_search_names_an_unknown_source_with_the_closest_key(config) -> None:
         "unknown source 'zzz' (configured or archived: belta-en, interfax, mid-ru, tass-com, tass-ru)\n"
     )
     known = presswatch("search", "sanctions", "--source", "interfax", "--config", str(config))
-    assert known.returncode == 0 and known.stderr == "no article matches\n"
+    assert (known.returncode, known.stdout) == (0, "")
+    assert known.stderr == (
+        "presswatch: search: no articles from source 'interfax'; "
+        "the archive holds belta-en, mid-ru, tass-com, tass-ru\n"
+    )
 
 
 def test_search_topic_takes_a_label_and_names_an_unknown_one(config) -> None:
@@ -241,3 +255,33 @@ def test_search_gives_the_link_posts_give_and_the_archived_url_beside_it(config,
     assert (hit["url"], hit["raw_url"]) == (CLEAN, TRACKED)
     [row] = csv.DictReader(io.StringIO(presswatch(*args, "--format", "csv").stdout))
     assert (row["url"], row["raw_url"]) == (CLEAN, TRACKED)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--source", "", "a source key"),
+        ("--topic", " ", "a topic"),
+        ("--lang", "", "a language code (en, ru, …)"),
+        ("--lang", "-", "a language code (en, ru, …)"),
+    ],
+)
+def test_search_refuses_a_blank_filter(config, option, value, expected) -> None:
+    # `--source "$KEY"` with KEY unset searched every source, silently.
+    result = presswatch("search", "sanctions", option, value, "--config", str(config))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"presswatch search: error: argument {option}: expected {expected}, got {value!r} "
+        "(see presswatch search --help)\n"
+    )
+
+
+def test_search_reads_a_language_as_articles_keep_it(config) -> None:
+    runs = [
+        presswatch(
+            "search", "sanctions", "--lang", code, "--format", "json", "--config", str(config)
+        )
+        for code in ("en", "EN", "en-US")
+    ]
+    assert [r.returncode for r in runs] == [0, 0, 0]
+    assert json.loads(runs[0].stdout) and runs[0].stdout == runs[1].stdout == runs[2].stdout

@@ -149,12 +149,18 @@ def table(
         f"| database size | {size / 2**20:,.0f} MiB, {size / count:,.0f} bytes/article | |"
     )
     for kind, values in times.items():
-        goal = "p95 < 50 ms" if kind != "latest" else ""
+        listing = kind.startswith("latest")
+        goal = "" if listing else "p95 < 50 ms"
         lines.append(
-            f"| `{'latest' if kind == 'latest' else 'search'}` {kind}: median / p95 "
-            f"({len(values)} runs) | {statistics.median(values):.1f} / {p95(values):.1f} ms | {goal} |"
+            f"| `{'latest' if listing else 'search'}` {kind.removeprefix('latest ')}: median / p95 "
+            f"({len(values)} runs) | {_ms(statistics.median(values))} / {_ms(p95(values))} ms | {goal} |"
         )
     return "\n".join(lines)
+
+
+def _ms(value: float) -> str:
+    """Return milliseconds as the table shows them: two decimals below one, else one."""
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,7 @@ from bot.cli.common import (
     bom_flag,
     csv_bom,
     day,
+    file_name,
     local_days,
     terminal_width,
     whole,
@@ -33,10 +34,12 @@ from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
 from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
+from scrapers.language import primary_code
 from scrapers.normalize import without_trackers
+from storage.facets import Absent, absent, held, published_span
 from storage.lock import StorageError
 from storage.reports import EXPORT_COLUMNS as ARCHIVED_COLUMNS
-from storage.search import holds_language, latest, search, topic_keys
+from storage.search import latest, search
 
 if TYPE_CHECKING:
     from storage import Store
@@ -58,16 +61,25 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         metavar="QUERY",
         help='words (all must appear, any word form); "quoted words" form a phrase; '
         "A OR B finds either; -word leaves out articles with it (presswatch search sanctions "
-        "-russia); none, with a filter, lists the newest (presswatch search --source tass-ru)",
+        '-russia), -"a phrase" the phrase; none, with a filter, lists the newest '
+        "(presswatch search --source tass-ru)",
     )
-    sub.add_argument("--source", metavar="KEY", help="only this source")
+    sub.add_argument(
+        "--source", type=_named("a source key"), metavar="KEY", help="only this source"
+    )
     sub.add_argument(
         "--topic",
+        type=_named("a topic"),
         metavar="TOPIC",
         help="only articles with this topic or entity: its key, a label or a hashtag "
         "(peacekeeping, Миротворчество)",
     )
-    sub.add_argument("--lang", metavar="CODE", help='only this language ("en", "ru", …)')
+    sub.add_argument(
+        "--lang",
+        type=_language,
+        metavar="CODE",
+        help='only this language ("en", "ru", …; "EN" and "en-US" are "en")',
+    )
     _day_range(sub)
     sub.add_argument(
         "--limit",
@@ -86,6 +98,26 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
     bom_flag(sub, example="presswatch search ОДКБ --format csv --bom > hits.csv")
 
 
+def _named(what: str) -> Callable[[str], str]:
+    """Return an argparse type for a filter's value: a blank one (`--source "$KEY"` with KEY
+    unset) would filter nothing, silently."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return text.strip()
+
+    return parse
+
+
+def _language(text: str) -> str:
+    """Parse --lang as articles keep their language: the code alone, lower case."""
+    code = primary_code(text)
+    if not code:
+        raise argparse.ArgumentTypeError(f"expected a language code (en, ru, …), got {text!r}")
+    return code
+
+
 def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query, or with a filter alone the newest."""
     words = " ".join(args.query)
@@ -102,6 +134,11 @@ def _cmd_search(args: argparse.Namespace) -> int:
         if args.source:
             _check_source(args.source, config, store)
         topic = _topic_key(args.topic, config, store) if args.topic else None
+        # One index seek per filter first: a value no article has would walk every article.
+        if missing := absent(store.db, source=args.source, topic=topic, lang=args.lang):
+            print_hits([], args.format, sys.stdout, bom=bom)
+            print(f"presswatch: search: {absent_line(missing)}", file=sys.stderr)
+            return EXIT_OK
         try:
             hits = (partial(latest, store.db) if listing else partial(search, store.db, words))(
                 source=args.source,
@@ -114,19 +151,48 @@ def _cmd_search(args: argparse.Namespace) -> int:
         except ValueError as exc:
             only = " to find (a -word only leaves articles out)" if "-" in words else ""
             raise UsageError(f"search: {exc}: give at least one word{only}") from exc
-        # Asked only when nothing matched: a mistyped --lang ("eng") must not look like no news.
-        foreign = not hits and args.lang and not holds_language(store.db, args.lang)
+        # Asked only when nothing matched: a date range past either end looks like no news.
+        told = not hits and args.format == "table"
+        beyond = _beyond(args, published_span(store.db)) if told else ""
     print_hits(hits, args.format, sys.stdout, bom=bom, snippet="SUMMARY" if listing else "MATCH")
-    if foreign:
-        written = sorted({s.lang for s in config.sources if s.lang})
-        print(
-            f"presswatch: search: no archived article is in language {args.lang!r}"
-            + (f" (the sources write {', '.join(written)})" if written else ""),
-            file=sys.stderr,
-        )
-    elif not hits and args.format == "table":
-        print("no article matches", file=sys.stderr)
+    if told:
+        print(f"no article matches{beyond}", file=sys.stderr)
     return EXIT_OK
+
+
+# The held values a line names at most: a taxonomy's topics would fill a screen.
+_MAX_NAMED = 12
+_ABSENT = {"source": "from source", "topic": "with topic or entity", "language": "in language"}
+
+
+def absent_line(missing: Absent) -> str:
+    """Return the line telling that no article has a filter's value, naming what the archive
+    (or the source) holds: `no articles in language 'de'; the archive holds en, ru`."""
+    said = f"no articles {_ABSENT[missing.kind]} {missing.value!r}"
+    holder = "the archive"
+    if missing.within:
+        said = (
+            f"no articles from source {missing.within!r} {_ABSENT[missing.kind]} {missing.value!r}"
+        )
+        holder = missing.within
+    if not missing.held:
+        return f"{said}; {holder} holds no articles yet"
+    named = ", ".join(missing.held[:_MAX_NAMED])
+    more = len(missing.held) - _MAX_NAMED
+    return f"{said}; {holder} holds {named}" + (f" and {more} more" if more > 0 else "")
+
+
+def _beyond(args: argparse.Namespace, span: tuple[str, str] | None) -> str:
+    """Return the words saying that --since or --until lies past the archive's dated articles
+    (`: the archive's articles were published from 2021-01-01 to 2025-12-31 (UTC)`), or ""."""
+    if span is None:
+        return ""
+    first, last = span
+    after = args.since and f"{args.since:%Y-%m-%d}" > last
+    before = args.until and f"{args.until:%Y-%m-%d}" < first
+    if not (after or before):
+        return ""
+    return f": the archive's articles were published from {first} to {last} (UTC)"
 
 
 def _day_range(sub: argparse.ArgumentParser) -> None:
@@ -169,7 +235,7 @@ def _topic_key(name: str, config: Config, store: Store) -> str:
     named = (*config.taxonomy.topics, *config.taxonomy.entities)
     if found := find_topic(named, name):
         return found.key
-    archived = topic_keys(store.db)
+    archived = set(held(store.db, "topic"))
     if name in archived:  # a topic since dropped from the taxonomy keeps its articles
         return name
     known = sorted(archived | {t.key for t in named})
@@ -189,7 +255,7 @@ def _args_export(sub: argparse.ArgumentParser) -> None:
     )
     _day_range(sub)
     sub.add_argument(
-        "--output", type=Path, metavar="FILE", help="write here (default: standard output)"
+        "--output", type=file_name, metavar="FILE", help="write here (default: standard output)"
     )
     bom_flag(sub, example="presswatch export --format csv --bom --output archive.csv")
     progress_flag(sub)

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TextIO
 from zoneinfo import ZoneInfo
 
@@ -141,6 +142,16 @@ def day(text: str) -> datetime:
             f"expected a date from {FIRST_DAY:%Y-%m-%d} to {LAST_DAY:%Y-%m-%d}, got {text!r}"
         )
     return moment
+
+
+def file_name(text: str) -> Path:
+    """Parse a file to write (argparse type): refuse, before any work, what names no file."""
+    path = Path(text)
+    folder = text.endswith(("/", os.sep)) or path.name in (".", "..") or path.is_dir()
+    if not text.strip() or folder:
+        shown = f"{text!r} (a folder)" if text.strip() else repr(text)
+        raise argparse.ArgumentTypeError(f"expected a file name, got {shown}")
+    return path
 
 
 def local_days(midnight: datetime, sources: Iterable[Source]) -> dict[str, datetime]:

@@ -74,8 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-# A search word to leave out ("-russia", "-россия"); not -h, -v, -vv, -q (the options).
-_MINUS_WORD = re.compile(r"-[^\W\d_].*", re.DOTALL)
+# A search word or "phrase" to leave out ("-russia", "-россия", '-"collective security"'); not
+# -h, -v, -vv, -q (the options).
+_MINUS_WORD = re.compile(r'-(?:[^\W\d_]|").*', re.DOTALL)
 _SHORT_OPTIONS = re.compile(r"-h|-[vq]+")
 
 

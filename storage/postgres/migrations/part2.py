@@ -171,3 +171,13 @@ def p014_worker_http_address(db: PgDatabase) -> None:
     so host and pid alone do not say where to ask one of them. NULL: a worker without an endpoint.
     """
     db.execute("alter table workers add column http text")
+
+
+@migration
+def p015_articles_language_index(db: PgDatabase) -> None:
+    """Index articles by language and source, for the check that a language is held (SQLite's
+    m018, the same expression: storage/facets.py's statements are one for both)."""
+    db.execute(
+        "create index idx_articles_language_source_key "
+        "on articles ((coalesce(lang, '')), source_key)"
+    )

@@ -2,7 +2,7 @@
 
 A released migration is never edited; a change to the schema is a new function at the end of
 the last part (part2.py; a part near 400 lines gets a successor, listed in MIGRATIONS below). The
-tables and their meaning are SQLite's (storage/migrations.py), with PostgreSQL's own types:
+tables and their meaning are SQLite's (storage/migrations/), with PostgreSQL's own types:
 timestamps are `timestamptz(0)` (compared and sorted as moments; read back as the same ISO text
 SQLite stores, see storage/postgres/backend.py), ids are identity columns, MinHash signatures
 `bytea`, JSON lists (topics, entities, rules) the same text as in SQLite. Flags stay integers

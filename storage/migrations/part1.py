@@ -1,4 +1,4 @@
-"""Schema migrations, one function per change. A released migration is never edited."""
+"""SQLite schema migrations m001 to m017, and `migrations`, the registry every part adds to."""
 
 from __future__ import annotations
 

@@ -1,0 +1,22 @@
+"""SQLite schema migrations from m018 on, added to part1's registry after its own."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from .part1 import migrations
+
+
+@migrations()
+def m018_articles_language_index(db: Database) -> None:
+    """Index articles by language and source, so a search can tell at once that no article is in
+    a language (storage/facets.py) instead of walking every article to find none.
+
+    The index is on `coalesce(lang, '')`, an expression no filter writes: without statistics
+    SQLite would pick an index on `lang` itself for `lang = ?` and sort every article in that
+    language (0.2 → 233 ms for the newest English ones at 200,000 articles) where it now walks
+    the publication index newest first.
+    """
+    db.execute(
+        "create index idx_articles_language_source_key on articles (coalesce(lang, ''), source_key)"
+    )
