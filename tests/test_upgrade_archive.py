@@ -138,3 +138,14 @@ def test_upgrade_archive_on_postgresql_applies_the_missing_update(
     assert f"{url}: applied p014_worker_http_address (1 of 1) in " in out.err
     assert rows(url, "select count(*) from information_schema.columns where column_name = 'http'")
     assert main(["status", "--config", str(config)]) == 0
+
+
+def test_once_on_an_outdated_archive_logs_each_update_before_polling(
+    old_sqlite: Path, tmp_path: Path, capsys, restore_logging
+) -> None:
+    behind = _pending(tmp_path / "archive.db")
+    main(["once", "--config", str(old_sqlite)])  # no sources: its exit status is not the point
+    err = capsys.readouterr().err
+    assert f"upgrading the archive an older presswatch wrote: {len(behind)} updates" in err
+    assert f"applied {behind[-1]} ({len(behind)} of {len(behind)}) in " in err
+    assert _pending(tmp_path / "archive.db") == []
