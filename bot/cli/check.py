@@ -3,8 +3,9 @@ dry run, printing ingest's own plan.
 
 `check` reads the config as every command does (each problem on one line naming its key, exit 2)
 and says what it found, and whether this user could write the SQLite archive where it is set
-(exit 3 when not, as `run`'s); nothing is fetched, sent, or written, so it is safe beside a
-running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
+(exit 3 when not, as `run`'s), and how many schema updates an SQLite archive an older
+presswatch wrote waits for (read as a report reads it); nothing is fetched, sent, or written, so
+it is safe beside a running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
 does it (bot/ingest/intake.py), against the archive opened read-only; only the carrying out is
 left undone.
 """
