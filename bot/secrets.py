@@ -65,9 +65,19 @@ def _spellings(char: str) -> str:
     )
 
 
+# The secret part of the token in deploy/presswatch.env.example: shaped as a token, and no bot's.
+PLACEHOLDER = "replace-with-the-token-from-BotFather"
+
+
 def token_flaw(token: str) -> str:
     """Return what makes `token` unlike any token BotFather gives, or "" when it could be one."""
-    if _TOKEN.fullmatch(token):
+    if shaped := _TOKEN.fullmatch(token):
+        # Only `once` would find it out, by asking Telegram; `check` and `run` would take it.
+        if shaped.group(2).lower() == PLACEHOLDER.lower():
+            return (
+                "it is the placeholder of deploy/presswatch.env.example; put the token "
+                "BotFather gave your bot"
+            )
         return ""
     if len(token) > 1 and token[0] in "'\"" and token[-1] == token[0]:
         # docker's --env-file and some compose versions pass an env file's quotes on as they are.

@@ -82,7 +82,11 @@ def _feed_matched_none(
         seen.insert(0, f"{len(links)} item{'s' * (len(links) != 1)} with links such as {such}")
     return NoLinksFound(
         f"{source.url}: the feed has no items"
-        + (f" matching link_pattern {source.link_pattern!r}" if source.link_pattern else "")
+        + (
+            f" matching link_pattern {userregex.as_written(source.link_pattern)}"
+            if source.link_pattern
+            else ""
+        )
         + (" with an http(s) link" if links and not source.link_pattern else "")
         + (f" ({'; '.join(seen)})" if seen else "")
     )
@@ -143,7 +147,7 @@ def _matched_none(source: Source, base_url: str, urls: list[str]) -> NoLinksFoun
             "the page has no links to its own host: is the list drawn by JavaScript? try its feed"
         )
     return NoLinksFound(
-        f"{source.url}: no links match link_pattern {source.link_pattern!r} ({seen})"
+        f"{source.url}: no links match link_pattern {userregex.as_written(source.link_pattern)} ({seen})"
     )
 
 

@@ -68,10 +68,16 @@ def within_budget(
         bound *= 2
 
 
+def as_written(pattern: str) -> str:
+    """Quote a pattern as a TOML literal string, the way a config holds it."""
+    # Not repr(): it doubles each backslash, and a pattern pasted back from it is another one.
+    return f"'''{pattern}'''" if "'" in pattern else f"'{pattern}'"
+
+
 def _too_slow(key: str, pattern: str, text: str, spent: str) -> PatternTooSlow:
     """Return the error for a pattern that passed its budget, naming the key."""
     return PatternTooSlow(
-        f"{key} {pattern!r} took over {spent} on a text of {len(text):,} characters "
+        f"{key} {as_written(pattern)} took over {spent} on a text of {len(text):,} characters "
         f"({text[:60]!r}…); simplify it (fewer .* in a row)"
     )
 

@@ -25,9 +25,10 @@ class OutdatedArchive(StorageError):
         super().__init__(
             f"{where}: the archive is from an older presswatch ({len(pending)} "
             f"update{'' if len(pending) == 1 else 's'} to "
-            f"apply, from {pending[0]}): restart the service, or run `presswatch once`, to bring "
-            "it up to date"
+            f"apply, from {pending[0]}): run `presswatch upgrade-archive`, or restart the "
+            "service, to bring it up to date"
         )
+        self.pending = pending
 
 
 class AlreadyRunning(StorageError):

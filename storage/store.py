@@ -29,6 +29,7 @@ from .sources import Sources
 from .subscriptions import Subscriptions
 from .tally import Tally
 from .transaction import immediate, inserted_key, joined
+from .upgrade import upgrade
 from .urls import Arrival, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
@@ -109,7 +110,7 @@ class Store:
             # FULL: a lost "sent" mark after a power cut would mean a duplicate post.
             db.execute("PRAGMA synchronous=FULL")
             db.execute("PRAGMA foreign_keys=ON")
-            migrations.apply(db)
+            upgrade(db, where=str(path))
             wal = sync_in_thread and journal_mode(db) == "wal"
             if wal:
                 # NORMAL with WAL: SQLite still syncs at checkpoints; WalSync syncs each commit.

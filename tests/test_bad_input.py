@@ -188,7 +188,7 @@ def test_a_listing_whose_links_all_miss_the_pattern_names_one_of_them() -> None:
     with pytest.raises(NoLinksFound) as caught:
         read_listing(html, base_url=source.url, source=source)
     assert str(caught.value) == (
-        f"https://ministry.example/press/: no links match link_pattern {source.link_pattern!r} (3 links to "
+        f"https://ministry.example/press/: no links match link_pattern '{source.link_pattern}' (3 links to "
         "the page's own host, such as https://ministry.example/news/2026/12/statement)"
     )
 

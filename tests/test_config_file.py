@@ -4,12 +4,15 @@ which may be a secret), exit 2, no traceback."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
 from bot.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
 
 BASE = '[storage]\npath = "archive.db"\n\n[[sources]]\nkey = "wire"\nkind = "feed"\n'
 
@@ -68,8 +71,12 @@ def test_a_toml_mistake_is_one_line_naming_its_line_and_key(
         ("123456:SECRET token", "it holds a space or a line break"),
         ("123456:SECRET\ntoken", "it holds a space or a line break"),
         ("123456:SECRET/../getUpdates?x=", "it is not shaped as BotFather gives one"),
+        (
+            "123456789:replace-with-the-token-from-BotFather",
+            "it is the placeholder of deploy/presswatch.env.example",
+        ),
     ],
-    ids=["quotes", "bot prefix", "space", "line break", "a path"],
+    ids=["quotes", "bot prefix", "space", "line break", "a path", "the example's placeholder"],
 )
 def test_a_malformed_token_in_the_environment_is_one_line_naming_the_variable(
     tmp_path: Path, capsys, restore_logging, monkeypatch, token: str, why: str
@@ -85,6 +92,24 @@ def test_a_malformed_token_in_the_environment_is_one_line_naming_the_variable(
         f"gives it: {why}"
     ), err
     assert err[0].endswith("(the token is not shown)") and "SECRET" not in err[0]
+
+
+def test_check_refuses_the_example_env_file_s_placeholder_token(
+    tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    path = tmp_path / "presswatch.toml"
+    path.write_text(BASE + 'url = "https://wire.example/feed"\n', encoding="utf-8")
+    example = (ROOT / "deploy" / "presswatch.env.example").read_text(encoding="utf-8")
+    [token] = re.findall(r"(?m)^PRESSWATCH_TELEGRAM_TOKEN=(.+)$", example)
+    monkeypatch.setenv("PRESSWATCH_TELEGRAM_TOKEN", token)
+    assert main(["check", "--config", str(path)]) == 2
+    out = capsys.readouterr()
+    assert "valid" not in out.out
+    assert out.err.splitlines() == [
+        "presswatch: config error: PRESSWATCH_TELEGRAM_TOKEN: not a bot token as BotFather gives "
+        "it: it is the placeholder of deploy/presswatch.env.example; put the token BotFather "
+        "gave your bot (the token is not shown)"
+    ]
 
 
 def test_a_token_as_botfather_gives_it_is_accepted_without_its_surrounding_blanks(

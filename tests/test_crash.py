@@ -105,7 +105,7 @@ def test_a_second_instance_refuses_while_one_runs(tmp_path) -> None:
         f"{tmp_path / 'archive.db'}; stop it first"
     )
     # Once the lock is free it polls (Telegram itself is out of reach here, which `once` reports).
-    assert allowed.stderr.strip().splitlines()[-1].startswith("1 of 1 sources reachable")
+    assert allowed.stderr.strip().splitlines()[-1].startswith("1 of 1 sources polled fine")
 
 
 def _queue(store, titles: list[str]) -> None:

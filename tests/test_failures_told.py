@@ -56,7 +56,9 @@ def test_a_first_run_that_reaches_nothing_says_so_in_one_line_and_fails(tmp_path
     result = presswatch("once", "--config", str(config), token=DEFAULT_TOKEN)
     assert result.returncode == 1
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("0 of 2 sources reachable; 0 new articles; Telegram: unreachable (")
+    assert summary.startswith(
+        "0 of 2 sources polled fine (2 gave no answer); 0 new articles; Telegram: unreachable ("
+    )
     assert summary.endswith("posted 0, retrying 0, uncertain 0, failed 0")
     assert DEFAULT_TOKEN not in result.stderr
 

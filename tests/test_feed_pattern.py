@@ -4,10 +4,12 @@ their links, so the operator can correct the pattern (check-source and a poll's 
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 
 from scrapers import NoLinksFound, Source, links_from_feed
+from scrapers.discover import read_listing
 from tests.support.cli import presswatch
 from tests.support.world import World, write_config
 
@@ -43,7 +45,7 @@ def test_check_source_shows_the_feed_s_item_count_and_two_of_its_links(world, tm
     base = world.url(TASS, "")
     [line] = [line for line in result.stdout.splitlines() if line.startswith("FAILED: ")]
     assert line.startswith(
-        f"FAILED: {base}/rss/v2.xml: the feed has no items matching link_pattern {wrong!r} "
+        f"FAILED: {base}/rss/v2.xml: the feed has no items matching link_pattern '{wrong}' "
         f"(4 items with links such as {base}/politics/1451189 and {base}/politics/1451110?"
     )
 
@@ -55,7 +57,7 @@ def test_the_error_names_the_first_two_links_in_feed_order() -> None:
     with pytest.raises(NoLinksFound) as caught:
         links_from_feed(RSS, source=source)
     assert str(caught.value) == (
-        "https://tass.example/rss: the feed has no items matching link_pattern '/news/\\\\d+$' "
+        "https://tass.example/rss: the feed has no items matching link_pattern '/news/\\d+$' "
         "(3 items with links such as https://tass.example/politics/3 and "
         "https://tass.example/politics/2)"
     )
@@ -69,3 +71,12 @@ def test_a_feed_without_items_still_says_only_that() -> None:
     assert str(caught.value) == (
         "https://tass.example/rss: the feed has no items matching link_pattern '/news/'"
     )
+
+
+@pytest.mark.parametrize("pattern", [r"^https://ministry\.example/press/\d+$", r"/it's/\d+$"])
+def test_the_pattern_in_the_error_pastes_back_into_a_config_as_the_same_pattern(pattern) -> None:
+    source = Source(key="m", url="https://ministry.example/press/", link_pattern=pattern)
+    with pytest.raises(NoLinksFound) as caught:
+        read_listing('<a href="/about/us">About</a>', base_url=source.url, source=source)
+    shown = re.search(r"link_pattern ('''.*?'''|'[^']*') \(", str(caught.value)).group(1)
+    assert tomllib.loads(f"link_pattern = {shown}")["link_pattern"] == pattern

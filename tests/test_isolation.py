@@ -116,4 +116,4 @@ def test_a_link_pattern_stuck_on_a_crafted_link_fails_the_poll_naming_the_key(mi
     ministry.feed(2, 1, bad=b"<item><title>Trap</title><link>" + trap + b"</link></item>")
     run = ministry.poll(deadline=5.0)  # in `re`: the deadline, "too slow to parse"
     assert run.status == "error" and run.error_kind == "PatternTooSlow", run.error
-    assert f"link_pattern {SLOW_LINK_PATTERN!r} took over" in run.error
+    assert f"link_pattern '{SLOW_LINK_PATTERN}' took over" in run.error

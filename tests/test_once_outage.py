@@ -44,7 +44,7 @@ def test_once_that_polls_nothing_while_sources_back_off_fails_and_says_when(tmp_
     backing_off(tmp_path / "archive.db", "beta", until=LATER)
     result = presswatch("once", "--config", str(config))
     assert summary(result).startswith(
-        f"0 of 2 sources reachable (2 not polled: 2 backing off after failures, "
+        f"0 of 2 sources polled fine (2 not polled: 2 backing off after failures, "
         f"next try {when(LATER)}); 0 new articles"
     )
     assert result.returncode == 1  # as `status`: a cron job must not see success
@@ -57,7 +57,7 @@ def test_paused_sources_are_told_apart_and_alone_fail_nothing(tmp_path) -> None:
     paused(tmp_path / "archive.db", "beta")
     result = presswatch("once", "--config", str(config))
     assert summary(result).startswith(
-        "0 of 2 sources reachable (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
+        "0 of 2 sources polled fine (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
     )
     assert result.returncode == 0  # the operator paused them: nothing failed
 
@@ -89,7 +89,7 @@ def test_a_source_backing_off_beside_one_that_answers_is_named_but_fails_no_roun
         backing_off(tmp_path / "archive.db", "gone", until=LATER)
         result = presswatch("once", "--config", str(config))
     assert summary(result).startswith(
-        f"1 of 2 sources reachable (1 not polled: 1 backing off after failures, "
+        f"1 of 2 sources polled fine (1 not polled: 1 backing off after failures, "
         f"next try {when(LATER)}); "
     )
     # README: exit 1 when a source failed; the poll that failed said so with its own exit 1.

@@ -58,8 +58,8 @@ def test_status_on_an_sqlite_archive_from_before_the_newest_migration_says_so(
         assert code == 1, command
         assert line.endswith(
             f"{tmp_path / 'archive.db'}: the archive is from an older presswatch "
-            f"({behind} updates to apply, from {OUTBOX_DUE_AT}): restart the service, or run "
-            "`presswatch once`, to bring it up to date"
+            f"({behind} updates to apply, from {OUTBOX_DUE_AT}): run `presswatch "
+            "upgrade-archive`, or restart the service, to bring it up to date"
         ), (command, line)
 
 
@@ -74,7 +74,7 @@ def test_status_on_a_postgresql_archive_missing_a_migration_says_so(
     assert code == 1
     assert line.endswith(
         f"the archive is from an older presswatch (1 update to apply, from {NEWEST_POSTGRES}): "
-        "restart the service, or run `presswatch once`, to bring it up to date"
+        "run `presswatch upgrade-archive`, or restart the service, to bring it up to date"
     ), line
 
 

@@ -45,7 +45,7 @@ def test_an_offline_first_round_is_one_warning_then_heartbeats_follow(tmp_path, 
     with caplog.at_level(logging.INFO):
         first, beat = serve(config, scenario, heartbeat=0.05)
     assert first == (
-        "first round: 0 of 2 sources reachable; 0 new articles; "
+        "first round: 0 of 2 sources polled fine (2 gave no answer); 0 new articles; "
         "Telegram: off (no PRESSWATCH_TELEGRAM_TOKEN: posts go to the console)"
     )
     [record] = [r for r in caplog.records if r.getMessage() == first]
@@ -67,7 +67,7 @@ def test_a_healthy_first_round_is_info_and_every_source_has_its_next_poll(tmp_pa
             status, body = serve(config, scenario)
     [record] = [r for r in caplog.records if r.getMessage().startswith("first round:")]
     assert record.levelno == logging.INFO
-    assert record.getMessage().startswith("first round: 1 of 1 sources reachable; 3 new articles")
+    assert record.getMessage().startswith("first round: 1 of 1 sources polled fine; 3 new articles")
     assert status == 200 and body["sources"][IA]["state"] == "ok"
     assert body["sources"][IA]["next_poll_at"] is not None  # healthy sources have one too
 
@@ -131,7 +131,7 @@ def test_the_first_round_tells_paused_sources_from_failing_ones(tmp_path, caplog
     with caplog.at_level(logging.INFO):
         first = serve(config, scenario)
     assert first.startswith(
-        "first round: 0 of 2 sources reachable (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
+        "first round: 0 of 2 sources polled fine (2 not polled: 2 paused: alpha, beta (/resume KEY)); "
     )
 
 

@@ -3,8 +3,9 @@ dry run, printing ingest's own plan.
 
 `check` reads the config as every command does (each problem on one line naming its key, exit 2)
 and says what it found, and whether this user could write the SQLite archive where it is set
-(exit 3 when not, as `run`'s); nothing is fetched, sent, or written, so it is safe beside a
-running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
+(exit 3 when not, as `run`'s), and how many schema updates an SQLite archive an older
+presswatch wrote waits for (read as a report reads it); nothing is fetched, sent, or written, so
+it is safe beside a running service. Each new article `check-source` reads is read, enriched and planned exactly as a poll
 does it (bot/ingest/intake.py), against the archive opened read-only; only the carrying out is
 left undone.
 """
@@ -21,6 +22,7 @@ from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, cannot_write, later, wh
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
 from bot.service.fleet_timing import FAILOVER_GOAL, PERIODS, failover_bound
+from bot.text.plural import counted
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -91,7 +93,7 @@ def summary(config: Config) -> list[str]:
     if config.storage_url is not None:  # the password stays out of the config, and of this
         archive = f"{config.storage_url} (PostgreSQL; not contacted)"
     elif config.storage_path.exists():
-        archive = f"{config.storage_path} (exists)"
+        archive = f"{config.storage_path} (exists{behind(config.storage_path)})"
     else:
         archive = f"{config.storage_path} (created by the first `once` or `run`)"
     token = config.telegram.token
@@ -119,6 +121,25 @@ def summary(config: Config) -> list[str]:
         f"telegram: {telegram}",
         "health: " + (f"/healthz and /metrics at {http}" if http else "no [service] http"),
     ]
+
+
+def behind(path: Path) -> str:
+    """Say, after "exists", how many schema updates the SQLite archive at `path` lacks (read
+    only, as a report opens it), or that it cannot be read; "" when it is current."""
+    from storage import OutdatedArchive, StorageError  # noqa: PLC0415 - only with an archive
+    from storage.backends import SqliteBackend  # noqa: PLC0415
+
+    try:
+        SqliteBackend(path).open_read_only().close()
+    except OutdatedArchive as exc:
+        return (
+            f"; from an older presswatch: {counted(len(exc.pending), 'update')} to apply, by "
+            "`presswatch upgrade-archive` or the service's next start; until then the reports "
+            "refuse it"
+        )
+    except StorageError as exc:
+        return f"; cannot be read: {exc}"
+    return ""
 
 
 def _args_check(sub: argparse.ArgumentParser) -> None:

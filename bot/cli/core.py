@@ -35,7 +35,7 @@ from scrapers import Article, Source, article_from_link, extract_article, links_
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import RunRecord, RunStatus, SourceState, StorageError
+from storage import OutdatedArchive, RunRecord, RunStatus, SourceState, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -218,8 +218,8 @@ def extract(args: argparse.Namespace) -> int:
     )
     source = _extract_source(config, args)
 
-    async def go() -> Decision:
-        async with open_app(config, archive=Archive.DRY, deliver=False) as app:
+    async def go(archive: Archive) -> Decision:
+        async with open_app(config, archive=archive, deliver=False) as app:
             content, text, url = await _read_target(
                 args.target, url=args.url, fetcher=app.fetcher, source=source
             )
@@ -232,7 +232,15 @@ def extract(args: argparse.Namespace) -> int:
             key = source.key if source else ""
             return app.poll.intake.decide(key, article, post=not first_run, now=datetime.now(UTC))
 
-    decision = asyncio.run(go())
+    try:
+        decision = asyncio.run(go(Archive.DRY))
+    except OutdatedArchive as exc:  # raised on opening it, before the page is read
+        # The article needs no archive; only the plan does (reprints, a first run), so say so.
+        log.warning(
+            "%s; extract planned as against an empty archive (no reprint or source state known)",
+            exc,
+        )
+        decision = asyncio.run(go(Archive.MEMORY))
     article, plan = decision.enriched.article, decision.plan
     zone = source.timezone if source else "UTC"
     print(

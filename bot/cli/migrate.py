@@ -1,4 +1,5 @@
-"""The `migrate-archive` command: copy the SQLite archive into PostgreSQL, then compare the counts."""
+"""The archive's own upkeep: `upgrade-archive` brings its schema up to this presswatch's, and
+`migrate-archive` copies the SQLite archive into PostgreSQL, then compares the counts."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import argparse
 import os
 import sys
 
-from bot.archive import open_migration
+from bot.archive import open_backend, open_migration
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
 from bot.cli.progress import Progress, show_progress
 from bot.config import DATABASE_PASSWORD_ENV, load_config
 from bot.config.checks import database_url
 from bot.text.plural import counted
+from storage import OutdatedArchive, StorageError
 
 
 def _args(sub: argparse.ArgumentParser) -> None:
@@ -96,7 +98,38 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_upgrade(args: argparse.Namespace) -> int:
+    """Apply the schema updates the archive lacks (a line per update on stderr), and nothing else."""
+    config = load_config(args.config)
+    with open_backend(config) as backend:
+        if not backend.exists():
+            raise StorageError(f"no archive at {backend} yet: `presswatch once` or `run` makes it")
+        try:  # read-only first: an archive already current needs no lock, so a running service
+            backend.open_read_only(dedup=config.dedup).close()  # never stands in the way
+            pending: list[str] = []
+        except OutdatedArchive as exc:
+            pending = exc.pending
+        if pending:
+            # The writers' lock: the running service (of the older presswatch) must stop first.
+            with backend.lock(role="upgrade"):
+                backend.open(dedup=config.dedup).close()  # each update logged as it is applied
+    if not pending:
+        print(f"{backend}: already up to date; nothing to do")
+    else:
+        print(
+            f"{backend}: upgraded ({counted(len(pending), 'update')} applied: "
+            f"{', '.join(pending)}); the reports read it again"
+        )
+    return EXIT_OK
+
+
 COMMANDS = [
+    Command(
+        "upgrade-archive",
+        "bring the archive up to this presswatch's schema, polling and posting nothing",
+        "presswatch upgrade-archive --config presswatch.toml   # with the service stopped",
+        _cmd_upgrade,
+    ),
     Command(
         "migrate-archive",
         "copy the SQLite archive into PostgreSQL (resumable), then compare the row counts",

@@ -117,7 +117,7 @@ async def _poll(
         run.status,
         len(links),
         new,
-        _run_notes(source, first_run=first_run, problems=len(problems)),
+        _run_notes(first_run=first_run, new=new, posting=len(to_post), problems=len(problems)),
     )
     return run
 
@@ -328,14 +328,25 @@ def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
     )
 
 
-def _run_notes(source: Source, *, first_run: bool, problems: int) -> str:
-    """Return the parenthetical notes of a poll's log line."""
+def _run_notes(*, first_run: bool, new: int, posting: int, problems: int) -> str:
+    """Return the parenthetical notes of a poll's log line (`posting`: new links meant to post)."""
     notes = []
     if first_run:
-        notes.append(f"first run: recorded silently except the newest {source.backfill}")
+        notes.append(_first_run_note(new=new, posting=posting))
     if problems:
         notes.append(f"{counted(problems, 'article')} failed")
     return f" ({'; '.join(notes)})" if notes else ""
+
+
+def _first_run_note(*, new: int, posting: int) -> str:
+    """Say what a first run did with its new articles (`posting`: how many it meant to post)."""
+    # "Posted" would overstate it: a channel's filters may still take none of them.
+    usual = min(posting, new)  # an article that failed to read is neither posted nor recorded
+    if not new or usual == new:
+        return "first run: none recorded silently" if new else "first run"
+    if not usual:
+        return "first run: recorded silently"
+    return f"first run: the newest {usual} as usual, {new - usual} older recorded silently"
 
 
 def record_failure(

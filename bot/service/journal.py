@@ -19,7 +19,7 @@ from bot.service.reachability import (
     TelegramCheck,
     TelegramState,
     check_telegram,
-    reachable,
+    polled_fine,
     round_summary,
 )
 from bot.text.plural import counted
@@ -111,7 +111,7 @@ class Journal:
         polled = [r for r in runs if r.status != RunStatus.SKIPPED]
         waiting = await self._waiting([r.source_key for r in runs if r.status == RunStatus.SKIPPED])
         line = round_summary(runs, sources=len(self._sources()), telegram=telegram, waiting=waiting)
-        well = reachable(polled) == len(polled) and telegram.healthy
+        well = polled_fine(polled) == len(polled) and telegram.healthy
         log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
 
     async def _waiting(self, keys: list[str]) -> list[SourceState]:

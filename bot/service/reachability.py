@@ -18,6 +18,7 @@ from bot.config import TelegramConfig
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
 from bot.service.overview import when
+from scrapers.errors import HTTPStatusError, ParseError, ResponseTooLarge, RobotsDisallowed
 from storage import RunRecord, RunStatus, SourceState
 from storage.status import TOKEN_REFUSED
 
@@ -97,9 +98,26 @@ async def check_telegram(config: TelegramConfig) -> TelegramCheck:
         return TelegramCheck(TelegramState.UNREACHABLE, f"{type(exc).__name__}: {detail}")
 
 
-def reachable(runs: Sequence[RunRecord]) -> int:
-    """Return how many of these polls reached their source (any outcome but an error)."""
+def polled_fine(runs: Sequence[RunRecord]) -> int:
+    """Return how many of these polls worked (read their source, or were told it had not changed)."""
     return sum(run.status not in (RunStatus.ERROR, RunStatus.SKIPPED) for run in runs)
+
+
+def answered(run: RunRecord) -> bool:
+    """Tell whether a failed poll's site answered (an error status, a page its pattern found
+    nothing in), rather than not at all (the network, a timeout)."""
+    return run.error_kind in _ANSWERED
+
+
+def _subclasses(cls: type) -> set[str]:
+    """Return the names of `cls` and of every class below it."""
+    return {cls.__name__}.union(*(_subclasses(sub) for sub in cls.__subclasses__()))
+
+
+# What the site sent decided these, so it answered; a FetchError itself is a network failure.
+_ANSWERED = _subclasses(ParseError) | {
+    c.__name__ for c in (HTTPStatusError, ResponseTooLarge, RobotsDisallowed)
+}
 
 
 def round_summary(
@@ -110,14 +128,23 @@ def round_summary(
     report: RelayReport | None = None,
     waiting: Sequence[SourceState] = (),
 ) -> str:
-    """Return one line: how many sources answered, what is new, and whether Telegram works
-    (`waiting`: the states of the sources not polled, which say why and until when)."""
+    """Return one line: how many sources were polled fine, how the others failed, what is new,
+    and whether Telegram works (`waiting`: the states of the sources not polled, which say why
+    and until when)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
+    failed = [run for run in polled if run.status == RunStatus.ERROR]
+    told = sum(answered(run) for run in failed)
     skipped = sources - len(polled)
     new = sum(run.new_articles for run in polled)
+    why = [
+        f"{told} answered with an error" if told else "",
+        f"{len(failed) - told} gave no answer" if len(failed) > told else "",
+        f"{skipped} not polled: {not_polled(waiting)}" if skipped else "",
+    ]
+    why = [part for part in why if part]
     parts = [
-        f"{reachable(polled)} of {sources} sources reachable"
-        + (f" ({skipped} not polled: {not_polled(waiting)})" if skipped else ""),
+        f"{polled_fine(polled)} of {sources} sources polled fine"
+        + (f" ({', '.join(why)})" if why else ""),
         f"{new} new article{'s' if new != 1 else ''}",
         f"Telegram: {telegram.describe()}",
     ]

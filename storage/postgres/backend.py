@@ -112,7 +112,7 @@ class PostgresBackend:
         db = PgDatabase(self.pool, backend=self)
         try:
             _check_locale(db, self.url)
-            migrations.apply(db)
+            migrations.apply(db, where=self.url)
         except StorageError as exc:
             db.close()
             raise StorageError(f"{self.url}: cannot open the archive ({exc})") from exc

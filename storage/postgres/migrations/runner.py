@@ -12,10 +12,14 @@ Concurrent starters (many workers, later) wait for each other on an advisory loc
 
 from __future__ import annotations
 
+import logging
+import time
+
 from ..database import PgDatabase
 from . import part1, part2
 from .steps import Migration
 
+log = logging.getLogger(__name__)
 TABLE = "presswatch_migrations"
 # Every migration in the order it runs: a part's own in the order they are defined.
 MIGRATIONS: list[Migration] = [*part1.MIGRATIONS, *part2.MIGRATIONS]
@@ -23,8 +27,12 @@ MIGRATIONS: list[Migration] = [*part1.MIGRATIONS, *part2.MIGRATIONS]
 _LOCK_KEY = 0x70726573  # "pres"
 
 
-def apply(db: PgDatabase) -> list[str]:
-    """Apply the migrations not yet recorded, each in its own transaction; return their names."""
+def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
+    """Apply the migrations not yet recorded, each in its own transaction; return their names.
+
+    On an archive an older presswatch wrote, each is logged (a step can take minutes at a million
+    articles); a new archive is made silently.
+    """
     done: list[str] = []
     with db.atomic():
         db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
@@ -32,14 +40,34 @@ def apply(db: PgDatabase) -> list[str]:
             f"create table if not exists {TABLE} "
             "(name text primary key, applied_at timestamptz not null default now())"
         )
+    todo = pending(db)
+    older = bool(todo) and len(todo) < len(MIGRATIONS)
+    if older:
+        log.info(
+            "%s: upgrading the archive an older presswatch wrote: %s to apply (%s); a big "
+            "archive takes a while",
+            where,
+            f"{len(todo)} update{'' if len(todo) == 1 else 's'}",
+            ", ".join(todo),
+        )
     for fn in MIGRATIONS:
+        started = time.monotonic()
         with db.atomic():
             db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
             if db.execute(f"select 1 from {TABLE} where name = ?", [fn.__name__]).fetchone():
-                continue
+                continue  # applied before, or just now by a worker that started beside this one
             fn(db)
             db.execute(f"insert into {TABLE} (name) values (?)", [fn.__name__])
             done.append(fn.__name__)
+        if older:
+            log.info(
+                "%s: applied %s (%d of %d) in %.1f s",
+                where,
+                fn.__name__,
+                len(done),
+                len(todo),
+                time.monotonic() - started,
+            )
     return done
 
 

@@ -1,0 +1,44 @@
+"""The summary line of `once` and of the service's first round says how many sources were polled
+fine and, of the others, which answered with an error (a 404, a pattern that found nothing) and
+which gave no answer at all, rather than calling every failure "unreachable"."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.service.reachability import TelegramCheck, TelegramState, round_summary
+from storage import RunRecord, RunStatus, SourceState
+
+AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+CONSOLE = TelegramCheck(TelegramState.CONSOLE)
+
+
+def _run(key: str, status: RunStatus, kind: str | None = None, new: int = 0) -> RunRecord:
+    """Return one poll's record, failed with `kind` when given."""
+    return RunRecord(key, AT, AT, status, new_articles=new, error=kind and "why", error_kind=kind)
+
+
+def test_a_site_that_answered_with_an_error_is_not_called_unreachable() -> None:
+    runs = [
+        _run("ok", RunStatus.OK, new=3),
+        _run("same", RunStatus.NOT_MODIFIED),
+        _run("pattern", RunStatus.ERROR, "NoLinksFound"),
+        _run("gone", RunStatus.ERROR, "HTTPStatusError"),
+        _run("down", RunStatus.ERROR, "FetchError"),
+        _run("slow", RunStatus.ERROR, "DeadlineExceeded"),
+        _run("paused", RunStatus.SKIPPED),
+    ]
+    waiting = [SourceState("paused", paused=True)]
+    line = round_summary(runs, sources=7, telegram=CONSOLE, waiting=waiting)
+    assert line.split("; Telegram")[0] == (
+        "2 of 7 sources polled fine (2 answered with an error, 2 gave no answer, 1 not polled: "
+        "1 paused: paused (/resume KEY)); 3 new articles"
+    )
+
+
+def test_when_every_source_worked_the_line_says_only_that() -> None:
+    line = round_summary([_run("ok", RunStatus.OK, new=1)], sources=1, telegram=CONSOLE)
+    assert line == (
+        "1 of 1 sources polled fine; 1 new article; "
+        "Telegram: off (no PRESSWATCH_TELEGRAM_TOKEN: posts go to the console)"
+    )
