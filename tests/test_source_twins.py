@@ -4,10 +4,13 @@ appending its output with `>>` adds nothing."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from bot.cli.main import main
+from tests.support.cli import presswatch
 from tests.support.offline import offline_config
+from tests.support.world import write_config
 
 TWIN = """[[sources]]
 key = "alpha-copy"
@@ -52,3 +55,17 @@ def test_two_link_patterns_may_split_one_listing_page(
     config.write_text(text + twin)
     assert main(["check", "--config", str(config)]) == 2
     assert "beta-twin reads the same address as beta" in capsys.readouterr().err
+
+
+def test_add_of_a_configured_address_prints_its_block_commented_out(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)
+    feed = world.url("tass-com", "/rss/v2.xml")  # tass-com's own address in the config
+    result = presswatch("add", feed, "--key", "tass-en", "--preview", "0", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert tomllib.loads(result.stdout) == {}  # appended with >>, it adds nothing
+    assert f"# Already configured as source tass-com ({feed})." in result.stdout
+    assert "# Nothing to append: tass-com reads this address already" in result.stdout
+    assert '# key = "tass-en"\n' in result.stdout and f'# url = "{feed}"' in result.stdout
+    appended = tmp_path / "appended.toml"
+    appended.write_text(config.read_text() + "\n" + result.stdout, encoding="utf-8")
+    assert presswatch("check", "--config", str(appended)).returncode == 0
