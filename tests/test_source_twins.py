@@ -65,6 +65,7 @@ def test_add_of_a_configured_address_prints_its_block_commented_out(world, tmp_p
     assert tomllib.loads(result.stdout) == {}  # appended with >>, it adds nothing
     assert f"# Already configured as source tass-com ({feed})." in result.stdout
     assert "# Nothing to append: tass-com reads this address already" in result.stdout
+    assert "(a new key for it: presswatch rename-source tass-com NEW)" in result.stdout
     assert '# key = "tass-en"\n' in result.stdout and f'# url = "{feed}"' in result.stdout
     appended = tmp_path / "appended.toml"
     appended.write_text(config.read_text() + "\n" + result.stdout, encoding="utf-8")

@@ -78,7 +78,8 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
             # second time (the config refuses that): the proposal is shown, and adds nothing.
             notes.append(
                 f"Nothing to append: {' and '.join(twins)} reads this address already, so the "
-                "block is commented out."
+                f"block is commented out (a new key for it: presswatch rename-source {twins[0]} "
+                "NEW)."
             )
             block = "".join(f"# {line}\n" for line in block.splitlines())
         print("".join(f"# {note}\n" for note in notes) + block)

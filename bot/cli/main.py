@@ -142,6 +142,7 @@ def all_commands() -> list[Command]:
         migrate,
         opml,
         outbox,
+        rename,
         retag,
         sources,
         status,
@@ -150,6 +151,7 @@ def all_commands() -> list[Command]:
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *rename.COMMANDS,
         *opml.COMMANDS,
         *check.COMMANDS,
         *classify.COMMANDS,
