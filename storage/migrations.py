@@ -1,7 +1,5 @@
 """Schema migrations, one function per change. A released migration is never edited."""
 
-from __future__ import annotations
-
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
@@ -393,3 +391,9 @@ def m017_paused_alerts_told(db: Database) -> None:
     """Remember when a reader was told an alert is paused (the config dropped its key), so a
     restart, a second reload or a second worker never tells them again; cleared when it returns."""
     db["subscriptions"].add_column("told_paused_at", str)
+
+
+@migrations()
+def m018_source_addresses(db: Database) -> None:
+    """Remember each source key's configured address (`sources.url`): a key renamed is spotted."""
+    db["sources"].add_column("url", str)

@@ -1,15 +1,20 @@
 """Renaming a source: `presswatch rename-source OLD NEW` moves the archive's rows of OLD (articles
 and their search and topic rows, signatures, polls, state, pages waited for, readers' alerts,
-admin alerts) to NEW in one transaction, on SQLite and PostgreSQL."""
+admin alerts) to NEW in one transaction, on SQLite and PostgreSQL; a config whose source has the
+address of a key it no longer names is told so by `check` and at the service's start."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from bot.cli.main import main
+from bot.config import load_config
+from bot.service.renames import note_sources, renamed_hints
+from scrapers import Source
 from scrapers.models import Article
 from storage import RunRecord, Store
 from storage.lock import InstanceLock
@@ -17,6 +22,7 @@ from storage.neardup import shingles, signature
 from storage.rename import KeyTaken, rename_source
 from storage.search import search
 from tests.support.archive import add
+from tests.support.offline import offline_config
 
 NOW = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
 FEED = "https://tass.com/rss/v2.xml"
@@ -86,6 +92,28 @@ def test_a_new_key_with_articles_is_refused_unless_merged(store: Store) -> None:
     assert store.sources.archived_keys() == {"tass-en"}
 
 
+def test_a_config_source_with_the_address_of_a_key_it_lost_is_told(store: Store, caplog) -> None:
+    _fill(store)
+    note_sources(store, [Source(key="tass-com", url=FEED, kind="feed")])
+    renamed = [Source(key="tass-en", url=FEED + "#"), Source(key="mid", url="https://mid.ru/")]
+    with caplog.at_level(logging.WARNING):
+        hints = note_sources(store, renamed)
+    line = (
+        "tass-en has the url of tass-com in the archive: renamed? "
+        "presswatch rename-source tass-com tass-en"
+    )
+    assert hints == [line] and f"config: {line}" in caplog.text
+    assert store.sources.addresses()["tass-en"] == FEED + "#"
+    rename_source(store.db, "tass-com", "tass-en")
+    assert note_sources(store, renamed) == []  # renamed: nothing left to tell
+
+
+def test_hints_name_only_keys_the_config_no_longer_has() -> None:
+    sources = [Source(key="a", url=FEED), Source(key="b", url="https://b.example/")]
+    assert renamed_hints(sources, {"a": FEED, "b": FEED}) == []  # both configured: no rename
+    assert renamed_hints(sources, {"old": "https://c.example/"}) == []
+
+
 def _config(tmp_path: Path, key: str, extra: str = "") -> Path:
     """Write an SQLite config with one feed source `key` at FEED, offline."""
     path = tmp_path / "presswatch.toml"
@@ -99,17 +127,24 @@ def _config(tmp_path: Path, key: str, extra: str = "") -> Path:
 
 
 def _archive(tmp_path: Path) -> None:
-    """Make the SQLite archive of `_config`, tass-com's rows in it."""
+    """Make the SQLite archive of `_config`, tass-com's rows in it and its address noted."""
     store = Store.open(tmp_path / "archive.db")
     try:
         _fill(store)
+        note_sources(store, [Source(key="tass-com", url=FEED, kind="feed")])
     finally:
         store.close()
 
 
-def test_rename_source_on_the_command_line(tmp_path: Path, capsys) -> None:
+def test_check_and_rename_source_on_the_command_line(tmp_path: Path, capsys) -> None:
     _archive(tmp_path)
     config = _config(tmp_path, "tass-en", extra='sources = ["tass-en"]\n')
+    assert main(["check", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith(
+        "warning: tass-en has the url of tass-com in the archive: renamed? "
+        "presswatch rename-source tass-com tass-en\n"
+    )
     assert main(["rename-source", "tass-com", "tass-en", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
@@ -118,6 +153,8 @@ def test_rename_source_on_the_command_line(tmp_path: Path, capsys) -> None:
         "1 admin alert, its state",
         f"{config} names tass-en already: start the service again",
     ]
+    assert main(["check", "--config", str(config)]) == 0
+    assert "renamed?" not in capsys.readouterr().out
     assert main(["sources", "--config", str(config)]) == 0
     assert "tass-en  feed" in capsys.readouterr().out.replace("   ", "  ")
 
@@ -161,3 +198,22 @@ def test_rename_source_refuses_while_the_archive_is_held_or_the_key_is_taken(
     assert main(rename) == 1  # nothing is left under tass-com
     assert "the archive holds nothing under tass-com" in capsys.readouterr().err
     assert main(["rename-source", "tass-en", "Tass", "--config", str(config)]) == 2
+
+
+def test_once_logs_a_renamed_source_as_the_service_does_at_start(
+    tmp_path: Path, capsys, restore_logging, monkeypatch
+) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    alpha = load_config(config).source("alpha")
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        add(store, "Summit in Minsk", source="alpha-old")
+        note_sources(store, [Source(key="alpha-old", url=alpha.url, kind="feed")])
+    finally:
+        store.close()
+    monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
+    main(["once", "--config", str(config)])  # the sources refuse connections: exit 1
+    assert (
+        "config: alpha has the url of alpha-old in the archive: renamed? "
+        "presswatch rename-source alpha-old alpha"
+    ) in capsys.readouterr().err

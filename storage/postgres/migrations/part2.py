@@ -171,3 +171,9 @@ def p014_worker_http_address(db: PgDatabase) -> None:
     so host and pid alone do not say where to ask one of them. NULL: a worker without an endpoint.
     """
     db.execute("alter table workers add column http text")
+
+
+@migration
+def p015_source_addresses(db: PgDatabase) -> None:
+    """Remember the address each source key was configured with (SQLite's m018)."""
+    db.execute("alter table sources add column url text")
