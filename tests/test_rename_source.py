@@ -5,14 +5,16 @@ address of a key it no longer names is told so by `check` and at the service's s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from bot.app import open_app, reconfigure
 from bot.cli.main import main
-from bot.config import load_config
+from bot.config import config_from_dict, load_config
 from bot.service.renames import note_sources, renamed_hints
 from scrapers import Source
 from scrapers.models import Article
@@ -217,3 +219,65 @@ def test_once_logs_a_renamed_source_as_the_service_does_at_start(
         "config: alpha has the url of alpha-old in the archive: renamed? "
         "presswatch rename-source alpha-old alpha"
     ) in capsys.readouterr().err
+
+
+def _storage_line(backend, tmp_path: Path) -> str:
+    """Return the [storage] line that names the test's archive, a file or a database."""
+    url = getattr(backend, "url", None)
+    return f'url = "{url}"' if url else f'path = "{tmp_path / "archive.db"}"'
+
+
+def test_rename_source_on_either_backend_waits_for_no_service(
+    backend, tmp_path: Path, capsys
+) -> None:
+    store = backend.open()
+    try:
+        _fill(store)
+    finally:
+        store.close()
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        f"[storage]\n{_storage_line(backend, tmp_path)}\n"
+        f'[[sources]]\nkey = "tass-en"\nkind = "feed"\nurl = "{FEED}"\n',
+        encoding="utf-8",
+    )
+    rename = ["rename-source", "tass-com", "tass-en", "--config", str(config)]
+    with backend.lock(role="run"):  # a service (on PostgreSQL, one of its workers)
+        assert main(rename) == 1
+    assert "nothing was moved" in capsys.readouterr().err
+    assert main(rename) == 0
+    assert capsys.readouterr().out.startswith("renamed tass-com to tass-en in ")
+    store = backend.open()
+    try:
+        assert store.sources.article_counts() == {"tass-en": 2}
+    finally:
+        store.close()
+
+
+def test_a_reload_that_renames_a_key_logs_the_hint(
+    telegram, backend, tmp_path: Path, caplog
+) -> None:
+    storage = _storage_line(backend, tmp_path).split(" = ")
+
+    def config(key: str):
+        return config_from_dict(
+            {
+                "storage": {storage[0]: storage[1].strip('"')},
+                "telegram": {"api_base_url": telegram.base_url},
+                "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
+                "sources": [{"key": key, "kind": "feed", "url": FEED}],
+            },
+            path=tmp_path / "presswatch.toml",
+        )
+
+    async def start_and_reload() -> None:
+        async with open_app(config("tass-com"), role="run", deliver=False) as app:
+            assert "renamed?" not in caplog.text
+            reconfigure(app, config("tass-en"))
+
+    with caplog.at_level(logging.WARNING):
+        asyncio.run(start_and_reload())
+    assert (
+        "config: tass-en has the url of tass-com in the archive: renamed? "
+        "presswatch rename-source tass-com tass-en"
+    ) in caplog.text
