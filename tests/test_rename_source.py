@@ -200,6 +200,11 @@ def test_rename_source_refuses_while_the_archive_is_held_or_the_key_is_taken(
     assert main(rename) == 1  # nothing is left under tass-com
     assert "the archive holds nothing under tass-com" in capsys.readouterr().err
     assert main(["rename-source", "tass-en", "Tass", "--config", str(config)]) == 2
+    assert main(["rename-source", "tass-en", "tass-en", "--config", str(config)]) == 2
+    both = '[[sources]]\nkey = "tass-com"\nkind = "feed"\nurl = "https://tass.com/rss/"\n'
+    config = _config(tmp_path, "tass-en", extra=both)
+    assert main(["rename-source", "tass-com", "tass-en", "--config", str(config)]) == 2
+    assert "tass-com and tass-en are both configured sources" in capsys.readouterr().err
 
 
 def test_once_logs_a_renamed_source_as_the_service_does_at_start(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 from contextlib import ExitStack
+from typing import TYPE_CHECKING
 
 from bot.archive import Archive, open_backend, open_store
 from bot.cli.common import EXIT_OK, Command, CommandError, UsageError
@@ -17,6 +18,9 @@ from bot.config import Config, load_config
 from bot.config.checks import key_name
 from bot.text.plural import counted
 from storage import AlreadyRunning, StorageError
+
+if TYPE_CHECKING:
+    from storage.rename import Moved
 
 
 def _cmd_rename(args: argparse.Namespace) -> int:
@@ -36,6 +40,17 @@ def _cmd_rename(args: argparse.Namespace) -> int:
             f"rename-source: {old} and {new} are both configured sources: remove {old}'s "
             f"[[sources]] block from {config.path} first (nothing was moved)"
         )
+    where, moved = _move(config, old, new, merge=args.merge)
+    told = [counted(n, thing) for thing, n in moved.counts if n]
+    state = {"moved": "its state", "merged": f"its state (merged into {new}'s)"}.get(moved.state)
+    print(f"renamed {old} to {new} in {where}: " + ", ".join([*told, *filter(None, [state])]))
+    print(_config_step(config, old, new))
+    return EXIT_OK
+
+
+def _move(config: Config, old: str, new: str, *, merge: bool) -> tuple[str, Moved]:
+    """Hold the archive's lock (no service may write meanwhile) and move OLD's rows to NEW;
+    return where the archive is and what moved."""
     from storage.rename import KeyTaken, rename_source  # noqa: PLC0415 - sqlite-utils loads here
 
     with ExitStack() as stack:
@@ -52,17 +67,12 @@ def _cmd_rename(args: argparse.Namespace) -> int:
         if old not in store.sources.archived_keys():
             raise CommandError(f"rename-source: the archive holds nothing under {old}")
         try:
-            moved = rename_source(store.db, old, new, merge=args.merge)
+            return str(backend), rename_source(store.db, old, new, merge=merge)
         except KeyTaken as exc:
             raise CommandError(
                 f"rename-source: {exc}: give --merge to add {old}'s to them, or choose another "
                 "key; nothing was moved"
             ) from exc
-    told = [counted(n, thing) for thing, n in moved.counts if n]
-    state = {"moved": "its state", "merged": f"its state (merged into {new}'s)"}.get(moved.state)
-    print(f"renamed {old} to {new} in {backend}: " + ", ".join([*told, *filter(None, [state])]))
-    print(_config_step(config, old, new))
-    return EXIT_OK
 
 
 def _config_step(config: Config, old: str, new: str) -> str:
