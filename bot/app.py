@@ -21,6 +21,7 @@ from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake
 from bot.ingest.poll import poll_source
 from bot.service.counters import Counters, MeteredSender
+from bot.service.renames import note_sources
 from bot.text.plural import counted
 from scrapers.fetch import Fetcher, make_client
 from scrapers.models import Source
@@ -101,6 +102,7 @@ async def open_app(
         # Commits are synced off the event loop; what acts on one awaits `store.durable()`.
         store = stack.enter_context(open_store(config, backend, archive, sync_in_thread=True))
         if archive == Archive.WRITE:
+            note_sources(store, config.sources)  # and log a key that looks renamed
             alerts = carry_over_alerts(store, config)
             if role == "run":
                 # Only the service tells readers of paused alerts: a one-off command's config may
@@ -141,6 +143,10 @@ def reconfigure(app: App, config: Config) -> None:
     The archive, the HTTP client, the parsing sandbox (never a second pool of workers) and the
     sender stay; polls under way finish with the config they started with. A new relay seeds its pacing from the archive's last minute of sends.
     """
+    try:
+        note_sources(app.store, config.sources)
+    except StorageError as exc:  # noted at the next start or reload
+        log.error("reload: source addresses not noted: %s", exc)
     alerts = carry_over_alerts(app.store, config)
     try:
         tell_readers(app.store, config, alerts, now=app.poll.clock(), before=app.config)

@@ -139,6 +139,25 @@ class Sources:
         sql = "select key from sources union select distinct source_key from articles"
         return {r["key"] for r in self.db.query(sql)}
 
+    def addresses(self) -> dict[str, str]:
+        """Return the address each source key was last configured with (where it was noted)."""
+        rows = self.db.execute("select key, url from sources where url is not null").fetchall()
+        return {key: url for key, url in rows}
+
+    def note_addresses(self, urls: dict[str, str]) -> None:
+        """Remember each key's configured address; write only the ones that changed (most
+        starts write nothing, and workers starting together take no row locks)."""
+        changed = sorted(set(urls.items()) - set(self.addresses().items()))
+        if not changed:
+            return
+        with immediate(self.db):
+            for key, url in changed:  # in key order: two workers lock the rows alike
+                self.db.execute(
+                    "insert into sources (key, url) values (?, ?) "
+                    "on conflict (key) do update set url = excluded.url",
+                    [key, url],
+                )
+
     def set_paused(self, key: str, *, paused: bool) -> None:
         """Stop polling a source until it is resumed, or poll it again."""
         with immediate(self.db):

@@ -14,7 +14,7 @@ from bot.ingest.discovery import NoArticleLinks, group_links, infer_link_pattern
 from bot.ingest.proposal import guess_timezone, is_feed, page_facts, source_key, toml_block
 from scrapers import Source, links_from_listing, url_key
 from tests.support.cli import presswatch
-from tests.support.world import write_config
+from tests.support.world import config_without, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -245,7 +245,7 @@ to discuss the situation on the Tajik-Afghan border.</p></article></body></html>
 
 
 def test_add_proposes_an_html_source_with_a_preview(world, tmp_path) -> None:
-    config = write_config(tmp_path, world)
+    config = config_without(tmp_path, world, "interaffairs-en")
     result = presswatch("add", world.url("interaffairs-en", "/"), "--config", str(config))
     assert result.returncode == 0, result.stderr
     [source] = tomllib.loads(result.stdout)["sources"]  # The whole output is valid TOML.
@@ -270,7 +270,7 @@ def test_add_proposes_an_html_source_with_a_preview(world, tmp_path) -> None:
 
 def test_add_prefers_the_feed_a_page_advertises(world, tmp_path) -> None:
     world.site("tass-com").add("/", TASS_HOME)
-    config = write_config(tmp_path, world)
+    config = config_without(tmp_path, world, "tass-com")
     result = presswatch(
         "add",
         world.url("tass-com", "/"),

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bot.app import open_app
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError, UsageError, published_utc
-from bot.cli.sources import configured_notes
+from bot.cli.sources import configured_notes, configured_twins
 from bot.config import Config, config_from_dict, load_config
 from bot.config.checks import language_tag
 from bot.delivery.render import shorten
@@ -72,6 +72,16 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         block = toml_block(proposal.fields)
         source = source_from_block(block)
         notes = proposal.notes + configured_notes(config.sources, url, source.url)
+        twins = configured_twins(config.sources, url, source.url)
+        if twins:
+            # Appended with `>>` as the README says, an active block would read the address a
+            # second time (the config refuses that): the proposal is shown, and adds nothing.
+            notes.append(
+                f"Nothing to append: {' and '.join(twins)} reads this address already, so the "
+                f"block is commented out (a new key for it: presswatch rename-source {twins[0]} "
+                "NEW)."
+            )
+            block = "".join(f"# {line}\n" for line in block.splitlines())
         print("".join(f"# {note}\n" for note in notes) + block)
         if preview <= 0:
             return EXIT_OK

@@ -18,11 +18,14 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from bot.archive import open_archive
 from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, cannot_write, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
 from bot.service.fleet_timing import FAILOVER_GOAL, PERIODS, failover_bound
+from bot.service.renames import renamed_hints
 from bot.text.plural import counted
+from storage import StorageError
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -36,7 +39,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"{config.path}: {found} (nothing was fetched, sent or written)")
     for line in summary(config):
         print(f"  {line}")
-    for warning in (*config.warnings, *workers_warnings(config)):
+    for warning in (*config.warnings, *workers_warnings(config), *renamed_warnings(config)):
         print(f"warning: {warning}")
     if why:
         print(
@@ -58,6 +61,18 @@ def unwritable(path: Path) -> str:
     if resolved.exists() and not os.access(resolved, os.W_OK):
         return f"this user cannot write {resolved}"
     return ""
+
+
+def renamed_warnings(config: Config) -> list[str]:
+    """Say which sources look renamed, by the addresses an SQLite archive knows (read, never
+    written; PostgreSQL's is not contacted: its service's start and reload log say it)."""
+    if config.storage_url is not None or not config.storage_path.exists():
+        return []
+    try:
+        with open_archive(config, read_only=True) as store:
+            return renamed_hints(config.sources, store.sources.addresses())
+    except StorageError:  # an archive from before m019 knows no addresses yet
+        return []
 
 
 def workers_warnings(config: Config) -> list[str]:

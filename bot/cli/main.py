@@ -143,6 +143,7 @@ def all_commands() -> list[Command]:
         migrate,
         opml,
         outbox,
+        rename,
         retag,
         sources,
         status,
@@ -151,6 +152,7 @@ def all_commands() -> list[Command]:
     return [
         *CORE_COMMANDS,
         *sources.COMMANDS,
+        *rename.COMMANDS,
         *opml.COMMANDS,
         *check.COMMANDS,
         *classify.COMMANDS,

@@ -33,9 +33,16 @@ def _args_add(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def configured_twins(sources: tuple[Source, ...], *urls: str) -> list[str]:
+    """Return the keys of the configured sources that read one of these addresses."""
+    keys = {url_key(u) for u in urls}
+    return [s.key for s in sources if url_key(s.url) in keys]
+
+
 def configured_notes(sources: tuple[Source, ...], *urls: str) -> list[str]:
     """Say which configured sources already read these addresses, or the same site."""
-    same = [s for s in sources if any(url_key(s.url) == url_key(u) for u in urls)]
+    twins = configured_twins(sources, *urls)
+    same = [s for s in sources if s.key in twins]
     if same:
         return [f"Already configured as source {s.key} ({s.url})." for s in same]
     hosts = {_site(u) for u in urls}

@@ -17,6 +17,7 @@ from bot.config.checks import (
 )
 from bot.config.fields import ABSENT, Table, one_of, present, within
 from scrapers.models import Selectors, Source
+from scrapers.normalize import url_key
 
 MAX_EVERY = 31 * 86400  # a poll interval longer than a month is a typo
 _DATELINE_GROUPS = ("day", "month")
@@ -55,6 +56,30 @@ def read_source(t: Table) -> Source | None:
         t.report("link_pattern", 'required for kind = "html"', missing=True)
     t.finish()
     return Source(**values) if t.ok else None
+
+
+class SourceReader:
+    """Read [[sources]] entries as `read_source` does, and refuse one that reads what an earlier
+    one reads (the same address and link_pattern)."""
+
+    def __init__(self) -> None:
+        self._read: dict[tuple[str, str | None], Source] = {}
+
+    def __call__(self, t: Table) -> Source | None:
+        source = read_source(t)
+        if source is None:
+            return None
+        # The second finds every article stored by the first already, so it polls for ever and
+        # stores nothing; two patterns on one listing page split it, and are allowed.
+        twin = self._read.setdefault((url_key(source.url), source.link_pattern), source)
+        if twin is not source:
+            t.report(
+                "url",
+                f"{source.key} reads the same address as {twin.key} ({twin.url})"
+                + (" with the same link_pattern" if source.link_pattern else "")
+                + f": it would store nothing; remove one of {twin.key} and {source.key}",
+            )
+        return source
 
 
 def _dateline(value: str) -> bool:

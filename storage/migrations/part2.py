@@ -20,3 +20,9 @@ def m018_articles_language_index(db: Database) -> None:
     db.execute(
         "create index idx_articles_language_source_key on articles (coalesce(lang, ''), source_key)"
     )
+
+
+@migrations()
+def m019_source_addresses(db: Database) -> None:
+    """Remember each source key's configured address (`sources.url`): a key renamed is spotted."""
+    db["sources"].add_column("url", str)

@@ -114,6 +114,14 @@ def write_config(
     return path
 
 
+def config_without(tmp_path: Path, world: World, key: str) -> Path:
+    """Write the config of `write_config` without source `key` (the one a test adds)."""
+    config = write_config(tmp_path, world)
+    keys = tuple(k for k in world.keys if k != key)
+    config.write_text(_only_sources(config.read_text(encoding="utf-8"), keys), encoding="utf-8")
+    return config
+
+
 def cycle(
     config_path: Path, clock: HandClock, *, keys: tuple[str, ...] = ("interaffairs-en", "tass-com")
 ) -> None:

@@ -181,3 +181,9 @@ def p015_articles_language_index(db: PgDatabase) -> None:
         "create index idx_articles_language_source_key "
         "on articles ((coalesce(lang, '')), source_key)"
     )
+
+
+@migration
+def p016_source_addresses(db: PgDatabase) -> None:
+    """Remember the address each source key was configured with (SQLite's m019)."""
+    db.execute("alter table sources add column url text")
