@@ -329,7 +329,7 @@ def test_check_source_without_an_archive_shows_everything_as_new_and_creates_not
     out = result.stdout
     assert "does not exist yet: every link is new" in out
     assert "links: 3 found, 3 new, 0 already archived" in out
-    assert "first run: the baseline posts only the newest 0 (backfill)" in out
+    assert "\nfirst run: recorded silently\n" in out  # as the poll's line says it (backfill 0)
     assert "  published: 2022-05-16 12:40 UTC (16.05.2022 15:40 MSK)" in out
     assert out.count("would be:  stored; recorded silently, not posted (a first run's older") == 2
     assert (

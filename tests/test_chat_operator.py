@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storage import Delivery, OutboxState
-from tests.support.chat import ADMIN, T0, add, seed, talk
+from tests.support.chat import ADMIN, OTHER, T0, add, seed, talk
 
 
 @pytest.fixture
@@ -108,3 +108,22 @@ def test_an_operator_telegram_does_not_know_yet_costs_only_their_menu(
     )
     [warning] = [r.getMessage() for r in caplog.records if "operator menu" in r.getMessage()]
     assert warning.startswith(f"chat commands: no operator menu for user {ADMIN} (Chat not found)")
+
+
+def test_an_operator_who_blocked_the_bot_costs_only_their_menu(
+    telegram, store, tmp_path, caplog
+) -> None:
+    # Telegram answers 403 for a user who blocked the bot: that used to abort the chat's start,
+    # which then looped "Telegram unreachable", and the next operator got no menu either.
+    telegram.forbid_chat(ADMIN, "Forbidden: bot was blocked by the user")
+
+    async def script(s):
+        return await s.ask("/help")
+
+    answer, _ = talk(telegram, store, tmp_path, script, admins=(ADMIN, OTHER))
+    assert answer.startswith("<b>presswatch</b>")
+    assert set(telegram.commands_for) == {(OTHER, ""), (OTHER, "ru")}
+    [warning] = [r.getMessage() for r in caplog.records if "operator menu" in r.getMessage()]
+    assert warning.startswith(
+        f"chat commands: no operator menu for user {ADMIN} (Forbidden: bot was blocked by the user)"
+    )

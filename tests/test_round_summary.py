@@ -42,3 +42,21 @@ def test_when_every_source_worked_the_line_says_only_that() -> None:
         "1 of 1 sources polled fine; 1 new article; "
         "Telegram: off (no PRESSWATCH_TELEGRAM_TOKEN: posts go to the console)"
     )
+
+
+def test_a_failure_of_ours_is_not_a_site_that_gave_no_answer() -> None:
+    # An address we refused to ask, the archive, a bug: every kind but an HTTP status or a parse
+    # error used to be counted as "gave no answer".
+    runs = [
+        _run("down", RunStatus.ERROR, "FetchError"),
+        _run("slow", RunStatus.ERROR, "DeadlineExceeded"),
+        _run("private", RunStatus.ERROR, "BlockedAddress"),
+        _run("archive", RunStatus.ERROR, "OperationalError"),
+        _run("bug", RunStatus.ERROR, "KeyError"),
+        _run("robots", RunStatus.ERROR, "RobotsDisallowed"),
+    ]
+    line = round_summary(runs, sources=6, telegram=CONSOLE)
+    assert line.split("; Telegram")[0] == (
+        "0 of 6 sources polled fine (1 answered with an error, 2 gave no answer, "
+        "3 failed otherwise); 0 new articles"
+    )

@@ -129,6 +129,15 @@ def test_search_leaves_out_a_minus_word_as_typed_after_two_dashes_or_in_quotes(c
     assert sorted(h["id"] for h in json.loads(phrase.stdout)) == sorted(
         h["id"] for h in json.loads(plain.stdout)
     )
+    # Typed bare, -"collective security" reaches argv as `-collective security` (the shell eats
+    # the quotes): still the phrase left out, not "collective" left out and "security" required.
+    words, as_json = ("sanctions", "OR", "summit", "-collective security"), ("--format", "json")
+    for typed in (
+        presswatch("search", *words, *as_json, "--config", str(config)),
+        presswatch("search", *as_json, "--config", str(config), "--", *words),
+    ):
+        assert typed.returncode == 0, typed.stderr
+        assert typed.stdout == phrase.stdout
     for only in (
         presswatch("search", "--config", str(config), "--", "-russia"),
         presswatch("search", "-russia", "--config", str(config)),

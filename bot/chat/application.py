@@ -150,14 +150,17 @@ class Chat:
                     menu = [BotCommand(name, say(lang, text)) for name, text in (*PUBLIC, *ADMIN)]
                     code = RU if lang == RU else None  # English: every other language's menu
                     await bot.set_my_commands(menu, scope=scope, language_code=code)
-            except tg.BadRequest as exc:
-                # Telegram knows a private chat once its user has written to the bot: till then
-                # the operator's commands work as typed, only their menu waits for a restart.
+            except (tg.BadRequest, tg.Forbidden) as exc:
+                # Telegram knows a private chat once its user has written to the bot (400 chat
+                # not found till then), and refuses one whose user blocked the bot (403): the
+                # operator's commands work as typed, only their menu waits for a restart, and
+                # the other operators and the chat go on.
                 log.warning(
                     "chat commands: no operator menu for user %d (%s): it is published at the "
-                    "next start once they have messaged the bot",
+                    "next start once they have messaged the bot%s",
                     user_id,
                     exc,
+                    " (and unblocked it)" if isinstance(exc, tg.Forbidden) else "",
                 )
 
     async def stop(self) -> None:

@@ -7,6 +7,8 @@ fails in English as in Russian: no reply can go out half translated.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.text.plural import counted, ru_counted
 
 EN, RU = "en", "ru"
@@ -124,6 +126,7 @@ _RU = {
         "Источника «{word}» нет (может быть, {key}?)."
     ),
     "No source is called “{word}”.": "Источника «{word}» нет.",
+    "{others} or {last}": "{others} или {last}",  # names offered for a mistyped one
     "Name a source: {command} KEY (one of {keys}).": (
         "Назовите источник: {command} КЛЮЧ (один из: {keys})."
     ),
@@ -190,6 +193,12 @@ def say(lang: str, phrase: str, **fields: object) -> str:
 def count_of(lang: str, n: int, noun: str) -> str:
     """Return "5 articles" / "5 статей": a count with its noun in the right number."""
     return ru_counted(n, *_NOUNS[noun]) if lang == RU else counted(n, noun)
+
+
+def one_of(lang: str, names: Sequence[str]) -> str:
+    """Return "a", "a or b", "a, b or c" (Russian: "или") for names offered as alternatives."""
+    *others, last = names
+    return say(lang, "{others} or {last}", others=", ".join(others), last=last) if others else last
 
 
 def phrases() -> dict[str, str]:

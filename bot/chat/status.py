@@ -7,12 +7,12 @@ last error stays as the site or the library wrote it.
 
 from __future__ import annotations
 
-import difflib
 import functools
 from collections.abc import Sequence
 
 from bot.chat.answers import fit
-from bot.chat.phrases import count_of, say
+from bot.chat.phrases import count_of, one_of, say
+from bot.config.model import closest_names
 from bot.delivery.render import escape_html
 from bot.service.overview import MARKS, failing, when
 from storage import OutboxState, RunStatus, SourceCondition
@@ -113,16 +113,16 @@ def pause_text(
         )
         if not asked:
             return usage
-        close = difflib.get_close_matches(asked.casefold(), keys, n=1, cutoff=0.6)
+        # The rule `presswatch` uses: "tass" names tass-com or tass-ru, "csto" both of its sources.
+        close = closest_names(asked.casefold(), keys)
         phrase = (
             "No source is called “{word}” (did you mean {key}?)."
             if close
             else "No source is called “{word}”."
         )
         word = escape_html(asked[:64])  # a whole message may follow /pause: the reply stays short
-        return (
-            say(lang, phrase, word=word, key=escape_html(close[0]) if close else "") + " " + usage
-        )
+        key = escape_html(one_of(lang, close)) if close else ""
+        return say(lang, phrase, word=word, key=key) + " " + usage
     key = escape_html(key)
     if already and paused:
         return say(lang, "{key} is already paused: no polls until /resume {key}.", key=key)

@@ -25,6 +25,7 @@ from bot.cli.common import (
     day,
     file_name,
     local_days,
+    query_text,
     terminal_width,
     whole,
 )
@@ -120,7 +121,7 @@ def _language(text: str) -> str:
 
 def _cmd_search(args: argparse.Namespace) -> int:
     """Print the articles that match a full-text query, or with a filter alone the newest."""
-    words = " ".join(args.query)
+    words = query_text(args.query)
     listing = not any(char.isalnum() for char in words)  # the newest articles that pass filters
     if listing and not any((args.source, args.topic, args.lang, args.since, args.until)):
         raise UsageError(

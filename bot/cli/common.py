@@ -295,3 +295,13 @@ def published_utc(published: datetime | None, *, now: datetime) -> str:
     if published is None or published == now:
         return "no date found (would be stored as the time of the poll)"
     return f"{published.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def query_text(parts: Iterable[str]) -> str:
+    """Join a search's argv into its query. An argument that starts with a minus and holds a
+    space is a -"phrase" whose quotes the shell ate (`-"collective security"` typed bare arrives
+    as `-collective security`): it is quoted again, so it leaves out the phrase, not one word."""
+    return " ".join(f'-"{p[1:]}"' if _BARE_PHRASE.fullmatch(p) else p for p in parts)
+
+
+_BARE_PHRASE = re.compile(r'-[^\s"][^"]*\s[^"]*')  # -word and more, no quote of its own

@@ -23,7 +23,7 @@ from bot.ingest.failures import permanent_failure
 from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
 from bot.ingest.plan import describe
-from bot.ingest.poll import read_article
+from bot.ingest.poll import first_run_note, read_article
 from scrapers import Link, Page, ScrapeError, Source
 from scrapers.extract import missed_selectors
 from storage import OutboxItem, OutboxState
@@ -114,11 +114,8 @@ def _summary_line(
     line = (
         f"links: {len(links)} found, {len(fresh)} new, {len(links) - len(fresh)} already archived"
     )
-    if first_run:
-        line += (
-            f"\nfirst run: the baseline posts only the newest {backfill} (backfill) and records"
-            " the rest silently"
-        )
+    if first_run:  # in the words of a poll's log line: never "the newest 0"
+        line += "\n" + first_run_note(new=len(fresh), usual=min(backfill, len(fresh)))
     return line
 
 

@@ -80,7 +80,7 @@ async def walk_pages(
         report.pages += 1
         report.links += len(links)
         for link in reversed(unseen(links, ctx.store)):  # oldest first, as a poll stores them
-            stored, problems, _ = await store_links(
+            stored, problems, _, _ = await store_links(
                 source, [link], ctx, post=lambda link: False, quiet=Quiet.BACKFILL
             )
             report.stored += stored

@@ -93,7 +93,7 @@ async def _poll(
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}
         problems = [_skipped(source, item) for item in listing.skipped]
         ended = Ended(source, ctx, links=links, page=page, started=started, problems=problems)
-        new, failed, skipped = await store_links(
+        new, failed, skipped, usual = await store_links(
             source,
             fresh,
             ctx,
@@ -117,7 +117,7 @@ async def _poll(
         run.status,
         len(links),
         new,
-        _run_notes(first_run=first_run, new=new, posting=len(to_post), problems=len(problems)),
+        _run_notes(first_run=first_run, new=new, usual=usual, problems=len(problems)),
     )
     return run
 
@@ -138,17 +138,18 @@ async def store_links(
     quiet_stubs: bool = False,
     ready: Ready | None = None,
     last: Callable[[int, list[str], int], object] | None = None,
-) -> tuple[int, list[str], int]:
-    """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped)
-    (`last`: writes to make with the last link's article, given the three as they would be;
-    `quiet`: why a link `post` refuses is not posted).
+) -> tuple[int, list[str], int, int]:
+    """Read, enrich and store each link's article, oldest first; return (stored, problems, skipped,
+    posting), `posting` being how many of those stored were stored to post (`last`: writes to make
+    with the last link's article, given the first three as they would be; `quiet`: why a link
+    `post` refuses is not posted).
 
     A page that fails for good (a 4xx, not HTML, too slow to parse) is stored from what the
     listing said, so it is not retried forever; a transient failure leaves the link unseen for
     the next poll (skipped), unless `quiet_stubs` and the link is not to be posted (a first run,
     whose re-reads fill the stub in later). A bug that hits one link skips only that link.
     """
-    stored, problems, skipped = 0, [], 0
+    stored, problems, skipped, posting = 0, [], 0, 0
     for link in reversed(links):  # Oldest first, so posts reach the channel in publication order.
         with log_fields(url=link.url):  # the article's address, not the listing's
             try:
@@ -161,7 +162,7 @@ async def store_links(
                 last_link = last is not None and link is links[0]
                 also = partial(last, stored + 1, problems, skipped) if last_link else None
                 # The listing's URL is remembered too, when the page names another canonical URL.
-                stored += ctx.intake.store(
+                kept = ctx.intake.store(
                     source.key,
                     prepared,
                     post=wanted and postable,
@@ -170,13 +171,15 @@ async def store_links(
                     aliases=(link.canonical_url,),
                     also=also,
                 )
+                stored += kept
+                posting += kept if wanted and postable else 0
             except ScrapeError:
                 skipped += 1  # Transient: the link stays unseen and is tried again next poll.
             except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
                 problems.append(f"{link.url}: unexpected {type(exc).__name__}: {exc}")
                 log.error("article %s %s: failed", source.key, link.url, exc_info=exc)
                 skipped += 1
-    return stored, problems, skipped
+    return stored, problems, skipped, posting
 
 
 async def _read_or_stub(
@@ -328,20 +331,22 @@ def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
     )
 
 
-def _run_notes(*, first_run: bool, new: int, posting: int, problems: int) -> str:
-    """Return the parenthetical notes of a poll's log line (`posting`: new links meant to post)."""
+def _run_notes(*, first_run: bool, new: int, usual: int, problems: int) -> str:
+    """Return the parenthetical notes of a poll's log line (`usual`: of the `new` articles stored,
+    those stored to go out as usual)."""
     notes = []
     if first_run:
-        notes.append(_first_run_note(new=new, posting=posting))
+        notes.append(first_run_note(new=new, usual=usual))
     if problems:
         notes.append(f"{counted(problems, 'article')} failed")
     return f" ({'; '.join(notes)})" if notes else ""
 
 
-def _first_run_note(*, new: int, posting: int) -> str:
-    """Say what a first run did with its new articles (`posting`: how many it meant to post)."""
-    # "Posted" would overstate it: a channel's filters may still take none of them.
-    usual = min(posting, new)  # an article that failed to read is neither posted nor recorded
+def first_run_note(*, new: int, usual: int) -> str:
+    """Say what a first run did with its `new` articles (`usual`: how many of them it stored to go
+    out as usual; the rest it recorded silently). The dry run says it of what a poll would do."""
+    # "Posted" would overstate it: a channel's filters may still take none of them. What was
+    # stored counts, not what was meant: the newest may fail to read and stay unseen.
     if not new or usual == new:
         return "first run: none recorded silently" if new else "first run"
     if not usual:

@@ -18,7 +18,14 @@ from bot.config import TelegramConfig
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
 from bot.service.overview import when
-from scrapers.errors import HTTPStatusError, ParseError, ResponseTooLarge, RobotsDisallowed
+from scrapers.errors import (
+    BlockedAddress,
+    FetchError,
+    HTTPStatusError,
+    ParseError,
+    ResponseTooLarge,
+    RobotsDisallowed,
+)
 from storage import RunRecord, RunStatus, SourceState
 from storage.status import TOKEN_REFUSED
 
@@ -109,6 +116,12 @@ def answered(run: RunRecord) -> bool:
     return run.error_kind in _ANSWERED
 
 
+def unanswered(run: RunRecord) -> bool:
+    """Tell whether a failed poll's site gave no answer at all (the network, a timeout), rather
+    than an answer, or a failure of ours (an address refused, the archive, a bug)."""
+    return run.error_kind in _UNANSWERED
+
+
 def _subclasses(cls: type) -> set[str]:
     """Return the names of `cls` and of every class below it."""
     return {cls.__name__}.union(*(_subclasses(sub) for sub in cls.__subclasses__()))
@@ -118,6 +131,8 @@ def _subclasses(cls: type) -> set[str]:
 _ANSWERED = _subclasses(ParseError) | {
     c.__name__ for c in (HTTPStatusError, ResponseTooLarge, RobotsDisallowed)
 }
+# The network's failures: the rest of FetchError but BlockedAddress, where we refused to ask.
+_UNANSWERED = _subclasses(FetchError) - _ANSWERED - {BlockedAddress.__name__}
 
 
 def round_summary(
@@ -134,11 +149,14 @@ def round_summary(
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
+    silent = sum(unanswered(run) for run in failed)
+    other = len(failed) - told - silent  # an address refused, the archive, a bug
     skipped = sources - len(polled)
     new = sum(run.new_articles for run in polled)
     why = [
         f"{told} answered with an error" if told else "",
-        f"{len(failed) - told} gave no answer" if len(failed) > told else "",
+        f"{silent} gave no answer" if silent else "",
+        f"{other} failed otherwise" if other else "",
         f"{skipped} not polled: {not_polled(waiting)}" if skipped else "",
     ]
     why = [part for part in why if part]

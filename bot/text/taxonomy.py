@@ -24,6 +24,7 @@ from bot.text.patterns import (
     regex_needles,
 )
 from bot.text.shipped import shipped_topics
+from scrapers.language import primary_code
 
 if TYPE_CHECKING:
     from bot.text.topic_model import TopicModel
@@ -149,11 +150,11 @@ class Topic:
 
     def label_in(self, lang: str) -> str:
         """Return the topic's name for readers of `lang`: its label there, else `label`."""
-        return dict(self.labels).get(_language(lang), self.label)
+        return dict(self.labels).get(primary_code(lang), self.label)
 
     def hashtag_in(self, lang: str) -> str:
         """Return the hashtag (no '#') for a post in `lang`: its label there, else `hashtag`."""
-        label = dict(self.labels).get(_language(lang))
+        label = dict(self.labels).get(primary_code(lang))
         return as_hashtag(label) if label else self.hashtag
 
     def names(self) -> tuple[str, ...]:
@@ -362,11 +363,6 @@ def find_topic(topics: Iterable[Topic], name: str) -> Topic | None:
 def as_hashtag(label: str) -> str:
     """Return a label as Telegram hashtag text: runs of spaces and punctuation become one '_'."""
     return _NOT_WORD.sub("_", label).strip("_")
-
-
-def _language(lang: str) -> str:
-    """Return the language part of a code such as "ru" or "ru-RU", lower-cased."""
-    return lang.split("-")[0].split("_")[0].lower()
 
 
 def _number(value: object, path: str) -> float:

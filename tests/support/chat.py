@@ -35,13 +35,14 @@ def make_config(
     token: str = DEFAULT_TOKEN,
     more_sources=(),
     taxonomy: dict | None = None,
+    admins: tuple[int, ...] = (ADMIN,),
 ):
-    """Return a config with chat commands on, one admin, two sources (and `more_sources`), two
-    topics and an entity (or `taxonomy`'s topics and entities)."""
+    """Return a config with chat commands on, one admin (or `admins`), two sources (and
+    `more_sources`), two topics and an entity (or `taxonomy`'s topics and entities)."""
     return config_from_dict(
         {
             "storage": {"path": str(tmp_path / "archive.db")},
-            "telegram": {"api_base_url": base_url, "commands": True, "admin_user_ids": [ADMIN]},
+            "telegram": {"api_base_url": base_url, "commands": True, "admin_user_ids": [*admins]},
             "channels": [{"name": "main", "chat_id": "@presswatch_test"}],
             "sources": [
                 {
@@ -168,9 +169,10 @@ def talk(
     token=DEFAULT_TOKEN,
     more_sources=(),
     taxonomy: dict | None = None,
+    admins: tuple[int, ...] = (ADMIN,),
 ):
     """Run `script(session)` against a started Chat, then stop it."""
-    config = make_config(tmp_path, fake.base_url, token, more_sources, taxonomy)
+    config = make_config(tmp_path, fake.base_url, token, more_sources, taxonomy, admins)
     counters = Counters()
 
     async def main():

@@ -15,6 +15,8 @@ from __future__ import annotations
 import logging
 import time
 
+from storage.upgrade import applied_line, upgrading_line
+
 from ..database import PgDatabase
 from . import part1, part2
 from .steps import Migration
@@ -43,13 +45,7 @@ def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
     todo = pending(db)
     older = bool(todo) and len(todo) < len(MIGRATIONS)
     if older:
-        log.info(
-            "%s: upgrading the archive an older presswatch wrote: %s to apply (%s); a big "
-            "archive takes a while",
-            where,
-            f"{len(todo)} update{'' if len(todo) == 1 else 's'}",
-            ", ".join(todo),
-        )
+        log.info("%s", upgrading_line(where, todo))
     for fn in MIGRATIONS:
         started = time.monotonic()
         with db.atomic():
@@ -60,14 +56,7 @@ def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
             db.execute(f"insert into {TABLE} (name) values (?)", [fn.__name__])
             done.append(fn.__name__)
         if older:
-            log.info(
-                "%s: applied %s (%d of %d) in %.1f s",
-                where,
-                fn.__name__,
-                len(done),
-                len(todo),
-                time.monotonic() - started,
-            )
+            log.info("%s", applied_line(where, fn.__name__, len(done), len(todo), started=started))
     return done
 
 
