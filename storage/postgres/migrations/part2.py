@@ -187,3 +187,9 @@ def p015_articles_language_index(db: PgDatabase) -> None:
 def p016_source_addresses(db: PgDatabase) -> None:
     """Remember the address each source key was configured with (SQLite's m019)."""
     db.execute("alter table sources add column url text")
+
+
+@migration
+def p017_source_link_patterns(db: PgDatabase) -> None:
+    """Remember each source key's configured link_pattern beside its address (SQLite's m020)."""
+    db.execute("alter table sources add column link_pattern text")
