@@ -1,10 +1,11 @@
 """The rename hint and the state a rename keeps, on SQLite and PostgreSQL: a source is what it
 reads (its address and link_pattern); the hint is given only while the configured key holds
-nothing of its own and the old key holds articles."""
+nothing of its own and the old key holds articles; a rename after a start with the renamed
+config keeps the old key's state, not the empty row that start noted."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.service.renames import note_sources
 from scrapers import Source
@@ -72,3 +73,32 @@ def test_a_key_with_only_its_address_noted_is_not_archived(store: Store) -> None
     assert store.sources.archived_keys() == set()
     _poll(store, "tass-news")
     assert store.sources.archived_keys() == {"tass-news"}
+
+
+def test_a_rename_after_a_start_keeps_the_old_keys_state(store: Store) -> None:
+    later = NOW + timedelta(minutes=10)
+    add(store, "Talks in Minsk", source="tass-com")
+    _poll(store, "tass-com", etag='"v1"', baseline=True)
+    _poll(store, "tass-com", "error", next_poll_at=later)
+    store.sources.set_paused("tass-com", paused=True)
+    note_sources(store, [Source(key="tass-com", url=HOME)])
+    # The renamed config started: tass-en's row holds its address and nothing else.
+    note_sources(store, [Source(key="tass-en", url=HOME + "#")])
+    assert rename_source(store.db, "tass-com", "tass-en").state == "moved"
+    state = store.sources.state("tass-en")
+    assert (state.etag, state.baseline_at, state.last_poll_at) == ('"v1"', NOW, NOW)
+    assert (state.next_poll_at, state.consecutive_failures, state.paused) == (later, 1, True)
+    assert {n.key: n.url for n in store.sources.noted()} == {"tass-en": HOME + "#"}
+
+
+def test_a_merge_with_a_polled_new_key_fills_its_gaps(store: Store) -> None:
+    add(store, "Talks in Minsk", source="tass-com")
+    _poll(store, "tass-com", etag='"v1"', baseline=True)
+    store.sources.set_paused("tass-com", paused=True)
+    add(store, "Talks in Baku", source="tass-en")
+    _poll(store, "tass-en", "error")  # polled, failed: no validators, no baseline
+    assert rename_source(store.db, "tass-com", "tass-en", merge=True).state == "merged"
+    state = store.sources.state("tass-en")
+    assert (state.etag, state.baseline_at, state.paused) == ('"v1"', NOW, True)
+    assert state.consecutive_failures == 1  # its own count: it polled last
+    assert store.sources.state("tass-com").last_poll_at is None  # no row left
