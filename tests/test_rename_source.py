@@ -255,7 +255,10 @@ def test_rename_source_on_either_backend_waits_for_no_service(
     rename = ["rename-source", "tass-com", "tass-en", "--config", str(config)]
     with backend.lock(role="run"):  # a service (on PostgreSQL, one of its workers)
         assert main(rename) == 1
-    assert "nothing was moved" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "nothing was moved" in err
+    every = "; every worker on every machine" in err
+    assert every == (backend.dialect == "postgresql")
     assert main(rename) == 0
     assert capsys.readouterr().out.startswith("renamed tass-com to tass-en in ")
     store = backend.open()

@@ -63,8 +63,10 @@ def _move(config: Config, old: str, new: str, *, merge: bool) -> tuple[str, Move
         try:
             stack.enter_context(backend.lock(role="rename-source"))
         except AlreadyRunning as exc:
+            every = "; every worker on every machine" if backend.dialect == "postgresql" else ""
             raise CommandError(
-                f"{exc} (the service: `systemctl stop presswatch`), then rename; nothing was moved"
+                f"{exc} (the service: `systemctl stop presswatch`{every}), then rename; nothing "
+                "was moved"
             ) from exc
         store = stack.enter_context(open_store(config, backend, Archive.WRITE))
         if old not in store.sources.archived_keys():
