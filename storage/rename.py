@@ -5,7 +5,8 @@ StorageError
 
 Every table that names a source by its key: articles, their near-duplicate signatures, runs,
 pages waited for, the source's state row, readers' source alerts and the admin alerts about it.
-On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008).
+On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008; p018
+moves a search row without recomputing its vector).
 """
 
 from __future__ import annotations

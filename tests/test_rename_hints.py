@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 from bot.service.renames import note_sources
 from scrapers import Source
 from storage import RunRecord, Store
+from storage.dialect import is_postgres
+from storage.records import iso
 from storage.rename import rename_source
+from storage.search import search
 from tests.support.archive import add
 
 NOW = datetime(2024, 1, 10, 12, 0, tzinfo=UTC)
@@ -102,3 +105,17 @@ def test_a_merge_with_a_polled_new_key_fills_its_gaps(store: Store) -> None:
     assert (state.etag, state.baseline_at, state.paused) == ('"v1"', NOW, True)
     assert state.consecutive_failures == 1  # its own count: it polled last
     assert store.sources.state("tass-com").last_poll_at is None  # no row left
+
+
+def test_search_follows_a_rename_and_a_title_change(store: Store) -> None:
+    article_id = add(store, "Summit in Minsk", source="tass-com")
+    rename_source(store.db, "tass-com", "tass-en")  # PostgreSQL: the search row's key moves
+    assert [h.title for h in search(store.db, "summit", source="tass-en")] == ["Summit in Minsk"]
+    later = NOW + timedelta(days=1)
+    store.db.execute("update articles set published_at = ? where id = ?", [iso(later), article_id])
+    if is_postgres(store.db):  # its search row's copy moves with it, the vector kept
+        row = store.db.execute("select published_at from article_search").fetchone()
+        assert row[0] == iso(later)
+    store.db.execute("update articles set title = ? where id = ?", ["Talks in Baku", article_id])
+    assert search(store.db, "summit") == []  # the text changed: its vector is made again
+    assert [h.title for h in search(store.db, "baku", source="tass-en")] == ["Talks in Baku"]
