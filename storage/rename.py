@@ -6,7 +6,8 @@ StorageError
 Every table that names a source by its key: articles, their near-duplicate signatures, runs,
 pages waited for, the source's state row, readers' source alerts and the admin alerts about it.
 On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008; p018
-moves a search row without recomputing its vector).
+moves a search row without recomputing its vector), and polls of the old key queued for the
+workers are forgotten.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
 from .lock import StorageError
 from .subscriptions import SubscriptionKind
 from .transaction import immediate
@@ -55,6 +57,8 @@ def rename_source(db: Database, old: str, new: str, *, merge: bool = False) -> M
         alerts = _change(db, "update alerts set subject = ? where subject = ?", new, old)
         counts.append(("admin alert", alerts))
         state = _move_state(db, old, new)
+        unqueued = _unqueue_polls(db, old) if is_postgres(db) else 0
+        counts.extend([("queued poll", unqueued)] if unqueued else [])
     return Moved(tuple(counts), state, merged)
 
 
@@ -124,6 +128,29 @@ def _move_state(db: Database, old: str, new: str) -> str:
     )
     db.execute("delete from sources where key = ?", [old])
     return "merged"
+
+
+def _unqueue_polls(db: Database, old: str) -> int:
+    """Forget the polls of `old` queued for PostgreSQL's workers and not begun (every worker
+    is stopped): a batch of its own goes, a shared one loses it; the dispatcher queues the new
+    key's when it is due. Return how many were forgotten."""
+    todo = "status = 'todo' and task_name = "
+    alone = _change(
+        db,
+        f"delete from procrastinate_jobs where ({todo}'presswatch.poll' and args ->> 'source' = ?)"
+        f" or ({todo}'presswatch.polls' and args -> 'sources' = jsonb_build_array(?::text))",
+        old,
+        old,
+    )
+    shared = _change(
+        db,
+        "update procrastinate_jobs set args = jsonb_set(args, '{sources}', (select jsonb_agg(k) "
+        "from jsonb_array_elements(args -> 'sources') k where k <> to_jsonb(?::text))) "
+        f"where {todo}'presswatch.polls' and args -> 'sources' @> jsonb_build_array(?::text)",
+        old,
+        old,
+    )
+    return alone + shared
 
 
 def _count(db: Database, sql: str, *params: object) -> int:

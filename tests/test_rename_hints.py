@@ -5,7 +5,10 @@ config keeps the old key's state, not the empty row that start noted."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from bot.service.renames import note_sources
 from scrapers import Source
@@ -119,3 +122,33 @@ def test_search_follows_a_rename_and_a_title_change(store: Store) -> None:
     store.db.execute("update articles set title = ? where id = ?", ["Talks in Baku", article_id])
     assert search(store.db, "summit") == []  # the text changed: its vector is made again
     assert [h.title for h in search(store.db, "baku", source="tass-en")] == ["Talks in Baku"]
+
+
+@pytest.mark.postgres
+def test_polls_queued_for_the_old_key_are_forgotten(postgres_archive) -> None:
+    store = postgres_archive.open()
+    try:
+        add(store, "Summit in Minsk", source="tass-com")
+        queued = [
+            ("presswatch.polls", {"sources": ["tass-com"]}, "todo"),
+            ("presswatch.polls", {"sources": ["mid", "tass-com", "ria"]}, "todo"),
+            ("presswatch.poll", {"source": "tass-com"}, "todo"),  # an earlier version's
+            ("presswatch.polls", {"sources": ["tass-com"]}, "doing"),  # (no worker: not begun)
+            ("presswatch.polls", {"sources": ["tass-com-ru"]}, "todo"),
+        ]
+        for task, args, status in queued:
+            store.db.execute(
+                "insert into procrastinate_jobs (queue_name, task_name, args, status) "
+                "values ('fleet', ?, ?::jsonb, ?::procrastinate_job_status)",
+                [task, json.dumps(args), status],
+            )
+        moved = rename_source(store.db, "tass-com", "tass-en")
+        assert dict(moved.counts)["queued poll"] == 3
+        left = store.db.execute("select args, status::text from procrastinate_jobs order by id")
+        assert [(args, status) for args, status in left] == [
+            ({"sources": ["mid", "ria"]}, "todo"),
+            ({"sources": ["tass-com"]}, "doing"),
+            ({"sources": ["tass-com-ru"]}, "todo"),
+        ]
+    finally:
+        store.close()
