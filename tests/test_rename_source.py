@@ -153,12 +153,18 @@ def test_check_and_rename_source_on_the_command_line(tmp_path: Path, capsys) -> 
         "warning: tass-en has the url of tass-com in the archive: renamed? "
         "presswatch rename-source tass-com tass-en" + OR_CONFIG.format("tass-com") + "\n"
     )
+    store = Store.open(tmp_path / "archive.db")
+    try:  # reader 8 follows both keys, reader 7 tass-com alone
+        for key in ("tass-com", "tass-en"):
+            store.subscriptions.add(user_id=8, chat_id="8", kind="source", value=key, now=NOW)
+    finally:
+        store.close()
     assert main(["rename-source", "tass-com", "tass-en", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert out.splitlines() == [
         f"renamed tass-com to tass-en in {tmp_path / 'archive.db'}: 2 articles, "
         "1 near-duplicate signature, 2 polls, 1 page waited for, 1 reader alert, "
-        "1 admin alert, its state",
+        "1 admin alert, 1 reader alert on tass-com dropped (on tass-en already), its state",
         f"{config} names tass-en already: start the service again",
     ]
     assert main(["check", "--config", str(config)]) == 0
