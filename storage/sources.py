@@ -32,7 +32,7 @@ class Noted:
     """What a source key was last configured to read, and what the archive holds under it."""
 
     key: str
-    url: str
+    url: str | None  # None: not noted yet (an archive from before m019, not started since)
     link_pattern: str | None
     articles: bool  # it holds articles
     polled: bool  # it was polled under this key
@@ -158,13 +158,13 @@ class Sources:
         return {row[0] for row in self.db.execute(sql).fetchall()}
 
     def noted(self) -> list[Noted]:
-        """Return what each source key was last configured to read (where it was noted), and
-        whether the key holds articles and polls of its own."""
+        """Return what each source key with a state row was last configured to read (where it
+        was noted), and whether the key holds articles and polls of its own."""
         rows = self.db.execute(
             "select s.key, s.url, s.link_pattern, "
             "exists (select 1 from articles a where a.source_key = s.key), "
             "exists (select 1 from runs r where r.source_key = s.key) "
-            "from sources s where s.url is not null order by s.key"
+            "from sources s order by s.key"
         ).fetchall()
         return [Noted(key, url, pattern, bool(a), bool(r)) for key, url, pattern, a, r in rows]
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.service.renames import note_sources
+from bot.service.renames import note_sources, renamed_hints
 from scrapers import Source
 from storage import RunRecord, Store
 from storage.dialect import is_postgres
@@ -58,6 +58,15 @@ def test_an_old_key_without_articles_is_no_rename(store: Store) -> None:
     assert note_sources(store, [politics]) == []
     add(store, "Talks in Minsk", source="tass-news")
     assert len(note_sources(store, [politics])) == 1
+
+
+def test_a_configured_key_polled_before_its_address_was_noted_is_no_rename(store: Store) -> None:
+    politics = Source(key="tass-politics", url=HOME, link_pattern="/politics/")
+    add(store, "Talks in Baku", source="tass-politics")
+    _poll(store, "tass-politics")  # by an older presswatch: its row has no address yet
+    add(store, "Talks in Minsk", source="tass-news")
+    note_sources(store, [NEWS])
+    assert renamed_hints([politics], store.sources.noted()) == []
 
 
 def test_the_hint_after_the_archive_is_renamed_says_the_config_may_follow(store: Store) -> None:

@@ -32,7 +32,7 @@ def renamed_hints(sources: Sequence[Source], noted: Sequence[Noted]) -> list[str
     held = {n.key for n in noted if n.articles or n.polled}
     gone: dict[tuple[str, str | None], list[str]] = {}
     for n in noted:
-        if n.key not in configured and n.articles:
+        if n.url is not None and n.key not in configured and n.articles:
             gone.setdefault(reads(n.url, n.link_pattern), []).append(n.key)
     return [
         f"{source.key} has the url of {old} in the archive: renamed? presswatch rename-source "
