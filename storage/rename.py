@@ -5,7 +5,9 @@ StorageError
 
 Every table that names a source by its key: articles, their near-duplicate signatures, runs,
 pages waited for, the source's state row, readers' source alerts and the admin alerts about it.
-On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008).
+On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008; p018
+moves a search row without recomputing its vector), and polls of the old key queued for the
+workers are forgotten.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
 from .lock import StorageError
 from .subscriptions import SubscriptionKind
 from .transaction import immediate
@@ -38,6 +41,7 @@ class Moved:
 
     counts: tuple[tuple[str, int], ...]
     state: str  # "moved", "merged" (the new key's row kept), or "" when the old key had none
+    alerts_merged: int = 0  # readers' alerts on the old key dropped: they had one on the new
 
 
 def rename_source(db: Database, old: str, new: str, *, merge: bool = False) -> Moved:
@@ -48,17 +52,20 @@ def rename_source(db: Database, old: str, new: str, *, merge: bool = False) -> M
         if taken and not merge:
             raise KeyTaken(f"{new} holds {taken} article{'' if taken == 1 else 's'} already")
         counts = [(thing, _change(db, _MOVE.format(table), new, old)) for table, thing in _KEYED]
+        merged = _merge_alerts(db, old, new)
         counts.append(("reader alert", _move_alerts(db, old, new)))
         alerts = _change(db, "update alerts set subject = ? where subject = ?", new, old)
         counts.append(("admin alert", alerts))
         state = _move_state(db, old, new)
-    return Moved(tuple(counts), state)
+        unqueued = _unqueue_polls(db, old) if is_postgres(db) else 0
+        counts.extend([("queued poll", unqueued)] if unqueued else [])
+    return Moved(tuple(counts), state, merged)
 
 
-def _move_alerts(db: Database, old: str, new: str) -> int:
-    """Make readers' alerts on `old` follow `new`; a reader following both keeps one."""
+def _merge_alerts(db: Database, old: str, new: str) -> int:
+    """Drop readers' alerts on `old` whose reader follows `new` too (one alert is kept)."""
     kind = SubscriptionKind.SOURCE
-    merged = _change(
+    return _change(
         db,
         "delete from subscriptions where kind = ? and value = ? and user_id in "
         "(select user_id from subscriptions where kind = ? and value = ?)",
@@ -67,30 +74,83 @@ def _move_alerts(db: Database, old: str, new: str) -> int:
         kind,
         new,
     )
+
+
+def _move_alerts(db: Database, old: str, new: str) -> int:
+    """Make readers' alerts on `old` follow `new`."""
     # told_paused_at is kept: the service's next start tells its reader the alert is back.
-    moved = _change(
+    kind = SubscriptionKind.SOURCE
+    return _change(
         db, "update subscriptions set value = ? where kind = ? and value = ?", new, kind, old
     )
-    return merged + moved
+
+
+# Columns a merge takes from the old key's row where the new key's is empty; the counters and
+# health are the new key's own once it has polled.
+_COALESCED = (
+    "etag",
+    "last_modified",
+    "last_poll_at",
+    "last_success_at",
+    "last_error",
+    "last_error_at",
+    "next_poll_at",
+    "url",
+    "link_pattern",
+)
 
 
 def _move_state(db: Database, old: str, new: str) -> str:
-    """Move the old key's state row to the new key; when the new key has one (it was polled
-    under it), keep that one, the current state, with the earlier baseline and later arrival."""
+    """Move the old key's state row to the new key. A new key's row that never polled (a start
+    with the renamed config noted its address) gives way to it, lending it its address; one
+    that polled is kept, the current state, with the old row's where it has none, the earlier
+    baseline, the later arrival, and paused if either was."""
     if not _count(db, "select count(*) from sources where key = ?", old):
         return ""
-    if not _count(db, "select count(*) from sources where key = ?", new):
-        db.execute("update sources set key = ? where key = ?", [new, old])
+    row = db.execute("select last_poll_at, url, link_pattern from sources where key = ?", [new])
+    mine = row.fetchone()
+    if mine is None or mine[0] is None:
+        db.execute("delete from sources where key = ?", [new])
+        noted = ", url = ?, link_pattern = ?" if mine is not None and mine[1] is not None else ""
+        db.execute(
+            f"update sources set key = ?{noted} where key = ?",
+            [new, *(mine[1:] if noted else ()), old],
+        )
         return "moved"
+    kept = [f"{c} = coalesce({c}, (select {c} from sources where key = ?))" for c in _COALESCED]
+    either = "(select {}({}) from sources where key in (?, ?))"
     db.execute(
-        "update sources set "
-        "baseline_at = (select min(baseline_at) from sources where key in (?, ?)), "
-        "last_new_at = (select max(last_new_at) from sources where key in (?, ?)) "
-        "where key = ?",
-        [old, new, old, new, new],
+        f"update sources set {', '.join(kept)}, "
+        f"baseline_at = {either.format('min', 'baseline_at')}, "
+        f"last_new_at = {either.format('max', 'last_new_at')}, "
+        f"paused = {either.format('max', 'paused')} where key = ?",
+        [*(old for _ in _COALESCED), old, new, old, new, old, new, new],
     )
     db.execute("delete from sources where key = ?", [old])
     return "merged"
+
+
+def _unqueue_polls(db: Database, old: str) -> int:
+    """Forget the polls of `old` queued for PostgreSQL's workers and not begun (every worker
+    is stopped): a batch of its own goes, a shared one loses it; the dispatcher queues the new
+    key's when it is due. Return how many were forgotten."""
+    todo = "status = 'todo' and task_name = "
+    alone = _change(
+        db,
+        f"delete from procrastinate_jobs where ({todo}'presswatch.poll' and args ->> 'source' = ?)"
+        f" or ({todo}'presswatch.polls' and args -> 'sources' = jsonb_build_array(?::text))",
+        old,
+        old,
+    )
+    shared = _change(
+        db,
+        "update procrastinate_jobs set args = jsonb_set(args, '{sources}', (select jsonb_agg(k) "
+        "from jsonb_array_elements(args -> 'sources') k where k <> to_jsonb(?::text))) "
+        f"where {todo}'presswatch.polls' and args -> 'sources' @> jsonb_build_array(?::text)",
+        old,
+        old,
+    )
+    return alone + shared
 
 
 def _count(db: Database, sql: str, *params: object) -> int:

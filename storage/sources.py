@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
@@ -24,6 +25,17 @@ from .records import (
 from .transaction import immediate, joined
 
 _VALIDATORS = ("etag", "last_modified")
+
+
+@dataclass(frozen=True, slots=True)
+class Noted:
+    """What a source key was last configured to read, and what the archive holds under it."""
+
+    key: str
+    url: str | None  # None: not noted yet (an archive from before m019, not started since)
+    link_pattern: str | None
+    articles: bool  # it holds articles
+    polled: bool  # it was polled under this key
 
 
 class Sources:
@@ -135,27 +147,42 @@ class Sources:
         }
 
     def archived_keys(self) -> set[str]:
-        """Return every source key the archive knows: polled once, or holding articles."""
-        sql = "select key from sources union select distinct source_key from articles"
-        return {r["key"] for r in self.db.query(sql)}
+        """Return every source key the archive holds something under: articles, or polls (a
+        configured key never polled has a state row too, its address: that is not something)."""
+        # Every poll writes the key's state row too: the rows are few, the polls many.
+        sql = (
+            "select s.key from sources s where exists "
+            "(select 1 from runs r where r.source_key = s.key) "
+            "union select distinct source_key from articles"
+        )
+        return {row[0] for row in self.db.execute(sql).fetchall()}
 
-    def addresses(self) -> dict[str, str]:
-        """Return the address each source key was last configured with (where it was noted)."""
-        rows = self.db.execute("select key, url from sources where url is not null").fetchall()
-        return {key: url for key, url in rows}
+    def noted(self) -> list[Noted]:
+        """Return what each source key with a state row was last configured to read (where it
+        was noted), and whether the key holds articles and polls of its own."""
+        rows = self.db.execute(
+            "select s.key, s.url, s.link_pattern, "
+            "exists (select 1 from articles a where a.source_key = s.key), "
+            "exists (select 1 from runs r where r.source_key = s.key) "
+            "from sources s order by s.key"
+        ).fetchall()
+        return [Noted(key, url, pattern, bool(a), bool(r)) for key, url, pattern, a, r in rows]
 
-    def note_addresses(self, urls: dict[str, str]) -> None:
-        """Remember each key's configured address; write only the ones that changed (most
-        starts write nothing, and workers starting together take no row locks)."""
-        changed = sorted(set(urls.items()) - set(self.addresses().items()))
+    def note_addresses(self, reads: dict[str, tuple[str, str | None]]) -> None:
+        """Remember what each key is configured to read, its address and link_pattern; write
+        only the ones that changed (most starts write nothing, and workers starting together
+        take no row locks)."""
+        known = {n.key: (n.url, n.link_pattern) for n in self.noted()}
+        changed = sorted((k, r) for k, r in reads.items() if known.get(k) != r)
         if not changed:
             return
         with immediate(self.db):
-            for key, url in changed:  # in key order: two workers lock the rows alike
+            for key, (url, pattern) in changed:  # in key order: two workers lock the rows alike
                 self.db.execute(
-                    "insert into sources (key, url) values (?, ?) "
-                    "on conflict (key) do update set url = excluded.url",
-                    [key, url],
+                    "insert into sources (key, url, link_pattern) values (?, ?, ?) "
+                    "on conflict (key) do update set url = excluded.url, "
+                    "link_pattern = excluded.link_pattern",
+                    [key, url, pattern],
                 )
 
     def set_paused(self, key: str, *, paused: bool) -> None:

@@ -1,14 +1,19 @@
-"""The same source twice: the config refuses two sources of one address (one line naming both
-keys), and `add` of an address already configured prints its block commented out, so that
-appending its output with `>>` adds nothing."""
+"""The same source twice: the config warns of two sources that read one address with one
+link_pattern (one line naming both keys; a config that worked before the check still starts),
+and `add` of a source already configured (its address and link_pattern) prints its block
+commented out, so that appending its output with `>>` adds nothing."""
 
 from __future__ import annotations
 
+import logging
+import re
 import tomllib
 from pathlib import Path
 
 from bot.cli.main import main
+from bot.config import load_config
 from tests.support.cli import presswatch
+from tests.support.inprocess import serve
 from tests.support.offline import offline_config
 from tests.support.world import write_config
 
@@ -28,18 +33,17 @@ def _with_twin(tmp_path: Path, url_of_alpha=lambda url: url, extra: str = "") ->
     return config
 
 
-def test_check_refuses_two_sources_of_one_address_naming_both(
+def test_check_warns_of_two_sources_of_one_address_naming_both(
     tmp_path: Path, capsys, restore_logging
 ) -> None:
     # The address as written differs (a trailing '#'), as url_key reads it it does not.
     config = _with_twin(tmp_path, lambda url: url + "#")
-    assert main(["check", "--config", str(config)]) == 2
+    assert main(["check", "--config", str(config)]) == 0
     out, err = capsys.readouterr()
-    assert out == ""
-    [line] = err.splitlines()
-    assert line.startswith("presswatch: config error: sources[2] (alpha-copy).url: ")
-    assert "alpha-copy reads the same address as alpha" in line
-    assert "remove one of alpha and alpha-copy" in line
+    assert err == ""
+    [line] = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert line.startswith("warning: sources alpha and alpha-copy read the same address (")
+    assert line.endswith(": alpha-copy stores nothing (every article is alpha's); remove one")
 
 
 def test_two_link_patterns_may_split_one_listing_page(
@@ -51,14 +55,34 @@ def test_two_link_patterns_may_split_one_listing_page(
     split = f'[[sources]]\nkey = "beta-opinion"\nurl = "{beta_url}"\nlink_pattern = "/opinion/"\n'
     config.write_text(text + split)
     assert main(["check", "--config", str(config)]) == 0, capsys.readouterr().err
+    assert "warning: sources" not in capsys.readouterr().out
     twin = split.replace("beta-opinion", "beta-twin").replace("/opinion/", "/news/")
     config.write_text(text + twin)
-    assert main(["check", "--config", str(config)]) == 2
-    assert "beta-twin reads the same address as beta" in capsys.readouterr().err
+    assert main(["check", "--config", str(config)]) == 0
+    assert "sources beta and beta-twin read the same address" in capsys.readouterr().out
 
 
-def test_add_of_a_configured_address_prints_its_block_commented_out(world, tmp_path) -> None:
+def test_a_reload_logs_the_twin_and_is_applied(tmp_path: Path, caplog) -> None:
+    config = offline_config(tmp_path, telegram="https://api.telegram.org/bot")
+    alpha = load_config(config).source("alpha").url
+
+    async def scenario(service):
+        assert "alpha-copy" not in caplog.text  # the running config has no twin
+        config.write_text(config.read_text() + TWIN.format(url=alpha))
+        assert await service.reload()
+        assert "alpha-copy" in [s.key for s in service.app.config.sources]
+
+    with caplog.at_level(logging.WARNING):
+        serve(config, scenario)
+    assert "config: sources alpha and alpha-copy read the same address" in caplog.text
+
+
+def test_add_of_a_configured_source_prints_its_block_commented_out(world, tmp_path) -> None:
     config = write_config(tmp_path, world)
+    # tass-com reads its feed with no link_pattern here: the proposal reads just what it reads.
+    text = config.read_text()
+    pattern = re.search(r"(?m)^link_pattern = .*\n", text[text.index('key = "tass-com"') :])
+    config.write_text(text.replace(pattern.group(0), "", 1))
     feed = world.url("tass-com", "/rss/v2.xml")  # tass-com's own address in the config
     result = presswatch("add", feed, "--key", "tass-en", "--preview", "0", "--config", str(config))
     assert result.returncode == 0, result.stderr
@@ -69,4 +93,20 @@ def test_add_of_a_configured_address_prints_its_block_commented_out(world, tmp_p
     assert '# key = "tass-en"\n' in result.stdout and f'# url = "{feed}"' in result.stdout
     appended = tmp_path / "appended.toml"
     appended.write_text(config.read_text() + "\n" + result.stdout, encoding="utf-8")
-    assert presswatch("check", "--config", str(appended)).returncode == 0
+    checked = presswatch("check", "--config", str(appended))
+    assert checked.returncode == 0 and "tass-en" not in checked.stdout
+
+
+def test_add_of_a_configured_address_with_another_link_pattern_is_a_block(world, tmp_path) -> None:
+    config = write_config(tmp_path, world)  # tass-com reads its feed through a link_pattern
+    feed = world.url("tass-com", "/rss/v2.xml")
+    result = presswatch("add", feed, "--key", "tass-en", "--preview", "0", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    [block] = tomllib.loads(result.stdout)["sources"]  # the config accepts it: it is active
+    assert (block["key"], block["url"], block.get("link_pattern")) == ("tass-en", feed, None)
+    assert f"# Already configured as source tass-com ({feed})." in result.stdout
+    assert "Nothing to append" not in result.stdout
+    appended = tmp_path / "appended.toml"
+    appended.write_text(config.read_text() + "\n" + result.stdout, encoding="utf-8")
+    checked = presswatch("check", "--config", str(appended))
+    assert checked.returncode == 0 and "read the same address" not in checked.stdout

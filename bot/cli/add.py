@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 from bot.app import open_app
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, CommandError, UsageError, published_utc
-from bot.cli.sources import configured_notes, configured_twins
+from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
 from bot.config.checks import language_tag
+from bot.config.sources import reading_twin
 from bot.delivery.render import shorten
 from bot.ingest.discovery import (
     DiscoveryError,
@@ -72,14 +73,13 @@ async def _add(url: str, *, config: Config, key: str | None, preview: int) -> in
         block = toml_block(proposal.fields)
         source = source_from_block(block)
         notes = proposal.notes + configured_notes(config.sources, url, source.url)
-        twins = configured_twins(config.sources, url, source.url)
-        if twins:
-            # Appended with `>>` as the README says, an active block would read the address a
-            # second time (the config refuses that): the proposal is shown, and adds nothing.
+        twin = reading_twin(source, config.sources)
+        if twin is not None:
+            # Appended with `>>` as the README says, an active block would read what the source
+            # reads a second time, and store nothing: the proposal is shown, and adds nothing.
             notes.append(
-                f"Nothing to append: {' and '.join(twins)} reads this address already, so the "
-                f"block is commented out (a new key for it: presswatch rename-source {twins[0]} "
-                "NEW)."
+                f"Nothing to append: {twin.key} reads this address already, so the block is "
+                f"commented out (a new key for it: presswatch rename-source {twin.key} NEW)."
             )
             block = "".join(f"# {line}\n" for line in block.splitlines())
         print("".join(f"# {note}\n" for note in notes) + block)

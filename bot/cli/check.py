@@ -70,8 +70,8 @@ def renamed_warnings(config: Config) -> list[str]:
         return []
     try:
         with open_archive(config, read_only=True) as store:
-            return renamed_hints(config.sources, store.sources.addresses())
-    except StorageError:  # an archive from before m019 knows no addresses yet
+            return renamed_hints(config.sources, store.sources.noted())
+    except StorageError:  # an archive from before m020 knows no link_patterns yet
         return []
 
 

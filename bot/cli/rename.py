@@ -42,6 +42,9 @@ def _cmd_rename(args: argparse.Namespace) -> int:
         )
     where, moved = _move(config, old, new, merge=args.merge)
     told = [counted(n, thing) for thing, n in moved.counts if n]
+    if moved.alerts_merged:  # their readers follow NEW already: not moved, and not lost
+        n = moved.alerts_merged
+        told.append(f"{n} reader alert{'' if n == 1 else 's'} on {old} dropped (on {new} already)")
     state = {"moved": "its state", "merged": f"its state (merged into {new}'s)"}.get(moved.state)
     print(f"renamed {old} to {new} in {where}: " + ", ".join([*told, *filter(None, [state])]))
     print(_config_step(config, old, new))
@@ -60,8 +63,10 @@ def _move(config: Config, old: str, new: str, *, merge: bool) -> tuple[str, Move
         try:
             stack.enter_context(backend.lock(role="rename-source"))
         except AlreadyRunning as exc:
+            every = "; every worker on every machine" if backend.dialect == "postgresql" else ""
             raise CommandError(
-                f"{exc} (the service: `systemctl stop presswatch`), then rename; nothing was moved"
+                f"{exc} (the service: `systemctl stop presswatch`{every}), then rename; nothing "
+                "was moved"
             ) from exc
         store = stack.enter_context(open_store(config, backend, Archive.WRITE))
         if old not in store.sources.archived_keys():

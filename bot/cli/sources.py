@@ -34,7 +34,8 @@ def _args_add(sub: argparse.ArgumentParser) -> None:
 
 
 def configured_twins(sources: tuple[Source, ...], *urls: str) -> list[str]:
-    """Return the keys of the configured sources that read one of these addresses."""
+    """Return the keys of the configured sources at one of these addresses (said in a note;
+    whether `add` comments its block out is bot.config.sources.reading_twin's to say)."""
     keys = {url_key(u) for u in urls}
     return [s.key for s in sources if url_key(s.url) in keys]
 

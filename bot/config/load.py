@@ -54,7 +54,7 @@ from bot.config.model import (
     closest_names,
     did_you_mean,
 )
-from bot.config.sources import SourceReader
+from bot.config.sources import read_source, twin_warnings
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config, unlabelled
 from bot.config.workers import read_workers
@@ -118,7 +118,7 @@ def config_from_dict(
     stated_sources = "sources" in root.data
     storage_path, storage_url = _storage(root.table("storage"), path, archive_in_use)
     # Read before the channels, whose filters must name them.
-    sources, taxonomy = _each(root, "sources", SourceReader(), "key"), _taxonomy(root)
+    sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
     # Every block's key, a block with its own mistake too: it is not also an unknown source.
     keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
     filters = _Known(
@@ -146,6 +146,7 @@ def config_from_dict(
     warnings = () if values["sources"] or stated_sources else (NO_SOURCES,)
     warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
     warnings += unlabelled(values["taxonomy"]) if "taxonomy" in values else ()
+    warnings += twin_warnings(values.get("sources", ()))
     return Config(**values, warnings=warnings)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
 from bot.config.checks import (
     css,
@@ -58,28 +59,32 @@ def read_source(t: Table) -> Source | None:
     return Source(**values) if t.ok else None
 
 
-class SourceReader:
-    """Read [[sources]] entries as `read_source` does, and refuse one that reads what an earlier
-    one reads (the same address and link_pattern)."""
+def reads(url: str, link_pattern: str | None) -> tuple[str, str | None]:
+    """Return what a source reads: its address as url_key compares it, and its link_pattern.
+    Two sources alike in both store the same articles (the second nothing); two patterns on one
+    listing page split it."""
+    return url_key(url), link_pattern
 
-    def __init__(self) -> None:
-        self._read: dict[tuple[str, str | None], Source] = {}
 
-    def __call__(self, t: Table) -> Source | None:
-        source = read_source(t)
-        if source is None:
-            return None
-        # The second finds every article stored by the first already, so it polls for ever and
-        # stores nothing; two patterns on one listing page split it, and are allowed.
-        twin = self._read.setdefault((url_key(source.url), source.link_pattern), source)
-        if twin is not source:
-            t.report(
-                "url",
-                f"{source.key} reads the same address as {twin.key} ({twin.url})"
+def reading_twin(source: Source, others: Iterable[Source]) -> Source | None:
+    """Return the first of `others` that reads what `source` reads, or None."""
+    mine = reads(source.url, source.link_pattern)
+    return next((o for o in others if reads(o.url, o.link_pattern) == mine), None)
+
+
+def twin_warnings(sources: Sequence[Source]) -> tuple[str, ...]:
+    """Say of each source that reads what an earlier one reads that it stores nothing (a config
+    that worked before this was checked still starts)."""
+    lines = []
+    for i, source in enumerate(sources):
+        twin = reading_twin(source, sources[:i])
+        if twin is not None:
+            lines.append(
+                f"sources {twin.key} and {source.key} read the same address ({twin.url})"
                 + (" with the same link_pattern" if source.link_pattern else "")
-                + f": it would store nothing; remove one of {twin.key} and {source.key}",
+                + f": {source.key} stores nothing (every article is {twin.key}'s); remove one"
             )
-        return source
+    return tuple(lines)
 
 
 def _dateline(value: str) -> bool:

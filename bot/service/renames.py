@@ -1,41 +1,54 @@
-"""Spot a source key renamed in the config: its address is one the archive knows under a key the
-config no longer has, whose articles, state and readers' alerts stay with that old key."""
+"""Spot a source key renamed in the config: a configured source reads what the archive knows
+under a key the config no longer has, whose articles, state and readers' alerts stay with it.
+
+A source is what it reads (its address and link_pattern, as the config's twin check compares
+them), and a hint is given only while it may still be followed: the configured key holds no
+articles and no polls of its own (a rename is spotted at the first check or start after it), and
+the old key holds articles. A source removed and another added on purpose to read the same is
+hinted at until the new one's first poll.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from scrapers import Source, url_key
+from bot.config.sources import reads
+from scrapers import Source
 
 if TYPE_CHECKING:
     from storage import Store
+    from storage.sources import Noted
 
 log = logging.getLogger(__name__)
 
 
-def renamed_hints(sources: Sequence[Source], known: Mapping[str, str]) -> list[str]:
-    """Return a line for each configured source whose address the archive knows (`known`: key ->
-    address) under a key the config no longer has."""
+def renamed_hints(sources: Sequence[Source], noted: Sequence[Noted]) -> list[str]:
+    """Return a line for each configured source, holding nothing yet, that reads what the archive
+    knows (`noted`, storage's Sources.noted) under a key the config no longer has, holding
+    articles."""
     configured = {source.key for source in sources}
-    gone: dict[str, list[str]] = {}
-    for key, url in sorted(known.items()):
-        if key not in configured:
-            gone.setdefault(url_key(url), []).append(key)
+    held = {n.key for n in noted if n.articles or n.polled}
+    gone: dict[tuple[str, str | None], list[str]] = {}
+    for n in noted:
+        if n.url is not None and n.key not in configured and n.articles:
+            gone.setdefault(reads(n.url, n.link_pattern), []).append(n.key)
     return [
-        f"{source.key} has the url of {old} in the archive: renamed? "
-        f"presswatch rename-source {old} {source.key}"
+        f"{source.key} has the url of {old} in the archive: renamed? presswatch rename-source "
+        f'{old} {source.key} (or, when the archive was renamed first, set key = "{old}" in the '
+        "config)"
         for source in sources
-        for old in gone.get(url_key(source.url), [])
+        if source.key not in held
+        for old in gone.get(reads(source.url, source.link_pattern), [])
     ]
 
 
 def note_sources(store: Store, sources: Sequence[Source]) -> list[str]:
-    """Remember each configured source's address in a writable archive, and log (and return)
+    """Remember what each configured source reads in a writable archive, and log (and return)
     the sources that look renamed."""
-    hints = renamed_hints(sources, store.sources.addresses())
-    store.sources.note_addresses({source.key: source.url for source in sources})
+    hints = renamed_hints(sources, store.sources.noted())
+    store.sources.note_addresses({s.key: (s.url, s.link_pattern) for s in sources})
     for hint in hints:
         log.warning("config: %s", hint)
     return hints

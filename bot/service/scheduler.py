@@ -207,6 +207,8 @@ class Service(PollJobs):
                 return False
             if self._stop.is_set():
                 return False
+            for warning in new.warnings:  # as the start logs them
+                log.warning("config: %s", warning)
             change = compare(old, new)
             reconfigure(self.app, applicable(old, new))
             if self._chatting is not None:

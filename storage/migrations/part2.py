@@ -26,3 +26,10 @@ def m018_articles_language_index(db: Database) -> None:
 def m019_source_addresses(db: Database) -> None:
     """Remember each source key's configured address (`sources.url`): a key renamed is spotted."""
     db["sources"].add_column("url", str)
+
+
+@migrations()
+def m020_source_link_patterns(db: Database) -> None:
+    """Remember each source key's configured link_pattern beside its address: a source is what
+    it reads, the address and the pattern (two sources may split one listing page)."""
+    db["sources"].add_column("link_pattern", str)

@@ -187,3 +187,48 @@ def p015_articles_language_index(db: PgDatabase) -> None:
 def p016_source_addresses(db: PgDatabase) -> None:
     """Remember the address each source key was configured with (SQLite's m019)."""
     db.execute("alter table sources add column url text")
+
+
+@migration
+def p017_source_link_patterns(db: PgDatabase) -> None:
+    """Remember each source key's configured link_pattern beside its address (SQLite's m020)."""
+    db.execute("alter table sources add column link_pattern text")
+
+
+@migration
+def p018_search_vector_on_text_changes(db: PgDatabase) -> None:
+    """Recompute an article's search vector only when its text changes (title, lead, body or
+    language); a change of source or publication time alone moves the search row's copies of
+    them. A rename (`presswatch rename-source`) recomputed every vector it moved: 20,000 articles
+    of 3 kB took 16.8 s (about 7 minutes at 500,000, in one transaction), 1.0 s without."""
+    run(
+        db,
+        """
+        drop trigger articles_search_update on articles;
+        create trigger articles_search_update after update on articles for each row
+            when (old.title is distinct from new.title or old.lead is distinct from new.lead
+                  or old.body is distinct from new.body or old.lang is distinct from new.lang)
+            execute function presswatch_index_article();
+        create function presswatch_place_article() returns trigger language plpgsql as $$
+            begin
+                update article_search
+                    set source_key = new.source_key, published_at = new.published_at
+                    where id = new.id;
+                if not found then
+                    insert into article_search (id, source_key, lang, published_at, sv)
+                    values (new.id, new.source_key, new.lang, new.published_at,
+                            presswatch_vector(new.lang, new.title, new.lead, new.body));
+                end if;
+                return null;
+            end $$;
+        create trigger articles_search_place after update of source_key, published_at
+            on articles for each row
+            when ((old.source_key is distinct from new.source_key
+                   or old.published_at is distinct from new.published_at)
+                  and old.title is not distinct from new.title
+                  and old.lead is not distinct from new.lead
+                  and old.body is not distinct from new.body
+                  and old.lang is not distinct from new.lang)
+            execute function presswatch_place_article()
+        """,
+    )
