@@ -287,6 +287,7 @@ class Composer:
             chat_id=first.chat_id,
             text=part.html,
             plain=part.plain,
+            console=part.console,
             html=True,
             thread_id=channel.message_thread_id if channel else None,
             silent=channel.disable_notification if channel else False,

@@ -36,11 +36,13 @@ MAX_ENTRIES = 40  # each entry is two entities (bold, link); Telegram allows abo
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
     """One article of a digest, as HTML and as the text Telegram will count, and the heading
-    (its source's name) it is listed under."""
+    (its source's name) it is listed under, and its address (the console prints it: plain text
+    has no links, and Telegram does not count an address behind a link)."""
 
     html: str
     plain: str
     group: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,13 @@ class DigestHead:
 
 @dataclass(frozen=True, slots=True)
 class DigestPart:
-    """One digest message: which entries (by index) it holds, its HTML and its plain text."""
+    """One digest message: which entries (by index) it holds, its HTML and its plain text, and
+    the plain text with each entry's address under it, as the console prints it."""
 
     indexes: tuple[int, ...]
     html: str
     plain: str
+    console: str = ""
 
 
 def quiet_until(moment: datetime, quiet: tuple[str, str] | None, zone: str) -> datetime | None:
@@ -143,6 +147,7 @@ def digest_entry(
         html=f'• <a href="{href}">{escape_html(title)}</a>{escape_html(tail)}',
         plain=f"• {title}{tail}",
         group=source_name,
+        url=url,
     )
 
 
@@ -228,7 +233,7 @@ def _text(
     continued: str | None = None,
 ) -> DigestPart:
     """Join the chosen entries under their sources' names, after the heading."""
-    html_blocks, plain_blocks = [], []
+    html_blocks, plain_blocks, console_blocks = [], [], []
     if head:
         mark = ""
         if number:
@@ -240,14 +245,23 @@ def _text(
         html_blocks.append(first.replace("</b>", f"{mark}</b>", 1) + ("\n" + rest if rest else ""))
         first, _, rest = head.plain.partition("\n")
         plain_blocks.append(first + mark + ("\n" + rest if rest else ""))
+        console_blocks.append(plain_blocks[-1])
     groups: dict[str, list[DigestEntry]] = {}
     for i in indexes:
         groups.setdefault(entries[i].group, []).append(entries[i])
     for group, members in groups.items():
         named = [f"<b>{escape_html(group)}</b>"] if group else []
         html_blocks.append("\n".join([*named, *(e.html for e in members)]))
-        plain_blocks.append("\n".join([*([group] if group else []), *(e.plain for e in members)]))
-    return DigestPart(tuple(indexes), "\n\n".join(html_blocks), "\n\n".join(plain_blocks))
+        named_plain = [group] if group else []
+        plain_blocks.append("\n".join([*named_plain, *(e.plain for e in members)]))
+        linked = (f"{e.plain}\n  {e.url}" if e.url else e.plain for e in members)
+        console_blocks.append("\n".join([*named_plain, *linked]))
+    return DigestPart(
+        tuple(indexes),
+        "\n\n".join(html_blocks),
+        "\n\n".join(plain_blocks),
+        "\n\n".join(console_blocks),
+    )
 
 
 def _continued(lang: str) -> str:
