@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from bot.delivery.digest import digest_entry
 from bot.delivery.telegram import ConsoleSender
-from tests.support.relay import START, FakeTime, add, channel, deliver, make_config, relay_for
+from tests.support.relay import (
+    START,
+    FakeTime,
+    add,
+    article,
+    channel,
+    deliver,
+    make_config,
+    relay_for,
+)
+
+MSK = "Europe/Moscow"
 
 
 def test_a_digest_printed_on_the_console_gives_each_article_s_address(tmp_path, store) -> None:
@@ -30,3 +42,22 @@ def test_a_digest_printed_on_the_console_gives_each_article_s_address(tmp_path, 
         "  https://tass.com/politics/1",
         "",
     ]
+
+
+def test_a_digest_s_entries_read_the_channel_s_zone_as_its_heading_does() -> None:
+    # A source with no zone (UTC) in a Moscow channel's Russian digest: "МСК", as the heading.
+    moment = datetime(2026, 12, 7, 12, 16, tzinfo=UTC)
+    entry = digest_entry(
+        article(1, published=moment), source_name="ТАСС", zone=MSK, lang="ru", source_zone="UTC"
+    )
+    assert entry.plain == "• Title 1 · 07.12.2026 15:16 МСК"
+
+
+def test_a_source_s_day_alone_stays_that_day_in_another_zone_s_digest() -> None:
+    # odkb-csto.org gives 02.02.2021 alone (midnight in Moscow); a UTC channel's digest says
+    # that day, not "01.02.2021 21:00 UTC", a day and a time nobody gave.
+    moment = datetime(2021, 2, 1, 21, 0, tzinfo=UTC)
+    entry = digest_entry(
+        article(1, published=moment), source_name="CSTO", zone="UTC", source_zone=MSK
+    )
+    assert entry.plain == "• Title 1 · 02.02.2021"

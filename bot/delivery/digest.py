@@ -16,8 +16,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery.render import (
+    day_only,
     escape_html,
     link_label,
+    local_time,
     shorten,
     shown_time,
     utf16_len,
@@ -132,15 +134,25 @@ def hold_until(
 
 
 def digest_entry(
-    article: Article, *, source_name: str, zone: str, lang: str | None = None
+    article: Article,
+    *,
+    source_name: str,
+    zone: str,
+    lang: str | None = None,
+    source_zone: str | None = None,
 ) -> DigestEntry:
-    """Render one article for a digest: its linked title and local time (its zone named for
-    readers of `lang`, the digest's language; by default the article's), under its source."""
+    """Render one article for a digest: its linked title and its time in `zone` (the channel's,
+    as the heading's: one zone in one digest; its name for readers of `lang`, the digest's
+    language, by default the article's), under its source. A source that gives only the day
+    (midnight in `source_zone`, by default `zone`) shows that day alone."""
     url = without_trackers(article.url)
     label = link_label(url)  # the same short address as a post shows, for an untitled article
     title = shorten(article.title, 300) if article.title.strip() else label
     words = article.lang if lang is None else lang
-    when = shown_time(article.published, zone, words) if article.published else ""
+    moment, own = article.published, source_zone or zone
+    when = ""
+    if moment is not None:
+        when = shown_time(moment, own) if day_only(moment, own) else local_time(moment, zone, words)
     href = html.escape(url, quote=True)
     tail = f" · {when}" if when else ""
     return DigestEntry(
