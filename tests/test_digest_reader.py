@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from bot.delivery.digest import digest_entry
+import pytest
+
+from bot.delivery.digest import DigestEntry, digest_entry, digest_head, pack_digest
+from bot.delivery.render import utf16_len
 from bot.delivery.telegram import ConsoleSender
 from tests.support.relay import (
     START,
@@ -61,3 +64,22 @@ def test_a_source_s_day_alone_stays_that_day_in_another_zone_s_digest() -> None:
         article(1, published=moment), source_name="CSTO", zone="UTC", source_zone=MSK
     )
     assert entry.plain == "• Title 1 · 02.02.2021"
+
+
+@pytest.mark.parametrize(
+    ("count", "budget", "sizes"),
+    [
+        (45, 4000, [23, 22]),  # was 40 + 5
+        (81, 4000, [27, 27, 27]),  # was 40 + 40 + 1
+        (100, 4000, [34, 33, 33]),  # was 40 + 40 + 20
+        (40, 4000, [40]),  # one message when one fits
+        (4, 150, [2, 2]),  # the budget's limit: three entries fit under the heading; was 3 + 1
+    ],
+)
+def test_a_split_digest_s_parts_are_as_even_as_the_limits_allow(count, budget, sizes) -> None:
+    entries = [DigestEntry(html=f"• {'x' * 28}", plain=f"• {'x' * 28}", group="TASS")] * count
+    head = digest_head(count, sources=1, period=None, zone="UTC", lang="en")
+    parts = pack_digest(entries, head=head, budget=budget)
+    assert [len(p.indexes) for p in parts] == sizes
+    assert [i for p in parts for i in p.indexes] == list(range(count))
+    assert all(utf16_len(p.plain) <= budget for p in parts)

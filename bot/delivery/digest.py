@@ -202,25 +202,59 @@ def pack_digest(
     max_entries: int = MAX_ENTRIES,
 ) -> list[DigestPart]:
     """Pack entries, grouped by source in order of first appearance, into messages under
-    `budget` units, splitting only between entries; a split digest's heading says "(1/2)"."""
+    `budget` units, splitting only between entries; a split digest's heading says "(1/2)".
+
+    As few parts as the limits allow, as even as they allow: 45 articles go 23 + 22, not 40 + 5."""
     first_seen = {e.group: i for i, e in reversed(list(enumerate(entries)))}
     order = sorted(range(len(entries)), key=lambda i: (first_seen[entries[i].group], i))
     # What numbering the parts may add to the heading: " (2/3)".
     room = budget - (len(" (99/99)") if head else 0)
-    parts: list[list[int]] = []
-    for index in order:
-        if (
-            parts
-            and len(parts[-1]) < max_entries
-            and utf16_len(_text(entries, [*parts[-1], index], head).plain) <= room
-        ):
-            parts[-1].append(index)
+    parts = _fill(entries, order, head, room, max_entries)
+    # Filling each part in turn gives the fewest parts; with that many, the smallest cap on a
+    # part's entries that still needs no more parts spreads the articles evenly.
+    # (Fewer parts never come of a smaller cap: search it by halves.)
+    low, high = math.ceil(len(order) / max(len(parts), 1)), max_entries
+    while low < high:
+        middle = (low + high) // 2
+        even = _fill(entries, order, head, room, middle)
+        if len(even) == len(parts):
+            parts, high = even, middle
         else:
-            parts.append([index])
+            low = middle + 1
+    # Then each part's share of what is left (1,000 at 30 a part: 30s and 29s, not 33 × 30 + 10).
+    shared = _fill(entries, order, head, room, high, parts=len(parts))
     return [
         _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
-        for n, indexes in enumerate(parts, start=1)
+        for n, indexes in enumerate(shared if len(shared) == len(parts) else parts, start=1)
     ]
+
+
+def _fill(
+    entries: list[DigestEntry],
+    order: list[int],
+    head: DigestHead | None,
+    room: int,
+    cap: int,
+    *,
+    parts: int | None = None,
+) -> list[list[int]]:
+    """Fill each part in turn with entries (in `order`) while it holds under `cap` of them and
+    its text fits `room`; aiming at `parts` parts, each holds at most its share of the rest."""
+    filled: list[list[int]] = []
+    limit = cap
+    for done, index in enumerate(order):
+        if (
+            filled
+            and len(filled[-1]) < limit
+            and utf16_len(_text(entries, [*filled[-1], index], head).plain) <= room
+        ):
+            filled[-1].append(index)
+            continue
+        filled.append([index])
+        if parts is not None:
+            share = math.ceil((len(order) - done) / max(parts - len(filled) + 1, 1))
+            limit = min(cap, share)
+    return filled
 
 
 def digest_part(
