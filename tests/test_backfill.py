@@ -188,7 +188,8 @@ def test_a_site_that_repeats_its_last_page_stops_the_walk(world, tmp_path) -> No
     assert "stopped: page 3 repeats page 2" in result.stderr
     assert "backfill [###" in result.stderr and "1/10" in result.stderr
     bar = last_bar(result.stderr)
-    assert "10/10 100%" in bar and bar.endswith("page 3 repeats page 2: the end of the archive")
+    # The bar counts the pages read, as the summary does: page 3, a repeat, is not one.
+    assert "1/1 100%" in bar and bar.endswith("page 3 repeats page 2: the end of the archive")
 
 
 def test_a_missing_last_page_finishes_the_bar_and_says_so(world, tmp_path) -> None:
@@ -200,7 +201,9 @@ def test_a_missing_last_page_finishes_the_bar_and_says_so(world, tmp_path) -> No
     result = presswatch(*args, token=None)
     assert result.returncode == 0, result.stderr
     bar = last_bar(result.stderr)
-    assert bar.startswith("##############################] 3/3 100%")
+    # Pages 2 and 3 read, as the summary says; page 4 is not counted as read.
+    assert "read 2 pages" in result.stderr
+    assert bar.startswith("##############################] 2/2 100%")
     assert bar.endswith("page 4 missing (404): the end of the archive")
 
 

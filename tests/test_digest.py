@@ -269,11 +269,11 @@ def test_a_digest_has_a_heading_and_lists_its_articles_by_source_each_linked(
         "3 articles from 2 sources",
         "",
         "TASS",
-        "• Title 0 · 28.11.2026 09:00 UTC",
-        "• Title 2 · 28.11.2026 09:00 UTC",
+        "• Title 0 · 28.11.2026 12:00 MSK",
+        "• Title 2 · 28.11.2026 12:00 MSK",
         "",
         "BelTA",
-        "• Title 1 · 28.11.2026 09:00 UTC",
+        "• Title 1 · 28.11.2026 12:00 MSK",
     ]
     assert all(
         f'<a href="https://tass.com/politics/{n}">Title {n}</a>' in digest.text for n in range(3)

@@ -199,3 +199,24 @@ def test_metered_sender_counts_outcomes_and_flood_waits() -> None:
     assert counters.value("posts_sent", channel="main") == 1
     assert counters.value("telegram_sends", channel="personal", outcome="retrylater") == 1
     assert counters.value("telegram_flood_waits", channel="personal") == 0
+
+
+def test_a_channel_with_nothing_waiting_has_ages_of_zero_not_no_series(archive) -> None:
+    # README calls the oldest due age the one to alert on: a channel whose outbox is empty (a
+    # new one, or all sent) reads 0, as its outbox_posts do, and "personal" (failed rows only,
+    # none pending) too; an alert on the series sees every channel.
+    config, _ = archive
+    mon = Monitor(
+        config.storage_path,
+        Counters(),
+        sources=[s.key for s in config.sources],
+        channels=["main", "quiet"],
+        scheduler_state=lambda: "running",
+    )
+    families = scrape(mon)
+    for name in ("oldest_due", "oldest_pending"):
+        for channel in ("quiet", "personal"):
+            age = value(families, f"presswatch_outbox_{name}_age_seconds", channel=channel)
+            assert age == 0, (name, channel)
+        assert value(families, f"presswatch_outbox_{name}_age_seconds", channel="main") > 0
+    assert value(families, "presswatch_outbox_posts", channel="quiet", state="pending") == 0

@@ -48,6 +48,16 @@ def test_a_long_address_is_clipped_and_a_digest_says_how_many_more() -> None:
     assert sent_label(rows[1:]) == "main <- post 2 tass-ru https://tass.com/politics/2"
 
 
+def test_a_large_digest_keeps_one_bounded_line() -> None:
+    # A digest of 1,000 rows names its first three ids and its last, and counts the rest.
+    rows = [_row(n, f"https://tass.com/politics/{n}") for n in range(1, 1001)]
+    label = sent_label(rows)
+    assert label == "main <- post 1, 2, 3, … 1000 tass-ru https://tass.com/politics/1 and 999 more"
+    assert sent_label(rows[:4]) == (
+        "main <- post 1, 2, 3, 4 tass-ru https://tass.com/politics/1 and 3 more"
+    )
+
+
 def _row(n: int, url: str) -> OutboxItem:
     """Return a synthetic pending row of channel main."""
     article = Article(url=url, canonical_url=url, title=f"Title {n}")

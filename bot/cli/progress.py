@@ -36,6 +36,13 @@ class Progress:
         if self._enabled and (self._drawn_at is None or now - self._drawn_at >= self._every):
             self._draw(now)
 
+    def settle(self, *, note: str = "") -> None:
+        """End early with nothing left to do: the total becomes what was done ("2/2 100%", not
+        "3/3" counting pages past an archive's end as read), and redraw."""
+        self.total, self.note = self.count, note or self.note
+        if self._enabled:
+            self._draw(self._clock())
+
     def finish(self, summary: str) -> None:
         """Draw the bar one last time, end its line, and print the summary line (always)."""
         if self._enabled:

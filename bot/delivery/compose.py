@@ -265,7 +265,9 @@ class Composer:
         return parts
 
     def _digest_entries(self, items: Sequence[OutboxItem], lang: str) -> list[DigestEntry]:
-        """Render each row's article as a digest entry under its source's name."""
+        """Render each row's article as a digest entry under its source's name, its time in the
+        channel's zone, as the heading's period (one digest, one zone)."""
+        channel = self.channel(items[0].channel) if items else None
         entries = []
         for item in items:
             source = self._sources.get(item.source_key)
@@ -273,8 +275,9 @@ class Composer:
                 digest_entry(
                     item.article,
                     source_name=source.display_name if source else item.source_key,
-                    zone=source.timezone if source else "UTC",
+                    zone=channel.timezone if channel else "UTC",
                     lang=lang,  # one message, one way of naming zones ("MSK" or "МСК")
+                    source_zone=source.timezone if source else "UTC",
                 )
             )
         return entries
@@ -287,6 +290,7 @@ class Composer:
             chat_id=first.chat_id,
             text=part.html,
             plain=part.plain,
+            console=part.console,
             html=True,
             thread_id=channel.message_thread_id if channel else None,
             silent=channel.disable_notification if channel else False,

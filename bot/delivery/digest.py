@@ -16,8 +16,10 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.delivery.render import (
+    day_only,
     escape_html,
     link_label,
+    local_time,
     shorten,
     shown_time,
     utf16_len,
@@ -36,11 +38,13 @@ MAX_ENTRIES = 40  # each entry is two entities (bold, link); Telegram allows abo
 @dataclass(frozen=True, slots=True)
 class DigestEntry:
     """One article of a digest, as HTML and as the text Telegram will count, and the heading
-    (its source's name) it is listed under."""
+    (its source's name) it is listed under, and its address (the console prints it: plain text
+    has no links, and Telegram does not count an address behind a link)."""
 
     html: str
     plain: str
     group: str = ""
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +57,13 @@ class DigestHead:
 
 @dataclass(frozen=True, slots=True)
 class DigestPart:
-    """One digest message: which entries (by index) it holds, its HTML and its plain text."""
+    """One digest message: which entries (by index) it holds, its HTML and its plain text, and
+    the plain text with each entry's address under it, as the console prints it."""
 
     indexes: tuple[int, ...]
     html: str
     plain: str
+    console: str = ""
 
 
 def quiet_until(moment: datetime, quiet: tuple[str, str] | None, zone: str) -> datetime | None:
@@ -128,21 +134,32 @@ def hold_until(
 
 
 def digest_entry(
-    article: Article, *, source_name: str, zone: str, lang: str | None = None
+    article: Article,
+    *,
+    source_name: str,
+    zone: str,
+    lang: str | None = None,
+    source_zone: str | None = None,
 ) -> DigestEntry:
-    """Render one article for a digest: its linked title and local time (its zone named for
-    readers of `lang`, the digest's language; by default the article's), under its source."""
+    """Render one article for a digest: its linked title and its time in `zone` (the channel's,
+    as the heading's: one zone in one digest; its name for readers of `lang`, the digest's
+    language, by default the article's), under its source. A source that gives only the day
+    (midnight in `source_zone`, by default `zone`) shows that day alone."""
     url = without_trackers(article.url)
     label = link_label(url)  # the same short address as a post shows, for an untitled article
     title = shorten(article.title, 300) if article.title.strip() else label
     words = article.lang if lang is None else lang
-    when = shown_time(article.published, zone, words) if article.published else ""
+    moment, own = article.published, source_zone or zone
+    when = ""
+    if moment is not None:
+        when = shown_time(moment, own) if day_only(moment, own) else local_time(moment, zone, words)
     href = html.escape(url, quote=True)
     tail = f" · {when}" if when else ""
     return DigestEntry(
         html=f'• <a href="{href}">{escape_html(title)}</a>{escape_html(tail)}',
         plain=f"• {title}{tail}",
         group=source_name,
+        url=url,
     )
 
 
@@ -185,25 +202,59 @@ def pack_digest(
     max_entries: int = MAX_ENTRIES,
 ) -> list[DigestPart]:
     """Pack entries, grouped by source in order of first appearance, into messages under
-    `budget` units, splitting only between entries; a split digest's heading says "(1/2)"."""
+    `budget` units, splitting only between entries; a split digest's heading says "(1/2)".
+
+    As few parts as the limits allow, as even as they allow: 45 articles go 23 + 22, not 40 + 5."""
     first_seen = {e.group: i for i, e in reversed(list(enumerate(entries)))}
     order = sorted(range(len(entries)), key=lambda i: (first_seen[entries[i].group], i))
     # What numbering the parts may add to the heading: " (2/3)".
     room = budget - (len(" (99/99)") if head else 0)
-    parts: list[list[int]] = []
-    for index in order:
-        if (
-            parts
-            and len(parts[-1]) < max_entries
-            and utf16_len(_text(entries, [*parts[-1], index], head).plain) <= room
-        ):
-            parts[-1].append(index)
+    parts = _fill(entries, order, head, room, max_entries)
+    # Filling each part in turn gives the fewest parts; with that many, the smallest cap on a
+    # part's entries that still needs no more parts spreads the articles evenly.
+    # (Fewer parts never come of a smaller cap: search it by halves.)
+    low, high = math.ceil(len(order) / max(len(parts), 1)), max_entries
+    while low < high:
+        middle = (low + high) // 2
+        even = _fill(entries, order, head, room, middle)
+        if len(even) == len(parts):
+            parts, high = even, middle
         else:
-            parts.append([index])
+            low = middle + 1
+    # Then each part's share of what is left (1,000 at 30 a part: 30s and 29s, not 33 × 30 + 10).
+    shared = _fill(entries, order, head, room, high, parts=len(parts))
     return [
         _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
-        for n, indexes in enumerate(parts, start=1)
+        for n, indexes in enumerate(shared if len(shared) == len(parts) else parts, start=1)
     ]
+
+
+def _fill(
+    entries: list[DigestEntry],
+    order: list[int],
+    head: DigestHead | None,
+    room: int,
+    cap: int,
+    *,
+    parts: int | None = None,
+) -> list[list[int]]:
+    """Fill each part in turn with entries (in `order`) while it holds under `cap` of them and
+    its text fits `room`; aiming at `parts` parts, each holds at most its share of the rest."""
+    filled: list[list[int]] = []
+    limit = cap
+    for done, index in enumerate(order):
+        if (
+            filled
+            and len(filled[-1]) < limit
+            and utf16_len(_text(entries, [*filled[-1], index], head).plain) <= room
+        ):
+            filled[-1].append(index)
+            continue
+        filled.append([index])
+        if parts is not None:
+            share = math.ceil((len(order) - done) / max(parts - len(filled) + 1, 1))
+            limit = min(cap, share)
+    return filled
 
 
 def digest_part(
@@ -228,7 +279,7 @@ def _text(
     continued: str | None = None,
 ) -> DigestPart:
     """Join the chosen entries under their sources' names, after the heading."""
-    html_blocks, plain_blocks = [], []
+    html_blocks, plain_blocks, console_blocks = [], [], []
     if head:
         mark = ""
         if number:
@@ -240,14 +291,23 @@ def _text(
         html_blocks.append(first.replace("</b>", f"{mark}</b>", 1) + ("\n" + rest if rest else ""))
         first, _, rest = head.plain.partition("\n")
         plain_blocks.append(first + mark + ("\n" + rest if rest else ""))
+        console_blocks.append(plain_blocks[-1])
     groups: dict[str, list[DigestEntry]] = {}
     for i in indexes:
         groups.setdefault(entries[i].group, []).append(entries[i])
     for group, members in groups.items():
         named = [f"<b>{escape_html(group)}</b>"] if group else []
         html_blocks.append("\n".join([*named, *(e.html for e in members)]))
-        plain_blocks.append("\n".join([*([group] if group else []), *(e.plain for e in members)]))
-    return DigestPart(tuple(indexes), "\n\n".join(html_blocks), "\n\n".join(plain_blocks))
+        named_plain = [group] if group else []
+        plain_blocks.append("\n".join([*named_plain, *(e.plain for e in members)]))
+        linked = (f"{e.plain}\n  {e.url}" if e.url else e.plain for e in members)
+        console_blocks.append("\n".join([*named_plain, *linked]))
+    return DigestPart(
+        tuple(indexes),
+        "\n\n".join(html_blocks),
+        "\n\n".join(plain_blocks),
+        "\n\n".join(console_blocks),
+    )
 
 
 def _continued(lang: str) -> str:

@@ -50,9 +50,17 @@ class RelayReport:
 
 def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
     """Return the rows a send carried as its log line names them, with the article behind it:
-    "main <- post 7 tass-com https://tass.com/politics/1" (a digest: its first, and how many more)."""
+    "main <- post 7 tass-com https://tass.com/politics/1" (a digest: its first, and how many more).
+
+    A digest names its first three rows' ids and its last ("post 1, 6, 8, … 59"), so the line
+    stays one bounded line however many articles it carried."""
     first = items[0]
-    ids = ", ".join(str(i.id) for i in items)
+    shown = [str(i.id) for i in items[:3]]
+    if len(items) > 4:
+        shown.append(f"… {items[-1].id}")
+    elif len(items) == 4:
+        shown.append(str(items[-1].id))
+    ids = ", ".join(shown)
     # The key and the address, as a poll's line gives them: an operator greps either to find
     # which article a failed or uncertain send was; a long address is clipped to keep one line.
     url = first.article.url

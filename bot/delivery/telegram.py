@@ -153,6 +153,7 @@ class Message:
     # sendPhoto with this URL, the text as its caption; for an edit, `media` says what to edit.
     photo: str | None = None
     media: str = "text"  # "photo": the message is (or the edited one was) a photo with a caption
+    console: str = ""  # what the console prints, if not `plain` (a digest: addresses written out)
 
 
 class Sender(Protocol):
@@ -368,7 +369,7 @@ class ConsoleSender:
             if message.reply_to is not None
             else "post"
         )
-        text = message.plain or message.text
+        text = message.console or message.plain or message.text
         if message.photo:
             text = f"[photo: {message.photo}]\n{text}"
         stream.write(

@@ -20,6 +20,9 @@ class Progress(Protocol):
     def advance(self, n: int = 1, *, note: str = "") -> None:
         """Count `n` more pages done, with a short note on the last one."""
 
+    def settle(self, *, note: str = "") -> None:
+        """End early: the pages done so far are all there are."""
+
 
 @dataclass(slots=True)
 class BackfillReport:
@@ -61,7 +64,7 @@ async def walk_pages(
             if _past_the_end(exc):
                 if number > 2:  # after page 2, read or failed (a 500): the archive's end
                     report.stopped = f"page {number}: {exc}"
-                    _the_end(progress, left=pages + 2 - number, note=f"page {number} {_gone(exc)}")
+                    _the_end(progress, note=f"page {number} {_gone(exc)}")
                 else:
                     # Not even the first older page: the template is wrong far more often than a
                     # source has no past, and an exit status 0 would say the archive was filled.
@@ -74,7 +77,7 @@ async def walk_pages(
         identities = {link.canonical_url for link in links}
         if identities == previous:
             report.stopped = f"page {number} repeats page {number - 1}"
-            _the_end(progress, left=pages + 2 - number, note=report.stopped)
+            _the_end(progress, note=report.stopped)
             break
         previous = identities
         report.pages += 1
@@ -96,9 +99,10 @@ def _past_the_end(exc: ScrapeError) -> bool:
     )
 
 
-def _the_end(progress: Progress, *, left: int, note: str) -> None:
-    """Fill the bar at the archive's end: the pages past it are done too, none is left to read."""
-    progress.advance(left, note=f"{note}: the end of the archive")
+def _the_end(progress: Progress, *, note: str) -> None:
+    """Fill the bar at the archive's end with the pages there were: the page past it is not
+    counted as read (the summary's "read 2 pages" and the bar's "2/2" agree)."""
+    progress.settle(note=f"{note}: the end of the archive")
 
 
 def _gone(exc: ScrapeError) -> str:

@@ -206,17 +206,21 @@ class ArchiveCollector:
             labels=("channel", "state"),
         )
         now = self._clock()
+        # Every channel has an age, 0 with nothing waiting: an alert on it sees the series at once
+        # (a missing series is not a low one).
+        pending, due = snapshot.oldest_pending, snapshot.oldest_due
         yield _gauge(
             "presswatch_outbox_oldest_pending_age_seconds",
-            "Age of the channel's oldest pending post (held ones too: quiet hours, digests).",
-            [((ch,), (now - at).total_seconds()) for ch, at in snapshot.oldest_pending.items()],
+            "Age of the channel's oldest pending post (held ones too: quiet hours, digests); "
+            "0 when none is pending.",
+            [((ch,), _age(now, pending.get(ch))) for ch in sorted({*channels, *pending})],
             labels=("channel",),
         )
         yield _gauge(
             "presswatch_outbox_oldest_due_age_seconds",
             "Seconds the channel's oldest due, unsent post has waited since it came due "
-            "(held posts not counted).",
-            [((ch,), (now - at).total_seconds()) for ch, at in snapshot.oldest_due.items()],
+            "(held posts not counted); 0 when none is due.",
+            [((ch,), _age(now, due.get(ch))) for ch in sorted({*channels, *due})],
             labels=("channel",),
         )
         yield _gauge(
@@ -293,6 +297,11 @@ def _counter(name: str, text: str, samples: Samples, *, labels: Sequence[str] = 
     for values, value in samples:
         family.add_metric(list(values), value)
     return family
+
+
+def _age(now: datetime, since: datetime | None) -> float:
+    """Return the seconds since `since`, or 0 when nothing is waiting."""
+    return 0.0 if since is None else (now - since).total_seconds()
 
 
 def _gauge(name: str, text: str, samples: Samples, *, labels: Sequence[str] = ()) -> Metric:
