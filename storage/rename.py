@@ -85,15 +85,13 @@ def _move_alerts(db: Database, old: str, new: str) -> int:
     )
 
 
-# Columns a merge takes from the old key's row where the new key's is empty; the counters and
-# health are the new key's own once it has polled.
+# Columns a merge takes from the old key's row where the new key's is empty; the counters,
+# health and last error are the new key's own once it has polled (an old error is not its own).
 _COALESCED = (
     "etag",
     "last_modified",
     "last_poll_at",
     "last_success_at",
-    "last_error",
-    "last_error_at",
     "next_poll_at",
     "url",
     "link_pattern",
@@ -102,19 +100,23 @@ _COALESCED = (
 
 def _move_state(db: Database, old: str, new: str) -> str:
     """Move the old key's state row to the new key. A new key's row that never polled (a start
-    with the renamed config noted its address) gives way to it, lending it its address; one
-    that polled is kept, the current state, with the old row's where it has none, the earlier
-    baseline, the later arrival, and paused if either was."""
+    with the renamed config noted its address) gives way to it, lending it its address and a
+    pause set on it; one that polled is kept, the current state, with the old row's where it has
+    none, the earlier baseline, the later arrival, and paused if either was."""
     if not _count(db, "select count(*) from sources where key = ?", old):
         return ""
-    row = db.execute("select last_poll_at, url, link_pattern from sources where key = ?", [new])
+    row = db.execute(
+        "select last_poll_at, url, link_pattern, paused from sources where key = ?", [new]
+    )
     mine = row.fetchone()
     if mine is None or mine[0] is None:
         db.execute("delete from sources where key = ?", [new])
         noted = ", url = ?, link_pattern = ?" if mine is not None and mine[1] is not None else ""
+        paused = 1 if mine is not None and mine[3] else 0  # a /pause of the new key holds
         db.execute(
-            f"update sources set key = ?{noted} where key = ?",
-            [new, *(mine[1:] if noted else ()), old],
+            f"update sources set key = ?{noted}, paused = case when ? = 1 then 1 else paused end "
+            "where key = ?",
+            [new, *(mine[1:3] if noted else ()), paused, old],
         )
         return "moved"
     kept = [f"{c} = coalesce({c}, (select {c} from sources where key = ?))" for c in _COALESCED]

@@ -119,6 +119,24 @@ def test_a_merge_with_a_polled_new_key_fills_its_gaps(store: Store) -> None:
     assert store.sources.state("tass-com").last_poll_at is None  # no row left
 
 
+def test_a_pause_of_the_new_key_before_its_first_poll_holds_after_a_rename(store: Store) -> None:
+    add(store, "Talks in Minsk", source="tass-com")
+    _poll(store, "tass-com")
+    note_sources(store, [Source(key="tass-en", url=HOME)])
+    store.sources.set_paused("tass-en", paused=True)  # /pause tass-en before it ever polled
+    assert rename_source(store.db, "tass-com", "tass-en").state == "moved"
+    assert store.sources.state("tass-en").paused is True
+
+
+def test_a_merge_leaves_the_old_keys_last_error_behind(store: Store) -> None:
+    add(store, "Talks in Minsk", source="tass-com")
+    _poll(store, "tass-com", "error")
+    add(store, "Talks in Baku", source="tass-en")
+    _poll(store, "tass-en")  # the new key has only ever succeeded
+    assert rename_source(store.db, "tass-com", "tass-en", merge=True).state == "merged"
+    assert store.sources.state("tass-en").last_error is None
+
+
 def test_search_follows_a_rename_and_a_title_change(store: Store) -> None:
     article_id = add(store, "Summit in Minsk", source="tass-com")
     rename_source(store.db, "tass-com", "tass-en")  # PostgreSQL: the search row's key moves
