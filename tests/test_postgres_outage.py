@@ -11,7 +11,7 @@ from tests.fakes.postgres import Server, binaries, create_database
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 from tests.support.service import RunningService, free_port
-from tests.test_workers import CHATS, SOURCES, posted, publish, wait_until, write_config
+from tests.support.workers import CHATS, SOURCES, posted, publish, wait_until, write_config
 
 pytestmark = pytest.mark.postgres
 # Above the test's 48 posts a minute (the fake's default would hold the last ones for a minute).
