@@ -4,12 +4,16 @@ loopback sites and a fake Telegram, and `migrate-archive` from an SQLite archive
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 from functools import partial
 
 import psycopg
 import pytest
 
+from bot.cli.main import main
+from bot.cli.progress import Progress
 from bot.config import load_config
 from storage import Store
 from storage.postgres.backend import PostgresBackend
@@ -196,3 +200,36 @@ def test_migrate_archive_takes_the_password_from_the_environment(
     to = "postgresql://presswatch@db.example.org:5432/presswatch"
     assert main(["migrate-archive", "--to", to, "--config", str(config)]) == 1
     assert given == ["s3cret"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_migration_stopped_by_a_signal_says_how_far_and_the_rerun_where_it_resumes(
+    world, tmp_path, postgres, monkeypatch, capsys, signum
+) -> None:
+    config = write_config(tmp_path, world)
+    assert run_presswatch("once", "--config", str(config)).returncode == 0  # posts to the console
+    url = new_database(postgres, f"presswatch_stopped_{signum}")
+    advance = Progress.advance
+
+    def stop_after_two_articles(self, n: int = 1, *, note: str = "") -> None:
+        advance(self, n, note=note)
+        if note == "articles":
+            if signum == signal.SIGTERM:
+                os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` or systemd would
+            else:
+                raise KeyboardInterrupt  # Ctrl-C, without signalling the test runner itself
+
+    migrate = ["migrate-archive", "--to", url, "--batch", "2", "--config", str(config)]
+    with monkeypatch.context() as patched:
+        patched.setattr("bot.cli.migrate.Progress.advance", stop_after_two_articles)
+        assert main(migrate) == 128 + signum
+    stopped = capsys.readouterr().err
+    done = re.search(
+        r"stopped after (\d+) of (\d+) rows; rerun the same command to continue", stopped
+    )
+    assert done, stopped
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the default is back
+    assert main(migrate) == 0
+    rerun = capsys.readouterr().err
+    assert f"resuming: {done[1]} of {done[2]} rows already copied" in rerun, rerun
+    assert "running ANALYZE" in rerun

@@ -340,3 +340,37 @@ def test_a_row_held_again_after_a_flood_wait_is_due_from_its_new_hour(tmp_path) 
         assert read_snapshot(config.storage_path, now=night).oldest_due == {"main": night}
         later = dawn + timedelta(minutes=4)
         assert read_snapshot(config.storage_path, now=later).oldest_due == {"main": dawn}
+
+
+@pytest.mark.postgres
+def test_status_on_postgresql_asks_each_live_worker_at_the_address_it_recorded(
+    world, tmp_path, postgres_archive, monkeypatch, capsys
+) -> None:
+    """No [service] http: the workers' registry names where each one's /healthz answers."""
+    from tests.support.postgres import point_at
+
+    with FakeSites() as sites:
+        sites.add("/healthz", json.dumps(_DEGRADED), content_type="application/json")
+        up, down = sites.base_url.removeprefix("http://"), f"127.0.0.1:{closed_port()}"
+        real = read_snapshot  # the live workers: one answers, one is gone since its last beat
+        workers = (
+            ("box:7", "t0", "t1", up),
+            ("box:8", "t0", "t1", down),
+            ("box:9", "t", "t", None),
+        )
+        monkeypatch.setattr(
+            "bot.cli.status.read_snapshot",
+            lambda *a, **k: dataclasses.replace(real(*a, **k), workers=workers),
+        )
+        config = point_at(write_config(tmp_path, world), postgres_archive.url)
+        assert main(["status", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "service: 2 live worker(s) asked\n" in out, out
+    assert (
+        f"  box:7: degraded, scheduler running, Telegram the token was refused (http://{up}/healthz)"
+        in out
+    )
+    assert f"  box:8: not answering at http://{down}/healthz" in out
+    assert (
+        "box:7: Telegram (the token was refused)" in out and "box:8: service not answering" in out
+    )

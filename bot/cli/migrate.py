@@ -4,8 +4,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+from collections.abc import Iterator
 
 from bot.archive import open_backend, open_migration
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
@@ -46,6 +49,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         database_url(args.to)
         from storage.postgres.copy import (
             articles_that_differ,
+            copied_rows,
             copy_archive,
             counts,
             source_rows,
@@ -59,18 +63,31 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     password = os.environ.get(DATABASE_PASSWORD_ENV, "")
     with open_migration(config, args.to, password=password) as (old, new):
         total = sum(source_rows(old.db).values())
+        if already := copied_rows(old.db, new.db):
+            print(f"resuming: {already:,} of {total:,} rows already copied", file=sys.stderr)
         progress = Progress(
             total, stream=sys.stderr, enabled=show_progress(args), label="migrate-archive"
         )
-        copy_archive(
-            old.db,
-            new.db,
-            batch=max(args.batch, 1),
-            progress=lambda t, n: progress.advance(n, note=t),
-        )
+        try:
+            with _stopped_by_sigterm():
+                copy_archive(
+                    old.db,
+                    new.db,
+                    batch=max(args.batch, 1),
+                    progress=lambda t, n: progress.advance(n, note=t),
+                    analyzing=lambda: progress.finish(
+                        f"copied {config.storage_path} into {args.to}; running ANALYZE, so the "
+                        "workers plan with the tables' real sizes"
+                    ),
+                )
+        except KeyboardInterrupt as exc:  # SIGINT, or SIGTERM as _stopped_by_sigterm raises it
+            progress.finish(
+                f"presswatch: migrate-archive stopped after {progress.count:,} of {total:,} "
+                "rows; rerun the same command to continue"
+            )
+            return 128 + (signal.SIGTERM if isinstance(exc, _Terminated) else signal.SIGINT)
         result = counts(old.db, new.db)
         mixed = articles_that_differ(old.db, new.db)
-    progress.finish(f"copied {config.storage_path} into {args.to}")
     print(
         table(
             [("TABLE", "SQLITE", "POSTGRESQL")]
@@ -96,6 +113,24 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f'all {len(result)} tables match: set [storage] url = "{args.to}" in the config')
     return EXIT_OK
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, told as SIGINT is: each batch is a transaction, so the copy stops between two."""
+
+
+@contextlib.contextmanager
+def _stopped_by_sigterm() -> Iterator[None]:
+    """Raise _Terminated on SIGTERM inside the block (the default ends the process silently)."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise _Terminated
+
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _cmd_upgrade(args: argparse.Namespace) -> int:

@@ -3,8 +3,9 @@ its config.
 
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
 readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
-service's /healthz at `status --http` or `[service] http`, when either is given (else it says
-whether `presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a
+service's /healthz at `status --http` or `[service] http`, when either is given (else, on
+PostgreSQL, each live worker's at the address it recorded; on SQLite, it says whether
+`presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a
 channel has failed posts, Telegram refuses the token or does not answer, or the service is down or
 does not answer its /healthz.
 """
@@ -45,9 +46,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
     asked = args.http or config.service.http
-    service, from_service, answered = _ask_service(config, asked)
-    if not answered:
-        service += elsewhere_hint(snapshot, asked)
+    if asked is None and config.storage_url is not None and _served(snapshot):
+        service, from_service = _ask_workers(config, snapshot)
+    else:
+        service, from_service, answered = _ask_service(config, asked)
+        if not answered:
+            service += elsewhere_hint(snapshot, asked)
     print(f"archive: {backend}\nservice: {service}")
     for warning in config.warnings:
         print(f"warning: {warning}")
@@ -157,6 +161,33 @@ def elsewhere_hint(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
     )
 
 
+_ASKED = 10  # live workers asked at most, each within _ask_service's 5 s
+
+
+def _served(snapshot: Snapshot) -> list[tuple[str, tuple[str, int]]]:
+    """Return each live worker that serves /healthz, with the address it recorded."""
+    served = []
+    for worker, _, _, http in snapshot.workers:
+        host, _, port = (http or "").rpartition(":")
+        if host and port.isdigit():
+            served.append((worker, (host.strip("[]"), int(port))))
+    return served
+
+
+def _ask_workers(config: Config, snapshot: Snapshot) -> tuple[str, list[str]]:
+    """Ask each live worker's /healthz at the address it recorded (PostgreSQL, none configured):
+    a line each, and their problems, each naming its worker."""
+    served = _served(snapshot)
+    lines, problems = [], []
+    for worker, http in served[:_ASKED]:
+        line, theirs, _ = _ask_service(config, http)
+        lines.append(f"\n  {worker}: {line}")
+        problems += [f"{worker}: {problem}" for problem in theirs]
+    more = len(served) - _ASKED
+    tail = f"\n  {more} more: `status --http HOST:PORT` asks one" if more > 0 else ""
+    return f"{len(lines)} live worker(s) asked" + "".join(lines) + tail, problems
+
+
 def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str], bool]:
     """Ask the running service's /healthz at `http` (when given): its line, its own problems, and
     whether it answered (an HTTP error is an answer; no /healthz asked counts as answered)."""
@@ -193,7 +224,11 @@ def _from_lock(config: Config) -> str:
     """Say whether `presswatch run` holds the SQLite archive, when no /healthz can be asked."""
     hint = "set [service] http to let `status` ask it for its health"
     if config.storage_url is not None:
-        return f"unknown ({hint})"  # workers on other machines hold no local lock
+        # Workers on other machines hold no local lock; live ones that serve /healthz are asked.
+        return (
+            "unknown (no live worker serves /healthz: start them with `run --http HOST:PORT`, "
+            "or set [service] http)"
+        )
     holder = lock_holder(config.storage_path)
     if holder is None:
         return f"not running (no presswatch process holds {config.storage_path})"

@@ -64,8 +64,10 @@ def copy_archive(
     *,
     batch: int = 5000,
     progress: Callable[[str, int], None] = lambda table, rows: None,
+    analyzing: Callable[[], None] = lambda: None,
 ) -> None:
-    """Copy every table not yet (wholly) in PostgreSQL; `progress(table, rows)` after each batch.
+    """Copy every table not yet (wholly) in PostgreSQL; `progress(table, rows)` after each batch,
+    `analyzing()` once the rows are in, before the statistics are gathered.
 
     Raises StorageError, before copying anything, when the database holds an article the
     archive does not: resuming after it would leave two archives' rows mixed under equal counts.
@@ -83,7 +85,34 @@ def copy_archive(
     # Workers started right after would otherwise plan their statements for empty tables (no
     # statistics until autovacuum's first look) and keep those plans: a whole-table read per
     # URL looked up, until autovacuum analyses the table.
+    analyzing()
     target.execute("analyze")
+
+
+def copied_rows(source: Database, target: PgDatabase) -> int:
+    """Return the archive's rows an earlier, stopped copy already put in PostgreSQL (those a
+    rerun skips: each table's rows up to the largest key PostgreSQL holds).
+
+    Raises StorageError, as copy_archive does, when the database holds another archive's rows.
+    """
+    _refuse_a_foreign_target(source, target)
+    copied = 0
+    for name, key in TABLES:
+        if not source[name].exists():
+            continue
+        if key is None:  # a small table, copied whole: the rows of it PostgreSQL has
+            copied += min(target[name].count, source[name].count)
+            continue
+        after = _copied_up_to(target, name, key)
+        sql = f"select count(*) from {quote(name)} where {quote(key)} <= ?"
+        copied += source.execute(sql, [after]).fetchone()[0]
+    return copied
+
+
+def _copied_up_to(target: PgDatabase, table: str, key: str) -> Any:
+    """Return the largest key of a table PostgreSQL holds (0 for none)."""
+    done = target.execute(f"select coalesce(max({quote(key)}), 0) from {quote(table)}")
+    return done.fetchone()[0]
 
 
 def _refuse_a_foreign_target(source: Database, target: PgDatabase) -> None:
@@ -174,8 +203,7 @@ def _copy_ranges(
     progress: Callable[[str, int], None],
 ) -> None:
     """Copy a table in ascending ranges of `key`, each range COPYed in one transaction."""
-    done = target.execute(f"select coalesce(max({quote(key)}), 0) from {quote(table)}")
-    after = done.fetchone()[0]
+    after = _copied_up_to(target, table, key)
     skipped = source.execute(
         f"select count(*) from {quote(table)} where {quote(key)} <= ?", [after]
     ).fetchone()[0]
