@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from bot.cli.main import main
 from storage.migrations import migrations
 from storage.postgres.migrations import MIGRATIONS, TABLE
+from tests.support.cli import channel_only_config
 from tests.support.postgres import new_database, rows
 
 # The first migration this session added: status reads the column it adds (outbox.due_at).
@@ -31,17 +32,6 @@ def _run(command: str, config: Path, capsys) -> tuple[int, str]:
     return code, line
 
 
-def _config(tmp_path: Path, storage: str) -> Path:
-    """Write a config with one channel (status then reads the outbox) and no sources."""
-    config = tmp_path / "presswatch.toml"
-    config.write_text(
-        f"sources = []\n[storage]\n{storage}\n"
-        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n',
-        encoding="utf-8",
-    )
-    return config
-
-
 def test_status_on_an_sqlite_archive_from_before_the_newest_migration_says_so(
     tmp_path: Path, capsys, restore_logging, monkeypatch
 ) -> None:
@@ -49,7 +39,7 @@ def test_status_on_an_sqlite_archive_from_before_the_newest_migration_says_so(
     old = Database(tmp_path / "archive.db")
     migrations.apply(old, stop_before=OUTBOX_DUE_AT)
     old.close()
-    config = _config(tmp_path, f'path = "{tmp_path / "archive.db"}"')
+    config = channel_only_config(tmp_path, f'path = "{tmp_path / "archive.db"}"')
     behind = len(migrations._migrations) - [m.name for m in migrations._migrations].index(
         OUTBOX_DUE_AT
     )
@@ -70,7 +60,7 @@ def test_status_on_a_postgresql_archive_missing_a_migration_says_so(
     monkeypatch.delenv("PRESSWATCH_TELEGRAM_TOKEN", raising=False)
     url = new_database(postgres, "presswatch_outdated")
     rows(url, f"delete from {TABLE} where name = %s returning name", NEWEST_POSTGRES)
-    code, line = _run("status", _config(tmp_path, f'url = "{url}"'), capsys)
+    code, line = _run("status", channel_only_config(tmp_path, f'url = "{url}"'), capsys)
     assert code == 1
     assert line.endswith(
         f"the archive is from an older presswatch (1 update to apply, from {NEWEST_POSTGRES}): "
@@ -103,7 +93,7 @@ def test_status_opens_an_sqlite_archive_once(
         return connect(target, *args, **kwargs)
 
     monkeypatch.setattr(sqlite3, "connect", spy)
-    assert main(["status", "--config", str(_config(tmp_path, f'path = "{path}"'))]) == 0
+    assert main(["status", "--config", str(channel_only_config(tmp_path, f'path = "{path}"'))]) == 0
     assert [t for t in opened if path.name in t] == [f"{path.as_uri()}?mode=ro"]
     assert "archive: " in capsys.readouterr().out
 
@@ -122,7 +112,7 @@ def test_status_reads_a_postgresql_archive_on_one_connection(
         return getconn(pool, *args, **kwargs)
 
     monkeypatch.setattr(ConnectionPool, "getconn", spy)
-    assert main(["status", "--config", str(_config(tmp_path, f'url = "{url}"'))]) == 0
+    assert main(["status", "--config", str(channel_only_config(tmp_path, f'url = "{url}"'))]) == 0
     # One to ask whether the archive exists, one to check its migrations and read it.
     assert len(borrowed) == 2
     assert f"archive: {url}" in capsys.readouterr().out

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from bot.cli.main import main
 from storage.lock import InstanceLock
 from storage.migrations import migrations
+from tests.support.cli import channel_only_config
 from tests.support.postgres import new_database, rows
 
 # The first migration the session that added `status`' due column made; two follow it on main.
@@ -29,18 +30,7 @@ def old_sqlite(tmp_path: Path, monkeypatch) -> Path:
     old = Database(tmp_path / "archive.db")
     migrations.apply(old, stop_before=OUTBOX_DUE_AT)
     old.close()
-    return _config(tmp_path, f'path = "{tmp_path / "archive.db"}"')
-
-
-def _config(tmp_path: Path, storage: str) -> Path:
-    """Write a config with one channel and no sources (nothing to poll if a command tried)."""
-    config = tmp_path / "presswatch.toml"
-    config.write_text(
-        f"sources = []\n[storage]\n{storage}\n"
-        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n',
-        encoding="utf-8",
-    )
-    return config
+    return channel_only_config(tmp_path, f'path = "{tmp_path / "archive.db"}"')
 
 
 def _pending(path: Path) -> list[str]:
@@ -126,7 +116,7 @@ def test_upgrade_archive_on_postgresql_applies_the_missing_update(
     with psycopg.connect(url) as conn:
         conn.execute("alter table workers drop column http")
         conn.execute("delete from presswatch_migrations where name = 'p014_worker_http_address'")
-    config = _config(tmp_path, f'url = "{url}"')
+    config = channel_only_config(tmp_path, f'url = "{url}"')
     assert main(["status", "--config", str(config)]) == 1
     said = capsys.readouterr()
     # status says it on stderr and prints no table

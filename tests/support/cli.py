@@ -38,3 +38,15 @@ def presswatch(
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
     )
+
+
+def channel_only_config(tmp_path: Path, storage: str) -> Path:
+    """Write a config with one channel and no sources (nothing to poll; status reads the outbox),
+    its `[storage]` section holding `storage`."""
+    config = tmp_path / "presswatch.toml"
+    config.write_text(
+        f"sources = []\n[storage]\n{storage}\n"
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n',
+        encoding="utf-8",
+    )
+    return config
