@@ -3,13 +3,9 @@ never inside a transaction, where a fresh connection would commit half of it."""
 
 from __future__ import annotations
 
-import logging
-
-import procrastinate.exceptions
 import psycopg
 import pytest
 
-from bot.service import outage
 from storage import StorageError
 from tests.fakes.postgres import Server, binaries, create_database
 from tests.fakes.sites import FakeSites
@@ -97,32 +93,3 @@ def test_a_worker_rides_out_a_database_restart(tmp_path) -> None:
     assert "Traceback" not in log and "never retrieved" not in log, log
     assert log.count("heartbeat failed") <= 1, log
     assert log.count("psycopg.pool") <= 2, log  # its first complaint an outage, not one a second
-
-
-def test_the_looks_for_the_database_double_up_to_their_cap() -> None:
-    looks = outage.delays(first=1.0, cap=30.0)
-    assert [next(looks) for _ in range(8)] == [1, 2, 4, 8, 16, 30, 30, 30]
-
-
-def test_an_outage_passes_each_logger_s_first_complaint_without_its_traceback() -> None:
-    """procrastinate's and the pool's lines come once an outage, not once a second."""
-    woken: list[int] = []
-    quiet = outage.Quiet("box:1", on_lost=lambda: woken.append(1))
-    lost = procrastinate.exceptions.ConnectorException()
-    lost.__cause__ = psycopg.OperationalError("the database system is shutting down")
-
-    def record(name: str, exc: BaseException | None = None) -> logging.LogRecord:
-        info = (type(exc), exc, None) if exc else None
-        return logging.LogRecord(name, logging.WARNING, __file__, 1, "m", None, info)
-
-    before = record("psycopg.pool")
-    assert quiet.filter(before) and not quiet.lost  # the database is not known to be away yet
-    first = record("procrastinate.worker.box:1", lost)
-    assert quiet.filter(first) and first.exc_info is None and quiet.lost and woken == [1]
-    assert quiet.filter(record("psycopg.pool"))  # the pool's first complaint of the outage
-    assert not quiet.filter(record("psycopg.pool"))  # and not every second after it
-    assert not quiet.filter(record("procrastinate.worker.box:1", lost))
-    assert quiet.filter(record("procrastinate.worker.box:1"))  # not a lost connection: passes
-    quiet.reset()  # the database answers again
-    assert quiet.filter(record("psycopg.pool")) and quiet.filter(record("psycopg.pool"))
-    assert woken == [1]

@@ -63,18 +63,15 @@ class Quiet(logging.Filter):
         self._said.clear()
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Pass a lost connection's record without its traceback, and while the database is
-        away, only the first of each logger's complaints."""
+        """Pass the first record of each logger in an outage, without its traceback."""
         exc = record.exc_info[1] if record.exc_info else None
         lost = lost_connection(exc)
-        if lost:
-            record.exc_info, record.exc_text = None, None  # its message says what was lost
-            if not self.lost:
-                self.lost = True
-                self._on_lost()  # the engine is stopping: no need to wait for it to say so
-        if not self.lost or not (lost or record.name == "psycopg.pool"):
-            return True
-        if record.name in self._said:
-            return False
-        self._said.add(record.name)
+        if lost and not self.lost:
+            self.lost = True
+            self._on_lost()  # the engine is stopping: no need to wait for it to say so
+        if lost or record.name == "psycopg.pool":
+            record.exc_info, record.exc_text = None, None
+            if record.name in self._said:
+                return False
+            self._said.add(record.name)
         return True
