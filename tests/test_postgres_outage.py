@@ -7,15 +7,8 @@ import psycopg
 import pytest
 
 from storage import StorageError
-from tests.fakes.postgres import Server, binaries, create_database
-from tests.fakes.sites import FakeSites
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.support.service import RunningService, free_port
-from tests.support.workers import CHATS, SOURCES, posted, publish, wait_until, write_config
 
 pytestmark = pytest.mark.postgres
-# Above the test's 48 posts a minute (the fake's default would hold the last ones for a minute).
-LIMITS = RateLimit(per_chat_per_minute=60, per_chat_min_interval=0.04, global_per_second=30)
 
 
 def _cut(url: str, conn: psycopg.Connection) -> None:
@@ -50,46 +43,3 @@ def test_a_connection_lost_inside_a_transaction_is_not_swapped_within_it(postgre
         assert store.db.execute("select 1").fetchone() == (1,)
     finally:
         store.close()
-
-
-def test_a_worker_rides_out_a_database_restart(tmp_path) -> None:
-    """The server stops under a running worker and starts again: the worker waits, takes jobs
-    again, and every article is archived and posted once, with one line for the outage each."""
-    bindir = binaries()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries")
-    server = Server(bindir)  # its own: the session's server serves the other tests meanwhile
-    with FakeSites() as sites, FakeTelegram(rate_limit=LIMITS) as telegram:
-        try:
-            server.start()
-            url = create_database(server, "presswatch_outage")
-            publish(sites, 2)
-            port = free_port()
-            config = write_config(tmp_path, "w", url=url, sites=sites, telegram=telegram, port=port)
-            with RunningService(config, port=port, token=DEFAULT_TOKEN) as worker:
-                try:
-                    worker.wait_for_line("taking jobs")
-                    first = {(c, f"{sites.base_url}/{k}/{n}") for c in CHATS for k in SOURCES for n in range(2)}  # fmt: skip
-                    wait_until(lambda: set(posted(telegram)) >= first, timeout=40, what="posts")
-                    server.halt()
-                    gone = worker.wait_for_line("lost the database")
-                    body = worker.wait_for_health(lambda b: b["status"] == "down")
-                    assert body["scheduler"] == "waiting for the database"
-                    publish(sites, 4)  # new articles while the database is away
-                    server.start()
-                    worker.wait_for_line("the database answers again", after=gone, timeout=60)
-                    every = {(c, f"{sites.base_url}/{k}/{n}") for c in CHATS for k in SOURCES for n in range(4)}  # fmt: skip
-                    wait_until(lambda: set(posted(telegram)) >= every, timeout=60, what="posts")
-                    worker.wait_for_health(lambda b: b["scheduler"] == "running")
-                except AssertionError:
-                    print("\n".join(worker.log[-80:]))
-                    raise
-                assert worker.stop() == 0
-        finally:
-            server.stop()
-    copies = posted(telegram)
-    assert set(copies) == every and max(copies.values()) == 1  # none lost, none doubled
-    log = "\n".join(worker.log)
-    assert "Traceback" not in log and "never retrieved" not in log, log
-    assert log.count("heartbeat failed") <= 1, log
-    assert log.count("psycopg.pool") <= 2, log  # its first complaint an outage, not one a second

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import socket
@@ -21,10 +20,10 @@ from datetime import UTC, datetime, timedelta
 
 from bot.app import App
 from bot.config.fields import span
-from bot.service import fleet_timing, jobs, outage, timetable
+from bot.service import fleet_timing, jobs, timetable
 from bot.service.scheduler import ChatFactory, Service
 from scrapers.models import Source
-from storage import SourceState, StorageError
+from storage import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +59,6 @@ class FleetService(Service):
                 bound,
             )
         self._engine: asyncio.Task | None = None
-        self._waiting = False  # the database went away: waiting for it to answer again
-        # The engine's log, read for a lost connection (which wakes the relay loop) and quietened.
-        self._quiet = outage.Quiet(self.worker, on_lost=self._wake_relay.set)
 
     # -- what the jobs call -----------------------------------------------------------------
 
@@ -119,10 +115,7 @@ class FleetService(Service):
     # -- the service's hooks ----------------------------------------------------------------
 
     def scheduler_state(self) -> str:
-        """Return 'running' while this worker takes jobs, 'waiting for the database' when it went
-        away, else 'stopped'."""
-        if self._waiting and not self._stop.is_set():
-            return "waiting for the database"
+        """Return 'running' while this worker takes jobs, else 'stopped'."""
         engine = self._engine
         alive = engine is not None and not engine.done() and not self._stop.is_set()
         return "running" if alive else "stopped"
@@ -130,10 +123,9 @@ class FleetService(Service):
     def next_polls(self) -> dict[str, datetime]:
         """Return when each source falls due: its last poll (any worker's) plus its interval."""
         now, sources = datetime.now(UTC), self.app.config.sources
-        try:
-            states = self.app.store.sources.states(s.key for s in sources)  # one query for all
-        except StorageError:
-            return {}  # the database is away: /healthz says so, without times it cannot know
+        states = self.app.store.sources.states(
+            s.key for s in sources
+        )  # one query, not one a source
         return {
             s.key: timetable.falls_due(states[s.key].last_poll_at, s.every_seconds, now)
             for s in sources
@@ -149,8 +141,7 @@ class FleetService(Service):
         return datetime.max.replace(tzinfo=UTC)
 
     async def _relay_loop(self) -> None:
-        """Take jobs until the service stops, beating the heartbeat and queueing new posts; ride
-        out a database that goes away and comes back."""
+        """Take jobs until the service stops, beating the heartbeat and queueing new posts."""
         options = jobs.worker_options(
             self,
             name=self.worker,
@@ -158,76 +149,23 @@ class FleetService(Service):
             # Within the service's own deadline, so this task still says goodbye after it.
             stop_deadline=self._stop_deadline * 0.7,
         )
-        with self._quiet as quiet:
-            async with self.jobs.open_async():
-                try:
-                    while not self._stop.is_set():
-                        engine = self._start_engine(options)
-                        try:
-                            await self._serve()
-                        finally:
-                            await self._end(engine)
-                        if self._stop.is_set() or await self._ride_out(engine, quiet):
-                            continue
-                        # procrastinate logged why (a failed side task): a worker that takes no
-                        # jobs must not look healthy, so it stops and its supervisor restarts it.
-                        log.error("worker %s: the job engine stopped; stopping", self.worker)
-                        self.failure = "the job engine stopped"
-                        self.stop()
-                finally:
-                    self._leave()
-
-    def _start_engine(self, options: dict) -> asyncio.Task:
-        """Start procrastinate's worker, taking this worker's share of the jobs."""
-        self._engine = asyncio.create_task(self.jobs.run_worker_async(**options), name="jobs")
-        # An engine that stops on its own wakes the loop below at once, not at its next beat.
-        self._engine.add_done_callback(lambda _: self._wake_relay.set())
-        log.info("worker %s taking jobs (%d at once)", self.worker, CONCURRENCY)
-        return self._engine
-
-    async def _end(self, engine: asyncio.Task) -> None:
-        """Stop the engine: procrastinate lets the jobs under way finish, within the deadline."""
-        engine.cancel()
-        await asyncio.wait({engine}, timeout=self._stop_deadline)
-        # Past it (its goodbye to a database that went away waits on the pool), cut it short.
-        engine.cancel()
-        await asyncio.gather(engine, return_exceptions=True)
-
-    async def _ride_out(self, engine: asyncio.Task, quiet: outage.Quiet) -> bool:
-        """Wait for the database when the engine ended for the loss of it (True), else False."""
-        failed = None if engine.cancelled() else engine.exception()
-        answers = functools.partial(asyncio.to_thread, self.app.backend.answers)
-        lost = quiet.lost or outage.lost_connection(failed)
-        if not lost and await answers():
-            return False
-        self._waiting = True
-        log.warning("worker %s: lost the database; taking jobs again once it answers", self.worker)
-        try:
-            for delay in outage.delays():
-                if self._stop.is_set() or await answers():
-                    break
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
-                        await self._stop.wait()
-        finally:
-            self._waiting = False
-        quiet.reset()
-        if not self._stop.is_set():
-            log.info("worker %s: the database answers again", self.worker)
-        return True
-
-    def _leave(self) -> None:
-        """Take this worker off the live list (a lost database forgets it by its heartbeat)."""
-        try:
-            self.app.fleet.leave(self.worker)
-        except Exception as exc:  # noqa: BLE001 - stopping: its row ages out of the live list
-            log.warning("worker %s: could not leave the workers' list: %s", self.worker, exc)
+        async with self.jobs.open_async():
+            self._engine = asyncio.create_task(self.jobs.run_worker_async(**options), name="jobs")
+            # An engine that stops on its own wakes the loop below at once, not at its next beat.
+            self._engine.add_done_callback(lambda _: self._wake_relay.set())
+            log.info("worker %s taking jobs (%d at once)", self.worker, CONCURRENCY)
+            try:
+                await self._serve()
+            finally:
+                self._engine.cancel()  # procrastinate lets the jobs under way finish
+                await asyncio.gather(self._engine, return_exceptions=True)
+                self.app.fleet.leave(self.worker)
 
     async def _serve(self) -> None:
         """Beat the heartbeat; queue deliveries as soon as a poll here queued a post or alert."""
         host, pid = socket.gethostname(), os.getpid()
-        beaten, looked, failing = -_BEAT, 0, False
-        while not self._stop.is_set() and not self._engine.done() and not self._quiet.lost:
+        beaten, looked = -_BEAT, 0
+        while not self._stop.is_set() and not self._engine.done():
             woken = False
             try:
                 # On its own period, not on every wake: a busy worker wakes on every poll.
@@ -235,19 +173,12 @@ class FleetService(Service):
                     beaten = time.monotonic()  # a failed beat waits its period too
                     http = self.monitor.address  # where this worker's /healthz answers
                     self.app.fleet.beat(self.worker, host=host, pid=pid, http=http)
-                    if failing:
-                        log.info("worker %s: heartbeat back", self.worker)
-                    failing = False
                 async with asyncio.timeout(max(0.0, beaten + _BEAT - time.monotonic())):
                     woken = await self._wake_relay.wait()
             except TimeoutError:
                 pass
-            except Exception as exc:  # noqa: BLE001 - a database hiccup: the next beat tries again
-                if not outage.lost_connection(exc):
-                    log.exception("worker %s: heartbeat failed", self.worker)
-                elif not failing:  # once an outage, not every beat
-                    log.warning("worker %s: heartbeat failed: %s", self.worker, exc)
-                failing = True
+            except Exception:  # noqa: BLE001 - a database hiccup: the next beat tries again
+                log.exception("worker %s: heartbeat failed", self.worker)
             if woken and not self._stop.is_set() and not self._engine.done():
                 self._wake_relay.clear()  # a poll that finishes from here on asks for a next look
                 # Only rows this process queued since the last look can make a chat due now; the
@@ -259,17 +190,20 @@ class FleetService(Service):
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(GATHER):
                         await self._stop.wait()
+        if self._engine.done() and not self._stop.is_set():
+            # procrastinate logged why (its connection, a failed side task): a worker that takes
+            # no jobs must not look healthy, so it stops and its supervisor restarts it.
+            log.error("worker %s: the job engine stopped; stopping", self.worker)
+            self.failure = "the job engine stopped"
+            self.stop()
 
     async def _defer_deliveries(self) -> None:
         """Queue a delivery for each chat with due rows or alerts (the dispatcher retries later)."""
         try:
             for chat in self._due_chats():
                 await jobs.defer_delivery(self.jobs, chat)
-        except Exception as exc:  # noqa: BLE001 - logged; the next dispatcher run queues them
-            if outage.lost_connection(exc):  # the heartbeat and the engine say so too
-                log.warning("worker %s: queueing deliveries failed: %s", self.worker, exc)
-            else:
-                log.exception("worker %s: queueing deliveries failed", self.worker)
+        except Exception:  # noqa: BLE001 - logged; the next dispatcher run queues them
+            log.exception("worker %s: queueing deliveries failed", self.worker)
 
     def _due_chats(self) -> list[str]:
         """Return the chats with rows or alerts due now (uncertain ones as the policy says)."""

@@ -161,16 +161,6 @@ class PostgresBackend:
         # `migrate-archive` wait until every worker is gone, and workers wait for them.
         return PgInstanceLock(self.url, kwargs, shared=role == "run")
 
-    def answers(self, *, timeout: int = 5) -> bool:
-        """Return True when a fresh connection (not the pool's) to the server answers a query."""
-        try:
-            kwargs = self._kwargs | {"connect_timeout": timeout}
-            with psycopg.connect(self.url, **kwargs) as conn:
-                conn.execute("select 1")
-        except psycopg.Error:
-            return False
-        return True
-
     @property
     def connection_kwargs(self) -> dict[str, Any]:
         """Return the options every connection of this archive opens with (the job engine's too)."""

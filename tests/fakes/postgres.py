@@ -86,11 +86,6 @@ class Server:
             if not self.kept:
                 shutil.rmtree(self.folder, ignore_errors=True)
 
-    def halt(self) -> None:
-        """Stop the server as an operator's restart does (`-m fast`), keeping its data to start
-        again: its clients' connections end."""
-        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
     def log(self) -> str:
         """Return the server's log (for a failure message)."""
         path = self.folder / "server.log"
