@@ -82,14 +82,11 @@ class PgDatabase:
         self.backend = backend  # the archive it belongs to: status readers borrow from its pool
         self._conn: psycopg.Connection | None = None
         self._keys: dict[str | tuple[str, str], tuple[str, ...]] = {}  # the catalog's answers
-        self._depth = 0  # atomic() blocks open: a connection lost inside one is never swapped
 
     @property
     def conn(self) -> psycopg.Connection:
         """Return the held connection; a broken one is swapped for a fresh one between transactions."""
-        # Not `in_transaction`: a lost connection's status is UNKNOWN, which that reads as inside
-        # a transaction, and a database restart would leave the store broken for good.
-        if self._conn is not None and self._conn.broken and not self._depth:
+        if self._conn is not None and self._conn.broken and not self.in_transaction:
             self._pool.putconn(self._conn)  # the pool discards a broken connection
             self._conn = None
         if self._conn is None:
@@ -139,11 +136,7 @@ class PgDatabase:
     def atomic(self) -> Iterator[PgDatabase]:
         """Run a block in one transaction (a savepoint inside an open one): all or nothing."""
         with storage_errors("transaction"), self.conn.transaction():
-            self._depth += 1
-            try:
-                yield self
-            finally:
-                self._depth -= 1
+            yield self
 
     @contextmanager
     def pipelined(self) -> Iterator[PgDatabase]:
