@@ -353,10 +353,12 @@ def test_status_on_postgresql_asks_each_live_worker_at_the_address_it_recorded(
         sites.add("/healthz", json.dumps(_DEGRADED), content_type="application/json")
         up, down = sites.base_url.removeprefix("http://"), f"127.0.0.1:{closed_port()}"
         real = read_snapshot  # the live workers: one answers, one is gone since its last beat
+        here = socket.gethostname()  # a loopback address is asked only for this machine's
         workers = (
-            ("box:7", "t0", "t1", up),
-            ("box:8", "t0", "t1", down),
+            (f"{here}:7", "t0", "t1", up),
+            (f"{here}:8", "t0", "t1", down),
             ("box:9", "t", "t", None),
+            ("far-away:10", "t0", "t1", up),  # its loopback is not this machine's
         )
         monkeypatch.setattr(
             "bot.cli.status.read_snapshot",
@@ -365,12 +367,14 @@ def test_status_on_postgresql_asks_each_live_worker_at_the_address_it_recorded(
         config = point_at(write_config(tmp_path, world), postgres_archive.url)
         assert main(["status", "--config", str(config)]) == 1
     out = capsys.readouterr().out
-    assert "service: 2 live worker(s) asked\n" in out, out
+    here = socket.gethostname()
+    assert "service: 3 live worker(s) asked\n" in out, out
     assert (
-        f"  box:7: degraded, scheduler running, Telegram the token was refused (http://{up}/healthz)"
-        in out
+        f"  {here}:7: degraded, scheduler running, Telegram the token was refused "
+        f"(http://{up}/healthz)" in out
     )
-    assert f"  box:8: not answering at http://{down}/healthz" in out
-    assert (
-        "box:7: Telegram (the token was refused)" in out and "box:8: service not answering" in out
-    )
+    assert f"  {here}:8: not answering at http://{down}/healthz" in out
+    assert "  far-away:10: serves /healthz on its own machine's loopback; ask there" in out
+    assert f"{here}:7: Telegram (the token was refused)" in out
+    assert f"{here}:8: service not answering" in out
+    assert "far-away:10: Telegram" not in out  # not asked: this machine's loopback is not its

@@ -116,7 +116,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 class _Terminated(KeyboardInterrupt):
-    """SIGTERM, told as SIGINT is: each batch is a transaction, so the copy stops between two."""
+    """SIGTERM, told as SIGINT is: each batch is a transaction, so a batch cut short rolls back
+    and a rerun copies it again."""
 
 
 @contextlib.contextmanager

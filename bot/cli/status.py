@@ -180,12 +180,28 @@ def _ask_workers(config: Config, snapshot: Snapshot) -> tuple[str, list[str]]:
     served = _served(snapshot)
     lines, problems = [], []
     for worker, http in served[:_ASKED]:
+        if _elsewhere_on_loopback(worker, http[0]):
+            # Its loopback is its own machine's: asked from here it would be this machine's.
+            lines.append(f"\n  {worker}: serves /healthz on its own machine's loopback; ask there")
+            continue
         line, theirs, _ = _ask_service(config, http)
         lines.append(f"\n  {worker}: {line}")
         problems += [f"{worker}: {problem}" for problem in theirs]
     more = len(served) - _ASKED
     tail = f"\n  {more} more: `status --http HOST:PORT` asks one" if more > 0 else ""
     return f"{len(lines)} live worker(s) asked" + "".join(lines) + tail, problems
+
+
+def _elsewhere_on_loopback(worker: str, host: str) -> bool:
+    """Return True for a worker ("host:pid") of another machine that serves on a loopback address."""
+    import ipaddress  # noqa: PLC0415 - only a PostgreSQL status asking its workers needs it
+    import socket  # noqa: PLC0415
+
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name other than localhost: reachable from here, as recorded
+        return False
+    return loopback and worker.rpartition(":")[0] != socket.gethostname()
 
 
 def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str], bool]:
