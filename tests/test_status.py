@@ -368,7 +368,7 @@ def test_status_on_postgresql_asks_each_live_worker_at_the_address_it_recorded(
         assert main(["status", "--config", str(config)]) == 1
     out = capsys.readouterr().out
     here = socket.gethostname()
-    assert "service: 3 live worker(s) asked\n" in out, out
+    assert "service: 2 live worker(s) asked\n" in out, out
     assert (
         f"  {here}:7: degraded, scheduler running, Telegram the token was refused "
         f"(http://{up}/healthz)" in out
@@ -378,3 +378,12 @@ def test_status_on_postgresql_asks_each_live_worker_at_the_address_it_recorded(
     assert f"{here}:7: Telegram (the token was refused)" in out
     assert f"{here}:8: service not answering" in out
     assert "far-away:10: Telegram" not in out  # not asked: this machine's loopback is not its
+
+
+def test_the_hint_leaves_out_another_machines_worker_on_loopback() -> None:
+    """Synthetic registry: far-away's 127.0.0.1 is its own machine's, so passing it here would not
+    reach it; this machine's worker on loopback is named."""
+    mine = (f"{socket.gethostname()}:1", "t0", "t1", "127.0.0.1:9108")
+    theirs = ("far-away:2", "t0", "t1", "localhost.localdomain:9109")
+    snapshot = Snapshot(workers=(mine, theirs))
+    assert answering_elsewhere(snapshot, ("10.0.0.9", 9100)) == "127.0.0.1:9108"

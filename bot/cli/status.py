@@ -147,7 +147,11 @@ def answering_elsewhere(snapshot: Snapshot, asked: tuple[str, int] | None) -> st
     # Workers started with `run --http` each serve at their own address, not at [service] http.
     # A worker bound to 0.0.0.0 records this machine's name: asking 0.0.0.0:PORT asks it too.
     here = {authority(*asked), reachable(*asked)} if asked else set()
-    others = [http for *_, http in snapshot.workers if http and http not in here]
+    others = [
+        http
+        for worker, *_, http in snapshot.workers
+        if http and http not in here and not _elsewhere_on_loopback(worker, _host(http))
+    ]
     return ", ".join(others)
 
 
@@ -168,9 +172,9 @@ def _served(snapshot: Snapshot) -> list[tuple[str, tuple[str, int]]]:
     """Return each live worker that serves /healthz, with the address it recorded."""
     served = []
     for worker, _, _, http in snapshot.workers:
-        host, _, port = (http or "").rpartition(":")
+        host, port = _host(http or ""), (http or "").rpartition(":")[2]
         if host and port.isdigit():
-            served.append((worker, (host.strip("[]"), int(port))))
+            served.append((worker, (host, int(port))))
     return served
 
 
@@ -178,18 +182,27 @@ def _ask_workers(config: Config, snapshot: Snapshot) -> tuple[str, list[str]]:
     """Ask each live worker's /healthz at the address it recorded (PostgreSQL, none configured):
     a line each, and their problems, each naming its worker."""
     served = _served(snapshot)
-    lines, problems = [], []
+    lines, problems, asked = [], [], 0
     for worker, http in served[:_ASKED]:
         if _elsewhere_on_loopback(worker, http[0]):
             # Its loopback is its own machine's: asked from here it would be this machine's.
             lines.append(f"\n  {worker}: serves /healthz on its own machine's loopback; ask there")
             continue
+        asked += 1
         line, theirs, _ = _ask_service(config, http)
         lines.append(f"\n  {worker}: {line}")
         problems += [f"{worker}: {problem}" for problem in theirs]
     more = len(served) - _ASKED
     tail = f"\n  {more} more: `status --http HOST:PORT` asks one" if more > 0 else ""
-    return f"{len(lines)} live worker(s) asked" + "".join(lines) + tail, problems
+    return f"{asked} live worker(s) asked" + "".join(lines) + tail, problems
+
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
+
+
+def _host(http: str) -> str:
+    """Return the host of a recorded "host:port" address, without an IPv6 address's brackets."""
+    return http.rpartition(":")[0].strip("[]")
 
 
 def _elsewhere_on_loopback(worker: str, host: str) -> bool:
@@ -198,8 +211,8 @@ def _elsewhere_on_loopback(worker: str, host: str) -> bool:
     import socket  # noqa: PLC0415
 
     try:
-        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name other than localhost: reachable from here, as recorded
+        loopback = host.lower() in _LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name of no loopback: reachable from here, as recorded
         return False
     return loopback and worker.rpartition(":")[0] != socket.gethostname()
 
