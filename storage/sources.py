@@ -168,11 +168,13 @@ class Sources:
         ).fetchall()
         return [Noted(key, url, pattern, bool(a), bool(r)) for key, url, pattern, a, r in rows]
 
-    def note_addresses(self, reads: dict[str, tuple[str, str | None]]) -> None:
+    def note_addresses(
+        self, reads: dict[str, tuple[str, str | None]], noted: list[Noted] | None = None
+    ) -> None:
         """Remember what each key is configured to read, its address and link_pattern; write
         only the ones that changed (most starts write nothing, and workers starting together
-        take no row locks)."""
-        known = {n.key: (n.url, n.link_pattern) for n in self.noted()}
+        take no row locks). `noted`: what `noted()` returned just before, not read again."""
+        known = {n.key: (n.url, n.link_pattern) for n in (self.noted() if noted is None else noted)}
         changed = sorted((k, r) for k, r in reads.items() if known.get(k) != r)
         if not changed:
             return

@@ -46,8 +46,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"cannot read {backend}: {exc}")
             return EXIT_FAILED
     asked = args.http or config.service.http
-    if asked is None and config.storage_url is not None and _served(snapshot):
-        service, from_service = _ask_workers(config, snapshot)
+    served = _served(snapshot) if asked is None and config.storage_url is not None else []
+    if served:
+        service, from_service = _ask_workers(config, served)
     else:
         service, from_service, answered = _ask_service(config, asked)
         if not answered:
@@ -172,16 +173,17 @@ def _served(snapshot: Snapshot) -> list[tuple[str, tuple[str, int]]]:
     """Return each live worker that serves /healthz, with the address it recorded."""
     served = []
     for worker, _, _, http in snapshot.workers:
-        host, port = _host(http or ""), (http or "").rpartition(":")[2]
+        host, _, port = (http or "").rpartition(":")
         if host and port.isdigit():
-            served.append((worker, (host, int(port))))
+            served.append((worker, (host.strip("[]"), int(port))))
     return served
 
 
-def _ask_workers(config: Config, snapshot: Snapshot) -> tuple[str, list[str]]:
-    """Ask each live worker's /healthz at the address it recorded (PostgreSQL, none configured):
-    a line each, and their problems, each naming its worker."""
-    served = _served(snapshot)
+def _ask_workers(
+    config: Config, served: list[tuple[str, tuple[str, int]]]
+) -> tuple[str, list[str]]:
+    """Ask each live worker that serves /healthz at the address it recorded (PostgreSQL, none
+    configured): a line each, and their problems, each naming its worker."""
     lines, problems, asked = [], [], 0
     for worker, http in served[:_ASKED]:
         if _elsewhere_on_loopback(worker, http[0]):

@@ -47,8 +47,9 @@ def renamed_hints(sources: Sequence[Source], noted: Sequence[Noted]) -> list[str
 def note_sources(store: Store, sources: Sequence[Source]) -> list[str]:
     """Remember what each configured source reads in a writable archive, and log (and return)
     the sources that look renamed."""
-    hints = renamed_hints(sources, store.sources.noted())
-    store.sources.note_addresses({s.key: (s.url, s.link_pattern) for s in sources})
+    noted = store.sources.noted()  # one read for the hints and for what changed
+    hints = renamed_hints(sources, noted)
+    store.sources.note_addresses({s.key: (s.url, s.link_pattern) for s in sources}, noted)
     for hint in hints:
         log.warning("config: %s", hint)
     return hints
