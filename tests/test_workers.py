@@ -21,7 +21,10 @@ def test_three_workers_survive_a_sigkill_and_a_sigterm(postgres, tmp_path) -> No
     limits = RateLimit(per_chat_per_minute=60, per_chat_min_interval=0.04, global_per_second=30)
     with FakeSites() as sites, FakeTelegram(rate_limit=limits) as telegram:
         publish(sites, 3)
-        ports = [free_port() for _ in range(3)]
+        ports: list[int] = []
+        while len(ports) < 3:  # three different ports: two random picks can be the same one
+            if (port := free_port()) not in ports:
+                ports.append(port)
         configs = [
             write_config(tmp_path, f"w{n}", url=url, sites=sites, telegram=telegram, port=p)
             for n, p in enumerate(ports)
