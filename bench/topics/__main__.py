@@ -1,4 +1,4 @@
-"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole|--without-part-e|--length]."""
+"""Run the topic benchmark: python -m bench.topics [train|ablation|time] [--whole|--without-part-e]."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from bench.topics.data import (
     split,
 )
 from bench.topics.evidence import audit_agreement, audits, evidence_rows
-from bench.topics.paired import adoption, paired_rows, topic_rows
 from bench.topics.report import (
     ablation_row,
     cross_validate,
@@ -37,23 +36,20 @@ from bench.topics.scoring import evaluate, predictor, rules_taxonomy, trained
 
 SHORT_VIEW = next(iter(VIEWS))  # "title + 600": the view the lead evidence audits judged
 USAGE = (
-    "python -m bench.topics [train | ablation [--without-part-e] [--length]"
-    " | time [--length]] [--whole]  (e.g. python -m bench.topics ablation --length)"
+    "python -m bench.topics [train | ablation [--without-part-e] | time] [--whole]"
+    "  (e.g. python -m bench.topics ablation --without-part-e)"
 )
-VARIANT = "view length"  # round 14's pre-registered variant: compared, not shipped unless it wins
 
 
 def main(argv: Sequence[str]) -> int:
     """Print the topic benchmark as Markdown, or train and write the shipped model."""
     from bot.text.topic_model import shipped_model
 
-    flags = {"train", "time", "ablation", "--whole", "--without-part-e", "--length"}
+    flags = {"train", "time", "ablation", "--whole", "--without-part-e"}
     unknown = [a for a in argv if a not in flags]
     if "--without-part-e" in argv and argv[:1] != ["ablation"]:
         # Only the CV of the tuning part may rerun on the older set: the held-out part is scored once.
         unknown.append("--without-part-e")
-    if "--length" in argv and argv[:1] not in (["ablation"], ["time"]):
-        unknown.append("--length")  # the variant is compared; never shipped or held-out scored
     if unknown:
         # Anything else (--help included) prints the usage: the full run scores the held-out part.
         print(f"usage: {USAGE}", file=sys.stderr)
@@ -65,16 +61,12 @@ def main(argv: Sequence[str]) -> int:
         return write_model(records)
     systems = {"rules alone": predictor(), "shipped model": predictor(shipped_model())}
     if argv[:1] == ["time"]:  # speed only: scores nothing, so the held-out part stays unread
-        if "--length" in argv:  # as rounds 11-13 timed theirs: trained on every text
-            from bot.text.topic_training import Recipe
-
-            systems[VARIANT] = predictor(trained(records, Recipe(length=True)))
         print("\n".join(timing_rows(systems, records)))
         return 0
     tuning, heldout = split(records)
     if argv[:1] == ["ablation"]:
         before, _ = split([r for r in records if not in_part_e(r)])
-        return ablation(tuning, {r["id"] for r in before}, length="--length" in argv)
+        return ablation(tuning, {r["id"] for r in before})
     print(f"real set: {len(records)} texts; tuning {len(tuning)}, held-out {len(heldout)}\n")
     rules = systems["rules alone"]
     model = evaluate(predictor(trained(tuning)), heldout)
@@ -118,26 +110,23 @@ def deal_rows(tuning: Sequence[Record]) -> list[str]:
     ]
 
 
-def ablation(tuning: Sequence[Record], earlier: set[str], *, length: bool = False) -> int:
+def ablation(tuning: Sequence[Record], earlier: set[str]) -> int:
     """Print each candidate recipe's CV on the tuning part (the held-out part is not read).
 
     earlier holds the ids of round 7's tuning part: their row shows the learning effect of part E.
-    length adds round 14's pre-registered variant, paired deal by deal with the shipped recipe.
     """
     from bot.text.topic_training import Recipe
 
     # Round 6's rejected options (English word pairs, thresholds per language) left the code with
     # round 7; their figures stay in BENCHMARKS.md.
     recipes = {"shipped recipe": Recipe()}
-    if length:
-        recipes[VARIANT] = Recipe(length=True)
     print(f"tuning part: {len(tuning)} texts, {FOLDS}-fold CV grouped by site, deals {DEALS}\n")
     head = "F1, mean of deals | lowest–highest | lowest topic R | F1 en / ru"
     print(f"| recipe | title + 600: {head} | full: {head} |")
     print("|---|" + "---:|" * 8)
-    details, every = [], {}
+    details = []
     for name, recipe in recipes.items():
-        runs = every[name] = deal_runs(tuning, recipe)
+        runs = deal_runs(tuning, recipe)
         print(ablation_row(name, runs), flush=True)
         if len(earlier) < len(tuning):  # the same texts scored by models trained on more
             subset = f"{name}: round 7's tuning texts"
@@ -146,19 +135,7 @@ def ablation(tuning: Sequence[Record], earlier: set[str], *, length: bool = Fals
         if name == "shipped recipe":  # the same out-of-fold predictions, nothing retrained
             details += evidence_rows(*runs[SHORT_VIEW][1:], audits()) + audit_agreement()
     print("\n" + "\n".join(details))
-    if length:
-        print("\n".join(variant_rows(every["shipped recipe"], every[VARIANT])))
     return 0
-
-
-def variant_rows(base, variant) -> list[str]:
-    """Pair round 14's variant with the shipped recipe and check its adoption rule's CV parts."""
-    short, full = VIEWS
-    head = [f"#### round 14, {VARIANT} against the shipped recipe, paired by deal", ""]
-    verdicts = adoption(base, variant, short, full)
-    rule = [f"- {'held' if held else 'FAILED'}: {what}" for what, held in verdicts]
-    topics = topic_rows(base, variant, short)
-    return head + paired_rows(base, variant) + ["", *topics, "", *rule, ""]
 
 
 def write_model(records: Sequence[Record]) -> int:

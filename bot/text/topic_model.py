@@ -23,10 +23,6 @@ from bot.text.shipped import FORMAT, MODEL_PATH, checked
 
 __all__ = ["FORMAT", "MODEL_PATH", "Decision", "TopicModel", "features", "shipped_model"]
 RULE_WEIGHT = 2.0  # rule points are few and strong; this puts them on the lemmas' scale
-# Round 14's view-length feature: lemma counts grow with the text, and one bias per topic
-# serves the whole text and its leads, so a topic may learn to move its bias with the length.
-LENGTH = "len:"
-LENGTH_SCALE = math.log1p(5000)  # a 5,000-character text is 1.0, a 600-character lead ~0.75
 EXPLAIN_TOP = 5
 
 
@@ -76,10 +72,9 @@ class TopicModel:
         self, title: str, body: str, rule_points: Mapping[str, float], *, only: set[str]
     ) -> list[Decision]:
         """Return a decision for each topic in only that the model scores at its threshold."""
-        length = LENGTH in self.vocabulary  # only a model trained with it weighs it
-        found = features(title, body, rule_points, forms=self.forms, length=length)
+        found = features(title, body, rule_points, forms=self.forms)
         names = [name for name in found if name in self.vocabulary]
-        if not names or names == [LENGTH]:  # the length alone is no evidence of any topic
+        if not names:
             return []
         rows = self.weights[[self.vocabulary[n] for n in names]]
         values = np.fromiter((found[n] for n in names), float, len(names))
@@ -99,21 +94,13 @@ def features(
     rule_points: Mapping[str, float],
     *,
     forms: Forms | None = None,
-    length: bool = False,
 ) -> dict[str, float]:
-    """Return the model's inputs: lemma features, each topic's damped rule points, the length."""
+    """Return the model's inputs: lemma features and each topic's damped rule points."""
     found = lemma_features(title, body, forms=forms)
     for key, points in rule_points.items():
         if points > 0:
             found["r:" + key] = RULE_WEIGHT * math.log1p(points)
-    if length:
-        found[LENGTH] = view_length(title, body)
     return found
-
-
-def view_length(title: str, body: str) -> float:
-    """Return the damped length of the text the model sees: log1p(characters) / log1p(5000)."""
-    return math.log1p(len(title) + len(body)) / LENGTH_SCALE
 
 
 def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
@@ -125,8 +112,6 @@ def _reasons(names: list[str], parts: np.ndarray) -> tuple[str, ...]:
 def _describe(name: str, part: float) -> str:
     """Render one feature and its contribution."""
     kind, _, what = name.partition(":")
-    if name == LENGTH:
-        return f"length{part:+.2f}"
     return f"{'lemma' if kind == 'w' else 'rules'}:{what}{part:+.2f}"
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from bot.text import topic_tuning
 from bot.text.classify import Taxonomy, rule_points
 from bot.text.lemmas import simplemma_lemma, words
-from bot.text.topic_model import FORMAT, LENGTH, TopicModel, features
+from bot.text.topic_model import FORMAT, TopicModel, features
 
 DIGITS = 2  # weights are rounded to this many decimals; smaller ones are dropped
 Sample = tuple[str, str, Sequence[str]]  # title, body, topics
@@ -33,9 +33,6 @@ class Recipe:
     c: float = 1.0  # inverse strength of the L2 penalty
     c_grid: tuple[float, ...] = ()  # if given, each topic's C is chosen from it by inner CV
     balanced: bool = True  # weigh each class by the inverse of its frequency
-    # Round 14: every row gets the view's damped length (topic_model.view_length) as a
-    # feature, so each topic's bias can move with the length of the view it scores
-    length: bool = False
     threshold: float = 0.4  # the probability at which a topic is given
     # by inner CV: "global" one threshold; "floor" that one, lowered for a topic whose recall
     # stays under topic_recall; "topic" one per topic for the best F1; "none" the recipe's
@@ -198,7 +195,7 @@ def _rows(
     for title, body, gold in samples:
         for cut in _cuts(body, recipe):
             points = rule_points(title=title, body=cut, taxonomy=taxonomy)
-            rows.append(features(title, cut, points, length=recipe.length))
+            rows.append(features(title, cut, points))
         labels.append(set(gold))
     return rows, labels
 
@@ -241,9 +238,9 @@ def _matrix(rows: Sequence[dict[str, float]], names: Sequence[str]):
 
 
 def _vocabulary(rows: Sequence[dict[str, float]], per_text: int, min_texts: int) -> list[str]:
-    """Return the features seen in at least min_texts texts (rule points, length always)."""
+    """Return the features seen in at least min_texts texts (rule points always)."""
     seen: dict[str, int] = {}
     for row in rows[::per_text]:  # count each text once, by its first (whole) view
         for name in row:
             seen[name] = seen.get(name, 0) + 1
-    return sorted(n for n, k in seen.items() if k >= min_texts or n.startswith("r:") or n == LENGTH)
+    return sorted(n for n, k in seen.items() if k >= min_texts or n.startswith("r:"))
