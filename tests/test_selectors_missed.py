@@ -67,6 +67,7 @@ def test_check_source_names_each_selector_that_matched_nothing(tmp_path) -> None
         "selectors.body matched nothing on this page; generic extraction used",
     ]
     assert "title:" in result.stdout and "selectors.title" not in result.stdout
+    assert "said once" not in result.stderr  # printed with each article, not logged as a poll's
 
 
 class JobLog(InProcess):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.app import open_app
@@ -20,6 +21,7 @@ from bot.delivery.render import local_time, shorten
 from bot.ingest.failures import permanent_failure
 from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
+from bot.ingest.misses import instead
 from bot.ingest.plan import describe
 from bot.ingest.poll import first_run_note, read_article
 from scrapers import Link, ScrapeError, Source
@@ -46,7 +48,8 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
     """Discover the source's links and show each new one as it would be stored and posted."""
     now = datetime.now(UTC)
     async with open_app(config, archive=Archive.DRY, deliver=False, clock=lambda: now) as app:
-        ctx, store = app.poll, app.store
+        # Each missed selector is printed with its article, not logged once as a poll does.
+        ctx, store = replace(app.poll, selector_misses=None), app.store
         try:
             _, links = await discover(source, ctx)
         except ScrapeError as exc:
@@ -77,9 +80,7 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
 
 def _missed_line(name: str) -> str:
     """Say that one of the source's selectors matched nothing, and what was read instead."""
-    # A source that names its lead element has no lead where it is missing (scrapers/lead.py).
-    instead = "no lead taken" if name == "lead" else "generic extraction used"
-    return f"selectors.{name} matched nothing on this page; {instead}"
+    return f"selectors.{name} matched nothing on this page; {instead(name)}"
 
 
 def _summary_line(

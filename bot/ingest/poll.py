@@ -271,6 +271,8 @@ async def read_article(
             page.url, page_article, link, source=source, now=now, html=page.text, url=page.url
         )
         read, missed = got.value, got.missed
+        if ctx.selector_misses is not None:
+            ctx.selector_misses.note(source, page.url, missed)
     # A parser without the Finish (scrapers/sandbox.py) returns the bare article: prepared here.
     prepared = ctx.intake.enricher.prepare(read)
     article = prepared.article
