@@ -154,11 +154,12 @@ def reconfigure(app: App, config: Config) -> None:
         log.error("reload: readers of paused or resumed alerts not told: %s", exc)
     app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
-    waiting = app.poll.intake.missing
+    waiting, said = app.poll.intake.missing, app.poll.selector_misses
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
-    app.poll.intake.missing = waiting
+    # A reload does not say again what the log said of a selector still missing.
+    app.poll.intake.missing, app.poll.selector_misses = waiting, said
     if app.relay is not None and app.sender is not None:
         app.relay = relay(
             config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet

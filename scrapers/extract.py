@@ -32,7 +32,7 @@ from .language import detect_language
 from .lead import choose_lead, drop_captions, folded
 from .markup import cap_attributes
 from .metadata import Metadata, content_text, read_metadata
-from .models import Article, Link, Source
+from .models import Article, Extraction, Link, Source
 from .normalize import (
     canonical_or_none,
     clean_inline,
@@ -64,7 +64,12 @@ _FEW_CHARACTERS = 200
 _NEXT = "self.__next_f.push"
 
 
-def extract_article(
+def extract_article(html: str, *, url: str, **options) -> Article:
+    """Extract one article from an HTML page, as extract_page does (its options), alone."""
+    return extract_page(html, url=url, **options).article
+
+
+def extract_page(
     html: str,
     *,
     url: str,
@@ -72,8 +77,9 @@ def extract_article(
     now: datetime | None = None,
     site_image: str = "",
     dated_elsewhere: bool = False,
-) -> Article:
-    """Extract one article from an HTML page (`dated_elsewhere`: the caller has its time).
+) -> Extraction:
+    """Extract one article from an HTML page, with the source's selectors that matched nothing
+    there (`dated_elsewhere`: the caller has its time).
 
     Each field takes the first plausible candidate of a cascade: the source's rules, then the
     page's own reading (visible headline, the dateline and byline under it, JSON-LD, OpenGraph,
@@ -135,7 +141,7 @@ def extract_article(
     body = drop_notices(drop_headline_repeats(body, (title, raw, *meta.titles)))
     picked_lead = picked.lead if source.selectors.lead else None
     lead = choose_lead(tree, meta, picked_lead, source, title=title, body=body, captions=captions)
-    return Article(
+    article = Article(
         url=url,
         canonical_url=_canonical(meta.canonical, url=url, source=source),
         title=title,
@@ -146,12 +152,8 @@ def extract_article(
         body=drop_author_lines(body, author),
         image=image,
     )
-
-
-def missed_selectors(html: str, source: Source) -> tuple[str, ...]:
-    """Return the source's named selectors (title, date, …) that match nothing on a page, as
-    extract_article applies them there: each left to generic extraction (a lead to none)."""
-    return pick(cap_attributes(html), source.selectors).missed
+    # Known from the one reading of the page: check-source and the poll log name them.
+    return Extraction(article, missed=picked.missed)
 
 
 def article_from_link(link: Link, *, source: Source, now: datetime | None = None) -> Article:

@@ -9,12 +9,12 @@ job returns finish(article) in the article's place, computed where the article w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from .discover import read_feed, read_listing
-from .extract import article_from_link, extract_article, merge_link
+from .extract import article_from_link, extract_page, merge_link
 from .feedscan import listed_links
 from .models import Article, Link, Listing, Source
 from .normalize import strip_lines, url_key
@@ -62,6 +62,15 @@ def feed_articles(
     return listing, tuple((link.url, call(link_article, (link,), kwargs)) for link in unread)
 
 
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """A link's article read from its page, as page_article returns it (finish(article), or the
+    article), and the source's named selectors that matched nothing on the page."""
+
+    value: Any
+    missed: tuple[str, ...] = ()
+
+
 def link_article(
     link: Link,
     *,
@@ -73,17 +82,30 @@ def link_article(
 ) -> Any:
     """Return a link's article (or finish(article)): extracted from its page `html` (fetched
     from `url`) and filled in from the link, or built from the feed item alone without a page."""
-    article = _link_article(link, source=source, now=now, html=html, url=url)
+    if html is not None:
+        return page_article(link, source=source, now=now, html=html, url=url, finish=finish).value
+    article = article_from_link(link, source=source, now=now)
     return article if finish is None else finish(article)
 
 
-def _link_article(
-    link: Link, *, source: Source, now: datetime, html: str | None, url: str
-) -> Article:
-    """Return a link's article, as link_article does without `finish`."""
-    if html is None:
-        return article_from_link(link, source=source, now=now)
-    article = extract_article(html, url=url, source=source, now=now, site_image=link.site_image)
+def page_article(
+    link: Link,
+    *,
+    source: Source,
+    now: datetime,
+    html: str,
+    url: str,
+    finish: Callable[[Article], Any] | None = None,
+) -> PageRead:
+    """Return a link's article read from its page `html` (fetched from `url`) as link_article
+    does, with the selectors that missed there: one parse tells both."""
+    extraction = extract_page(html, url=url, source=source, now=now, site_image=link.site_image)
+    article = _merged(extraction.article, link, source=source)
+    return PageRead(article if finish is None else finish(article), missed=extraction.missed)
+
+
+def _merged(article: Article, link: Link, *, source: Source) -> Article:
+    """Return a page's article filled in from what its link said."""
     merged = merge_link(article, link)
     if merged.lead == article.lead:
         return merged

@@ -142,6 +142,15 @@ class Article:
         return text_fingerprint(self.body or self.title)
 
 
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """An article read from a page, and the source's named selectors that matched nothing there."""
+
+    article: Article
+    # Of title, date, author, lead and body (set ones only): each left to generic extraction.
+    missed: tuple[str, ...] = ()
+
+
 def text_fingerprint(text: str) -> str:
     """Return a hash that ignores case, Unicode form and whitespace differences."""
     folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())

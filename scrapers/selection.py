@@ -39,7 +39,8 @@ class Picked:
     body: str | None = None
     lead: str = ""
     author: str = ""
-    # The named selectors (of _NAMED) that matched nothing on the page, for check-source to tell.
+    # The named selectors (of _NAMED) that matched nothing on the page: check-source and the
+    # poll log tell them.
     missed: tuple[str, ...] = ()
 
 

@@ -18,14 +18,13 @@ from bot.config import Config, load_config
 from bot.config.fields import span
 from bot.delivery.compose import Composer
 from bot.delivery.render import local_time, shorten
-from bot.ingest.context import PollContext
 from bot.ingest.failures import permanent_failure
 from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
+from bot.ingest.misses import instead
 from bot.ingest.plan import describe
 from bot.ingest.poll import first_run_note, read_article
-from scrapers import Link, Page, ScrapeError, Source
-from scrapers.extract import missed_selectors
+from scrapers import Link, ScrapeError, Source
 from storage import OutboxItem, OutboxState
 
 _SHOWN_ARCHIVED = 10
@@ -49,8 +48,8 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
     """Discover the source's links and show each new one as it would be stored and posted."""
     now = datetime.now(UTC)
     async with open_app(config, archive=Archive.DRY, deliver=False, clock=lambda: now) as app:
-        kept = _Keeping(app.poll.fetcher)
-        ctx, store = replace(app.poll, fetcher=kept), app.store
+        # Each missed selector is printed with its article, not logged once as a poll does.
+        ctx, store = replace(app.poll, selector_misses=None), app.store
         try:
             _, links = await discover(source, ctx)
         except ScrapeError as exc:
@@ -72,39 +71,16 @@ async def _check(source: Source, *, config: Config, limit: int) -> int:
                 print(f"\nNEW {link.url}\n  ERROR {exc}\n  {fate}")
                 continue
             decision = ctx.intake.decide(source.key, article, post=link.url in to_post, now=now)
-            missed = await _missed(source, kept.pages.get(link.url), ctx)
+            # Named by the one reading of the page (read_article's), in the sandbox as a poll's.
+            missed = article.missed
             print("\n" + _report(source, decision, composer=composer, now=now, missed=missed))
     _print_archived([link for link in links if link not in fresh])
     return EXIT_OK
 
 
-class _Keeping:
-    """The poll's fetcher, keeping each page it fetched: the selectors are checked on it after."""
-
-    def __init__(self, fetcher) -> None:
-        self._fetcher = fetcher
-        self.pages: dict[str, Page] = {}
-
-    async def get(self, url: str, **options) -> Page:
-        """Fetch as the poll's fetcher does, and keep the page by the URL asked for."""
-        page = await self._fetcher.get(url, **options)
-        self.pages[url] = page
-        return page
-
-
-async def _missed(source: Source, page: Page | None, ctx: PollContext) -> tuple[str, ...]:
-    """Return the source's selectors that matched nothing on an article's page (none read: ())."""
-    if page is None:
-        return ()
-    # In a worker, as the poll's own reading of the page was: it is the site's markup.
-    return await ctx.parser.run(page.url, missed_selectors, page.text, source)
-
-
 def _missed_line(name: str) -> str:
     """Say that one of the source's selectors matched nothing, and what was read instead."""
-    # A source that names its lead element has no lead where it is missing (scrapers/lead.py).
-    instead = "no lead taken" if name == "lead" else "generic extraction used"
-    return f"selectors.{name} matched nothing on this page; {instead}"
+    return f"selectors.{name} matched nothing on this page; {instead(name)}"
 
 
 def _summary_line(

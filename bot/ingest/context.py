@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.config import HealthConfig
 from bot.ingest.intake import Intake
+from bot.ingest.misses import SelectorMisses
 from scrapers.fetch import Fetcher
 from scrapers.sandbox import Parser
 from storage import Store
@@ -29,3 +30,5 @@ class PollContext:
     # Per source key, its feed's last reading when every item in it was archived and settled
     # (bot/ingest/links.py): a feed rebuilt with the same items is not parsed again.
     settled_feeds: dict = field(default_factory=dict)
+    # What the poll log said of selectors that matched nothing (None: not said, check-source's).
+    selector_misses: SelectorMisses | None = field(default_factory=SelectorMisses)

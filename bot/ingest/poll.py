@@ -33,7 +33,7 @@ from bot.ingest.prepare import Prepared
 from bot.logfields import log_fields
 from bot.text.plural import counted
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
-from scrapers.jobs import link_article
+from scrapers.jobs import link_article, page_article
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
 
@@ -260,15 +260,19 @@ async def read_article(
     found = ready.pop(link.url, None) if ready else None
     if isinstance(found, ParseError):
         raise found
+    missed: tuple[str, ...] = ()  # the source's selectors are checked on a page alone
     if found is not None:
         read = found
     elif link.content_html or not source.fetch_pages:
         read = await ctx.parser.run_finished(link.url, link_article, link, source=source, now=now)
     else:
         page = await ctx.fetcher.get(link.url, robots=source.robots, headers=source.headers)
-        read = await ctx.parser.run_finished(
-            page.url, link_article, link, source=source, now=now, html=page.text, url=page.url
+        got = await ctx.parser.run_finished(
+            page.url, page_article, link, source=source, now=now, html=page.text, url=page.url
         )
+        read, missed = got.value, got.missed
+        if ctx.selector_misses is not None:
+            ctx.selector_misses.note(source, page.url, missed)
     # A parser without the Finish (scrapers/sandbox.py) returns the bare article: prepared here.
     prepared = ctx.intake.enricher.prepare(read)
     article = prepared.article
@@ -283,7 +287,7 @@ async def read_article(
         )
         published = now
     dated = replace(prepared.enriched, article=replace(article, published=published))
-    return replace(prepared, enriched=dated)
+    return replace(prepared, enriched=dated, missed=missed)
 
 
 async def preview_source(

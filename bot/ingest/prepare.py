@@ -39,6 +39,8 @@ class Prepared:
 
     enriched: Enriched
     hashes: tuple[int, ...]  # storage.neardup.hashed of its shingles
+    # The source's selectors that matched nothing on the page it was read from (none read: ()).
+    missed: tuple[str, ...] = ()
 
     @property
     def article(self) -> Article:
