@@ -209,6 +209,22 @@ def pack_digest(
     order = sorted(range(len(entries)), key=lambda i: (first_seen[entries[i].group], i))
     # What numbering the parts may add to the heading: " (2/3)".
     room = budget - (len(" (99/99)") if head else 0)
+    parts = _split(entries, order, head, room, max_entries)
+    return [
+        _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
+        for n, indexes in enumerate(parts, start=1)
+    ]
+
+
+def _split(
+    entries: list[DigestEntry],
+    order: list[int],
+    head: DigestHead | None,
+    room: int,
+    max_entries: int,
+) -> list[list[int]]:
+    """Split entries (in `order`) into the fewest parts that fit `room` and `max_entries`, as
+    even as those limits allow."""
     parts = _fill(entries, order, head, room, max_entries)
     # Filling each part in turn gives the fewest parts; with that many, the smallest cap on a
     # part's entries that still needs no more parts spreads the articles evenly.
@@ -223,10 +239,7 @@ def pack_digest(
             low = middle + 1
     # Then each part's share of what is left (1,000 at 30 a part: 30s and 29s, not 33 × 30 + 10).
     shared = _fill(entries, order, head, room, high, parts=len(parts))
-    return [
-        _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
-        for n, indexes in enumerate(shared if len(shared) == len(parts) else parts, start=1)
-    ]
+    return shared if len(shared) == len(parts) else parts
 
 
 def _fill(
@@ -262,12 +275,24 @@ def digest_part(
     *,
     head: DigestHead,
     number: tuple[int, int],
-    continued: str | None = None,
-) -> DigestPart:
+    lang: str,
+    continued: bool = False,
+    budget: int = DIGEST_BUDGET,
+    max_entries: int = MAX_ENTRIES,
+) -> list[DigestPart]:
     """Write one part of a split digest again as it was packed: its heading, its number and its
-    entries in their order (grouped by source as they come); with `continued` (the digest's
-    language), the rest of a part that went out already: "(2/2, continued)"."""
-    return _text(entries, list(range(len(entries))), head, number=number, continued=continued)
+    entries in their order (grouped by source as they come); `continued`: the rest of a part
+    that went out already, "(2/2, continued)" in the digest's language (`lang`).
+
+    One message, unless its entries now read longer than when they were packed (the channel's
+    zone renamed, a title edited): then as many as the packer's limits need, each after the
+    first "continued", so none goes over Telegram's limit and no entry is cut."""
+    room = budget - len(" (99/99)")  # as pack_digest measured it, before the part's number
+    split = _split(entries, list(range(len(entries))), head, room, max_entries)
+    return [
+        _text(entries, indexes, head, number=number, continued=lang if continued or n else None)
+        for n, indexes in enumerate(split)
+    ]
 
 
 def _text(
