@@ -11,6 +11,7 @@ from bot.delivery.digest import (
     DigestEntry,
     digest_entry,
     digest_head,
+    digest_part,
     digest_period,
     hold_until,
     next_digest_at,
@@ -366,3 +367,17 @@ def test_a_split_digest_numbers_its_parts_and_names_a_source_again_in_the_next()
         [f"Digest ({n}/2)", "4 articles from 1 source", "", "TASS"] for n in (1, 2)
     ]
     assert all(utf16_len(p.plain) <= 120 for p in parts)
+
+
+def test_a_part_written_again_longer_than_it_was_packed_takes_two_messages() -> None:
+    """Synthetic entries: 40 fit under the budget; grown by 6 units each (a zone renamed), a part
+    of them goes out as two, the second "continued", each entry once and every text in budget."""
+    head = digest_head(80, sources=1, period=None, zone="UTC", lang="en")
+    short = [DigestEntry(f"• {'x' * 90}", f"• {'x' * 90}", "TASS")] * 40
+    (part,) = pack_digest(short * 2, head=head)[:1]
+    assert digest_part(short, head=head, number=(1, 2), lang="en") == [part]
+    longer = [replace(e, plain=e.plain + "+5:30 ") for e in short]
+    again = digest_part(longer, head=head, number=(1, 2), lang="en")
+    assert [p.plain.splitlines()[0] for p in again] == ["Digest (1/2)", "Digest (1/2, continued)"]
+    assert sorted(i for p in again for i in p.indexes) == list(range(40))
+    assert all(utf16_len(p.plain) <= 4000 for p in again)

@@ -4,7 +4,7 @@ its config.
 `status` reads through a read-only connection, so it works while `presswatch run` writes (WAL
 readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks the running
 service's /healthz at `status --http` or `[service] http`, when either is given (else, on
-PostgreSQL, each live worker's at the address it recorded; on SQLite, it says whether
+PostgreSQL, each live worker's at the address it recorded, all at once; on SQLite, it says whether
 `presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a
 channel has failed posts, Telegram refuses the token or does not answer, or the service is down or
 does not answer its /healthz.
@@ -166,7 +166,8 @@ def elsewhere_hint(snapshot: Snapshot, asked: tuple[str, int] | None) -> str:
     )
 
 
-_ASKED = 10  # live workers asked at most, each within _ask_service's 5 s
+_ASKED = 10  # live workers asked at most, all at once, within _ask_service's _TIMEOUT
+_TIMEOUT = 5.0  # a busy service (a backfill, a slow disk) still answers; a dead one fails at once
 
 
 def _served(snapshot: Snapshot) -> list[tuple[str, tuple[str, int]]]:
@@ -184,19 +185,33 @@ def _ask_workers(
 ) -> tuple[str, list[str]]:
     """Ask each live worker that serves /healthz at the address it recorded (PostgreSQL, none
     configured): a line each, and their problems, each naming its worker."""
-    lines, problems, asked = [], [], 0
-    for worker, http in served[:_ASKED]:
-        if _elsewhere_on_loopback(worker, http[0]):
-            # Its loopback is its own machine's: asked from here it would be this machine's.
+    shown = served[:_ASKED]
+    # Its loopback is its own machine's: asked from here it would be this machine's.
+    away = [_elsewhere_on_loopback(worker, http[0]) for worker, http in shown]
+    answers = iter(_ask_all(config, [http for (_, http), far in zip(shown, away) if not far]))
+    lines, problems = [], []
+    for (worker, _), far in zip(shown, away):
+        if far:
             lines.append(f"\n  {worker}: serves /healthz on its own machine's loopback; ask there")
             continue
-        asked += 1
-        line, theirs, _ = _ask_service(config, http)
+        line, theirs, _ = next(answers)
         lines.append(f"\n  {worker}: {line}")
         problems += [f"{worker}: {problem}" for problem in theirs]
     more = len(served) - _ASKED
     tail = f"\n  {more} more: `status --http HOST:PORT` asks one" if more > 0 else ""
-    return f"{asked} live worker(s) asked" + "".join(lines) + tail, problems
+    return f"{away.count(False)} live worker(s) asked" + "".join(lines) + tail, problems
+
+
+def _ask_all(config: Config, addresses: list[tuple[str, int]]) -> list[tuple[str, list[str], bool]]:
+    """Ask the /healthz at each address at once: their answers in order, ten dead workers
+    costing one timeout in all rather than one each."""
+    if not addresses:
+        return []
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415 - PostgreSQL status only
+
+    # A thread each: urllib blocks, and at most _ASKED of them wait on the network at once.
+    with ThreadPoolExecutor(max_workers=len(addresses)) as pool:
+        return list(pool.map(lambda http: _ask_service(config, http), addresses))
 
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
@@ -230,8 +245,7 @@ def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, lis
     host, port = http
     url = f"http://{host}:{port}/healthz"
     try:
-        # 5 s: a busy service (a backfill, a slow disk) still answers; a dead one fails at once.
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - a configured local URL
+        with urllib.request.urlopen(url, timeout=_TIMEOUT) as answer:  # noqa: S310 - a configured local URL
             body = json.load(answer)
     except urllib.error.HTTPError as exc:
         body = json.load(exc) if exc.headers.get_content_type() == "application/json" else {}

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 
 from jinja2 import Template
 
@@ -245,11 +245,12 @@ class Composer:
             items = sorted(items, key=lambda i: order.get(i.id, len(order)))
             entries = self._digest_entries(items, part.lang)
             head = DigestHead(part.head_html, part.head_plain)
-            rest = part.lang if continued else None
-            packed = [
-                digest_part(entries, head=head, number=(part.number, part.of), continued=rest)
-            ]
-            return [(tuple(items), self._digest_message(items[0], channel, packed[0]), part)]
+            number, lang = (part.number, part.of), part.lang
+            again = digest_part(entries, head=head, number=number, lang=lang, continued=continued)
+            # Its rows keep their mark whatever messages they take now: a rest retried later is
+            # still that part's.
+            message = partial(self._digest_message, items[0], channel)
+            return [(tuple(items[i] for i in p.indexes), message(p), part) for p in again]
         langs = {i.article.lang.split("-")[0] for i in items}
         lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
         entries = self._digest_entries(items, lang)

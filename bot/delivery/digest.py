@@ -209,30 +209,63 @@ def pack_digest(
     order = sorted(range(len(entries)), key=lambda i: (first_seen[entries[i].group], i))
     # What numbering the parts may add to the heading: " (2/3)".
     room = budget - (len(" (99/99)") if head else 0)
-    parts = _fill(entries, order, head, room, max_entries)
+    parts = _split(entries, order, head, room, max_entries)
+    return [
+        _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
+        for n, indexes in enumerate(parts, start=1)
+    ]
+
+
+def _split(
+    entries: list[DigestEntry],
+    order: list[int],
+    head: DigestHead | None,
+    room: int,
+    max_entries: int,
+) -> list[list[int]]:
+    """Split entries (in `order`) into the fewest parts that fit `room` and `max_entries`, as
+    even as those limits allow."""
+    lengths = _Lengths.of(entries, head)
+    parts = _fill(entries, order, lengths, room, max_entries)
     # Filling each part in turn gives the fewest parts; with that many, the smallest cap on a
     # part's entries that still needs no more parts spreads the articles evenly.
     # (Fewer parts never come of a smaller cap: search it by halves.)
     low, high = math.ceil(len(order) / max(len(parts), 1)), max_entries
     while low < high:
         middle = (low + high) // 2
-        even = _fill(entries, order, head, room, middle)
+        even = _fill(entries, order, lengths, room, middle)
         if len(even) == len(parts):
             parts, high = even, middle
         else:
             low = middle + 1
     # Then each part's share of what is left (1,000 at 30 a part: 30s and 29s, not 33 × 30 + 10).
-    shared = _fill(entries, order, head, room, high, parts=len(parts))
-    return [
-        _text(entries, indexes, head, number=(n, len(parts)) if len(parts) > 1 else None)
-        for n, indexes in enumerate(shared if len(shared) == len(parts) else parts, start=1)
-    ]
+    shared = _fill(entries, order, lengths, room, high, parts=len(parts))
+    return shared if len(shared) == len(parts) else parts
+
+
+@dataclass(frozen=True, slots=True)
+class _Lengths:
+    """What a part's text (without its number) adds up to, in UTF-16 units: the heading and its
+    blank line (0 without a heading), each source's name line, and each entry's line."""
+
+    head: int
+    names: dict[str, int]
+    entries: tuple[int, ...]
+
+    @classmethod
+    def of(cls, entries: list[DigestEntry], head: DigestHead | None) -> _Lengths:
+        """Measure the pieces `_text` joins, once for every part tried."""
+        return cls(
+            utf16_len(_text(entries, [], head).plain) + 2 if head else 0,
+            {e.group: utf16_len(e.group) + 1 if e.group else 0 for e in entries},
+            tuple(utf16_len(e.plain) for e in entries),
+        )
 
 
 def _fill(
     entries: list[DigestEntry],
     order: list[int],
-    head: DigestHead | None,
+    lengths: _Lengths,
     room: int,
     cap: int,
     *,
@@ -241,16 +274,19 @@ def _fill(
     """Fill each part in turn with entries (in `order`) while it holds under `cap` of them and
     its text fits `room`; aiming at `parts` parts, each holds at most its share of the rest."""
     filled: list[list[int]] = []
-    limit = cap
+    limit, length, groups = cap, 0, set()
     for done, index in enumerate(order):
-        if (
-            filled
-            and len(filled[-1]) < limit
-            and utf16_len(_text(entries, [*filled[-1], index], head).plain) <= room
-        ):
+        group, size = entries[index].group, lengths.entries[index]
+        # A running sum of the text `_text` would write: an entry of a source the part lists
+        # already is one more line; another source's opens a block after a blank line.
+        more = 1 + size if group in groups else 2 + lengths.names[group] + size
+        if filled and len(filled[-1]) < limit and length + more <= room:
             filled[-1].append(index)
+            length += more
+            groups.add(group)
             continue
         filled.append([index])
+        length, groups = lengths.head + lengths.names[group] + size, {group}
         if parts is not None:
             share = math.ceil((len(order) - done) / max(parts - len(filled) + 1, 1))
             limit = min(cap, share)
@@ -262,12 +298,24 @@ def digest_part(
     *,
     head: DigestHead,
     number: tuple[int, int],
-    continued: str | None = None,
-) -> DigestPart:
+    lang: str,
+    continued: bool = False,
+    budget: int = DIGEST_BUDGET,
+    max_entries: int = MAX_ENTRIES,
+) -> list[DigestPart]:
     """Write one part of a split digest again as it was packed: its heading, its number and its
-    entries in their order (grouped by source as they come); with `continued` (the digest's
-    language), the rest of a part that went out already: "(2/2, continued)"."""
-    return _text(entries, list(range(len(entries))), head, number=number, continued=continued)
+    entries in their order (grouped by source as they come); `continued`: the rest of a part
+    that went out already, "(2/2, continued)" in the digest's language (`lang`).
+
+    One message, unless its entries now read longer than when they were packed (the channel's
+    zone renamed, a title edited): then as many as the packer's limits need, each after the
+    first "continued", so none goes over Telegram's limit and no entry is cut."""
+    room = budget - len(" (99/99)")  # as pack_digest measured it, before the part's number
+    split = _split(entries, list(range(len(entries))), head, room, max_entries)
+    return [
+        _text(entries, indexes, head, number=number, continued=lang if continued or n else None)
+        for n, indexes in enumerate(split)
+    ]
 
 
 def _text(
