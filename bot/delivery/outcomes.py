@@ -69,6 +69,19 @@ def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
     return f"{first.channel} <- {first.kind} {ids} {first.source_key} {url}{more}"
 
 
+def refusal_advice(reason: str) -> str:
+    """Return what the operator should do about a chat that refuses posts for `reason`."""
+    if "chat not found" in reason.lower():
+        # The bot's rights are not the problem: Telegram knows no chat by this id. Seen in the
+        # ux14 walkthrough with chat_id "@pw_tpyo", where the 403 advice sent the operator astray.
+        return (
+            "Check this channel's chat_id in the config (a @username typo, or a channel id "
+            "without its -100 prefix), reload or restart presswatch, then run: presswatch "
+            "outbox retry --all-failed (the posts go to the chat_id the config names then)"
+        )
+    return "Fix the bot's rights in the chat, then run: presswatch outbox retry --all-failed"
+
+
 class Outcomes:
     """Apply send outcomes to the archive, following the `telegram.uncertain` policy."""
 
@@ -243,8 +256,7 @@ class Outcomes:
                 "channel_failing",
                 now,
                 f"presswatch: channel {first.channel} ({first.chat_id}) refuses posts: "
-                f"{reason}. Its posts are marked failed. Fix the bot's rights in the chat, "
-                "then run: presswatch outbox retry --all-failed",
+                f"{reason}. Its posts are marked failed. {refusal_advice(reason)}",
             )
 
     def _channel_ok(self, first: OutboxItem, now: datetime) -> None:
