@@ -172,8 +172,16 @@ class Outbox(OutboxReads):
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
-        """Hold every pending row of a chat until `until` (a flood wait covers the whole chat)."""
+        """Hold the chat until `until` (a flood wait covers the whole chat): its pending rows,
+        and those queued meanwhile, come due together then, oldest first."""
         with immediate(self.db):
+            # The hold, not only the rows' times: a row queued during the wait would otherwise
+            # be due at once and overtake the older ones (seen in the ux14 walkthrough).
+            self.db.execute(
+                "insert into chat_holds (chat_id, held_until) values (?, ?) "
+                "on conflict (chat_id) do update set held_until = excluded.held_until",
+                [chat_id, iso(until)],
+            )
             cursor = self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ?, due_at = {DUE_SINCE} "
                 "where chat_id = ? and state = ? "

@@ -33,3 +33,13 @@ def m020_source_link_patterns(db: Database) -> None:
     """Remember each source key's configured link_pattern beside its address: a source is what
     it reads, the address and the pattern (two sources may split one listing page)."""
     db["sources"].add_column("link_pattern", str)
+
+
+@migrations()
+def m021_chat_holds(db: Database) -> None:
+    """Remember until when Telegram told each chat to wait (a 429's retry_after, or a request
+    that provably never left): none of the chat's rows is due before then, not even one queued
+    during the wait, so the chat's posts still go out oldest first (storage/outbox.py)."""
+    db["chat_holds"].create(
+        {"chat_id": str, "held_until": str}, pk="chat_id", not_null={"held_until"}
+    )

@@ -232,3 +232,12 @@ def p018_search_vector_on_text_changes(db: PgDatabase) -> None:
             execute function presswatch_place_article()
         """,
     )
+
+
+@migration
+def p019_chat_holds(db: PgDatabase) -> None:
+    """Remember until when Telegram told each chat to wait (SQLite's m021): none of the chat's
+    rows is due before then, not even one queued during the wait."""
+    run(
+        db, "create table chat_holds (chat_id text primary key, held_until timestamptz(0) not null)"
+    )
