@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.config import TelegramConfig, UncertainPolicy
+from bot.config import Channel, TelegramConfig, UncertainPolicy
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -99,7 +99,9 @@ class Outcomes:
         # The policy in force: "probe" only when the relay can probe (else its fallback).
         self._policy = policy or telegram.uncertain
         self._admin = telegram.admin_chat_id
-        self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
+        # Chat ids Telegram told us changed, old -> new, remembered over restarts: rows a config
+        # still queues for the old id go straight to the new one.
+        self.moved: dict[str, str] = store.outbox.channels.moves()
 
     def record(
         self, items: Sequence[OutboxItem], message: Message, outcome: Outcome, report: RelayReport
@@ -181,6 +183,20 @@ class Outcomes:
         log.error("alert %s to %s failed: %s", alert.id, alert.chat_id, error)
         return True
 
+    def say_moves(self, channels: Sequence[Channel]) -> None:
+        """Log each channel whose configured chat Telegram said became a supergroup (each start)."""
+        for configured in channels:
+            new = self.moved.get(configured.chat_id)
+            if new is not None:
+                log.warning(
+                    "channel %s: chat %s became the supergroup %s; its posts go there; "
+                    'set chat_id = "%s" for this channel in the config',
+                    configured.name,
+                    configured.chat_id,
+                    new,
+                    new,
+                )
+
     def _retry_later(
         self,
         first: OutboxItem,
@@ -215,12 +231,13 @@ class Outcomes:
 
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
         """Follow a group that became a supergroup, and tell the operator what is left to do."""
+        newly = self.moved.get(first.chat_id) != new_chat_id
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
         if first.channel.startswith("user:"):
             # A reader's channel: the config names no reader's chat, and their alerts keep the old
-            # id, so each later post is sent there first and Telegram's answer moves it again.
-            todo = "later posts follow it as Telegram names the move; nothing to set in the config"
+            # id; the remembered move sends each later post to the new one.
+            todo = "later posts follow it; nothing to set in the config"
         else:
             todo = f'set chat_id = "{new_chat_id}" for this channel in the config'
         log.warning(
@@ -231,6 +248,15 @@ class Outcomes:
             moved,
             todo,
         )
+        if newly:  # once: later posts for the old id follow the remembered move, unrefused
+            self._alert(
+                first,
+                "channel_moved",
+                now,
+                f"presswatch: the chat of channel {first.channel} ({first.chat_id}) became a "
+                f"supergroup, {new_chat_id}; its posts go there now. Set chat_id = "
+                f'"{new_chat_id}" for this channel in the config, then reload or restart presswatch.',
+            )
 
     def _chat_refuses(
         self, first: OutboxItem, ids: list[int], reason: str, report: RelayReport, now: datetime

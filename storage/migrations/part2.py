@@ -43,3 +43,14 @@ def m021_chat_holds(db: Database) -> None:
     db["chat_holds"].create(
         {"chat_id": str, "held_until": str}, pk="chat_id", not_null={"held_until"}
     )
+
+
+@migrations()
+def m022_chat_moves(db: Database) -> None:
+    """Remember each group Telegram said became a supergroup, old id -> new: after a restart the
+    posts a config still queues for the old id go straight to the new one (storage/channels.py)."""
+    db["chat_moves"].create(
+        {"old_chat_id": str, "new_chat_id": str, "moved_at": str},
+        pk="old_chat_id",
+        not_null={"new_chat_id"},
+    )

@@ -31,6 +31,7 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("outbox", "id"),
     ("chat_marks", None),
     ("chat_holds", None),
+    ("chat_moves", None),
     ("probe_copies", "id"),
     ("retag_progress", "id"),
     ("channels", None),

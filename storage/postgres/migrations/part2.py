@@ -241,3 +241,13 @@ def p019_chat_holds(db: PgDatabase) -> None:
     run(
         db, "create table chat_holds (chat_id text primary key, held_until timestamptz(0) not null)"
     )
+
+
+@migration
+def p020_chat_moves(db: PgDatabase) -> None:
+    """Remember each group Telegram said became a supergroup, old id -> new (SQLite's m022)."""
+    run(
+        db,
+        "create table chat_moves "
+        "(old_chat_id text primary key, new_chat_id text not null, moved_at timestamptz(0))",
+    )
