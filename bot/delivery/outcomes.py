@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import Channel, TelegramConfig, UncertainPolicy
+from bot.delivery.moves import moved_hints
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -185,17 +186,8 @@ class Outcomes:
 
     def say_moves(self, channels: Sequence[Channel]) -> None:
         """Log each channel whose configured chat Telegram said became a supergroup (each start)."""
-        for configured in channels:
-            new = self.moved.get(configured.chat_id)
-            if new is not None:
-                log.warning(
-                    "channel %s: chat %s became the supergroup %s; its posts go there; "
-                    'set chat_id = "%s" for this channel in the config',
-                    configured.name,
-                    configured.chat_id,
-                    new,
-                    new,
-                )
+        for hint in moved_hints(channels, self.moved):
+            log.warning("%s", hint)
 
     def _retry_later(
         self,
