@@ -84,3 +84,38 @@ def test_a_moved_group_is_told_once_and_remembered_over_a_restart(
     assert len(telegram.messages_for(NEW)) == 4 and caplog.records == []
     states = {r["state"] for r in store.db.query("select state from outbox")}
     assert states == {OutboxState.SENT}
+
+
+def test_a_worker_that_started_before_the_move_does_not_tell_it_again(
+    store, telegram, time, tmp_path
+) -> None:
+    telegram.migrate_chat(int(OLD), int(NEW))
+    config = make_config(
+        tmp_path,
+        channels=[channel("group", OLD)],
+        api_base_url=telegram.base_url,
+        admin_chat_id=ADMIN,
+    )
+
+    async def go() -> None:
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=telegram.base_url, timeout=5.0
+        )
+        await sender.start()
+        try:
+            # Two workers on one archive, both started before Telegram said the group moved.
+            first, second = (relay_for(store, config, sender, time) for _ in range(2))
+            add(store, 0, ("group", OLD))
+            await first.deliver_due()
+            time.advance(10)
+            add(store, 1, ("group", OLD))
+            await second.deliver_due()  # its own 400: it follows the move, and says nothing
+            time.advance(10)
+            await first.deliver_due()  # the one alert
+        finally:
+            await sender.close()
+
+    asyncio.run(go())
+    assert len(telegram.messages_for(NEW)) == 2 and calls_to(telegram, OLD) == 2
+    [alert] = telegram.messages_for(int(ADMIN))
+    assert f'Set chat_id = "{NEW}"' in alert.text

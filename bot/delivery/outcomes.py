@@ -223,7 +223,8 @@ class Outcomes:
 
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
         """Follow a group that became a supergroup, and tell the operator what is left to do."""
-        newly = self.moved.get(first.chat_id) != new_chat_id
+        # Asked of the archive, not this process: another worker may have been told already.
+        newly = self._store.outbox.channels.moves().get(first.chat_id) != new_chat_id
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
         if first.channel.startswith("user:"):
