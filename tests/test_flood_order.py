@@ -74,3 +74,24 @@ def test_posts_queued_during_a_flood_wait_go_after_the_older_ones(
     assert titles(telegram, B[1]) == [0, 1, 2]  # the other chat did not wait
     states = {r["state"] for r in store.db.query("select state from outbox")}
     assert states == {OutboxState.SENT}
+
+
+def test_three_flood_waits_then_a_poll_of_thirty_posts_keep_the_order(
+    store, telegram, time, tmp_path
+) -> None:
+    # The walkthrough's case: flood_next(3, retry_after=20), and a poll queued about 30 posts
+    # during the last wait.
+    telegram.flood_next(3, retry_after=20, chat=int(A[1]))
+    for n in range(3):
+        add(store, n, A)
+
+    def queue_a_poll() -> None:
+        for n in range(3, 33):
+            add(store, n, A)
+        time.advance(5)
+
+    wait = [lambda: time.advance(21)]
+    relay_rounds(store, telegram, time, tmp_path, [lambda: None, *wait, *wait])
+    assert [c.status for c in telegram.requests if c.method == "sendMessage"] == [429] * 3
+    relay_rounds(store, telegram, time, tmp_path, [queue_a_poll, *wait * 12])
+    assert titles(telegram, A[1]) == list(range(33))
