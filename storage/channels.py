@@ -43,11 +43,24 @@ class ChannelHealth:
         return was == ChannelState.FAILING
 
     def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> None:
-        """Record a chat's new id (a group became a supergroup)."""
+        """Record a chat's new id (a group became a supergroup), and remember the move."""
         self.db.execute(
             "update channels set chat_id = ?, updated_at = ? where chat_id = ?",
             [new_chat_id, iso(now), old_chat_id],
         )
+        # Kept for good: Telegram never turns a supergroup back, so the old id takes no post.
+        self.db.execute(
+            "insert into chat_moves (old_chat_id, new_chat_id, moved_at) values (?, ?, ?) "
+            "on conflict (old_chat_id) do update set new_chat_id = excluded.new_chat_id",
+            [old_chat_id, new_chat_id, iso(now)],
+        )
+
+    def moves(self) -> dict[str, str]:
+        """Return every chat Telegram said moved: old id -> new id."""
+        return {
+            r["old_chat_id"]: r["new_chat_id"]
+            for r in self.db.query("select old_chat_id, new_chat_id from chat_moves")
+        }
 
     def all(self) -> list[dict]:
         """Return every channel's recorded health."""

@@ -19,7 +19,7 @@ excludes every row it has queued, and `--all-failed` may name a whole chat's row
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlite_utils import Database
@@ -172,8 +172,16 @@ class Outbox(OutboxReads):
             )
 
     def defer_chat(self, chat_id: str, *, until: datetime, now: datetime) -> int:
-        """Hold every pending row of a chat until `until` (a flood wait covers the whole chat)."""
+        """Hold the chat until `until` (a flood wait covers the whole chat): its pending rows,
+        and those queued meanwhile, come due together then, oldest first."""
         with immediate(self.db):
+            # The hold, not only the rows' times: a row queued during the wait would otherwise
+            # be due at once and overtake the older ones (seen in the ux14 walkthrough).
+            self.db.execute(
+                "insert into chat_holds (chat_id, held_until) values (?, ?) "
+                "on conflict (chat_id) do update set held_until = excluded.held_until",
+                [chat_id, iso(until)],
+            )
             cursor = self.db.execute(
                 f"update outbox set next_attempt_at = ?, updated_at = ?, due_at = {DUE_SINCE} "
                 "where chat_id = ? and state = ? "
@@ -248,10 +256,26 @@ class Outbox(OutboxReads):
 
     # -- the operator's actions -------------------------------------------------------------
 
-    def retry(self, ids: Iterable[int], *, now: datetime) -> int:
-        """Send failed or uncertain rows again; return how many were changed."""
+    def retry(
+        self, ids: Iterable[int], *, now: datetime, chats: Mapping[str, str] | None = None
+    ) -> int:
+        """Send failed or uncertain rows again; return how many were changed.
+
+        `chats` maps each configured channel to its chat_id now: a retried post goes there, not
+        to the chat it failed in (the channel is the post's identity; the operator who fixed a
+        chat_id typo retries to reach the right chat). Edits and replies stay: their message
+        lives in the chat it was sent to. A sent row is never among those changed.
+        """
+        ids = list(ids)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
+            for channel, chat_id in sorted((chats or {}).items()):
+                self.db.execute(
+                    f"update outbox set chat_id = ? where id in {among} and channel = ? "
+                    "and kind = ? and chat_id != ? and state in (?, ?)",
+                    [chat_id, ids_arg, channel, OutboxKind.POST, chat_id,
+                     OutboxState.FAILED, OutboxState.UNCERTAIN],
+                )  # fmt: skip
             cursor = self.db.execute(
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "

@@ -40,7 +40,8 @@ class OutboxReads:
 
         With `probe_before`, uncertain rows not yet settled and unchanged since then are due too
         (for a probe, given time for a request Telegram may still be processing to land). With
-        `chat`, only that chat's rows (a worker of many delivers one chat at a time).
+        `chat`, only that chat's rows (a worker of many delivers one chat at a time). A chat
+        Telegram told to wait (`defer_chat`) has no row due until then.
         """
         states = (
             (OutboxState.PENDING, OutboxState.UNCERTAIN)
@@ -61,11 +62,21 @@ class OutboxReads:
                   from outbox
                   where (state in ({_marks(states)}) {probing})
                     and (next_attempt_at is null or next_attempt_at <= ?)
+                    and chat_id not in (select chat_id from chat_holds where held_until > ?)
                     {not_skipped} {one_chat})
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id
                 where r.rank <= ? order by o.id limit ?""",
-            [*states, *probe_args, iso(now), *skip_args, *chat_args, per_chat or limit, limit],
+            [
+                *states,
+                *probe_args,
+                iso(now),
+                iso(now),
+                *skip_args,
+                *chat_args,
+                per_chat or limit,
+                limit,
+            ],
         )
         return [outbox_from_row(r) for r in rows]
 

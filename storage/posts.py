@@ -116,12 +116,15 @@ class Posts:
 
     def _single_posts(self, article_id: int) -> list[dict]:
         """Return the sent posts of an article that have a message of their own."""
+        # Message ids count per chat: a channel whose chat_id changed (a typo fixed, a retry
+        # sent to the new chat) has posts with equal ids in two chats, and neither is a digest.
         return list(
             self.db.query(
                 """select o.channel, o.chat_id, o.message_id from outbox o
                where o.article_id = ? and o.kind = ? and o.state = ? and o.message_id is not null
                  and not exists (select 1 from outbox d where d.channel = o.channel
-                                 and d.message_id = o.message_id and d.id != o.id and d.kind = ?)
+                                 and d.chat_id = o.chat_id and d.message_id = o.message_id
+                                 and d.id != o.id and d.kind = ?)
                order by o.id""",
                 [article_id, OutboxKind.POST, OutboxState.SENT, OutboxKind.POST],
             )

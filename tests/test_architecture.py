@@ -50,6 +50,7 @@ PURE = [
     "bot/delivery/hashtags.py",
     "bot/delivery/render.py",
     "bot/delivery/pacing.py",
+    "bot/delivery/moves.py",
     "bot/chat/answers.py",
     "bot/service/overview.py",
     "bot/service/timetable.py",

@@ -4,9 +4,11 @@ sets up in a few lines, or each problem in one line naming its key, exit 2; noth
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli.main import main
+from storage import Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.cli import presswatch
 from tests.support.offline import offline_config
@@ -88,4 +90,20 @@ def test_an_archive_folder_this_user_cannot_write_exits_3_as_run_would(
         f"presswatch: storage.path: this user cannot write in {folder}; `run` and `once` would "
         "not start: point storage.path at a folder this user can write (systemd: "
         "/var/lib/presswatch)\n"
+    )
+
+
+def test_a_channel_naming_a_chat_that_became_a_supergroup_is_told_what_to_set(
+    tmp_path: Path, capsys, restore_logging
+) -> None:
+    config = offline_config(tmp_path, telegram="http://127.0.0.1:9/bot")
+    store = Store.open(tmp_path / "archive.db")
+    try:  # what the relay recorded when Telegram answered "upgraded to a supergroup"
+        store.outbox.move_chat("@presswatch_test", "-1004001", now=datetime.now(UTC))
+    finally:
+        store.close()
+    assert main(["check", "--config", str(config)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "warning: channel main: chat @presswatch_test became the supergroup -1004001; its posts "
+        'go there; set chat_id = "-1004001" for this channel in the config'
     )

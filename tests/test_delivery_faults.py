@@ -263,10 +263,10 @@ def test_a_reader_s_moved_chat_is_followed_with_nothing_to_set_in_the_config(
     [told] = [r.getMessage() for r in caplog.records if "became" in r.getMessage()]
     assert told == (
         "chat 7 of channel 'user:7' became -1007: 2 queued post(s) follow it; later posts follow "
-        "it as Telegram names the move; nothing to set in the config"
+        "it; nothing to set in the config"
     )
     # What the line says: a post queued later for the old id (the alert's) follows the move too,
-    # after a restart (a new relay that knows of no move), and nothing failed.
+    # after a restart (a new relay, which finds the move in the archive), and nothing failed.
     add(h.store, 2, reader)
     h.run()
     assert copies(telegram, "-1007") == Counter({"0": 1, "1": 1, "2": 1})

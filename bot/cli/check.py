@@ -22,6 +22,7 @@ from bot.archive import open_archive
 from bot.cli.common import EXIT_OK, EXIT_SETUP, Command, cannot_write, later, whole
 from bot.config import TOKEN_ENV, Config, load_config
 from bot.config.fields import authority, span
+from bot.delivery.moves import moved_hints
 from bot.service.fleet_timing import FAILOVER_GOAL, PERIODS, failover_bound
 from bot.service.renames import renamed_hints
 from bot.text.plural import counted
@@ -39,7 +40,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"{config.path}: {found} (nothing was fetched, sent or written)")
     for line in summary(config):
         print(f"  {line}")
-    for warning in (*config.warnings, *workers_warnings(config), *renamed_warnings(config)):
+    for warning in (*config.warnings, *workers_warnings(config), *archive_warnings(config)):
         print(f"warning: {warning}")
     if why:
         print(
@@ -63,15 +64,17 @@ def unwritable(path: Path) -> str:
     return ""
 
 
-def renamed_warnings(config: Config) -> list[str]:
-    """Say which sources look renamed, by the addresses an SQLite archive knows (read, never
-    written; PostgreSQL's is not contacted: its service's start and reload log say it)."""
+def archive_warnings(config: Config) -> list[str]:
+    """Say which sources look renamed, by the addresses an SQLite archive knows, and which
+    channels name a chat Telegram said became a supergroup (read, never written; PostgreSQL's
+    is not contacted: its service's start and reload log say it)."""
     if config.storage_url is not None or not config.storage_path.exists():
         return []
     try:
         with open_archive(config, read_only=True) as store:
-            return renamed_hints(config.sources, store.sources.noted())
-    except StorageError:  # an archive from before m020 knows no link_patterns yet
+            renamed = renamed_hints(config.sources, store.sources.noted())
+            return renamed + moved_hints(config.channels, store.outbox.channels.moves())
+    except StorageError:  # an archive from before m020 (m022) knows no link_patterns (moves)
         return []
 
 

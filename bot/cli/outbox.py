@@ -171,9 +171,13 @@ def _change(config, args: argparse.Namespace) -> int:
         if not ids:
             print(f"nothing to {args.action}")
             return EXIT_OK
-        act = store.outbox.retry if args.action == "retry" else store.outbox.drop
         before = store.outbox.states_of(ids)
-        changed = act(ids, now=now)
+        if args.action == "retry":
+            # A retried post goes to the chat the config names now (a chat_id typo fixed).
+            chats = {channel.name: channel.chat_id for channel in config.channels}
+            changed = store.outbox.retry(ids, now=now, chats=chats)
+        else:
+            changed = store.outbox.drop(ids, now=now)
     verb = "queued again" if args.action == "retry" else "dropped"
     print(f"{counted(changed, 'row')} {verb}")
     if changed < len(ids):

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.config import TelegramConfig, UncertainPolicy
+from bot.config import Channel, TelegramConfig, UncertainPolicy
+from bot.delivery.moves import moved_hints
 from bot.delivery.pacing import Pacer
 from bot.delivery.telegram import (
     BadMarkup,
@@ -69,6 +70,19 @@ def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
     return f"{first.channel} <- {first.kind} {ids} {first.source_key} {url}{more}"
 
 
+def refusal_advice(reason: str) -> str:
+    """Return what the operator should do about a chat that refuses posts for `reason`."""
+    if "chat not found" in reason.lower():
+        # The bot's rights are not the problem: Telegram knows no chat by this id. Seen in the
+        # ux14 walkthrough with chat_id "@pw_tpyo", where the 403 advice sent the operator astray.
+        return (
+            "Check this channel's chat_id in the config (a @username typo, or a channel id "
+            "without its -100 prefix), reload or restart presswatch, then run: presswatch "
+            "outbox retry --all-failed (the posts go to the chat_id the config names then)"
+        )
+    return "Fix the bot's rights in the chat, then run: presswatch outbox retry --all-failed"
+
+
 class Outcomes:
     """Apply send outcomes to the archive, following the `telegram.uncertain` policy."""
 
@@ -86,7 +100,9 @@ class Outcomes:
         # The policy in force: "probe" only when the relay can probe (else its fallback).
         self._policy = policy or telegram.uncertain
         self._admin = telegram.admin_chat_id
-        self.moved: dict[str, str] = {}  # chat ids Telegram told us changed, old -> new
+        # Chat ids Telegram told us changed, old -> new, remembered over restarts: rows a config
+        # still queues for the old id go straight to the new one.
+        self.moved: dict[str, str] = store.outbox.channels.moves()
 
     def record(
         self, items: Sequence[OutboxItem], message: Message, outcome: Outcome, report: RelayReport
@@ -168,6 +184,11 @@ class Outcomes:
         log.error("alert %s to %s failed: %s", alert.id, alert.chat_id, error)
         return True
 
+    def say_moves(self, channels: Sequence[Channel]) -> None:
+        """Log each channel whose configured chat Telegram said became a supergroup (each start)."""
+        for hint in moved_hints(channels, self.moved):
+            log.warning("%s", hint)
+
     def _retry_later(
         self,
         first: OutboxItem,
@@ -202,12 +223,14 @@ class Outcomes:
 
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
         """Follow a group that became a supergroup, and tell the operator what is left to do."""
+        # Asked of the archive, not this process: another worker may have been told already.
+        newly = self._store.outbox.channels.moves().get(first.chat_id) != new_chat_id
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
         if first.channel.startswith("user:"):
             # A reader's channel: the config names no reader's chat, and their alerts keep the old
-            # id, so each later post is sent there first and Telegram's answer moves it again.
-            todo = "later posts follow it as Telegram names the move; nothing to set in the config"
+            # id; the remembered move sends each later post to the new one.
+            todo = "later posts follow it; nothing to set in the config"
         else:
             todo = f'set chat_id = "{new_chat_id}" for this channel in the config'
         log.warning(
@@ -218,6 +241,15 @@ class Outcomes:
             moved,
             todo,
         )
+        if newly:  # once: later posts for the old id follow the remembered move, unrefused
+            self._alert(
+                first,
+                "channel_moved",
+                now,
+                f"presswatch: the chat of channel {first.channel} ({first.chat_id}) became a "
+                f"supergroup, {new_chat_id}; its posts go there now. Set chat_id = "
+                f'"{new_chat_id}" for this channel in the config, then reload or restart presswatch.',
+            )
 
     def _chat_refuses(
         self, first: OutboxItem, ids: list[int], reason: str, report: RelayReport, now: datetime
@@ -243,8 +275,7 @@ class Outcomes:
                 "channel_failing",
                 now,
                 f"presswatch: channel {first.channel} ({first.chat_id}) refuses posts: "
-                f"{reason}. Its posts are marked failed. Fix the bot's rights in the chat, "
-                "then run: presswatch outbox retry --all-failed",
+                f"{reason}. Its posts are marked failed. {refusal_advice(reason)}",
             )
 
     def _channel_ok(self, first: OutboxItem, now: datetime) -> None:

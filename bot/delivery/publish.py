@@ -88,7 +88,7 @@ class Relay:
         sleep: Callable[[float], object] = asyncio.sleep,
         probe: ProbeApi | None = None,
     ) -> None:
-        self._store, self._sender = store, sender
+        self._store, self._sender, self._config = store, sender, config
         tg = config.telegram
         self._pacer = pacer or Pacer(
             per_minute=tg.per_chat_per_minute,
@@ -142,6 +142,7 @@ class Relay:
         """
         if not self._seeded:
             self._seed_pacer()
+            self._outcomes.say_moves(self._config.channels)
         # A row still `sending` long after any call could last lost its outcome to a failed write.
         stale = self._store.outbox.recover_interrupted(
             now=self._clock(), before=self._clock() - timedelta(seconds=_STALE_SENDING)

@@ -33,3 +33,24 @@ def m020_source_link_patterns(db: Database) -> None:
     """Remember each source key's configured link_pattern beside its address: a source is what
     it reads, the address and the pattern (two sources may split one listing page)."""
     db["sources"].add_column("link_pattern", str)
+
+
+@migrations()
+def m021_chat_holds(db: Database) -> None:
+    """Remember until when Telegram told each chat to wait (a 429's retry_after, or a request
+    that provably never left): none of the chat's rows is due before then, not even one queued
+    during the wait, so the chat's posts still go out oldest first (storage/outbox.py)."""
+    db["chat_holds"].create(
+        {"chat_id": str, "held_until": str}, pk="chat_id", not_null={"held_until"}
+    )
+
+
+@migrations()
+def m022_chat_moves(db: Database) -> None:
+    """Remember each group Telegram said became a supergroup, old id -> new: after a restart the
+    posts a config still queues for the old id go straight to the new one (storage/channels.py)."""
+    db["chat_moves"].create(
+        {"old_chat_id": str, "new_chat_id": str, "moved_at": str},
+        pk="old_chat_id",
+        not_null={"new_chat_id"},
+    )

@@ -30,6 +30,8 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("signatures", "article_id"),
     ("outbox", "id"),
     ("chat_marks", None),
+    ("chat_holds", None),
+    ("chat_moves", None),
     ("probe_copies", "id"),
     ("retag_progress", "id"),
     ("channels", None),

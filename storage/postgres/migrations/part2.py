@@ -232,3 +232,22 @@ def p018_search_vector_on_text_changes(db: PgDatabase) -> None:
             execute function presswatch_place_article()
         """,
     )
+
+
+@migration
+def p019_chat_holds(db: PgDatabase) -> None:
+    """Remember until when Telegram told each chat to wait (SQLite's m021): none of the chat's
+    rows is due before then, not even one queued during the wait."""
+    run(
+        db, "create table chat_holds (chat_id text primary key, held_until timestamptz(0) not null)"
+    )
+
+
+@migration
+def p020_chat_moves(db: PgDatabase) -> None:
+    """Remember each group Telegram said became a supergroup, old id -> new (SQLite's m022)."""
+    run(
+        db,
+        "create table chat_moves "
+        "(old_chat_id text primary key, new_chat_id text not null, moved_at timestamptz(0))",
+    )

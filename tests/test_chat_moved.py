@@ -1,0 +1,121 @@
+"""A group that became a supergroup: its posts follow, the admin chat is told once what to set,
+and the move is remembered, so a restart with the old chat_id still configured goes straight to
+the new id (the ux14 walkthrough's finding: only the log said so, and each restart hit the 400).
+
+The real relay and python-telegram-bot against the loopback fake Bot API, on both archives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.delivery.telegram import TelegramSender
+from storage import OutboxState, Store
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
+from tests.support.relay import PACED, FakeTime, add, channel, make_config, relay_for
+
+pytestmark = pytest.mark.telegram(rate_limit=PACED, virtual_time=True)
+
+OLD, NEW, ADMIN = "-4001", "-1004001", "555"
+
+
+def run(store: Store, fake: FakeTelegram, time: FakeTime, tmp_path, chat_id: str) -> None:
+    """Run one process lifetime of the relay, two rounds, with channel `group` at `chat_id`."""
+    config = make_config(
+        tmp_path,
+        channels=[channel("group", chat_id)],
+        api_base_url=fake.base_url,
+        admin_chat_id=ADMIN,
+    )
+
+    async def go() -> None:
+        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5.0)
+        await sender.start()
+        try:
+            relay = relay_for(store, config, sender, time)
+            for _ in range(2):  # an alert queued late in a round goes in the next
+                await relay.deliver_due()
+                time.advance(10)
+        finally:
+            await sender.close()
+
+    asyncio.run(go())
+
+
+def calls_to(fake: FakeTelegram, chat: str) -> int:
+    """Count the calls that named a chat."""
+    return sum(1 for c in fake.requests if c.params.get("chat_id") == chat)
+
+
+def test_a_moved_group_is_told_once_and_remembered_over_a_restart(
+    store, telegram, time, tmp_path, caplog
+) -> None:
+    telegram.migrate_chat(int(OLD), int(NEW))
+    add(store, 0, ("group", OLD))
+    add(store, 1, ("group", OLD))
+    run(store, telegram, time, tmp_path, OLD)
+    assert len(telegram.messages_for(NEW)) == 2 and calls_to(telegram, OLD) == 1
+    [alert] = [m.text for m in telegram.messages_for(int(ADMIN))]
+    assert alert == (
+        f"presswatch: the chat of channel group ({OLD}) became a supergroup, {NEW}; its posts go "
+        f'there now. Set chat_id = "{NEW}" for this channel in the config, then reload or '
+        "restart presswatch."
+    )
+    # Restarted with the config unchanged: a post queued for the old id goes to the new one
+    # without asking the old one first, nobody is told twice, and the log says it at the start.
+    add(store, 2, ("group", OLD))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
+        run(store, telegram, time, tmp_path, OLD)
+    assert len(telegram.messages_for(NEW)) == 3 and calls_to(telegram, OLD) == 1
+    assert len(telegram.messages_for(int(ADMIN))) == 1
+    assert [r.getMessage() for r in caplog.records] == [
+        f"channel group: chat {OLD} became the supergroup {NEW}; its posts go there; "
+        f'set chat_id = "{NEW}" for this channel in the config'
+    ]
+    # The config now names the new id: nothing more is said.
+    caplog.clear()
+    add(store, 3, ("group", NEW))
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.outcomes"):
+        run(store, telegram, time, tmp_path, NEW)
+    assert len(telegram.messages_for(NEW)) == 4 and caplog.records == []
+    states = {r["state"] for r in store.db.query("select state from outbox")}
+    assert states == {OutboxState.SENT}
+
+
+def test_a_worker_that_started_before_the_move_does_not_tell_it_again(
+    store, telegram, time, tmp_path
+) -> None:
+    telegram.migrate_chat(int(OLD), int(NEW))
+    config = make_config(
+        tmp_path,
+        channels=[channel("group", OLD)],
+        api_base_url=telegram.base_url,
+        admin_chat_id=ADMIN,
+    )
+
+    async def go() -> None:
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=telegram.base_url, timeout=5.0
+        )
+        await sender.start()
+        try:
+            # Two workers on one archive, both started before Telegram said the group moved.
+            first, second = (relay_for(store, config, sender, time) for _ in range(2))
+            add(store, 0, ("group", OLD))
+            await first.deliver_due()
+            time.advance(10)
+            add(store, 1, ("group", OLD))
+            await second.deliver_due()  # its own 400: it follows the move, and says nothing
+            time.advance(10)
+            await first.deliver_due()  # the one alert
+        finally:
+            await sender.close()
+
+    asyncio.run(go())
+    assert len(telegram.messages_for(NEW)) == 2 and calls_to(telegram, OLD) == 2
+    [alert] = telegram.messages_for(int(ADMIN))
+    assert f'Set chat_id = "{NEW}"' in alert.text
