@@ -122,3 +122,21 @@ def test_a_reload_does_not_say_again_what_was_said(tmp_path) -> None:
     assert app.poll is not poll
     assert app.poll.selector_misses.note(config.sources[0], url, ("body", "date")) == ("date",)
     store.close()
+
+
+def test_a_selector_changed_by_a_reload_is_said_when_it_misses_too(tmp_path) -> None:
+    def config(body: str):
+        source = {"key": "ministry", "url": "https://ministry.example/press/",
+                  "link_pattern": "/press/", "selectors": {"body": body}}  # fmt: skip
+        return one_source_config(tmp_path / "archive.db", source)
+
+    old, new = config("div.old"), config("div.new")
+    store = Store.in_memory()
+    poll = poll_context(old, fetcher=None, store=store)
+    app = SimpleNamespace(config=old, fetcher=None, store=store, relay=None, sender=None, poll=poll)
+    url = "https://ministry.example/press/1"
+    assert poll.selector_misses.note(old.sources[0], url, ("body",)) == ("body",)
+    reconfigure(app, new)
+    assert app.poll.selector_misses.note(new.sources[0], url, ("body",)) == ("body",)
+    assert app.poll.selector_misses.note(new.sources[0], url, ("body",)) == ()
+    store.close()
