@@ -4,6 +4,7 @@ reaches the chat once, whichever message failed and how (loopback fake, both arc
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -83,6 +84,15 @@ def _titles(fake: FakeTelegram) -> list[str]:
     return [line[8:10] for line in lines if line.startswith("• Title ")]
 
 
+def _first_marks(fake: FakeTelegram) -> dict[str, str]:
+    """Return each part's mark as the reader first sees it: "(1/2)", or "(1/2, continued)"."""
+    first: dict[str, str] = {}
+    for message in fake.messages_for(CHAT):
+        mark = re.search(r"\((\d+/\d+)(, continued)?\)$", message.plain.splitlines()[0])
+        first.setdefault(mark[1], mark[0])
+    return first
+
+
 @pytest.mark.parametrize(
     ("at", "outcome"),
     [
@@ -94,7 +104,7 @@ def _titles(fake: FakeTelegram) -> list[str]:
     ],
     ids=["second-rejected", "first-rejected", "second-retry-later", "second-uncertain", "third"],
 )
-def test_a_send_failing_between_a_parts_messages_lists_each_article_once(
+def test_a_send_failing_between_a_parts_messages_lists_each_article_once_under_its_number(
     tmp_path, store, telegram, at, outcome
 ) -> None:
     fake = telegram
@@ -108,3 +118,5 @@ def test_a_send_failing_between_a_parts_messages_lists_each_article_once(
     _rounds(fake, time, store, config, 2)
     assert sorted(_titles(fake)) == [f"{n:02d}" for n in range(80)]
     assert set(states(store).values()) == {OutboxState.SENT}
+    # A part's rest waits for the part's number: "(1/2, continued)" never comes first.
+    assert _first_marks(fake) == {"1/2": "(1/2)", "2/2": "(2/2)"}
