@@ -158,7 +158,8 @@ def reconfigure(app: App, config: Config) -> None:
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
-    # A reload does not say again what the log said of a selector still missing.
+    # A reload does not say again what the log said of a selector still missing (a changed one
+    # is keyed by its new CSS text: said when it misses too).
     app.poll.intake.missing, app.poll.selector_misses = waiting, said
     if app.relay is not None and app.sender is not None:
         app.relay = relay(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.delivery.digest import (
+    DIGEST_BUDGET,
     DigestEntry,
     digest_entry,
     digest_head,
@@ -381,3 +382,18 @@ def test_a_part_written_again_longer_than_it_was_packed_takes_two_messages() -> 
     assert [p.plain.splitlines()[0] for p in again] == ["Digest (1/2)", "Digest (1/2, continued)"]
     assert sorted(i for p in again for i in p.indexes) == list(range(40))
     assert all(utf16_len(p.plain) <= 4000 for p in again)
+
+
+@pytest.mark.parametrize("continued", [False, True])
+def test_a_continued_message_leaves_room_for_the_longest_mark_in_the_digest_language(
+    continued,
+) -> None:
+    """Synthetic: 20 Russian entries of 394 units, part 25 of 25 written again: ten a message
+    reach 3,991 units before the mark, and " (25/25, продолжение)" (21) took them to 4,012."""
+    head = digest_head(1000, sources=1, period=None, zone="UTC", lang="ru")
+    entries = [DigestEntry(f"• {'я' * 392}", f"• {'я' * 392}", "ТАСС")] * 20
+    again = digest_part(entries, head=head, number=(25, 25), lang="ru", continued=continued)
+    first = "Дайджест (25/25, продолжение)" if continued else "Дайджест (25/25)"
+    assert [p.plain.splitlines()[0] for p in again][:2] == [first, "Дайджест (25/25, продолжение)"]
+    assert sorted(i for p in again for i in p.indexes) == list(range(20))
+    assert max(utf16_len(p.plain) for p in again) <= DIGEST_BUDGET

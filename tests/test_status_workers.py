@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bot.cli.main import main
+from bot.cli.status import _ask_all
 from storage.status import read_snapshot
 from tests.support.world import write_config
 
@@ -87,6 +88,41 @@ def _silent(asked: _Asked, *, answering: int) -> Iterator[str]:
     finally:
         listener.close()
         thread.join(2 * _GIVE_UP * (answering + 1))
+
+
+@contextlib.contextmanager
+def _garbage() -> Iterator[str]:
+    """Accept one connection on loopback and answer a line that is not HTTP; yield host:port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(_GIVE_UP)  # a status that never connects ends the fake, not the test
+
+    def answer() -> None:
+        with contextlib.suppress(OSError), listener.accept()[0] as conn:
+            conn.recv(4096)
+            conn.sendall(b"hello\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        thread.join(2 * _GIVE_UP)
+        listener.close()
+
+
+def test_a_worker_that_does_not_speak_http_is_named_and_the_others_still_asked() -> None:
+    """Its BadStatusLine (an HTTPException, not an OSError) once escaped the pool: no status."""
+    with _healthz(_Asked(1), _OK) as ok, _garbage() as garbage:
+        addresses = [
+            (host, int(port)) for host, _, port in (a.rpartition(":") for a in (ok, garbage))
+        ]
+        answers = _ask_all(None, addresses)
+    assert answers[0] == (f"ok, scheduler running, Telegram ok (http://{ok}/healthz)", [], True)
+    assert answers[1] == (
+        f"not answering properly at http://{garbage}/healthz (BadStatusLine: 'hello\\r\\n')",
+        [f"service not answering properly (http://{garbage}/healthz)"],
+        False,
+    )
 
 
 @pytest.mark.postgres

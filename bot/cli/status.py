@@ -241,6 +241,7 @@ def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, lis
         return _from_lock(config), [], True
     import urllib.error  # noqa: PLC0415 - ~40 ms to import; only a configured /healthz needs it
     import urllib.request  # noqa: PLC0415
+    from http.client import HTTPException  # noqa: PLC0415
 
     host, port = http
     url = f"http://{host}:{port}/healthz"
@@ -255,6 +256,15 @@ def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, lis
         # The config says a service answers here: silence is a service down, not a detail.
         reason = getattr(exc, "reason", exc)
         return f"not answering at {url} ({reason})", [f"service not answering ({url})"], False
+    except HTTPException as exc:
+        # Something listens there but does not speak HTTP (BadStatusLine); a hang-up without a
+        # word (RemoteDisconnected) is an OSError as well, caught above as silence.
+        reason = f"{type(exc).__name__}: {str(exc)!r}"
+        return (
+            f"not answering properly at {url} ({reason})",
+            [f"service not answering properly ({url})"],
+            False,
+        )
     telegram = body.get("telegram") or {}
     problems = (
         [f"Telegram ({telegram.get('detail')})"]

@@ -311,7 +311,14 @@ def digest_part(
     zone renamed, a title edited): then as many as the packer's limits need, each after the
     first "continued", so none goes over Telegram's limit and no entry is cut."""
     room = budget - len(" (99/99)")  # as pack_digest measured it, before the part's number
-    split = _split(entries, list(range(len(entries))), head, room, max_entries)
+    # A continued message's mark is longer: " (25/25, продолжение)" in the digest's language.
+    later = budget - utf16_len(f" (99/99, {_continued(lang)})")
+    split = _split(
+        entries, list(range(len(entries))), head, later if continued else room, max_entries
+    )
+    if len(split) > 1 and not continued:  # only the first message goes without the longer mark
+        rest = [i for indexes in split[1:] for i in indexes]
+        split = [split[0], *_split(entries, rest, head, later, max_entries)]
     return [
         _text(entries, indexes, head, number=number, continued=lang if continued or n else None)
         for n, indexes in enumerate(split)
@@ -331,8 +338,7 @@ def _text(
     if head:
         mark = ""
         if number:
-            # A part's rest lists fewer entries than the part did: the longer mark still fits
-            # (and DIGEST_BUDGET leaves 96 units under Telegram's limit besides).
+            # digest_part measured a "continued" message with the longest mark in its language.
             more = "" if continued is None else f", {_continued(continued)}"
             mark = f" ({number[0]}/{number[1]}{more})"
         first, _, rest = head.html.partition("\n")

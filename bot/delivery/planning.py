@@ -27,6 +27,8 @@ class Job:
     message: Message | None = None  # composed up front for digests only
     alert: Alert | None = None
     probe: bool = False  # settle the uncertain rows by probing, send nothing
+    # The rows of its digest part's earlier messages in this pass (Planner.waits).
+    follows: tuple[int, ...] = ()
 
     def log_fields(self) -> dict[str, object]:
         """Return the fields its log lines carry: chat, channel, article (a digest's first)."""
@@ -78,11 +80,25 @@ class Planner:
             self._store.outbox.defer(ids, until=until, now=now)
         for (_, packed), group in digests.items():
             rest = packed is not None and self._part_went_out(packed, group)
+            earlier: tuple[int, ...] = ()
             for rows, message, mark in self._composer.digest(group, part=packed, continued=rest):
                 if mark is not None and packed is None:
                     self._store.outbox.mark_digest(mark, now=now)
-                jobs.append(Job(group[0].chat_id, rows, message))
+                follows = earlier if packed is not None else ()  # a fresh pack's are other parts
+                jobs.append(Job(group[0].chat_id, rows, message, follows=follows))
+                earlier += tuple(row.id for row in rows)
         return jobs
+
+    def waits(self, job: Job) -> bool:
+        """Tell whether a digest part's later message must not go now: an earlier one of this pass
+        did not go out (failed, or due later), so the reader would see "(1/2, continued)" before
+        "(1/2)". Its rows stay due: planned again, they go out as the part itself."""
+        states = self._store.outbox.states_of(job.follows).values() if job.follows else ()
+        # An uncertain message most likely arrived: the rest follows it, as continued.
+        if all(state in (OutboxState.SENT, OutboxState.UNCERTAIN) for state in states):
+            return False
+        log.info("outbox %d, …: its digest part's last message did not go out", job.items[0].id)
+        return True
 
     def _part_went_out(self, part: DigestMark, rows: list[OutboxItem]) -> bool:
         """Tell whether some other row of a split digest's part was sent: then these rows are its

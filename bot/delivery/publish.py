@@ -282,8 +282,7 @@ class Relay:
     def _rest_of_digests(
         self, items: list[OutboxItem], now: datetime, rnd: _Round, *, full: bool
     ) -> list[OutboxItem]:
-        """Return the due rows of each digest chat the look's limits left out: a digest packs
-        its period whole, not its first 50 rows under one heading and the rest under another."""
+        """Return the due rows of digest chats the look's limits cut short: one period, whole."""
         counts = Counter(item.chat_id for item in items)
         # A look that reached its overall limit (`full`) may have cut any chat short of 50.
         cut = {
@@ -326,6 +325,8 @@ class Relay:
         if job.probe and self._prober:
             await self._prober.settle(job.items, report)
             return _Done(pause=False, answered=None)
+        if self._planner.waits(job):  # a digest part's rest, after its message that did not go out
+            return _Done(pause=False, answered=None)
         now, ids = self._clock(), [item.id for item in job.items]
         try:
             message = job.message or self._composer.message(job.items[0])
@@ -349,8 +350,7 @@ class Relay:
         return self._store.outbox.probes.last_id(chat_id, shared=not sequential_ids(chat_id))
 
     async def _send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
-        """Send, healing content errors: a text post for a refused photo, plain text for bad
-        markup, shorter text if too long."""
+        """Send, healing content errors: text for a refused photo or markup, shorter if too long."""
         outcome = await self._attempt(message)
         if isinstance(outcome, PhotoRefused):
             # Nothing was posted: the same row goes out as a text post, recorded as such first.

@@ -1,22 +1,40 @@
-"""A source's CSS selector that stopped matching, said in the poll log once until it matches again.
+"""A source's CSS selector that stopped matching, said in the poll log once, and again only
+after it matched in between and an hour passed.
 
 A site that changes its layout leaves a configured selector (`selectors.body`, …) matching
 nothing, and extraction falls back to the generic reading without a word. The poll log says it
-once per source and selector: not for every article while the layout stays, and again only
-after a page on which the selector matched (the site's other template, then the broken one).
+once per source and selector (its CSS text: one changed by a reload is a new selector), not for
+every article while the layout stays. It says it again only when both hold: a page on which the
+selector matched was read since, and at least `SAY_AGAIN_AFTER` (an hour) passed since it was
+last said. So a site of two templates, one without the element (an author only on signed
+stories), is at most one line an hour, not one per article. Only new articles' pages feed this:
+a re-read of an older one (a recheck) may be of a template the site left.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from scrapers import Source
 
 log = logging.getLogger(__name__)
 
+SAY_AGAIN_AFTER = timedelta(hours=1)
+
+
+@dataclass(slots=True)
+class _Said:
+    """When a selector (by its CSS text) was last said, and whether it matched on a page since."""
+
+    css: str
+    at: datetime
+    matched: bool = False
+
 
 class SelectorMisses:
-    """Which of each source's selectors matched nothing on its last page read, as said so far.
+    """Each source's selectors said as matching nothing, and what its pages showed of them since.
 
     The memory is this process's: the warning is a line of its own log, so a restarted service
     or another worker of a fleet says it once more in its log, where its reader looks. Keeping
@@ -24,26 +42,42 @@ class SelectorMisses:
     """
 
     def __init__(self) -> None:
-        self._said: dict[str, frozenset[str]] = {}
+        # Per source key and selector name; its CSS text is compared, so one the operator changed
+        # (a reload) is another selector, said when it misses too. Bounded: five names a source.
+        self._said: dict[str, dict[str, _Said]] = {}
 
-    def note(self, source: Source, url: str, missed: tuple[str, ...]) -> tuple[str, ...]:
-        """Log the selectors in `missed` (on the page at `url`) not missing on the source's page
-        before; return them. A selector not in `missed` matched (or is unset): forgotten."""
-        before = self._said.get(source.key, frozenset())
-        fresh = tuple(name for name in missed if name not in before)
+    def note(
+        self, source: Source, url: str, missed: tuple[str, ...], *, now: datetime
+    ) -> tuple[str, ...]:
+        """Log the selectors in `missed` (on the page at `url`, read at `now`) that are due by the
+        module's rule; return them. A said one not in `missed` matched here (or was unset)."""
+        mine = self._said.setdefault(source.key, {})
+        for name, said in mine.items():
+            said.matched = said.matched or name not in missed
+        fresh = tuple(name for name in missed if _due(mine.get(name), css(source, name), now))
         for name in fresh:
+            mine[name] = _Said(css(source, name), now)
             log.warning(
-                "%s: selectors.%s matched nothing on %s; %s (said once until it matches again)",
+                "%s: selectors.%s matched nothing on %s; %s (said again only after it matched"
+                " and an hour passed)",
                 source.key,
                 name,
                 url,
                 instead(name),
             )
-        if missed:
-            self._said[source.key] = frozenset(missed)
-        else:
-            self._said.pop(source.key, None)
         return fresh
+
+
+def _due(said: _Said | None, css: str, now: datetime) -> bool:
+    """Return True if a selector (its CSS text `css`) missing at `now` is to be said again."""
+    if said is None or said.css != css:
+        return True
+    return said.matched and now - said.at >= SAY_AGAIN_AFTER
+
+
+def css(source: Source, name: str) -> str:
+    """Return the CSS text of the source's selector `name` ("" where it is unset)."""
+    return getattr(source.selectors, name, None) or ""
 
 
 def instead(name: str) -> str:

@@ -238,9 +238,11 @@ async def recheck_known(
         source, by_key, ctx, now=now or ctx.clock(), limit=_RECHECKS_PER_POLL, lookups=lookups
     )
     changed = 0
+    # An older article's page may be of a template the site left: not evidence of a selector.
+    rereading = replace(ctx, selector_misses=None)
     for article_id, key, stored_hash in due:
         try:
-            article = await read_article(source, by_key[key], ctx, ready=ready)
+            article = await read_article(source, by_key[key], rereading, ready=ready)
         except ScrapeError as exc:
             log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
             continue
@@ -272,7 +274,7 @@ async def read_article(
         )
         read, missed = got.value, got.missed
         if ctx.selector_misses is not None:
-            ctx.selector_misses.note(source, page.url, missed)
+            ctx.selector_misses.note(source, page.url, missed, now=now)
     # A parser without the Finish (scrapers/sandbox.py) returns the bare article: prepared here.
     prepared = ctx.intake.enricher.prepare(read)
     article = prepared.article
