@@ -10,6 +10,7 @@ import ipaddress
 import logging
 import random
 import socket
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC
@@ -140,9 +141,7 @@ class Fetcher:
                 f"{url}: timed out ({type(exc).__name__})", url=url, retryable=True
             ) from exc
         except httpx.TransportError as exc:
-            raise FetchError(
-                f"{url}: connection failed ({exc or type(exc).__name__})", url=url, retryable=True
-            ) from exc
+            raise _transport_error(url, exc) from exc
         except httpx.InvalidURL as exc:
             raise FetchError(f"{url}: invalid URL ({exc})", url=url) from exc
 
@@ -189,7 +188,18 @@ class Fetcher:
         host = parts.hostname or ""
         fetched_at, parser = self._robots.get(host, (-1e18, None))
         if time.monotonic() - fetched_at > self._policy.robots_ttl:
-            parser = await self._load_robots(f"{parts.scheme}://{parts.netloc}/robots.txt")
+            robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+            try:
+                parser = await self._load_robots(robots_url)
+            except FetchError as exc:
+                # robots.txt is the first request to a host, so it meets DNS and TLS failures
+                # first; the source's own address sends an operator the right way, not robots.txt.
+                reason = str(exc).removeprefix(f"{robots_url}: ")
+                raise type(exc)(
+                    f"{url}: fetching robots.txt of {host} failed: {reason}",
+                    url=url,
+                    retryable=exc.retryable,
+                ) from exc
             self._robots[host] = (time.monotonic(), parser)
         if parser is not None and not parser.can_fetch(url, self._policy.user_agent):
             raise RobotsDisallowed(f"{url}: disallowed by robots.txt for our user agent", url=url)
@@ -222,7 +232,16 @@ class _AddressGuard:
             raise BlockedAddress(f"{url}: only http and https are fetched", url=str(url))
         if self._allow_private:
             return
-        for address in await _resolve(url.host, url.port or (443 if url.scheme == "https" else 80)):
+        port = url.port or (443 if url.scheme == "https" else 80)
+        try:
+            addresses = await _resolve(url.host, port)
+        except socket.gaierror as exc:
+            raise FetchError(
+                f"{url}: name not resolved ({url.host}: {exc.strerror})",
+                url=str(url),
+                retryable=True,
+            ) from exc
+        for address in addresses:
             if not address.is_global:
                 raise BlockedAddress(
                     f"{url}: {url.host} resolves to non-public address {address} "
@@ -237,11 +256,36 @@ async def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddre
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve host {host} ({exc.strerror})", retryable=True) from exc
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+
+
+def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
+    """Name a transport failure by its root cause: TLS, name resolution, or the connection."""
+    # httpcore raises its error while handling the socket's or ssl's, so the root is the context;
+    # a chain can loop (an error re-raised while handling itself), hence the seen set.
+    cause: BaseException = exc
+    seen = {id(exc)}
+    while (inner := cause.__cause__ or cause.__context__) is not None and id(inner) not in seen:
+        seen.add(id(inner))
+        cause = inner
+    # A refused handshake or certificate repeats until someone changes the address, the site's
+    # certificate or our CA store, so it is no passing outage and a retry only adds load. An EOF
+    # in the handshake is a dropped connection (a busy server), so it stays "connection failed".
+    if (
+        isinstance(exc, httpx.ConnectError)
+        and isinstance(cause, ssl.SSLError)
+        and not isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+    ):
+        return FetchError(f"{url}: TLS handshake failed ({exc})", url=url)
+    if isinstance(cause, socket.gaierror):
+        host = urlsplit(url).hostname or ""
+        return FetchError(
+            f"{url}: name not resolved ({host}: {cause.strerror})", url=url, retryable=True
+        )
+    return FetchError(
+        f"{url}: connection failed ({exc or type(exc).__name__})", url=url, retryable=True
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

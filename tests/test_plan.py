@@ -166,3 +166,17 @@ def test_a_re_read_without_a_body_is_never_a_new_version() -> None:
 )
 def test_describe_says_what_the_plan_does(chosen: Plan, text: str) -> None:
     assert describe(chosen).startswith(text)
+
+
+def test_a_reprint_from_a_source_the_story_has_edits_nothing() -> None:
+    """Its own source under a new URL, or a source named already: "Also:" would not change."""
+    posted = Story(7, 1.0, channels=frozenset({"main"}), posted=("main",))
+    named = replace(posted, sources=frozenset({"tass-com", "belta-en"}))
+    for source_key in ("tass-com", "belta-en"):
+        chosen = plan(ARTICLE, Facts(story=named), source_key=source_key, post=True, channels=())
+        assert (chosen.updates, chosen.update_kind, chosen.known_source) == ((), None, True)
+        assert describe(chosen).endswith(
+            "; nothing to edit: this source has the story already (its story under a new URL)"
+        )
+    other = plan(ARTICLE, Facts(story=named), source_key="mid-en", post=True, channels=())
+    assert other.updates == ("main",) and "edited to name this source" in describe(other)

@@ -172,3 +172,40 @@ def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, t
     assert len(telegram.messages_for(CHANNEL)) == main_before
     [edit] = [e for e in telegram.edits if e.message_id == story.message_id]
     assert "Also: International Affairs" in edit.text
+
+
+def test_a_source_reposting_its_story_under_a_new_url_edits_nothing(
+    world, telegram, tmp_path, caplog
+) -> None:
+    """The ux14 walkthrough: a copy of a story at a new URL of its own source; the story's post
+    already is that source's, so an edit would change nothing (Telegram: "not modified")."""
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    cycle(config, clock, keys=("tass-com",))
+    sent_before = len(telegram.messages)
+
+    site, moved = world.site("tass-com"), "/politics/1451999"
+    site.add(moved, site.routes[SUMMIT].body.replace(SUMMIT.encode(), moved.encode()))
+    feed = site.routes["/rss/v2.xml"]
+    item = f"<item><title>CSTO statement</title><link>{world.url('tass-com', moved)}</link>"
+    item += "<pubDate>Mon, 16 May 2022 16:40:12 +0300</pubDate></item>"
+    site.add(
+        "/rss/v2.xml",
+        feed.body.replace(b"<item>", item.encode() + b"<item>", 1),
+        content_type=feed.content_type,
+    )
+    clock.now += timedelta(minutes=10)
+    with caplog.at_level("INFO", logger="bot.ingest.intake"):
+        cycle(config, clock, keys=("tass-com",))
+
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        [copy] = store.db.query("select duplicate_of from articles where url like '%1451999'")
+    finally:
+        store.close()
+    assert copy["duplicate_of"] is not None  # stored as a reprint of the story
+    assert len(telegram.messages) == sent_before
+    assert not [c for c in telegram.requests if c.method.startswith("edit")]  # none asked
+    [said] = [m for r in caplog.records if "stored as" in (m := r.getMessage())]
+    assert "nothing to edit: this source has the story already" in said
+    assert "edited to name this source" not in said

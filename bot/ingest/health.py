@@ -50,9 +50,22 @@ _ADVICE = (
     ),
     (r"HTTP 429\b", "the site asks us to slow down: raise `every` for this source."),
     (
-        r"HTTP 5\d\d|timed out|no complete answer|connection failed|cannot resolve",
+        # Before the outage advice: a refused handshake does not pass by waiting.
+        r"TLS handshake failed",
+        "the secure (TLS) connection fails, and this will not pass by itself: check the address's "
+        "scheme and port (https:// to a plain-HTTP port, or the reverse), the site's certificate "
+        "(expired, or for another name: open the address in a browser on this machine) and this "
+        "machine's CA certificates.",
+    ),
+    (
+        r"name not resolved",
+        "the host name does not resolve: check its spelling in url and whether the site moved to "
+        "another domain; if the name is right, check this machine's DNS.",
+    ),
+    (
+        r"HTTP 5\d\d|timed out|no complete answer|connection failed",
         "the site is down, slow or unreachable: usually nothing to do; if it lasts, check the site "
-        "in a browser and this machine's network and DNS.",
+        "in a browser and this machine's network.",
     ),
     (
         r"not (?:a valid )?(?:an )?RSS",

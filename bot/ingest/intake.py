@@ -245,11 +245,13 @@ class Intake:
 
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
-        posts = self._store.posts
+        posts, story_id = self._store.posts, original.article_id
+        own_source, _ = self._store.article(story_id)
         return Story(
-            article_id=original.article_id,
+            article_id=story_id,
             similarity=original.similarity,
-            silent=self._store.is_silent(original.article_id),
-            channels=frozenset(posts.channels_with_post(original.article_id)),
-            posted=posts.posted_channels(original.article_id),
+            silent=self._store.is_silent(story_id),
+            channels=frozenset(posts.channels_with_post(story_id)),
+            posted=posts.posted_channels(story_id),
+            sources=frozenset((own_source, *self._store.story_sources(story_id))),
         )

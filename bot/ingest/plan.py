@@ -9,6 +9,8 @@ Plan, so a dry run can never say otherwise than a poll does.
     re-read, new text ─────────────────────────────────► VERSION    corrections edit or answer its posts
     repeats an archived story (same text, or nearly) ──► REPRINT    posted only where the story never
                                                                     went; the story's posts name it
+                                                                    (unless its source is named or
+                                                                    is theirs: nothing to edit)
     else ──────────────────────────────────────────────► NEW        posted where it routes
     A first run's old news and a backfill are stored silent: no posts at all.
 """
@@ -54,6 +56,9 @@ class Story:
     silent: bool = False  # recorded without posting (a first run's old news)
     channels: frozenset[str] = frozenset()  # channels that have, or will have, a post of it
     posted: tuple[str, ...] = ()  # channels whose sent post of it has a message of its own
+    # The original's source and its reprints': the story's posts are that source's and name the
+    # rest ("Also: …"). Empty when unknown: then a reprint's source counts as a new one.
+    sources: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,7 @@ class Plan:
     updates: tuple[str, ...] = ()  # channels whose post is edited or answered
     update_kind: OutboxKind | None = None
     told: tuple[str, ...] = ()  # channels the article routes to that have the story already
+    known_source: bool = False  # a reprint from a source the story has: its posts stay as they are
 
     @property
     def stores(self) -> bool:
@@ -119,16 +125,21 @@ def plan(
     # recorded silently (a first run's old news) stays unposted everywhere.
     told = tuple(d.channel for d in routes if d.channel in story.channels)
     fresh = () if story.silent else tuple(d for d in routes if d.channel not in told)
+    # The story's posts now name one more source ("Also: …"), unless this source is theirs (a
+    # site re-posting its story under a new URL) or named already: an edit would change nothing,
+    # and Telegram refuses it ("message is not modified").
+    known_source = source_key in story.sources
+    updates = () if known_source else story.posted
     return Plan(
         Fate.REPRINT,
         silent=not post,
         quiet=quiet,
         story=story,
         posts=fresh,
-        # The story's posts now name one more source ("Also: …").
-        updates=story.posted,
-        update_kind=OutboxKind.EDIT if story.posted else None,
+        updates=updates,
+        update_kind=OutboxKind.EDIT if updates else None,
         told=told,
+        known_source=known_source,
     )
 
 
@@ -195,6 +206,8 @@ def _told(plan: Plan) -> str:
 
 def _updates(plan: Plan) -> str:
     """Describe the edits of (or replies to) existing posts."""
+    if plan.known_source and plan.story is not None and plan.story.posted:
+        return "; nothing to edit: this source has the story already (its story under a new URL)"
     if not plan.updates:
         return ""
     verb = "answered" if plan.update_kind == OutboxKind.REPLY else "edited"

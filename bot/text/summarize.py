@@ -8,7 +8,8 @@ The summary is one paragraph (whitespace collapsed), a prefix of the cleaned sou
 of whole sentences (of an interview, the prefix of its intro or first answer: one speaker; of a
 body, from its first line of prose: the unpunctuated lines before it, a kicker or a byline, are
 left out, and no unpunctuated line joins the next); only a first sentence longer than the
-budget is cut, at a word boundary, and then ends with "…" (counted in the budget).
+budget is cut, at a word boundary, and then ends with "…" (counted in the budget). The budget
+is in Latin characters' worth (bot/text/reading.py): a Han or kana character counts three.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Iterable, Iterator
 
 from bot.text.datelines import DATE as _DATE
 from bot.text.datelines import strip_dateline
+from bot.text.reading import cut_words, width
 from bot.text.sentences import CLOSERS as _CLOSERS
 from bot.text.sentences import OPENERS as _OPENERS
 from bot.text.sentences import split_sentences
@@ -97,7 +99,7 @@ _PLACE_AND_DATE = re.compile(rf",\s?[A-ZА-ЯЁ][^\W\d_][^,\n]{{0,30}},\s?{_DATE
 
 
 def summarize(*, title: str, lead: str, body: str, max_chars: int, lang: str = "") -> str:
-    """Return a summary of at most max_chars characters, or "" when there is nothing to say."""
+    """Return a summary of at most max_chars Latin characters' worth, or "" for nothing to say."""
     if max_chars < 1:
         raise ValueError(f"max_chars must be positive, got {max_chars}")
     title = _collapse(title)
@@ -223,7 +225,7 @@ def _standfirst(line: str, lang: str, max_chars: int) -> Iterator[str]:
     # Split, a false full stop ("С 1 января 2025 г. Минобороны начнет …", "des 1. FC
     # Kaiserslautern") would leave the line's start alone: _fit ends a summary at its first
     # unpunctuated unit. But "… lebendig. Von Eva Kirchner-Rätsch" (de_RBB24) ends in a byline.
-    if len(line) <= max_chars and len(units[-1].split()) >= _BYLINE_WORDS:
+    if width(line) <= max_chars and len(units[-1].split()) >= _BYLINE_WORDS:
         yield line
     else:
         yield from units
@@ -374,19 +376,11 @@ def _fit(sentences: Iterable[str], max_chars: int) -> str:
         ends = _ends_sentence(sentence)
         if parts and not ends:
             break  # an unpunctuated tail is a caption or trailer ("Follow us on: X"), not prose
-        extra = len(sentence) + (1 if parts else 0)
+        extra = width(sentence) + (1 if parts else 0)
         if used + extra > max_chars:
-            return " ".join(parts) if parts else _cut_words(sentence, max_chars)
+            return " ".join(parts) if parts else cut_words(sentence, max_chars)
         parts.append(sentence)
         used += extra
         if not ends:
             break  # a standfirst without its full stop: the next sentence would read as its rest
     return " ".join(parts)
-
-
-def _cut_words(sentence: str, max_chars: int) -> str:
-    """Cut sentence at the last word boundary so that it and "…" fit in max_chars."""
-    room = max_chars - 1  # the ellipsis counts
-    cut = sentence.rfind(" ", 0, room + 1)
-    kept = sentence[:cut].rstrip(" ,;:-–—" + _OPENERS) if cut > 0 else ""
-    return kept + "…" if kept else ""
