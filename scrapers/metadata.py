@@ -105,11 +105,7 @@ def read_metadata(tree: _Element) -> Metadata:
     authors = [_ld_author(i.get("author")) for i in ld]
     meta_authors = [meta("author"), meta("article:author"), meta("dc.creator")]
     descriptions = [_ld_text(i.get("description")) for i in ld]
-    # An article record that declares its description empty says the article has none: the page's
-    # other descriptions are then the site's own, on every page (tw_TaipeiTimes: "description": ""
-    # beside og:description "Bringing Taiwan to the World and the World to Taiwan").
-    if not (ld and all("description" in i for i in ld) and not any(descriptions)):
-        descriptions += [meta("og:description"), meta("description"), meta("twitter:description")]
+    descriptions += [meta("og:description"), meta("description"), meta("twitter:description")]
     canonical = next(
         (
             str(link.get("href") or "")

@@ -6,7 +6,6 @@ itself a synthetic page reproducing en.interaffairs.ru (tests/fixtures/interaffa
 
 from __future__ import annotations
 
-import json
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -245,21 +244,3 @@ def test_a_standfirst_under_the_headline_is_the_lead_whatever_the_pages_classes(
         "</body></html>"
     )
     assert _read(html).lead == standfirst
-
-
-def test_a_description_beside_an_article_record_declaring_none_is_the_sites_slogan() -> None:
-    # Synthetic page after tw_TaipeiTimes (fundus): JSON-LD's "description": "" and the site's
-    # slogan in og:description and description, shown nowhere in the page's chrome.
-    slogan = "Bringing Talks to the World and the World to the Talks"
-    metas = f'<meta name="description" content="{slogan}">'
-    metas += f'<meta property="og:description" content="{slogan}">'
-
-    def record(**description: str) -> str:
-        ld = {"@type": "NewsArticle", "headline": "Talks go on", **description}
-        return f'<script type="application/ld+json">{json.dumps(ld)}</script>'
-
-    assert _read(_page(metas + record(description=""))).lead == ""
-    # Declared, the article's description is its lead; not declared, the page's is read.
-    standfirst = "Both delegations expect a protocol on border crossings to be signed next week."
-    assert _read(_page(metas + record(description=standfirst))).lead == standfirst
-    assert _read(_page(metas + record())).lead == slogan
