@@ -260,6 +260,15 @@ async def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddre
     return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
 
 
+_NOT_TLS = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+    ssl.SSLSyscallError,
+)
+
+
 def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
     """Name a transport failure by its root cause: TLS, name resolution, or the connection."""
     # httpcore raises its error while handling the socket's or ssl's, so the root is the context;
@@ -269,15 +278,17 @@ def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
     while (inner := cause.__cause__ or cause.__context__) is not None and id(inner) not in seen:
         seen.add(id(inner))
         cause = inner
-    # A refused handshake or certificate repeats until someone changes the address, the site's
-    # certificate or our CA store, so it is no passing outage and a retry only adds load. An EOF
-    # in the handshake is a dropped connection (a busy server), so it stays "connection failed".
+    # Named apart so that the advice fits: a refused handshake or certificate that lasts does not
+    # pass by waiting. Still retried as any connection error (an alert from a server's TLS stack,
+    # a certificate lapsing for an hour can pass), and never "gone for good": an article page that
+    # failed so is tried again at the next poll, not posted from its listing. An EOF, or ssl's
+    # flow-control errors a reset was raised while handling, are a dropped connection.
     if (
         isinstance(exc, httpx.ConnectError)
         and isinstance(cause, ssl.SSLError)
-        and not isinstance(cause, (ssl.SSLEOFError, ssl.SSLZeroReturnError))
+        and not isinstance(cause, _NOT_TLS)
     ):
-        return FetchError(f"{url}: TLS handshake failed ({exc})", url=url)
+        return FetchError(f"{url}: TLS handshake failed ({exc})", url=url, retryable=True)
     if isinstance(cause, socket.gaierror):
         host = urlsplit(url).hostname or ""
         return FetchError(

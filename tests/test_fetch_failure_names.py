@@ -9,6 +9,7 @@ import ssl
 import httpx
 import pytest
 
+from bot.ingest.failures import permanent_failure
 from bot.ingest.health import advice
 from scrapers import errors
 from scrapers.fetch import Fetcher, FetchPolicy, make_client
@@ -81,14 +82,13 @@ def fetch_through(transport: Failing, *, sleeps: Sleeps | None = None, policy=No
 def test_https_to_a_plain_http_port_is_a_tls_failure_named_by_the_source(sites) -> None:
     """The ux14 walkthrough's source: https:// on the loopback plain-HTTP server (no network)."""
     url = f"{sites.base_url.replace('http://', 'https://')}/feed.xml"
-    sleeps = Sleeps()
     with pytest.raises(errors.FetchError) as caught:
-        fetch(url, sleeps=sleeps)
+        fetch(url)
     said = str(caught.value)
     assert said.startswith(f"{url}: fetching robots.txt of 127.0.0.1 failed: TLS handshake failed")
     assert "WRONG_VERSION_NUMBER" in said and "connection failed" not in said
-    assert sleeps.calls == []  # retrying a refused handshake only adds load
-    assert "will not pass by itself" in advice(said) and "scheme and port" in advice(said)
+    assert caught.value.retryable  # a connection error as before: never an article "for good"
+    assert "seldom passes by itself" in advice(said) and "scheme and port" in advice(said)
 
 
 def test_a_certificate_that_fails_verification_is_a_tls_failure() -> None:
@@ -97,8 +97,36 @@ def test_a_certificate_that_fails_verification_is_a_tls_failure() -> None:
     transport = Failing(cause, URL)
     with pytest.raises(errors.FetchError, match=r"^https://site.example/feed.xml: TLS handshake"):
         fetch_through(transport)
-    assert transport.calls == 1
+    assert transport.calls == 3  # a certificate can lapse for an hour: retried, as before
     assert "certificate" in advice(f"{URL}: TLS handshake failed ({cause})")
+
+
+def test_a_tls_failure_of_an_article_page_is_not_for_good() -> None:
+    """review14c: a page that failed its handshake is tried again at the next poll, not posted
+    from its listing as a page gone for good."""
+    cause = ssl.SSLError(1, "[SSL: TLSV1_ALERT_INTERNAL_ERROR] tlsv1 alert internal error")
+    with pytest.raises(errors.FetchError) as caught:
+        fetch_through(Failing(cause, URL), policy=FetchPolicy(min_delay_per_host=0, retries=0))
+    assert "TLS handshake failed" in str(caught.value)
+    assert not permanent_failure(caught.value)
+
+
+def test_a_reset_raised_while_ssl_waited_for_data_is_a_dropped_connection() -> None:
+    """review14c: the chain's root is ssl's flow-control error, not a refused handshake."""
+    try:
+        try:
+            raise ssl.SSLWantReadError(2, "The operation did not complete (read)")  # synthetic
+        except ssl.SSLWantReadError:
+            raise ConnectionResetError(104, "Connection reset by peer")  # noqa: B904 - as anyio
+    except ConnectionResetError as reset:
+        cause = reset
+    transport = Failing(cause, URL, then=b"<rss/>")
+    assert fetch_through(transport).status == 200 and transport.calls == 2
+
+
+def test_a_resolver_that_does_not_answer_is_told_as_this_machines_dns() -> None:
+    said = f"{URL}: name not resolved (site.example: Temporary failure in name resolution)"
+    assert "DNS resolver did not answer" in advice(said) and "spelling" not in advice(said)
 
 
 def test_a_handshake_cut_short_is_a_dropped_connection_and_retried() -> None:

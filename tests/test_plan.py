@@ -175,8 +175,6 @@ def test_a_reprint_from_a_source_the_story_has_edits_nothing() -> None:
     for source_key in ("tass-com", "belta-en"):
         chosen = plan(ARTICLE, Facts(story=named), source_key=source_key, post=True, channels=())
         assert (chosen.updates, chosen.update_kind, chosen.known_source) == ((), None, True)
-        assert describe(chosen).endswith(
-            "; nothing to edit: this source has the story already (its story under a new URL)"
-        )
+        assert describe(chosen).endswith("; nothing to edit: its post names this source already")
     other = plan(ARTICLE, Facts(story=named), source_key="mid-en", post=True, channels=())
     assert other.updates == ("main",) and "edited to name this source" in describe(other)

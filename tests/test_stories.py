@@ -207,5 +207,5 @@ def test_a_source_reposting_its_story_under_a_new_url_edits_nothing(
     assert len(telegram.messages) == sent_before
     assert not [c for c in telegram.requests if c.method.startswith("edit")]  # none asked
     [said] = [m for r in caplog.records if "stored as" in (m := r.getMessage())]
-    assert "nothing to edit: this source has the story already" in said
+    assert "nothing to edit: its post names this source already" in said
     assert "edited to name this source" not in said

@@ -35,7 +35,28 @@ def test_an_english_summary_fills_the_budget_in_characters_as_before() -> None:
 
 
 def test_an_unspaced_sentence_longer_than_the_budget_is_cut_after_a_comma() -> None:
+    sentence = "将继续深化合作" * 4 + "，" + "将继续深化合作" * 40 + "。"
+    assert cut_words(sentence, 100) == "将继续深化合作" * 4 + "…"
+    # A comma near the start would leave a stub: cut at the last character that fits instead.
     sentence = "双方表示，" + "将继续深化合作" * 40 + "。"
-    assert cut_words(sentence, 100) == "双方表示…"
+    assert cut_words(sentence, 100) == "双方表示，" + "将继续深化合作" * 4 + "…"
     assert cut_words("将继续深化合作" * 40, 31) == "将继续深化合作将继续…"  # 10 × 3 + "…"
     assert cut_words("The talks go on next week.", 15) == "The talks go…"
+
+
+def test_a_dateline_or_a_latin_name_before_unspaced_text_leaves_no_stub() -> None:
+    """review14c: the last space sat in the dateline, so 200 Han characters became '…記者…'."""
+    dateline = "新华社北京12月7日电（记者 张三）" + "双方将继续深化合作" * 30 + "。"
+    cut = cut_words(dateline, 300)
+    assert cut.startswith("新华社北京12月7日电（记者 张三）双方将继续")
+    assert width(cut) <= 300 and width(cut) > 250
+    nhk = "NHK によると" + "地震の被害は広い範囲に及んでいる" * 20 + "。"
+    assert width(cut_words(nhk, 300)) > 250
+
+
+def test_a_cut_never_splits_a_latin_word_in_mixed_text() -> None:
+    sentence = "会谈在 " + "Kazakhstan " * 3 + "举行" * 100
+    assert cut_words(sentence, 24) == "会谈在 Kazakhstan…"  # the limit falls in the second one
+    # The only space is near the start and the limit falls inside a long Latin word: the cut
+    # stays at the space rather than split the word.
+    assert cut_words("会 " + "Kazakhstanrepublic" * 2 + "举行" * 100, 24) == "会…"

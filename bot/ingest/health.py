@@ -50,12 +50,20 @@ _ADVICE = (
     ),
     (r"HTTP 429\b", "the site asks us to slow down: raise `every` for this source."),
     (
-        # Before the outage advice: a refused handshake does not pass by waiting.
+        # Before the outage advice: a refused handshake that lasts does not pass by waiting.
         r"TLS handshake failed",
-        "the secure (TLS) connection fails, and this will not pass by itself: check the address's "
+        "the secure (TLS) connection keeps failing, which seldom passes by itself: check the "
+        "address's "
         "scheme and port (https:// to a plain-HTTP port, or the reverse), the site's certificate "
         "(expired, or for another name: open the address in a browser on this machine) and this "
         "machine's CA certificates.",
+    ),
+    (
+        # EAI_AGAIN / EAI_FAIL: this machine's resolver did not answer, which hits every source at
+        # once and usually passes; the spelling advice is for a name that does not exist.
+        r"name not resolved \([^)]*(?:Temporary|Non-recoverable) failure",
+        "this machine's DNS resolver did not answer: usually passes; if it lasts, check the "
+        "resolver (/etc/resolv.conf) and the network.",
     ),
     (
         r"name not resolved",

@@ -207,7 +207,7 @@ def _told(plan: Plan) -> str:
 def _updates(plan: Plan) -> str:
     """Describe the edits of (or replies to) existing posts."""
     if plan.known_source and plan.story is not None and plan.story.posted:
-        return "; nothing to edit: this source has the story already (its story under a new URL)"
+        return "; nothing to edit: its post names this source already"
     if not plan.updates:
         return ""
     verb = "answered" if plan.update_kind == OutboxKind.REPLY else "edited"

@@ -25,15 +25,25 @@ def width(text: str) -> int:
 
 def cut_words(sentence: str, room: int) -> str:
     """Cut sentence at the last word boundary so that it and "…" fit in `room`; "" if nothing
-    fits. Unspaced Chinese or Japanese is cut after its last comma, else at a character."""
+    fits. Chinese or Japanese is cut after its last comma or space, else at a character."""
     room -= 1  # the ellipsis counts
     end = _fitting(sentence, room)
     cut = sentence.rfind(" ", 0, end + 1)
-    if cut <= 0 and _WIDE.search(sentence[:end]):
+    if _WIDE.search(sentence[:end]):
         comma = max(sentence.rfind(c, 0, end) for c in _COMMAS)
-        cut = comma + 1 if comma > 0 else end
+        cut = max(cut, comma + 1 if comma > 0 else 0)
+        # A space or comma near the start (a dateline, "NHK によると") would leave a stub: cut
+        # at the last character that fits instead, unless that splits a Latin word.
+        if cut < end // 2 and not _in_latin_word(sentence, end):
+            cut = end
     kept = sentence[:cut].rstrip(" ,;:-–—" + _COMMAS + OPENERS) if cut > 0 else ""
     return kept + "…" if kept else ""
+
+
+def _in_latin_word(text: str, at: int) -> bool:
+    """Tell whether a cut at `at` would split a word of a spaced script."""
+    before, after = text[at - 1 : at], text[at : at + 1]
+    return all(c.isalnum() and not _WIDE.match(c) for c in (before, after) if c) and bool(after)
 
 
 def _fitting(text: str, room: int) -> int:
