@@ -46,7 +46,7 @@ __all__ = ["Outbox", "article_from_row"]  # store.py rebuilds articles with it t
 
 
 class _Conflict(Exception):
-    """A claimed row changed state under us (the operator acted); undo the claim."""
+    """A claimed row changed state or chat under us (the operator acted); undo the claim."""
 
 
 class Outbox(OutboxReads):
@@ -64,12 +64,15 @@ class Outbox(OutboxReads):
         self,
         ids: Iterable[int],
         *,
+        chat: str,
         now: datetime,
         expect: Expectation | None = None,
         media: str | None = None,
     ) -> bool:
         """Move rows to `sending` before a Telegram call; False (and no change) if any moved on.
 
+        `chat` is the chat the caller read the rows for and sends to: a row the operator's retry
+        pointed elsewhere meanwhile is a conflict, read again (with its new chat) at the next look.
         `expect` records what a probe would look for, should the call's outcome be lost; `media`
         what form the message takes ("photo" or "text").
         """
@@ -83,7 +86,7 @@ class Outbox(OutboxReads):
             with immediate(self.db):
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ?{probe} "
-                    f"where id in {among} and state in (?, ?)",
+                    f"where id in {among} and state in (?, ?) and chat_id = ?",
                     [
                         OutboxState.SENDING,
                         iso(now),
@@ -91,6 +94,7 @@ class Outbox(OutboxReads):
                         ids_arg,
                         OutboxState.PENDING,
                         OutboxState.UNCERTAIN,
+                        chat,
                     ],
                 )
                 if cursor.rowcount != len(ids):
