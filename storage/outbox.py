@@ -265,20 +265,24 @@ class Outbox(OutboxReads):
     ) -> int:
         """Send failed or uncertain rows again; return how many were changed.
 
-        `chats` maps each configured channel to its chat_id now: a retried post goes there, not
-        to the chat it failed in (the channel is the post's identity; the operator who fixed a
-        chat_id typo retries to reach the right chat). Edits and replies stay: their message
-        lives in the chat it was sent to. A sent row is never among those changed.
+        `chats` maps each configured channel to its chat_id now. A failed post (refused, so never
+        delivered) goes there, not to the chat it failed in: the operator who fixed a chat_id
+        typo retries to reach the right chat. So does a post of the same channel queued and never
+        tried (pending, no attempt, no digest part), as after the failure during quiet hours. An
+        uncertain post stays: it may be in its chat already, settled there by a probe or resent
+        there. Edits and replies stay in the chat of their message. A sent row is never changed.
         """
         ids = list(ids)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             for channel, chat_id in sorted((chats or {}).items()):
                 self.db.execute(
-                    f"update outbox set chat_id = ? where id in {among} and channel = ? "
-                    "and kind = ? and chat_id != ? and state in (?, ?)",
-                    [chat_id, ids_arg, channel, OutboxKind.POST, chat_id,
-                     OutboxState.FAILED, OutboxState.UNCERTAIN],
+                    f"update outbox set chat_id = ? where channel = ? and kind = ? "
+                    f"and chat_id != ? and (id in {among} and state = ? or state = ? "
+                    "and attempts = 0 and digest_part is null "
+                    f"and exists (select 1 from outbox o where o.id in {among} and o.channel = ?))",
+                    [chat_id, channel, OutboxKind.POST, chat_id, ids_arg, OutboxState.FAILED,
+                     OutboxState.PENDING, ids_arg, channel],
                 )  # fmt: skip
             cursor = self.db.execute(
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage import OutboxState, Store
+from storage import DigestMark, OutboxState, Store
 from tests.support.relay import START, add
 
 A, B = "-1001001", "-1001002"
@@ -33,3 +33,43 @@ def test_a_row_the_operator_repointed_after_the_relay_read_it_is_not_claimed(sto
     assert _outbox(store) == [(rid, OutboxState.PENDING, B, None)]
     [again] = store.outbox.due(NOW)  # the next look reads it with its new chat
     assert again.chat_id == B and store.outbox.claim([again.id], chat=again.chat_id, now=NOW)
+
+
+def _failed(store: Store, rid: int) -> None:
+    store.outbox.claim([rid], chat=A, now=NOW)
+    store.outbox.mark_failed([rid], error="Bad Request: chat not found", now=NOW)
+
+
+def test_a_retry_repoints_failed_posts_but_leaves_uncertain_ones_in_their_chat(store) -> None:
+    """An uncertain post may be in chat A already: sent to B too, it would arrive twice."""
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    failed, uncertain = [r["id"] for r in store.db.query("select id from outbox order by id")]
+    _failed(store, failed)
+    store.outbox.claim([uncertain], chat=A, now=NOW)
+    store.outbox.mark_uncertain([uncertain], error="read timeout", now=NOW)
+    assert store.outbox.retry([failed, uncertain], now=NOW, chats={"a": B}) == 2
+    assert _outbox(store) == [
+        (failed, OutboxState.PENDING, B, None),
+        (uncertain, OutboxState.PENDING, A, None),
+    ]
+
+
+def test_a_retry_repoints_the_channel_s_posts_never_tried_and_nothing_else(store) -> None:
+    """A post queued for the typo after the failure (held for quiet hours) follows the retried
+    one; a post tried before, a digest's packed part and another channel's post stay."""
+    add(store, 1, ("a", A), ("other", A))
+    add(store, 2, ("a", A))  # queued after the failure, never tried
+    add(store, 3, ("a", A))  # tried: a 429 put it back
+    add(store, 4, ("a", A))  # packed into a digest part
+    failed, other, fresh, tried, packed = [
+        r["id"] for r in store.db.query("select id from outbox order by id")
+    ]
+    _failed(store, failed)
+    store.outbox.claim([tried], chat=A, now=NOW)
+    store.outbox.mark_retry([tried], error="429", at=NOW, now=NOW)
+    part = DigestMark("<b>Digest</b>", "Digest", "en", 2, 2, (packed,))
+    store.outbox.mark_digest(part, now=NOW)
+    assert store.outbox.retry([failed], now=NOW, chats={"a": B, "other": B}) == 1
+    chats = {r[0]: r[2] for r in _outbox(store)}
+    assert chats == {failed: B, other: A, fresh: B, tried: A, packed: A}
