@@ -205,7 +205,8 @@ class Outbox(OutboxReads):
         return cursor.rowcount
 
     def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
-        """Point unsent rows of a migrated chat at its new id; return how many moved."""
+        """Point unsent rows of a migrated chat at its new id; return how many moved (the move
+        itself is recorded by `channels.moved`)."""
         with immediate(self.db):
             cursor = self.db.execute(
                 "update outbox set chat_id = ?, updated_at = ?, "
@@ -223,7 +224,6 @@ class Outbox(OutboxReads):
                     OutboxState.FAILED,
                 ],
             )
-            self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
     def recover_interrupted(
