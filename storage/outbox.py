@@ -179,6 +179,8 @@ class Outbox(OutboxReads):
         """Hold the chat until `until` (a flood wait covers the whole chat): its pending rows,
         and those queued meanwhile, come due together then, oldest first."""
         with immediate(self.db):
+            # Held chats are few at any time: those whose wait is over go, so the table stays so.
+            self.db.execute("delete from chat_holds where held_until <= ?", [iso(now)])
             # The hold, not only the rows' times: a row queued during the wait would otherwise
             # be due at once and overtake the older ones (seen in the ux14 walkthrough).
             self.db.execute(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from storage import DigestMark, OutboxState, Store
 from tests.support.relay import START, add
 
@@ -73,3 +75,17 @@ def test_a_retry_repoints_the_channel_s_posts_never_tried_and_nothing_else(store
     assert store.outbox.retry([failed], now=NOW, chats={"a": B, "other": B}) == 1
     chats = {r[0]: r[2] for r in _outbox(store)}
     assert chats == {failed: B, other: A, fresh: B, tried: A, packed: A}
+
+
+def test_a_hold_names_its_chat_and_a_held_chat_s_wait_over_is_forgotten(store) -> None:
+    """A hold without a chat is refused (`not in` over a null would hold every chat); the next
+    flood wait deletes holds whose wait is over, so the table keeps only chats still held."""
+    with pytest.raises(Exception, match="(?i)null"):
+        store.db.execute("insert into chat_holds (chat_id, held_until) values (null, ?)", ["x"])
+    add(store, 1, ("a", A), ("b", B))
+    store.outbox.defer_chat(A, until=NOW + timedelta(seconds=20), now=NOW)
+    assert [item.chat_id for item in store.outbox.due(NOW)] == [B]
+    later = NOW + timedelta(seconds=30)
+    store.outbox.defer_chat(B, until=later + timedelta(seconds=20), now=later)
+    holds = [r["chat_id"] for r in store.db.query("select chat_id from chat_holds")]
+    assert holds == [B] and [item.chat_id for item in store.outbox.due(later)] == [A]
