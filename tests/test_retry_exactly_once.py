@@ -8,7 +8,16 @@ from datetime import timedelta
 import pytest
 
 from storage import DigestMark, OutboxState, Store
-from tests.support.relay import START, add
+from tests.support.relay import (
+    START,
+    FakeTime,
+    ScriptedSender,
+    add,
+    channel,
+    deliver,
+    make_config,
+    relay_for,
+)
 
 A, B = "-1001001", "-1001002"
 NOW = START + timedelta(minutes=1)
@@ -89,3 +98,43 @@ def test_a_hold_names_its_chat_and_a_held_chat_s_wait_over_is_forgotten(store) -
     store.outbox.defer_chat(B, until=later + timedelta(seconds=20), now=later)
     holds = [r["chat_id"] for r in store.db.query("select chat_id from chat_holds")]
     assert holds == [B] and [item.chat_id for item in store.outbox.due(later)] == [A]
+
+
+class _RetryDuringWait(FakeTime):
+    """The relay's clock; the operator's retry lands during the relay's first pacing wait."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__()
+        self.store, self.done = store, False
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        if not self.done:
+            self.done = True
+            [failed] = self.store.outbox.ids_in(OutboxState.FAILED)
+            assert self.store.outbox.retry([failed], now=self.now(), chats={"a": B}) == 1
+
+
+def test_a_relay_pacing_between_sends_never_sends_a_repointed_post_to_its_old_chat(
+    store, tmp_path
+) -> None:
+    """The relay read posts 1 and 2 for chat A and sent 1; while it waited before 2, the
+    operator fixed the chat_id and retried the failed post 0, which took 2 (never tried) along:
+    2 goes to B only, and every row names the chat its message is in."""
+    add(store, 0, ("a", A))
+    _failed(store, 1)  # row 1, post 0: refused by chat A
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    time = _RetryDuringWait(store)
+    sender = ScriptedSender(time)
+    relay = relay_for(store, make_config(tmp_path, channels=[channel("a", B)]), sender, time)
+    deliver(relay)
+    time.advance(60)
+    deliver(relay)
+    sent = [(m.chat_id, m.text.splitlines()[0]) for _, m in sender.sent]
+    assert sent == [(A, "<b>Title 1</b>"), (B, "<b>Title 0</b>"), (B, "<b>Title 2</b>")]
+    assert [(r[1], r[2]) for r in _outbox(store)] == [
+        (OutboxState.SENT, B),
+        (OutboxState.SENT, A),
+        (OutboxState.SENT, B),
+    ]
