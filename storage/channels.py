@@ -42,18 +42,22 @@ class ChannelHealth:
             self._put(name, chat_id, state=ChannelState.OK, reason=None, since=iso(now), now=now)
         return was == ChannelState.FAILING
 
-    def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> None:
-        """Record a chat's new id (a group became a supergroup), and remember the move."""
-        self.db.execute(
-            "update channels set chat_id = ?, updated_at = ? where chat_id = ?",
-            [new_chat_id, iso(now), old_chat_id],
-        )
-        # Kept for good: Telegram never turns a supergroup back, so the old id takes no post.
-        self.db.execute(
-            "insert into chat_moves (old_chat_id, new_chat_id, moved_at) values (?, ?, ?) "
-            "on conflict (old_chat_id) do update set new_chat_id = excluded.new_chat_id",
-            [old_chat_id, new_chat_id, iso(now)],
-        )
+    def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> bool:
+        """Record a chat's new id (a group became a supergroup); True the first time the move is
+        recorded, by any process (the admin chat is told once)."""
+        with immediate(self.db):
+            self.db.execute(
+                "update channels set chat_id = ?, updated_at = ? where chat_id = ?",
+                [new_chat_id, iso(now), old_chat_id],
+            )
+            # Kept for good: Telegram never turns a supergroup back, so the old id takes no post.
+            # One statement decides "first": two workers told at once cannot both insert.
+            cursor = self.db.execute(
+                "insert into chat_moves (old_chat_id, new_chat_id, moved_at) values (?, ?, ?) "
+                "on conflict (old_chat_id) do nothing",
+                [old_chat_id, new_chat_id, iso(now)],
+            )
+        return cursor.rowcount == 1
 
     def moves(self) -> dict[str, str]:
         """Return every chat Telegram said moved: old id -> new id."""

@@ -46,7 +46,7 @@ __all__ = ["Outbox", "article_from_row"]  # store.py rebuilds articles with it t
 
 
 class _Conflict(Exception):
-    """A claimed row changed state under us (the operator acted); undo the claim."""
+    """A claimed row changed state or chat under us (the operator acted); undo the claim."""
 
 
 class Outbox(OutboxReads):
@@ -64,12 +64,15 @@ class Outbox(OutboxReads):
         self,
         ids: Iterable[int],
         *,
+        chat: str,
         now: datetime,
         expect: Expectation | None = None,
         media: str | None = None,
     ) -> bool:
         """Move rows to `sending` before a Telegram call; False (and no change) if any moved on.
 
+        `chat` is the chat the caller read the rows for and sends to: a row the operator's retry
+        pointed elsewhere meanwhile is a conflict, read again (with its new chat) at the next look.
         `expect` records what a probe would look for, should the call's outcome be lost; `media`
         what form the message takes ("photo" or "text").
         """
@@ -83,7 +86,7 @@ class Outbox(OutboxReads):
             with immediate(self.db):
                 cursor = self.db.execute(
                     f"update outbox set state = ?, attempts = attempts + 1, updated_at = ?{probe} "
-                    f"where id in {among} and state in (?, ?)",
+                    f"where id in {among} and state in (?, ?) and chat_id = ?",
                     [
                         OutboxState.SENDING,
                         iso(now),
@@ -91,6 +94,7 @@ class Outbox(OutboxReads):
                         ids_arg,
                         OutboxState.PENDING,
                         OutboxState.UNCERTAIN,
+                        chat,
                     ],
                 )
                 if cursor.rowcount != len(ids):
@@ -175,6 +179,8 @@ class Outbox(OutboxReads):
         """Hold the chat until `until` (a flood wait covers the whole chat): its pending rows,
         and those queued meanwhile, come due together then, oldest first."""
         with immediate(self.db):
+            # Held chats are few at any time: those whose wait is over go, so the table stays so.
+            self.db.execute("delete from chat_holds where held_until <= ?", [iso(now)])
             # The hold, not only the rows' times: a row queued during the wait would otherwise
             # be due at once and overtake the older ones (seen in the ux14 walkthrough).
             self.db.execute(
@@ -201,7 +207,8 @@ class Outbox(OutboxReads):
         return cursor.rowcount
 
     def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
-        """Point unsent rows of a migrated chat at its new id; return how many moved."""
+        """Point unsent rows of a migrated chat at its new id; return how many moved (the move
+        itself is recorded by `channels.moved`)."""
         with immediate(self.db):
             cursor = self.db.execute(
                 "update outbox set chat_id = ?, updated_at = ?, "
@@ -219,7 +226,6 @@ class Outbox(OutboxReads):
                     OutboxState.FAILED,
                 ],
             )
-            self.channels.moved(old_chat_id, new_chat_id, now=now)
         return cursor.rowcount
 
     def recover_interrupted(
@@ -261,20 +267,24 @@ class Outbox(OutboxReads):
     ) -> int:
         """Send failed or uncertain rows again; return how many were changed.
 
-        `chats` maps each configured channel to its chat_id now: a retried post goes there, not
-        to the chat it failed in (the channel is the post's identity; the operator who fixed a
-        chat_id typo retries to reach the right chat). Edits and replies stay: their message
-        lives in the chat it was sent to. A sent row is never among those changed.
+        `chats` maps each configured channel to its chat_id now. A failed post (refused, so never
+        delivered) goes there, not to the chat it failed in: the operator who fixed a chat_id
+        typo retries to reach the right chat. So does a post of the same channel queued and never
+        tried (pending, no attempt, no digest part), as after the failure during quiet hours. An
+        uncertain post stays: it may be in its chat already, settled there by a probe or resent
+        there. Edits and replies stay in the chat of their message. A sent row is never changed.
         """
         ids = list(ids)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             for channel, chat_id in sorted((chats or {}).items()):
                 self.db.execute(
-                    f"update outbox set chat_id = ? where id in {among} and channel = ? "
-                    "and kind = ? and chat_id != ? and state in (?, ?)",
-                    [chat_id, ids_arg, channel, OutboxKind.POST, chat_id,
-                     OutboxState.FAILED, OutboxState.UNCERTAIN],
+                    f"update outbox set chat_id = ? where channel = ? and kind = ? "
+                    f"and chat_id != ? and (id in {among} and state = ? or state = ? "
+                    "and attempts = 0 and digest_part is null "
+                    f"and exists (select 1 from outbox o where o.id in {among} and o.channel = ?))",
+                    [chat_id, channel, OutboxKind.POST, chat_id, ids_arg, OutboxState.FAILED,
+                     OutboxState.PENDING, ids_arg, channel],
                 )  # fmt: skip
             cursor = self.db.execute(
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "

@@ -62,7 +62,8 @@ class OutboxReads:
                   from outbox
                   where (state in ({_marks(states)}) {probing})
                     and (next_attempt_at is null or next_attempt_at <= ?)
-                    and chat_id not in (select chat_id from chat_holds where held_until > ?)
+                    and not exists (select 1 from chat_holds h
+                                    where h.chat_id = outbox.chat_id and h.held_until > ?)
                     {not_skipped} {one_chat})
                 select o.*, {_ARTICLE_COLUMNS}
                 from ranked r join outbox o on o.id = r.id join articles a on a.id = o.article_id

@@ -114,7 +114,7 @@ def test_uncertain_rows_follow_the_policy(tmp_path, store, policy, resent) -> No
 def test_a_crash_mid_send_is_uncertain_after_restart_and_held(tmp_path, store) -> None:
     time = FakeTime()
     add(store, 1, A)
-    store.outbox.claim([1], now=START)  # the process died during the call
+    store.outbox.claim([1], chat=A[1], now=START)  # the process died during the call
     assert store.outbox.recover_interrupted(now=START) == 1
     sender = ScriptedSender(time)
     deliver(relay_for(store, make_config(tmp_path, channels=TWO), sender, time))

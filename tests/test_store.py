@@ -137,7 +137,7 @@ def test_outbox_lifecycle(store: Store) -> None:
     )
     [item] = store.outbox.due(NOW)
     assert item.article.title == "Title 6" and item.source_key == "tass-com"
-    assert store.outbox.claim([item.id], now=NOW)
+    assert store.outbox.claim([item.id], chat=item.chat_id, now=NOW)
     assert store.outbox.due(NOW) == []
     store.outbox.mark_retry(item.id, error="flood wait", at=NOW + timedelta(seconds=30), now=NOW)
     assert store.outbox.due(NOW) == [] and len(store.outbox.due(NOW + timedelta(seconds=31))) == 1
@@ -153,7 +153,7 @@ def test_the_tally_counts_each_post_update_and_alert_queued(store: Store) -> Non
     assert store.tally.total == 2
     store.add_article(_article(7), source_key="s", now=NOW)  # silent: nothing queued
     [item, _] = store.outbox.due(NOW)
-    store.outbox.claim([item.id], now=NOW)
+    store.outbox.claim([item.id], chat=item.chat_id, now=NOW)
     store.outbox.mark_sent(item.id, message_id=77, now=NOW)
     assert store.posts.enqueue_update(article_id, kind=OutboxKind.EDIT, now=NOW) == 1
     store.alerts.enqueue(chat_id="-1001", subject="s", kind="down", text="down", now=NOW)
@@ -163,7 +163,7 @@ def test_the_tally_counts_each_post_update_and_alert_queued(store: Store) -> Non
 def test_rows_left_sending_by_a_crash_become_uncertain(store: Store) -> None:
     store.add_article(_article(7), source_key="s", now=NOW, deliveries=[Delivery("main", "@a")])
     [item] = store.outbox.due(NOW)
-    assert store.outbox.claim([item.id], now=NOW)
+    assert store.outbox.claim([item.id], chat=item.chat_id, now=NOW)
     assert store.outbox.recover_interrupted(now=NOW) == 1
     assert store.db["outbox"].get(item.id)["state"] == OutboxState.UNCERTAIN
 

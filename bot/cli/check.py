@@ -74,7 +74,10 @@ def archive_warnings(config: Config) -> list[str]:
         with open_archive(config, read_only=True) as store:
             renamed = renamed_hints(config.sources, store.sources.noted())
             return renamed + moved_hints(config.channels, store.outbox.channels.moves())
-    except StorageError:  # an archive from before m020 (m022) knows no link_patterns (moves)
+    except StorageError:
+        # An archive an older presswatch wrote (before m020's link_patterns or m022's moves) is
+        # refused on opening (OutdatedArchive), before either is read: the archive line says
+        # which update it waits for, and both hints come once it is applied.
         return []
 
 

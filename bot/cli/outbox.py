@@ -47,7 +47,11 @@ def _args(sub: argparse.ArgumentParser) -> None:
         nargs="?",
         choices=("list", "retry", "drop"),
         default="list",
-        help="list (default), retry failed or uncertain rows, or drop rows",
+        help=(
+            "list (default), retry failed or uncertain rows (a failed post, and its channel's "
+            "posts not yet tried, go to the chat_id the config names now; an uncertain post, an "
+            "edit or a reply stays in its chat), or drop rows"
+        ),
     )
     sub.add_argument(
         "ids",
@@ -173,7 +177,7 @@ def _change(config, args: argparse.Namespace) -> int:
             return EXIT_OK
         before = store.outbox.states_of(ids)
         if args.action == "retry":
-            # A retried post goes to the chat the config names now (a chat_id typo fixed).
+            # A failed post goes to the chat the config names now (a chat_id typo fixed).
             chats = {channel.name: channel.chat_id for channel in config.channels}
             changed = store.outbox.retry(ids, now=now, chats=chats)
         else:

@@ -100,9 +100,10 @@ class Outcomes:
         # The policy in force: "probe" only when the relay can probe (else its fallback).
         self._policy = policy or telegram.uncertain
         self._admin = telegram.admin_chat_id
-        # Chat ids Telegram told us changed, old -> new, remembered over restarts: rows a config
-        # still queues for the old id go straight to the new one.
-        self.moved: dict[str, str] = store.outbox.channels.moves()
+        # Chat ids Telegram told this process changed, old -> new: rows still queued for the old
+        # id go to the new one. Not loaded from the archive's chat_moves at start: on PostgreSQL
+        # a worker holding chat A's lock would then send to B beside the worker holding B's.
+        self.moved: dict[str, str] = {}
 
     def record(
         self, items: Sequence[OutboxItem], message: Message, outcome: Outcome, report: RelayReport
@@ -186,7 +187,7 @@ class Outcomes:
 
     def say_moves(self, channels: Sequence[Channel]) -> None:
         """Log each channel whose configured chat Telegram said became a supergroup (each start)."""
-        for hint in moved_hints(channels, self.moved):
+        for hint in moved_hints(channels, self._store.outbox.channels.moves()):
             log.warning("%s", hint)
 
     def _retry_later(
@@ -224,12 +225,12 @@ class Outcomes:
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
         """Follow a group that became a supergroup, and tell the operator what is left to do."""
         # Asked of the archive, not this process: another worker may have been told already.
-        newly = self._store.outbox.channels.moves().get(first.chat_id) != new_chat_id
+        newly = self._store.outbox.channels.moved(first.chat_id, new_chat_id, now=now)
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
         if first.channel.startswith("user:"):
             # A reader's channel: the config names no reader's chat, and their alerts keep the old
-            # id; the remembered move sends each later post to the new one.
+            # id; this process sends each later post to the new one (a restart asks the old first).
             todo = "later posts follow it; nothing to set in the config"
         else:
             todo = f'set chat_id = "{new_chat_id}" for this channel in the config'
@@ -241,7 +242,7 @@ class Outcomes:
             moved,
             todo,
         )
-        if newly:  # once: later posts for the old id follow the remembered move, unrefused
+        if newly:  # once, by any worker: after a restart each start's log says it again
             self._alert(
                 first,
                 "channel_moved",

@@ -256,14 +256,8 @@ class Relay:
         """Queue newly due rows and alerts; return how many jobs were added."""
         now = self._clock()
         rnd.refilled = self._monotonic()
-        items = self._store.outbox.due(
-            now,
-            **self.due_options(now),
-            limit=limit,
-            per_chat=_PER_CHAT,
-            exclude=rnd.queued,
-            chat=rnd.chat,
-        )
+        look = {"limit": limit, "per_chat": _PER_CHAT, "exclude": rnd.queued, "chat": rnd.chat}
+        items = self._store.outbox.due(now, **self.due_options(now), **look)
         items += self._rest_of_digests(items, now, rnd, full=len(items) >= limit)
         items = [self._follow_moves(item, now) for item in items]
         jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
@@ -336,8 +330,11 @@ class Relay:
             return _Done(pause=False, answered=None)
         after = self._last_id(job.chat_id)
         expect = expectation(message, after=after) if self._prober else None
-        if not self._store.outbox.claim(ids, now=now, expect=expect, media=message.media):
-            log.info("outbox %s changed state before sending (the operator?); skipped", ids)
+        claimed = self._store.outbox.claim(
+            ids, chat=message.chat_id, now=now, expect=expect, media=message.media
+        )
+        if not claimed:
+            log.info("outbox %s changed state or chat before sending (the operator?); skipped", ids)
             return _Done(pause=False, answered=None)
         message, outcome = await self._send(job, message, after)
         answered = self._monotonic()

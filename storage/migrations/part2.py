@@ -41,14 +41,14 @@ def m021_chat_holds(db: Database) -> None:
     that provably never left): none of the chat's rows is due before then, not even one queued
     during the wait, so the chat's posts still go out oldest first (storage/outbox.py)."""
     db["chat_holds"].create(
-        {"chat_id": str, "held_until": str}, pk="chat_id", not_null={"held_until"}
+        {"chat_id": str, "held_until": str}, pk="chat_id", not_null={"chat_id", "held_until"}
     )
 
 
 @migrations()
 def m022_chat_moves(db: Database) -> None:
-    """Remember each group Telegram said became a supergroup, old id -> new: after a restart the
-    posts a config still queues for the old id go straight to the new one (storage/channels.py)."""
+    """Remember each group Telegram said became a supergroup, old id -> new: the admin chat is
+    told once, and each start logs the chat_id to set (storage/channels.py)."""
     db["chat_moves"].create(
         {"old_chat_id": str, "new_chat_id": str, "moved_at": str},
         pk="old_chat_id",

@@ -239,7 +239,9 @@ def p019_chat_holds(db: PgDatabase) -> None:
     """Remember until when Telegram told each chat to wait (SQLite's m021): none of the chat's
     rows is due before then, not even one queued during the wait."""
     run(
-        db, "create table chat_holds (chat_id text primary key, held_until timestamptz(0) not null)"
+        db,
+        "create table chat_holds "
+        "(chat_id text not null primary key, held_until timestamptz(0) not null)",
     )
 
 
