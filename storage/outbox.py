@@ -267,25 +267,36 @@ class Outbox(OutboxReads):
     ) -> int:
         """Send failed or uncertain rows again; return how many were changed.
 
-        `chats` maps each configured channel to its chat_id now. A failed post (refused, so never
-        delivered) goes there, not to the chat it failed in: the operator who fixed a chat_id
-        typo retries to reach the right chat. So does a post of the same channel queued and never
-        tried (pending, no attempt, no digest part), as after the failure during quiet hours. An
-        uncertain post stays: it may be in its chat already, settled there by a probe or resent
-        there. Edits and replies stay in the chat of their message. A sent row is never changed.
+        `chats` maps each configured channel to its chat_id now. A post that failed because its
+        chat was not found (a chat_id typo) goes there, not to the chat it failed in: the bot
+        cannot reach that chat, so nothing of it can be read there, and the operator who fixed
+        the typo retries to reach the right one. So does a post of the same channel queued and
+        never tried (pending, no attempt, no digest part), as after the failure during quiet
+        hours. Any other failed post stays: refused for rights or a kick, it may have gone out
+        in an earlier attempt (an uncertain send the operator retried). So do a digest part's
+        rows once one of its messages was sent (a part in one chat), uncertain posts (settled
+        there by a probe or resent there), edits and replies. A sent row is never changed.
         """
         ids = list(ids)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             for channel, chat_id in sorted((chats or {}).items()):
-                self.db.execute(
+                moved = self.db.execute(
                     f"update outbox set chat_id = ? where channel = ? and kind = ? "
-                    f"and chat_id != ? and (id in {among} and state = ? or state = ? "
-                    "and attempts = 0 and digest_part is null "
-                    f"and exists (select 1 from outbox o where o.id in {among} and o.channel = ?))",
+                    f"and chat_id != ? and id in {among} and state = ? "
+                    "and lower(coalesce(last_error, '')) like ? and (digest_part is null "
+                    "or not exists (select 1 from outbox s where s.channel = outbox.channel "
+                    "and s.digest_part = outbox.digest_part and s.state = ?))",
                     [chat_id, channel, OutboxKind.POST, chat_id, ids_arg, OutboxState.FAILED,
-                     OutboxState.PENDING, ids_arg, channel],
-                )  # fmt: skip
+                     "%chat not found%", OutboxState.SENT],
+                ).rowcount  # fmt: skip
+                if moved:
+                    self.db.execute(
+                        "update outbox set chat_id = ? where channel = ? and kind = ? "
+                        "and chat_id != ? and state = ? and attempts = 0 "
+                        "and digest_part is null",
+                        [chat_id, channel, OutboxKind.POST, chat_id, OutboxState.PENDING],
+                    )
             cursor = self.db.execute(
                 f"update outbox set state = ?, next_attempt_at = null, updated_at = ?, "
                 f"last_error = 'retry requested by the operator; was: ' || coalesce(last_error, '') "

@@ -138,3 +138,63 @@ def test_a_relay_pacing_between_sends_never_sends_a_repointed_post_to_its_old_ch
         (OutboxState.SENT, A),
         (OutboxState.SENT, B),
     ]
+
+
+def test_a_post_refused_for_rights_stays_in_its_chat_on_retry(store) -> None:
+    """review14d: uncertain in A, retried, then failed when A kicked the bot: it may be in A
+    already, so a retry with the config naming B leaves it in A (only 'chat not found' moves)."""
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    maybe_sent, refused = [r["id"] for r in store.db.query("select id from outbox order by id")]
+    store.outbox.claim([maybe_sent], chat=A, now=NOW)
+    store.outbox.mark_uncertain([maybe_sent], error="read timeout", now=NOW)
+    store.outbox.retry([maybe_sent], now=NOW)  # the operator: send again (A still configured)
+    store.outbox.claim([refused], chat=A, now=NOW)
+    store.outbox.mark_failed([refused], error="Forbidden: bot was kicked", now=NOW)
+    store.outbox.fail_chat(A, error="Forbidden: bot was kicked", now=NOW)
+    store.outbox.retry([maybe_sent, refused], now=NOW, chats={"a": B})
+    assert {chat for _, _, chat, _ in _outbox(store)} == {A}
+
+
+def test_a_digest_part_with_a_message_sent_stays_in_its_chat_on_retry(store) -> None:
+    """review14d: message 1 of a part went out in A, message 2 failed: the rest stays in A."""
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    first, rest = [r["id"] for r in store.db.query("select id from outbox order by id")]
+    store.outbox.mark_digest(DigestMark("<b>D</b>", "D", "en", 1, 1, (first, rest)), now=NOW)
+    store.outbox.claim([first], chat=A, now=NOW)
+    store.outbox.mark_sent([first], message_id=10, now=NOW)
+    _failed(store, rest)
+    store.outbox.retry([rest], now=NOW, chats={"a": B})
+    assert [chat for _, _, chat, _ in _outbox(store)] == [A, A]
+
+
+def test_retrying_an_uncertain_post_alone_moves_no_never_tried_post(store) -> None:
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    uncertain, waiting = [r["id"] for r in store.db.query("select id from outbox order by id")]
+    store.outbox.claim([uncertain], chat=A, now=NOW)
+    store.outbox.mark_uncertain([uncertain], error="timeout", now=NOW)
+    store.outbox.retry([uncertain], now=NOW, chats={"a": B})
+    assert [chat for _, _, chat, _ in _outbox(store)] == [A, A]
+
+
+def test_a_digest_channel_with_rows_in_two_chats_sends_each_chat_its_own(store, tmp_path) -> None:
+    """review14d: a retry left a digest channel's rows in A (uncertain, retried) and B (failed
+    for 'chat not found', moved); one message per chat goes out and the relay's look ends
+    (it used to claim the whole group for one chat, fail, and read it again for ever)."""
+    time = FakeTime()
+    sender = ScriptedSender(time)
+    add(store, 1, ("a", A))
+    add(store, 2, ("a", A))
+    kept, moved = [r["id"] for r in store.db.query("select id from outbox order by id")]
+    store.outbox.claim([kept], chat=A, now=NOW)
+    store.outbox.mark_uncertain([kept], error="read timeout", now=NOW)
+    _failed(store, moved)
+    store.outbox.retry([kept, moved], now=NOW, chats={"a": B})
+    assert [chat for _, _, chat, _ in _outbox(store)] == [A, B]
+    config = make_config(tmp_path, channels=[channel("a", B, digest="1h")])
+    time.advance(3600)
+    deliver(relay_for(store, config, sender, time))
+    assert sorted(m.chat_id for _, m in sender.sent) == [A, B]
+    assert [state for _, state, _, _ in _outbox(store)] == [OutboxState.SENT] * 2

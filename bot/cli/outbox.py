@@ -48,9 +48,9 @@ def _args(sub: argparse.ArgumentParser) -> None:
         choices=("list", "retry", "drop"),
         default="list",
         help=(
-            "list (default), retry failed or uncertain rows (a failed post, and its channel's "
-            "posts not yet tried, go to the chat_id the config names now; an uncertain post, an "
-            "edit or a reply stays in its chat), or drop rows"
+            "list (default), retry failed or uncertain rows (a post that failed with 'chat not "
+            "found', and its channel's posts not yet tried, go to the chat_id the config names "
+            "now; any other post, edit or reply stays in its chat), or drop rows"
         ),
     )
     sub.add_argument(
@@ -177,7 +177,7 @@ def _change(config, args: argparse.Namespace) -> int:
             return EXIT_OK
         before = store.outbox.states_of(ids)
         if args.action == "retry":
-            # A failed post goes to the chat the config names now (a chat_id typo fixed).
+            # A post refused with "chat not found" goes to the chat the config names now (a typo).
             chats = {channel.name: channel.chat_id for channel in config.channels}
             changed = store.outbox.retry(ids, now=now, chats=chats)
         else:

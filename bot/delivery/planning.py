@@ -50,8 +50,8 @@ class Planner:
     def plan(self, items: list[OutboxItem], *, now: datetime) -> list[Job]:
         """Turn due rows into jobs: probe uncertain rows, hold quiet and digest rows, pack digests."""
         jobs: list[Job] = []
-        # Per channel; the rows of a part of a split digest packed before, per part.
-        digests: dict[tuple[str, DigestMark | None], list[OutboxItem]] = {}
+        # Per chat and channel; the rows of a part of a split digest packed before, per part.
+        digests: dict[tuple[str, str, DigestMark | None], list[OutboxItem]] = {}
         held: dict[datetime, list[int]] = {}
         probes: dict[tuple, list[OutboxItem]] = {}
         for item in items:
@@ -71,14 +71,17 @@ class Planner:
             if until is not None:
                 held.setdefault(until, []).append(item.id)
             elif channel and channel.digest_seconds:
-                digests.setdefault((item.channel, item.digest_part), []).append(item)
+                # By chat too: a retry may leave a digest channel's rows in two chats (a failed
+                # post moved to a fixed chat_id, the others where they were), and one message
+                # goes to one chat.
+                digests.setdefault((item.chat_id, item.channel, item.digest_part), []).append(item)
             else:
                 jobs.append(Job(item.chat_id, (item,)))
         # A probe goes ahead of its chat's later rows: the oldest doubt is settled first.
         jobs[:0] = [Job(group[0].chat_id, tuple(group), probe=True) for group in probes.values()]
         for until, ids in held.items():
             self._store.outbox.defer(ids, until=until, now=now)
-        for (_, packed), group in digests.items():
+        for (_, _, packed), group in digests.items():
             rest = packed is not None and self._part_went_out(packed, group)
             earlier: tuple[int, ...] = ()
             for rows, message, mark in self._composer.digest(group, part=packed, continued=rest):

@@ -57,6 +57,7 @@ class _Done:
 
     pause: bool
     answered: float | None
+    lost_claim: bool = False  # its rows stay out of this round: read again, they would spin
 
 
 @dataclass(slots=True)
@@ -221,7 +222,6 @@ class Relay:
         for task in [t for t in rnd.inflight if t.done()]:
             chat, started, job = rnd.inflight.pop(task)
             rnd.lanes.done(chat)
-            rnd.queued -= {item.id for item in job.items}
             if task.cancelled() or task.exception() is not None:
                 log.error(
                     "send to %s did not finish",
@@ -231,6 +231,8 @@ class Relay:
                 done = _Done(pause=True, answered=self._monotonic())
             else:
                 done = task.result()
+            if not done.lost_claim:
+                rnd.queued -= {item.id for item in job.items}
             # Counted from the answer: Telegram stamped the message before we heard back.
             if not job.probe:
                 self._pacer.settle(chat, started, done.answered or started)
@@ -335,7 +337,7 @@ class Relay:
         )
         if not claimed:
             log.info("outbox %s changed state or chat before sending (the operator?); skipped", ids)
-            return _Done(pause=False, answered=None)
+            return _Done(pause=False, answered=None, lost_claim=True)
         message, outcome = await self._send(job, message, after)
         answered = self._monotonic()
         return _Done(self._outcomes.record(job.items, message, outcome, report), answered)

@@ -52,5 +52,5 @@ def m022_chat_moves(db: Database) -> None:
     db["chat_moves"].create(
         {"old_chat_id": str, "new_chat_id": str, "moved_at": str},
         pk="old_chat_id",
-        not_null={"new_chat_id"},
+        not_null={"old_chat_id", "new_chat_id"},
     )
