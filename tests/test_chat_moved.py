@@ -131,3 +131,35 @@ def test_a_move_is_news_to_the_first_of_two_workers_told_only(store) -> None:
     moved = [store.outbox.channels.moved(OLD, NEW, now=START) for _ in range(2)]
     assert moved == [True, False]
     assert store.outbox.channels.moves() == {OLD: NEW}
+
+
+def test_a_worker_holding_the_old_chat_leaves_moved_rows_to_the_new_chat_s_holder(
+    store, telegram, time, tmp_path
+) -> None:
+    """review14d: a worker delivering chat OLD under its lock moves a row queued for OLD after
+    the move to NEW but does not send it: NEW's lock holder does, so no two workers send to
+    NEW at once (the other's recovery would call the send cut off and resend it)."""
+    telegram.migrate_chat(int(OLD), int(NEW))
+    config = make_config(tmp_path, channels=[channel("group", OLD)], api_base_url=telegram.base_url)
+
+    async def go() -> None:
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=telegram.base_url, timeout=5.0
+        )
+        await sender.start()
+        try:
+            relay = relay_for(store, config, sender, time)
+            add(store, 0, ("group", OLD))
+            await relay.deliver_due(chat=OLD)  # Telegram answers: moved
+            add(store, 1, ("group", OLD), now=time.now())
+            time.advance(10)
+            await relay.deliver_due(chat=OLD)
+            assert calls_to(telegram, NEW) == 0
+            time.advance(10)
+            await relay.deliver_due(chat=NEW)
+        finally:
+            await sender.close()
+
+    asyncio.run(go())
+    rows = store.db.query("select state, chat_id from outbox where kind = 'post'")
+    assert sorted((r["state"], r["chat_id"]) for r in rows) == [(OutboxState.SENT, NEW)] * 2

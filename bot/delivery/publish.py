@@ -261,7 +261,8 @@ class Relay:
         look = {"limit": limit, "per_chat": _PER_CHAT, "exclude": rnd.queued, "chat": rnd.chat}
         items = self._store.outbox.due(now, **self.due_options(now), **look)
         items += self._rest_of_digests(items, now, rnd, full=len(items) >= limit)
-        items = [self._follow_moves(item, now) for item in items]
+        moved = (self._follow_moves(item, now) for item in items)
+        items = [i for i in moved if rnd.chat in (None, i.chat_id)]  # B's rows: B's lock holder
         jobs = self._planner.plan([i for i in items if i.chat_id not in rnd.paused], now=now)
         jobs += [
             Job(a.chat_id, alert=a)
