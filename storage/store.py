@@ -383,11 +383,14 @@ class Store:
         )
 
     def story_sources(self, article_id: int) -> list[str]:
-        """Return the source keys of an original article's reprints, in the order they were stored."""
+        """Return the source keys of the story an article tells, original first, then reprints."""
+        root = "(select coalesce(duplicate_of, id) from articles where id = ?)"  # its original
         return [
             r["source_key"]
             for r in self.db.query(
-                "select source_key from articles where duplicate_of = ? order by id", [article_id]
+                f"select source_key, id from articles where id = {root} union all "
+                f"select source_key, id from articles where duplicate_of = {root} order by id",
+                [article_id, article_id],
             )
         ]
 

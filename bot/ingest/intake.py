@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -188,9 +188,13 @@ class Intake:
                     also=also,
                 )
             if chosen.updates:
-                self._store.posts.enqueue_update(
-                    target, kind=chosen.update_kind, now=now, channels=chosen.updates
-                )
+                # A version edits the article's own posts; a reprint the story's, wherever a
+                # chat got the story from one of its reprints too.
+                reprints = chosen.story.reprint_posts if chosen.story else ()
+                for held in (target, *reprints):
+                    self._store.posts.enqueue_update(
+                        held, kind=chosen.update_kind, now=now, channels=chosen.updates
+                    )
         log.info("article %s %s: %s", source_key, article.url, describe(chosen))
         return True
 
@@ -246,12 +250,19 @@ class Intake:
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
         posts, story_id = self._store.posts, original.article_id
-        own_source, _ = self._store.article(story_id)
+        reprints = posts.posted_reprints(story_id)
+        posted = (*posts.posted_channels(story_id), *_flat(map(posts.posted_channels, reprints)))
         return Story(
             article_id=story_id,
             similarity=original.similarity,
             silent=self._store.is_silent(story_id),
-            channels=frozenset(posts.channels_with_post(story_id)),
-            posted=posts.posted_channels(story_id),
-            sources=frozenset((own_source, *self._store.story_sources(story_id))),
+            channels=frozenset(posts.story_channels(story_id)),
+            posted=tuple(dict.fromkeys(posted)),
+            reprint_posts=reprints,
+            sources=frozenset(self._store.story_sources(story_id)),
         )
+
+
+def _flat(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """Return the items of several groups, in order."""
+    return tuple(item for group in groups for item in group)

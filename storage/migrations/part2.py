@@ -54,3 +54,11 @@ def m022_chat_moves(db: Database) -> None:
         pk="old_chat_id",
         not_null={"new_chat_id"},
     )
+
+
+@migrations()
+def m023_articles_duplicate_of_index(db: Database) -> None:
+    """Index articles by the original they reprint (PostgreSQL has had it from p001): a story's
+    posts and sources are read at each reprint and each post's render, and without it every read
+    walked the whole archive."""
+    db["articles"].create_index(["duplicate_of"], if_not_exists=True)
