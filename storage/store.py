@@ -30,7 +30,7 @@ from .subscriptions import Subscriptions
 from .tally import Tally
 from .transaction import immediate, inserted_key, joined
 from .upgrade import upgrade
-from .urls import Arrival, UrlFacts, arrival, url_facts
+from .urls import Arrival, Lead, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
@@ -185,10 +185,11 @@ class Store:
         )
         return row["id"] if row else None
 
-    def arrival(self, url: str, content_hash: str | None, *, subscriptions=False) -> Arrival:
-        """Return whether a new article's URL is archived, the original of its text (and with
-        `subscriptions`, every subscription), in one round trip."""
-        return arrival(self.db, url, content_hash, subscriptions=subscriptions)
+    def arrival(
+        self, url: str, content_hash: str | None, *, subscriptions=False, lead: Lead | None = None
+    ) -> Arrival:
+        """Return what `storage.urls.arrival` says of a new article, in one round trip."""
+        return arrival(self.db, url, content_hash, subscriptions=subscriptions, lead=lead)
 
     def add_article(
         self,
@@ -205,8 +206,7 @@ class Store:
         aliases: Iterable[str] = (),
         also: Callable[[], object] | None = None,
     ) -> int:
-        """Store an article, why it got its topics, its signature and its deliveries (and `also`'s
-        writes: a poll's run) in one transaction."""
+        """Store an article, its topics' reasons, signature, deliveries and `also`'s writes at once."""
         with joined(self.db):
             table = self.db["articles"]
             table.insert(

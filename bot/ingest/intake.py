@@ -19,6 +19,8 @@ from scrapers.errors import HTTPStatusError, ScrapeError
 from scrapers.models import Article, Link, Source
 from storage import Store
 from storage.neardup import NearDuplicate
+from storage.records import lead_key
+from storage.urls import Lead
 
 if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
@@ -106,6 +108,7 @@ class Intake:
         self.enricher, self._store = enricher, store
         self.missing = MissingPages(store)
         self._channels, self._corrections = tuple(channels), corrections
+        self._slogans: set[str] = set()  # sources whose slogan was logged: once each
 
     def decide(
         self,
@@ -121,15 +124,20 @@ class Intake:
         prepared = self.enricher.prepare(item)
         enriched = self._own_image(source_key, prepared.enriched)
         article = enriched.article
-        # One round trip for all three questions (PostgreSQL pays one for each statement).
+        lead = lead_key(article.lead)
+        # One round trip for all four questions (PostgreSQL pays one for each statement).
         arrival = self._store.arrival(
             article.canonical_url,
             article.content_hash if article.body else None,
             subscriptions=post,
+            lead=Lead(source_key, lead, article.title) if lead else None,
         )
         if arrival.known:
             # The page's canonical URL names an article we already have.
             return self._decision(source_key, enriched, Facts(known=True), post=post, quiet=quiet)
+        if arrival.site_lead:
+            prepared = self._without_lead(source_key, article)
+            enriched, article = prepared.enriched, prepared.article
         minhash = self.enricher.signature(prepared)
         original = self.enricher.find_original(article, minhash, now=now, exact=arrival.original)
         facts = Facts(
@@ -247,6 +255,20 @@ class Intake:
         )
         return replace(enriched, article=replace(enriched.article, image=""))
 
+    def _without_lead(self, source_key: str, article: Article) -> Prepared:
+        """Prepare an article again without the lead its source's other articles carry."""
+        # The site's slogan in every page's description (ux14: Taipei Times' "Bringing Taiwan to
+        # the World…" was a summary); the summary now comes from the body.
+        if source_key not in self._slogans:
+            self._slogans.add(source_key)
+            log.info(
+                "%s: the description '%s' repeats on its articles; "
+                "taken as the site's slogan, not a lead",
+                source_key,
+                shorten(article.lead),
+            )
+        return self.enricher.prepare(replace(article, lead=""))
+
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
         posts, story_id = self._store.posts, original.article_id
@@ -261,6 +283,11 @@ class Intake:
             reprint_posts=reprints,
             sources=frozenset(self._store.story_sources(story_id)),
         )
+
+
+def shorten(text: str, width: int = 60) -> str:
+    """Cut a text to `width` characters, marking the cut."""
+    return text if len(text) <= width else text[:width].rstrip() + "…"
 
 
 def _flat(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:

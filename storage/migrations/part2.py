@@ -62,3 +62,12 @@ def m023_articles_duplicate_of_index(db: Database) -> None:
     posts and sources are read at each reprint and each post's render, and without it every read
     walked the whole archive."""
     db["articles"].create_index(["duplicate_of"], if_not_exists=True)
+
+
+@migrations()
+def m024_articles_lead_hashes(db: Database) -> None:
+    """Keep a hash of each article's lead, indexed by source: a lead another article of the same
+    source carries word for word is the site's slogan, not this one's (bot/ingest/intake.py).
+    Articles stored before keep none: a site's first article after the upgrade cannot know."""
+    db["articles"].add_column("lead_hash", str)
+    db["articles"].create_index(["source_key", "lead_hash"])
