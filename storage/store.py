@@ -25,6 +25,7 @@ from .outbox import Outbox, article_from_row
 from .posts import Posts
 from .records import Delivery, Scrub, TagKind, article_columns, iso, unchanged
 from .reports import Reports
+from .sitewide import Sitewide
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .tally import Tally
@@ -72,6 +73,7 @@ class Store:
         self.posts = Posts(db, tally=self.tally)
         self.alerts = Alerts(db, scrub=scrub, tally=self.tally)
         self.subscriptions = Subscriptions(db)
+        self.sitewide = Sitewide(db)  # a source's default image, its slogan
         self.health = SourceHealth(db, scrub=scrub, tally=self.tally)
         self._neardup: NearDuplicateIndex | None = None
         # Set when commits skip their own fsync (Store.open's `sync_in_thread`): see durable().
@@ -206,7 +208,8 @@ class Store:
         aliases: Iterable[str] = (),
         also: Callable[[], object] | None = None,
     ) -> int:
-        """Store an article, its topics' reasons, signature, deliveries and `also`'s writes at once."""
+        """Store an article, why it got its topics, its signature and its deliveries (and `also`'s
+        writes: a poll's run) in one transaction."""
         with joined(self.db):
             table = self.db["articles"]
             table.insert(
@@ -325,19 +328,6 @@ class Store:
             discovered_since=discovered_since,
             checked_before=checked_before,
         )
-
-    def image_shown_before(
-        self, source_key: str, image: str, *, besides: int | None = None
-    ) -> bool:
-        """Tell whether another article of the source has this lead image (the site's default)."""
-        row = next(
-            self.db.query(
-                "select 1 from articles where source_key = ? and image_url = ? and id != ? limit 1",
-                [source_key, image, besides or 0],
-            ),
-            None,
-        )
-        return row is not None
 
     def mark_checked(self, article_id: int, *, now: datetime) -> None:
         """Record that an article was re-read and found unchanged."""

@@ -16,6 +16,7 @@ from scrapers.normalize import url_key
 
 from .dialect import is_postgres
 from .records import iso
+from .sitewide import LEAD_ELSEWHERE
 from .subscriptions import ALL, Subscription, subscription
 
 
@@ -93,14 +94,13 @@ def arrival(
     key = url_key(canonical_url)
     with db.pipeline() if is_postgres(db) else nullcontext():
         facts = db.execute(
-            """select exists (select 1 from articles where url_key = ?
+            f"""select exists (select 1 from articles where url_key = ?
                               union all select 1 from article_urls where url_key = ?),
                       (select id from articles where content_hash = ? and duplicate_of is null
                        order by id limit 1),
-                      exists (select 1 from articles where source_key = ? and lead_hash = ?
-                              and title != ?)""",
-            [key, key, content_hash, *((lead.source_key, lead.lead_hash, lead.title) if lead
-                                       else (None, None, None))],
+                      {LEAD_ELSEWHERE}""",
+            [key, key, content_hash, *((lead.source_key, lead.lead_hash, lead.title, 0) if lead
+                                       else (None, None, None, 0))],
         )  # fmt: skip
         subscribed = db.execute(ALL) if subscriptions else None
     # Read once the block is over: the pipeline's end sends both with its sync, one round trip

@@ -44,3 +44,14 @@ def test_the_same_lead_under_the_same_title_or_on_another_source_is_not(store: S
 
 def test_no_lead_is_never_a_slogan() -> None:
     assert lead_key("") is None and lead_key(" \n ") is None
+
+
+def test_a_re_read_article_does_not_count_its_own_lead(store: Store) -> None:
+    _store(store, 1)
+    key = lead_key(SLOGAN)
+    assert key is not None
+    sitewide = store.sitewide
+    # Its title changed in the new version: still its own lead, not another article's.
+    assert not sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)
+    _store(store, 2)
+    assert sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)

@@ -100,3 +100,35 @@ def test_an_article_s_own_description_stays_its_lead(world, telegram, tmp_path) 
     assert "Synthetic lead number 1 of this article alone." in _post(
         telegram, "Synthetic rail link agreed"
     )
+
+
+def test_a_new_version_does_not_bring_the_slogan_back(world, telegram, tmp_path) -> None:
+    """A re-read whose body changed is a new version: its lead is judged as a new article's."""
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    keys = ("interaffairs-en",)
+    cycle(config, clock, keys=keys)
+    for path in ARTICLES:
+        _publish(world, path)
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock, keys=keys)
+    site, rail = world.site("interaffairs-en"), "/article/synthetic-rail-link/"
+    site.add(rail, site.routes[rail].body.replace(b"by 2030", b"by 2031"))
+    for _ in range(
+        2
+    ):  # three re-reads a poll, the longest unread first: the site's own, then these
+        clock.now += timedelta(minutes=40)  # past the half-hour spacing of re-reads
+        cycle(config, clock, keys=keys)
+
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        [rail_row] = store.db.query(
+            "select version, lead from articles where url like ?", [f"%{rail}"]
+        )
+    finally:
+        store.close()
+    assert rail_row == {"version": 2, "lead": ""}
+    told = [m.text for m in telegram.messages_for("@presswatch_test")]
+    told += [e.text for e in telegram.edits]
+    # Only the first article's post, which could not know, shows the slogan.
+    assert [t for t in told if SLOGAN in t] == [_post(telegram, "Synthetic trade talks open")]

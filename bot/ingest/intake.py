@@ -136,7 +136,7 @@ class Intake:
             # The page's canonical URL names an article we already have.
             return self._decision(source_key, enriched, Facts(known=True), post=post, quiet=quiet)
         if arrival.site_lead:
-            prepared = self._without_lead(source_key, article)
+            prepared = self.enricher.prepare(self._without_lead(source_key, article))
             enriched, article = prepared.enriched, prepared.article
         minhash = self.enricher.signature(prepared)
         original = self.enricher.find_original(article, minhash, now=now, exact=arrival.original)
@@ -151,6 +151,13 @@ class Intake:
     ) -> Decision:
         """Enrich an archived article read again and plan it: a changed text is a new version."""
         enriched = self._own_image(source_key, self.enricher.enrich(article), besides=article_id)
+        lead = lead_key(enriched.article.lead)
+        sitewide = self._store.sitewide
+        if lead and sitewide.lead_shown_before(
+            source_key, lead, title=enriched.article.title, besides=article_id
+        ):
+            # As for a new article: a new version must not bring the site's slogan back.
+            enriched = self.enricher.enrich(self._without_lead(source_key, enriched.article))
         posted = self._store.posts.posted_channels(article_id)
         facts = Facts(archived=Archived(article_id, stored_hash, posted))
         return self._decision(source_key, enriched, facts, post=False)
@@ -248,15 +255,17 @@ class Intake:
     ) -> Enriched:
         """Drop a lead image another article of the source has: the site's default, not this one's."""
         image = enriched.article.image
-        if not image or not self._store.image_shown_before(source_key, image, besides=besides):
+        if not image or not self._store.sitewide.image_shown_before(
+            source_key, image, besides=besides
+        ):
             return enriched
         log.info(
             "article %s %s: image %s is the site's default", source_key, enriched.article.url, image
         )
         return replace(enriched, article=replace(enriched.article, image=""))
 
-    def _without_lead(self, source_key: str, article: Article) -> Prepared:
-        """Prepare an article again without the lead its source's other articles carry."""
+    def _without_lead(self, source_key: str, article: Article) -> Article:
+        """Return an article without the lead its source's other articles carry."""
         # The site's slogan in every page's description (ux14: Taipei Times' "Bringing Taiwan to
         # the World…" was a summary); the summary now comes from the body.
         if source_key not in self._slogans:
@@ -267,7 +276,7 @@ class Intake:
                 source_key,
                 shorten(article.lead),
             )
-        return self.enricher.prepare(replace(article, lead=""))
+        return replace(article, lead="")
 
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
