@@ -274,7 +274,7 @@ class Intake:
                 "%s: the description '%s' repeats on its articles; "
                 "taken as the site's slogan, not a lead",
                 source_key,
-                shorten(article.lead),
+                _shorten(article.lead),
             )
         return replace(article, lead="")
 
@@ -294,7 +294,7 @@ class Intake:
         )
 
 
-def shorten(text: str, width: int = 60) -> str:
+def _shorten(text: str, width: int = 60) -> str:
     """Cut a text to `width` characters, marking the cut."""
     return text if len(text) <= width else text[:width].rstrip() + "…"
 

@@ -57,7 +57,8 @@ class Story:
     silent: bool = False  # recorded without posting (a first run's old news)
     # Channels that have, or will have, a post of it: of the original or of any reprint.
     channels: frozenset[str] = frozenset()
-    posted: tuple[str, ...] = ()  # channels whose sent post of it has a message of its own
+    # Channels whose sent post of it (the original's or a reprint's) has a message of its own.
+    posted: tuple[str, ...] = ()
     # Its reprints with a sent post (where a filter let only the reprint in): edited with the
     # original's, so the story's post in every chat names the story's other sources.
     reprint_posts: tuple[int, ...] = ()
