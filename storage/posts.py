@@ -36,15 +36,32 @@ class Posts:
         )
         self.tally.add(len(deliveries))
 
-    def channels_with_post(self, article_id: int) -> set[str]:
-        """Return the channels that have (or will have) a post of an article."""
+    def story_channels(self, story_id: int) -> set[str]:
+        """Return the chats that have (or will have) a post of a story: of its original (the
+        article `story_id`) or of any of its reprints."""
+        # A reprint is posted where the original never was (a filter let only it in): that chat
+        # has the story as much as the original's do (review14c: a later reprint went there too).
         return {
             r["channel"]
             for r in self.db.query(
-                "select channel from outbox where article_id = ? and kind = ? and state != ?",
-                [article_id, OutboxKind.POST, OutboxState.DROPPED],
+                "select channel from outbox where article_id in "
+                "(select cast(? as bigint) union all select id from articles where duplicate_of = ?) "
+                "and kind = ? and state != ?",
+                [story_id, story_id, OutboxKind.POST, OutboxState.DROPPED],
             )
         }
+
+    def posted_reprints(self, story_id: int) -> tuple[int, ...]:
+        """Return the story's reprints that have a sent post."""
+        return tuple(
+            r["id"]
+            for r in self.db.query(
+                "select a.id from articles a where a.duplicate_of = ? and exists (select 1 "
+                "from outbox o where o.article_id = a.id and o.kind = ? and o.state = ? "
+                "and o.message_id is not null) order by a.id",
+                [story_id, OutboxKind.POST, OutboxState.SENT],
+            )
+        )
 
     def sent_post(self, article_id: int, channel: str) -> int | None:
         """Return the message id of the channel's sent post of an article, if any."""

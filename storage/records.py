@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -290,7 +292,15 @@ def article_columns(article: Article) -> dict:
         "topics": json.dumps(list(article.topics), ensure_ascii=False),
         "entities": json.dumps(list(article.entities), ensure_ascii=False),
         "image_url": article.image or None,
+        "lead_hash": lead_key(article.lead),
     }
+
+
+def lead_key(lead: str) -> str | None:
+    """Return what identifies a lead however it is spaced or cased (None for none)."""
+    # Compared across a source's articles: the same description on all of them is the site's.
+    text = " ".join(unicodedata.normalize("NFKC", lead).casefold().split())
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest() if text else None
 
 
 def outbox_from_row(row: dict) -> OutboxItem:

@@ -25,12 +25,13 @@ from .outbox import Outbox, article_from_row
 from .posts import Posts
 from .records import Delivery, Scrub, TagKind, article_columns, iso, unchanged
 from .reports import Reports
+from .sitewide import Sitewide
 from .sources import Sources
 from .subscriptions import Subscriptions
 from .tally import Tally
 from .transaction import immediate, inserted_key, joined
 from .upgrade import upgrade
-from .urls import Arrival, UrlFacts, arrival, url_facts
+from .urls import Arrival, Lead, UrlFacts, arrival, url_facts
 from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Store:
         self.posts = Posts(db, tally=self.tally)
         self.alerts = Alerts(db, scrub=scrub, tally=self.tally)
         self.subscriptions = Subscriptions(db)
+        self.sitewide = Sitewide(db)  # a source's default image, its slogan
         self.health = SourceHealth(db, scrub=scrub, tally=self.tally)
         self._neardup: NearDuplicateIndex | None = None
         # Set when commits skip their own fsync (Store.open's `sync_in_thread`): see durable().
@@ -185,10 +187,11 @@ class Store:
         )
         return row["id"] if row else None
 
-    def arrival(self, url: str, content_hash: str | None, *, subscriptions=False) -> Arrival:
-        """Return whether a new article's URL is archived, the original of its text (and with
-        `subscriptions`, every subscription), in one round trip."""
-        return arrival(self.db, url, content_hash, subscriptions=subscriptions)
+    def arrival(
+        self, url: str, content_hash: str | None, *, subscriptions=False, lead: Lead | None = None
+    ) -> Arrival:
+        """Return what `storage.urls.arrival` says of a new article, in one round trip."""
+        return arrival(self.db, url, content_hash, subscriptions=subscriptions, lead=lead)
 
     def add_article(
         self,
@@ -326,19 +329,6 @@ class Store:
             checked_before=checked_before,
         )
 
-    def image_shown_before(
-        self, source_key: str, image: str, *, besides: int | None = None
-    ) -> bool:
-        """Tell whether another article of the source has this lead image (the site's default)."""
-        row = next(
-            self.db.query(
-                "select 1 from articles where source_key = ? and image_url = ? and id != ? limit 1",
-                [source_key, image, besides or 0],
-            ),
-            None,
-        )
-        return row is not None
-
     def mark_checked(self, article_id: int, *, now: datetime) -> None:
         """Record that an article was re-read and found unchanged."""
         with self.db.atomic():
@@ -383,11 +373,14 @@ class Store:
         )
 
     def story_sources(self, article_id: int) -> list[str]:
-        """Return the source keys of an original article's reprints, in the order they were stored."""
+        """Return the source keys of the story an article tells, original first, then reprints."""
+        root = "(select coalesce(duplicate_of, id) from articles where id = ?)"  # its original
         return [
             r["source_key"]
             for r in self.db.query(
-                "select source_key from articles where duplicate_of = ? order by id", [article_id]
+                f"select source_key, id from articles where id = {root} union all "
+                f"select source_key, id from articles where duplicate_of = {root} order by id",
+                [article_id, article_id],
             )
         ]
 

@@ -16,6 +16,7 @@ from scrapers.normalize import url_key
 
 from .dialect import is_postgres
 from .records import iso
+from .sitewide import LEAD_ELSEWHERE
 from .subscriptions import ALL, Subscription, subscription
 
 
@@ -66,26 +67,44 @@ class Arrival:
     known: bool  # its URL is archived (stored meanwhile by a poll of another source)
     original: int | None  # the first original article with its content hash
     subscriptions: tuple[Subscription, ...] = ()  # every reader's, when asked for
+    site_lead: bool = False  # another article of its source, titled otherwise, has its lead
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A new article's lead as the archive compares it: by source, hash and title."""
+
+    source_key: str
+    lead_hash: str  # records.lead_key of the lead
+    title: str
 
 
 def arrival(
-    db: Database, canonical_url: str, content_hash: str | None, *, subscriptions: bool = False
+    db: Database,
+    canonical_url: str,
+    content_hash: str | None,
+    *,
+    subscriptions: bool = False,
+    lead: Lead | None = None,
 ) -> Arrival:
     """Return whether a URL is archived and the first original article with a content hash (as
-    `Store.known_url_keys` and `Store.article_with_hash` would, in one query), and with
-    `subscriptions` every subscription too (in the same round trip on PostgreSQL)."""
+    `Store.known_url_keys` and `Store.article_with_hash` would, in one query), whether another
+    article of the source has the `lead`, and with `subscriptions` every subscription too (in
+    the same round trip on PostgreSQL)."""
     key = url_key(canonical_url)
     with db.pipeline() if is_postgres(db) else nullcontext():
         facts = db.execute(
-            """select exists (select 1 from articles where url_key = ?
+            f"""select exists (select 1 from articles where url_key = ?
                               union all select 1 from article_urls where url_key = ?),
                       (select id from articles where content_hash = ? and duplicate_of is null
-                       order by id limit 1)""",
-            [key, key, content_hash],
-        )
+                       order by id limit 1),
+                      {LEAD_ELSEWHERE}""",
+            [key, key, content_hash, *((lead.source_key, lead.lead_hash, lead.title, 0) if lead
+                                       else (None, None, None, 0))],
+        )  # fmt: skip
         subscribed = db.execute(ALL) if subscriptions else None
     # Read once the block is over: the pipeline's end sends both with its sync, one round trip
     # (a read inside it would wait for the answers first, and its end for the sync's: two).
-    known, original = facts.fetchone()
+    known, original, site_lead = facts.fetchone()
     rows = subscribed.fetchall() if subscribed is not None else []
-    return Arrival(bool(known), original, tuple(subscription(row) for row in rows))
+    return Arrival(bool(known), original, tuple(subscription(row) for row in rows), bool(site_lead))

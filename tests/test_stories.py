@@ -146,6 +146,7 @@ def test_a_reprint_reaches_a_channel_that_never_got_the_story(world, telegram, t
     assert len(telegram.messages_for(CHANNEL)) == main_before
     [new] = telegram.messages_for("@journal_only")[journal_before:]
     assert "CSTO leaders adopt anniversary statement" in new.text
+    assert "Also: TASS" in new.text  # the story's post in this chat names its other source
 
 
 def test_check_source_prints_the_plan_a_poll_then_carries_out(world, telegram, tmp_path) -> None:
@@ -209,3 +210,40 @@ def test_a_source_reposting_its_story_under_a_new_url_edits_nothing(
     [said] = [m for r in caplog.records if "stored as" in (m := r.getMessage())]
     assert "nothing to edit: its post names this source already" in said
     assert "edited to name this source" not in said
+
+
+def test_a_later_reprint_is_not_posted_where_an_earlier_reprint_was(world, telegram, tmp_path):
+    """review14c: the journal channel's filter refused TASS's original but took International
+    Affairs' reprint; a second copy of the reprint at a new URL must not reach it again."""
+    config = _config_with_a_journal_channel(world, telegram, tmp_path)
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    cycle(config, clock)
+    _publish_reprint(world)
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+    journal_before = len(telegram.messages_for("@journal_only"))
+    main_before = len(telegram.messages_for(CHANNEL))
+
+    site, second = world.site("interaffairs-en"), "/article/csto-statement-full-text/"
+    site.add(second, site.routes["/article/csto-leaders-adopt-anniversary-statement/"].body)
+    listing = site.routes["/"].body.decode()
+    site.add(
+        "/",
+        listing.replace(
+            '<section class="news-list">',
+            f'<section class="news-list"><a href="{second}">Full text</a>',
+        ),
+    )
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        [copy] = store.db.query(
+            "select duplicate_of from articles where url like ?", [f"%{second}"]
+        )
+    finally:
+        store.close()
+    assert copy["duplicate_of"] is not None  # stored as a reprint of the story
+    assert len(telegram.messages_for("@journal_only")) == journal_before
+    assert len(telegram.messages_for(CHANNEL)) == main_before

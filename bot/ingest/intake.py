@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
@@ -19,6 +19,8 @@ from scrapers.errors import HTTPStatusError, ScrapeError
 from scrapers.models import Article, Link, Source
 from storage import Store
 from storage.neardup import NearDuplicate
+from storage.records import lead_key
+from storage.urls import Lead
 
 if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
@@ -106,6 +108,7 @@ class Intake:
         self.enricher, self._store = enricher, store
         self.missing = MissingPages(store)
         self._channels, self._corrections = tuple(channels), corrections
+        self._slogans: set[str] = set()  # sources whose slogan was logged: once each
 
     def decide(
         self,
@@ -121,15 +124,20 @@ class Intake:
         prepared = self.enricher.prepare(item)
         enriched = self._own_image(source_key, prepared.enriched)
         article = enriched.article
-        # One round trip for all three questions (PostgreSQL pays one for each statement).
+        lead = lead_key(article.lead)
+        # One round trip for all four questions (PostgreSQL pays one for each statement).
         arrival = self._store.arrival(
             article.canonical_url,
             article.content_hash if article.body else None,
             subscriptions=post,
+            lead=Lead(source_key, lead, article.title) if lead else None,
         )
         if arrival.known:
             # The page's canonical URL names an article we already have.
             return self._decision(source_key, enriched, Facts(known=True), post=post, quiet=quiet)
+        if arrival.site_lead:
+            prepared = self.enricher.prepare(self._without_lead(source_key, article))
+            enriched, article = prepared.enriched, prepared.article
         minhash = self.enricher.signature(prepared)
         original = self.enricher.find_original(article, minhash, now=now, exact=arrival.original)
         facts = Facts(
@@ -143,6 +151,13 @@ class Intake:
     ) -> Decision:
         """Enrich an archived article read again and plan it: a changed text is a new version."""
         enriched = self._own_image(source_key, self.enricher.enrich(article), besides=article_id)
+        lead = lead_key(enriched.article.lead)
+        sitewide = self._store.sitewide
+        if lead and sitewide.lead_shown_before(
+            source_key, lead, title=enriched.article.title, besides=article_id
+        ):
+            # As for a new article: a new version must not bring the site's slogan back.
+            enriched = self.enricher.enrich(self._without_lead(source_key, enriched.article))
         posted = self._store.posts.posted_channels(article_id)
         facts = Facts(archived=Archived(article_id, stored_hash, posted))
         return self._decision(source_key, enriched, facts, post=False)
@@ -188,9 +203,13 @@ class Intake:
                     also=also,
                 )
             if chosen.updates:
-                self._store.posts.enqueue_update(
-                    target, kind=chosen.update_kind, now=now, channels=chosen.updates
-                )
+                # A version edits the article's own posts; a reprint the story's, wherever a
+                # chat got the story from one of its reprints too.
+                reprints = chosen.story.reprint_posts if chosen.story else ()
+                for held in (target, *reprints):
+                    self._store.posts.enqueue_update(
+                        held, kind=chosen.update_kind, now=now, channels=chosen.updates
+                    )
         log.info("article %s %s: %s", source_key, article.url, describe(chosen))
         return True
 
@@ -236,22 +255,50 @@ class Intake:
     ) -> Enriched:
         """Drop a lead image another article of the source has: the site's default, not this one's."""
         image = enriched.article.image
-        if not image or not self._store.image_shown_before(source_key, image, besides=besides):
+        if not image or not self._store.sitewide.image_shown_before(
+            source_key, image, besides=besides
+        ):
             return enriched
         log.info(
             "article %s %s: image %s is the site's default", source_key, enriched.article.url, image
         )
         return replace(enriched, article=replace(enriched.article, image=""))
 
+    def _without_lead(self, source_key: str, article: Article) -> Article:
+        """Return an article without the lead its source's other articles carry."""
+        # The site's slogan in every page's description (ux14: Taipei Times' "Bringing Taiwan to
+        # the World…" was a summary); the summary now comes from the body.
+        if source_key not in self._slogans:
+            self._slogans.add(source_key)
+            log.info(
+                "%s: the description '%s' repeats on its articles; "
+                "taken as the site's slogan, not a lead",
+                source_key,
+                _shorten(article.lead),
+            )
+        return replace(article, lead="")
+
     def _story(self, original: NearDuplicate) -> Story:
         """Return what the archive says about the story an article repeats."""
         posts, story_id = self._store.posts, original.article_id
-        own_source, _ = self._store.article(story_id)
+        reprints = posts.posted_reprints(story_id)
+        posted = (*posts.posted_channels(story_id), *_flat(map(posts.posted_channels, reprints)))
         return Story(
             article_id=story_id,
             similarity=original.similarity,
             silent=self._store.is_silent(story_id),
-            channels=frozenset(posts.channels_with_post(story_id)),
-            posted=posts.posted_channels(story_id),
-            sources=frozenset((own_source, *self._store.story_sources(story_id))),
+            channels=frozenset(posts.story_channels(story_id)),
+            posted=tuple(dict.fromkeys(posted)),
+            reprint_posts=reprints,
+            sources=frozenset(self._store.story_sources(story_id)),
         )
+
+
+def _shorten(text: str, width: int = 60) -> str:
+    """Cut a text to `width` characters, marking the cut."""
+    return text if len(text) <= width else text[:width].rstrip() + "…"
+
+
+def _flat(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """Return the items of several groups, in order."""
+    return tuple(item for group in groups for item in group)

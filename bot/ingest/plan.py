@@ -8,7 +8,8 @@ Plan, so a dry run can never say otherwise than a poll does.
     re-read, same text ────────────────────────────────► UNCHANGED  skipped
     re-read, new text ─────────────────────────────────► VERSION    corrections edit or answer its posts
     repeats an archived story (same text, or nearly) ──► REPRINT    posted only where the story never
-                                                                    went; the story's posts name it
+                                                                    went; the story's posts (the
+                                                                    original's and reprints') name it
                                                                     (unless its source is named or
                                                                     is theirs: nothing to edit)
     else ──────────────────────────────────────────────► NEW        posted where it routes
@@ -54,8 +55,13 @@ class Story:
     article_id: int  # the story's original (an article that is nobody's reprint)
     similarity: float  # 1.0 for the same text
     silent: bool = False  # recorded without posting (a first run's old news)
-    channels: frozenset[str] = frozenset()  # channels that have, or will have, a post of it
-    posted: tuple[str, ...] = ()  # channels whose sent post of it has a message of its own
+    # Channels that have, or will have, a post of it: of the original or of any reprint.
+    channels: frozenset[str] = frozenset()
+    # Channels whose sent post of it (the original's or a reprint's) has a message of its own.
+    posted: tuple[str, ...] = ()
+    # Its reprints with a sent post (where a filter let only the reprint in): edited with the
+    # original's, so the story's post in every chat names the story's other sources.
+    reprint_posts: tuple[int, ...] = ()
     # The original's source and its reprints': the story's posts are that source's and name the
     # rest ("Also: …"). Empty when unknown: then a reprint's source counts as a new one.
     sources: frozenset[str] = frozenset()
@@ -121,8 +127,9 @@ def plan(
     story = facts.story
     if story is None:
         return Plan(Fate.NEW, silent=not post, quiet=quiet, posts=routes)
-    # One story once per chat: only channels that never got the story get the reprint; a story
-    # recorded silently (a first run's old news) stays unposted everywhere.
+    # One story once per chat: only channels that never got the story (its original nor any
+    # reprint) get the reprint; a story recorded silently (a first run's old news) stays
+    # unposted everywhere.
     told = tuple(d.channel for d in routes if d.channel in story.channels)
     fresh = () if story.silent else tuple(d for d in routes if d.channel not in told)
     # The story's posts now name one more source ("Also: …"), unless this source is theirs (a

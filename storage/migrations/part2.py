@@ -54,3 +54,20 @@ def m022_chat_moves(db: Database) -> None:
         pk="old_chat_id",
         not_null={"old_chat_id", "new_chat_id"},
     )
+
+
+@migrations()
+def m023_articles_duplicate_of_index(db: Database) -> None:
+    """Index articles by the original they reprint (PostgreSQL has had it from p001): a story's
+    posts and sources are read at each reprint and each post's render, and without it every read
+    walked the whole archive."""
+    db["articles"].create_index(["duplicate_of"], if_not_exists=True)
+
+
+@migrations()
+def m024_articles_lead_hashes(db: Database) -> None:
+    """Keep a hash of each article's lead, indexed by source: a lead another article of the same
+    source carries word for word is the site's slogan, not this one's (bot/ingest/intake.py).
+    Articles stored before keep none: a site's first article after the upgrade cannot know."""
+    db["articles"].add_column("lead_hash", str)
+    db["articles"].create_index(["source_key", "lead_hash"])

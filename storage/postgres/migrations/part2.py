@@ -253,3 +253,16 @@ def p020_chat_moves(db: PgDatabase) -> None:
         "create table chat_moves "
         "(old_chat_id text primary key, new_chat_id text not null, moved_at timestamptz(0))",
     )
+
+
+@migration
+def p021_articles_lead_hashes(db: PgDatabase) -> None:
+    """Keep a hash of each article's lead, indexed by source (SQLite's m024): a lead another
+    article of the same source carries word for word is the site's slogan."""
+    run(
+        db,
+        """
+        alter table articles add column lead_hash text;
+        create index idx_articles_source_key_lead_hash on articles (source_key, lead_hash)
+        """,
+    )

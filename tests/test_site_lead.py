@@ -1,0 +1,57 @@
+"""A lead the source's other articles carry, as the archive answers it on both backends
+(synthetic articles): same source, same lead however spaced or cased, another title."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from scrapers.models import Article
+from storage import Store
+from storage.records import lead_key
+from storage.urls import Lead
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+SLOGAN = "Bringing the synthetic world to the press"
+
+
+def _store(store: Store, n: int, *, source_key: str = "site-a", lead: str = SLOGAN) -> None:
+    url = f"https://example.org/news/{n}"
+    article = Article(url=url, canonical_url=url, title=f"Synthetic title {n}", lead=lead)
+    store.add_article(article, source_key=source_key, now=NOW)
+
+
+def _site_lead(store: Store, lead: str, *, title: str, source_key: str = "site-a") -> bool:
+    key = lead_key(lead)
+    assert key is not None
+    return store.arrival(
+        "https://example.org/new", None, lead=Lead(source_key, key, title)
+    ).site_lead
+
+
+def test_a_lead_another_article_of_the_source_carries_is_the_sites(store: Store) -> None:
+    _store(store, 1)
+    assert _site_lead(store, "  bringing the SYNTHETIC\nworld to the press ", title="Another")
+
+
+def test_the_same_lead_under_the_same_title_or_on_another_source_is_not(store: Store) -> None:
+    _store(store, 1)
+    _store(store, 2, source_key="site-b", lead="Site B's own description")
+    # The same title: the same article under another URL, whose lead it may well be.
+    assert not _site_lead(store, SLOGAN, title="Synthetic title 1")
+    assert not _site_lead(store, SLOGAN, title="Another", source_key="site-b")
+    assert not _site_lead(store, "A lead of its own", title="Another")
+
+
+def test_no_lead_is_never_a_slogan() -> None:
+    assert lead_key("") is None and lead_key(" \n ") is None
+
+
+def test_a_re_read_article_does_not_count_its_own_lead(store: Store) -> None:
+    _store(store, 1)
+    key = lead_key(SLOGAN)
+    assert key is not None
+    sitewide = store.sitewide
+    # Its title changed in the new version: still its own lead, not another article's.
+    assert not sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)
+    _store(store, 2)
+    assert sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)
