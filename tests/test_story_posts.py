@@ -24,9 +24,9 @@ def _article(n: int) -> Article:
 def _sent(store: Store, article_id: int, channel: str, message_id: int) -> None:
     """Mark an article's post in a channel sent, as the relay does."""
     [row] = store.db.query(
-        "select id from outbox where article_id = ? and channel = ?", [article_id, channel]
+        "select id, chat_id from outbox where article_id = ? and channel = ?", [article_id, channel]
     )
-    assert store.outbox.claim([row["id"]], now=NOW)
+    assert store.outbox.claim([row["id"]], chat=row["chat_id"], now=NOW)
     store.outbox.mark_sent(row["id"], message_id=message_id, now=NOW)
 
 
