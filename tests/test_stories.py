@@ -247,3 +247,46 @@ def test_a_later_reprint_is_not_posted_where_an_earlier_reprint_was(world, teleg
     assert copy["duplicate_of"] is not None  # stored as a reprint of the story
     assert len(telegram.messages_for("@journal_only")) == journal_before
     assert len(telegram.messages_for(CHANNEL)) == main_before
+
+
+MIRROR = """
+[[sources]]
+key = "ia-mirror"
+name = "IA Mirror"
+kind = "html"
+url = "{url}"
+link_pattern = '^{pattern}[^/]+/$'
+lang = "en"
+every = "10m"
+backfill = 10
+"""
+
+
+def test_a_third_source_s_copy_edits_the_earlier_reprint_s_post_too(world, telegram, tmp_path):
+    """ingest14/review14e: the journal chat has the story from International Affairs' reprint;
+    a copy on a third source edits that post, and the original's, to name it, and posts nothing."""
+    config = _config_with_a_journal_channel(world, telegram, tmp_path)
+    clock = HandClock(datetime(2026, 11, 28, 9, 0, tzinfo=UTC))
+    cycle(config, clock)
+    _publish_reprint(world)
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock)
+    [reprint] = telegram.messages_for("@journal_only")[-1:]
+    assert "Also: TASS" in reprint.text and "IA Mirror" not in reprint.text
+    sent_before = len(telegram.messages)
+
+    site = world.site("interaffairs-en")  # synthetic: a third source's listing on this server
+    site.add("/mirror/", '<html><body><a href="/mirror/copy/">Copy</a></body></html>')
+    site.add("/mirror/copy/", REPRINT_PAGE.format(paragraphs=_tass_paragraphs(world)))
+    listing = world.url("interaffairs-en", "/mirror/")
+    with config.open("a", encoding="utf-8") as out:
+        out.write(MIRROR.format(url=listing, pattern=listing.replace(".", r"\.")))
+    clock.now += timedelta(minutes=10)
+    cycle(config, clock, keys=("ia-mirror",))
+
+    assert len(telegram.messages) == sent_before, "the story is posted nowhere again"
+    journal = [e for e in telegram.edits if e.message_id == reprint.message_id]
+    assert journal and "IA Mirror" in journal[-1].text and "TASS" in journal[-1].text
+    [story] = [m for m in telegram.messages_for(CHANNEL) if "CSTO summit participants" in m.text]
+    main = [e for e in telegram.edits if e.message_id == story.message_id and "summit" in e.text]
+    assert main and "IA Mirror" in main[-1].text and "International Affairs" in main[-1].text
