@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
+from .transaction import joined
+
 # Another article of the source, titled otherwise, carries the lead (its records.lead_key): the
 # same title at another URL is the same article again, whose lead it may well be.
 LEAD_ELSEWHERE = (
@@ -40,3 +42,11 @@ class Sitewide:
             f"select {LEAD_ELSEWHERE}", [source_key, lead_hash, title, besides or 0]
         ).fetchone()
         return bool(found[0])
+
+    def keep_lead(self, article_id: int, lead_hash: str) -> None:
+        """Note the lead an article was stored without (its site's slogan) as its lead's hash, so
+        the check rests on every article that showed it, not on the first alone."""
+        with joined(self.db):
+            self.db.execute(
+                "update articles set lead_hash = ? where id = ?", [lead_hash, article_id]
+            )

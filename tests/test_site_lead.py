@@ -55,3 +55,17 @@ def test_a_re_read_article_does_not_count_its_own_lead(store: Store) -> None:
     assert not sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)
     _store(store, 2)
     assert sitewide.lead_shown_before("site-a", key, title="Retitled", besides=1)
+
+
+def test_an_article_stored_without_the_slogan_still_answers_for_it(store: Store) -> None:
+    """keep_lead: the second article showed the slogan and was stored without it; once the
+    first one's lead changed, the second still says the slogan is the site's."""
+    _store(store, 1)
+    _store(store, 2, lead="")
+    [first, second] = [r["id"] for r in store.db.query("select id from articles order by id")]
+    key = lead_key(SLOGAN)
+    assert key is not None
+    store.sitewide.keep_lead(second, key)
+    with store.transaction():
+        store.db.execute("update articles set lead_hash = null where id = ?", [first])
+    assert _site_lead(store, SLOGAN, title="Another")

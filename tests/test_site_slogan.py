@@ -83,11 +83,13 @@ def test_a_description_the_sites_other_articles_carry_is_no_lead(
     )
     store = Store.open(tmp_path / "archive.db")
     try:
-        leads = [r["lead"] for r in store.db.query("select lead from articles where title "
-                                                    "like 'Synthetic%' order by id")]  # fmt: skip
+        rows = list(store.db.query("select lead, lead_hash from articles where title "
+                                   "like 'Synthetic%' order by id"))  # fmt: skip
     finally:
         store.close()
-    assert leads == [SLOGAN, "", ""]
+    assert [r["lead"] for r in rows] == [SLOGAN, "", ""]
+    # Each article that showed the slogan keeps its hash: the check rests on all, not the first.
+    assert rows[0]["lead_hash"] and {r["lead_hash"] for r in rows} == {rows[0]["lead_hash"]}
 
 
 def test_an_article_s_own_description_stays_its_lead(world, telegram, tmp_path) -> None:
@@ -123,11 +125,12 @@ def test_a_new_version_does_not_bring_the_slogan_back(world, telegram, tmp_path)
     store = Store.open(tmp_path / "archive.db")
     try:
         [rail_row] = store.db.query(
-            "select version, lead from articles where url like ?", [f"%{rail}"]
+            "select version, lead, lead_hash is not null as noted from articles where url like ?",
+            [f"%{rail}"],
         )
     finally:
         store.close()
-    assert rail_row == {"version": 2, "lead": ""}
+    assert rail_row == {"version": 2, "lead": "", "noted": 1}
     told = [m.text for m in telegram.messages_for("@presswatch_test")]
     told += [e.text for e in telegram.edits]
     # Only the first article's post, which could not know, shows the slogan.

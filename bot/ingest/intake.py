@@ -36,6 +36,7 @@ class Decision:
     facts: Facts
     plan: Plan
     minhash: MinHash | None = None  # for a new article: the signature the archive indexes
+    site_lead: str | None = None  # the lead's hash, when it was dropped as the site's slogan
 
 
 def page_missing(exc: ScrapeError) -> bool:
@@ -144,7 +145,10 @@ class Intake:
             story=self._story(original) if original else None,
             subscriptions=arrival.subscriptions,
         )
-        return self._decision(source_key, enriched, facts, post=post, quiet=quiet, minhash=minhash)
+        decision = self._decision(
+            source_key, enriched, facts, post=post, quiet=quiet, minhash=minhash
+        )
+        return replace(decision, site_lead=lead) if arrival.site_lead else decision
 
     def decide_reread(
         self, source_key: str, article: Article | Prepared, *, article_id: int, stored_hash: str
@@ -158,9 +162,11 @@ class Intake:
         ):
             # As for a new article: a new version must not bring the site's slogan back.
             enriched = self.enricher.enrich(self._without_lead(source_key, enriched.article))
+        else:
+            lead = None
         posted = self._store.posts.posted_channels(article_id)
         facts = Facts(archived=Archived(article_id, stored_hash, posted))
-        return self._decision(source_key, enriched, facts, post=False)
+        return replace(self._decision(source_key, enriched, facts, post=False), site_lead=lead)
 
     def carry_out(
         self,
@@ -182,14 +188,14 @@ class Intake:
         # (on PostgreSQL a nested transaction is a savepoint: two more round trips).
         with self._store.transaction() if chosen.updates else nullcontext():
             if chosen.fate == Fate.VERSION:
-                target = chosen.article_id
+                target = stored = chosen.article_id
                 self._store.update_article(
                     target, article, now=now, reasons=decision.enriched.reasons
                 )
             else:
                 story = chosen.story
                 target = story.article_id if story else None
-                self._store.add_article(
+                stored = self._store.add_article(
                     article,
                     source_key=source_key,
                     now=now,
@@ -202,6 +208,8 @@ class Intake:
                     aliases=aliases,
                     also=also,
                 )
+            if decision.site_lead:
+                self._store.sitewide.keep_lead(stored, decision.site_lead)
             if chosen.updates:
                 # A version edits the article's own posts; a reprint the story's, wherever a
                 # chat got the story from one of its reprints too.
