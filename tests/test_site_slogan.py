@@ -73,7 +73,9 @@ def test_a_description_the_sites_other_articles_carry_is_no_lead(
     for title, opening in [ARTICLES[p][::2] for p in paths[1:]]:
         text = _post(telegram, title)
         assert SLOGAN not in text and opening in text  # the summary comes from the body
-    said = [m for r in caplog.records if "site's slogan" in (m := r.getMessage())]
+    dropped = [m for r in caplog.records if "description dropped" in (m := r.getMessage())]
+    assert len(dropped) == 2 and all("synthetic-trade-talks" not in m for m in dropped)
+    said = [m for r in caplog.records if "taken as the site's slogan" in (m := r.getMessage())]
     assert (
         said
         == [  # once for the source, not once per article

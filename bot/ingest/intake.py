@@ -218,7 +218,9 @@ class Intake:
                     self._store.posts.enqueue_update(
                         held, kind=chosen.update_kind, now=now, channels=chosen.updates
                     )
-        log.info("article %s %s: %s", source_key, article.url, describe(chosen))
+        # Each article says it: a wrong drop must leave a trace beside the one line per source.
+        dropped = "; its description dropped as the site's slogan" if decision.site_lead else ""
+        log.info("article %s %s: %s%s", source_key, article.url, describe(chosen), dropped)
         return True
 
     def store(
