@@ -64,9 +64,24 @@ _FEW_CHARACTERS = 200
 _NEXT = "self.__next_f.push"
 
 
-def extract_article(html: str, *, url: str, **options) -> Article:
-    """Extract one article from an HTML page, as extract_page does (its options), alone."""
-    return extract_page(html, url=url, **options).article
+def extract_article(
+    html: str,
+    *,
+    url: str,
+    source: Source | None = None,
+    now: datetime | None = None,
+    site_image: str = "",
+    dated_elsewhere: bool = False,
+) -> Article:
+    """Extract one article from an HTML page, as extract_page does, without the missed selectors."""
+    return extract_page(
+        html,
+        url=url,
+        source=source,
+        now=now,
+        site_image=site_image,
+        dated_elsewhere=dated_elsewhere,
+    ).article
 
 
 def extract_page(

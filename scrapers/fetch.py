@@ -236,11 +236,7 @@ class _AddressGuard:
         try:
             addresses = await _resolve(url.host, port)
         except socket.gaierror as exc:
-            raise FetchError(
-                f"{url}: name not resolved ({url.host}: {exc.strerror})",
-                url=str(url),
-                retryable=True,
-            ) from exc
+            raise _unresolved(str(url), url.host, exc) from exc
         for address in addresses:
             if not address.is_global:
                 raise BlockedAddress(
@@ -290,13 +286,15 @@ def _transport_error(url: str, exc: httpx.TransportError) -> FetchError:
     ):
         return FetchError(f"{url}: TLS handshake failed ({exc})", url=url, retryable=True)
     if isinstance(cause, socket.gaierror):
-        host = urlsplit(url).hostname or ""
-        return FetchError(
-            f"{url}: name not resolved ({host}: {cause.strerror})", url=url, retryable=True
-        )
+        return _unresolved(url, urlsplit(url).hostname or "", cause)
     return FetchError(
         f"{url}: connection failed ({exc or type(exc).__name__})", url=url, retryable=True
     )
+
+
+def _unresolved(url: str, host: str, exc: socket.gaierror) -> FetchError:
+    """Name a host name that does not resolve, with the resolver's reason (retried)."""
+    return FetchError(f"{url}: name not resolved ({host}: {exc.strerror})", url=url, retryable=True)
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -42,7 +42,7 @@ class ChannelHealth:
             self._put(name, chat_id, state=ChannelState.OK, reason=None, since=iso(now), now=now)
         return was == ChannelState.FAILING
 
-    def moved(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> bool:
+    def record_move(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> bool:
         """Record a chat's new id (a group became a supergroup); True the first time the move is
         recorded, by any process (the admin chat is told once)."""
         with immediate(self.db):

@@ -42,7 +42,11 @@ from .records import (
 )
 from .transaction import immediate
 
-__all__ = ["Outbox", "article_from_row"]  # store.py rebuilds articles with it too
+__all__ = ["CHAT_NOT_FOUND", "Outbox", "article_from_row"]  # store.py rebuilds articles too
+
+# Telegram's reason for a chat id it knows no chat by (a typo): a post refused so reached no one,
+# so a retry may send it to the chat the config names now; the alert's advice keys on it too.
+CHAT_NOT_FOUND = "chat not found"
 
 
 class _Conflict(Exception):
@@ -208,7 +212,7 @@ class Outbox(OutboxReads):
 
     def move_chat(self, old_chat_id: str, new_chat_id: str, *, now: datetime) -> int:
         """Point unsent rows of a migrated chat at its new id; return how many moved (the move
-        itself is recorded by `channels.moved`)."""
+        itself is recorded by `channels.record_move`)."""
         with immediate(self.db):
             cursor = self.db.execute(
                 "update outbox set chat_id = ?, updated_at = ?, "
@@ -277,7 +281,6 @@ class Outbox(OutboxReads):
         rows once one of its messages was sent (a part in one chat), uncertain posts (settled
         there by a probe or resent there), edits and replies. A sent row is never changed.
         """
-        ids = list(ids)
         among, ids_arg = id_set(self.db, ids)
         with immediate(self.db):
             for channel, chat_id in sorted((chats or {}).items()):
@@ -288,7 +291,7 @@ class Outbox(OutboxReads):
                     "or not exists (select 1 from outbox s where s.channel = outbox.channel "
                     "and s.digest_part = outbox.digest_part and s.state = ?))",
                     [chat_id, channel, OutboxKind.POST, chat_id, ids_arg, OutboxState.FAILED,
-                     "%chat not found%", OutboxState.SENT],
+                     f"%{CHAT_NOT_FOUND}%", OutboxState.SENT],
                 ).rowcount  # fmt: skip
                 if moved:
                     self.db.execute(

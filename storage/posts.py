@@ -37,7 +37,7 @@ class Posts:
         self.tally.add(len(deliveries))
 
     def story_channels(self, story_id: int) -> set[str]:
-        """Return the chats that have (or will have) a post of a story: of its original (the
+        """Return the channels that have (or will have) a post of a story: of its original (the
         article `story_id`) or of any of its reprints."""
         # A reprint is posted where the original never was (a filter let only it in): that chat
         # has the story as much as the original's do (review14c: a later reprint went there too).

@@ -78,8 +78,8 @@ def test_a_moved_group_is_told_once_and_remembered_over_a_restart(
     assert len(telegram.messages_for(int(ADMIN))) == 1
     assert [r.getMessage() for r in caplog.records][0] == (
         f"channel group: chat {OLD} became the supergroup {NEW}; its posts go there after the "
-        f'old id refuses the first of each start; set chat_id = "{NEW}" for this channel in the '
-        "config"
+        f'old id refuses the first of each start or reload; set chat_id = "{NEW}" for this channel '
+        "in the config"
     )
     # The config now names the new id: nothing more is said.
     caplog.clear()
@@ -128,7 +128,7 @@ def test_a_worker_that_started_before_the_move_does_not_tell_it_again(
 
 def test_a_move_is_news_to_the_first_of_two_workers_told_only(store) -> None:
     """Two workers told at once: one insert decides, so the admin chat is told once."""
-    moved = [store.outbox.channels.moved(OLD, NEW, now=START) for _ in range(2)]
+    moved = [store.outbox.channels.record_move(OLD, NEW, now=START) for _ in range(2)]
     assert moved == [True, False]
     assert store.outbox.channels.moves() == {OLD: NEW}
 

@@ -99,12 +99,12 @@ def test_a_channel_naming_a_chat_that_became_a_supergroup_is_told_what_to_set(
     config = offline_config(tmp_path, telegram="http://127.0.0.1:9/bot")
     store = Store.open(tmp_path / "archive.db")
     try:  # what the relay recorded when Telegram answered "upgraded to a supergroup"
-        store.outbox.channels.moved("@presswatch_test", "-1004001", now=datetime.now(UTC))
+        store.outbox.channels.record_move("@presswatch_test", "-1004001", now=datetime.now(UTC))
     finally:
         store.close()
     assert main(["check", "--config", str(config)]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
         "warning: channel main: chat @presswatch_test became the supergroup -1004001; its posts "
-        "go there after the old id refuses the first of each start; "
+        "go there after the old id refuses the first of each start or reload; "
         'set chat_id = "-1004001" for this channel in the config'
     )

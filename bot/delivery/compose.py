@@ -237,8 +237,9 @@ class Composer:
     ) -> list[tuple[tuple[OutboxItem, ...], Message, DigestMark | None]]:
         """Pack a digest channel's rows into messages, splitting between articles; each part of a
         split digest comes with its mark (to keep, so a retry sends it as it was). Rows packed in
-        a part before (`part`) go out as that part again: its heading, number and order; the
-        rest of a part that went out already (`continued`) says "(2/2, continued)"."""
+        a part before (`part`) go out as that part again: its heading, number and order (in
+        several messages when its entries now read longer: `digest_part`); the rest of a part
+        that went out already (`continued`) says "(2/2, continued)"."""
         channel = self.channel(items[0].channel)
         if part is not None:
             order = {row: n for n, row in enumerate(part.rows)}

@@ -29,6 +29,7 @@ from bot.delivery.telegram import (
 )
 from storage import OutboxItem, OutboxKind, Store
 from storage.alerts import Alert
+from storage.outbox import CHAT_NOT_FOUND
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
 
 def refusal_advice(reason: str) -> str:
     """Return what the operator should do about a chat that refuses posts for `reason`."""
-    if "chat not found" in reason.lower():
+    if CHAT_NOT_FOUND in reason.lower():
         # The bot's rights are not the problem: Telegram knows no chat by this id. Seen in the
         # ux14 walkthrough with chat_id "@pw_tpyo", where the 403 advice sent the operator astray.
         return (
@@ -186,7 +187,8 @@ class Outcomes:
         return True
 
     def say_moves(self, channels: Sequence[Channel]) -> None:
-        """Log each channel whose configured chat Telegram said became a supergroup (each start)."""
+        """Log each channel whose configured chat Telegram said became a supergroup (each start or
+        reload: a reload builds a new relay)."""
         for hint in moved_hints(channels, self._store.outbox.channels.moves()):
             log.warning("%s", hint)
 
@@ -225,7 +227,7 @@ class Outcomes:
     def _moved(self, first: OutboxItem, new_chat_id: str, now: datetime) -> None:
         """Follow a group that became a supergroup, and tell the operator what is left to do."""
         # Asked of the archive, not this process: another worker may have been told already.
-        newly = self._store.outbox.channels.moved(first.chat_id, new_chat_id, now=now)
+        newly = self._store.outbox.channels.record_move(first.chat_id, new_chat_id, now=now)
         self.moved[first.chat_id] = new_chat_id
         moved = self._store.outbox.move_chat(first.chat_id, new_chat_id, now=now)
         if first.channel.startswith("user:"):
@@ -242,7 +244,7 @@ class Outcomes:
             moved,
             todo,
         )
-        if newly:  # once, by any worker: after a restart each start's log says it again
+        if newly:  # once, by any worker: after a restart or reload the start's log says it
             self._alert(
                 first,
                 "channel_moved",

@@ -100,7 +100,9 @@ class Planner:
         # An uncertain message most likely arrived: the rest follows it, as continued.
         if all(state in (OutboxState.SENT, OutboxState.UNCERTAIN) for state in states):
             return False
-        log.info("outbox %d, …: its digest part's last message did not go out", job.items[0].id)
+        log.info(
+            "outbox %d, …: an earlier message of its digest part did not go out", job.items[0].id
+        )
         return True
 
     def _part_went_out(self, part: DigestMark, rows: list[OutboxItem]) -> bool:

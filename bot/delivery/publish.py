@@ -299,7 +299,7 @@ class Relay:
         ]
 
     def _follow_moves(self, item: OutboxItem, now: datetime) -> OutboxItem:
-        """Send rows queued for a chat that moved to its new id."""
+        """Point rows queued for a moved chat at its new id; a one-chat round leaves them out."""
         new = self._outcomes.moved.get(item.chat_id)
         if new is None:
             return item

@@ -184,9 +184,10 @@ class Intake:
             self._store.mark_checked(chosen.article_id, now=now)
         if not chosen.stores:
             return False
-        # Storing is one transaction by itself; only an update to send with it needs an outer one
-        # (on PostgreSQL a nested transaction is a savepoint: two more round trips).
-        with self._store.transaction() if chosen.updates else nullcontext():
+        # Storing is one transaction by itself; only an update to send or a slogan's hash to keep
+        # with it needs an outer one (on PostgreSQL a nested transaction is a savepoint: two more
+        # round trips).
+        with self._store.transaction() if chosen.updates or decision.site_lead else nullcontext():
             if chosen.fate == Fate.VERSION:
                 target = stored = chosen.article_id
                 self._store.update_article(

@@ -54,9 +54,9 @@ class SelectorMisses:
         mine = self._said.setdefault(source.key, {})
         for name, said in mine.items():
             said.matched = said.matched or name not in missed
-        fresh = tuple(name for name in missed if _due(mine.get(name), css(source, name), now))
+        fresh = tuple(name for name in missed if _due(mine.get(name), _css(source, name), now))
         for name in fresh:
-            mine[name] = _Said(css(source, name), now)
+            mine[name] = _Said(_css(source, name), now)
             log.warning(
                 "%s: selectors.%s matched nothing on %s; %s (said again only after it matched"
                 " and an hour passed)",
@@ -75,7 +75,7 @@ def _due(said: _Said | None, css: str, now: datetime) -> bool:
     return said.matched and now - said.at >= SAY_AGAIN_AFTER
 
 
-def css(source: Source, name: str) -> str:
+def _css(source: Source, name: str) -> str:
     """Return the CSS text of the source's selector `name` ("" where it is unset)."""
     return getattr(source.selectors, name, None) or ""
 

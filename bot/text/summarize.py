@@ -9,7 +9,7 @@ of whole sentences (of an interview, the prefix of its intro or first answer: on
 body, from its first line of prose: the unpunctuated lines before it, a kicker or a byline, are
 left out, and no unpunctuated line joins the next); only a first sentence longer than the
 budget is cut, at a word boundary, and then ends with "…" (counted in the budget). The budget
-is in Latin characters' worth (bot/text/reading.py): a Han or kana character counts three.
+is in Latin characters' worth (bot/text/reading.py): a Han, kana or Hangul character counts three.
 """
 
 from __future__ import annotations
