@@ -76,14 +76,10 @@ def link_article(
     *,
     source: Source,
     now: datetime,
-    html: str | None = None,
-    url: str = "",
     finish: Callable[[Article], Any] | None = None,
 ) -> Any:
-    """Return a link's article (or finish(article)): extracted from its page `html` (fetched
-    from `url`) and filled in from the link, or built from the feed item alone without a page."""
-    if html is not None:
-        return page_article(link, source=source, now=now, html=html, url=url, finish=finish).value
+    """Return a link's article (or finish(article)) built from the feed item alone, without a
+    page (page_article reads one)."""
     article = article_from_link(link, source=source, now=now)
     return article if finish is None else finish(article)
 
@@ -97,8 +93,8 @@ def page_article(
     url: str,
     finish: Callable[[Article], Any] | None = None,
 ) -> PageRead:
-    """Return a link's article read from its page `html` (fetched from `url`) as link_article
-    does, with the selectors that missed there: one parse tells both."""
+    """Return a link's article read from its page `html` (fetched from `url`) and filled in from
+    the link, with the selectors that missed there: one parse tells both."""
     extraction = extract_page(html, url=url, source=source, now=now, site_image=link.site_image)
     article = _merged(extraction.article, link, source=source)
     return PageRead(article if finish is None else finish(article), missed=extraction.missed)

@@ -20,7 +20,7 @@ from scrapers import (
     links_from_listing,
 )
 from scrapers.discover import read_feed, read_listing
-from scrapers.jobs import link_article
+from scrapers.jobs import page_article
 from tests.fakes.hostile import (
     PAGE,
     SLOW_PAGE,
@@ -44,9 +44,10 @@ def in_sandbox(fork_server, html: bytes, *, deadline: float = 10.0) -> Article |
 
     async def work(sandbox):
         try:
-            return await sandbox.run(
-                URL, link_article, link, source=LISTING, now=NOW, html=html.decode(), url=URL
+            read = await sandbox.run(
+                URL, page_article, link, source=LISTING, now=NOW, html=html.decode(), url=URL
             )
+            return read.value
         except ScrapeError as exc:
             return exc
 

@@ -16,7 +16,7 @@ from bot.config import config_from_dict
 from bot.ingest.enrich import Enricher
 from bot.ingest.prepare import Prepared
 from scrapers import Article, Link, ParserFailed, Source
-from scrapers.jobs import feed_articles, link_article
+from scrapers.jobs import feed_articles, page_article
 from scrapers.sandbox import InProcess, Sandbox
 from storage import Store
 from tests.support.ministry import Ministry, page
@@ -86,15 +86,17 @@ def test_a_worker_prepares_a_page_as_the_poller_does(fork_server, enricher) -> N
 
     async def work(sandbox):
         return [
-            await sandbox.run_finished(
-                lk.url, link_article, lk, source=SOURCE, now=NOW, html=html, url=lk.url
-            )
+            (
+                await sandbox.run_finished(
+                    lk.url, page_article, lk, source=SOURCE, now=NOW, html=html, url=lk.url
+                )
+            ).value
             for lk, html in pages
         ]
 
     from_workers = run_in_sandbox(fork_server, work, finish=enricher.preparer)
     for (lk, html), prepared in zip(pages, from_workers):
-        article = link_article(lk, source=SOURCE, now=NOW, html=html, url=lk.url)
+        article = page_article(lk, source=SOURCE, now=NOW, html=html, url=lk.url).value
         here = enricher.prepare(article)  # what the poller computes from the bare article
         assert isinstance(prepared, Prepared) and prepared == here
         assert prepared.article.topics and prepared.article.entities and prepared.article.summary

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from scrapers import Link, NotAFeed, ParserFailed, Source, TooLargeToParse, TooSlowToParse
-from scrapers.jobs import link_article, source_links
+from scrapers.jobs import page_article, source_links
 from scrapers.sandbox import InProcess
 from tests.fakes.hostile import PAGE
 from tests.support import parsing
@@ -22,11 +22,12 @@ LINK = Link(url="https://ministry.example/news/1", canonical_url="https://minist
 SOURCE = Source(key="ministry", url="https://ministry.example/news/")
 
 
-def extract(sandbox, html: str = PAGE):
+async def extract(sandbox, html: str = PAGE):
     """Extract the test page in the sandbox."""
-    return sandbox.run(
-        LINK.url, link_article, LINK, source=SOURCE, now=NOW, html=html, url=LINK.url
+    read = await sandbox.run(
+        LINK.url, page_article, LINK, source=SOURCE, now=NOW, html=html, url=LINK.url
     )
+    return read.value
 
 
 def test_a_page_is_extracted_in_a_worker_process(fork_server) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scrapers import Link, ParserFailed, ScrapeError, Source
 from scrapers.encoding import decode_html
-from scrapers.jobs import link_article, source_links
+from scrapers.jobs import page_article, source_links
 from scrapers.sandbox import Sandbox
 from tests.fakes.hostile import Mutator, crafted_feeds, crafted_pages, issue_feeds, issue_pages
 
@@ -129,7 +129,7 @@ async def _one(sandbox: Sandbox, kind: str, document: bytes) -> tuple[str, str]:
             link = Link(url=URL, canonical_url=URL)
             html = decode_html(document, content_type="text/html")  # as the fetcher decodes
             await sandbox.run(
-                URL, link_article, link, source=PAGE_SOURCE, now=NOW, html=html, url=URL
+                URL, page_article, link, source=PAGE_SOURCE, now=NOW, html=html, url=URL
             )
         else:
             text = decode_html(document)

@@ -300,7 +300,7 @@ class Commands:
         count = outbox.retry(
             outbox.ids_in(OutboxState.FAILED) + outbox.ids_in(OutboxState.UNCERTAIN),
             now=self._clock(),
-            chats={channel.name: channel.chat_id for channel in self.config.channels},
+            chats=self.config.chat_ids,
         )
         log.info("chat: user %d queued %s again", who.user_id, counted(count, "post"))
         return retry_text(count, who.reads)

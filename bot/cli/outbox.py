@@ -178,8 +178,7 @@ def _change(config, args: argparse.Namespace) -> int:
         before = store.outbox.states_of(ids)
         if args.action == "retry":
             # A post refused with "chat not found" goes to the chat the config names now (a typo).
-            chats = {channel.name: channel.chat_id for channel in config.channels}
-            changed = store.outbox.retry(ids, now=now, chats=chats)
+            changed = store.outbox.retry(ids, now=now, chats=config.chat_ids)
         else:
             changed = store.outbox.drop(ids, now=now)
     verb = "queued again" if args.action == "retry" else "dropped"

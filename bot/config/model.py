@@ -194,6 +194,11 @@ class Config:
             taxonomy=self.taxonomy,
         )
 
+    @property
+    def chat_ids(self) -> dict[str, str]:
+        """Return each channel's chat_id as configured now (where a retried post may go)."""
+        return {channel.name: channel.chat_id for channel in self.channels}
+
     def source(self, key: str) -> Source:
         """Return the source with this key or raise UnknownSource."""
         for source in self.sources:
