@@ -4,7 +4,8 @@ State is committed before and after every Telegram call (`sending`, then the out
 crash leaves at worst a row in `sending`, which start-up turns into `uncertain`. Chats are served
 round-robin with one send in flight per chat, so a chat that hangs, floods or refuses us never
 delays another chat. With `telegram.uncertain = "probe"` an uncertain row becomes a probe job in
-its chat's lane once it has settled (`_SETTLE`), ahead of the chat's later rows (probe.py).
+its chat's lane once it has settled (`_SETTLE`), ahead of the chat's later rows (probe.py). One
+send, and its retries as text, plain or shorter when Telegram refuses the content, is healing.py's.
 """
 
 from __future__ import annotations
@@ -19,20 +20,13 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import DeliveryConfig, TelegramConfig, UncertainPolicy
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
+from bot.delivery.healing import Healing
 from bot.delivery.outcomes import Outcomes, RelayReport
 from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.planning import Job, Planner
 from bot.delivery.probe import ProbeApi, Prober
 from bot.delivery.probing import expectation, sequential_ids
-from bot.delivery.telegram import (
-    BadMarkup,
-    Message,
-    Outcome,
-    PhotoRefused,
-    Sender,
-    TooLong,
-    Uncertain,
-)
+from bot.delivery.telegram import Sender
 from bot.logfields import log_fields
 from bot.text.plural import counted
 from storage import OutboxItem, Store
@@ -89,7 +83,7 @@ class Relay:
         sleep: Callable[[float], object] = asyncio.sleep,
         probe: ProbeApi | None = None,
     ) -> None:
-        self._store, self._sender, self._config = store, sender, config
+        self._store, self._config = store, config
         tg = config.telegram
         self._pacer = pacer or Pacer(
             per_minute=tg.per_chat_per_minute,
@@ -99,6 +93,13 @@ class Relay:
         self._clock, self._monotonic, self._sleep = clock, monotonic, sleep
         self._composer = Composer(config, store)
         self._prober = self._make_prober(tg, probe)
+        self._healing = Healing(
+            store=store,
+            sender=sender,
+            composer=self._composer,
+            probing=bool(self._prober),
+            clock=clock,
+        )
         self._planner = Planner(store=store, composer=self._composer, probing=bool(self._prober))
         policy = tg.uncertain
         if policy == UncertainPolicy.PROBE and self._prober is None:
@@ -316,7 +317,7 @@ class Relay:
     async def _run_job(self, job: Job, report: RelayReport) -> _Done:
         """Send one job and record the outcome (`_run` without the log fields)."""
         if job.alert is not None:
-            outcome = await self._attempt(alert_message(job.alert))
+            outcome = await self._healing.attempt(alert_message(job.alert))
             answered = self._monotonic()
             return _Done(self._outcomes.record_alert(job.alert, outcome, report), answered)
         if job.probe and self._prober:
@@ -339,7 +340,7 @@ class Relay:
         if not claimed:
             log.info("outbox %s changed state or chat before sending (the operator?); skipped", ids)
             return _Done(pause=False, answered=None, lost_claim=True)
-        message, outcome = await self._send(job, message, after)
+        message, outcome = await self._healing.send(job, message, after)
         answered = self._monotonic()
         return _Done(self._outcomes.record(job.items, message, outcome, report), answered)
 
@@ -348,53 +349,3 @@ class Relay:
         if not self._prober:
             return None
         return self._store.outbox.probes.last_id(chat_id, shared=not sequential_ids(chat_id))
-
-    async def _send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
-        """Send, healing content errors: text for a refused photo or markup, shorter if too long."""
-        outcome = await self._attempt(message)
-        if isinstance(outcome, PhotoRefused):
-            # Nothing was posted: the same row goes out as a text post, recorded as such first.
-            log.warning(
-                "%s: Telegram refused the photo %s (%s); sending a text post",
-                job.chat_id,
-                message.photo,
-                outcome.reason,
-            )
-            message = self._composer.message(job.items[0], text_only=True)
-            outcome = await self._attempt(message, job, after)
-        if isinstance(outcome, BadMarkup):
-            log.warning(
-                "%s: Telegram rejected our HTML (%s); sending plain text",
-                job.chat_id,
-                outcome.reason,
-            )
-            message = replace(message, text=message.plain, html=False)
-            outcome = await self._attempt(message, job, after)
-        level = 0
-        while isinstance(outcome, TooLong) and level < 2:
-            level += 1
-            log.warning("%s: %s; sending a shorter text", job.chat_id, outcome.reason)
-            message = self._composer.shorter(job.items, message, level)
-            outcome = await self._attempt(message, job, after)
-        return message, outcome
-
-    async def _attempt(
-        self, message: Message, job: Job | None = None, after: int | None = None
-    ) -> Outcome:
-        """Call the sender; an unexpected error may have happened after sending, so it is uncertain.
-
-        A second attempt of a job (a healed text) first records what a probe would look for now.
-        """
-        if job is not None and self._prober:
-            ids = [item.id for item in job.items]
-            self._store.outbox.probes.expect(
-                ids, expectation(message, after=after), now=self._clock()
-            )
-        # Nothing leaves before the rows it acts on are on disk: a post whose row a power cut
-        # took back would be found new and posted again, a lost `sending` would never be probed.
-        await self._store.durable()
-        try:
-            return await self._sender.send(message)
-        except Exception as exc:  # noqa: BLE001 - the relay must record every send it claimed
-            log.exception("sending to %s failed unexpectedly", message.chat_id)
-            return Uncertain(f"unexpected {type(exc).__name__}: {exc}")
