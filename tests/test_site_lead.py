@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scrapers.models import Article
 from storage import Store
+from storage.dialect import is_postgres
+from storage.migrations.part2 import RECENT_LEADS, m025_recent_lead_hashes
+from storage.postgres.migrations.part2 import p022_recent_lead_hashes
 from storage.records import lead_key
 from storage.urls import Lead
 
@@ -68,4 +71,36 @@ def test_an_article_stored_without_the_slogan_still_answers_for_it(store: Store)
     store.sitewide.keep_lead(second, key)
     with store.transaction():
         store.db.execute("update articles set lead_hash = null where id = ?", [first])
+    assert _site_lead(store, SLOGAN, title="Another")
+
+
+def _upgrade(store: Store) -> None:
+    """Apply the backend's migration that hashes each source's newest leads (m025 / p022)."""
+    if is_postgres(store.db):
+        p022_recent_lead_hashes(store.db)
+    else:
+        with store.db.conn:
+            m025_recent_lead_hashes(store.db)
+
+
+def test_an_upgrade_hashes_each_source_s_newest_leads_only(store: Store) -> None:
+    """An archive from before the hashes (synthetic articles, their hashes taken away): each
+    source's RECENT_LEADS newest articles with a lead get theirs; older ones and leadless keep
+    none."""
+    for n in range(RECENT_LEADS + 5):
+        url = f"https://example.org/news/{n}"
+        article = Article(url=url, canonical_url=url, title=f"Synthetic title {n}", lead=SLOGAN)
+        store.add_article(article, source_key="site-a", now=NOW + timedelta(minutes=n))
+    for n in range(3):
+        _store(store, 100 + n, source_key="site-b", lead="")
+    with store.transaction():
+        store.db.execute("update articles set lead_hash = null")
+    _upgrade(store)
+    rows = store.db.execute(
+        "select source_key, lead_hash from articles order by source_key, discovered_at desc"
+    ).fetchall()
+    site_a = [h for key, h in rows if key == "site-a"]
+    assert site_a == [lead_key(SLOGAN)] * RECENT_LEADS + [None] * 5
+    assert [h for key, h in rows if key == "site-b"] == [None] * 3
+    # The next article that shows the slogan finds it on them.
     assert _site_lead(store, SLOGAN, title="Another")

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
+from sqlite_utils import Database
 
 from storage import Store
+from tests.fakes.telegram import DEFAULT_TOKEN
+from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
+from tests.support.postgres import new_database, point_at
 from tests.support.world import World, cycle, write_config
 
 SLOGAN = "Bringing the synthetic world to the press and the press to the synthetic world"
@@ -137,3 +142,58 @@ def test_a_new_version_does_not_bring_the_slogan_back(world, telegram, tmp_path)
     told += [e.text for e in telegram.edits]
     # Only the first article's post, which could not know, shows the slogan.
     assert [t for t in told if SLOGAN in t] == [_post(telegram, "Synthetic trade talks open")]
+
+
+def _forget_lead_hashes(config, postgres_url: str | None) -> None:
+    """Make the archive one from before the lead hashes: their column and the record of the two
+    migrations that made and filled it (m024/m025, p021/p022) taken away."""
+    if postgres_url is not None:
+        with psycopg.connect(postgres_url) as conn:
+            conn.execute("alter table articles drop column lead_hash")  # and its index
+            conn.execute(
+                "delete from presswatch_migrations where name in "
+                "('p021_articles_lead_hashes', 'p022_recent_lead_hashes')"
+            )
+        return
+    db = Database(config.parent / "archive.db")
+    try:
+        with db.conn:
+            db.execute("drop index idx_articles_source_key_lead_hash")
+            db.execute("alter table articles drop column lead_hash")
+            db.execute(
+                "delete from _sqlite_migrations where name in "
+                "('m024_articles_lead_hashes', 'm025_recent_lead_hashes')"
+            )
+    finally:
+        db.close()
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_after_an_upgrade_the_slogan_is_dropped_at_its_first_appearance(
+    world, telegram, tmp_path, request, backend
+) -> None:
+    """An archive from before the lead hashes holds a post that showed the slogan; once upgraded
+    (by `once`, as a service's start does), the site's next article showing it is stored and
+    posted without it."""
+    config = write_config(tmp_path, world, telegram_url=telegram.base_url, backfill=10)
+    url = None
+    if backend == "postgres":
+        url = new_database(request.getfixturevalue("postgres"), "presswatch_slogan")
+        point_at(config, url)
+    once = ("once", "--config", str(config))
+    assert presswatch(*once, token=DEFAULT_TOKEN).returncode == 0  # the site's first run
+    first, second = list(ARTICLES)[:2]
+    _publish(world, first)
+    assert presswatch(*once, token=DEFAULT_TOKEN).returncode == 0
+    assert SLOGAN in _post(telegram, ARTICLES[first][0])  # the first cannot know
+    _forget_lead_hashes(config, url)
+    _publish(world, second)
+    upgraded = presswatch(*once, token=DEFAULT_TOKEN)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "upgrading the archive an older presswatch wrote: 2 updates" in upgraded.stderr
+    title, _, opening = ARTICLES[second]
+    text = _post(telegram, title)
+    assert SLOGAN not in text and opening in text
+    assert "its description dropped as the site's slogan" in upgraded.stderr

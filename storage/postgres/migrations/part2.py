@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...records import lead_key
 from ..database import PgDatabase
 from .steps import Migration, registry, run
 
@@ -266,3 +267,22 @@ def p021_articles_lead_hashes(db: PgDatabase) -> None:
         create index idx_articles_source_key_lead_hash on articles (source_key, lead_hash)
         """,
     )
+
+
+# Articles per source whose lead p022 hashes (SQLite's m025 says why it is bounded).
+RECENT_LEADS = 50
+
+
+@migration
+def p022_recent_lead_hashes(db: PgDatabase) -> None:
+    """Hash the leads of each source's newest articles, which p021 left without (SQLite's m025):
+    a slogan site's first article after the upgrade finds the slogan on them."""
+    keys = [row[0] for row in db.execute("select distinct source_key from articles").fetchall()]
+    for source_key in keys:  # one batch per source: at most RECENT_LEADS rows read and written
+        recent = db.execute(
+            "select id, lead from (select id, lead, lead_hash from articles where source_key = ? "
+            "order by discovered_at desc limit ?) as recent where lead_hash is null",
+            [source_key, RECENT_LEADS],
+        ).fetchall()
+        hashed = [(key, id_) for id_, lead in recent if (key := lead_key(lead or ""))]
+        db.executemany("update articles set lead_hash = ? where id = ?", hashed)
