@@ -24,6 +24,7 @@ from .records import (
     SourceState,
     TagKind,
 )
+from .selector_misses import SelectorMiss
 
 # The store (sqlite-utils, the near-duplicate index) is imported on first use (PEP 562): a
 # command that only names the archive's records or errors does not load it.
@@ -42,6 +43,7 @@ __all__ = [
     "OutboxState",
     "RunRecord",
     "RunStatus",
+    "SelectorMiss",
     "SourceCondition",
     "SourceState",
     "OutdatedArchive",

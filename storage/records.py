@@ -13,6 +13,8 @@ from typing import Any
 
 from scrapers.models import Article
 
+from .selector_misses import SelectorMiss, misses_from_json
+
 
 class OutboxState(StrEnum):
     """Where an outbox row or an alert stands (storage/outbox.py draws the moves between them)."""
@@ -111,6 +113,8 @@ class SourceState:
     paused: bool = False  # by the operator (/pause): not polled until /resume
     health: Health = Health.OK  # the health check's verdict
     empty_polls: int = 0  # polls in a row that found no links (the health check's count)
+    # Selectors that matched nothing on every new page read since (storage/selector_misses.py).
+    selectors_missed: tuple[SelectorMiss, ...] = ()
 
     def polled_since(self, moment: datetime) -> bool:
         """Return True when a poll of the source finished at or after `moment`."""
@@ -150,6 +154,7 @@ def source_from_row(row: Mapping[str, Any]) -> SourceState:
         paused=bool(row["paused"]),
         health=Health(row["health"] or Health.OK),
         empty_polls=row["empty_polls"] or 0,
+        selectors_missed=misses_from_json(row.get("selectors_missed")),
     )
 
 

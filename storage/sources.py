@@ -22,6 +22,7 @@ from .records import (
     source_from_row,
     unchanged,
 )
+from .selector_misses import SelectorMiss, misses_to_json
 from .transaction import immediate, joined
 
 _VALIDATORS = ("etag", "last_modified")
@@ -186,6 +187,15 @@ class Sources:
                     "link_pattern = excluded.link_pattern",
                     [key, url, pattern],
                 )
+
+    def note_selector_misses(self, key: str, misses: tuple[SelectorMiss, ...]) -> None:
+        """Remember which of a source's selectors match nothing since when (none: all match)."""
+        with immediate(self.db):
+            self.db.execute(
+                "insert into sources (key, selectors_missed) values (?, ?) "
+                "on conflict (key) do update set selectors_missed = excluded.selectors_missed",
+                [key, misses_to_json(misses)],
+            )
 
     def set_paused(self, key: str, *, paused: bool) -> None:
         """Stop polling a source until it is resumed, or poll it again."""

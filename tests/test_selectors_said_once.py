@@ -24,7 +24,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage import Store
 from tests.fakes.sites import FakeSites
-from tests.support.ministry import one_source_config, page
+from tests.support.ministry import one_source_config, page, synthetic_listing, synthetic_story
 
 SAID = "matched nothing on"
 LINE = (
@@ -32,17 +32,6 @@ LINE = (
     " (said again only after it matched and an hour passed)"
 )
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-
-
-def synthetic_listing(*numbers: int) -> str:
-    """Return a synthetic listing page linking releases `numbers`, newest first."""
-    links = "".join(f'<a href="/press/{n}">Release {n}</a>' for n in numbers)
-    return f"<html><body>{links}</body></html>"
-
-
-def synthetic_story(n: int) -> str:
-    """Return release n's synthetic page with its story in the element the selector names."""
-    return page(n).replace("<p>", '<div class="story"><p>').replace("</p>", "</p></div>")
 
 
 def polls(sites: FakeSites, tmp_path: Path, fork_server, steps, recheck="0", **selectors) -> list:

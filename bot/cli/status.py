@@ -23,7 +23,7 @@ from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address,
 from bot.config import Config, load_config
 from bot.config.fields import authority
 from bot.service.address import reachable
-from bot.service.overview import items_left_out, note, when
+from bot.service.overview import items_left_out, note, selectors_missing, when
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
@@ -97,6 +97,7 @@ def source_table(config: Config, snapshot: Snapshot) -> str:
     for source in config.sources:
         row = snapshot.source(source.key)
         polls = sum(n for (key, _), n in snapshot.polls.items() if key == source.key)
+        notes = (note(row) or _items_note(snapshot, source.key), selectors_missing(source, row))
         rows.append(
             (
                 source.key,
@@ -106,7 +107,7 @@ def source_table(config: Config, snapshot: Snapshot) -> str:
                 str(polls),
                 str(snapshot.polls.get((source.key, RunStatus.ERROR), 0)),
                 str(snapshot.articles.get(source.key, 0)),
-                note(row) or _items_note(snapshot, source.key),
+                "; ".join(n for n in notes if n),
             )
         )
     return table(rows)

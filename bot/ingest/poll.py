@@ -110,6 +110,8 @@ async def _poll(
     if run is None:
         run = ended.run(new, problems)
         _keep(source, run, ctx, known=state, **ended.state(skipped))
+    if ctx.selector_misses is not None:  # what its new pages showed of its selectors, for status
+        ctx.selector_misses.keep(source, state, ctx.store)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,

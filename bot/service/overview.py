@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.text.plural import counted
+from scrapers import Source
 from storage import RunStatus, SourceCondition, SourceState
 from storage.status import Snapshot
 
@@ -47,6 +48,16 @@ def failing(row: SourceState, *, say: Say = _english, count: Count = counted) ->
         return ""
     until = say("; next try {when}", when=when(row.next_poll_at)) if row.next_poll_at else ""
     return f"{failures(row, say=say, count=count)}: {row.last_error}{until}"
+
+
+def selectors_missing(source: Source, row: SourceState, *, say: Say = _english) -> str:
+    """Say which of the source's selectors match nothing on its new pages since when, or ''."""
+    # A note about a selector the config changed or dropped since is about another one.
+    return "; ".join(
+        say("selectors.{name} matched nothing since {when}", name=m.name, when=when(m.since))
+        for m in row.selectors_missed
+        if m.css == (getattr(source.selectors, m.name, None) or "")
+    )
 
 
 def items_left_out(snapshot: Snapshot, key: str) -> str:

@@ -94,3 +94,11 @@ def m025_recent_lead_hashes(db: Database) -> None:
         ).fetchall()
         hashed = [(key, id_) for id_, lead in recent if (key := lead_key(lead or ""))]
         db.conn.executemany("update articles set lead_hash = ? where id = ?", hashed)
+
+
+@migrations()
+def m026_source_selector_misses(db: Database) -> None:
+    """Remember each source's selectors that matched nothing on every new page since when (JSON,
+    storage/selector_misses.py), for `presswatch status`: another process than the polls, and on
+    PostgreSQL any worker's. Written only when it changes, never per article."""
+    db["sources"].add_column("selectors_missed", str)

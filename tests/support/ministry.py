@@ -26,6 +26,17 @@ def page(n: int) -> str:
     return f"<html><body><h1>Release {n} on {topic}</h1><p>{story}</p></body></html>"
 
 
+def synthetic_listing(*numbers: int) -> str:
+    """Return a synthetic listing page linking releases `numbers`, newest first."""
+    links = "".join(f'<a href="/press/{n}">Release {n}</a>' for n in numbers)
+    return f"<html><body>{links}</body></html>"
+
+
+def synthetic_story(n: int) -> str:
+    """Return release n's synthetic page with its story in the element the selector names."""
+    return page(n).replace("<p>", '<div class="story"><p>').replace("</p>", "</p></div>")
+
+
 def one_source_config(db: Path, source: dict) -> Config:
     """Return a config polling `source` alone into the archive `db`: loopback, no delay, no retry."""
     return config_from_dict(

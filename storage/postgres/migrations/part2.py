@@ -286,3 +286,9 @@ def p022_recent_lead_hashes(db: PgDatabase) -> None:
         ).fetchall()
         hashed = [(key, id_) for id_, lead in recent if (key := lead_key(lead or ""))]
         db.executemany("update articles set lead_hash = ? where id = ?", hashed)
+
+
+@migration
+def p023_source_selector_misses(db: PgDatabase) -> None:
+    """Remember each source's selectors that matched nothing since when (SQLite's m026)."""
+    db.execute("alter table sources add column selectors_missed text")

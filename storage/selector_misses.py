@@ -1,0 +1,40 @@
+"""The per-source note of selectors that matched nothing (`sources.selectors_missed`, m026): what
+`presswatch status` shows until a page matches them again (bot/ingest/misses.py keeps it)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from operator import attrgetter
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorMiss:
+    """A source's selector that has matched nothing on every new page read since `since`."""
+
+    name: str  # "body", "date", … (selectors.NAME in the config)
+    css: str  # its CSS text then: a selector changed since is another one
+    since: datetime
+
+
+def misses_from_json(text: str | None) -> tuple[SelectorMiss, ...]:
+    """Return the stored note of missing selectors (none for NULL)."""
+    if not text:
+        return ()
+    noted = json.loads(text)
+    return tuple(
+        SelectorMiss(name, entry["css"], datetime.fromisoformat(entry["since"]))
+        for name, entry in sorted(noted.items())
+    )
+
+
+def misses_to_json(misses: tuple[SelectorMiss, ...]) -> str | None:
+    """Return the note to store (NULL when every selector matches)."""
+    if not misses:
+        return None
+    noted = {
+        m.name: {"css": m.css, "since": m.since.astimezone(UTC).isoformat(timespec="seconds")}
+        for m in sorted(misses, key=attrgetter("name"))
+    }
+    return json.dumps(noted, ensure_ascii=False)
