@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import poll_context
+from bot.chat.phrases import EN, RU
+from bot.chat.status import status_lines
 from bot.cli.main import main
 from bot.config import load_config
 from bot.ingest.poll import poll_source
@@ -24,6 +26,7 @@ from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage import SelectorMiss, SourceState, Store
 from storage.sources import Sources
+from storage.status import Snapshot
 from tests.fakes.sites import FakeSites
 from tests.support.ministry import page, synthetic_listing, synthetic_story
 
@@ -142,3 +145,19 @@ def test_the_note_is_kept_and_cleared_on_both_archives(store: Store) -> None:
     assert store.sources.state("ministry").selectors_missed == misses
     store.sources.note_selector_misses("ministry", ())
     assert store.sources.state("ministry").selectors_missed == ()
+
+
+def test_the_chat_s_status_notes_it_in_the_reader_s_language() -> None:
+    """Synthetic state: /status says what `presswatch status` says, in English or Russian."""
+    row = SourceState(
+        "x",
+        last_poll_at=START,
+        last_success_at=START,
+        selectors_missed=(SelectorMiss("body", "div.story", START),),
+    )
+    source = Source(key="x", url="https://x.example/", selectors=Selectors(body="div.story"))
+    snapshot = Snapshot(sources={"x": row})
+    [english] = status_lines(snapshot, sources=["x"], channels=[], read={"x": source}, lang=EN)
+    [russian] = status_lines(snapshot, sources=["x"], channels=[], read={"x": source}, lang=RU)
+    assert english.endswith("; selectors.body matched nothing since 2026-11-28 09:00 UTC")
+    assert russian.endswith("; selectors.body ничего не находит с 2026-11-28 09:00 UTC")

@@ -115,6 +115,8 @@ _RU = {
     "failed {n} times in a row": "сбоев подряд: {n}",
     "; next try {when}": "; следующая попытка {when}",
     "{polls} missed or skipped": "пропущено: {polls}",
+    # {selector}: the config's name of it, "selectors.body", as the operator wrote it.
+    "{selector} matched nothing since {when}": "{selector} ничего не находит с {when}",
     "{polls} in 24h left an item out": "за сутки {polls} без части материалов",
     "{sent} sent, {pending} pending, {unsure} uncertain, {failed} failed": (
         "отправлено {sent}, в очереди {pending}, неясных {unsure}, неудачных {failed}"

@@ -8,13 +8,14 @@ last error stays as the site or the library wrote it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from bot.chat.answers import fit
 from bot.chat.phrases import count_of, one_of, say
 from bot.config.model import closest_names
 from bot.delivery.render import escape_html
-from bot.service.overview import MARKS, failing, when
+from bot.service.overview import MARKS, failing, selectors_missing, when
+from scrapers import Source
 from storage import OutboxState, RunStatus, SourceCondition
 from storage.status import PERSONAL, Snapshot
 
@@ -34,9 +35,11 @@ def status_lines(
     sources: Sequence[str],
     channels: Sequence[str],
     missed: dict[str, float] | None = None,
+    read: Mapping[str, Source] | None = None,
     lang: str,
 ) -> list[str]:
-    """Return one short line per source and per channel; `missed` counts missed or skipped polls."""
+    """Return one short line per source and per channel; `missed` counts missed or skipped polls,
+    `read` is each source's config (its selectors that match nothing are noted)."""
     lines = []
     in_lang = {"say": functools.partial(say, lang), "count": functools.partial(count_of, lang)}
     for key in sources:
@@ -50,6 +53,9 @@ def status_lines(
         )
         # A paused source's state says it already: only a failing one gets a note.
         extra = failing(row, **in_lang) or success
+        source = (read or {}).get(key)
+        if source is not None and (lost := selectors_missing(source, row, say=in_lang["say"])):
+            extra += f"; {lost}"
         late = (missed or {}).get(key)
         partial = snapshot.polls.get((key, RunStatus.PARTIAL), 0)
         polls = count_of(lang, partial, "poll")

@@ -54,7 +54,11 @@ def selectors_missing(source: Source, row: SourceState, *, say: Say = _english) 
     """Say which of the source's selectors match nothing on its new pages since when, or ''."""
     # A note about a selector the config changed or dropped since is about another one.
     return "; ".join(
-        say("selectors.{name} matched nothing since {when}", name=m.name, when=when(m.since))
+        say(
+            "{selector} matched nothing since {when}",
+            selector=f"selectors.{m.name}",
+            when=when(m.since),
+        )
         for m in row.selectors_missed
         if m.css == (getattr(source.selectors, m.name, None) or "")
     )
