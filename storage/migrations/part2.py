@@ -92,7 +92,7 @@ def m025_recent_lead_hashes(db: Database) -> None:
             "order by discovered_at desc limit ?) as recent where lead_hash is null",
             [key, RECENT_LEADS],
         ).fetchall()
-        hashed = [(key, id_) for id_, lead in recent if (key := lead_key(lead or ""))]
+        hashed = [(digest, id_) for id_, lead in recent if (digest := lead_key(lead or ""))]
         db.conn.executemany("update articles set lead_hash = ? where id = ?", hashed)
 
 

@@ -284,7 +284,7 @@ def p022_recent_lead_hashes(db: PgDatabase) -> None:
             "order by discovered_at desc limit ?) as recent where lead_hash is null",
             [source_key, RECENT_LEADS],
         ).fetchall()
-        hashed = [(key, id_) for id_, lead in recent if (key := lead_key(lead or ""))]
+        hashed = [(digest, id_) for id_, lead in recent if (digest := lead_key(lead or ""))]
         db.executemany("update articles set lead_hash = ? where id = ?", hashed)
 
 
