@@ -57,3 +57,10 @@ def test_the_immutable_export_benchmark_runs_clean_in_its_short_form() -> None:
     result = bench("immutable_export", "--articles", "300", "--runs", "1")
     assert set(result["medians"]) == {"immutable", "checked", "wal"}
     assert all(len(runs) == 1 and runs[0] > 0 for runs in result["runs"].values())
+
+
+def test_the_lead_hash_upgrade_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
+    db = str(tmp_path / "archive.db")
+    result = bench("lead_hashes", "--db", db, "--fill", "--articles", "2000", "--runs", "1")
+    # bench/archive's ten sources: m025 hashes each one's 50 newest leads, the reference all.
+    assert (result["m025_hashed"], result["every_lead_hashed"]) == (500, 2000)
