@@ -1,16 +1,22 @@
-"""A source's selector that stops matching shows in `presswatch status`' note column, "since" the
-first new page it missed on, and clears once a new page matches it (bot/ingest/misses.py).
+"""A source's selector that stops matching shows in `presswatch status`' note column once it
+missed on LASTED_PAGES new pages in a row over an hour, "since" the first of them, and clears
+once a new page matches it (bot/ingest/misses.py); one that matches some pages does not show.
 
 Polls of a synthetic press site on a loopback server through the real poll path (its pages read
 in the parsing sandbox's workers), each poll a process of its own as a restarted service or
-another worker would be: the note lives in the archive. The poll's clock is injected.
+another worker would be (the note lives in the archive), or all in one process where what the
+process remembers matters; and SelectorMisses alone, fed synthetic pages. The clock is injected.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
+from unittest.mock import AsyncMock, patch
 
 import pytest
 
@@ -19,7 +25,8 @@ from bot.chat.phrases import EN, RU
 from bot.chat.status import status_lines
 from bot.cli.main import main
 from bot.config import load_config
-from bot.ingest.poll import poll_source
+from bot.ingest.misses import LASTED_PAGES, SAY_AGAIN_AFTER, SelectorMisses
+from bot.ingest.poll import poll_source, record_failure
 from bot.service.overview import selectors_missing
 from scrapers import Selectors, Source
 from scrapers.fetch import Fetcher, make_client
@@ -59,11 +66,22 @@ def _config(tmp_path: Path, sites: FakeSites, body: str = "div.story") -> Path:
     return path
 
 
-def _poll(config_path: Path, fork_server, *, hours: float) -> None:
-    """Poll the source once, `hours` after the first poll, with a poll context of its own."""
+def _poll(
+    config_path: Path,
+    fork_server,
+    *,
+    hours: float,
+    process: SelectorMisses | None = None,
+    cut: bool = False,
+) -> str:
+    """Poll the source once, `hours` after the first poll, with a poll context of its own (its
+    selectors' memory `process`'s, when given: the same process as other polls); return the run's
+    status. `cut`: the poll is stopped at its deadline once its pages are stored, and recorded as
+    the scheduler records it."""
     config = load_config(config_path)
+    source = config.sources[0]
 
-    async def go() -> None:
+    async def go() -> str:
         store = Store.open(config.storage_path)
         sandbox = Sandbox(deadline=10.0, memory_mb=512, server=fork_server)
         try:
@@ -75,13 +93,24 @@ def _poll(config_path: Path, fork_server, *, hours: float) -> None:
                     parser=sandbox,
                     clock=lambda: START + timedelta(hours=hours),
                 )
-                run = await poll_source(config.sources[0], ctx)
-                assert run.status == "ok", run.error
+                ctx.selector_misses = process or ctx.selector_misses
+                if not cut:
+                    return (await poll_source(source, ctx)).status
+                with (
+                    patch(
+                        "bot.ingest.poll.recheck_known",
+                        AsyncMock(side_effect=asyncio.CancelledError),
+                    ),
+                    pytest.raises(asyncio.CancelledError),
+                ):
+                    await poll_source(source, ctx)
+                stopped = TimeoutError(f"{source.url}: poll took longer than 60s and was stopped")
+                return record_failure(source, ctx, started=ctx.clock(), exc=stopped).status
         finally:
             sandbox.close()
             store.close()
 
-    asyncio.run(go())
+    return asyncio.run(go())
 
 
 def _note(config_path: Path, capsys) -> str:
@@ -94,7 +123,7 @@ def _note(config_path: Path, capsys) -> str:
 @pytest.fixture
 def site():
     with FakeSites() as sites:
-        for n in (1, 2, 4):
+        for n in (1, 2, 4, 5, 6):
             sites.add(f"/press/{n}", page(n))  # the story is in a bare <p>: the selector misses
         sites.add("/press/3", synthetic_story(3))
         yield sites
@@ -103,26 +132,82 @@ def site():
 def test_a_selector_that_stops_matching_shows_in_status_until_it_matches_again(
     site, tmp_path, fork_server, capsys, monkeypatch, restore_logging
 ) -> None:
-    writes = []
+    """One process polls three times; a restarted service reads the page that matches."""
+    writes = _writes(monkeypatch)
+    config = _config(tmp_path, site)
+    process = SelectorMisses()
+    said = "selectors.body matched nothing since 2026-11-28 09:00 UTC"
+    site.add("/press/", synthetic_listing(2, 1))
+    assert _poll(config, fork_server, hours=0, process=process) == "ok"
+    assert "selectors.body" not in _note(config, capsys)  # two pages: not yet LASTED_PAGES
+    site.add("/press/", synthetic_listing(4, 2, 1))
+    assert _poll(config, fork_server, hours=0.5, process=process) == "ok"
+    assert "selectors.body" not in _note(config, capsys)  # three pages, but in half an hour
+    site.add("/press/", synthetic_listing(5, 4, 2, 1))
+    assert _poll(config, fork_server, hours=1, process=process) == "ok"
+    assert _note(config, capsys).endswith(said)  # since the first page of the run
+    site.add("/press/", synthetic_listing(3, 5, 4, 2, 1))
+    assert _poll(config, fork_server, hours=1.5) == "ok"
+    assert "selectors.body" not in _note(config, capsys)
+    # Written when it changed: once it lasted, and once a page matched it.
+    assert [[m.name for m in w] for w in writes] == [["body"], []]
+
+
+def test_a_poll_stopped_at_its_deadline_leaves_its_pages_out_of_the_next_poll_s_note(
+    site, tmp_path, fork_server, monkeypatch
+) -> None:
+    """The note stands after three polls of one process; the fourth reads a page that misses
+    and is stopped at its deadline; another worker clears the note (a page matched there); the
+    fifth poll of the process reads no new page: it writes nothing, from memory or otherwise."""
+    config = _config(tmp_path, site)
+    process = SelectorMisses()
+    for hours, listing in ((0, (2, 1)), (0.5, (4, 2, 1)), (1, (5, 4, 2, 1))):
+        site.add("/press/", synthetic_listing(*listing))
+        assert _poll(config, fork_server, hours=hours, process=process) == "ok"
+    site.add("/press/", synthetic_listing(6, 5, 4, 2, 1))
+    assert _poll(config, fork_server, hours=1.5, process=process, cut=True) == "error"
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        assert [m.name for m in store.sources.state("ministry").selectors_missed] == ["body"]
+        store.sources.note_selector_misses("ministry", ())  # as another worker that read a match
+    finally:
+        store.close()
+    writes = _writes(monkeypatch)
+    assert _poll(config, fork_server, hours=2, process=process) == "ok"
+    assert writes == []
+
+
+def test_a_note_that_cannot_be_stored_leaves_the_recorded_poll_ok(
+    site, tmp_path, fork_server, monkeypatch, caplog
+) -> None:
+    """The note's write is a transaction after the run's: its failure is said as what it is."""
+    config = _config(tmp_path, site)
+    process = SelectorMisses()
+
+    def locked(self, key, misses) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    for hours, listing in ((0, (2, 1)), (0.5, (4, 2, 1))):
+        site.add("/press/", synthetic_listing(*listing))
+        assert _poll(config, fork_server, hours=hours, process=process) == "ok"
+    monkeypatch.setattr(Sources, "note_selector_misses", locked)
+    site.add("/press/", synthetic_listing(5, 4, 2, 1))
+    with caplog.at_level(logging.ERROR, logger="bot.ingest"):
+        assert _poll(config, fork_server, hours=1, process=process) == "ok"
+    assert "ministry: could not store its selectors' note for status" in caplog.messages
+    assert not [m for m in caplog.messages if "could not record the run" in m]
+
+
+def _writes(monkeypatch) -> list[tuple[SelectorMiss, ...]]:
+    """Record each note the archive is asked to store (and store it)."""
+    writes: list[tuple[SelectorMiss, ...]] = []
     note = Sources.note_selector_misses
     monkeypatch.setattr(
         Sources,
         "note_selector_misses",
         lambda self, key, misses: writes.append(misses) or note(self, key, misses),
     )
-    config = _config(tmp_path, site)
-    said = "selectors.body matched nothing since 2026-11-28 09:00 UTC"
-    site.add("/press/", synthetic_listing(2, 1))
-    _poll(config, fork_server, hours=0)
-    assert _note(config, capsys).endswith(said)
-    site.add("/press/", synthetic_listing(4, 2, 1))
-    _poll(config, fork_server, hours=0.5)
-    assert _note(config, capsys).endswith(said)  # still since the first page it missed on
-    site.add("/press/", synthetic_listing(3, 4, 2, 1))
-    _poll(config, fork_server, hours=1)
-    assert "selectors.body" not in _note(config, capsys)
-    # Written when it changed (two pages missed in the first poll, one more in the second): twice.
-    assert [[m.name for m in w] for w in writes] == [["body"], []]
+    return writes
 
 
 def test_a_note_on_a_selector_the_config_changed_since_is_not_shown() -> None:
@@ -161,3 +246,90 @@ def test_the_chat_s_status_notes_it_in_the_reader_s_language() -> None:
     [russian] = status_lines(snapshot, sources=["x"], channels=[], read={"x": source}, lang=RU)
     assert english.endswith("; selectors.body matched nothing since 2026-11-28 09:00 UTC")
     assert russian.endswith("; selectors.body ничего не находит с 2026-11-28 09:00 UTC")
+
+
+class _Row:
+    """A synthetic source row: the note SelectorMisses.keep writes, and each write asked for."""
+
+    def __init__(self) -> None:
+        self.state = SourceState("x")
+        self.writes: list[tuple[SelectorMiss, ...]] = []
+
+    def note_selector_misses(self, key: str, misses: tuple[SelectorMiss, ...]) -> None:
+        self.writes.append(misses)
+        self.state = SourceState(key, selectors_missed=misses)
+
+
+def _source(**selectors: str) -> Source:
+    return Source(key="x", url="https://x.example/", selectors=Selectors(**selectors))
+
+
+def _poll_pages(process: SelectorMisses, source: Source, row: _Row, minutes: int, *missed) -> None:
+    """One poll at START + `minutes`: a page a minute, each missing the names given for it, then
+    its end (`keep`)."""
+    started = START + timedelta(minutes=minutes)
+    for n, names in enumerate(missed):
+        now = started + timedelta(minutes=n)
+        process.note(source, f"https://x.example/{minutes}/{n}", names, now=now)
+    process.keep(source, row.state, SimpleNamespace(sources=row), started=started)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        [("author",), ()],  # every other page signed
+        [("author",), ("author",), ()],  # runs of LASTED_PAGES - 1 over hours
+    ],
+)
+def test_a_selector_that_matches_some_pages_never_shows(pattern) -> None:
+    """Synthetic: an author element only on signed stories, a page each 40 minutes for a day."""
+    process, source, row = SelectorMisses(), _source(author=".byline"), _Row()
+    assert len(pattern) <= LASTED_PAGES  # each run of misses is shorter than LASTED_PAGES
+    for n in range(36):
+        _poll_pages(process, source, row, n * 40, pattern[n % len(pattern)])
+    assert row.writes == []
+
+
+def test_a_broken_selector_shows_once_it_lasted_in_pages_and_time_from_the_first() -> None:
+    """Synthetic: a page a poll, 20 minutes apart, missing `body`; then one that matches."""
+    process, source, row = SelectorMisses(), _source(body="div.story"), _Row()
+    for n in range(LASTED_PAGES):
+        _poll_pages(process, source, row, n * 20, ("body",))
+    assert row.writes == []  # LASTED_PAGES pages, in under an hour
+    hour = SAY_AGAIN_AFTER // timedelta(minutes=1)
+    _poll_pages(process, source, row, hour, ("body",))
+    assert row.writes == [(SelectorMiss("body", "div.story", START),)]
+    _poll_pages(process, source, row, hour + 20, ("body",), ("body",))
+    assert len(row.writes) == 1  # unchanged: not written again
+    _poll_pages(process, source, row, hour + 40, ())
+    assert row.writes[1:] == [()]
+
+
+def test_a_note_of_the_config_s_former_css_is_dropped_and_its_run_starts_anew() -> None:
+    """Synthetic: `div.old` missed long enough and is noted; a reload makes it `div.new`."""
+    process, old, row = SelectorMisses(), _source(body="div.old"), _Row()
+    for n in range(4):
+        _poll_pages(process, old, row, n * 20, ("body",))
+    assert row.state.selectors_missed == (SelectorMiss("body", "div.old", START),)
+    new = _source(body="div.new")
+    _poll_pages(process, new, row, 80, ("body",))
+    assert row.writes[-1] == ()  # a note of another selector, and the new one's run just began
+    for n in range(5, 8):
+        _poll_pages(process, new, row, n * 20, ("body",))
+    later = START + timedelta(minutes=80)
+    assert row.state.selectors_missed == (SelectorMiss("body", "div.new", later),)
+
+
+def test_pages_read_with_a_css_text_changed_before_the_poll_s_end_do_not_count() -> None:
+    """Synthetic: a poll's pages read with `div.old`, and a reload before its end."""
+    process, old, new = SelectorMisses(), _source(body="div.old"), _source(body="div.new")
+    noted = (SelectorMiss("body", "div.new", START),)
+    for n in range(4):
+        process.note(old, f"https://x.example/{n}", ("body",), now=START + timedelta(minutes=n))
+    # No page read with the current CSS text: the stored note of it stands as it was.
+    assert process.standing(new, noted, started=START) == noted
+    for n in range(4):
+        now = START + timedelta(minutes=20 * n)
+        process.note(old, f"https://x.example/{n}", ("body",), now=now)
+    process.note(new, "https://x.example/5", ("body",), now=START + timedelta(hours=1))
+    assert process.standing(new, (), started=START) == ()  # one page of div.new's: no run yet

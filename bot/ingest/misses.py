@@ -11,9 +11,14 @@ stories), is at most one line an hour, not one per article. Only new articles' p
 a re-read of an older one (a recheck) may be of a template the site left.
 
 What `presswatch status` shows is kept in the archive instead (another process reads it, and on
-PostgreSQL another worker may poll the source next): each selector that matched nothing on every
-new page since a moment, from that moment, until a page matches it. A poll folds what its pages
-showed into the source's stored note and writes it only when it changed, never per article.
+PostgreSQL another worker may poll the source next): each selector that matched nothing on
+`LASTED_PAGES` new pages in a row over at least `SAY_AGAIN_AFTER`, from the first of them, until
+a new page matches it. So a selector that matches only some pages (an author only on signed
+stories) shows only if as many pages in a row over as long a time lack it, not from whichever
+page last did. The run of pages is this process's (a restarted service or each worker counts the
+pages it read); a poll folds its own pages into it and writes the source's note only when it
+changed, never per article, and only from pages it read: a poll that timed out or failed before
+its end leaves what its pages showed out.
 """
 
 from __future__ import annotations
@@ -29,6 +34,11 @@ from storage import SelectorMiss, SourceState, Store
 log = logging.getLogger(__name__)
 
 SAY_AGAIN_AFTER = timedelta(hours=1)
+# New pages in a row a selector must miss (over at least SAY_AGAIN_AFTER) before status shows it.
+LASTED_PAGES = 3
+# What a poll that never reached its end read is dropped by the next poll's; this bounds it where
+# no poll of a source ends (a poll's deadline stops it long before).
+_FORGET_AFTER = timedelta(days=1)
 # The selectors a page is checked for (scrapers/selection.py); `remove` only takes elements out.
 _NAMES = tuple(f.name for f in fields(Selectors) if f.name != "remove")
 
@@ -42,17 +52,33 @@ class _Said:
     matched: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What one new page, read at `at`, showed of the source's set selectors: per name, its CSS
+    text then and whether it matched nothing."""
+
+    at: datetime
+    missed: tuple[tuple[str, str, bool], ...]
+
+
 @dataclass(slots=True)
-class _Seen:
-    """What one poll's new pages showed of a selector (by its CSS text)."""
+class _Run:
+    """New pages in a row on which a selector (by its CSS text) matched nothing."""
 
     css: str
-    missing_since: datetime | None = None  # None: it matched on the last page
-    matched: bool = False  # it matched on a page of the poll before that
+    since: datetime  # its first page's time
+    last: datetime  # its latest page's time
+    pages: int = 1
+    stored: bool = False  # the archive held it as the source's note after this process's poll
+
+    @property
+    def lasted(self) -> bool:
+        """Return True once it is long enough, in pages and in time, to show in status."""
+        return self.pages >= LASTED_PAGES and self.last - self.since >= SAY_AGAIN_AFTER
 
 
 class SelectorMisses:
-    """Each source's selectors said as matching nothing, and what its pages showed of them since.
+    """Each source's selectors said as matching nothing, and its runs of pages that missed them.
 
     The log's memory is this process's: the warning is a line of its own log, so a restarted
     service or another worker of a fleet says it once more in its log, where its reader looks.
@@ -63,8 +89,11 @@ class SelectorMisses:
         # Per source key and selector name; its CSS text is compared, so one the operator changed
         # (a reload) is another selector, said when it misses too. Bounded: five names a source.
         self._said: dict[str, dict[str, _Said]] = {}
-        # Per source key, what the pages of its poll under way showed, until `keep` takes it.
-        self._seen: dict[str, dict[str, _Seen]] = {}
+        # Per source key, the new pages read since its last poll's `keep`, until the next takes
+        # those of its own poll.
+        self._pages: dict[str, list[_Page]] = {}
+        # Per source key and selector name, the run of pages that missed it up to the last `keep`.
+        self._runs: dict[str, dict[str, _Run]] = {}
 
     def note(
         self, source: Source, url: str, missed: tuple[str, ...], *, now: datetime
@@ -89,42 +118,74 @@ class SelectorMisses:
         return fresh
 
     def _see(self, source: Source, missed: tuple[str, ...], *, now: datetime) -> None:
-        """Fold one page's outcome for each of the source's set selectors into its poll's."""
-        seen = self._seen.setdefault(source.key, {})
-        for name in _NAMES:
-            if not (css := _css(source, name)):
-                continue
-            if (was := seen.get(name)) is None or was.css != css:
-                was = seen[name] = _Seen(css)
-            if name in missed:
-                was.missing_since = was.missing_since or now
-            else:
-                was.missing_since, was.matched = None, True
+        """Keep one page's outcome for each of the source's set selectors, for its poll's `keep`."""
+        outcome = tuple(
+            (name, css, name in missed) for name in _NAMES if (css := _css(source, name))
+        )
+        pages = self._pages.setdefault(source.key, [])
+        while pages and now - pages[0].at >= _FORGET_AFTER:
+            pages.pop(0)
+        pages.append(_Page(now, outcome))
 
-    def standing(self, source: Source, known: tuple[SelectorMiss, ...]) -> tuple[SelectorMiss, ...]:
-        """Return the source's selectors missing since when, after its poll's pages, from `known`
-        (its stored note as the poll began); forget what the pages showed."""
-        seen = self._seen.pop(source.key, {})
-        if not seen:
-            return known  # no new page read: nothing learned
+    def standing(
+        self, source: Source, known: tuple[SelectorMiss, ...], *, started: datetime
+    ) -> tuple[SelectorMiss, ...]:
+        """Return the source's selectors missing since when, after the pages of its poll that
+        began at `started`, from `known` (its stored note as the poll began)."""
+        pages = [page for page in self._pages.pop(source.key, []) if page.at >= started]
+        if not pages:
+            return known  # no new page read: nothing learned, and nothing to write from memory
         before = {m.name: m for m in known if m.css == _css(source, m.name)}
+        runs = self._runs.setdefault(source.key, {})
+        for name, run in list(runs.items()):
+            # Another selector now (a reload), or its note was cleared since by another worker
+            # (a page matched there) or by hand: the run starts anew.
+            if run.css != _css(source, name) or (run.stored and name not in before):
+                del runs[name]
+        matched = _fold(pages, runs, source)
         standing = []
         for name in _NAMES:
-            now_seen, old = seen.get(name), before.get(name)
-            if now_seen is None or now_seen.css != _css(source, name):
-                standing += [old] if old else []  # not checked with its current CSS this poll
-            elif now_seen.missing_since is not None:
-                # Missing on every page of the poll: since when the note said, if it said so.
-                kept = old if old and not now_seen.matched else None
-                standing.append(kept or SelectorMiss(name, now_seen.css, now_seen.missing_since))
-        return tuple(sorted(standing, key=attrgetter("name")))
+            old, run = before.get(name), runs.get(name)
+            if old is not None and name not in matched:
+                standing.append(old)  # no page matched it since: as the note says, from then
+            elif run is not None and run.lasted:
+                standing.append(SelectorMiss(name, run.css, run.since))
+        return tuple(sorted(standing, key=attrgetter("name")))  # as the archive reads it
 
-    def keep(self, source: Source, known: SourceState, store: Store) -> None:
-        """Store the source's selectors missing since when, if its poll's pages changed that
-        (`known`: its row as the poll began)."""
-        standing = self.standing(source, known.selectors_missed)
-        if standing != known.selectors_missed:
-            store.sources.note_selector_misses(source.key, standing)
+    def keep(self, source: Source, known: SourceState, store: Store, *, started: datetime) -> None:
+        """Store the source's selectors missing since when, if the pages of its poll that began at
+        `started` changed that (`known`: its row as the poll began). A failed write is logged:
+        the run is recorded already, and the next poll's pages write it again."""
+        standing = self.standing(source, known.selectors_missed, started=started)
+        try:
+            if standing != known.selectors_missed:
+                store.sources.note_selector_misses(source.key, standing)
+        except Exception as exc:  # noqa: BLE001 - a status note must not fail a recorded poll
+            log.error(
+                "%s: could not store its selectors' note for status", source.key, exc_info=exc
+            )
+            return
+        for miss in standing:
+            if (run := self._runs.get(source.key, {}).get(miss.name)) is not None:
+                run.stored = True
+
+
+def _fold(pages: list[_Page], runs: dict[str, _Run], source: Source) -> set[str]:
+    """Extend the source's `runs` by its poll's `pages`, oldest first; return the names of the
+    selectors a page matched."""
+    matched = set()
+    for page in pages:
+        for name, css, missed in page.missed:
+            if css != _css(source, name):
+                continue  # read with a CSS text a reload changed since: another selector
+            if not missed:
+                runs.pop(name, None)
+                matched.add(name)
+            elif (run := runs.get(name)) is None:
+                runs[name] = _Run(css, page.at, page.at)
+            else:
+                run.last, run.pages = page.at, run.pages + 1
+    return matched
 
 
 def _due(said: _Said | None, css: str, now: datetime) -> bool:

@@ -111,7 +111,7 @@ async def _poll(
         run = ended.run(new, problems)
         _keep(source, run, ctx, known=state, **ended.state(skipped))
     if ctx.selector_misses is not None:  # what its new pages showed of its selectors, for status
-        ctx.selector_misses.keep(source, state, ctx.store)
+        ctx.selector_misses.keep(source, state, ctx.store, started=started)
     log.info(
         "poll %s %s: %s, %d links, %d new%s",
         source.key,
