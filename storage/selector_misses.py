@@ -19,14 +19,21 @@ class SelectorMiss:
 
 
 def misses_from_json(text: str | None) -> tuple[SelectorMiss, ...]:
-    """Return the stored note of missing selectors (none for NULL)."""
+    """Return the stored note of missing selectors (none for NULL or a note it cannot read)."""
     if not text:
         return ()
-    noted = json.loads(text)
-    return tuple(
-        SelectorMiss(name, entry["css"], datetime.fromisoformat(entry["since"]))
-        for name, entry in sorted(noted.items())
-    )
+    try:
+        noted = json.loads(text)
+        misses = tuple(
+            SelectorMiss(name, entry["css"], datetime.fromisoformat(entry["since"]))
+            for name, entry in sorted(noted.items())
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        # A hand edit's or a rollback's: read as no note (a later note replaces it), rather than
+        # fail every read of the source's row (each of its polls, `status`).
+        return ()
+    # A time without its zone is not one this module wrote: not a moment to show.
+    return misses if all(m.since.tzinfo is not None for m in misses) else ()
 
 
 def misses_to_json(misses: tuple[SelectorMiss, ...]) -> str | None:

@@ -248,6 +248,28 @@ def test_the_chat_s_status_notes_it_in_the_reader_s_language() -> None:
     assert russian.endswith("; selectors.body ничего не находит с 2026-11-28 09:00 UTC")
 
 
+@pytest.mark.parametrize(
+    "note",
+    [
+        "{not json",
+        '{"body": {"css": "div.story"}}',  # no since
+        '{"body": {"since": "2026-11-28T09:00:00+00:00"}}',  # no css
+        '{"body": {"css": "div.story", "since": "at nine"}}',
+        '{"body": {"css": "div.story", "since": "2026-11-28T09:00:00"}}',  # no time zone
+        '["body"]',
+        '{"body": 1}',
+    ],
+)
+def test_a_note_the_archive_cannot_read_is_read_as_none(store: Store, note: str) -> None:
+    """Synthetic: a hand edit's or a rollback's note; the source's row is read, status says none."""
+    store.sources.note_selector_misses("ministry", (SelectorMiss("body", "div.story", START),))
+    store.db.execute("update sources set selectors_missed = ? where key = ?", [note, "ministry"])
+    row = store.sources.state("ministry")
+    assert row.selectors_missed == ()
+    source = Source(key="ministry", url="https://x.example/", selectors=Selectors(body="div.story"))
+    assert selectors_missing(source, row) == ""
+
+
 class _Row:
     """A synthetic source row: the note SelectorMisses.keep writes, and each write asked for."""
 
