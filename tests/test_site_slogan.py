@@ -12,6 +12,8 @@ import pytest
 from sqlite_utils import Database
 
 from storage import Store
+from storage.migrations.part2 import m025_recent_lead_hashes
+from storage.postgres.migrations.part2 import p022_recent_lead_hashes
 from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import presswatch
 from tests.support.clocks import HandClock
@@ -197,3 +199,51 @@ def test_after_an_upgrade_the_slogan_is_dropped_at_its_first_appearance(
     text = _post(telegram, title)
     assert SLOGAN not in text and opening in text
     assert "its description dropped as the site's slogan" in upgraded.stderr
+
+
+def _pre_hash_archive(store: Store) -> None:
+    """Synthetic: 60 articles of a configured source and 3 of one the config dropped (its row in
+    `sources` gone, its articles kept), each with its own lead, none hashed."""
+    store.sources.note_selector_misses("kept", ())  # a row in `sources`, as a configured source's
+    rows = [("kept", n) for n in range(60)] + [("dropped", n) for n in range(3)]
+    for key, n in rows:
+        store.db.execute(
+            "insert into articles (source_key, url, url_key, title, lead, discovered_at) "
+            "values (?, ?, ?, ?, ?, ?)",
+            [key, f"https://{key}.example/{n}", f"{key}.example/{n}", f"Synthetic {n}",
+             f"Synthetic lead {n} of {key}", f"2026-11-28T09:{n:02d}:00+00:00"],
+        )  # fmt: skip
+
+
+def test_the_upgrade_hashes_the_newest_leads_of_every_source_in_the_archive(store: Store) -> None:
+    """A source the config dropped has its leads hashed too; the configured one its 50 newest."""
+    _pre_hash_archive(store)
+    if getattr(store.db, "backend", None) is not None:  # PostgreSQL's
+        p022_recent_lead_hashes(store.db)
+    else:
+        with store.db.conn:
+            m025_recent_lead_hashes(store.db)
+    hashed = store.db.execute(
+        "select source_key, count(*) from articles where lead_hash is not null "
+        "group by source_key order by source_key"
+    ).fetchall()
+    assert [tuple(row) for row in hashed] == [("dropped", 3), ("kept", 50)]
+
+
+def test_the_upgrade_finds_the_archive_s_sources_by_index_seeks(tmp_path) -> None:
+    """SQLite's plan of each statement m025 runs: no pass over the rows of `articles`, nor over
+    a whole index of it (`select distinct source_key` was one: every row's key read)."""
+    store = Store.open(tmp_path / "archive.db")
+    try:
+        _pre_hash_archive(store)
+        ran: list[str] = []
+        store.db.conn.set_trace_callback(ran.append)
+        with store.db.conn:
+            m025_recent_lead_hashes(store.db)
+        store.db.conn.set_trace_callback(None)
+        selects = [sql for sql in ran if sql.lstrip().lower().startswith(("select", "with"))]
+        assert selects  # the trace saw them
+        plans = [row[3] for sql in selects for row in store.db.execute(f"explain query plan {sql}")]
+    finally:
+        store.close()
+    assert [step for step in plans if step.startswith("SCAN articles")] == []
