@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 SAY_AGAIN_AFTER = timedelta(hours=1)
 # New pages in a row a selector must miss (over at least SAY_AGAIN_AFTER) before status shows it.
 LASTED_PAGES = 3
-# What a poll that never reached its end read is dropped by the next poll's; this bounds it where
-# no poll of a source ends (a poll's deadline stops it long before).
+# A poll that never reached its end leaves its pages for the next poll's `keep` to drop; where no
+# poll of a source ends, this bounds them (a poll's deadline stops one far sooner).
 _FORGET_AFTER = timedelta(days=1)
 # The selectors a page is checked for (scrapers/selection.py); `remove` only takes elements out.
 _NAMES = tuple(f.name for f in fields(Selectors) if f.name != "remove")
@@ -154,8 +154,8 @@ class SelectorMisses:
 
     def keep(self, source: Source, known: SourceState, store: Store, *, started: datetime) -> None:
         """Store the source's selectors missing since when, if the pages of its poll that began at
-        `started` changed that (`known`: its row as the poll began). A failed write is logged:
-        the run is recorded already, and the next poll's pages write it again."""
+        `started` changed that (`known`: its row as the poll began). A failed write is logged, not
+        raised: the run is recorded already, and a later poll that reads a page writes the note."""
         standing = self.standing(source, known.selectors_missed, started=started)
         try:
             if standing != known.selectors_missed:
