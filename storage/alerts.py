@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
+from .history import LAST_WORKED, last_worked_args
 from .records import Health, OutboxState, RunStatus, Scrub, from_iso, iso, unchanged
 from .tally import Tally
 
@@ -109,9 +110,10 @@ class HealthState:
 
 
 # When the source's current run of failed polls began (NULL if its last poll worked): the first
-# failed run after the last run that did not fail.
-_FAILING_SINCE = """select min(started_at) from runs where source_key = s.key and status = ?
-    and id > coalesce((select max(id) from runs where source_key = s.key and status != ?), 0)"""
+# failed run after the last run that did not fail, index seeks however many runs the source kept
+# (m027/p024). Its polls are one after another, so its first failed run by id is its earliest.
+_FAILING_SINCE = f"""select started_at from runs where source_key = ? and status = ?
+    and id > coalesce(({LAST_WORKED}), 0) order by id limit 1"""
 
 
 class SourceHealth:
@@ -130,7 +132,7 @@ class SourceHealth:
                 "select health, empty_polls, consecutive_failures, last_error, last_new_at, "
                 "(select max(published_at) from articles where source_key = s.key) as newest, "
                 f"({_FAILING_SINCE}) as failing_since from sources s where s.key = ?",
-                [RunStatus.ERROR, RunStatus.ERROR, key],
+                [key, RunStatus.ERROR, *last_worked_args(key), key],
             ),
             None,
         )

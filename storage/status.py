@@ -200,7 +200,8 @@ def _by_channel(conn: sqlite3.Connection, sql: str, params: tuple) -> dict[tuple
 
 
 def _recent_polls(conn: sqlite3.Connection) -> dict[tuple[str, str], int]:
-    """Return the last day's runs per (source, status), by the (source_key, started_at) index."""
+    """Return the last day's runs per (source, status), from the (source_key, started_at, status)
+    index alone (m027/p024): the rows are not read."""
     since = datetime.fromtimestamp(time.time() - 86400, UTC).isoformat(timespec="seconds")
     polls: dict[tuple[str, str], int] = {}
     for (key,) in conn.execute("select key from sources").fetchall():

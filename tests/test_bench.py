@@ -64,3 +64,25 @@ def test_the_lead_hash_upgrade_benchmark_runs_clean_in_its_short_form(tmp_path) 
     result = bench("lead_hashes", "--db", db, "--fill", "--articles", "2000", "--runs", "1")
     # bench/archive's ten sources: m025 hashes each one's 50 newest leads, the reference all.
     assert (result["m025_hashed"], result["every_lead_hashed"]) == (500, 2000)
+
+
+def test_the_runs_history_benchmark_runs_clean_in_its_short_form(tmp_path) -> None:
+    from datetime import UTC, datetime
+
+    from storage import RunRecord, RunStatus, Store
+
+    store = Store.open(tmp_path / "soak.db")  # two polled sources, as the soak's archive has
+    now = datetime.now(UTC)
+    for key in ("s00", "s03"):
+        store.sources.record_run(RunRecord(key, now, now, RunStatus.OK))
+    store.close()
+    result = bench(
+        "runs_history",
+        *("--archive", str(tmp_path / "soak.db"), "--days", "40", "--every", "3600"),
+        "--runs",
+        "1",
+    )
+    assert result["same_answers"] and result["same_answers_after_upkeep"]
+    # 40 days of hourly polls: the 10 beyond 30 days go (the one at the boundary by a second).
+    assert result["per_source"] == 960 and 2 * 240 <= result["upkeep_deleted"] <= 2 * 241
+    assert result["failing_since"]["s03"] and result["failing_since"]["s00"] is None

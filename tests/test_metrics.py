@@ -220,3 +220,29 @@ def test_a_channel_with_nothing_waiting_has_ages_of_zero_not_no_series(archive) 
             assert age == 0, (name, channel)
         assert value(families, f"presswatch_outbox_{name}_age_seconds", channel="main") > 0
     assert value(families, "presswatch_outbox_posts", channel="quiet", state="pending") == 0
+
+
+def test_a_source_a_reload_removes_has_no_series_left(archive) -> None:
+    """After a reload without a source, /metrics has none of its series: its poll durations and
+    post lags are dropped (the soak found 25 of 44 kept until a restart), its counters not shown;
+    one of its polls under way at the reload, finishing after it, adds none back."""
+    config, _ = archive
+    counters = Counters()
+    for key in ("alpha", "beta"):
+        counters.inc("polls", source=key, status="ok")
+        counters.observe("poll_duration", 1.0, source=key)
+    mon = monitor(config, counters)
+    mon.started = T0  # alpha's two sent posts count: it has lag series
+
+    def series_of(key: str) -> list:
+        return [s for f in scrape(mon).values() for s in f["samples"] if ("source", key) in s[1]]
+
+    assert len(series_of("alpha")) > 25 and series_of("beta")
+    mon.reconfigure(sources=["beta"], channels=[c.name for c in config.channels])
+    assert series_of("alpha") == []
+    counters.observe("poll_duration", 2.0, source="alpha")  # its poll under way finishes
+    assert (
+        series_of("alpha") == []
+        and value(scrape(mon), "presswatch_polls_total", source="beta", status="ok") == 1
+    )
+    assert counters.histogram("poll_duration")[0][0] == {"source": "alpha"}  # until the next reload

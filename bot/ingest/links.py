@@ -225,6 +225,19 @@ def due_for_recheck(
     )
 
 
+def keep_listing(source: Source, links: tuple[Link, ...], ctx: PollContext) -> tuple[Link, ...]:
+    """Remember a listing page's links (returned) for the polls it answers 304 to: its articles
+    still fall due for their re-reads. Not a feed's: an unchanged feed's items are unchanged."""
+    if source.kind != "feed":
+        ctx.listings[source.key] = links
+    return links
+
+
+def listed_before(source: Source, ctx: PollContext) -> tuple[Link, ...]:
+    """Return the links of the source's listing as this process last read it (none yet)."""
+    return ctx.listings.get(source.key, ())
+
+
 def _recheck_window(source: Source, now: datetime) -> tuple[datetime, datetime]:
     """Return (discovered since, checked before): an article is due for a re-read within both."""
     spacing = max(source.every_seconds, _RECHECK_SPACING)

@@ -49,6 +49,15 @@ class Counters:
         counts[-2] += value
         counts[-1] += 1
 
+    def forget_sources(self, kept: Iterable[str]) -> None:
+        """Drop the histogram series of every source not in `kept` (one a reload removed): its
+        buckets would be scraped until a restart. Counters stay: the stop's summary adds them."""
+        kept = set(kept)
+        for series in self._histograms.values():
+            gone = [k for k in series if dict(k).get("source") not in (None, *kept)]
+            for labels in gone:
+                del series[labels]
+
     def histogram(self, name: str) -> list[tuple[dict[str, str], list[float], float, int]]:
         """Return every (labels, cumulative bucket counts, sum, count) of one histogram."""
         return [
@@ -125,6 +134,12 @@ class LagHistogram:
         return {
             k: (tuple(int(n) for n in v[:-2]), v[-2], int(v[-1])) for k, v in self._series.items()
         }
+
+    def forget_sources(self, kept: Iterable[str]) -> None:
+        """Drop the lag series of every source not in `kept` (one a reload removed)."""
+        kept = set(kept)
+        with self._lock:
+            self._series = {k: v for k, v in self._series.items() if k in kept}
 
     def _observe(self, source: str, lag: float) -> None:
         """Add one post's lag to its source's buckets."""

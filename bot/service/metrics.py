@@ -75,6 +75,9 @@ class ArchiveCollector:
     def reconfigure(self, *, sources: Sequence[str], channels: Sequence[str]) -> None:
         """Report on these sources and channels from now on (a reloaded config)."""
         self._sources, self._channels = tuple(sources), tuple(channels)
+        # A removed source's series go now, not at the next restart.
+        self._counters.forget_sources(self._sources)
+        self._lag.forget_sources(self._sources)
 
     def observe(self, snapshot: Snapshot, *, db_ok: bool) -> None:
         """Keep the Snapshot the next collection reports, counting the lag of newly sent posts."""
@@ -176,6 +179,8 @@ class ArchiveCollector:
         )
         bounds = [*(str(b) for b in POLL_BUCKETS), "+Inf"]
         for labels, buckets, total, count in self._counters.histogram("poll_duration"):
+            if labels["source"] not in self._sources:
+                continue  # a poll under way at a reload that removed its source finished since
             family.add_metric(
                 [labels["source"]], buckets=list(zip(bounds, [*buckets, count])), sum_value=total
             )
@@ -190,6 +195,8 @@ class ArchiveCollector:
         )
         bounds = [*(str(b) for b in LAG_BUCKETS), "+Inf"]
         for source, (buckets, total, count) in sorted(self._lag.series().items()):
+            if source not in self._sources:
+                continue  # a removed source's post queued before the reload, sent since
             family.add_metric(
                 [source], buckets=list(zip(bounds, [*buckets, count])), sum_value=total
             )

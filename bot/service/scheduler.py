@@ -28,6 +28,7 @@ from bot.service.journal import HEARTBEAT, Journal, stop_line
 from bot.service.monitor import Monitor
 from bot.service.polling import PollJobs
 from bot.service.reload import applicable, compare
+from bot.service.upkeep import keep_history
 from bot.text.plural import counted
 from storage.status import Snapshot
 
@@ -148,6 +149,7 @@ class Service(PollJobs):
         )
         tasks = [
             asyncio.create_task(self._relay_loop(), name="relay"),
+            asyncio.create_task(keep_history(self.app.store, self._stop), name="upkeep"),
             self.journal.start(
                 first_round=due_now, telegram=self.app.config.telegram, stopping=self._stop
             ),

@@ -109,3 +109,14 @@ def m026_source_selector_misses(db: Database) -> None:
     storage/selector_misses.py), for `presswatch status`: another process than the polls, and on
     PostgreSQL any worker's. Written only when it changes, never per article."""
     db["sources"].add_column("selectors_missed", str)
+
+
+@migrations()
+def m027_runs_status_indexes(db: Database) -> None:
+    """Index runs by (source, status, id) and by (source, start, status): the health read after a
+    poll finds a source's last good poll and the first failure after it by two seeks (it walked
+    every run of the source, 18 s at a year of 10-minute polls), and `presswatch status` counts a
+    day's polls per status from the index alone. The second replaces (source_key, started_at)."""
+    db["runs"].create_index(["source_key", "status", "id"], if_not_exists=True)
+    db["runs"].create_index(["source_key", "started_at", "status"], if_not_exists=True)
+    db.execute("drop index if exists idx_runs_source_key_started_at")

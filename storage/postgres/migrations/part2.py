@@ -299,3 +299,18 @@ def p022_recent_lead_hashes(db: PgDatabase) -> None:
 def p023_source_selector_misses(db: PgDatabase) -> None:
     """Remember each source's selectors that matched nothing since when (SQLite's m026)."""
     db.execute("alter table sources add column selectors_missed text")
+
+
+@migration
+def p024_runs_status_indexes(db: PgDatabase) -> None:
+    """Index runs by (source, status, id) and by (source, start, status) (SQLite's m027): the
+    health read after a poll is two index seeks, a day's polls per status an index-only count."""
+    run(
+        db,
+        """
+        create index if not exists idx_runs_source_key_status_id on runs (source_key, status, id);
+        create index if not exists idx_runs_source_key_started_at_status
+            on runs (source_key, started_at, status);
+        drop index if exists idx_runs_source_key_started_at
+        """,
+    )
