@@ -34,6 +34,7 @@ from tests.support.cli import child_environment
 from tests.support.inprocess import serve
 from tests.support.postgres import new_database, point_at, rows
 from tests.support.service import free_port
+from tests.support.workers import wait_until
 from tests.support.world import World, write_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,6 +294,19 @@ def ask(fake: FakeTelegram, text: str) -> str:
     return fake.messages_for(READER)[before].text
 
 
+def metric_samples(port: int) -> tuple[dict, dict]:
+    """Read /metrics: its families by name and each sample's value by (name, sorted labels)."""
+    status, ctype, metrics = get(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
+    families = {f.name: f for f in text_string_to_metric_families(metrics)}
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in families.values()
+        for s in f.samples
+    }
+    return families, samples
+
+
 @pytest.mark.parametrize(
     "archive", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 )
@@ -329,14 +343,12 @@ def test_run_serves_health_metrics_and_chat_and_stops_on_sigterm(
             assert health["database"] == {"ok": True}
             assert {k: v["state"] for k, v in health["sources"].items()} == {IA: "ok", TASS: "ok"}
 
-            status, ctype, metrics = get(f"http://127.0.0.1:{port}/metrics")
-            assert status == 200 and ctype.startswith("text/plain; version=0.0.4")
-            families = {f.name: f for f in text_string_to_metric_families(metrics)}
-            samples = {
-                (s.name, tuple(sorted(s.labels.items()))): s.value
-                for f in families.values()
-                for s in f.samples
-            }
+            # The fake holds a message before the service counts its send: read until counted.
+            sent = ("presswatch_posts_sent_total", (("channel", "main"),))
+            wait_until(
+                lambda: metric_samples(port)[1].get(sent) == 6, timeout=30, what="six sends counted"
+            )
+            families, samples = metric_samples(port)
             for name, labels, value in (
                 ("presswatch_polls_total", {"source": TASS, "status": "ok"}, 1),
                 ("presswatch_articles_stored_total", {"source": IA}, 3),
