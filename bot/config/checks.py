@@ -21,6 +21,7 @@ _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,16}")
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 _MAX_URL = 2048
+_MAX_HEADER = 512  # a User-Agent is a product and a contact; servers refuse headers of 8 KiB
 # A source's language as sites write it (`en`, `pt-BR`); articles keep its first part, lower-case.
 _LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
@@ -69,11 +70,41 @@ def web_url(value: str) -> bool:
     return True
 
 
+def header_value(value: str) -> bool:
+    """Accept text sent as an HTTP header's value: printable ASCII on one line, at most 512."""
+    # A CR, LF or other control character is refused by the HTTP client on every request, which
+    # then reads as the site's failure ("connection failed"), never as the config's; non-ASCII
+    # cannot be encoded at all.
+    if not value.strip():
+        raise ValueError(
+            f"expected a name and a contact such as 'presswatch/0.1 (+https://example.org/contact)', "
+            f"got {value!r}"
+        )
+    if not all(" " <= c <= "~" for c in value):
+        raise ValueError(
+            "an HTTP header holds printable ASCII on one line: no line breaks, tabs, control "
+            f"or non-ASCII characters, got {value[:80]!r}"
+        )
+    if len(value) > _MAX_HEADER:
+        raise ValueError(f"at most {_MAX_HEADER} characters, got {len(value):,}")
+    return True
+
+
 def url_template(value: str) -> bool:
-    """Accept a URL template containing {page}."""
+    """Accept a URL template containing {page} after its host."""
     if "{page}" not in value:
         raise ValueError(f"expected a URL template containing {{page}}, got {value!r}")
-    return web_url(value.replace("{page}", "2"))
+    web_url(value.replace("{page}", "2"))
+    if (
+        urlsplit(value.replace("{page}", "3")).netloc
+        != urlsplit(value.replace("{page}", "2")).netloc
+    ):
+        # "http://{page}" passes as host "2": every page of the backfill a different site.
+        raise ValueError(
+            "expected {page} in the path or query after the site's host, such as "
+            f"'https://example.org/news?page={{page}}', got {value!r}"
+        )
+    return True
 
 
 def pattern(value: str, *, allow_empty: bool = False) -> bool:
@@ -143,16 +174,23 @@ def bot_token(value: str) -> bool:
     return True
 
 
-def database_url(value: str) -> bool:
-    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
+def database_url(value: str, *, given_in: str = "the config file") -> bool:
+    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form);
+    `given_in` says where it was written, for the refusal of a password."""
     parts = urlsplit(value)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
     if parts.password is not None or "password=" in parts.query:
         raise ValueError(
-            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
+            f"never put the database password in {given_in}: set {DATABASE_PASSWORD_ENV} "
             "or use a ~/.pgpass file"
         )
+    try:
+        port = parts.port  # raises ValueError for a port out of range, or not a number
+    except ValueError:
+        port = 0
+    if port == 0:  # libpq refuses these when it connects: `check` passed them before
+        raise ValueError(f"expected a port from 1 to 65535, got {parts.netloc!r}")
     if not parts.path.strip("/") and "dbname=" not in parts.query:
         raise ValueError("name the database: postgresql://user@host:port/DATABASE")
     return True

@@ -209,13 +209,13 @@ class Table:
                 wrong = True
         return ABSENT if wrong else tuple(value)
 
-    def duration(self, key: str, *, most: int = YEAR) -> Any:
+    def duration(self, key: str, *, least: int = 1, most: int = YEAR) -> Any:
         """Pop a duration ('10m', '1h30m' or seconds) as seconds, ABSENT when left out."""
         value = self.take(key)
         if value is ABSENT:
             return ABSENT
         try:
-            return seconds(value, most=most)
+            return seconds(value, least=least, most=most)
         except ValueError as exc:
             return self._wrong(key, str(exc))
 
@@ -230,7 +230,7 @@ class Table:
         if items is ABSENT:
             return []
         if not isinstance(items, list):
-            self.report(key, f"expected [[{key}]] entries")
+            self.report(key, f"expected [[{key}]] entries, got {shown(items)}")
             return []
         for i, item in enumerate(items):
             self.problems.name(f"{self.where(key)}[{i}]", item)
@@ -250,7 +250,7 @@ class Table:
         self.data.clear()
 
 
-def seconds(value: Any, *, most: int = YEAR) -> int:
+def seconds(value: Any, *, least: int = 1, most: int = YEAR) -> int:
     """Return seconds from an int or a string like '10m', '1h30m', '45s', '2d'; ValueError if not."""
     total: float | None = None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -269,6 +269,8 @@ def seconds(value: Any, *, most: int = YEAR) -> int:
                 else ""
             )
         )
+    if total < least:
+        raise ValueError(f"expected at least {span(least)}, got {shown(value)}")
     if total > most:
         raise ValueError(f"at most {span(most)}, got {shown(value)}")
     return int(total)
@@ -287,11 +289,17 @@ def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
     Port 0 (the system picks a free one) only with `any_port`."""
     host, _, port = value.rpartition(":")
     low = 0 if any_port else 1
-    if not host.strip("[]") or not port.isascii() or not port.isdigit():
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not bare or not port.isascii() or not port.isdigit():
         raise ValueError(f"expected 'host:port' such as '127.0.0.1:9108', got {value!r}")
+    if "[" in bare or "]" in bare or (":" in bare and bare == host):
+        # '[::1:9108' or '::1:9108': which colon ends the address is a guess; brackets say it.
+        raise ValueError(
+            f"expected an IPv6 address in brackets such as '[::1]:9108', got {value!r}"
+        )
     if not low <= int(port) < 65536:
         raise ValueError(f"expected a port from {low} to 65535, got {value!r}")
-    return host.strip("[]"), int(port)
+    return bare, int(port)
 
 
 def authority(host: str, port: int) -> str:
@@ -315,7 +323,14 @@ def quiet_hours(value: Any) -> Any:
     if not match:
         raise ValueError(f"expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
     h1, m1, h2, m2 = match.groups()
-    return f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
+    start, end = f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
+    if start == end:
+        # Read as a span of no minutes, it is never quiet; a day-long one is no channel at all.
+        raise ValueError(
+            f"starts and ends at {start}, so it would never be quiet: expected two different "
+            f"times such as '23:00-07:00', got {value!r}"
+        )
+    return start, end
 
 
 def one_of(*allowed: str):
@@ -324,6 +339,17 @@ def one_of(*allowed: str):
     def check(value: str) -> bool:
         if value not in allowed:
             raise ValueError(f"expected {' or '.join(map(repr, allowed))}, got {value!r}")
+        return True
+
+    return check
+
+
+def filled(what: str):
+    """Return a check that refuses a blank string, saying what is expected instead."""
+
+    def check(value: str) -> bool:
+        if not value.strip():
+            raise ValueError(f"expected {what}, got {value!r}")
         return True
 
     return check

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from bot.config.checks import (
     css,
@@ -16,11 +18,14 @@ from bot.config.checks import (
     web_url,
     zone,
 )
-from bot.config.fields import ABSENT, Table, one_of, present, within
+from bot.config.fields import ABSENT, Table, filled, one_of, present, span, within
 from scrapers.models import Selectors, Source
 from scrapers.normalize import url_key
 
 MAX_EVERY = 31 * 86400  # a poll interval longer than a month is a typo
+# Polling a real site faster than this is rude, and gets a bot blocked: conditional requests and
+# per-host pacing save bandwidth, not the site's request log.
+MIN_EVERY = 60
 _DATELINE_GROUPS = ("day", "month")
 
 
@@ -32,7 +37,7 @@ def read_source(t: Table) -> Source | None:
     values = present(
         kind=kind,
         key=t.require("key", str, check=key_name),
-        name=t.get("name", str),
+        name=t.get("name", str, check=filled("the name posts show, such as 'TASS'")),
         url=t.require("url", str, check=web_url),
         link_pattern=t.get("link_pattern", str, check=pattern),
         lang=t.get("lang", str, check=language_tag),
@@ -55,6 +60,7 @@ def read_source(t: Table) -> Source | None:
     )
     if needs_pattern:
         t.report("link_pattern", 'required for kind = "html"', missing=True)
+    _polite(t, values.get("url"), values.get("every_seconds"))
     t.finish()
     return Source(**values) if t.ok else None
 
@@ -85,6 +91,31 @@ def twin_warnings(sources: Sequence[Source]) -> tuple[str, ...]:
                 + f": {source.key} stores nothing (every article is {twin.key}'s); remove one"
             )
     return tuple(lines)
+
+
+def _polite(t: Table, url: str | None, every: int | None) -> None:
+    """Refuse an interval under a minute for a site on the network (a test server on this
+    machine may be polled as often as its test needs)."""
+    if url is None or every is None or every >= MIN_EVERY:
+        return
+    host = urlsplit(url).hostname or ""
+    if not _loopback(host):
+        t.report(
+            "every",
+            f"expected at least {span(MIN_EVERY)} for {host}, got {span(every)}: a site on the "
+            "network is polled at most once a minute (intervals under a minute are for a test "
+            "server on this machine: localhost, 127.0.0.1, [::1])",
+        )
+
+
+def _loopback(host: str) -> bool:
+    """Tell whether a URL's host is this machine (a name, or an address of the loopback net)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _dateline(value: str) -> bool:
