@@ -321,6 +321,8 @@ async def _read_target(
     """Return (bytes, decoded text, url) from a file or by fetching a URL."""
     path = Path(target)
     if not target.startswith(("http://", "https://")):
+        if path.is_dir():
+            raise CommandError(f"{target}: a folder (give a URL or a saved HTML file)")
         if not path.is_file():
             raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
         content = path.read_bytes()

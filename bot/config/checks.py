@@ -23,7 +23,7 @@ DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 _MAX_URL = 2048
 _MAX_HEADER = 512  # a User-Agent is a product and a contact; servers refuse headers of 8 KiB
 # A source's language as sites write it (`en`, `pt-BR`); articles keep its first part, lower-case.
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _MAX_ID = 2**53  # Telegram's ids fit in 52 bits
 # A regex may spend this long on a 49-character probe at load time; a sane one needs microseconds.
@@ -174,7 +174,7 @@ def bot_token(value: str) -> bool:
     return True
 
 
-def database_url(value: str, *, given_in: str = "the config file") -> bool:
+def database_url(value: str, *, given_in: str = "in the config file") -> bool:
     """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form);
     `given_in` says where it was written, for the refusal of a password."""
     parts = urlsplit(value)
@@ -182,7 +182,7 @@ def database_url(value: str, *, given_in: str = "the config file") -> bool:
         raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
     if parts.password is not None or "password=" in parts.query:
         raise ValueError(
-            f"never put the database password in {given_in}: set {DATABASE_PASSWORD_ENV} "
+            f"never put the database password {given_in}: set {DATABASE_PASSWORD_ENV} "
             "or use a ~/.pgpass file"
         )
     try:
@@ -198,7 +198,7 @@ def database_url(value: str, *, given_in: str = "the config file") -> bool:
 
 def language_tag(value: str) -> bool:
     """Accept a language tag such as 'en', 'ru' or 'pt-BR' (a source's language)."""
-    if not _LANGUAGE_TAG.fullmatch(value):
+    if not LANGUAGE_TAG.fullmatch(value):
         raise ValueError(f"expected a language code such as 'en', 'ru' or 'pt-BR', got {value!r}")
     return True
 
