@@ -24,13 +24,13 @@ def _message(lines: list[str]) -> list[str]:
     [
         (
             r'user_agent = "bot/1\r\nX-Evil: 1"',
-            "an HTTP header holds printable ASCII on one line: no line breaks, tabs, control or "
-            "non-ASCII characters, got 'bot/1\\r\\nX-Evil: 1'",
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, tabs, "
+            "control or non-ASCII characters), got 'bot/1\\r\\nX-Evil: 1'",
         ),
         (
             'user_agent = "бот/1"',
-            "an HTTP header holds printable ASCII on one line: no line breaks, tabs, control or "
-            "non-ASCII characters, got 'бот/1'",
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, tabs, "
+            "control or non-ASCII characters), got 'бот/1'",
         ),
         (f'user_agent = "{"x" * 513}"', "at most 512 characters, got 513"),
         (

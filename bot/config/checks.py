@@ -82,8 +82,8 @@ def header_value(value: str) -> bool:
         )
     if not all(" " <= c <= "~" for c in value):
         raise ValueError(
-            "an HTTP header holds printable ASCII on one line: no line breaks, tabs, control "
-            f"or non-ASCII characters, got {value[:80]!r}"
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
+            f"tabs, control or non-ASCII characters), got {value[:80]!r}"
         )
     if len(value) > _MAX_HEADER:
         raise ValueError(f"at most {_MAX_HEADER} characters, got {len(value):,}")
