@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 from tests.support.cli import presswatch
 from tests.support.configs import config_text, run_sources
 
@@ -236,3 +236,28 @@ def test_a_template_file_that_is_no_regular_file_is_refused_without_reading_it(
             "expected a regular text file"
         ],
     )
+
+
+@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+def test_a_config_file_that_is_no_regular_file_is_refused_without_reading_it(
+    tmp_path: Path, kind: str
+) -> None:
+    target = {"device": Path("/dev/zero"), "fifo": tmp_path / "c.fifo", "folder": tmp_path}[kind]
+    if kind == "fifo":
+        os.mkfifo(target)
+    what = {"device": "a device", "fifo": "a named pipe (FIFO)", "folder": "a folder"}[kind]
+    try:
+        result = presswatch("check", "--config", str(target), timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"check hung on a config that is {what}")
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [f"presswatch: config error: {target} is {what}: expected a TOML file"],
+    )
+
+
+def test_a_config_file_over_a_mebibyte_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "presswatch.toml"
+    path.write_text(config_text() + "#" * 2**20 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"presswatch.toml: over 1 MiB: expected a TOML file$"):
+        load_config(path, environ={})

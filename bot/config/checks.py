@@ -4,12 +4,15 @@ A regex is compiled by `re` (which the scrapers apply), vetted by the check the 
 (bot/text/patterns.py: no nested quantifiers), and then tried on a few repetitive strings under
 the `regex` module's timeout, which catches the backtracking shapes the vetting cannot see, such
 as overlapping alternatives `(a|aa)+$`. URLs must parse the way the fetcher will parse them, and
-the archive may not be a device, a directory or a file of a kernel pseudo-filesystem.
+the archive may not be a device, a directory or a file of a kernel pseudo-filesystem. The config
+file and a template file are read only when they are regular files, and only so far.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +35,13 @@ _PROBE_LENGTH = 48
 _PROBE_CHARS = "a1 /-._:?=&%#"
 _PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+}
 # Selectors of type, class, id, attribute and combinators only, written in ASCII: every one is
 # valid CSS, so a config of such selectors is accepted without soupsieve, whose parser costs
 # ~100 ms to import; any other selector, right or wrong, goes to soupsieve for the verdict.
@@ -284,3 +294,19 @@ def _existing_archive(path: Path) -> bool:
     if head and head != _SQLITE_HEADER:
         raise ValueError(f"{path} exists and is not an SQLite database")
     return True
+
+
+def regular_file_head(path: Path, size: int) -> bytes | str:
+    """Return up to `size` bytes of a regular file, or what else it is ("a folder", "a device")."""
+    # Looked at before it is opened (opening some devices does something), and again on the
+    # descriptor, opened without blocking: a FIFO's open waits for a writer, /dev/zero never ends.
+    if kind := _other(os.stat(path).st_mode):
+        return kind
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        return _other(os.fstat(fd).st_mode) or file.read(size)
+
+
+def _other(mode: int) -> str:
+    """Say what a file that is not a regular one is ("": a regular file)."""
+    return "" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "no regular file")

@@ -26,6 +26,7 @@ from bot.config.checks import (
     key_name,
     keyword,
     language_code,
+    regular_file_head,
     web_url,
     zone,
 )
@@ -71,6 +72,7 @@ NO_SOURCES = (
     "proposes one), or write `sources = []` to say none is meant"
 )
 _WEEK = 7 * 86400
+_MOST_BYTES = 2**20  # config.example.toml, every key with its comments, is 46 KiB
 _MIN_DIGEST = 60  # a digest gathers a period's posts in one message: a second gathers none
 
 
@@ -83,8 +85,13 @@ def load_config(
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
+        raw = regular_file_head(path, _MOST_BYTES + 1)
+        if isinstance(raw, str):  # /dev/zero or a FIFO would be read, or waited on, for ever
+            raise ConfigError(f"{path} is {raw}: expected a TOML file")
+        if len(raw) > _MOST_BYTES:
+            raise ConfigError(f"{path}: over {_MOST_BYTES // 2**20} MiB: expected a TOML file")
         # An editor's byte-order mark: TOML allows none, but it is no content, so nothing is lost.
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
+from bot.config.checks import regular_file_head
 from bot.config.fields import ABSENT, Table, filled
 from bot.delivery.render import CAPTION, TEXT
 
 _MAX_TEMPLATE_BYTES = 64 * 1024
-_KINDS = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFCHR: "a device",
-    stat.S_IFBLK: "a device",
-    stat.S_IFIFO: "a named pipe (FIFO)",
-    stat.S_IFSOCK: "a socket",
-}
 
 
 def read_template(t: Table, *, base: Path, photo: bool) -> object:
@@ -47,7 +39,7 @@ def read_template(t: Table, *, base: Path, photo: bool) -> object:
 def _read(t: Table, path: Path) -> object:
     """Return a template file's text, or ABSENT with the problem recorded."""
     try:
-        raw = _regular_file_head(path, _MAX_TEMPLATE_BYTES + 1)
+        raw = regular_file_head(path, _MAX_TEMPLATE_BYTES + 1)
     except FileNotFoundError:
         t.report("template_file", f"{path}: no such file")
         return ABSENT
@@ -65,19 +57,3 @@ def _read(t: Table, path: Path) -> object:
     except UnicodeDecodeError as exc:
         t.report("template_file", f"{path}: expected UTF-8 text ({exc.reason} at byte {exc.start})")
         return ABSENT
-
-
-def _regular_file_head(path: Path, size: int) -> bytes | str:
-    """Return up to `size` bytes of a regular file, or what else it is ("a folder", "a device")."""
-    # Looked at before it is opened (opening some devices does something), and again on the
-    # descriptor, opened without blocking: a FIFO's open waits for a writer, /dev/zero never ends.
-    if kind := _other(os.stat(path).st_mode):
-        return kind
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as file:
-        return _other(os.fstat(fd).st_mode) or file.read(size)
-
-
-def _other(mode: int) -> str:
-    """Say what a file that is not a regular one is ("": a regular file)."""
-    return "" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "no regular file")
