@@ -161,8 +161,6 @@ CASES = [
     ("blank source name", "sources[0]", 'name = ""', "sources[0].name"),
     ("IPv6 address unclosed", "service", 'http = "[::1:9108"', "service.http"),
     ("pages on no host", "sources[0]", 'pages = "http://{page}"', "sources[0].pages"),
-    ("a site polled every second", "sources[0]", 'every = "1s"', "sources[0].every"),
-    ("a digest of a second", "channels[0]", 'digest = "1s"', "channels[0].digest"),
     (
         "bad probe chat",  # not also '"probe" needs telegram.probe_chat_id'
         "telegram",

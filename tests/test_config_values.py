@@ -24,15 +24,15 @@ def _message(lines: list[str]) -> list[str]:
     [
         (
             r'user_agent = "bot/1\r\nX-Evil: 1"',
-            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, tabs, "
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
             "control or non-ASCII characters), got 'bot/1\\r\\nX-Evil: 1'",
         ),
         (
             'user_agent = "бот/1"',
-            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, tabs, "
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
             "control or non-ASCII characters), got 'бот/1'",
         ),
-        (f'user_agent = "{"x" * 513}"', "at most 512 characters, got 513"),
+        (f'user_agent = "{"x" * 513}"', "expected at most 512 characters, got 513"),
         (
             'user_agent = ""',
             "expected a name and a contact such as 'presswatch/0.1 (+https://example.org/contact)', "
@@ -99,14 +99,6 @@ def test_sources_that_are_no_array_of_tables_give_one_line(
             'quiet_hours = "7:00-07:00"',
             "starts and ends at 07:00, so it would never be quiet: expected two different times "
             "such as '23:00-07:00', got '7:00-07:00'",
-        ),
-        ("channels[0]", 'digest = "59s"', "expected at least 1m, got '59s'"),
-        (
-            "sources[0]",
-            "every = 59",
-            "expected at least 1m for alpha.example, got 59s: a site on the network is polled "
-            "at most once a minute (intervals under a minute are for a test server on this "
-            "machine: localhost, 127.0.0.1, [::1])",
         ),
         (
             "service",
@@ -238,14 +230,13 @@ def test_a_template_file_that_is_no_regular_file_is_refused_without_reading_it(
     )
 
 
-@pytest.mark.parametrize("kind", ["device", "fifo", "folder"])
+@pytest.mark.parametrize("kind", ["device", "folder"])
 def test_a_config_file_that_is_no_regular_file_is_refused_without_reading_it(
     tmp_path: Path, kind: str
 ) -> None:
-    target = {"device": Path("/dev/zero"), "fifo": tmp_path / "c.fifo", "folder": tmp_path}[kind]
-    if kind == "fifo":
-        os.mkfifo(target)
-    what = {"device": "a device", "fifo": "a named pipe (FIFO)", "folder": "a folder"}[kind]
+    # A pipe is read (tests/test_config_upgrade.py); /dev/zero would be read for ever.
+    target = {"device": Path("/dev/zero"), "folder": tmp_path}[kind]
+    what = {"device": "a device", "folder": "a folder"}[kind]
     try:
         result = presswatch("check", "--config", str(target), timeout=60)
     except subprocess.TimeoutExpired:

@@ -145,7 +145,7 @@ def _after_sends(check: TelegramCheck, latest: TelegramCheck) -> TelegramCheck:
 
 def run(args: argparse.Namespace) -> int:
     """Run the service until SIGINT or SIGTERM; SIGHUP re-reads the config."""
-    config = load_config(args.config)
+    config = load_config(args.config, pipe=False)
     _warn(config)
 
     async def go() -> int:

@@ -81,7 +81,7 @@ def web_url(value: str) -> bool:
 
 
 def header_value(value: str) -> bool:
-    """Accept text sent as an HTTP header's value: printable ASCII on one line, at most 512."""
+    """Accept text sent as an HTTP header's value: printable ASCII or tabs on one line, at most 512."""
     # A CR, LF or other control character is refused by the HTTP client on every request, which
     # then reads as the site's failure ("connection failed"), never as the config's; non-ASCII
     # cannot be encoded at all.
@@ -90,13 +90,13 @@ def header_value(value: str) -> bool:
             f"expected a name and a contact such as 'presswatch/0.1 (+https://example.org/contact)', "
             f"got {value!r}"
         )
-    if not all(" " <= c <= "~" for c in value):
+    if not all(" " <= c <= "~" or c == "\t" for c in value):  # RFC 9110 allows a tab
         raise ValueError(
             "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
-            f"tabs, control or non-ASCII characters), got {value[:80]!r}"
+            f"control or non-ASCII characters), got {value[:80]!r}"
         )
     if len(value) > _MAX_HEADER:
-        raise ValueError(f"at most {_MAX_HEADER} characters, got {len(value):,}")
+        raise ValueError(f"expected at most {_MAX_HEADER} characters, got {len(value):,}")
     return True
 
 
@@ -195,15 +195,22 @@ def database_url(value: str, *, given_in: str = "in the config file") -> bool:
             f"never put the database password {given_in}: set {DATABASE_PASSWORD_ENV} "
             "or use a ~/.pgpass file"
         )
-    try:
-        port = parts.port  # raises ValueError for a port out of range, or not a number
-    except ValueError:
-        port = 0
-    if port == 0:  # libpq refuses these when it connects: `check` passed them before
-        raise ValueError(f"expected a port from 1 to 65535, got {parts.netloc!r}")
+    # libpq takes several hosts, `h1:5432,h2:5433`, and refuses a bad port only when it connects.
+    for host in parts.netloc.rpartition("@")[2].split(","):
+        if not _port_ok(host):
+            raise ValueError(f"expected a port from 1 to 65535, got {parts.netloc!r}")
     if not parts.path.strip("/") and "dbname=" not in parts.query:
         raise ValueError("name the database: postgresql://user@host:port/DATABASE")
     return True
+
+
+def _port_ok(host: str) -> bool:
+    """Tell whether one host of a PostgreSQL URL has no port or a port from 1 to 65535."""
+    try:
+        port = urlsplit(f"//{host}").port  # ValueError for a port out of range, or not a number
+    except ValueError:
+        return False
+    return port != 0
 
 
 def language_tag(value: str) -> bool:
@@ -296,17 +303,34 @@ def _existing_archive(path: Path) -> bool:
     return True
 
 
-def regular_file_head(path: Path, size: int) -> bytes | str:
-    """Return up to `size` bytes of a regular file, or what else it is ("a folder", "a device")."""
+def regular_file_head(path: Path, size: int, *, pipe: bool = False) -> bytes | str:
+    """Return up to `size` bytes of a regular file (or, with `pipe`, of a pipe such as
+    `<(cat x)` or /dev/stdin), or what else it is ("a folder", "a device")."""
     # Looked at before it is opened (opening some devices does something), and again on the
     # descriptor, opened without blocking: a FIFO's open waits for a writer, /dev/zero never ends.
-    if kind := _other(os.stat(path).st_mode):
+    if (kind := _other(os.stat(path).st_mode, pipe)) and kind != "pipe":
         return kind
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as file:
-        return _other(os.fstat(fd).st_mode) or file.read(size)
+        if (kind := _other(os.fstat(fd).st_mode, pipe)) == "pipe":
+            # Open now, so a read waits for the writer's text, and ends at once if none has it open.
+            os.set_blocking(fd, True)
+        return file.read(size) if kind in ("", "pipe") else kind
 
 
-def _other(mode: int) -> str:
-    """Say what a file that is not a regular one is ("": a regular file)."""
-    return "" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "no regular file")
+def _other(mode: int, pipe: bool = False) -> str:
+    """Say what a file that is not a regular one is ("": a regular file; "pipe": a pipe allowed)."""
+    if stat.S_ISREG(mode) or (pipe and stat.S_ISFIFO(mode)):
+        return "" if stat.S_ISREG(mode) else "pipe"
+    return _KINDS.get(stat.S_IFMT(mode), "no regular file")
+
+
+def filled(what: str):
+    """Return a check that refuses a blank string, saying what is expected instead."""
+
+    def check(value: str) -> bool:
+        if not value.strip():
+            raise ValueError(f"expected {what}, got {value!r}")
+        return True
+
+    return check

@@ -83,6 +83,7 @@ class Problems:
     def __init__(self) -> None:
         self._found: list[_Problem] = []
         self._names: dict[str, str] = {}  # an entry's path -> the key it gives
+        self.warnings: list[str] = []  # what loads but will not do as written, one line each
 
     def name(self, path: str, item: Any) -> None:
         """Remember the key an array's entry gives (sources[2] is tass-ru) to name it by."""
@@ -101,6 +102,10 @@ class Problems:
     def add(self, where: str, message: str, *, missing: bool = False) -> None:
         """Record a problem with the key at `where`."""
         self._found.append(_Problem(where or "(top level)", message, missing))
+
+    def warn(self, where: str, message: str) -> None:
+        """Record a warning about the key at `where`: the config still loads."""
+        self.warnings.append(f"{self.shown(where)}: {message}")
 
     def under(self, path: str) -> bool:
         """Tell whether any problem concerns `path` or a key inside it."""
@@ -147,6 +152,10 @@ class Table:
     def report(self, key: str, message: str, *, missing: bool = False) -> None:
         """Record a problem with one key."""
         self.problems.add(self.where(key), message, missing=missing)
+
+    def warn(self, key: str, message: str) -> None:
+        """Record a warning about one key."""
+        self.problems.warn(self.where(key), message)
 
     def error(self, key: str, message: str) -> ConfigError:
         """Return an error about one key, to raise when reading cannot go on (else use report)."""
@@ -209,13 +218,13 @@ class Table:
                 wrong = True
         return ABSENT if wrong else tuple(value)
 
-    def duration(self, key: str, *, least: int = 1, most: int = YEAR) -> Any:
+    def duration(self, key: str, *, most: int = YEAR) -> Any:
         """Pop a duration ('10m', '1h30m' or seconds) as seconds, ABSENT when left out."""
         value = self.take(key)
         if value is ABSENT:
             return ABSENT
         try:
-            return seconds(value, least=least, most=most)
+            return seconds(value, most=most)
         except ValueError as exc:
             return self._wrong(key, str(exc))
 
@@ -250,7 +259,7 @@ class Table:
         self.data.clear()
 
 
-def seconds(value: Any, *, least: int = 1, most: int = YEAR) -> int:
+def seconds(value: Any, *, most: int = YEAR) -> int:
     """Return seconds from an int or a string like '10m', '1h30m', '45s', '2d'; ValueError if not."""
     total: float | None = None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
@@ -269,8 +278,6 @@ def seconds(value: Any, *, least: int = 1, most: int = YEAR) -> int:
                 else ""
             )
         )
-    if total < least:
-        raise ValueError(f"expected at least {span(least)}, got {shown(value)}")
     if total > most:
         raise ValueError(f"at most {span(most)}, got {shown(value)}")
     return int(total)
@@ -339,17 +346,6 @@ def one_of(*allowed: str):
     def check(value: str) -> bool:
         if value not in allowed:
             raise ValueError(f"expected {' or '.join(map(repr, allowed))}, got {value!r}")
-        return True
-
-    return check
-
-
-def filled(what: str):
-    """Return a check that refuses a blank string, saying what is expected instead."""
-
-    def check(value: str) -> bool:
-        if not value.strip():
-            raise ValueError(f"expected {what}, got {value!r}")
         return True
 
     return check

@@ -22,6 +22,7 @@ from bot.config.checks import (
     bot_token,
     chat_id,
     database_url,
+    filled,
     header_value,
     key_name,
     keyword,
@@ -34,11 +35,11 @@ from bot.config.fields import (
     ABSENT,
     ConfigError,
     Table,
-    filled,
     listen_address,
     one_of,
     present,
     quiet_hours,
+    shown,
     toml_problem,
     within,
 )
@@ -72,22 +73,35 @@ NO_SOURCES = (
     "proposes one), or write `sources = []` to say none is meant"
 )
 _WEEK = 7 * 86400
+# `run` re-reads its config on every reload; a pipe gives its text once.
+_ONE_READ = " (run reads its config again at each reload, which a pipe cannot give twice)"
 _MOST_BYTES = 2**20  # config.example.toml, every key with its comments, is 46 KiB
-_MIN_DIGEST = 60  # a digest gathers a period's posts in one message: a second gathers none
+# A digest gathers a period's posts in one message: a second gathers none. A shorter one is sent
+# at this period with a warning (refusing it would stop a service that started before the floor).
+_MIN_DIGEST = 60
 
 
 def load_config(
-    path: str | Path, *, environ: dict[str, str] | None = None, archive_in_use: Path | None = None
+    path: str | Path,
+    *,
+    environ: dict[str, str] | None = None,
+    archive_in_use: Path | None = None,
+    pipe: bool = True,
 ) -> Config:
     """Read and validate the TOML file at `path`; raise ConfigError naming every bad key.
 
-    `archive_in_use` is the SQLite archive this process has open (a reload's): it is not read."""
+    `archive_in_use` is the SQLite archive this process has open (a reload's): it is not read.
+    `pipe`: the file may be a pipe (`--config <(…)`), read once; `run`, which reads it again at
+    each reload, says False."""
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
-        raw = regular_file_head(path, _MOST_BYTES + 1)
-        if isinstance(raw, str):  # /dev/zero or a FIFO would be read, or waited on, for ever
-            raise ConfigError(f"{path} is {raw}: expected a TOML file")
+        raw = regular_file_head(path, _MOST_BYTES + 1, pipe=pipe)
+        if isinstance(raw, str):  # /dev/zero would be read for ever
+            why = _ONE_READ if raw.startswith("a named pipe") else ""
+            raise ConfigError(f"{path} is {raw}: expected a TOML file{why}")
+        if not raw and not path.is_file():  # a pipe nobody writes to, or one read already
+            raise ConfigError(f"{path}: a pipe that gave nothing: expected a TOML file")
         if len(raw) > _MOST_BYTES:
             raise ConfigError(f"{path}: over {_MOST_BYTES // 2**20} MiB: expected a TOML file")
         # An editor's byte-order mark: TOML allows none, but it is no content, so nothing is lost.
@@ -108,6 +122,8 @@ def load_config(
         token=environ.get(TOKEN_ENV, "").strip(),
         database_password=environ.get(DATABASE_PASSWORD_ENV, ""),
         archive_in_use=archive_in_use,
+        # A pipe's folder is /dev/fd: the relative paths of a piped config are the shell's.
+        folder=None if path.is_file() else Path.cwd(),
     )
 
 
@@ -118,12 +134,15 @@ def config_from_dict(
     token: str = "",
     database_password: str = "",
     archive_in_use: Path | None = None,
+    folder: Path | None = None,
 ) -> Config:
-    """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
+    """Validate parsed TOML into a Config, or raise one ConfigError listing every problem;
+    relative paths are under `folder`, by default the config's own."""
     root = Table.root(data)
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
     stated_sources = "sources" in root.data
-    storage_path, storage_url = _storage(root.table("storage"), path, archive_in_use)
+    folder = path.parent if folder is None else folder
+    storage_path, storage_url = _storage(root.table("storage"), folder, archive_in_use)
     # Read before the channels, whose filters must name them.
     sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
     filters = Known(
@@ -137,7 +156,7 @@ def config_from_dict(
         database_password=database_password if storage_url is not ABSENT else ABSENT,
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
-        channels=_each(root, "channels", lambda t: _channel(t, path.parent, filters), "name"),
+        channels=_each(root, "channels", lambda t: _channel(t, folder, filters), "name"),
         sources=sources,
         taxonomy=taxonomy,
         service=_service(root.table("service")),
@@ -152,6 +171,7 @@ def config_from_dict(
     warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
     warnings += unlabelled(values["taxonomy"]) if "taxonomy" in values else ()
     warnings += twin_warnings(values.get("sources", ()))
+    warnings += tuple(root.problems.warnings)
     return Config(**values, warnings=warnings)
 
 
@@ -169,7 +189,7 @@ def _each(root: Table, section: str, read: Callable[[Table], object], name: str)
     return tuple(entries)
 
 
-def _storage(t: Table, config_path: Path, in_use: Path | None) -> tuple:
+def _storage(t: Table, folder: Path, in_use: Path | None) -> tuple:
     """Read [storage]: the SQLite archive's path (relative to the config's folder) or a PostgreSQL url."""
     given = t.get("path", str, check=filled("the archive's file name such as 'presswatch.db'"))
     url = t.get("url", str, check=database_url)
@@ -177,7 +197,7 @@ def _storage(t: Table, config_path: Path, in_use: Path | None) -> tuple:
         t.report("url", "give either path (SQLite) or url (PostgreSQL), not both")
     t.finish()
     path = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
-    path = path if path.is_absolute() else config_path.parent / path
+    path = path if path.is_absolute() else folder / path
     if url is not ABSENT:
         return path, url  # the path is unused: nothing to check on disk
     try:
@@ -282,7 +302,7 @@ def _channel(t: Table, base: Path, known: Known) -> Channel | None:
         exclude=t.strings("exclude", check=keyword),
         message_thread_id=thread,
         disable_notification=t.get("disable_notification", bool),
-        digest_seconds=t.duration("digest", least=_MIN_DIGEST, most=_WEEK),
+        digest_seconds=_digest(t),
         quiet_hours=quiet_hours(t.get("quiet_hours", str, check=quiet_hours)),
         timezone=t.get("timezone", str, check=zone),
         image=image,
@@ -290,6 +310,16 @@ def _channel(t: Table, base: Path, known: Known) -> Channel | None:
     )
     t.finish()
     return Channel(**values) if t.ok else None
+
+
+def _digest(t: Table):
+    """Read a channel's digest period, a period under a minute raised to one with a warning."""
+    written = t.data.get("digest")
+    period = t.duration("digest", most=_WEEK)
+    if period is ABSENT or period >= _MIN_DIGEST:
+        return period
+    t.warn("digest", f"{shown(written)} is under a minute: the digest is sent every minute")
+    return _MIN_DIGEST
 
 
 def _taxonomy(root: Table):

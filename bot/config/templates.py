@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config.checks import regular_file_head
-from bot.config.fields import ABSENT, Table, filled
+from bot.config.checks import filled, regular_file_head
+from bot.config.fields import ABSENT, Table
 from bot.delivery.render import CAPTION, TEXT
 
 _MAX_TEMPLATE_BYTES = 64 * 1024

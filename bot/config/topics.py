@@ -67,7 +67,8 @@ def _compile(tables: dict) -> Taxonomy:
         raise ConfigError(str(exc)) from exc
     for table, members in (("topics", taxonomy.topics), ("entities", taxonomy.entities)):
         for member in members:
-            if problem := _member_problem(member):
+            entry = tables.get(table, {}).get(member.key)
+            if problem := _member_problem(member, isinstance(entry, dict) and "threshold" in entry):
                 raise ConfigError(f"{table}.{member.key}.{problem}")
     return taxonomy
 
@@ -78,18 +79,25 @@ def most_points(topic: Topic) -> float:
     return RULE_MOST * sum(rule.weight for rule in topic.rules)
 
 
-def _member_problem(member: Topic) -> str:
-    """Say what is wrong with a compiled topic or entity ("label: ..."), or ""."""
+def _member_problem(member: Topic, written: bool) -> str:
+    """Say what is wrong with a compiled topic or entity ("label: ..."), or ""; `written`: the
+    file gives its threshold."""
     if not member.label.strip():
         return f"label: expected the name readers see, such as 'Economy', got {member.label!r}"
     reach = most_points(member)
-    if member.threshold > reach:
-        # A threshold no article can reach silences the topic for good (a model-decided topic
-        # uses it too once its `model = false`).
+    # A threshold no article can reach silences the topic for good; the model decides a model
+    # topic and never reads its threshold, so that one is left unchecked.
+    if member.threshold > reach and not member.model:
+        got = (
+            f"got {member.threshold:g}"
+            if written
+            else f"left out, so the default {member.threshold!r}"
+        )
         return (
             f"threshold: expected a number above 0 and at most {_down(reach)}, the most its "
             f"{counted(len(member.rules), 'rule')} can earn (a rule at most {_down(RULE_MOST)}: "
-            f"{MAX_HITS} hits, each in the title), got {member.threshold:g}"
+            f"{MAX_HITS} hits, each in the title), {got}"
+            + ("" if written else "; raise its rules' `weights`, or set a lower `threshold`")
         )
     return ""
 
