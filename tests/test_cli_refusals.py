@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli.main import main
+from bot.cli.main import build_parser, main
 from tests.support.cli import ROOT, presswatch
 
 EXAMPLE = str(ROOT / "config.example.toml")
@@ -104,3 +104,13 @@ def test_extract_says_a_folder_is_a_folder(tmp_path: Path) -> None:
         1,
         [f"presswatch: {tmp_path}: a folder (give a URL or a saved HTML file)"],
     )
+
+
+def test_migrate_archive_takes_several_hosts_and_checks_each_port(capsys) -> None:
+    good = "postgresql://u@h1:5432,h2:5433/db?target_session_attrs=read-write"
+    args = build_parser().parse_args(["migrate-archive", "--to", good, "--config", EXAMPLE])
+    assert args.to == good
+    bad = good.replace("h2:5433", "h2:99999")
+    status, lines = _refused(capsys, "migrate-archive", "--to", bad, "--config", EXAMPLE)
+    assert (status, len(lines)) == (2, 1)
+    assert "argument --to: expected a port from 1 to 65535, got 'u@h1:5432,h2:99999'" in lines[0]
