@@ -5,7 +5,8 @@ A regex is compiled by `re` (which the scrapers apply), vetted by the check the 
 the `regex` module's timeout, which catches the backtracking shapes the vetting cannot see, such
 as overlapping alternatives `(a|aa)+$`. URLs must parse the way the fetcher will parse them, and
 the archive may not be a device, a directory or a file of a kernel pseudo-filesystem. The config
-file and a template file are read only when they are regular files, and only so far.
+file and a template file are read only when they are regular files (the config of a one-shot
+command may be a pipe, read once), and only so far.
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def web_url(value: str) -> bool:
 
 
 def header_value(value: str) -> bool:
-    """Accept text sent as an HTTP header's value: printable ASCII or tabs on one line, at most 512."""
+    """Accept an HTTP header's value: printable ASCII or tabs on one line, at most 512."""
     # A CR, LF or other control character is refused by the HTTP client on every request, which
     # then reads as the site's failure ("connection failed"), never as the config's; non-ASCII
     # cannot be encoded at all.
