@@ -40,6 +40,10 @@ def test_version_names_the_package() -> None:
         (["outbox", "retry", "99999999999999999999"], "ID"),
         (["check-source", "tass-com", "--limit", "-1"], "--limit"),
         (["add", "https://example.org/", "--preview", "1000000"], "--preview"),
+        # the conf15 sweep: raised to 1 in silence, or taken and then found nothing
+        (["migrate-archive", "--to", "postgresql://u@db/x", "--batch", "0"], "--batch"),
+        (["migrate-archive", "--to", "postgresql://u@db/x", "--batch", "-5"], "--batch"),
+        (["search", "x", "--lang", "english"], "--lang"),
     ],
 )
 def test_out_of_range_numbers_and_dates_exit_2_with_one_line(capsys, args, option) -> None:

@@ -17,32 +17,7 @@ from bot.cli.main import main
 from bot.config import NO_CHANNELS, NO_SOURCES, ConfigError, load_config
 from storage import Store
 from tests.support.cli import presswatch
-
-BLOCKS = {
-    "storage": '[storage]\npath = "archive.db"',
-    "fetch": "[fetch]\ntimeout = 20",
-    "telegram": "[telegram]\nper_second = 25",
-    "health": "[health]\nalert_after_failures = 3",
-    "dedup": "[dedup]\nthreshold = 0.7",
-    "service": "[service]",
-    "summary": "[summary]\nmax_chars = 600",
-    "channels[0]": '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"',
-    "sources[0]": '[[sources]]\nkey = "alpha"\nkind = "feed"\nurl = "https://alpha.example/feed"',
-    "sources[1]": '[[sources]]\nkey = "beta"\nurl = "https://beta.example/"\nlink_pattern = \'^https://beta\\.example/news/\\d+$\'',
-    "sources[2]": '[[sources]]\nkey = "gamma"\nurl = "https://gamma.example/"\nlink_pattern = "/n/"',
-}
-
-
-def config_text(changes: dict[str, str] | list | None = None, top: str = "") -> str:
-    """Return the valid config with lines set in blocks: `key = value` replaces or adds that key."""
-    blocks = dict(BLOCKS)
-    pairs = changes.items() if isinstance(changes, dict) else changes or []
-    for block, line in pairs:
-        key = line.split("=", 1)[0].strip()
-        lines = [x for x in blocks[block].split("\n") if x.split("=", 1)[0].strip() != key]
-        blocks[block] = "\n".join([*lines, line] if line.strip() != key else lines)
-    return top + "\n\n".join(blocks.values()) + "\n"
-
+from tests.support.configs import BLOCKS, config_text, run_sources
 
 # (case id, block, line or None, the key path the error must name)
 CASES = [
@@ -174,15 +149,25 @@ CASES = [
     # a language's name, or a tag no article carries (articles keep 'en' of 'en-US')
     ("language name", "sources[0]", 'lang = "english"', "sources[0].lang"),
     ("channel language tag", "channels[0]", 'languages = ["en-US"]', "channels[0].languages[0]"),
+    # the conf15 sweep: absurd values that passed `check`, then failed later or never
+    ("CR LF in a header", "fetch", r'user_agent = "bot\r\nX-Evil: 1"', "fetch.user_agent"),
+    ("huge header", "fetch", f'user_agent = "{"x" * 513}"', "fetch.user_agent"),
+    (
+        "quiet hours of no minutes",
+        "channels[0]",
+        'quiet_hours = "23:00-23:00"',
+        "channels[0].quiet_hours",
+    ),
+    ("blank source name", "sources[0]", 'name = ""', "sources[0].name"),
+    ("IPv6 address unclosed", "service", 'http = "[::1:9108"', "service.http"),
+    ("pages on no host", "sources[0]", 'pages = "http://{page}"', "sources[0].pages"),
+    (
+        "bad probe chat",  # not also '"probe" needs telegram.probe_chat_id'
+        "telegram",
+        'uncertain = "probe"\nprobe_chat_id = "my_channel"',
+        "telegram.probe_chat_id",
+    ),
 ]
-
-
-def _run(tmp_path: Path, text: str, capsys) -> tuple[int, list[str]]:
-    """Run `presswatch sources` on a config in-process; return the status and stderr lines."""
-    path = tmp_path / "presswatch.toml"
-    path.write_text(text, encoding="utf-8")
-    status = main(["sources", "--config", str(path)])
-    return status, capsys.readouterr().err.splitlines()
 
 
 def test_the_base_config_is_valid(tmp_path: Path) -> None:
@@ -198,7 +183,7 @@ def test_the_base_config_is_valid(tmp_path: Path) -> None:
 def test_a_malformed_config_exits_2_with_one_line_naming_the_key(
     tmp_path: Path, capsys, restore_logging, block: str, line: str, key: str
 ) -> None:
-    status, lines = _run(tmp_path, config_text({block: line}), capsys)
+    status, lines = run_sources(tmp_path, config_text({block: line}), capsys)
     assert status == 2, lines
     assert len(lines) == 1, lines
     given = re.search(r'key = "([^"]*)"', line) or re.search(r'key = "([^"]*)"', BLOCKS[block])
@@ -219,7 +204,7 @@ def test_the_table_covers_the_issues_cases() -> None:
 )
 def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, top, line) -> None:
     text = config_text(top=top).replace('[storage]\npath = "archive.db"\n\n', "")
-    status, lines = _run(tmp_path, text, capsys)
+    status, lines = run_sources(tmp_path, text, capsys)
     assert (status, lines) == (2, [f"presswatch: config error: {line}"])
 
 
@@ -258,7 +243,7 @@ def test_top_level_mistakes_name_their_key(tmp_path, capsys, restore_logging, to
 def test_a_wrong_type_is_named_in_toml_s_words(
     tmp_path, capsys, restore_logging, block, line, message
 ) -> None:
-    _, lines = _run(tmp_path, config_text({block: line}), capsys)
+    _, lines = run_sources(tmp_path, config_text({block: line}), capsys)
     assert [line.split(": ", 3)[3] for line in lines] == [message]
 
 
@@ -266,14 +251,14 @@ def test_a_misspelt_key_is_not_also_reported_missing(tmp_path, capsys, restore_l
     text = config_text({"sources[1]": "link_patern = '/news/'"}).replace(
         "link_pattern = '^https://beta\\.example/news/\\d+$'\n", ""
     )
-    _, lines = _run(tmp_path, text, capsys)
+    _, lines = run_sources(tmp_path, text, capsys)
     assert lines == [
         "presswatch: config error: sources[1] (beta).link_patern: unknown key (did you mean link_pattern?)"
     ]
 
 
 def test_suggestions_for_unknown_sources_and_keys(tmp_path, capsys, restore_logging) -> None:
-    _, lines = _run(tmp_path, config_text({"channels[0]": 'sources = ["alpah"]'}), capsys)
+    _, lines = run_sources(tmp_path, config_text({"channels[0]": 'sources = ["alpah"]'}), capsys)
     assert lines[0].endswith("unknown source 'alpah' (did you mean 'alpha'?)")
 
 
@@ -285,7 +270,7 @@ def test_a_channel_naming_a_source_with_its_own_mistake_is_not_told_unknown(
     text = config_text(
         {"sources[0]": 'timezone = "Moscow"', "channels[0]": 'sources = ["alpha", "alpah"]'}
     )
-    _, lines = _run(tmp_path, text, capsys)
+    _, lines = run_sources(tmp_path, text, capsys)
     assert [line.split(": ", 2)[2] for line in lines] == [
         "sources[0] (alpha).timezone: unknown time zone 'Moscow' (use an IANA name such as Europe/Moscow)",
         "channels[0].sources: unknown source 'alpah' (did you mean 'alpha'?)",
@@ -298,7 +283,7 @@ def test_a_channel_naming_a_topic_of_a_broken_taxonomy_is_not_told_unknown(
     text = config_text({"channels[0]": 'topics = ["economy"]'}) + (
         '\n[topics.economy]\nlabel = "Economy"\nphrases = ["trade"]\nthreshold = "high"\n'
     )
-    _, lines = _run(tmp_path, text, capsys)
+    _, lines = run_sources(tmp_path, text, capsys)
     assert [line.split(": ", 2)[2] for line in lines] == [
         "topics.economy.threshold: expected a positive number, got 'high'"
     ]
@@ -310,7 +295,7 @@ def test_a_filter_s_problem_names_its_own_channel_after_a_broken_one(
     text = config_text({"channels[0]": 'chat_id = "bad chat"'}) + (
         '\n[[channels]]\nname = "second"\nchat_id = "@presswatch_two"\nsources = ["alpah"]\n'
     )
-    _, lines = _run(tmp_path, text, capsys)
+    _, lines = run_sources(tmp_path, text, capsys)
     assert [line.split(": ")[2] for line in lines] == ["channels[0].chat_id", "channels[1].sources"]
 
 
@@ -380,7 +365,7 @@ def test_an_entity_with_a_topic_s_key_is_refused(tmp_path, capsys, restore_loggi
         '\n[topics.csto]\nlabel = "CSTO"\nphrases = ["CSTO"]\n'
         '\n[entities.csto]\nlabel = "CSTO"\nphrases = ["ODKB"]\n'
     )
-    _, lines = _run(tmp_path, text, capsys)
+    _, lines = run_sources(tmp_path, text, capsys)
     assert [line.split(": ", 2)[2] for line in lines] == [
         "entities.csto: also a topic's key (topics.csto); give the entity another key"
     ]
@@ -390,7 +375,7 @@ def test_a_source_s_language_tag_is_accepted_and_a_channel_s_is_told_its_code(
     tmp_path: Path, capsys, restore_logging
 ) -> None:
     text = config_text({"sources[0]": 'lang = "pt-BR"', "channels[0]": 'languages = ["EN"]'})
-    status, lines = _run(tmp_path, text, capsys)
+    status, lines = run_sources(tmp_path, text, capsys)
     assert status == 2
     assert lines == [
         "presswatch: config error: channels[0].languages[0]: expected a two- or three-letter "

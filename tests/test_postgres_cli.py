@@ -175,7 +175,10 @@ def test_migrate_archive_refuses_a_password_in_the_url(world, tmp_path) -> None:
     result = presswatch(
         "migrate-archive", "--to", "postgresql://u:s3cret@localhost/db", "--config", str(config)
     )
-    assert result.returncode == 1 and "never put the database password" in result.stderr
+    assert result.returncode == 2 and "never put the database password on the command line" in (
+        result.stderr
+    )
+    assert "s3cret" not in result.stderr
     assert "example:" in presswatch("migrate-archive", "--help").stdout
 
 

@@ -33,6 +33,7 @@ from bot.cli.counts import stats_text, with_silent
 from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
+from bot.config.checks import LANGUAGE_TAG
 from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
 from scrapers.language import primary_code
@@ -113,10 +114,9 @@ def _named(what: str) -> Callable[[str], str]:
 
 def _language(text: str) -> str:
     """Parse --lang as articles keep their language: the code alone, lower case."""
-    code = primary_code(text)
-    if not code:
+    if not LANGUAGE_TAG.fullmatch(text.strip()):  # 'english' found nothing, and said only that
         raise argparse.ArgumentTypeError(f"expected a language code (en, ru, …), got {text!r}")
-    return code
+    return primary_code(text)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:

@@ -36,19 +36,22 @@ def _cmd_classify(args: argparse.Namespace) -> int:
             continue
         try:
             item = json.loads(line)
+            # A title is what every article has; a body may be empty (a headline alone).
             if (
                 not isinstance(item, dict)
-                or not isinstance(item.get("title", ""), str)
+                or not isinstance(item.get("title"), str)
                 or not isinstance(item.get("body", ""), str)
+                or not isinstance(item.get("lang", ""), str)
             ):
-                raise ValueError("expected an object with string fields title and body")
+                raise ValueError(
+                    'expected an object with a string "title" (and optional string "body" and '
+                    '"lang"), such as {"title": "CSTO drills", "body": "..."}'
+                )
         except ValueError as exc:
             print(f"presswatch: line {number}: {exc}", file=sys.stderr)
             bad += 1
             continue
-        result = explain(
-            item.get("title", ""), item.get("body", ""), taxonomy, lang=str(item.get("lang", ""))
-        )
+        result = explain(item["title"], item.get("body", ""), taxonomy, lang=item.get("lang", ""))
         print(json.dumps({**item, **result}, ensure_ascii=False), flush=True)
     return EXIT_FAILED if bad else EXIT_OK
 
@@ -56,7 +59,7 @@ def _cmd_classify(args: argparse.Namespace) -> int:
 COMMANDS: list[Command] = [
     Command(
         "classify",
-        "read JSON Lines (title, body, optional lang) on stdin; print each with its topics and why",
+        "read JSON Lines (title; optional body, lang) on stdin; print each with its topics and why",
         'echo \'{"title": "CSTO peacekeepers", "body": "..."}\' | presswatch classify '
         "--config presswatch.toml",
         _cmd_classify,

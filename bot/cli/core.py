@@ -145,7 +145,7 @@ def _after_sends(check: TelegramCheck, latest: TelegramCheck) -> TelegramCheck:
 
 def run(args: argparse.Namespace) -> int:
     """Run the service until SIGINT or SIGTERM; SIGHUP re-reads the config."""
-    config = load_config(args.config)
+    config = load_config(args.config, pipe=False)
     _warn(config)
 
     async def go() -> int:
@@ -321,6 +321,8 @@ async def _read_target(
     """Return (bytes, decoded text, url) from a file or by fetching a URL."""
     path = Path(target)
     if not target.startswith(("http://", "https://")):
+        if path.is_dir():
+            raise CommandError(f"{target}: a folder (give a URL or a saved HTML file)")
         if not path.is_file():
             raise CommandError(f"{target}: no such file (give a URL or a saved HTML file)")
         content = path.read_bytes()

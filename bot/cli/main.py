@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status."""
     parser = build_parser()
     argv, minus = minus_words(list(sys.argv[1:] if argv is None else argv))
+    if argv[:1] == ["--version"] and argv[1:]:
+        # --version answers at once, so argparse would never see what follows it.
+        parser.error(f"--version takes nothing more, got {' '.join(argv[1:])}")
     args, extra = parser.parse_known_args(argv)
     if minus:
         args.query = [*getattr(args, "query", []), *minus]

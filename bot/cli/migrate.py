@@ -11,30 +11,48 @@ import sys
 from collections.abc import Iterator
 
 from bot.archive import open_backend, open_migration
-from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table
+from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, table, whole
 from bot.cli.progress import Progress, show_progress
 from bot.config import DATABASE_PASSWORD_ENV, load_config
 from bot.config.checks import database_url
 from bot.text.plural import counted
 from storage import OutdatedArchive, StorageError
 
+_MOST_ROWS = 1_000_000  # rows per transaction: more holds a PostgreSQL transaction for minutes
+
 
 def _args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--to",
         required=True,
+        type=_target,
         metavar="URL",
         help="the PostgreSQL database, postgresql://user@host:port/database (the password from "
         f"${DATABASE_PASSWORD_ENV} or ~/.pgpass)",
     )
     sub.add_argument(
-        "--batch", type=int, default=5000, metavar="N", help="rows per transaction (default 5000)"
+        "--batch",
+        type=whole(1, _MOST_ROWS),
+        default=5000,
+        metavar="N",
+        help="rows per transaction (default 5000)",
     )
     sub.add_argument(
         "--progress",
         action="store_true",
         help="show the progress bar even when stderr is not a terminal",
     )
+
+
+def _target(text: str) -> str:
+    """Parse --to, a password-free PostgreSQL URL (argparse type)."""
+    try:
+        database_url(
+            text, given_in="on the command line (it shows in `ps` and the shell's history)"
+        )
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
@@ -46,7 +64,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             "the SQLite archive named by [storage] path"
         )
     try:
-        database_url(args.to)
         from storage.postgres.copy import (
             articles_that_differ,
             copied_rows,
@@ -54,8 +71,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             counts,
             source_rows,
         )
-    except ValueError as exc:
-        raise CommandError(f"--to: {exc}") from exc
     except ImportError as exc:
         raise CommandError(
             "PostgreSQL needs its driver: pip install 'presswatch[postgres]'"
@@ -73,7 +88,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
                 copy_archive(
                     old.db,
                     new.db,
-                    batch=max(args.batch, 1),
+                    batch=args.batch,
                     progress=lambda t, n: progress.advance(n, note=t),
                     analyzing=lambda: progress.finish(
                         f"copied {config.storage_path} into {args.to}; running ANALYZE, so the "

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bot.cli.common import EXIT_OK, Command, CommandError
+from bot.cli.common import EXIT_OK, Command, CommandError, file_name
 from bot.cli.sources import configured_notes
 from bot.config import Config, config_from_dict, load_config
 from bot.text.plural import counted
@@ -168,7 +168,9 @@ def _block(outline: Outline, notes: list[str], *, taken: tuple[str, ...]) -> tup
 
 
 def _args_export(sub: argparse.ArgumentParser) -> None:
-    sub.add_argument("--output", metavar="FILE", help="write here instead of standard output")
+    sub.add_argument(
+        "--output", type=file_name, metavar="FILE", help="write here instead of standard output"
+    )
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -176,7 +178,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     text = write_opml(config, now=datetime.now(UTC))
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:  # a missing folder, no permission, a full disk: as `export` says
+            raise CommandError(
+                f"export-opml: cannot write {args.output} ({exc.strerror or exc})"
+            ) from exc
     else:
         sys.stdout.write(text)
     others = sum(s.kind != "feed" for s in config.sources)

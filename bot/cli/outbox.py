@@ -69,17 +69,29 @@ def _args(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--state",
         action="append",
-        choices=_LISTED,
+        choices=[state.value for state in _LISTED],  # as typed: a member's repr is <…: 'x'>
         help="list only rows in this state (repeatable)",
     )
 
 
 def _cmd_outbox(args: argparse.Namespace) -> int:
     """List the outbox, or retry or drop rows."""
+    bulk = args.all_failed or args.all_uncertain
+    if args.action == "list" and (args.ids or bulk):
+        # Only retry and drop act on rows: the list ignored them, as if they had been acted on.
+        if bulk:
+            flag = "--all-failed" if args.all_failed else "--all-uncertain"
+            return _usage(f"list takes no {flag}: it goes with retry, 'outbox retry {flag}'")
+        ids = " ".join(map(str, args.ids))
+        return _usage(
+            f"list takes no row ids ({ids}): say what to do, 'outbox retry {ids}' or "
+            f"'outbox drop {ids}'"
+        )
+    if args.action != "list" and args.state:
+        return _usage(f"--state goes with the list, not with {args.action}")
     config = load_config(args.config)
     if args.action == "list":
         return _list(config, states=tuple(args.state or _LISTED))
-    bulk = args.all_failed or args.all_uncertain
     if args.action == "drop" and bulk:
         return _usage("drop takes row ids only; --all-failed and --all-uncertain go with retry")
     if not args.ids and not bulk:

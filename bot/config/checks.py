@@ -4,12 +4,16 @@ A regex is compiled by `re` (which the scrapers apply), vetted by the check the 
 (bot/text/patterns.py: no nested quantifiers), and then tried on a few repetitive strings under
 the `regex` module's timeout, which catches the backtracking shapes the vetting cannot see, such
 as overlapping alternatives `(a|aa)+$`. URLs must parse the way the fetcher will parse them, and
-the archive may not be a device, a directory or a file of a kernel pseudo-filesystem.
+the archive may not be a device, a directory or a file of a kernel pseudo-filesystem. The config
+file and a template file are read only when they are regular files (the config of a one-shot
+command may be a pipe, read once), and only so far.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,8 +25,9 @@ _KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 _CHAT_ID = re.compile(r"@[A-Za-z][A-Za-z0-9_]{3,31}|-?\d{1,16}")
 DATABASE_PASSWORD_ENV = "PRESSWATCH_DATABASE_PASSWORD"
 _MAX_URL = 2048
+_MAX_HEADER = 512  # a User-Agent is a product and a contact; servers refuse headers of 8 KiB
 # A source's language as sites write it (`en`, `pt-BR`); articles keep its first part, lower-case.
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
 _LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
 _MAX_ID = 2**53  # Telegram's ids fit in 52 bits
 # A regex may spend this long on a 49-character probe at load time; a sane one needs microseconds.
@@ -31,6 +36,13 @@ _PROBE_LENGTH = 48
 _PROBE_CHARS = "a1 /-._:?=&%#"
 _PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+_KINDS = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+}
 # Selectors of type, class, id, attribute and combinators only, written in ASCII: every one is
 # valid CSS, so a config of such selectors is accepted without soupsieve, whose parser costs
 # ~100 ms to import; any other selector, right or wrong, goes to soupsieve for the verdict.
@@ -69,11 +81,41 @@ def web_url(value: str) -> bool:
     return True
 
 
+def header_value(value: str) -> bool:
+    """Accept an HTTP header's value: printable ASCII or tabs on one line, at most 512."""
+    # A CR, LF or other control character is refused by the HTTP client on every request, which
+    # then reads as the site's failure ("connection failed"), never as the config's; non-ASCII
+    # cannot be encoded at all.
+    if not value.strip():
+        raise ValueError(
+            f"expected a name and a contact such as 'presswatch/0.1 (+https://example.org/contact)', "
+            f"got {value!r}"
+        )
+    if not all(" " <= c <= "~" or c == "\t" for c in value):  # RFC 9110 allows a tab
+        raise ValueError(
+            "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
+            f"control or non-ASCII characters), got {value[:80]!r}"
+        )
+    if len(value) > _MAX_HEADER:
+        raise ValueError(f"expected at most {_MAX_HEADER} characters, got {len(value):,}")
+    return True
+
+
 def url_template(value: str) -> bool:
-    """Accept a URL template containing {page}."""
+    """Accept a URL template containing {page} after its host."""
     if "{page}" not in value:
         raise ValueError(f"expected a URL template containing {{page}}, got {value!r}")
-    return web_url(value.replace("{page}", "2"))
+    web_url(value.replace("{page}", "2"))
+    if (
+        urlsplit(value.replace("{page}", "3")).netloc
+        != urlsplit(value.replace("{page}", "2")).netloc
+    ):
+        # "http://{page}" passes as host "2": every page of the backfill a different site.
+        raise ValueError(
+            "expected {page} in the path or query after the site's host, such as "
+            f"'https://example.org/news?page={{page}}', got {value!r}"
+        )
+    return True
 
 
 def pattern(value: str, *, allow_empty: bool = False) -> bool:
@@ -143,24 +185,38 @@ def bot_token(value: str) -> bool:
     return True
 
 
-def database_url(value: str) -> bool:
-    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form)."""
+def database_url(value: str, *, given_in: str = "in the config file") -> bool:
+    """Accept a password-free postgresql://user@host:port/database URL (libpq's URI form);
+    `given_in` says where it was written, for the refusal of a password."""
     parts = urlsplit(value)
     if parts.scheme not in ("postgresql", "postgres"):
         raise ValueError("expected a PostgreSQL URL: postgresql://user@host:port/database")
     if parts.password is not None or "password=" in parts.query:
         raise ValueError(
-            f"never put the database password in the config file: set {DATABASE_PASSWORD_ENV} "
+            f"never put the database password {given_in}: set {DATABASE_PASSWORD_ENV} "
             "or use a ~/.pgpass file"
         )
+    # libpq takes several hosts, `h1:5432,h2:5433`, and refuses a bad port only when it connects.
+    for host in parts.netloc.rpartition("@")[2].split(","):
+        if not _port_ok(host):
+            raise ValueError(f"expected a port from 1 to 65535, got {parts.netloc!r}")
     if not parts.path.strip("/") and "dbname=" not in parts.query:
         raise ValueError("name the database: postgresql://user@host:port/DATABASE")
     return True
 
 
+def _port_ok(host: str) -> bool:
+    """Tell whether one host of a PostgreSQL URL has no port or a port from 1 to 65535."""
+    try:
+        port = urlsplit(f"//{host}").port  # ValueError for a port out of range, or not a number
+    except ValueError:
+        return False
+    return port != 0
+
+
 def language_tag(value: str) -> bool:
     """Accept a language tag such as 'en', 'ru' or 'pt-BR' (a source's language)."""
-    if not _LANGUAGE_TAG.fullmatch(value):
+    if not LANGUAGE_TAG.fullmatch(value):
         raise ValueError(f"expected a language code such as 'en', 'ru' or 'pt-BR', got {value!r}")
     return True
 
@@ -246,3 +302,36 @@ def _existing_archive(path: Path) -> bool:
     if head and head != _SQLITE_HEADER:
         raise ValueError(f"{path} exists and is not an SQLite database")
     return True
+
+
+def regular_file_head(path: Path, size: int, *, pipe: bool = False) -> bytes | str:
+    """Return up to `size` bytes of a regular file (or, with `pipe`, of a pipe such as
+    `<(cat x)` or /dev/stdin), or what else it is ("a folder", "a device")."""
+    # Looked at before it is opened (opening some devices does something), and again on the
+    # descriptor, opened without blocking: a FIFO's open waits for a writer, /dev/zero never ends.
+    if (kind := _other(os.stat(path).st_mode, pipe)) and kind != "pipe":
+        return kind
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if (kind := _other(os.fstat(fd).st_mode, pipe)) == "pipe":
+            # Open now, so a read waits for the writer's text, and ends at once if none has it open.
+            os.set_blocking(fd, True)
+        return file.read(size) if kind in ("", "pipe") else kind
+
+
+def _other(mode: int, pipe: bool = False) -> str:
+    """Say what a file that is not a regular one is ("": a regular file; "pipe": a pipe allowed)."""
+    if stat.S_ISREG(mode) or (pipe and stat.S_ISFIFO(mode)):
+        return "" if stat.S_ISREG(mode) else "pipe"
+    return _KINDS.get(stat.S_IFMT(mode), "no regular file")
+
+
+def filled(what: str):
+    """Return a check that refuses a blank string, saying what is expected instead."""
+
+    def check(value: str) -> bool:
+        if not value.strip():
+            raise ValueError(f"expected {what}, got {value!r}")
+        return True
+
+    return check

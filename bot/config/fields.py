@@ -83,6 +83,7 @@ class Problems:
     def __init__(self) -> None:
         self._found: list[_Problem] = []
         self._names: dict[str, str] = {}  # an entry's path -> the key it gives
+        self.warnings: list[str] = []  # what loads but will not do as written, one line each
 
     def name(self, path: str, item: Any) -> None:
         """Remember the key an array's entry gives (sources[2] is tass-ru) to name it by."""
@@ -101,6 +102,10 @@ class Problems:
     def add(self, where: str, message: str, *, missing: bool = False) -> None:
         """Record a problem with the key at `where`."""
         self._found.append(_Problem(where or "(top level)", message, missing))
+
+    def warn(self, where: str, message: str) -> None:
+        """Record a warning about the key at `where`: the config still loads."""
+        self.warnings.append(f"{self.shown(where)}: {message}")
 
     def under(self, path: str) -> bool:
         """Tell whether any problem concerns `path` or a key inside it."""
@@ -147,6 +152,10 @@ class Table:
     def report(self, key: str, message: str, *, missing: bool = False) -> None:
         """Record a problem with one key."""
         self.problems.add(self.where(key), message, missing=missing)
+
+    def warn(self, key: str, message: str) -> None:
+        """Record a warning about one key."""
+        self.problems.warn(self.where(key), message)
 
     def error(self, key: str, message: str) -> ConfigError:
         """Return an error about one key, to raise when reading cannot go on (else use report)."""
@@ -230,7 +239,7 @@ class Table:
         if items is ABSENT:
             return []
         if not isinstance(items, list):
-            self.report(key, f"expected [[{key}]] entries")
+            self.report(key, f"expected [[{key}]] entries, got {shown(items)}")
             return []
         for i, item in enumerate(items):
             self.problems.name(f"{self.where(key)}[{i}]", item)
@@ -287,11 +296,17 @@ def listen_address(value: str, *, any_port: bool = False) -> tuple[str, int]:
     Port 0 (the system picks a free one) only with `any_port`."""
     host, _, port = value.rpartition(":")
     low = 0 if any_port else 1
-    if not host.strip("[]") or not port.isascii() or not port.isdigit():
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not bare or not port.isascii() or not port.isdigit():
         raise ValueError(f"expected 'host:port' such as '127.0.0.1:9108', got {value!r}")
+    if "[" in bare or "]" in bare or (":" in bare and bare == host):
+        # '[::1:9108' or '::1:9108': which colon ends the address is a guess; brackets say it.
+        raise ValueError(
+            f"expected an IPv6 address in brackets such as '[::1]:9108', got {value!r}"
+        )
     if not low <= int(port) < 65536:
         raise ValueError(f"expected a port from {low} to 65535, got {value!r}")
-    return host.strip("[]"), int(port)
+    return bare, int(port)
 
 
 def authority(host: str, port: int) -> str:
@@ -315,7 +330,14 @@ def quiet_hours(value: Any) -> Any:
     if not match:
         raise ValueError(f"expected 'HH:MM-HH:MM' such as '23:00-07:00', got {value!r}")
     h1, m1, h2, m2 = match.groups()
-    return f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
+    start, end = f"{int(h1):02d}:{m1}", f"{int(h2):02d}:{m2}"
+    if start == end:
+        # Read as a span of no minutes, it is never quiet; a day-long one is no channel at all.
+        raise ValueError(
+            f"starts and ends at {start}, so it would never be quiet: expected two different "
+            f"times such as '23:00-07:00', got {value!r}"
+        )
+    return start, end
 
 
 def one_of(*allowed: str):

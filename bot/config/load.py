@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.config.checks import (
     DATABASE_PASSWORD_ENV,
@@ -24,9 +22,12 @@ from bot.config.checks import (
     bot_token,
     chat_id,
     database_url,
+    filled,
+    header_value,
     key_name,
     keyword,
     language_code,
+    regular_file_head,
     web_url,
     zone,
 )
@@ -38,9 +39,11 @@ from bot.config.fields import (
     one_of,
     present,
     quiet_hours,
+    shown,
     toml_problem,
     within,
 )
+from bot.config.filters import Known, source_keys
 from bot.config.model import (
     Channel,
     Config,
@@ -51,15 +54,12 @@ from bot.config.model import (
     ServiceConfig,
     TelegramConfig,
     UncertainPolicy,
-    closest_names,
-    did_you_mean,
 )
 from bot.config.sources import read_source, twin_warnings
 from bot.config.templates import read_template
 from bot.config.topics import taxonomy_from_config, unlabelled
 from bot.config.workers import read_workers
 from bot.text.classify import Taxonomy
-from bot.text.taxonomy import find_topic
 from scrapers.models import FetchPolicy
 
 TOKEN_ENV = "PRESSWATCH_TELEGRAM_TOKEN"
@@ -73,18 +73,39 @@ NO_SOURCES = (
     "proposes one), or write `sources = []` to say none is meant"
 )
 _WEEK = 7 * 86400
+# `run` re-reads its config on every reload; a pipe gives its text once.
+_ONE_READ = " (run reads its config again at each reload, which a pipe cannot give twice)"
+_MOST_BYTES = 2**20  # config.example.toml, every key with its comments, is 46 KiB
+# A digest gathers a period's posts in one message: a second gathers none. A shorter one is sent
+# at this period with a warning (refusing it would stop a service that started before the floor).
+_MIN_DIGEST = 60
 
 
 def load_config(
-    path: str | Path, *, environ: dict[str, str] | None = None, archive_in_use: Path | None = None
+    path: str | Path,
+    *,
+    environ: dict[str, str] | None = None,
+    archive_in_use: Path | None = None,
+    pipe: bool = True,
 ) -> Config:
     """Read and validate the TOML file at `path`; raise ConfigError naming every bad key.
 
-    `archive_in_use` is the SQLite archive this process has open (a reload's): it is not read."""
+    `archive_in_use` is the SQLite archive this process has open (a reload's): it is not read.
+    `pipe`: the file may be a pipe (`--config <(…)`), read once; `run`, which reads it again at
+    each reload, says False."""
     path = Path(path)
     environ = os.environ if environ is None else environ
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = regular_file_head(path, _MOST_BYTES + 1, pipe=pipe)
+        if isinstance(raw, str):  # /dev/zero would be read for ever
+            why = _ONE_READ if raw.startswith("a named pipe") else ""
+            raise ConfigError(f"{path} is {raw}: expected a TOML file{why}")
+        if not raw and not path.is_file():  # a pipe nobody writes to, or one read already
+            raise ConfigError(f"{path}: a pipe that gave nothing: expected a TOML file")
+        if len(raw) > _MOST_BYTES:
+            raise ConfigError(f"{path}: over {_MOST_BYTES // 2**20} MiB: expected a TOML file")
+        # An editor's byte-order mark: TOML allows none, but it is no content, so nothing is lost.
+        text = raw.decode("utf-8-sig")
         data = tomllib.loads(text)
     except FileNotFoundError as exc:
         raise ConfigError(
@@ -101,6 +122,8 @@ def load_config(
         token=environ.get(TOKEN_ENV, "").strip(),
         database_password=environ.get(DATABASE_PASSWORD_ENV, ""),
         archive_in_use=archive_in_use,
+        # A pipe's folder is /dev/fd: the relative paths of a piped config are the shell's.
+        folder=None if path.is_file() else Path.cwd(),
     )
 
 
@@ -111,18 +134,19 @@ def config_from_dict(
     token: str = "",
     database_password: str = "",
     archive_in_use: Path | None = None,
+    folder: Path | None = None,
 ) -> Config:
-    """Validate parsed TOML into a Config, or raise one ConfigError listing every problem."""
+    """Validate parsed TOML into a Config, or raise one ConfigError listing every problem;
+    relative paths are under `folder`, by default the config's own."""
     root = Table.root(data)
     stated_channels = "channels" in root.data  # `channels = []`: the archive alone is meant
     stated_sources = "sources" in root.data
-    storage_path, storage_url = _storage(root.table("storage"), path, archive_in_use)
+    folder = path.parent if folder is None else folder
+    storage_path, storage_url = _storage(root.table("storage"), folder, archive_in_use)
     # Read before the channels, whose filters must name them.
     sources, taxonomy = _each(root, "sources", read_source, "key"), _taxonomy(root)
-    # Every block's key, a block with its own mistake too: it is not also an unknown source.
-    keys = [s.get("key") for s in data.get("sources", ()) if isinstance(s, dict)]
-    filters = _Known(
-        tuple(k for k in keys if isinstance(k, str)),
+    filters = Known(
+        source_keys(data.get("sources", [])),
         taxonomy if isinstance(taxonomy, Taxonomy) else None,  # None: the taxonomy was refused
     )
     values = present(
@@ -132,7 +156,7 @@ def config_from_dict(
         database_password=database_password if storage_url is not ABSENT else ABSENT,
         fetch=_fetch_policy(root.table("fetch")),
         telegram=_telegram(root.table("telegram"), token=token),
-        channels=_each(root, "channels", lambda t: _channel(t, path.parent, filters), "name"),
+        channels=_each(root, "channels", lambda t: _channel(t, folder, filters), "name"),
         sources=sources,
         taxonomy=taxonomy,
         service=_service(root.table("service")),
@@ -147,6 +171,7 @@ def config_from_dict(
     warnings += () if values["channels"] or stated_channels else (NO_CHANNELS,)
     warnings += unlabelled(values["taxonomy"]) if "taxonomy" in values else ()
     warnings += twin_warnings(values.get("sources", ()))
+    warnings += tuple(root.problems.warnings)
     return Config(**values, warnings=warnings)
 
 
@@ -164,15 +189,15 @@ def _each(root: Table, section: str, read: Callable[[Table], object], name: str)
     return tuple(entries)
 
 
-def _storage(t: Table, config_path: Path, in_use: Path | None) -> tuple:
+def _storage(t: Table, folder: Path, in_use: Path | None) -> tuple:
     """Read [storage]: the SQLite archive's path (relative to the config's folder) or a PostgreSQL url."""
-    given = t.get("path", str, check=bool)
+    given = t.get("path", str, check=filled("the archive's file name such as 'presswatch.db'"))
     url = t.get("url", str, check=database_url)
     if given is not ABSENT and url is not ABSENT:
         t.report("url", "give either path (SQLite) or url (PostgreSQL), not both")
     t.finish()
     path = Path(DEFAULT_ARCHIVE if given is ABSENT else given)
-    path = path if path.is_absolute() else config_path.parent / path
+    path = path if path.is_absolute() else folder / path
     if url is not ABSENT:
         return path, url  # the path is unused: nothing to check on disk
     try:
@@ -186,7 +211,7 @@ def _storage(t: Table, config_path: Path, in_use: Path | None) -> tuple:
 def _fetch_policy(t: Table):
     """Read [fetch]."""
     values = present(
-        user_agent=t.get("user_agent", str, check=bool),
+        user_agent=t.get("user_agent", str, check=header_value),
         timeout=t.get("timeout", float, check=within(0.1, 600)),
         min_delay_per_host=t.get("min_delay_per_host", float, check=within(0, 3600)),
         allow_private_addresses=t.get("allow_private_addresses", bool),
@@ -241,11 +266,12 @@ def _user_id(value: int) -> bool:
 
 def _probe_settings(t: Table) -> tuple:
     """Read probe_chat_id, uncertain and probe_fallback: "probe" is the default with a probe chat."""
+    given = "probe_chat_id" in t.data  # a wrong one is its own problem, not also a missing one
     chat = t.get("probe_chat_id", (str, int), check=chat_id)
     uncertain = t.choice("uncertain", UncertainPolicy)
-    if chat is not ABSENT and uncertain is ABSENT:
+    if given and uncertain is ABSENT:
         uncertain = UncertainPolicy.PROBE
-    if uncertain == UncertainPolicy.PROBE and chat is ABSENT:
+    if uncertain == UncertainPolicy.PROBE and not given:
         t.report("uncertain", '"probe" needs telegram.probe_chat_id (see README)')
     fallback = t.get("probe_fallback", str, check=one_of("hold", "resend"))
     return (
@@ -255,7 +281,7 @@ def _probe_settings(t: Table) -> tuple:
     )
 
 
-def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
+def _channel(t: Table, base: Path, known: Known) -> Channel | None:
     """Read one [[channels]] entry; None when it has a problem (recorded in `t`)."""
     chat = t.require("chat_id", (str, int), check=chat_id)
     thread = t.get("message_thread_id", int, check=within(1, 2**31 - 1))
@@ -276,7 +302,7 @@ def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
         exclude=t.strings("exclude", check=keyword),
         message_thread_id=thread,
         disable_notification=t.get("disable_notification", bool),
-        digest_seconds=t.duration("digest", most=_WEEK),
+        digest_seconds=_digest(t),
         quiet_hours=quiet_hours(t.get("quiet_hours", str, check=quiet_hours)),
         timezone=t.get("timezone", str, check=zone),
         image=image,
@@ -284,6 +310,16 @@ def _channel(t: Table, base: Path, known: _Known) -> Channel | None:
     )
     t.finish()
     return Channel(**values) if t.ok else None
+
+
+def _digest(t: Table):
+    """Read a channel's digest period, a period under a minute raised to one with a warning."""
+    written = t.data.get("digest")
+    period = t.duration("digest", most=_WEEK)
+    if period is ABSENT or period >= _MIN_DIGEST:
+        return period
+    t.warn("digest", f"{shown(written)} is under a minute: the digest is sent every minute")
+    return _MIN_DIGEST
 
 
 def _taxonomy(root: Table):
@@ -296,57 +332,6 @@ def _taxonomy(root: Table):
         where, _, message = str(exc).partition(": ")
         root.problems.add(where if message else "topics", message or str(exc))
         return ABSENT
-
-
-_NOUNS = {"topics": "topic", "entities": "entity"}
-
-
-@dataclass(frozen=True, slots=True)
-class _Known:
-    """The sources, topics and entities a channel's filters may name (a typo would silence it)."""
-
-    sources: tuple[str, ...]  # the keys of every [[sources]] block
-    taxonomy: Taxonomy | None  # None: the taxonomy has its own mistake, names go unchecked
-
-    def sources_of(self, t: Table) -> Any:
-        """Read a channel's `sources`, each a configured key."""
-        keys, known = t.strings("sources"), list(self.sources)
-        for key in () if keys is ABSENT else keys:
-            if key not in known:
-                t.report("sources", f"unknown source {key!r}{_hint(closest_names(key, known))}")
-        return keys
-
-    def named(self, t: Table, field: str) -> Any:
-        """Read a channel's `topics` or `entities`, each named by key, label or hashtag, as keys."""
-        names = t.strings(field)
-        if names is ABSENT or self.taxonomy is None:
-            return names
-        pools = {"topics": self.taxonomy.topics, "entities": self.taxonomy.entities}
-        elsewhere = "entities" if field == "topics" else "topics"
-        own, other, noun = pools[field], pools[elsewhere], _NOUNS[field]
-        # A topic is suggested by its key, its labels in every language being typos of it too.
-        called = {name: topic.key for topic in own for name in topic.names()}
-        keys = []
-        for name in names:
-            if topic := find_topic(own, name):
-                keys.append(topic.key)
-            elif wrong := find_topic(other, name):
-                # Topics and entities are separate filters; "CSTO" in `topics` is a slip, not a typo.
-                t.report(
-                    field,
-                    f"{name!r} names {elsewhere}.{wrong.key}, not one of the {field}: "
-                    f"put it in `{elsewhere}`",
-                )
-            else:
-                # The rule `search --topic` and the chat suggest by: "peace" → peacekeeping.
-                close = dict.fromkeys(called[n] for n in closest_names(name, list(called)))
-                t.report(field, f"unknown {noun} {name!r}{_hint(list(close))}")
-        return tuple(dict.fromkeys(keys))
-
-
-def _hint(close: list[str]) -> str:
-    """Return " (did you mean 'x'?)" for the closest known names, or ""."""
-    return f" ({did_you_mean(close)})" if close else ""
 
 
 def _service(t: Table):

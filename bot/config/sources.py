@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
 from bot.config.checks import (
     css,
+    filled,
     flexible_pattern,
     key_name,
     language_tag,
@@ -16,11 +19,15 @@ from bot.config.checks import (
     web_url,
     zone,
 )
-from bot.config.fields import ABSENT, Table, one_of, present, within
+from bot.config.fields import ABSENT, Table, one_of, present, shown, span, within
 from scrapers.models import Selectors, Source
 from scrapers.normalize import url_key
 
 MAX_EVERY = 31 * 86400  # a poll interval longer than a month is a typo
+# Polling a real site faster than this is rude, and gets a bot blocked: conditional requests and
+# per-host pacing save bandwidth, not the site's request log. A shorter `every` is polled at this
+# (with a warning, not refused: a service whose config said "30s" must still start after an upgrade).
+MIN_EVERY = 60
 _DATELINE_GROUPS = ("day", "month")
 
 
@@ -28,11 +35,12 @@ def read_source(t: Table) -> Source | None:
     """Read one [[sources]] entry; None when it has a problem (recorded in `t`)."""
     # An html source finds its articles by link_pattern (kind defaults to "html").
     needs_pattern = t.data.get("kind", "html") == "html" and "link_pattern" not in t.data
+    written = t.data.get("every")  # "59.5s" is told as written, not as the 59 s it is read as
     kind = t.get("kind", str, check=one_of("html", "feed"))
     values = present(
         kind=kind,
         key=t.require("key", str, check=key_name),
-        name=t.get("name", str),
+        name=t.get("name", str, check=filled("the name posts show, such as 'TASS'")),
         url=t.require("url", str, check=web_url),
         link_pattern=t.get("link_pattern", str, check=pattern),
         lang=t.get("lang", str, check=language_tag),
@@ -55,6 +63,8 @@ def read_source(t: Table) -> Source | None:
     )
     if needs_pattern:
         t.report("link_pattern", 'required for kind = "html"', missing=True)
+    if _too_often(t, values.get("url"), values.get("every_seconds"), written):
+        values["every_seconds"] = MIN_EVERY
     t.finish()
     return Source(**values) if t.ok else None
 
@@ -85,6 +95,33 @@ def twin_warnings(sources: Sequence[Source]) -> tuple[str, ...]:
                 + f": {source.key} stores nothing (every article is {twin.key}'s); remove one"
             )
     return tuple(lines)
+
+
+def _too_often(t: Table, url: str | None, every: int | None, written: object) -> bool:
+    """Tell whether a site on the network is asked to be polled more often than once a minute,
+    warning so (a test server on this machine may be polled as often as its test needs)."""
+    if url is None or every is None or every >= MIN_EVERY:
+        return False
+    host = urlsplit(url).hostname or ""
+    if _loopback(host):
+        return False
+    t.warn(
+        "every",
+        f"{shown(written)} is under a minute, so {host} is polled every {span(MIN_EVERY)}: a site "
+        "on the network is polled at most once a minute (intervals under a minute are for a test "
+        "server on this machine: localhost, 127.0.0.1, [::1])",
+    )
+    return True
+
+
+def _loopback(host: str) -> bool:
+    """Tell whether a URL's host is this machine (a name, or an address of the loopback net)."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _dateline(value: str) -> bool:

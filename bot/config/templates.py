@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.config.checks import filled, regular_file_head
 from bot.config.fields import ABSENT, Table
 from bot.delivery.render import CAPTION, TEXT
 
@@ -16,8 +17,8 @@ def read_template(t: Table, *, base: Path, photo: bool) -> object:
     A relative `template_file` is read from the config file's folder. A channel that posts
     photos must fit its template into a caption, so its fixed text is checked against that limit.
     """
-    inline = t.get("template", str, check=bool)
-    path = t.get("template_file", str, check=bool)
+    inline = t.get("template", str, check=filled("a Jinja2 template such as '<b>{{ title }}</b>'"))
+    path = t.get("template_file", str, check=filled("a template file's path such as 'post.j2'"))
     if inline is not ABSENT and path is not ABSENT:
         t.report("template_file", "give `template` or `template_file`, not both")
         return ABSENT
@@ -38,12 +39,21 @@ def read_template(t: Table, *, base: Path, photo: bool) -> object:
 def _read(t: Table, path: Path) -> object:
     """Return a template file's text, or ABSENT with the problem recorded."""
     try:
-        if path.stat().st_size > _MAX_TEMPLATE_BYTES:
-            t.report("template_file", f"{path}: larger than {_MAX_TEMPLATE_BYTES // 1024} KiB")
-            return ABSENT
-        return path.read_text(encoding="utf-8")
+        raw = regular_file_head(path, _MAX_TEMPLATE_BYTES + 1)
     except FileNotFoundError:
         t.report("template_file", f"{path}: no such file")
-    except (OSError, UnicodeDecodeError) as exc:
-        t.report("template_file", f"{path}: cannot read it ({exc})")
-    return ABSENT
+        return ABSENT
+    except OSError as exc:
+        t.report("template_file", f"{path}: cannot read it ({exc.strerror or exc})")
+        return ABSENT
+    if isinstance(raw, str):
+        t.report("template_file", f"{path} is {raw}: expected a regular text file")
+        return ABSENT
+    if len(raw) > _MAX_TEMPLATE_BYTES:
+        t.report("template_file", f"{path}: larger than {_MAX_TEMPLATE_BYTES // 1024} KiB")
+        return ABSENT
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        t.report("template_file", f"{path}: expected UTF-8 text ({exc.reason} at byte {exc.start})")
+        return ABSENT

@@ -7,14 +7,19 @@ has topics too; `topics = false` turns topics off.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from functools import cache
 from importlib import resources
 
 from bot.config.fields import ConfigError
-from bot.text.classify import Taxonomy, taxonomy_from_dict
+from bot.text.classify import DECAY, MAX_HITS, TITLE_HIT, Taxonomy, taxonomy_from_dict
+from bot.text.plural import counted
+from bot.text.taxonomy import Topic
 
 DEFAULT_TAXONOMY = "default_taxonomy.toml"  # in the bot.text package
+# The most points one rule of weight 1 can give an article (bot/text/classify.py's _hits_value).
+RULE_MOST = sum(TITLE_HIT * DECAY**i for i in range(MAX_HITS))
 
 
 def taxonomy_from_config(data: dict) -> Taxonomy:
@@ -57,6 +62,46 @@ def unlabelled(taxonomy: Taxonomy) -> tuple[str, ...]:
 def _compile(tables: dict) -> Taxonomy:
     """Compile taxonomy tables, turning a bad one into a ConfigError that names the key."""
     try:
-        return taxonomy_from_dict(tables)
+        taxonomy = taxonomy_from_dict(tables)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    for table, members in (("topics", taxonomy.topics), ("entities", taxonomy.entities)):
+        for member in members:
+            entry = tables.get(table, {}).get(member.key)
+            if problem := _member_problem(member, isinstance(entry, dict) and "threshold" in entry):
+                raise ConfigError(f"{table}.{member.key}.{problem}")
+    return taxonomy
+
+
+def most_points(topic: Topic) -> float:
+    """Return the most rule points an article can earn for `topic` (its rules' weights times a
+    rule's most: MAX_HITS hits, each in the title, each worth DECAY of the one before)."""
+    return RULE_MOST * sum(rule.weight for rule in topic.rules)
+
+
+def _member_problem(member: Topic, written: bool) -> str:
+    """Say what is wrong with a compiled topic or entity ("label: ..."), or ""; `written`: the
+    file gives its threshold."""
+    if not member.label.strip():
+        return f"label: expected the name readers see, such as 'Economy', got {member.label!r}"
+    reach = most_points(member)
+    # A threshold no article can reach silences the topic for good; the model decides a model
+    # topic and never reads its threshold, so that one is left unchecked.
+    if member.threshold > reach and not member.model:
+        got = (
+            f"got {member.threshold:g}"
+            if written
+            else f"left out, so the default {member.threshold!r}"
+        )
+        return (
+            f"threshold: expected a number above 0 and at most {_down(reach)}, the most its "
+            f"{counted(len(member.rules), 'rule')} can earn (a rule at most {_down(RULE_MOST)}: "
+            f"{MAX_HITS} hits, each in the title), {got}"
+            + ("" if written else "; raise its rules' `weights`, or set a lower `threshold`")
+        )
+    return ""
+
+
+def _down(points: float) -> str:
+    """Show points to two decimals, rounded down: a maximum shown rounded up is no maximum."""
+    return f"{math.floor(points * 100) / 100:.2f}"
