@@ -10,11 +10,13 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from bot.app import poll_context
+from bot.app import poll_context, reconfigure
 from bot.ingest.poll import poll_source
+from scrapers import Link
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage import Store
@@ -111,3 +113,20 @@ def test_a_page_that_fails_its_re_read_waits_its_half_hour_like_any_other(
         steps = [(0, first), (20, broken), (40, {}), (50, {}), (60, {}), (65, {})]
         seen = _polls(sites, tmp_path, fork_server, steps)
     assert [hits for _, hits, _ in seen] == [1, 1, 2, 2, 2, 2]
+
+
+def test_a_reload_keeps_the_listings_of_sources_still_configured(tmp_path) -> None:
+    """A reload's new poll context keeps the listings last read (their 304 rechecks go on), but
+    not a removed source's."""
+    source = {"key": "ministry", "url": "http://127.0.0.1:9/press/", "link_pattern": "/press/"}
+    config = one_source_config(tmp_path / "archive.db", source)
+    store = Store.in_memory()
+    app = SimpleNamespace(
+        config=config, fetcher=None, store=store, relay=None, sender=None,
+        poll=poll_context(config, fetcher=None, store=store),
+    )  # fmt: skip
+    listed = (Link(url="http://127.0.0.1:9/press/1", canonical_url="http://127.0.0.1:9/press/1"),)
+    app.poll.listings.update(ministry=listed, removed=listed)
+    before = app.poll
+    reconfigure(app, config)
+    assert app.poll is not before and app.poll.listings == {"ministry": listed}
