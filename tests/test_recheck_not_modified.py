@@ -76,7 +76,8 @@ def _feed(base_url: str, listing_html: str) -> str:
     items = "".join(
         f"<item><title>Release {n}</title><link>{base_url}/press/{n}</link></item>" for n in numbers
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>M</title>{items}</channel></rss>'
+    channel = f"<channel><title>M</title>{items}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
 
 @pytest.mark.parametrize("kind", ["html", "feed"])
