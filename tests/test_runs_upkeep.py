@@ -9,11 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.config import load_config
 from bot.service.upkeep import keep_history, prune_runs
 from storage import RunRecord, RunStatus, Store
 from storage.history import pruning_alone
+from tests.support.inprocess import serve
+from tests.support.world import World, write_config
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+IA = "interaffairs-en"
 
 
 def _polls(store: Store, key: str, n: int, *, status: RunStatus = RunStatus.NOT_MODIFIED) -> None:
@@ -146,3 +150,33 @@ def test_the_service_s_upkeep_runs_at_start_and_ends_with_the_stop(store, caplog
     finally:
         logger.removeHandler(said)
     assert _count(store) == 30 and len(said.lines) == 1
+
+
+def test_service_run_starts_the_upkeep(tmp_path, caplog) -> None:
+    """`presswatch run`'s Service starts the upkeep beside its polls: its first pass deletes the
+    polls older than the days kept that the archive held as it started."""
+    with World(keys=(IA,)) as world:
+        path = write_config(tmp_path, world)
+        store = Store.open(load_config(path, environ={}).storage_path)
+        try:
+            now = datetime.now(UTC)
+            for days in range(40, 0, -1):  # a poll a day, the newest a day old
+                at = now - timedelta(days=days)
+                store.sources.record_run(RunRecord(IA, at, at, RunStatus.NOT_MODIFIED))
+        finally:
+            store.close()
+        said = _Said()
+        logger = logging.getLogger("bot.service.upkeep")
+        logger.addHandler(said)
+        caplog.set_level(logging.INFO, logger="bot.service.upkeep")
+
+        async def scenario(service) -> list[str]:
+            await asyncio.wait_for(said.passes.wait(), 10)
+            return [task.get_name() for task in asyncio.all_tasks() if not task.done()]
+
+        try:
+            running = serve(path, scenario)
+        finally:
+            logger.removeHandler(said)
+    assert "upkeep" in running
+    assert said.lines[0].startswith("runs upkeep: 10 polls older than 30 days deleted")
