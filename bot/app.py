@@ -155,12 +155,16 @@ def reconfigure(app: App, config: Config) -> None:
     app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
     waiting, said = app.poll.intake.missing, app.poll.selector_misses
+    # The listings last read stay due their 304 rechecks; a source gone takes its own along.
+    keys = {source.key for source in config.sources}
+    listings = {key: links for key, links in app.poll.listings.items() if key in keys}
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
     # A reload does not say again what the log said of a selector still missing (a changed one
     # is keyed by its new CSS text: said when it misses too).
     app.poll.intake.missing, app.poll.selector_misses = waiting, said
+    app.poll.listings = listings
     if app.relay is not None and app.sender is not None:
         app.relay = relay(
             config, store=app.store, sender=app.sender, counters=app.counters, fleet=app.fleet

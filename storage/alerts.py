@@ -109,11 +109,15 @@ class HealthState:
     newest_at: datetime | None = None  # the later of last_new_at and the newest publication time
 
 
-# When the source's current run of failed polls began (NULL if its last poll worked): the first
-# failed run after the last run that did not fail, index seeks however many runs the source kept
-# (m027/p024). Its polls are one after another, so its first failed run by id is its earliest.
-_FAILING_SINCE = f"""select started_at from runs where source_key = ? and status = ?
-    and id > coalesce(({LAST_WORKED}), 0) order by id limit 1"""
+# When the source's current run of failed polls began (NULL if its last poll worked): the
+# earliest start among the first failed runs after the last run that did not fail, index seeks
+# however many runs the source kept (m027/p024). Ids follow the order polls finish in, and polls
+# of one source can overlap (fleet workers on PostgreSQL): the streak's first start may be a
+# later id, though only of the few polls under way as its first finished.
+_OVERLAPPING = 8
+_FAILING_SINCE = f"""select min(started_at) from (select started_at from runs
+    where source_key = ? and status = ? and id > coalesce(({LAST_WORKED}), 0)
+    order by id limit {_OVERLAPPING}) as streak"""
 
 
 class SourceHealth:

@@ -7,10 +7,12 @@ a key was polled (storage/sources.py's archived_keys and noted)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from sqlite_utils import Database
 
+from .dialect import is_postgres
 from .records import RunStatus, iso
 from .transaction import immediate
 
@@ -19,6 +21,9 @@ from .transaction import immediate
 KEPT = timedelta(days=30)
 # Rows deleted per transaction: each holds the writer (the event loop's) a few milliseconds.
 BATCH = 2000
+# The session advisory lock of an upkeep pass on PostgreSQL, beside storage/postgres/fleet.py's
+# ("pw", 4): every worker of a fleet runs the pass, one at a time deletes.
+PRUNING = (0x7077, 4)
 
 # The statuses of a poll that did not fail, each sought alone in the (source_key, status, id)
 # index (m027/p024): a `status != ?` range there is a walk over every good poll the source kept.
@@ -55,3 +60,18 @@ def prune(db: Database, *, before: datetime, batch: int = BATCH) -> Iterator[int
                 yield deleted
             if deleted < batch:
                 break
+
+
+@contextmanager
+def pruning_alone(db: Database) -> Iterator[bool]:
+    """Yield whether this process may prune now: on PostgreSQL while it holds PRUNING (another
+    worker's pass under way: False), on SQLite always (one process writes)."""
+    if not is_postgres(db):
+        yield True
+        return
+    (held,) = db.execute("select pg_try_advisory_lock(?, ?)", list(PRUNING)).fetchone()
+    try:
+        yield bool(held)
+    finally:
+        if held:
+            db.execute("select pg_advisory_unlock(?, ?)", list(PRUNING))

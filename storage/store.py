@@ -330,7 +330,7 @@ class Store:
         )
 
     def mark_checked(self, article_id: int, *, now: datetime) -> None:
-        """Record that an article was re-read and found unchanged."""
+        """Record that an article was re-read (found unchanged, or its page failed to answer)."""
         with self.db.atomic():
             self.db["articles"].update(article_id, {"checked_at": iso(now)})
 

@@ -100,6 +100,16 @@ def test_failing_since_is_the_first_failure_after_the_last_poll_that_worked(stor
     assert store.health.read("never").failing_since == NOW
 
 
+def test_failing_since_is_the_streak_s_earliest_start_when_polls_overlapped(store) -> None:
+    """Two polls of one source overlapped and both failed, the later started finishing first (a
+    smaller id): the streak began when the earlier started."""
+    hour = timedelta(hours=1)
+    _history(store, "s", "o", start=NOW, every=hour)
+    _poll(store, "s", RunStatus.ERROR, NOW + 2 * hour)
+    _poll(store, "s", RunStatus.ERROR, NOW + hour)
+    assert store.health.read("s").failing_since == NOW + hour
+
+
 def test_upkeep_drops_old_runs_and_keeps_the_last_success_and_the_streak(store) -> None:
     """Rows older than the days kept go, in batches; a source's last poll that worked and its
     failures since stay however old; one that never worked keeps all; health reads the same."""

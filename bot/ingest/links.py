@@ -226,10 +226,13 @@ def due_for_recheck(
 
 
 def keep_listing(source: Source, links: tuple[Link, ...], ctx: PollContext) -> tuple[Link, ...]:
-    """Remember a listing page's links (returned) for the polls it answers 304 to: its articles
-    still fall due for their re-reads. Not a feed's: an unchanged feed's items are unchanged."""
+    """Remember a listing's links (returned) for the polls it answers 304 to: their articles
+    still fall due for their re-reads. Of a feed, only the items read from their own page."""
     if source.kind != "feed":
         ctx.listings[source.key] = links
+    elif source.fetch_pages:
+        # An item whose text the feed carries is read from it, unchanged while the feed is.
+        ctx.listings[source.key] = tuple(link for link in links if not link.content_html)
     return links
 
 

@@ -250,6 +250,9 @@ async def recheck_known(
             article = await read_article(source, by_key[key], rereading, ready=ready)
         except ScrapeError as exc:
             log.info("article %s %s: re-reading failed: %s", source.key, by_key[key].url, exc)
+            # Tried counts as checked: else a failing page is due again at every poll and keeps
+            # its slot, and the source's other articles are never re-read.
+            ctx.store.mark_checked(article_id, now=ctx.clock())
             continue
         decision = ctx.intake.decide_reread(
             source.key, article, article_id=article_id, stored_hash=stored_hash

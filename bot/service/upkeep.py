@@ -2,7 +2,12 @@
 
 Every poll adds a `runs` row (a 304 too): 2.5 million a year for 48 sources polled every 10
 minutes. Once an hour (and at start) the rows older than storage/history.py's KEPT go, a batch
-per transaction, the event loop free between batches for polls, /healthz and a stop."""
+per transaction, the event loop free between batches for polls, /healthz and a stop. On
+PostgreSQL one worker of a fleet at a time does it (history.pruning_alone).
+
+The archive is written from the event loop: an SQLite archive another process holds locked
+blocks the loop for one busy timeout (10 s, storage/store.py) and then fails the pass, which ends
+it until the next hour's."""
 
 from __future__ import annotations
 
@@ -13,11 +18,14 @@ from datetime import UTC, datetime, timedelta
 
 from bot.text.plural import counted
 from storage import Store
-from storage.history import KEPT, prune
+from storage.history import KEPT, prune, pruning_alone
 
 log = logging.getLogger(__name__)
 
 EVERY = 3600.0  # seconds between passes: an hour's polls are a few hundred rows
+# A failure the next pass may well not meet: said in one line, without a traceback.
+_PASSING = ("database is locked", "database is busy")
+_EVENT = {"event": "upkeep"}
 
 
 async def keep_history(
@@ -30,10 +38,7 @@ async def keep_history(
 ) -> None:
     """Run an upkeep pass at once and then every `every` seconds, until `stopping` is set."""
     while not stopping.is_set():
-        try:
-            await prune_runs(store, stopping, before=clock() - kept, kept=kept)
-        except Exception:  # noqa: BLE001 - upkeep must never stop the service; next pass retries
-            log.exception("runs upkeep failed; it is tried again in %gs", every)
+        await prune_runs(store, stopping, before=clock() - kept, kept=kept, every=every)
         try:
             async with asyncio.timeout(every):
                 await stopping.wait()
@@ -42,21 +47,46 @@ async def keep_history(
 
 
 async def prune_runs(
-    store: Store, stopping: asyncio.Event, *, before: datetime, kept: timedelta = KEPT
+    store: Store,
+    stopping: asyncio.Event,
+    *,
+    before: datetime,
+    kept: timedelta = KEPT,
+    every: float = EVERY,
 ) -> int:
     """Delete the runs rows older than `before` a batch at a time (a stop ends the pass between
-    batches); log the count once; return it."""
-    deleted = 0
-    for batch in prune(store.db, before=before):
-        deleted += batch
-        if stopping.is_set():
-            break
-        await asyncio.sleep(0)  # yield the loop between batches: polls and /healthz go on
-    log.info(
-        "runs upkeep: %s older than %s deleted (each source keeps its last poll that worked "
+    batches); log the count once, a failure too (the next pass retries); return the count."""
+    deleted, stopped = 0, False
+    try:
+        with pruning_alone(store.db) as mine:
+            if not mine:
+                log.debug("runs upkeep: another worker's pass is under way", extra=_EVENT)
+                return 0
+            for batch in prune(store.db, before=before):
+                deleted += batch
+                if stopping.is_set():
+                    stopped = True
+                    break
+                await asyncio.sleep(0)  # yield the loop between batches: polls and /healthz go on
+    except Exception as exc:  # noqa: BLE001 - upkeep must never stop the service
+        expected = any(text in str(exc) for text in _PASSING)
+        log.log(
+            logging.WARNING if expected else logging.ERROR,
+            "runs upkeep failed after %s deleted: %s; tried again in %gs",
+            counted(deleted, "poll"),
+            exc,
+            every,
+            exc_info=None if expected else exc,
+            extra=_EVENT,
+        )
+        return deleted
+    log.log(
+        logging.INFO if deleted else logging.DEBUG,  # an hourly "0 deleted" says nothing
+        "runs upkeep: %s older than %s deleted%s (each source keeps its last poll that worked "
         "and the failed polls since)",
         counted(deleted, "poll"),
         f"{kept.days} days" if kept.days else f"{kept.total_seconds():g}s",
-        extra={"event": "upkeep"},
+        "; stopped before the end by the service's stop" if stopped else "",
+        extra=_EVENT,
     )
     return deleted

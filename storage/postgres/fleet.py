@@ -23,6 +23,7 @@ from .database import PgDatabase
 BOT = "bot"  # send_pace's key for the per-bot limit (chat keys are "chat:<id>")
 TAKE_OVER = (0x7077, 2)  # the advisory lock of the look for dead workers' jobs ("pw", 2)
 DISPATCHING = (0x7077, 3)  # the advisory lock of the dispatcher's look for due sources and defer
+# (0x7077, 4): storage/history.py's PRUNING, the runs upkeep's (one worker's pass at a time)
 _NOW = "extract(epoch from clock_timestamp())::float8"
 
 
