@@ -33,6 +33,9 @@ def _message(lines: list[str]) -> list[str]:
             "control or non-ASCII characters), got 'бот/1'",
         ),
         (f'user_agent = "{"x" * 513}"', "expected at most 512 characters, got 513"),
+        # h11 refuses such a value on every request, which read as "connection failed".
+        ('user_agent = "x "', "expected no space or tab at either end, got 'x '"),
+        (r'user_agent = "\tx"', "expected no space or tab at either end, got '\\tx'"),
         (
             'user_agent = ""',
             "expected a name and a contact such as 'presswatch/0.1 (+https://example.org/contact)', "

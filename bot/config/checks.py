@@ -81,8 +81,8 @@ def web_url(value: str) -> bool:
     return True
 
 
-def header_value(value: str) -> bool:
-    """Accept an HTTP header's value: printable ASCII or tabs on one line, at most 512."""
+def user_agent(value: str) -> bool:
+    """Accept a User-Agent: printable ASCII or tabs on one line, trimmed, at most 512."""
     # A CR, LF or other control character is refused by the HTTP client on every request, which
     # then reads as the site's failure ("connection failed"), never as the config's; non-ASCII
     # cannot be encoded at all.
@@ -96,6 +96,8 @@ def header_value(value: str) -> bool:
             "expected printable ASCII on one line, as an HTTP header holds (no line breaks, "
             f"control or non-ASCII characters), got {value[:80]!r}"
         )
+    if value != value.strip(" \t"):  # h11 refuses a header value with a space or tab at either end
+        raise ValueError(f"expected no space or tab at either end, got {value[:80]!r}")
     if len(value) > _MAX_HEADER:
         raise ValueError(f"expected at most {_MAX_HEADER} characters, got {len(value):,}")
     return True

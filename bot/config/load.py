@@ -23,11 +23,11 @@ from bot.config.checks import (
     chat_id,
     database_url,
     filled,
-    header_value,
     key_name,
     keyword,
     language_code,
     regular_file_head,
+    user_agent,
     web_url,
     zone,
 )
@@ -211,7 +211,7 @@ def _storage(t: Table, folder: Path, in_use: Path | None) -> tuple:
 def _fetch_policy(t: Table):
     """Read [fetch]."""
     values = present(
-        user_agent=t.get("user_agent", str, check=header_value),
+        user_agent=t.get("user_agent", str, check=user_agent),
         timeout=t.get("timeout", float, check=within(0.1, 600)),
         min_delay_per_host=t.get("min_delay_per_host", float, check=within(0, 3600)),
         allow_private_addresses=t.get("allow_private_addresses", bool),
