@@ -121,7 +121,7 @@ def test_run_refuses_a_pipe_saying_why(capsys, restore_logging) -> None:
     assert (status, capsys.readouterr().err.splitlines()) == (
         2,
         [
-            f"presswatch: config error: {path} is a named pipe (FIFO): expected a TOML file (run "
+            f"presswatch: config error: {path} is a pipe: expected a TOML file (run "
             "reads its config again at each reload, which a pipe cannot give twice)"
         ],
     )

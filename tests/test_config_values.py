@@ -217,7 +217,7 @@ def test_a_template_file_that_is_no_regular_file_is_refused_without_reading_it(
     target = {"device": Path("/dev/zero"), "fifo": tmp_path / "post.fifo", "folder": tmp_path}[kind]
     if kind == "fifo":
         os.mkfifo(target)
-    what = {"device": "a device", "fifo": "a named pipe (FIFO)", "folder": "a folder"}[kind]
+    what = {"device": "a device", "fifo": "a pipe", "folder": "a folder"}[kind]
     path = tmp_path / "presswatch.toml"
     path.write_text(config_text({"channels[0]": f'template_file = "{target}"'}), encoding="utf-8")
     try:

@@ -36,11 +36,13 @@ _PROBE_LENGTH = 48
 _PROBE_CHARS = "a1 /-._:?=&%#"
 _PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
 _SQLITE_HEADER = b"SQLite format 3\x00"
+# What a file given as `<(…)` is: load_config adds why `run` refuses one.
+PIPE = "a pipe"
 _KINDS = {
     stat.S_IFDIR: "a folder",
     stat.S_IFCHR: "a device",
     stat.S_IFBLK: "a device",
-    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFIFO: PIPE,
     stat.S_IFSOCK: "a socket",
 }
 # Selectors of type, class, id, attribute and combinators only, written in ASCII: every one is

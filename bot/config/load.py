@@ -18,6 +18,7 @@ from pathlib import Path
 
 from bot.config.checks import (
     DATABASE_PASSWORD_ENV,
+    PIPE,
     archive,
     bot_token,
     chat_id,
@@ -98,7 +99,7 @@ def load_config(
     try:
         raw = regular_file_head(path, _MOST_BYTES + 1, pipe=pipe)
         if isinstance(raw, str):  # /dev/zero would be read for ever
-            why = _ONE_READ if raw.startswith("a named pipe") else ""
+            why = _ONE_READ if raw == PIPE else ""
             raise ConfigError(f"{path} is {raw}: expected a TOML file{why}")
         if not raw and not path.is_file():  # a pipe nobody writes to, or one read already
             raise ConfigError(f"{path}: a pipe that gave nothing: expected a TOML file")

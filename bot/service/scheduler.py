@@ -201,8 +201,9 @@ class Service(PollJobs):
         async with self._reloading:
             old = self.app.config
             try:
+                # A reload reads the file again, which a pipe cannot give twice.
                 new = await asyncio.to_thread(
-                    load_config, old.path, archive_in_use=old.storage_path
+                    load_config, old.path, archive_in_use=old.storage_path, pipe=False
                 )
             except ConfigError as exc:
                 log.error("reload refused, the running config stays: %s", exc)
