@@ -22,6 +22,12 @@ class Selectors:
     body: str | None = None
     remove: tuple[str, ...] = ()
 
+    def css_of(self, name: str) -> str:
+        """Return the CSS text of the one-element selector `name` ("" where unset or unknown)."""
+        # A stored note may name a selector of an older config; `remove` is a list, never one.
+        value = getattr(self, name, None) if name != "remove" else None
+        return value if isinstance(value, str) else ""
+
 
 @dataclass(frozen=True, slots=True)
 class Source:

@@ -27,6 +27,13 @@ def test_pick_names_the_selectors_that_matched_nothing_in_declared_order() -> No
     assert pick(PAGE, Selectors()).missed == ()
 
 
+def test_css_of_gives_a_one_element_selectors_text_or_nothing() -> None:
+    # A stored note may name a selector an older config had; `remove` is a list of several.
+    selectors = Selectors(title="h1", remove=("nav",))
+    names = ("title", "body", "remove", "gone")
+    assert [selectors.css_of(name) for name in names] == ["h1", "", "", ""]
+
+
 def test_an_element_found_empty_is_no_miss() -> None:
     page = "<html><body><h1>Talks</h1><span class='by'></span></body></html>"
     assert pick(page, Selectors(author="span.by")).missed == ()

@@ -104,9 +104,11 @@ class SelectorMisses:
         mine = self._said.setdefault(source.key, {})
         for name, said in mine.items():
             said.matched = said.matched or name not in missed
-        fresh = tuple(name for name in missed if _due(mine.get(name), _css(source, name), now))
+        fresh = tuple(
+            name for name in missed if _due(mine.get(name), source.selectors.css_of(name), now)
+        )
         for name in fresh:
-            mine[name] = _Said(_css(source, name), now)
+            mine[name] = _Said(source.selectors.css_of(name), now)
             log.warning(
                 "%s: selectors.%s matched nothing on %s; %s (said again only after it matched"
                 " and an hour passed)",
@@ -120,7 +122,7 @@ class SelectorMisses:
     def _see(self, source: Source, missed: tuple[str, ...], *, now: datetime) -> None:
         """Keep one page's outcome for each of the source's set selectors, for its poll's `keep`."""
         outcome = tuple(
-            (name, css, name in missed) for name in _NAMES if (css := _css(source, name))
+            (name, css, name in missed) for name in _NAMES if (css := source.selectors.css_of(name))
         )
         pages = self._pages.setdefault(source.key, [])
         while pages and now - pages[0].at >= _FORGET_AFTER:
@@ -135,12 +137,12 @@ class SelectorMisses:
         pages = [page for page in self._pages.pop(source.key, []) if page.at >= started]
         if not pages:
             return known  # no new page read: nothing learned, and nothing to write from memory
-        before = {m.name: m for m in known if m.css == _css(source, m.name)}
+        before = {m.name: m for m in known if m.css == source.selectors.css_of(m.name)}
         runs = self._runs.setdefault(source.key, {})
         for name, run in list(runs.items()):
             # Another selector now (a reload), or its note was cleared since by another worker
             # (a page matched there) or by hand: the run starts anew.
-            if run.css != _css(source, name) or (run.stored and name not in before):
+            if run.css != source.selectors.css_of(name) or (run.stored and name not in before):
                 del runs[name]
         matched = _fold(pages, runs, source)
         standing = []
@@ -176,7 +178,7 @@ def _fold(pages: list[_Page], runs: dict[str, _Run], source: Source) -> set[str]
     matched = set()
     for page in pages:
         for name, css, missed in page.missed:
-            if css != _css(source, name):
+            if css != source.selectors.css_of(name):
                 continue  # read with a CSS text a reload changed since: another selector
             if not missed:
                 runs.pop(name, None)
@@ -193,11 +195,6 @@ def _due(said: _Said | None, css: str, now: datetime) -> bool:
     if said is None or said.css != css:
         return True
     return said.matched and now - said.at >= SAY_AGAIN_AFTER
-
-
-def _css(source: Source, name: str) -> str:
-    """Return the CSS text of the source's selector `name` ("" where it is unset)."""
-    return getattr(source.selectors, name, None) or ""
 
 
 def instead(name: str) -> str:

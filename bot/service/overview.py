@@ -60,7 +60,7 @@ def selectors_missing(source: Source, row: SourceState, *, say: Say = _english) 
             when=when(m.since),
         )
         for m in row.selectors_missed
-        if m.css == (getattr(source.selectors, m.name, None) or "")
+        if m.css == source.selectors.css_of(m.name)
     )
 
 
