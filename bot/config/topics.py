@@ -13,13 +13,11 @@ from functools import cache
 from importlib import resources
 
 from bot.config.fields import ConfigError
-from bot.text.classify import DECAY, MAX_HITS, TITLE_HIT, Taxonomy, taxonomy_from_dict
+from bot.text.classify import MAX_HITS, RULE_MOST, Taxonomy, taxonomy_from_dict
 from bot.text.plural import counted
 from bot.text.taxonomy import Topic
 
 DEFAULT_TAXONOMY = "default_taxonomy.toml"  # in the bot.text package
-# The most points one rule of weight 1 can give an article (bot/text/classify.py's _hits_value).
-RULE_MOST = sum(TITLE_HIT * DECAY**i for i in range(MAX_HITS))
 
 
 def taxonomy_from_config(data: dict) -> Taxonomy:

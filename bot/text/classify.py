@@ -188,6 +188,10 @@ def _vetoed(topic: Topic, title: Text, body: Text) -> bool:
     return any(_count(rule, title) or _count(rule, body) for rule in topic.exclude)
 
 
+# The most points one rule of weight 1 can give an article: _hits_value of MAX_HITS title hits.
+RULE_MOST = sum(TITLE_HIT * DECAY**i for i in range(MAX_HITS))
+
+
 def _hits_value(rule: Rule, title: Text, body: Text) -> float:
     """Value a rule's hits with diminishing returns, title hits first."""
     # Repetition is evidence, but a word said ten times is not ten topics' worth.
