@@ -49,10 +49,19 @@ def test_a_pass_deletes_the_old_polls_and_says_how_many_once(store, caplog) -> N
     """Polls older than the days kept go; the pass logs one line with the count."""
     _polls(store, "s", 45)
     caplog.set_level(logging.INFO, logger="bot.service.upkeep")
-    deleted = asyncio.run(prune_runs(store, asyncio.Event(), before=NOW - timedelta(days=30)))
+    deleted = asyncio.run(prune_runs(store, asyncio.Event(), now=NOW))
     assert deleted == 15 and _count(store) == 30
     lines = [r.getMessage() for r in caplog.records if r.name == "bot.service.upkeep"]
     assert len(lines) == 1 and lines[0].startswith("runs upkeep: 15 polls older than 30 days")
+
+
+def test_one_day_kept_is_said_in_the_singular(store, caplog) -> None:
+    """The line says "1 day", not "1 days"."""
+    _polls(store, "s", 3)
+    caplog.set_level(logging.INFO, logger="bot.service.upkeep")
+    assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW, kept=timedelta(days=1))) == 2
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "bot.service.upkeep"]
+    assert line.startswith("runs upkeep: 2 polls older than 1 day deleted")
 
 
 def test_a_stop_ends_the_pass_between_batches(store, caplog) -> None:
@@ -62,7 +71,7 @@ def test_a_stop_ends_the_pass_between_batches(store, caplog) -> None:
     stopping = asyncio.Event()
     stopping.set()
     caplog.set_level(logging.INFO, logger="bot.service.upkeep")
-    deleted = asyncio.run(prune_runs(store, stopping, before=NOW - timedelta(days=30)))
+    deleted = asyncio.run(prune_runs(store, stopping, now=NOW))
     assert deleted == 2000 and _count(store) == 130
     assert [r.getMessage() for r in caplog.records if "stopped before the end" in r.getMessage()]
 
@@ -71,7 +80,7 @@ def test_a_pass_with_nothing_to_delete_is_said_at_debug_only(store, caplog) -> N
     """An hourly "0 polls deleted" says nothing at INFO."""
     _polls(store, "s", 10)
     caplog.set_level(logging.DEBUG, logger="bot.service.upkeep")
-    assert asyncio.run(prune_runs(store, asyncio.Event(), before=NOW - timedelta(days=30))) == 0
+    assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW)) == 0
     assert [r.levelno for r in caplog.records if r.name == "bot.service.upkeep"] == [logging.DEBUG]
 
 
@@ -84,7 +93,7 @@ def test_a_failed_pass_says_what_it_deleted_before_it_failed(store, caplog, monk
 
     monkeypatch.setattr("bot.service.upkeep.prune", failing)
     caplog.set_level(logging.INFO, logger="bot.service.upkeep")
-    assert asyncio.run(prune_runs(store, asyncio.Event(), before=NOW)) == 5
+    assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW, kept=timedelta(0))) == 5
     (said,) = [r for r in caplog.records if r.name == "bot.service.upkeep"]
     assert said.levelno == logging.ERROR and said.exc_info  # unexpected: its traceback
     assert said.getMessage().startswith("runs upkeep failed after 5 polls deleted: disk I/O")
@@ -100,8 +109,7 @@ def test_a_locked_sqlite_archive_fails_the_pass_in_one_line(tmp_path, caplog) ->
         store.db.conn.execute("pragma busy_timeout = 50")  # not the 10 s a service waits
         other.execute("begin immediate")
         caplog.set_level(logging.INFO, logger="bot.service.upkeep")
-        before = NOW - timedelta(days=30)
-        assert asyncio.run(prune_runs(store, asyncio.Event(), before=before)) == 0
+        assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW)) == 0
         other.rollback()
         assert _count(store) == 40
     finally:
@@ -119,12 +127,11 @@ def test_one_worker_of_a_fleet_runs_the_pass_at_a_time(postgres_archive) -> None
     store, other = postgres_archive.open(), postgres_archive.open()
     try:
         _polls(store, "s", 40)
-        before = NOW - timedelta(days=30)
         with pruning_alone(other.db) as held:
             assert held
-            assert asyncio.run(prune_runs(store, asyncio.Event(), before=before)) == 0
+            assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW)) == 0
             assert _count(store) == 40
-        assert asyncio.run(prune_runs(store, asyncio.Event(), before=before)) == 10
+        assert asyncio.run(prune_runs(store, asyncio.Event(), now=NOW)) == 10
     finally:
         other.close()
         store.close()

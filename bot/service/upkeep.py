@@ -38,7 +38,7 @@ async def keep_history(
 ) -> None:
     """Run an upkeep pass at once and then every `every` seconds, until `stopping` is set."""
     while not stopping.is_set():
-        await prune_runs(store, stopping, before=clock() - kept, kept=kept, every=every)
+        await prune_runs(store, stopping, now=clock(), kept=kept, every=every)
         try:
             async with asyncio.timeout(every):
                 await stopping.wait()
@@ -50,19 +50,19 @@ async def prune_runs(
     store: Store,
     stopping: asyncio.Event,
     *,
-    before: datetime,
+    now: datetime,
     kept: timedelta = KEPT,
     every: float = EVERY,
 ) -> int:
-    """Delete the runs rows older than `before` a batch at a time (a stop ends the pass between
-    batches); log the count once, a failure too (the next pass retries); return the count."""
+    """Delete the runs rows older than `kept` before `now` a batch at a time (a stop ends the pass
+    between batches); log the count once, a failure too (the next pass retries); return it."""
     deleted, stopped = 0, False
     try:
         with pruning_alone(store.db) as mine:
             if not mine:
                 log.debug("runs upkeep: another worker's pass is under way", extra=_EVENT)
                 return 0
-            for batch in prune(store.db, before=before):
+            for batch in prune(store.db, before=now - kept):
                 deleted += batch
                 if stopping.is_set():
                     stopped = True
@@ -85,7 +85,9 @@ async def prune_runs(
         "runs upkeep: %s older than %s deleted%s (each source keeps its last poll that worked "
         "and the failed polls since)",
         counted(deleted, "poll"),
-        f"{kept.days} days" if kept.days else f"{kept.total_seconds():g}s",
+        counted(kept.days, "day")
+        if kept == timedelta(days=kept.days)
+        else f"{kept.total_seconds():g}s",
         "; stopped before the end by the service's stop" if stopped else "",
         extra=_EVENT,
     )
