@@ -167,8 +167,10 @@ def test_service_run_starts_the_upkeep(tmp_path, caplog) -> None:
         store = Store.open(load_config(path, environ={}).storage_path)
         try:
             now = datetime.now(UTC)
-            for days in range(40, 0, -1):  # a poll a day, the newest a day old
-                at = now - timedelta(days=days)
+            # A poll a day, the newest half a day old: none at exactly the days kept, which the
+            # service's clock, read a moment later, found 11 older than 30 days now and then.
+            for days in range(40, 0, -1):
+                at = now - timedelta(days=days) + timedelta(hours=12)
                 store.sources.record_run(RunRecord(IA, at, at, RunStatus.NOT_MODIFIED))
         finally:
             store.close()
