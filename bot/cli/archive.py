@@ -8,7 +8,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
@@ -24,7 +24,9 @@ from bot.cli.common import (
     csv_bom,
     day,
     file_name,
+    language,
     local_days,
+    named,
     query_text,
     terminal_width,
     whole,
@@ -33,10 +35,8 @@ from bot.cli.counts import stats_text, with_silent
 from bot.cli.hits import print_hits
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, UnknownSource, load_config
-from bot.config.checks import LANGUAGE_TAG
 from bot.config.model import unknown_name
 from bot.text.taxonomy import find_topic
-from scrapers.language import primary_code
 from scrapers.normalize import without_trackers
 from storage.facets import Absent, absent, held, published_span
 from storage.lock import StorageError
@@ -66,19 +66,17 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         '-russia), -"a phrase" the phrase; none, with a filter, lists the newest '
         "(presswatch search --source tass-ru)",
     )
-    sub.add_argument(
-        "--source", type=_named("a source key"), metavar="KEY", help="only this source"
-    )
+    sub.add_argument("--source", type=named("a source key"), metavar="KEY", help="only this source")
     sub.add_argument(
         "--topic",
-        type=_named("a topic"),
+        type=named("a topic"),
         metavar="TOPIC",
         help="only articles with this topic or entity: its key, a label or a hashtag "
         "(peacekeeping, Миротворчество)",
     )
     sub.add_argument(
         "--lang",
-        type=_language,
+        type=language,
         metavar="CODE",
         help='only this language ("en", "ru", …; "EN" and "en-US" are "en")',
     )
@@ -98,25 +96,6 @@ def _args_search(sub: argparse.ArgumentParser) -> None:
         "give each hit's url as posts link it and raw_url as archived",
     )
     bom_flag(sub, example="presswatch search ОДКБ --format csv --bom > hits.csv")
-
-
-def _named(what: str) -> Callable[[str], str]:
-    """Return an argparse type for a filter's value: a blank one (`--source "$KEY"` with KEY
-    unset) would filter nothing, silently."""
-
-    def parse(text: str) -> str:
-        if not text.strip():
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return text.strip()
-
-    return parse
-
-
-def _language(text: str) -> str:
-    """Parse --lang as articles keep their language: the code alone, lower case."""
-    if not LANGUAGE_TAG.fullmatch(text.strip()):  # 'english' found nothing, and said only that
-        raise argparse.ArgumentTypeError(f"expected a language code (en, ru, …), got {text!r}")
-    return primary_code(text)
 
 
 def _cmd_search(args: argparse.Namespace) -> int:

@@ -25,7 +25,9 @@ from zoneinfo import ZoneInfo
 if TYPE_CHECKING:
     from scrapers import Source
 
+from bot.config.checks import LANGUAGE_TAG
 from bot.config.fields import listen_address
+from scrapers.language import primary_code
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 # `run` cannot start here as configured (`[service] http` taken, an SQLite archive it cannot
@@ -152,6 +154,26 @@ def file_name(text: str) -> Path:
         shown = f"{text!r} (a folder)" if text.strip() else repr(text)
         raise argparse.ArgumentTypeError(f"expected a file name, got {shown}")
     return path
+
+
+def named(what: str) -> Callable[[str], str]:
+    """Return an argparse type for a filter's value: a blank one (`--source "$KEY"` with KEY
+    unset) would filter nothing, silently."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return text.strip()
+
+    return parse
+
+
+def language(text: str) -> str:
+    """Parse --lang as articles keep their language: the code alone, lower case."""
+    # A language's name ('english') is refused: as a filter it matched no article, silently.
+    if not LANGUAGE_TAG.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a language code (en, ru, …), got {text!r}")
+    return primary_code(text)
 
 
 def local_days(midnight: datetime, sources: Iterable[Source]) -> dict[str, datetime]:
