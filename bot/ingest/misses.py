@@ -58,7 +58,7 @@ class _Page:
     text then and whether it matched nothing."""
 
     at: datetime
-    missed: tuple[tuple[str, str, bool], ...]
+    outcomes: tuple[tuple[str, str, bool], ...]
 
 
 @dataclass(slots=True)
@@ -99,7 +99,8 @@ class SelectorMisses:
         self, source: Source, url: str, missed: tuple[str, ...], *, now: datetime
     ) -> tuple[str, ...]:
         """Log the selectors in `missed` (on the page at `url`, read at `now`) that are due by the
-        module's rule; return them. A said one not in `missed` matched here (or was unset)."""
+        module's rule; return them. A said one not in `missed` matched here (or was unset). The
+        page's outcome, matches too, is kept for its poll's `keep`."""
         self._see(source, missed, now=now)
         mine = self._said.setdefault(source.key, {})
         for name, said in mine.items():
@@ -177,7 +178,7 @@ def _fold(pages: list[_Page], runs: dict[str, _Run], source: Source) -> set[str]
     selectors a page matched."""
     matched = set()
     for page in pages:
-        for name, css, missed in page.missed:
+        for name, css, missed in page.outcomes:
             if css != source.selectors.css_of(name):
                 continue  # read with a CSS text a reload changed since: another selector
             if not missed:
