@@ -242,8 +242,12 @@ def test_the_chat_s_status_notes_it_in_the_reader_s_language() -> None:
     )
     source = Source(key="x", url="https://x.example/", selectors=Selectors(body="div.story"))
     snapshot = Snapshot(sources={"x": row})
-    [english] = status_lines(snapshot, sources=["x"], channels=[], read={"x": source}, lang=EN)
-    [russian] = status_lines(snapshot, sources=["x"], channels=[], read={"x": source}, lang=RU)
+    [english] = status_lines(
+        snapshot, sources=["x"], channels=[], configured={"x": source}, lang=EN
+    )
+    [russian] = status_lines(
+        snapshot, sources=["x"], channels=[], configured={"x": source}, lang=RU
+    )
     assert english.endswith("; selectors.body matched nothing since 2026-11-28 09:00 UTC")
     assert russian.endswith("; selectors.body ничего не находит с 2026-11-28 09:00 UTC")
 

@@ -260,7 +260,7 @@ class Commands:
             sources=keys,
             channels=[c.name for c in self.config.channels],
             missed=missed,
-            read={s.key: s for s in self.config.sources},
+            configured={s.key: s for s in self.config.sources},
             lang=who.reads,
         )
         return status_text(lines, who.reads)

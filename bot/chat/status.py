@@ -35,11 +35,11 @@ def status_lines(
     sources: Sequence[str],
     channels: Sequence[str],
     missed: dict[str, float] | None = None,
-    read: Mapping[str, Source] | None = None,
+    configured: Mapping[str, Source] | None = None,
     lang: str,
 ) -> list[str]:
     """Return one short line per source and per channel; `missed` counts missed or skipped polls,
-    `read` is each source's config (its selectors that match nothing are noted)."""
+    `configured` is each source's config (its selectors that match nothing are noted)."""
     lines = []
     in_lang = {"say": functools.partial(say, lang), "count": functools.partial(count_of, lang)}
     for key in sources:
@@ -53,7 +53,7 @@ def status_lines(
         )
         # A paused source's state says it already: only a failing one gets a note.
         extra = failing(row, **in_lang) or success
-        source = (read or {}).get(key)
+        source = (configured or {}).get(key)
         if source is not None and (lost := selectors_missing(source, row, say=in_lang["say"])):
             extra += f"; {lost}"
         late = (missed or {}).get(key)
