@@ -13,6 +13,7 @@ import pytest
 
 from bot.cli.main import main
 from bot.config import ConfigError, load_config
+from bot.config.checks import is_loopback_host
 from tests.support.cli import presswatch
 from tests.support.configs import config_text, run_sources
 
@@ -32,6 +33,25 @@ def test_a_site_polled_under_a_minute_is_polled_every_minute_with_a_warning(tmp_
         "1m: a site on the network is polled at most once a minute (intervals under a minute are "
         "for a test server on this machine: localhost, 127.0.0.1, [::1])",
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("localhost", True),
+        ("ip6-localhost", True),
+        ("api.localhost", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("LOCALHOST", True),
+        ("localhost.example", False),
+        ("10.0.0.1", False),
+        ("::2", False),
+    ],
+)
+def test_one_loopback_test_serves_the_interval_floor_and_status(host, loopback) -> None:
+    # The floor's and status's tests were two, and knew different names.
+    assert is_loopback_host(host) is loopback
 
 
 def test_a_digest_under_a_minute_is_sent_every_minute_with_a_warning(tmp_path) -> None:

@@ -21,6 +21,7 @@ import sqlite3
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
 from bot.config import Config, load_config
+from bot.config.checks import is_loopback_host
 from bot.config.fields import authority
 from bot.service.address import reachable
 from bot.service.overview import items_left_out, note, selectors_missing, when
@@ -215,9 +216,6 @@ def _ask_all(config: Config, addresses: list[tuple[str, int]]) -> list[tuple[str
         return list(pool.map(lambda http: _ask_service(config, http), addresses))
 
 
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
-
-
 def _host(http: str) -> str:
     """Return the host of a recorded "host:port" address, without an IPv6 address's brackets."""
     return http.rpartition(":")[0].strip("[]")
@@ -225,14 +223,10 @@ def _host(http: str) -> str:
 
 def _elsewhere_on_loopback(worker: str, host: str) -> bool:
     """Return True for a worker ("host:pid") of another machine that serves on a loopback address."""
-    import ipaddress  # noqa: PLC0415 - only a PostgreSQL status asking its workers needs it
-    import socket  # noqa: PLC0415
+    import socket  # noqa: PLC0415 - only a PostgreSQL status asking its workers needs it
 
-    try:
-        loopback = host.lower() in _LOOPBACK_NAMES or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name of no loopback: reachable from here, as recorded
-        return False
-    return loopback and worker.rpartition(":")[0] != socket.gethostname()
+    # A host name of no loopback is reachable from here, as recorded.
+    return is_loopback_host(host) and worker.rpartition(":")[0] != socket.gethostname()
 
 
 def _ask_service(config: Config, http: tuple[str, int] | None) -> tuple[str, list[str], bool]:

@@ -11,6 +11,7 @@ command may be a pipe, read once), and only so far.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -35,6 +36,8 @@ _PROBE_SECONDS = 0.2
 _PROBE_LENGTH = 48
 _PROBE_CHARS = "a1 /-._:?=&%#"
 _PSEUDO_FILESYSTEMS = ("proc", "sys", "dev")
+# The names /etc/hosts gives the loopback addresses on common systems (RFC 6761: *.localhost).
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 _SQLITE_HEADER = b"SQLite format 3\x00"
 # What a file given as `<(…)` is: load_config adds why `run` refuses one.
 PIPE = "a pipe"
@@ -81,6 +84,17 @@ def web_url(value: str) -> bool:
     if not host:
         raise ValueError(f"the URL has no host: {value!r}")
     return True
+
+
+def is_loopback_host(host: str) -> bool:
+    """Tell whether a host (a name, or an address without brackets) is this machine's loopback."""
+    host = host.lower()
+    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def user_agent(value: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
@@ -11,6 +10,7 @@ from bot.config.checks import (
     css,
     filled,
     flexible_pattern,
+    is_loopback_host,
     key_name,
     language_tag,
     pattern,
@@ -103,7 +103,7 @@ def _too_often(t: Table, url: str | None, every: int | None, written: object) ->
     if url is None or every is None or every >= MIN_EVERY:
         return False
     host = urlsplit(url).hostname or ""
-    if _loopback(host):
+    if is_loopback_host(host):
         return False
     t.warn(
         "every",
@@ -112,16 +112,6 @@ def _too_often(t: Table, url: str | None, every: int | None, written: object) ->
         "server on this machine: localhost, 127.0.0.1, [::1])",
     )
     return True
-
-
-def _loopback(host: str) -> bool:
-    """Tell whether a URL's host is this machine (a name, or an address of the loopback net)."""
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _dateline(value: str) -> bool:
