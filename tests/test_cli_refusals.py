@@ -43,7 +43,7 @@ def test_outbox_states_are_offered_as_typed(capsys) -> None:
         (["list", "5"], "list takes no row ids (5): say what to do, 'outbox retry 5' or 'outbox drop 5'"),
         (["list", "5", "7"], "list takes no row ids (5 7): say what to do, 'outbox retry 5 7' or 'outbox drop 5 7'"),
         (["--all-failed"], "list takes no --all-failed: it goes with retry, 'outbox retry --all-failed'"),
-        (["retry", "5", "--state", "failed"], "--state goes with the list, not with retry"),
+        (["retry", "5", "--state", "failed"], "--state goes with `outbox list`, not with retry"),
     ],
 )  # fmt: skip
 def test_outbox_rows_without_an_action_are_refused_not_listed(

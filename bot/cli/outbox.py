@@ -88,7 +88,7 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
             f"'outbox drop {ids}'"
         )
     if args.action != "list" and args.state:
-        return _usage(f"--state goes with the list, not with {args.action}")
+        return _usage(f"--state goes with `outbox list`, not with {args.action}")
     config = load_config(args.config)
     if args.action == "list":
         return _list(config, states=tuple(args.state or _LISTED))

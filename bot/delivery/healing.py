@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 
 
 class Healing:
-    """Send a job's message, and again as text, plain or shorter when Telegram refuses it."""
+    """Send a job's message, and again as text, plain or shorter when Telegram refuses it.
+
+    Alerts are sent with `attempt` alone: an operator's alert is short plain text, nothing to heal.
+    """
 
     def __init__(
         self,
@@ -45,7 +48,9 @@ class Healing:
         self._probing, self._clock = probing, clock
 
     async def send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
-        """Send, healing content errors: text for a refused photo or markup, shorter if too long."""
+        """Send, healing content errors: text for a refused photo or markup, shorter if too long.
+
+        `after` is the chat's last message id before this send, what a probe looks past."""
         outcome = await self.attempt(message)
         if isinstance(outcome, PhotoRefused):
             # Nothing was posted: the same row goes out as a text post, recorded as such first.
@@ -78,7 +83,8 @@ class Healing:
     ) -> Outcome:
         """Call the sender; an unexpected error may have happened after sending, so it is uncertain.
 
-        A second attempt of a job (a healed text) first records what a probe would look for now.
+        A second attempt of a job (a healed text) first records what a probe would look for now:
+        a post past `after`, the chat's last message id before this send.
         """
         if job is not None and self._probing:
             ids = [item.id for item in job.items]
