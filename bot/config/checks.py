@@ -327,17 +327,17 @@ def regular_file_head(path: Path, size: int, *, pipe: bool = False) -> bytes | s
     `<(cat x)` or /dev/stdin), or what else it is ("a folder", "a device")."""
     # Looked at before it is opened (opening some devices does something), and again on the
     # descriptor, opened without blocking: a FIFO's open waits for a writer, /dev/zero never ends.
-    if (kind := _other(os.stat(path).st_mode, pipe)) and kind != "pipe":
+    if (kind := _not_regular(os.stat(path).st_mode, pipe)) and kind != "pipe":
         return kind
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as file:
-        if (kind := _other(os.fstat(fd).st_mode, pipe)) == "pipe":
+        if (kind := _not_regular(os.fstat(fd).st_mode, pipe)) == "pipe":
             # Open now, so a read waits for the writer's text, and ends at once if none has it open.
             os.set_blocking(fd, True)
         return file.read(size) if kind in ("", "pipe") else kind
 
 
-def _other(mode: int, pipe: bool = False) -> str:
+def _not_regular(mode: int, pipe: bool = False) -> str:
     """Say what a file that is not a regular one is ("": a regular file; "pipe": a pipe allowed)."""
     if stat.S_ISREG(mode) or (pipe and stat.S_ISFIFO(mode)):
         return "" if stat.S_ISREG(mode) else "pipe"
