@@ -255,3 +255,16 @@ def test_a_config_file_over_a_mebibyte_is_refused(tmp_path: Path) -> None:
     path.write_text(config_text() + "#" * 2**20 + "\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"presswatch.toml: over 1 MiB: expected a TOML file$"):
         load_config(path, environ={})
+
+
+def test_a_config_and_a_template_file_are_read_with_one_wording(tmp_path: Path) -> None:
+    # load_config and templates read a file each their own way, and said the same in two ways.
+    big = tmp_path / "big.j2"
+    big.write_text("x" * (64 * 1024 + 1), encoding="utf-8")
+    path = tmp_path / "presswatch.toml"
+    path.write_text(config_text({"channels[0]": f'template_file = "{big}"'}), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"big.j2: over 64 KiB: expected a regular text file"):
+        load_config(path, environ={})
+    path.write_bytes("# Привет\n".encode("cp1251") + config_text().encode())
+    with pytest.raises(ConfigError, match=r"presswatch.toml: not UTF-8 text \(.+ at byte 2\): "):
+        load_config(path, environ={})

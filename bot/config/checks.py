@@ -322,6 +322,29 @@ def _existing_archive(path: Path) -> bool:
     return True
 
 
+def read_text_file(path: Path, most: int, *, pipe: bool = False) -> str:
+    """Return the UTF-8 text of a regular file (or, with `pipe`, a pipe) of at most `most` bytes;
+    raise FileNotFoundError, or ValueError saying what it is instead."""
+    try:
+        raw = regular_file_head(path, most + 1, pipe=pipe)
+    except FileNotFoundError:
+        raise  # each caller says where a missing one is looked for
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it ({exc.strerror or exc})") from exc
+    if isinstance(raw, str):  # never read: /dev/zero would be read for ever
+        raise ValueError(f"{path} is {raw}")
+    if not raw and not path.is_file():  # a pipe nobody writes to, or one read already
+        raise ValueError(f"{path}: a pipe that gave nothing")
+    if len(raw) > most:
+        size = f"{most // 2**20} MiB" if most >= 2**20 else f"{most // 1024} KiB"
+        raise ValueError(f"{path}: over {size}")
+    try:
+        # An editor's byte-order mark: no content, so nothing is lost.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def regular_file_head(path: Path, size: int, *, pipe: bool = False) -> bytes | str:
     """Return up to `size` bytes of a regular file (or, with `pipe`, of a pipe such as
     `<(cat x)` or /dev/stdin), or what else it is ("a folder", "a device")."""

@@ -27,7 +27,7 @@ from bot.config.checks import (
     key_name,
     keyword,
     language_code,
-    regular_file_head,
+    read_text_file,
     user_agent,
     web_url,
     zone,
@@ -96,25 +96,19 @@ def load_config(
     each reload, says False."""
     path = Path(path)
     environ = os.environ if environ is None else environ
+    if not pipe and path.is_fifo():
+        raise ConfigError(f"{path} is {PIPE}: expected a TOML file{_ONE_READ}")
     try:
-        raw = regular_file_head(path, _MOST_BYTES + 1, pipe=pipe)
-        if isinstance(raw, str):  # /dev/zero would be read for ever
-            why = _ONE_READ if raw == PIPE else ""
-            raise ConfigError(f"{path} is {raw}: expected a TOML file{why}")
-        if not raw and not path.is_file():  # a pipe nobody writes to, or one read already
-            raise ConfigError(f"{path}: a pipe that gave nothing: expected a TOML file")
-        if len(raw) > _MOST_BYTES:
-            raise ConfigError(f"{path}: over {_MOST_BYTES // 2**20} MiB: expected a TOML file")
-        # An editor's byte-order mark: TOML allows none, but it is no content, so nothing is lost.
-        text = raw.decode("utf-8-sig")
-        data = tomllib.loads(text)
+        text = read_text_file(path, _MOST_BYTES, pipe=pipe)
     except FileNotFoundError as exc:
         raise ConfigError(
             f"{path}: config file not found (name one with --config PATH or $PRESSWATCH_CONFIG; "
             "config.example.toml is one to copy)"
         ) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file ({exc})") from exc
+    except ValueError as exc:
+        raise ConfigError(f"{exc}: expected a TOML file") from exc
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML {toml_problem(text, str(exc))}") from exc
     return config_from_dict(

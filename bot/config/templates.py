@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config.checks import filled, regular_file_head
+from bot.config.checks import filled, read_text_file
 from bot.config.fields import ABSENT, Table
 from bot.delivery.render import CAPTION, TEXT
 
@@ -39,21 +39,9 @@ def read_template(t: Table, *, base: Path, photo: bool) -> object:
 def _read(t: Table, path: Path) -> object:
     """Return a template file's text, or ABSENT with the problem recorded."""
     try:
-        raw = regular_file_head(path, _MAX_TEMPLATE_BYTES + 1)
+        return read_text_file(path, _MAX_TEMPLATE_BYTES)
     except FileNotFoundError:
         t.report("template_file", f"{path}: no such file")
-        return ABSENT
-    except OSError as exc:
-        t.report("template_file", f"{path}: cannot read it ({exc.strerror or exc})")
-        return ABSENT
-    if isinstance(raw, str):
-        t.report("template_file", f"{path} is {raw}: expected a regular text file")
-        return ABSENT
-    if len(raw) > _MAX_TEMPLATE_BYTES:
-        t.report("template_file", f"{path}: larger than {_MAX_TEMPLATE_BYTES // 1024} KiB")
-        return ABSENT
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        t.report("template_file", f"{path}: expected UTF-8 text ({exc.reason} at byte {exc.start})")
-        return ABSENT
+    except ValueError as exc:
+        t.report("template_file", f"{exc}: expected a regular text file")
+    return ABSENT
