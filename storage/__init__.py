@@ -24,7 +24,7 @@ from .records import (
     SourceState,
     TagKind,
 )
-from .selector_misses import SelectorMiss
+from .selector_misses import SelectorMiss, SelectorRun
 
 # The store (sqlite-utils, the near-duplicate index) is imported on first use (PEP 562): a
 # command that only names the archive's records or errors does not load it.
@@ -44,6 +44,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SelectorMiss",
+    "SelectorRun",
     "SourceCondition",
     "SourceState",
     "OutdatedArchive",

@@ -13,7 +13,7 @@ from typing import Any
 
 from scrapers.models import Article
 
-from .selector_misses import SelectorMiss, misses_from_json
+from .selector_misses import SelectorMiss, SelectorRun, misses_from_json, runs_from_json
 
 
 class OutboxState(StrEnum):
@@ -115,6 +115,8 @@ class SourceState:
     empty_polls: int = 0  # polls in a row that found no links (the health check's count)
     # Selectors that matched nothing on every new page read since (storage/selector_misses.py).
     selectors_missed: tuple[SelectorMiss, ...] = ()
+    # Runs of new pages in a row that missed a selector, not yet shown (the same stored note).
+    selector_runs: tuple[SelectorRun, ...] = ()
 
     def polled_since(self, moment: datetime) -> bool:
         """Return True when a poll of the source finished at or after `moment`."""
@@ -155,6 +157,7 @@ def source_from_row(row: Mapping[str, Any]) -> SourceState:
         health=Health(row["health"] or Health.OK),
         empty_polls=row["empty_polls"] or 0,
         selectors_missed=misses_from_json(row.get("selectors_missed")),
+        selector_runs=runs_from_json(row.get("selectors_missed")),
     )
 
 

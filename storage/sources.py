@@ -22,7 +22,7 @@ from .records import (
     source_from_row,
     unchanged,
 )
-from .selector_misses import SelectorMiss, misses_to_json
+from .selector_misses import SelectorMiss, SelectorRun, misses_to_json
 from .transaction import immediate, joined
 
 _VALIDATORS = ("etag", "last_modified")
@@ -188,13 +188,16 @@ class Sources:
                     [key, url, pattern],
                 )
 
-    def note_selector_misses(self, key: str, misses: tuple[SelectorMiss, ...]) -> None:
-        """Remember which of a source's selectors match nothing since when (none: all match)."""
+    def note_selector_misses(
+        self, key: str, misses: tuple[SelectorMiss, ...], runs: tuple[SelectorRun, ...] = ()
+    ) -> None:
+        """Remember which of a source's selectors match nothing since when (none: all match), and
+        the runs of pages that missed one not yet long enough to show."""
         with immediate(self.db):
             self.db.execute(
                 "insert into sources (key, selectors_missed) values (?, ?) "
                 "on conflict (key) do update set selectors_missed = excluded.selectors_missed",
-                [key, misses_to_json(misses)],
+                [key, misses_to_json(misses, runs)],
             )
 
     def set_paused(self, key: str, *, paused: bool) -> None:

@@ -31,7 +31,7 @@ from bot.service.overview import selectors_missing
 from scrapers import Selectors, Source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
-from storage import SelectorMiss, SourceState, Store
+from storage import SelectorMiss, SelectorRun, SourceState, Store
 from storage.sources import Sources
 from storage.status import Snapshot
 from tests.fakes.sites import FakeSites
@@ -149,8 +149,9 @@ def test_a_selector_that_stops_matching_shows_in_status_until_it_matches_again(
     site.add("/press/", synthetic_listing(3, 5, 4, 2, 1))
     assert _poll(config, fork_server, hours=1.5) == "ok"
     assert "selectors.body" not in _note(config, capsys)
-    # Written when it changed: once it lasted, and once a page matched it.
-    assert [[m.name for m in w] for w in writes] == [["body"], []]
+    # Written when it changed, once a poll: the run's pages (2, then 3 in half an hour), the note
+    # once it lasted, and none once a page matched it.
+    assert writes == [((), (2,)), ((), (3,)), (("body",), ()), ((), ())]
 
 
 def test_a_poll_stopped_at_its_deadline_leaves_its_pages_out_of_the_next_poll_s_note(
@@ -184,7 +185,7 @@ def test_a_note_that_cannot_be_stored_leaves_the_recorded_poll_ok(
     config = _config(tmp_path, site)
     process = SelectorMisses()
 
-    def locked(self, key, misses) -> None:
+    def locked(self, key, misses, runs=()) -> None:
         raise sqlite3.OperationalError("database is locked")
 
     for hours, listing in ((0, (2, 1)), (0.5, (4, 2, 1))):
@@ -198,15 +199,17 @@ def test_a_note_that_cannot_be_stored_leaves_the_recorded_poll_ok(
     assert not [m for m in caplog.messages if "could not record the run" in m]
 
 
-def _writes(monkeypatch) -> list[tuple[SelectorMiss, ...]]:
-    """Record each note the archive is asked to store (and store it)."""
-    writes: list[tuple[SelectorMiss, ...]] = []
+def _writes(monkeypatch) -> list[tuple[tuple[str, ...], tuple[int, ...]]]:
+    """Record each note the archive is asked to store, as its shown selectors' names and its
+    runs' pages (and store it)."""
+    writes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
     note = Sources.note_selector_misses
-    monkeypatch.setattr(
-        Sources,
-        "note_selector_misses",
-        lambda self, key, misses: writes.append(misses) or note(self, key, misses),
-    )
+
+    def write(self, key, misses, runs=()) -> None:
+        writes.append((tuple(m.name for m in misses), tuple(r.pages for r in runs)))
+        note(self, key, misses, runs)
+
+    monkeypatch.setattr(Sources, "note_selector_misses", write)
     return writes
 
 
@@ -262,6 +265,9 @@ def test_the_chat_s_status_notes_it_in_the_reader_s_language() -> None:
         '{"body": {"css": "div.story", "since": "2026-11-28T09:00:00"}}',  # no time zone
         '["body"]',
         '{"body": 1}',
+        '{"body": {"css": "div.story", "since": "2026-11-28T09:00:00+00:00", "pages": "2"}}',
+        '{"body": {"css": "div.story", "since": "2026-11-28T09:00:00+00:00", "pages": 0}}',
+        '{"body": {"css": 1, "since": "2026-11-28T09:00:00+00:00"}}',
     ],
 )
 def test_a_note_the_archive_cannot_read_is_read_as_none(store: Store, note: str) -> None:
@@ -274,16 +280,38 @@ def test_a_note_the_archive_cannot_read_is_read_as_none(store: Store, note: str)
     assert selectors_missing(source, row) == ""
 
 
+def test_a_note_of_m026_reads_as_shown_and_a_run_as_not_yet(store: Store) -> None:
+    """A note as m026 wrote it (no count of pages) was written once it lasted: it shows; an entry
+    with a count is a run under way, kept but not shown."""
+    note = (
+        '{"body": {"css": "div.story", "since": "2026-11-28T09:00:00+00:00"}, '
+        '"date": {"css": "time", "since": "2026-11-28T10:00:00+00:00", "pages": 2}}'
+    )
+    store.sources.note_selector_misses("ministry", ())
+    store.db.execute("update sources set selectors_missed = ? where key = ?", [note, "ministry"])
+    row = store.sources.state("ministry")
+    assert row.selectors_missed == (SelectorMiss("body", "div.story", START),)
+    later = START + timedelta(hours=1)
+    assert row.selector_runs == (SelectorRun("date", "time", later, 2),)
+    source = Source(key="ministry", url="https://x.example/", selectors=Selectors(body="div.story"))
+    assert selectors_missing(source, row) == (
+        "selectors.body matched nothing since 2026-11-28 09:00 UTC"
+    )
+
+
 class _Row:
-    """A synthetic source row: the note SelectorMisses.keep writes, and each write asked for."""
+    """A synthetic source row: the note SelectorMisses.keep writes, and each write asked for (its
+    shown selectors)."""
 
     def __init__(self) -> None:
         self.state = SourceState("x")
         self.writes: list[tuple[SelectorMiss, ...]] = []
 
-    def note_selector_misses(self, key: str, misses: tuple[SelectorMiss, ...]) -> None:
+    def note_selector_misses(
+        self, key: str, misses: tuple[SelectorMiss, ...], runs: tuple[SelectorRun, ...] = ()
+    ) -> None:
         self.writes.append(misses)
-        self.state = SourceState(key, selectors_missed=misses)
+        self.state = SourceState(key, selectors_missed=misses, selector_runs=runs)
 
 
 def _source(**selectors: str) -> Source:
@@ -313,7 +341,8 @@ def test_a_selector_that_matches_some_pages_never_shows(pattern) -> None:
     assert len(pattern) <= LASTED_PAGES  # each run of misses is shorter than LASTED_PAGES
     for n in range(36):
         _poll_pages(process, source, row, n * 40, pattern[n % len(pattern)])
-    assert row.writes == []
+    # Its runs are written as they start and end (a poll at most once), never a note to show.
+    assert 0 < len(row.writes) <= 36 and set(row.writes) == {()}
 
 
 def test_a_broken_selector_shows_once_it_lasted_in_pages_and_time_from_the_first() -> None:
@@ -321,14 +350,17 @@ def test_a_broken_selector_shows_once_it_lasted_in_pages_and_time_from_the_first
     process, source, row = SelectorMisses(), _source(body="div.story"), _Row()
     for n in range(LASTED_PAGES):
         _poll_pages(process, source, row, n * 20, ("body",))
-    assert row.writes == []  # LASTED_PAGES pages, in under an hour
+    assert set(row.writes) == {()}  # LASTED_PAGES pages, in under an hour: a run, not shown
+    assert row.state.selector_runs == (SelectorRun("body", "div.story", START, LASTED_PAGES),)
     hour = SAY_AGAIN_AFTER // timedelta(minutes=1)
     _poll_pages(process, source, row, hour, ("body",))
-    assert row.writes == [(SelectorMiss("body", "div.story", START),)]
+    assert row.writes[-1] == (SelectorMiss("body", "div.story", START),)
+    assert row.state.selector_runs == ()
+    written = len(row.writes)
     _poll_pages(process, source, row, hour + 20, ("body",), ("body",))
-    assert len(row.writes) == 1  # unchanged: not written again
+    assert len(row.writes) == written  # unchanged: not written again
     _poll_pages(process, source, row, hour + 40, ())
-    assert row.writes[1:] == [()]
+    assert row.writes[written:] == [()] and row.state.selector_runs == ()
 
 
 def test_a_note_of_the_config_s_former_css_is_dropped_and_its_run_starts_anew() -> None:
@@ -353,9 +385,12 @@ def test_pages_read_with_a_css_text_changed_before_the_poll_s_end_do_not_count()
     for n in range(4):
         process.note(old, f"https://x.example/{n}", ("body",), now=START + timedelta(minutes=n))
     # No page read with the current CSS text: the stored note of it stands as it was.
-    assert process.standing(new, noted, started=START) == noted
+    row = SourceState("x", selectors_missed=noted)
+    assert process.standing(new, row, started=START) == (noted, ())
     for n in range(4):
         now = START + timedelta(minutes=20 * n)
         process.note(old, f"https://x.example/{n}", ("body",), now=now)
     process.note(new, "https://x.example/5", ("body",), now=START + timedelta(hours=1))
-    assert process.standing(new, (), started=START) == ()  # one page of div.new's: no run yet
+    # One page of div.new's: a run of one page, not shown.
+    run = SelectorRun("body", "div.new", START + timedelta(hours=1), 1)
+    assert process.standing(new, SourceState("x"), started=START) == ((), (run,))

@@ -15,10 +15,12 @@ PostgreSQL another worker may poll the source next): each selector that matched 
 `LASTED_PAGES` new pages in a row over at least `SAY_AGAIN_AFTER`, from the first of them, until
 a new page matches it. So a selector that matches only some pages (an author only on signed
 stories) shows only if as many pages in a row over as long a time lack it, not from whichever
-page last did. The run of pages is this process's (a restarted service or each worker counts the
-pages it read); a poll folds its own pages into it and writes the source's note only when it
-changed, never per article, and only from pages it read: a poll that timed out or failed before
-its end leaves what its pages showed out.
+page last did. The run of pages is the archive's too (storage/selector_misses.py): `once` under
+cron (a process per poll), a restarted service and each worker of a fleet go on with the same
+run. A poll folds its own pages into it and writes the source's note only when it changed, once
+at its end, never per article, and only from pages it read: a poll that timed out or failed
+before its end leaves what its pages showed out. A run counts its pages up to `LASTED_PAGES` and
+stops changing once shown, so a layout that stays broken writes a few notes, not one a poll.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from datetime import datetime, timedelta
 from operator import attrgetter
 
 from scrapers import Selectors, Source
-from storage import SelectorMiss, SourceState, Store
+from storage import SelectorMiss, SelectorRun, SourceState, Store
 
 log = logging.getLogger(__name__)
 
@@ -61,28 +63,13 @@ class _Page:
     outcomes: tuple[tuple[str, str, bool], ...]
 
 
-@dataclass(slots=True)
-class _Run:
-    """New pages in a row on which a selector (by its CSS text) matched nothing."""
-
-    css: str
-    since: datetime  # its first page's time
-    last: datetime  # its latest page's time
-    pages: int = 1
-    stored: bool = False  # the archive held it as the source's note after this process's poll
-
-    @property
-    def lasted(self) -> bool:
-        """Return True once it is long enough, in pages and in time, to show in status."""
-        return self.pages >= LASTED_PAGES and self.last - self.since >= SAY_AGAIN_AFTER
-
-
 class SelectorMisses:
     """Each source's selectors said as matching nothing, and its runs of pages that missed them.
 
     The log's memory is this process's: the warning is a line of its own log, so a restarted
-    service or another worker of a fleet says it once more in its log, where its reader looks.
-    What status shows is the archive's (`keep`), written only when a poll changed it.
+    service, another worker of a fleet or each `once` says it once more in its log, where its
+    reader looks. What status shows, and the runs of pages behind it, are the archive's (`keep`),
+    written only when a poll changed them.
     """
 
     def __init__(self) -> None:
@@ -92,8 +79,6 @@ class SelectorMisses:
         # Per source key, the new pages read since its last poll's `keep`, until the next takes
         # those of its own poll.
         self._pages: dict[str, list[_Page]] = {}
-        # Per source key and selector name, the run of pages that missed it up to the last `keep`.
-        self._runs: dict[str, dict[str, _Run]] = {}
 
     def note(
         self, source: Source, url: str, missed: tuple[str, ...], *, now: datetime
@@ -131,64 +116,67 @@ class SelectorMisses:
         pages.append(_Page(now, outcome))
 
     def standing(
-        self, source: Source, known: tuple[SelectorMiss, ...], *, started: datetime
-    ) -> tuple[SelectorMiss, ...]:
-        """Return the source's selectors missing since when, after the pages of its poll that
-        began at `started`, from `known` (its stored note as the poll began)."""
+        self, source: Source, known: SourceState, *, started: datetime
+    ) -> tuple[tuple[SelectorMiss, ...], tuple[SelectorRun, ...]]:
+        """Return the source's selectors missing since when, and its runs of pages not yet shown,
+        after the pages of its poll that began at `started`, from `known` (its row then)."""
         pages = [page for page in self._pages.pop(source.key, []) if page.at >= started]
         if not pages:
-            return known  # no new page read: nothing learned, and nothing to write from memory
-        before = {m.name: m for m in known if m.css == source.selectors.css_of(m.name)}
-        runs = self._runs.setdefault(source.key, {})
-        for name, run in list(runs.items()):
-            # Another selector now (a reload), or its note was cleared since by another worker
-            # (a page matched there) or by hand: the run starts anew.
-            if run.css != source.selectors.css_of(name) or (run.stored and name not in before):
-                del runs[name]
-        matched = _fold(pages, runs, source)
-        standing = []
-        for name in _NAMES:
-            old, run = before.get(name), runs.get(name)
-            if old is not None and name not in matched:
-                standing.append(old)  # no page matched it since: as the note says, from then
-            elif run is not None and run.lasted:
-                standing.append(SelectorMiss(name, run.css, run.since))
-        return tuple(sorted(standing, key=attrgetter("name")))  # as the archive reads it
+            # No new page read: nothing learned, and nothing to write.
+            return known.selectors_missed, known.selector_runs
+        css_of = source.selectors.css_of
+        # A note or run of another CSS text than the config's now (a reload) is of another
+        # selector: dropped, and its run starts anew.
+        notes = {m.name: m for m in known.selectors_missed if m.css == css_of(m.name)}
+        runs = {r.name: r for r in known.selector_runs if r.css == css_of(r.name)}
+        for page in pages:
+            for name, css, missed in page.outcomes:
+                if css == css_of(name):  # else read with a CSS text a reload changed since
+                    _fold(name, css, missed, page.at, notes, runs)
+        return (
+            tuple(sorted(notes.values(), key=attrgetter("name"))),
+            tuple(sorted(runs.values(), key=attrgetter("name"))),
+        )
 
     def keep(self, source: Source, known: SourceState, store: Store, *, started: datetime) -> None:
         """Store the source's selectors missing since when, if the pages of its poll that began at
         `started` changed that (`known`: its row as the poll began). A failed write is logged, not
         raised: the run is recorded already, and a later poll that reads a page writes the note."""
-        standing = self.standing(source, known.selectors_missed, started=started)
+        notes, runs = self.standing(source, known, started=started)
+        if (notes, runs) == (known.selectors_missed, known.selector_runs):
+            return
         try:
-            if standing != known.selectors_missed:
-                store.sources.note_selector_misses(source.key, standing)
+            store.sources.note_selector_misses(source.key, notes, runs)
         except Exception as exc:  # noqa: BLE001 - a status note must not fail a recorded poll
             log.error(
                 "%s: could not store its selectors' note for status", source.key, exc_info=exc
             )
-            return
-        for miss in standing:
-            if (run := self._runs.get(source.key, {}).get(miss.name)) is not None:
-                run.stored = True
 
 
-def _fold(pages: list[_Page], runs: dict[str, _Run], source: Source) -> set[str]:
-    """Extend the source's `runs` by its poll's `pages`, oldest first; return the names of the
-    selectors a page matched."""
-    matched = set()
-    for page in pages:
-        for name, css, missed in page.outcomes:
-            if css != source.selectors.css_of(name):
-                continue  # read with a CSS text a reload changed since: another selector
-            if not missed:
-                runs.pop(name, None)
-                matched.add(name)
-            elif (run := runs.get(name)) is None:
-                runs[name] = _Run(css, page.at, page.at)
-            else:
-                run.last, run.pages = page.at, run.pages + 1
-    return matched
+def _fold(
+    name: str,
+    css: str,
+    missed: bool,
+    at: datetime,
+    notes: dict[str, SelectorMiss],
+    runs: dict[str, SelectorRun],
+) -> None:
+    """Fold one page's outcome for a selector into the source's `notes` and `runs`."""
+    if not missed:
+        notes.pop(name, None)
+        runs.pop(name, None)
+        return
+    if name in notes:
+        return  # shown already, from its first page: more pages change nothing to write
+    run = runs.get(name)
+    # Counted up to LASTED_PAGES: beyond, only the time it lasted decides.
+    pages = 1 if run is None else min(run.pages + 1, LASTED_PAGES)
+    since = at if run is None else run.since
+    if pages >= LASTED_PAGES and at - since >= SAY_AGAIN_AFTER:
+        runs.pop(name, None)
+        notes[name] = SelectorMiss(name, css, since)
+    else:
+        runs[name] = SelectorRun(name, css, since, pages)
 
 
 def _due(said: _Said | None, css: str, now: datetime) -> bool:
