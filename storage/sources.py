@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from scrapers.normalize import url_key
 
 from .dialect import is_postgres
+from .listed_links import ListedLinks, keep_listing, read_listing
 from .records import (
     RunRecord,
     RunStatus,
@@ -199,6 +200,16 @@ class Sources:
                 "on conflict (key) do update set selectors_missed = excluded.selectors_missed",
                 [key, misses_to_json(misses, runs)],
             )
+
+    def listed_links(self, key: str) -> ListedLinks | None:
+        """Return the links of the source's listing as last read whole, and its validators then
+        (None: none kept)."""
+        return read_listing(self.db, key)
+
+    def keep_listed_links(self, key: str, listed: ListedLinks) -> None:
+        """Remember the links of the source's listing as just read whole, with its validators,
+        writing only what changed (storage/listed_links.py)."""
+        keep_listing(self.db, key, listed)
 
     def set_paused(self, key: str, *, paused: bool) -> None:
         """Stop polling a source until it is resumed, or poll it again."""

@@ -5,6 +5,9 @@ fleet would be. On SQLite and on a throw-away PostgreSQL.
 
 1. A selector that stopped matching shows in `presswatch status` once it missed on 3 new pages
    in a row over an hour, however many processes read them (bot/ingest/misses.py).
+2. A listing that answers 304 to a process that never read it still has its due articles
+   re-read, a correction under it kept as a new version, but never an article it no longer
+   lists (bot/ingest/listed.py).
 
 A synthetic press site on a loopback server; the clock is injected.
 """
@@ -12,6 +15,7 @@ A synthetic press site on a loopback server; the clock is injected.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,6 +28,7 @@ from bot.config import load_config
 from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
+from storage.sources import Sources
 from tests.fakes.sites import FakeSites
 from tests.support.ministry import page, synthetic_listing, synthetic_story
 from tests.support.postgres import new_database, point_at
@@ -47,6 +52,7 @@ recheck = "{recheck}"
 [sources.selectors]
 body = "div.story"
 """
+CORRECTED = page(1).replace("</p>", " An earlier version misstated the round.</p>")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -120,3 +126,66 @@ def test_a_selector_note_shows_under_cron_after_the_third_missed_page_over_an_ho
     # page matched it.
     assert notes == {0: False, 10: False, 20: False, 30: False, 40: False, 50: False,
                      60: True, 70: False}  # fmt: skip
+
+
+def _listing_polls(tmp_path, fork_server, archive, steps, monkeypatch=None) -> list:
+    """Run a `once` per step (minutes after the first; the listing's numbers and ETag, or None:
+    unchanged), release 1 corrected after the first; return per run (status, hits of
+    /press/1 so far, article_versions rows)."""
+    seen = []
+    with FakeSites() as site:
+        for n in (1, 2, 3):
+            site.add(f"/press/{n}", page(n))
+        config = _config(tmp_path, site, archive, recheck="6h")
+        for minutes, listing in steps:
+            if listing is not None:
+                numbers, etag = listing
+                site.add("/press/", synthetic_listing(*numbers), etag=etag)
+            status = _once(config, fork_server, minutes=minutes)
+            site.add("/press/1", CORRECTED)
+            with open_backend(load_config(config)) as backend:
+                store = backend.open()
+                try:
+                    (versions,) = store.db.execute(
+                        "select count(*) from article_versions"
+                    ).fetchone()
+                finally:
+                    store.close()
+            seen.append((status, site.hits("/press/1"), versions))
+    return seen
+
+
+def test_a_304_to_a_fresh_process_re_reads_a_due_article_and_keeps_its_correction(
+    tmp_path, fork_server, archive
+) -> None:
+    """Poll 1 reads the listing (ETag "v1") and both pages; release 1 is corrected. The `once`
+    at 20 minutes gets a 304 and nothing is due yet; at 40 release 1 is due: re-read, its
+    correction kept; at 50 not again. Before, a fresh process had no links on a 304."""
+    steps = [(0, ((2, 1), '"v1"')), (20, None), (40, None), (50, None)]
+    assert _listing_polls(tmp_path, fork_server, archive, steps) == [
+        ("ok", 1, 0),
+        ("not_modified", 1, 0),
+        ("not_modified", 2, 1),
+        ("not_modified", 2, 1),
+    ]
+
+
+def test_a_304_never_re_reads_links_of_another_reading_of_the_listing(
+    tmp_path, fork_server, archive, monkeypatch, caplog
+) -> None:
+    """Release 1 leaves the listing (ETag "v2") in a poll whose links could not be kept: the
+    archive still holds those of "v1", which list it. A 304 to "v2" takes none of them: release
+    1, due and corrected, is not re-read (it may now be another story: a false version)."""
+
+    def locked(self, key, listed) -> None:
+        if listed.etag == '"v2"':
+            raise OSError("disk full")
+        keep(self, key, listed)
+
+    keep = Sources.keep_listed_links
+    monkeypatch.setattr(Sources, "keep_listed_links", locked)
+    steps = [(0, ((2, 1), '"v1"')), (10, ((3, 2), '"v2"')), (40, None)]
+    with caplog.at_level(logging.ERROR, logger="bot.ingest"):
+        seen = _listing_polls(tmp_path, fork_server, archive, steps)
+    assert seen == [("ok", 1, 0), ("ok", 1, 0), ("not_modified", 1, 0)]
+    assert "ministry: could not keep its listing's links for a 304" in caplog.messages

@@ -15,11 +15,13 @@ from types import SimpleNamespace
 import pytest
 
 from bot.app import poll_context, reconfigure
+from bot.ingest.listed import Listed
 from bot.ingest.poll import poll_source
 from scrapers import Link
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage import Store
+from storage.listed_links import ListedLinks
 from tests.fakes.sites import FakeSites
 from tests.support.ministry import one_source_config, page, synthetic_listing
 
@@ -126,7 +128,8 @@ def test_a_reload_keeps_the_listings_of_sources_still_configured(tmp_path) -> No
         config=config, fetcher=None, store=store, relay=None, sender=None,
         poll=poll_context(config, fetcher=None, store=store),
     )  # fmt: skip
-    listed = (Link(url="http://127.0.0.1:9/press/1", canonical_url="http://127.0.0.1:9/press/1"),)
+    link = Link(url="http://127.0.0.1:9/press/1", canonical_url="http://127.0.0.1:9/press/1")
+    listed = Listed(ListedLinks('"v1"', None, (link,)), kept=True)
     app.poll.listings.update(ministry=listed, removed=listed)
     before = app.poll
     reconfigure(app, config)

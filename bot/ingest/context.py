@@ -30,8 +30,9 @@ class PollContext:
     # Per source key, its feed's last reading when every item in it was archived and settled
     # (bot/ingest/links.py): a feed rebuilt with the same items is not parsed again.
     settled_feeds: dict = field(default_factory=dict)
-    # Per source key, its listing page's links as last read (bot/ingest/links.py): a listing
-    # that answers 304 still lists them, and their re-reads fall due.
+    # Per source key, its listing page's links as last read, with their validators
+    # (bot/ingest/listed.py): a listing that answers 304 to those still lists them, and their
+    # re-reads fall due.
     listings: dict = field(default_factory=dict)
     # What the poll log said of selectors that matched nothing (None: not said, check-source's).
     selector_misses: SelectorMisses | None = field(default_factory=SelectorMisses)

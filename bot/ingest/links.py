@@ -225,22 +225,6 @@ def due_for_recheck(
     )
 
 
-def keep_listing(source: Source, links: tuple[Link, ...], ctx: PollContext) -> tuple[Link, ...]:
-    """Remember a listing's links (returned) for the polls it answers 304 to: their articles
-    still fall due for their re-reads. Of a feed, only the items read from their own page."""
-    if source.kind != "feed":
-        ctx.listings[source.key] = links
-    elif source.fetch_pages:
-        # An item whose text the feed carries is read from it, unchanged while the feed is.
-        ctx.listings[source.key] = tuple(link for link in links if not link.content_html)
-    return links
-
-
-def listed_before(source: Source, ctx: PollContext) -> tuple[Link, ...]:
-    """Return the links of the source's listing as this process last read it (none yet)."""
-    return ctx.listings.get(source.key, ())
-
-
 def _recheck_window(source: Source, now: datetime) -> tuple[datetime, datetime]:
     """Return (discovered since, checked before): an article is due for a re-read within both."""
     spacing = max(source.every_seconds, _RECHECK_SPACING)

@@ -24,12 +24,11 @@ from bot.ingest.links import (
     Ready,
     discover,
     due_for_recheck,
-    keep_listing,
-    listed_before,
     newest,
     read_source,
     unseen,
 )
+from bot.ingest.listed import keep_listing, listed_before
 from bot.ingest.plan import Quiet
 from bot.ingest.prepare import Prepared
 from bot.logfields import log_fields
@@ -85,12 +84,13 @@ async def _poll(
             lookups=lookups,
         )
         if page.not_modified:  # the listing is as last read: its articles due are re-read still
-            await recheck_known(source, listed_before(source, ctx), ctx, now=started)
+            listed = listed_before(source, ctx, state=state, page=page)
+            await recheck_known(source, listed, ctx, now=started)
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
             _keep(source, run, ctx, known=state, etag=page.etag, last_modified=page.last_modified)
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
-        links = keep_listing(source, listing.links, ctx)
+        links = keep_listing(source, listing.links, ctx, page=page)
         first_run = state.baseline_at is None
         fresh = unseen(links, ctx.store, lookups=lookups)
         to_post = {link.url for link in (newest(fresh, source.backfill) if first_run else fresh)}

@@ -120,3 +120,21 @@ def m027_runs_status_indexes(db: Database) -> None:
     db["runs"].create_index(["source_key", "status", "id"], if_not_exists=True)
     db["runs"].create_index(["source_key", "started_at", "status"], if_not_exists=True)
     db.execute("drop index if exists idx_runs_source_key_started_at")
+
+
+@migrations()
+def m028_listing_links(db: Database) -> None:
+    """Keep each listing's links as last read whole, a row per link, and the ETag and
+    Last-Modified it answered with (storage/listed_links.py): a 304 to those in a process that has
+    not read it (`once` under cron, a restart, another worker) still re-reads the articles due
+    that it lists, and never one it no longer lists. Written only where they changed."""
+    db["listings"].create(
+        {"source_key": str, "etag": str, "last_modified": str, "digest": str},
+        pk="source_key",
+        not_null={"source_key", "digest"},
+    )
+    db["listing_links"].create(
+        {"source_key": str, "url": str, "link": str},
+        pk=("source_key", "url"),
+        not_null={"source_key", "url", "link"},
+    )

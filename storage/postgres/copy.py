@@ -38,6 +38,8 @@ TABLES: tuple[tuple[str, str | None], ...] = (
     ("alerts", "id"),
     ("subscriptions", "id"),
     ("missing_pages", None),
+    ("listings", None),
+    ("listing_links", None),
 )
 
 

@@ -314,3 +314,18 @@ def p024_runs_status_indexes(db: PgDatabase) -> None:
         drop index if exists idx_runs_source_key_started_at
         """,
     )
+
+
+@migration
+def p025_listing_links(db: PgDatabase) -> None:
+    """Keep each listing's links as last read whole, a row per link, and its validators
+    (SQLite's m028)."""
+    run(
+        db,
+        """
+        create table listings (source_key text primary key, etag text, last_modified text,
+            digest text not null);
+        create table listing_links (source_key text not null, url text not null,
+            link text not null, primary key (source_key, url))
+        """,
+    )
