@@ -1,5 +1,6 @@
-"""Count the bytes SQLite writes to its WAL to keep a listing's links (m028, a row per link),
-with a synthetic listing of 5,000 links (a URL and a title each, one picture for all): its first
+"""Count the WAL bytes SQLite writes to keep a 5,000-link listing's links (m028).
+
+A synthetic listing (a URL and a title each, one picture for all), a row per link: its first
 keep, the same again, the same links under a new ETag, and one new link with the oldest gone.
 Bytes, not time: deterministic for one SQLite build, so one run; no lock needed.
 
