@@ -4,7 +4,8 @@ StorageError
 └── KeyTaken    the new key holds articles already (a merge was not asked for)
 
 Every table that names a source by its key: articles, their near-duplicate signatures, runs,
-pages waited for, the source's state row, readers' source alerts and the admin alerts about it.
+pages waited for, the source's state row, its listing's links kept for a 304, readers' source
+alerts and the admin alerts about it.
 On PostgreSQL the search rows and topic rows follow their article by trigger (p002, p008; p018
 moves a search row without recomputing its vector), and polls of the old key queued for the
 workers are forgotten.
@@ -57,6 +58,7 @@ def rename_source(db: Database, old: str, new: str, *, merge: bool = False) -> M
         alerts = _change(db, "update alerts set subject = ? where subject = ?", new, old)
         counts.append(("admin alert", alerts))
         state = _move_state(db, old, new)
+        _move_listing(db, old, new, state=state)
         unqueued = _unqueue_polls(db, old) if is_postgres(db) else 0
         counts.extend([("queued poll", unqueued)] if unqueued else [])
     return Moved(tuple(counts), state, merged)
@@ -130,6 +132,23 @@ def _move_state(db: Database, old: str, new: str) -> str:
     )
     db.execute("delete from sources where key = ?", [old])
     return "merged"
+
+
+def _move_listing(db: Database, old: str, new: str, *, state: str) -> None:
+    """Give the old key's listing links kept for a 304 (storage/listed_links.py) to the new key,
+    unless a merge kept the new key's state and it has a listing of its own: then the old one
+    goes. Either way none is left under the old key, which nothing polls any more."""
+    # A 304 takes links only with the validators they were read with, so whichever listing stays
+    # beside whichever state can never re-read an article the listing no longer lists.
+    has_own = state == "merged" and _count(
+        db, "select count(*) from listings where source_key = ?", new
+    )
+    tables = ("listing_links", "listings")
+    for table in tables:
+        db.execute(f"delete from {table} where source_key = ?", [old if has_own else new])
+    if not has_own:
+        for table in tables:
+            db.execute(_MOVE.format(table), [new, old])
 
 
 def _unqueue_polls(db: Database, old: str) -> int:

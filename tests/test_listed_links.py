@@ -11,8 +11,9 @@ import pytest
 
 from bot.ingest.listed import Listed, keep_listing, listed_before
 from scrapers import Link, Page, Source
-from storage import SourceState, Store, listed_links
+from storage import RunRecord, SourceState, Store, listed_links
 from storage.listed_links import ListedLinks
+from storage.rename import rename_source
 
 AT = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 SOURCE = Source(key="ministry", url="https://x.example/press/")
@@ -158,3 +159,24 @@ def test_a_source_whose_articles_are_never_re_read_keeps_no_listing(store: Store
     never = Source(key="ministry", url="https://x.example/press/", recheck_seconds=0)
     assert keep_listing(never, _links(), _ctx(store), page=_page('"v1"')) == _links()
     assert store.sources.listed_links("ministry") is None
+
+
+def test_a_renamed_source_takes_its_listing_along(store: Store) -> None:
+    """`rename-source` moves the listing with the state; none is left under the old key."""
+    store.sources.record_run(RunRecord("ministry", AT, AT, "ok", 3, 3), etag='"v1"')
+    store.sources.keep_listed_links("ministry", ListedLinks('"v1"', None, _links()))
+    rename_source(store.db, "ministry", "mfa")
+    assert _kept(store, "mfa") == ListedLinks('"v1"', None, _links())
+    assert _kept(store) is None
+    assert store.db.execute("select count(*) from listing_links").fetchone() == (3,)
+
+
+def test_a_merge_that_keeps_the_new_key_s_state_keeps_its_listing(store: Store) -> None:
+    """The new key polled and kept its own listing: that one stays, the old key's goes."""
+    for key, etag, links in (("ministry", '"v1"', _links(2)), ("mfa", '"w1"', _links(3))):
+        store.sources.record_run(RunRecord(key, AT, AT, "ok", 3, 3), etag=etag)
+        store.sources.keep_listed_links(key, ListedLinks(etag, None, links))
+    assert rename_source(store.db, "ministry", "mfa", merge=True).state == "merged"
+    assert _kept(store, "mfa") == ListedLinks('"w1"', None, _links(3))
+    assert _kept(store) is None
+    assert store.db.execute("select count(*) from listing_links").fetchone() == (3,)
