@@ -39,12 +39,16 @@ class ListedLinks:
     links: tuple[Link, ...]
 
 
-def read_listing(db: Database, key: str) -> ListedLinks | None:
-    """Return the source's listing as last kept (None: none kept)."""
+def read_listing(
+    db: Database, key: str, *, validators: tuple[str | None, str | None] | None = None
+) -> ListedLinks | None:
+    """Return the source's listing as last kept (None: none kept, or with `validators`, none
+    kept with those)."""
     head = db.execute(
         "select etag, last_modified from listings where source_key = ?", [key]
     ).fetchone()
-    if head is None:
+    # Links of another reading are of no use to a 304: not read (5,000 rows, each poll).
+    if head is None or (validators is not None and tuple(head) != tuple(validators)):
         return None
     rows = db.execute(
         "select url, link from listing_links where source_key = ? order by url", [key]

@@ -201,10 +201,12 @@ class Sources:
                 [key, misses_to_json(misses, runs)],
             )
 
-    def listed_links(self, key: str) -> ListedLinks | None:
+    def listed_links(
+        self, key: str, *, validators: tuple[str | None, str | None] | None = None
+    ) -> ListedLinks | None:
         """Return the links of the source's listing as last read whole, and its validators then
-        (None: none kept)."""
-        return read_listing(self.db, key)
+        (None: none kept, or with `validators`, none kept with those)."""
+        return read_listing(self.db, key, validators=validators)
 
     def keep_listed_links(self, key: str, listed: ListedLinks) -> None:
         """Remember the links of the source's listing as just read whole, with its validators,

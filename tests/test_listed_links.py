@@ -133,6 +133,20 @@ def test_a_304_takes_the_links_of_the_validators_it_answered(store: Store) -> No
     )
 
 
+def test_links_of_other_validators_are_not_read_at_all(store: Store, monkeypatch) -> None:
+    """A 304 to validators the archive's links were not read with reads none of its rows."""
+    store.sources.keep_listed_links("ministry", ListedLinks('"v1"', None, _links()))
+    read: list[str] = []
+    link = listed_links._link
+    monkeypatch.setattr(
+        listed_links, "_link", lambda url, text: read.append(url) or link(url, text)
+    )
+    assert store.sources.listed_links("ministry", validators=('"v2"', None)) is None
+    assert read == []
+    kept = store.sources.listed_links("ministry", validators=('"v1"', None))
+    assert kept is not None and len(kept.links) == len(read) == 3
+
+
 def test_a_304_that_names_new_validators_moves_the_links_to_them(store: Store) -> None:
     """A 304 to "v1" that says its ETag is now W/"v1" (compressed): the run records W/"v1", so
     the next 304, to W/"v1", in a fresh process, still has the links."""

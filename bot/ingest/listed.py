@@ -60,8 +60,8 @@ def listed_before(
     if known is not None and (known.listed.etag, known.listed.last_modified) == sent:
         listed = known.listed
     else:
-        stored = ctx.store.sources.listed_links(source.key)
-        if stored is None or (stored.etag, stored.last_modified) != sent:
+        stored = ctx.store.sources.listed_links(source.key, validators=sent)
+        if stored is None:
             return ()
         listed = stored
         ctx.listings[source.key] = Listed(stored, kept=True)
