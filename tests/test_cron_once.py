@@ -23,35 +23,22 @@ import pytest
 
 from bot.app import poll_context
 from bot.archive import open_backend
-from bot.cli.main import main
 from bot.config import load_config
 from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
 from scrapers.sandbox import Sandbox
 from storage.sources import Sources
 from tests.fakes.sites import FakeSites
-from tests.support.ministry import page, synthetic_listing, synthetic_story
+from tests.support.ministry import (
+    page,
+    selector_config,
+    status_note,
+    synthetic_listing,
+    synthetic_story,
+)
 from tests.support.postgres import new_database, point_at
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-CONFIG = """[storage]
-path = "{db}"
-[fetch]
-min_delay_per_host = 0
-allow_private_addresses = true
-retries = 0
-[[channels]]
-name = "main"
-chat_id = "@main"
-[[sources]]
-key = "ministry"
-url = "{base}/press/"
-robots = false
-link_pattern = '/press/\\d+$'
-recheck = "{recheck}"
-[sources.selectors]
-body = "div.story"
-"""
 CORRECTED = page(1).replace("</p>", " An earlier version misstated the round.</p>")
 
 
@@ -65,9 +52,7 @@ def archive(request) -> str | None:
 
 def _config(tmp_path: Path, sites: FakeSites, archive: str | None, *, recheck: str) -> Path:
     """Write the one-source config every `once` reads (pointed at PostgreSQL when given)."""
-    path = tmp_path / "presswatch.toml"
-    text = CONFIG.format(db=tmp_path / "archive.db", base=sites.base_url, recheck=recheck)
-    path.write_text(text, encoding="utf-8")
+    path = selector_config(tmp_path, sites, recheck=recheck)
     return path if archive is None else point_at(path, archive)
 
 
@@ -97,13 +82,6 @@ def _once(config_path: Path, fork_server, *, minutes: float) -> str:
     return asyncio.run(go())
 
 
-def _note(config_path: Path, capsys) -> str:
-    """Return what `presswatch status` prints in the source's row after its poll times."""
-    main(["status", "--config", str(config_path)])  # its exit status: the service is not up
-    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ministry ")]
-    return row.split(" UTC  ", 2)[-1]
-
-
 def test_a_selector_note_shows_under_cron_after_the_third_missed_page_over_an_hour(
     tmp_path, fork_server, capsys, archive, restore_logging
 ) -> None:
@@ -121,7 +99,7 @@ def test_a_selector_note_shows_under_cron_after_the_third_missed_page_over_an_ho
             if minutes in listings:
                 site.add("/press/", synthetic_listing(*listings[minutes]))
             assert _once(config, fork_server, minutes=minutes) == "ok"
-            notes[minutes] = said in _note(config, capsys)
+            notes[minutes] = said in status_note(config, capsys)
     # Three missed pages only at 60 minutes, an hour after the first: shown from then until a
     # page matched it.
     assert notes == {0: False, 10: False, 20: False, 30: False, 40: False, 50: False,

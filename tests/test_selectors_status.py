@@ -23,7 +23,6 @@ import pytest
 from bot.app import poll_context
 from bot.chat.phrases import EN, RU
 from bot.chat.status import status_lines
-from bot.cli.main import main
 from bot.config import load_config
 from bot.ingest.misses import LASTED_PAGES, SAY_AGAIN_AFTER, SelectorMisses
 from bot.ingest.poll import poll_source, record_failure
@@ -35,35 +34,15 @@ from storage import SelectorMiss, SelectorRun, SourceState, Store
 from storage.sources import Sources
 from storage.status import Snapshot
 from tests.fakes.sites import FakeSites
-from tests.support.ministry import page, synthetic_listing, synthetic_story
+from tests.support.ministry import (
+    page,
+    selector_config,
+    status_note,
+    synthetic_listing,
+    synthetic_story,
+)
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-CONFIG = """[storage]
-path = "{db}"
-[fetch]
-min_delay_per_host = 0
-allow_private_addresses = true
-retries = 0
-[[channels]]
-name = "main"
-chat_id = "@main"
-[[sources]]
-key = "ministry"
-url = "{base}/press/"
-robots = false
-link_pattern = '/press/\\d+$'
-recheck = "0"
-[sources.selectors]
-body = "{body}"
-"""
-
-
-def _config(tmp_path: Path, sites: FakeSites, body: str = "div.story") -> Path:
-    """Write the one-source config the polls and `status` read."""
-    path = tmp_path / "presswatch.toml"
-    text = CONFIG.format(db=tmp_path / "archive.db", base=sites.base_url, body=body)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def _poll(
@@ -113,13 +92,6 @@ def _poll(
     return asyncio.run(go())
 
 
-def _note(config_path: Path, capsys) -> str:
-    """Return what `presswatch status` prints in the source's row after its poll times."""
-    main(["status", "--config", str(config_path)])  # its exit status: the service is not up
-    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ministry ")]
-    return row.split(" UTC  ", 2)[-1]
-
-
 @pytest.fixture
 def site():
     with FakeSites() as sites:
@@ -134,21 +106,21 @@ def test_a_selector_that_stops_matching_shows_in_status_until_it_matches_again(
 ) -> None:
     """One process polls three times; a restarted service reads the page that matches."""
     writes = _writes(monkeypatch)
-    config = _config(tmp_path, site)
+    config = selector_config(tmp_path, site)
     process = SelectorMisses()
     said = "selectors.body matched nothing since 2026-11-28 09:00 UTC"
     site.add("/press/", synthetic_listing(2, 1))
     assert _poll(config, fork_server, hours=0, process=process) == "ok"
-    assert "selectors.body" not in _note(config, capsys)  # two pages: not yet LASTED_PAGES
+    assert "selectors.body" not in status_note(config, capsys)  # two pages: not yet LASTED_PAGES
     site.add("/press/", synthetic_listing(4, 2, 1))
     assert _poll(config, fork_server, hours=0.5, process=process) == "ok"
-    assert "selectors.body" not in _note(config, capsys)  # three pages, but in half an hour
+    assert "selectors.body" not in status_note(config, capsys)  # three pages, but in half an hour
     site.add("/press/", synthetic_listing(5, 4, 2, 1))
     assert _poll(config, fork_server, hours=1, process=process) == "ok"
-    assert _note(config, capsys).endswith(said)  # since the first page of the run
+    assert status_note(config, capsys).endswith(said)  # since the first page of the run
     site.add("/press/", synthetic_listing(3, 5, 4, 2, 1))
     assert _poll(config, fork_server, hours=1.5) == "ok"
-    assert "selectors.body" not in _note(config, capsys)
+    assert "selectors.body" not in status_note(config, capsys)
     # Written when it changed, once a poll: the run's pages (2, then 3 in half an hour), the note
     # once it lasted, and none once a page matched it.
     assert writes == [((), (2,)), ((), (3,)), (("body",), ()), ((), ())]
@@ -160,7 +132,7 @@ def test_a_poll_stopped_at_its_deadline_leaves_its_pages_out_of_the_next_poll_s_
     """The note stands after three polls of one process; the fourth reads a page that misses
     and is stopped at its deadline; another worker clears the note (a page matched there); the
     fifth poll of the process reads no new page: it writes nothing, from memory or otherwise."""
-    config = _config(tmp_path, site)
+    config = selector_config(tmp_path, site)
     process = SelectorMisses()
     for hours, listing in ((0, (2, 1)), (0.5, (4, 2, 1)), (1, (5, 4, 2, 1))):
         site.add("/press/", synthetic_listing(*listing))
@@ -182,7 +154,7 @@ def test_a_note_that_cannot_be_stored_leaves_the_recorded_poll_ok(
     site, tmp_path, fork_server, monkeypatch, caplog
 ) -> None:
     """The note's write is a transaction after the run's: its failure is said as what it is."""
-    config = _config(tmp_path, site)
+    config = selector_config(tmp_path, site)
     process = SelectorMisses()
 
     def locked(self, key, misses, runs=()) -> None:

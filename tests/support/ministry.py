@@ -1,5 +1,6 @@
 """A loopback ministry site and one feed source of it, polled through the parsing sandbox;
-the config of one source alone and its one poll, which other tests share."""
+the config of one source alone and its one poll, which other tests share; the config file of an
+html source with a body selector, and its row in `presswatch status`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 from bot.app import poll_context
+from bot.cli.main import main
 from bot.config import Config, config_from_dict
 from bot.ingest.poll import poll_source
 from scrapers.fetch import Fetcher, make_client
@@ -35,6 +37,46 @@ def synthetic_listing(*numbers: int) -> str:
 def synthetic_story(n: int) -> str:
     """Return release n's synthetic page with its story in the element the selector names."""
     return page(n).replace("<p>", '<div class="story"><p>').replace("</p>", "</p></div>")
+
+
+SELECTOR_CONFIG = """[storage]
+path = "{db}"
+[fetch]
+min_delay_per_host = 0
+allow_private_addresses = true
+retries = 0
+[[channels]]
+name = "main"
+chat_id = "@main"
+[[sources]]
+key = "ministry"
+url = "{base}/press/"
+robots = false
+link_pattern = '/press/\\d+$'
+recheck = "{recheck}"
+[sources.selectors]
+body = "{body}"
+"""
+
+
+def selector_config(
+    tmp_path: Path, sites: FakeSites, *, body: str = "div.story", recheck: str = "0"
+) -> Path:
+    """Write the config file of the site's html source "ministry" with `selectors.body`, for
+    polls and `presswatch status` to read; return its path."""
+    path = tmp_path / "presswatch.toml"
+    text = SELECTOR_CONFIG.format(
+        db=tmp_path / "archive.db", base=sites.base_url, body=body, recheck=recheck
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def status_note(config_path: Path, capsys) -> str:
+    """Return what `presswatch status` prints in source "ministry"'s row after its poll times."""
+    main(["status", "--config", str(config_path)])  # its exit status: the service is not up
+    [row] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ministry ")]
+    return row.split(" UTC  ", 2)[-1]
 
 
 def one_source_config(db: Path, source: dict) -> Config:
