@@ -106,7 +106,7 @@ def test_a_selector_note_shows_under_cron_after_the_third_missed_page_over_an_ho
                      60: True, 70: False}  # fmt: skip
 
 
-def _listing_polls(tmp_path, fork_server, archive, steps, monkeypatch=None) -> list:
+def _listing_polls(tmp_path, fork_server, archive, steps) -> list:
     """Run a `once` per step (minutes after the first; the listing's numbers and ETag, or None:
     unchanged), release 1 corrected after the first; return per run (status, hits of
     /press/1 so far, article_versions rows)."""
