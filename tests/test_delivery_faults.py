@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.publish import RelayReport
-from bot.delivery.telegram import TelegramSender
+from bot.delivery.telegram import Delivered, Message, TelegramSender
 from storage import OutboxState, Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.relay import PACED, FakeTime, add, article, channel, make_config, relay_for
@@ -199,6 +199,20 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, telegram
     assert copies(telegram, A[1]) == Counter({"1": 1, "2": 1})
 
 
+def test_a_dripped_answer_ends_at_the_deadline_as_uncertain(harness, telegram) -> None:
+    # Each byte comes well within the read timeout: only the bound on the whole call ends it.
+    telegram.drip_next(1, every=0.05, chat=int(A[1]))
+    h = harness(channels=[A, B], timeout=0.3)
+    h.post(2, A, B)
+    h.run()
+    assert copies(telegram, B[1]) == Counter({"0": 1, "1": 1})
+    assert (
+        h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
+        and "no whole answer" in h.row(A[1], 0)["last_error"]
+    )
+    assert copies(telegram, A[1]) == Counter({"0": 1, "1": 1})  # it was carried out
+
+
 @pytest.mark.parametrize(
     ("policy", "times", "state"),
     [("hold", 1, OutboxState.UNCERTAIN), ("resend", 2, OutboxState.SENT)],
@@ -324,3 +338,20 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 def add_article_body(n: int):
     return article(100 + n, body="A reprint of the same story.")
+
+
+def test_a_dripped_get_me_at_start_ends_at_the_deadline_and_sends_go_on(telegram, caplog) -> None:
+    telegram.drip_next(1, method="getMe")
+
+    async def go():
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=telegram.base_url, timeout=0.3
+        )
+        await sender.start()
+        try:
+            return await sender.send(Message(chat_id=A[1], text="after"))
+        finally:
+            await sender.close()
+
+    assert isinstance(asyncio.run(go()), Delivered)
+    assert "getMe gave no whole answer" in caplog.text

@@ -29,12 +29,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.chat.answers import echo
 from bot.chat.commands import ADMIN, PUBLIC, Commands, Who
 from bot.chat.phrases import EN, RU, count_of, language, say
 from bot.config import Config
+from bot.delivery.deadline import deadline_request
 from bot.service.counters import Counters
 from storage import Store
 from storage.status import Snapshot
@@ -173,19 +173,10 @@ class Chat:
     def _build(self) -> Application:
         """Return the Application with every handler, talking to the configured Bot API."""
         tg_config = self.config.telegram
-        request = HTTPXRequest(
-            connection_pool_size=8,
-            read_timeout=tg_config.request_timeout,
-            write_timeout=tg_config.request_timeout,
-            connect_timeout=5.0,
-            pool_timeout=2.0,
-        )
-        updates = HTTPXRequest(
-            connection_pool_size=1,
-            read_timeout=POLL_TIMEOUT + 10.0,
-            connect_timeout=5.0,
-            pool_timeout=2.0,
-        )
+        # Each call bounded as a whole: an answer that drips cannot hold a command (deadline.py).
+        timeout = tg_config.request_timeout
+        request = deadline_request(timeout=timeout, pool_size=8)
+        updates = deadline_request(timeout=timeout, pool_size=1, read_timeout=POLL_TIMEOUT + 10.0)
         app = (
             ApplicationBuilder()
             .token(tg_config.token)

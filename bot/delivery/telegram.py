@@ -23,8 +23,8 @@ import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
 from telegram.constants import MessageEntityType, ParseMode
-from telegram.request import HTTPXRequest
 
+from bot.delivery.deadline import deadline_request
 from bot.secrets import Scrub, scrubber
 
 log = logging.getLogger(__name__)
@@ -172,14 +172,9 @@ class TelegramSender:
 
     @classmethod
     def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
-        """Build a sender whose Bot talks to `api_base_url` with the given timeouts."""
-        request = HTTPXRequest(
-            connection_pool_size=16,
-            read_timeout=timeout,
-            write_timeout=timeout,
-            connect_timeout=min(timeout, 5.0),
-            pool_timeout=2.0,
-        )
+        """Build a sender whose Bot talks to `api_base_url`, each call bounded (deadline.py)."""
+        # Every call (sends, edits, photos, probes, getMe) ends within a few `timeout`s.
+        request = deadline_request(timeout=timeout, pool_size=16)
         return cls(Bot(token, base_url=api_base_url, request=request))
 
     @property

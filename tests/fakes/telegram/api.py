@@ -4,7 +4,7 @@
 served from background threads and used as a context manager. It answers like Telegram (the
 ``ok``/``result`` envelope, status codes, error texts, full Message objects), records every call,
 and injects the faults a publisher must survive: flood limits with ``retry_after``, 5xx, hung
-requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
+requests, answers dripped a byte at a time, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
 forwarding, protected chats, other posters and random faults live in forwarding.py, photos and
 link previews (and photo URLs Telegram cannot use) in photos.py.
 
@@ -232,6 +232,12 @@ class FakeTelegram(BotMethods, PhotoMethods):
         """Process the next ``n`` calls, then close the socket without answering."""
         self._queue(Fault("drop", n, method, chat))
 
+    def drip_next(self, n: int = 1, *, every: float = 0.05, method: str | None = SEND,
+                  chat: int | str | None = None) -> None:  # fmt: skip
+        """Process the next ``n`` calls, then drip the answer: a byte of blank every ``every``
+        seconds, each read well within a client's read timeout, until the client gives up."""
+        self._queue(Fault("drip", n, method, chat, seconds=every))
+
     def forbid_chat(
         self, chat_id: int | str, description: str = "Forbidden: bot was kicked from the channel chat"
     ) -> None:  # fmt: skip
@@ -320,6 +326,7 @@ class FakeTelegram(BotMethods, PhotoMethods):
                 self._delay(method)
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
+                    call.drip = drip.seconds if (drip := self._take("drip", method, chat)) else 0
         except ApiError as error:
             status, payload = error.status, error.answer(path)
         except Exception:  # a bug in the fake must still answer, as Telegram's 500 would

@@ -81,6 +81,7 @@ class Pending:
 
     method: str
     accepted: bool = False
+    drip: float = 0.0  # seconds between the answer's bytes (drip_next), 0: all at once
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -125,7 +126,7 @@ def flood(retry_after: int) -> ApiError:
 
 @dataclasses.dataclass(slots=True)
 class Fault:
-    """A queued one-shot fault: kind is "fail", "hang" or "drop"."""
+    """A queued one-shot fault: kind is "fail", "hang", "drop" or "drip"."""
 
     kind: str
     remaining: int
