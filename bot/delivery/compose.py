@@ -32,6 +32,7 @@ from bot.delivery.digest import (
     digest_period,
     pack_digest,
 )
+from bot.delivery.digest_plain import fit_digest
 from bot.delivery.hashtags import post_hashtags
 from bot.delivery.render import (
     CAPTION,
@@ -330,9 +331,11 @@ class Composer:
             text_only = message.photo is None and message.edit_message_id is None
             shorter = self.message(items[0], level=level, text_only=text_only)
             return shorter if message.html else replace(shorter, text=shorter.plain, html=False)
-        # A digest is packed under the limit already; as a last resort send its text cut short.
-        cut = shorten(message.plain, _ALERT_BUDGET // level)
-        return replace(message, text=cut, plain=cut, html=False)
+        # A digest is packed under the limit already; as a last resort its plain text with the
+        # addresses written out, whole entries dropped to fit: no link is lost or cut.
+        more = word("more", items[0].article.lang.split("-")[0]) if items else "more"
+        cut = fit_digest(message.console or message.plain, _ALERT_BUDGET // level, more=more)
+        return replace(message, text=cut, plain=cut, console=cut, html=False)
 
     def _reply(self, item: OutboxItem, *, thread: int | None, silent: bool) -> Message:
         """Compose the short "Updated: <title>" reply to the channel's post."""

@@ -68,7 +68,9 @@ class Healing:
                 job.chat_id,
                 outcome.reason,
             )
-            message = replace(message, text=message.plain, html=False)
+            # A digest's plain text has no links: its console form writes each address out.
+            text = message.console or message.plain
+            message = replace(message, text=text, plain=text, html=False)
             outcome = await self.attempt(message, job, after)
         level = 0
         while isinstance(outcome, TooLong) and level < 2:
