@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 _PHOTO_PROBLEMS = (
     "wrong type of the web page content|failed to get http url content|wrong file identifier/"
     "http url specified|wrong remote file identifier|image_process_failed|photo_invalid|"
-    "photo_ext_invalid|webpage_curl_failed|webpage_media_empty|file is too big"
+    "photo_ext_invalid|webpage_curl_failed|webpage_media_empty|file is too big|"
+    "not enough rights to send photos"  # a group that allows text but not media
 ).split("|")
 # Transport failures that prove the request never reached Telegram, so a retry cannot double it.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -331,7 +332,7 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False, photo: bool 
             return Delivered(None)
         if "parse entities" in lowered or "unsupported start tag" in lowered:
             return BadMarkup(text)
-        if "too long" in lowered:
+        if "too long" in lowered or "too_long" in lowered:  # MESSAGE_TOO_LONG on edits
             return TooLong(text)
         if photo and any(p in lowered for p in _PHOTO_PROBLEMS):
             return PhotoRefused(text)
