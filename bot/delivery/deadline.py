@@ -50,10 +50,17 @@ class DeadlineRequest(HTTPXRequest):
             raise tg.TimedOut(f"no whole answer within {deadline:.0f}s") from exc
 
 
-def deadline_request(*, timeout: float, pool_size: int, read_timeout: float | None = None):
-    """Return a DeadlineRequest whose calls each end within TIMEOUTS_PER_CALL of `timeout`."""
+def deadline_request(
+    *,
+    timeout: float,
+    pool_size: int,
+    read_timeout: float | None = None,
+    kind: type[DeadlineRequest] = DeadlineRequest,
+) -> DeadlineRequest:
+    """Return a DeadlineRequest (or `kind`) whose calls each end within TIMEOUTS_PER_CALL of
+    its longest timeout."""
     read = timeout if read_timeout is None else read_timeout
-    return DeadlineRequest(
+    return kind(
         deadline=TIMEOUTS_PER_CALL * max(timeout, read),
         connection_pool_size=pool_size,
         read_timeout=read,
