@@ -53,7 +53,8 @@ def test_digest_rows_waiting_out_their_chat_s_flood_wait_have_waited_since_their
     relay_rounds(kit, 1, advance=0, probe=False)
     assert kit.fake.messages_for(CHAT) == [] and OutboxState.SENT not in states(kit.store).values()
     snapshot, line = _five_minutes_on(kit)
-    assert snapshot.held == {} and snapshot.flood_waiting == {"live": 1}
+    # The digest's rows wait out the chat's flood wait too: FLOOD WAITING, not HELD.
+    assert snapshot.held == {} and snapshot.flood_waiting == {"live": 1, "digest": 3}
     assert snapshot.oldest_due["digest"] == HOUR
     assert line == "outbox: 4 due (oldest 5 min)"
 
