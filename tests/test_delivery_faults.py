@@ -355,3 +355,34 @@ def test_a_dripped_get_me_at_start_ends_at_the_deadline_and_sends_go_on(telegram
 
     assert isinstance(asyncio.run(go()), Delivered)
     assert "getMe gave no whole answer" in caplog.text
+
+
+def test_a_flood_wait_of_a_day_is_told_to_the_operator_once(harness, telegram) -> None:
+    telegram.flood_next(1, retry_after=86400, chat=int(A[1]))
+    h = harness(channels=[A, B], admin_chat_id=ADMIN)
+    h.post(2, A, B)
+    h.run(rounds=2, advance=60)
+    [alert] = telegram.messages_for(int(ADMIN))
+    assert "Telegram holds channel a (-1001001) until" in alert.text
+    assert "flood wait of 86400s" in alert.text and h.states(A[1]) == {OutboxState.PENDING: 2}
+
+
+def test_a_short_flood_wait_is_no_news(harness, telegram) -> None:
+    telegram.flood_next(1, retry_after=25, chat=int(A[1]))
+    h = harness(channels=[A], admin_chat_id=ADMIN)
+    h.post(1, A)
+    h.run(rounds=2, advance=60)
+    assert telegram.messages_for(int(ADMIN)) == [] and h.states() == {OutboxState.SENT: 1}
+
+
+def test_a_channel_back_with_failed_posts_says_how_to_send_them(harness, telegram) -> None:
+    telegram.forbid_chat(int(A[1]))
+    h = harness(channels=[A], admin_chat_id=ADMIN)
+    h.post(2, A)
+    h.run()
+    telegram.restore_chat(int(A[1]))
+    add(h.store, 5, A)  # a new post finds the channel working again; the two failed stay so
+    h.run()
+    back = telegram.messages_for(int(ADMIN))[-1].text
+    assert "takes posts again. 2 of its posts failed meanwhile" in back
+    assert "presswatch outbox retry --all-failed" in back
