@@ -14,10 +14,9 @@ a send (`RetryLater`, `Uncertain`, `Rejected`, `ChatMoved`).
 from __future__ import annotations
 
 import logging
-import sys
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol, TextIO
+from typing import Protocol
 
 import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
@@ -345,34 +344,6 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False, photo: bool 
     if isinstance(exc.__cause__, _NEVER_SENT):
         return RetryLater(30.0, f"network: {text}")
     return Uncertain(f"{type(exc).__name__}: {text}")
-
-
-class ConsoleSender:
-    """Print posts to standard output when no Telegram token is configured."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
-        self._next_id = 0
-
-    async def send(self, message: Message) -> Outcome:
-        """Print the message as plain text with its target chat."""
-        stream = self._stream or sys.stdout
-        self._next_id += 1
-        action = (
-            "edit"
-            if message.edit_message_id is not None
-            else "reply"
-            if message.reply_to is not None
-            else "post"
-        )
-        text = message.console or message.plain or message.text
-        if message.photo:
-            text = f"[photo: {message.photo}]\n{text}"
-        stream.write(
-            f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n{text}\n\n"
-        )
-        stream.flush()
-        return Delivered(None)
 
 
 def _preview(message: Message) -> LinkPreviewOptions | None:
