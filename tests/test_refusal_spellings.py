@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from storage import OutboxState
+from storage.status import TOKEN_REFUSED
 from tests.support.posting import CHAT, Harness
 from tests.support.relay import add, article
 
@@ -74,3 +75,29 @@ def test_no_right_to_send_messages_is_still_the_chat_s_problem(tmp_path, telegra
     )
     h.run()
     assert telegram.messages_for(CHAT) == [] and h.row(1)["state"] == OutboxState.FAILED
+
+
+@pytest.mark.parametrize(
+    ("description", "wait"),
+    [("Too Many Requests", "30s"), ("Too Many Requests: retry after 7", "7s")],
+)
+def test_a_429_without_retry_after_is_a_flood_wait_not_uncertain(
+    tmp_path, telegram, description, wait
+) -> None:
+    h = Harness(tmp_path, telegram)
+    add(h.store, 0, ("main", CHAT))
+    telegram.fail_next(1, status=429, description=description)
+    h.run(advance=0)
+    row = h.row(1)
+    assert row["state"] == OutboxState.PENDING
+    assert row["last_error"] == f"flood wait of {wait} (429 Too Many Requests)"
+
+
+def test_a_404_names_the_address_not_the_token(tmp_path, telegram) -> None:
+    h = Harness(tmp_path, telegram)
+    add(h.store, 0, ("main", CHAT))
+    telegram.fail_next(1, status=404, description="Not Found")
+    h.run(advance=0)
+    row = h.row(1)
+    assert row["state"] == OutboxState.PENDING and not row["last_error"].startswith(TOKEN_REFUSED)
+    assert "check telegram.api_base_url" in row["last_error"]

@@ -14,6 +14,7 @@ a send (`RetryLater`, `Uncertain`, `Rejected`, `ChatMoved`).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
@@ -37,6 +38,7 @@ _PHOTO_PROBLEMS = (
 ).split("|")
 # Transport failures that prove the request never reached Telegram, so a retry cannot double it.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRY_AFTER = re.compile(r"retry after (\d+)")
 _CHAT_PROBLEMS = (
     "chat not found|kicked|not a member|rights|bot was blocked|user is deactivated|"
     "have no rights|chat_write_forbidden|topic_closed|message thread not found"
@@ -338,9 +340,17 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False, photo: bool 
         return Rejected(text, chat_problem=any(p in lowered for p in _CHAT_PROBLEMS))
     if isinstance(exc, tg.Forbidden):
         return Rejected(text, chat_problem=True)
+    if isinstance(exc, tg.InvalidToken) and "not found" in lowered:
+        # 404: a malformed token (config loading refuses those) or an address that is no Bot API.
+        return RetryLater(600.0, "Telegram answered 404 Not Found: check telegram.api_base_url")
     if isinstance(exc, tg.InvalidToken):
         # Every post would fail the same way; keep them queued until the operator fixes the token.
         return RetryLater(600.0, f"Telegram refused the bot token: {text}")
+    if "too many requests" in lowered:
+        # A 429 without retry_after (a proxy's, say): refused, so surely not sent.
+        found = _RETRY_AFTER.search(lowered)
+        seconds = float(found.group(1)) if found else 30.0
+        return RetryLater(seconds, f"flood wait of {seconds:.0f}s (429 Too Many Requests)")
     if isinstance(exc.__cause__, _NEVER_SENT):
         return RetryLater(30.0, f"network: {text}")
     return Uncertain(f"{type(exc).__name__}: {text}")
