@@ -82,6 +82,18 @@ def refusal_advice(reason: str) -> str:
             "without its -100 prefix), reload or restart presswatch, then run: presswatch "
             "outbox retry --all-failed (the posts go to the chat_id the config names then)"
         )
+    lowered = reason.lower()
+    if "thread not found" in lowered or "topic_" in lowered:  # TOPIC_CLOSED, TOPIC_DELETED
+        return (
+            "Check this channel's message_thread_id in the config (or reopen the topic), reload "
+            "or restart presswatch, then run: presswatch outbox retry --all-failed"
+        )
+    if "parsing the server response" in lowered:
+        # Not Telegram's JSON but a web page: a proxy or firewall on the way refused the call.
+        return (
+            "Telegram did not say this: a web page came back (a proxy at telegram.api_base_url, "
+            "a firewall?). Fix that, then run: presswatch outbox retry --all-failed"
+        )
     return "Fix the bot's rights in the chat, then run: presswatch outbox retry --all-failed"
 
 
