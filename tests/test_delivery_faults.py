@@ -201,7 +201,8 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, telegram
 
 def test_a_dripped_answer_ends_at_the_deadline_as_uncertain(harness, telegram) -> None:
     # Each byte comes well within the read timeout: only the bound on the whole call ends it.
-    telegram.drip_next(1, every=0.05, chat=int(A[1]))
+    # 40 blanks take 2 s, above the 0.9 s bound (3 x 0.3 s): without it the send ends Delivered.
+    telegram.drip_next(1, every=0.05, blanks=40, chat=int(A[1]))
     h = harness(channels=[A, B], timeout=0.3)
     h.post(2, A, B)
     h.run()
@@ -341,7 +342,7 @@ def add_article_body(n: int):
 
 
 def test_a_dripped_get_me_at_start_ends_at_the_deadline_and_sends_go_on(telegram, caplog) -> None:
-    telegram.drip_next(1, method="getMe")
+    telegram.drip_next(1, every=0.05, blanks=40, method="getMe")  # 2 s, above the 0.9 s bound
 
     async def go():
         sender = TelegramSender.create(

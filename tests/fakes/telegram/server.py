@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from .api import FakeTelegram
 
 logger = logging.getLogger(__name__)
-_DRIP_BLANKS = 100_000  # more than any client waits for: a dripped answer is never complete
 
 
 class Server(ThreadingHTTPServer):
@@ -94,14 +93,15 @@ class Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self._write(status, payload, drip=call.drip)
+        self._write(status, payload, drip=call.drip, blanks=call.blanks if call.drip else 0)
 
-    def _write(self, status: int, payload: dict | str, *, drip: float = 0.0) -> None:
+    def _write(
+        self, status: int, payload: dict | str, *, drip: float = 0.0, blanks: int = 0
+    ) -> None:
         html = isinstance(payload, str)  # a proxy's error page rather than the API's JSON
         body = payload.encode("utf-8") if html else json.dumps(payload, ensure_ascii=False).encode()
-        # A dripped answer opens with blanks (JSON allows them), one per `drip` seconds, until
-        # the client closes the connection or the fake stops.
-        blanks = _DRIP_BLANKS if drip else 0
+        # A dripped answer opens with blanks (JSON allows them), one per `drip` seconds, unless
+        # the client closes the connection or the fake stops first.
         try:
             self.send_response(status)
             self.send_header("Content-Type", "text/html" if html else "application/json")
