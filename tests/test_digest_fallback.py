@@ -17,16 +17,17 @@ from tests.support.relay import FakeTime, add, channel, make_config, states
 
 _TITLE = re.compile(r"^• Title (\d+)\b")
 _URL = re.compile(r"^  https://tass\.com/politics/(\d+)$")
+_HREF = re.compile(r'href="https://tass\.com/politics/(\d+)"')
 
 
-def _kit(tmp_path, store, fake, count: int) -> RelayKit:
+def _kit(tmp_path, store, fake, count: int, **extra) -> RelayKit:
     """Queue `count` articles for an hourly digest pointed at the fake, and reach its hour."""
     config = make_config(
         tmp_path, channels=[channel("digest", CHAT, digest="1h")], api_base_url=fake.base_url
     )
     kit = RelayKit(fake, FakeTime(), store, config)
     for n in range(count):
-        add(store, n, ("digest", CHAT))
+        add(store, n, ("digest", CHAT), **{k: v.format(n=n) for k, v in extra.items()})
     kit.time.advance(3600)
     return kit
 
@@ -63,8 +64,25 @@ def test_a_refused_digest_goes_out_as_plain_text_with_each_article_s_own_link(
 def test_a_digest_too_long_as_plain_text_drops_whole_entries_and_says_how_many() -> None:
     entries = [f"• Title {n}\n  https://tass.com/politics/{n}" for n in range(40)]
     console = "Digest\n40 articles from 1 source\n\nTASS\n" + "\n".join(entries)
-    text = fit_digest(console, 400)
+    text, kept = fit_digest(console, 400)
     pairs = _pairs(text)
     assert utf16_len(text) <= 400 and 0 < len(pairs) < 40
     assert all(title == url for title, url in pairs)
     assert text.endswith(f"\n\n+{40 - len(pairs)} more")
+
+
+def test_entries_a_refused_digest_has_no_room_for_go_in_its_next_message(
+    tmp_path, store, telegram
+) -> None:
+    # Synthetic long titles: 40 fit one HTML message, not with their addresses written out.
+    kit = _kit(tmp_path, store, telegram, 40, title="Title {n} " + "of a long headline " * 3)
+    telegram.fail_next(1, status=400, description="Bad Request: can't parse entities")
+    relay_rounds(kit, 1, advance=60, probe=False)
+    first, *rest = telegram.messages_for(CHAT)
+    kept = _pairs(first.text)
+    assert 0 < len(kept) < 40 and all(title == url for title, url in kept)
+    assert first.text.endswith(f"\n\n+{40 - len(kept)} more")
+    # Those left out go in the next message (HTML again), not marked sent with the rest and lost.
+    later = [n for message in rest for n in _HREF.findall(message.text)]
+    assert sorted([title for title, _ in kept] + later, key=int) == [str(n) for n in range(40)]
+    assert set(states(store).values()) == {OutboxState.SENT}

@@ -2,9 +2,9 @@
 
 A digest's plain text (`DigestPart.plain`) has titles only, its links being in the HTML; its
 console form (`DigestPart.console`) writes each entry's address on the line under it. That form
-is what goes out as plain text, and when it is too long, whole entries are dropped from its end
+is what goes out as plain text, and when it is too long, whole entries are left out from its end
 (and a source left without entries with them) and "+N more" says how many: every address sent
-is its own entry's, none is cut.
+is its own entry's, none is cut. The relay sends those left out in a next message.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from bot.delivery.render import shorten, utf16_len
 _ENTRY = "• "  # how digest.py opens an entry's line; the lines under it (its address) are its own
 
 
-def fit_digest(console: str, budget: int, *, more: str = "more") -> str:
-    """Return a digest's console text within `budget` UTF-16 units, dropping whole entries."""
+def fit_digest(console: str, budget: int, *, more: str = "more") -> tuple[str, int | None]:
+    """Return a digest's console text within `budget` UTF-16 units, whole entries left out from
+    its end, and how many entries it keeps (None: all of them)."""
     if utf16_len(console) <= budget:
-        return console
+        return console, None
     head, *blocks = console.split("\n\n")
     groups = [_entries(block) for block in blocks]
     total = sum(len(entries) for _, entries in groups)
@@ -25,8 +26,8 @@ def fit_digest(console: str, budget: int, *, more: str = "more") -> str:
     while keep > 0 and utf16_len(_joined(head, groups, keep, f"+{total - keep} {more}")) > budget:
         keep -= 1
     if keep < 1:  # not one entry fits (or none is there): the text cut short, as any other
-        return shorten(console, budget)
-    return _joined(head, groups, keep, f"+{total - keep} {more}")
+        return shorten(console, budget), None
+    return _joined(head, groups, keep, f"+{total - keep} {more}"), keep
 
 
 def _entries(block: str) -> tuple[str, list[str]]:
