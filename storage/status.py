@@ -136,11 +136,13 @@ def read_snapshot(
                 ch: n
                 for (ch, _), n in _by_channel(
                     conn,
-                    # The row the 429 answered and every row of its chat the hold keeps back.
+                    # The row the 429 answered and every row of its chat the hold keeps back,
+                    # but for one whose own time (a digest hour) comes later: HELD counts it.
                     "select {ch}, '', count(*) from outbox where state = ? "
                     "and (last_error like 'flood wait%' or exists (select 1 from chat_holds h "
-                    "where h.chat_id = outbox.chat_id and h.held_until > ?)) group by 1",
-                    (OutboxState.PENDING, at),
+                    f"where h.chat_id = outbox.chat_id and h.held_until > ?)) and not ({_HELD}) "
+                    "group by 1",
+                    (OutboxState.PENDING, at, OutboxState.PENDING, at),
                 ).items()
             },
             polls=_recent_polls(conn) if full else {},
