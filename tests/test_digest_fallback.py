@@ -66,7 +66,7 @@ def test_a_digest_too_long_as_plain_text_drops_whole_entries_and_says_how_many()
     console = "Digest\n40 articles from 1 source\n\nTASS\n" + "\n".join(entries)
     text, kept = fit_digest(console, 400)
     pairs = _pairs(text)
-    assert utf16_len(text) <= 400 and 0 < len(pairs) < 40
+    assert utf16_len(text) <= 400 and 0 < len(pairs) < 40 and kept == len(pairs)
     assert all(title == url for title, url in pairs)
     assert text.endswith(f"\n\n+{40 - len(pairs)} more")
 

@@ -306,26 +306,6 @@ def test_rows_a_flood_wait_holds_with_their_chat_are_not_held_for_their_time(tmp
         assert outbox_line(snap, now=now) == "outbox: 3 due (oldest 3 min)"
 
 
-def test_a_row_held_for_its_hour_beyond_a_flood_wait_is_held_not_flood_waiting(tmp_path) -> None:
-    # A row of the held chat waiting for a digest hour after the hold ends waits for its hour:
-    # counted once, under HELD, as PENDING counts it once.
-    with monitored_archive(tmp_path) as (config, store):
-        store.db.execute("delete from outbox")
-        main = [Delivery("main", "@presswatch_test")]
-        for n in (50, 51):
-            store.add_article(article(n, T0), source_key="alpha", now=T0, deliveries=main)
-        rows = [r for (r,) in store.db.execute("select id from outbox order by id")]
-        now = T0 + timedelta(minutes=3)
-        until = now + timedelta(minutes=10)
-        store.outbox.defer([rows[1]], until=now + timedelta(hours=1), now=now)
-        reason = "flood wait of 600s (429 Too Many Requests)"
-        store.outbox.mark_retry(rows[0], error=reason, at=until, now=now)
-        assert store.outbox.defer_chat("@presswatch_test", until=until, now=now) == 0
-        store.db.conn.commit()
-        snap = read_snapshot(config.storage_path, now=now)
-        assert snap.held == {"main": 1} and snap.flood_waiting == {"main": 1}
-
-
 def test_a_channel_whose_rows_wait_out_another_channels_flood_wait_has_no_future_age(
     tmp_path,
 ) -> None:
