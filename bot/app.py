@@ -13,9 +13,10 @@ from typing import Any, TextIO
 
 from bot.archive import Archive, open_backend, open_store
 from bot.config import Config
+from bot.delivery.console import ConsoleSender
 from bot.delivery.publish import Relay, RelayReport
 from bot.delivery.readers import carry_over_alerts, tell_readers
-from bot.delivery.telegram import ConsoleSender, Sender, TelegramProbe, TelegramSender
+from bot.delivery.telegram import Sender, TelegramProbe, TelegramSender
 from bot.ingest.context import Clock, PollContext
 from bot.ingest.enrich import Enricher
 from bot.ingest.intake import Intake

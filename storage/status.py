@@ -64,7 +64,7 @@ class Snapshot:
     sources: dict[str, SourceState] = field(default_factory=dict)
     articles: dict[str, int] = field(default_factory=dict)
     outbox: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, state) -> rows
-    flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows after a 429
+    flood_waiting: dict[str, int] = field(default_factory=dict)  # channel -> rows a 429 holds
     polls: dict[tuple[str, str], int] = field(default_factory=dict)  # (source, status) -> last day
     lags: tuple[PostLag, ...] = ()  # post rows after the id asked for, oldest first
     oldest_pending: dict[str, datetime] = field(default_factory=dict)  # channel -> created_at
@@ -136,9 +136,13 @@ def read_snapshot(
                 ch: n
                 for (ch, _), n in _by_channel(
                     conn,
+                    # The row the 429 answered and every row of its chat the hold keeps back,
+                    # but for one whose own time (a digest hour) comes later: HELD counts it.
                     "select {ch}, '', count(*) from outbox where state = ? "
-                    "and last_error like 'flood wait%' group by 1",
-                    (OutboxState.PENDING,),
+                    "and (last_error like 'flood wait%' or exists (select 1 from chat_holds h "
+                    f"where h.chat_id = outbox.chat_id and h.held_until > ?)) and not ({_HELD}) "
+                    "group by 1",
+                    (OutboxState.PENDING, at, OutboxState.PENDING, at),
                 ).items()
             },
             polls=_recent_polls(conn) if full else {},

@@ -47,6 +47,7 @@ PURE = [
     "bot/service/fleet_timing.py",
     "bot/text/classify.py",
     "bot/delivery/digest.py",
+    "bot/delivery/digest_plain.py",
     "bot/delivery/hashtags.py",
     "bot/delivery/render.py",
     "bot/delivery/pacing.py",

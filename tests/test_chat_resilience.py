@@ -94,3 +94,17 @@ def test_an_unreachable_telegram_is_retried_until_stop(store, tmp_path, caplog) 
     started, calls = asyncio.run(main())
     assert started is False and calls == 2
     assert "Telegram unreachable" in caplog.text
+
+
+@pytest.mark.parametrize(("status", "what"), [(401, "the bot token"), (404, "the address")])
+def test_a_refused_long_poll_is_polled_again_and_commands_come_back(
+    telegram, store, tmp_path, caplog, status, what
+) -> None:
+    async def script(s):
+        telegram.fail_next(1, status=status, description="Unauthorized", method="getUpdates")
+        return await s.ask("/help")
+
+    with caplog.at_level(logging.WARNING):
+        answer, _ = talk(telegram, store, tmp_path, script)
+    assert "/search" in answer
+    assert f"chat commands: polling failed: Telegram refused {what} ({status}" in caplog.text

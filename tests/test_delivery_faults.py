@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.delivery.publish import RelayReport
-from bot.delivery.telegram import TelegramSender
+from bot.delivery.telegram import Delivered, Message, TelegramSender
 from storage import OutboxState, Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
 from tests.support.relay import PACED, FakeTime, add, article, channel, make_config, relay_for
@@ -199,6 +199,21 @@ def test_a_hung_send_is_uncertain_while_other_chats_are_served(harness, telegram
     assert copies(telegram, A[1]) == Counter({"1": 1, "2": 1})
 
 
+def test_a_dripped_answer_ends_at_the_deadline_as_uncertain(harness, telegram) -> None:
+    # Each byte comes well within the read timeout: only the bound on the whole call ends it.
+    # 40 blanks take 2 s, above the 0.9 s bound (3 x 0.3 s): without it the send ends Delivered.
+    telegram.drip_next(1, every=0.05, blanks=40, chat=int(A[1]))
+    h = harness(channels=[A, B], timeout=0.3)
+    h.post(2, A, B)
+    h.run()
+    assert copies(telegram, B[1]) == Counter({"0": 1, "1": 1})
+    assert (
+        h.row(A[1], 0)["state"] == OutboxState.UNCERTAIN
+        and "no whole answer" in h.row(A[1], 0)["last_error"]
+    )
+    assert copies(telegram, A[1]) == Counter({"0": 1, "1": 1})  # it was carried out
+
+
 @pytest.mark.parametrize(
     ("policy", "times", "state"),
     [("hold", 1, OutboxState.UNCERTAIN), ("resend", 2, OutboxState.SENT)],
@@ -324,3 +339,51 @@ def test_under_mixed_faults_every_post_ends_sent_or_failed_and_only_the_dropped_
 
 def add_article_body(n: int):
     return article(100 + n, body="A reprint of the same story.")
+
+
+def test_a_dripped_get_me_at_start_ends_at_the_deadline_and_sends_go_on(telegram, caplog) -> None:
+    telegram.drip_next(1, every=0.05, blanks=40, method="getMe")  # 2 s, above the 0.9 s bound
+
+    async def go():
+        sender = TelegramSender.create(
+            token=DEFAULT_TOKEN, api_base_url=telegram.base_url, timeout=0.3
+        )
+        await sender.start()
+        try:
+            return await sender.send(Message(chat_id=A[1], text="after"))
+        finally:
+            await sender.close()
+
+    assert isinstance(asyncio.run(go()), Delivered)
+    assert "getMe gave no whole answer" in caplog.text
+
+
+def test_a_flood_wait_of_a_day_is_told_to_the_operator_once(harness, telegram) -> None:
+    telegram.flood_next(1, retry_after=86400, chat=int(A[1]))
+    h = harness(channels=[A, B], admin_chat_id=ADMIN)
+    h.post(2, A, B)
+    h.run(rounds=2, advance=60)
+    [alert] = telegram.messages_for(int(ADMIN))
+    assert "Telegram holds channel a (-1001001) until" in alert.text
+    assert "flood wait of 86400s" in alert.text and h.states(A[1]) == {OutboxState.PENDING: 2}
+
+
+def test_a_short_flood_wait_is_no_news(harness, telegram) -> None:
+    telegram.flood_next(1, retry_after=25, chat=int(A[1]))
+    h = harness(channels=[A], admin_chat_id=ADMIN)
+    h.post(1, A)
+    h.run(rounds=2, advance=60)
+    assert telegram.messages_for(int(ADMIN)) == [] and h.states() == {OutboxState.SENT: 1}
+
+
+def test_a_channel_back_with_failed_posts_says_how_to_send_them(harness, telegram) -> None:
+    telegram.forbid_chat(int(A[1]))
+    h = harness(channels=[A], admin_chat_id=ADMIN)
+    h.post(2, A)
+    h.run()
+    telegram.restore_chat(int(A[1]))
+    add(h.store, 5, A)  # a new post finds the channel working again; the two failed stay so
+    h.run()
+    back = telegram.messages_for(int(ADMIN))[-1].text
+    assert "takes posts again. 2 of its posts failed meanwhile" in back
+    assert "presswatch outbox retry --all-failed" in back

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.delivery.console import ConsoleSender
 from bot.delivery.digest import DigestEntry, digest_entry, digest_head, pack_digest
 from bot.delivery.render import utf16_len
-from bot.delivery.telegram import ConsoleSender
 from tests.support.relay import (
     START,
     FakeTime,

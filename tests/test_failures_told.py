@@ -45,7 +45,8 @@ def test_once_with_a_wrong_token_exits_1_with_one_clear_line(tmp_path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "presswatch: Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN: fix it "
-        "(BotFather's /token shows it); nothing was polled or posted"
+        "(BotFather's /token shows it), or telegram.api_base_url, whose wrong path is refused "
+        "alike; nothing was polled or posted"
     ]
     assert not (tmp_path / "archive.db").exists()  # nothing polled, nothing stored
 

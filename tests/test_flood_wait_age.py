@@ -53,7 +53,8 @@ def test_digest_rows_waiting_out_their_chat_s_flood_wait_have_waited_since_their
     relay_rounds(kit, 1, advance=0, probe=False)
     assert kit.fake.messages_for(CHAT) == [] and OutboxState.SENT not in states(kit.store).values()
     snapshot, line = _five_minutes_on(kit)
-    assert snapshot.held == {} and snapshot.flood_waiting == {"live": 1}
+    # The digest's rows wait out the chat's flood wait too: FLOOD WAITING, not HELD.
+    assert snapshot.held == {} and snapshot.flood_waiting == {"live": 1, "digest": 3}
     assert snapshot.oldest_due["digest"] == HOUR
     assert line == "outbox: 4 due (oldest 5 min)"
 
@@ -68,3 +69,27 @@ def test_a_digest_that_met_a_flood_wait_has_waited_since_its_hour_not_since_it_w
     assert snapshot.flood_waiting == {"digest": 3}
     assert snapshot.oldest_due == {"digest": HOUR}  # not 09:00, when its articles were queued
     assert line == "outbox: 3 due (oldest 5 min)"
+
+
+def test_digest_rows_held_for_an_hour_after_the_flood_wait_are_held_not_flood_waiting(
+    tmp_path, telegram, time
+) -> None:
+    # The live post meets a 429 of 10 minutes at 09:05; the digest's rows wait for 10:00, after
+    # the wait: they are counted once, under HELD, as PENDING counts them once.
+    config = make_config(
+        tmp_path,
+        channels=[channel("digest", CHAT, digest="1h"), channel("live", CHAT)],
+        api_base_url=telegram.base_url,
+    )
+    store = Store.open(config.storage_path)
+    try:
+        for n in range(3):
+            add(store, n, ("digest", CHAT))
+        time.advance(300)
+        add(store, 9, ("live", CHAT), now=time.now())
+        telegram.flood_next(1, retry_after=600, chat=CHAT)
+        relay_rounds(RelayKit(telegram, time, store, config), 1, advance=0, probe=False)
+        snapshot = read_snapshot(config.storage_path, now=time.now() + timedelta(minutes=5))
+        assert snapshot.flood_waiting == {"live": 1} and snapshot.held == {"digest": 3}
+    finally:
+        store.close()

@@ -10,11 +10,11 @@ from datetime import timedelta
 
 import pytest
 
+from bot.delivery.console import ConsoleSender
 from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.telegram import (
     BadMarkup,
     ChatMoved,
-    ConsoleSender,
     Rejected,
     RetryLater,
     TooLong,

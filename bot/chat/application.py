@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram import error as tg
@@ -29,12 +30,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.chat.answers import echo
 from bot.chat.commands import ADMIN, PUBLIC, Commands, Who
 from bot.chat.phrases import EN, RU, count_of, language, say
 from bot.config import Config
+from bot.delivery.deadline import DeadlineRequest, deadline_request
 from bot.service.counters import Counters
 from storage import Store
 from storage.status import Snapshot
@@ -70,6 +71,28 @@ class RateLimiter:
             return "drop"
         self._warned.add(user_id)
         return "warn"
+
+
+class _PollRequest(DeadlineRequest):
+    """The long poll's request: a 401 or 404 on getUpdates is retried, not the end of commands.
+
+    python-telegram-bot ends its polling loop for good on InvalidToken (401/404), without calling
+    the error callback, so one refusal (a proxy's hiccup, a token revoked and restored) would
+    leave commands off until a restart, while the relay keeps retrying the posts. Raised as a
+    NetworkError instead, it goes through PTB's retry loop: the error callback logs one line and
+    polling tries again after a backoff (1 s growing to 30 s). A token refused at start still
+    turns commands off (`start_when_reachable`).
+    """
+
+    async def do_request(self, url, method, request_data=None, **timeouts):
+        """Make the call; a refusal of the token or of the address becomes a NetworkError."""
+        code, payload = await super().do_request(url, method, request_data, **timeouts)
+        if code in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+            what = "the bot token" if code == HTTPStatus.UNAUTHORIZED else "the address"
+            raise tg.NetworkError(
+                f"Telegram refused {what} ({code} {HTTPStatus(code).phrase}); polling again"
+            )
+        return code, payload
 
 
 class Chat:
@@ -173,18 +196,12 @@ class Chat:
     def _build(self) -> Application:
         """Return the Application with every handler, talking to the configured Bot API."""
         tg_config = self.config.telegram
-        request = HTTPXRequest(
-            connection_pool_size=8,
-            read_timeout=tg_config.request_timeout,
-            write_timeout=tg_config.request_timeout,
-            connect_timeout=5.0,
-            pool_timeout=2.0,
-        )
-        updates = HTTPXRequest(
-            connection_pool_size=1,
-            read_timeout=POLL_TIMEOUT + 10.0,
-            connect_timeout=5.0,
-            pool_timeout=2.0,
+        # Each call bounded as a whole: an answer that drips cannot hold a command (deadline.py).
+        timeout = tg_config.request_timeout
+        request = deadline_request(timeout=timeout, pool_size=8)
+        read = POLL_TIMEOUT + 10.0
+        updates = deadline_request(
+            timeout=timeout, pool_size=1, read_timeout=read, kind=_PollRequest
         )
         app = (
             ApplicationBuilder()

@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.app import App, open_app, run_once
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
-from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
+from bot.config import TOKEN_ENV, Config, TelegramConfig, config_from_dict, load_config
 from bot.delivery.publish import RelayReport
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
@@ -50,9 +50,14 @@ def once(args: argparse.Namespace) -> int:
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
             # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
+            # A 404 reads the same: an api_base_url of our own may be the wrong address.
+            ours = config.telegram.api_base_url != TelegramConfig().api_base_url
+            address = (
+                ", or telegram.api_base_url, whose wrong path is refused alike" if ours else ""
+            )
             raise CommandError(
                 f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
-                "shows it); nothing was polled or posted"
+                f"shows it){address}; nothing was polled or posted"
             )
         opened = False
         try:

@@ -32,6 +32,7 @@ from bot.delivery.digest import (
     digest_period,
     pack_digest,
 )
+from bot.delivery.digest_plain import fit_digest
 from bot.delivery.hashtags import post_hashtags
 from bot.delivery.render import (
     CAPTION,
@@ -59,6 +60,7 @@ log = logging.getLogger(__name__)
 MAX_ALSO = 5  # sources named under a story's post; more become "+N more"
 _ALERT_BUDGET = 4000
 _SHORT_SUMMARY = 300
+Shorter = tuple[Message, int | None]  # a shorter message, the rows it keeps (None: all of them)
 
 
 class NothingToEdit(Exception):
@@ -324,15 +326,18 @@ class Composer:
             lang=lang,
         )
 
-    def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Message:
-        """Return a shorter version of a message Telegram found too long."""
+    def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Shorter:
+        """Return a shorter form of a message found too long, and how many rows it keeps."""
         if len(items) == 1 and items[0].kind != OutboxKind.REPLY:
             text_only = message.photo is None and message.edit_message_id is None
             shorter = self.message(items[0], level=level, text_only=text_only)
-            return shorter if message.html else replace(shorter, text=shorter.plain, html=False)
-        # A digest is packed under the limit already; as a last resort send its text cut short.
-        cut = shorten(message.plain, _ALERT_BUDGET // level)
-        return replace(message, text=cut, plain=cut, html=False)
+            plain = replace(shorter, text=shorter.plain, html=False)
+            return (shorter if message.html else plain), None
+        # A digest is packed under the limit already; as a last resort its plain text with the
+        # addresses written out, whole entries (its last rows: same order) left for a next one.
+        more = word("more", items[0].article.lang.split("-")[0]) if items else "more"
+        cut, kept = fit_digest(message.console or message.plain, _ALERT_BUDGET // level, more=more)
+        return replace(message, text=cut, plain=cut, console=cut, html=False), kept
 
     def _reply(self, item: OutboxItem, *, thread: int | None, silent: bool) -> Message:
         """Compose the short "Updated: <title>" reply to the channel's post."""

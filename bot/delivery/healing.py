@@ -47,10 +47,13 @@ class Healing:
         self._store, self._sender, self._composer = store, sender, composer
         self._probing, self._clock = probing, clock
 
-    async def send(self, job: Job, message: Message, after: int | None) -> tuple[Message, Outcome]:
+    async def send(
+        self, job: Job, message: Message, after: int | None
+    ) -> tuple[Job, Message, Outcome]:
         """Send, healing content errors: text for a refused photo or markup, shorter if too long.
 
-        `after` is the chat's last message id before this send, what a probe looks past."""
+        `after` is the chat's last message id before this send, what a probe looks past. The job
+        returned holds the rows the message sent carries (a digest cut short carries fewer)."""
         outcome = await self.attempt(message)
         if isinstance(outcome, PhotoRefused):
             # Nothing was posted: the same row goes out as a text post, recorded as such first.
@@ -68,15 +71,29 @@ class Healing:
                 job.chat_id,
                 outcome.reason,
             )
-            message = replace(message, text=message.plain, html=False)
+            # A digest's plain text has no links: its console form writes each address out.
+            text = message.console or message.plain
+            message = replace(message, text=text, plain=text, html=False)
             outcome = await self.attempt(message, job, after)
         level = 0
         while isinstance(outcome, TooLong) and level < 2:
             level += 1
             log.warning("%s: %s; sending a shorter text", job.chat_id, outcome.reason)
-            message = self._composer.shorter(job.items, message, level)
+            message, kept = self._composer.shorter(job.items, message, level)
+            if kept is not None and kept < len(job.items):
+                job = self._leave_out(job, kept)
             outcome = await self.attempt(message, job, after)
-        return message, outcome
+        return job, message, outcome
+
+    def _leave_out(self, job: Job, kept: int) -> Job:
+        """Put the rows a digest cut short leaves out back to pending; return the job of the rest."""
+        # Due at once, not marked sent: "+N more" names no article, so a reader would lose them.
+        # They go out in the digest's next message (its part's rest: "continued" when split).
+        now, left = self._clock(), [item.id for item in job.items[kept:]]
+        note = "left out of a digest cut short for Telegram: in its next message"
+        self._store.outbox.mark_retry(left, error=note, at=now, now=now)
+        log.warning("%s: %d articles of the digest go in its next message", job.chat_id, len(left))
+        return replace(job, items=job.items[:kept])
 
     async def attempt(
         self, message: Message, job: Job | None = None, after: int | None = None

@@ -27,7 +27,7 @@ from bot.delivery.telegram import (
     TooLong,
     Uncertain,
 )
-from storage import OutboxItem, OutboxKind, Store
+from storage import OutboxItem, OutboxKind, OutboxState, Store
 from storage.alerts import Alert
 from storage.outbox import CHAT_NOT_FOUND
 
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 _BACKOFF_FIRST, _BACKOFF_CAP = 30.0, 3600.0
 _ALERT_RETRY = 60.0
+_LONG_FLOOD = 3600.0  # a flood wait this long (seconds) is told to the operator
 
 
 @dataclass(slots=True)
@@ -80,6 +81,18 @@ def refusal_advice(reason: str) -> str:
             "Check this channel's chat_id in the config (a @username typo, or a channel id "
             "without its -100 prefix), reload or restart presswatch, then run: presswatch "
             "outbox retry --all-failed (the posts go to the chat_id the config names then)"
+        )
+    lowered = reason.lower()
+    if "thread not found" in lowered or "topic_" in lowered:  # TOPIC_CLOSED, TOPIC_DELETED
+        return (
+            "Check this channel's message_thread_id in the config (or reopen the topic), reload "
+            "or restart presswatch, then run: presswatch outbox retry --all-failed"
+        )
+    if "parsing the server response" in lowered:
+        # Not Telegram's JSON but a web page: a proxy or firewall on the way refused the call.
+        return (
+            "Telegram did not say this: a web page came back (a proxy at telegram.api_base_url, "
+            "a firewall?). Fix that, then run: presswatch outbox retry --all-failed"
         )
     return "Fix the bot's rights in the chat, then run: presswatch outbox retry --all-failed"
 
@@ -208,6 +221,15 @@ class Outcomes:
         self._pacer.block(first.chat_id, self._monotonic() + after)
         report.retried += len(ids)
         log.warning("retry %s in %s in %.0fs: %s", first.channel, first.chat_id, after, reason)
+        if after >= _LONG_FLOOD:  # a wait of hours is news: the channel is silent meanwhile
+            self._alert(
+                first,
+                "channel_flood_wait",
+                now,
+                f"presswatch: Telegram holds channel {first.channel} ({first.chat_id}) until "
+                f"{at:%Y-%m-%d %H:%M} UTC: {reason}. Its posts wait and then go out, oldest "
+                "first; nothing to do unless another process sends with the same bot token.",
+            )
         return True
 
     def _uncertain(
@@ -284,12 +306,20 @@ class Outcomes:
     def _channel_ok(self, first: OutboxItem, now: datetime) -> None:
         """Mark the channel working; tell the operator when it recovered."""
         if self._store.outbox.channels.ok(first.channel, first.chat_id, now=now):
-            log.info("channel %s (%s) takes posts again", first.channel, first.chat_id)
+            # Its posts failed while it refused stay failed: say how to send them after all.
+            failed = self._store.outbox.counts().get((first.channel, OutboxState.FAILED), 0)
+            retry = (
+                f" {failed} of its posts failed meanwhile: `presswatch outbox retry "
+                "--all-failed` sends them."
+                if failed
+                else ""
+            )
+            log.info("channel %s (%s) takes posts again.%s", first.channel, first.chat_id, retry)
             self._alert(
                 first,
                 "channel_recovered",
                 now,
-                f"presswatch: channel {first.channel} ({first.chat_id}) takes posts again.",
+                f"presswatch: channel {first.channel} ({first.chat_id}) takes posts again.{retry}",
             )
 
     def _alert(self, first: OutboxItem, kind: str, now: datetime, text: str) -> None:

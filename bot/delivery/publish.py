@@ -340,7 +340,7 @@ class Relay:
         if not claimed:
             log.info("outbox %s changed state or chat before sending (the operator?); skipped", ids)
             return _Done(pause=False, answered=None, lost_claim=True)
-        message, outcome = await self._healing.send(job, message, after)
+        job, message, outcome = await self._healing.send(job, message, after)
         answered = self._monotonic()
         return _Done(self._outcomes.record(job.items, message, outcome, report), answered)
 

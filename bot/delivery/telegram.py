@@ -14,17 +14,17 @@ a send (`RetryLater`, `Uncertain`, `Rejected`, `ChatMoved`).
 from __future__ import annotations
 
 import logging
-import sys
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import Protocol, TextIO
+from typing import Protocol
 
 import httpx
 from telegram import Bot, LinkPreviewOptions, ReplyParameters
 from telegram import error as tg
 from telegram.constants import MessageEntityType, ParseMode
-from telegram.request import HTTPXRequest
 
+from bot.delivery.deadline import deadline_request
 from bot.secrets import Scrub, scrubber
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,12 @@ log = logging.getLogger(__name__)
 _PHOTO_PROBLEMS = (
     "wrong type of the web page content|failed to get http url content|wrong file identifier/"
     "http url specified|wrong remote file identifier|image_process_failed|photo_invalid|"
-    "photo_ext_invalid|webpage_curl_failed|webpage_media_empty|file is too big"
+    "photo_ext_invalid|webpage_curl_failed|webpage_media_empty|file is too big|"
+    "not enough rights to send photos"  # a group that allows text but not media
 ).split("|")
 # Transport failures that prove the request never reached Telegram, so a retry cannot double it.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_RETRY_AFTER = re.compile(r"retry after (\d+)")
 _CHAT_PROBLEMS = (
     "chat not found|kicked|not a member|rights|bot was blocked|user is deactivated|"
     "have no rights|chat_write_forbidden|topic_closed|message thread not found"
@@ -172,14 +174,9 @@ class TelegramSender:
 
     @classmethod
     def create(cls, *, token: str, api_base_url: str, timeout: float) -> TelegramSender:
-        """Build a sender whose Bot talks to `api_base_url` with the given timeouts."""
-        request = HTTPXRequest(
-            connection_pool_size=16,
-            read_timeout=timeout,
-            write_timeout=timeout,
-            connect_timeout=min(timeout, 5.0),
-            pool_timeout=2.0,
-        )
+        """Build a sender whose Bot talks to `api_base_url`, each call bounded (deadline.py)."""
+        # Every call (sends, edits, photos, probes, getMe) ends within a few `timeout`s.
+        request = deadline_request(timeout=timeout, pool_size=16)
         return cls(Bot(token, base_url=api_base_url, request=request))
 
     @property
@@ -336,47 +333,27 @@ def classify_error(exc: tg.TelegramError, *, editing: bool = False, photo: bool 
             return Delivered(None)
         if "parse entities" in lowered or "unsupported start tag" in lowered:
             return BadMarkup(text)
-        if "too long" in lowered:
+        if "too long" in lowered or "too_long" in lowered:  # MESSAGE_TOO_LONG on edits
             return TooLong(text)
         if photo and any(p in lowered for p in _PHOTO_PROBLEMS):
             return PhotoRefused(text)
         return Rejected(text, chat_problem=any(p in lowered for p in _CHAT_PROBLEMS))
     if isinstance(exc, tg.Forbidden):
         return Rejected(text, chat_problem=True)
+    if isinstance(exc, tg.InvalidToken) and "not found" in lowered:
+        # 404: a malformed token (config loading refuses those) or an address that is no Bot API.
+        return RetryLater(600.0, "Telegram answered 404 Not Found: check telegram.api_base_url")
     if isinstance(exc, tg.InvalidToken):
         # Every post would fail the same way; keep them queued until the operator fixes the token.
         return RetryLater(600.0, f"Telegram refused the bot token: {text}")
+    if "too many requests" in lowered:
+        # A 429 without retry_after (a proxy's, say): refused, so surely not sent.
+        found = _RETRY_AFTER.search(lowered)
+        seconds = float(found.group(1)) if found else 30.0
+        return RetryLater(seconds, f"flood wait of {seconds:.0f}s (429 Too Many Requests)")
     if isinstance(exc.__cause__, _NEVER_SENT):
         return RetryLater(30.0, f"network: {text}")
     return Uncertain(f"{type(exc).__name__}: {text}")
-
-
-class ConsoleSender:
-    """Print posts to standard output when no Telegram token is configured."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self._stream = stream
-        self._next_id = 0
-
-    async def send(self, message: Message) -> Outcome:
-        """Print the message as plain text with its target chat."""
-        stream = self._stream or sys.stdout
-        self._next_id += 1
-        action = (
-            "edit"
-            if message.edit_message_id is not None
-            else "reply"
-            if message.reply_to is not None
-            else "post"
-        )
-        text = message.console or message.plain or message.text
-        if message.photo:
-            text = f"[photo: {message.photo}]\n{text}"
-        stream.write(
-            f"--- {action} to {message.chat_id} (console: no Telegram token) ---\n{text}\n\n"
-        )
-        stream.flush()
-        return Delivered(None)
 
 
 def _preview(message: Message) -> LinkPreviewOptions | None:

@@ -4,7 +4,7 @@
 served from background threads and used as a context manager. It answers like Telegram (the
 ``ok``/``result`` envelope, status codes, error texts, full Message objects), records every call,
 and injects the faults a publisher must survive: flood limits with ``retry_after``, 5xx, hung
-requests, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
+requests, answers dripped a byte at a time, sends accepted and then dropped, 403/400 for one chat, HTML rejection, chat migration;
 forwarding, protected chats, other posters and random faults live in forwarding.py, photos and
 link previews (and photo URLs Telegram cannot use) in photos.py.
 
@@ -232,6 +232,16 @@ class FakeTelegram(BotMethods, PhotoMethods):
         """Process the next ``n`` calls, then close the socket without answering."""
         self._queue(Fault("drop", n, method, chat))
 
+    def drip_next(self, n: int = 1, *, every: float = 0.05, blanks: int = 40,
+                  method: str | None = SEND, chat: int | str | None = None) -> None:  # fmt: skip
+        """Process the next ``n`` calls, then drip the answer: ``blanks`` bytes of blank, one
+        every ``every`` seconds (each read well within a client's read timeout), then the answer.
+
+        Bounded (2 s by default) so a client that does not bound the whole call gets the answer
+        in the end and its test fails rather than hangs; choose ``blanks`` above the bound tested.
+        """
+        self._queue(Fault("drip", n, method, chat, seconds=every, blanks=blanks))
+
     def forbid_chat(
         self, chat_id: int | str, description: str = "Forbidden: bot was kicked from the channel chat"
     ) -> None:  # fmt: skip
@@ -320,6 +330,8 @@ class FakeTelegram(BotMethods, PhotoMethods):
                 self._delay(method)
                 if not self._take("drop", method, chat):
                     status, payload = 200, {"ok": True, "result": result}
+                    if drip := self._take("drip", method, chat):
+                        call.drip, call.blanks = drip.seconds, drip.blanks
         except ApiError as error:
             status, payload = error.status, error.answer(path)
         except Exception:  # a bug in the fake must still answer, as Telegram's 500 would

@@ -81,6 +81,8 @@ class Pending:
 
     method: str
     accepted: bool = False
+    drip: float = 0.0  # seconds between the answer's blanks (drip_next), 0: all at once
+    blanks: int = 0  # how many blanks are dripped before the answer
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ def flood(retry_after: int) -> ApiError:
 
 @dataclasses.dataclass(slots=True)
 class Fault:
-    """A queued one-shot fault: kind is "fail", "hang" or "drop"."""
+    """A queued one-shot fault: kind is "fail", "hang", "drop" or "drip"."""
 
     kind: str
     remaining: int
@@ -134,6 +136,7 @@ class Fault:
     error: ApiError | None = None
     seconds: float = 0.0
     deliver: bool = False
+    blanks: int = 0  # a drip's length in bytes
 
 
 class Limiter:

@@ -93,16 +93,26 @@ class Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self._write(status, payload)
+        self._write(status, payload, drip=call.drip, blanks=call.blanks if call.drip else 0)
 
-    def _write(self, status: int, payload: dict | str) -> None:
+    def _write(
+        self, status: int, payload: dict | str, *, drip: float = 0.0, blanks: int = 0
+    ) -> None:
         html = isinstance(payload, str)  # a proxy's error page rather than the API's JSON
         body = payload.encode("utf-8") if html else json.dumps(payload, ensure_ascii=False).encode()
+        # A dripped answer opens with blanks (JSON allows them), one per `drip` seconds, unless
+        # the client closes the connection or the fake stops first.
         try:
             self.send_response(status)
             self.send_header("Content-Type", "text/html" if html else "application/json")
-            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Content-Length", str(blanks + len(body)))
             self.end_headers()
+            for _ in range(blanks):
+                if self.server.fake._stopping.wait(drip):
+                    self.close_connection = True
+                    return
+                self.wfile.write(b" ")
+                self.wfile.flush()
             self.wfile.write(body)
         except OSError:  # the client gave up first (a timed-out hang, a stopped server)
             self.close_connection = True
