@@ -175,3 +175,27 @@ def test_a_worker_learns_the_stories_others_stored_since_its_start(postgres_arch
     assert posts == [("main", 1), ("second", 1)]
     assert articles == [("source-a", None), ("source-b", "source-a")]
     assert later.plan.story is not None and later.plan.posts == ()
+
+
+def test_a_story_already_posted_is_edited_once_another_worker_stores_its_reprint(
+    postgres_archive,
+) -> None:
+    store_a, store_b = postgres_archive.open(), postgres_archive.open()
+    a, b = _intake(store_a), _intake(store_b)
+    try:
+        a.store("source-a", _article("source-a"), post=True, now=NOW)
+        store_a.db.execute("update outbox set state = 'sent', message_id = id + 100")
+        reprint = _article("source-b", preface="The press office of the secretariat reports. ")
+        b.store("source-b", reprint, post=True, now=NOW)
+        queued = store_b.db.execute(
+            "select o.kind, o.channel, a.source_key from outbox o "
+            "join articles a on a.id = o.article_id where o.state = 'pending' order by o.channel"
+        ).fetchall()
+    finally:
+        store_a.close()
+        store_b.close()
+    # The story's posts name the reprint's source: an edit each, no new post.
+    assert [tuple(r) for r in queued] == [
+        ("edit", "main", "source-a"),
+        ("edit", "second", "source-a"),
+    ]
