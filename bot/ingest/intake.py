@@ -209,6 +209,8 @@ class Intake:
             except _Replan as again:
                 # Another worker stored what may be this article's original: its transaction
                 # is rolled back, and the article decided about again (storage/claim.py).
+                url = decision.enriched.article.url
+                log.info("article %s %s: another worker stored a near-duplicate", source_key, url)
                 decision = self._replan(source_key, decision, again.meanwhile, now=now)
         # Each article says it: a wrong drop must leave a trace beside the one line per source.
         dropped = "; its description dropped as the site's slogan" if decision.site_lead else ""
