@@ -8,6 +8,7 @@ releases are synthetic.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -198,4 +199,24 @@ def test_a_story_already_posted_is_edited_once_another_worker_stores_its_reprint
     assert [tuple(r) for r in queued] == [
         ("edit", "main", "source-a"),
         ("edit", "second", "source-a"),
+    ]
+
+
+def test_the_last_try_stores_as_decided_and_says_so(postgres_archive, monkeypatch, caplog) -> None:
+    monkeypatch.setattr("bot.ingest.intake._ATTEMPTS", 1)  # the first try is the last
+    store_a, store_b = postgres_archive.open(), postgres_archive.open()
+    a, b = _intake(store_a), _intake(store_b)
+    try:
+        a.store("source-a", _article("source-a"), post=True, now=NOW)
+        reprint = _article("source-b", preface="The press office of the secretariat reports. ")
+        with caplog.at_level(logging.WARNING, logger="bot.ingest.intake"):
+            b.store("source-b", reprint, post=True, now=NOW)
+        articles, _ = _stories(store_b)
+    finally:
+        store_a.close()
+        store_b.close()
+    assert articles == [("source-a", None), ("source-b", None)]  # what B decided, kept
+    assert [r.getMessage() for r in caplog.records] == [
+        "article source-b https://source-b.example/news/ministers-meet: stored as decided after "
+        "1 tries: others stored near-duplicates meanwhile"
     ]

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # Tries at storing a new article while other workers store its original (storage/claim.py):
 # each retry follows one more commit of a near-duplicate; the last stores as decided.
 _ATTEMPTS = 3
+_GAVE_UP = (
+    "article %s %s: stored as decided after %d tries: others stored near-duplicates meanwhile"
+)
 
 
 class _Replan(Exception):  # noqa: N818 - not an error: a signal to decide again
@@ -197,14 +200,8 @@ class Intake:
             return False
         for attempt in range(1, _ATTEMPTS + 1):
             try:
-                self._write(
-                    source_key,
-                    decision,
-                    now=now,
-                    aliases=aliases,
-                    also=also,
-                    last=attempt == _ATTEMPTS,
-                )
+                last = attempt == _ATTEMPTS
+                self._write(source_key, decision, now=now, aliases=aliases, also=also, last=last)
                 break
             except _Replan as again:
                 # Another worker stored what may be this article's original: its transaction
@@ -229,7 +226,7 @@ class Intake:
         last: bool,
     ) -> None:
         """Carry a storing plan out; raise _Replan when another worker stored its original
-        meanwhile (unless this is the `last` try)."""
+        meanwhile (on the `last` try, log it and store as decided)."""
         chosen, article = decision.plan, decision.enriched.article
         new = chosen.fate != Fate.VERSION
         claim = self._store.storing(
@@ -274,8 +271,11 @@ class Intake:
                         self._store.posts.enqueue_update(
                             held, kind=chosen.update_kind, now=now, channels=chosen.updates
                         )
-                if meanwhile is not None and not last and self._changed(decision, meanwhile(), now):
-                    raise _Replan(meanwhile())
+                if meanwhile is not None and self._changed(decision, meanwhile(), now):
+                    if not last:
+                        raise _Replan(meanwhile())
+                    # Others kept storing near-duplicates: stored as decided, maybe posted twice.
+                    log.warning(_GAVE_UP, source_key, article.url, _ATTEMPTS)
 
     def _changed(self, decision: Decision, meanwhile: Meanwhile, now: datetime) -> bool:
         """Tell whether what other workers stored meanwhile may be the article's original."""
