@@ -53,7 +53,7 @@ def storing(
     index = near_duplicates(now=now)  # the store's, loaded on first use
     # A pipeline: BEGIN, the locks and the questions go out with the caller's writes, and their
     # answers come back with the first read (the new article's key): one round trip for all.
-    with db.pipelined():
+    with index.held(), db.pipelined():  # the article indexed once committed
         # unnest keeps the array's order: the locks are taken in ascending order.
         db.execute(_LOCK, [KEYS, list(index.lock_keys(minhash, content_hash))])
         newer = db.execute(*index.newer())

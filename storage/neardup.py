@@ -13,7 +13,8 @@ import hashlib
 import re
 import unicodedata
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -153,6 +154,7 @@ class NearDuplicateIndex:
         # PostgreSQL: the newest article id asked about, and ids skipped (since when).
         self._high = 0
         self._gaps: dict[int, datetime] = {}
+        self._held: list[tuple[int, MinHash, datetime]] | None = None  # see `held`
 
     def load(self, *, now: datetime) -> int:
         """Fill the index with the signatures of the window ending `now`; return how many."""
@@ -201,8 +203,25 @@ class NearDuplicateIndex:
         )
 
     def index(self, article_id: int, minhash: MinHash, *, now: datetime) -> None:
-        """Make a committed signature findable."""
+        """Make a committed signature findable (inside `held`, once the block ends well)."""
+        if self._held is not None:
+            self._held.append((article_id, minhash, now))
+            return
         self._insert(article_id, minhash, now)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Index the signatures `index` is given inside only if the block ends without error."""
+        # The block is an outer transaction (storage/claim.py): a rolled-back try's article
+        # must not be findable, by an id that names nothing.
+        self._held = []
+        try:
+            yield
+            held = self._held
+        finally:
+            self._held = None
+        for article_id, minhash, now in held:
+            self._insert(article_id, minhash, now)
 
     def lock_keys(self, minhash: MinHash, content_hash: str | None) -> tuple[int, ...]:
         """Return signed 32-bit keys, sorted, one of which any text this one could be found a

@@ -252,7 +252,7 @@ class Store:
         article_id = int(table.last_pk)
         if minhash is not None and self._neardup is not None:
             # Indexed once its transaction is over: a rolled-back SQLite id could later name
-            # another article (PostgreSQL never draws an id twice: storage/claim.py's retries).
+            # another article (inside storage/claim.py's transaction, once that commits).
             self._neardup.index(article_id, minhash, now=now)
         return article_id
 

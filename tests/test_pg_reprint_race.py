@@ -220,3 +220,22 @@ def test_the_last_try_stores_as_decided_and_says_so(postgres_archive, monkeypatc
         "article source-b https://source-b.example/news/ministers-meet: stored as decided after "
         "1 tries: others stored near-duplicates meanwhile"
     ]
+
+
+def test_a_rolled_back_try_leaves_no_rows_and_nothing_findable(postgres_archive) -> None:
+    store_a, store_b = postgres_archive.open(), postgres_archive.open()
+    a, b = _intake(store_a), _intake(store_b)
+    try:
+        a.store("source-a", _article("source-a"), post=True, now=NOW)
+        reprint = _article("source-b", preface="The press office of the secretariat reports. ")
+        decision = b.decide("source-b", reprint, post=True, now=NOW)
+        b.carry_out("source-b", decision, now=NOW)  # its first try rolled back, then a reprint
+        stored = {r[0] for r in store_b.db.execute("select id from articles").fetchall()}
+        signed = store_b.db.execute("select count(*) from signatures").fetchone()[0]
+        outbox = store_b.db.execute("select count(*) from outbox").fetchone()[0]
+        found = store_b.near_duplicates(now=NOW).candidates(decision.minhash)
+    finally:
+        store_a.close()
+        store_b.close()
+    assert len(stored) == 2 and signed == 2 and outbox == 2  # A's posts only
+    assert set(found) == stored  # not the id of the try rolled back
