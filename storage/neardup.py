@@ -36,6 +36,10 @@ _GAP_SECONDS = 600
 # How far below the newest article id a PostgreSQL index starts asking what others committed:
 # ids drawn before its start by transactions still open then.
 _BACK = 256
+# How long a PostgreSQL index goes between decisions without asking what other writers
+# committed: a storing transaction then reads (and indexes) under its locks about this much of
+# the fleet's articles at most, however long its worker stored nothing new.
+_CATCH_UP_SECONDS = 60
 # What other writers (PostgreSQL workers) committed: articles past the newest id seen, and ids
 # skipped so far; an article without a signature answers too, so that its id is settled.
 _NEWER = """select a.id, s.minhash, s.created_at from articles a
@@ -154,6 +158,7 @@ class NearDuplicateIndex:
         # PostgreSQL: the newest article id asked about, and ids skipped (since when).
         self._high = 0
         self._gaps: dict[int, datetime] = {}
+        self._asked: datetime | None = None  # when they were last asked
         self._held: list[tuple[int, MinHash, datetime]] | None = None  # see `held`
 
     def load(self, *, now: datetime) -> int:
@@ -165,7 +170,7 @@ class NearDuplicateIndex:
         if is_postgres(self.db):
             # Read first: what commits after it is past it, or among the ids asked again.
             top = self.db.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
-            self._high = max(top - _BACK, 0)
+            self._high, self._asked = max(top - _BACK, 0), now
         for row in self.db.query(
             "select article_id, minhash, created_at from signatures "
             "where created_at >= ? order by created_at",
@@ -239,6 +244,15 @@ class NearDuplicateIndex:
         """Return the query (and its parameters) of what other writers committed lately."""
         return _NEWER, [self._high, sorted(self._gaps)]
 
+    def catch_up(self, *, now: datetime) -> None:
+        """Index what other writers committed, if not asked within a minute (PostgreSQL, outside
+        a transaction: before a decision, never between it and its storing, storage/claim.py)."""
+        if not is_postgres(self.db) or self.db.in_transaction:
+            return
+        if self._asked and (now - self._asked).total_seconds() < _CATCH_UP_SECONDS:
+            return
+        self.absorb(self.db.execute(*self.newer()).fetchall(), now=now)
+
     def absorb(self, rows: Iterable[tuple], *, now: datetime) -> frozenset[int]:
         """Index the signatures `newer` found; return the ids of the articles newly indexed."""
         from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
@@ -258,7 +272,7 @@ class NearDuplicateIndex:
         # An id below the newest one that did not answer belongs to a transaction still open
         # (or rolled back): asked again until it answers or is too old to be open still.
         self._gaps.update(dict.fromkeys(set(range(self._high + 1, top)) - seen, now))
-        self._high = max(self._high, top)
+        self._high, self._asked = max(self._high, top), now
         for gap in [g for g, at in self._gaps.items() if (now - at).total_seconds() > _GAP_SECONDS]:
             del self._gaps[gap]
         return frozenset(fresh)

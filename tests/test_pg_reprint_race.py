@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -239,3 +239,19 @@ def test_a_rolled_back_try_leaves_no_rows_and_nothing_findable(postgres_archive)
         store_b.close()
     assert len(stored) == 2 and signed == 2 and outbox == 2  # A's posts only
     assert set(found) == stored  # not the id of the try rolled back
+
+
+def test_a_worker_asks_what_others_stored_before_deciding_once_a_minute(postgres_archive) -> None:
+    store_a, store_b = postgres_archive.open(), postgres_archive.open()
+    a, b = _intake(store_a), _intake(store_b)  # B's index loaded (and others asked) at NOW
+    try:
+        a.store("source-a", _article("source-a"), post=True, now=NOW)
+        reprint = _article("source-b", preface="The press office of the secretariat reports. ")
+        # Within the minute B does not ask again: its storing transaction would (and re-plan).
+        soon = b.decide("source-b", reprint, post=True, now=NOW + timedelta(seconds=30))
+        later = b.decide("source-b", reprint, post=True, now=NOW + timedelta(minutes=2))
+    finally:
+        store_a.close()
+        store_b.close()
+    assert soon.plan.story is None
+    assert later.plan.story is not None and later.plan.posts == ()
