@@ -13,6 +13,8 @@ import hashlib
 import re
 import unicodedata
 from collections import deque
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,9 +26,25 @@ from sqlite_utils import Database
 if TYPE_CHECKING:
     from datasketch import MinHash
 
+from .dialect import is_postgres
 from .records import DedupConfig, from_iso, iso
 
 _WORD = re.compile(r"\w+")
+# How long an article id skipped by the ids other writers committed is asked for again: a
+# transaction that drew it and is still open, or one rolled back (its id never comes).
+_GAP_SECONDS = 600
+# How far below the newest article id a PostgreSQL index starts asking what others committed:
+# ids drawn before its start by transactions still open then.
+_BACK = 256
+# How long a PostgreSQL index goes between decisions without asking what other writers
+# committed: a storing transaction then reads (and indexes) under its locks about this much of
+# the fleet's articles at most, however long its worker stored nothing new.
+_CATCH_UP_SECONDS = 60
+# What other writers (PostgreSQL workers) committed: articles past the newest id seen, and ids
+# skipped so far; an article without a signature answers too, so that its id is settled.
+_NEWER = """select a.id, s.minhash, s.created_at from articles a
+    left join signatures s on s.article_id = a.id
+    where a.id > ? or a.id = any(?::bigint[])"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +110,11 @@ def _hash32(data: bytes) -> int:
     return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little")
 
 
+def _key32(data: bytes) -> int:
+    """Hash bytes to a signed 32-bit key (an advisory lock's second half on PostgreSQL)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "little", signed=True)
+
+
 def _given(value: int) -> int:
     """Return a hash already computed (see signature_of)."""
     return value
@@ -116,6 +139,14 @@ def _lsh_class() -> type:
     return MinHashLSH
 
 
+@dataclass(frozen=True, slots=True)
+class Meanwhile:
+    """What other writers committed since an article was decided about."""
+
+    fresh: frozenset[int] = frozenset()  # articles they stored, now in the index
+    exact: int | None = None  # the first original with the article's content hash, if any
+
+
 class NearDuplicateIndex:
     """An LSH index over the signatures of recent articles, backed by the signatures table."""
 
@@ -124,6 +155,11 @@ class NearDuplicateIndex:
         self._lsh = _lsh_class()(threshold=settings.candidate_threshold, num_perm=settings.num_perm)
         self._order: deque[tuple[datetime, int]] = deque()
         self._ids: set[int] = set()
+        # PostgreSQL: the newest article id asked about, and ids skipped (since when).
+        self._high = 0
+        self._gaps: dict[int, datetime] = {}
+        self._asked: datetime | None = None  # when they were last asked
+        self._held: list[tuple[int, MinHash, datetime]] | None = None  # see `held`
 
     def load(self, *, now: datetime) -> int:
         """Fill the index with the signatures of the window ending `now`; return how many."""
@@ -131,6 +167,10 @@ class NearDuplicateIndex:
         from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
 
         count = 0
+        if is_postgres(self.db):
+            # Read first: what commits after it is past it, or among the ids asked again.
+            top = self.db.execute("select coalesce(max(id), 0) from articles").fetchone()[0]
+            self._high, self._asked = max(top - _BACK, 0), now
         for row in self.db.query(
             "select article_id, minhash, created_at from signatures "
             "where created_at >= ? order by created_at",
@@ -168,8 +208,74 @@ class NearDuplicateIndex:
         )
 
     def index(self, article_id: int, minhash: MinHash, *, now: datetime) -> None:
-        """Make a committed signature findable."""
+        """Make a committed signature findable (inside `held`, once the block ends well)."""
+        if self._held is not None:
+            self._held.append((article_id, minhash, now))
+            return
         self._insert(article_id, minhash, now)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Index the signatures `index` is given inside only if the block ends without error."""
+        # The block is an outer transaction (storage/claim.py): a rolled-back try's article
+        # must not be findable, by an id that names nothing.
+        self._held = []
+        try:
+            yield
+            held = self._held
+        finally:
+            self._held = None
+        for article_id, minhash, now in held:
+            self._insert(article_id, minhash, now)
+
+    def lock_keys(self, minhash: MinHash, content_hash: str | None) -> tuple[int, ...]:
+        """Return signed 32-bit keys, sorted, one of which any text this one could be found a
+        near-duplicate of shares: its LSH bands' and its content hash's."""
+        values = minhash.hashvalues.astype(np.uint32)
+        keys = {
+            _key32(bytes([band % 256]) + values[start:end].tobytes())
+            for band, (start, end) in enumerate(self._lsh.hashranges)
+        }
+        if content_hash:
+            keys.add(_key32(b"#" + content_hash.encode()))
+        return tuple(sorted(keys))
+
+    def newer(self) -> tuple[str, list]:
+        """Return the query (and its parameters) of what other writers committed lately."""
+        return _NEWER, [self._high, sorted(self._gaps)]
+
+    def catch_up(self, *, now: datetime) -> None:
+        """Index what other writers committed, if not asked within a minute (PostgreSQL, outside
+        a transaction: before a decision, never between it and its storing, storage/claim.py)."""
+        if not is_postgres(self.db) or self.db.in_transaction:
+            return
+        if self._asked and (now - self._asked).total_seconds() < _CATCH_UP_SECONDS:
+            return
+        self.absorb(self.db.execute(*self.newer()).fetchall(), now=now)
+
+    def absorb(self, rows: Iterable[tuple], *, now: datetime) -> frozenset[int]:
+        """Index the signatures `newer` found; return the ids of the articles newly indexed."""
+        from datasketch import MinHash  # noqa: PLC0415 - see _lsh_class
+
+        since, fresh, seen = now.timestamp() - self.window, set(), set()
+        for article_id, blob, created in rows:
+            seen.add(article_id)
+            self._gaps.pop(article_id, None)
+            if blob is None or article_id in self._ids:
+                continue
+            values = np.frombuffer(blob, dtype=np.uint32)
+            when = from_iso(created)
+            if len(values) == self.num_perm and when.timestamp() >= since:
+                self._insert(article_id, MinHash(hashvalues=values, scheme="affine32"), when)
+                fresh.add(article_id)
+        top = max(seen, default=0)
+        # An id below the newest one that did not answer belongs to a transaction still open
+        # (or rolled back): asked again until it answers or is too old to be open still.
+        self._gaps.update(dict.fromkeys(set(range(self._high + 1, top)) - seen, now))
+        self._high, self._asked = max(self._high, top), now
+        for gap in [g for g, at in self._gaps.items() if (now - at).total_seconds() > _GAP_SECONDS]:
+            del self._gaps[gap]
+        return frozenset(fresh)
 
     def _insert(self, article_id: int, minhash: MinHash, created: datetime) -> None:
         """Index one signature and drop those that left the window."""

@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from scrapers.models import Article
 from scrapers.normalize import url_key
 
-from . import readonly
+from . import claim, readonly
 from .alerts import Alerts, SourceHealth
 from .lock import StorageError
 from .migrations import migrations
@@ -155,6 +155,10 @@ class Store:
         with immediate(self.db) if write else self.db.atomic():
             yield
 
+    def storing(self, content_hash: str | None, minhash: MinHash | None, *, now: datetime):
+        """Return the transaction a new article is stored in (storage/claim.py)."""
+        return claim.storing(self.db, self.near_duplicates, content_hash, minhash, now=now)
+
     # -- articles ---------------------------------------------------------------------------
 
     def known_url_keys(self, urls: Iterable[str]) -> set[str]:
@@ -247,7 +251,8 @@ class Store:
                 also()  # on PostgreSQL in the same round trip, on SQLite the same commit
         article_id = int(table.last_pk)
         if minhash is not None and self._neardup is not None:
-            # Indexed only once committed: a rolled-back id could later name another article.
+            # Indexed once its transaction is over: a rolled-back SQLite id could later name
+            # another article (inside storage/claim.py's transaction, once that commits).
             self._neardup.index(article_id, minhash, now=now)
         return article_id
 

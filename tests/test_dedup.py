@@ -121,3 +121,37 @@ def test_a_signature_from_shingle_hashes_is_the_one_datasketch_makes_from_the_sh
     direct.update_batch([s.encode("utf-8") for s in shingle_set])
     assert len(shingle_set) > 20
     assert (_sig(pair["a"]).hashvalues == direct.hashvalues).all()
+
+
+def _row(article_id: int, text: str, when: datetime) -> tuple:
+    """Return a row of `NearDuplicateIndex.newer`'s query: id, signature bytes, created at."""
+    return article_id, _sig(text).hashvalues.astype("uint32").tobytes(), when.isoformat()
+
+
+def test_ids_skipped_by_other_writers_commits_are_asked_again_until_they_answer() -> None:
+    index = NearDuplicateIndex(Store.in_memory().db, DEFAULT)
+    text = PAIRS[0]["a"]
+    # Ids 1 and 2 were drawn by transactions still open when 3 was seen committed.
+    assert index.absorb([_row(3, text, NOW)], now=NOW) == {3}
+    assert index.newer()[1] == [3, [1, 2]]
+    assert index.absorb([_row(1, text, NOW), (2, None, None)], now=NOW) == {1}
+    assert index.newer()[1] == [3, []]
+    assert index.candidates(_sig(text)) == [1, 3]
+    # One never answering (rolled back) is given up once no transaction could still hold it.
+    index.absorb([_row(5, text, NOW)], now=NOW)
+    index.absorb([], now=NOW + timedelta(minutes=11))
+    assert index.newer()[1] == [5, []]
+
+
+def test_lock_keys_are_shared_by_lsh_candidates_and_by_one_text() -> None:
+    index = NearDuplicateIndex(Store.in_memory().db, DEFAULT)
+    pair = next(p for p in PAIRS if p["duplicate"])
+    a, b = _sig(pair["a"]), _sig(pair["b"])
+    keys_a = index.lock_keys(a, "hash-a")
+    assert list(keys_a) == sorted(set(keys_a))
+    assert all(-(2**31) <= k < 2**31 for k in keys_a)
+    assert set(keys_a) & set(index.lock_keys(b, None))  # candidates share a band
+    # The same text (its hash) shares a key whatever its signature.
+    other = _sig("other words entirely")
+    assert not set(index.lock_keys(other, None)) & set(keys_a)
+    assert set(index.lock_keys(other, "hash-a")) & set(keys_a)

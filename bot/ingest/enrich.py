@@ -58,6 +58,7 @@ class Enricher:
             return NearDuplicate(self._store.root_of(exact), 1.0)
         dedup = self._store.dedup
         index = self._store.near_duplicates(now=now)
+        index.catch_up(now=now)  # what other workers stored (PostgreSQL): decided on, not retried
         texts = self._store.texts(index.candidates(minhash))
         if not texts:
             return None

@@ -18,7 +18,7 @@ from bot.ingest.plan import Archived, Facts, Fate, Plan, Quiet, Story, describe,
 from scrapers.errors import HTTPStatusError, ScrapeError
 from scrapers.models import Article, Link, Source
 from storage import Store
-from storage.neardup import NearDuplicate
+from storage.neardup import Meanwhile, NearDuplicate
 from storage.records import lead_key
 from storage.urls import Lead
 
@@ -26,6 +26,20 @@ if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
 log = logging.getLogger(__name__)
+# Tries at storing a new article while other workers store its original (storage/claim.py):
+# each retry follows one more commit of a near-duplicate; the last stores as decided.
+_ATTEMPTS = 3
+_GAVE_UP = (
+    "article %s %s: stored as decided after %d tries: others stored near-duplicates meanwhile"
+)
+
+
+class _Replan(Exception):  # noqa: N818 - not an error: a signal to decide again
+    """Raised inside a storing transaction to roll it back: an original appeared meanwhile."""
+
+    def __init__(self, meanwhile: Meanwhile) -> None:
+        super().__init__("an original was stored meanwhile")
+        self.meanwhile = meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,50 +193,118 @@ class Intake:
     ) -> bool:
         """Store and enqueue what the plan says, in one transaction (with `also`'s writes when it
         adds an article); return True if stored."""
-        chosen, article = decision.plan, decision.enriched.article
+        chosen = decision.plan
         if chosen.fate == Fate.UNCHANGED:
             self._store.mark_checked(chosen.article_id, now=now)
         if not chosen.stores:
             return False
-        # Storing is one transaction by itself; only an update to send or a slogan's hash to keep
-        # with it needs an outer one (on PostgreSQL a nested transaction is a savepoint: two more
-        # round trips).
-        with self._store.transaction() if chosen.updates or decision.site_lead else nullcontext():
-            if chosen.fate == Fate.VERSION:
-                target = stored = chosen.article_id
-                self._store.update_article(
-                    target, article, now=now, reasons=decision.enriched.reasons
-                )
-            else:
-                story = chosen.story
-                target = story.article_id if story else None
-                stored = self._store.add_article(
-                    article,
-                    source_key=source_key,
-                    now=now,
-                    deliveries=chosen.posts,
-                    silent=chosen.silent,
-                    duplicate_of=target,
-                    similarity=story.similarity if story else None,
-                    reasons=decision.enriched.reasons,
-                    minhash=decision.minhash,
-                    aliases=aliases,
-                    also=also,
-                )
-            if decision.site_lead:
-                self._store.sitewide.keep_lead(stored, decision.site_lead)
-            if chosen.updates:
-                # A version edits the article's own posts; a reprint the story's, wherever a
-                # chat got the story from one of its reprints too.
-                reprints = chosen.story.reprint_posts if chosen.story else ()
-                for held in (target, *reprints):
-                    self._store.posts.enqueue_update(
-                        held, kind=chosen.update_kind, now=now, channels=chosen.updates
-                    )
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                last = attempt == _ATTEMPTS
+                self._write(source_key, decision, now=now, aliases=aliases, also=also, last=last)
+                break
+            except _Replan as again:
+                # Another worker stored what may be this article's original: its transaction
+                # is rolled back, and the article decided about again (storage/claim.py).
+                url = decision.enriched.article.url
+                log.info("article %s %s: another worker stored a near-duplicate", source_key, url)
+                decision = self._replan(source_key, decision, again.meanwhile, now=now)
         # Each article says it: a wrong drop must leave a trace beside the one line per source.
         dropped = "; its description dropped as the site's slogan" if decision.site_lead else ""
-        log.info("article %s %s: %s%s", source_key, article.url, describe(chosen), dropped)
+        article = decision.enriched.article
+        log.info("article %s %s: %s%s", source_key, article.url, describe(decision.plan), dropped)
         return True
+
+    def _write(
+        self,
+        source_key: str,
+        decision: Decision,
+        *,
+        now: datetime,
+        aliases: tuple[str, ...],
+        also: Callable[[], object] | None,
+        last: bool,
+    ) -> None:
+        """Carry a storing plan out; raise _Replan when another worker stored its original
+        meanwhile (on the `last` try, log it and store as decided)."""
+        chosen, article = decision.plan, decision.enriched.article
+        new = chosen.fate != Fate.VERSION
+        claim = self._store.storing(
+            article.content_hash if article.body else None,
+            decision.minhash if new else None,
+            now=now,
+        )
+        with claim as meanwhile:
+            # Storing is one transaction by itself; only an update to send or a slogan's hash to
+            # keep with it needs an outer one (on PostgreSQL a nested transaction is a savepoint:
+            # two more round trips), unless the claim holds one already.
+            outer = meanwhile is None and (chosen.updates or decision.site_lead)
+            with self._store.transaction() if outer else nullcontext():
+                if chosen.fate == Fate.VERSION:
+                    target = stored = chosen.article_id
+                    self._store.update_article(
+                        target, article, now=now, reasons=decision.enriched.reasons
+                    )
+                else:
+                    story = chosen.story
+                    target = story.article_id if story else None
+                    stored = self._store.add_article(
+                        article,
+                        source_key=source_key,
+                        now=now,
+                        deliveries=chosen.posts,
+                        silent=chosen.silent,
+                        duplicate_of=target,
+                        similarity=story.similarity if story else None,
+                        reasons=decision.enriched.reasons,
+                        minhash=decision.minhash,
+                        aliases=aliases,
+                        also=also,
+                    )
+                if decision.site_lead:
+                    self._store.sitewide.keep_lead(stored, decision.site_lead)
+                if chosen.updates:
+                    # A version edits the article's own posts; a reprint the story's, wherever a chat
+                    # got the story from one of its reprints too.
+                    reprints = chosen.story.reprint_posts if chosen.story else ()
+                    for held in (target, *reprints):
+                        self._store.posts.enqueue_update(
+                            held, kind=chosen.update_kind, now=now, channels=chosen.updates
+                        )
+                if meanwhile is not None and self._changed(decision, meanwhile(), now):
+                    if not last:
+                        raise _Replan(meanwhile())
+                    # Others kept storing near-duplicates: stored as decided, maybe posted twice.
+                    log.warning(_GAVE_UP, source_key, article.url, _ATTEMPTS)
+
+    def _changed(self, decision: Decision, meanwhile: Meanwhile, now: datetime) -> bool:
+        """Tell whether what other workers stored meanwhile may be the article's original."""
+        story = decision.facts.story
+        if meanwhile.exact is not None and (story is None or story.article_id != meanwhile.exact):
+            return True
+        if not meanwhile.fresh or decision.minhash is None:
+            return False
+        index = self._store.near_duplicates(now=now)
+        return not meanwhile.fresh.isdisjoint(index.candidates(decision.minhash))
+
+    def _replan(
+        self, source_key: str, decision: Decision, meanwhile: Meanwhile, *, now: datetime
+    ) -> Decision:
+        """Decide about a new article again, its original looked for anew."""
+        article, chosen = decision.enriched.article, decision.plan
+        original = self.enricher.find_original(
+            article, decision.minhash, now=now, exact=meanwhile.exact
+        )
+        facts = replace(decision.facts, story=self._story(original) if original else None)
+        again = self._decision(
+            source_key,
+            decision.enriched,
+            facts,
+            post=not chosen.silent,
+            quiet=chosen.quiet,
+            minhash=decision.minhash,
+        )
+        return replace(again, site_lead=decision.site_lead)
 
     def store(
         self,
