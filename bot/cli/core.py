@@ -16,7 +16,7 @@ import logging
 import signal
 import sqlite3
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import App, open_app, run_once
@@ -29,13 +29,27 @@ from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.service.endpoint import AddressTaken
-from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
+from bot.service.reachability import (
+    TelegramCheck,
+    TelegramState,
+    check_telegram,
+    held_for_you,
+    round_summary,
+)
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import OutdatedArchive, RunRecord, RunStatus, SourceState, StorageError
+from storage import (
+    AlreadyRunning,
+    OutboxState,
+    OutdatedArchive,
+    RunRecord,
+    RunStatus,
+    SourceState,
+    StorageError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +80,13 @@ def once(args: argparse.Namespace) -> int:
                         k.key for k in config.sources if k.key not in polled
                     ).values()
                 )
+                # Posts cut mid-send by this or an earlier run: under cron nobody else would say.
+                uncertain = app.store.outbox.listing([OutboxState.UNCERTAIN])
+                held = held_for_you(uncertain, config.telegram.uncertain)
+        except AlreadyRunning as exc:
+            if opened or exc.role != "once":
+                raise  # a service (or a backfill) holds the archive: stop it first, as before
+            return _overlap(exc, now=datetime.now(UTC))
         except StorageError as exc:
             return _cannot_open(exc, config, opened=opened, outcome="nothing polled or posted")
         # Each failing source was told once already, by the poll's own warning (its key, URL
@@ -77,10 +98,11 @@ def once(args: argparse.Namespace) -> int:
                 telegram=telegram,
                 report=report,
                 waiting=waiting,
+                held=held,
             ),
             file=sys.stderr,
         )
-        return _once_status(runs, report=report, waiting=waiting, telegram=telegram)
+        return _once_status(runs, report=report, waiting=waiting, telegram=telegram, held=held)
 
     return asyncio.run(go())
 
@@ -91,16 +113,50 @@ def _once_status(
     report: RelayReport,
     waiting: list[SourceState],
     telegram: TelegramCheck,
+    held: int = 0,
 ) -> int:
-    """Return once's exit status: 1 when a source or a post failed, Telegram does not answer, or
-    nothing could be polled while sources back off after failures."""
-    failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
+    """Return once's exit status: 1 when a source or a post failed, Telegram does not answer,
+    nothing could be polled while sources back off after failures, or posts wait for the operator."""
+    # A held post waits for good; under cron only the exit status reaches a person.
+    failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed or held
     # Nothing polled while sources back off is an outage, not a quiet round: a cron job's exit
     # status must say so (sooner than `status`, whose "failing" waits for a third failure while
     # backing off starts at the second). Beside sources that answered, a source backing off
     # fails no round by itself: the poll that failed already did.
     stalled = not runs and any(not state.paused for state in waiting)
     return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
+
+
+# A round polls each due source once (its waits capped, never a long Retry-After) and sends at
+# Telegram's pace: minutes at most, even when quiet hours end on a backlog. A `once` still running
+# after this is taken for hung, which the overlapping round's exit 1 makes someone look at.
+HUNG_AFTER = timedelta(minutes=15)
+
+
+def _overlap(exc: AlreadyRunning, *, now: datetime) -> int:
+    """Say in one line that this round was skipped for a `once` still running: exit 0, or 1 when
+    that one has run over HUNG_AFTER (or says not since when)."""
+    ran = now - exc.since if exc.since else None
+    if ran is not None and ran <= HUNG_AFTER:
+        print(
+            f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
+            f"{_took(ran)} (still within {_took(HUNG_AFTER)})",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    print(
+        f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
+        f"{_took(ran) if ran is not None else 'an unknown time'}, over the {_took(HUNG_AFTER)} "
+        f"a round takes: it may hang (kill {exc.pid} to stop it)",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED
+
+
+def _took(span: timedelta) -> str:
+    """Return a span as '4 min 05 s' or '12 s'."""
+    minutes, seconds = divmod(max(int(span.total_seconds()), 0), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 # What an SQLite archive answers at every start until the operator acts: a folder or file this

@@ -14,10 +14,10 @@ from enum import StrEnum
 
 from telegram import error as tg
 
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
-from bot.service.overview import when
+from bot.service.overview import held_line, when
 from scrapers.errors import (
     BlockedAddress,
     FetchError,
@@ -26,7 +26,7 @@ from scrapers.errors import (
     ResponseTooLarge,
     RobotsDisallowed,
 )
-from storage import RunRecord, RunStatus, SourceState
+from storage import OutboxState, RunRecord, RunStatus, SourceState
 from storage.status import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
@@ -142,10 +142,11 @@ def round_summary(
     telegram: TelegramCheck,
     report: RelayReport | None = None,
     waiting: Sequence[SourceState] = (),
+    held: int = 0,
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
-    and until when)."""
+    and until when; `held`: uncertain posts that wait for the operator)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
@@ -171,7 +172,23 @@ def round_summary(
             f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
             f"failed {report.failed}"
         )
+    if held:
+        parts.append(held_line(held))
     return "; ".join(parts)
+
+
+def held_for_you(rows: Sequence[dict], policy: UncertainPolicy) -> int:
+    """Count the uncertain outbox rows (`outbox.listing` rows) that wait for the operator: every
+    one under "hold", those a probe left undecided under "probe", none under "resend"."""
+    if policy == UncertainPolicy.RESEND:
+        return 0
+    # Under "probe" a row not settled yet waits for a probe (seconds), not for the operator.
+    return sum(
+        1
+        for row in rows
+        if row["state"] == OutboxState.UNCERTAIN
+        and (policy == UncertainPolicy.HOLD or row["settlement"] is not None)
+    )
 
 
 def not_polled(waiting: Sequence[SourceState]) -> str:

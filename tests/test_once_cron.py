@@ -1,0 +1,130 @@
+"""`presswatch once` under cron: a post cut mid-send that waits for the operator fails every
+round (exit 1, the summary names the command) and `status` names it, until the operator acts;
+a round that meets a `once` still running skips itself (exit 0, or 1 when that one looks hung)."""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from scrapers.models import Article
+from storage import Delivery, InstanceLock, OutboxState, Store
+from tests.fakes.feeds import atom_feed
+from tests.fakes.sites import FakeSites
+from tests.fakes.telegram import DEFAULT_TOKEN
+from tests.support.cli import presswatch as run_presswatch
+
+NOW = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
+presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
+HELD = "1 post held for you: presswatch outbox list --state uncertain"
+
+
+def cron_config(tmp_path: Path, *, feed: str, telegram: str, extra: str = "") -> Path:
+    """Write a config with one loopback feed source, the fake Bot API and `extra` [telegram] keys."""
+    path = tmp_path / "presswatch.toml"
+    path.write_text(
+        f'[storage]\npath = "{tmp_path / "archive.db"}"\n\n'
+        "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n\n"
+        f'[telegram]\napi_base_url = "{telegram}"\n{extra}\n'
+        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        f'[[sources]]\nkey = "wire-a"\nkind = "feed"\nurl = "{feed}"\nfetch_pages = false\n'
+        "robots = false\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def cut_mid_send(archive: Path) -> None:
+    """Leave one post as a kill -9 inside its send does: claimed (`sending`), never marked."""
+    store = Store.open(archive)
+    store.add_article(
+        Article(url="https://tass.com/1", canonical_url="https://tass.com/1", title="Cut"),
+        source_key="wire-a",
+        now=NOW,
+        deliveries=[Delivery("main", "@presswatch_test")],
+    )
+    store.db.execute("update outbox set state = ?", [OutboxState.SENDING])
+    store.db.conn.commit()
+    store.close()
+
+
+@pytest.fixture
+def feed():
+    """A loopback site serving one small synthetic feed."""
+    with FakeSites() as sites:
+        body = atom_feed(sites.base_url, "wire-a", 2, random.Random(1))
+        sites.add("/wire-a.xml", body, content_type="application/atom+xml")
+        yield f"{sites.base_url}/wire-a.xml"
+
+
+def test_a_post_cut_mid_send_fails_every_once_until_the_operator_acts(
+    tmp_path, feed, telegram
+) -> None:
+    config = cron_config(tmp_path, feed=feed, telegram=telegram.base_url)
+    presswatch("once", "--config", str(config))  # the first run only records (baseline)
+    cut_mid_send(tmp_path / "archive.db")
+    first = presswatch("once", "--config", str(config))
+    later = presswatch("once", "--config", str(config))
+    status = presswatch("status", "--config", str(config))
+    for result in (first, later):
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip().splitlines()[-1].endswith("; " + HELD)
+    assert status.returncode == 1
+    assert f"needs attention: {HELD}" in status.stdout
+    # The operator settles it (it did arrive): the next round is quiet again.
+    dropped = presswatch("outbox", "drop", "1", "--config", str(config))
+    assert dropped.returncode == 0, dropped.stderr
+    after = presswatch("once", "--config", str(config))
+    assert after.returncode == 0, after.stderr
+    assert "held for you" not in after.stderr
+    assert presswatch("status", "--config", str(config)).returncode == 0
+
+
+def test_under_resend_a_post_cut_mid_send_is_sent_again_and_fails_nothing(
+    tmp_path, feed, telegram
+) -> None:
+    config = cron_config(
+        tmp_path, feed=feed, telegram=telegram.base_url, extra='uncertain = "resend"\n'
+    )
+    presswatch("once", "--config", str(config))
+    cut_mid_send(tmp_path / "archive.db")
+    result = presswatch("once", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert "held for you" not in result.stderr
+    assert len(telegram.messages_for("@presswatch_test")) == 1
+
+
+@pytest.mark.parametrize(
+    ("ago", "code", "says"),
+    [
+        (timedelta(minutes=3), 0, "has run for 3 min 0"),
+        (timedelta(minutes=20), 1, "has run for 20 min 0"),
+    ],
+)
+def test_a_once_that_meets_a_running_once_skips_the_round(tmp_path, feed, ago, code, says) -> None:
+    config = cron_config(tmp_path, feed=feed, telegram="http://127.0.0.1:9/bot")
+    started = datetime.now(UTC) - ago
+    with InstanceLock(tmp_path / "archive.db", role="once", now=started):
+        result = presswatch("once", "--config", str(config))
+    assert result.returncode == code, result.stderr
+    [line] = result.stderr.strip().splitlines()  # one line, and nothing polled
+    assert line.startswith(
+        f"presswatch once: skipped this round: `presswatch once` pid {os.getpid()} {says}"
+    )
+    assert ("it may hang" in line) == (code == 1)
+
+
+def test_a_once_that_meets_the_service_still_refuses(tmp_path, feed) -> None:
+    config = cron_config(tmp_path, feed=feed, telegram="http://127.0.0.1:9/bot")
+    with InstanceLock(tmp_path / "archive.db", role="run"):
+        result = presswatch("once", "--config", str(config))
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"presswatch: another presswatch process (pid {os.getpid()}) is using "
+        f"{tmp_path / 'archive.db'}; stop it first"
+    )
