@@ -82,7 +82,8 @@ def test_first_run_records_silently_then_posts_only_what_is_new(world, telegram,
     feed = site.routes["/rss/v2.xml"].body.decode()
     site.add("/rss/v2.xml", feed.replace("<item>", rebase(NEW_ITEM, world.origins()) + "<item>", 1))
     site.add("/defense/1451999", NEW_PAGE)
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    # --all: the next round comes sooner than the sources' `every`.
+    assert presswatch("once", "--all", "--config", str(config)).returncode == 0
     [post] = telegram.messages_for(CHANNEL)
     assert "CSTO Joint Staff chief briefs on exercise plans" in post.text
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import os
 import random
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -17,6 +20,7 @@ from storage import Delivery, InstanceLock, OutboxState, Store
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
+from tests.support.cli import ROOT, child_environment
 from tests.support.cli import presswatch as run_presswatch
 
 NOW = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
@@ -128,3 +132,65 @@ def test_a_once_that_meets_the_service_still_refuses(tmp_path, feed) -> None:
         f"presswatch: another presswatch process (pid {os.getpid()}) is using "
         f"{tmp_path / 'archive.db'}; stop it first"
     )
+
+
+def poll_started(archive: Path, ago: timedelta) -> None:
+    """Move the recorded start of every poll `ago` back from now, as if it ran then."""
+    store = Store.open(archive)
+    store.db.execute("update runs set started_at = ?", [(datetime.now(UTC) - ago).isoformat()])
+    store.db.conn.commit()
+    store.close()
+
+
+def test_once_polls_a_source_only_when_its_interval_has_come(tmp_path, telegram) -> None:
+    with FakeSites() as sites:
+        body = atom_feed(sites.base_url, "wire-a", 2, random.Random(1))
+        sites.add("/wire-a.xml", body, content_type="application/atom+xml")
+        config = cron_config(
+            tmp_path, feed=f"{sites.base_url}/wire-a.xml", telegram=telegram.base_url
+        )
+        archive = tmp_path / "archive.db"
+        first = presswatch("once", "--config", str(config))
+        again = presswatch("once", "--config", str(config))  # a */1 cron against every = "10m"
+        hits_early = sites.hits("/wire-a.xml")
+        forced = presswatch("once", "--all", "--config", str(config))
+        poll_started(archive, timedelta(minutes=9, seconds=30))  # a */10 cron a little early
+        on_time = presswatch("once", "--config", str(config))
+        hits = sites.hits("/wire-a.xml")
+    assert first.returncode == again.returncode == forced.returncode == on_time.returncode == 0
+    assert hits_early == 1 and hits == 3
+    line = again.stderr.strip().splitlines()[-1]
+    assert line.startswith("0 of 1 sources polled fine (1 not due yet (next ")
+    assert " UTC)); 0 new articles" in line
+    for result in (forced, on_time):
+        assert result.stderr.strip().splitlines()[-1].startswith("1 of 1 sources polled fine;")
+
+
+def test_sigterm_stops_once_cleanly_with_its_summary(tmp_path, telegram) -> None:
+    # `timeout` sends SIGTERM: the round used to die with no summary (and a send cut mid-way).
+    with FakeSites() as sites:
+        # A feed that drips a byte every half second holds its poll until the signal comes.
+        sites.add("/wire-a.xml", "x" * 10_000, content_type="application/atom+xml", drip=0.5)
+        config = cron_config(
+            tmp_path, feed=f"{sites.base_url}/wire-a.xml", telegram=telegram.base_url
+        )
+        child = subprocess.Popen(
+            [sys.executable, "-m", "bot", "once", "--config", str(config)],
+            cwd=ROOT,
+            env=child_environment(DEFAULT_TOKEN),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert sites.wait_for_hit("/wire-a.xml", timeout=60)
+            child.send_signal(signal.SIGTERM)
+            _, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 1, err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("0 of 1 sources polled fine (1 cut short); 0 new articles;"), line
+    assert line.endswith("; stopped by SIGTERM")

@@ -16,14 +16,14 @@ import logging
 import signal
 import sqlite3
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, open_app, run_once
+from bot.app import App, Round, open_app, run_once
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
+from bot.cli.rounds import Stop, once_status, overlap
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
-from bot.delivery.publish import RelayReport
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
@@ -45,9 +45,6 @@ from storage import (
     AlreadyRunning,
     OutboxState,
     OutdatedArchive,
-    RunRecord,
-    RunStatus,
-    SourceState,
     StorageError,
 )
 
@@ -60,6 +57,10 @@ def once(args: argparse.Namespace) -> int:
     _warn(config)
 
     async def go() -> int:
+        with Stop() as stop:
+            return await round_of(stop)
+
+    async def round_of(stop: Stop) -> int:
         # Asked first: with a refused token nothing would be posted, so nothing is polled either.
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
@@ -68,16 +69,35 @@ def once(args: argparse.Namespace) -> int:
                 f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
                 "shows it); nothing was polled or posted"
             )
+        if stop.by:  # a stop while Telegram was asked
+            print(
+                f"presswatch once: stopped by {stop.by}; nothing polled or posted", file=sys.stderr
+            )
+            return EXIT_FAILED
         opened = False
         try:
             async with open_app(config, role="once") as app:
                 opened = True
-                runs, report = await run_once(app)
+                stop.relay = app.relay
+                stop.round = asyncio.ensure_future(
+                    run_once(app, every=not args.all, stopping=stop.event)
+                )
+                try:
+                    done = await stop.round
+                except asyncio.CancelledError:
+                    if not stop.by:
+                        raise
+                    # Sends still in flight at the deadline stay `sending`: uncertain next time.
+                    done = Round(cut=[s.key for s in config.sources])
+                runs, report, later = done.runs, done.report, done.later
                 telegram = _after_sends(telegram, app.counters.telegram.latest)
                 polled = {run.source_key for run in runs}
+                # Sources neither polled nor waiting for their interval: paused or backing off.
                 waiting = list(
                     app.store.sources.states(
-                        k.key for k in config.sources if k.key not in polled
+                        k.key
+                        for k in config.sources
+                        if k.key not in polled and k.key not in later and k.key not in done.cut
                     ).values()
                 )
                 # Posts cut mid-send by this or an earlier run: under cron nobody else would say.
@@ -86,77 +106,29 @@ def once(args: argparse.Namespace) -> int:
         except AlreadyRunning as exc:
             if opened or exc.role != "once":
                 raise  # a service (or a backfill) holds the archive: stop it first, as before
-            return _overlap(exc, now=datetime.now(UTC))
+            return overlap(exc, now=datetime.now(UTC))
         except StorageError as exc:
             return _cannot_open(exc, config, opened=opened, outcome="nothing polled or posted")
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
-        print(
-            round_summary(
-                runs,
-                sources=len(config.sources),
-                telegram=telegram,
-                report=report,
-                waiting=waiting,
-                held=held,
-            ),
-            file=sys.stderr,
+        line = round_summary(
+            runs,
+            sources=len(config.sources),
+            telegram=telegram,
+            report=report,
+            waiting=waiting,
+            held=held,
+            later=list(later.values()),
+            cut=(len(done.cut), stop.by),
         )
-        return _once_status(runs, report=report, waiting=waiting, telegram=telegram, held=held)
+        print(line, file=sys.stderr)
+        if stop.by:  # a round cut short is no success, whatever it did
+            return EXIT_FAILED
+        # Nothing polled while others are not due yet is a quiet round, not an outage.
+        outage = waiting if not later else []
+        return once_status(runs, report=report, waiting=outage, telegram=telegram, held=held)
 
     return asyncio.run(go())
-
-
-def _once_status(
-    runs: list[RunRecord],
-    *,
-    report: RelayReport,
-    waiting: list[SourceState],
-    telegram: TelegramCheck,
-    held: int = 0,
-) -> int:
-    """Return once's exit status: 1 when a source or a post failed, Telegram does not answer,
-    nothing could be polled while sources back off after failures, or posts wait for the operator."""
-    # A held post waits for good; under cron only the exit status reaches a person.
-    failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed or held
-    # Nothing polled while sources back off is an outage, not a quiet round: a cron job's exit
-    # status must say so (sooner than `status`, whose "failing" waits for a third failure while
-    # backing off starts at the second). Beside sources that answered, a source backing off
-    # fails no round by itself: the poll that failed already did.
-    stalled = not runs and any(not state.paused for state in waiting)
-    return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
-
-
-# A round polls each due source once (its waits capped, never a long Retry-After) and sends at
-# Telegram's pace: minutes at most, even when quiet hours end on a backlog. A `once` still running
-# after this is taken for hung, which the overlapping round's exit 1 makes someone look at.
-HUNG_AFTER = timedelta(minutes=15)
-
-
-def _overlap(exc: AlreadyRunning, *, now: datetime) -> int:
-    """Say in one line that this round was skipped for a `once` still running: exit 0, or 1 when
-    that one has run over HUNG_AFTER (or says not since when)."""
-    ran = now - exc.since if exc.since else None
-    if ran is not None and ran <= HUNG_AFTER:
-        print(
-            f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
-            f"{_took(ran)} (still within {_took(HUNG_AFTER)})",
-            file=sys.stderr,
-        )
-        return EXIT_OK
-    print(
-        f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
-        f"{_took(ran) if ran is not None else 'an unknown time'}, over the {_took(HUNG_AFTER)} "
-        f"a round takes: it may hang (kill {exc.pid} to stop it)",
-        file=sys.stderr,
-    )
-    return EXIT_FAILED
-
-
-def _took(span: timedelta) -> str:
-    """Return a span as '4 min 05 s' or '12 s'."""
-    minutes, seconds = divmod(max(int(span.total_seconds()), 0), 60)
-    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 # What an SQLite archive answers at every start until the operator acts: a folder or file this

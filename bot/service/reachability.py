@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from telegram import error as tg
@@ -143,22 +144,27 @@ def round_summary(
     report: RelayReport | None = None,
     waiting: Sequence[SourceState] = (),
     held: int = 0,
+    later: Sequence[datetime] = (),
+    cut: tuple[int, str] = (0, ""),
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
-    and until when; `held`: uncertain posts that wait for the operator)."""
+    and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
+    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
     silent = sum(unanswered(run) for run in failed)
     other = len(failed) - told - silent  # an address refused, the archive, a bug
-    skipped = sources - len(polled)
+    skipped = sources - len(polled) - len(later) - cut[0]
     new = sum(run.new_articles for run in polled)
     why = [
         f"{told} answered with an error" if told else "",
         f"{silent} gave no answer" if silent else "",
         f"{other} failed otherwise" if other else "",
         f"{skipped} not polled: {not_polled(waiting)}" if skipped else "",
+        f"{len(later)} not due yet (next {_soon(min(later))})" if later else "",
+        f"{cut[0]} cut short" if cut[0] else "",
     ]
     why = [part for part in why if part]
     parts = [
@@ -174,6 +180,8 @@ def round_summary(
         )
     if held:
         parts.append(held_line(held))
+    if cut[1]:
+        parts.append(f"stopped by {cut[1]}")
     return "; ".join(parts)
 
 
@@ -204,3 +212,8 @@ def not_polled(waiting: Sequence[SourceState]) -> str:
     if paused:
         parts.append(f"{len(paused)} paused: {', '.join(paused)} (/resume KEY)")
     return "; ".join(parts) or "paused or backing off"
+
+
+def _soon(moment: datetime) -> str:
+    """Return a time as 'HH:MM UTC', with its date when it is a day or more away."""
+    return f"{moment:%H:%M} UTC" if moment - datetime.now(UTC) < timedelta(days=1) else when(moment)
