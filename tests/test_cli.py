@@ -41,8 +41,9 @@ def test_once_posts_each_article_once_across_two_runs(world, telegram, tmp_path)
             "Weather forecast: warm week ahead in central Russia",
         ]
     )
-    second = presswatch("once", "--config", str(config))
+    second = presswatch("once", "--all", "--config", str(config))  # polled again, due or not
     assert second.returncode == 0, second.stderr
+    assert second.stderr.strip().splitlines()[-1].startswith("2 of 2 sources polled fine")
     assert len(telegram.messages_for(CHANNEL)) == 6
 
 
