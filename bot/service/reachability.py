@@ -208,7 +208,9 @@ def not_polled(waiting: Sequence[SourceState]) -> str:
     )
     parts = []
     if retries:
-        parts.append(f"{len(retries)} backing off after failures, next try {when(retries[0])}")
+        # The states were read before the polls: a try due by now is said so, not a time past.
+        soon = "now" if retries[0] <= datetime.now(UTC) else when(retries[0])
+        parts.append(f"{len(retries)} backing off after failures, next try {soon}")
     if paused:
         parts.append(f"{len(paused)} paused: {', '.join(paused)} (/resume KEY)")
     return "; ".join(parts) or "paused or backing off"
