@@ -28,14 +28,17 @@ presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 HELD = "1 post held for you: presswatch outbox list --state uncertain"
 
 
-def cron_config(tmp_path: Path, *, feed: str, telegram: str, extra: str = "") -> Path:
-    """Write a config with one loopback feed source, the fake Bot API and `extra` [telegram] keys."""
+def cron_config(
+    tmp_path: Path, *, feed: str, telegram: str, extra: str = "", channel: str = ""
+) -> Path:
+    """Write a config with one loopback feed source, the fake Bot API, `extra` [telegram] keys
+    and `channel` keys of its one channel."""
     path = tmp_path / "presswatch.toml"
     path.write_text(
         f'[storage]\npath = "{tmp_path / "archive.db"}"\n\n'
         "[fetch]\nallow_private_addresses = true\nmin_delay_per_host = 0\nretries = 0\n\n"
         f'[telegram]\napi_base_url = "{telegram}"\n{extra}\n'
-        '[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n\n'
+        f'[[channels]]\nname = "main"\nchat_id = "@presswatch_test"\n{channel}\n'
         f'[[sources]]\nkey = "wire-a"\nkind = "feed"\nurl = "{feed}"\nfetch_pages = false\n'
         "robots = false\n",
         encoding="utf-8",
@@ -43,8 +46,8 @@ def cron_config(tmp_path: Path, *, feed: str, telegram: str, extra: str = "") ->
     return path
 
 
-def cut_mid_send(archive: Path) -> None:
-    """Leave one post as a kill -9 inside its send does: claimed (`sending`), never marked."""
+def queue_one(archive: Path) -> Store:
+    """Archive one synthetic article queued for the main channel; return the open store."""
     store = Store.open(archive)
     store.add_article(
         Article(url="https://tass.com/1", canonical_url="https://tass.com/1", title="Cut"),
@@ -52,6 +55,12 @@ def cut_mid_send(archive: Path) -> None:
         now=NOW,
         deliveries=[Delivery("main", "@presswatch_test")],
     )
+    return store
+
+
+def cut_mid_send(archive: Path) -> None:
+    """Leave one post as a kill -9 inside its send does: claimed (`sending`), never marked."""
+    store = queue_one(archive)
     store.db.execute("update outbox set state = ?", [OutboxState.SENDING])
     store.db.conn.commit()
     store.close()
@@ -194,3 +203,20 @@ def test_sigterm_stops_once_cleanly_with_its_summary(tmp_path, telegram) -> None
     line = err.strip().splitlines()[-1]
     assert line.startswith("0 of 1 sources polled fine (1 cut short); 0 new articles;"), line
     assert line.endswith("; stopped by SIGTERM")
+
+
+def test_the_summary_counts_posts_held_for_quiet_hours(tmp_path, feed, telegram) -> None:
+    now = datetime.now(UTC)
+    hours = f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}"
+    config = cron_config(
+        tmp_path, feed=feed, telegram=telegram.base_url, channel=f'quiet_hours = "{hours}"\n'
+    )
+    presswatch("once", "--config", str(config))  # the first run only records (baseline)
+    queue_one(tmp_path / "archive.db").close()
+    result = presswatch("once", "--all", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.endswith(
+        "; posted 0, retrying 0, uncertain 0, failed 0; 1 held for their time (digest, quiet hours)"
+    )
+    assert telegram.messages_for("@presswatch_test") == []

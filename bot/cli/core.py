@@ -22,7 +22,7 @@ from pathlib import Path
 from bot.app import App, Round, open_app, run_once
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
-from bot.cli.rounds import Stop, once_status, overlap
+from bot.cli.rounds import Stop, held_for_their_time, once_status, overlap
 from bot.config import TOKEN_ENV, Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
@@ -103,6 +103,7 @@ def once(args: argparse.Namespace) -> int:
                 # Posts cut mid-send by this or an earlier run: under cron nobody else would say.
                 uncertain = app.store.outbox.listing([OutboxState.UNCERTAIN])
                 held = held_for_you(uncertain, config.telegram.uncertain)
+                timed = held_for_their_time(app.backend)
         except AlreadyRunning as exc:
             if opened or exc.role != "once":
                 raise  # a service (or a backfill) holds the archive: stop it first, as before
@@ -120,6 +121,7 @@ def once(args: argparse.Namespace) -> int:
             held=held,
             later=list(later.values()),
             cut=(len(done.cut), stop.by),
+            timed=timed,
         )
         print(line, file=sys.stderr)
         if stop.by:  # a round cut short is no success, whatever it did

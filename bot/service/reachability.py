@@ -146,11 +146,12 @@ def round_summary(
     held: int = 0,
     later: Sequence[datetime] = (),
     cut: tuple[int, str] = (0, ""),
+    timed: int = 0,
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
     and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
-    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name)."""
+    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name; `timed`: posts held for their time)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
@@ -178,6 +179,8 @@ def round_summary(
             f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
             f"failed {report.failed}"
         )
+    if timed:
+        parts.append(f"{timed} held for their time (digest, quiet hours)")
     if held:
         parts.append(held_line(held))
     if cut[1]:
