@@ -58,7 +58,7 @@ class App:
         states = self.store.sources.states(s.key for s in self.config.sources)  # one query
         for source in self.config.sources:
             reason = self.skip_reason(source.key, now, state=states[source.key])
-            until = falls_due(source, (started or {}).get(source.key), now=now)
+            until = not_due_until(source, (started or {}).get(source.key), now=now)
             if reason:
                 log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
             elif started is not None and until is not None:
@@ -81,7 +81,7 @@ class App:
         return None
 
 
-def falls_due(source: Source, started: datetime | None, *, now: datetime) -> datetime | None:
+def not_due_until(source: Source, started: datetime | None, *, now: datetime) -> datetime | None:
     """Return when a source last polled at `started` falls due, or None when it is due now."""
     if started is None:
         return None

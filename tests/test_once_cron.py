@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.models import Article
+from bot.app import not_due_until
+from scrapers.models import Article, Source
 from storage import Delivery, InstanceLock, OutboxState, Store
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
@@ -220,3 +221,21 @@ def test_the_summary_counts_posts_held_for_quiet_hours(tmp_path, feed, telegram)
         "; posted 0, retrying 0, uncertain 0, failed 0; 1 held for their time (digest, quiet hours)"
     )
     assert telegram.messages_for("@presswatch_test") == []
+
+
+@pytest.mark.parametrize(
+    ("every", "ago", "due"),
+    [
+        (600, 600 - 50, True),  # a */10 cron a few seconds early against every = "10m"
+        (600, 600 - 70, False),
+        (1800, 60, False),  # a */1 cron against every = "30m": 29 of 30 ticks poll nothing
+        (1800, 1800 - 60, True),
+        (30, 30 - 3, True),  # a tenth of a short interval, not a whole minute
+        (30, 30 - 4, False),
+    ],
+)
+def test_a_source_is_due_when_at_most_a_minute_or_a_tenth_of_every_remains(every, ago, due) -> None:
+    source = Source(key="wire-a", url="http://127.0.0.1:9/feed", every_seconds=every)
+    until = not_due_until(source, NOW - timedelta(seconds=ago), now=NOW)
+    assert (until is None) == due
+    assert not_due_until(source, None, now=NOW) is None  # never polled: due
