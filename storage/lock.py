@@ -75,8 +75,11 @@ class InstanceLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             words = os.read(fd, 128).decode(errors="replace").split()
+            # A holder from before "since=" wrote its file as it took the lock: the file's time.
+            written = datetime.fromtimestamp(os.fstat(fd).st_mtime, UTC)
             os.close(fd)
             pid, role, since = _holder(words)
+            since = since or (written if pid is not None else None)
             raise AlreadyRunning(
                 f"another presswatch process (pid {pid or 'unknown'}) is using "
                 f"{self.path.with_suffix('')}; stop it first",

@@ -4,6 +4,7 @@ a round that meets a `once` still running skips itself (exit 0, or 1 when that o
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import signal
@@ -17,7 +18,7 @@ import pytest
 
 from bot.app import not_due_until
 from scrapers.models import Article, Source
-from storage import Delivery, InstanceLock, OutboxState, Store
+from storage import AlreadyRunning, Delivery, InstanceLock, OutboxState, Store
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
@@ -239,3 +240,20 @@ def test_a_source_is_due_when_at_most_a_minute_or_a_tenth_of_every_remains(every
     until = not_due_until(source, NOW - timedelta(seconds=ago), now=NOW)
     assert (until is None) == due
     assert not_due_until(source, None, now=NOW) is None  # never polled: due
+
+
+def test_a_lock_file_from_an_older_presswatch_dates_its_holder_by_the_file(tmp_path) -> None:
+    # Before "since=", the file said only "PID once": its write time is when that once began.
+    path = tmp_path / "archive.db.lock"
+    path.write_text(f"{os.getpid()} once")
+    began = datetime.now(UTC) - timedelta(minutes=20)
+    os.utime(path, (began.timestamp(), began.timestamp()))
+    holder = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(AlreadyRunning) as caught:
+            InstanceLock(tmp_path / "archive.db", role="once").acquire()
+    finally:
+        os.close(holder)
+    assert (caught.value.pid, caught.value.role) == (os.getpid(), "once")
+    assert abs(caught.value.since - began) < timedelta(seconds=1)
