@@ -330,17 +330,27 @@ class Round:
     cut: list[str] = field(default_factory=list)
 
 
-async def run_once(app: App, *, every: bool = True, stopping: asyncio.Event | None = None) -> Round:
+async def run_once(
+    app: App,
+    *,
+    every: bool = True,
+    stopping: asyncio.Event | None = None,
+    into: Round | None = None,
+) -> Round:
     """Poll every due source once (with `every`, only those whose interval has come since their
     last poll started), then deliver everything that is due. Once `stopping` is set, polls under
-    way are cancelled and no new send starts."""
+    way are cancelled and no new send starts. `into` is filled as the round goes (what a caller
+    that cancels the round still reads)."""
     stopping = stopping or asyncio.Event()
+    done = into if into is not None else Round()
     now = datetime.now(UTC)
     started = last_poll_starts(app.store.db, [s.key for s in app.config.sources]) if every else None
-    due, later = app.due_sources(now, started=started)
-    runs = await _polls([poll_source(s, app.poll) for s in due], stopping)
-    polled = {run.source_key for run in runs}
-    total = RelayReport()
+    due, done.later = app.due_sources(now, started=started)
+    done.cut = [s.key for s in due]  # until their polls end
+    done.runs = await _polls([poll_source(s, app.poll) for s in due], stopping)
+    polled = {run.source_key for run in done.runs}
+    done.cut = [s.key for s in due if s.key not in polled]
+    total = done.report
     while True:
         if stopping.is_set():
             app.relay.stop()  # what a stop before delivery asks (one during it asked already)
@@ -352,7 +362,7 @@ async def run_once(app: App, *, every: bool = True, stopping: asyncio.Event | No
         total.failed_chats |= report.failed_chats
         idle = report.sent == 0 and report.failed == 0 and report.uncertain == 0
         if idle or stopping.is_set():
-            return Round(runs, total, later, [s.key for s in due if s.key not in polled])
+            return done
 
 
 async def _polls(
@@ -377,4 +387,4 @@ async def _polls(
         for task in left:
             task.cancel()
         await asyncio.wait(left)
-    return [t.result() for t in tasks if not t.cancelled() and t.exception() is None]
+    return [t.result() for t in tasks if not t.cancelled()]  # poll_source raises no error

@@ -257,3 +257,34 @@ def test_a_lock_file_from_an_older_presswatch_dates_its_holder_by_the_file(tmp_p
         os.close(holder)
     assert (caught.value.pid, caught.value.role) == (os.getpid(), "once")
     assert abs(caught.value.since - began) < timedelta(seconds=1)
+
+
+def test_sigterm_during_a_send_holds_that_post_for_the_next_round(tmp_path, feed, telegram) -> None:
+    # A send Telegram never answers outlives the stop's deadline: the round is cancelled, its
+    # summary still counts the poll that ended, and the next round names the post held for you.
+    config = cron_config(tmp_path, feed=feed, telegram=telegram.base_url)
+    presswatch("once", "--config", str(config))  # the first run only records (baseline)
+    queue_one(tmp_path / "archive.db").close()
+    telegram.hang_next(1, seconds=60)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bot", "once", "--all", "--config", str(config)],
+        cwd=ROOT,
+        env=child_environment(DEFAULT_TOKEN),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert telegram.wait_for(lambda: telegram.held == 1, timeout=60)
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+    finally:
+        child.kill()
+    assert child.returncode == 1, err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("1 of 1 sources polled fine; 0 new articles;"), line
+    assert line.endswith("; stopped by SIGTERM")
+    after = presswatch("once", "--config", str(config))
+    assert after.returncode == 1, after.stderr
+    assert after.stderr.strip().splitlines()[-1].endswith("; " + HELD)

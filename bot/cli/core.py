@@ -79,16 +79,16 @@ def once(args: argparse.Namespace) -> int:
             async with open_app(config, role="once") as app:
                 opened = True
                 stop.relay = app.relay
+                done = Round()
                 stop.round = asyncio.ensure_future(
-                    run_once(app, every=not args.all, stopping=stop.event)
+                    run_once(app, every=not args.all, stopping=stop.event, into=done)
                 )
                 try:
-                    done = await stop.round
+                    await stop.round
                 except asyncio.CancelledError:
                     if not stop.by:
                         raise
                     # Sends still in flight at the deadline stay `sending`: uncertain next time.
-                    done = Round(cut=[s.key for s in config.sources])
                 runs, report, later = done.runs, done.report, done.later
                 telegram = _after_sends(telegram, app.counters.telegram.latest)
                 polled = {run.source_key for run in runs}
