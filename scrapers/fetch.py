@@ -316,13 +316,18 @@ def _asked_to_wait(exc: FetchError) -> FetchError:
     )
 
 
+_LONGEST_ASK = 365 * 86400.0  # seconds
+
+
 def _retry_after(value: str | None) -> float | None:
     """Parse a Retry-After header given in seconds or as an HTTP date."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        # Hundreds of digits are an infinite float, which no message or clock can count: a year
+        # is as long as any ask is taken to be (health.max_backoff caps the wait lower still).
+        return min(float(value), _LONGEST_ASK)
     try:
         moment = parsedate_to_datetime(value)
         if moment.tzinfo is None:

@@ -220,6 +220,17 @@ def test_a_retry_after_longer_than_a_read_is_not_slept_through() -> None:
 
 
 @respx.mock
+def test_a_retry_after_of_hundreds_of_digits_fails_the_fetch_as_rate_limited() -> None:
+    # float("9" * 400) is infinite: saying how long it asked for raised OverflowError instead.
+    route = respx.get(URL).mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "9" * 400})
+    )
+    with pytest.raises(errors.HTTPStatusError, match="asked to wait 31536000 s$"):
+        fetch(robots=False)
+    assert route.call_count == 1
+
+
+@respx.mock
 def test_connection_errors_are_retried() -> None:
     route = respx.get(URL).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, text="<p>x</p>")]
