@@ -151,7 +151,8 @@ def round_summary(
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
     and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
-    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name; `timed`: posts held for their time)."""
+    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name;
+    `timed`: posts held for their time)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
