@@ -306,7 +306,8 @@ def _asked_to_wait(exc: FetchError) -> FetchError:
     """Return `exc`, or for a server that asked to be left alone a while (429/503 with
     Retry-After), the same error saying it was rate-limited and for how long."""
     wait = getattr(exc, "retry_after", None)
-    if not isinstance(exc, HTTPStatusError) or wait is None:
+    # Only these two statuses mean "come back later"; a 404 that sends the header is still a 404.
+    if not isinstance(exc, HTTPStatusError) or wait is None or exc.status not in (429, 503):
         return exc
     return HTTPStatusError(
         f"{exc}: rate-limited, asked to wait {round(wait)} s",

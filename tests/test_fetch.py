@@ -231,6 +231,14 @@ def test_a_retry_after_of_hundreds_of_digits_fails_the_fetch_as_rate_limited() -
 
 
 @respx.mock
+def test_a_retry_after_on_a_not_found_page_does_not_call_it_rate_limited() -> None:
+    respx.get(URL).mock(return_value=httpx.Response(404, headers={"Retry-After": "120"}))
+    with pytest.raises(errors.HTTPStatusError) as caught:
+        fetch(robots=False)
+    assert str(caught.value).endswith("HTTP 404 Not Found")
+
+
+@respx.mock
 def test_connection_errors_are_retried() -> None:
     route = respx.get(URL).mock(
         side_effect=[httpx.ConnectError("refused"), httpx.Response(200, text="<p>x</p>")]
