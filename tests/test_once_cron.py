@@ -182,6 +182,19 @@ def test_once_polls_a_source_only_when_its_interval_has_come(tmp_path, telegram)
         assert result.stderr.strip().splitlines()[-1].startswith("1 of 1 sources polled fine;")
 
 
+def start_once(config: Path, *args: str) -> subprocess.Popen:
+    """Start `presswatch once` as a child process (to signal it mid-round)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "once", *args, "--config", str(config)],
+        cwd=ROOT,
+        env=child_environment(DEFAULT_TOKEN),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_sigterm_stops_once_cleanly_with_its_summary(tmp_path, telegram) -> None:
     # `timeout` sends SIGTERM: the round used to die with no summary (and a send cut mid-way).
     with FakeSites() as sites:
@@ -190,15 +203,7 @@ def test_sigterm_stops_once_cleanly_with_its_summary(tmp_path, telegram) -> None
         config = cron_config(
             tmp_path, feed=f"{sites.base_url}/wire-a.xml", telegram=telegram.base_url
         )
-        child = subprocess.Popen(
-            [sys.executable, "-m", "bot", "once", "--config", str(config)],
-            cwd=ROOT,
-            env=child_environment(DEFAULT_TOKEN),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        child = start_once(config)
         try:
             assert sites.wait_for_hit("/wire-a.xml", timeout=60)
             child.send_signal(signal.SIGTERM)
@@ -271,15 +276,7 @@ def test_sigterm_during_a_send_holds_that_post_for_the_next_round(tmp_path, feed
     presswatch("once", "--config", str(config))  # the first run only records (baseline)
     queue_one(tmp_path / "archive.db").close()
     telegram.hang_next(1, seconds=60)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "bot", "once", "--all", "--config", str(config)],
-        cwd=ROOT,
-        env=child_environment(DEFAULT_TOKEN),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child = start_once(config, "--all")
     try:
         assert telegram.wait_for(lambda: telegram.held == 1, timeout=60)
         child.send_signal(signal.SIGTERM)
