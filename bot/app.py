@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from bot.archive import Archive, open_backend, open_store
@@ -29,6 +29,7 @@ from scrapers.models import Source
 from scrapers.sandbox import InProcess, Parser, Sandbox
 from storage import RunRecord, SourceState, StorageError, Store
 from storage.backends import Backend
+from storage.cadence import last_poll_starts
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,24 @@ class App:
         None  # with many workers on PostgreSQL: their shared rows (storage/postgres/fleet.py)
     )
 
-    def due_sources(self, now: datetime) -> list[Source]:
-        """Return the sources that are neither paused nor backing off."""
-        due = []
+    def due_sources(
+        self, now: datetime, *, started: Mapping[str, datetime] | None = None
+    ) -> tuple[list[Source], dict[str, datetime]]:
+        """Return the sources that are neither paused nor backing off and, given when each last
+        poll `started` (`once`), whose interval has come; and when each source not due yet is."""
+        due, later = [], {}
         states = self.store.sources.states(s.key for s in self.config.sources)  # one query
         for source in self.config.sources:
             reason = self.skip_reason(source.key, now, state=states[source.key])
+            until = not_due_until(source, (started or {}).get(source.key), now=now)
             if reason:
                 log.info("poll %s %s: skipped (%s)", source.key, source.url, reason)
+            elif started is not None and until is not None:
+                log.info("poll %s %s: not due until %s", source.key, source.url, until.isoformat())
+                later[source.key] = until
             else:
                 due.append(source)
-        return due
+        return due, later
 
     def skip_reason(self, key: str, now: datetime, *, state: SourceState) -> str | None:
         """Return why a source must not be polled now (paused, backing off), or None."""
@@ -72,6 +80,18 @@ class App:
                 f"until {until.isoformat()}"
             )
         return None
+
+
+def not_due_until(source: Source, started: datetime | None, *, now: datetime) -> datetime | None:
+    """Return when a source last polled at `started` falls due, or None when it is due now."""
+    if started is None:
+        return None
+    # A cron tick comes a few seconds early or late: a `*/10` cron against `every = "10m"` must
+    # poll each time, so a source is due once a minute or a tenth of `every` (the less) remains.
+    every = source.every_seconds
+    slack = min(60.0, every / 10)
+    until = started + timedelta(seconds=every)
+    return until if (until - now).total_seconds() > slack else None
 
 
 def _now() -> datetime:
@@ -300,17 +320,72 @@ def _make_sender(config: Config, *, console: TextIO | None) -> Sender:
     )
 
 
-async def run_once(app: App) -> tuple[list[RunRecord], RelayReport]:
-    """Poll every due source once, then deliver everything that is due."""
+@dataclass(slots=True)
+class Round:
+    """What one `once` did: its polls, its sends, when each source not due yet is, and which
+    sources a stop cut short."""
+
+    runs: list[RunRecord] = field(default_factory=list)
+    report: RelayReport = field(default_factory=RelayReport)
+    later: dict[str, datetime] = field(default_factory=dict)
+    cut: list[str] = field(default_factory=list)
+
+
+async def run_once(
+    app: App,
+    *,
+    every: bool = True,
+    stopping: asyncio.Event | None = None,
+    into: Round | None = None,
+) -> Round:
+    """Poll every due source once (with `every`, only those whose interval has come since their
+    last poll started), then deliver everything that is due. Once `stopping` is set, polls under
+    way are cancelled and no new send starts. `into` is filled as the round goes (what a caller
+    that cancels the round still reads)."""
+    stopping = stopping or asyncio.Event()
+    done = into if into is not None else Round()
     now = datetime.now(UTC)
-    runs = list(await asyncio.gather(*(poll_source(s, app.poll) for s in app.due_sources(now))))
-    total = RelayReport()
+    started = last_poll_starts(app.store.db, [s.key for s in app.config.sources]) if every else None
+    due, done.later = app.due_sources(now, started=started)
+    done.cut = [s.key for s in due]  # until their polls end
+    done.runs = await _polls([poll_source(s, app.poll) for s in due], stopping)
+    polled = {run.source_key for run in done.runs}
+    done.cut = [s.key for s in due if s.key not in polled]
+    total = done.report
     while True:
+        if stopping.is_set():
+            app.relay.stop()  # what a stop before delivery asks (one during it asked already)
         report = await app.relay.deliver_due()
         total.sent += report.sent
         total.retried += report.retried
         total.uncertain += report.uncertain
         total.failed += report.failed
         total.failed_chats |= report.failed_chats
-        if report.sent == 0 and report.failed == 0 and report.uncertain == 0:
-            return runs, total
+        idle = report.sent == 0 and report.failed == 0 and report.uncertain == 0
+        if idle or stopping.is_set():
+            return done
+
+
+async def _polls(
+    polls: list[Coroutine[Any, Any, RunRecord]], stopping: asyncio.Event
+) -> list[RunRecord]:
+    """Run the polls at once until all end or `stopping` is set; return those that ended."""
+    if stopping.is_set():
+        for poll in polls:
+            poll.close()
+        return []
+    tasks = [asyncio.ensure_future(poll) for poll in polls]
+    if not tasks:
+        return []
+    stop = asyncio.ensure_future(stopping.wait())
+    left = set(tasks)
+    while left and not stopping.is_set():
+        _, left = await asyncio.wait(left | {stop}, return_when=asyncio.FIRST_COMPLETED)
+        left.discard(stop)
+    stop.cancel()
+    if left:
+        # A poll cut short records nothing more; its source is read again at the next round.
+        for task in left:
+            task.cancel()
+        await asyncio.wait(left)
+    return [t.result() for t in tasks if not t.cancelled()]  # poll_source raises no error

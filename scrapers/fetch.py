@@ -85,7 +85,10 @@ class Fetcher:
             except FetchError as exc:
                 wait = self._retry_wait(exc, attempt)
                 if wait is None:
-                    raise
+                    asked = _asked_to_wait(exc)
+                    if asked is exc:
+                        raise
+                    raise asked from exc
                 attempt += 1
                 log.info("retrying %s in %.1fs after: %s", url, wait, exc)
                 await self._sleep(wait)
@@ -98,7 +101,9 @@ class Fetcher:
         server_wait = getattr(exc, "retry_after", None)
         if server_wait is not None:
             if server_wait > self._policy.max_retry_wait:
-                return None  # The server asks for a long pause: give up now, the source backs off.
+                # Slept through, a long pause would hold the whole round: give up now, and the
+                # source waits as asked (bot/ingest/health.py `next_try`).
+                return None
             return max(server_wait, backoff)
         return backoff
 
@@ -297,13 +302,33 @@ def _unresolved(url: str, host: str, exc: socket.gaierror) -> FetchError:
     return FetchError(f"{url}: name not resolved ({host}: {exc.strerror})", url=url, retryable=True)
 
 
+def _asked_to_wait(exc: FetchError) -> FetchError:
+    """Return `exc`, or for a server that asked to be left alone a while (429/503 with
+    Retry-After), the same error saying it was rate-limited and for how long."""
+    wait = getattr(exc, "retry_after", None)
+    # Only these two statuses mean "come back later"; a 404 that sends the header is still a 404.
+    if not isinstance(exc, HTTPStatusError) or wait is None or exc.status not in (429, 503):
+        return exc
+    return HTTPStatusError(
+        f"{exc}: rate-limited, asked to wait {round(wait)} s",
+        url=exc.url,
+        status=exc.status,
+        retry_after=wait,
+    )
+
+
+_LONGEST_ASK = 365 * 86400.0  # seconds
+
+
 def _retry_after(value: str | None) -> float | None:
     """Parse a Retry-After header given in seconds or as an HTTP date."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        # Hundreds of digits are an infinite float, which no message or clock can count: a year
+        # is as long as any ask is taken to be (health.max_backoff caps the wait lower still).
+        return min(float(value), _LONGEST_ASK)
     try:
         moment = parsedate_to_datetime(value)
         if moment.tzinfo is None:

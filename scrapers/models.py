@@ -175,7 +175,10 @@ class FetchPolicy:
     max_redirects: int = 5
     retries: int = 2
     backoff: float = 2.0
-    max_retry_wait: float = 120.0
+    # The longest Retry-After honoured inside a poll, as long as a read may take (httpx's read
+    # timeout is capped at 10 s): a longer one would hold the whole round (`once` waits for every
+    # poll before it posts), so the poll fails as rate-limited and the source waits that long.
+    max_retry_wait: float = 10.0
     robots_ttl: float = 3600.0
     # Parsing what was fetched, in the sandbox's worker processes (scrapers/sandbox.py): the
     # deadline of one document, and the memory a worker may take beyond its start.

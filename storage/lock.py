@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -34,6 +35,12 @@ class OutdatedArchive(StorageError):
 class AlreadyRunning(StorageError):
     """Another presswatch process holds the database's lock."""
 
+    def __init__(
+        self, message: str, *, pid: int | None = None, role: str = "", since: datetime | None = None
+    ) -> None:
+        super().__init__(message)
+        self.pid, self.role, self.since = pid, role, since  # the holder, as its lock file says
+
 
 class ConstraintViolation(StorageError):
     """A write broke a uniqueness or reference rule of the archive."""
@@ -42,13 +49,15 @@ class ConstraintViolation(StorageError):
 class InstanceLock:
     """An OS-level lock beside the database so two processes never post from one archive.
 
-    The lock file holds the holder's process id and its role ("run" for the service), so
-    `presswatch reload` can find the service and never signal a `once` that would die of it.
+    The lock file holds the holder's process id, its role ("run" for the service) and when it
+    took the lock, so `presswatch reload` can find the service and never signal a `once` that
+    would die of it, and a `once` under cron can tell an overlap from a hung run.
     """
 
-    def __init__(self, db_path: str | Path, *, role: str = "") -> None:
+    def __init__(self, db_path: str | Path, *, role: str = "", now: datetime | None = None) -> None:
         self.path = Path(f"{db_path}.lock")
         self.role = role
+        self.now = now  # the start to record (tests); else the moment the lock is taken
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -65,15 +74,22 @@ class InstanceLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
-            holder = os.read(fd, 64).decode(errors="replace").split()
+            words = os.read(fd, 128).decode(errors="replace").split()
+            # A holder from before "since=" wrote its file as it took the lock: the file's time.
+            written = datetime.fromtimestamp(os.fstat(fd).st_mtime, UTC)
             os.close(fd)
-            holder = holder[0] if holder else "unknown"
+            pid, role, since = _holder(words)
+            since = since or (written if pid is not None else None)
             raise AlreadyRunning(
-                f"another presswatch process (pid {holder}) is using {self.path.with_suffix('')};"
-                " stop it first"
+                f"another presswatch process (pid {pid or 'unknown'}) is using "
+                f"{self.path.with_suffix('')}; stop it first",
+                pid=pid,
+                role=role,
+                since=since,
             ) from exc
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {self.role}".strip().encode())
+        started = (self.now or datetime.now(UTC)).isoformat(timespec="seconds")
+        os.write(fd, " ".join((str(os.getpid()), self.role, f"{_SINCE}{started}")).encode())
         self._fd = fd
 
     def release(self) -> None:
@@ -102,11 +118,24 @@ def lock_holder(db_path: str | Path) -> tuple[int, str] | None:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            words = os.read(fd, 64).decode(errors="replace").split()
-            if words and words[0].isdigit():
-                return int(words[0]), " ".join(words[1:])
-            return None
+            pid, role, _ = _holder(os.read(fd, 128).decode(errors="replace").split())
+            return (pid, role) if pid is not None else None
         fcntl.flock(fd, fcntl.LOCK_UN)  # it was free: a stale file from a stopped process
         return None
     finally:
         os.close(fd)
+
+
+_SINCE = "since="  # the word of the lock file that says when its holder took it
+
+
+def _holder(words: list[str]) -> tuple[int | None, str, datetime | None]:
+    """Read (pid, role, since) from a lock file's words ("PID [ROLE] since=ISO"; older: "PID ROLE")."""
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    since = next((w.removeprefix(_SINCE) for w in words[1:] if w.startswith(_SINCE)), None)
+    role = " ".join(w for w in words[1:] if not w.startswith(_SINCE))
+    try:
+        started = datetime.fromisoformat(since) if since else None
+    except ValueError:  # a lock file written by hand or cut short
+        started = None
+    return pid, role, started

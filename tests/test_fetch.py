@@ -202,9 +202,40 @@ def test_retry_after_is_honoured() -> None:
 @respx.mock
 def test_a_very_long_retry_after_gives_up_at_once() -> None:
     route = respx.get(URL).mock(return_value=httpx.Response(429, headers={"Retry-After": "86400"}))
-    with pytest.raises(errors.HTTPStatusError, match="429"):
+    with pytest.raises(errors.HTTPStatusError, match="429") as caught:
         fetch(robots=False)
     assert route.call_count == 1
+    assert str(caught.value).endswith(": rate-limited, asked to wait 86400 s")
+    assert caught.value.retry_after == 86400
+
+
+@respx.mock
+def test_a_retry_after_longer_than_a_read_is_not_slept_through() -> None:
+    # Two minutes asked: the poll fails at once rather than holding the round (max 10 s inline).
+    route = respx.get(URL).mock(return_value=httpx.Response(503, headers={"Retry-After": "120"}))
+    sleeps = Sleeps()
+    with pytest.raises(errors.HTTPStatusError, match="asked to wait 120 s"):
+        fetch(sleeps=sleeps, robots=False)
+    assert route.call_count == 1 and sleeps.calls == []
+
+
+@respx.mock
+def test_a_retry_after_of_hundreds_of_digits_fails_the_fetch_as_rate_limited() -> None:
+    # float("9" * 400) is infinite: saying how long it asked for raised OverflowError instead.
+    route = respx.get(URL).mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "9" * 400})
+    )
+    with pytest.raises(errors.HTTPStatusError, match="asked to wait 31536000 s$"):
+        fetch(robots=False)
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_a_retry_after_on_a_not_found_page_does_not_call_it_rate_limited() -> None:
+    respx.get(URL).mock(return_value=httpx.Response(404, headers={"Retry-After": "120"}))
+    with pytest.raises(errors.HTTPStatusError) as caught:
+        fetch(robots=False)
+    assert str(caught.value).endswith("HTTP 404 Not Found")
 
 
 @respx.mock

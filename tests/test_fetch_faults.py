@@ -10,6 +10,7 @@ import asyncio
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,29 @@ def test_a_429_with_retry_after_waits_as_the_server_asks(world, faulty, tmp_path
     assert row(result, "faulty")["status"] == "ok"
     # Our own backoff would be 2-3 s; the server's 7 s wins.
     assert sleeps.calls == [7.0]
+    assert_healthy_source_carried_on(result)
+
+
+def test_a_long_retry_after_fails_the_poll_and_the_source_waits_as_asked(
+    world, faulty, tmp_path
+) -> None:
+    # Slept through inline, a 120 s Retry-After held a whole `once` for 243 s (a walkthrough).
+    faulty.answer("/press/", Route(b"slow down", status=429, headers={"Retry-After": "120"}))
+    sleeps = Sleeps()
+    config = make_config(tmp_path, world, faulty)
+    result = poll_round(config, sleeps)
+    failed = row(result, "faulty")
+    assert failed["status"] == "error" and faulty.hits("/press/") == 1
+    assert failed["error"].endswith("HTTP 429 Too Many Requests: rate-limited, asked to wait 120 s")
+    assert all(wait < 120 for wait in sleeps.calls)  # only the healthy source's own pacing, if any
+    store = Store.open(config.storage_path)
+    try:
+        state = store.sources.state("faulty")
+    finally:
+        store.close()
+    # Even a first failure, which otherwise waits only the normal interval, waits as asked.
+    assert state.consecutive_failures == 1
+    assert state.next_poll_at >= state.last_poll_at + timedelta(seconds=120)
     assert_healthy_source_carried_on(result)
 
 

@@ -44,8 +44,14 @@ def test_once_and_search_work_on_postgresql(world, telegram, tmp_path, postgres)
     first = presswatch("once", "--config", str(config))
     assert first.returncode == 0, first.stderr
     assert len(telegram.messages_for(CHANNEL)) == 6
-    assert presswatch("once", "--config", str(config)).returncode == 0
+    # --all: polled again at once, not when `every` comes.
+    assert presswatch("once", "--all", "--config", str(config)).returncode == 0
     assert len(telegram.messages_for(CHANNEL)) == 6  # nothing posted twice
+    # Without it, nothing is due yet: the last polls' starts are read from PostgreSQL too.
+    early = presswatch("once", "--config", str(config))
+    assert early.returncode == 0, early.stderr
+    assert early.stderr.strip().splitlines()[-1].startswith("0 of ")
+    assert " not due yet (next " in early.stderr.strip().splitlines()[-1]
     found = presswatch("search", "Stanislav Zas", "--format", "json", "--config", str(config))
     assert found.returncode == 0, found.stderr
     hits = json.loads(found.stdout)

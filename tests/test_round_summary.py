@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.service.reachability import TelegramCheck, TelegramState, round_summary
+from bot.config import UncertainPolicy
+from bot.service.reachability import TelegramCheck, TelegramState, held_for_you, round_summary
 from storage import RunRecord, RunStatus, SourceState
 
 AT = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -60,3 +61,26 @@ def test_a_failure_of_ours_is_not_a_site_that_gave_no_answer() -> None:
         "0 of 6 sources polled fine (1 answered with an error, 2 gave no answer, "
         "3 failed otherwise); 0 new articles"
     )
+
+
+def test_a_next_try_already_past_when_the_line_is_written_says_now() -> None:
+    # The walkthrough read "next try … 19:23 UTC" printed after 19:23 (a long round).
+    past = datetime(2026, 1, 1, 0, 0, tzinfo=UTC)
+    waiting = [SourceState("down", consecutive_failures=2, next_poll_at=past)]
+    line = round_summary([], sources=1, telegram=CONSOLE, waiting=waiting)
+    assert line.startswith(
+        "0 of 1 sources polled fine (1 not polled: 1 backing off after failures, next try now)"
+    )
+
+
+def test_posts_held_for_the_operator_are_counted_by_the_uncertain_policy() -> None:
+    rows = [
+        {"state": "uncertain", "settlement": None},  # cut mid-send, not probed yet
+        {"state": "uncertain", "settlement": "held"},  # a probe could not tell
+        {"state": "pending", "settlement": None},
+    ]
+    assert held_for_you(rows, UncertainPolicy.HOLD) == 2
+    assert held_for_you(rows, UncertainPolicy.PROBE) == 1  # the other waits for its probe
+    assert held_for_you(rows, UncertainPolicy.RESEND) == 0  # sent again by itself
+    line = round_summary([], sources=0, telegram=CONSOLE, held=2)
+    assert line.endswith("; 2 posts held for you: presswatch outbox list --state uncertain")

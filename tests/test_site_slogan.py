@@ -184,7 +184,7 @@ def test_after_an_upgrade_the_slogan_is_dropped_at_its_first_appearance(
     if backend == "postgres":
         url = new_database(request.getfixturevalue("postgres"), "presswatch_slogan")
         point_at(config, url)
-    once = ("once", "--config", str(config))
+    once = ("once", "--all", "--config", str(config))  # each round polls, due or not
     assert presswatch(*once, token=DEFAULT_TOKEN).returncode == 0  # the site's first run
     first, second = list(ARTICLES)[:2]
     _publish(world, first)

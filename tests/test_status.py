@@ -119,7 +119,7 @@ def test_status_exits_1_for_a_failing_source_or_failed_posts(world, tmp_path) ->
     store.db.execute("update sources set last_poll_at = '2024-01-01T00:00:00+00:00'")
     store.db.conn.commit()
     store.close()
-    presswatch("once", "--config", str(config), token=None)
+    presswatch("once", "--all", "--config", str(config), token=None)  # due or not
     result = presswatch("status", "--config", str(config))
     assert result.returncode == 1
     tass = next(line for line in result.stdout.splitlines() if line.startswith("tass-com"))

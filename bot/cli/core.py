@@ -19,23 +19,34 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, open_app, run_once
+from bot.app import App, Round, open_app, run_once
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
+from bot.cli.rounds import Stop, held_for_their_time, once_status, overlap
 from bot.config import TOKEN_ENV, Config, TelegramConfig, config_from_dict, load_config
-from bot.delivery.publish import RelayReport
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.service.endpoint import AddressTaken
-from bot.service.reachability import TelegramCheck, TelegramState, check_telegram, round_summary
+from bot.service.reachability import (
+    TelegramCheck,
+    TelegramState,
+    check_telegram,
+    held_for_you,
+    round_summary,
+)
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
 from scrapers.encoding import decode_html
 from scrapers.fetch import Fetcher
 from scrapers.selection import source_for_url
-from storage import OutdatedArchive, RunRecord, RunStatus, SourceState, StorageError
+from storage import (
+    AlreadyRunning,
+    OutboxState,
+    OutdatedArchive,
+    StorageError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +57,10 @@ def once(args: argparse.Namespace) -> int:
     _warn(config)
 
     async def go() -> int:
+        with Stop() as stop:
+            return await round_of(stop)
+
+    async def round_of(stop: Stop) -> int:
         # Asked first: with a refused token nothing would be posted, so nothing is polled either.
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
@@ -59,53 +74,68 @@ def once(args: argparse.Namespace) -> int:
                 f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
                 f"shows it){address}; nothing was polled or posted"
             )
+        if stop.by:  # a stop while Telegram was asked
+            print(
+                f"presswatch once: stopped by {stop.by}; nothing polled or posted", file=sys.stderr
+            )
+            return EXIT_FAILED
         opened = False
         try:
             async with open_app(config, role="once") as app:
                 opened = True
-                runs, report = await run_once(app)
+                stop.relay = app.relay
+                done = Round()
+                stop.round = asyncio.ensure_future(
+                    run_once(app, every=not args.all, stopping=stop.event, into=done)
+                )
+                try:
+                    await stop.round
+                except asyncio.CancelledError:
+                    if not stop.by:
+                        raise
+                    # Sends still in flight at the deadline stay `sending`: uncertain next time.
+                runs, report, later = done.runs, done.report, done.later
                 telegram = _after_sends(telegram, app.counters.telegram.latest)
                 polled = {run.source_key for run in runs}
+                # Sources neither polled nor waiting for their interval: paused or backing off.
                 waiting = list(
                     app.store.sources.states(
-                        k.key for k in config.sources if k.key not in polled
+                        k.key
+                        for k in config.sources
+                        if k.key not in polled and k.key not in later and k.key not in done.cut
                     ).values()
                 )
+                # Posts cut mid-send by this or an earlier run: under cron nobody else would say.
+                uncertain = app.store.outbox.listing([OutboxState.UNCERTAIN])
+                held = held_for_you(uncertain, config.telegram.uncertain)
+                timed = held_for_their_time(app.backend)
+        except AlreadyRunning as exc:
+            if opened or exc.role != "once":
+                raise  # a service (or a backfill) holds the archive: stop it first, as before
+            return overlap(exc, now=datetime.now(UTC))
         except StorageError as exc:
             return _cannot_open(exc, config, opened=opened, outcome="nothing polled or posted")
         # Each failing source was told once already, by the poll's own warning (its key, URL
         # and reason); the summary line only counts them.
-        print(
-            round_summary(
-                runs,
-                sources=len(config.sources),
-                telegram=telegram,
-                report=report,
-                waiting=waiting,
-            ),
-            file=sys.stderr,
+        line = round_summary(
+            runs,
+            sources=len(config.sources),
+            telegram=telegram,
+            report=report,
+            waiting=waiting,
+            held=held,
+            later=list(later.values()),
+            cut=(len(done.cut), stop.by),
+            timed=timed,
         )
-        return _once_status(runs, report=report, waiting=waiting, telegram=telegram)
+        print(line, file=sys.stderr)
+        if stop.by:  # a round cut short is no success, whatever it did
+            return EXIT_FAILED
+        # Nothing polled while others are not due yet is a quiet round, not an outage.
+        outage = waiting if not later else []
+        return once_status(runs, report=report, waiting=outage, telegram=telegram, held=held)
 
     return asyncio.run(go())
-
-
-def _once_status(
-    runs: list[RunRecord],
-    *,
-    report: RelayReport,
-    waiting: list[SourceState],
-    telegram: TelegramCheck,
-) -> int:
-    """Return once's exit status: 1 when a source or a post failed, Telegram does not answer, or
-    nothing could be polled while sources back off after failures."""
-    failed = any(r.status == RunStatus.ERROR for r in runs) or report.failed
-    # Nothing polled while sources back off is an outage, not a quiet round: a cron job's exit
-    # status must say so (sooner than `status`, whose "failing" waits for a third failure while
-    # backing off starts at the second). Beside sources that answered, a source backing off
-    # fails no round by itself: the poll that failed already did.
-    stalled = not runs and any(not state.paused for state in waiting)
-    return EXIT_FAILED if failed or stalled or not telegram.healthy else EXIT_OK
 
 
 # What an SQLite archive answers at every start until the operator acts: a folder or file this

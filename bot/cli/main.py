@@ -181,6 +181,16 @@ def _args_extract(sub: argparse.ArgumentParser) -> None:
     )
 
 
+def _args_once(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument(
+        "--all",
+        action="store_true",
+        help="poll every source not paused or backing off, due or not (by default a source is "
+        "polled when its `every` has passed since its last poll started, less a minute or a "
+        "tenth of it for cron's jitter)",
+    )
+
+
 def _args_run(sub: argparse.ArgumentParser) -> None:
     sub.add_argument(
         "--http",
@@ -195,8 +205,10 @@ CORE_COMMANDS = [
     Command(
         "once",
         "poll every due source once, publish what is pending, and exit",
-        "presswatch once --config presswatch.toml",
+        "presswatch once --config presswatch.toml\n"
+        "  presswatch once --all --config presswatch.toml  # every source, due or not",
         later("bot.cli.core", "once"),
+        _args_once,
     ),
     Command(
         "run",

@@ -99,6 +99,23 @@ class Change:
     alert_text: str | None = None
 
 
+def next_try(
+    exc: BaseException, *, finished: datetime, backoff: timedelta, failures: int, most: int
+) -> datetime | None:
+    """Return when a failed source is tried again (None: when next due): after `backoff` once
+    it failed before, and never before the Retry-After its site asked for, up to `most` s."""
+    # The first failure waits only the normal interval.
+    later = finished + backoff if failures else None
+    asked = getattr(exc, "retry_after", None)
+    # A first failure too: `once` under a one-minute cron would otherwise ask every minute a
+    # site that asked for two minutes of peace.
+    if asked is None:
+        return later
+    # A Retry-After of years (a misconfigured site) waits no longer than the longest backoff.
+    wanted = finished + timedelta(seconds=min(asked, most))
+    return max(wanted, later) if later else wanted
+
+
 def assess(
     source: Source, run: RunRecord, facts: HealthState, policy: HealthConfig, *, now: datetime
 ) -> Change | None:

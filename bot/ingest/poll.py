@@ -17,7 +17,7 @@ from functools import partial
 from bot.ingest.context import PollContext
 from bot.ingest.ending import Ended
 from bot.ingest.failures import backoff_seconds, from_link_only, permanent_failure
-from bot.ingest.health import record_health, steady
+from bot.ingest.health import next_try, record_health, steady
 from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
     Lookups,
@@ -381,10 +381,8 @@ def record_failure(
         if not isinstance(exc, ScrapeError):
             log.error("poll %s %s: crashed", source.key, source.url, exc_info=exc)
         finished = ctx.clock()
-        # The first failure waits only the normal interval.
-        backoff = timedelta(
-            seconds=backoff_seconds(source.every_seconds, failures, ctx.health.max_backoff_seconds)
-        )
+        most = ctx.health.max_backoff_seconds
+        backoff = timedelta(seconds=backoff_seconds(source.every_seconds, failures, most))
         run = RunRecord(
             source.key,
             started,
@@ -393,6 +391,7 @@ def record_failure(
             error=reason,
             error_kind=type(exc).__name__,
         )
-        _keep(source, run, ctx, next_poll_at=finished + backoff if failures else None)
+        later = next_try(exc, finished=finished, backoff=backoff, failures=failures, most=most)
+        _keep(source, run, ctx, next_poll_at=later)
         log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
         return run

@@ -77,3 +77,12 @@ def failures(row: SourceState, *, say: Say = _english, count: Count = counted) -
     if row.never_worked:
         return say("never worked ({polls} so far)", polls=count(n, "poll"))
     return say("failed once") if n == 1 else say("failed {n} times in a row", n=n)
+
+
+# The exact command that lists them, as `outbox` spells it.
+LIST_HELD = "presswatch outbox list --state uncertain"
+
+
+def held_line(held: int) -> str:
+    """Say how many uncertain posts wait for the operator, and the command that lists them."""
+    return f"{counted(held, 'post')} held for you: {LIST_HELD}"

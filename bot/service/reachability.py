@@ -10,14 +10,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from telegram import error as tg
 
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
-from bot.service.overview import when
+from bot.service.overview import held_line, when
 from scrapers.errors import (
     BlockedAddress,
     FetchError,
@@ -26,7 +27,7 @@ from scrapers.errors import (
     ResponseTooLarge,
     RobotsDisallowed,
 )
-from storage import RunRecord, RunStatus, SourceState
+from storage import OutboxState, RunRecord, RunStatus, SourceState
 from storage.status import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
@@ -142,22 +143,30 @@ def round_summary(
     telegram: TelegramCheck,
     report: RelayReport | None = None,
     waiting: Sequence[SourceState] = (),
+    held: int = 0,
+    later: Sequence[datetime] = (),
+    cut: tuple[int, str] = (0, ""),
+    timed: int = 0,
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
-    and until when)."""
+    and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
+    `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name;
+    `timed`: posts held for their time)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
     silent = sum(unanswered(run) for run in failed)
     other = len(failed) - told - silent  # an address refused, the archive, a bug
-    skipped = sources - len(polled)
+    skipped = sources - len(polled) - len(later) - cut[0]
     new = sum(run.new_articles for run in polled)
     why = [
         f"{told} answered with an error" if told else "",
         f"{silent} gave no answer" if silent else "",
         f"{other} failed otherwise" if other else "",
         f"{skipped} not polled: {not_polled(waiting)}" if skipped else "",
+        f"{len(later)} not due yet (next {_soon(min(later))})" if later else "",
+        f"{cut[0]} cut short" if cut[0] else "",
     ]
     why = [part for part in why if part]
     parts = [
@@ -171,7 +180,27 @@ def round_summary(
             f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
             f"failed {report.failed}"
         )
+    if timed:
+        parts.append(f"{timed} held for their time (digest, quiet hours)")
+    if held:
+        parts.append(held_line(held))
+    if cut[1]:
+        parts.append(f"stopped by {cut[1]}")
     return "; ".join(parts)
+
+
+def held_for_you(rows: Sequence[dict], policy: UncertainPolicy) -> int:
+    """Count the uncertain outbox rows (`outbox.listing` rows) that wait for the operator: every
+    one under "hold", those a probe left undecided under "probe", none under "resend"."""
+    if policy == UncertainPolicy.RESEND:
+        return 0
+    # Under "probe" a row not settled yet waits for a probe (seconds), not for the operator.
+    return sum(
+        1
+        for row in rows
+        if row["state"] == OutboxState.UNCERTAIN
+        and (policy == UncertainPolicy.HOLD or row["settlement"] is not None)
+    )
 
 
 def not_polled(waiting: Sequence[SourceState]) -> str:
@@ -183,7 +212,14 @@ def not_polled(waiting: Sequence[SourceState]) -> str:
     )
     parts = []
     if retries:
-        parts.append(f"{len(retries)} backing off after failures, next try {when(retries[0])}")
+        # The states were read before the polls: a try due by now is said so, not a time past.
+        soon = "now" if retries[0] <= datetime.now(UTC) else when(retries[0])
+        parts.append(f"{len(retries)} backing off after failures, next try {soon}")
     if paused:
         parts.append(f"{len(paused)} paused: {', '.join(paused)} (/resume KEY)")
     return "; ".join(parts) or "paused or backing off"
+
+
+def _soon(moment: datetime) -> str:
+    """Return a time as 'HH:MM UTC', with its date when it is a day or more away."""
+    return f"{moment:%H:%M} UTC" if moment - datetime.now(UTC) < timedelta(days=1) else when(moment)
