@@ -63,6 +63,12 @@ class HTTPStatusError(FetchError):
         self.status = status
         self.retry_after = retry_after
 
+    @property
+    def asked_wait(self) -> float | None:
+        """Return the seconds the server asked to be left alone (a 429 or 503's Retry-After)."""
+        # Only these two statuses mean "come back later"; a 404 that sends the header is a 404.
+        return self.retry_after if self.status in (429, 503) else None
+
 
 class ParseError(ScrapeError):
     """The content could not be understood."""

@@ -98,7 +98,7 @@ class Fetcher:
         if not exc.retryable or attempt >= self._policy.retries:
             return None
         backoff = self._policy.backoff * 2**attempt * (1 + random.random() / 2)
-        server_wait = getattr(exc, "retry_after", None)
+        server_wait = getattr(exc, "asked_wait", None)
         if server_wait is not None:
             if server_wait > self._policy.max_retry_wait:
                 # Slept through, a long pause would hold the whole round: give up now, and the
@@ -305,9 +305,8 @@ def _unresolved(url: str, host: str, exc: socket.gaierror) -> FetchError:
 def _asked_to_wait(exc: FetchError) -> FetchError:
     """Return `exc`, or for a server that asked to be left alone a while (429/503 with
     Retry-After), the same error saying it was rate-limited and for how long."""
-    wait = getattr(exc, "retry_after", None)
-    # Only these two statuses mean "come back later"; a 404 that sends the header is still a 404.
-    if not isinstance(exc, HTTPStatusError) or wait is None or exc.status not in (429, 503):
+    wait = exc.asked_wait if isinstance(exc, HTTPStatusError) else None
+    if wait is None:
         return exc
     return HTTPStatusError(
         f"{exc}: rate-limited, asked to wait {round(wait)} s",

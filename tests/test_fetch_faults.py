@@ -209,6 +209,24 @@ def test_a_long_retry_after_fails_the_poll_and_the_source_waits_as_asked(
     assert_healthy_source_carried_on(result)
 
 
+def test_a_retry_after_on_a_not_found_listing_does_not_hold_the_source_back(
+    world, faulty, tmp_path
+) -> None:
+    # Only a 429 or 503 asks to be left alone: a 404 sending the header waited an hour at its
+    # first failure, while its line did not say it was asked to wait.
+    faulty.answer("/press/", Route(b"gone", status=404, headers={"Retry-After": "3600"}))
+    config = make_config(tmp_path, world, faulty)
+    result = poll_round(config, Sleeps())
+    assert row(result, "faulty")["error"].endswith("HTTP 404 Not Found")
+    store = Store.open(config.storage_path)
+    try:
+        state = store.sources.state("faulty")
+    finally:
+        store.close()
+    # A first failure waits only the normal interval.
+    assert (state.consecutive_failures, state.next_poll_at) == (1, None)
+
+
 @pytest.mark.parametrize(
     ("setup", "fetch", "reason", "requests"),
     [

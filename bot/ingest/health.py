@@ -106,7 +106,8 @@ def next_try(
     it failed before, and never before the Retry-After its site asked for, up to `most` s."""
     # The first failure waits only the normal interval.
     later = finished + backoff if failures else None
-    asked = getattr(exc, "retry_after", None)
+    # A 429 or 503's Retry-After only (scrapers/errors.py): another status's is no request.
+    asked = getattr(exc, "asked_wait", None)
     # A first failure too: `once` under a one-minute cron would otherwise ask every minute a
     # site that asked for two minutes of peace.
     if asked is None:
