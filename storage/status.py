@@ -72,6 +72,7 @@ class Snapshot:
     held: dict[str, int] = field(default_factory=dict)  # channel -> rows
     oldest_due: dict[str, datetime] = field(default_factory=dict)  # channel -> due since
     token_refused: int = 0  # pending rows whose last try found the bot token refused
+    undecided: int = 0  # uncertain rows a probe could not settle: held for the operator
     # (id, started, last seen, /healthz address or None): live PostgreSQL workers
     workers: tuple[tuple[str, str, str, str | None], ...] = ()
 
@@ -151,6 +152,10 @@ def read_snapshot(
             held=held,
             oldest_due=oldest_due,
             token_refused=_token_refused(conn),
+            undecided=conn.execute(
+                "select count(*) from outbox where state = ? and settlement is not null",
+                [OutboxState.UNCERTAIN],
+            ).fetchone()[0],
             workers=tuple(conn.execute(fragments.LIVE_WORKERS))
             if full and is_postgres(conn)
             else (),

@@ -114,6 +114,24 @@ def test_under_resend_a_post_cut_mid_send_is_sent_again_and_fails_nothing(
     assert len(telegram.messages_for("@presswatch_test")) == 1
 
 
+@pytest.mark.parametrize(("settlement", "named"), [("held", True), (None, False)])
+def test_under_probe_status_names_a_post_the_probe_left_for_the_operator(
+    tmp_path, feed, telegram, settlement, named
+) -> None:
+    # `once` said "held for you" of a row the probe could not settle; `status` said nothing.
+    extra = 'uncertain = "probe"\nprobe_chat_id = "-1009999"\n'
+    config = cron_config(tmp_path, feed=feed, telegram=telegram.base_url, extra=extra)
+    presswatch("once", "--config", str(config))  # the first run only records (baseline)
+    store = queue_one(tmp_path / "archive.db")
+    store.db.execute(
+        "update outbox set state = ?, settlement = ?", [OutboxState.UNCERTAIN, settlement]
+    )
+    store.db.conn.commit()
+    store.close()
+    status = presswatch("status", "--config", str(config))
+    assert (status.returncode, f"needs attention: {HELD}" in status.stdout) == (int(named), named)
+
+
 @pytest.mark.parametrize(
     ("ago", "code", "says"),
     [

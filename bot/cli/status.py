@@ -20,11 +20,18 @@ import sqlite3
 
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
-from bot.config import Config, UncertainPolicy, load_config
+from bot.config import Config, load_config
 from bot.config.checks import is_loopback_host
 from bot.config.fields import authority
 from bot.service.address import reachable
-from bot.service.overview import held_line, items_left_out, note, selectors_missing, when
+from bot.service.overview import (
+    held_count,
+    held_line,
+    items_left_out,
+    note,
+    selectors_missing,
+    when,
+)
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
@@ -67,12 +74,13 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if snapshot.token_refused and not any(p.startswith("Telegram") for p in from_service):
         problems.append(f"Telegram ({snapshot.token_refused} post(s) wait: the token was refused)")
     problems += from_service
-    # Under "hold" an uncertain post waits for the operator for good (under "probe" a probe
-    # settles it, whose undecided rows `once` and `outbox list` name; this snapshot cannot).
-    if config.telegram.uncertain == UncertainPolicy.HOLD:
-        held = sum(n for (_, state), n in snapshot.outbox.items() if state == OutboxState.UNCERTAIN)
-        if held:
-            problems.append(held_line(held))
+    # An uncertain post held for the operator waits for good: `once` names it too.
+    uncertain = sum(
+        n for (_, state), n in snapshot.outbox.items() if state == OutboxState.UNCERTAIN
+    )
+    held = held_count(uncertain, snapshot.undecided, config.telegram.uncertain)
+    if held:
+        problems.append(held_line(held))
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
     return EXIT_FAILED if problems else EXIT_OK

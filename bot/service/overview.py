@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.config import UncertainPolicy
 from bot.text.plural import counted
 from scrapers import Source
 from storage import RunStatus, SourceCondition, SourceState
@@ -81,6 +82,15 @@ def failures(row: SourceState, *, say: Say = _english, count: Count = counted) -
 
 # The exact command that lists them, as `outbox` spells it.
 LIST_HELD = "presswatch outbox list --state uncertain"
+
+
+def held_count(uncertain: int, undecided: int, policy: UncertainPolicy) -> int:
+    """Count the uncertain posts that wait for the operator, of `uncertain` rows (`undecided`
+    of them left so by a probe): every one under "hold", the undecided under "probe" (the others
+    wait for a probe, seconds), none under "resend"."""
+    if policy == UncertainPolicy.RESEND:
+        return 0
+    return uncertain if policy == UncertainPolicy.HOLD else undecided
 
 
 def held_line(held: int) -> str:

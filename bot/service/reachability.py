@@ -18,7 +18,7 @@ from telegram import error as tg
 from bot.config import TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
-from bot.service.overview import held_line, when
+from bot.service.overview import held_count, held_line, when
 from scrapers.errors import (
     BlockedAddress,
     FetchError,
@@ -190,17 +190,11 @@ def round_summary(
 
 
 def held_for_you(rows: Sequence[dict], policy: UncertainPolicy) -> int:
-    """Count the uncertain outbox rows (`outbox.listing` rows) that wait for the operator: every
-    one under "hold", those a probe left undecided under "probe", none under "resend"."""
-    if policy == UncertainPolicy.RESEND:
-        return 0
-    # Under "probe" a row not settled yet waits for a probe (seconds), not for the operator.
-    return sum(
-        1
-        for row in rows
-        if row["state"] == OutboxState.UNCERTAIN
-        and (policy == UncertainPolicy.HOLD or row["settlement"] is not None)
-    )
+    """Count the uncertain outbox rows (`outbox.listing` rows) that wait for the operator, as
+    `status` counts them (bot/service/overview.py `held_count`)."""
+    uncertain = [row for row in rows if row["state"] == OutboxState.UNCERTAIN]
+    undecided = sum(row["settlement"] is not None for row in uncertain)
+    return held_count(len(uncertain), undecided, policy)
 
 
 def not_polled(waiting: Sequence[SourceState]) -> str:
