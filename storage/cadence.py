@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlite_utils import Database
 
-from .records import from_iso
+from .records import stored_moment
 
 
 def last_poll_starts(db: Database, keys: Iterable[str]) -> dict[str, datetime]:
@@ -23,9 +23,4 @@ def last_poll_starts(db: Database, keys: Iterable[str]) -> dict[str, datetime]:
         f"from sources s where s.key in ({marks})",
         keys,
     )
-    return {row["key"]: _moment(row["started"]) for row in rows if row["started"]}
-
-
-def _moment(value: str | datetime) -> datetime:
-    """Return a stored time as a datetime (SQLite keeps ISO text, PostgreSQL may give a datetime)."""
-    return value if isinstance(value, datetime) else from_iso(value)
+    return {row["key"]: stored_moment(row["started"]) for row in rows if row["started"]}

@@ -269,6 +269,11 @@ def from_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def stored_moment(value: str | datetime) -> datetime:
+    """Return a stored moment (SQLite's ISO text, or PostgreSQL's timestamp) as a datetime."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def article_from_row(row: dict) -> Article:
     """Rebuild an Article from its stored columns."""
     return Article(

@@ -25,6 +25,7 @@ from .records import (
     SourceState,
     iso,
     source_from_row,
+    stored_moment,
 )
 
 PERSONAL = "personal"  # one label for all `user:<id>` channels: readers must not multiply series
@@ -254,19 +255,14 @@ def _pending(
         [OutboxState.PENDING, at, OutboxState.PENDING],
     ):
         if queued:
-            _earliest(oldest_pending, ch, _moment(queued))
+            _earliest(oldest_pending, ch, stored_moment(queued))
         if is_held:
             held[ch] = held.get(ch, 0) + n
         elif due:
             # Due from an hour still ahead (a failed row held again, a held row a flood wait
             # moved): not late yet, and never an age from the future.
-            _earliest(oldest_due, ch, min(_moment(due), now))
+            _earliest(oldest_due, ch, min(stored_moment(due), now))
     return held, oldest_due, oldest_pending
-
-
-def _moment(value: str | datetime) -> datetime:
-    """Return a stored moment (SQLite's ISO text, or PostgreSQL's timestamp) as a datetime."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _earliest(moments: dict[str, datetime], channel: str, moment: datetime) -> None:
