@@ -140,10 +140,13 @@ def read_snapshot(
                     conn,
                     # The row the 429 answered and every row of its chat the hold keeps back,
                     # but for one whose own time (a digest hour) comes later: HELD counts it.
+                    # Every retry-later holds its chat (a refused token, the network): only a
+                    # hold beside a row a 429 answered is a flood wait.
                     "select {ch}, '', count(*) from outbox where state = ? "
                     "and (last_error like 'flood wait%' or exists (select 1 from chat_holds h "
-                    f"where h.chat_id = outbox.chat_id and h.held_until > ?)) and not ({_HELD}) "
-                    "group by 1",
+                    "where h.chat_id = outbox.chat_id and h.held_until > ? and exists (select 1 "
+                    "from outbox f where f.chat_id = h.chat_id and f.state = outbox.state and "
+                    f"f.last_error like 'flood wait%'))) and not ({_HELD}) group by 1",
                     (OutboxState.PENDING, at, OutboxState.PENDING, at),
                 ).items()
             },

@@ -93,3 +93,19 @@ def test_digest_rows_held_for_an_hour_after_the_flood_wait_are_held_not_flood_wa
         assert snapshot.flood_waiting == {"live": 1} and snapshot.held == {"digest": 3}
     finally:
         store.close()
+
+
+def test_a_chat_held_after_a_refused_token_is_not_flood_waiting(tmp_path, telegram, time) -> None:
+    # Every retry-later outcome holds its chat (a refused token for 10 minutes); FLOOD WAITING
+    # counted the whole held chat as waiting out a 429 Telegram never sent.
+    config = make_config(tmp_path, channels=[channel("live", CHAT)], api_base_url=telegram.base_url)
+    store = Store.open(config.storage_path)
+    try:
+        add(store, 1, ("live", CHAT))
+        telegram.fail_next(1, status=401, description="Unauthorized", chat=CHAT)
+        relay_rounds(RelayKit(telegram, time, store, config), 1, advance=0, probe=False)
+        add(store, 2, ("live", CHAT), now=time.now())  # queued behind the hold
+        snapshot = read_snapshot(config.storage_path, now=time.now() + timedelta(minutes=5))
+        assert snapshot.token_refused == 1 and snapshot.flood_waiting == {}
+    finally:
+        store.close()
