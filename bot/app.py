@@ -176,9 +176,10 @@ def reconfigure(app: App, config: Config) -> None:
     app.config = config
     # The archive keeps each missing page's wait; this keeps which rows this process must forget.
     waiting, said = app.poll.intake.missing, app.poll.selector_misses
-    # The listings last read stay due their 304 rechecks; a source gone takes its own along.
+    # The listings last read (links and validators) stay due their 304 rechecks; a source gone
+    # takes its own along.
     keys = {source.key for source in config.sources}
-    listings = {key: links for key, links in app.poll.listings.items() if key in keys}
+    listings = {key: listed for key, listed in app.poll.listings.items() if key in keys}
     app.poll = poll_context(
         config, fetcher=app.fetcher, store=app.store, parser=app.poll.parser, clock=app.poll.clock
     )
