@@ -382,3 +382,18 @@ def test_a_console_post_is_logged_as_printed_not_as_message_none(tmp_path, store
         "marked sent, not retried)"
     )
     assert "Title 1" in printed.getvalue()
+
+
+@pytest.mark.parametrize(("timeout", "state"), [(15, OutboxState.UNCERTAIN), (300, "sending")])
+def test_a_send_still_within_its_calls_deadlines_is_not_taken_for_stuck(
+    tmp_path, store, timeout, state
+) -> None:
+    # A send may take five calls of three request_timeouts each: at 300 s, one in flight on
+    # another worker for 11 minutes was swept to uncertain by the fixed 10-minute rule.
+    time = FakeTime()
+    add(store, 1, A)
+    store.outbox.claim([1], chat=A[1], now=START)
+    time.advance(660)
+    config = make_config(tmp_path, channels=TWO, request_timeout=timeout)
+    deliver(relay_for(store, config, ScriptedSender(time), time))
+    assert store.db["outbox"].get(1)["state"] == state

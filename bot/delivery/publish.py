@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import DeliveryConfig, TelegramConfig, UncertainPolicy
 from bot.delivery.compose import Composer, NothingToEdit, alert_message
+from bot.delivery.deadline import TIMEOUTS_PER_CALL
 from bot.delivery.healing import Healing
 from bot.delivery.outcomes import Outcomes, RelayReport
 from bot.delivery.pacing import Lanes, Pacer
@@ -32,7 +33,10 @@ from bot.text.plural import counted
 from storage import OutboxItem, Store
 
 log = logging.getLogger(__name__)
-_STALE_SENDING = 600  # seconds; a Telegram call times out long before
+_STALE_SENDING = 600  # seconds; a send at the default request_timeout ends long before
+# A send heals by up to this many calls in a row (healing.py: a photo refused, markup refused,
+# twice too long), each ending within TIMEOUTS_PER_CALL request_timeouts (deadline.py).
+_CALLS_PER_SEND = 5
 
 Clock = Callable[[], datetime]
 _REFILL_EVERY = 1.0  # seconds between looks for new due rows while a round is busy
@@ -115,6 +119,9 @@ class Relay:
         self._resend = policy == UncertainPolicy.RESEND
         self._stopping = False
         self._seeded = False
+        # Sooner, a send still in flight (on another worker) would be taken for stuck.
+        calls = _CALLS_PER_SEND * TIMEOUTS_PER_CALL * tg.request_timeout
+        self._stale = timedelta(seconds=max(_STALE_SENDING, calls))
 
     def _make_prober(self, tg: TelegramConfig, api: ProbeApi | None) -> Prober | None:
         """Return the prober when the policy is "probe" and Telegram can be asked."""
@@ -147,11 +154,13 @@ class Relay:
             self._outcomes.say_moves(self._config.channels)
         # A row still `sending` long after any call could last lost its outcome to a failed write.
         stale = self._store.outbox.recover_interrupted(
-            now=self._clock(), before=self._clock() - timedelta(seconds=_STALE_SENDING)
+            now=self._clock(), before=self._clock() - self._stale
         )
         if stale:
             log.warning(
-                "%s stuck mid-send for %d s: uncertain", counted(stale, "post"), _STALE_SENDING
+                "%s stuck mid-send for %d s: uncertain",
+                counted(stale, "post"),
+                self._stale.total_seconds(),
             )
         if chat is not None:
             cut = self._store.outbox.recover_interrupted(now=self._clock(), chat=chat)
