@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -22,8 +21,8 @@ from storage import AlreadyRunning, Delivery, InstanceLock, OutboxState, Store
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
-from tests.support.cli import ROOT, child_environment
 from tests.support.cli import presswatch as run_presswatch
+from tests.support.service import start_child
 
 NOW = datetime(2026, 12, 7, 19, 0, tzinfo=UTC)
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
@@ -202,15 +201,7 @@ def test_once_polls_a_source_only_when_its_interval_has_come(tmp_path, telegram)
 
 def start_once(config: Path, *args: str) -> subprocess.Popen:
     """Start `presswatch once` as a child process (to signal it mid-round)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "once", *args, "--config", str(config)],
-        cwd=ROOT,
-        env=child_environment(DEFAULT_TOKEN),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_child("once", config, *args, token=DEFAULT_TOKEN)
 
 
 def test_sigterm_stops_once_cleanly_with_its_summary(tmp_path, telegram) -> None:

@@ -30,10 +30,9 @@ from bot.cli.logs import RedactingFormatter, setup_logging
 from bot.service.scheduler import Service
 from storage import Store
 from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
-from tests.support.cli import child_environment
 from tests.support.inprocess import serve
 from tests.support.postgres import new_database, point_at, rows
-from tests.support.service import free_port
+from tests.support.service import free_port, start_child
 from tests.support.workers import wait_until
 from tests.support.world import World, write_config
 
@@ -275,15 +274,8 @@ def get(url: str) -> tuple[int, str, str]:
 
 
 def start_service(config: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=ROOT,
-        env=child_environment(DEFAULT_TOKEN),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """Start `presswatch run` as a child process."""
+    return start_child("run", config, token=DEFAULT_TOKEN)
 
 
 def ask(fake: FakeTelegram, text: str) -> str:

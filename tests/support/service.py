@@ -48,20 +48,25 @@ def _ephemeral_start() -> int:
         return 32768
 
 
+def start_child(command: str, config: Path, *args: str, token: str | None) -> subprocess.Popen:
+    """Start `presswatch COMMAND ARGS --config CONFIG` as an operator would, its output piped."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", command, *args, "--config", str(config)],
+        cwd=ROOT,
+        env=child_environment(token),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 class RunningService:
     """A `presswatch run` child; its stderr and stdout lines are collected as they come."""
 
     def __init__(self, config: Path, *, port: int, token: str | None = None) -> None:
         self.port, self.config = port, config
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", "--config", str(config)],
-            cwd=ROOT,
-            env=child_environment(token),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        self.proc = start_child("run", config, token=token)
         self.log: list[str] = []
         self.out: list[str] = []
         self._changed = threading.Condition()
