@@ -72,6 +72,14 @@ class Alerts:
             for r in rows
         ]
 
+    def recent_sends(self, since: datetime) -> list[tuple[str, datetime]]:
+        """Return (chat id, time) of the alerts Telegram accepted since `since`."""
+        rows = self.db.query(
+            "select chat_id, sent_at from alerts where state = ? and sent_at >= ?",
+            [OutboxState.SENT, iso(since)],
+        )
+        return [(r["chat_id"], from_iso(r["sent_at"])) for r in rows]
+
     def mark_sent(self, alert_id: int, *, now: datetime) -> None:
         """Record that Telegram accepted the alert."""
         self._update(alert_id, state=OutboxState.SENT, sent_at=iso(now), last_error=None)

@@ -95,3 +95,20 @@ def test_three_flood_waits_then_a_poll_of_thirty_posts_keep_the_order(
     assert [c.status for c in telegram.requests if c.method == "sendMessage"] == [429] * 3
     relay_rounds(store, telegram, time, tmp_path, [queue_a_poll, *wait * 12])
     assert titles(telegram, A[1]) == list(range(33))
+
+
+def test_an_alert_the_last_process_sent_keeps_the_admin_chats_pace_after_a_restart(
+    store, telegram, time, tmp_path
+) -> None:
+    admin = "555"
+
+    def alert(kind: str) -> None:
+        store.alerts.enqueue(
+            chat_id=admin, subject="channel:a", kind=kind, text=kind, now=time.now()
+        )
+
+    relay_rounds(store, telegram, time, tmp_path, [lambda: alert("first")])
+    time.advance(1)  # within the chat's pace (PACED: 3 s between messages to one chat)
+    relay_rounds(store, telegram, time, tmp_path, [lambda: alert("second")])  # a new process
+    assert [m.text for m in telegram.messages_for(admin)] == ["first", "second"]
+    assert telegram.throttled == {}  # the new process knew the first alert: no 429 earned

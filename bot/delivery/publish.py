@@ -188,9 +188,10 @@ class Relay:
         without this, a service restarted after a crash would earn a flood wait at once.
         """
         now, mono = self._clock(), self._monotonic()
-        for chat, at in sorted(
-            self._store.outbox.recent_sends(now - timedelta(seconds=60)), key=lambda pair: pair[1]
-        ):
+        since = now - timedelta(seconds=60)
+        # Alerts count too: Telegram paces the admin chat by everything it received.
+        sends = self._store.outbox.recent_sends(since) + self._store.alerts.recent_sends(since)
+        for chat, at in sorted(sends, key=lambda pair: pair[1]):
             self._pacer.record(chat, mono - (now - at).total_seconds())
         self._seeded = True
 
