@@ -168,6 +168,17 @@ def read_snapshot(
         conn.close()
 
 
+def read_held(path: str | Path, *, deadline: float = READ_DEADLINE) -> int:
+    """Return how many pending posts wait for their time (a digest, quiet hours): what `once`'s
+    summary says, without the rest of a Snapshot (its article counts scan the archive)."""
+    conn = _connect(path, deadline)
+    try:
+        held, _, _ = _pending(conn, iso(datetime.now(UTC)))
+        return sum(held.values())
+    finally:
+        conn.close()
+
+
 def read_health(path: str | Path, *, deadline: float = READ_DEADLINE) -> Snapshot:
     """Return what /healthz needs: the sources, failed posts per channel, refused-token rows."""
     conn = _connect(path, deadline)

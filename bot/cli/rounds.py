@@ -12,12 +12,11 @@ from datetime import datetime, timedelta
 
 from bot.cli.common import EXIT_FAILED, EXIT_OK
 from bot.delivery.publish import Relay, RelayReport
-from bot.service.journal import pending_split
 from bot.service.reachability import TelegramCheck
 from bot.service.scheduler import FINISH_DEADLINE
 from storage import AlreadyRunning, RunRecord, RunStatus, SourceState, StorageError
 from storage.backends import Backend
-from storage.status import read_snapshot
+from storage.status import read_held
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ def held_for_their_time(backend: Backend) -> int:
     """Return how many pending posts wait for their time (a digest, quiet hours); 0 when the
     archive does not answer within 2 s (the summary then leaves them out)."""
     try:
-        return pending_split(read_snapshot(backend, deadline=2.0))[1]
+        return read_held(backend, deadline=2.0)
     except (sqlite3.Error, StorageError) as exc:
         log.warning("posts held for their time not counted: %s", str(exc) or type(exc).__name__)
         return 0
