@@ -10,6 +10,7 @@ from .lock import (
     StorageError,
     lock_holder,
 )
+from .reasons import TopicReason
 from .records import (
     ChannelState,
     Delivery,
@@ -28,7 +29,7 @@ from .selector_misses import SelectorMiss, SelectorRun
 
 # The store (sqlite-utils, the near-duplicate index) is imported on first use (PEP 562): a
 # command that only names the archive's records or errors does not load it.
-_FROM_STORE = ("Store", "TopicReason")
+_FROM_STORE = ("Store",)
 
 __all__ = [
     "AlreadyRunning",
@@ -57,7 +58,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    """Return Store or TopicReason, importing the store the first time."""
+    """Return Store, importing the store the first time."""
     if name not in _FROM_STORE:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(".store", __name__), name)

@@ -18,8 +18,8 @@ from scrapers.models import Article
 
 from .hits import Bound, date_range
 from .outbox import article_from_row
+from .reasons import TopicReason, with_listed_topics
 from .records import iso
-from .store import TopicReason, _with_listed_topics
 from .transaction import immediate
 
 _COLUMNS = (
@@ -157,7 +157,7 @@ class Retagging:
                     "score": round(r.score, 3),
                     "rules": json.dumps(list(r.rules), ensure_ascii=False),
                 }
-                for r in _with_listed_topics(tag.reasons, tag.topics, tag.entities)
+                for r in with_listed_topics(tag.reasons, tag.topics, tag.entities)
             ),
             replace=True,
         )

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +21,8 @@ from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
 from .outbox import Outbox, article_from_row
 from .posts import Posts
-from .records import Delivery, Scrub, TagKind, article_columns, iso, unchanged
+from .reasons import TopicReason, save_reasons, with_listed_topics
+from .records import Delivery, Scrub, article_columns, iso, unchanged
 from .reports import Reports
 from .sitewide import Sitewide
 from .sources import Sources
@@ -36,25 +35,6 @@ from .walsync import WalSync, journal_mode
 
 if TYPE_CHECKING:
     from datasketch import MinHash
-
-
-@dataclass(frozen=True, slots=True)
-class TopicReason:
-    """Why an article got a topic or an entity tag: the rules that matched and their score."""
-
-    key: str
-    kind: TagKind
-    score: float
-    rules: tuple[str, ...]
-
-
-def _with_listed_topics(
-    reasons: Sequence[TopicReason], topics: Iterable[str], entities: Iterable[str] = ()
-) -> list[TopicReason]:
-    """Add a bare row for each listed topic or entity without a reason: filters read only these."""
-    kinds = dict.fromkeys(entities, TagKind.ENTITY) | dict.fromkeys(topics, TagKind.TOPIC)
-    had = {reason.key for reason in reasons}
-    return [*reasons, *(TopicReason(k, kind, 0.0, ()) for k, kind in kinds.items() if k not in had)]
 
 
 class Store:
@@ -232,8 +212,8 @@ class Store:
                 }
             )
             article_id = inserted_key(table)  # PostgreSQL: the id is read once, at the end
-            self._save_reasons(
-                article_id, _with_listed_topics(reasons, article.topics, article.entities)
+            save_reasons(
+                self.db, article_id, with_listed_topics(reasons, article.topics, article.entities)
             )
             own = url_key(article.canonical_url)
             self.db["article_urls"].insert_all(
@@ -289,8 +269,8 @@ class Store:
                 },
             )
             self.db.execute("delete from article_topics where article_id = ?", [article_id])
-            self._save_reasons(
-                article_id, _with_listed_topics(reasons, article.topics, article.entities)
+            save_reasons(
+                self.db, article_id, with_listed_topics(reasons, article.topics, article.entities)
             )
         return version + 1
 
@@ -360,22 +340,6 @@ class Store:
                 f"select id, title, lead, body from articles where id in ({marks})", ids
             )
         }
-
-    def _save_reasons(self, article_id: int, reasons: Sequence[TopicReason]) -> None:
-        """Store why each topic and entity tag was given."""
-        self.db["article_topics"].insert_all(
-            (
-                {
-                    "article_id": article_id,
-                    "key": r.key,
-                    "kind": r.kind,
-                    "score": round(r.score, 3),
-                    "rules": json.dumps(list(r.rules), ensure_ascii=False),
-                }
-                for r in reasons
-            ),
-            replace=True,
-        )
 
     def story_sources(self, article_id: int) -> list[str]:
         """Return the source keys of the story an article tells, original first, then reprints."""
