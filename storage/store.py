@@ -16,6 +16,7 @@ from scrapers.normalize import url_key
 
 from . import claim, readonly
 from .alerts import Alerts, SourceHealth
+from .article_lookups import article_with_hash, known_url_keys, recheck_candidates
 from .lock import StorageError
 from .migrations import migrations
 from .neardup import DedupConfig, NearDuplicateIndex
@@ -143,33 +144,11 @@ class Store:
 
     def known_url_keys(self, urls: Iterable[str]) -> set[str]:
         """Return the URL identities among `urls` that are already archived."""
-        keys = {url_key(u) for u in urls}
-        found: set[str] = set()
-        ordered = sorted(keys)
-        for start in range(0, len(ordered), 500):
-            chunk = ordered[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found |= {
-                r["url_key"]
-                for r in self.db.query(
-                    f"select url_key from articles where url_key in ({marks}) union "
-                    f"select url_key from article_urls where url_key in ({marks})",
-                    chunk + chunk,
-                )
-            }
-        return found
+        return known_url_keys(self.db, urls)
 
     def article_with_hash(self, content_hash: str) -> int | None:
         """Return the id of the first original article with this content hash, if any."""
-        row = next(
-            self.db.query(
-                "select id from articles where content_hash = ? and duplicate_of is null "
-                "order by id limit 1",
-                [content_hash],
-            ),
-            None,
-        )
-        return row["id"] if row else None
+        return article_with_hash(self.db, content_hash)
 
     def arrival(
         self, url: str, content_hash: str | None, *, subscriptions=False, lead: Lead | None = None
@@ -284,18 +263,14 @@ class Store:
         limit: int,
     ) -> list[tuple[int, str, str]]:
         """Return (id, url key, content hash) of recent articles among `urls` due for a re-read."""
-        keys = sorted({url_key(u) for u in urls})
-        if not keys or limit <= 0:
-            return []
-        marks = ",".join("?" * len(keys))
-        rows = self.db.query(
-            f"""select id, url_key, content_hash from articles
-                where source_key = ? and url_key in ({marks}) and discovered_at >= ?
-                  and (checked_at is null or checked_at < ?) and duplicate_of is null
-                order by coalesce(checked_at, discovered_at) limit ?""",
-            [source_key, *keys, iso(discovered_since), iso(checked_before), limit],
+        return recheck_candidates(
+            self.db,
+            source_key,
+            urls,
+            discovered_since=discovered_since,
+            checked_before=checked_before,
+            limit=limit,
         )
-        return [(r["id"], r["url_key"], r["content_hash"]) for r in rows]
 
     def url_facts(
         self,
