@@ -17,21 +17,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from functools import cache, partial
+from functools import cache
 
 from jinja2 import Template
 
 from bot.config import Channel, DeliveryConfig, ImageMode
-from bot.delivery.digest import (
-    DigestEntry,
-    DigestHead,
-    DigestPart,
-    digest_entry,
-    digest_head,
-    digest_part,
-    digest_period,
-    pack_digest,
-)
+from bot.delivery.digest_messages import DigestParts, digest_messages
 from bot.delivery.digest_plain import fit_digest
 from bot.delivery.hashtags import post_hashtags
 from bot.delivery.render import (
@@ -236,94 +227,11 @@ class Composer:
         *,
         part: DigestMark | None = None,
         continued: bool = False,
-    ) -> list[tuple[tuple[OutboxItem, ...], Message, DigestMark | None]]:
-        """Pack a digest channel's rows into messages, splitting between articles; each part of a
-        split digest comes with its mark (to keep, so a retry sends it as it was). Rows packed in
-        a part before (`part`) go out as that part again: its heading, number and order (in
-        several messages when its entries now read longer: `digest_part`); the rest of a part
-        that went out already (`continued`) says "(2/2, continued)"."""
+    ) -> DigestParts:
+        """Pack a digest channel's rows into messages (bot/delivery/digest_messages.py)."""
         channel = self.channel(items[0].channel)
-        if part is not None:
-            order = {row: n for n, row in enumerate(part.rows)}
-            items = sorted(items, key=lambda i: order.get(i.id, len(order)))
-            entries = self._digest_entries(items, part.lang)
-            head = DigestHead(part.head_html, part.head_plain)
-            number, lang = (part.number, part.of), part.lang
-            again = digest_part(entries, head=head, number=number, lang=lang, continued=continued)
-            # Its rows keep their mark whatever messages they take now: a rest retried later is
-            # still that part's.
-            message = partial(self._digest_message, items[0], channel)
-            return [(tuple(items[i] for i in p.indexes), message(p), part) for p in again]
-        langs = {i.article.lang.split("-")[0] for i in items}
-        lang = langs.pop() if len(langs) == 1 else ""  # a mixed digest is in English
-        entries = self._digest_entries(items, lang)
-        head = self._digest_head(items, entries, channel, lang)
-        packed = pack_digest(entries, head=head)
-        parts = []
-        for number, packed_part in enumerate(packed, start=1):
-            rows = tuple(items[i] for i in packed_part.indexes)
-            ids = tuple(r.id for r in rows)
-            mark = DigestMark(head.html, head.plain, lang, number, len(packed), ids)
-            message = self._digest_message(items[0], channel, packed_part)
-            parts.append((rows, message, mark if len(packed) > 1 else None))
-        return parts
-
-    def _digest_entries(self, items: Sequence[OutboxItem], lang: str) -> list[DigestEntry]:
-        """Render each row's article as a digest entry under its source's name, its time in the
-        channel's zone, as the heading's period (one digest, one zone)."""
-        channel = self.channel(items[0].channel) if items else None
-        entries = []
-        for item in items:
-            source = self._sources.get(item.source_key)
-            entries.append(
-                digest_entry(
-                    item.article,
-                    source_name=source.display_name if source else item.source_key,
-                    zone=channel.timezone if channel else "UTC",
-                    lang=lang,  # one message, one way of naming zones ("MSK" or "МСК")
-                    source_zone=source.timezone if source else "UTC",
-                )
-            )
-        return entries
-
-    def _digest_message(
-        self, first: OutboxItem, channel: Channel | None, part: DigestPart
-    ) -> Message:
-        """Return one digest message: its text, in the channel's thread, without a preview."""
-        return Message(
-            chat_id=first.chat_id,
-            text=part.html,
-            plain=part.plain,
-            console=part.console,
-            html=True,
-            thread_id=channel.message_thread_id if channel else None,
-            silent=channel.disable_notification if channel else False,
-            no_preview=True,
-        )
-
-    def _digest_head(
-        self,
-        items: Sequence[OutboxItem],
-        entries: list[DigestEntry],
-        channel: Channel | None,
-        lang: str,
-    ) -> DigestHead:
-        """Return a new digest's heading: its period (from the rows), articles and sources."""
-        zone = channel.timezone if channel else "UTC"
-        created = [i.created_at for i in items if i.created_at]
-        # From the rows, not the clock: a digest composed again (after "message is too long")
-        # must read the same.
-        period = (
-            digest_period(created, channel.digest_seconds, zone)
-            if channel and channel.digest_seconds and len(created) == len(items)
-            else None
-        )
-        return digest_head(
-            len(items),
-            sources=len({e.group for e in entries}),
-            period=period,
-            zone=zone,
-            lang=lang,
+        return digest_messages(
+            items, channel=channel, sources=self._sources, part=part, continued=continued
         )
 
     def shorter(self, items: Sequence[OutboxItem], message: Message, level: int) -> Shorter:
