@@ -3,7 +3,7 @@
 The common poll (a healthy source, a new article or a few, nothing due for a re-read) writes its
 run in the transaction of its last new article: on PostgreSQL in the same round trip, on SQLite
 in the same commit, where each was one of its own. Every other poll records its run after its
-articles, as before (bot/ingest/poll.py's `_keep`).
+articles, as before (bot/ingest/recording.py's `keep_run`).
 """
 
 from __future__ import annotations

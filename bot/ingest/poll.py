@@ -17,7 +17,7 @@ from functools import partial
 from bot.ingest.context import PollContext
 from bot.ingest.ending import Ended
 from bot.ingest.failures import backoff_seconds, from_link_only, permanent_failure
-from bot.ingest.health import next_try, record_health, steady
+from bot.ingest.health import next_try
 from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
     Lookups,
@@ -31,6 +31,7 @@ from bot.ingest.links import (
 from bot.ingest.listed import keep_listing, listed_before
 from bot.ingest.plan import Quiet
 from bot.ingest.prepare import Prepared
+from bot.ingest.recording import keep_run
 from bot.logfields import log_fields
 from bot.text.plural import counted
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
@@ -87,7 +88,9 @@ async def _poll(
             listed = listed_before(source, ctx, state=state, page=page)
             await recheck_known(source, listed, ctx, now=started)
             run = RunRecord(source.key, started, ctx.clock(), RunStatus.NOT_MODIFIED)
-            _keep(source, run, ctx, known=state, etag=page.etag, last_modified=page.last_modified)
+            keep_run(
+                source, run, ctx, known=state, etag=page.etag, last_modified=page.last_modified
+            )
             log.info("poll %s %s: not modified", source.key, source.url)
             return run
         links = keep_listing(source, listing.links, ctx, page=page)
@@ -112,7 +115,7 @@ async def _poll(
     run = ended.written(new)  # recorded with the last new article, in its transaction
     if run is None:
         run = ended.run(new, problems)
-        _keep(source, run, ctx, known=state, **ended.state(skipped))
+        keep_run(source, run, ctx, known=state, **ended.state(skipped))
     if ctx.selector_misses is not None:  # what its new pages showed of its selectors, for status
         ctx.selector_misses.keep(source, state, ctx.store, started=started)
     log.info(
@@ -315,36 +318,6 @@ async def preview_source(
     return links, articles
 
 
-def _keep(
-    source: Source, run: RunRecord, ctx: PollContext, *, known: SourceState | None = None, **state
-) -> None:
-    """Record a run, the source's state and its health in one transaction (`known`: the source's
-    row as the poll began)."""
-    new_at = run.finished_at if run.new_articles else None
-    if known is not None and steady(source, run, known):
-        # The common poll: health stays as it is, so there is nothing to read or decide, and
-        # when articles came is written with the run (on PostgreSQL one statement, where the
-        # health check took five round trips more).
-        ctx.store.sources.record_run(run, new_at=new_at, **state)
-        return
-    # One commit, so one sync to disk where there were two: each blocks every poll of the
-    # process while it lasts (the archive is used from the event loop).
-    with ctx.store.transaction():
-        ctx.store.sources.record_run(run, **state)
-        _record_health(source, run, ctx)
-
-
-def _record_health(source: Source, run: RunRecord, ctx: PollContext) -> None:
-    """Update the source's health after a recorded run."""
-    record_health(
-        source,
-        run,
-        store=ctx.store,
-        policy=ctx.health,
-        admin_chat_id=ctx.admin_chat_id,
-    )
-
-
 def _run_notes(*, first_run: bool, new: int, usual: int, problems: int) -> str:
     """Return the parenthetical notes of a poll's log line (`usual`: of the `new` articles stored,
     those stored to go out as usual)."""
@@ -392,6 +365,6 @@ def record_failure(
             error_kind=type(exc).__name__,
         )
         later = next_try(exc, finished=finished, backoff=backoff, failures=failures, most=most)
-        _keep(source, run, ctx, next_poll_at=later)
+        keep_run(source, run, ctx, next_poll_at=later)
         log.warning("poll %s %s: failed: %s", source.key, source.url, reason)
         return run
