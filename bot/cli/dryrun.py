@@ -23,7 +23,8 @@ from bot.ingest.intake import Decision, page_missing
 from bot.ingest.links import discover, newest, unseen
 from bot.ingest.misses import instead
 from bot.ingest.plan import describe
-from bot.ingest.poll import first_run_note, read_article
+from bot.ingest.poll import read_article
+from bot.ingest.run_notes import first_run_note
 from scrapers import Link, ScrapeError, Source
 from storage import OutboxItem, OutboxState
 

@@ -32,8 +32,8 @@ from bot.ingest.listed import keep_listing, listed_before
 from bot.ingest.plan import Quiet
 from bot.ingest.prepare import Prepared
 from bot.ingest.recording import keep_run
+from bot.ingest.run_notes import run_notes
 from bot.logfields import log_fields
-from bot.text.plural import counted
 from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article, page_article
 from scrapers.models import Skipped
@@ -125,7 +125,7 @@ async def _poll(
         run.status,
         len(links),
         new,
-        _run_notes(first_run=first_run, new=new, usual=usual, problems=len(problems)),
+        run_notes(first_run=first_run, new=new, usual=usual, problems=len(problems)),
     )
     return run
 
@@ -316,29 +316,6 @@ async def preview_source(
         except ScrapeError as exc:
             articles.append(exc)
     return links, articles
-
-
-def _run_notes(*, first_run: bool, new: int, usual: int, problems: int) -> str:
-    """Return the parenthetical notes of a poll's log line (`usual`: of the `new` articles stored,
-    those stored to go out as usual)."""
-    notes = []
-    if first_run:
-        notes.append(first_run_note(new=new, usual=usual))
-    if problems:
-        notes.append(f"{counted(problems, 'article')} failed")
-    return f" ({'; '.join(notes)})" if notes else ""
-
-
-def first_run_note(*, new: int, usual: int) -> str:
-    """Say what a first run did with its `new` articles (`usual`: how many of them it stored to go
-    out as usual; the rest it recorded silently). The dry run says it of what a poll would do."""
-    # "Posted" would overstate it: a channel's filters may still take none of them. What was
-    # stored counts, not what was meant: the newest may fail to read and stay unseen.
-    if not new or usual == new:
-        return "first run: none recorded silently" if new else "first run"
-    if not usual:
-        return "first run: recorded silently"
-    return f"first run: the newest {usual} as usual, {new - usual} older recorded silently"
 
 
 def record_failure(
