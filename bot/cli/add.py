@@ -29,7 +29,7 @@ from bot.ingest.discovery import (
     infer_link_pattern,
     link_groups,
 )
-from bot.ingest.poll import preview_source
+from bot.ingest.preview import preview_source
 from bot.ingest.proposal import (
     PageFacts,
     feed_facts,

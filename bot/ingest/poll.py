@@ -2,8 +2,8 @@
 
 Failures stay with their source: every poll ends in a RunRecord, and nothing but
 cancellation escapes `poll_source`. The building blocks (`read_article`, `store_links`,
-`preview_source`, and bot/ingest/links.py's `discover`) also serve `check-source`, `add` and
-`backfill`.
+bot/ingest/preview.py's `preview_source`, and bot/ingest/links.py's `discover`) also serve
+`check-source`, `add` and `backfill`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from bot.ingest.intake import gave_up, page_missing
 from bot.ingest.links import (
     Lookups,
     Ready,
-    discover,
     due_for_recheck,
     newest,
     read_source,
@@ -34,7 +33,7 @@ from bot.ingest.prepare import Prepared
 from bot.ingest.recording import keep_run
 from bot.ingest.run_notes import run_notes
 from bot.logfields import log_fields
-from scrapers import Article, Link, ParseError, ScrapeError, Source, url_key
+from scrapers import Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article, page_article
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
@@ -301,21 +300,6 @@ async def read_article(
         published = now
     dated = replace(prepared.enriched, article=replace(article, published=published))
     return replace(prepared, enriched=dated, missed=missed)
-
-
-async def preview_source(
-    source: Source, ctx: PollContext, *, limit: int = 5
-) -> tuple[tuple[Link, ...], list[Article | ScrapeError]]:
-    """Return a source's links and its first `limit` articles (or their errors), writing nothing."""
-    _, links = await discover(source, ctx)
-    articles: list[Article | ScrapeError] = []
-    for link in links[:limit]:
-        try:
-            enriched = ctx.intake.enricher.enrich(await read_article(source, link, ctx))
-            articles.append(enriched.article)
-        except ScrapeError as exc:
-            articles.append(exc)
-    return links, articles
 
 
 def record_failure(
