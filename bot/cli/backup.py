@@ -1,0 +1,70 @@
+"""Keeping the SQLite archive safe: `backup-archive` copies it while the service runs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from bot.cli.common import EXIT_OK, Command, UsageError, file_name
+from bot.cli.progress import Progress, progress_flag, show_progress
+from bot.config import Config, load_config
+from storage.backup import back_up, check_destination, size_text
+
+
+def _args_backup(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("dest", metavar="DEST", type=file_name, help="the file to write the copy to")
+    sub.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    sub.add_argument(
+        "--compact",
+        action="store_true",
+        help="write a compacted copy, without the free pages (SQLite's vacuum into; no progress bar)",
+    )
+    progress_flag(sub)
+
+
+def _sqlite_only(config: Config, command: str, advice: str) -> None:
+    """Refuse a PostgreSQL archive (exit 2) with one line saying what to use instead."""
+    if config.storage_url:
+        raise UsageError(
+            f"{command}: the archive is PostgreSQL ([storage] url): {advice} (README: "
+            "Backing up the archive)"
+        )
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    """Copy the live SQLite archive to DEST, consistent as of the copy's start."""
+    config = load_config(args.config)
+    _sqlite_only(
+        config,
+        "backup-archive",
+        "back it up with pg_dump --format=custom --file=presswatch.dump DATABASE_URL",
+    )
+    source, dest = config.storage_path, args.dest
+    check_destination(source, dest, force=args.force)
+    started = time.monotonic()
+    progress = Progress(0, stream=sys.stderr, enabled=show_progress(args), label="backup-archive")
+
+    def advance(done: int, total: int) -> None:
+        progress.total = total
+        progress.advance(done - progress.count)
+
+    copied = back_up(source, dest, compact=args.compact, progress=advance)
+    what = "a compacted copy of" if args.compact else "a copy of"
+    progress.finish(
+        f"{dest}: {what} {source} as of the copy's start, {size_text(copied.bytes)}, checked "
+        f"(quick_check ok), in {time.monotonic() - started:.1f} s"
+    )
+    return EXIT_OK
+
+
+COMMANDS = [
+    Command(
+        "backup-archive",
+        "copy the SQLite archive to DEST while the service runs, checked before it takes the name",
+        "presswatch backup-archive /var/backups/presswatch.db --force --config presswatch.toml\n"
+        "  presswatch backup-archive presswatch-small.db --compact --config presswatch.toml",
+        _cmd_backup,
+        _args_backup,
+    ),
+]
