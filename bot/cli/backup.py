@@ -1,4 +1,5 @@
-"""Keeping the SQLite archive safe: `backup-archive` copies it while the service runs."""
+"""Keeping the SQLite archive safe and small: `backup-archive` copies it while the service runs,
+`compact-archive` gives the pages of deleted rows back to the disk with the service stopped."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import argparse
 import sys
 import time
 
+from bot.archive import open_backend
 from bot.cli.common import EXIT_OK, Command, UsageError, file_name
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, load_config
 from storage.backup import back_up, check_destination, size_text
+from storage.compact import compact
 
 
 def _args_backup(sub: argparse.ArgumentParser) -> None:
@@ -58,6 +61,30 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_compact(args: argparse.Namespace) -> int:
+    """VACUUM the SQLite archive with the service stopped; say its size before and after."""
+    config = load_config(args.config)
+    _sqlite_only(
+        config,
+        "compact-archive",
+        "PostgreSQL's autovacuum reuses the space of deleted rows; VACUUM FULL gives it back",
+    )
+    with open_backend(config) as backend:
+        # The writers' lock: VACUUM rewrites every page, so the service must stop first.
+        with backend.lock(role="compact"):
+            print(
+                f"{backend}: compacting (VACUUM); the service cannot start until it ends",
+                file=sys.stderr,
+            )
+            result = compact(config.storage_path)
+    late = "" if result.settled else "; a reader (a backup?) holds it: the file shrinks after"
+    print(
+        f"{backend}: compacted from {size_text(result.before)} to {size_text(result.after)}"
+        f" ({size_text(max(result.before - result.after, 0))} given back){late}"
+    )
+    return EXIT_OK
+
+
 COMMANDS = [
     Command(
         "backup-archive",
@@ -66,5 +93,11 @@ COMMANDS = [
         "  presswatch backup-archive presswatch-small.db --compact --config presswatch.toml",
         _cmd_backup,
         _args_backup,
+    ),
+    Command(
+        "compact-archive",
+        "give the SQLite archive's free pages back to the disk (VACUUM), with the service stopped",
+        "presswatch compact-archive --config presswatch.toml   # with the service stopped",
+        _cmd_compact,
     ),
 ]
