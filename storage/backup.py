@@ -69,7 +69,7 @@ def check_destination(source: Path, dest: Path, *, force: bool) -> None:
     `-wal` a renamed file would be read with."""
     if dest.is_dir():
         raise BackupError(f"{dest} is a folder: name the backup file, e.g. {dest / source.name}")
-    if dest.exists() and dest.resolve() == source.resolve():
+    if dest.exists() and source.exists() and dest.samefile(source):  # a link to it too
         raise BackupError(f"{dest} is the archive itself: name another file")
     if dest.exists() and not force:
         raise BackupError(f"{dest} exists: give --force to replace it")
