@@ -124,12 +124,14 @@ def quick_check(path: Path) -> Pages:
 
 
 def _reader(source: Path) -> sqlite3.Connection:
-    """Open the archive to read it (a backup never writes it)."""
+    """Open the archive to read it (a backup writes no row of it)."""
     if not source.is_file():
         raise BackupError(f"no archive at {source} yet: `presswatch once` or `run` makes it")
     try:
         # Not mode=ro: with the service stopped, a read-only connection would leave the -wal
-        # and -shm it made beside the archive. rw opens a file this user may only read read-only.
+        # and -shm it made beside the archive; a read-write one, closing last, checkpoints and
+        # removes them as the service's own close does. rw opens a file this user may only read
+        # read-only.
         return sqlite3.connect(f"{source.resolve().as_uri()}?mode=rw", uri=True, timeout=10)
     except sqlite3.Error as exc:
         raise BackupError(f"{source}: cannot read the archive ({exc})") from exc

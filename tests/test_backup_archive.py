@@ -5,10 +5,14 @@ Every archive here is a real SQLite file the real Store wrote; the articles are 
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, redirect_stderr
 from pathlib import Path
 
 import pytest
@@ -229,3 +233,69 @@ def test_progress_draws_a_bar_before_the_final_line(
     pages = archive.stat().st_size // 4096
     assert bar.startswith("\rbackup-archive [") and f" {pages}/{pages} 100% " in bar
     assert final.startswith(f"{dest}: a copy of {archive}")
+
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[Path]:
+    """Return a folder in /tmp anyone may write (pytest's own tmp_path is root's alone)."""
+    made = Path(tempfile.mkdtemp(prefix="presswatch-backup-", dir="/tmp"))
+    made.chmod(0o777)
+    try:
+        yield made
+    finally:
+        shutil.rmtree(made)
+
+
+def _as_nobody(argv: list[str]) -> tuple[int, str]:
+    """Run `presswatch ARGV` in a forked child as a user who may not write the backups' folder
+    (`nobody` under root, whom no folder stops); return its status and stderr."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns to pytest
+        code = 99
+        try:
+            os.close(read)
+            if os.geteuid() == 0:
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
+            err = io.StringIO()
+            with redirect_stderr(err):
+                code = main(argv)
+            os.write(write, err.getvalue().encode())
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, encoding="utf-8") as pipe:
+        output = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), output
+
+
+def test_a_folder_this_user_may_not_write_is_one_line_and_left_empty(
+    shared: Path, capsys, restore_logging
+) -> None:
+    archive = _archive(shared, n=10)
+    for path in shared.iterdir():
+        path.chmod(0o644)
+    config = _config(shared, archive)
+    backups = shared / "backups"
+    backups.mkdir()
+    # Run it once as ourselves, so every module it needs is imported before the fork.
+    assert main(["backup-archive", str(backups / "warm.db"), "--config", str(config)]) == 0
+    (backups / "warm.db").unlink()
+    capsys.readouterr()
+    backups.chmod(0o755 if os.geteuid() == 0 else 0o555)
+    try:
+        code, err = _as_nobody(
+            ["backup-archive", str(backups / "copy.db"), "--config", str(config)]
+        )
+    finally:
+        backups.chmod(0o755)
+    assert (code, err) == (
+        1,
+        f"presswatch: cannot write {backups / 'copy.db'}: Permission denied; nothing written\n",
+    )
+    assert list(backups.iterdir()) == []
