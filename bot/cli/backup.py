@@ -46,7 +46,9 @@ def _cmd_backup(args: argparse.Namespace) -> int:
     source, dest = config.storage_path, args.dest
     check_destination(source, dest, force=args.force)
     started = time.monotonic()
-    progress = Progress(0, stream=sys.stderr, enabled=show_progress(args), label="backup-archive")
+    # VACUUM INTO is one statement, with no pages to count: no bar, only the final line.
+    bar = show_progress(args) and not args.compact
+    progress = Progress(0, stream=sys.stderr, enabled=bar, label="backup-archive")
 
     def advance(done: int, total: int) -> None:
         progress.total = total
