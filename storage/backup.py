@@ -13,6 +13,7 @@ only its checkpoints cannot get past the snapshot, so the `-wal` file grows unti
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -93,21 +94,22 @@ def back_up(
     """Copy the live archive at `source` to `dest` (page for page, or compacted), `progress`
     told (pages done, pages in all) after each step; return the copy's pages."""
     part = part_of(dest)
-    with closing(_reader(source)) as conn:
-        # VACUUM INTO reads from one snapshot of its own, and refuses to run inside another.
-        with contextlib.nullcontext() if compact else _snapshot(conn):
-            pages = pages_of(conn)
-            need = pages.used_bytes if compact else pages.bytes
-            _require_room(dest.parent, need)
-            _remove(part)  # a copy an earlier run left cut short (killed): never resumed
-            with _written(part, dest, need, create=True):
-                if compact:
-                    conn.execute("vacuum into ?", [str(part)])
-                else:
-                    _copy_pages(conn, part, step=step, total=pages.total, progress=progress)
-    with _written(part, dest, need):
-        copied = quick_check(part)
-        os.replace(part, dest)
+    _require_folder(dest.parent)
+    with _claimed(part, dest):
+        with closing(_reader(source)) as conn:
+            # VACUUM INTO reads from one snapshot of its own, and refuses to run inside another.
+            with contextlib.nullcontext() if compact else _snapshot(conn):
+                pages = pages_of(conn)
+                need = pages.used_bytes if compact else pages.bytes
+                _require_room(dest.parent, need)
+                with _written(part, dest, need):
+                    if compact:
+                        conn.execute("vacuum into ?", [str(part)])
+                    else:
+                        _copy_pages(conn, part, step=step, total=pages.total, progress=progress)
+        with _written(part, dest, need):
+            copied = quick_check(part)
+            os.replace(part, dest)
     _sync_folder(dest.parent)
     return copied
 
@@ -169,12 +171,43 @@ def _copy_pages(
 
 
 @contextmanager
-def _written(part: Path, dest: Path, need: int, *, create: bool = False) -> Iterator[None]:
-    """Create `part` (if asked) and remove it and its journal unless the block ends well; say a
-    failure to write as one line naming DEST."""
+def _claimed(part: Path, dest: Path) -> Iterator[None]:
+    """Create `part`, empty, and hold it locked until the block ends (removed unless renamed):
+    a second backup to DEST is refused rather than let remove the file the first one writes,
+    whose check and rename would then find the second's half-written copy, or none."""
+    try:  # by us, not SQLite: its "unable to open database file" would not say why
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise BackupError(f"cannot write {dest}: {exc.strerror or exc}; nothing written") from exc
     try:
-        if create:  # by us, not SQLite: its "unable to open database file" would not say why
-            os.close(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        _lock(fd, part, dest)  # refused: the other backup's file stays as it is
+        try:
+            _remove(part, keep=True)  # a copy a killed run left, and its journal: never resumed
+            yield
+        except BaseException:
+            _remove(part)
+            raise
+    finally:
+        os.close(fd)  # only now: closing it sooner would release the lock
+
+
+def _lock(fd: int, part: Path, dest: Path) -> None:
+    """Lock `part` through `fd`, or refuse when another backup holds it (or renamed it since)."""
+    busy = BackupError(f"another backup-archive is writing {dest} ({part}); let it end")
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Opened just before the other backup renamed it to DEST: it is DEST now, not ours.
+        if os.fstat(fd).st_ino != part.stat().st_ino:
+            raise busy
+    except (BlockingIOError, FileNotFoundError):
+        raise busy from None
+
+
+@contextmanager
+def _written(part: Path, dest: Path, need: int) -> Iterator[None]:
+    """Remove `part` and its journal unless the block ends well; say a failure to write as one
+    line naming DEST."""
+    try:
         yield
     except OSError as exc:
         _remove(part)
@@ -192,11 +225,15 @@ def _written(part: Path, dest: Path, need: int, *, create: bool = False) -> Iter
         raise
 
 
-def _require_room(folder: Path, need: int) -> None:
-    """Refuse before writing when `folder` is no folder or lacks `need` bytes free."""
+def _require_folder(folder: Path) -> None:
+    """Refuse before writing when `folder` is no folder."""
     if not folder.is_dir():
         why = "not a folder" if folder.exists() else "no such folder"
         raise BackupError(f"cannot write in {folder}: {why}")
+
+
+def _require_room(folder: Path, need: int) -> None:
+    """Refuse before writing when `folder` lacks `need` bytes free."""
     try:
         free = shutil.disk_usage(folder).free
     except OSError as exc:
@@ -207,9 +244,14 @@ def _require_room(folder: Path, need: int) -> None:
         )
 
 
-def _remove(part: Path) -> None:
-    """Remove a copy cut short and what SQLite kept beside it."""
-    for path in (part, *(Path(f"{part}{suffix}") for suffix in SIDECARS)):
+def _remove(part: Path, *, keep: bool = False) -> None:
+    """Remove a copy cut short (or, to `keep` its locked file, empty it) and what SQLite kept
+    beside it."""
+    if keep:
+        os.truncate(part, 0)
+    else:
+        part.unlink(missing_ok=True)
+    for path in (Path(f"{part}{suffix}") for suffix in SIDECARS):
         path.unlink(missing_ok=True)
 
 

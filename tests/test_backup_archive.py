@@ -301,3 +301,22 @@ def test_a_folder_this_user_may_not_write_is_one_line_and_left_empty(
         f"presswatch: cannot write {backups / 'copy.db'}: Permission denied; nothing written\n",
     )
     assert list(backups.iterdir()) == []
+
+
+def test_a_second_backup_to_the_same_dest_is_refused_while_the_first_writes_it(
+    archive: Path, tmp_path: Path
+) -> None:
+    dest = tmp_path / "copy.db"
+    refused: list[str] = []
+
+    def start_another(done: int, total: int) -> None:
+        # Cron's run and an operator's, at once: the second must not take the first's DEST.part.
+        if not refused:
+            with pytest.raises(BackupError) as second:
+                back_up(archive, dest)
+            refused.append(str(second.value))
+
+    back_up(archive, dest, step=8, progress=start_another)
+    assert refused == [f"another backup-archive is writing {dest} ({part_of(dest)}); let it end"]
+    assert _titles(dest) == _titles(archive)  # the first's copy, whole and checked
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.db", "copy.db"]
