@@ -117,8 +117,13 @@ def back_up(
 def quick_check(path: Path) -> Pages:
     """Run `PRAGMA quick_check` on a finished copy; return its pages, raise BackupError if bad."""
     # Read-write, though it only reads: a read-only connection to a copy in WAL mode (as the
-    # archive is) would leave its -wal and -shm behind, orphaned by the rename.
-    with closing(sqlite3.connect(path)) as conn:
+    # archive is) would leave its -wal and -shm behind, orphaned by the rename. Not rwc: a copy
+    # gone from under it must fail, not become an empty database that passes and takes DEST.
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(f"the copy cannot be checked ({exc}); not kept") from exc
+    with closing(conn):
         found = [row[0] for row in conn.execute("pragma quick_check")]
         if found != ["ok"]:
             raise BackupError(f"the copy failed its check ({'; '.join(found[:3])}); not kept")

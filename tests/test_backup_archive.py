@@ -19,7 +19,7 @@ import pytest
 
 from bot.cli.main import main
 from storage import Store
-from storage.backup import BackupError, back_up, part_of
+from storage.backup import BackupError, back_up, part_of, quick_check
 from tests.support.archive import add
 
 BODY = "Synthetic body of a press release about the talks. " * 40  # ~2 KB: many pages
@@ -320,3 +320,10 @@ def test_a_second_backup_to_the_same_dest_is_refused_while_the_first_writes_it(
     assert refused == [f"another backup-archive is writing {dest} ({part_of(dest)}); let it end"]
     assert _titles(dest) == _titles(archive)  # the first's copy, whole and checked
     assert sorted(p.name for p in tmp_path.iterdir()) == ["archive.db", "copy.db"]
+
+
+def test_the_check_of_a_copy_gone_from_under_it_fails_and_makes_no_empty_one(tmp_path: Path):
+    gone = tmp_path / "copy.db.part"  # removed by hand, say, between the copy and its check
+    with pytest.raises(BackupError, match=r"^the copy cannot be checked \(unable to open"):
+        quick_check(gone)
+    assert list(tmp_path.iterdir()) == []  # not an empty database passing as the backup
