@@ -130,10 +130,15 @@ def quick_check(path: Path) -> Pages:
         return pages_of(conn)
 
 
+def require_archive(path: Path) -> None:
+    """Refuse, in one line, an archive not made yet."""
+    if not path.is_file():
+        raise BackupError(f"no archive at {path} yet: `presswatch once` or `run` makes it")
+
+
 def _reader(source: Path) -> sqlite3.Connection:
     """Open the archive to read it (a backup writes no row of it)."""
-    if not source.is_file():
-        raise BackupError(f"no archive at {source} yet: `presswatch once` or `run` makes it")
+    require_archive(source)
     try:
         # Not mode=ro: with the service stopped, a read-only connection would leave the -wal
         # and -shm it made beside the archive; a read-write one, closing last, checkpoints and

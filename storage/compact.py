@@ -16,7 +16,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from .backup import BackupError, Pages, pages_of, size_text
+from .backup import BackupError, Pages, pages_of, require_archive, size_text
 from .lock import StorageError
 
 # SQLite's own order for its temporary files on Unix (os_unix.c, unixTempFileDir): the first
@@ -66,8 +66,7 @@ def shortfalls(needs: Mapping[Path, int], free: Mapping[Path, int]) -> list[str]
 def compact(path: Path, *, environ: Mapping[str, str] = os.environ) -> Compacted:
     """VACUUM the archive at `path` (its writers' lock held by the caller) after checking the
     room it needs; then move the -wal's pages into the file and empty the -wal."""
-    if not path.is_file():
-        raise CompactError(f"no archive at {path} yet: `presswatch once` or `run` makes it")
+    require_archive(path)
     before = files_size(path)
     try:
         with closing(sqlite3.connect(path, timeout=10)) as conn:

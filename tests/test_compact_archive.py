@@ -142,3 +142,14 @@ def test_compact_archive_checks_the_temporary_folder_has_room_first(
     assert err.endswith("the archive is as it was")
     assert (archive.stat().st_size, _state(archive)) == (before, state)
     assert list(small_temp.iterdir()) == []
+
+
+def test_compact_archive_without_an_archive_says_so_and_makes_nothing(
+    tmp_path: Path, capsys, restore_logging
+) -> None:
+    missing = tmp_path / "not-yet" / "archive.db"
+    assert main(["compact-archive", "--config", str(_config(tmp_path, missing))]) == 1
+    assert capsys.readouterr().err == (
+        f"presswatch: no archive at {missing} yet: `presswatch once` or `run` makes it\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["presswatch.toml"]  # no lock, no folder

@@ -11,7 +11,7 @@ from bot.archive import open_backend
 from bot.cli.common import EXIT_OK, Command, UsageError, file_name
 from bot.cli.progress import Progress, progress_flag, show_progress
 from bot.config import Config, load_config
-from storage.backup import back_up, check_destination, size_text
+from storage.backup import back_up, check_destination, require_archive, size_text
 from storage.compact import compact
 
 
@@ -71,6 +71,7 @@ def _cmd_compact(args: argparse.Namespace) -> int:
         "compact-archive",
         "PostgreSQL's autovacuum reuses the space of deleted rows; VACUUM FULL gives it back",
     )
+    require_archive(config.storage_path)  # before the lock, which would make its folder
     with open_backend(config) as backend:
         # The writers' lock: VACUUM rewrites every page, so the service must stop first.
         with backend.lock(role="compact"):
