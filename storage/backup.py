@@ -109,8 +109,10 @@ def back_up(
                         _copy_pages(conn, part, step=step, total=pages.total, progress=progress)
         with _written(part, dest, need):
             copied = quick_check(part)
+            # SQLite syncs a backup's commit, but VACUUM INTO may not (its versions differ).
+            _sync(part)
             os.replace(part, dest)
-    _sync_folder(dest.parent)
+    _sync(dest.parent)
     return copied
 
 
@@ -265,9 +267,10 @@ def _remove(part: Path, *, keep: bool = False) -> None:
         path.unlink(missing_ok=True)
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable (a power cut after it must not bring the old name back)."""
-    fd = os.open(folder, os.O_RDONLY)
+def _sync(path: Path) -> None:
+    """Make a file's bytes, or a folder's names, durable: a power cut after the rename must
+    neither bring the old name back nor leave DEST's name on pages never written."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -327,3 +327,21 @@ def test_the_check_of_a_copy_gone_from_under_it_fails_and_makes_no_empty_one(tmp
     with pytest.raises(BackupError, match=r"^the copy cannot be checked \(unable to open"):
         quick_check(gone)
     assert list(tmp_path.iterdir()) == []  # not an empty database passing as the backup
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_the_copy_reaches_the_disk_before_it_takes_dests_name(
+    archive: Path, tmp_path: Path, compact: bool, monkeypatch
+) -> None:
+    synced: list[str] = []
+    real = os.fsync
+
+    def fsync(fd: int) -> None:  # what each fsync makes durable, by the name it has then
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    dest = tmp_path / "copy.db"
+    back_up(archive, dest, compact=compact)
+    # After a power cut the name must not survive without the pages (VACUUM INTO may not sync).
+    assert synced == [str(part_of(dest)), str(tmp_path)]
