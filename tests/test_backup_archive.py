@@ -20,7 +20,7 @@ import pytest
 from bot.cli.main import main
 from storage import Store
 from storage.backup import BackupError, back_up, part_of, quick_check
-from tests.support.archive import add
+from tests.support.archive import add, sqlite_config
 
 BODY = "Synthetic body of a press release about the talks. " * 40  # ~2 KB: many pages
 
@@ -33,13 +33,6 @@ def _archive(folder: Path, n: int = 120) -> Path:
         add(store, f"Release {i}", BODY)
     store.close()
     return path
-
-
-def _config(folder: Path, archive: Path) -> Path:
-    """Write a config whose SQLite archive is `archive`."""
-    config = folder / "presswatch.toml"
-    config.write_text(f'[storage]\npath = "{archive}"\n', encoding="utf-8")
-    return config
 
 
 def _titles(path: Path) -> set[str]:
@@ -87,7 +80,9 @@ def test_backup_archive_writes_a_checked_copy_and_says_so(
 ) -> None:
     dest = tmp_path / "backups" / "presswatch.db"
     dest.parent.mkdir()
-    assert main(["backup-archive", str(dest), "--config", str(_config(tmp_path, archive))]) == 0
+    assert (
+        main(["backup-archive", str(dest), "--config", str(sqlite_config(tmp_path, archive))]) == 0
+    )
     err = capsys.readouterr().err
     assert err.startswith(f"{dest}: a copy of {archive} as of the copy's start, ")
     assert "checked (quick_check ok)" in err and err.count("\n") == 1  # no bar off a terminal
@@ -98,7 +93,7 @@ def test_backup_archive_writes_a_checked_copy_and_says_so(
 def test_an_existing_dest_is_refused_and_kept_unless_forced(
     archive: Path, tmp_path: Path, capsys, restore_logging
 ) -> None:
-    config = _config(tmp_path, archive)
+    config = sqlite_config(tmp_path, archive)
     dest = tmp_path / "old.db"
     dest.write_bytes(b"yesterday's backup")
     assert main(["backup-archive", str(dest), "--config", str(config)]) == 1
@@ -111,7 +106,7 @@ def test_an_existing_dest_is_refused_and_kept_unless_forced(
 def test_force_never_replaces_a_file_with_a_wal_beside_it_or_the_archive_itself(
     archive: Path, tmp_path: Path, capsys, restore_logging
 ) -> None:
-    config = _config(tmp_path, archive)
+    config = sqlite_config(tmp_path, archive)
     dest = tmp_path / "open.db"
     dest.write_bytes(b"in use")
     Path(f"{dest}-wal").write_bytes(b"its log")  # SQLite would replay it onto the new copy
@@ -130,7 +125,7 @@ def test_an_unwritable_dest_is_one_line_and_leaves_nothing(
     archive: Path, tmp_path: Path, where: str, capsys, restore_logging
 ) -> None:
     (tmp_path / "a-file").write_text("not a folder")
-    config, dest = _config(tmp_path, archive), tmp_path / where
+    config, dest = sqlite_config(tmp_path, archive), tmp_path / where
     listed = sorted(tmp_path.rglob("*"))
     assert main(["backup-archive", str(dest), "--config", str(config)]) == 1
     err = capsys.readouterr().err
@@ -146,7 +141,7 @@ def test_a_compacted_copy_leaves_out_the_free_pages(
         conn.execute("delete from articles where title like 'Release 1%'")
     kept = _titles(archive)
     dest = tmp_path / "small.db"
-    config = _config(tmp_path, archive)
+    config = sqlite_config(tmp_path, archive)
     argv = ["backup-archive", str(dest), "--compact", "--progress", "--config", str(config)]
     assert main(argv) == 0
     err = capsys.readouterr().err  # one statement: no bar to draw, only the final line
@@ -197,7 +192,9 @@ def test_a_disk_too_small_for_the_copy_is_refused_before_writing(
     disk = small_disk("256k")
     assert archive.stat().st_size > 256 * 1024
     dest = disk / "copy.db"
-    assert main(["backup-archive", str(dest), "--config", str(_config(tmp_path, archive))]) == 1
+    assert (
+        main(["backup-archive", str(dest), "--config", str(sqlite_config(tmp_path, archive))]) == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith(f"presswatch: not enough room in {disk}: the copy needs ")
     assert list(disk.iterdir()) == []
@@ -229,7 +226,7 @@ def test_a_disk_that_fills_up_mid_copy_leaves_nothing_behind(
 def test_progress_draws_a_bar_before_the_final_line(
     archive: Path, tmp_path: Path, capsys, restore_logging
 ) -> None:
-    dest, config = tmp_path / "copy.db", _config(tmp_path, archive)
+    dest, config = tmp_path / "copy.db", sqlite_config(tmp_path, archive)
     assert main(["backup-archive", str(dest), "--progress", "--config", str(config)]) == 0
     bar, final = capsys.readouterr().err.rsplit("\n", 2)[:2]
     pages = archive.stat().st_size // 4096
@@ -282,7 +279,7 @@ def test_a_folder_this_user_may_not_write_is_one_line_and_left_empty(
     archive = _archive(shared, n=10)
     for path in shared.iterdir():
         path.chmod(0o644)
-    config = _config(shared, archive)
+    config = sqlite_config(shared, archive)
     backups = shared / "backups"
     backups.mkdir()
     # Run it once as ourselves, so every module it needs is imported before the fork.

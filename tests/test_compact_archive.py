@@ -16,7 +16,7 @@ from bot.cli.main import main
 from storage import InstanceLock, RunRecord, RunStatus, Store
 from storage.compact import shortfalls, temp_folder
 from storage.history import prune
-from tests.support.archive import add
+from tests.support.archive import add, sqlite_config
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 
@@ -37,13 +37,6 @@ def _pruned_archive(folder: Path) -> Path:
     assert sum(prune(store.db, before=NOW - timedelta(days=30))) == 30_000  # the upkeep's own
     store.close()
     return path
-
-
-def _config(folder: Path, archive: Path) -> Path:
-    """Write a config whose SQLite archive is `archive`."""
-    config = folder / "presswatch.toml"
-    config.write_text(f'[storage]\npath = "{archive}"\n', encoding="utf-8")
-    return config
 
 
 def _state(path: Path) -> tuple[int, int, list[tuple]]:
@@ -67,7 +60,7 @@ def test_compact_archive_shrinks_the_file_after_the_upkeep_deleted_polls(
     free, runs, _ = _state(archive)
     before = archive.stat().st_size
     assert free * 4096 > before / 2  # the deleted polls' pages, kept by the file
-    assert main(["compact-archive", "--config", str(_config(tmp_path, archive))]) == 0
+    assert main(["compact-archive", "--config", str(sqlite_config(tmp_path, archive))]) == 0
     out = capsys.readouterr()
     assert out.err == f"{archive}: compacting (VACUUM); the service cannot start until it ends\n"
     assert out.out.startswith(f"{archive}: compacted from ") and "given back)" in out.out
@@ -86,7 +79,7 @@ def test_compact_archive_refuses_while_the_service_holds_the_archive(
 ) -> None:
     before, state = archive.stat().st_size, _state(archive)
     with InstanceLock(archive, role="run"):
-        assert main(["compact-archive", "--config", str(_config(tmp_path, archive))]) == 1
+        assert main(["compact-archive", "--config", str(sqlite_config(tmp_path, archive))]) == 1
     assert capsys.readouterr().err.endswith(f"is using {archive}; stop it first\n")
     assert (archive.stat().st_size, _state(archive)) == (before, state)
 
@@ -136,7 +129,7 @@ def test_compact_archive_checks_the_temporary_folder_has_room_first(
 ) -> None:
     monkeypatch.setenv("SQLITE_TMPDIR", str(small_temp))
     before, state = archive.stat().st_size, _state(archive)
-    assert main(["compact-archive", "--config", str(_config(tmp_path, archive))]) == 1
+    assert main(["compact-archive", "--config", str(sqlite_config(tmp_path, archive))]) == 1
     err = capsys.readouterr().err.splitlines()[-1]
     assert err.startswith(f"presswatch: {archive}: not enough room to compact it ({small_temp}")
     assert err.endswith("the archive is as it was")
@@ -148,7 +141,7 @@ def test_compact_archive_without_an_archive_says_so_and_makes_nothing(
     tmp_path: Path, capsys, restore_logging
 ) -> None:
     missing = tmp_path / "not-yet" / "archive.db"
-    assert main(["compact-archive", "--config", str(_config(tmp_path, missing))]) == 1
+    assert main(["compact-archive", "--config", str(sqlite_config(tmp_path, missing))]) == 1
     assert capsys.readouterr().err == (
         f"presswatch: no archive at {missing} yet: `presswatch once` or `run` makes it\n"
     )
