@@ -5,14 +5,13 @@ Every archive here is a real SQLite file the real Store wrote; the articles are 
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import closing, redirect_stderr
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from bot.cli.main import main
 from storage import Store
 from storage.backup import BackupError, back_up, part_of, quick_check
 from tests.support.archive import add, sqlite_config
+from tests.support.nobody import run_as_nobody
 
 BODY = "Synthetic body of a press release about the talks. " * 40  # ~2 KB: many pages
 
@@ -234,9 +234,6 @@ def test_progress_draws_a_bar_before_the_final_line(
     assert final.startswith(f"{dest}: a copy of {archive}")
 
 
-NOBODY = 65534
-
-
 @pytest.fixture
 def shared(tmp_path: Path) -> Iterator[Path]:
     """Return a folder in /tmp anyone may write (pytest's own tmp_path is root's alone)."""
@@ -246,31 +243,6 @@ def shared(tmp_path: Path) -> Iterator[Path]:
         yield made
     finally:
         shutil.rmtree(made)
-
-
-def _as_nobody(argv: list[str]) -> tuple[int, str]:
-    """Run `presswatch ARGV` in a forked child as a user who may not write the backups' folder
-    (`nobody` under root, whom no folder stops); return its status and stderr."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns to pytest
-        code = 99
-        try:
-            os.close(read)
-            if os.geteuid() == 0:
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            err = io.StringIO()
-            with redirect_stderr(err):
-                code = main(argv)
-            os.write(write, err.getvalue().encode())
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read, encoding="utf-8") as pipe:
-        output = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output
 
 
 def test_a_folder_this_user_may_not_write_is_one_line_and_left_empty(
@@ -286,10 +258,10 @@ def test_a_folder_this_user_may_not_write_is_one_line_and_left_empty(
     assert main(["backup-archive", str(backups / "warm.db"), "--config", str(config)]) == 0
     (backups / "warm.db").unlink()
     capsys.readouterr()
-    backups.chmod(0o755 if os.geteuid() == 0 else 0o555)
+    backups.chmod(0o755)  # root's: `nobody` may not write it
     try:
-        code, err = _as_nobody(
-            ["backup-archive", str(backups / "copy.db"), "--config", str(config)]
+        code, err = run_as_nobody(
+            backups, ["backup-archive", str(backups / "copy.db"), "--config", str(config)]
         )
     finally:
         backups.chmod(0o755)
