@@ -24,9 +24,8 @@ import pytest
 from bot.cli.main import main
 from scrapers.models import Article
 from storage import Store, readonly
+from tests.support.nobody import become_nobody, run_as_nobody
 from tests.support.offline import offline_config
-
-NOBODY = 65534
 
 
 @pytest.fixture
@@ -80,28 +79,7 @@ def warm_up(folder: Path, argv: tuple[str, ...]) -> None:
 def as_reader(folder: Path, *argv: str) -> tuple[int, str]:
     """Run `presswatch ARGV` as a user who may not write `folder`; return its status and output."""
     warm_up(folder, argv)
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns to pytest
-        code = 99
-        try:
-            os.close(read)
-            if os.geteuid() == 0:
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            else:
-                folder.chmod(0o555)
-            out = io.StringIO()
-            with redirect_stdout(out), redirect_stderr(out):
-                code = main(list(argv))
-            os.write(write, out.getvalue().encode())
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read, encoding="utf-8") as pipe:
-        output = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), output
+    return run_as_nobody(folder, list(argv))
 
 
 def test_status_and_search_read_a_closed_archive_whose_folder_they_cannot_write(folder) -> None:
@@ -151,11 +129,7 @@ def read_twice(db: os.PathLike, between) -> str:
     pid = os.fork()
     if pid == 0:  # the child: never returns to pytest
         try:
-            if os.geteuid() == 0:
-                os.setgid(NOBODY)
-                os.setuid(NOBODY)
-            else:
-                os.chmod(os.path.dirname(db), 0o555)
+            become_nobody(Path(os.path.dirname(db)))
             conn = readonly.connect(db, timeout=1)
             said = [conn.execute("select title from articles").fetchone()[0]]
             os.write(ready_w, b".")

@@ -141,6 +141,7 @@ def all_commands() -> list[Command]:
     from bot.cli import (
         archive,
         backfill,
+        backup,
         check,
         classify,
         migrate,
@@ -165,6 +166,7 @@ def all_commands() -> list[Command]:
         *backfill.COMMANDS,
         *status.COMMANDS,
         *migrate.COMMANDS,
+        *backup.COMMANDS,
     ]
 
 

@@ -122,6 +122,13 @@ ARTICLES = [
 ]
 
 
+def sqlite_config(folder: Path, archive: Path) -> Path:
+    """Write a config in `folder` whose SQLite archive is `archive`; return its path."""
+    config = folder / "presswatch.toml"
+    config.write_text(f'[storage]\npath = "{archive}"\n', encoding="utf-8")
+    return config
+
+
 def archive_config(tmp_path: Path) -> Path:
     """Write a config whose archive holds ARTICLES; return its path."""
     path = tmp_path / "presswatch.toml"
