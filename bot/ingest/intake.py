@@ -16,6 +16,7 @@ from bot.ingest.missing import MissingPages, gave_up, page_missing
 from bot.ingest.plan import Archived, Facts, Fate, Plan, Quiet, Story, describe, plan
 from scrapers.models import Article
 from storage import Store
+from storage.busy import ArchiveBusy
 from storage.neardup import Meanwhile, NearDuplicate
 from storage.records import lead_key
 from storage.urls import Lead
@@ -146,6 +147,13 @@ class Intake:
                 last = attempt == _ATTEMPTS
                 self._write(source_key, decision, now=now, aliases=aliases, also=also, last=last)
                 break
+            except ArchiveBusy as exc:
+                # Rolled back whole: the poll leaves the link unseen, and the next one stores it.
+                url = decision.enriched.article.url
+                log.warning(
+                    "article %s %s: %s; not stored, retried next poll", source_key, url, exc
+                )
+                raise
             except _Replan as again:
                 # Another worker stored what may be this article's original: its transaction
                 # is rolled back, and the article decided about again (storage/claim.py).
