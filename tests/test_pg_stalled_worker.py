@@ -202,12 +202,12 @@ def _until_ended(url: str, pid: int) -> None:
     raise AssertionError(f"server backend {pid} was never ended")
 
 
-def test_a_worker_stalled_past_the_idle_bound_is_ended_by_the_worker_it_blocks(
+def test_a_worker_stalled_past_the_idle_bound_is_named_by_the_worker_it_blocks(
     postgres_archive, telegram, monkeypatch, caplog
 ) -> None:
     # The idle bound, shortened: A's stall outlasts it before B's lock wait runs out. A stalls
     # polling the source B takes over; its storing transaction is pipelined, which the server's
-    # idle timeout never sees (storage/postgres/stalled.py).
+    # idle timeout never sees (storage/postgres/stalled.py): B names it, the operator ends it.
     monkeypatch.setattr("storage.busy.IDLE_TIMEOUT_SECONDS", 1)
     store_a, store_b = postgres_archive.open(), postgres_archive.open()
     pid_a = store_a.db.conn.info.backend_pid
@@ -220,6 +220,7 @@ def test_a_worker_stalled_past_the_idle_bound_is_ended_by_the_worker_it_blocks(
         assert inside.wait(BOUND), "worker A never reached its storing transaction"
         with caplog.at_level(logging.WARNING):
             [held, other] = _poll(config, store_b, "held", "other")
+            rows(postgres_archive.url, "select pg_terminate_backend(%s)", pid_a)  # as advised
             worker_a.join(BOUND)
         assert not worker_a.is_alive(), "worker A's transaction was never ended"
         [second] = _poll(config, store_b, "held")
@@ -227,11 +228,12 @@ def test_a_worker_stalled_past_the_idle_bound_is_ended_by_the_worker_it_blocks(
         _deliver(config, store_b, telegram)
     store_a.close()
     store_b.close()
-    ended = [r.getMessage() for r in caplog.records if "stalled worker" in r.getMessage()]
-    assert len(ended) == 1 and ended[0].startswith(
-        f"archive: ended a stalled worker's transaction (server pid {pid_a}, from a local socket"
+    named = [r.getMessage() for r in caplog.records if "pg_terminate_backend" in r.getMessage()]
+    assert len(named) == 1 and named[0].endswith(
+        f"(server pid {pid_a}, from a local socket): if that worker is stalled, end it with "
+        f"`select pg_terminate_backend({pid_a})`"
     )
-    assert held.status == "partial" and "archive busy" in held.error
+    assert held.status == "error" and "archive busy" in held.error  # its row held too, unended
     assert (other.new_articles, second.new_articles) == (2, 1)
     assert stalled[0][0].status == "partial" and (known.status, known.new_articles) == ("ok", 0)
     title = "Release 1 on grain exports"
@@ -258,3 +260,32 @@ def test_a_worker_whose_transaction_the_server_ended_goes_on(postgres_archive, t
     title = "Release 1 on grain exports"
     assert _stored(postgres_archive.url, title) == (1, 1)
     assert sum(title in m.plain for m in telegram.messages) == 1
+
+
+def test_a_worker_whose_wait_ran_out_never_ends_an_export_its_reader_pauses(
+    postgres_archive, monkeypatch, caplog
+) -> None:
+    # `presswatch export | less`: the stream's transaction waits for its reader, as long as a
+    # person reads (the idle bound, shortened to nothing, is long past). A worker's lock wait
+    # runs out meanwhile: it names that session, and the export reads on.
+    import psycopg
+
+    monkeypatch.setattr("storage.busy.IDLE_TIMEOUT_SECONDS", 0)
+    exporter, worker = postgres_archive.open(), postgres_archive.open()
+    reader = exporter.db.stream("select generate_series(1, 3)")
+    first = next(reader)
+    pid = exporter.db.conn.info.backend_pid
+    with psycopg.connect(postgres_archive.url) as holder:  # another worker, its lock held
+        holder.execute("select pg_advisory_xact_lock(28772, 99)")
+        with caplog.at_level(logging.WARNING), pytest.raises(StorageError, match="archive busy"):
+            with worker.db.atomic():
+                worker.db.execute("select pg_advisory_xact_lock(28772, 99)")
+    assert [first, *reader] == [(1,), (2,), (3,)]
+    exporter.close()
+    worker.close()
+    named = [r.getMessage() for r in caplog.records if f"server pid {pid}," in r.getMessage()]
+    assert len(named) == 1 and named[0].startswith("archive: a transaction silent for ")
+    assert named[0].endswith(
+        f"s may hold the locks (server pid {pid}, from a local socket): if that worker is "
+        f"stalled, end it with `select pg_terminate_backend({pid})`"
+    )

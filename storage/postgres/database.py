@@ -34,7 +34,7 @@ from sqlite_utils.db import NotFoundError
 from ..busy import ArchiveBusy, ended_line
 from ..lock import ConstraintViolation, StorageError
 from .sql import pyformat
-from .stalled import end_stalled
+from .stalled import name_stalled
 
 _PRIMARY_KEY = """select a.attname from pg_index i
     join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
@@ -158,13 +158,13 @@ class PgDatabase:
     @contextmanager
     def _block(self) -> Iterator[None]:
         """Count a transaction block open while inside it; when a lock wait in it ran out, once
-        it is rolled back, end the stalled workers' transactions (storage/postgres/stalled.py)."""
+        it is rolled back, name the stalled transactions (storage/postgres/stalled.py)."""
         self._blocks += 1
         try:
             yield
         except ArchiveBusy:
             if self._blocks == 1 and not self.in_transaction:  # rolled back: free to ask
-                end_stalled(self)
+                name_stalled(self)
             raise
         finally:
             self._blocks -= 1
