@@ -289,3 +289,47 @@ def test_a_worker_whose_wait_ran_out_never_ends_an_export_its_reader_pauses(
         f"s may hold the locks (server pid {pid}, from a local socket): if that worker is "
         f"stalled, end it with `select pg_terminate_backend({pid})`"
     )
+
+
+def test_a_send_whose_pace_another_worker_holds_goes_once_that_worker_is_ended(
+    postgres_archive,
+) -> None:
+    # Another worker holds the bot's send pace (its transaction stalled): this worker's wait runs
+    # out. Its post, already claimed `sending`, waits as for a slot and goes once the holder
+    # ends: sent once, never left to look uncertain (an exception here left it `sending`).
+    import psycopg
+
+    from bot.delivery.fleetpace import FleetPacedSender
+    from bot.delivery.telegram import Delivered, Message
+    from storage.postgres.fleet import Fleet, Limits
+    from tests.fakes.telegram import FakeTelegram
+
+    store, waited = postgres_archive.open(), threading.Event()
+    seen = logging.Handler()
+    seen.emit = lambda record: waited.set() if "send pace" in record.getMessage() else None
+    logging.getLogger("storage.postgres.fleet").addHandler(seen)
+    outcome: list = []
+
+    async def send(fake: FakeTelegram) -> None:
+        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5)
+        await sender.start()
+        try:
+            paced = FleetPacedSender(sender, Fleet(store.db), limits=Limits(60, 0.1, 6))
+            outcome.append(await paced.send(Message(chat_id="-1001000000001", text="held")))
+        finally:
+            await sender.close()
+
+    try:
+        with FakeTelegram(rate_limit=None) as fake:
+            with psycopg.connect(postgres_archive.url) as holder:
+                holder.execute("insert into send_pace (key) values ('bot') on conflict do nothing")
+                worker = threading.Thread(target=lambda: asyncio.run(send(fake)))
+                worker.start()
+                assert waited.wait(BOUND), "the send never met the held pace"
+            worker.join(BOUND)  # the holder's transaction ended with its connection
+            sent = [c for c in fake.requests if c.method == "sendMessage"]
+    finally:
+        logging.getLogger("storage.postgres.fleet").removeHandler(seen)
+        store.close()
+    assert not worker.is_alive(), "the send never went after the pace was freed"
+    assert [type(o) for o in outcome] == [Delivered] and len(sent) == 1
