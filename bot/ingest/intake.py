@@ -7,17 +7,16 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 from bot.config import Channel, Corrections
-from bot.config.fields import span
 from bot.ingest.enrich import Enriched, Enricher, Prepared
+from bot.ingest.missing import MissingPages, gave_up, page_missing
 from bot.ingest.plan import Archived, Facts, Fate, Plan, Quiet, Story, describe, plan
-from scrapers.errors import HTTPStatusError, ScrapeError
-from scrapers.models import Article, Link, Source
+from scrapers.models import Article
 from storage import Store
+from storage.busy import ArchiveBusy
 from storage.neardup import Meanwhile, NearDuplicate
 from storage.records import lead_key
 from storage.urls import Lead
@@ -25,6 +24,7 @@ from storage.urls import Lead
 if TYPE_CHECKING:
     from datasketch import MinHash  # imported on first use: see storage/neardup.py
 
+__all__ = ["Decision", "Intake", "MissingPages", "gave_up", "page_missing"]  # poll.py's too
 log = logging.getLogger(__name__)
 # Tries at storing a new article while other workers store its original (storage/claim.py):
 # each retry follows one more commit of a near-duplicate; the last stores as decided.
@@ -51,62 +51,6 @@ class Decision:
     plan: Plan
     minhash: MinHash | None = None  # for a new article: the signature the archive indexes
     site_lead: str | None = None  # the lead's hash, when it was dropped as the site's slogan
-
-
-def page_missing(exc: ScrapeError) -> bool:
-    """Tell whether an article's page answered 404 or 410: not there (yet, or any more)."""
-    return isinstance(exc, HTTPStatusError) and exc.status in (404, 410)
-
-
-class MissingPages:
-    """New items whose pages answer 404 or 410, and since when they are waited for.
-
-    An official site often lists an item minutes before its page answers, so such an item is
-    tried again at each poll until the source's `missing_page_wait` has passed, counted from
-    the time its listing gives it (a date alone does not count) or else from when presswatch
-    first met it: the archive keeps that moment, for a restart, the next `once` and every worker.
-    """
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        # Items this process has waited for: only they can have a row to forget (the others'
-        # reads cost no statement; a row left by an earlier process ages out, see Sources).
-        self._asked: set[str] = set()
-
-    def waiting(self, source: Source, link: Link, *, now: datetime) -> bool:
-        """Return True while a new item's missing page is still to be waited for."""
-        wait = timedelta(seconds=source.missing_page_wait_seconds)
-        if not wait:
-            return False
-        self._asked.add(link.canonical_url)
-        first = self._store.sources.missing_since(source.key, link.canonical_url, now=now)
-        if now - min(first, _listed(link, source) or now) < wait:
-            return True
-        self.found(link)
-        return False
-
-    def found(self, link: Link) -> None:
-        """Forget an item: its page answered, or it was given up."""
-        if link.canonical_url in self._asked:
-            self._asked.discard(link.canonical_url)
-            self._store.sources.page_answered(link.canonical_url)
-
-
-def gave_up(source: Source, exc: ScrapeError) -> str:
-    """Say why an item whose page never answered is not posted (or is, title only)."""
-    wait = source.missing_page_wait_seconds
-    after = f"still after {span(wait)}" if wait else "not waited for (missing_page_wait = 0)"
-    if source.missing_page == "post":
-        return f'{exc}, {after}: posted with its listed title only (missing_page = "post")'
-    return f"{exc}, {after}: archived from its listing, not posted"
-
-
-def _listed(link: Link, source: Source) -> datetime | None:
-    """Return the time the listing gives an item, None for none or a date alone (midnight)."""
-    if link.published is None:
-        return None
-    local = link.published.astimezone(ZoneInfo(source.timezone))
-    return None if local.time() == time(0) else link.published
 
 
 class Intake:
@@ -203,6 +147,13 @@ class Intake:
                 last = attempt == _ATTEMPTS
                 self._write(source_key, decision, now=now, aliases=aliases, also=also, last=last)
                 break
+            except ArchiveBusy as exc:
+                # Rolled back whole: the poll leaves the link unseen, and the next one stores it.
+                url = decision.enriched.article.url
+                log.warning(
+                    "article %s %s: %s; not stored, retried next poll", source_key, url, exc
+                )
+                raise
             except _Replan as again:
                 # Another worker stored what may be this article's original: its transaction
                 # is rolled back, and the article decided about again (storage/claim.py).

@@ -4,7 +4,9 @@ Connections are psycopg 3's, from one psycopg_pool pool per process: the store h
 writer, as with SQLite), status reads borrow one each under a deadline. Every connection talks
 UTC and reads `timestamptz` back as the ISO text SQLite stores (`2026-11-28T09:00:00+00:00`), so
 rows read the same from both archives. The password comes from the caller (the environment) or
-libpq's own `.pgpass`, never from the URL.
+libpq's own `.pgpass`, never from the URL. The pool's connections wait for a lock at most
+`lock_timeout` and the server ends their transactions left idle (storage/busy.py), so a stalled
+worker never stalls the others; the job engine's and the instance lock's keep the server's defaults.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from ..busy import IDLE_TIMEOUT_SECONDS, LOCK_TIMEOUT_SECONDS
 from ..lock import AlreadyRunning, OutdatedArchive, StorageError
 from ..neardup import DedupConfig
 from ..records import Scrub, iso, unchanged
@@ -30,6 +33,11 @@ APPLICATION = "presswatch"
 CONNECT_TIMEOUT = 10.0
 # The advisory lock that keeps one writing presswatch per archive (two int4 keys: "pw", 1).
 _LOCK = (0x7077, 1)
+# The archive connections' bounds, as startup options: `reset all` (the pool's reset) keeps them.
+_BOUNDS = (
+    f" -c lock_timeout={LOCK_TIMEOUT_SECONDS}s"
+    f" -c idle_in_transaction_session_timeout={IDLE_TIMEOUT_SECONDS}s"
+)
 
 
 class IsoTimestamp(Loader):
@@ -81,9 +89,10 @@ class PostgresBackend:
         if self._pool is None:
             with storage_errors(f"{self.url}: cannot connect"):  # fail at once, saying why
                 psycopg.connect(self.url, **self._kwargs).close()
+            bounded = self._kwargs | {"options": self._kwargs["options"] + _BOUNDS}
             pool = ConnectionPool(
                 self.url,
-                kwargs=self._kwargs,
+                kwargs=bounded,
                 min_size=1,
                 max_size=self._max_size,
                 configure=configure,

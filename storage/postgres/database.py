@@ -8,12 +8,15 @@ untouched and as fast as before. SQL keeps SQLite's `?` placeholders (storage/po
 Outside `atomic()` every statement commits at once, as sqlite-utils' writes do; `atomic()` is a
 transaction (a savepoint inside one), so `SELECT … FOR UPDATE SKIP LOCKED` and explicit
 transactions are there for many workers. psycopg's errors become the archive's:
-ConstraintViolation for a broken rule, StorageError for the rest. PostgreSQL's text cannot hold
+ConstraintViolation for a broken rule, ArchiveBusy for a lock wait past its bound
+(storage/busy.py), StorageError for the rest. A connection the server closed (its idle
+timeout, a restart) is swapped for a fresh one at its next use outside a transaction block. PostgreSQL's text cannot hold
 NUL: a NUL in a value is written (and looked for) as U+FFFD, where SQLite keeps it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -28,8 +31,10 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 from sqlite_utils.db import NotFoundError
 
+from ..busy import ArchiveBusy, ended_line
 from ..lock import ConstraintViolation, StorageError
 from .sql import pyformat
+from .stalled import name_stalled
 
 _PRIMARY_KEY = """select a.attname from pg_index i
     join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
@@ -61,11 +66,16 @@ def quote(name: str) -> str:
 
 @contextmanager
 def storage_errors(what: str) -> Iterator[None]:
-    """Turn psycopg's errors inside the block into the archive's (ConstraintViolation, StorageError)."""
+    """Turn psycopg's errors inside the block into the archive's (ConstraintViolation,
+    ArchiveBusy, StorageError)."""
     try:
         yield
     except psycopg.IntegrityError as exc:
         raise ConstraintViolation(f"{what}: {exc}".strip()) from exc
+    except psycopg.errors.LockNotAvailable as exc:  # lock_timeout: another worker holds it
+        raise ArchiveBusy from exc
+    except psycopg.errors.IdleInTransactionSessionTimeout as exc:
+        raise StorageError(f"{what}: {ended_line()}") from exc
     except psycopg.Error as exc:
         raise StorageError(f"{what}: {exc}".strip()) from exc
 
@@ -81,12 +91,15 @@ class PgDatabase:
         self._pool, self._read_only = pool, read_only
         self.backend = backend  # the archive it belongs to: status readers borrow from its pool
         self._conn: psycopg.Connection | None = None
+        self._blocks = 0  # transaction blocks open (atomic, pipelined): no swap of a broken conn
         self._keys: dict[str | tuple[str, str], tuple[str, ...]] = {}  # the catalog's answers
 
     @property
     def conn(self) -> psycopg.Connection:
         """Return the held connection; a broken one is swapped for a fresh one between transactions."""
-        if self._conn is not None and self._conn.broken and not self.in_transaction:
+        # Not inside a block: its statements would go to the fresh connection one by one,
+        # committed, where the block meant all or nothing. They fail on the broken one instead.
+        if self._conn is not None and self._conn.broken and not self._blocks:
             self._pool.putconn(self._conn)  # the pool discards a broken connection
             self._conn = None
         if self._conn is None:
@@ -99,8 +112,8 @@ class PgDatabase:
     @property
     def in_transaction(self) -> bool:
         """Return True inside `atomic()` (or any open transaction)."""
-        if self._conn is None:
-            return False
+        if self._conn is None or self._conn.broken:
+            return False  # a closed connection's transaction ended with it
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def execute(
@@ -108,9 +121,10 @@ class PgDatabase:
     ) -> psycopg.Cursor:
         """Run one statement and return its cursor (tuples); a write outside `atomic()` commits."""
         cursor = self.conn.cursor()
-        with storage_errors(_first_line(sql)):
-            # prepare=False: planned anew each time (psycopg's cursor.execute; see search.py).
-            return cursor.execute(*_bound(pyformat(sql), _values(params)), prepare=prepare)
+        with self._block() if not self._blocks else contextlib.nullcontext():
+            with storage_errors(_first_line(sql)):
+                # prepare=False: planned anew each time (psycopg's cursor.execute; search.py).
+                return cursor.execute(*_bound(pyformat(sql), _values(params)), prepare=prepare)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for each row of parameters, pipelined."""
@@ -128,6 +142,9 @@ class PgDatabase:
         """Yield a big query's rows a batch at a time (a server-side cursor, in a transaction)."""
         with self.atomic(), self.conn.cursor(name="presswatch_stream") as cursor:
             cursor.itersize = 2000
+            # The reader may be a person paging through `export | less`: idle for minutes, and
+            # holding no lock a worker waits for (a snapshot's reads block no write).
+            self.execute("set local idle_in_transaction_session_timeout = 0")
             with storage_errors(_first_line(sql)):
                 cursor.execute(pyformat(sql), _values(params))
             yield from cursor
@@ -135,8 +152,22 @@ class PgDatabase:
     @contextmanager
     def atomic(self) -> Iterator[PgDatabase]:
         """Run a block in one transaction (a savepoint inside an open one): all or nothing."""
-        with storage_errors("transaction"), self.conn.transaction():
+        with self._block(), storage_errors("transaction"), self.conn.transaction():
             yield self
+
+    @contextmanager
+    def _block(self) -> Iterator[None]:
+        """Count a transaction block open while inside it; when a lock wait in it ran out, once
+        it is rolled back, name the stalled transactions (storage/postgres/stalled.py)."""
+        self._blocks += 1
+        try:
+            yield
+        except ArchiveBusy:
+            if self._blocks == 1 and not self.in_transaction:  # rolled back: free to ask
+                name_stalled(self)
+            raise
+        finally:
+            self._blocks -= 1
 
     @contextmanager
     def pipelined(self) -> Iterator[PgDatabase]:
@@ -145,16 +176,17 @@ class PgDatabase:
         # Not psycopg's transaction() in a pipeline: its entry and its end each wait for the
         # server (a sync), and the pipeline's end once more: three round trips where one does.
         conn = self.conn
-        try:
-            with storage_errors("transaction"), conn.pipeline():
-                conn.execute("begin")
-                yield self
-                conn.execute("commit")
-        except BaseException:
-            if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-                with storage_errors("rollback"):
-                    conn.rollback()  # the failed statement left the transaction open
-            raise
+        with self._block():
+            try:
+                with storage_errors("transaction"), conn.pipeline():
+                    conn.execute("begin")
+                    yield self
+                    conn.execute("commit")
+            except BaseException:
+                if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+                    with storage_errors("rollback"):
+                        conn.rollback()  # the failed statement left the transaction open
+                raise
 
     @contextmanager
     def pipeline(self) -> Iterator[PgDatabase]:

@@ -13,13 +13,16 @@ tables (migration p006); this module holds the little the archive adds beside th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from ..busy import LOCK_TIMEOUT_SECONDS, ArchiveBusy
 from .database import PgDatabase
 
+log = logging.getLogger(__name__)
 BOT = "bot"  # send_pace's key for the per-bot limit (chat keys are "chat:<id>")
 TAKE_OVER = (0x7077, 2)  # the advisory lock of the look for dead workers' jobs ("pw", 2)
 DISPATCHING = (0x7077, 3)  # the advisory lock of the dispatcher's look for due sources and defer
@@ -129,8 +132,18 @@ class Fleet:
     def reserve(self, chat: str, limits: Limits) -> tuple[float, float]:
         """Take a send slot for `chat` now: return (0, the slot's moment), or (seconds to wait, 0).
 
-        The moment is the database's; `settle` moves it to when Telegram answered.
+        The moment is the database's; `settle` moves it to when Telegram answered. A pace that
+        another worker's transaction holds past lock_timeout is waited for as a slot is: the post,
+        already `sending`, goes once the server has ended that transaction (at most its idle bound).
         """
+        try:
+            return self._reserve(chat, limits)
+        except ArchiveBusy as exc:
+            log.warning("send to %s: %s on the send pace; tried again", chat, exc)
+            return float(LOCK_TIMEOUT_SECONDS), 0.0
+
+    def _reserve(self, chat: str, limits: Limits) -> tuple[float, float]:
+        """Take a send slot for `chat` now (`reserve` without its wait for a held pace)."""
         keys = sorted([BOT, f"chat:{chat}"])
         with self.db.atomic():
             self.db.execute(

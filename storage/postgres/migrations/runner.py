@@ -7,7 +7,7 @@ timestamps are `timestamptz(0)` (compared and sorted as moments; read back as th
 SQLite stores, see storage/postgres/backend.py), ids are identity columns, MinHash signatures
 `bytea`, JSON lists (topics, entities, rules) the same text as in SQLite. Flags stay integers
 (0/1) as in SQLite, so a row means the same on both. Full-text search is `tsvector` (p002).
-Concurrent starters (many workers, later) wait for each other on an advisory lock.
+Concurrent starters (many workers) wait for each other on an advisory lock, without lock_timeout.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
     """
     done: list[str] = []
     with db.atomic():
-        db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
+        _wait_for_the_others(db)
         db.execute(
             f"create table if not exists {TABLE} "
             "(name text primary key, applied_at timestamptz not null default now())"
@@ -49,7 +49,7 @@ def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
     for fn in MIGRATIONS:
         started = time.monotonic()
         with db.atomic():
-            db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
+            _wait_for_the_others(db)
             if db.execute(f"select 1 from {TABLE} where name = ?", [fn.__name__]).fetchone():
                 continue  # applied before, or just now by a worker that started beside this one
             fn(db)
@@ -58,6 +58,16 @@ def apply(db: PgDatabase, *, where: str = "the archive") -> list[str]:
         if older:
             log.info("%s", applied_line(where, fn.__name__, len(done), len(todo), started=started))
     return done
+
+
+def _wait_for_the_others(db: PgDatabase) -> None:
+    """Take the migrations' lock for this transaction, waiting as long as another starter
+    migrates (past the archive connections' lock_timeout, storage/busy.py)."""
+    # A step can take minutes at a million articles; a starter that stalls while migrating has
+    # its transaction ended by the server's idle timeout, so this wait still ends. The steps'
+    # own lock waits stay unbounded too, as before.
+    db.execute("set local lock_timeout = 0")
+    db.execute(f"select pg_advisory_xact_lock({_LOCK_KEY})")
 
 
 def applied(db: PgDatabase) -> list[str]:
