@@ -37,6 +37,7 @@ from scrapers import Link, ParseError, ScrapeError, Source, url_key
 from scrapers.jobs import link_article, page_article
 from scrapers.models import Skipped
 from storage import RunRecord, RunStatus, SourceState
+from storage.busy import ArchiveBusy
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,16 @@ async def poll_source(
             await ctx.store.durable()
             return run
         except Exception as exc:  # noqa: BLE001 - even the archive failing must not stop us
-            log.error("poll %s %s: could not record the run", source.key, source.url, exc_info=exc)
+            # A lock another worker holds is no fault of ours: one warning line, no traceback.
+            busy = isinstance(exc, ArchiveBusy)
+            log.log(
+                logging.WARNING if busy else logging.ERROR,
+                "poll %s %s: could not record the run%s",
+                source.key,
+                source.url,
+                f": {exc}; recorded at the next poll" if busy else "",
+                exc_info=None if busy else exc,
+            )
             return RunRecord(
                 source.key,
                 started,
@@ -182,6 +192,10 @@ async def store_links(
                 posting += kept if wanted and postable else 0
             except ScrapeError:
                 skipped += 1  # Transient: the link stays unseen and is tried again next poll.
+            except ArchiveBusy as exc:
+                # Said once by the intake (its warning line); not a poison article, no traceback.
+                problems.append(f"{link.url}: {exc}")
+                skipped += 1
             except Exception as exc:  # noqa: BLE001 - one poison article must not block the others
                 problems.append(f"{link.url}: unexpected {type(exc).__name__}: {exc}")
                 log.error("article %s %s: failed", source.key, link.url, exc_info=exc)
