@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, Round, open_app, run_once
+from bot.app import App, open_app
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
 from bot.cli.rounds import Stop, held_for_their_time, once_status, overlap
@@ -29,6 +29,7 @@ from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.service.endpoint import AddressTaken
+from bot.service.once import Round, run_once
 from bot.service.reachability import (
     TelegramCheck,
     TelegramState,
