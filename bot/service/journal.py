@@ -21,6 +21,7 @@ from bot.service.reachability import (
     check_telegram,
     polled_fine,
     round_summary,
+    token_refused,
 )
 from bot.text.plural import counted
 from storage import RunRecord, RunStatus, SourceCondition, SourceState
@@ -95,8 +96,8 @@ class Journal:
         if check.state == TelegramState.REFUSED:
             # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
             log.error(
-                "Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN: nothing can be "
-                "posted; posts stay queued until a restart with the right token"
+                "%s; nothing can be posted: posts stay queued until a restart with it fixed",
+                token_refused(config),
             )
         elif check.state == TelegramState.UNREACHABLE:
             log.warning("Telegram is unreachable: %s; posts wait and are retried", check.detail)

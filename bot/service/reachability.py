@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from telegram import error as tg
 
-from bot.config import TelegramConfig, UncertainPolicy
+from bot.config import TOKEN_ENV, TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
 from bot.service.overview import held_count, held_line, when
@@ -83,6 +83,14 @@ class TelegramWatch:
             self.latest = TelegramCheck(TelegramState.REFUSED)
         elif isinstance(outcome, RetryLater) and outcome.reason.startswith("network:"):
             self.latest = TelegramCheck(TelegramState.UNREACHABLE, outcome.reason)
+
+
+def token_refused(config: TelegramConfig) -> str:
+    """Say what a refused getMe asks the operator to fix (`once`'s error and `run`'s start line)."""
+    # PTB reads a 404 as a refused token too: an api_base_url of our own may be the wrong address.
+    ours = config.api_base_url != TelegramConfig().api_base_url
+    address = ", or telegram.api_base_url, whose wrong path is refused alike" if ours else ""
+    return f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token shows it){address}"
 
 
 async def check_telegram(config: TelegramConfig) -> TelegramCheck:
