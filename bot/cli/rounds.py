@@ -50,13 +50,17 @@ def overlap(exc: AlreadyRunning, *, now: datetime) -> int:
     """Say in one line that this round was skipped for a `once` still running: exit 0, or 1 when
     that one has run over HUNG_AFTER (or says not since when)."""
     ran = now - exc.since if exc.since else None
-    line = f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
+    # On PostgreSQL the holder may run on another machine: its kill must be run there.
+    where = f" on {exc.host}" if exc.host else ""
+    pid = f"pid {exc.pid}" if exc.pid is not None else "pid unknown"
+    line = f"presswatch once: skipped this round: `presswatch once` {pid}{where} has run for "
     if ran is not None and ran <= HUNG_AFTER:
         print(f"{line}{took(ran)} (still within {took(HUNG_AFTER)})", file=sys.stderr)
         return EXIT_OK
+    stop = f"kill {exc.pid}{where} to stop it" if exc.pid is not None else f"stop it{where}"
     print(
         f"{line}{took(ran) if ran is not None else 'an unknown time'}, over the "
-        f"{took(HUNG_AFTER)} a round takes: it may hang (kill {exc.pid} to stop it)",
+        f"{took(HUNG_AFTER)} a round takes: it may hang ({stop})",
         file=sys.stderr,
     )
     return EXIT_FAILED

@@ -1,0 +1,100 @@
+"""On PostgreSQL a `once` that meets a `once` still running skips its round as on SQLite (exit 0,
+the same line), because the lock's session names its holder (command, pid, machine) and its
+start; meeting the service it still refuses (exit 1), naming the holder. A real PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+from datetime import UTC, datetime
+from functools import partial
+
+import pytest
+
+from storage import AlreadyRunning
+from storage.postgres.backend import PostgresBackend
+from storage.postgres.holder import application_name
+from tests.fakes.feeds import atom_feed
+from tests.fakes.sites import FakeSites
+from tests.fakes.telegram import DEFAULT_TOKEN
+from tests.support.cli import presswatch as run_presswatch
+from tests.support.postgres import new_database, point_at
+from tests.test_once_cron import cron_config
+
+pytestmark = pytest.mark.postgres
+presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
+NO_TELEGRAM = "http://127.0.0.1:9/bot"  # unreachable, not refused: `once` goes on to the archive
+HOST = application_name("once").split(" on ", 1)[1]  # this machine, as the lock's session says it
+
+
+@pytest.fixture
+def feed():
+    """A loopback site serving one small synthetic feed."""
+    with FakeSites() as sites:
+        body = atom_feed(sites.base_url, "wire-a", 2, random.Random(1))
+        sites.add("/wire-a.xml", body, content_type="application/atom+xml")
+        yield f"{sites.base_url}/wire-a.xml"
+
+
+@pytest.fixture
+def pg_url(postgres, request) -> str:
+    """A fresh migrated database of its own for each test."""
+    return new_database(postgres, "pw_" + re.sub(r"\W", "_", request.node.name)[-40:].lower())
+
+
+def test_a_once_meeting_a_once_on_postgresql_skips_its_round_as_on_sqlite(
+    tmp_path, feed, pg_url
+) -> None:
+    config = point_at(cron_config(tmp_path, feed=feed, telegram=NO_TELEGRAM), pg_url)
+    backend = PostgresBackend(pg_url)
+    try:
+        with backend.lock(role="once"):
+            result = presswatch("once", "--config", str(config))
+    finally:
+        backend.close()
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()  # one line, and nothing polled
+    assert line.startswith(
+        f"presswatch once: skipped this round: `presswatch once` pid {os.getpid()} on {HOST} "
+        "has run for "
+    )
+    assert line.endswith(" s (still within 15 min 00 s)")
+
+
+def test_the_holder_s_start_is_its_lock_session_s(pg_url) -> None:
+    backend = PostgresBackend(pg_url)
+    try:
+        before = datetime.now(UTC).replace(microsecond=0)
+        with backend.lock(role="once"):
+            after = datetime.now(UTC)
+            with pytest.raises(AlreadyRunning) as caught:
+                backend.lock(role="once").acquire()
+    finally:
+        backend.close()
+    held = caught.value
+    assert (held.pid, held.role, held.host) == (os.getpid(), "once", HOST)
+    assert held.since is not None and before <= held.since <= after
+
+
+def test_a_once_meeting_the_service_on_postgresql_still_refuses_naming_it(
+    tmp_path, feed, pg_url
+) -> None:
+    config = point_at(cron_config(tmp_path, feed=feed, telegram=NO_TELEGRAM), pg_url)
+    backend = PostgresBackend(pg_url)
+    try:
+        with backend.lock(role="run"):
+            result = presswatch("once", "--config", str(config))
+    finally:
+        backend.close()
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        f"presswatch: another presswatch process (pid {os.getpid()} on {HOST}; server pid "
+    )
+    assert line.endswith(f"is using {pg_url}; stop it first")
+
+
+def test_a_long_host_name_is_clipped_to_what_postgresql_keeps() -> None:
+    name = application_name("backfill", pid=4242, host="h" * 80)
+    assert name.startswith("presswatch backfill pid 4242 on hhh") and len(name.encode()) == 63
