@@ -22,7 +22,13 @@ from pathlib import Path
 from bot.app import App, open_app
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
-from bot.cli.rounds import Stop, held_for_their_time, once_status, overlap
+from bot.cli.rounds import (
+    Stop,
+    held_for_their_time,
+    once_status,
+    overlap,
+    waiting_out_floods,
+)
 from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
@@ -103,6 +109,7 @@ def once(args: argparse.Namespace) -> int:
                 uncertain = app.store.outbox.listing([OutboxState.UNCERTAIN])
                 held = held_for_you(uncertain, config.telegram.uncertain)
                 timed = held_for_their_time(app.backend)
+                flood = waiting_out_floods(app.backend)
         except AlreadyRunning as exc:
             if opened or exc.role != "once":
                 raise  # a service (or a backfill) holds the archive: stop it first, as before
@@ -121,6 +128,7 @@ def once(args: argparse.Namespace) -> int:
             later=list(later.values()),
             cut=(len(done.cut), stop.by),
             timed=timed,
+            flood=flood,
         )
         print(line, file=sys.stderr)
         if stop.by:  # a round cut short is no success, whatever it did

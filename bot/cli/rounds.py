@@ -16,6 +16,7 @@ from bot.service.reachability import TelegramCheck
 from bot.service.scheduler import FINISH_DEADLINE
 from storage import AlreadyRunning, RunRecord, RunStatus, SourceState, StorageError
 from storage.backends import Backend
+from storage.floodwait import FloodWait, read_flood_wait
 from storage.status import read_held
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,18 @@ def held_for_their_time(backend: Backend) -> int:
     except (sqlite3.Error, StorageError) as exc:
         log.warning("posts held for their time not counted: %s", str(exc) or type(exc).__name__)
         return 0
+
+
+def waiting_out_floods(backend: Backend) -> FloodWait:
+    """Return the posts a Telegram flood wait holds and until when; none when the archive does
+    not answer within 2 s (the summary then leaves them out)."""
+    try:
+        return read_flood_wait(backend, deadline=2.0)
+    except (sqlite3.Error, StorageError) as exc:
+        log.warning(
+            "posts waiting out a flood wait not counted: %s", str(exc) or type(exc).__name__
+        )
+        return FloodWait()
 
 
 def took(span: timedelta) -> str:

@@ -19,6 +19,7 @@ from bot.config import TOKEN_ENV, TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
 from bot.service.overview import held_count, held_line, when
+from bot.text.plural import counted
 from scrapers.errors import (
     BlockedAddress,
     FetchError,
@@ -28,6 +29,7 @@ from scrapers.errors import (
     RobotsDisallowed,
 )
 from storage import OutboxState, RunRecord, RunStatus, SourceState
+from storage.floodwait import FloodWait
 from storage.status import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
@@ -155,12 +157,13 @@ def round_summary(
     later: Sequence[datetime] = (),
     cut: tuple[int, str] = (0, ""),
     timed: int = 0,
+    flood: FloodWait | None = None,
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
     and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
     `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name;
-    `timed`: posts held for their time)."""
+    `timed`: posts held for their time; `flood`: posts waiting out a Telegram flood wait)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
@@ -188,6 +191,8 @@ def round_summary(
             f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
             f"failed {report.failed}"
         )
+    if flood and flood.posts:
+        parts.append(flood_line(flood))
     if timed:
         parts.append(f"{timed} held for their time (digest, quiet hours)")
     if held:
@@ -195,6 +200,12 @@ def round_summary(
     if cut[1]:
         parts.append(f"stopped by {cut[1]}")
     return "; ".join(parts)
+
+
+def flood_line(flood: FloodWait) -> str:
+    """Say how many posts wait out Telegram's flood wait and until when (they go by themselves)."""
+    until = f" until {_soon(flood.until)}" if flood.until else ""
+    return f"{counted(flood.posts, 'post')} waiting out Telegram's flood wait{until}"
 
 
 def held_for_you(rows: Sequence[dict], policy: UncertainPolicy) -> int:
