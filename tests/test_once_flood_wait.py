@@ -4,7 +4,6 @@ A real SQLite archive, `once` as a child process, the loopback fake Bot API, a s
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 from functools import partial
 
@@ -14,11 +13,9 @@ from scrapers.models import Article
 from storage import Delivery, OutboxState, Store
 from storage.floodwait import FloodWait, read_flood_wait
 from storage.records import stored_moment
-from tests.fakes.feeds import atom_feed
-from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import presswatch as run_presswatch
-from tests.test_once_cron import NOW, cron_config
+from tests.support.cron import NOW, cron_config, feed_site
 
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
 CHAT = "@presswatch_test"
@@ -27,10 +24,8 @@ CHAT = "@presswatch_test"
 @pytest.fixture
 def feed():
     """A loopback site serving one small synthetic feed."""
-    with FakeSites() as sites:
-        body = atom_feed(sites.base_url, "wire-a", 2, random.Random(1))
-        sites.add("/wire-a.xml", body, content_type="application/atom+xml")
-        yield f"{sites.base_url}/wire-a.xml"
+    with feed_site() as address:
+        yield address
 
 
 def queue(archive, n: int) -> None:

@@ -5,22 +5,21 @@ start; meeting the service it still refuses (exit 1), naming the holder. A real 
 from __future__ import annotations
 
 import os
-import random
 import re
 from datetime import UTC, datetime
 from functools import partial
 
+import psycopg
 import pytest
 
+from bot.cli.rounds import overlap
 from storage import AlreadyRunning
 from storage.postgres.backend import PostgresBackend
 from storage.postgres.holder import application_name
-from tests.fakes.feeds import atom_feed
-from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import presswatch as run_presswatch
+from tests.support.cron import cron_config, feed_site
 from tests.support.postgres import new_database, point_at
-from tests.test_once_cron import cron_config
 
 pytestmark = pytest.mark.postgres
 presswatch = partial(run_presswatch, token=DEFAULT_TOKEN)
@@ -31,10 +30,8 @@ HOST = application_name("once").split(" on ", 1)[1]  # this machine, as the lock
 @pytest.fixture
 def feed():
     """A loopback site serving one small synthetic feed."""
-    with FakeSites() as sites:
-        body = atom_feed(sites.base_url, "wire-a", 2, random.Random(1))
-        sites.add("/wire-a.xml", body, content_type="application/atom+xml")
-        yield f"{sites.base_url}/wire-a.xml"
+    with feed_site() as address:
+        yield address
 
 
 @pytest.fixture
@@ -98,3 +95,20 @@ def test_a_once_meeting_the_service_on_postgresql_still_refuses_naming_it(
 def test_a_long_host_name_is_clipped_to_what_postgresql_keeps() -> None:
     name = application_name("backfill", pid=4242, host="h" * 80)
     assert name.startswith("presswatch backfill pid 4242 on hhh") and len(name.encode()) == 63
+
+
+def test_a_once_of_an_older_presswatch_is_met_by_its_start_with_no_pid(pg_url) -> None:
+    # Before 2026-12-07 the lock's session was named "presswatch once", with no pid or machine.
+    older = psycopg.connect(pg_url, autocommit=True, application_name="presswatch once")
+    backend = PostgresBackend(pg_url)
+    try:
+        assert older.execute("select pg_try_advisory_lock(%s, %s)", (0x7077, 1)).fetchone()[0]
+        with pytest.raises(AlreadyRunning) as caught:
+            backend.lock(role="once").acquire()
+    finally:
+        backend.close()
+        older.close()
+    held = caught.value
+    assert (held.pid, held.role, held.host) == (None, "once", "")
+    assert held.since is not None
+    assert overlap(held, now=held.since) == 0  # within 15 minutes: the round is skipped
