@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 300.0  # seconds between two heartbeat lines
 
 # The counters a heartbeat reports the change of, and how it names them.
-_ACTIVITY = ("polls", "poll_failures", "new_articles", "posts_sent", "posts_printed")
+_ACTIVITY = ("polls", "poll_failures", "new_articles", "posts_sent", "posts_printed", "edits")
 
 
 class FirstRound:
@@ -175,10 +175,9 @@ class Heartbeat:
         totals = self._totals()
         done = {name: totals[name] - self._last[name] for name in _ACTIVITY}
         since, self._since, self._last = self._since, now, totals
-        posts = done["posts_sent"] + done["posts_printed"]
         parts = [
             f"since {when(since)}: {done['polls']:.0f} polls ({done['poll_failures']:.0f} failed), "
-            f"{done['new_articles']:.0f} new articles, {posts:.0f} posts",
+            f"{done['new_articles']:.0f} new articles, {posted(done)}",
             sources_line(snapshot, sources),
             outbox_line(snapshot, now=now),
             f"Telegram: {telegram.describe()}",
@@ -202,18 +201,25 @@ def totals(counters: Counters) -> dict[str, float]:
         "new_articles": sum(v for _, v in counters.samples("new_articles")),
         "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
         "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
+        "edits": sum(v for _, v in counters.samples("edits_delivered")),
     }
+
+
+def posted(done: dict[str, float]) -> str:
+    """Say the messages posted ('12 posts'), and the messages edited apart when there are any."""
+    edits = round(done["edits"])
+    posts = round(done["posts_sent"] + done["posts_printed"]) - edits
+    return counted(posts, "post") + (f", {counted(edits, 'edit')}" if edits else "")
 
 
 def stop_line(counters: Counters, *, since: datetime, outbox: Snapshot | None, shared: bool) -> str:
     """Return what a stop says: what the service (or this worker) did since `since`, and the
     posts it leaves in the outbox (None when the archive did not answer) and who sends them."""
     done = totals(counters)
-    posts = done["posts_sent"] + done["posts_printed"]
     did = (
         f"{'this worker ' if shared else ''}since {when(since)}: "
         f"{counted(round(done['polls']), 'poll')} ({done['poll_failures']:.0f} failed), "
-        f"{counted(round(done['new_articles']), 'new article')}, {counted(round(posts), 'post')}"
+        f"{counted(round(done['new_articles']), 'new article')}, {posted(done)}"
     )
     if outbox is None:
         return f"{did}; the outbox could not be read"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -52,11 +52,7 @@ async def run_once(
         if stopping.is_set():
             app.relay.stop()  # what a stop before delivery asks (one during it asked already)
         report = await app.relay.deliver_due()
-        total.sent += report.sent
-        total.retried += report.retried
-        total.uncertain += report.uncertain
-        total.failed += report.failed
-        total.failed_chats |= report.failed_chats
+        _add(total, report)
         idle = report.sent == 0 and report.failed == 0 and report.uncertain == 0
         if idle or stopping.is_set():
             return done
@@ -85,3 +81,13 @@ async def _polls(
             task.cancel()
         await asyncio.wait(left)
     return [t.result() for t in tasks if not t.cancelled()]  # poll_source raises no error
+
+
+def _add(total: RelayReport, report: RelayReport) -> None:
+    """Add one relay round's counts to the `once` round's."""
+    for name in _COUNTS:
+        setattr(total, name, getattr(total, name) + getattr(report, name))
+    total.failed_chats |= report.failed_chats
+
+
+_COUNTS = [f.name for f in fields(RelayReport) if f.type in (int, "int")]

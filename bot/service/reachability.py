@@ -187,10 +187,7 @@ def round_summary(
         f"Telegram: {telegram.describe()}",
     ]
     if report is not None:
-        parts.append(
-            f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
-            f"failed {report.failed}"
-        )
+        parts.append(delivery_line(report))
     if flood and flood.posts:
         parts.append(flood_line(flood))
     if timed:
@@ -200,6 +197,22 @@ def round_summary(
     if cut[1]:
         parts.append(f"stopped by {cut[1]}")
     return "; ".join(parts)
+
+
+def delivery_line(report: RelayReport) -> str:
+    """Say what a round delivered: messages posted (the articles its digests carried beside),
+    edits, and the posts left retrying, uncertain or failed."""
+    posted = f"posted {report.posts}"
+    if report.digests:
+        posted += f" ({report.digest_articles} articles in {counted(report.digests, 'digest')})"
+    # Rows a probe found delivered by an earlier send are sent without a message of this round.
+    found = report.sent - (report.posts - report.digests) - report.digest_articles - report.edits
+    also = [f"edited {report.edits}" if report.edits else ""]
+    also.append(f"{found} found already delivered" if found > 0 else "")
+    return ", ".join(
+        [posted, *filter(None, also)]
+        + [f"retrying {report.retried}", f"uncertain {report.uncertain}", f"failed {report.failed}"]
+    )
 
 
 def flood_line(flood: FloodWait) -> str:
