@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 
+from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Message
 from bot.service.counters import Counters, MeteredSender
 from bot.service.journal import posted, totals
@@ -101,3 +102,13 @@ def test_the_heartbeat_counts_an_edit_apart_from_posts() -> None:
     asyncio.run(metered.send(Message(chat_id=CHAT, text="post, corrected", edit_message_id=1)))
     assert posted(totals(counters)) == "1 post, 1 edit"
     assert counters.value("posts_sent", channel="live") == 2  # /metrics counts messages, as before
+
+
+def test_posts_a_probe_found_delivered_are_said_apart_from_posts_sent() -> None:
+    # A probe that finds an uncertain post in its chat marks it sent with no message this round.
+    report = RelayReport()
+    report.delivered(1, edit=False)
+    report.sent += 2  # as bot/delivery/probe.py's _found counts the two rows it found
+    assert delivery_line(report) == (
+        "posted 1, 2 found already delivered, retrying 0, uncertain 0, failed 0"
+    )
