@@ -12,9 +12,9 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.service.counters import Counters
-from bot.service.overview import when
+from bot.service.overview import held_count, held_line, when
 from bot.service.reachability import (
     TelegramCheck,
     TelegramState,
@@ -70,6 +70,7 @@ class Journal:
         self._counters, self._snapshot, self._sources = counters, snapshot, sources
         self._next_polls, self._every = next_polls, every
         self._first = FirstRound(())
+        self._policy = UncertainPolicy.HOLD  # what start() reads from telegram.uncertain
         self._checked: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -78,6 +79,7 @@ class Journal:
     ) -> asyncio.Task:
         """Ask Telegram about the token and start the heartbeat; return the heartbeat's task."""
         self._first = FirstRound(first_round)
+        self._policy = telegram.uncertain
         self._checked = asyncio.create_task(self._check(telegram), name="telegram check")
         return asyncio.create_task(self._beat(stopping), name="heartbeat")
 
@@ -110,22 +112,23 @@ class Journal:
             await asyncio.shield(self._checked)
         runs, telegram = self._first.runs, self._counters.telegram.latest
         polled = [r for r in runs if r.status != RunStatus.SKIPPED]
-        waiting = await self._waiting([r.source_key for r in runs if r.status == RunStatus.SKIPPED])
-        line = round_summary(runs, sources=len(self._sources()), telegram=telegram, waiting=waiting)
-        well = polled_fine(polled) == len(polled) and telegram.healthy
+        skipped = [r.source_key for r in runs if r.status == RunStatus.SKIPPED]
+        waiting, held = await self._outbox_and(skipped)
+        line = round_summary(
+            runs, sources=len(self._sources()), telegram=telegram, waiting=waiting, held=held
+        )
+        well = polled_fine(polled) == len(polled) and telegram.healthy and not held
         log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
 
-    async def _waiting(self, keys: list[str]) -> list[SourceState]:
-        """Return the states of the sources skipped (why, until when), or none when the archive
-        does not answer (the line then says less)."""
-        if not keys:
-            return []
+    async def _outbox_and(self, keys: list[str]) -> tuple[list[SourceState], int]:
+        """Return the states of the sources skipped (why, until when) and the posts held for the
+        operator, or none of either when the archive does not answer (the line then says less)."""
         try:
             snapshot = await self._snapshot()
         except (sqlite3.Error, TimeoutError, OSError) as exc:
             log.warning("first round: the archive does not answer (%s)", exc)
-            return []
-        return [snapshot.source(key) for key in keys]
+            return [], 0
+        return [snapshot.source(key) for key in keys], held_for_operator(snapshot, self._policy)
 
     async def _beat(self, stopping: asyncio.Event) -> None:
         """Log a heartbeat line every `every` seconds until the service stops."""
@@ -212,9 +215,17 @@ def posted(done: dict[str, float]) -> str:
     return counted(posts, "post") + (f", {counted(edits, 'edit')}" if edits else "")
 
 
-def stop_line(counters: Counters, *, since: datetime, outbox: Snapshot | None, shared: bool) -> str:
+def stop_line(
+    counters: Counters,
+    *,
+    since: datetime,
+    outbox: Snapshot | None,
+    shared: bool,
+    policy: UncertainPolicy = UncertainPolicy.HOLD,
+) -> str:
     """Return what a stop says: what the service (or this worker) did since `since`, and the
-    posts it leaves in the outbox (None when the archive did not answer) and who sends them."""
+    posts it leaves in the outbox (None when the archive did not answer), who sends them, and
+    those held for the operator (under `policy`, telegram.uncertain)."""
     done = totals(counters)
     did = (
         f"{'this worker ' if shared else ''}since {when(since)}: "
@@ -224,13 +235,21 @@ def stop_line(counters: Counters, *, since: datetime, outbox: Snapshot | None, s
     if outbox is None:
         return f"{did}; the outbox could not be read"
     due, held = pending_split(outbox)
-    if not due + held:
+    yours = held_for_operator(outbox, policy)
+    if not due + held + yours:
         return f"{did}; nothing left pending in the outbox"
     # On PostgreSQL the outbox is shared: the workers still running send what is due at once.
     later = "the other workers or the next start send them" if shared else "sent at the next start"
     left = [f"{counted(due, 'post')} due, {later}"] if due else []
     left += [f"{held} held for their time (digest, quiet hours)"] if held else []
+    left += [held_line(yours)] if yours else []  # once's words: they wait for the operator
     return f"{did}; left in the {'shared ' if shared else ''}outbox: {'; '.join(left)}"
+
+
+def held_for_operator(snapshot: Snapshot, policy: UncertainPolicy) -> int:
+    """Count the uncertain posts that wait for the operator, as `once` and `status` count them."""
+    uncertain = sum(n for (_, state), n in snapshot.outbox.items() if state == "uncertain")
+    return held_count(uncertain, snapshot.undecided, policy)
 
 
 def pending_split(snapshot: Snapshot) -> tuple[int, int]:
