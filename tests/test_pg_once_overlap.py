@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 import psycopg
@@ -14,6 +14,7 @@ import pytest
 
 from bot.cli.rounds import overlap
 from storage import AlreadyRunning
+from storage.postgres import holder
 from storage.postgres.backend import PostgresBackend
 from storage.postgres.holder import application_name
 from tests.fakes.telegram import DEFAULT_TOKEN
@@ -112,3 +113,24 @@ def test_a_once_of_an_older_presswatch_is_met_by_its_start_with_no_pid(pg_url) -
     assert (held.pid, held.role, held.host) == (None, "once", "")
     assert held.since is not None
     assert overlap(held, now=held.since) == 0  # within 15 minutes: the round is skipped
+
+
+def test_the_holder_s_age_is_measured_by_the_server_s_clock(pg_url, monkeypatch) -> None:
+    # This machine's clock runs an hour ahead of the server's: the holder has still run seconds.
+    ahead = timedelta(hours=1)
+
+    class Ahead(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.now(tz) + ahead
+
+    monkeypatch.setattr(holder, "datetime", Ahead)
+    backend = PostgresBackend(pg_url)
+    try:
+        with backend.lock(role="once"):
+            with pytest.raises(AlreadyRunning) as caught:
+                backend.lock(role="once").acquire()
+    finally:
+        backend.close()
+    ran = datetime.now(UTC) + ahead - caught.value.since
+    assert timedelta(0) <= ran < timedelta(minutes=1)

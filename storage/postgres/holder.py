@@ -12,7 +12,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import psycopg
 
@@ -49,7 +49,7 @@ def read_holder(conn: psycopg.Connection, lock: tuple[int, int]) -> Holder | Non
     """Return the session holding the advisory lock `lock` (the longest held), or None if none."""
     row = conn.execute(
         "select a.pid, coalesce(host(a.client_addr), 'a local socket'), "
-        "coalesce(a.application_name, ''), a.backend_start "
+        "coalesce(a.application_name, ''), clock_timestamp() - a.backend_start "
         "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
         "where l.locktype = 'advisory' and l.classid = %s and l.objid = %s and l.granted "
         "order by a.backend_start limit 1",
@@ -57,7 +57,10 @@ def read_holder(conn: psycopg.Connection, lock: tuple[int, int]) -> Holder | Non
     ).fetchone()
     if row is None:  # released between our try and this read
         return None
-    server_pid, client, name, since = row
+    server_pid, client, name, age = row
+    # The server's clock measures the age, ours places it: a skew between machines (the holder's,
+    # the server's, ours) must not make a fresh round look hung, or a hung one fresh.
+    since = datetime.now(UTC) - age
     said = _NAME.match(name)
     if said is None:  # not a name of ours: a session of another program took the same keys
         return Holder(server_pid, client, since=since)
