@@ -36,10 +36,17 @@ class AlreadyRunning(StorageError):
     """Another presswatch process holds the database's lock."""
 
     def __init__(
-        self, message: str, *, pid: int | None = None, role: str = "", since: datetime | None = None
+        self,
+        message: str,
+        *,
+        pid: int | None = None,
+        role: str = "",
+        since: datetime | None = None,
+        host: str = "",
     ) -> None:
         super().__init__(message)
-        self.pid, self.role, self.since = pid, role, since  # the holder, as its lock file says
+        self.pid, self.role, self.since = pid, role, since  # the holder, as its lock says
+        self.host = host  # its machine, when another may hold it (PostgreSQL); "" on SQLite
 
 
 class ConstraintViolation(StorageError):

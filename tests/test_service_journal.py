@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from datetime import UTC, datetime
 from functools import partial
 from types import SimpleNamespace
 
+from bot.config import UncertainPolicy
 from bot.service import scheduler
 from bot.service.counters import Counters
 from bot.service.journal import stop_line
@@ -148,3 +150,45 @@ def test_a_stop_does_not_wait_on_an_archive_that_never_answers(monkeypatch, capl
         left = asyncio.wait_for(scheduler.Service._left_pending(service), 30)
         assert asyncio.run(left) is None
     assert "the outbox could not be read at stop: TimeoutError" in caplog.text
+
+
+def test_the_stop_line_names_the_posts_held_for_the_operator_as_once_does() -> None:
+    # A kill -9 left 5 posts uncertain: the stop line says so, in once's words, not "nothing left".
+    since = datetime(2026, 5, 16, 12, 0, tzinfo=UTC)
+    line = partial(stop_line, Counters(), since=since, shared=False)
+    did = "since 2026-05-16 12:00 UTC: 0 polls (0 failed), 0 new articles, 0 posts; "
+    five = Snapshot(outbox={("main", "uncertain"): 5, ("main", "sent"): 4}, undecided=2)
+    assert line(outbox=five) == (
+        did + "left in the outbox: 5 posts held for you: presswatch outbox list --state uncertain"
+    )
+    # Under "probe" only those a probe could not settle wait for the operator; under "resend" none.
+    assert line(outbox=five, policy=UncertainPolicy.PROBE) == (
+        did + "left in the outbox: 2 posts held for you: presswatch outbox list --state uncertain"
+    )
+    assert line(outbox=five, policy=UncertainPolicy.RESEND) == (
+        did + "nothing left pending in the outbox"
+    )
+
+
+def test_run_names_the_posts_held_for_the_operator_at_its_first_round_and_stop(
+    tmp_path, caplog
+) -> None:
+    # A kill -9 left the posts uncertain; run's log said only "nothing left pending".
+    with World(keys=(IA,)) as world:
+        config = write_config(tmp_path, world, backfill=1)
+
+        async def first_round(service):
+            return await logged(caplog, "first round:")
+
+        with caplog.at_level(logging.INFO):
+            serve(config, first_round)
+            with sqlite3.connect(tmp_path / "archive.db") as db:
+                kept = db.execute("update outbox set state = 'uncertain'").rowcount
+                db.execute("update sources set last_poll_at = null")  # due again at the start
+            assert kept == 1
+            caplog.clear()
+            line = serve(config, first_round)
+    held = "1 post held for you: presswatch outbox list --state uncertain"
+    assert line.endswith(f"; {held}")
+    [stop] = [r.getMessage() for r in caplog.records if "service stopped" in r.getMessage()]
+    assert stop.endswith(f"; left in the outbox: {held}")

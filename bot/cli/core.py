@@ -19,22 +19,30 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.app import App, Round, open_app, run_once
+from bot.app import App, open_app
 from bot.archive import Archive
 from bot.cli.common import EXIT_FAILED, EXIT_OK, EXIT_SETUP, CommandError, cannot_write, one_line
-from bot.cli.rounds import Stop, held_for_their_time, once_status, overlap
-from bot.config import TOKEN_ENV, Config, TelegramConfig, config_from_dict, load_config
+from bot.cli.rounds import (
+    Stop,
+    held_for_their_time,
+    once_status,
+    overlap,
+    waiting_out_floods,
+)
+from bot.config import Config, config_from_dict, load_config
 from bot.delivery.render import local_time
 from bot.ingest.intake import Decision
 from bot.ingest.plan import describe
 from bot.ingest.proposal import is_feed
 from bot.service.endpoint import AddressTaken
+from bot.service.once import Round, run_once
 from bot.service.reachability import (
     TelegramCheck,
     TelegramState,
     check_telegram,
     held_for_you,
     round_summary,
+    token_refused,
 )
 from bot.service.scheduler import ChatFactory, Service
 from scrapers import Article, Source, article_from_link, extract_article, links_from_feed
@@ -65,15 +73,7 @@ def once(args: argparse.Namespace) -> int:
         telegram = await check_telegram(config.telegram)
         if telegram.state == TelegramState.REFUSED:
             # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
-            # A 404 reads the same: an api_base_url of our own may be the wrong address.
-            ours = config.telegram.api_base_url != TelegramConfig().api_base_url
-            address = (
-                ", or telegram.api_base_url, whose wrong path is refused alike" if ours else ""
-            )
-            raise CommandError(
-                f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token "
-                f"shows it){address}; nothing was polled or posted"
-            )
+            raise CommandError(f"{token_refused(config.telegram)}; nothing was polled or posted")
         if stop.by:  # a stop while Telegram was asked
             print(
                 f"presswatch once: stopped by {stop.by}; nothing polled or posted", file=sys.stderr
@@ -109,6 +109,7 @@ def once(args: argparse.Namespace) -> int:
                 uncertain = app.store.outbox.listing([OutboxState.UNCERTAIN])
                 held = held_for_you(uncertain, config.telegram.uncertain)
                 timed = held_for_their_time(app.backend)
+                flood = waiting_out_floods(app.backend)
         except AlreadyRunning as exc:
             if opened or exc.role != "once":
                 raise  # a service (or a backfill) holds the archive: stop it first, as before
@@ -127,6 +128,7 @@ def once(args: argparse.Namespace) -> int:
             later=list(later.values()),
             cut=(len(done.cut), stop.by),
             timed=timed,
+            flood=flood,
         )
         print(line, file=sys.stderr)
         if stop.by:  # a round cut short is no success, whatever it did

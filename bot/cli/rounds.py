@@ -16,6 +16,7 @@ from bot.service.reachability import TelegramCheck
 from bot.service.scheduler import FINISH_DEADLINE
 from storage import AlreadyRunning, RunRecord, RunStatus, SourceState, StorageError
 from storage.backends import Backend
+from storage.floodwait import FloodWait, read_flood_wait
 from storage.status import read_held
 
 log = logging.getLogger(__name__)
@@ -50,13 +51,17 @@ def overlap(exc: AlreadyRunning, *, now: datetime) -> int:
     """Say in one line that this round was skipped for a `once` still running: exit 0, or 1 when
     that one has run over HUNG_AFTER (or says not since when)."""
     ran = now - exc.since if exc.since else None
-    line = f"presswatch once: skipped this round: `presswatch once` pid {exc.pid} has run for "
+    # On PostgreSQL the holder may run on another machine: its kill must be run there.
+    where = f" on {exc.host}" if exc.host else ""
+    pid = f"pid {exc.pid}" if exc.pid is not None else "pid unknown"
+    line = f"presswatch once: skipped this round: `presswatch once` {pid}{where} has run for "
     if ran is not None and ran <= HUNG_AFTER:
         print(f"{line}{took(ran)} (still within {took(HUNG_AFTER)})", file=sys.stderr)
         return EXIT_OK
+    stop = f"kill {exc.pid}{where} to stop it" if exc.pid is not None else f"stop it{where}"
     print(
         f"{line}{took(ran) if ran is not None else 'an unknown time'}, over the "
-        f"{took(HUNG_AFTER)} a round takes: it may hang (kill {exc.pid} to stop it)",
+        f"{took(HUNG_AFTER)} a round takes: it may hang ({stop})",
         file=sys.stderr,
     )
     return EXIT_FAILED
@@ -70,6 +75,18 @@ def held_for_their_time(backend: Backend) -> int:
     except (sqlite3.Error, StorageError) as exc:
         log.warning("posts held for their time not counted: %s", str(exc) or type(exc).__name__)
         return 0
+
+
+def waiting_out_floods(backend: Backend) -> FloodWait:
+    """Return the posts a Telegram flood wait holds and until when; none when the archive does
+    not answer within 2 s (the summary then leaves them out)."""
+    try:
+        return read_flood_wait(backend, deadline=2.0)
+    except (sqlite3.Error, StorageError) as exc:
+        log.warning(
+            "posts waiting out a flood wait not counted: %s", str(exc) or type(exc).__name__
+        )
+        return FloodWait()
 
 
 def took(span: timedelta) -> str:

@@ -41,7 +41,8 @@ _LONG_FLOOD = 3600.0  # a flood wait this long (seconds) is told to the operator
 
 @dataclass(slots=True)
 class RelayReport:
-    """What one relay round did (rows, not messages: a digest counts each article)."""
+    """What one relay round did (rows, not messages: a digest counts each article), and the
+    messages it delivered: new posts (a digest's among them) and edits, counted apart."""
 
     sent: int = 0
     retried: int = 0
@@ -49,6 +50,21 @@ class RelayReport:
     failed: int = 0
     alerts: int = 0
     failed_chats: set[str] = field(default_factory=set)
+    posts: int = 0  # messages posted, a digest (or a part of one) counted once
+    digests: int = 0  # of those, the messages that carried several articles
+    digest_articles: int = 0  # the articles those carried
+    edits: int = 0  # messages edited (a correction, a story's other sources)
+
+    def delivered(self, rows: int, *, edit: bool) -> None:
+        """Count one message Telegram took, carrying `rows` outbox rows."""
+        self.sent += rows
+        if edit:
+            self.edits += 1
+            return
+        self.posts += 1
+        if rows > 1:
+            self.digests += 1
+            self.digest_articles += rows
 
 
 def sent_label(items: Sequence[OutboxItem], *, url_limit: int = 100) -> str:
@@ -132,7 +148,7 @@ class Outcomes:
                 )
                 media = message.media if message.edit_message_id is None else None
                 self._store.outbox.mark_sent(ids, message_id=kept, now=now, media=media)
-                report.sent += len(ids)
+                report.delivered(len(ids), edit=message.edit_message_id is not None)
                 self._channel_ok(first, now)
                 if kept is None:
                     # The console sender has no Telegram to give an id; say where the post went.

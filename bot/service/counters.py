@@ -82,6 +82,9 @@ class MeteredSender:
         """Send and count."""
         outcome = await self._inner.send(message)
         channel = self._channels.get(str(message.chat_id), PERSONAL)
+        if message.edit_message_id is not None and isinstance(outcome, Delivered):
+            # Counted among posts_sent (or printed) as before, and here, so a line can tell them.
+            self._counters.inc("edits_delivered", channel=channel)
         if self._console:
             self._counters.inc("posts_printed", channel=channel)
             return outcome

@@ -12,15 +12,16 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
-from bot.config import TelegramConfig
+from bot.config import TelegramConfig, UncertainPolicy
 from bot.service.counters import Counters
-from bot.service.overview import when
+from bot.service.overview import held_count, held_line, when
 from bot.service.reachability import (
     TelegramCheck,
     TelegramState,
     check_telegram,
     polled_fine,
     round_summary,
+    token_refused,
 )
 from bot.text.plural import counted
 from storage import RunRecord, RunStatus, SourceCondition, SourceState
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 HEARTBEAT = 300.0  # seconds between two heartbeat lines
 
 # The counters a heartbeat reports the change of, and how it names them.
-_ACTIVITY = ("polls", "poll_failures", "new_articles", "posts_sent", "posts_printed")
+_ACTIVITY = ("polls", "poll_failures", "new_articles", "posts_sent", "posts_printed", "edits")
 
 
 class FirstRound:
@@ -69,6 +70,7 @@ class Journal:
         self._counters, self._snapshot, self._sources = counters, snapshot, sources
         self._next_polls, self._every = next_polls, every
         self._first = FirstRound(())
+        self._policy = UncertainPolicy.HOLD  # what start() reads from telegram.uncertain
         self._checked: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
 
@@ -77,6 +79,7 @@ class Journal:
     ) -> asyncio.Task:
         """Ask Telegram about the token and start the heartbeat; return the heartbeat's task."""
         self._first = FirstRound(first_round)
+        self._policy = telegram.uncertain
         self._checked = asyncio.create_task(self._check(telegram), name="telegram check")
         return asyncio.create_task(self._beat(stopping), name="heartbeat")
 
@@ -95,8 +98,8 @@ class Journal:
         if check.state == TelegramState.REFUSED:
             # A token shaped wrong (quotes, a space) never gets here: loading the config said why.
             log.error(
-                "Telegram refused the bot token in PRESSWATCH_TELEGRAM_TOKEN: nothing can be "
-                "posted; posts stay queued until a restart with the right token"
+                "%s; nothing can be posted: posts stay queued until a restart with it fixed",
+                token_refused(config),
             )
         elif check.state == TelegramState.UNREACHABLE:
             log.warning("Telegram is unreachable: %s; posts wait and are retried", check.detail)
@@ -109,22 +112,23 @@ class Journal:
             await asyncio.shield(self._checked)
         runs, telegram = self._first.runs, self._counters.telegram.latest
         polled = [r for r in runs if r.status != RunStatus.SKIPPED]
-        waiting = await self._waiting([r.source_key for r in runs if r.status == RunStatus.SKIPPED])
-        line = round_summary(runs, sources=len(self._sources()), telegram=telegram, waiting=waiting)
-        well = polled_fine(polled) == len(polled) and telegram.healthy
+        skipped = [r.source_key for r in runs if r.status == RunStatus.SKIPPED]
+        waiting, held = await self._outbox_and(skipped)
+        line = round_summary(
+            runs, sources=len(self._sources()), telegram=telegram, waiting=waiting, held=held
+        )
+        well = polled_fine(polled) == len(polled) and telegram.healthy and not held
         log.log(logging.INFO if well else logging.WARNING, "first round: %s", line)
 
-    async def _waiting(self, keys: list[str]) -> list[SourceState]:
-        """Return the states of the sources skipped (why, until when), or none when the archive
-        does not answer (the line then says less)."""
-        if not keys:
-            return []
+    async def _outbox_and(self, keys: list[str]) -> tuple[list[SourceState], int]:
+        """Return the states of the sources skipped (why, until when) and the posts held for the
+        operator, or none of either when the archive does not answer (the line then says less)."""
         try:
             snapshot = await self._snapshot()
         except (sqlite3.Error, TimeoutError, OSError) as exc:
             log.warning("first round: the archive does not answer (%s)", exc)
-            return []
-        return [snapshot.source(key) for key in keys]
+            return [], 0
+        return [snapshot.source(key) for key in keys], held_for_operator(snapshot, self._policy)
 
     async def _beat(self, stopping: asyncio.Event) -> None:
         """Log a heartbeat line every `every` seconds until the service stops."""
@@ -174,10 +178,9 @@ class Heartbeat:
         totals = self._totals()
         done = {name: totals[name] - self._last[name] for name in _ACTIVITY}
         since, self._since, self._last = self._since, now, totals
-        posts = done["posts_sent"] + done["posts_printed"]
         parts = [
             f"since {when(since)}: {done['polls']:.0f} polls ({done['poll_failures']:.0f} failed), "
-            f"{done['new_articles']:.0f} new articles, {posts:.0f} posts",
+            f"{done['new_articles']:.0f} new articles, {posted(done)}",
             sources_line(snapshot, sources),
             outbox_line(snapshot, now=now),
             f"Telegram: {telegram.describe()}",
@@ -201,29 +204,52 @@ def totals(counters: Counters) -> dict[str, float]:
         "new_articles": sum(v for _, v in counters.samples("new_articles")),
         "posts_sent": sum(v for _, v in counters.samples("posts_sent")),
         "posts_printed": sum(v for _, v in counters.samples("posts_printed")),
+        "edits": sum(v for _, v in counters.samples("edits_delivered")),
     }
 
 
-def stop_line(counters: Counters, *, since: datetime, outbox: Snapshot | None, shared: bool) -> str:
+def posted(done: dict[str, float]) -> str:
+    """Say the messages posted ('12 posts'), and the messages edited apart when there are any."""
+    edits = round(done["edits"])
+    posts = round(done["posts_sent"] + done["posts_printed"]) - edits
+    return counted(posts, "post") + (f", {counted(edits, 'edit')}" if edits else "")
+
+
+def stop_line(
+    counters: Counters,
+    *,
+    since: datetime,
+    outbox: Snapshot | None,
+    shared: bool,
+    policy: UncertainPolicy = UncertainPolicy.HOLD,
+) -> str:
     """Return what a stop says: what the service (or this worker) did since `since`, and the
-    posts it leaves in the outbox (None when the archive did not answer) and who sends them."""
+    posts it leaves in the outbox (None when the archive did not answer), who sends them, and
+    those held for the operator (under `policy`, telegram.uncertain)."""
     done = totals(counters)
-    posts = done["posts_sent"] + done["posts_printed"]
     did = (
         f"{'this worker ' if shared else ''}since {when(since)}: "
         f"{counted(round(done['polls']), 'poll')} ({done['poll_failures']:.0f} failed), "
-        f"{counted(round(done['new_articles']), 'new article')}, {counted(round(posts), 'post')}"
+        f"{counted(round(done['new_articles']), 'new article')}, {posted(done)}"
     )
     if outbox is None:
         return f"{did}; the outbox could not be read"
     due, held = pending_split(outbox)
-    if not due + held:
+    yours = held_for_operator(outbox, policy)
+    if not due + held + yours:
         return f"{did}; nothing left pending in the outbox"
     # On PostgreSQL the outbox is shared: the workers still running send what is due at once.
     later = "the other workers or the next start send them" if shared else "sent at the next start"
     left = [f"{counted(due, 'post')} due, {later}"] if due else []
     left += [f"{held} held for their time (digest, quiet hours)"] if held else []
+    left += [held_line(yours)] if yours else []  # once's words: they wait for the operator
     return f"{did}; left in the {'shared ' if shared else ''}outbox: {'; '.join(left)}"
+
+
+def held_for_operator(snapshot: Snapshot, policy: UncertainPolicy) -> int:
+    """Count the uncertain posts that wait for the operator, as `once` and `status` count them."""
+    uncertain = sum(n for (_, state), n in snapshot.outbox.items() if state == "uncertain")
+    return held_count(uncertain, snapshot.undecided, policy)
 
 
 def pending_split(snapshot: Snapshot) -> tuple[int, int]:

@@ -15,10 +15,11 @@ from enum import StrEnum
 
 from telegram import error as tg
 
-from bot.config import TelegramConfig, UncertainPolicy
+from bot.config import TOKEN_ENV, TelegramConfig, UncertainPolicy
 from bot.delivery.outcomes import RelayReport
 from bot.delivery.telegram import Delivered, Outcome, RetryLater, TelegramSender
 from bot.service.overview import held_count, held_line, when
+from bot.text.plural import counted
 from scrapers.errors import (
     BlockedAddress,
     FetchError,
@@ -28,6 +29,7 @@ from scrapers.errors import (
     RobotsDisallowed,
 )
 from storage import OutboxState, RunRecord, RunStatus, SourceState
+from storage.floodwait import FloodWait
 from storage.status import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,14 @@ class TelegramWatch:
             self.latest = TelegramCheck(TelegramState.REFUSED)
         elif isinstance(outcome, RetryLater) and outcome.reason.startswith("network:"):
             self.latest = TelegramCheck(TelegramState.UNREACHABLE, outcome.reason)
+
+
+def token_refused(config: TelegramConfig) -> str:
+    """Say what a refused getMe asks the operator to fix (`once`'s error and `run`'s start line)."""
+    # PTB reads a 404 as a refused token too: an api_base_url of our own may be the wrong address.
+    ours = config.api_base_url != TelegramConfig().api_base_url
+    address = ", or telegram.api_base_url, whose wrong path is refused alike" if ours else ""
+    return f"Telegram refused the bot token in {TOKEN_ENV}: fix it (BotFather's /token shows it){address}"
 
 
 async def check_telegram(config: TelegramConfig) -> TelegramCheck:
@@ -147,12 +157,13 @@ def round_summary(
     later: Sequence[datetime] = (),
     cut: tuple[int, str] = (0, ""),
     timed: int = 0,
+    flood: FloodWait | None = None,
 ) -> str:
     """Return one line: how many sources were polled fine, how the others failed, what is new,
     and whether Telegram works (`waiting`: the states of the sources not polled, which say why
     and until when; `held`: uncertain posts that wait for the operator; `later`: when each source
     `once` found not due yet falls due; `cut`: how many polls a signal cut short, and its name;
-    `timed`: posts held for their time)."""
+    `timed`: posts held for their time; `flood`: posts waiting out a Telegram flood wait)."""
     polled = [run for run in runs if run.status != RunStatus.SKIPPED]
     failed = [run for run in polled if run.status == RunStatus.ERROR]
     told = sum(answered(run) for run in failed)
@@ -176,10 +187,9 @@ def round_summary(
         f"Telegram: {telegram.describe()}",
     ]
     if report is not None:
-        parts.append(
-            f"posted {report.sent}, retrying {report.retried}, uncertain {report.uncertain}, "
-            f"failed {report.failed}"
-        )
+        parts.append(delivery_line(report))
+    if flood and flood.posts:
+        parts.append(flood_line(flood))
     if timed:
         parts.append(f"{timed} held for their time (digest, quiet hours)")
     if held:
@@ -187,6 +197,28 @@ def round_summary(
     if cut[1]:
         parts.append(f"stopped by {cut[1]}")
     return "; ".join(parts)
+
+
+def delivery_line(report: RelayReport) -> str:
+    """Say what a round delivered: messages posted (the articles its digests carried beside),
+    edits, and the posts left retrying, uncertain or failed."""
+    posted = f"posted {report.posts}"
+    if report.digests:
+        posted += f" ({report.digest_articles} articles in {counted(report.digests, 'digest')})"
+    # Rows a probe found delivered by an earlier send are sent without a message of this round.
+    found = report.sent - (report.posts - report.digests) - report.digest_articles - report.edits
+    also = [f"edited {report.edits}" if report.edits else ""]
+    also.append(f"{found} found already delivered" if found > 0 else "")
+    return ", ".join(
+        [posted, *filter(None, also)]
+        + [f"retrying {report.retried}", f"uncertain {report.uncertain}", f"failed {report.failed}"]
+    )
+
+
+def flood_line(flood: FloodWait) -> str:
+    """Say how many posts wait out Telegram's flood wait and until when (they go by themselves)."""
+    until = f" until {_soon(flood.until)}" if flood.until else ""
+    return f"{counted(flood.posts, 'post')} waiting out Telegram's flood wait{until}"
 
 
 def held_for_you(rows: Sequence[dict], policy: UncertainPolicy) -> int:

@@ -171,7 +171,11 @@ class Service(PollJobs):
                 await server.close()
             self.monitor.close()
         line = stop_line(
-            self.counters, since=self._started_at, outbox=outbox, shared=self.app.fleet is not None
+            self.counters,
+            since=self._started_at,
+            outbox=outbox,
+            shared=self.app.fleet is not None,
+            policy=self.app.config.telegram.uncertain,
         )
         log.info("service stopped; %s", line)
 

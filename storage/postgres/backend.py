@@ -21,15 +21,15 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from ..busy import IDLE_TIMEOUT_SECONDS, LOCK_TIMEOUT_SECONDS
-from ..lock import AlreadyRunning, OutdatedArchive, StorageError
+from ..lock import OutdatedArchive, StorageError
 from ..neardup import DedupConfig
 from ..records import Scrub, iso, unchanged
 from ..store import Store
 from . import migrations
 from .database import PgDatabase, storage_errors
+from .holder import APPLICATION, already_running, application_name, read_holder
 from .sql import pyformat
 
-APPLICATION = "presswatch"
 CONNECT_TIMEOUT = 10.0
 # The advisory lock that keeps one writing presswatch per archive (two int4 keys: "pw", 1).
 _LOCK = (0x7077, 1)
@@ -164,8 +164,8 @@ class PostgresBackend:
 
     def lock(self, *, role: str = "") -> PgInstanceLock:
         """Return the lock that keeps a second writing presswatch away from this archive."""
-        # The role names the holder in pg_stat_activity (application_name), as the lock file does.
-        kwargs = self._kwargs | ({"application_name": f"{APPLICATION} {role}"} if role else {})
+        # The role, pid and host name the holder in pg_stat_activity, as the lock file does.
+        kwargs = self._kwargs | {"application_name": application_name(role)}
         # Workers (`run`) share the archive with each other; `once`, `backfill` and
         # `migrate-archive` wait until every worker is gone, and workers wait for them.
         return PgInstanceLock(self.url, kwargs, shared=role == "run")
@@ -239,18 +239,9 @@ class PgInstanceLock:
             take = "pg_try_advisory_lock_shared" if self._shared else "pg_try_advisory_lock"
             got = conn.execute(f"select {take}(%s, %s)", _LOCK).fetchone()[0]
             if not got:
-                holder = conn.execute(
-                    "select a.pid, coalesce(host(a.client_addr), 'a local socket') "
-                    "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-                    "where l.locktype = 'advisory' and l.classid = %s and l.objid = %s "
-                    "and l.granted limit 1",
-                    _LOCK,
-                ).fetchone()
+                holder = read_holder(conn, _LOCK)
                 conn.close()
-                who = f"server pid {holder[0]}, connected from {holder[1]}" if holder else "unknown"
-                raise AlreadyRunning(
-                    f"another presswatch process ({who}) is using {self.url}; stop it first"
-                )
+                raise already_running(self.url, holder)
         self._conn = conn
 
     def release(self) -> None:
