@@ -27,6 +27,7 @@ from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.planning import Job, Planner
 from bot.delivery.probe import ProbeApi, Prober
 from bot.delivery.probing import expectation, sequential_ids
+from bot.delivery.replan import replan_held
 from bot.delivery.telegram import Sender
 from bot.logfields import log_fields
 from bot.text.plural import counted
@@ -152,6 +153,7 @@ class Relay:
         if not self._seeded:
             self._seed_pacer()
             self._outcomes.say_moves(self._config.channels)
+            replan_held(self._store, self._config.channels, now=self._clock())  # config changed?
         # A row still `sending` long after any call could last lost its outcome to a failed write.
         stale = self._store.outbox.recover_interrupted(
             now=self._clock(), before=self._clock() - self._stale
