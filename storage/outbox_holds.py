@@ -4,9 +4,9 @@ forward when the config that held them changed (bot/delivery/replan.py).
 A row `Outbox.defer` held has `due_at` equal to `next_attempt_at`: defer writes both to the
 hour it waits for. No other write makes them equal: a retry's backoff (`mark_retry`), an
 uncertain row's (`mark_uncertain`) and a flood wait (`defer_chat`) move `next_attempt_at` on and
-keep `due_at` at when the row first came due, which is past. A held row brought forward in a
-chat Telegram told to wait still waits with it: the relay's look (`due`) skips the chat's rows
-until its `chat_holds` time, and they go together then, oldest first.
+keep `due_at` at when the row first came due, which is past (rows from before m016: below). A
+held row brought forward in a chat Telegram told to wait still waits with it: the relay's look
+(`due`) skips the chat's rows until its `chat_holds` time, and they go together then, oldest first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from .records import OutboxKind, OutboxState, iso, stored_moment
 from .transaction import immediate
 
 # The (state, next_attempt_at) index finds the pending rows held past `now`; due_at filters them.
-_HELD_BY_DEFER = "state = ? and next_attempt_at > ? and due_at = next_attempt_at"
+# A row held before due_at existed (m016) has none and no error; one its chat's flood wait held
+# then (no chat_holds yet) shares the failed row's time, and keeps it (as storage/status.py).
+_HELD_BY_DEFER = (
+    "state = ? and next_attempt_at > ? and (due_at = next_attempt_at or due_at is null "
+    "and last_error is null and not exists (select 1 from outbox f where f.chat_id = "
+    "outbox.chat_id and f.state = outbox.state and f.last_error is not null "
+    "and f.next_attempt_at = outbox.next_attempt_at))"
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ import pytest
 from bot.delivery.telegram import RetryLater
 from scrapers.models import Article
 from storage import Delivery, OutboxState, Store
+from storage.transaction import immediate
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
 from tests.fakes.telegram import DEFAULT_TOKEN
@@ -172,6 +173,30 @@ def test_a_flood_waiting_chat_and_a_retry_keep_their_time_when_quiet_hours_go(
     deliver(relay)
     sent = [m.plain.split("\n")[0] for m in sender.to(BUSY[1])]
     assert sent == ["Title 1", "Title 1", "Title 2", "Title 3"]
+
+
+def test_posts_an_older_presswatch_held_go_and_its_flood_wait_keeps_its_time(
+    tmp_path, store
+) -> None:
+    """Rows held before due_at existed (m016) have none; its flood wait wrote no chat hold."""
+    time = FakeTime()  # 09:00 UTC
+    quiet = {"quiet_hours": "08:00-12:00"}
+    old = make_config(tmp_path, channels=[channel(*NIGHT, **quiet), channel(*BUSY)])
+    add(store, 0, NIGHT, now=time.now())
+    for n in (1, 2):
+        add(store, n, BUSY, now=time.now())
+    flood = RetryLater(7200, "flood wait of 7200 s (Too Many Requests: retry after 7200)")
+    sender = ScriptedSender(time, script={BUSY[1]: [flood]})
+    deliver(relay_for(store, old, sender, time))
+    with immediate(store.db):  # as the older presswatch left them
+        store.db.execute("update outbox set due_at = null")
+        store.db.execute("delete from chat_holds")
+    busy = times(store, "busy")
+    time.advance(60)
+    new = make_config(tmp_path, channels=[channel(*NIGHT), channel(*BUSY)])
+    deliver(relay_for(store, new, sender, time))
+    assert len(sender.to(NIGHT[1])) == 1  # released: quiet hours held it
+    assert len(sender.to(BUSY[1])) == 1 and times(store, "busy") == busy  # still waits
 
 
 def test_a_removed_channel_keeps_its_held_posts_time(tmp_path, store) -> None:
