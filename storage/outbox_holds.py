@@ -19,11 +19,13 @@ from .dialect import id_set
 from .records import OutboxKind, OutboxState, iso, stored_moment
 from .transaction import immediate
 
-# The (state, next_attempt_at) index finds the pending rows held past `now`; due_at filters them.
+# The (state, next_attempt_at) index finds the rows held past `now`; due_at filters them. `defer`
+# holds an uncertain row too (uncertain = "resend": it is sent again at its time).
+_UNSENT = (OutboxState.PENDING, OutboxState.UNCERTAIN)
 # A row held before due_at existed (m016) has none and no error; one its chat's flood wait held
 # then (no chat_holds yet) shares the failed row's time, and keeps it (as storage/status.py).
 _HELD_BY_DEFER = (
-    "state = ? and next_attempt_at > ? and (due_at = next_attempt_at or due_at is null "
+    "state in (?, ?) and next_attempt_at > ? and (due_at = next_attempt_at or due_at is null "
     "and last_error is null and not exists (select 1 from outbox f where f.chat_id = "
     "outbox.chat_id and f.state = outbox.state and f.last_error is not null "
     "and f.next_attempt_at = outbox.next_attempt_at))"
@@ -32,7 +34,7 @@ _HELD_BY_DEFER = (
 
 @dataclass(frozen=True, slots=True)
 class HeldRow:
-    """A pending row held for its channel's digest or quiet hours, and until when."""
+    """A pending (or uncertain) row held for its channel's digest or quiet hours, and until when."""
 
     id: int
     channel: str
@@ -47,11 +49,11 @@ class OutboxHolds:
     db: object
 
     def held_by_defer(self, *, now: datetime) -> list[HeldRow]:
-        """Return the pending rows held for their time past `now`, oldest first."""
+        """Return the unsent rows held for their time past `now`, oldest first."""
         rows = self.db.query(
             f"select id, channel, kind, created_at, next_attempt_at from outbox "
             f"where {_HELD_BY_DEFER} order by id",
-            [OutboxState.PENDING, iso(now)],
+            [*_UNSENT, iso(now)],
         )
         return [
             HeldRow(
@@ -74,6 +76,6 @@ class OutboxHolds:
             cursor = self.db.execute(
                 f"update outbox set next_attempt_at = ?, due_at = ?, updated_at = ? "
                 f"where id in {among} and {_HELD_BY_DEFER} and next_attempt_at > ?",
-                [at, at, iso(now), ids_arg, OutboxState.PENDING, iso(now), at],
+                [at, at, iso(now), ids_arg, *_UNSENT, iso(now), at],
             )
         return cursor.rowcount

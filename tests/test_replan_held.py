@@ -199,6 +199,25 @@ def test_posts_an_older_presswatch_held_go_and_its_flood_wait_keeps_its_time(
     assert len(sender.to(BUSY[1])) == 1 and times(store, "busy") == busy  # still waits
 
 
+def test_an_uncertain_post_held_for_quiet_hours_is_resent_once_they_go(tmp_path, store) -> None:
+    """With uncertain = "resend" the planner holds a doubtful row for quiet hours too."""
+    time = FakeTime()  # 09:00 UTC
+    quiet = make_config(
+        tmp_path, channels=[channel(*NIGHT, quiet_hours="08:00-12:00")], uncertain="resend"
+    )
+    add(store, 0, NIGHT, now=time.now())
+    [row] = [r["id"] for r in store.db.query("select id from outbox")]
+    store.outbox.mark_uncertain(row, error="timed out", now=time.now(), retry_at=time.now())
+    sender = ScriptedSender(time)
+    deliver(relay_for(store, quiet, sender, time))
+    noon = "2026-11-28T12:00:00+00:00"
+    assert sender.sent == [] and times(store, "night") == [(OutboxState.UNCERTAIN, noon, noon)]
+    time.advance(60)
+    calm = make_config(tmp_path, channels=[channel(*NIGHT)], uncertain="resend")
+    deliver(relay_for(store, calm, sender, time))
+    assert len(sender.to(NIGHT[1])) == 1
+
+
 def test_a_removed_channel_keeps_its_held_posts_time(tmp_path, store) -> None:
     time = FakeTime()
     old = make_config(tmp_path, channels=[channel(*NIGHT, quiet_hours="08:00-12:00")])
