@@ -19,7 +19,7 @@ import pytest
 
 from bot.delivery.telegram import RetryLater
 from scrapers.models import Article
-from storage import Delivery, OutboxState, Store
+from storage import Delivery, OutboxState, StorageError, Store
 from storage.transaction import immediate
 from tests.fakes.feeds import atom_feed
 from tests.fakes.sites import FakeSites
@@ -216,6 +216,29 @@ def test_an_uncertain_post_held_for_quiet_hours_is_resent_once_they_go(tmp_path,
     calm = make_config(tmp_path, channels=[channel(*NIGHT)], uncertain="resend")
     deliver(relay_for(store, calm, sender, time))
     assert len(sender.to(NIGHT[1])) == 1
+
+
+def test_a_round_whose_replanning_failed_replans_at_the_next(tmp_path, store, monkeypatch) -> None:
+    """A lost connection at the first round must not leave held posts at the old config's time."""
+    time = FakeTime()  # 09:00 UTC
+    quiet = make_config(tmp_path, channels=[channel(*NIGHT, quiet_hours="08:00-12:00")])
+    add(store, 0, NIGHT, now=time.now())
+    sender = ScriptedSender(time)
+    deliver(relay_for(store, quiet, sender, time))
+    real, calls = store.outbox.held_by_defer, []
+
+    def flaky(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 1:
+            raise StorageError("server closed the connection unexpectedly")
+        return real(**kwargs)
+
+    monkeypatch.setattr(store.outbox, "held_by_defer", flaky)
+    relay = relay_for(store, make_config(tmp_path, channels=[channel(*NIGHT)]), sender, time)
+    with pytest.raises(StorageError):
+        deliver(relay)
+    deliver(relay)
+    assert len(calls) == 2 and len(sender.to(NIGHT[1])) == 1
 
 
 def test_a_removed_channel_keeps_its_held_posts_time(tmp_path, store) -> None:

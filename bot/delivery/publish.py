@@ -151,9 +151,10 @@ class Relay:
         lock it holds, so rows it finds `sending` were cut off by a worker that died (uncertain).
         """
         if not self._seeded:
+            # First, so a round it fails in tries it again (seeding marks the relay seeded).
+            replan_held(self._store, self._config.channels, now=self._clock())  # config changed?
             self._seed_pacer()
             self._outcomes.say_moves(self._config.channels)
-            replan_held(self._store, self._config.channels, now=self._clock())  # config changed?
         # A row still `sending` long after any call could last lost its outcome to a failed write.
         stale = self._store.outbox.recover_interrupted(
             now=self._clock(), before=self._clock() - self._stale
