@@ -26,6 +26,7 @@ from sqlite_utils import Database
 
 from .channels import ChannelHealth
 from .dialect import id_set
+from .outbox_holds import OutboxHolds
 from .outbox_reads import OutboxReads
 from .probes import Probes
 from .records import (
@@ -53,8 +54,9 @@ class _Conflict(Exception):
     """A claimed row changed state or chat under us (the operator acted); undo the claim."""
 
 
-class Outbox(OutboxReads):
-    """Reads (OutboxReads) and state changes of outbox rows; every change commits at once."""
+class Outbox(OutboxReads, OutboxHolds):
+    """Reads (OutboxReads) and state changes of outbox rows (the held ones' in OutboxHolds);
+    every change commits at once."""
 
     def __init__(self, db: Database, *, scrub: Scrub = unchanged) -> None:
         super().__init__(db)
@@ -173,6 +175,7 @@ class Outbox(OutboxReads):
         """Hold unsent rows until `until` (quiet hours, the next digest): they come due then."""
         at, (among, ids_arg) = iso(until), id_set(self.db, ids)
         with immediate(self.db):
+            # Both to the same hour: that tells a held row from a retry's (outbox_holds.py).
             self.db.execute(
                 f"update outbox set next_attempt_at = ?, due_at = ?, updated_at = ? "
                 f"where id in {among} and state in (?, ?)",

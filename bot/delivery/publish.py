@@ -27,6 +27,7 @@ from bot.delivery.pacing import Lanes, Pacer
 from bot.delivery.planning import Job, Planner
 from bot.delivery.probe import ProbeApi, Prober
 from bot.delivery.probing import expectation, sequential_ids
+from bot.delivery.replan import replan_held
 from bot.delivery.telegram import Sender
 from bot.logfields import log_fields
 from bot.text.plural import counted
@@ -150,6 +151,8 @@ class Relay:
         lock it holds, so rows it finds `sending` were cut off by a worker that died (uncertain).
         """
         if not self._seeded:
+            # First, so a round it fails in tries it again (seeding marks the relay seeded).
+            replan_held(self._store, self._config.channels, now=self._clock())  # config changed?
             self._seed_pacer()
             self._outcomes.say_moves(self._config.channels)
         # A row still `sending` long after any call could last lost its outcome to a failed write.
