@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bot.archive import open_archive
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
+from bot.cli.status import cut_line, sends_now
 from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten
 from bot.secrets import scrubber
@@ -21,7 +22,7 @@ from bot.text.plural import counted
 from storage import ChannelState, OutboxKind, OutboxState
 from storage.records import Settlement
 
-_LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_LISTED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _SETTLED_SHOWN = 20
 _HOW = {
     Settlement.FOUND: "found in the chat",
@@ -107,6 +108,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
         settled = store.outbox.probes.settled(limit=_SETTLED_SHOWN)
+        workers = _live_workers(store) if config.storage_url is not None else 0
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
@@ -121,17 +123,38 @@ def _list(config, *, states: tuple[str, ...]) -> int:
                 shorten(row["title"] or "", 60),
             )
         )
-    print(table(lines) if rows else "the outbox has nothing pending, uncertain or failed")
+    print(table(lines) if rows else "the outbox has nothing pending, sending, uncertain or failed")
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in states}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    # `sending` is said only when there are such rows: the line reads as it always did.
+    shown = {s: n for s, n in counts.items() if n or s != OutboxState.SENDING or len(states) == 1}
+    print(", ".join(f"{n} {s}" for s, n in shown.items()))
     for channel in channels:
         print(
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
+    _print_sending(counts.get(OutboxState.SENDING, 0), config, workers=workers)
     _print_settled(settled)
     _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
     return EXIT_OK
+
+
+def _live_workers(store) -> int:
+    """Return how many workers of a PostgreSQL archive beat in the last 30 s (as `status`)."""
+    from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
+
+    return len(Fleet(store.db).live(within=30))
+
+
+def _print_sending(sending: int, config, *, workers: int) -> None:
+    """Say whether the `sending` rows are being sent now or were cut mid-send by a stop."""
+    if not sending:
+        return
+    if sends_now(config, live_workers=workers):
+        rows = "row is" if sending == 1 else "rows are"
+        print(f"{sending} sending {rows} being sent now by the running presswatch")
+    else:
+        print(cut_line(sending, config.telegram.uncertain))
 
 
 def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:
