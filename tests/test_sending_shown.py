@@ -145,3 +145,20 @@ def test_under_probe_posts_cut_mid_send_are_said_but_not_held_as_once_would_not(
     )
     assert cut in out.splitlines() and "held for you" not in out
     assert code == 0
+
+
+def test_a_once_in_progress_sends_its_rows_now_they_are_not_cut_mid_send(
+    store: Store, config: Path, tmp_path: Path, capsys, restore_logging
+) -> None:
+    """A `once` holds the writers' lock and sends with no worker row (PostgreSQL): its `sending`
+    rows are being sent now, not cut by a stop nor held for the operator."""
+    backend = getattr(store.db, "backend", None)
+    with ExitStack() as stack:
+        if backend is None:
+            stack.enter_context(InstanceLock(tmp_path / "archive.db", role="once"))
+        else:
+            stack.enter_context(backend.lock(role="once"))
+        code, out = _run("status", "--config", str(config), capsys=capsys)
+        assert out.rstrip().endswith(UNCERTAIN_HELD) and "cut mid-send" not in out
+        code, out = _run("outbox", "list", "--config", str(config), capsys=capsys)
+        assert "2 sending rows are being sent now by the running presswatch" in out.splitlines()

@@ -21,6 +21,7 @@ from bot.service.overview import when
 from bot.text.plural import counted
 from storage import ChannelState, OutboxKind, OutboxState
 from storage.records import Settlement
+from storage.status import ONCE_RUNNING
 
 _LISTED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _SETTLED_SHOWN = 20
@@ -140,10 +141,12 @@ def _list(config, *, states: tuple[str, ...]) -> int:
 
 
 def _live_workers(store) -> int:
-    """Return how many workers of a PostgreSQL archive beat in the last 30 s (as `status`)."""
+    """Return how many workers of a PostgreSQL archive beat in the last 30 s, a `once` holding
+    it counted as one (as `status`)."""
     from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
 
-    return len(Fleet(store.db).live(within=30))
+    once = store.db.execute(ONCE_RUNNING).fetchone()[0]
+    return len(Fleet(store.db).live(within=30)) + bool(once)
 
 
 def _print_sending(sending: int, config, *, workers: int) -> None:

@@ -91,7 +91,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
         for wanted in (OutboxState.UNCERTAIN, OutboxState.SENDING)
     )
     # Rows left `sending` with no process sending are what the next round marks uncertain.
-    cut = 0 if sends_now(config, live_workers=len(snapshot.workers)) else sending
+    senders = len(snapshot.workers) + snapshot.once_running
+    cut = 0 if sends_now(config, live_workers=senders) else sending
     policy = config.telegram.uncertain
     held = held_count(uncertain, snapshot.undecided, policy, cut=cut)
     holding = policy == UncertainPolicy.HOLD
@@ -106,7 +107,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def sends_now(config: Config, *, live_workers: int) -> bool:
     """Return True when a presswatch process may be sending now: on SQLite one holding the
-    archive as `run` or `once`; on PostgreSQL a live worker."""
+    archive as `run` or `once`; on PostgreSQL `live_workers` (a `once` counted among them)."""
     if config.storage_url is not None:
         return live_workers > 0
     holder = lock_holder(config.storage_path)
