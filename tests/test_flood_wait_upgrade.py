@@ -11,20 +11,17 @@ python-telegram-bot against the loopback fake Bot API, on a clock that starts at
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.delivery.telegram import TelegramSender
 from storage import OutboxState, Store
 from storage.status import read_snapshot
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.support.relay import PACED, FakeTime, add, channel, make_config, relay_for
+from tests.support.relay import PACED, TWO_CHATS, FakeTime, add, relay_rounds, titles
 
 pytestmark = pytest.mark.telegram(rate_limit=PACED, virtual_time=True)
 
-A, B = ("a", "-1001001"), ("b", "-1001002")
+A, B = TWO_CHATS
 WAIT = 900  # seconds: the 429's retry_after the older presswatch recorded
 # What bot/delivery/telegram.py wrote in the answered row's last_error at baea424 and since.
 FLOOD_ERROR = f"flood wait of {WAIT}s (429 Too Many Requests)"
@@ -56,6 +53,13 @@ def _is_postgres(store: Store) -> bool:
     return getattr(store.db, "backend", None) is not None
 
 
+def _apply(store: Store, statements: list[tuple[str, list]]) -> None:
+    """Run the statements in one transaction of the store's own backend."""
+    with store.db.atomic() if _is_postgres(store) else store.db.conn:
+        for sql, params in statements:
+            store.db.execute(sql, params)
+
+
 def _as_before_the_holds(store: Store, *, until: datetime) -> None:
     """Leave chat A as the older relay left a 429 on its first post: that row pending with the
     flood error and the wait's end, the chat's other pending rows moved to the same end; then
@@ -71,39 +75,7 @@ def _as_before_the_holds(store: Store, *, until: datetime) -> None:
         ("drop table chat_holds", []),
         (f"delete from {table} where name in (?, ?)", names),
     ]
-    if _is_postgres(store):
-        with store.db.atomic():
-            for sql, params in statements:
-                store.db.execute(sql, params)
-    else:
-        with store.db.conn:
-            for sql, params in statements:
-                store.db.execute(sql, params)
-
-
-def _titles(fake: FakeTelegram, chat: str) -> list[int]:
-    """Return the article numbers of the posts a chat received, in the order it received them."""
-    return [
-        int(m.text.splitlines()[0].removeprefix("<b>Title ")[:-4]) for m in fake.messages_for(chat)
-    ]
-
-
-def _rounds(store: Store, fake: FakeTelegram, time: RealStart, tmp_path, steps) -> None:
-    """Run one relay (a process lifetime), a round after each step."""
-    config = make_config(tmp_path, channels=[channel(*A), channel(*B)], api_base_url=fake.base_url)
-
-    async def go() -> None:
-        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5.0)
-        await sender.start()
-        try:
-            relay = relay_for(store, config, sender, time)
-            for step in steps:
-                step()
-                await relay.deliver_due()
-        finally:
-            await sender.close()
-
-    asyncio.run(go())
+    _apply(store, statements)
 
 
 def test_an_older_presswatchs_flood_wait_holds_its_chat_after_the_upgrade(
@@ -125,17 +97,17 @@ def test_an_older_presswatchs_flood_wait_holds_its_chat_after_the_upgrade(
         snapshot = read_snapshot(backend)
         assert snapshot.flood_waiting == {"a": 6}  # the five the 429 held and the new one
         # Inside the wait chat A gets nothing, B everything; after it, A's posts oldest first.
-        _rounds(upgraded, telegram, time, tmp_path, [lambda: time.advance(5)] * 3)
-        assert _titles(telegram, A[1]) == []
-        assert _titles(telegram, B[1]) == [0, 1, 2, 3, 4]
-        _rounds(
+        relay_rounds(upgraded, telegram, time, tmp_path, [lambda: time.advance(5)] * 3)
+        assert titles(telegram, A[1]) == []
+        assert titles(telegram, B[1]) == [0, 1, 2, 3, 4]
+        relay_rounds(
             upgraded,
             telegram,
             time,
             tmp_path,
             [lambda: time.advance(WAIT)] * 1 + [lambda: time.advance(60)] * 3,
         )
-        assert _titles(telegram, A[1]) == [0, 1, 2, 3, 4, 5]
+        assert titles(telegram, A[1]) == [0, 1, 2, 3, 4, 5]
         states = {r["state"] for r in upgraded.db.query("select state from outbox")}
         assert states == {OutboxState.SENT}
     finally:
@@ -162,14 +134,7 @@ def test_the_upgrade_leaves_a_hold_already_recorded_and_a_wait_already_over(back
         ),
         (f"delete from {table} where name = ?", [name]),
     ]
-    if _is_postgres(store):
-        with store.db.atomic():
-            for sql, params in statements:
-                store.db.execute(sql, params)
-    else:
-        with store.db.conn:
-            for sql, params in statements:
-                store.db.execute(sql, params)
+    _apply(store, statements)
     store.close()
     upgraded = backend.open()
     try:
