@@ -83,6 +83,7 @@ class Snapshot:
     undecided: int = 0  # uncertain rows a probe could not settle: held for the operator
     # (id, started, last seen, /healthz address or None): live PostgreSQL workers
     workers: tuple[tuple[str, str, str, str | None], ...] = ()
+    sending_edits: int = 0  # edits left `sending`: a stop's next round makes them again
     once_running: bool = False  # PostgreSQL: a `once` holds the archive (it sends, no worker)
 
     def source(self, key: str) -> SourceState:
@@ -171,6 +172,10 @@ def read_snapshot(
             workers=tuple(conn.execute(fragments.LIVE_WORKERS))
             if full and is_postgres(conn)
             else (),
+            sending_edits=conn.execute(
+                "select count(*) from outbox where state = ? and kind = ?",
+                [OutboxState.SENDING, OutboxKind.EDIT],
+            ).fetchone()[0],
             once_running=full and is_postgres(conn) and conn.execute(ONCE_RUNNING).fetchone()[0],
         )
     finally:

@@ -15,7 +15,7 @@ import pytest
 from bot.cli.main import main
 from bot.config import UncertainPolicy
 from bot.service.reachability import held_for_you
-from storage import Delivery, InstanceLock, OutboxState, Store
+from storage import Delivery, InstanceLock, OutboxKind, OutboxState, Store
 from tests.support.cli import channel_only_config
 from tests.support.monitor import article
 from tests.support.postgres import storage_setting
@@ -162,3 +162,28 @@ def test_a_once_in_progress_sends_its_rows_now_they_are_not_cut_mid_send(
         assert out.rstrip().endswith(UNCERTAIN_HELD) and "cut mid-send" not in out
         code, out = _run("outbox", "list", "--config", str(config), capsys=capsys)
         assert "2 sending rows are being sent now by the running presswatch" in out.splitlines()
+
+
+def test_an_edit_cut_mid_send_is_made_again_not_held_as_the_next_round_does(
+    store: Store, config: Path, capsys, restore_logging
+) -> None:
+    """The next round puts an edit left `sending` back to pending (made twice is harmless): it
+    is no post held for the operator, in `status` or `outbox list`."""
+    store.db.execute("update outbox set kind = ? where id = 11", [OutboxKind.EDIT])
+    if getattr(store.db, "backend", None) is None:
+        store.db.conn.commit()
+    code, out = _run("status", "--config", str(config), capsys=capsys)
+    assert out.rstrip().endswith(
+        "needs attention: 4 posts held for you (1 cut mid-send by a stop, marked uncertain at the "
+        "next round): presswatch outbox list --state uncertain --state sending"
+    )
+    code, out = _run("outbox", "list", "--config", str(config), capsys=capsys)
+    assert (
+        "1 post cut mid-send by a stop: the next `once` or `run` marks it uncertain, then held "
+        "for you"
+    ) in out.splitlines()
+    store.outbox.recover_interrupted(now=datetime.now(UTC))
+    if getattr(store.db, "backend", None) is None:
+        store.db.conn.commit()
+    listing = store.outbox.listing([OutboxState.UNCERTAIN])
+    assert held_for_you(listing, UncertainPolicy.HOLD) == 4  # as `once` then counts

@@ -134,7 +134,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
-    _print_sending(counts.get(OutboxState.SENDING, 0), config, workers=workers)
+    _print_sending(rows, config, workers=workers)
     _print_settled(settled)
     _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
     return EXIT_OK
@@ -149,15 +149,18 @@ def _live_workers(store) -> int:
     return len(Fleet(store.db).live(within=30)) + bool(once)
 
 
-def _print_sending(sending: int, config, *, workers: int) -> None:
+def _print_sending(rows: list[dict], config, *, workers: int) -> None:
     """Say whether the `sending` rows are being sent now or were cut mid-send by a stop."""
+    sending = [r for r in rows if r["state"] == OutboxState.SENDING]
     if not sending:
         return
     if sends_now(config, live_workers=workers):
-        rows = "row is" if sending == 1 else "rows are"
-        print(f"{sending} sending {rows} being sent now by the running presswatch")
-    else:
-        print(cut_line(sending, config.telegram.uncertain))
+        are = "row is" if len(sending) == 1 else "rows are"
+        print(f"{len(sending)} sending {are} being sent now by the running presswatch")
+        return
+    # An edit goes back to pending at the next round (made twice is harmless): no post cut.
+    if cut := sum(1 for r in sending if r["kind"] != OutboxKind.EDIT):
+        print(cut_line(cut, config.telegram.uncertain))
 
 
 def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:

@@ -92,7 +92,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
     )
     # Rows left `sending` with no process sending are what the next round marks uncertain.
     senders = len(snapshot.workers) + snapshot.once_running
-    cut = 0 if sends_now(config, live_workers=senders) else sending
+    # An edit among them goes back to pending (made twice is harmless), no post held.
+    cut = 0 if sends_now(config, live_workers=senders) else sending - snapshot.sending_edits
     policy = config.telegram.uncertain
     held = held_count(uncertain, snapshot.undecided, policy, cut=cut)
     holding = policy == UncertainPolicy.HOLD
