@@ -187,3 +187,17 @@ def test_an_edit_cut_mid_send_is_made_again_not_held_as_the_next_round_does(
         store.db.conn.commit()
     listing = store.outbox.listing([OutboxState.UNCERTAIN])
     assert held_for_you(listing, UncertainPolicy.HOLD) == 4  # as `once` then counts
+
+
+def test_outbox_list_counts_the_states_asked_for_even_at_none(
+    store: Store, config: Path, capsys, restore_logging
+) -> None:
+    """`--state sending` asked for is counted at 0 too; unasked, a 0 sending is left out."""
+    store.outbox.recover_interrupted(now=datetime.now(UTC))
+    if getattr(store.db, "backend", None) is None:
+        store.db.conn.commit()
+    args = ("outbox", "list", "--config", str(config))
+    code, out = _run(*args, "--state", "pending", "--state", "sending", capsys=capsys)
+    assert "1 pending, 0 sending" in out.splitlines()
+    code, out = _run(*args, capsys=capsys)
+    assert "1 pending, 5 uncertain, 0 failed" in out.splitlines()

@@ -126,8 +126,9 @@ def _list(config, *, states: tuple[str, ...]) -> int:
         )
     print(table(lines) if rows else "the outbox has nothing pending, sending, uncertain or failed")
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in states}
-    # `sending` is said only when there are such rows: the line reads as it always did.
-    shown = {s: n for s, n in counts.items() if n or s != OutboxState.SENDING or len(states) == 1}
+    # Unasked, `sending` is said only when there are such rows: the line reads as it always did.
+    asked = states != _LISTED
+    shown = {s: n for s, n in counts.items() if n or s != OutboxState.SENDING or asked}
     print(", ".join(f"{n} {s}" for s, n in shown.items()))
     for channel in channels:
         print(
