@@ -176,10 +176,15 @@ def read_snapshot(
                 "select count(*) from outbox where state = ? and kind = ?",
                 [OutboxState.SENDING, OutboxKind.EDIT],
             ).fetchone()[0],
-            once_running=full and is_postgres(conn) and conn.execute(ONCE_RUNNING).fetchone()[0],
+            once_running=full and is_postgres(conn) and once_running(conn),
         )
     finally:
         conn.close()
+
+
+def once_running(db) -> bool:
+    """Return True when a `once` holds a PostgreSQL archive (it sends with no worker row)."""
+    return bool(db.execute(ONCE_RUNNING).fetchone()[0])
 
 
 def read_held(path: str | Path, *, deadline: float = READ_DEADLINE) -> int:

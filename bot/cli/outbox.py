@@ -21,7 +21,7 @@ from bot.service.overview import when
 from bot.text.plural import counted
 from storage import ChannelState, OutboxKind, OutboxState
 from storage.records import Settlement
-from storage.status import ONCE_RUNNING
+from storage.status import once_running
 
 _LISTED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _SETTLED_SHOWN = 20
@@ -146,8 +146,7 @@ def _live_workers(store) -> int:
     it counted as one (as `status`)."""
     from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
 
-    once = store.db.execute(ONCE_RUNNING).fetchone()[0]
-    return len(Fleet(store.db).live(within=30)) + bool(once)
+    return len(Fleet(store.db).live(within=30)) + once_running(store.db)
 
 
 def _print_sending(rows: list[dict], config, *, workers: int) -> None:
