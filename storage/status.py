@@ -45,6 +45,13 @@ _HELD = (
     "and f.state = outbox.state and f.last_error is not null "
     "and f.next_attempt_at = outbox.next_attempt_at)"
 )
+# A `once` on PostgreSQL sends with no worker row, holding the writers' advisory lock alone
+# (storage/postgres/backend.py's _LOCK, "pw", 1; its connection named "presswatch once").
+ONCE_RUNNING = (
+    "select exists (select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+    "where l.locktype = 'advisory' and l.classid = 28791 and l.objid = 1 and l.granted "
+    "and a.application_name = 'presswatch once')"
+)
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 
 
@@ -76,6 +83,8 @@ class Snapshot:
     undecided: int = 0  # uncertain rows a probe could not settle: held for the operator
     # (id, started, last seen, /healthz address or None): live PostgreSQL workers
     workers: tuple[tuple[str, str, str, str | None], ...] = ()
+    sending_edits: int = 0  # edits left `sending`: a stop's next round makes them again
+    once_running: bool = False  # PostgreSQL: a `once` holds the archive (it sends, no worker)
 
     def source(self, key: str) -> SourceState:
         """Return a source's row (defaults for a source never polled)."""
@@ -163,9 +172,19 @@ def read_snapshot(
             workers=tuple(conn.execute(fragments.LIVE_WORKERS))
             if full and is_postgres(conn)
             else (),
+            sending_edits=conn.execute(
+                "select count(*) from outbox where state = ? and kind = ?",
+                [OutboxState.SENDING, OutboxKind.EDIT],
+            ).fetchone()[0],
+            once_running=full and is_postgres(conn) and once_running(conn),
         )
     finally:
         conn.close()
+
+
+def once_running(db) -> bool:
+    """Return True when a `once` holds a PostgreSQL archive (it sends with no worker row)."""
+    return bool(db.execute(ONCE_RUNNING).fetchone()[0])
 
 
 def read_held(path: str | Path, *, deadline: float = READ_DEADLINE) -> int:

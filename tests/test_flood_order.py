@@ -7,43 +7,14 @@ relay and the fake share a virtual clock.
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from bot.delivery.telegram import TelegramSender
-from storage import OutboxState, Store
-from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram
-from tests.support.relay import PACED, FakeTime, add, channel, make_config, relay_for
+from storage import OutboxState
+from tests.support.relay import PACED, TWO_CHATS, add, relay_rounds, titles
 
 pytestmark = pytest.mark.telegram(rate_limit=PACED, virtual_time=True)
 
-A, B = ("a", "-1001001"), ("b", "-1001002")
-
-
-def titles(fake: FakeTelegram, chat: str) -> list[int]:
-    """Return the article numbers of the posts a chat received, in the order it received them."""
-    return [
-        int(m.text.splitlines()[0].removeprefix("<b>Title ")[:-4]) for m in fake.messages_for(chat)
-    ]
-
-
-def relay_rounds(store: Store, fake: FakeTelegram, time: FakeTime, tmp_path, steps) -> None:
-    """Run one relay (one process lifetime) for each step, a round each: `step()` then a round."""
-    config = make_config(tmp_path, channels=[channel(*A), channel(*B)], api_base_url=fake.base_url)
-
-    async def go() -> None:
-        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5.0)
-        await sender.start()
-        try:
-            relay = relay_for(store, config, sender, time)
-            for step in steps:
-                step()
-                await relay.deliver_due()
-        finally:
-            await sender.close()
-
-    asyncio.run(go())
+A, B = TWO_CHATS
 
 
 @pytest.mark.parametrize("restart", [False, True], ids=["one-process", "restarted"])

@@ -104,9 +104,9 @@ def test_status_of_a_healthy_archive_exits_0(world, tmp_path) -> None:
     assert result.returncode == 0, result.stdout
     rows = {line.split()[0]: line.split() for line in result.stdout.splitlines() if line.strip()}
     assert rows["interaffairs-en"][1] == "ok" and rows["interaffairs-en"][-1] == "3"
-    header = ["SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING", "HELD"]
+    header = ["SENT", "PENDING", "SENDING", "UNCERTAIN", "FAILED", "FLOOD", "WAITING", "HELD"]
     assert rows["CHANNEL"][1:] == header
-    assert rows["main"][1:] == ["0", "0", "0", "0", "0", "0"]
+    assert rows["main"][1:] == ["0", "0", "0", "0", "0", "0", "0"]
     assert "service: not running (no presswatch process holds" in result.stdout
 
 

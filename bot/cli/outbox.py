@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from bot.archive import open_archive
 from bot.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, Command, table, whole
+from bot.cli.status import cut_line, sends_now
 from bot.config import UncertainPolicy, load_config
 from bot.delivery.render import shorten
 from bot.secrets import scrubber
@@ -20,8 +21,9 @@ from bot.service.overview import when
 from bot.text.plural import counted
 from storage import ChannelState, OutboxKind, OutboxState
 from storage.records import Settlement
+from storage.status import once_running
 
-_LISTED = (OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_LISTED = (OutboxState.PENDING, OutboxState.SENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
 _SETTLED_SHOWN = 20
 _HOW = {
     Settlement.FOUND: "found in the chat",
@@ -107,6 +109,7 @@ def _list(config, *, states: tuple[str, ...]) -> int:
         rows = store.outbox.listing(states)
         channels = [c for c in store.outbox.channels.all() if c["state"] == ChannelState.FAILING]
         settled = store.outbox.probes.settled(limit=_SETTLED_SHOWN)
+        workers = _live_workers(store) if config.storage_url is not None else 0
     lines = [("ID", "CHANNEL", "KIND", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE")]
     for row in rows:
         lines.append(
@@ -121,17 +124,43 @@ def _list(config, *, states: tuple[str, ...]) -> int:
                 shorten(row["title"] or "", 60),
             )
         )
-    print(table(lines) if rows else "the outbox has nothing pending, uncertain or failed")
+    print(table(lines) if rows else "the outbox has nothing pending, sending, uncertain or failed")
     counts = {s: sum(1 for r in rows if r["state"] == s) for s in states}
-    print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    # Unasked, `sending` is said only when there are such rows: the line reads as it always did.
+    asked = states != _LISTED
+    shown = {s: n for s, n in counts.items() if n or s != OutboxState.SENDING or asked}
+    print(", ".join(f"{n} {s}" for s, n in shown.items()))
     for channel in channels:
         print(
             f"channel {channel['name']} ({channel['chat_id']}) failing since "
             f"{when(channel['since'])}: {scrub(channel['reason'] or '')}"
         )
+    _print_sending(rows, config, workers=workers)
     _print_settled(settled)
     _print_uncertain_hints(rows, probing=config.telegram.uncertain == UncertainPolicy.PROBE)
     return EXIT_OK
+
+
+def _live_workers(store) -> int:
+    """Return how many workers of a PostgreSQL archive beat in the last 30 s, a `once` holding
+    it counted as one (as `status`)."""
+    from storage.postgres.fleet import Fleet  # noqa: PLC0415 - the [postgres] extra
+
+    return len(Fleet(store.db).live(within=30)) + once_running(store.db)
+
+
+def _print_sending(rows: list[dict], config, *, workers: int) -> None:
+    """Say whether the `sending` rows are being sent now or were cut mid-send by a stop."""
+    sending = [r for r in rows if r["state"] == OutboxState.SENDING]
+    if not sending:
+        return
+    if sends_now(config, live_workers=workers):
+        are = "row is" if len(sending) == 1 else "rows are"
+        print(f"{len(sending)} sending {are} being sent now by the running presswatch")
+        return
+    # An edit goes back to pending at the next round (made twice is harmless): no post cut.
+    if cut := sum(1 for r in sending if r["kind"] != OutboxKind.EDIT):
+        print(cut_line(cut, config.telegram.uncertain))
 
 
 def _print_uncertain_hints(rows: list[dict], *, probing: bool) -> None:

@@ -6,8 +6,9 @@ readers don't block the writer; on PostgreSQL, one read-only snapshot), and asks
 service's /healthz at `status --http` or `[service] http`, when either is given (else, on
 PostgreSQL, each live worker's at the address it recorded, all at once; on SQLite, it says whether
 `presswatch run` holds the archive's lock). Exit status 1 when a source is failing, a
-channel has failed posts, Telegram refuses the token or does not answer, or the service is down or
-does not answer its /healthz.
+channel has failed posts, posts wait for the operator (as `once` counts them, with those a stop
+left `sending` that no process sends), Telegram refuses the token or does not answer, or the
+service is down or does not answer its /healthz.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sqlite3
 
 from bot.archive import open_backend
 from bot.cli.common import EXIT_FAILED, EXIT_OK, Command, CommandError, address, table
-from bot.config import Config, load_config
+from bot.config import Config, UncertainPolicy, load_config
 from bot.config.checks import is_loopback_host
 from bot.config.fields import authority
 from bot.service.address import reachable
@@ -32,10 +33,20 @@ from bot.service.overview import (
     selectors_missing,
     when,
 )
+from bot.text.plural import counted
 from storage import OutboxState, OutdatedArchive, RunStatus, StorageError, lock_holder
 from storage.status import Snapshot, read_snapshot
 
-_COLUMNS = (OutboxState.SENT, OutboxState.PENDING, OutboxState.UNCERTAIN, OutboxState.FAILED)
+_COLUMNS = (
+    OutboxState.SENT,
+    OutboxState.PENDING,
+    OutboxState.SENDING,
+    OutboxState.UNCERTAIN,
+    OutboxState.FAILED,
+)
+# The roles of the processes that send (bot/cli/core.py): a row `sending` while one holds the
+# SQLite archive is sent now; with none, a stop cut it (kill -9, a SIGTERM's 4.5 s run out).
+_SENDERS = ("run", "once")
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
@@ -75,15 +86,46 @@ def _cmd_status(args: argparse.Namespace) -> int:
         problems.append(f"Telegram ({snapshot.token_refused} post(s) wait: the token was refused)")
     problems += from_service
     # An uncertain post held for the operator waits for good: `once` names it too.
-    uncertain = sum(
-        n for (_, state), n in snapshot.outbox.items() if state == OutboxState.UNCERTAIN
+    uncertain, sending = (
+        sum(n for (_, state), n in snapshot.outbox.items() if state == wanted)
+        for wanted in (OutboxState.UNCERTAIN, OutboxState.SENDING)
     )
-    held = held_count(uncertain, snapshot.undecided, config.telegram.uncertain)
+    # Rows left `sending` with no process sending are what the next round marks uncertain.
+    senders = len(snapshot.workers) + snapshot.once_running
+    # An edit among them goes back to pending (made twice is harmless), no post held.
+    cut = 0 if sends_now(config, live_workers=senders) else sending - snapshot.sending_edits
+    policy = config.telegram.uncertain
+    held = held_count(uncertain, snapshot.undecided, policy, cut=cut)
+    holding = policy == UncertainPolicy.HOLD
     if held:
-        problems.append(held_line(held))
+        problems.append(held_line(held, cut=cut if holding else 0))
+    if cut and not holding:  # probed or sent again by that round: not the operator's
+        print(f"\n{cut_line(cut, policy)}")
     if problems:
         print(f"\nneeds attention: {', '.join(problems)}")
     return EXIT_FAILED if problems else EXIT_OK
+
+
+def sends_now(config: Config, *, live_workers: int) -> bool:
+    """Return True when a presswatch process may be sending now: on SQLite one holding the
+    archive as `run` or `once`; on PostgreSQL `live_workers` (a `once` counted among them)."""
+    if config.storage_url is not None:
+        return live_workers > 0
+    holder = lock_holder(config.storage_path)
+    return holder is not None and holder[1] in _SENDERS
+
+
+def cut_line(cut: int, policy: UncertainPolicy) -> str:
+    """Say that `cut` posts a stop left `sending` become uncertain at the next round, and then what."""
+    then = {
+        UncertainPolicy.HOLD: "held for you",
+        UncertainPolicy.PROBE: "settled by a probe of their chat",
+        UncertainPolicy.RESEND: "sent again",
+    }[policy]
+    return (
+        f"{counted(cut, 'post')} cut mid-send by a stop: the next `once` or `run` marks "
+        f"{'it' if cut == 1 else 'them'} uncertain, then {then}"
+    )
 
 
 def _args_status(sub: argparse.ArgumentParser) -> None:
@@ -138,7 +180,9 @@ def channel_table(config: Config, snapshot: Snapshot) -> str:
     """Return one aligned row per channel (personal alerts folded into one row)."""
     names = [c.name for c in config.channels]
     names += sorted({ch for ch, _ in snapshot.outbox} - set(names))
-    rows = [("CHANNEL", "SENT", "PENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING", "HELD")]
+    rows = [
+        ("CHANNEL", "SENT", "PENDING", "SENDING", "UNCERTAIN", "FAILED", "FLOOD WAITING", "HELD")
+    ]
     for name in names:
         counts = [str(snapshot.outbox.get((name, st), 0)) for st in _COLUMNS]
         # HELD: pending rows waiting for their time (digest hour, quiet hours), not late ones.

@@ -82,17 +82,26 @@ def failures(row: SourceState, *, say: Say = _english, count: Count = counted) -
 
 # The exact command that lists them, as `outbox` spells it.
 LIST_HELD = "presswatch outbox list --state uncertain"
+# With posts cut mid-send (still `sending`, no process sending them) it lists those too.
+LIST_HELD_AND_CUT = f"{LIST_HELD} --state sending"
 
 
-def held_count(uncertain: int, undecided: int, policy: UncertainPolicy) -> int:
+def held_count(uncertain: int, undecided: int, policy: UncertainPolicy, *, cut: int = 0) -> int:
     """Count the uncertain posts that wait for the operator, of `uncertain` rows (`undecided`
     of them left so by a probe): every one under "hold", the undecided under "probe" (the others
-    wait for a probe, seconds), none under "resend"."""
+    wait for a probe, seconds), none under "resend". `cut`: rows a stop left `sending`, which the
+    next round marks uncertain, not yet probed: held as such under "hold"."""
     if policy == UncertainPolicy.RESEND:
         return 0
-    return uncertain if policy == UncertainPolicy.HOLD else undecided
+    return uncertain + cut if policy == UncertainPolicy.HOLD else undecided
 
 
-def held_line(held: int) -> str:
-    """Say how many uncertain posts wait for the operator, and the command that lists them."""
-    return f"{counted(held, 'post')} held for you: {LIST_HELD}"
+def held_line(held: int, *, cut: int = 0) -> str:
+    """Say how many uncertain posts wait for the operator (`cut` of them still `sending`, cut by
+    a stop), and the command that lists them."""
+    if not cut:
+        return f"{counted(held, 'post')} held for you: {LIST_HELD}"
+    return (
+        f"{counted(held, 'post')} held for you ({cut} cut mid-send by a stop, marked uncertain "
+        f"at the next round): {LIST_HELD_AND_CUT}"
+    )

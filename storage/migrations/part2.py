@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlite_utils import Database
 
-from ..records import lead_key
+from ..records import OutboxState, iso, lead_key
 from .part1 import migrations
 
 
@@ -137,4 +139,21 @@ def m028_listing_links(db: Database) -> None:
         {"source_key": str, "url": str, "link": str},
         pk=("source_key", "url"),
         not_null={"source_key", "url", "link"},
+    )
+
+
+@migrations()
+def m029_flood_waits_held(db: Database) -> None:
+    """Hold each chat an older presswatch left in a 429's wait, until that wait ends (m021 made
+    `chat_holds` empty): a post queued after the upgrade must not overtake the older ones.
+
+    Before m021 a flood wait lived only in the chat's pending rows: the row the 429 answered got
+    `last_error` 'flood wait of Ns (429 Too Many Requests)' and, like the chat's other pending
+    rows, `next_attempt_at` = the wait's end. A chat already held keeps its hold.
+    """
+    db.execute(
+        "insert into chat_holds (chat_id, held_until) select chat_id, max(next_attempt_at) "
+        "from outbox where state = ? and last_error like ? and next_attempt_at > ? "
+        "and chat_id not in (select chat_id from chat_holds) group by chat_id",
+        [OutboxState.PENDING, "flood wait%", iso(datetime.now(UTC))],
     )

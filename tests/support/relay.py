@@ -10,10 +10,10 @@ from pathlib import Path
 
 from bot.config import Config, config_from_dict
 from bot.delivery.publish import Relay
-from bot.delivery.telegram import Delivered, Message, Outcome
+from bot.delivery.telegram import Delivered, Message, Outcome, TelegramSender
 from scrapers.models import Article
 from storage import Delivery, Store
-from tests.fakes.telegram import RateLimit
+from tests.fakes.telegram import DEFAULT_TOKEN, FakeTelegram, RateLimit
 
 START = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SOURCES = [
@@ -146,3 +146,35 @@ def states(store: Store) -> dict[int, str]:
 
 def deliver(relay: Relay):
     return asyncio.run(relay.deliver_due())
+
+
+# The two chats of the flood-order tests: A earns the 429, B must not wait for it.
+TWO_CHATS = (("a", "-1001001"), ("b", "-1001002"))
+
+
+def titles(fake: FakeTelegram, chat: str) -> list[int]:
+    """Return the article numbers of the posts a chat received, in the order it received them."""
+    return [
+        int(m.text.splitlines()[0].removeprefix("<b>Title ")[:-4]) for m in fake.messages_for(chat)
+    ]
+
+
+def relay_rounds(store: Store, fake: FakeTelegram, time: FakeTime, tmp_path, steps) -> None:
+    """Run one relay (one process lifetime) for each step, a round each: `step()` then a round;
+    its channels are TWO_CHATS, through the loopback fake Bot API."""
+    config = make_config(
+        tmp_path, channels=[channel(*chat) for chat in TWO_CHATS], api_base_url=fake.base_url
+    )
+
+    async def go() -> None:
+        sender = TelegramSender.create(token=DEFAULT_TOKEN, api_base_url=fake.base_url, timeout=5.0)
+        await sender.start()
+        try:
+            relay = relay_for(store, config, sender, time)
+            for step in steps:
+                step()
+                await relay.deliver_due()
+        finally:
+            await sender.close()
+
+    asyncio.run(go())

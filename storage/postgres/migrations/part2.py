@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...records import lead_key
+from ...records import OutboxState, lead_key
 from ..database import PgDatabase
 from .steps import Migration, registry, run
 
@@ -328,4 +328,16 @@ def p025_listing_links(db: PgDatabase) -> None:
         create table listing_links (source_key text not null, url text not null,
             link text not null, primary key (source_key, url))
         """,
+    )
+
+
+@migration
+def p026_flood_waits_held(db: PgDatabase) -> None:
+    """Hold each chat an older presswatch left in a 429's wait, until that wait ends (SQLite's
+    m029: p019 made `chat_holds` empty); a chat already held keeps its hold."""
+    db.execute(
+        "insert into chat_holds (chat_id, held_until) select chat_id, max(next_attempt_at) "
+        "from outbox where state = ? and last_error like ? and next_attempt_at > now() "
+        "group by chat_id on conflict (chat_id) do nothing",
+        [OutboxState.PENDING, "flood wait%"],
     )
