@@ -50,7 +50,8 @@ _HELD = (
 ONCE_RUNNING = (
     "select exists (select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid "
     "where l.locktype = 'advisory' and l.classid = 28791 and l.objid = 1 and l.granted "
-    "and a.application_name = 'presswatch once')"
+    # 'presswatch once pid N on HOST' (storage/postgres/holder.py); an older once's: 'presswatch once'
+    "and (a.application_name = 'presswatch once' or a.application_name like 'presswatch once %'))"
 )
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 

@@ -34,7 +34,7 @@ def test_version_takes_nothing_more(capsys) -> None:
 def test_outbox_states_are_offered_as_typed(capsys) -> None:
     status, lines = _refused(capsys, "outbox", "--state", "bogus", "--config", EXAMPLE)
     assert status == 2
-    assert "(choose from 'pending', 'uncertain', 'failed')" in lines[0], lines
+    assert "(choose from 'pending', 'sending', 'uncertain', 'failed')" in lines[0], lines
 
 
 @pytest.mark.parametrize(
