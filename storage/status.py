@@ -45,13 +45,18 @@ _HELD = (
     "and f.state = outbox.state and f.last_error is not null "
     "and f.next_attempt_at = outbox.next_attempt_at)"
 )
-# A `once` on PostgreSQL sends with no worker row, holding the writers' advisory lock alone
-# (storage/postgres/backend.py's _LOCK, "pw", 1; its connection named "presswatch once").
-ONCE_RUNNING = (
-    "select exists (select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-    "where l.locktype = 'advisory' and l.classid = 28791 and l.objid = 1 and l.granted "
-    # 'presswatch once pid N on HOST' (storage/postgres/holder.py); an older once's: 'presswatch once'
-    "and (a.application_name = 'presswatch once' or a.application_name like 'presswatch once %'))"
+# A row its chat's hold keeps back, beside a row a 429 answered: every retry-later holds its chat
+# (a refused token, the network), only one beside a flood wait is a flood wait. Takes `now`.
+_FLOOD_HOLD = (
+    "exists (select 1 from chat_holds h where h.chat_id = outbox.chat_id and h.held_until > ? "
+    "and exists (select 1 from outbox f where f.chat_id = h.chat_id and f.state = outbox.state "
+    "and f.last_error like 'flood wait%'))"
+)
+# Pending rows waiting out a flood wait now (the 429's row until its time, its chat's others while
+# the hold lasts), but for one whose own time (a digest hour) comes later: HELD counts it.
+_WAITING = (
+    f"state = ? and ((last_error like 'flood wait%' and next_attempt_at > ?) or {_FLOOD_HOLD}) "
+    f"and not ({_HELD})"
 )
 _LAG_ROWS = 20_000  # post rows per read: a large archive is caught up over a few reads
 
@@ -150,13 +155,9 @@ def read_snapshot(
                     conn,
                     # The row the 429 answered and every row of its chat the hold keeps back,
                     # but for one whose own time (a digest hour) comes later: HELD counts it.
-                    # Every retry-later holds its chat (a refused token, the network): only a
-                    # hold beside a row a 429 answered is a flood wait.
                     "select {ch}, '', count(*) from outbox where state = ? "
-                    "and (last_error like 'flood wait%' or exists (select 1 from chat_holds h "
-                    "where h.chat_id = outbox.chat_id and h.held_until > ? and exists (select 1 "
-                    "from outbox f where f.chat_id = h.chat_id and f.state = outbox.state and "
-                    f"f.last_error like 'flood wait%'))) and not ({_HELD}) group by 1",
+                    f"and (last_error like 'flood wait%' or {_FLOOD_HOLD}) "
+                    f"and not ({_HELD}) group by 1",
                     (OutboxState.PENDING, at, OutboxState.PENDING, at),
                 ).items()
             },
@@ -185,7 +186,7 @@ def read_snapshot(
 
 def once_running(db) -> bool:
     """Return True when a `once` holds a PostgreSQL archive (it sends with no worker row)."""
-    return bool(db.execute(ONCE_RUNNING).fetchone()[0])
+    return bool(db.execute(fragments.ONCE_RUNNING).fetchone()[0])
 
 
 def read_held(path: str | Path, *, deadline: float = READ_DEADLINE) -> int:
@@ -197,6 +198,33 @@ def read_held(path: str | Path, *, deadline: float = READ_DEADLINE) -> int:
         return sum(held.values())
     finally:
         conn.close()
+
+
+@dataclass(frozen=True, slots=True)
+class FloodWait:
+    """How many pending posts wait out a flood wait, and when the last of those waits ends."""
+
+    posts: int = 0
+    until: datetime | None = None
+
+
+def read_flood_wait(
+    path: str | Path, *, deadline: float = READ_DEADLINE, now: datetime | None = None
+) -> FloodWait:
+    """Return the pending posts a flood wait holds now (what `once`'s summary says of them); raise
+    sqlite3.Error or StorageError past `deadline` or when there is no archive."""
+    at = iso(now or datetime.now(UTC))
+    conn = _connect(path, deadline)
+    try:
+        posts, last_row, last_hold = conn.execute(
+            "select count(*), max(next_attempt_at), max((select h.held_until from chat_holds h "
+            f"where h.chat_id = outbox.chat_id)) from outbox where {_WAITING}",
+            [OutboxState.PENDING, at, at, OutboxState.PENDING, at],
+        ).fetchone()
+    finally:
+        conn.close()
+    ends = [stored_moment(m) for m in (last_row, last_hold) if m]
+    return FloodWait(posts, max(ends) if posts and ends else None)
 
 
 def read_health(path: str | Path, *, deadline: float = READ_DEADLINE) -> Snapshot:

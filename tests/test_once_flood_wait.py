@@ -11,8 +11,8 @@ import pytest
 
 from scrapers.models import Article
 from storage import Delivery, OutboxState, Store
-from storage.floodwait import FloodWait, read_flood_wait
 from storage.records import stored_moment
+from storage.status import FloodWait, read_flood_wait
 from tests.fakes.telegram import DEFAULT_TOKEN
 from tests.support.cli import presswatch as run_presswatch
 from tests.support.cron import NOW, cron_config, feed_site

@@ -16,8 +16,7 @@ from bot.service.reachability import TelegramCheck
 from bot.service.scheduler import FINISH_DEADLINE
 from storage import AlreadyRunning, RunRecord, RunStatus, SourceState, StorageError
 from storage.backends import Backend
-from storage.floodwait import FloodWait, read_flood_wait
-from storage.status import read_held
+from storage.status import FloodWait, read_flood_wait, read_held
 
 log = logging.getLogger(__name__)
 

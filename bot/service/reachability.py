@@ -29,8 +29,7 @@ from scrapers.errors import (
     RobotsDisallowed,
 )
 from storage import OutboxState, RunRecord, RunStatus, SourceState
-from storage.floodwait import FloodWait
-from storage.status import TOKEN_REFUSED
+from storage.status import TOKEN_REFUSED, FloodWait
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,11 @@ from ..records import Scrub, iso, unchanged
 from ..store import Store
 from . import migrations
 from .database import PgDatabase, storage_errors
-from .holder import APPLICATION, already_running, application_name, read_holder
+from .fragments import APPLICATION, INSTANCE_LOCK
+from .holder import already_running, application_name, read_holder
 from .sql import pyformat
 
 CONNECT_TIMEOUT = 10.0
-# The advisory lock that keeps one writing presswatch per archive (two int4 keys: "pw", 1).
-_LOCK = (0x7077, 1)
 # The archive connections' bounds, as startup options: `reset all` (the pool's reset) keeps them.
 _BOUNDS = (
     f" -c lock_timeout={LOCK_TIMEOUT_SECONDS}s"
@@ -237,9 +236,9 @@ class PgInstanceLock:
         with storage_errors(f"{self.url}: cannot connect"):
             conn = psycopg.connect(self.url, **self._kwargs)
             take = "pg_try_advisory_lock_shared" if self._shared else "pg_try_advisory_lock"
-            got = conn.execute(f"select {take}(%s, %s)", _LOCK).fetchone()[0]
+            got = conn.execute(f"select {take}(%s, %s)", INSTANCE_LOCK).fetchone()[0]
             if not got:
-                holder = read_holder(conn, _LOCK)
+                holder = read_holder(conn, INSTANCE_LOCK)
                 conn.close()
                 raise already_running(self.url, holder)
         self._conn = conn

@@ -31,6 +31,21 @@ SHARED_CHATS = (
 # storage/probes.py's highest of two message ids (SQLite's two-argument max()).
 HIGHER_MARK = "greatest(chat_marks.last_id, excluded.last_id)"
 
+# The advisory lock that keeps one writing presswatch per archive (two int4 keys: "pw", 1), and
+# the name its session and the pool's give themselves (storage/postgres/holder.py adds the role).
+INSTANCE_LOCK = (0x7077, 1)
+APPLICATION = "presswatch"
+
+# storage/status.py's check for a `once` holding the archive (it sends with no worker row): the
+# lock's session is "presswatch once pid N on HOST" (an older once's: "presswatch once").
+ONCE_RUNNING = (
+    "select exists (select 1 from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+    f"where l.locktype = 'advisory' and l.classid = {INSTANCE_LOCK[0]} "
+    f"and l.objid = {INSTANCE_LOCK[1]} and l.granted "
+    f"and (a.application_name = '{APPLICATION} once' "
+    f"or a.application_name like '{APPLICATION} once %'))"
+)
+
 # storage/status.py's workers heard from in the last 30 s (storage/postgres/fleet.py beats).
 LIVE_WORKERS = """select id, started_at, seen_at, http from workers
                   where seen_at >= now() - interval '30 seconds' order by started_at, id"""

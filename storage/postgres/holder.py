@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import psycopg
 
 from ..lock import AlreadyRunning
+from .fragments import APPLICATION
 
-APPLICATION = "presswatch"
 _NAME_BYTES = 63  # PostgreSQL keeps NAMEDATALEN - 1 bytes of an application_name, cutting the rest
 _NAME = re.compile(rf"^{APPLICATION} (?P<role>\S+)(?: pid (?P<pid>\d+))?(?: on (?P<host>.+))?$")
 
