@@ -114,12 +114,20 @@ class Planner:
 
     def _hold(self, item: OutboxItem, channel: Channel | None, now: datetime) -> datetime | None:
         """Return until when a row waits for its channel's digest or quiet hours, if it does."""
-        if channel is None or item.kind == OutboxKind.EDIT:
-            return None  # An edit makes no sound; it may go at night.
-        return hold_until(
-            created=item.created_at or now,
-            now=now,
-            quiet=channel.quiet_hours,
-            digest_seconds=channel.digest_seconds if item.kind == OutboxKind.POST else None,
-            zone=channel.timezone,
-        )
+        return channel_hold(channel, item.kind, created=item.created_at or now, now=now)
+
+
+def channel_hold(
+    channel: Channel | None, kind: OutboxKind, *, created: datetime, now: datetime
+) -> datetime | None:
+    """Return until when a row of `kind` created at `created` waits for its channel's digest or
+    quiet hours, or None if it may go now."""
+    if channel is None or kind == OutboxKind.EDIT:
+        return None  # An edit makes no sound; it may go at night.
+    return hold_until(
+        created=created,
+        now=now,
+        quiet=channel.quiet_hours,
+        digest_seconds=channel.digest_seconds if kind == OutboxKind.POST else None,
+        zone=channel.timezone,
+    )

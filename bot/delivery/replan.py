@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from bot.config import Channel
-from bot.delivery.digest import hold_until
+from bot.delivery.planning import channel_hold
 from bot.text.plural import counted
-from storage import OutboxKind, Store
+from storage import Store
 from storage.outbox_holds import HeldRow
 
 log = logging.getLogger(__name__)
@@ -51,16 +51,7 @@ def new_hold(row: HeldRow, channel: Channel | None, *, now: datetime) -> datetim
     or None to leave it: its channel is gone, or the config holds it as long or longer."""
     if channel is None:
         return None  # Not the operator's channel now (removed, or a reader's): kept as it was.
-    until = None
-    if row.kind != OutboxKind.EDIT:  # as Planner._hold: an edit makes no sound
-        until = hold_until(
-            created=row.created_at,
-            now=now,
-            quiet=channel.quiet_hours,
-            digest_seconds=channel.digest_seconds if row.kind == OutboxKind.POST else None,
-            zone=channel.timezone,
-        )
-    until = until or now
+    until = channel_hold(channel, row.kind, created=row.created_at, now=now) or now
     return until if until < row.until else None
 
 
