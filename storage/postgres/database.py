@@ -10,8 +10,9 @@ transaction (a savepoint inside one), so `SELECT … FOR UPDATE SKIP LOCKED` and
 transactions are there for many workers. psycopg's errors become the archive's:
 ConstraintViolation for a broken rule, ArchiveBusy for a lock wait past its bound
 (storage/busy.py), StorageError for the rest. A connection the server closed (its idle
-timeout, a restart) is swapped for a fresh one at its next use outside a transaction block. PostgreSQL's text cannot hold
-NUL: a NUL in a value is written (and looked for) as U+FFFD, where SQLite keeps it.
+timeout, a restart) is swapped for a fresh one at its next use outside a transaction block.
+PostgreSQL's text cannot hold NUL: a NUL in a value is written (and looked for) as U+FFFD,
+where SQLite keeps it.
 """
 
 from __future__ import annotations
